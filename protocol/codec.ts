@@ -1,0 +1,111 @@
+/**
+ * Encoding and parsing of protocol frames: plain MessagePack maps (msgpackr with records off, so any
+ * MessagePack library reads them). Untrusted client frames are parsed only here.
+ */
+import { Packr } from 'msgpackr';
+import {
+  ErrorCode,
+  MsgType,
+  type ClientMessage,
+  type PlaceMsg,
+  type ServerMessage,
+} from './messages.ts';
+
+// useRecords:false keeps frames plain MessagePack (no msgpackr record extension); mapsAsObjects gives
+// plain objects; int64AsType 'number' would silently lose precision, so 64-bit ints stay BigInt and
+// are rejected by the field checks below.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+/** Encodes any protocol message as one MessagePack value. */
+export function encodeMessage(msg: ServerMessage | ClientMessage): Uint8Array {
+  return packr.pack(msg);
+}
+
+export type ParseResult<T> =
+  | { ok: true; msg: T }
+  | { ok: false; code: ErrorCode; message: string; id?: number };
+
+class FieldError extends Error {}
+
+function fail<T>(code: ErrorCode, message: string, id?: number): ParseResult<T> {
+  return id === undefined ? { ok: false, code, message } : { ok: false, code, message, id };
+}
+
+/** Decodes exactly one MessagePack value; trailing bytes or truncation make the frame invalid. */
+function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    const values = packr.unpackMultiple(bytes) as unknown[] | undefined;
+    if (!values || values.length !== 1) return { ok: false };
+    return { ok: true, value: values[0] };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function field(obj: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
+function assertInt(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new FieldError(`${name} must be an integer`);
+  }
+}
+
+/** Ids are echoed back, so only accept ones every client language can represent exactly. */
+function readId(obj: Record<string, unknown>): number | undefined {
+  const id = field(obj, 'id');
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
+/**
+ * Parses one untrusted binary frame from a client. Never throws: every malformed input maps to an
+ * error code. Range checks that need the canvas (bounds, palette) are the rules' job, not the codec's.
+ */
+export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage> {
+  const decoded = decodeSingle(bytes);
+  if (!decoded.ok) return fail(ErrorCode.NOT_MSGPACK, 'frame is not one complete MessagePack value');
+  const obj = decoded.value;
+  if (!isRecord(obj)) return fail(ErrorCode.BAD_MESSAGE, 'message must be a map');
+  const t = field(obj, 't');
+  if (typeof t !== 'string') return fail(ErrorCode.BAD_MESSAGE, 'message needs a string field "t"');
+  const id = readId(obj);
+  try {
+    switch (t) {
+      case MsgType.PLACE:
+        return { ok: true, msg: parsePlace(obj) };
+      default:
+        return fail(ErrorCode.UNKNOWN_TYPE, `unknown message type ${JSON.stringify(t.slice(0, 32))}`, id);
+    }
+  } catch (err) {
+    if (err instanceof FieldError) return fail(ErrorCode.INVALID_FIELD, err.message, id);
+    throw err;
+  }
+}
+
+function parsePlace(obj: Record<string, unknown>): PlaceMsg {
+  const id = field(obj, 'id');
+  const x = field(obj, 'x');
+  const y = field(obj, 'y');
+  const c = field(obj, 'c');
+  assertInt(id, 'id');
+  if (id < 0) throw new FieldError('id must be >= 0');
+  assertInt(x, 'x');
+  assertInt(y, 'y');
+  assertInt(c, 'c');
+  return { t: MsgType.PLACE, id, x, y, c };
+}
+
+/**
+ * Decodes a server frame (for clients and tests). Trusts the server's shape; throws on
+ * non-MessagePack input.
+ */
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  const decoded = decodeSingle(bytes);
+  if (!decoded.ok || !isRecord(decoded.value)) throw new Error('server frame is not a MessagePack map');
+  return decoded.value as unknown as ServerMessage;
+}

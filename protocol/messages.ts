@@ -1,0 +1,109 @@
+/**
+ * Wire vocabulary of the canvas WebSocket protocol. Single source of truth for server and client;
+ * imports nothing from server/ or client/. PROTOCOL.md specifies the bytes.
+ */
+
+/** Protocol version carried in `hello`; bumped on any incompatible change. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest client frame the server reads; larger frames close the socket (CloseCode.TOO_BIG). */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+export const MsgType = {
+  HELLO: 'hello',
+  PNG: 'png',
+  PLACE: 'place',
+  ACK: 'ack',
+  ERROR: 'error',
+} as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+/** Stable error codes of `error` frames; clients switch on these, never on `message`. */
+export const ErrorCode = {
+  /** The binary frame is not a single complete MessagePack value. */
+  NOT_MSGPACK: 'not_msgpack',
+  /** Valid MessagePack, but not a map with a string `t`. */
+  BAD_MESSAGE: 'bad_message',
+  /** `t` names no message a client may send. */
+  UNKNOWN_TYPE: 'unknown_type',
+  /** A field is missing or has the wrong type (e.g. x not an integer). */
+  INVALID_FIELD: 'invalid_field',
+  /** x or y is outside the canvas. */
+  OUT_OF_BOUNDS: 'out_of_bounds',
+  /** The colour index is not in the palette. */
+  BAD_COLOR: 'bad_color',
+  /** Placed before the cooldown ended; `wait` says how many ms remain. */
+  COOLDOWN: 'cooldown',
+  /** The placement could not be stored durably (disk full, database locked, read-only); not applied. */
+  STORE_FAILED: 'store_failed',
+  /** The server is shutting down and accepts no more placements. */
+  SHUTTING_DOWN: 'shutting_down',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes the server uses. */
+export const CloseCode = {
+  /** Server shutting down (RFC 6455 "going away"). */
+  GOING_AWAY: 1001,
+  /** A text frame was received; the protocol is binary only (RFC 6455 "unsupported data"). */
+  UNSUPPORTED_DATA: 1003,
+  /** A frame exceeded MAX_CLIENT_FRAME_BYTES (RFC 6455 "message too big"). */
+  TOO_BIG: 1009,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Server -> client, first frame on every connection. */
+export interface HelloMsg {
+  t: typeof MsgType.HELLO;
+  /** PROTOCOL_VERSION */
+  v: number;
+  width: number;
+  height: number;
+  /** Palette as 0xRRGGBB integers; a colour index is a position in this array. */
+  palette: number[];
+  /** Sequence number of the last accepted placement. */
+  seq: number;
+  /** Interval between ticks in ms. */
+  tickMs: number;
+  /** Minimum ms between two placements of one client (0: no cooldown). */
+  cooldownMs: number;
+  /** Stream this socket is subscribed to. */
+  stream: 'png';
+}
+
+/** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */
+export interface PngMsg {
+  t: typeof MsgType.PNG;
+  seq: number;
+  png: Uint8Array;
+}
+
+/** Client -> server: place colour `c` at (x, y). `id` is chosen by the client and echoed back. */
+export interface PlaceMsg {
+  t: typeof MsgType.PLACE;
+  id: number;
+  x: number;
+  y: number;
+  c: number;
+}
+
+/** Server -> client: placement `id` is durably stored as `seq`; the next is allowed at `next` (Unix ms). */
+export interface AckMsg {
+  t: typeof MsgType.ACK;
+  id: number;
+  seq: number;
+  next: number;
+}
+
+/** Server -> client: a request failed. `id` is present when the failing frame carried one. */
+export interface ErrorMsg {
+  t: typeof MsgType.ERROR;
+  id?: number;
+  code: ErrorCode;
+  message: string;
+  /** For `cooldown`: ms until a placement is allowed. */
+  wait?: number;
+}
+
+export type ServerMessage = HelloMsg | PngMsg | AckMsg | ErrorMsg;
+export type ClientMessage = PlaceMsg;

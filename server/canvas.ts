@@ -1,0 +1,37 @@
+/**
+ * The authoritative grid: one palette index per pixel in a Uint8Array, plus the global sequence
+ * number of the last applied placement. Only the placement committer mutates it, after a commit.
+ */
+export class Canvas {
+  readonly width: number;
+  readonly height: number;
+  readonly paletteSize: number;
+  readonly grid: Uint8Array;
+  /** Sequence number of the last applied placement. */
+  seq: number;
+
+  constructor(width: number, height: number, paletteSize: number, grid?: Uint8Array, seq = 0) {
+    if (grid && grid.length !== width * height) {
+      throw new Error(`grid has ${grid.length} cells, expected ${width} x ${height}`);
+    }
+    this.width = width;
+    this.height = height;
+    this.paletteSize = paletteSize;
+    this.grid = grid ?? new Uint8Array(width * height);
+    this.seq = seq;
+  }
+
+  inBounds(x: number, y: number): boolean {
+    return x >= 0 && y >= 0 && x < this.width && y < this.height;
+  }
+
+  get(x: number, y: number): number {
+    return this.grid[y * this.width + x] ?? 0;
+  }
+
+  /** Applies an already-validated, already-committed placement. */
+  apply(x: number, y: number, colour: number, seq: number): void {
+    this.grid[y * this.width + x] = colour;
+    this.seq = seq;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Configuration: every option's flag, environment variable, default and check, in one table.
+ * Read once at start; the rest of the server receives the frozen `Config`.
+ */
+import { parseArgs } from 'node:util';
+import { parsePalette } from './palette.ts';
+
+export interface Config {
+  host: string;
+  port: number;
+  db: string;
+  width: number;
+  height: number;
+  palette: readonly number[];
+  tickMs: number;
+  cooldownMs: number;
+  synchronous: 'NORMAL' | 'FULL';
+  commitDelayMs: number;
+  commitBatch: number;
+  busyTimeoutMs: number;
+  snapshotEvery: number;
+  maxBackpressure: number;
+  pngLevel: number;
+  allowUwsFallback: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+type Kind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'palette' };
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  /** Default as it would be typed on the command line. */
+  default: string;
+  help: string;
+}
+
+const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
+
+/** All options with their defaults, documented once (shown by --help). */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'host', flag: 'host', env: 'HOST', kind: { type: 'string' }, default: '0.0.0.0', help: 'address to listen on' },
+  { key: 'port', flag: 'port', env: 'PORT', kind: int(0, 65535), default: '8080', help: 'TCP port (0 picks a free one)' },
+  { key: 'db', flag: 'db', env: 'CANVAS_DB', kind: { type: 'string' }, default: './data/canvas.db', help: 'SQLite file (created if missing)' },
+  { key: 'width', flag: 'width', env: 'CANVAS_WIDTH', kind: int(1, 4096), default: '1000', help: 'canvas width in pixels' },
+  { key: 'height', flag: 'height', env: 'CANVAS_HEIGHT', kind: int(1, 4096), default: '1000', help: 'canvas height in pixels' },
+  { key: 'palette', flag: 'palette', env: 'CANVAS_PALETTE', kind: { type: 'palette' }, default: '2017', help: '"2017" (16 colours), "2022" (32) or hex list "ffffff,000000,..."' },
+  { key: 'tickMs', flag: 'tick-ms', env: 'TICK_MS', kind: int(10, 60_000), default: '1000', help: 'ms between ticks (PNG encode + broadcast when changed)' },
+  { key: 'cooldownMs', flag: 'cooldown-ms', env: 'COOLDOWN_MS', kind: int(0, 86_400_000), default: '5000', help: 'ms between placements of one connection (0 disables)' },
+  { key: 'synchronous', flag: 'synchronous', env: 'SQLITE_SYNCHRONOUS', kind: { type: 'enum', values: ['NORMAL', 'FULL'] }, default: 'NORMAL', help: 'NORMAL survives a process crash, FULL also power loss' },
+  { key: 'commitDelayMs', flag: 'commit-delay-ms', env: 'COMMIT_DELAY_MS', kind: int(0, 1000), default: '2', help: 'group commit: longest wait before a batch is written' },
+  { key: 'commitBatch', flag: 'commit-batch', env: 'COMMIT_BATCH', kind: int(1, 100_000), default: '2000', help: 'group commit: placements that trigger an immediate write' },
+  { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'SQLITE_BUSY_TIMEOUT_MS', kind: int(0, 60_000), default: '200', help: 'how long a commit waits for a locked database before failing' },
+  { key: 'snapshotEvery', flag: 'snapshot-every', env: 'SNAPSHOT_EVERY', kind: int(1, 100_000_000), default: '100000', help: 'placements between grid snapshots (startup replays the rest)' },
+  { key: 'maxBackpressure', flag: 'max-backpressure', env: 'WS_MAX_BACKPRESSURE', kind: int(1024, 1 << 30), default: String(4 << 20), help: 'bytes buffered per socket before it skips ticks' },
+  { key: 'pngLevel', flag: 'png-level', env: 'PNG_DEFLATE_LEVEL', kind: int(1, 9), default: '6', help: 'zlib level of the PNG encoder' },
+  { key: 'allowUwsFallback', flag: 'allow-uws-fallback', env: 'ALLOW_UWS_FALLBACK', kind: { type: 'bool' }, default: 'false', help: 'start even on the slow pure-JS uWebSockets.js fallback' },
+  { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] }, default: 'info', help: 'log level' },
+];
+
+export class ConfigError extends Error {}
+
+function convert(spec: OptionSpec, raw: string, source: string): unknown {
+  const { kind } = spec;
+  switch (kind.type) {
+    case 'string':
+      if (raw === '') throw new ConfigError(`${source} must not be empty`);
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}="${raw}" is not an integer`);
+      const n = Number(raw);
+      if (n < kind.min || n > kind.max) {
+        throw new ConfigError(`${source}=${raw} is out of range [${kind.min}, ${kind.max}]`);
+      }
+      return n;
+    }
+    case 'enum': {
+      const match = kind.values.find((v) => v.toLowerCase() === raw.toLowerCase());
+      if (match === undefined) throw new ConfigError(`${source}="${raw}" must be one of ${kind.values.join(', ')}`);
+      return match;
+    }
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off|)$/i.test(raw)) return false;
+      throw new ConfigError(`${source}="${raw}" must be true or false`);
+    case 'palette':
+      try {
+        return parsePalette(raw);
+      } catch (err) {
+        throw new ConfigError(`${source}: ${(err as Error).message}`);
+      }
+  }
+}
+
+/** Builds a validated, frozen config from raw strings by option key (used by tests and loadConfig). */
+export function buildConfig(values: Partial<Record<keyof Config, string>>, sources: Partial<Record<keyof Config, string>> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const raw = values[spec.key] ?? spec.default;
+    out[spec.key] = convert(spec, raw, sources[spec.key] ?? `--${spec.flag}`);
+  }
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** Test/embedding helper: defaults plus typed overrides, validated like the command line. */
+export function configWith(overrides: Partial<Config>): Config {
+  const base = buildConfig({});
+  const merged = { ...base, ...overrides };
+  const asStrings: Partial<Record<keyof Config, string>> = {};
+  for (const spec of OPTIONS) {
+    const v = merged[spec.key];
+    asStrings[spec.key] = Array.isArray(v) ? v.map((c: number) => c.toString(16).padStart(6, '0')).join(',') : String(v);
+  }
+  return buildConfig(asStrings);
+}
+
+export type LoadResult = { kind: 'config'; config: Config } | { kind: 'help'; text: string };
+
+/** Reads flags (which win) and environment variables. Throws ConfigError naming the bad value. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const spec of OPTIONS) options[spec.flag] = { type: spec.kind.type === 'bool' ? 'boolean' : 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see --help)`);
+  }
+  if (parsed.values.help) return { kind: 'help', text: helpText() };
+  const values: Partial<Record<keyof Config, string>> = {};
+  const sources: Partial<Record<keyof Config, string>> = {};
+  for (const spec of OPTIONS) {
+    const flagValue = parsed.values[spec.flag];
+    if (flagValue !== undefined) {
+      values[spec.key] = String(flagValue);
+      sources[spec.key] = `--${spec.flag}`;
+    } else if (env[spec.env] !== undefined) {
+      values[spec.key] = env[spec.env];
+      sources[spec.key] = spec.env;
+    }
+  }
+  return { kind: 'config', config: buildConfig(values, sources) };
+}
+
+export function helpText(): string {
+  const lines = ['Usage: npm start -- [options]', '', 'Options (flag / environment variable, default):'];
+  for (const spec of OPTIONS) {
+    const flag = spec.kind.type === 'bool' ? `--${spec.flag}` : `--${spec.flag} <value>`;
+    lines.push(`  ${flag.padEnd(28)} ${spec.env.padEnd(24)} default ${spec.default}`);
+    lines.push(`  ${''.padEnd(28)} ${spec.help}`);
+  }
+  lines.push('  --help                       show this text');
+  return lines.join('\n');
+}

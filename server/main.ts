@@ -1,0 +1,53 @@
+/**
+ * Entry point: read config, start, log the URL, shut down gracefully on SIGINT/SIGTERM.
+ * Operator mistakes (bad flag, port in use, unwritable database) print one line and exit 1.
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startServer, StartupError } from './server.ts';
+import { StoreOpenError } from './store.ts';
+import { uwsBackend } from './uws-backend.ts';
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) return fatal(err.message);
+    throw err;
+  }
+  if (loaded.kind === 'help') {
+    process.stdout.write(loaded.text + '\n');
+    return;
+  }
+  const { config } = loaded;
+  const log = createLogger(config.logLevel);
+  let server;
+  try {
+    server = await startServer(config, log);
+  } catch (err) {
+    if (err instanceof StartupError || err instanceof StoreOpenError) return fatal(err.message);
+    throw err;
+  }
+  log.info({ url: server.url, backend: uwsBackend, width: config.width, height: config.height }, `listening on ${server.url}`);
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => setImmediate(() => process.exit(0)),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function fatal(message: string): void {
+  process.stderr.write(`canvas-server: ${message}\n`);
+  process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,111 @@
+/**
+ * Group commit of placements: validated placements queue here, are written to SQLite in one
+ * transaction per batch (after `commitDelayMs` or `commitBatch` placements, whichever first), and only
+ * then applied to the grid and acknowledged. A failed commit rejects the whole batch: nothing is
+ * acked and the grid does not change.
+ */
+import { ErrorCode } from '../protocol/messages.ts';
+import type { Canvas } from './canvas.ts';
+import type { Store, PlacementRow } from './store.ts';
+
+export interface PlacementRequest {
+  x: number;
+  y: number;
+  color: number;
+  who: string;
+}
+
+export type PlacementOutcome =
+  | { ok: true; seq: number; at: number }
+  | { ok: false; code: ErrorCode; message: string };
+
+export type PlacementCallback = (outcome: PlacementOutcome) => void;
+
+export interface CommitterOptions {
+  commitDelayMs: number;
+  commitBatch: number;
+  snapshotEvery: number;
+}
+
+interface Pending {
+  req: PlacementRequest;
+  done: PlacementCallback;
+}
+
+export class PlacementCommitter {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private sinceSnapshot = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly canvas: Canvas,
+    private readonly opts: CommitterOptions,
+    private readonly onCommitError: (err: unknown, count: number) => void,
+    private readonly onCallbackError: (err: unknown) => void,
+  ) {}
+
+  /** Queues a validated placement; `done` is called exactly once, after the commit or its failure. */
+  submit(req: PlacementRequest, done: PlacementCallback): void {
+    if (this.closed) {
+      done({ ok: false, code: ErrorCode.SHUTTING_DOWN, message: 'server is shutting down' });
+      return;
+    }
+    this.pending.push({ req, done });
+    if (this.pending.length >= this.opts.commitBatch) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.opts.commitDelayMs);
+    }
+  }
+
+  /** Commits everything queued, synchronously (better-sqlite3 is synchronous). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const at = Date.now();
+    // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
+    const base = this.canvas.seq;
+    const rows: PlacementRow[] = batch.map((p, i) => ({ seq: base + 1 + i, ...p.req, at }));
+    let outcome: (i: number) => PlacementOutcome;
+    try {
+      this.store.commit(rows);
+      for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
+      outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
+    } catch (err) {
+      this.onCommitError(err, rows.length);
+      const message = `placement not stored: ${(err as Error).message}`;
+      outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
+    }
+    batch.forEach((p, i) => {
+      try {
+        p.done(outcome(i));
+      } catch (err) {
+        this.onCallbackError(err);
+      }
+    });
+    this.sinceSnapshot += rows.length;
+    if (this.sinceSnapshot >= this.opts.snapshotEvery) this.snapshot();
+  }
+
+  /** Writes a grid snapshot so startup replays less history. Failure is logged, not fatal. */
+  snapshot(): void {
+    try {
+      this.store.writeSnapshot(this.canvas.grid, this.canvas.seq, this.canvas.width, this.canvas.height);
+      this.sinceSnapshot = 0;
+    } catch (err) {
+      this.onCommitError(err, 0);
+    }
+  }
+
+  /** Stops accepting, commits what is queued, and snapshots if anything changed since the last one. */
+  close(): void {
+    this.closed = true;
+    this.flush();
+    if (this.sinceSnapshot > 0) this.snapshot();
+  }
+}

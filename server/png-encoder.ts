@@ -1,0 +1,94 @@
+/**
+ * Indexed-colour PNG encoder (colour type 3; bit depth 4 for <= 16 colours, else 8).
+ * Scanline packing runs on the event loop (about a millisecond for 1000 x 1000); deflate, the
+ * expensive part, runs in libuv's thread pool through node:zlib so ticks never block the loop for it.
+ * Written by hand rather than with UPNG.encode because UPNG deflates synchronously on the event loop
+ * and converts from RGBA; upng-js stays the reference decoder in tests.
+ */
+import { crc32, deflate } from 'node:zlib';
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+export function pngBitDepth(paletteSize: number): 4 | 8 {
+  return paletteSize <= 16 ? 4 : 8;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+function deflateAsync(raw: Uint8Array, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    deflate(raw, { level }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+export class PngEncoder {
+  readonly bitDepth: 4 | 8;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly level: number;
+  /** Signature + IHDR + PLTE: identical for every frame, built once. */
+  private readonly head: Buffer;
+  private static readonly tail = chunk('IEND', new Uint8Array(0));
+
+  constructor(width: number, height: number, palette: readonly number[], level = 6) {
+    this.width = width;
+    this.height = height;
+    this.level = level;
+    this.bitDepth = pngBitDepth(palette.length);
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(width, 0);
+    ihdr.writeUInt32BE(height, 4);
+    ihdr[8] = this.bitDepth;
+    ihdr[9] = 3; // colour type 3: indexed
+    // bytes 10..12: compression 0, filter method 0, no interlace
+    const plte = Buffer.alloc(palette.length * 3);
+    palette.forEach((rgb, i) => {
+      plte[i * 3] = (rgb >> 16) & 0xff;
+      plte[i * 3 + 1] = (rgb >> 8) & 0xff;
+      plte[i * 3 + 2] = rgb & 0xff;
+    });
+    this.head = Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('PLTE', plte)]);
+  }
+
+  /** Bytes per scanline, without the filter byte. */
+  private rowBytes(): number {
+    return this.bitDepth === 8 ? this.width : Math.ceil(this.width / 2);
+  }
+
+  /**
+   * Packs the grid into filtered scanlines (filter type 0 on every row: palette images gain little
+   * from filters, and None keeps packing a straight copy). Synchronous: the result is a consistent
+   * copy of the grid at the moment of the call.
+   */
+  packScanlines(grid: Uint8Array): Buffer {
+    const { width, height } = this;
+    const stride = this.rowBytes() + 1;
+    const raw = Buffer.allocUnsafe(stride * height);
+    for (let y = 0; y < height; y++) {
+      let o = y * stride;
+      raw[o++] = 0;
+      let i = y * width;
+      if (this.bitDepth === 8) {
+        raw.set(grid.subarray(i, i + width), o);
+        continue;
+      }
+      const end = i + width;
+      for (; i + 1 < end; i += 2) raw[o++] = ((grid[i] as number) << 4) | (grid[i + 1] as number);
+      if (i < end) raw[o] = (grid[i] as number) << 4; // odd width: low nibble is padding
+    }
+    return raw;
+  }
+
+  /** Encodes the grid: packs now (a snapshot), deflates in the thread pool. */
+  async encode(grid: Uint8Array): Promise<Buffer> {
+    const idat = await deflateAsync(this.packScanlines(grid), this.level);
+    return Buffer.concat([this.head, chunk('IDAT', idat), PngEncoder.tail]);
+  }
+}

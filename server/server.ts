@@ -1,0 +1,114 @@
+/**
+ * Wires the parts together: store -> canvas -> committer -> tick -> HTTP + WebSocket on one uWS app.
+ * `startServer` resolves once listening; `close` is the graceful shutdown.
+ */
+import { readFileSync } from 'node:fs';
+import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
+import { CloseCode } from '../protocol/messages.ts';
+import { Canvas } from './canvas.ts';
+import type { Config } from './config.ts';
+import { registerHttpRoutes } from './http-routes.ts';
+import type { Logger } from './log.ts';
+import { PlacementCommitter } from './placements.ts';
+import { PngEncoder } from './png-encoder.ts';
+import { Store } from './store.ts';
+import { Ticker } from './tick.ts';
+import { FALLBACK_MESSAGE, uws, uwsBackend } from './uws-backend.ts';
+import { PNG_TOPIC, registerWebSocket, type Conn } from './ws-handlers.ts';
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  canvas: Canvas;
+  backend: string;
+  /** Stop listening, flush placements, close sockets with 1001, snapshot, close the database. */
+  close(): Promise<void>;
+}
+
+/** A startup failure the operator fixes (port in use, bad path, fallback backend): one line, exit 1. */
+export class StartupError extends Error {}
+
+const indexHtml = readFileSync(new URL('../client/index.html', import.meta.url));
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new StartupError(FALLBACK_MESSAGE);
+  if (uwsBackend === 'fallback') log.warn('running on the uWebSockets.js pure-JS fallback: expect low throughput');
+
+  const store = Store.open({
+    path: config.db,
+    width: config.width,
+    height: config.height,
+    paletteSize: config.palette.length,
+    synchronous: config.synchronous,
+    busyTimeoutMs: config.busyTimeoutMs,
+  });
+  const loaded = store.load(config.width, config.height);
+  const canvas = new Canvas(config.width, config.height, config.palette.length, loaded.grid, loaded.seq);
+  log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+
+  const committer = new PlacementCommitter(
+    store,
+    canvas,
+    config,
+    (err, count) => log.error({ err, count }, 'commit failed: placements rejected'),
+    (err) => log.error({ err }, 'placement callback failed'),
+  );
+
+  const app = uws.App();
+  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  const ticker = new Ticker(
+    canvas,
+    encoder,
+    store.canvasId,
+    (frame) => app.publish(PNG_TOPIC, frame.message, true),
+    (err) => log.error({ err }, 'tick encode failed'),
+  );
+  await ticker.encodeNow();
+  const frame = () => ticker.frame;
+  const sockets = new Set<WebSocket<Conn>>();
+
+  registerWebSocket(app, {
+    canvas,
+    palette: config.palette,
+    tickMs: config.tickMs,
+    cooldownMs: config.cooldownMs,
+    maxBackpressure: config.maxBackpressure,
+    committer,
+    frame,
+    log,
+    sockets,
+  });
+  registerHttpRoutes(app, {
+    frame,
+    indexHtml,
+    health: () => ({ ok: true, seq: canvas.seq, backend: uwsBackend, subscribers: sockets.size }),
+  });
+
+  const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
+    app.listen(config.host, config.port, (s) => resolve(s)),
+  );
+  if (!listenSocket) {
+    store.close();
+    throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
+  }
+  const port = uws.us_socket_local_port(listenSocket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
+  ticker.start(config.tickMs);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      // us_listen_socket_close only stops accepting; open sockets are closed one by one below.
+      uws.us_listen_socket_close(listenSocket);
+      await ticker.stop();
+      committer.close(); // flushes pending placements: their acks go out before the close frames
+      for (const ws of [...sockets]) {
+        ws.cork(() => ws.end(CloseCode.GOING_AWAY, 'server shutting down'));
+      }
+      store.close();
+      log.info({ seq: canvas.seq }, 'shut down');
+    })());
+
+  return { port, url, canvas, backend: uwsBackend, close };
+}

@@ -1,0 +1,149 @@
+/**
+ * WebSocket /ws: hello + current PNG on open, then the PNG topic; placements in, acks/errors out.
+ * uWS lifetime rules that apply here:
+ * - `message` ArrayBuffers are detached when the handler returns; the codec copies what it keeps
+ *   (plain numbers), so nothing refers to the buffer afterwards.
+ * - acks are sent later, from the commit timer, i.e. outside any uWS callback: they go inside
+ *   `ws.cork`, and only while the socket is open (sending on a closed uWS socket throws).
+ */
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { encodeMessage, parseClientMessage } from '../protocol/codec.ts';
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_CLIENT_FRAME_BYTES,
+  MsgType,
+  PROTOCOL_VERSION,
+  type ErrorMsg,
+  type PlaceMsg,
+} from '../protocol/messages.ts';
+import type { Canvas } from './canvas.ts';
+import type { Logger } from './log.ts';
+import type { PlacementCommitter } from './placements.ts';
+import { checkCooldown, checkPlacement } from './rules.ts';
+import type { Frame } from './tick.ts';
+
+export const PNG_TOPIC = 'png';
+
+export interface Conn {
+  id: number;
+  addr: string;
+  closed: boolean;
+  /** Unix ms before which this connection may not place (per-connection cooldown). */
+  nextAllowedAt: number;
+}
+
+export interface WsDeps {
+  canvas: Canvas;
+  palette: readonly number[];
+  tickMs: number;
+  cooldownMs: number;
+  maxBackpressure: number;
+  committer: PlacementCommitter;
+  frame: () => Frame;
+  log: Logger;
+  /** Open sockets, so shutdown can close each with 1001. */
+  sockets: Set<WebSocket<Conn>>;
+}
+
+function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number, wait?: number): void {
+  const msg: ErrorMsg = { t: MsgType.ERROR, code, message };
+  if (id !== undefined) msg.id = id;
+  if (wait !== undefined) msg.wait = wait;
+  ws.send(encodeMessage(msg), true);
+}
+
+export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
+  let nextId = 1;
+  const { canvas, committer, log } = deps;
+
+  function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
+    const rule = checkPlacement(canvas, msg.x, msg.y, msg.c);
+    if (!rule.ok) return sendError(ws, rule.code, rule.message, msg.id);
+    const now = Date.now();
+    const cool = checkCooldown(conn.nextAllowedAt, now);
+    if (!cool.ok) return sendError(ws, cool.code, cool.message, msg.id, cool.wait);
+    // Claim the cooldown now so a second frame in the same batch is refused; give it back if the
+    // commit fails, since nothing was placed.
+    const previous = conn.nextAllowedAt;
+    conn.nextAllowedAt = now + deps.cooldownMs;
+    committer.submit({ x: msg.x, y: msg.y, color: msg.c, who: conn.addr }, (outcome) => {
+      if (!outcome.ok) conn.nextAllowedAt = previous;
+      if (conn.closed) return;
+      const frame = outcome.ok
+        ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: outcome.seq, next: conn.nextAllowedAt })
+        : encodeMessage({ t: MsgType.ERROR, id: msg.id, code: outcome.code, message: outcome.message });
+      ws.cork(() => ws.send(frame, true));
+    });
+  }
+
+  app.ws<Conn>('/ws', {
+    maxPayloadLength: MAX_CLIENT_FRAME_BYTES,
+    // Over this many buffered bytes uWS skips the socket when publishing: a slow reader misses PNG
+    // ticks and gets the next one it has room for, so memory per socket stays bounded.
+    maxBackpressure: deps.maxBackpressure,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      // req is valid only in this synchronous callback: read everything before upgrading.
+      const addr = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const conn: Conn = { id: nextId++, addr, closed: false, nextAllowedAt: 0 };
+      res.upgrade(
+        conn,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open: (ws) => {
+      deps.sockets.add(ws);
+      const frame = deps.frame();
+      ws.send(
+        encodeMessage({
+          t: MsgType.HELLO,
+          v: PROTOCOL_VERSION,
+          width: canvas.width,
+          height: canvas.height,
+          palette: [...deps.palette],
+          seq: frame.seq,
+          tickMs: deps.tickMs,
+          cooldownMs: deps.cooldownMs,
+          stream: 'png',
+        }),
+        true,
+      );
+      ws.send(frame.message, true);
+      ws.subscribe(PNG_TOPIC);
+    },
+
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData();
+      if (!isBinary) {
+        ws.end(CloseCode.UNSUPPORTED_DATA, 'binary MessagePack frames only');
+        return;
+      }
+      try {
+        const parsed = parseClientMessage(new Uint8Array(message));
+        if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.id);
+        switch (parsed.msg.t) {
+          case MsgType.PLACE:
+            return place(ws, conn, parsed.msg);
+        }
+      } catch (err) {
+        // Never throw inside a uWS callback: report and keep the connection.
+        log.error({ err, conn: conn.id }, 'message handler failed');
+        sendError(ws, ErrorCode.BAD_MESSAGE, 'internal error handling the message');
+      }
+    },
+
+    close: (ws, code) => {
+      const conn = ws.getUserData();
+      conn.closed = true;
+      deps.sockets.delete(ws);
+      log.debug({ conn: conn.id, code }, 'ws closed');
+    },
+  });
+}
