@@ -2,7 +2,7 @@
  * Encoding and parsing of protocol frames: plain MessagePack maps (msgpackr with records off, so any
  * MessagePack library reads them). Untrusted client frames are parsed only here.
  */
-import { Packr } from 'msgpackr';
+import { C1, Packr } from 'msgpackr';
 import {
   ErrorCode,
   MsgType,
@@ -35,7 +35,8 @@ function fail<T>(code: ErrorCode, message: string, id?: number): ParseResult<T> 
 function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
     const values = packr.unpackMultiple(bytes) as unknown[] | undefined;
-    if (!values || values.length !== 1) return { ok: false };
+    // msgpackr returns its C1 marker for the never-used byte 0xc1 instead of throwing.
+    if (!values || values.length !== 1 || values[0] === C1) return { ok: false };
     return { ok: true, value: values[0] };
   } catch {
     return { ok: false };
@@ -43,7 +44,9 @@ function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown } | { ok: f
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null; // a map, not an array, Date or byte string
 }
 
 function field(obj: Record<string, unknown>, key: string): unknown {

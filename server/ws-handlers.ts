@@ -25,6 +25,9 @@ import type { Frame } from './tick.ts';
 
 export const PNG_TOPIC = 'png';
 
+/** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
+export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
+
 export interface Conn {
   id: number;
   addr: string;
@@ -78,7 +81,9 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   }
 
   app.ws<Conn>('/ws', {
-    maxPayloadLength: MAX_CLIENT_FRAME_BYTES,
+    // uWS drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
+    // the hard cap sits above the protocol limit and the handler closes with 1009 in between.
+    maxPayloadLength: HARD_FRAME_LIMIT_BYTES,
     // Over this many buffered bytes uWS skips the socket when publishing: a slow reader misses PNG
     // ticks and gets the next one it has room for, so memory per socket stays bounded.
     maxBackpressure: deps.maxBackpressure,
@@ -123,6 +128,10 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       const conn = ws.getUserData();
       if (!isBinary) {
         ws.end(CloseCode.UNSUPPORTED_DATA, 'binary MessagePack frames only');
+        return;
+      }
+      if (message.byteLength > MAX_CLIENT_FRAME_BYTES) {
+        ws.end(CloseCode.TOO_BIG, `frame over ${MAX_CLIENT_FRAME_BYTES} bytes`);
         return;
       }
       try {

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { encodeMessage } from '../../protocol/codec.ts';
+import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
+import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from './fixture.ts';
+
+let ts: TestServer;
+before(async () => {
+  ts = await startTestServer({ width: 50, height: 40, cooldownMs: 0 });
+});
+after(() => ts.dispose());
+
+test('on open: hello with canvas facts, then the current PNG', async () => {
+  const c = await TestClient.connect(ts.ws);
+  const hello = await c.next();
+  assert.equal(hello.t, 'hello');
+  if (hello.t !== 'hello') return;
+  assert.equal(hello.v, PROTOCOL_VERSION);
+  assert.equal(hello.width, 50);
+  assert.equal(hello.height, 40);
+  assert.deepEqual(hello.palette, [...ts.config.palette]);
+  assert.equal(hello.tickMs, ts.config.tickMs);
+  assert.equal(hello.cooldownMs, 0);
+  assert.equal(hello.stream, 'png');
+  const png = await c.next();
+  assert.equal(png.t, 'png');
+  if (png.t !== 'png') return;
+  assert.equal(png.seq, hello.seq);
+  const img = decodeToIndices(png.png, ts.config.palette);
+  assert.deepEqual(img.grid, await fetchImageGrid(ts));
+  await c.close();
+});
+
+test('a placement is acked and the next tick PNG shows it, also to another client', async () => {
+  const placer = await TestClient.connect(ts.ws);
+  const watcher = await TestClient.connect(ts.ws);
+  await watcher.nextOf('png');
+  placer.send({ t: 'place', id: 42, x: 49, y: 39, c: 7 });
+  const ack = await placer.nextOf('ack');
+  assert.equal(ack.id, 42);
+  assert.ok(ack.seq > 0);
+  assert.ok(ack.next <= Date.now() + 1, 'cooldown 0: next placement allowed now');
+  for (const client of [placer, watcher]) {
+    const png = await client.pngAtLeast(ack.seq);
+    const img = decodeToIndices(png.png, ts.config.palette);
+    assert.equal(img.grid[39 * 50 + 49], 7);
+  }
+  await placer.close();
+  await watcher.close();
+});
+
+test('every bad input gets an error with its own code and leaves the grid alone', async () => {
+  const c = await TestClient.connect(ts.ws);
+  await c.nextOf('png');
+  const gridBefore = await fetchImageGrid(ts);
+  const seqBefore = ts.server.canvas.seq;
+  const cases: Array<{ frame: Uint8Array; code: ErrorCode; id?: number }> = [
+    { frame: Uint8Array.from([0xc1]), code: ErrorCode.NOT_MSGPACK }, // 0xc1 is never used in MessagePack
+    { frame: Uint8Array.from([0x93, 0x01]), code: ErrorCode.NOT_MSGPACK }, // truncated array
+    { frame: Uint8Array.from([0x01, 0x02]), code: ErrorCode.NOT_MSGPACK }, // two values in one frame
+    { frame: encodeMessage([1, 2, 3] as never), code: ErrorCode.BAD_MESSAGE },
+    { frame: encodeMessage({ x: 1 } as never), code: ErrorCode.BAD_MESSAGE },
+    { frame: encodeMessage({ t: 'explode', id: 9 } as never), code: ErrorCode.UNKNOWN_TYPE, id: 9 },
+    { frame: encodeMessage({ t: 'place', id: 1, x: '3', y: 1, c: 1 } as never), code: ErrorCode.INVALID_FIELD, id: 1 },
+    { frame: encodeMessage({ t: 'place', id: 2, x: 1.5, y: 1, c: 1 } as never), code: ErrorCode.INVALID_FIELD, id: 2 },
+    { frame: encodeMessage({ t: 'place', id: 3, x: 1, y: 1 } as never), code: ErrorCode.INVALID_FIELD, id: 3 },
+    { frame: encodeMessage({ t: 'place', id: 4, x: NaN, y: 1, c: 1 } as never), code: ErrorCode.INVALID_FIELD, id: 4 },
+    { frame: encodeMessage({ t: 'place', x: 1, y: 1, c: 1 } as never), code: ErrorCode.INVALID_FIELD },
+    { frame: encodeMessage({ t: 'place', id: 5, x: 50, y: 0, c: 1 }), code: ErrorCode.OUT_OF_BOUNDS, id: 5 },
+    { frame: encodeMessage({ t: 'place', id: 6, x: -1, y: 0, c: 1 }), code: ErrorCode.OUT_OF_BOUNDS, id: 6 },
+    { frame: encodeMessage({ t: 'place', id: 7, x: 0, y: 40, c: 1 }), code: ErrorCode.OUT_OF_BOUNDS, id: 7 },
+    { frame: encodeMessage({ t: 'place', id: 8, x: 0, y: 0, c: 16 }), code: ErrorCode.BAD_COLOR, id: 8 },
+    { frame: encodeMessage({ t: 'place', id: 10, x: 0, y: 0, c: -1 }), code: ErrorCode.BAD_COLOR, id: 10 },
+  ];
+  for (const k of cases) {
+    c.socket.send(k.frame);
+    const err = await c.nextOf('error');
+    assert.equal(err.code, k.code, `frame ${Buffer.from(k.frame).toString('hex')}`);
+    assert.equal(err.id, k.id);
+    assert.equal(typeof err.message, 'string');
+  }
+  assert.equal(new Set(cases.map((k) => k.code)).size, 6, 'six distinct codes exercised');
+  assert.equal(ts.server.canvas.seq, seqBefore);
+  assert.deepEqual(await fetchImageGrid(ts), gridBefore);
+  // The connection still works after all that.
+  c.send({ t: 'place', id: 11, x: 0, y: 0, c: 3 });
+  assert.equal((await c.nextOf('ack')).id, 11);
+  await c.close();
+});
+
+test('a text frame closes the socket with 1003', async () => {
+  const c = await TestClient.connect(ts.ws);
+  c.socket.send('{"t":"place"}');
+  const closed = await c.closed;
+  assert.equal(closed.code, CloseCode.UNSUPPORTED_DATA);
+});
+
+test('a frame over the payload limit closes the socket with 1009', async () => {
+  const c = await TestClient.connect(ts.ws);
+  c.socket.send(new Uint8Array(MAX_CLIENT_FRAME_BYTES + 1));
+  const closed = await c.closed;
+  assert.equal(closed.code, CloseCode.TOO_BIG);
+});
+
+test('a frame far over the hard limit drops the connection and the server keeps serving', async () => {
+  const c = await TestClient.connect(ts.ws);
+  c.socket.send(new Uint8Array(1 << 20));
+  const closed = await c.closed;
+  assert.notEqual(closed.code, 1000);
+  const res = await fetch(`${ts.http}/image`);
+  assert.equal(res.status, 200);
+});
+
+test('cooldown: a second placement within it is refused with the wait; the grid keeps the first', async () => {
+  const cool = await startTestServer({ width: 8, height: 8, cooldownMs: 60_000 });
+  try {
+    const c = await TestClient.connect(cool.ws);
+    c.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
+    const ack = await c.nextOf('ack');
+    assert.ok(ack.next >= Date.now() + 50_000, 'next allowed about a minute later');
+    c.send({ t: 'place', id: 2, x: 1, y: 1, c: 3 });
+    const err = await c.nextOf('error');
+    assert.equal(err.code, ErrorCode.COOLDOWN);
+    assert.equal(err.id, 2);
+    assert.ok(err.wait !== undefined && err.wait > 50_000 && err.wait <= 60_000, `wait ${err.wait}`);
+    await c.pngAtLeast(ack.seq);
+    assert.equal((await fetchImageGrid(cool))[9], 2);
+    assert.equal(cool.server.canvas.seq, 1);
+    // Cooldown is per connection for now: another socket may place.
+    const other = await TestClient.connect(cool.ws);
+    other.send({ t: 'place', id: 1, x: 2, y: 2, c: 4 });
+    assert.equal((await other.nextOf('ack')).seq, 2);
+    await c.close();
+    await other.close();
+  } finally {
+    await cool.dispose();
+  }
+});
+
+test('a burst of placements from several clients is acked with consecutive seqs and all shown', async () => {
+  const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(ts.ws)));
+  const start = ts.server.canvas.seq;
+  const expected = new Map<number, number>();
+  let id = 0;
+  for (let i = 0; i < 300; i++) {
+    const x = i % 50;
+    const y = Math.floor(i / 50);
+    const colour = (i * 5) % 16;
+    expected.set(y * 50 + x, colour);
+    (clients[i % 3] as TestClient).send({ t: 'place', id: id++, x, y, c: colour });
+  }
+  const acks = [];
+  for (const c of clients) for (let i = 0; i < 100; i++) acks.push(await c.nextOf('ack'));
+  const seqs = acks.map((a) => a.seq).sort((a, b) => a - b);
+  assert.deepEqual(seqs, Array.from({ length: 300 }, (_, i) => start + 1 + i));
+  const png = await (clients[0] as TestClient).pngAtLeast(start + 300);
+  const grid = decodeToIndices(png.png, ts.config.palette).grid;
+  for (const [cell, colour] of expected) assert.equal(grid[cell], colour, `cell ${cell}`);
+  await Promise.all(clients.map((c) => c.close()));
+});
