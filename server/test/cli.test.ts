@@ -1,0 +1,143 @@
+/** The server as a user runs it: a child process started like `npm start`, flags, env and signals. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CloseCode } from '../../protocol/messages.ts';
+import { OPTIONS } from '../config.ts';
+import { tempDir, TestClient } from './fixture.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+/** Resolves with the URL from the "listening" log line. */
+async function listening(r: Run): Promise<string> {
+  for (;;) {
+    const m = /"url":"(http:\/\/[^"]+)"/.exec(r.stdout());
+    if (m) return m[1] as string;
+    const winner = await Promise.race([once(r.child.stdout!, 'data').then(() => 'data'), r.exit.then(() => 'exit')]);
+    if (winner === 'exit') throw new Error(`server exited early: ${r.stderr()}`);
+  }
+}
+
+function assertOneLineError(r: Run, pattern: RegExp): void {
+  const lines = r.stderr().trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got:\n${r.stderr()}`);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(r.stderr(), /\n\s+at /, 'no stack trace');
+}
+
+test('--help lists every option with its environment variable and default', async () => {
+  const r = run(['--help']);
+  assert.equal(await r.exit, 0);
+  for (const spec of OPTIONS) {
+    assert.ok(r.stdout().includes(`--${spec.flag}`), `--${spec.flag}`);
+    assert.ok(r.stdout().includes(spec.env), spec.env);
+    assert.ok(r.stdout().includes(`default ${spec.default}`), `default of ${spec.flag}`);
+  }
+});
+
+test('a bad flag or environment value is named in a one-line error, exit 1', async () => {
+  const flag = run(['--port', 'abc']);
+  assert.equal(await flag.exit, 1);
+  assertOneLineError(flag, /--port="abc" is not an integer/);
+  const env = run([], { CANVAS_WIDTH: '0' });
+  assert.equal(await env.exit, 1);
+  assertOneLineError(env, /CANVAS_WIDTH=0 is out of range/);
+  const unknown = run(['--colour', 'red']);
+  assert.equal(await unknown.exit, 1);
+  assertOneLineError(unknown, /colour/);
+});
+
+test('the pure-JS uWS fallback is refused with a clear message', async () => {
+  const dir = tempDir();
+  try {
+    const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
+    assert.equal(await r.exit, 1);
+    assertOneLineError(r, /pure-JavaScript fallback.*--allow-uws-fallback/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a port in use gives a one-line error and exit 1', async () => {
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  const port = (blocker.address() as { port: number }).port;
+  const dir = tempDir();
+  try {
+    const r = run(['--host', '127.0.0.1', '--port', String(port), '--db', join(dir, 'c.db')]);
+    assert.equal(await r.exit, 1);
+    assertOneLineError(r, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+  } finally {
+    blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unwritable database path gives a one-line error and exit 1', async () => {
+  const dir = tempDir();
+  try {
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    const r = run(['--port', '0', '--db', join(notADir, 'canvas.db')]);
+    assert.equal(await r.exit, 1);
+    assertOneLineError(r, /cannot open database/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; restart keeps them', async () => {
+  const dir = tempDir();
+  const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db'), '--cooldown-ms', '0', '--commit-delay-ms', '200', '--width', '20', '--height', '20'];
+  try {
+    const r = run(args);
+    const url = await listening(r);
+    const c = await TestClient.connect(url.replace('http', 'ws') + '/ws');
+    await c.nextOf('png');
+    for (let i = 0; i < 20; i++) c.send({ t: 'place', id: i, x: i, y: i, c: 1 + (i % 15) });
+    // The commit delay is long, so these are still queued when the signal lands.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r.child.kill('SIGTERM');
+    const closed = await c.closed;
+    assert.equal(closed.code, CloseCode.GOING_AWAY);
+    const acks = c.received.filter((m) => m.t === 'ack');
+    assert.equal(acks.length, 20, 'every queued placement was flushed and acked before the close');
+    assert.equal(await r.exit, 0);
+
+    const again = run(args);
+    const url2 = await listening(again);
+    const health = (await (await fetch(`${url2}/healthz`)).json()) as { seq: number };
+    assert.equal(health.seq, 20);
+    again.child.kill('SIGINT');
+    assert.equal(await again.exit, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
