@@ -6,9 +6,11 @@ import { C1, Packr } from 'msgpackr';
 import {
   ErrorCode,
   MsgType,
+  Stream,
   type ClientMessage,
   type PlaceMsg,
   type ServerMessage,
+  type SubscribeMsg,
 } from './messages.ts';
 
 // useRecords:false keeps frames plain MessagePack (no msgpackr record extension); mapsAsObjects gives
@@ -81,6 +83,17 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
     switch (t) {
       case MsgType.PLACE:
         return { ok: true, msg: parsePlace(obj) };
+      case MsgType.SUBSCRIBE: {
+        const stream = field(obj, 'stream');
+        if (typeof stream !== 'string') throw new FieldError('stream must be a string');
+        if (!isStream(stream)) return fail(ErrorCode.UNKNOWN_STREAM, `unknown stream ${JSON.stringify(stream.slice(0, 32))}`, id);
+        const msg: SubscribeMsg = { t: MsgType.SUBSCRIBE, stream };
+        const since = field(obj, 'since');
+        if (since !== undefined && since !== null) msg.since = readSeq(since, 'since');
+        return { ok: true, msg };
+      }
+      case MsgType.RESYNC:
+        return { ok: true, msg: { t: MsgType.RESYNC } };
       default:
         return fail(ErrorCode.UNKNOWN_TYPE, `unknown message type ${JSON.stringify(t.slice(0, 32))}`, id);
     }
@@ -88,6 +101,29 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
     if (err instanceof FieldError) return fail(ErrorCode.INVALID_FIELD, err.message, id);
     throw err;
   }
+}
+
+export function isStream(s: string): s is Stream {
+  return s === Stream.PNG || s === Stream.DELTA;
+}
+
+function readSeq(value: unknown, name: string): number {
+  assertInt(value, name);
+  if (value < 0) throw new FieldError(`${name} must be >= 0`);
+  return value;
+}
+
+export type StreamRequest = { ok: true; stream: Stream; since?: number } | { ok: false; message: string };
+
+/** Parses the upgrade query of /ws: `stream=png|delta` and, for delta, `since=<seq>`. */
+export function parseStreamQuery(query: string): StreamRequest {
+  const params = new URLSearchParams(query);
+  const stream = params.get('stream') ?? Stream.PNG;
+  if (!isStream(stream)) return { ok: false, message: `unknown stream ${JSON.stringify(stream.slice(0, 32))}; use png or delta` };
+  const sinceText = params.get('since');
+  if (sinceText === null) return { ok: true, stream };
+  if (!/^\d{1,15}$/.test(sinceText)) return { ok: false, message: 'since must be a non-negative integer seq' };
+  return { ok: true, stream, since: Number(sinceText) };
 }
 
 function parsePlace(obj: Record<string, unknown>): PlaceMsg {

@@ -12,11 +12,21 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
 export const MsgType = {
   HELLO: 'hello',
   PNG: 'png',
+  DELTA: 'delta',
   PLACE: 'place',
+  SUBSCRIBE: 'subscribe',
+  RESYNC: 'resync',
   ACK: 'ack',
   ERROR: 'error',
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+/** What a socket receives after hello: whole PNGs each changed tick, or snapshot + deltas. */
+export const Stream = {
+  PNG: 'png',
+  DELTA: 'delta',
+} as const;
+export type Stream = (typeof Stream)[keyof typeof Stream];
 
 /** Stable error codes of `error` frames; clients switch on these, never on `message`. */
 export const ErrorCode = {
@@ -28,6 +38,8 @@ export const ErrorCode = {
   UNKNOWN_TYPE: 'unknown_type',
   /** A field is missing or has the wrong type (e.g. x not an integer). */
   INVALID_FIELD: 'invalid_field',
+  /** `stream` names no stream (subscribe). */
+  UNKNOWN_STREAM: 'unknown_stream',
   /** x or y is outside the canvas. */
   OUT_OF_BOUNDS: 'out_of_bounds',
   /** The colour index is not in the palette. */
@@ -68,7 +80,7 @@ export interface HelloMsg {
   /** Minimum ms between two placements of one client (0: no cooldown). */
   cooldownMs: number;
   /** Stream this socket is subscribed to. */
-  stream: 'png';
+  stream: Stream;
 }
 
 /** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */
@@ -76,6 +88,35 @@ export interface PngMsg {
   t: typeof MsgType.PNG;
   seq: number;
   png: Uint8Array;
+}
+
+/**
+ * Server -> delta subscribers: the pixels that changed from `fromSeq` (exclusive) to `toSeq`
+ * (inclusive), each with its last colour. Apply only when your seq equals `fromSeq`; else resync.
+ */
+export interface DeltaMsg {
+  t: typeof MsgType.DELTA;
+  fromSeq: number;
+  toSeq: number;
+  /** Number of records in `px`. */
+  n: number;
+  /** n records of 5 bytes: x uint16 LE, y uint16 LE, colour uint8 (protocol/delta.ts). */
+  px: Uint8Array;
+}
+
+/**
+ * Client -> server: switch streams. For `delta`, `since` (the client's seq) asks for the missing
+ * deltas when the server still holds them; otherwise a PNG snapshot comes first.
+ */
+export interface SubscribeMsg {
+  t: typeof MsgType.SUBSCRIBE;
+  stream: Stream;
+  since?: number;
+}
+
+/** Client -> server: send me a PNG snapshot with its seq (after a gap in the delta stream). */
+export interface ResyncMsg {
+  t: typeof MsgType.RESYNC;
 }
 
 /** Client -> server: place colour `c` at (x, y). `id` is chosen by the client and echoed back. */
@@ -105,5 +146,5 @@ export interface ErrorMsg {
   wait?: number;
 }
 
-export type ServerMessage = HelloMsg | PngMsg | AckMsg | ErrorMsg;
-export type ClientMessage = PlaceMsg;
+export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg;
+export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg;

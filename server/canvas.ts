@@ -9,6 +9,9 @@ export class Canvas {
   readonly grid: Uint8Array;
   /** Sequence number of the last applied placement. */
   seq: number;
+  /** Cells changed since the last `takeChanges`: a bitmap to dedupe, a list to iterate. */
+  private readonly dirty: Uint8Array;
+  private changed: number[] = [];
 
   constructor(width: number, height: number, paletteSize: number, grid?: Uint8Array, seq = 0) {
     if (grid && grid.length !== width * height) {
@@ -19,6 +22,7 @@ export class Canvas {
     this.paletteSize = paletteSize;
     this.grid = grid ?? new Uint8Array(width * height);
     this.seq = seq;
+    this.dirty = new Uint8Array(width * height);
   }
 
   inBounds(x: number, y: number): boolean {
@@ -31,7 +35,20 @@ export class Canvas {
 
   /** Applies an already-validated, already-committed placement. */
   apply(x: number, y: number, colour: number, seq: number): void {
-    this.grid[y * this.width + x] = colour;
+    const cell = y * this.width + x;
+    this.grid[cell] = colour;
     this.seq = seq;
+    if (this.dirty[cell] === 0) {
+      this.dirty[cell] = 1;
+      this.changed.push(cell);
+    }
+  }
+
+  /** Cells changed since the previous call, each once (its colour is the grid's current one). */
+  takeChanges(): number[] {
+    const cells = this.changed;
+    this.changed = [];
+    for (const cell of cells) this.dirty[cell] = 0;
+    return cells;
   }
 }

@@ -14,7 +14,8 @@ import { PngEncoder } from './png-encoder.ts';
 import { Store } from './store.ts';
 import { Ticker } from './tick.ts';
 import { FALLBACK_MESSAGE, uws, uwsBackend } from './uws-backend.ts';
-import { PNG_TOPIC, registerWebSocket, type Conn } from './ws-handlers.ts';
+import { DeltaLog } from './delta-log.ts';
+import { publishTick, registerWebSocket, type Conn } from './ws-handlers.ts';
 
 export interface RunningServer {
   port: number;
@@ -27,6 +28,8 @@ export interface RunningServer {
 
 /** A startup failure the operator fixes (port in use, bad path, fallback backend): one line, exit 1. */
 export class StartupError extends Error {}
+
+const DELTA_LOG_BYTES = 16 << 20;
 
 const indexHtml = readFileSync(new URL('../client/index.html', import.meta.url));
 
@@ -56,14 +59,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   const app = uws.App();
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  // The log keeps at most DELTA_LOG_BYTES of messages so a burst of huge ticks cannot grow memory.
+  const deltaLog = new DeltaLog(config.deltaRing, DELTA_LOG_BYTES);
   const ticker = new Ticker(
     canvas,
     encoder,
     store.canvasId,
-    (frame) => app.publish(PNG_TOPIC, frame.message, true),
+    Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
+    (out) => publishTick(app, deltaLog, out),
     (err) => log.error({ err }, 'tick encode failed'),
   );
-  await ticker.encodeNow();
+  await ticker.run();
   const frame = () => ticker.frame;
   const sockets = new Set<WebSocket<Conn>>();
 
@@ -75,6 +81,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     maxBackpressure: config.maxBackpressure,
     committer,
     frame,
+    deltaLog,
     log,
     sockets,
   });

@@ -1,10 +1,13 @@
 /**
- * The tick: once per interval, if the canvas changed since the last encode, encode it once and hand
- * the result to every consumer (HTTP cache and WebSocket publish). At most one encode is in flight.
+ * The tick: once per interval, if the canvas changed since the last frame, capture the change (the
+ * delta) and the grid (packed PNG scanlines) in one synchronous step, deflate off the loop, then hand
+ * both to the publisher. One encode per tick for everyone; at most one tick in flight.
  */
 import { encodeMessage } from '../protocol/codec.ts';
+import { packDeltaPixels } from '../protocol/delta.ts';
 import { MsgType } from '../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';
+import type { DeltaEntry } from './delta-log.ts';
 import type { PngEncoder } from './png-encoder.ts';
 
 /** One encoded frame, shared by every reader until the next changed tick. */
@@ -17,47 +20,76 @@ export interface Frame {
   message: Uint8Array;
 }
 
+export interface TickOutput {
+  frame: Frame;
+  /** The change since the previous frame; undefined when it was too large (send the frame instead). */
+  delta: (DeltaEntry & { count: number }) | undefined;
+}
+
 export class Ticker {
   private current: Frame | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  /** Set when a tick failed after taking the changes: the next tick must be a snapshot. */
+  private changesLost = false;
 
   constructor(
     private readonly canvas: Canvas,
     private readonly encoder: PngEncoder,
     private readonly canvasId: string,
-    private readonly onFrame: (frame: Frame) => void,
+    /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
+    private readonly maxDeltaCells: number,
+    private readonly onTick: (out: TickOutput) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** The latest frame. Valid after `encodeNow` resolved once. */
+  /** The latest frame. Valid after `run` resolved once. */
   get frame(): Frame {
     if (!this.current) throw new Error('no frame encoded yet');
     return this.current;
   }
 
-  async encodeNow(): Promise<Frame> {
-    const seq = this.canvas.seq;
-    const png = await this.encoder.encode(this.canvas.grid);
+  /** Captures and encodes the current grid; the first call (startup) has no delta. */
+  async run(): Promise<TickOutput> {
+    const { canvas } = this;
+    const fromSeq = this.current?.seq;
+    const toSeq = canvas.seq;
+    // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
+    const cells = canvas.takeChanges();
+    const pending = this.encoder.encode(canvas.grid);
+    let delta: TickOutput['delta'];
+    if (fromSeq !== undefined && !this.changesLost && cells.length <= this.maxDeltaCells) {
+      const px = packDeltaPixels(cells, canvas.grid, canvas.width);
+      const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
+      delta = { fromSeq, toSeq, message, count: cells.length };
+    }
+    let png: Buffer;
+    try {
+      png = await pending;
+    } catch (err) {
+      this.changesLost = true;
+      throw err;
+    }
+    this.changesLost = false;
     const frame: Frame = {
-      seq,
+      seq: toSeq,
       png,
-      etag: `"${this.canvasId}-${seq}"`,
-      message: encodeMessage({ t: MsgType.PNG, seq, png }),
+      etag: `"${this.canvasId}-${toSeq}"`,
+      message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
     };
     this.current = frame;
-    return frame;
+    return { frame, delta };
   }
 
   start(intervalMs: number): void {
     this.timer = setInterval(() => this.tick(), intervalMs);
   }
 
-  /** Encodes and publishes when the grid changed and no encode is running; otherwise does nothing. */
+  /** Runs a tick when the grid changed and none is running; otherwise does nothing. */
   tick(): void {
     if (this.inFlight || (this.current && this.current.seq === this.canvas.seq)) return;
-    this.inFlight = this.encodeNow()
-      .then((frame) => this.onFrame(frame))
+    this.inFlight = this.run()
+      .then((out) => this.onTick(out))
       .catch(this.onError)
       .finally(() => {
         this.inFlight = undefined;

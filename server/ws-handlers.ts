@@ -7,23 +7,26 @@
  *   `ws.cork`, and only while the socket is open (sending on a closed uWS socket throws).
  */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import { encodeMessage, parseClientMessage } from '../protocol/codec.ts';
+import { encodeMessage, parseClientMessage, parseStreamQuery } from '../protocol/codec.ts';
 import {
   CloseCode,
   ErrorCode,
   MAX_CLIENT_FRAME_BYTES,
   MsgType,
   PROTOCOL_VERSION,
+  Stream,
   type ErrorMsg,
   type PlaceMsg,
 } from '../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';
+import type { DeltaLog } from './delta-log.ts';
 import type { Logger } from './log.ts';
 import type { PlacementCommitter } from './placements.ts';
 import { checkCooldown, checkPlacement } from './rules.ts';
-import type { Frame } from './tick.ts';
+import type { Frame, TickOutput } from './tick.ts';
 
-export const PNG_TOPIC = 'png';
+/** One uWS topic per stream, named like the stream. */
+const TOPIC: Record<Stream, string> = { png: 'png', delta: 'delta' };
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
 export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
@@ -34,6 +37,9 @@ export interface Conn {
   closed: boolean;
   /** Unix ms before which this connection may not place (per-connection cooldown). */
   nextAllowedAt: number;
+  stream: Stream;
+  /** The seq a reconnecting delta client already has (from `?since=`), until open uses it. */
+  since: number | undefined;
 }
 
 export interface WsDeps {
@@ -44,6 +50,7 @@ export interface WsDeps {
   maxBackpressure: number;
   committer: PlacementCommitter;
   frame: () => Frame;
+  deltaLog: DeltaLog;
   log: Logger;
   /** Open sockets, so shutdown can close each with 1001. */
   sockets: Set<WebSocket<Conn>>;
@@ -59,6 +66,29 @@ function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: n
 export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   let nextId = 1;
   const { canvas, committer, log } = deps;
+
+  /**
+   * Brings a socket on `stream` up to date: PNG subscribers get the current frame; delta subscribers
+   * get the deltas after `since` when the log still has them, else the frame (a snapshot with its seq).
+   */
+  function sendCurrent(ws: WebSocket<Conn>, stream: Stream, since: number | undefined): void {
+    const frame = deps.frame();
+    if (stream === Stream.DELTA && since !== undefined) {
+      const missing = deps.deltaLog.catchUp(since, frame.seq);
+      if (missing) {
+        for (const m of missing) ws.send(m, true);
+        return;
+      }
+    }
+    ws.send(frame.message, true);
+  }
+
+  function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
+    ws.unsubscribe(TOPIC[conn.stream]);
+    conn.stream = stream;
+    sendCurrent(ws, stream, since);
+    ws.subscribe(TOPIC[stream]);
+  }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
     const rule = checkPlacement(canvas, msg.x, msg.y, msg.c);
@@ -93,7 +123,14 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
     upgrade: (res, req, context) => {
       // req is valid only in this synchronous callback: read everything before upgrading.
       const addr = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const conn: Conn = { id: nextId++, addr, closed: false, nextAllowedAt: 0 };
+      const request = parseStreamQuery(req.getQuery() ?? '');
+      if (!request.ok) {
+        res.writeStatus('400 Bad Request');
+        res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(`${request.message}\n`);
+        return;
+      }
+      const conn: Conn = { id: nextId++, addr, closed: false, nextAllowedAt: 0, stream: request.stream, since: request.since };
       res.upgrade(
         conn,
         req.getHeader('sec-websocket-key'),
@@ -105,6 +142,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
 
     open: (ws) => {
       deps.sockets.add(ws);
+      const conn = ws.getUserData();
       const frame = deps.frame();
       ws.send(
         encodeMessage({
@@ -116,12 +154,13 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           seq: frame.seq,
           tickMs: deps.tickMs,
           cooldownMs: deps.cooldownMs,
-          stream: 'png',
+          stream: conn.stream,
         }),
         true,
       );
-      ws.send(frame.message, true);
-      ws.subscribe(PNG_TOPIC);
+      sendCurrent(ws, conn.stream, conn.since);
+      conn.since = undefined;
+      ws.subscribe(TOPIC[conn.stream]);
     },
 
     message: (ws, message, isBinary) => {
@@ -140,6 +179,11 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
         switch (parsed.msg.t) {
           case MsgType.PLACE:
             return place(ws, conn, parsed.msg);
+          case MsgType.SUBSCRIBE:
+            return subscribe(ws, conn, parsed.msg.stream, parsed.msg.since);
+          case MsgType.RESYNC:
+            ws.send(deps.frame().message, true);
+            return;
         }
       } catch (err) {
         // Never throw inside a uWS callback: report and keep the connection.
@@ -155,4 +199,19 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       log.debug({ conn: conn.id, code }, 'ws closed');
     },
   });
+}
+
+/**
+ * Publishes one tick: the PNG to PNG subscribers; to delta subscribers the delta, or the PNG when the
+ * change was too large for a delta (which also breaks the chain the delta log can replay).
+ */
+export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, out: TickOutput): void {
+  app.publish(TOPIC.png, out.frame.message, true);
+  if (out.delta) {
+    deltaLog.push(out.delta);
+    app.publish(TOPIC.delta, out.delta.message, true);
+  } else {
+    deltaLog.clear();
+    app.publish(TOPIC.delta, out.frame.message, true);
+  }
 }
