@@ -24,6 +24,8 @@ export interface Config {
   deltaMaxPercent: number;
   deltaRing: number;
   allowUwsFallback: boolean;
+  pprof: boolean;
+  pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -66,6 +68,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'deltaMaxPercent', flag: 'delta-max-percent', env: 'DELTA_MAX_PERCENT', kind: int(0, 100), default: '10', help: 'a tick changing more than this % of the canvas sends delta subscribers a PNG instead' },
   { key: 'deltaRing', flag: 'delta-ring', env: 'DELTA_RING', kind: int(0, 100_000), default: '120', help: 'recent deltas kept for clients reconnecting with their seq' },
   { key: 'allowUwsFallback', flag: 'allow-uws-fallback', env: 'ALLOW_UWS_FALLBACK', kind: { type: 'bool' }, default: 'false', help: 'start even on the slow pure-JS uWebSockets.js fallback' },
+  { key: 'pprof', flag: 'pprof', env: 'PPROF', kind: { type: 'bool' }, default: 'false', help: 'serve /debug/pprof/profile and /debug/pprof/heap on 127.0.0.1:<pprof-port>' },
+  { key: 'pprofPort', flag: 'pprof-port', env: 'PPROF_PORT', kind: int(0, 65535), default: '6060', help: 'port of the pprof listener (127.0.0.1 only)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] }, default: 'info', help: 'log level' },
 ];
 

@@ -27,6 +27,15 @@ export interface CommitterOptions {
   snapshotEvery: number;
 }
 
+export interface CommitterEvents {
+  /** A batch could not be stored (count 0: a snapshot failed). */
+  commitFailed(err: unknown, count: number): void;
+  /** A batch committed: its size and how long SQLite took. */
+  committed(count: number, seconds: number): void;
+  /** A placement callback threw (a bug in the caller; the batch still completes). */
+  callbackFailed(err: unknown): void;
+}
+
 interface Pending {
   req: PlacementRequest;
   done: PlacementCallback;
@@ -42,8 +51,7 @@ export class PlacementCommitter {
     private readonly store: Store,
     private readonly canvas: Canvas,
     private readonly opts: CommitterOptions,
-    private readonly onCommitError: (err: unknown, count: number) => void,
-    private readonly onCallbackError: (err: unknown) => void,
+    private readonly events: CommitterEvents,
   ) {}
 
   /** Queues a validated placement; `done` is called exactly once, after the commit or its failure. */
@@ -73,11 +81,13 @@ export class PlacementCommitter {
     const rows: PlacementRow[] = batch.map((p, i) => ({ seq: base + 1 + i, ...p.req, at }));
     let outcome: (i: number) => PlacementOutcome;
     try {
+      const started = performance.now();
       this.store.commit(rows);
+      this.events.committed(rows.length, (performance.now() - started) / 1000);
       for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
       outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
     } catch (err) {
-      this.onCommitError(err, rows.length);
+      this.events.commitFailed(err, rows.length);
       const message = `placement not stored: ${(err as Error).message}`;
       outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
     }
@@ -85,7 +95,7 @@ export class PlacementCommitter {
       try {
         p.done(outcome(i));
       } catch (err) {
-        this.onCallbackError(err);
+        this.events.callbackFailed(err);
       }
     });
     this.sinceSnapshot += rows.length;
@@ -98,7 +108,7 @@ export class PlacementCommitter {
       this.store.writeSnapshot(this.canvas.grid, this.canvas.seq, this.canvas.width, this.canvas.height);
       this.sinceSnapshot = 0;
     } catch (err) {
-      this.onCommitError(err, 0);
+      this.events.commitFailed(err, 0);
     }
   }
 

@@ -15,13 +15,18 @@ import { Store } from './store.ts';
 import { Ticker } from './tick.ts';
 import { FALLBACK_MESSAGE, uws, uwsBackend } from './uws-backend.ts';
 import { DeltaLog } from './delta-log.ts';
-import { publishTick, registerWebSocket, type Conn } from './ws-handlers.ts';
+import { Metrics } from './metrics.ts';
+import { registerMetricsRoute } from './ops-routes.ts';
+import { startPprofServer, type PprofServer } from './pprof-server.ts';
+import { publishTick, registerWebSocket, subscriberCount, type Conn } from './ws-handlers.ts';
 
 export interface RunningServer {
   port: number;
   url: string;
   canvas: Canvas;
   backend: string;
+  /** Port of the 127.0.0.1 pprof listener, when enabled. */
+  pprofPort: number | undefined;
   /** Stop listening, flush placements, close sockets with 1001, snapshot, close the database. */
   close(): Promise<void>;
 }
@@ -49,15 +54,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const canvas = new Canvas(config.width, config.height, config.palette.length, loaded.grid, loaded.seq);
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
 
-  const committer = new PlacementCommitter(
-    store,
-    canvas,
-    config,
-    (err, count) => log.error({ err, count }, 'commit failed: placements rejected'),
-    (err) => log.error({ err }, 'placement callback failed'),
-  );
-
   const app = uws.App();
+  const sockets = new Set<WebSocket<Conn>>();
+  const metrics = new Metrics({
+    connections: () => sockets.size,
+    subscribers: (stream) => subscriberCount(app, stream),
+    seq: () => canvas.seq,
+    backend: uwsBackend,
+  });
+  const committer = new PlacementCommitter(store, canvas, config, {
+    commitFailed: (err, count) => log.error({ err, count }, 'commit failed: placements rejected'),
+    committed: (count, seconds) => {
+      metrics.commitSeconds.observe(seconds);
+      metrics.commitBatch.observe(count);
+    },
+    callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
+  });
+
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
   // The log keeps at most DELTA_LOG_BYTES of messages so a burst of huge ticks cannot grow memory.
   const deltaLog = new DeltaLog(config.deltaRing, DELTA_LOG_BYTES);
@@ -66,12 +79,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     encoder,
     store.canvasId,
     Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
-    (out) => publishTick(app, deltaLog, out),
+    (out) => {
+      publishTick(app, deltaLog, metrics, out);
+      metrics.encodeSeconds.observe(out.encodeSeconds);
+      metrics.pngBytes.set(out.frame.png.length);
+      metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
+    },
     (err) => log.error({ err }, 'tick encode failed'),
   );
-  await ticker.run();
+  metrics.pngBytes.set((await ticker.run()).frame.png.length);
   const frame = () => ticker.frame;
-  const sockets = new Set<WebSocket<Conn>>();
 
   registerWebSocket(app, {
     canvas,
@@ -82,9 +99,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     committer,
     frame,
     deltaLog,
+    metrics,
     log,
     sockets,
   });
+  registerMetricsRoute(app, metrics, log);
   registerHttpRoutes(app, {
     frame,
     indexHtml,
@@ -98,6 +117,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     store.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
   }
+  let pprof: PprofServer | undefined;
+  if (config.pprof) {
+    try {
+      pprof = await startPprofServer(config.pprofPort, log);
+    } catch (err) {
+      uws.us_listen_socket_close(listenSocket);
+      store.close();
+      throw new StartupError((err as Error).message);
+    }
+    log.info({ url: `http://127.0.0.1:${pprof.port}/debug/pprof/profile?seconds=30` }, 'pprof enabled');
+  }
   const port = uws.us_socket_local_port(listenSocket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
   ticker.start(config.tickMs);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -108,6 +138,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (closing ??= (async () => {
       // us_listen_socket_close only stops accepting; open sockets are closed one by one below.
       uws.us_listen_socket_close(listenSocket);
+      pprof?.close();
       await ticker.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       for (const ws of [...sockets]) {
@@ -117,5 +148,5 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       log.info({ seq: canvas.seq }, 'shut down');
     })());
 
-  return { port, url, canvas, backend: uwsBackend, close };
+  return { port, url, canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
 }

@@ -24,6 +24,10 @@ export interface TickOutput {
   frame: Frame;
   /** The change since the previous frame; undefined when it was too large (send the frame instead). */
   delta: (DeltaEntry & { count: number }) | undefined;
+  /** performance.now() when the tick captured the grid. */
+  startedAt: number;
+  /** Wall time of the PNG encode (pack + deflate). */
+  encodeSeconds: number;
 }
 
 export class Ticker {
@@ -52,6 +56,7 @@ export class Ticker {
   /** Captures and encodes the current grid; the first call (startup) has no delta. */
   async run(): Promise<TickOutput> {
     const { canvas } = this;
+    const startedAt = performance.now();
     const fromSeq = this.current?.seq;
     const toSeq = canvas.seq;
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
@@ -78,7 +83,7 @@ export class Ticker {
       message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
     };
     this.current = frame;
-    return { frame, delta };
+    return { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
   }
 
   start(intervalMs: number): void {

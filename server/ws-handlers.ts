@@ -21,6 +21,7 @@ import {
 import type { Canvas } from './canvas.ts';
 import type { DeltaLog } from './delta-log.ts';
 import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import type { PlacementCommitter } from './placements.ts';
 import { checkCooldown, checkPlacement } from './rules.ts';
 import type { Frame, TickOutput } from './tick.ts';
@@ -51,6 +52,7 @@ export interface WsDeps {
   committer: PlacementCommitter;
   frame: () => Frame;
   deltaLog: DeltaLog;
+  metrics: Metrics;
   log: Logger;
   /** Open sockets, so shutdown can close each with 1001. */
   sockets: Set<WebSocket<Conn>>;
@@ -65,7 +67,7 @@ function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: n
 
 export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   let nextId = 1;
-  const { canvas, committer, log } = deps;
+  const { canvas, committer, log, metrics } = deps;
 
   /**
    * Brings a socket on `stream` up to date: PNG subscribers get the current frame; delta subscribers
@@ -91,17 +93,20 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
-    const rule = checkPlacement(canvas, msg.x, msg.y, msg.c);
-    if (!rule.ok) return sendError(ws, rule.code, rule.message, msg.id);
     const now = Date.now();
-    const cool = checkCooldown(conn.nextAllowedAt, now);
-    if (!cool.ok) return sendError(ws, cool.code, cool.message, msg.id, cool.wait);
+    const rule = checkPlacement(canvas, msg.x, msg.y, msg.c);
+    const refused = rule.ok ? checkCooldown(conn.nextAllowedAt, now) : rule;
+    if (!refused.ok) {
+      metrics.placements.inc({ result: refused.code });
+      return sendError(ws, refused.code, refused.message, msg.id, refused.wait);
+    }
     // Claim the cooldown now so a second frame in the same batch is refused; give it back if the
     // commit fails, since nothing was placed.
     const previous = conn.nextAllowedAt;
     conn.nextAllowedAt = now + deps.cooldownMs;
     committer.submit({ x: msg.x, y: msg.y, color: msg.c, who: conn.addr }, (outcome) => {
       if (!outcome.ok) conn.nextAllowedAt = previous;
+      metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (conn.closed) return;
       const frame = outcome.ok
         ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: outcome.seq, next: conn.nextAllowedAt })
@@ -205,13 +210,21 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
  * Publishes one tick: the PNG to PNG subscribers; to delta subscribers the delta, or the PNG when the
  * change was too large for a delta (which also breaks the chain the delta log can replay).
  */
-export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, out: TickOutput): void {
-  app.publish(TOPIC.png, out.frame.message, true);
+export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, out: TickOutput): void {
+  const publish = (stream: Stream, message: Uint8Array) => {
+    metrics.publishedBytes.inc({ stream }, message.length * app.numSubscribers(TOPIC[stream]));
+    app.publish(TOPIC[stream], message, true);
+  };
+  publish(Stream.PNG, out.frame.message);
   if (out.delta) {
     deltaLog.push(out.delta);
-    app.publish(TOPIC.delta, out.delta.message, true);
+    publish(Stream.DELTA, out.delta.message);
   } else {
     deltaLog.clear();
-    app.publish(TOPIC.delta, out.frame.message, true);
+    publish(Stream.DELTA, out.frame.message);
   }
+}
+
+export function subscriberCount(app: TemplatedApp, stream: Stream): number {
+  return app.numSubscribers(TOPIC[stream]);
 }

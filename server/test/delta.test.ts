@@ -7,7 +7,7 @@ import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type Test
 
 /** What a delta client keeps: the board as palette indices and the seq it reflects. */
 class Board {
-  grid = new Uint8Array(0);
+  grid: Uint8Array = new Uint8Array(0);
   seq = -1;
   constructor(private readonly ts: TestServer) {}
 

@@ -62,8 +62,9 @@ export class TestClient {
   /** Every decoded frame received, in order. */
   readonly received: ServerMessage[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Frames not yet taken by `next`, in arrival order. */
+  private unclaimed: ServerMessage[] = [];
   private waiters: Waiter[] = [];
-  private cursor = 0;
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
@@ -71,12 +72,14 @@ export class TestClient {
     socket.on('message', (data: Buffer) => {
       const msg = decodeServerMessage(new Uint8Array(data));
       this.received.push(msg);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.match(msg)) return true;
-        clearTimeout(w.timer);
-        w.resolve(msg);
-        return false;
-      });
+      const waiter = this.waiters.find((w) => w.match(msg));
+      if (!waiter) {
+        this.unclaimed.push(msg);
+        return;
+      }
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      clearTimeout(waiter.timer);
+      waiter.resolve(msg);
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
@@ -96,26 +99,19 @@ export class TestClient {
     this.socket.send(encodeMessage(msg as ClientMessage));
   }
 
-  /** Next message (after the ones already consumed by `next`) that matches, waiting if needed. */
+  /**
+   * Takes the oldest frame that matches and was not taken before, waiting for one if needed. Frames
+   * that do not match stay available to later calls.
+   */
   next<T extends ServerMessage = ServerMessage>(match: (m: ServerMessage) => boolean = () => true, timeoutMs = 5000): Promise<T> {
-    while (this.cursor < this.received.length) {
-      const m = this.received[this.cursor++] as ServerMessage;
-      if (match(m)) return Promise.resolve(m as T);
-    }
+    const i = this.unclaimed.findIndex(match);
+    if (i >= 0) return Promise.resolve(this.unclaimed.splice(i, 1)[0] as T);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.timer !== timer);
         reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`));
       }, timeoutMs);
-      this.waiters.push({
-        match,
-        resolve: (m) => {
-          this.cursor = this.received.length;
-          resolve(m as T);
-        },
-        reject,
-        timer,
-      });
+      this.waiters.push({ match, resolve: (m) => resolve(m as T), reject, timer });
     });
   }
 

@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server so tests can run several in a process.
+ * Modules receive the `Metrics` object and record at the point where the fact happens.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricsSources {
+  connections: () => number;
+  subscribers: (stream: 'png' | 'delta') => number;
+  seq: () => number;
+  backend: string;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly placements: Counter<'result'>;
+  readonly commitSeconds: Histogram;
+  readonly commitBatch: Histogram;
+  readonly encodeSeconds: Histogram;
+  readonly pngBytes: Gauge;
+  readonly tickSeconds: Histogram;
+  readonly publishedBytes: Counter<'stream'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    // Default metrics include the event-loop delay percentiles (nodejs_eventloop_lag_p99_seconds).
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.placements = new Counter({
+      name: 'canvas_placements_total',
+      help: 'Placements answered, by result: "accepted" or the error code',
+      labelNames: ['result'],
+      registers,
+    });
+    this.commitSeconds = new Histogram({
+      name: 'canvas_commit_seconds',
+      help: 'Time to commit one group-commit batch to SQLite',
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers,
+    });
+    this.commitBatch = new Histogram({
+      name: 'canvas_commit_batch_size',
+      help: 'Placements per committed batch',
+      buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
+      registers,
+    });
+    this.encodeSeconds = new Histogram({
+      name: 'canvas_png_encode_seconds',
+      help: 'Wall time of one tick PNG encode (pack on the loop + deflate in the pool)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.pngBytes = new Gauge({ name: 'canvas_png_bytes', help: 'Size of the current PNG', registers });
+    this.tickSeconds = new Histogram({
+      name: 'canvas_tick_seconds',
+      help: 'Wall time of a tick from capture to publish',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.publishedBytes = new Counter({
+      name: 'canvas_published_bytes_total',
+      help: 'Bytes published to WebSocket subscribers (message size x subscribers), by stream',
+      labelNames: ['stream'],
+      registers,
+    });
+    new Gauge({
+      name: 'canvas_ws_connections',
+      help: 'Open WebSocket connections',
+      registers,
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'canvas_ws_subscribers',
+      help: 'WebSocket subscribers by stream',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        this.set({ stream: 'png' }, sources.subscribers('png'));
+        this.set({ stream: 'delta' }, sources.subscribers('delta'));
+      },
+    });
+    new Gauge({
+      name: 'canvas_seq',
+      help: 'Sequence number of the last accepted placement',
+      registers,
+      collect() {
+        this.set(sources.seq());
+      },
+    });
+    new Gauge({
+      name: 'canvas_uws_backend',
+      help: 'uWebSockets.js backend in use (1 for the label that applies)',
+      labelNames: ['backend'],
+      registers,
+    }).set({ backend: sources.backend }, 1);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Go-style profiling endpoints (off by default): a second uWS app bound to 127.0.0.1 only, so
+ * `go tool pprof -http=:6061 http://localhost:6060/debug/pprof/profile?seconds=30` works as it does
+ * against a Go server. Profiles are pprof protobuf, gzipped, from @datadog/pprof (V8's sampling
+ * CPU profiler and sampling heap profiler).
+ */
+import { encode, heap, time } from '@datadog/pprof';
+import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
+import type { Logger } from './log.ts';
+import { uws } from './uws-backend.ts';
+
+const MAX_SECONDS = 300;
+/** Heap sampling: one sample per 512 KiB allocated on average, stacks up to 64 frames. */
+const HEAP_INTERVAL_BYTES = 512 * 1024;
+const HEAP_STACK_DEPTH = 64;
+
+export interface PprofServer {
+  port: number;
+  close(): void;
+}
+
+function sendProfile(res: HttpResponse, state: { aborted: boolean }, name: string, body: Buffer): void {
+  if (state.aborted) return;
+  res.cork(() => {
+    res.writeStatus('200 OK');
+    res.writeHeader('Content-Type', 'application/octet-stream');
+    res.writeHeader('Content-Disposition', `attachment; filename="${name}.pb.gz"`);
+    res.end(body);
+  });
+}
+
+function sendError(res: HttpResponse, state: { aborted: boolean }, status: string, message: string): void {
+  if (state.aborted) return;
+  res.cork(() => res.writeStatus(status).end(`${message}\n`));
+}
+
+export async function startPprofServer(port: number, log: Logger): Promise<PprofServer> {
+  heap.start(HEAP_INTERVAL_BYTES, HEAP_STACK_DEPTH);
+  let cpuBusy = false;
+  const app = uws.App();
+
+  app.get('/debug/pprof/profile', (res, req) => {
+    const state = { aborted: false };
+    res.onAborted(() => (state.aborted = true)); // before any await: res dies with the connection
+    const text = req.getQuery('seconds') ?? '30';
+    const seconds = Number(text);
+    if (!/^\d+$/.test(text) || seconds < 1 || seconds > MAX_SECONDS) {
+      return sendError(res, state, '400 Bad Request', `seconds must be an integer 1..${MAX_SECONDS}`);
+    }
+    // V8 has one CPU profiler per isolate: refuse overlapping captures instead of corrupting one.
+    if (cpuBusy) return sendError(res, state, '409 Conflict', 'a CPU profile is already being captured');
+    cpuBusy = true;
+    time
+      .profile({ durationMillis: seconds * 1000 })
+      .then((profile) => encode(profile))
+      .then(
+        (body) => sendProfile(res, state, 'profile', body),
+        (err: unknown) => {
+          log.error({ err }, 'cpu profile failed');
+          sendError(res, state, '500 Internal Server Error', 'profile failed');
+        },
+      )
+      .finally(() => (cpuBusy = false));
+  });
+
+  app.get('/debug/pprof/heap', (res) => {
+    const state = { aborted: false };
+    res.onAborted(() => (state.aborted = true));
+    encode(heap.profile()).then(
+      (body) => sendProfile(res, state, 'heap', body),
+      (err: unknown) => {
+        log.error({ err }, 'heap profile failed');
+        sendError(res, state, '500 Internal Server Error', 'profile failed');
+      },
+    );
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').end('try /debug/pprof/profile?seconds=N or /debug/pprof/heap\n');
+  });
+
+  const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen('127.0.0.1', port, resolve));
+  if (!socket) {
+    heap.stop();
+    throw new Error(`cannot listen for pprof on 127.0.0.1:${port}`);
+  }
+  return {
+    port: uws.us_socket_local_port(socket as never),
+    close: () => {
+      uws.us_listen_socket_close(socket);
+      heap.stop();
+    },
+  };
+}
