@@ -81,6 +81,8 @@ export interface HelloMsg {
   cooldownMs: number;
   /** Stream this socket is subscribed to. */
   stream: Stream;
+  /** Streams this server offers; a client may switch with `subscribe`. */
+  streams: Stream[];
 }
 
 /** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */

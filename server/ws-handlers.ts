@@ -160,6 +160,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           tickMs: deps.tickMs,
           cooldownMs: deps.cooldownMs,
           stream: conn.stream,
+          streams: [Stream.PNG, Stream.DELTA],
         }),
         true,
       );

@@ -22,6 +22,7 @@ test('on open: hello with canvas facts, then the current PNG', async () => {
   assert.equal(hello.tickMs, ts.config.tickMs);
   assert.equal(hello.cooldownMs, 0);
   assert.equal(hello.stream, 'png');
+  assert.deepEqual(hello.streams, ['png', 'delta']);
   const png = await c.next();
   assert.equal(png.t, 'png');
   if (png.t !== 'png') return;
