@@ -3,12 +3,22 @@
  * no copy, no await (so no onAborted is needed: `res` is used only inside the synchronous callback).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import {
+  ASSET_PREFIX,
+  INDEX_CACHE_CONTROL,
+  assetCacheControl,
+  loadClientSite,
+  type StaticFile,
+} from './static-files.ts';
 import type { Frame } from './tick.ts';
 
 export interface HttpDeps {
   frame: () => Frame;
   health: () => Record<string, unknown>;
+  /** The page at `/` (client/index.html); its /assets/ links are versioned by static-files.ts. */
   indexHtml: Buffer;
+  /** Folder of the built client bundle (default client/dist/). */
+  clientDir?: string;
 }
 
 /** If-None-Match matches when any listed tag equals ours under weak comparison (RFC 9110 13.1.2). */
@@ -42,6 +52,24 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   }
 }
 
+/** A file of the built client, with its ETag; 304 when the browser already has these bytes. */
+function serveStatic(res: HttpResponse, req: HttpRequest, head: boolean, file: StaticFile, cacheControl: string): void {
+  const fresh = etagMatches(req.getHeader('if-none-match'), file.etag);
+  res.writeStatus(fresh ? '304 Not Modified' : '200 OK');
+  res.writeHeader('Content-Type', file.contentType);
+  res.writeHeader('ETag', file.etag);
+  res.writeHeader('Cache-Control', cacheControl);
+  res.writeHeader('X-Content-Type-Options', 'nosniff');
+  if (fresh) {
+    res.endWithoutBody();
+  } else if (head) {
+    res.writeHeader('Content-Length', String(file.body.length));
+    res.endWithoutBody();
+  } else {
+    res.end(file.body);
+  }
+}
+
 function text(res: HttpResponse, status: string, body: string, extra?: Record<string, string>): void {
   res.writeStatus(status);
   res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -67,13 +95,24 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
   });
   app.any('/healthz', methodNotAllowed('GET'));
 
-  app.get('/', (res) => {
-    res.writeStatus('200 OK');
-    res.writeHeader('Content-Type', 'text/html; charset=utf-8');
-    res.writeHeader('Cache-Control', 'no-cache');
-    res.end(deps.indexHtml);
-  });
-  app.any('/', methodNotAllowed('GET'));
+  // Read once here, at startup: serving is then a map lookup, like /image.
+  const site = loadClientSite(deps.indexHtml, deps.clientDir);
+  app.get('/', (res, req) => serveStatic(res, req, false, site.index, INDEX_CACHE_CONTROL));
+  app.head('/', (res, req) => serveStatic(res, req, true, site.index, INDEX_CACHE_CONTROL));
+  app.any('/', methodNotAllowed('GET, HEAD'));
+
+  const serveAsset = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
+    const file = site.assets.get(req.getUrl());
+    if (!file) {
+      const hint = site.assets.size === 0 ? ' (the client is not built: run npm run build)' : '';
+      text(res, '404 Not Found', `no asset ${req.getUrl().slice(0, 200)}${hint}\n`);
+      return;
+    }
+    serveStatic(res, req, head, file, assetCacheControl(file, req.getQuery() ?? ''));
+  };
+  app.get(`${ASSET_PREFIX}*`, serveAsset(false));
+  app.head(`${ASSET_PREFIX}*`, serveAsset(true));
+  app.any(`${ASSET_PREFIX}*`, methodNotAllowed('GET, HEAD'));
 
   app.any('/*', (res, req) => text(res, '404 Not Found', `no route for ${req.getUrl().slice(0, 200)}\n`));
 }

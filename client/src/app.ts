@@ -1,0 +1,308 @@
+/**
+ * The client's controller: connects the WebSocket (or the polling fallback) to the board, the view,
+ * the renderer and the page chrome, and runs the placement flow:
+ * tap -> checks (connected, colour picked, cooldown) -> optimistic pixel -> `place` ->
+ * `ack` (kept; cooldown starts) or `error` (reverted, explained).
+ */
+import { decodeServerMessage, encodeMessage } from '../../protocol/codec.ts';
+import {
+  ErrorCode,
+  MsgType,
+  PROTOCOL_VERSION,
+  type AckMsg,
+  type ClientMessage,
+  type DeltaMsg,
+  type ErrorMsg,
+  type HelloMsg,
+  type ServerMessage,
+} from '../../protocol/messages.ts';
+import { Board } from './board.ts';
+import type { Connection, ConnectionStatus } from './connection.ts';
+import { deadlineFromAck, deadlineFromWait, formatWait } from './cooldown.ts';
+import { CONNECTION_LOST_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT, refusalText } from './error-text.ts';
+import type { ImagePoller } from './image-poller.ts';
+import { decodeIndexedPng, remapToPalette } from './png-indices.ts';
+import type { Renderer } from './renderer.ts';
+import type { Ui } from './ui.ts';
+import { View, type Point } from './view.ts';
+
+export interface AppDeps {
+  ui: Ui;
+  renderer: Renderer;
+  connection: Connection;
+  poller: ImagePoller;
+  /** Size of the drawing area in CSS pixels. */
+  viewportSize(): { w: number; h: number };
+  now(): number;
+}
+
+/** Refresh rate of the cooldown and reconnect countdowns. */
+const TIMER_MS = 250;
+
+export class CanvasApp {
+  board: Board | null = null;
+  view: View | null = null;
+  private cooldownMs = 0;
+  private selected: number | null = null;
+  private nextAllowedAt = 0;
+  private nextId = 1;
+  private hoverPixel: Point | null = null;
+  private retryAt = 0;
+  /** Whether the last poll reached the server (only meaningful while polling). */
+  private pollOk = true;
+  /** The board's seq came from the server (a snapshot or delta), so a reconnect may resume from it. */
+  private seqKnown = false;
+  /** The `since` the current connection asked for (null: it asked for a fresh snapshot). */
+  private resumedSince: number | null = null;
+  /** Deltas are ignored until the next snapshot (after a gap, or before the first one). */
+  private awaitingSnapshot = true;
+
+  constructor(private readonly d: AppDeps) {
+    d.connection.onMessage = (bytes) => this.onFrame(bytes);
+    d.connection.onStatus = (s) => this.onConnectionStatus(s);
+    d.poller.onImage = (png, seq) => this.applyPng(png, seq);
+    d.poller.onResult = (ok) => {
+      this.pollOk = ok;
+      this.refreshStatus();
+    };
+    d.ui.onPick = (i) => this.pick(i);
+  }
+
+  start(): void {
+    this.d.ui.setPlacingEnabled(false);
+    this.d.connection.start();
+    setInterval(() => this.refreshTimers(), TIMER_MS);
+  }
+
+  /**
+   * `since` for the next WebSocket URL: our seq when the board is a faithful copy of the server's at
+   * that seq, so a reconnect gets just the ticks it missed. Called by the connection before each attempt.
+   */
+  nextSince(): number | null {
+    this.resumedSince = this.board && this.seqKnown && !this.awaitingSnapshot ? this.board.seq : null;
+    return this.resumedSince;
+  }
+
+  /** The view moved or the viewport resized: draw again (once per animation frame). */
+  redraw(): void {
+    this.d.renderer.requestDraw();
+  }
+
+  /** Skip the reconnect backoff (the browser reports the network is back). */
+  retryNow(): void {
+    this.d.connection.retryNow();
+  }
+
+  get placingEnabled(): boolean {
+    return this.d.connection.status.kind === 'open' && this.board !== null;
+  }
+
+  pick(index: number): void {
+    this.selected = index;
+    this.d.ui.setSelected(index);
+  }
+
+  /** A click or tap on the canvas at a screen point: place the selected colour there. */
+  tap(p: Point): void {
+    const { board, view } = this;
+    if (!board || !view) return;
+    const pixel = view.pixelAt(p);
+    if (!pixel) return;
+    this.showCursor(pixel);
+    const ui = this.d.ui;
+    if (!this.placingEnabled) return ui.showMessage(this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT, 'error');
+    if (this.selected === null) return ui.showMessage('Pick a colour below first, then click a pixel.', 'info');
+    const wait = this.nextAllowedAt - this.d.now();
+    if (wait > 0) return ui.showMessage(`Cooldown: you can place again in ${formatWait(wait)}.`, 'error');
+    const id = this.nextId++;
+    board.placeOptimistic(id, pixel.x, pixel.y, this.selected);
+    this.d.renderer.paintPixel(board, pixel.x, pixel.y);
+    this.showCursor(pixel);
+    const sent = this.send({ t: MsgType.PLACE, id, x: pixel.x, y: pixel.y, c: this.selected });
+    if (!sent) this.revert(id, NOT_CONNECTED_TEXT);
+  }
+
+  hover(p: Point | null): void {
+    const pixel = p && this.view ? this.view.pixelAt(p) : null;
+    this.d.renderer.setHover(pixel);
+    this.showCursor(pixel);
+  }
+
+  private showCursor(pixel: Point | null): void {
+    this.hoverPixel = pixel;
+    this.d.ui.setCursor(pixel, pixel && this.board ? this.board.colourAt(pixel.x, pixel.y) : null);
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    let msg: ServerMessage;
+    try {
+      msg = decodeServerMessage(bytes);
+    } catch {
+      console.warn('ignoring a frame that is not a MessagePack map');
+      return;
+    }
+    switch (msg.t) {
+      case MsgType.HELLO:
+        return this.onHello(msg);
+      case MsgType.PNG:
+        return this.applyPng(msg.png, msg.seq);
+      case MsgType.DELTA:
+        return this.onDelta(msg);
+      case MsgType.ACK:
+        return this.onAck(msg);
+      case MsgType.ERROR:
+        return this.onError(msg);
+      default:
+        // PROTOCOL.md: clients ignore what they do not know, so the server can add messages.
+        return;
+    }
+  }
+
+  private onHello(h: HelloMsg): void {
+    if (h.v !== PROTOCOL_VERSION) {
+      this.d.ui.showMessage(`The server speaks protocol version ${h.v}, this page ${PROTOCOL_VERSION}: reload the page.`, 'error');
+    }
+    this.cooldownMs = h.cooldownMs;
+    this.nextAllowedAt = 0; // the cooldown is per connection: a new connection starts without one
+    const b = this.board;
+    const same = b && b.width === h.width && b.height === h.height && b.palette.length === h.palette.length && b.palette.every((c, i) => c === h.palette[i]);
+    if (b && same) {
+      // A reconnect: what follows (a snapshot, or the missed deltas) holds every acked placement.
+      for (const p of b.clearPending()) this.d.renderer.paintPixel(b, p.x, p.y);
+    } else {
+      this.resetBoard(new Board(h.width, h.height, h.palette, undefined, h.seq));
+      this.seqKnown = false;
+      this.awaitingSnapshot = true;
+      // We asked to resume a board this server does not have: deltas would not fit, ask for a snapshot.
+      if (this.resumedSince !== null) this.send({ t: MsgType.RESYNC });
+    }
+    this.d.poller.stop();
+    this.refreshStatus();
+  }
+
+  private resetBoard(board: Board): void {
+    this.board = board;
+    const { w, h } = this.d.viewportSize();
+    this.view = new View(board.width, board.height, w, h);
+    if (this.selected !== null && this.selected >= board.palette.length) this.selected = null;
+    this.d.ui.setPalette(board.palette, this.selected);
+    this.d.renderer.setBoard(board, this.view);
+  }
+
+  /** A whole-canvas snapshot, from the WebSocket or the poller. `seq` null: unknown (keep ours). */
+  private applyPng(png: Uint8Array, seq: number | null): void {
+    let decoded;
+    try {
+      decoded = decodeIndexedPng(png);
+    } catch (err) {
+      console.warn('could not decode the canvas PNG', err);
+      return;
+    }
+    let board = this.board;
+    if (!board || board.width !== decoded.width || board.height !== decoded.height) {
+      // Polling (no hello) or a resized canvas: the PNG itself says the size and the palette.
+      board = new Board(decoded.width, decoded.height, board?.palette.length === decoded.palette.length ? board.palette : decoded.palette);
+      this.resetBoard(board);
+    }
+    const indices = remapToPalette(decoded, board.palette);
+    if (!indices) {
+      console.warn('the canvas PNG uses colours outside the palette; ignored');
+      return;
+    }
+    board.applySnapshot(indices, seq ?? board.seq);
+    this.seqKnown = seq !== null;
+    this.awaitingSnapshot = false;
+    this.d.renderer.paintAll(board);
+    if (this.hoverPixel) this.showCursor(this.hoverPixel);
+    document.body.dataset['seq'] = String(board.seq);
+  }
+
+  private onDelta(delta: DeltaMsg): void {
+    const board = this.board;
+    if (!board || this.awaitingSnapshot) return;
+    const result = board.applyDelta(delta.fromSeq, delta.toSeq, delta.px);
+    if (result === 'applied') {
+      this.d.renderer.paintDelta(board, delta.px);
+      if (this.hoverPixel) this.showCursor(this.hoverPixel);
+      document.body.dataset['seq'] = String(board.seq);
+    } else if (result === 'gap') {
+      // A missed tick (skipped under backpressure) or a payload that does not fit: start over from a
+      // snapshot, ignoring deltas until it arrives (PROTOCOL.md, "Keeping a board on the delta stream").
+      this.awaitingSnapshot = true;
+      this.send({ t: MsgType.RESYNC });
+    }
+  }
+
+  private send(msg: ClientMessage): boolean {
+    return this.d.connection.send(encodeMessage(msg));
+  }
+
+  private onAck(ack: AckMsg): void {
+    const board = this.board;
+    if (!board) return;
+    const p = board.confirm(ack.id, ack.seq);
+    if (!p) return;
+    this.nextAllowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldownMs);
+    this.refreshTimers();
+  }
+
+  private onError(err: ErrorMsg): void {
+    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) this.nextAllowedAt = deadlineFromWait(err.wait, this.d.now());
+    const text = refusalText(err.code, err.message, err.wait);
+    if (err.id === undefined) {
+      console.warn('server error', err.code, err.message);
+      this.d.ui.showMessage(text, 'error');
+      return;
+    }
+    this.revert(err.id, text);
+    this.refreshTimers();
+  }
+
+  private revert(id: number, text: string): void {
+    const board = this.board;
+    const p = board?.revert(id);
+    if (board && p) this.d.renderer.paintPixel(board, p.x, p.y);
+    if (this.hoverPixel) this.showCursor(this.hoverPixel);
+    this.d.ui.showMessage(text, 'error');
+  }
+
+  private onConnectionStatus(s: ConnectionStatus): void {
+    if (s.kind === 'waiting') {
+      this.retryAt = this.d.now() + s.retryInMs;
+      const board = this.board;
+      const dropped = board?.revertUnacked() ?? [];
+      for (const p of dropped) if (board) this.d.renderer.paintPixel(board, p.x, p.y);
+      if (dropped.length > 0) this.d.ui.showMessage(CONNECTION_LOST_TEXT, 'error');
+      if (s.blocked) this.d.poller.start();
+    }
+    this.refreshStatus();
+  }
+
+  private refreshStatus(): void {
+    const ui = this.d.ui;
+    const s = this.d.connection.status;
+    ui.setPlacingEnabled(this.placingEnabled);
+    if (s.kind === 'open') return ui.setStatus('connected', 'Live');
+    if (this.d.poller.active) {
+      return this.pollOk
+        ? ui.setStatus('polling', 'Live via polling (WebSocket blocked on this network): view only')
+        : ui.setStatus('offline', 'Offline: the server cannot be reached; retrying');
+    }
+    if (s.kind === 'connecting') {
+      return ui.setStatus('connecting', s.attempt === 1 ? 'Connecting…' : 'Reconnecting…');
+    }
+    if (s.kind === 'waiting') {
+      const inMs = Math.max(0, this.retryAt - this.d.now());
+      return ui.setStatus('reconnecting', `Disconnected: retrying in ${formatWait(inMs)}; placing disabled`);
+    }
+    ui.setStatus('offline', 'Offline');
+  }
+
+  private refreshTimers(): void {
+    const wait = this.nextAllowedAt - this.d.now();
+    if (!this.placingEnabled) this.d.ui.setCooldown('', false);
+    else if (wait > 0) this.d.ui.setCooldown(`Next pixel in ${formatWait(wait)}`, true);
+    else this.d.ui.setCooldown(this.cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', false);
+    if (this.d.connection.status.kind === 'waiting') this.refreshStatus();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The client's copy of the canvas: palette indices plus the `seq` they are current as of, with this
+ * client's unconfirmed placements drawn on top. Pure (no DOM).
+ *
+ * Optimistic placements live in `pending`, not in `grid`, so a snapshot arriving before the
+ * placement's tick cannot wipe it and a refusal restores exactly what the server has:
+ * - placed: shown at once (overlay);
+ * - acked with seq S: kept until a snapshot or delta at seq >= S includes it, then dropped;
+ * - refused or connection lost: dropped, and the grid's colour shows again.
+ */
+import { applyDeltaPixels } from '../../protocol/delta.ts';
+
+export interface Pending {
+  id: number;
+  x: number;
+  y: number;
+  c: number;
+  /** Seq the server gave it (after the ack); undefined while in flight. */
+  ackSeq?: number;
+}
+
+export class Board {
+  readonly grid: Uint8Array;
+  seq: number;
+  private pending: Pending[] = [];
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly palette: readonly number[],
+    grid?: Uint8Array,
+    seq = 0,
+  ) {
+    this.grid = grid ?? new Uint8Array(width * height);
+    if (this.grid.length !== width * height) throw new Error(`grid has ${this.grid.length} cells, expected ${width * height}`);
+    this.seq = seq;
+  }
+
+  inBounds(x: number, y: number): boolean {
+    return Number.isInteger(x) && Number.isInteger(y) && x >= 0 && y >= 0 && x < this.width && y < this.height;
+  }
+
+  /** The colour index shown at (x, y): the newest pending placement there, else the server's. */
+  colourAt(x: number, y: number): number {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i] as Pending;
+      if (p.x === x && p.y === y) return p.c;
+    }
+    return this.grid[y * this.width + x] ?? 0;
+  }
+
+  /** Pixels currently overlaid by pending placements (for a full repaint). */
+  pendingPixels(): readonly Pending[] {
+    return this.pending;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Replaces the grid with a full snapshot (PNG) current as of `seq`. */
+  applySnapshot(indices: Uint8Array, seq: number): void {
+    if (indices.length !== this.grid.length) throw new Error('snapshot size does not match the board');
+    this.grid.set(indices);
+    this.seq = seq;
+    this.dropIncluded();
+  }
+
+  /**
+   * Applies a delta frame: `px` holds the pixels changed from `fromSeq` (exclusive) to `toSeq`
+   * (inclusive), packed as protocol/delta.ts says. Changes nothing unless it returns 'applied':
+   * - 'stale': already included (fromSeq below our seq), ignore it;
+   * - 'gap': we missed a frame, or the payload does not fit this canvas: resync with a snapshot.
+   */
+  applyDelta(fromSeq: number, toSeq: number, px: Uint8Array): 'applied' | 'stale' | 'gap' {
+    if (fromSeq < this.seq) return 'stale';
+    if (fromSeq > this.seq || toSeq < fromSeq) return 'gap';
+    if (!applyDeltaPixels(px, this.grid, this.width, this.height)) return 'gap';
+    this.seq = toSeq;
+    this.dropIncluded();
+    return 'applied';
+  }
+
+  /** Shows a placement at once, before the server answers. */
+  placeOptimistic(id: number, x: number, y: number, c: number): void {
+    this.pending.push({ id, x, y, c });
+  }
+
+  /** The server stored placement `id` as `seq`. Returns the pending entry, if it was ours. */
+  confirm(id: number, seq: number): Pending | undefined {
+    const p = this.pending.find((q) => q.id === id);
+    if (!p) return undefined;
+    p.ackSeq = seq;
+    this.dropIncluded();
+    return p;
+  }
+
+  /** The server refused placement `id`: forget it, so the server's colour shows again. */
+  revert(id: number): Pending | undefined {
+    const i = this.pending.findIndex((q) => q.id === id);
+    if (i < 0) return undefined;
+    const [p] = this.pending.splice(i, 1);
+    return p;
+  }
+
+  /**
+   * The connection closed: answers to in-flight placements will never come, so drop them (the next
+   * snapshot shows them if they were stored after all). Acked ones stay until a snapshot includes them.
+   */
+  revertUnacked(): Pending[] {
+    const dropped = this.pending.filter((p) => p.ackSeq === undefined);
+    this.pending = this.pending.filter((p) => p.ackSeq !== undefined);
+    return dropped;
+  }
+
+  /** A new session (hello): its snapshot holds every acked placement, so nothing pending is needed. */
+  clearPending(): Pending[] {
+    const dropped = this.pending;
+    this.pending = [];
+    return dropped;
+  }
+
+  /** Acked placements whose seq the grid has reached are in the grid now (or were overwritten later). */
+  private dropIncluded(): void {
+    this.pending = this.pending.filter((p) => p.ackSeq === undefined || p.ackSeq > this.seq);
+  }
+}

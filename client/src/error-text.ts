@@ -1,0 +1,25 @@
+/** What the user reads when the server refuses a placement. Keyed by the protocol's stable codes. */
+import { ErrorCode } from '../../protocol/messages.ts';
+import { formatWait } from './cooldown.ts';
+
+export function refusalText(code: string, serverMessage: string, waitMs: number | undefined): string {
+  switch (code) {
+    case ErrorCode.COOLDOWN:
+      return waitMs === undefined ? 'Cooldown: wait a moment before placing again.' : `Cooldown: you can place again in ${formatWait(waitMs)}.`;
+    case ErrorCode.BAD_COLOR:
+      return 'That colour is not in the palette (the palette may have changed): pixel reverted.';
+    case ErrorCode.OUT_OF_BOUNDS:
+      return 'That pixel is outside the canvas: pixel reverted.';
+    case ErrorCode.STORE_FAILED:
+      return 'The server could not save your pixel. Try again in a moment.';
+    case ErrorCode.SHUTTING_DOWN:
+      return 'The server is restarting: pixel reverted. Try again once reconnected.';
+    default:
+      // Codes added later still reach the user, with the server's own wording.
+      return `The server refused the pixel (${code}): ${serverMessage}`;
+  }
+}
+
+export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the connection is back.';
+export const POLLING_TEXT = 'View only: the WebSocket is blocked on this network, so placing is disabled.';
+export const CONNECTION_LOST_TEXT = 'Connection lost before the server confirmed your pixel: reverted.';

@@ -1,0 +1,104 @@
+/**
+ * Entry point of the browser bundle: finds the page's elements, builds the app and starts it.
+ * `window.canvasClient` is a small read-only handle for tests and for poking at the client from the
+ * devtools console (where is pixel (x, y) on screen, what colour is shown there, which seq).
+ */
+import './style.css';
+import { CanvasApp } from './app.ts';
+import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
+import { browserFetchImage, ImagePoller } from './image-poller.ts';
+import { attachInput } from './input.ts';
+import { Renderer } from './renderer.ts';
+import { findUiElements, Ui } from './ui.ts';
+import type { Point } from './view.ts';
+
+export interface CanvasClientHandle {
+  /** Status shown to the user, e.g. "connected", "reconnecting", "polling". */
+  status(): string;
+  seq(): number | null;
+  size(): { width: number; height: number } | null;
+  scale(): number | null;
+  /** Viewport (client) coordinates of the centre of board pixel (x, y). */
+  pixelToClient(x: number, y: number): Point | null;
+  /** Board pixel under a viewport (client) point. */
+  pixelAtClient(x: number, y: number): Point | null;
+  /** Palette index shown at (x, y), pending placements included. */
+  colourAt(x: number, y: number): number | null;
+}
+
+declare global {
+  interface Window {
+    canvasClient?: CanvasClientHandle;
+  }
+}
+
+const timer = (fn: () => void, ms: number): (() => void) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
+const display = document.getElementById('view');
+if (!(display instanceof HTMLCanvasElement)) throw new Error('index.html lacks <canvas id="view">');
+const elements = findUiElements();
+const ui = new Ui(elements);
+const wsBase = webSocketUrl(location);
+const app: CanvasApp = new CanvasApp({
+  ui,
+  renderer: new Renderer(display),
+  connection: new Connection({
+    // Called at each attempt, after `app` exists: resume from the seq the board has.
+    url: () => streamUrl(wsBase, app.nextSince()),
+    openSocket: browserSocket,
+    setTimer: timer,
+    now: () => Date.now(),
+    random: () => Math.random(),
+  }),
+  poller: new ImagePoller({ fetchImage: browserFetchImage, setTimer: timer }),
+  viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
+  now: () => Date.now(),
+});
+
+const redraw = (): void => app.redraw();
+
+attachInput(display, {
+  view: () => app.view,
+  changed: redraw,
+  tap: (p) => app.tap(p),
+  hover: (p) => app.hover(p),
+});
+
+new ResizeObserver(() => {
+  app.view?.resize(display.clientWidth, display.clientHeight);
+  redraw();
+}).observe(display);
+
+const zoomButton = (id: string, action: () => void): void => {
+  document.getElementById(id)?.addEventListener('click', () => {
+    action();
+    redraw();
+  });
+};
+const centre = (): Point => ({ x: display.clientWidth / 2, y: display.clientHeight / 2 });
+zoomButton('zoom-in', () => app.view?.zoomAt(centre(), 1.5));
+zoomButton('zoom-out', () => app.view?.zoomAt(centre(), 1 / 1.5));
+zoomButton('zoom-fit', () => app.view?.fit());
+
+// The browser knows when the network is back before our backoff does.
+window.addEventListener('online', () => app.retryNow());
+
+const rect = (): DOMRect => display.getBoundingClientRect();
+window.canvasClient = {
+  status: () => elements.status.dataset['state'] ?? '',
+  seq: () => app.board?.seq ?? null,
+  size: () => (app.board ? { width: app.board.width, height: app.board.height } : null),
+  scale: () => app.view?.scale ?? null,
+  pixelToClient: (x, y) => {
+    const p = app.view?.pixelCentre(x, y);
+    return p ? { x: p.x + rect().left, y: p.y + rect().top } : null;
+  },
+  pixelAtClient: (x, y) => app.view?.pixelAt({ x: x - rect().left, y: y - rect().top }) ?? null,
+  colourAt: (x, y) => (app.board?.inBounds(x, y) ? app.board.colourAt(x, y) : null),
+};
+
+document.getElementById('boot')?.remove();
+app.start();

@@ -1,0 +1,151 @@
+/**
+ * Draws the board into the on-screen <canvas>. The board lives in an offscreen canvas of exactly
+ * width x height pixels (one board pixel = one canvas pixel); each frame scales it onto the screen
+ * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
+ * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot.
+ */
+import { DELTA_RECORD_BYTES } from '../../protocol/delta.ts';
+import type { Board } from './board.ts';
+import type { Point, View } from './view.ts';
+
+const BACKGROUND = '#1d1f24';
+
+export class Renderer {
+  private readonly ctx: CanvasRenderingContext2D;
+  private boardCanvas: HTMLCanvasElement | null = null;
+  private boardCtx: CanvasRenderingContext2D | null = null;
+  private image: ImageData | null = null;
+  private pixels: Uint32Array | null = null;
+  /** Palette index -> RGBA as one 32-bit word in the platform's byte order. */
+  private lut = new Uint32Array(0);
+  private hover: Point | null = null;
+  private frameRequested = false;
+  private view: View | null = null;
+
+  constructor(private readonly display: HTMLCanvasElement) {
+    const ctx = display.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('2D canvas is not available');
+    this.ctx = ctx;
+  }
+
+  /** (Re)creates the offscreen board for a new canvas size or palette. */
+  setBoard(board: Board, view: View): void {
+    this.view = view;
+    const canvas = document.createElement('canvas');
+    canvas.width = board.width;
+    canvas.height = board.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('2D canvas is not available');
+    this.boardCanvas = canvas;
+    this.boardCtx = ctx;
+    this.image = ctx.createImageData(board.width, board.height);
+    this.pixels = new Uint32Array(this.image.data.buffer);
+    const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+    this.lut = Uint32Array.from(board.palette, (rgb) => {
+      const r = (rgb >> 16) & 255;
+      const g = (rgb >> 8) & 255;
+      const b = rgb & 255;
+      return littleEndian ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+    });
+    this.paintAll(board);
+  }
+
+  /** Rewrites every board pixel (after a snapshot). */
+  paintAll(board: Board): void {
+    const { pixels, lut, image, boardCtx } = this;
+    if (!pixels || !image || !boardCtx) return;
+    const grid = board.grid;
+    for (let i = 0; i < grid.length; i++) pixels[i] = lut[grid[i] as number] ?? 0;
+    for (const p of board.pendingPixels()) pixels[p.y * board.width + p.x] = lut[p.c] ?? 0;
+    boardCtx.putImageData(image, 0, 0);
+    this.requestDraw();
+  }
+
+  /** Rewrites one board pixel with what the board shows there now. */
+  paintPixel(board: Board, x: number, y: number): void {
+    const { pixels, image, boardCtx } = this;
+    if (!pixels || !image || !boardCtx || !board.inBounds(x, y)) return;
+    pixels[y * board.width + x] = this.lut[board.colourAt(x, y)] ?? 0;
+    boardCtx.putImageData(image, 0, 0, x, y, 1, 1);
+    this.requestDraw();
+  }
+
+  /**
+   * Rewrites the pixels listed in a delta payload (already applied to the board), uploading only
+   * their bounding box: a tick usually touches a few hundred pixels, not the whole canvas.
+   */
+  paintDelta(board: Board, px: Uint8Array): void {
+    const { pixels, image, boardCtx } = this;
+    if (!pixels || !image || !boardCtx || px.length < DELTA_RECORD_BYTES) return;
+    let x0 = board.width;
+    let y0 = board.height;
+    let x1 = -1;
+    let y1 = -1;
+    for (let o = 0; o + DELTA_RECORD_BYTES <= px.length; o += DELTA_RECORD_BYTES) {
+      const x = (px[o] as number) | ((px[o + 1] as number) << 8);
+      const y = (px[o + 2] as number) | ((px[o + 3] as number) << 8);
+      if (!board.inBounds(x, y)) continue;
+      pixels[y * board.width + x] = this.lut[board.colourAt(x, y)] ?? 0;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
+    if (x1 < 0) return;
+    boardCtx.putImageData(image, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+    this.requestDraw();
+  }
+
+  setHover(pixel: Point | null): void {
+    if (pixel?.x === this.hover?.x && pixel?.y === this.hover?.y) return;
+    this.hover = pixel;
+    this.requestDraw();
+  }
+
+  /** Coalesces any number of changes into one draw per animation frame. */
+  requestDraw(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    const { ctx, display, view, boardCanvas } = this;
+    const dpr = window.devicePixelRatio || 1;
+    const cssW = display.clientWidth;
+    const cssH = display.clientHeight;
+    // Backing store in device pixels, so a zoomed board pixel maps to whole device pixels on HiDPI.
+    const w = Math.max(1, Math.round(cssW * dpr));
+    const h = Math.max(1, Math.round(cssH * dpr));
+    if (display.width !== w || display.height !== h) {
+      display.width = w;
+      display.height = h;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = BACKGROUND;
+    ctx.fillRect(0, 0, w, h);
+    if (!view || !boardCanvas) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
+    const bw = view.boardW * view.scale;
+    const bh = view.boardH * view.scale;
+    ctx.shadowColor = 'rgba(0,0,0,0.5)';
+    ctx.shadowBlur = 12;
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(view.ox, view.oy, bw, bh);
+    ctx.shadowBlur = 0;
+    ctx.drawImage(boardCanvas, view.ox, view.oy, bw, bh);
+    // Outline the pixel under the cursor once pixels are big enough to aim at.
+    if (this.hover && view.scale >= 4) {
+      const p = view.boardToScreen(this.hover);
+      ctx.lineWidth = Math.max(1, Math.min(3, view.scale / 10));
+      ctx.strokeStyle = 'rgba(0,0,0,0.85)';
+      ctx.strokeRect(p.x, p.y, view.scale, view.scale);
+      ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+      ctx.strokeRect(p.x - ctx.lineWidth, p.y - ctx.lineWidth, view.scale + 2 * ctx.lineWidth, view.scale + 2 * ctx.lineWidth);
+    }
+  }
+}

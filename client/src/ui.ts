@@ -1,0 +1,105 @@
+/**
+ * The page chrome around the canvas: palette buttons, connection status, cursor readout, cooldown
+ * timer and the message line. DOM only; the decisions (what to say, when) are made by the app.
+ */
+import { colourName, cssColour, isLight } from './colours.ts';
+
+export type StatusKind = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'offline';
+
+export interface UiElements {
+  status: HTMLElement;
+  cursor: HTMLElement;
+  cooldown: HTMLElement;
+  message: HTMLElement;
+  palette: HTMLFieldSetElement;
+  swatches: HTMLElement;
+}
+
+const MESSAGE_MS = 6000;
+
+function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`index.html lacks #${id}`);
+  return el;
+}
+
+export function findUiElements(): UiElements {
+  return {
+    status: byId('status', HTMLElement),
+    cursor: byId('cursor', HTMLElement),
+    cooldown: byId('cooldown', HTMLElement),
+    message: byId('message', HTMLElement),
+    palette: byId('palette', HTMLFieldSetElement),
+    swatches: byId('swatches', HTMLElement),
+  };
+}
+
+export class Ui {
+  onPick: (index: number) => void = () => {};
+  private buttons: HTMLButtonElement[] = [];
+  private palette: readonly number[] = [];
+  private messageTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly el: UiElements) {}
+
+  setStatus(kind: StatusKind, text: string): void {
+    this.el.status.dataset['state'] = kind;
+    this.el.status.textContent = text;
+  }
+
+  /** Placing allowed or not: the palette is a disabled fieldset while it is not. */
+  setPlacingEnabled(enabled: boolean): void {
+    this.el.palette.disabled = !enabled;
+    document.body.dataset['placing'] = enabled ? 'on' : 'off';
+  }
+
+  setPalette(palette: readonly number[], selected: number | null): void {
+    this.palette = palette;
+    this.el.swatches.replaceChildren();
+    this.buttons = palette.map((rgb, i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'swatch';
+      b.style.background = cssColour(rgb);
+      b.style.color = isLight(rgb) ? '#000' : '#fff';
+      b.dataset['index'] = String(i);
+      b.setAttribute('aria-label', `${colourName(rgb)} (${cssColour(rgb)})`);
+      b.title = `${colourName(rgb)} ${cssColour(rgb)}`;
+      b.addEventListener('click', () => this.onPick(i));
+      return b;
+    });
+    this.el.swatches.append(...this.buttons);
+    this.setSelected(selected);
+  }
+
+  setSelected(index: number | null): void {
+    this.buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(i === index)));
+  }
+
+  setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null): void {
+    if (!pixel) {
+      this.el.cursor.textContent = '';
+      return;
+    }
+    const rgb = colourIndex === null ? undefined : this.palette[colourIndex];
+    const colour = rgb === undefined ? '' : ` ${colourName(rgb)}`;
+    this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}`;
+  }
+
+  setCooldown(text: string, waiting: boolean): void {
+    this.el.cooldown.textContent = text;
+    this.el.cooldown.dataset['waiting'] = String(waiting);
+  }
+
+  /** Shows a message for a few seconds; `kind` styles it (errors stand out). */
+  showMessage(text: string, kind: 'error' | 'info'): void {
+    const m = this.el.message;
+    m.textContent = text;
+    m.dataset['kind'] = kind;
+    m.hidden = false;
+    clearTimeout(this.messageTimer);
+    this.messageTimer = setTimeout(() => {
+      m.hidden = true;
+    }, MESSAGE_MS);
+  }
+}

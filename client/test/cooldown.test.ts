@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deadlineFromAck, deadlineFromWait, formatWait } from '../src/cooldown.ts';
+
+test('ack deadline: trusts the server time when plausible, clamps it otherwise', () => {
+  assert.equal(deadlineFromAck(10_000 + 4_900, 10_000, 5_000), 14_900, 'clocks agree');
+  assert.equal(deadlineFromAck(10_000 + 60_000, 10_000, 5_000), 15_000, 'server clock ahead: at most one cooldown');
+  assert.equal(deadlineFromAck(10_000 - 60_000, 10_000, 5_000), 10_000, 'server clock behind: now (the server corrects us with wait)');
+  assert.equal(deadlineFromAck(123, 10_000, 0), 10_000, 'no cooldown');
+});
+
+test('wait deadline is relative to receipt', () => {
+  assert.equal(deadlineFromWait(2_500, 1_000), 3_500);
+  assert.equal(deadlineFromWait(-5, 1_000), 1_000);
+});
+
+test('formatWait rounds up and switches to m:ss and h:mm:ss', () => {
+  assert.equal(formatWait(1), '1 s');
+  assert.equal(formatWait(4_001), '5 s');
+  assert.equal(formatWait(0), '0 s');
+  assert.equal(formatWait(59_999), '1:00');
+  assert.equal(formatWait(65_000), '1:05');
+  assert.equal(formatWait(3_600_000), '1:00:00');
+  assert.equal(formatWait(3_725_000), '1:02:05');
+});
