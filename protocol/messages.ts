@@ -46,6 +46,8 @@ export const ErrorCode = {
   BAD_COLOR: 'bad_color',
   /** Placed before the cooldown ended; `wait` says how many ms remain. */
   COOLDOWN: 'cooldown',
+  /** The identity is banned from placing. */
+  BANNED: 'banned',
   /** The placement could not be stored durably (disk full, database locked, read-only); not applied. */
   STORE_FAILED: 'store_failed',
   /** The server is shutting down and accepts no more placements. */
@@ -83,6 +85,13 @@ export interface HelloMsg {
   stream: Stream;
   /** Streams this server offers; a client may switch with `subscribe`. */
   streams: Stream[];
+  /** This client's identity id (public: shown by pixel lookup). */
+  you: string;
+  /**
+   * Present when the server minted a new identity for this connection (no valid cookie or `token`):
+   * keep it and pass it back as `?token=` to stay the same identity. Secret: do not share.
+   */
+  token?: string;
 }
 
 /** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */

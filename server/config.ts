@@ -2,6 +2,7 @@
  * Configuration: every option's flag, environment variable, default and check, in one table.
  * Read once at start; the rest of the server receives the frozen `Config`.
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parsePalette } from './palette.ts';
 
@@ -25,16 +26,22 @@ export interface Config {
   deltaRing: number;
   allowUwsFallback: boolean;
   pprof: boolean;
+  secret: string;
+  adminToken: string;
+  trustedProxies: string;
+  ipv4Prefix: number;
+  ipv6Prefix: number;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
 type Kind =
   | { type: 'int'; min: number; max: number }
-  | { type: 'string' }
+  | { type: 'string'; allowEmpty?: boolean }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' }
-  | { type: 'palette' };
+  | { type: 'palette' }
+  | { type: 'iplist' };
 
 interface OptionSpec {
   key: keyof Config;
@@ -68,6 +75,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'deltaMaxPercent', flag: 'delta-max-percent', env: 'DELTA_MAX_PERCENT', kind: int(0, 100), default: '10', help: 'a tick changing more than this % of the canvas sends delta subscribers a PNG instead' },
   { key: 'deltaRing', flag: 'delta-ring', env: 'DELTA_RING', kind: int(0, 100_000), default: '120', help: 'recent deltas kept for clients reconnecting with their seq' },
   { key: 'allowUwsFallback', flag: 'allow-uws-fallback', env: 'ALLOW_UWS_FALLBACK', kind: { type: 'bool' }, default: 'false', help: 'start even on the slow pure-JS uWebSockets.js fallback' },
+  { key: 'secret', flag: 'secret', env: 'CANVAS_SECRET', kind: { type: 'string', allowEmpty: true }, default: '', help: 'HMAC secret for identity tokens (empty: generated once, kept in the database)' },
+  { key: 'adminToken', flag: 'admin-token', env: 'ADMIN_TOKEN', kind: { type: 'string', allowEmpty: true }, default: '', help: 'bearer token for /api/admin/* (empty: moderation API disabled)' },
+  { key: 'trustedProxies', flag: 'trusted-proxies', env: 'TRUSTED_PROXIES', kind: { type: 'iplist' }, default: '', help: 'comma-separated proxy addresses whose X-Forwarded-For is believed' },
+  { key: 'ipv4Prefix', flag: 'ipv4-prefix', env: 'IPV4_PREFIX', kind: int(0, 32), default: '32', help: 'IPv4 addresses sharing this prefix share a cooldown' },
+  { key: 'ipv6Prefix', flag: 'ipv6-prefix', env: 'IPV6_PREFIX', kind: int(0, 128), default: '64', help: 'IPv6 addresses sharing this prefix share a cooldown' },
   { key: 'pprof', flag: 'pprof', env: 'PPROF', kind: { type: 'bool' }, default: 'false', help: 'serve /debug/pprof/profile and /debug/pprof/heap on 127.0.0.1:<pprof-port>' },
   { key: 'pprofPort', flag: 'pprof-port', env: 'PPROF_PORT', kind: int(0, 65535), default: '6060', help: 'port of the pprof listener (127.0.0.1 only)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] }, default: 'info', help: 'log level' },
@@ -79,7 +91,7 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
   const { kind } = spec;
   switch (kind.type) {
     case 'string':
-      if (raw === '') throw new ConfigError(`${source} must not be empty`);
+      if (raw === '' && !kind.allowEmpty) throw new ConfigError(`${source} must not be empty`);
       return raw;
     case 'int': {
       if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}="${raw}" is not an integer`);
@@ -98,6 +110,12 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off|)$/i.test(raw)) return false;
       throw new ConfigError(`${source}="${raw}" must be true or false`);
+    case 'iplist': {
+      const list = raw.split(',').map((a) => a.trim()).filter((a) => a !== '');
+      const bad = list.find((a) => isIP(a) === 0);
+      if (bad !== undefined) throw new ConfigError(`${source}: "${bad}" is not an IP address`);
+      return list.join(',');
+    }
     case 'palette':
       try {
         return parsePalette(raw);

@@ -13,6 +13,8 @@ export interface PlacementRequest {
   y: number;
   color: number;
   who: string;
+  addr: string;
+  nextAt: number;
 }
 
 export type PlacementOutcome =
@@ -75,22 +77,7 @@ export class PlacementCommitter {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const at = Date.now();
-    // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
-    const base = this.canvas.seq;
-    const rows: PlacementRow[] = batch.map((p, i) => ({ seq: base + 1 + i, ...p.req, at }));
-    let outcome: (i: number) => PlacementOutcome;
-    try {
-      const started = performance.now();
-      this.store.commit(rows);
-      this.events.committed(rows.length, (performance.now() - started) / 1000);
-      for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
-      outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
-    } catch (err) {
-      this.events.commitFailed(err, rows.length);
-      const message = `placement not stored: ${(err as Error).message}`;
-      outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
-    }
+    const outcome = this.commit(batch.map((p) => p.req));
     batch.forEach((p, i) => {
       try {
         p.done(outcome(i));
@@ -98,8 +85,39 @@ export class PlacementCommitter {
         this.events.callbackFailed(err);
       }
     });
-    this.sinceSnapshot += rows.length;
+  }
+
+  /**
+   * Commits `reqs` now, in one transaction after everything queued before them: all or nothing.
+   * For moderation changes, which must not be split across batches. Returns the outcome of the last
+   * request (or of the empty set: the current seq).
+   */
+  commitNow(reqs: readonly PlacementRequest[]): PlacementOutcome {
+    this.flush();
+    if (reqs.length === 0) return { ok: true, seq: this.canvas.seq, at: Date.now() };
+    return this.commit(reqs)(reqs.length - 1);
+  }
+
+  private commit(reqs: readonly PlacementRequest[]): (i: number) => PlacementOutcome {
+    const at = Date.now();
+    // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
+    const base = this.canvas.seq;
+    const rows: PlacementRow[] = reqs.map((req, i) => ({ seq: base + 1 + i, ...req, at }));
+    let outcome: (i: number) => PlacementOutcome;
+    try {
+      const started = performance.now();
+      this.store.commit(rows);
+      this.events.committed(rows.length, (performance.now() - started) / 1000);
+      for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
+      this.sinceSnapshot += rows.length;
+      outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
+    } catch (err) {
+      this.events.commitFailed(err, rows.length);
+      const message = `placement not stored: ${(err as Error).message}`;
+      outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
+    }
     if (this.sinceSnapshot >= this.opts.snapshotEvery) this.snapshot();
+    return outcome;
   }
 
   /** Writes a grid snapshot so startup replays less history. Failure is logged, not fatal. */

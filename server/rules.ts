@@ -1,11 +1,11 @@
 /**
- * Placement rules that need server state: bounds, palette, cooldown. The codec has already checked
- * types; these checks decide whether a well-formed placement is allowed.
+ * Placement rules that need the canvas: bounds and palette. The codec has already checked types;
+ * bans and cooldowns live with their state in placement-service.ts.
  */
 import { ErrorCode } from '../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';
 
-export type RuleResult = { ok: true } | { ok: false; code: ErrorCode; message: string; wait?: number };
+export type RuleResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
 export function checkPlacement(canvas: Canvas, x: number, y: number, color: number): RuleResult {
   if (!canvas.inBounds(x, y)) {
@@ -15,11 +15,4 @@ export function checkPlacement(canvas: Canvas, x: number, y: number, color: numb
     return { ok: false, code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette (0..${canvas.paletteSize - 1})` };
   }
   return { ok: true };
-}
-
-/** Per-connection cooldown. `nextAllowedAt` lives with the connection; 0 means "now". */
-export function checkCooldown(nextAllowedAt: number, now: number): RuleResult {
-  if (now >= nextAllowedAt) return { ok: true };
-  const wait = nextAllowedAt - now;
-  return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
 }

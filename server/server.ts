@@ -19,6 +19,13 @@ import { Metrics } from './metrics.ts';
 import { registerMetricsRoute } from './ops-routes.ts';
 import { startPprofServer, type PprofServer } from './pprof-server.ts';
 import { publishTick, registerWebSocket, subscriberCount, type Conn } from './ws-handlers.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
+import { registerApiRoutes } from './api-routes.ts';
+import { IdentityIssuer } from './identity.ts';
+import { Moderation } from './moderation.ts';
+import { ModerationStore } from './moderation-store.ts';
+import { PlacementService } from './placement-service.ts';
+import { makeRequestIdentity } from './request-identity.ts';
 
 export interface RunningServer {
   port: number;
@@ -70,6 +77,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
     callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
   });
+  const modStore = new ModerationStore(store.db);
+  const identify = makeRequestIdentity(new IdentityIssuer(modStore.secret(config.secret)), {
+    trustedProxies: new Set(config.trustedProxies.split(',').filter((a) => a !== '')),
+    ipv4Prefix: config.ipv4Prefix,
+    ipv6Prefix: config.ipv6Prefix,
+  });
+  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), modStore.runningCooldowns(Date.now()));
+  const moderation = new Moderation(canvas, committer, modStore, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
   // The log keeps at most DELTA_LOG_BYTES of messages so a burst of huge ticks cannot grow memory.
@@ -96,14 +111,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     tickMs: config.tickMs,
     cooldownMs: config.cooldownMs,
     maxBackpressure: config.maxBackpressure,
-    committer,
+    placements,
+    identify,
     frame,
     deltaLog,
-    metrics,
     log,
     sockets,
   });
   registerMetricsRoute(app, metrics, log);
+  registerApiRoutes(app, { canvas, placements, moderation: modStore, identify });
+  registerAdminRoutes(app, config.adminToken, moderation, identify);
   registerHttpRoutes(app, {
     frame,
     indexHtml,
@@ -141,6 +158,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       pprof?.close();
       await ticker.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
+      placements.close();
       for (const ws of [...sockets]) {
         ws.cork(() => ws.end(CloseCode.GOING_AWAY, 'server shutting down'));
       }

@@ -12,10 +12,14 @@ export interface PlacementRow {
   x: number;
   y: number;
   color: number;
-  /** Who placed it: for now the client address; identities come with the identity issue. */
+  /** Identity id of the placer, or `mod:<action>` for moderation changes. */
   who: string;
+  /** Rate-limit key of the placer's address ('' for moderation). */
+  addr: string;
   /** Unix ms. */
   at: number;
+  /** Unix ms from which this identity and address may place again (persisted so cooldowns survive restarts). */
+  nextAt: number;
 }
 
 export interface StoreOptions {
@@ -41,17 +45,20 @@ const SNAPSHOTS_KEPT = 3;
 
 export class Store {
   readonly canvasId: string;
-  private readonly db: Database.Database;
-  private readonly insertPlacement: Database.Statement<[number, number, number, number, string, number]>;
+  /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
+  readonly db: Database.Database;
+  private readonly insertPlacement: Database.Statement<[number, number, number, number, string, string, number, number]>;
   private readonly commitRows: (rows: readonly PlacementRow[]) => void;
 
   private constructor(db: Database.Database, canvasId: string) {
     this.db = db;
     this.canvasId = canvasId;
-    this.insertPlacement = db.prepare('INSERT INTO placements (seq, x, y, color, who, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertPlacement = db.prepare(
+      'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     // One transaction per batch: this is the group commit that makes 50k placements/s affordable.
     this.commitRows = db.transaction((rows: readonly PlacementRow[]) => {
-      for (const r of rows) this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.at);
+      for (const r of rows) this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt);
     });
   }
 
@@ -71,11 +78,24 @@ export class Store {
           seq INTEGER PRIMARY KEY, width INTEGER NOT NULL, height INTEGER NOT NULL, grid BLOB NOT NULL,
           at INTEGER NOT NULL);
       `);
+      Store.migrate(db);
     } catch (err) {
       throw new StoreOpenError(`cannot open database "${opts.path}": ${(err as Error).message}`);
     }
     const canvasId = Store.checkMeta(db, opts);
     return new Store(db, canvasId);
+  }
+
+  /** Brings databases created by older versions up to the current schema. */
+  private static migrate(db: Database.Database): void {
+    const columns = new Set((db.prepare('PRAGMA table_info(placements)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('addr')) db.exec("ALTER TABLE placements ADD COLUMN addr TEXT NOT NULL DEFAULT ''");
+    if (!columns.has('next_at')) db.exec('ALTER TABLE placements ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0');
+    // Pixel lookup and rollback read a pixel's history; rollback finds an identity's placements.
+    db.exec(`
+      CREATE INDEX IF NOT EXISTS placements_xy ON placements (x, y, seq);
+      CREATE INDEX IF NOT EXISTS placements_who ON placements (who, at);
+    `);
   }
 
   /** Records the canvas shape on first start; refuses to reinterpret an existing grid differently. */

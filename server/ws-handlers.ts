@@ -22,8 +22,8 @@ import type { Canvas } from './canvas.ts';
 import type { DeltaLog } from './delta-log.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import type { PlacementCommitter } from './placements.ts';
-import { checkCooldown, checkPlacement } from './rules.ts';
+import type { PlacementService } from './placement-service.ts';
+import type { RequestIdentity } from './request-identity.ts';
 import type { Frame, TickOutput } from './tick.ts';
 
 /** One uWS topic per stream, named like the stream. */
@@ -34,10 +34,13 @@ export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
 
 export interface Conn {
   id: number;
+  /** Identity id: cooldowns and bans key on it. */
+  who: string;
+  /** Rate-limit key of the client address. */
   addr: string;
+  /** Token to hand the client in hello when the identity was minted for this connection. */
+  freshToken: string | undefined;
   closed: boolean;
-  /** Unix ms before which this connection may not place (per-connection cooldown). */
-  nextAllowedAt: number;
   stream: Stream;
   /** The seq a reconnecting delta client already has (from `?since=`), until open uses it. */
   since: number | undefined;
@@ -49,25 +52,29 @@ export interface WsDeps {
   tickMs: number;
   cooldownMs: number;
   maxBackpressure: number;
-  committer: PlacementCommitter;
+  placements: PlacementService;
+  identify: RequestIdentity;
   frame: () => Frame;
   deltaLog: DeltaLog;
-  metrics: Metrics;
   log: Logger;
   /** Open sockets, so shutdown can close each with 1001. */
   sockets: Set<WebSocket<Conn>>;
 }
 
-function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number, wait?: number): void {
+function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): ErrorMsg {
   const msg: ErrorMsg = { t: MsgType.ERROR, code, message };
   if (id !== undefined) msg.id = id;
   if (wait !== undefined) msg.wait = wait;
-  ws.send(encodeMessage(msg), true);
+  return msg;
+}
+
+function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
+  ws.send(encodeMessage(errorMsg(code, message, id)), true);
 }
 
 export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   let nextId = 1;
-  const { canvas, committer, log, metrics } = deps;
+  const { canvas, placements, log } = deps;
 
   /**
    * Brings a socket on `stream` up to date: PNG subscribers get the current frame; delta subscribers
@@ -93,24 +100,13 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
-    const now = Date.now();
-    const rule = checkPlacement(canvas, msg.x, msg.y, msg.c);
-    const refused = rule.ok ? checkCooldown(conn.nextAllowedAt, now) : rule;
-    if (!refused.ok) {
-      metrics.placements.inc({ result: refused.code });
-      return sendError(ws, refused.code, refused.message, msg.id, refused.wait);
-    }
-    // Claim the cooldown now so a second frame in the same batch is refused; give it back if the
-    // commit fails, since nothing was placed.
-    const previous = conn.nextAllowedAt;
-    conn.nextAllowedAt = now + deps.cooldownMs;
-    committer.submit({ x: msg.x, y: msg.y, color: msg.c, who: conn.addr }, (outcome) => {
-      if (!outcome.ok) conn.nextAllowedAt = previous;
-      metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
+    placements.place({ id: conn.who, addr: conn.addr }, msg.x, msg.y, msg.c, (r) => {
       if (conn.closed) return;
-      const frame = outcome.ok
-        ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: outcome.seq, next: conn.nextAllowedAt })
-        : encodeMessage({ t: MsgType.ERROR, id: msg.id, code: outcome.code, message: outcome.message });
+      const frame = r.ok
+        ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
+        : encodeMessage(errorMsg(r.code, r.message, msg.id, r.wait));
+      // Refusals answer inside the message callback, acks later from the commit timer: cork is
+      // required outside uWS callbacks and harmless inside.
       ws.cork(() => ws.send(frame, true));
     });
   }
@@ -127,7 +123,6 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
 
     upgrade: (res, req, context) => {
       // req is valid only in this synchronous callback: read everything before upgrading.
-      const addr = Buffer.from(res.getRemoteAddressAsText()).toString();
       const request = parseStreamQuery(req.getQuery() ?? '');
       if (!request.ok) {
         res.writeStatus('400 Bad Request');
@@ -135,7 +130,16 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
         res.end(`${request.message}\n`);
         return;
       }
-      const conn: Conn = { id: nextId++, addr, closed: false, nextAllowedAt: 0, stream: request.stream, since: request.since };
+      const client = deps.identify(res, req, req.getQuery('token'));
+      const conn: Conn = {
+        id: nextId++,
+        who: client.identity.id,
+        addr: client.addr,
+        freshToken: client.identity.fresh ? client.identity.token : undefined,
+        closed: false,
+        stream: request.stream,
+        since: request.since,
+      };
       res.upgrade(
         conn,
         req.getHeader('sec-websocket-key'),
@@ -161,6 +165,8 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           cooldownMs: deps.cooldownMs,
           stream: conn.stream,
           streams: [Stream.PNG, Stream.DELTA],
+          you: conn.who,
+          ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
         }),
         true,
       );

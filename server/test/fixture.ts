@@ -3,6 +3,7 @@
  * client (the `ws` package) that queues decoded frames so tests await events instead of sleeping.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import UPNG from 'upng-js';
@@ -86,9 +87,13 @@ export class TestClient {
     });
   }
 
-  static connect(url: string): Promise<TestClient> {
+  /** `from` picks the loopback source address (127.0.0.2, ...) so one machine can be many clients. */
+  static connect(url: string, opts: { from?: string; cookie?: string } = {}): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
+      const socket = new WebSocket(url, {
+        ...(opts.from ? { localAddress: opts.from } : {}),
+        ...(opts.cookie ? { headers: { Cookie: opts.cookie } } : {}),
+      });
       const client = new TestClient(socket);
       socket.once('open', () => resolve(client));
       socket.once('error', reject);
@@ -150,4 +155,29 @@ export function decodeToIndices(png: Uint8Array, palette: readonly number[]): { 
 export async function fetchImageGrid(ts: TestServer): Promise<Uint8Array> {
   const res = await fetch(`${ts.http}/image`);
   return decodeToIndices(new Uint8Array(await res.arrayBuffer()), ts.config.palette).grid;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: () => Record<string, unknown>;
+}
+
+/** A plain HTTP request (node:http, so the source address can be chosen like a second machine). */
+export function httpRequest(
+  url: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.from }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }),
+      );
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { ErrorCode } from '../../protocol/messages.ts';
+import { fetchImageGrid, httpRequest, startTestServer, tempDir, TestClient, type TestServer } from './fixture.ts';
+
+/** A fresh identity's token, as a client without cookies gets it. */
+async function newToken(ts: TestServer, from = '127.0.0.1'): Promise<{ id: string; token: string }> {
+  const res = await httpRequest(`${ts.http}/api/session`, { method: 'POST', from });
+  assert.equal(res.status, 200);
+  assert.match(String(res.headers['set-cookie']), /canvas_token=.*HttpOnly/);
+  return res.json() as { id: string; token: string };
+}
+
+async function placeWs(ts: TestServer, from: string, token: string | undefined, x: number, y: number, c: number) {
+  const client = await TestClient.connect(token ? `${ts.ws}?token=${token}` : ts.ws, { from });
+  client.send({ t: 'place', id: 1, x, y, c });
+  const answer = await client.next((m) => m.t === 'ack' || m.t === 'error');
+  await client.close();
+  return answer;
+}
+
+function postPixel(ts: TestServer, body: unknown, opts: { from?: string; token?: string } = {}) {
+  return httpRequest(`${ts.http}/api/pixel`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', ...(opts.token ? { Cookie: `canvas_token=${opts.token}` } : {}) },
+    ...(opts.from ? { from: opts.from } : {}),
+  });
+}
+
+test('two sockets with one identity share the cooldown, even from different addresses', async () => {
+  const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10 });
+  try {
+    const { token } = await newToken(ts);
+    assert.equal((await placeWs(ts, '127.0.0.2', token, 1, 1, 1)).t, 'ack');
+    const second = await placeWs(ts, '127.0.0.3', token, 2, 2, 2);
+    assert.equal(second.t, 'error');
+    assert.equal(second.t === 'error' && second.code, ErrorCode.COOLDOWN);
+    // A different identity from yet another address is independent.
+    assert.equal((await placeWs(ts, '127.0.0.4', (await newToken(ts)).token, 3, 3, 3)).t, 'ack');
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('two identities from one address share the cooldown (minting tokens does not multiply the rate)', async () => {
+  const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10 });
+  try {
+    assert.equal((await placeWs(ts, '127.0.0.5', (await newToken(ts)).token, 1, 1, 1)).t, 'ack');
+    const second = await placeWs(ts, '127.0.0.5', (await newToken(ts)).token, 2, 2, 2);
+    assert.equal(second.t === 'error' && second.code, ErrorCode.COOLDOWN);
+    const noToken = await placeWs(ts, '127.0.0.5', undefined, 3, 3, 3);
+    assert.equal(noToken.t === 'error' && noToken.code, ErrorCode.COOLDOWN);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('a forged or missing token gets a fresh identity, never another user\'s', async () => {
+  const ts = await startTestServer({ width: 10, height: 10 });
+  try {
+    const real = await newToken(ts);
+    const withReal = await TestClient.connect(`${ts.ws}?token=${real.token}`);
+    const hello = await withReal.nextOf('hello');
+    assert.equal(hello.you, real.id);
+    assert.equal(hello.token, undefined, 'a known identity is not re-sent its token');
+
+    const forgedSig = `${real.id}.${Buffer.alloc(32).toString('base64url')}`;
+    for (const token of [forgedSig, `${real.id}.`, 'garbage', `${'f'.repeat(16)}.${real.token.split('.')[1]}`]) {
+      const c = await TestClient.connect(`${ts.ws}?token=${encodeURIComponent(token)}`);
+      const h = await c.nextOf('hello');
+      assert.notEqual(h.you, real.id, token);
+      assert.match(h.you, /^[0-9a-f]{16}$/);
+      assert.ok(h.token && h.token.startsWith(`${h.you}.`), 'fresh identity comes with its token');
+      await c.close();
+    }
+    const cookie = await TestClient.connect(ts.ws, { cookie: `other=1; canvas_token=${real.token}` });
+    assert.equal((await cookie.nextOf('hello')).you, real.id, 'the cookie identifies too');
+    await cookie.close();
+    await withReal.close();
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('HTTP placement: 200 with seq, 400 with a reason, 429 with Retry-After, 403 when banned', async () => {
+  const ts = await startTestServer({ cooldownMs: 30_000, width: 10, height: 10, adminToken: 'sesame' });
+  try {
+    const me = await newToken(ts, '127.0.0.6');
+    const ok = await postPixel(ts, { x: 4, y: 5, color: 6 }, { from: '127.0.0.6', token: me.token });
+    assert.equal(ok.status, 200, ok.body);
+    const body = ok.json();
+    assert.equal(body['seq'], 1);
+    assert.ok(Number(body['next']) > Date.now() + 25_000);
+
+    const bad: Array<[unknown, string]> = [
+      ['{not json', ErrorCode.INVALID_FIELD],
+      [{ x: 1, y: 1 }, ErrorCode.INVALID_FIELD],
+      [{ x: '1', y: 1, color: 1 }, ErrorCode.INVALID_FIELD],
+      [[1, 2, 3], ErrorCode.INVALID_FIELD],
+      [{ x: 10, y: 1, color: 1 }, ErrorCode.OUT_OF_BOUNDS],
+      [{ x: 1, y: 1, color: 16 }, ErrorCode.BAD_COLOR],
+    ];
+    for (const [payload, code] of bad) {
+      const res = await postPixel(ts, payload, { from: '127.0.0.7' });
+      assert.equal(res.status, 400, JSON.stringify(payload));
+      assert.equal(res.json()['error'], code);
+      assert.equal(typeof res.json()['message'], 'string');
+    }
+    const tooBig = await postPixel(ts, JSON.stringify({ x: 1, y: 1, color: 1, pad: 'x'.repeat(5000) }), { from: '127.0.0.7' });
+    assert.equal(tooBig.status, 413);
+
+    const again = await postPixel(ts, { x: 1, y: 1, color: 1 }, { from: '127.0.0.6', token: me.token });
+    assert.equal(again.status, 429);
+    assert.equal(again.json()['error'], ErrorCode.COOLDOWN);
+    const retry = Number(again.headers['retry-after']);
+    assert.ok(retry > 25 && retry <= 30, `Retry-After ${retry}`);
+
+    const banned = await newToken(ts, '127.0.0.8');
+    const ban = await httpRequest(`${ts.http}/api/admin/ban`, { method: 'POST', body: JSON.stringify({ id: banned.id }), headers: { Authorization: 'Bearer sesame' } });
+    assert.equal(ban.status, 200, ban.body);
+    const refused = await postPixel(ts, { x: 1, y: 1, color: 1 }, { from: '127.0.0.8', token: banned.token });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json()['error'], ErrorCode.BANNED);
+    const wsRefused = await placeWs(ts, '127.0.0.9', banned.token, 1, 1, 1);
+    assert.equal(wsRefused.t === 'error' && wsRefused.code, ErrorCode.BANNED, 'banned on the WebSocket too');
+    assert.equal(ts.server.canvas.seq, 1, 'only the first placement landed');
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('pixel lookup returns colour, identity id and time of the last placement', async () => {
+  const ts = await startTestServer({ width: 10, height: 10 });
+  try {
+    const me = await newToken(ts);
+    const before = Date.now();
+    assert.equal((await postPixel(ts, { x: 2, y: 3, color: 9 }, { token: me.token })).status, 200);
+    const res = await httpRequest(`${ts.http}/api/pixel?x=2&y=3`);
+    assert.equal(res.status, 200);
+    const info = res.json();
+    assert.equal(info['color'], 9);
+    assert.equal(info['who'], me.id);
+    assert.ok(Number(info['at']) >= before);
+    assert.ok(!res.body.includes(me.token), 'never the token');
+    const blank = (await httpRequest(`${ts.http}/api/pixel?x=0&y=0`)).json();
+    assert.equal(blank['who'], null);
+    assert.equal((await httpRequest(`${ts.http}/api/pixel?x=10&y=0`)).status, 400);
+    assert.equal((await httpRequest(`${ts.http}/api/pixel?x=a&y=0`)).status, 400);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('cooldown survives a restart, by identity and by address', async () => {
+  const dir = tempDir();
+  try {
+    const first = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10 }, dir);
+    const me = await newToken(first);
+    assert.equal((await placeWs(first, '127.0.0.2', me.token, 1, 1, 1)).t, 'ack');
+    await first.stop();
+    const second = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10 }, dir);
+    const sameIdentity = await placeWs(second, '127.0.0.3', me.token, 2, 2, 2);
+    assert.equal(sameIdentity.t === 'error' && sameIdentity.code, ErrorCode.COOLDOWN);
+    assert.ok(sameIdentity.t === 'error' && (sameIdentity.wait ?? 0) > 50_000);
+    const sameAddress = await placeWs(second, '127.0.0.2', (await newToken(second)).token, 2, 2, 2);
+    assert.equal(sameAddress.t === 'error' && sameAddress.code, ErrorCode.COOLDOWN);
+    assert.equal((await placeWs(second, '127.0.0.4', undefined, 2, 2, 2)).t, 'ack', 'others may place');
+    await second.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('X-Forwarded-For is believed only from a trusted proxy', async () => {
+  for (const trusted of [true, false]) {
+    const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10, trustedProxies: trusted ? '127.0.0.1' : '' });
+    try {
+      // The proxy's own address places first and starts its cooldown.
+      assert.equal((await postPixel(ts, { x: 1, y: 1, color: 1 })).status, 200);
+      const viaProxy = (xff: string) =>
+        httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x: 2, y: 2, color: 2 }), headers: { 'X-Forwarded-For': xff } });
+      const res = await viaProxy('198.51.100.7');
+      assert.equal(res.status, trusted ? 200 : 429, `trusted=${trusted}`);
+    } finally {
+      await ts.dispose();
+    }
+  }
+});
