@@ -79,7 +79,7 @@ export function registerApiRoutes(app: TemplatedApp, deps: ApiDeps): void {
     if (!deps.canvas.inBounds(x, y)) {
       return sendJson(res, state, '400 Bad Request', { error: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
-    const last = deps.moderation.pixel(x, y);
+    const last = deps.moderation.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
     sendJson(res, state, '200 OK', {
       x,
       y,

@@ -7,13 +7,15 @@ export class Canvas {
   readonly height: number;
   readonly paletteSize: number;
   readonly grid: Uint8Array;
+  /** Per cell, the seq of its last placement (0: never): the head of the pixel's history list. */
+  readonly lastSeq: Uint32Array;
   /** Sequence number of the last applied placement. */
   seq: number;
   /** Cells changed since the last `takeChanges`: a bitmap to dedupe, a list to iterate. */
   private readonly dirty: Uint8Array;
   private changed: number[] = [];
 
-  constructor(width: number, height: number, paletteSize: number, grid?: Uint8Array, seq = 0) {
+  constructor(width: number, height: number, paletteSize: number, grid?: Uint8Array, seq = 0, lastSeq?: Uint32Array) {
     if (grid && grid.length !== width * height) {
       throw new Error(`grid has ${grid.length} cells, expected ${width} x ${height}`);
     }
@@ -21,6 +23,7 @@ export class Canvas {
     this.height = height;
     this.paletteSize = paletteSize;
     this.grid = grid ?? new Uint8Array(width * height);
+    this.lastSeq = lastSeq ?? new Uint32Array(width * height);
     this.seq = seq;
     this.dirty = new Uint8Array(width * height);
   }
@@ -37,6 +40,7 @@ export class Canvas {
   apply(x: number, y: number, colour: number, seq: number): void {
     const cell = y * this.width + x;
     this.grid[cell] = colour;
+    this.lastSeq[cell] = seq;
     this.seq = seq;
     if (this.dirty[cell] === 0) {
       this.dirty[cell] = 1;

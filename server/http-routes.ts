@@ -10,6 +10,8 @@ import {
   loadClientSite,
   type StaticFile,
 } from './static-files.ts';
+import { sessionCookie } from './identity.ts';
+import type { RequestIdentity } from './request-identity.ts';
 import type { Frame } from './tick.ts';
 
 export interface HttpDeps {
@@ -19,6 +21,11 @@ export interface HttpDeps {
   indexHtml: Buffer;
   /** Folder of the built client bundle (default client/dist/). */
   clientDir?: string;
+  /**
+   * When given, `GET /` hands a visitor without a valid `canvas_token` cookie a fresh identity as that
+   * cookie, so the page's WebSocket (same origin, cookie sent) keeps one identity across reloads.
+   */
+  identify?: RequestIdentity;
 }
 
 /** If-None-Match matches when any listed tag equals ours under weak comparison (RFC 9110 13.1.2). */
@@ -53,9 +60,17 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
 }
 
 /** A file of the built client, with its ETag; 304 when the browser already has these bytes. */
-function serveStatic(res: HttpResponse, req: HttpRequest, head: boolean, file: StaticFile, cacheControl: string): void {
+function serveStatic(
+  res: HttpResponse,
+  req: HttpRequest,
+  head: boolean,
+  file: StaticFile,
+  cacheControl: string,
+  extra?: Record<string, string>,
+): void {
   const fresh = etagMatches(req.getHeader('if-none-match'), file.etag);
   res.writeStatus(fresh ? '304 Not Modified' : '200 OK');
+  for (const [k, v] of Object.entries(extra ?? {})) res.writeHeader(k, v);
   res.writeHeader('Content-Type', file.contentType);
   res.writeHeader('ETag', file.etag);
   res.writeHeader('Cache-Control', cacheControl);
@@ -97,8 +112,14 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
 
   // Read once here, at startup: serving is then a map lookup, like /image.
   const site = loadClientSite(deps.indexHtml, deps.clientDir);
-  app.get('/', (res, req) => serveStatic(res, req, false, site.index, INDEX_CACHE_CONTROL));
-  app.head('/', (res, req) => serveStatic(res, req, true, site.index, INDEX_CACHE_CONTROL));
+  const servePage = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
+    // Read the identity while req is valid (this synchronous callback); nothing awaits below.
+    const identity = deps.identify?.(res, req).identity;
+    const extra = identity?.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
+    serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
+  };
+  app.get('/', servePage(false));
+  app.head('/', servePage(true));
   app.any('/', methodNotAllowed('GET, HEAD'));
 
   const serveAsset = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {

@@ -40,7 +40,7 @@ export class Moderation {
 
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
-    const targets = this.store.rollbackTargets(id, since).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
+    const targets = this.store.rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
     return this.change(actor, 'rollback', { id, since }, targets);
   }
 

@@ -102,7 +102,15 @@ export class PlacementCommitter {
     const at = Date.now();
     // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
     const base = this.canvas.seq;
-    const rows: PlacementRow[] = reqs.map((req, i) => ({ seq: base + 1 + i, ...req, at }));
+    // prevSeq links each row to the pixel's previous placement, including earlier rows of this batch.
+    const batchLast = new Map<number, number>();
+    const rows: PlacementRow[] = reqs.map((req, i) => {
+      const seq = base + 1 + i;
+      const cell = req.y * this.canvas.width + req.x;
+      const prevSeq = batchLast.get(cell) ?? (this.canvas.lastSeq[cell] as number);
+      batchLast.set(cell, seq);
+      return { seq, ...req, at, prevSeq };
+    });
     let outcome: (i: number) => PlacementOutcome;
     try {
       const started = performance.now();
@@ -123,7 +131,8 @@ export class PlacementCommitter {
   /** Writes a grid snapshot so startup replays less history. Failure is logged, not fatal. */
   snapshot(): void {
     try {
-      this.store.writeSnapshot(this.canvas.grid, this.canvas.seq, this.canvas.width, this.canvas.height);
+      const { grid, lastSeq, seq, width, height } = this.canvas;
+      this.store.writeSnapshot(grid, lastSeq, seq, width, height);
       this.sinceSnapshot = 0;
     } catch (err) {
       this.events.commitFailed(err, 0);

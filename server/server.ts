@@ -57,8 +57,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
   });
-  const loaded = store.load(config.width, config.height);
-  const canvas = new Canvas(config.width, config.height, config.palette.length, loaded.grid, loaded.seq);
+  let loaded;
+  try {
+    loaded = store.load(config.width, config.height, config.palette.length);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const canvas = new Canvas(config.width, config.height, config.palette.length, loaded.grid, loaded.seq, loaded.lastSeq);
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
 
   const app = uws.App();
@@ -83,7 +89,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ipv4Prefix: config.ipv4Prefix,
     ipv6Prefix: config.ipv6Prefix,
   });
-  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), modStore.runningCooldowns(Date.now()));
+  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), modStore.runningCooldowns(Date.now(), config.cooldownMs));
   const moderation = new Moderation(canvas, committer, modStore, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);

@@ -20,6 +20,8 @@ export interface PlacementRow {
   at: number;
   /** Unix ms from which this identity and address may place again (persisted so cooldowns survive restarts). */
   nextAt: number;
+  /** Seq of the previous placement at this pixel (0: none): each pixel's history is a linked list. */
+  prevSeq: number;
 }
 
 export interface StoreOptions {
@@ -33,6 +35,8 @@ export interface StoreOptions {
 
 export interface LoadedState {
   grid: Uint8Array;
+  /** Per cell, the seq of its last placement (0: never placed). */
+  lastSeq: Uint32Array;
   seq: number;
   /** Placements replayed on top of the snapshot. */
   replayed: number;
@@ -47,18 +51,18 @@ export class Store {
   readonly canvasId: string;
   /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
   readonly db: Database.Database;
-  private readonly insertPlacement: Database.Statement<[number, number, number, number, string, string, number, number]>;
+  private readonly insertPlacement: Database.Statement<[number, number, number, number, string, string, number, number, number]>;
   private readonly commitRows: (rows: readonly PlacementRow[]) => void;
 
   private constructor(db: Database.Database, canvasId: string) {
     this.db = db;
     this.canvasId = canvasId;
     this.insertPlacement = db.prepare(
-      'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at, prev_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // One transaction per batch: this is the group commit that makes 50k placements/s affordable.
     this.commitRows = db.transaction((rows: readonly PlacementRow[]) => {
-      for (const r of rows) this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt);
+      for (const r of rows) this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt, r.prevSeq);
     });
   }
 
@@ -73,10 +77,11 @@ export class Store {
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS placements (
           seq INTEGER PRIMARY KEY, x INTEGER NOT NULL, y INTEGER NOT NULL, color INTEGER NOT NULL,
-          who TEXT NOT NULL, at INTEGER NOT NULL);
+          who TEXT NOT NULL, at INTEGER NOT NULL, addr TEXT NOT NULL DEFAULT '',
+          next_at INTEGER NOT NULL DEFAULT 0, prev_seq INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS snapshots (
           seq INTEGER PRIMARY KEY, width INTEGER NOT NULL, height INTEGER NOT NULL, grid BLOB NOT NULL,
-          at INTEGER NOT NULL);
+          at INTEGER NOT NULL, last_seq BLOB);
       `);
       Store.migrate(db);
     } catch (err) {
@@ -86,16 +91,20 @@ export class Store {
     return new Store(db, canvasId);
   }
 
-  /** Brings databases created by older versions up to the current schema. */
+  /**
+   * Brings databases created by older versions up to the current schema. The placements table has
+   * no secondary index on purpose: random-order index inserts made commits 12x slower (24k vs 292k
+   * rows/s with 400k rows, measured with the store alone). Pixel history is a linked list through
+   * `prev_seq` instead, and time ranges are seq ranges (seq and `at` grow together).
+   */
   private static migrate(db: Database.Database): void {
-    const columns = new Set((db.prepare('PRAGMA table_info(placements)').all() as Array<{ name: string }>).map((c) => c.name));
-    if (!columns.has('addr')) db.exec("ALTER TABLE placements ADD COLUMN addr TEXT NOT NULL DEFAULT ''");
-    if (!columns.has('next_at')) db.exec('ALTER TABLE placements ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0');
-    // Pixel lookup and rollback read a pixel's history; rollback finds an identity's placements.
-    db.exec(`
-      CREATE INDEX IF NOT EXISTS placements_xy ON placements (x, y, seq);
-      CREATE INDEX IF NOT EXISTS placements_who ON placements (who, at);
-    `);
+    const columns = (table: string) => new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+    const placements = columns('placements');
+    if (!placements.has('addr')) db.exec("ALTER TABLE placements ADD COLUMN addr TEXT NOT NULL DEFAULT ''");
+    if (!placements.has('next_at')) db.exec('ALTER TABLE placements ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0');
+    if (!placements.has('prev_seq')) db.exec('ALTER TABLE placements ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0');
+    if (!columns('snapshots').has('last_seq')) db.exec('ALTER TABLE snapshots ADD COLUMN last_seq BLOB');
+    db.exec('DROP INDEX IF EXISTS placements_xy; DROP INDEX IF EXISTS placements_who;');
   }
 
   /** Records the canvas shape on first start; refuses to reinterpret an existing grid differently. */
@@ -119,23 +128,24 @@ export class Store {
       db.close();
       throw new StoreOpenError(`database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`);
     }
-    const maxColor = (db.prepare('SELECT MAX(color) AS m FROM placements').get() as { m: number | null }).m;
-    if (maxColor !== null && maxColor >= opts.paletteSize) {
-      db.close();
-      throw new StoreOpenError(`database "${opts.path}" uses colour ${maxColor}, but the palette has only ${opts.paletteSize} colours`);
-    }
     return existing;
   }
 
-  /** Latest snapshot plus replay of every later placement: the exact grid and seq at last commit. */
-  load(width: number, height: number): LoadedState {
-    const snap = this.db.prepare('SELECT seq, grid FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; grid: Buffer }
+  /**
+   * Latest snapshot plus replay of every later placement: the exact grid, per-cell last seq and seq
+   * at the last commit. Refuses a grid holding colours the configured palette lacks.
+   */
+  load(width: number, height: number, paletteSize: number): LoadedState {
+    const snap = this.db.prepare('SELECT seq, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; grid: Buffer; last_seq: Buffer | null }
       | undefined;
     const grid = new Uint8Array(width * height);
+    const lastSeq = new Uint32Array(width * height);
     let seq = 0;
-    if (snap) {
+    // A snapshot from before per-cell seqs were kept cannot seed lastSeq: replay everything instead.
+    if (snap && snap.last_seq) {
       grid.set(snap.grid);
+      new Uint8Array(lastSeq.buffer).set(snap.last_seq);
       seq = snap.seq;
     }
     let replayed = 0;
@@ -143,10 +153,15 @@ export class Store {
     for (const row of rows.iterate(seq) as Iterable<[number, number, number, number]>) {
       const [s, x, y, color] = row;
       grid[y * width + x] = color;
+      lastSeq[y * width + x] = s;
       seq = s;
       replayed++;
     }
-    return { grid, seq, replayed };
+    const bad = grid.findIndex((c) => c >= paletteSize);
+    if (bad >= 0) {
+      throw new StoreOpenError(`the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`);
+    }
+    return { grid, lastSeq, seq, replayed };
   }
 
   /** Writes all rows in one transaction; throws (and writes nothing) if SQLite cannot commit. */
@@ -154,11 +169,12 @@ export class Store {
     this.commitRows(rows);
   }
 
-  writeSnapshot(grid: Uint8Array, seq: number, width: number, height: number): void {
+  writeSnapshot(grid: Uint8Array, lastSeq: Uint32Array, seq: number, width: number, height: number): void {
+    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT OR REPLACE INTO snapshots (seq, width, height, grid, at) VALUES (?, ?, ?, ?, ?)')
-        .run(seq, width, height, Buffer.from(grid.buffer, grid.byteOffset, grid.byteLength), Date.now());
+        .prepare('INSERT OR REPLACE INTO snapshots (seq, width, height, grid, last_seq, at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(seq, width, height, bytes(grid), bytes(lastSeq), Date.now());
       this.db
         .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
         .run(SNAPSHOTS_KEPT);

@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: the benchmark harness (not a test). Runs the scenarios of DESIGN.md's
+ * "Performance budgets" that perf/ covers, prints progress and a table, and rewrites the generated
+ * section of perf/RESULTS.md. Servers under test run as child processes limited to one CPU
+ * (perf/cpu-limit.ts); load generators and this harness run on the other CPU. Settings: environment
+ * variables, see perf/bench-config.ts or perf/README.md. Everything it starts is stopped, and its
+ * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { BenchConfigError, KNOBS, loadBenchConfig, type BenchConfig } from './bench-config.ts';
+import { consoleSummary, type BenchResults } from './budgets.ts';
+import { createCpuLimit, pinSelf, type CpuLimit } from './cpu-limit.ts';
+import { runEncodeBench } from './encode-bench.ts';
+import { runImageBench } from './image-bench.ts';
+import { machineInfo } from './machine-info.ts';
+import { runSwarm } from './place-bench.ts';
+import { killAllChildren } from './processes.ts';
+import { writeResults } from './results-md.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from './server-process.ts';
+import { ensureWrk } from './wrk.ts';
+
+const started = performance.now();
+const elapsed = () => (performance.now() - started) / 1000;
+const progress = (msg: string) => process.stdout.write(`[bench ${elapsed().toFixed(1).padStart(6)} s] ${msg}\n`);
+
+/** Resources to release however the run ends. */
+const owned: { limit?: CpuLimit; tmp?: string; server?: ServerUnderTest } = {};
+
+async function cleanup(): Promise<void> {
+  killAllChildren(); // normally none left: servers are stopped gracefully on the success path
+  if (owned.tmp) rmSync(owned.tmp, { recursive: true, force: true });
+  owned.tmp = undefined;
+  await owned.limit?.cleanup();
+}
+
+function abort(reason: string, exitCode: number): void {
+  progress(`aborting: ${reason}`);
+  void cleanup().finally(() => process.exit(exitCode));
+}
+
+function overrides(env: NodeJS.ProcessEnv): string[] {
+  const names = [...KNOBS.map((k) => k.env), 'BENCH_SCENARIOS', 'BENCH_RESULTS'];
+  return names.filter((n) => env[n] !== undefined && env[n] !== '').map((n) => `${n}=${env[n]}`);
+}
+
+/** Where the kernel lets process `pid` run, and its cgroup, for the notes. */
+function placement(pid: number): { cpus: string; inGroup: boolean } {
+  try {
+    const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+    return { cpus, inGroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('canvasbench') };
+  } catch {
+    return { cpus: '?', inGroup: false };
+  }
+}
+
+/** Waits until /image carries the latest seq (the next tick after the fill), at most 10 s. */
+async function waitForFreshImage(server: ServerUnderTest): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { seq } = (await (await fetch(`${server.http}/healthz`)).json()) as { seq: number };
+    const res = await fetch(`${server.http}/image`, { method: 'HEAD' });
+    if (res.headers.get('etag')?.endsWith(`-${seq}"`)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function runServerScenarios(config: BenchConfig, results: BenchResults): Promise<void> {
+  if (config.scenarios.has('image')) results.wrkVersion = ensureWrk(progress);
+  const limit = (owned.limit = createCpuLimit(config.serverCpu));
+  results.cpuMethod = limit.method;
+  progress(`server CPU limit: ${limit.method}`);
+  owned.tmp = mkdtempSync(join(tmpdir(), 'canvas-bench-'));
+  const dbPath = join(owned.tmp, 'canvas.db');
+  const server = (owned.server = await startOurServer(limit, dbPath));
+  const health = (await (await fetch(`${server.http}/healthz`)).json()) as { backend?: string };
+  results.backend = health.backend ?? 'unknown';
+  const where = placement(server.child.pid);
+  progress(`our server: pid ${server.child.pid}, ${server.http}, backend ${results.backend}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
+  if (where.cpus !== String(config.serverCpu)) results.notes.push(`server allowed on CPUs ${where.cpus}, expected ${config.serverCpu}`);
+  if (limit.cgroupDir && !where.inGroup) results.notes.push('server is not in the benchmark cgroup: only taskset applied');
+
+  const swarm = { clients: config.placeClients, window: config.placeWindow, loadCpu: config.loadCpu };
+  if (config.scenarios.has('image')) {
+    if (config.fillPlacements > 0) {
+      progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
+      results.fill = await runSwarm(server, limit, { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements }, progress);
+    }
+    if (!(await waitForFreshImage(server))) results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
+    results.image = await runImageBench(server, limit, owned.tmp, {
+      seconds: config.imageSeconds,
+      warmupSeconds: config.imageWarmupSeconds,
+      rounds: config.imageRounds,
+      threads: config.wrkThreads,
+      connections: config.wrkConnections,
+      loadCpu: config.loadCpu,
+    }, progress);
+  }
+  if (config.scenarios.has('place')) {
+    progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
+    results.place = await runSwarm(server, limit, { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 }, progress);
+  }
+
+  progress('stopping our server (SIGTERM: flush, snapshot, close)');
+  const serverExit = await server.child.stop(20_000);
+  if (serverExit !== 0) results.notes.push(`server exited with ${serverExit} on SIGTERM: ${server.child.stderr().slice(-500)}`);
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const rows = (db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
+    const acked = (results.fill?.swarm.acksTotal ?? 0) + (results.place?.swarm.acksTotal ?? 0);
+    results.persisted = { rows, acked, serverExit };
+  } finally {
+    db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  let config: BenchConfig;
+  try {
+    config = loadBenchConfig(process.env, join(import.meta.dirname, 'RESULTS.md'));
+  } catch (err) {
+    if (!(err instanceof BenchConfigError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exit(2);
+  }
+  const timer = setTimeout(() => abort(`over BENCH_TIMEOUT_SECONDS=${config.timeoutSeconds}`, 1), config.timeoutSeconds * 1000);
+  process.once('SIGINT', () => abort('SIGINT', 130));
+  process.once('SIGTERM', () => abort('SIGTERM', 143));
+
+  const results: BenchResults = {
+    machine: machineInfo(),
+    config,
+    overrides: overrides(process.env),
+    cpuMethod: undefined,
+    backend: undefined,
+    wrkVersion: undefined,
+    notes: [],
+    elapsedSeconds: 0,
+  };
+  if (!pinSelf(config.loadCpu)) results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
+  progress(`scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`);
+
+  try {
+    if (config.scenarios.has('encode')) {
+      results.encode = await runEncodeBench({ runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum }, progress);
+    }
+    if (config.scenarios.has('image') || config.scenarios.has('place')) await runServerScenarios(config, results);
+  } finally {
+    await cleanup();
+    clearTimeout(timer);
+  }
+  results.elapsedSeconds = elapsed();
+  if (results.persisted && results.persisted.rows < results.persisted.acked) {
+    results.notes.push(`only ${results.persisted.rows} placements stored for ${results.persisted.acked} acks`);
+  }
+  process.stdout.write(`\n${consoleSummary(results)}\n\n`);
+  writeResults(config.resultsPath, results);
+  progress(`wrote ${relative(REPO_ROOT, config.resultsPath)}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  void cleanup().finally(() => process.exit(1));
+});

@@ -1,0 +1,137 @@
+/**
+ * Child processes of the harness: start (pinned), wait until an HTTP URL answers, read CPU time from
+ * /proc, stop by pid. Every child is tracked so a timeout or Ctrl-C kills exactly what we started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const live = new Set<ChildProcess>();
+/** USER_HZ: /proc/<pid>/stat counts CPU time in these ticks (100 on every Linux build we run on). */
+const CLOCK_TICKS = 100;
+
+export interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it exited. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+function tail(text: string, max = 4000): string {
+  return text.length > max ? `...${text.slice(-max)}` : text;
+}
+
+export function startChild(
+  name: string,
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; onLine?: (line: string) => void } = {},
+): Child {
+  const proc = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (proc.pid === undefined) throw new Error(`${name}: could not start ${file}`);
+  live.add(proc);
+  let out = '';
+  let err = '';
+  let partial = '';
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    out = tail(out + chunk, 1 << 20);
+    if (!opts.onLine) return;
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) opts.onLine(line);
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    err = tail(err + chunk, 64 * 1024);
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    // 'close', not 'exit': it comes after stdout is drained, so the last lines have been seen.
+    proc.once('close', (code, signal) => {
+      live.delete(proc);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  const pid = proc.pid;
+  return {
+    name,
+    proc,
+    pid,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    async stop(graceMs = 10_000) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      return exited;
+    },
+  };
+}
+
+/** Kills every child still running (SIGKILL, by pid). For timeouts and signals. */
+export function killAllChildren(): void {
+  for (const proc of live) proc.kill('SIGKILL');
+}
+
+/** A TCP port free right now on 127.0.0.1 (the OS picks it; we release it for the child). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200, failing early if the child exits. */
+export async function waitForHttp(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedWith: number | string | undefined;
+  void child.exited.then((code) => (exitedWith = code));
+  while (Date.now() < deadline) {
+    if (exitedWith !== undefined) {
+      throw new Error(`${child.name} exited with ${exitedWith} before answering: ${tail(child.stderr(), 2000) || tail(child.stdout(), 2000)}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms`);
+}
+
+/** CPU seconds (user + system) consumed so far by process `pid`, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after its closing paren are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // fields 14 and 15: utime, stime
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident set size of `pid` in MiB, from /proc/<pid>/status. */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}

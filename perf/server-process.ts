@@ -1,0 +1,47 @@
+/**
+ * The servers under test as child processes, pinned by the CPU limit: ours (server/main.ts, the real
+ * CLI entry) and the bare uWebSockets.js baseline (perf/bare-image-server.ts).
+ */
+import { join } from 'node:path';
+import type { CpuLimit } from './cpu-limit.ts';
+import { freePort, startChild, waitForHttp, type Child } from './processes.ts';
+
+export const REPO_ROOT = join(import.meta.dirname, '..');
+
+export interface ServerUnderTest {
+  child: Child;
+  port: number;
+  http: string;
+  ws: string;
+}
+
+function tsxCommand(script: string, args: readonly string[]): string[] {
+  return [process.execPath, '--import', 'tsx', script, ...args];
+}
+
+/** Starts our server with --cooldown-ms 0 on a free port and waits for /healthz. */
+export async function startOurServer(limit: CpuLimit, dbPath: string): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', dbPath, '--log-level', 'warn', '--cooldown-ms', '0'];
+  const { file, args: wrapped } = limit.wrap(tsxCommand('server/main.ts', args));
+  const child = startChild('canvas server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/healthz`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/** Starts the bare baseline serving `pngPath` with the given headers and waits for /image. */
+export async function startBareServer(limit: CpuLimit, pngPath: string, etag: string, cacheControl: string): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--etag', etag, '--cache-control', cacheControl];
+  const { file, args: wrapped } = limit.wrap(tsxCommand('perf/bare-image-server.ts', args));
+  const child = startChild('bare uWS image server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/image`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/** Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset. */
+export function startPinnedScript(name: string, cpu: number, script: string, args: readonly string[], onLine?: (line: string) => void): Child {
+  return startChild(name, 'taskset', ['-c', String(cpu), ...tsxCommand(script, args)], { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });
+}
