@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import UPNG from 'upng-js';
+import { buildConfig } from '../server/config.ts';
 import { PALETTE_2017 } from '../server/palette.ts';
 import { PngEncoder } from '../server/png-encoder.ts';
 import { CONTENT_DESCRIPTION, realisticGrid } from './canvas-content.ts';
@@ -72,7 +73,7 @@ export async function runEncodeBench(
 ): Promise<EncodeResult> {
   const width = opts.width ?? 1000;
   const height = opts.height ?? 1000;
-  const level = opts.level ?? 6; // the server's default --png-level
+  const level = opts.level ?? buildConfig({}).pngLevel; // the server's default --png-level
   const palette = PALETTE_2017;
   const grid = realisticGrid(width, height, palette.length);
   const rgba = toRgba(grid, palette);

@@ -32,6 +32,7 @@ export interface Config {
   ipv4Prefix: number;
   ipv6Prefix: number;
   pprofPort: number;
+  benchImageMode: 'cached' | 'grid' | 'db';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -82,6 +83,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ipv6Prefix', flag: 'ipv6-prefix', env: 'IPV6_PREFIX', kind: int(0, 128), default: '64', help: 'IPv6 addresses sharing this prefix share a cooldown' },
   { key: 'pprof', flag: 'pprof', env: 'PPROF', kind: { type: 'bool' }, default: 'false', help: 'serve /debug/pprof/profile and /debug/pprof/heap on 127.0.0.1:<pprof-port>' },
   { key: 'pprofPort', flag: 'pprof-port', env: 'PPROF_PORT', kind: int(0, 65535), default: '6060', help: 'port of the pprof listener (127.0.0.1 only)' },
+  { key: 'benchImageMode', flag: 'bench-image-mode', env: 'BENCH_IMAGE_MODE', kind: { type: 'enum', values: ['cached', 'grid', 'db'] }, default: 'cached', help: 'BENCHMARK ONLY: grid/db encode /image on every request (the origin experiment)' },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] }, default: 'info', help: 'log level' },
 ];
 

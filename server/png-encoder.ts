@@ -5,7 +5,7 @@
  * Written by hand rather than with UPNG.encode because UPNG deflates synchronously on the event loop
  * and converts from RGBA; upng-js stays the reference decoder in tests.
  */
-import { crc32, deflate } from 'node:zlib';
+import { crc32, deflate, deflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -88,7 +88,15 @@ export class PngEncoder {
 
   /** Encodes the grid: packs now (a snapshot), deflates in the thread pool. */
   async encode(grid: Uint8Array): Promise<Buffer> {
-    const idat = await deflateAsync(this.packScanlines(grid), this.level);
+    return this.assemble(await deflateAsync(this.packScanlines(grid), this.level));
+  }
+
+  /** Blocking encode, all on the calling thread: only for the benchmark's slow /image modes. */
+  encodeSync(grid: Uint8Array): Buffer {
+    return this.assemble(deflateSync(this.packScanlines(grid), { level: this.level }));
+  }
+
+  private assemble(idat: Buffer): Buffer {
     return Buffer.concat([this.head, chunk('IDAT', idat), PngEncoder.tail]);
   }
 }

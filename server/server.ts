@@ -20,6 +20,7 @@ import { registerMetricsRoute } from './ops-routes.ts';
 import { startPprofServer, type PprofServer } from './pprof-server.ts';
 import { publishTick, registerWebSocket, subscriberCount, type Conn } from './ws-handlers.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { imageSource } from './bench-image-modes.ts';
 import { registerApiRoutes } from './api-routes.ts';
 import { IdentityIssuer } from './identity.ts';
 import { Moderation } from './moderation.ts';
@@ -110,6 +111,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   metrics.pngBytes.set((await ticker.run()).frame.png.length);
   const frame = () => ticker.frame;
+  const image = imageSource(config.benchImageMode, frame, canvas, encoder, store);
+  if (config.benchImageMode !== 'cached') log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
 
   registerWebSocket(app, {
     canvas,
@@ -128,7 +131,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   registerApiRoutes(app, { canvas, placements, moderation: modStore, identify });
   registerAdminRoutes(app, config.adminToken, moderation, identify);
   registerHttpRoutes(app, {
-    frame,
+    frame: image,
     indexHtml,
     health: () => ({ ok: true, seq: canvas.seq, backend: uwsBackend, subscribers: sockets.size }),
   });
