@@ -18,11 +18,12 @@ import {
 } from '../../protocol/messages.ts';
 import { Board } from './board.ts';
 import type { Connection, ConnectionStatus } from './connection.ts';
-import { deadlineFromAck, deadlineFromWait, formatWait } from './cooldown.ts';
+import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
 import { CONNECTION_LOST_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT, refusalText } from './error-text.ts';
 import type { ImagePoller } from './image-poller.ts';
 import { decodeIndexedPng, remapToPalette } from './png-indices.ts';
 import type { Renderer } from './renderer.ts';
+import { cooldownFor, statusFor } from './status-text.ts';
 import type { Ui } from './ui.ts';
 import { View, type Point } from './view.ts';
 
@@ -56,6 +57,11 @@ export class CanvasApp {
   private resumedSince: number | null = null;
   /** Deltas are ignored until the next snapshot (after a gap, or before the first one). */
   private awaitingSnapshot = true;
+  /**
+   * The identity token the server minted for this page when it had no cookie (hello.token); sent
+   * back on reconnects, since cooldowns belong to the identity. Kept in memory only: it is a secret.
+   */
+  token: string | null = null;
 
   constructor(private readonly d: AppDeps) {
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
@@ -113,7 +119,7 @@ export class CanvasApp {
     if (!this.placingEnabled) return ui.showMessage(this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT, 'error');
     if (this.selected === null) return ui.showMessage('Pick a colour below first, then click a pixel.', 'info');
     const wait = this.nextAllowedAt - this.d.now();
-    if (wait > 0) return ui.showMessage(`Cooldown: you can place again in ${formatWait(wait)}.`, 'error');
+    if (wait > 0) return ui.showMessage(refusalText(ErrorCode.COOLDOWN, '', wait), 'error');
     const id = this.nextId++;
     board.placeOptimistic(id, pixel.x, pixel.y, this.selected);
     this.d.renderer.paintPixel(board, pixel.x, pixel.y);
@@ -163,7 +169,8 @@ export class CanvasApp {
       this.d.ui.showMessage(`The server speaks protocol version ${h.v}, this page ${PROTOCOL_VERSION}: reload the page.`, 'error');
     }
     this.cooldownMs = h.cooldownMs;
-    this.nextAllowedAt = 0; // the cooldown is per connection: a new connection starts without one
+    if (h.token !== undefined) this.token = h.token;
+    // nextAllowedAt is kept: the cooldown belongs to the identity and address, not the connection.
     const b = this.board;
     const same = b && b.width === h.width && b.height === h.height && b.palette.length === h.palette.length && b.palette.every((c, i) => c === h.palette[i]);
     if (b && same) {
@@ -200,8 +207,8 @@ export class CanvasApp {
     }
     let board = this.board;
     if (!board || board.width !== decoded.width || board.height !== decoded.height) {
-      // Polling (no hello) or a resized canvas: the PNG itself says the size and the palette.
-      board = new Board(decoded.width, decoded.height, board?.palette.length === decoded.palette.length ? board.palette : decoded.palette);
+      // Polling before any hello: the PNG itself says the size and (PLTE) the palette.
+      board = new Board(decoded.width, decoded.height, board?.palette ?? decoded.palette);
       this.resetBoard(board);
     }
     const indices = remapToPalette(decoded, board.palette);
@@ -279,30 +286,19 @@ export class CanvasApp {
   }
 
   private refreshStatus(): void {
-    const ui = this.d.ui;
-    const s = this.d.connection.status;
-    ui.setPlacingEnabled(this.placingEnabled);
-    if (s.kind === 'open') return ui.setStatus('connected', 'Live');
-    if (this.d.poller.active) {
-      return this.pollOk
-        ? ui.setStatus('polling', 'Live via polling (WebSocket blocked on this network): view only')
-        : ui.setStatus('offline', 'Offline: the server cannot be reached; retrying');
-    }
-    if (s.kind === 'connecting') {
-      return ui.setStatus('connecting', s.attempt === 1 ? 'Connecting…' : 'Reconnecting…');
-    }
-    if (s.kind === 'waiting') {
-      const inMs = Math.max(0, this.retryAt - this.d.now());
-      return ui.setStatus('reconnecting', `Disconnected: retrying in ${formatWait(inMs)}; placing disabled`);
-    }
-    ui.setStatus('offline', 'Offline');
+    const { kind, text } = statusFor({
+      conn: this.d.connection.status,
+      polling: this.d.poller.active,
+      pollOk: this.pollOk,
+      retryInMs: Math.max(0, this.retryAt - this.d.now()),
+    });
+    this.d.ui.setStatus(kind, text);
+    this.d.ui.setPlacingEnabled(this.placingEnabled);
   }
 
   private refreshTimers(): void {
-    const wait = this.nextAllowedAt - this.d.now();
-    if (!this.placingEnabled) this.d.ui.setCooldown('', false);
-    else if (wait > 0) this.d.ui.setCooldown(`Next pixel in ${formatWait(wait)}`, true);
-    else this.d.ui.setCooldown(this.cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', false);
-    if (this.d.connection.status.kind === 'waiting') this.refreshStatus();
+    const { text, waiting } = cooldownFor(this.nextAllowedAt - this.d.now(), this.cooldownMs, this.placingEnabled);
+    this.d.ui.setCooldown(text, waiting);
+    if (this.d.connection.status.kind === 'waiting') this.refreshStatus(); // the retry countdown
   }
 }

@@ -173,6 +173,10 @@ export function webSocketUrl(location: { protocol: string; host: string }, path 
  * reconnect gets only the ticks it missed when the server still holds them, else a snapshot.
  * A server without the delta stream ignores the query and sends PNGs, which the client also handles.
  */
-export function streamUrl(base: string, since: number | null): string {
-  return since === null ? `${base}?stream=delta` : `${base}?stream=delta&since=${since}`;
+export function streamUrl(base: string, since: number | null, token: string | null = null): string {
+  const q = new URLSearchParams({ stream: 'delta' });
+  if (since !== null) q.set('since', String(since));
+  // Only when the server minted this page an identity (no cookie): reconnects stay that identity.
+  if (token !== null) q.set('token', token);
+  return `${base}?${q.toString()}`;
 }

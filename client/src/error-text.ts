@@ -10,6 +10,8 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
       return 'That colour is not in the palette (the palette may have changed): pixel reverted.';
     case ErrorCode.OUT_OF_BOUNDS:
       return 'That pixel is outside the canvas: pixel reverted.';
+    case ErrorCode.BANNED:
+      return 'A moderator has banned this identity from placing pixels.';
     case ErrorCode.STORE_FAILED:
       return 'The server could not save your pixel. Try again in a moment.';
     case ErrorCode.SHUTTING_DOWN:

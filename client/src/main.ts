@@ -47,7 +47,7 @@ const app: CanvasApp = new CanvasApp({
   renderer: new Renderer(display),
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
-    url: () => streamUrl(wsBase, app.nextSince()),
+    url: () => streamUrl(wsBase, app.nextSince(), app.token),
     openSocket: browserSocket,
     setTimer: timer,
     now: () => Date.now(),

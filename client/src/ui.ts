@@ -3,8 +3,7 @@
  * timer and the message line. DOM only; the decisions (what to say, when) are made by the app.
  */
 import { colourName, cssColour, isLight } from './colours.ts';
-
-export type StatusKind = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'offline';
+import type { StatusKind } from './status-text.ts';
 
 export interface UiElements {
   status: HTMLElement;

@@ -1,0 +1,42 @@
+/** What the status pill and the cooldown timer say, from the connection state. Pure, unit tested. */
+import type { ConnectionStatus } from './connection.ts';
+import { formatWait } from './cooldown.ts';
+
+export type StatusKind = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'offline';
+
+export interface StatusInput {
+  conn: ConnectionStatus;
+  /** The /image poller runs (the WebSocket looks blocked). */
+  polling: boolean;
+  /** The last poll reached the server. */
+  pollOk: boolean;
+  /** ms until the next WebSocket attempt (while waiting). */
+  retryInMs: number;
+}
+
+export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
+  const { conn } = i;
+  if (conn.kind === 'open') return { kind: 'connected', text: 'Live' };
+  if (i.polling) {
+    return i.pollOk
+      ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network): view only' }
+      : { kind: 'offline', text: 'Offline: the server cannot be reached; retrying' };
+  }
+  switch (conn.kind) {
+    case 'connecting':
+      return conn.attempt === 1
+        ? { kind: 'connecting', text: 'Connecting…' }
+        : { kind: 'reconnecting', text: 'Reconnecting…; placing disabled' };
+    case 'waiting':
+      return { kind: 'reconnecting', text: `Disconnected: retrying in ${formatWait(i.retryInMs)}; placing disabled` };
+    case 'stopped':
+      return { kind: 'offline', text: 'Offline' };
+  }
+}
+
+/** The cooldown timer: empty while placing is impossible anyway (the status explains why). */
+export function cooldownFor(waitMs: number, cooldownMs: number, placingEnabled: boolean): { text: string; waiting: boolean } {
+  if (!placingEnabled) return { text: '', waiting: false };
+  if (waitMs > 0) return { text: `Next pixel in ${formatWait(waitMs)}`, waiting: true };
+  return { text: cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', waiting: false };
+}

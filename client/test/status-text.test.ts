@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cooldownFor, statusFor } from '../src/status-text.ts';
+
+const base = { polling: false, pollOk: true, retryInMs: 0 };
+
+test('status: live, connecting, and every disconnected state says placing is disabled', () => {
+  assert.deepEqual(statusFor({ ...base, conn: { kind: 'open' } }), { kind: 'connected', text: 'Live' });
+  assert.equal(statusFor({ ...base, conn: { kind: 'connecting', attempt: 1 } }).kind, 'connecting');
+  for (const conn of [
+    { kind: 'connecting', attempt: 2 },
+    { kind: 'waiting', retryInMs: 3000, failures: 2, blocked: false },
+  ] as const) {
+    const s = statusFor({ ...base, conn, retryInMs: 2100 });
+    assert.equal(s.kind, 'reconnecting');
+    assert.match(s.text, /placing disabled/);
+  }
+  assert.equal(statusFor({ ...base, conn: { kind: 'waiting', retryInMs: 3000, failures: 1, blocked: false }, retryInMs: 2100 }).text, 'Disconnected: retrying in 3 s; placing disabled');
+});
+
+test('status: polling says so, and offline when polls fail too; an open socket wins', () => {
+  const waiting = { kind: 'waiting', retryInMs: 8000, failures: 3, blocked: true } as const;
+  assert.equal(statusFor({ ...base, conn: waiting, polling: true }).kind, 'polling');
+  assert.match(statusFor({ ...base, conn: waiting, polling: true }).text, /polling.*view only/);
+  assert.equal(statusFor({ ...base, conn: waiting, polling: true, pollOk: false }).kind, 'offline');
+  assert.equal(statusFor({ ...base, conn: { kind: 'open' }, polling: true }).kind, 'connected');
+});
+
+test('cooldown timer', () => {
+  assert.deepEqual(cooldownFor(4200, 5000, true), { text: 'Next pixel in 5 s', waiting: true });
+  assert.deepEqual(cooldownFor(0, 5000, true), { text: 'Ready to place', waiting: false });
+  assert.deepEqual(cooldownFor(-10, 0, true), { text: 'Ready (no cooldown)', waiting: false });
+  assert.deepEqual(cooldownFor(4200, 5000, false), { text: '', waiting: false });
+});
