@@ -39,6 +39,12 @@ export interface AppDeps {
 
 /** Refresh rate of the cooldown and reconnect countdowns. */
 const TIMER_MS = 250;
+/**
+ * Below this zoom (CSS px per board pixel) a click cannot hit the pixel it aims at (a 1000 x 1000
+ * canvas fits a laptop screen at about 0.6), so a click zooms in there instead of placing.
+ */
+export const PLACE_MIN_SCALE = 3;
+const PLACE_ZOOM_SCALE = 10;
 
 export class CanvasApp {
   board: Board | null = null;
@@ -114,8 +120,13 @@ export class CanvasApp {
     if (!board || !view) return;
     const pixel = view.pixelAt(p);
     if (!pixel) return;
-    this.showCursor(pixel);
     const ui = this.d.ui;
+    if (view.scale < PLACE_MIN_SCALE) {
+      view.zoomAt(p, PLACE_ZOOM_SCALE / view.scale);
+      this.redraw();
+      return ui.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
+    }
+    this.showCursor(pixel);
     if (!this.placingEnabled) return ui.showMessage(this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT, 'error');
     if (this.selected === null) return ui.showMessage('Pick a colour below first, then click a pixel.', 'info');
     const wait = this.nextAllowedAt - this.d.now();
@@ -189,10 +200,12 @@ export class CanvasApp {
 
   private resetBoard(board: Board): void {
     this.board = board;
+    if (this.selected !== null && this.selected >= board.palette.length) this.selected = null;
+    // Palette first: its bar takes room from the canvas, so the size measured next is the final one
+    // and the first fit does not shift when the layout settles.
+    this.d.ui.setPalette(board.palette, this.selected);
     const { w, h } = this.d.viewportSize();
     this.view = new View(board.width, board.height, w, h);
-    if (this.selected !== null && this.selected >= board.palette.length) this.selected = null;
-    this.d.ui.setPalette(board.palette, this.selected);
     this.d.renderer.setBoard(board, this.view);
   }
 

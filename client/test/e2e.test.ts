@@ -420,6 +420,26 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.context().close();
   });
 
+  test('on a canvas too big to aim at, a click zooms in there first; the next click places', { timeout: 60_000 }, async () => {
+    const ts = await server({ width: 600, height: 400 }); // fits 1000 x 700 at under 2 px per pixel
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await pickColour(page, RED);
+    const p = await clientPoint(page, 300, 200);
+    const before = (await page.evaluate(() => window.canvasClient?.scale())) ?? 0;
+    assert.ok(before < 3);
+    await page.mouse.click(p.x, p.y);
+    assert.ok(((await page.evaluate(() => window.canvasClient?.scale())) ?? 0) >= 10);
+    assert.match(await messageText(page), /Zoomed in/);
+    const aimed = await page.evaluate(([x, y]) => window.canvasClient?.pixelAtClient(x, y) ?? null, [p.x, p.y] as const);
+    assert.ok(aimed && Math.abs(aimed.x - 300) <= 1 && Math.abs(aimed.y - 200) <= 1, 'zoomed toward the click');
+    assert.equal(open.sent.filter((m) => m.t === 'place').length, 0, 'nothing placed by the zooming click');
+    await clickPixel(page, 300, 200);
+    await waitImage(ts, 300, 200, RED);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('on a phone-sized touch screen: tap places, pinch zooms about the fingers', { timeout: 60_000 }, async () => {
     const ts = await server();
     const { page, errors } = await openPage(ts.http, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
