@@ -22,10 +22,10 @@ export interface HttpDeps {
   /** Folder of the built client bundle (default client/dist/). */
   clientDir?: string;
   /**
-   * When given, `GET /` hands a visitor without a valid `canvas_token` cookie a fresh identity as that
+   * `GET /` hands a visitor without a valid `canvas_token` cookie a fresh identity as that
    * cookie, so the page's WebSocket (same origin, cookie sent) keeps one identity across reloads.
    */
-  identify?: RequestIdentity;
+  identify: RequestIdentity;
 }
 
 /** If-None-Match matches when any listed tag equals ours under weak comparison (RFC 9110 13.1.2). */
@@ -114,8 +114,8 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
   const site = loadClientSite(deps.indexHtml, deps.clientDir);
   const servePage = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
     // Read the identity while req is valid (this synchronous callback); nothing awaits below.
-    const identity = deps.identify?.(res, req).identity;
-    const extra = identity?.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
+    const identity = deps.identify(res, req).identity;
+    const extra = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
     serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
   };
   app.get('/', servePage(false));

@@ -133,6 +133,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   registerHttpRoutes(app, {
     frame: image,
     indexHtml,
+    identify,
     health: () => ({ ok: true, seq: canvas.seq, backend: uwsBackend, subscribers: sockets.size }),
   });
 

@@ -188,3 +188,21 @@ test('X-Forwarded-For is believed only from a trusted proxy', async () => {
     }
   }
 });
+
+test('GET / hands a new visitor the identity cookie once; the WebSocket then uses that identity', async () => {
+  const ts = await startTestServer({ width: 10, height: 10 });
+  try {
+    const first = await httpRequest(`${ts.http}/`);
+    assert.equal(first.status, 200);
+    const setCookie = String(first.headers['set-cookie']);
+    assert.match(setCookie, /^canvas_token=[0-9a-f]{16}\.[\w-]+; Path=\/; HttpOnly; SameSite=Lax/);
+    const token = (/canvas_token=([^;]+)/.exec(setCookie) as RegExpExecArray)[1] as string;
+    const again = await httpRequest(`${ts.http}/`, { headers: { Cookie: `canvas_token=${token}` } });
+    assert.equal(again.headers['set-cookie'], undefined, 'a valid cookie is kept, not replaced');
+    const c = await TestClient.connect(ts.ws, { cookie: `canvas_token=${token}` });
+    assert.equal((await c.nextOf('hello')).you, token.split('.')[0]);
+    await c.close();
+  } finally {
+    await ts.dispose();
+  }
+});
