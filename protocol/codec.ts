@@ -12,6 +12,7 @@ import {
   type ServerMessage,
   type SubscribeMsg,
 } from './messages.ts';
+import { floatKeys } from './msgpack-floats.ts';
 
 // useRecords:false keeps frames plain MessagePack (no msgpackr record extension); mapsAsObjects gives
 // plain objects; int64AsType 'number' would silently lose precision, so 64-bit ints stay BigInt and
@@ -55,16 +56,23 @@ function field(obj: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
 
-function assertInt(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+/** The top-level fields of one frame, with the keys whose values were float-encoded on the wire. */
+interface Fields {
+  obj: Record<string, unknown>;
+  /** msgpackr turns a float 1.0 into the number 1; this remembers it was a float (msgpack-floats.ts). */
+  floats: ReadonlySet<string>;
+}
+
+function assertInt(f: Fields, value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || f.floats.has(name)) {
     throw new FieldError(`${name} must be an integer`);
   }
 }
 
 /** Ids are echoed back, so only accept ones every client language can represent exactly. */
-function readId(obj: Record<string, unknown>): number | undefined {
-  const id = field(obj, 'id');
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+function readId(f: Fields): number | undefined {
+  const id = field(f.obj, 'id');
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && !f.floats.has('id') ? id : undefined;
 }
 
 /**
@@ -78,18 +86,27 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
   if (!isRecord(obj)) return fail(ErrorCode.BAD_MESSAGE, 'message must be a map');
   const t = field(obj, 't');
   if (typeof t !== 'string') return fail(ErrorCode.BAD_MESSAGE, 'message needs a string field "t"');
-  const id = readId(obj);
+  // msgpackr already accepted the frame as one value, so the walk cannot fail on a well-formed one;
+  // if the two ever disagree, the frame is refused rather than trusted.
+  let floats: Set<string>;
+  try {
+    floats = floatKeys(bytes);
+  } catch {
+    return fail(ErrorCode.NOT_MSGPACK, 'frame is not one complete MessagePack value');
+  }
+  const f: Fields = { obj, floats };
+  const id = readId(f);
   try {
     switch (t) {
       case MsgType.PLACE:
-        return { ok: true, msg: parsePlace(obj) };
+        return { ok: true, msg: parsePlace(f) };
       case MsgType.SUBSCRIBE: {
         const stream = field(obj, 'stream');
         if (typeof stream !== 'string') throw new FieldError('stream must be a string');
         if (!isStream(stream)) return fail(ErrorCode.UNKNOWN_STREAM, `unknown stream ${JSON.stringify(stream.slice(0, 32))}`, id);
         const msg: SubscribeMsg = { t: MsgType.SUBSCRIBE, stream };
         const since = field(obj, 'since');
-        if (since !== undefined && since !== null) msg.since = readSeq(since, 'since');
+        if (since !== undefined && since !== null) msg.since = readSeq(f, since, 'since');
         return { ok: true, msg };
       }
       case MsgType.RESYNC:
@@ -107,8 +124,8 @@ export function isStream(s: string): s is Stream {
   return s === Stream.PNG || s === Stream.DELTA;
 }
 
-function readSeq(value: unknown, name: string): number {
-  assertInt(value, name);
+function readSeq(f: Fields, value: unknown, name: string): number {
+  assertInt(f, value, name);
   if (value < 0) throw new FieldError(`${name} must be >= 0`);
   return value;
 }
@@ -126,16 +143,16 @@ export function parseStreamQuery(query: string): StreamRequest {
   return { ok: true, stream, since: Number(sinceText) };
 }
 
-function parsePlace(obj: Record<string, unknown>): PlaceMsg {
-  const id = field(obj, 'id');
-  const x = field(obj, 'x');
-  const y = field(obj, 'y');
-  const c = field(obj, 'c');
-  assertInt(id, 'id');
+function parsePlace(f: Fields): PlaceMsg {
+  const id = field(f.obj, 'id');
+  const x = field(f.obj, 'x');
+  const y = field(f.obj, 'y');
+  const c = field(f.obj, 'c');
+  assertInt(f, id, 'id');
   if (id < 0) throw new FieldError('id must be >= 0');
-  assertInt(x, 'x');
-  assertInt(y, 'y');
-  assertInt(c, 'c');
+  assertInt(f, x, 'x');
+  assertInt(f, y, 'y');
+  assertInt(f, c, 'c');
   return { t: MsgType.PLACE, id, x, y, c };
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Which top-level keys of a MessagePack map hold a float (float32 0xca, float64 0xcb).
+ *
+ * Why this exists: PROTOCOL.md rejects floats where integers are expected, but msgpackr decodes a
+ * float-encoded 1.0 (or -0.0) to the JS number 1 (or -0), indistinguishable from an integer, and has
+ * no option or hook to report the wire type. The reliability suite (issue 7) found such frames placed
+ * pixels. So the codec walks the frame's structure once more, reading only type bytes and lengths.
+ * Iterative (a counter of values still to skip, no recursion), so deep nesting cannot overflow the
+ * stack, and bounded by the frame's length.
+ */
+
+const decoder = new TextDecoder();
+
+/** Bytes after the type byte, for types whose size is fixed by the type byte alone. */
+const FIXED_SIZE: Record<number, number> = {
+  0xc0: 0, 0xc2: 0, 0xc3: 0,
+  0xca: 4, 0xcb: 8,
+  0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8,
+  0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8,
+  0xd4: 2, 0xd5: 3, 0xd6: 5, 0xd7: 9, 0xd8: 17,
+};
+
+class Walker {
+  pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private uint(size: 1 | 2 | 4): number {
+    if (this.pos + size > this.bytes.length) throw new RangeError('truncated');
+    const v = size === 1 ? this.view.getUint8(this.pos) : size === 2 ? this.view.getUint16(this.pos) : this.view.getUint32(this.pos);
+    this.pos += size;
+    return v;
+  }
+
+  /** Reads a type byte; returns how many more values (array items, map keys + values) it contains. */
+  private head(): number {
+    const b = this.uint(1);
+    if (b <= 0x7f || b >= 0xe0) return 0;
+    if (b <= 0x8f) return 2 * (b & 0x0f);
+    if (b <= 0x9f) return b & 0x0f;
+    if (b <= 0xbf) return this.advance(b & 0x1f);
+    const fixed = FIXED_SIZE[b];
+    if (fixed !== undefined) return this.advance(fixed);
+    switch (b) {
+      case 0xc4: case 0xd9: return this.advance(this.uint(1));
+      case 0xc5: case 0xda: return this.advance(this.uint(2));
+      case 0xc6: case 0xdb: return this.advance(this.uint(4));
+      case 0xc7: return this.advance(this.uint(1) + 1); // length, then the extension type byte
+      case 0xc8: return this.advance(this.uint(2) + 1);
+      case 0xc9: return this.advance(this.uint(4) + 1);
+      case 0xdc: return this.uint(2);
+      case 0xdd: return this.uint(4);
+      case 0xde: return 2 * this.uint(2);
+      case 0xdf: return 2 * this.uint(4);
+      default: throw new RangeError(`type byte 0x${b.toString(16)}`); // 0xc1: never used
+    }
+  }
+
+  private advance(n: number): number {
+    if (this.pos + n > this.bytes.length) throw new RangeError('truncated');
+    this.pos += n;
+    return 0;
+  }
+
+  /** Skips one complete value. */
+  skip(): void {
+    let pending = 1;
+    while (pending > 0) {
+      pending--;
+      pending += this.head();
+      if (pending > this.bytes.length - this.pos) throw new RangeError('more values announced than bytes left');
+    }
+  }
+
+  /** The key if the next value is a string (it is consumed either way). */
+  key(): string | undefined {
+    const start = this.pos;
+    const b = this.bytes[start];
+    this.skip();
+    if (b === undefined) return undefined;
+    const header = b >= 0xa0 && b <= 0xbf ? 1 : b === 0xd9 ? 2 : b === 0xda ? 3 : b === 0xdb ? 5 : -1;
+    return header < 0 ? undefined : decoder.decode(this.bytes.subarray(start + header, this.pos));
+  }
+
+  peek(): number | undefined {
+    return this.bytes[this.pos];
+  }
+}
+
+/**
+ * The string keys of the frame's top-level map whose value is float-encoded. Empty for anything
+ * that is not a map; throws RangeError on a malformed frame (callers pass frames msgpackr accepted).
+ */
+export function floatKeys(bytes: Uint8Array): Set<string> {
+  const out = new Set<string>();
+  const w = new Walker(bytes);
+  const b = w.peek();
+  if (b === undefined) return out;
+  let entries: number;
+  if (b >= 0x80 && b <= 0x8f) {
+    entries = b & 0x0f;
+    w.pos = 1;
+  } else if (b === 0xde || b === 0xdf) {
+    const size = b === 0xde ? 2 : 4;
+    if (bytes.length < 1 + size) throw new RangeError('truncated');
+    const view = new DataView(bytes.buffer, bytes.byteOffset + 1, size);
+    entries = size === 2 ? view.getUint16(0) : view.getUint32(0);
+    w.pos = 1 + size;
+  } else {
+    return out;
+  }
+  for (let i = 0; i < entries; i++) {
+    const key = w.key();
+    const type = w.peek();
+    if (key !== undefined && (type === 0xca || type === 0xcb)) out.add(key);
+    w.skip();
+  }
+  return out;
+}
