@@ -21,6 +21,7 @@ export interface Config {
   busyTimeoutMs: number;
   snapshotEvery: number;
   maxBackpressure: number;
+  maxBufferedTotal: number;
   pngLevel: number;
   deltaMaxPercent: number;
   deltaRing: number;
@@ -72,6 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'busyTimeoutMs', flag: 'busy-timeout-ms', env: 'SQLITE_BUSY_TIMEOUT_MS', kind: int(0, 60_000), default: '200', help: 'how long a commit waits for a locked database before failing' },
   { key: 'snapshotEvery', flag: 'snapshot-every', env: 'SNAPSHOT_EVERY', kind: int(1, 100_000_000), default: '100000', help: 'placements between grid snapshots (startup replays the rest)' },
   { key: 'maxBackpressure', flag: 'max-backpressure', env: 'WS_MAX_BACKPRESSURE', kind: int(1024, 1 << 30), default: String(4 << 20), help: 'bytes buffered per socket before it skips ticks' },
+  { key: 'maxBufferedTotal', flag: 'max-buffered-total', env: 'WS_MAX_BUFFERED_TOTAL', kind: int(0, 2 ** 40), default: String(128 << 20), help: 'bytes buffered for slow readers, all sockets together; over it the largest holders are dropped (0: no cap)' },
   { key: 'pngLevel', flag: 'png-level', env: 'PNG_DEFLATE_LEVEL', kind: int(1, 9), default: '1', help: 'zlib level of the PNG encoder (1: ~3.5 ms CPU per 1000 x 1000 tick; 6: ~17 ms, ~25% smaller)' },
   { key: 'deltaMaxPercent', flag: 'delta-max-percent', env: 'DELTA_MAX_PERCENT', kind: int(0, 100), default: '10', help: 'a tick changing more than this % of the canvas sends delta subscribers a PNG instead' },
   { key: 'deltaRing', flag: 'delta-ring', env: 'DELTA_RING', kind: int(0, 100_000), default: '120', help: 'recent deltas kept for clients reconnecting with their seq' },

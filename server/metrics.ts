@@ -20,6 +20,7 @@ export class Metrics {
   readonly pngBytes: Gauge;
   readonly tickSeconds: Histogram;
   readonly publishedBytes: Counter<'stream'>;
+  readonly evictedSockets: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -60,6 +61,11 @@ export class Metrics {
       name: 'canvas_published_bytes_total',
       help: 'Bytes published to WebSocket subscribers (message size x subscribers), by stream',
       labelNames: ['stream'],
+      registers,
+    });
+    this.evictedSockets = new Counter({
+      name: 'canvas_ws_evicted_total',
+      help: 'WebSocket connections dropped because slow readers held more than --max-buffered-total',
       registers,
     });
     new Gauge({

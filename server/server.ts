@@ -27,6 +27,7 @@ import { Moderation } from './moderation.ts';
 import { ModerationStore } from './moderation-store.ts';
 import { PlacementService } from './placement-service.ts';
 import { makeRequestIdentity } from './request-identity.ts';
+import { SendBudget } from './send-budget.ts';
 
 export interface RunningServer {
   port: number;
@@ -76,6 +77,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     seq: () => canvas.seq,
     backend: uwsBackend,
   });
+  const budget = new SendBudget(sockets, config.maxBufferedTotal, config.maxBackpressure, {
+    evicted: (count, bytes) => {
+      metrics.evictedSockets.inc(count);
+      log.warn({ count, bytes, cap: config.maxBufferedTotal }, 'dropped slow WebSocket readers: buffered bytes over --max-buffered-total');
+    },
+  });
   const committer = new PlacementCommitter(store, canvas, config, {
     commitFailed: (err, count) => log.error({ err, count }, 'commit failed: placements rejected'),
     committed: (count, seconds) => {
@@ -102,7 +109,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     store.canvasId,
     Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     (out) => {
-      publishTick(app, deltaLog, metrics, out);
+      publishTick(app, deltaLog, metrics, budget, out);
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -126,6 +133,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     deltaLog,
     log,
     sockets,
+    budget,
   });
   registerMetricsRoute(app, metrics, log);
   registerApiRoutes(app, { canvas, placements, moderation: modStore, identify });

@@ -24,6 +24,7 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlacementService } from './placement-service.ts';
 import type { RequestIdentity } from './request-identity.ts';
+import type { SendBudget } from './send-budget.ts';
 import type { Frame, TickOutput } from './tick.ts';
 
 /** One uWS topic per stream, named like the stream. */
@@ -59,6 +60,8 @@ export interface WsDeps {
   log: Logger;
   /** Open sockets, so shutdown can close each with 1001. */
   sockets: Set<WebSocket<Conn>>;
+  /** The cap on bytes held for slow readers; every send outside the tick goes through it. */
+  budget: SendBudget<Conn>;
 }
 
 function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): ErrorMsg {
@@ -68,13 +71,18 @@ function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number):
   return msg;
 }
 
-function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
-  ws.send(encodeMessage(errorMsg(code, message, id)), true);
-}
-
 export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   let nextId = 1;
-  const { canvas, placements, log } = deps;
+  const { canvas, placements, log, budget } = deps;
+
+  /** Every send outside the tick: counted against --max-buffered-total first (send-budget.ts). */
+  function send(ws: WebSocket<Conn>, message: Uint8Array): void {
+    if (budget.willSend(ws, message.length)) ws.send(message, true);
+  }
+
+  function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
+    send(ws, encodeMessage(errorMsg(code, message, id)));
+  }
 
   /**
    * Brings a socket on `stream` up to date: PNG subscribers get the current frame; delta subscribers
@@ -85,18 +93,18 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
     if (stream === Stream.DELTA && since !== undefined) {
       const missing = deps.deltaLog.catchUp(since, frame.seq);
       if (missing) {
-        for (const m of missing) ws.send(m, true);
+        for (const m of missing) send(ws, m);
         return;
       }
     }
-    ws.send(frame.message, true);
+    send(ws, frame.message);
   }
 
   function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
     ws.unsubscribe(TOPIC[conn.stream]);
     conn.stream = stream;
     sendCurrent(ws, stream, since);
-    ws.subscribe(TOPIC[stream]);
+    if (!conn.closed) ws.subscribe(TOPIC[stream]); // closed: dropped by the send budget
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
@@ -105,6 +113,8 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       const frame = r.ok
         ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
         : encodeMessage(errorMsg(r.code, r.message, msg.id, r.wait));
+      // The budget may close sockets, so it is asked before corking rather than inside the cork.
+      if (!budget.willSend(ws, frame.length)) return;
       // Refusals answer inside the message callback, acks later from the commit timer: cork is
       // required outside uWS callbacks and harmless inside.
       ws.cork(() => ws.send(frame, true));
@@ -153,7 +163,8 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       deps.sockets.add(ws);
       const conn = ws.getUserData();
       const frame = deps.frame();
-      ws.send(
+      send(
+        ws,
         encodeMessage({
           t: MsgType.HELLO,
           v: PROTOCOL_VERSION,
@@ -168,11 +179,10 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           you: conn.who,
           ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
         }),
-        true,
       );
       sendCurrent(ws, conn.stream, conn.since);
       conn.since = undefined;
-      ws.subscribe(TOPIC[conn.stream]);
+      if (!conn.closed) ws.subscribe(TOPIC[conn.stream]); // closed: dropped by the send budget
     },
 
     message: (ws, message, isBinary) => {
@@ -194,7 +204,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           case MsgType.SUBSCRIBE:
             return subscribe(ws, conn, parsed.msg.stream, parsed.msg.since);
           case MsgType.RESYNC:
-            ws.send(deps.frame().message, true);
+            send(ws, deps.frame().message);
             return;
         }
       } catch (err) {
@@ -217,7 +227,10 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
  * Publishes one tick: the PNG to PNG subscribers; to delta subscribers the delta, or the PNG when the
  * change was too large for a delta (which also breaks the chain the delta log can replay).
  */
-export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, out: TickOutput): void {
+export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, budget: SendBudget<Conn>, out: TickOutput): void {
+  const pngBytes = out.frame.message.length;
+  const deltaBytes = out.delta ? out.delta.message.length : pngBytes;
+  budget.beforePublish((conn) => (conn.stream === Stream.PNG ? pngBytes : deltaBytes));
   const publish = (stream: Stream, message: Uint8Array) => {
     metrics.publishedBytes.inc({ stream }, message.length * app.numSubscribers(TOPIC[stream]));
     app.publish(TOPIC[stream], message, true);

@@ -46,3 +46,40 @@ test('issue 7: float-encoded integers (1.0, -0.0, float32 2.0) are invalid field
     await ts.dispose();
   }
 });
+
+test('issue 7: clients that never read are dropped once all buffers pass --max-buffered-total; readers keep every tick', async () => {
+  // The suite's 1,000 non-reading subscribers drove RSS to 5.3 GB: each held up to --max-backpressure.
+  const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBufferedTotal: 2 << 20 });
+  try {
+    // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
+    const grid = ts.server.canvas.grid;
+    let r = 0x2545f491;
+    for (let i = 0; i < grid.length; i++) {
+      r ^= r << 13;
+      r ^= r >>> 17;
+      r ^= r << 5;
+      grid[i] = r & 15;
+    }
+    const reader = await TestClient.connect(ts.ws);
+    const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
+    for (const c of idle) c.socket.pause(); // never read again
+    let seq = 0;
+    const pngSeqs: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      reader.send({ t: 'place', id: i, x: i % 1000, y: 0, c: i % 16 });
+      seq = (await reader.nextOf('ack')).seq;
+      pngSeqs.push((await reader.pngAtLeast(seq, 10_000)).seq);
+      const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
+      if (health.subscribers === 1) break;
+    }
+    const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
+    assert.equal(health.subscribers, 1, 'only the reader is left');
+    const metrics = await (await fetch(`${ts.http}/metrics`)).text();
+    assert.match(metrics, /canvas_ws_evicted_total 8/);
+    assert.deepEqual(pngSeqs, [...pngSeqs].sort((a, b) => a - b), 'the reader saw every tick in order');
+    for (const c of idle) c.socket.terminate();
+    await reader.close();
+  } finally {
+    await ts.dispose();
+  }
+});
