@@ -10,17 +10,22 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchConfigError, KNOBS, loadBenchConfig, type BenchConfig } from './bench-config.ts';
+import { BenchConfigError, KNOBS, loadBenchConfig, onlyFlag, type BenchConfig } from './bench-config.ts';
 import { consoleSummary, type BenchResults } from './budgets.ts';
 import { createCpuLimit, pinSelf, type CpuLimit } from './cpu-limit.ts';
 import { runEncodeBench } from './encode-bench.ts';
 import { runImageBench } from './image-bench.ts';
 import { machineInfo } from './machine-info.ts';
+import { runOriginBench } from './origin-bench.ts';
 import { runSwarm } from './place-bench.ts';
 import { killAllChildren } from './processes.ts';
 import { writeResults } from './results-md.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from './server-process.ts';
 import { ensureWrk } from './wrk.ts';
+import { runManySubscribers, runStreamScenarios } from './ws-scenarios.ts';
+
+/** DESIGN.md: "the delta stream at least 20x fewer bytes per client ... at 1,000 changed pixels per second". */
+const DELTA_BUDGET_RATE = 1000;
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
@@ -42,7 +47,7 @@ function abort(reason: string, exitCode: number): void {
 }
 
 function overrides(env: NodeJS.ProcessEnv): string[] {
-  const names = [...KNOBS.map((k) => k.env), 'BENCH_SCENARIOS', 'BENCH_RESULTS'];
+  const names = [...KNOBS.map((k) => k.env), 'BENCH_WS_RATES', 'BENCH_SCENARIOS', 'BENCH_RESULTS'];
   return names.filter((n) => env[n] !== undefined && env[n] !== '').map((n) => `${n}=${env[n]}`);
 }
 
@@ -69,27 +74,55 @@ async function waitForFreshImage(server: ServerUnderTest): Promise<boolean> {
 }
 
 async function runServerScenarios(config: BenchConfig, results: BenchResults): Promise<void> {
-  if (config.scenarios.has('image')) results.wrkVersion = ensureWrk(progress);
+  const has = (name: Parameters<typeof config.scenarios.has>[0]) => config.scenarios.has(name);
+  if (has('image') || has('origin')) results.wrkVersion = ensureWrk(progress);
   const limit = (owned.limit = createCpuLimit(config.serverCpu));
   results.cpuMethod = limit.method;
   progress(`server CPU limit: ${limit.method}`);
   owned.tmp = mkdtempSync(join(tmpdir(), 'canvas-bench-'));
   const dbPath = join(owned.tmp, 'canvas.db');
-  const server = (owned.server = await startOurServer(limit, dbPath));
+  // Enough open files for the ws10k subscribers (the default soft limit is often 1,024).
+  const openFiles = has('ws10k') ? config.wsManySubscribers + 1024 : 0;
+  const start = async () => {
+    const server = (owned.server = await startOurServer(limit, dbPath, { openFiles }));
+    const where = placement(server.child.pid);
+    progress(`our server: pid ${server.child.pid}, ${server.http}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
+    if (where.cpus !== String(config.serverCpu)) results.notes.push(`server allowed on CPUs ${where.cpus}, expected ${config.serverCpu}`);
+    if (limit.cgroupDir && !where.inGroup) results.notes.push('server is not in the benchmark cgroup: only taskset applied');
+    return server;
+  };
+  const stop = async (server: ServerUnderTest, why: string) => {
+    progress(`stopping our server (SIGTERM: flush, snapshot, close)${why}`);
+    const code = await server.child.stop(20_000);
+    if (code !== 0) results.notes.push(`server exited with ${code} on SIGTERM: ${server.child.stderr().slice(-500)}`);
+    return code;
+  };
+  let server = await start();
   const health = (await (await fetch(`${server.http}/healthz`)).json()) as { backend?: string };
   results.backend = health.backend ?? 'unknown';
-  const where = placement(server.child.pid);
-  progress(`our server: pid ${server.child.pid}, ${server.http}, backend ${results.backend}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
-  if (where.cpus !== String(config.serverCpu)) results.notes.push(`server allowed on CPUs ${where.cpus}, expected ${config.serverCpu}`);
-  if (limit.cgroupDir && !where.inGroup) results.notes.push('server is not in the benchmark cgroup: only taskset applied');
 
   const swarm = { clients: config.placeClients, window: config.placeWindow, loadCpu: config.loadCpu };
-  if (config.scenarios.has('image')) {
-    if (config.fillPlacements > 0) {
-      progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
-      results.fill = await runSwarm(server, limit, { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements }, progress);
-    }
+  const acked = () => (results.fill?.swarm.acksTotal ?? 0) + (results.place?.swarm.acksTotal ?? 0) + wsAcks(results);
+  // Every scenario but encode and place wants the realistic canvas the fill draws.
+  if ((has('image') || has('origin') || has('ws') || has('ws10k')) && config.fillPlacements > 0) {
+    progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
+    results.fill = await runSwarm(server, limit, { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements }, progress);
     if (!(await waitForFreshImage(server))) results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
+  }
+  if (has('origin')) {
+    // The origin servers need the database closed (snapshot current), then ours comes back on it.
+    await stop(server, ' to copy the database for the origin scenario');
+    results.origin = await runOriginBench(limit, dbPath, owned.tmp, {
+      seconds: config.originSeconds,
+      rounds: config.originRounds,
+      threads: config.wrkThreads,
+      connections: config.wrkConnections,
+      slowConnections: config.originSlowConnections,
+      loadCpu: config.loadCpu,
+    }, progress);
+    server = await start();
+  }
+  if (has('image')) {
     results.image = await runImageBench(server, limit, owned.tmp, {
       seconds: config.imageSeconds,
       warmupSeconds: config.imageWarmupSeconds,
@@ -99,28 +132,51 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
       loadCpu: config.loadCpu,
     }, progress);
   }
-  if (config.scenarios.has('place')) {
+  if (has('ws')) {
+    results.streams = await runStreamScenarios(server, limit, owned.tmp, {
+      subscribers: config.wsSubscribers,
+      rates: config.wsRates,
+      budgetRate: DELTA_BUDGET_RATE,
+      fanoutRate: config.wsFanoutRate,
+      fanoutRounds: config.wsFanoutRounds,
+      seconds: config.wsSeconds,
+      warmupSeconds: config.wsWarmupSeconds,
+      loadCpu: config.loadCpu,
+    }, progress);
+  }
+  if (has('ws10k')) {
+    results.many = await runManySubscribers(server, limit, owned.tmp, {
+      subscribers: config.wsManySubscribers,
+      rate: config.wsManyRate,
+      seconds: config.wsManySeconds,
+      loadCpu: config.loadCpu,
+    }, progress);
+  }
+  if (has('place')) {
     progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
     results.place = await runSwarm(server, limit, { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 }, progress);
   }
 
-  progress('stopping our server (SIGTERM: flush, snapshot, close)');
-  const serverExit = await server.child.stop(20_000);
-  if (serverExit !== 0) results.notes.push(`server exited with ${serverExit} on SIGTERM: ${server.child.stderr().slice(-500)}`);
+  const serverExit = await stop(server, '');
   const db = new Database(dbPath, { readonly: true });
   try {
     const rows = (db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
-    const acked = (results.fill?.swarm.acksTotal ?? 0) + (results.place?.swarm.acksTotal ?? 0);
-    results.persisted = { rows, acked, serverExit };
+    results.persisted = { rows, acked: acked(), serverExit };
   } finally {
     db.close();
   }
 }
 
+/** Acks the WebSocket scenarios' placers received (their placements are in the table too). */
+function wsAcks(r: BenchResults): number {
+  const runs = [...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png])] : []), ...(r.many ? [r.many.ours] : [])];
+  return runs.reduce((sum, w) => sum + (w.swarm.placer?.acks ?? 0), 0);
+}
+
 async function main(): Promise<void> {
   let config: BenchConfig;
   try {
-    config = loadBenchConfig(process.env, join(import.meta.dirname, 'RESULTS.md'));
+    config = loadBenchConfig(process.env, join(import.meta.dirname, 'RESULTS.md'), onlyFlag(process.argv.slice(2)));
   } catch (err) {
     if (!(err instanceof BenchConfigError)) throw err;
     process.stderr.write(`bench: ${err.message}\n`);
@@ -133,7 +189,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     machine: machineInfo(),
     config,
-    overrides: overrides(process.env),
+    overrides: [...(onlyFlag(process.argv.slice(2)) ? [`--only=${[...config.scenarios].join(',')}`] : []), ...overrides(process.env)],
     cpuMethod: undefined,
     backend: undefined,
     wrkVersion: undefined,
@@ -147,7 +203,7 @@ async function main(): Promise<void> {
     if (config.scenarios.has('encode')) {
       results.encode = await runEncodeBench({ runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum }, progress);
     }
-    if (config.scenarios.has('image') || config.scenarios.has('place')) await runServerScenarios(config, results);
+    if ([...config.scenarios].some((s) => s !== 'encode')) await runServerScenarios(config, results);
   } finally {
     await cleanup();
     clearTimeout(timer);

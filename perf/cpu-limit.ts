@@ -5,10 +5,15 @@
  * `taskset` pins the process. The method used is reported with the results.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const GROUP = 'canvasbench';
+/**
+ * One cgroup per harness run (`canvasbench-<pid>`): two runs at once on a shared machine (seen: other
+ * engineers' checkouts) must not share one quota or remove each other's group.
+ */
+const PREFIX = 'canvasbench-';
+const GROUP = `${PREFIX}${process.pid}`;
 const PERIOD_US = 100_000;
 
 export interface ThrottleStats {
@@ -40,12 +45,28 @@ function tryWrite(path: string, value: string): boolean {
   }
 }
 
+/** Removes empty groups left by runs that were killed (their harness pid is gone). */
+function removeStale(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root).filter((n) => n.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(PREFIX.length));
+    if (!Number.isInteger(pid) || existsSync(`/proc/${pid}`)) continue;
+    removeQuietly(`${root}/${name}`); // fails (and is left alone) while processes are inside
+  }
+}
+
 function makeV1(): Made | undefined {
   const root = '/sys/fs/cgroup/cpu';
   if (!existsSync(`${root}/cpu.cfs_quota_us`)) return undefined;
+  removeStale(root);
   const dir = `${root}/${GROUP}`;
   try {
-    mkdirSync(dir, { recursive: true }); // a leftover group from a killed run is reused
+    mkdirSync(dir, { recursive: true });
   } catch {
     return undefined;
   }
@@ -59,6 +80,7 @@ function makeV2(): Made | undefined {
   if (!existsSync(`${root}/cgroup.controllers`)) return undefined;
   if (!readFileSync(`${root}/cgroup.controllers`, 'utf8').split(/\s+/).includes('cpu')) return undefined;
   tryWrite(`${root}/cgroup.subtree_control`, '+cpu');
+  removeStale(root);
   const dir = `${root}/${GROUP}`;
   try {
     mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@
  * Child processes of the harness: start (pinned), wait until an HTTP URL answers, read CPU time from
  * /proc, stop by pid. Every child is tracked so a timeout or Ctrl-C kills exactly what we started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,4 +134,29 @@ export function rssMiB(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** This process's open-files limits from /proc/self/limits (soft, hard); Infinity for "unlimited". */
+function openFilesLimit(): { soft: number; hard: number } {
+  try {
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const n = (v: string | undefined) => (v === 'unlimited' ? Infinity : Number(v));
+    return { soft: n(m?.[1]), hard: n(m?.[2]) };
+  } catch {
+    return { soft: NaN, hard: NaN };
+  }
+}
+
+/**
+ * `command` run with at least `files` open files allowed (10,000 sockets need more than the usual
+ * 1,024): prefixed with util-linux `prlimit` when the current soft limit is lower. Raising the hard
+ * limit needs root; without it the soft limit goes up to the hard one. Unchanged if prlimit is missing.
+ */
+export function withOpenFiles(command: readonly string[], files: number): string[] {
+  const { soft, hard } = openFilesLimit();
+  if (soft >= files) return [...command];
+  if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0) return [...command];
+  const root = process.getuid?.() === 0;
+  const limit = root ? Math.max(files, Number.isFinite(hard) ? hard : files) : Math.min(files, hard);
+  return ['prlimit', `--nofile=${Math.min(files, limit)}:${limit}`, ...command];
 }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { CpuLimit } from './cpu-limit.ts';
-import { freePort, startChild, waitForHttp, type Child } from './processes.ts';
+import { freePort, startChild, waitForHttp, withOpenFiles, type Child } from './processes.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..');
 
@@ -19,12 +19,20 @@ function tsxCommand(script: string, args: readonly string[]): string[] {
   return [process.execPath, '--import', 'tsx', script, ...args];
 }
 
+export interface OurServerOptions {
+  /** More server flags, e.g. `--bench-image-mode grid`. */
+  args?: readonly string[];
+  /** Open files the server must be allowed (sockets); see withOpenFiles. */
+  openFiles?: number;
+  name?: string;
+}
+
 /** Starts our server with --cooldown-ms 0 on a free port and waits for /healthz. */
-export async function startOurServer(limit: CpuLimit, dbPath: string): Promise<ServerUnderTest> {
+export async function startOurServer(limit: CpuLimit, dbPath: string, opts: OurServerOptions = {}): Promise<ServerUnderTest> {
   const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', dbPath, '--log-level', 'warn', '--cooldown-ms', '0'];
-  const { file, args: wrapped } = limit.wrap(tsxCommand('server/main.ts', args));
-  const child = startChild('canvas server', file, wrapped, { cwd: REPO_ROOT });
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', dbPath, '--log-level', 'warn', '--cooldown-ms', '0', ...(opts.args ?? [])];
+  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('server/main.ts', args), opts.openFiles ?? 0));
+  const child = startChild(opts.name ?? 'canvas server', file, wrapped, { cwd: REPO_ROOT });
   const http = `http://127.0.0.1:${port}`;
   await waitForHttp(`${http}/healthz`, child);
   return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
@@ -41,7 +49,23 @@ export async function startBareServer(limit: CpuLimit, pngPath: string, etag: st
   return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
 }
 
-/** Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset. */
-export function startPinnedScript(name: string, cpu: number, script: string, args: readonly string[], onLine?: (line: string) => void): Child {
-  return startChild(name, 'taskset', ['-c', String(cpu), ...tsxCommand(script, args)], { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });
+/** Starts the bare app.publish baseline publishing `pngPath` every `tickMs`; waits for /healthz. */
+export async function startBarePublishServer(limit: CpuLimit, pngPath: string, tickMs: number, openFiles: number): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--tick-ms', String(tickMs)];
+  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('perf/bare-publish-server.ts', args), openFiles));
+  const child = startChild('bare uWS publish server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/healthz`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/**
+ * Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset, allowed at
+ * least `openFiles` open files.
+ */
+export function startPinnedScript(name: string, cpu: number, script: string, args: readonly string[], onLine?: (line: string) => void, openFiles = 0): Child {
+  const command = withOpenFiles(['taskset', '-c', String(cpu), ...tsxCommand(script, args)], openFiles);
+  const [file, ...rest] = command as [string, ...string[]];
+  return startChild(name, file, rest, { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });
 }
