@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ErrorCode } from '../protocol/messages.ts';
 import { bodyField, jsonInt, queryInt, readJsonBody, sendJson, type BodyState } from './http-body.ts';
+import { endBounded } from './http-send.ts';
 import type { ActionResult, Moderation } from './moderation.ts';
 import type { RequestIdentity } from './request-identity.ts';
 
@@ -36,7 +37,7 @@ function identityField(body: unknown): string | undefined {
 export function registerAdminRoutes(app: TemplatedApp, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
   if (adminToken === '') {
     app.any('/api/admin/*', (res) => {
-      res.writeStatus('404 Not Found').end('moderation API disabled (no admin token configured)\n');
+      endBounded(res.writeStatus('404 Not Found'), 'moderation API disabled (no admin token configured)\n');
     });
     return;
   }

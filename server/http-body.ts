@@ -4,6 +4,7 @@
  * and the response may only be written while not aborted (the caller checks `aborted`).
  */
 import type { HttpResponse } from 'uWebSockets.js';
+import { endBounded } from './http-send.ts';
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: string; reason: string };
 
@@ -49,7 +50,7 @@ export function sendJson(res: HttpResponse, state: BodyState, status: string, bo
     res.writeHeader('Content-Type', 'application/json');
     res.writeHeader('Cache-Control', 'no-store');
     for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-    res.end(JSON.stringify(body));
+    endBounded(res, JSON.stringify(body));
   });
 }
 

@@ -10,6 +10,7 @@ import {
   loadClientSite,
   type StaticFile,
 } from './static-files.ts';
+import { endBounded } from './http-send.ts';
 import { sessionCookie } from './identity.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import type { Frame } from './tick.ts';
@@ -55,7 +56,7 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
     res.writeHeader('Content-Length', String(frame.png.length));
     res.endWithoutBody();
   } else {
-    res.end(frame.png);
+    endBounded(res, frame.png); // not res.end: a client that does not read holds one PNG at most
   }
 }
 
@@ -81,7 +82,7 @@ function serveStatic(
     res.writeHeader('Content-Length', String(file.body.length));
     res.endWithoutBody();
   } else {
-    res.end(file.body);
+    endBounded(res, file.body);
   }
 }
 
@@ -89,7 +90,7 @@ function text(res: HttpResponse, status: string, body: string, extra?: Record<st
   res.writeStatus(status);
   res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
   for (const [k, v] of Object.entries(extra ?? {})) res.writeHeader(k, v);
-  res.end(body);
+  endBounded(res, body);
 }
 
 function methodNotAllowed(allow: string) {
@@ -106,7 +107,7 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
     res.writeStatus('200 OK');
     res.writeHeader('Content-Type', 'application/json');
     res.writeHeader('Cache-Control', 'no-store');
-    res.end(JSON.stringify(deps.health()));
+    endBounded(res, JSON.stringify(deps.health()));
   });
   app.any('/healthz', methodNotAllowed('GET'));
 

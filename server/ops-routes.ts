@@ -1,5 +1,6 @@
 /** Operations endpoints on the main app: Prometheus `/metrics`. */
 import type { TemplatedApp } from 'uWebSockets.js';
+import { endBounded } from './http-send.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -17,7 +18,7 @@ export function registerMetricsRoute(app: TemplatedApp, metrics: Metrics, log: L
           res.writeStatus('200 OK');
           res.writeHeader('Content-Type', metrics.registry.contentType);
           res.writeHeader('Cache-Control', 'no-store');
-          res.end(body);
+          endBounded(res, body);
         });
       },
       (err: unknown) => {

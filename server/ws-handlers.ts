@@ -19,6 +19,7 @@ import {
   type PlaceMsg,
 } from '../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';
+import { endBounded } from './http-send.ts';
 import type { DeltaLog } from './delta-log.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -137,7 +138,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       if (!request.ok) {
         res.writeStatus('400 Bad Request');
         res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.end(`${request.message}\n`);
+        endBounded(res, `${request.message}\n`);
         return;
       }
       const client = deps.identify(res, req, req.getQuery('token'));

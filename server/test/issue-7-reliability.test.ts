@@ -3,7 +3,9 @@
  * defect, each reproducing the suite's failing input at unit or integration scale.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseClientMessage } from '../../protocol/codec.ts';
 import { floatKeys } from '../../protocol/msgpack-floats.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
@@ -79,6 +81,43 @@ test('issue 7: clients that never read are dropped once all buffers pass --max-b
     assert.deepEqual(pngSeqs, [...pngSeqs].sort((a, b) => a - b), 'the reader saw every tick in order');
     for (const c of idle) c.socket.terminate();
     await reader.close();
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('issue 7: a client pipelining GET /image without reading holds one response, not one per request', async () => {
+  // The suite's pipelining client (20,000 requests, never read) drove the server to 3.7 GB.
+  const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20 });
+  try {
+    const grid = ts.server.canvas.grid;
+    let r = 0x1234567;
+    for (let i = 0; i < grid.length; i++) {
+      r ^= r << 13;
+      r ^= r >>> 17;
+      r ^= r << 5;
+      grid[i] = r & 15;
+    }
+    const c = await TestClient.connect(ts.ws);
+    c.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
+    await c.pngAtLeast((await c.nextOf('ack')).seq); // the next tick encodes the noisy grid: ~500 KB
+    await c.close();
+    const pngBytes = (await (await fetch(`${ts.http}/image`)).arrayBuffer()).byteLength;
+    assert.ok(pngBytes > 300_000, `noisy PNG (${pngBytes} bytes)`);
+
+    const before = process.memoryUsage().rss;
+    const socket = connect({ host: '127.0.0.1', port: ts.server.port });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause(); // never read
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.write('GET /image HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2000)); // ~1 GB of PNGs if all were buffered
+    await sleep(1000);
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(grown < 150 << 20, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+    socket.resume(); // the server closed the connection at the second request; what it had sent drains
+    await closed;
+    assert.equal((await fetch(`${ts.http}/image`)).status, 200, 'still serving');
   } finally {
     await ts.dispose();
   }

@@ -1,0 +1,45 @@
+/**
+ * Ending an HTTP response without unbounded buffering.
+ *
+ * `res.end(body)` hands uWS the whole body; when the client does not read, uWS keeps what the kernel
+ * refused in user space, then goes on parsing pipelined requests and buffering their responses too.
+ * In the reliability suite (issue 7) one connection that pipelined 20,000 `GET /image` without
+ * reading drove the server to 3.7 GB. `tryEnd` writes only what the kernel takes and leaves the
+ * response pending; the rest follows from `onWritable` as the client reads. While a response is
+ * pending, uWS closes a connection that sends another request ("async pipelining" is refused), so a
+ * client that does not read holds at most one response. When the kernel takes everything (the usual
+ * case) this costs the same as `end`.
+ *
+ * Header-only answers (304, HEAD) still go through `endWithoutBody`: uWS.js offers no way to hold
+ * those back, and each is smaller than the request that asked for it.
+ */
+import type { HttpResponse, RecognizedString } from 'uWebSockets.js';
+
+function bytesOf(body: RecognizedString): Uint8Array {
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof ArrayBuffer || body instanceof SharedArrayBuffer) return new Uint8Array(body);
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/**
+ * Writes `body` and ends the response (Content-Length is set by uWS), sending what the client does
+ * not take yet as it drains. Call where `res.end(body)` would be called: inside the request handler
+ * or inside `res.cork`.
+ */
+export function endBounded(res: HttpResponse, body: RecognizedString = ''): void {
+  const bytes = bytesOf(body);
+  const [ok, done] = res.tryEnd(bytes, bytes.length);
+  if (ok || done) return;
+  // uWS requires onAborted on a response left pending (it terminates the process otherwise), and
+  // `res` must not be touched once the client went away.
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  res.onWritable((offset) => {
+    if (aborted) return true;
+    // offset = body bytes written so far; uWS calls again while this returns false.
+    const [sent] = res.tryEnd(bytes.subarray(offset), bytes.length);
+    return sent;
+  });
+}
