@@ -45,12 +45,13 @@ export interface BudgetRow {
 const fmt = (n: number, digits = 1) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
 
+// Three decimals in the ratio: with two, 0.898 against 0.9 printed "1.00x" next to NOT MET.
 function atLeast(name: string, value: number, min: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `>= ${fmt(min, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / min, 2)}x`, met: value >= min };
+  return { name, target: `>= ${fmt(min, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / min, 3)}x`, met: value >= min };
 }
 
 function atMost(name: string, value: number, max: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `<= ${fmt(max, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / max, 2)}x`, met: value <= max };
+  return { name, target: `<= ${fmt(max, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / max, 3)}x`, met: value <= max };
 }
 
 export function budgetRows(r: BenchResults): BudgetRow[] {

@@ -101,6 +101,8 @@ export function subscribe() {
       return;
     }
     if (msg.t !== 'png' && msg.t !== 'delta') return; // acks/errors: this socket does not place
+    // Deltas already on their way when we asked for a resync: ignored until the snapshot (PROTOCOL.md).
+    if (resyncing && msg.t === 'delta') return;
     if (seq < 0 || resyncing) {
       // The snapshot on connect (or the answer to a resync): not a tick, the baseline for the next.
       check(msg, { 'snapshot is a PNG': (m) => m.t === 'png' && isPng(m.png) });
