@@ -10,7 +10,7 @@ import {
   loadClientSite,
   type StaticFile,
 } from './static-files.ts';
-import { endBounded } from './http-send.ts';
+import { endBounded, endWithoutBodyDeferred } from './http-send.ts';
 import { sessionCookie } from './identity.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import type { Frame } from './tick.ts';
@@ -47,14 +47,14 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   // The query string is ignored on purpose: /image?cachebust=123 gets the same cached bytes.
   if (etagMatches(req.getHeader('if-none-match'), frame.etag)) {
     imageHeaders(res, frame, '304 Not Modified');
-    res.endWithoutBody();
+    endWithoutBodyDeferred(res); // not now: see http-send.ts (pipelined 304s without reading)
     return;
   }
   imageHeaders(res, frame, '200 OK');
   if (head) {
     // endWithoutBody(length) aborts the process in this uWS build; the explicit header is portable.
     res.writeHeader('Content-Length', String(frame.png.length));
-    res.endWithoutBody();
+    endWithoutBodyDeferred(res);
   } else {
     endBounded(res, frame.png); // not res.end: a client that does not read holds one PNG at most
   }
@@ -77,10 +77,10 @@ function serveStatic(
   res.writeHeader('Cache-Control', cacheControl);
   res.writeHeader('X-Content-Type-Options', 'nosniff');
   if (fresh) {
-    res.endWithoutBody();
+    endWithoutBodyDeferred(res);
   } else if (head) {
     res.writeHeader('Content-Length', String(file.body.length));
-    res.endWithoutBody();
+    endWithoutBodyDeferred(res);
   } else {
     endBounded(res, file.body);
   }

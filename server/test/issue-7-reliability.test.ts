@@ -122,3 +122,32 @@ test('issue 7: a client pipelining GET /image without reading holds one response
     await ts.dispose();
   }
 });
+
+test('issue 7: pipelined HEAD and 304 answers close the connection instead of piling up; one at a time still works', async () => {
+  // Header-only answers have no body for tryEnd to hold back: pipelined unread, they grew RSS ~3x
+  // the requests' bytes without limit. They now end a loop turn later, so uWS refuses the pipeline.
+  const ts = await startTestServer({ width: 16, height: 16 });
+  try {
+    const etag = (await fetch(`${ts.http}/image`)).headers.get('etag') ?? '';
+    const conditional = `GET /image HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\n\r\n`;
+    const head = 'HEAD /image HTTP/1.1\r\nHost: x\r\n\r\n';
+    const socket = connect({ host: '127.0.0.1', port: ts.server.port });
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => {}); // the refused pipeline may end in a reset
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const answers = () => (text.match(/^HTTP\/1\.1 /gm) ?? []).length;
+    for (const [i, request] of [conditional, head, conditional].entries()) {
+      socket.write(request); // one at a time, as browsers do: keep-alive answers each
+      while (answers() < i + 1) await sleep(5);
+    }
+    assert.match(text, /^HTTP\/1\.1 304 Not Modified/m);
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Length: \d+/m);
+    socket.write((conditional + head).repeat(5000));
+    await closed;
+    assert.ok(answers() <= 4, `${answers()} answers: the pipeline was refused`);
+  } finally {
+    await ts.dispose();
+  }
+});
