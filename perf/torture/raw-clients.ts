@@ -84,10 +84,14 @@ export function rawHttp(port: number, from: string, request: string | Buffer, ti
         const len = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
         if (buf.length >= end + 4 + len) done(false);
       });
+      let connected = false;
       s.on('close', () => done(true));
-      s.on('error', () => {}); // a reset is an answer too: "closed"
-      s.once('connect', () => s.write(request));
-      s.once('error', (err) => (buf.length === 0 ? reject(err) : undefined));
+      // After the connect, a reset (the server refusing mid-request) is an answer too: "closed".
+      s.on('error', (err) => (connected ? undefined : reject(err)));
+      s.once('connect', () => {
+        connected = true;
+        s.write(request);
+      });
     }),
     timeoutMs,
   );
