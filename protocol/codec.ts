@@ -18,10 +18,28 @@ import { floatKeys } from './msgpack-floats.ts';
 // plain objects; int64AsType 'number' would silently lose precision, so 64-bit ints stay BigInt and
 // are rejected by the field checks below.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+// Server frames are trusted and their 64-bit integers (Unix ms timestamps) fit a double exactly.
+const serverUnpackr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+
+/**
+ * msgpackr writes integers beyond 32 bits as float64; PROTOCOL.md promises integers, so such fields
+ * (Unix ms timestamps like `ack.next`) go out as BigInt, which msgpackr writes as int64. Only
+ * top-level fields hold such numbers, and a message has a handful of them.
+ */
+function wideIntsAsInt64<T extends object>(msg: T): T {
+  let out: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(msg)) {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000)) {
+      out ??= { ...msg } as Record<string, unknown>;
+      out[key] = BigInt(value);
+    }
+  }
+  return (out as T | undefined) ?? msg;
+}
 
 /** Encodes any protocol message as one MessagePack value. */
 export function encodeMessage(msg: ServerMessage | ClientMessage): Uint8Array {
-  return packr.pack(msg);
+  return packr.pack(wideIntsAsInt64(msg));
 }
 
 export type ParseResult<T> =
@@ -161,7 +179,7 @@ function parsePlace(f: Fields): PlaceMsg {
  * non-MessagePack input.
  */
 export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
-  const decoded = decodeSingle(bytes);
-  if (!decoded.ok || !isRecord(decoded.value)) throw new Error('server frame is not a MessagePack map');
-  return decoded.value as unknown as ServerMessage;
+  const value: unknown = serverUnpackr.unpack(bytes);
+  if (!isRecord(value)) throw new Error('server frame is not a MessagePack map');
+  return value as unknown as ServerMessage;
 }

@@ -42,3 +42,15 @@ test('__proto__ keys do not reach the parsed message', () => {
   assert.equal(r.ok, false, 'c is missing: the __proto__ key is not read as a field');
   assert.equal(({} as Record<string, unknown>).c, undefined, 'Object.prototype untouched');
 });
+
+test('integers beyond 32 bits (ack.next timestamps) go out as int64, never float64, and decode exactly', () => {
+  const next = 1_795_575_980_931;
+  const bytes = Buffer.from(encodeMessage({ t: 'ack', id: 7, seq: 3, next }));
+  assert.ok(!bytes.includes(0xcb), 'no float64');
+  const int64 = Buffer.alloc(9);
+  int64[0] = 0xd3;
+  int64.writeBigInt64BE(BigInt(next), 1);
+  assert.ok(bytes.includes(int64), 'int64 0xd3');
+  const back = decodeServerMessage(bytes);
+  assert.equal(back.t === 'ack' && back.next, next);
+});
