@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../../protocol/codec.ts';
-import { loopback, Report, Rng, tempDir, type Mode, type PartResult } from './common.ts';
+import { loopback, Report, Rng, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
 import { checkHistory, type Ack } from './history.ts';
 import { startServer, type ServerChild } from './server-child.ts';
 
@@ -123,7 +123,7 @@ export async function runCrash(mode: Mode, seed: number, overrides: Partial<Cras
       await server.kill();
       kills++;
       stopHttp.abort();
-      await Promise.race([Promise.all([...writers, http]), sleep(10_000)]);
+      await withTimeout('writers to notice the kill', Promise.all([...writers, http]), 10_000).catch(() => undefined);
       for (const [code, n] of round.errors) errors.set(code, (errors.get(code) ?? 0) + n);
       allAcks.push(...round.acks);
 

@@ -85,11 +85,16 @@ export async function startServer(opts: StartOptions): Promise<ServerChild> {
     });
   });
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const giveUp = new AbortController(); // cancels the startup timer, which would hold the process open
   const outcome = await Promise.race([
     urlSeen.then((url) => ({ url })),
     exited.then((code) => ({ exit: code })),
-    sleep(timeoutMs).then(() => ({ timeout: true })),
+    sleep(timeoutMs, undefined, { signal: giveUp.signal }).then(
+      () => ({ timeout: true }),
+      () => ({ timeout: true }),
+    ),
   ]);
+  giveUp.abort();
   if (!('url' in outcome)) {
     proc.kill('SIGKILL');
     await exited;

@@ -20,16 +20,16 @@ export interface SlowOptions {
   churn: number;
   /** The abuse lasts at least this long, so unread bytes pile up to the limits. */
   holdMs: number;
+  /** --max-buffered-total for the server: the fast run uses a small one so the cap is reached in seconds. */
+  cap: number;
 }
 
 export const SLOW_DEFAULTS: Record<Mode, SlowOptions> = {
-  fast: { fill: 30_000, nonReaders: 200, flood: 400, churn: 1_000, holdMs: 4_000 },
-  full: { fill: 150_000, nonReaders: 1_000, flood: 2_000, churn: 5_000, holdMs: 20_000 },
+  fast: { fill: 80_000, nonReaders: 200, flood: 400, churn: 1_000, holdMs: 6_000, cap: 16 << 20 },
+  full: { fill: 150_000, nonReaders: 1_000, flood: 2_000, churn: 5_000, holdMs: 20_000, cap: 128 << 20 },
 };
 
 const TICK_MS = 100;
-/** The server's default --max-buffered-total (the suite runs the server with its defaults). */
-const BUFFERED_CAP = 128 << 20;
 /** Per connection: socket structs, identity, Conn, allocator slack. Generous on purpose. */
 const PER_CONNECTION = 64 << 10;
 /** A reader that sees no frame for this long missed ticks (the placer changes the canvas every 20 ms). */
@@ -100,7 +100,8 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
   const needFds = opts.nonReaders + opts.flood + 200;
   if (!report.check(openFileLimit() >= needFds, `needs an open-file limit of ${needFds} (ulimit -n), have ${openFileLimit()}`)) return report.result();
   try {
-    server = await startServer({ db: `${tmp.dir}/canvas.db`, args: ['--tick-ms', String(TICK_MS), '--log-level', 'info'] });
+    const args = ['--tick-ms', String(TICK_MS), '--max-buffered-total', String(opts.cap), '--log-level', 'info'];
+    server = await startServer({ db: `${tmp.dir}/canvas.db`, args });
     const srv = server;
     await fill(srv.ws, opts.fill, rng);
     await sleep(3 * TICK_MS);
@@ -112,6 +113,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     sampler = new RssSampler(srv.pid, 50);
     for (const r of readers) r.startWindow();
 
+    await metric(srv.http, 'nodejs_eventloop_lag_max_seconds'); // a scrape resets the event-loop histogram
     const started = Date.now();
     const probes: number[] = [];
     let probeFailures = 0;
@@ -141,13 +143,17 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     for (const r of readers) r.endWindow();
     const peak = sampler.stop();
     const held = await health(srv.http);
+    const lagMax = await metric(srv.http, 'nodejs_eventloop_lag_max_seconds');
+    const lagP99 = await metric(srv.http, 'nodejs_eventloop_lag_p99_seconds');
 
     for (const s of abusers) s.destroy();
     const settled = await waitSubscribers(srv.http, readers.length + 1, 15_000);
     const afterRss = srv.rss();
-    const evicted = Number(/^canvas_ws_evicted_total (\d+)/m.exec(await (await fetch(`${srv.http}/metrics`)).text())?.[1] ?? NaN);
+    const evicted = await metric(srv.http, 'canvas_ws_evicted_total');
 
-    const limit = BUFFERED_CAP + (opts.nonReaders + opts.flood) * (pngBytes + PER_CONNECTION);
+    // uWS keeps each socket's send buffer at its high-water mark until the socket closes (std::string
+    // capacity), and every socket is sent at least one PNG: hence one PNG per connection on top of the cap.
+    const limit = opts.cap + (opts.nonReaders + opts.flood) * (pngBytes + PER_CONNECTION);
     report.check(peak - idleRss <= limit, `server RSS grew by ${mib(peak - idleRss)}, over the bound ${mib(limit)}`);
     report.check(nonReaderFailures === 0 && floodFailures === 0, `connections refused: ${nonReaderFailures} non-readers, ${floodFailures} flood`);
     report.check(probeFailures === 0, `${probeFailures} of ${probes.length + probeFailures} new clients got no hello within ${MAX_HELLO_MS} ms`);
@@ -177,6 +183,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     report.figure('slow readers dropped (canvas_ws_evicted_total)', evicted);
     report.figure('readers: ticks seen, delta gaps, longest wait', readers.map((r) => `${r.name} ${r.ticks}/${r.gaps}/${r.maxGapMs.toFixed(0)} ms`).join(', '));
     report.figure('new clients during abuse: hello p50 / max', `${pct(probes, 0.5)} / ${pct(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`);
+    report.figure('server event-loop delay during the abuse: p99 / max', `${(lagP99 * 1000).toFixed(1)} / ${(lagMax * 1000).toFixed(1)} ms`);
     report.figure('placer ack latency max', `${placer.maxAckMs.toFixed(0)} ms over ${placer.acks} acks`);
   } catch (err) {
     report.check(false, `slow-clients part aborted: ${(err as Error).stack ?? String(err)}`);
@@ -205,4 +212,10 @@ async function waitSubscribers(http: string, want: number, timeoutMs: number): P
     await sleep(100);
   }
   return false;
+}
+
+/** One unlabelled sample from /metrics. */
+async function metric(http: string, name: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  return Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
 }
