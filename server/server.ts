@@ -18,7 +18,8 @@ import { DeltaLog } from './delta-log.ts';
 import { Metrics } from './metrics.ts';
 import { registerMetricsRoute } from './ops-routes.ts';
 import { startPprofServer, type PprofServer } from './pprof-server.ts';
-import { publishTick, registerWebSocket, subscriberCount, type Conn } from './ws-handlers.ts';
+import { subscriberCount } from './fanout.ts';
+import { publishTick, registerWebSocket, type Conn } from './ws-handlers.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { imageSource } from './bench-image-modes.ts';
 import { registerApiRoutes } from './api-routes.ts';
@@ -108,10 +109,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     encoder,
     store.canvasId,
     Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
-    (out) => {
-      publishTick(app, deltaLog, metrics, budget, out);
+    async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
+      await publishTick(app, deltaLog, metrics, budget, out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     (err) => log.error({ err }, 'tick encode failed'),

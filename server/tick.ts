@@ -43,7 +43,8 @@ export class Ticker {
     private readonly canvasId: string,
     /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
     private readonly maxDeltaCells: number,
-    private readonly onTick: (out: TickOutput) => void,
+    /** Publishes a tick; the next tick waits for the returned promise (sharded fan-out). */
+    private readonly onTick: (out: TickOutput) => void | Promise<void>,
     private readonly onError: (err: unknown) => void,
   ) {}
 

@@ -26,10 +26,9 @@ import type { Metrics } from './metrics.ts';
 import type { PlacementService } from './placement-service.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import type { SendBudget } from './send-budget.ts';
+import { publishSharded, subscriberCount, topicOf } from './fanout.ts';
 import type { Frame, TickOutput } from './tick.ts';
 
-/** One uWS topic per stream, named like the stream. */
-const TOPIC: Record<Stream, string> = { png: 'png', delta: 'delta' };
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
 export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
@@ -102,10 +101,10 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
   }
 
   function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
-    ws.unsubscribe(TOPIC[conn.stream]);
+    ws.unsubscribe(topicOf(conn.stream, conn.id));
     conn.stream = stream;
     sendCurrent(ws, stream, since);
-    if (!conn.closed) ws.subscribe(TOPIC[stream]); // closed: dropped by the send budget
+    if (!conn.closed) ws.subscribe(topicOf(stream, conn.id)); // closed: dropped by the send budget
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
@@ -183,7 +182,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       );
       sendCurrent(ws, conn.stream, conn.since);
       conn.since = undefined;
-      if (!conn.closed) ws.subscribe(TOPIC[conn.stream]); // closed: dropped by the send budget
+      if (!conn.closed) ws.subscribe(topicOf(conn.stream, conn.id)); // closed: dropped by the send budget
     },
 
     message: (ws, message, isBinary) => {
@@ -226,26 +225,19 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
 
 /**
  * Publishes one tick: the PNG to PNG subscribers; to delta subscribers the delta, or the PNG when the
- * change was too large for a delta (which also breaks the chain the delta log can replay).
+ * change was too large for a delta (which also breaks the chain the delta log can replay). Shard by
+ * shard (fanout.ts), so the returned promise resolves when every subscriber's turn has come.
  */
-export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, budget: SendBudget<Conn>, out: TickOutput): void {
+export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, budget: SendBudget<Conn>, out: TickOutput): Promise<void> {
   const pngBytes = out.frame.message.length;
-  const deltaBytes = out.delta ? out.delta.message.length : pngBytes;
-  budget.beforePublish((conn) => (conn.stream === Stream.PNG ? pngBytes : deltaBytes));
-  const publish = (stream: Stream, message: Uint8Array) => {
-    metrics.publishedBytes.inc({ stream }, message.length * app.numSubscribers(TOPIC[stream]));
-    app.publish(TOPIC[stream], message, true);
-  };
-  publish(Stream.PNG, out.frame.message);
-  if (out.delta) {
-    deltaLog.push(out.delta);
-    publish(Stream.DELTA, out.delta.message);
-  } else {
-    deltaLog.clear();
-    publish(Stream.DELTA, out.frame.message);
-  }
-}
-
-export function subscriberCount(app: TemplatedApp, stream: Stream): number {
-  return app.numSubscribers(TOPIC[stream]);
+  const deltaMessage = out.delta ? out.delta.message : out.frame.message;
+  budget.beforePublish((conn) => (conn.stream === Stream.PNG ? pngBytes : deltaMessage.length));
+  if (out.delta) deltaLog.push(out.delta);
+  else deltaLog.clear();
+  metrics.publishedBytes.inc({ stream: Stream.PNG }, pngBytes * subscriberCount(app, Stream.PNG));
+  metrics.publishedBytes.inc({ stream: Stream.DELTA }, deltaMessage.length * subscriberCount(app, Stream.DELTA));
+  return publishSharded(app, [
+    [Stream.PNG, out.frame.message],
+    [Stream.DELTA, deltaMessage],
+  ]);
 }

@@ -23,10 +23,16 @@ test('/metrics reports placements by result, commits, ticks, subscribers and the
     await png.pngAtLeast(seq);
     await delta.nextOf('delta');
 
-    const res = await fetch(`${ts.http}/metrics`);
+    // A tick's duration is observed once its last fan-out shard is published, a few loop turns after
+    // the first subscribers got the frame: scrape until it is there (bounded).
+    let res = await fetch(`${ts.http}/metrics`);
+    let body = await res.text();
+    for (let i = 0; i < 50 && !((metric(body, 'canvas_tick_seconds_count') ?? 0) >= 1); i++) {
+      res = await fetch(`${ts.http}/metrics`);
+      body = await res.text();
+    }
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-    const body = await res.text();
     assert.equal(metric(body, 'canvas_placements_total{result="accepted"}'), 3);
     assert.equal(metric(body, 'canvas_placements_total{result="bad_color"}'), 1);
     assert.equal(metric(body, 'canvas_ws_connections'), 2);

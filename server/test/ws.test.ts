@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
+import { SHARDS } from '../fanout.ts';
 import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from './fixture.ts';
 
 let ts: TestServer;
@@ -157,5 +158,19 @@ test('a burst of placements from several clients is acked with consecutive seqs 
   const png = await (clients[0] as TestClient).pngAtLeast(start + 300);
   const grid = decodeToIndices(png.png, ts.config.palette).grid;
   for (const [cell, colour] of expected) assert.equal(grid[cell], colour, `cell ${cell}`);
+  await Promise.all(clients.map((c) => c.close()));
+});
+
+test('fan-out reaches every subscriber across all topic shards, on both streams', async () => {
+  const n = SHARDS * 2 + 5;
+  const clients = await Promise.all(
+    Array.from({ length: n }, (_, i) => TestClient.connect(i % 2 === 0 ? ts.ws : `${ts.ws}?stream=delta`)),
+  );
+  const placer = clients[0] as TestClient;
+  placer.send({ t: 'place', id: 1, x: 7, y: 7, c: 9 });
+  const seq = (await placer.nextOf('ack')).seq;
+  await Promise.all(
+    clients.map((c, i) => (i % 2 === 0 ? c.pngAtLeast(seq) : c.next((m) => m.t !== 'hello' && 'toSeq' in m && m.toSeq >= seq))),
+  );
   await Promise.all(clients.map((c) => c.close()));
 });
