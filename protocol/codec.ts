@@ -12,7 +12,7 @@ import {
   type ServerMessage,
   type SubscribeMsg,
 } from './messages.ts';
-import { floatKeys } from './msgpack-floats.ts';
+import { scanFrame } from './msgpack-scan.ts';
 
 // useRecords:false keeps frames plain MessagePack (no msgpackr record extension); mapsAsObjects gives
 // plain objects; int64AsType 'number' would silently lose precision, so 64-bit ints stay BigInt and
@@ -52,13 +52,19 @@ function fail<T>(code: ErrorCode, message: string, id?: number): ParseResult<T> 
   return id === undefined ? { ok: false, code, message } : { ok: false, code, message, id };
 }
 
-/** Decodes exactly one MessagePack value; trailing bytes or truncation make the frame invalid. */
-function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+/**
+ * Decodes exactly one MessagePack value; trailing bytes or truncation make the frame invalid. The
+ * structural scan runs first so msgpackr never sees a length header the frame cannot back (it would
+ * allocate the announced array before failing); it also reports float-encoded top-level fields.
+ */
+function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown; floats: Set<string> } | { ok: false } {
+  const scan = scanFrame(bytes);
+  if (!scan.ok) return { ok: false };
   try {
     const values = packr.unpackMultiple(bytes) as unknown[] | undefined;
     // msgpackr returns its C1 marker for the never-used byte 0xc1 instead of throwing.
     if (!values || values.length !== 1 || values[0] === C1) return { ok: false };
-    return { ok: true, value: values[0] };
+    return { ok: true, value: values[0], floats: scan.floatKeys };
   } catch {
     return { ok: false };
   }
@@ -77,7 +83,7 @@ function field(obj: Record<string, unknown>, key: string): unknown {
 /** The top-level fields of one frame, with the keys whose values were float-encoded on the wire. */
 interface Fields {
   obj: Record<string, unknown>;
-  /** msgpackr turns a float 1.0 into the number 1; this remembers it was a float (msgpack-floats.ts). */
+  /** msgpackr turns a float 1.0 into the number 1; this remembers it was a float (msgpack-scan.ts). */
   floats: ReadonlySet<string>;
 }
 
@@ -104,15 +110,7 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
   if (!isRecord(obj)) return fail(ErrorCode.BAD_MESSAGE, 'message must be a map');
   const t = field(obj, 't');
   if (typeof t !== 'string') return fail(ErrorCode.BAD_MESSAGE, 'message needs a string field "t"');
-  // msgpackr already accepted the frame as one value, so the walk cannot fail on a well-formed one;
-  // if the two ever disagree, the frame is refused rather than trusted.
-  let floats: Set<string>;
-  try {
-    floats = floatKeys(bytes);
-  } catch {
-    return fail(ErrorCode.NOT_MSGPACK, 'frame is not one complete MessagePack value');
-  }
-  const f: Fields = { obj, floats };
+  const f: Fields = { obj, floats: decoded.floats };
   const id = readId(f);
   try {
     switch (t) {

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseClientMessage } from '../../protocol/codec.ts';
-import { floatKeys } from '../../protocol/msgpack-floats.ts';
+import { scanFrame } from '../../protocol/msgpack-scan.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { startTestServer, TestClient } from './fixture.ts';
 
@@ -29,11 +29,11 @@ test('issue 7: float-encoded integers (1.0, -0.0, float32 2.0) are invalid field
   // The same integers as integers still parse; so do str8 keys and floats in keys nobody reads.
   assert.equal(parseClientMessage(placeWithX('01')).ok, true);
   assert.equal(parseClientMessage(hex('86 a174 a5706c616365 a26964 01 a178 01 a179 01 a163 01 a56578747261 cb3ff8000000000000')).ok, true);
-  assert.deepEqual(floatKeys(hex('83 d90178 cb3ff0000000000000 a179 01 a17a ca40000000')), new Set(['x', 'z']));
+  assert.deepEqual(scanFrame(hex('83 d90178 cb3ff0000000000000 a179 01 a17a ca40000000')), { ok: true, floatKeys: new Set(['x', 'z']) });
   // Deep nesting is walked without recursion.
   const deep = Buffer.alloc(5000, 0x91);
   deep[4999] = 0x01;
-  assert.deepEqual(floatKeys(deep), new Set());
+  assert.deepEqual(scanFrame(deep), { ok: true, floatKeys: new Set() });
 
   const ts = await startTestServer({ width: 8, height: 8 });
   try {
@@ -47,6 +47,25 @@ test('issue 7: float-encoded integers (1.0, -0.0, float32 2.0) are invalid field
   } finally {
     await ts.dispose();
   }
+});
+
+test('issue 7: a length header the frame cannot back is refused before msgpackr allocates for it', () => {
+  // `dd 01 ff ff ff`: an array32 of 33 million items in 5 bytes. msgpackr allocated the 256 MiB array
+  // before noticing the items were missing; random hostile bytes grew the server by 130 MiB per
+  // 20,000 frames this way, and one such frame killed a server with a 64 MiB heap.
+  const before = process.memoryUsage().rss;
+  const lying = ['dd 01ff ffff', 'dd 00ff ffff 01', 'dc ffff', 'df 00ff ffff', 'de ffff a1 74', '81 a1 78 dd 01ff ffff', 'c6 00ff ffff 00', 'db 7fff ffff 41'];
+  for (let i = 0; i < 50; i++) {
+    for (const frame of lying) {
+      const r = parseClientMessage(hex(frame));
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.equal(r.code, ErrorCode.NOT_MSGPACK, frame);
+    }
+  }
+  assert.ok(process.memoryUsage().rss - before < 64 << 20, 'no big allocations');
+  // Well-formed frames still decode, 0xc1 anywhere and trailing bytes do not.
+  assert.equal(parseClientMessage(hex('85 a174 a5706c616365 a26964 01 a178 01 a179 01 a163 01')).ok, true);
+  for (const bad of ['92 01 c1', '81 a174 a6726573796e63 00', '']) assert.equal(scanFrame(hex(bad)).ok, false, bad);
 });
 
 test('issue 7: clients that never read are dropped once all buffers pass --max-buffered-total; readers keep every tick', async () => {
