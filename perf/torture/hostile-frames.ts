@@ -116,10 +116,12 @@ function huge(rng: Rng, s: CanvasShape, id: number): HostileFrame {
   const lying = [0xdd, 0xdf, 0xdb, 0xc6, 0xc9, 0xdc, 0xde, 0xda, 0xc5];
   switch (rng.int(5)) {
     case 0: {
-      // A 32- or 16-bit length header promising far more than the frame holds.
+      // A 32- or 16-bit length header promising far more than the frame holds: the maximum, or a
+      // size a decoder could really allocate (up to 2^25 items: 256 MiB of array slots).
       const head = rng.pick(lying);
       const size = head === 0xdc || head === 0xde || head === 0xda || head === 0xc5 ? 2 : 4;
-      const len = Uint8Array.from({ length: size }, () => 0xff);
+      const n = rng.int(2) ? 2 ** (8 * size) - 1 : rng.range(5000, size === 2 ? 0xffff : 2 ** 25);
+      const len = Uint8Array.from({ length: size }, (_, i) => Math.floor(n / 256 ** (size - 1 - i)) & 0xff);
       return { category: 'lying length', data: cat(Uint8Array.of(head), len, rng.bytes(rng.int(50))), expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK } };
     }
     case 1: {

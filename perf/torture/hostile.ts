@@ -19,7 +19,7 @@ export const HOSTILE_FRAMES: Record<Mode, number> = { fast: 10_000, full: 120_00
 const WORKERS = 8;
 const SHAPE = { width: 64, height: 48, colours: 16 };
 /** Growth of the server's RSS over its idle size that counts as a leak or unbounded buffering. */
-export const HOSTILE_RSS_GROWTH_LIMIT = 96 << 20;
+export const HOSTILE_RSS_GROWTH_LIMIT = 64 << 20;
 const ANSWER_TIMEOUT_MS = 5000;
 
 type Answer = { kind: 'msg'; msg: ErrorMsg | { t: 'ack'; id: number; seq: number } } | { kind: 'close'; code: number };
@@ -75,7 +75,8 @@ function judge(f: HostileFrame, a: Answer): string | undefined {
   return undefined;
 }
 
-export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAMES[mode]): Promise<PartResult> {
+/** `only`, for diagnosis: send only frames of these categories (hostile-frames.ts names them). */
+export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAMES[mode], only?: ReadonlySet<string>): Promise<PartResult> {
   const report = new Report('2. hostile frames');
   const rng = new Rng(seed ^ 0x5bd1e995);
   const tmp = tempDir('hostile');
@@ -99,7 +100,8 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
       let conn = await Conn.open(srv.ws, loopback(w));
       while (sent < frames) {
         sent++;
-        const f = hostileFrame(rng, SHAPE, nextId++);
+        let f = hostileFrame(rng, SHAPE, nextId++);
+        while (only && !only.has(f.category)) f = hostileFrame(rng, SHAPE, nextId++);
         byCategory.set(f.category, (byCategory.get(f.category) ?? 0) + 1);
         conn.socket.send(f.data, { binary: typeof f.data !== 'string' });
         let a: Answer;
@@ -145,6 +147,9 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
     report.check(srv.rss() > 0, 'the server is no longer running');
 
     const peak = sampler.stop();
+    const m = await (await fetch(`${srv.http}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1] ?? NaN);
+    report.figure('server memory after (V8 heap used / heap total / external)', [gauge('nodejs_heap_size_used_bytes'), gauge('nodejs_heap_size_total_bytes'), gauge('nodejs_external_memory_bytes')].map(mib).join(' / '));
     report.check(peak - idleRss <= HOSTILE_RSS_GROWTH_LIMIT, `server RSS grew by ${mib(peak - idleRss)} (limit ${mib(HOSTILE_RSS_GROWTH_LIMIT)})`);
     report.figure('frames sent / answered as promised', `${sent.toLocaleString('en-US')} / ${(answered - [...wrongByCategory.values()].reduce((n, v) => n + v, 0)).toLocaleString('en-US')}`);
     report.figure('frames per second', Math.round(sent / seconds));

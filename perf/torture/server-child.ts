@@ -32,7 +32,7 @@ export interface StartOptions {
   db: string;
   /** Extra flags, e.g. ['--width', '64']. The suite always passes port 0, 127.0.0.1 and cooldown 0. */
   args?: readonly string[];
-  /** Wraps the command, e.g. ['prlimit', '--fsize=1000000', '--'] (used by the storage fault fallback). */
+  /** Wraps the command, e.g. ['prlimit', '--fsize=1000000', '--']. */
   wrapper?: readonly string[];
   timeoutMs?: number;
 }
