@@ -113,7 +113,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     sampler = new RssSampler(srv.pid, 50);
     for (const r of readers) r.startWindow();
 
-    await metric(srv.http, 'nodejs_eventloop_lag_max_seconds'); // a scrape resets the event-loop histogram
+    await scrape(srv.http); // a scrape resets the event-loop delay histogram: measure from here
     const started = Date.now();
     const probes: number[] = [];
     let probeFailures = 0;
@@ -143,13 +143,14 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     for (const r of readers) r.endWindow();
     const peak = sampler.stop();
     const held = await health(srv.http);
-    const lagMax = await metric(srv.http, 'nodejs_eventloop_lag_max_seconds');
-    const lagP99 = await metric(srv.http, 'nodejs_eventloop_lag_p99_seconds');
+    const during = await scrape(srv.http); // one scrape: the next would see a reset histogram
+    const lagMax = during('nodejs_eventloop_lag_max_seconds');
+    const lagP99 = during('nodejs_eventloop_lag_p99_seconds');
 
     for (const s of abusers) s.destroy();
     const settled = await waitSubscribers(srv.http, readers.length + 1, 15_000);
     const afterRss = srv.rss();
-    const evicted = await metric(srv.http, 'canvas_ws_evicted_total');
+    const evicted = (await scrape(srv.http))('canvas_ws_evicted_total');
 
     // uWS keeps each socket's send buffer at its high-water mark until the socket closes (std::string
     // capacity), and every socket is sent at least one PNG: hence one PNG per connection on top of the cap.
@@ -214,8 +215,8 @@ async function waitSubscribers(http: string, want: number, timeoutMs: number): P
   return false;
 }
 
-/** One unlabelled sample from /metrics. */
-async function metric(http: string, name: string): Promise<number> {
+/** One scrape of /metrics; the result reads unlabelled samples by name. */
+async function scrape(http: string): Promise<(name: string) => number> {
   const text = await (await fetch(`${http}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  return Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
+  return (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
 }
