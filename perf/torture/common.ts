@@ -101,6 +101,12 @@ export function fdCount(pid: number): number {
   }
 }
 
+/** The soft limit on open files of this process (and so of the server children it starts). */
+export function openFileLimit(): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 1024);
+}
+
 /** Samples a process's RSS every `everyMs` until stopped; reports the peak seen. */
 export class RssSampler {
   peak = 0;

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fdCount, loopback, mib, Report, Rng, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
+import { fdCount, loopback, mib, openFileLimit, Report, Rng, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
 import { badRequests } from './http-requests.ts';
 import { rawHttp, tcpConnect } from './raw-clients.ts';
 import { image, startServer, type ServerChild } from './server-child.ts';
@@ -94,6 +94,8 @@ export async function runHttpAbuse(mode: Mode, seed: number, overrides: Partial<
   const opts = { ...HTTP_DEFAULTS[mode], ...overrides };
   const report = new Report('5. HTTP abuse');
   const rng = new Rng(seed ^ 0x27d4eb2f);
+  const needFds = opts.slowloris + opts.pipeliners + opts.unreadFlood + 400;
+  if (!report.check(openFileLimit() >= needFds, `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFileLimit()}`)) return report.result();
   const tmp = tempDir('http');
   let server: ServerChild | undefined;
   let sampler: RssSampler | undefined;

@@ -6,9 +6,8 @@
  * buffer limit, the readers must get every tick, and new clients must keep getting in.
  */
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loopback, mib, Report, Rng, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
+import { loopback, mib, openFileLimit, Report, Rng, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
 import { rawWebSocket, tcpConnect, upgradeRequest } from './raw-clients.ts';
 import { health, image, startServer, type ServerChild } from './server-child.ts';
 import { fill, Placer, Reader, probeHello } from './ws-clients.ts';
@@ -35,11 +34,6 @@ const PER_CONNECTION = 64 << 10;
 /** A reader that sees no frame for this long missed ticks (the placer changes the canvas every 20 ms). */
 const MAX_FRAME_GAP_MS = 2_500;
 const MAX_HELLO_MS = 5_000;
-
-function openFileLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-  return m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 1024);
-}
 
 /** Opens `count` raw WebSockets `concurrency` at a time; failures are counted, not thrown. */
 async function openMany(port: number, count: number, base: number, read: boolean, path: string, concurrency: number, into: Socket[]): Promise<number> {
@@ -91,14 +85,14 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
   const opts = { ...SLOW_DEFAULTS[mode], ...overrides };
   const report = new Report('3. slow and abusive clients');
   const rng = new Rng(seed ^ 0x1b873593);
+  const needFds = opts.nonReaders + opts.flood + 200;
+  if (!report.check(openFileLimit() >= needFds, `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFileLimit()}`)) return report.result();
   const tmp = tempDir('slow');
   const abusers: Socket[] = [];
   const readers: Reader[] = [];
   let placer: Placer | undefined;
   let server: ServerChild | undefined;
   let sampler: RssSampler | undefined;
-  const needFds = opts.nonReaders + opts.flood + 200;
-  if (!report.check(openFileLimit() >= needFds, `needs an open-file limit of ${needFds} (ulimit -n), have ${openFileLimit()}`)) return report.result();
   try {
     const args = ['--tick-ms', String(TICK_MS), '--max-buffered-total', String(opts.cap), '--log-level', 'info'];
     server = await startServer({ db: `${tmp.dir}/canvas.db`, args });
