@@ -7,7 +7,8 @@
  * - msgpackr sizes an array from its header before reading the items, so a 5-byte frame
  *   `dd 01 ff ff ff` (array32 of 33 million items) made it allocate a 256 MiB array first and fail
  *   after; random bytes did this often enough to grow the server by 130 MiB per 20,000 frames, and
- *   a server with a small heap died of it. Here every announced item must have a byte left.
+ *   parsing random frames under a 64 MiB heap ran out of memory. Every announced item must have a
+ *   byte left here.
  * - PROTOCOL.md rejects floats where integers are expected, but msgpackr decodes a float-encoded 1.0
  *   (or -0.0) to the number 1 (or -0), indistinguishable from an integer, with no hook to see the
  *   wire type; such frames placed pixels.
