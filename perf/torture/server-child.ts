@@ -133,6 +133,9 @@ export function killAllServers(): void {
   for (const proc of live) proc.kill('SIGKILL');
 }
 
+// However this process ends normally (process.exit included), no server child outlives it.
+process.once('exit', killAllServers);
+
 /** GET /healthz as JSON. */
 export async function health(http: string): Promise<{ ok: boolean; seq: number; subscribers: number }> {
   const res = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(10_000) });
