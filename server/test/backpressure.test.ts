@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeToIndices, startTestServer, TestClient } from './fixture.ts';
+import { decodeToIndices, fillNoise, startTestServer, TestClient } from './fixture.ts';
 
 test('a subscriber that stops reading skips PNG ticks, then gets the latest one it has room for', async () => {
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBackpressure: 64 * 1024 });
   try {
     // Test-only shortcut: noisy content makes every PNG ~500 KB, so a paused reader fills the kernel's
     // socket buffers within a few ticks. Placements below still go through the real path.
-    const grid = ts.server.canvas.grid;
-    let r = 0x9e3779b9;
-    for (let i = 0; i < grid.length; i++) {
-      r ^= r << 13;
-      r ^= r >>> 17;
-      r ^= r << 5;
-      grid[i] = r & 15;
-    }
+    fillNoise(ts.server.canvas.grid, 0x9e3779b9);
     const fast = await TestClient.connect(ts.ws);
     const slow = await TestClient.connect(ts.ws);
     await slow.nextOf('png');

@@ -181,3 +181,17 @@ export function httpRequest(
     req.end(opts.body);
   });
 }
+
+/**
+ * Test-only shortcut: fills a grid with xorshift noise in 16 colours, so a 1000 x 1000 PNG is ~500 KB
+ * and a paused reader fills its kernel buffers within a few ticks.
+ */
+export function fillNoise(grid: Uint8Array, seed: number): void {
+  let r = seed | 0;
+  for (let i = 0; i < grid.length; i++) {
+    r ^= r << 13;
+    r ^= r >>> 17;
+    r ^= r << 5;
+    grid[i] = r & 15;
+  }
+}

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseClientMessage } from '../../protocol/codec.ts';
 import { scanFrame } from '../../protocol/msgpack-scan.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { startTestServer, TestClient } from './fixture.ts';
+import { fillNoise, startTestServer, TestClient } from './fixture.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
 /** {t:'place', id:1, x:<X>, y:1, c:1} with X given as raw MessagePack. */
@@ -73,14 +73,7 @@ test('issue 7: clients that never read are dropped once all buffers pass --max-b
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBufferedTotal: 2 << 20 });
   try {
     // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
-    const grid = ts.server.canvas.grid;
-    let r = 0x2545f491;
-    for (let i = 0; i < grid.length; i++) {
-      r ^= r << 13;
-      r ^= r >>> 17;
-      r ^= r << 5;
-      grid[i] = r & 15;
-    }
+    fillNoise(ts.server.canvas.grid, 0x2545f491);
     const reader = await TestClient.connect(ts.ws);
     const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
     for (const c of idle) c.socket.pause(); // never read again
@@ -109,14 +102,7 @@ test('issue 7: a client pipelining GET /image without reading holds one response
   // The suite's pipelining client (20,000 requests, never read) drove the server to 3.7 GB.
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20 });
   try {
-    const grid = ts.server.canvas.grid;
-    let r = 0x1234567;
-    for (let i = 0; i < grid.length; i++) {
-      r ^= r << 13;
-      r ^= r >>> 17;
-      r ^= r << 5;
-      grid[i] = r & 15;
-    }
+    fillNoise(ts.server.canvas.grid, 0x1234567);
     const c = await TestClient.connect(ts.ws);
     c.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
     await c.pngAtLeast((await c.nextOf('ack')).seq); // the next tick encodes the noisy grid: ~500 KB
