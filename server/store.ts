@@ -181,11 +181,6 @@ export class Store {
     })();
   }
 
-  /** Number of placements stored (history). */
-  countPlacements(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
