@@ -4,6 +4,8 @@
  */
 import { C1, Packr } from 'msgpackr';
 import {
+  CLIENT_INT_MAX,
+  CLIENT_INT_MIN,
   ErrorCode,
   MsgType,
   Stream,
@@ -87,8 +89,17 @@ interface Fields {
   floats: ReadonlySet<string>;
 }
 
+/**
+ * An integer a client may send: what an int32 or uint32 decodes to. On the WebSocket msgpackr already
+ * yields nothing else for a non-float (64-bit ints stay BigInt); HTTP placement (JSON) calls this so
+ * both transports accept exactly the same numbers.
+ */
+export function isClientInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= CLIENT_INT_MIN && value <= CLIENT_INT_MAX;
+}
+
 function assertInt(f: Fields, value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || f.floats.has(name)) {
+  if (!isClientInt(value) || f.floats.has(name)) {
     throw new FieldError(`${name} must be an integer`);
   }
 }
@@ -96,7 +107,7 @@ function assertInt(f: Fields, value: unknown, name: string): asserts value is nu
 /** Ids are echoed back, so only accept ones every client language can represent exactly. */
 function readId(f: Fields): number | undefined {
   const id = field(f.obj, 'id');
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && !f.floats.has('id') ? id : undefined;
+  return isClientInt(id) && id >= 0 && !f.floats.has('id') ? id : undefined;
 }
 
 /**

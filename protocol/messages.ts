@@ -9,6 +9,13 @@ export const PROTOCOL_VERSION = 1;
 /** Largest client frame the server reads; larger frames close the socket (CloseCode.TOO_BIG). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 
+/**
+ * Client integers are MessagePack integers of at most 32 bits (int32 or uint32; 64-bit ones are
+ * refused), so every value a client can send lies in this range. HTTP placement accepts the same.
+ */
+export const CLIENT_INT_MIN = -0x8000_0000;
+export const CLIENT_INT_MAX = 0xffff_ffff;
+
 export const MsgType = {
   HELLO: 'hello',
   PNG: 'png',
@@ -92,6 +99,12 @@ export interface HelloMsg {
    * keep it and pass it back as `?token=` to stay the same identity. Secret: do not share.
    */
   token?: string;
+  /**
+   * ms this connection's identity must still wait before its next placement (0: it may place now);
+   * the longer of the identity's and the client address's cooldown. This server always sends it;
+   * optional because a server from before the field omits it (a client then knows nothing).
+   */
+  wait?: number;
 }
 
 /** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */

@@ -3,10 +3,11 @@
  * answers 404); the bearer token is compared in constant time; a refused request changes nothing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { ErrorCode } from '../protocol/messages.ts';
-import { bodyField, jsonInt, queryInt, readJsonBody, sendJson, type BodyState } from './http-body.ts';
-import { endBounded } from './http-send.ts';
+import { sendError, type Handler, type Router } from './http-guard.ts';
+import { bodyField, jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyResult, type BodyState, type JsonBody } from './http-body.ts';
+import { HttpCode } from './http-status.ts';
 import type { ActionResult, Moderation } from './moderation.ts';
 import type { RequestIdentity } from './request-identity.ts';
 
@@ -20,52 +21,54 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-type Handler = (body: unknown, actor: string) => ActionResult;
+type Action = (body: JsonBody, actor: string) => ActionResult;
 
 function answer(res: HttpResponse, state: BodyState, r: ActionResult): void {
   if (r.ok) sendJson(res, state, '200 OK', r.result);
-  else sendJson(res, state, r.status, { error: r.code, message: r.message });
+  else sendCode(res, state, r.code, r.message);
 }
 
-const bad = (message: string): ActionResult => ({ ok: false, status: '400 Bad Request', code: ErrorCode.INVALID_FIELD, message });
+const bad = (message: string): ActionResult => ({ ok: false, code: ErrorCode.INVALID_FIELD, message });
 
-function identityField(body: unknown): string | undefined {
-  const id = bodyField(body, 'id');
+function identityField(body: JsonBody): string | undefined {
+  const id = bodyField(body.value, 'id');
   return typeof id === 'string' && ID_PATTERN.test(id) ? id : undefined;
 }
 
-export function registerAdminRoutes(app: TemplatedApp, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
+export function registerAdminRoutes(router: Router, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
   if (adminToken === '') {
-    app.any('/api/admin/*', (res) => {
-      endBounded(res.writeStatus('404 Not Found'), 'moderation API disabled (no admin token configured)\n');
-    });
+    router.any('/api/admin/*', (res) => sendError(res, HttpCode.NOT_FOUND, 'moderation API disabled (no admin token configured)'));
     return;
   }
+  const { guard } = router;
 
   /** Checks the token and returns the actor, or answers 401 and returns undefined. */
   function authorize(res: HttpResponse, req: HttpRequest, state: BodyState): string | undefined {
     const given = /^Bearer\s+(\S+)$/i.exec(req.getHeader('authorization'))?.[1] ?? '';
     if (!sameToken(given, adminToken)) {
-      sendJson(res, state, '401 Unauthorized', { error: 'unauthorized', message: 'admin bearer token required' }, { 'WWW-Authenticate': 'Bearer' });
+      sendCode(res, state, HttpCode.UNAUTHORIZED, 'admin bearer token required', { 'WWW-Authenticate': 'Bearer' });
       return undefined;
     }
     return `admin@${identify(res, req).ip}`;
   }
 
-  const action = (path: string, handler: Handler) =>
-    app.post(path, (res, req) => {
+  const action = (path: string, act: Action): void => {
+    const post: Handler = (res, req) => {
       const state = { aborted: false };
       const actor = authorize(res, req, state);
       if (actor === undefined) return; // answered 401; uWS discards the unread body
-      readJsonBody(res, MAX_BODY_BYTES, state, (body) => {
-        if (!body.ok) return sendJson(res, state, body.status, { error: ErrorCode.INVALID_FIELD, message: body.reason });
-        answer(res, state, handler(body.value, actor));
-      });
-    });
+      const done = (body: BodyResult): void => {
+        if (!body.ok) return sendCode(res, state, body.code, body.reason);
+        answer(res, state, act(body, actor));
+      };
+      readJsonBody(res, MAX_BODY_BYTES, state, guard.later(res, path, done));
+    };
+    router.route(path, { post });
+  };
 
   action('/api/admin/ban', (body, actor) => {
     const id = identityField(body);
-    const reason = bodyField(body, 'reason');
+    const reason = bodyField(body.value, 'reason');
     if (!id) return bad('body must be {"id": "<16 hex digits>", "reason"?: string}');
     return moderation.ban(actor, id, typeof reason === 'string' ? reason.slice(0, 500) : '');
   });
@@ -75,26 +78,29 @@ export function registerAdminRoutes(app: TemplatedApp, adminToken: string, moder
   });
   action('/api/admin/rollback', (body, actor) => {
     const id = identityField(body);
-    const since = jsonInt(bodyField(body, 'since') ?? 0);
+    const givenSince = bodyField(body.value, 'since');
+    const since = givenSince === undefined || givenSince === null ? 0 : jsonInt(body, 'since');
     if (!id || since === undefined) return bad('body must be {"id": "<16 hex digits>", "since": unix ms}');
     return moderation.rollback(actor, id, since);
   });
   action('/api/admin/wipe', (body, actor) => {
-    const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(bodyField(body, k)));
+    const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
     if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {
       return bad('body must be {"x", "y", "width", "height", "color"} as integers');
     }
     return moderation.wipe(actor, { x, y, width, height }, color);
   });
-  app.get('/api/admin/audit', (res, req) => {
-    const state = { aborted: false };
-    if (authorize(res, req, state) === undefined) return;
-    const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 100, 1), 1000);
-    sendJson(res, state, '200 OK', { entries: moderation.auditLog(limit) });
+  router.route('/api/admin/audit', {
+    get: (res, req) => {
+      const state = { aborted: false };
+      if (authorize(res, req, state) === undefined) return;
+      const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 100, 1), 1000);
+      sendJson(res, state, '200 OK', { entries: moderation.auditLog(limit) });
+    },
   });
-  app.any('/api/admin/*', (res, req) => {
+  router.any('/api/admin/*', (res, req) => {
     const state = { aborted: false };
     if (authorize(res, req, state) === undefined) return;
-    sendJson(res, state, '404 Not Found', { error: 'not_found', message: 'no such admin route' });
+    sendCode(res, state, HttpCode.NOT_FOUND, 'no such admin route');
   });
 }

@@ -2,8 +2,8 @@
  * Configuration: every option's flag, environment variable, default and check, in one table.
  * Read once at start; the rest of the server receives the frozen `Config`.
  */
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { formatIpRanges, parseIpRanges, type IpRange } from './client-address.ts';
 import { parsePalette } from './palette.ts';
 
 export interface Config {
@@ -29,7 +29,9 @@ export interface Config {
   pprof: boolean;
   secret: string;
   adminToken: string;
-  trustedProxies: string;
+  trustedProxies: readonly IpRange[];
+  /** Origins (`https://canvas.example.com`) whose pages may open the WebSocket; empty: any. */
+  allowedOrigins: readonly string[];
   ipv4Prefix: number;
   ipv6Prefix: number;
   pprofPort: number;
@@ -43,7 +45,9 @@ type Kind =
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' }
   | { type: 'palette' }
-  | { type: 'iplist' };
+  | { type: 'iplist' }
+  | { type: 'originlist' }
+  | { type: 'bearer' };
 
 interface OptionSpec {
   key: keyof Config;
@@ -66,7 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'height', flag: 'height', env: 'CANVAS_HEIGHT', kind: int(1, 4096), default: '1000', help: 'canvas height in pixels' },
   { key: 'palette', flag: 'palette', env: 'CANVAS_PALETTE', kind: { type: 'palette' }, default: '2017', help: '"2017" (16 colours), "2022" (32) or hex list "ffffff,000000,..."' },
   { key: 'tickMs', flag: 'tick-ms', env: 'TICK_MS', kind: int(10, 60_000), default: '1000', help: 'ms between ticks (PNG encode + broadcast when changed)' },
-  { key: 'cooldownMs', flag: 'cooldown-ms', env: 'COOLDOWN_MS', kind: int(0, 86_400_000), default: '5000', help: 'ms between placements of one connection (0 disables)' },
+  { key: 'cooldownMs', flag: 'cooldown-ms', env: 'COOLDOWN_MS', kind: int(0, 86_400_000), default: '5000', help: 'ms between two placements of one identity, and of one address (0 disables)' },
   { key: 'synchronous', flag: 'synchronous', env: 'SQLITE_SYNCHRONOUS', kind: { type: 'enum', values: ['NORMAL', 'FULL'] }, default: 'NORMAL', help: 'NORMAL survives a process crash, FULL also power loss' },
   { key: 'commitDelayMs', flag: 'commit-delay-ms', env: 'COMMIT_DELAY_MS', kind: int(0, 1000), default: '2', help: 'group commit: longest wait before a batch is written' },
   { key: 'commitBatch', flag: 'commit-batch', env: 'COMMIT_BATCH', kind: int(1, 100_000), default: '2000', help: 'group commit: placements that trigger an immediate write' },
@@ -79,8 +83,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'deltaRing', flag: 'delta-ring', env: 'DELTA_RING', kind: int(0, 100_000), default: '120', help: 'recent deltas kept for clients reconnecting with their seq' },
   { key: 'allowUwsFallback', flag: 'allow-uws-fallback', env: 'ALLOW_UWS_FALLBACK', kind: { type: 'bool' }, default: 'false', help: 'start even on the slow pure-JS uWebSockets.js fallback' },
   { key: 'secret', flag: 'secret', env: 'CANVAS_SECRET', kind: { type: 'string', allowEmpty: true }, default: '', help: 'HMAC secret for identity tokens (empty: generated once, kept in the database)' },
-  { key: 'adminToken', flag: 'admin-token', env: 'ADMIN_TOKEN', kind: { type: 'string', allowEmpty: true }, default: '', help: 'bearer token for /api/admin/* (empty: moderation API disabled)' },
-  { key: 'trustedProxies', flag: 'trusted-proxies', env: 'TRUSTED_PROXIES', kind: { type: 'iplist' }, default: '', help: 'comma-separated proxy addresses whose X-Forwarded-For is believed' },
+  { key: 'adminToken', flag: 'admin-token', env: 'ADMIN_TOKEN', kind: { type: 'bearer' }, default: '', help: 'bearer token for /api/admin/*, printable ASCII without spaces (empty: moderation API disabled)' },
+  { key: 'trustedProxies', flag: 'trusted-proxies', env: 'TRUSTED_PROXIES', kind: { type: 'iplist' }, default: '', help: 'comma-separated proxy addresses and CIDR ranges (10.0.0.0/8, fd00::/8) whose X-Forwarded-For is believed' },
+  { key: 'allowedOrigins', flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', kind: { type: 'originlist' }, default: '', help: 'comma-separated origins (https://canvas.example.com) allowed to open the WebSocket; other browser pages get 403 (empty: any)' },
   { key: 'ipv4Prefix', flag: 'ipv4-prefix', env: 'IPV4_PREFIX', kind: int(0, 32), default: '32', help: 'IPv4 addresses sharing this prefix share a cooldown' },
   { key: 'ipv6Prefix', flag: 'ipv6-prefix', env: 'IPV6_PREFIX', kind: int(0, 128), default: '64', help: 'IPv6 addresses sharing this prefix share a cooldown' },
   { key: 'pprof', flag: 'pprof', env: 'PPROF', kind: { type: 'bool' }, default: 'false', help: 'serve /debug/pprof/profile and /debug/pprof/heap on 127.0.0.1:<pprof-port>' },
@@ -114,12 +119,20 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off|)$/i.test(raw)) return false;
       throw new ConfigError(`${source}="${raw}" must be true or false`);
-    case 'iplist': {
-      const list = raw.split(',').map((a) => a.trim()).filter((a) => a !== '');
-      const bad = list.find((a) => isIP(a) === 0);
-      if (bad !== undefined) throw new ConfigError(`${source}: "${bad}" is not an IP address`);
-      return list.join(',');
-    }
+    case 'iplist':
+      try {
+        return parseIpRanges(raw);
+      } catch (err) {
+        throw new ConfigError(`${source}: ${(err as Error).message}`);
+      }
+    case 'originlist':
+      return Object.freeze(raw.split(',').map((o) => o.trim()).filter((o) => o !== '').map((o) => parseOrigin(o, source)));
+    case 'bearer':
+      // The Authorization header is read as `Bearer <one run of non-space characters>`, so a token
+      // with spaces, control or non-ASCII characters could never authenticate. The message leaves
+      // the value out: it is a secret.
+      if (!/^[\x21-\x7e]*$/.test(raw)) throw new ConfigError(`${source} must be printable ASCII without spaces or control characters`);
+      return raw;
     case 'palette':
       try {
         return parsePalette(raw);
@@ -127,6 +140,21 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
         throw new ConfigError(`${source}: ${(err as Error).message}`);
       }
   }
+}
+
+/** `https://Canvas.example.com/` -> `https://canvas.example.com`, the form browsers send in `Origin`. */
+function parseOrigin(text: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const bare = url !== undefined && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+  if (url === undefined || !bare || (url.protocol !== 'https:' && url.protocol !== 'http:') || text.endsWith('#') || text.endsWith('?')) {
+    throw new ConfigError(`${source}: "${text}" is not an origin like https://canvas.example.com`);
+  }
+  return url.origin;
 }
 
 /** Builds a validated, frozen config from raw strings by option key (used by tests and loadConfig). */
@@ -139,15 +167,26 @@ export function buildConfig(values: Partial<Record<keyof Config, string>>, sourc
   return Object.freeze(out) as unknown as Config;
 }
 
+/** A typed value back as it would be typed on the command line. */
+function asCommandLine(kind: Kind, value: Config[keyof Config]): string {
+  switch (kind.type) {
+    case 'palette':
+      return (value as readonly number[]).map((c) => c.toString(16).padStart(6, '0')).join(',');
+    case 'iplist':
+      return formatIpRanges(value as readonly IpRange[]);
+    case 'originlist':
+      return (value as readonly string[]).join(',');
+    default:
+      return String(value);
+  }
+}
+
 /** Test/embedding helper: defaults plus typed overrides, validated like the command line. */
 export function configWith(overrides: Partial<Config>): Config {
   const base = buildConfig({});
   const merged = { ...base, ...overrides };
   const asStrings: Partial<Record<keyof Config, string>> = {};
-  for (const spec of OPTIONS) {
-    const v = merged[spec.key];
-    asStrings[spec.key] = Array.isArray(v) ? v.map((c: number) => c.toString(16).padStart(6, '0')).join(',') : String(v);
-  }
+  for (const spec of OPTIONS) asStrings[spec.key] = asCommandLine(spec.kind, merged[spec.key]);
   return buildConfig(asStrings);
 }
 

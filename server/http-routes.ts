@@ -2,7 +2,7 @@
  * HTTP routes. The hot path, GET /image, writes the cached frame's bytes and nothing else: no encode,
  * no copy, no await (so no onAborted is needed: `res` is used only inside the synchronous callback).
  */
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import {
   ASSET_PREFIX,
   INDEX_CACHE_CONTROL,
@@ -11,6 +11,8 @@ import {
   type StaticFile,
 } from './static-files.ts';
 import { endBounded, endWithoutBodyDeferred } from './http-send.ts';
+import { sendError, type Router } from './http-guard.ts';
+import { HttpCode } from './http-status.ts';
 import { sessionCookie } from './identity.ts';
 import type { RequestIdentity } from './request-identity.ts';
 import type { Frame } from './tick.ts';
@@ -86,30 +88,20 @@ function serveStatic(
   }
 }
 
-function text(res: HttpResponse, status: string, body: string, extra?: Record<string, string>): void {
-  res.writeStatus(status);
-  res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
-  for (const [k, v] of Object.entries(extra ?? {})) res.writeHeader(k, v);
-  endBounded(res, body);
-}
-
-function methodNotAllowed(allow: string) {
-  return (res: HttpResponse, req: HttpRequest) =>
-    text(res, '405 Method Not Allowed', `${req.getCaseSensitiveMethod()} not allowed; use ${allow}\n`, { Allow: allow });
-}
-
-export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
-  app.get('/image', (res, req) => serveImage(res, req, false, deps.frame()));
-  app.head('/image', (res, req) => serveImage(res, req, true, deps.frame()));
-  app.any('/image', methodNotAllowed('GET, HEAD'));
-
-  app.get('/healthz', (res) => {
-    res.writeStatus('200 OK');
-    res.writeHeader('Content-Type', 'application/json');
-    res.writeHeader('Cache-Control', 'no-store');
-    endBounded(res, JSON.stringify(deps.health()));
+export function registerHttpRoutes(router: Router, deps: HttpDeps): void {
+  router.route('/image', {
+    get: (res, req) => serveImage(res, req, false, deps.frame()),
+    head: (res, req) => serveImage(res, req, true, deps.frame()),
   });
-  app.any('/healthz', methodNotAllowed('GET'));
+
+  router.route('/healthz', {
+    get: (res) => {
+      res.writeStatus('200 OK');
+      res.writeHeader('Content-Type', 'application/json');
+      res.writeHeader('Cache-Control', 'no-store');
+      endBounded(res, JSON.stringify(deps.health()));
+    },
+  });
 
   // Read once here, at startup: serving is then a map lookup, like /image.
   const site = loadClientSite(deps.indexHtml, deps.clientDir);
@@ -119,22 +111,18 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
     const extra = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
     serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
   };
-  app.get('/', servePage(false));
-  app.head('/', servePage(true));
-  app.any('/', methodNotAllowed('GET, HEAD'));
+  router.route('/', { get: servePage(false), head: servePage(true) });
 
   const serveAsset = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const file = site.assets.get(req.getUrl());
     if (!file) {
       const hint = site.assets.size === 0 ? ' (the client is not built: run npm run build)' : '';
-      text(res, '404 Not Found', `no asset ${req.getUrl().slice(0, 200)}${hint}\n`);
+      sendError(res, HttpCode.NOT_FOUND, `no asset ${req.getUrl().slice(0, 200)}${hint}`);
       return;
     }
     serveStatic(res, req, head, file, assetCacheControl(file, req.getQuery() ?? ''));
   };
-  app.get(`${ASSET_PREFIX}*`, serveAsset(false));
-  app.head(`${ASSET_PREFIX}*`, serveAsset(true));
-  app.any(`${ASSET_PREFIX}*`, methodNotAllowed('GET, HEAD'));
+  router.route(`${ASSET_PREFIX}*`, { get: serveAsset(false), head: serveAsset(true) });
 
-  app.any('/*', (res, req) => text(res, '404 Not Found', `no route for ${req.getUrl().slice(0, 200)}\n`));
+  router.any('/*', (res, req) => sendError(res, HttpCode.NOT_FOUND, `no route for ${req.getUrl().slice(0, 200)}`));
 }

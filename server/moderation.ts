@@ -9,7 +9,7 @@ import type { ModerationStore } from './moderation-store.ts';
 import type { PlacementService } from './placement-service.ts';
 import type { PlacementCommitter, PlacementRequest } from './placements.ts';
 
-export type ActionResult = { ok: true; result: Record<string, unknown> } | { ok: false; status: string; code: string; message: string };
+export type ActionResult = { ok: true; result: Record<string, unknown> } | { ok: false; code: ErrorCode; message: string };
 
 export interface Rect {
   x: number;
@@ -47,10 +47,10 @@ export class Moderation {
   wipe(actor: string, rect: Rect, color: number): ActionResult {
     const { x, y, width, height } = rect;
     if (width < 1 || height < 1 || !this.canvas.inBounds(x, y) || !this.canvas.inBounds(x + width - 1, y + height - 1)) {
-      return { ok: false, status: '400 Bad Request', code: ErrorCode.OUT_OF_BOUNDS, message: 'rectangle must lie inside the canvas' };
+      return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'rectangle must lie inside the canvas' };
     }
     if (color < 0 || color >= this.canvas.paletteSize) {
-      return { ok: false, status: '400 Bad Request', code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette` };
+      return { ok: false, code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette` };
     }
     const targets: Array<{ x: number; y: number; color: number }> = [];
     for (let j = y; j < y + height; j++) for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });
@@ -60,7 +60,7 @@ export class Moderation {
   private change(actor: string, action: string, params: Record<string, unknown>, targets: Array<{ x: number; y: number; color: number }>): ActionResult {
     const reqs: PlacementRequest[] = targets.map((t) => ({ ...t, who: `mod:${action}`, addr: '', nextAt: 0 }));
     const outcome = this.committer.commitNow(reqs);
-    if (!outcome.ok) return { ok: false, status: '503 Service Unavailable', code: outcome.code, message: outcome.message };
+    if (!outcome.ok) return { ok: false, code: outcome.code, message: outcome.message };
     return this.record(actor, action, params, { changed: reqs.length, seq: outcome.seq });
   }
 

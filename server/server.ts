@@ -7,6 +7,7 @@ import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { CloseCode } from '../protocol/messages.ts';
 import { Canvas } from './canvas.ts';
 import type { Config } from './config.ts';
+import { HttpGuard, Router } from './http-guard.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { Logger } from './log.ts';
 import { PlacementCommitter } from './placements.ts';
@@ -28,6 +29,7 @@ import { Moderation } from './moderation.ts';
 import { ModerationStore } from './moderation-store.ts';
 import { PlacementService } from './placement-service.ts';
 import { makeRequestIdentity } from './request-identity.ts';
+import { ipRangeList } from './client-address.ts';
 import { SendBudget } from './send-budget.ts';
 
 export interface RunningServer {
@@ -71,6 +73,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
 
   const app = uws.App();
+  // Every route and WebSocket callback is registered through the guard (http-guard.ts).
+  const router = new Router(app, new HttpGuard(log));
   const sockets = new Set<WebSocket<Conn>>();
   const metrics = new Metrics({
     connections: () => sockets.size,
@@ -84,8 +88,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       log.warn({ count, bytes, cap: config.maxBufferedTotal }, 'dropped slow WebSocket readers: buffered bytes over --max-buffered-total');
     },
   });
-  const committer = new PlacementCommitter(store, canvas, config, {
-    commitFailed: (err, count) => log.error({ err, count }, 'commit failed: placements rejected'),
+  const committerOptions = {
+    commitDelayMs: config.commitDelayMs,
+    commitBatch: config.commitBatch,
+    snapshotEvery: config.snapshotEvery,
+    replayed: loaded.replayed,
+  };
+  const committer = new PlacementCommitter(store, canvas, committerOptions, {
+    commitFailed: (err, count) =>
+      count === 0
+        ? log.error({ err }, 'snapshot failed: startup will replay more history; retrying with backoff')
+        : log.error({ err, count }, 'commit failed: placements rejected'),
     committed: (count, seconds) => {
       metrics.commitSeconds.observe(seconds);
       metrics.commitBatch.observe(count);
@@ -94,7 +107,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   const modStore = new ModerationStore(store.db);
   const identify = makeRequestIdentity(new IdentityIssuer(modStore.secret(config.secret)), {
-    trustedProxies: new Set(config.trustedProxies.split(',').filter((a) => a !== '')),
+    trustedProxies: ipRangeList(config.trustedProxies),
     ipv4Prefix: config.ipv4Prefix,
     ipv6Prefix: config.ipv6Prefix,
   });
@@ -122,7 +135,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const image = imageSource(config.benchImageMode, frame, canvas, encoder, store);
   if (config.benchImageMode !== 'cached') log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
 
-  registerWebSocket(app, {
+  registerWebSocket(router, {
     canvas,
     palette: config.palette,
     tickMs: config.tickMs,
@@ -135,11 +148,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     sockets,
     budget,
+    allowedOrigins: config.allowedOrigins,
   });
-  registerMetricsRoute(app, metrics, log);
-  registerApiRoutes(app, { canvas, placements, moderation: modStore, identify });
-  registerAdminRoutes(app, config.adminToken, moderation, identify);
-  registerHttpRoutes(app, {
+  registerMetricsRoute(router, metrics, log);
+  registerApiRoutes(router, { canvas, placements, moderation: modStore, identify });
+  registerAdminRoutes(router, config.adminToken, moderation, identify);
+  registerHttpRoutes(router, {
     frame: image,
     indexHtml,
     identify,

@@ -20,6 +20,8 @@ import {
 } from '../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';
 import { endBounded } from './http-send.ts';
+import { sendError as sendHttpError, type Router } from './http-guard.ts';
+import { HttpCode } from './http-status.ts';
 import type { DeltaLog } from './delta-log.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -62,6 +64,8 @@ export interface WsDeps {
   sockets: Set<WebSocket<Conn>>;
   /** The cap on bytes held for slow readers; every send outside the tick goes through it. */
   budget: SendBudget<Conn>;
+  /** Origins whose pages may open a socket, as `https://host[:port]` in lower case; empty: any. */
+  allowedOrigins: readonly string[];
 }
 
 function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): ErrorMsg {
@@ -71,9 +75,10 @@ function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number):
   return msg;
 }
 
-export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
+export function registerWebSocket(router: Router, deps: WsDeps): void {
   let nextId = 1;
   const { canvas, placements, log, budget } = deps;
+  const allowedOrigins = new Set(deps.allowedOrigins);
 
   /** Every send outside the tick: counted against --max-buffered-total first (send-budget.ts). */
   function send(ws: WebSocket<Conn>, message: Uint8Array): void {
@@ -121,7 +126,7 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
     });
   }
 
-  app.ws<Conn>('/ws', {
+  router.ws<Conn>('/ws', {
     // uWS drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
     // the hard cap sits above the protocol limit and the handler closes with 1009 in between.
     maxPayloadLength: HARD_FRAME_LIMIT_BYTES,
@@ -133,6 +138,16 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
 
     upgrade: (res, req, context) => {
       // req is valid only in this synchronous callback: read everything before upgrading.
+      // Browsers send Origin on every WebSocket upgrade and scripts cannot change it, so checking it
+      // stops other sites' pages from connecting with the user's cookie. Clients without the header
+      // are not browsers (nothing of a user's to protect there) and are let through.
+      const origin = req.getHeader('origin').toLowerCase();
+      if (allowedOrigins.size > 0 && origin !== '' && !allowedOrigins.has(origin)) {
+        res.writeStatus('403 Forbidden');
+        res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
+        endBounded(res, 'Origin not allowed (see --allowed-origins)\n');
+        return;
+      }
       const request = parseStreamQuery(req.getQuery() ?? '');
       if (!request.ok) {
         res.writeStatus('400 Bad Request');
@@ -177,6 +192,9 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
           stream: conn.stream,
           streams: [Stream.PNG, Stream.DELTA],
           you: conn.who,
+          // How long this identity (and address) must still wait: a reloaded page shows the running
+          // cooldown instead of "ready" and a refused first pixel.
+          wait: Math.max(0, placements.nextAllowed({ id: conn.who, addr: conn.addr }) - Date.now()),
           ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
         }),
       );
@@ -220,6 +238,11 @@ export function registerWebSocket(app: TemplatedApp, deps: WsDeps): void {
       deps.sockets.delete(ws);
       log.debug({ conn: conn.id, code }, 'ws closed');
     },
+  });
+  // uWS (v20.30.0) passes a GET /ws that is not an upgrade on to the next matching route.
+  router.route('/ws', {
+    get: (res) =>
+      sendHttpError(res, HttpCode.UPGRADE_REQUIRED, 'this path speaks WebSocket only (see protocol/PROTOCOL.md)', { Upgrade: 'websocket', Connection: 'Upgrade' }),
   });
 }
 

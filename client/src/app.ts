@@ -181,7 +181,9 @@ export class CanvasApp {
     }
     this.cooldownMs = h.cooldownMs;
     if (h.token !== undefined) this.token = h.token;
-    // nextAllowedAt is kept: the cooldown belongs to the identity and address, not the connection.
+    // The server says how long this identity must still wait (after a reload, the page knows nothing);
+    // a server without the field leaves our own estimate in place.
+    if (h.wait !== undefined) this.nextAllowedAt = deadlineFromWait(h.wait, this.d.now());
     const b = this.board;
     const same = b && b.width === h.width && b.height === h.height && b.palette.length === h.palette.length && b.palette.every((c, i) => c === h.palette[i]);
     if (b && same) {

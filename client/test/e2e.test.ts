@@ -351,6 +351,28 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.context().close();
   });
 
+  test('after a reload the page shows the running cooldown from hello and places nothing until it ends', { timeout: 60_000 }, async () => {
+    const ts = await server({ cooldownMs: 60_000 });
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await pickColour(page, RED);
+    await clickPixel(page, 5, 5);
+    await waitImage(ts, 5, 5, RED);
+
+    await page.reload(); // the page forgets everything; the identity cookie stays
+    await waitLive(page);
+    const hello = await waitFrame(open, (m) => m.t === 'hello' && (m.wait ?? 0) > 0);
+    assert.ok(hello.t === 'hello' && hello.wait !== undefined && hello.wait <= 60_000, 'hello carries the remaining wait');
+    await page.waitForFunction(() => /^Next pixel in /.test(document.getElementById('cooldown')?.textContent ?? ''));
+    const placesBefore = open.sent.filter((m) => m.t === 'place').length;
+    await pickColour(page, BLUE);
+    await clickPixel(page, 6, 5);
+    assert.match(await messageText(page), /^Cooldown: you can place again in/);
+    assert.equal(open.sent.filter((m) => m.t === 'place').length, placesBefore, 'the click after the reload was not sent');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('when the WebSocket is blocked the page polls GET /image with If-None-Match and says so', { timeout: 60_000 }, async () => {
     const ts = await server();
     if (!browser) throw new Error('no browser');

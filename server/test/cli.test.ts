@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../../protocol/messages.ts';
-import { OPTIONS } from '../config.ts';
+import { parseIpRanges } from '../client-address.ts';
+import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config.ts';
 import { tempDir, TestClient } from './fixture.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,12 +74,75 @@ test('a bad flag or environment value is named in a one-line error, exit 1', asy
   assertOneLineError(unknown, /colour/);
 });
 
+/** The config loadConfig builds from these flags and environment (throws ConfigError on bad values). */
+function configOf(argv: string[], env: Record<string, string> = {}): Config {
+  const loaded = loadConfig(argv, env);
+  assert.equal(loaded.kind, 'config');
+  return (loaded as { kind: 'config'; config: Config }).config;
+}
+
+test('an admin token that could never match a Bearer header is refused without echoing it', () => {
+  for (const token of ['open sesame', 'tab\there', 'line\nbreak', 'nul\u0000', 'del\u007f', 'caf\u00e9', 'nbsp\u00a0x', ' leading']) {
+    for (const [argv, env, source] of [
+      [['--admin-token', token], {}, '--admin-token'],
+      [[], { ADMIN_TOKEN: token }, 'ADMIN_TOKEN'],
+    ] as const) {
+      assert.throws(
+        () => configOf([...argv], env),
+        (err: Error) => err instanceof ConfigError && err.message.startsWith(source) && !err.message.includes(token),
+        JSON.stringify(token),
+      );
+    }
+  }
+  assert.equal(configOf(['--admin-token', 'Abc-123._~+/=!$']).adminToken, 'Abc-123._~+/=!$');
+  assert.equal(configOf([]).adminToken, '', 'empty still means the moderation API is off');
+});
+
+test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async () => {
+  const r = run([], { ADMIN_TOKEN: 'open sesame' });
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
+  assert.doesNotMatch(r.stderr(), /sesame/);
+});
+
+test('trusted proxies are parsed once into canonical addresses and ranges; a bad entry is named', async () => {
+  const config = configOf(['--trusted-proxies', '10.0.0.0/8, FD00::/8,0000::0001,::ffff:192.0.2.1']);
+  assert.deepEqual(config.trustedProxies, [
+    { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+    { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    { address: '::1', prefix: 128, family: 'ipv6' },
+    { address: '192.0.2.1', prefix: 32, family: 'ipv4' },
+  ]);
+  assert.ok(Object.isFrozen(config.trustedProxies));
+  assert.deepEqual(configWith({ trustedProxies: config.trustedProxies }).trustedProxies, config.trustedProxies, 'configWith round-trips');
+  assert.deepEqual(configWith({ trustedProxies: parseIpRanges('') }).trustedProxies, []);
+  assert.throws(
+    () => configOf([], { TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }),
+    (err: Error) => err instanceof ConfigError && err.message.startsWith('TRUSTED_PROXIES: "10.0.0.0/33"'),
+  );
+
+  const r = run(['--trusted-proxies', '10.0.0.0/8,proxy.internal']);
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, /--trusted-proxies: "proxy\.internal" is not an IP address or CIDR range/);
+});
+
+test('allowed origins are normalised to lower case without a trailing slash; a bad one is named', () => {
+  const config = configOf(['--allowed-origins', 'HTTPS://Canvas.Example.com/, http://localhost:8080,https://a.example:443']);
+  assert.deepEqual(config.allowedOrigins, ['https://canvas.example.com', 'http://localhost:8080', 'https://a.example']);
+  assert.ok(Object.isFrozen(config.allowedOrigins));
+  assert.deepEqual(configWith({ allowedOrigins: config.allowedOrigins }).allowedOrigins, config.allowedOrigins, 'configWith round-trips');
+  assert.deepEqual(configOf([]).allowedOrigins, [], 'off by default');
+  for (const bad of ['canvas.example.com', 'https://canvas.example.com/play', 'https://canvas.example.com?x', 'https://u@canvas.example.com', 'ftp://canvas.example.com', '*', 'null']) {
+    assert.throws(() => configOf([], { ALLOWED_ORIGINS: `https://ok.example,${bad}` }), (err: Error) => err instanceof ConfigError && err.message.startsWith(`ALLOWED_ORIGINS: "${bad}"`), bad);
+  }
+});
+
 test('the pure-JS uWS fallback is refused with a clear message', async () => {
   const dir = tempDir();
   try {
     const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
     assert.equal(await r.exit, 1);
-    assertOneLineError(r, /pure-JavaScript fallback.*--allow-uws-fallback/);
+    assertOneLineError(r, /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

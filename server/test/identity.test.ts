@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { HttpCode } from '../http-status.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
+import { parseIpRanges } from '../client-address.ts';
 import { fetchImageGrid, httpRequest, startTestServer, tempDir, TestClient, type TestServer } from './fixture.ts';
 
 /** A fresh identity's token, as a client without cookies gets it. */
@@ -19,6 +23,26 @@ async function placeWs(ts: TestServer, from: string, token: string | undefined, 
   await client.close();
   return answer;
 }
+
+/** The address key stored with each placement, in seq order: what the address cooldown was keyed by. */
+function storedAddressKeys(ts: TestServer): string[] {
+  const db = new Database(ts.config.db, { readonly: true });
+  try {
+    return db.prepare('SELECT addr FROM placements ORDER BY seq').pluck().all() as string[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A dual-stack test needs an IPv6 loopback; some containers and CI machines have none. */
+async function ipv6LoopbackMissing(): Promise<string | false> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve('this machine has no IPv6 loopback (::1)'));
+    probe.listen(0, '::1', () => probe.close(() => resolve(false)));
+  });
+}
+const noIpv6 = await ipv6LoopbackMissing();
 
 function postPixel(ts: TestServer, body: unknown, opts: { from?: string; token?: string } = {}) {
   return httpRequest(`${ts.http}/api/pixel`, {
@@ -95,7 +119,7 @@ test('HTTP placement: 200 with seq, 400 with a reason, 429 with Retry-After, 403
     assert.ok(Number(body['next']) > Date.now() + 25_000);
 
     const bad: Array<[unknown, string]> = [
-      ['{not json', ErrorCode.INVALID_FIELD],
+      ['{not json', HttpCode.BAD_JSON],
       [{ x: 1, y: 1 }, ErrorCode.INVALID_FIELD],
       [{ x: '1', y: 1, color: 1 }, ErrorCode.INVALID_FIELD],
       [[1, 2, 3], ErrorCode.INVALID_FIELD],
@@ -175,7 +199,7 @@ test('cooldown survives a restart, by identity and by address', async () => {
 
 test('X-Forwarded-For is believed only from a trusted proxy', async () => {
   for (const trusted of [true, false]) {
-    const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10, trustedProxies: trusted ? '127.0.0.1' : '' });
+    const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10, trustedProxies: parseIpRanges(trusted ? '127.0.0.1' : '') });
     try {
       // The proxy's own address places first and starts its cooldown.
       assert.equal((await postPixel(ts, { x: 1, y: 1, color: 1 })).status, 200);
@@ -202,6 +226,42 @@ test('GET / hands a new visitor the identity cookie once; the WebSocket then use
     const c = await TestClient.connect(ts.ws, { cookie: `canvas_token=${token}` });
     assert.equal((await c.nextOf('hello')).you, token.split('.')[0]);
     await c.close();
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('IPv4 clients of a dual-stack listener are keyed by their own IPv4 address', { skip: noIpv6 }, async () => {
+  const ts = await startTestServer({ host: '::', cooldownMs: 60_000, width: 10, height: 10 });
+  try {
+    assert.equal((await placeWs(ts, '127.0.0.2', (await newToken(ts)).token, 1, 1, 1)).t, 'ack');
+    assert.equal((await placeWs(ts, '127.0.0.3', (await newToken(ts)).token, 2, 2, 2)).t, 'ack', 'another IPv4 address has its own cooldown');
+    const sameAddress = await placeWs(ts, '127.0.0.2', (await newToken(ts)).token, 3, 3, 3);
+    assert.equal(sameAddress.t === 'error' && sameAddress.code, ErrorCode.COOLDOWN, 'two identities from one address share it');
+    assert.deepEqual(storedAddressKeys(ts), ['127.0.0.2/32', '127.0.0.3/32']);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+test('a trusted proxy given as a CIDR range or an IPv6 address is believed on a dual-stack listener', { skip: noIpv6 }, async () => {
+  const ts = await startTestServer({ host: '::', cooldownMs: 60_000, width: 10, height: 10, trustedProxies: parseIpRanges('127.0.0.0/30, ::1') });
+  try {
+    const viaProxy = (base: string, from: string, forwardedFor: string, x: number) =>
+      httpRequest(`${base}/api/pixel`, {
+        method: 'POST',
+        body: JSON.stringify({ x, y: 0, color: 1 }),
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': forwardedFor },
+        from,
+      });
+    const overIpv6 = `http://[::1]:${ts.server.port}`;
+    assert.equal((await viaProxy(ts.http, '127.0.0.2', '198.51.100.7', 1)).status, 200);
+    assert.equal((await viaProxy(ts.http, '127.0.0.2', '198.51.100.8', 2)).status, 200, 'each forwarded client has its own cooldown');
+    assert.equal((await viaProxy(overIpv6, '::1', '198.51.100.9', 3)).status, 200);
+    assert.equal((await viaProxy(ts.http, '127.0.0.5', '198.51.100.10', 4)).status, 200);
+    const blocked = await viaProxy(ts.http, '127.0.0.5', '198.51.100.11', 5);
+    assert.equal(blocked.status, 429, 'outside the range: keyed by the peer, whatever it forwards');
+    assert.deepEqual(storedAddressKeys(ts), ['198.51.100.7/32', '198.51.100.8/32', '198.51.100.9/32', '127.0.0.5/32']);
   } finally {
     await ts.dispose();
   }

@@ -174,3 +174,89 @@ test('fan-out reaches every subscriber across all topic shards, on both streams'
   );
   await Promise.all(clients.map((c) => c.close()));
 });
+
+test('a place carrying an extension type, even under an ignored key, is not_msgpack and places nothing', async () => {
+  const c = await TestClient.connect(ts.ws);
+  await c.nextOf('png');
+  const seqBefore = ts.server.canvas.seq;
+  // {t:'place', id:1, x:1, y:1, c:1, z: <extension>}; msgpackr alone read ext 0 as undefined and applied it.
+  const place = '86a174a5706c616365a2696401a17801a17901a16301a17a';
+  for (const ext of ['d40000', 'd6ff00000001', 'c70cff000000000000000000000001', 'c70105ff']) {
+    c.socket.send(Buffer.from(place + ext, 'hex'));
+    const err = await c.nextOf('error');
+    assert.equal(err.code, ErrorCode.NOT_MSGPACK, ext);
+    assert.equal(err.id, undefined);
+  }
+  // Bytes 0xc1 and 0xd4 inside a bin payload are data: that frame places.
+  c.socket.send(Buffer.from(place + 'c402c1d4', 'hex'));
+  assert.equal((await c.nextOf('ack')).id, 1);
+  assert.equal(ts.server.canvas.seq, seqBefore + 1, 'only the last frame placed');
+  await c.close();
+});
+
+test('a negative id or since is invalid_field; the error carries no id', async () => {
+  const c = await TestClient.connect(ts.ws);
+  await c.nextOf('png');
+  const seqBefore = ts.server.canvas.seq;
+  c.send({ t: 'place', id: -1, x: 1, y: 1, c: 1 });
+  const badId = await c.nextOf('error');
+  assert.equal(badId.code, ErrorCode.INVALID_FIELD);
+  assert.equal(badId.id, undefined);
+  c.send({ t: 'subscribe', stream: 'delta', since: -1 });
+  assert.equal((await c.nextOf('error')).code, ErrorCode.INVALID_FIELD);
+  assert.equal(ts.server.canvas.seq, seqBefore);
+  await c.close();
+});
+
+test('hello.seq is the seq of the png that follows, which may lag placements acked since the last tick', async () => {
+  const slow = await startTestServer({ width: 8, height: 8, tickMs: 60_000 });
+  try {
+    const placer = await TestClient.connect(slow.ws);
+    placer.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
+    assert.equal((await placer.nextOf('ack')).seq, 1);
+    const late = await TestClient.connect(slow.ws);
+    const hello = await late.nextOf('hello');
+    const png = await late.nextOf('png');
+    assert.equal(hello.seq, 0, 'no tick has run since the placement');
+    assert.equal(png.seq, hello.seq);
+    await Promise.all([placer.close(), late.close()]);
+  } finally {
+    await slow.dispose();
+  }
+});
+
+test('resuming with since: the first delta starts exactly at since, the last ends at hello.seq', async () => {
+  const srv = await startTestServer({ width: 8, height: 8, tickMs: 20 });
+  try {
+    const live = await TestClient.connect(`${srv.ws}?stream=delta`);
+    const start = (await live.nextOf('png')).seq;
+    for (let i = 0; i < 3; i++) {
+      live.send({ t: 'place', id: i, x: i, y: 0, c: 3 });
+      const seq = (await live.nextOf('ack')).seq;
+      await live.next((m) => m.t === 'delta' && m.toSeq >= seq);
+    }
+    const back = await TestClient.connect(`${srv.ws}?stream=delta&since=${start}`);
+    const hello = await back.nextOf('hello');
+    const first = await back.next((m) => m.t === 'delta' || m.t === 'png');
+    assert.equal(first.t, 'delta');
+    assert.equal(first.t === 'delta' && first.fromSeq, start);
+    let last = first;
+    while (last.t === 'delta' && last.toSeq < hello.seq) last = await back.next((m) => m.t === 'delta' || m.t === 'png');
+    assert.equal(last.t === 'delta' && last.toSeq, hello.seq);
+    await Promise.all([live.close(), back.close()]);
+  } finally {
+    await srv.dispose();
+  }
+});
+
+test('a since ahead of the server gets a png of the current canvas, by URL and by subscribe', async () => {
+  const c = await TestClient.connect(`${ts.ws}?stream=delta&since=${ts.server.canvas.seq + 1000}`);
+  const hello = await c.nextOf('hello');
+  const first = await c.next((m) => m.t === 'delta' || m.t === 'png');
+  assert.equal(first.t, 'png');
+  assert.equal(first.t === 'png' && first.seq, hello.seq);
+  c.send({ t: 'subscribe', stream: 'delta', since: hello.seq + 1000 });
+  const again = await c.next((m) => m.t === 'delta' || m.t === 'png');
+  assert.equal(again.t, 'png');
+  await c.close();
+});

@@ -1,0 +1,100 @@
+/**
+ * Grid snapshots, tested on the committer and a real SQLite file without a server: placements
+ * replayed at startup count toward the next snapshot, a stop after such a start writes one, and a
+ * snapshot the disk refuses is retried with backoff, not after every batch.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { Canvas } from '../canvas.ts';
+import { PlacementCommitter, type CommitterOptions, type PlacementRequest } from '../placements.ts';
+import { Store } from '../store.ts';
+import { tempDir } from './fixture.ts';
+
+const SIZE = 500;
+
+function openStore(dir: string): Store {
+  return Store.open({ path: join(dir, 'canvas.db'), width: SIZE, height: SIZE, paletteSize: 16, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+}
+
+/** A store and committer as the server builds them at startup; `failures` counts failed snapshots. */
+function start(dir: string, opts: Partial<CommitterOptions> = {}) {
+  const store = openStore(dir);
+  const loaded = store.load(SIZE, SIZE, 16);
+  const canvas = new Canvas(SIZE, SIZE, 16, loaded.grid, loaded.seq, loaded.lastSeq);
+  const failures: unknown[] = [];
+  const committer = new PlacementCommitter(
+    store,
+    canvas,
+    { commitDelayMs: 0, commitBatch: 1000, snapshotEvery: 100, replayed: loaded.replayed, ...opts },
+    { commitFailed: (err, count) => count === 0 && failures.push(err), committed: () => {}, callbackFailed: (err) => assert.fail(String(err)) },
+  );
+  return { store, canvas, committer, loaded, failures };
+}
+
+function latestSnapshotSeq(store: Store): number {
+  return (store.db.prepare('SELECT MAX(seq) AS s FROM snapshots').get() as { s: number | null }).s ?? 0;
+}
+
+function place(committer: PlacementCommitter, n: number, offset = 0): void {
+  const reqs: PlacementRequest[] = Array.from({ length: n }, (_, i) => ({ x: (offset + i) % SIZE, y: 0, color: 1 + (i % 15), who: 'a'.repeat(16), addr: '', nextAt: 0 }));
+  for (const r of reqs) assert.ok(committer.commitNow([r]).ok);
+}
+
+function dir(t: TestContext): string {
+  const d = tempDir();
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+test('placements replayed at startup count toward the next snapshot', (t) => {
+  const d = dir(t);
+  const first = start(d);
+  place(first.committer, 60);
+  first.store.close(); // a crash: no close(), no snapshot
+  const second = start(d);
+  assert.equal(second.loaded.replayed, 60);
+  place(second.committer, 40, 60);
+  assert.equal(latestSnapshotSeq(second.store), 100, '60 replayed + 40 new reach snapshotEvery=100');
+  second.store.close();
+});
+
+test('a graceful stop after a start that replayed history writes a snapshot', (t) => {
+  const d = dir(t);
+  const first = start(d);
+  place(first.committer, 30);
+  first.store.close(); // crash
+  const second = start(d);
+  second.committer.close(); // nothing new placed
+  assert.equal(latestSnapshotSeq(second.store), 30);
+  second.store.close();
+  const third = start(d);
+  assert.equal(third.loaded.replayed, 0, 'the next start replays nothing');
+  third.store.close();
+});
+
+test('a snapshot the disk refuses is retried with backoff, not after every batch', (t) => {
+  const d = dir(t);
+  let clock = 1_000_000;
+  const s = start(d, { snapshotEvery: 10, now: () => clock });
+  // A real SQLITE_FULL: the database may grow by 64 pages (256 KiB): room for placements, not for a
+  // snapshot of a 500 x 500 grid (1.25 MB with its per-cell seqs).
+  const pages = s.store.db.pragma('page_count', { simple: true }) as number;
+  s.store.db.pragma(`max_page_count = ${pages + 64}`);
+  place(s.committer, 200);
+  assert.equal(s.failures.length, 1, 'one attempt while the backoff runs, not one per batch');
+  assert.match(String(s.failures[0]), /full/i);
+  clock += 1_000;
+  place(s.committer, 1, 200);
+  assert.equal(s.failures.length, 2, 'retried once the first backoff (1 s) passed');
+  clock += 1_000;
+  place(s.committer, 1, 201);
+  assert.equal(s.failures.length, 2, 'the second backoff is longer (2 s)');
+  s.store.db.pragma('max_page_count = 1073741823');
+  clock += 1_000;
+  place(s.committer, 1, 202);
+  assert.equal(s.failures.length, 2);
+  assert.equal(latestSnapshotSeq(s.store), 203, 'written once the disk has room');
+  s.store.close();
+});
