@@ -99,10 +99,18 @@ test('an admin token that could never match a Bearer header is refused without e
 });
 
 test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async () => {
-  const r = run([], { ADMIN_TOKEN: 'open sesame' });
-  assert.equal(await r.exit, 1);
-  assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
-  assert.doesNotMatch(r.stderr(), /sesame/);
+  const dir = tempDir();
+  try {
+    const r = run(['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db')], { ADMIN_TOKEN: 'open sesame' });
+    const started = await listening(r).then(() => true, () => false);
+    if (started) r.child.kill('SIGTERM');
+    assert.equal(started, false, 'the server must not start with a token no request can present');
+    assert.equal(await r.exit, 1);
+    assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
+    assert.doesNotMatch(r.stderr(), /sesame/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('trusted proxies are parsed once into canonical addresses and ranges; a bad entry is named', async () => {
