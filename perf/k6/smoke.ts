@@ -37,7 +37,7 @@ const stat = (m: Metrics, metric: string, name: string): number => {
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 /**
- * Small loads, a few seconds each (about 30 s in all). The scripts' thresholds are unchanged; only
+ * Small loads, a few seconds each (about 25 s in all). The scripts' thresholds are unchanged; only
  * rates, socket counts and durations are set.
  */
 const SCENARIOS: readonly Scenario[] = [

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,14 +61,12 @@ function exchange(port: number, request: string, fill: 'no' | 'now' | 'after-ans
   });
 }
 
-/** Status code, headers (lower-cased names) and body of one raw HTTP/1.x response. */
-function parseResponse(raw: Buffer): { status: number; headers: Map<string, string>; body: Buffer } {
+/** Status code and body of one raw HTTP/1.x response. */
+function parseResponse(raw: Buffer): { status: number; body: Buffer } {
   const end = raw.indexOf('\r\n\r\n');
   assert.ok(end > 0, `not an HTTP response: ${JSON.stringify(raw.subarray(0, 200).toString('latin1'))}`);
-  const [statusLine = '', ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
-  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-  return { status, headers, body: raw.subarray(end + 4) };
+  const statusLine = raw.subarray(0, raw.indexOf('\r\n')).toString('latin1');
+  return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]), body: raw.subarray(end + 4) };
 }
 
 describe('uWebSockets.js v20.30.0 alone: requests its parser does not accept get no answer', () => {
@@ -83,8 +81,9 @@ describe('uWebSockets.js v20.30.0 alone: requests its parser does not accept get
     assert.equal(parseResponse(raw).status, 200);
   });
 
-  // Each is taken for the start of a request head still arriving: nothing is written and no route
-  // runs (the catch-all would answer 404) until the server gives up on the connection.
+  // No route runs for any of these (the catch-all would answer 404) and nothing is written. Most are
+  // held as the start of a request head still arriving, until the idle timeout or FILLER; a Host-less
+  // HTTP/1.1 request with other headers is dropped at once.
   const ignored: Record<string, string> = {
     'HTTP/1.0 without Host': 'GET /image HTTP/1.0\r\n\r\n',
     'HTTP/1.0 with Host': 'GET /image HTTP/1.0\r\nHost: canvas\r\n\r\n',
@@ -146,19 +145,32 @@ async function startNginx(upstreamPort: number): Promise<Nginx> {
     ].join('\n'),
   );
   const pidFile = join(dir, 'nginx.pid');
+  const stderrFile = join(dir, 'stderr.log');
   // nginx writes its pid file after it has bound its listening sockets: the moment it accepts.
   const watcher = watch(dir);
+  // stderr to a file, not a pipe: no handle of ours keeps this process alive (see below).
+  const stderrFd = openSync(stderrFile, 'w');
   const proc: ChildProcess = spawn(
     NGINX,
     ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', errorLog, '-g', `daemon off; pid ${pidFile};`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', stderrFd] },
   );
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  closeSync(stderrFd);
   const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  // When the suite's `after` hook does not run (Node 20 skips it when --test-name-pattern filters out
+  // every test of the suite, and an aborted run skips it too), nginx must neither keep the test
+  // process alive nor outlive it.
+  proc.unref();
+  const killOnExit = () => {
+    proc.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   const stop = async () => {
     watcher.close();
+    process.off('exit', killOnExit);
     if (proc.exitCode === null && proc.signalCode === null) {
+      proc.ref(); // keep the process alive until nginx has gone
       proc.kill('SIGTERM'); // fast shutdown: open WebSockets do not hold it up
       await exited;
     }
@@ -171,8 +183,8 @@ async function startNginx(upstreamPort: number): Promise<Nginx> {
       check();
       proc.once('error', reject);
       void exited.then(() => {
-        const log = existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '';
-        reject(new Error(`nginx exited before listening: ${stderr}${log}`));
+        const logs = [stderrFile, errorLog].map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : '')).join('');
+        reject(new Error(`nginx exited before listening: ${logs}`));
       });
     });
   } catch (err) {
