@@ -2,11 +2,11 @@
  * Entry point: read config, start, log the URL, shut down gracefully on SIGINT/SIGTERM.
  * Operator mistakes (bad flag, port in use, unwritable database) print one line and exit 1.
  */
-import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './log.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { createLogger } from './ops/log.ts';
 import { startServer, StartupError } from './server.ts';
-import { StoreOpenError } from './store.ts';
-import { uwsBackend } from './uws-backend.ts';
+import { StoreOpenError } from './store/store.ts';
+import { uwsBackend } from './ops/uws-backend.ts';
 
 async function main(): Promise<void> {
   let loaded;

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts';
 import type { ClientMessage, PlaceMsg, ServerMessage } from '../../protocol/messages.ts';
-import { PALETTE_2017 } from '../../server/palette.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, tempDir, TestClient, type TestServer } from '../../server/test/fixture.ts';
+import { PALETTE_2017 } from '../../server/config/palette.ts';
+import { decodeToIndices, fetchImageGrid, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
 import { NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/error-text.ts';
 import { TcpRelay } from './tcp-relay.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import UPNG from 'upng-js';
-import { PALETTE_2017, PALETTE_2022 } from '../../server/palette.ts';
-import { PngEncoder } from '../../server/png-encoder.ts';
+import { PALETTE_2017, PALETTE_2022 } from '../../server/config/palette.ts';
+import { PngEncoder } from '../../server/canvas/png-encoder.ts';
 import { decodeIndexedPng, remapToPalette } from '../src/png-indices.ts';
 
 function pattern(width: number, height: number, colours: number): Uint8Array {

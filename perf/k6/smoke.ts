@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CpuLimit } from '../cpu-limit.ts';
-import { killAllChildren, startChild } from '../processes.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../server-process.ts';
+import type { CpuLimit } from '../bench/cpu-limit.ts';
+import { killAllChildren, startChild } from '../../testkit/processes.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
 
 /** One metric of k6's --summary-export file: its stats, and per threshold whether it was crossed. */
 interface ExportedMetric {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { startTestServer } from './fixture.ts';
+import { startTestServer } from '../../testkit/fixture.ts';
 
 type Upgrade = { opened: true } | { opened: false; status: number; body: string };
 

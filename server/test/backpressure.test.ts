@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeToIndices, fillNoise, startTestServer, TestClient } from './fixture.ts';
+import { decodeToIndices, fillNoise, startTestServer, TestClient } from '../../testkit/fixture.ts';
 
 test('a subscriber that stops reading skips PNG ticks, then gets the latest one it has room for', async () => {
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBackpressure: 64 * 1024 });

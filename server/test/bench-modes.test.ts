@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fetchImageGrid, startTestServer, TestClient } from './fixture.ts';
+import { fetchImageGrid, startTestServer, TestClient } from '../../testkit/fixture.ts';
 
 for (const mode of ['grid', 'db'] as const) {
   test(`benchmark-only /image mode "${mode}" serves the same canvas as the cached mode`, async () => {

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { HttpGuard, Router } from '../http-guard.ts';
-import { createLogger } from '../log.ts';
-import { uws } from '../uws-backend.ts';
+import { HttpGuard, Router } from '../http/guard.ts';
+import { createLogger } from '../ops/log.ts';
+import { uws } from '../ops/uws-backend.ts';
 
 async function listen(app: ReturnType<typeof uws.App>): Promise<{ port: number; close: () => void }> {
   const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) => app.listen('127.0.0.1', 0, resolve));

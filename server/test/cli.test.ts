@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../../protocol/messages.ts';
-import { parseIpRanges } from '../client-address.ts';
-import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config.ts';
-import { tempDir, TestClient } from './fixture.ts';
+import { parseIpRanges } from '../identity/client-address.ts';
+import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config/config.ts';
+import { tempDir, TestClient } from '../../testkit/fixture.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,7 +1,7 @@
 /** Address parsing: canonical text, trusted-proxy ranges, X-Forwarded-For and rate-limit keys. No server. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressKey, canonicalIp, clientAddress, formatIpRanges, ipRangeList, parseIpRanges, type AddressPolicy } from '../client-address.ts';
+import { addressKey, canonicalIp, clientAddress, formatIpRanges, ipRangeList, parseIpRanges, type AddressPolicy } from '../identity/client-address.ts';
 
 function policy(trusted = '', ipv4Prefix = 32, ipv6Prefix = 64): AddressPolicy {
   return { trustedProxies: ipRangeList(parseIpRanges(trusted)), ipv4Prefix, ipv6Prefix };

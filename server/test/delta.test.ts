@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { test } from 'node:test';
 import { applyDeltaPixels } from '../../protocol/delta.ts';
 import { ErrorCode, type DeltaMsg, type PngMsg, type ServerMessage } from '../../protocol/messages.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from './fixture.ts';
+import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 /** What a delta client keeps: the board as palette indices and the seq it reflects. */
 class Board {

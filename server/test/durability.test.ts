@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { fetchImageGrid, startTestServer, tempDir, TestClient } from './fixture.ts';
+import { fetchImageGrid, startTestServer, tempDir, TestClient } from '../../testkit/fixture.ts';
 import { rmSync } from 'node:fs';
 
 async function placeMany(ws: string, count: number, width: number, height: number): Promise<number> {

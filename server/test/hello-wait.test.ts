@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HelloMsg } from '../../protocol/messages.ts';
-import { startTestServer, TestClient } from './fixture.ts';
+import { startTestServer, TestClient } from '../../testkit/fixture.ts';
 
 test('hello tells a reconnecting identity how long its cooldown still runs, and 0 to a new one', async (t) => {
   const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jsonInt, nonIntegerKeys, type JsonBody } from '../http-body.ts';
+import { jsonInt, nonIntegerKeys, type JsonBody } from '../http/body.ts';
 
 const keys = (text: string) => [...nonIntegerKeys(text)].sort();
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { startTestServer, type TestServer } from './fixture.ts';
+import { startTestServer, type TestServer } from '../../testkit/fixture.ts';
 
 const KNOWN: Array<[string, string]> = [
   ['/', 'GET, HEAD'],

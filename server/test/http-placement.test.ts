@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { httpRequest, startTestServer, TestClient, type TestServer } from './fixture.ts';
+import { httpRequest, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
 before(async () => {

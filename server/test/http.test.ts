@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestServer, TestClient, decodeToIndices, type TestServer } from './fixture.ts';
+import { startTestServer, TestClient, decodeToIndices, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
 before(async () => {

@@ -3,10 +3,10 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { HttpCode } from '../http-status.ts';
+import { HttpCode } from '../http/status.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { parseIpRanges } from '../client-address.ts';
-import { fetchImageGrid, httpRequest, startTestServer, tempDir, TestClient, type TestServer } from './fixture.ts';
+import { parseIpRanges } from '../identity/client-address.ts';
+import { fetchImageGrid, httpRequest, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 /** A fresh identity's token, as a client without cookies gets it. */
 async function newToken(ts: TestServer, from = '127.0.0.1'): Promise<{ id: string; token: string }> {

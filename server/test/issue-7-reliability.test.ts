@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseClientMessage } from '../../protocol/codec.ts';
 import { scanFrame } from '../../protocol/msgpack-scan.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { fillNoise, startTestServer, TestClient } from './fixture.ts';
+import { fillNoise, startTestServer, TestClient } from '../../testkit/fixture.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
 /** {t:'place', id:1, x:<X>, y:1, c:1} with X given as raw MessagePack. */

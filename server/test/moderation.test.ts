@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpRequest, fetchImageGrid, startTestServer, TestClient, type TestServer } from './fixture.ts';
+import { httpRequest, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 const W = 12;
 

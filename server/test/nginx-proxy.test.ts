@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, type AckMsg, type ErrorMsg } from '../../protocol/messages.ts';
-import { loadConfig } from '../config.ts';
-import { startTestServer, TestClient, type TestServer } from './fixture.ts';
+import { loadConfig } from '../config/config.ts';
+import { startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 const TEMPLATE = new URL('../../deploy/nginx-canvas.conf', import.meta.url);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
-import { startTestServer, TestClient } from './fixture.ts';
+import { startTestServer, TestClient } from '../../testkit/fixture.ts';
 
 /** Value of one sample line in Prometheus text format, e.g. metric('x_total{result="accepted"}'). */
 function metric(body: string, series: string): number | undefined {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PALETTE_2017, PALETTE_2022 } from '../palette.ts';
-import { PngEncoder } from '../png-encoder.ts';
-import { decodeToIndices } from './fixture.ts';
+import { PALETTE_2017, PALETTE_2022 } from '../config/palette.ts';
+import { PngEncoder } from '../canvas/png-encoder.ts';
+import { decodeToIndices } from '../../testkit/fixture.ts';
 
 function randomGrid(width: number, height: number, colours: number, seed: number): Uint8Array {
   const grid = new Uint8Array(width * height);

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Canvas } from '../canvas.ts';
-import { PlacementCommitter, type CommitterOptions, type PlacementRequest } from '../placements.ts';
-import { Store } from '../store.ts';
-import { tempDir } from './fixture.ts';
+import { Canvas } from '../canvas/canvas.ts';
+import { PlacementCommitter, type CommitterOptions, type PlacementRequest } from '../placement/committer.ts';
+import { Store } from '../store/store.ts';
+import { tempDir } from '../../testkit/fixture.ts';
 
 const SIZE = 500;
 

@@ -8,8 +8,8 @@ import {
   contentTypeFor,
   loadClientSite,
   versionAssetLinks,
-} from '../static-files.ts';
-import { startTestServer, tempDir, type TestServer } from './fixture.ts';
+} from '../http/static-files.ts';
+import { startTestServer, tempDir, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
 before(async () => {

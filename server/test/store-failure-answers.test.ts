@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestServer, type TestServer } from './fixture.ts';
+import { startTestServer, type TestServer } from '../../testkit/fixture.ts';
 
 const ADMIN = { Authorization: 'Bearer sesame' };
 const ID = 'ab'.repeat(8);

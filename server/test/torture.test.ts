@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PartResult } from '../../perf/torture/common.ts';
-import { runCrash } from '../../perf/torture/crash.ts';
-import { runHostile } from '../../perf/torture/hostile.ts';
-import { runSlowClients } from '../../perf/torture/slow-clients.ts';
+import type { PartResult } from '../../reliability/common.ts';
+import { runCrash } from '../../reliability/crash.ts';
+import { runHostile } from '../../reliability/hostile.ts';
+import { runSlowClients } from '../../reliability/slow-clients.ts';
 
 const seed = Number(process.env['TORTURE_SEED'] ?? Date.now() % 1_000_000);
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
-import { SHARDS } from '../fanout.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from './fixture.ts';
+import { SHARDS } from '../tick/fanout.ts';
+import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
 before(async () => {

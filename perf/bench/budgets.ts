@@ -1,0 +1,161 @@
+/**
+ * The run's results in one shape, and the DESIGN.md "Performance budgets" they are judged against.
+ * Each budget row says what was measured, the target, the ratio to the target and MET / NOT MET.
+ */
+import type { BenchConfig } from './config.ts';
+import type { EncodeResult } from '../scenarios/encode.ts';
+import type { ImageResult } from '../scenarios/image.ts';
+import type { MachineInfo } from './machine-info.ts';
+import type { OriginResult } from '../scenarios/origin.ts';
+import type { PlaceRun } from '../scenarios/place.ts';
+import { bytesPerFrame, type ManyResult, type StreamsResult } from '../scenarios/ws-runs.ts';
+
+export interface BenchResults {
+  machine: MachineInfo;
+  config: BenchConfig;
+  /** Settings the user changed from their defaults, as ENV=value. */
+  overrides: string[];
+  cpuMethod: string | undefined;
+  backend: string | undefined;
+  wrkVersion: string | undefined;
+  encode?: EncodeResult;
+  image?: ImageResult;
+  origin?: OriginResult;
+  streams?: StreamsResult;
+  many?: ManyResult;
+  fill?: PlaceRun;
+  place?: PlaceRun;
+  /** Rows in the placements table after the server shut down, and acks received in total. */
+  persisted?: { rows: number; acked: number; serverExit: number | string };
+  /** Problems seen while running that do not stop the run. */
+  notes: string[];
+  elapsedSeconds: number;
+}
+
+export interface BudgetRow {
+  name: string;
+  target: string;
+  measured: string;
+  /** measured / target, written so > 1 reads "above the target". */
+  ratio: string;
+  met: boolean;
+}
+
+// Percentiles of empty runs arrive as null (NaN does not survive JSON): shown as n/a.
+const fmt = (n: number, digits = 1) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+
+// Three decimals in the ratio: with two, 0.898 against 0.9 printed "1.00x" next to NOT MET.
+function atLeast(name: string, value: number, min: number, unit: string, digits: number): BudgetRow {
+  return { name, target: `>= ${fmt(min, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / min, 3)}x`, met: value >= min };
+}
+
+function atMost(name: string, value: number, max: number, unit: string, digits: number): BudgetRow {
+  return { name, target: `<= ${fmt(max, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / max, 3)}x`, met: value <= max };
+}
+
+export function budgetRows(r: BenchResults): BudgetRow[] {
+  const rows: BudgetRow[] = [];
+  if (r.image) {
+    rows.push(atLeast('GET /image req/s, ours / bare uWS (same bytes)', r.image.ratio, 0.9, 'x', 3));
+    rows.push(atLeast('GET /image req per server CPU-second, ours / bare uWS', r.image.cpuRatio, 0.9, 'x', 3));
+  }
+  if (r.encode) {
+    const { ours, upng } = r.encode;
+    rows.push(atMost('tick encode: event-loop thread CPU per encode', ours.loopCpuMs, 5, ' ms', 2));
+    rows.push(atMost('tick encode: packScanlines, the synchronous part (wall)', ours.packMs, 5, ' ms', 2));
+    rows.push(atMost('tick encode: total CPU incl. thread-pool deflate (literal "5 ms CPU")', ours.cpuMs, 5, ' ms', 2));
+    rows.push(atLeast('tick encode vs UPNG.encode: event-loop thread CPU', upng.loopCpuMs / ours.loopCpuMs, 10, 'x', 1));
+    rows.push(atLeast('tick encode vs UPNG.encode: total CPU', upng.cpuMs / ours.cpuMs, 10, 'x', 1));
+  }
+  if (r.origin) {
+    rows.push(atLeast('GET /image req/s, cached / encode per request (grid mode)', r.origin.ratios.cachedVsGrid, 300, 'x', 0));
+    rows.push(atLeast('GET /image req/s, cached / read from SQLite + encode (db mode)', r.origin.ratios.cachedVsDb, 300, 'x', 0));
+  }
+  const s = r.streams;
+  if (s) {
+    const at = (stream: string) => s.runs.find((x) => x.spec.stream === stream && x.spec.rate === s.budgetRate);
+    const rate = s.budgetRate.toLocaleString('en-US');
+    for (const w of [at('delta'), at('png')]) {
+      if (w?.metrics) rows.push(atMost(`event-loop delay during ticks (worst per tick, p99), ${rate} px/s, ${w.spec.subscribers.toLocaleString('en-US')} ${w.spec.stream} subscribers`, w.metrics.eldP99Ms, 5, ' ms', 1));
+    }
+    if (s.fanout.length) rows.push(atMost('PNG fan-out CPU per delivered byte, ours / bare app.publish', s.fanoutRatio, 1.1, 'x', 2));
+    const d = s.deltaRatios.find((x) => x.rate === s.budgetRate);
+    if (d) rows.push(atLeast(`bytes per client per tick, PNG / delta stream at ${rate} px/s`, d.ratio, 20, 'x', 1));
+  }
+  if (r.many) {
+    const m = r.many.ours;
+    const complete = m.swarm.ready === m.spec.subscribers;
+    rows.push({
+      ...atMost(`RSS of one server process with ${m.swarm.ready.toLocaleString('en-US')} WebSocket subscribers (peak)`, m.rssMiB.peak * 1.048576, 200, ' MB', 0),
+      ...(complete ? {} : { met: false }),
+    });
+  }
+  if (r.place) {
+    rows.push(atLeast('placements acknowledged and persisted per second', r.place.swarm.acksPerSec, 50_000, '/s', 0));
+  }
+  return rows;
+}
+
+/** Budgets of DESIGN.md a run did not measure (scenario not selected), so their absence is visible. */
+export function notMeasured(r: BenchResults): string[] {
+  const missing: [boolean, string][] = [
+    [!r.image, 'GET /image vs bare uWS >= 0.9x (scenario image)'],
+    [!r.origin, 'cached vs encode-per-request >= 300x (scenario origin)'],
+    [!r.encode, 'tick encode <= 5 ms and >= 10x UPNG (scenario encode)'],
+    [!r.streams, 'event-loop delay p99 during ticks; PNG fan-out within 1.1x bare app.publish; delta >= 20x fewer bytes (scenario ws)'],
+    [!r.many, '10,000 WebSocket subscribers under 200 MB RSS (scenario ws10k)'],
+    [!r.place, 'placements acknowledged and persisted >= 50,000/s (scenario place)'],
+  ];
+  return missing.filter(([m]) => m).map(([, text]) => text);
+}
+
+/** Plain-text table for the terminal. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The terminal summary printed at the end of a run. */
+export function consoleSummary(r: BenchResults): string {
+  const out: string[] = [];
+  const figures: string[][] = [];
+  if (r.image) {
+    const { ours, bare } = r.image;
+    const side = (s: typeof ours) =>
+      `p50 ${fmt(s.latencyMs.p50, 2)} / p99 ${fmt(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => fmt(c * 100, 0) + '%').join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => fmt(c * 100, 0) + '%').join('/')}`;
+    figures.push(['GET /image ours', `${fmt(ours.requestsPerSec, 0)} req/s`, side(ours)]);
+    figures.push(['GET /image bare uWS', `${fmt(bare.requestsPerSec, 0)} req/s`, side(bare)]);
+  }
+  if (r.encode) {
+    const { ours, upng } = r.encode;
+    figures.push(['encode ours', `${fmt(ours.wallMs, 2)} ms wall`, `loop CPU ${fmt(ours.loopCpuMs, 2)} ms (pack ${fmt(ours.packMs, 2)}), total CPU ${fmt(ours.cpuMs, 2)} ms, ${fmt(ours.bytes, 0)} B`]);
+    figures.push([`encode UPNG(cnum=${upng.cnum})`, `${fmt(upng.wallMs, 2)} ms wall`, `loop CPU ${fmt(upng.loopCpuMs, 2)} ms, total CPU ${fmt(upng.cpuMs, 2)} ms, ${fmt(upng.bytes, 0)} B`]);
+  }
+  if (r.origin) {
+    for (const m of Object.values(r.origin.modes)) {
+      figures.push([`GET /image, mode ${m.mode}`, `${fmt(m.requestsPerSec, 0)} req/s`, `-c${m.connections}, p50 ${fmt(m.latencyMs.p50, 2)} / p99 ${fmt(m.latencyMs.p99, 2)} ms, ${fmt(m.perCpuSecond, 0)} req per server CPU-second`]);
+    }
+  }
+  const wsRuns = [...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png, f.bare])] : []), ...(r.many ? [r.many.ours, ...(r.many.bare ? [r.many.bare] : [])] : [])];
+  for (const w of wsRuns) {
+    const sw = w.swarm;
+    const eld = w.metrics ? `, worst loop delay per tick median ${fmt(w.metrics.eldMedianMs, 1)} / max ${fmt(w.metrics.eldP99Ms, 1)} ms` : '';
+    figures.push([
+      `ws ${w.spec.label}${w.spec.target === 'bare' ? ' (bare)' : ''}, ${fmt(sw.ready, 0)} subs`,
+      `${fmt(sw.frames / sw.windowSeconds, 0)} frames/s`,
+      `${fmt(bytesPerFrame(w), 0)} B/client/tick, ${fmt(sw.frames, 0)}/${fmt(sw.expectedFrames, 0)} delivered, spread p99 ${fmt(sw.spreadMs.p99, 1)} ms, server CPU ${fmt(w.serverCpuShare * 100, 0)}% (${fmt(w.cpuMsPerTick, 1)} ms/tick)${eld}, RSS peak ${fmt(w.rssMiB.peak, 0)} MiB`,
+    ]);
+  }
+  if (r.place) {
+    const s = r.place.swarm;
+    const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
+    figures.push(['placements', `${fmt(s.acksPerSec, 0)} acks/s`, `p50 ${fmt(s.latencyMs.p50, 2)} / p99 ${fmt(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${fmt(r.place.serverCpuShare * 100, 0)}%`]);
+  }
+  out.push(textTable(['scenario', 'rate', 'detail'], figures));
+  out.push('');
+  out.push(textTable(['budget', 'target', 'measured', 'ratio', 'verdict'], budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? 'MET' : 'NOT MET'])));
+  if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}

@@ -1,0 +1,73 @@
+/**
+ * The servers under test as child processes, pinned by the CPU limit: ours (server/main.ts, the real
+ * CLI entry) and the bare uWebSockets.js baseline (perf/bare-image-server.ts).
+ */
+import { join } from 'node:path';
+import type { CpuLimit } from './cpu-limit.ts';
+import { freePort, startChild, waitForHttp, withOpenFiles, type Child } from '../../testkit/processes.ts';
+
+import { REPO_ROOT } from '../../testkit/paths.ts';
+
+export { REPO_ROOT };
+
+export interface ServerUnderTest {
+  child: Child;
+  port: number;
+  http: string;
+  ws: string;
+}
+
+function tsxCommand(script: string, args: readonly string[]): string[] {
+  return [process.execPath, '--import', 'tsx', script, ...args];
+}
+
+export interface OurServerOptions {
+  /** More server flags, e.g. `--bench-image-mode grid`. */
+  args?: readonly string[];
+  /** Open files the server must be allowed (sockets); see withOpenFiles. */
+  openFiles?: number;
+  name?: string;
+}
+
+/** Starts our server with --cooldown-ms 0 on a free port and waits for /healthz. */
+export async function startOurServer(limit: CpuLimit, dbPath: string, opts: OurServerOptions = {}): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', dbPath, '--log-level', 'warn', '--cooldown-ms', '0', ...(opts.args ?? [])];
+  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('server/main.ts', args), opts.openFiles ?? 0));
+  const child = startChild(opts.name ?? 'canvas server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/healthz`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/** Starts the bare baseline serving `pngPath` with the given headers and waits for /image. */
+export async function startBareServer(limit: CpuLimit, pngPath: string, etag: string, cacheControl: string): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--etag', etag, '--cache-control', cacheControl];
+  const { file, args: wrapped } = limit.wrap(tsxCommand('perf/baselines/bare-image-server.ts', args));
+  const child = startChild('bare uWS image server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/image`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/** Starts the bare app.publish baseline publishing `pngPath` every `tickMs`; waits for /healthz. */
+export async function startBarePublishServer(limit: CpuLimit, pngPath: string, tickMs: number, openFiles: number): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--tick-ms', String(tickMs)];
+  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('perf/baselines/bare-publish-server.ts', args), openFiles));
+  const child = startChild('bare uWS publish server', file, wrapped, { cwd: REPO_ROOT });
+  const http = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${http}/healthz`, child);
+  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+}
+
+/**
+ * Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset, allowed at
+ * least `openFiles` open files.
+ */
+export function startPinnedScript(name: string, cpu: number, script: string, args: readonly string[], onLine?: (line: string) => void, openFiles = 0): Child {
+  const command = withOpenFiles(['taskset', '-c', String(cpu), ...tsxCommand(script, args)], openFiles);
+  const [file, ...rest] = command as [string, ...string[]];
+  return startChild(name, file, rest, { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });
+}

@@ -1,0 +1,106 @@
+/**
+ * Moderation API under /api/admin/. Exists only when an admin token is configured (else every route
+ * answers 404); the bearer token is compared in constant time; a refused request changes nothing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { ErrorCode } from '../../protocol/messages.ts';
+import { sendError, type Handler, type Router } from './guard.ts';
+import { bodyField, jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyResult, type BodyState, type JsonBody } from './body.ts';
+import { HttpCode } from './status.ts';
+import type { ActionResult, Moderation } from '../moderation/moderation.ts';
+import type { RequestIdentity } from '../identity/request-identity.ts';
+
+const MAX_BODY_BYTES = 4096;
+const ID_PATTERN = /^[0-9a-f]{16}$/;
+
+/** Hashing first makes both sides the same length, so timingSafeEqual leaks nothing about length. */
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+type Action = (body: JsonBody, actor: string) => ActionResult;
+
+function answer(res: HttpResponse, state: BodyState, r: ActionResult): void {
+  if (r.ok) sendJson(res, state, '200 OK', r.result);
+  else sendCode(res, state, r.code, r.message);
+}
+
+const bad = (message: string): ActionResult => ({ ok: false, code: ErrorCode.INVALID_FIELD, message });
+
+function identityField(body: JsonBody): string | undefined {
+  const id = bodyField(body.value, 'id');
+  return typeof id === 'string' && ID_PATTERN.test(id) ? id : undefined;
+}
+
+export function registerAdminRoutes(router: Router, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
+  if (adminToken === '') {
+    router.any('/api/admin/*', (res) => sendError(res, HttpCode.NOT_FOUND, 'moderation API disabled (no admin token configured)'));
+    return;
+  }
+  const { guard } = router;
+
+  /** Checks the token and returns the actor, or answers 401 and returns undefined. */
+  function authorize(res: HttpResponse, req: HttpRequest, state: BodyState): string | undefined {
+    const given = /^Bearer\s+(\S+)$/i.exec(req.getHeader('authorization'))?.[1] ?? '';
+    if (!sameToken(given, adminToken)) {
+      sendCode(res, state, HttpCode.UNAUTHORIZED, 'admin bearer token required', { 'WWW-Authenticate': 'Bearer' });
+      return undefined;
+    }
+    return `admin@${identify(res, req).ip}`;
+  }
+
+  const action = (path: string, act: Action): void => {
+    const post: Handler = (res, req) => {
+      const state = { aborted: false };
+      const actor = authorize(res, req, state);
+      if (actor === undefined) return; // answered 401; uWS discards the unread body
+      const done = (body: BodyResult): void => {
+        if (!body.ok) return sendCode(res, state, body.code, body.reason);
+        answer(res, state, act(body, actor));
+      };
+      readJsonBody(res, MAX_BODY_BYTES, state, guard.later(res, path, done));
+    };
+    router.route(path, { post });
+  };
+
+  action('/api/admin/ban', (body, actor) => {
+    const id = identityField(body);
+    const reason = bodyField(body.value, 'reason');
+    if (!id) return bad('body must be {"id": "<16 hex digits>", "reason"?: string}');
+    return moderation.ban(actor, id, typeof reason === 'string' ? reason.slice(0, 500) : '');
+  });
+  action('/api/admin/unban', (body, actor) => {
+    const id = identityField(body);
+    return id ? moderation.unban(actor, id) : bad('body must be {"id": "<16 hex digits>"}');
+  });
+  action('/api/admin/rollback', (body, actor) => {
+    const id = identityField(body);
+    const givenSince = bodyField(body.value, 'since');
+    const since = givenSince === undefined || givenSince === null ? 0 : jsonInt(body, 'since');
+    if (!id || since === undefined) return bad('body must be {"id": "<16 hex digits>", "since": unix ms}');
+    return moderation.rollback(actor, id, since);
+  });
+  action('/api/admin/wipe', (body, actor) => {
+    const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
+    if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {
+      return bad('body must be {"x", "y", "width", "height", "color"} as integers');
+    }
+    return moderation.wipe(actor, { x, y, width, height }, color);
+  });
+  router.route('/api/admin/audit', {
+    get: (res, req) => {
+      const state = { aborted: false };
+      if (authorize(res, req, state) === undefined) return;
+      const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 100, 1), 1000);
+      sendJson(res, state, '200 OK', { entries: moderation.auditLog(limit) });
+    },
+  });
+  router.any('/api/admin/*', (res, req) => {
+    const state = { aborted: false };
+    if (authorize(res, req, state) === undefined) return;
+    sendCode(res, state, HttpCode.NOT_FOUND, 'no such admin route');
+  });
+}

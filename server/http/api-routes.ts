@@ -1,0 +1,85 @@
+/**
+ * Public JSON API: sessions, HTTP placement for clients without WebSocket (same code path and
+ * durability as the WebSocket), and pixel lookup from history.
+ */
+import type { HttpResponse } from 'uWebSockets.js';
+import { isClientInt } from '../../protocol/codec.ts';
+import { ErrorCode } from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import type { Router } from './guard.ts';
+import { jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyState } from './body.ts';
+import { sessionCookie } from '../identity/tokens.ts';
+import type { ModerationStore } from '../store/moderation-store.ts';
+import type { PlaceResult, PlacementService } from '../placement/service.ts';
+import type { RequestIdentity } from '../identity/request-identity.ts';
+
+const MAX_BODY_BYTES = 1024;
+
+export interface ApiDeps {
+  canvas: Canvas;
+  placements: PlacementService;
+  moderation: ModerationStore;
+  identify: RequestIdentity;
+}
+
+function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, headers: Record<string, string>): void {
+  if (r.ok) return sendJson(res, state, '200 OK', { seq: r.seq, next: r.next }, headers);
+  if (r.wait === undefined) return sendCode(res, state, r.code, r.message, headers);
+  sendCode(res, state, r.code, r.message, { ...headers, 'Retry-After': String(Math.ceil(r.wait / 1000)) }, { wait: r.wait });
+}
+
+export function registerApiRoutes(router: Router, deps: ApiDeps): void {
+  const { guard } = router;
+  router.route('/api/session', {
+    post: (res, req) => {
+      const state = { aborted: false };
+      res.onAborted(() => (state.aborted = true));
+      const { identity } = deps.identify(res, req);
+      sendJson(res, state, '200 OK', { id: identity.id, token: identity.token }, { 'Set-Cookie': sessionCookie(identity.token) });
+    },
+  });
+
+  router.route('/api/pixel', {
+    post: (res, req) => {
+      // Everything from req is read now: it is invalid once this callback returns.
+      const client = deps.identify(res, req);
+      const url = req.getUrl();
+      const headers: Record<string, string> = client.identity.fresh ? { 'Set-Cookie': sessionCookie(client.identity.token) } : {};
+      const state = { aborted: false };
+      readJsonBody(
+        res,
+        MAX_BODY_BYTES,
+        state,
+        guard.later(res, url, (body) => {
+          if (!body.ok) return sendCode(res, state, body.code, body.reason, headers);
+          const x = jsonInt(body, 'x');
+          const y = jsonInt(body, 'y');
+          const color = jsonInt(body, 'color');
+          // Exactly the integers a WebSocket `place` accepts (32-bit, plain literals), so no input is
+          // valid on one transport and invalid_field on the other; range and palette are checked after.
+          if (!isClientInt(x) || !isClientInt(y) || !isClientInt(color)) {
+            return sendCode(res, state, ErrorCode.INVALID_FIELD, 'body must be {"x": int, "y": int, "color": int}', headers);
+          }
+          const placer = { id: client.identity.id, addr: client.addr };
+          deps.placements.place(placer, x, y, color, guard.later(res, url, (r) => answerPlacement(res, state, r, headers)));
+        }),
+      );
+    },
+    get: (res, req) => {
+      const state = { aborted: false };
+      const x = queryInt(req.getQuery('x'));
+      const y = queryInt(req.getQuery('y'));
+      if (x === undefined || y === undefined) return sendCode(res, state, ErrorCode.INVALID_FIELD, 'x and y must be integers');
+      if (!deps.canvas.inBounds(x, y)) return sendCode(res, state, ErrorCode.OUT_OF_BOUNDS, `(${x}, ${y}) is outside the canvas`);
+      const last = deps.moderation.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
+      sendJson(res, state, '200 OK', {
+        x,
+        y,
+        color: deps.canvas.get(x, y),
+        who: last?.who ?? null,
+        at: last?.at ?? null,
+        seq: last?.seq ?? null,
+      });
+    },
+  });
+}

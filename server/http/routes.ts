@@ -1,0 +1,128 @@
+/**
+ * HTTP routes. The hot path, GET /image, writes the cached frame's bytes and nothing else: no encode,
+ * no copy, no await (so no onAborted is needed: `res` is used only inside the synchronous callback).
+ */
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import {
+  ASSET_PREFIX,
+  INDEX_CACHE_CONTROL,
+  assetCacheControl,
+  loadClientSite,
+  type StaticFile,
+} from './static-files.ts';
+import { endBounded, endWithoutBodyDeferred } from './send.ts';
+import { sendError, type Router } from './guard.ts';
+import { HttpCode } from './status.ts';
+import { sessionCookie } from '../identity/tokens.ts';
+import type { RequestIdentity } from '../identity/request-identity.ts';
+import type { Frame } from '../tick/ticker.ts';
+
+export interface HttpDeps {
+  frame: () => Frame;
+  health: () => Record<string, unknown>;
+  /** The page at `/` (client/index.html); its /assets/ links are versioned by static-files.ts. */
+  indexHtml: Buffer;
+  /** Folder of the built client bundle (default client/dist/). */
+  clientDir?: string;
+  /**
+   * `GET /` hands a visitor without a valid `canvas_token` cookie a fresh identity as that
+   * cookie, so the page's WebSocket (same origin, cookie sent) keeps one identity across reloads.
+   */
+  identify: RequestIdentity;
+}
+
+/** If-None-Match matches when any listed tag equals ours under weak comparison (RFC 9110 13.1.2). */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header === '') return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+function imageHeaders(res: HttpResponse, frame: Frame, status: string): void {
+  res.writeStatus(status);
+  res.writeHeader('Content-Type', 'image/png');
+  res.writeHeader('ETag', frame.etag);
+  res.writeHeader('Cache-Control', 'public, max-age=1');
+}
+
+function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: Frame): void {
+  // The query string is ignored on purpose: /image?cachebust=123 gets the same cached bytes.
+  if (etagMatches(req.getHeader('if-none-match'), frame.etag)) {
+    imageHeaders(res, frame, '304 Not Modified');
+    endWithoutBodyDeferred(res); // not now: see http-send.ts (pipelined 304s without reading)
+    return;
+  }
+  imageHeaders(res, frame, '200 OK');
+  if (head) {
+    // endWithoutBody(length) aborts the process in this uWS build; the explicit header is portable.
+    res.writeHeader('Content-Length', String(frame.png.length));
+    endWithoutBodyDeferred(res);
+  } else {
+    endBounded(res, frame.png); // not res.end: a client that does not read holds one PNG at most
+  }
+}
+
+/** A file of the built client, with its ETag; 304 when the browser already has these bytes. */
+function serveStatic(
+  res: HttpResponse,
+  req: HttpRequest,
+  head: boolean,
+  file: StaticFile,
+  cacheControl: string,
+  extra?: Record<string, string>,
+): void {
+  const fresh = etagMatches(req.getHeader('if-none-match'), file.etag);
+  res.writeStatus(fresh ? '304 Not Modified' : '200 OK');
+  for (const [k, v] of Object.entries(extra ?? {})) res.writeHeader(k, v);
+  res.writeHeader('Content-Type', file.contentType);
+  res.writeHeader('ETag', file.etag);
+  res.writeHeader('Cache-Control', cacheControl);
+  res.writeHeader('X-Content-Type-Options', 'nosniff');
+  if (fresh) {
+    endWithoutBodyDeferred(res);
+  } else if (head) {
+    res.writeHeader('Content-Length', String(file.body.length));
+    endWithoutBodyDeferred(res);
+  } else {
+    endBounded(res, file.body);
+  }
+}
+
+export function registerHttpRoutes(router: Router, deps: HttpDeps): void {
+  router.route('/image', {
+    get: (res, req) => serveImage(res, req, false, deps.frame()),
+    head: (res, req) => serveImage(res, req, true, deps.frame()),
+  });
+
+  router.route('/healthz', {
+    get: (res) => {
+      res.writeStatus('200 OK');
+      res.writeHeader('Content-Type', 'application/json');
+      res.writeHeader('Cache-Control', 'no-store');
+      endBounded(res, JSON.stringify(deps.health()));
+    },
+  });
+
+  // Read once here, at startup: serving is then a map lookup, like /image.
+  const site = loadClientSite(deps.indexHtml, deps.clientDir);
+  const servePage = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
+    // Read the identity while req is valid (this synchronous callback); nothing awaits below.
+    const identity = deps.identify(res, req).identity;
+    const extra = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
+    serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
+  };
+  router.route('/', { get: servePage(false), head: servePage(true) });
+
+  const serveAsset = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
+    const file = site.assets.get(req.getUrl());
+    if (!file) {
+      const hint = site.assets.size === 0 ? ' (the client is not built: run npm run build)' : '';
+      sendError(res, HttpCode.NOT_FOUND, `no asset ${req.getUrl().slice(0, 200)}${hint}`);
+      return;
+    }
+    serveStatic(res, req, head, file, assetCacheControl(file, req.getQuery() ?? ''));
+  };
+  router.route(`${ASSET_PREFIX}*`, { get: serveAsset(false), head: serveAsset(true) });
+
+  router.any('/*', (res, req) => sendError(res, HttpCode.NOT_FOUND, `no route for ${req.getUrl().slice(0, 200)}`));
+}

@@ -1,0 +1,85 @@
+/**
+ * The built browser client, loaded into memory once at startup: `client/index.html` at `/` and the
+ * esbuild output in `client/dist/` under `/assets/`. Caching without renaming files:
+ * - every file has a strong ETag (content hash), so a revalidation costs a 304 and no body;
+ * - `/` is `no-cache` (always revalidated, so a deploy shows at the next load) and its asset links get
+ *   `?v=<hash>`; an asset requested with the current hash is immutable for a year, anything else
+ *   (no or an old `v`) is `no-cache`. A new build changes the hash, hence the URL, hence the fetch.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface StaticFile {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+  /** Short content hash; the `v` query value that makes this asset immutable. */
+  version: string;
+}
+
+export interface ClientSite {
+  index: StaticFile;
+  /** By URL path, e.g. "/assets/app.js". */
+  assets: ReadonlyMap<string, StaticFile>;
+}
+
+export const ASSET_PREFIX = '/assets/';
+export const INDEX_CACHE_CONTROL = 'no-cache';
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** Where `npm run build` writes the bundle. */
+export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export function contentTypeFor(name: string): string {
+  return CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+export function staticFile(body: Buffer, name: string): StaticFile {
+  const version = createHash('sha256').update(body).digest('base64url').slice(0, 16);
+  return { body, contentType: contentTypeFor(name), etag: `"${version}"`, version };
+}
+
+/** Reads every file of `dir` (flat: esbuild writes one folder); an unbuilt client is an empty map. */
+export function loadAssets(dir: string = CLIENT_DIST): Map<string, StaticFile> {
+  const assets = new Map<string, StaticFile>();
+  if (!existsSync(dir)) return assets;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) assets.set(ASSET_PREFIX + name, staticFile(readFileSync(path), name));
+  }
+  return assets;
+}
+
+/** Adds `?v=<hash>` to every src/href in the page that names a known asset. */
+export function versionAssetLinks(html: string, assets: ReadonlyMap<string, StaticFile>): string {
+  return html.replace(/\b(src|href)="(\/assets\/[^"?#]+)"/g, (whole, attr: string, path: string) => {
+    const file = assets.get(path);
+    return file ? `${attr}="${path}?v=${file.version}"` : whole;
+  });
+}
+
+export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST): ClientSite {
+  const assets = loadAssets(dir);
+  const html = Buffer.from(versionAssetLinks(indexHtml.toString('utf8'), assets));
+  return { index: staticFile(html, 'index.html'), assets };
+}
+
+/** Cache-Control for an asset request: immutable only when it asked for exactly this version. */
+export function assetCacheControl(file: StaticFile, query: string): string {
+  return new URLSearchParams(query).get('v') === file.version ? IMMUTABLE_CACHE_CONTROL : INDEX_CACHE_CONTROL;
+}

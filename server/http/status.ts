@@ -1,0 +1,58 @@
+/**
+ * The one table from error code to HTTP status. Domain code returns codes (protocol ErrorCode, plus
+ * the few that exist only over HTTP); routes look the status up here, so a new code cannot silently
+ * become a 400: `Record` makes the compiler ask for its status.
+ */
+import { ErrorCode } from '../../protocol/messages.ts';
+
+/** Codes that only HTTP answers carry (the WebSocket has close codes for these situations). */
+export const HttpCode = {
+  /** No admin bearer token, or a wrong one. */
+  UNAUTHORIZED: 'unauthorized',
+  /** No such route (or the moderation API is disabled). */
+  NOT_FOUND: 'not_found',
+  /** The path exists but not for this method; `Allow` lists the methods. */
+  METHOD_NOT_ALLOWED: 'method_not_allowed',
+  /** The request body is over the route's limit. */
+  BODY_TOO_LARGE: 'body_too_large',
+  /** The body is not JSON (or not the JSON object the route needs). */
+  BAD_JSON: 'bad_json',
+  /** The request itself is malformed (e.g. two Content-Length headers). */
+  BAD_REQUEST: 'bad_request',
+  /** `GET /ws` without a WebSocket upgrade. */
+  UPGRADE_REQUIRED: 'upgrade_required',
+  /** A WebSocket upgrade from an Origin not in --allowed-origins. */
+  FORBIDDEN_ORIGIN: 'forbidden_origin',
+  /** An unexpected failure (a bug); logged with its stack. */
+  INTERNAL: 'internal',
+} as const;
+export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
+
+export type AnyCode = ErrorCode | HttpCode;
+
+export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
+  [ErrorCode.NOT_MSGPACK]: '400 Bad Request',
+  [ErrorCode.BAD_MESSAGE]: '400 Bad Request',
+  [ErrorCode.UNKNOWN_TYPE]: '400 Bad Request',
+  [ErrorCode.INVALID_FIELD]: '400 Bad Request',
+  [ErrorCode.UNKNOWN_STREAM]: '400 Bad Request',
+  [ErrorCode.OUT_OF_BOUNDS]: '400 Bad Request',
+  [ErrorCode.BAD_COLOR]: '400 Bad Request',
+  [ErrorCode.COOLDOWN]: '429 Too Many Requests',
+  [ErrorCode.BANNED]: '403 Forbidden',
+  [ErrorCode.STORE_FAILED]: '503 Service Unavailable',
+  [ErrorCode.SHUTTING_DOWN]: '503 Service Unavailable',
+  [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
+  [HttpCode.NOT_FOUND]: '404 Not Found',
+  [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',
+  [HttpCode.BODY_TOO_LARGE]: '413 Payload Too Large',
+  [HttpCode.BAD_JSON]: '400 Bad Request',
+  [HttpCode.BAD_REQUEST]: '400 Bad Request',
+  [HttpCode.UPGRADE_REQUIRED]: '426 Upgrade Required',
+  [HttpCode.FORBIDDEN_ORIGIN]: '403 Forbidden',
+  [HttpCode.INTERNAL]: '500 Internal Server Error',
+};
+
+export function statusOf(code: AnyCode): string {
+  return HTTP_STATUS[code];
+}

@@ -1,0 +1,80 @@
+/**
+ * Moderation actions. Canvas changes (rollback, wipe) are written as ordinary history rows by
+ * `mod:<action>`, committed atomically through the committer: they get seqs, survive restarts,
+ * reach clients on the next tick like any placement, and can themselves be looked up.
+ */
+import { ErrorCode } from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import type { ModerationStore } from '../store/moderation-store.ts';
+import type { PlacementService } from '../placement/service.ts';
+import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
+
+export type ActionResult = { ok: true; result: Record<string, unknown> } | { ok: false; code: ErrorCode; message: string };
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export class Moderation {
+  constructor(
+    private readonly canvas: Canvas,
+    private readonly committer: PlacementCommitter,
+    private readonly store: ModerationStore,
+    private readonly placements: PlacementService,
+  ) {}
+
+  ban(actor: string, id: string, reason: string): ActionResult {
+    this.store.ban(id, reason);
+    this.placements.setBanned(id, true);
+    return this.record(actor, 'ban', { id, reason }, { banned: id });
+  }
+
+  unban(actor: string, id: string): ActionResult {
+    const was = this.store.unban(id);
+    this.placements.setBanned(id, false);
+    return this.record(actor, 'unban', { id }, { unbanned: id, wasBanned: was });
+  }
+
+  /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
+  rollback(actor: string, id: string, since: number): ActionResult {
+    const targets = this.store.rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
+    return this.change(actor, 'rollback', { id, since }, targets);
+  }
+
+  wipe(actor: string, rect: Rect, color: number): ActionResult {
+    const { x, y, width, height } = rect;
+    if (width < 1 || height < 1 || !this.canvas.inBounds(x, y) || !this.canvas.inBounds(x + width - 1, y + height - 1)) {
+      return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'rectangle must lie inside the canvas' };
+    }
+    if (color < 0 || color >= this.canvas.paletteSize) {
+      return { ok: false, code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette` };
+    }
+    const targets: Array<{ x: number; y: number; color: number }> = [];
+    for (let j = y; j < y + height; j++) for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });
+    return this.change(actor, 'wipe', { ...rect, color }, targets);
+  }
+
+  private change(actor: string, action: string, params: Record<string, unknown>, targets: Array<{ x: number; y: number; color: number }>): ActionResult {
+    const reqs: PlacementRequest[] = targets.map((t) => ({ ...t, who: `mod:${action}`, addr: '', nextAt: 0 }));
+    const outcome = this.committer.commitNow(reqs);
+    if (!outcome.ok) return { ok: false, code: outcome.code, message: outcome.message };
+    return this.record(actor, action, params, { changed: reqs.length, seq: outcome.seq });
+  }
+
+  private record(actor: string, action: string, params: Record<string, unknown>, result: Record<string, unknown>): ActionResult {
+    try {
+      this.store.audit(actor, action, params, result);
+    } catch (err) {
+      // The action happened; say so, and that its audit entry is missing.
+      return { ok: true, result: { ...result, auditError: (err as Error).message } };
+    }
+    return { ok: true, result };
+  }
+
+  auditLog(limit: number) {
+    return this.store.listAudit(limit);
+  }
+}

@@ -1,0 +1,34 @@
+/** Operations endpoints on the main app: Prometheus `/metrics`. */
+import { sendError, type Router } from '../http/guard.ts';
+import { endBounded } from '../http/send.ts';
+import { HttpCode } from '../http/status.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+
+export function registerMetricsRoute(router: Router, metrics: Metrics, log: Logger): void {
+  router.route('/metrics', {
+    get: (res) => {
+      // registry.metrics() is async: uWS requires onAborted before the await, and cork after it.
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      metrics.registry.metrics().then(
+        (body) => {
+          if (aborted) return;
+          res.cork(() => {
+            res.writeStatus('200 OK');
+            res.writeHeader('Content-Type', metrics.registry.contentType);
+            res.writeHeader('Cache-Control', 'no-store');
+            endBounded(res, body);
+          });
+        },
+        (err: unknown) => {
+          log.error({ err }, 'metrics collection failed');
+          if (aborted) return;
+          sendError(res, HttpCode.INTERNAL, 'metrics collection failed');
+        },
+      );
+    },
+  });
+}

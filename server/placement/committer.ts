@@ -1,0 +1,178 @@
+/**
+ * Group commit of placements: validated placements queue here, are written to SQLite in one
+ * transaction per batch (after `commitDelayMs` or `commitBatch` placements, whichever first), and only
+ * then applied to the grid and acknowledged. A failed commit rejects the whole batch: nothing is
+ * acked and the grid does not change.
+ */
+import { ErrorCode } from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import type { Store, PlacementRow } from '../store/store.ts';
+
+export interface PlacementRequest {
+  x: number;
+  y: number;
+  color: number;
+  who: string;
+  addr: string;
+  nextAt: number;
+}
+
+export type PlacementOutcome =
+  | { ok: true; seq: number; at: number }
+  | { ok: false; code: ErrorCode; message: string };
+
+export type PlacementCallback = (outcome: PlacementOutcome) => void;
+
+export interface CommitterOptions {
+  commitDelayMs: number;
+  commitBatch: number;
+  snapshotEvery: number;
+  /** Placements after the latest snapshot when the committer starts (replayed by Store.load). */
+  replayed?: number;
+  /** Clock for the snapshot retry backoff (tests pass their own). */
+  now?: () => number;
+}
+
+/** After a failed snapshot, the next attempt waits this long, doubling up to the maximum. */
+const SNAPSHOT_RETRY_MIN_MS = 1_000;
+const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
+
+export interface CommitterEvents {
+  /** A batch could not be stored (count 0: a snapshot failed). */
+  commitFailed(err: unknown, count: number): void;
+  /** A batch committed: its size and how long SQLite took. */
+  committed(count: number, seconds: number): void;
+  /** A placement callback threw (a bug in the caller; the batch still completes). */
+  callbackFailed(err: unknown): void;
+}
+
+interface Pending {
+  req: PlacementRequest;
+  done: PlacementCallback;
+}
+
+export class PlacementCommitter {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /**
+   * Placements not covered by the latest snapshot, counting those replayed at startup: otherwise a
+   * crash loop would replay more at every start, never reaching snapshotEvery new placements.
+   */
+  private sinceSnapshot: number;
+  /** No snapshot attempt before this time: a failed one is not retried after every batch. */
+  private snapshotRetryAt = 0;
+  private snapshotRetryMs = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly canvas: Canvas,
+    private readonly opts: CommitterOptions,
+    private readonly events: CommitterEvents,
+  ) {
+    this.sinceSnapshot = opts.replayed ?? 0;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Queues a validated placement; `done` is called exactly once, after the commit or its failure. */
+  submit(req: PlacementRequest, done: PlacementCallback): void {
+    if (this.closed) {
+      done({ ok: false, code: ErrorCode.SHUTTING_DOWN, message: 'server is shutting down' });
+      return;
+    }
+    this.pending.push({ req, done });
+    if (this.pending.length >= this.opts.commitBatch) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.opts.commitDelayMs);
+    }
+  }
+
+  /** Commits everything queued, synchronously (better-sqlite3 is synchronous). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const outcome = this.commit(batch.map((p) => p.req));
+    batch.forEach((p, i) => {
+      try {
+        p.done(outcome(i));
+      } catch (err) {
+        this.events.callbackFailed(err);
+      }
+    });
+  }
+
+  /**
+   * Commits `reqs` now, in one transaction after everything queued before them: all or nothing.
+   * For moderation changes, which must not be split across batches. Returns the outcome of the last
+   * request (or of the empty set: the current seq).
+   */
+  commitNow(reqs: readonly PlacementRequest[]): PlacementOutcome {
+    this.flush();
+    if (reqs.length === 0) return { ok: true, seq: this.canvas.seq, at: Date.now() };
+    return this.commit(reqs)(reqs.length - 1);
+  }
+
+  private commit(reqs: readonly PlacementRequest[]): (i: number) => PlacementOutcome {
+    const at = Date.now();
+    // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
+    const base = this.canvas.seq;
+    // prevSeq links each row to the pixel's previous placement, including earlier rows of this batch.
+    const batchLast = new Map<number, number>();
+    const rows: PlacementRow[] = reqs.map((req, i) => {
+      const seq = base + 1 + i;
+      const cell = req.y * this.canvas.width + req.x;
+      const prevSeq = batchLast.get(cell) ?? (this.canvas.lastSeq[cell] as number);
+      batchLast.set(cell, seq);
+      return { seq, ...req, at, prevSeq };
+    });
+    let outcome: (i: number) => PlacementOutcome;
+    try {
+      const started = performance.now();
+      this.store.commit(rows);
+      this.events.committed(rows.length, (performance.now() - started) / 1000);
+      for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
+      this.sinceSnapshot += rows.length;
+      outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
+    } catch (err) {
+      this.events.commitFailed(err, rows.length);
+      const message = `placement not stored: ${(err as Error).message}`;
+      outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
+    }
+    if (this.sinceSnapshot >= this.opts.snapshotEvery && this.now() >= this.snapshotRetryAt) this.snapshot();
+    return outcome;
+  }
+
+  /**
+   * Writes a grid snapshot so startup replays less history. Failure is logged, not fatal, and backs
+   * off: on a nearly full disk a retry after every batch meant 60-180 snapshot writes (5 MB each at
+   * 1000 x 1000) a second and GET /image p50 going from 0.5 to 5 ms.
+   */
+  snapshot(): void {
+    try {
+      const { grid, lastSeq, seq, width, height } = this.canvas;
+      this.store.writeSnapshot(grid, lastSeq, seq, width, height);
+      this.sinceSnapshot = 0;
+      this.snapshotRetryMs = 0;
+      this.snapshotRetryAt = 0;
+    } catch (err) {
+      this.snapshotRetryMs = Math.min(Math.max(this.snapshotRetryMs * 2, SNAPSHOT_RETRY_MIN_MS), SNAPSHOT_RETRY_MAX_MS);
+      this.snapshotRetryAt = this.now() + this.snapshotRetryMs;
+      this.events.commitFailed(err, 0);
+    }
+  }
+
+  /**
+   * Stops accepting, commits what is queued, and snapshots if the latest snapshot is behind the grid
+   * (new placements, or placements replayed at startup), whatever the retry backoff says.
+   */
+  close(): void {
+    this.closed = true;
+    this.flush();
+    if (this.sinceSnapshot > 0) this.snapshot();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The one code path every placement takes, from WebSocket or HTTP: rules (bounds, palette, ban,
+ * cooldown by identity and by address), the cooldown claim, group commit, and the outcome.
+ */
+import { ErrorCode } from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { PlacementCommitter } from './committer.ts';
+import { checkPlacement } from '../canvas/rules.ts';
+
+export interface Placer {
+  /** Identity id. */
+  id: string;
+  /** Rate-limit key of the client address (client-address.ts). */
+  addr: string;
+}
+
+export type PlaceResult =
+  | { ok: true; seq: number; next: number }
+  | { ok: false; code: ErrorCode; message: string; wait?: number };
+
+/** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
+const PRUNE_INTERVAL_MS = 60_000;
+
+export class PlacementService {
+  private readonly byWho: Map<string, number>;
+  private readonly byAddr: Map<string, number>;
+  private readonly pruner: NodeJS.Timeout;
+
+  constructor(
+    private readonly canvas: Canvas,
+    private readonly committer: PlacementCommitter,
+    private readonly metrics: Metrics,
+    private readonly cooldownMs: number,
+    private readonly banned: Set<string>,
+    restored: { byWho: Map<string, number>; byAddr: Map<string, number> },
+  ) {
+    this.byWho = restored.byWho;
+    this.byAddr = restored.byAddr;
+    this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
+  }
+
+  /** When `placer` may place next (Unix ms; <= now means now). */
+  nextAllowed(placer: Placer): number {
+    return Math.max(this.byWho.get(placer.id) ?? 0, this.byAddr.get(placer.addr) ?? 0);
+  }
+
+  /** Validates, claims the cooldown, commits; `done` runs once, after the commit or the refusal. */
+  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
+    const now = Date.now();
+    const refusal = this.check(placer, x, y, color, now);
+    if (refusal) {
+      this.metrics.placements.inc({ result: refusal.code });
+      done(refusal);
+      return;
+    }
+    // Claim the cooldown before the commit so a second placement in the same batch is refused;
+    // give it back if the commit fails, since nothing was placed.
+    const prevWho = this.byWho.get(placer.id);
+    const prevAddr = this.byAddr.get(placer.addr);
+    const next = now + this.cooldownMs;
+    this.byWho.set(placer.id, next);
+    this.byAddr.set(placer.addr, next);
+    this.committer.submit({ x, y, color, who: placer.id, addr: placer.addr, nextAt: next }, (outcome) => {
+      this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
+      if (outcome.ok) return done({ ok: true, seq: outcome.seq, next });
+      restore(this.byWho, placer.id, prevWho);
+      restore(this.byAddr, placer.addr, prevAddr);
+      done({ ok: false, code: outcome.code, message: outcome.message });
+    });
+  }
+
+  private check(placer: Placer, x: number, y: number, color: number, now: number): Extract<PlaceResult, { ok: false }> | undefined {
+    const rule = checkPlacement(this.canvas, x, y, color);
+    if (!rule.ok) return rule;
+    if (this.banned.has(placer.id)) return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
+    const next = this.nextAllowed(placer);
+    if (now < next) {
+      const wait = next - now;
+      return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
+    }
+    return undefined;
+  }
+
+  setBanned(id: string, banned: boolean): void {
+    if (banned) this.banned.add(id);
+    else this.banned.delete(id);
+  }
+
+  private prune(now: number): void {
+    for (const map of [this.byWho, this.byAddr]) for (const [k, t] of map) if (t <= now) map.delete(k);
+  }
+
+  close(): void {
+    clearInterval(this.pruner);
+  }
+}
+
+function restore(map: Map<string, number>, key: string, previous: number | undefined): void {
+  if (previous === undefined) map.delete(key);
+  else map.set(key, previous);
+}

@@ -1,0 +1,237 @@
+/**
+ * WebSocket /ws: hello + current PNG on open, then the PNG topic; placements in, acks/errors out.
+ * uWS lifetime rules that apply here:
+ * - `message` ArrayBuffers are detached when the handler returns; the codec copies what it keeps
+ *   (plain numbers), so nothing refers to the buffer afterwards.
+ * - acks are sent later, from the commit timer, i.e. outside any uWS callback: they go inside
+ *   `ws.cork`, and only while the socket is open (sending on a closed uWS socket throws).
+ */
+import type { WebSocket } from 'uWebSockets.js';
+import { encodeMessage, parseClientMessage, parseStreamQuery } from '../../protocol/codec.ts';
+import {
+  CloseCode,
+  ErrorCode,
+  MAX_CLIENT_FRAME_BYTES,
+  MsgType,
+  PROTOCOL_VERSION,
+  Stream,
+  type ErrorMsg,
+  type PlaceMsg,
+} from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import { endBounded } from '../http/send.ts';
+import { sendError as sendHttpError, type Router } from '../http/guard.ts';
+import { HttpCode } from '../http/status.ts';
+import type { DeltaLog } from '../tick/delta-log.ts';
+import type { Logger } from '../ops/log.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { PlacementService } from '../placement/service.ts';
+import type { RequestIdentity } from '../identity/request-identity.ts';
+import type { SendBudget } from './send-budget.ts';
+import type { Conn } from './conn.ts';
+
+export type { Conn };
+import { topicOf } from '../tick/fanout.ts';
+import type { Frame } from '../tick/ticker.ts';
+
+
+/** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
+export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
+
+
+export interface WsDeps {
+  canvas: Canvas;
+  palette: readonly number[];
+  tickMs: number;
+  cooldownMs: number;
+  maxBackpressure: number;
+  placements: PlacementService;
+  identify: RequestIdentity;
+  frame: () => Frame;
+  deltaLog: DeltaLog;
+  log: Logger;
+  /** Open sockets, so shutdown can close each with 1001. */
+  sockets: Set<WebSocket<Conn>>;
+  /** The cap on bytes held for slow readers; every send outside the tick goes through it. */
+  budget: SendBudget<Conn>;
+  /** Origins whose pages may open a socket, as `https://host[:port]` in lower case; empty: any. */
+  allowedOrigins: readonly string[];
+}
+
+function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): ErrorMsg {
+  const msg: ErrorMsg = { t: MsgType.ERROR, code, message };
+  if (id !== undefined) msg.id = id;
+  if (wait !== undefined) msg.wait = wait;
+  return msg;
+}
+
+export function registerWebSocket(router: Router, deps: WsDeps): void {
+  let nextId = 1;
+  const { canvas, placements, log, budget } = deps;
+  const allowedOrigins = new Set(deps.allowedOrigins);
+
+  /** Every send outside the tick: counted against --max-buffered-total first (send-budget.ts). */
+  function send(ws: WebSocket<Conn>, message: Uint8Array): void {
+    if (budget.willSend(ws, message.length)) ws.send(message, true);
+  }
+
+  function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
+    send(ws, encodeMessage(errorMsg(code, message, id)));
+  }
+
+  /**
+   * Brings a socket on `stream` up to date: PNG subscribers get the current frame; delta subscribers
+   * get the deltas after `since` when the log still has them, else the frame (a snapshot with its seq).
+   */
+  function sendCurrent(ws: WebSocket<Conn>, stream: Stream, since: number | undefined): void {
+    const frame = deps.frame();
+    if (stream === Stream.DELTA && since !== undefined) {
+      const missing = deps.deltaLog.catchUp(since, frame.seq);
+      if (missing) {
+        for (const m of missing) send(ws, m);
+        return;
+      }
+    }
+    send(ws, frame.message);
+  }
+
+  function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
+    ws.unsubscribe(topicOf(conn.stream, conn.id));
+    conn.stream = stream;
+    sendCurrent(ws, stream, since);
+    if (!conn.closed) ws.subscribe(topicOf(stream, conn.id)); // closed: dropped by the send budget
+  }
+
+  function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
+    placements.place({ id: conn.who, addr: conn.addr }, msg.x, msg.y, msg.c, (r) => {
+      if (conn.closed) return;
+      const frame = r.ok
+        ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
+        : encodeMessage(errorMsg(r.code, r.message, msg.id, r.wait));
+      // The budget may close sockets, so it is asked before corking rather than inside the cork.
+      if (!budget.willSend(ws, frame.length)) return;
+      // Refusals answer inside the message callback, acks later from the commit timer: cork is
+      // required outside uWS callbacks and harmless inside.
+      ws.cork(() => ws.send(frame, true));
+    });
+  }
+
+  router.ws<Conn>('/ws', {
+    // uWS drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
+    // the hard cap sits above the protocol limit and the handler closes with 1009 in between.
+    maxPayloadLength: HARD_FRAME_LIMIT_BYTES,
+    // Over this many buffered bytes uWS skips the socket when publishing: a slow reader misses PNG
+    // ticks and gets the next one it has room for, so memory per socket stays bounded.
+    maxBackpressure: deps.maxBackpressure,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      // req is valid only in this synchronous callback: read everything before upgrading.
+      // Browsers send Origin on every WebSocket upgrade and scripts cannot change it, so checking it
+      // stops other sites' pages from connecting with the user's cookie. Clients without the header
+      // are not browsers (nothing of a user's to protect there) and are let through.
+      const origin = req.getHeader('origin').toLowerCase();
+      if (allowedOrigins.size > 0 && origin !== '' && !allowedOrigins.has(origin)) {
+        res.writeStatus('403 Forbidden');
+        res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
+        endBounded(res, 'Origin not allowed (see --allowed-origins)\n');
+        return;
+      }
+      const request = parseStreamQuery(req.getQuery() ?? '');
+      if (!request.ok) {
+        res.writeStatus('400 Bad Request');
+        res.writeHeader('Content-Type', 'text/plain; charset=utf-8');
+        endBounded(res, `${request.message}\n`);
+        return;
+      }
+      const client = deps.identify(res, req, req.getQuery('token'));
+      const conn: Conn = {
+        id: nextId++,
+        who: client.identity.id,
+        addr: client.addr,
+        freshToken: client.identity.fresh ? client.identity.token : undefined,
+        closed: false,
+        stream: request.stream,
+        since: request.since,
+      };
+      res.upgrade(
+        conn,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open: (ws) => {
+      deps.sockets.add(ws);
+      const conn = ws.getUserData();
+      const frame = deps.frame();
+      send(
+        ws,
+        encodeMessage({
+          t: MsgType.HELLO,
+          v: PROTOCOL_VERSION,
+          width: canvas.width,
+          height: canvas.height,
+          palette: [...deps.palette],
+          seq: frame.seq,
+          tickMs: deps.tickMs,
+          cooldownMs: deps.cooldownMs,
+          stream: conn.stream,
+          streams: [Stream.PNG, Stream.DELTA],
+          you: conn.who,
+          // How long this identity (and address) must still wait: a reloaded page shows the running
+          // cooldown instead of "ready" and a refused first pixel.
+          wait: Math.max(0, placements.nextAllowed({ id: conn.who, addr: conn.addr }) - Date.now()),
+          ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
+        }),
+      );
+      sendCurrent(ws, conn.stream, conn.since);
+      conn.since = undefined;
+      if (!conn.closed) ws.subscribe(topicOf(conn.stream, conn.id)); // closed: dropped by the send budget
+    },
+
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData();
+      if (!isBinary) {
+        ws.end(CloseCode.UNSUPPORTED_DATA, 'binary MessagePack frames only');
+        return;
+      }
+      if (message.byteLength > MAX_CLIENT_FRAME_BYTES) {
+        ws.end(CloseCode.TOO_BIG, `frame over ${MAX_CLIENT_FRAME_BYTES} bytes`);
+        return;
+      }
+      try {
+        const parsed = parseClientMessage(new Uint8Array(message));
+        if (!parsed.ok) return sendError(ws, parsed.code, parsed.message, parsed.id);
+        switch (parsed.msg.t) {
+          case MsgType.PLACE:
+            return place(ws, conn, parsed.msg);
+          case MsgType.SUBSCRIBE:
+            return subscribe(ws, conn, parsed.msg.stream, parsed.msg.since);
+          case MsgType.RESYNC:
+            send(ws, deps.frame().message);
+            return;
+        }
+      } catch (err) {
+        // Never throw inside a uWS callback: report and keep the connection.
+        log.error({ err, conn: conn.id }, 'message handler failed');
+        sendError(ws, ErrorCode.BAD_MESSAGE, 'internal error handling the message');
+      }
+    },
+
+    close: (ws, code) => {
+      const conn = ws.getUserData();
+      conn.closed = true;
+      deps.sockets.delete(ws);
+      log.debug({ conn: conn.id, code }, 'ws closed');
+    },
+  });
+  // uWS (v20.30.0) passes a GET /ws that is not an upgrade on to the next matching route.
+  router.route('/ws', {
+    get: (res) =>
+      sendHttpError(res, HttpCode.UPGRADE_REQUIRED, 'this path speaks WebSocket only (see protocol/PROTOCOL.md)', { Upgrade: 'websocket', Connection: 'Upgrade' }),
+  });
+}
