@@ -14,7 +14,7 @@ import { PlacementCommitter } from './placement/committer.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import { Store } from './store/store.ts';
 import { Ticker } from './tick/ticker.ts';
-import { FALLBACK_MESSAGE, uws, uwsBackend } from './ops/uws-backend.ts';
+import { FALLBACK_MESSAGE, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import { DeltaLog } from './tick/delta-log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
@@ -28,6 +28,7 @@ import { registerApiRoutes } from './http/api-routes.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import { Moderation } from './moderation/moderation.ts';
 import { ModerationStore } from './store/moderation-store.ts';
+import { History } from './store/history.ts';
 import { PlacementService } from './placement/service.ts';
 import { makeRequestIdentity } from './identity/request-identity.ts';
 import { ipRangeList } from './identity/client-address.ts';
@@ -107,13 +108,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
   });
   const modStore = new ModerationStore(store.db);
-  const identify = makeRequestIdentity(new IdentityIssuer(modStore.secret(config.secret)), {
+  const history = new History(store.db);
+  const identify = makeRequestIdentity(new IdentityIssuer(store.identitySecret(config.secret)), {
     trustedProxies: ipRangeList(config.trustedProxies),
     ipv4Prefix: config.ipv4Prefix,
     ipv6Prefix: config.ipv6Prefix,
   });
-  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), modStore.runningCooldowns(Date.now(), config.cooldownMs));
-  const moderation = new Moderation(canvas, committer, modStore, placements);
+  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), history.runningCooldowns(Date.now(), config.cooldownMs));
+  const moderation = new Moderation(canvas, committer, modStore, history, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
   // The log keeps at most DELTA_LOG_BYTES of messages so a burst of huge ticks cannot grow memory.
@@ -152,7 +154,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     allowedOrigins: config.allowedOrigins,
   });
   registerMetricsRoute(router, metrics, log);
-  registerApiRoutes(router, { canvas, placements, moderation: modStore, identify });
+  registerApiRoutes(router, { canvas, placements, history, identify });
   registerAdminRoutes(router, config.adminToken, moderation, identify);
   registerHttpRoutes(router, {
     frame: image,
@@ -179,7 +181,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     log.info({ url: `http://127.0.0.1:${pprof.port}/debug/pprof/profile?seconds=30` }, 'pprof enabled');
   }
-  const port = uws.us_socket_local_port(listenSocket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
+  const port = listenPort(listenSocket);
   ticker.start(config.tickMs);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;

@@ -8,11 +8,12 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import { sendError, type Handler, type Router } from './guard.ts';
 import { bodyField, jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyResult, type BodyState, type JsonBody } from './body.ts';
 import { HttpCode } from './status.ts';
+import { trackAborted } from './send.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
-import type { RequestIdentity } from '../identity/request-identity.ts';
+import { bearerToken, type RequestIdentity } from '../identity/request-identity.ts';
+import { isIdentityId } from '../identity/tokens.ts';
 
 const MAX_BODY_BYTES = 4096;
-const ID_PATTERN = /^[0-9a-f]{16}$/;
 
 /** Hashing first makes both sides the same length, so timingSafeEqual leaks nothing about length. */
 function sameToken(given: string, expected: string): boolean {
@@ -32,7 +33,7 @@ const bad = (message: string): ActionResult => ({ ok: false, code: ErrorCode.INV
 
 function identityField(body: JsonBody): string | undefined {
   const id = bodyField(body.value, 'id');
-  return typeof id === 'string' && ID_PATTERN.test(id) ? id : undefined;
+  return typeof id === 'string' && isIdentityId(id) ? id : undefined;
 }
 
 export function registerAdminRoutes(router: Router, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
@@ -44,7 +45,7 @@ export function registerAdminRoutes(router: Router, adminToken: string, moderati
 
   /** Checks the token and returns the actor, or answers 401 and returns undefined. */
   function authorize(res: HttpResponse, req: HttpRequest, state: BodyState): string | undefined {
-    const given = /^Bearer\s+(\S+)$/i.exec(req.getHeader('authorization'))?.[1] ?? '';
+    const given = bearerToken(req.getHeader('authorization')) ?? '';
     if (!sameToken(given, adminToken)) {
       sendCode(res, state, HttpCode.UNAUTHORIZED, 'admin bearer token required', { 'WWW-Authenticate': 'Bearer' });
       return undefined;
@@ -54,7 +55,7 @@ export function registerAdminRoutes(router: Router, adminToken: string, moderati
 
   const action = (path: string, act: Action): void => {
     const post: Handler = (res, req) => {
-      const state = { aborted: false };
+      const state = trackAborted(res);
       const actor = authorize(res, req, state);
       if (actor === undefined) return; // answered 401; uWS discards the unread body
       const done = (body: BodyResult): void => {
@@ -92,14 +93,14 @@ export function registerAdminRoutes(router: Router, adminToken: string, moderati
   });
   router.route('/api/admin/audit', {
     get: (res, req) => {
-      const state = { aborted: false };
+      const state = trackAborted(res);
       if (authorize(res, req, state) === undefined) return;
       const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 100, 1), 1000);
       sendJson(res, state, '200 OK', { entries: moderation.auditLog(limit) });
     },
   });
   router.any('/api/admin/*', (res, req) => {
-    const state = { aborted: false };
+    const state = trackAborted(res);
     if (authorize(res, req, state) === undefined) return;
     sendCode(res, state, HttpCode.NOT_FOUND, 'no such admin route');
   });

@@ -7,9 +7,10 @@ import { isClientInt } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { Router } from './guard.ts';
+import { trackAborted } from './send.ts';
 import { jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyState } from './body.ts';
 import { sessionCookie } from '../identity/tokens.ts';
-import type { ModerationStore } from '../store/moderation-store.ts';
+import type { History } from '../store/history.ts';
 import type { PlaceResult, PlacementService } from '../placement/service.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 
@@ -18,7 +19,7 @@ const MAX_BODY_BYTES = 1024;
 export interface ApiDeps {
   canvas: Canvas;
   placements: PlacementService;
-  moderation: ModerationStore;
+  history: History;
   identify: RequestIdentity;
 }
 
@@ -32,8 +33,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   const { guard } = router;
   router.route('/api/session', {
     post: (res, req) => {
-      const state = { aborted: false };
-      res.onAborted(() => (state.aborted = true));
+      const state = trackAborted(res);
       const { identity } = deps.identify(res, req);
       sendJson(res, state, '200 OK', { id: identity.id, token: identity.token }, { 'Set-Cookie': sessionCookie(identity.token) });
     },
@@ -45,7 +45,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const client = deps.identify(res, req);
       const url = req.getUrl();
       const headers: Record<string, string> = client.identity.fresh ? { 'Set-Cookie': sessionCookie(client.identity.token) } : {};
-      const state = { aborted: false };
+      const state = trackAborted(res);
       readJsonBody(
         res,
         MAX_BODY_BYTES,
@@ -66,12 +66,12 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       );
     },
     get: (res, req) => {
-      const state = { aborted: false };
+      const state = trackAborted(res);
       const x = queryInt(req.getQuery('x'));
       const y = queryInt(req.getQuery('y'));
       if (x === undefined || y === undefined) return sendCode(res, state, ErrorCode.INVALID_FIELD, 'x and y must be integers');
       if (!deps.canvas.inBounds(x, y)) return sendCode(res, state, ErrorCode.OUT_OF_BOUNDS, `(${x}, ${y}) is outside the canvas`);
-      const last = deps.moderation.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
+      const last = deps.history.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
       sendJson(res, state, '200 OK', {
         x,
         y,

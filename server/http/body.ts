@@ -4,7 +4,7 @@
  * and the response may only be written while not aborted (the caller checks `aborted`).
  */
 import type { HttpResponse } from 'uWebSockets.js';
-import { endBounded } from './send.ts';
+import { endBounded, type Aborted } from './send.ts';
 import { HttpCode, statusOf, type AnyCode } from './status.ts';
 
 /** A parsed JSON body with what JSON.parse forgets about how its numbers were written. */
@@ -16,18 +16,15 @@ export interface JsonBody {
 
 export type BodyResult = ({ ok: true } & JsonBody) | { ok: false; code: HttpCode; reason: string };
 
-export interface BodyState {
-  aborted: boolean;
-}
+/** The abort flag of a response (from trackAborted). */
+export type BodyState = Aborted;
 
 /** Collects up to `limit` bytes, parses JSON, then calls `done` (not called if the client went away). */
-export function readJsonBody(res: HttpResponse, limit: number, state: BodyState, done: (r: BodyResult) => void): void {
+export function readJsonBody(res: HttpResponse, limit: number, state: Aborted, done: (r: BodyResult) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
-  res.onAborted(() => {
-    state.aborted = true;
-  });
+  // The caller's `state` comes from trackAborted(res), which registered the onAborted uWS requires.
   res.onData((chunk, isLast) => {
     if (finished) return;
     size += chunk.byteLength;

@@ -12,7 +12,7 @@
 import Database from 'better-sqlite3';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { endBounded } from './send.ts';
+import { endBounded, trackAborted } from './send.ts';
 import { HttpCode, statusOf, type AnyCode } from './status.ts';
 import type { Logger } from '../ops/log.ts';
 
@@ -60,12 +60,9 @@ function refuseAmbiguousFraming(res: HttpResponse, req: HttpRequest): boolean {
     else if (key === 'transfer-encoding') chunked = true;
   });
   if (lengths < 2 && !chunked) return false;
-  let aborted = false;
-  res.onAborted(() => {
-    aborted = true;
-  });
+  const state = trackAborted(res);
   setImmediate(() => {
-    if (aborted) return;
+    if (state.aborted) return;
     res.cork(() => {
       res.writeStatus(statusOf(HttpCode.BAD_REQUEST));
       res.writeHeader('Content-Type', 'application/json');

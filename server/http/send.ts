@@ -18,6 +18,24 @@
  */
 import type { HttpResponse, RecognizedString } from 'uWebSockets.js';
 
+/** Set once the client went away: from then on `res` must not be touched (uWS throws, or worse). */
+export interface Aborted {
+  aborted: boolean;
+}
+
+/**
+ * Watches `res` for the client going away. uWS requires an onAborted handler on every response left
+ * pending past the callback that received it (uWS.js v20.30.0 terminates the process otherwise), and
+ * keeps only the last one registered, so each pending response takes exactly one, through here.
+ */
+export function trackAborted(res: HttpResponse): Aborted {
+  const state: Aborted = { aborted: false };
+  res.onAborted(() => {
+    state.aborted = true;
+  });
+  return state;
+}
+
 function bytesOf(body: RecognizedString): Uint8Array {
   if (typeof body === 'string') return Buffer.from(body);
   if (body instanceof ArrayBuffer || body instanceof SharedArrayBuffer) return new Uint8Array(body);
@@ -33,14 +51,9 @@ export function endBounded(res: HttpResponse, body: RecognizedString = ''): void
   const bytes = bytesOf(body);
   const [ok, done] = res.tryEnd(bytes, bytes.length);
   if (ok || done) return;
-  // uWS requires onAborted on a response left pending (it terminates the process otherwise), and
-  // `res` must not be touched once the client went away.
-  let aborted = false;
-  res.onAborted(() => {
-    aborted = true;
-  });
+  const state = trackAborted(res);
   res.onWritable((offset) => {
-    if (aborted) return true;
+    if (state.aborted) return true;
     // offset = body bytes written so far; uWS calls again while this returns false.
     const [sent] = res.tryEnd(bytes.subarray(offset), bytes.length);
     return sent;
@@ -52,12 +65,9 @@ export function endBounded(res: HttpResponse, body: RecognizedString = ''): void
  * turn of the event loop rather than now, so pipelined requests behind it close the connection.
  */
 export function endWithoutBodyDeferred(res: HttpResponse): void {
-  let aborted = false;
-  res.onAborted(() => {
-    aborted = true;
-  });
+  const state = trackAborted(res);
   setImmediate(() => {
     // Outside any uWS callback now: cork, and only while the client is still there.
-    if (!aborted) res.cork(() => res.endWithoutBody());
+    if (!state.aborted) res.cork(() => res.endWithoutBody());
   });
 }

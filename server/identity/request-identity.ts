@@ -14,13 +14,18 @@ export interface RequestClient {
   ip: string;
 }
 
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750), or undefined. */
+export function bearerToken(header: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+}
+
 export type RequestIdentity = (res: HttpResponse, req: HttpRequest, token?: string) => RequestClient;
 
 export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolicy): RequestIdentity {
   return (res, req, token) => {
     const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
     const ip = clientAddress(peer, req.getHeader('x-forwarded-for'), policy);
-    const bearer = /^Bearer\s+(\S+)$/i.exec(req.getHeader('authorization'))?.[1];
+    const bearer = bearerToken(req.getHeader('authorization'));
     const identity = issuer.resolve(token || undefined, bearer, readCookie(req.getHeader('cookie'), COOKIE_NAME));
     return { identity, addr: addressKey(ip, policy), ip };
   };

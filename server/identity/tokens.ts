@@ -10,6 +10,11 @@ export const COOKIE_NAME = 'canvas_token';
 const COOKIE_MAX_AGE_S = 365 * 24 * 3600;
 const ID_PATTERN = /^[0-9a-f]{16}$/;
 
+/** An identity id as minted: 16 lower-case hex digits. */
+export function isIdentityId(text: string): boolean {
+  return ID_PATTERN.test(text);
+}
+
 export interface Identity {
   id: string;
   token: string;

@@ -5,6 +5,8 @@
  */
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
+import { checkPlacement } from '../canvas/rules.ts';
+import type { History } from '../store/history.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
@@ -23,6 +25,7 @@ export class Moderation {
     private readonly canvas: Canvas,
     private readonly committer: PlacementCommitter,
     private readonly store: ModerationStore,
+    private readonly history: History,
     private readonly placements: PlacementService,
   ) {}
 
@@ -40,17 +43,17 @@ export class Moderation {
 
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
-    const targets = this.store.rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
+    const targets = this.history.rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
     return this.change(actor, 'rollback', { id, since }, targets);
   }
 
   wipe(actor: string, rect: Rect, color: number): ActionResult {
     const { x, y, width, height } = rect;
-    if (width < 1 || height < 1 || !this.canvas.inBounds(x, y) || !this.canvas.inBounds(x + width - 1, y + height - 1)) {
-      return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'rectangle must lie inside the canvas' };
-    }
-    if (color < 0 || color >= this.canvas.paletteSize) {
-      return { ok: false, code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette` };
+    if (width < 1 || height < 1) return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'the rectangle must be at least 1 x 1' };
+    // The placement rules, at both corners: the rectangle lies inside the canvas, the colour in the palette.
+    for (const [cx, cy] of [[x, y], [x + width - 1, y + height - 1]] as const) {
+      const rule = checkPlacement(this.canvas, cx, cy, color);
+      if (!rule.ok) return rule;
     }
     const targets: Array<{ x: number; y: number; color: number }> = [];
     for (let j = y; j < y + height; j++) for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });

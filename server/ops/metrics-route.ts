@@ -1,6 +1,6 @@
 /** Operations endpoints on the main app: Prometheus `/metrics`. */
 import { sendError, type Router } from '../http/guard.ts';
-import { endBounded } from '../http/send.ts';
+import { endBounded, trackAborted } from '../http/send.ts';
 import { HttpCode } from '../http/status.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -9,13 +9,10 @@ export function registerMetricsRoute(router: Router, metrics: Metrics, log: Logg
   router.route('/metrics', {
     get: (res) => {
       // registry.metrics() is async: uWS requires onAborted before the await, and cork after it.
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
+      const state = trackAborted(res);
       metrics.registry.metrics().then(
         (body) => {
-          if (aborted) return;
+          if (state.aborted) return;
           res.cork(() => {
             res.writeStatus('200 OK');
             res.writeHeader('Content-Type', metrics.registry.contentType);
@@ -25,7 +22,7 @@ export function registerMetricsRoute(router: Router, metrics: Metrics, log: Logg
         },
         (err: unknown) => {
           log.error({ err }, 'metrics collection failed');
-          if (aborted) return;
+          if (state.aborted) return;
           sendError(res, HttpCode.INTERNAL, 'metrics collection failed');
         },
       );

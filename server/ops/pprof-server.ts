@@ -7,7 +7,9 @@
 import { encode, heap, time } from '@datadog/pprof';
 import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from './log.ts';
-import { uws } from './uws-backend.ts';
+import { HttpGuard, Router, type Handler } from '../http/guard.ts';
+import { trackAborted, type Aborted } from '../http/send.ts';
+import { listenPort, uws } from './uws-backend.ts';
 
 const MAX_SECONDS = 300;
 /** Heap sampling: one sample per 512 KiB allocated on average, stacks up to 64 frames. */
@@ -19,7 +21,7 @@ export interface PprofServer {
   close(): void;
 }
 
-function sendProfile(res: HttpResponse, state: { aborted: boolean }, name: string, body: Buffer): void {
+function sendProfile(res: HttpResponse, state: Aborted, name: string, body: Buffer): void {
   if (state.aborted) return;
   res.cork(() => {
     res.writeStatus('200 OK');
@@ -29,7 +31,7 @@ function sendProfile(res: HttpResponse, state: { aborted: boolean }, name: strin
   });
 }
 
-function sendError(res: HttpResponse, state: { aborted: boolean }, status: string, message: string): void {
+function sendError(res: HttpResponse, state: Aborted, status: string, message: string): void {
   if (state.aborted) return;
   res.cork(() => res.writeStatus(status).end(`${message}\n`));
 }
@@ -39,9 +41,10 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
   let cpuBusy = false;
   const app = uws.App();
 
-  app.get('/debug/pprof/profile', (res, req) => {
-    const state = { aborted: false };
-    res.onAborted(() => (state.aborted = true)); // before any await: res dies with the connection
+  // Through the same guard as the main app: no exception may leave a uWS callback.
+  const router = new Router(app, new HttpGuard(log));
+  const profile: Handler = (res, req) => {
+    const state = trackAborted(res); // before any await: res dies with the connection
     const text = req.getQuery('seconds') ?? '30';
     const seconds = Number(text);
     if (!/^\d+$/.test(text) || seconds < 1 || seconds > MAX_SECONDS) {
@@ -61,11 +64,11 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
         },
       )
       .finally(() => (cpuBusy = false));
-  });
+  };
+  router.route('/debug/pprof/profile', { get: profile });
 
-  app.get('/debug/pprof/heap', (res) => {
-    const state = { aborted: false };
-    res.onAborted(() => (state.aborted = true));
+  const heapProfile: Handler = (res) => {
+    const state = trackAborted(res);
     encode(heap.profile()).then(
       (body) => sendProfile(res, state, 'heap', body),
       (err: unknown) => {
@@ -73,8 +76,9 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
         sendError(res, state, '500 Internal Server Error', 'profile failed');
       },
     );
-  });
-  app.any('/*', (res) => {
+  };
+  router.route('/debug/pprof/heap', { get: heapProfile });
+  router.any('/*', (res) => {
     res.writeStatus('404 Not Found').end('try /debug/pprof/profile?seconds=N or /debug/pprof/heap\n');
   });
 
@@ -84,7 +88,7 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
     throw new Error(`cannot listen for pprof on 127.0.0.1:${port}`);
   }
   return {
-    port: uws.us_socket_local_port(socket as never),
+    port: listenPort(socket),
     close: () => {
       uws.us_listen_socket_close(socket);
       heap.stop();

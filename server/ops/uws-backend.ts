@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
+import type { us_listen_socket } from 'uWebSockets.js';
 
 export type UwsBackend = 'native' | 'fallback';
 
@@ -22,3 +23,12 @@ export const FALLBACK_MESSAGE =
   'Options: run Node 20 on glibc Linux (the installed v20.30.0 build has binaries for Node 16/18/20); ' +
   "on Node 22/24 with glibc >= 2.38 install upstream: npm install 'uWebSockets.js@github:uNetworking/uWebSockets.js#v20.55.0' " +
   '(README "Node.js and uWebSockets.js"); or pass --allow-uws-fallback (ALLOW_UWS_FALLBACK=1) to run slowly anyway';
+
+/**
+ * The port a listen socket is bound to (port 0 picks one). The typings of uWS.js (v20.30.0, and
+ * upstream's since) declare `us_socket_local_port` for `us_socket` only, though a listen socket is one
+ * at runtime; this is the one place that bridges the gap.
+ */
+export function listenPort(socket: us_listen_socket): number {
+  return uws.us_socket_local_port(socket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
+}

@@ -6,16 +6,9 @@
  */
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
-import type { Store, PlacementRow } from '../store/store.ts';
+import type { PlacementRequest, PlacementRow, Store } from '../store/store.ts';
 
-export interface PlacementRequest {
-  x: number;
-  y: number;
-  color: number;
-  who: string;
-  addr: string;
-  nextAt: number;
-}
+export type { PlacementRequest };
 
 export type PlacementOutcome =
   | { ok: true; seq: number; at: number }

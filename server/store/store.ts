@@ -3,12 +3,12 @@
  * metadata. Startup state = latest snapshot + replay of later placements.
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface PlacementRow {
-  seq: number;
+/** A validated placement on its way to the store: what the placer asked for and who asked. */
+export interface PlacementRequest {
   x: number;
   y: number;
   color: number;
@@ -16,10 +16,15 @@ export interface PlacementRow {
   who: string;
   /** Rate-limit key of the placer's address ('' for moderation). */
   addr: string;
-  /** Unix ms. */
-  at: number;
   /** Unix ms from which this identity and address may place again (persisted so cooldowns survive restarts). */
   nextAt: number;
+}
+
+/** A placement as stored: the request plus what the commit assigns. */
+export interface PlacementRow extends PlacementRequest {
+  seq: number;
+  /** Unix ms. */
+  at: number;
   /** Seq of the previous placement at this pixel (0: none): each pixel's history is a linked list. */
   prevSeq: number;
 }
@@ -179,6 +184,16 @@ export class Store {
         .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
         .run(SNAPSHOTS_KEPT);
     })();
+  }
+
+  /** The HMAC secret for identity tokens: the configured one, else generated once and kept in `meta`. */
+  identitySecret(configured: string): Buffer {
+    if (configured !== '') return Buffer.from(configured, 'utf8');
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'secret'").get() as { value: string } | undefined;
+    if (row) return Buffer.from(row.value, 'hex');
+    const fresh = randomBytes(32);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('secret', ?)").run(fresh.toString('hex'));
+    return fresh;
   }
 
   close(): void {

@@ -23,37 +23,28 @@ function upgrade(url: string, origin: string | undefined): Promise<Upgrade> {
   });
 }
 
-test('with --allowed-origins, pages from other origins get 403 and the listed origin connects', async () => {
+test('with --allowed-origins, pages from other origins get 403 and the listed origin connects', async (t) => {
   const ts = await startTestServer({ width: 10, height: 10, allowedOrigins: ['https://canvas.example.com', 'http://localhost:8080'] });
-  try {
-    assert.deepEqual(await upgrade(ts.ws, 'https://canvas.example.com'), { opened: true });
-    assert.deepEqual(await upgrade(ts.ws, 'http://localhost:8080'), { opened: true });
-    for (const other of ['https://evil.example', 'https://canvas.example.com.evil.example', 'http://canvas.example.com', 'https://canvas.example.com:8443', 'null']) {
-      const answer = await upgrade(ts.ws, other);
-      assert.equal(answer.opened, false, other);
-      assert.equal(!answer.opened && answer.status, 403, other);
-      assert.match(!answer.opened ? answer.body : '', /Origin not allowed/, other);
-    }
-  } finally {
-    await ts.dispose();
+  t.after(() => ts.dispose());
+  assert.deepEqual(await upgrade(ts.ws, 'https://canvas.example.com'), { opened: true });
+  assert.deepEqual(await upgrade(ts.ws, 'http://localhost:8080'), { opened: true });
+  for (const other of ['https://evil.example', 'https://canvas.example.com.evil.example', 'http://canvas.example.com', 'https://canvas.example.com:8443', 'null']) {
+    const answer = await upgrade(ts.ws, other);
+    assert.equal(answer.opened, false, other);
+    assert.equal(!answer.opened && answer.status, 403, other);
+    assert.match(!answer.opened ? answer.body : '', /Origin not allowed/, other);
   }
 });
 
-test('with --allowed-origins, a client sending no Origin (not a browser) connects', async () => {
+test('with --allowed-origins, a client sending no Origin (not a browser) connects', async (t) => {
   const ts = await startTestServer({ width: 10, height: 10, allowedOrigins: ['https://canvas.example.com'] });
-  try {
-    assert.deepEqual(await upgrade(ts.ws, undefined), { opened: true });
-  } finally {
-    await ts.dispose();
-  }
+  t.after(() => ts.dispose());
+  assert.deepEqual(await upgrade(ts.ws, undefined), { opened: true });
 });
 
-test('without --allowed-origins any Origin may open the WebSocket', async () => {
+test('without --allowed-origins any Origin may open the WebSocket', async (t) => {
   const ts = await startTestServer({ width: 10, height: 10 });
-  try {
-    assert.deepEqual(await upgrade(ts.ws, 'https://anywhere.example'), { opened: true });
-    assert.deepEqual(await upgrade(ts.ws, undefined), { opened: true });
-  } finally {
-    await ts.dispose();
-  }
+  t.after(() => ts.dispose());
+  assert.deepEqual(await upgrade(ts.ws, 'https://anywhere.example'), { opened: true });
+  assert.deepEqual(await upgrade(ts.ws, undefined), { opened: true });
 });

@@ -10,12 +10,12 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { HttpGuard, Router } from '../http/guard.ts';
 import { createLogger } from '../ops/log.ts';
-import { uws } from '../ops/uws-backend.ts';
+import { listenPort, uws } from '../ops/uws-backend.ts';
 
 async function listen(app: ReturnType<typeof uws.App>): Promise<{ port: number; close: () => void }> {
   const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) => app.listen('127.0.0.1', 0, resolve));
   if (!socket) throw new Error('cannot listen');
-  return { port: uws.us_socket_local_port(socket as unknown as Parameters<typeof uws.us_socket_local_port>[0]), close: () => uws.us_listen_socket_close(socket) };
+  return { port: listenPort(socket), close: () => uws.us_listen_socket_close(socket) };
 }
 
 test('a failing handler, body callback or WebSocket callback is answered (500, 503, 1011) and the app keeps serving', async (t) => {

@@ -98,19 +98,16 @@ test('an admin token that could never match a Bearer header is refused without e
   assert.equal(configOf([]).adminToken, '', 'empty still means the moderation API is off');
 });
 
-test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async () => {
+test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async (t) => {
   const dir = tempDir();
-  try {
-    const r = run(['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db')], { ADMIN_TOKEN: 'open sesame' });
-    const started = await listening(r).then(() => true, () => false);
-    if (started) r.child.kill('SIGTERM');
-    assert.equal(started, false, 'the server must not start with a token no request can present');
-    assert.equal(await r.exit, 1);
-    assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
-    assert.doesNotMatch(r.stderr(), /sesame/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run(['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db')], { ADMIN_TOKEN: 'open sesame' });
+  const started = await listening(r).then(() => true, () => false);
+  if (started) r.child.kill('SIGTERM');
+  assert.equal(started, false, 'the server must not start with a token no request can present');
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
+  assert.doesNotMatch(r.stderr(), /sesame/);
 });
 
 test('trusted proxies are parsed once into canonical addresses and ranges; a bad entry is named', async () => {
@@ -145,71 +142,61 @@ test('allowed origins are normalised to lower case without a trailing slash; a b
   }
 });
 
-test('the pure-JS uWS fallback is refused with a clear message', async () => {
+test('the pure-JS uWS fallback is refused with a clear message', async (t) => {
   const dir = tempDir();
-  try {
-    const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
-    assert.equal(await r.exit, 1);
-    assertOneLineError(r, /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/);
 });
 
-test('a port in use gives a one-line error and exit 1', async () => {
+test('a port in use gives a one-line error and exit 1', async (t) => {
   const blocker = createServer();
   blocker.listen(0, '127.0.0.1');
   await once(blocker, 'listening');
   const port = (blocker.address() as { port: number }).port;
   const dir = tempDir();
-  try {
-    const r = run(['--host', '127.0.0.1', '--port', String(port), '--db', join(dir, 'c.db')]);
-    assert.equal(await r.exit, 1);
-    assertOneLineError(r, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
-  } finally {
+  t.after(() => {
     blocker.close();
     rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  const r = run(['--host', '127.0.0.1', '--port', String(port), '--db', join(dir, 'c.db')]);
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
 });
 
-test('an unwritable database path gives a one-line error and exit 1', async () => {
+test('an unwritable database path gives a one-line error and exit 1', async (t) => {
   const dir = tempDir();
-  try {
-    const notADir = join(dir, 'file');
-    writeFileSync(notADir, 'x');
-    const r = run(['--port', '0', '--db', join(notADir, 'canvas.db')]);
-    assert.equal(await r.exit, 1);
-    assertOneLineError(r, /cannot open database/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const notADir = join(dir, 'file');
+  writeFileSync(notADir, 'x');
+  const r = run(['--port', '0', '--db', join(notADir, 'canvas.db')]);
+  assert.equal(await r.exit, 1);
+  assertOneLineError(r, /cannot open database/);
 });
 
-test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; restart keeps them', async () => {
+test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; restart keeps them', async (t) => {
   const dir = tempDir();
   const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db'), '--cooldown-ms', '0', '--commit-delay-ms', '200', '--width', '20', '--height', '20'];
-  try {
-    const r = run(args);
-    const url = await listening(r);
-    const c = await TestClient.connect(url.replace('http', 'ws') + '/ws');
-    await c.nextOf('png');
-    for (let i = 0; i < 20; i++) c.send({ t: 'place', id: i, x: i, y: i, c: 1 + (i % 15) });
-    // The commit delay is long, so these are still queued when the signal lands.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    r.child.kill('SIGTERM');
-    const closed = await c.closed;
-    assert.equal(closed.code, CloseCode.GOING_AWAY);
-    const acks = c.received.filter((m) => m.t === 'ack');
-    assert.equal(acks.length, 20, 'every queued placement was flushed and acked before the close');
-    assert.equal(await r.exit, 0);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run(args);
+  const url = await listening(r);
+  const c = await TestClient.connect(url.replace('http', 'ws') + '/ws');
+  await c.nextOf('png');
+  for (let i = 0; i < 20; i++) c.send({ t: 'place', id: i, x: i, y: i, c: 1 + (i % 15) });
+  // The commit delay is long, so these are still queued when the signal lands.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  r.child.kill('SIGTERM');
+  const closed = await c.closed;
+  assert.equal(closed.code, CloseCode.GOING_AWAY);
+  const acks = c.received.filter((m) => m.t === 'ack');
+  assert.equal(acks.length, 20, 'every queued placement was flushed and acked before the close');
+  assert.equal(await r.exit, 0);
 
-    const again = run(args);
-    const url2 = await listening(again);
-    const health = (await (await fetch(`${url2}/healthz`)).json()) as { seq: number };
-    assert.equal(health.seq, 20);
-    again.child.kill('SIGINT');
-    assert.equal(await again.exit, 0);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const again = run(args);
+  const url2 = await listening(again);
+  const health = (await (await fetch(`${url2}/healthz`)).json()) as { seq: number };
+  assert.equal(health.seq, 20);
+  again.child.kill('SIGINT');
+  assert.equal(await again.exit, 0);
 });

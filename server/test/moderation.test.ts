@@ -30,116 +30,106 @@ async function gridAt(ts: TestServer, seq: number): Promise<Uint8Array> {
   return fetchImageGrid(ts);
 }
 
-test('rollback returns each pixel to its previous colour from history; later placements by others stay', async () => {
+test('rollback returns each pixel to its previous colour from history; later placements by others stay', async (t) => {
   const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
-  try {
-    const alice = await identity(ts);
-    const bob = await identity(ts);
-    const vandal = await identity(ts);
-    await place(ts, alice.token, 1, 1, 3);
-    await place(ts, alice.token, 2, 2, 4);
-    const since = Date.now();
-    await place(ts, vandal.token, 1, 1, 7); // over alice: back to 3
-    await place(ts, vandal.token, 1, 1, 8); // twice: still back to 3
-    await place(ts, vandal.token, 5, 5, 9); // blank before: back to 0
-    await place(ts, vandal.token, 2, 2, 5); // over alice, then bob paints over the vandal: bob's stays
-    const bobSeq = await place(ts, bob.token, 2, 2, 6);
-    await gridAt(ts, bobSeq); // so the watcher's snapshot already has every placement
-    const watcher = await TestClient.connect(`${ts.ws}?stream=delta`);
-    assert.equal((await watcher.nextOf('png')).seq, bobSeq);
+  t.after(() => ts.dispose());
+  const alice = await identity(ts);
+  const bob = await identity(ts);
+  const vandal = await identity(ts);
+  await place(ts, alice.token, 1, 1, 3);
+  await place(ts, alice.token, 2, 2, 4);
+  const since = Date.now();
+  await place(ts, vandal.token, 1, 1, 7); // over alice: back to 3
+  await place(ts, vandal.token, 1, 1, 8); // twice: still back to 3
+  await place(ts, vandal.token, 5, 5, 9); // blank before: back to 0
+  await place(ts, vandal.token, 2, 2, 5); // over alice, then bob paints over the vandal: bob's stays
+  const bobSeq = await place(ts, bob.token, 2, 2, 6);
+  await gridAt(ts, bobSeq); // so the watcher's snapshot already has every placement
+  const watcher = await TestClient.connect(`${ts.ws}?stream=delta`);
+  assert.equal((await watcher.nextOf('png')).seq, bobSeq);
 
-    const res = await admin(ts, 'rollback', { id: vandal.id, since });
-    assert.equal(res.status, 200, res.body);
-    const result = res.json();
-    assert.equal(result['changed'], 2);
-    const grid = await gridAt(ts, Number(result['seq']));
-    assert.equal(grid[1 * W + 1], 3);
-    assert.equal(grid[5 * W + 5], 0);
-    assert.equal(grid[2 * W + 2], 6);
-    const delta = await watcher.nextOf('delta');
-    assert.equal(delta.n, 2, 'reaches clients on the next tick like any change');
+  const res = await admin(ts, 'rollback', { id: vandal.id, since });
+  assert.equal(res.status, 200, res.body);
+  const result = res.json();
+  assert.equal(result['changed'], 2);
+  const grid = await gridAt(ts, Number(result['seq']));
+  assert.equal(grid[1 * W + 1], 3);
+  assert.equal(grid[5 * W + 5], 0);
+  assert.equal(grid[2 * W + 2], 6);
+  const delta = await watcher.nextOf('delta');
+  assert.equal(delta.n, 2, 'reaches clients on the next tick like any change');
 
-    const audit = (await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>;
-    assert.equal(audit[0]?.['action'], 'rollback');
-    assert.deepEqual(audit[0]?.['params'], { id: vandal.id, since });
-    assert.match(String(audit[0]?.['actor']), /^admin@/);
-    assert.ok(Number(audit[0]?.['at']) >= since);
-    await watcher.close();
-  } finally {
-    await ts.dispose();
-  }
+  const audit = (await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>;
+  assert.equal(audit[0]?.['action'], 'rollback');
+  assert.deepEqual(audit[0]?.['params'], { id: vandal.id, since });
+  assert.match(String(audit[0]?.['actor']), /^admin@/);
+  assert.ok(Number(audit[0]?.['at']) >= since);
+  await watcher.close();
 });
 
-test('wipe paints a rectangle in one colour, atomically, and is audited', async () => {
+test('wipe paints a rectangle in one colour, atomically, and is audited', async (t) => {
   const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
-  try {
-    const u = await identity(ts);
-    await place(ts, u.token, 3, 3, 5);
-    await place(ts, u.token, 9, 9, 5);
-    const res = await admin(ts, 'wipe', { x: 2, y: 2, width: 4, height: 3, color: 1 });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.json()['changed'], 12);
-    const grid = await gridAt(ts, Number(res.json()['seq']));
-    for (let y = 0; y < W; y++) {
-      for (let x = 0; x < W; x++) {
-        const inside = x >= 2 && x < 6 && y >= 2 && y < 5;
-        const expected = inside ? 1 : x === 9 && y === 9 ? 5 : 0;
-        assert.equal(grid[y * W + x], expected, `(${x}, ${y})`);
-      }
+  t.after(() => ts.dispose());
+  const u = await identity(ts);
+  await place(ts, u.token, 3, 3, 5);
+  await place(ts, u.token, 9, 9, 5);
+  const res = await admin(ts, 'wipe', { x: 2, y: 2, width: 4, height: 3, color: 1 });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.json()['changed'], 12);
+  const grid = await gridAt(ts, Number(res.json()['seq']));
+  for (let y = 0; y < W; y++) {
+    for (let x = 0; x < W; x++) {
+      const inside = x >= 2 && x < 6 && y >= 2 && y < 5;
+      const expected = inside ? 1 : x === 9 && y === 9 ? 5 : 0;
+      assert.equal(grid[y * W + x], expected, `(${x}, ${y})`);
     }
-    const lookup = (await httpRequest(`${ts.http}/api/pixel?x=3&y=3`)).json();
-    assert.equal(lookup['who'], 'mod:wipe');
-    assert.equal((await admin(ts, 'wipe', { x: 10, y: 10, width: 5, height: 5, color: 1 })).status, 400);
-    assert.equal((await admin(ts, 'wipe', { x: 0, y: 0, width: 1, height: 1, color: 99 })).status, 400);
-    const audit = (await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>;
-    assert.deepEqual(audit.map((e) => e['action']), ['wipe']);
-  } finally {
-    await ts.dispose();
   }
+  const lookup = (await httpRequest(`${ts.http}/api/pixel?x=3&y=3`)).json();
+  assert.equal(lookup['who'], 'mod:wipe');
+  assert.equal((await admin(ts, 'wipe', { x: 10, y: 10, width: 5, height: 5, color: 1 })).status, 400);
+  assert.equal((await admin(ts, 'wipe', { x: 0, y: 0, width: 1, height: 1, color: 99 })).status, 400);
+  const audit = (await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>;
+  assert.deepEqual(audit.map((e) => e['action']), ['wipe']);
 });
 
-test('ban and unban: refused placements while banned, allowed after', async () => {
+test('ban and unban: refused placements while banned, allowed after', async (t) => {
   const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
-  try {
-    const u = await identity(ts);
-    assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'bot' })).status, 200);
-    const refused = await httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: '{"x":1,"y":1,"color":1}', headers: { Cookie: `canvas_token=${u.token}` } });
-    assert.equal(refused.status, 403);
-    assert.equal((await admin(ts, 'unban', { id: u.id })).status, 200);
-    await place(ts, u.token, 1, 1, 1);
-    assert.equal((await admin(ts, 'ban', { id: 'not-an-id' })).status, 400);
-    const actions = ((await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>).map((e) => e['action']);
-    assert.deepEqual(actions, ['unban', 'ban']);
-  } finally {
-    await ts.dispose();
-  }
+  t.after(() => ts.dispose());
+  const u = await identity(ts);
+  assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'bot' })).status, 200);
+  const refused = await httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: '{"x":1,"y":1,"color":1}', headers: { Cookie: `canvas_token=${u.token}` } });
+  assert.equal(refused.status, 403);
+  assert.equal((await admin(ts, 'unban', { id: u.id })).status, 200);
+  await place(ts, u.token, 1, 1, 1);
+  assert.equal((await admin(ts, 'ban', { id: 'not-an-id' })).status, 400);
+  const actions = ((await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>).map((e) => e['action']);
+  assert.deepEqual(actions, ['unban', 'ban']);
 });
 
-test('admin routes without a token, with a wrong one, or when disabled change nothing', async () => {
+test('admin routes without a token, with a wrong one, or when disabled change nothing', async (t) => {
   const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
   const off = await startTestServer({ width: W, height: W });
-  try {
-    const u = await identity(ts);
-    const seq = await place(ts, u.token, 1, 1, 2);
-    for (const token of ['', 'wrong', 'sesam', 'sesame2']) {
-      for (const [path, body] of [['ban', { id: u.id }], ['wipe', { x: 0, y: 0, width: 12, height: 12, color: 3 }], ['rollback', { id: u.id, since: 0 }]] as const) {
-        const res = await admin(ts, path, body, token);
-        assert.equal(res.status, 401, `${path} with "${token}"`);
-        assert.equal(res.headers['www-authenticate'], 'Bearer');
-      }
-      assert.equal((await admin(ts, 'audit', undefined, token)).status, 401);
-    }
-    assert.equal(ts.server.canvas.seq, seq, 'nothing changed');
-    assert.equal(ts.server.canvas.get(1, 1), 2);
-    await place(ts, u.token, 2, 2, 2); // not banned
-    assert.deepEqual((await admin(ts, 'audit')).json()['entries'], [], 'nothing audited');
-
-    for (const path of ['ban', 'audit', 'wipe']) {
-      const res = await admin(off, path, path === 'audit' ? undefined : {}, 'anything');
-      assert.equal(res.status, 404, `disabled: ${path}`);
-    }
-  } finally {
+  t.after(async () => {
     await ts.dispose();
     await off.dispose();
+  });
+  const u = await identity(ts);
+  const seq = await place(ts, u.token, 1, 1, 2);
+  for (const token of ['', 'wrong', 'sesam', 'sesame2']) {
+    for (const [path, body] of [['ban', { id: u.id }], ['wipe', { x: 0, y: 0, width: 12, height: 12, color: 3 }], ['rollback', { id: u.id, since: 0 }]] as const) {
+      const res = await admin(ts, path, body, token);
+      assert.equal(res.status, 401, `${path} with "${token}"`);
+      assert.equal(res.headers['www-authenticate'], 'Bearer');
+    }
+    assert.equal((await admin(ts, 'audit', undefined, token)).status, 401);
+  }
+  assert.equal(ts.server.canvas.seq, seq, 'nothing changed');
+  assert.equal(ts.server.canvas.get(1, 1), 2);
+  await place(ts, u.token, 2, 2, 2); // not banned
+  assert.deepEqual((await admin(ts, 'audit')).json()['entries'], [], 'nothing audited');
+
+  for (const path of ['ban', 'audit', 'wipe']) {
+    const res = await admin(off, path, path === 'audit' ? undefined : {}, 'anything');
+    assert.equal(res.status, 404, `disabled: ${path}`);
   }
 });

@@ -81,28 +81,25 @@ test('unknown assets answer 404, other methods 405; /image and 404 routes are un
   assert.equal((await fetch(`${ts.http}/elsewhere`)).status, 404);
 });
 
-test('loadClientSite versions only links to files that exist; a missing build is an empty site', () => {
+test('loadClientSite versions only links to files that exist; a missing build is an empty site', (t) => {
   const dir = tempDir();
-  try {
-    const dist = join(dir, 'dist');
-    mkdirSync(dist);
-    writeFileSync(join(dist, 'app.js'), 'console.log(1)');
-    const html = Buffer.from('<script src="/assets/app.js"></script><link href="/assets/gone.css"><a href="/x">');
-    const site = loadClientSite(html, dist);
-    const js = site.assets.get('/assets/app.js');
-    assert.ok(js);
-    assert.equal(js.contentType, 'text/javascript; charset=utf-8');
-    assert.equal(
-      site.index.body.toString(),
-      `<script src="/assets/app.js?v=${js.version}"></script><link href="/assets/gone.css"><a href="/x">`,
-    );
-    assert.equal(assetCacheControl(js, `v=${js.version}`), IMMUTABLE_CACHE_CONTROL);
-    assert.equal(assetCacheControl(js, ''), 'no-cache');
-    assert.equal(loadClientSite(html, join(dir, 'missing')).assets.size, 0);
-    assert.equal(versionAssetLinks('<img src="/assets/a.png">', new Map()), '<img src="/assets/a.png">');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dist = join(dir, 'dist');
+  mkdirSync(dist);
+  writeFileSync(join(dist, 'app.js'), 'console.log(1)');
+  const html = Buffer.from('<script src="/assets/app.js"></script><link href="/assets/gone.css"><a href="/x">');
+  const site = loadClientSite(html, dist);
+  const js = site.assets.get('/assets/app.js');
+  assert.ok(js);
+  assert.equal(js.contentType, 'text/javascript; charset=utf-8');
+  assert.equal(
+    site.index.body.toString(),
+    `<script src="/assets/app.js?v=${js.version}"></script><link href="/assets/gone.css"><a href="/x">`,
+  );
+  assert.equal(assetCacheControl(js, `v=${js.version}`), IMMUTABLE_CACHE_CONTROL);
+  assert.equal(assetCacheControl(js, ''), 'no-cache');
+  assert.equal(loadClientSite(html, join(dir, 'missing')).assets.size, 0);
+  assert.equal(versionAssetLinks('<img src="/assets/a.png">', new Map()), '<img src="/assets/a.png">');
 });
 
 test('content types by extension', () => {

@@ -113,30 +113,27 @@ test('a frame far over the hard limit drops the connection and the server keeps 
   assert.equal(res.status, 200);
 });
 
-test('cooldown: a second placement within it is refused with the wait; the grid keeps the first', async () => {
+test('cooldown: a second placement within it is refused with the wait; the grid keeps the first', async (t) => {
   const cool = await startTestServer({ width: 8, height: 8, cooldownMs: 60_000 });
-  try {
-    const c = await TestClient.connect(cool.ws);
-    c.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
-    const ack = await c.nextOf('ack');
-    assert.ok(ack.next >= Date.now() + 50_000, 'next allowed about a minute later');
-    c.send({ t: 'place', id: 2, x: 1, y: 1, c: 3 });
-    const err = await c.nextOf('error');
-    assert.equal(err.code, ErrorCode.COOLDOWN);
-    assert.equal(err.id, 2);
-    assert.ok(err.wait !== undefined && err.wait > 50_000 && err.wait <= 60_000, `wait ${err.wait}`);
-    await c.pngAtLeast(ack.seq);
-    assert.equal((await fetchImageGrid(cool))[9], 2);
-    assert.equal(cool.server.canvas.seq, 1);
-    // Another socket from the same address shares the cooldown (identity.test.ts has the details).
-    const other = await TestClient.connect(cool.ws);
-    other.send({ t: 'place', id: 1, x: 2, y: 2, c: 4 });
-    assert.equal((await other.nextOf('error')).code, ErrorCode.COOLDOWN);
-    await c.close();
-    await other.close();
-  } finally {
-    await cool.dispose();
-  }
+  t.after(() => cool.dispose());
+  const c = await TestClient.connect(cool.ws);
+  c.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
+  const ack = await c.nextOf('ack');
+  assert.ok(ack.next >= Date.now() + 50_000, 'next allowed about a minute later');
+  c.send({ t: 'place', id: 2, x: 1, y: 1, c: 3 });
+  const err = await c.nextOf('error');
+  assert.equal(err.code, ErrorCode.COOLDOWN);
+  assert.equal(err.id, 2);
+  assert.ok(err.wait !== undefined && err.wait > 50_000 && err.wait <= 60_000, `wait ${err.wait}`);
+  await c.pngAtLeast(ack.seq);
+  assert.equal((await fetchImageGrid(cool))[9], 2);
+  assert.equal(cool.server.canvas.seq, 1);
+  // Another socket from the same address shares the cooldown (identity.test.ts has the details).
+  const other = await TestClient.connect(cool.ws);
+  other.send({ t: 'place', id: 1, x: 2, y: 2, c: 4 });
+  assert.equal((await other.nextOf('error')).code, ErrorCode.COOLDOWN);
+  await c.close();
+  await other.close();
 });
 
 test('a burst of placements from several clients is acked with consecutive seqs and all shown', async () => {
@@ -208,45 +205,39 @@ test('a negative id or since is invalid_field; the error carries no id', async (
   await c.close();
 });
 
-test('hello.seq is the seq of the png that follows, which may lag placements acked since the last tick', async () => {
+test('hello.seq is the seq of the png that follows, which may lag placements acked since the last tick', async (t) => {
   const slow = await startTestServer({ width: 8, height: 8, tickMs: 60_000 });
-  try {
-    const placer = await TestClient.connect(slow.ws);
-    placer.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
-    assert.equal((await placer.nextOf('ack')).seq, 1);
-    const late = await TestClient.connect(slow.ws);
-    const hello = await late.nextOf('hello');
-    const png = await late.nextOf('png');
-    assert.equal(hello.seq, 0, 'no tick has run since the placement');
-    assert.equal(png.seq, hello.seq);
-    await Promise.all([placer.close(), late.close()]);
-  } finally {
-    await slow.dispose();
-  }
+  t.after(() => slow.dispose());
+  const placer = await TestClient.connect(slow.ws);
+  placer.send({ t: 'place', id: 1, x: 1, y: 1, c: 2 });
+  assert.equal((await placer.nextOf('ack')).seq, 1);
+  const late = await TestClient.connect(slow.ws);
+  const hello = await late.nextOf('hello');
+  const png = await late.nextOf('png');
+  assert.equal(hello.seq, 0, 'no tick has run since the placement');
+  assert.equal(png.seq, hello.seq);
+  await Promise.all([placer.close(), late.close()]);
 });
 
-test('resuming with since: the first delta starts exactly at since, the last ends at hello.seq', async () => {
+test('resuming with since: the first delta starts exactly at since, the last ends at hello.seq', async (t) => {
   const srv = await startTestServer({ width: 8, height: 8, tickMs: 20 });
-  try {
-    const live = await TestClient.connect(`${srv.ws}?stream=delta`);
-    const start = (await live.nextOf('png')).seq;
-    for (let i = 0; i < 3; i++) {
-      live.send({ t: 'place', id: i, x: i, y: 0, c: 3 });
-      const seq = (await live.nextOf('ack')).seq;
-      await live.next((m) => m.t === 'delta' && m.toSeq >= seq);
-    }
-    const back = await TestClient.connect(`${srv.ws}?stream=delta&since=${start}`);
-    const hello = await back.nextOf('hello');
-    const first = await back.next((m) => m.t === 'delta' || m.t === 'png');
-    assert.equal(first.t, 'delta');
-    assert.equal(first.t === 'delta' && first.fromSeq, start);
-    let last = first;
-    while (last.t === 'delta' && last.toSeq < hello.seq) last = await back.next((m) => m.t === 'delta' || m.t === 'png');
-    assert.equal(last.t === 'delta' && last.toSeq, hello.seq);
-    await Promise.all([live.close(), back.close()]);
-  } finally {
-    await srv.dispose();
+  t.after(() => srv.dispose());
+  const live = await TestClient.connect(`${srv.ws}?stream=delta`);
+  const start = (await live.nextOf('png')).seq;
+  for (let i = 0; i < 3; i++) {
+    live.send({ t: 'place', id: i, x: i, y: 0, c: 3 });
+    const seq = (await live.nextOf('ack')).seq;
+    await live.next((m) => m.t === 'delta' && m.toSeq >= seq);
   }
+  const back = await TestClient.connect(`${srv.ws}?stream=delta&since=${start}`);
+  const hello = await back.nextOf('hello');
+  const first = await back.next((m) => m.t === 'delta' || m.t === 'png');
+  assert.equal(first.t, 'delta');
+  assert.equal(first.t === 'delta' && first.fromSeq, start);
+  let last = first;
+  while (last.t === 'delta' && last.toSeq < hello.seq) last = await back.next((m) => m.t === 'delta' || m.t === 'png');
+  assert.equal(last.t === 'delta' && last.toSeq, hello.seq);
+  await Promise.all([live.close(), back.close()]);
 });
 
 test('a since ahead of the server gets a png of the current canvas, by URL and by subscribe', async () => {
