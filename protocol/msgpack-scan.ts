@@ -9,7 +9,7 @@
  * ignored key was applied, and a client that relied on that would break against any other server. Every extension (fixext 0xd4-0xd8, ext8/16/32 0xc7-0xc9, whatever its
  * type number, timestamp included) makes the frame not MessagePack as this protocol speaks it.
  *
- * Why the rest, both found by the reliability suite (issue 7):
+ * Why the rest, both found by the reliability suite (reliability/):
  * - msgpackr sizes an array from its header before reading the items, so a 5-byte frame
  *   `dd 01 ff ff ff` (array32 of 33 million items) made it allocate a 256 MiB array first and fail
  *   after; random bytes did this often enough to grow the server by 130 MiB per 20,000 frames, and

@@ -54,7 +54,7 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   }
   imageHeaders(res, frame, '200 OK');
   if (head) {
-    // endWithoutBody(length) aborts the process in this uWS build; the explicit header is portable.
+    // endWithoutBody(length) aborts the process in uWS.js v20.30.0; the explicit header is portable.
     res.writeHeader('Content-Length', String(frame.png.length));
     endWithoutBodyDeferred(res);
   } else {

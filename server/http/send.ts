@@ -1,12 +1,12 @@
 /**
  * Ending an HTTP response without unbounded buffering.
  *
- * `res.end(body)` hands uWS the whole body; when the client does not read, uWS keeps what the kernel
+ * `res.end(body)` hands uWS the whole body; when the client does not read, uWS (v20.30.0) keeps what the kernel
  * refused in user space, then goes on parsing pipelined requests and buffering their responses too.
- * In the reliability suite (issue 7) one connection that pipelined 20,000 `GET /image` without
+ * In the reliability suite one connection that pipelined 20,000 `GET /image` without
  * reading drove the server to 3.7 GB. `tryEnd` writes only what the kernel takes and leaves the
  * response pending; the rest follows from `onWritable` as the client reads. While a response is
- * pending, uWS closes a connection that sends another request ("async pipelining" is refused), so a
+ * pending, uWS (v20.30.0) closes a connection that sends another request ("async pipelining" is refused), so a
  * client that does not read holds at most one response. When the kernel takes everything (the usual
  * case) this costs the same as `end`.
  *

@@ -4,7 +4,7 @@
  * keyed by a /32 and IPv6 by a /64 by default, since one IPv6 user usually holds a whole /64.
  *
  * Every address is first brought to one canonical text (`canonicalIp`): on a dual-stack listener
- * (`--host ::`) uWS reports an IPv4 peer as expanded IPv4-mapped IPv6
+ * (`--host ::`) uWS.js v20.30.0 reports an IPv4 peer as expanded IPv4-mapped IPv6
  * (`0000:0000:0000:0000:0000:ffff:7f00:0001`), and proxies write IPv6 in any spelling.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';

@@ -1,6 +1,6 @@
 /**
  * Topic sharding for tick fan-out. One `app.publish` to every subscriber runs in one turn of the
- * event loop: with 1,000 PNG subscribers a tick blocked the loop for about 30-37 ms inside uWS's
+ * event loop: with 1,000 PNG subscribers a tick blocked the loop for about 30-37 ms inside uWS.js v20.30.0's
  * publish (perf/RESULTS.md, --pprof profile), against a 5 ms budget. Subscribers of each stream are
  * spread over SHARDS topics by connection id, and a tick publishes one shard per loop turn, so
  * placements, acks and HTTP keep being served between shards. Total work is unchanged.

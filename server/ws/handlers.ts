@@ -4,7 +4,7 @@
  * - `message` ArrayBuffers are detached when the handler returns; the codec copies what it keeps
  *   (plain numbers), so nothing refers to the buffer afterwards.
  * - acks are sent later, from the commit timer, i.e. outside any uWS callback: they go inside
- *   `ws.cork`, and only while the socket is open (sending on a closed uWS socket throws).
+ *   `ws.cork`, and only while the socket is open (sending on a closed socket throws in uWS.js v20.30.0).
  */
 import type { WebSocket } from 'uWebSockets.js';
 import { encodeMessage, parseClientMessage, parseStreamQuery } from '../../protocol/codec.ts';
@@ -117,7 +117,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
   }
 
   router.ws<Conn>('/ws', {
-    // uWS drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
+    // uWS.js v20.30.0 drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
     // the hard cap sits above the protocol limit and the handler closes with 1009 in between.
     maxPayloadLength: HARD_FRAME_LIMIT_BYTES,
     // Over this many buffered bytes uWS skips the socket when publishing: a slow reader misses PNG

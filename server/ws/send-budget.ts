@@ -1,11 +1,13 @@
 /**
  * A cap on the bytes the server holds for WebSocket clients that read slower than it sends, all
  * sockets together (`--max-buffered-total`). uWS bounds each socket's buffer (`--max-backpressure`)
- * but not their sum: in the reliability suite (issue 7) 1,000 clients that never read drove the server
+ * but not their sum: in the reliability suite 1,000 clients that never read drove the server
  * to 5.3 GB RSS, each holding its 4 MiB plus a PNG. When the sum would pass the cap, the sockets
  * holding the most are dropped (no close frame: a close frame would queue behind the very bytes the
  * client does not read, and the memory must come back now); their clients see 1006 and reconnect.
  * Clients that keep up hold nothing in user space, so they are never the ones dropped.
+ * (uWS.js v20.30.0 also keeps every socket's send buffer at the largest size it ever reached until the
+ * socket closes: uWebSockets #1792, fixed upstream by commit 42b368e, after that release.)
  *
  * Costs: one native `getBufferedAmount` per socket per tick (about 50 ns, against a send syscall per
  * socket for the publish itself), and between ticks a counter per send; an exact count runs only when
