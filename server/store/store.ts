@@ -107,7 +107,13 @@ export class Store {
     const placements = columns('placements');
     if (!placements.has('addr')) db.exec("ALTER TABLE placements ADD COLUMN addr TEXT NOT NULL DEFAULT ''");
     if (!placements.has('next_at')) db.exec('ALTER TABLE placements ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0');
-    if (!placements.has('prev_seq')) db.exec('ALTER TABLE placements ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0');
+    if (!placements.has('prev_seq')) {
+      // Each pixel's history is a list linked by prev_seq (rollback walks it): link the rows written
+      // before the column existed too, or a rollback would stop at the oldest new row and paint 0.
+      db.exec(`ALTER TABLE placements ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0;
+        WITH prev AS (SELECT seq, LAG(seq, 1, 0) OVER (PARTITION BY x, y ORDER BY seq) AS p FROM placements)
+        UPDATE placements SET prev_seq = prev.p FROM prev WHERE placements.seq = prev.seq;`);
+    }
     if (!columns('snapshots').has('last_seq')) db.exec('ALTER TABLE snapshots ADD COLUMN last_seq BLOB');
     db.exec('DROP INDEX IF EXISTS placements_xy; DROP INDEX IF EXISTS placements_who;');
   }

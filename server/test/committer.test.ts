@@ -84,7 +84,7 @@ function holdWriteLock(t: TestContext, dbPath: string): { release(): void } {
   return { release };
 }
 
-test('placements submitted apart from each other wait commitDelayMs and commit as one batch', async (t) => {
+test('placements below commitBatch wait commitDelayMs, then commit as one batch', async (t) => {
   const r = rig(t, { commitDelayMs: 40 });
   const started = performance.now();
   const outcomes = Promise.all([submit(r.committer, req(0, 0, 1)), submit(r.committer, req(1, 0, 2)), submit(r.committer, req(2, 0, 3))]);
@@ -178,34 +178,68 @@ test('a batch the database refuses fails whole with store_failed, uses no seq, l
   assert.deepEqual(rows(r.store).map((row) => row.seq), [1, 2, 3, 4]);
 });
 
-test('commitNow commits after everything queued and is all or nothing', (t) => {
+test('commitNow commits after everything queued, in one transaction of its own', (t) => {
   const r = rig(t, { commitDelayMs: 60_000 });
   let queued: PlacementOutcome | undefined;
   r.committer.submit(req(7, 7, 1), (o) => (queued = o));
-
-  const lock = holdWriteLock(t, r.dbPath);
-  const refused = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2), req(2, 0, 2)]);
-  assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
-  assert.equal(!queued?.ok && queued?.code, ErrorCode.STORE_FAILED, 'the queued placement was flushed first, into the same locked database');
-  assert.equal(r.canvas.seq, 0);
-  assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 3)), [0, 0, 0], 'none of the three applied');
-  assert.deepEqual(r.failed, [1, 3]);
-
-  lock.release();
-  r.committer.submit(req(7, 7, 1), (o) => (queued = o));
   const ok = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2), req(2, 0, 2)]);
   assert.equal(queued?.ok && queued.seq, 1, 'queued before commitNow: committed before it');
-  assert.deepEqual(ok.ok && ok.seq, 4, 'the outcome of the last request');
+  assert.equal(ok.ok && ok.seq, 4, 'the outcome of the last request');
   assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 3)), [2, 2, 2]);
-  assert.deepEqual(r.committed, [1, 3], 'the queued batch, then commitNow in one transaction');
+  assert.deepEqual(r.committed, [1, 3], 'the queued batch, then commitNow as one batch');
+  const empty = r.committer.commitNow([]);
+  assert.equal(empty.ok && empty.seq, 4, 'nothing to commit: the current seq');
 });
 
-test('close commits what is queued, then submit answers shutting_down and stores nothing', async (t) => {
+test('commitNow is all or nothing: a database that fills up in the middle stores and applies none of it', (t) => {
+  const r = rig(t);
+  assert.ok(r.committer.commitNow([req(0, 0, 1)]).ok);
+  // A real SQLITE_FULL part-way through: the file may grow by 4 pages (16 KiB) and the batch needs
+  // about 50 (100 rows of 2 KB each).
+  const pages = r.store.db.pragma('page_count', { simple: true }) as number;
+  r.store.db.pragma(`max_page_count = ${pages + 4}`);
+  const big = Array.from({ length: 100 }, (_, i) => req(i % W, 1 + (i % (H - 1)), 3, 'w'.repeat(2000)));
+  const gridBefore = Uint8Array.from(r.canvas.grid);
+
+  const refused = r.committer.commitNow(big);
+  assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
+  assert.match(!refused.ok ? refused.message : '', /full/i);
+  assert.deepEqual(rows(r.store).map((row) => row.seq), [1], 'not one row of the batch stored');
+  assert.equal(r.canvas.seq, 1);
+  assert.deepEqual(r.canvas.grid, gridBefore, 'not one pixel applied');
+
+  r.store.db.pragma('max_page_count = 1073741823');
+  const ok = r.committer.commitNow(big);
+  assert.equal(ok.ok && ok.seq, 101);
+  assert.equal(rows(r.store).length, 101);
+});
+
+test('commitNow while another connection holds the write lock fails with store_failed, with what was queued', (t) => {
   const r = rig(t, { commitDelayMs: 60_000 });
-  const queued = submit(r.committer, req(1, 1, 1));
+  let queued: PlacementOutcome | undefined;
+  r.committer.submit(req(7, 7, 1), (o) => (queued = o));
+  const lock = holdWriteLock(t, r.dbPath);
+  const refused = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2)]);
+  assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
+  assert.equal(!queued?.ok && queued?.code, ErrorCode.STORE_FAILED, 'the queued placement went first, into the same locked database');
+  assert.deepEqual(r.failed, [1, 2]);
+  assert.equal(r.canvas.seq, 0);
+  assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 2)), [0, 0]);
+  lock.release();
+  const ok = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2)]);
+  assert.equal(ok.ok && ok.seq, 2, 'the seqs the failure did not use');
+});
+
+test('close commits what is queued, then submit answers shutting_down at once and stores nothing', (t) => {
+  const r = rig(t, { commitDelayMs: 60_000 });
+  const outcomes: PlacementOutcome[] = [];
+  r.committer.submit(req(1, 1, 1), (o) => outcomes.push(o));
   r.committer.close();
-  assert.equal((await queued).ok, true, 'queued before close: committed by close');
-  const late = await submit(r.committer, req(2, 2, 2));
+  assert.equal(outcomes.length, 1, 'queued before close: answered by close');
+  assert.equal(outcomes[0]?.ok && outcomes[0].seq, 1);
+  r.committer.submit(req(2, 2, 2), (o) => outcomes.push(o));
+  assert.equal(outcomes.length, 2, 'answered synchronously, not queued');
+  const late = outcomes[1] as PlacementOutcome;
   assert.equal(!late.ok && late.code, ErrorCode.SHUTTING_DOWN);
   assert.equal(rows(r.store).length, 1);
   assert.equal(r.canvas.get(2, 2), 0);
