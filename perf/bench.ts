@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: the benchmark harness (not a test). Runs the scenarios of DESIGN.md's
- * "Performance budgets" that perf/ covers, prints progress and a table, and rewrites the generated
- * section of perf/RESULTS.md. Servers under test run as child processes limited to one CPU
- * (perf/cpu-limit.ts); load generators and this harness run on the other CPU. Settings: environment
- * variables, see perf/bench-config.ts or perf/README.md. Everything it starts is stopped, and its
+ * `npm run bench`: the benchmark harness (not a test). Runs the scenarios of the "Performance
+ * budgets" in docs/ARCHITECTURE.md (the figures: perf/bench/budgets.ts), prints progress and a table,
+ * and rewrites the generated section of perf/RESULTS.md. Servers under test run as child processes
+ * limited to one CPU (perf/bench/cpu-limit.ts); load generators and this harness run on the other CPU.
+ * Settings: environment variables, see perf/bench/config.ts or perf/README.md. Everything it starts is stopped, and its
  * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
  */
 import Database from 'better-sqlite3';
@@ -24,7 +24,10 @@ import { REPO_ROOT, startOurServer, type ServerUnderTest } from './bench/server-
 import { ensureWrk } from './load/wrk.ts';
 import { runManySubscribers, runStreamScenarios } from './scenarios/ws-runs.ts';
 
-/** DESIGN.md: "the delta stream at least 20x fewer bytes per client ... at 1,000 changed pixels per second". */
+/**
+ * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
+ * than PNG at 1,000 changed pixels per second.
+ */
 const DELTA_BUDGET_RATE = 1000;
 
 const started = performance.now();

@@ -1,13 +1,16 @@
 /**
- * Shared pieces of the reliability suite: the result every part returns, a seeded PRNG (so a failing
- * run can be repeated with the same `--seed`), RSS sampling from /proc, and bounded waiting.
+ * Shared pieces of the reliability suite: the result every part returns, RSS sampling, bounded
+ * waiting and cleanup however a run ends. The seeded PRNG (so a failing run can be repeated with the
+ * same `--seed`) is testkit/rng.ts; /proc readings are testkit/processes.ts.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { num } from '../testkit/format.ts';
 import { REPO_ROOT } from '../testkit/paths.ts';
+import { rssBytes } from '../testkit/processes.ts';
 
 export { REPO_ROOT };
 
@@ -30,7 +33,7 @@ export class Report {
   constructor(readonly part: string) {}
 
   figure(name: string, value: string | number): void {
-    this.figures.push([name, typeof value === 'number' ? fmt(value) : value]);
+    this.figures.push([name, typeof value === 'number' ? num(value) : value]);
   }
 
   /** Records a broken guarantee unless `ok`. Keeps at most 50 so one bug cannot flood the output. */
@@ -44,72 +47,7 @@ export class Report {
   }
 }
 
-export function fmt(n: number): string {
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
-}
-
-export function mib(bytes: number): string {
-  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-}
-
-/** xorshift32: small, fast and seedable; quality is plenty for fuzzing and jitter. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (seed >>> 0) || 0x9e3779b9;
-  }
-  u32(): number {
-    let s = this.s;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    this.s = s >>> 0;
-    return this.s;
-  }
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.u32() / 0x1_0000_0000) * n);
-  }
-  /** Integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.u32() & 0xff;
-    return out;
-  }
-}
-
-/** Resident set size of a process in bytes (VmRSS), or its peak (VmHWM); 0 once it is gone. */
-export function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Open file descriptors of a process (0 once it is gone). */
-export function fdCount(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return 0;
-  }
-}
-
-/** The soft limit on open files of this process (and so of the server children it starts). */
-export function openFileLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-  return m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? 1024);
-}
-
-/** Samples a process's RSS every `everyMs` until stopped; reports the peak seen. */
+/** Samples a process's RSS (bytes) every `everyMs` until stopped; reports the peak seen. */
 export class RssSampler {
   peak = 0;
   private readonly timer: NodeJS.Timeout;
@@ -118,7 +56,7 @@ export class RssSampler {
     this.timer = setInterval(() => this.sample(), everyMs);
   }
   sample(): number {
-    const rss = rssOf(this.pid);
+    const rss = rssBytes(this.pid);
     if (rss > this.peak) this.peak = rss;
     return rss;
   }

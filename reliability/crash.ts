@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
-import { loopback, Report, Rng, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
+import { Rng } from '../testkit/rng.ts';
+import { loopback, Report, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
 import { checkHistory, type Ack } from './history.ts';
 import { startServer, type ServerChild } from './server-child.ts';
 

@@ -6,7 +6,7 @@
  * coordinates, colours out of range, oversize binary frames, text frames, and some valid placements.
  */
 import { ErrorCode, MAX_CLIENT_FRAME_BYTES } from '../protocol/messages.ts';
-import type { Rng } from './common.ts';
+import type { Rng } from '../testkit/rng.ts';
 import { arr, bin, bool, cat, ext, f32, f64, int, int64, map, mapRaw, nil, str, uint64, type Bytes } from './msgpack-writer.ts';
 
 export type Expect =

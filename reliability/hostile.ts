@@ -10,7 +10,10 @@ import { decodeServerMessage } from '../protocol/codec.ts';
 import type { ErrorMsg } from '../protocol/messages.ts';
 import { PALETTE_2017 } from '../server/config/palette.ts';
 import { decodeToIndices } from '../testkit/fixture.ts';
-import { loopback, mib, Report, Rng, RssSampler, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
+import { mib } from '../testkit/format.ts';
+import { rssBytes } from '../testkit/processes.ts';
+import { Rng } from '../testkit/rng.ts';
+import { loopback, Report, RssSampler, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
 import { hostileFrame, type HostileFrame } from './hostile-frames.ts';
 import type { Ack } from './history.ts';
 import { health, imageAtLeast, startServer, type ServerChild } from './server-child.ts';
@@ -93,7 +96,7 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
   try {
     server = await startServer({ db: `${tmp.dir}/canvas.db`, args: ['--width', String(SHAPE.width), '--height', String(SHAPE.height), '--tick-ms', '100', '--log-level', 'info'] });
     const srv = server;
-    idleRss = srv.rss();
+    idleRss = rssBytes(srv.pid);
     sampler = new RssSampler(srv.pid);
     const started = performance.now();
     const worker = async (w: number) => {
@@ -144,7 +147,7 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
     report.check(diff === 0, `the grid differs from the valid placements in ${diff} pixels`);
     const internal = srv.lines().filter((l) => l.includes('"level":50') || l.includes('"level":60'));
     report.check(internal.length === 0, `the server logged ${internal.length} errors, e.g. ${internal[0]?.slice(0, 300)}`);
-    report.check(srv.rss() > 0, 'the server is no longer running');
+    report.check(rssBytes(srv.pid) > 0, 'the server is no longer running');
 
     const peak = sampler.stop();
     const m = await (await fetch(`${srv.http}/metrics`)).text();

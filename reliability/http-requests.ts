@@ -4,7 +4,7 @@
  * upgrades. The server may answer each with any status below 500 or by closing the connection;
  * a 5xx or no answer at all is a failure.
  */
-import type { Rng } from './common.ts';
+import type { Rng } from '../testkit/rng.ts';
 
 export interface BadRequest {
   name: string;

@@ -7,7 +7,10 @@
  */
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loopback, mib, openFileLimit, Report, Rng, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
+import { mib } from '../testkit/format.ts';
+import { openFilesLimit, rssBytes } from '../testkit/processes.ts';
+import { Rng } from '../testkit/rng.ts';
+import { loopback, Report, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
 import { rawWebSocket, tcpConnect, upgradeRequest } from './raw-clients.ts';
 import { health, image, startServer, type ServerChild } from './server-child.ts';
 import { fill, Placer, Reader, probeHello } from './ws-clients.ts';
@@ -86,7 +89,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
   const report = new Report('3. slow and abusive clients');
   const rng = new Rng(seed ^ 0x1b873593);
   const needFds = opts.nonReaders + opts.flood + 200;
-  if (!report.check(openFileLimit() >= needFds, `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFileLimit()}`)) return report.result();
+  if (!report.check(openFilesLimit().soft >= needFds, `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFilesLimit().soft}`)) return report.result();
   const tmp = tempDir('slow');
   const abusers: Socket[] = [];
   const readers: Reader[] = [];
@@ -103,7 +106,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     readers.push(...(await Promise.all([0, 1, 2, 3].map((i) => Reader.open(srv.ws, i < 2 ? 'delta' : 'png', loopback(i))))));
     placer = await Placer.start(srv.ws, loopback(10), 20, rng);
     await sleep(5 * TICK_MS);
-    const idleRss = srv.rss();
+    const idleRss = rssBytes(srv.pid);
     sampler = new RssSampler(srv.pid, 50);
     for (const r of readers) r.startWindow();
 
@@ -143,7 +146,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
 
     for (const s of abusers) s.destroy();
     const settled = await waitSubscribers(srv.http, readers.length + 1, 15_000);
-    const afterRss = srv.rss();
+    const afterRss = rssBytes(srv.pid);
     const evicted = (await scrape(srv.http))('canvas_ws_evicted_total');
 
     // uWS keeps each socket's send buffer at its high-water mark until the socket closes (std::string
@@ -177,7 +180,7 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     report.figure('connections at the end of the abuse', held.subscribers);
     report.figure('slow readers dropped (canvas_ws_evicted_total)', evicted);
     report.figure('readers: ticks seen, delta gaps, longest wait', readers.map((r) => `${r.name} ${r.ticks}/${r.gaps}/${r.maxGapMs.toFixed(0)} ms`).join(', '));
-    report.figure('new clients during abuse: hello p50 / max', `${pct(probes, 0.5)} / ${pct(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`);
+    report.figure('new clients during abuse: hello p50 / max', `${percentile(probes, 0.5)} / ${percentile(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`);
     report.figure('server event-loop delay during the abuse: p99 / max', `${(lagP99 * 1000).toFixed(1)} / ${(lagMax * 1000).toFixed(1)} ms`);
     report.figure('placer ack latency max', `${placer.maxAckMs.toFixed(0)} ms over ${placer.acks} acks`);
   } catch (err) {
@@ -194,7 +197,8 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
   return report.result();
 }
 
-function pct(values: readonly number[], p: number): string {
+/** The `p` quantile (0..1) of `values`, nearest rank, as whole milliseconds ("-" for none). */
+function percentile(values: readonly number[], p: number): string {
   if (values.length === 0) return '-';
   const sorted = [...values].sort((a, b) => a - b);
   return (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number).toFixed(0);

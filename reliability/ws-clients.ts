@@ -6,7 +6,8 @@
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
-import { withTimeout, type Rng } from './common.ts';
+import type { Rng } from '../testkit/rng.ts';
+import { withTimeout } from './common.ts';
 
 function decode(data: Buffer): ServerMessage {
   return decodeServerMessage(new Uint8Array(data));

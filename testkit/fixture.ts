@@ -13,6 +13,7 @@ import type { ClientMessage, PngMsg, ServerMessage } from '../protocol/messages.
 import { configWith, type Config } from '../server/config/config.ts';
 import { createLogger } from '../server/ops/log.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
+import { Rng } from './rng.ts';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'canvas-test-'));
@@ -183,15 +184,10 @@ export function httpRequest(
 }
 
 /**
- * Test-only shortcut: fills a grid with xorshift noise in 16 colours, so a 1000 x 1000 PNG is ~500 KB
+ * Test-only shortcut: fills a grid with seeded noise in 16 colours, so a 1000 x 1000 PNG is ~500 KB
  * and a paused reader fills its kernel buffers within a few ticks.
  */
 export function fillNoise(grid: Uint8Array, seed: number): void {
-  let r = seed | 0;
-  for (let i = 0; i < grid.length; i++) {
-    r ^= r << 13;
-    r ^= r >>> 17;
-    r ^= r << 5;
-    grid[i] = r & 15;
-  }
+  const rng = new Rng(seed);
+  for (let i = 0; i < grid.length; i++) grid[i] = rng.u32() & 15;
 }

@@ -1,9 +1,11 @@
 /**
- * Child processes of the harness: start (pinned), wait until an HTTP URL answers, read CPU time from
- * /proc, stop by pid. Every child is tracked so a timeout or Ctrl-C kills exactly what we started.
+ * Child processes of tests, benchmarks and the reliability suite: start, wait until an HTTP URL
+ * answers, stop by pid; and the one reader of what /proc says about a process (CPU time, RSS, open
+ * files). Every child is tracked, so a timeout, Ctrl-C or the end of this process kills exactly what
+ * was started here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,13 +29,17 @@ function tail(text: string, max = 4000): string {
   return text.length > max ? `...${text.slice(-max)}` : text;
 }
 
-export function startChild(
-  name: string,
-  file: string,
-  args: readonly string[],
-  opts: { cwd?: string; onLine?: (line: string) => void } = {},
-): Child {
-  const proc = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface ChildOptions {
+  cwd?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  /** Called with each complete stdout line. */
+  onLine?: (line: string) => void;
+}
+
+export function startChild(name: string, file: string, args: readonly string[], opts: ChildOptions = {}): Child {
+  const env = opts.env ? { ...process.env, ...opts.env } : undefined;
+  const proc = spawn(file, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`${name}: could not start ${file}`);
   live.add(proc);
   let out = '';
@@ -81,6 +87,24 @@ export function killAllChildren(): void {
   for (const proc of live) proc.kill('SIGKILL');
 }
 
+// However this process ends normally (process.exit included), no child outlives it.
+process.once('exit', killAllChildren);
+
+/** The command line that runs a TypeScript file of this repository with Node and tsx. */
+export function tsxCommand(script: string, args: readonly string[]): string[] {
+  return [process.execPath, '--import', 'tsx', script, ...args];
+}
+
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A TCP port free right now on 127.0.0.1 (the OS picks it; we release it for the child). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -126,18 +150,33 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Resident set size of `pid` in MiB, from /proc/<pid>/status. */
-export function rssMiB(pid: number): number {
+/**
+ * Resident set size of `pid` in bytes, from /proc/<pid>/status: `VmRSS` (now) or `VmHWM` (the peak);
+ * NaN once the process is gone.
+ */
+export function rssBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] ? Number(m[1]) / 1024 : NaN;
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) * 1024 : NaN;
   } catch {
     return NaN;
   }
 }
 
-/** This process's open-files limits from /proc/self/limits (soft, hard); Infinity for "unlimited". */
-function openFilesLimit(): { soft: number; hard: number } {
+/** Open file descriptors of a process (0 once it is gone). */
+export function fdCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * This process's open-files limits from /proc/self/limits (soft, hard); Infinity for "unlimited".
+ * Children started here inherit them unless wrapped with withOpenFiles.
+ */
+export function openFilesLimit(): { soft: number; hard: number } {
   try {
     const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
     const n = (v: string | undefined) => (v === 'unlimited' ? Infinity : Number(v));

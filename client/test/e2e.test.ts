@@ -4,8 +4,6 @@
  * Waits are on observable state (status, board, pixels on screen, GET /image), never fixed sleeps.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,12 +13,12 @@ import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts
 import type { ClientMessage, PlaceMsg, ServerMessage } from '../../protocol/messages.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
 import { decodeToIndices, fetchImageGrid, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { startServer, type StartedServer } from '../../testkit/server-process.ts';
 import { NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/error-text.ts';
 import { TcpRelay } from './tcp-relay.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RED = 5; // index of 0xe50000 in the 2017 palette
 const BLUE = 13;
 const rgbOf = (index: number): number => PALETTE_2017[index] as number;
@@ -51,7 +49,7 @@ function installScreenReader(): void {
 
 let browser: Browser | undefined;
 const servers: TestServer[] = [];
-const children: ChildServer[] = [];
+const children: StartedServer[] = [];
 const relays: TcpRelay[] = [];
 const dirs: string[] = [];
 
@@ -157,39 +155,9 @@ async function waitImage(ts: { http: string }, x: number, y: number, c: number, 
 }
 
 /** The server as users run it, in a child process, so the test can really kill it (SIGKILL). */
-interface ChildServer {
-  http: string;
-  port: number;
-  child: ChildProcess;
-  kill(): Promise<void>;
-}
-
-async function spawnServer(dir: string, port: number): Promise<ChildServer> {
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', join(dir, 'canvas.db'), '--width', '64', '--height', '48', '--tick-ms', '100', '--cooldown-ms', '0', '--log-level', 'info'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit');
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  for (;;) {
-    const m = /"url":"http:\/\/[^:]+:(\d+)"/.exec(out);
-    if (m) {
-      const actual = Number(m[1]);
-      return {
-        http: `http://127.0.0.1:${actual}`,
-        port: actual,
-        child,
-        kill: async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGKILL');
-            await exited;
-          }
-        },
-      };
-    }
-    const winner = await Promise.race([once(child.stdout!, 'data').then(() => 'data'), exited.then(() => 'exit')]);
-    if (winner === 'exit') throw new Error(`server exited early:\n${out}`);
-  }
+function spawnServer(dir: string): Promise<StartedServer> {
+  const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'canvas.db'), '--width', '64', '--height', '48', '--tick-ms', '100', '--cooldown-ms', '0', '--log-level', 'info'];
+  return startServer({ args });
 }
 
 /** Placing is disabled: the palette buttons are (their fieldset is disabled). */
@@ -289,7 +257,7 @@ describe('browser client in headless Chromium', { skip }, () => {
   test('after the server is killed and restarted the page reconnects by itself', { timeout: 90_000 }, async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const first = await spawnServer(dir, 0);
+    const first = await spawnServer(dir);
     children.push(first);
     const relay = await TcpRelay.start(first.port);
     relays.push(relay);
@@ -307,7 +275,7 @@ describe('browser client in headless Chromium', { skip }, () => {
     assert.equal(await messageText(page), NOT_CONNECTED_TEXT);
     assert.equal(await shownColour(page, 4, 4), 0, 'nothing placed while disconnected');
 
-    const second = await spawnServer(dir, 0);
+    const second = await spawnServer(dir);
     children.push(second);
     relay.setBackend(second.port);
     await waitLive(page, 0, 30_000);

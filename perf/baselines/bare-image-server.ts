@@ -3,7 +3,7 @@
  * PNG bytes with the same response headers as our server (status, Content-Type, ETag, Cache-Control),
  * with no conditional-request logic, no frame lookup, nothing else.
  *
- *   node --import tsx perf/bare-image-server.ts --port 9001 --png /tmp/x.png --etag '"id-42"'
+ *   node --import tsx perf/baselines/bare-image-server.ts --port 9001 --png /tmp/x.png --etag '"id-42"'
  *
  * Started by perf/bench.ts, pinned to the server CPU like our server. Exits 0 on SIGTERM/SIGINT.
  */

@@ -5,9 +5,9 @@
  * seq each time) to that topic every tick. No hello, no placements, no encode, no metrics: what
  * remains is `app.publish`. The message on open mirrors our server's snapshot on connect, so both
  * servers' TCP connections have carried the same bytes before the measured ticks. Socket settings
- * match server/ws-handlers.ts (max backpressure, no compression, pings).
+ * match server/ws/handlers.ts (max backpressure, no compression, pings).
  *
- *   node --import tsx perf/bare-publish-server.ts --port 9002 --png /tmp/x.png --tick-ms 1000
+ *   node --import tsx perf/baselines/bare-publish-server.ts --port 9002 --png /tmp/x.png --tick-ms 1000
  *
  * Started by perf/bench.ts, pinned to the server CPU like our server. Exits 0 on SIGTERM/SIGINT.
  */
@@ -38,7 +38,7 @@ if (uwsBackend !== 'native') {
 
 const png = readFileSync(values.png);
 let seq = Number(values['first-seq']);
-/** Like server/tick.ts: the message is encoded once per tick and shared by every subscriber. */
+/** Like server/tick/ticker.ts: the message is encoded once per tick and shared by every subscriber. */
 let message = encodeMessage({ t: MsgType.PNG, seq, png });
 
 const app = uws

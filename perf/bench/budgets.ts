@@ -1,5 +1,6 @@
 /**
- * The run's results in one shape, and the DESIGN.md "Performance budgets" they are judged against.
+ * The run's results in one shape, and the "Performance budgets" of docs/ARCHITECTURE.md they are
+ * judged against.
  * Each budget row says what was measured, the target, the ratio to the target and MET / NOT MET.
  */
 import type { BenchConfig } from './config.ts';
@@ -9,6 +10,7 @@ import type { MachineInfo } from './machine-info.ts';
 import type { OriginResult } from '../scenarios/origin.ts';
 import type { PlaceRun } from '../scenarios/place.ts';
 import { bytesPerFrame, type ManyResult, type StreamsResult } from '../scenarios/ws-runs.ts';
+import { grouped } from '../../testkit/format.ts';
 
 export interface BenchResults {
   machine: MachineInfo;
@@ -41,17 +43,15 @@ export interface BudgetRow {
   met: boolean;
 }
 
-// Percentiles of empty runs arrive as null (NaN does not survive JSON): shown as n/a.
-const fmt = (n: number, digits = 1) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+// Percentiles of empty runs arrive as null (NaN does not survive JSON): grouped() shows them as n/a.
 
 // Three decimals in the ratio: with two, 0.898 against 0.9 printed "1.00x" next to NOT MET.
 function atLeast(name: string, value: number, min: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `>= ${fmt(min, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / min, 3)}x`, met: value >= min };
+  return { name, target: `>= ${grouped(min, digits)}${unit}`, measured: `${grouped(value, digits)}${unit}`, ratio: `${grouped(value / min, 3)}x`, met: value >= min };
 }
 
 function atMost(name: string, value: number, max: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `<= ${fmt(max, digits)}${unit}`, measured: `${fmt(value, digits)}${unit}`, ratio: `${fmt(value / max, 3)}x`, met: value <= max };
+  return { name, target: `<= ${grouped(max, digits)}${unit}`, measured: `${grouped(value, digits)}${unit}`, ratio: `${grouped(value / max, 3)}x`, met: value <= max };
 }
 
 export function budgetRows(r: BenchResults): BudgetRow[] {
@@ -97,7 +97,7 @@ export function budgetRows(r: BenchResults): BudgetRow[] {
   return rows;
 }
 
-/** Budgets of DESIGN.md a run did not measure (scenario not selected), so their absence is visible. */
+/** Budgets (docs/ARCHITECTURE.md) a run did not measure (scenario not selected), so their absence is visible. */
 export function notMeasured(r: BenchResults): string[] {
   const missing: [boolean, string][] = [
     [!r.image, 'GET /image vs bare uWS >= 0.9x (scenario image)'],
@@ -124,34 +124,34 @@ export function consoleSummary(r: BenchResults): string {
   if (r.image) {
     const { ours, bare } = r.image;
     const side = (s: typeof ours) =>
-      `p50 ${fmt(s.latencyMs.p50, 2)} / p99 ${fmt(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => fmt(c * 100, 0) + '%').join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => fmt(c * 100, 0) + '%').join('/')}`;
-    figures.push(['GET /image ours', `${fmt(ours.requestsPerSec, 0)} req/s`, side(ours)]);
-    figures.push(['GET /image bare uWS', `${fmt(bare.requestsPerSec, 0)} req/s`, side(bare)]);
+      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => grouped(c * 100, 0) + '%').join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => grouped(c * 100, 0) + '%').join('/')}`;
+    figures.push(['GET /image ours', `${grouped(ours.requestsPerSec, 0)} req/s`, side(ours)]);
+    figures.push(['GET /image bare uWS', `${grouped(bare.requestsPerSec, 0)} req/s`, side(bare)]);
   }
   if (r.encode) {
     const { ours, upng } = r.encode;
-    figures.push(['encode ours', `${fmt(ours.wallMs, 2)} ms wall`, `loop CPU ${fmt(ours.loopCpuMs, 2)} ms (pack ${fmt(ours.packMs, 2)}), total CPU ${fmt(ours.cpuMs, 2)} ms, ${fmt(ours.bytes, 0)} B`]);
-    figures.push([`encode UPNG(cnum=${upng.cnum})`, `${fmt(upng.wallMs, 2)} ms wall`, `loop CPU ${fmt(upng.loopCpuMs, 2)} ms, total CPU ${fmt(upng.cpuMs, 2)} ms, ${fmt(upng.bytes, 0)} B`]);
+    figures.push(['encode ours', `${grouped(ours.wallMs, 2)} ms wall`, `loop CPU ${grouped(ours.loopCpuMs, 2)} ms (pack ${grouped(ours.packMs, 2)}), total CPU ${grouped(ours.cpuMs, 2)} ms, ${grouped(ours.bytes, 0)} B`]);
+    figures.push([`encode UPNG(cnum=${upng.cnum})`, `${grouped(upng.wallMs, 2)} ms wall`, `loop CPU ${grouped(upng.loopCpuMs, 2)} ms, total CPU ${grouped(upng.cpuMs, 2)} ms, ${grouped(upng.bytes, 0)} B`]);
   }
   if (r.origin) {
     for (const m of Object.values(r.origin.modes)) {
-      figures.push([`GET /image, mode ${m.mode}`, `${fmt(m.requestsPerSec, 0)} req/s`, `-c${m.connections}, p50 ${fmt(m.latencyMs.p50, 2)} / p99 ${fmt(m.latencyMs.p99, 2)} ms, ${fmt(m.perCpuSecond, 0)} req per server CPU-second`]);
+      figures.push([`GET /image, mode ${m.mode}`, `${grouped(m.requestsPerSec, 0)} req/s`, `-c${m.connections}, p50 ${grouped(m.latencyMs.p50, 2)} / p99 ${grouped(m.latencyMs.p99, 2)} ms, ${grouped(m.perCpuSecond, 0)} req per server CPU-second`]);
     }
   }
   const wsRuns = [...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png, f.bare])] : []), ...(r.many ? [r.many.ours, ...(r.many.bare ? [r.many.bare] : [])] : [])];
   for (const w of wsRuns) {
     const sw = w.swarm;
-    const eld = w.metrics ? `, worst loop delay per tick median ${fmt(w.metrics.eldMedianMs, 1)} / max ${fmt(w.metrics.eldP99Ms, 1)} ms` : '';
+    const eld = w.metrics ? `, worst loop delay per tick median ${grouped(w.metrics.eldMedianMs, 1)} / max ${grouped(w.metrics.eldP99Ms, 1)} ms` : '';
     figures.push([
-      `ws ${w.spec.label}${w.spec.target === 'bare' ? ' (bare)' : ''}, ${fmt(sw.ready, 0)} subs`,
-      `${fmt(sw.frames / sw.windowSeconds, 0)} frames/s`,
-      `${fmt(bytesPerFrame(w), 0)} B/client/tick, ${fmt(sw.frames, 0)}/${fmt(sw.expectedFrames, 0)} delivered, spread p99 ${fmt(sw.spreadMs.p99, 1)} ms, server CPU ${fmt(w.serverCpuShare * 100, 0)}% (${fmt(w.cpuMsPerTick, 1)} ms/tick)${eld}, RSS peak ${fmt(w.rssMiB.peak, 0)} MiB`,
+      `ws ${w.spec.label}${w.spec.target === 'bare' ? ' (bare)' : ''}, ${grouped(sw.ready, 0)} subs`,
+      `${grouped(sw.frames / sw.windowSeconds, 0)} frames/s`,
+      `${grouped(bytesPerFrame(w), 0)} B/client/tick, ${grouped(sw.frames, 0)}/${grouped(sw.expectedFrames, 0)} delivered, spread p99 ${grouped(sw.spreadMs.p99, 1)} ms, server CPU ${grouped(w.serverCpuShare * 100, 0)}% (${grouped(w.cpuMsPerTick, 1)} ms/tick)${eld}, RSS peak ${grouped(w.rssMiB.peak, 0)} MiB`,
     ]);
   }
   if (r.place) {
     const s = r.place.swarm;
     const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
-    figures.push(['placements', `${fmt(s.acksPerSec, 0)} acks/s`, `p50 ${fmt(s.latencyMs.p50, 2)} / p99 ${fmt(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${fmt(r.place.serverCpuShare * 100, 0)}%`]);
+    figures.push(['placements', `${grouped(s.acksPerSec, 0)} acks/s`, `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`]);
   }
   out.push(textTable(['scenario', 'rate', 'detail'], figures));
   out.push('');

@@ -4,6 +4,7 @@
  * r/place) interleaved with single random placements (noise). The same seed gives the same placements,
  * so runs compare like with like.
  */
+import { Rng } from '../../testkit/rng.ts';
 
 /** Placements as parallel typed arrays (a million objects would distort the benchmarks' memory). */
 export interface Placements {
@@ -23,16 +24,10 @@ export interface ContentOptions {
   seed: number;
 }
 
-/** mulberry32: a tiny seeded PRNG; Math.random cannot be seeded. */
+/** Uniform numbers in [0, 1) from `seed` (testkit/rng.ts), the same sequence every run. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.float();
 }
 
 interface Artwork {

@@ -9,13 +9,11 @@ import { budgetRows, notMeasured, type BenchResults } from './budgets.ts';
 import type { ImageSide } from '../scenarios/image.ts';
 import type { PlaceRun } from '../scenarios/place.ts';
 import { manySection, originSection, streamsSection, table } from './results-md-ws.ts';
+import { n0, n2, pct } from '../../testkit/format.ts';
 
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
-const n0 = (n: number) => Math.round(n).toLocaleString('en-US');
-const n2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-const pct = (share: number) => `${Math.round(share * 100)}%`;
 
 function imageRow(name: string, side: ImageSide): string[] {
   const l = side.latencyMs;
@@ -52,7 +50,7 @@ export function renderSection(r: BenchResults): string {
   L.push(`- Code measured: ${m.revision}`);
   L.push(`- Runtime: Node ${m.node}; uWebSockets.js ${m.packages['uWebSockets.js']} (backend: ${r.backend ?? 'not started'}); better-sqlite3 ${m.packages['better-sqlite3']} (SQLite ${m.sqlite}); msgpackr ${m.packages.msgpackr}; upng-js ${m.packages['upng-js']}; ws ${m.packages.ws}; tsx ${m.packages.tsx}; wrk ${r.wrkVersion ?? 'not used'}`);
   L.push(`- CPU limit of the servers under test: ${r.cpuMethod ?? 'no server started'}; load generators (wrk, WebSocket swarm) and the harness on CPU ${c.loadCpu} (taskset)`);
-  L.push('', '### Budgets (DESIGN.md "Performance budgets")', '');
+  L.push('', '### Budgets (docs/ARCHITECTURE.md, "Performance budgets")', '');
   L.push(...table(['budget', 'target', 'measured', 'measured / target', 'verdict'], budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? '**MET**' : '**NOT MET**'])));
   const missing = notMeasured(r);
   if (missing.length) L.push('', `Not measured in this run: ${missing.join('; ')}.`);

@@ -1,5 +1,5 @@
 /**
- * Reads our server's Prometheus `/metrics` (server/metrics.ts, prom-client) during a scenario:
+ * Reads our server's Prometheus `/metrics` (server/ops/metrics.ts, prom-client) during a scenario:
  * event-loop delay, ticks, bytes published per stream. No server change needed for any of it.
  *
  * Event-loop delay: prom-client samples it with `monitorEventLoopDelay({ resolution: 10 })` and
@@ -12,7 +12,7 @@
  * the delay that second's tick caused.
  */
 
-/** monitorEventLoopDelay resolution the server passes to prom-client (server/metrics.ts). */
+/** monitorEventLoopDelay resolution the server passes to prom-client (server/ops/metrics.ts). */
 export const ELD_RESOLUTION_MS = 10;
 
 export type MetricsSample = ReadonlyMap<string, number>;

@@ -1,10 +1,11 @@
 /**
  * The servers under test as child processes, pinned by the CPU limit: ours (server/main.ts, the real
- * CLI entry) and the bare uWebSockets.js baseline (perf/bare-image-server.ts).
+ * CLI entry, started by testkit/server-process.ts) and the bare uWebSockets.js baselines
+ * (perf/baselines/).
  */
-import { join } from 'node:path';
 import type { CpuLimit } from './cpu-limit.ts';
-import { freePort, startChild, waitForHttp, withOpenFiles, type Child } from '../../testkit/processes.ts';
+import { freePort, startChild, tsxCommand, waitForHttp, withOpenFiles, type Child } from '../../testkit/processes.ts';
+import { startServer } from '../../testkit/server-process.ts';
 
 import { REPO_ROOT } from '../../testkit/paths.ts';
 
@@ -17,10 +18,6 @@ export interface ServerUnderTest {
   ws: string;
 }
 
-function tsxCommand(script: string, args: readonly string[]): string[] {
-  return [process.execPath, '--import', 'tsx', script, ...args];
-}
-
 export interface OurServerOptions {
   /** More server flags, e.g. `--bench-image-mode grid`. */
   args?: readonly string[];
@@ -29,15 +26,18 @@ export interface OurServerOptions {
   name?: string;
 }
 
-/** Starts our server with --cooldown-ms 0 on a free port and waits for /healthz. */
+/**
+ * Starts our server with --cooldown-ms 0 on a port the OS picks and waits for its startup log line.
+ * Log level info: the server logs at info only when starting and stopping, never while measured.
+ */
 export async function startOurServer(limit: CpuLimit, dbPath: string, opts: OurServerOptions = {}): Promise<ServerUnderTest> {
-  const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--db', dbPath, '--log-level', 'warn', '--cooldown-ms', '0', ...(opts.args ?? [])];
-  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('server/main.ts', args), opts.openFiles ?? 0));
-  const child = startChild(opts.name ?? 'canvas server', file, wrapped, { cwd: REPO_ROOT });
-  const http = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${http}/healthz`, child);
-  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
+  const args = ['--host', '127.0.0.1', '--port', '0', '--db', dbPath, '--log-level', 'info', '--cooldown-ms', '0', ...(opts.args ?? [])];
+  const wrap = (command: readonly string[]) => {
+    const { file, args: wrapped } = limit.wrap(withOpenFiles(command, opts.openFiles ?? 0));
+    return [file, ...wrapped];
+  };
+  const server = await startServer({ args, wrap, name: opts.name ?? 'canvas server' });
+  return { child: server, port: server.port, http: server.http, ws: server.ws };
 }
 
 /** Starts the bare baseline serving `pngPath` with the given headers and waits for /image. */

@@ -8,11 +8,11 @@
  * k6: $K6 (a path), else `k6` on PATH, else ../shared/bin/k6 next to the repository.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CpuLimit } from '../bench/cpu-limit.ts';
-import { killAllChildren, startChild } from '../../testkit/processes.ts';
+import { isExecutable, killAllChildren, startChild } from '../../testkit/processes.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
 
 /** One metric of k6's --summary-export file: its stats, and per threshold whether it was crossed. */
@@ -72,15 +72,6 @@ const unpinned: CpuLimit = {
   throttle: () => undefined,
   cleanup: async () => {},
 };
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The k6 to run and its `k6 version` line, or a message naming every place that was tried. */
 function findK6(env: NodeJS.ProcessEnv): { k6: string; version: string } | { error: string } {

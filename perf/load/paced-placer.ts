@@ -1,6 +1,6 @@
 /**
- * The placer of perf/ws-swarm.ts: one WebSocket placing synthetic artwork pixels
- * (perf/canvas-content.ts) at a fixed rate, so every tick has changes to publish. It also leaves
+ * The placer of perf/load/ws-swarm.ts: one WebSocket placing synthetic artwork pixels
+ * (perf/bench/canvas-content.ts) at a fixed rate, so every tick has changes to publish. It also leaves
  * "probes", the send time of one acked placement every PROBE_EVERY_MS, so subscribers can measure
  * how long a placement takes to reach them (place -> ack -> tick -> frame on their socket).
  */

@@ -2,12 +2,12 @@
  * WebSocket placement load generator, run by perf/bench.ts as a child pinned to the load CPU.
  * K clients (the `ws` package) each keep W placements in flight: a new `place` frame goes out for
  * every `ack` or `error` that comes back. Two modes:
- * - `fill`: draw `--count` synthetic placements (perf/canvas-content.ts) and stop when all are answered;
+ * - `fill`: draw `--count` synthetic placements (perf/bench/canvas-content.ts) and stop when all are answered;
  * - `load`: random placements for `--seconds`; only acks received inside that window are counted.
  * Prints JSON lines on stdout: `{"type":"window","phase":"start"}` once connected, `{"type":"progress",...}`
  * about once a second, `{"type":"window","phase":"end"}`, then one `{"type":"result",...}`.
  *
- *   node --import tsx perf/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
+ *   node --import tsx perf/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
  */
 import type { Socket } from 'node:net';
 import { createHistogram, performance } from 'node:perf_hooks';

@@ -1,7 +1,7 @@
 /**
  * WebSocket subscriber swarm, run by perf/bench.ts as a child pinned to the load CPU: N subscribers
- * on one stream (png or delta) of our server, or of perf/bare-publish-server.ts, plus optionally a
- * placer at a fixed rate (perf/paced-placer.ts) so every tick has changes. A subscriber is ready
+ * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus optionally a
+ * placer at a fixed rate (perf/load/paced-placer.ts) so every tick has changes. A subscriber is ready
  * once its first frame (the snapshot both servers send on connect) has arrived.
  *
  * Ticks are identified by their seq. A tick belongs to the measured window when its first frame
@@ -10,9 +10,9 @@
  * the bytes, the spread (each arrival minus the tick's first arrival: how long the fan-out took), and,
  * with a placer, "visible" (placement sent -> frame holding it received, per subscriber).
  *
- * Prints JSON lines on stdout like perf/place-swarm.ts: `progress`, `window` start/end, `result`.
+ * Prints JSON lines on stdout like perf/load/place-swarm.ts: `progress`, `window` start/end, `result`.
  *
- *   node --import tsx perf/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
+ *   node --import tsx perf/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
  */
 import { createHistogram, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';

@@ -1,6 +1,6 @@
 /**
  * The origin experiment: GET /image served three ways by our own server (`--bench-image-mode`,
- * server/bench-image-modes.ts), side by side in one run:
+ * server/http/bench-image-modes.ts), side by side in one run:
  * - `db`:     every request reads the canvas from SQLite (latest snapshot + replay) and encodes it;
  * - `grid`:   every request encodes the in-memory grid (encode per request, nothing cached);
  * - `cached`: the tick's PNG bytes, as in production.

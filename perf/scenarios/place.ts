@@ -1,6 +1,6 @@
 /**
  * Placement scenarios against our server: the canvas fill before the image benchmark, and the
- * measured "placements acknowledged and persisted per second". Both run perf/place-swarm.ts in a
+ * measured "placements acknowledged and persisted per second". Both run perf/load/place-swarm.ts in a
  * child pinned to the load CPU and watch the server's CPU use (from /proc) meanwhile.
  */
 import type { CpuLimit, ThrottleStats } from '../bench/cpu-limit.ts';

@@ -3,7 +3,7 @@
  * - streams: PNG and delta streams with N subscribers at each placement rate (bytes per client per
  *   tick, server CPU per tick, delivery, event-loop delay during ticks from /metrics);
  * - fan-out: rounds of (baseline, PNG, bare) at a low placement rate: our server with one delta
- *   subscriber (the tick without fan-out), with N PNG subscribers, and perf/bare-publish-server.ts
+ *   subscriber (the tick without fan-out), with N PNG subscribers, and perf/baselines/bare-publish-server.ts
  *   publishing the same PNG bytes to N subscribers. The low rate keeps the placements' own cost
  *   (commits, WAL checkpoints: they swing by +-20 ms per tick between runs at 1,000 px/s) out of the
  *   difference that is the fan-out;
@@ -22,7 +22,7 @@ export const TICK_MS = 1000;
 export interface WsOptions {
   subscribers: number;
   rates: readonly number[];
-  /** The rate of DESIGN.md's delta budget (1,000 px/s); its runs also give the loop-delay budget. */
+  /** The rate of the delta budget (1,000 px/s; docs/ARCHITECTURE.md); its runs also give the loop-delay budget. */
   budgetRate: number;
   /** Placement rate of the fan-out rounds: enough to change every tick, little else. */
   fanoutRate: number;

@@ -1,13 +1,16 @@
 /**
- * One WebSocket scenario against a server under test: perf/ws-swarm.ts in a child pinned to the load
+ * One WebSocket scenario against a server under test: perf/load/ws-swarm.ts in a child pinned to the load
  * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
  * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
  */
 import type { CpuLimit, ThrottleStats } from '../bench/cpu-limit.ts';
-import { cpuSeconds, rssMiB } from '../../testkit/processes.ts';
+import { cpuSeconds, rssBytes } from '../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../bench/server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../bench/server-process.ts';
 import type { WsSwarmResult } from '../load/ws-swarm.ts';
+
+/** VmRSS of `pid` in MiB (NaN once it has exited). */
+const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
 
 export interface WsRunSpec {
   /** Shown in progress lines and tables, e.g. "png, 1,000 px/s". */

@@ -1,51 +1,22 @@
 /** The server as a user runs it: a child process started like `npm start`, flags, env and signals. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../../protocol/messages.ts';
 import { parseIpRanges } from '../identity/client-address.ts';
 import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config/config.ts';
 import { tempDir, TestClient } from '../../testkit/fixture.ts';
+import { spawnServer, startServer, type ServerProcess } from '../../testkit/server-process.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
+/** server/main.ts with these flags and environment, not waited for: most of these runs must fail. */
+function run(args: string[], env: Record<string, string> = {}): ServerProcess {
+  return spawnServer({ args, env });
 }
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-/** Resolves with the URL from the "listening" log line. */
-async function listening(r: Run): Promise<string> {
-  for (;;) {
-    const m = /"url":"(http:\/\/[^"]+)"/.exec(r.stdout());
-    if (m) return m[1] as string;
-    const winner = await Promise.race([once(r.child.stdout!, 'data').then(() => 'data'), r.exit.then(() => 'exit')]);
-    if (winner === 'exit') throw new Error(`server exited early: ${r.stderr()}`);
-  }
-}
-
-function assertOneLineError(r: Run, pattern: RegExp): void {
+function assertOneLineError(r: ServerProcess, pattern: RegExp): void {
   const lines = r.stderr().trim().split('\n');
   assert.equal(lines.length, 1, `one line, got:\n${r.stderr()}`);
   assert.match(lines[0] as string, pattern);
@@ -54,7 +25,7 @@ function assertOneLineError(r: Run, pattern: RegExp): void {
 
 test('--help lists every option with its environment variable and default', async () => {
   const r = run(['--help']);
-  assert.equal(await r.exit, 0);
+  assert.equal(await r.exited, 0);
   for (const spec of OPTIONS) {
     assert.ok(r.stdout().includes(`--${spec.flag}`), `--${spec.flag}`);
     assert.ok(r.stdout().includes(spec.env), spec.env);
@@ -64,13 +35,13 @@ test('--help lists every option with its environment variable and default', asyn
 
 test('a bad flag or environment value is named in a one-line error, exit 1', async () => {
   const flag = run(['--port', 'abc']);
-  assert.equal(await flag.exit, 1);
+  assert.equal(await flag.exited, 1);
   assertOneLineError(flag, /--port="abc" is not an integer/);
   const env = run([], { CANVAS_WIDTH: '0' });
-  assert.equal(await env.exit, 1);
+  assert.equal(await env.exited, 1);
   assertOneLineError(env, /CANVAS_WIDTH=0 is out of range/);
   const unknown = run(['--colour', 'red']);
-  assert.equal(await unknown.exit, 1);
+  assert.equal(await unknown.exited, 1);
   assertOneLineError(unknown, /colour/);
 });
 
@@ -102,10 +73,10 @@ test('an admin token with a space stops startup with a one-line error naming ADM
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = run(['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db')], { ADMIN_TOKEN: 'open sesame' });
-  const started = await listening(r).then(() => true, () => false);
-  if (started) r.child.kill('SIGTERM');
+  const started = await r.listening.then(() => true, () => false);
+  if (started) r.proc.kill('SIGTERM');
   assert.equal(started, false, 'the server must not start with a token no request can present');
-  assert.equal(await r.exit, 1);
+  assert.equal(await r.exited, 1);
   assertOneLineError(r, /ADMIN_TOKEN must be printable ASCII without spaces/);
   assert.doesNotMatch(r.stderr(), /sesame/);
 });
@@ -127,7 +98,7 @@ test('trusted proxies are parsed once into canonical addresses and ranges; a bad
   );
 
   const r = run(['--trusted-proxies', '10.0.0.0/8,proxy.internal']);
-  assert.equal(await r.exit, 1);
+  assert.equal(await r.exited, 1);
   assertOneLineError(r, /--trusted-proxies: "proxy\.internal" is not an IP address or CIDR range/);
 });
 
@@ -146,7 +117,7 @@ test('the pure-JS uWS fallback is refused with a clear message', async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
-  assert.equal(await r.exit, 1);
+  assert.equal(await r.exited, 1);
   assertOneLineError(r, /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/);
 });
 
@@ -161,7 +132,7 @@ test('a port in use gives a one-line error and exit 1', async (t) => {
     rmSync(dir, { recursive: true, force: true });
   });
   const r = run(['--host', '127.0.0.1', '--port', String(port), '--db', join(dir, 'c.db')]);
-  assert.equal(await r.exit, 1);
+  assert.equal(await r.exited, 1);
   assertOneLineError(r, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
 });
 
@@ -171,7 +142,7 @@ test('an unwritable database path gives a one-line error and exit 1', async (t) 
   const notADir = join(dir, 'file');
   writeFileSync(notADir, 'x');
   const r = run(['--port', '0', '--db', join(notADir, 'canvas.db')]);
-  assert.equal(await r.exit, 1);
+  assert.equal(await r.exited, 1);
   assertOneLineError(r, /cannot open database/);
 });
 
@@ -179,24 +150,27 @@ test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; resta
   const dir = tempDir();
   const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db'), '--cooldown-ms', '0', '--commit-delay-ms', '200', '--width', '20', '--height', '20'];
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const r = run(args);
-  const url = await listening(r);
-  const c = await TestClient.connect(url.replace('http', 'ws') + '/ws');
+  const r = await startServer({ args });
+  t.after(() => r.kill()); // if an assertion failed before it exited
+  const c = await TestClient.connect(r.ws);
   await c.nextOf('png');
   for (let i = 0; i < 20; i++) c.send({ t: 'place', id: i, x: i, y: i, c: 1 + (i % 15) });
-  // The commit delay is long, so these are still queued when the signal lands.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  r.child.kill('SIGTERM');
+  // A placement outside the canvas is refused at once, and frames are handled in order: its error
+  // means the 20 before it have arrived. The commit delay is long, so they are still queued when the
+  // signal lands.
+  c.send({ t: 'place', id: 20, x: 20, y: 0, c: 1 });
+  await c.next((m) => m.t === 'error' && m.id === 20);
+  r.proc.kill('SIGTERM');
   const closed = await c.closed;
   assert.equal(closed.code, CloseCode.GOING_AWAY);
   const acks = c.received.filter((m) => m.t === 'ack');
   assert.equal(acks.length, 20, 'every queued placement was flushed and acked before the close');
-  assert.equal(await r.exit, 0);
+  assert.equal(await r.exited, 0);
 
-  const again = run(args);
-  const url2 = await listening(again);
-  const health = (await (await fetch(`${url2}/healthz`)).json()) as { seq: number };
+  const again = await startServer({ args });
+  t.after(() => again.kill());
+  const health = (await (await fetch(`${again.http}/healthz`)).json()) as { seq: number };
   assert.equal(health.seq, 20);
-  again.child.kill('SIGINT');
-  assert.equal(await again.exit, 0);
+  again.proc.kill('SIGINT');
+  assert.equal(await again.exited, 0);
 });

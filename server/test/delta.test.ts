@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { applyDeltaPixels } from '../../protocol/delta.ts';
 import { ErrorCode, type DeltaMsg, type PngMsg, type ServerMessage } from '../../protocol/messages.ts';
 import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { Rng } from '../../testkit/rng.ts';
 
 /** What a delta client keeps: the board as palette indices and the seq it reflects. */
 class Board {
@@ -30,13 +31,10 @@ class Board {
 const isFrame = (m: ServerMessage): m is PngMsg | DeltaMsg => m.t === 'png' || m.t === 'delta';
 
 function randomPlacer(client: TestClient, width: number, height: number, seed: number) {
-  let s = seed;
+  const rng = new Rng(seed);
   let id = 0;
   return (count: number) => {
-    for (let i = 0; i < count; i++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      client.send({ t: 'place', id: id++, x: s % width, y: (s >>> 12) % height, c: (s >>> 24) % 16 });
-    }
+    for (let i = 0; i < count; i++) client.send({ t: 'place', id: id++, x: rng.int(width), y: rng.int(height), c: rng.int(16) });
   };
 }
 

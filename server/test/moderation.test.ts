@@ -108,11 +108,9 @@ test('ban and unban: refused placements while banned, allowed after', async (t) 
 
 test('admin routes without a token, with a wrong one, or when disabled change nothing', async (t) => {
   const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
+  t.after(() => ts.dispose());
   const off = await startTestServer({ width: W, height: W });
-  t.after(async () => {
-    await ts.dispose();
-    await off.dispose();
-  });
+  t.after(() => off.dispose());
   const u = await identity(ts);
   const seq = await place(ts, u.token, 1, 1, 2);
   for (const token of ['', 'wrong', 'sesam', 'sesame2']) {

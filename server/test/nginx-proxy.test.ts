@@ -9,27 +9,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, type AckMsg, type ErrorMsg } from '../../protocol/messages.ts';
 import { loadConfig } from '../config/config.ts';
 import { startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { freePort, isExecutable } from '../../testkit/processes.ts';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 const TEMPLATE = new URL('../../deploy/nginx-canvas.conf', import.meta.url);
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const nginxMissing = !executable(NGINX);
+const nginxMissing = !isExecutable(NGINX);
 const skipNginx = nginxMissing && process.env.SKIP_NGINX_TESTS === '1' ? `no nginx at ${NGINX} (SKIP_NGINX_TESTS=1)` : false;
 
 /**
@@ -100,18 +93,6 @@ describe('uWebSockets.js v20.30.0 alone: requests its parser does not accept get
   }
 });
 
-/** A free TCP port on 127.0.0.1 right now (the OS picks it; nginx binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 interface Nginx {
   port: number;
   stop(): Promise<void>;
@@ -122,7 +103,7 @@ async function startNginx(upstreamPort: number): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'canvas-nginx-'));
   // As root nginx's workers run as nobody: they must reach the temp paths inside.
   chmodSync(dir, 0o755);
-  const port = await freePort();
+  const port = await freePort(); // the OS picks it; nginx binds it a moment later
   const site = readFileSync(TEMPLATE, 'utf8')
     .replaceAll('__LISTEN__', `127.0.0.1:${port}`)
     .replaceAll('__SERVER_NAME__', 'localhost')

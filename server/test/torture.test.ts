@@ -1,6 +1,6 @@
 /**
- * The fast run of the reliability suite's first three parts (issue 7; the full run is
- * `npm run torture`): a few SIGKILLs with every ack checked after restart, 10,000 hostile frames,
+ * The fast run of the reliability suite's first three parts (reliability/README.md; the full run
+ * is `npm run torture`): a few SIGKILLs with every ack checked after restart, 10,000 hostile frames,
  * and slow and abusive clients. Each part runs the real CLI as a child process on 127.0.0.1. A failure
  * names its seed: `npm run torture -- --fast --part <part> --seed <seed>` repeats it.
  */
