@@ -79,7 +79,8 @@ async function waitForFreshImage(server: ServerUnderTest): Promise<boolean> {
 async function runServerScenarios(config: BenchConfig, results: BenchResults): Promise<void> {
   const has = (name: Parameters<typeof config.scenarios.has>[0]) => config.scenarios.has(name);
   if (has('image') || has('origin')) results.wrkVersion = ensureWrk(progress);
-  const limit = (owned.limit = createCpuLimit(config.serverCpu));
+  const limit = createCpuLimit(config.serverCpu);
+  owned.limit = limit;
   results.cpuMethod = limit.method;
   progress(`server CPU limit: ${limit.method}`);
   owned.tmp = mkdtempSync(join(tmpdir(), 'canvas-bench-'));
@@ -87,11 +88,14 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   // Enough open files for the ws10k subscribers (the default soft limit is often 1,024).
   const openFiles = has('ws10k') ? config.wsManySubscribers + 1024 : 0;
   const start = async () => {
-    const server = (owned.server = await startOurServer(limit, dbPath, { openFiles }));
+    const server = await startOurServer(limit, dbPath, { openFiles });
+    owned.server = server;
     const where = placement(server.child.pid);
     progress(`our server: pid ${server.child.pid}, ${server.http}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
-    if (where.cpus !== String(config.serverCpu)) results.notes.push(`server allowed on CPUs ${where.cpus}, expected ${config.serverCpu}`);
-    if (limit.cgroupDir && !where.inGroup) results.notes.push('server is not in the benchmark cgroup: only taskset applied');
+    if (where.cpus !== String(config.serverCpu))
+      results.notes.push(`server allowed on CPUs ${where.cpus}, expected ${config.serverCpu}`);
+    if (limit.cgroupDir && !where.inGroup)
+      results.notes.push('server is not in the benchmark cgroup: only taskset applied');
     return server;
   };
   const stop = async (server: ServerUnderTest, why: string) => {
@@ -109,55 +113,90 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   // Every scenario but encode and place wants the realistic canvas the fill draws.
   if ((has('image') || has('origin') || has('ws') || has('ws10k')) && config.fillPlacements > 0) {
     progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
-    results.fill = await runSwarm(server, limit, { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements }, progress);
-    if (!(await waitForFreshImage(server))) results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
+    results.fill = await runSwarm(
+      server,
+      limit,
+      { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements },
+      progress,
+    );
+    if (!(await waitForFreshImage(server)))
+      results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
   }
   if (has('origin')) {
     // The origin servers need the database closed (snapshot current), then ours comes back on it.
     await stop(server, ' to copy the database for the origin scenario');
-    results.origin = await runOriginBench(limit, dbPath, owned.tmp, {
-      seconds: config.originSeconds,
-      rounds: config.originRounds,
-      threads: config.wrkThreads,
-      connections: config.wrkConnections,
-      slowConnections: config.originSlowConnections,
-      loadCpu: config.loadCpu,
-    }, progress);
+    results.origin = await runOriginBench(
+      limit,
+      dbPath,
+      owned.tmp,
+      {
+        seconds: config.originSeconds,
+        rounds: config.originRounds,
+        threads: config.wrkThreads,
+        connections: config.wrkConnections,
+        slowConnections: config.originSlowConnections,
+        loadCpu: config.loadCpu,
+      },
+      progress,
+    );
     server = await start();
   }
   if (has('image')) {
-    results.image = await runImageBench(server, limit, owned.tmp, {
-      seconds: config.imageSeconds,
-      warmupSeconds: config.imageWarmupSeconds,
-      rounds: config.imageRounds,
-      threads: config.wrkThreads,
-      connections: config.wrkConnections,
-      loadCpu: config.loadCpu,
-    }, progress);
+    results.image = await runImageBench(
+      server,
+      limit,
+      owned.tmp,
+      {
+        seconds: config.imageSeconds,
+        warmupSeconds: config.imageWarmupSeconds,
+        rounds: config.imageRounds,
+        threads: config.wrkThreads,
+        connections: config.wrkConnections,
+        loadCpu: config.loadCpu,
+      },
+      progress,
+    );
   }
   if (has('ws')) {
-    results.streams = await runStreamScenarios(server, limit, owned.tmp, {
-      subscribers: config.wsSubscribers,
-      rates: config.wsRates,
-      budgetRate: DELTA_BUDGET_RATE,
-      fanoutRate: config.wsFanoutRate,
-      fanoutRounds: config.wsFanoutRounds,
-      seconds: config.wsSeconds,
-      warmupSeconds: config.wsWarmupSeconds,
-      loadCpu: config.loadCpu,
-    }, progress);
+    results.streams = await runStreamScenarios(
+      server,
+      limit,
+      owned.tmp,
+      {
+        subscribers: config.wsSubscribers,
+        rates: config.wsRates,
+        budgetRate: DELTA_BUDGET_RATE,
+        fanoutRate: config.wsFanoutRate,
+        fanoutRounds: config.wsFanoutRounds,
+        seconds: config.wsSeconds,
+        warmupSeconds: config.wsWarmupSeconds,
+        loadCpu: config.loadCpu,
+      },
+      progress,
+    );
   }
   if (has('ws10k')) {
-    results.many = await runManySubscribers(server, limit, owned.tmp, {
-      subscribers: config.wsManySubscribers,
-      rate: config.wsManyRate,
-      seconds: config.wsManySeconds,
-      loadCpu: config.loadCpu,
-    }, progress);
+    results.many = await runManySubscribers(
+      server,
+      limit,
+      owned.tmp,
+      {
+        subscribers: config.wsManySubscribers,
+        rate: config.wsManyRate,
+        seconds: config.wsManySeconds,
+        loadCpu: config.loadCpu,
+      },
+      progress,
+    );
   }
   if (has('place')) {
     progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
-    results.place = await runSwarm(server, limit, { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 }, progress);
+    results.place = await runSwarm(
+      server,
+      limit,
+      { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 },
+      progress,
+    );
   }
 
   const serverExit = await stop(server, '');
@@ -172,7 +211,10 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
 
 /** Acks the WebSocket scenarios' placers received (their placements are in the table too). */
 function wsAcks(r: BenchResults): number {
-  const runs = [...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png])] : []), ...(r.many ? [r.many.ours] : [])];
+  const runs = [
+    ...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png])] : []),
+    ...(r.many ? [r.many.ours] : []),
+  ];
   return runs.reduce((sum, w) => sum + (w.swarm.placer?.acks ?? 0), 0);
 }
 
@@ -185,26 +227,38 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exit(2);
   }
-  const timer = setTimeout(() => abort(`over BENCH_TIMEOUT_SECONDS=${config.timeoutSeconds}`, 1), config.timeoutSeconds * 1000);
+  const timer = setTimeout(
+    () => abort(`over BENCH_TIMEOUT_SECONDS=${config.timeoutSeconds}`, 1),
+    config.timeoutSeconds * 1000,
+  );
   process.once('SIGINT', () => abort('SIGINT', 130));
   process.once('SIGTERM', () => abort('SIGTERM', 143));
 
   const results: BenchResults = {
     machine: machineInfo(),
     config,
-    overrides: [...(onlyFlag(process.argv.slice(2)) ? [`--only=${[...config.scenarios].join(',')}`] : []), ...overrides(process.env)],
+    overrides: [
+      ...(onlyFlag(process.argv.slice(2)) ? [`--only=${[...config.scenarios].join(',')}`] : []),
+      ...overrides(process.env),
+    ],
     cpuMethod: undefined,
     backend: undefined,
     wrkVersion: undefined,
     notes: [],
     elapsedSeconds: 0,
   };
-  if (!pinSelf(config.loadCpu)) results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
-  progress(`scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`);
+  if (!pinSelf(config.loadCpu))
+    results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
+  progress(
+    `scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,
+  );
 
   try {
     if (config.scenarios.has('encode')) {
-      results.encode = await runEncodeBench({ runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum }, progress);
+      results.encode = await runEncodeBench(
+        { runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum },
+        progress,
+      );
     }
     if ([...config.scenarios].some((s) => s !== 'encode')) await runServerScenarios(config, results);
   } finally {

@@ -44,9 +44,7 @@ export function encodeMessage(msg: ServerMessage | ClientMessage): Uint8Array {
   return packr.pack(wideIntsAsInt64(msg));
 }
 
-export type ParseResult<T> =
-  | { ok: true; msg: T }
-  | { ok: false; code: ErrorCode; message: string; id?: number };
+export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: ErrorCode; message: string; id?: number };
 
 class FieldError extends Error {}
 
@@ -65,7 +63,7 @@ function decodeSingle(bytes: Uint8Array): { ok: true; value: unknown; floats: Se
   try {
     const values = packr.unpackMultiple(bytes) as unknown[] | undefined;
     // msgpackr returns its C1 marker for the never-used byte 0xc1 instead of throwing.
-    if (!values || values.length !== 1 || values[0] === C1) return { ok: false };
+    if (values?.length !== 1 || values[0] === C1) return { ok: false };
     return { ok: true, value: values[0], floats: scan.floatKeys };
   } catch {
     return { ok: false };
@@ -79,7 +77,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function field(obj: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 /** The top-level fields of one frame, with the keys whose values were float-encoded on the wire. */
@@ -130,7 +128,8 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
       case MsgType.SUBSCRIBE: {
         const stream = field(obj, 'stream');
         if (typeof stream !== 'string') throw new FieldError('stream must be a string');
-        if (!isStream(stream)) return fail(ErrorCode.UNKNOWN_STREAM, `unknown stream ${JSON.stringify(stream.slice(0, 32))}`, id);
+        if (!isStream(stream))
+          return fail(ErrorCode.UNKNOWN_STREAM, `unknown stream ${JSON.stringify(stream.slice(0, 32))}`, id);
         const msg: SubscribeMsg = { t: MsgType.SUBSCRIBE, stream };
         const since = field(obj, 'since');
         if (since !== undefined && since !== null) msg.since = readSeq(f, since, 'since');
@@ -163,7 +162,8 @@ export type StreamRequest = { ok: true; stream: Stream; since?: number } | { ok:
 export function parseStreamQuery(query: string): StreamRequest {
   const params = new URLSearchParams(query);
   const stream = params.get('stream') ?? Stream.PNG;
-  if (!isStream(stream)) return { ok: false, message: `unknown stream ${JSON.stringify(stream.slice(0, 32))}; use png or delta` };
+  if (!isStream(stream))
+    return { ok: false, message: `unknown stream ${JSON.stringify(stream.slice(0, 32))}; use png or delta` };
   const sinceText = params.get('since');
   if (sinceText === null) return { ok: true, stream };
   if (!/^\d{1,15}$/.test(sinceText)) return { ok: false, message: 'since must be a non-negative integer seq' };

@@ -26,10 +26,19 @@ const decoder = new TextDecoder();
 
 /** Bytes after the type byte, for types whose size is fixed by the type byte alone. */
 const FIXED_SIZE: Record<number, number> = {
-  0xc0: 0, 0xc2: 0, 0xc3: 0,
-  0xca: 4, 0xcb: 8,
-  0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8,
-  0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8,
+  0xc0: 0,
+  0xc2: 0,
+  0xc3: 0,
+  0xca: 4,
+  0xcb: 8,
+  0xcc: 1,
+  0xcd: 2,
+  0xce: 4,
+  0xcf: 8,
+  0xd0: 1,
+  0xd1: 2,
+  0xd2: 4,
+  0xd3: 8,
 };
 
 /** fixext 1/2/4/8/16 and ext 8/16/32: refused wherever they stand (see the header). */
@@ -44,7 +53,12 @@ class Walker {
 
   private uint(size: 1 | 2 | 4): number {
     if (this.pos + size > this.bytes.length) throw new RangeError('truncated');
-    const v = size === 1 ? this.view.getUint8(this.pos) : size === 2 ? this.view.getUint16(this.pos) : this.view.getUint32(this.pos);
+    const v =
+      size === 1
+        ? this.view.getUint8(this.pos)
+        : size === 2
+          ? this.view.getUint16(this.pos)
+          : this.view.getUint32(this.pos);
     this.pos += size;
     return v;
   }
@@ -60,14 +74,25 @@ class Walker {
     if (fixed !== undefined) return this.advance(fixed);
     if (EXTENSION_TYPES.has(b)) throw new RangeError(`extension type byte 0x${b.toString(16)}`);
     switch (b) {
-      case 0xc4: case 0xd9: return this.advance(this.uint(1));
-      case 0xc5: case 0xda: return this.advance(this.uint(2));
-      case 0xc6: case 0xdb: return this.advance(this.uint(4));
-      case 0xdc: return this.uint(2);
-      case 0xdd: return this.uint(4);
-      case 0xde: return 2 * this.uint(2);
-      case 0xdf: return 2 * this.uint(4);
-      default: throw new RangeError(`type byte 0x${b.toString(16)}`); // 0xc1: never used
+      case 0xc4:
+      case 0xd9:
+        return this.advance(this.uint(1));
+      case 0xc5:
+      case 0xda:
+        return this.advance(this.uint(2));
+      case 0xc6:
+      case 0xdb:
+        return this.advance(this.uint(4));
+      case 0xdc:
+        return this.uint(2);
+      case 0xdd:
+        return this.uint(4);
+      case 0xde:
+        return 2 * this.uint(2);
+      case 0xdf:
+        return 2 * this.uint(4);
+      default:
+        throw new RangeError(`type byte 0x${b.toString(16)}`); // 0xc1: never used
     }
   }
 

@@ -43,7 +43,12 @@ export class Report {
   }
 
   result(): PartResult {
-    return { part: this.part, figures: this.figures, failures: this.failures, seconds: (performance.now() - this.started) / 1000 };
+    return {
+      part: this.part,
+      figures: this.figures,
+      failures: this.failures,
+      seconds: (performance.now() - this.started) / 1000,
+    };
   }
 }
 
@@ -51,7 +56,10 @@ export class Report {
 export class RssSampler {
   peak = 0;
   private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number, everyMs = 100) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
@@ -68,7 +76,12 @@ export class RssSampler {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -81,7 +81,11 @@ async function httpWriter(http: string, rng: Rng, round: Round, stop: AbortSigna
     round.sent.add(key(p.x, p.y, p.c));
     round.sentCount++;
     try {
-      const res = await fetch(`${http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x: p.x, y: p.y, color: p.c }), signal: stop });
+      const res = await fetch(`${http}/api/pixel`, {
+        method: 'POST',
+        body: JSON.stringify({ x: p.x, y: p.y, color: p.c }),
+        signal: stop,
+      });
       const body = (await res.json()) as { seq?: number; error?: string };
       if (res.status === 200 && typeof body.seq === 'number') round.acks.push({ seq: body.seq, ...p });
       else round.errors.set(String(body.error), (round.errors.get(String(body.error)) ?? 0) + 1);
@@ -93,7 +97,21 @@ async function httpWriter(http: string, rng: Rng, round: Round, stop: AbortSigna
 
 function start(db: string): Promise<ServerChild> {
   // info, not warn: the startup line carrying the URL is an info line.
-  return startServer({ db, args: ['--width', String(WIDTH), '--height', String(HEIGHT), '--snapshot-every', '5000', '--tick-ms', '100', '--log-level', 'info'] });
+  return startServer({
+    db,
+    args: [
+      '--width',
+      String(WIDTH),
+      '--height',
+      String(HEIGHT),
+      '--snapshot-every',
+      '5000',
+      '--tick-ms',
+      '100',
+      '--log-level',
+      'info',
+    ],
+  });
 }
 
 export async function runCrash(mode: Mode, seed: number, overrides: Partial<CrashOptions> = {}): Promise<PartResult> {
@@ -116,7 +134,10 @@ export async function runCrash(mode: Mode, seed: number, overrides: Partial<Cras
     for (let k = 0; k < opts.kills; k++) {
       const round: Round = { acks: [], sent: new Set(), sentCount: 0, errors: new Map() };
       const stopHttp = new AbortController();
-      const writers = Array.from({ length: opts.clients }, (_, i) => wsWriter(server!.ws, loopback(i), opts.window, new Rng(rng.u32()), round));
+      const live = server; // this round's server, for the callbacks below
+      const writers = Array.from({ length: opts.clients }, (_, i) =>
+        wsWriter(live.ws, loopback(i), opts.window, new Rng(rng.u32()), round),
+      );
       const http = httpWriter(server.http, new Rng(rng.u32()), round, stopHttp.signal);
       const delay = rng.range(opts.minRunMs, opts.maxRunMs);
       await sleep(delay);
@@ -135,8 +156,14 @@ export async function runCrash(mode: Mode, seed: number, overrides: Partial<Cras
       // Rows written this round may include placements whose ack the kill swallowed, but never more
       // than were sent, and only placements somebody sent.
       const newRows = check.maxSeq - prevMax;
-      report.check(newRows >= round.acks.length, `kill ${k + 1}: ${round.acks.length} acks but only ${newRows} new rows`);
-      report.check(newRows <= round.sentCount, `kill ${k + 1}: ${newRows} new rows but only ${round.sentCount} placements sent`);
+      report.check(
+        newRows >= round.acks.length,
+        `kill ${k + 1}: ${round.acks.length} acks but only ${newRows} new rows`,
+      );
+      report.check(
+        newRows <= round.sentCount,
+        `kill ${k + 1}: ${newRows} new rows but only ${round.sentCount} placements sent`,
+      );
       unknownRows += countUnknownRows(db, prevMax, round.sent);
       prevMax = check.maxSeq;
     }
@@ -165,7 +192,8 @@ function countUnknownRows(dbPath: string, afterSeq: number, sent: Set<number>): 
   try {
     let unknown = 0;
     const rows = db.prepare('SELECT x, y, color FROM placements WHERE seq > ?').raw();
-    for (const [x, y, c] of rows.iterate(afterSeq) as Iterable<[number, number, number]>) if (!sent.has(key(x, y, c))) unknown++;
+    for (const [x, y, c] of rows.iterate(afterSeq) as Iterable<[number, number, number]>)
+      if (!sent.has(key(x, y, c))) unknown++;
     return unknown;
   } finally {
     db.close();

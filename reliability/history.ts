@@ -58,7 +58,15 @@ export function readHistory(dbPath: string, width: number): History {
  * Verifies a running (restarted) server against `acks`. Call only while no client places, so the
  * history, /healthz and /image describe the same moment.
  */
-export async function checkHistory(report: Report, label: string, dbPath: string, http: string, width: number, height: number, acks: readonly Ack[]): Promise<HistoryCheck> {
+export async function checkHistory(
+  report: Report,
+  label: string,
+  dbPath: string,
+  http: string,
+  width: number,
+  height: number,
+  acks: readonly Ack[],
+): Promise<HistoryCheck> {
   const h = readHistory(dbPath, width);
   report.check(h.integrity === 'ok', `${label}: PRAGMA integrity_check says ${h.integrity.slice(0, 200)}`);
   const n = h.seq.length;
@@ -73,7 +81,11 @@ export async function checkHistory(report: Report, label: string, dbPath: string
     const ok = i >= 0 && i < n && h.seq[i] === a.seq && h.cell[i] === a.y * width + a.x && h.color[i] === a.c;
     if (!ok) {
       lost++;
-      if (lost <= 5) report.check(false, `${label}: acked placement seq ${a.seq} (${a.x},${a.y}) colour ${a.c} missing or different after restart`);
+      if (lost <= 5)
+        report.check(
+          false,
+          `${label}: acked placement seq ${a.seq} (${a.x},${a.y}) colour ${a.c} missing or different after restart`,
+        );
     }
     report.check(!seen.has(a.seq), `${label}: seq ${a.seq} acked twice`);
     seen.add(a.seq);

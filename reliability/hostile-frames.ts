@@ -7,7 +7,23 @@
  */
 import { ErrorCode, MAX_CLIENT_FRAME_BYTES } from '../protocol/messages.ts';
 import type { Rng } from '../testkit/rng.ts';
-import { arr, bin, bool, cat, ext, f32, f64, int, int64, map, mapRaw, nil, str, uint64, type Bytes } from './msgpack-writer.ts';
+import {
+  arr,
+  bin,
+  bool,
+  cat,
+  ext,
+  f32,
+  f64,
+  int,
+  int64,
+  map,
+  mapRaw,
+  nil,
+  str,
+  uint64,
+  type Bytes,
+} from './msgpack-writer.ts';
 
 export type Expect =
   /** An `error` frame; with `code` that exact code, with `id` that id echoed. */
@@ -33,7 +49,13 @@ const HARD_LIMIT = 64 * 1024;
 
 /** A valid place map's entries, so one field can be swapped for something hostile. */
 function placeEntries(id: number, x: number, y: number, c: number): Array<[string, Bytes]> {
-  return [['t', str('place')], ['id', int(id)], ['x', int(x)], ['y', int(y)], ['c', int(c)]];
+  return [
+    ['t', str('place')],
+    ['id', int(id)],
+    ['x', int(x)],
+    ['y', int(y)],
+    ['c', int(c)],
+  ];
 }
 
 function withField(entries: Array<[string, Bytes]>, key: string, value: Bytes | undefined): Array<[string, Bytes]> {
@@ -45,23 +67,39 @@ function withField(entries: Array<[string, Bytes]>, key: string, value: Bytes | 
 /** Values that are not a usable integer, each from a different corner of MessagePack. */
 function badValue(rng: Rng): Bytes {
   switch (rng.int(16)) {
-    case 0: return f64(1); // an integer value, float-encoded: PROTOCOL.md says floats are rejected
-    case 1: return f32(2);
-    case 2: return f64(-0);
-    case 3: return f64(NaN);
-    case 4: return f64(rng.int(2) ? Infinity : -Infinity);
-    case 5: return f64(rng.int(100) + 0.5);
-    case 6: return str(String(rng.int(10)));
-    case 7: return bool(rng.int(2) === 1);
-    case 8: return nil();
-    case 9: return arr([int(1), int(2)]);
-    case 10: return map([['x', int(1)]]);
-    case 11: return bin(rng.bytes(4));
-    case 12: return uint64(2n ** 53n + BigInt(rng.int(1000)));
-    case 13: return int64(-(2n ** 60n));
-    case 14: return uint64(BigInt(rng.int(10))); // small value, 64-bit encoding: still rejected
+    case 0:
+      return f64(1); // an integer value, float-encoded: PROTOCOL.md says floats are rejected
+    case 1:
+      return f32(2);
+    case 2:
+      return f64(-0);
+    case 3:
+      return f64(NaN);
+    case 4:
+      return f64(rng.int(2) ? Infinity : -Infinity);
+    case 5:
+      return f64(rng.int(100) + 0.5);
+    case 6:
+      return str(String(rng.int(10)));
+    case 7:
+      return bool(rng.int(2) === 1);
+    case 8:
+      return nil();
+    case 9:
+      return arr([int(1), int(2)]);
+    case 10:
+      return map([['x', int(1)]]);
+    case 11:
+      return bin(rng.bytes(4));
+    case 12:
+      return uint64(2n ** 53n + BigInt(rng.int(1000)));
+    case 13:
+      return int64(-(2n ** 60n));
+    case 14:
+      return uint64(BigInt(rng.int(10))); // small value, 64-bit encoding: still rejected
     // (A timestamp or any other extension is not_msgpack wherever it sits: the extension category.)
-    default: return bin(new Uint8Array(0));
+    default:
+      return bin(new Uint8Array(0));
   }
 }
 
@@ -73,9 +111,17 @@ function truncated(rng: Rng, s: CanvasShape, id: number): HostileFrame {
   const whole = map(placeEntries(id, rng.int(s.width), rng.int(s.height), rng.int(s.colours)));
   if (rng.int(3) === 0) {
     // A complete value followed by more bytes is not "exactly one value" either.
-    return { category: 'trailing bytes', data: cat(whole, rng.bytes(1 + rng.int(20))), expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK } };
+    return {
+      category: 'trailing bytes',
+      data: cat(whole, rng.bytes(1 + rng.int(20))),
+      expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK },
+    };
   }
-  return { category: 'truncated', data: whole.subarray(0, rng.int(whole.length)), expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK } };
+  return {
+    category: 'truncated',
+    data: whole.subarray(0, rng.int(whole.length)),
+    expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK },
+  };
 }
 
 function wrongTypes(rng: Rng, s: CanvasShape, id: number): HostileFrame {
@@ -85,35 +131,76 @@ function wrongTypes(rng: Rng, s: CanvasShape, id: number): HostileFrame {
     case 1:
     case 2: {
       const key = rng.pick(['x', 'y', 'c']);
-      return { category: 'wrong field type', data: map(withField(base, key, badValue(rng))), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id } };
+      return {
+        category: 'wrong field type',
+        data: map(withField(base, key, badValue(rng))),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id },
+      };
     }
     case 3:
       // The id itself is bad: an error, without asserting which id is echoed.
-      return { category: 'wrong field type', data: map(withField(base, 'id', rng.int(2) ? badValue(rng) : int(-1 - rng.int(1000)))), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD } };
+      return {
+        category: 'wrong field type',
+        data: map(withField(base, 'id', rng.int(2) ? badValue(rng) : int(-1 - rng.int(1000)))),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD },
+      };
     case 4:
-      return { category: 'missing field', data: map(withField(base, rng.pick(['x', 'y', 'c']), undefined)), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id } };
+      return {
+        category: 'missing field',
+        data: map(withField(base, rng.pick(['x', 'y', 'c']), undefined)),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id },
+      };
     case 5: {
       const top = rng.pick([arr([str('place')]), int(7), str('place'), nil(), bin(rng.bytes(8)), f64(1.5), bool(true)]);
       return { category: 'not a map', data: top, expect: { kind: 'error', code: ErrorCode.BAD_MESSAGE } };
     }
     case 6: {
       const t = rng.pick([int(1), nil(), arr([]), map([]), bin(Uint8Array.of(0x70)), f64(0)]);
-      return { category: 't not a string', data: map(withField(base, 't', t)), expect: { kind: 'error', code: ErrorCode.BAD_MESSAGE } };
+      return {
+        category: 't not a string',
+        data: map(withField(base, 't', t)),
+        expect: { kind: 'error', code: ErrorCode.BAD_MESSAGE },
+      };
     }
     default: {
       if (rng.int(2)) {
-        const t = rng.pick(['', 'Place', 'ack', 'hello', 'error', 'png', 'delta', 'place ', '__proto__', 'constructor']);
-        return { category: 'unknown type', data: map(withField(base, 't', str(t))), expect: { kind: 'error', code: ErrorCode.UNKNOWN_TYPE, id } };
+        const t = rng.pick([
+          '',
+          'Place',
+          'ack',
+          'hello',
+          'error',
+          'png',
+          'delta',
+          'place ',
+          '__proto__',
+          'constructor',
+        ]);
+        return {
+          category: 'unknown type',
+          data: map(withField(base, 't', str(t))),
+          expect: { kind: 'error', code: ErrorCode.UNKNOWN_TYPE, id },
+        };
       }
       const named = rng.int(2) === 1; // a string naming no stream, or not a string at all
-      const stream = named ? str(rng.pick(['', 'PNG', 'deltas', 'png\u0000', 'x'.repeat(200)])) : rng.pick([int(1), nil(), f64(1), arr([]), map([]), bin(Uint8Array.of(0x70))]);
+      const stream = named
+        ? str(rng.pick(['', 'PNG', 'deltas', 'png\u0000', 'x'.repeat(200)]))
+        : rng.pick([int(1), nil(), f64(1), arr([]), map([]), bin(Uint8Array.of(0x70))]);
       const code = named ? ErrorCode.UNKNOWN_STREAM : ErrorCode.INVALID_FIELD;
-      return { category: 'bad subscribe', data: map([['t', str('subscribe')], ['id', int(id)], ['stream', stream]]), expect: { kind: 'error', code, id } };
+      return {
+        category: 'bad subscribe',
+        data: map([
+          ['t', str('subscribe')],
+          ['id', int(id)],
+          ['stream', stream],
+        ]),
+        expect: { kind: 'error', code, id },
+      };
     }
   }
 }
 
-function huge(rng: Rng, s: CanvasShape, id: number): HostileFrame {
+function huge(rng: Rng, _s: CanvasShape, id: number): HostileFrame {
   const lying = [0xdd, 0xdf, 0xdb, 0xc6, 0xc9, 0xdc, 0xde, 0xda, 0xc5];
   switch (rng.int(5)) {
     case 0: {
@@ -123,24 +210,46 @@ function huge(rng: Rng, s: CanvasShape, id: number): HostileFrame {
       const size = head === 0xdc || head === 0xde || head === 0xda || head === 0xc5 ? 2 : 4;
       const n = rng.int(2) ? 2 ** (8 * size) - 1 : rng.range(5000, size === 2 ? 0xffff : 2 ** 25);
       const len = Uint8Array.from({ length: size }, (_, i) => Math.floor(n / 256 ** (size - 1 - i)) & 0xff);
-      return { category: 'lying length', data: cat(Uint8Array.of(head), len, rng.bytes(rng.int(50))), expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK } };
+      return {
+        category: 'lying length',
+        data: cat(Uint8Array.of(head), len, rng.bytes(rng.int(50))),
+        expect: { kind: 'error', code: ErrorCode.NOT_MSGPACK },
+      };
     }
     case 1: {
       const n = 100 + rng.int(3800);
-      return { category: 'huge array', data: arr(Array.from({ length: n }, () => nil())), expect: { kind: 'error', code: ErrorCode.BAD_MESSAGE } };
+      return {
+        category: 'huge array',
+        data: arr(Array.from({ length: n }, () => nil())),
+        expect: { kind: 'error', code: ErrorCode.BAD_MESSAGE },
+      };
     }
     case 2: {
-      const value = rng.int(2) ? str('x'.repeat(1000 + rng.int(2800))) : arr(Array.from({ length: 1000 + rng.int(2000) }, () => int(1)));
-      return { category: 'huge field', data: map(withField(placeEntries(id, 0, 0, 0), rng.pick(['x', 'y', 'c']), value)), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id } };
+      const value = rng.int(2)
+        ? str('x'.repeat(1000 + rng.int(2800)))
+        : arr(Array.from({ length: 1000 + rng.int(2000) }, () => int(1)));
+      return {
+        category: 'huge field',
+        data: map(withField(placeEntries(id, 0, 0, 0), rng.pick(['x', 'y', 'c']), value)),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id },
+      };
     }
     case 3: {
       const t = 'place'.repeat(100 + rng.int(600));
-      return { category: 'huge string', data: map(withField(placeEntries(id, 0, 0, 0), 't', str(t))), expect: { kind: 'error', code: ErrorCode.UNKNOWN_TYPE, id } };
+      return {
+        category: 'huge string',
+        data: map(withField(placeEntries(id, 0, 0, 0), 't', str(t))),
+        expect: { kind: 'error', code: ErrorCode.UNKNOWN_TYPE, id },
+      };
     }
     default: {
       // Hundreds of junk keys next to a valid-looking placement with one key missing.
       const junk: Array<[string, Bytes]> = Array.from({ length: 200 + rng.int(300) }, (_, i) => [`k${i}`, int(i)]);
-      return { category: 'many keys', data: map([...withField(placeEntries(id, 0, 0, 0), 'c', undefined), ...junk]), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id } };
+      return {
+        category: 'many keys',
+        data: map([...withField(placeEntries(id, 0, 0, 0), 'c', undefined), ...junk]),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id },
+      };
     }
   }
 }
@@ -156,19 +265,37 @@ function nested(rng: Rng, _s: CanvasShape, id: number): HostileFrame {
   const inner = new Uint8Array(Math.min(depth, 1300) * 3 + 1);
   for (let i = 0; i + 2 < inner.length; i += 3) inner.set([0x81, 0xa1, 0x61], i);
   inner[inner.length - 1] = 0x01;
-  return { category: 'deep nesting', data: map(withField(placeEntries(id, 0, 0, 0), 'x', inner)), expect: { kind: 'error' } };
+  return {
+    category: 'deep nesting',
+    data: map(withField(placeEntries(id, 0, 0, 0), 'x', inner)),
+    expect: { kind: 'error' },
+  };
 }
 
 function oddKeys(rng: Rng, s: CanvasShape, id: number): HostileFrame {
   const base = placeEntries(id, rng.int(s.width), rng.int(s.height), rng.int(s.colours));
   switch (rng.int(4)) {
     case 0: // x only inside an inherited-looking __proto__ map: must not be read as a field
-      return { category: 'odd keys', data: map([...withField(base, 'x', undefined), ['__proto__', map([['x', int(1)]])]]), expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id } };
+      return {
+        category: 'odd keys',
+        data: map([...withField(base, 'x', undefined), ['__proto__', map([['x', int(1)]])]]),
+        expect: { kind: 'error', code: ErrorCode.INVALID_FIELD, id },
+      };
     case 1: // non-string keys
-      return { category: 'odd keys', data: mapRaw([[str('t'), str('place')], [int(1), int(1)], [nil(), nil()], [arr([]), int(0)]]), expect: { kind: 'error' } };
+      return {
+        category: 'odd keys',
+        data: mapRaw([
+          [str('t'), str('place')],
+          [int(1), int(1)],
+          [nil(), nil()],
+          [arr([]), int(0)],
+        ]),
+        expect: { kind: 'error' },
+      };
     case 2: // a key twice: the protocol does not say which wins, only that something sane answers
       return { category: 'odd keys', data: map([...base, ['t', str('resync?')]]), expect: { kind: 'error' } };
-    default: { // extension types, including msgpackr's own (Error, Set, RegExp, typed arrays, references)
+    default: {
+      // extension types, including msgpackr's own (Error, Set, RegExp, typed arrays, references)
       const type = rng.pick([-1, 0, 1, 0x42, 0x65, 0x69, 0x70, 0x73, 0x74, 0x78, 127, -128]);
       const e = ext(type, rng.bytes(rng.pick([1, 2, 4, 8, 16, 3, 40])));
       // Anywhere in the frame, under a known key or one the server ignores: PROTOCOL.md says not_msgpack.
@@ -182,20 +309,36 @@ function coordinates(rng: Rng, s: CanvasShape, id: number): HostileFrame {
   const axis = rng.pick(['x', 'y'] as const);
   const size = axis === 'x' ? s.width : s.height;
   const v = rng.pick([-1, -2, -size, -32768, -(2 ** 31), size, size + 1, 65535, 2 ** 31 - 1, 2 ** 32 - 1]);
-  return { category: 'coordinates out of range', data: map(withField(placeEntries(id, 0, 0, 1), axis, int(v))), expect: { kind: 'error', code: ErrorCode.OUT_OF_BOUNDS, id } };
+  return {
+    category: 'coordinates out of range',
+    data: map(withField(placeEntries(id, 0, 0, 1), axis, int(v))),
+    expect: { kind: 'error', code: ErrorCode.OUT_OF_BOUNDS, id },
+  };
 }
 
 function colour(rng: Rng, s: CanvasShape, id: number): HostileFrame {
   const c = rng.pick([s.colours, s.colours + 1, 255, 256, 65535, 2 ** 31 - 1, -1, -128, -(2 ** 31)]);
-  return { category: 'colour out of range', data: map(placeEntries(id, rng.int(s.width), rng.int(s.height), c)), expect: { kind: 'error', code: ErrorCode.BAD_COLOR, id } };
+  return {
+    category: 'colour out of range',
+    data: map(placeEntries(id, rng.int(s.width), rng.int(s.height), c)),
+    expect: { kind: 'error', code: ErrorCode.BAD_COLOR, id },
+  };
 }
 
 function oversize(rng: Rng): HostileFrame {
   if (rng.int(4) === 0) {
     // Past uWS's hard cap the connection is dropped without reading the frame (PROTOCOL.md: 1006).
-    return { category: 'oversize frame', data: rng.bytes(HARD_LIMIT + 1 + rng.int(200_000)), expect: { kind: 'close', code: 1006 } };
+    return {
+      category: 'oversize frame',
+      data: rng.bytes(HARD_LIMIT + 1 + rng.int(200_000)),
+      expect: { kind: 'close', code: 1006 },
+    };
   }
-  return { category: 'oversize frame', data: rng.bytes(MAX_CLIENT_FRAME_BYTES + 1 + rng.int(HARD_LIMIT - MAX_CLIENT_FRAME_BYTES - 1)), expect: { kind: 'close', code: 1009 } };
+  return {
+    category: 'oversize frame',
+    data: rng.bytes(MAX_CLIENT_FRAME_BYTES + 1 + rng.int(HARD_LIMIT - MAX_CLIENT_FRAME_BYTES - 1)),
+    expect: { kind: 'close', code: 1009 },
+  };
 }
 
 function text(rng: Rng): HostileFrame {

@@ -55,12 +55,19 @@ class Conn {
   answer(): Promise<Answer> {
     const a = this.queue.shift();
     if (a) return Promise.resolve(a);
-    return withTimeout('answer to a frame', new Promise<Answer>((resolve) => (this.waiter = resolve)), ANSWER_TIMEOUT_MS);
+    return withTimeout(
+      'answer to a frame',
+      new Promise<Answer>((resolve) => (this.waiter = resolve)),
+      ANSWER_TIMEOUT_MS,
+    );
   }
 }
 
 function describe(f: HostileFrame): string {
-  const bytes = typeof f.data === 'string' ? `text ${JSON.stringify(f.data.slice(0, 40))}` : Buffer.from(f.data.subarray(0, 40)).toString('hex');
+  const bytes =
+    typeof f.data === 'string'
+      ? `text ${JSON.stringify(f.data.slice(0, 40))}`
+      : Buffer.from(f.data.subarray(0, 40)).toString('hex');
   const len = typeof f.data === 'string' ? f.data.length : f.data.length;
   return `${f.category} (${len} bytes: ${bytes}${len > 40 ? '...' : ''})`;
 }
@@ -68,8 +75,14 @@ function describe(f: HostileFrame): string {
 /** Checks one answer against the frame's promise; returns the failure text or undefined. */
 function judge(f: HostileFrame, a: Answer): string | undefined {
   const e = f.expect;
-  const got = a.kind === 'close' ? `close ${a.code}` : a.msg.t === 'ack' ? `ack seq ${a.msg.seq}` : `error ${a.msg.code} id ${a.msg.id}`;
-  if (e.kind === 'close') return a.kind === 'close' && a.code === e.code ? undefined : `want close ${e.code}, got ${got}`;
+  const got =
+    a.kind === 'close'
+      ? `close ${a.code}`
+      : a.msg.t === 'ack'
+        ? `ack seq ${a.msg.seq}`
+        : `error ${a.msg.code} id ${a.msg.id}`;
+  if (e.kind === 'close')
+    return a.kind === 'close' && a.code === e.code ? undefined : `want close ${e.code}, got ${got}`;
   if (a.kind === 'close') return `want ${e.kind}, got ${got}`;
   if (e.kind === 'ack') return a.msg.t === 'ack' && a.msg.id === e.id ? undefined : `want ack ${e.id}, got ${got}`;
   if (a.msg.t !== 'error') return `want an error, got ${got}`;
@@ -79,7 +92,12 @@ function judge(f: HostileFrame, a: Answer): string | undefined {
 }
 
 /** `only`, for diagnosis: send only frames of these categories (hostile-frames.ts names them). */
-export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAMES[mode], only?: ReadonlySet<string>): Promise<PartResult> {
+export async function runHostile(
+  mode: Mode,
+  seed: number,
+  frames = HOSTILE_FRAMES[mode],
+  only?: ReadonlySet<string>,
+): Promise<PartResult> {
   const report = new Report('2. hostile frames');
   const rng = new Rng(seed ^ 0x5bd1e995);
   const tmp = tempDir('hostile');
@@ -94,7 +112,19 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
   let idleRss = 0;
   let nextId = 1;
   try {
-    server = await startServer({ db: `${tmp.dir}/canvas.db`, args: ['--width', String(SHAPE.width), '--height', String(SHAPE.height), '--tick-ms', '100', '--log-level', 'info'] });
+    server = await startServer({
+      db: `${tmp.dir}/canvas.db`,
+      args: [
+        '--width',
+        String(SHAPE.width),
+        '--height',
+        String(SHAPE.height),
+        '--tick-ms',
+        '100',
+        '--log-level',
+        'info',
+      ],
+    });
     const srv = server;
     idleRss = rssBytes(srv.pid);
     sampler = new RssSampler(srv.pid);
@@ -146,21 +176,49 @@ export async function runHostile(mode: Mode, seed: number, frames = HOSTILE_FRAM
     for (let i = 0; i < expected.length; i++) if (served[i] !== expected[i]) diff++;
     report.check(diff === 0, `the grid differs from the valid placements in ${diff} pixels`);
     const internal = srv.lines().filter((l) => l.includes('"level":50') || l.includes('"level":60'));
-    report.check(internal.length === 0, `the server logged ${internal.length} errors, e.g. ${internal[0]?.slice(0, 300)}`);
+    report.check(
+      internal.length === 0,
+      `the server logged ${internal.length} errors, e.g. ${internal[0]?.slice(0, 300)}`,
+    );
     report.check(rssBytes(srv.pid) > 0, 'the server is no longer running');
 
     const peak = sampler.stop();
     const m = await (await fetch(`${srv.http}/metrics`)).text();
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1] ?? NaN);
-    report.figure('server memory after (V8 heap used / heap total / external)', [gauge('nodejs_heap_size_used_bytes'), gauge('nodejs_heap_size_total_bytes'), gauge('nodejs_external_memory_bytes')].map(mib).join(' / '));
-    report.check(peak - idleRss <= HOSTILE_RSS_GROWTH_LIMIT, `server RSS grew by ${mib(peak - idleRss)} (limit ${mib(HOSTILE_RSS_GROWTH_LIMIT)})`);
-    report.figure('frames sent / answered as promised', `${sent.toLocaleString('en-US')} / ${(answered - [...wrongByCategory.values()].reduce((n, v) => n + v, 0)).toLocaleString('en-US')}`);
+    report.figure(
+      'server memory after (V8 heap used / heap total / external)',
+      [
+        gauge('nodejs_heap_size_used_bytes'),
+        gauge('nodejs_heap_size_total_bytes'),
+        gauge('nodejs_external_memory_bytes'),
+      ]
+        .map(mib)
+        .join(' / '),
+    );
+    report.check(
+      peak - idleRss <= HOSTILE_RSS_GROWTH_LIMIT,
+      `server RSS grew by ${mib(peak - idleRss)} (limit ${mib(HOSTILE_RSS_GROWTH_LIMIT)})`,
+    );
+    report.figure(
+      'frames sent / answered as promised',
+      `${sent.toLocaleString('en-US')} / ${(answered - [...wrongByCategory.values()].reduce((n, v) => n + v, 0)).toLocaleString('en-US')}`,
+    );
     report.figure('frames per second', Math.round(sent / seconds));
     report.figure('closes (text, oversize) and reconnects', reconnects);
     report.figure('valid placements acked among them', acks.length);
-    report.figure('server RSS idle / peak / growth', `${mib(idleRss)} / ${mib(peak)} / ${mib(peak - idleRss)} (limit +${mib(HOSTILE_RSS_GROWTH_LIMIT)})`);
-    report.figure('categories', [...byCategory].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));
-    if (wrongByCategory.size > 0) report.figure('wrong answers by category', [...wrongByCategory].map(([k, n]) => `${k} ${n}`).join(', '));
+    report.figure(
+      'server RSS idle / peak / growth',
+      `${mib(idleRss)} / ${mib(peak)} / ${mib(peak - idleRss)} (limit +${mib(HOSTILE_RSS_GROWTH_LIMIT)})`,
+    );
+    report.figure(
+      'categories',
+      [...byCategory]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', '),
+    );
+    if (wrongByCategory.size > 0)
+      report.figure('wrong answers by category', [...wrongByCategory].map(([k, n]) => `${k} ${n}`).join(', '));
   } catch (err) {
     report.check(false, `hostile part aborted: ${(err as Error).stack ?? String(err)}`);
   } finally {

@@ -86,15 +86,25 @@ export function bin(b: Bytes): Bytes {
 
 export function arr(items: readonly Bytes[]): Bytes {
   const n = items.length;
-  const head = n < 16 ? Uint8Array.of(0x90 | n) : n < 0x10000 ? cat(Uint8Array.of(0xdc), be(n, 2)) : cat(Uint8Array.of(0xdd), be(n, 4));
+  const head =
+    n < 16
+      ? Uint8Array.of(0x90 | n)
+      : n < 0x10000
+        ? cat(Uint8Array.of(0xdc), be(n, 2))
+        : cat(Uint8Array.of(0xdd), be(n, 4));
   return cat(head, ...items);
 }
 
 /** A map from already-encoded keys and values (keys need not be strings). */
 export function mapRaw(entries: ReadonlyArray<readonly [Bytes, Bytes]>): Bytes {
   const n = entries.length;
-  const head = n < 16 ? Uint8Array.of(0x80 | n) : n < 0x10000 ? cat(Uint8Array.of(0xde), be(n, 2)) : cat(Uint8Array.of(0xdf), be(n, 4));
-  return cat(head, ...entries.flatMap(([k, v]) => [k, v]));
+  const head =
+    n < 16
+      ? Uint8Array.of(0x80 | n)
+      : n < 0x10000
+        ? cat(Uint8Array.of(0xde), be(n, 2))
+        : cat(Uint8Array.of(0xdf), be(n, 4));
+  return cat(head, ...entries.flat());
 }
 
 /** A map with string keys. */

@@ -34,7 +34,13 @@ export function tcpConnect(port: number, from: string, timeoutMs = 10_000): Prom
  * Completes a WebSocket upgrade on a raw socket: resolves once the 101 response head arrived. What
  * follows it (hello, PNG) is left unread when `read` is false: the socket is paused for good.
  */
-export async function rawWebSocket(port: number, from: string, read: boolean, timeoutMs = 10_000, path = '/ws'): Promise<Socket> {
+export async function rawWebSocket(
+  port: number,
+  from: string,
+  read: boolean,
+  timeoutMs = 10_000,
+  path = '/ws',
+): Promise<Socket> {
   const s = await tcpConnect(port, from, timeoutMs);
   try {
     await withTimeout(
@@ -64,7 +70,12 @@ export async function rawWebSocket(port: number, from: string, read: boolean, ti
 }
 
 /** Reads one whole HTTP/1.1 response (head + Content-Length body) from a fresh connection. */
-export function rawHttp(port: number, from: string, request: string | Buffer, timeoutMs = 10_000): Promise<{ status: number; head: string; closed: boolean }> {
+export function rawHttp(
+  port: number,
+  from: string,
+  request: string | Buffer,
+  timeoutMs = 10_000,
+): Promise<{ status: number; head: string; closed: boolean }> {
   return withTimeout(
     'raw HTTP request',
     new Promise((resolve, reject) => {

@@ -43,7 +43,10 @@ export function resultsMarkdown(results: readonly PartResult[], mode: Mode, seed
     '',
     '| part | result | time |',
     '|---|---|---|',
-    ...results.map((r) => `| ${r.part} | ${r.failures.length === 0 ? 'pass' : `**FAIL** (${r.failures.length})`} | ${r.seconds.toFixed(0)} s |`),
+    ...results.map(
+      (r) =>
+        `| ${r.part} | ${r.failures.length === 0 ? 'pass' : `**FAIL** (${r.failures.length})`} | ${r.seconds.toFixed(0)} s |`,
+    ),
     '',
   ];
   for (const r of results) {
@@ -101,7 +104,9 @@ async function main(): Promise<number> {
   }
   clearTimeout(limit);
   const failed = results.filter((r) => r.failures.length > 0);
-  console.log(`\ntorture: ${failed.length === 0 ? 'all guarantees held' : `${failed.length} part(s) FAILED: ${failed.map((r) => r.part).join(', ')}`}`);
+  console.log(
+    `\ntorture: ${failed.length === 0 ? 'all guarantees held' : `${failed.length} part(s) FAILED: ${failed.map((r) => r.part).join(', ')}`}`,
+  );
   if (values.record) record(resultsMarkdown(results, mode, seed));
   return failed.length === 0 ? 0 : 1;
 }

@@ -39,7 +39,11 @@ export async function image(http: string): Promise<{ png: Uint8Array; seq: numbe
 }
 
 /** Waits until /image shows at least `seq` (the next tick after the last placement). */
-export async function imageAtLeast(http: string, seq: number, timeoutMs = 15_000): Promise<{ png: Uint8Array; seq: number }> {
+export async function imageAtLeast(
+  http: string,
+  seq: number,
+  timeoutMs = 15_000,
+): Promise<{ png: Uint8Array; seq: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const img = await image(http);

@@ -39,7 +39,15 @@ const MAX_FRAME_GAP_MS = 2_500;
 const MAX_HELLO_MS = 5_000;
 
 /** Opens `count` raw WebSockets `concurrency` at a time; failures are counted, not thrown. */
-async function openMany(port: number, count: number, base: number, read: boolean, path: string, concurrency: number, into: Socket[]): Promise<number> {
+async function openMany(
+  port: number,
+  count: number,
+  base: number,
+  read: boolean,
+  path: string,
+  concurrency: number,
+  into: Socket[],
+): Promise<number> {
   let next = 0;
   let failed = 0;
   const worker = async () => {
@@ -72,7 +80,8 @@ async function churn(port: number, loops: number, rng: Rng, stopAt: number): Pro
           s.destroy();
         } else {
           const s = await rawWebSocket(port, from, true);
-          if (kind === 2) s.resetAndDestroy(); // RST after the upgrade
+          if (kind === 2)
+            s.resetAndDestroy(); // RST after the upgrade
           else s.end(); // FIN after the upgrade, without a close frame
         }
       } catch {
@@ -84,12 +93,22 @@ async function churn(port: number, loops: number, rng: Rng, stopAt: number): Pro
   return done;
 }
 
-export async function runSlowClients(mode: Mode, seed: number, overrides: Partial<SlowOptions> = {}): Promise<PartResult> {
+export async function runSlowClients(
+  mode: Mode,
+  seed: number,
+  overrides: Partial<SlowOptions> = {},
+): Promise<PartResult> {
   const opts = { ...SLOW_DEFAULTS[mode], ...overrides };
   const report = new Report('3. slow and abusive clients');
   const rng = new Rng(seed ^ 0x1b873593);
   const needFds = opts.nonReaders + opts.flood + 200;
-  if (!report.check(openFilesLimit().soft >= needFds, `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFilesLimit().soft}`)) return report.result();
+  if (
+    !report.check(
+      openFilesLimit().soft >= needFds,
+      `needs an open-file limit of ${needFds} (ulimit -n ${needFds}), have ${openFilesLimit().soft}`,
+    )
+  )
+    return report.result();
   const tmp = tempDir('slow');
   const abusers: Socket[] = [];
   const readers: Reader[] = [];
@@ -103,7 +122,9 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     await fill(srv.ws, opts.fill, rng);
     await sleep(3 * TICK_MS);
     const pngBytes = (await image(srv.http)).png.length;
-    readers.push(...(await Promise.all([0, 1, 2, 3].map((i) => Reader.open(srv.ws, i < 2 ? 'delta' : 'png', loopback(i))))));
+    readers.push(
+      ...(await Promise.all([0, 1, 2, 3].map((i) => Reader.open(srv.ws, i < 2 ? 'delta' : 'png', loopback(i))))),
+    );
     placer = await Placer.start(srv.ws, loopback(10), 20, rng);
     await sleep(5 * TICK_MS);
     const idleRss = rssBytes(srv.pid);
@@ -153,14 +174,26 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     // capacity), and every socket is sent at least one PNG: hence one PNG per connection on top of the cap.
     const limit = opts.cap + (opts.nonReaders + opts.flood) * (pngBytes + PER_CONNECTION);
     report.check(peak - idleRss <= limit, `server RSS grew by ${mib(peak - idleRss)}, over the bound ${mib(limit)}`);
-    report.check(nonReaderFailures === 0 && floodFailures === 0, `connections refused: ${nonReaderFailures} non-readers, ${floodFailures} flood`);
-    report.check(probeFailures === 0, `${probeFailures} of ${probes.length + probeFailures} new clients got no hello within ${MAX_HELLO_MS} ms`);
+    report.check(
+      nonReaderFailures === 0 && floodFailures === 0,
+      `connections refused: ${nonReaderFailures} non-readers, ${floodFailures} flood`,
+    );
+    report.check(
+      probeFailures === 0,
+      `${probeFailures} of ${probes.length + probeFailures} new clients got no hello within ${MAX_HELLO_MS} ms`,
+    );
     report.check(settled, 'the server still counts abusive connections 15 s after they closed');
     for (const r of readers) {
       report.check(r.closedWith === undefined, `${r.name}: the server closed it (${r.closedWith})`);
       report.check(r.gaps === 0, `${r.name}: ${r.gaps} gaps in the delta chain (missed ticks)`);
-      report.check(r.maxGapMs <= MAX_FRAME_GAP_MS, `${r.name}: ${r.maxGapMs.toFixed(0)} ms without a frame (limit ${MAX_FRAME_GAP_MS})`);
-      report.check(r.ticks >= (abuseSeconds * 1000) / TICK_MS / 4, `${r.name}: only ${r.ticks} ticks in ${abuseSeconds.toFixed(1)} s`);
+      report.check(
+        r.maxGapMs <= MAX_FRAME_GAP_MS,
+        `${r.name}: ${r.maxGapMs.toFixed(0)} ms without a frame (limit ${MAX_FRAME_GAP_MS})`,
+      );
+      report.check(
+        r.ticks >= (abuseSeconds * 1000) / TICK_MS / 4,
+        `${r.name}: only ${r.ticks} ticks in ${abuseSeconds.toFixed(1)} s`,
+      );
     }
     const deltaTicks = readers[0]?.seqs ?? [];
     for (const r of readers.filter((x) => x.stream === 'png')) {
@@ -174,14 +207,32 @@ export async function runSlowClients(mode: Mode, seed: number, overrides: Partia
     const errors = srv.lines().filter((l) => l.includes('"level":50') || l.includes('"level":60'));
     report.check(errors.length === 0, `the server logged ${errors.length} errors, e.g. ${errors[0]?.slice(0, 300)}`);
 
-    report.figure('abuse', `${opts.nonReaders} never-reading subscribers + ${opts.flood} flood connections held, ${loops} open/close loops, ${abuseSeconds.toFixed(0)} s`);
-    report.figure('canvas / PNG per tick', `1000 x 1000 after ${opts.fill.toLocaleString('en-US')} random placements / ${(pngBytes / 1024).toFixed(0)} KiB every ${TICK_MS} ms`);
-    report.figure('server RSS idle / peak / after', `${mib(idleRss)} / ${mib(peak)} / ${mib(afterRss)} (bound: idle + ${mib(limit)})`);
+    report.figure(
+      'abuse',
+      `${opts.nonReaders} never-reading subscribers + ${opts.flood} flood connections held, ${loops} open/close loops, ${abuseSeconds.toFixed(0)} s`,
+    );
+    report.figure(
+      'canvas / PNG per tick',
+      `1000 x 1000 after ${opts.fill.toLocaleString('en-US')} random placements / ${(pngBytes / 1024).toFixed(0)} KiB every ${TICK_MS} ms`,
+    );
+    report.figure(
+      'server RSS idle / peak / after',
+      `${mib(idleRss)} / ${mib(peak)} / ${mib(afterRss)} (bound: idle + ${mib(limit)})`,
+    );
     report.figure('connections at the end of the abuse', held.subscribers);
     report.figure('slow readers dropped (canvas_ws_evicted_total)', evicted);
-    report.figure('readers: ticks seen, delta gaps, longest wait', readers.map((r) => `${r.name} ${r.ticks}/${r.gaps}/${r.maxGapMs.toFixed(0)} ms`).join(', '));
-    report.figure('new clients during abuse: hello p50 / max', `${percentile(probes, 0.5)} / ${percentile(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`);
-    report.figure('server event-loop delay during the abuse: p99 / max', `${(lagP99 * 1000).toFixed(1)} / ${(lagMax * 1000).toFixed(1)} ms`);
+    report.figure(
+      'readers: ticks seen, delta gaps, longest wait',
+      readers.map((r) => `${r.name} ${r.ticks}/${r.gaps}/${r.maxGapMs.toFixed(0)} ms`).join(', '),
+    );
+    report.figure(
+      'new clients during abuse: hello p50 / max',
+      `${percentile(probes, 0.5)} / ${percentile(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`,
+    );
+    report.figure(
+      'server event-loop delay during the abuse: p99 / max',
+      `${(lagP99 * 1000).toFixed(1)} / ${(lagMax * 1000).toFixed(1)} ms`,
+    );
     report.figure('placer ack latency max', `${placer.maxAckMs.toFixed(0)} ms over ${placer.acks} acks`);
   } catch (err) {
     report.check(false, `slow-clients part aborted: ${(err as Error).stack ?? String(err)}`);

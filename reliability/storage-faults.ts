@@ -39,7 +39,11 @@ async function placeOne(r: Run): Promise<PlaceAnswer & { x: number; y: number; c
 }
 
 /** Sends `count` placements over WS and a fifth as many over HTTP; all must be refused as store_failed. */
-async function expectRefusals(r: Run, label: string, count: number): Promise<{ ws: number; http: number; imageMs: number }> {
+async function expectRefusals(
+  r: Run,
+  label: string,
+  count: number,
+): Promise<{ ws: number; http: number; imageMs: number }> {
   const seq = (await health(r.server.http)).seq;
   let ws = 0;
   let http = 0;
@@ -55,12 +59,18 @@ async function expectRefusals(r: Run, label: string, count: number): Promise<{ w
   for (let i = 0; i < count; i++) {
     const a = await placeOne(r);
     if (r.report.check(!a.ok, `${label}: a placement was acked (seq ${a.ok ? a.seq : ''}) while the fault held`)) {
-      r.report.check(!a.ok && a.code === 'store_failed', `${label}: refused with ${a.ok ? '' : a.code}, not store_failed`);
+      r.report.check(
+        !a.ok && a.code === 'store_failed',
+        `${label}: refused with ${a.ok ? '' : a.code}, not store_failed`,
+      );
       ws++;
     }
     if (i % 5 === 0) {
       const h = await httpPlace(r.server.http, i % SIZE, 7, 3);
-      r.report.check(h.status === 503 && h.body['error'] === 'store_failed', `${label}: POST /api/pixel answered ${h.status} ${JSON.stringify(h.body)}, not 503 store_failed`);
+      r.report.check(
+        h.status === 503 && h.body['error'] === 'store_failed',
+        `${label}: POST /api/pixel answered ${h.status} ${JSON.stringify(h.body)}, not 503 store_failed`,
+      );
       if (h.status === 503) http++;
     }
   }
@@ -75,7 +85,10 @@ async function expectRecovery(r: Run, label: string): Promise<void> {
   const before = (await health(r.server.http)).seq;
   const a = await placeOne(r);
   r.report.check(a.ok, `${label}: the first placement after the fault cleared was refused (${a.ok ? '' : a.code})`);
-  r.report.check(!a.ok || a.seq === before + 1, `${label}: recovered with seq ${a.ok ? a.seq : ''}, want ${before + 1}`);
+  r.report.check(
+    !a.ok || a.seq === before + 1,
+    `${label}: recovered with seq ${a.ok ? a.seq : ''}, want ${before + 1}`,
+  );
 }
 
 async function diskFull(r: Run, fault: DiskFault, refusals: number): Promise<void> {
@@ -108,7 +121,10 @@ async function diskFull(r: Run, fault: DiskFault, refusals: number): Promise<voi
   for (let i = 0; i < 100; i++) await placeOne(r);
   r.report.figure('disk full: method', fault.method);
   r.report.figure('disk full: acked after the fill, before the first refusal (space SQLite held)', landed);
-  r.report.figure('disk full: refused as promised (WebSocket store_failed / HTTP 503)', `${refused.ws} / ${refused.http}, and ${afterRestart.ws} / ${afterRestart.http} after a SIGKILL and restart on the full disk`);
+  r.report.figure(
+    'disk full: refused as promised (WebSocket store_failed / HTTP 503)',
+    `${refused.ws} / ${refused.http}, and ${afterRestart.ws} / ${afterRestart.http} after a SIGKILL and restart on the full disk`,
+  );
 }
 
 async function locked(r: Run, dbPath: string, refusals: number): Promise<void> {
@@ -119,7 +135,10 @@ async function locked(r: Run, dbPath: string, refusals: number): Promise<void> {
     blocker.exec('ROLLBACK');
     await expectRecovery(r, 'locked');
     r.report.figure('locked database: refused as promised (WebSocket / HTTP)', `${refused.ws} / ${refused.http}`);
-    r.report.figure('locked database: slowest /image meanwhile', `${refused.imageMs.toFixed(0)} ms (each commit attempt waits --busy-timeout-ms ${BUSY_TIMEOUT_MS} on the event loop)`);
+    r.report.figure(
+      'locked database: slowest /image meanwhile',
+      `${refused.imageMs.toFixed(0)} ms (each commit attempt waits --busy-timeout-ms ${BUSY_TIMEOUT_MS} on the event loop)`,
+    );
   } finally {
     if (blocker.inTransaction) blocker.exec('ROLLBACK');
     blocker.close();
@@ -134,7 +153,18 @@ export async function runStorageFaults(mode: Mode, _seed: number): Promise<PartR
   try {
     fault = makeDiskFault();
     const db = `${fault.dir}/canvas.db`;
-    const args = ['--width', String(SIZE), '--height', String(SIZE), '--busy-timeout-ms', String(BUSY_TIMEOUT_MS), '--tick-ms', '100', '--log-level', 'info'];
+    const args = [
+      '--width',
+      String(SIZE),
+      '--height',
+      String(SIZE),
+      '--busy-timeout-ms',
+      String(BUSY_TIMEOUT_MS),
+      '--tick-ms',
+      '100',
+      '--log-level',
+      'info',
+    ];
     server = await startServer({ db, args });
     placer = await SeqPlacer.open(server.ws, loopback(1));
     const r: Run = { report, server, placer, args, acks: [], n: 0 };
@@ -152,7 +182,10 @@ export async function runStorageFaults(mode: Mode, _seed: number): Promise<PartR
     report.check(code === 0, `the server exited with ${code} on SIGTERM after the faults`);
     server = await startServer({ db, args });
     const check = await checkHistory(report, 'after restart', db, server.http, SIZE, SIZE, r.acks);
-    report.check(check.rows === r.acks.length, `${check.rows} placements stored, ${r.acks.length} acked: refused placements must not be stored`);
+    report.check(
+      check.rows === r.acks.length,
+      `${check.rows} placements stored, ${r.acks.length} acked: refused placements must not be stored`,
+    );
     report.figure('acked placements / stored after restart / lost', `${r.acks.length} / ${check.rows} / ${check.lost}`);
   } catch (err) {
     report.check(false, `storage part aborted: ${(err as Error).stack ?? String(err)}`);

@@ -172,7 +172,9 @@ export async function probeHello(url: string, from: string, timeoutMs: number): 
     await withTimeout(
       'hello',
       new Promise<void>((resolve, reject) => {
-        socket.once('message', (d: Buffer) => (decode(d).t === 'hello' ? resolve() : reject(new Error('first frame is not hello'))));
+        socket.once('message', (d: Buffer) =>
+          decode(d).t === 'hello' ? resolve() : reject(new Error('first frame is not hello')),
+        );
         socket.once('close', () => reject(new Error('closed before hello')));
       }),
       timeoutMs,
@@ -219,7 +221,16 @@ export class SeqPlacer {
 }
 
 /** POST /api/pixel: the HTTP placement path. */
-export async function httpPlace(http: string, x: number, y: number, color: number): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y, color }), signal: AbortSignal.timeout(10_000) });
+export async function httpPlace(
+  http: string,
+  x: number,
+  y: number,
+  color: number,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${http}/api/pixel`, {
+    method: 'POST',
+    body: JSON.stringify({ x, y, color }),
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

@@ -4,12 +4,12 @@
  */
 import { ConfigError, loadConfig } from './config/config.ts';
 import { createLogger } from './ops/log.ts';
-import { startServer, StartupError } from './server.ts';
+import { type RunningServer, startServer, StartupError } from './server.ts';
 import { StoreOpenError } from './store/store.ts';
 import { uwsBackend } from './ops/uws-backend.ts';
 
 async function main(): Promise<void> {
-  let loaded;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {
@@ -17,19 +17,22 @@ async function main(): Promise<void> {
     throw err;
   }
   if (loaded.kind === 'help') {
-    process.stdout.write(loaded.text + '\n');
+    process.stdout.write(`${loaded.text}\n`);
     return;
   }
   const { config } = loaded;
   const log = createLogger(config.logLevel);
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer(config, log);
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreOpenError) return fatal(err.message);
     throw err;
   }
-  log.info({ url: server.url, backend: uwsBackend, width: config.width, height: config.height }, `listening on ${server.url}`);
+  log.info(
+    { url: server.url, backend: uwsBackend, width: config.width, height: config.height },
+    `listening on ${server.url}`,
+  );
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -64,14 +64,21 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
   });
-  let loaded;
+  let loaded: ReturnType<Store['load']>;
   try {
     loaded = store.load(config.width, config.height, config.palette.length);
   } catch (err) {
     store.close();
     throw err;
   }
-  const canvas = new Canvas(config.width, config.height, config.palette.length, loaded.grid, loaded.seq, loaded.lastSeq);
+  const canvas = new Canvas(
+    config.width,
+    config.height,
+    config.palette.length,
+    loaded.grid,
+    loaded.seq,
+    loaded.lastSeq,
+  );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
 
   const app = uws.App();
@@ -87,7 +94,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const budget = new SendBudget(sockets, config.maxBufferedTotal, config.maxBackpressure, {
     evicted: (count, bytes) => {
       metrics.evictedSockets.inc(count);
-      log.warn({ count, bytes, cap: config.maxBufferedTotal }, 'dropped slow WebSocket readers: buffered bytes over --max-buffered-total');
+      log.warn(
+        { count, bytes, cap: config.maxBufferedTotal },
+        'dropped slow WebSocket readers: buffered bytes over --max-buffered-total',
+      );
     },
   });
   const committerOptions = {
@@ -114,7 +124,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ipv4Prefix: config.ipv4Prefix,
     ipv6Prefix: config.ipv6Prefix,
   });
-  const placements = new PlacementService(canvas, committer, metrics, config.cooldownMs, modStore.bannedIds(), history.runningCooldowns(Date.now(), config.cooldownMs));
+  const placements = new PlacementService(
+    canvas,
+    committer,
+    metrics,
+    config.cooldownMs,
+    modStore.bannedIds(),
+    history.runningCooldowns(Date.now(), config.cooldownMs),
+  );
   const moderation = new Moderation(canvas, committer, modStore, history, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
@@ -136,7 +153,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   metrics.pngBytes.set((await ticker.run()).frame.png.length);
   const frame = () => ticker.frame;
   const image = imageSource(config.benchImageMode, frame, canvas, encoder, store);
-  if (config.benchImageMode !== 'cached') log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
+  if (config.benchImageMode !== 'cached')
+    log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
 
   registerWebSocket(router, {
     canvas,

@@ -57,7 +57,12 @@ export async function startTestServer(overrides: Partial<Config> = {}, dir = tem
   };
 }
 
-type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+type Waiter = {
+  match: (m: ServerMessage) => boolean;
+  resolve: (m: ServerMessage) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+};
 
 export class TestClient {
   readonly socket: WebSocket;
@@ -109,7 +114,10 @@ export class TestClient {
    * Takes the oldest frame that matches and was not taken before, waiting for one if needed. Frames
    * that do not match stay available to later calls.
    */
-  next<T extends ServerMessage = ServerMessage>(match: (m: ServerMessage) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+  next<T extends ServerMessage = ServerMessage>(
+    match: (m: ServerMessage) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<T> {
     const i = this.unclaimed.findIndex(match);
     if (i >= 0) return Promise.resolve(this.unclaimed.splice(i, 1)[0] as T);
     return new Promise<T>((resolve, reject) => {
@@ -138,7 +146,10 @@ export class TestClient {
 }
 
 /** Decodes a PNG with upng-js and maps every pixel back to its palette index (throws if absent). */
-export function decodeToIndices(png: Uint8Array, palette: readonly number[]): { width: number; height: number; depth: number; ctype: number; grid: Uint8Array } {
+export function decodeToIndices(
+  png: Uint8Array,
+  palette: readonly number[],
+): { width: number; height: number; depth: number; ctype: number; grid: Uint8Array } {
   const bytes = new Uint8Array(png).buffer;
   const img = UPNG.decode(bytes);
   const rgba = new Uint8Array(UPNG.toRGBA8(img)[0] as ArrayBuffer);
@@ -171,13 +182,22 @@ export function httpRequest(
   opts: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.from }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }),
-      );
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.from },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

@@ -14,7 +14,9 @@ export const pct = (share: number): string => `${Math.round(share * 100)}%`;
 
 /** Exactly `digits` decimals with thousands separators: 1,234.5. */
 export const grouped = (n: number, digits = 1): string =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
 
 /** As precise as it needs to be: an integer whole (12,345), anything else with at most two decimals. */
 export function num(n: number): string {

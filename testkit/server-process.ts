@@ -60,11 +60,17 @@ export function spawnServer(opts: ServerProcessOptions = {}): ServerProcess {
   };
   const command = tsxCommand('server/main.ts', opts.args ?? []);
   const [file, ...args] = (opts.wrap ? opts.wrap(command) : command) as [string, ...string[]];
-  const child = startChild(opts.name ?? 'canvas server', file, args, { cwd: REPO_ROOT, onLine, ...(opts.env ? { env: opts.env } : {}) });
+  const child = startChild(opts.name ?? 'canvas server', file, args, {
+    cwd: REPO_ROOT,
+    onLine,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   const listening = Promise.race([
     urlSeen,
     child.exited.then((code) => {
-      throw new Error(`${child.name} exited with ${code} before listening: ${child.stderr().slice(-2000) || lines.slice(-5).join('\n')}`);
+      throw new Error(
+        `${child.name} exited with ${code} before listening: ${child.stderr().slice(-2000) || lines.slice(-5).join('\n')}`,
+      );
     }),
   ]);
   listening.catch(() => {}); // a caller that only wants the exit code need not handle it
@@ -91,7 +97,11 @@ export async function startServer(opts: ServerProcessOptions & { timeoutMs?: num
   const timeoutMs = opts.timeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${server.name} did not log its URL within ${timeoutMs} ms: ${server.stderr().slice(-2000)}`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${server.name} did not log its URL within ${timeoutMs} ms: ${server.stderr().slice(-2000)}`)),
+      timeoutMs,
+    );
   });
   let http: string;
   try {

@@ -177,7 +177,10 @@ export class CanvasApp {
 
   private onHello(h: HelloMsg): void {
     if (h.v !== PROTOCOL_VERSION) {
-      this.d.ui.showMessage(`The server speaks protocol version ${h.v}, this page ${PROTOCOL_VERSION}: reload the page.`, 'error');
+      this.d.ui.showMessage(
+        `The server speaks protocol version ${h.v}, this page ${PROTOCOL_VERSION}: reload the page.`,
+        'error',
+      );
     }
     this.cooldownMs = h.cooldownMs;
     if (h.token !== undefined) this.token = h.token;
@@ -185,7 +188,12 @@ export class CanvasApp {
     // a server without the field leaves our own estimate in place.
     if (h.wait !== undefined) this.nextAllowedAt = deadlineFromWait(h.wait, this.d.now());
     const b = this.board;
-    const same = b && b.width === h.width && b.height === h.height && b.palette.length === h.palette.length && b.palette.every((c, i) => c === h.palette[i]);
+    const same =
+      b &&
+      b.width === h.width &&
+      b.height === h.height &&
+      b.palette.length === h.palette.length &&
+      b.palette.every((c, i) => c === h.palette[i]);
     if (b && same) {
       // A reconnect: what follows (a snapshot, or the missed deltas) holds every acked placement.
       for (const p of b.clearPending()) this.d.renderer.paintPixel(b, p.x, p.y);
@@ -213,7 +221,7 @@ export class CanvasApp {
 
   /** A whole-canvas snapshot, from the WebSocket or the poller. `seq` null: unknown (keep ours). */
   private applyPng(png: Uint8Array, seq: number | null): void {
-    let decoded;
+    let decoded: ReturnType<typeof decodeIndexedPng>;
     try {
       decoded = decodeIndexedPng(png);
     } catch (err) {
@@ -269,7 +277,8 @@ export class CanvasApp {
   }
 
   private onError(err: ErrorMsg): void {
-    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) this.nextAllowedAt = deadlineFromWait(err.wait, this.d.now());
+    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined)
+      this.nextAllowedAt = deadlineFromWait(err.wait, this.d.now());
     const text = refusalText(err.code, err.message, err.wait);
     if (err.id === undefined) {
       console.warn('server error', err.code, err.message);

@@ -32,7 +32,8 @@ export class Board {
     seq = 0,
   ) {
     this.grid = grid ?? new Uint8Array(width * height);
-    if (this.grid.length !== width * height) throw new Error(`grid has ${this.grid.length} cells, expected ${width * height}`);
+    if (this.grid.length !== width * height)
+      throw new Error(`grid has ${this.grid.length} cells, expected ${width * height}`);
     this.seq = seq;
   }
 

@@ -5,7 +5,9 @@ import { formatWait } from './cooldown.ts';
 export function refusalText(code: string, serverMessage: string, waitMs: number | undefined): string {
   switch (code) {
     case ErrorCode.COOLDOWN:
-      return waitMs === undefined ? 'Cooldown: wait a moment before placing again.' : `Cooldown: you can place again in ${formatWait(waitMs)}.`;
+      return waitMs === undefined
+        ? 'Cooldown: wait a moment before placing again.'
+        : `Cooldown: you can place again in ${formatWait(waitMs)}.`;
     case ErrorCode.BAD_COLOR:
       return 'That colour is not in the palette (the palette may have changed): pixel reverted.';
     case ErrorCode.OUT_OF_BOUNDS:

@@ -6,9 +6,7 @@
  */
 import type { Point } from './view.ts';
 
-export type GestureOp =
-  | { kind: 'pan'; dx: number; dy: number }
-  | { kind: 'zoom'; anchor: Point; factor: number };
+export type GestureOp = { kind: 'pan'; dx: number; dy: number } | { kind: 'zoom'; anchor: Point; factor: number };
 
 /** Movement (CSS px) up to which a press still counts as a tap; touch is less precise than a mouse. */
 const TAP_SLOP_MOUSE = 5;
@@ -60,7 +58,8 @@ export class Gestures {
     const before = { mid: midpoint(prev, other), dist: Math.hypot(prev.x - other.x, prev.y - other.y) };
     const after = { mid: midpoint(p, other), dist: Math.hypot(p.x - other.x, p.y - other.y) };
     const ops: GestureOp[] = [{ kind: 'pan', dx: after.mid.x - before.mid.x, dy: after.mid.y - before.mid.y }];
-    if (before.dist > 0 && after.dist > 0) ops.push({ kind: 'zoom', anchor: after.mid, factor: after.dist / before.dist });
+    if (before.dist > 0 && after.dist > 0)
+      ops.push({ kind: 'zoom', anchor: after.mid, factor: after.dist / before.dist });
     return ops;
   }
 

@@ -20,7 +20,11 @@ export const RECONNECT = {
  * Delay before retry number `failures` (1 for the first retry). `random` is in [0, 1).
  * Result is in [d/2, d) with d = min(maxMs, baseMs * 2^(failures-1)).
  */
-export function reconnectDelay(failures: number, random: number, opts: { baseMs: number; maxMs: number } = RECONNECT): number {
+export function reconnectDelay(
+  failures: number,
+  random: number,
+  opts: { baseMs: number; maxMs: number } = RECONNECT,
+): number {
   const exp = Math.min(Math.max(failures, 1) - 1, 30); // 2^30 already exceeds any cap; avoids Infinity
   const d = Math.min(opts.maxMs, opts.baseMs * 2 ** exp);
   return Math.round(d / 2 + (d / 2) * Math.min(Math.max(random, 0), 0.999999));

@@ -45,7 +45,9 @@ export class Renderer {
       const r = (rgb >> 16) & 255;
       const g = (rgb >> 8) & 255;
       const b = rgb & 255;
-      return littleEndian ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+      return littleEndian
+        ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
+        : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
     });
     this.paintAll(board);
   }
@@ -145,7 +147,12 @@ export class Renderer {
       ctx.strokeStyle = 'rgba(0,0,0,0.85)';
       ctx.strokeRect(p.x, p.y, view.scale, view.scale);
       ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-      ctx.strokeRect(p.x - ctx.lineWidth, p.y - ctx.lineWidth, view.scale + 2 * ctx.lineWidth, view.scale + 2 * ctx.lineWidth);
+      ctx.strokeRect(
+        p.x - ctx.lineWidth,
+        p.y - ctx.lineWidth,
+        view.scale + 2 * ctx.lineWidth,
+        view.scale + 2 * ctx.lineWidth,
+      );
     }
   }
 }

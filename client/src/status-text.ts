@@ -35,7 +35,11 @@ export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
 }
 
 /** The cooldown timer: empty while placing is impossible anyway (the status explains why). */
-export function cooldownFor(waitMs: number, cooldownMs: number, placingEnabled: boolean): { text: string; waiting: boolean } {
+export function cooldownFor(
+  waitMs: number,
+  cooldownMs: number,
+  placingEnabled: boolean,
+): { text: string; waiting: boolean } {
   if (!placingEnabled) return { text: '', waiting: false };
   if (waitMs > 0) return { text: `Next pixel in ${formatWait(waitMs)}`, waiting: true };
   return { text: cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', waiting: false };

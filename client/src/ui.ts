@@ -72,7 +72,7 @@ export class Ui {
   }
 
   setSelected(index: number | null): void {
-    this.buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(i === index)));
+    for (const [i, b] of this.buttons.entries()) b.setAttribute('aria-pressed', String(i === index));
   }
 
   setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null): void {

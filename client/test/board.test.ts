@@ -59,10 +59,16 @@ test('losing the connection reverts unacked placements but keeps acked ones', ()
   b.placeOptimistic(2, 1, 0, 2);
   b.confirm(1, 1);
   const dropped = b.revertUnacked();
-  assert.deepEqual(dropped.map((p) => p.id), [2]);
+  assert.deepEqual(
+    dropped.map((p) => p.id),
+    [2],
+  );
   assert.equal(b.colourAt(0, 0), 1);
   assert.equal(b.colourAt(1, 0), 0);
-  assert.deepEqual(b.clearPending().map((p) => p.id), [1]);
+  assert.deepEqual(
+    b.clearPending().map((p) => p.id),
+    [1],
+  );
   assert.equal(b.colourAt(0, 0), 0);
 });
 
@@ -75,7 +81,17 @@ test('confirm of an ack already included in the board drops the pending pixel at
 
 test('deltas apply in sequence; old ones are ignored, gaps and bad payloads refused', () => {
   const b = new Board(300, 2, palette, undefined, 5);
-  assert.equal(b.applyDelta(5, 8, delta(300, 2, [[299, 1, 2], [0, 0, 1]])), 'applied');
+  assert.equal(
+    b.applyDelta(
+      5,
+      8,
+      delta(300, 2, [
+        [299, 1, 2],
+        [0, 0, 1],
+      ]),
+    ),
+    'applied',
+  );
   assert.equal(b.seq, 8);
   assert.equal(b.colourAt(299, 1), 2, 'x above 255 uses the high byte');
   assert.equal(b.colourAt(0, 0), 1);

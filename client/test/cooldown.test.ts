@@ -5,7 +5,11 @@ import { deadlineFromAck, deadlineFromWait, formatWait } from '../src/cooldown.t
 test('ack deadline: trusts the server time when plausible, clamps it otherwise', () => {
   assert.equal(deadlineFromAck(10_000 + 4_900, 10_000, 5_000), 14_900, 'clocks agree');
   assert.equal(deadlineFromAck(10_000 + 60_000, 10_000, 5_000), 15_000, 'server clock ahead: at most one cooldown');
-  assert.equal(deadlineFromAck(10_000 - 60_000, 10_000, 5_000), 10_000, 'server clock behind: now (the server corrects us with wait)');
+  assert.equal(
+    deadlineFromAck(10_000 - 60_000, 10_000, 5_000),
+    10_000,
+    'server clock behind: now (the server corrects us with wait)',
+  );
   assert.equal(deadlineFromAck(123, 10_000, 0), 10_000, 'no cooldown');
 });
 

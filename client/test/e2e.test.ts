@@ -12,7 +12,14 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
 import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts';
 import type { ClientMessage, PlaceMsg, ServerMessage } from '../../protocol/messages.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import {
+  decodeToIndices,
+  fetchImageGrid,
+  startTestServer,
+  tempDir,
+  TestClient,
+  type TestServer,
+} from '../../testkit/fixture.ts';
 import { startServer, type StartedServer } from '../../testkit/server-process.ts';
 import { NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/error-text.ts';
 import { TcpRelay } from './tcp-relay.ts';
@@ -111,7 +118,10 @@ function waitFrame(open: OpenPage, match: (m: ServerMessage) => boolean, timeout
 /** Connected and showing a snapshot at least as new as `seq`. */
 async function waitLive(page: Page, seq = 0, timeout = 15_000): Promise<void> {
   await page.waitForFunction(
-    (min) => window.canvasClient?.status() === 'connected' && (window.canvasClient.seq() ?? -1) >= min && document.body.dataset['seq'] !== undefined,
+    (min) =>
+      window.canvasClient?.status() === 'connected' &&
+      (window.canvasClient.seq() ?? -1) >= min &&
+      document.body.dataset['seq'] !== undefined,
     seq,
     { timeout },
   );
@@ -138,7 +148,9 @@ const shownColour = (page: Page, x: number, y: number) =>
   page.evaluate(([bx, by]) => window.canvasClient?.colourAt(bx, by) ?? null, [x, y] as const);
 
 async function waitScreen(page: Page, x: number, y: number, rgb: number, timeout = 5_000): Promise<void> {
-  await page.waitForFunction(([bx, by, want]) => window.screenRgb?.(bx, by) === want, [x, y, rgb] as const, { timeout });
+  await page.waitForFunction(([bx, by, want]) => window.screenRgb?.(bx, by) === want, [x, y, rgb] as const, {
+    timeout,
+  });
 }
 
 /** Polls GET /image until pixel (x, y) has colour c. */
@@ -156,7 +168,24 @@ async function waitImage(ts: { http: string }, x: number, y: number, c: number, 
 
 /** The server as users run it, in a child process, so the test can really kill it (SIGKILL). */
 function spawnServer(dir: string): Promise<StartedServer> {
-  const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'canvas.db'), '--width', '64', '--height', '48', '--tick-ms', '100', '--cooldown-ms', '0', '--log-level', 'info'];
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--db',
+    join(dir, 'canvas.db'),
+    '--width',
+    '64',
+    '--height',
+    '48',
+    '--tick-ms',
+    '100',
+    '--cooldown-ms',
+    '0',
+    '--log-level',
+    'info',
+  ];
   return startServer({ args });
 }
 
@@ -181,7 +210,8 @@ async function seedPicture(ts: TestServer): Promise<number> {
       const dy = y - height * 0.45;
       let colour = -1;
       if (y >= 34 && y < 34 + stripes.length * 2) colour = stripes[Math.floor((y - 34) / 2)] as number;
-      else if (dx * dx + dy * dy < 64) colour = 8; // a sun
+      else if (dx * dx + dy * dy < 64)
+        colour = 8; // a sun
       else if (y === 0 || x === 0 || y === height - 1 || x === width - 1) colour = 3;
       if (colour >= 0) c.send({ t: 'place', id: ++id, x, y, c: colour });
     }
@@ -196,11 +226,22 @@ const skip = process.env['SKIP_BROWSER_TESTS'] === '1' ? 'SKIP_BROWSER_TESTS=1' 
 describe('browser client in headless Chromium', { skip }, () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`);
+      throw new Error(
+        `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+      );
     }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
@@ -211,7 +252,9 @@ describe('browser client in headless Chromium', { skip }, () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  test('loads the canvas crisp, places a pixel by clicking, the server stores it; saves a screenshot', { timeout: 60_000 }, async () => {
+  test('loads the canvas crisp, places a pixel by clicking, the server stores it; saves a screenshot', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server();
     const seeded = await seedPicture(ts);
     const open = await openPage(ts.http);
@@ -239,7 +282,7 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.context().close();
   });
 
-  test('a second page sees the first page\'s pixel within two ticks', { timeout: 60_000 }, async () => {
+  test("a second page sees the first page's pixel within two ticks", { timeout: 60_000 }, async () => {
     const ts = await server({ tickMs: 1000 });
     const a = await openPage(ts.http);
     const b = await openPage(ts.http);
@@ -319,7 +362,9 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.context().close();
   });
 
-  test('after a reload the page shows the running cooldown from hello and places nothing until it ends', { timeout: 60_000 }, async () => {
+  test('after a reload the page shows the running cooldown from hello and places nothing until it ends', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server({ cooldownMs: 60_000 });
     const open = await openPage(ts.http);
     const { page, errors } = open;
@@ -330,18 +375,27 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.reload(); // the page forgets everything; the identity cookie stays
     await waitLive(page);
     const hello = await waitFrame(open, (m) => m.t === 'hello' && (m.wait ?? 0) > 0);
-    assert.ok(hello.t === 'hello' && hello.wait !== undefined && hello.wait <= 60_000, 'hello carries the remaining wait');
+    assert.ok(
+      hello.t === 'hello' && hello.wait !== undefined && hello.wait <= 60_000,
+      'hello carries the remaining wait',
+    );
     await page.waitForFunction(() => /^Next pixel in /.test(document.getElementById('cooldown')?.textContent ?? ''));
     const placesBefore = open.sent.filter((m) => m.t === 'place').length;
     await pickColour(page, BLUE);
     await clickPixel(page, 6, 5);
     assert.match(await messageText(page), /^Cooldown: you can place again in/);
-    assert.equal(open.sent.filter((m) => m.t === 'place').length, placesBefore, 'the click after the reload was not sent');
+    assert.equal(
+      open.sent.filter((m) => m.t === 'place').length,
+      placesBefore,
+      'the click after the reload was not sent',
+    );
     assert.deepEqual(errors, []);
     await page.context().close();
   });
 
-  test('when the WebSocket is blocked the page polls GET /image with If-None-Match and says so', { timeout: 60_000 }, async () => {
+  test('when the WebSocket is blocked the page polls GET /image with If-None-Match and says so', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server();
     if (!browser) throw new Error('no browser');
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
@@ -370,12 +424,15 @@ describe('browser client in headless Chromium', { skip }, () => {
     await context.close();
   });
 
-  test('wheel zooms toward the pointer, drag pans without placing, keys pan and zoom', { timeout: 60_000 }, async () => {
+  test('wheel zooms toward the pointer, drag pans without placing, keys pan and zoom', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server();
     const { page, errors } = await openPage(ts.http);
     await pickColour(page, RED);
     const scale = async () => (await page.evaluate(() => window.canvasClient?.scale())) ?? 0;
-    const pixelAt = (x: number, y: number) => page.evaluate(([cx, cy]) => window.canvasClient?.pixelAtClient(cx, cy) ?? null, [x, y] as const);
+    const pixelAt = (x: number, y: number) =>
+      page.evaluate(([cx, cy]) => window.canvasClient?.pixelAtClient(cx, cy) ?? null, [x, y] as const);
 
     const p = await clientPoint(page, 20, 30);
     await page.mouse.move(p.x, p.y);
@@ -410,7 +467,9 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.context().close();
   });
 
-  test('on a canvas too big to aim at, a click zooms in there first; the next click places', { timeout: 60_000 }, async () => {
+  test('on a canvas too big to aim at, a click zooms in there first; the next click places', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server({ width: 600, height: 400 }); // fits 1000 x 700 at under 2 px per pixel
     const open = await openPage(ts.http);
     const { page, errors } = open;
@@ -421,7 +480,10 @@ describe('browser client in headless Chromium', { skip }, () => {
     await page.mouse.click(p.x, p.y);
     assert.ok(((await page.evaluate(() => window.canvasClient?.scale())) ?? 0) >= 10);
     assert.match(await messageText(page), /Zoomed in/);
-    const aimed = await page.evaluate(([x, y]) => window.canvasClient?.pixelAtClient(x, y) ?? null, [p.x, p.y] as const);
+    const aimed = await page.evaluate(([x, y]) => window.canvasClient?.pixelAtClient(x, y) ?? null, [
+      p.x,
+      p.y,
+    ] as const);
     assert.ok(aimed && Math.abs(aimed.x - 300) <= 1 && Math.abs(aimed.y - 200) <= 1, 'zoomed toward the click');
     assert.equal(open.sent.filter((m) => m.t === 'place').length, 0, 'nothing placed by the zooming click');
     await clickPixel(page, 300, 200);
@@ -432,7 +494,12 @@ describe('browser client in headless Chromium', { skip }, () => {
 
   test('on a phone-sized touch screen: tap places, pinch zooms about the fingers', { timeout: 60_000 }, async () => {
     const ts = await server();
-    const { page, errors } = await openPage(ts.http, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const { page, errors } = await openPage(ts.http, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
     await pickColour(page, BLUE);
     const p = await clientPoint(page, 12, 12);
     await page.touchscreen.tap(p.x, p.y);
@@ -445,17 +512,23 @@ describe('browser client in headless Chromium', { skip }, () => {
     const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', d: number) =>
       cdp.send('Input.dispatchTouchEvent', {
         type,
-        touchPoints: type === 'touchEnd' ? [] : [
-          { x: mid.x - d, y: mid.y, id: 1 },
-          { x: mid.x + d, y: mid.y, id: 2 },
-        ],
+        touchPoints:
+          type === 'touchEnd'
+            ? []
+            : [
+                { x: mid.x - d, y: mid.y, id: 1 },
+                { x: mid.x + d, y: mid.y, id: 2 },
+              ],
       });
     await touch('touchStart', 20);
     for (let d = 25; d <= 80; d += 5) await touch('touchMove', d);
     await touch('touchEnd', 0);
     const after = await scale();
     assert.ok(after > before * 3, `pinch zoomed from ${before} to ${after}`);
-    const under = await page.evaluate(([x, y]) => window.canvasClient?.pixelAtClient(x, y) ?? null, [mid.x, mid.y] as const);
+    const under = await page.evaluate(([x, y]) => window.canvasClient?.pixelAtClient(x, y) ?? null, [
+      mid.x,
+      mid.y,
+    ] as const);
     assert.deepEqual(under, { x: 32, y: 24 }, 'the pinched pixel stays between the fingers');
     assert.equal(await shownColour(page, 32, 24), 0, 'a pinch is not a tap');
     assert.deepEqual(errors, []);

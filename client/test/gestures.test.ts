@@ -78,7 +78,10 @@ test('pinch zooms about the midpoint of the fingers and is never a tap', () => {
   apply(v, g.move(2, { x: 450, y: 300 })); // distance 150 -> 200, midpoint back to 350
   assert.ok(Math.abs(v.scale / scale - 2) < 1e-9);
   const midAfter = v.screenToBoard({ x: 350, y: 300 });
-  assert.ok(Math.abs(midAfter.x - mid.x) < 1e-9 && Math.abs(midAfter.y - mid.y) < 1e-9, 'the pinched point stays under the fingers');
+  assert.ok(
+    Math.abs(midAfter.x - mid.x) < 1e-9 && Math.abs(midAfter.y - mid.y) < 1e-9,
+    'the pinched point stays under the fingers',
+  );
   assert.equal(g.up(1, { x: 250, y: 300 }), null);
   assert.equal(g.up(2, { x: 450, y: 300 }), null);
 });

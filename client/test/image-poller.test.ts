@@ -38,7 +38,10 @@ test('polls with If-None-Match; a 304 delivers nothing; stop ends the loop', asy
   poller.start();
   await done;
   assert.deepEqual(requests, [null, '"abc-5"', '"abc-5"', '"abc-5"']);
-  assert.deepEqual(images, [[[1], 5], [[2], 9]]);
+  assert.deepEqual(images, [
+    [[1], 5],
+    [[2], 9],
+  ]);
   assert.deepEqual(results, [true, true, false, true]);
   assert.equal(poller.active, true);
   poller.stop();

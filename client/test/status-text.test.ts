@@ -15,7 +15,11 @@ test('status: live, connecting, and every disconnected state says placing is dis
     assert.equal(s.kind, 'reconnecting');
     assert.match(s.text, /placing disabled/);
   }
-  assert.equal(statusFor({ ...base, conn: { kind: 'waiting', retryInMs: 3000, failures: 1, blocked: false }, retryInMs: 2100 }).text, 'Disconnected: retrying in 3 s; placing disabled');
+  assert.equal(
+    statusFor({ ...base, conn: { kind: 'waiting', retryInMs: 3000, failures: 1, blocked: false }, retryInMs: 2100 })
+      .text,
+    'Disconnected: retrying in 3 s; placing disabled',
+  );
 });
 
 test('status: polling says so, and offline when polls fail too; an open socket wins', () => {

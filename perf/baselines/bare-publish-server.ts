@@ -28,7 +28,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.port || !values.png) {
-  process.stderr.write('usage: bare-publish-server.ts --port N --png FILE [--tick-ms MS] [--max-backpressure BYTES] [--first-seq N]\n');
+  process.stderr.write(
+    'usage: bare-publish-server.ts --port N --png FILE [--tick-ms MS] [--max-backpressure BYTES] [--first-seq N]\n',
+  );
   process.exit(2);
 }
 if (uwsBackend !== 'native') {
@@ -67,7 +69,9 @@ app.listen(values.host, Number(values.port), (listenSocket) => {
     process.stderr.write(`bare-publish-server: cannot listen on ${values.host}:${values.port}\n`);
     process.exit(1);
   }
-  process.stdout.write(`listening ${values.host}:${values.port}, publishing ${png.length} PNG bytes every ${values['tick-ms']} ms\n`);
+  process.stdout.write(
+    `listening ${values.host}:${values.port}, publishing ${png.length} PNG bytes every ${values['tick-ms']} ms\n`,
+  );
   const stop = () => {
     clearInterval(timer);
     uws.us_listen_socket_close(listenSocket);

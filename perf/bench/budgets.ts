@@ -47,11 +47,23 @@ export interface BudgetRow {
 
 // Three decimals in the ratio: with two, 0.898 against 0.9 printed "1.00x" next to NOT MET.
 function atLeast(name: string, value: number, min: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `>= ${grouped(min, digits)}${unit}`, measured: `${grouped(value, digits)}${unit}`, ratio: `${grouped(value / min, 3)}x`, met: value >= min };
+  return {
+    name,
+    target: `>= ${grouped(min, digits)}${unit}`,
+    measured: `${grouped(value, digits)}${unit}`,
+    ratio: `${grouped(value / min, 3)}x`,
+    met: value >= min,
+  };
 }
 
 function atMost(name: string, value: number, max: number, unit: string, digits: number): BudgetRow {
-  return { name, target: `<= ${grouped(max, digits)}${unit}`, measured: `${grouped(value, digits)}${unit}`, ratio: `${grouped(value / max, 3)}x`, met: value <= max };
+  return {
+    name,
+    target: `<= ${grouped(max, digits)}${unit}`,
+    measured: `${grouped(value, digits)}${unit}`,
+    ratio: `${grouped(value / max, 3)}x`,
+    met: value <= max,
+  };
 }
 
 export function budgetRows(r: BenchResults): BudgetRow[] {
@@ -65,21 +77,43 @@ export function budgetRows(r: BenchResults): BudgetRow[] {
     rows.push(atMost('tick encode: event-loop thread CPU per encode', ours.loopCpuMs, 5, ' ms', 2));
     rows.push(atMost('tick encode: packScanlines, the synchronous part (wall)', ours.packMs, 5, ' ms', 2));
     rows.push(atMost('tick encode: total CPU incl. thread-pool deflate (literal "5 ms CPU")', ours.cpuMs, 5, ' ms', 2));
-    rows.push(atLeast('tick encode vs UPNG.encode: event-loop thread CPU', upng.loopCpuMs / ours.loopCpuMs, 10, 'x', 1));
+    rows.push(
+      atLeast('tick encode vs UPNG.encode: event-loop thread CPU', upng.loopCpuMs / ours.loopCpuMs, 10, 'x', 1),
+    );
     rows.push(atLeast('tick encode vs UPNG.encode: total CPU', upng.cpuMs / ours.cpuMs, 10, 'x', 1));
   }
   if (r.origin) {
-    rows.push(atLeast('GET /image req/s, cached / encode per request (grid mode)', r.origin.ratios.cachedVsGrid, 300, 'x', 0));
-    rows.push(atLeast('GET /image req/s, cached / read from SQLite + encode (db mode)', r.origin.ratios.cachedVsDb, 300, 'x', 0));
+    rows.push(
+      atLeast('GET /image req/s, cached / encode per request (grid mode)', r.origin.ratios.cachedVsGrid, 300, 'x', 0),
+    );
+    rows.push(
+      atLeast(
+        'GET /image req/s, cached / read from SQLite + encode (db mode)',
+        r.origin.ratios.cachedVsDb,
+        300,
+        'x',
+        0,
+      ),
+    );
   }
   const s = r.streams;
   if (s) {
     const at = (stream: string) => s.runs.find((x) => x.spec.stream === stream && x.spec.rate === s.budgetRate);
     const rate = s.budgetRate.toLocaleString('en-US');
     for (const w of [at('delta'), at('png')]) {
-      if (w?.metrics) rows.push(atMost(`event-loop delay during ticks (worst per tick, p99), ${rate} px/s, ${w.spec.subscribers.toLocaleString('en-US')} ${w.spec.stream} subscribers`, w.metrics.eldP99Ms, 5, ' ms', 1));
+      if (w?.metrics)
+        rows.push(
+          atMost(
+            `event-loop delay during ticks (worst per tick, p99), ${rate} px/s, ${w.spec.subscribers.toLocaleString('en-US')} ${w.spec.stream} subscribers`,
+            w.metrics.eldP99Ms,
+            5,
+            ' ms',
+            1,
+          ),
+        );
     }
-    if (s.fanout.length) rows.push(atMost('PNG fan-out CPU per delivered byte, ours / bare app.publish', s.fanoutRatio, 1.1, 'x', 2));
+    if (s.fanout.length)
+      rows.push(atMost('PNG fan-out CPU per delivered byte, ours / bare app.publish', s.fanoutRatio, 1.1, 'x', 2));
     const d = s.deltaRatios.find((x) => x.rate === s.budgetRate);
     if (d) rows.push(atLeast(`bytes per client per tick, PNG / delta stream at ${rate} px/s`, d.ratio, 20, 'x', 1));
   }
@@ -87,7 +121,13 @@ export function budgetRows(r: BenchResults): BudgetRow[] {
     const m = r.many.ours;
     const complete = m.swarm.ready === m.spec.subscribers;
     rows.push({
-      ...atMost(`RSS of one server process with ${m.swarm.ready.toLocaleString('en-US')} WebSocket subscribers (peak)`, m.rssMiB.peak * 1.048576, 200, ' MB', 0),
+      ...atMost(
+        `RSS of one server process with ${m.swarm.ready.toLocaleString('en-US')} WebSocket subscribers (peak)`,
+        m.rssMiB.peak * 1.048576,
+        200,
+        ' MB',
+        0,
+      ),
       ...(complete ? {} : { met: false }),
     });
   }
@@ -103,7 +143,10 @@ export function notMeasured(r: BenchResults): string[] {
     [!r.image, 'GET /image vs bare uWS >= 0.9x (scenario image)'],
     [!r.origin, 'cached vs encode-per-request >= 300x (scenario origin)'],
     [!r.encode, 'tick encode <= 5 ms and >= 10x UPNG (scenario encode)'],
-    [!r.streams, 'event-loop delay p99 during ticks; PNG fan-out within 1.1x bare app.publish; delta >= 20x fewer bytes (scenario ws)'],
+    [
+      !r.streams,
+      'event-loop delay p99 during ticks; PNG fan-out within 1.1x bare app.publish; delta >= 20x fewer bytes (scenario ws)',
+    ],
     [!r.many, '10,000 WebSocket subscribers under 200 MB RSS (scenario ws10k)'],
     [!r.place, 'placements acknowledged and persisted >= 50,000/s (scenario place)'],
   ];
@@ -113,7 +156,11 @@ export function notMeasured(r: BenchResults): string[] {
 /** Plain-text table for the terminal. */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -124,24 +171,41 @@ export function consoleSummary(r: BenchResults): string {
   if (r.image) {
     const { ours, bare } = r.image;
     const side = (s: typeof ours) =>
-      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => grouped(c * 100, 0) + '%').join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => grouped(c * 100, 0) + '%').join('/')}`;
+      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => `${grouped(c * 100, 0)}%`).join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => `${grouped(c * 100, 0)}%`).join('/')}`;
     figures.push(['GET /image ours', `${grouped(ours.requestsPerSec, 0)} req/s`, side(ours)]);
     figures.push(['GET /image bare uWS', `${grouped(bare.requestsPerSec, 0)} req/s`, side(bare)]);
   }
   if (r.encode) {
     const { ours, upng } = r.encode;
-    figures.push(['encode ours', `${grouped(ours.wallMs, 2)} ms wall`, `loop CPU ${grouped(ours.loopCpuMs, 2)} ms (pack ${grouped(ours.packMs, 2)}), total CPU ${grouped(ours.cpuMs, 2)} ms, ${grouped(ours.bytes, 0)} B`]);
-    figures.push([`encode UPNG(cnum=${upng.cnum})`, `${grouped(upng.wallMs, 2)} ms wall`, `loop CPU ${grouped(upng.loopCpuMs, 2)} ms, total CPU ${grouped(upng.cpuMs, 2)} ms, ${grouped(upng.bytes, 0)} B`]);
+    figures.push([
+      'encode ours',
+      `${grouped(ours.wallMs, 2)} ms wall`,
+      `loop CPU ${grouped(ours.loopCpuMs, 2)} ms (pack ${grouped(ours.packMs, 2)}), total CPU ${grouped(ours.cpuMs, 2)} ms, ${grouped(ours.bytes, 0)} B`,
+    ]);
+    figures.push([
+      `encode UPNG(cnum=${upng.cnum})`,
+      `${grouped(upng.wallMs, 2)} ms wall`,
+      `loop CPU ${grouped(upng.loopCpuMs, 2)} ms, total CPU ${grouped(upng.cpuMs, 2)} ms, ${grouped(upng.bytes, 0)} B`,
+    ]);
   }
   if (r.origin) {
     for (const m of Object.values(r.origin.modes)) {
-      figures.push([`GET /image, mode ${m.mode}`, `${grouped(m.requestsPerSec, 0)} req/s`, `-c${m.connections}, p50 ${grouped(m.latencyMs.p50, 2)} / p99 ${grouped(m.latencyMs.p99, 2)} ms, ${grouped(m.perCpuSecond, 0)} req per server CPU-second`]);
+      figures.push([
+        `GET /image, mode ${m.mode}`,
+        `${grouped(m.requestsPerSec, 0)} req/s`,
+        `-c${m.connections}, p50 ${grouped(m.latencyMs.p50, 2)} / p99 ${grouped(m.latencyMs.p99, 2)} ms, ${grouped(m.perCpuSecond, 0)} req per server CPU-second`,
+      ]);
     }
   }
-  const wsRuns = [...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png, f.bare])] : []), ...(r.many ? [r.many.ours, ...(r.many.bare ? [r.many.bare] : [])] : [])];
+  const wsRuns = [
+    ...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png, f.bare])] : []),
+    ...(r.many ? [r.many.ours, ...(r.many.bare ? [r.many.bare] : [])] : []),
+  ];
   for (const w of wsRuns) {
     const sw = w.swarm;
-    const eld = w.metrics ? `, worst loop delay per tick median ${grouped(w.metrics.eldMedianMs, 1)} / max ${grouped(w.metrics.eldP99Ms, 1)} ms` : '';
+    const eld = w.metrics
+      ? `, worst loop delay per tick median ${grouped(w.metrics.eldMedianMs, 1)} / max ${grouped(w.metrics.eldP99Ms, 1)} ms`
+      : '';
     figures.push([
       `ws ${w.spec.label}${w.spec.target === 'bare' ? ' (bare)' : ''}, ${grouped(sw.ready, 0)} subs`,
       `${grouped(sw.frames / sw.windowSeconds, 0)} frames/s`,
@@ -151,11 +215,20 @@ export function consoleSummary(r: BenchResults): string {
   if (r.place) {
     const s = r.place.swarm;
     const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
-    figures.push(['placements', `${grouped(s.acksPerSec, 0)} acks/s`, `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`]);
+    figures.push([
+      'placements',
+      `${grouped(s.acksPerSec, 0)} acks/s`,
+      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`,
+    ]);
   }
   out.push(textTable(['scenario', 'rate', 'detail'], figures));
   out.push('');
-  out.push(textTable(['budget', 'target', 'measured', 'ratio', 'verdict'], budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? 'MET' : 'NOT MET'])));
+  out.push(
+    textTable(
+      ['budget', 'target', 'measured', 'ratio', 'verdict'],
+      budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? 'MET' : 'NOT MET']),
+    ),
+  );
   if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
   return out.join('\n');
 }

@@ -57,31 +57,178 @@ interface Knob {
 
 export const KNOBS: readonly Knob[] = [
   { key: 'serverCpu', env: 'BENCH_SERVER_CPU', default: 0, min: 0, max: 1023, help: 'CPU for the servers under test' },
-  { key: 'loadCpu', env: 'BENCH_LOAD_CPU', default: 1, min: 0, max: 1023, help: 'CPU for load generators and the harness' },
-  { key: 'encodeRuns', env: 'BENCH_ENCODE_RUNS', default: 21, min: 1, max: 10_000, help: 'timed runs of our encoder (median reported)' },
-  { key: 'upngRuns', env: 'BENCH_UPNG_RUNS', default: 5, min: 1, max: 1000, help: 'timed runs of UPNG.encode (median reported)' },
+  {
+    key: 'loadCpu',
+    env: 'BENCH_LOAD_CPU',
+    default: 1,
+    min: 0,
+    max: 1023,
+    help: 'CPU for load generators and the harness',
+  },
+  {
+    key: 'encodeRuns',
+    env: 'BENCH_ENCODE_RUNS',
+    default: 21,
+    min: 1,
+    max: 10_000,
+    help: 'timed runs of our encoder (median reported)',
+  },
+  {
+    key: 'upngRuns',
+    env: 'BENCH_UPNG_RUNS',
+    default: 5,
+    min: 1,
+    max: 1000,
+    help: 'timed runs of UPNG.encode (median reported)',
+  },
   { key: 'upngCnum', env: 'BENCH_UPNG_CNUM', default: 0, min: 0, max: 256, help: 'cnum argument of UPNG.encode' },
-  { key: 'fillPlacements', env: 'BENCH_FILL_PLACEMENTS', default: 400_000, min: 0, max: 10_000_000, help: 'placements drawn before GET /image is measured' },
-  { key: 'imageSeconds', env: 'BENCH_IMAGE_SECONDS', default: 3, min: 1, max: 600, help: 'wrk duration per server per round' },
-  { key: 'imageWarmupSeconds', env: 'BENCH_IMAGE_WARMUP_SECONDS', default: 2, min: 0, max: 60, help: 'unmeasured wrk run before each server\'s first round' },
-  { key: 'imageRounds', env: 'BENCH_IMAGE_ROUNDS', default: 10, min: 1, max: 50, help: 'rounds, each running wrk on ours and on bare (order alternates)' },
+  {
+    key: 'fillPlacements',
+    env: 'BENCH_FILL_PLACEMENTS',
+    default: 400_000,
+    min: 0,
+    max: 10_000_000,
+    help: 'placements drawn before GET /image is measured',
+  },
+  {
+    key: 'imageSeconds',
+    env: 'BENCH_IMAGE_SECONDS',
+    default: 3,
+    min: 1,
+    max: 600,
+    help: 'wrk duration per server per round',
+  },
+  {
+    key: 'imageWarmupSeconds',
+    env: 'BENCH_IMAGE_WARMUP_SECONDS',
+    default: 2,
+    min: 0,
+    max: 60,
+    help: "unmeasured wrk run before each server's first round",
+  },
+  {
+    key: 'imageRounds',
+    env: 'BENCH_IMAGE_ROUNDS',
+    default: 10,
+    min: 1,
+    max: 50,
+    help: 'rounds, each running wrk on ours and on bare (order alternates)',
+  },
   { key: 'wrkThreads', env: 'BENCH_WRK_THREADS', default: 1, min: 1, max: 64, help: 'wrk -t' },
   { key: 'wrkConnections', env: 'BENCH_WRK_CONNECTIONS', default: 50, min: 1, max: 10_000, help: 'wrk -c' },
   { key: 'placeSeconds', env: 'BENCH_PLACE_SECONDS', default: 10, min: 1, max: 600, help: 'measured placement window' },
-  { key: 'placeClients', env: 'BENCH_PLACE_CLIENTS', default: 16, min: 1, max: 10_000, help: 'WebSocket clients placing' },
-  { key: 'placeWindow', env: 'BENCH_PLACE_WINDOW', default: 64, min: 1, max: 100_000, help: 'placements in flight per client' },
-  { key: 'originSeconds', env: 'BENCH_ORIGIN_SECONDS', default: 3, min: 1, max: 600, help: 'wrk duration per /image mode per round (origin)' },
-  { key: 'originRounds', env: 'BENCH_ORIGIN_ROUNDS', default: 3, min: 1, max: 50, help: 'rounds over the three /image modes (origin)' },
-  { key: 'originSlowConnections', env: 'BENCH_ORIGIN_SLOW_CONNECTIONS', default: 4, min: 1, max: 1000, help: 'wrk -c for the encode-per-request modes (grid, db)' },
-  { key: 'wsSubscribers', env: 'BENCH_WS_SUBSCRIBERS', default: 1000, min: 1, max: 50_000, help: 'subscribers per PNG/delta stream run' },
-  { key: 'wsFanoutRate', env: 'BENCH_WS_FANOUT_RATE', default: 10, min: 1, max: 1_000_000, help: 'px/s during the fan-out rounds (baseline, ours, bare)' },
-  { key: 'wsFanoutRounds', env: 'BENCH_WS_FANOUT_ROUNDS', default: 2, min: 1, max: 20, help: 'fan-out rounds, each: baseline, ours with PNG subscribers, bare publish' },
-  { key: 'wsSeconds', env: 'BENCH_WS_SECONDS', default: 6, min: 1, max: 600, help: 'measured window per WebSocket run (whole ticks)' },
-  { key: 'wsWarmupSeconds', env: 'BENCH_WS_WARMUP_SECONDS', default: 2, min: 0, max: 60, help: 'wait after all subscribers connected, before the window' },
-  { key: 'wsManySubscribers', env: 'BENCH_WS_MANY', default: 10_000, min: 1, max: 60_000, help: 'subscribers of the RSS run (ws10k)' },
-  { key: 'wsManyRate', env: 'BENCH_WS_MANY_RATE', default: 100, min: 0, max: 1_000_000, help: 'px/s during the RSS run' },
-  { key: 'wsManySeconds', env: 'BENCH_WS_MANY_SECONDS', default: 5, min: 1, max: 600, help: 'measured window of the RSS run' },
-  { key: 'timeoutSeconds', env: 'BENCH_TIMEOUT_SECONDS', default: 720, min: 10, max: 7200, help: 'hard limit for the whole run' },
+  {
+    key: 'placeClients',
+    env: 'BENCH_PLACE_CLIENTS',
+    default: 16,
+    min: 1,
+    max: 10_000,
+    help: 'WebSocket clients placing',
+  },
+  {
+    key: 'placeWindow',
+    env: 'BENCH_PLACE_WINDOW',
+    default: 64,
+    min: 1,
+    max: 100_000,
+    help: 'placements in flight per client',
+  },
+  {
+    key: 'originSeconds',
+    env: 'BENCH_ORIGIN_SECONDS',
+    default: 3,
+    min: 1,
+    max: 600,
+    help: 'wrk duration per /image mode per round (origin)',
+  },
+  {
+    key: 'originRounds',
+    env: 'BENCH_ORIGIN_ROUNDS',
+    default: 3,
+    min: 1,
+    max: 50,
+    help: 'rounds over the three /image modes (origin)',
+  },
+  {
+    key: 'originSlowConnections',
+    env: 'BENCH_ORIGIN_SLOW_CONNECTIONS',
+    default: 4,
+    min: 1,
+    max: 1000,
+    help: 'wrk -c for the encode-per-request modes (grid, db)',
+  },
+  {
+    key: 'wsSubscribers',
+    env: 'BENCH_WS_SUBSCRIBERS',
+    default: 1000,
+    min: 1,
+    max: 50_000,
+    help: 'subscribers per PNG/delta stream run',
+  },
+  {
+    key: 'wsFanoutRate',
+    env: 'BENCH_WS_FANOUT_RATE',
+    default: 10,
+    min: 1,
+    max: 1_000_000,
+    help: 'px/s during the fan-out rounds (baseline, ours, bare)',
+  },
+  {
+    key: 'wsFanoutRounds',
+    env: 'BENCH_WS_FANOUT_ROUNDS',
+    default: 2,
+    min: 1,
+    max: 20,
+    help: 'fan-out rounds, each: baseline, ours with PNG subscribers, bare publish',
+  },
+  {
+    key: 'wsSeconds',
+    env: 'BENCH_WS_SECONDS',
+    default: 6,
+    min: 1,
+    max: 600,
+    help: 'measured window per WebSocket run (whole ticks)',
+  },
+  {
+    key: 'wsWarmupSeconds',
+    env: 'BENCH_WS_WARMUP_SECONDS',
+    default: 2,
+    min: 0,
+    max: 60,
+    help: 'wait after all subscribers connected, before the window',
+  },
+  {
+    key: 'wsManySubscribers',
+    env: 'BENCH_WS_MANY',
+    default: 10_000,
+    min: 1,
+    max: 60_000,
+    help: 'subscribers of the RSS run (ws10k)',
+  },
+  {
+    key: 'wsManyRate',
+    env: 'BENCH_WS_MANY_RATE',
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    help: 'px/s during the RSS run',
+  },
+  {
+    key: 'wsManySeconds',
+    env: 'BENCH_WS_MANY_SECONDS',
+    default: 5,
+    min: 1,
+    max: 600,
+    help: 'measured window of the RSS run',
+  },
+  {
+    key: 'timeoutSeconds',
+    env: 'BENCH_TIMEOUT_SECONDS',
+    default: 720,
+    min: 10,
+    max: 7200,
+    help: 'hard limit for the whole run',
+  },
 ];
 
 const DEFAULT_WS_RATES = [100, 1000, 10_000];
@@ -90,7 +237,8 @@ function readRates(env: NodeJS.ProcessEnv): number[] {
   const raw = env.BENCH_WS_RATES;
   if (raw === undefined || raw.trim() === '') return DEFAULT_WS_RATES;
   const rates = raw.split(',').map((s) => s.trim());
-  if (!rates.every((r) => /^\d+$/.test(r) && Number(r) > 0)) throw new BenchConfigError(`BENCH_WS_RATES="${raw}" is not a comma-separated list of positive integers`);
+  if (!rates.every((r) => /^\d+$/.test(r) && Number(r) > 0))
+    throw new BenchConfigError(`BENCH_WS_RATES="${raw}" is not a comma-separated list of positive integers`);
   return rates.map(Number);
 }
 
@@ -100,7 +248,8 @@ export function onlyFlag(argv: readonly string[]): string | undefined {
     const a = argv[i] as string;
     if (a.startsWith('--only=')) return a.slice('--only='.length);
     if (a === '--only') return argv[i + 1];
-    if (a.startsWith('-')) throw new BenchConfigError(`unknown flag ${a}; the only flag is --only=${SCENARIOS.join(',')}`);
+    if (a.startsWith('-'))
+      throw new BenchConfigError(`unknown flag ${a}; the only flag is --only=${SCENARIOS.join(',')}`);
   }
   return undefined;
 }
@@ -112,7 +261,8 @@ function readInt(knob: Knob, env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return knob.default;
   if (!/^\d+$/.test(raw.trim())) throw new BenchConfigError(`${knob.env}="${raw}" is not a non-negative integer`);
   const n = Number(raw);
-  if (n < knob.min || n > knob.max) throw new BenchConfigError(`${knob.env}=${raw} is out of range [${knob.min}, ${knob.max}]`);
+  if (n < knob.min || n > knob.max)
+    throw new BenchConfigError(`${knob.env}=${raw} is out of range [${knob.min}, ${knob.max}]`);
   return n;
 }
 
@@ -120,7 +270,10 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv, defaultResultsPath: stri
   const out: Record<string, unknown> = {};
   for (const knob of KNOBS) out[knob.key] = readInt(knob, env);
   out.wsRates = readRates(env);
-  const wanted = (only ?? env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (only ?? env.BENCH_SCENARIOS ?? SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const scenarios = new Set<(typeof SCENARIOS)[number]>();
   for (const name of wanted) {
     const known = SCENARIOS.find((s) => s === name);

@@ -70,7 +70,8 @@ function makeV1(): Made | undefined {
   } catch {
     return undefined;
   }
-  const ok = tryWrite(`${dir}/cpu.cfs_period_us`, String(PERIOD_US)) && tryWrite(`${dir}/cpu.cfs_quota_us`, String(PERIOD_US));
+  const ok =
+    tryWrite(`${dir}/cpu.cfs_period_us`, String(PERIOD_US)) && tryWrite(`${dir}/cpu.cfs_quota_us`, String(PERIOD_US));
   if (!ok) return removeQuietly(dir);
   return { dir, version: 1 };
 }
@@ -107,7 +108,8 @@ function readStat(made: Made): ThrottleStats | undefined {
       const [k, v] = line.split(' ');
       if (k && v) fields.set(k, Number(v));
     }
-    const throttledMs = made.version === 1 ? (fields.get('throttled_time') ?? 0) / 1e6 : (fields.get('throttled_usec') ?? 0) / 1e3;
+    const throttledMs =
+      made.version === 1 ? (fields.get('throttled_time') ?? 0) / 1e6 : (fields.get('throttled_usec') ?? 0) / 1e3;
     return { periods: fields.get('nr_periods') ?? 0, throttled: fields.get('nr_throttled') ?? 0, throttledMs };
   } catch {
     return undefined;

@@ -31,7 +31,10 @@ function cpuModel(): string {
 /** Installed version of a dependency, read from its package.json (exports may hide it from require). */
 function installed(name: string): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { name: string; version: string };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
     return pkg.name === name ? pkg.version : `${pkg.name}@${pkg.version}`;
   } catch {
     return 'not installed';
@@ -64,7 +67,9 @@ export function machineInfo(): MachineInfo {
     memoryGiB: totalmem() / 1024 ** 3,
     kernel: release(),
     node: process.version,
-    packages: Object.fromEntries(['uWebSockets.js', 'better-sqlite3', 'msgpackr', 'upng-js', 'ws', 'tsx'].map((n) => [n, installed(n)])),
+    packages: Object.fromEntries(
+      ['uWebSockets.js', 'better-sqlite3', 'msgpackr', 'upng-js', 'ws', 'tsx'].map((n) => [n, installed(n)]),
+    ),
     sqlite: sqliteVersion(),
     revision: revision(),
   };

@@ -30,8 +30,24 @@ export interface OurServerOptions {
  * Starts our server with --cooldown-ms 0 on a port the OS picks and waits for its startup log line.
  * Log level info: the server logs at info only when starting and stopping, never while measured.
  */
-export async function startOurServer(limit: CpuLimit, dbPath: string, opts: OurServerOptions = {}): Promise<ServerUnderTest> {
-  const args = ['--host', '127.0.0.1', '--port', '0', '--db', dbPath, '--log-level', 'info', '--cooldown-ms', '0', ...(opts.args ?? [])];
+export async function startOurServer(
+  limit: CpuLimit,
+  dbPath: string,
+  opts: OurServerOptions = {},
+): Promise<ServerUnderTest> {
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--db',
+    dbPath,
+    '--log-level',
+    'info',
+    '--cooldown-ms',
+    '0',
+    ...(opts.args ?? []),
+  ];
   const wrap = (command: readonly string[]) => {
     const { file, args: wrapped } = limit.wrap(withOpenFiles(command, opts.openFiles ?? 0));
     return [file, ...wrapped];
@@ -41,9 +57,25 @@ export async function startOurServer(limit: CpuLimit, dbPath: string, opts: OurS
 }
 
 /** Starts the bare baseline serving `pngPath` with the given headers and waits for /image. */
-export async function startBareServer(limit: CpuLimit, pngPath: string, etag: string, cacheControl: string): Promise<ServerUnderTest> {
+export async function startBareServer(
+  limit: CpuLimit,
+  pngPath: string,
+  etag: string,
+  cacheControl: string,
+): Promise<ServerUnderTest> {
   const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--etag', etag, '--cache-control', cacheControl];
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--png',
+    pngPath,
+    '--etag',
+    etag,
+    '--cache-control',
+    cacheControl,
+  ];
   const { file, args: wrapped } = limit.wrap(tsxCommand('perf/baselines/bare-image-server.ts', args));
   const child = startChild('bare uWS image server', file, wrapped, { cwd: REPO_ROOT });
   const http = `http://127.0.0.1:${port}`;
@@ -52,10 +84,17 @@ export async function startBareServer(limit: CpuLimit, pngPath: string, etag: st
 }
 
 /** Starts the bare app.publish baseline publishing `pngPath` every `tickMs`; waits for /healthz. */
-export async function startBarePublishServer(limit: CpuLimit, pngPath: string, tickMs: number, openFiles: number): Promise<ServerUnderTest> {
+export async function startBarePublishServer(
+  limit: CpuLimit,
+  pngPath: string,
+  tickMs: number,
+  openFiles: number,
+): Promise<ServerUnderTest> {
   const port = await freePort();
   const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--tick-ms', String(tickMs)];
-  const { file, args: wrapped } = limit.wrap(withOpenFiles(tsxCommand('perf/baselines/bare-publish-server.ts', args), openFiles));
+  const { file, args: wrapped } = limit.wrap(
+    withOpenFiles(tsxCommand('perf/baselines/bare-publish-server.ts', args), openFiles),
+  );
   const child = startChild('bare uWS publish server', file, wrapped, { cwd: REPO_ROOT });
   const http = `http://127.0.0.1:${port}`;
   await waitForHttp(`${http}/healthz`, child);
@@ -66,7 +105,14 @@ export async function startBarePublishServer(limit: CpuLimit, pngPath: string, t
  * Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset, allowed at
  * least `openFiles` open files.
  */
-export function startPinnedScript(name: string, cpu: number, script: string, args: readonly string[], onLine?: (line: string) => void, openFiles = 0): Child {
+export function startPinnedScript(
+  name: string,
+  cpu: number,
+  script: string,
+  args: readonly string[],
+  onLine?: (line: string) => void,
+  openFiles = 0,
+): Child {
   const command = withOpenFiles(['taskset', '-c', String(cpu), ...tsxCommand(script, args)], openFiles);
   const [file, ...rest] = command as [string, ...string[]];
   return startChild(name, file, rest, { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });

@@ -66,7 +66,10 @@ let etag = '';
 
 export default function () {
   const params = CONDITIONAL && etag ? { headers: { 'If-None-Match': etag } } : {};
-  const res = http.get(URL, Object.assign({ tags: { name: 'GET /image' }, responseCallback: http.expectedStatuses(200, 304) }, params));
+  const res = http.get(
+    URL,
+    Object.assign({ tags: { name: 'GET /image' }, responseCallback: http.expectedStatuses(200, 304) }, params),
+  );
   if (res.status === 304) {
     check(res, { 'status is 200, or 304 for our ETag': () => CONDITIONAL && etag !== '' });
     return;

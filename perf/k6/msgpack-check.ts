@@ -31,14 +31,24 @@ const k6proto = (await import(new URL('./lib/protocol.js', import.meta.url).href
 // As the server decodes (protocol/codec.ts); bin comes back as Buffer, compared as bytes below.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+const hex = (b: Uint8Array) =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 /**
  * Buffers (msgpackr's bin) compared as plain Uint8Arrays; BigInt (msgpackr's uint64/int64, which the
  * server then refuses) as Number: ours writes integers above 2^32 as uint64 like any encoder must.
  */
 const plain = (v: unknown): unknown =>
-  typeof v === 'bigint' ? Number(v) : v instanceof Uint8Array ? new Uint8Array(v) : Array.isArray(v) ? v.map(plain)
-    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+  typeof v === 'bigint'
+    ? Number(v)
+    : v instanceof Uint8Array
+      ? new Uint8Array(v)
+      : Array.isArray(v)
+        ? v.map(plain)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+          : v;
 
 function group(name: string, fn: () => number): void {
   const n = fn();
@@ -71,28 +81,61 @@ group('client frames are accepted by the server parser as the same message', () 
   return frames.length;
 });
 
-const ints = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -128, -129,
-  -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 53 - 1)];
+const ints = [
+  0,
+  1,
+  127,
+  128,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  -1,
+  -32,
+  -33,
+  -128,
+  -129,
+  -32768,
+  -32769,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  -(2 ** 53 - 1),
+];
 /** ASCII strings of exact byte lengths (the str8/16/32 boundaries), and whole code points beyond ASCII. */
 const str = (n: number) => 'abcdefghij'.repeat(Math.ceil(n / 10)).slice(0, n);
 const unicode = (n: number) => Array.from('aé€😀'.repeat(n)).slice(0, n).join('');
 const values: unknown[] = [
-  null, true, false, 0.5, -1.25, 1e300, ...ints,
-  ...[0, 1, 31, 32, 255, 256, 65535, 65536].map(str), ...[1, 2, 3, 4, 9, 100, 30_000].map(unicode),
+  null,
+  true,
+  false,
+  0.5,
+  -1.25,
+  1e300,
+  ...ints,
+  ...[0, 1, 31, 32, 255, 256, 65535, 65536].map(str),
+  ...[1, 2, 3, 4, 9, 100, 30_000].map(unicode),
   ...[0, 1, 255, 256, 65535, 65536, 150_000].map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 7) & 255)),
-  [], Array.from({ length: 15 }, (_, i) => i), Array.from({ length: 16 }, (_, i) => -i - 1), Array.from({ length: 70_000 }, (_, i) => i % 300),
+  [],
+  Array.from({ length: 15 }, (_, i) => i),
+  Array.from({ length: 16 }, (_, i) => -i - 1),
+  Array.from({ length: 70_000 }, (_, i) => i % 300),
   Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, i])),
   Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, unicode(i)])),
-  { nested: { a: [1, 'b', null, { c: new Uint8Array([1, 2, 3]) }] }, 'ключ': 'значение' },
+  { nested: { a: [1, 'b', null, { c: new Uint8Array([1, 2, 3]) }] }, ключ: 'значение' },
 ];
 
 group('our encoding decodes with msgpackr to the same value', () => {
-  for (const v of values) assert.deepEqual(plain(packr.unpack(mp.encode(v))), plain(v), `value ${String(v).slice(0, 40)}`);
+  for (const v of values)
+    assert.deepEqual(plain(packr.unpack(mp.encode(v))), plain(v), `value ${String(v).slice(0, 40)}`);
   return values.length;
 });
 
 group("msgpackr's encoding decodes with ours to the same value", () => {
-  for (const v of values) assert.deepEqual(plain(mp.decode(packr.pack(v))), plain(v), `value ${String(v).slice(0, 40)}`);
+  for (const v of values)
+    assert.deepEqual(plain(mp.decode(packr.pack(v))), plain(v), `value ${String(v).slice(0, 40)}`);
   return values.length;
 });
 
@@ -100,7 +143,20 @@ group('server messages decode with ours', () => {
   const png = Uint8Array.from({ length: 150_000 }, (_, i) => i & 255);
   const px = new Uint8Array([3, 0, 4, 0, 5, 0xe7, 3, 0xe7, 3, 15]);
   const messages = [
-    { t: MsgType.HELLO, v: 1, width: 1000, height: 1000, palette: [0xffffff, 0xe4e4e4, 0x222222], seq: 4_000_000_000, tickMs: 1000, cooldownMs: 0, stream: Stream.PNG, streams: [Stream.PNG, Stream.DELTA], you: '0123456789abcdef', token: 'x.y' },
+    {
+      t: MsgType.HELLO,
+      v: 1,
+      width: 1000,
+      height: 1000,
+      palette: [0xffffff, 0xe4e4e4, 0x222222],
+      seq: 4_000_000_000,
+      tickMs: 1000,
+      cooldownMs: 0,
+      stream: Stream.PNG,
+      streams: [Stream.PNG, Stream.DELTA],
+      you: '0123456789abcdef',
+      token: 'x.y',
+    },
     { t: MsgType.PNG, seq: 400_000, png },
     { t: MsgType.DELTA, fromSeq: 10, toSeq: 15, n: 2, px },
     // `next` is Unix ms (> 2^32): msgpackr sends it as float64 (0xcb); ours must read it.
@@ -122,14 +178,28 @@ group('perf/k6/lib/protocol.js: frames it builds and server frames it checks', (
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
   assert.ok(k6proto.isPng(png));
   const frames = [
-    encodeMessage({ t: MsgType.HELLO, v: 1, width: 4, height: 2, palette: [0xffffff, 0], seq: 3, tickMs: 1000, cooldownMs: 0, stream: Stream.PNG, streams: [Stream.PNG], you: '0123456789abcdef' }),
+    encodeMessage({
+      t: MsgType.HELLO,
+      v: 1,
+      width: 4,
+      height: 2,
+      palette: [0xffffff, 0],
+      seq: 3,
+      tickMs: 1000,
+      cooldownMs: 0,
+      stream: Stream.PNG,
+      streams: [Stream.PNG],
+      you: '0123456789abcdef',
+    }),
     encodeMessage({ t: MsgType.PNG, seq: 3, png }),
     encodeMessage({ t: MsgType.DELTA, fromSeq: 1, toSeq: 3, n: 1, px: new Uint8Array([1, 0, 2, 0, 3]) }),
     encodeMessage({ t: MsgType.ACK, id: 1, seq: 3, next: 1_764_000_005_000 }),
     encodeMessage({ t: MsgType.ERROR, code: ErrorCode.COOLDOWN, message: 'm', wait: 10 }),
   ];
   for (const f of frames) k6proto.parseServerFrame(f);
-  assert.throws(() => k6proto.parseServerFrame(encodeMessage({ t: MsgType.DELTA, fromSeq: 1, toSeq: 3, n: 2, px: new Uint8Array(5) })));
+  assert.throws(() =>
+    k6proto.parseServerFrame(encodeMessage({ t: MsgType.DELTA, fromSeq: 1, toSeq: 3, n: 2, px: new Uint8Array(5) })),
+  );
   return frames.length + 3;
 });
 

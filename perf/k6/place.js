@@ -34,7 +34,12 @@ const unanswered = new Counter('canvas_place_unanswered');
 
 export const options = {
   scenarios: {
-    place: { executor: 'per-vu-iterations', vus: VUS, iterations: 1, maxDuration: `${Math.ceil(durationSeconds(DURATION)) + 30}s` },
+    place: {
+      executor: 'per-vu-iterations',
+      vus: VUS,
+      iterations: 1,
+      maxDuration: `${Math.ceil(durationSeconds(DURATION)) + 30}s`,
+    },
   },
   thresholds: {
     // Answers match placements and are acks (no bad_color, store_failed, ...).

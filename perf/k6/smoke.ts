@@ -50,7 +50,8 @@ const SCENARIOS: readonly Scenario[] = [
     // Paced, not closed loop: 200 placements/s is plenty to check acks and keeps the CPU for the server.
     script: 'place.js',
     env: { VUS: '4', RATE: '50', DURATION: '5s' },
-    headline: (m) => `${stat(m, 'canvas_place_acks', 'count')} placements acked, ack p99 ${ms(stat(m, 'canvas_place_ack_ms', 'p(99)'))}`,
+    headline: (m) =>
+      `${stat(m, 'canvas_place_acks', 'count')} placements acked, ack p99 ${ms(stat(m, 'canvas_place_ack_ms', 'p(99)'))}`,
   },
   {
     // The delta stream carries the most client logic (fromSeq chaining, resync); its snapshot is a PNG.
@@ -113,11 +114,15 @@ async function runScenario(k6: string, server: ServerUnderTest, scenario: Scenar
     // k6 failed before the end of the test (bad script, bad option): its output says why.
   }
   const crossed = Object.entries(metrics ?? {}).flatMap(([name, m]) =>
-    Object.entries(m.thresholds ?? {}).filter(([, failed]) => failed).map(([rule]) => `${name} ${rule}`),
+    Object.entries(m.thresholds ?? {})
+      .filter(([, failed]) => failed)
+      .map(([rule]) => `${name} ${rule}`),
   );
   const total = Object.values(metrics ?? {}).reduce((n, m) => n + Object.keys(m.thresholds ?? {}).length, 0);
   if (code === 0 && metrics) {
-    console.log(`k6 smoke ${scenario.script}: pass in ${seconds} s, ${total} thresholds held; ${scenario.headline(metrics)}`);
+    console.log(
+      `k6 smoke ${scenario.script}: pass in ${seconds} s, ${total} thresholds held; ${scenario.headline(metrics)}`,
+    );
     return true;
   }
   const why = crossed.length > 0 ? `thresholds crossed: ${crossed.join('; ')}` : `k6 exited with ${code}`;
@@ -134,7 +139,8 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`k6 smoke: ${found.version} (${found.k6})`);
-  const dir = (tempDir = mkdtempSync(join(tmpdir(), 'canvas-k6-smoke-')));
+  const dir = mkdtempSync(join(tmpdir(), 'canvas-k6-smoke-'));
+  tempDir = dir;
   let server: ServerUnderTest | undefined;
   try {
     server = await startOurServer(unpinned, join(dir, 'canvas.db'), { name: 'canvas server' });

@@ -48,7 +48,8 @@ const scenarios = {
   subscribers: { executor: 'per-vu-iterations', exec: 'subscribe', vus: SUBSCRIBERS, iterations: 1, maxDuration },
 };
 // The placer starts with the first subscribers and stops after the last ones left.
-if (PLACE_RATE > 0) scenarios.placer = { executor: 'per-vu-iterations', exec: 'place', vus: 1, iterations: 1, maxDuration };
+if (PLACE_RATE > 0)
+  scenarios.placer = { executor: 'per-vu-iterations', exec: 'place', vus: 1, iterations: 1, maxDuration };
 
 export const options = {
   scenarios,
@@ -97,7 +98,10 @@ export function subscribe() {
     const now = Date.now();
     if (msg.t === 'hello') {
       tickMs = msg.tickMs;
-      check(msg, { 'hello: protocol v1 on the requested stream': (m) => m.v === 1 && m.stream === STREAM, 'hello: TICK_MS matches the server': (m) => m.tickMs === TICK_MS });
+      check(msg, {
+        'hello: protocol v1 on the requested stream': (m) => m.v === 1 && m.stream === STREAM,
+        'hello: TICK_MS matches the server': (m) => m.tickMs === TICK_MS,
+      });
       return;
     }
     if (msg.t !== 'png' && msg.t !== 'delta') return; // acks/errors: this socket does not place
@@ -146,10 +150,13 @@ export function place() {
       check(msg, { 'placer: server cooldown is off (--cooldown-ms 0)': (m) => m.cooldownMs === 0 });
       placer = new Placer(ws, msg, { window: 0, ratePerSec: PLACE_RATE, maxInFlight: 1000 });
       placer.start();
-      setTimeout(() => {
-        placer?.stop();
-        setTimeout(() => ws.close(), 2000); // let the last answers arrive
-      }, (HOLD_S + CONNECT_SPREAD_S + 2) * 1000);
+      setTimeout(
+        () => {
+          placer?.stop();
+          setTimeout(() => ws.close(), 2000); // let the last answers arrive
+        },
+        (HOLD_S + CONNECT_SPREAD_S + 2) * 1000,
+      );
     } else {
       placer?.onMessage(msg);
     }

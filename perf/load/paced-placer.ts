@@ -52,7 +52,12 @@ export class PacedPlacer {
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(url: string, private readonly rate: number, private readonly seed: number, private readonly seconds: number) {
+  constructor(
+    url: string,
+    private readonly rate: number,
+    private readonly seed: number,
+    private readonly seconds: number,
+  ) {
     // The delta stream keeps this socket's own frames small: it is here to place, not to watch.
     this.ws = new WebSocket(`${url}?stream=delta`, { perMessageDeflate: false, allowSynchronousEvents: true });
     this.ws.on('upgrade', (res) => (this.socket = res.socket as Socket));
@@ -61,10 +66,18 @@ export class PacedPlacer {
       this.ws.on('message', (data: Buffer) => {
         const msg = decodeServerMessage(new Uint8Array(data));
         if (msg.t === MsgType.HELLO) {
-          if (msg.cooldownMs !== 0) reject(new Error(`the server has a ${msg.cooldownMs} ms cooldown; start it with --cooldown-ms 0`));
+          if (msg.cooldownMs !== 0)
+            reject(new Error(`the server has a ${msg.cooldownMs} ms cooldown; start it with --cooldown-ms 0`));
           // Enough artwork for the whole run; the cursor wraps around if the run takes longer.
           const count = Math.max(1000, Math.ceil(this.rate * this.seconds));
-          this.content = syntheticPlacements({ width: msg.width, height: msg.height, colours: msg.palette.length, count, noise: 0.05, seed: this.seed });
+          this.content = syntheticPlacements({
+            width: msg.width,
+            height: msg.height,
+            colours: msg.palette.length,
+            count,
+            noise: 0.05,
+            seed: this.seed,
+          });
           resolve();
         } else if (msg.t === MsgType.ACK) {
           this.answered(msg.id, undefined, msg.seq);
@@ -113,7 +126,15 @@ export class PacedPlacer {
       const i = this.cursor++ % content.count;
       const id = ++this.sent;
       this.sentAt.set(id, { t: performance.now(), inWindow: this.measuring });
-      this.ws.send(encodeMessage({ t: MsgType.PLACE, id, x: content.x[i] as number, y: content.y[i] as number, c: content.c[i] as number }));
+      this.ws.send(
+        encodeMessage({
+          t: MsgType.PLACE,
+          id,
+          x: content.x[i] as number,
+          y: content.y[i] as number,
+          c: content.c[i] as number,
+        }),
+      );
     }
     this.socket?.uncork();
   }

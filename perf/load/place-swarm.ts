@@ -55,7 +55,15 @@ const { values: args } = parseArgs({
 const url = args.url ?? '';
 const mode = args.mode === 'fill' ? 'fill' : 'load';
 const [clients, window, seconds, count, width, height, colours, seed, timeoutSeconds] = [
-  args.clients, args.window, args.seconds, args.count, args.width, args.height, args.colours, args.seed, args['timeout-seconds'],
+  args.clients,
+  args.window,
+  args.seconds,
+  args.count,
+  args.width,
+  args.height,
+  args.colours,
+  args.seed,
+  args['timeout-seconds'],
 ].map(Number) as [number, number, number, number, number, number, number, number, number];
 if (!url.startsWith('ws://127.0.0.1:')) {
   process.stderr.write('place-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
@@ -127,7 +135,9 @@ class Placer {
       acksTotal++;
       if (measuring) {
         acks++;
-        latency.record(Math.max(1, Math.round((performance.now() - (this.sentAt[msg.id & this.mask] as number)) * 1e6)));
+        latency.record(
+          Math.max(1, Math.round((performance.now() - (this.sentAt[msg.id & this.mask] as number)) * 1e6)),
+        );
       }
     } else if (msg.t === MsgType.ERROR) {
       errors[msg.code] = (errors[msg.code] ?? 0) + 1;
@@ -163,7 +173,7 @@ class Placer {
   }
 }
 
-const emit = (obj: object) => process.stdout.write(JSON.stringify(obj) + '\n');
+const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -182,7 +192,14 @@ async function main(): Promise<void> {
   for (const p of placers) p.pump();
   const progress = setInterval(() => {
     const elapsed = (performance.now() - t0) / 1000;
-    emit({ type: 'progress', elapsed, acks, acksPerSec: acks / elapsed, inFlight: inFlightTotal, errors: Object.values(errors).reduce((a, b) => a + b, 0) });
+    emit({
+      type: 'progress',
+      elapsed,
+      acks,
+      acksPerSec: acks / elapsed,
+      inFlight: inFlightTotal,
+      errors: Object.values(errors).reduce((a, b) => a + b, 0),
+    });
   }, 1000);
 
   let windowMs: number;
@@ -204,12 +221,18 @@ async function main(): Promise<void> {
   const unanswered = inFlightTotal;
   closingAll = true;
   await Promise.all(
-    placers.map((p) => new Promise<void>((resolve) => {
-      if (p.ws.readyState === WebSocket.CLOSED) return resolve();
-      p.ws.once('close', () => resolve());
-      p.ws.close();
-      setTimeout(() => (p.ws.terminate(), resolve()), 2000).unref();
-    })),
+    placers.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.ws.readyState === WebSocket.CLOSED) return resolve();
+          p.ws.once('close', () => resolve());
+          p.ws.close();
+          setTimeout(() => {
+            p.ws.terminate();
+            resolve();
+          }, 2000).unref();
+        }),
+    ),
   );
   clearTimeout(hardStop);
   const q = (p: number) => (acks ? latency.percentile(p) / 1e6 : NaN);

@@ -49,7 +49,8 @@ function match(out: string, re: RegExp, what: string): RegExpExecArray {
 /** Parses wrk 4.x output produced with --latency. Exported for a quick check by hand. */
 export function parseWrk(out: string): Omit<WrkResult, 'cpuShare'> {
   const lat = match(out, /^\s*Latency\s+(\S+)\s+\S+\s+(\S+)/m, 'latency line');
-  const pct = (p: string) => durationMs(match(out, new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm'), `${p}% latency`)[1] as string);
+  const pct = (p: string) =>
+    durationMs(match(out, new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm'), `${p}% latency`)[1] as string);
   const total = match(out, /^\s*(\d+) requests in ([\d.]+\w+), (\S+) read/m, 'request count');
   const rps = match(out, /^Requests\/sec:\s+([\d.]+)/m, 'Requests/sec');
   const transfer = match(out, /^Transfer\/sec:\s+(\S+)/m, 'Transfer/sec');
@@ -84,7 +85,8 @@ export function ensureWrk(progress: (msg: string) => void): string {
   const have = wrkVersion();
   if (have) return have;
   progress('wrk missing: apt-get install -y wrk');
-  const install = () => spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', timeout: 300_000 }).status === 0;
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'ignore', timeout: 300_000 }).status === 0;
   if (!install()) {
     spawnSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
     install();
@@ -96,8 +98,16 @@ export function ensureWrk(progress: (msg: string) => void): string {
 
 export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const args = [
-    '-c', String(opts.cpu),
-    'wrk', `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '5s', '--latency', opts.url,
+    '-c',
+    String(opts.cpu),
+    'wrk',
+    `-t${opts.threads}`,
+    `-c${opts.connections}`,
+    `-d${opts.seconds}s`,
+    '--timeout',
+    '5s',
+    '--latency',
+    opts.url,
   ];
   const child = startChild('wrk', 'taskset', args);
   const t0 = performance.now();

@@ -67,14 +67,22 @@ const { values: args } = parseArgs({
 const url = args.url ?? '';
 const stream = args.stream === 'delta' ? 'delta' : 'png';
 const [subscribers, rate, seconds, warmup, grace, concurrency, seed, tickMs, timeoutSeconds] = [
-  args.subscribers, args.rate, args.seconds, args.warmup, args.grace, args['connect-concurrency'], args.seed, args['tick-ms'], args['timeout-seconds'],
+  args.subscribers,
+  args.rate,
+  args.seconds,
+  args.warmup,
+  args.grace,
+  args['connect-concurrency'],
+  args.seed,
+  args['tick-ms'],
+  args['timeout-seconds'],
 ].map(Number) as [number, number, number, number, number, number, number, number, number];
 if (!url.startsWith('ws://127.0.0.1:')) {
   process.stderr.write('ws-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
   process.exit(2);
 }
 
-const emit = (obj: object) => process.stdout.write(JSON.stringify(obj) + '\n');
+const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface TickStat {
@@ -102,7 +110,8 @@ const ms = (h: ReturnType<typeof createHistogram>) => ({
   p99: h.count ? h.percentile(99) / 1e6 : NaN,
   max: h.count ? h.max / 1e6 : NaN,
 });
-const record = (h: ReturnType<typeof createHistogram>, millis: number) => h.record(Math.max(1, Math.round(millis * 1e6)));
+const record = (h: ReturnType<typeof createHistogram>, millis: number) =>
+  h.record(Math.max(1, Math.round(millis * 1e6)));
 
 /** Records `now - sentAt` for every probe with prevSeq < seq <= newSeq (probes are in seq order). */
 function recordVisible(prevSeq: number, newSeq: number, now: number): void {
@@ -115,7 +124,8 @@ function recordVisible(prevSeq: number, newSeq: number, now: number): void {
     if ((probes[mid] as { seq: number }).seq <= prevSeq) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = lo; i < probes.length && (probes[i] as { seq: number }).seq <= newSeq; i++) record(visible, now - (probes[i] as { sentAt: number }).sentAt);
+  for (let i = lo; i < probes.length && (probes[i] as { seq: number }).seq <= newSeq; i++)
+    record(visible, now - (probes[i] as { sentAt: number }).sentAt);
 }
 
 class Subscriber {
@@ -128,7 +138,10 @@ class Subscriber {
     this.ws = new WebSocket(`${url}?stream=${stream}`, { perMessageDeflate: false, allowSynchronousEvents: true });
     this.ready = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), 30_000);
-      const done = (ok: boolean) => (clearTimeout(timer), resolve(ok));
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
       this.ws.on('error', () => done(false)); // followed by 'close'
       this.ws.on('message', (data: Buffer) => {
         const msg = decodeServerMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
@@ -175,7 +188,10 @@ async function connectAll(): Promise<Subscriber[]> {
   const all: Subscriber[] = [];
   let ready = 0;
   let failed = 0;
-  const progress = setInterval(() => emit({ type: 'progress', phase: 'connect', ready, failed, of: subscribers }), 1000);
+  const progress = setInterval(
+    () => emit({ type: 'progress', phase: 'connect', ready, failed, of: subscribers }),
+    1000,
+  );
   let next = 0;
   const worker = async () => {
     while (next < subscribers) {

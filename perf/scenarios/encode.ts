@@ -25,8 +25,28 @@ export interface EncodeResult {
   height: number;
   colours: number;
   content: string;
-  ours: { runs: number; packMs: number; loopCpuMs: number; loopBusyMs: number; wallMs: number; cpuMs: number; bytes: number; level: number; roundTrip: boolean };
-  upng: { runs: number; cnum: number; loopCpuMs: number; wallMs: number; cpuMs: number; bytes: number; ctype: number; depth: number; roundTrip: boolean };
+  ours: {
+    runs: number;
+    packMs: number;
+    loopCpuMs: number;
+    loopBusyMs: number;
+    wallMs: number;
+    cpuMs: number;
+    bytes: number;
+    level: number;
+    roundTrip: boolean;
+  };
+  upng: {
+    runs: number;
+    cnum: number;
+    loopCpuMs: number;
+    wallMs: number;
+    cpuMs: number;
+    bytes: number;
+    ctype: number;
+    depth: number;
+    roundTrip: boolean;
+  };
 }
 
 /**
@@ -123,7 +143,7 @@ export async function runEncodeBench(
     width,
     height,
     colours: palette.length,
-    content: CONTENT_DESCRIPTION + '; whole canvas covered about 1.25 times, 5% noise',
+    content: `${CONTENT_DESCRIPTION}; whole canvas covered about 1.25 times, 5% noise`,
     ours: {
       runs: opts.runs,
       packMs: median(pack),

@@ -61,7 +61,14 @@ function summarize(rounds: WrkResult[], cpuShare: number[]): ImageSide {
     cpuShare,
     wrkCpuShare: rounds.map((r) => r.cpuShare),
     requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
-    latencyMs: { avg: lat('avg'), p50: lat('p50'), p75: lat('p75'), p90: lat('p90'), p99: lat('p99'), max: Math.max(...rounds.map((r) => r.latencyMs.max)) },
+    latencyMs: {
+      avg: lat('avg'),
+      p50: lat('p50'),
+      p75: lat('p75'),
+      p90: lat('p90'),
+      p99: lat('p99'),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+    },
   };
 }
 
@@ -92,11 +99,18 @@ export async function runImageBench(
   const bare = await startBareServer(limit, pngPath, image.etag, image.cacheControl);
   try {
     const check = await fetchImage(`${bare.http}/image`);
-    if (!check.png.equals(image.png) || check.etag !== image.etag) throw new Error('bare server does not serve the same bytes and ETag');
+    if (!check.png.equals(image.png) || check.etag !== image.etag)
+      throw new Error('bare server does not serve the same bytes and ETag');
 
     const sides = { ours, bare };
     const wrk = (side: keyof typeof sides, seconds: number) =>
-      runWrk({ url: `${sides[side].http}/image`, threads: opts.threads, connections: opts.connections, seconds, cpu: opts.loadCpu });
+      runWrk({
+        url: `${sides[side].http}/image`,
+        threads: opts.threads,
+        connections: opts.connections,
+        seconds,
+        cpu: opts.loadCpu,
+      });
     if (opts.warmupSeconds > 0) {
       for (const side of ['ours', 'bare'] as const) {
         progress(`image: warm-up ${side} (${opts.warmupSeconds} s)`);
@@ -108,7 +122,9 @@ export async function runImageBench(
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
       for (const side of order) {
-        progress(`image: round ${round + 1}/${opts.rounds}, ${side}: wrk -t${opts.threads} -c${opts.connections} -d${opts.seconds}s`);
+        progress(
+          `image: round ${round + 1}/${opts.rounds}, ${side}: wrk -t${opts.threads} -c${opts.connections} -d${opts.seconds}s`,
+        );
         const pid = sides[side].child.pid;
         const c0 = cpuSeconds(pid);
         const t0 = performance.now();
@@ -116,13 +132,16 @@ export async function runImageBench(
         cpu[side].push((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000));
         if (r.non2xx3xx > 0) throw new Error(`${side}: ${r.non2xx3xx} non-2xx/3xx responses`);
         results[side].push(r);
-        progress(`image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${Math.round((cpu[side].at(-1) ?? NaN) * 100)}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`);
+        progress(
+          `image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${Math.round((cpu[side].at(-1) ?? NaN) * 100)}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
+        );
       }
     }
     const oursSide = summarize(results.ours, cpu.ours);
     const bareSide = summarize(results.bare, cpu.bare);
     const roundRatios = results.ours.map((r, i) => r.requestsPerSec / (results.bare[i] as WrkResult).requestsPerSec);
-    const perCpu = (side: 'ours' | 'bare', i: number) => (results[side][i] as WrkResult).requestsPerSec / (cpu[side][i] as number);
+    const perCpu = (side: 'ours' | 'bare', i: number) =>
+      (results[side][i] as WrkResult).requestsPerSec / (cpu[side][i] as number);
     const cpuRoundRatios = results.ours.map((_, i) => perCpu('ours', i) / perCpu('bare', i));
     const unsaturatedRounds = cpu.ours.filter((c, i) => c < 0.9 || (cpu.bare[i] as number) < 0.9).length;
     return {

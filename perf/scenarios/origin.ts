@@ -61,7 +61,8 @@ function copyDb(from: string, to: string): void {
 
 async function fetchImage(url: string): Promise<{ png: Buffer; etag: string }> {
   const res = await fetch(url);
-  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png') throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
+  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png')
+    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
   return { png: Buffer.from(await res.arrayBuffer()), etag: res.headers.get('etag') ?? '' };
 }
 
@@ -78,16 +79,26 @@ export async function runOriginBench(
       const db = join(tmpDir, `origin-${mode}.db`);
       copyDb(closedDbPath, db);
       progress(`origin: starting a server with --bench-image-mode ${mode}`);
-      servers.set(mode, await startOurServer(limit, db, { args: ['--bench-image-mode', mode], name: `canvas server (${mode})` }));
+      servers.set(
+        mode,
+        await startOurServer(limit, db, { args: ['--bench-image-mode', mode], name: `canvas server (${mode})` }),
+      );
     }
     const get = (mode: OriginModeName) => servers.get(mode) as ServerUnderTest;
     const images = await Promise.all(ORIGIN_MODES.map((m) => fetchImage(`${get(m).http}/image`)));
     const [first] = images as [{ png: Buffer; etag: string }];
     // Same grid, same encoder settings: every mode must answer with the same bytes.
-    if (!images.every((i) => i.png.equals(first.png))) throw new Error('origin: the three modes do not serve the same PNG bytes');
+    if (!images.every((i) => i.png.equals(first.png)))
+      throw new Error('origin: the three modes do not serve the same PNG bytes');
     const conns = (mode: OriginModeName) => (mode === 'cached' ? opts.connections : opts.slowConnections);
     const wrk = (mode: OriginModeName, seconds: number) =>
-      runWrk({ url: `${get(mode).http}/image`, threads: opts.threads, connections: conns(mode), seconds, cpu: opts.loadCpu });
+      runWrk({
+        url: `${get(mode).http}/image`,
+        threads: opts.threads,
+        connections: conns(mode),
+        seconds,
+        cpu: opts.loadCpu,
+      });
 
     for (const mode of ORIGIN_MODES) await wrk(mode, 1); // warm-up: JIT, page cache
     const rounds = { db: [] as WrkResult[], grid: [] as WrkResult[], cached: [] as WrkResult[] };
@@ -100,10 +111,13 @@ export async function runOriginBench(
         const t0 = performance.now();
         const r = await wrk(mode, opts.seconds);
         const share = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
-        if (r.non2xx3xx > 0 || r.requests === 0) throw new Error(`origin ${mode}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
+        if (r.non2xx3xx > 0 || r.requests === 0)
+          throw new Error(`origin ${mode}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
         rounds[mode].push(r);
         cpu[mode].push(share);
-        progress(`origin: round ${round + 1}/${opts.rounds}, ${mode} (-c${conns(mode)}): ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, server CPU ${Math.round(share * 100)}%`);
+        progress(
+          `origin: round ${round + 1}/${opts.rounds}, ${mode} (-c${conns(mode)}): ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, server CPU ${Math.round(share * 100)}%`,
+        );
       }
     }
     const summary = (mode: OriginModeName): OriginMode => ({
@@ -113,7 +127,10 @@ export async function runOriginBench(
       cpuShare: cpu[mode],
       requestsPerSec: median(rounds[mode].map((r) => r.requestsPerSec)),
       perCpuSecond: median(rounds[mode].map((r, i) => r.requestsPerSec / (cpu[mode][i] as number))),
-      latencyMs: { p50: median(rounds[mode].map((r) => r.latencyMs.p50)), p99: median(rounds[mode].map((r) => r.latencyMs.p99)) },
+      latencyMs: {
+        p50: median(rounds[mode].map((r) => r.latencyMs.p50)),
+        p99: median(rounds[mode].map((r) => r.latencyMs.p99)),
+      },
     });
     const modes = { db: summary('db'), grid: summary('grid'), cached: summary('cached') };
     const ratio = (k: 'requestsPerSec' | 'perCpuSecond') => ({
@@ -121,7 +138,15 @@ export async function runOriginBench(
       cachedVsDb: modes.cached[k] / modes.db[k],
       gridVsDb: modes.grid[k] / modes.db[k],
     });
-    return { pngBytes: first.png.length, etag: first.etag, seconds: opts.seconds, threads: opts.threads, modes, ratios: ratio('requestsPerSec'), cpuRatios: ratio('perCpuSecond') };
+    return {
+      pngBytes: first.png.length,
+      etag: first.etag,
+      seconds: opts.seconds,
+      threads: opts.threads,
+      modes,
+      ratios: ratio('requestsPerSec'),
+      cpuRatios: ratio('perCpuSecond'),
+    };
   } finally {
     for (const s of servers.values()) await s.child.stop();
   }

@@ -27,7 +27,11 @@ export interface SwarmOptions {
 
 function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
   if (!a || !b) return undefined;
-  return { periods: b.periods - a.periods, throttled: b.throttled - a.throttled, throttledMs: b.throttledMs - a.throttledMs };
+  return {
+    periods: b.periods - a.periods,
+    throttled: b.throttled - a.throttled,
+    throttledMs: b.throttledMs - a.throttledMs,
+  };
 }
 
 export async function runSwarm(
@@ -37,8 +41,20 @@ export async function runSwarm(
   progress: (msg: string) => void,
 ): Promise<PlaceRun> {
   const args = [
-    '--url', server.ws, '--mode', opts.mode, '--clients', String(opts.clients), '--window', String(opts.window),
-    '--seconds', String(opts.seconds), '--count', String(opts.count), '--timeout-seconds', String(opts.seconds + 120),
+    '--url',
+    server.ws,
+    '--mode',
+    opts.mode,
+    '--clients',
+    String(opts.clients),
+    '--window',
+    String(opts.window),
+    '--seconds',
+    String(opts.seconds),
+    '--count',
+    String(opts.count),
+    '--timeout-seconds',
+    String(opts.seconds + 120),
   ];
   let result: SwarmResult | undefined;
   const pid = server.child.pid;
@@ -46,7 +62,14 @@ export async function runSwarm(
   let end: typeof start;
   const onLine = (line: string) => {
     if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as { type: string; phase?: string; elapsed?: number; acks?: number; acksPerSec?: number; errors?: number };
+    const msg = JSON.parse(line) as {
+      type: string;
+      phase?: string;
+      elapsed?: number;
+      acks?: number;
+      acksPerSec?: number;
+      errors?: number;
+    };
     if (msg.type === 'result') result = msg as unknown as SwarmResult;
     else if (msg.type === 'window') {
       const mark = { cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() };
@@ -63,7 +86,9 @@ export async function runSwarm(
   const child = startPinnedScript(`place swarm (${opts.mode})`, opts.loadCpu, 'perf/load/place-swarm.ts', args, onLine);
   const code = await child.exited;
   if (code !== 0 || !result || !start || !end) {
-    throw new Error(`place swarm (${opts.mode}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`);
+    throw new Error(
+      `place swarm (${opts.mode}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`,
+    );
   }
   const serverCpuShare = (end.cpu - start.cpu) / ((end.t - start.t) / 1000);
   return { swarm: result, serverCpuShare, throttle: diffThrottle(start.th, end.th) };

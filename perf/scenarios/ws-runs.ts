@@ -84,7 +84,18 @@ function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
   const bareUsPerFrame = (bareMsPerTick * 1000) / framesPerTick(bare);
   const oursNsPerByte = (oursUsPerFrame * 1000) / bytesPerFrame(png);
   const bareNsPerByte = (bareUsPerFrame * 1000) / bytesPerFrame(bare);
-  return { baseline, png, bare, oursMsPerTick, bareMsPerTick, oursUsPerFrame, bareUsPerFrame, oursNsPerByte, bareNsPerByte, ratio: oursNsPerByte / bareNsPerByte };
+  return {
+    baseline,
+    png,
+    bare,
+    oursMsPerTick,
+    bareMsPerTick,
+    oursUsPerFrame,
+    bareUsPerFrame,
+    oursNsPerByte,
+    bareNsPerByte,
+    ratio: oursNsPerByte / bareNsPerByte,
+  };
 }
 
 export async function runStreamScenarios(
@@ -94,28 +105,46 @@ export async function runStreamScenarios(
   opts: WsOptions,
   progress: (msg: string) => void,
 ): Promise<StreamsResult> {
-  const run = (s: WsRunSpec, target: ServerUnderTest = server) => runWsScenario(target, limit, s, opts.loadCpu, progress);
+  const run = (s: WsRunSpec, target: ServerUnderTest = server) =>
+    runWsScenario(target, limit, s, opts.loadCpu, progress);
   const runs: WsRun[] = [];
   // PNG and delta back to back per rate, so each pair sees the same canvas (it grows with every run).
   for (const rate of opts.rates) {
-    for (const stream of ['png', 'delta'] as const) runs.push(await run(spec(opts, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
+    for (const stream of ['png', 'delta'] as const)
+      runs.push(await run(spec(opts, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
   }
 
   // The bytes our subscribers just received: the current /image is the latest tick's PNG.
   const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
   const pngPath = join(tmpDir, 'fanout.png');
   writeFileSync(pngPath, png);
-  progress(`ws fan-out: starting the bare uWS publish server with the current PNG (${png.length.toLocaleString('en-US')} bytes)`);
+  progress(
+    `ws fan-out: starting the bare uWS publish server with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
+  );
   const bareServer = await startBarePublishServer(limit, pngPath, TICK_MS, opts.subscribers + 1024);
   const fanout: FanoutRound[] = [];
   try {
     for (let round = 0; round < opts.fanoutRounds; round++) {
       const tag = `fan-out ${round + 1}/${opts.fanoutRounds}`;
-      const baseline = await run(spec(opts, { label: `${tag}: baseline, ${fmtRate(opts.fanoutRate)}`, stream: 'delta', rate: opts.fanoutRate, subscribers: 1 }));
-      const ours = await run(spec(opts, { label: `${tag}: png, ${fmtRate(opts.fanoutRate)}`, stream: 'png', rate: opts.fanoutRate }));
-      const bare = await run(spec(opts, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }), bareServer);
+      const baseline = await run(
+        spec(opts, {
+          label: `${tag}: baseline, ${fmtRate(opts.fanoutRate)}`,
+          stream: 'delta',
+          rate: opts.fanoutRate,
+          subscribers: 1,
+        }),
+      );
+      const ours = await run(
+        spec(opts, { label: `${tag}: png, ${fmtRate(opts.fanoutRate)}`, stream: 'png', rate: opts.fanoutRate }),
+      );
+      const bare = await run(
+        spec(opts, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }),
+        bareServer,
+      );
       fanout.push(fanoutRound(baseline, ours, bare));
-      progress(`ws ${tag}: ours ${(fanout.at(-1) as FanoutRound).oursNsPerByte.toFixed(3)} ns/byte, bare ${(fanout.at(-1) as FanoutRound).bareNsPerByte.toFixed(3)} ns/byte`);
+      progress(
+        `ws ${tag}: ours ${(fanout.at(-1) as FanoutRound).oursNsPerByte.toFixed(3)} ns/byte, bare ${(fanout.at(-1) as FanoutRound).bareNsPerByte.toFixed(3)} ns/byte`,
+      );
     }
   } finally {
     await bareServer.child.stop();
@@ -124,7 +153,9 @@ export async function runStreamScenarios(
   const deltaRatios = opts.rates.flatMap((rate) => {
     const p = runs.find((r) => r.spec.stream === 'png' && r.spec.rate === rate);
     const d = runs.find((r) => r.spec.stream === 'delta' && r.spec.rate === rate);
-    return p && d ? [{ rate, png: bytesPerFrame(p), delta: bytesPerFrame(d), ratio: bytesPerFrame(p) / bytesPerFrame(d) }] : [];
+    return p && d
+      ? [{ rate, png: bytesPerFrame(p), delta: bytesPerFrame(d), ratio: bytesPerFrame(p) / bytesPerFrame(d) }]
+      : [];
   });
   return {
     runs,
@@ -156,7 +187,13 @@ export interface ManyResult {
  * the same number on the bare uWS app that only sends the same PNG message on connect: the share of
  * the RSS that uWebSockets.js itself keeps per socket after sending it.
  */
-export async function runManySubscribers(server: ServerUnderTest, limit: CpuLimit, tmpDir: string, opts: ManyOptions, progress: (msg: string) => void): Promise<ManyResult> {
+export async function runManySubscribers(
+  server: ServerUnderTest,
+  limit: CpuLimit,
+  tmpDir: string,
+  opts: ManyOptions,
+  progress: (msg: string) => void,
+): Promise<ManyResult> {
   const s: WsRunSpec = {
     label: `delta, ${fmtRate(opts.rate)}`,
     target: 'ours',
@@ -175,7 +212,13 @@ export async function runManySubscribers(server: ServerUnderTest, limit: CpuLimi
   // A tick interval longer than the run: the bare app sends the PNG on connect and nothing after.
   const bareServer = await startBarePublishServer(limit, pngPath, 3_600_000, opts.subscribers + 1024);
   try {
-    const bare = await runWsScenario(bareServer, limit, { ...s, label: 'PNG on connect only', target: 'bare', stream: 'png', rate: 0, seconds: 2 }, opts.loadCpu, progress);
+    const bare = await runWsScenario(
+      bareServer,
+      limit,
+      { ...s, label: 'PNG on connect only', target: 'bare', stream: 'png', rate: 0, seconds: 2 },
+      opts.loadCpu,
+      progress,
+    );
     return { ours, bare, pngBytes: png.length };
   } finally {
     await bareServer.child.stop();

@@ -40,7 +40,13 @@ export interface WsRun {
 }
 
 function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
-  return a && b ? { periods: b.periods - a.periods, throttled: b.throttled - a.throttled, throttledMs: b.throttledMs - a.throttledMs } : undefined;
+  return a && b
+    ? {
+        periods: b.periods - a.periods,
+        throttled: b.throttled - a.throttled,
+        throttledMs: b.throttledMs - a.throttledMs,
+      }
+    : undefined;
 }
 
 interface Mark {
@@ -60,12 +66,31 @@ export async function runWsScenario(
   const pid = server.child.pid;
   const connectBudget = Math.ceil(spec.subscribers / 100) + 30; // generous: ~1,000 handshakes/s seen
   const args = [
-    '--url', server.ws, '--subscribers', String(spec.subscribers), '--stream', spec.stream, '--rate', String(spec.rate),
-    '--seconds', String(spec.seconds), '--warmup', String(spec.warmupSeconds), '--tick-ms', String(spec.tickMs),
-    '--connect-concurrency', String(spec.connectConcurrency),
-    '--timeout-seconds', String(connectBudget + spec.warmupSeconds + spec.seconds + 30),
+    '--url',
+    server.ws,
+    '--subscribers',
+    String(spec.subscribers),
+    '--stream',
+    spec.stream,
+    '--rate',
+    String(spec.rate),
+    '--seconds',
+    String(spec.seconds),
+    '--warmup',
+    String(spec.warmupSeconds),
+    '--tick-ms',
+    String(spec.tickMs),
+    '--connect-concurrency',
+    String(spec.connectConcurrency),
+    '--timeout-seconds',
+    String(connectBudget + spec.warmupSeconds + spec.seconds + 30),
   ];
-  const mark = (): Mark => ({ cpu: cpuSeconds(pid), t: performance.now(), rss: rssMiB(pid), throttle: limit.throttle() });
+  const mark = (): Mark => ({
+    cpu: cpuSeconds(pid),
+    t: performance.now(),
+    rss: rssMiB(pid),
+    throttle: limit.throttle(),
+  });
   // Our server's /metrics at the window's start, once a second during it and at its end; a scrape
   // resets the event-loop delay histogram, so each covers one second, i.e. one tick.
   const scrapes: Promise<MetricsSample | undefined>[] = [];
@@ -83,7 +108,16 @@ export async function runWsScenario(
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${spec.target === 'bare' ? ' (bare uWS publish)' : ''}`;
   const onLine = (line: string) => {
     if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as { type: string; phase?: string; ready?: number; failed?: number; of?: number; elapsed?: number; ticks?: number; frames?: number };
+    const msg = JSON.parse(line) as {
+      type: string;
+      phase?: string;
+      ready?: number;
+      failed?: number;
+      of?: number;
+      elapsed?: number;
+      ticks?: number;
+      frames?: number;
+    };
     if (msg.type === 'result') result = msg as unknown as WsSwarmResult;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
@@ -94,19 +128,30 @@ export async function runWsScenario(
       clearInterval(scraper);
       // The once-a-second scrape may just have covered the last second (timers race at the end).
       if (end.t - lastScrape > spec.tickMs / 2) scrape();
-    }
-    else if (msg.phase === 'connect') progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
+    } else if (msg.phase === 'connect')
+      progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
     else if (msg.phase === 'window' && start) {
       const share = (cpuSeconds(pid) - start.cpu) / ((performance.now() - start.t) / 1000);
-      progress(`${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, RSS ${Math.round(rssMiB(pid))} MiB`);
+      progress(
+        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, RSS ${Math.round(rssMiB(pid))} MiB`,
+      );
     }
   };
-  const child = startPinnedScript(`ws swarm (${spec.label})`, loadCpu, 'perf/load/ws-swarm.ts', args, onLine, spec.subscribers + 1024);
+  const child = startPinnedScript(
+    `ws swarm (${spec.label})`,
+    loadCpu,
+    'perf/load/ws-swarm.ts',
+    args,
+    onLine,
+    spec.subscribers + 1024,
+  );
   const code = await child.exited;
   clearInterval(sampler);
   clearInterval(scraper);
   if (code !== 0 || !result || !start || !end) {
-    throw new Error(`ws swarm (${spec.label}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`);
+    throw new Error(
+      `ws swarm (${spec.label}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`,
+    );
   }
   const samples = await Promise.all(scrapes);
   const serverCpuShare = (end.cpu - start.cpu) / ((end.t - start.t) / 1000);

@@ -9,10 +9,18 @@ export type RuleResult = { ok: true } | { ok: false; code: ErrorCode; message: s
 
 export function checkPlacement(canvas: Canvas, x: number, y: number, color: number): RuleResult {
   if (!canvas.inBounds(x, y)) {
-    return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the ${canvas.width} x ${canvas.height} canvas` };
+    return {
+      ok: false,
+      code: ErrorCode.OUT_OF_BOUNDS,
+      message: `(${x}, ${y}) is outside the ${canvas.width} x ${canvas.height} canvas`,
+    };
   }
   if (color < 0 || color >= canvas.paletteSize) {
-    return { ok: false, code: ErrorCode.BAD_COLOR, message: `colour ${color} is not in the palette (0..${canvas.paletteSize - 1})` };
+    return {
+      ok: false,
+      code: ErrorCode.BAD_COLOR,
+      message: `colour ${color} is not in the palette (0..${canvas.paletteSize - 1})`,
+    };
   }
   return { ok: true };
 }

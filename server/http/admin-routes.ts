@@ -6,7 +6,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { sendError, type Handler, type Router } from './guard.ts';
-import { bodyField, jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyResult, type BodyState, type JsonBody } from './body.ts';
+import {
+  bodyField,
+  jsonInt,
+  queryInt,
+  readJsonBody,
+  sendCode,
+  sendJson,
+  type BodyResult,
+  type BodyState,
+  type JsonBody,
+} from './body.ts';
 import { HttpCode } from './status.ts';
 import { trackAborted } from './send.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
@@ -36,9 +46,16 @@ function identityField(body: JsonBody): string | undefined {
   return typeof id === 'string' && isIdentityId(id) ? id : undefined;
 }
 
-export function registerAdminRoutes(router: Router, adminToken: string, moderation: Moderation, identify: RequestIdentity): void {
+export function registerAdminRoutes(
+  router: Router,
+  adminToken: string,
+  moderation: Moderation,
+  identify: RequestIdentity,
+): void {
   if (adminToken === '') {
-    router.any('/api/admin/*', (res) => sendError(res, HttpCode.NOT_FOUND, 'moderation API disabled (no admin token configured)'));
+    router.any('/api/admin/*', (res) =>
+      sendError(res, HttpCode.NOT_FOUND, 'moderation API disabled (no admin token configured)'),
+    );
     return;
   }
   const { guard } = router;
@@ -62,7 +79,7 @@ export function registerAdminRoutes(router: Router, adminToken: string, moderati
         if (!body.ok) return sendCode(res, state, body.code, body.reason);
         answer(res, state, act(body, actor));
       };
-      readJsonBody(res, MAX_BODY_BYTES, state, guard.later(res, path, done));
+      readJsonBody(res, MAX_BODY_BYTES, guard.later(res, path, done));
     };
     router.route(path, { post });
   };

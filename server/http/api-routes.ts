@@ -26,7 +26,14 @@ export interface ApiDeps {
 function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, headers: Record<string, string>): void {
   if (r.ok) return sendJson(res, state, '200 OK', { seq: r.seq, next: r.next }, headers);
   if (r.wait === undefined) return sendCode(res, state, r.code, r.message, headers);
-  sendCode(res, state, r.code, r.message, { ...headers, 'Retry-After': String(Math.ceil(r.wait / 1000)) }, { wait: r.wait });
+  sendCode(
+    res,
+    state,
+    r.code,
+    r.message,
+    { ...headers, 'Retry-After': String(Math.ceil(r.wait / 1000)) },
+    { wait: r.wait },
+  );
 }
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
@@ -35,7 +42,13 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     post: (res, req) => {
       const state = trackAborted(res);
       const { identity } = deps.identify(res, req);
-      sendJson(res, state, '200 OK', { id: identity.id, token: identity.token }, { 'Set-Cookie': sessionCookie(identity.token) });
+      sendJson(
+        res,
+        state,
+        '200 OK',
+        { id: identity.id, token: identity.token },
+        { 'Set-Cookie': sessionCookie(identity.token) },
+      );
     },
   });
 
@@ -44,12 +57,13 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       // Everything from req is read now: it is invalid once this callback returns.
       const client = deps.identify(res, req);
       const url = req.getUrl();
-      const headers: Record<string, string> = client.identity.fresh ? { 'Set-Cookie': sessionCookie(client.identity.token) } : {};
+      const headers: Record<string, string> = client.identity.fresh
+        ? { 'Set-Cookie': sessionCookie(client.identity.token) }
+        : {};
       const state = trackAborted(res);
       readJsonBody(
         res,
         MAX_BODY_BYTES,
-        state,
         guard.later(res, url, (body) => {
           if (!body.ok) return sendCode(res, state, body.code, body.reason, headers);
           const x = jsonInt(body, 'x');
@@ -58,10 +72,22 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
           // Exactly the integers a WebSocket `place` accepts (32-bit, plain literals), so no input is
           // valid on one transport and invalid_field on the other; range and palette are checked after.
           if (!isClientInt(x) || !isClientInt(y) || !isClientInt(color)) {
-            return sendCode(res, state, ErrorCode.INVALID_FIELD, 'body must be {"x": int, "y": int, "color": int}', headers);
+            return sendCode(
+              res,
+              state,
+              ErrorCode.INVALID_FIELD,
+              'body must be {"x": int, "y": int, "color": int}',
+              headers,
+            );
           }
           const placer = { id: client.identity.id, addr: client.addr };
-          deps.placements.place(placer, x, y, color, guard.later(res, url, (r) => answerPlacement(res, state, r, headers)));
+          deps.placements.place(
+            placer,
+            x,
+            y,
+            color,
+            guard.later(res, url, (r) => answerPlacement(res, state, r, headers)),
+          );
         }),
       );
     },
@@ -69,8 +95,10 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const state = trackAborted(res);
       const x = queryInt(req.getQuery('x'));
       const y = queryInt(req.getQuery('y'));
-      if (x === undefined || y === undefined) return sendCode(res, state, ErrorCode.INVALID_FIELD, 'x and y must be integers');
-      if (!deps.canvas.inBounds(x, y)) return sendCode(res, state, ErrorCode.OUT_OF_BOUNDS, `(${x}, ${y}) is outside the canvas`);
+      if (x === undefined || y === undefined)
+        return sendCode(res, state, ErrorCode.INVALID_FIELD, 'x and y must be integers');
+      if (!deps.canvas.inBounds(x, y))
+        return sendCode(res, state, ErrorCode.OUT_OF_BOUNDS, `(${x}, ${y}) is outside the canvas`);
       const last = deps.history.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
       sendJson(res, state, '200 OK', {
         x,

@@ -13,7 +13,13 @@ import type { Frame } from '../tick/ticker.ts';
 
 export type BenchImageMode = 'cached' | 'grid' | 'db';
 
-export function imageSource(mode: BenchImageMode, cached: () => Frame, canvas: Canvas, encoder: PngEncoder, store: Store): () => Frame {
+export function imageSource(
+  mode: BenchImageMode,
+  cached: () => Frame,
+  canvas: Canvas,
+  encoder: PngEncoder,
+  store: Store,
+): () => Frame {
   if (mode === 'cached') return cached;
   const encodeFrom = (grid: () => Uint8Array) => (): Frame => {
     const base = cached();

@@ -20,11 +20,11 @@ export type BodyResult = ({ ok: true } & JsonBody) | { ok: false; code: HttpCode
 export type BodyState = Aborted;
 
 /** Collects up to `limit` bytes, parses JSON, then calls `done` (not called if the client went away). */
-export function readJsonBody(res: HttpResponse, limit: number, state: Aborted, done: (r: BodyResult) => void): void {
+export function readJsonBody(res: HttpResponse, limit: number, done: (r: BodyResult) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
-  // The caller's `state` comes from trackAborted(res), which registered the onAborted uWS requires.
+  // The caller registered the onAborted uWS requires (trackAborted) and checks it before answering.
   res.onData((chunk, isLast) => {
     if (finished) return;
     size += chunk.byteLength;
@@ -49,7 +49,13 @@ export function readJsonBody(res: HttpResponse, limit: number, state: Aborted, d
 }
 
 /** Writes a JSON response (inside cork, since callers answer from later callbacks). */
-export function sendJson(res: HttpResponse, state: BodyState, status: string, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: HttpResponse,
+  state: BodyState,
+  status: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (state.aborted) return;
   res.cork(() => {
     res.writeStatus(status);
@@ -164,5 +170,5 @@ export function queryInt(text: string | undefined): number | undefined {
 /** A field of a parsed JSON body, if the body is an object (own properties only). */
 export function bodyField(body: unknown, key: string): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  return Object.prototype.hasOwnProperty.call(body, key) ? (body as Record<string, unknown>)[key] : undefined;
+  return Object.hasOwn(body, key) ? (body as Record<string, unknown>)[key] : undefined;
 }

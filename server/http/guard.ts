@@ -30,7 +30,12 @@ export function isStoreError(err: unknown): boolean {
 }
 
 /** The JSON error body every HTTP error carries: `{"error": code, "message": text}`. */
-export function sendError(res: HttpResponse, code: AnyCode, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: HttpResponse,
+  code: AnyCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   res.cork(() => {
     res.writeStatus(statusOf(code));
     res.writeHeader('Content-Type', 'application/json');
@@ -66,7 +71,13 @@ function refuseAmbiguousFraming(res: HttpResponse, req: HttpRequest): boolean {
     res.cork(() => {
       res.writeStatus(statusOf(HttpCode.BAD_REQUEST));
       res.writeHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ error: HttpCode.BAD_REQUEST, message: 'ambiguous body length: repeated Content-Length or Content-Length with Transfer-Encoding' }), true);
+      res.end(
+        JSON.stringify({
+          error: HttpCode.BAD_REQUEST,
+          message: 'ambiguous body length: repeated Content-Length or Content-Length with Transfer-Encoding',
+        }),
+        true,
+      );
     });
   });
   return true;
@@ -81,7 +92,11 @@ export class HttpGuard {
     const code: AnyCode = store ? ErrorCode.STORE_FAILED : HttpCode.INTERNAL;
     this.log.error({ err, url, code }, store ? 'request refused: the database failed' : 'request handler failed');
     try {
-      sendError(res, code, store ? `the database refused the operation: ${(err as Error).message}; retry later` : 'internal error');
+      sendError(
+        res,
+        code,
+        store ? `the database refused the operation: ${(err as Error).message}; retry later` : 'internal error',
+      );
     } catch {
       // The response was already answered or the client went away: the log line is all that is left.
     }
@@ -116,8 +131,11 @@ export class HttpGuard {
   /** Wraps every callback of a WebSocket behaviour: the upgrade like a route, the rest closing with 1011. */
   webSocket<T>(behavior: WebSocketBehavior<T>): WebSocketBehavior<T> {
     const log = this.log;
-    const socketCallback =
-      <A extends unknown[]>(name: string, fn: ((ws: WebSocket<T>, ...args: A) => void) | undefined, closeOnFailure: boolean) =>
+    const socketCallback = <A extends unknown[]>(
+      name: string,
+      fn: ((ws: WebSocket<T>, ...args: A) => void) | undefined,
+      closeOnFailure: boolean,
+    ) =>
       fn === undefined
         ? undefined
         : (ws: WebSocket<T>, ...args: A) => {
@@ -163,7 +181,12 @@ export class Router {
     this.app.any(
       pattern,
       this.guard.wrap((res, req) =>
-        sendError(res, HttpCode.METHOD_NOT_ALLOWED, `${req.getCaseSensitiveMethod()} not allowed on ${pattern}; use ${allow}`, { Allow: allow }),
+        sendError(
+          res,
+          HttpCode.METHOD_NOT_ALLOWED,
+          `${req.getCaseSensitiveMethod()} not allowed on ${pattern}; use ${allow}`,
+          { Allow: allow },
+        ),
       ),
     );
   }

@@ -91,7 +91,8 @@ export function parseIpRanges(list: string): readonly IpRange[] {
       const offset = family === 'ipv4' && !isIPv4(text.trim()) ? 96 : 0;
       if (prefixText === undefined) return Object.freeze({ address, prefix: bits, family });
       const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) - offset : NaN;
-      if (!(prefix >= 0 && prefix <= bits)) throw new Error(`"${entry}" has a prefix length outside 0..${bits + offset}`);
+      if (!(prefix >= 0 && prefix <= bits))
+        throw new Error(`"${entry}" has a prefix length outside 0..${bits + offset}`);
       return Object.freeze({ address, prefix, family });
     });
   return Object.freeze(ranges);
@@ -99,7 +100,9 @@ export function parseIpRanges(list: string): readonly IpRange[] {
 
 /** The ranges as they would be written in the configuration (parses back to the same list). */
 export function formatIpRanges(ranges: readonly IpRange[]): string {
-  return ranges.map((r) => (r.prefix === (r.family === 'ipv4' ? 32 : 128) ? r.address : `${r.address}/${r.prefix}`)).join(',');
+  return ranges
+    .map((r) => (r.prefix === (r.family === 'ipv4' ? 32 : 128) ? r.address : `${r.address}/${r.prefix}`))
+    .join(',');
 }
 
 /** A matcher for canonical addresses (node:net BlockList compares numerically, so any spelling works). */
@@ -119,7 +122,10 @@ export function clientAddress(peer: string, forwardedFor: string, policy: Addres
   // A peer that is not an IP (e.g. a unix socket) keeps its text and is never a trusted proxy.
   let addr = canonicalIp(peer) ?? peer.trim().toLowerCase();
   if (!isTrusted(addr, policy) || forwardedFor === '') return addr;
-  const hops = forwardedFor.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const hops = forwardedFor
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   while (hops.length > 0) {
     const hop = canonicalIp(hops.pop() as string);
     if (hop === undefined) break; // garbage: stop at the last address we could trust

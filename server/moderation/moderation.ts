@@ -11,7 +11,9 @@ import type { ModerationStore } from '../store/moderation-store.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
 
-export type ActionResult = { ok: true; result: Record<string, unknown> } | { ok: false; code: ErrorCode; message: string };
+export type ActionResult =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; code: ErrorCode; message: string };
 
 export interface Rect {
   x: number;
@@ -43,31 +45,48 @@ export class Moderation {
 
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
-    const targets = this.history.rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number).filter((t) => this.canvas.get(t.x, t.y) !== t.color);
+    const targets = this.history
+      .rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number)
+      .filter((t) => this.canvas.get(t.x, t.y) !== t.color);
     return this.change(actor, 'rollback', { id, since }, targets);
   }
 
   wipe(actor: string, rect: Rect, color: number): ActionResult {
     const { x, y, width, height } = rect;
-    if (width < 1 || height < 1) return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'the rectangle must be at least 1 x 1' };
+    if (width < 1 || height < 1)
+      return { ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: 'the rectangle must be at least 1 x 1' };
     // The placement rules, at both corners: the rectangle lies inside the canvas, the colour in the palette.
-    for (const [cx, cy] of [[x, y], [x + width - 1, y + height - 1]] as const) {
+    for (const [cx, cy] of [
+      [x, y],
+      [x + width - 1, y + height - 1],
+    ] as const) {
       const rule = checkPlacement(this.canvas, cx, cy, color);
       if (!rule.ok) return rule;
     }
     const targets: Array<{ x: number; y: number; color: number }> = [];
-    for (let j = y; j < y + height; j++) for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });
+    for (let j = y; j < y + height; j++)
+      for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });
     return this.change(actor, 'wipe', { ...rect, color }, targets);
   }
 
-  private change(actor: string, action: string, params: Record<string, unknown>, targets: Array<{ x: number; y: number; color: number }>): ActionResult {
+  private change(
+    actor: string,
+    action: string,
+    params: Record<string, unknown>,
+    targets: Array<{ x: number; y: number; color: number }>,
+  ): ActionResult {
     const reqs: PlacementRequest[] = targets.map((t) => ({ ...t, who: `mod:${action}`, addr: '', nextAt: 0 }));
     const outcome = this.committer.commitNow(reqs);
     if (!outcome.ok) return { ok: false, code: outcome.code, message: outcome.message };
     return this.record(actor, action, params, { changed: reqs.length, seq: outcome.seq });
   }
 
-  private record(actor: string, action: string, params: Record<string, unknown>, result: Record<string, unknown>): ActionResult {
+  private record(
+    actor: string,
+    action: string,
+    params: Record<string, unknown>,
+    result: Record<string, unknown>,
+  ): ActionResult {
     try {
       this.store.audit(actor, action, params, result);
     } catch (err) {

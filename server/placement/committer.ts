@@ -10,9 +10,7 @@ import type { PlacementRequest, PlacementRow, Store } from '../store/store.ts';
 
 export type { PlacementRequest };
 
-export type PlacementOutcome =
-  | { ok: true; seq: number; at: number }
-  | { ok: false; code: ErrorCode; message: string };
+export type PlacementOutcome = { ok: true; seq: number; at: number } | { ok: false; code: ErrorCode; message: string };
 
 export type PlacementCallback = (outcome: PlacementOutcome) => void;
 

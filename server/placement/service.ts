@@ -70,10 +70,17 @@ export class PlacementService {
     });
   }
 
-  private check(placer: Placer, x: number, y: number, color: number, now: number): Extract<PlaceResult, { ok: false }> | undefined {
+  private check(
+    placer: Placer,
+    x: number,
+    y: number,
+    color: number,
+    now: number,
+  ): Extract<PlaceResult, { ok: false }> | undefined {
     const rule = checkPlacement(this.canvas, x, y, color);
     if (!rule.ok) return rule;
-    if (this.banned.has(placer.id)) return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
+    if (this.banned.has(placer.id))
+      return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
     const next = this.nextAllowed(placer);
     if (now < next) {
       const wait = next - now;

@@ -42,7 +42,9 @@ export class History {
     const byWho = new Map<string, number>();
     const byAddr = new Map<string, number>();
     const rows = this.db.prepare('SELECT who, addr, next_at FROM placements WHERE seq >= ? AND next_at > ?').raw();
-    for (const [who, addr, next] of rows.iterate(this.firstSeqAtOrAfter(now - cooldownMs), now) as Iterable<[string, string, number]>) {
+    for (const [who, addr, next] of rows.iterate(this.firstSeqAtOrAfter(now - cooldownMs), now) as Iterable<
+      [string, string, number]
+    >) {
       if (next > (byWho.get(who) ?? 0)) byWho.set(who, next);
       if (addr !== '' && next > (byAddr.get(addr) ?? 0)) byAddr.set(addr, next);
     }
@@ -52,7 +54,9 @@ export class History {
   /** The placement with this seq (the head of a pixel's history is Canvas.lastSeq). */
   placement(seq: number): PixelInfo | undefined {
     if (seq <= 0) return undefined;
-    return this.db.prepare('SELECT color, who, at, seq FROM placements WHERE seq = ?').get(seq) as PixelInfo | undefined;
+    return this.db.prepare('SELECT color, who, at, seq FROM placements WHERE seq = ?').get(seq) as
+      | PixelInfo
+      | undefined;
   }
 
   /**
@@ -60,7 +64,11 @@ export class History {
    * has once their placements there are removed from its history (0, the blank colour, if none).
    * Walks each pixel's history list back from its latest placement (`headSeq`).
    */
-  rollbackTargets(who: string, since: number, headSeq: (x: number, y: number) => number): Array<{ x: number; y: number; color: number }> {
+  rollbackTargets(
+    who: string,
+    since: number,
+    headSeq: (x: number, y: number) => number,
+  ): Array<{ x: number; y: number; color: number }> {
     const pixels = new Map<string, { x: number; y: number }>();
     const touched = this.db.prepare('SELECT x, y FROM placements WHERE seq >= ? AND who = ? AND at >= ?').raw();
     for (const [x, y] of touched.iterate(this.firstSeqAtOrAfter(since), who, since) as Iterable<[number, number]>) {

@@ -39,9 +39,13 @@ export class ModerationStore {
   }
 
   listAudit(limit: number): AuditEntry[] {
-    const rows = this.db.prepare('SELECT id, at, actor, action, params, result FROM audit ORDER BY id DESC LIMIT ?').all(limit) as Array<
-      Omit<AuditEntry, 'params' | 'result'> & { params: string; result: string }
-    >;
-    return rows.map((r) => ({ ...r, params: JSON.parse(r.params) as unknown, result: JSON.parse(r.result) as unknown }));
+    const rows = this.db
+      .prepare('SELECT id, at, actor, action, params, result FROM audit ORDER BY id DESC LIMIT ?')
+      .all(limit) as Array<Omit<AuditEntry, 'params' | 'result'> & { params: string; result: string }>;
+    return rows.map((r) => ({
+      ...r,
+      params: JSON.parse(r.params) as unknown,
+      result: JSON.parse(r.result) as unknown,
+    }));
   }
 }

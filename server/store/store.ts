@@ -56,7 +56,9 @@ export class Store {
   readonly canvasId: string;
   /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
   readonly db: Database.Database;
-  private readonly insertPlacement: Database.Statement<[number, number, number, number, string, string, number, number, number]>;
+  private readonly insertPlacement: Database.Statement<
+    [number, number, number, number, string, string, number, number, number]
+  >;
   private readonly commitRows: (rows: readonly PlacementRow[]) => void;
 
   private constructor(db: Database.Database, canvasId: string) {
@@ -67,7 +69,8 @@ export class Store {
     );
     // One transaction per batch: this is the group commit that makes 50k placements/s affordable.
     this.commitRows = db.transaction((rows: readonly PlacementRow[]) => {
-      for (const r of rows) this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt, r.prevSeq);
+      for (const r of rows)
+        this.insertPlacement.run(r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt, r.prevSeq);
     });
   }
 
@@ -103,7 +106,8 @@ export class Store {
    * `prev_seq` instead, and time ranges are seq ranges (seq and `at` grow together).
    */
   private static migrate(db: Database.Database): void {
-    const columns = (table: string) => new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+    const columns = (table: string) =>
+      new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
     const placements = columns('placements');
     if (!placements.has('addr')) db.exec("ALTER TABLE placements ADD COLUMN addr TEXT NOT NULL DEFAULT ''");
     if (!placements.has('next_at')) db.exec('ALTER TABLE placements ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0');
@@ -120,7 +124,8 @@ export class Store {
 
   /** Records the canvas shape on first start; refuses to reinterpret an existing grid differently. */
   private static checkMeta(db: Database.Database, opts: StoreOptions): string {
-    const get = (k: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
+    const get = (k: string) =>
+      (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
     const existing = get('canvas_id');
     if (existing === undefined) {
       const id = randomUUID().slice(0, 8);
@@ -137,7 +142,9 @@ export class Store {
     const h = Number(get('height'));
     if (w !== opts.width || h !== opts.height) {
       db.close();
-      throw new StoreOpenError(`database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`);
+      throw new StoreOpenError(
+        `database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`,
+      );
     }
     return existing;
   }
@@ -154,7 +161,7 @@ export class Store {
     const lastSeq = new Uint32Array(width * height);
     let seq = 0;
     // A snapshot from before per-cell seqs were kept cannot seed lastSeq: replay everything instead.
-    if (snap && snap.last_seq) {
+    if (snap?.last_seq) {
       grid.set(snap.grid);
       new Uint8Array(lastSeq.buffer).set(snap.last_seq);
       seq = snap.seq;
@@ -170,7 +177,9 @@ export class Store {
     }
     const bad = grid.findIndex((c) => c >= paletteSize);
     if (bad >= 0) {
-      throw new StoreOpenError(`the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`);
+      throw new StoreOpenError(
+        `the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`,
+      );
     }
     return { grid, lastSeq, seq, replayed };
   }

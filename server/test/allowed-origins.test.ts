@@ -24,11 +24,21 @@ function upgrade(url: string, origin: string | undefined): Promise<Upgrade> {
 }
 
 test('with --allowed-origins, pages from other origins get 403 and the listed origin connects', async (t) => {
-  const ts = await startTestServer({ width: 10, height: 10, allowedOrigins: ['https://canvas.example.com', 'http://localhost:8080'] });
+  const ts = await startTestServer({
+    width: 10,
+    height: 10,
+    allowedOrigins: ['https://canvas.example.com', 'http://localhost:8080'],
+  });
   t.after(() => ts.dispose());
   assert.deepEqual(await upgrade(ts.ws, 'https://canvas.example.com'), { opened: true });
   assert.deepEqual(await upgrade(ts.ws, 'http://localhost:8080'), { opened: true });
-  for (const other of ['https://evil.example', 'https://canvas.example.com.evil.example', 'http://canvas.example.com', 'https://canvas.example.com:8443', 'null']) {
+  for (const other of [
+    'https://evil.example',
+    'https://canvas.example.com.evil.example',
+    'http://canvas.example.com',
+    'https://canvas.example.com:8443',
+    'null',
+  ]) {
     const answer = await upgrade(ts.ws, other);
     assert.equal(answer.opened, false, other);
     assert.equal(!answer.opened && answer.status, 403, other);

@@ -13,7 +13,9 @@ import { createLogger } from '../ops/log.ts';
 import { listenPort, uws } from '../ops/uws-backend.ts';
 
 async function listen(app: ReturnType<typeof uws.App>): Promise<{ port: number; close: () => void }> {
-  const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) => app.listen('127.0.0.1', 0, resolve));
+  const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) =>
+    app.listen('127.0.0.1', 0, resolve),
+  );
   if (!socket) throw new Error('cannot listen');
   return { port: listenPort(socket), close: () => uws.us_listen_socket_close(socket) };
 }

@@ -53,7 +53,16 @@ function configOf(argv: string[], env: Record<string, string> = {}): Config {
 }
 
 test('an admin token that could never match a Bearer header is refused without echoing it', () => {
-  for (const token of ['open sesame', 'tab\there', 'line\nbreak', 'nul\u0000', 'del\u007f', 'caf\u00e9', 'nbsp\u00a0x', ' leading']) {
+  for (const token of [
+    'open sesame',
+    'tab\there',
+    'line\nbreak',
+    'nul\u0000',
+    'del\u007f',
+    'caf\u00e9',
+    'nbsp\u00a0x',
+    ' leading',
+  ]) {
     for (const [argv, env, source] of [
       [['--admin-token', token], {}, '--admin-token'],
       [[], { ADMIN_TOKEN: token }, 'ADMIN_TOKEN'],
@@ -73,7 +82,10 @@ test('an admin token with a space stops startup with a one-line error naming ADM
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = run(['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db')], { ADMIN_TOKEN: 'open sesame' });
-  const started = await r.listening.then(() => true, () => false);
+  const started = await r.listening.then(
+    () => true,
+    () => false,
+  );
   if (started) r.proc.kill('SIGTERM');
   assert.equal(started, false, 'the server must not start with a token no request can present');
   assert.equal(await r.exited, 1);
@@ -90,7 +102,11 @@ test('trusted proxies are parsed once into canonical addresses and ranges; a bad
     { address: '192.0.2.1', prefix: 32, family: 'ipv4' },
   ]);
   assert.ok(Object.isFrozen(config.trustedProxies));
-  assert.deepEqual(configWith({ trustedProxies: config.trustedProxies }).trustedProxies, config.trustedProxies, 'configWith round-trips');
+  assert.deepEqual(
+    configWith({ trustedProxies: config.trustedProxies }).trustedProxies,
+    config.trustedProxies,
+    'configWith round-trips',
+  );
   assert.deepEqual(configWith({ trustedProxies: parseIpRanges('') }).trustedProxies, []);
   assert.throws(
     () => configOf([], { TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }),
@@ -103,13 +119,32 @@ test('trusted proxies are parsed once into canonical addresses and ranges; a bad
 });
 
 test('allowed origins are normalised to lower case without a trailing slash; a bad one is named', () => {
-  const config = configOf(['--allowed-origins', 'HTTPS://Canvas.Example.com/, http://localhost:8080,https://a.example:443']);
+  const config = configOf([
+    '--allowed-origins',
+    'HTTPS://Canvas.Example.com/, http://localhost:8080,https://a.example:443',
+  ]);
   assert.deepEqual(config.allowedOrigins, ['https://canvas.example.com', 'http://localhost:8080', 'https://a.example']);
   assert.ok(Object.isFrozen(config.allowedOrigins));
-  assert.deepEqual(configWith({ allowedOrigins: config.allowedOrigins }).allowedOrigins, config.allowedOrigins, 'configWith round-trips');
+  assert.deepEqual(
+    configWith({ allowedOrigins: config.allowedOrigins }).allowedOrigins,
+    config.allowedOrigins,
+    'configWith round-trips',
+  );
   assert.deepEqual(configOf([]).allowedOrigins, [], 'off by default');
-  for (const bad of ['canvas.example.com', 'https://canvas.example.com/play', 'https://canvas.example.com?x', 'https://u@canvas.example.com', 'ftp://canvas.example.com', '*', 'null']) {
-    assert.throws(() => configOf([], { ALLOWED_ORIGINS: `https://ok.example,${bad}` }), (err: Error) => err instanceof ConfigError && err.message.startsWith(`ALLOWED_ORIGINS: "${bad}"`), bad);
+  for (const bad of [
+    'canvas.example.com',
+    'https://canvas.example.com/play',
+    'https://canvas.example.com?x',
+    'https://u@canvas.example.com',
+    'ftp://canvas.example.com',
+    '*',
+    'null',
+  ]) {
+    assert.throws(
+      () => configOf([], { ALLOWED_ORIGINS: `https://ok.example,${bad}` }),
+      (err: Error) => err instanceof ConfigError && err.message.startsWith(`ALLOWED_ORIGINS: "${bad}"`),
+      bad,
+    );
   }
 });
 
@@ -118,7 +153,10 @@ test('the pure-JS uWS fallback is refused with a clear message', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = run(['--port', '0', '--db', join(dir, 'c.db')], { UWS_USE_FALLBACK: '1' });
   assert.equal(await r.exited, 1);
-  assertOneLineError(r, /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/);
+  assertOneLineError(
+    r,
+    /pure-JavaScript fallback.*Node 20 on glibc.*uNetworking\/uWebSockets\.js.*--allow-uws-fallback/,
+  );
 });
 
 test('a port in use gives a one-line error and exit 1', async (t) => {
@@ -148,7 +186,22 @@ test('an unwritable database path gives a one-line error and exit 1', async (t) 
 
 test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; restart keeps them', async (t) => {
   const dir = tempDir();
-  const args = ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'c.db'), '--cooldown-ms', '0', '--commit-delay-ms', '200', '--width', '20', '--height', '20'];
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--db',
+    join(dir, 'c.db'),
+    '--cooldown-ms',
+    '0',
+    '--commit-delay-ms',
+    '200',
+    '--width',
+    '20',
+    '--height',
+    '20',
+  ];
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = await startServer({ args });
   t.after(() => r.kill()); // if an assertion failed before it exited

@@ -1,7 +1,15 @@
 /** Address parsing: canonical text, trusted-proxy ranges, X-Forwarded-For and rate-limit keys. No server. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressKey, canonicalIp, clientAddress, formatIpRanges, ipRangeList, parseIpRanges, type AddressPolicy } from '../identity/client-address.ts';
+import {
+  addressKey,
+  canonicalIp,
+  clientAddress,
+  formatIpRanges,
+  ipRangeList,
+  parseIpRanges,
+  type AddressPolicy,
+} from '../identity/client-address.ts';
 
 function policy(trusted = '', ipv4Prefix = 32, ipv6Prefix = 64): AddressPolicy {
   return { trustedProxies: ipRangeList(parseIpRanges(trusted)), ipv4Prefix, ipv6Prefix };
@@ -43,7 +51,17 @@ test('IPv6 addresses become RFC 5952 text: lower case, no leading zeros, longest
 });
 
 test('text that is not an IP address has no canonical form', () => {
-  for (const text of ['', 'localhost', '127.0.0.01', '1.2.3', '1.2.3.4.5', '::ffff:1.2.3', '12345::', ':::1', 'unknown']) {
+  for (const text of [
+    '',
+    'localhost',
+    '127.0.0.01',
+    '1.2.3',
+    '1.2.3.4.5',
+    '::ffff:1.2.3',
+    '12345::',
+    ':::1',
+    'unknown',
+  ]) {
     assert.equal(canonicalIp(text), undefined, text);
   }
 });
@@ -52,8 +70,14 @@ test('a dual-stack peer is keyed by its IPv4 address, an IPv6 peer by its /64', 
   const p = policy();
   assert.equal(addressKey(clientAddress('0000:0000:0000:0000:0000:ffff:7f00:0001', '', p), p), '127.0.0.1/32');
   assert.equal(addressKey(clientAddress('0000:0000:0000:0000:0000:ffff:7f00:0002', '', p), p), '127.0.0.2/32');
-  assert.equal(addressKey(clientAddress('2001:0db8:0000:0001:0000:0000:0000:0042', '', p), p), '2001:db8:0:1:0:0:0:0/64');
-  assert.equal(addressKey(clientAddress('0000:0000:0000:0000:0000:ffff:0a01:0203', '', policy('', 24)), policy('', 24)), '10.1.2.0/24');
+  assert.equal(
+    addressKey(clientAddress('2001:0db8:0000:0001:0000:0000:0000:0042', '', p), p),
+    '2001:db8:0:1:0:0:0:0/64',
+  );
+  assert.equal(
+    addressKey(clientAddress('0000:0000:0000:0000:0000:ffff:0a01:0203', '', policy('', 24)), policy('', 24)),
+    '10.1.2.0/24',
+  );
 });
 
 test('trusted proxies given as addresses or CIDR ranges match every spelling of the peer', () => {
@@ -65,7 +89,11 @@ test('trusted proxies given as addresses or CIDR ranges match every spelling of 
     ['2001:0db8:0000:0000:0000:0000:0000:0001', '198.51.100.7'],
   ];
   for (const [peer, want] of cases) assert.equal(clientAddress(peer, '198.51.100.7', p), want, peer);
-  assert.equal(clientAddress('0000:0000:0000:0000:0000:ffff:0b00:0001', '198.51.100.7', p), '11.0.0.1', 'outside the ranges');
+  assert.equal(
+    clientAddress('0000:0000:0000:0000:0000:ffff:0b00:0001', '198.51.100.7', p),
+    '11.0.0.1',
+    'outside the ranges',
+  );
   assert.equal(clientAddress('2001:db8::2', '198.51.100.7', p), '2001:db8::2');
 });
 
@@ -91,7 +119,20 @@ test('trusted-proxy lists parse to canonical ranges and format back to the same 
 });
 
 test('a bad trusted-proxy entry is refused, naming it', () => {
-  for (const bad of ['proxy.example', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/-1', '::ffff:10.0.0.0/64', '300.0.0.1']) {
-    assert.throws(() => parseIpRanges(`127.0.0.1,${bad}`), (err: Error) => err.message.includes(`"${bad}"`), bad);
+  for (const bad of [
+    'proxy.example',
+    '10.0.0.0/33',
+    'fd00::/129',
+    '10.0.0.0/',
+    '10.0.0.0/8/8',
+    '10.0.0.0/-1',
+    '::ffff:10.0.0.0/64',
+    '300.0.0.1',
+  ]) {
+    assert.throws(
+      () => parseIpRanges(`127.0.0.1,${bad}`),
+      (err: Error) => err.message.includes(`"${bad}"`),
+      bad,
+    );
   }
 });

@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { Canvas } from '../canvas/canvas.ts';
-import { PlacementCommitter, type CommitterOptions, type PlacementOutcome, type PlacementRequest } from '../placement/committer.ts';
+import {
+  PlacementCommitter,
+  type CommitterOptions,
+  type PlacementOutcome,
+  type PlacementRequest,
+} from '../placement/committer.ts';
 import { Store } from '../store/store.ts';
 import { tempDir } from '../../testkit/fixture.ts';
 
@@ -33,10 +38,25 @@ interface Rig {
 function rig(t: TestContext, opts: Partial<CommitterOptions> = {}): Rig {
   const dir = tempDir();
   const dbPath = join(dir, 'canvas.db');
-  const store = Store.open({ path: dbPath, width: W, height: H, paletteSize: 16, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  const store = Store.open({
+    path: dbPath,
+    width: W,
+    height: H,
+    paletteSize: 16,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
   const loaded = store.load(W, H, 16);
   const canvas = new Canvas(W, H, 16, loaded.grid, loaded.seq, loaded.lastSeq);
-  const r: Rig = { dbPath, store, canvas, committer: undefined as unknown as PlacementCommitter, committed: [], failed: [], callbackErrors: [] };
+  const r: Rig = {
+    dbPath,
+    store,
+    canvas,
+    committer: undefined as unknown as PlacementCommitter,
+    committed: [],
+    failed: [],
+    callbackErrors: [],
+  };
   r.committer = new PlacementCommitter(
     store,
     canvas,
@@ -87,14 +107,21 @@ function holdWriteLock(t: TestContext, dbPath: string): { release(): void } {
 test('placements below commitBatch wait commitDelayMs, then commit as one batch', async (t) => {
   const r = rig(t, { commitDelayMs: 40 });
   const started = performance.now();
-  const outcomes = Promise.all([submit(r.committer, req(0, 0, 1)), submit(r.committer, req(1, 0, 2)), submit(r.committer, req(2, 0, 3))]);
+  const outcomes = Promise.all([
+    submit(r.committer, req(0, 0, 1)),
+    submit(r.committer, req(1, 0, 2)),
+    submit(r.committer, req(2, 0, 3)),
+  ]);
   assert.deepEqual(r.committed, [], 'nothing is written before the delay');
   assert.equal(r.canvas.seq, 0);
   const done = await outcomes;
   const waited = performance.now() - started;
   assert.ok(waited >= 38, `waited ${waited.toFixed(1)} ms for a 40 ms commit delay`);
   assert.deepEqual(r.committed, [3], 'one transaction for the three');
-  assert.deepEqual(done.map((o) => o.ok && o.seq), [1, 2, 3]);
+  assert.deepEqual(
+    done.map((o) => o.ok && o.seq),
+    [1, 2, 3],
+  );
   assert.equal(rows(r.store).length, 3);
 });
 
@@ -121,10 +148,20 @@ test('reaching commitBatch commits at once without waiting for the delay', (t) =
 test('seqs are consecutive across batches, in submission order, and the grid follows them', async (t) => {
   const r = rig(t, { commitDelayMs: 5 });
   const first = await Promise.all([submit(r.committer, req(0, 0, 1)), submit(r.committer, req(0, 1, 2))]);
-  const second = await Promise.all([submit(r.committer, req(0, 2, 3)), submit(r.committer, req(0, 3, 4)), submit(r.committer, req(0, 0, 5))]);
+  const second = await Promise.all([
+    submit(r.committer, req(0, 2, 3)),
+    submit(r.committer, req(0, 3, 4)),
+    submit(r.committer, req(0, 0, 5)),
+  ]);
   assert.deepEqual(r.committed, [2, 3]);
-  assert.deepEqual([...first, ...second].map((o) => o.ok && o.seq), [1, 2, 3, 4, 5]);
-  assert.deepEqual(rows(r.store).map((row) => row.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    [...first, ...second].map((o) => o.ok && o.seq),
+    [1, 2, 3, 4, 5],
+  );
+  assert.deepEqual(
+    rows(r.store).map((row) => row.seq),
+    [1, 2, 3, 4, 5],
+  );
   assert.equal(r.canvas.seq, 5);
   assert.equal(r.canvas.get(0, 0), 5, 'the later placement of (0, 0) wins');
   assert.equal(r.canvas.lastSeq[0], 5);
@@ -174,8 +211,15 @@ test('a batch the database refuses fails whole with store_failed, uses no seq, l
   lock.release();
   const after: PlacementOutcome[] = [];
   for (const x of [1, 2, 3]) r.committer.submit(req(x, 6, 4), (o) => after.push(o));
-  assert.deepEqual(after.map((o) => o.ok && o.seq), [2, 3, 4], 'no gap left by the failed batch');
-  assert.deepEqual(rows(r.store).map((row) => row.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    after.map((o) => o.ok && o.seq),
+    [2, 3, 4],
+    'no gap left by the failed batch',
+  );
+  assert.deepEqual(
+    rows(r.store).map((row) => row.seq),
+    [1, 2, 3, 4],
+  );
 });
 
 test('commitNow commits after everything queued, in one transaction of its own', (t) => {
@@ -204,7 +248,11 @@ test('commitNow is all or nothing: a database that fills up in the middle stores
   const refused = r.committer.commitNow(big);
   assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
   assert.match(!refused.ok ? refused.message : '', /full/i);
-  assert.deepEqual(rows(r.store).map((row) => row.seq), [1], 'not one row of the batch stored');
+  assert.deepEqual(
+    rows(r.store).map((row) => row.seq),
+    [1],
+    'not one row of the batch stored',
+  );
   assert.equal(r.canvas.seq, 1);
   assert.deepEqual(r.canvas.grid, gridBefore, 'not one pixel applied');
 
@@ -221,7 +269,11 @@ test('commitNow while another connection holds the write lock fails with store_f
   const lock = holdWriteLock(t, r.dbPath);
   const refused = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2)]);
   assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
-  assert.equal(!queued?.ok && queued?.code, ErrorCode.STORE_FAILED, 'the queued placement went first, into the same locked database');
+  assert.equal(
+    !queued?.ok && queued?.code,
+    ErrorCode.STORE_FAILED,
+    'the queued placement went first, into the same locked database',
+  );
   assert.deepEqual(r.failed, [1, 2]);
   assert.equal(r.canvas.seq, 0);
   assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 2)), [0, 0]);

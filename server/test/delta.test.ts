@@ -3,7 +3,13 @@ import { request } from 'node:http';
 import { test } from 'node:test';
 import { applyDeltaPixels } from '../../protocol/delta.ts';
 import { ErrorCode, type DeltaMsg, type PngMsg, type ServerMessage } from '../../protocol/messages.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import {
+  decodeToIndices,
+  fetchImageGrid,
+  startTestServer,
+  TestClient,
+  type TestServer,
+} from '../../testkit/fixture.ts';
 import { Rng } from '../../testkit/rng.ts';
 
 /** What a delta client keeps: the board as palette indices and the seq it reflects. */
@@ -34,7 +40,8 @@ function randomPlacer(client: TestClient, width: number, height: number, seed: n
   const rng = new Rng(seed);
   let id = 0;
   return (count: number) => {
-    for (let i = 0; i < count; i++) client.send({ t: 'place', id: id++, x: rng.int(width), y: rng.int(height), c: rng.int(16) });
+    for (let i = 0; i < count; i++)
+      client.send({ t: 'place', id: id++, x: rng.int(width), y: rng.int(height), c: rng.int(16) });
   };
 }
 
@@ -53,7 +60,7 @@ test('delta subscribers applying every delta match the PNG of the same seq at ev
   let deltas = 0;
   let last = 0;
   for (let round = 0; round < 15; round++) {
-    place.forEach((p) => p(20));
+    for (const p of place) p(20);
     for (const c of placers) for (let i = 0; i < 20; i++) last = Math.max(last, (await c.nextOf('ack')).seq);
     // Every tick: each delta's result equals the PNG published in the same tick.
     while (board.seq < last) {
@@ -192,7 +199,12 @@ test('subscribe switches a PNG socket to deltas; malformed subscribe and stream 
   for (const query of ['stream=pixels', 'stream=delta&since=abc', 'stream=delta&since=-4']) {
     const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(`${ts.http}/ws?${query}`, {
-        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
       });
       req.on('response', (res) => {
         let body = '';

@@ -71,9 +71,13 @@ test('a placement whose commit fails (database locked) is not acked and not show
   assert.notEqual((await fetch(`${ts.http}/image`)).headers.get('etag'), etag);
   assert.equal((await fetchImageGrid(ts))[5 * 16 + 5], 9);
   const rows = blocker.prepare('SELECT seq, x, y, color FROM placements ORDER BY seq').all();
-  assert.deepEqual(rows, [
-    { seq: 1, x: 2, y: 3, color: 4 },
-    { seq: 2, x: 5, y: 5, color: 9 },
-  ], 'history holds exactly the acked placements');
+  assert.deepEqual(
+    rows,
+    [
+      { seq: 1, x: 2, y: 3, color: 4 },
+      { seq: 2, x: 5, y: 5, color: 9 },
+    ],
+    'history holds exactly the acked placements',
+  );
   await c.close();
 });

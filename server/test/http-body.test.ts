@@ -5,7 +5,8 @@ import { jsonInt, nonIntegerKeys, type JsonBody } from '../http/body.ts';
 const keys = (text: string) => [...nonIntegerKeys(text)].sort();
 
 test('nonIntegerKeys reports top-level numbers written with a fraction, an exponent or as -0', () => {
-  const text = '{"a":1.0,"b":1e0,"c":-0,"d":1E0,"e":10.5,"f":1,"g":0,"h":-5,"i":-0.0,"j":1e+2,"k":0.5,"l":2E-1,"m":123456789012}';
+  const text =
+    '{"a":1.0,"b":1e0,"c":-0,"d":1E0,"e":10.5,"f":1,"g":0,"h":-5,"i":-0.0,"j":1e+2,"k":0.5,"l":2E-1,"m":123456789012}';
   assert.deepEqual(keys(text), ['a', 'b', 'c', 'd', 'e', 'i', 'j', 'k', 'l']);
 });
 
@@ -35,11 +36,27 @@ test('nonIntegerKeys walks deep nesting without recursion', () => {
 });
 
 test('jsonInt takes plain integer literals only', () => {
-  const body = (text: string): JsonBody => ({ value: JSON.parse(text) as unknown, nonIntegerKeys: nonIntegerKeys(text) });
+  const body = (text: string): JsonBody => ({
+    value: JSON.parse(text) as unknown,
+    nonIntegerKeys: nonIntegerKeys(text),
+  });
   assert.equal(jsonInt(body('{"x":1}'), 'x'), 1);
   assert.equal(jsonInt(body('{"x":0}'), 'x'), 0);
   assert.equal(jsonInt(body('{"x":-7}'), 'x'), -7);
-  for (const literal of ['1.0', '1e0', '1E0', '-0', '10.5', '"1"', 'true', 'null', '9007199254740993', '1e400', '{}', '[1]']) {
+  for (const literal of [
+    '1.0',
+    '1e0',
+    '1E0',
+    '-0',
+    '10.5',
+    '"1"',
+    'true',
+    'null',
+    '9007199254740993',
+    '1e400',
+    '{}',
+    '[1]',
+  ]) {
     assert.equal(jsonInt(body(`{"x":${literal}}`), 'x'), undefined, literal);
   }
   assert.equal(jsonInt(body('{"y":1}'), 'x'), undefined, 'missing');

@@ -70,14 +70,20 @@ test('two Content-Length headers get 400 and a closed connection; the bytes afte
   // The first length covers "{}" only; a proxy honouring the second would see the rest as body. This
   // server must not answer the smuggled POST /api/pixel (it would place a pixel).
   const smuggled = 'POST /api/pixel HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n{"x":1,"y":1,"color":5}    ';
-  const got = await raw(ts, `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`);
+  const got = await raw(
+    ts,
+    `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`,
+  );
   assert.doesNotMatch(got, /200 OK/, 'nothing was answered with 200');
   assert.doesNotMatch(got, /"seq"/);
   const lookup = (await (await fetch(`${ts.http}/api/pixel?x=1&y=1`)).json()) as { color: number; seq: number | null };
   assert.equal(lookup.seq, null, 'the smuggled placement was not routed');
 
   // Alone (nothing behind it) the refusal is a 400 with its reason, and the connection closes.
-  const alone = await raw(ts, 'POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}');
+  const alone = await raw(
+    ts,
+    'POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}',
+  );
   assert.match(alone, /^HTTP\/1\.1 400 Bad Request\r\n/);
   assert.match(alone, /ambiguous body length/);
 });
@@ -88,7 +94,10 @@ test('Content-Length together with Transfer-Encoding closes the connection witho
   // uWS v20.30.0's parser itself drops such a request (no answer, connection closed); our boundary
   // check answers 400 should a parser let one through. Either way nothing behind it is routed.
   const smuggled = 'POST /api/pixel HTTP/1.1\r\nHost: x\r\nContent-Length: 23\r\n\r\n{"x":1,"y":1,"color":5}';
-  const got = await raw(ts, `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`);
+  const got = await raw(
+    ts,
+    `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+  );
   assert.doesNotMatch(got, /200 OK/);
   const lookup = (await (await fetch(`${ts.http}/api/pixel?x=1&y=1`)).json()) as { seq: number | null };
   assert.equal(lookup.seq, null, 'the smuggled placement was not routed');

@@ -24,10 +24,26 @@ async function lookupWho(x: number, y: number): Promise<unknown> {
 
 test('POST /api/pixel refuses 1.0, 1e0, -0, 1E0, 10.5, "1" and integers beyond 32 bits as invalid_field and places nothing', async () => {
   const seqBefore = ts.server.canvas.seq;
-  const literals = ['1.0', '1e0', '-0', '1E0', '10.5', '"1"', '-0.0', '1e400', '4294967296', '-2147483649', '9007199254740993'];
+  const literals = [
+    '1.0',
+    '1e0',
+    '-0',
+    '1E0',
+    '10.5',
+    '"1"',
+    '-0.0',
+    '1e400',
+    '4294967296',
+    '-2147483649',
+    '9007199254740993',
+  ];
   for (const literal of literals) {
     for (const field of ['x', 'y', 'color'] as const) {
-      const res = await postLiterals(field === 'x' ? literal : '1', field === 'y' ? literal : '1', field === 'color' ? literal : '1');
+      const res = await postLiterals(
+        field === 'x' ? literal : '1',
+        field === 'y' ? literal : '1',
+        field === 'color' ? literal : '1',
+      );
       assert.equal(res.status, 400, `${field}: ${literal} -> ${res.body}`);
       assert.equal(res.json()['error'], ErrorCode.INVALID_FIELD, `${field}: ${literal}`);
     }
@@ -89,7 +105,12 @@ test('admin integer fields refuse 1.0, 1e0 and -0 like placement does', async ()
   for (const literal of ['1.0', '1e0', '-0', '2E0']) {
     for (const field of ['x', 'y', 'width', 'height', 'color']) {
       const values: Record<string, string> = { x: '0', y: '0', width: '2', height: '2', color: '3', [field]: literal };
-      const res = await post('wipe', `{${Object.entries(values).map(([k, v]) => `"${k}":${v}`).join(',')}}`);
+      const res = await post(
+        'wipe',
+        `{${Object.entries(values)
+          .map(([k, v]) => `"${k}":${v}`)
+          .join(',')}}`,
+      );
       assert.equal(res.status, 400, `wipe ${field}: ${literal} -> ${res.body}`);
       assert.equal(res.json()['error'], ErrorCode.INVALID_FIELD);
     }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { HttpCode } from '../http/status.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { parseIpRanges } from '../identity/client-address.ts';
-import { fetchImageGrid, httpRequest, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { httpRequest, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 /** A fresh identity's token, as a client without cookies gets it. */
 async function newToken(ts: TestServer, from = '127.0.0.1'): Promise<{ id: string; token: string }> {
@@ -75,7 +75,7 @@ test('two identities from one address share the cooldown (minting tokens does no
   assert.equal(noToken.t === 'error' && noToken.code, ErrorCode.COOLDOWN);
 });
 
-test('a forged or missing token gets a fresh identity, never another user\'s', async (t) => {
+test("a forged or missing token gets a fresh identity, never another user's", async (t) => {
   const ts = await startTestServer({ width: 10, height: 10 });
   t.after(() => ts.dispose());
   const real = await newToken(ts);
@@ -90,7 +90,7 @@ test('a forged or missing token gets a fresh identity, never another user\'s', a
     const h = await c.nextOf('hello');
     assert.notEqual(h.you, real.id, token);
     assert.match(h.you, /^[0-9a-f]{16}$/);
-    assert.ok(h.token && h.token.startsWith(`${h.you}.`), 'fresh identity comes with its token');
+    assert.ok(h.token?.startsWith(`${h.you}.`), 'fresh identity comes with its token');
     await c.close();
   }
   const cookie = await TestClient.connect(ts.ws, { cookie: `other=1; canvas_token=${real.token}` });
@@ -123,7 +123,9 @@ test('HTTP placement: 200 with seq, 400 with a reason, 429 with Retry-After, 403
     assert.equal(res.json()['error'], code);
     assert.equal(typeof res.json()['message'], 'string');
   }
-  const tooBig = await postPixel(ts, JSON.stringify({ x: 1, y: 1, color: 1, pad: 'x'.repeat(5000) }), { from: '127.0.0.7' });
+  const tooBig = await postPixel(ts, JSON.stringify({ x: 1, y: 1, color: 1, pad: 'x'.repeat(5000) }), {
+    from: '127.0.0.7',
+  });
   assert.equal(tooBig.status, 413);
 
   const again = await postPixel(ts, { x: 1, y: 1, color: 1 }, { from: '127.0.0.6', token: me.token });
@@ -133,7 +135,11 @@ test('HTTP placement: 200 with seq, 400 with a reason, 429 with Retry-After, 403
   assert.ok(retry > 25 && retry <= 30, `Retry-After ${retry}`);
 
   const banned = await newToken(ts, '127.0.0.8');
-  const ban = await httpRequest(`${ts.http}/api/admin/ban`, { method: 'POST', body: JSON.stringify({ id: banned.id }), headers: { Authorization: 'Bearer sesame' } });
+  const ban = await httpRequest(`${ts.http}/api/admin/ban`, {
+    method: 'POST',
+    body: JSON.stringify({ id: banned.id }),
+    headers: { Authorization: 'Bearer sesame' },
+  });
   assert.equal(ban.status, 200, ban.body);
   const refused = await postPixel(ts, { x: 1, y: 1, color: 1 }, { from: '127.0.0.8', token: banned.token });
   assert.equal(refused.status, 403);
@@ -181,12 +187,21 @@ test('cooldown survives a restart, by identity and by address', async (t) => {
 
 test('X-Forwarded-For is believed only from a trusted proxy', async (t) => {
   for (const trusted of [true, false]) {
-    const ts = await startTestServer({ cooldownMs: 60_000, width: 10, height: 10, trustedProxies: parseIpRanges(trusted ? '127.0.0.1' : '') });
+    const ts = await startTestServer({
+      cooldownMs: 60_000,
+      width: 10,
+      height: 10,
+      trustedProxies: parseIpRanges(trusted ? '127.0.0.1' : ''),
+    });
     t.after(() => ts.dispose());
     // The proxy's own address places first and starts its cooldown.
     assert.equal((await postPixel(ts, { x: 1, y: 1, color: 1 })).status, 200);
     const viaProxy = (xff: string) =>
-      httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x: 2, y: 2, color: 2 }), headers: { 'X-Forwarded-For': xff } });
+      httpRequest(`${ts.http}/api/pixel`, {
+        method: 'POST',
+        body: JSON.stringify({ x: 2, y: 2, color: 2 }),
+        headers: { 'X-Forwarded-For': xff },
+      });
     const res = await viaProxy('198.51.100.7');
     assert.equal(res.status, trusted ? 200 : 429, `trusted=${trusted}`);
   }
@@ -211,14 +226,30 @@ test('IPv4 clients of a dual-stack listener are keyed by their own IPv4 address'
   const ts = await startTestServer({ host: '::', cooldownMs: 60_000, width: 10, height: 10 });
   t.after(() => ts.dispose());
   assert.equal((await placeWs(ts, '127.0.0.2', (await newToken(ts)).token, 1, 1, 1)).t, 'ack');
-  assert.equal((await placeWs(ts, '127.0.0.3', (await newToken(ts)).token, 2, 2, 2)).t, 'ack', 'another IPv4 address has its own cooldown');
+  assert.equal(
+    (await placeWs(ts, '127.0.0.3', (await newToken(ts)).token, 2, 2, 2)).t,
+    'ack',
+    'another IPv4 address has its own cooldown',
+  );
   const sameAddress = await placeWs(ts, '127.0.0.2', (await newToken(ts)).token, 3, 3, 3);
-  assert.equal(sameAddress.t === 'error' && sameAddress.code, ErrorCode.COOLDOWN, 'two identities from one address share it');
+  assert.equal(
+    sameAddress.t === 'error' && sameAddress.code,
+    ErrorCode.COOLDOWN,
+    'two identities from one address share it',
+  );
   assert.deepEqual(storedAddressKeys(ts), ['127.0.0.2/32', '127.0.0.3/32']);
 });
 
-test('a trusted proxy given as a CIDR range or an IPv6 address is believed on a dual-stack listener', { skip: noIpv6 }, async (t) => {
-  const ts = await startTestServer({ host: '::', cooldownMs: 60_000, width: 10, height: 10, trustedProxies: parseIpRanges('127.0.0.0/30, ::1') });
+test('a trusted proxy given as a CIDR range or an IPv6 address is believed on a dual-stack listener', {
+  skip: noIpv6,
+}, async (t) => {
+  const ts = await startTestServer({
+    host: '::',
+    cooldownMs: 60_000,
+    width: 10,
+    height: 10,
+    trustedProxies: parseIpRanges('127.0.0.0/30, ::1'),
+  });
   t.after(() => ts.dispose());
   const viaProxy = (base: string, from: string, forwardedFor: string, x: number) =>
     httpRequest(`${base}/api/pixel`, {
@@ -229,7 +260,11 @@ test('a trusted proxy given as a CIDR range or an IPv6 address is believed on a 
     });
   const overIpv6 = `http://[::1]:${ts.server.port}`;
   assert.equal((await viaProxy(ts.http, '127.0.0.2', '198.51.100.7', 1)).status, 200);
-  assert.equal((await viaProxy(ts.http, '127.0.0.2', '198.51.100.8', 2)).status, 200, 'each forwarded client has its own cooldown');
+  assert.equal(
+    (await viaProxy(ts.http, '127.0.0.2', '198.51.100.8', 2)).status,
+    200,
+    'each forwarded client has its own cooldown',
+  );
   assert.equal((await viaProxy(overIpv6, '::1', '198.51.100.9', 3)).status, 200);
   assert.equal((await viaProxy(ts.http, '127.0.0.5', '198.51.100.10', 4)).status, 200);
   const blocked = await viaProxy(ts.http, '127.0.0.5', '198.51.100.11', 5);

@@ -9,7 +9,11 @@ async function identity(ts: TestServer): Promise<{ id: string; token: string }> 
 }
 
 async function place(ts: TestServer, token: string, x: number, y: number, color: number): Promise<number> {
-  const res = await httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y, color }), headers: { Cookie: `canvas_token=${token}` } });
+  const res = await httpRequest(`${ts.http}/api/pixel`, {
+    method: 'POST',
+    body: JSON.stringify({ x, y, color }),
+    headers: { Cookie: `canvas_token=${token}` },
+  });
   assert.equal(res.status, 200, res.body);
   return Number(res.json()['seq']);
 }
@@ -89,7 +93,10 @@ test('wipe paints a rectangle in one colour, atomically, and is audited', async 
   assert.equal((await admin(ts, 'wipe', { x: 10, y: 10, width: 5, height: 5, color: 1 })).status, 400);
   assert.equal((await admin(ts, 'wipe', { x: 0, y: 0, width: 1, height: 1, color: 99 })).status, 400);
   const audit = (await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>;
-  assert.deepEqual(audit.map((e) => e['action']), ['wipe']);
+  assert.deepEqual(
+    audit.map((e) => e['action']),
+    ['wipe'],
+  );
 });
 
 test('ban and unban: refused placements while banned, allowed after', async (t) => {
@@ -97,12 +104,18 @@ test('ban and unban: refused placements while banned, allowed after', async (t) 
   t.after(() => ts.dispose());
   const u = await identity(ts);
   assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'bot' })).status, 200);
-  const refused = await httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: '{"x":1,"y":1,"color":1}', headers: { Cookie: `canvas_token=${u.token}` } });
+  const refused = await httpRequest(`${ts.http}/api/pixel`, {
+    method: 'POST',
+    body: '{"x":1,"y":1,"color":1}',
+    headers: { Cookie: `canvas_token=${u.token}` },
+  });
   assert.equal(refused.status, 403);
   assert.equal((await admin(ts, 'unban', { id: u.id })).status, 200);
   await place(ts, u.token, 1, 1, 1);
   assert.equal((await admin(ts, 'ban', { id: 'not-an-id' })).status, 400);
-  const actions = ((await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>).map((e) => e['action']);
+  const actions = ((await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>).map(
+    (e) => e['action'],
+  );
   assert.deepEqual(actions, ['unban', 'ban']);
 });
 
@@ -114,7 +127,11 @@ test('admin routes without a token, with a wrong one, or when disabled change no
   const u = await identity(ts);
   const seq = await place(ts, u.token, 1, 1, 2);
   for (const token of ['', 'wrong', 'sesam', 'sesame2']) {
-    for (const [path, body] of [['ban', { id: u.id }], ['wipe', { x: 0, y: 0, width: 12, height: 12, color: 3 }], ['rollback', { id: u.id, since: 0 }]] as const) {
+    for (const [path, body] of [
+      ['ban', { id: u.id }],
+      ['wipe', { x: 0, y: 0, width: 12, height: 12, color: 3 }],
+      ['rollback', { id: u.id, since: 0 }],
+    ] as const) {
       const res = await admin(ts, path, body, token);
       assert.equal(res.status, 401, `${path} with "${token}"`);
       assert.equal(res.headers['www-authenticate'], 'Bearer');

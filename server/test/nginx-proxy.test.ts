@@ -9,7 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +33,8 @@ const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 const TEMPLATE = new URL('../../deploy/nginx-canvas.conf', import.meta.url);
 
 const nginxMissing = !isExecutable(NGINX);
-const skipNginx = nginxMissing && process.env.SKIP_NGINX_TESTS === '1' ? `no nginx at ${NGINX} (SKIP_NGINX_TESTS=1)` : false;
+const skipNginx =
+  nginxMissing && process.env.SKIP_NGINX_TESTS === '1' ? `no nginx at ${NGINX} (SKIP_NGINX_TESTS=1)` : false;
 
 /**
  * More than uWS v20.30.0 buffers of an unfinished request head (4 KiB): the server closes the
@@ -84,7 +95,8 @@ describe('uWebSockets.js v20.30.0 alone: requests its parser does not accept get
     'HTTP/1.1 without Host, with other headers': 'GET /image HTTP/1.1\r\nUser-Agent: probe\r\n\r\n',
     'an absolute-URI request target': 'GET http://canvas/image HTTP/1.1\r\nHost: canvas\r\n\r\n',
     'LF-only line ends': 'GET /image HTTP/1.1\nHost: canvas\n\n',
-    'a valid request pipelined after an HTTP/1.0 one': 'GET /image HTTP/1.0\r\n\r\nGET /image HTTP/1.1\r\nHost: canvas\r\n\r\n',
+    'a valid request pipelined after an HTTP/1.0 one':
+      'GET /image HTTP/1.0\r\n\r\nGET /image HTTP/1.1\r\nHost: canvas\r\n\r\n',
   };
   for (const [name, request] of Object.entries(ignored)) {
     test(`${name}: not a byte in answer, the connection is closed`, async () => {
@@ -189,10 +201,17 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
   let proxied: string;
   before(async () => {
     if (nginxMissing) {
-      throw new Error(`no nginx at ${NGINX}: apt-get install nginx (.ci/run does), set NGINX_PATH, or set SKIP_NGINX_TESTS=1 to skip`);
+      throw new Error(
+        `no nginx at ${NGINX}: apt-get install nginx (.ci/run does), set NGINX_PATH, or set SKIP_NGINX_TESTS=1 to skip`,
+      );
     }
     // The cooldown makes the client address visible: two clients share one only if they share an address.
-    ts = await startTestServer({ width: 16, height: 16, cooldownMs: 60_000, trustedProxies: trustedProxies('127.0.0.1') });
+    ts = await startTestServer({
+      width: 16,
+      height: 16,
+      cooldownMs: 60_000,
+      trustedProxies: trustedProxies('127.0.0.1'),
+    });
     nginx = await startNginx(ts.server.port);
     proxied = `http://127.0.0.1:${nginx.port}`;
   });
@@ -225,7 +244,11 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
       client.send({ t: 'place', id: 7, x: 3, y: 4, c: 5 });
       const ack = await client.nextOf('ack');
       assert.equal(ack.id, 7);
-      assert.equal((await client.pngAtLeast(ack.seq)).seq, ack.seq, 'the tick brings the placement over the same socket');
+      assert.equal(
+        (await client.pngAtLeast(ack.seq)).seq,
+        ack.seq,
+        'the tick brings the placement over the same socket',
+      );
     } finally {
       await client.close();
     }
@@ -244,9 +267,17 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
 
   test('nginx answers the request shapes the server ignores', async () => {
     const statusOf = async (request: string) => parseResponse(await exchange(nginx.port, request)).status;
-    assert.equal(await statusOf('GET http://canvas.example/image HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 200, 'absolute-URI');
+    assert.equal(
+      await statusOf('GET http://canvas.example/image HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      200,
+      'absolute-URI',
+    );
     assert.equal(await statusOf('GET /image HTTP/1.1\nHost: x\nConnection: close\n\n'), 200, 'LF-only line ends');
-    assert.equal(await statusOf('GET /image HTTP/1.1\r\nConnection: close\r\n\r\n'), 400, 'HTTP/1.1 without Host: refused by nginx');
+    assert.equal(
+      await statusOf('GET /image HTTP/1.1\r\nConnection: close\r\n\r\n'),
+      400,
+      'HTTP/1.1 without Host: refused by nginx',
+    );
   });
 
   test('each client keeps its own address behind nginx (X-Forwarded-For from a trusted proxy)', async () => {

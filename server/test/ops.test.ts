@@ -63,7 +63,10 @@ test('pprof, when enabled, serves gzipped pprof CPU and heap profiles on 127.0.0
   assert.deepEqual([...raw.subarray(0, 2)], [0x1f, 0x8b], 'gzip magic');
   const profile = Profile.decode(gunzipSync(raw));
   const types = profile.sampleType.map((t) => profile.stringTable.strings[Number(t.type)]);
-  assert.ok(types.includes('wall') || types.includes('cpu') || types.includes('sample'), `sample types ${types.join(',')}`);
+  assert.ok(
+    types.includes('wall') || types.includes('cpu') || types.includes('sample'),
+    `sample types ${types.join(',')}`,
+  );
 
   const heapRes = await fetch(`${base}/heap`);
   assert.equal(heapRes.status, 200);

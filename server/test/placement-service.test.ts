@@ -39,7 +39,14 @@ interface SetupOptions {
 function setup(t: TestContext, opts: SetupOptions = {}): Setup {
   const dir = tempDir();
   const dbPath = join(dir, 'canvas.db');
-  const store = Store.open({ path: dbPath, width: SIZE, height: SIZE, paletteSize: 16, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  const store = Store.open({
+    path: dbPath,
+    width: SIZE,
+    height: SIZE,
+    paletteSize: 16,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
   const canvas = new Canvas(SIZE, SIZE, 16);
   const committer = new PlacementCommitter(
     store,
@@ -77,7 +84,10 @@ function assertCooldown(r: PlaceResult, expectedWaitMs: number): void {
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.equal(r.code, ErrorCode.COOLDOWN);
-  assert.ok(r.wait !== undefined && r.wait > expectedWaitMs - 5_000 && r.wait <= expectedWaitMs, `wait ${r.wait} ms, expected about ${expectedWaitMs}`);
+  assert.ok(
+    r.wait !== undefined && r.wait > expectedWaitMs - 5_000 && r.wait <= expectedWaitMs,
+    `wait ${r.wait} ms, expected about ${expectedWaitMs}`,
+  );
 }
 
 test('out-of-bounds, off-palette and banned placements are refused with their code, stored nowhere, and claim no cooldown', async (t) => {
@@ -145,7 +155,11 @@ test('a commit that fails gives the cooldown back, to its previous value', async
 
   const failed = await place(s.service, ALICE, 1, 1, 3);
   assert.equal(!failed.ok && failed.code, ErrorCode.STORE_FAILED);
-  assert.equal(s.service.nextAllowed(ALICE), expired, 'identity: the expired cooldown from before, not the claimed one');
+  assert.equal(
+    s.service.nextAllowed(ALICE),
+    expired,
+    'identity: the expired cooldown from before, not the claimed one',
+  );
   assert.equal(s.service.nextAllowed({ id: BOB.id, addr: ALICE.addr }), 0, 'address: no cooldown, as before');
   assert.equal(await resultCount(s.metrics, ErrorCode.STORE_FAILED), 1);
 

@@ -29,8 +29,15 @@ test('float-encoded integers (1.0, -0.0, float32 2.0) are invalid fields, not pl
   if (!floatId.ok) assert.equal(floatId.id, undefined);
   // The same integers as integers still parse; so do str8 keys and floats in keys nobody reads.
   assert.equal(parseClientMessage(placeWithX('01')).ok, true);
-  assert.equal(parseClientMessage(hex('86 a174 a5706c616365 a26964 01 a178 01 a179 01 a163 01 a56578747261 cb3ff8000000000000')).ok, true);
-  assert.deepEqual(scanFrame(hex('83 d90178 cb3ff0000000000000 a179 01 a17a ca40000000')), { ok: true, floatKeys: new Set(['x', 'z']) });
+  assert.equal(
+    parseClientMessage(hex('86 a174 a5706c616365 a26964 01 a178 01 a179 01 a163 01 a56578747261 cb3ff8000000000000'))
+      .ok,
+    true,
+  );
+  assert.deepEqual(scanFrame(hex('83 d90178 cb3ff0000000000000 a179 01 a17a ca40000000')), {
+    ok: true,
+    floatKeys: new Set(['x', 'z']),
+  });
   // Deep nesting is walked without recursion.
   const deep = Buffer.alloc(5000, 0x91);
   deep[4999] = 0x01;
@@ -52,7 +59,16 @@ test('a length header the frame cannot back is refused before msgpackr allocates
   // before noticing the items were missing; random hostile bytes grew the server by 130 MiB per
   // 20,000 frames this way, and parsing random frames under a 64 MiB heap ran out of memory.
   const before = process.memoryUsage().rss;
-  const lying = ['dd 01ff ffff', 'dd 00ff ffff 01', 'dc ffff', 'df 00ff ffff', 'de ffff a1 74', '81 a1 78 dd 01ff ffff', 'c6 00ff ffff 00', 'db 7fff ffff 41'];
+  const lying = [
+    'dd 01ff ffff',
+    'dd 00ff ffff 01',
+    'dc ffff',
+    'df 00ff ffff',
+    'de ffff a1 74',
+    '81 a1 78 dd 01ff ffff',
+    'c6 00ff ffff 00',
+    'db 7fff ffff 41',
+  ];
   for (let i = 0; i < 50; i++) {
     for (const frame of lying) {
       const r = parseClientMessage(hex(frame));
@@ -88,7 +104,11 @@ test('clients that never read are dropped once all buffers pass --max-buffered-t
   assert.equal(health.subscribers, 1, 'only the reader is left');
   const metrics = await (await fetch(`${ts.http}/metrics`)).text();
   assert.match(metrics, /canvas_ws_evicted_total 8/);
-  assert.deepEqual(pngSeqs, [...pngSeqs].sort((a, b) => a - b), 'the reader saw every tick in order');
+  assert.deepEqual(
+    pngSeqs,
+    [...pngSeqs].sort((a, b) => a - b),
+    'the reader saw every tick in order',
+  );
   for (const c of idle) c.socket.terminate();
   await reader.close();
 });

@@ -62,7 +62,9 @@ async function rig(t: TestContext): Promise<Rig> {
   const port = uws.us_socket_local_port(listen as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
   t.after(async () => {
     uws.us_listen_socket_close(listen);
-    const gone = clients.map((c) => new Promise((resolve) => (c.readyState === WebSocket.CLOSED ? resolve(0) : c.once('close', resolve))));
+    const gone = clients.map(
+      (c) => new Promise((resolve) => (c.readyState === WebSocket.CLOSED ? resolve(0) : c.once('close', resolve))),
+    );
     for (const ws of [...sockets]) ws.close();
     for (const c of clients) c.terminate();
     await Promise.all(gone);
@@ -150,7 +152,11 @@ test('a holder is counted with the publish it will get, except at the per-socket
 
   const atLimit = recorder();
   new SendBudget(r.sockets, cap, held, atLimit.events).beforePublish(() => publish);
-  assert.deepEqual(atLimit.evictions, [], 'slow is at the per-socket limit (uWS will drop the publish) and fast buffers nothing');
+  assert.deepEqual(
+    atLimit.evictions,
+    [],
+    'slow is at the per-socket limit (uWS will drop the publish) and fast buffers nothing',
+  );
   assert.equal(r.sockets.size, 2);
 
   const belowLimit = recorder();

@@ -15,7 +15,14 @@ import { tempDir } from '../../testkit/fixture.ts';
 const SIZE = 500;
 
 function openStore(dir: string): Store {
-  return Store.open({ path: join(dir, 'canvas.db'), width: SIZE, height: SIZE, paletteSize: 16, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  return Store.open({
+    path: join(dir, 'canvas.db'),
+    width: SIZE,
+    height: SIZE,
+    paletteSize: 16,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
 }
 
 /** A store and committer as the server builds them at startup; `failures` counts failed snapshots. */
@@ -28,7 +35,11 @@ function start(dir: string, opts: Partial<CommitterOptions> = {}) {
     store,
     canvas,
     { commitDelayMs: 0, commitBatch: 1000, snapshotEvery: 100, replayed: loaded.replayed, ...opts },
-    { commitFailed: (err, count) => count === 0 && failures.push(err), committed: () => {}, callbackFailed: (err) => assert.fail(String(err)) },
+    {
+      commitFailed: (err, count) => count === 0 && failures.push(err),
+      committed: () => {},
+      callbackFailed: (err) => assert.fail(String(err)),
+    },
   );
   return { store, canvas, committer, loaded, failures };
 }
@@ -38,7 +49,14 @@ function latestSnapshotSeq(store: Store): number {
 }
 
 function place(committer: PlacementCommitter, n: number, offset = 0): void {
-  const reqs: PlacementRequest[] = Array.from({ length: n }, (_, i) => ({ x: (offset + i) % SIZE, y: 0, color: 1 + (i % 15), who: 'a'.repeat(16), addr: '', nextAt: 0 }));
+  const reqs: PlacementRequest[] = Array.from({ length: n }, (_, i) => ({
+    x: (offset + i) % SIZE,
+    y: 0,
+    color: 1 + (i % 15),
+    who: 'a'.repeat(16),
+    addr: '',
+    nextAt: 0,
+  }));
   for (const r of reqs) assert.ok(committer.commitNow([r]).ok);
 }
 

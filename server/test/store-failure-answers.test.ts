@@ -13,8 +13,17 @@ import { startTestServer, type TestServer } from '../../testkit/fixture.ts';
 const ADMIN = { Authorization: 'Bearer sesame' };
 const ID = 'ab'.repeat(8);
 
-async function call(ts: TestServer, method: string, path: string, body?: unknown): Promise<{ status: number; body: { error?: string; message?: string } }> {
-  const res = await fetch(`${ts.http}${path}`, { method, headers: ADMIN, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(
+  ts: TestServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: { error?: string; message?: string } }> {
+  const res = await fetch(`${ts.http}${path}`, {
+    method,
+    headers: ADMIN,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, body: (await res.json()) as { error?: string } };
 }
 

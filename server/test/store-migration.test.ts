@@ -43,7 +43,13 @@ function writeOldDatabase(path: string, opts: { snapshot?: { seq: number; grid: 
       at INTEGER NOT NULL);
   `);
   const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-  for (const [k, v] of [['canvas_id', OLD_ID], ['width', String(W)], ['height', String(H)], ['palette_size', String(PALETTE)]]) meta.run(k, v);
+  for (const [k, v] of [
+    ['canvas_id', OLD_ID],
+    ['width', String(W)],
+    ['height', String(H)],
+    ['palette_size', String(PALETTE)],
+  ])
+    meta.run(k, v);
   const insert = db.prepare('INSERT INTO placements (seq, x, y, color, who, at) VALUES (?, ?, ?, ?, ?, ?)');
   for (const row of OLD_PLACEMENTS) insert.run(...row);
   if (opts.snapshot) {
@@ -65,7 +71,14 @@ function dbPath(t: TestContext): string {
 }
 
 function open(t: TestContext, path: string): Store {
-  const store = Store.open({ path, width: W, height: H, paletteSize: PALETTE, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  const store = Store.open({
+    path,
+    width: W,
+    height: H,
+    paletteSize: PALETTE,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
   t.after(() => store.close());
   return store;
 }
@@ -99,9 +112,21 @@ test('opening an old database adds addr, next_at, prev_seq and last_seq, drops t
   const path = dbPath(t);
   writeOldDatabase(path);
   const store = open(t, path);
-  assert.deepEqual(columns(store.db, 'placements'), ['seq', 'x', 'y', 'color', 'who', 'at', 'addr', 'next_at', 'prev_seq']);
+  assert.deepEqual(columns(store.db, 'placements'), [
+    'seq',
+    'x',
+    'y',
+    'color',
+    'who',
+    'at',
+    'addr',
+    'next_at',
+    'prev_seq',
+  ]);
   assert.deepEqual(columns(store.db, 'snapshots'), ['seq', 'width', 'height', 'grid', 'at', 'last_seq']);
-  const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'placements_%'").all();
+  const indexes = store.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'placements_%'")
+    .all();
   assert.deepEqual(indexes, [], 'no secondary index on placements');
   assert.deepEqual(
     store.db.prepare('SELECT seq, who, addr, next_at, prev_seq FROM placements WHERE seq IN (1, 4) ORDER BY seq').all(),
@@ -145,7 +170,19 @@ test('a migrated database takes new placements and loads them after the old ones
   const path = dbPath(t);
   writeOldDatabase(path);
   const store = open(t, path);
-  store.commit([{ seq: 6, x: 2, y: 1, color: 11, who: 'dave', addr: '10.0.0.0/24', at: 1_700_000_006_000, nextAt: 1_700_000_066_000, prevSeq: 4 }]);
+  store.commit([
+    {
+      seq: 6,
+      x: 2,
+      y: 1,
+      color: 11,
+      who: 'dave',
+      addr: '10.0.0.0/24',
+      at: 1_700_000_006_000,
+      nextAt: 1_700_000_066_000,
+      prevSeq: 4,
+    },
+  ]);
   const loaded = store.load(W, H, PALETTE);
   assert.equal(loaded.seq, 6);
   assert.equal(loaded.grid[1 * W + 2], 11);
@@ -160,7 +197,14 @@ test('a migrated database takes new placements and loads them after the old ones
 test('opening a migrated database again changes nothing', (t) => {
   const path = dbPath(t);
   writeOldDatabase(path, { snapshot: { seq: 3, grid: new Uint8Array(W * H) } });
-  const first = Store.open({ path, width: W, height: H, paletteSize: PALETTE, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  const first = Store.open({
+    path,
+    width: W,
+    height: H,
+    paletteSize: PALETTE,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
   const loadedFirst = first.load(W, H, PALETTE);
   const before = dump(first.db);
   first.close();
@@ -175,7 +219,10 @@ test('rows written before prev_seq existed are linked into each pixel history, s
   const path = dbPath(t);
   writeOldDatabase(path);
   const store = open(t, path);
-  const prev = store.db.prepare('SELECT seq, prev_seq AS prev FROM placements ORDER BY seq').all() as Array<{ seq: number; prev: number }>;
+  const prev = store.db.prepare('SELECT seq, prev_seq AS prev FROM placements ORDER BY seq').all() as Array<{
+    seq: number;
+    prev: number;
+  }>;
   assert.deepEqual(
     prev.map((r) => [r.seq, r.prev]),
     [

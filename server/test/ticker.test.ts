@@ -135,7 +135,13 @@ test('start ticks on its interval once the grid changed, and stop waits for the 
   const order: string[] = [];
   const r = rig(t, {
     // A publish that takes a turn of the event loop, like the sharded fan-out.
-    onTick: () => new Promise<void>((resolve) => setImmediate(() => (order.push('published'), resolve()))),
+    onTick: () =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          order.push('published');
+          resolve();
+        }),
+      ),
   });
   await r.ticker.run();
   r.ticker.start(5);

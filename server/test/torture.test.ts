@@ -15,17 +15,27 @@ const seed = Number(process.env['TORTURE_SEED'] ?? Date.now() % 1_000_000);
 
 function assertHeld(r: PartResult, part: string): void {
   const figures = r.figures.map(([k, v]) => `${k}: ${v}`).join('\n  ');
-  assert.deepEqual(r.failures, [], `${r.part} (repeat: npm run torture -- --fast --part ${part} --seed ${seed})\n  ${figures}`);
+  assert.deepEqual(
+    r.failures,
+    [],
+    `${r.part} (repeat: npm run torture -- --fast --part ${part} --seed ${seed})\n  ${figures}`,
+  );
 }
 
-test('torture 1: every acked placement survives SIGKILL; the grid equals the history; integrity ok', { timeout: 120_000 }, async () => {
+test('torture 1: every acked placement survives SIGKILL; the grid equals the history; integrity ok', {
+  timeout: 120_000,
+}, async () => {
   assertHeld(await runCrash('fast', seed), 'crash');
 });
 
-test('torture 2: 10,000 hostile frames each get the promised error or close; only valid placements change the grid', { timeout: 120_000 }, async () => {
+test('torture 2: 10,000 hostile frames each get the promised error or close; only valid placements change the grid', {
+  timeout: 120_000,
+}, async () => {
   assertHeld(await runHostile('fast', seed), 'hostile');
 });
 
-test('torture 3: never-reading subscribers, floods and churn: bounded RSS, readers get every tick, new clients get in', { timeout: 120_000 }, async () => {
+test('torture 3: never-reading subscribers, floods and churn: bounded RSS, readers get every tick, new clients get in', {
+  timeout: 120_000,
+}, async () => {
   assertHeld(await runSlowClients('fast', seed), 'slow');
 });

@@ -3,7 +3,13 @@ import { after, before, test } from 'node:test';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
 import { SHARDS } from '../tick/fanout.ts';
-import { decodeToIndices, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import {
+  decodeToIndices,
+  fetchImageGrid,
+  startTestServer,
+  TestClient,
+  type TestServer,
+} from '../../testkit/fixture.ts';
 
 let ts: TestServer;
 before(async () => {
@@ -151,7 +157,10 @@ test('a burst of placements from several clients is acked with consecutive seqs 
   const acks = [];
   for (const c of clients) for (let i = 0; i < 100; i++) acks.push(await c.nextOf('ack'));
   const seqs = acks.map((a) => a.seq).sort((a, b) => a - b);
-  assert.deepEqual(seqs, Array.from({ length: 300 }, (_, i) => start + 1 + i));
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 300 }, (_, i) => start + 1 + i),
+  );
   const png = await (clients[0] as TestClient).pngAtLeast(start + 300);
   const grid = decodeToIndices(png.png, ts.config.palette).grid;
   for (const [cell, colour] of expected) assert.equal(grid[cell], colour, `cell ${cell}`);
@@ -167,7 +176,9 @@ test('fan-out reaches every subscriber across all topic shards, on both streams'
   placer.send({ t: 'place', id: 1, x: 7, y: 7, c: 9 });
   const seq = (await placer.nextOf('ack')).seq;
   await Promise.all(
-    clients.map((c, i) => (i % 2 === 0 ? c.pngAtLeast(seq) : c.next((m) => m.t !== 'hello' && 'toSeq' in m && m.toSeq >= seq))),
+    clients.map((c, i) =>
+      i % 2 === 0 ? c.pngAtLeast(seq) : c.next((m) => m.t !== 'hello' && 'toSeq' in m && m.toSeq >= seq),
+    ),
   );
   await Promise.all(clients.map((c) => c.close()));
 });
@@ -185,7 +196,7 @@ test('a place carrying an extension type, even under an ignored key, is not_msgp
     assert.equal(err.id, undefined);
   }
   // Bytes 0xc1 and 0xd4 inside a bin payload are data: that frame places.
-  c.socket.send(Buffer.from(place + 'c402c1d4', 'hex'));
+  c.socket.send(Buffer.from(`${place}c402c1d4`, 'hex'));
   assert.equal((await c.nextOf('ack')).id, 1);
   assert.equal(ts.server.canvas.seq, seqBefore + 1, 'only the last frame placed');
   await c.close();

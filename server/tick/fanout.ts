@@ -27,7 +27,10 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * Publishes each (stream, message) pair shard by shard, yielding to the event loop between shards.
  * Resolves when every shard got its messages.
  */
-export async function publishSharded(app: TemplatedApp, messages: ReadonlyArray<readonly [Stream, Uint8Array]>): Promise<void> {
+export async function publishSharded(
+  app: TemplatedApp,
+  messages: ReadonlyArray<readonly [Stream, Uint8Array]>,
+): Promise<void> {
   for (let shard = 0; shard < SHARDS; shard++) {
     if (shard > 0) await nextTurn();
     for (const [stream, message] of messages) app.publish(`${stream}/${shard}`, message, true);

@@ -13,7 +13,13 @@ import type { TickOutput } from './ticker.ts';
  * change was too large for a delta (which also breaks the chain the delta log can replay). Shard by
  * shard (fanout.ts), so the returned promise resolves when every subscriber's turn has come.
  */
-export function publishTick(app: TemplatedApp, deltaLog: DeltaLog, metrics: Metrics, budget: SendBudget<Conn>, out: TickOutput): Promise<void> {
+export function publishTick(
+  app: TemplatedApp,
+  deltaLog: DeltaLog,
+  metrics: Metrics,
+  budget: SendBudget<Conn>,
+  out: TickOutput,
+): Promise<void> {
   const pngBytes = out.frame.message.length;
   const deltaMessage = out.delta ? out.delta.message : out.frame.message;
   budget.beforePublish((conn) => (conn.stream === Stream.PNG ? pngBytes : deltaMessage.length));

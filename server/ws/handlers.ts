@@ -24,7 +24,6 @@ import { sendError as sendHttpError, type Router } from '../http/guard.ts';
 import { HttpCode } from '../http/status.ts';
 import type { DeltaLog } from '../tick/delta-log.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { SendBudget } from './send-budget.ts';
@@ -34,10 +33,8 @@ export type { Conn };
 import { topicOf } from '../tick/fanout.ts';
 import type { Frame } from '../tick/ticker.ts';
 
-
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
 export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
-
 
 export interface WsDeps {
   canvas: Canvas;
@@ -232,6 +229,9 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
   // uWS (v20.30.0) passes a GET /ws that is not an upgrade on to the next matching route.
   router.route('/ws', {
     get: (res) =>
-      sendHttpError(res, HttpCode.UPGRADE_REQUIRED, 'this path speaks WebSocket only (see protocol/PROTOCOL.md)', { Upgrade: 'websocket', Connection: 'Upgrade' }),
+      sendHttpError(res, HttpCode.UPGRADE_REQUIRED, 'this path speaks WebSocket only (see protocol/PROTOCOL.md)', {
+        Upgrade: 'websocket',
+        Connection: 'Upgrade',
+      }),
   });
 }
