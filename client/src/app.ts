@@ -4,7 +4,7 @@
  * tap -> checks (connected, colour picked, cooldown) -> optimistic pixel -> `place` ->
  * `ack` (kept; cooldown starts) or `error` (reverted, explained).
  */
-import { decodeServerMessage, encodeMessage } from '../../protocol/codec.ts';
+import { encodeMessage } from '../../protocol/codec.ts';
 import {
   ErrorCode,
   MsgType,
@@ -14,18 +14,23 @@ import {
   type DeltaMsg,
   type ErrorMsg,
   type HelloMsg,
-  type ServerMessage,
 } from '../../protocol/messages.ts';
 import { Board } from './board.ts';
-import type { Connection, ConnectionStatus } from './connection.ts';
+import { type Connection, type ConnectionStatus, tryDecodeServerMessage } from './connection.ts';
 import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
-import { CONNECTION_LOST_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT, refusalText } from './error-text.ts';
+import {
+  CONNECTION_LOST_TEXT,
+  NOT_CONNECTED_TEXT,
+  POLLING_TEXT,
+  refusalText,
+  versionMismatchText,
+} from './error-text.ts';
 import type { ImagePoller } from './image-poller.ts';
-import { decodeIndexedPng, remapToPalette } from './png-indices.ts';
+import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
 import type { Renderer } from './renderer.ts';
-import { cooldownFor, statusFor } from './status-text.ts';
+import { StatusBar } from './status-bar.ts';
 import type { Ui } from './ui.ts';
-import { View, type Point } from './view.ts';
+import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point, View } from './view.ts';
 
 export interface AppDeps {
   ui: Ui;
@@ -39,12 +44,6 @@ export interface AppDeps {
 
 /** Refresh rate of the cooldown and reconnect countdowns. */
 const TIMER_MS = 250;
-/**
- * Below this zoom (CSS px per board pixel) a click cannot hit the pixel it aims at (a 1000 x 1000
- * canvas fits a laptop screen at about 0.6), so a click zooms in there instead of placing.
- */
-export const PLACE_MIN_SCALE = 3;
-const PLACE_ZOOM_SCALE = 10;
 
 export class CanvasApp {
   board: Board | null = null;
@@ -54,9 +53,7 @@ export class CanvasApp {
   private nextAllowedAt = 0;
   private nextId = 1;
   private hoverPixel: Point | null = null;
-  private retryAt = 0;
-  /** Whether the last poll reached the server (only meaningful while polling). */
-  private pollOk = true;
+  private readonly bar: StatusBar;
   /** The board's seq came from the server (a snapshot or delta), so a reconnect may resume from it. */
   private seqKnown = false;
   /** The `since` the current connection asked for (null: it asked for a fresh snapshot). */
@@ -70,11 +67,12 @@ export class CanvasApp {
   token: string | null = null;
 
   constructor(private readonly d: AppDeps) {
+    this.bar = new StatusBar(d);
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
     d.poller.onImage = (png, seq) => this.applyPng(png, seq);
     d.poller.onResult = (ok) => {
-      this.pollOk = ok;
+      this.bar.polled(ok);
       this.refreshStatus();
     };
     d.ui.onPick = (i) => this.pick(i);
@@ -151,13 +149,8 @@ export class CanvasApp {
   }
 
   private onFrame(bytes: Uint8Array): void {
-    let msg: ServerMessage;
-    try {
-      msg = decodeServerMessage(bytes);
-    } catch {
-      console.warn('ignoring a frame that is not a MessagePack map');
-      return;
-    }
+    const msg = tryDecodeServerMessage(bytes);
+    if (!msg) return;
     switch (msg.t) {
       case MsgType.HELLO:
         return this.onHello(msg);
@@ -176,25 +169,14 @@ export class CanvasApp {
   }
 
   private onHello(h: HelloMsg): void {
-    if (h.v !== PROTOCOL_VERSION) {
-      this.d.ui.showMessage(
-        `The server speaks protocol version ${h.v}, this page ${PROTOCOL_VERSION}: reload the page.`,
-        'error',
-      );
-    }
+    if (h.v !== PROTOCOL_VERSION) this.d.ui.showMessage(versionMismatchText(h.v), 'error');
     this.cooldownMs = h.cooldownMs;
     if (h.token !== undefined) this.token = h.token;
     // The server says how long this identity must still wait (after a reload, the page knows nothing);
     // a server without the field leaves our own estimate in place.
     if (h.wait !== undefined) this.nextAllowedAt = deadlineFromWait(h.wait, this.d.now());
     const b = this.board;
-    const same =
-      b &&
-      b.width === h.width &&
-      b.height === h.height &&
-      b.palette.length === h.palette.length &&
-      b.palette.every((c, i) => c === h.palette[i]);
-    if (b && same) {
+    if (b?.matches(h.width, h.height, h.palette)) {
       // A reconnect: what follows (a snapshot, or the missed deltas) holds every acked placement.
       for (const p of b.clearPending()) this.d.renderer.paintPixel(b, p.x, p.y);
     } else {
@@ -221,13 +203,8 @@ export class CanvasApp {
 
   /** A whole-canvas snapshot, from the WebSocket or the poller. `seq` null: unknown (keep ours). */
   private applyPng(png: Uint8Array, seq: number | null): void {
-    let decoded: ReturnType<typeof decodeIndexedPng>;
-    try {
-      decoded = decodeIndexedPng(png);
-    } catch (err) {
-      console.warn('could not decode the canvas PNG', err);
-      return;
-    }
+    const decoded = tryDecodeIndexedPng(png);
+    if (!decoded) return;
     let board = this.board;
     if (!board || board.width !== decoded.width || board.height !== decoded.height) {
       // Polling before any hello: the PNG itself says the size and (PLTE) the palette.
@@ -299,7 +276,7 @@ export class CanvasApp {
 
   private onConnectionStatus(s: ConnectionStatus): void {
     if (s.kind === 'waiting') {
-      this.retryAt = this.d.now() + s.retryInMs;
+      this.bar.retryIn(s.retryInMs);
       const board = this.board;
       const dropped = board?.revertUnacked() ?? [];
       for (const p of dropped) if (board) this.d.renderer.paintPixel(board, p.x, p.y);
@@ -310,19 +287,10 @@ export class CanvasApp {
   }
 
   private refreshStatus(): void {
-    const { kind, text } = statusFor({
-      conn: this.d.connection.status,
-      polling: this.d.poller.active,
-      pollOk: this.pollOk,
-      retryInMs: Math.max(0, this.retryAt - this.d.now()),
-    });
-    this.d.ui.setStatus(kind, text);
-    this.d.ui.setPlacingEnabled(this.placingEnabled);
+    this.bar.showStatus(this.placingEnabled);
   }
 
   private refreshTimers(): void {
-    const { text, waiting } = cooldownFor(this.nextAllowedAt - this.d.now(), this.cooldownMs, this.placingEnabled);
-    this.d.ui.setCooldown(text, waiting);
-    if (this.d.connection.status.kind === 'waiting') this.refreshStatus(); // the retry countdown
+    this.bar.showTimers(this.nextAllowedAt, this.cooldownMs, this.placingEnabled);
   }
 }

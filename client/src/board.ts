@@ -37,6 +37,16 @@ export class Board {
     this.seq = seq;
   }
 
+  /** Whether this board has the shape and palette a server announces (so a reconnect can keep it). */
+  matches(width: number, height: number, palette: readonly number[]): boolean {
+    return (
+      this.width === width &&
+      this.height === height &&
+      this.palette.length === palette.length &&
+      this.palette.every((c, i) => c === palette[i])
+    );
+  }
+
   inBounds(x: number, y: number): boolean {
     return Number.isInteger(x) && Number.isInteger(y) && x >= 0 && y >= 0 && x < this.width && y < this.height;
   }

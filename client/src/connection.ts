@@ -6,6 +6,8 @@
  * `hello`): some proxies accept the upgrade and then drop the connection, and that must look like
  * "blocked", not like "connected".
  */
+import { decodeServerMessage } from '../../protocol/codec.ts';
+import type { ServerMessage } from '../../protocol/messages.ts';
 import { ReconnectState } from './reconnect.ts';
 
 export interface SocketHandlers {
@@ -179,4 +181,14 @@ export function streamUrl(base: string, since: number | null, token: string | nu
   // Only when the server minted this page an identity (no cookie): reconnects stay that identity.
   if (token !== null) q.set('token', token);
   return `${base}?${q.toString()}`;
+}
+
+/** A server frame decoded, or null (with a console warning) for one that is not a MessagePack map. */
+export function tryDecodeServerMessage(bytes: Uint8Array): ServerMessage | null {
+  try {
+    return decodeServerMessage(bytes);
+  } catch {
+    console.warn('ignoring a frame that is not a MessagePack map');
+    return null;
+  }
 }

@@ -1,4 +1,5 @@
 /** What the user reads when the server refuses a placement. Keyed by the protocol's stable codes. */
+import { PROTOCOL_VERSION } from '../../protocol/messages.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { formatWait } from './cooldown.ts';
 
@@ -22,6 +23,10 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
       // Codes added later still reach the user, with the server's own wording.
       return `The server refused the pixel (${code}): ${serverMessage}`;
   }
+}
+
+export function versionMismatchText(serverVersion: number): string {
+  return `The server speaks protocol version ${serverVersion}, this page ${PROTOCOL_VERSION}: reload the page.`;
 }
 
 export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the connection is back.';

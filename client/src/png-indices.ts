@@ -73,3 +73,13 @@ export function remapToPalette(decoded: DecodedIndices, palette: readonly number
   }
   return out;
 }
+
+/** decodeIndexedPng, or null (with a console warning) for bytes that are not a PNG we can read. */
+export function tryDecodeIndexedPng(png: Uint8Array): DecodedIndices | null {
+  try {
+    return decodeIndexedPng(png);
+  } catch (err) {
+    console.warn('could not decode the canvas PNG', err);
+    return null;
+  }
+}

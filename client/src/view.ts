@@ -4,6 +4,14 @@
  * in CSS pixels relative to the viewport element.
  */
 
+/**
+ * Below this zoom (CSS px per board pixel) a click cannot hit the pixel it aims at (a 1000 x 1000
+ * canvas fits a laptop screen at about 0.6), so a click zooms in there instead of placing.
+ */
+export const PLACE_MIN_SCALE = 3;
+/** The zoom a click below PLACE_MIN_SCALE zooms to. */
+export const PLACE_ZOOM_SCALE = 10;
+
 export interface Point {
   x: number;
   y: number;

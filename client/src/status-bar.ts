@@ -1,0 +1,51 @@
+/**
+ * The top bar's live parts: the connection status (with the reconnect countdown) and the cooldown
+ * countdown. Keeps what only they need (when the next reconnect is due, whether the last poll
+ * reached the server); the texts come from status-text.ts.
+ */
+import type { Connection } from './connection.ts';
+import type { ImagePoller } from './image-poller.ts';
+import { cooldownFor, statusFor } from './status-text.ts';
+import type { Ui } from './ui.ts';
+
+export interface StatusBarDeps {
+  ui: Ui;
+  connection: Connection;
+  poller: ImagePoller;
+  now(): number;
+}
+
+export class StatusBar {
+  private retryAt = 0;
+  /** Whether the last poll reached the server (only meaningful while polling). */
+  private pollOk = true;
+
+  constructor(private readonly d: StatusBarDeps) {}
+
+  retryIn(ms: number): void {
+    this.retryAt = this.d.now() + ms;
+  }
+
+  polled(ok: boolean): void {
+    this.pollOk = ok;
+  }
+
+  /** The connection line, and whether the palette (placing) is enabled. */
+  showStatus(placingEnabled: boolean): void {
+    const { kind, text } = statusFor({
+      conn: this.d.connection.status,
+      polling: this.d.poller.active,
+      pollOk: this.pollOk,
+      retryInMs: Math.max(0, this.retryAt - this.d.now()),
+    });
+    this.d.ui.setStatus(kind, text);
+    this.d.ui.setPlacingEnabled(placingEnabled);
+  }
+
+  /** The cooldown countdown; while waiting to reconnect, the retry countdown too. */
+  showTimers(nextAllowedAt: number, cooldownMs: number, placingEnabled: boolean): void {
+    const { text, waiting } = cooldownFor(nextAllowedAt - this.d.now(), cooldownMs, placingEnabled);
+    this.d.ui.setCooldown(text, waiting);
+    if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled);
+  }
+}
