@@ -250,7 +250,8 @@ async function main(): Promise<void> {
   if (!pinSelf(config.loadCpu))
     results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
   progress(
-    `scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,
+    `scenarios: ${[...config.scenarios].join(', ')}; ` +
+      `harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,
   );
 
   try {

@@ -6,8 +6,9 @@
  *
  * Why extensions are refused: PROTOCOL.md uses none, yet msgpackr (1.12) decodes its own private ones
  * (ext 0 reads as undefined, the timestamp type -1 as a Date), so a `place` carrying one under an
- * ignored key was applied, and a client that relied on that would break against any other server. Every extension (fixext 0xd4-0xd8, ext8/16/32 0xc7-0xc9, whatever its
- * type number, timestamp included) makes the frame not MessagePack as this protocol speaks it.
+ * ignored key was applied, and a client that relied on that would break against any other server.
+ * Every extension (fixext 0xd4-0xd8, ext8/16/32 0xc7-0xc9, whatever its type number, timestamp
+ * included) makes the frame not MessagePack as this protocol speaks it.
  *
  * Why the rest, both found by the reliability suite (reliability/):
  * - msgpackr sizes an array from its header before reading the items, so a 5-byte frame

@@ -254,7 +254,8 @@ export async function runHttpAbuse(
     );
     report.figure(
       'abusive connections',
-      `${opts.slowloris} slowloris (headers / POST body, a byte a second), ${opts.pipeliners} x ${opts.pipelineDepth} pipelined GET /image unread, ${opts.unreadFlood} unread GET /image`,
+      `${opts.slowloris} slowloris (headers / POST body, a byte a second), ` +
+        `${opts.pipeliners} x ${opts.pipelineDepth} pipelined GET /image unread, ${opts.unreadFlood} unread GET /image`,
     );
     report.figure(
       'abuse phase / all abusive connections closed by the server after',

@@ -56,7 +56,8 @@ export function badRequests(rng: Rng): BadRequest[] {
     req('huge cookie', `GET / HTTP/1.1\r\n${H}Cookie: canvas_token=${big(200_000)}\r\n\r\n`),
     req(
       'forged bearer token',
-      `POST /api/pixel HTTP/1.1\r\n${H}Authorization: Bearer ${big(5000)}\r\nContent-Length: 23\r\n\r\n{"x":1,"y":1,"color":1}`,
+      `POST /api/pixel HTTP/1.1\r\n${H}Authorization: Bearer ${big(5000)}\r\n` +
+        'Content-Length: 23\r\n\r\n{"x":1,"y":1,"color":1}',
     ),
     req('Content-Length -1', `POST /api/pixel HTTP/1.1\r\n${H}Content-Length: -1\r\n\r\n{}`),
     req('Content-Length 2^64', `POST /api/pixel HTTP/1.1\r\n${H}Content-Length: 99999999999999999999\r\n\r\n{}`),
@@ -96,15 +97,18 @@ export function badRequests(rng: Rng): BadRequest[] {
     ),
     req(
       'upgrade, bad version',
-      `GET /ws HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${big(300)}\r\nSec-WebSocket-Version: 99\r\n\r\n`,
+      `GET /ws HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${big(300)}\r\nSec-WebSocket-Version: 99\r\n\r\n`,
     ),
     req(
       'upgrade, bad stream',
-      `GET /ws?stream=${big(5000)}&since=-1 HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET /ws?stream=${big(5000)}&since=-1 HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     ),
     req(
       'upgrade on /image',
-      `GET /image HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET /image HTTP/1.1\r\n${H}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     ),
     req('h2c preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
     req('TLS ClientHello', `\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03${big(500)}`),

@@ -209,11 +209,13 @@ export async function runSlowClients(
 
     report.figure(
       'abuse',
-      `${opts.nonReaders} never-reading subscribers + ${opts.flood} flood connections held, ${loops} open/close loops, ${abuseSeconds.toFixed(0)} s`,
+      `${opts.nonReaders} never-reading subscribers + ${opts.flood} flood connections held, ` +
+        `${loops} open/close loops, ${abuseSeconds.toFixed(0)} s`,
     );
     report.figure(
       'canvas / PNG per tick',
-      `1000 x 1000 after ${opts.fill.toLocaleString('en-US')} random placements / ${(pngBytes / 1024).toFixed(0)} KiB every ${TICK_MS} ms`,
+      `1000 x 1000 after ${opts.fill.toLocaleString('en-US')} random placements / ` +
+        `${(pngBytes / 1024).toFixed(0)} KiB every ${TICK_MS} ms`,
     );
     report.figure(
       'server RSS idle / peak / after',
@@ -227,7 +229,8 @@ export async function runSlowClients(
     );
     report.figure(
       'new clients during abuse: hello p50 / max',
-      `${percentile(probes, 0.5)} / ${percentile(probes, 1)} ms (${probes.length} probes); /image max ${imageMaxMs.toFixed(0)} ms`,
+      `${percentile(probes, 0.5)} / ${percentile(probes, 1)} ms (${probes.length} probes); ` +
+        `/image max ${imageMaxMs.toFixed(0)} ms`,
     );
     report.figure(
       'server event-loop delay during the abuse: p99 / max',

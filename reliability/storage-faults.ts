@@ -123,7 +123,8 @@ async function diskFull(r: Run, fault: DiskFault, refusals: number): Promise<voi
   r.report.figure('disk full: acked after the fill, before the first refusal (space SQLite held)', landed);
   r.report.figure(
     'disk full: refused as promised (WebSocket store_failed / HTTP 503)',
-    `${refused.ws} / ${refused.http}, and ${afterRestart.ws} / ${afterRestart.http} after a SIGKILL and restart on the full disk`,
+    `${refused.ws} / ${refused.http}, ` +
+      `and ${afterRestart.ws} / ${afterRestart.http} after a SIGKILL and restart on the full disk`,
   );
 }
 
@@ -137,7 +138,8 @@ async function locked(r: Run, dbPath: string, refusals: number): Promise<void> {
     r.report.figure('locked database: refused as promised (WebSocket / HTTP)', `${refused.ws} / ${refused.http}`);
     r.report.figure(
       'locked database: slowest /image meanwhile',
-      `${refused.imageMs.toFixed(0)} ms (each commit attempt waits --busy-timeout-ms ${BUSY_TIMEOUT_MS} on the event loop)`,
+      `${refused.imageMs.toFixed(0)} ms ` +
+        `(each commit attempt waits --busy-timeout-ms ${BUSY_TIMEOUT_MS} on the event loop)`,
     );
   } finally {
     if (blocker.inTransaction) blocker.exec('ROLLBACK');

@@ -124,9 +124,8 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 30_000)
   void child.exited.then((code) => (exitedWith = code));
   while (Date.now() < deadline) {
     if (exitedWith !== undefined) {
-      throw new Error(
-        `${child.name} exited with ${exitedWith} before answering: ${tail(child.stderr(), 2000) || tail(child.stdout(), 2000)}`,
-      );
+      const output = tail(child.stderr(), 2000) || tail(child.stdout(), 2000);
+      throw new Error(`${child.name} exited with ${exitedWith} before answering: ${output}`);
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });

@@ -68,9 +68,8 @@ export function spawnServer(opts: ServerProcessOptions = {}): ServerProcess {
   const listening = Promise.race([
     urlSeen,
     child.exited.then((code) => {
-      throw new Error(
-        `${child.name} exited with ${code} before listening: ${child.stderr().slice(-2000) || lines.slice(-5).join('\n')}`,
-      );
+      const output = child.stderr().slice(-2000) || lines.slice(-5).join('\n');
+      throw new Error(`${child.name} exited with ${code} before listening: ${output}`);
     }),
   ]);
   listening.catch(() => {}); // a caller that only wants the exit code need not handle it

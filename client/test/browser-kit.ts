@@ -239,7 +239,8 @@ export function describeBrowser(name: string, body: () => void): void {
     before(async () => {
       if (!existsSync(CHROMIUM)) {
         throw new Error(
-          `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+          `${CHROMIUM} not found: ` +
+            "install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH",
         );
       }
       browser = await chromium.launch({

@@ -104,7 +104,8 @@ export function budgetRows(r: BenchResults): BudgetRow[] {
       if (w?.metrics)
         rows.push(
           atMost(
-            `event-loop delay during ticks (worst per tick, p99), ${rate} px/s, ${w.spec.subscribers.toLocaleString('en-US')} ${w.spec.stream} subscribers`,
+            `event-loop delay during ticks (worst per tick, p99), ${rate} px/s, ` +
+              `${w.spec.subscribers.toLocaleString('en-US')} ${w.spec.stream} subscribers`,
             w.metrics.eldP99Ms,
             5,
             ' ms',
@@ -145,7 +146,8 @@ export function notMeasured(r: BenchResults): string[] {
     [!r.encode, 'tick encode <= 5 ms and >= 10x UPNG (scenario encode)'],
     [
       !r.streams,
-      'event-loop delay p99 during ticks; PNG fan-out within 1.1x bare app.publish; delta >= 20x fewer bytes (scenario ws)',
+      'event-loop delay p99 during ticks; PNG fan-out within 1.1x bare app.publish; ' +
+        'delta >= 20x fewer bytes (scenario ws)',
     ],
     [!r.many, '10,000 WebSocket subscribers under 200 MB RSS (scenario ws10k)'],
     [!r.place, 'placements acknowledged and persisted >= 50,000/s (scenario place)'],
@@ -170,8 +172,10 @@ export function consoleSummary(r: BenchResults): string {
   const figures: string[][] = [];
   if (r.image) {
     const { ours, bare } = r.image;
+    const shares = (xs: number[]) => xs.map((c) => `${grouped(c * 100, 0)}%`).join('/');
     const side = (s: typeof ours) =>
-      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, server CPU ${s.cpuShare.map((c) => `${grouped(c * 100, 0)}%`).join('/')}, wrk CPU ${s.wrkCpuShare.map((c) => `${grouped(c * 100, 0)}%`).join('/')}`;
+      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ` +
+      `server CPU ${shares(s.cpuShare)}, wrk CPU ${shares(s.wrkCpuShare)}`;
     figures.push(['GET /image ours', `${grouped(ours.requestsPerSec, 0)} req/s`, side(ours)]);
     figures.push(['GET /image bare uWS', `${grouped(bare.requestsPerSec, 0)} req/s`, side(bare)]);
   }
@@ -180,7 +184,8 @@ export function consoleSummary(r: BenchResults): string {
     figures.push([
       'encode ours',
       `${grouped(ours.wallMs, 2)} ms wall`,
-      `loop CPU ${grouped(ours.loopCpuMs, 2)} ms (pack ${grouped(ours.packMs, 2)}), total CPU ${grouped(ours.cpuMs, 2)} ms, ${grouped(ours.bytes, 0)} B`,
+      `loop CPU ${grouped(ours.loopCpuMs, 2)} ms (pack ${grouped(ours.packMs, 2)}), ` +
+        `total CPU ${grouped(ours.cpuMs, 2)} ms, ${grouped(ours.bytes, 0)} B`,
     ]);
     figures.push([
       `encode UPNG(cnum=${upng.cnum})`,
@@ -193,7 +198,8 @@ export function consoleSummary(r: BenchResults): string {
       figures.push([
         `GET /image, mode ${m.mode}`,
         `${grouped(m.requestsPerSec, 0)} req/s`,
-        `-c${m.connections}, p50 ${grouped(m.latencyMs.p50, 2)} / p99 ${grouped(m.latencyMs.p99, 2)} ms, ${grouped(m.perCpuSecond, 0)} req per server CPU-second`,
+        `-c${m.connections}, p50 ${grouped(m.latencyMs.p50, 2)} / p99 ${grouped(m.latencyMs.p99, 2)} ms, ` +
+          `${grouped(m.perCpuSecond, 0)} req per server CPU-second`,
       ]);
     }
   }
@@ -204,12 +210,17 @@ export function consoleSummary(r: BenchResults): string {
   for (const w of wsRuns) {
     const sw = w.swarm;
     const eld = w.metrics
-      ? `, worst loop delay per tick median ${grouped(w.metrics.eldMedianMs, 1)} / max ${grouped(w.metrics.eldP99Ms, 1)} ms`
+      ? `, worst loop delay per tick median ${grouped(w.metrics.eldMedianMs, 1)} ` +
+        `/ max ${grouped(w.metrics.eldP99Ms, 1)} ms`
       : '';
     figures.push([
       `ws ${w.spec.label}${w.spec.target === 'bare' ? ' (bare)' : ''}, ${grouped(sw.ready, 0)} subs`,
       `${grouped(sw.frames / sw.windowSeconds, 0)} frames/s`,
-      `${grouped(bytesPerFrame(w), 0)} B/client/tick, ${grouped(sw.frames, 0)}/${grouped(sw.expectedFrames, 0)} delivered, spread p99 ${grouped(sw.spreadMs.p99, 1)} ms, server CPU ${grouped(w.serverCpuShare * 100, 0)}% (${grouped(w.cpuMsPerTick, 1)} ms/tick)${eld}, RSS peak ${grouped(w.rssMiB.peak, 0)} MiB`,
+      `${grouped(bytesPerFrame(w), 0)} B/client/tick, ` +
+        `${grouped(sw.frames, 0)}/${grouped(sw.expectedFrames, 0)} delivered, ` +
+        `spread p99 ${grouped(sw.spreadMs.p99, 1)} ms, ` +
+        `server CPU ${grouped(w.serverCpuShare * 100, 0)}% (${grouped(w.cpuMsPerTick, 1)} ms/tick)${eld}, ` +
+        `RSS peak ${grouped(w.rssMiB.peak, 0)} MiB`,
     ]);
   }
   if (r.place) {
@@ -218,7 +229,8 @@ export function consoleSummary(r: BenchResults): string {
     figures.push([
       'placements',
       `${grouped(s.acksPerSec, 0)} acks/s`,
-      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ${errors} errors, server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`,
+      `p50 ${grouped(s.latencyMs.p50, 2)} / p99 ${grouped(s.latencyMs.p99, 2)} ms, ${errors} errors, ` +
+        `server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`,
     ]);
   }
   out.push(textTable(['scenario', 'rate', 'detail'], figures));

@@ -27,7 +27,13 @@ export function originSection(r: BenchResults): string[] {
   if (!o) return [];
   const L = ['', '### GET /image: cached vs encode per request (the origin experiment)', ''];
   L.push(
-    `Our server started three times with \`--bench-image-mode db|grid|cached\` (server/http/bench-image-modes.ts), each on its own copy of the filled database taken after a clean shutdown (so its grid snapshot is current and \`db\` replays no placements), each limited to the server CPU; all three serve the same ${n0(o.pngBytes)}-byte PNG (checked). wrk -t${o.threads} --latency, ${o.modes.cached.rounds.length} rounds of ${o.seconds} s per mode in rotating order; figures are medians over rounds. The encode-per-request modes block the event loop for each request, so they get fewer connections.`,
+    'Our server started three times with `--bench-image-mode db|grid|cached` (server/http/bench-image-modes.ts), ' +
+      'each on its own copy of the filled database taken after a clean shutdown ' +
+      '(so its grid snapshot is current and `db` replays no placements), each limited to the server CPU; ' +
+      `all three serve the same ${n0(o.pngBytes)}-byte PNG (checked). ` +
+      `wrk -t${o.threads} --latency, ${o.modes.cached.rounds.length} rounds of ${o.seconds} s per mode ` +
+      'in rotating order; figures are medians over rounds. ' +
+      'The encode-per-request modes block the event loop for each request, so they get fewer connections.',
     '',
   );
   L.push(
@@ -61,7 +67,10 @@ export function originSection(r: BenchResults): string[] {
   );
   L.push(
     '',
-    `Ratios of requests/s: cached / grid **${n0(o.ratios.cachedVsGrid)}x**, cached / db **${n0(o.ratios.cachedVsDb)}x**, grid / db ${n1(o.ratios.gridVsDb)}x. Per server CPU-second: cached / grid ${n0(o.cpuRatios.cachedVsGrid)}x, cached / db ${n0(o.cpuRatios.cachedVsDb)}x.`,
+    `Ratios of requests/s: cached / grid **${n0(o.ratios.cachedVsGrid)}x**, ` +
+      `cached / db **${n0(o.ratios.cachedVsDb)}x**, grid / db ${n1(o.ratios.gridVsDb)}x. ` +
+      `Per server CPU-second: cached / grid ${n0(o.cpuRatios.cachedVsGrid)}x, ` +
+      `cached / db ${n0(o.cpuRatios.cachedVsDb)}x.`,
   );
   return L;
 }
@@ -70,12 +79,14 @@ function wsRow(w: WsRun): string[] {
   const s = w.swarm;
   const m = w.metrics;
   const errors = s.placer ? Object.values(s.placer.errors).reduce((a, b) => a + b, 0) : 0;
+  const gaps = s.deltaGaps ? `, ${s.deltaGaps} gaps` : '';
+  const closed = s.closes ? `, ${s.closes} closed` : '';
   return [
     `${w.spec.label}${w.spec.target === 'bare' ? ' (bare uWS publish)' : ''}`,
     `${n0(s.ready)}${s.ready < s.subscribers ? ` of ${n0(s.subscribers)}` : ''}`,
     String(s.ticks),
     n0(bytesPerFrame(w)),
-    `${n0(s.frames)} / ${n0(s.expectedFrames)}${s.deltaGaps ? `, ${s.deltaGaps} gaps` : ''}${s.closes ? `, ${s.closes} closed` : ''}`,
+    `${n0(s.frames)} / ${n0(s.expectedFrames)}${gaps}${closed}`,
     pct(w.serverCpuShare),
     n1(w.cpuMsPerTick),
     m ? `${n1(m.eldMedianMs)} / ${n1(m.eldP99Ms)}` : 'n/a',
@@ -108,20 +119,41 @@ export function streamsSection(r: BenchResults): string[] {
   if (!s) return [];
   const L = ['', '### WebSocket streams: PNG vs delta, event-loop delay', ''];
   L.push(
-    `Subscribers are \`ws\` clients in one child process on CPU ${r.config.loadCpu} (perf/load/ws-swarm.ts), all on the PNG or all on the delta stream of our server (one run per stream per rate, not mixed); a placer in the same process places synthetic artwork pixels at the given rate (cooldown 0), from before the subscribers connect. The ${r.config.wsSeconds} s window starts half a tick after a tick, so it holds whole ticks. Per run:`,
+    `Subscribers are \`ws\` clients in one child process on CPU ${r.config.loadCpu} (perf/load/ws-swarm.ts), ` +
+      'all on the PNG or all on the delta stream of our server (one run per stream per rate, not mixed); ' +
+      'a placer in the same process places synthetic artwork pixels at the given rate (cooldown 0), ' +
+      'from before the subscribers connect. ' +
+      `The ${r.config.wsSeconds} s window starts half a tick after a tick, so it holds whole ticks. Per run:`,
     '',
   );
   L.push(
-    "- *ticks*: ticks whose first frame arrived inside the window; *bytes per client per tick*: MessagePack bytes of those ticks' frames / frames received; *delivered*: frames received / (ticks x subscribers) (less means a subscriber was skipped under backpressure; *gaps*: delta `fromSeq` mismatches).",
+    '- *ticks*: ticks whose first frame arrived inside the window; ' +
+      "*bytes per client per tick*: MessagePack bytes of those ticks' frames / frames received; " +
+      '*delivered*: frames received / (ticks x subscribers) ' +
+      '(less means a subscriber was skipped under backpressure; *gaps*: delta `fromSeq` mismatches).',
   );
   L.push(
-    "- *server CPU*: the server's CPU time over the window (/proc) / wall time; *per tick*: that share x the 1 s tick interval (placements, encode and fan-out together).",
+    "- *server CPU*: the server's CPU time over the window (/proc) / wall time; " +
+      '*per tick*: that share x the 1 s tick interval (placements, encode and fan-out together).',
   );
   L.push(
-    "- *worst loop delay per tick*: `nodejs_eventloop_lag_max_seconds` from /metrics, scraped once a second through the window (prom-client resets its histogram on each scrape, and each second holds one tick), minus the 10 ms sampling interval the histogram includes (an idle server reads 10.1 ms): the longest the event loop was blocked during that second, i.e. by the tick's synchronous work (packing the scanlines, publishing to every subscriber) unless a commit, snapshot or GC blocked longer. Median and max over the ticks; the budget row takes the p99 over ticks, which is the max for fewer than 100 ticks. (A p99 over all ~100 samples a second would sit on the boundary between the one tick sample a second and the rest, and swung between 3 and 27 ms for the same load.)",
+    '- *worst loop delay per tick*: `nodejs_eventloop_lag_max_seconds` from /metrics, ' +
+      'scraped once a second through the window ' +
+      '(prom-client resets its histogram on each scrape, and each second holds one tick), ' +
+      'minus the 10 ms sampling interval the histogram includes (an idle server reads 10.1 ms): ' +
+      "the longest the event loop was blocked during that second, i.e. by the tick's synchronous work " +
+      '(packing the scanlines, publishing to every subscriber) unless a commit, snapshot or GC blocked longer. ' +
+      'Median and max over the ticks; the budget row takes the p99 over ticks, ' +
+      'which is the max for fewer than 100 ticks. ' +
+      '(A p99 over all ~100 samples a second would sit on the boundary between the one tick sample a second ' +
+      'and the rest, and swung between 3 and 27 ms for the same load.)',
   );
   L.push(
-    "- *spread*: each frame's arrival minus the first arrival of the same tick (how long one fan-out takes to reach everyone, as the client process sees it); *visible*: placement sent -> frame holding it received, per subscriber (bounded by the tick interval); *ack*: placement sent -> ack. The client process reads every frame too, so on the PNG stream (100 MB a second at 1,000 subscribers) its own CPU adds to spread and ack times.",
+    "- *spread*: each frame's arrival minus the first arrival of the same tick " +
+      '(how long one fan-out takes to reach everyone, as the client process sees it); ' +
+      '*visible*: placement sent -> frame holding it received, per subscriber (bounded by the tick interval); ' +
+      '*ack*: placement sent -> ack. The client process reads every frame too, ' +
+      'so on the PNG stream (100 MB a second at 1,000 subscribers) its own CPU adds to spread and ack times.',
     '',
   );
   L.push(...table(WS_HEADER, s.runs.map(wsRow)));
@@ -147,13 +179,24 @@ export function streamsSection(r: BenchResults): string[] {
     );
     L.push(
       '',
-      'A delta record is 5 bytes per changed pixel (PROTOCOL.md) plus a ~40-byte header; pixels placed twice in one tick count once. The PNG stream sends the whole canvas every changed tick whatever changed.',
+      'A delta record is 5 bytes per changed pixel (PROTOCOL.md) plus a ~40-byte header; ' +
+        'pixels placed twice in one tick count once. ' +
+        'The PNG stream sends the whole canvas every changed tick whatever changed.',
     );
   }
   if (s.fanout.length) {
     L.push('', '### PNG fan-out cost per subscriber vs a bare `app.publish`', '');
     L.push(
-      `${s.fanout.length} rounds, each of three runs with the same window: our server at ${n0(s.fanoutRate)} px/s (enough to change every tick) with one delta subscriber (*baseline*: the tick without PNG fan-out: encode, placements), the same with ${n0(r.config.wsSubscribers)} PNG subscribers (*ours*), and perf/baselines/bare-publish-server.ts (*bare*): a uWS app that sends the current message on connect, as ours does, and publishes a \`png\` message with the same ${n0(s.barePngBytes)}-byte PNG (a new seq each tick) to as many subscribers, nothing else. Fan-out CPU per tick: ours = ours minus baseline, bare = bare as measured. The budget figure is per delivered byte (the two PNG messages differ by a few bytes), median of the rounds.`,
+      `${s.fanout.length} rounds, each of three runs with the same window: ` +
+        `our server at ${n0(s.fanoutRate)} px/s (enough to change every tick) with one delta subscriber ` +
+        '(*baseline*: the tick without PNG fan-out: encode, placements), ' +
+        `the same with ${n0(r.config.wsSubscribers)} PNG subscribers (*ours*), ` +
+        'and perf/baselines/bare-publish-server.ts (*bare*): ' +
+        'a uWS app that sends the current message on connect, as ours does, ' +
+        `and publishes a \`png\` message with the same ${n0(s.barePngBytes)}-byte PNG (a new seq each tick) ` +
+        'to as many subscribers, nothing else. ' +
+        'Fan-out CPU per tick: ours = ours minus baseline, bare = bare as measured. ' +
+        'The budget figure is per delivered byte (the two PNG messages differ by a few bytes), median of the rounds.',
       '',
     );
     L.push(...table(WS_HEADER, s.fanout.flatMap((f) => [f.baseline, f.png, f.bare]).map(wsRow)), '');
@@ -185,7 +228,15 @@ export function manySection(r: BenchResults): string[] {
   const { ours, bare, pngBytes } = r.many;
   const L = ['', `### ${n0(ours.swarm.subscribers)} WebSocket subscribers in one server process`, ''];
   L.push(
-    `${n0(ours.swarm.subscribers)} \`ws\` clients (one child process on CPU ${r.config.loadCpu}, at most 500 handshakes at a time, open-files limits raised with prlimit) on the delta stream, the browser client's default: each gets hello and the current ${n0(pngBytes)}-byte PNG on connect, then one delta per tick while the placer places ${n0(ours.spec.rate)} px/s. Then as many on perf/baselines/bare-publish-server.ts, which sends the same PNG message on connect and nothing after: the memory uWebSockets.js itself keeps per socket. Server RSS (VmRSS, /proc) sampled every 200 ms from before the first connect to the window's end.`,
+    `${n0(ours.swarm.subscribers)} \`ws\` clients (one child process on CPU ${r.config.loadCpu}, ` +
+      'at most 500 handshakes at a time, open-files limits raised with prlimit) ' +
+      "on the delta stream, the browser client's default: " +
+      `each gets hello and the current ${n0(pngBytes)}-byte PNG on connect, ` +
+      `then one delta per tick while the placer places ${n0(ours.spec.rate)} px/s. ` +
+      'Then as many on perf/baselines/bare-publish-server.ts, ' +
+      'which sends the same PNG message on connect and nothing after: ' +
+      'the memory uWebSockets.js itself keeps per socket. ' +
+      "Server RSS (VmRSS, /proc) sampled every 200 ms from before the first connect to the window's end.",
     '',
   );
   const row = (w: WsRun, name: string) => {

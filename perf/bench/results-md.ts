@@ -73,14 +73,25 @@ export function renderSection(r: BenchResults): string {
   const command = [...envs, 'npm run bench', ...(flags.length ? ['--', ...flags] : [])].join(' ');
   L.push(`- Command: \`${command}\`${r.overrides.length ? '' : ' (all settings at their defaults)'}`);
   L.push(
-    `- Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; shared and noisy, so compare ratios within one run rather than absolute rates across runs`,
+    `- Machine: ${m.nproc} CPUs (nproc), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; ` +
+      'shared and noisy, so compare ratios within one run rather than absolute rates across runs',
   );
   L.push(`- Code measured: ${m.revision}`);
   L.push(
-    `- Runtime: Node ${m.node}; uWebSockets.js ${m.packages['uWebSockets.js']} (backend: ${r.backend ?? 'not started'}); better-sqlite3 ${m.packages['better-sqlite3']} (SQLite ${m.sqlite}); msgpackr ${m.packages.msgpackr}; upng-js ${m.packages['upng-js']}; ws ${m.packages.ws}; tsx ${m.packages.tsx}; wrk ${r.wrkVersion ?? 'not used'}`,
+    [
+      `- Runtime: Node ${m.node}`,
+      `uWebSockets.js ${m.packages['uWebSockets.js']} (backend: ${r.backend ?? 'not started'})`,
+      `better-sqlite3 ${m.packages['better-sqlite3']} (SQLite ${m.sqlite})`,
+      `msgpackr ${m.packages.msgpackr}`,
+      `upng-js ${m.packages['upng-js']}`,
+      `ws ${m.packages.ws}`,
+      `tsx ${m.packages.tsx}`,
+      `wrk ${r.wrkVersion ?? 'not used'}`,
+    ].join('; '),
   );
   L.push(
-    `- CPU limit of the servers under test: ${r.cpuMethod ?? 'no server started'}; load generators (wrk, WebSocket swarm) and the harness on CPU ${c.loadCpu} (taskset)`,
+    `- CPU limit of the servers under test: ${r.cpuMethod ?? 'no server started'}; ` +
+      `load generators (wrk, WebSocket swarm) and the harness on CPU ${c.loadCpu} (taskset)`,
   );
   L.push('', '### Budgets (docs/ARCHITECTURE.md, "Performance budgets")', '');
   L.push(
@@ -96,7 +107,13 @@ export function renderSection(r: BenchResults): string {
     const i = r.image;
     L.push('', '### GET /image (cached PNG)', '');
     L.push(
-      `PNG of ${n0(i.pngBytes)} bytes (ETag ${i.etag}): the server's canvas after the fill below. wrk -t${i.threads} -c${i.connections} --latency, ${i.ours.rounds.length} rounds of ${i.seconds} s per server, each round measuring both back to back in alternating order; the bare server is a uWS app whose one route writes the same bytes with the same status and headers. Rate and latency = median of rounds (max: the largest). Server CPU = its CPU time / wall time (1 CPU = 100%).`,
+      `PNG of ${n0(i.pngBytes)} bytes (ETag ${i.etag}): the server's canvas after the fill below. ` +
+        `wrk -t${i.threads} -c${i.connections} --latency, ` +
+        `${i.ours.rounds.length} rounds of ${i.seconds} s per server, ` +
+        'each round measuring both back to back in alternating order; the bare server is a uWS app whose one route ' +
+        'writes the same bytes with the same status and headers. ' +
+        'Rate and latency = median of rounds (max: the largest). ' +
+        'Server CPU = its CPU time / wall time (1 CPU = 100%).',
       '',
     );
     L.push(
@@ -117,12 +134,17 @@ export function renderSection(r: BenchResults): string {
         [imageRow('ours (server/main.ts)', i.ours), imageRow('bare uWS (perf/baselines/bare-image-server.ts)', i.bare)],
       ),
     );
+    const roundRatios = i.roundRatios.map((x) => x.toFixed(3)).join(', ');
+    const cpuRoundRatios = i.cpuRoundRatios.map((x) => x.toFixed(3)).join(', ');
+    const trustCpu = i.unsaturatedRounds ? '; trust the CPU-normalised ratio more for this run' : '';
     L.push(
       '',
-      `Ratio ours / bare: **${i.ratio.toFixed(3)}x** in requests/s (median of the rounds' ratios: ${i.roundRatios.map((x) => x.toFixed(3)).join(', ')}); ` +
-        `**${i.cpuRatio.toFixed(3)}x** in requests per server CPU-second (rounds: ${i.cpuRoundRatios.map((x) => x.toFixed(3)).join(', ')}). ` +
-        `The second is the cost per request: when other load on the host slows a round, both the rate and the server's CPU use drop, and their quotient moves less. ` +
-        `${i.unsaturatedRounds} of ${i.roundRatios.length} rounds had a server below 90% CPU, i.e. wrk or the host, not the server, set that round's rate${i.unsaturatedRounds ? '; trust the CPU-normalised ratio more for this run' : ''}.`,
+      `Ratio ours / bare: **${i.ratio.toFixed(3)}x** in requests/s (median of the rounds' ratios: ${roundRatios}); ` +
+        `**${i.cpuRatio.toFixed(3)}x** in requests per server CPU-second (rounds: ${cpuRoundRatios}). ` +
+        'The second is the cost per request: when other load on the host slows a round, ' +
+        "both the rate and the server's CPU use drop, and their quotient moves less. " +
+        `${i.unsaturatedRounds} of ${i.roundRatios.length} rounds had a server below 90% CPU, ` +
+        `i.e. wrk or the host, not the server, set that round's rate${trustCpu}.`,
     );
   }
   L.push(...originSection(r));
@@ -130,7 +152,8 @@ export function renderSection(r: BenchResults): string {
     const e = r.encode;
     L.push('', `### Tick encode (${e.width} x ${e.height}, ${e.colours} colours)`, '');
     L.push(
-      `Canvas content: ${e.content}. Median of N runs after warm-up; in-process on CPU ${c.loadCpu} (no server running).`,
+      `Canvas content: ${e.content}. Median of N runs after warm-up; ` +
+        `in-process on CPU ${c.loadCpu} (no server running).`,
       '',
     );
     L.push(
@@ -174,30 +197,42 @@ export function renderSection(r: BenchResults): string {
     );
     L.push(
       '',
-      `UPNG.encode / ours: event-loop thread CPU ${(e.upng.loopCpuMs / e.ours.loopCpuMs).toFixed(1)}x, total CPU ${(e.upng.cpuMs / e.ours.cpuMs).toFixed(1)}x, wall ${(e.upng.wallMs / e.ours.wallMs).toFixed(1)}x.`,
+      `UPNG.encode / ours: event-loop thread CPU ${(e.upng.loopCpuMs / e.ours.loopCpuMs).toFixed(1)}x, ` +
+        `total CPU ${(e.upng.cpuMs / e.ours.cpuMs).toFixed(1)}x, wall ${(e.upng.wallMs / e.ours.wallMs).toFixed(1)}x.`,
       '',
     );
     L.push(
-      '- Event-loop thread CPU: CPU time of the main thread only (/proc/self/task/PID/schedstat) read around all N runs, divided by N: packing, handing deflate to the pool, CRC and concatenation. This is the figure for "CPU on the event loop".',
+      '- Event-loop thread CPU: CPU time of the main thread only (/proc/self/task/PID/schedstat) ' +
+        'read around all N runs, divided by N: packing, handing deflate to the pool, CRC and concatenation. ' +
+        'This is the figure for "CPU on the event loop".',
     );
     L.push('- Sync part: wall time of `packScanlines`, the synchronous call inside `encode` (median).');
     L.push(
-      "- Loop busy: `performance.eventLoopUtilization().active` across `await encode()` (median), in wall time; on one CPU it also counts time the deflate thread preempts the loop, so it exceeds the loop's own CPU.",
+      '- Loop busy: `performance.eventLoopUtilization().active` across `await encode()` (median), in wall time; ' +
+        "on one CPU it also counts time the deflate thread preempts the loop, so it exceeds the loop's own CPU.",
     );
     L.push(
-      '- Total CPU: `process.cpuUsage()` across `await encode()` (median), all threads, so it includes the thread-pool deflate; wall: `await encode()` end to end.',
+      '- Total CPU: `process.cpuUsage()` across `await encode()` (median), all threads, ' +
+        'so it includes the thread-pool deflate; wall: `await encode()` end to end.',
     );
     L.push(
-      '- UPNG gets RGBA built once from the palette, outside the timing; it is synchronous, so all of it runs on the event loop.',
+      '- UPNG gets RGBA built once from the palette, outside the timing; ' +
+        'it is synchronous, so all of it runs on the event loop.',
     );
   }
   L.push(...streamsSection(r), ...manySection(r));
   if (r.place || r.fill) {
     L.push('', '### Placements acknowledged and persisted', '');
     L.push(
-      'WebSocket clients (`ws`) in one child process on the load CPU, each keeping a window of placements in flight (a new one per ack); server started with `--cooldown-ms 0` and otherwise default settings (group commit every 2 ms or 2,000 placements, synchronous=NORMAL). The fill draws synthetic artworks + 10% noise; the measured run places random pixels and counts acks received inside the window.' +
+      'WebSocket clients (`ws`) in one child process on the load CPU, ' +
+        'each keeping a window of placements in flight (a new one per ack); ' +
+        'server started with `--cooldown-ms 0` and otherwise default settings ' +
+        '(group commit every 2 ms or 2,000 placements, synchronous=NORMAL). ' +
+        'The fill draws synthetic artworks + 10% noise; ' +
+        'the measured run places random pixels and counts acks received inside the window.' +
         (r.fill && r.place
-          ? ` The placements table already held ${n0(r.fill.swarm.acksTotal)} rows (the fill) when the measured window started; insert cost grows with the table.`
+          ? ` The placements table already held ${n0(r.fill.swarm.acksTotal)} rows (the fill) ` +
+            'when the measured window started; insert cost grows with the table.'
           : ''),
       '',
     );
@@ -227,8 +262,10 @@ export function renderSection(r: BenchResults): string {
     );
     if (r.persisted) {
       const p = r.persisted;
+      const verdict = p.rows >= p.acked ? 'every acked placement is stored' : '**acked placements are missing**';
       L.push(
-        `Persisted: after SIGTERM (server exit ${p.serverExit}) the placements table holds ${n0(p.rows)} rows for ${n0(p.acked)} acks received: ${p.rows >= p.acked ? 'every acked placement is stored' : '**acked placements are missing**'}.`,
+        `Persisted: after SIGTERM (server exit ${p.serverExit}) ` +
+          `the placements table holds ${n0(p.rows)} rows for ${n0(p.acked)} acks received: ${verdict}.`,
       );
     }
   }
@@ -257,6 +294,8 @@ export function writeResults(path: string, r: BenchResults): void {
   if (a >= 0 && b > a) text = old.slice(0, a) + section + old.slice(b + END.length);
   else if (old) text = `${old.trimEnd()}\n\n${section}\n`;
   else
-    text = `# Benchmark results\n\nHand-written notes go outside the generated section; \`npm run bench\` rewrites only what is between the bench markers.\n\n${section}\n`;
+    text =
+      '# Benchmark results\n\nHand-written notes go outside the generated section; ' +
+      `\`npm run bench\` rewrites only what is between the bench markers.\n\n${section}\n`;
   writeFileSync(path, text);
 }

@@ -51,14 +51,17 @@ const SCENARIOS: readonly Scenario[] = [
     script: 'place.js',
     env: { VUS: '4', RATE: '50', DURATION: '5s' },
     headline: (m) =>
-      `${stat(m, 'canvas_place_acks', 'count')} placements acked, ack p99 ${ms(stat(m, 'canvas_place_ack_ms', 'p(99)'))}`,
+      `${stat(m, 'canvas_place_acks', 'count')} placements acked, ` +
+      `ack p99 ${ms(stat(m, 'canvas_place_ack_ms', 'p(99)'))}`,
   },
   {
     // The delta stream carries the most client logic (fromSeq chaining, resync); its snapshot is a PNG.
     script: 'ws-subscribers.js',
     env: { SUBSCRIBERS: '20', STREAM: 'delta', HOLD: '6s', CONNECT_SPREAD: '1', PLACE_RATE: '20' },
     headline: (m) =>
-      `${stat(m, 'canvas_stream_frames', 'count')} stream frames, ${(stat(m, 'canvas_tick_on_time', 'value') * 100).toFixed(1)}% on time, ${stat(m, 'canvas_delta_gaps', 'count')} gaps`,
+      `${stat(m, 'canvas_stream_frames', 'count')} stream frames, ` +
+      `${(stat(m, 'canvas_tick_on_time', 'value') * 100).toFixed(1)}% on time, ` +
+      `${stat(m, 'canvas_delta_gaps', 'count')} gaps`,
   },
 ];
 

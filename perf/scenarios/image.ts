@@ -123,7 +123,8 @@ export async function runImageBench(
       const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
       for (const side of order) {
         progress(
-          `image: round ${round + 1}/${opts.rounds}, ${side}: wrk -t${opts.threads} -c${opts.connections} -d${opts.seconds}s`,
+          `image: round ${round + 1}/${opts.rounds}, ${side}: ` +
+            `wrk -t${opts.threads} -c${opts.connections} -d${opts.seconds}s`,
         );
         const pid = sides[side].child.pid;
         const c0 = cpuSeconds(pid);
@@ -132,8 +133,10 @@ export async function runImageBench(
         cpu[side].push((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000));
         if (r.non2xx3xx > 0) throw new Error(`${side}: ${r.non2xx3xx} non-2xx/3xx responses`);
         results[side].push(r);
+        const serverCpu = Math.round((cpu[side].at(-1) ?? NaN) * 100);
         progress(
-          `image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${Math.round((cpu[side].at(-1) ?? NaN) * 100)}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
+          `image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, ` +
+            `p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${serverCpu}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
         );
       }
     }

@@ -116,7 +116,9 @@ export async function runOriginBench(
         rounds[mode].push(r);
         cpu[mode].push(share);
         progress(
-          `origin: round ${round + 1}/${opts.rounds}, ${mode} (-c${conns(mode)}): ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, server CPU ${Math.round(share * 100)}%`,
+          `origin: round ${round + 1}/${opts.rounds}, ${mode} (-c${conns(mode)}): ` +
+            `${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ` +
+            `server CPU ${Math.round(share * 100)}%`,
         );
       }
     }

@@ -119,7 +119,8 @@ export async function runStreamScenarios(
   const pngPath = join(tmpDir, 'fanout.png');
   writeFileSync(pngPath, png);
   progress(
-    `ws fan-out: starting the bare uWS publish server with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
+    'ws fan-out: starting the bare uWS publish server ' +
+      `with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
   );
   const bareServer = await startBarePublishServer(limit, pngPath, TICK_MS, opts.subscribers + 1024);
   const fanout: FanoutRound[] = [];
@@ -142,8 +143,9 @@ export async function runStreamScenarios(
         bareServer,
       );
       fanout.push(fanoutRound(baseline, ours, bare));
+      const last = fanout.at(-1) as FanoutRound;
       progress(
-        `ws ${tag}: ours ${(fanout.at(-1) as FanoutRound).oursNsPerByte.toFixed(3)} ns/byte, bare ${(fanout.at(-1) as FanoutRound).bareNsPerByte.toFixed(3)} ns/byte`,
+        `ws ${tag}: ours ${last.oursNsPerByte.toFixed(3)} ns/byte, bare ${last.bareNsPerByte.toFixed(3)} ns/byte`,
       );
     }
   } finally {

@@ -105,7 +105,8 @@ export async function runWsScenario(
   let start: Mark | undefined;
   let end: Mark | undefined;
   let result: WsSwarmResult | undefined;
-  const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${spec.target === 'bare' ? ' (bare uWS publish)' : ''}`;
+  const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
+  const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
   const onLine = (line: string) => {
     if (!line.startsWith('{')) return;
     const msg = JSON.parse(line) as {
@@ -133,7 +134,9 @@ export async function runWsScenario(
     else if (msg.phase === 'window' && start) {
       const share = (cpuSeconds(pid) - start.cpu) / ((performance.now() - start.t) / 1000);
       progress(
-        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, RSS ${Math.round(rssMiB(pid))} MiB`,
+        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ` +
+          `${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, ` +
+          `RSS ${Math.round(rssMiB(pid))} MiB`,
       );
     }
   };
@@ -165,10 +168,16 @@ export async function runWsScenario(
     throttle: diffThrottle(start.throttle, end.throttle),
   };
   const s = run.swarm;
+  const perFrame = Math.round(s.frames ? s.bytes / s.frames : 0).toLocaleString('en-US');
+  const eld = run.metrics
+    ? `, worst event-loop delay per tick: median ${run.metrics.eldMedianMs.toFixed(1)}, ` +
+      `max ${run.metrics.eldP99Ms.toFixed(1)} ms`
+    : '';
   progress(
-    `${tag}: ${s.ticks} ticks, ${s.frames.toLocaleString('en-US')}/${s.expectedFrames.toLocaleString('en-US')} frames, ` +
-      `${Math.round(s.frames ? s.bytes / s.frames : 0).toLocaleString('en-US')} B per client per tick, server CPU ${Math.round(serverCpuShare * 100)}% ` +
-      `(${run.cpuMsPerTick.toFixed(1)} ms/tick)${run.metrics ? `, worst event-loop delay per tick: median ${run.metrics.eldMedianMs.toFixed(1)}, max ${run.metrics.eldP99Ms.toFixed(1)} ms` : ''}`,
+    `${tag}: ${s.ticks} ticks, ` +
+      `${s.frames.toLocaleString('en-US')}/${s.expectedFrames.toLocaleString('en-US')} frames, ` +
+      `${perFrame} B per client per tick, server CPU ${Math.round(serverCpuShare * 100)}% ` +
+      `(${run.cpuMsPerTick.toFixed(1)} ms/tick)${eld}`,
   );
   return run;
 }

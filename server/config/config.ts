@@ -245,7 +245,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'ALLOWED_ORIGINS',
     kind: { type: 'originlist' },
     default: '',
-    help: 'comma-separated origins (https://canvas.example.com) allowed to open the WebSocket; other browser pages get 403 (empty: any)',
+    help:
+      'comma-separated origins (https://canvas.example.com) allowed to open the WebSocket; ' +
+      'other browser pages get 403 (empty: any)',
   },
   {
     key: 'ipv4Prefix',

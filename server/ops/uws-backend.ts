@@ -21,7 +21,8 @@ export const FALLBACK_MESSAGE =
   'uWebSockets.js loaded its slow pure-JavaScript fallback instead of the native addon ' +
   `(Node ${process.version}, ABI ${process.versions.modules}, ${process.platform}-${process.arch}). ` +
   'Options: run Node 20 on glibc Linux (the installed v20.30.0 build has binaries for Node 16/18/20); ' +
-  "on Node 22/24 with glibc >= 2.38 install upstream: npm install 'uWebSockets.js@github:uNetworking/uWebSockets.js#v20.55.0' " +
+  'on Node 22/24 with glibc >= 2.38 install upstream: ' +
+  "npm install 'uWebSockets.js@github:uNetworking/uWebSockets.js#v20.55.0' " +
   '(README "Node.js and uWebSockets.js"); or pass --allow-uws-fallback (ALLOW_UWS_FALLBACK=1) to run slowly anyway';
 
 /**

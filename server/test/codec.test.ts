@@ -150,19 +150,23 @@ test('a negative place id is invalid_field, answered without the id', () => {
   }
 });
 
-test('subscribe: a missing or non-string stream is invalid_field, an unknown name unknown_stream, a negative since invalid_field', () => {
-  const cases: Array<[Record<string, unknown>, ErrorCode]> = [
-    [{ t: 'subscribe' }, ErrorCode.INVALID_FIELD],
-    [{ t: 'subscribe', stream: null }, ErrorCode.INVALID_FIELD],
-    [{ t: 'subscribe', stream: 1 }, ErrorCode.INVALID_FIELD],
-    [{ t: 'subscribe', stream: ['delta'] }, ErrorCode.INVALID_FIELD],
-    [{ t: 'subscribe', stream: 'pixels' }, ErrorCode.UNKNOWN_STREAM],
-    [{ t: 'subscribe', stream: '' }, ErrorCode.UNKNOWN_STREAM],
-    [{ t: 'subscribe', stream: 'delta', since: -1 }, ErrorCode.INVALID_FIELD],
-    [{ t: 'subscribe', stream: 'png', since: -1 }, ErrorCode.INVALID_FIELD],
-  ];
-  for (const [msg, code] of cases) {
-    const r = parseClientMessage(encodeMessage(msg as never));
-    assert.equal(!r.ok && r.code, code, JSON.stringify(msg));
-  }
-});
+test(
+  'subscribe: a missing or non-string stream is invalid_field, ' +
+    'an unknown name unknown_stream, a negative since invalid_field',
+  () => {
+    const cases: Array<[Record<string, unknown>, ErrorCode]> = [
+      [{ t: 'subscribe' }, ErrorCode.INVALID_FIELD],
+      [{ t: 'subscribe', stream: null }, ErrorCode.INVALID_FIELD],
+      [{ t: 'subscribe', stream: 1 }, ErrorCode.INVALID_FIELD],
+      [{ t: 'subscribe', stream: ['delta'] }, ErrorCode.INVALID_FIELD],
+      [{ t: 'subscribe', stream: 'pixels' }, ErrorCode.UNKNOWN_STREAM],
+      [{ t: 'subscribe', stream: '' }, ErrorCode.UNKNOWN_STREAM],
+      [{ t: 'subscribe', stream: 'delta', since: -1 }, ErrorCode.INVALID_FIELD],
+      [{ t: 'subscribe', stream: 'png', since: -1 }, ErrorCode.INVALID_FIELD],
+    ];
+    for (const [msg, code] of cases) {
+      const r = parseClientMessage(encodeMessage(msg as never));
+      assert.equal(!r.ok && r.code, code, JSON.stringify(msg));
+    }
+  },
+);

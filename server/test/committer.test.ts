@@ -186,41 +186,45 @@ test('prevSeq links each placement to the previous one at its pixel, including e
   assert.equal(r.canvas.get(3, 3), 4);
 });
 
-test('a batch the database refuses fails whole with store_failed, uses no seq, leaves the grid alone; the next batch gets the next seq', (t) => {
-  const r = rig(t, { commitBatch: 3 });
-  assert.ok(r.committer.commitNow([req(0, 0, 1)]).ok);
-  r.canvas.takeChanges();
-  const gridBefore = Uint8Array.from(r.canvas.grid);
-  const lastSeqBefore = Uint32Array.from(r.canvas.lastSeq);
+test(
+  'a batch the database refuses fails whole with store_failed, ' +
+    'uses no seq, leaves the grid alone; the next batch gets the next seq',
+  (t) => {
+    const r = rig(t, { commitBatch: 3 });
+    assert.ok(r.committer.commitNow([req(0, 0, 1)]).ok);
+    r.canvas.takeChanges();
+    const gridBefore = Uint8Array.from(r.canvas.grid);
+    const lastSeqBefore = Uint32Array.from(r.canvas.lastSeq);
 
-  const lock = holdWriteLock(t, r.dbPath);
-  const outcomes: PlacementOutcome[] = [];
-  for (const x of [1, 2, 0]) r.committer.submit(req(x, 5, 9), (o) => outcomes.push(o));
-  assert.equal(outcomes.length, 3);
-  for (const o of outcomes) {
-    assert.equal(o.ok, false);
-    assert.equal(!o.ok && o.code, ErrorCode.STORE_FAILED);
-    assert.match(!o.ok ? o.message : '', /locked|busy/i);
-  }
-  assert.deepEqual(r.failed, [3], 'one failed batch of three');
-  assert.equal(r.canvas.seq, 1, 'no seq consumed');
-  assert.deepEqual(r.canvas.grid, gridBefore, 'grid untouched');
-  assert.deepEqual(r.canvas.lastSeq, lastSeqBefore);
-  assert.deepEqual(r.canvas.takeChanges(), [], 'no cell marked changed for the next tick');
+    const lock = holdWriteLock(t, r.dbPath);
+    const outcomes: PlacementOutcome[] = [];
+    for (const x of [1, 2, 0]) r.committer.submit(req(x, 5, 9), (o) => outcomes.push(o));
+    assert.equal(outcomes.length, 3);
+    for (const o of outcomes) {
+      assert.equal(o.ok, false);
+      assert.equal(!o.ok && o.code, ErrorCode.STORE_FAILED);
+      assert.match(!o.ok ? o.message : '', /locked|busy/i);
+    }
+    assert.deepEqual(r.failed, [3], 'one failed batch of three');
+    assert.equal(r.canvas.seq, 1, 'no seq consumed');
+    assert.deepEqual(r.canvas.grid, gridBefore, 'grid untouched');
+    assert.deepEqual(r.canvas.lastSeq, lastSeqBefore);
+    assert.deepEqual(r.canvas.takeChanges(), [], 'no cell marked changed for the next tick');
 
-  lock.release();
-  const after: PlacementOutcome[] = [];
-  for (const x of [1, 2, 3]) r.committer.submit(req(x, 6, 4), (o) => after.push(o));
-  assert.deepEqual(
-    after.map((o) => o.ok && o.seq),
-    [2, 3, 4],
-    'no gap left by the failed batch',
-  );
-  assert.deepEqual(
-    rows(r.store).map((row) => row.seq),
-    [1, 2, 3, 4],
-  );
-});
+    lock.release();
+    const after: PlacementOutcome[] = [];
+    for (const x of [1, 2, 3]) r.committer.submit(req(x, 6, 4), (o) => after.push(o));
+    assert.deepEqual(
+      after.map((o) => o.ok && o.seq),
+      [2, 3, 4],
+      'no gap left by the failed batch',
+    );
+    assert.deepEqual(
+      rows(r.store).map((row) => row.seq),
+      [1, 2, 3, 4],
+    );
+  },
+);
 
 test('commitNow commits after everything queued, in one transaction of its own', (t) => {
   const r = rig(t, { commitDelayMs: 60_000 });

@@ -37,14 +37,17 @@ test('catchUp returns an empty list to a client that is current', () => {
   assert.deepEqual(new DeltaLog(10, 1000).catchUp(4, 4), [], 'even with nothing logged');
 });
 
-test('catchUp returns undefined when since is older than the log, not a tick boundary, or the log ends before latest', () => {
-  const { log } = logOfThree(2);
-  assert.equal(log.catchUp(0, 9), undefined, 'the tick from 0 was evicted (2 entries kept)');
-  assert.ok(log.catchUp(3, 9), 'the oldest kept tick still answers');
-  assert.equal(log.catchUp(4, 9), undefined, 'seq 4 was inside a tick, never published');
-  assert.equal(log.catchUp(12, 9), undefined, 'a seq the server never reached');
-  assert.equal(log.catchUp(3, 11), undefined, 'the server is past the last logged tick');
-});
+test(
+  'catchUp returns undefined when since is older than the log, ' + 'not a tick boundary, or the log ends before latest',
+  () => {
+    const { log } = logOfThree(2);
+    assert.equal(log.catchUp(0, 9), undefined, 'the tick from 0 was evicted (2 entries kept)');
+    assert.ok(log.catchUp(3, 9), 'the oldest kept tick still answers');
+    assert.equal(log.catchUp(4, 9), undefined, 'seq 4 was inside a tick, never published');
+    assert.equal(log.catchUp(12, 9), undefined, 'a seq the server never reached');
+    assert.equal(log.catchUp(3, 11), undefined, 'the server is past the last logged tick');
+  },
+);
 
 test('the byte cap evicts the oldest deltas first but keeps the newest even when it alone is over the cap', () => {
   const log = new DeltaLog(100, 100);

@@ -24,11 +24,14 @@ test('nonIntegerKeys looks only at the outer object', () => {
   for (const text of ['[1.5]', '1.5', '"1.5"', 'null', '{}', '[{"x":1.5}]']) assert.deepEqual(keys(text), [], text);
 });
 
-test('nonIntegerKeys allows JSON whitespace anywhere and flags a key written twice if any value is not an integer', () => {
-  assert.deepEqual(keys('\n{ "x" :\t1.0 , "y" : 2\r\n}\n'), ['x']);
-  assert.deepEqual(keys('{"x":1.0,"x":1}'), ['x']);
-  assert.deepEqual(keys('{"x":1,"x":1e0}'), ['x']);
-});
+test(
+  'nonIntegerKeys allows JSON whitespace anywhere and ' + 'flags a key written twice if any value is not an integer',
+  () => {
+    assert.deepEqual(keys('\n{ "x" :\t1.0 , "y" : 2\r\n}\n'), ['x']);
+    assert.deepEqual(keys('{"x":1.0,"x":1}'), ['x']);
+    assert.deepEqual(keys('{"x":1,"x":1e0}'), ['x']);
+  },
+);
 
 test('nonIntegerKeys walks deep nesting without recursion', () => {
   const depth = 200_000;

@@ -72,7 +72,8 @@ test('two Content-Length headers get 400 and a closed connection; the bytes afte
   const smuggled = 'POST /api/pixel HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n{"x":1,"y":1,"color":5}    ';
   const got = await raw(
     ts,
-    `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`,
+    'POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n' +
+      `Content-Length: ${2 + smuggled.length}\r\n\r\n{}${smuggled}`,
   );
   assert.doesNotMatch(got, /200 OK/, 'nothing was answered with 200');
   assert.doesNotMatch(got, /"seq"/);
@@ -96,7 +97,8 @@ test('Content-Length together with Transfer-Encoding closes the connection witho
   const smuggled = 'POST /api/pixel HTTP/1.1\r\nHost: x\r\nContent-Length: 23\r\n\r\n{"x":1,"y":1,"color":5}';
   const got = await raw(
     ts,
-    `POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+    'POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      `0\r\n\r\n${smuggled}`,
   );
   assert.doesNotMatch(got, /200 OK/);
   const lookup = (await (await fetch(`${ts.http}/api/pixel?x=1&y=1`)).json()) as { seq: number | null };

@@ -22,43 +22,47 @@ async function lookupWho(x: number, y: number): Promise<unknown> {
   return (await httpRequest(`${ts.http}/api/pixel?x=${x}&y=${y}`)).json()['who'];
 }
 
-test('POST /api/pixel refuses 1.0, 1e0, -0, 1E0, 10.5, "1" and integers beyond 32 bits as invalid_field and places nothing', async () => {
-  const seqBefore = ts.server.canvas.seq;
-  const literals = [
-    '1.0',
-    '1e0',
-    '-0',
-    '1E0',
-    '10.5',
-    '"1"',
-    '-0.0',
-    '1e400',
-    '4294967296',
-    '-2147483649',
-    '9007199254740993',
-  ];
-  for (const literal of literals) {
-    for (const field of ['x', 'y', 'color'] as const) {
-      const res = await postLiterals(
-        field === 'x' ? literal : '1',
-        field === 'y' ? literal : '1',
-        field === 'color' ? literal : '1',
-      );
-      assert.equal(res.status, 400, `${field}: ${literal} -> ${res.body}`);
-      assert.equal(res.json()['error'], ErrorCode.INVALID_FIELD, `${field}: ${literal}`);
+test(
+  'POST /api/pixel refuses 1.0, 1e0, -0, 1E0, 10.5, ' +
+    '"1" and integers beyond 32 bits as invalid_field and places nothing',
+  async () => {
+    const seqBefore = ts.server.canvas.seq;
+    const literals = [
+      '1.0',
+      '1e0',
+      '-0',
+      '1E0',
+      '10.5',
+      '"1"',
+      '-0.0',
+      '1e400',
+      '4294967296',
+      '-2147483649',
+      '9007199254740993',
+    ];
+    for (const literal of literals) {
+      for (const field of ['x', 'y', 'color'] as const) {
+        const res = await postLiterals(
+          field === 'x' ? literal : '1',
+          field === 'y' ? literal : '1',
+          field === 'color' ? literal : '1',
+        );
+        assert.equal(res.status, 400, `${field}: ${literal} -> ${res.body}`);
+        assert.equal(res.json()['error'], ErrorCode.INVALID_FIELD, `${field}: ${literal}`);
+      }
     }
-  }
-  assert.equal(ts.server.canvas.seq, seqBefore, 'nothing placed');
-  assert.equal(await lookupWho(1, 1), null, 'pixel (1, 1) never placed');
-  assert.equal(await lookupWho(0, 1), null, 'nor (0, 1), which -0 would hit');
+    assert.equal(ts.server.canvas.seq, seqBefore, 'nothing placed');
+    assert.equal(await lookupWho(1, 1), null, 'pixel (1, 1) never placed');
+    assert.equal(await lookupWho(0, 1), null, 'nor (0, 1), which -0 would hit');
 
-  const one = await postLiterals('1', '0', '1');
-  assert.equal(one.status, 200, one.body);
-  const zero = await postLiterals('0', '1', '0');
-  assert.equal(zero.status, 200, zero.body);
-  assert.equal(ts.server.canvas.seq, seqBefore + 2);
-  assert.notEqual(await lookupWho(0, 1), null);
-});
+    const one = await postLiterals('1', '0', '1');
+    assert.equal(one.status, 200, one.body);
+    const zero = await postLiterals('0', '1', '0');
+    assert.equal(zero.status, 200, zero.body);
+    assert.equal(ts.server.canvas.seq, seqBefore + 2);
+    assert.notEqual(await lookupWho(0, 1), null);
+  },
+);
 
 test('HTTP and WebSocket placement answer the same code for the same number', async () => {
   const ws = await TestClient.connect(ts.ws);

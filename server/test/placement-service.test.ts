@@ -90,41 +90,48 @@ function assertCooldown(r: PlaceResult, expectedWaitMs: number): void {
   );
 }
 
-test('out-of-bounds, off-palette and banned placements are refused with their code, stored nowhere, and claim no cooldown', async (t) => {
-  const s = setup(t, { banned: [BOB.id] });
-  const cases: Array<[Placer, number, number, number, ErrorCode]> = [
-    [ALICE, SIZE, 0, 1, ErrorCode.OUT_OF_BOUNDS],
-    [ALICE, 0, -1, 1, ErrorCode.OUT_OF_BOUNDS],
-    [ALICE, 0, 0, 16, ErrorCode.BAD_COLOR],
-    [ALICE, 0, 0, -1, ErrorCode.BAD_COLOR],
-    [BOB, 0, 0, 1, ErrorCode.BANNED],
-  ];
-  for (const [who, x, y, c, code] of cases) {
-    const r = await place(s.service, who, x, y, c);
-    assert.equal(!r.ok && r.code, code, `(${x}, ${y}) colour ${c} by ${who.id.slice(0, 1)}`);
-  }
-  assert.equal(storedCount(s.store), 0);
-  assert.equal(s.canvas.seq, 0);
-  assert.equal(s.service.nextAllowed(ALICE), 0, 'a refused placement starts no cooldown');
-  assert.equal(s.service.nextAllowed(BOB), 0);
-  assert.equal(await resultCount(s.metrics, ErrorCode.OUT_OF_BOUNDS), 2);
-  assert.equal(await resultCount(s.metrics, ErrorCode.BANNED), 1);
-  assert.equal((await place(s.service, ALICE, 0, 0, 15)).ok, true, 'the same placer may still place');
-});
+test(
+  'out-of-bounds, off-palette and banned placements are refused with their code, ' +
+    'stored nowhere, and claim no cooldown',
+  async (t) => {
+    const s = setup(t, { banned: [BOB.id] });
+    const cases: Array<[Placer, number, number, number, ErrorCode]> = [
+      [ALICE, SIZE, 0, 1, ErrorCode.OUT_OF_BOUNDS],
+      [ALICE, 0, -1, 1, ErrorCode.OUT_OF_BOUNDS],
+      [ALICE, 0, 0, 16, ErrorCode.BAD_COLOR],
+      [ALICE, 0, 0, -1, ErrorCode.BAD_COLOR],
+      [BOB, 0, 0, 1, ErrorCode.BANNED],
+    ];
+    for (const [who, x, y, c, code] of cases) {
+      const r = await place(s.service, who, x, y, c);
+      assert.equal(!r.ok && r.code, code, `(${x}, ${y}) colour ${c} by ${who.id.slice(0, 1)}`);
+    }
+    assert.equal(storedCount(s.store), 0);
+    assert.equal(s.canvas.seq, 0);
+    assert.equal(s.service.nextAllowed(ALICE), 0, 'a refused placement starts no cooldown');
+    assert.equal(s.service.nextAllowed(BOB), 0);
+    assert.equal(await resultCount(s.metrics, ErrorCode.OUT_OF_BOUNDS), 2);
+    assert.equal(await resultCount(s.metrics, ErrorCode.BANNED), 1);
+    assert.equal((await place(s.service, ALICE, 0, 0, 15)).ok, true, 'the same placer may still place');
+  },
+);
 
-test('an accepted placement starts a cooldown for its identity, from any address, with the wait in the answer', async (t) => {
-  const s = setup(t);
-  const before = Date.now();
-  const ok = await place(s.service, ALICE, 1, 1, 3);
-  assert.equal(ok.ok, true);
-  assert.equal(ok.ok && ok.seq, 1);
-  const next = ok.ok ? ok.next : 0;
-  assert.ok(next >= before + COOLDOWN_MS && next <= Date.now() + COOLDOWN_MS, 'next = placement time + cooldown');
-  assert.equal(s.service.nextAllowed(ALICE), next);
-  assertCooldown(await place(s.service, { id: ALICE.id, addr: '10.9.9.9' }, 2, 2, 3), COOLDOWN_MS);
-  assert.equal(storedCount(s.store), 1);
-  assert.equal(s.canvas.get(2, 2), 0);
-});
+test(
+  'an accepted placement starts a cooldown for its identity, ' + 'from any address, with the wait in the answer',
+  async (t) => {
+    const s = setup(t);
+    const before = Date.now();
+    const ok = await place(s.service, ALICE, 1, 1, 3);
+    assert.equal(ok.ok, true);
+    assert.equal(ok.ok && ok.seq, 1);
+    const next = ok.ok ? ok.next : 0;
+    assert.ok(next >= before + COOLDOWN_MS && next <= Date.now() + COOLDOWN_MS, 'next = placement time + cooldown');
+    assert.equal(s.service.nextAllowed(ALICE), next);
+    assertCooldown(await place(s.service, { id: ALICE.id, addr: '10.9.9.9' }, 2, 2, 3), COOLDOWN_MS);
+    assert.equal(storedCount(s.store), 1);
+    assert.equal(s.canvas.get(2, 2), 0);
+  },
+);
 
 test('an address in cooldown refuses other identities from it, not identities elsewhere', async (t) => {
   const s = setup(t);

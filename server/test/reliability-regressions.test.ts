@@ -82,36 +82,39 @@ test('a length header the frame cannot back is refused before msgpackr allocates
   for (const bad of ['92 01 c1', '81 a174 a6726573796e63 00', '']) assert.equal(scanFrame(hex(bad)).ok, false, bad);
 });
 
-test('clients that never read are dropped once all buffers pass --max-buffered-total; readers keep every tick', async (t) => {
-  // The suite's 1,000 non-reading subscribers drove RSS to 5.3 GB: each held up to --max-backpressure.
-  const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBufferedTotal: 2 << 20 });
-  t.after(() => ts.dispose());
-  // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
-  fillNoise(ts.server.canvas.grid, 0x2545f491);
-  const reader = await TestClient.connect(ts.ws);
-  const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
-  for (const c of idle) c.socket.pause(); // never read again
-  let seq = 0;
-  const pngSeqs: number[] = [];
-  for (let i = 0; i < 400; i++) {
-    reader.send({ t: 'place', id: i, x: i % 1000, y: 0, c: i % 16 });
-    seq = (await reader.nextOf('ack')).seq;
-    pngSeqs.push((await reader.pngAtLeast(seq, 10_000)).seq);
+test(
+  'clients that never read are dropped once all buffers ' + 'pass --max-buffered-total; readers keep every tick',
+  async (t) => {
+    // The suite's 1,000 non-reading subscribers drove RSS to 5.3 GB: each held up to --max-backpressure.
+    const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBufferedTotal: 2 << 20 });
+    t.after(() => ts.dispose());
+    // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
+    fillNoise(ts.server.canvas.grid, 0x2545f491);
+    const reader = await TestClient.connect(ts.ws);
+    const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
+    for (const c of idle) c.socket.pause(); // never read again
+    let seq = 0;
+    const pngSeqs: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      reader.send({ t: 'place', id: i, x: i % 1000, y: 0, c: i % 16 });
+      seq = (await reader.nextOf('ack')).seq;
+      pngSeqs.push((await reader.pngAtLeast(seq, 10_000)).seq);
+      const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
+      if (health.subscribers === 1) break;
+    }
     const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
-    if (health.subscribers === 1) break;
-  }
-  const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
-  assert.equal(health.subscribers, 1, 'only the reader is left');
-  const metrics = await (await fetch(`${ts.http}/metrics`)).text();
-  assert.match(metrics, /canvas_ws_evicted_total 8/);
-  assert.deepEqual(
-    pngSeqs,
-    [...pngSeqs].sort((a, b) => a - b),
-    'the reader saw every tick in order',
-  );
-  for (const c of idle) c.socket.terminate();
-  await reader.close();
-});
+    assert.equal(health.subscribers, 1, 'only the reader is left');
+    const metrics = await (await fetch(`${ts.http}/metrics`)).text();
+    assert.match(metrics, /canvas_ws_evicted_total 8/);
+    assert.deepEqual(
+      pngSeqs,
+      [...pngSeqs].sort((a, b) => a - b),
+      'the reader saw every tick in order',
+    );
+    for (const c of idle) c.socket.terminate();
+    await reader.close();
+  },
+);
 
 test('a client pipelining GET /image without reading holds one response, not one per request', async (t) => {
   // The suite's pipelining client (20,000 requests, never read) drove the server to 3.7 GB.
@@ -142,28 +145,31 @@ test('a client pipelining GET /image without reading holds one response, not one
   assert.equal((await fetch(`${ts.http}/image`)).status, 200, 'still serving');
 });
 
-test('pipelined HEAD and 304 answers close the connection instead of piling up; one at a time still works', async (t) => {
-  // Header-only answers have no body for tryEnd to hold back: pipelined unread, they grew RSS ~3x
-  // the requests' bytes without limit. They now end a loop turn later, so uWS refuses the pipeline.
-  const ts = await startTestServer({ width: 16, height: 16 });
-  t.after(() => ts.dispose());
-  const etag = (await fetch(`${ts.http}/image`)).headers.get('etag') ?? '';
-  const conditional = `GET /image HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\n\r\n`;
-  const head = 'HEAD /image HTTP/1.1\r\nHost: x\r\n\r\n';
-  const socket = connect({ host: '127.0.0.1', port: ts.server.port });
-  let text = '';
-  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-  socket.on('error', () => {}); // the refused pipeline may end in a reset
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const answers = () => (text.match(/^HTTP\/1\.1 /gm) ?? []).length;
-  for (const [i, request] of [conditional, head, conditional].entries()) {
-    socket.write(request); // one at a time, as browsers do: keep-alive answers each
-    while (answers() < i + 1) await once(socket, 'data');
-  }
-  assert.match(text, /^HTTP\/1\.1 304 Not Modified/m);
-  assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Length: \d+/m);
-  socket.write((conditional + head).repeat(5000));
-  await closed;
-  assert.ok(answers() <= 4, `${answers()} answers: the pipeline was refused`);
-});
+test(
+  'pipelined HEAD and 304 answers close the connection instead of piling up; ' + 'one at a time still works',
+  async (t) => {
+    // Header-only answers have no body for tryEnd to hold back: pipelined unread, they grew RSS ~3x
+    // the requests' bytes without limit. They now end a loop turn later, so uWS refuses the pipeline.
+    const ts = await startTestServer({ width: 16, height: 16 });
+    t.after(() => ts.dispose());
+    const etag = (await fetch(`${ts.http}/image`)).headers.get('etag') ?? '';
+    const conditional = `GET /image HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\n\r\n`;
+    const head = 'HEAD /image HTTP/1.1\r\nHost: x\r\n\r\n';
+    const socket = connect({ host: '127.0.0.1', port: ts.server.port });
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => {}); // the refused pipeline may end in a reset
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const answers = () => (text.match(/^HTTP\/1\.1 /gm) ?? []).length;
+    for (const [i, request] of [conditional, head, conditional].entries()) {
+      socket.write(request); // one at a time, as browsers do: keep-alive answers each
+      while (answers() < i + 1) await once(socket, 'data');
+    }
+    assert.match(text, /^HTTP\/1\.1 304 Not Modified/m);
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Length: \d+/m);
+    socket.write((conditional + head).repeat(5000));
+    await closed;
+    assert.ok(answers() <= 4, `${answers()} answers: the pipeline was refused`);
+  },
+);

@@ -113,90 +113,102 @@ function recorder(): { evictions: Array<[number, number]>; events: { evicted(cou
   return { evictions, events: { evicted: (count, bytes) => evictions.push([count, bytes]) } };
 }
 
-test('over the cap, the largest holders are dropped until the total is under 90% of the cap; smaller holders and fast readers stay', async (t) => {
-  const r = await rig(t);
-  const small = await r.slowReader('small', 256 << 10);
-  const mid = await r.slowReader('mid', 1 << 20);
-  const large = await r.slowReader('large', 3 << 20);
-  const fast = await r.fastReader('fast');
-  const [hs, hm, hl] = [small, mid, large].map((c) => c.server.getBufferedAmount()) as [number, number, number];
-  assert.equal(fast.server.getBufferedAmount(), 0);
-  assert.ok(hs < hm && hm < hl, `held ${hs} < ${hm} < ${hl}`);
-  // Dropping the largest alone brings the total under the cap but not under 90% of it: the
-  // hysteresis drops the next largest too.
-  const cap = Math.floor((hs + hm) * 1.05);
-  const { evictions, events } = recorder();
-  const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
+test(
+  'over the cap, the largest holders are dropped until the total is under 90% of the cap; ' +
+    'smaller holders and fast readers stay',
+  async (t) => {
+    const r = await rig(t);
+    const small = await r.slowReader('small', 256 << 10);
+    const mid = await r.slowReader('mid', 1 << 20);
+    const large = await r.slowReader('large', 3 << 20);
+    const fast = await r.fastReader('fast');
+    const [hs, hm, hl] = [small, mid, large].map((c) => c.server.getBufferedAmount()) as [number, number, number];
+    assert.equal(fast.server.getBufferedAmount(), 0);
+    assert.ok(hs < hm && hm < hl, `held ${hs} < ${hm} < ${hl}`);
+    // Dropping the largest alone brings the total under the cap but not under 90% of it: the
+    // hysteresis drops the next largest too.
+    const cap = Math.floor((hs + hm) * 1.05);
+    const { evictions, events } = recorder();
+    const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
 
-  budget.beforePublish(() => 0);
+    budget.beforePublish(() => 0);
 
-  assert.deepEqual(evictions, [[2, hl + hm]]);
-  assert.deepEqual([...r.sockets].map((ws) => ws.getUserData().name).sort(), ['fast', 'small']);
-  assert.equal(small.server.getBufferedAmount(), hs, 'the small holder keeps its bytes');
-  assert.equal(budget.willSend(large.server, 1), false, 'a dropped socket must not be sent to');
-  assert.equal(budget.willSend(fast.server, 1), true);
-  large.client.resume();
-  mid.client.resume();
-  assert.equal(await large.closed, 1006, 'dropped without a close frame');
-  assert.equal(await mid.closed, 1006);
-  assert.equal(fast.client.readyState, WebSocket.OPEN);
-});
+    assert.deepEqual(evictions, [[2, hl + hm]]);
+    assert.deepEqual([...r.sockets].map((ws) => ws.getUserData().name).sort(), ['fast', 'small']);
+    assert.equal(small.server.getBufferedAmount(), hs, 'the small holder keeps its bytes');
+    assert.equal(budget.willSend(large.server, 1), false, 'a dropped socket must not be sent to');
+    assert.equal(budget.willSend(fast.server, 1), true);
+    large.client.resume();
+    mid.client.resume();
+    assert.equal(await large.closed, 1006, 'dropped without a close frame');
+    assert.equal(await mid.closed, 1006);
+    assert.equal(fast.client.readyState, WebSocket.OPEN);
+  },
+);
 
-test('a holder is counted with the publish it will get, except at the per-socket limit; sockets holding nothing are never counted', async (t) => {
-  const r = await rig(t);
-  const slow = await r.slowReader('slow', 1 << 20);
-  const fast = await r.fastReader('fast');
-  const held = slow.server.getBufferedAmount();
-  const publish = held; // every subscriber is about to get a message as large as what slow holds
-  const cap = Math.floor(held * 1.5);
+test(
+  'a holder is counted with the publish it will get, ' +
+    'except at the per-socket limit; sockets holding nothing are never counted',
+  async (t) => {
+    const r = await rig(t);
+    const slow = await r.slowReader('slow', 1 << 20);
+    const fast = await r.fastReader('fast');
+    const held = slow.server.getBufferedAmount();
+    const publish = held; // every subscriber is about to get a message as large as what slow holds
+    const cap = Math.floor(held * 1.5);
 
-  const atLimit = recorder();
-  new SendBudget(r.sockets, cap, held, atLimit.events).beforePublish(() => publish);
-  assert.deepEqual(
-    atLimit.evictions,
-    [],
-    'slow is at the per-socket limit (uWS will drop the publish) and fast buffers nothing',
-  );
-  assert.equal(r.sockets.size, 2);
+    const atLimit = recorder();
+    new SendBudget(r.sockets, cap, held, atLimit.events).beforePublish(() => publish);
+    assert.deepEqual(
+      atLimit.evictions,
+      [],
+      'slow is at the per-socket limit (uWS will drop the publish) and fast buffers nothing',
+    );
+    assert.equal(r.sockets.size, 2);
 
-  const belowLimit = recorder();
-  new SendBudget(r.sockets, cap, held + 1, belowLimit.events).beforePublish(() => publish);
-  assert.deepEqual(belowLimit.evictions, [[1, held + publish]], 'held + publish is over the cap');
-  assert.deepEqual([...r.sockets], [fast.server]);
-  slow.client.resume();
-  assert.equal(await slow.closed, 1006);
-});
+    const belowLimit = recorder();
+    new SendBudget(r.sockets, cap, held + 1, belowLimit.events).beforePublish(() => publish);
+    assert.deepEqual(belowLimit.evictions, [[1, held + publish]], 'held + publish is over the cap');
+    assert.deepEqual([...r.sockets], [fast.server]);
+    slow.client.resume();
+    assert.equal(await slow.closed, 1006);
+  },
+);
 
-test('sends between ticks are counted and, once past the cap, trigger a count that drops the largest holder, which willSend then refuses', async (t) => {
-  const r = await rig(t);
-  const small = await r.slowReader('small', 256 << 10);
-  const large = await r.slowReader('large', 2 << 20);
-  const fast = await r.fastReader('fast');
-  const [hs, hl] = [small.server.getBufferedAmount(), large.server.getBufferedAmount()];
-  const cap = Math.floor((hs + hl) * 0.8);
-  const { evictions, events } = recorder();
-  const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
+test(
+  'sends between ticks are counted and, once past the cap, ' +
+    'trigger a count that drops the largest holder, which willSend then refuses',
+  async (t) => {
+    const r = await rig(t);
+    const small = await r.slowReader('small', 256 << 10);
+    const large = await r.slowReader('large', 2 << 20);
+    const fast = await r.fastReader('fast');
+    const [hs, hl] = [small.server.getBufferedAmount(), large.server.getBufferedAmount()];
+    const cap = Math.floor((hs + hl) * 0.8);
+    const { evictions, events } = recorder();
+    const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
 
-  // The estimate starts at 0 and only sends add to it: no count (no drop) until it passes the cap.
-  assert.equal(budget.willSend(fast.server, cap - 1), true);
-  assert.deepEqual(evictions, []);
-  assert.equal(budget.willSend(large.server, 2), false, 'the send that passed the cap dropped its own socket');
-  assert.deepEqual(evictions, [[1, hl]]);
-  assert.equal(budget.willSend(small.server, 1), true);
-  assert.deepEqual(evictions, [[1, hl]]);
+    // The estimate starts at 0 and only sends add to it: no count (no drop) until it passes the cap.
+    assert.equal(budget.willSend(fast.server, cap - 1), true);
+    assert.deepEqual(evictions, []);
+    assert.equal(budget.willSend(large.server, 2), false, 'the send that passed the cap dropped its own socket');
+    assert.deepEqual(evictions, [[1, hl]]);
+    assert.equal(budget.willSend(small.server, 1), true);
+    assert.deepEqual(evictions, [[1, hl]]);
 
-  // After the count the estimate restarts from the real total (what small holds), not from 0: a
-  // later publish that grows small past the cap is caught by the next send that passes it.
-  const counted = hs + 1;
-  for (let n = 0; n < cap; n += CHUNK.length) small.server.send(CHUNK, true);
-  const grown = small.server.getBufferedAmount();
-  assert.equal(budget.willSend(fast.server, cap - counted + 1), true);
-  assert.deepEqual(evictions, [
-    [1, hl],
-    [1, grown],
-  ]);
-  assert.deepEqual([...r.sockets], [fast.server]);
-});
+    // After the count the estimate restarts from the real total (what small holds), not from 0: a
+    // later publish that grows small past the cap is caught by the next send that passes it.
+    const counted = hs + 1;
+    for (let n = 0; n < cap; n += CHUNK.length) small.server.send(CHUNK, true);
+    const grown = small.server.getBufferedAmount();
+    assert.equal(budget.willSend(fast.server, cap - counted + 1), true);
+    assert.deepEqual(evictions, [
+      [1, hl],
+      [1, grown],
+    ]);
+    assert.deepEqual([...r.sockets], [fast.server]);
+  },
+);
 
 test('a cap of 0 disables the budget: nothing is dropped however much slow readers hold', async (t) => {
   const r = await rig(t);

@@ -31,36 +31,39 @@ async function assertAlive(ts: TestServer): Promise<void> {
   assert.equal((await fetch(`${ts.http}/healthz`)).status, 200, 'the server is still running');
 }
 
-test('admin actions and HTTP placement while another process holds the database lock answer 503 store_failed', async (t) => {
-  const ts = await startTestServer({ adminToken: 'sesame', busyTimeoutMs: 0, width: 10, height: 10 });
-  t.after(() => ts.dispose());
-  assert.equal((await call(ts, 'POST', '/api/pixel', { x: 1, y: 1, color: 2 })).status, 200);
-  const placer = ((await (await fetch(`${ts.http}/api/pixel?x=1&y=1`)).json()) as { who: string }).who;
+test(
+  'admin actions and HTTP placement while another ' + 'process holds the database lock answer 503 store_failed',
+  async (t) => {
+    const ts = await startTestServer({ adminToken: 'sesame', busyTimeoutMs: 0, width: 10, height: 10 });
+    t.after(() => ts.dispose());
+    assert.equal((await call(ts, 'POST', '/api/pixel', { x: 1, y: 1, color: 2 })).status, 200);
+    const placer = ((await (await fetch(`${ts.http}/api/pixel?x=1&y=1`)).json()) as { who: string }).who;
 
-  const locker = new Database(join(ts.dir, 'canvas.db'));
-  t.after(() => locker.close());
-  locker.exec('BEGIN IMMEDIATE'); // holds the write lock until ROLLBACK
-  const writes: Array<[string, unknown]> = [
-    ['/api/admin/ban', { id: ID, reason: 'bot' }],
-    ['/api/admin/unban', { id: ID }],
-    ['/api/admin/rollback', { id: placer, since: 0 }],
-    ['/api/admin/wipe', { x: 0, y: 0, width: 2, height: 2, color: 1 }],
-    ['/api/pixel', { x: 2, y: 2, color: 3 }],
-  ];
-  for (const [path, body] of writes) {
-    const r = await call(ts, 'POST', path, body);
-    assert.equal(r.status, 503, `${path}: ${JSON.stringify(r.body)}`);
-    assert.equal(r.body.error, 'store_failed', path);
-    assert.equal(typeof r.body.message, 'string');
-    await assertAlive(ts);
-  }
-  locker.exec('ROLLBACK');
+    const locker = new Database(join(ts.dir, 'canvas.db'));
+    t.after(() => locker.close());
+    locker.exec('BEGIN IMMEDIATE'); // holds the write lock until ROLLBACK
+    const writes: Array<[string, unknown]> = [
+      ['/api/admin/ban', { id: ID, reason: 'bot' }],
+      ['/api/admin/unban', { id: ID }],
+      ['/api/admin/rollback', { id: placer, since: 0 }],
+      ['/api/admin/wipe', { x: 0, y: 0, width: 2, height: 2, color: 1 }],
+      ['/api/pixel', { x: 2, y: 2, color: 3 }],
+    ];
+    for (const [path, body] of writes) {
+      const r = await call(ts, 'POST', path, body);
+      assert.equal(r.status, 503, `${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error, 'store_failed', path);
+      assert.equal(typeof r.body.message, 'string');
+      await assertAlive(ts);
+    }
+    locker.exec('ROLLBACK');
 
-  // Nothing half-done: the ban did not take, and now it does.
-  assert.equal((await call(ts, 'POST', '/api/pixel', { x: 2, y: 2, color: 3 })).status, 200);
-  const ban = await call(ts, 'POST', '/api/admin/ban', { id: ID, reason: 'bot' });
-  assert.equal(ban.status, 200, JSON.stringify(ban.body));
-});
+    // Nothing half-done: the ban did not take, and now it does.
+    assert.equal((await call(ts, 'POST', '/api/pixel', { x: 2, y: 2, color: 3 })).status, 200);
+    const ban = await call(ts, 'POST', '/api/admin/ban', { id: ID, reason: 'bot' });
+    assert.equal(ban.status, 200, JSON.stringify(ban.body));
+  },
+);
 
 test('lookups and the audit log answer 503 store_failed when their table cannot be read, and recover', async (t) => {
   const ts = await startTestServer({ adminToken: 'sesame', busyTimeoutMs: 0, width: 10, height: 10 });

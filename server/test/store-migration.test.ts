@@ -108,36 +108,42 @@ function dump(db: Database.Database): unknown {
   };
 }
 
-test('opening an old database adds addr, next_at, prev_seq and last_seq, drops the old indexes, and keeps its canvas id', (t) => {
-  const path = dbPath(t);
-  writeOldDatabase(path);
-  const store = open(t, path);
-  assert.deepEqual(columns(store.db, 'placements'), [
-    'seq',
-    'x',
-    'y',
-    'color',
-    'who',
-    'at',
-    'addr',
-    'next_at',
-    'prev_seq',
-  ]);
-  assert.deepEqual(columns(store.db, 'snapshots'), ['seq', 'width', 'height', 'grid', 'at', 'last_seq']);
-  const indexes = store.db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'placements_%'")
-    .all();
-  assert.deepEqual(indexes, [], 'no secondary index on placements');
-  assert.deepEqual(
-    store.db.prepare('SELECT seq, who, addr, next_at, prev_seq FROM placements WHERE seq IN (1, 4) ORDER BY seq').all(),
-    [
-      { seq: 1, who: 'alice', addr: '', next_at: 0, prev_seq: 0 },
-      { seq: 4, who: 'carol', addr: '', next_at: 0, prev_seq: 2 },
-    ],
-    'old rows keep their values, get the defaults, and are linked to the earlier placement at their pixel',
-  );
-  assert.equal(store.canvasId, OLD_ID);
-});
+test(
+  'opening an old database adds addr, next_at, prev_seq and last_seq, ' +
+    'drops the old indexes, and keeps its canvas id',
+  (t) => {
+    const path = dbPath(t);
+    writeOldDatabase(path);
+    const store = open(t, path);
+    assert.deepEqual(columns(store.db, 'placements'), [
+      'seq',
+      'x',
+      'y',
+      'color',
+      'who',
+      'at',
+      'addr',
+      'next_at',
+      'prev_seq',
+    ]);
+    assert.deepEqual(columns(store.db, 'snapshots'), ['seq', 'width', 'height', 'grid', 'at', 'last_seq']);
+    const indexes = store.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'placements_%'")
+      .all();
+    assert.deepEqual(indexes, [], 'no secondary index on placements');
+    assert.deepEqual(
+      store.db
+        .prepare('SELECT seq, who, addr, next_at, prev_seq FROM placements WHERE seq IN (1, 4) ORDER BY seq')
+        .all(),
+      [
+        { seq: 1, who: 'alice', addr: '', next_at: 0, prev_seq: 0 },
+        { seq: 4, who: 'carol', addr: '', next_at: 0, prev_seq: 2 },
+      ],
+      'old rows keep their values, get the defaults, and are linked to the earlier placement at their pixel',
+    );
+    assert.equal(store.canvasId, OLD_ID);
+  },
+);
 
 test('an old database loads to exactly the grid, per-cell seqs and seq its placements describe', (t) => {
   const path = dbPath(t);
@@ -215,25 +221,29 @@ test('opening a migrated database again changes nothing', (t) => {
   assert.equal(second.canvasId, OLD_ID);
 });
 
-test('rows written before prev_seq existed are linked into each pixel history, so a rollback finds the earlier colour', (t) => {
-  const path = dbPath(t);
-  writeOldDatabase(path);
-  const store = open(t, path);
-  const prev = store.db.prepare('SELECT seq, prev_seq AS prev FROM placements ORDER BY seq').all() as Array<{
-    seq: number;
-    prev: number;
-  }>;
-  assert.deepEqual(
-    prev.map((r) => [r.seq, r.prev]),
-    [
-      [1, 0],
-      [2, 0],
-      [3, 0],
-      [4, 2], // (2, 1): carol's placement follows bob's
-      [5, 0],
-    ],
-  );
-  const { lastSeq } = store.load(W, H, PALETTE);
-  const targets = new History(store.db).rollbackTargets('carol', 0, (x, y) => lastSeq[y * W + x] as number);
-  assert.deepEqual(targets, [{ x: 2, y: 1, color: 5 }], "rolling carol back shows bob's colour again");
-});
+test(
+  'rows written before prev_seq existed are linked into each pixel history, ' +
+    'so a rollback finds the earlier colour',
+  (t) => {
+    const path = dbPath(t);
+    writeOldDatabase(path);
+    const store = open(t, path);
+    const prev = store.db.prepare('SELECT seq, prev_seq AS prev FROM placements ORDER BY seq').all() as Array<{
+      seq: number;
+      prev: number;
+    }>;
+    assert.deepEqual(
+      prev.map((r) => [r.seq, r.prev]),
+      [
+        [1, 0],
+        [2, 0],
+        [3, 0],
+        [4, 2], // (2, 1): carol's placement follows bob's
+        [5, 0],
+      ],
+    );
+    const { lastSeq } = store.load(W, H, PALETTE);
+    const targets = new History(store.db).rollbackTargets('carol', 0, (x, y) => lastSeq[y * W + x] as number);
+    assert.deepEqual(targets, [{ x: 2, y: 1, color: 5 }], "rolling carol back shows bob's colour again");
+  },
+);

@@ -59,38 +59,46 @@ function decodeGrid(png: Uint8Array): Uint8Array {
   return img.grid;
 }
 
-test('a frame carries a PNG of the grid at its seq, a strong ETag of canvas id and seq, and the same PNG as a message', async (t) => {
-  const r = rig(t);
-  place(r.canvas, [0, 0, 5], [32, 0, 15], [32, 16, 3], [7, 9, 12]);
-  const out = await r.ticker.run();
-  assert.equal(out.delta, undefined, 'the first frame has no previous one to be a delta from');
-  assert.equal(out.frame.seq, 4);
-  assert.equal(out.frame.etag, '"c4nv45-4"');
-  assert.deepEqual(decodeGrid(out.frame.png), r.canvas.grid);
-  const msg = decodeServerMessage(out.frame.message) as PngMsg;
-  assert.equal(msg.t, 'png');
-  assert.equal(msg.seq, 4);
-  assert.deepEqual(Buffer.from(msg.png), out.frame.png);
-  assert.equal(r.ticker.frame, out.frame);
-});
+test(
+  'a frame carries a PNG of the grid at its seq, ' +
+    'a strong ETag of canvas id and seq, and the same PNG as a message',
+  async (t) => {
+    const r = rig(t);
+    place(r.canvas, [0, 0, 5], [32, 0, 15], [32, 16, 3], [7, 9, 12]);
+    const out = await r.ticker.run();
+    assert.equal(out.delta, undefined, 'the first frame has no previous one to be a delta from');
+    assert.equal(out.frame.seq, 4);
+    assert.equal(out.frame.etag, '"c4nv45-4"');
+    assert.deepEqual(decodeGrid(out.frame.png), r.canvas.grid);
+    const msg = decodeServerMessage(out.frame.message) as PngMsg;
+    assert.equal(msg.t, 'png');
+    assert.equal(msg.seq, 4);
+    assert.deepEqual(Buffer.from(msg.png), out.frame.png);
+    assert.equal(r.ticker.frame, out.frame);
+  },
+);
 
-test('a tick lists each pixel changed since the previous frame once, with its last colour, from that frame seq to the current', async (t) => {
-  const r = rig(t);
-  place(r.canvas, [1, 1, 1]);
-  const first = await r.ticker.run();
-  const before = decodeGrid(first.frame.png);
-  place(r.canvas, [2, 2, 4], [3, 3, 6], [2, 2, 9], [0, 16, 2]); // (2, 2) twice: last colour 9
-  const out = await r.ticker.run();
-  assert.ok(out.delta);
-  assert.equal(out.delta.fromSeq, 1);
-  assert.equal(out.delta.toSeq, 5);
-  assert.equal(out.delta.count, 3, 'three distinct pixels');
-  const msg = decodeServerMessage(out.delta.message) as DeltaMsg;
-  assert.deepEqual([msg.t, msg.fromSeq, msg.toSeq, msg.n], ['delta', 1, 5, 3]);
-  assert.ok(applyDeltaPixels(msg.px, before, W, H));
-  assert.deepEqual(before, decodeGrid(out.frame.png), 'previous frame + delta = this frame');
-  assert.equal(before[2 * W + 2], 9);
-});
+test(
+  'a tick lists each pixel changed since the previous frame once, ' +
+    'with its last colour, from that frame seq to the current',
+  async (t) => {
+    const r = rig(t);
+    place(r.canvas, [1, 1, 1]);
+    const first = await r.ticker.run();
+    const before = decodeGrid(first.frame.png);
+    place(r.canvas, [2, 2, 4], [3, 3, 6], [2, 2, 9], [0, 16, 2]); // (2, 2) twice: last colour 9
+    const out = await r.ticker.run();
+    assert.ok(out.delta);
+    assert.equal(out.delta.fromSeq, 1);
+    assert.equal(out.delta.toSeq, 5);
+    assert.equal(out.delta.count, 3, 'three distinct pixels');
+    const msg = decodeServerMessage(out.delta.message) as DeltaMsg;
+    assert.deepEqual([msg.t, msg.fromSeq, msg.toSeq, msg.n], ['delta', 1, 5, 3]);
+    assert.ok(applyDeltaPixels(msg.px, before, W, H));
+    assert.deepEqual(before, decodeGrid(out.frame.png), 'previous frame + delta = this frame');
+    assert.equal(before[2 * W + 2], 9);
+  },
+);
 
 test('tick does nothing while the seq is unchanged: no encode, no publish, the same frame object', async (t) => {
   const r = rig(t);
@@ -116,39 +124,45 @@ test('tick does nothing while the seq is unchanged: no encode, no publish, the s
   assert.deepEqual(decodeGrid(second.frame.png), r.canvas.grid);
 });
 
-test('a tick that changed more pixels than maxDeltaCells has no delta; the next small tick is a delta from its frame', async (t) => {
-  const r = rig(t, { maxDeltaCells: 3 });
-  await r.ticker.run();
-  place(r.canvas, [0, 0, 1], [1, 0, 1], [2, 0, 1], [3, 0, 1]);
-  const big = await r.ticker.run();
-  assert.equal(big.delta, undefined, 'four cells over a limit of three');
-  assert.equal(big.frame.seq, 4);
-  assert.deepEqual(decodeGrid(big.frame.png), r.canvas.grid);
-  place(r.canvas, [0, 1, 2], [1, 1, 2], [2, 1, 2]);
-  const small = await r.ticker.run();
-  assert.equal(small.delta?.count, 3, 'three cells: exactly at the limit, still a delta');
-  assert.equal(small.delta?.fromSeq, 4);
-  assert.equal(small.delta?.toSeq, 7);
-});
+test(
+  'a tick that changed more pixels than maxDeltaCells has no delta; ' + 'the next small tick is a delta from its frame',
+  async (t) => {
+    const r = rig(t, { maxDeltaCells: 3 });
+    await r.ticker.run();
+    place(r.canvas, [0, 0, 1], [1, 0, 1], [2, 0, 1], [3, 0, 1]);
+    const big = await r.ticker.run();
+    assert.equal(big.delta, undefined, 'four cells over a limit of three');
+    assert.equal(big.frame.seq, 4);
+    assert.deepEqual(decodeGrid(big.frame.png), r.canvas.grid);
+    place(r.canvas, [0, 1, 2], [1, 1, 2], [2, 1, 2]);
+    const small = await r.ticker.run();
+    assert.equal(small.delta?.count, 3, 'three cells: exactly at the limit, still a delta');
+    assert.equal(small.delta?.fromSeq, 4);
+    assert.equal(small.delta?.toSeq, 7);
+  },
+);
 
-test('start ticks on its interval once the grid changed, and stop waits for the tick in flight to be published', async (t) => {
-  const order: string[] = [];
-  const r = rig(t, {
-    // A publish that takes a turn of the event loop, like the sharded fan-out.
-    onTick: () =>
-      new Promise<void>((resolve) =>
-        setImmediate(() => {
-          order.push('published');
-          resolve();
-        }),
-      ),
-  });
-  await r.ticker.run();
-  r.ticker.start(5);
-  place(r.canvas, [5, 5, 5]);
-  const out = await r.nextTick();
-  assert.equal(out.frame.seq, 1);
-  assert.equal(out.delta?.count, 1);
-  await r.ticker.stop().then(() => order.push('stopped'));
-  assert.deepEqual(order, ['published', 'stopped']);
-});
+test(
+  'start ticks on its interval once the grid changed, ' + 'and stop waits for the tick in flight to be published',
+  async (t) => {
+    const order: string[] = [];
+    const r = rig(t, {
+      // A publish that takes a turn of the event loop, like the sharded fan-out.
+      onTick: () =>
+        new Promise<void>((resolve) =>
+          setImmediate(() => {
+            order.push('published');
+            resolve();
+          }),
+        ),
+    });
+    await r.ticker.run();
+    r.ticker.start(5);
+    place(r.canvas, [5, 5, 5]);
+    const out = await r.nextTick();
+    assert.equal(out.frame.seq, 1);
+    assert.equal(out.delta?.count, 1);
+    await r.ticker.stop().then(() => order.push('stopped'));
+    assert.deepEqual(order, ['published', 'stopped']);
+  },
+);

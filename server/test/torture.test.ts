@@ -34,7 +34,8 @@ test('torture 2: 10,000 hostile frames each get the promised error or close; onl
   assertHeld(await runHostile('fast', seed), 'hostile');
 });
 
-test('torture 3: never-reading subscribers, floods and churn: bounded RSS, readers get every tick, new clients get in', {
+test('torture 3: never-reading subscribers, floods and churn: ' +
+  'bounded RSS, readers get every tick, new clients get in', {
   timeout: 120_000,
 }, async () => {
   assertHeld(await runSlowClients('fast', seed), 'slow');

@@ -80,7 +80,8 @@ class Writer {
     for (let i = 0; i < 8; i++) this.bytes.push(view.getUint8(i));
   }
   /** Header of a str/bin/array/map: the fix form when `fix` allows it, else 8/16/32-bit lengths.
-   * @param {number} len @param {number | undefined} fixBase @param {number} fixMax @param {(number | undefined)[]} codes */
+   * @param {number} len @param {number | undefined} fixBase @param {number} fixMax
+   * @param {(number | undefined)[]} codes */
   header(len, fixBase, fixMax, codes) {
     if (fixBase !== undefined && len <= fixMax) return void this.bytes.push(fixBase | len);
     const [c8, c16, c32] = codes;
@@ -134,7 +135,8 @@ class Writer {
   }
 }
 
-/** Encodes one value as MessagePack. @param {MsgValue | Record<string, MsgValue | undefined>} value @returns {Uint8Array} */
+/** Encodes one value as MessagePack.
+ * @param {MsgValue | Record<string, MsgValue | undefined>} value @returns {Uint8Array} */
 export function encode(value) {
   const w = new Writer();
   w.value(/** @type {MsgValue} */ (value));

@@ -76,7 +76,8 @@ export function isPng(bytes) {
   return PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-/** A `place` frame, as an ArrayBuffer for WebSocket.send. @param {number} id @param {number} x @param {number} y @param {number} c */
+/** A `place` frame, as an ArrayBuffer for WebSocket.send.
+ * @param {number} id @param {number} x @param {number} y @param {number} c */
 export function placeFrame(id, x, y, c) {
   return toArrayBuffer(encode({ t: 'place', id, x, y, c }));
 }
