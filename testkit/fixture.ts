@@ -10,9 +10,11 @@ import UPNG from 'upng-js';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import type { ClientMessage, PngMsg, ServerMessage } from '../protocol/messages.ts';
+import { Canvas } from '../server/canvas/canvas.ts';
 import { configWith, type Config } from '../server/config/config.ts';
 import { createLogger } from '../server/ops/log.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
+import { Store } from '../server/store/store.ts';
 import { Rng } from './rng.ts';
 
 export function tempDir(): string {
@@ -210,4 +212,22 @@ export function httpRequest(
 export function fillNoise(grid: Uint8Array, seed: number): void {
   const rng = new Rng(seed);
   for (let i = 0; i < grid.length; i++) grid[i] = rng.u32() & 15;
+}
+
+/**
+ * A Store on a fresh SQLite file in a temp dir (WAL, synchronous NORMAL, no busy wait) and the canvas
+ * it loads, for unit tests below the server. `close` closes the store and deletes the dir: call it
+ * from `t.after` after closing whatever writes to the store.
+ */
+export function openTestStore(width: number, height: number, paletteSize = 16) {
+  const dir = tempDir();
+  const dbPath = join(dir, 'canvas.db');
+  const store = Store.open({ path: dbPath, width, height, paletteSize, synchronous: 'NORMAL', busyTimeoutMs: 0 });
+  const loaded = store.load(width, height, paletteSize);
+  const canvas = new Canvas(width, height, paletteSize, loaded.grid, loaded.seq, loaded.lastSeq);
+  const close = () => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, dbPath, store, loaded, canvas, close };
 }

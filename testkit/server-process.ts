@@ -40,6 +40,16 @@ export interface StartedServer extends ServerProcess {
   readonly ws: string;
 }
 
+/**
+ * Flags for a server on loopback at a port the OS picks, storing in `db`, plus options by flag name
+ * without the dashes (`{ 'cooldown-ms': 0, width: 64 }`).
+ */
+export function loopbackArgs(db: string, options: Record<string, string | number> = {}): string[] {
+  const args = ['--host', '127.0.0.1', '--port', '0', '--db', db];
+  for (const [flag, value] of Object.entries(options)) args.push(`--${flag}`, String(value));
+  return args;
+}
+
 /** The startup line main.ts logs: `{"level":30,...,"url":"http://127.0.0.1:PORT",...,"msg":"listening on ..."}`. */
 const LISTENING = /"url":"(http:\/\/[^"]+)".*"msg":"listening on /;
 const KEEP_LINES = 2000;

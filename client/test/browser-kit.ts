@@ -13,7 +13,7 @@ import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts
 import type { ClientMessage, ServerMessage } from '../../protocol/messages.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
 import { decodeToIndices, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
-import { startServer, type StartedServer } from '../../testkit/server-process.ts';
+import { loopbackArgs, startServer, type StartedServer } from '../../testkit/server-process.ts';
 import type { TcpRelay } from './tcp-relay.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -175,24 +175,8 @@ export async function waitImage(
 
 /** The server as users run it, in a child process, so the test can really kill it (SIGKILL). */
 export function spawnServer(dir: string): Promise<StartedServer> {
-  const args = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--db',
-    join(dir, 'canvas.db'),
-    '--width',
-    '64',
-    '--height',
-    '48',
-    '--tick-ms',
-    '100',
-    '--cooldown-ms',
-    '0',
-    '--log-level',
-    'info',
-  ];
+  const options = { width: 64, height: 48, 'tick-ms': 100, 'cooldown-ms': 0, 'log-level': 'info' };
+  const args = loopbackArgs(join(dir, 'canvas.db'), options);
   return startServer({ args });
 }
 

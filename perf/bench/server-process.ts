@@ -5,7 +5,7 @@
  */
 import type { CpuLimit } from './cpu-limit.ts';
 import { freePort, startChild, tsxCommand, waitForHttp, withOpenFiles, type Child } from '../../testkit/processes.ts';
-import { startServer } from '../../testkit/server-process.ts';
+import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
 
 import { REPO_ROOT } from '../../testkit/paths.ts';
 
@@ -35,19 +35,7 @@ export async function startOurServer(
   dbPath: string,
   opts: OurServerOptions = {},
 ): Promise<ServerUnderTest> {
-  const args = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--db',
-    dbPath,
-    '--log-level',
-    'info',
-    '--cooldown-ms',
-    '0',
-    ...(opts.args ?? []),
-  ];
+  const args = [...loopbackArgs(dbPath, { 'log-level': 'info', 'cooldown-ms': 0 }), ...(opts.args ?? [])];
   const wrap = (command: readonly string[]) => {
     const { file, args: wrapped } = limit.wrap(withOpenFiles(command, opts.openFiles ?? 0));
     return [file, ...wrapped];

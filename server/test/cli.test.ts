@@ -9,7 +9,7 @@ import { CloseCode } from '../../protocol/messages.ts';
 import { parseIpRanges } from '../identity/client-address.ts';
 import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config/config.ts';
 import { tempDir, TestClient } from '../../testkit/fixture.ts';
-import { spawnServer, startServer, type ServerProcess } from '../../testkit/server-process.ts';
+import { loopbackArgs, spawnServer, startServer, type ServerProcess } from '../../testkit/server-process.ts';
 
 /** server/main.ts with these flags and environment, not waited for: most of these runs must fail. */
 function run(args: string[], env: Record<string, string> = {}): ServerProcess {
@@ -186,22 +186,7 @@ test('an unwritable database path gives a one-line error and exit 1', async (t) 
 
 test('SIGTERM: acks pending placements, closes sockets with 1001, exits 0; restart keeps them', async (t) => {
   const dir = tempDir();
-  const args = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--db',
-    join(dir, 'c.db'),
-    '--cooldown-ms',
-    '0',
-    '--commit-delay-ms',
-    '200',
-    '--width',
-    '20',
-    '--height',
-    '20',
-  ];
+  const args = loopbackArgs(join(dir, 'c.db'), { 'cooldown-ms': 0, 'commit-delay-ms': 200, width: 20, height: 20 });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const r = await startServer({ args });
   t.after(() => r.kill()); // if an assertion failed before it exited

@@ -5,19 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { Canvas } from '../canvas/canvas.ts';
+import type { Canvas } from '../canvas/canvas.ts';
 import {
   PlacementCommitter,
   type CommitterOptions,
   type PlacementOutcome,
   type PlacementRequest,
 } from '../placement/committer.ts';
-import { Store } from '../store/store.ts';
-import { tempDir } from '../../testkit/fixture.ts';
+import type { Store } from '../store/store.ts';
+import { openTestStore } from '../../testkit/fixture.ts';
 
 const W = 8;
 const H = 8;
@@ -36,18 +34,7 @@ interface Rig {
 
 /** A store, canvas and committer on a fresh SQLite file; all of it closed and deleted after the test. */
 function rig(t: TestContext, opts: Partial<CommitterOptions> = {}): Rig {
-  const dir = tempDir();
-  const dbPath = join(dir, 'canvas.db');
-  const store = Store.open({
-    path: dbPath,
-    width: W,
-    height: H,
-    paletteSize: 16,
-    synchronous: 'NORMAL',
-    busyTimeoutMs: 0,
-  });
-  const loaded = store.load(W, H, 16);
-  const canvas = new Canvas(W, H, 16, loaded.grid, loaded.seq, loaded.lastSeq);
+  const { dbPath, store, canvas, close } = openTestStore(W, H);
   const r: Rig = {
     dbPath,
     store,
@@ -69,8 +56,7 @@ function rig(t: TestContext, opts: Partial<CommitterOptions> = {}): Rig {
   );
   t.after(() => {
     r.committer.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    close();
   });
   return r;
 }

@@ -5,16 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { Canvas } from '../canvas/canvas.ts';
+import type { Canvas } from '../canvas/canvas.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { PlacementCommitter, type CommitterOptions } from '../placement/committer.ts';
 import { PlacementService, type PlaceResult, type Placer } from '../placement/service.ts';
-import { Store } from '../store/store.ts';
-import { tempDir } from '../../testkit/fixture.ts';
+import type { Store } from '../store/store.ts';
+import { openTestStore } from '../../testkit/fixture.ts';
 
 const SIZE = 10;
 const COOLDOWN_MS = 60_000;
@@ -37,17 +35,7 @@ interface SetupOptions {
 
 /** The service as the server wires it, on a fresh SQLite file deleted after the test. */
 function setup(t: TestContext, opts: SetupOptions = {}): Setup {
-  const dir = tempDir();
-  const dbPath = join(dir, 'canvas.db');
-  const store = Store.open({
-    path: dbPath,
-    width: SIZE,
-    height: SIZE,
-    paletteSize: 16,
-    synchronous: 'NORMAL',
-    busyTimeoutMs: 0,
-  });
-  const canvas = new Canvas(SIZE, SIZE, 16);
+  const { dbPath, store, canvas, close } = openTestStore(SIZE, SIZE);
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -62,8 +50,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
   t.after(() => {
     service.close();
     committer.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    close();
   });
   return { dbPath, store, canvas, metrics, service };
 }

@@ -70,15 +70,13 @@ function dbPath(t: TestContext): string {
   return join(dir, 'canvas.db');
 }
 
+/** How the server opens a database of this canvas. */
+function storeOptions(path: string) {
+  return { path, width: W, height: H, paletteSize: PALETTE, synchronous: 'NORMAL' as const, busyTimeoutMs: 0 };
+}
+
 function open(t: TestContext, path: string): Store {
-  const store = Store.open({
-    path,
-    width: W,
-    height: H,
-    paletteSize: PALETTE,
-    synchronous: 'NORMAL',
-    busyTimeoutMs: 0,
-  });
+  const store = Store.open(storeOptions(path));
   t.after(() => store.close());
   return store;
 }
@@ -203,14 +201,7 @@ test('a migrated database takes new placements and loads them after the old ones
 test('opening a migrated database again changes nothing', (t) => {
   const path = dbPath(t);
   writeOldDatabase(path, { snapshot: { seq: 3, grid: new Uint8Array(W * H) } });
-  const first = Store.open({
-    path,
-    width: W,
-    height: H,
-    paletteSize: PALETTE,
-    synchronous: 'NORMAL',
-    busyTimeoutMs: 0,
-  });
+  const first = Store.open(storeOptions(path));
   const loadedFirst = first.load(W, H, PALETTE);
   const before = dump(first.db);
   first.close();
