@@ -19,7 +19,8 @@ import { DeltaLog } from './tick/delta-log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
-import { subscriberCount } from './tick/fanout.ts';
+import { Subscribers } from './tick/fanout.ts';
+import { watchStalls } from './ws/stall-watch.ts';
 import { registerWebSocket, type Conn } from './ws/handlers.ts';
 import { publishTick } from './tick/publish.ts';
 import { registerAdminRoutes } from './http/admin-routes.ts';
@@ -84,11 +85,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const app = uws.App();
   // Every route and WebSocket callback is registered through the guard (http-guard.ts).
   const router = new Router(app, new HttpGuard(log));
+  const subscribers = new Subscribers();
   const sockets = new Set<WebSocket<Conn>>();
   const metrics = new Metrics({
     connections: () => sockets.size,
-    subscribers: (stream) => subscriberCount(app, stream),
+    subscribers: (stream) => subscribers.count(stream),
     seq: () => canvas.seq,
+    bufferedBytes: () => {
+      let n = 0;
+      for (const ws of sockets) n += ws.getBufferedAmount() + ws.getUserData().outbox.queuedBytes;
+      return n;
+    },
     backend: uwsBackend,
   });
   const budget = new SendBudget(sockets, config.maxBufferedTotal, config.maxBackpressure, {
@@ -145,7 +152,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
-      await publishTick(app, deltaLog, metrics, budget, out);
+      await publishTick(subscribers, deltaLog, metrics, budget, out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     (err) => log.error({ err }, 'tick encode failed'),
@@ -168,6 +175,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     deltaLog,
     log,
     sockets,
+    subscribers,
     budget,
     allowedOrigins: config.allowedOrigins,
   });
@@ -201,6 +209,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   const port = listenPort(listenSocket);
   ticker.start(config.tickMs);
+  const stopStallWatch = watchStalls(sockets, config.stallMs, (count) => {
+    metrics.stalledSockets.inc(count);
+    log.warn({ count, stallMs: config.stallMs }, 'closed WebSockets that stopped reading');
+  });
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
 
@@ -211,6 +223,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       uws.us_listen_socket_close(listenSocket);
       pprof?.close();
       await ticker.stop();
+      stopStallWatch();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       placements.close();
       for (const ws of [...sockets]) {

@@ -8,6 +8,8 @@ export interface MetricsSources {
   connections: () => number;
   subscribers: (stream: 'png' | 'delta') => number;
   seq: () => number;
+  /** Bytes held for WebSocket clients in user space: uWS's buffers plus the outboxes' queues. */
+  bufferedBytes: () => number;
   backend: string;
 }
 
@@ -21,6 +23,7 @@ export class Metrics {
   readonly tickSeconds: Histogram;
   readonly publishedBytes: Counter<'stream'>;
   readonly evictedSockets: Counter;
+  readonly stalledSockets: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -63,6 +66,11 @@ export class Metrics {
       labelNames: ['stream'],
       registers,
     });
+    this.stalledSockets = new Counter({
+      name: 'canvas_ws_stalled_total',
+      help: 'WebSocket connections closed because they took no bytes for --stall-ms while the server had some to send',
+      registers,
+    });
     this.evictedSockets = new Counter({
       name: 'canvas_ws_evicted_total',
       help: 'WebSocket connections dropped because slow readers held more than --max-buffered-total',
@@ -84,6 +92,14 @@ export class Metrics {
       collect() {
         this.set({ stream: 'png' }, sources.subscribers('png'));
         this.set({ stream: 'delta' }, sources.subscribers('delta'));
+      },
+    });
+    new Gauge({
+      name: 'canvas_ws_buffered_bytes',
+      help: 'Bytes held for WebSocket clients in user space (uWS buffers and outbox queues; shared frames counted per socket)',
+      registers,
+      collect() {
+        this.set(sources.bufferedBytes());
       },
     });
     new Gauge({

@@ -42,7 +42,13 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
     { commitDelayMs: 0, commitBatch: 1, snapshotEvery: 1e9, ...opts.committer },
     { commitFailed: () => {}, committed: () => {}, callbackFailed: (err) => assert.fail(String(err)) },
   );
-  const metrics = new Metrics({ connections: () => 0, subscribers: () => 0, seq: () => canvas.seq, backend: 'native' });
+  const metrics = new Metrics({
+    connections: () => 0,
+    subscribers: () => 0,
+    seq: () => canvas.seq,
+    bufferedBytes: () => 0,
+    backend: 'native',
+  });
   const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, new Set(opts.banned), {
     byWho: new Map(opts.restored?.byWho),
     byAddr: new Map(opts.restored?.byAddr),

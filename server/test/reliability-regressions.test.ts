@@ -82,39 +82,40 @@ test('a length header the frame cannot back is refused before msgpackr allocates
   for (const bad of ['92 01 c1', '81 a174 a6726573796e63 00', '']) assert.equal(scanFrame(hex(bad)).ok, false, bad);
 });
 
-test(
-  'clients that never read are dropped once all buffers ' + 'pass --max-buffered-total; readers keep every tick',
-  async (t) => {
-    // The suite's 1,000 non-reading subscribers drove RSS to 5.3 GB: each held up to --max-backpressure.
-    const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, maxBufferedTotal: 2 << 20 });
-    t.after(() => ts.dispose());
-    // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
-    fillNoise(ts.server.canvas.grid, 0x2545f491);
-    const reader = await TestClient.connect(ts.ws);
-    const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
-    for (const c of idle) c.socket.pause(); // never read again
-    let seq = 0;
-    const pngSeqs: number[] = [];
-    for (let i = 0; i < 400; i++) {
-      reader.send({ t: 'place', id: i, x: i % 1000, y: 0, c: i % 16 });
-      seq = (await reader.nextOf('ack')).seq;
-      pngSeqs.push((await reader.pngAtLeast(seq, 10_000)).seq);
-      const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
-      if (health.subscribers === 1) break;
-    }
-    const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
-    assert.equal(health.subscribers, 1, 'only the reader is left');
-    const metrics = await (await fetch(`${ts.http}/metrics`)).text();
-    assert.match(metrics, /canvas_ws_evicted_total 8/);
-    assert.deepEqual(
-      pngSeqs,
-      [...pngSeqs].sort((a, b) => a - b),
-      'the reader saw every tick in order',
-    );
+test('clients that never read are closed after --stall-ms; a reader keeps every tick', async (t) => {
+  // The suite's 1,000 non-reading subscribers drove RSS to 5.3 GB: each held up to --max-backpressure.
+  // Now each holds at most a fragment in uWS (outbox.ts), and one that takes nothing for --stall-ms
+  // is closed (stall-watch.ts).
+  const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, stallMs: 300 });
+  t.after(() => ts.dispose());
+  // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
+  fillNoise(ts.server.canvas.grid, 0x2545f491);
+  const reader = await TestClient.connect(ts.ws);
+  const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
+  t.after(() => {
     for (const c of idle) c.socket.terminate();
-    await reader.close();
-  },
-);
+  });
+  for (const c of idle) c.socket.pause(); // never read again
+  let seq = 0;
+  const pngSeqs: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    reader.send({ t: 'place', id: i, x: i % 1000, y: 0, c: i % 16 });
+    seq = (await reader.nextOf('ack')).seq;
+    pngSeqs.push((await reader.pngAtLeast(seq, 10_000)).seq);
+    const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
+    if (health.subscribers === 1) break;
+  }
+  const health = (await (await fetch(`${ts.http}/healthz`)).json()) as { subscribers: number };
+  assert.equal(health.subscribers, 1, 'only the reader is left');
+  const metrics = await (await fetch(`${ts.http}/metrics`)).text();
+  assert.match(metrics, /canvas_ws_stalled_total 8/);
+  assert.deepEqual(
+    pngSeqs,
+    [...pngSeqs].sort((a, b) => a - b),
+    'the reader saw every tick in order',
+  );
+  await reader.close();
+});
 
 test('a client pipelining GET /image without reading holds one response, not one per request', async (t) => {
   // The suite's pipelining client (20,000 requests, never read) drove the server to 3.7 GB.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
-import { SHARDS } from '../tick/fanout.ts';
+import { SLICE } from '../tick/fanout.ts';
 import {
   decodeToIndices,
   fetchImageGrid,
@@ -167,8 +167,8 @@ test('a burst of placements from several clients is acked with consecutive seqs 
   await Promise.all(clients.map((c) => c.close()));
 });
 
-test('fan-out reaches every subscriber across all topic shards, on both streams', async () => {
-  const n = SHARDS * 2 + 5;
+test('fan-out reaches every subscriber across all slices of a tick, on both streams', async () => {
+  const n = SLICE + 5;
   const clients = await Promise.all(
     Array.from({ length: n }, (_, i) => TestClient.connect(i % 2 === 0 ? ts.ws : `${ts.ws}?stream=delta`)),
   );

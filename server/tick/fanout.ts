@@ -1,38 +1,53 @@
 /**
- * Topic sharding for tick fan-out. One `app.publish` to every subscriber runs in one turn of the
- * event loop: with 1,000 PNG subscribers a tick blocked the loop for about 30-37 ms inside uWS.js v20.30.0's
- * publish (perf/RESULTS.md, --pprof profile), against a 5 ms budget. Subscribers of each stream are
- * spread over SHARDS topics by connection id, and a tick publishes one shard per loop turn, so
- * placements, acks and HTTP keep being served between shards. Total work is unchanged.
+ * Who receives each stream, and the fan-out of one tick to them through each socket's outbox
+ * (ws/outbox.ts). uWS's `app.publish` cannot be used: it hands every subscriber the whole 100+ KB
+ * PNG as one frame (see outbox.ts for why that is unsafe with uWS.js v20.30.0), and it would slip
+ * a frame into a socket's fragmented message in flight.
+ *
+ * Sockets are visited SLICE at a time, one slice per turn of the event loop, so placements, acks
+ * and HTTP keep being served during the fan-out: one `app.publish` to 1,000 PNG subscribers blocked
+ * the loop for about 30-37 ms (perf/RESULTS.md), against a 5 ms budget.
  */
-import type { TemplatedApp } from 'uWebSockets.js';
-import type { Stream } from '../../protocol/messages.ts';
+import type { WebSocket } from 'uWebSockets.js';
+import { Stream } from '../../protocol/messages.ts';
+import type { Conn } from '../ws/conn.ts';
 
-export const SHARDS = 32;
-
-/** The topic a connection of `stream` subscribes to. */
-export function topicOf(stream: Stream, connId: number): string {
-  return `${stream}/${connId % SHARDS}`;
-}
-
-export function subscriberCount(app: TemplatedApp, stream: Stream): number {
-  let n = 0;
-  for (let shard = 0; shard < SHARDS; shard++) n += app.numSubscribers(`${stream}/${shard}`);
-  return n;
-}
+/** Sockets per loop turn; each costs a send (a syscall) or a queue push. */
+export const SLICE = 256;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * Publishes each (stream, message) pair shard by shard, yielding to the event loop between shards.
- * Resolves when every shard got its messages.
- */
-export async function publishSharded(
-  app: TemplatedApp,
-  messages: ReadonlyArray<readonly [Stream, Uint8Array]>,
-): Promise<void> {
-  for (let shard = 0; shard < SHARDS; shard++) {
-    if (shard > 0) await nextTurn();
-    for (const [stream, message] of messages) app.publish(`${stream}/${shard}`, message, true);
+export class Subscribers {
+  private readonly byStream: Record<Stream, Set<WebSocket<Conn>>> = {
+    [Stream.PNG]: new Set(),
+    [Stream.DELTA]: new Set(),
+  };
+
+  add(ws: WebSocket<Conn>, stream: Stream): void {
+    this.byStream[stream].add(ws);
+  }
+
+  remove(ws: WebSocket<Conn>): void {
+    this.byStream[Stream.PNG].delete(ws);
+    this.byStream[Stream.DELTA].delete(ws);
+  }
+
+  count(stream: Stream): number {
+    return this.byStream[stream].size;
+  }
+
+  /**
+   * Calls `deliver` for every subscriber of both streams that is still open, a slice per loop turn.
+   * Resolves once every subscriber had its turn.
+   */
+  async fanOut(deliver: (ws: WebSocket<Conn>, conn: Conn) => void): Promise<void> {
+    const all = [...this.byStream[Stream.PNG], ...this.byStream[Stream.DELTA]];
+    for (let start = 0; start < all.length; start += SLICE) {
+      if (start > 0) await nextTurn();
+      for (const ws of all.slice(start, start + SLICE)) {
+        const conn = ws.getUserData();
+        if (!conn.closed) deliver(ws, conn);
+      }
+    }
   }
 }

@@ -30,7 +30,8 @@ import type { SendBudget } from './send-budget.ts';
 import type { Conn } from './conn.ts';
 
 export type { Conn };
-import { topicOf } from '../tick/fanout.ts';
+import type { Subscribers } from '../tick/fanout.ts';
+import { Outbox, type OutKind } from './outbox.ts';
 import type { Frame } from '../tick/ticker.ts';
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
@@ -49,6 +50,8 @@ export interface WsDeps {
   log: Logger;
   /** Open sockets, so shutdown can close each with 1001. */
   sockets: Set<WebSocket<Conn>>;
+  /** Who receives each stream's ticks. */
+  subscribers: Subscribers;
   /** The cap on bytes held for slow readers; every send outside the tick goes through it. */
   budget: SendBudget<Conn>;
   /** Origins whose pages may open a socket, as `https://host[:port]` in lower case; empty: any. */
@@ -67,9 +70,13 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
   const { canvas, placements, log, budget } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins);
 
-  /** Every send outside the tick: counted against --max-buffered-total first (send-budget.ts). */
-  function send(ws: WebSocket<Conn>, message: Uint8Array): void {
-    if (budget.willSend(ws, message.length)) ws.send(message, true);
+  /**
+   * Every send outside the tick, through the socket's outbox (outbox.ts: fragments, order), counted
+   * against --max-buffered-total first (send-budget.ts).
+   */
+  function send(ws: WebSocket<Conn>, message: Uint8Array, kind: OutKind = 'other'): void {
+    const conn = ws.getUserData();
+    if (!conn.closed && budget.willSend(ws, message.length)) conn.outbox.push(ws, message, kind, performance.now());
   }
 
   function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
@@ -85,18 +92,19 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
     if (stream === Stream.DELTA && since !== undefined) {
       const missing = deps.deltaLog.catchUp(since, frame.seq);
       if (missing) {
-        for (const m of missing) send(ws, m);
+        // The catch-up run must arrive whole (a newer png may still supersede it).
+        for (const m of missing) send(ws, m, 'delta');
         return;
       }
     }
-    send(ws, frame.message);
+    send(ws, frame.message, 'png');
   }
 
   function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
-    ws.unsubscribe(topicOf(conn.stream, conn.id));
+    deps.subscribers.remove(ws);
     conn.stream = stream;
     sendCurrent(ws, stream, since);
-    if (!conn.closed) ws.subscribe(topicOf(stream, conn.id)); // closed: dropped by the send budget
+    if (!conn.closed) deps.subscribers.add(ws, stream); // closed: dropped by the send budget
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
@@ -105,11 +113,9 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
       const frame = r.ok
         ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
         : encodeMessage(errorMsg(r.code, r.message, msg.id, r.wait));
-      // The budget may close sockets, so it is asked before corking rather than inside the cork.
-      if (!budget.willSend(ws, frame.length)) return;
-      // Refusals answer inside the message callback, acks later from the commit timer: cork is
-      // required outside uWS callbacks and harmless inside.
-      ws.cork(() => ws.send(frame, true));
+      // Refusals answer inside the message callback, acks later from the commit timer; either way
+      // behind whatever the outbox is still sending.
+      send(ws, frame);
     });
   }
 
@@ -117,8 +123,8 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
     // uWS.js v20.30.0 drops a connection over maxPayloadLength without a close frame (the client sees 1006), so
     // the hard cap sits above the protocol limit and the handler closes with 1009 in between.
     maxPayloadLength: HARD_FRAME_LIMIT_BYTES,
-    // Over this many buffered bytes uWS skips the socket when publishing: a slow reader misses PNG
-    // ticks and gets the next one it has room for, so memory per socket stays bounded.
+    // The outbox hands uWS a frame only when it holds nothing for the socket, so this limit (on what
+    // uWS buffers) is never reached; the outbox applies --max-backpressure to what it queues.
     maxBackpressure: deps.maxBackpressure,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -149,6 +155,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
         addr: client.addr,
         freshToken: client.identity.fresh ? client.identity.token : undefined,
         closed: false,
+        outbox: new Outbox(deps.maxBackpressure, performance.now()),
         stream: request.stream,
         since: request.since,
       };
@@ -187,7 +194,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
       );
       sendCurrent(ws, conn.stream, conn.since);
       conn.since = undefined;
-      if (!conn.closed) ws.subscribe(topicOf(conn.stream, conn.id)); // closed: dropped by the send budget
+      if (!conn.closed) deps.subscribers.add(ws, conn.stream); // closed: dropped by the send budget
     },
 
     message: (ws, message, isBinary) => {
@@ -209,7 +216,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
           case MsgType.SUBSCRIBE:
             return subscribe(ws, conn, parsed.msg.stream, parsed.msg.since);
           case MsgType.RESYNC:
-            send(ws, deps.frame().message);
+            send(ws, deps.frame().message, 'png');
             return;
         }
       } catch (err) {
@@ -219,10 +226,19 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
       }
     },
 
+    // uWS took bytes off the socket's buffer: the next fragments or queued messages can go.
+    drain: (ws) => {
+      const conn = ws.getUserData();
+      const now = performance.now();
+      conn.outbox.progressAt = now;
+      if (!conn.closed) conn.outbox.pump(ws, now);
+    },
+
     close: (ws, code) => {
       const conn = ws.getUserData();
       conn.closed = true;
       deps.sockets.delete(ws);
+      deps.subscribers.remove(ws);
       log.debug({ conn: conn.id, code }, 'ws closed');
     },
   });
