@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TestClient } from '../../testkit/fixture.ts';
+import { fillNoise, TestClient } from '../../testkit/fixture.ts';
 import { POLLING_TEXT } from '../src/error-text.ts';
 import {
   BLUE,
@@ -22,6 +22,7 @@ import {
   server,
   shownColour,
   waitImage,
+  waitLive,
   waitScreen,
 } from './browser-kit.ts';
 
@@ -121,6 +122,40 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     assert.equal(open.sent.filter((m) => m.t === 'place').length, 0, 'nothing placed by the zooming click');
     await clickPixel(page, 300, 200);
     await waitImage(ts, 300, 200, RED);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('snapshots and ticks that arrive as fragmented messages show exactly the server grid', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ width: 600, height: 400 });
+    fillNoise(ts.server.canvas.grid, 0xf7a9); // noise: every PNG is ~120 KB, sent in 15 KiB fragments
+    const placer = await TestClient.connect(ts.ws);
+    placer.send({ t: 'place', id: 1, x: 0, y: 0, c: RED });
+    const seq = (await placer.nextOf('ack')).seq;
+    await placer.pngAtLeast(seq); // the tick encoded the noise
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await waitLive(page, seq);
+    const snapshot = open.received.find((m) => m.t === 'png' && m.seq >= seq);
+    assert.ok(snapshot && snapshot.t === 'png' && snapshot.png.length > 15 * 1024, 'the snapshot was fragmented');
+    const grid = ts.server.canvas.grid;
+    for (const [x, y] of [
+      [0, 0],
+      [1, 0],
+      [599, 0],
+      [300, 200],
+      [17, 333],
+      [599, 399],
+    ] as const) {
+      assert.equal(await shownColour(page, x, y), grid[y * 600 + x], `pixel (${x}, ${y})`);
+    }
+    placer.send({ t: 'place', id: 2, x: 5, y: 6, c: BLUE });
+    const next = (await placer.nextOf('ack')).seq;
+    await waitLive(page, next);
+    assert.equal(await shownColour(page, 5, 6), BLUE);
+    await placer.close();
     assert.deepEqual(errors, []);
     await page.context().close();
   });
