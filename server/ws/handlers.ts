@@ -74,9 +74,10 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
    * Every send outside the tick, through the socket's outbox (outbox.ts: fragments, order), counted
    * against --max-buffered-total first (send-budget.ts).
    */
-  function send(ws: WebSocket<Conn>, message: Uint8Array, kind: OutKind = 'other'): void {
+  function send(ws: WebSocket<Conn>, message: Uint8Array, kind: OutKind = 'other', fallback?: Uint8Array): void {
     const conn = ws.getUserData();
-    if (!conn.closed && budget.willSend(ws, message.length)) conn.outbox.push(ws, message, kind, performance.now());
+    if (conn.closed || !budget.willSend(ws, message.length)) return;
+    conn.outbox.push(ws, message, kind, performance.now(), fallback);
   }
 
   function sendError(ws: WebSocket<Conn>, code: ErrorCode, message: string, id?: number): void {
@@ -93,7 +94,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
       const missing = deps.deltaLog.catchUp(since, frame.seq);
       if (missing) {
         // The catch-up run must arrive whole (a newer png may still supersede it).
-        for (const m of missing) send(ws, m, 'delta');
+        for (const m of missing) send(ws, m, 'delta', frame.message);
         return;
       }
     }
