@@ -22,6 +22,7 @@ import { killAllChildren } from '../testkit/processes.ts';
 import { writeResults } from './bench/results-md.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from './bench/server-process.ts';
 import { ensureWrk } from './load/wrk.ts';
+import { runStallBench } from './scenarios/stall.ts';
 import { runManySubscribers, runStreamScenarios } from './scenarios/ws-runs.ts';
 
 /**
@@ -85,10 +86,10 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   progress(`server CPU limit: ${limit.method}`);
   owned.tmp = mkdtempSync(join(tmpdir(), 'canvas-bench-'));
   const dbPath = join(owned.tmp, 'canvas.db');
-  // Enough open files for the ws10k subscribers (the default soft limit is often 1,024).
-  const openFiles = has('ws10k') ? config.wsManySubscribers + 1024 : 0;
-  const start = async () => {
-    const server = await startOurServer(limit, dbPath, { openFiles });
+  // Enough open files for the ws10k and stall subscribers (the default soft limit is often 1,024).
+  const openFiles = Math.max(has('ws10k') ? config.wsManySubscribers : 0, has('stall') ? config.stallSubscribers : 0);
+  const start = async (args: readonly string[] = []) => {
+    const server = await startOurServer(limit, dbPath, { openFiles: openFiles && openFiles + 1024, args });
     owned.server = server;
     const where = placement(server.child.pid);
     progress(`our server: pid ${server.child.pid}, ${server.http}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
@@ -111,7 +112,7 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   const swarm = { clients: config.placeClients, window: config.placeWindow, loadCpu: config.loadCpu };
   const acked = () => (results.fill?.swarm.acksTotal ?? 0) + (results.place?.swarm.acksTotal ?? 0) + wsAcks(results);
   // Every scenario but encode and place wants the realistic canvas the fill draws.
-  if ((has('image') || has('origin') || has('ws') || has('ws10k')) && config.fillPlacements > 0) {
+  if ((has('image') || has('origin') || has('ws') || has('ws10k') || has('stall')) && config.fillPlacements > 0) {
     progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
     results.fill = await runSwarm(
       server,
@@ -189,6 +190,27 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
       progress,
     );
   }
+  if (has('stall')) {
+    // Its own server start: the same database and defaults but a short --stall-ms.
+    await stop(server, ` to restart it with --stall-ms ${config.stallMs} for the stall scenario`);
+    await new Promise((r) => setTimeout(r, 2000)); // the previous scenarios' sockets leave the kernel's tables
+    server = await start(['--stall-ms', String(config.stallMs)]);
+    results.stall = await runStallBench(
+      server,
+      {
+        subscribers: config.stallSubscribers,
+        rate: config.stallRate,
+        stallMs: config.stallMs,
+        afterSeconds: config.stallAfterSeconds,
+        loadCpu: config.loadCpu,
+      },
+      progress,
+    );
+    if (has('place')) {
+      await stop(server, ' to restart it with the default --stall-ms');
+      server = await start();
+    }
+  }
   if (has('place')) {
     progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
     results.place = await runSwarm(
@@ -215,7 +237,7 @@ function wsAcks(r: BenchResults): number {
     ...(r.streams ? [...r.streams.runs, ...r.streams.fanout.flatMap((f) => [f.baseline, f.png])] : []),
     ...(r.many ? [r.many.ours] : []),
   ];
-  return runs.reduce((sum, w) => sum + (w.swarm.placer?.acks ?? 0), 0);
+  return runs.reduce((sum, w) => sum + (w.swarm.placer?.acks ?? 0), 0) + (r.stall?.placer?.acks ?? 0);
 }
 
 async function main(): Promise<void> {
@@ -257,7 +279,7 @@ async function main(): Promise<void> {
   try {
     if (config.scenarios.has('encode')) {
       results.encode = await runEncodeBench(
-        { runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum },
+        { runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum, otherCpu: config.serverCpu },
         progress,
       );
     }

@@ -5,7 +5,7 @@
  * machine.
  */
 
-export const SCENARIOS = ['encode', 'image', 'origin', 'ws', 'ws10k', 'place'] as const;
+export const SCENARIOS = ['encode', 'image', 'origin', 'ws', 'ws10k', 'stall', 'place'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -41,6 +41,12 @@ export interface BenchConfig {
   wsManySubscribers: number;
   wsManyRate: number;
   wsManySeconds: number;
+  /** Subscribers that stop reading (scenario stall), the placement rate meanwhile, the server's --stall-ms. */
+  stallSubscribers: number;
+  stallRate: number;
+  stallMs: number;
+  /** How long after the server closed them the kernel's TCP memory is read again. */
+  stallAfterSeconds: number;
   /** Hard limit for the whole run; children are killed and the run fails past it. */
   timeoutSeconds: number;
   resultsPath: string;
@@ -208,7 +214,7 @@ export const KNOBS: readonly Knob[] = [
   {
     key: 'wsManyRate',
     env: 'BENCH_WS_MANY_RATE',
-    default: 100,
+    default: 1000,
     min: 0,
     max: 1_000_000,
     help: 'px/s during the RSS run',
@@ -216,10 +222,42 @@ export const KNOBS: readonly Knob[] = [
   {
     key: 'wsManySeconds',
     env: 'BENCH_WS_MANY_SECONDS',
-    default: 5,
+    default: 10,
     min: 1,
     max: 600,
     help: 'measured window of the RSS run',
+  },
+  {
+    key: 'stallSubscribers',
+    env: 'BENCH_STALL_SUBSCRIBERS',
+    default: 2000,
+    min: 1,
+    max: 60_000,
+    help: 'PNG subscribers that stop reading (stall)',
+  },
+  {
+    key: 'stallRate',
+    env: 'BENCH_STALL_RATE',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    help: 'px/s while they are connected (stall)',
+  },
+  {
+    key: 'stallMs',
+    env: 'BENCH_STALL_MS',
+    default: 2000,
+    min: 100,
+    max: 600_000,
+    help: '--stall-ms of the server in the stall scenario',
+  },
+  {
+    key: 'stallAfterSeconds',
+    env: 'BENCH_STALL_AFTER_SECONDS',
+    default: 30,
+    min: 0,
+    max: 3600,
+    help: 'wait after the server closed them before the last kernel reading (stall)',
   },
   {
     key: 'timeoutSeconds',

@@ -2,7 +2,7 @@
  * The RESULTS.md sections of the origin (GET /image modes) and WebSocket scenarios; the frame and
  * the other sections are in perf/bench/results-md.ts.
  */
-import type { BenchResults } from './budgets.ts';
+import { stallPhases, type BenchResults } from './budgets.ts';
 import { ORIGIN_MODES, type OriginModeName } from '../scenarios/origin.ts';
 import type { WsRun } from '../scenarios/ws.ts';
 import { bytesPerFrame } from '../scenarios/ws-runs.ts';
@@ -75,6 +75,13 @@ export function originSection(r: BenchResults): string[] {
   return L;
 }
 
+/** Server CPU per tick / subscribers, in microseconds (everything the server did, shared out). */
+export const usPerSubscriberTick = (w: WsRun): number => (w.cpuMsPerTick * 1000) / w.swarm.ready;
+
+/** Placements acked per second of the window: whether the placer kept its rate. */
+export const placedPerSecond = (w: WsRun): number =>
+  w.swarm.placer ? w.swarm.placer.windowAcks / w.swarm.windowSeconds : NaN;
+
 function wsRow(w: WsRun): string[] {
   const s = w.swarm;
   const m = w.metrics;
@@ -89,6 +96,7 @@ function wsRow(w: WsRun): string[] {
     `${n0(s.frames)} / ${n0(s.expectedFrames)}${gaps}${closed}`,
     pct(w.serverCpuShare),
     n1(w.cpuMsPerTick),
+    n1(usPerSubscriberTick(w)),
     m ? `${n1(m.eldMedianMs)} / ${n1(m.eldP99Ms)}` : 'n/a',
     `${n1(s.spreadMs.p50)} / ${n1(s.spreadMs.p99)}`,
     s.placer ? `${n0(s.visibleMs.p50)} / ${n0(s.visibleMs.p99)}` : 'n/a',
@@ -106,6 +114,7 @@ const WS_HEADER = [
   'frames delivered / expected',
   'server CPU',
   'server CPU ms per tick',
+  'server CPU us per subscriber per tick',
   'worst loop delay per tick, median / max ms',
   'spread p50 / p99 ms',
   'visible p50 / p99 ms',
@@ -134,7 +143,8 @@ export function streamsSection(r: BenchResults): string[] {
   );
   L.push(
     "- *server CPU*: the server's CPU time over the window (/proc) / wall time; " +
-      '*per tick*: that share x the 1 s tick interval (placements, encode and fan-out together).',
+      '*per tick*: that share x the 1 s tick interval (placements, encode and fan-out together); ' +
+      '*per subscriber per tick*: that / subscribers (a figure, not a budget).',
   );
   L.push(
     '- *worst loop delay per tick*: `nodejs_eventloop_lag_max_seconds` from /metrics, ' +
@@ -232,7 +242,9 @@ export function manySection(r: BenchResults): string[] {
       'at most 500 handshakes at a time, open-files limits raised with prlimit) ' +
       "on the delta stream, the browser client's default: " +
       `each gets hello and the current ${n0(pngBytes)}-byte PNG on connect, ` +
-      `then one delta per tick while the placer places ${n0(ours.spec.rate)} px/s. ` +
+      `then one delta per tick while the placer places ${n0(ours.spec.rate)} px/s ` +
+      `(${n0(placedPerSecond(ours))} px/s acked during the ${n0(ours.swarm.windowSeconds)} s window, ` +
+      `${ours.swarm.ticks} ticks delivered in it). ` +
       'Then as many on perf/baselines/bare-publish-server.ts, ' +
       'which sends the same PNG message on connect and nothing after: ' +
       'the memory uWebSockets.js itself keeps per socket. ' +
@@ -245,6 +257,7 @@ export function manySection(r: BenchResults): string[] {
     return [
       name,
       `${n0(s.ready)} of ${n0(s.subscribers)}`,
+      w.spec.rate ? `${n0(placedPerSecond(w))} px/s, ${s.ticks} ticks` : 'n/a',
       n1(s.connectSeconds),
       n0(w.rssMiB.before),
       n0(w.rssMiB.peak),
@@ -253,6 +266,7 @@ export function manySection(r: BenchResults): string[] {
       w.spec.rate ? `${n0(s.frames)} / ${n0(s.expectedFrames)}` : 'n/a',
       w.spec.rate ? n0(bytesPerFrame(w)) : 'n/a',
       pct(w.serverCpuShare),
+      w.spec.rate ? n1(usPerSubscriberTick(w)) : 'n/a',
       w.metrics ? `${n1(w.metrics.eldMedianMs)} / ${n1(w.metrics.eldP99Ms)}` : 'n/a',
     ];
   };
@@ -261,6 +275,7 @@ export function manySection(r: BenchResults): string[] {
       [
         'server',
         'subscribers ready',
+        'placed (window), ticks',
         'connect s',
         'RSS before MiB',
         'RSS peak MiB',
@@ -269,10 +284,85 @@ export function manySection(r: BenchResults): string[] {
         'frames delivered / expected',
         'bytes per client per tick',
         'server CPU',
+        'server CPU us per subscriber per tick',
         'worst loop delay per tick, median / max ms',
       ],
       [row(ours, 'ours (server/main.ts)'), ...(bare ? [row(bare, 'bare uWS, same PNG on connect')] : [])],
     ),
+  );
+  return L;
+}
+
+export function stallSection(r: BenchResults): string[] {
+  const st = r.stall;
+  if (!st) return [];
+  const o = st.options;
+  const mb = (pages: number) => n0((pages * st.pageBytes) / 1e6);
+  const L = ['', '### Subscribers that stop reading (figures, not budgets)', ''];
+  L.push(
+    `Our server restarted on the same database with \`--stall-ms ${o.stallMs}\` (default 5000; shorter so the run ` +
+      `stays short), otherwise defaults. perf/load/stall-swarm.ts (CPU ${o.loadCpu}) places ${n0(o.rate)} px/s ` +
+      `over one socket that reads, and opens ${n0(o.subscribers)} PNG-stream subscribers that pause their TCP ` +
+      'socket as soon as they are open (nothing read from then on). Server RSS (VmRSS) and the `TCP:` line of ' +
+      `/proc/net/sockstat (machine-wide; \`mem\` in pages of ${n0(st.pageBytes)} bytes, shown as MB) every 250 ms; ` +
+      '*closed* = canvas_ws_stalled_total + canvas_ws_evicted_total from /metrics. ' +
+      '*User-space held* is canvas_ws_buffered_bytes (outbox queues count shared frames once per socket).',
+    '',
+  );
+  L.push(
+    ...table(
+      [
+        'reading',
+        'at s',
+        'server RSS MiB',
+        'TCP inuse',
+        'TCP orphan',
+        'TCP tw',
+        'TCP mem pages',
+        'TCP mem MB',
+        'server connections',
+        'user-space held MiB',
+      ],
+      stallPhases(st).map(([name, x]) => [
+        name,
+        n1(x.t),
+        n0(x.rssMiB),
+        n0(x.tcp.inuse),
+        n0(x.tcp.orphan),
+        n0(x.tcp.tw),
+        n0(x.tcp.memPages),
+        mb(x.tcp.memPages),
+        n0(x.connections),
+        n1(x.bufferedBytes / 2 ** 20),
+      ]),
+    ),
+  );
+  const held = st.peak.tcp.memPages - st.before.tcp.memPages;
+  const gone =
+    st.orphansGoneSeconds === undefined
+      ? `${n0(st.after.tcp.orphan - st.before.tcp.orphan)} more orphans than before were left ${o.afterSeconds} s later`
+      : `the orphans were back to the count before ${n1(st.orphansGoneSeconds)} s later`;
+  const pl = st.placer;
+  L.push(
+    '',
+    `${n0(st.ready)} of ${n0(o.subscribers)} opened in ${n1(st.connectSeconds)} s; ` +
+      (st.closed
+        ? `the server had closed all of them ${n1(st.closeSeconds)} s after the last one opened ` +
+          `(${n0(st.stalled)} for stalling, ${n0(st.evicted)} by --max-buffered-total); `
+        : `**the server did not close all of them** (${n0(st.stalled)} stalled, ${n0(st.evicted)} evicted); `) +
+      `${gone}. Kernel TCP memory at the peak: ${mb(held)} MB over the reading before, ` +
+      `${n0((held * st.pageBytes) / 1024 / Math.max(1, st.ready))} KiB per stopped reader. ` +
+      (pl
+        ? `The placer meanwhile: ${n0(pl.acks)} acks, ack p50 / p99 / max ${n1(pl.ackMs.p50)} / ${n1(pl.ackMs.p99)} / ` +
+          `${n1(pl.ackMs.max)} ms. `
+        : '') +
+      `Worst event-loop delay in a 250 ms sample while connected: ${n1(st.peak.loopLagMaxMs - 10)} ms.`,
+  );
+  L.push(
+    '',
+    `Timeline (s: orphans / TCP mem MB / server RSS MiB): ${st.timeline
+      .map((x) => `${n0(x.t)}: ${n0(x.tcp.orphan)} / ${mb(x.tcp.memPages)} / ${n0(x.rssMiB)}`)
+      .join('; ')}.`,
   );
   return L;
 }

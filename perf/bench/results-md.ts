@@ -7,8 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KNOBS } from './config.ts';
 import { budgetRows, notMeasured, type BenchResults } from './budgets.ts';
 import type { ImageSide } from '../scenarios/image.ts';
+import type { LevelResult } from '../scenarios/encode.ts';
 import type { PlaceRun } from '../scenarios/place.ts';
-import { manySection, originSection, streamsSection, table } from './results-md-ws.ts';
+import { manySection, originSection, stallSection, streamsSection, table } from './results-md-ws.ts';
 import { n0, n2, pct } from '../../testkit/format.ts';
 
 const START = '<!-- bench:start -->';
@@ -102,6 +103,12 @@ export function renderSection(r: BenchResults): string {
   );
   const missing = notMeasured(r);
   if (missing.length) L.push('', `Not measured in this run: ${missing.join('; ')}.`);
+  L.push(
+    '',
+    'Figures, not budgets: server CPU per subscriber per tick (WebSocket tables), the kernel TCP memory and ' +
+      'orphans of subscribers that stop reading (/proc/net/sockstat is machine-wide and set by the tcp_* sysctls), ' +
+      'RSS with 1,000 PNG subscribers, encode CPU at other zlib levels.',
+  );
 
   if (r.image) {
     const i = r.image;
@@ -113,7 +120,9 @@ export function renderSection(r: BenchResults): string {
         'each round measuring both back to back in alternating order; the bare server is a uWS app whose one route ' +
         'writes the same bytes with the same status and headers. ' +
         'Rate and latency = median of rounds (max: the largest). ' +
-        'Server CPU = its CPU time / wall time (1 CPU = 100%).',
+        'Server CPU = its CPU time / wall time (1 CPU = 100%). ' +
+        `The same PNG with its scanlines deflated by node:zlib \`deflateSync\` at level 9 would be ${n0(i.level9Bytes)} ` +
+        `bytes: the served bytes are ${(i.pngBytes / i.level9Bytes).toFixed(3)}x that.`,
       '',
     );
     L.push(
@@ -171,7 +180,7 @@ export function renderSection(r: BenchResults): string {
         ],
         [
           [
-            `ours: PngEncoder, zlib level ${e.ours.level}, deflate in libuv's pool`,
+            `ours: PngEncoder, zlib level ${e.ours.level} (default), deflate in libuv's pool`,
             String(e.ours.runs),
             n2(e.ours.loopCpuMs),
             `${n2(e.ours.packMs)} (packScanlines)`,
@@ -194,6 +203,62 @@ export function renderSection(r: BenchResults): string {
           ],
         ],
       ),
+    );
+    L.push('', '#### zlib levels on the same scanlines', '');
+    const ref = e.levels.find((l) => l.how === 'deflateSync');
+    const levelRow = (name: string, l: LevelResult) => [
+      name,
+      String(l.runs),
+      n0(l.bytes),
+      `${(l.bytes / (ref?.bytes ?? NaN)).toFixed(3)}x`,
+      n2(l.cpuMs),
+      n2(l.loopCpuMs),
+      n2(l.syncMs),
+    ];
+    L.push(
+      ...table(
+        [
+          'encode',
+          'N',
+          'PNG bytes',
+          'bytes / level 9',
+          'CPU ms per encode (all threads)',
+          'event-loop thread CPU ms',
+          'sync call ms (loop blocked)',
+        ],
+        [
+          levelRow(`PngEncoder level ${e.ours.level} (server default)`, {
+            level: e.ours.level,
+            how: 'PngEncoder',
+            runs: e.ours.runs,
+            bytes: e.ours.bytes,
+            cpuMs: e.ours.cpuMs,
+            loopCpuMs: e.ours.loopCpuMs,
+            syncMs: e.ours.syncMs,
+          }),
+          ...e.levels.map((l) =>
+            levelRow(
+              l.how === 'PngEncoder'
+                ? `PngEncoder level ${l.level}`
+                : `node:zlib deflateSync level ${l.level} of the same packed scanlines (all on the calling thread)`,
+              l,
+            ),
+          ),
+        ],
+      ),
+    );
+    L.push(
+      '',
+      '*Sync call*: wall time of `encoder.encode(grid)` until it returns its promise (packing the scanlines and ' +
+        'handing deflate to the pool): the block a tick puts on the event loop for its encode (budget <= 2 ms), ' +
+        "with libuv's pool on the same CPU as the loop, as on a one-CPU server, where the deflate thread the call " +
+        'wakes preempts the loop during it' +
+        (e.ours.otherCpu === undefined
+          ? '. '
+          : `; with every other thread moved to CPU ${e.ours.otherCpu} (idle then) it is ` +
+            `${n2(e.ours.syncOtherCpuMs)} ms at level ${e.ours.level}, the loop's own work. `) +
+        'The CRC and concatenation after the deflate run later, as separate short blocks ' +
+        '(counted in the event-loop thread CPU figure).',
     );
     L.push(
       '',
@@ -220,7 +285,7 @@ export function renderSection(r: BenchResults): string {
         'it is synchronous, so all of it runs on the event loop.',
     );
   }
-  L.push(...streamsSection(r), ...manySection(r));
+  L.push(...streamsSection(r), ...manySection(r), ...stallSection(r));
   if (r.place || r.fill) {
     L.push('', '### Placements acknowledged and persisted', '');
     L.push(

@@ -8,16 +8,25 @@
  *   the moments the deflate thread preempts the loop;
  * - ours, total: wall time of `await encode()` and process CPU time (process.cpuUsage counts the
  *   thread-pool deflate too);
+ * - ours, sync call: wall time of `encoder.encode(grid)` until it returns its promise (packing plus
+ *   handing deflate to the pool): the one block a tick's encode puts on the event loop; measured with
+ *   the pool on the same CPU (a one-CPU server: the woken deflate thread preempts the loop) and with
+ *   the other threads moved to another, idle CPU (the loop's own work);
+ * - levels: the same at level 1 (and 6 when the default is another), and node:zlib `deflateSync` at
+ *   level 9 of the same packed scanlines: the size reference for the PNG bytes budget;
  * - UPNG.encode: synchronous, so wall time is event-loop time; given RGBA built from the palette
  *   (built once, outside the timing).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { deflateSync } from 'node:zlib';
 import UPNG from 'upng-js';
 import { buildConfig } from '../../server/config/config.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
 import { PngEncoder } from '../../server/canvas/png-encoder.ts';
 import { CONTENT_DESCRIPTION, realisticGrid } from '../bench/canvas-content.ts';
+import { idatData } from '../bench/png-idat.ts';
 import { median } from '../bench/stats.ts';
 
 export interface EncodeResult {
@@ -28,6 +37,16 @@ export interface EncodeResult {
   ours: {
     runs: number;
     packMs: number;
+    /**
+     * Wall time of the synchronous call `encoder.encode(grid)` up to its first await (packing the
+     * scanlines and handing deflate to the pool): the event-loop block of a tick's encode, with the
+     * thread pool on the same CPU (as on a one-CPU server: the deflate thread, woken by the call,
+     * preempts the loop during it).
+     */
+    syncMs: number;
+    /** The same with every other thread (the pool's) moved to another CPU: the loop's own block. */
+    syncOtherCpuMs: number;
+    otherCpu: number | undefined;
     loopCpuMs: number;
     loopBusyMs: number;
     wallMs: number;
@@ -36,6 +55,8 @@ export interface EncodeResult {
     level: number;
     roundTrip: boolean;
   };
+  /** The same scanlines at other zlib levels: bytes and CPU per encode. */
+  levels: LevelResult[];
   upng: {
     runs: number;
     cnum: number;
@@ -48,6 +69,24 @@ export interface EncodeResult {
     roundTrip: boolean;
   };
 }
+
+export interface LevelResult {
+  /** zlib level; `how` says whether it ran like the server (PngEncoder, pool) or as deflateSync. */
+  level: number;
+  how: 'PngEncoder' | 'deflateSync';
+  runs: number;
+  /** PNG bytes (for deflateSync: the server's PNG with this IDAT instead). */
+  bytes: number;
+  /** CPU per encode, all threads (process.cpuUsage), median. */
+  cpuMs: number;
+  /** Event-loop thread CPU per encode (NaN for deflateSync: all of it is on the calling thread). */
+  loopCpuMs: number;
+  /** Wall time of the synchronous `encode()` call (NaN for deflateSync). */
+  syncMs: number;
+}
+
+/** The level-9 reference: node:zlib deflateSync of the packed scanlines, as a whole PNG's bytes. */
+export const REFERENCE_LEVEL = 9;
 
 /**
  * CPU time of the main thread in ms, from schedstat (process.threadCpuUsage needs Node 23.9; the
@@ -87,8 +126,62 @@ function decodesTo(png: Uint8Array, rgba: Uint8Array): { ok: boolean; ctype: num
   return { ok: Buffer.from(out).equals(Buffer.from(rgba)), ctype: img.ctype, depth: img.depth };
 }
 
+/** N timed `await encoder.encode(grid)`: CPU (all threads, event-loop thread), sync call, busy and wall. */
+async function timeEncodes(encoder: PngEncoder, grid: Uint8Array, runs: number) {
+  let png = await encoder.encode(grid); // warm-up
+  const sync: number[] = [];
+  const busy: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const main0 = mainThreadCpuMs();
+  for (let i = 0; i < runs; i++) {
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const pending = encoder.encode(grid);
+    sync.push(performance.now() - t0);
+    png = await pending;
+    wall.push(performance.now() - t0);
+    busy.push(performance.eventLoopUtilization(elu0).active);
+    cpu.push(cpuMsSince(cpu0));
+  }
+  return {
+    png,
+    figures: { cpuMs: median(cpu), loopCpuMs: (mainThreadCpuMs() - main0) / runs, syncMs: median(sync) },
+    loopBusyMs: median(busy),
+    wallMs: median(wall),
+  };
+}
+
+/**
+ * Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if
+ * taskset failed. `restoreThreads` puts them all back on `home`.
+ */
+function moveHelperThreads(cpu: number): boolean {
+  const others = readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid));
+  return others.every((tid) => spawnSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' }).status === 0);
+}
+
+function restoreThreads(home: string): void {
+  spawnSync('taskset', ['-a', '-p', '-c', home, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** This process's allowed CPUs now, as taskset writes them. */
+function allowedCpus(): string {
+  return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+}
+
 export async function runEncodeBench(
-  opts: { runs: number; upngRuns: number; upngCnum: number; width?: number; height?: number; level?: number },
+  opts: {
+    runs: number;
+    upngRuns: number;
+    upngCnum: number;
+    width?: number;
+    height?: number;
+    level?: number;
+    /** A CPU with nothing else to do, for the pool during the "loop's own block" measurement. */
+    otherCpu?: number;
+  },
   progress: (msg: string) => void,
 ): Promise<EncodeResult> {
   const width = opts.width ?? 1000;
@@ -108,21 +201,49 @@ export async function runEncodeBench(
     encoder.packScanlines(grid);
     pack.push(performance.now() - t);
   }
-  const busy: number[] = [];
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  const main0 = mainThreadCpuMs();
-  for (let i = 0; i < opts.runs; i++) {
-    const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
-    const t0 = performance.now();
-    png = await encoder.encode(grid);
-    wall.push(performance.now() - t0);
-    busy.push(performance.eventLoopUtilization(elu0).active);
-    cpu.push(cpuMsSince(cpu0));
+  const timed = await timeEncodes(encoder, grid, opts.runs);
+  png = timed.png;
+  let syncOtherCpuMs = NaN;
+  const home = allowedCpus();
+  if (opts.otherCpu !== undefined && String(opts.otherCpu) !== home) {
+    progress(`encode: ours x ${opts.runs} with the thread pool moved to CPU ${opts.otherCpu}`);
+    try {
+      if (moveHelperThreads(opts.otherCpu))
+        syncOtherCpuMs = (await timeEncodes(encoder, grid, opts.runs)).figures.syncMs;
+    } finally {
+      restoreThreads(home);
+    }
   }
-  const loopCpuMs = (mainThreadCpuMs() - main0) / opts.runs;
   const oursCheck = decodesTo(png, rgba);
+
+  // The same scanlines at level 1 (the previous default, PngEncoder like the server) and through
+  // node:zlib deflateSync at level 9, the size reference of the "GET /image bytes" budget.
+  const levels: LevelResult[] = [];
+  for (const other of [1, 6].filter((l) => l !== level)) {
+    progress(`encode: PngEncoder at level ${other} x ${opts.runs}`);
+    const t = await timeEncodes(new PngEncoder(width, height, palette, other), grid, opts.runs);
+    levels.push({ level: other, how: 'PngEncoder', runs: opts.runs, ...t.figures, bytes: t.png.length });
+  }
+  const refRuns = Math.max(3, Math.ceil(opts.runs / 4));
+  progress(`encode: deflateSync level ${REFERENCE_LEVEL} of the packed scanlines x ${refRuns}`);
+  const raw = encoder.packScanlines(grid);
+  let idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
+  const refCpu: number[] = [];
+  for (let i = 0; i < refRuns; i++) {
+    const cpu0 = process.cpuUsage();
+    idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
+    refCpu.push(cpuMsSince(cpu0));
+  }
+  const idatOurs = idatData(png).length;
+  levels.push({
+    level: REFERENCE_LEVEL,
+    how: 'deflateSync',
+    runs: refRuns,
+    bytes: png.length - idatOurs + idat9.length,
+    cpuMs: median(refCpu),
+    loopCpuMs: NaN,
+    syncMs: NaN,
+  });
 
   progress(`encode: UPNG.encode(cnum=${opts.upngCnum}) x ${opts.upngRuns} (+1 warm-up)`);
   let upngPng = new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
@@ -147,14 +268,16 @@ export async function runEncodeBench(
     ours: {
       runs: opts.runs,
       packMs: median(pack),
-      loopCpuMs,
-      loopBusyMs: median(busy),
-      wallMs: median(wall),
-      cpuMs: median(cpu),
+      ...timed.figures,
+      syncOtherCpuMs,
+      otherCpu: Number.isFinite(syncOtherCpuMs) ? opts.otherCpu : undefined,
+      loopBusyMs: timed.loopBusyMs,
+      wallMs: timed.wallMs,
       bytes: png.length,
       level,
       roundTrip: oursCheck.ok,
     },
+    levels,
     upng: {
       runs: opts.upngRuns,
       cnum: opts.upngCnum,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { CpuLimit } from '../bench/cpu-limit.ts';
 import { cpuSeconds } from '../../testkit/processes.ts';
 import { startBareServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { bytesAtLevel } from '../bench/png-idat.ts';
 import { median } from '../bench/stats.ts';
 import { runWrk, type WrkResult } from '../load/wrk.ts';
 
@@ -25,6 +26,8 @@ export interface ImageSide {
 
 export interface ImageResult {
   pngBytes: number;
+  /** The same PNG with its scanlines deflated by node:zlib deflateSync at level 9 (the size reference). */
+  level9Bytes: number;
   etag: string;
   threads: number;
   connections: number;
@@ -149,6 +152,7 @@ export async function runImageBench(
     const unsaturatedRounds = cpu.ours.filter((c, i) => c < 0.9 || (cpu.bare[i] as number) < 0.9).length;
     return {
       pngBytes: image.png.length,
+      level9Bytes: bytesAtLevel(image.png, 9),
       etag: image.etag,
       threads: opts.threads,
       connections: opts.connections,
