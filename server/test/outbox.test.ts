@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FRAGMENT_BYTES, type FrameSink, Outbox } from '../ws/outbox.ts';
+import { FRAGMENT_BYTES, type FrameSink, Outbox, SMALL_FRAGMENT_BYTES } from '../ws/outbox.ts';
 
 type Call = { op: 'send' | 'first' | 'fragment' | 'last'; bytes: Uint8Array };
 
@@ -161,4 +161,23 @@ test('only the outbox hands uWS WebSocket frames: no other server code sends or 
     }
   }
   assert.deepEqual(offenders, []);
+});
+
+test('an outbox with small fragments splits large messages finer but still sends a message that fits one frame whole', () => {
+  const sink = new RecordingSink();
+  const box = new Outbox(1 << 20, 0, SMALL_FRAGMENT_BYTES);
+  box.push(sink, bytes(FRAGMENT_BYTES, 1), 'delta', 0); // a big delta: one frame
+  assert.deepEqual(
+    sink.calls.map((c) => c.op),
+    ['send'],
+  );
+  sink.calls.length = 0;
+  const snapshot = bytes(10 * SMALL_FRAGMENT_BYTES + 1, 2);
+  box.push(sink, snapshot, 'png', 1);
+  assert.equal(sink.calls.length, 11);
+  for (const c of sink.calls) assert.ok(c.bytes.length <= SMALL_FRAGMENT_BYTES);
+  assert.deepEqual(
+    sink.messages().map((m) => m.length),
+    [snapshot.length],
+  );
 });

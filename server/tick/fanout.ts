@@ -12,8 +12,12 @@ import type { WebSocket } from 'uWebSockets.js';
 import { Stream } from '../../protocol/messages.ts';
 import type { Conn } from '../ws/conn.ts';
 
-/** Sockets per loop turn; each costs a send (a syscall) or a queue push. */
-export const SLICE = 256;
+/**
+ * Sockets per loop turn. A PNG subscriber whose kernel buffer has room takes its whole PNG now, one
+ * send per 15 KiB fragment (about 6 for a 1000 x 1000 canvas): 256 sockets a turn blocked the loop
+ * 27-34 ms per tick with 1,000 PNG subscribers (perf/RESULTS.md); 32 keeps a turn to a few ms.
+ */
+export const SLICE = 32;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

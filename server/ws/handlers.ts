@@ -31,7 +31,7 @@ import type { Conn } from './conn.ts';
 
 export type { Conn };
 import type { Subscribers } from '../tick/fanout.ts';
-import { Outbox, type OutKind } from './outbox.ts';
+import { FRAGMENT_BYTES, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
 import type { Frame } from '../tick/ticker.ts';
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
@@ -63,6 +63,11 @@ function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number):
   if (id !== undefined) msg.id = id;
   if (wait !== undefined) msg.wait = wait;
   return msg;
+}
+
+/** PNG subscribers get a large message every tick; delta subscribers rarely (outbox.ts). */
+function fragmentFor(stream: Stream): number {
+  return stream === Stream.DELTA ? SMALL_FRAGMENT_BYTES : FRAGMENT_BYTES;
 }
 
 export function registerWebSocket(router: Router, deps: WsDeps): void {
@@ -104,6 +109,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
   function subscribe(ws: WebSocket<Conn>, conn: Conn, stream: Stream, since: number | undefined): void {
     deps.subscribers.remove(ws);
     conn.stream = stream;
+    conn.outbox.fragmentBytes = fragmentFor(stream);
     sendCurrent(ws, stream, since);
     if (!conn.closed) deps.subscribers.add(ws, stream); // closed: dropped by the send budget
   }
@@ -127,7 +133,11 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
     // The outbox hands uWS a frame only when it holds nothing for the socket, so this limit (on what
     // uWS buffers) is never reached; the outbox applies --max-backpressure to what it queues.
     maxBackpressure: deps.maxBackpressure,
-    idleTimeout: 120,
+    // uWS pings a quiet client and closes it when nothing comes back within this many seconds. A
+    // reader that stopped reading never answers, so it is gone within 32 s even while its kernel
+    // buffers still take bytes (--stall-ms only starts once they are full: 50 s at 1 tick/s and the
+    // default 4 MiB tcp_wmem, perf/RESULTS.md). Browsers answer pings in background tabs too.
+    idleTimeout: 32,
     sendPingsAutomatically: true,
 
     upgrade: (res, req, context) => {
@@ -156,7 +166,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
         addr: client.addr,
         freshToken: client.identity.fresh ? client.identity.token : undefined,
         closed: false,
-        outbox: new Outbox(deps.maxBackpressure, performance.now()),
+        outbox: new Outbox(deps.maxBackpressure, performance.now(), fragmentFor(request.stream)),
         stream: request.stream,
         since: request.since,
       };

@@ -19,6 +19,13 @@
 
 /** The largest frame handed to uWS: below the 16 KiB at which #1662 strikes. */
 export const FRAGMENT_BYTES = 15 * 1024;
+/**
+ * Fragments for sockets that get large messages only now and then (delta subscribers: the snapshot
+ * on connect, a resync): uWS keeps the largest buffer a socket ever held (#1792), and that is at most
+ * the part of one fragment the kernel did not take, so smaller fragments mean less memory held by
+ * every idle socket, for more sends on the rare large message.
+ */
+export const SMALL_FRAGMENT_BYTES = 4 * 1024;
 
 /** `other` (hello, answers, catch-up) is never dropped; stream messages may be superseded. */
 export type OutKind = 'png' | 'delta' | 'other';
@@ -45,13 +52,17 @@ export class Outbox {
   private streamBytes = 0;
   /** When this socket last took bytes (a send, or a drain). */
   progressAt: number;
+  /** Frame size for messages over it (FRAGMENT_BYTES, or SMALL_FRAGMENT_BYTES for delta subscribers). */
+  fragmentBytes: number;
 
   constructor(
     /** Most bytes of not-started stream messages a socket may queue (--max-backpressure). */
     private readonly limit: number,
     now: number,
+    fragmentBytes = FRAGMENT_BYTES,
   ) {
     this.progressAt = now;
+    this.fragmentBytes = fragmentBytes;
   }
 
   /** Nothing queued: everything was handed to uWS. */
@@ -89,11 +100,12 @@ export class Outbox {
       if (!head || sink.getBufferedAmount() > 0) return;
       const { bytes } = head;
       if (this.offset === 0 && head.kind !== 'other') this.streamBytes -= bytes.length;
+      // A message that fits one frame goes whole: most deltas, answers, hello (one send each).
       if (this.offset === 0 && bytes.length <= FRAGMENT_BYTES) {
         sink.send(bytes, true);
         this.queue.shift();
       } else {
-        const end = Math.min(this.offset + FRAGMENT_BYTES, bytes.length);
+        const end = Math.min(this.offset + this.fragmentBytes, bytes.length);
         const chunk = bytes.subarray(this.offset, end);
         if (this.offset === 0) sink.sendFirstFragment(chunk, true);
         else if (end === bytes.length) sink.sendLastFragment(chunk);
