@@ -14,7 +14,7 @@ import { PlacementCommitter } from './placement/committer.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import { Store } from './store/store.ts';
 import { Ticker } from './tick/ticker.ts';
-import { FALLBACK_MESSAGE, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
+import { FALLBACK_MESSAGE, listenExclusive, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import { DeltaLog } from './tick/delta-log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
@@ -190,7 +190,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
 
   const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
-    app.listen(config.host, config.port, (s) => resolve(s)),
+    listenExclusive(app, config.host, config.port, (s) => resolve(s)),
   );
   if (!listenSocket) {
     store.close();

@@ -33,3 +33,28 @@ export const FALLBACK_MESSAGE =
 export function listenPort(socket: us_listen_socket): number {
   return uws.us_socket_local_port(socket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
 }
+
+/** `ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT` of the typings (a type-only enum; 1 at runtime). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
+/**
+ * Listens on host:port alone. uWS.js (v20.30.0 and upstream) listens with SO_REUSEPORT by default: a
+ * second server on the same port starts without error and the kernel splits new connections between
+ * them, so two canvases (two databases) would each get half the users. LIBUS_LISTEN_EXCLUSIVE_PORT
+ * turns that off; the (host, port, options, cb) form exists at runtime and upstream, but v20.30.0's
+ * typings list it without the host, hence the cast.
+ */
+export function listenExclusive(
+  app: UWS.TemplatedApp,
+  host: string,
+  port: number,
+  cb: (socket: us_listen_socket | false) => void,
+): void {
+  const listen = app.listen as unknown as (
+    host: string,
+    port: number,
+    options: number,
+    cb: (socket: us_listen_socket | false) => void,
+  ) => UWS.TemplatedApp;
+  listen.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+}
