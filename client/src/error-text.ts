@@ -25,8 +25,10 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
   }
 }
 
+/** Says what to do, not the version numbers (those go to the console, for whoever debugs it). */
 export function versionMismatchText(serverVersion: number): string {
-  return `The server speaks protocol version ${serverVersion}, this page ${PROTOCOL_VERSION}: reload the page.`;
+  console.warn(`protocol version: server ${serverVersion}, page ${PROTOCOL_VERSION}`);
+  return 'This page is out of date: reload it.';
 }
 
 export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the connection is back.';

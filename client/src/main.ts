@@ -56,6 +56,12 @@ const app: CanvasApp = new CanvasApp({
   poller: new ImagePoller({ fetchImage: browserFetchImage, setTimer: timer }),
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
+  link: {
+    read: () => location.hash,
+    // replaceState: following the view must not fill the back button's history.
+    write: (hash) =>
+      history.replaceState(history.state, '', hash === '' ? location.pathname + location.search : `#${hash}`),
+  },
 });
 
 const redraw = (): void => app.redraw();
@@ -100,5 +106,4 @@ window.canvasClient = {
   colourAt: (x, y) => (app.board?.inBounds(x, y) ? app.board.colourAt(x, y) : null),
 };
 
-document.getElementById('boot')?.remove();
 app.start();

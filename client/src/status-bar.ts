@@ -31,8 +31,9 @@ export class StatusBar {
   }
 
   /** The connection line, and whether the palette (placing) is enabled. */
-  showStatus(placingEnabled: boolean): void {
+  showStatus(placingEnabled: boolean, loaded: boolean): void {
     const { kind, text } = statusFor({
+      loaded,
       conn: this.d.connection.status,
       polling: this.d.poller.active,
       pollOk: this.pollOk,
@@ -40,12 +41,13 @@ export class StatusBar {
     });
     this.d.ui.setStatus(kind, text);
     this.d.ui.setPlacingEnabled(placingEnabled);
+    this.d.ui.setRetryVisible(this.d.connection.status.kind === 'waiting');
   }
 
   /** The cooldown countdown; while waiting to reconnect, the retry countdown too. */
-  showTimers(nextAllowedAt: number, cooldownMs: number, placingEnabled: boolean): void {
+  showTimers(nextAllowedAt: number, cooldownMs: number, placingEnabled: boolean, loaded: boolean): void {
     const { text, waiting } = cooldownFor(nextAllowedAt - this.d.now(), cooldownMs, placingEnabled);
     this.d.ui.setCooldown(text, waiting);
-    if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled);
+    if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled, loaded);
   }
 }

@@ -2,10 +2,12 @@
 import type { ConnectionStatus } from './connection.ts';
 import { formatWait } from './cooldown.ts';
 
-export type StatusKind = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'offline';
+export type StatusKind = 'connecting' | 'loading' | 'connected' | 'reconnecting' | 'polling' | 'offline';
 
 export interface StatusInput {
   conn: ConnectionStatus;
+  /** A snapshot of the canvas has arrived (before it, there is nothing to show or place on). */
+  loaded: boolean;
   /** The /image poller runs (the WebSocket looks blocked). */
   polling: boolean;
   /** The last poll reached the server. */
@@ -16,7 +18,9 @@ export interface StatusInput {
 
 export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
   const { conn } = i;
-  if (conn.kind === 'open') return { kind: 'connected', text: 'Live' };
+  if (conn.kind === 'open') {
+    return i.loaded ? { kind: 'connected', text: 'Live' } : { kind: 'loading', text: 'Loading the canvas…' };
+  }
   if (i.polling) {
     return i.pollOk
       ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network): view only' }

@@ -12,6 +12,9 @@ export interface UiElements {
   message: HTMLElement;
   palette: HTMLFieldSetElement;
   swatches: HTMLElement;
+  retry: HTMLButtonElement;
+  /** The "Loading the canvas…" placeholder, until the first snapshot. */
+  loading: HTMLElement | null;
 }
 
 const MESSAGE_MS = 6000;
@@ -30,16 +33,21 @@ export function findUiElements(): UiElements {
     message: byId('message', HTMLElement),
     palette: byId('palette', HTMLFieldSetElement),
     swatches: byId('swatches', HTMLElement),
+    retry: byId('retry', HTMLButtonElement),
+    loading: document.getElementById('boot'),
   };
 }
 
 export class Ui {
   onPick: (index: number) => void = () => {};
+  onRetry: () => void = () => {};
   private buttons: HTMLButtonElement[] = [];
   private palette: readonly number[] = [];
   private messageTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly el: UiElements) {}
+  constructor(private readonly el: UiElements) {
+    el.retry.addEventListener('click', () => this.onRetry());
+  }
 
   setStatus(kind: StatusKind, text: string): void {
     this.el.status.dataset['state'] = kind;
@@ -50,6 +58,15 @@ export class Ui {
   setPlacingEnabled(enabled: boolean): void {
     this.el.palette.disabled = !enabled;
     document.body.dataset['placing'] = enabled ? 'on' : 'off';
+  }
+
+  /** The "retry now" button, shown while waiting to reconnect. */
+  setRetryVisible(visible: boolean): void {
+    this.el.retry.hidden = !visible;
+  }
+
+  hideLoading(): void {
+    this.el.loading?.remove();
   }
 
   setPalette(palette: readonly number[], selected: number | null): void {
@@ -88,6 +105,19 @@ export class Ui {
   setCooldown(text: string, waiting: boolean): void {
     this.el.cooldown.textContent = text;
     this.el.cooldown.dataset['waiting'] = String(waiting);
+  }
+
+  /** Makes the cooldown countdown blink once (a click during the cooldown). */
+  nudgeCooldown(): void {
+    const c = this.el.cooldown;
+    c.classList.remove('nudge');
+    void c.offsetWidth; // restarts the CSS animation
+    c.classList.add('nudge');
+  }
+
+  hideMessage(): void {
+    clearTimeout(this.messageTimer);
+    this.el.message.hidden = true;
   }
 
   /** Shows a message for a few seconds; `kind` styles it (errors stand out). */

@@ -64,6 +64,20 @@ export class View {
     this.oy = (this.viewportH - this.boardH * this.scale) / 2;
   }
 
+  /** Puts the centre of board pixel (x, y) at the viewport's centre, at `scale` (held to the zoom range). */
+  centreOn(x: number, y: number, scale = this.scale): void {
+    this.scale = Math.min(MAX_SCALE, Math.max(this.minScale(), scale));
+    this.ox = this.viewportW / 2 - (x + 0.5) * this.scale;
+    this.oy = this.viewportH / 2 - (y + 0.5) * this.scale;
+    this.clampOffset();
+  }
+
+  /** The board pixel at the viewport's centre (it may lie outside the board when panned to an edge). */
+  centrePixel(): Point {
+    const b = this.screenToBoard({ x: this.viewportW / 2, y: this.viewportH / 2 });
+    return { x: Math.floor(b.x), y: Math.floor(b.y) };
+  }
+
   /** Viewport resized (rotation, window resize): keep the board point at the centre where it was. */
   resize(w: number, h: number): void {
     const centre = this.screenToBoard({ x: this.viewportW / 2, y: this.viewportH / 2 });

@@ -73,7 +73,20 @@ export interface OpenPage {
   received: ServerMessage[];
 }
 
-export async function openPage(http: string, options: BrowserContextOptions = {}): Promise<OpenPage> {
+export interface OpenHow {
+  /** Path and hash to open (default `/`). */
+  path?: string;
+  /** Wait until the page is live (default true). */
+  live?: boolean;
+  /** Runs before navigation, e.g. to route the WebSocket. */
+  before?: (page: Page) => Promise<void>;
+}
+
+export async function openPage(
+  http: string,
+  options: BrowserContextOptions = {},
+  how: OpenHow = {},
+): Promise<OpenPage> {
   const context = await currentBrowser().newContext({ viewport: { width: 1000, height: 700 }, ...options });
   await context.addInitScript(installScreenReader);
   const page = await context.newPage();
@@ -88,8 +101,9 @@ export async function openPage(http: string, options: BrowserContextOptions = {}
       if (typeof payload !== 'string') open.received.push(decodeServerMessage(new Uint8Array(payload)));
     });
   });
-  await page.goto(`${http}/`);
-  await waitLive(page);
+  await how.before?.(page);
+  await page.goto(`${http}${how.path ?? '/'}`);
+  if (how.live ?? true) await waitLive(page);
   return open;
 }
 
@@ -182,6 +196,18 @@ export function spawnServer(dir: string): Promise<StartedServer> {
 
 /** Placing is disabled: the palette buttons are (their fieldset is disabled). */
 export const paletteDisabled = (page: Page) => page.locator('#swatches button').first().isDisabled();
+
+/**
+ * The cooldown is said once, by the countdown in the top bar: no message line repeats it.
+ * Resolves with the countdown's text.
+ */
+export async function cooldownShownOnce(page: Page): Promise<string> {
+  await page.waitForFunction(() => /^Next pixel in /.test(document.getElementById('cooldown')?.textContent ?? ''));
+  const message = page.locator('#message');
+  const repeated = (await message.isVisible()) && /cooldown/i.test((await message.textContent()) ?? '');
+  assert.equal(repeated, false, 'no second cooldown message');
+  return (await page.locator('#cooldown').textContent()) ?? '';
+}
 
 export async function messageText(page: Page): Promise<string> {
   const message = page.locator('#message');

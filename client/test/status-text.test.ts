@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cooldownFor, statusFor } from '../src/status-text.ts';
 
-const base = { polling: false, pollOk: true, retryInMs: 0 };
+const base = { polling: false, pollOk: true, retryInMs: 0, loaded: true };
+
+test('status: connected before the first snapshot says it is loading, not live', () => {
+  assert.deepEqual(statusFor({ ...base, conn: { kind: 'open' }, loaded: false }), {
+    kind: 'loading',
+    text: 'Loading the canvas…',
+  });
+});
 
 test('status: live, connecting, and every disconnected state says placing is disabled', () => {
   assert.deepEqual(statusFor({ ...base, conn: { kind: 'open' } }), { kind: 'connected', text: 'Live' });

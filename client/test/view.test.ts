@@ -67,3 +67,14 @@ test('resize keeps the board point at the centre of the viewport', () => {
   near(after.x, centre.x, 1e-9);
   near(after.y, centre.y, 1e-9);
 });
+
+test('centreOn puts the pixel at the viewport centre at the asked scale, held to the zoom range', () => {
+  const v = new View(64, 48, 1000, 700);
+  v.centreOn(10, 20, 8);
+  assert.equal(v.scale, 8);
+  assert.deepEqual(v.pixelAt({ x: 500, y: 350 }), { x: 10, y: 20 });
+  assert.deepEqual(v.centrePixel(), { x: 10, y: 20 });
+  v.centreOn(63, 0, 1000);
+  assert.equal(v.scale, MAX_SCALE);
+  assert.deepEqual(v.centrePixel(), { x: 63, y: 0 });
+});

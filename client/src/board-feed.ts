@@ -1,0 +1,138 @@
+/**
+ * The board side of the client: the board and view a server's snapshots and deltas keep up to date
+ * (hello, png, delta, resync after a gap, `since` for reconnects), the position link they start from,
+ * and the pixel under the cursor. CanvasApp (app.ts) adds the placement flow and the page chrome.
+ */
+import { encodeMessage } from '../../protocol/codec.ts';
+import { MsgType, type ClientMessage, type DeltaMsg } from '../../protocol/messages.ts';
+import { Board } from './board.ts';
+import type { Connection } from './connection.ts';
+import type { ImagePoller } from './image-poller.ts';
+import { LinkSync, type LinkStore } from './link-sync.ts';
+import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
+import type { Renderer } from './renderer.ts';
+import type { Ui } from './ui.ts';
+import { type Point, View } from './view.ts';
+
+export interface AppDeps {
+  ui: Ui;
+  renderer: Renderer;
+  connection: Connection;
+  poller: ImagePoller;
+  /** Size of the drawing area in CSS pixels. */
+  viewportSize(): { w: number; h: number };
+  now(): number;
+  /** The page's position link (location.hash), and how to replace it. */
+  link: LinkStore;
+}
+
+export abstract class BoardFeed {
+  board: Board | null = null;
+  view: View | null = null;
+  protected selected: number | null = null;
+  protected hoverPixel: Point | null = null;
+  /** The board's seq came from the server (a snapshot or delta), so a reconnect may resume from it. */
+  protected seqKnown = false;
+  /** The `since` the current connection asked for (null: it asked for a fresh snapshot). */
+  protected resumedSince: number | null = null;
+  /** Deltas are ignored until the next snapshot (after a gap, or before the first one). */
+  protected awaitingSnapshot = true;
+  /** A snapshot of the current board has arrived: until then the page is loading and placing is off. */
+  protected loaded = false;
+  protected readonly link: LinkSync;
+
+  constructor(protected readonly d: AppDeps) {
+    this.link = new LinkSync(d.link);
+  }
+
+  protected abstract refreshStatus(): void;
+  protected abstract refreshTimers(): void;
+
+  protected scheduleLinkWrite(): void {
+    this.link.schedule(() => ({ view: this.view, board: this.board, colour: this.selected }));
+  }
+
+  /**
+   * `since` for the next WebSocket URL: our seq when the board is a faithful copy of the server's at
+   * that seq, so a reconnect gets just the ticks it missed. Called by the connection before each attempt.
+   */
+  nextSince(): number | null {
+    this.resumedSince = this.board && this.seqKnown && !this.awaitingSnapshot ? this.board.seq : null;
+    return this.resumedSince;
+  }
+
+  hover(p: Point | null): void {
+    const pixel = p && this.view ? this.view.pixelAt(p) : null;
+    this.d.renderer.setHover(pixel);
+    this.showCursor(pixel);
+  }
+
+  protected showCursor(pixel: Point | null): void {
+    this.hoverPixel = pixel;
+    this.d.ui.setCursor(pixel, pixel && this.board ? this.board.colourAt(pixel.x, pixel.y) : null);
+  }
+
+  protected resetBoard(board: Board): void {
+    this.board = board;
+    if (this.selected !== null && this.selected >= board.palette.length) this.selected = null;
+    // The position link (and, on the first board, its colour), pulled onto this canvas.
+    const fitted = this.link.fittedTo(board);
+    if (fitted.colour !== null && this.view === null) this.selected = fitted.colour;
+    // Palette first: its bar takes room from the canvas, so the size measured next is the final one
+    // and the first fit does not shift when the layout settles.
+    this.d.ui.setPalette(board.palette, this.selected);
+    const { w, h } = this.d.viewportSize();
+    this.view = new View(board.width, board.height, w, h);
+    this.link.apply(this.view, fitted, { w, h });
+    this.d.renderer.setBoard(board, this.view);
+  }
+
+  /** A whole-canvas snapshot, from the WebSocket or the poller. `seq` null: unknown (keep ours). */
+  protected applyPng(png: Uint8Array, seq: number | null): void {
+    const decoded = tryDecodeIndexedPng(png);
+    if (!decoded) return;
+    let board = this.board;
+    if (!board || board.width !== decoded.width || board.height !== decoded.height) {
+      // Polling before any hello: the PNG itself says the size and (PLTE) the palette.
+      board = new Board(decoded.width, decoded.height, board?.palette ?? decoded.palette);
+      this.resetBoard(board);
+    }
+    const indices = remapToPalette(decoded, board.palette);
+    if (!indices) {
+      console.warn('the canvas PNG uses colours outside the palette; ignored');
+      return;
+    }
+    board.applySnapshot(indices, seq ?? board.seq);
+    this.seqKnown = seq !== null;
+    this.awaitingSnapshot = false;
+    if (!this.loaded) {
+      this.loaded = true;
+      this.d.ui.hideLoading();
+      this.refreshStatus();
+      this.refreshTimers();
+    }
+    this.d.renderer.paintAll(board);
+    if (this.hoverPixel) this.showCursor(this.hoverPixel);
+    document.body.dataset['seq'] = String(board.seq);
+  }
+
+  protected onDelta(delta: DeltaMsg): void {
+    const board = this.board;
+    if (!board || this.awaitingSnapshot) return;
+    const result = board.applyDelta(delta.fromSeq, delta.toSeq, delta.px);
+    if (result === 'applied') {
+      this.d.renderer.paintDelta(board, delta.px);
+      if (this.hoverPixel) this.showCursor(this.hoverPixel);
+      document.body.dataset['seq'] = String(board.seq);
+    } else if (result === 'gap') {
+      // A missed tick (skipped under backpressure) or a payload that does not fit: start over from a
+      // snapshot, ignoring deltas until it arrives (PROTOCOL.md, "Keeping a board on the delta stream").
+      this.awaitingSnapshot = true;
+      this.send({ t: MsgType.RESYNC });
+    }
+  }
+
+  protected send(msg: ClientMessage): boolean {
+    return this.d.connection.send(encodeMessage(msg));
+  }
+}
