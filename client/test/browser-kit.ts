@@ -12,9 +12,9 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
 import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts';
 import type { ClientMessage, ServerMessage } from '../../protocol/messages.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
-import { decodeToIndices, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { decodeToIndices, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer, type StartedServer } from '../../testkit/server-process.ts';
-import type { TcpRelay } from './tcp-relay.ts';
+import { TcpRelay } from './tcp-relay.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
@@ -277,4 +277,18 @@ export function describeBrowser(name: string, body: () => void): void {
 
     body();
   });
+}
+
+/**
+ * A server in a child process behind a TCP relay, so the test can kill it and point the same front
+ * port at a new one; all three are cleaned up after the suite.
+ */
+export async function relayedServer(): Promise<{ dir: string; first: StartedServer; relay: TcpRelay }> {
+  const dir = tempDir();
+  dirs.push(dir);
+  const first = await spawnServer(dir);
+  children.push(first);
+  const relay = await TcpRelay.start(first.port);
+  relays.push(relay);
+  return { dir, first, relay };
 }

@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { tempDir } from '../../testkit/fixture.ts';
-import { TcpRelay } from './tcp-relay.ts';
 import {
   BLUE,
   RED,
@@ -15,15 +13,14 @@ import {
   clickPixel,
   cooldownShownOnce,
   describeBrowser,
-  dirs,
   openPage,
   paletteDisabled,
   pickColour,
-  relays,
   server,
   spawnServer,
   waitImage,
   waitLive,
+  relayedServer,
 } from './browser-kit.ts';
 
 const TEMPLATE = 'template=https%3A%2F%2Fexample.com%2Fart.png&ox=3&oy=4';
@@ -150,12 +147,7 @@ describeBrowser('browser client: position links and honest states', () => {
   test('while disconnected a "Retry now" button shows, and clicking it reconnects at once', {
     timeout: 90_000,
   }, async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const first = await spawnServer(dir);
-    children.push(first);
-    const relay = await TcpRelay.start(first.port);
-    relays.push(relay);
+    const { dir, first, relay } = await relayedServer();
     const { page, errors } = await openPage(`http://127.0.0.1:${relay.port}`);
     const retry = page.locator('#retry');
     assert.equal(await retry.isVisible(), false);

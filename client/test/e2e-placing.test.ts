@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlaceMsg } from '../../protocol/messages.ts';
-import { fetchImageGrid, tempDir } from '../../testkit/fixture.ts';
+import { fetchImageGrid } from '../../testkit/fixture.ts';
 import { NOT_CONNECTED_TEXT } from '../src/error-text.ts';
-import { TcpRelay } from './tcp-relay.ts';
 import {
   BLUE,
   RED,
@@ -16,12 +15,10 @@ import {
   clickPixel,
   cooldownShownOnce,
   describeBrowser,
-  dirs,
   messageText,
   openPage,
   paletteDisabled,
   pickColour,
-  relays,
   rgbOf,
   seedPicture,
   server,
@@ -32,6 +29,7 @@ import {
   waitImage,
   waitLive,
   waitScreen,
+  relayedServer,
 } from './browser-kit.ts';
 
 describeBrowser('browser client: placing pixels', () => {
@@ -81,12 +79,7 @@ describeBrowser('browser client: placing pixels', () => {
   });
 
   test('after the server is killed and restarted the page reconnects by itself', { timeout: 90_000 }, async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const first = await spawnServer(dir);
-    children.push(first);
-    const relay = await TcpRelay.start(first.port);
-    relays.push(relay);
+    const { dir, first, relay } = await relayedServer();
     const front = { http: `http://127.0.0.1:${relay.port}` };
     const { page, errors } = await openPage(front.http);
     await pickColour(page, RED);
