@@ -74,10 +74,14 @@ export class CanvasApp extends BoardFeed {
   pick(index: number): void {
     this.selected = index;
     this.d.ui.setSelected(index);
+    this.d.info.hide(); // a colour in hand: clicks place again
     this.scheduleLinkWrite();
   }
 
-  /** A click or tap on the canvas at a screen point: place the selected colour there. */
+  /**
+   * A click or tap on the canvas at a screen point: place the selected colour there, or with no
+   * colour selected show who placed that pixel (the info panel; it needs no WebSocket).
+   */
   tap(p: Point): void {
     const { board, view } = this;
     if (!board || !view) return;
@@ -90,8 +94,13 @@ export class CanvasApp extends BoardFeed {
       return ui.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
     }
     this.showCursor(pixel);
-    if (!this.placingEnabled) return ui.showMessage(this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT, 'error');
-    if (this.selected === null) return ui.showMessage('Pick a colour below first, then click a pixel.', 'info');
+    const offline = this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT;
+    if (this.selected === null) {
+      this.d.info.show(pixel.x, pixel.y, view.scale, board.palette);
+      if (!this.placingEnabled) ui.showMessage(offline, 'error'); // say why the palette is off
+      return;
+    }
+    if (!this.placingEnabled) return ui.showMessage(offline, 'error');
     if (this.nextAllowedAt - this.d.now() > 0) return this.pointAtCooldown();
     const id = this.nextId++;
     board.placeOptimistic(id, pixel.x, pixel.y, this.selected);

@@ -24,6 +24,13 @@ export interface AppDeps {
   now(): number;
   /** The page's position link (location.hash), and how to replace it. */
   link: LinkStore;
+  /** The pixel info panel (info-panel.ts), shown by a click with no colour selected. */
+  info: PixelInfoView;
+}
+
+export interface PixelInfoView {
+  show(x: number, y: number, scale: number, palette: readonly number[]): void;
+  hide(): void;
 }
 
 export abstract class BoardFeed {

@@ -7,6 +7,7 @@ import './style.css';
 import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
 import { browserFetchImage, ImagePoller } from './image-poller.ts';
+import { InfoPanel } from './info-panel.ts';
 import { attachInput } from './input.ts';
 import { Renderer } from './renderer.ts';
 import { findUiElements, Ui } from './ui.ts';
@@ -42,8 +43,15 @@ if (!(display instanceof HTMLCanvasElement)) throw new Error('index.html lacks <
 const elements = findUiElements();
 const ui = new Ui(elements);
 const wsBase = webSocketUrl(location);
+const infoRoot = document.getElementById('pixel-info');
+if (!infoRoot) throw new Error('index.html lacks #pixel-info');
+const info = new InfoPanel(infoRoot);
 const app: CanvasApp = new CanvasApp({
   ui,
+  info: {
+    show: (x, y, scale, palette) => void info.show(x, y, scale, palette),
+    hide: () => info.hide(),
+  },
   renderer: new Renderer(display),
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
