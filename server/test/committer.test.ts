@@ -35,30 +35,24 @@ interface Rig {
 /** A store, canvas and committer on a fresh SQLite file; all of it closed and deleted after the test. */
 function rig(t: TestContext, opts: Partial<CommitterOptions> = {}): Rig {
   const { dbPath, store, canvas, close } = openTestStore(W, H);
-  const r: Rig = {
-    dbPath,
-    store,
-    canvas,
-    committer: undefined as unknown as PlacementCommitter,
-    committed: [],
-    failed: [],
-    callbackErrors: [],
-  };
-  r.committer = new PlacementCommitter(
+  const committed: number[] = [];
+  const failed: number[] = [];
+  const callbackErrors: unknown[] = [];
+  const committer = new PlacementCommitter(
     store,
     canvas,
     { commitDelayMs: 60_000, commitBatch: 1000, snapshotEvery: 1e9, ...opts },
     {
-      commitFailed: (_err, count) => r.failed.push(count),
-      committed: (count) => r.committed.push(count),
-      callbackFailed: (err) => r.callbackErrors.push(err),
+      commitFailed: (_err, count) => failed.push(count),
+      committed: (count) => committed.push(count),
+      callbackFailed: (err) => callbackErrors.push(err),
     },
   );
   t.after(() => {
-    r.committer.close();
+    committer.close();
     close();
   });
-  return r;
+  return { dbPath, store, canvas, committer, committed, failed, callbackErrors };
 }
 
 function req(x: number, y: number, color: number, who = 'a'.repeat(16)): PlacementRequest {

@@ -1,0 +1,275 @@
+/**
+ * Every option of the server in one table: flag, environment variable, kind (how config.ts checks
+ * it), default as typed on the command line, and the help line `--help` shows.
+ */
+import type { Config } from './config.ts';
+
+export type Kind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string'; allowEmpty?: boolean }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'palette' }
+  | { type: 'iplist' }
+  | { type: 'originlist' }
+  | { type: 'bearer' };
+
+export interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  /** Default as it would be typed on the command line. */
+  default: string;
+  help: string;
+}
+
+const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
+
+/** All options with their defaults, documented once (shown by --help). */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'HOST',
+    kind: { type: 'string' },
+    default: '0.0.0.0',
+    help: 'address to listen on',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'PORT',
+    kind: int(0, 65535),
+    default: '8080',
+    help: 'TCP port (0 picks a free one)',
+  },
+  {
+    key: 'db',
+    flag: 'db',
+    env: 'CANVAS_DB',
+    kind: { type: 'string' },
+    default: './data/canvas.db',
+    help: 'SQLite file (created if missing)',
+  },
+  {
+    key: 'width',
+    flag: 'width',
+    env: 'CANVAS_WIDTH',
+    kind: int(1, 4096),
+    default: '1000',
+    help: 'canvas width in pixels',
+  },
+  {
+    key: 'height',
+    flag: 'height',
+    env: 'CANVAS_HEIGHT',
+    kind: int(1, 4096),
+    default: '1000',
+    help: 'canvas height in pixels',
+  },
+  {
+    key: 'palette',
+    flag: 'palette',
+    env: 'CANVAS_PALETTE',
+    kind: { type: 'palette' },
+    default: '2017',
+    help: '"2017" (16 colours), "2022" (32) or hex list "ffffff,000000,..."',
+  },
+  {
+    key: 'tickMs',
+    flag: 'tick-ms',
+    env: 'TICK_MS',
+    kind: int(10, 60_000),
+    default: '1000',
+    help: 'ms between ticks (PNG encode + broadcast when changed)',
+  },
+  {
+    key: 'cooldownMs',
+    flag: 'cooldown-ms',
+    env: 'COOLDOWN_MS',
+    kind: int(0, 86_400_000),
+    default: '5000',
+    help: 'ms between two placements of one identity, and of one address (0 disables)',
+  },
+  {
+    key: 'synchronous',
+    flag: 'synchronous',
+    env: 'SQLITE_SYNCHRONOUS',
+    kind: { type: 'enum', values: ['NORMAL', 'FULL'] },
+    default: 'NORMAL',
+    help: 'NORMAL survives a process crash, FULL also power loss',
+  },
+  {
+    key: 'commitDelayMs',
+    flag: 'commit-delay-ms',
+    env: 'COMMIT_DELAY_MS',
+    kind: int(0, 1000),
+    default: '2',
+    help: 'group commit: longest wait before a batch is written',
+  },
+  {
+    key: 'commitBatch',
+    flag: 'commit-batch',
+    env: 'COMMIT_BATCH',
+    kind: int(1, 100_000),
+    default: '2000',
+    help: 'group commit: placements that trigger an immediate write',
+  },
+  {
+    key: 'busyTimeoutMs',
+    flag: 'busy-timeout-ms',
+    env: 'SQLITE_BUSY_TIMEOUT_MS',
+    kind: int(0, 60_000),
+    default: '200',
+    help: 'how long a commit waits for a locked database before failing',
+  },
+  {
+    key: 'snapshotEvery',
+    flag: 'snapshot-every',
+    env: 'SNAPSHOT_EVERY',
+    kind: int(1, 100_000_000),
+    default: '100000',
+    help: 'placements between grid snapshots (startup replays the rest)',
+  },
+  {
+    key: 'maxBackpressure',
+    flag: 'max-backpressure',
+    env: 'WS_MAX_BACKPRESSURE',
+    kind: int(1024, 1 << 30),
+    default: String(4 << 20),
+    help: 'bytes of stream messages queued per socket before it skips ticks',
+  },
+  {
+    key: 'stallMs',
+    flag: 'stall-ms',
+    env: 'WS_STALL_MS',
+    kind: int(100, 600_000),
+    default: '5000',
+    help: 'a WebSocket with bytes to send that takes none for this long is closed (a reader that stopped)',
+  },
+  {
+    key: 'maxBufferedTotal',
+    flag: 'max-buffered-total',
+    env: 'WS_MAX_BUFFERED_TOTAL',
+    kind: int(0, 2 ** 40),
+    default: String(128 << 20),
+    help: 'bytes buffered for slow readers, all sockets together; over it the largest holders are dropped (0: no cap)',
+  },
+  {
+    key: 'pngLevel',
+    flag: 'png-level',
+    env: 'PNG_DEFLATE_LEVEL',
+    kind: int(1, 9),
+    default: '8',
+    help:
+      'zlib level of the PNG encoder, run off the event loop (8: 1.03x the bytes of level 9 for a third ' +
+      'of its CPU, ~75 ms per 1000 x 1000 tick; 6: 1.10x for ~14 ms; 1: 1.3x for ~5 ms, for CPU-bound servers)',
+  },
+  {
+    key: 'deltaMaxPercent',
+    flag: 'delta-max-percent',
+    env: 'DELTA_MAX_PERCENT',
+    kind: int(0, 100),
+    default: '10',
+    help: 'a tick changing more than this % of the canvas sends delta subscribers a PNG instead',
+  },
+  {
+    key: 'deltaRing',
+    flag: 'delta-ring',
+    env: 'DELTA_RING',
+    kind: int(0, 100_000),
+    default: '120',
+    help: 'recent deltas kept for clients reconnecting with their seq',
+  },
+  {
+    key: 'allowUwsFallback',
+    flag: 'allow-uws-fallback',
+    env: 'ALLOW_UWS_FALLBACK',
+    kind: { type: 'bool' },
+    default: 'false',
+    help: 'start even on the slow pure-JS uWebSockets.js fallback',
+  },
+  {
+    key: 'secret',
+    flag: 'secret',
+    env: 'CANVAS_SECRET',
+    kind: { type: 'string', allowEmpty: true },
+    default: '',
+    help: 'HMAC secret for identity tokens (empty: generated once, kept in the database)',
+  },
+  {
+    key: 'adminToken',
+    flag: 'admin-token',
+    env: 'ADMIN_TOKEN',
+    kind: { type: 'bearer' },
+    default: '',
+    help: 'bearer token for /api/admin/*, printable ASCII without spaces (empty: moderation API disabled)',
+  },
+  {
+    key: 'trustedProxies',
+    flag: 'trusted-proxies',
+    env: 'TRUSTED_PROXIES',
+    kind: { type: 'iplist' },
+    default: '',
+    help: 'comma-separated proxy addresses and CIDR ranges (10.0.0.0/8, fd00::/8) whose X-Forwarded-For is believed',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allowed-origins',
+    env: 'ALLOWED_ORIGINS',
+    kind: { type: 'originlist' },
+    default: '',
+    help:
+      'comma-separated origins (https://canvas.example.com) allowed to open the WebSocket; ' +
+      'other browser pages get 403 (empty: any)',
+  },
+  {
+    key: 'ipv4Prefix',
+    flag: 'ipv4-prefix',
+    env: 'IPV4_PREFIX',
+    kind: int(0, 32),
+    default: '32',
+    help: 'IPv4 addresses sharing this prefix share a cooldown',
+  },
+  {
+    key: 'ipv6Prefix',
+    flag: 'ipv6-prefix',
+    env: 'IPV6_PREFIX',
+    kind: int(0, 128),
+    default: '64',
+    help: 'IPv6 addresses sharing this prefix share a cooldown',
+  },
+  {
+    key: 'pprof',
+    flag: 'pprof',
+    env: 'PPROF',
+    kind: { type: 'bool' },
+    default: 'false',
+    help: 'serve /debug/pprof/profile and /debug/pprof/heap on 127.0.0.1:<pprof-port>',
+  },
+  {
+    key: 'pprofPort',
+    flag: 'pprof-port',
+    env: 'PPROF_PORT',
+    kind: int(0, 65535),
+    default: '6060',
+    help: 'port of the pprof listener (127.0.0.1 only)',
+  },
+  {
+    key: 'benchImageMode',
+    flag: 'bench-image-mode',
+    env: 'BENCH_IMAGE_MODE',
+    kind: { type: 'enum', values: ['cached', 'grid', 'db'] },
+    default: 'cached',
+    help: 'BENCHMARK ONLY: grid/db encode /image on every request (the origin experiment)',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] },
+    default: 'info',
+    help: 'log level',
+  },
+];
