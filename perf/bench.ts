@@ -7,11 +7,13 @@
  * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchConfigError, KNOBS, loadBenchConfig, onlyFlag, type BenchConfig } from './bench/config.ts';
-import { consoleSummary, type BenchResults } from './bench/budgets.ts';
+import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './bench/config.ts';
+import { KNOBS } from './bench/knobs.ts';
+import type { BenchResults } from './bench/budgets.ts';
+import { consoleSummary } from './bench/console-summary.ts';
 import { createCpuLimit, pinSelf, type CpuLimit } from './bench/cpu-limit.ts';
 import { runEncodeBench } from './scenarios/encode.ts';
 import { runImageBench } from './scenarios/image.ts';
@@ -21,6 +23,7 @@ import { runSwarm } from './scenarios/place.ts';
 import { killAllChildren } from '../testkit/processes.ts';
 import { writeResults } from './bench/results-md.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from './bench/server-process.ts';
+import { placement, waitForFreshImage } from './bench/server-checks.ts';
 import { ensureWrk } from './load/wrk.ts';
 import { runStallBench } from './scenarios/stall.ts';
 import { runManySubscribers, runStreamScenarios } from './scenarios/ws-runs.ts';
@@ -53,28 +56,6 @@ function abort(reason: string, exitCode: number): void {
 function overrides(env: NodeJS.ProcessEnv): string[] {
   const names = [...KNOBS.map((k) => k.env), 'BENCH_WS_RATES', 'BENCH_SCENARIOS', 'BENCH_RESULTS'];
   return names.filter((n) => env[n] !== undefined && env[n] !== '').map((n) => `${n}=${env[n]}`);
-}
-
-/** Where the kernel lets process `pid` run, and its cgroup, for the notes. */
-function placement(pid: number): { cpus: string; inGroup: boolean } {
-  try {
-    const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
-    return { cpus, inGroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('canvasbench') };
-  } catch {
-    return { cpus: '?', inGroup: false };
-  }
-}
-
-/** Waits until /image carries the latest seq (the next tick after the fill), at most 10 s. */
-async function waitForFreshImage(server: ServerUnderTest): Promise<boolean> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const { seq } = (await (await fetch(`${server.http}/healthz`)).json()) as { seq: number };
-    const res = await fetch(`${server.http}/image`, { method: 'HEAD' });
-    if (res.headers.get('etag')?.endsWith(`-${seq}"`)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 async function runServerScenarios(config: BenchConfig, results: BenchResults): Promise<void> {

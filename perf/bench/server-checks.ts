@@ -1,0 +1,25 @@
+/** Checks on a started server under test: where it runs, and whether /image is current. */
+import { readFileSync } from 'node:fs';
+import type { ServerUnderTest } from './server-process.ts';
+
+/** Where the kernel lets process `pid` run, and its cgroup, for the notes. */
+export function placement(pid: number): { cpus: string; inGroup: boolean } {
+  try {
+    const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+    return { cpus, inGroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('canvasbench') };
+  } catch {
+    return { cpus: '?', inGroup: false };
+  }
+}
+
+/** Waits until /image carries the latest seq (the next tick after the fill), at most 10 s. */
+export async function waitForFreshImage(server: ServerUnderTest): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { seq } = (await (await fetch(`${server.http}/healthz`)).json()) as { seq: number };
+    const res = await fetch(`${server.http}/image`, { method: 'HEAD' });
+    if (res.headers.get('etag')?.endsWith(`-${seq}"`)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
