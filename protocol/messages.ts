@@ -59,6 +59,13 @@ export const ErrorCode = {
   STORE_FAILED: 'store_failed',
   /** The server is shutting down and accepts no more placements. */
   SHUTTING_DOWN: 'shutting_down',
+  /**
+   * Edge deployments only: the writer (the one process that stores placements) or the bus to it
+   * cannot be reached, so nothing was acknowledged. When the edge had already forwarded the
+   * request before the failure, its outcome is unknown, exactly as when a socket drops before its
+   * ack: the next frames show whether the pixel changed.
+   */
+  UNAVAILABLE: 'unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
