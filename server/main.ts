@@ -4,7 +4,8 @@
  */
 import { ConfigError, loadConfig } from './config/config.ts';
 import { createLogger } from './ops/log.ts';
-import { type RunningServer, startServer, StartupError } from './server.ts';
+import { startServer, StartupError } from './server.ts';
+import { startEdge } from './edge.ts';
 import { StoreOpenError } from './store/store.ts';
 import { uwsBackend } from './ops/uws-backend.ts';
 
@@ -22,17 +23,14 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   const log = createLogger(config.logLevel);
-  let server: RunningServer;
+  let server: { url: string; close(): Promise<void> };
   try {
-    server = await startServer(config, log);
+    server = config.role === 'edge' ? await startEdge(config, log) : await startServer(config, log);
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreOpenError) return fatal(err.message);
     throw err;
   }
-  log.info(
-    { url: server.url, backend: uwsBackend, width: config.width, height: config.height },
-    `listening on ${server.url}`,
-  );
+  log.info({ url: server.url, backend: uwsBackend, role: config.role }, `listening on ${server.url}`);
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

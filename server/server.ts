@@ -1,31 +1,18 @@
 /**
- * Wires the parts together: store -> canvas -> committer -> tick -> HTTP + WebSocket on one uWS app.
- * `startServer` resolves once listening; `close` is the graceful shutdown.
+ * Wires the standalone and writer roles: store -> canvas -> committer -> tick -> the client-facing
+ * front (front.ts), and for a writer the Redis bus the edges follow (bus/writer-bus.ts; the edge
+ * role is edge.ts). `startServer` resolves once listening; `close` is the graceful shutdown.
  */
-import { readFileSync } from 'node:fs';
-import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
-import { CloseCode } from '../protocol/messages.ts';
 import { Canvas } from './canvas/canvas.ts';
 import type { Config } from './config/config.ts';
-import { HttpGuard, Router } from './http/guard.ts';
-import { registerHttpRoutes } from './http/routes.ts';
 import type { Logger } from './ops/log.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import { Store } from './store/store.ts';
 import { Ticker } from './tick/ticker.ts';
-import { FALLBACK_MESSAGE, listenExclusive, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
-import { DeltaLog } from './tick/delta-log.ts';
-import { Metrics } from './ops/metrics.ts';
-import { registerMetricsRoute } from './ops/metrics-route.ts';
+import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
-import { Subscribers } from './tick/fanout.ts';
-import { watchStalls } from './ws/stall-watch.ts';
-import { registerWebSocket, type Conn } from './ws/handlers.ts';
-import { publishTick } from './tick/publish.ts';
-import { registerAdminRoutes } from './http/admin-routes.ts';
 import { imageSource } from './http/bench-image-modes.ts';
-import { registerApiRoutes } from './http/api-routes.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import { Moderation } from './moderation/moderation.ts';
 import { ModerationStore } from './store/moderation-store.ts';
@@ -33,7 +20,11 @@ import { History } from './store/history.ts';
 import { PlacementService } from './placement/service.ts';
 import { makeRequestIdentity } from './identity/request-identity.ts';
 import { ipRangeList } from './identity/client-address.ts';
-import { SendBudget } from './ws/send-budget.ts';
+import { Front } from './front.ts';
+import { LocalAuthority } from './placement/authority.ts';
+import { WriterBus } from './bus/writer-bus.ts';
+import { busKeys } from './bus/bus-messages.ts';
+import { BusMetrics } from './bus/bus-metrics.ts';
 
 export interface RunningServer {
   port: number;
@@ -48,10 +39,6 @@ export interface RunningServer {
 
 /** A startup failure the operator fixes (port in use, bad path, fallback backend): one line, exit 1. */
 export class StartupError extends Error {}
-
-const DELTA_LOG_BYTES = 16 << 20;
-
-const indexHtml = readFileSync(new URL('../client/index.html', import.meta.url));
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new StartupError(FALLBACK_MESSAGE);
@@ -82,31 +69,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
 
-  const app = uws.App();
-  // Every route and WebSocket callback is registered through the guard (http-guard.ts).
-  const router = new Router(app, new HttpGuard(log));
-  const subscribers = new Subscribers();
-  const sockets = new Set<WebSocket<Conn>>();
-  const metrics = new Metrics({
-    connections: () => sockets.size,
-    subscribers: (stream) => subscribers.count(stream),
-    seq: () => canvas.seq,
-    bufferedBytes: () => {
-      let n = 0;
-      for (const ws of sockets) n += ws.getBufferedAmount() + ws.getUserData().outbox.queuedBytes;
-      return n;
-    },
-    backend: uwsBackend,
-  });
-  const budget = new SendBudget(sockets, config.maxBufferedTotal, config.maxBackpressure, {
-    evicted: (count, bytes) => {
-      metrics.evictedSockets.inc(count);
-      log.warn(
-        { count, bytes, cap: config.maxBufferedTotal },
-        'dropped slow WebSocket readers: buffered bytes over --max-buffered-total',
-      );
-    },
-  });
+  const front = new Front(config, log, () => canvas.seq);
+  const { metrics } = front;
   const committerOptions = {
     commitDelayMs: config.commitDelayMs,
     commitBatch: config.commitBatch,
@@ -126,7 +90,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   const modStore = new ModerationStore(store.db);
   const history = new History(store.db);
-  const identify = makeRequestIdentity(new IdentityIssuer(store.identitySecret(config.secret)), {
+  const secret = store.identitySecret(config.secret);
+  const identify = makeRequestIdentity(new IdentityIssuer(secret), {
     trustedProxies: ipRangeList(config.trustedProxies),
     ipv4Prefix: config.ipv4Prefix,
     ipv6Prefix: config.ipv6Prefix,
@@ -142,8 +107,26 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const moderation = new Moderation(canvas, committer, modStore, history, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
-  // The log keeps at most DELTA_LOG_BYTES of messages so a burst of huge ticks cannot grow memory.
-  const deltaLog = new DeltaLog(config.deltaRing, DELTA_LOG_BYTES);
+  const authority = new LocalAuthority(canvas, placements, history, moderation);
+  const bus: WriterBus | undefined =
+    config.role === 'writer'
+      ? new WriterBus(
+          config.redis,
+          busKeys(config.redisPrefix),
+          {
+            canvasId: store.canvasId,
+            width: config.width,
+            height: config.height,
+            palette: [...config.palette],
+            tickMs: config.tickMs,
+            cooldownMs: config.cooldownMs,
+            secret: secret.toString('hex'),
+          },
+          authority,
+          new BusMetrics(metrics.registry, { redisUp: (): boolean => bus?.redisUp ?? false, writerUp: () => true }),
+          log,
+        )
+      : undefined;
   const ticker = new Ticker(
     canvas,
     encoder,
@@ -152,7 +135,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
-      await publishTick(subscribers, deltaLog, metrics, budget, out);
+      bus?.publishTick(out);
+      await front.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     (err) => log.error({ err }, 'tick encode failed'),
@@ -163,36 +147,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (config.benchImageMode !== 'cached')
     log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
 
-  registerWebSocket(router, {
-    canvas,
-    palette: config.palette,
-    tickMs: config.tickMs,
-    cooldownMs: config.cooldownMs,
-    maxBackpressure: config.maxBackpressure,
-    placements,
+  const port = await front.listen({
+    shape: config,
+    authority,
     identify,
     frame,
-    deltaLog,
-    log,
-    sockets,
-    subscribers,
-    budget,
-    allowedOrigins: config.allowedOrigins,
+    image,
+    health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
   });
-  registerMetricsRoute(router, metrics, log);
-  registerApiRoutes(router, { canvas, placements, history, identify });
-  registerAdminRoutes(router, config.adminToken, moderation, identify);
-  registerHttpRoutes(router, {
-    frame: image,
-    indexHtml,
-    identify,
-    health: () => ({ ok: true, seq: canvas.seq, backend: uwsBackend, subscribers: sockets.size }),
-  });
-
-  const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
-    listenExclusive(app, config.host, config.port, (s) => resolve(s)),
-  );
-  if (!listenSocket) {
+  if (port === undefined) {
     store.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
   }
@@ -201,37 +164,35 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     try {
       pprof = await startPprofServer(config.pprofPort, log);
     } catch (err) {
-      uws.us_listen_socket_close(listenSocket);
+      front.stopListening();
       store.close();
       throw new StartupError((err as Error).message);
     }
     log.info({ url: `http://127.0.0.1:${pprof.port}/debug/pprof/profile?seconds=30` }, 'pprof enabled');
   }
-  const port = listenPort(listenSocket);
   ticker.start(config.tickMs);
-  const stopStallWatch = watchStalls(sockets, config.stallMs, (count) => {
-    metrics.stalledSockets.inc(count);
-    log.warn({ count, stallMs: config.stallMs }, 'closed WebSockets that stopped reading');
-  });
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `http://${shownHost}:${port}`;
+  // Not awaited: a writer serves its own clients while Redis is still unreachable.
+  bus?.start(ticker.frame, config.tickMs).catch((err: unknown) => log.error({ err }, 'bus start failed'));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      // us_listen_socket_close only stops accepting; open sockets are closed one by one below.
-      uws.us_listen_socket_close(listenSocket);
+      front.stopListening();
       pprof?.close();
       await ticker.stop();
-      stopStallWatch();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       placements.close();
-      for (const ws of [...sockets]) {
-        ws.cork(() => ws.end(CloseCode.GOING_AWAY, 'server shutting down'));
-      }
+      front.closeSockets();
+      await bus?.close(); // after the flush: the edges' last answers go out first
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');
     })());
 
-  return { port, url, canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
+  return { port, url: shownUrl(config.host, port), canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
+}
+
+/** The URL to print: a wildcard listen address is shown as localhost. */
+export function shownUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${shown}:${port}`;
 }

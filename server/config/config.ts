@@ -41,6 +41,12 @@ export interface Config {
   pprofPort: number;
   benchImageMode: 'cached' | 'grid' | 'db';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  role: 'standalone' | 'writer' | 'edge';
+  /** Redis URL (writer and edge roles). */
+  redis: string;
+  redisPrefix: string;
+  writerTimeoutMs: number;
+  reusePort: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -135,7 +141,14 @@ export function buildConfig(
     const raw = values[spec.key] ?? spec.default;
     out[spec.key] = convert(spec, raw, sources[spec.key] ?? `--${spec.flag}`);
   }
-  return Object.freeze(out) as unknown as Config;
+  const config = out as unknown as Config;
+  if (config.role !== 'standalone' && config.redis === '')
+    throw new ConfigError(`--role ${config.role} needs --redis (REDIS_URL), e.g. redis://127.0.0.1:6379`);
+  if (config.role === 'standalone' && config.redis !== '')
+    throw new ConfigError('--redis is for --role writer or edge (a standalone server uses no Redis)');
+  if (config.role === 'edge' && values.db !== undefined)
+    throw new ConfigError('--role edge keeps no database: drop --db (the writer owns it)');
+  return Object.freeze(config);
 }
 
 /** A typed value back as it would be typed on the command line. */
@@ -157,7 +170,10 @@ export function configWith(overrides: Partial<Config>): Config {
   const base = buildConfig({});
   const merged = { ...base, ...overrides };
   const asStrings: Partial<Record<keyof Config, string>> = {};
-  for (const spec of OPTIONS) asStrings[spec.key] = asCommandLine(spec.kind, merged[spec.key]);
+  for (const spec of OPTIONS) {
+    if (spec.key === 'db' && merged.role === 'edge') continue; // an edge has none
+    asStrings[spec.key] = asCommandLine(spec.kind, merged[spec.key]);
+  }
   return buildConfig(asStrings);
 }
 

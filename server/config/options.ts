@@ -3,6 +3,7 @@
  * it), default as typed on the command line, and the help line `--help` shows.
  */
 import type { Config } from './config.ts';
+import { BUS_OPTIONS } from './bus-options.ts';
 
 export type Kind =
   | { type: 'int'; min: number; max: number }
@@ -272,4 +273,5 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'info',
     help: 'log level',
   },
+  ...BUS_OPTIONS,
 ];

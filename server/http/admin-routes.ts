@@ -19,7 +19,9 @@ import {
 } from './body.ts';
 import { HttpCode } from './status.ts';
 import { trackAborted } from './send.ts';
-import type { ActionResult, Moderation } from '../moderation/moderation.ts';
+import type { ActionResult } from '../moderation/moderation.ts';
+import type { AdminAction } from '../moderation/admin-action.ts';
+import type { Authority } from '../placement/authority.ts';
 import { bearerToken, type RequestIdentity } from '../identity/request-identity.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 
@@ -32,14 +34,16 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-type Action = (body: JsonBody, actor: string) => ActionResult;
+/** Parses a body into the action to run, or the refusal (invalid_field) to answer. */
+type Action = (body: JsonBody, actor: string) => AdminAction | Refusal;
+type Refusal = Extract<ActionResult, { ok: false }>;
 
 function answer(res: HttpResponse, state: BodyState, r: ActionResult): void {
   if (r.ok) sendJson(res, state, '200 OK', r.result);
   else sendCode(res, state, r.code, r.message);
 }
 
-const bad = (message: string): ActionResult => ({ ok: false, code: ErrorCode.INVALID_FIELD, message });
+const bad = (message: string): Refusal => ({ ok: false, code: ErrorCode.INVALID_FIELD, message });
 
 function identityField(body: JsonBody): string | undefined {
   const id = bodyField(body.value, 'id');
@@ -49,7 +53,7 @@ function identityField(body: JsonBody): string | undefined {
 export function registerAdminRoutes(
   router: Router,
   adminToken: string,
-  moderation: Moderation,
+  authority: Authority,
   identify: RequestIdentity,
 ): void {
   if (adminToken === '') {
@@ -77,7 +81,13 @@ export function registerAdminRoutes(
       if (actor === undefined) return; // answered 401; uWS discards the unread body
       const done = (body: BodyResult): void => {
         if (!body.ok) return sendCode(res, state, body.code, body.reason);
-        answer(res, state, act(body, actor));
+        const parsed = act(body, actor);
+        if ('ok' in parsed) return answer(res, state, parsed);
+        // Answered now (this process owns the canvas) or later (forwarded to the writer).
+        authority.admin(
+          parsed,
+          guard.later(res, path, (r) => answer(res, state, r)),
+        );
       };
       readJsonBody(res, MAX_BODY_BYTES, guard.later(res, path, done));
     };
@@ -88,32 +98,35 @@ export function registerAdminRoutes(
     const id = identityField(body);
     const reason = bodyField(body.value, 'reason');
     if (!id) return bad('body must be {"id": "<16 hex digits>", "reason"?: string}');
-    return moderation.ban(actor, id, typeof reason === 'string' ? reason.slice(0, 500) : '');
+    return { op: 'ban', actor, id, reason: typeof reason === 'string' ? reason.slice(0, 500) : '' };
   });
   action('/api/admin/unban', (body, actor) => {
     const id = identityField(body);
-    return id ? moderation.unban(actor, id) : bad('body must be {"id": "<16 hex digits>"}');
+    return id ? { op: 'unban', actor, id } : bad('body must be {"id": "<16 hex digits>"}');
   });
   action('/api/admin/rollback', (body, actor) => {
     const id = identityField(body);
     const givenSince = bodyField(body.value, 'since');
     const since = givenSince === undefined || givenSince === null ? 0 : jsonInt(body, 'since');
     if (!id || since === undefined) return bad('body must be {"id": "<16 hex digits>", "since": unix ms}');
-    return moderation.rollback(actor, id, since);
+    return { op: 'rollback', actor, id, since };
   });
   action('/api/admin/wipe', (body, actor) => {
     const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
     if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {
       return bad('body must be {"x", "y", "width", "height", "color"} as integers');
     }
-    return moderation.wipe(actor, { x, y, width, height }, color);
+    return { op: 'wipe', actor, rect: { x, y, width, height }, color };
   });
   router.route('/api/admin/audit', {
     get: (res, req) => {
       const state = trackAborted(res);
       if (authorize(res, req, state) === undefined) return;
       const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 100, 1), 1000);
-      sendJson(res, state, '200 OK', { entries: moderation.auditLog(limit) });
+      authority.admin(
+        { op: 'audit', limit },
+        guard.later(res, '/api/admin/audit', (r) => answer(res, state, r)),
+      );
     },
   });
   router.any('/api/admin/*', (res, req) => {

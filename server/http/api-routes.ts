@@ -1,25 +1,23 @@
 /**
  * Public JSON API: sessions, HTTP placement for clients without WebSocket (same code path and
- * durability as the WebSocket), and pixel lookup from history.
+ * durability as the WebSocket), and pixel lookup from history, both answered by the authority.
  */
 import type { HttpResponse } from 'uWebSockets.js';
 import { isClientInt } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
-import type { Canvas } from '../canvas/canvas.ts';
 import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
 import { jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyState } from './body.ts';
 import { sessionCookie } from '../identity/tokens.ts';
-import type { History } from '../store/history.ts';
-import type { PlaceResult, PlacementService } from '../placement/service.ts';
+import type { PlaceResult } from '../placement/service.ts';
+import type { Authority } from '../placement/authority.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 
 const MAX_BODY_BYTES = 1024;
 
 export interface ApiDeps {
-  canvas: Canvas;
-  placements: PlacementService;
-  history: History;
+  /** Answers placements and lookups: this process, or the writer over the bus (edge). */
+  authority: Authority;
   identify: RequestIdentity;
 }
 
@@ -81,7 +79,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
             );
           }
           const placer = { id: client.identity.id, addr: client.addr };
-          deps.placements.place(
+          deps.authority.place(
             placer,
             x,
             y,
@@ -97,17 +95,13 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const y = queryInt(req.getQuery('y'));
       if (x === undefined || y === undefined)
         return sendCode(res, state, ErrorCode.INVALID_FIELD, 'x and y must be integers');
-      if (!deps.canvas.inBounds(x, y))
-        return sendCode(res, state, ErrorCode.OUT_OF_BOUNDS, `(${x}, ${y}) is outside the canvas`);
-      const last = deps.history.placement(deps.canvas.lastSeq[y * deps.canvas.width + x] as number);
-      sendJson(res, state, '200 OK', {
+      deps.authority.pixel(
         x,
         y,
-        color: deps.canvas.get(x, y),
-        who: last?.who ?? null,
-        at: last?.at ?? null,
-        seq: last?.seq ?? null,
-      });
+        guard.later(res, '/api/pixel', (r) =>
+          r.ok ? sendJson(res, state, '200 OK', r.pixel) : sendCode(res, state, r.code, r.message),
+        ),
+      );
     },
   });
 }

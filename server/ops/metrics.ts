@@ -11,6 +11,8 @@ export interface MetricsSources {
   /** Bytes held for WebSocket clients in user space: uWS's buffers plus the outboxes' queues. */
   bufferedBytes: () => number;
   backend: string;
+  /** standalone, writer or edge. */
+  role: string;
 }
 
 export class Metrics {
@@ -116,5 +118,11 @@ export class Metrics {
       labelNames: ['backend'],
       registers,
     }).set({ backend: sources.backend }, 1);
+    new Gauge({
+      name: 'canvas_role',
+      help: 'Role of this process (1 for the label that applies): standalone, writer or edge',
+      labelNames: ['role'],
+      registers,
+    }).set({ role: sources.role }, 1);
   }
 }

@@ -38,23 +38,26 @@ export function listenPort(socket: us_listen_socket): number {
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
 /**
- * Listens on host:port alone. uWS.js (v20.30.0 and upstream) listens with SO_REUSEPORT by default: a
- * second server on the same port starts without error and the kernel splits new connections between
- * them, so two canvases (two databases) would each get half the users. LIBUS_LISTEN_EXCLUSIVE_PORT
- * turns that off; the (host, port, options, cb) form exists at runtime and upstream, but v20.30.0's
- * typings list it without the host, hence the cast.
+ * Listens on host:port, alone (`shared` false, the default), or sharing the port with other
+ * processes that also ask to (`--reuse-port`: several edges on one machine, one per core; the kernel
+ * spreads new connections across them). uWS.js (v20.30.0 and upstream) listens with SO_REUSEPORT by
+ * default: a second server on the same port starts without error and the kernel splits new
+ * connections between them, so two canvases (two databases) would each get half the users unless
+ * LIBUS_LISTEN_EXCLUSIVE_PORT turns that off. The (host, port, options, cb) form exists at runtime
+ * and upstream, but v20.30.0's typings list it without the host, hence the cast.
  */
-export function listenExclusive(
+export function listen(
   app: UWS.TemplatedApp,
   host: string,
   port: number,
+  shared: boolean,
   cb: (socket: us_listen_socket | false) => void,
 ): void {
-  const listen = app.listen as unknown as (
+  const withOptions = app.listen as unknown as (
     host: string,
     port: number,
     options: number,
     cb: (socket: us_listen_socket | false) => void,
   ) => UWS.TemplatedApp;
-  listen.call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+  withOptions.call(app, host, port, shared ? 0 : LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
 }

@@ -48,6 +48,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
     seq: () => canvas.seq,
     bufferedBytes: () => 0,
     backend: 'native',
+    role: 'standalone',
   });
   const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, new Set(opts.banned), {
     byWho: new Map(opts.restored?.byWho),

@@ -18,13 +18,12 @@ import {
   type ErrorMsg,
   type PlaceMsg,
 } from '../../protocol/messages.ts';
-import type { Canvas } from '../canvas/canvas.ts';
 import { endBounded } from '../http/send.ts';
 import { sendError as sendHttpError, type Router } from '../http/guard.ts';
 import { HttpCode } from '../http/status.ts';
 import type { DeltaLog } from '../tick/delta-log.ts';
 import type { Logger } from '../ops/log.ts';
-import type { PlacementService } from '../placement/service.ts';
+import type { Authority } from '../placement/authority.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { SendBudget } from './send-budget.ts';
 import type { Conn } from './conn.ts';
@@ -38,12 +37,14 @@ import type { Frame } from '../tick/ticker.ts';
 export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
 
 export interface WsDeps {
-  canvas: Canvas;
+  width: number;
+  height: number;
   palette: readonly number[];
   tickMs: number;
   cooldownMs: number;
   maxBackpressure: number;
-  placements: PlacementService;
+  /** Answers placements and the remaining cooldown: this process, or the writer over the bus. */
+  authority: Authority;
   identify: RequestIdentity;
   frame: () => Frame;
   deltaLog: DeltaLog;
@@ -72,7 +73,7 @@ function fragmentFor(stream: Stream): number {
 
 export function registerWebSocket(router: Router, deps: WsDeps): void {
   let nextId = 1;
-  const { canvas, placements, log, budget } = deps;
+  const { authority, log, budget } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins);
 
   /**
@@ -115,7 +116,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
   }
 
   function place(ws: WebSocket<Conn>, conn: Conn, msg: PlaceMsg): void {
-    placements.place({ id: conn.who, addr: conn.addr }, msg.x, msg.y, msg.c, (r) => {
+    authority.place({ id: conn.who, addr: conn.addr }, msg.x, msg.y, msg.c, (r) => {
       if (conn.closed) return;
       const frame = r.ok
         ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
@@ -124,6 +125,32 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
       // behind whatever the outbox is still sending.
       send(ws, frame);
     });
+  }
+
+  /** hello, then the state of the chosen stream, then the ticks. */
+  function greet(ws: WebSocket<Conn>, conn: Conn, wait: number): void {
+    const frame = deps.frame();
+    send(
+      ws,
+      encodeMessage({
+        t: MsgType.HELLO,
+        v: PROTOCOL_VERSION,
+        width: deps.width,
+        height: deps.height,
+        palette: [...deps.palette],
+        seq: frame.seq,
+        tickMs: deps.tickMs,
+        cooldownMs: deps.cooldownMs,
+        stream: conn.stream,
+        streams: [Stream.PNG, Stream.DELTA],
+        you: conn.who,
+        wait,
+        ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
+      }),
+    );
+    sendCurrent(ws, conn.stream, conn.since);
+    conn.since = undefined;
+    if (!conn.closed) deps.subscribers.add(ws, conn.stream); // closed: dropped by the send budget
   }
 
   router.ws<Conn>('/ws', {
@@ -182,30 +209,12 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
     open: (ws) => {
       deps.sockets.add(ws);
       const conn = ws.getUserData();
-      const frame = deps.frame();
-      send(
-        ws,
-        encodeMessage({
-          t: MsgType.HELLO,
-          v: PROTOCOL_VERSION,
-          width: canvas.width,
-          height: canvas.height,
-          palette: [...deps.palette],
-          seq: frame.seq,
-          tickMs: deps.tickMs,
-          cooldownMs: deps.cooldownMs,
-          stream: conn.stream,
-          streams: [Stream.PNG, Stream.DELTA],
-          you: conn.who,
-          // How long this identity (and address) must still wait: a reloaded page shows the running
-          // cooldown instead of "ready" and a refused first pixel.
-          wait: Math.max(0, placements.nextAllowed({ id: conn.who, addr: conn.addr }) - Date.now()),
-          ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
-        }),
-      );
-      sendCurrent(ws, conn.stream, conn.since);
-      conn.since = undefined;
-      if (!conn.closed) deps.subscribers.add(ws, conn.stream); // closed: dropped by the send budget
+      // hello says how long this identity (and address) must still wait, so a reloaded page shows
+      // the running cooldown instead of "ready" and a refused first pixel. On an edge that is the
+      // writer's answer: hello and the snapshot follow it (at once when the writer is known down).
+      authority.wait({ id: conn.who, addr: conn.addr }, (wait) => {
+        if (!conn.closed) greet(ws, conn, wait);
+      });
     },
 
     message: (ws, message, isBinary) => {

@@ -1,0 +1,235 @@
+/**
+ * The edge's side of the bus: follows the writer's ticks into the local fan-out, notices a missed
+ * tick (a delta that does not start at our seq, a beat ahead of us, Redis reconnecting) and then
+ * takes the frame from its key, and carries forwarded requests to the writer in batches (one
+ * publish per loop turn) with their answers back. A request the writer does not answer within
+ * --writer-timeout-ms fails with `unavailable`; while the writer is known to be down nothing is
+ * forwarded at all.
+ */
+import { randomBytes } from 'node:crypto';
+import { encodeMessage } from '../../protocol/codec.ts';
+import { MsgType } from '../../protocol/messages.ts';
+import type { Logger } from '../ops/log.ts';
+import type { Frame, TickOutput } from '../tick/ticker.ts';
+import { type Answer, type BusKeys, type CanvasMeta, decodeBus, encodeBus, type Request } from './bus-messages.ts';
+import type { BusMetrics } from './bus-metrics.ts';
+import { connectRedis, type RedisLink, whenReady } from './redis-link.ts';
+
+type Unnumbered<R> = R extends Request ? Omit<R, 'i'> : never;
+export type Forward = Unnumbered<Request>;
+
+interface Pending {
+  at: number;
+  done: (r: Answer | undefined) => void;
+}
+
+/** How often unanswered requests are checked for their timeout. */
+const SWEEP_MS = 250;
+
+export class EdgeBus {
+  readonly id = randomBytes(6).toString('hex');
+  private readonly pub: RedisLink;
+  private readonly sub: RedisLink;
+  /** The frame being served (its fan-out has started). */
+  private current: Frame | undefined;
+  /** The newest seq taken from the writer (its fan-out may still wait for the previous one). */
+  private acceptedSeq = -1;
+  private canvasId = '';
+  /** performance.now() of the last message from the writer. */
+  private writerSeenAt = Number.NEGATIVE_INFINITY;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private queue: Request[] = [];
+  private readonly sweeper: NodeJS.Timeout;
+  /** Fan-out in progress, and the newest tick waiting for it. */
+  private publishing = false;
+  private waiting: TickOutput | undefined;
+  private resyncing = false;
+
+  constructor(
+    url: string,
+    private readonly keys: BusKeys,
+    private readonly timeoutMs: number,
+    private readonly metrics: BusMetrics,
+    private readonly log: Logger,
+    /** The local fan-out of one tick; the next waits for it. */
+    private readonly onTick: (out: TickOutput) => Promise<void>,
+  ) {
+    this.pub = connectRedis(url, 'canvas-edge', log);
+    // Ticks published while Redis was away are lost: take the frame key when it is back.
+    this.sub = connectRedis(url, 'canvas-edge-sub', log, (first) => {
+      if (!first) this.resync('reconnect');
+    });
+    this.sub.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+  }
+
+  get redisUp(): boolean {
+    return this.pub.up && this.sub.up;
+  }
+
+  get writerUp(): boolean {
+    return this.redisUp && performance.now() - this.writerSeenAt < this.timeoutMs;
+  }
+
+  /** The latest frame; valid once `start` resolved. */
+  get frame(): Frame {
+    if (!this.current) throw new Error('no frame from the writer yet');
+    return this.current;
+  }
+
+  /** Waits for Redis and for the writer to have published the canvas; returns its description. */
+  async start(): Promise<CanvasMeta> {
+    await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
+    await this.sub.redis.subscribe(this.keys.ticks, this.keys.answers(this.id));
+    let warned = false;
+    for (;;) {
+      const [meta, frame] = await Promise.all([
+        this.pub.redis.getBuffer(this.keys.meta).catch(() => null),
+        this.pub.redis.getBuffer(this.keys.frame).catch(() => null),
+      ]);
+      const m = meta ? decodeBus(meta) : undefined;
+      if (m && frame) {
+        this.canvasId = String(m.canvasId);
+        this.accept(frame, 'start');
+        // Counted as up until a beat is overdue: if no writer listens, the first forward learns it
+        // at once (Redis reports no subscriber).
+        this.writerSeenAt = performance.now();
+        if (this.current) return m as unknown as CanvasMeta;
+      }
+      if (!warned) this.log.warn({ key: this.keys.meta }, 'waiting for a writer to publish the canvas');
+      warned = true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Sends `req` to the writer with the next batch; `done` gets its answer, or undefined (unavailable). */
+  forward(req: Forward, done: (r: Answer | undefined) => void): void {
+    if (!this.writerUp) {
+      this.metrics.forwardAnswers.inc({ result: 'refused' });
+      return done(undefined);
+    }
+    const i = this.nextId++;
+    this.pending.set(i, { at: performance.now(), done });
+    this.metrics.forwarded.inc({ kind: req.k });
+    this.queue.push({ ...req, i } as Request);
+    if (this.queue.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const reqs = this.queue;
+    this.queue = [];
+    if (reqs.length === 0) return;
+    const failAll = () => {
+      // Not delivered to any writer: these were never placed.
+      for (const r of reqs) this.settle(r.i, undefined, 'refused');
+    };
+    if (!this.pub.up) return failAll();
+    this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, reqs })).then(
+      (receivers) => {
+        this.metrics.published.inc({ kind: 'requests' });
+        if (receivers === 0) failAll(); // no writer subscribed
+      },
+      () => {
+        this.metrics.publishFailures.inc();
+        failAll();
+      },
+    );
+  }
+
+  private settle(i: number, r: Answer | undefined, result: 'answered' | 'refused' | 'timeout'): void {
+    const p = this.pending.get(i);
+    if (!p) return; // already timed out
+    this.pending.delete(i);
+    this.metrics.forwardAnswers.inc({ result });
+    p.done(r);
+  }
+
+  private sweep(): void {
+    const limit = performance.now() - this.timeoutMs;
+    for (const [i, p] of this.pending) if (p.at < limit) this.settle(i, undefined, 'timeout');
+  }
+
+  private onMessage(channel: Buffer, message: Buffer): void {
+    const name = channel.toString();
+    if (name === this.keys.ticks) return this.accept(message, 'channel');
+    const batch = decodeBus(message);
+    if (!batch || !Array.isArray(batch.ans)) return;
+    this.writerSeenAt = performance.now();
+    for (const a of batch.ans as Array<{ i: number; r: Answer }>) this.settle(a.i, a.r, 'answered');
+  }
+
+  /** A tick, beat or stored frame from the writer. */
+  private accept(bytes: Buffer, via: 'channel' | 'start' | 'resync'): void {
+    const m = decodeBus(bytes);
+    if (!m || typeof m.seq !== 'number' || typeof m.canvasId !== 'string') {
+      this.log.warn({ via }, 'dropped a malformed message from the writer');
+      return;
+    }
+    if (via === 'channel') this.writerSeenAt = performance.now();
+    const sameCanvas = m.canvasId === this.canvasId;
+    if (m.k === 'beat') {
+      if (sameCanvas && m.seq > this.acceptedSeq) this.resync('missed tick');
+      return;
+    }
+    if (sameCanvas && m.seq <= this.acceptedSeq) return; // already have it (start/resync race)
+    const png = m.png as Uint8Array;
+    const frame: Frame = {
+      seq: m.seq,
+      png: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
+      etag: String(m.etag),
+      message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png }),
+    };
+    const d = m.delta as { fromSeq: number; toSeq: number; count: number; message: Uint8Array } | undefined;
+    // A delta is usable only when it starts where this edge is; otherwise the PNG resyncs everyone.
+    const delta = d && sameCanvas && d.fromSeq === this.acceptedSeq ? d : undefined;
+    this.canvasId = m.canvasId;
+    this.acceptedSeq = m.seq;
+    if (via === 'start') {
+      this.current = frame;
+      return;
+    }
+    this.metrics.lagSeconds.observe(Math.max(0, Date.now() - Number(m.at)) / 1000);
+    this.enqueue({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
+  }
+
+  /** One fan-out at a time; a tick that skips a waiting one loses its delta (clients get the PNG). */
+  private enqueue(out: TickOutput): void {
+    if (this.publishing) {
+      this.waiting = this.waiting ? { ...out, delta: undefined } : out;
+      return;
+    }
+    this.publishing = true;
+    // Served from now on, as the writer's ticker does: new sockets get this frame, then the next tick.
+    this.current = out.frame;
+    this.onTick(out)
+      .catch((err: unknown) => this.log.error({ err }, 'edge fan-out failed'))
+      .finally(() => {
+        this.publishing = false;
+        const next = this.waiting;
+        this.waiting = undefined;
+        if (next) this.enqueue(next);
+      });
+  }
+
+  private resync(reason: string): void {
+    if (this.resyncing || !this.pub.up) return;
+    this.resyncing = true;
+    this.metrics.resyncs.inc({ reason });
+    this.pub.redis
+      .getBuffer(this.keys.frame)
+      .then((bytes) => {
+        if (bytes) this.accept(bytes, 'resync');
+      })
+      .catch((err: unknown) => this.log.debug({ err }, 'frame key read failed'))
+      .finally(() => {
+        this.resyncing = false;
+      });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused');
+    await Promise.allSettled([this.pub.redis.quit(), this.sub.redis.quit()]);
+  }
+}

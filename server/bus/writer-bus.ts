@@ -1,0 +1,180 @@
+/**
+ * The writer's side of the bus: publishes every changed tick (one message, whatever the number of
+ * edges or users) and a beat per tick interval, keeps the latest frame and the canvas description
+ * under keys, and answers the edges' forwarded requests through the same authority that serves its
+ * own clients, batched per edge and per loop turn. Redis being down never stops the writer: its own
+ * clients keep placing, and the keys are written again when Redis is back.
+ */
+import type { Logger } from '../ops/log.ts';
+import type { Authority } from '../placement/authority.ts';
+import type { Frame, TickOutput } from '../tick/ticker.ts';
+import {
+  type Answer,
+  type BusKeys,
+  type CanvasMeta,
+  decodeBus,
+  encodeBus,
+  type FrameMsg,
+  type Request,
+} from './bus-messages.ts';
+import type { BusMetrics } from './bus-metrics.ts';
+import { connectRedis, type RedisLink, whenReady } from './redis-link.ts';
+
+export class WriterBus {
+  private readonly pub: RedisLink;
+  private readonly sub: RedisLink;
+  private readonly outgoing = new Map<string, Array<{ i: number; r: Answer }>>();
+  private flushScheduled = false;
+  private beatTimer: NodeJS.Timeout | undefined;
+  private latest: FrameMsg | undefined;
+  private closed = false;
+
+  constructor(
+    url: string,
+    private readonly keys: BusKeys,
+    private readonly meta: CanvasMeta,
+    private readonly authority: Authority,
+    private readonly metrics: BusMetrics,
+    private readonly log: Logger,
+  ) {
+    // Redis may have restarted empty: put the keys back whenever the connection is (re)established.
+    this.pub = connectRedis(url, 'canvas-writer', log, () => this.writeKeys());
+    this.sub = connectRedis(url, 'canvas-writer-sub', log);
+    this.sub.redis.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onRequests(message));
+  }
+
+  get redisUp(): boolean {
+    return this.pub.up && this.sub.up;
+  }
+
+  /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
+  async start(frame: Frame, tickMs: number): Promise<void> {
+    this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined);
+    await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
+    // ioredis subscribes again by itself after a reconnect (autoResubscribe).
+    await this.sub.redis.subscribe(this.keys.requests);
+    await this.writeKeys();
+    this.beatTimer = setInterval(() => this.beat(), tickMs);
+  }
+
+  /** Publishes one tick; the frame key and the channel change in one transaction (no edge sees one without the other). */
+  publishTick(out: TickOutput): void {
+    const at = Date.now() - (performance.now() - out.startedAt);
+    const msg = frameMessage(this.meta.canvasId, out.frame, at, out.delta);
+    this.latest = frameMessage(this.meta.canvasId, out.frame, at, undefined);
+    if (!this.pub.up) return this.metrics.publishFailures.inc();
+    this.pub.redis
+      .multi()
+      .set(this.keys.frame, encodeBus(this.latest))
+      .publish(this.keys.ticks, encodeBus(msg))
+      .exec()
+      .then(
+        () => this.metrics.published.inc({ kind: 'tick' }),
+        (err: unknown) => this.failed(err, 'tick'),
+      );
+  }
+
+  private beat(): void {
+    const latest = this.latest;
+    if (!latest || !this.pub.up) return;
+    const beat = encodeBus({ k: 'beat', canvasId: latest.canvasId, seq: latest.seq, at: Date.now() });
+    this.pub.redis.publish(this.keys.ticks, beat).then(
+      () => this.metrics.published.inc({ kind: 'beat' }),
+      (err: unknown) => this.failed(err, 'beat'),
+    );
+  }
+
+  private async writeKeys(): Promise<void> {
+    const latest = this.latest;
+    if (!latest || this.closed) return;
+    try {
+      await this.pub.redis
+        .multi()
+        .set(this.keys.meta, encodeBus(this.meta))
+        .set(this.keys.frame, encodeBus(latest))
+        .publish(this.keys.ticks, encodeBus(latest))
+        .exec();
+    } catch (err) {
+      this.failed(err, 'keys');
+    }
+  }
+
+  private failed(err: unknown, what: string): void {
+    this.metrics.publishFailures.inc();
+    this.log.debug({ err, what }, 'redis publish failed');
+  }
+
+  private onRequests(message: Buffer): void {
+    const batch = decodeBus(message);
+    const edge = batch?.edge;
+    const reqs = batch?.reqs;
+    if (typeof edge !== 'string' || !Array.isArray(reqs)) {
+      this.log.warn('dropped a malformed request batch from the bus');
+      return;
+    }
+    this.metrics.batchesIn.inc();
+    for (const req of reqs as Request[]) {
+      try {
+        this.run(edge, req);
+      } catch (err) {
+        // One bad request must not lose the others of its batch.
+        this.log.error({ err, edge }, 'forwarded request failed');
+      }
+    }
+  }
+
+  private run(edge: string, req: Request): void {
+    const answer = (r: Answer) => this.answer(edge, req.i, r);
+    this.metrics.requestsIn.inc({ kind: req.k });
+    switch (req.k) {
+      case 'place':
+        return this.authority.place({ id: req.who, addr: req.addr }, req.x, req.y, req.c, answer);
+      case 'wait':
+        return this.authority.wait({ id: req.who, addr: req.addr }, answer);
+      case 'pixel':
+        return this.authority.pixel(req.x, req.y, answer);
+      case 'admin':
+        return this.authority.admin(req.a, answer);
+    }
+  }
+
+  /** Answers go out once per loop turn per edge: a commit batch of placements is one message. */
+  private answer(edge: string, i: number, r: Answer): void {
+    const list = this.outgoing.get(edge);
+    if (list) list.push({ i, r });
+    else this.outgoing.set(edge, [{ i, r }]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [edge, ans] of this.outgoing) {
+      if (!this.pub.up) {
+        // The edge times these out and says `unavailable`; the placements themselves were committed.
+        this.metrics.publishFailures.inc();
+        continue;
+      }
+      this.pub.redis.publish(this.keys.answers(edge), encodeBus({ ans })).then(
+        () => this.metrics.published.inc({ kind: 'answers' }),
+        (err: unknown) => this.failed(err, 'answers'),
+      );
+    }
+    this.outgoing.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    if (this.flushScheduled) this.flush();
+    // quit() sends what is queued first (the last answers), then closes.
+    await Promise.allSettled([this.pub.redis.quit(), this.sub.redis.quit()]);
+  }
+}
+
+function frameMessage(canvasId: string, frame: Frame, at: number, delta: TickOutput['delta']): FrameMsg {
+  const msg: FrameMsg = { k: 'tick', canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
+  if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
+  return msg;
+}

@@ -1,0 +1,28 @@
+/**
+ * A moderation request as data: the admin routes parse the HTTP body into one of these, and the
+ * process that owns the canvas runs it. Being plain data, it travels unchanged from an edge to the
+ * writer over the bus.
+ */
+import type { ActionResult, Moderation, Rect } from './moderation.ts';
+
+export type AdminAction =
+  | { op: 'ban'; actor: string; id: string; reason: string }
+  | { op: 'unban'; actor: string; id: string }
+  | { op: 'rollback'; actor: string; id: string; since: number }
+  | { op: 'wipe'; actor: string; rect: Rect; color: number }
+  | { op: 'audit'; limit: number };
+
+export function runAdminAction(moderation: Moderation, a: AdminAction): ActionResult {
+  switch (a.op) {
+    case 'ban':
+      return moderation.ban(a.actor, a.id, a.reason);
+    case 'unban':
+      return moderation.unban(a.actor, a.id);
+    case 'rollback':
+      return moderation.rollback(a.actor, a.id, a.since);
+    case 'wipe':
+      return moderation.wipe(a.actor, a.rect, a.color);
+    case 'audit':
+      return { ok: true, result: { entries: moderation.auditLog(a.limit) } };
+  }
+}

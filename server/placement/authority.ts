@@ -1,0 +1,66 @@
+/**
+ * Everything a client-facing process asks of the authoritative one: place a pixel, how long a
+ * client must still wait, who placed a pixel, moderation. In a standalone or writer process the
+ * answers come from this process (`LocalAuthority`, synchronously); on an edge they travel over the
+ * Redis bus (bus/remote-authority.ts). Routes and WebSocket handlers see only this interface, so one
+ * code path serves every role. Every `done` runs exactly once.
+ */
+import { ErrorCode } from '../../protocol/messages.ts';
+import type { Canvas } from '../canvas/canvas.ts';
+import type { History } from '../store/history.ts';
+import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
+import type { ActionResult, Moderation } from '../moderation/moderation.ts';
+import type { PlaceResult, Placer, PlacementService } from './service.ts';
+
+/** What GET /api/pixel answers. */
+export interface PixelReport {
+  x: number;
+  y: number;
+  color: number;
+  who: string | null;
+  at: number | null;
+  seq: number | null;
+}
+
+export type PixelResult = { ok: true; pixel: PixelReport } | { ok: false; code: ErrorCode; message: string };
+
+export interface Authority {
+  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void;
+  /** Milliseconds `placer` must still wait (0: may place now). */
+  wait(placer: Placer, done: (ms: number) => void): void;
+  pixel(x: number, y: number, done: (r: PixelResult) => void): void;
+  admin(action: AdminAction, done: (r: ActionResult) => void): void;
+}
+
+export class LocalAuthority implements Authority {
+  constructor(
+    private readonly canvas: Canvas,
+    private readonly placements: PlacementService,
+    private readonly history: History,
+    private readonly moderation: Moderation,
+  ) {}
+
+  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
+    this.placements.place(placer, x, y, color, done);
+  }
+
+  wait(placer: Placer, done: (ms: number) => void): void {
+    done(Math.max(0, this.placements.nextAllowed(placer) - Date.now()));
+  }
+
+  pixel(x: number, y: number, done: (r: PixelResult) => void): void {
+    const { canvas } = this;
+    if (!canvas.inBounds(x, y)) {
+      return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
+    }
+    const last = this.history.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    done({
+      ok: true,
+      pixel: { x, y, color: canvas.get(x, y), who: last?.who ?? null, at: last?.at ?? null, seq: last?.seq ?? null },
+    });
+  }
+
+  admin(action: AdminAction, done: (r: ActionResult) => void): void {
+    done(runAdminAction(this.moderation, action));
+  }
+}

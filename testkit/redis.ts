@@ -1,0 +1,87 @@
+/**
+ * A real redis-server (Debian's package) for the tests and benchmarks of the writer/edge roles: on a
+ * free loopback port, nothing kept on disk, stopped with the test. It can be SIGKILLed and started
+ * again on the same port (the Redis-down scenarios); nothing here uses a system-wide Redis.
+ */
+import { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Child, freePort, isExecutable, startChild } from './processes.ts';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+export function haveRedis(): boolean {
+  return isExecutable(REDIS_SERVER);
+}
+
+export interface TestRedis {
+  readonly port: number;
+  /** redis://127.0.0.1:PORT */
+  readonly url: string;
+  readonly child: Child;
+  /** SIGKILL and wait for the exit (everything in it is gone: it keeps nothing on disk). */
+  kill(): Promise<void>;
+  /** A fresh, empty redis-server on the same port. */
+  restart(): Promise<TestRedis>;
+  stop(): Promise<void>;
+}
+
+/** Sends PING until it answers PONG; rejects when the process exits or `timeoutMs` passes. */
+async function waitForPong(port: number, child: Child, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`redis-server exited before answering: ${child.stdout().slice(-1000)}`);
+    const pong = await new Promise<boolean>((resolve) => {
+      const sock = new Socket();
+      sock.setTimeout(500, () => sock.destroy());
+      sock.once('error', () => resolve(false));
+      sock.once('close', () => resolve(false));
+      sock.once('data', (d) => {
+        resolve(d.toString().startsWith('+PONG'));
+        sock.destroy();
+      });
+      sock.connect(port, '127.0.0.1', () => sock.write('PING\r\n'));
+    });
+    if (pong) return;
+    await sleep(50);
+  }
+  throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
+}
+
+export async function startRedis(port?: number): Promise<TestRedis> {
+  const p = port ?? (await freePort());
+  const child = startChild('redis-server', REDIS_SERVER, [
+    '--port',
+    String(p),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    // A test that kills Redis must not leave a dump behind in the working directory.
+    '--dir',
+    '/tmp',
+    '--loglevel',
+    'warning',
+  ]);
+  await waitForPong(p, child, 10_000);
+  const redis: TestRedis = {
+    port: p,
+    url: `redis://127.0.0.1:${p}`,
+    child,
+    async kill() {
+      child.proc.kill('SIGKILL');
+      await child.exited;
+    },
+    async restart() {
+      await redis.kill();
+      return startRedis(p);
+    },
+    async stop() {
+      await child.stop(5000);
+    },
+  };
+  return redis;
+}
