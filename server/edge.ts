@@ -51,7 +51,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     authority: new RemoteAuthority(bus),
     identify,
     frame: () => bus.frame,
-    health: () => ({ redis: bus.redisUp, writer: bus.writerUp }),
+    health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp }),
   });
   if (port === undefined) {
     await bus.close();

@@ -1,0 +1,42 @@
+/**
+ * The writer/edge deployment as an operator runs it, for tests, benchmarks and the reliability
+ * suite: a real redis-server (testkit/redis.ts), one writer and any number of edges, each the real
+ * CLI (server/main.ts) in its own process on loopback, so SIGKILL hits exactly one of them.
+ */
+import { startServer, type StartedServer } from './server-process.ts';
+
+export type Flags = Record<string, string | number>;
+
+function flags(options: Flags): string[] {
+  const out: string[] = [];
+  for (const [flag, value] of Object.entries(options)) out.push(`--${flag}`, String(value));
+  return out;
+}
+
+/** A writer storing in `db`, publishing to `redisUrl`; `options` by flag name without dashes. */
+export function startWriter(redisUrl: string, db: string, options: Flags = {}): Promise<StartedServer> {
+  return startServer({
+    name: 'writer',
+    args: [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--db',
+      db,
+      '--role',
+      'writer',
+      '--redis',
+      redisUrl,
+      ...flags(options),
+    ],
+  });
+}
+
+/** An edge following the writer through `redisUrl`; resolves once it serves the writer's canvas. */
+export function startEdge(redisUrl: string, options: Flags = {}): Promise<StartedServer> {
+  return startServer({
+    name: 'edge',
+    args: ['--host', '127.0.0.1', '--port', '0', '--role', 'edge', '--redis', redisUrl, ...flags(options)],
+  });
+}
