@@ -25,6 +25,10 @@ export const HttpCode = {
   FORBIDDEN_ORIGIN: 'forbidden_origin',
   /** An unexpected failure (a bug); logged with its stack. */
   INTERNAL: 'internal',
+  /** What the request asks the server to build is over a documented limit (history timelapse, heatmap). */
+  TOO_LARGE: 'too_large',
+  /** Every builder is busy (history timelapse, heatmap); `Retry-After` says when to try again. */
+  BUSY: 'busy',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -52,6 +56,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.UPGRADE_REQUIRED]: '426 Upgrade Required',
   [HttpCode.FORBIDDEN_ORIGIN]: '403 Forbidden',
   [HttpCode.INTERNAL]: '500 Internal Server Error',
+  [HttpCode.TOO_LARGE]: '413 Payload Too Large',
+  [HttpCode.BUSY]: '429 Too Many Requests',
 };
 
 export function statusOf(code: AnyCode): string {

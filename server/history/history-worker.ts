@@ -1,0 +1,53 @@
+/**
+ * A history worker thread (started by worker-entry.mjs): opens the store's SQLite file read-only (WAL
+ * lets it read while the writer commits) and builds one job at a time: history images, timelapses,
+ * heatmaps. All the CPU of history (replay, UPNG, deflate) runs here, never on the event loop.
+ */
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PngEncoder } from '../canvas/png-encoder.ts';
+import { buildHeatmap } from './heatmap.ts';
+import type { HistoryJob, HistoryJobResult, HistoryWorkerData, WorkerAnswer, WorkerRequest } from './jobs.ts';
+import { HistoryReader } from './replay.ts';
+import { buildTimelapse } from './timelapse.ts';
+
+const data = workerData as HistoryWorkerData;
+const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
+const reader = new HistoryReader(db, data.width, data.height);
+const encoder = new PngEncoder(data.width, data.height, data.palette, data.pngLevel);
+
+/**
+ * The bytes in an ArrayBuffer of their own, so it can be transferred: small Buffers share Node's
+ * allocation pool, which must not be transferred (it would be detached under other Buffers).
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
+function build(job: HistoryJob): HistoryJobResult {
+  switch (job.kind) {
+    case 'image':
+      return { bytes: encoder.encodeSync(reader.canvasAt(job.seq)) };
+    case 'timelapse':
+      return { bytes: buildTimelapse(reader, data.palette, job) };
+    case 'heatmap': {
+      const h = buildHeatmap(db, job.from, job.to, job.region, data.pngLevel);
+      return { bytes: h.png, max: h.max, total: h.total };
+    }
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('history-worker.ts runs as a worker thread (see worker-pool.ts)');
+port.on('message', ({ id, job }: WorkerRequest) => {
+  let answer: WorkerAnswer;
+  try {
+    const result = build(job);
+    answer = { id, ok: true, result: { ...result, bytes: own(result.bytes) } };
+  } catch (err) {
+    answer = { id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+  // Transfer the bytes (a timelapse can be megabytes): no copy into the main thread.
+  const transfer = answer.ok ? [answer.result.bytes.buffer as ArrayBuffer] : [];
+  port.postMessage(answer, transfer);
+});

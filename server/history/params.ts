@@ -1,0 +1,182 @@
+/**
+ * Query parameters of the history endpoints, checked into jobs, and their documented limits. Pure:
+ * the route passes a query reader and the current state, so this file tests without a server.
+ */
+import { HttpCode } from '../http/status.ts';
+import type { Region } from './jobs.ts';
+import type { TimelapseJob } from './timelapse.ts';
+
+/** The limits README documents; over them a request answers 400 (bad value) or 413 (too much to build). */
+export const HISTORY_LIMITS = {
+  /** Frames of one timelapse (at least 2: one frame is not an animation). */
+  maxFrames: 300,
+  /**
+   * Output pixels of one timelapse, all frames together: 100 frames of 1000 x 1000. A build holds
+   * about 6 bytes per output pixel (UPNG.encode's RGBA input and its output buffer), ~600 MB here.
+   */
+  maxTotalPixels: 100_000_000,
+  /** Width or height of a timelapse frame after scaling (the canvas maximum). */
+  maxSide: 4096,
+  maxScale: 16,
+  minDelayMs: 10,
+  /** APNG stores delays as a 16-bit numerator over 1000. */
+  maxDelayMs: 10_000,
+  maxLoop: 65_535,
+  /** Placements one heatmap may count (a worker reads about 2 M rows/s). */
+  maxHeatmapPlacements: 20_000_000,
+} as const;
+
+export const DEFAULT_FRAMES = 100;
+export const DEFAULT_DELAY_MS = 100;
+
+/** Reads one query parameter (uWS `req.getQuery(name)`), undefined when absent. */
+export type QueryReader = (name: string) => string | undefined;
+
+export interface HistoryState {
+  /** The last applied placement: history ends here. */
+  currentSeq: number;
+  width: number;
+  height: number;
+  now: number;
+  seqAt: (unixMs: number) => number;
+}
+
+export type Parsed<T> =
+  | { ok: true; value: T; immutable: boolean }
+  | { ok: false; code: typeof HttpCode.BAD_REQUEST | typeof HttpCode.TOO_LARGE; reason: string };
+
+class ParamError extends Error {
+  constructor(
+    readonly code: typeof HttpCode.BAD_REQUEST | typeof HttpCode.TOO_LARGE,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const bad = (reason: string) => new ParamError(HttpCode.BAD_REQUEST, reason);
+
+/**
+ * A non-negative decimal integer, or undefined when absent. Not body.ts `queryInt`: that stops at 10
+ * digits, and Unix milliseconds have 13.
+ */
+function uint(q: QueryReader, name: string): number | undefined {
+  const text = q(name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw bad(`${name} must be a non-negative integer, got "${text.slice(0, 40)}"`);
+  }
+  return Number(text);
+}
+
+function within(q: QueryReader, name: string, lo: number, hi: number, fallback: number): number {
+  const v = uint(q, name) ?? fallback;
+  if (v < lo || v > hi) throw bad(`${name} must be between ${lo} and ${hi}, got ${v}`);
+  return v;
+}
+
+/**
+ * A point of history by seq (`seqName`) or by Unix ms (`atName`), at most one of them. Results from a
+ * time are fixed only once that time is past (later commits get later times), hence `fixed`.
+ */
+function point(
+  q: QueryReader,
+  s: HistoryState,
+  seqName: string,
+  atName: string,
+  fallback: number | undefined,
+): { seq: number; fixed: boolean } {
+  const seq = uint(q, seqName);
+  const at = uint(q, atName);
+  if (seq !== undefined && at !== undefined) throw bad(`give ${seqName} or ${atName}, not both`);
+  if (seq !== undefined) {
+    if (seq > s.currentSeq) throw bad(`${seqName}=${seq} is beyond the current seq ${s.currentSeq}`);
+    return { seq, fixed: true };
+  }
+  if (at !== undefined) {
+    if (at > s.now) throw bad(`${atName}=${at} is in the future (now ${s.now})`);
+    // A second of margin: a batch committing now may carry a time just before `now`.
+    return { seq: Math.min(s.seqAt(at), s.currentSeq), fixed: at < s.now - 1000 };
+  }
+  if (fallback === undefined) throw bad(`${seqName} or ${atName} is required`);
+  return { seq: fallback, fixed: false };
+}
+
+function region(q: QueryReader, s: HistoryState): Region {
+  const names = ['x', 'y', 'w', 'h'] as const;
+  const given = names.filter((n) => q(n) !== undefined);
+  if (given.length === 0) return { x: 0, y: 0, w: s.width, h: s.height };
+  if (given.length !== 4) throw bad('a region needs all of x, y, w, h');
+  const [x, y, w, h] = names.map((n) => uint(q, n) as number) as [number, number, number, number];
+  if (w < 1 || h < 1 || x + w > s.width || y + h > s.height) {
+    throw bad(`region ${x},${y} ${w}x${h} is not inside the ${s.width} x ${s.height} canvas`);
+  }
+  return { x, y, w, h };
+}
+
+function range(q: QueryReader, s: HistoryState): { from: number; to: number; fixed: boolean } {
+  const from = point(q, s, 'from', 'fromAt', 0);
+  const to = point(q, s, 'to', 'toAt', s.currentSeq);
+  if (from.seq > to.seq) throw bad(`from (seq ${from.seq}) is after to (seq ${to.seq})`);
+  return { from: from.seq, to: to.seq, fixed: from.fixed && to.fixed };
+}
+
+function parse<T>(fn: () => { value: T; immutable: boolean }): Parsed<T> {
+  try {
+    return { ok: true, ...fn() };
+  } catch (err) {
+    if (err instanceof ParamError) return { ok: false, code: err.code, reason: err.message };
+    throw err;
+  }
+}
+
+/** `seq=N` or `at=UNIX_MS` (one is required). */
+export function parseImage(q: QueryReader, s: HistoryState): Parsed<{ seq: number }> {
+  return parse(() => {
+    const p = point(q, s, 'seq', 'at', undefined);
+    return { value: { seq: p.seq }, immutable: p.fixed };
+  });
+}
+
+/** Frame seqs: the first `from`, the last `to`, evenly spaced between. */
+export function frameSeqs(from: number, to: number, frames: number): number[] {
+  return Array.from({ length: frames }, (_, i) => Math.round(from + ((to - from) * i) / (frames - 1)));
+}
+
+export function parseTimelapse(q: QueryReader, s: HistoryState): Parsed<TimelapseJob> {
+  return parse(() => {
+    const L = HISTORY_LIMITS;
+    const { from, to, fixed } = range(q, s);
+    const frames = within(q, 'frames', 2, L.maxFrames, DEFAULT_FRAMES);
+    const r = region(q, s);
+    const scale = within(q, 'scale', 1, L.maxScale, 1);
+    const delayMs = within(q, 'delay', L.minDelayMs, L.maxDelayMs, DEFAULT_DELAY_MS);
+    const loop = within(q, 'loop', 0, L.maxLoop, 0);
+    const outW = r.w * scale;
+    const outH = r.h * scale;
+    if (outW > L.maxSide || outH > L.maxSide) {
+      throw new ParamError(HttpCode.TOO_LARGE, `frames of ${outW} x ${outH} exceed ${L.maxSide} px a side`);
+    }
+    if (frames * outW * outH > L.maxTotalPixels) {
+      throw new ParamError(
+        HttpCode.TOO_LARGE,
+        `${frames} frames of ${outW} x ${outH} are ${frames * outW * outH} pixels, over ${L.maxTotalPixels}: fewer frames, a region or a smaller scale`,
+      );
+    }
+    return { value: { seqs: frameSeqs(from, to, frames), region: r, scale, delayMs, loop }, immutable: fixed };
+  });
+}
+
+export function parseHeatmap(q: QueryReader, s: HistoryState): Parsed<{ from: number; to: number; region: Region }> {
+  return parse(() => {
+    const { from, to, fixed } = range(q, s);
+    const r = region(q, s);
+    if (to - from > HISTORY_LIMITS.maxHeatmapPlacements) {
+      throw new ParamError(
+        HttpCode.TOO_LARGE,
+        `${to - from} placements, over ${HISTORY_LIMITS.maxHeatmapPlacements} for one heatmap: narrow from..to`,
+      );
+    }
+    return { value: { from, to, region: r }, immutable: fixed };
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The canvas at any past seq: the latest keyframe at or before it plus a replay of the placements
+ * after the keyframe. Works on any better-sqlite3 connection to the store's file (the writer's, or a
+ * history worker's read-only one). Moderation changes (`mod:rollback`, `mod:wipe`) are ordinary
+ * placement rows, so replay covers them.
+ */
+import type Database from 'better-sqlite3';
+import { deflate, inflateSync } from 'node:zlib';
+import { KeyframeStore } from '../store/keyframes.ts';
+
+/**
+ * Keyframe deflate level. Level 6 vs 1 on a 1000 x 1000 synthetic canvas: smaller keyframes for
+ * about the same inflate time, and deflate runs in the thread pool, so the smaller size is free.
+ */
+const KEYFRAME_LEVEL = 6;
+
+export function packKeyframe(grid: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    deflate(grid, { level: KEYFRAME_LEVEL }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+export function unpackKeyframe(blob: Uint8Array, cells: number): Uint8Array {
+  const grid = inflateSync(blob);
+  if (grid.length !== cells) throw new Error(`keyframe holds ${grid.length} cells, expected ${cells}`);
+  // A plain Uint8Array view, like every other grid (a Buffer compares unequal in tests).
+  return new Uint8Array(grid.buffer, grid.byteOffset, grid.length);
+}
+
+export class HistoryReader {
+  readonly keyframes: KeyframeStore;
+  private readonly rows: Database.Statement<[number, number]>;
+  private readonly maxSeqStmt: Database.Statement<[]>;
+  private readonly atOf: Database.Statement<[number]>;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.keyframes = new KeyframeStore(db);
+    this.rows = db.prepare('SELECT x, y, color FROM placements WHERE seq > ? AND seq <= ? ORDER BY seq').raw();
+    this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM placements').pluck();
+    this.atOf = db.prepare('SELECT at FROM placements WHERE seq >= ? ORDER BY seq LIMIT 1').pluck();
+  }
+
+  /** The seq of the last stored placement (0: none). */
+  maxSeq(): number {
+    return this.maxSeqStmt.get() as number;
+  }
+
+  /** Applies the placements with seq in (from, to] to `grid`, in order. */
+  replay(grid: Uint8Array, from: number, to: number): void {
+    const w = this.width;
+    for (const [x, y, color] of this.rows.iterate(from, to) as Iterable<[number, number, number]>) {
+      grid[y * w + x] = color;
+    }
+  }
+
+  /**
+   * Moves `grid`, the canvas right after placement `at`, forward to `target`: through the latest
+   * keyframe at or before `target` when that is past `at` (fewer rows to replay), else by replay alone.
+   * Returns the grid holding the result (the keyframe's buffer when one was loaded).
+   */
+  advance(grid: Uint8Array, at: number, target: number): Uint8Array {
+    let out = grid;
+    let from = at;
+    if (this.keyframes.latestSeqAtOrBefore(target) > at) {
+      const kf = this.keyframes.latestAtOrBefore(target);
+      if (kf) {
+        out = unpackKeyframe(kf.grid, this.width * this.height);
+        from = kf.seq;
+      }
+    }
+    this.replay(out, from, target);
+    return out;
+  }
+
+  /** The grid right after placement `seq` (seq 0: the blank canvas). */
+  canvasAt(seq: number): Uint8Array {
+    return this.advance(new Uint8Array(this.width * this.height), 0, seq);
+  }
+
+  /**
+   * The last seq whose placement time is <= `unixMs` (0 if none). `at` is assigned at commit and grows
+   * with seq, so this is a binary search over the primary key (the table has no index on `at`).
+   */
+  seqAt(unixMs: number): number {
+    let lo = 1;
+    let hi = this.maxSeq() + 1;
+    // Invariant: every seq < lo has at <= unixMs; every seq >= hi has at > unixMs.
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const at = this.atOf.get(mid) as number | undefined;
+      if (at === undefined || at > unixMs) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo - 1;
+  }
+}
