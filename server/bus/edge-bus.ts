@@ -128,7 +128,11 @@ export class EdgeBus {
     this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, reqs })).then(
       (receivers) => {
         this.metrics.published.inc({ kind: 'requests' });
-        if (receivers === 0) failAll(); // no writer subscribed
+        if (receivers > 0) return;
+        // No writer is subscribed (it exited; Redis saw its connection close): down from now on,
+        // until its next message, rather than until a beat is overdue.
+        this.writerSeenAt = Number.NEGATIVE_INFINITY;
+        failAll();
       },
       () => {
         this.metrics.publishFailures.inc();

@@ -4,6 +4,7 @@
  * other, with the same bytes, the same identities, the same cooldowns and bans.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { applyDeltaPixels } from '../../protocol/delta.ts';
 import type { DeltaMsg, ErrorMsg, HelloMsg } from '../../protocol/messages.ts';
@@ -20,6 +21,7 @@ const common = { 'tick-ms': TICK_MS, 'admin-token': ADMIN, 'log-level': 'info' }
 
 describe('writer and edges over Redis', { skip: !haveRedis() && 'redis-server is not installed' }, () => {
   let redis: TestRedis;
+  let dir = '';
   let writer: StartedServer;
   let edgeA: StartedServer;
   let edgeB: StartedServer;
@@ -30,8 +32,8 @@ describe('writer and edges over Redis', { skip: !haveRedis() && 'redis-server is
 
   before(async () => {
     redis = await startRedis();
-    const dir = tempDir();
-    writer = await startWriter(redis.url, `${dir.dir}/canvas.db`, {
+    dir = tempDir();
+    writer = await startWriter(redis.url, `${dir}/canvas.db`, {
       ...common,
       width: SIZE,
       height: SIZE,
@@ -49,6 +51,7 @@ describe('writer and edges over Redis', { skip: !haveRedis() && 'redis-server is
   after(async () => {
     await Promise.all([edgeA?.stop(), edgeB?.stop(), writer?.stop()]);
     await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('an edge says hello with the writer canvas, whatever its own flags', async (t) => {
@@ -135,7 +138,7 @@ describe('writer and edges over Redis', { skip: !haveRedis() && 'redis-server is
     t.after(() => second.close());
     const hello2 = await second.nextOf('hello');
     assert.equal(hello2.you, hello.you);
-    assert.ok(hello2.wait > 50_000, `hello.wait ${hello2.wait}`);
+    assert.ok((hello2.wait ?? 0) > 50_000, `hello.wait ${hello2.wait}`);
     second.send({ t: 'place', id: 2, x: 3, y: 3, c: 2 });
     const refused = (await second.nextOf('error')) as ErrorMsg;
     assert.equal(refused.code, 'cooldown');

@@ -1,0 +1,165 @@
+/**
+ * Failures of the writer/edge deployment with real processes killed by SIGKILL: an edge, the
+ * writer, Redis. Edges never go silent: they keep serving the last frame and answer placements with
+ * `unavailable` until the writer (or Redis) is back, then placing resumes by itself; no acked
+ * placement is ever lost; clients of a dead edge resume on another with `since`.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { ErrorMsg } from '../../protocol/messages.ts';
+import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
+import { haveRedis, startRedis, type TestRedis } from '../../testkit/redis.ts';
+import type { StartedServer } from '../../testkit/server-process.ts';
+import { image, imageAtLeast } from './scale-out-kit.ts';
+
+const SIZE = 32;
+const flags = { 'tick-ms': 200, 'cooldown-ms': 0, 'log-level': 'info' };
+const edgeFlags = { ...flags, 'writer-timeout-ms': 1500 };
+
+const place = (server: StartedServer, x: number, y: number, color: number) =>
+  httpRequest(`${server.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y, color }) });
+
+/** Places until the answer is not `unavailable` (the writer or Redis is back); returns that answer. */
+async function placeWhenBack(server: StartedServer, x: number, y: number, color: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await place(server, x, y, color);
+    if (r.status !== 503 || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Places until an `unavailable` answer comes; returns how long that took. */
+async function msUntilUnavailable(server: StartedServer, timeoutMs = 15_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const r = await place(server, 0, 0, 1);
+    if (r.status === 503) {
+      assert.equal(r.json().error, 'unavailable');
+      return Date.now() - started;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`still ${r.status} after ${timeoutMs} ms: ${r.body}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('writer/edge failures', { skip: !haveRedis() && 'redis-server is not installed' }, () => {
+  let redis: TestRedis;
+  let dir = '';
+  let writer: StartedServer;
+  let edges: StartedServer[] = [];
+  let db = '';
+  let palette: number[] = [];
+  /** Every acked placement, to check after each failure that none was lost. */
+  const acked: Array<{ seq: number; x: number; y: number; color: number }> = [];
+
+  before(async () => {
+    redis = await startRedis();
+    dir = tempDir();
+    db = `${dir}/canvas.db`;
+    writer = await startWriter(redis.url, db, { ...flags, width: SIZE, height: SIZE });
+    edges = await Promise.all([startEdge(redis.url, edgeFlags), startEdge(redis.url, edgeFlags)]);
+    const c = await TestClient.connect(edges[0]?.ws ?? '');
+    palette = (await c.nextOf('hello')).palette;
+    await c.close();
+  });
+  after(async () => {
+    await Promise.all([...edges.map((e) => e.stop()), writer?.stop()]);
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function placeAcked(server: StartedServer, x: number, y: number, color: number): Promise<number> {
+    const r = await place(server, x, y, color);
+    assert.equal(r.status, 200, r.body);
+    const seq = Number(r.json().seq);
+    acked.push({ seq, x, y, color });
+    return seq;
+  }
+
+  /** The writer's /image holds the colour of the last acked placement of every pixel. */
+  async function assertNoAckLost(): Promise<void> {
+    const last = Math.max(...acked.map((a) => a.seq));
+    const grid = decodeToIndices((await imageAtLeast(writer.http, last)).png, palette).grid;
+    const latest = new Map<number, { seq: number; color: number }>();
+    for (const a of acked) {
+      const k = a.y * SIZE + a.x;
+      if ((latest.get(k)?.seq ?? -1) < a.seq) latest.set(k, a);
+    }
+    for (const [k, a] of latest) assert.equal(grid[k], a.color, `acked seq ${a.seq} lost at cell ${k}`);
+  }
+
+  test('an edge killed: the other edge carries on, and its delta clients resume there with since', async (t) => {
+    const [doomed, survivor] = edges as [StartedServer, StartedServer];
+    const client = await TestClient.connect(`${doomed.ws}?stream=delta`);
+    const start = await client.nextOf('png');
+    await doomed.kill();
+    await client.closed;
+    const seq = await placeAcked(survivor, 3, 3, 4);
+    await imageAtLeast(survivor.http, seq);
+    const resumed = await TestClient.connect(`${survivor.ws}?stream=delta&since=${start.seq}`);
+    t.after(() => resumed.close());
+    await resumed.nextOf('hello');
+    const first = await resumed.next((m) => m.t === 'delta' || m.t === 'png');
+    assert.equal(first.t, 'delta');
+    edges = [survivor, await startEdge(redis.url, edgeFlags)];
+  });
+
+  test('the writer killed: edges answer unavailable within seconds and keep serving /image; restarted: placing resumes with seqs continuing', async (t) => {
+    const [edge] = edges as [StartedServer];
+    const before = await placeAcked(edge, 5, 5, 2);
+    await imageAtLeast(edge.http, before);
+    const ws = await TestClient.connect(edge.ws);
+    t.after(() => ws.close());
+    await ws.nextOf('hello');
+
+    await writer.kill();
+    const ms = await msUntilUnavailable(edge);
+    assert.ok(ms < 10_000, `took ${ms} ms to say unavailable`);
+    ws.send({ t: 'place', id: 7, x: 1, y: 1, c: 1 });
+    const refused = (await ws.nextOf('error')) as ErrorMsg;
+    assert.equal(refused.code, 'unavailable');
+    assert.equal(refused.id, 7);
+    const stale = await image(edge.http);
+    assert.ok(stale.seq >= before, 'the edge still serves the last frame');
+    const health = (await httpRequest(`${edge.http}/healthz`)).json();
+    assert.equal(health.writer, false);
+    assert.equal(health.redis, true);
+
+    writer = await startWriter(redis.url, db, { ...flags, width: SIZE, height: SIZE });
+    const back = await placeWhenBack(edge, 6, 6, 3);
+    assert.equal(back.status, 200, back.body);
+    const seq = Number(back.json().seq);
+    assert.ok(seq > before, `seq ${seq} does not continue after ${before}`);
+    acked.push({ seq, x: 6, y: 6, color: 3 });
+    // The same socket places again without reconnecting.
+    ws.send({ t: 'place', id: 8, x: 2, y: 2, c: 2 });
+    const ack = await ws.nextOf('ack');
+    acked.push({ seq: ack.seq, x: 2, y: 2, color: 2 });
+    await assertNoAckLost();
+  });
+
+  test('Redis killed: edges answer unavailable and keep serving; back: they resync from the stored frame', async () => {
+    const [edge] = edges as [StartedServer];
+    const before = await placeAcked(edge, 8, 8, 5);
+    await imageAtLeast(edge.http, before);
+    await redis.kill();
+    const ms = await msUntilUnavailable(edge);
+    assert.ok(ms < 10_000, `took ${ms} ms to say unavailable`);
+    assert.equal((await httpRequest(`${edge.http}/healthz`)).json().redis, false);
+    // The writer serves its own clients while Redis is away; the edges cannot see these yet.
+    const during = await placeAcked(writer, 9, 9, 6);
+    assert.ok((await image(edge.http)).seq < during);
+
+    redis = await startRedis(redis.port);
+    // Back: the edge catches up to the writer's frame (placed while Redis was away) without a new tick.
+    const img = await imageAtLeast(edge.http, during, 15_000);
+    assert.equal(decodeToIndices(img.png, palette).grid[9 * SIZE + 9], 6);
+    const back = await placeWhenBack(edge, 10, 10, 7);
+    assert.equal(back.status, 200, back.body);
+    acked.push({ seq: Number(back.json().seq), x: 10, y: 10, color: 7 });
+    await assertNoAckLost();
+  });
+});
