@@ -20,6 +20,16 @@ export interface InputHandlers {
 const KEY_PAN = 60;
 const KEY_ZOOM = 1.5;
 
+/** Keys pressed in a text field belong to the field. */
+export function typingInto(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLInputElement ||
+    target instanceof HTMLTextAreaElement ||
+    target instanceof HTMLSelectElement ||
+    (target instanceof HTMLElement && target.isContentEditable)
+  );
+}
+
 export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
   const gestures = new Gestures();
   const local = (e: { clientX: number; clientY: number }): Point => {
@@ -73,6 +83,7 @@ export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
 
   window.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return; // leave browser shortcuts (Ctrl+/-) alone
+    if (typingInto(e.target)) return; // a '-' typed into the template address is text, not zoom
     const view = h.view();
     if (!view) return;
     const centre = { x: view.viewport.w / 2, y: view.viewport.h / 2 };

@@ -10,6 +10,8 @@ import { browserFetchImage, ImagePoller } from './image-poller.ts';
 import { InfoPanel } from './info-panel.ts';
 import { attachInput } from './input.ts';
 import { Renderer } from './renderer.ts';
+import { TemplatePanel } from './template-panel.ts';
+import { Templates } from './templates.ts';
 import { findUiElements, Ui } from './ui.ts';
 import type { Point } from './view.ts';
 
@@ -46,13 +48,21 @@ const wsBase = webSocketUrl(location);
 const infoRoot = document.getElementById('pixel-info');
 if (!infoRoot) throw new Error('index.html lacks #pixel-info');
 const info = new InfoPanel(infoRoot);
+const renderer = new Renderer(display);
+/** The page's hash, and how to replace it: shared by the position link and the template. */
+const link = {
+  read: () => location.hash,
+  // replaceState: following the view must not fill the back button's history.
+  write: (hash: string) =>
+    history.replaceState(history.state, '', hash === '' ? location.pathname + location.search : `#${hash}`),
+};
 const app: CanvasApp = new CanvasApp({
   ui,
   info: {
     show: (x, y, scale, palette) => void info.show(x, y, scale, palette),
     hide: () => info.hide(),
   },
-  renderer: new Renderer(display),
+  renderer,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
     url: () => streamUrl(wsBase, app.nextSince(), app.token),
@@ -64,13 +74,22 @@ const app: CanvasApp = new CanvasApp({
   poller: new ImagePoller({ fetchImage: browserFetchImage, setTimer: timer }),
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
-  link: {
-    read: () => location.hash,
-    // replaceState: following the view must not fill the back button's history.
-    write: (hash) =>
-      history.replaceState(history.state, '', hash === '' ? location.pathname + location.search : `#${hash}`),
-  },
+  link,
 });
+
+const templates = new Templates(link, () => ({ href: location.href, origin: location.origin }));
+const templateRoot = document.getElementById('template-panel');
+const templateToggle = document.getElementById('template-toggle');
+if (!templateRoot || !(templateToggle instanceof HTMLButtonElement))
+  throw new Error('index.html lacks the template panel');
+const templatePanel = new TemplatePanel(templateRoot, templateToggle, templates);
+templates.onChange = () => {
+  renderer.setTemplate(templates.overlay());
+  templatePanel.render();
+};
+templates.fromHash();
+// A link pasted into the address bar of an open page changes only the hash: apply its template.
+window.addEventListener('hashchange', () => templates.fromHash());
 
 const redraw = (): void => app.redraw();
 

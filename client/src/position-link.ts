@@ -1,10 +1,10 @@
 /**
  * Position links, in Pxls's form so the links people already share keep working:
  * `#x=X&y=Y&scale=S` centres canvas pixel (X, Y) at S screen pixels per canvas pixel; `c=INDEX` is the
- * selected colour. Other parameters (`template=...` from overlay tools) are kept byte for byte and in
- * order. Pure (no DOM), unit tested. Hand-written rather than URLSearchParams, which would re-encode
- * the parameters it does not own (`template=https://...` would come back as `https%3A%2F%2F...`).
+ * selected colour. Other parameters (the template's, template-link.ts) are kept byte for byte and in
+ * order (hash-params.ts). Pure (no DOM), unit tested.
  */
+import { numberValue, otherSegments, ownValues } from './hash-params.ts';
 
 export interface PositionLink {
   /** Centre pixel; both or neither. */
@@ -16,29 +16,11 @@ export interface PositionLink {
 
 /** The keys this module owns; every other `key=value` in the hash belongs to someone else. */
 const OWN_KEYS = new Set(['x', 'y', 'scale', 'c']);
-const NUMBER = /^-?\d+(\.\d+)?$/;
-
-function segments(hash: string): string[] {
-  const body = hash.startsWith('#') ? hash.slice(1) : hash;
-  return body === '' ? [] : body.split('&');
-}
-
-function keyOf(segment: string): string {
-  const eq = segment.indexOf('=');
-  return eq < 0 ? segment : segment.slice(0, eq);
-}
 
 /** Reads a hash (with or without `#`). Garbage, missing or unusable values read as null. */
 export function parseLink(hash: string): PositionLink {
-  const raw = new Map<string, string>();
-  for (const s of segments(hash)) {
-    const key = keyOf(s);
-    if (OWN_KEYS.has(key)) raw.set(key, s.slice(key.length + 1));
-  }
-  const num = (key: string): number | null => {
-    const v = raw.get(key);
-    return v !== undefined && NUMBER.test(v) ? Number(v) : null;
-  };
+  const raw = ownValues(hash, OWN_KEYS);
+  const num = (key: string): number | null => numberValue(raw.get(key));
   const x = num('x');
   const y = num('y');
   const scale = num('scale');
@@ -77,6 +59,5 @@ export function formatLink(previous: string, link: PositionLink): string {
   // Two decimals: enough to restore the zoom to well under a pixel, short enough to share.
   if (link.scale !== null) own.push(`scale=${Number(link.scale.toFixed(2))}`);
   if (link.colour !== null) own.push(`c=${link.colour}`);
-  const others = segments(previous).filter((s) => s !== '' && !OWN_KEYS.has(keyOf(s)));
-  return [...own, ...others].join('&');
+  return [...own, ...otherSegments(previous, OWN_KEYS)].join('&');
 }

@@ -2,13 +2,25 @@
  * Draws the board into the on-screen <canvas>. The board lives in an offscreen canvas of exactly
  * width x height pixels (one board pixel = one canvas pixel); each frame scales it onto the screen
  * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
- * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot.
+ * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot. Over the
+ * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts).
  */
 import { DELTA_RECORD_BYTES } from '../../protocol/delta.ts';
 import type { Board } from './board.ts';
+import { drawGrid, drawHover, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import type { Point, View } from './view.ts';
 
-const BACKGROUND = '#1d1f24';
+/** Colours that follow the page's theme (style.css, prefers-color-scheme): read from CSS variables. */
+interface Theme {
+  background: string;
+  grid: string;
+}
+
+function readTheme(el: HTMLElement): Theme {
+  const css = getComputedStyle(el);
+  const v = (name: string, fallback: string): string => css.getPropertyValue(name).trim() || fallback;
+  return { background: v('--stage-bg', '#1d1f24'), grid: v('--grid-line', 'rgba(128,128,128,0.45)') };
+}
 
 export class Renderer {
   private readonly ctx: CanvasRenderingContext2D;
@@ -19,13 +31,24 @@ export class Renderer {
   /** Palette index -> RGBA as one 32-bit word in the platform's byte order. */
   private lut = new Uint32Array(0);
   private hover: Point | null = null;
+  private reticle: Point | null = null;
+  private template: TemplateOverlay | null = null;
   private frameRequested = false;
   private view: View | null = null;
+  private theme: Theme;
+  /** Called after each frame with the board canvas and view (the minimap follows the main view). */
+  afterDraw: (board: HTMLCanvasElement | null, view: View | null) => void = () => {};
 
   constructor(private readonly display: HTMLCanvasElement) {
     const ctx = display.getContext('2d', { alpha: false });
     if (!ctx) throw new Error('2D canvas is not available');
     this.ctx = ctx;
+    this.theme = readTheme(display);
+    // Light and dark follow the system, also when it switches while the page is open.
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+      this.theme = readTheme(display);
+      this.requestDraw();
+    });
   }
 
   /** (Re)creates the offscreen board for a new canvas size or palette. */
@@ -104,6 +127,18 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /** Where the next confirm or Enter places (touch and keyboard aiming), or null. */
+  setReticle(pixel: Point | null): void {
+    if (pixel?.x === this.reticle?.x && pixel?.y === this.reticle?.y) return;
+    this.reticle = pixel;
+    this.requestDraw();
+  }
+
+  setTemplate(template: TemplateOverlay | null): void {
+    this.template = template;
+    this.requestDraw();
+  }
+
   /** Coalesces any number of changes into one draw per animation frame. */
   requestDraw(): void {
     if (this.frameRequested) return;
@@ -127,32 +162,24 @@ export class Renderer {
       display.height = h;
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = BACKGROUND;
+    ctx.fillStyle = this.theme.background;
     ctx.fillRect(0, 0, w, h);
-    if (!view || !boardCanvas) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
-    const bw = view.boardW * view.scale;
-    const bh = view.boardH * view.scale;
-    ctx.shadowColor = 'rgba(0,0,0,0.5)';
-    ctx.shadowBlur = 12;
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(view.ox, view.oy, bw, bh);
-    ctx.shadowBlur = 0;
-    ctx.drawImage(boardCanvas, view.ox, view.oy, bw, bh);
-    // Outline the pixel under the cursor once pixels are big enough to aim at.
-    if (this.hover && view.scale >= 4) {
-      const p = view.boardToScreen(this.hover);
-      ctx.lineWidth = Math.max(1, Math.min(3, view.scale / 10));
-      ctx.strokeStyle = 'rgba(0,0,0,0.85)';
-      ctx.strokeRect(p.x, p.y, view.scale, view.scale);
-      ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-      ctx.strokeRect(
-        p.x - ctx.lineWidth,
-        p.y - ctx.lineWidth,
-        view.scale + 2 * ctx.lineWidth,
-        view.scale + 2 * ctx.lineWidth,
-      );
+    if (view && boardCanvas) {
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
+      const bw = view.boardW * view.scale;
+      const bh = view.boardH * view.scale;
+      ctx.shadowColor = 'rgba(0,0,0,0.5)';
+      ctx.shadowBlur = 12;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(view.ox, view.oy, bw, bh);
+      ctx.shadowBlur = 0;
+      ctx.drawImage(boardCanvas, view.ox, view.oy, bw, bh);
+      if (this.template) drawTemplate(ctx, view, this.template);
+      drawGrid(ctx, view, this.theme.grid, dpr);
+      if (this.hover) drawHover(ctx, view, this.hover);
+      if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
+    this.afterDraw(boardCanvas, view);
   }
 }

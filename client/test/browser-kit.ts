@@ -4,7 +4,7 @@
  * waits on observable state (status, board, pixels on screen, GET /image), never fixed sleeps.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,12 @@ import { TcpRelay } from './tcp-relay.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
+/** Where the e2e runs save what users see, one PNG per state (git-ignored). */
+export function screenshotPath(name: string): string {
+  const dir = fileURLToPath(new URL('../screenshots/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${name}.png`);
+}
 export const RED = 5; // index of 0xe50000 in the 2017 palette
 export const BLUE = 13;
 export const rgbOf = (index: number): number => PALETTE_2017[index] as number;

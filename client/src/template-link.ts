@@ -1,0 +1,121 @@
+/**
+ * Template links, in Pxls's names so the template links communities already share keep working:
+ * `template=URL&ox=X&oy=Y&tw=W&oo=OPACITY[&title=T]` overlays the image at URL with its top-left corner
+ * on canvas pixel (X, Y), scaled to W canvas pixels wide (its own width when absent), at OPACITY (0..1).
+ * Pure (no DOM), unit tested; the hash is split by hash-params.ts like the position link's.
+ */
+import { numberValue, otherSegments, ownValues } from './hash-params.ts';
+
+export interface TemplateLink {
+  /** The image's address as written in the link (decoded); templateSource() resolves and vets it. */
+  url: string;
+  ox: number;
+  oy: number;
+  /** Width on the canvas in canvas pixels; null: the image's own width. */
+  width: number | null;
+  /** 0 (invisible) to 1 (opaque). */
+  opacity: number;
+  /** Pxls's optional name for the template; kept so a link passed on keeps it. */
+  title: string | null;
+}
+
+/** Pxls's default: the canvas under the template stays visible. */
+export const DEFAULT_OPACITY = 0.5;
+/** A width beyond any canvas (4096) plus room for offsets: larger values are typos, not templates. */
+const MAX_WIDTH = 8192;
+const OWN_KEYS = new Set(['template', 'ox', 'oy', 'tw', 'oo', 'title']);
+
+function decode(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // a stray '%': take the text as it is rather than lose the template
+  }
+}
+
+/** The template in a hash (with or without `#`), or null when it has none. Bad numbers take defaults. */
+export function parseTemplate(hash: string): TemplateLink | null {
+  const raw = ownValues(hash, OWN_KEYS);
+  const url = decode(raw.get('template') ?? '').trim();
+  if (url === '') return null;
+  const int = (key: string): number => {
+    const v = numberValue(raw.get(key));
+    return v === null ? 0 : Math.max(-MAX_WIDTH, Math.min(MAX_WIDTH, Math.floor(v)));
+  };
+  const tw = numberValue(raw.get('tw'));
+  const oo = numberValue(raw.get('oo'));
+  const title = raw.get('title');
+  return {
+    url,
+    ox: int('ox'),
+    oy: int('oy'),
+    width: tw !== null && tw >= 1 ? Math.min(MAX_WIDTH, Math.floor(tw)) : null,
+    opacity: oo === null ? DEFAULT_OPACITY : Math.min(1, Math.max(0, oo)),
+    title: title === undefined || title === '' ? null : decode(title),
+  };
+}
+
+/**
+ * The hash (without `#`) with the template's parameters replaced by `t`'s (removed for null), after
+ * everyone else's, which stay as they were.
+ */
+export function formatTemplate(previous: string, t: TemplateLink | null): string {
+  const others = otherSegments(previous, OWN_KEYS);
+  if (!t) return others.join('&');
+  const own = [`template=${encodeURIComponent(t.url)}`, `ox=${t.ox}`, `oy=${t.oy}`];
+  if (t.width !== null) own.push(`tw=${t.width}`);
+  // Two decimals: the slider's step; keeps shared links short.
+  own.push(`oo=${Number(t.opacity.toFixed(2))}`);
+  if (t.title !== null) own.push(`title=${encodeURIComponent(t.title)}`);
+  return [...others, ...own].join('&');
+}
+
+/**
+ * The address to load a template from: relative addresses resolve against the page; only images the
+ * page may fetch as images (http, https, data:image, blob) pass, so a link cannot smuggle in another
+ * scheme. Null when unusable.
+ */
+export function templateSource(url: string, base: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:' || parsed.protocol === 'blob:') return parsed.href;
+  if (parsed.protocol === 'data:' && /^data:image\//i.test(parsed.href)) return parsed.href;
+  return null;
+}
+
+/** Whether loading `src` from a page at `pageOrigin` is a cross-origin request (which needs CORS). */
+export function isCrossOrigin(src: string, pageOrigin: string): boolean {
+  try {
+    const u = new URL(src);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin !== pageOrigin;
+  } catch {
+    return false;
+  }
+}
+
+/** What the panel says when the image did not load: for another site's image, that it must allow CORS. */
+export function templateLoadError(src: string, pageOrigin: string): string {
+  if (isCrossOrigin(src, pageOrigin)) {
+    const host = new URL(src).host;
+    return (
+      `Could not load the image from ${host}. Images from another site load only if that site allows it: ` +
+      'its server must send CORS headers (Access-Control-Allow-Origin). Use an image host that does, or ' +
+      'choose the file from your device.'
+    );
+  }
+  return 'Could not load the image: check the address, and that it is a PNG, GIF, JPEG or WebP image.';
+}
+
+/** The template's size on the canvas: `width` wide (the image's own width by default), aspect kept. */
+export function templateSize(
+  t: Pick<TemplateLink, 'width'>,
+  image: { width: number; height: number },
+): { w: number; h: number } {
+  const w = t.width ?? image.width;
+  const h = image.width > 0 ? Math.max(1, Math.round((image.height * w) / image.width)) : 0;
+  return { w, h };
+}

@@ -1,0 +1,178 @@
+/**
+ * The template the page overlays: read from the hash (template-link.ts), loaded as an image, moved,
+ * faded and hidden from the panel (template-panel.ts), and written back to the hash so the link shared
+ * next carries it. A file chosen from the device has no address others could load, so it stays out of
+ * the link (the panel says so).
+ */
+import type { LinkStore } from './link-sync.ts';
+import type { TemplateOverlay } from './overlays.ts';
+import {
+  DEFAULT_OPACITY,
+  formatTemplate,
+  parseTemplate,
+  type TemplateLink,
+  templateLoadError,
+  templateSize,
+  templateSource,
+} from './template-link.ts';
+
+export type TemplateStatus = 'none' | 'loading' | 'loaded' | 'error';
+
+export interface TemplateState {
+  status: TemplateStatus;
+  /** Placement and look; for a local file, `url` is the file's name. */
+  link: TemplateLink | null;
+  /** True for a file chosen from the device (not in the link). */
+  local: boolean;
+  hidden: boolean;
+  /** What went wrong, for the panel (status 'error'). */
+  error: string;
+  /** The image's own size in pixels, once loaded. */
+  natural: { width: number; height: number } | null;
+}
+
+export interface PageLocation {
+  href: string;
+  origin: string;
+}
+
+/** Hash writes from the panel (sliders fire dozens of events a second) are coalesced to one per this. */
+const WRITE_MS = 250;
+
+function loadImage(src: string): Promise<HTMLImageElement> {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    // Anonymous CORS: another site's image draws only when that site allows it, and never taints the
+    // canvas (a tainted canvas would break reading pixels back, and hides the reason from the user).
+    img.crossOrigin = 'anonymous';
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error('image did not load'));
+    img.src = src;
+  });
+}
+
+export class Templates {
+  onChange: () => void = () => {};
+  private s: TemplateState = { status: 'none', link: null, local: false, hidden: false, error: '', natural: null };
+  private image: HTMLImageElement | null = null;
+  private objectUrl: string | null = null;
+  /** Answers to an older load are dropped: only the latest request may set the image. */
+  private request = 0;
+  private writeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly store: LinkStore,
+    private readonly location: () => PageLocation,
+  ) {}
+
+  get state(): Readonly<TemplateState> {
+    return this.s;
+  }
+
+  /** Applies the hash's template (at start, and when someone pastes a new link into the address bar). */
+  fromHash(): void {
+    const t = parseTemplate(this.store.read());
+    if (!t) {
+      if (!this.s.local && this.s.status !== 'none') this.clear();
+      return;
+    }
+    const current = this.s.link;
+    if (current && !this.s.local && current.url === t.url && this.s.status !== 'error') {
+      this.set({ link: t }); // same image, new placement or opacity
+      return;
+    }
+    void this.load(t, false);
+  }
+
+  /** Loads an image address typed into the panel, keeping the current placement. */
+  loadUrl(url: string): void {
+    const base = this.s.link ?? { ox: 0, oy: 0, width: null, opacity: DEFAULT_OPACITY, title: null };
+    void this.load({ ...base, url: url.trim() }, false);
+    this.writeSoon();
+  }
+
+  /** Loads a file from the device (an object URL: it never leaves the page). */
+  loadFile(file: File): void {
+    const base = this.s.link ?? { ox: 0, oy: 0, width: null, opacity: DEFAULT_OPACITY, title: null };
+    void this.load({ ...base, url: file.name, title: null }, true, URL.createObjectURL(file));
+    this.writeSoon();
+  }
+
+  /** Moves or resizes the template, or changes its opacity. */
+  update(patch: Partial<Pick<TemplateLink, 'ox' | 'oy' | 'width' | 'opacity'>>): void {
+    if (!this.s.link) return;
+    this.set({ link: { ...this.s.link, ...patch } });
+    this.writeSoon();
+  }
+
+  setHidden(hidden: boolean): void {
+    this.set({ hidden });
+  }
+
+  remove(): void {
+    this.clear();
+    this.writeSoon();
+  }
+
+  /** What the renderer draws: nothing while hidden, loading or failed. */
+  overlay(): TemplateOverlay | null {
+    const { link, hidden, status } = this.s;
+    if (!link || hidden || status !== 'loaded' || !this.image) return null;
+    const { w, h } = templateSize(link, { width: this.image.naturalWidth, height: this.image.naturalHeight });
+    return { image: this.image, x: link.ox, y: link.oy, w, h, opacity: link.opacity };
+  }
+
+  private async load(link: TemplateLink, local: boolean, objectUrl?: string): Promise<void> {
+    const id = ++this.request;
+    const page = this.location();
+    const src = objectUrl ?? templateSource(link.url, page.href);
+    this.releaseObjectUrl();
+    this.objectUrl = objectUrl ?? null;
+    this.image = null;
+    if (!src) {
+      this.set({ status: 'error', link, local, natural: null, error: 'That is not an image address (http or https).' });
+      return;
+    }
+    this.set({ status: 'loading', link, local, natural: null, error: '' });
+    try {
+      const img = await loadImage(src);
+      if (id !== this.request) return;
+      this.image = img;
+      this.set({ status: 'loaded', natural: { width: img.naturalWidth, height: img.naturalHeight } });
+    } catch {
+      if (id !== this.request) return;
+      this.set({
+        status: 'error',
+        error: local ? 'That file is not an image this browser can show.' : templateLoadError(src, page.origin),
+      });
+    }
+  }
+
+  private clear(): void {
+    this.request++;
+    this.releaseObjectUrl();
+    this.image = null;
+    this.set({ status: 'none', link: null, local: false, hidden: false, error: '', natural: null });
+  }
+
+  private releaseObjectUrl(): void {
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+  }
+
+  private set(patch: Partial<TemplateState>): void {
+    this.s = { ...this.s, ...patch };
+    this.onChange();
+  }
+
+  /** The link follows the template: replaced, or removed for a local file or no template. */
+  private writeSoon(): void {
+    if (this.writeTimer !== undefined) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      const link = this.s.local ? null : this.s.link;
+      const hash = formatTemplate(this.store.read(), link);
+      if (hash !== this.store.read().replace(/^#/, '')) this.store.write(hash);
+    }, WRITE_MS);
+  }
+}
