@@ -5,11 +5,13 @@
  */
 import { startServer, type StartedServer } from './server-process.ts';
 
-export type Flags = Record<string, string | number>;
+/** Flags by name without dashes; `true` is a switch given alone (`--reuse-port`). */
+export type Flags = Record<string, string | number | true>;
 
 function flags(options: Flags): string[] {
   const out: string[] = [];
-  for (const [flag, value] of Object.entries(options)) out.push(`--${flag}`, String(value));
+  for (const [flag, value] of Object.entries(options))
+    out.push(`--${flag}`, ...(value === true ? [] : [String(value)]));
   return out;
 }
 
