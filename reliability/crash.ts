@@ -30,10 +30,10 @@ export const CRASH_DEFAULTS: Record<Mode, Omit<CrashOptions, 'seed'>> = {
   full: { kills: 25, clients: 8, window: 64, minRunMs: 50, maxRunMs: 2500 },
 };
 
-const WIDTH = 300;
-const HEIGHT = 200;
+export const WIDTH = 300;
+export const HEIGHT = 200;
 
-interface Round {
+export interface Round {
   acks: Ack[];
   /** x,y,c of everything sent this round, so rows nobody sent can be spotted. */
   sent: Set<number>;
@@ -43,10 +43,21 @@ interface Round {
 
 const key = (x: number, y: number, c: number) => (y * WIDTH + x) * 16 + c;
 
-/** One WebSocket writer: keeps `window` placements in flight until the connection dies. */
-function wsWriter(url: string, from: string, window: number, rng: Rng, round: Round): Promise<void> {
+/**
+ * One WebSocket writer: keeps `window` placements in flight until the connection dies or `stop`
+ * closes it. An `unavailable` answer (an edge whose writer is gone) ends its sending.
+ */
+export function wsWriter(
+  url: string,
+  from: string,
+  window: number,
+  rng: Rng,
+  round: Round,
+  stop?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, { localAddress: from });
+    stop?.addEventListener('abort', () => socket.close());
     const pending = new Map<number, { x: number; y: number; c: number }>();
     let nextId = 1;
     const sendOne = () => {
@@ -67,6 +78,7 @@ function wsWriter(url: string, from: string, window: number, rng: Rng, round: Ro
       if (msg.id !== undefined) pending.delete(msg.id);
       if (msg.t === 'ack' && p) round.acks.push({ seq: msg.seq, ...p });
       if (msg.t === 'error') round.errors.set(msg.code, (round.errors.get(msg.code) ?? 0) + 1);
+      if (msg.t === 'error' && msg.code === 'unavailable') return;
       if (socket.readyState === WebSocket.OPEN) sendOne();
     });
     socket.on('error', () => {}); // the kill resets the connection: expected
@@ -75,7 +87,7 @@ function wsWriter(url: string, from: string, window: number, rng: Rng, round: Ro
 }
 
 /** One HTTP writer: POST /api/pixel in a loop (the other placement path) until the server is gone. */
-async function httpWriter(http: string, rng: Rng, round: Round, stop: AbortSignal): Promise<void> {
+export async function httpWriter(http: string, rng: Rng, round: Round, stop: AbortSignal): Promise<void> {
   while (!stop.aborted) {
     const p = { x: rng.int(WIDTH), y: rng.int(HEIGHT), c: rng.int(16) };
     round.sent.add(key(p.x, p.y, p.c));
@@ -89,6 +101,7 @@ async function httpWriter(http: string, rng: Rng, round: Round, stop: AbortSigna
       const body = (await res.json()) as { seq?: number; error?: string };
       if (res.status === 200 && typeof body.seq === 'number') round.acks.push({ seq: body.seq, ...p });
       else round.errors.set(String(body.error), (round.errors.get(String(body.error)) ?? 0) + 1);
+      if (body.error === 'unavailable') return; // an edge whose writer is gone
     } catch {
       return; // connection refused or reset: the server was killed
     }
@@ -187,7 +200,7 @@ export async function runCrash(mode: Mode, seed: number, overrides: Partial<Cras
 }
 
 /** Rows after `afterSeq` whose (x, y, colour) nobody sent in the round. */
-function countUnknownRows(dbPath: string, afterSeq: number, sent: Set<number>): number {
+export function countUnknownRows(dbPath: string, afterSeq: number, sent: Set<number>): number {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     let unknown = 0;

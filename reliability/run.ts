@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { killAllChildren } from '../testkit/processes.ts';
 import { REPO_ROOT, runAbortCleanups, type Mode, type PartResult } from './common.ts';
 import { runCrash } from './crash.ts';
+import { runCrashThroughEdges } from './crash-edge.ts';
 import { runHostile } from './hostile.ts';
 import { runHttpAbuse } from './http-abuse.ts';
 import { runSlowClients } from './slow-clients.ts';
@@ -17,6 +18,7 @@ import { runStorageFaults } from './storage-faults.ts';
 
 export const PARTS: Record<string, (mode: Mode, seed: number) => Promise<PartResult>> = {
   crash: runCrash,
+  'crash-edge': runCrashThroughEdges,
   hostile: runHostile,
   slow: runSlowClients,
   storage: runStorageFaults,

@@ -46,7 +46,7 @@ describe('edges sharing a port', { skip: !haveRedis() && 'redis-server is not in
 
   test('with --reuse-port two edges listen on one port and both get connections', async () => {
     const port = await freePort();
-    const flags = { port, 'reuse-port': true, 'log-level': 'info' };
+    const flags = { port, 'reuse-port': true as const, 'log-level': 'info' };
     edges.push(...(await Promise.all([startEdge(redis.url, flags), startEdge(redis.url, flags)])));
     const seen = new Set<string>();
     // The kernel hashes each connection's addresses to a listener: 64 connections all landing on one

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PartResult } from '../../reliability/common.ts';
 import { runCrash } from '../../reliability/crash.ts';
+import { runCrashThroughEdges } from '../../reliability/crash-edge.ts';
+import { haveRedis } from '../../testkit/redis.ts';
 import { runHostile } from '../../reliability/hostile.ts';
 import { runSlowClients } from '../../reliability/slow-clients.ts';
 
@@ -26,6 +28,13 @@ test('torture 1: every acked placement survives SIGKILL; the grid equals the his
   timeout: 120_000,
 }, async () => {
   assertHeld(await runCrash('fast', seed), 'crash');
+});
+
+test('torture 1b: through two edges and Redis, every placement an edge acked survives SIGKILL of the writer', {
+  timeout: 120_000,
+  skip: !haveRedis() && 'redis-server is not installed',
+}, async () => {
+  assertHeld(await runCrashThroughEdges('fast', seed), 'crash-edge');
 });
 
 test('torture 2: 10,000 hostile frames each get the promised error or close; only valid placements change the grid', {
