@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ErrorMsg } from '../../protocol/messages.ts';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
-import { haveRedis, startRedis, type TestRedis } from '../../testkit/redis.ts';
+import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 import { image, imageAtLeast } from './scale-out-kit.ts';
 
@@ -45,7 +45,7 @@ async function msUntilUnavailable(server: StartedServer, timeoutMs = 15_000): Pr
   }
 }
 
-describe('writer/edge failures', { skip: !haveRedis() && 'redis-server is not installed' }, () => {
+describe('writer/edge failures', () => {
   let redis: TestRedis;
   let dir = '';
   let writer: StartedServer;

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { tempDir } from '../../testkit/fixture.ts';
 import { freePort } from '../../testkit/processes.ts';
-import { haveRedis, startRedis, type TestRedis } from '../../testkit/redis.ts';
+import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 
 /** GET /healthz on a new TCP connection each time (no keep-alive), so the kernel picks a listener. */
@@ -27,7 +27,7 @@ function healthOnNewConnection(port: number): Promise<{ edge: string }> {
   });
 }
 
-describe('edges sharing a port', { skip: !haveRedis() && 'redis-server is not installed' }, () => {
+describe('edges sharing a port', () => {
   let redis: TestRedis;
   let writer: StartedServer;
   let dir = '';

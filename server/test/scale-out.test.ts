@@ -10,7 +10,7 @@ import { applyDeltaPixels } from '../../protocol/delta.ts';
 import type { DeltaMsg, ErrorMsg, HelloMsg } from '../../protocol/messages.ts';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
-import { haveRedis, startRedis, type TestRedis } from '../../testkit/redis.ts';
+import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 import { imageAtLeast, waitForImage } from './scale-out-kit.ts';
 
@@ -19,7 +19,7 @@ const SIZE = 64;
 const TICK_MS = 200;
 const common = { 'tick-ms': TICK_MS, 'admin-token': ADMIN, 'log-level': 'info' };
 
-describe('writer and edges over Redis', { skip: !haveRedis() && 'redis-server is not installed' }, () => {
+describe('writer and edges over Redis', () => {
   let redis: TestRedis;
   let dir = '';
   let writer: StartedServer;

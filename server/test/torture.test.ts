@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import type { PartResult } from '../../reliability/common.ts';
 import { runCrash } from '../../reliability/crash.ts';
 import { runCrashThroughEdges } from '../../reliability/crash-edge.ts';
-import { haveRedis } from '../../testkit/redis.ts';
 import { runHostile } from '../../reliability/hostile.ts';
 import { runSlowClients } from '../../reliability/slow-clients.ts';
 
@@ -32,7 +31,6 @@ test('torture 1: every acked placement survives SIGKILL; the grid equals the his
 
 test('torture 1b: through two edges and Redis, every placement an edge acked survives SIGKILL of the writer', {
   timeout: 120_000,
-  skip: !haveRedis() && 'redis-server is not installed',
 }, async () => {
   assertHeld(await runCrashThroughEdges('fast', seed), 'crash-edge');
 });
