@@ -19,6 +19,8 @@ import {
   refusalText,
   versionMismatchText,
 } from './error-text.ts';
+import { panToShow, stepAim } from './aim.ts';
+import { cycleColour } from './key-map.ts';
 import { StatusBar } from './status-bar.ts';
 import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point } from './view.ts';
 
@@ -35,6 +37,8 @@ export class CanvasApp extends BoardFeed {
    * back on reconnects, since cooldowns belong to the identity. Kept in memory only: it is a secret.
    */
   token: string | null = null;
+  /** The reticle: where the confirm button (touch) or Enter (keyboard) places; null when not aiming. */
+  private aim: Point | null = null;
 
   constructor(d: AppDeps) {
     super(d);
@@ -48,6 +52,7 @@ export class CanvasApp extends BoardFeed {
     };
     d.ui.onPick = (i) => this.pick(i);
     d.ui.onRetry = () => this.retryNow();
+    d.confirm.onConfirm = () => this.confirmAim();
   }
 
   start(): void {
@@ -72,27 +77,95 @@ export class CanvasApp extends BoardFeed {
   }
 
   pick(index: number): void {
+    if (this.board && index >= this.board.palette.length) return;
     this.selected = index;
     this.d.ui.setSelected(index);
     this.d.info.hide(); // a colour in hand: clicks place again
+    this.showAim();
     this.scheduleLinkWrite();
   }
 
+  /** The next or previous colour of the palette (keyboard `]` and `[`). */
+  cycle(step: 1 | -1): void {
+    const next = cycleColour(this.selected, step, this.board?.palette.length ?? 0);
+    if (next !== null) this.pick(next);
+  }
+
   /**
-   * A click or tap on the canvas at a screen point: place the selected colour there, or with no
-   * colour selected show who placed that pixel (the info panel; it needs no WebSocket).
+   * A click or tap on the canvas at a screen point: place the selected colour there (`aimFirst`, a
+   * touch screen: only move the reticle there, the confirm button places), or with no colour selected
+   * show who placed that pixel (the info panel; it needs no WebSocket).
    */
-  tap(p: Point): void {
+  tap(p: Point, aimFirst = false): void {
     const { board, view } = this;
     if (!board || !view) return;
     const pixel = view.pixelAt(p);
     if (!pixel) return;
-    const ui = this.d.ui;
     if (view.scale < PLACE_MIN_SCALE) {
       view.zoomAt(p, PLACE_ZOOM_SCALE / view.scale);
       this.redraw();
-      return ui.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
+      return this.d.ui.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
     }
+    if (aimFirst && this.selected !== null) return this.setAim(pixel);
+    this.placeAt(pixel);
+  }
+
+  /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */
+  moveAim(dx: number, dy: number): void {
+    const { board, view } = this;
+    if (!board || !view) return;
+    const from = this.aim ?? stepAim(view.centrePixel(), 0, 0, board);
+    const to = this.aim ? stepAim(from, dx, dy, board) : from;
+    const pan = panToShow(view, to);
+    if (pan.dx !== 0 || pan.dy !== 0) view.pan(pan.dx, pan.dy);
+    this.setAim(to);
+    this.redraw();
+  }
+
+  /** Enter or Space: place at the reticle (zooming in first when too small to see what is aimed at). */
+  placeAtAim(): void {
+    const { board, view } = this;
+    if (!board || !view) return;
+    if (!this.aim) return this.moveAim(0, 0);
+    if (view.scale < PLACE_MIN_SCALE) {
+      view.centreOn(this.aim.x, this.aim.y, PLACE_ZOOM_SCALE);
+      this.redraw();
+      return this.d.ui.showMessage('Zoomed in so you can see the pixel: press Enter again to place.', 'info');
+    }
+    this.placeAt(this.aim);
+  }
+
+  /** Where the reticle is (for the page's test handle). */
+  get reticle(): Point | null {
+    return this.aim;
+  }
+
+  clearAim(): void {
+    this.setAim(null);
+  }
+
+  private confirmAim(): void {
+    if (this.aim) this.placeAt(this.aim);
+  }
+
+  private setAim(pixel: Point | null): void {
+    this.aim = pixel;
+    this.d.renderer.setReticle(pixel);
+    if (pixel) this.showCursor(pixel);
+    this.showAim();
+  }
+
+  /** The confirm button follows the reticle, the colour and whether placing is possible. */
+  private showAim(): void {
+    const rgb = this.selected === null ? null : (this.board?.palette[this.selected] ?? null);
+    this.d.confirm.show(this.aim, rgb, this.placingEnabled);
+  }
+
+  /** Places the selected colour at a pixel, or with none selected shows who placed it. */
+  private placeAt(pixel: Point): void {
+    const { board, view } = this;
+    if (!board || !view) return;
+    const ui = this.d.ui;
     this.showCursor(pixel);
     const offline = this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT;
     if (this.selected === null) {
@@ -209,6 +282,7 @@ export class CanvasApp extends BoardFeed {
 
   protected refreshStatus(): void {
     this.bar.showStatus(this.placingEnabled, this.loaded);
+    this.showAim();
   }
 
   protected refreshTimers(): void {

@@ -7,6 +7,7 @@ import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType, type ClientMessage, type DeltaMsg } from '../../protocol/messages.ts';
 import { Board } from './board.ts';
 import type { Connection } from './connection.ts';
+import type { ConfirmButton } from './aim.ts';
 import type { ImagePoller } from './image-poller.ts';
 import { LinkSync, type LinkStore } from './link-sync.ts';
 import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
@@ -26,6 +27,8 @@ export interface AppDeps {
   link: LinkStore;
   /** The pixel info panel (info-panel.ts), shown by a click with no colour selected. */
   info: PixelInfoView;
+  /** The button that places at the reticle (touch and keyboard aiming). */
+  confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
 }
 
 export interface PixelInfoView {

@@ -1,5 +1,5 @@
 /**
- * Pointer, wheel and keyboard input on the canvas element, turned into view changes and taps.
+ * Pointer and wheel input on the canvas element, turned into view changes and taps (keys: keyboard.ts).
  * The gesture maths is in gestures.ts (pure, tested); this file only listens and forwards.
  */
 import { Gestures, wheelZoomFactor, type GestureOp } from './gestures.ts';
@@ -10,25 +10,14 @@ export interface InputHandlers {
   view(): View | null;
   /** The view moved: redraw. */
   changed(): void;
-  /** A click or tap at a point of the canvas element. */
-  tap(p: Point): void;
+  /** A click or tap at a point of the canvas element; `touch`: aim first, the confirm button places. */
+  tap(p: Point, touch: boolean): void;
   /** The pointer is over this point, or left the canvas. */
   hover(p: Point | null): void;
 }
 
-/** Keyboard pan step in CSS pixels, and zoom step per key press. */
-const KEY_PAN = 60;
-const KEY_ZOOM = 1.5;
-
-/** Keys pressed in a text field belong to the field. */
-export function typingInto(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLTextAreaElement ||
-    target instanceof HTMLSelectElement ||
-    (target instanceof HTMLElement && target.isContentEditable)
-  );
-}
+/** A coarse pointer (a finger) is the primary input: aim with a reticle even for a mouse-like event. */
+const coarse = matchMedia('(pointer: coarse)');
 
 export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
   const gestures = new Gestures();
@@ -62,7 +51,7 @@ export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
   const end = (e: PointerEvent): void => {
     const tap = gestures.up(e.pointerId, local(e));
     canvas.classList.toggle('dragging', gestures.dragging);
-    if (tap) h.tap(tap);
+    if (tap) h.tap(tap, e.pointerType === 'touch' || coarse.matches);
   };
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', (e) => {
@@ -80,30 +69,4 @@ export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
     },
     { passive: false },
   );
-
-  window.addEventListener('keydown', (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey) return; // leave browser shortcuts (Ctrl+/-) alone
-    if (typingInto(e.target)) return; // a '-' typed into the template address is text, not zoom
-    const view = h.view();
-    if (!view) return;
-    const centre = { x: view.viewport.w / 2, y: view.viewport.h / 2 };
-    const ops: Record<string, GestureOp> = {
-      ArrowLeft: { kind: 'pan', dx: KEY_PAN, dy: 0 },
-      ArrowRight: { kind: 'pan', dx: -KEY_PAN, dy: 0 },
-      ArrowUp: { kind: 'pan', dx: 0, dy: KEY_PAN },
-      ArrowDown: { kind: 'pan', dx: 0, dy: -KEY_PAN },
-      '+': { kind: 'zoom', anchor: centre, factor: KEY_ZOOM },
-      '=': { kind: 'zoom', anchor: centre, factor: KEY_ZOOM },
-      '-': { kind: 'zoom', anchor: centre, factor: 1 / KEY_ZOOM },
-      _: { kind: 'zoom', anchor: centre, factor: 1 / KEY_ZOOM },
-    };
-    const op = ops[e.key];
-    if (op) {
-      e.preventDefault();
-      apply([op]);
-    } else if (e.key === '0') {
-      view.fit();
-      h.changed();
-    }
-  });
 }

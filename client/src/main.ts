@@ -4,11 +4,13 @@
  * devtools console (where is pixel (x, y) on screen, what colour is shown there, which seq).
  */
 import './style.css';
+import { ConfirmButton } from './aim.ts';
 import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
 import { browserFetchImage, ImagePoller } from './image-poller.ts';
 import { InfoPanel } from './info-panel.ts';
 import { attachInput } from './input.ts';
+import { attachKeyboard } from './keyboard.ts';
 import { Renderer } from './renderer.ts';
 import { TemplatePanel } from './template-panel.ts';
 import { Templates } from './templates.ts';
@@ -27,6 +29,8 @@ export interface CanvasClientHandle {
   pixelAtClient(x: number, y: number): Point | null;
   /** Palette index shown at (x, y), pending placements included. */
   colourAt(x: number, y: number): number | null;
+  /** The board pixel the reticle (touch and keyboard aiming) is on, or null. */
+  reticle(): Point | null;
 }
 
 declare global {
@@ -49,6 +53,18 @@ const infoRoot = document.getElementById('pixel-info');
 if (!infoRoot) throw new Error('index.html lacks #pixel-info');
 const info = new InfoPanel(infoRoot);
 const renderer = new Renderer(display);
+const confirmButton = document.getElementById('confirm');
+if (!(confirmButton instanceof HTMLButtonElement)) throw new Error('index.html lacks <button id="confirm">');
+const part = (selector: string): HTMLElement => {
+  const found = confirmButton.querySelector(selector);
+  if (!(found instanceof HTMLElement)) throw new Error(`index.html lacks ${selector} in #confirm`);
+  return found;
+};
+const confirm = new ConfirmButton({
+  button: confirmButton,
+  swatch: part('.confirm-swatch'),
+  text: part('.confirm-text'),
+});
 /** The page's hash, and how to replace it: shared by the position link and the template. */
 const link = {
   read: () => location.hash,
@@ -63,6 +79,7 @@ const app: CanvasApp = new CanvasApp({
     hide: () => info.hide(),
   },
   renderer,
+  confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
     url: () => streamUrl(wsBase, app.nextSince(), app.token),
@@ -96,8 +113,19 @@ const redraw = (): void => app.redraw();
 attachInput(display, {
   view: () => app.view,
   changed: redraw,
-  tap: (p) => app.tap(p),
+  tap: (p, touch) => app.tap(p, touch),
   hover: (p) => app.hover(p),
+});
+
+attachKeyboard(display, {
+  view: () => app.view,
+  changed: redraw,
+  pick: (i) => app.pick(i),
+  cycle: (step) => app.cycle(step),
+  moveAim: (dx, dy) => app.moveAim(dx, dy),
+  placeAtAim: () => app.placeAtAim(),
+  clearAim: () => app.clearAim(),
+  toggleTemplate: () => templatePanel.setOpen(templateRoot.hidden),
 });
 
 new ResizeObserver(() => {
@@ -131,6 +159,7 @@ window.canvasClient = {
   },
   pixelAtClient: (x, y) => app.view?.pixelAt({ x: x - rect().left, y: y - rect().top }) ?? null,
   colourAt: (x, y) => (app.board?.inBounds(x, y) ? app.board.colourAt(x, y) : null),
+  reticle: () => app.reticle,
 };
 
 app.start();

@@ -3,6 +3,7 @@
  * timer and the message line. DOM only; the decisions (what to say, when) are made by the app.
  */
 import { colourName, cssColour, isLight } from './colours.ts';
+import { colourKey } from './key-map.ts';
 import type { StatusKind } from './status-text.ts';
 
 export interface UiElements {
@@ -80,7 +81,12 @@ export class Ui {
       b.style.color = isLight(rgb) ? '#000' : '#fff';
       b.dataset['index'] = String(i);
       b.setAttribute('aria-label', `${colourName(rgb)} (${cssColour(rgb)})`);
-      b.title = `${colourName(rgb)} ${cssColour(rgb)}`;
+      const key = colourKey(i);
+      if (key !== null) {
+        b.dataset['key'] = key;
+        b.setAttribute('aria-keyshortcuts', key);
+      }
+      b.title = `${colourName(rgb)} ${cssColour(rgb)}${key === null ? '' : ` (key ${key})`}`;
       b.addEventListener('click', () => this.onPick(i));
       return b;
     });

@@ -92,6 +92,8 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     assert.ok((await scale()) > zoomBefore);
     await page.keyboard.press('-');
     assert.ok(Math.abs((await scale()) - zoomBefore) < 1e-9);
+    // Off the canvas (where the arrows move the placing cursor instead), the arrows pan.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const centre = { x: 500, y: 350 };
     const atCentre = await pixelAt(centre.x, centre.y);
     await page.keyboard.press('ArrowRight');
@@ -160,7 +162,9 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     await page.context().close();
   });
 
-  test('on a phone-sized touch screen: tap places, pinch zooms about the fingers', { timeout: 60_000 }, async () => {
+  test('on a phone-sized touch screen: tap aims, confirm places, pinch zooms about the fingers', {
+    timeout: 60_000,
+  }, async () => {
     const ts = await server();
     const { page, errors } = await openPage(ts.http, {
       viewport: { width: 390, height: 844 },
@@ -171,6 +175,7 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     await pickColour(page, BLUE);
     const p = await clientPoint(page, 12, 12);
     await page.touchscreen.tap(p.x, p.y);
+    await page.locator('#confirm').click();
     await waitImage(ts, 12, 12, BLUE);
 
     const scale = async () => (await page.evaluate(() => window.canvasClient?.scale())) ?? 0;

@@ -1,0 +1,58 @@
+/**
+ * Aiming before placing: on a touch screen a tap moves a reticle and only the confirm button places;
+ * with the keyboard the arrow keys move the same reticle and Enter places. Pure helpers (stepping the
+ * reticle, keeping it on screen) are exported for unit tests; the class drives the confirm button.
+ */
+import { colourName, cssColour } from './colours.ts';
+import type { Point, View } from './view.ts';
+
+/** The reticle moved by (dx, dy), held on the board. */
+export function stepAim(p: Point, dx: number, dy: number, board: { width: number; height: number }): Point {
+  return {
+    x: Math.min(board.width - 1, Math.max(0, p.x + dx)),
+    y: Math.min(board.height - 1, Math.max(0, p.y + dy)),
+  };
+}
+
+/** Distance (CSS px) from the viewport's edge inside which the view scrolls to follow the reticle. */
+const EDGE = 48;
+
+/** The pan (dx, dy) that brings pixel `p` at least EDGE px inside the viewport; (0, 0) when it is. */
+export function panToShow(view: View, p: Point): { dx: number; dy: number } {
+  const { w, h } = view.viewport;
+  const a = view.boardToScreen(p);
+  const s = view.scale;
+  const margin = Math.min(EDGE, (w - s) / 2, (h - s) / 2);
+  const along = (lo: number, size: number): number => {
+    if (lo < margin) return margin - lo;
+    if (lo + s > size - margin) return size - margin - (lo + s);
+    return 0;
+  };
+  return { dx: along(a.x, w), dy: along(a.y, h) };
+}
+
+export interface ConfirmElements {
+  button: HTMLButtonElement;
+  swatch: HTMLElement;
+  text: HTMLElement;
+}
+
+export class ConfirmButton {
+  onConfirm: () => void = () => {};
+
+  constructor(private readonly el: ConfirmElements) {
+    el.button.addEventListener('click', () => this.onConfirm());
+  }
+
+  /** Shown while there is a reticle and a colour (RGB) to place there; disabled while placing is off. */
+  show(pixel: Point | null, colour: number | null, enabled: boolean): void {
+    const visible = pixel !== null && colour !== null;
+    this.el.button.hidden = !visible;
+    document.body.dataset['aiming'] = visible ? 'on' : 'off';
+    if (!visible) return;
+    this.el.button.disabled = !enabled;
+    this.el.swatch.style.background = cssColour(colour);
+    this.el.text.textContent = `Place at (${pixel.x}, ${pixel.y})`;
+    this.el.button.setAttribute('aria-label', `Place ${colourName(colour)} at (${pixel.x}, ${pixel.y})`);
+  }
+}
