@@ -37,7 +37,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     config.writerTimeoutMs,
     metrics,
     log,
-    (out) => front.publish(out),
+    (out) => front.fanOut(out),
   );
   const meta = await bus.start();
   const identify = makeRequestIdentity(new IdentityIssuer(Buffer.from(meta.secret, 'hex')), {

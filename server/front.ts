@@ -97,7 +97,7 @@ export class Front {
   }
 
   /** Sends one tick to both streams; resolves when every subscriber's turn has come. */
-  publish(out: TickOutput): Promise<void> {
+  fanOut(out: TickOutput): Promise<void> {
     return publishTick(this.subscribers, this.deltaLog, this.metrics, this.budget, out);
   }
 

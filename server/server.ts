@@ -136,7 +136,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
       bus?.publishTick(out);
-      await front.publish(out);
+      await front.fanOut(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     (err) => log.error({ err }, 'tick encode failed'),

@@ -154,7 +154,9 @@ test('only the outbox hands uWS WebSocket frames: no other server code sends or 
   const root = fileURLToPath(new URL('..', import.meta.url));
   const offenders: string[] = [];
   for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.ts') || file.startsWith('test') || file === join('ws', 'outbox.ts')) continue;
+    // bus/ speaks to Redis (its `.publish(` is Redis PUBLISH) and holds no uWS socket.
+    if (!file.endsWith('.ts') || file.startsWith('test') || file.startsWith('bus') || file === join('ws', 'outbox.ts'))
+      continue;
     const text = readFileSync(join(root, file), 'utf8');
     for (const m of text.matchAll(/\.(send|publish|sendFirstFragment|sendFragment|sendLastFragment)\(/g)) {
       offenders.push(`${file}: .${m[1]}(`);
