@@ -7,8 +7,8 @@
  */
 import type Database from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { KeyframeStore } from '../store/keyframes.ts';
-import { packKeyframe, unpackKeyframe } from './replay.ts';
+import type { KeyframeStore } from '../store/keyframes.ts';
+import { HistoryReader, packKeyframe, unpackKeyframe } from './replay.ts';
 
 export interface KeyframeOptions {
   /**
@@ -17,23 +17,25 @@ export interface KeyframeOptions {
    * keyframes cost about a tenth of the placement rows (figures in perf/RESULTS.md, history rows).
    */
   every?: number;
-  /** Placement rows applied per loop turn (about 5 ms for 20,000 rows). */
+  /**
+   * Placements applied per loop turn: 10,000 are about 4 ms (0.39 us a row, replay.ts), so a
+   * catch-up never holds the event loop longer than a tick's encode.
+   */
   chunkRows?: number;
 }
 
 export const DEFAULT_KEYFRAME_EVERY = 50_000;
-const DEFAULT_CHUNK_ROWS = 20_000;
+const DEFAULT_CHUNK_ROWS = 10_000;
 
 export class Keyframes {
   readonly every: number;
   private readonly chunkRows: number;
   private readonly store: KeyframeStore;
-  private readonly rows: Database.Statement<[number, number]>;
+  private readonly reader: HistoryReader;
   private readonly cells: number;
   /** The canvas right after placement `seq`, kept between runs so no row is read twice. */
   private grid: Uint8Array | undefined;
   private seq = 0;
-  private lastKeyframe = 0;
   private running: Promise<number> | undefined;
   private stopped = false;
 
@@ -46,9 +48,10 @@ export class Keyframes {
     this.every = opts.every ?? DEFAULT_KEYFRAME_EVERY;
     this.chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (!Number.isSafeInteger(this.every) || this.every < 1) throw new Error(`keyframe interval ${this.every}`);
+    if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new Error(`chunk ${this.chunkRows}`);
     this.cells = width * height;
-    this.store = new KeyframeStore(db);
-    this.rows = db.prepare('SELECT seq, x, y, color, at FROM placements WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+    this.reader = new HistoryReader(db, width, height);
+    this.store = this.reader.keyframes;
   }
 
   /** The seq up to which placements have been walked (keyframes exist up to the last boundary). */
@@ -78,7 +81,6 @@ export class Keyframes {
     const kf = this.store.latestAtOrBefore(Number.MAX_SAFE_INTEGER);
     this.grid = kf ? unpackKeyframe(kf.grid, this.cells) : new Uint8Array(this.cells);
     this.seq = kf?.seq ?? 0;
-    this.lastKeyframe = this.seq;
     return this.grid;
   }
 
@@ -93,34 +95,30 @@ export class Keyframes {
     }
   }
 
+  /**
+   * Keyframes sit at multiples of `every`: the grid after every placement with seq <= that multiple.
+   * Walking by seq ranges (a chunk never crosses a multiple) keeps that exact even across gaps in seqs;
+   * a multiple is written only once a placement at or past it is stored, so nothing below it can
+   * still arrive (the committer stores seqs in order).
+   */
   private async walk(): Promise<number> {
     let written = 0;
-    while (!this.stopped) {
-      if (!this.db.open) break;
+    const max = this.reader.maxSeq();
+    while (!this.stopped && this.db.open && this.seq < max) {
       const grid = this.load();
-      const pending: Array<{ seq: number; at: number; copy: Uint8Array }> = [];
-      let n = 0;
-      const w = this.width;
-      for (const [seq, x, y, color, at] of this.rows.iterate(this.seq, this.chunkRows) as Iterable<
-        [number, number, number, number, number]
-      >) {
-        grid[y * w + x] = color;
-        this.seq = seq;
-        n++;
-        // Boundary test rather than seq % every === 0, so a gap in seqs cannot skip a keyframe.
-        if (Math.floor(seq / this.every) > Math.floor(this.lastKeyframe / this.every)) {
-          pending.push({ seq, at, copy: grid.slice() });
-          this.lastKeyframe = seq;
-        }
-      }
-      for (const p of pending) {
-        const blob = await packKeyframe(p.copy);
-        if (!this.db.open) return written;
-        this.store.put({ seq: p.seq, at: p.at, grid: blob });
+      const boundary = (Math.floor(this.seq / this.every) + 1) * this.every;
+      const end = Math.min(this.seq + this.chunkRows, boundary, max);
+      this.reader.replay(grid, this.seq, end);
+      this.seq = end;
+      if (end === boundary) {
+        const copy = grid.slice(); // the grid moves on while the copy deflates in the thread pool
+        const blob = await packKeyframe(copy);
+        if (!this.db.open) break;
+        this.store.put({ seq: boundary, at: this.reader.timeOf(boundary), grid: blob });
         written++;
+      } else {
+        await nextTurn();
       }
-      if (n < this.chunkRows) break;
-      await nextTurn();
     }
     return written;
   }

@@ -27,11 +27,19 @@ export function unpackKeyframe(blob: Uint8Array, cells: number): Uint8Array {
   return new Uint8Array(grid.buffer, grid.byteOffset, grid.length);
 }
 
+/**
+ * Seqs replayed per query. Rows come back as one packed integer each, (cell * 256 + colour), through
+ * pluck().all(): 0.39 us a row against 1.3 us for three raw columns through iterate() (200,000 rows
+ * of the 10 M benchmark database); the slice bounds the array all() builds.
+ */
+const REPLAY_SLICE = 65_536;
+
 export class HistoryReader {
   readonly keyframes: KeyframeStore;
   private readonly rows: Database.Statement<[number, number]>;
   private readonly maxSeqStmt: Database.Statement<[]>;
   private readonly atOf: Database.Statement<[number]>;
+  private readonly atOrBefore: Database.Statement<[number]>;
 
   constructor(
     readonly db: Database.Database,
@@ -39,9 +47,12 @@ export class HistoryReader {
     readonly height: number,
   ) {
     this.keyframes = new KeyframeStore(db);
-    this.rows = db.prepare('SELECT x, y, color FROM placements WHERE seq > ? AND seq <= ? ORDER BY seq').raw();
+    this.rows = db
+      .prepare(`SELECT (y * ${width} + x) * 256 + color FROM placements WHERE seq > ? AND seq <= ? ORDER BY seq`)
+      .pluck();
     this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM placements').pluck();
     this.atOf = db.prepare('SELECT at FROM placements WHERE seq >= ? ORDER BY seq LIMIT 1').pluck();
+    this.atOrBefore = db.prepare('SELECT at FROM placements WHERE seq <= ? ORDER BY seq DESC LIMIT 1').pluck();
   }
 
   /** The seq of the last stored placement (0: none). */
@@ -49,11 +60,18 @@ export class HistoryReader {
     return this.maxSeqStmt.get() as number;
   }
 
+  /** The time of the last placement at or before `seq` (0: none). */
+  timeOf(seq: number): number {
+    return (this.atOrBefore.get(seq) as number | undefined) ?? 0;
+  }
+
   /** Applies the placements with seq in (from, to] to `grid`, in order. */
   replay(grid: Uint8Array, from: number, to: number): void {
-    const w = this.width;
-    for (const [x, y, color] of this.rows.iterate(from, to) as Iterable<[number, number, number]>) {
-      grid[y * w + x] = color;
+    for (let lo = from; lo < to; lo += REPLAY_SLICE) {
+      for (const v of this.rows.all(lo, Math.min(to, lo + REPLAY_SLICE)) as number[]) {
+        const color = v & 255; // exact: 2^32 is a multiple of 256, so ToInt32 keeps the low byte
+        grid[(v - color) / 256] = color;
+      }
     }
   }
 
