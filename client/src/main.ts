@@ -9,6 +9,7 @@ import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
 import { browserFetchImage, ImagePoller } from './image-poller.ts';
 import { InfoPanel } from './info-panel.ts';
+import { Minimap } from './minimap.ts';
 import { attachInput } from './input.ts';
 import { attachKeyboard } from './keyboard.ts';
 import { Renderer } from './renderer.ts';
@@ -53,6 +54,10 @@ const infoRoot = document.getElementById('pixel-info');
 if (!infoRoot) throw new Error('index.html lacks #pixel-info');
 const info = new InfoPanel(infoRoot);
 const renderer = new Renderer(display);
+const minimapCanvas = document.getElementById('minimap');
+if (!(minimapCanvas instanceof HTMLCanvasElement)) throw new Error('index.html lacks <canvas id="minimap">');
+const minimap = new Minimap(minimapCanvas);
+renderer.afterDraw = (board, view) => minimap.draw(board, view);
 const confirmButton = document.getElementById('confirm');
 if (!(confirmButton instanceof HTMLButtonElement)) throw new Error('index.html lacks <button id="confirm">');
 const part = (selector: string): HTMLElement => {

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { minimapLayout } from '../src/minimap.ts';
+import { View } from '../src/view.ts';
+
+test('no minimap while the whole canvas is on screen', () => {
+  const view = new View(1000, 500, 800, 600);
+  assert.equal(minimapLayout(view, 160), null);
+  view.zoomAt({ x: 400, y: 300 }, 1.02); // still inside the margin fit leaves
+  assert.equal(minimapLayout(view, 160), null);
+});
+
+test('zoomed in, the minimap keeps the canvas aspect and outlines the part on screen', () => {
+  const view = new View(1000, 500, 800, 600);
+  view.centreOn(250, 100, 4); // 200 x 150 canvas pixels on screen, around the centre of pixel (250, 100)
+  const layout = minimapLayout(view, 160);
+  assert.ok(layout);
+  assert.deepEqual({ w: layout.w, h: layout.h }, { w: 160, h: 80 });
+  const r = layout.view;
+  assert.deepEqual([r.x, r.y, r.w, r.h], [150.5, 25.5, 200, 150]);
+});
+
+test('the outline is clamped to the canvas when the view runs past its edge', () => {
+  const view = new View(100, 100, 400, 400);
+  view.centreOn(0, 0, 10); // the top-left corner at the centre of the screen
+  const r = minimapLayout(view, 160)?.view;
+  assert.ok(r);
+  assert.deepEqual(
+    [r.x, r.y, r.w, r.h].map((v) => Math.round(v * 10) / 10),
+    [0, 0, 20.5, 20.5],
+  );
+});
