@@ -123,6 +123,25 @@ describeBrowser('browser client: on a phone', () => {
     await page.context().close();
   });
 
+  test('the longest status (view only, WebSocket blocked) wraps in the top bar instead of being cut', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(ts.http, PHONE, {
+      live: false,
+      before: (p) => p.routeWebSocket(/\/ws/, (ws) => ws.close()), // a proxy that drops upgrades
+    });
+    await page.waitForFunction(() => window.canvasClient?.status() === 'polling', null, { timeout: 15_000 });
+    const p = await clientPoint(page, 63, 47);
+    await page.touchscreen.tap(p.x, p.y); // no colour: pixel info, and the coordinates in the bar
+    await page.waitForFunction(() => (document.getElementById('cursor')?.textContent ?? '').startsWith('(63, 47)'));
+    assert.match((await page.locator('#status').textContent()) ?? '', /view only/);
+    await topBarFits(page);
+    await page.screenshot({ path: screenshotPath('phone-polling') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('the template panel and the dark theme fit the phone too', { timeout: 60_000 }, async () => {
     const ts = await server();
     const { page, errors } = await openPage(ts.http, { ...PHONE, colorScheme: 'dark' });
