@@ -9,8 +9,8 @@ import { PngEncoder } from '../canvas/png-encoder.ts';
 import type { Region } from './jobs.ts';
 
 /**
- * Viridis (matplotlib's perceptually uniform map) as a degree-6 polynomial fit per channel
- * (Matt Zucker's fit, max error well under one 8-bit step); t in [0, 1] -> 0xRRGGBB.
+ * Viridis (matplotlib's perceptually uniform map) as a degree-6 polynomial fit per channel (Matt
+ * Zucker's fit; within 4 of matplotlib's 8-bit table at the ends); t in [0, 1] -> 0xRRGGBB.
  */
 const VIRIDIS: ReadonlyArray<readonly [number, number, number]> = [
   [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],

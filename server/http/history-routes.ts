@@ -82,7 +82,9 @@ export function registerHistoryRoutes(router: Router, deps: HistoryRouteDeps): v
         return sendError(
           res,
           HttpCode.BUSY,
-          `${history.maxBuilds} history build(s) in progress, the most at once; retry in ${BUSY_RETRY_S} s`,
+          job.kind === 'image'
+            ? `too many history images waiting; retry in ${BUSY_RETRY_S} s`
+            : `${history.maxBuilds} timelapse or heatmap build(s) in progress, the most at once; retry in ${BUSY_RETRY_S} s`,
           { 'Retry-After': String(BUSY_RETRY_S) },
         );
       }

@@ -1,0 +1,98 @@
+/**
+ * The logic units of history/ without a server: frame spacing and parameter checks (params.ts), the
+ * byte-bounded cache (lru.ts), the heatmap scale (heatmap.ts), the APNG play count (timelapse.ts),
+ * and a worker that cannot start failing its job instead of hanging (worker-pool.ts).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import UPNG from 'upng-js';
+import { PALETTE_2017 } from '../config/palette.ts';
+import { heatIndex, HEATMAP_PALETTE, viridis } from '../history/heatmap.ts';
+import { HistoryService } from '../history/history-service.ts';
+import { ByteLru } from '../history/lru.ts';
+import { frameSeqs, parseTimelapse, type HistoryState } from '../history/params.ts';
+import { setLoopCount } from '../history/timelapse.ts';
+import { openTestStore } from '../../testkit/fixture.ts';
+
+const state: HistoryState = { currentSeq: 1000, width: 100, height: 50, now: 2e12, seqAt: (ms) => ms % 1000 };
+const query = (text: string) => {
+  const params = new URLSearchParams(text);
+  return (name: string) => params.get(name) ?? undefined;
+};
+
+test('frames are evenly spaced from the first seq to the last, both included', () => {
+  assert.deepEqual(frameSeqs(0, 100, 5), [0, 25, 50, 75, 100]);
+  assert.deepEqual(frameSeqs(10, 12, 5), [10, 11, 11, 12, 12]);
+  assert.deepEqual(frameSeqs(7, 7, 3), [7, 7, 7]);
+});
+
+test('timelapse parameters: defaults, moving answers, and the pixel limit counted after scaling', () => {
+  const d = parseTimelapse(query(''), state);
+  assert.ok(d.ok);
+  assert.equal(d.immutable, false, 'no to: up to the current seq, which moves');
+  assert.equal(d.value.seqs.length, 100);
+  assert.deepEqual([d.value.seqs[0], d.value.seqs.at(-1)], [0, 1000]);
+  assert.deepEqual(d.value.region, { x: 0, y: 0, w: 100, h: 50 });
+  const fixed = parseTimelapse(query('from=1&to=999&frames=2'), state);
+  assert.ok(fixed.ok && fixed.immutable);
+  const recent = parseTimelapse(query(`toAt=${2e12 - 10}`), state);
+  assert.ok(recent.ok && !recent.immutable, 'a time within the last second may still gain placements');
+  // 300 frames x (100 x 16) x (50 x 16) = 384 M pixels: over the limit only because of the scale.
+  const big = parseTimelapse(query('frames=300&scale=16'), state);
+  assert.ok(!big.ok && big.code === 'too_large');
+  const side = parseTimelapse(query('frames=2&x=0&y=0&w=100&h=50&scale=16'), state);
+  assert.ok(side.ok, '1600 x 800 frames are under 4096 a side');
+});
+
+test('the cache keeps the most recently used entries within its byte bound', () => {
+  const lru = new ByteLru<Uint8Array>(10, (v) => v.length);
+  lru.set('a', new Uint8Array(4));
+  lru.set('b', new Uint8Array(4));
+  assert.ok(lru.get('a'), 'a is now the most recent');
+  lru.set('c', new Uint8Array(4));
+  assert.equal(lru.get('b'), undefined, 'b was the least recently used');
+  assert.ok(lru.get('a') && lru.get('c'));
+  assert.equal(lru.bytes, 8);
+  lru.set('huge', new Uint8Array(11));
+  assert.equal(lru.get('huge'), undefined, 'an entry over the whole bound is not kept');
+  assert.equal(lru.bytes, 8);
+});
+
+test('the heatmap scale: black for none, viridis from dark purple to yellow on a log scale', () => {
+  assert.equal(HEATMAP_PALETTE.length, 256);
+  assert.equal(HEATMAP_PALETTE[0], 0);
+  const rgb = (c: number) => [c >> 16, (c >> 8) & 255, c & 255];
+  const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - (b[i] as number)) <= 4);
+  assert.ok(near(rgb(viridis(0)), [0x44, 0x01, 0x54]), 'matplotlib viridis starts at #440154');
+  assert.ok(near(rgb(viridis(1)), [0xfd, 0xe7, 0x25]), 'and ends at #fde725');
+  assert.deepEqual(
+    [1, 2, 10, 100, 1000].map((c) => heatIndex(c, 1000)),
+    [1, 26, 86, 170, 255],
+  );
+  assert.equal(heatIndex(5, 1), 255, 'max 1: every placed pixel is the top colour');
+});
+
+test('the APNG play count is written into acTL with a valid CRC', () => {
+  const frame = (c: number) => new Uint32Array(4).fill(c).buffer;
+  const png = new Uint8Array(UPNG.encode([frame(0xff0000ff), frame(0xff00ff00)], 2, 2, 0, [100, 100]));
+  setLoopCount(png, 3);
+  const decoded = UPNG.decode(png.buffer);
+  assert.equal(decoded.tabs.acTL?.num_frames, 2);
+  assert.equal(decoded.tabs.acTL?.num_plays, 3);
+});
+
+test('a worker that cannot open the database fails its job (500 upstream) instead of hanging', async (t) => {
+  const ts = openTestStore(4, 4);
+  t.after(() => ts.close());
+  const history = new HistoryService(ts.store.db, {
+    dbPath: join(ts.dir, 'missing.db'),
+    width: 4,
+    height: 4,
+    palette: PALETTE_2017,
+    pngLevel: 6,
+  });
+  t.after(() => history.close());
+  await assert.rejects(history.run({ kind: 'image', seq: 0 }) as Promise<unknown>);
+  await assert.rejects(history.run({ kind: 'image', seq: 1 }) as Promise<unknown>, 'the next job too, no hang');
+});
