@@ -67,8 +67,8 @@ export class Front {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-    /** The seq clients have been told about (metrics). */
-    seq: () => number,
+    /** The latest seq this process knows: the canvas's (writer), the latest frame's (edge). */
+    private readonly seq: () => number,
   ) {
     this.router = new Router(this.app, new HttpGuard(log));
     const { sockets, subscribers } = this;
@@ -132,7 +132,7 @@ export class Front {
       health: () => ({
         ok: true,
         role: config.role,
-        seq: opts.frame().seq,
+        seq: this.seq(),
         backend: uwsBackend,
         subscribers: this.sockets.size,
         ...opts.health(),
