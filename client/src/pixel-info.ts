@@ -2,17 +2,10 @@
  * Pixel info, the pure part: reading a `GET /api/pixel` answer and the texts the info panel shows
  * (who placed a pixel, when, and the position link to share it). No DOM; unit tested.
  */
+import type { PixelInfo } from '../../protocol/http-api.ts';
 import { formatLink } from './position-link.ts';
 
-/** A `GET /api/pixel?x=&y=` answer; `who`, `at` and `seq` are null for a pixel never placed. */
-export interface PixelInfo {
-  x: number;
-  y: number;
-  color: number;
-  who: string | null;
-  at: number | null;
-  seq: number | null;
-}
+export type { PixelInfo };
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 

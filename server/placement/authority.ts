@@ -5,6 +5,7 @@
  * Redis bus (bus/remote-authority.ts). Routes and WebSocket handlers see only this interface, so one
  * code path serves every role. Every `done` runs exactly once.
  */
+import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { History } from '../store/history.ts';
@@ -12,17 +13,7 @@ import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts'
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PlaceResult, Placer, PlacementService } from './service.ts';
 
-/** What GET /api/pixel answers. */
-export interface PixelReport {
-  x: number;
-  y: number;
-  color: number;
-  who: string | null;
-  at: number | null;
-  seq: number | null;
-}
-
-export type PixelResult = { ok: true; pixel: PixelReport } | { ok: false; code: ErrorCode; message: string };
+export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: ErrorCode; message: string };
 
 export interface Authority {
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void;
