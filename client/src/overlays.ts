@@ -20,6 +20,10 @@ export function drawTemplate(ctx: CanvasRenderingContext2D, view: View, t: Templ
   if (t.opacity <= 0 || t.w <= 0 || t.h <= 0) return;
   const p = view.boardToScreen({ x: t.x, y: t.y });
   ctx.save();
+  // Only over the canvas: a template hanging over an edge must not look placeable beyond it.
+  ctx.beginPath();
+  ctx.rect(view.ox, view.oy, view.boardW * view.scale, view.boardH * view.scale);
+  ctx.clip();
   ctx.globalAlpha = t.opacity;
   ctx.imageSmoothingEnabled = false; // nearest neighbour: template pixels are squares like the board's
   ctx.drawImage(t.image, p.x, p.y, t.w * view.scale, t.h * view.scale);
