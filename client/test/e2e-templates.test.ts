@@ -86,6 +86,14 @@ describeBrowser('browser client: templates', () => {
       [DATA_URL, '10', '5', '8', '1'],
       'the template parameters survive the view moving',
     );
+
+    // A link pasted into the open page's address bar (only the hash changes) applies at once.
+    await page.evaluate((t) => {
+      location.hash = `x=12&y=6&scale=24&template=${encodeURIComponent(t)}&ox=14&oy=8&oo=1`;
+    }, DATA_URL);
+    await page.waitForFunction((rgb) => window.screenRgb?.(14, 8) === rgb, TEMPLATE_RGB[0][0]);
+    assert.equal(await screen(page, 17, 9), TEMPLATE_RGB[1][3], 'without tw: the image at its own size');
+    assert.equal(await screen(page, 10, 5), WHITE, 'moved away from where it was');
     assert.deepEqual(errors, []);
     await page.context().close();
   });
