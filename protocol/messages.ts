@@ -25,6 +25,7 @@ export const MsgType = {
   RESYNC: 'resync',
   ACK: 'ack',
   ERROR: 'error',
+  ONLINE: 'online',
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -112,6 +113,17 @@ export interface HelloMsg {
    * optional because a server from before the field omits it (a client then knows nothing).
    */
   wait?: number;
+  /** How many WebSocket clients are watching now (all edges together in a writer/edge deployment). */
+  online?: number;
+}
+
+/**
+ * Server -> every client: the number watching changed (sent at most once per tick interval, only on
+ * a change). Counts WebSocket clients of the whole deployment, this one included.
+ */
+export interface OnlineMsg {
+  t: typeof MsgType.ONLINE;
+  n: number;
 }
 
 /** Server -> client: the whole canvas as an indexed PNG, current as of `seq`. */
@@ -177,5 +189,5 @@ export interface ErrorMsg {
   wait?: number;
 }
 
-export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg;
+export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg;
 export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg;

@@ -52,11 +52,14 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     identify,
     frame: () => bus.frame,
     health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp }),
+    // Until the writer's first beat (or while it is away) an edge knows only its own clients.
+    online: () => (bus.writerUp ? (bus.online ?? front.sockets.size) : front.sockets.size),
   });
   if (port === undefined) {
     await bus.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
   }
+  bus.reportPresence(meta.tickMs, () => front.sockets.size);
   log.info({ edge: bus.id, canvas: meta.canvasId, seq: bus.frame.seq }, 'edge following the writer');
 
   let closing: Promise<void> | undefined;

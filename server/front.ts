@@ -20,6 +20,7 @@ import type { Authority } from './placement/authority.ts';
 import type { RequestIdentity } from './identity/request-identity.ts';
 import { DeltaLog } from './tick/delta-log.ts';
 import { Subscribers } from './tick/fanout.ts';
+import { OnlineCount } from './tick/online.ts';
 import { publishTick } from './tick/publish.ts';
 import type { Frame, TickOutput } from './tick/ticker.ts';
 import { registerWebSocket, type Conn } from './ws/handlers.ts';
@@ -50,6 +51,8 @@ export interface ServeOptions {
   image?: () => Frame;
   /** Role-specific fields of `/healthz`. */
   health: () => Record<string, unknown>;
+  /** How many watch the canvas in the whole deployment (default: this process's sockets). */
+  online?: () => number;
 }
 
 export class Front {
@@ -62,6 +65,7 @@ export class Front {
   readonly budget: SendBudget<Conn>;
   readonly deltaLog: DeltaLog;
   private listenSocket: us_listen_socket | undefined;
+  private online: OnlineCount | undefined;
   private stopStallWatch: (() => void) | undefined;
 
   constructor(
@@ -105,6 +109,8 @@ export class Front {
   async listen(opts: ServeOptions): Promise<number | undefined> {
     const { config, router } = this;
     const { shape } = opts;
+    const online = new OnlineCount(this.subscribers, opts.online ?? (() => this.sockets.size));
+    this.online = online;
     registerWebSocket(router, {
       width: shape.width,
       height: shape.height,
@@ -121,6 +127,7 @@ export class Front {
       subscribers: this.subscribers,
       budget: this.budget,
       allowedOrigins: config.allowedOrigins,
+      online: online.count,
     });
     registerMetricsRoute(router, this.metrics, this.log);
     registerApiRoutes(router, { authority: opts.authority, identify: opts.identify });
@@ -143,6 +150,7 @@ export class Front {
     );
     if (!socket) return undefined;
     this.listenSocket = socket;
+    online.start(shape.tickMs);
     this.stopStallWatch = watchStalls(this.sockets, config.stallMs, (count) => {
       this.metrics.stalledSockets.inc(count);
       this.log.warn({ count, stallMs: config.stallMs }, 'closed WebSockets that stopped reading');
@@ -156,6 +164,7 @@ export class Front {
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     this.stopStallWatch?.();
+    this.online?.stop();
   }
 
   closeSockets(): void {

@@ -125,6 +125,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
           authority,
           new BusMetrics(metrics.registry, { redisUp: (): boolean => bus?.redisUp ?? false, writerUp: () => true }),
           log,
+          () => front.sockets.size,
         )
       : undefined;
   const ticker = new Ticker(
@@ -154,6 +155,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     frame,
     image,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
+    online: () => (bus ? bus.online() : front.sockets.size),
   });
   if (port === undefined) {
     store.close();

@@ -11,6 +11,8 @@
  * - `P:ticks` (channel): one `tick` per changed tick (PNG and delta) and one `beat` per tick
  *   interval (liveness, and the seq, so an edge that missed a tick notices).
  * - `P:requests` (channel): batches of forwarded requests from every edge.
+ * - `P:presence` (channel): each edge's number of WebSocket clients, once per tick interval; the
+ *   writer adds them up (with its own) and sends the total in its beats.
  * - `P:answers:EDGE` (channel): batches of answers for one edge.
  */
 import { Packr } from 'msgpackr';
@@ -24,6 +26,7 @@ export interface BusKeys {
   frame: string;
   ticks: string;
   requests: string;
+  presence: string;
   answers(edge: string): string;
 }
 
@@ -33,6 +36,7 @@ export function busKeys(prefix: string): BusKeys {
     frame: `${prefix}:frame`,
     ticks: `${prefix}:ticks`,
     requests: `${prefix}:requests`,
+    presence: `${prefix}:presence`,
     answers: (edge) => `${prefix}:answers:${edge}`,
   };
 }
@@ -65,6 +69,13 @@ export interface BeatMsg {
   canvasId: string;
   seq: number;
   at: number;
+  /** WebSocket clients of the whole deployment. */
+  online: number;
+}
+
+export interface PresenceMsg {
+  edge: string;
+  n: number;
 }
 
 export type Request =
@@ -87,7 +98,7 @@ export interface AnswerBatch {
 // Plain maps (no msgpackr records), so a Redis MONITOR shows readable structures.
 const packr = new Packr({ useRecords: false });
 
-export const encodeBus = (value: FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch): Buffer =>
+export const encodeBus = (value: FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg): Buffer =>
   packr.pack(value);
 
 /** Decodes a bus payload; undefined when it is not MessagePack or not a map (logged by the caller). */

@@ -45,6 +45,9 @@ export class EdgeBus {
   private publishing = false;
   private waiting: TickOutput | undefined;
   private resyncing = false;
+  private presenceTimer: NodeJS.Timeout | undefined;
+  /** The deployment's client count from the writer's last beat. */
+  private onlineTotal: number | undefined;
 
   constructor(
     url: string,
@@ -70,6 +73,21 @@ export class EdgeBus {
 
   get writerUp(): boolean {
     return this.redisUp && performance.now() - this.writerSeenAt < this.timeoutMs;
+  }
+
+  /** Clients of the whole deployment as the writer last counted them; undefined before its first beat. */
+  get online(): number | undefined {
+    return this.onlineTotal;
+  }
+
+  /** Reports this edge's client count to the writer once per `intervalMs`. */
+  reportPresence(intervalMs: number, count: () => number): void {
+    this.presenceTimer = setInterval(() => {
+      if (!this.pub.up) return;
+      this.pub.redis
+        .publish(this.keys.presence, encodeBus({ edge: this.id, n: count() }))
+        .catch(() => this.metrics.publishFailures.inc());
+    }, intervalMs);
   }
 
   /** The latest frame; valid once `start` resolved. */
@@ -173,6 +191,7 @@ export class EdgeBus {
     if (via === 'channel') this.writerSeenAt = performance.now();
     const sameCanvas = m.canvasId === this.canvasId;
     if (m.k === 'beat') {
+      if (typeof m.online === 'number') this.onlineTotal = m.online;
       if (sameCanvas && m.seq > this.acceptedSeq) this.resync('missed tick');
       return;
     }
@@ -233,6 +252,7 @@ export class EdgeBus {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
     for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused');
     await Promise.allSettled([this.pub.redis.quit(), this.sub.redis.quit()]);
   }

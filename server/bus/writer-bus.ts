@@ -28,6 +28,9 @@ export class WriterBus {
   private beatTimer: NodeJS.Timeout | undefined;
   private latest: FrameMsg | undefined;
   private closed = false;
+  /** Each edge's last reported client count, and when (performance.now()). */
+  private readonly edgeCounts = new Map<string, { n: number; at: number }>();
+  private tickMs = 1000;
 
   constructor(
     url: string,
@@ -36,11 +39,15 @@ export class WriterBus {
     private readonly authority: Authority,
     private readonly metrics: BusMetrics,
     private readonly log: Logger,
+    /** This process's own WebSocket clients. */
+    private readonly ownCount: () => number,
   ) {
     // Redis may have restarted empty: put the keys back whenever the connection is (re)established.
     this.pub = connectRedis(url, 'canvas-writer', log, () => this.writeKeys());
     this.sub = connectRedis(url, 'canvas-writer-sub', log);
-    this.sub.redis.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onRequests(message));
+    this.sub.redis.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+      channel.toString() === keys.presence ? this.onPresence(message) : this.onRequests(message),
+    );
   }
 
   get redisUp(): boolean {
@@ -50,9 +57,10 @@ export class WriterBus {
   /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
   async start(frame: Frame, tickMs: number): Promise<void> {
     this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined);
+    this.tickMs = tickMs;
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
     // ioredis subscribes again by itself after a reconnect (autoResubscribe).
-    await this.sub.redis.subscribe(this.keys.requests);
+    await this.sub.redis.subscribe(this.keys.requests, this.keys.presence);
     await this.writeKeys();
     this.beatTimer = setInterval(() => this.beat(), tickMs);
   }
@@ -77,11 +85,35 @@ export class WriterBus {
   private beat(): void {
     const latest = this.latest;
     if (!latest || !this.pub.up) return;
-    const beat = encodeBus({ k: 'beat', canvasId: latest.canvasId, seq: latest.seq, at: Date.now() });
+    const beat = encodeBus({
+      k: 'beat',
+      canvasId: latest.canvasId,
+      seq: latest.seq,
+      at: Date.now(),
+      online: this.online(),
+    });
     this.pub.redis.publish(this.keys.ticks, beat).then(
       () => this.metrics.published.inc({ kind: 'beat' }),
       (err: unknown) => this.failed(err, 'beat'),
     );
+  }
+
+  /** Clients of the whole deployment: this process's, plus every edge heard from lately. */
+  online(): number {
+    // An edge that stopped reporting (killed) drops out after three intervals.
+    const fresh = performance.now() - 3 * this.tickMs;
+    let n = this.ownCount();
+    for (const [edge, c] of this.edgeCounts) {
+      if (c.at < fresh) this.edgeCounts.delete(edge);
+      else n += c.n;
+    }
+    return n;
+  }
+
+  private onPresence(message: Buffer): void {
+    const m = decodeBus(message);
+    if (typeof m?.edge === 'string' && typeof m.n === 'number')
+      this.edgeCounts.set(m.edge, { n: m.n, at: performance.now() });
   }
 
   private async writeKeys(): Promise<void> {

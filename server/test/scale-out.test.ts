@@ -241,6 +241,13 @@ describe('writer and edges over Redis', () => {
     assert.equal((first2 as DeltaMsg).fromSeq, start.seq);
   });
 
+  test('the online count is the whole deployment: clients of the writer and of every edge', async (t) => {
+    const clients = await Promise.all([edgeA.ws, edgeB.ws, edgeB.ws, writer.ws].map((url) => TestClient.connect(url)));
+    t.after(() => Promise.all(clients.map((c) => c.close())));
+    // Every edge reports its clients once per tick; the writer adds them up and tells every edge.
+    await Promise.all(clients.map((c) => c.next((m) => m.t === 'online' && m.n === 4, 10_000)));
+  });
+
   test('/healthz and /metrics say the role and whether Redis and the writer are reachable', async () => {
     const health = (await httpRequest(`${edgeA.http}/healthz`)).json();
     assert.equal(health.role, 'edge');

@@ -57,6 +57,8 @@ export interface WsDeps {
   budget: SendBudget<Conn>;
   /** Origins whose pages may open a socket, as `https://host[:port]` in lower case; empty: any. */
   allowedOrigins: readonly string[];
+  /** How many watch now (hello's `online`). */
+  online: () => number;
 }
 
 function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): ErrorMsg {
@@ -145,6 +147,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
         streams: [Stream.PNG, Stream.DELTA],
         you: conn.who,
         wait,
+        online: deps.online(),
         ...(conn.freshToken === undefined ? {} : { token: conn.freshToken }),
       }),
     );
