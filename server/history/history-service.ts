@@ -52,7 +52,7 @@ export class HistoryService {
       pngLevel: opts.pngLevel,
     };
     this.images = new WorkerPool(data, 1, opts.maxImageQueue ?? 32);
-    this.builds = new WorkerPool(data, this.maxBuilds, 0);
+    this.builds = new WorkerPool(data, this.maxBuilds, 0, true);
     this.cache = new ByteLru(opts.cacheBytes ?? 64 * 1024 * 1024, (r) => r.bytes.byteLength);
   }
 
