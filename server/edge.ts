@@ -31,13 +31,11 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     redisUp: () => bus.redisUp,
     writerUp: () => bus.writerUp,
   });
-  const bus: EdgeBus = new EdgeBus(
-    config.redis,
-    busKeys(config.redisPrefix),
-    config.writerTimeoutMs,
-    metrics,
-    log,
-    (out) => front.fanOut(out),
+  const urls = config.redisReplica
+    ? { primary: config.redis, replica: config.redisReplica }
+    : { primary: config.redis };
+  const bus: EdgeBus = new EdgeBus(urls, busKeys(config.redisPrefix), config.writerTimeoutMs, metrics, log, (out) =>
+    front.fanOut(out),
   );
   const meta = await bus.start();
   const identify = makeRequestIdentity(new IdentityIssuer(Buffer.from(meta.secret, 'hex')), {

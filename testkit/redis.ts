@@ -45,7 +45,8 @@ async function waitForPong(port: number, child: Child, timeoutMs: number): Promi
   throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
 }
 
-export async function startRedis(port?: number): Promise<TestRedis> {
+/** `replicaOf`: the port of a primary on 127.0.0.1 this one replicates (edges may follow a replica). */
+export async function startRedis(port?: number, replicaOf?: number): Promise<TestRedis> {
   // No silent skip: the writer/edge tests need the real thing (.ci/run installs it).
   if (!isExecutable(REDIS_SERVER))
     throw new Error(`${REDIS_SERVER} not found: apt-get install redis-server (as .ci/run does)`);
@@ -64,6 +65,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
     '/tmp',
     '--loglevel',
     'warning',
+    ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
   ]);
   await waitForPong(p, child, 10_000);
   const redis: TestRedis = {
@@ -76,7 +78,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
     },
     async restart() {
       await redis.kill();
-      return startRedis(p);
+      return startRedis(p, replicaOf);
     },
     async stop() {
       await child.stop(5000);

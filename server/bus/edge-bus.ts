@@ -28,8 +28,11 @@ const SWEEP_MS = 250;
 
 export class EdgeBus {
   readonly id = randomBytes(6).toString('hex');
+  /** Publishes requests and presence (to the primary). */
   private readonly pub: RedisLink;
+  /** Subscribes to ticks and answers, and (`read`) reads the keys: a replica when one is given. */
   private readonly sub: RedisLink;
+  private readonly read: RedisLink;
   /** The frame being served (its fan-out has started). */
   private current: Frame | undefined;
   /** The newest seq taken from the writer (its fan-out may still wait for the previous one). */
@@ -50,7 +53,8 @@ export class EdgeBus {
   private onlineTotal: number | undefined;
 
   constructor(
-    url: string,
+    /** Redis primary, and optionally a replica to follow the writer from (docs/SCALING.md). */
+    urls: { primary: string; replica?: string },
     private readonly keys: BusKeys,
     private readonly timeoutMs: number,
     private readonly metrics: BusMetrics,
@@ -58,9 +62,13 @@ export class EdgeBus {
     /** The local fan-out of one tick; the next waits for it. */
     private readonly onTick: (out: TickOutput) => Promise<void>,
   ) {
-    this.pub = connectRedis(url, 'canvas-edge', log);
+    this.pub = connectRedis(urls.primary, 'canvas-edge', log);
+    // Redis replicates PUBLISH to its replicas, whose subscribers get every message: edges can
+    // follow the writer from replicas, so the primary sends each tick once per replica, not per edge.
+    const follow = urls.replica ?? urls.primary;
+    this.read = urls.replica ? connectRedis(follow, 'canvas-edge-read', log) : this.pub;
     // Ticks published while Redis was away are lost: take the frame key when it is back.
-    this.sub = connectRedis(url, 'canvas-edge-sub', log, (first) => {
+    this.sub = connectRedis(follow, 'canvas-edge-sub', log, (first) => {
       if (!first) this.resync('reconnect');
     });
     this.sub.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
@@ -68,7 +76,7 @@ export class EdgeBus {
   }
 
   get redisUp(): boolean {
-    return this.pub.up && this.sub.up;
+    return this.pub.up && this.sub.up && this.read.up;
   }
 
   get writerUp(): boolean {
@@ -98,13 +106,13 @@ export class EdgeBus {
 
   /** Waits for Redis and for the writer to have published the canvas; returns its description. */
   async start(): Promise<CanvasMeta> {
-    await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
+    await Promise.all([whenReady(this.pub), whenReady(this.sub), whenReady(this.read)]);
     await this.sub.redis.subscribe(this.keys.ticks, this.keys.answers(this.id));
     let warned = false;
     for (;;) {
       const [meta, frame] = await Promise.all([
-        this.pub.redis.getBuffer(this.keys.meta).catch(() => null),
-        this.pub.redis.getBuffer(this.keys.frame).catch(() => null),
+        this.read.redis.getBuffer(this.keys.meta).catch(() => null),
+        this.read.redis.getBuffer(this.keys.frame).catch(() => null),
       ]);
       const m = meta ? decodeBus(meta) : undefined;
       if (m && frame) {
@@ -236,10 +244,10 @@ export class EdgeBus {
   }
 
   private resync(reason: string): void {
-    if (this.resyncing || !this.pub.up) return;
+    if (this.resyncing || !this.read.up) return;
     this.resyncing = true;
     this.metrics.resyncs.inc({ reason });
-    this.pub.redis
+    this.read.redis
       .getBuffer(this.keys.frame)
       .then((bytes) => {
         if (bytes) this.accept(bytes, 'resync');
@@ -254,6 +262,7 @@ export class EdgeBus {
     clearInterval(this.sweeper);
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused');
-    await Promise.allSettled([this.pub.redis.quit(), this.sub.redis.quit()]);
+    const links = new Set([this.pub, this.sub, this.read]);
+    await Promise.allSettled([...links].map((l) => l.redis.quit()));
   }
 }

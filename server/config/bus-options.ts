@@ -22,6 +22,14 @@ export const BUS_OPTIONS: readonly OptionSpec[] = [
     help: 'Redis URL for --role writer/edge, e.g. redis://127.0.0.1:6379',
   },
   {
+    key: 'redisReplica',
+    flag: 'redis-replica',
+    env: 'REDIS_REPLICA_URL',
+    kind: { type: 'string', allowEmpty: true },
+    default: '',
+    help: 'edge: a replica of --redis to follow the writer from (ticks and frames); requests still go to --redis',
+  },
+  {
     key: 'redisPrefix',
     flag: 'redis-prefix',
     env: 'REDIS_PREFIX',

@@ -44,6 +44,8 @@ export interface Config {
   role: 'standalone' | 'writer' | 'edge';
   /** Redis URL (writer and edge roles). */
   redis: string;
+  /** Edge: a Redis replica to subscribe and read from. */
+  redisReplica: string;
   redisPrefix: string;
   writerTimeoutMs: number;
   reusePort: boolean;
@@ -146,6 +148,8 @@ export function buildConfig(
     throw new ConfigError(`--role ${config.role} needs --redis (REDIS_URL), e.g. redis://127.0.0.1:6379`);
   if (config.role === 'standalone' && config.redis !== '')
     throw new ConfigError('--redis is for --role writer or edge (a standalone server uses no Redis)');
+  if (config.role !== 'edge' && config.redisReplica !== '')
+    throw new ConfigError('--redis-replica is for --role edge (the writer publishes to the primary, --redis)');
   if (config.role === 'edge' && values.db !== undefined)
     throw new ConfigError('--role edge keeps no database: drop --db (the writer owns it)');
   return Object.freeze(config);
