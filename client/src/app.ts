@@ -197,6 +197,8 @@ export class CanvasApp extends BoardFeed {
         return this.onAck(msg);
       case MsgType.ERROR:
         return this.onError(msg);
+      case MsgType.ONLINE:
+        return this.d.ui.setOnline(msg.n);
       default:
         // PROTOCOL.md: clients ignore what they do not know, so the server can add messages.
         return;
@@ -206,6 +208,7 @@ export class CanvasApp extends BoardFeed {
   private onHello(h: HelloMsg): void {
     if (h.v !== PROTOCOL_VERSION) this.d.ui.showMessage(versionMismatchText(h.v), 'error');
     this.cooldownMs = h.cooldownMs;
+    this.d.ui.setOnline(h.online);
     if (h.token !== undefined) this.token = h.token;
     // The server says how long this identity must still wait (after a reload, the page knows nothing);
     // a server without the field leaves our own estimate in place.

@@ -42,6 +42,8 @@ export class StatusBar {
     this.d.ui.setStatus(kind, text);
     this.d.ui.setPlacingEnabled(placingEnabled);
     this.d.ui.setRetryVisible(this.d.connection.status.kind === 'waiting');
+    // A count from a lost connection would go stale: shown again by the next hello.
+    if (this.d.connection.status.kind !== 'open') this.d.ui.setOnline(undefined);
   }
 
   /** The cooldown countdown; while waiting to reconnect, the retry countdown too. */

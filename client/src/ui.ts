@@ -10,6 +10,7 @@ export interface UiElements {
   status: HTMLElement;
   cursor: HTMLElement;
   cooldown: HTMLElement;
+  online: HTMLElement;
   message: HTMLElement;
   palette: HTMLFieldSetElement;
   swatches: HTMLElement;
@@ -31,6 +32,7 @@ export function findUiElements(): UiElements {
     status: byId('status', HTMLElement),
     cursor: byId('cursor', HTMLElement),
     cooldown: byId('cooldown', HTMLElement),
+    online: byId('online', HTMLElement),
     message: byId('message', HTMLElement),
     palette: byId('palette', HTMLFieldSetElement),
     swatches: byId('swatches', HTMLElement),
@@ -106,6 +108,13 @@ export class Ui {
     const rgb = colourIndex === null ? undefined : this.palette[colourIndex];
     const colour = rgb === undefined ? '' : ` ${colourName(rgb)}`;
     this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}`;
+  }
+
+  /** "N watching" (from hello and `online` messages); undefined hides it (not connected). */
+  setOnline(n: number | undefined): void {
+    const el = this.el.online;
+    el.hidden = n === undefined;
+    el.textContent = n === undefined ? '' : `${n.toLocaleString('en-US')} watching`;
   }
 
   setCooldown(text: string, waiting: boolean): void {
