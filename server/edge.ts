@@ -49,7 +49,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     authority: new RemoteAuthority(bus),
     identify,
     frame: () => bus.frame,
-    health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp }),
+    health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp, busLagMs: bus.lastLagMs ?? null }),
     // Until the writer's first beat (or while it is away) an edge knows only its own clients.
     online: () => (bus.writerUp ? (bus.online ?? front.sockets.size) : front.sockets.size),
   });

@@ -49,6 +49,8 @@ export class EdgeBus {
   private waiting: TickOutput | undefined;
   private resyncing = false;
   private presenceTimer: NodeJS.Timeout | undefined;
+  /** ms from the writer capturing the last tick to this edge starting its fan-out. */
+  lastLagMs: number | undefined;
   /** The deployment's client count from the writer's last beat. */
   private onlineTotal: number | undefined;
 
@@ -220,7 +222,8 @@ export class EdgeBus {
       this.current = frame;
       return;
     }
-    this.metrics.lagSeconds.observe(Math.max(0, Date.now() - Number(m.at)) / 1000);
+    this.lastLagMs = Math.max(0, Date.now() - Number(m.at));
+    this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     this.enqueue({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
   }
 

@@ -253,6 +253,7 @@ describe('writer and edges over Redis', () => {
     assert.equal(health.role, 'edge');
     assert.equal(health.redis, true);
     assert.equal(health.writer, true);
+    assert.equal(typeof health.busLagMs, 'number', 'the lag of the last tick, once one has arrived');
     const writerHealth = (await httpRequest(`${writer.http}/healthz`)).json();
     assert.equal(writerHealth.role, 'writer');
     assert.equal(writerHealth.redis, true);
