@@ -21,7 +21,7 @@ export interface HistoryServiceOptions {
   pngLevel: number;
   /**
    * Timelapses and heatmaps built at once, one worker thread each (default 1: a 100-frame 1000 x 1000
-   * timelapse is ~8 s of one core and ~600 MB; the event loop keeps the other core).
+   * timelapse is ~11 s of one core and ~600 MB; the event loop keeps the other core).
    */
   maxBuilds?: number;
   /** History images waiting for the image worker beyond the one in progress (default 32). */
