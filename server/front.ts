@@ -12,6 +12,7 @@ import { HttpGuard, Router } from './http/guard.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { registerApiRoutes } from './http/api-routes.ts';
 import { registerAdminRoutes } from './http/admin-routes.ts';
+import { registerHistoryRoutes } from './http/history-routes.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
@@ -132,6 +133,7 @@ export class Front {
     registerMetricsRoute(router, this.metrics, this.log);
     registerApiRoutes(router, { authority: opts.authority, identify: opts.identify });
     registerAdminRoutes(router, config.adminToken, opts.authority, opts.identify);
+    registerHistoryRoutes(router, opts.authority);
     registerHttpRoutes(router, {
       frame: opts.image ?? opts.frame,
       indexHtml,

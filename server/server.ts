@@ -25,6 +25,9 @@ import { LocalAuthority } from './placement/authority.ts';
 import { WriterBus } from './bus/writer-bus.ts';
 import { busKeys } from './bus/bus-messages.ts';
 import { BusMetrics } from './bus/bus-metrics.ts';
+import { Keyframes } from './history/keyframes.ts';
+import { HistoryService } from './history/history-service.ts';
+import { HistoryAnswers } from './history/history-answers.ts';
 
 export interface RunningServer {
   port: number;
@@ -39,6 +42,9 @@ export interface RunningServer {
 
 /** A startup failure the operator fixes (port in use, bad path, fallback backend): one line, exit 1. */
 export class StartupError extends Error {}
+
+/** How often new placements are folded into keyframes (history/keyframes.ts). */
+const KEYFRAME_CATCH_UP_MS = 10_000;
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new StartupError(FALLBACK_MESSAGE);
@@ -107,7 +113,34 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const moderation = new Moderation(canvas, committer, modStore, history, placements);
 
   const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
-  const authority = new LocalAuthority(canvas, placements, history, moderation);
+  // History workers open the database file read-only: none for an in-memory database.
+  const pastCanvases =
+    config.db === ':memory:'
+      ? undefined
+      : {
+          keyframes: new Keyframes(store.db, config.width, config.height),
+          service: new HistoryService(store.db, {
+            dbPath: config.db,
+            width: config.width,
+            height: config.height,
+            palette: config.palette,
+            pngLevel: config.pngLevel,
+          }),
+        };
+  const authority = new LocalAuthority(
+    canvas,
+    placements,
+    history,
+    moderation,
+    pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+  );
+  // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
+  // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
+  const catchUp = () => {
+    pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
+  };
+  catchUp();
+  const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const bus: WriterBus | undefined =
     config.role === 'writer'
       ? new WriterBus(
@@ -186,6 +219,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       placements.close();
       front.closeSockets();
       await bus?.close(); // after the flush: the edges' last answers go out first
+      clearInterval(keyframeTimer);
+      await pastCanvases?.keyframes.stop();
+      await pastCanvases?.service.close();
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');
     })());

@@ -24,6 +24,7 @@ import { Keyframes } from '../../server/history/keyframes.ts';
 import { frameSeqs } from '../../server/history/params.ts';
 import { HistoryReader } from '../../server/history/replay.ts';
 import { HttpGuard, Router } from '../../server/http/guard.ts';
+import { answerHistory, HistoryAnswers } from '../../server/history/history-answers.ts';
 import { registerHistoryRoutes } from '../../server/http/history-routes.ts';
 import { endBounded } from '../../server/http/send.ts';
 import { createLogger } from '../../server/ops/log.ts';
@@ -140,7 +141,8 @@ const png = new PngEncoder(W, H, PALETTE_2017, 8).encodeSync(reader.canvasAt(COU
 const app = uws.App();
 const router = new Router(app, new HttpGuard(createLogger('silent')));
 router.route('/image', { get: (res) => endBounded(res, png) });
-registerHistoryRoutes(router, { history, canvasId: store.canvasId, canvas });
+const answers = new HistoryAnswers({ history, canvasId: store.canvasId, canvas });
+registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) });
 const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((r) =>
   app.listen('127.0.0.1', 0, r),
 );

@@ -16,6 +16,7 @@
  * - `P:answers:EDGE` (channel): batches of answers for one edge.
  */
 import { Packr } from 'msgpackr';
+import type { HistoryRequest, HttpAnswer } from '../history/history-answers.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
 import type { PixelResult } from '../placement/authority.ts';
@@ -82,9 +83,10 @@ export type Request =
   | { i: number; k: 'place'; who: string; addr: string; x: number; y: number; c: number }
   | { i: number; k: 'wait'; who: string; addr: string }
   | { i: number; k: 'pixel'; x: number; y: number }
-  | { i: number; k: 'admin'; a: AdminAction };
+  | { i: number; k: 'admin'; a: AdminAction }
+  | { i: number; k: 'history'; r: HistoryRequest };
 
-export type Answer = PlaceResult | number | PixelResult | ActionResult;
+export type Answer = PlaceResult | number | PixelResult | ActionResult | HttpAnswer;
 
 export interface RequestBatch {
   edge: string;

@@ -19,7 +19,8 @@ type Unnumbered<R> = R extends Request ? Omit<R, 'i'> : never;
 export type Forward = Unnumbered<Request>;
 
 interface Pending {
-  at: number;
+  /** performance.now() after which it fails as `unavailable`. */
+  deadline: number;
   done: (r: Answer | undefined) => void;
 }
 
@@ -131,14 +132,18 @@ export class EdgeBus {
     }
   }
 
-  /** Sends `req` to the writer with the next batch; `done` gets its answer, or undefined (unavailable). */
-  forward(req: Forward, done: (r: Answer | undefined) => void): void {
+  /**
+   * Sends `req` to the writer with the next batch; `done` gets its answer, or undefined
+   * (unavailable): at once while the writer is known down, after `timeoutMs` (default
+   * --writer-timeout-ms) without an answer, or as soon as the writer goes quiet.
+   */
+  forward(req: Forward, done: (r: Answer | undefined) => void, timeoutMs = this.timeoutMs): void {
     if (!this.writerUp) {
       this.metrics.forwardAnswers.inc({ result: 'refused' });
       return done(undefined);
     }
     const i = this.nextId++;
-    this.pending.set(i, { at: performance.now(), done });
+    this.pending.set(i, { deadline: performance.now() + timeoutMs, done });
     this.metrics.forwarded.inc({ kind: req.k });
     this.queue.push({ ...req, i } as Request);
     if (this.queue.length === 1) setImmediate(() => this.flush());
@@ -178,8 +183,10 @@ export class EdgeBus {
   }
 
   private sweep(): void {
-    const limit = performance.now() - this.timeoutMs;
-    for (const [i, p] of this.pending) if (p.at < limit) this.settle(i, undefined, 'timeout');
+    const now = performance.now();
+    // A long request (a timelapse build) also ends when the writer stops beating.
+    const writerGone = !this.writerUp;
+    for (const [i, p] of this.pending) if (writerGone || p.deadline < now) this.settle(i, undefined, 'timeout');
   }
 
   private onMessage(channel: Buffer, message: Buffer): void {

@@ -9,6 +9,9 @@ import type { ActionResult } from '../moderation/moderation.ts';
 import type { Authority, PixelResult } from '../placement/authority.ts';
 import type { PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus } from './edge-bus.ts';
+import { errorAnswer, type HistoryRequest, type HttpAnswer, IMMUTABLE } from '../history/history-answers.ts';
+import { ByteLru } from '../history/lru.ts';
+import { etagMatches } from '../http/routes.ts';
 
 const UNAVAILABLE = {
   ok: false,
@@ -16,7 +19,14 @@ const UNAVAILABLE = {
   message: 'the writer cannot be reached from this server; if this request had been forwarded, its outcome is unknown',
 } as const;
 
+/** A timelapse takes seconds to build (perf/RESULTS.md): the writer gets this long to answer. */
+const HISTORY_TIMEOUT_MS = 120_000;
+/** Bytes of immutable history answers an edge keeps, so repeated requests never reach the writer. */
+const HISTORY_CACHE_BYTES = 64 << 20;
+
 export class RemoteAuthority implements Authority {
+  private readonly cache = new ByteLru<HttpAnswer>(HISTORY_CACHE_BYTES, (a) => a.body.length + 512);
+
   constructor(private readonly bus: EdgeBus) {}
 
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
@@ -36,5 +46,33 @@ export class RemoteAuthority implements Authority {
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
     this.bus.forward({ k: 'admin', a: action }, (r) => done(r === undefined ? UNAVAILABLE : (r as ActionResult)));
+  }
+
+  /** Immutable answers (a past canvas, a finished range) are kept here and revalidated here. */
+  history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {
+    const key = `${req.path}?${req.query}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      const etag = cached.headers['ETag'] ?? '';
+      if (etagMatches(req.ifNoneMatch, etag)) {
+        return done({
+          status: '304 Not Modified',
+          headers: { ETag: etag, 'Cache-Control': IMMUTABLE },
+          body: Buffer.alloc(0),
+        });
+      }
+      return done(cached);
+    }
+    this.bus.forward(
+      { k: 'history', r: req },
+      (r) => {
+        if (r === undefined) return done(errorAnswer(ErrorCode.UNAVAILABLE, UNAVAILABLE.message));
+        const a = r as HttpAnswer;
+        // msgpack gives the body back as a Buffer view: keep it as is.
+        if (a.status.startsWith('200') && a.headers['Cache-Control'] === IMMUTABLE) this.cache.set(key, a);
+        done(a);
+      },
+      HISTORY_TIMEOUT_MS,
+    );
   }
 }

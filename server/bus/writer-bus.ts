@@ -167,6 +167,8 @@ export class WriterBus {
         return this.authority.pixel(req.x, req.y, answer);
       case 'admin':
         return this.authority.admin(req.a, answer);
+      case 'history':
+        return this.authority.history(req.r, answer);
     }
   }
 

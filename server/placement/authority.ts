@@ -9,6 +9,12 @@ import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { History } from '../store/history.ts';
+import {
+  answerHistory,
+  type HistoryAnswers,
+  type HistoryRequest,
+  type HttpAnswer,
+} from '../history/history-answers.ts';
 import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PlaceResult, Placer, PlacementService } from './service.ts';
@@ -21,14 +27,18 @@ export interface Authority {
   wait(placer: Placer, done: (ms: number) => void): void;
   pixel(x: number, y: number, done: (r: PixelResult) => void): void;
   admin(action: AdminAction, done: (r: ActionResult) => void): void;
+  /** The history endpoints (past canvases, timelapses, heatmaps): a whole HTTP answer. */
+  history(req: HistoryRequest, done: (a: HttpAnswer) => void): void;
 }
 
 export class LocalAuthority implements Authority {
   constructor(
     private readonly canvas: Canvas,
     private readonly placements: PlacementService,
-    private readonly history: History,
+    private readonly rows: History,
     private readonly moderation: Moderation,
+    /** Absent when the database is in memory (the history workers open the file). */
+    private readonly historyAnswers: HistoryAnswers | undefined,
   ) {}
 
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
@@ -44,7 +54,7 @@ export class LocalAuthority implements Authority {
     if (!canvas.inBounds(x, y)) {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
-    const last = this.history.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const last = this.rows.placement(canvas.lastSeq[y * canvas.width + x] as number);
     done({
       ok: true,
       pixel: { x, y, color: canvas.get(x, y), who: last?.who ?? null, at: last?.at ?? null, seq: last?.seq ?? null },
@@ -53,5 +63,9 @@ export class LocalAuthority implements Authority {
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
     done(runAdminAction(this.moderation, action));
+  }
+
+  history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {
+    answerHistory(this.historyAnswers, req, done);
   }
 }

@@ -9,6 +9,7 @@ import { PALETTE_2017 } from '../config/palette.ts';
 import { Keyframes } from '../history/keyframes.ts';
 import { HistoryService, type HistoryServiceOptions } from '../history/history-service.ts';
 import { HttpGuard, Router } from '../http/guard.ts';
+import { answerHistory, HistoryAnswers } from '../history/history-answers.ts';
 import { registerHistoryRoutes } from '../http/history-routes.ts';
 import { createLogger } from '../ops/log.ts';
 import { listenPort, uws } from '../ops/uws-backend.ts';
@@ -50,14 +51,15 @@ export async function startHistoryRig(opts: RigOptions) {
   });
   const app = uws.App();
   const router = new Router(app, new HttpGuard(createLogger('silent')));
-  registerHistoryRoutes(router, {
-    // A getter, so a test can swap the service (as after a restart) under the same routes.
+  // A getter, so a test can swap the service (as after a restart) under the same routes.
+  const answers = new HistoryAnswers({
     get history() {
       return history;
     },
     canvasId: ts.store.canvasId,
     canvas: ts.canvas,
   });
+  registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) });
   const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) =>
     app.listen('127.0.0.1', 0, resolve),
   );

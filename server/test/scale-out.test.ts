@@ -248,6 +248,37 @@ describe('writer and edges over Redis', () => {
     await Promise.all(clients.map((c) => c.next((m) => m.t === 'online' && m.n === 4, 10_000)));
   });
 
+  test('history through an edge: the same past canvas as the writer, then from the edge cache', async () => {
+    const placed = await httpRequest(`${edgeA.http}/api/pixel`, {
+      method: 'POST',
+      body: JSON.stringify({ x: 11, y: 12, color: 13 }),
+      from: address(),
+    });
+    const seq = Number(placed.json().seq);
+    const path = `/api/history/image?seq=${seq}`;
+    const [viaEdge, viaWriter] = await Promise.all([fetch(`${edgeB.http}${path}`), fetch(`${writer.http}${path}`)]);
+    assert.equal(viaEdge.status, 200);
+    assert.equal(viaEdge.headers.get('etag'), viaWriter.headers.get('etag'));
+    assert.equal(viaEdge.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const bytes = Buffer.from(await viaEdge.arrayBuffer());
+    assert.ok(bytes.equals(Buffer.from(await viaWriter.arrayBuffer())));
+    assert.equal(decodeToIndices(bytes, palette).grid[12 * SIZE + 11], 13);
+    const forwarded = async () =>
+      Number(
+        /canvas_bus_forwarded_total\{kind="history"\} (\d+)/.exec(
+          (await httpRequest(`${edgeB.http}/metrics`)).body,
+        )?.[1],
+      );
+    const before = await forwarded();
+    const again = await fetch(`${edgeB.http}${path}`, {
+      headers: { 'If-None-Match': viaEdge.headers.get('etag') ?? '' },
+    });
+    assert.equal(again.status, 304);
+    assert.equal(await forwarded(), before, 'the edge answered from its cache');
+    const future = await fetch(`${edgeB.http}/api/history/image?seq=${seq + 1000}`);
+    assert.equal(future.status, 400);
+  });
+
   test('/healthz and /metrics say the role and whether Redis and the writer are reachable', async () => {
     const health = (await httpRequest(`${edgeA.http}/healthz`)).json();
     assert.equal(health.role, 'edge');
