@@ -14,6 +14,7 @@ import { type ConnectionStatus, tryDecodeServerMessage } from './connection.ts';
 import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
 import {
   CONNECTION_LOST_TEXT,
+  HISTORY_TEXT,
   NOT_CONNECTED_TEXT,
   POLLING_TEXT,
   refusalText,
@@ -73,7 +74,7 @@ export class CanvasApp extends BoardFeed {
   }
 
   get placingEnabled(): boolean {
-    return this.d.connection.status.kind === 'open' && this.board !== null && this.loaded;
+    return this.d.connection.status.kind === 'open' && this.board !== null && this.loaded && !this.history;
   }
 
   pick(index: number): void {
@@ -166,6 +167,7 @@ export class CanvasApp extends BoardFeed {
     const { board, view } = this;
     if (!board || !view) return;
     const ui = this.d.ui;
+    if (this.history) return ui.showMessage(HISTORY_TEXT, 'info');
     this.showCursor(pixel);
     const offline = this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT;
     if (this.selected === null) {

@@ -50,6 +50,11 @@ export abstract class BoardFeed {
   /** A snapshot of the current board has arrived: until then the page is loading and placing is off. */
   protected loaded = false;
   protected readonly link: LinkSync;
+  /** The History view is open: placing is off; `past` is the canvas it shows (null: not arrived yet). */
+  protected history = false;
+  past: { seq: number; indices: Uint8Array } | null = null;
+  /** The live board reached a new seq (snapshot or delta): the History slider's end follows it. */
+  onSeq: (seq: number) => void = () => {};
 
   constructor(protected readonly d: AppDeps) {
     this.link = new LinkSync(d.link);
@@ -71,6 +76,31 @@ export abstract class BoardFeed {
     return this.resumedSince;
   }
 
+  /** Opens (placing off, the live board still shown) or closes (back to live) the History view. */
+  viewHistory(on: boolean): void {
+    this.history = on;
+    if (on)
+      this.d.info.hide(); // it would describe the live pixel, not the one on screen
+    else this.showPast(null);
+    this.refreshStatus();
+    this.refreshTimers();
+  }
+
+  /** Shows the canvas at a past seq (indices of the live board's size) in place of the board. */
+  showPast(past: { seq: number; indices: Uint8Array } | null): void {
+    const board = this.board;
+    this.past = board && past?.indices.length === board.width * board.height ? past : null;
+    this.d.renderer.showPast(this.past?.indices ?? null, board?.width ?? 0, board?.height ?? 0);
+    if (this.hoverPixel) this.showCursor(this.hoverPixel);
+  }
+
+  /** The palette index on screen at (x, y): the past canvas while History shows one, else the board. */
+  shownColourAt(x: number, y: number): number | null {
+    const board = this.board;
+    if (!board?.inBounds(x, y)) return null;
+    return this.past ? (this.past.indices[y * board.width + x] ?? null) : board.colourAt(x, y);
+  }
+
   hover(p: Point | null): void {
     const pixel = p && this.view ? this.view.pixelAt(p) : null;
     this.d.renderer.setHover(pixel);
@@ -79,7 +109,7 @@ export abstract class BoardFeed {
 
   protected showCursor(pixel: Point | null): void {
     this.hoverPixel = pixel;
-    this.d.ui.setCursor(pixel, pixel && this.board ? this.board.colourAt(pixel.x, pixel.y) : null);
+    this.d.ui.setCursor(pixel, pixel ? this.shownColourAt(pixel.x, pixel.y) : null);
   }
 
   protected resetBoard(board: Board): void {
@@ -124,6 +154,7 @@ export abstract class BoardFeed {
     this.d.renderer.paintAll(board);
     if (this.hoverPixel) this.showCursor(this.hoverPixel);
     document.body.dataset['seq'] = String(board.seq);
+    this.onSeq(board.seq);
   }
 
   protected onDelta(delta: DeltaMsg): void {
@@ -134,6 +165,7 @@ export abstract class BoardFeed {
       this.d.renderer.paintDelta(board, delta.px);
       if (this.hoverPixel) this.showCursor(this.hoverPixel);
       document.body.dataset['seq'] = String(board.seq);
+      this.onSeq(board.seq);
     } else if (result === 'gap') {
       // A missed tick (skipped under backpressure) or a payload that does not fit: start over from a
       // snapshot, ignoring deltas until it arrives (PROTOCOL.md, "Keeping a board on the delta stream").

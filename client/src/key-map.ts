@@ -12,7 +12,8 @@ export type KeyAction =
   | { kind: 'cycle'; step: 1 | -1 }
   | { kind: 'aim'; dx: number; dy: number }
   | { kind: 'place' }
-  | { kind: 'template' };
+  | { kind: 'template' }
+  | { kind: 'history' };
 
 export interface KeyInput {
   key: string;
@@ -74,6 +75,9 @@ export function keyAction(e: KeyInput, canvasFocused: boolean): KeyAction | null
     case 't':
     case 'T':
       return { kind: 'template' };
+    case 'h':
+    case 'H':
+      return { kind: 'history' };
     default:
       return null;
   }

@@ -16,6 +16,7 @@ export interface KeyHandlers {
   placeAtAim(): void;
   clearAim(): void;
   toggleTemplate(): void;
+  toggleHistory(): void;
 }
 
 /** Keys pressed in a text field belong to the field. */
@@ -50,6 +51,8 @@ export function attachKeyboard(canvas: HTMLCanvasElement, h: KeyHandlers): void 
         return h.placeAtAim();
       case 'template':
         return h.toggleTemplate();
+      case 'history':
+        return h.toggleHistory();
     }
   };
   window.addEventListener('keydown', (e) => {

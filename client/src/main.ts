@@ -8,6 +8,7 @@ import { ConfirmButton } from './aim.ts';
 import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
 import { browserFetchImage, ImagePoller } from './image-poller.ts';
+import { HistoryPanel } from './history-panel.ts';
 import { InfoPanel } from './info-panel.ts';
 import { Minimap } from './minimap.ts';
 import { attachInput } from './input.ts';
@@ -32,6 +33,8 @@ export interface CanvasClientHandle {
   colourAt(x: number, y: number): number | null;
   /** The board pixel the reticle (touch and keyboard aiming) is on, or null. */
   reticle(): Point | null;
+  /** The past seq the History view shows in place of the live board, or null. */
+  historySeq(): number | null;
 }
 
 declare global {
@@ -113,6 +116,24 @@ templates.fromHash();
 // A link pasted into the address bar of an open page changes only the hash: apply its template.
 window.addEventListener('hashchange', () => templates.fromHash());
 
+const historyRoot = document.getElementById('history-panel');
+const historyToggle = document.getElementById('history-toggle');
+const historyLabel = document.getElementById('history-label');
+if (!historyRoot || !historyLabel || !(historyToggle instanceof HTMLButtonElement))
+  throw new Error('index.html lacks the history panel');
+const historyPanel = new HistoryPanel(historyRoot, historyToggle, historyLabel, {
+  board: () => app.board,
+  viewHistory: (on) => app.viewHistory(on),
+  showPast: (past) => app.showPast(past),
+});
+app.onSeq = (seq) => historyPanel.liveSeq(seq);
+// One panel at a time in the top-left corner; the reticle would place nothing while History is open.
+historyPanel.onOpen = () => {
+  templatePanel.setOpen(false);
+  app.clearAim();
+};
+templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
+
 const redraw = (): void => app.redraw();
 
 attachInput(display, {
@@ -130,7 +151,11 @@ attachKeyboard(display, {
   moveAim: (dx, dy) => app.moveAim(dx, dy),
   placeAtAim: () => app.placeAtAim(),
   clearAim: () => app.clearAim(),
-  toggleTemplate: () => templatePanel.setOpen(templateRoot.hidden),
+  toggleTemplate: () => {
+    historyPanel.setOpen(false);
+    templatePanel.setOpen(templateRoot.hidden);
+  },
+  toggleHistory: () => historyPanel.setOpen(!historyPanel.open),
 });
 
 new ResizeObserver(() => {
@@ -163,8 +188,9 @@ window.canvasClient = {
     return p ? { x: p.x + rect().left, y: p.y + rect().top } : null;
   },
   pixelAtClient: (x, y) => app.view?.pixelAt({ x: x - rect().left, y: y - rect().top }) ?? null,
-  colourAt: (x, y) => (app.board?.inBounds(x, y) ? app.board.colourAt(x, y) : null),
+  colourAt: (x, y) => app.shownColourAt(x, y),
   reticle: () => app.reticle,
+  historySeq: () => app.past?.seq ?? null,
 };
 
 app.start();

@@ -3,7 +3,8 @@
  * width x height pixels (one board pixel = one canvas pixel); each frame scales it onto the screen
  * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
  * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot. Over the
- * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts).
+ * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
+ * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
  */
 import { DELTA_RECORD_BYTES } from '../../protocol/delta.ts';
 import type { Board } from './board.ts';
@@ -33,6 +34,8 @@ export class Renderer {
   private hover: Point | null = null;
   private reticle: Point | null = null;
   private template: TemplateOverlay | null = null;
+  /** A past canvas (the History view) drawn instead of the live board, which keeps updating behind it. */
+  private past: HTMLCanvasElement | null = null;
   private frameRequested = false;
   private view: View | null = null;
   private theme: Theme;
@@ -121,6 +124,24 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /** Shows palette indices of a past canvas (the live board's size) instead of the board; null: live again. */
+  showPast(indices: Uint8Array | null, width: number, height: number): void {
+    this.past = null;
+    if (indices && indices.length === width * height) {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) throw new Error('2D canvas is not available');
+      const image = ctx.createImageData(width, height);
+      const pixels = new Uint32Array(image.data.buffer);
+      for (let i = 0; i < indices.length; i++) pixels[i] = this.lut[indices[i] as number] ?? 0;
+      ctx.putImageData(image, 0, 0);
+      this.past = canvas;
+    }
+    this.requestDraw();
+  }
+
   setHover(pixel: Point | null): void {
     if (pixel?.x === this.hover?.x && pixel?.y === this.hover?.y) return;
     this.hover = pixel;
@@ -150,7 +171,8 @@ export class Renderer {
   }
 
   private draw(): void {
-    const { ctx, display, view, boardCanvas } = this;
+    const { ctx, display, view } = this;
+    const boardCanvas = this.past ?? this.boardCanvas;
     const dpr = window.devicePixelRatio || 1;
     const cssW = display.clientWidth;
     const cssH = display.clientHeight;

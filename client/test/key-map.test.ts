@@ -28,11 +28,12 @@ test('digits pick the first ten colours in keyboard order; ] and [ step through 
   assert.deepEqual([0, 8, 9, 10].map(colourKey), ['1', '9', '0', null]);
 });
 
-test('zoom, fit and the template panel have keys; other keys mean nothing', () => {
+test('zoom, fit, the template and history panels have keys; other keys mean nothing', () => {
   assert.deepEqual(keyAction(key('+'), false), { kind: 'zoom', factor: KEY_ZOOM });
   assert.deepEqual(keyAction(key('-'), true), { kind: 'zoom', factor: 1 / KEY_ZOOM });
   assert.deepEqual(keyAction(key('f'), false), { kind: 'fit' });
   assert.deepEqual(keyAction(key('T', true), false), { kind: 'template' });
+  assert.deepEqual(keyAction(key('h'), true), { kind: 'history' });
   assert.equal(keyAction(key('q'), true), null);
   assert.equal(keyAction(key('Tab'), true), null);
 });

@@ -1,0 +1,242 @@
+/**
+ * The History panel: a timeline slider over seq 0..the live seq (its end follows the live board while
+ * open) that shows the canvas right after that placement (GET /api/history/image, decoded to palette
+ * indices like every snapshot) in place of the live board, labelled "History: seq N", with placing off;
+ * and a "Download timelapse" link (an APNG of the whole history, or from the slider to now). DOM and
+ * fetch only: the addresses, limits and texts are pure, in history-urls.ts; the debounce in latest-only.ts.
+ */
+import type { Board } from './board.ts';
+import { historyErrorText, historyImageUrl, timelapseFileName, timelapsePlan, timelapseUrl } from './history-urls.ts';
+import { LatestOnly } from './latest-only.ts';
+import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
+
+/** Slider rest before an image is asked for: a drag asks for one image, not one per step. */
+const SLIDER_DEBOUNCE_MS = 150;
+
+export interface HistoryHost {
+  /** The live board: size, palette and seq (null before the first hello). */
+  board(): Board | null;
+  /** History view on (placing off) or off (back to live). */
+  viewHistory(on: boolean): void;
+  /** Shows the canvas at a past seq in place of the live board. */
+  showPast(past: { seq: number; indices: Uint8Array }): void;
+}
+
+function el<T extends HTMLElement>(root: HTMLElement, selector: string, type: { new (): T }): T {
+  const found = root.querySelector(selector);
+  if (!(found instanceof type)) throw new Error(`index.html lacks ${selector} in #history-panel`);
+  return found;
+}
+
+async function refusal(res: Response): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+  const body: unknown = await res.json().catch(() => null);
+  return { status: res.status, body, retryAfter: res.headers.get('retry-after') };
+}
+
+export class HistoryPanel {
+  /** Opening the panel (the page closes the template panel, drops the reticle). */
+  onOpen: () => void = () => {};
+  private readonly range: HTMLInputElement;
+  private readonly number: HTMLInputElement;
+  private readonly end: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly link: HTMLAnchorElement;
+  private readonly fromSlider: HTMLInputElement;
+  private readonly linkStatus: HTMLElement;
+  private readonly images: LatestOnly<number>;
+  /** Bumped on close: answers to requests of an earlier opening are dropped. */
+  private opening = 0;
+  private downloading = false;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly toggle: HTMLButtonElement,
+    private readonly label: HTMLElement,
+    private readonly host: HistoryHost,
+  ) {
+    this.range = el(root, 'input[name="seq"]', HTMLInputElement);
+    this.number = el(root, 'input[name="seq-number"]', HTMLInputElement);
+    this.end = el(root, '.hist-end', HTMLElement);
+    this.status = el(root, '.hist-status', HTMLElement);
+    this.link = el(root, 'a.hist-timelapse', HTMLAnchorElement);
+    this.fromSlider = el(root, 'input[name="from-slider"]', HTMLInputElement);
+    this.linkStatus = el(root, '.hist-link-status', HTMLElement);
+    this.images = new LatestOnly({
+      delayMs: SLIDER_DEBOUNCE_MS,
+      setTimer: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+      run: (seq) => this.load(seq, this.opening),
+    });
+
+    toggle.addEventListener('click', () => this.setOpen(root.hidden));
+    el(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
+    this.range.addEventListener('input', () => this.choose(Number(this.range.value)));
+    this.number.addEventListener('change', () => {
+      const seq = Math.round(Number(this.number.value));
+      if (this.number.value !== '' && Number.isFinite(seq)) this.choose(seq);
+    });
+    el(root, '.hist-latest', HTMLButtonElement).addEventListener('click', () => this.choose(Number(this.range.max)));
+    this.fromSlider.addEventListener('change', () => this.renderLink());
+    this.link.addEventListener('click', (e) => {
+      e.preventDefault(); // fetched here, so a refusal (429 busy) is said on the page, not saved as a file
+      if (this.downloading) return;
+      if (this.link.getAttribute('aria-disabled') !== 'true') return void this.download();
+      this.linkStatus.dataset['kind'] = 'info';
+      this.linkStatus.textContent = this.link.title;
+    });
+    window.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !root.hidden) this.setOpen(false);
+    });
+  }
+
+  get open(): boolean {
+    return !this.root.hidden;
+  }
+
+  setOpen(open: boolean): void {
+    if (open === this.open) return;
+    const hadFocus = this.root.contains(document.activeElement);
+    this.root.hidden = !open;
+    this.toggle.setAttribute('aria-expanded', String(open));
+    this.toggle.dataset['active'] = String(open);
+    document.body.dataset['history'] = open ? 'on' : 'off';
+    this.images.cancel();
+    this.opening++;
+    this.host.viewHistory(open);
+    if (!open) {
+      this.label.hidden = true;
+      this.root.dataset['state'] = 'closed';
+      if (hadFocus) this.toggle.focus({ preventScroll: true });
+      return;
+    }
+    this.onOpen();
+    const seq = this.host.board()?.seq ?? 0;
+    this.range.max = String(seq);
+    this.end.textContent = String(seq);
+    this.choose(seq);
+    this.range.focus({ preventScroll: true });
+  }
+
+  /** The live board reached `seq`: the slider's end follows it (the position stays where it was). */
+  liveSeq(seq: number): void {
+    if (!this.open || seq <= Number(this.range.max)) return;
+    this.range.max = String(seq);
+    this.number.max = String(seq);
+    this.end.textContent = String(seq);
+    this.renderLink();
+  }
+
+  /** Moves the slider (and the number field) to `seq` and asks for that canvas. */
+  private choose(wanted: number): void {
+    const seq = Math.max(0, Math.min(Number(this.range.max), wanted));
+    this.range.value = String(seq);
+    if (document.activeElement !== this.number) this.number.value = String(seq);
+    this.number.max = this.range.max;
+    this.setLabel(`History: loading seq ${seq}…`);
+    this.root.dataset['state'] = 'loading';
+    this.images.request(seq);
+    this.renderLink();
+  }
+
+  private setLabel(text: string): void {
+    this.label.textContent = text;
+    this.label.hidden = false;
+  }
+
+  private async load(seq: number, opening: number): Promise<void> {
+    const board = this.host.board();
+    if (!board) return;
+    const stale = (): boolean => opening !== this.opening;
+    let res: Response;
+    try {
+      res = await fetch(historyImageUrl(seq));
+    } catch {
+      if (!stale()) this.fail(seq, 'The server cannot be reached: history is not available offline.');
+      return;
+    }
+    if (stale()) return;
+    if (!res.ok) {
+      const r = await refusal(res);
+      if (stale()) return;
+      this.fail(seq, historyErrorText(r, 'image'));
+      const wait = Number(r.retryAfter);
+      // An image build queue that is full (429 busy) clears in seconds: ask again unless moved on.
+      if (res.status === 429)
+        setTimeout(
+          () => {
+            if (!stale() && !this.images.waiting && this.range.value === String(seq)) this.images.request(seq);
+          },
+          wait * 1000 || 5000,
+        );
+      return;
+    }
+    const decoded = tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
+    if (stale()) return;
+    const indices =
+      decoded && decoded.width === board.width && decoded.height === board.height
+        ? remapToPalette(decoded, board.palette)
+        : null;
+    if (!indices) return this.fail(seq, 'The server sent an image that does not fit this canvas.');
+    this.host.showPast({ seq, indices });
+    this.setLabel(`History: seq ${seq}`);
+    this.status.textContent = `Showing the canvas right after placement ${seq}. Placing is off until you close History.`;
+    this.root.dataset['state'] = this.images.waiting ? 'loading' : 'shown';
+    this.root.dataset['seq'] = String(seq);
+  }
+
+  private fail(seq: number, text: string): void {
+    this.setLabel(`History: seq ${seq} not available`);
+    this.status.textContent = text;
+    this.root.dataset['state'] = 'error';
+  }
+
+  /** The timelapse link: the whole history, or from the slider's position, to the live seq now. */
+  private renderLink(): void {
+    const board = this.host.board();
+    const to = Number(this.range.max);
+    const from = this.fromSlider.checked ? Number(this.range.value) : 0;
+    const plan = board ? timelapsePlan(board.width, board.height, from, to) : null;
+    if (!plan) {
+      this.link.setAttribute('aria-disabled', 'true');
+      this.link.title = 'Nothing to animate yet: a timelapse needs at least two placements.';
+      return;
+    }
+    this.link.href = timelapseUrl(plan);
+    this.link.download = timelapseFileName(plan);
+    this.link.setAttribute('aria-disabled', String(this.downloading));
+    this.link.title = `${plan.frames} frames from seq ${plan.from} to ${plan.to}, ${plan.scale} px per pixel (APNG)`;
+  }
+
+  private async download(): Promise<void> {
+    const url = this.link.href;
+    const name = this.link.download;
+    this.downloading = true;
+    this.link.setAttribute('aria-disabled', 'true');
+    this.linkStatus.dataset['kind'] = 'info';
+    this.linkStatus.textContent = 'Building the timelapse… (a long history takes a few seconds)';
+    try {
+      const res = await fetch(url);
+      if (!res.ok) {
+        this.linkStatus.dataset['kind'] = 'error';
+        this.linkStatus.textContent = historyErrorText(await refusal(res), 'timelapse');
+        return;
+      }
+      const blob = await res.blob();
+      const object = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = object;
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(object), 60_000);
+      this.linkStatus.textContent = `Saved ${name} (${Math.ceil(blob.size / 1024)} KiB).`;
+    } catch {
+      this.linkStatus.dataset['kind'] = 'error';
+      this.linkStatus.textContent = 'The server cannot be reached: try again once connected.';
+    } finally {
+      this.downloading = false;
+      this.renderLink();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The History view's requests, pure so they are unit tested: the address of the canvas at a seq, the
+ * timelapse to download (frames and scale chosen within the server's limits) and what to say when the
+ * server refuses (keyed on the stable `error` code, never on `message`).
+ */
+
+/** The canvas right after placement `seq`, as the server's indexed PNG (immutable: cached). */
+export function historyImageUrl(seq: number): string {
+  return `/api/history/image?seq=${seq}`;
+}
+
+/** Frames of the downloaded timelapse (the server's default) and ms per frame: 100 frames, 10 s. */
+export const TIMELAPSE_FRAMES = 100;
+export const TIMELAPSE_DELAY_MS = 100;
+/** A small canvas is scaled up to about this many px a side, so the animation is big enough to watch. */
+const TARGET_SIDE = 512;
+/**
+ * The server's limits (README "History", server/history/params.ts HISTORY_LIMITS): over them it
+ * answers 413 `too_large`, so the plan stays within them instead.
+ */
+const MAX_TOTAL_PIXELS = 100_000_000;
+const MAX_SIDE = 4096;
+const MAX_SCALE = 16;
+
+export interface TimelapsePlan {
+  from: number;
+  to: number;
+  frames: number;
+  scale: number;
+  delay: number;
+}
+
+/**
+ * The timelapse of seqs `from`..`to` of a width x height canvas: up to 100 frames (no more than there
+ * are placements), scaled up to ~512 px a side, all within the server's limits. Null when there is
+ * nothing to animate (fewer than two seqs) or the canvas is too large for even two frames.
+ */
+export function timelapsePlan(width: number, height: number, from: number, to: number): TimelapsePlan | null {
+  if (!(to > from) || width < 1 || height < 1) return null;
+  let scale = Math.max(1, Math.min(MAX_SCALE, Math.floor(TARGET_SIDE / Math.max(width, height))));
+  while (scale > 1 && Math.max(width, height) * scale > MAX_SIDE) scale--;
+  const fits = (s: number): number => Math.floor(MAX_TOTAL_PIXELS / (width * s * height * s));
+  while (scale > 1 && fits(scale) < 2) scale--;
+  const frames = Math.min(TIMELAPSE_FRAMES, to - from + 1, fits(scale));
+  if (frames < 2 || Math.max(width, height) * scale > MAX_SIDE) return null;
+  return { from, to, frames, scale, delay: TIMELAPSE_DELAY_MS };
+}
+
+export function timelapseUrl(p: TimelapsePlan): string {
+  return `/api/history/timelapse?from=${p.from}&to=${p.to}&frames=${p.frames}&scale=${p.scale}&delay=${p.delay}`;
+}
+
+export function timelapseFileName(p: TimelapsePlan): string {
+  return `timelapse-${p.from}-${p.to}.png`;
+}
+
+/** An error answer of the history endpoints: its status, JSON body (if any) and Retry-After (s). */
+export interface HistoryRefusal {
+  status: number;
+  body: unknown;
+  retryAfter: string | null;
+}
+
+/** What to tell the user about a refused history request. */
+export function historyErrorText(r: HistoryRefusal, what: 'image' | 'timelapse'): string {
+  const body = typeof r.body === 'object' && r.body !== null ? (r.body as Record<string, unknown>) : {};
+  const code = typeof body['error'] === 'string' ? body['error'] : null;
+  const message = typeof body['message'] === 'string' ? body['message'] : null;
+  const seconds = Number(r.retryAfter);
+  const later = Number.isFinite(seconds) && seconds > 0 ? `in ${Math.ceil(seconds)} s` : 'in a few seconds';
+  switch (code) {
+    case 'busy':
+      return what === 'timelapse'
+        ? `The server is busy building another timelapse: try again ${later}.`
+        : `The server is busy: retrying ${later}.`;
+    case 'unavailable':
+      return 'History is unavailable right now (this server cannot reach the canvas writer): try again later.';
+    case 'too_large':
+      return `That timelapse is too large for the server: ${message ?? 'fewer frames needed'}.`;
+    default:
+      return `The server could not show history (${code ?? `HTTP ${r.status}`})${message ? `: ${message}` : '.'}`;
+  }
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  historyErrorText,
+  historyImageUrl,
+  TIMELAPSE_DELAY_MS,
+  timelapseFileName,
+  timelapsePlan,
+  timelapseUrl,
+} from '../src/history-urls.ts';
+
+test('the canvas at a seq is /api/history/image?seq=N', () => {
+  assert.equal(historyImageUrl(0), '/api/history/image?seq=0');
+  assert.equal(historyImageUrl(12345), '/api/history/image?seq=12345');
+});
+
+test('a timelapse of the whole history: 100 frames, a small canvas scaled up to ~512 px', () => {
+  const plan = timelapsePlan(64, 48, 0, 5000);
+  assert.deepEqual(plan, { from: 0, to: 5000, frames: 100, scale: 8, delay: TIMELAPSE_DELAY_MS });
+  assert.equal(plan && timelapseUrl(plan), '/api/history/timelapse?from=0&to=5000&frames=100&scale=8&delay=100');
+  assert.equal(plan && timelapseFileName(plan), 'timelapse-0-5000.png');
+});
+
+test('no more frames than placements, and nothing to animate below two seqs', () => {
+  assert.equal(timelapsePlan(64, 48, 0, 3)?.frames, 4);
+  assert.equal(timelapsePlan(64, 48, 7, 7), null);
+  assert.equal(timelapsePlan(64, 48, 0, 0), null);
+  assert.equal(timelapsePlan(64, 48, 9, 3), null);
+});
+
+test('large canvases stay within the server limits (100 M pixels over all frames, 4096 px a side)', () => {
+  const big = timelapsePlan(2000, 2000, 0, 1_000_000);
+  assert.deepEqual(big && { frames: big.frames, scale: big.scale }, { frames: 25, scale: 1 });
+  const wide = timelapsePlan(4096, 100, 0, 1000);
+  assert.equal(wide?.scale, 1);
+  for (const [w, h] of [
+    [1000, 1000],
+    [300, 200],
+    [4096, 4096],
+  ] as const) {
+    const p = timelapsePlan(w, h, 0, 1e6);
+    assert.ok(p, `${w} x ${h}`);
+    assert.ok(
+      p.frames >= 2 && p.frames * w * h * p.scale * p.scale <= 100_000_000,
+      `${w} x ${h}: ${JSON.stringify(p)}`,
+    );
+    assert.ok(Math.max(w, h) * p.scale <= 4096);
+  }
+  assert.equal(timelapsePlan(8000, 8000, 0, 10), null, 'not even two frames fit');
+});
+
+test('refusals are explained by their code: busy says when to retry', () => {
+  const busy = { status: 429, body: { error: 'busy', message: '1 build(s) in progress' }, retryAfter: '5' };
+  assert.equal(historyErrorText(busy, 'timelapse'), 'The server is busy building another timelapse: try again in 5 s.');
+  assert.equal(
+    historyErrorText({ ...busy, retryAfter: null }, 'image'),
+    'The server is busy: retrying in a few seconds.',
+  );
+  assert.match(
+    historyErrorText({ status: 503, body: { error: 'unavailable', message: 'x' }, retryAfter: null }, 'image'),
+    /unavailable right now/,
+  );
+  assert.equal(
+    historyErrorText(
+      { status: 400, body: { error: 'bad_request', message: 'seq 9 is after 3' }, retryAfter: null },
+      'image',
+    ),
+    'The server could not show history (bad_request): seq 9 is after 3',
+  );
+  assert.equal(
+    historyErrorText({ status: 502, body: null, retryAfter: null }, 'image'),
+    'The server could not show history (HTTP 502).',
+  );
+});
