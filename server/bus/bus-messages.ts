@@ -53,7 +53,7 @@ export interface CanvasMeta {
   secret: string;
 }
 
-/** A frame as the writer encoded it; `at` is the writer's wall clock when the tick captured the grid. */
+/** A frame as the writer encoded it; `at` is the writer's wall clock when it published the tick. */
 export interface FrameMsg {
   k: 'tick';
   canvasId: string;

@@ -55,7 +55,7 @@ export class BusMetrics {
     });
     this.lagSeconds = new Histogram({
       name: 'canvas_bus_lag_seconds',
-      help: 'Edge: from the writer capturing a tick to this edge starting its fan-out (wall clocks of two processes)',
+      help: 'Edge: from the writer publishing a tick to this edge starting its fan-out (wall clocks of two processes)',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     });

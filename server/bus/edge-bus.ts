@@ -50,7 +50,7 @@ export class EdgeBus {
   private waiting: TickOutput | undefined;
   private resyncing = false;
   private presenceTimer: NodeJS.Timeout | undefined;
-  /** ms from the writer capturing the last tick to this edge starting its fan-out. */
+  /** ms from the writer publishing the last tick to this edge starting its fan-out. */
   lastLagMs: number | undefined;
   /** The deployment's client count from the writer's last beat. */
   private onlineTotal: number | undefined;

@@ -67,7 +67,9 @@ export class WriterBus {
 
   /** Publishes one tick; the frame key and the channel change in one transaction (no edge sees one without the other). */
   publishTick(out: TickOutput): void {
-    const at = Date.now() - (performance.now() - out.startedAt);
+    // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
+    // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
+    const at = Date.now();
     const msg = frameMessage(this.meta.canvasId, out.frame, at, out.delta);
     this.latest = frameMessage(this.meta.canvasId, out.frame, at, undefined);
     if (!this.pub.up) return this.metrics.publishFailures.inc();
