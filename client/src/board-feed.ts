@@ -114,6 +114,7 @@ export abstract class BoardFeed {
 
   protected resetBoard(board: Board): void {
     this.board = board;
+    this.past = null; // the renderer drops its past canvas in setBoard
     if (this.selected !== null && this.selected >= board.palette.length) this.selected = null;
     // The position link (and, on the first board, its colour), pulled onto this canvas.
     const fitted = this.link.fittedTo(board);

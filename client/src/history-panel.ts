@@ -147,7 +147,7 @@ export class HistoryPanel {
 
   private async load(seq: number, opening: number): Promise<void> {
     const board = this.host.board();
-    if (!board) return;
+    if (!board) return this.fail(seq, 'The canvas has not loaded yet: try again in a moment.');
     const stale = (): boolean => opening !== this.opening;
     let res: Response;
     try {

@@ -57,6 +57,7 @@ export class Renderer {
   /** (Re)creates the offscreen board for a new canvas size or palette. */
   setBoard(board: Board, view: View): void {
     this.view = view;
+    this.past = null; // a past canvas of the previous board would not fit this one
     const canvas = document.createElement('canvas');
     canvas.width = board.width;
     canvas.height = board.height;

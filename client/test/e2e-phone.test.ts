@@ -131,7 +131,12 @@ describeBrowser('browser client: on a phone', () => {
       live: false,
       before: (p) => p.routeWebSocket(/\/ws/, (ws) => ws.close()), // a proxy that drops upgrades
     });
-    await page.waitForFunction(() => window.canvasClient?.status() === 'polling', null, { timeout: 15_000 });
+    // "polling" is said when polling starts; the first image (and with it the view) follows its fetch.
+    await page.waitForFunction(
+      () => window.canvasClient?.status() === 'polling' && window.canvasClient.pixelToClient(63, 47) !== null,
+      null,
+      { timeout: 15_000 },
+    );
     const p = await clientPoint(page, 63, 47);
     await page.touchscreen.tap(p.x, p.y); // no colour: pixel info, and the coordinates in the bar
     await page.waitForFunction(() => (document.getElementById('cursor')?.textContent ?? '').startsWith('(63, 47)'));
