@@ -9,9 +9,9 @@
  */
 import Database from 'better-sqlite3';
 import { parseArgs } from 'node:util';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import UPNG from 'upng-js';
-import { PngEncoder } from '../../server/canvas/png-encoder.ts';
+import { PngEncoder, pngChunk } from '../../server/canvas/png-encoder.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
 import { frameSeqs } from '../../server/history/params.ts';
 import { HistoryReader } from '../../server/history/replay.ts';
@@ -33,14 +33,6 @@ for (const s of seqs) {
   grids.push(g.slice());
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 
 /** The smallest rectangle holding every cell that differs (1 x 1 when none does). */
 function changed(a: Uint8Array, b: Uint8Array) {
@@ -74,12 +66,12 @@ function indexedApng(frames: Uint8Array[], delayMs: number, delta: boolean): Buf
   ihdr[9] = 3; // indexed
   const plte = Buffer.from(palette.flatMap((rgb) => [rgb >> 16, (rgb >> 8) & 255, rgb & 255]));
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const parts: Buffer[] = [signature, chunk('IHDR', ihdr), chunk('PLTE', plte)];
+  const parts: Buffer[] = [signature, pngChunk('IHDR', ihdr), pngChunk('PLTE', plte)];
   const clear = PALETTE_2017.length;
-  if (delta) parts.push(chunk('tRNS', Buffer.from([...PALETTE_2017.map(() => 255), 0])));
+  if (delta) parts.push(pngChunk('tRNS', Buffer.from([...PALETTE_2017.map(() => 255), 0])));
   const actl = Buffer.alloc(8);
   actl.writeUInt32BE(frames.length, 0);
-  parts.push(chunk('acTL', actl));
+  parts.push(pngChunk('acTL', actl));
   let sequence = 0;
   frames.forEach((f, i) => {
     const r = i === 0 ? { x: 0, y: 0, w: W, h: H } : changed(frames[i - 1] as Uint8Array, f);
@@ -92,7 +84,7 @@ function indexedApng(frames: Uint8Array[], delayMs: number, delta: boolean): Buf
     fctl.writeUInt16BE(delayMs, 20);
     fctl.writeUInt16BE(1000, 22);
     fctl[25] = delta && i > 0 ? 1 : 0; // blend 1 (over): transparent cells keep the previous frame
-    parts.push(chunk('fcTL', fctl));
+    parts.push(pngChunk('fcTL', fctl));
     const crop = new Uint8Array(r.w * r.h);
     const prev = frames[i - 1];
     for (let y = 0; y < r.h; y++) {
@@ -103,15 +95,15 @@ function indexedApng(frames: Uint8Array[], delayMs: number, delta: boolean): Buf
     }
     const data = deflateSync(new PngEncoder(r.w, r.h, palette).packScanlines(crop), { level: 6 });
     if (i === 0) {
-      parts.push(chunk('IDAT', data));
+      parts.push(pngChunk('IDAT', data));
       return;
     }
     const fdat = Buffer.alloc(4 + data.length);
     fdat.writeUInt32BE(sequence++, 0);
     fdat.set(data, 4);
-    parts.push(chunk('fdAT', fdat));
+    parts.push(pngChunk('fdAT', fdat));
   });
-  parts.push(chunk('IEND', new Uint8Array(0)));
+  parts.push(pngChunk('IEND', new Uint8Array(0)));
   return Buffer.concat(parts);
 }
 

@@ -13,7 +13,8 @@ export function pngBitDepth(paletteSize: number): 4 | 8 {
   return paletteSize <= 16 ? 4 : 8;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
+/** One PNG chunk: length, type, data, CRC-32 of type and data. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -35,7 +36,7 @@ export class PngEncoder {
   private readonly level: number;
   /** Signature + IHDR + PLTE: identical for every frame, built once. */
   private readonly head: Buffer;
-  private static readonly tail = chunk('IEND', new Uint8Array(0));
+  private static readonly tail = pngChunk('IEND', new Uint8Array(0));
 
   constructor(width: number, height: number, palette: readonly number[], level = 6) {
     this.width = width;
@@ -54,7 +55,7 @@ export class PngEncoder {
       plte[i * 3 + 1] = (rgb >> 8) & 0xff;
       plte[i * 3 + 2] = rgb & 0xff;
     });
-    this.head = Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('PLTE', plte)]);
+    this.head = Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('PLTE', plte)]);
   }
 
   /** Bytes per scanline, without the filter byte. */
@@ -97,6 +98,6 @@ export class PngEncoder {
   }
 
   private assemble(idat: Buffer): Buffer {
-    return Buffer.concat([this.head, chunk('IDAT', idat), PngEncoder.tail]);
+    return Buffer.concat([this.head, pngChunk('IDAT', idat), PngEncoder.tail]);
   }
 }
