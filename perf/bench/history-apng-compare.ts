@@ -33,7 +33,6 @@ for (const s of seqs) {
   grids.push(g.slice());
 }
 
-
 /** The smallest rectangle holding every cell that differs (1 x 1 when none does). */
 function changed(a: Uint8Array, b: Uint8Array) {
   let x0 = W;
