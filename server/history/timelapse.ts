@@ -5,10 +5,23 @@
  * worker: 100 frames of 1000 x 1000 take seconds of CPU and about 6 bytes of memory per output pixel
  * (the RGBA frames plus UPNG's output buffer of the same size), hence the limits in params.ts.
  */
+import { createRequire } from 'node:module';
 import UPNG from 'upng-js';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import type { HistoryReader } from './replay.ts';
 import type { Region } from './jobs.ts';
+
+/**
+ * upng-js deflates every frame with pako, a JavaScript zlib. Node's own zlib writes the same format
+ * (level 6 by default in both) in native code: the 100-frame 1000 x 1000 benchmark timelapse over 10 M
+ * placements took 10.2 s of CPU with pako and 8.2 s with this (perf/RESULTS.md, "History"), the
+ * frames decoding identically. pako is reached through upng-js's own resolution, so this is the very
+ * module object upng-js calls; it runs in each history worker (and wherever this file is loaded).
+ */
+const pako = createRequire(createRequire(import.meta.url).resolve('upng-js'))('pako') as {
+  deflate: (data: Uint8Array) => Uint8Array;
+};
+pako.deflate = (data) => deflateSync(data);
 
 /** RGBA bytes as one little-endian uint32 per palette index (what a Uint32Array view of RGBA holds). */
 export function rgbaLookup(palette: readonly number[]): Uint32Array {
