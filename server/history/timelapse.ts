@@ -14,8 +14,8 @@ import type { Region } from './jobs.ts';
 /**
  * upng-js deflates every frame with pako, a JavaScript zlib. Node's own zlib writes the same format
  * (level 6 by default in both) in native code: the 100-frame 1000 x 1000 benchmark timelapse over 10 M
- * placements took 10.2 s of CPU with pako and 8.2 s with this (perf/RESULTS.md, "History"), the
- * frames decoding identically. pako is reached through upng-js's own resolution, so this is the very
+ * placements, built by a history worker, took 11.4 s of CPU with pako and 9.2 s with this, side by
+ * side (perf/RESULTS.md, "History"); the frames decode identically. pako is reached through upng-js's own resolution, so this is the very
  * module object upng-js calls; it runs in each history worker (and wherever this file is loaded).
  */
 const pako = createRequire(createRequire(import.meta.url).resolve('upng-js'))('pako') as {
