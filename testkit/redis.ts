@@ -3,7 +3,10 @@
  * free loopback port, nothing kept on disk, stopped with the test. It can be SIGKILLed and started
  * again on the same port (the Redis-down scenarios); nothing here uses a system-wide Redis.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Child, freePort, isExecutable, startChild } from './processes.ts';
 
@@ -51,6 +54,9 @@ export async function startRedis(port?: number, replicaOf?: number): Promise<Tes
   if (!isExecutable(REDIS_SERVER))
     throw new Error(`${REDIS_SERVER} not found: apt-get install redis-server (as .ci/run does)`);
   const p = port ?? (await freePort());
+  // Its own empty directory: redis-server loads any dump.rdb in its --dir at startup, and a stale one
+  // (another program's Redis in /tmp) would hand edges a canvas no writer of this test published.
+  const dir = mkdtempSync(join(tmpdir(), 'test-redis-'));
   const child = startChild('redis-server', REDIS_SERVER, [
     '--port',
     String(p),
@@ -60,13 +66,13 @@ export async function startRedis(port?: number, replicaOf?: number): Promise<Tes
     '',
     '--appendonly',
     'no',
-    // A test that kills Redis must not leave a dump behind in the working directory.
     '--dir',
-    '/tmp',
+    dir,
     '--loglevel',
     'warning',
     ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
   ]);
+  void child.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await waitForPong(p, child, 10_000);
   const redis: TestRedis = {
     port: p,

@@ -28,6 +28,8 @@ export class WriterBus {
   private beatTimer: NodeJS.Timeout | undefined;
   private latest: FrameMsg | undefined;
   private closed = false;
+  /** Subscribed to requests: only then may edges find the canvas (and start forwarding). */
+  private listening = false;
   /** Each edge's last reported client count, and when (performance.now()). */
   private readonly edgeCounts = new Map<string, { n: number; at: number }>();
   private tickMs = 1000;
@@ -61,6 +63,7 @@ export class WriterBus {
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
     // ioredis subscribes again by itself after a reconnect (autoResubscribe).
     await this.sub.redis.subscribe(this.keys.requests, this.keys.presence);
+    this.listening = true;
     await this.writeKeys();
     this.beatTimer = setInterval(() => this.beat(), tickMs);
   }
@@ -120,7 +123,7 @@ export class WriterBus {
 
   private async writeKeys(): Promise<void> {
     const latest = this.latest;
-    if (!latest || this.closed) return;
+    if (!latest || this.closed || !this.listening) return;
     try {
       await this.pub.redis
         .multi()

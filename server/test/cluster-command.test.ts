@@ -63,9 +63,10 @@ test('npm run cluster starts a writer and two edges sharing one port, and stops 
     else await sleep(100);
   }
   assert.equal(edges.size, 2, `edges seen on port ${port}: ${[...edges].join(', ')}\n${cluster.stdout().slice(-2000)}`);
+  // The writer publishes the canvas the edges wait for only once both its Redis links are up.
   const writer = await health(writerPort);
-  assert.equal(writer?.role, 'writer');
-  assert.equal(writer?.redis, true);
+  assert.equal(writer?.role, 'writer', cluster.stdout().slice(-3000));
+  assert.equal(writer?.redis, true, JSON.stringify(writer));
   assert.equal(await cluster.stop(), 0, cluster.stdout().slice(-2000));
   assert.equal(await health(port), undefined, 'an edge outlived the cluster command');
 });
