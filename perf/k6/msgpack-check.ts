@@ -195,6 +195,7 @@ group('perf/k6/lib/protocol.js: frames it builds and server frames it checks', (
     encodeMessage({ t: MsgType.DELTA, fromSeq: 1, toSeq: 3, n: 1, px: new Uint8Array([1, 0, 2, 0, 3]) }),
     encodeMessage({ t: MsgType.ACK, id: 1, seq: 3, next: 1_764_000_005_000 }),
     encodeMessage({ t: MsgType.ERROR, code: ErrorCode.COOLDOWN, message: 'm', wait: 10 }),
+    encodeMessage({ t: MsgType.ONLINE, n: 12 }),
   ];
   for (const f of frames) k6proto.parseServerFrame(f);
   assert.throws(() =>

@@ -12,7 +12,8 @@ import { decode, encode } from './msgpack.js';
  * @typedef {{ t: 'delta', fromSeq: number, toSeq: number, n: number, px: Uint8Array }} DeltaMsg
  * @typedef {{ t: 'ack', id: number, seq: number, next: number }} AckMsg
  * @typedef {{ t: 'error', id?: number, code: string, message: string, wait?: number }} ErrorMsg
- * @typedef {HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg} ServerMsg
+ * @typedef {{ t: 'online', n: number }} OnlineMsg
+ * @typedef {HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg} ServerMsg
  */
 
 /** The 8 first bytes of every PNG file. */
@@ -66,6 +67,9 @@ export function parseServerFrame(data) {
     case 'error':
       if (typeof m.code !== 'string') throw new Error('error.code is not a string');
       return /** @type {ErrorMsg} */ (/** @type {unknown} */ (m));
+    case 'online':
+      int(m, 'n');
+      return /** @type {OnlineMsg} */ (/** @type {unknown} */ (m));
     default:
       throw new Error(`unknown message type ${JSON.stringify(m.t)}`);
   }
