@@ -156,18 +156,26 @@ function readSeq(f: Fields, value: unknown, name: string): number {
   return value;
 }
 
-export type StreamRequest = { ok: true; stream: Stream; since?: number } | { ok: false; message: string };
+export type StreamRequest =
+  | { ok: true; stream: Stream; since?: number; online: boolean }
+  | { ok: false; message: string };
 
-/** Parses the upgrade query of /ws: `stream=png|delta` and, for delta, `since=<seq>`. */
+/**
+ * Parses the upgrade query of /ws: `stream=png|delta`, for delta `since=<seq>`, and `online=1` for
+ * `online` messages (opt-in, so clients written before that message never receive it).
+ */
 export function parseStreamQuery(query: string): StreamRequest {
   const params = new URLSearchParams(query);
   const stream = params.get('stream') ?? Stream.PNG;
   if (!isStream(stream))
     return { ok: false, message: `unknown stream ${JSON.stringify(stream.slice(0, 32))}; use png or delta` };
+  const onlineText = params.get('online') ?? '0';
+  if (onlineText !== '0' && onlineText !== '1') return { ok: false, message: 'online must be 0 or 1' };
+  const online = onlineText === '1';
   const sinceText = params.get('since');
-  if (sinceText === null) return { ok: true, stream };
+  if (sinceText === null) return { ok: true, stream, online };
   if (!/^\d{1,15}$/.test(sinceText)) return { ok: false, message: 'since must be a non-negative integer seq' };
-  return { ok: true, stream, since: Number(sinceText) };
+  return { ok: true, stream, since: Number(sinceText), online };
 }
 
 function parsePlace(f: Fields): PlaceMsg {

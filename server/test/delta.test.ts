@@ -196,7 +196,7 @@ test('subscribe switches a PNG socket to deltas; malformed subscribe and stream 
   assert.equal((await c.nextOf('png')).seq, d.toSeq);
   await c.close();
 
-  for (const query of ['stream=pixels', 'stream=delta&since=abc', 'stream=delta&since=-4']) {
+  for (const query of ['stream=pixels', 'stream=delta&since=abc', 'stream=delta&since=-4', 'online=yes']) {
     const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(`${ts.http}/ws?${query}`, {
         headers: {
@@ -216,6 +216,6 @@ test('subscribe switches a PNG socket to deltas; malformed subscribe and stream 
       req.end();
     });
     assert.equal(refused.status, 400, query);
-    assert.match(refused.body, /stream|since/);
+    assert.match(refused.body, /stream|since|online/);
   }
 });

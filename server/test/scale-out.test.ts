@@ -242,7 +242,9 @@ describe('writer and edges over Redis', () => {
   });
 
   test('the online count is the whole deployment: clients of the writer and of every edge', async (t) => {
-    const clients = await Promise.all([edgeA.ws, edgeB.ws, edgeB.ws, writer.ws].map((url) => TestClient.connect(url)));
+    const clients = await Promise.all(
+      [edgeA.ws, edgeB.ws, edgeB.ws, writer.ws].map((url) => TestClient.connect(`${url}?online=1`)),
+    );
     t.after(() => Promise.all(clients.map((c) => c.close())));
     // Every edge reports its clients once per tick; the writer adds them up and tells every edge.
     await Promise.all(clients.map((c) => c.next((m) => m.t === 'online' && m.n === 4, 10_000)));

@@ -1,7 +1,8 @@
 /**
  * "N watching": once per tick interval the count is taken (this process's sockets, plus the edges'
  * on a writer, or the writer's total on an edge) and, when it changed, one `online` message goes to
- * every subscriber through its outbox, a slice of sockets per loop turn like a tick.
+ * every subscriber that asked for it (`?online=1`) through its outbox, a slice of sockets per loop
+ * turn like a tick.
  */
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType } from '../../protocol/messages.ts';
@@ -27,7 +28,9 @@ export class OnlineCount {
     if (n === this.sent) return Promise.resolve();
     this.sent = n;
     const message = encodeMessage({ t: MsgType.ONLINE, n });
-    return this.subscribers.fanOut((ws, conn) => conn.outbox.push(ws, message, 'other', performance.now()));
+    return this.subscribers.fanOut((ws, conn) => {
+      if (conn.online) conn.outbox.push(ws, message, 'other', performance.now());
+    });
   }
 
   stop(): void {

@@ -16,4 +16,6 @@ export interface Conn {
   stream: Stream;
   /** The seq a reconnecting delta client already has (from `?since=`), until open uses it. */
   since: number | undefined;
+  /** Asked for `online` messages (`?online=1`). */
+  online: boolean;
 }

@@ -199,6 +199,7 @@ export function registerWebSocket(router: Router, deps: WsDeps): void {
         outbox: new Outbox(deps.maxBackpressure, performance.now(), fragmentFor(request.stream)),
         stream: request.stream,
         since: request.since,
+        online: request.online,
       };
       res.upgrade(
         conn,
