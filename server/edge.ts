@@ -9,9 +9,6 @@ import { busKeys } from './bus/bus-messages.ts';
 import { BusMetrics } from './bus/bus-metrics.ts';
 import { EdgeBus } from './bus/edge-bus.ts';
 import { RemoteAuthority } from './bus/remote-authority.ts';
-import { ipRangeList } from './identity/client-address.ts';
-import { makeRequestIdentity } from './identity/request-identity.ts';
-import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
 import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
 import { shownUrl, StartupError } from './server.ts';
@@ -38,16 +35,11 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     front.fanOut(out),
   );
   const meta = await bus.start();
-  const identify = makeRequestIdentity(new IdentityIssuer(Buffer.from(meta.secret, 'hex')), {
-    trustedProxies: ipRangeList(config.trustedProxies),
-    ipv4Prefix: config.ipv4Prefix,
-    ipv6Prefix: config.ipv6Prefix,
-  });
   const port = await front.listen({
     // The canvas is the writer's: size, palette and timings come from it, not from this process's flags.
     shape: meta,
     authority: new RemoteAuthority(bus),
-    identify,
+    identitySecret: Buffer.from(meta.secret, 'hex'),
     frame: () => bus.frame,
     health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp, busLagMs: bus.lastLagMs ?? null }),
     // Until the writer's first beat (or while it is away) an edge knows only its own clients.

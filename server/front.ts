@@ -18,7 +18,9 @@ import { Metrics } from './ops/metrics.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
 import { listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import type { Authority } from './placement/authority.ts';
-import type { RequestIdentity } from './identity/request-identity.ts';
+import { ipRangeList } from './identity/client-address.ts';
+import { makeRequestIdentity } from './identity/request-identity.ts';
+import { IdentityIssuer } from './identity/tokens.ts';
 import { DeltaLog } from './tick/delta-log.ts';
 import { Subscribers } from './tick/fanout.ts';
 import { OnlineCount } from './tick/online.ts';
@@ -45,7 +47,8 @@ export interface CanvasShape {
 export interface ServeOptions {
   shape: CanvasShape;
   authority: Authority;
-  identify: RequestIdentity;
+  /** HMAC key of identity tokens: the writer's on every role, so a token is valid everywhere. */
+  identitySecret: Buffer;
   /** The latest frame (set before `listen`). */
   frame: () => Frame;
   /** `/image`'s source; `frame` unless a benchmark mode encodes per request. */
@@ -110,6 +113,11 @@ export class Front {
   async listen(opts: ServeOptions): Promise<number | undefined> {
     const { config, router } = this;
     const { shape } = opts;
+    const identify = makeRequestIdentity(new IdentityIssuer(opts.identitySecret), {
+      trustedProxies: ipRangeList(config.trustedProxies),
+      ipv4Prefix: config.ipv4Prefix,
+      ipv6Prefix: config.ipv6Prefix,
+    });
     const online = new OnlineCount(this.subscribers, opts.online ?? (() => this.sockets.size));
     this.online = online;
     registerWebSocket(router, {
@@ -120,7 +128,7 @@ export class Front {
       cooldownMs: shape.cooldownMs,
       maxBackpressure: config.maxBackpressure,
       authority: opts.authority,
-      identify: opts.identify,
+      identify: identify,
       frame: opts.frame,
       deltaLog: this.deltaLog,
       log: this.log,
@@ -131,13 +139,13 @@ export class Front {
       online: online.count,
     });
     registerMetricsRoute(router, this.metrics, this.log);
-    registerApiRoutes(router, { authority: opts.authority, identify: opts.identify });
-    registerAdminRoutes(router, config.adminToken, opts.authority, opts.identify);
+    registerApiRoutes(router, { authority: opts.authority, identify: identify });
+    registerAdminRoutes(router, config.adminToken, opts.authority, identify);
     registerHistoryRoutes(router, opts.authority);
     registerHttpRoutes(router, {
       frame: opts.image ?? opts.frame,
       indexHtml,
-      identify: opts.identify,
+      identify: identify,
       health: () => ({
         ok: true,
         role: config.role,

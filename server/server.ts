@@ -13,13 +13,10 @@ import { Ticker } from './tick/ticker.ts';
 import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
 import { imageSource } from './http/bench-image-modes.ts';
-import { IdentityIssuer } from './identity/tokens.ts';
 import { Moderation } from './moderation/moderation.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { History } from './store/history.ts';
 import { PlacementService } from './placement/service.ts';
-import { makeRequestIdentity } from './identity/request-identity.ts';
-import { ipRangeList } from './identity/client-address.ts';
 import { Front } from './front.ts';
 import { LocalAuthority } from './placement/authority.ts';
 import { WriterBus } from './bus/writer-bus.ts';
@@ -97,11 +94,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const modStore = new ModerationStore(store.db);
   const history = new History(store.db);
   const secret = store.identitySecret(config.secret);
-  const identify = makeRequestIdentity(new IdentityIssuer(secret), {
-    trustedProxies: ipRangeList(config.trustedProxies),
-    ipv4Prefix: config.ipv4Prefix,
-    ipv6Prefix: config.ipv6Prefix,
-  });
   const placements = new PlacementService(
     canvas,
     committer,
@@ -184,7 +176,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const port = await front.listen({
     shape: config,
     authority,
-    identify,
+    identitySecret: secret,
     frame,
     image,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),

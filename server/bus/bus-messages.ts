@@ -6,8 +6,8 @@
  * Keys and channels (P = --redis-prefix):
  * - `P:meta` (key): the canvas an edge serves (id, size, palette, timings) and the identity secret,
  *   so a token minted by any process is valid on all.
- * - `P:frame` (key): the latest frame (seq, ETag, PNG), so a starting or resyncing edge needs no
- *   writer round trip.
+ * - `P:frame` (key): the latest tick message (the same bytes as published), so a starting or
+ *   resyncing edge needs no writer round trip.
  * - `P:ticks` (channel): one `tick` per changed tick (PNG and delta) and one `beat` per tick
  *   interval (liveness, and the seq, so an edge that missed a tick notices).
  * - `P:requests` (channel): batches of forwarded requests from every edge.

@@ -52,8 +52,8 @@ export class EdgeBus {
   private presenceTimer: NodeJS.Timeout | undefined;
   /** ms from the writer publishing the last tick to this edge starting its fan-out. */
   lastLagMs: number | undefined;
-  /** The deployment's client count from the writer's last beat. */
-  private onlineTotal: number | undefined;
+  /** Clients of the whole deployment as the writer's last beat counted them; undefined before one. */
+  online: number | undefined;
 
   constructor(
     /** Redis primary, and optionally a replica to follow the writer from (docs/SCALING.md). */
@@ -84,11 +84,6 @@ export class EdgeBus {
 
   get writerUp(): boolean {
     return this.redisUp && performance.now() - this.writerSeenAt < this.timeoutMs;
-  }
-
-  /** Clients of the whole deployment as the writer last counted them; undefined before its first beat. */
-  get online(): number | undefined {
-    return this.onlineTotal;
   }
 
   /** Reports this edge's client count to the writer once per `intervalMs`. */
@@ -208,7 +203,7 @@ export class EdgeBus {
     if (via === 'channel') this.writerSeenAt = performance.now();
     const sameCanvas = m.canvasId === this.canvasId;
     if (m.k === 'beat') {
-      if (typeof m.online === 'number') this.onlineTotal = m.online;
+      if (typeof m.online === 'number') this.online = m.online;
       if (sameCanvas && m.seq > this.acceptedSeq) this.resync('missed tick');
       return;
     }

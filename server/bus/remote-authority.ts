@@ -9,7 +9,13 @@ import type { ActionResult } from '../moderation/moderation.ts';
 import type { Authority, PixelResult } from '../placement/authority.ts';
 import type { PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus } from './edge-bus.ts';
-import { errorAnswer, type HistoryRequest, type HttpAnswer, IMMUTABLE } from '../history/history-answers.ts';
+import {
+  errorAnswer,
+  type HistoryRequest,
+  type HttpAnswer,
+  IMMUTABLE,
+  notModified,
+} from '../history/history-answers.ts';
 import { ByteLru } from '../history/lru.ts';
 import { etagMatches } from '../http/routes.ts';
 
@@ -54,13 +60,7 @@ export class RemoteAuthority implements Authority {
     const cached = this.cache.get(key);
     if (cached) {
       const etag = cached.headers['ETag'] ?? '';
-      if (etagMatches(req.ifNoneMatch, etag)) {
-        return done({
-          status: '304 Not Modified',
-          headers: { ETag: etag, 'Cache-Control': IMMUTABLE },
-          body: Buffer.alloc(0),
-        });
-      }
+      if (etagMatches(req.ifNoneMatch, etag)) return done(notModified(etag, IMMUTABLE));
       return done(cached);
     }
     this.bus.forward(

@@ -68,18 +68,21 @@ export class WriterBus {
     this.beatTimer = setInterval(() => this.beat(), tickMs);
   }
 
-  /** Publishes one tick; the frame key and the channel change in one transaction (no edge sees one without the other). */
+  /**
+   * Publishes one tick: the frame key and the channel get the same bytes (encoded once) in one
+   * transaction, so no edge sees one without the other. The key keeps the delta too: an edge that
+   * resyncs from it uses the delta only when it starts at that edge's seq, like a channel message.
+   */
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
-    const at = Date.now();
-    const msg = frameMessage(this.meta.canvasId, out.frame, at, out.delta);
-    this.latest = frameMessage(this.meta.canvasId, out.frame, at, undefined);
+    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta);
     if (!this.pub.up) return this.metrics.publishFailures.inc();
+    const bytes = encodeBus(this.latest);
     this.pub.redis
       .multi()
-      .set(this.keys.frame, encodeBus(this.latest))
-      .publish(this.keys.ticks, encodeBus(msg))
+      .set(this.keys.frame, bytes)
+      .publish(this.keys.ticks, bytes)
       .exec()
       .then(
         () => this.metrics.published.inc({ kind: 'tick' }),
@@ -125,11 +128,12 @@ export class WriterBus {
     const latest = this.latest;
     if (!latest || this.closed || !this.listening) return;
     try {
+      const bytes = encodeBus(latest);
       await this.pub.redis
         .multi()
         .set(this.keys.meta, encodeBus(this.meta))
-        .set(this.keys.frame, encodeBus(latest))
-        .publish(this.keys.ticks, encodeBus(latest))
+        .set(this.keys.frame, bytes)
+        .publish(this.keys.ticks, bytes)
         .exec();
     } catch (err) {
       this.failed(err, 'keys');

@@ -48,6 +48,11 @@ export function errorAnswer(code: AnyCode, message: string, headers: Record<stri
   };
 }
 
+/** 304 for a request whose If-None-Match holds `etag`: no body, and no build. */
+export function notModified(etag: string, cacheControl: string): HttpAnswer {
+  return { status: '304 Not Modified', headers: { ETag: etag, 'Cache-Control': cacheControl }, body: Buffer.alloc(0) };
+}
+
 function etagOf(canvasId: string, job: HistoryJob): string {
   if (job.kind === 'image') return `"${canvasId}-h${job.seq}"`;
   const hash = createHash('sha256').update(JSON.stringify(job)).digest('base64url').slice(0, 22);
@@ -135,13 +140,7 @@ export class HistoryAnswers {
     const job = endpoint.job(parsed.value);
     const etag = etagOf(canvasId, job);
     const cacheControl = parsed.immutable ? IMMUTABLE : MOVING;
-    if (etagMatches(req.ifNoneMatch, etag)) {
-      return {
-        status: '304 Not Modified',
-        headers: { ETag: etag, 'Cache-Control': cacheControl },
-        body: Buffer.alloc(0),
-      };
-    }
+    if (etagMatches(req.ifNoneMatch, etag)) return notModified(etag, cacheControl);
     const building = history.run(job);
     if (!building) {
       return errorAnswer(
