@@ -23,7 +23,7 @@ import {
   wsWriter,
 } from './crash.ts';
 import { checkHistory, type Ack } from './history.ts';
-import { image, imageAtLeast } from './server-child.ts';
+import { image, imageAtLeast } from '../testkit/image-probe.ts';
 
 /** Edges give up on an unanswered forward after this long (their --writer-timeout-ms). */
 const WRITER_TIMEOUT_MS = 1000;

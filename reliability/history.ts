@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { PALETTE_2017 } from '../server/config/palette.ts';
 import { decodeToIndices } from '../testkit/fixture.ts';
 import type { Report } from './common.ts';
-import { health, imageAtLeast } from './server-child.ts';
+import { health } from './server-child.ts';
+import { imageAtLeast } from '../testkit/image-probe.ts';
 
 export interface Ack {
   seq: number;

@@ -16,7 +16,8 @@ import { Rng } from '../testkit/rng.ts';
 import { loopback, Report, RssSampler, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
 import { hostileFrame, type HostileFrame } from './hostile-frames.ts';
 import type { Ack } from './history.ts';
-import { health, imageAtLeast, startServer, type ServerChild } from './server-child.ts';
+import { health, startServer, type ServerChild } from './server-child.ts';
+import { imageAtLeast } from '../testkit/image-probe.ts';
 
 export const HOSTILE_FRAMES: Record<Mode, number> = { fast: 10_000, full: 120_000 };
 const WORKERS = 8;

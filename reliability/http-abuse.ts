@@ -14,7 +14,8 @@ import { Rng } from '../testkit/rng.ts';
 import { loopback, Report, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
 import { badRequests } from './http-requests.ts';
 import { rawHttp, tcpConnect } from './raw-clients.ts';
-import { image, startServer, type ServerChild } from './server-child.ts';
+import { startServer, type ServerChild } from './server-child.ts';
+import { image } from '../testkit/image-probe.ts';
 import { fill } from './ws-clients.ts';
 
 export interface HttpOptions {

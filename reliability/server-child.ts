@@ -4,7 +4,6 @@
  * the HTTP probes every part uses. Every child is tracked and killed by pid if the suite stops early
  * (testkit/processes.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer as startServerProcess, type StartedServer } from '../testkit/server-process.ts';
 
 export type ServerChild = StartedServer;
@@ -26,29 +25,4 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
 export async function health(http: string): Promise<{ ok: boolean; seq: number; subscribers: number }> {
   const res = await fetch(`${http}/healthz`, { signal: AbortSignal.timeout(10_000) });
   return (await res.json()) as { ok: boolean; seq: number; subscribers: number };
-}
-
-/** GET /image: the bytes and the seq named by its ETag ("<canvas-id>-<seq>"). */
-export async function image(http: string): Promise<{ png: Uint8Array; seq: number; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(`${http}/image`, { signal: AbortSignal.timeout(10_000) });
-  if (res.status !== 200) throw new Error(`/image answered ${res.status}`);
-  const png = new Uint8Array(await res.arrayBuffer());
-  const seq = Number(/-(\d+)"$/.exec(res.headers.get('etag') ?? '')?.[1] ?? NaN);
-  return { png, seq, ms: performance.now() - started };
-}
-
-/** Waits until /image shows at least `seq` (the next tick after the last placement). */
-export async function imageAtLeast(
-  http: string,
-  seq: number,
-  timeoutMs = 15_000,
-): Promise<{ png: Uint8Array; seq: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const img = await image(http);
-    if (img.seq >= seq) return img;
-    if (Date.now() > deadline) throw new Error(`/image still at seq ${img.seq} after ${timeoutMs} ms, want ${seq}`);
-    await sleep(25);
-  }
 }

@@ -12,7 +12,8 @@ import { openFilesLimit, rssBytes } from '../testkit/processes.ts';
 import { Rng } from '../testkit/rng.ts';
 import { loopback, Report, RssSampler, tempDir, type Mode, type PartResult } from './common.ts';
 import { rawWebSocket, tcpConnect, upgradeRequest } from './raw-clients.ts';
-import { health, image, startServer, type ServerChild } from './server-child.ts';
+import { health, startServer, type ServerChild } from './server-child.ts';
+import { image } from '../testkit/image-probe.ts';
 import { fill, Placer, Reader, probeHello } from './ws-clients.ts';
 
 export interface SlowOptions {

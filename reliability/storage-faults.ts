@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loopback, Report, type Mode, type PartResult } from './common.ts';
 import { makeDiskFault, type DiskFault } from './disk-fault.ts';
 import { checkHistory, type Ack } from './history.ts';
-import { health, image, startServer, type ServerChild } from './server-child.ts';
+import { health, startServer, type ServerChild } from './server-child.ts';
+import { image } from '../testkit/image-probe.ts';
 import { httpPlace, SeqPlacer, type PlaceAnswer } from './ws-clients.ts';
 
 const SIZE = 64;

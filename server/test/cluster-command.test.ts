@@ -4,26 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../../testkit/fixture.ts';
 import { freePort, startChild, tsxCommand } from '../../testkit/processes.ts';
 import { REPO_ROOT } from '../../testkit/paths.ts';
 import { startRedis } from '../../testkit/redis.ts';
-
-/** GET /healthz on a fresh connection; undefined while nothing listens yet. */
-function health(port: number): Promise<Record<string, unknown> | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
-    });
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
-}
+import { healthOnNewConnection as health } from './scale-out-kit.ts';
 
 test('npm run cluster starts a writer and two edges sharing one port, and stops them on SIGTERM', async (t) => {
   const redis = await startRedis();

@@ -12,7 +12,7 @@ import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
-import { image, imageAtLeast } from './scale-out-kit.ts';
+import { image, imageAtLeast } from '../../testkit/image-probe.ts';
 
 const SIZE = 32;
 const flags = { 'tick-ms': 200, 'cooldown-ms': 0, 'log-level': 'info' };

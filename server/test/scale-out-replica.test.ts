@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { startRedis } from '../../testkit/redis.ts';
-import { image, imageAtLeast } from './scale-out-kit.ts';
+import { image, imageAtLeast } from '../../testkit/image-probe.ts';
 
 test('an edge following a replica serves the writer frames and forwards placements to the primary', async (t) => {
   const primary = await startRedis();

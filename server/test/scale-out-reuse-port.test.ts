@@ -6,26 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { tempDir } from '../../testkit/fixture.ts';
 import { freePort } from '../../testkit/processes.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
-
-/** GET /healthz on a new TCP connection each time (no keep-alive), so the kernel picks a listener. */
-function healthOnNewConnection(port: number): Promise<{ edge: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(JSON.parse(body) as { edge: string }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { healthOnNewConnection } from './scale-out-kit.ts';
 
 describe('edges sharing a port', () => {
   let redis: TestRedis;
@@ -51,7 +38,11 @@ describe('edges sharing a port', () => {
     const seen = new Set<string>();
     // The kernel hashes each connection's addresses to a listener: 64 connections all landing on one
     // of two listeners would be a 1 in 2^63 chance.
-    for (let i = 0; i < 64 && seen.size < 2; i++) seen.add((await healthOnNewConnection(port)).edge);
+    for (let i = 0; i < 64 && seen.size < 2; i++) {
+      const health = await healthOnNewConnection(port);
+      assert.ok(health, `nothing answers on port ${port}`);
+      seen.add(String(health.edge));
+    }
     assert.equal(seen.size, 2, 'every connection went to the same edge');
   });
 

@@ -12,7 +12,7 @@ import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
-import { imageAtLeast, waitForImage } from './scale-out-kit.ts';
+import { imageAt, imageAtLeast } from '../../testkit/image-probe.ts';
 
 const ADMIN = 'scale-out-admin-token';
 const SIZE = 64;
@@ -102,7 +102,7 @@ describe('writer and edges over Redis', () => {
     });
     assert.equal(placed.status, 200, placed.body);
     const seq = Number(placed.json().seq);
-    const images = await Promise.all([writer, edgeA, edgeB].map((s) => waitForImage(s.http, seq)));
+    const images = await Promise.all([writer, edgeA, edgeB].map((s) => imageAt(s.http, seq)));
     const [w, a, b] = images as [(typeof images)[0], (typeof images)[0], (typeof images)[0]];
     assert.equal(a.etag, w.etag);
     assert.equal(b.etag, w.etag);
