@@ -60,9 +60,8 @@ function removeStale(root: string): void {
   }
 }
 
-function makeV1(): Made | undefined {
-  const root = '/sys/fs/cgroup/cpu';
-  if (!existsSync(`${root}/cpu.cfs_quota_us`)) return undefined;
+/** This run's group under `root` (stale groups of dead runs removed first), or undefined when not allowed. */
+function freshGroup(root: string): string | undefined {
   removeStale(root);
   const dir = `${root}/${GROUP}`;
   try {
@@ -70,6 +69,14 @@ function makeV1(): Made | undefined {
   } catch {
     return undefined;
   }
+  return dir;
+}
+
+function makeV1(): Made | undefined {
+  const root = '/sys/fs/cgroup/cpu';
+  if (!existsSync(`${root}/cpu.cfs_quota_us`)) return undefined;
+  const dir = freshGroup(root);
+  if (dir === undefined) return undefined;
   const ok =
     tryWrite(`${dir}/cpu.cfs_period_us`, String(PERIOD_US)) && tryWrite(`${dir}/cpu.cfs_quota_us`, String(PERIOD_US));
   if (!ok) return removeQuietly(dir);
@@ -81,13 +88,8 @@ function makeV2(): Made | undefined {
   if (!existsSync(`${root}/cgroup.controllers`)) return undefined;
   if (!readFileSync(`${root}/cgroup.controllers`, 'utf8').split(/\s+/).includes('cpu')) return undefined;
   tryWrite(`${root}/cgroup.subtree_control`, '+cpu');
-  removeStale(root);
-  const dir = `${root}/${GROUP}`;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch {
-    return undefined;
-  }
+  const dir = freshGroup(root);
+  if (dir === undefined) return undefined;
   if (!tryWrite(`${dir}/cpu.max`, `${PERIOD_US} ${PERIOD_US}`)) return removeQuietly(dir);
   return { dir, version: 2 };
 }
