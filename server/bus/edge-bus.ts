@@ -249,11 +249,12 @@ export class EdgeBus {
   }
 
   private resync(reason: string): void {
-    if (this.resyncing || !this.read.up) return;
+    if (this.resyncing) return;
     this.resyncing = true;
     this.metrics.resyncs.inc({ reason });
-    this.read.redis
-      .getBuffer(this.keys.frame)
+    // The key is read on its own connection, which may come back after the subscriber that asked.
+    whenReady(this.read)
+      .then(() => this.read.redis.getBuffer(this.keys.frame))
       .then((bytes) => {
         if (bytes) this.accept(bytes, 'resync');
       })

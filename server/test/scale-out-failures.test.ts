@@ -151,6 +151,8 @@ describe('writer/edge failures', () => {
     assert.equal((await httpRequest(`${edge.http}/healthz`)).json().redis, false);
     // The writer serves its own clients while Redis is away; the edges cannot see these yet.
     const during = await placeAcked(writer, 9, 9, 6);
+    // Its tick is published while Redis is away (and lost): only a resync can bring it to the edge.
+    await imageAtLeast(writer.http, during);
     assert.ok((await image(edge.http)).seq < during);
 
     redis = await startRedis(redis.port);
