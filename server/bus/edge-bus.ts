@@ -13,7 +13,7 @@ import type { Logger } from '../ops/log.ts';
 import type { Frame, TickOutput } from '../tick/ticker.ts';
 import { type Answer, type BusKeys, type CanvasMeta, decodeBus, encodeBus, type Request } from './bus-messages.ts';
 import type { BusMetrics } from './bus-metrics.ts';
-import { connectRedis, type RedisLink, whenReady } from './redis-link.ts';
+import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
 
 type Unnumbered<R> = R extends Request ? Omit<R, 'i'> : never;
 export type Forward = Unnumbered<Request>;
@@ -74,7 +74,7 @@ export class EdgeBus {
     this.sub = connectRedis(follow, 'canvas-edge-sub', log, (first) => {
       if (!first) this.resync('reconnect');
     });
-    this.sub.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
+    onMessages(this.sub, log, (channel, message) => this.onMessage(channel, message));
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
   }
 
@@ -174,7 +174,13 @@ export class EdgeBus {
     if (!p) return; // already timed out
     this.pending.delete(i);
     this.metrics.forwardAnswers.inc({ result });
-    p.done(r);
+    try {
+      p.done(r);
+    } catch (err) {
+      // Answers arrive in Redis and timer callbacks: a throw here would end the process, and the
+      // rest of the batch would go unanswered.
+      this.log.error({ err, result }, 'forwarded answer handler failed');
+    }
   }
 
   private sweep(): void {
@@ -184,9 +190,8 @@ export class EdgeBus {
     for (const [i, p] of this.pending) if (writerGone || p.deadline < now) this.settle(i, undefined, 'timeout');
   }
 
-  private onMessage(channel: Buffer, message: Buffer): void {
-    const name = channel.toString();
-    if (name === this.keys.ticks) return this.accept(message, 'channel');
+  private onMessage(channel: string, message: Buffer): void {
+    if (channel === this.keys.ticks) return this.accept(message, 'channel');
     const batch = decodeBus(message);
     if (!batch || !Array.isArray(batch.ans)) return;
     this.writerSeenAt = performance.now();

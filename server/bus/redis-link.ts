@@ -52,3 +52,17 @@ export function whenReady(link: RedisLink): Promise<void> {
   if (link.up) return Promise.resolve();
   return new Promise((resolve) => link.redis.once('ready', () => resolve()));
 }
+
+/**
+ * Calls `handle` with every pub/sub message (binary) the link receives. A throw in it is logged, not
+ * left to end the process from inside ioredis's event: a malformed message costs that message only.
+ */
+export function onMessages(link: RedisLink, log: Logger, handle: (channel: string, message: Buffer) => void): void {
+  link.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    try {
+      handle(channel.toString(), message);
+    } catch (err) {
+      log.error({ err, channel: channel.toString() }, 'bus message handler failed');
+    }
+  });
+}

@@ -18,7 +18,7 @@ import {
   type Request,
 } from './bus-messages.ts';
 import type { BusMetrics } from './bus-metrics.ts';
-import { connectRedis, type RedisLink, whenReady } from './redis-link.ts';
+import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
 
 export class WriterBus {
   private readonly pub: RedisLink;
@@ -47,8 +47,8 @@ export class WriterBus {
     // Redis may have restarted empty: put the keys back whenever the connection is (re)established.
     this.pub = connectRedis(url, 'canvas-writer', log, () => this.writeKeys());
     this.sub = connectRedis(url, 'canvas-writer-sub', log);
-    this.sub.redis.on('messageBuffer', (channel: Buffer, message: Buffer) =>
-      channel.toString() === keys.presence ? this.onPresence(message) : this.onRequests(message),
+    onMessages(this.sub, log, (channel, message) =>
+      channel === keys.presence ? this.onPresence(message) : this.onRequests(message),
     );
   }
 

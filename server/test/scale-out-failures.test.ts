@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { pack } from 'msgpackr';
 import type { ErrorMsg } from '../../protocol/messages.ts';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
@@ -90,6 +92,25 @@ describe('writer/edge failures', () => {
     }
     for (const [k, a] of latest) assert.equal(grid[k], a.color, `acked seq ${a.seq} lost at cell ${k}`);
   }
+
+  test('malformed bus messages are dropped: edges and writer keep serving and placing', async (t) => {
+    const [edge] = edges as [StartedServer];
+    const canvasId = (await image(edge.http)).etag.slice(1).split('-')[0];
+    const redisClient = new Redis(redis.url);
+    t.after(() => redisClient.disconnect());
+    const bad = [
+      Buffer.from([0xc1]), // not MessagePack
+      pack({ k: 'tick', canvasId, seq: 1e9, etag: '"x"', png: 5, at: 0 }), // a tick whose png is no bytes
+      pack({ edge: 'nobody', reqs: [{ i: 1, k: 'place' }, null] }), // requests without their fields
+    ];
+    for (const message of bad) {
+      await redisClient.publish('canvas:ticks', message);
+      await redisClient.publish('canvas:requests', message);
+    }
+    const seq = await placeAcked(edge, 12, 12, 3);
+    await imageAtLeast(edge.http, seq);
+    assert.equal((await httpRequest(`${writer.http}/healthz`)).status, 200);
+  });
 
   test('an edge killed: the other edge carries on, and its delta clients resume there with since', async (t) => {
     const [doomed, survivor] = edges as [StartedServer, StartedServer];
