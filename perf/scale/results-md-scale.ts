@@ -227,7 +227,7 @@ export function scaleMarkdown(r: ScaleResults): string {
     `- Load: 1-minute load average ${n1(r.load1[0])} at the start, ${n1(r.load1[1])} at the end (2 CPUs); each table has it per run`,
     `- Code measured: ${m.revision}; Node ${m.node}; redis-server from Debian (testkit/redis.ts: loopback, no persistence)`,
     '',
-    ...table(['budget (DESIGN.md, "Performance budgets")', 'target', 'measured', 'verdict'], budgetRows),
+    ...table(['budget (docs/ARCHITECTURE.md, "Performance budgets")', 'target', 'measured', 'verdict'], budgetRows),
     '',
     ...placeSection(r),
     ...busSection(r),
