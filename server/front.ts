@@ -51,8 +51,6 @@ export interface ServeOptions {
   identitySecret: Buffer;
   /** The latest frame (set before `listen`). */
   frame: () => Frame;
-  /** `/image`'s source; `frame` unless a benchmark mode encodes per request. */
-  image?: () => Frame;
   /** Role-specific fields of `/healthz`. */
   health: () => Record<string, unknown>;
   /** How many watch the canvas in the whole deployment (default: this process's sockets). */
@@ -143,7 +141,7 @@ export class Front {
     registerAdminRoutes(router, config.adminToken, opts.authority, identify);
     registerHistoryRoutes(router, opts.authority);
     registerHttpRoutes(router, {
-      frame: opts.image ?? opts.frame,
+      frame: opts.frame,
       indexHtml,
       identify: identify,
       health: () => ({

@@ -12,7 +12,6 @@ import { Store } from './store/store.ts';
 import { Ticker } from './tick/ticker.ts';
 import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
-import { imageSource } from './http/bench-image-modes.ts';
 import { Moderation } from './moderation/moderation.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { History } from './store/history.ts';
@@ -169,16 +168,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   metrics.pngBytes.set((await ticker.run()).frame.png.length);
   const frame = () => ticker.frame;
-  const image = imageSource(config.benchImageMode, frame, canvas, encoder, store);
-  if (config.benchImageMode !== 'cached')
-    log.warn({ mode: config.benchImageMode }, 'benchmark-only /image mode: every request encodes');
 
   const port = await front.listen({
     shape: config,
     authority,
     identitySecret: secret,
     frame,
-    image,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
     online: () => (bus ? bus.online() : front.sockets.size),
   });

@@ -39,7 +39,6 @@ export interface Config {
   ipv4Prefix: number;
   ipv6Prefix: number;
   pprofPort: number;
-  benchImageMode: 'cached' | 'grid' | 'db';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';
   /** Redis URL (writer and edge roles). */

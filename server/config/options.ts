@@ -258,14 +258,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'port of the pprof listener (127.0.0.1 only)',
   },
   {
-    key: 'benchImageMode',
-    flag: 'bench-image-mode',
-    env: 'BENCH_IMAGE_MODE',
-    kind: { type: 'enum', values: ['cached', 'grid', 'db'] },
-    default: 'cached',
-    help: 'BENCHMARK ONLY: grid/db encode /image on every request (the origin experiment)',
-  },
-  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'LOG_LEVEL',
