@@ -1,17 +1,20 @@
 /**
- * Wires the edge role: no database and no canvas of its own. The Redis bus (bus/edge-bus.ts) gives
- * the canvas description, the latest frame and every tick; the client-facing front (front.ts) serves
- * them exactly as the writer does, and forwards what needs the writer (bus/remote-authority.ts).
+ * Wires the edge role, in one direction: metrics, then the bus to the writer (which gives the
+ * canvas description and the latest frame), then the streams it feeds, then the client-facing front
+ * (front.ts), which serves exactly as the writer's does and forwards what needs the writer
+ * (bus/remote-authority.ts). No database and no canvas of its own.
  */
-import type { Config } from './config/config.ts';
-import { Front } from './front.ts';
 import { busKeys } from './bus/bus-messages.ts';
-import { BusMetrics } from './bus/bus-metrics.ts';
 import { EdgeBus } from './bus/edge-bus.ts';
 import { RemoteAuthority } from './bus/remote-authority.ts';
+import type { Config } from './config/config.ts';
+import { Front } from './front.ts';
 import type { Logger } from './ops/log.ts';
-import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
-import { shownUrl, StartupError } from './server.ts';
+import { Metrics } from './ops/metrics.ts';
+import { shownUrl } from './ops/operator-error.ts';
+import { uwsBackend } from './ops/uws-backend.ts';
+import { checkBackend } from './server.ts';
+import { Streams } from './streams/streams.ts';
 
 export interface RunningEdge {
   port: number;
@@ -22,35 +25,55 @@ export interface RunningEdge {
 }
 
 export async function startEdge(config: Config, log: Logger): Promise<RunningEdge> {
-  if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new StartupError(FALLBACK_MESSAGE);
-  const front: Front = new Front(config, log, (): number => bus.frame.seq);
-  const metrics: BusMetrics = new BusMetrics(front.metrics.registry, {
-    redisUp: () => bus.redisUp,
-    writerUp: () => bus.writerUp,
+  checkBackend(config, log);
+  const metrics = new Metrics({ backend: uwsBackend, role: config.role });
+
+  const bus = new EdgeBus({
+    primary: config.redis,
+    ...(config.redisReplica ? { replica: config.redisReplica } : {}),
+    keys: busKeys(config.redisPrefix),
+    timeoutMs: config.writerTimeoutMs,
+    registry: metrics.registry,
+    log,
   });
-  const urls = config.redisReplica
-    ? { primary: config.redis, replica: config.redisReplica }
-    : { primary: config.redis };
-  const bus: EdgeBus = new EdgeBus(urls, busKeys(config.redisPrefix), config.writerTimeoutMs, metrics, log, (out) =>
-    front.fanOut(out),
-  );
+  // The canvas is the writer's: size, palette and timings come from it, not from this process's flags.
   const meta = await bus.start();
-  const port = await front.listen({
-    // The canvas is the writer's: size, palette and timings come from it, not from this process's flags.
+
+  const streams: Streams = new Streams({
+    maxBackpressure: config.maxBackpressure,
+    maxBufferedTotal: config.maxBufferedTotal,
+    stallMs: config.stallMs,
+    deltaRing: config.deltaRing,
+    onlineIntervalMs: meta.tickMs,
+    // Until the writer's first beat (or while it is away) an edge knows only its own clients.
+    online: (): number => (bus.writerUp && bus.online !== undefined ? bus.online : streams.size),
+    registry: metrics.registry,
+    log,
+  });
+  await streams.publish({ frame: bus.frame, delta: undefined, startedAt: performance.now(), encodeSeconds: 0 });
+  bus.follow((out) => void streams.publish(out));
+  metrics.watchSeq(() => streams.frame.seq);
+
+  const front = new Front({
+    config,
+    log,
+    metrics,
+    streams,
     shape: meta,
     authority: new RemoteAuthority(bus),
     identitySecret: Buffer.from(meta.secret, 'hex'),
-    frame: () => bus.frame,
+    seq: () => streams.frame.seq,
     health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp, busLagMs: bus.lastLagMs ?? null }),
-    // Until the writer's first beat (or while it is away) an edge knows only its own clients.
-    online: () => (bus.writerUp ? (bus.online ?? front.sockets.size) : front.sockets.size),
   });
-  if (port === undefined) {
+  let port: number;
+  try {
+    port = await front.listen();
+  } catch (err) {
     await bus.close();
-    throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
+    throw err;
   }
-  bus.reportPresence(meta.tickMs, () => front.sockets.size);
-  log.info({ edge: bus.id, canvas: meta.canvasId, seq: bus.frame.seq }, 'edge following the writer');
+  bus.reportPresence(meta.tickMs, () => streams.size);
+  log.info({ edge: bus.id, canvas: meta.canvasId, seq: streams.frame.seq }, 'edge following the writer');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -2,19 +2,19 @@
  * Entry point: read config, start, log the URL, shut down gracefully on SIGINT/SIGTERM.
  * Operator mistakes (bad flag, port in use, unwritable database) print one line and exit 1.
  */
-import { ConfigError, loadConfig } from './config/config.ts';
-import { createLogger } from './ops/log.ts';
-import { startServer, StartupError } from './server.ts';
+import { loadConfig } from './config/config.ts';
 import { startEdge } from './edge.ts';
-import { StoreOpenError } from './store/store.ts';
+import { createLogger } from './ops/log.ts';
+import { OperatorError } from './ops/operator-error.ts';
 import { uwsBackend } from './ops/uws-backend.ts';
+import { startServer } from './server.ts';
 
 async function main(): Promise<void> {
   let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {
-    if (err instanceof ConfigError) return fatal(err.message);
+    if (err instanceof OperatorError) return fatal(err.message);
     throw err;
   }
   if (loaded.kind === 'help') {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     server = config.role === 'edge' ? await startEdge(config, log) : await startServer(config, log);
   } catch (err) {
-    if (err instanceof StartupError || err instanceof StoreOpenError) return fatal(err.message);
+    if (err instanceof OperatorError) return fatal(err.message);
     throw err;
   }
   log.info({ url: server.url, backend: uwsBackend, role: config.role }, `listening on ${server.url}`);

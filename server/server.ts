@@ -1,29 +1,32 @@
 /**
- * Wires the standalone and writer roles: store -> canvas -> committer -> tick -> the client-facing
- * front (front.ts), and for a writer the Redis bus the edges follow (bus/writer-bus.ts; the edge
- * role is edge.ts). `startServer` resolves once listening; `close` is the graceful shutdown.
+ * Wires the standalone and writer roles, in one direction: metrics, then the core (store -> canvas
+ * -> committer -> placement rules -> authority; the history; the writer's bus), then the streams and
+ * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
+ * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
 import { Canvas } from './canvas/canvas.ts';
-import type { Config } from './config/config.ts';
-import type { Logger } from './ops/log.ts';
-import { PlacementCommitter } from './placement/committer.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
-import { Store } from './store/store.ts';
-import { Ticker } from './tick/ticker.ts';
-import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
-import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
-import { Moderation } from './moderation/moderation.ts';
-import { ModerationStore } from './store/moderation-store.ts';
-import { History } from './store/history.ts';
-import { PlacementService } from './placement/service.ts';
-import { Front } from './front.ts';
-import { LocalAuthority } from './placement/authority.ts';
-import { WriterBus } from './bus/writer-bus.ts';
+import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
-import { BusMetrics } from './bus/bus-metrics.ts';
-import { Keyframes } from './history/keyframes.ts';
-import { HistoryService } from './history/history-service.ts';
+import { WriterBus } from './bus/writer-bus.ts';
+import { Front } from './front.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
+import { HistoryService } from './history/history-service.ts';
+import { Keyframes } from './history/keyframes.ts';
+import { Moderation } from './moderation/moderation.ts';
+import type { Logger } from './ops/log.ts';
+import { Metrics } from './ops/metrics.ts';
+import { OperatorError, shownUrl } from './ops/operator-error.ts';
+import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
+import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
+import { LocalAuthority } from './placement/authority.ts';
+import { PlacementCommitter } from './placement/committer.ts';
+import { PlacementService } from './placement/service.ts';
+import { ModerationStore } from './store/moderation-store.ts';
+import { PlacementLog } from './store/placement-log.ts';
+import { Store } from './store/store.ts';
+import { Streams } from './streams/streams.ts';
+import { Ticker } from './tick/ticker.ts';
 
 export interface RunningServer {
   port: number;
@@ -36,16 +39,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A startup failure the operator fixes (port in use, bad path, fallback backend): one line, exit 1. */
-export class StartupError extends Error {}
-
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new StartupError(FALLBACK_MESSAGE);
+/** Refuses uWS's slow pure-JS fallback unless the operator allowed it (every role). */
+export function checkBackend(config: Config, log: Logger): void {
+  if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new OperatorError(FALLBACK_MESSAGE);
   if (uwsBackend === 'fallback') log.warn('running on the uWebSockets.js pure-JS fallback: expect low throughput');
+}
 
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  checkBackend(config, log);
+  const metrics = new Metrics({ backend: uwsBackend, role: config.role });
+
+  // The core: the stored canvas, the one placement path, moderation, history.
   const store = Store.open({
     path: config.db,
     width: config.width,
@@ -70,28 +77,30 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     loaded.lastSeq,
   );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
-
-  const front = new Front(config, log, () => canvas.seq);
-  const { metrics } = front;
-  const committerOptions = {
-    commitDelayMs: config.commitDelayMs,
-    commitBatch: config.commitBatch,
-    snapshotEvery: config.snapshotEvery,
-    replayed: loaded.replayed,
-  };
-  const committer = new PlacementCommitter(store, canvas, committerOptions, {
-    commitFailed: (err, count) =>
-      count === 0
-        ? log.error({ err }, 'snapshot failed: startup will replay more history; retrying with backoff')
-        : log.error({ err, count }, 'commit failed: placements rejected'),
-    committed: (count, seconds) => {
-      metrics.commitSeconds.observe(seconds);
-      metrics.commitBatch.observe(count);
+  metrics.watchSeq(() => canvas.seq);
+  const committer = new PlacementCommitter(
+    store,
+    canvas,
+    {
+      commitDelayMs: config.commitDelayMs,
+      commitBatch: config.commitBatch,
+      snapshotEvery: config.snapshotEvery,
+      replayed: loaded.replayed,
     },
-    callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
-  });
+    {
+      commitFailed: (err, count) =>
+        count === 0
+          ? log.error({ err }, 'snapshot failed: startup will replay more history; retrying with backoff')
+          : log.error({ err, count }, 'commit failed: placements rejected'),
+      committed: (count, seconds) => {
+        metrics.commitSeconds.observe(seconds);
+        metrics.commitBatch.observe(count);
+      },
+      callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
+    },
+  );
   const modStore = new ModerationStore(store.db);
-  const history = new History(store.db);
+  const placementLog = new PlacementLog(store.db);
   const secret = store.identitySecret(config.secret);
   const placements = new PlacementService(
     canvas,
@@ -99,11 +108,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics,
     config.cooldownMs,
     modStore.bannedIds(),
-    history.runningCooldowns(Date.now(), config.cooldownMs),
+    placementLog.runningCooldowns(Date.now(), config.cooldownMs),
   );
-  const moderation = new Moderation(canvas, committer, modStore, history, placements);
-
-  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements);
   // History workers open the database file read-only: none for an in-memory database.
   const pastCanvases =
     config.db === ':memory:'
@@ -121,7 +128,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const authority = new LocalAuthority(
     canvas,
     placements,
-    history,
+    placementLog,
     moderation,
     pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
   );
@@ -132,12 +139,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
-  const bus: WriterBus | undefined =
+  const bus =
     config.role === 'writer'
-      ? new WriterBus(
-          config.redis,
-          busKeys(config.redisPrefix),
-          {
+      ? new WriterBus({
+          url: config.redis,
+          keys: busKeys(config.redisPrefix),
+          meta: {
             canvasId: store.canvasId,
             width: config.width,
             height: config.height,
@@ -147,54 +154,75 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             secret: secret.toString('hex'),
           },
           authority,
-          new BusMetrics(metrics.registry, { redisUp: (): boolean => bus?.redisUp ?? false, writerUp: () => true }),
+          registry: metrics.registry,
           log,
-          () => front.sockets.size,
-        )
+        })
       : undefined;
-  const ticker = new Ticker(
+
+  // The streams, and the tick that feeds them (and the bus).
+  const streams = new Streams({
+    maxBackpressure: config.maxBackpressure,
+    maxBufferedTotal: config.maxBufferedTotal,
+    stallMs: config.stallMs,
+    deltaRing: config.deltaRing,
+    onlineIntervalMs: config.tickMs,
+    online: bus && (() => bus.online()),
+    registry: metrics.registry,
+    log,
+  });
+  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  const ticker = new Ticker({
     canvas,
     encoder,
-    store.canvasId,
-    Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
-    async (out) => {
+    canvasId: store.canvasId,
+    maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
+    deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
       bus?.publishTick(out);
-      await front.fanOut(out);
+      await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
-    (err) => log.error({ err }, 'tick encode failed'),
-  );
-  metrics.pngBytes.set((await ticker.run()).frame.png.length);
-  const frame = () => ticker.frame;
+    onError: (err) => log.error({ err }, 'tick encode failed'),
+  });
+  const first = await ticker.run();
+  metrics.pngBytes.set(first.frame.png.length);
+  await streams.publish(first); // before anyone connects: the frame new sockets and /image get
 
-  const port = await front.listen({
+  // The front.
+  const front = new Front({
+    config,
+    log,
+    metrics,
+    streams,
     shape: config,
     authority,
     identitySecret: secret,
-    frame,
+    seq: () => canvas.seq,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
-    online: () => (bus ? bus.online() : front.sockets.size),
   });
-  if (port === undefined) {
-    store.close();
-    throw new StartupError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
-  }
+  let port: number;
   let pprof: PprofServer | undefined;
-  if (config.pprof) {
-    try {
-      pprof = await startPprofServer(config.pprofPort, log);
-    } catch (err) {
-      front.stopListening();
-      store.close();
-      throw new StartupError((err as Error).message);
+  try {
+    port = await front.listen();
+    if (config.pprof) {
+      pprof = await startPprofServer(config.pprofPort, log).catch((err: Error) => {
+        throw new OperatorError(err.message);
+      });
+      log.info({ url: `http://127.0.0.1:${pprof.port}/debug/pprof/profile?seconds=30` }, 'pprof enabled');
     }
-    log.info({ url: `http://127.0.0.1:${pprof.port}/debug/pprof/profile?seconds=30` }, 'pprof enabled');
+  } catch (err) {
+    front.stopListening();
+    clearInterval(keyframeTimer);
+    await bus?.close();
+    store.close();
+    throw err;
   }
   ticker.start(config.tickMs);
   // Not awaited: a writer serves its own clients while Redis is still unreachable.
-  bus?.start(ticker.frame, config.tickMs).catch((err: unknown) => log.error({ err }, 'bus start failed'));
+  bus
+    ?.start({ frame: ticker.frame, tickMs: config.tickMs, ownClients: () => streams.size })
+    .catch((err: unknown) => log.error({ err }, 'bus start failed'));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -214,10 +242,4 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })());
 
   return { port, url: shownUrl(config.host, port), canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
-}
-
-/** The URL to print: a wildcard listen address is shown as localhost. */
-export function shownUrl(host: string, port: number): string {
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  return `http://${shown}:${port}`;
 }

@@ -29,7 +29,7 @@ import { registerHistoryRoutes } from '../../server/http/history-routes.ts';
 import { endBounded } from '../../server/http/send.ts';
 import { createLogger } from '../../server/ops/log.ts';
 import { listenPort, uws } from '../../server/ops/uws-backend.ts';
-import { KeyframeStore } from '../../server/store/keyframes.ts';
+import { KeyframeStore } from '../../server/store/keyframe-store.ts';
 import { Rng } from '../../testkit/rng.ts';
 import { openHistoryDb } from './history-db.ts';
 

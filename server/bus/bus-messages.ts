@@ -1,7 +1,14 @@
 /**
- * What travels over Redis between the writer and the edges, and its encoding (MessagePack, the same
- * library as the client protocol). Internal to the deployment: writer and edges run the same code
- * version, so this format has no negotiation; clients never see it.
+ * What travels over Redis between the writer and the edges: the types, the encoder and, for every
+ * message, a decoder that checks it. Redis is a trust boundary: whoever can publish on it (a
+ * misconfigured client, a stale process, an attacker on an open port) can send anything, so the
+ * writer and the edges act only on what a `decode*` function returned, never on a raw payload. A
+ * decoder returns undefined for a payload that is not exactly the message (missing, extra-typed or
+ * wrong-typed fields); a request batch keeps its well-formed requests and reports the others one by
+ * one, so one bad request fails alone.
+ *
+ * Encoding is MessagePack (plain maps, the same library as the client protocol). Writer and edges run
+ * the same code version, so the format has no negotiation; clients never see it.
  *
  * Keys and channels (P = --redis-prefix):
  * - `P:meta` (key): the canvas an edge serves (id, size, palette, timings) and the identity secret,
@@ -16,7 +23,12 @@
  * - `P:answers:EDGE` (channel): batches of answers for one edge.
  */
 import { Packr } from 'msgpackr';
-import type { HistoryRequest, HttpAnswer } from '../history/history-answers.ts';
+import { isClientInt } from '../../protocol/codec.ts';
+import type { PixelInfo } from '../../protocol/http-api.ts';
+import { ErrorCode } from '../../protocol/messages.ts';
+import { HISTORY_PATHS, type HistoryRequest } from '../history/history-answers.ts';
+import type { HttpAnswer } from '../http/answer.ts';
+import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
 import type { PixelResult } from '../placement/authority.ts';
@@ -53,6 +65,14 @@ export interface CanvasMeta {
   secret: string;
 }
 
+/** The change since `fromSeq`, as the encoded client `delta` message. */
+export interface BusDelta {
+  fromSeq: number;
+  toSeq: number;
+  count: number;
+  message: Uint8Array;
+}
+
 /** A frame as the writer encoded it; `at` is the writer's wall clock when it published the tick. */
 export interface FrameMsg {
   k: 'tick';
@@ -61,8 +81,8 @@ export interface FrameMsg {
   etag: string;
   png: Uint8Array;
   at: number;
-  /** The change since `delta.fromSeq` as the encoded client `delta` message; absent: use the PNG. */
-  delta?: { fromSeq: number; toSeq: number; count: number; message: Uint8Array };
+  /** Absent: the change was too large for a delta (use the PNG). */
+  delta?: BusDelta;
 }
 
 export interface BeatMsg {
@@ -80,37 +100,317 @@ export interface PresenceMsg {
 }
 
 export type Request =
-  | { i: number; k: 'place'; who: string; addr: string; x: number; y: number; c: number }
-  | { i: number; k: 'wait'; who: string; addr: string }
+  | { i: number; k: 'place'; identityId: string; addressKey: string; x: number; y: number; c: number }
+  | { i: number; k: 'cooldown'; identityId: string; addressKey: string }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
   | { i: number; k: 'history'; r: HistoryRequest };
 
-export type Answer = PlaceResult | number | PixelResult | ActionResult | HttpAnswer;
+export type RequestKind = Request['k'];
+
+/** The answer to each kind of request. */
+export interface AnswerOf {
+  place: PlaceResult;
+  cooldown: number;
+  pixel: PixelResult;
+  admin: ActionResult;
+  history: HttpAnswer;
+}
+
+export type Answer = AnswerOf[RequestKind];
 
 export interface RequestBatch {
   edge: string;
   reqs: Request[];
 }
 
+/** A decoded request batch: the requests to run, and the numbered ones that were malformed. */
+export interface DecodedRequests {
+  edge: string;
+  reqs: Request[];
+  /** Malformed requests that carried a usable number: each is answered with `invalid_field`. */
+  bad: Array<{ i: number; reason: string }>;
+  /** Malformed requests without a usable number: only counted. */
+  unnumbered: number;
+}
+
 export interface AnswerBatch {
   ans: Array<{ i: number; r: Answer }>;
 }
 
+export type BusMessage = FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg;
+
 // Plain maps (no msgpackr records), so a Redis MONITOR shows readable structures.
 const packr = new Packr({ useRecords: false });
 
-export const encodeBus = (value: FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg): Buffer =>
-  packr.pack(value);
+export const encodeBus = (value: BusMessage): Buffer => packr.pack(value);
 
-/** Decodes a bus payload; undefined when it is not MessagePack or not a map (logged by the caller). */
-export function decodeBus(bytes: Buffer): Record<string, unknown> | undefined {
+// --- decoding -----------------------------------------------------------------------------------
+
+/** Thrown by the field readers below; caught by each decoder, never leaves this module. */
+class Malformed extends Error {}
+
+type Fields = Record<string, unknown>;
+
+const MAX_ID_CHARS = 128;
+/** PNG files start with these 8 bytes (RFC 2083 3.1). */
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const ERROR_CODES = new Set<string>(Object.values(ErrorCode));
+
+function unpack(bytes: Uint8Array): unknown {
   try {
-    const value: unknown = packr.unpack(bytes);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return packr.unpack(bytes);
   } catch {
     return undefined;
+  }
+}
+
+function record(v: unknown, what: string): Fields {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    throw new Malformed(`${what} is not a map`);
+  }
+  return v as Fields;
+}
+
+function str(f: Fields, key: string, max = MAX_ID_CHARS): string {
+  const v = f[key];
+  if (typeof v !== 'string' || v.length > max) throw new Malformed(`${key} is not a string of at most ${max}`);
+  return v;
+}
+
+/** A non-negative safe integer (seqs, counts, times). */
+function count(f: Fields, key: string): number {
+  const v = f[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Malformed(`${key} is not a count`);
+  return v;
+}
+
+/** Any safe integer (a Unix ms time that may be 0 or before 1970). */
+function int(f: Fields, key: string): number {
+  const v = f[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Malformed(`${key} is not an integer`);
+  return v;
+}
+
+function clientInt(f: Fields, key: string): number {
+  const v = f[key];
+  if (!isClientInt(v)) throw new Malformed(`${key} is not an integer`);
+  return v;
+}
+
+function bytes(f: Fields, key: string): Uint8Array {
+  const v = f[key];
+  if (!(v instanceof Uint8Array)) throw new Malformed(`${key} is not binary`);
+  return v;
+}
+
+function identity(f: Fields, key: string): string {
+  const v = str(f, key);
+  if (!isIdentityId(v)) throw new Malformed(`${key} is not an identity id`);
+  return v;
+}
+
+function decodeWith<T>(payload: Uint8Array, read: (f: Fields) => T): T | undefined {
+  try {
+    return read(record(unpack(payload), 'message'));
+  } catch (err) {
+    if (err instanceof Malformed) return undefined;
+    throw err;
+  }
+}
+
+export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
+  return decodeWith(payload, (f) => {
+    const palette = f.palette;
+    if (!Array.isArray(palette) || palette.length < 2 || palette.length > 256) throw new Malformed('palette');
+    for (const c of palette) {
+      if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 0xffffff) throw new Malformed('palette colour');
+    }
+    const secret = str(f, 'secret', 256);
+    if (!/^(?:[0-9a-f]{2})+$/.test(secret)) throw new Malformed('secret is not hex');
+    const meta: CanvasMeta = {
+      canvasId: str(f, 'canvasId'),
+      width: count(f, 'width'),
+      height: count(f, 'height'),
+      palette: palette as number[],
+      tickMs: count(f, 'tickMs'),
+      cooldownMs: count(f, 'cooldownMs'),
+      secret,
+    };
+    if (meta.width < 1 || meta.height < 1 || meta.tickMs < 1) throw new Malformed('size or tick');
+    return meta;
+  });
+}
+
+/** A message of the ticks channel (or the frame key): a tick, or a beat. */
+export function decodeTicks(payload: Uint8Array): FrameMsg | BeatMsg | undefined {
+  return decodeWith(payload, (f): FrameMsg | BeatMsg => {
+    const common = { canvasId: str(f, 'canvasId'), seq: count(f, 'seq'), at: count(f, 'at') };
+    if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
+    if (f.k !== 'tick') throw new Malformed('k');
+    const png = bytes(f, 'png');
+    if (!PNG_SIGNATURE.equals(png.subarray(0, PNG_SIGNATURE.length))) throw new Malformed('png is not a PNG');
+    const msg: FrameMsg = { k: 'tick', ...common, etag: str(f, 'etag'), png };
+    if (f.delta !== undefined) {
+      const d = record(f.delta, 'delta');
+      const delta = {
+        fromSeq: count(d, 'fromSeq'),
+        toSeq: count(d, 'toSeq'),
+        count: count(d, 'count'),
+        message: bytes(d, 'message'),
+      };
+      if (delta.toSeq !== msg.seq || delta.fromSeq > delta.toSeq) throw new Malformed('delta range');
+      msg.delta = delta;
+    }
+    return msg;
+  });
+}
+
+export function decodePresence(payload: Uint8Array): PresenceMsg | undefined {
+  return decodeWith(payload, (f) => ({ edge: str(f, 'edge'), n: count(f, 'n') }));
+}
+
+function decodeAdminAction(f: Fields): AdminAction {
+  const op = f.op;
+  switch (op) {
+    case 'ban':
+      return { op, actor: str(f, 'actor'), id: identity(f, 'id'), reason: str(f, 'reason', 500) };
+    case 'unban':
+      return { op, actor: str(f, 'actor'), id: identity(f, 'id') };
+    case 'rollback':
+      return { op, actor: str(f, 'actor'), id: identity(f, 'id'), since: int(f, 'since') };
+    case 'wipe': {
+      const r = record(f.rect, 'rect');
+      const rect = {
+        x: clientInt(r, 'x'),
+        y: clientInt(r, 'y'),
+        width: clientInt(r, 'width'),
+        height: clientInt(r, 'height'),
+      };
+      return { op, actor: str(f, 'actor'), rect, color: clientInt(f, 'color') };
+    }
+    case 'audit':
+      return { op, limit: count(f, 'limit') };
+    default:
+      throw new Malformed('unknown admin op');
+  }
+}
+
+function decodeRequest(f: Fields, i: number): Request {
+  switch (f.k) {
+    case 'place':
+      return {
+        i,
+        k: 'place',
+        identityId: identity(f, 'identityId'),
+        addressKey: str(f, 'addressKey'),
+        x: clientInt(f, 'x'),
+        y: clientInt(f, 'y'),
+        c: clientInt(f, 'c'),
+      };
+    case 'cooldown':
+      return { i, k: 'cooldown', identityId: identity(f, 'identityId'), addressKey: str(f, 'addressKey') };
+    case 'pixel':
+      return { i, k: 'pixel', x: clientInt(f, 'x'), y: clientInt(f, 'y') };
+    case 'admin':
+      return { i, k: 'admin', a: decodeAdminAction(record(f.a, 'a')) };
+    case 'history': {
+      const r = record(f.r, 'r');
+      const path = str(r, 'path');
+      if (!(HISTORY_PATHS as readonly string[]).includes(path)) throw new Malformed('history path');
+      return { i, k: 'history', r: { path, query: str(r, 'query', 4096), ifNoneMatch: str(r, 'ifNoneMatch', 4096) } };
+    }
+    default:
+      throw new Malformed('unknown request kind');
+  }
+}
+
+export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined {
+  return decodeWith(payload, (f) => {
+    const edge = str(f, 'edge');
+    if (!Array.isArray(f.reqs)) throw new Malformed('reqs');
+    const out: DecodedRequests = { edge, reqs: [], bad: [], unnumbered: 0 };
+    for (const raw of f.reqs) {
+      let i: number | undefined;
+      try {
+        const r = record(raw, 'request');
+        i = count(r, 'i');
+        out.reqs.push(decodeRequest(r, i));
+      } catch (err) {
+        if (!(err instanceof Malformed)) throw err;
+        if (i === undefined) out.unnumbered++;
+        else out.bad.push({ i, reason: err.message });
+      }
+    }
+    return out;
+  });
+}
+
+/** An answer batch, each answer still unchecked: only the edge knows which kind each `i` asked. */
+export function decodeAnswers(payload: Uint8Array): Array<{ i: number; r: unknown }> | undefined {
+  return decodeWith(payload, (f) => {
+    if (!Array.isArray(f.ans)) throw new Malformed('ans');
+    return f.ans.map((raw) => {
+      const a = record(raw, 'answer');
+      return { i: count(a, 'i'), r: a.r };
+    });
+  });
+}
+
+function failure(f: Fields): { ok: false; code: ErrorCode; message: string } {
+  const code = str(f, 'code');
+  if (!ERROR_CODES.has(code)) throw new Malformed('code');
+  return { ok: false, code: code as ErrorCode, message: str(f, 'message', 4096) };
+}
+
+function nullable<T>(f: Fields, key: string, read: (f: Fields, key: string) => T): T | null {
+  return f[key] === null ? null : read(f, key);
+}
+
+const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
+  place: (r) => {
+    const f = record(r, 'answer');
+    if (f.ok === true) return { ok: true, seq: count(f, 'seq'), next: count(f, 'next') };
+    const fail: PlaceResult = failure(f);
+    if (f.wait !== undefined) fail.wait = count(f, 'wait');
+    return fail;
+  },
+  cooldown: (r) => {
+    if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) throw new Malformed('cooldown');
+    return r;
+  },
+  pixel: (r) => {
+    const f = record(r, 'answer');
+    if (f.ok !== true) return failure(f);
+    const p = record(f.pixel, 'pixel');
+    const pixel: PixelInfo = {
+      x: clientInt(p, 'x'),
+      y: clientInt(p, 'y'),
+      color: clientInt(p, 'color'),
+      who: nullable(p, 'who', str),
+      at: nullable(p, 'at', count),
+      seq: nullable(p, 'seq', count),
+    };
+    return { ok: true, pixel };
+  },
+  admin: (r) => {
+    const f = record(r, 'answer');
+    return f.ok === true ? { ok: true, result: record(f.result, 'result') } : failure(f);
+  },
+  history: (r) => {
+    const f = record(r, 'answer');
+    const headers = record(f.headers, 'headers');
+    for (const v of Object.values(headers)) if (typeof v !== 'string') throw new Malformed('header');
+    return { status: str(f, 'status'), headers: headers as Record<string, string>, body: bytes(f, 'body') };
+  },
+};
+
+/** Checks one answer against the kind of request it answers; undefined when it is not one. */
+export function decodeAnswer<K extends RequestKind>(kind: K, r: unknown): AnswerOf[K] | undefined {
+  try {
+    return answerReaders[kind](r);
+  } catch (err) {
+    if (err instanceof Malformed) return undefined;
+    throw err;
   }
 }

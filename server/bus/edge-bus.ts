@@ -1,43 +1,70 @@
 /**
- * The edge's side of the bus: follows the writer's ticks into the local fan-out, notices a missed
+ * The edge's side of the bus: follows the writer's ticks into the local streams, notices a missed
  * tick (a delta that does not start at our seq, a beat ahead of us, Redis reconnecting) and then
  * takes the frame from its key, and carries forwarded requests to the writer in batches (one
  * publish per loop turn) with their answers back. A request the writer does not answer within
  * --writer-timeout-ms fails with `unavailable`; while the writer is known to be down nothing is
- * forwarded at all.
+ * forwarded at all. Everything read from Redis goes through the bus decoders (bus-messages.ts).
  */
 import { randomBytes } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Frame, TickOutput } from '../tick/ticker.ts';
-import { type Answer, type BusKeys, type CanvasMeta, decodeBus, encodeBus, type Request } from './bus-messages.ts';
-import type { BusMetrics } from './bus-metrics.ts';
+import type { Frame, TickOutput } from '../streams/frame.ts';
+import {
+  type AnswerOf,
+  type BusKeys,
+  type CanvasMeta,
+  decodeAnswer,
+  decodeAnswers,
+  decodeMeta,
+  decodeTicks,
+  encodeBus,
+  type Request,
+  type RequestKind,
+} from './bus-messages.ts';
+import { BusMetrics } from './bus-metrics.ts';
 import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
 
-type Unnumbered<R> = R extends Request ? Omit<R, 'i'> : never;
-export type Forward = Unnumbered<Request>;
+/** A request as the edge hands it over: the bus numbers it. */
+export type Forward<K extends RequestKind> = Omit<Extract<Request, { k: K }>, 'i'>;
 
 interface Pending {
+  kind: RequestKind;
   /** performance.now() after which it fails as `unavailable`. */
   deadline: number;
-  done: (r: Answer | undefined) => void;
+  /** Gets the checked answer, or undefined (unavailable). */
+  done: (r: unknown) => void;
 }
 
 /** How often unanswered requests are checked for their timeout. */
 const SWEEP_MS = 250;
 
+export interface EdgeBusOptions {
+  /** Redis primary, and optionally a replica to follow the writer from (docs/SCALING.md). */
+  primary: string;
+  replica?: string;
+  keys: BusKeys;
+  /** --writer-timeout-ms: the writer counts as down after this long without a message from it. */
+  timeoutMs: number;
+  registry: Registry;
+  log: Logger;
+}
+
 export class EdgeBus {
   readonly id = randomBytes(6).toString('hex');
+  readonly metrics: BusMetrics;
   /** Publishes requests and presence (to the primary). */
   private readonly pub: RedisLink;
   /** Subscribes to ticks and answers, and (`read`) reads the keys: a replica when one is given. */
   private readonly sub: RedisLink;
   private readonly read: RedisLink;
-  /** The frame being served (its fan-out has started). */
+  private readonly keys: BusKeys;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  /** The newest frame taken from the writer. */
   private current: Frame | undefined;
-  /** The newest seq taken from the writer (its fan-out may still wait for the previous one). */
-  private acceptedSeq = -1;
   private canvasId = '';
   /** performance.now() of the last message from the writer. */
   private writerSeenAt = Number.NEGATIVE_INFINITY;
@@ -45,9 +72,8 @@ export class EdgeBus {
   private nextId = 1;
   private queue: Request[] = [];
   private readonly sweeper: NodeJS.Timeout;
-  /** Fan-out in progress, and the newest tick waiting for it. */
-  private publishing = false;
-  private waiting: TickOutput | undefined;
+  /** Where ticks go once `follow` was called (the streams). */
+  private publish: ((out: TickOutput) => void) | undefined;
   private resyncing = false;
   private presenceTimer: NodeJS.Timeout | undefined;
   /** ms from the writer publishing the last tick to this edge starting its fan-out. */
@@ -55,21 +81,17 @@ export class EdgeBus {
   /** Clients of the whole deployment as the writer's last beat counted them; undefined before one. */
   online: number | undefined;
 
-  constructor(
-    /** Redis primary, and optionally a replica to follow the writer from (docs/SCALING.md). */
-    urls: { primary: string; replica?: string },
-    private readonly keys: BusKeys,
-    private readonly timeoutMs: number,
-    private readonly metrics: BusMetrics,
-    private readonly log: Logger,
-    /** The local fan-out of one tick; the next waits for it. */
-    private readonly onTick: (out: TickOutput) => Promise<void>,
-  ) {
-    this.pub = connectRedis(urls.primary, 'canvas-edge', log);
+  constructor(opts: EdgeBusOptions) {
+    const { log } = opts;
+    this.keys = opts.keys;
+    this.timeoutMs = opts.timeoutMs;
+    this.log = log;
+    this.metrics = new BusMetrics(opts.registry, { redisUp: () => this.redisUp, writerUp: () => this.writerUp });
+    this.pub = connectRedis(opts.primary, 'canvas-edge', log);
     // Redis replicates PUBLISH to its replicas, whose subscribers get every message: edges can
     // follow the writer from replicas, so the primary sends each tick once per replica, not per edge.
-    const follow = urls.replica ?? urls.primary;
-    this.read = urls.replica ? connectRedis(follow, 'canvas-edge-read', log) : this.pub;
+    const follow = opts.replica ?? opts.primary;
+    this.read = opts.replica ? connectRedis(follow, 'canvas-edge-read', log) : this.pub;
     // Ticks published while Redis was away are lost: take the frame key when it is back.
     this.sub = connectRedis(follow, 'canvas-edge-sub', log, (first) => {
       if (!first) this.resync('reconnect');
@@ -86,6 +108,12 @@ export class EdgeBus {
     return this.redisUp && performance.now() - this.writerSeenAt < this.timeoutMs;
   }
 
+  /** The newest frame from the writer; valid once `start` resolved. */
+  get frame(): Frame {
+    if (!this.current) throw new Error('no frame from the writer yet');
+    return this.current;
+  }
+
   /** Reports this edge's client count to the writer once per `intervalMs`. */
   reportPresence(intervalMs: number, count: () => number): void {
     this.presenceTimer = setInterval(() => {
@@ -96,30 +124,25 @@ export class EdgeBus {
     }, intervalMs);
   }
 
-  /** The latest frame; valid once `start` resolved. */
-  get frame(): Frame {
-    if (!this.current) throw new Error('no frame from the writer yet');
-    return this.current;
-  }
-
   /** Waits for Redis and for the writer to have published the canvas; returns its description. */
   async start(): Promise<CanvasMeta> {
     await Promise.all([whenReady(this.pub), whenReady(this.sub), whenReady(this.read)]);
     await this.sub.redis.subscribe(this.keys.ticks, this.keys.answers(this.id));
     let warned = false;
     for (;;) {
-      const [meta, frame] = await Promise.all([
+      const [metaBytes, frame] = await Promise.all([
         this.read.redis.getBuffer(this.keys.meta).catch(() => null),
         this.read.redis.getBuffer(this.keys.frame).catch(() => null),
       ]);
-      const m = meta ? decodeBus(meta) : undefined;
-      if (m && frame) {
-        this.canvasId = String(m.canvasId);
+      const meta = metaBytes ? decodeMeta(metaBytes) : undefined;
+      if (metaBytes && !meta) this.log.warn({ key: this.keys.meta }, 'ignored a malformed canvas description');
+      if (meta && frame) {
+        this.canvasId = meta.canvasId;
         this.accept(frame, 'start');
         // Counted as up until a beat is overdue: if no writer listens, the first forward learns it
         // at once (Redis reports no subscriber).
         this.writerSeenAt = performance.now();
-        if (this.current) return m as unknown as CanvasMeta;
+        if (this.current) return meta;
       }
       if (!warned) this.log.warn({ key: this.keys.meta }, 'waiting for a writer to publish the canvas');
       warned = true;
@@ -127,20 +150,40 @@ export class EdgeBus {
     }
   }
 
+  /** From now on every tick from the writer goes to `publish` (the streams, which run one fan-out at a time). */
+  follow(publish: (out: TickOutput) => void): void {
+    this.publish = publish;
+  }
+
   /**
-   * Sends `req` to the writer with the next batch; `done` gets its answer, or undefined
-   * (unavailable): at once while the writer is known down, after `timeoutMs` (default
-   * --writer-timeout-ms) without an answer, or as soon as the writer goes quiet.
+   * Sends `req` to the writer with the next batch; `done` gets its answer, checked against the kind
+   * of request, or undefined (unavailable): at once while the writer is known down, after `timeoutMs`
+   * (default --writer-timeout-ms) without an answer, as soon as the writer goes quiet, or when what
+   * came back is not an answer of that kind.
    */
-  forward(req: Forward, done: (r: Answer | undefined) => void, timeoutMs = this.timeoutMs): void {
+  forward<K extends RequestKind>(
+    req: Forward<K>,
+    done: (r: AnswerOf[K] | undefined) => void,
+    timeoutMs = this.timeoutMs,
+  ): void {
     if (!this.writerUp) {
       this.metrics.forwardAnswers.inc({ result: 'refused' });
       return done(undefined);
     }
     const i = this.nextId++;
-    this.pending.set(i, { deadline: performance.now() + timeoutMs, done });
-    this.metrics.forwarded.inc({ kind: req.k });
-    this.queue.push({ ...req, i } as Request);
+    const kind = req.k as K;
+    this.pending.set(i, {
+      kind,
+      deadline: performance.now() + timeoutMs,
+      done: (r) => {
+        if (r === undefined) return done(undefined);
+        const answer = decodeAnswer(kind, r);
+        if (answer === undefined) this.log.warn({ kind }, 'the writer answered with a malformed answer');
+        done(answer);
+      },
+    });
+    this.metrics.forwarded.inc({ kind });
+    this.queue.push({ ...req, i } as unknown as Request);
     if (this.queue.length === 1) setImmediate(() => this.flush());
   }
 
@@ -169,7 +212,7 @@ export class EdgeBus {
     );
   }
 
-  private settle(i: number, r: Answer | undefined, result: 'answered' | 'refused' | 'timeout'): void {
+  private settle(i: number, r: unknown, result: 'answered' | 'refused' | 'timeout'): void {
     const p = this.pending.get(i);
     if (!p) return; // already timed out
     this.pending.delete(i);
@@ -192,65 +235,46 @@ export class EdgeBus {
 
   private onMessage(channel: string, message: Buffer): void {
     if (channel === this.keys.ticks) return this.accept(message, 'channel');
-    const batch = decodeBus(message);
-    if (!batch || !Array.isArray(batch.ans)) return;
+    const answers = decodeAnswers(message);
+    if (!answers) {
+      this.log.warn({ channel }, 'dropped a malformed answer batch from the bus');
+      return;
+    }
     this.writerSeenAt = performance.now();
-    for (const a of batch.ans as Array<{ i: number; r: Answer }>) this.settle(a.i, a.r, 'answered');
+    for (const a of answers) this.settle(a.i, a.r, 'answered');
   }
 
   /** A tick, beat or stored frame from the writer. */
   private accept(bytes: Buffer, via: 'channel' | 'start' | 'resync'): void {
-    const m = decodeBus(bytes);
-    if (!m || typeof m.seq !== 'number' || typeof m.canvasId !== 'string') {
+    const m = decodeTicks(bytes);
+    if (!m) {
       this.log.warn({ via }, 'dropped a malformed message from the writer');
       return;
     }
     if (via === 'channel') this.writerSeenAt = performance.now();
+    const acceptedSeq = this.current?.seq ?? -1;
     const sameCanvas = m.canvasId === this.canvasId;
     if (m.k === 'beat') {
-      if (typeof m.online === 'number') this.online = m.online;
-      if (sameCanvas && m.seq > this.acceptedSeq) this.resync('missed tick');
+      this.online = m.online;
+      if (sameCanvas && m.seq > acceptedSeq) this.resync('missed tick');
       return;
     }
-    if (sameCanvas && m.seq <= this.acceptedSeq) return; // already have it (start/resync race)
-    const png = m.png as Uint8Array;
+    if (sameCanvas && m.seq <= acceptedSeq) return; // already have it (start/resync race)
+    const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
     const frame: Frame = {
       seq: m.seq,
-      png: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
-      etag: String(m.etag),
-      message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png }),
+      png,
+      etag: m.etag,
+      message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }),
     };
-    const d = m.delta as { fromSeq: number; toSeq: number; count: number; message: Uint8Array } | undefined;
     // A delta is usable only when it starts where this edge is; otherwise the PNG resyncs everyone.
-    const delta = d && sameCanvas && d.fromSeq === this.acceptedSeq ? d : undefined;
+    const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq ? m.delta : undefined;
     this.canvasId = m.canvasId;
-    this.acceptedSeq = m.seq;
-    if (via === 'start') {
-      this.current = frame;
-      return;
-    }
-    this.lastLagMs = Math.max(0, Date.now() - Number(m.at));
+    this.current = frame;
+    if (via === 'start' || !this.publish) return;
+    this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
-    this.enqueue({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
-  }
-
-  /** One fan-out at a time; a tick that skips a waiting one loses its delta (clients get the PNG). */
-  private enqueue(out: TickOutput): void {
-    if (this.publishing) {
-      this.waiting = this.waiting ? { ...out, delta: undefined } : out;
-      return;
-    }
-    this.publishing = true;
-    // Served from now on, as the writer's ticker does: new sockets get this frame, then the next tick.
-    this.current = out.frame;
-    this.onTick(out)
-      .catch((err: unknown) => this.log.error({ err }, 'edge fan-out failed'))
-      .finally(() => {
-        this.publishing = false;
-        const next = this.waiting;
-        this.waiting = undefined;
-        if (next) this.enqueue(next);
-      });
+    this.publish({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
   }
 
   private resync(reason: string): void {

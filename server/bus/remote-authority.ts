@@ -9,15 +9,10 @@ import type { ActionResult } from '../moderation/moderation.ts';
 import type { Authority, PixelResult } from '../placement/authority.ts';
 import type { PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus } from './edge-bus.ts';
-import {
-  errorAnswer,
-  type HistoryRequest,
-  type HttpAnswer,
-  IMMUTABLE,
-  notModified,
-} from '../history/history-answers.ts';
+import type { HistoryRequest } from '../history/history-answers.ts';
 import { ByteLru } from '../history/lru.ts';
-import { etagMatches } from '../http/routes.ts';
+import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
+import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 
 const UNAVAILABLE = {
   ok: false,
@@ -36,22 +31,22 @@ export class RemoteAuthority implements Authority {
   constructor(private readonly bus: EdgeBus) {}
 
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
-    this.bus.forward({ k: 'place', who: placer.id, addr: placer.addr, x, y, c: color }, (r) =>
-      done(r === undefined ? UNAVAILABLE : (r as PlaceResult)),
-    );
+    const { identityId, addressKey } = placer;
+    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, x, y, c: color }, (r) => done(r ?? UNAVAILABLE));
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */
-  wait(placer: Placer, done: (ms: number) => void): void {
-    this.bus.forward({ k: 'wait', who: placer.id, addr: placer.addr }, (r) => done(typeof r === 'number' ? r : 0));
+  cooldownLeft(placer: Placer, done: (ms: number) => void): void {
+    const { identityId, addressKey } = placer;
+    this.bus.forward<'cooldown'>({ k: 'cooldown', identityId, addressKey }, (r) => done(r ?? 0));
   }
 
   pixel(x: number, y: number, done: (r: PixelResult) => void): void {
-    this.bus.forward({ k: 'pixel', x, y }, (r) => done(r === undefined ? UNAVAILABLE : (r as PixelResult)));
+    this.bus.forward<'pixel'>({ k: 'pixel', x, y }, (r) => done(r ?? UNAVAILABLE));
   }
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
-    this.bus.forward({ k: 'admin', a: action }, (r) => done(r === undefined ? UNAVAILABLE : (r as ActionResult)));
+    this.bus.forward<'admin'>({ k: 'admin', a: action }, (r) => done(r ?? UNAVAILABLE));
   }
 
   /** Immutable answers (a past canvas, a finished range) are kept here and revalidated here. */
@@ -63,14 +58,13 @@ export class RemoteAuthority implements Authority {
       if (etagMatches(req.ifNoneMatch, etag)) return done(notModified(etag, IMMUTABLE));
       return done(cached);
     }
-    this.bus.forward(
+    this.bus.forward<'history'>(
       { k: 'history', r: req },
       (r) => {
         if (r === undefined) return done(errorAnswer(ErrorCode.UNAVAILABLE, UNAVAILABLE.message));
-        const a = r as HttpAnswer;
         // msgpack gives the body back as a Buffer view: keep it as is.
-        if (a.status.startsWith('200') && a.headers['Cache-Control'] === IMMUTABLE) this.cache.set(key, a);
-        done(a);
+        if (r.status.startsWith('200') && r.headers['Cache-Control'] === IMMUTABLE) this.cache.set(key, r);
+        done(r);
       },
       HISTORY_TIMEOUT_MS,
     );

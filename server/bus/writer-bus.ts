@@ -5,22 +5,49 @@
  * own clients, batched per edge and per loop turn. Redis being down never stops the writer: its own
  * clients keep placing, and the keys are written again when Redis is back.
  */
+import type { Registry } from 'prom-client';
+import { ErrorCode } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority } from '../placement/authority.ts';
-import type { Frame, TickOutput } from '../tick/ticker.ts';
+import type { Frame, TickOutput } from '../streams/frame.ts';
 import {
   type Answer,
   type BusKeys,
   type CanvasMeta,
-  decodeBus,
+  decodePresence,
+  decodeRequests,
   encodeBus,
   type FrameMsg,
   type Request,
 } from './bus-messages.ts';
-import type { BusMetrics } from './bus-metrics.ts';
+import { BusMetrics } from './bus-metrics.ts';
 import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
 
+export interface WriterBusOptions {
+  url: string;
+  keys: BusKeys;
+  /** The canvas the edges serve, and the identity secret. */
+  meta: CanvasMeta;
+  /** Answers the edges' forwarded requests: the same authority that serves this process's clients. */
+  authority: Authority;
+  registry: Registry;
+  log: Logger;
+}
+
+export interface WriterBusStart {
+  /** The frame the keys hold until the first tick. */
+  frame: Frame;
+  tickMs: number;
+  /** This process's own WebSocket clients (the beat's online count adds the edges'). */
+  ownClients: () => number;
+}
+
 export class WriterBus {
+  readonly metrics: BusMetrics;
+  private readonly keys: BusKeys;
+  private readonly meta: CanvasMeta;
+  private readonly authority: Authority;
+  private readonly log: Logger;
   private readonly pub: RedisLink;
   private readonly sub: RedisLink;
   private readonly outgoing = new Map<string, Array<{ i: number; r: Answer }>>();
@@ -33,17 +60,15 @@ export class WriterBus {
   /** Each edge's last reported client count, and when (performance.now()). */
   private readonly edgeCounts = new Map<string, { n: number; at: number }>();
   private tickMs = 1000;
+  private ownClients: () => number = () => 0;
 
-  constructor(
-    url: string,
-    private readonly keys: BusKeys,
-    private readonly meta: CanvasMeta,
-    private readonly authority: Authority,
-    private readonly metrics: BusMetrics,
-    private readonly log: Logger,
-    /** This process's own WebSocket clients. */
-    private readonly ownCount: () => number,
-  ) {
+  constructor(opts: WriterBusOptions) {
+    const { url, keys, log } = opts;
+    this.keys = keys;
+    this.meta = opts.meta;
+    this.authority = opts.authority;
+    this.log = log;
+    this.metrics = new BusMetrics(opts.registry, { redisUp: () => this.redisUp, writerUp: () => true });
     // Redis may have restarted empty: put the keys back whenever the connection is (re)established.
     this.pub = connectRedis(url, 'canvas-writer', log, () => this.writeKeys());
     this.sub = connectRedis(url, 'canvas-writer-sub', log);
@@ -57,9 +82,10 @@ export class WriterBus {
   }
 
   /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
-  async start(frame: Frame, tickMs: number): Promise<void> {
+  async start({ frame, tickMs, ownClients }: WriterBusStart): Promise<void> {
     this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined);
     this.tickMs = tickMs;
+    this.ownClients = ownClients;
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
     // ioredis subscribes again by itself after a reconnect (autoResubscribe).
     await this.sub.redis.subscribe(this.keys.requests, this.keys.presence);
@@ -110,7 +136,7 @@ export class WriterBus {
   online(): number {
     // An edge that stopped reporting (killed) drops out after three intervals.
     const fresh = performance.now() - 3 * this.tickMs;
-    let n = this.ownCount();
+    let n = this.ownClients();
     for (const [edge, c] of this.edgeCounts) {
       if (c.at < fresh) this.edgeCounts.delete(edge);
       else n += c.n;
@@ -119,9 +145,8 @@ export class WriterBus {
   }
 
   private onPresence(message: Buffer): void {
-    const m = decodeBus(message);
-    if (typeof m?.edge === 'string' && typeof m.n === 'number')
-      this.edgeCounts.set(m.edge, { n: m.n, at: performance.now() });
+    const m = decodePresence(message);
+    if (m) this.edgeCounts.set(m.edge, { n: m.n, at: performance.now() });
   }
 
   private async writeKeys(): Promise<void> {
@@ -146,15 +171,28 @@ export class WriterBus {
   }
 
   private onRequests(message: Buffer): void {
-    const batch = decodeBus(message);
-    const edge = batch?.edge;
-    const reqs = batch?.reqs;
-    if (typeof edge !== 'string' || !Array.isArray(reqs)) {
+    const batch = decodeRequests(message);
+    if (!batch) {
       this.log.warn('dropped a malformed request batch from the bus');
       return;
     }
+    const { edge, reqs, bad, unnumbered } = batch;
     this.metrics.batchesIn.inc();
-    for (const req of reqs as Request[]) {
+    if (bad.length > 0 || unnumbered > 0) {
+      this.log.warn(
+        { edge, bad: bad.length, unnumbered, reason: bad[0]?.reason },
+        'refused malformed forwarded requests',
+      );
+    }
+    // Each malformed request fails alone: the well-formed ones of its batch run as usual.
+    for (const { i, reason } of bad) {
+      this.answer(edge, i, {
+        ok: false,
+        code: ErrorCode.INVALID_FIELD,
+        message: `malformed forwarded request: ${reason}`,
+      });
+    }
+    for (const req of reqs) {
       try {
         this.run(edge, req);
       } catch (err) {
@@ -169,9 +207,9 @@ export class WriterBus {
     this.metrics.requestsIn.inc({ kind: req.k });
     switch (req.k) {
       case 'place':
-        return this.authority.place({ id: req.who, addr: req.addr }, req.x, req.y, req.c, answer);
-      case 'wait':
-        return this.authority.wait({ id: req.who, addr: req.addr }, answer);
+        return this.authority.place(req, req.x, req.y, req.c, answer);
+      case 'cooldown':
+        return this.authority.cooldownLeft(req, answer);
       case 'pixel':
         return this.authority.pixel(req.x, req.y, answer);
       case 'admin':

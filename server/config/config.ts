@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatIpRanges, parseIpRanges, type IpRange } from '../identity/client-address.ts';
 import { type Kind, OPTIONS, type OptionSpec } from './options.ts';
 import { parsePalette } from './palette.ts';
+import { OperatorError } from '../ops/operator-error.ts';
 
 export { OPTIONS };
 
@@ -50,36 +51,34 @@ export interface Config {
   reusePort: boolean;
 }
 
-export class ConfigError extends Error {}
-
 function convert(spec: OptionSpec, raw: string, source: string): unknown {
   const { kind } = spec;
   switch (kind.type) {
     case 'string':
-      if (raw === '' && !kind.allowEmpty) throw new ConfigError(`${source} must not be empty`);
+      if (raw === '' && !kind.allowEmpty) throw new OperatorError(`${source} must not be empty`);
       return raw;
     case 'int': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}="${raw}" is not an integer`);
+      if (!/^-?\d+$/.test(raw.trim())) throw new OperatorError(`${source}="${raw}" is not an integer`);
       const n = Number(raw);
       if (n < kind.min || n > kind.max) {
-        throw new ConfigError(`${source}=${raw} is out of range [${kind.min}, ${kind.max}]`);
+        throw new OperatorError(`${source}=${raw} is out of range [${kind.min}, ${kind.max}]`);
       }
       return n;
     }
     case 'enum': {
       const match = kind.values.find((v) => v.toLowerCase() === raw.toLowerCase());
-      if (match === undefined) throw new ConfigError(`${source}="${raw}" must be one of ${kind.values.join(', ')}`);
+      if (match === undefined) throw new OperatorError(`${source}="${raw}" must be one of ${kind.values.join(', ')}`);
       return match;
     }
     case 'bool':
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off|)$/i.test(raw)) return false;
-      throw new ConfigError(`${source}="${raw}" must be true or false`);
+      throw new OperatorError(`${source}="${raw}" must be true or false`);
     case 'iplist':
       try {
         return parseIpRanges(raw);
       } catch (err) {
-        throw new ConfigError(`${source}: ${(err as Error).message}`);
+        throw new OperatorError(`${source}: ${(err as Error).message}`);
       }
     case 'originlist':
       return Object.freeze(
@@ -94,13 +93,13 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
       // with spaces, control or non-ASCII characters could never authenticate. The message leaves
       // the value out: it is a secret.
       if (!/^[\x21-\x7e]*$/.test(raw))
-        throw new ConfigError(`${source} must be printable ASCII without spaces or control characters`);
+        throw new OperatorError(`${source} must be printable ASCII without spaces or control characters`);
       return raw;
     case 'palette':
       try {
         return parsePalette(raw);
       } catch (err) {
-        throw new ConfigError(`${source}: ${(err as Error).message}`);
+        throw new OperatorError(`${source}: ${(err as Error).message}`);
       }
   }
 }
@@ -127,7 +126,7 @@ function parseOrigin(text: string, source: string): string {
     text.endsWith('#') ||
     text.endsWith('?')
   ) {
-    throw new ConfigError(`${source}: "${text}" is not an origin like https://canvas.example.com`);
+    throw new OperatorError(`${source}: "${text}" is not an origin like https://canvas.example.com`);
   }
   return url.origin;
 }
@@ -144,13 +143,13 @@ export function buildConfig(
   }
   const config = out as unknown as Config;
   if (config.role !== 'standalone' && config.redis === '')
-    throw new ConfigError(`--role ${config.role} needs --redis (REDIS_URL), e.g. redis://127.0.0.1:6379`);
+    throw new OperatorError(`--role ${config.role} needs --redis (REDIS_URL), e.g. redis://127.0.0.1:6379`);
   if (config.role === 'standalone' && config.redis !== '')
-    throw new ConfigError('--redis is for --role writer or edge (a standalone server uses no Redis)');
+    throw new OperatorError('--redis is for --role writer or edge (a standalone server uses no Redis)');
   if (config.role !== 'edge' && config.redisReplica !== '')
-    throw new ConfigError('--redis-replica is for --role edge (the writer publishes to the primary, --redis)');
+    throw new OperatorError('--redis-replica is for --role edge (the writer publishes to the primary, --redis)');
   if (config.role === 'edge' && values.db !== undefined)
-    throw new ConfigError('--role edge keeps no database: drop --db (the writer owns it)');
+    throw new OperatorError('--role edge keeps no database: drop --db (the writer owns it)');
   return Object.freeze(config);
 }
 
@@ -182,7 +181,7 @@ export function configWith(overrides: Partial<Config>): Config {
 
 export type LoadResult = { kind: 'config'; config: Config } | { kind: 'help'; text: string };
 
-/** Reads flags (which win) and environment variables. Throws ConfigError naming the bad value. */
+/** Reads flags (which win) and environment variables. Throws OperatorError naming the bad value. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const spec of OPTIONS) options[spec.flag] = { type: spec.kind.type === 'bool' ? 'boolean' : 'string' };
@@ -190,7 +189,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): LoadResult {
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message} (see --help)`);
+    throw new OperatorError(`${(err as Error).message} (see --help)`);
   }
   if (parsed.values.help) return { kind: 'help', text: helpText() };
   const values: Partial<Record<keyof Config, string>> = {};

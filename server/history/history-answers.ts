@@ -4,8 +4,9 @@
  * receives the same object over the bus and writes it out. Parameters are checked by params.ts.
  */
 import { createHash } from 'node:crypto';
-import { etagMatches } from '../http/routes.ts';
-import { type AnyCode, HttpCode, statusOf } from '../http/status.ts';
+import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
+import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
+import { HttpCode } from '../http/status.ts';
 import type { HistoryService } from './history-service.ts';
 import type { HistoryJob, HistoryJobResult } from './jobs.ts';
 import {
@@ -17,13 +18,6 @@ import {
   type QueryReader,
 } from './params.ts';
 
-/** An HTTP answer as data: what a route writes, whichever process built it. */
-export interface HttpAnswer {
-  status: string;
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
-
 /** A history request as data: the path, its raw query string and its If-None-Match header. */
 export interface HistoryRequest {
   path: string;
@@ -33,25 +27,13 @@ export interface HistoryRequest {
 
 export const HISTORY_PATHS = ['/api/history/image', '/api/history/timelapse', '/api/history/heatmap'] as const;
 
-/** History below the current seq never changes: cached for a year, like a versioned asset. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** Answers that depend on "now" (no `to` given, or a time within the last second). */
+/**
+ * History below the current seq never changes (IMMUTABLE); answers that depend on "now" (no `to`
+ * given, or a time within the last second) are kept briefly.
+ */
 const MOVING = 'public, max-age=5';
 /** Seconds a refused build should wait: about one 100-frame timelapse. */
 const BUSY_RETRY_S = 5;
-
-export function errorAnswer(code: AnyCode, message: string, headers: Record<string, string> = {}): HttpAnswer {
-  return {
-    status: statusOf(code),
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-    body: Buffer.from(JSON.stringify({ error: code, message })),
-  };
-}
-
-/** 304 for a request whose If-None-Match holds `etag`: no body, and no build. */
-export function notModified(etag: string, cacheControl: string): HttpAnswer {
-  return { status: '304 Not Modified', headers: { ETag: etag, 'Cache-Control': cacheControl }, body: Buffer.alloc(0) };
-}
 
 function etagOf(canvasId: string, job: HistoryJob): string {
   if (job.kind === 'image') return `"${canvasId}-h${job.seq}"`;

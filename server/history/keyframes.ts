@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { KeyframeStore } from '../store/keyframes.ts';
+import type { KeyframeStore } from '../store/keyframe-store.ts';
 import { HistoryReader, packKeyframe, unpackKeyframe } from './replay.ts';
 
 export interface KeyframeOptions {

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { deflate, inflateSync } from 'node:zlib';
-import { KeyframeStore } from '../store/keyframes.ts';
+import { KeyframeStore } from '../store/keyframe-store.ts';
 
 /**
  * Keyframe deflate level. Level 6 vs 1 on a 1000 x 1000 synthetic canvas: smaller keyframes for

@@ -5,18 +5,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { sendError, type Handler, type Router } from './guard.ts';
-import {
-  bodyField,
-  jsonInt,
-  queryInt,
-  readJsonBody,
-  sendCode,
-  sendJson,
-  type BodyResult,
-  type BodyState,
-  type JsonBody,
-} from './body.ts';
+import type { Handler, Router } from './guard.ts';
+import { sendCode, sendError, sendJson } from './answer.ts';
+import { bodyField, jsonInt, queryInt, readJsonBody, type BodyResult, type BodyState, type JsonBody } from './body.ts';
 import { HttpCode } from './status.ts';
 import { trackAborted } from './send.ts';
 import type { ActionResult } from '../moderation/moderation.ts';

@@ -7,7 +7,8 @@ import { isClientInt } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
-import { jsonInt, queryInt, readJsonBody, sendCode, sendJson, type BodyState } from './body.ts';
+import { jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
+import { sendCode, sendJson } from './answer.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
@@ -78,7 +79,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
               headers,
             );
           }
-          const placer = { id: client.identity.id, addr: client.addr };
+          const placer = { identityId: client.identity.id, addressKey: client.addressKey };
           deps.authority.place(
             placer,
             x,

@@ -4,8 +4,8 @@
  * and the response may only be written while not aborted (the caller checks `aborted`).
  */
 import type { HttpResponse } from 'uWebSockets.js';
-import { endBounded, type Aborted } from './send.ts';
-import { HttpCode, statusOf, type AnyCode } from './status.ts';
+import type { Aborted } from './send.ts';
+import { HttpCode } from './status.ts';
 
 /** A parsed JSON body with what JSON.parse forgets about how its numbers were written. */
 export interface JsonBody {
@@ -46,36 +46,6 @@ export function readJsonBody(res: HttpResponse, limit: number, done: (r: BodyRes
     }
     done({ ok: true, value, nonIntegerKeys: nonIntegerKeys(text) });
   });
-}
-
-/** Writes a JSON response (inside cork, since callers answer from later callbacks). */
-export function sendJson(
-  res: HttpResponse,
-  state: BodyState,
-  status: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (state.aborted) return;
-  res.cork(() => {
-    res.writeStatus(status);
-    res.writeHeader('Content-Type', 'application/json');
-    res.writeHeader('Cache-Control', 'no-store');
-    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-    endBounded(res, JSON.stringify(body));
-  });
-}
-
-/** Writes a JSON error `{"error": code, "message", ...extra}` with the status the table gives the code. */
-export function sendCode(
-  res: HttpResponse,
-  state: BodyState,
-  code: AnyCode,
-  message: string,
-  headers: Record<string, string> = {},
-  extra: Record<string, unknown> = {},
-): void {
-  sendJson(res, state, statusOf(code), { error: code, message, ...extra }, headers);
 }
 
 /**

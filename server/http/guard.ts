@@ -12,8 +12,9 @@
 import Database from 'better-sqlite3';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { ErrorCode } from '../../protocol/messages.ts';
-import { endBounded, trackAborted } from './send.ts';
-import { HttpCode, statusOf, type AnyCode } from './status.ts';
+import { errorAnswer, sendError } from './answer.ts';
+import { trackAborted } from './send.ts';
+import { HttpCode, type AnyCode } from './status.ts';
 import type { Logger } from '../ops/log.ts';
 
 export type Handler = (res: HttpResponse, req: HttpRequest) => void;
@@ -27,22 +28,6 @@ const CLOSE_INTERNAL_ERROR = 1011;
 /** True for failures of the database (better-sqlite3 throws SqliteError with SQLite's code). */
 export function isStoreError(err: unknown): boolean {
   return err instanceof Database.SqliteError;
-}
-
-/** The JSON error body every HTTP error carries: `{"error": code, "message": text}`. */
-export function sendError(
-  res: HttpResponse,
-  code: AnyCode,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  res.cork(() => {
-    res.writeStatus(statusOf(code));
-    res.writeHeader('Content-Type', 'application/json');
-    res.writeHeader('Cache-Control', 'no-store');
-    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-    endBounded(res, JSON.stringify({ error: code, message }));
-  });
 }
 
 /**
@@ -68,16 +53,14 @@ function refuseAmbiguousFraming(res: HttpResponse, req: HttpRequest): boolean {
   const state = trackAborted(res);
   setImmediate(() => {
     if (state.aborted) return;
+    const a = errorAnswer(
+      HttpCode.BAD_REQUEST,
+      'ambiguous body length: repeated Content-Length or Content-Length with Transfer-Encoding',
+    );
     res.cork(() => {
-      res.writeStatus(statusOf(HttpCode.BAD_REQUEST));
-      res.writeHeader('Content-Type', 'application/json');
-      res.end(
-        JSON.stringify({
-          error: HttpCode.BAD_REQUEST,
-          message: 'ambiguous body length: repeated Content-Length or Content-Length with Transfer-Encoding',
-        }),
-        true,
-      );
+      res.writeStatus(a.status);
+      for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
+      res.end(a.body, true); // and close: what follows on this connection cannot be trusted
     });
   });
   return true;

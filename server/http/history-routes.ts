@@ -4,21 +4,11 @@
  * over the bus on an edge); its answer (history/history-answers.ts) is written inside `res.cork`
  * when it arrives, through endBounded (a timelapse is megabytes: never handed to uWS whole, send.ts).
  */
-import type { HttpResponse } from 'uWebSockets.js';
-import { HISTORY_PATHS, type HttpAnswer } from '../history/history-answers.ts';
+import { HISTORY_PATHS } from '../history/history-answers.ts';
 import type { Authority } from '../placement/authority.ts';
+import { type HttpAnswer, writeAnswer } from './answer.ts';
 import type { Router } from './guard.ts';
-import { type Aborted, endBounded, endWithoutBodyDeferred, trackAborted } from './send.ts';
-
-function writeAnswer(res: HttpResponse, state: Aborted, a: HttpAnswer): void {
-  if (state.aborted) return;
-  res.cork(() => {
-    res.writeStatus(a.status);
-    for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
-    if (a.status.startsWith('304')) endWithoutBodyDeferred(res);
-    else endBounded(res, a.body);
-  });
-}
+import { trackAborted } from './send.ts';
 
 /** `source`: the process's authority (a test or benchmark may pass just a `history` function). */
 export function registerHistoryRoutes(router: Router, source: Pick<Authority, 'history'>): void {
@@ -30,7 +20,7 @@ export function registerHistoryRoutes(router: Router, source: Pick<Authority, 'h
         const state = trackAborted(res);
         source.history(
           request,
-          router.guard.later(res, path, (a: HttpAnswer) => writeAnswer(res, state, a)),
+          router.guard.later(res, path, (a: HttpAnswer) => writeAnswer(res, a, state)),
         );
       },
     });

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IMMUTABLE } from './cache.ts';
 
 export interface StaticFile {
   body: Buffer;
@@ -27,7 +28,6 @@ export interface ClientSite {
 
 export const ASSET_PREFIX = '/assets/';
 export const INDEX_CACHE_CONTROL = 'no-cache';
-export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /** Where `npm run build` writes the bundle. */
 export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist/', import.meta.url));
@@ -81,5 +81,5 @@ export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST): Cl
 
 /** Cache-Control for an asset request: immutable only when it asked for exactly this version. */
 export function assetCacheControl(file: StaticFile, query: string): string {
-  return new URLSearchParams(query).get('v') === file.version ? IMMUTABLE_CACHE_CONTROL : INDEX_CACHE_CONTROL;
+  return new URLSearchParams(query).get('v') === file.version ? IMMUTABLE : INDEX_CACHE_CONTROL;
 }

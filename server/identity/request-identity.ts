@@ -9,7 +9,7 @@ import { COOKIE_NAME, readCookie, type Identity, type IdentityIssuer } from './t
 export interface RequestClient {
   identity: Identity;
   /** Address key for cooldowns, e.g. "203.0.113.7/32". */
-  addr: string;
+  addressKey: string;
   /** The client address itself (audit logs). */
   ip: string;
 }
@@ -27,6 +27,6 @@ export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolic
     const ip = clientAddress(peer, req.getHeader('x-forwarded-for'), policy);
     const bearer = bearerToken(req.getHeader('authorization'));
     const identity = issuer.resolve(token || undefined, bearer, readCookie(req.getHeader('cookie'), COOKIE_NAME));
-    return { identity, addr: addressKey(ip, policy), ip };
+    return { identity, addressKey: addressKey(ip, policy), ip };
   };
 }

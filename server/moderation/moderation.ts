@@ -6,7 +6,7 @@
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import { checkPlacement } from '../canvas/rules.ts';
-import type { History } from '../store/history.ts';
+import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
@@ -27,7 +27,7 @@ export class Moderation {
     private readonly canvas: Canvas,
     private readonly committer: PlacementCommitter,
     private readonly store: ModerationStore,
-    private readonly history: History,
+    private readonly placementLog: PlacementLog,
     private readonly placements: PlacementService,
   ) {}
 
@@ -45,7 +45,7 @@ export class Moderation {
 
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
-    const targets = this.history
+    const targets = this.placementLog
       .rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number)
       .filter((t) => this.canvas.get(t.x, t.y) !== t.color);
     return this.change(actor, 'rollback', { id, since }, targets);

@@ -1,6 +1,7 @@
 /** Operations endpoints on the main app: Prometheus `/metrics`. */
-import { sendError, type Router } from '../http/guard.ts';
-import { endBounded, trackAborted } from '../http/send.ts';
+import { sendCode, writeAnswer } from '../http/answer.ts';
+import type { Router } from '../http/guard.ts';
+import { trackAborted } from '../http/send.ts';
 import { HttpCode } from '../http/status.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -12,18 +13,12 @@ export function registerMetricsRoute(router: Router, metrics: Metrics, log: Logg
       const state = trackAborted(res);
       metrics.registry.metrics().then(
         (body) => {
-          if (state.aborted) return;
-          res.cork(() => {
-            res.writeStatus('200 OK');
-            res.writeHeader('Content-Type', metrics.registry.contentType);
-            res.writeHeader('Cache-Control', 'no-store');
-            endBounded(res, body);
-          });
+          const headers = { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' };
+          writeAnswer(res, { status: '200 OK', headers, body: Buffer.from(body) }, state);
         },
         (err: unknown) => {
           log.error({ err }, 'metrics collection failed');
-          if (state.aborted) return;
-          sendError(res, HttpCode.INTERNAL, 'metrics collection failed');
+          sendCode(res, state, HttpCode.INTERNAL, 'metrics collection failed');
         },
       );
     },

@@ -4,12 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export interface MetricsSources {
-  connections: () => number;
-  subscribers: (stream: 'png' | 'delta') => number;
-  seq: () => number;
-  /** Bytes held for WebSocket clients in user space: uWS's buffers plus the outboxes' queues. */
-  bufferedBytes: () => number;
+export interface ProcessFacts {
   backend: string;
   /** standalone, writer or edge. */
   role: string;
@@ -23,11 +18,8 @@ export class Metrics {
   readonly encodeSeconds: Histogram;
   readonly pngBytes: Gauge;
   readonly tickSeconds: Histogram;
-  readonly publishedBytes: Counter<'stream'>;
-  readonly evictedSockets: Counter;
-  readonly stalledSockets: Counter;
 
-  constructor(sources: MetricsSources) {
+  constructor(facts: ProcessFacts) {
     const registers = [this.registry];
     // Default metrics include the event-loop delay percentiles (nodejs_eventloop_lag_p99_seconds).
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -62,67 +54,29 @@ export class Metrics {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
-    this.publishedBytes = new Counter({
-      name: 'canvas_published_bytes_total',
-      help: 'Bytes published to WebSocket subscribers (message size x subscribers), by stream',
-      labelNames: ['stream'],
-      registers,
-    });
-    this.stalledSockets = new Counter({
-      name: 'canvas_ws_stalled_total',
-      help: 'WebSocket connections closed because they took no bytes for --stall-ms while the server had some to send',
-      registers,
-    });
-    this.evictedSockets = new Counter({
-      name: 'canvas_ws_evicted_total',
-      help: 'WebSocket connections dropped because slow readers held more than --max-buffered-total',
-      registers,
-    });
-    new Gauge({
-      name: 'canvas_ws_connections',
-      help: 'Open WebSocket connections',
-      registers,
-      collect() {
-        this.set(sources.connections());
-      },
-    });
-    new Gauge({
-      name: 'canvas_ws_subscribers',
-      help: 'WebSocket subscribers by stream',
-      labelNames: ['stream'],
-      registers,
-      collect() {
-        this.set({ stream: 'png' }, sources.subscribers('png'));
-        this.set({ stream: 'delta' }, sources.subscribers('delta'));
-      },
-    });
-    new Gauge({
-      name: 'canvas_ws_buffered_bytes',
-      help: 'Bytes held for WebSocket clients in user space (uWS buffers and outbox queues; shared frames counted per socket)',
-      registers,
-      collect() {
-        this.set(sources.bufferedBytes());
-      },
-    });
-    new Gauge({
-      name: 'canvas_seq',
-      help: 'Sequence number of the last accepted placement',
-      registers,
-      collect() {
-        this.set(sources.seq());
-      },
-    });
     new Gauge({
       name: 'canvas_uws_backend',
       help: 'uWebSockets.js backend in use (1 for the label that applies)',
       labelNames: ['backend'],
       registers,
-    }).set({ backend: sources.backend }, 1);
+    }).set({ backend: facts.backend }, 1);
     new Gauge({
       name: 'canvas_role',
       help: 'Role of this process (1 for the label that applies): standalone, writer or edge',
       labelNames: ['role'],
       registers,
-    }).set({ role: sources.role }, 1);
+    }).set({ role: facts.role }, 1);
+  }
+
+  /** `canvas_seq`, read from `seq` at each scrape: the canvas's (writer), the latest frame's (edge). */
+  watchSeq(seq: () => number): void {
+    new Gauge({
+      name: 'canvas_seq',
+      help: 'Sequence number of the last accepted placement',
+      registers: [this.registry],
+      collect() {
+        this.set(seq());
+      },
+    });
   }
 }

@@ -9,6 +9,8 @@ import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from './log.ts';
 import { HttpGuard, Router, type Handler } from '../http/guard.ts';
 import { trackAborted, type Aborted } from '../http/send.ts';
+import { sendCode, sendError, writeAnswer } from '../http/answer.ts';
+import { HttpCode } from '../http/status.ts';
 import { listenPort, uws } from './uws-backend.ts';
 
 const MAX_SECONDS = 300;
@@ -22,18 +24,12 @@ export interface PprofServer {
 }
 
 function sendProfile(res: HttpResponse, state: Aborted, name: string, body: Buffer): void {
-  if (state.aborted) return;
-  res.cork(() => {
-    res.writeStatus('200 OK');
-    res.writeHeader('Content-Type', 'application/octet-stream');
-    res.writeHeader('Content-Disposition', `attachment; filename="${name}.pb.gz"`);
-    res.end(body);
-  });
-}
-
-function sendError(res: HttpResponse, state: Aborted, status: string, message: string): void {
-  if (state.aborted) return;
-  res.cork(() => res.writeStatus(status).end(`${message}\n`));
+  const headers = {
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': `attachment; filename="${name}.pb.gz"`,
+    'Cache-Control': 'no-store',
+  };
+  writeAnswer(res, { status: '200 OK', headers, body }, state);
 }
 
 export async function startPprofServer(port: number, log: Logger): Promise<PprofServer> {
@@ -48,10 +44,10 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
     const text = req.getQuery('seconds') ?? '30';
     const seconds = Number(text);
     if (!/^\d+$/.test(text) || seconds < 1 || seconds > MAX_SECONDS) {
-      return sendError(res, state, '400 Bad Request', `seconds must be an integer 1..${MAX_SECONDS}`);
+      return sendCode(res, state, HttpCode.BAD_REQUEST, `seconds must be an integer 1..${MAX_SECONDS}`);
     }
     // V8 has one CPU profiler per isolate: refuse overlapping captures instead of corrupting one.
-    if (cpuBusy) return sendError(res, state, '409 Conflict', 'a CPU profile is already being captured');
+    if (cpuBusy) return sendCode(res, state, HttpCode.BUSY, 'a CPU profile is already being captured');
     cpuBusy = true;
     time
       .profile({ durationMillis: seconds * 1000 })
@@ -60,7 +56,7 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
         (body) => sendProfile(res, state, 'profile', body),
         (err: unknown) => {
           log.error({ err }, 'cpu profile failed');
-          sendError(res, state, '500 Internal Server Error', 'profile failed');
+          sendCode(res, state, HttpCode.INTERNAL, 'profile failed');
         },
       )
       .finally(() => (cpuBusy = false));
@@ -73,14 +69,14 @@ export async function startPprofServer(port: number, log: Logger): Promise<Pprof
       (body) => sendProfile(res, state, 'heap', body),
       (err: unknown) => {
         log.error({ err }, 'heap profile failed');
-        sendError(res, state, '500 Internal Server Error', 'profile failed');
+        sendCode(res, state, HttpCode.INTERNAL, 'profile failed');
       },
     );
   };
   router.route('/debug/pprof/heap', { get: heapProfile });
-  router.any('/*', (res) => {
-    res.writeStatus('404 Not Found').end('try /debug/pprof/profile?seconds=N or /debug/pprof/heap\n');
-  });
+  router.any('/*', (res) =>
+    sendError(res, HttpCode.NOT_FOUND, 'try /debug/pprof/profile?seconds=N or /debug/pprof/heap'),
+  );
 
   const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen('127.0.0.1', port, resolve));
   if (!socket) {

@@ -8,13 +8,9 @@
 import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
-import type { History } from '../store/history.ts';
-import {
-  answerHistory,
-  type HistoryAnswers,
-  type HistoryRequest,
-  type HttpAnswer,
-} from '../history/history-answers.ts';
+import type { PlacementLog } from '../store/placement-log.ts';
+import { answerHistory, type HistoryAnswers, type HistoryRequest } from '../history/history-answers.ts';
+import type { HttpAnswer } from '../http/answer.ts';
 import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PlaceResult, Placer, PlacementService } from './service.ts';
@@ -24,7 +20,7 @@ export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: Er
 export interface Authority {
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void;
   /** Milliseconds `placer` must still wait (0: may place now). */
-  wait(placer: Placer, done: (ms: number) => void): void;
+  cooldownLeft(placer: Placer, done: (ms: number) => void): void;
   pixel(x: number, y: number, done: (r: PixelResult) => void): void;
   admin(action: AdminAction, done: (r: ActionResult) => void): void;
   /** The history endpoints (past canvases, timelapses, heatmaps): a whole HTTP answer. */
@@ -35,7 +31,7 @@ export class LocalAuthority implements Authority {
   constructor(
     private readonly canvas: Canvas,
     private readonly placements: PlacementService,
-    private readonly rows: History,
+    private readonly placementLog: PlacementLog,
     private readonly moderation: Moderation,
     /** Absent when the database is in memory (the history workers open the file). */
     private readonly historyAnswers: HistoryAnswers | undefined,
@@ -45,7 +41,7 @@ export class LocalAuthority implements Authority {
     this.placements.place(placer, x, y, color, done);
   }
 
-  wait(placer: Placer, done: (ms: number) => void): void {
+  cooldownLeft(placer: Placer, done: (ms: number) => void): void {
     done(Math.max(0, this.placements.nextAllowed(placer) - Date.now()));
   }
 
@@ -54,7 +50,7 @@ export class LocalAuthority implements Authority {
     if (!canvas.inBounds(x, y)) {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
-    const last = this.rows.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
     done({
       ok: true,
       pixel: { x, y, color: canvas.get(x, y), who: last?.who ?? null, at: last?.at ?? null, seq: last?.seq ?? null },

@@ -9,10 +9,10 @@ import type { PlacementCommitter } from './committer.ts';
 import { checkPlacement } from '../canvas/rules.ts';
 
 export interface Placer {
-  /** Identity id. */
-  id: string;
-  /** Rate-limit key of the client address (client-address.ts). */
-  addr: string;
+  /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
+  identityId: string;
+  /** The client address's rate-limit key (identity/client-address.ts). */
+  addressKey: string;
 }
 
 export type PlaceResult =
@@ -42,7 +42,7 @@ export class PlacementService {
 
   /** When `placer` may place next (Unix ms; <= now means now). */
   nextAllowed(placer: Placer): number {
-    return Math.max(this.byWho.get(placer.id) ?? 0, this.byAddr.get(placer.addr) ?? 0);
+    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.byAddr.get(placer.addressKey) ?? 0);
   }
 
   /** Validates, claims the cooldown, commits; `done` runs once, after the commit or the refusal. */
@@ -56,16 +56,16 @@ export class PlacementService {
     }
     // Claim the cooldown before the commit so a second placement in the same batch is refused;
     // give it back if the commit fails, since nothing was placed.
-    const prevWho = this.byWho.get(placer.id);
-    const prevAddr = this.byAddr.get(placer.addr);
+    const prevWho = this.byWho.get(placer.identityId);
+    const prevAddr = this.byAddr.get(placer.addressKey);
     const next = now + this.cooldownMs;
-    this.byWho.set(placer.id, next);
-    this.byAddr.set(placer.addr, next);
-    this.committer.submit({ x, y, color, who: placer.id, addr: placer.addr, nextAt: next }, (outcome) => {
+    this.byWho.set(placer.identityId, next);
+    this.byAddr.set(placer.addressKey, next);
+    this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) return done({ ok: true, seq: outcome.seq, next });
-      restore(this.byWho, placer.id, prevWho);
-      restore(this.byAddr, placer.addr, prevAddr);
+      restore(this.byWho, placer.identityId, prevWho);
+      restore(this.byAddr, placer.addressKey, prevAddr);
       done({ ok: false, code: outcome.code, message: outcome.message });
     });
   }
@@ -79,7 +79,7 @@ export class PlacementService {
   ): Extract<PlaceResult, { ok: false }> | undefined {
     const rule = checkPlacement(this.canvas, x, y, color);
     if (!rule.ok) return rule;
-    if (this.banned.has(placer.id))
+    if (this.banned.has(placer.identityId))
       return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
     const next = this.nextAllowed(placer);
     if (now < next) {

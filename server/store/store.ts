@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { OperatorError } from '../ops/operator-error.ts';
 
 /** A validated placement on its way to the store: what the placer asked for and who asked. */
 export interface PlacementRequest {
@@ -46,9 +47,6 @@ export interface LoadedState {
   /** Placements replayed on top of the snapshot. */
   replayed: number;
 }
-
-/** A startup problem worth one line to the operator (bad path, mismatched canvas). */
-export class StoreOpenError extends Error {}
 
 const SNAPSHOTS_KEPT = 3;
 
@@ -93,7 +91,7 @@ export class Store {
       `);
       Store.migrate(db);
     } catch (err) {
-      throw new StoreOpenError(`cannot open database "${opts.path}": ${(err as Error).message}`);
+      throw new OperatorError(`cannot open database "${opts.path}": ${(err as Error).message}`);
     }
     const canvasId = Store.checkMeta(db, opts);
     return new Store(db, canvasId);
@@ -142,7 +140,7 @@ export class Store {
     const h = Number(get('height'));
     if (w !== opts.width || h !== opts.height) {
       db.close();
-      throw new StoreOpenError(
+      throw new OperatorError(
         `database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`,
       );
     }
@@ -177,7 +175,7 @@ export class Store {
     }
     const bad = grid.findIndex((c) => c >= paletteSize);
     if (bad >= 0) {
-      throw new StoreOpenError(
+      throw new OperatorError(
         `the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`,
       );
     }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CloseCode } from '../../protocol/messages.ts';
 import { parseIpRanges } from '../identity/client-address.ts';
-import { configWith, ConfigError, loadConfig, OPTIONS, type Config } from '../config/config.ts';
+import { configWith, loadConfig, OPTIONS, type Config } from '../config/config.ts';
+import { OperatorError } from '../ops/operator-error.ts';
 import { tempDir, TestClient } from '../../testkit/fixture.ts';
 import { loopbackArgs, spawnServer, startServer, type ServerProcess } from '../../testkit/server-process.ts';
 
@@ -45,7 +46,7 @@ test('a bad flag or environment value is named in a one-line error, exit 1', asy
   assertOneLineError(unknown, /colour/);
 });
 
-/** The config loadConfig builds from these flags and environment (throws ConfigError on bad values). */
+/** The config loadConfig builds from these flags and environment (throws OperatorError on bad values). */
 function configOf(argv: string[], env: Record<string, string> = {}): Config {
   const loaded = loadConfig(argv, env);
   assert.equal(loaded.kind, 'config');
@@ -69,7 +70,7 @@ test('an admin token that could never match a Bearer header is refused without e
     ] as const) {
       assert.throws(
         () => configOf([...argv], env),
-        (err: Error) => err instanceof ConfigError && err.message.startsWith(source) && !err.message.includes(token),
+        (err: Error) => err instanceof OperatorError && err.message.startsWith(source) && !err.message.includes(token),
         JSON.stringify(token),
       );
     }
@@ -110,7 +111,7 @@ test('trusted proxies are parsed once into canonical addresses and ranges; a bad
   assert.deepEqual(configWith({ trustedProxies: parseIpRanges('') }).trustedProxies, []);
   assert.throws(
     () => configOf([], { TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }),
-    (err: Error) => err instanceof ConfigError && err.message.startsWith('TRUSTED_PROXIES: "10.0.0.0/33"'),
+    (err: Error) => err instanceof OperatorError && err.message.startsWith('TRUSTED_PROXIES: "10.0.0.0/33"'),
   );
 
   const r = run(['--trusted-proxies', '10.0.0.0/8,proxy.internal']);
@@ -142,7 +143,7 @@ test('allowed origins are normalised to lower case without a trailing slash; a b
   ]) {
     assert.throws(
       () => configOf([], { ALLOWED_ORIGINS: `https://ok.example,${bad}` }),
-      (err: Error) => err instanceof ConfigError && err.message.startsWith(`ALLOWED_ORIGINS: "${bad}"`),
+      (err: Error) => err instanceof OperatorError && err.message.startsWith(`ALLOWED_ORIGINS: "${bad}"`),
       bad,
     );
   }

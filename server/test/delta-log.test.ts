@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeltaLog, type DeltaEntry } from '../tick/delta-log.ts';
+import { DeltaLog, type DeltaEntry } from '../streams/delta-log.ts';
 
 /** A delta with a message of `bytes` bytes whose first byte tags it, so answers can be told apart. */
 function delta(fromSeq: number, toSeq: number, bytes = 8): DeltaEntry {

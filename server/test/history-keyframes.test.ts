@@ -13,7 +13,7 @@ import { heatIndex, HEATMAP_PALETTE } from '../history/heatmap.ts';
 import { HistoryService } from '../history/history-service.ts';
 import { Keyframes } from '../history/keyframes.ts';
 import { HistoryReader, unpackKeyframe } from '../history/replay.ts';
-import { KeyframeStore } from '../store/keyframes.ts';
+import { KeyframeStore } from '../store/keyframe-store.ts';
 import { Store, type PlacementRow } from '../store/store.ts';
 import { Rng } from '../../testkit/rng.ts';
 import { tempDir } from '../../testkit/fixture.ts';

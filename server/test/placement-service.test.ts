@@ -16,8 +16,8 @@ import { openTestStore } from '../../testkit/fixture.ts';
 
 const SIZE = 10;
 const COOLDOWN_MS = 60_000;
-const ALICE: Placer = { id: 'a'.repeat(16), addr: '10.0.0.1' };
-const BOB: Placer = { id: 'b'.repeat(16), addr: '10.0.0.2' };
+const ALICE: Placer = { identityId: 'a'.repeat(16), addressKey: '10.0.0.1' };
+const BOB: Placer = { identityId: 'b'.repeat(16), addressKey: '10.0.0.2' };
 
 interface Setup {
   dbPath: string;
@@ -42,14 +42,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
     { commitDelayMs: 0, commitBatch: 1, snapshotEvery: 1e9, ...opts.committer },
     { commitFailed: () => {}, committed: () => {}, callbackFailed: (err) => assert.fail(String(err)) },
   );
-  const metrics = new Metrics({
-    connections: () => 0,
-    subscribers: () => 0,
-    seq: () => canvas.seq,
-    bufferedBytes: () => 0,
-    backend: 'native',
-    role: 'standalone',
-  });
+  const metrics = new Metrics({ backend: 'native', role: 'standalone' });
   const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, new Set(opts.banned), {
     byWho: new Map(opts.restored?.byWho),
     byAddr: new Map(opts.restored?.byAddr),
@@ -88,7 +81,7 @@ test(
   'out-of-bounds, off-palette and banned placements are refused with their code, ' +
     'stored nowhere, and claim no cooldown',
   async (t) => {
-    const s = setup(t, { banned: [BOB.id] });
+    const s = setup(t, { banned: [BOB.identityId] });
     const cases: Array<[Placer, number, number, number, ErrorCode]> = [
       [ALICE, SIZE, 0, 1, ErrorCode.OUT_OF_BOUNDS],
       [ALICE, 0, -1, 1, ErrorCode.OUT_OF_BOUNDS],
@@ -98,7 +91,7 @@ test(
     ];
     for (const [who, x, y, c, code] of cases) {
       const r = await place(s.service, who, x, y, c);
-      assert.equal(!r.ok && r.code, code, `(${x}, ${y}) colour ${c} by ${who.id.slice(0, 1)}`);
+      assert.equal(!r.ok && r.code, code, `(${x}, ${y}) colour ${c} by ${who.identityId.slice(0, 1)}`);
     }
     assert.equal(storedCount(s.store), 0);
     assert.equal(s.canvas.seq, 0);
@@ -121,7 +114,10 @@ test(
     const next = ok.ok ? ok.next : 0;
     assert.ok(next >= before + COOLDOWN_MS && next <= Date.now() + COOLDOWN_MS, 'next = placement time + cooldown');
     assert.equal(s.service.nextAllowed(ALICE), next);
-    assertCooldown(await place(s.service, { id: ALICE.id, addr: '10.9.9.9' }, 2, 2, 3), COOLDOWN_MS);
+    assertCooldown(
+      await place(s.service, { identityId: ALICE.identityId, addressKey: '10.9.9.9' }, 2, 2, 3),
+      COOLDOWN_MS,
+    );
     assert.equal(storedCount(s.store), 1);
     assert.equal(s.canvas.get(2, 2), 0);
   },
@@ -130,7 +126,10 @@ test(
 test('an address in cooldown refuses other identities from it, not identities elsewhere', async (t) => {
   const s = setup(t);
   assert.equal((await place(s.service, ALICE, 1, 1, 3)).ok, true);
-  assertCooldown(await place(s.service, { id: BOB.id, addr: ALICE.addr }, 2, 2, 3), COOLDOWN_MS);
+  assertCooldown(
+    await place(s.service, { identityId: BOB.identityId, addressKey: ALICE.addressKey }, 2, 2, 3),
+    COOLDOWN_MS,
+  );
   assert.equal((await place(s.service, BOB, 2, 2, 3)).ok, true, 'another identity from another address');
 });
 
@@ -149,7 +148,7 @@ test('the cooldown is claimed before the commit: two placements in one batch, th
 
 test('a commit that fails gives the cooldown back, to its previous value', async (t) => {
   const expired = Date.now() - 1_000;
-  const s = setup(t, { restored: { byWho: [[ALICE.id, expired]] } });
+  const s = setup(t, { restored: { byWho: [[ALICE.identityId, expired]] } });
   const locker = new Database(s.dbPath);
   t.after(() => locker.close());
   locker.exec('BEGIN IMMEDIATE'); // another connection holds the write lock: the commit fails
@@ -161,7 +160,11 @@ test('a commit that fails gives the cooldown back, to its previous value', async
     expired,
     'identity: the expired cooldown from before, not the claimed one',
   );
-  assert.equal(s.service.nextAllowed({ id: BOB.id, addr: ALICE.addr }), 0, 'address: no cooldown, as before');
+  assert.equal(
+    s.service.nextAllowed({ identityId: BOB.identityId, addressKey: ALICE.addressKey }),
+    0,
+    'address: no cooldown, as before',
+  );
   assert.equal(await resultCount(s.metrics, ErrorCode.STORE_FAILED), 1);
 
   locker.exec('ROLLBACK');
@@ -171,28 +174,32 @@ test('a commit that fails gives the cooldown back, to its previous value', async
 
 test('nextAllowed is the later of the identity cooldown and the address cooldown', (t) => {
   const now = Date.now();
-  const s = setup(t, { restored: { byWho: [[ALICE.id, now + 1_000]], byAddr: [[ALICE.addr, now + 5_000]] } });
+  const s = setup(t, {
+    restored: { byWho: [[ALICE.identityId, now + 1_000]], byAddr: [[ALICE.addressKey, now + 5_000]] },
+  });
   assert.equal(s.service.nextAllowed(ALICE), now + 5_000);
-  assert.equal(s.service.nextAllowed({ id: ALICE.id, addr: BOB.addr }), now + 1_000);
-  assert.equal(s.service.nextAllowed({ id: BOB.id, addr: ALICE.addr }), now + 5_000);
+  assert.equal(s.service.nextAllowed({ identityId: ALICE.identityId, addressKey: BOB.addressKey }), now + 1_000);
+  assert.equal(s.service.nextAllowed({ identityId: BOB.identityId, addressKey: ALICE.addressKey }), now + 5_000);
   assert.equal(s.service.nextAllowed(BOB), 0);
 });
 
 test('cooldowns restored at startup refuse placements until they end', async (t) => {
   const now = Date.now();
-  const s = setup(t, { restored: { byWho: [[ALICE.id, now + 30_000]], byAddr: [[BOB.addr, now + 20_000]] } });
-  assertCooldown(await place(s.service, { id: ALICE.id, addr: '10.9.9.9' }, 1, 1, 1), 30_000);
-  assertCooldown(await place(s.service, { id: 'c'.repeat(16), addr: BOB.addr }, 1, 1, 1), 20_000);
-  assert.equal((await place(s.service, { id: 'c'.repeat(16), addr: '10.9.9.9' }, 1, 1, 1)).ok, true);
+  const s = setup(t, {
+    restored: { byWho: [[ALICE.identityId, now + 30_000]], byAddr: [[BOB.addressKey, now + 20_000]] },
+  });
+  assertCooldown(await place(s.service, { identityId: ALICE.identityId, addressKey: '10.9.9.9' }, 1, 1, 1), 30_000);
+  assertCooldown(await place(s.service, { identityId: 'c'.repeat(16), addressKey: BOB.addressKey }, 1, 1, 1), 20_000);
+  assert.equal((await place(s.service, { identityId: 'c'.repeat(16), addressKey: '10.9.9.9' }, 1, 1, 1)).ok, true);
   assert.equal(storedCount(s.store), 1);
 });
 
 test('setBanned bans and unbans an identity for the next placement', async (t) => {
-  const s = setup(t, { banned: [ALICE.id] });
+  const s = setup(t, { banned: [ALICE.identityId] });
   assert.equal((await place(s.service, ALICE, 1, 1, 1)).ok, false);
-  s.service.setBanned(ALICE.id, false);
+  s.service.setBanned(ALICE.identityId, false);
   assert.equal((await place(s.service, ALICE, 1, 1, 1)).ok, true);
-  s.service.setBanned(BOB.id, true);
+  s.service.setBanned(BOB.identityId, true);
   const r = await place(s.service, BOB, 2, 2, 1);
   assert.equal(!r.ok && r.code, ErrorCode.BANNED);
   assert.equal(s.canvas.get(2, 2), 0);

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import type { us_listen_socket, WebSocket as UwsSocket } from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { uws } from '../ops/uws-backend.ts';
-import { SendBudget } from '../ws/send-budget.ts';
+import { SendBudget } from '../streams/send-budget.ts';
 
 interface Peer {
   name: string;
@@ -129,9 +129,9 @@ test(
     // hysteresis drops the next largest too.
     const cap = Math.floor((hs + hm) * 1.05);
     const { evictions, events } = recorder();
-    const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
+    const budget = new SendBudget(r.sockets, cap, events);
 
-    budget.beforePublish(() => 0);
+    budget.beforePublish();
 
     assert.deepEqual(evictions, [[2, hl + hm]]);
     assert.deepEqual([...r.sockets].map((ws) => ws.getUserData().name).sort(), ['fast', 'small']);
@@ -146,34 +146,24 @@ test(
   },
 );
 
-test(
-  'a holder is counted with the publish it will get, ' +
-    'except at the per-socket limit; sockets holding nothing are never counted',
-  async (t) => {
-    const r = await rig(t);
-    const slow = await r.slowReader('slow', 1 << 20);
-    const fast = await r.fastReader('fast');
-    const held = slow.server.getBufferedAmount();
-    const publish = held; // every subscriber is about to get a message as large as what slow holds
-    const cap = Math.floor(held * 1.5);
+test('before a publish only what uWS holds counts; sockets holding nothing are never dropped', async (t) => {
+  const r = await rig(t);
+  const slow = await r.slowReader('slow', 1 << 20);
+  const fast = await r.fastReader('fast');
+  const held = slow.server.getBufferedAmount();
 
-    const atLimit = recorder();
-    new SendBudget(r.sockets, cap, held, atLimit.events).beforePublish(() => publish);
-    assert.deepEqual(
-      atLimit.evictions,
-      [],
-      'slow is at the per-socket limit (uWS will drop the publish) and fast buffers nothing',
-    );
-    assert.equal(r.sockets.size, 2);
+  const above = recorder();
+  new SendBudget(r.sockets, Math.floor(held * 1.1), above.events).beforePublish();
+  assert.deepEqual(above.evictions, [], 'the cap is above what slow holds');
+  assert.equal(r.sockets.size, 2);
 
-    const belowLimit = recorder();
-    new SendBudget(r.sockets, cap, held + 1, belowLimit.events).beforePublish(() => publish);
-    assert.deepEqual(belowLimit.evictions, [[1, held + publish]], 'held + publish is over the cap');
-    assert.deepEqual([...r.sockets], [fast.server]);
-    slow.client.resume();
-    assert.equal(await slow.closed, 1006);
-  },
-);
+  const below = recorder();
+  new SendBudget(r.sockets, Math.floor(held * 0.9), below.events).beforePublish();
+  assert.deepEqual(below.evictions, [[1, held]], 'slow alone is over the cap');
+  assert.deepEqual([...r.sockets], [fast.server]);
+  slow.client.resume();
+  assert.equal(await slow.closed, 1006);
+});
 
 test(
   'sends between ticks are counted and, once past the cap, ' +
@@ -186,7 +176,7 @@ test(
     const [hs, hl] = [small.server.getBufferedAmount(), large.server.getBufferedAmount()];
     const cap = Math.floor((hs + hl) * 0.8);
     const { evictions, events } = recorder();
-    const budget = new SendBudget(r.sockets, cap, 64 << 20, events);
+    const budget = new SendBudget(r.sockets, cap, events);
 
     // The estimate starts at 0 and only sends add to it: no count (no drop) until it passes the cap.
     assert.equal(budget.willSend(fast.server, cap - 1), true);
@@ -215,8 +205,8 @@ test('a cap of 0 disables the budget: nothing is dropped however much slow reade
   const slow = await r.slowReader('slow', 1 << 20);
   const fast = await r.fastReader('fast');
   const { evictions, events } = recorder();
-  const budget = new SendBudget(r.sockets, 0, 64 << 20, events);
-  budget.beforePublish(() => 1 << 30);
+  const budget = new SendBudget(r.sockets, 0, events);
+  budget.beforePublish();
   assert.equal(budget.willSend(slow.server, 1 << 30), true);
   assert.equal(budget.willSend(fast.server, 1 << 30), true);
   assert.deepEqual(evictions, []);

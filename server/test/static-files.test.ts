@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  IMMUTABLE_CACHE_CONTROL,
-  assetCacheControl,
-  contentTypeFor,
-  loadClientSite,
-  versionAssetLinks,
-} from '../http/static-files.ts';
+import { IMMUTABLE } from '../http/cache.ts';
+import { assetCacheControl, contentTypeFor, loadClientSite, versionAssetLinks } from '../http/static-files.ts';
 import { startTestServer, tempDir, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
@@ -50,7 +45,7 @@ test('the page links the built bundle with a content version; that URL is immuta
   const res = await fetch(`${ts.http}${js}`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
-  assert.equal(res.headers.get('cache-control'), IMMUTABLE_CACHE_CONTROL);
+  assert.equal(res.headers.get('cache-control'), IMMUTABLE);
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   assert.ok((await res.arrayBuffer()).byteLength > 1000);
   const cssRes = await fetch(`${ts.http}${css}`);
@@ -96,7 +91,7 @@ test('loadClientSite versions only links to files that exist; a missing build is
     site.index.body.toString(),
     `<script src="/assets/app.js?v=${js.version}"></script><link href="/assets/gone.css"><a href="/x">`,
   );
-  assert.equal(assetCacheControl(js, `v=${js.version}`), IMMUTABLE_CACHE_CONTROL);
+  assert.equal(assetCacheControl(js, `v=${js.version}`), IMMUTABLE);
   assert.equal(assetCacheControl(js, ''), 'no-cache');
   assert.equal(loadClientSite(html, join(dir, 'missing')).assets.size, 0);
   assert.equal(versionAssetLinks('<img src="/assets/a.png">', new Map()), '<img src="/assets/a.png">');

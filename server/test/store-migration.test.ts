@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { History } from '../store/history.ts';
+import { PlacementLog } from '../store/placement-log.ts';
 import { Store } from '../store/store.ts';
 import { tempDir } from '../../testkit/fixture.ts';
 
@@ -234,7 +234,7 @@ test(
       ],
     );
     const { lastSeq } = store.load(W, H, PALETTE);
-    const targets = new History(store.db).rollbackTargets('carol', 0, (x, y) => lastSeq[y * W + x] as number);
+    const targets = new PlacementLog(store.db).rollbackTargets('carol', 0, (x, y) => lastSeq[y * W + x] as number);
     assert.deepEqual(targets, [{ x: 2, y: 1, color: 5 }], "rolling carol back shows bob's colour again");
   },
 );

@@ -30,19 +30,19 @@ function rig(t: TestContext, opts: { maxDeltaCells?: number; onTick?: (out: Tick
   const canvas = new Canvas(W, H, PALETTE_2017.length);
   const published: TickOutput[] = [];
   let waiters: Array<(out: TickOutput) => void> = [];
-  const ticker = new Ticker(
+  const ticker = new Ticker({
     canvas,
-    new PngEncoder(W, H, PALETTE_2017),
-    'c4nv45',
-    opts.maxDeltaCells ?? W * H,
-    async (out) => {
+    encoder: new PngEncoder(W, H, PALETTE_2017),
+    canvasId: 'c4nv45',
+    maxDeltaCells: opts.maxDeltaCells ?? W * H,
+    deliver: async (out) => {
       published.push(out);
       for (const w of waiters) w(out);
       waiters = [];
       await opts.onTick?.(out);
     },
-    (err) => assert.fail(`tick failed: ${String(err)}`),
-  );
+    onError: (err) => assert.fail(`tick failed: ${String(err)}`),
+  });
   t.after(() => ticker.stop());
   return { canvas, ticker, published, nextTick: () => new Promise((resolve) => waiters.push(resolve)) };
 }

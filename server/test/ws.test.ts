@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { CloseCode, ErrorCode, MAX_CLIENT_FRAME_BYTES, PROTOCOL_VERSION } from '../../protocol/messages.ts';
-import { SLICE } from '../tick/fanout.ts';
+import { SLICE } from '../streams/streams.ts';
 import {
   decodeToIndices,
   fetchImageGrid,

@@ -1,33 +1,29 @@
 /**
  * The tick: once per interval, if the canvas changed since the last frame, capture the change (the
  * delta) and the grid (packed PNG scanlines) in one synchronous step, deflate off the loop, then hand
- * both to the publisher. One encode per tick for everyone; at most one tick in flight.
+ * both on (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
+ * tick at a time, publish included: a tick waits for the previous fan-out rather than racing it, so
+ * its delta starts where the last one ended and delta subscribers never need the PNG for a slow tick.
  */
 import { encodeMessage } from '../../protocol/codec.ts';
 import { packDeltaPixels } from '../../protocol/delta.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
-import type { DeltaEntry } from './delta-log.ts';
 import type { PngEncoder } from '../canvas/png-encoder.ts';
+import type { Frame, TickOutput } from '../streams/frame.ts';
 
-/** One encoded frame, shared by every reader until the next changed tick. */
-export interface Frame {
-  seq: number;
-  png: Buffer;
-  /** Strong ETag: canvas id + seq identify the grid exactly. */
-  etag: string;
-  /** The `png` WebSocket message carrying these bytes, encoded once for all subscribers. */
-  message: Uint8Array;
-}
+export type { Frame, TickOutput };
 
-export interface TickOutput {
-  frame: Frame;
-  /** The change since the previous frame; undefined when it was too large (send the frame instead). */
-  delta: (DeltaEntry & { count: number }) | undefined;
-  /** performance.now() when the tick captured the grid. */
-  startedAt: number;
-  /** Wall time of the PNG encode (pack + deflate). */
-  encodeSeconds: number;
+export interface TickerOptions {
+  canvas: Canvas;
+  encoder: PngEncoder;
+  /** Part of every ETag: canvas id + seq identify the grid exactly. */
+  canvasId: string;
+  /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
+  maxDeltaCells: number;
+  /** Hands a tick on; the next tick waits for the returned promise. */
+  deliver: (out: TickOutput) => Promise<void>;
+  onError: (err: unknown) => void;
 }
 
 export class Ticker {
@@ -37,16 +33,7 @@ export class Ticker {
   /** Set when a tick failed after taking the changes: the next tick must be a snapshot. */
   private changesLost = false;
 
-  constructor(
-    private readonly canvas: Canvas,
-    private readonly encoder: PngEncoder,
-    private readonly canvasId: string,
-    /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
-    private readonly maxDeltaCells: number,
-    /** Publishes a tick; the next tick waits for the returned promise (sharded fan-out). */
-    private readonly onTick: (out: TickOutput) => void | Promise<void>,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+  constructor(private readonly opts: TickerOptions) {}
 
   /** The latest frame. Valid after `run` resolved once. */
   get frame(): Frame {
@@ -56,15 +43,15 @@ export class Ticker {
 
   /** Captures and encodes the current grid; the first call (startup) has no delta. */
   async run(): Promise<TickOutput> {
-    const { canvas } = this;
+    const { canvas, encoder } = this.opts;
     const startedAt = performance.now();
     const fromSeq = this.current?.seq;
     const toSeq = canvas.seq;
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
-    const pending = this.encoder.encode(canvas.grid);
+    const pending = encoder.encode(canvas.grid);
     let delta: TickOutput['delta'];
-    if (fromSeq !== undefined && !this.changesLost && cells.length <= this.maxDeltaCells) {
+    if (fromSeq !== undefined && !this.changesLost && cells.length <= this.opts.maxDeltaCells) {
       const px = packDeltaPixels(cells, canvas.grid, canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
@@ -80,7 +67,7 @@ export class Ticker {
     const frame: Frame = {
       seq: toSeq,
       png,
-      etag: `"${this.canvasId}-${toSeq}"`,
+      etag: `"${this.opts.canvasId}-${toSeq}"`,
       message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
     };
     this.current = frame;
@@ -93,10 +80,10 @@ export class Ticker {
 
   /** Runs a tick when the grid changed and none is running; otherwise does nothing. */
   tick(): void {
-    if (this.inFlight || (this.current && this.current.seq === this.canvas.seq)) return;
+    if (this.inFlight || (this.current && this.current.seq === this.opts.canvas.seq)) return;
     this.inFlight = this.run()
-      .then((out) => this.onTick(out))
-      .catch(this.onError)
+      .then((out) => this.opts.deliver(out))
+      .catch(this.opts.onError)
       .finally(() => {
         this.inFlight = undefined;
       });

@@ -31,8 +31,6 @@ export class SendBudget<T> {
     private readonly sockets: ReadonlySet<WebSocket<T>>,
     /** The cap in bytes; 0 disables it. */
     private readonly limit: number,
-    /** The per-socket limit: uWS drops sends to a socket holding more, so they add nothing. */
-    private readonly perSocket: number,
     private readonly events: BudgetEvents,
   ) {}
 
@@ -43,28 +41,28 @@ export class SendBudget<T> {
   willSend(ws: WebSocket<T>, bytes: number): boolean {
     if (this.limit > 0) {
       this.estimate += bytes;
-      if (this.estimate > this.limit) this.enforce(() => 0);
+      if (this.estimate > this.limit) this.enforce();
     }
     return this.sockets.has(ws);
   }
 
   /**
-   * Before a publish of `bytes(socket)` to every subscriber: a socket that already holds bytes has a
-   * full kernel buffer, so whatever it is sent stays in user space; count that, and drop the largest
-   * holders until the total fits. Sockets holding nothing will pass the message on to the kernel.
+   * Before a tick's fan-out: counts what uWS holds for every socket and drops the largest holders
+   * until the total fits. The fan-out itself adds at most a fragment per socket to that (outboxes
+   * queue references to the tick's shared bytes, and hand uWS the next fragment only when it holds
+   * nothing for the socket), so what is held now is what the cap is about.
    */
-  beforePublish(bytes: (data: T) => number): void {
+  beforePublish(): void {
     if (this.limit === 0) return;
-    this.enforce(bytes);
+    this.enforce();
   }
 
-  private enforce(bytes: (data: T) => number): void {
+  private enforce(): void {
     let total = 0;
     const holders: Array<{ held: number; ws: WebSocket<T> }> = [];
     for (const ws of this.sockets) {
-      let held = ws.getBufferedAmount();
+      const held = ws.getBufferedAmount();
       if (held === 0) continue;
-      if (held < this.perSocket) held += bytes(ws.getUserData());
       total += held;
       holders.push({ held, ws });
     }

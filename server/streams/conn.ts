@@ -5,16 +5,20 @@ import type { Outbox } from './outbox.ts';
 export interface Conn {
   id: number;
   /** Identity id: cooldowns and bans key on it. */
-  who: string;
-  /** Rate-limit key of the client address. */
-  addr: string;
+  identityId: string;
+  /** The client address's rate-limit key (its prefix: identity/client-address.ts). */
+  addressKey: string;
   /** Token to hand the client in hello when the identity was minted for this connection. */
   freshToken: string | undefined;
   closed: boolean;
   /** Everything sent to this socket, in order, fragmented (outbox.ts). */
   outbox: Outbox;
+  /**
+   * What this socket receives of each tick. One stream of the whole canvas today; a subscription to
+   * a region of the canvas would sit here beside it, and the fan-out picks the message per socket.
+   */
   stream: Stream;
-  /** The seq a reconnecting delta client already has (from `?since=`), until open uses it. */
+  /** The seq a reconnecting delta client already has (from `?since=`), until the greeting uses it. */
   since: number | undefined;
   /** Asked for `online` messages (`?online=1`). */
   online: boolean;

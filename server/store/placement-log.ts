@@ -13,7 +13,7 @@ export interface PixelInfo {
   seq: number;
 }
 
-export class History {
+export class PlacementLog {
   constructor(private readonly db: Database.Database) {}
 
   /**

@@ -1,0 +1,26 @@
+/**
+ * What a tick hands the streams: the encoded frame every reader shares until the next changed tick,
+ * and the change since the previous one. The writer's ticker (tick/ticker.ts) makes these; an edge
+ * receives them from the writer over the bus (bus/edge-bus.ts); the streams (streams.ts) send them.
+ */
+import type { DeltaEntry } from './delta-log.ts';
+
+/** One encoded frame, shared by every reader until the next changed tick. */
+export interface Frame {
+  seq: number;
+  png: Buffer;
+  /** Strong ETag: canvas id + seq identify the grid exactly. */
+  etag: string;
+  /** The `png` WebSocket message carrying these bytes, encoded once for all subscribers. */
+  message: Uint8Array;
+}
+
+export interface TickOutput {
+  frame: Frame;
+  /** The change since the previous frame; undefined when it was too large (send the frame instead). */
+  delta: (DeltaEntry & { count: number }) | undefined;
+  /** performance.now() when the tick captured the grid (or the edge received it). */
+  startedAt: number;
+  /** Wall time of the PNG encode (pack + deflate); 0 on an edge. */
+  encodeSeconds: number;
+}
