@@ -6,12 +6,12 @@ import {
   type ErrorMsg,
   type HelloMsg,
 } from '../../protocol/messages.ts';
-import { Board } from './board.ts';
+import { Board } from './board/board.ts';
 import { type AppDeps, BoardFeed } from './board-feed.ts';
 
 export type { AppDeps };
-import { type ConnectionStatus, tryDecodeServerMessage } from './connection.ts';
-import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
+import { type ConnectionStatus, tryDecodeServerMessage } from './connection/connection.ts';
+import { deadlineFromAck, deadlineFromWait } from './place/cooldown.ts';
 import {
   CONNECTION_LOST_TEXT,
   HISTORY_TEXT,
@@ -19,11 +19,11 @@ import {
   POLLING_TEXT,
   refusalText,
   versionMismatchText,
-} from './error-text.ts';
-import { panToShow, stepAim } from './aim.ts';
-import { cycleColour } from './key-map.ts';
-import { StatusBar } from './status-bar.ts';
-import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point } from './view.ts';
+} from './ui/error-text.ts';
+import { panToShow, stepAim } from './place/aim.ts';
+import { cycleColour } from './input/key-map.ts';
+import { StatusBar } from './ui/status-bar.ts';
+import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point } from './view/view.ts';
 
 /** Refresh rate of the cooldown and reconnect countdowns. */
 const TIMER_MS = 250;

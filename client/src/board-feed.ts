@@ -5,15 +5,15 @@
  */
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType, type ClientMessage, type DeltaMsg } from '../../protocol/messages.ts';
-import { Board } from './board.ts';
-import type { Connection } from './connection.ts';
-import type { ConfirmButton } from './aim.ts';
-import type { ImagePoller } from './image-poller.ts';
-import { LinkSync, type LinkStore } from './link-sync.ts';
-import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
-import type { Renderer } from './renderer.ts';
-import type { Ui } from './ui.ts';
-import { type Point, View } from './view.ts';
+import { Board } from './board/board.ts';
+import type { Connection } from './connection/connection.ts';
+import type { ConfirmButton } from './place/aim.ts';
+import type { ImagePoller } from './connection/image-poller.ts';
+import { LinkSync, type LinkStore } from './link/link-sync.ts';
+import { remapToPalette, tryDecodeIndexedPng } from './board/png-indices.ts';
+import type { Renderer } from './view/renderer.ts';
+import type { Ui } from './ui/ui.ts';
+import { type Point, View } from './view/view.ts';
 
 export interface AppDeps {
   ui: Ui;
