@@ -80,7 +80,7 @@ const app: CanvasApp = new CanvasApp({
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
-    url: () => streamUrl(wsBase, app.nextSince(), app.token),
+    url: () => streamUrl(wsBase, app.sync.nextSince(), app.token),
     openSocket: browserSocket,
     setTimer: timer,
     now: () => Date.now(),
@@ -109,7 +109,7 @@ const historyPanel = new HistoryPanel(
   byId('history-toggle', HTMLButtonElement),
   byId('history-label', HTMLElement),
   {
-    board: () => app.board,
+    board: () => app.sync.board,
     viewHistory: (on) => app.viewHistory(on),
     showPast: (past) => app.showPast(past),
   },
@@ -118,7 +118,7 @@ app.onSeq = (seq) => historyPanel.liveSeq(seq);
 // One panel at a time in the top-left corner; the reticle would place nothing while History is open.
 historyPanel.onOpen = () => {
   templatePanel.setOpen(false);
-  app.clearAim();
+  app.aiming.clear();
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
 
@@ -127,18 +127,18 @@ const redraw = (): void => app.redraw();
 attachInput(display, {
   view: () => app.view,
   changed: redraw,
-  tap: (p, touch) => app.tap(p, touch),
+  tap: (p, touch) => app.aiming.tap(p, touch),
   hover: (p) => app.hover(p),
 });
 
 attachKeyboard(display, {
   view: () => app.view,
   changed: redraw,
-  pick: (i) => app.pick(i),
-  cycle: (step) => app.cycle(step),
-  moveAim: (dx, dy) => app.moveAim(dx, dy),
-  placeAtAim: () => app.placeAtAim(),
-  clearAim: () => app.clearAim(),
+  pick: (i) => app.placing.pick(i),
+  cycle: (step) => app.placing.cycle(step),
+  moveAim: (dx, dy) => app.aiming.move(dx, dy),
+  placeAtAim: () => app.aiming.placeAtAim(),
+  clearAim: () => app.aiming.clear(),
   toggleTemplate: () => {
     historyPanel.setOpen(false);
     templatePanel.setOpen(templateRoot.hidden);
@@ -168,8 +168,11 @@ window.addEventListener('online', () => app.retryNow());
 const rect = (): DOMRect => display.getBoundingClientRect();
 window.canvasClient = {
   status: () => elements.status.dataset['state'] ?? '',
-  seq: () => app.board?.seq ?? null,
-  size: () => (app.board ? { width: app.board.width, height: app.board.height } : null),
+  seq: () => app.sync.board?.seq ?? null,
+  size: () => {
+    const board = app.sync.board;
+    return board ? { width: board.width, height: board.height } : null;
+  },
   scale: () => app.view?.scale ?? null,
   pixelToClient: (x, y) => {
     const p = app.view?.pixelCentre(x, y);
@@ -177,7 +180,7 @@ window.canvasClient = {
   },
   pixelAtClient: (x, y) => app.view?.pixelAt({ x: x - rect().left, y: y - rect().top }) ?? null,
   colourAt: (x, y) => app.shownColourAt(x, y),
-  reticle: () => app.reticle,
+  reticle: () => app.aiming.reticle,
   historySeq: () => app.past?.seq ?? null,
 };
 
