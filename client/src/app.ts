@@ -1,59 +1,140 @@
-import {
-  ErrorCode,
-  MsgType,
-  PROTOCOL_VERSION,
-  type AckMsg,
-  type ErrorMsg,
-  type HelloMsg,
-} from '../../protocol/messages.ts';
-import { Board } from './board.ts';
-import { type AppDeps, BoardFeed } from './board-feed.ts';
-
-export type { AppDeps };
-import { type ConnectionStatus, tryDecodeServerMessage } from './connection.ts';
-import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
-import {
-  CONNECTION_LOST_TEXT,
-  HISTORY_TEXT,
-  NOT_CONNECTED_TEXT,
-  POLLING_TEXT,
-  refusalText,
-  versionMismatchText,
-} from './error-text.ts';
-import { panToShow, stepAim } from './aim.ts';
-import { cycleColour } from './key-map.ts';
-import { StatusBar } from './status-bar.ts';
-import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point } from './view.ts';
+/**
+ * The page's controller, composed of three parts that each own one concern:
+ * - board sync (board/board-sync.ts): the board kept in step with the server's frames;
+ * - placing (place/placing.ts): the colour in hand, the cooldown, place / ack / error;
+ * - aiming (place/aiming.ts): which pixel a click, tap, arrow key or Enter places on.
+ * This file routes the connection's frames and status to them and keeps what the screen shows around
+ * the board: the view (and the position link that follows it), the cursor readout, the History view's
+ * past canvas, and the status bar.
+ */
+import { encodeMessage } from '../../protocol/codec.ts';
+import { MsgType, PROTOCOL_VERSION, type ClientMessage, type HelloMsg } from '../../protocol/messages.ts';
+import type { Board } from './board/board.ts';
+import { BoardSync } from './board/board-sync.ts';
+import { tryDecodeIndexedPng } from './board/png-indices.ts';
+import { type Connection, type ConnectionStatus, tryDecodeServerMessage } from './connection/connection.ts';
+import type { ImagePoller } from './connection/image-poller.ts';
+import { type LinkStore, LinkSync } from './link/link-sync.ts';
+import type { ConfirmButton } from './place/aim.ts';
+import { Aiming } from './place/aiming.ts';
+import { type PixelInfoView, Placing } from './place/placing.ts';
+import { versionMismatchText } from './ui/error-text.ts';
+import { StatusBar } from './ui/status-bar.ts';
+import type { Ui } from './ui/ui.ts';
+import type { Renderer } from './view/renderer.ts';
+import { type Point, View } from './view/view.ts';
 
 /** Refresh rate of the cooldown and reconnect countdowns. */
 const TIMER_MS = 250;
 
-export class CanvasApp extends BoardFeed {
-  private cooldownMs = 0;
-  private nextAllowedAt = 0;
-  private nextId = 1;
-  private readonly bar: StatusBar;
+export interface AppDeps {
+  ui: Ui;
+  renderer: Renderer;
+  connection: Connection;
+  poller: ImagePoller;
+  /** Size of the drawing area in CSS pixels. */
+  viewportSize(): { w: number; h: number };
+  now(): number;
+  /** The page's position link (location.hash), and how to replace it. */
+  link: LinkStore;
+  /** The pixel info panel (info-panel.ts), shown by a click with no colour selected. */
+  info: PixelInfoView;
+  /** The button that places at the reticle (touch and keyboard aiming). */
+  confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
+}
+
+export class CanvasApp {
+  readonly sync: BoardSync;
+  readonly placing: Placing;
+  readonly aiming: Aiming;
+  view: View | null = null;
+  /** The History view shows this past canvas in place of the board (null: live, or not arrived yet). */
+  past: { seq: number; indices: Uint8Array } | null = null;
+  /** The live board reached a new seq (snapshot or delta): the History slider's end follows it. */
+  onSeq: (seq: number) => void = () => {};
   /**
    * The identity token the server minted for this page when it had no cookie (hello.token); sent
    * back on reconnects, since cooldowns belong to the identity. Kept in memory only: it is a secret.
    */
   token: string | null = null;
-  /** The reticle: where the confirm button (touch) or Enter (keyboard) places; null when not aiming. */
-  private aim: Point | null = null;
+  private readonly bar: StatusBar;
+  private readonly link: LinkSync;
+  /** The History view is open: placing is off. */
+  private history = false;
+  private hoverPixel: Point | null = null;
 
-  constructor(d: AppDeps) {
-    super(d);
+  constructor(private readonly d: AppDeps) {
     this.bar = new StatusBar(d);
+    this.link = new LinkSync(d.link);
+    const board = (): Board | null => this.sync.board;
+    const enabled = (): boolean => this.placingEnabled;
+    const cursor = { show: (p: Point) => this.showCursor(p), refresh: () => this.refreshCursor() };
+    this.sync = new BoardSync({
+      decodePng: tryDecodeIndexedPng,
+      resync: () => this.send({ t: MsgType.RESYNC }),
+      warn: (text) => console.warn(text),
+      sink: {
+        replaced: (b) => this.boardReplaced(b),
+        loaded: () => {
+          d.ui.hideLoading();
+          this.refreshStatus();
+          this.refreshTimers();
+        },
+        drawAll: (b) => {
+          d.renderer.paintAll(b);
+          this.refreshCursor();
+        },
+        drawDelta: (b, px) => {
+          d.renderer.paintDelta(b, px);
+          this.refreshCursor();
+        },
+        drawPixels: (b, pixels) => {
+          for (const p of pixels) d.renderer.paintPixel(b, p.x, p.y);
+        },
+        seq: (seq) => {
+          document.body.dataset['seq'] = String(seq);
+          this.onSeq(seq);
+        },
+      },
+    });
+    this.placing = new Placing({
+      board,
+      enabled,
+      history: () => this.history,
+      polling: () => d.poller.active,
+      scale: () => this.view?.scale ?? 1,
+      send: (msg) => this.send(msg),
+      now: () => d.now(),
+      ui: d.ui,
+      info: d.info,
+      paintPixel: (b, x, y) => d.renderer.paintPixel(b, x, y),
+      cursor,
+      selectionChanged: () => {
+        this.aiming.refresh();
+        this.scheduleLinkWrite();
+      },
+      timersChanged: () => this.refreshTimers(),
+    });
+    this.aiming = new Aiming({
+      board,
+      view: () => this.view,
+      placing: this.placing,
+      enabled,
+      redraw: () => this.redraw(),
+      showMessage: (text, kind) => d.ui.showMessage(text, kind),
+      setReticle: (p) => d.renderer.setReticle(p),
+      showCursor: cursor.show,
+      confirm: d.confirm,
+    });
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
-    d.poller.onImage = (png, seq) => this.applyPng(png, seq);
+    d.poller.onImage = (png, seq) => this.sync.png(png, seq);
     d.poller.onResult = (ok) => {
       this.bar.polled(ok);
       this.refreshStatus();
     };
-    d.ui.onPick = (i) => this.pick(i);
+    d.ui.onPick = (i) => this.placing.pick(i);
     d.ui.onRetry = () => this.retryNow();
-    d.confirm.onConfirm = () => this.confirmAim();
   }
 
   start(): void {
@@ -74,115 +155,66 @@ export class CanvasApp extends BoardFeed {
   }
 
   get placingEnabled(): boolean {
-    return this.d.connection.status.kind === 'open' && this.board !== null && this.loaded && !this.history;
+    return this.d.connection.status.kind === 'open' && this.sync.board !== null && this.sync.loaded && !this.history;
   }
 
-  pick(index: number): void {
-    if (this.board && index >= this.board.palette.length) return;
-    this.selected = index;
-    this.d.ui.setSelected(index);
-    this.d.info.hide(); // a colour in hand: clicks place again
-    this.showAim();
-    this.scheduleLinkWrite();
+  /** Opens (placing off, the live board still shown) or closes (back to live) the History view. */
+  viewHistory(on: boolean): void {
+    this.history = on;
+    if (on)
+      this.d.info.hide(); // it would describe the live pixel, not the one on screen
+    else this.showPast(null);
+    this.refreshStatus();
+    this.refreshTimers();
   }
 
-  /** The next or previous colour of the palette (keyboard `]` and `[`). */
-  cycle(step: 1 | -1): void {
-    const next = cycleColour(this.selected, step, this.board?.palette.length ?? 0);
-    if (next !== null) this.pick(next);
+  /** Shows the canvas at a past seq (indices of the live board's size) in place of the board. */
+  showPast(past: { seq: number; indices: Uint8Array } | null): void {
+    const board = this.sync.board;
+    this.past = board && past?.indices.length === board.width * board.height ? past : null;
+    this.d.renderer.showPast(this.past?.indices ?? null, board?.width ?? 0, board?.height ?? 0);
+    this.refreshCursor();
   }
 
-  /**
-   * A click or tap on the canvas at a screen point: place the selected colour there (`aimFirst`, a
-   * touch screen: only move the reticle there, the confirm button places), or with no colour selected
-   * show who placed that pixel (the info panel; it needs no WebSocket).
-   */
-  tap(p: Point, aimFirst = false): void {
-    const { board, view } = this;
-    if (!board || !view) return;
-    const pixel = view.pixelAt(p);
-    if (!pixel) return;
-    if (view.scale < PLACE_MIN_SCALE) {
-      view.zoomAt(p, PLACE_ZOOM_SCALE / view.scale);
-      this.redraw();
-      return this.d.ui.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
-    }
-    if (aimFirst && this.selected !== null) return this.setAim(pixel);
-    this.placeAt(pixel);
+  /** The palette index on screen at (x, y): the past canvas while History shows one, else the board. */
+  shownColourAt(x: number, y: number): number | null {
+    const board = this.sync.board;
+    if (!board?.inBounds(x, y)) return null;
+    return this.past ? (this.past.indices[y * board.width + x] ?? null) : board.colourAt(x, y);
   }
 
-  /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */
-  moveAim(dx: number, dy: number): void {
-    const { board, view } = this;
-    if (!board || !view) return;
-    const from = this.aim ?? stepAim(view.centrePixel(), 0, 0, board);
-    const to = this.aim ? stepAim(from, dx, dy, board) : from;
-    const pan = panToShow(view, to);
-    if (pan.dx !== 0 || pan.dy !== 0) view.pan(pan.dx, pan.dy);
-    this.setAim(to);
-    this.redraw();
-  }
-
-  /** Enter or Space: place at the reticle (zooming in first when too small to see what is aimed at). */
-  placeAtAim(): void {
-    const { board, view } = this;
-    if (!board || !view) return;
-    if (!this.aim) return this.moveAim(0, 0);
-    if (view.scale < PLACE_MIN_SCALE) {
-      view.centreOn(this.aim.x, this.aim.y, PLACE_ZOOM_SCALE);
-      this.redraw();
-      return this.d.ui.showMessage('Zoomed in so you can see the pixel: press Enter again to place.', 'info');
-    }
-    this.placeAt(this.aim);
-  }
-
-  /** Where the reticle is (for the page's test handle). */
-  get reticle(): Point | null {
-    return this.aim;
-  }
-
-  clearAim(): void {
-    this.setAim(null);
-  }
-
-  private confirmAim(): void {
-    if (this.aim) this.placeAt(this.aim);
-  }
-
-  private setAim(pixel: Point | null): void {
-    this.aim = pixel;
-    this.d.renderer.setReticle(pixel);
-    if (pixel) this.showCursor(pixel);
-    this.showAim();
-  }
-
-  /** The confirm button follows the reticle, the colour and whether placing is possible. */
-  private showAim(): void {
-    const rgb = this.selected === null ? null : (this.board?.palette[this.selected] ?? null);
-    this.d.confirm.show(this.aim, rgb, this.placingEnabled);
-  }
-
-  /** Places the selected colour at a pixel, or with none selected shows who placed it. */
-  private placeAt(pixel: Point): void {
-    const { board, view } = this;
-    if (!board || !view) return;
-    const ui = this.d.ui;
-    if (this.history) return ui.showMessage(HISTORY_TEXT, 'info');
+  hover(p: Point | null): void {
+    const pixel = p && this.view ? this.view.pixelAt(p) : null;
+    this.d.renderer.setHover(pixel);
     this.showCursor(pixel);
-    const offline = this.d.poller.active ? POLLING_TEXT : NOT_CONNECTED_TEXT;
-    if (this.selected === null) {
-      this.d.info.show(pixel.x, pixel.y, view.scale, board.palette);
-      if (!this.placingEnabled) ui.showMessage(offline, 'error'); // say why the palette is off
-      return;
-    }
-    if (!this.placingEnabled) return ui.showMessage(offline, 'error');
-    if (this.nextAllowedAt - this.d.now() > 0) return this.pointAtCooldown();
-    const id = this.nextId++;
-    board.placeOptimistic(id, pixel.x, pixel.y, this.selected);
-    this.d.renderer.paintPixel(board, pixel.x, pixel.y);
-    this.showCursor(pixel);
-    const sent = this.send({ t: MsgType.PLACE, id, x: pixel.x, y: pixel.y, c: this.selected });
-    if (!sent) this.revert(id, NOT_CONNECTED_TEXT);
+  }
+
+  private showCursor(pixel: Point | null): void {
+    this.hoverPixel = pixel;
+    this.d.ui.setCursor(pixel, pixel ? this.shownColourAt(pixel.x, pixel.y) : null);
+  }
+
+  /** The colour under the cursor may have changed: read it again. */
+  private refreshCursor(): void {
+    if (this.hoverPixel) this.showCursor(this.hoverPixel);
+  }
+
+  private scheduleLinkWrite(): void {
+    this.link.schedule(() => ({ view: this.view, board: this.sync.board, colour: this.placing.selected }));
+  }
+
+  /** A board of a new shape or palette: a new view onto it, pointed where the position link says. */
+  private boardReplaced(board: Board): void {
+    this.past = null; // the renderer drops its past canvas in setBoard
+    const fitted = this.link.fittedTo(board);
+    // The link's colour counts for the first board only; later ones keep the colour in hand.
+    // Palette first: its bar takes room from the canvas, so the size measured next is the final one
+    // and the first fit does not shift when the layout settles.
+    this.placing.boardReplaced(board, this.view === null ? fitted.colour : null);
+    const { w, h } = this.d.viewportSize();
+    this.view = new View(board.width, board.height, w, h);
+    this.link.apply(this.view, fitted, { w, h });
+    this.d.renderer.setBoard(board, this.view);
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -192,13 +224,13 @@ export class CanvasApp extends BoardFeed {
       case MsgType.HELLO:
         return this.onHello(msg);
       case MsgType.PNG:
-        return this.applyPng(msg.png, msg.seq);
+        return this.sync.png(msg.png, msg.seq);
       case MsgType.DELTA:
-        return this.onDelta(msg);
+        return this.sync.delta(msg);
       case MsgType.ACK:
-        return this.onAck(msg);
+        return this.placing.ack(msg);
       case MsgType.ERROR:
-        return this.onError(msg);
+        return this.placing.error(msg);
       case MsgType.ONLINE:
         return this.d.ui.setOnline(msg.n);
       default:
@@ -209,88 +241,34 @@ export class CanvasApp extends BoardFeed {
 
   private onHello(h: HelloMsg): void {
     if (h.v !== PROTOCOL_VERSION) this.d.ui.showMessage(versionMismatchText(h.v), 'error');
-    this.cooldownMs = h.cooldownMs;
     this.d.ui.setOnline(h.online);
     if (h.token !== undefined) this.token = h.token;
-    // The server says how long this identity must still wait (after a reload, the page knows nothing);
-    // a server without the field leaves our own estimate in place.
-    if (h.wait !== undefined) this.nextAllowedAt = deadlineFromWait(h.wait, this.d.now());
-    const b = this.board;
-    if (b?.matches(h.width, h.height, h.palette)) {
-      // A reconnect: what follows (a snapshot, or the missed deltas) holds every acked placement.
-      for (const p of b.clearPending()) this.d.renderer.paintPixel(b, p.x, p.y);
-    } else {
-      this.resetBoard(new Board(h.width, h.height, h.palette, undefined, h.seq));
-      this.seqKnown = false;
-      this.awaitingSnapshot = true;
-      this.loaded = false;
-      // We asked to resume a board this server does not have: deltas would not fit, ask for a snapshot.
-      if (this.resumedSince !== null) this.send({ t: MsgType.RESYNC });
-    }
+    this.placing.hello(h);
+    this.sync.hello(h);
     this.d.poller.stop();
     this.refreshStatus();
-  }
-
-  private onAck(ack: AckMsg): void {
-    const board = this.board;
-    if (!board) return;
-    const p = board.confirm(ack.id, ack.seq);
-    if (!p) return;
-    this.nextAllowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldownMs);
-    this.refreshTimers();
-  }
-
-  private onError(err: ErrorMsg): void {
-    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined)
-      this.nextAllowedAt = deadlineFromWait(err.wait, this.d.now());
-    const text = refusalText(err.code, err.message, err.wait);
-    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) {
-      // One cooldown message: the countdown in the top bar, not a second one that goes stale.
-      if (err.id !== undefined) this.revert(err.id, null);
-      return this.pointAtCooldown();
-    }
-    if (err.id === undefined) {
-      console.warn('server error', err.code, err.message);
-      this.d.ui.showMessage(text, 'error');
-      return;
-    }
-    this.revert(err.id, text);
-    this.refreshTimers();
-  }
-
-  private revert(id: number, text: string | null): void {
-    const board = this.board;
-    const p = board?.revert(id);
-    if (board && p) this.d.renderer.paintPixel(board, p.x, p.y);
-    if (this.hoverPixel) this.showCursor(this.hoverPixel);
-    if (text !== null) this.d.ui.showMessage(text, 'error');
-  }
-
-  /** A placement during the cooldown: draw the eye to the countdown (which says how long is left). */
-  private pointAtCooldown(): void {
-    this.d.ui.hideMessage();
-    this.refreshTimers();
-    this.d.ui.nudgeCooldown();
   }
 
   private onConnectionStatus(s: ConnectionStatus): void {
     if (s.kind === 'waiting') {
       this.bar.retryIn(s.retryInMs);
-      const board = this.board;
-      const dropped = board?.revertUnacked() ?? [];
-      for (const p of dropped) if (board) this.d.renderer.paintPixel(board, p.x, p.y);
-      if (dropped.length > 0) this.d.ui.showMessage(CONNECTION_LOST_TEXT, 'error');
+      this.placing.connectionLost();
       if (s.blocked) this.d.poller.start();
     }
     this.refreshStatus();
   }
 
-  protected refreshStatus(): void {
-    this.bar.showStatus(this.placingEnabled, this.loaded);
-    this.showAim();
+  private refreshStatus(): void {
+    this.bar.showStatus(this.placingEnabled, this.sync.loaded);
+    this.aiming.refresh();
   }
 
-  protected refreshTimers(): void {
-    this.bar.showTimers(this.nextAllowedAt, this.cooldownMs, this.placingEnabled, this.loaded);
+  private refreshTimers(): void {
+    const { nextAllowedAt, cooldownMs } = this.placing.cooldownState;
+    this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded);
+  }
+
+  private send(msg: ClientMessage): boolean {
+    return this.d.connection.send(encodeMessage(msg));
   }
 }

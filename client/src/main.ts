@@ -4,20 +4,21 @@
  * devtools console (where is pixel (x, y) on screen, what colour is shown there, which seq).
  */
 import './style.css';
-import { ConfirmButton } from './aim.ts';
+import { byId, child } from './dom.ts';
+import { ConfirmButton } from './place/aim.ts';
 import { CanvasApp } from './app.ts';
-import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection.ts';
-import { browserFetchImage, ImagePoller } from './image-poller.ts';
-import { HistoryPanel } from './history-panel.ts';
-import { InfoPanel } from './info-panel.ts';
-import { Minimap } from './minimap.ts';
-import { attachInput } from './input.ts';
-import { attachKeyboard } from './keyboard.ts';
-import { Renderer } from './renderer.ts';
-import { TemplatePanel } from './template-panel.ts';
-import { Templates } from './templates.ts';
-import { findUiElements, Ui } from './ui.ts';
-import type { Point } from './view.ts';
+import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
+import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
+import { HistoryPanel } from './history/history-panel.ts';
+import { InfoPanel } from './pixel-info/info-panel.ts';
+import { Minimap } from './view/minimap.ts';
+import { attachInput } from './input/pointer.ts';
+import { attachKeyboard } from './input/keyboard.ts';
+import { Renderer } from './view/renderer.ts';
+import { TemplatePanel } from './templates/template-panel.ts';
+import { Templates } from './templates/templates.ts';
+import { findUiElements, Ui } from './ui/ui.ts';
+import type { Point } from './view/view.ts';
 
 export interface CanvasClientHandle {
   /** Status shown to the user, e.g. "connected", "reconnecting", "polling". */
@@ -48,30 +49,19 @@ const timer = (fn: () => void, ms: number): (() => void) => {
   return () => clearTimeout(t);
 };
 
-const display = document.getElementById('view');
-if (!(display instanceof HTMLCanvasElement)) throw new Error('index.html lacks <canvas id="view">');
+const display = byId('view', HTMLCanvasElement);
 const elements = findUiElements();
 const ui = new Ui(elements);
 const wsBase = webSocketUrl(location);
-const infoRoot = document.getElementById('pixel-info');
-if (!infoRoot) throw new Error('index.html lacks #pixel-info');
-const info = new InfoPanel(infoRoot);
+const info = new InfoPanel(byId('pixel-info', HTMLElement));
 const renderer = new Renderer(display);
-const minimapCanvas = document.getElementById('minimap');
-if (!(minimapCanvas instanceof HTMLCanvasElement)) throw new Error('index.html lacks <canvas id="minimap">');
-const minimap = new Minimap(minimapCanvas);
+const minimap = new Minimap(byId('minimap', HTMLCanvasElement));
 renderer.afterDraw = (board, view) => minimap.draw(board, view);
-const confirmButton = document.getElementById('confirm');
-if (!(confirmButton instanceof HTMLButtonElement)) throw new Error('index.html lacks <button id="confirm">');
-const part = (selector: string): HTMLElement => {
-  const found = confirmButton.querySelector(selector);
-  if (!(found instanceof HTMLElement)) throw new Error(`index.html lacks ${selector} in #confirm`);
-  return found;
-};
+const confirmButton = byId('confirm', HTMLButtonElement);
 const confirm = new ConfirmButton({
   button: confirmButton,
-  swatch: part('.confirm-swatch'),
-  text: part('.confirm-text'),
+  swatch: child(confirmButton, '.confirm-swatch', HTMLElement),
+  text: child(confirmButton, '.confirm-text', HTMLElement),
 });
 /** The page's hash, and how to replace it: shared by the position link and the template. */
 const link = {
@@ -90,7 +80,7 @@ const app: CanvasApp = new CanvasApp({
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
-    url: () => streamUrl(wsBase, app.nextSince(), app.token),
+    url: () => streamUrl(wsBase, app.sync.nextSince(), app.token),
     openSocket: browserSocket,
     setTimer: timer,
     now: () => Date.now(),
@@ -103,10 +93,8 @@ const app: CanvasApp = new CanvasApp({
 });
 
 const templates = new Templates(link, () => ({ href: location.href, origin: location.origin }));
-const templateRoot = document.getElementById('template-panel');
-const templateToggle = document.getElementById('template-toggle');
-if (!templateRoot || !(templateToggle instanceof HTMLButtonElement))
-  throw new Error('index.html lacks the template panel');
+const templateRoot = byId('template-panel', HTMLElement);
+const templateToggle = byId('template-toggle', HTMLButtonElement);
 const templatePanel = new TemplatePanel(templateRoot, templateToggle, templates);
 templates.onChange = () => {
   renderer.setTemplate(templates.overlay());
@@ -116,21 +104,21 @@ templates.fromHash();
 // A link pasted into the address bar of an open page changes only the hash: apply its template.
 window.addEventListener('hashchange', () => templates.fromHash());
 
-const historyRoot = document.getElementById('history-panel');
-const historyToggle = document.getElementById('history-toggle');
-const historyLabel = document.getElementById('history-label');
-if (!historyRoot || !historyLabel || !(historyToggle instanceof HTMLButtonElement))
-  throw new Error('index.html lacks the history panel');
-const historyPanel = new HistoryPanel(historyRoot, historyToggle, historyLabel, {
-  board: () => app.board,
-  viewHistory: (on) => app.viewHistory(on),
-  showPast: (past) => app.showPast(past),
-});
+const historyPanel = new HistoryPanel(
+  byId('history-panel', HTMLElement),
+  byId('history-toggle', HTMLButtonElement),
+  byId('history-label', HTMLElement),
+  {
+    board: () => app.sync.board,
+    viewHistory: (on) => app.viewHistory(on),
+    showPast: (past) => app.showPast(past),
+  },
+);
 app.onSeq = (seq) => historyPanel.liveSeq(seq);
 // One panel at a time in the top-left corner; the reticle would place nothing while History is open.
 historyPanel.onOpen = () => {
   templatePanel.setOpen(false);
-  app.clearAim();
+  app.aiming.clear();
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
 
@@ -139,18 +127,18 @@ const redraw = (): void => app.redraw();
 attachInput(display, {
   view: () => app.view,
   changed: redraw,
-  tap: (p, touch) => app.tap(p, touch),
+  tap: (p, touch) => app.aiming.tap(p, touch),
   hover: (p) => app.hover(p),
 });
 
 attachKeyboard(display, {
   view: () => app.view,
   changed: redraw,
-  pick: (i) => app.pick(i),
-  cycle: (step) => app.cycle(step),
-  moveAim: (dx, dy) => app.moveAim(dx, dy),
-  placeAtAim: () => app.placeAtAim(),
-  clearAim: () => app.clearAim(),
+  pick: (i) => app.placing.pick(i),
+  cycle: (step) => app.placing.cycle(step),
+  moveAim: (dx, dy) => app.aiming.move(dx, dy),
+  placeAtAim: () => app.aiming.placeAtAim(),
+  clearAim: () => app.aiming.clear(),
   toggleTemplate: () => {
     historyPanel.setOpen(false);
     templatePanel.setOpen(templateRoot.hidden);
@@ -164,7 +152,7 @@ new ResizeObserver(() => {
 }).observe(display);
 
 const zoomButton = (id: string, action: () => void): void => {
-  document.getElementById(id)?.addEventListener('click', () => {
+  byId(id, HTMLButtonElement).addEventListener('click', () => {
     action();
     redraw();
   });
@@ -180,8 +168,11 @@ window.addEventListener('online', () => app.retryNow());
 const rect = (): DOMRect => display.getBoundingClientRect();
 window.canvasClient = {
   status: () => elements.status.dataset['state'] ?? '',
-  seq: () => app.board?.seq ?? null,
-  size: () => (app.board ? { width: app.board.width, height: app.board.height } : null),
+  seq: () => app.sync.board?.seq ?? null,
+  size: () => {
+    const board = app.sync.board;
+    return board ? { width: board.width, height: board.height } : null;
+  },
   scale: () => app.view?.scale ?? null,
   pixelToClient: (x, y) => {
     const p = app.view?.pixelCentre(x, y);
@@ -189,7 +180,7 @@ window.canvasClient = {
   },
   pixelAtClient: (x, y) => app.view?.pixelAt({ x: x - rect().left, y: y - rect().top }) ?? null,
   colourAt: (x, y) => app.shownColourAt(x, y),
-  reticle: () => app.reticle,
+  reticle: () => app.aiming.reticle,
   historySeq: () => app.past?.seq ?? null,
 };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { panToShow, stepAim } from '../src/aim.ts';
-import { View } from '../src/view.ts';
+import { panToShow, stepAim } from '../src/place/aim.ts';
+import { View } from '../src/view/view.ts';
 
 test('stepAim moves the reticle and holds it on the board', () => {
   const board = { width: 64, height: 48 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packDeltaPixels } from '../../protocol/delta.ts';
-import { Board } from '../src/board.ts';
+import { Board } from '../src/board/board.ts';
 
 const palette = [0xffffff, 0x000000, 0xff0000, 0x00ff00];
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Connection, streamUrl, webSocketUrl, type ConnectionStatus, type SocketHandlers } from '../src/connection.ts';
-import { RECONNECT } from '../src/reconnect.ts';
+import {
+  Connection,
+  streamUrl,
+  webSocketUrl,
+  type ConnectionStatus,
+  type SocketHandlers,
+} from '../src/connection/connection.ts';
+import { RECONNECT } from '../src/connection/reconnect.ts';
 
 const statusOf = (c: Connection): ConnectionStatus => c.status;
 

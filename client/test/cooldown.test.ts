@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deadlineFromAck, deadlineFromWait, formatWait } from '../src/cooldown.ts';
+import { deadlineFromAck, deadlineFromWait, formatWait } from '../src/place/cooldown.ts';
 
 test('ack deadline: trusts the server time when plausible, clamps it otherwise', () => {
   assert.equal(deadlineFromAck(10_000 + 4_900, 10_000, 5_000), 14_900, 'clocks agree');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlaceMsg } from '../../protocol/messages.ts';
 import { fetchImageGrid } from '../../testkit/fixture.ts';
-import { NOT_CONNECTED_TEXT } from '../src/error-text.ts';
+import { NOT_CONNECTED_TEXT } from '../src/ui/error-text.ts';
 import {
   BLUE,
   RED,

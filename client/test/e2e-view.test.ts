@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fillNoise, TestClient } from '../../testkit/fixture.ts';
-import { POLLING_TEXT } from '../src/error-text.ts';
+import { POLLING_TEXT } from '../src/ui/error-text.ts';
 import {
   BLUE,
   RED,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Gestures, wheelZoomFactor, type GestureOp } from '../src/gestures.ts';
-import { View } from '../src/view.ts';
+import { Gestures, wheelZoomFactor, type GestureOp } from '../src/input/gestures.ts';
+import { View } from '../src/view/view.ts';
 
 function apply(view: View, ops: GestureOp[]): void {
   for (const op of ops) {

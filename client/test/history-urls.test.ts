@@ -7,7 +7,7 @@ import {
   timelapseFileName,
   timelapsePlan,
   timelapseUrl,
-} from '../src/history-urls.ts';
+} from '../src/history/history-urls.ts';
 
 test('the canvas at a seq is /api/history/image?seq=N', () => {
   assert.equal(historyImageUrl(0), '/api/history/image?seq=0');

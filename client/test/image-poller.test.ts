@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImagePoller, seqFromEtag, type ImageResponse } from '../src/image-poller.ts';
+import { ImagePoller, seqFromEtag, type ImageResponse } from '../src/connection/image-poller.ts';
 
 test('polls with If-None-Match; a 304 delivers nothing; stop ends the loop', async () => {
   const requests: Array<string | null> = [];

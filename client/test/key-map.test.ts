@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { colourKey, cycleColour, digitColour, KEY_PAN, KEY_ZOOM, keyAction } from '../src/key-map.ts';
+import { colourKey, cycleColour, digitColour, KEY_PAN, KEY_ZOOM, keyAction } from '../src/input/key-map.ts';
 
 const key = (k: string, shiftKey = false) => ({ key: k, shiftKey });
 

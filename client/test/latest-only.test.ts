@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LatestOnly } from '../src/latest-only.ts';
+import { LatestOnly } from '../src/history/latest-only.ts';
 
 /** Fake timers: `fire()` runs the ones due; a cancelled timer never runs. */
 function fakeTimers() {

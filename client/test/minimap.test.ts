@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { minimapLayout } from '../src/minimap.ts';
-import { View } from '../src/view.ts';
+import { minimapLayout } from '../src/view/minimap.ts';
+import { View } from '../src/view/view.ts';
 
 test('no minimap while the whole canvas is on screen', () => {
   const view = new View(1000, 500, 800, 600);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePixelInfo, pixelLink, placedText } from '../src/pixel-info.ts';
+import { parsePixelInfo, pixelLink, placedText } from '../src/pixel-info/pixel-info.ts';
 
 const placed = { x: 10, y: 20, color: 5, who: '3f00aa11bb22cc33', at: 1764000000000, seq: 42 };
 const never = { x: 1, y: 2, color: 0, who: null, at: null, seq: null };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import UPNG from 'upng-js';
 import { PALETTE_2017, PALETTE_2022 } from '../../server/config/palette.ts';
 import { PngEncoder } from '../../server/canvas/png-encoder.ts';
-import { decodeIndexedPng, remapToPalette } from '../src/png-indices.ts';
+import { decodeIndexedPng, remapToPalette } from '../src/board/png-indices.ts';
 
 function pattern(width: number, height: number, colours: number): Uint8Array {
   const grid = new Uint8Array(width * height);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clampLink, formatLink, parseLink } from '../src/position-link.ts';
+import { clampLink, formatLink, parseLink } from '../src/link/position-link.ts';
 
 const none = { x: null, y: null, scale: null, colour: null };
 const canvas = { width: 64, height: 48, paletteSize: 16, minScale: 0.5, maxScale: 64 };

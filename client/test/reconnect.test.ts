@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RECONNECT, ReconnectState, reconnectDelay } from '../src/reconnect.ts';
+import { RECONNECT, ReconnectState, reconnectDelay } from '../src/connection/reconnect.ts';
 
 test('delays grow exponentially from the base up to the cap, with equal jitter', () => {
   for (let failures = 1; failures <= 12; failures++) {

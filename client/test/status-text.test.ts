@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cooldownFor, statusFor } from '../src/status-text.ts';
+import { cooldownFor, statusFor } from '../src/ui/status-text.ts';
 
 const base = { polling: false, pollOk: true, retryInMs: 0, loaded: true };
 

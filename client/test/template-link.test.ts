@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatLink, parseLink } from '../src/position-link.ts';
+import { formatLink, parseLink } from '../src/link/position-link.ts';
 import {
   DEFAULT_OPACITY,
   formatTemplate,
@@ -8,7 +8,7 @@ import {
   templateLoadError,
   templateSize,
   templateSource,
-} from '../src/template-link.ts';
+} from '../src/templates/template-link.ts';
 
 const URL_ENCODED = 'https%3A%2F%2Fexample.com%2Fart.png';
 

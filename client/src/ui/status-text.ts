@@ -1,6 +1,6 @@
 /** What the status pill and the cooldown timer say, from the connection state. Pure, unit tested. */
-import type { ConnectionStatus } from './connection.ts';
-import { formatWait } from './cooldown.ts';
+import type { ConnectionStatus } from '../connection/connection.ts';
+import { formatWait } from '../place/cooldown.ts';
 
 export type StatusKind = 'connecting' | 'loading' | 'connected' | 'reconnecting' | 'polling' | 'offline';
 

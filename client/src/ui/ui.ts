@@ -2,8 +2,9 @@
  * The page chrome around the canvas: palette buttons, connection status, cursor readout, cooldown
  * timer and the message line. DOM only; the decisions (what to say, when) are made by the app.
  */
+import { byId } from '../dom.ts';
 import { colourName, cssColour, isLight } from './colours.ts';
-import { colourKey } from './key-map.ts';
+import { colourKey } from '../input/key-map.ts';
 import type { StatusKind } from './status-text.ts';
 
 export interface UiElements {
@@ -20,12 +21,6 @@ export interface UiElements {
 }
 
 const MESSAGE_MS = 6000;
-
-function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
-  const el = document.getElementById(id);
-  if (!(el instanceof type)) throw new Error(`index.html lacks #${id}`);
-  return el;
-}
 
 export function findUiElements(): UiElements {
   return {

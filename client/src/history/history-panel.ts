@@ -5,10 +5,11 @@
  * and a "Download timelapse" link (an APNG of the whole history, or from the slider to now). DOM and
  * fetch only: the addresses, limits and texts are pure, in history-urls.ts; the debounce in latest-only.ts.
  */
-import type { Board } from './board.ts';
+import { child } from '../dom.ts';
+import type { Board } from '../board/board.ts';
 import { historyErrorText, historyImageUrl, timelapseFileName, timelapsePlan, timelapseUrl } from './history-urls.ts';
 import { LatestOnly } from './latest-only.ts';
-import { remapToPalette, tryDecodeIndexedPng } from './png-indices.ts';
+import { remapToPalette, tryDecodeIndexedPng } from '../board/png-indices.ts';
 
 /** Slider rest before an image is asked for: a drag asks for one image, not one per step. */
 const SLIDER_DEBOUNCE_MS = 150;
@@ -20,12 +21,6 @@ export interface HistoryHost {
   viewHistory(on: boolean): void;
   /** Shows the canvas at a past seq in place of the live board. */
   showPast(past: { seq: number; indices: Uint8Array }): void;
-}
-
-function el<T extends HTMLElement>(root: HTMLElement, selector: string, type: { new (): T }): T {
-  const found = root.querySelector(selector);
-  if (!(found instanceof type)) throw new Error(`index.html lacks ${selector} in #history-panel`);
-  return found;
 }
 
 async function refusal(res: Response): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
@@ -54,13 +49,13 @@ export class HistoryPanel {
     private readonly label: HTMLElement,
     private readonly host: HistoryHost,
   ) {
-    this.range = el(root, 'input[name="seq"]', HTMLInputElement);
-    this.number = el(root, 'input[name="seq-number"]', HTMLInputElement);
-    this.end = el(root, '.hist-end', HTMLElement);
-    this.status = el(root, '.hist-status', HTMLElement);
-    this.link = el(root, 'a.hist-timelapse', HTMLAnchorElement);
-    this.fromSlider = el(root, 'input[name="from-slider"]', HTMLInputElement);
-    this.linkStatus = el(root, '.hist-link-status', HTMLElement);
+    this.range = child(root, 'input[name="seq"]', HTMLInputElement);
+    this.number = child(root, 'input[name="seq-number"]', HTMLInputElement);
+    this.end = child(root, '.hist-end', HTMLElement);
+    this.status = child(root, '.hist-status', HTMLElement);
+    this.link = child(root, 'a.hist-timelapse', HTMLAnchorElement);
+    this.fromSlider = child(root, 'input[name="from-slider"]', HTMLInputElement);
+    this.linkStatus = child(root, '.hist-link-status', HTMLElement);
     this.images = new LatestOnly({
       delayMs: SLIDER_DEBOUNCE_MS,
       setTimer: (fn, ms) => {
@@ -71,13 +66,13 @@ export class HistoryPanel {
     });
 
     toggle.addEventListener('click', () => this.setOpen(root.hidden));
-    el(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
+    child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
     this.range.addEventListener('input', () => this.choose(Number(this.range.value)));
     this.number.addEventListener('change', () => {
       const seq = Math.round(Number(this.number.value));
       if (this.number.value !== '' && Number.isFinite(seq)) this.choose(seq);
     });
-    el(root, '.hist-latest', HTMLButtonElement).addEventListener('click', () => this.choose(Number(this.range.max)));
+    child(root, '.hist-latest', HTMLButtonElement).addEventListener('click', () => this.choose(Number(this.range.max)));
     this.fromSlider.addEventListener('change', () => this.renderLink());
     this.link.addEventListener('click', (e) => {
       e.preventDefault(); // fetched here, so a refusal (429 busy) is said on the page, not saved as a file

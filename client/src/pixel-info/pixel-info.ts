@@ -2,8 +2,8 @@
  * Pixel info, the pure part: reading a `GET /api/pixel` answer and the texts the info panel shows
  * (who placed a pixel, when, and the position link to share it). No DOM; unit tested.
  */
-import type { PixelInfo } from '../../protocol/http-api.ts';
-import { formatLink } from './position-link.ts';
+import type { PixelInfo } from '../../../protocol/http-api.ts';
+import { formatLink } from '../link/position-link.ts';
 
 export type { PixelInfo };
 

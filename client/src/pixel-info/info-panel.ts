@@ -3,14 +3,9 @@
  * who placed it and when (from `GET /api/pixel`), and a button that copies the pixel's position link.
  * DOM and fetch only; the parsing and texts are pure, in pixel-info.ts.
  */
-import { colourName, cssColour } from './colours.ts';
+import { child } from '../dom.ts';
+import { colourName, cssColour } from '../ui/colours.ts';
 import { parsePixelInfo, pixelLink, placedText } from './pixel-info.ts';
-
-function el<T extends HTMLElement>(root: HTMLElement, selector: string, type: { new (): T }): T {
-  const found = root.querySelector(selector);
-  if (!(found instanceof type)) throw new Error(`index.html lacks ${selector} in #pixel-info`);
-  return found;
-}
 
 const localTime = (ms: number): string => new Date(ms).toLocaleString();
 
@@ -29,16 +24,16 @@ export class InfoPanel {
   private link = '';
 
   constructor(private readonly root: HTMLElement) {
-    this.xy = el(root, '.info-xy', HTMLElement);
-    this.swatch = el(root, '.info-swatch', HTMLElement);
-    this.colour = el(root, '.info-colour', HTMLElement);
-    this.who = el(root, '.info-who', HTMLElement);
-    this.when = el(root, '.info-when', HTMLElement);
-    this.error = el(root, '.info-error', HTMLElement);
-    this.copy = el(root, '.info-copy', HTMLButtonElement);
-    this.copied = el(root, '.info-copied', HTMLElement);
-    this.linkText = el(root, '.info-link', HTMLInputElement);
-    el(root, '.info-close', HTMLButtonElement).addEventListener('click', () => this.hide());
+    this.xy = child(root, '.info-xy', HTMLElement);
+    this.swatch = child(root, '.info-swatch', HTMLElement);
+    this.colour = child(root, '.info-colour', HTMLElement);
+    this.who = child(root, '.info-who', HTMLElement);
+    this.when = child(root, '.info-when', HTMLElement);
+    this.error = child(root, '.info-error', HTMLElement);
+    this.copy = child(root, '.info-copy', HTMLButtonElement);
+    this.copied = child(root, '.info-copied', HTMLElement);
+    this.linkText = child(root, '.info-link', HTMLInputElement);
+    child(root, '.info-close', HTMLButtonElement).addEventListener('click', () => this.hide());
     this.copy.addEventListener('click', () => void this.copyLink());
     window.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.root.hidden) this.hide();

@@ -8,7 +8,7 @@
  * - acked with seq S: kept until a snapshot or delta at seq >= S includes it, then dropped;
  * - refused or connection lost: dropped, and the grid's colour shows again.
  */
-import { applyDeltaPixels } from '../../protocol/delta.ts';
+import { applyDeltaPixels } from '../../../protocol/delta.ts';
 
 export interface Pending {
   id: number;

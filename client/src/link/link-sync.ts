@@ -3,9 +3,9 @@
  * colour), written back as the view moves, at most every LINK_MS through history.replaceState (no
  * history entries). The parsing and formatting are pure, in position-link.ts.
  */
-import type { Board } from './board.ts';
+import type { Board } from '../board/board.ts';
 import { clampLink, formatLink, type PositionLink, parseLink } from './position-link.ts';
-import { MAX_SCALE, type View } from './view.ts';
+import { MAX_SCALE, type View } from '../view/view.ts';
 
 /** The hash follows the view at most this often (browsers throttle replaceState too). */
 const LINK_MS = 250;

@@ -3,8 +3,8 @@
  * countdown. Keeps what only they need (when the next reconnect is due, whether the last poll
  * reached the server); the texts come from status-text.ts.
  */
-import type { Connection } from './connection.ts';
-import type { ImagePoller } from './image-poller.ts';
+import type { Connection } from '../connection/connection.ts';
+import type { ImagePoller } from '../connection/image-poller.ts';
 import { cooldownFor, statusFor } from './status-text.ts';
 import type { Ui } from './ui.ts';
 

@@ -6,8 +6,8 @@
  * `hello`): some proxies accept the upgrade and then drop the connection, and that must look like
  * "blocked", not like "connected".
  */
-import { decodeServerMessage } from '../../protocol/codec.ts';
-import type { ServerMessage } from '../../protocol/messages.ts';
+import { decodeServerMessage } from '../../../protocol/codec.ts';
+import type { ServerMessage } from '../../../protocol/messages.ts';
 import { ReconnectState } from './reconnect.ts';
 
 export interface SocketHandlers {

@@ -4,8 +4,8 @@
  * next carries it. A file chosen from the device has no address others could load, so it stays out of
  * the link (the panel says so).
  */
-import type { LinkStore } from './link-sync.ts';
-import type { TemplateOverlay } from './overlays.ts';
+import type { LinkStore } from '../link/link-sync.ts';
+import type { TemplateOverlay } from '../view/overlays.ts';
 import {
   DEFAULT_OPACITY,
   formatTemplate,

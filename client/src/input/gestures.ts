@@ -4,7 +4,7 @@
  * with the wheel in the middle of a drag, or lifting one finger of a pinch, never moves the board by
  * more than the pointer moved.
  */
-import type { Point } from './view.ts';
+import type { Point } from '../view/view.ts';
 
 export type GestureOp = { kind: 'pan'; dx: number; dy: number } | { kind: 'zoom'; anchor: Point; factor: number };
 

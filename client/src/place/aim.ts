@@ -3,8 +3,8 @@
  * with the keyboard the arrow keys move the same reticle and Enter places. Pure helpers (stepping the
  * reticle, keeping it on screen) are exported for unit tests; the class drives the confirm button.
  */
-import { colourName, cssColour } from './colours.ts';
-import type { Point, View } from './view.ts';
+import { colourName, cssColour } from '../ui/colours.ts';
+import type { Point, View } from '../view/view.ts';
 
 /** The reticle moved by (dx, dy), held on the board. */
 export function stepAim(p: Point, dx: number, dy: number, board: { width: number; height: number }): Point {

@@ -6,8 +6,8 @@
  * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
  * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
  */
-import { DELTA_RECORD_BYTES } from '../../protocol/delta.ts';
-import type { Board } from './board.ts';
+import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
+import type { Board } from '../board/board.ts';
 import { drawGrid, drawHover, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import type { Point, View } from './view.ts';
 

@@ -4,7 +4,7 @@
  * on canvas pixel (X, Y), scaled to W canvas pixels wide (its own width when absent), at OPACITY (0..1).
  * Pure (no DOM), unit tested; the hash is split by hash-params.ts like the position link's.
  */
-import { numberValue, otherSegments, ownValues } from './hash-params.ts';
+import { numberValue, otherSegments, ownValues } from '../link/hash-params.ts';
 
 export interface TemplateLink {
   /** The image's address as written in the link (decoded); templateSource() resolves and vets it. */

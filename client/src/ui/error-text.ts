@@ -1,7 +1,7 @@
 /** What the user reads when the server refuses a placement. Keyed by the protocol's stable codes. */
-import { PROTOCOL_VERSION } from '../../protocol/messages.ts';
-import { ErrorCode } from '../../protocol/messages.ts';
-import { formatWait } from './cooldown.ts';
+import { PROTOCOL_VERSION } from '../../../protocol/messages.ts';
+import { ErrorCode } from '../../../protocol/messages.ts';
+import { formatWait } from '../place/cooldown.ts';
 
 export function refusalText(code: string, serverMessage: string, waitMs: number | undefined): string {
   switch (code) {

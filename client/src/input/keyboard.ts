@@ -4,7 +4,7 @@
  * (pure, tested); this file only listens and forwards.
  */
 import { type KeyAction, keyAction } from './key-map.ts';
-import type { View } from './view.ts';
+import type { View } from '../view/view.ts';
 
 export interface KeyHandlers {
   view(): View | null;

@@ -2,13 +2,8 @@
  * The template panel: load an image from an address or a file, move it (x, y inputs and one-pixel
  * nudges), size and fade it, hide or remove it. DOM only; the state and the link live in templates.ts.
  */
+import { child } from '../dom.ts';
 import type { TemplateState, Templates } from './templates.ts';
-
-function el<T extends HTMLElement>(root: HTMLElement, selector: string, type: { new (): T }): T {
-  const found = root.querySelector(selector);
-  if (!(found instanceof type)) throw new Error(`index.html lacks ${selector} in #template-panel`);
-  return found;
-}
 
 function statusText(s: Readonly<TemplateState>): string {
   switch (s.status) {
@@ -41,19 +36,19 @@ export class TemplatePanel {
     private readonly toggle: HTMLButtonElement,
     private readonly templates: Templates,
   ) {
-    this.url = el(root, 'input[name="url"]', HTMLInputElement);
-    this.status = el(root, '.tpl-status', HTMLElement);
-    this.controls = el(root, '.tpl-controls', HTMLFieldSetElement);
-    this.ox = el(root, 'input[name="ox"]', HTMLInputElement);
-    this.oy = el(root, 'input[name="oy"]', HTMLInputElement);
-    this.tw = el(root, 'input[name="tw"]', HTMLInputElement);
-    this.oo = el(root, 'input[name="oo"]', HTMLInputElement);
-    this.hide = el(root, 'input[name="hide"]', HTMLInputElement);
-    const file = el(root, 'input[type="file"]', HTMLInputElement);
+    this.url = child(root, 'input[name="url"]', HTMLInputElement);
+    this.status = child(root, '.tpl-status', HTMLElement);
+    this.controls = child(root, '.tpl-controls', HTMLFieldSetElement);
+    this.ox = child(root, 'input[name="ox"]', HTMLInputElement);
+    this.oy = child(root, 'input[name="oy"]', HTMLInputElement);
+    this.tw = child(root, 'input[name="tw"]', HTMLInputElement);
+    this.oo = child(root, 'input[name="oo"]', HTMLInputElement);
+    this.hide = child(root, 'input[name="hide"]', HTMLInputElement);
+    const file = child(root, 'input[type="file"]', HTMLInputElement);
 
     toggle.addEventListener('click', () => this.setOpen(root.hidden));
-    el(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
-    el(root, 'form.tpl-url', HTMLFormElement).addEventListener('submit', (e) => {
+    child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
+    child(root, 'form.tpl-url', HTMLFormElement).addEventListener('submit', (e) => {
       e.preventDefault();
       if (this.url.value.trim() !== '') templates.loadUrl(this.url.value);
     });
@@ -80,7 +75,7 @@ export class TemplatePanel {
         if (link) templates.update({ ox: link.ox + Number(b.dataset['dx']), oy: link.oy + Number(b.dataset['dy']) });
       });
     }
-    el(root, '.tpl-remove', HTMLButtonElement).addEventListener('click', () => templates.remove());
+    child(root, '.tpl-remove', HTMLButtonElement).addEventListener('click', () => templates.remove());
     window.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !root.hidden) this.setOpen(false);
     });

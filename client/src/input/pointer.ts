@@ -3,7 +3,7 @@
  * The gesture maths is in gestures.ts (pure, tested); this file only listens and forwards.
  */
 import { Gestures, wheelZoomFactor, type GestureOp } from './gestures.ts';
-import type { Point, View } from './view.ts';
+import type { Point, View } from '../view/view.ts';
 
 export interface InputHandlers {
   /** The current view, or null before the first hello/snapshot. */

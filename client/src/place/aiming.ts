@@ -1,0 +1,104 @@
+/**
+ * Choosing the pixel to place on: a click places where it lands; a tap on a touch screen, or the
+ * arrow keys, move a reticle that the confirm button or Enter places at. Too far zoomed out to aim,
+ * the first click or Enter zooms in instead. The placing itself is placing.ts's; the pure stepping
+ * and scrolling are in aim.ts.
+ */
+import type { Board } from '../board/board.ts';
+import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point, type View } from '../view/view.ts';
+import { type ConfirmButton, panToShow, stepAim } from './aim.ts';
+import type { Placing } from './placing.ts';
+
+export interface AimingDeps {
+  board(): Board | null;
+  view(): View | null;
+  placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt'>;
+  /** Placing is possible now (the confirm button is disabled while it is not). */
+  enabled(): boolean;
+  /** The view moved: draw again. */
+  redraw(): void;
+  showMessage(text: string, kind: 'error' | 'info'): void;
+  /** Draws the reticle at a pixel, or none. */
+  setReticle(pixel: Point | null): void;
+  /** The cursor readout follows the reticle. */
+  showCursor(pixel: Point): void;
+  confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
+}
+
+export class Aiming {
+  /** Where the confirm button (touch) or Enter (keyboard) places; null when not aiming. */
+  private aim: Point | null = null;
+
+  constructor(private readonly d: AimingDeps) {
+    d.confirm.onConfirm = () => {
+      if (this.aim) d.placing.placeAt(this.aim);
+    };
+  }
+
+  get reticle(): Point | null {
+    return this.aim;
+  }
+
+  /**
+   * A click or tap on the canvas at a screen point: place there, or (`aimFirst`, a touch screen with a
+   * colour in hand) only move the reticle there for the confirm button.
+   */
+  tap(p: Point, aimFirst = false): void {
+    const { board, view } = this.current();
+    if (!board || !view) return;
+    const pixel = view.pixelAt(p);
+    if (!pixel) return;
+    if (view.scale < PLACE_MIN_SCALE) {
+      view.zoomAt(p, PLACE_ZOOM_SCALE / view.scale);
+      this.d.redraw();
+      return this.d.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
+    }
+    if (aimFirst && this.d.placing.selected !== null) return this.setAim(pixel);
+    this.d.placing.placeAt(pixel);
+  }
+
+  /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */
+  move(dx: number, dy: number): void {
+    const { board, view } = this.current();
+    if (!board || !view) return;
+    const from = this.aim ?? stepAim(view.centrePixel(), 0, 0, board);
+    const to = this.aim ? stepAim(from, dx, dy, board) : from;
+    const pan = panToShow(view, to);
+    if (pan.dx !== 0 || pan.dy !== 0) view.pan(pan.dx, pan.dy);
+    this.setAim(to);
+    this.d.redraw();
+  }
+
+  /** Enter or Space: place at the reticle (zooming in first when too small to see what is aimed at). */
+  placeAtAim(): void {
+    const { board, view } = this.current();
+    if (!board || !view) return;
+    if (!this.aim) return this.move(0, 0);
+    if (view.scale < PLACE_MIN_SCALE) {
+      view.centreOn(this.aim.x, this.aim.y, PLACE_ZOOM_SCALE);
+      this.d.redraw();
+      return this.d.showMessage('Zoomed in so you can see the pixel: press Enter again to place.', 'info');
+    }
+    this.d.placing.placeAt(this.aim);
+  }
+
+  clear(): void {
+    this.setAim(null);
+  }
+
+  /** The confirm button follows the reticle, the colour and whether placing is possible. */
+  refresh(): void {
+    this.d.confirm.show(this.aim, this.d.placing.selectedRgb, this.d.enabled());
+  }
+
+  private current(): { board: Board | null; view: View | null } {
+    return { board: this.d.board(), view: this.d.view() };
+  }
+
+  private setAim(pixel: Point | null): void {
+    this.aim = pixel;
+    this.d.setReticle(pixel);
+    if (pixel) this.d.showCursor(pixel);
+    this.refresh();
+  }
+}

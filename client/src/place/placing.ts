@@ -1,0 +1,177 @@
+/**
+ * Placing a colour: the selected colour (palette bar, keys), the cooldown deadline, and a placement's
+ * life from the optimistic pixel through `place` to the server's `ack` or `error`. A pixel chosen with
+ * no colour in hand opens the pixel info panel instead. Which pixel is chosen (a click, the reticle)
+ * is the aim controller's business (aiming.ts); what is on screen is the page's.
+ */
+import {
+  ErrorCode,
+  MsgType,
+  type AckMsg,
+  type ErrorMsg,
+  type HelloMsg,
+  type PlaceMsg,
+} from '../../../protocol/messages.ts';
+import type { Board } from '../board/board.ts';
+import { cycleColour } from '../input/key-map.ts';
+import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT, refusalText } from '../ui/error-text.ts';
+import type { Ui } from '../ui/ui.ts';
+import type { Point } from '../view/view.ts';
+import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
+
+export interface PixelInfoView {
+  show(x: number, y: number, scale: number, palette: readonly number[]): void;
+  hide(): void;
+}
+
+export interface PlacingDeps {
+  board(): Board | null;
+  /** Connected, the board loaded and not in History: the palette is on. */
+  enabled(): boolean;
+  /** The History view is open (placing is off, and says so). */
+  history(): boolean;
+  /** The WebSocket is blocked and the page polls /image (placing is off, and says why). */
+  polling(): boolean;
+  /** The view's zoom, for the pixel info panel's link. */
+  scale(): number;
+  send(msg: PlaceMsg): boolean;
+  now(): number;
+  ui: Pick<Ui, 'setPalette' | 'setSelected' | 'showMessage' | 'hideMessage' | 'nudgeCooldown'>;
+  info: PixelInfoView;
+  /** Draws what the board shows at (x, y) now. */
+  paintPixel(board: Board, x: number, y: number): void;
+  /** The cursor readout: show this pixel, or read the hovered one again after a change. */
+  cursor: { show(pixel: Point): void; refresh(): void };
+  /** The selected colour changed (the confirm button and the position link follow it). */
+  selectionChanged(): void;
+  /** The cooldown deadline changed (the countdown follows it). */
+  timersChanged(): void;
+}
+
+export class Placing {
+  private colour: number | null = null;
+  private cooldown = 0;
+  private allowedAt = 0;
+  private nextId = 1;
+
+  constructor(private readonly d: PlacingDeps) {}
+
+  /** The palette index in hand, or null (a click then shows pixel info). */
+  get selected(): number | null {
+    return this.colour;
+  }
+
+  /** The selected colour as 0xRRGGBB, or null. */
+  get selectedRgb(): number | null {
+    return this.colour === null ? null : (this.d.board()?.palette[this.colour] ?? null);
+  }
+
+  /** Local time from which the next placement is allowed, and the server's cooldown. */
+  get cooldownState(): { nextAllowedAt: number; cooldownMs: number } {
+    return { nextAllowedAt: this.allowedAt, cooldownMs: this.cooldown };
+  }
+
+  /**
+   * A board of a new shape or palette: a colour it lacks is dropped, `linkColour` (the position link's,
+   * given for the first board only) is taken, and the palette bar shows the new palette.
+   */
+  boardReplaced(board: Board, linkColour: number | null): void {
+    if (this.colour !== null && this.colour >= board.palette.length) this.colour = null;
+    if (linkColour !== null) this.colour = linkColour;
+    this.d.ui.setPalette(board.palette, this.colour);
+  }
+
+  pick(index: number): void {
+    const board = this.d.board();
+    if (board && index >= board.palette.length) return;
+    this.colour = index;
+    this.d.ui.setSelected(index);
+    this.d.info.hide(); // a colour in hand: clicks place again
+    this.d.selectionChanged();
+  }
+
+  /** The next or previous colour of the palette (keyboard `]` and `[`). */
+  cycle(step: 1 | -1): void {
+    const next = cycleColour(this.colour, step, this.d.board()?.palette.length ?? 0);
+    if (next !== null) this.pick(next);
+  }
+
+  /** Places the selected colour at a pixel, or with none selected shows who placed it. */
+  placeAt(pixel: Point): void {
+    const board = this.d.board();
+    if (!board) return;
+    const ui = this.d.ui;
+    if (this.d.history()) return ui.showMessage(HISTORY_TEXT, 'info');
+    this.d.cursor.show(pixel);
+    const offline = this.d.polling() ? POLLING_TEXT : NOT_CONNECTED_TEXT;
+    if (this.colour === null) {
+      this.d.info.show(pixel.x, pixel.y, this.d.scale(), board.palette);
+      if (!this.d.enabled()) ui.showMessage(offline, 'error'); // say why the palette is off
+      return;
+    }
+    if (!this.d.enabled()) return ui.showMessage(offline, 'error');
+    if (this.allowedAt - this.d.now() > 0) return this.pointAtCooldown();
+    const id = this.nextId++;
+    board.placeOptimistic(id, pixel.x, pixel.y, this.colour);
+    this.d.paintPixel(board, pixel.x, pixel.y);
+    this.d.cursor.show(pixel);
+    const sent = this.d.send({ t: MsgType.PLACE, id, x: pixel.x, y: pixel.y, c: this.colour });
+    if (!sent) this.revert(id, NOT_CONNECTED_TEXT);
+  }
+
+  /** A connection's hello: its cooldown, and how long this identity must still wait. */
+  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait'>): void {
+    this.cooldown = h.cooldownMs;
+    // After a reload the page knows nothing of its last placement; a server without the field
+    // leaves our own estimate in place.
+    if (h.wait !== undefined) this.allowedAt = deadlineFromWait(h.wait, this.d.now());
+  }
+
+  ack(ack: AckMsg): void {
+    const board = this.d.board();
+    if (!board?.confirm(ack.id, ack.seq)) return;
+    this.allowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldown);
+    this.d.timersChanged();
+  }
+
+  error(err: ErrorMsg): void {
+    if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) {
+      this.allowedAt = deadlineFromWait(err.wait, this.d.now());
+      // One cooldown message: the countdown in the top bar, not a second one that goes stale.
+      if (err.id !== undefined) this.revert(err.id, null);
+      return this.pointAtCooldown();
+    }
+    const text = refusalText(err.code, err.message, err.wait);
+    if (err.id === undefined) {
+      console.warn('server error', err.code, err.message);
+      this.d.ui.showMessage(text, 'error');
+      return;
+    }
+    this.revert(err.id, text);
+    this.d.timersChanged();
+  }
+
+  /** The connection closed: placements it never answered are dropped, and the page says so. */
+  connectionLost(): void {
+    const board = this.d.board();
+    if (!board) return;
+    const dropped = board.revertUnacked();
+    for (const p of dropped) this.d.paintPixel(board, p.x, p.y);
+    if (dropped.length > 0) this.d.ui.showMessage(CONNECTION_LOST_TEXT, 'error');
+  }
+
+  private revert(id: number, text: string | null): void {
+    const board = this.d.board();
+    const p = board?.revert(id);
+    if (board && p) this.d.paintPixel(board, p.x, p.y);
+    this.d.cursor.refresh();
+    if (text !== null) this.d.ui.showMessage(text, 'error');
+  }
+
+  /** A placement during the cooldown: draw the eye to the countdown (which says how long is left). */
+  private pointAtCooldown(): void {
+    this.d.ui.hideMessage();
+    this.d.timersChanged();
+    this.d.ui.nudgeCooldown();
+  }
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode, MsgType, type PlaceMsg } from '../../protocol/messages.ts';
+import { Board } from '../src/board/board.ts';
+import { Aiming } from '../src/place/aiming.ts';
+import { Placing } from '../src/place/placing.ts';
+import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/ui/error-text.ts';
+import { PLACE_ZOOM_SCALE, type Point, View } from '../src/view/view.ts';
+
+const palette = [0xffffff, 0x000000, 0xff0000, 0x00ff00];
+const RED = 2;
+
+/** Placing and aiming on a 10 x 10 board, with the page around them recorded. */
+function page(opts: { scale?: number; connected?: boolean } = {}) {
+  const board = new Board(10, 10, palette, undefined, 3);
+  const view = new View(10, 10, 100, 100); // fits at 10 px per pixel
+  if (opts.scale !== undefined) view.zoomAt({ x: 50, y: 50 }, opts.scale / view.scale);
+  const sent: PlaceMsg[] = [];
+  const messages: string[] = [];
+  const shownInfo: string[] = [];
+  const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean }> = [];
+  let reticle: Point | null = null;
+  let nudges = 0;
+  const state = { connected: opts.connected ?? true, history: false, polling: false, now: 1_000 };
+  const enabled = (): boolean => state.connected && !state.history;
+  const placing: Placing = new Placing({
+    board: () => board,
+    enabled,
+    history: () => state.history,
+    polling: () => state.polling,
+    scale: () => view.scale,
+    send: (msg) => {
+      if (!state.connected) return false;
+      sent.push(msg);
+      return true;
+    },
+    now: () => state.now,
+    ui: {
+      setPalette: () => {},
+      setSelected: () => {},
+      showMessage: (text) => messages.push(text),
+      hideMessage: () => {},
+      nudgeCooldown: () => nudges++,
+    },
+    info: { show: (x, y) => shownInfo.push(`${x},${y}`), hide: () => {} },
+    paintPixel: () => {},
+    cursor: { show: () => {}, refresh: () => {} },
+    selectionChanged: () => aiming.refresh(),
+    timersChanged: () => {},
+  });
+  const aiming: Aiming = new Aiming({
+    board: () => board,
+    view: () => view,
+    placing,
+    enabled,
+    redraw: () => {},
+    showMessage: (text) => messages.push(text),
+    setReticle: (p) => {
+      reticle = p;
+    },
+    showCursor: () => {},
+    confirm: {
+      show: (pixel, colour, on) => confirmShown.push({ pixel, colour, enabled: on }),
+      onConfirm: () => {},
+    },
+  });
+  return {
+    board,
+    view,
+    placing,
+    aiming,
+    sent,
+    messages,
+    shownInfo,
+    confirmShown,
+    state,
+    reticle: () => reticle,
+    nudges: () => nudges,
+  };
+}
+
+/** The screen point at the centre of board pixel (x, y). */
+const at = (view: View, x: number, y: number): Point => view.pixelCentre(x, y);
+
+test('a click with a colour in hand shows the pixel at once and sends place; the ack starts the cooldown', () => {
+  const p = page();
+  p.placing.hello({ cooldownMs: 5_000, wait: 0 });
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 4, 5));
+  assert.deepEqual(p.sent, [{ t: MsgType.PLACE, id: 1, x: 4, y: 5, c: RED }]);
+  assert.equal(p.board.colourAt(4, 5), RED, 'optimistic');
+  p.placing.ack({ t: MsgType.ACK, id: 1, seq: 4, next: p.state.now + 5_000 });
+  assert.equal(p.placing.cooldownState.nextAllowedAt, p.state.now + 5_000);
+  p.aiming.tap(at(p.view, 1, 1));
+  assert.equal(p.sent.length, 1, 'nothing sent during the cooldown');
+  assert.equal(p.nudges(), 1, 'the countdown is pointed at instead');
+  p.state.now += 5_000;
+  p.aiming.tap(at(p.view, 1, 1));
+  assert.equal(p.sent.length, 2);
+});
+
+test('a refusal reverts the pixel and says why; a cooldown refusal only points at the countdown', () => {
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 2, 2));
+  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BANNED, message: 'banned' });
+  assert.equal(p.board.colourAt(2, 2), 0);
+  assert.equal(p.messages.length, 1);
+  p.aiming.tap(at(p.view, 3, 3));
+  p.placing.error({ t: MsgType.ERROR, id: 2, code: ErrorCode.COOLDOWN, message: 'wait', wait: 2_500 });
+  assert.equal(p.board.colourAt(3, 3), 0);
+  assert.equal(p.messages.length, 1, 'no second message beside the countdown');
+  assert.equal(p.nudges(), 1);
+  assert.equal(p.placing.cooldownState.nextAllowedAt, p.state.now + 2_500);
+});
+
+test('without a colour a click shows pixel info; offline or in History it says why nothing is placed', () => {
+  const p = page({ connected: false });
+  p.aiming.tap(at(p.view, 6, 7));
+  assert.deepEqual(p.shownInfo, ['6,7']);
+  assert.deepEqual(p.messages, [NOT_CONNECTED_TEXT], 'says why the palette is off');
+  p.placing.pick(RED);
+  p.state.polling = true;
+  p.aiming.tap(at(p.view, 6, 7));
+  assert.equal(p.messages.at(-1), POLLING_TEXT);
+  p.state.connected = true;
+  p.state.history = true;
+  p.aiming.tap(at(p.view, 6, 7));
+  assert.equal(p.messages.at(-1), HISTORY_TEXT);
+  assert.deepEqual(p.sent, []);
+  assert.equal(p.board.pendingCount, 0);
+});
+
+test('losing the connection drops unanswered placements and says so; acked ones stay', () => {
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 1, 0));
+  p.aiming.tap(at(p.view, 2, 0));
+  p.placing.ack({ t: MsgType.ACK, id: 1, seq: 9, next: 0 });
+  p.placing.connectionLost();
+  assert.equal(p.board.colourAt(1, 0), RED);
+  assert.equal(p.board.colourAt(2, 0), 0);
+  assert.deepEqual(p.messages, [CONNECTION_LOST_TEXT]);
+});
+
+test('a touch tap moves the reticle and only the confirm button places; too far out, a tap zooms in', () => {
+  const far = page({ scale: 1 });
+  far.placing.pick(RED);
+  far.aiming.tap({ x: 50, y: 50 }, true);
+  assert.equal(far.view.scale, PLACE_ZOOM_SCALE);
+  assert.equal(far.aiming.reticle, null);
+  assert.deepEqual(far.sent, []);
+
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 8, 1), true);
+  assert.deepEqual(p.aiming.reticle, { x: 8, y: 1 });
+  assert.deepEqual(p.reticle(), { x: 8, y: 1 });
+  assert.deepEqual(p.sent, []);
+  assert.deepEqual(p.confirmShown.at(-1), { pixel: { x: 8, y: 1 }, colour: palette[RED], enabled: true });
+  p.aiming.placeAtAim();
+  assert.deepEqual(p.sent, [{ t: MsgType.PLACE, id: 1, x: 8, y: 1, c: RED }]);
+});
+
+test('arrow keys start the reticle at the centre and keep it on the board', () => {
+  const p = page();
+  p.aiming.move(1, 0);
+  assert.deepEqual(p.aiming.reticle, p.view.centrePixel(), 'the first key only shows the reticle');
+  for (let i = 0; i < 20; i++) p.aiming.move(1, -1);
+  assert.deepEqual(p.aiming.reticle, { x: 9, y: 0 });
+  p.aiming.clear();
+  assert.equal(p.reticle(), null);
+});
