@@ -1,0 +1,199 @@
+/**
+ * The bus codec (bus/bus-messages.ts): every message round-trips through encodeBus and its decoder,
+ * and a payload that is not exactly the message (truncated, wrong-typed or missing fields, values out
+ * of range, a PNG that is not one) decodes to undefined, so nothing forged or corrupted reaches the
+ * writer's placement path or an edge's streams. A malformed request fails alone in its batch.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Packr } from 'msgpackr';
+import {
+  type BeatMsg,
+  type CanvasMeta,
+  decodeAnswer,
+  decodeAnswers,
+  decodeMeta,
+  decodePresence,
+  decodeRequests,
+  decodeTicks,
+  encodeBus,
+  type FrameMsg,
+  type Request,
+} from '../bus/bus-messages.ts';
+
+const packr = new Packr({ useRecords: false });
+const raw = (value: unknown): Buffer => packr.pack(value);
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR...')]);
+const ID = '0123456789abcdef';
+
+const meta: CanvasMeta = {
+  canvasId: 'c4nv45',
+  width: 1000,
+  height: 800,
+  palette: [0xffffff, 0x000000, 0xff4500],
+  tickMs: 1000,
+  cooldownMs: 5000,
+  secret: 'ab'.repeat(32),
+};
+const tick: FrameMsg = {
+  k: 'tick',
+  canvasId: 'c4nv45',
+  seq: 42,
+  etag: '"c4nv45-42"',
+  png: PNG,
+  at: 1_760_000_000_000,
+  delta: { fromSeq: 40, toSeq: 42, count: 2, message: Buffer.from([1, 2, 3]) },
+};
+const beat: BeatMsg = { k: 'beat', canvasId: 'c4nv45', seq: 42, at: 1_760_000_000_000, online: 17 };
+const requests: Request[] = [
+  { i: 1, k: 'place', identityId: ID, addressKey: '203.0.113.7/32', x: 7, y: 9, c: 3 },
+  { i: 2, k: 'cooldown', identityId: ID, addressKey: '2001:db8::/64' },
+  { i: 3, k: 'pixel', x: 0, y: 0 },
+  { i: 4, k: 'admin', a: { op: 'ban', actor: 'admin@127.0.0.1', id: ID, reason: 'raid' } },
+  { i: 5, k: 'admin', a: { op: 'unban', actor: 'admin@127.0.0.1', id: ID } },
+  { i: 6, k: 'admin', a: { op: 'rollback', actor: 'admin@127.0.0.1', id: ID, since: 0 } },
+  { i: 7, k: 'admin', a: { op: 'wipe', actor: 'a', rect: { x: 1, y: 2, width: 3, height: 4 }, color: 5 } },
+  { i: 8, k: 'admin', a: { op: 'audit', limit: 100 } },
+  { i: 9, k: 'history', r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '' } },
+];
+
+/** A copy of `value` with `patch` applied at the top level (undefined deletes the key). */
+function withFields<T extends object>(value: T, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Normalises Buffers to plain arrays so deepEqual compares bytes, not classes. */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x?.type === 'Buffer' ? x.data : x)));
+
+test('every bus message round-trips through its decoder', () => {
+  assert.deepEqual(decodeMeta(encodeBus(meta)), meta);
+  assert.deepEqual(plain(decodeTicks(encodeBus(tick))), plain(tick));
+  const { delta: _, ...noDelta } = tick;
+  assert.deepEqual(plain(decodeTicks(encodeBus(noDelta))), plain(noDelta));
+  assert.deepEqual(decodeTicks(encodeBus(beat)), beat);
+  assert.deepEqual(decodePresence(encodeBus({ edge: 'e1', n: 3 })), { edge: 'e1', n: 3 });
+  assert.deepEqual(decodeRequests(encodeBus({ edge: 'e1', reqs: requests })), {
+    edge: 'e1',
+    reqs: requests,
+    bad: [],
+    unnumbered: 0,
+  });
+  const answers = decodeAnswers(encodeBus({ ans: [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }] }));
+  assert.deepEqual(answers, [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }]);
+});
+
+test('a truncated payload, or one that is not a map, decodes to undefined', () => {
+  for (const bytes of [encodeBus(meta), encodeBus(tick), encodeBus({ edge: 'e', reqs: requests })]) {
+    for (const cut of [1, bytes.length >> 1, bytes.length - 1]) {
+      const part = bytes.subarray(0, cut);
+      assert.equal(decodeMeta(part), undefined);
+      assert.equal(decodeTicks(part), undefined);
+      assert.equal(decodeRequests(part), undefined);
+    }
+  }
+  for (const v of [null, 7, 'tick', [1, 2], PNG]) {
+    assert.equal(decodeTicks(raw(v)), undefined, `ticks from ${String(v)}`);
+    assert.equal(decodeMeta(raw(v)), undefined);
+    assert.equal(decodePresence(raw(v)), undefined);
+    assert.equal(decodeAnswers(raw(v)), undefined);
+  }
+});
+
+test('ticks: wrong-typed or missing fields, a seq past 2^53 and a PNG that is not one are refused', () => {
+  const bad: Array<Record<string, unknown>> = [
+    { seq: '42' },
+    { seq: -1 },
+    { seq: 2 ** 53 },
+    { seq: 4.5 },
+    { seq: undefined },
+    { canvasId: 7 },
+    { etag: undefined },
+    { png: Buffer.from('not a png at all') },
+    { png: 'iVBORw0KGgo=' },
+    { at: 'now' },
+    { k: 'frame' },
+    { delta: { fromSeq: 40, toSeq: 41, count: 2, message: Buffer.from([1]) } }, // does not end at seq
+    { delta: { fromSeq: 43, toSeq: 42, count: 2, message: Buffer.from([1]) } },
+    { delta: { fromSeq: 40, toSeq: 42, count: '2', message: Buffer.from([1]) } },
+    { delta: { fromSeq: 40, toSeq: 42, count: 2 } },
+  ];
+  for (const patch of bad) assert.equal(decodeTicks(raw(withFields(tick, patch))), undefined, JSON.stringify(patch));
+  assert.equal(decodeTicks(raw(withFields(beat, { online: -3 }))), undefined);
+  assert.equal(decodeTicks(raw(withFields(beat, { online: undefined }))), undefined);
+});
+
+test('meta: a palette, size, timing or secret out of shape is refused', () => {
+  const bad: Array<Record<string, unknown>> = [
+    { palette: [0xffffff] },
+    { palette: [0xffffff, 0x1000000] },
+    { palette: [0xffffff, '000000'] },
+    { palette: 'ffffff,000000' },
+    { width: 0 },
+    { height: 1.5 },
+    { tickMs: 0 },
+    { cooldownMs: -1 },
+    { secret: 'not hex' },
+    { secret: 'abc' },
+    { canvasId: undefined },
+  ];
+  for (const patch of bad) assert.equal(decodeMeta(raw(withFields(meta, patch))), undefined, JSON.stringify(patch));
+});
+
+test('a malformed request fails alone: the well-formed ones of its batch are kept', () => {
+  const place = requests[0] as Record<string, unknown>;
+  const forged = [
+    withFields(place, { i: 10, x: '7' }), // string concatenation in the grid index, once
+    withFields(place, { i: 11, c: 2.5 }), // stored as REAL, once
+    withFields(place, { i: 12, identityId: {} }), // failed a whole commit batch, once
+    withFields(place, { i: 13, identityId: 'not-an-identity' }),
+    withFields(place, { i: 14, k: 'teleport' }),
+    { i: 15, k: 'admin', a: { op: 'drop-table', actor: 'x' } },
+    { i: 16, k: 'admin', a: { op: 'wipe', actor: 'x', rect: { x: 0, y: 0, width: '9', height: 9 }, color: 1 } },
+    { i: 17, k: 'history', r: { path: '/etc/passwd', query: '', ifNoneMatch: '' } },
+    withFields(place, { i: undefined }),
+    withFields(place, { i: -2 }),
+    'a string',
+  ];
+  const decoded = decodeRequests(raw({ edge: 'e1', reqs: [...requests, ...forged] }));
+  assert.ok(decoded);
+  assert.deepEqual(decoded.reqs, requests);
+  assert.deepEqual(
+    decoded.bad.map((b) => b.i),
+    [10, 11, 12, 13, 14, 15, 16, 17],
+  );
+  assert.equal(decoded.unnumbered, 3);
+  assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);
+  assert.equal(decodeRequests(raw({ reqs: requests })), undefined);
+});
+
+test('answers are checked against the kind of request they answer', () => {
+  assert.deepEqual(decodeAnswer('place', { ok: true, seq: 3, next: 9 }), { ok: true, seq: 3, next: 9 });
+  assert.deepEqual(decodeAnswer('place', { ok: false, code: 'cooldown', message: 'wait', wait: 10 }), {
+    ok: false,
+    code: 'cooldown',
+    message: 'wait',
+    wait: 10,
+  });
+  assert.equal(decodeAnswer('place', { ok: false, code: 'made_up', message: 'x' }), undefined);
+  assert.equal(decodeAnswer('place', { ok: true, seq: '3', next: 9 }), undefined);
+  assert.equal(decodeAnswer('place', 5), undefined);
+  assert.equal(decodeAnswer('cooldown', 1500), 1500);
+  assert.equal(decodeAnswer('cooldown', -1), undefined);
+  assert.equal(decodeAnswer('cooldown', { ok: true }), undefined);
+  const pixel = { x: 1, y: 2, color: 3, who: ID, at: 5, seq: 6 };
+  assert.deepEqual(decodeAnswer('pixel', { ok: true, pixel }), { ok: true, pixel });
+  const never = { x: 1, y: 2, color: 0, who: null, at: null, seq: null };
+  assert.deepEqual(decodeAnswer('pixel', { ok: true, pixel: never }), { ok: true, pixel: never });
+  assert.equal(decodeAnswer('pixel', { ok: true, pixel: { ...pixel, who: 7 } }), undefined);
+  assert.deepEqual(decodeAnswer('admin', { ok: true, result: { banned: ID } }), { ok: true, result: { banned: ID } });
+  assert.equal(decodeAnswer('admin', { ok: true, result: 'done' }), undefined);
+  const answer = { status: '200 OK', headers: { ETag: '"x"' }, body: Buffer.from('png') };
+  assert.deepEqual(decodeAnswer('history', answer), answer);
+  assert.equal(decodeAnswer('history', { ...answer, headers: { ETag: 5 } }), undefined);
+  assert.equal(decodeAnswer('history', { ...answer, body: 'png' }), undefined);
+});
