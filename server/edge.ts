@@ -12,8 +12,7 @@ import { Front } from './front.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { shownUrl } from './ops/operator-error.ts';
-import { uwsBackend } from './ops/uws-backend.ts';
-import { checkBackend } from './server.ts';
+import { checkBackend, uwsBackend } from './ops/uws-backend.ts';
 import { Streams } from './streams/streams.ts';
 
 export interface RunningEdge {
@@ -25,7 +24,7 @@ export interface RunningEdge {
 }
 
 export async function startEdge(config: Config, log: Logger): Promise<RunningEdge> {
-  checkBackend(config, log);
+  checkBackend(config.allowUwsFallback, log);
   const metrics = new Metrics({ backend: uwsBackend, role: config.role });
 
   const bus = new EdgeBus({

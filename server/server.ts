@@ -18,7 +18,7 @@ import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { OperatorError, shownUrl } from './ops/operator-error.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
-import { FALLBACK_MESSAGE, uwsBackend } from './ops/uws-backend.ts';
+import { checkBackend, uwsBackend } from './ops/uws-backend.ts';
 import { LocalAuthority } from './placement/authority.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
@@ -42,14 +42,8 @@ export interface RunningServer {
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
 
-/** Refuses uWS's slow pure-JS fallback unless the operator allowed it (every role). */
-export function checkBackend(config: Config, log: Logger): void {
-  if (uwsBackend === 'fallback' && !config.allowUwsFallback) throw new OperatorError(FALLBACK_MESSAGE);
-  if (uwsBackend === 'fallback') log.warn('running on the uWebSockets.js pure-JS fallback: expect low throughput');
-}
-
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  checkBackend(config, log);
+  checkBackend(config.allowUwsFallback, log);
   const metrics = new Metrics({ backend: uwsBackend, role: config.role });
 
   // The core: the stored canvas, the one placement path, moderation, history.

@@ -6,6 +6,8 @@
 import { createRequire } from 'node:module';
 import type * as UWS from 'uWebSockets.js';
 import type { us_listen_socket } from 'uWebSockets.js';
+import type { Logger } from './log.ts';
+import { OperatorError } from './operator-error.ts';
 
 export type UwsBackend = 'native' | 'fallback';
 
@@ -24,6 +26,12 @@ export const FALLBACK_MESSAGE =
   'on Node 22/24 with glibc >= 2.38 install upstream: ' +
   "npm install 'uWebSockets.js@github:uNetworking/uWebSockets.js#v20.55.0' " +
   '(README "Node.js and uWebSockets.js"); or pass --allow-uws-fallback (ALLOW_UWS_FALLBACK=1) to run slowly anyway';
+
+/** Refuses the slow pure-JS fallback unless the operator allowed it (--allow-uws-fallback). */
+export function checkBackend(allowFallback: boolean, log: Logger): void {
+  if (uwsBackend === 'fallback' && !allowFallback) throw new OperatorError(FALLBACK_MESSAGE);
+  if (uwsBackend === 'fallback') log.warn('running on the uWebSockets.js pure-JS fallback: expect low throughput');
+}
 
 /**
  * The port a listen socket is bound to (port 0 picks one). The typings of uWS.js (v20.30.0, and
