@@ -1,6 +1,6 @@
 /**
  * Placement rules that need the canvas: bounds and palette. The codec has already checked types;
- * bans and cooldowns live with their state in placement-service.ts.
+ * bans and cooldowns live with their state in placement/service.ts.
  */
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from './canvas.ts';

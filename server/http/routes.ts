@@ -46,7 +46,7 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   // The query string is ignored on purpose: /image?cachebust=123 gets the same cached bytes.
   if (etagMatches(req.getHeader('if-none-match'), frame.etag)) {
     imageHeaders(res, frame, '304 Not Modified');
-    endWithoutBodyDeferred(res); // not now: see http-send.ts (pipelined 304s without reading)
+    endWithoutBodyDeferred(res); // not now: see send.ts (pipelined 304s without reading)
     return;
   }
   imageHeaders(res, frame, '200 OK');

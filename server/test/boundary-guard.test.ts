@@ -1,5 +1,5 @@
 /**
- * The guard at the uWS boundary (http-guard.ts), on a real uWS app on port 0 with routes that fail:
+ * The guard at the uWS boundary (http/guard.ts), on a real uWS app on port 0 with routes that fail:
  * an exception leaving a uWS callback ends the process (uWS.js v20.30.0), so the guard must turn
  * each into an answer — 500 `internal`, 503 `store_failed` for SQLite, 1011 for a WebSocket — and
  * the app keeps serving.

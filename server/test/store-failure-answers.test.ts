@@ -1,6 +1,6 @@
 /**
  * When SQLite refuses, every route that touches it answers `503 store_failed` with a JSON reason and
- * the server keeps running. Before the boundary guard (http-guard.ts), a ban or unban while another
+ * the server keeps running. Before the boundary guard (http/guard.ts), a ban or unban while another
  * process held the database lock threw out of a uWS callback, which ends the process.
  * Faults are real: a second SQLite connection holds the write lock, or takes a table away.
  */
