@@ -53,10 +53,20 @@ export class Front {
   constructor(private readonly opts: FrontOptions) {
     const { config, log, streams, authority } = opts;
     const router = new Router(this.app, new HttpGuard(log));
+    let hopLogged = false;
     const identify = makeRequestIdentity(new IdentityIssuer(opts.identitySecret), {
       trustedProxies: ipRangeList(config.trustedProxies),
       ipv4Prefix: config.ipv4Prefix,
       ipv6Prefix: config.ipv6Prefix,
+      unparsableHop: (hop) => {
+        opts.metrics.unparsableHops.inc();
+        if (hopLogged) return;
+        hopLogged = true; // once: every request through such a proxy would log it
+        log.warn(
+          { hop: hop.slice(0, 100) },
+          'X-Forwarded-For hop names no address: using the proxy address (counted in canvas_forwarded_for_unparsable_total)',
+        );
+      },
     });
     registerWebSocket(router, {
       shape: opts.shape,

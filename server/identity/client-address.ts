@@ -21,6 +21,8 @@ export interface AddressPolicy {
   trustedProxies: BlockList;
   ipv4Prefix: number;
   ipv6Prefix: number;
+  /** Told of an X-Forwarded-For hop that names no address (`unknown`, garbage): the proxy's address is used. */
+  unparsableHop?: (hop: string) => void;
 }
 
 /** Eight 16-bit groups of a valid IPv6 address (handles `::` and an embedded IPv4 tail). */
@@ -112,6 +114,22 @@ export function ipRangeList(ranges: readonly IpRange[]): BlockList {
   return list;
 }
 
+/**
+ * The address in one X-Forwarded-For hop, or undefined. Besides a bare address, proxies write the
+ * forms of RFC 7239's `for=` node: with a port (`192.0.2.1:40000`, `[2001:db8::1]:443`), bracketed
+ * IPv6 without one, or the whole node quoted. Some cloud load balancers do: refusing those would key
+ * every client behind them by the proxy's own address, one cooldown for the whole site.
+ */
+export function hopAddress(hop: string): string | undefined {
+  let text = hop.trim();
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1).trim();
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
+  if (bracketed) return isIPv6((bracketed[1] ?? '').split('%')[0] ?? '') ? canonicalIp(bracketed[1] ?? '') : undefined;
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
+  if (withPort) return isIPv4(withPort[1] ?? '') ? withPort[1] : undefined;
+  return canonicalIp(text);
+}
+
 function isTrusted(addr: string, policy: AddressPolicy): boolean {
   if (isIPv4(addr)) return policy.trustedProxies.check(addr, 'ipv4');
   return isIPv6(addr) && policy.trustedProxies.check(addr, 'ipv6');
@@ -127,8 +145,13 @@ export function clientAddress(peer: string, forwardedFor: string, policy: Addres
     .map((h) => h.trim())
     .filter((h) => h !== '');
   while (hops.length > 0) {
-    const hop = canonicalIp(hops.pop() as string);
-    if (hop === undefined) break; // garbage: stop at the last address we could trust
+    const text = hops.pop() as string;
+    const hop = hopAddress(text);
+    if (hop === undefined) {
+      // `unknown` or garbage: stop at the last address we could trust.
+      policy.unparsableHop?.(text);
+      break;
+    }
     addr = hop;
     if (!isTrusted(hop, policy)) break;
   }

@@ -18,6 +18,7 @@ export class Metrics {
   readonly encodeSeconds: Histogram;
   readonly pngBytes: Gauge;
   readonly tickSeconds: Histogram;
+  readonly unparsableHops: Counter;
 
   constructor(facts: ProcessFacts) {
     const registers = [this.registry];
@@ -52,6 +53,11 @@ export class Metrics {
       name: 'canvas_tick_seconds',
       help: 'Wall time of a tick from capture to publish',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.unparsableHops = new Counter({
+      name: 'canvas_forwarded_for_unparsable_total',
+      help: 'X-Forwarded-For hops from trusted proxies that name no address (unknown, garbage): keyed by the proxy address',
       registers,
     });
     new Gauge({

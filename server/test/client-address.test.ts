@@ -104,6 +104,26 @@ test('X-Forwarded-For hops are canonical, walked right to left through trusted p
   assert.equal(clientAddress('10.0.0.1', '198.51.100.7, garbage', p), '10.0.0.1', 'stops at what it cannot read');
 });
 
+test('X-Forwarded-For hops with ports, brackets or quotes name their address; unknown ones are reported', () => {
+  const unparsable: string[] = [];
+  const p = { ...policy('10.0.0.0/8'), unparsableHop: (hop: string) => unparsable.push(hop) };
+  const cases: Array<[string, string]> = [
+    ['192.0.2.1:40000', '192.0.2.1'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['[2001:DB8::1]', '2001:db8::1'],
+    ['"[2001:db8::1]:443"', '2001:db8::1'],
+    ['"192.0.2.1"', '192.0.2.1'],
+    ['203.0.113.9, 192.0.2.1:40000', '192.0.2.1'],
+    ['198.51.100.7, 10.0.0.9:3128', '198.51.100.7'], // a trusted hop with a port is walked past
+  ];
+  for (const [header, want] of cases) assert.equal(clientAddress('10.0.0.1', header, p), want, header);
+  assert.deepEqual(unparsable, []);
+  for (const bad of ['unknown', '192.0.2.1:', '[192.0.2.1]:80', '300.1.1.1:80', '[2001:db8::1', '_hidden']) {
+    assert.equal(clientAddress('10.0.0.1', bad, p), '10.0.0.1', bad);
+  }
+  assert.deepEqual(unparsable, ['unknown', '192.0.2.1:', '[192.0.2.1]:80', '300.1.1.1:80', '[2001:db8::1', '_hidden']);
+});
+
 test('trusted-proxy lists parse to canonical ranges and format back to the same list', () => {
   const ranges = parseIpRanges(' 10.0.0.0/8 ,FD00::/8,::ffff:10.0.0.0/104, 0000::0001 ,,');
   assert.deepEqual(ranges, [
