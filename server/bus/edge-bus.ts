@@ -298,6 +298,6 @@ export class EdgeBus {
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused');
     const links = new Set([this.pub, this.sub, this.read]);
-    await Promise.allSettled([...links].map((l) => l.redis.quit()));
+    await Promise.allSettled([...links].map((l) => l.close()));
   }
 }

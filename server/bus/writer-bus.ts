@@ -250,7 +250,7 @@ export class WriterBus {
     if (this.beatTimer) clearInterval(this.beatTimer);
     if (this.flushScheduled) this.flush();
     // quit() sends what is queued first (the last answers), then closes.
-    await Promise.allSettled([this.pub.redis.quit(), this.sub.redis.quit()]);
+    await Promise.allSettled([this.pub.close(), this.sub.close()]);
   }
 }
 

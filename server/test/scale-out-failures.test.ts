@@ -33,6 +33,15 @@ async function placeWhenBack(server: StartedServer, x: number, y: number, color:
   }
 }
 
+/** Asks /healthz until `key` has `value`, for up to 10 s; returns how long that took. */
+async function msUntilHealth(server: StartedServer, key: string, value: unknown): Promise<number> {
+  const started = Date.now();
+  while ((await httpRequest(`${server.http}/healthz`)).json()[key] !== value && Date.now() - started < 10_000) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Date.now() - started;
+}
+
 /** Places until an `unavailable` answer comes; returns how long that took. */
 async function msUntilUnavailable(server: StartedServer, timeoutMs = 15_000): Promise<number> {
   const started = Date.now();
@@ -159,6 +168,29 @@ describe('writer/edge failures', () => {
     ws.send({ t: 'place', id: 8, x: 2, y: 2, c: 2 });
     const ack = await ws.nextOf('ack');
     acked.push({ seq: ack.seq, x: 2, y: 2, color: 2 });
+    await assertNoAckLost();
+  });
+
+  test('Redis frozen (SIGSTOP): /healthz says so within seconds and placements are refused; thawed: placing resumes', async () => {
+    const [edge] = edges as [StartedServer];
+    await placeAcked(edge, 11, 11, 4);
+    redis.child.proc.kill('SIGSTOP');
+    try {
+      // The TCP connections stay open: only the unanswered PINGs tell (2 s, checked every 0.5 s).
+      for (const server of [edge, writer]) {
+        const ms = await msUntilHealth(server, 'redis', false);
+        assert.ok(ms < 10_000, `${server.http} still said redis up after ${ms} ms`);
+      }
+      const refused = await place(edge, 12, 12, 4);
+      assert.equal(refused.status, 503, refused.body);
+      assert.equal(refused.json().error, 'unavailable');
+    } finally {
+      redis.child.proc.kill('SIGCONT');
+    }
+    const back = await placeWhenBack(edge, 12, 12, 5);
+    assert.equal(back.status, 200, back.body);
+    acked.push({ seq: Number(back.json().seq), x: 12, y: 12, color: 5 });
+    assert.equal((await httpRequest(`${edge.http}/healthz`)).json().redis, true);
     await assertNoAckLost();
   });
 
