@@ -27,7 +27,7 @@ export function originSection(r: BenchResults): string[] {
   if (!o) return [];
   const L = ['', '### GET /image: cached vs encode per request (the origin experiment)', ''];
   L.push(
-    'Our server started three times with `--bench-image-mode db|grid|cached` (server/http/bench-image-modes.ts), ' +
+    '`cached` is our server; `db` and `grid` are perf/baselines/encode-per-request-server.ts (`--source db|grid`), ' +
       'each on its own copy of the filled database taken after a clean shutdown ' +
       '(so its grid snapshot is current and `db` replays no placements), each limited to the server CPU; ' +
       `all three serve the same ${n0(o.pngBytes)}-byte PNG (checked). ` +

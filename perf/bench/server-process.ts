@@ -19,7 +19,7 @@ export interface ServerUnderTest {
 }
 
 export interface OurServerOptions {
-  /** More server flags, e.g. `--bench-image-mode grid`. */
+  /** More server flags, e.g. `--stall-ms 2000`. */
   args?: readonly string[];
   /** Open files the server must be allowed (sockets); see withOpenFiles. */
   openFiles?: number;
@@ -44,48 +44,23 @@ export async function startOurServer(
   return { child: server, port: server.port, http: server.http, ws: server.ws };
 }
 
-/** Starts the bare baseline serving `pngPath` with the given headers and waits for /image. */
-export async function startBareServer(
+/**
+ * Starts a baseline server of perf/baselines/ (`script`, e.g. `bare-image-server.ts`) on a free port
+ * with `args` (--host and --port added), limited like ours, and waits for `readyPath` to answer.
+ */
+export async function startBaseline(
   limit: CpuLimit,
-  pngPath: string,
-  etag: string,
-  cacheControl: string,
+  script: string,
+  args: readonly string[],
+  readyPath: string,
+  openFiles = 0,
 ): Promise<ServerUnderTest> {
   const port = await freePort();
-  const args = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--png',
-    pngPath,
-    '--etag',
-    etag,
-    '--cache-control',
-    cacheControl,
-  ];
-  const { file, args: wrapped } = limit.wrap(tsxCommand('perf/baselines/bare-image-server.ts', args));
-  const child = startChild('bare uWS image server', file, wrapped, { cwd: REPO_ROOT });
+  const command = tsxCommand(`perf/baselines/${script}`, ['--host', '127.0.0.1', '--port', String(port), ...args]);
+  const { file, args: wrapped } = limit.wrap(withOpenFiles(command, openFiles));
+  const child = startChild(`baseline ${script} ${args.join(' ')}`, file, wrapped, { cwd: REPO_ROOT });
   const http = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${http}/image`, child);
-  return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
-}
-
-/** Starts the bare app.publish baseline publishing `pngPath` every `tickMs`; waits for /healthz. */
-export async function startBarePublishServer(
-  limit: CpuLimit,
-  pngPath: string,
-  tickMs: number,
-  openFiles: number,
-): Promise<ServerUnderTest> {
-  const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--png', pngPath, '--tick-ms', String(tickMs)];
-  const { file, args: wrapped } = limit.wrap(
-    withOpenFiles(tsxCommand('perf/baselines/bare-publish-server.ts', args), openFiles),
-  );
-  const child = startChild('bare uWS publish server', file, wrapped, { cwd: REPO_ROOT });
-  const http = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${http}/healthz`, child);
+  await waitForHttp(`${http}${readyPath}`, child);
   return { child, port, http, ws: `ws://127.0.0.1:${port}/ws` };
 }
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../bench/cpu-limit.ts';
 import { cpuSeconds } from '../../testkit/processes.ts';
-import { startBareServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { startBaseline, type ServerUnderTest } from '../bench/server-process.ts';
 import { bytesAtLevel } from '../bench/png-idat.ts';
 import { median } from '../bench/stats.ts';
 import { runWrk, type WrkResult } from '../load/wrk.ts';
@@ -99,7 +99,12 @@ export async function runImageBench(
   const pngPath = join(tmpDir, 'image.png');
   writeFileSync(pngPath, image.png);
   progress(`image: PNG is ${image.png.length.toLocaleString('en-US')} bytes; starting the bare uWS server`);
-  const bare = await startBareServer(limit, pngPath, image.etag, image.cacheControl);
+  const bare = await startBaseline(
+    limit,
+    'bare-image-server.ts',
+    ['--png', pngPath, '--etag', image.etag, '--cache-control', image.cacheControl],
+    '/image',
+  );
   try {
     const check = await fetchImage(`${bare.http}/image`);
     if (!check.png.equals(image.png) || check.etag !== image.etag)

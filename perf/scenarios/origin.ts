@@ -1,19 +1,19 @@
 /**
- * The origin experiment: GET /image served three ways by our own server (`--bench-image-mode`,
- * server/http/bench-image-modes.ts), side by side in one run:
+ * The origin experiment: GET /image served three ways, side by side in one run:
  * - `db`:     every request reads the canvas from SQLite (latest snapshot + replay) and encodes it;
  * - `grid`:   every request encodes the in-memory grid (encode per request, nothing cached);
- * - `cached`: the tick's PNG bytes, as in production.
- * Each mode runs in its own server process on its own copy of the filled database (taken after a
- * clean shutdown, so the snapshot is current and `db` replays nothing), all limited to the server
- * CPU. Rounds rotate the order of the modes; figures are medians over rounds. The slow modes encode
- * on the event loop, so a few connections saturate them: they get fewer than `cached`.
+ * - `cached`: our server, serving the tick's PNG bytes.
+ * `db` and `grid` are perf/baselines/encode-per-request-server.ts, the naive handler our server
+ * replaced. Each runs in its own process on its own copy of the filled database (taken after a clean
+ * shutdown, so the snapshot is current and `db` replays nothing), all limited to the server CPU.
+ * Rounds rotate the order; figures are medians over rounds. The slow modes encode on the event loop,
+ * so a few connections saturate them: they get fewer than `cached`.
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../bench/cpu-limit.ts';
 import { cpuSeconds } from '../../testkit/processes.ts';
-import { startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { startBaseline, startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
 import { median } from '../bench/stats.ts';
 import { runWrk, type WrkResult } from '../load/wrk.ts';
 
@@ -78,10 +78,12 @@ export async function runOriginBench(
     for (const mode of ORIGIN_MODES) {
       const db = join(tmpDir, `origin-${mode}.db`);
       copyDb(closedDbPath, db);
-      progress(`origin: starting a server with --bench-image-mode ${mode}`);
+      progress(`origin: starting the ${mode} server`);
       servers.set(
         mode,
-        await startOurServer(limit, db, { args: ['--bench-image-mode', mode], name: `canvas server (${mode})` }),
+        mode === 'cached'
+          ? await startOurServer(limit, db, { name: 'canvas server (cached)' })
+          : await startBaseline(limit, 'encode-per-request-server.ts', ['--db', db, '--source', mode], '/image'),
       );
     }
     const get = (mode: OriginModeName) => servers.get(mode) as ServerUnderTest;
@@ -142,7 +144,7 @@ export async function runOriginBench(
     });
     return {
       pngBytes: first.png.length,
-      etag: first.etag,
+      etag: images[ORIGIN_MODES.indexOf('cached')]?.etag ?? '',
       seconds: opts.seconds,
       threads: opts.threads,
       modes,

@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../bench/cpu-limit.ts';
-import { startBarePublishServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { startBaseline, type ServerUnderTest } from '../bench/server-process.ts';
 import { median } from '../bench/stats.ts';
 import { runWsScenario, type WsRun, type WsRunSpec } from './ws.ts';
 
@@ -122,7 +122,13 @@ export async function runStreamScenarios(
     'ws fan-out: starting the bare uWS publish server ' +
       `with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
   );
-  const bareServer = await startBarePublishServer(limit, pngPath, TICK_MS, opts.subscribers + 1024);
+  const bareServer = await startBaseline(
+    limit,
+    'bare-publish-server.ts',
+    ['--png', pngPath, '--tick-ms', String(TICK_MS)],
+    '/healthz',
+    opts.subscribers + 1024,
+  );
   const fanout: FanoutRound[] = [];
   try {
     for (let round = 0; round < opts.fanoutRounds; round++) {
@@ -212,7 +218,13 @@ export async function runManySubscribers(
   const pngPath = join(tmpDir, 'many.png');
   writeFileSync(pngPath, png);
   // A tick interval longer than the run: the bare app sends the PNG on connect and nothing after.
-  const bareServer = await startBarePublishServer(limit, pngPath, 3_600_000, opts.subscribers + 1024);
+  const bareServer = await startBaseline(
+    limit,
+    'bare-publish-server.ts',
+    ['--png', pngPath, '--tick-ms', String(3_600_000)],
+    '/healthz',
+    opts.subscribers + 1024,
+  );
   try {
     const bare = await runWsScenario(
       bareServer,
