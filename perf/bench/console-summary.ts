@@ -2,17 +2,7 @@
 import { budgetRows, stallPhases, type BenchResults } from './budgets.ts';
 import { bytesPerFrame } from '../scenarios/ws-runs.ts';
 import { grouped } from '../../testkit/format.ts';
-
-/** Plain-text table for the terminal. */
-export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
+import { textTable } from '../../testkit/report.ts';
 
 /** The terminal summary printed at the end of a run. */
 export function consoleSummary(r: BenchResults): string {
@@ -99,11 +89,11 @@ export function consoleSummary(r: BenchResults): string {
         `server CPU ${grouped(r.place.serverCpuShare * 100, 0)}%`,
     ]);
   }
-  out.push(textTable(['scenario', 'rate', 'detail'], figures));
+  out.push(textTable('scenario | rate | detail', figures));
   out.push('');
   out.push(
     textTable(
-      ['budget', 'target', 'measured', 'ratio', 'verdict'],
+      'budget | target | measured | ratio | verdict',
       budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? 'MET' : 'NOT MET']),
     ),
   );

@@ -1,7 +1,7 @@
 /** The RESULTS.md section of the tick-encode scenario. */
 import type { BenchResults } from './budgets.ts';
 import type { LevelResult } from '../scenarios/encode.ts';
-import { table } from './results-md-ws.ts';
+import { mdTable as table } from '../../testkit/report.ts';
 import { n0, n2 } from '../../testkit/format.ts';
 
 export function encodeSection(r: BenchResults): string[] {
@@ -17,17 +17,7 @@ export function encodeSection(r: BenchResults): string[] {
     );
     L.push(
       ...table(
-        [
-          'encoder',
-          'N',
-          'event-loop thread CPU ms',
-          'sync part ms',
-          'loop busy ms',
-          'wall ms',
-          'total CPU ms',
-          'bytes',
-          'output',
-        ],
+        'encoder | N | event-loop thread CPU ms | sync part ms | loop busy ms | wall ms | total CPU ms | bytes | output',
         [
           [
             `ours: PngEncoder, zlib level ${e.ours.level} (default), deflate in libuv's pool`,
@@ -67,15 +57,7 @@ export function encodeSection(r: BenchResults): string[] {
     ];
     L.push(
       ...table(
-        [
-          'encode',
-          'N',
-          'PNG bytes',
-          'bytes / level 9',
-          'CPU ms per encode (all threads)',
-          'event-loop thread CPU ms',
-          'sync call ms (loop blocked)',
-        ],
+        'encode | N | PNG bytes | bytes / level 9 | CPU ms per encode (all threads) | event-loop thread CPU ms | sync call ms (loop blocked)',
         [
           levelRow(`PngEncoder level ${e.ours.level} (server default)`, {
             level: e.ours.level,

@@ -1,6 +1,6 @@
 /** The RESULTS.md section of the stall scenario (subscribers that stop reading). */
 import { stallPhases, type BenchResults } from './budgets.ts';
-import { table } from './results-md-ws.ts';
+import { mdTable as table } from '../../testkit/report.ts';
 import { n0, n1 } from '../../testkit/format.ts';
 
 export function stallSection(r: BenchResults): string[] {
@@ -21,18 +21,7 @@ export function stallSection(r: BenchResults): string[] {
   );
   L.push(
     ...table(
-      [
-        'reading',
-        'at s',
-        'server RSS MiB',
-        'TCP inuse',
-        'TCP orphan',
-        'TCP tw',
-        'TCP mem pages',
-        'TCP mem MB',
-        'server connections',
-        'user-space held MiB',
-      ],
+      'reading | at s | server RSS MiB | TCP inuse | TCP orphan | TCP tw | TCP mem pages | TCP mem MB | server connections | user-space held MiB',
       stallPhases(st).map(([name, x]) => [
         name,
         n1(x.t),

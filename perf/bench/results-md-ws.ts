@@ -7,14 +7,7 @@ import { ORIGIN_MODES, type OriginModeName } from '../scenarios/origin.ts';
 import type { WsRun } from '../scenarios/ws.ts';
 import { bytesPerFrame } from '../scenarios/ws-runs.ts';
 import { n0, n1, n2, pct } from '../../testkit/format.ts';
-
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ];
-}
+import { mdTable as table } from '../../testkit/report.ts';
 
 const MODE_TEXT: Record<OriginModeName, string> = {
   db: 'reads the canvas from SQLite (latest snapshot + replay) and encodes it, on the event loop',
@@ -38,17 +31,7 @@ export function originSection(r: BenchResults): string[] {
   );
   L.push(
     ...table(
-      [
-        'mode',
-        'what a request does',
-        'wrk -c',
-        'req/s',
-        'req/s per round',
-        'server CPU per round',
-        'req per server CPU-second',
-        'p50 ms',
-        'p99 ms',
-      ],
+      'mode | what a request does | wrk -c | req/s | req/s per round | server CPU per round | req per server CPU-second | p50 ms | p99 ms',
       ORIGIN_MODES.map((name) => {
         const m = o.modes[name];
         return [
@@ -172,14 +155,7 @@ export function streamsSection(r: BenchResults): string[] {
     L.push('', '#### Bytes per client per tick, PNG vs delta stream', '');
     L.push(
       ...table(
-        [
-          'placements per second',
-          'PNG stream B per client per tick',
-          'delta stream B per client per tick',
-          'PNG / delta',
-          'server CPU ms per tick, PNG',
-          'server CPU ms per tick, delta',
-        ],
+        'placements per second | PNG stream B per client per tick | delta stream B per client per tick | PNG / delta | server CPU ms per tick, PNG | server CPU ms per tick, delta',
         s.deltaRatios.map((d) => {
           const cpu = (stream: string) =>
             s.runs.find((x) => x.spec.stream === stream && x.spec.rate === d.rate)?.cpuMsPerTick ?? NaN;
@@ -212,13 +188,7 @@ export function streamsSection(r: BenchResults): string[] {
     L.push(...table(WS_HEADER, s.fanout.flatMap((f) => [f.baseline, f.png, f.bare]).map(wsRow)), '');
     L.push(
       ...table(
-        [
-          'round',
-          'fan-out CPU ms per tick, ours / bare',
-          'per delivered frame us, ours / bare',
-          'per delivered byte ns, ours / bare',
-          'ours / bare per byte',
-        ],
+        'round | fan-out CPU ms per tick, ours / bare | per delivered frame us, ours / bare | per delivered byte ns, ours / bare | ours / bare per byte',
         s.fanout.map((f, i) => [
           String(i + 1),
           `${n2(f.oursMsPerTick)} / ${n2(f.bareMsPerTick)}`,
@@ -272,21 +242,7 @@ export function manySection(r: BenchResults): string[] {
   };
   L.push(
     ...table(
-      [
-        'server',
-        'subscribers ready',
-        'placed (window), ticks',
-        'connect s',
-        'RSS before MiB',
-        'RSS peak MiB',
-        'RSS at window end MiB',
-        'RSS per subscriber KiB',
-        'frames delivered / expected',
-        'bytes per client per tick',
-        'server CPU',
-        'server CPU us per subscriber per tick',
-        'worst loop delay per tick, median / max ms',
-      ],
+      'server | subscribers ready | placed (window), ticks | connect s | RSS before MiB | RSS peak MiB | RSS at window end MiB | RSS per subscriber KiB | frames delivered / expected | bytes per client per tick | server CPU | server CPU us per subscriber per tick | worst loop delay per tick, median / max ms',
       [row(ours, 'ours (server/main.ts)'), ...(bare ? [row(bare, 'bare uWS, same PNG on connect')] : [])],
     ),
   );

@@ -3,13 +3,10 @@
  * edge-capacity table (measurement 3).
  */
 import { n0, n1, pct } from '../../testkit/format.ts';
+import { mdTable as table } from '../../testkit/report.ts';
 import type { ScaleResults } from './results-md-scale.ts';
 import { type Buckets, bucketQuantile, shareAtOrBelow } from './scale-procs.ts';
 
-const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-export function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [row(head), row(head.map(() => '---')), ...rows.map(row)];
-}
 export const verdict = (ok: boolean) => (ok ? '**MET**' : '**NOT MET**');
 export const cpuList = (cpu: Record<string, number>) =>
   Object.entries(cpu)
@@ -53,22 +50,7 @@ export function capacitySection(r: Pick<ScaleResults, 'settings' | 'capacity' | 
     `One edge limited to CPU 0 (${r.cpuMethod}); writer, redis-server and perf/load/ws-swarm.ts (the subscribers, plus its paced placer at ${n0(s.rate)} px/s placing through the same edge) on CPU 1. Each step: connect, ${s.warmupSeconds} s warm-up, ${s.seconds} s window of whole ticks (tick 1,000 ms). The canvas holds ${n0(r.settings.fill)} synthetic artwork placements plus the bus runs' placements (PNG frame ~${n0(r.pngBytes)} bytes before this table). On time = every subscriber got a frame for every tick of the window (frames = expected, no delta gaps, no socket lost) and the fan-out spread (arrival minus that tick's first arrival anywhere) stayed under 1,000 ms. Visible = placement sent -> frame holding it received. The steps of a stream stop after one delivering under 90%.`,
     '',
     ...table(
-      [
-        'stream',
-        'subscribers',
-        'ready',
-        'ticks',
-        'frames / expected',
-        'delta gaps / closes',
-        'spread p50 / p99 / max ms',
-        'visible p50 / p99 ms',
-        'bytes per client per tick',
-        'edge CPU (peak RSS)',
-        'swarm CPU',
-        'edge canvas_bus_lag_seconds (whole step)',
-        'load avg',
-        'every tick on time',
-      ],
+      'stream | subscribers | ready | ticks | frames / expected | delta gaps / closes | spread p50 / p99 / max ms | visible p50 / p99 ms | bytes per client per tick | edge CPU (peak RSS) | swarm CPU | edge canvas_bus_lag_seconds (whole step) | load avg | every tick on time',
       rows,
     ),
     '',

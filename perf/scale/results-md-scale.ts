@@ -3,13 +3,13 @@
  * `<!-- scale:start -->` and `<!-- scale:end -->` (replaced on every run, appended the first time;
  * everything outside the markers is kept).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../testkit/paths.ts';
 import { n0, n1, n2, pct } from '../../testkit/format.ts';
 import type { MachineInfo } from '../bench/machine-info.ts';
 import { worstLatency } from './place-load.ts';
-import { capacitySection, cpuList, lagCell, ms, table, verdict } from './results-md-parts.ts';
+import { capacitySection, cpuList, lagCell, ms, verdict } from './results-md-parts.ts';
+import { mdTable as table, writeSection } from '../../testkit/report.ts';
 import type { BusRun, BusSettings } from './scale-bus.ts';
 import type { EdgeSettings, EdgeStep } from './scale-edge.ts';
 import type { PlaceResult, PlaceSettings, PlaceSide } from './scale-place.ts';
@@ -28,8 +28,6 @@ export interface ScaleResults {
   capacity: EdgeStep[];
 }
 
-const START = '<!-- scale:start -->';
-const END = '<!-- scale:end -->';
 const PLACE_BUDGET = 20_000;
 const LATENCY_BUDGET_MS = 50;
 
@@ -62,17 +60,7 @@ function placeSection(r: ScaleResults): string[] {
     `Two perf/load/place-swarm.ts processes, one pinned to each CPU, each ${s.clientsPerSwarm} WebSocket clients x ${s.window} placements in flight (random pixels, \`--cooldown-ms 0\`), ${s.seconds} s; first both against one standalone server, then each against its own edge (writer + 2 edges + redis-server). Servers are not pinned: the writer, both edges, Redis and both swarms share the two CPUs. Latency: the slower swarm's percentiles. CPU: each process's CPU time over the window / wall time (100% = one CPU). Load avg: the 1-minute load average at the window's end (2 CPUs: above 2, other processes on the machine were waiting for a CPU too).`,
     '',
     ...table(
-      [
-        'setup',
-        'acks/s',
-        'per swarm',
-        'ack latency p50 / p90 / p99 / max ms',
-        'errors',
-        'unanswered + closes',
-        'server CPU',
-        'swarm CPU',
-        'load avg',
-      ],
+      'setup | acks/s | per swarm | ack latency p50 / p90 / p99 / max ms | errors | unanswered + closes | server CPU | swarm CPU | load avg',
       [
         placeRow(`standalone, ${s.window} in flight per client`, place.standalone),
         placeRow(`writer + 2 edges + Redis, ${s.window} in flight per client`, c),
@@ -134,20 +122,7 @@ function busSection(r: ScaleResults): string[] {
     `Writer (\`--tick-ms 1000\`) and redis-server pinned to CPU 1 with this harness; edges pinned to CPU 0 (all edges of a run share it). ${n0(s.rate)} px/s placed through edge 1 by perf/load/paced-placer.ts (forwarded over Redis). One delta subscriber on the writer and one on each edge, all in the harness process: per tick (same toSeq) the edge socket's arrival minus the writer socket's arrival, ${s.seconds} s per run, pooled over the run's edges. This is what the bus adds to a direct subscriber (writer publish -> Redis -> edge decode and fan-out); the writer's encode is before both. Second view: the edges' \`canvas_bus_lag_seconds\` histogram over the window (writer publish -> edge fan-out start, two processes' wall clocks; bucket upper bounds). The writer's own tick before it (packing and PNG encode, on the writer's busy CPU) is the writer's mean \`canvas_tick_seconds\`, shown for reference: a subscriber of the writer waits for it as much as one of an edge.`,
     '',
     ...table(
-      [
-        'edges',
-        'ticks',
-        'samples',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        'samples > 50 ms',
-        'p99 per edge ms',
-        'writer tick, capture -> published, mean ms',
-        'canvas_bus_lag_seconds (edges)',
-        'probe gaps',
-        'load avg',
-      ],
+      'edges | ticks | samples | p50 ms | p99 ms | max ms | samples > 50 ms | p99 per edge ms | writer tick, capture -> published, mean ms | canvas_bus_lag_seconds (edges) | probe gaps | load avg',
       latencyRows,
     ),
     '',
@@ -158,20 +133,7 @@ function busSection(r: ScaleResults): string[] {
     `The same runs. Redis CPU from /proc/<redis-server pid>/stat over the window; commands and bytes from INFO stats / commandstats differences (the harness's own INFO calls removed); publishes per tick from the processes' \`canvas_bus_published_total\` (writer: tick, beat, answers; edges: requests). The placements (${n0(s.rate)} px/s through edge 1) are most of the commands: Redis load is ticks x edges plus placement batches, never subscribers.`,
     '',
     ...table(
-      [
-        'edges',
-        'ticks',
-        'Redis CPU',
-        'Redis CPU ms/tick',
-        'commands/tick',
-        'by command, per tick',
-        'publishes/tick by kind',
-        'Redis in KiB/tick',
-        'Redis out KiB/tick',
-        'writer CPU',
-        'edge CPU',
-        'placer acks, ack p50 / p99 ms',
-      ],
+      'edges | ticks | Redis CPU | Redis CPU ms/tick | commands/tick | by command, per tick | publishes/tick by kind | Redis in KiB/tick | Redis out KiB/tick | writer CPU | edge CPU | placer acks, ack p50 / p99 ms',
       redisRows,
     ),
     '',
@@ -197,7 +159,7 @@ function lagBudgetRow(bus: readonly BusRun[]): string[] {
   ];
 }
 
-export function scaleMarkdown(r: ScaleResults): string {
+export function scaleMarkdown(r: ScaleResults): string[] {
   const m = r.machine;
   const c = r.place.cluster;
   const budgetRows = [
@@ -215,8 +177,7 @@ export function scaleMarkdown(r: ScaleResults): string {
     ]),
     lagBudgetRow(r.bus),
   ];
-  const lines = [
-    START,
+  return [
     '## Scale-out: writer, edges and Redis (`npm run bench:scale`)',
     '',
     '_Generated by `npm run bench:scale` (perf/scale/scale-bench.ts); this section is overwritten on every run._',
@@ -227,21 +188,17 @@ export function scaleMarkdown(r: ScaleResults): string {
     `- Load: 1-minute load average ${n1(r.load1[0])} at the start, ${n1(r.load1[1])} at the end (2 CPUs); each table has it per run`,
     `- Code measured: ${m.revision}; Node ${m.node}; redis-server from Debian (testkit/redis.ts: loopback, no persistence)`,
     '',
-    ...table(['budget (docs/ARCHITECTURE.md, "Performance budgets")', 'target', 'measured', 'verdict'], budgetRows),
+    ...table('budget (docs/ARCHITECTURE.md, "Performance budgets") | target | measured | verdict', budgetRows),
     '',
     ...placeSection(r),
     ...busSection(r),
     ...capacitySection(r),
-    END,
   ];
-  return lines.join('\n');
 }
 
-/** Replaces (or appends) the section in perf/RESULTS.md; returns the path. */
-export function recordScaleResults(markdown: string): string {
+/** Replaces (or appends) the scale section of perf/RESULTS.md; returns the path. */
+export function recordScaleResults(lines: readonly string[]): string {
   const path = join(REPO_ROOT, 'perf', 'RESULTS.md');
-  const text = readFileSync(path, 'utf8');
-  const re = new RegExp(`${START}[\\s\\S]*?${END}`);
-  writeFileSync(path, re.test(text) ? text.replace(re, () => markdown) : `${text.trimEnd()}\n\n${markdown}\n`);
+  writeSection(path, 'scale', lines);
   return path;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale`: the scale-out benchmark (issue 13, docs/SCALING.md): one writer, edges and a
+ * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md): one writer, edges and a
  * real redis-server, all on this machine, measuring
  * 1. placements acknowledged per second through two edges and Redis, vs a standalone server
  *    (scale-place.ts);
@@ -23,7 +23,8 @@ import { recordScaleResults, type ScaleResults, scaleMarkdown } from './results-
 import { runBusBench } from './scale-bus.ts';
 import { runEdgeCapacity } from './scale-edge.ts';
 import { runPlaceBench } from './scale-place.ts';
-import { pinPid, pinTo, startEdge, startWriter } from './scale-procs.ts';
+import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { pinPid, pinTo, withFiles } from './scale-procs.ts';
 
 const env = process.env;
 const int = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -93,7 +94,12 @@ async function main(): Promise<ScaleResults> {
   // (the PNG stream's frames are then a realistic size, as in `npm run bench`).
   const redis = await startRedis();
   pinPid(redis.child.pid, LOAD_CPU);
-  const writer = await startWriter(redis.url, join(tmp, 'writer.db'), pinTo(LOAD_CPU));
+  const writer = await startWriter(
+    redis.url,
+    join(tmp, 'writer.db'),
+    { 'cooldown-ms': 0 },
+    withFiles(4096, pinTo(LOAD_CPU)),
+  );
   progress(`bus: redis ${redis.child.pid} and writer ${writer.pid} on CPU ${LOAD_CPU}`);
   if (SETTINGS.fill > 0) {
     progress(`fill: ${SETTINGS.fill.toLocaleString('en-US')} synthetic placements on the writer`);
@@ -108,7 +114,7 @@ async function main(): Promise<ScaleResults> {
     redis,
     writer,
     edges,
-    () => startEdge(redis.url, pinTo(EDGE_CPU)),
+    () => startEdge(redis.url, {}, withFiles(4096, pinTo(EDGE_CPU))),
     SETTINGS.bus,
     progress,
   );
@@ -121,11 +127,11 @@ async function main(): Promise<ScaleResults> {
   const maxSubscribers = Math.max(...SETTINGS.edge.delta, ...SETTINGS.edge.png);
   const edge = await startEdge(
     redis.url,
-    (command) => {
+    {},
+    withFiles(maxSubscribers + 1024, (command) => {
       const { file, args } = limit.wrap(command);
       return [file, ...args];
-    },
-    maxSubscribers + 1024,
+    }),
   );
   progress(`edge capacity: edge ${edge.pid} limited by ${limit.method}`);
   const capacity = await runEdgeCapacity(edge, limit, SETTINGS.edge, progress);
@@ -148,7 +154,7 @@ async function main(): Promise<ScaleResults> {
 try {
   const results = await main();
   const markdown = scaleMarkdown(results);
-  process.stdout.write(`\n${markdown}\n`);
+  process.stdout.write(`\n${markdown.join('\n')}\n`);
   if (env.SCALE_RECORD !== '0') progress(`figures written to ${recordScaleResults(markdown)}`);
   clearTimeout(hardStop);
   await cleanup();

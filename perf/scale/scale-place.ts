@@ -8,8 +8,9 @@
 import Database from 'better-sqlite3';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { startRedis } from '../../testkit/redis.ts';
-import type { StartedServer } from '../../testkit/server-process.ts';
+import { loopbackArgs, type StartedServer, startServer } from '../../testkit/server-process.ts';
 import { parsePrometheus, scrapeMetrics, type MetricsSample } from '../bench/server-metrics.ts';
 import { type MultiSwarm, runSwarms, type SwarmTarget } from './place-load.ts';
 import {
@@ -20,9 +21,7 @@ import {
   RedisInfo,
   type RedisCounters,
   redisDiff,
-  startEdge,
-  startStandalone,
-  startWriter,
+  withFiles,
 } from './scale-procs.ts';
 
 export interface PlaceSettings {
@@ -81,7 +80,11 @@ export async function runPlaceBench(
 ): Promise<PlaceResult> {
   // Standalone first: one process, embedded SQLite.
   const standaloneDb = join(tmp, 'standalone.db');
-  const standalone = await startStandalone(standaloneDb);
+  const standalone = await startServer({
+    name: 'standalone',
+    args: loopbackArgs(standaloneDb, { 'cooldown-ms': 0 }),
+    wrap: withFiles(4096),
+  });
   progress(
     `placements: standalone server pid ${standalone.pid}, ${s.seconds} s of 2 swarms x ${s.clientsPerSwarm} x ${s.window}`,
   );
@@ -107,8 +110,8 @@ export async function runPlaceBench(
   // Then writer + two edges + Redis, each swarm on its own edge.
   const redis = await startRedis();
   const writerDb = join(tmp, 'writer-place.db');
-  const writer = await startWriter(redis.url, writerDb);
-  const edges = [await startEdge(redis.url), await startEdge(redis.url)];
+  const writer = await startWriter(redis.url, writerDb, { 'cooldown-ms': 0 }, withFiles(4096));
+  const edges = [await startEdge(redis.url, {}, withFiles(4096)), await startEdge(redis.url, {}, withFiles(4096))];
   const info = new RedisInfo(redis.url);
   const pids: Record<string, number> = { writer: writer.pid, redis: redis.child.pid };
   for (const [i, e] of edges.entries()) pids[`edge ${i + 1}`] = e.pid;

@@ -1,14 +1,11 @@
 /**
- * Processes of the scale-out benchmark (perf/scale/scale-bench.ts): a real redis-server
- * (testkit/redis.ts), a writer and edges started as the real CLI (the same flags as
- * testkit/cluster.ts), optionally pinned to one CPU by a `wrap`, plus the readers the bench needs:
- * Redis INFO counters, per-process CPU over a window, and the edge's lag histogram from /metrics.
+ * For the scale-out benchmark (perf/scale.ts), around the processes testkit/redis.ts and
+ * testkit/cluster.ts start: pinning and open-file limits, plus the readers the bench needs: Redis
+ * INFO counters, per-process CPU over a window, and the edge's lag histogram from /metrics.
  */
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import type { Flags } from '../../testkit/cluster.ts';
 import { cpuSeconds, withOpenFiles } from '../../testkit/processes.ts';
-import { type StartedServer, startServer } from '../../testkit/server-process.ts';
 import type { MetricsSample } from '../bench/server-metrics.ts';
 
 export type Wrap = (command: readonly string[]) => readonly string[];
@@ -18,41 +15,12 @@ export const pinTo =
   (cpu: number): Wrap =>
   (command) => ['taskset', '-c', String(cpu), ...command];
 
-function flagList(options: Flags): string[] {
-  const out: string[] = [];
-  for (const [flag, value] of Object.entries(options))
-    out.push(`--${flag}`, ...(value === true ? [] : [String(value)]));
-  return out;
-}
-
-/** Allowed at least `files` open files (sockets), then wrapped. */
-function wrapWith(wrap: Wrap | undefined, files: number): Wrap {
+/** Allowed at least `files` open files (sockets), then wrapped by `wrap` if given. */
+export function withFiles(files: number, wrap?: Wrap): Wrap {
   return (command) => {
     const widened = withOpenFiles(command, files);
     return wrap ? wrap(widened) : widened;
   };
-}
-
-/** A writer with --cooldown-ms 0 (placement load), storing in `db`, publishing to `redisUrl`. */
-export function startWriter(redisUrl: string, db: string, wrap?: Wrap, options: Flags = {}): Promise<StartedServer> {
-  const base = ['--host', '127.0.0.1', '--port', '0', '--db', db, '--role', 'writer', '--redis', redisUrl];
-  return startServer({
-    name: 'writer',
-    args: [...base, '--cooldown-ms', '0', ...flagList(options)],
-    wrap: wrapWith(wrap, 4096),
-  });
-}
-
-/** An edge following the writer through `redisUrl`; resolves once it serves the writer's canvas. */
-export function startEdge(redisUrl: string, wrap?: Wrap, openFiles = 4096): Promise<StartedServer> {
-  const args = ['--host', '127.0.0.1', '--port', '0', '--role', 'edge', '--redis', redisUrl];
-  return startServer({ name: 'edge', args, wrap: wrapWith(wrap, openFiles) });
-}
-
-/** A standalone server (the default role) with --cooldown-ms 0, for the placement ratio. */
-export function startStandalone(db: string, wrap?: Wrap): Promise<StartedServer> {
-  const args = ['--host', '127.0.0.1', '--port', '0', '--db', db, '--cooldown-ms', '0'];
-  return startServer({ name: 'standalone', args, wrap: wrapWith(wrap, 4096) });
 }
 
 /** Pins a running process and all its threads to `cpu` (redis-server is started by testkit unwrapped). */
