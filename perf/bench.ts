@@ -1,32 +1,32 @@
 /**
  * `npm run bench`: the benchmark harness (not a test). Runs the scenarios of the "Performance
- * budgets" in docs/ARCHITECTURE.md (the figures: perf/bench/budgets.ts), prints progress and a table,
+ * budgets" in docs/ARCHITECTURE.md (the figures: perf/lib/budgets.ts), prints progress and a table,
  * and rewrites the generated section of perf/RESULTS.md. Servers under test run as child processes
- * limited to one CPU (perf/bench/cpu-limit.ts); load generators and this harness run on the other CPU.
- * Settings: environment variables, see perf/bench/config.ts or perf/README.md. Everything it starts is stopped, and its
+ * limited to one CPU (perf/lib/cpu-limit.ts); load generators and this harness run on the other CPU.
+ * Settings: environment variables, see perf/lib/config.ts or perf/README.md. Everything it starts is stopped, and its
  * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './bench/config.ts';
-import { KNOBS } from './bench/knobs.ts';
-import type { BenchResults } from './bench/budgets.ts';
-import { consoleSummary } from './bench/console-summary.ts';
-import { createCpuLimit, pinSelf, type CpuLimit } from './bench/cpu-limit.ts';
-import { runEncodeBench } from './scenarios/encode.ts';
-import { runImageBench } from './scenarios/image.ts';
-import { machineInfo } from './bench/machine-info.ts';
-import { runOriginBench } from './scenarios/origin.ts';
-import { runSwarm } from './scenarios/place.ts';
+import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './lib/config.ts';
+import { KNOBS } from './lib/config.ts';
+import type { BenchResults } from './lib/budgets.ts';
+import { consoleSummary } from './lib/console-summary.ts';
+import { createCpuLimit, pinSelf, type CpuLimit } from './lib/cpu-limit.ts';
+import { runEncodeBench } from './lib/scenarios/encode.ts';
+import { runImageBench } from './lib/scenarios/image.ts';
+import { machineInfo } from './lib/machine-info.ts';
+import { runOriginBench } from './lib/scenarios/origin.ts';
+import { runSwarm } from './lib/scenarios/place.ts';
 import { killAllChildren } from '../testkit/processes.ts';
-import { writeResults } from './bench/results-md.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from './bench/server-process.ts';
-import { placement, waitForFreshImage } from './bench/server-checks.ts';
-import { ensureWrk } from './load/wrk.ts';
-import { runStallBench } from './scenarios/stall.ts';
-import { runManySubscribers, runStreamScenarios } from './scenarios/ws-runs.ts';
+import { writeResults } from './lib/results-md.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from './lib/server-process.ts';
+import { placement, waitForFreshImage } from './lib/server-checks.ts';
+import { ensureWrk } from './lib/load/wrk.ts';
+import { runStallBench } from './lib/scenarios/stall.ts';
+import { runManySubscribers, runStreamScenarios } from './lib/scenarios/ws-runs.ts';
 
 /**
  * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client

@@ -14,10 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CpuLimit } from '../bench/cpu-limit.ts';
+import type { CpuLimit } from '../lib/cpu-limit.ts';
 import { checkK6Protocol } from './protocol-check.ts';
 import { isExecutable, killAllChildren, startChild } from '../../testkit/processes.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../lib/server-process.ts';
 
 /** One metric of k6's --summary-export file: its stats, and per threshold whether it was crossed. */
 interface ExportedMetric {
