@@ -1,5 +1,5 @@
 /**
- * History benchmark (issue 14): on a 1000 x 1000 canvas with 10 M placements,
+ * History benchmark (`npm run bench:history`): on a 1000 x 1000 canvas with 10 M placements,
  * - keyframe catch-up (time, longest event-loop block) and storage per million placements;
  * - history image latency (GET /api/history/image's work: keyframe + replay + PNG, in the worker),
  *   budget <= 200 ms; and canvasAt alone at the worst seq (a full interval of replay);

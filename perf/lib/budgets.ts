@@ -12,6 +12,7 @@ import type { PlaceRun } from './scenarios/place.ts';
 import type { StallResult, StallSample } from './scenarios/stall.ts';
 import type { ManyResult, StreamsResult } from './scenarios/ws-runs.ts';
 import { grouped } from '../../testkit/format.ts';
+import { textTable } from '../../testkit/report.ts';
 
 export interface BenchResults {
   machine: MachineInfo;
@@ -211,4 +212,18 @@ export function stallPhases(st: StallResult): [string, StallSample][] {
     [`${st.options.afterSeconds} s after that`, st.after],
     ['after the clients exited', st.exited],
   ];
+}
+
+/**
+ * The terminal summary at the end of a run: the budget table and the run's notes. The figures behind
+ * them were printed as progress lines while measuring and are all in RESULTS.md.
+ */
+export function consoleSummary(r: BenchResults): string {
+  const rows = budgetRows(r).map((b) => [b.name, b.target, b.measured, b.ratio, b.met ? 'MET' : 'NOT MET']);
+  const missing = notMeasured(r);
+  return [
+    textTable('budget | target | measured | ratio | verdict', rows),
+    ...(missing.length ? ['', `not measured in this run: ${missing.join('; ')}`] : []),
+    ...r.notes.map((n) => `note: ${n}`),
+  ].join('\n');
 }

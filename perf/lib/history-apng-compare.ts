@@ -1,11 +1,11 @@
 /**
  * What the timelapse encoder costs, and what an alternative would: the 100 frames of 1000 x 1000 of
- * history-bench.ts encoded (a) with UPNG.encode, as server/history/timelapse.ts does, and (b) with a
+ * perf/history.ts encoded (a) with UPNG.encode, as server/history/timelapse.ts does, and (b) with a
  * minimal indexed APNG writer (each frame the changed rectangle of the palette indices, 4-bit
  * scanlines from canvas/png-encoder.ts, deflated by node:zlib), checked frame by frame against (a)
  * with upng-js's decoder. A measurement to decide on, not server code.
  *
- *   npx tsx perf/lib/history-apng-compare.ts --db /tmp/hbench/history-10m.db   (made by history-bench.ts)
+ *   npx tsx perf/lib/history-apng-compare.ts --db /tmp/hbench/history-10m.db   (made by perf/history.ts)
  */
 import Database from 'better-sqlite3';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { HistoryReader } from '../../server/history/replay.ts';
 import { regionRgba, rgbaLookup } from '../../server/history/timelapse.ts';
 
 const { values: args } = parseArgs({ options: { db: { type: 'string' }, frames: { type: 'string', default: '100' } } });
-if (!args.db) throw new Error('--db PATH (a database history-bench.ts built)');
+if (!args.db) throw new Error('--db PATH (a database perf/history.ts built)');
 const W = 1000;
 const H = 1000;
 const db = new Database(args.db, { readonly: true });
