@@ -27,12 +27,6 @@ import { ensureWrk } from './lib/load/wrk.ts';
 import { runStallBench } from './lib/scenarios/stall.ts';
 import { runManySubscribers, runStreamScenarios } from './lib/scenarios/ws-runs.ts';
 
-/**
- * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
- * than PNG at 1,000 changed pixels per second.
- */
-const DELTA_BUDGET_RATE = 1000;
-
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const progress = (msg: string) => process.stdout.write(`[bench ${elapsed().toFixed(1).padStart(6)} s] ${msg}\n`);
@@ -106,69 +100,17 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   if (has('origin')) {
     // The origin servers need the database closed (snapshot current), then ours comes back on it.
     await stop(server, ' to copy the database for the origin scenario');
-    results.origin = await runOriginBench(
-      limit,
-      dbPath,
-      owned.tmp,
-      {
-        seconds: config.originSeconds,
-        rounds: config.originRounds,
-        threads: config.wrkThreads,
-        connections: config.wrkConnections,
-        slowConnections: config.originSlowConnections,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.origin = await runOriginBench(limit, dbPath, owned.tmp, config, progress);
     server = await start();
   }
   if (has('image')) {
-    results.image = await runImageBench(
-      server,
-      limit,
-      owned.tmp,
-      {
-        seconds: config.imageSeconds,
-        warmupSeconds: config.imageWarmupSeconds,
-        rounds: config.imageRounds,
-        threads: config.wrkThreads,
-        connections: config.wrkConnections,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.image = await runImageBench(server, limit, owned.tmp, config, progress);
   }
   if (has('ws')) {
-    results.streams = await runStreamScenarios(
-      server,
-      limit,
-      owned.tmp,
-      {
-        subscribers: config.wsSubscribers,
-        rates: config.wsRates,
-        budgetRate: DELTA_BUDGET_RATE,
-        fanoutRate: config.wsFanoutRate,
-        fanoutRounds: config.wsFanoutRounds,
-        seconds: config.wsSeconds,
-        warmupSeconds: config.wsWarmupSeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.streams = await runStreamScenarios(server, limit, owned.tmp, config, progress);
   }
   if (has('ws10k')) {
-    results.many = await runManySubscribers(
-      server,
-      limit,
-      owned.tmp,
-      {
-        subscribers: config.wsManySubscribers,
-        rate: config.wsManyRate,
-        seconds: config.wsManySeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.many = await runManySubscribers(server, limit, owned.tmp, config, progress);
   }
   if (has('stall')) {
     // Its own server start: the same database and defaults but a short --stall-ms.

@@ -5,6 +5,7 @@
  * result is the median of the rounds' ratios, so a slow spell on a shared host (seen: 3x swings
  * between runs) skews neither side.
  */
+import type { BenchConfig } from '../config.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
@@ -48,15 +49,6 @@ export interface ImageResult {
   unsaturatedRounds: number;
 }
 
-export interface ImageOptions {
-  seconds: number;
-  warmupSeconds: number;
-  rounds: number;
-  threads: number;
-  connections: number;
-  loadCpu: number;
-}
-
 function summarize(rounds: WrkResult[], cpuShare: number[]): ImageSide {
   const lat = (k: keyof WrkResult['latencyMs']) => median(rounds.map((r) => r.latencyMs[k]));
   return {
@@ -92,7 +84,7 @@ export async function runImageBench(
   ours: ServerUnderTest,
   limit: CpuLimit,
   tmpDir: string,
-  opts: ImageOptions,
+  c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<ImageResult> {
   const image = await fetchImage(`${ours.http}/image`);
@@ -114,30 +106,30 @@ export async function runImageBench(
     const wrk = (side: keyof typeof sides, seconds: number) =>
       runWrk({
         url: `${sides[side].http}/image`,
-        threads: opts.threads,
-        connections: opts.connections,
+        threads: c.wrkThreads,
+        connections: c.wrkConnections,
         seconds,
-        cpu: opts.loadCpu,
+        cpu: c.loadCpu,
       });
-    if (opts.warmupSeconds > 0) {
+    if (c.imageWarmupSeconds > 0) {
       for (const side of ['ours', 'bare'] as const) {
-        progress(`image: warm-up ${side} (${opts.warmupSeconds} s)`);
-        await wrk(side, opts.warmupSeconds);
+        progress(`image: warm-up ${side} (${c.imageWarmupSeconds} s)`);
+        await wrk(side, c.imageWarmupSeconds);
       }
     }
     const results = { ours: [] as WrkResult[], bare: [] as WrkResult[] };
     const cpu = { ours: [] as number[], bare: [] as number[] };
-    for (let round = 0; round < opts.rounds; round++) {
+    for (let round = 0; round < c.imageRounds; round++) {
       const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
       for (const side of order) {
         progress(
-          `image: round ${round + 1}/${opts.rounds}, ${side}: ` +
-            `wrk -t${opts.threads} -c${opts.connections} -d${opts.seconds}s`,
+          `image: round ${round + 1}/${c.imageRounds}, ${side}: ` +
+            `wrk -t${c.wrkThreads} -c${c.wrkConnections} -d${c.imageSeconds}s`,
         );
         const pid = sides[side].child.pid;
         const c0 = cpuSeconds(pid);
         const t0 = performance.now();
-        const r = await wrk(side, opts.seconds);
+        const r = await wrk(side, c.imageSeconds);
         cpu[side].push((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000));
         if (r.non2xx3xx > 0) throw new Error(`${side}: ${r.non2xx3xx} non-2xx/3xx responses`);
         results[side].push(r);
@@ -159,9 +151,9 @@ export async function runImageBench(
       pngBytes: image.png.length,
       level9Bytes: bytesAtLevel(image.png, 9),
       etag: image.etag,
-      threads: opts.threads,
-      connections: opts.connections,
-      seconds: opts.seconds,
+      threads: c.wrkThreads,
+      connections: c.wrkConnections,
+      seconds: c.imageSeconds,
       ours: oursSide,
       bare: bareSide,
       ratio: median(roundRatios),

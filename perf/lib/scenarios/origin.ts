@@ -9,6 +9,7 @@
  * Rounds rotate the order; figures are medians over rounds. The slow modes encode on the event loop,
  * so a few connections saturate them: they get fewer than `cached`.
  */
+import type { BenchConfig } from '../config.ts';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
@@ -43,16 +44,6 @@ export interface OriginResult {
   cpuRatios: { cachedVsGrid: number; cachedVsDb: number; gridVsDb: number };
 }
 
-export interface OriginOptions {
-  seconds: number;
-  rounds: number;
-  threads: number;
-  /** wrk connections for `cached` (as in the GET /image scenario) and for the slow modes. */
-  connections: number;
-  slowConnections: number;
-  loadCpu: number;
-}
-
 /** Copies a closed SQLite database (and its WAL, if one was left) to `to`. */
 function copyDb(from: string, to: string): void {
   copyFileSync(from, to);
@@ -70,7 +61,7 @@ export async function runOriginBench(
   limit: CpuLimit,
   closedDbPath: string,
   tmpDir: string,
-  opts: OriginOptions,
+  c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<OriginResult> {
   const servers = new Map<OriginModeName, ServerUnderTest>();
@@ -92,33 +83,33 @@ export async function runOriginBench(
     // Same grid, same encoder settings: every mode must answer with the same bytes.
     if (!images.every((i) => i.png.equals(first.png)))
       throw new Error('origin: the three modes do not serve the same PNG bytes');
-    const conns = (mode: OriginModeName) => (mode === 'cached' ? opts.connections : opts.slowConnections);
+    const conns = (mode: OriginModeName) => (mode === 'cached' ? c.wrkConnections : c.originSlowConnections);
     const wrk = (mode: OriginModeName, seconds: number) =>
       runWrk({
         url: `${get(mode).http}/image`,
-        threads: opts.threads,
+        threads: c.wrkThreads,
         connections: conns(mode),
         seconds,
-        cpu: opts.loadCpu,
+        cpu: c.loadCpu,
       });
 
     for (const mode of ORIGIN_MODES) await wrk(mode, 1); // warm-up: JIT, page cache
     const rounds = { db: [] as WrkResult[], grid: [] as WrkResult[], cached: [] as WrkResult[] };
     const cpu = { db: [] as number[], grid: [] as number[], cached: [] as number[] };
-    for (let round = 0; round < opts.rounds; round++) {
+    for (let round = 0; round < c.originRounds; round++) {
       const order = ORIGIN_MODES.map((_, i) => ORIGIN_MODES[(i + round) % ORIGIN_MODES.length] as OriginModeName);
       for (const mode of order) {
         const pid = get(mode).child.pid;
         const c0 = cpuSeconds(pid);
         const t0 = performance.now();
-        const r = await wrk(mode, opts.seconds);
+        const r = await wrk(mode, c.originSeconds);
         const share = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
         if (r.non2xx3xx > 0 || r.requests === 0)
           throw new Error(`origin ${mode}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
         rounds[mode].push(r);
         cpu[mode].push(share);
         progress(
-          `origin: round ${round + 1}/${opts.rounds}, ${mode} (-c${conns(mode)}): ` +
+          `origin: round ${round + 1}/${c.originRounds}, ${mode} (-c${conns(mode)}): ` +
             `${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ` +
             `server CPU ${Math.round(share * 100)}%`,
         );
@@ -145,8 +136,8 @@ export async function runOriginBench(
     return {
       pngBytes: first.png.length,
       etag: images[ORIGIN_MODES.indexOf('cached')]?.etag ?? '',
-      seconds: opts.seconds,
-      threads: opts.threads,
+      seconds: c.originSeconds,
+      threads: c.wrkThreads,
       modes,
       ratios: ratio('requestsPerSec'),
       cpuRatios: ratio('perCpuSecond'),

@@ -9,6 +9,7 @@
  *   difference that is the fan-out;
  * - many: 10,000 subscribers on one process, for the RSS budget.
  */
+import type { BenchConfig } from '../config.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
@@ -19,18 +20,11 @@ import { runWsScenario, type WsRun, type WsRunSpec } from './ws.ts';
 /** The server's default --tick-ms (the harness does not change it). */
 export const TICK_MS = 1000;
 
-export interface WsOptions {
-  subscribers: number;
-  rates: readonly number[];
-  /** The rate of the delta budget (1,000 px/s; docs/ARCHITECTURE.md); its runs also give the loop-delay budget. */
-  budgetRate: number;
-  /** Placement rate of the fan-out rounds: enough to change every tick, little else. */
-  fanoutRate: number;
-  fanoutRounds: number;
-  seconds: number;
-  warmupSeconds: number;
-  loadCpu: number;
-}
+/**
+ * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
+ * than PNG at 1,000 changed pixels per second; its runs also give the loop-delay budget.
+ */
+export const DELTA_BUDGET_RATE = 1000;
 
 export interface FanoutRound {
   baseline: WsRun;
@@ -65,12 +59,12 @@ export const bytesPerFrame = (r: WsRun) => (r.swarm.frames ? r.swarm.bytes / r.s
 const framesPerTick = (r: WsRun) => (r.swarm.ticks ? r.swarm.frames / r.swarm.ticks : NaN);
 const fmtRate = (rate: number) => `${rate.toLocaleString('en-US')} px/s`;
 
-function spec(opts: WsOptions, over: Partial<WsRunSpec> & Pick<WsRunSpec, 'label' | 'stream' | 'rate'>): WsRunSpec {
+function spec(c: BenchConfig, over: Partial<WsRunSpec> & Pick<WsRunSpec, 'label' | 'stream' | 'rate'>): WsRunSpec {
   return {
     target: 'ours',
-    subscribers: opts.subscribers,
-    seconds: opts.seconds,
-    warmupSeconds: opts.warmupSeconds,
+    subscribers: c.wsSubscribers,
+    seconds: c.wsSeconds,
+    warmupSeconds: c.wsWarmupSeconds,
     tickMs: TICK_MS,
     connectConcurrency: 200,
     ...over,
@@ -102,16 +96,15 @@ export async function runStreamScenarios(
   server: ServerUnderTest,
   limit: CpuLimit,
   tmpDir: string,
-  opts: WsOptions,
+  c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<StreamsResult> {
-  const run = (s: WsRunSpec, target: ServerUnderTest = server) =>
-    runWsScenario(target, limit, s, opts.loadCpu, progress);
+  const run = (s: WsRunSpec, target: ServerUnderTest = server) => runWsScenario(target, limit, s, c.loadCpu, progress);
   const runs: WsRun[] = [];
   // PNG and delta back to back per rate, so each pair sees the same canvas (it grows with every run).
-  for (const rate of opts.rates) {
+  for (const rate of c.wsRates) {
     for (const stream of ['png', 'delta'] as const)
-      runs.push(await run(spec(opts, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
+      runs.push(await run(spec(c, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
   }
 
   // The bytes our subscribers just received: the current /image is the latest tick's PNG.
@@ -127,25 +120,25 @@ export async function runStreamScenarios(
     'bare-publish-server.ts',
     ['--png', pngPath, '--tick-ms', String(TICK_MS)],
     '/healthz',
-    opts.subscribers + 1024,
+    c.wsSubscribers + 1024,
   );
   const fanout: FanoutRound[] = [];
   try {
-    for (let round = 0; round < opts.fanoutRounds; round++) {
-      const tag = `fan-out ${round + 1}/${opts.fanoutRounds}`;
+    for (let round = 0; round < c.wsFanoutRounds; round++) {
+      const tag = `fan-out ${round + 1}/${c.wsFanoutRounds}`;
       const baseline = await run(
-        spec(opts, {
-          label: `${tag}: baseline, ${fmtRate(opts.fanoutRate)}`,
+        spec(c, {
+          label: `${tag}: baseline, ${fmtRate(c.wsFanoutRate)}`,
           stream: 'delta',
-          rate: opts.fanoutRate,
+          rate: c.wsFanoutRate,
           subscribers: 1,
         }),
       );
       const ours = await run(
-        spec(opts, { label: `${tag}: png, ${fmtRate(opts.fanoutRate)}`, stream: 'png', rate: opts.fanoutRate }),
+        spec(c, { label: `${tag}: png, ${fmtRate(c.wsFanoutRate)}`, stream: 'png', rate: c.wsFanoutRate }),
       );
       const bare = await run(
-        spec(opts, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }),
+        spec(c, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }),
         bareServer,
       );
       fanout.push(fanoutRound(baseline, ours, bare));
@@ -158,7 +151,7 @@ export async function runStreamScenarios(
     await bareServer.child.stop();
   }
 
-  const deltaRatios = opts.rates.flatMap((rate) => {
+  const deltaRatios = c.wsRates.flatMap((rate) => {
     const p = runs.find((r) => r.spec.stream === 'png' && r.spec.rate === rate);
     const d = runs.find((r) => r.spec.stream === 'delta' && r.spec.rate === rate);
     return p && d
@@ -167,20 +160,13 @@ export async function runStreamScenarios(
   });
   return {
     runs,
-    budgetRate: opts.budgetRate,
+    budgetRate: DELTA_BUDGET_RATE,
     fanout,
-    fanoutRate: opts.fanoutRate,
+    fanoutRate: c.wsFanoutRate,
     barePngBytes: png.length,
     fanoutRatio: median(fanout.map((f) => f.ratio)),
     deltaRatios,
   };
-}
-
-export interface ManyOptions {
-  subscribers: number;
-  rate: number;
-  seconds: number;
-  loadCpu: number;
 }
 
 export interface ManyResult {
@@ -199,21 +185,21 @@ export async function runManySubscribers(
   server: ServerUnderTest,
   limit: CpuLimit,
   tmpDir: string,
-  opts: ManyOptions,
+  c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<ManyResult> {
   const s: WsRunSpec = {
-    label: `delta, ${fmtRate(opts.rate)}`,
+    label: `delta, ${fmtRate(c.wsManyRate)}`,
     target: 'ours',
     stream: 'delta',
-    subscribers: opts.subscribers,
-    rate: opts.rate,
-    seconds: opts.seconds,
+    subscribers: c.wsManySubscribers,
+    rate: c.wsManyRate,
+    seconds: c.wsManySeconds,
     warmupSeconds: 2,
     tickMs: TICK_MS,
     connectConcurrency: 500,
   };
-  const ours = await runWsScenario(server, limit, s, opts.loadCpu, progress);
+  const ours = await runWsScenario(server, limit, s, c.loadCpu, progress);
   const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
   const pngPath = join(tmpDir, 'many.png');
   writeFileSync(pngPath, png);
@@ -223,14 +209,14 @@ export async function runManySubscribers(
     'bare-publish-server.ts',
     ['--png', pngPath, '--tick-ms', String(3_600_000)],
     '/healthz',
-    opts.subscribers + 1024,
+    c.wsManySubscribers + 1024,
   );
   try {
     const bare = await runWsScenario(
       bareServer,
       limit,
       { ...s, label: 'PNG on connect only', target: 'bare', stream: 'png', rate: 0, seconds: 2 },
-      opts.loadCpu,
+      c.loadCpu,
       progress,
     );
     return { ours, bare, pngBytes: png.length };
