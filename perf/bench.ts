@@ -1,38 +1,31 @@
 /**
  * `npm run bench`: the benchmark harness (not a test). Runs the scenarios of the "Performance
- * budgets" in docs/ARCHITECTURE.md (the figures: perf/bench/budgets.ts), prints progress and a table,
+ * budgets" in docs/ARCHITECTURE.md (the figures: perf/lib/budgets.ts), prints progress and a table,
  * and rewrites the generated section of perf/RESULTS.md. Servers under test run as child processes
- * limited to one CPU (perf/bench/cpu-limit.ts); load generators and this harness run on the other CPU.
- * Settings: environment variables, see perf/bench/config.ts or perf/README.md. Everything it starts is stopped, and its
+ * limited to one CPU (perf/lib/cpu-limit.ts); load generators and this harness run on the other CPU.
+ * Settings: environment variables, see perf/lib/config.ts or perf/README.md. Everything it starts is stopped, and its
  * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './bench/config.ts';
-import { KNOBS } from './bench/knobs.ts';
-import type { BenchResults } from './bench/budgets.ts';
-import { consoleSummary } from './bench/console-summary.ts';
-import { createCpuLimit, pinSelf, type CpuLimit } from './bench/cpu-limit.ts';
-import { runEncodeBench } from './scenarios/encode.ts';
-import { runImageBench } from './scenarios/image.ts';
-import { machineInfo } from './bench/machine-info.ts';
-import { runOriginBench } from './scenarios/origin.ts';
-import { runSwarm } from './scenarios/place.ts';
+import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './lib/config.ts';
+import { KNOBS } from './lib/config.ts';
+import { type BenchResults, consoleSummary } from './lib/budgets.ts';
+import { createCpuLimit, pinSelf, type CpuLimit } from './lib/cpu-limit.ts';
+import { runEncodeBench } from './lib/scenarios/encode.ts';
+import { runImageBench } from './lib/scenarios/image.ts';
+import { machineInfo } from './lib/machine-info.ts';
+import { runOriginBench } from './lib/scenarios/origin.ts';
+import { runSwarm } from './lib/scenarios/place.ts';
 import { killAllChildren } from '../testkit/processes.ts';
-import { writeResults } from './bench/results-md.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from './bench/server-process.ts';
-import { placement, waitForFreshImage } from './bench/server-checks.ts';
-import { ensureWrk } from './load/wrk.ts';
-import { runStallBench } from './scenarios/stall.ts';
-import { runManySubscribers, runStreamScenarios } from './scenarios/ws-runs.ts';
-
-/**
- * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
- * than PNG at 1,000 changed pixels per second.
- */
-const DELTA_BUDGET_RATE = 1000;
+import { writeResults } from './lib/results-md.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from './lib/server-process.ts';
+import { placement, waitForFreshImage } from './lib/server-checks.ts';
+import { ensureWrk } from './lib/load/wrk.ts';
+import { runStallBench } from './lib/scenarios/stall.ts';
+import { runManySubscribers, runStreamScenarios } from './lib/scenarios/ws-runs.ts';
 
 const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
@@ -107,69 +100,17 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   if (has('origin')) {
     // The origin servers need the database closed (snapshot current), then ours comes back on it.
     await stop(server, ' to copy the database for the origin scenario');
-    results.origin = await runOriginBench(
-      limit,
-      dbPath,
-      owned.tmp,
-      {
-        seconds: config.originSeconds,
-        rounds: config.originRounds,
-        threads: config.wrkThreads,
-        connections: config.wrkConnections,
-        slowConnections: config.originSlowConnections,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.origin = await runOriginBench(limit, dbPath, owned.tmp, config, progress);
     server = await start();
   }
   if (has('image')) {
-    results.image = await runImageBench(
-      server,
-      limit,
-      owned.tmp,
-      {
-        seconds: config.imageSeconds,
-        warmupSeconds: config.imageWarmupSeconds,
-        rounds: config.imageRounds,
-        threads: config.wrkThreads,
-        connections: config.wrkConnections,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.image = await runImageBench(server, limit, owned.tmp, config, progress);
   }
   if (has('ws')) {
-    results.streams = await runStreamScenarios(
-      server,
-      limit,
-      owned.tmp,
-      {
-        subscribers: config.wsSubscribers,
-        rates: config.wsRates,
-        budgetRate: DELTA_BUDGET_RATE,
-        fanoutRate: config.wsFanoutRate,
-        fanoutRounds: config.wsFanoutRounds,
-        seconds: config.wsSeconds,
-        warmupSeconds: config.wsWarmupSeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.streams = await runStreamScenarios(server, limit, owned.tmp, config, progress);
   }
   if (has('ws10k')) {
-    results.many = await runManySubscribers(
-      server,
-      limit,
-      owned.tmp,
-      {
-        subscribers: config.wsManySubscribers,
-        rate: config.wsManyRate,
-        seconds: config.wsManySeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.many = await runManySubscribers(server, limit, owned.tmp, config, progress);
   }
   if (has('stall')) {
     // Its own server start: the same database and defaults but a short --stall-ms.

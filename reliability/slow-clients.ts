@@ -14,7 +14,7 @@ import { loopback, Report, RssSampler, tempDir, type Mode, type PartResult } fro
 import { rawWebSocket, tcpConnect, upgradeRequest } from './raw-clients.ts';
 import { health, startServer, type ServerChild } from './server-child.ts';
 import { image } from '../testkit/image-probe.ts';
-import { fill, Placer, Reader, probeHello } from './ws-clients.ts';
+import { fill, PacedPlacer, Reader, probeHello } from './ws-clients.ts';
 
 export interface SlowOptions {
   fill: number;
@@ -113,7 +113,7 @@ export async function runSlowClients(
   const tmp = tempDir('slow');
   const abusers: Socket[] = [];
   const readers: Reader[] = [];
-  let placer: Placer | undefined;
+  let placer: PacedPlacer | undefined;
   let server: ServerChild | undefined;
   let sampler: RssSampler | undefined;
   try {
@@ -126,7 +126,7 @@ export async function runSlowClients(
     readers.push(
       ...(await Promise.all([0, 1, 2, 3].map((i) => Reader.open(srv.ws, i < 2 ? 'delta' : 'png', loopback(i))))),
     );
-    placer = await Placer.start(srv.ws, loopback(10), 20, rng);
+    placer = await PacedPlacer.start(srv.ws, loopback(10), 20, rng);
     await sleep(5 * TICK_MS);
     const idleRss = rssBytes(srv.pid);
     sampler = new RssSampler(srv.pid, 50);

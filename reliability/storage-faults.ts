@@ -13,7 +13,7 @@ import { makeDiskFault, type DiskFault } from './disk-fault.ts';
 import { checkHistory, type Ack } from './history.ts';
 import { health, startServer, type ServerChild } from './server-child.ts';
 import { image } from '../testkit/image-probe.ts';
-import { httpPlace, SeqPlacer, type PlaceAnswer } from './ws-clients.ts';
+import { httpPlace, SeqPlacer, type SeqAnswer } from './ws-clients.ts';
 
 const SIZE = 64;
 const BUSY_TIMEOUT_MS = 100;
@@ -31,7 +31,7 @@ interface Run {
   n: number;
 }
 
-async function placeOne(r: Run): Promise<PlaceAnswer & { x: number; y: number; c: number }> {
+async function placeOne(r: Run): Promise<SeqAnswer & { x: number; y: number; c: number }> {
   const n = r.n++;
   const p = { x: n % SIZE, y: Math.floor(n / SIZE) % SIZE, c: n % 16 };
   const a = await r.placer.place(p.x, p.y, p.c);

@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
+import { Placer } from '../testkit/placer.ts';
 import type { Rng } from '../testkit/rng.ts';
 import { withTimeout } from './common.ts';
 
@@ -18,74 +19,63 @@ export function fill(url: string, count: number, rng: Rng): Promise<void> {
   return withTimeout(
     'canvas fill',
     new Promise<void>((resolve, reject) => {
-      const s = new WebSocket(url);
       let sent = 0;
-      let answered = 0;
+      let acked = 0;
       const one = () => {
-        if (sent >= count) return;
-        sent++;
-        s.send(encodeMessage({ t: 'place', id: sent, x: rng.int(1000), y: rng.int(1000), c: rng.int(16) }));
+        if (sent++ < count) p.place(rng.int(1000), rng.int(1000), rng.int(16));
       };
-      s.on('open', () => {
+      const p: Placer = new Placer(url, {
+        onAnswer: (a) => {
+          if (!a.ok) reject(new Error(`fill refused: ${a.code}`));
+          else if (++acked >= count) void p.close().then(resolve);
+          else one();
+        },
+      });
+      p.hello.then(() => {
         for (let i = 0; i < 256; i++) one();
-      });
-      s.on('message', (d: Buffer) => {
-        const m = decode(d);
-        if (m.t === 'error') reject(new Error(`fill refused: ${m.code}`));
-        if (m.t !== 'ack') return;
-        if (++answered >= count) {
-          s.close();
-          resolve();
-        } else one();
-      });
-      s.on('error', reject);
+      }, reject);
     }),
     120_000,
   );
 }
 
 /** Places one pixel every `everyMs`; counts acks, errors and the slowest ack. */
-export class Placer {
+export class PacedPlacer {
   acks = 0;
   errors = 0;
   maxAckMs = 0;
-  /** Close code if the server closed the socket. */
-  closedWith: number | undefined;
-  private readonly sentAt = new Map<number, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly placer: Placer;
+  private readonly timer: NodeJS.Timeout;
 
-  private constructor(private readonly socket: WebSocket) {}
-
-  static async start(url: string, from: string, everyMs: number, rng: Rng): Promise<Placer> {
-    const socket = new WebSocket(url, { localAddress: from });
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    const p = new Placer(socket);
-    socket.on('message', (d: Buffer) => {
-      const m = decode(d);
-      if (m.t !== 'ack' && m.t !== 'error') return;
-      const at = m.id === undefined ? undefined : p.sentAt.get(m.id);
-      if (m.id !== undefined) p.sentAt.delete(m.id);
-      if (m.t === 'ack') p.acks++;
-      else p.errors++;
-      if (at !== undefined) p.maxAckMs = Math.max(p.maxAckMs, performance.now() - at);
+  private constructor(url: string, from: string, everyMs: number, rng: Rng) {
+    this.placer = new Placer(url, {
+      from,
+      onAnswer: (a) => {
+        if (a.ok) this.acks++;
+        else this.errors++;
+        this.maxAckMs = Math.max(this.maxAckMs, a.ms);
+      },
+      onMessage: (m) => void (m.t === 'error' && this.errors++),
     });
-    socket.on('error', () => {});
-    socket.on('close', (code) => (p.closedWith ??= p.closing ? undefined : code));
-    let id = 0;
-    p.timer = setInterval(() => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      p.sentAt.set(++id, performance.now());
-      socket.send(encodeMessage({ t: 'place', id, x: rng.int(1000), y: rng.int(1000), c: rng.int(16) }));
+    this.timer = setInterval(() => {
+      if (this.placer.open) this.placer.place(rng.int(1000), rng.int(1000), rng.int(16));
     }, everyMs);
+  }
+
+  static async start(url: string, from: string, everyMs: number, rng: Rng): Promise<PacedPlacer> {
+    const p = new PacedPlacer(url, from, everyMs, rng);
+    await p.placer.hello;
     return p;
   }
 
-  private closing = false;
+  /** Close code if the server closed the socket. */
+  get closedWith(): number | undefined {
+    return this.placer.closedWith;
+  }
 
   close(): void {
-    this.closing = true;
     clearInterval(this.timer);
-    this.socket.terminate();
+    this.placer.terminate();
   }
 }
 
@@ -185,38 +175,38 @@ export async function probeHello(url: string, from: string, timeoutMs: number): 
   }
 }
 
-export type PlaceAnswer = { ok: true; seq: number } | { ok: false; code: string };
+export type SeqAnswer = { ok: true; seq: number } | { ok: false; code: string };
 
 /** One placement at a time over one WebSocket: send, then wait for its ack or error. */
 export class SeqPlacer {
-  private id = 0;
-  private waiting: ((a: PlaceAnswer) => void) | undefined;
+  private waiting: ((a: SeqAnswer) => void) | undefined;
+  private readonly placer: Placer;
 
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (d: Buffer) => {
-      const m = decode(d);
-      if (m.t !== 'ack' && m.t !== 'error') return;
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(m.t === 'ack' ? { ok: true, seq: m.seq } : { ok: false, code: m.code });
+  private constructor(url: string, from: string) {
+    this.placer = new Placer(url, {
+      from,
+      onAnswer: (a) => {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w?.(a.ok ? { ok: true, seq: a.seq } : { ok: false, code: a.code });
+      },
     });
-    socket.on('error', () => {});
   }
 
   static async open(url: string, from: string): Promise<SeqPlacer> {
-    const socket = new WebSocket(url, { localAddress: from });
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    return new SeqPlacer(socket);
+    const p = new SeqPlacer(url, from);
+    await p.placer.hello;
+    return p;
   }
 
-  place(x: number, y: number, c: number, timeoutMs = 10_000): Promise<PlaceAnswer> {
-    const answer = new Promise<PlaceAnswer>((resolve) => (this.waiting = resolve));
-    this.socket.send(encodeMessage({ t: 'place', id: ++this.id, x, y, c }));
+  place(x: number, y: number, c: number, timeoutMs = 10_000): Promise<SeqAnswer> {
+    const answer = new Promise<SeqAnswer>((resolve) => (this.waiting = resolve));
+    this.placer.place(x, y, c);
     return withTimeout('placement answer', answer, timeoutMs);
   }
 
   close(): void {
-    this.socket.terminate();
+    this.placer.terminate();
   }
 }
 

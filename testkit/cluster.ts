@@ -3,7 +3,7 @@
  * suite: a real redis-server (testkit/redis.ts), one writer and any number of edges, each the real
  * CLI (server/main.ts) in its own process on loopback, so SIGKILL hits exactly one of them.
  */
-import { startServer, type StartedServer } from './server-process.ts';
+import { type ServerProcessOptions, startServer, type StartedServer } from './server-process.ts';
 
 /** Flags by name without dashes; `true` is a switch given alone (`--reuse-port`). */
 export type Flags = Record<string, string | number | true>;
@@ -15,10 +15,14 @@ function flags(options: Flags): string[] {
   return out;
 }
 
+/** Turns the command line into the one to run (taskset, prlimit: the benchmarks pin and widen). */
+type Wrap = ServerProcessOptions['wrap'];
+
 /** A writer storing in `db`, publishing to `redisUrl`; `options` by flag name without dashes. */
-export function startWriter(redisUrl: string, db: string, options: Flags = {}): Promise<StartedServer> {
+export function startWriter(redisUrl: string, db: string, options: Flags = {}, wrap?: Wrap): Promise<StartedServer> {
   return startServer({
     name: 'writer',
+    ...(wrap ? { wrap } : {}),
     args: [
       '--host',
       '127.0.0.1',
@@ -36,9 +40,10 @@ export function startWriter(redisUrl: string, db: string, options: Flags = {}): 
 }
 
 /** An edge following the writer through `redisUrl`; resolves once it serves the writer's canvas. */
-export function startEdge(redisUrl: string, options: Flags = {}): Promise<StartedServer> {
+export function startEdge(redisUrl: string, options: Flags = {}, wrap?: Wrap): Promise<StartedServer> {
   return startServer({
     name: 'edge',
+    ...(wrap ? { wrap } : {}),
     args: ['--host', '127.0.0.1', '--port', '0', '--role', 'edge', '--redis', redisUrl, ...flags(options)],
   });
 }

@@ -1,5 +1,5 @@
 /**
- * k6: WebSocket clients placing pixels (plain MessagePack `place` frames, ./lib/msgpack.js) and
+ * k6: WebSocket clients placing pixels (plain MessagePack `place` frames, ./lib/protocol.js) and
  * checking every answer: each `ack` or `error` must carry the id of a placement in flight, and be an
  * ack. Send-to-ack time is the `canvas_place_ack_ms` trend (an ack leaves the server only after the
  * SQLite commit holding the placement).

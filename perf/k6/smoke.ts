@@ -5,15 +5,19 @@
  * are small enough for a 2-core CI machine running k6 and the server side by side, so a failure means
  * a broken behaviour (wrong answer, gap, unacked placement), not a slow machine.
  *
+ * First `npm run k6:bundle` (npm runs it before this script) builds the scripts' MessagePack, and
+ * protocol-check.ts checks their protocol code against protocol/.
+ *
  * k6: $K6 (a path), else `k6` on PATH, else ../shared/bin/k6 next to the repository.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CpuLimit } from '../bench/cpu-limit.ts';
+import type { CpuLimit } from '../lib/cpu-limit.ts';
+import { checkK6Protocol } from './protocol-check.ts';
 import { isExecutable, killAllChildren, startChild } from '../../testkit/processes.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../bench/server-process.ts';
+import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../lib/server-process.ts';
 
 /** One metric of k6's --summary-export file: its stats, and per threshold whether it was crossed. */
 interface ExportedMetric {
@@ -142,6 +146,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`k6 smoke: ${found.version} (${found.k6})`);
+  console.log(`k6 smoke: protocol code checked against protocol/ (${await checkK6Protocol()} frames)`);
   const dir = mkdtempSync(join(tmpdir(), 'canvas-k6-smoke-'));
   tempDir = dir;
   let server: ServerUnderTest | undefined;

@@ -1,9 +1,10 @@
 /**
  * The canvas WebSocket protocol for the k6 scripts (protocol/PROTOCOL.md): building client frames and
- * checking the shape of server frames. k6 cannot import protocol/*.ts (it has no msgpackr), so the
- * few messages the scripts use are restated here on top of ./msgpack.js.
+ * checking the shape of server frames. The MessagePack is msgpackr, bundled for k6 (./codec.ts); the
+ * few messages the scripts use are restated here, and checked against protocol/ by
+ * perf/k6/protocol-check.ts before every `npm run k6:smoke`.
  */
-import { decode, encode } from './msgpack.js';
+import { decode, encode } from './codec.bundle.js';
 
 /**
  * @typedef {{ t: 'hello', v: number, width: number, height: number, palette: number[], seq: number,
@@ -14,24 +15,25 @@ import { decode, encode } from './msgpack.js';
  * @typedef {{ t: 'error', id?: number, code: string, message: string, wait?: number }} ErrorMsg
  * @typedef {{ t: 'online', n: number }} OnlineMsg
  * @typedef {HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg} ServerMsg
+ * @typedef {{ [key: string]: unknown }} MsgMap
  */
 
 /** The 8 first bytes of every PNG file. */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** @param {import('./msgpack.js').MsgMap} m @param {string} key */
+/** @param {MsgMap} m @param {string} key */
 function int(m, key) {
   const v = m[key];
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${String(m.t)}.${key} is not an integer`);
   return v;
 }
 
-/** @param {import('./msgpack.js').MsgMap} m @param {string[]} keys */
+/** @param {MsgMap} m @param {string[]} keys */
 function ints(m, keys) {
   for (const k of keys) int(m, k);
 }
 
-/** @param {import('./msgpack.js').MsgMap} m @param {string} key */
+/** @param {MsgMap} m @param {string} key */
 function bin(m, key) {
   const v = m[key];
   if (!(v instanceof Uint8Array)) throw new Error(`${String(m.t)}.${key} is not bin`);
@@ -44,8 +46,10 @@ function bin(m, key) {
  * @param {ArrayBuffer | Uint8Array} data @returns {ServerMsg}
  */
 export function parseServerFrame(data) {
-  const m = decode(data);
-  if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Uint8Array) throw new Error('frame is not a map');
+  const decoded = decode(data);
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || decoded instanceof Uint8Array)
+    throw new Error('frame is not a map');
+  const m = /** @type {MsgMap} */ (decoded);
   switch (m.t) {
     case 'hello':
       ints(m, ['width', 'height', 'seq', 'tickMs', 'cooldownMs']);

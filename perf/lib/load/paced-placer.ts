@@ -1,0 +1,126 @@
+/**
+ * The placer of perf/lib/load/ws-swarm.ts: one WebSocket placing synthetic artwork pixels
+ * (perf/lib/canvas-content.ts) at a fixed rate, so every tick has changes to publish. It also leaves
+ * "probes", the send time of one acked placement every PROBE_EVERY_MS, so subscribers can measure
+ * how long a placement takes to reach them (place -> ack -> tick -> frame on their socket).
+ */
+import { createHistogram, performance } from 'node:perf_hooks';
+import { type PlaceAnswer, Placer } from '../../../testkit/placer.ts';
+import { syntheticPlacements, type Placements } from '../canvas-content.ts';
+
+/** One probe per this many ms: ten per tick is plenty for percentiles and cheap to look up. */
+const PROBE_EVERY_MS = 100;
+/** How often the pump wakes up to send what is due; smaller gives smoother pacing. */
+const PUMP_MS = 5;
+/** Unanswered placements beyond which the pump waits (the server is not keeping up). */
+const MAX_IN_FLIGHT = 20_000;
+
+export interface Probe {
+  seq: number;
+  sentAt: number;
+}
+
+export interface PlacerStats {
+  rate: number;
+  sent: number;
+  acks: number;
+  /** Acks whose placement was sent inside the measured window. */
+  windowAcks: number;
+  errors: Record<string, number>;
+  ackMs: { p50: number; p99: number; max: number };
+}
+
+export class PacedPlacer {
+  /** Acked placements' seqs and send times, in seq order (acks come back in commit order). */
+  readonly probes: Probe[] = [];
+  readonly ready: Promise<void>;
+  measuring = false;
+  private readonly placer: Placer;
+  private content: Placements | undefined;
+  private cursor = 0;
+  private sent = 0;
+  private acks = 0;
+  private windowAcks = 0;
+  private readonly errors: Record<string, number> = {};
+  /** Ids of the placements sent inside the measured window. */
+  private readonly inWindow = new Set<number>();
+  private readonly ackLatency = createHistogram();
+  private lastProbeAt = -Infinity;
+  private startedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    url: string,
+    private readonly rate: number,
+    seed: number,
+    seconds: number,
+  ) {
+    // The delta stream keeps this socket's own frames small: it is here to place, not to watch.
+    this.placer = new Placer(url, { stream: 'delta', onAnswer: (a) => this.answered(a) });
+    this.ready = this.placer.hello.then((hello) => {
+      if (hello.cooldownMs !== 0)
+        throw new Error(`the server has a ${hello.cooldownMs} ms cooldown; start it with --cooldown-ms 0`);
+      // Enough artwork for the whole run; the cursor wraps around if the run takes longer.
+      const count = Math.max(1000, Math.ceil(rate * seconds));
+      const { width, height, palette } = hello;
+      this.content = syntheticPlacements({ width, height, colours: palette.length, count, noise: 0.05, seed });
+    });
+  }
+
+  start(): void {
+    this.startedAt = performance.now();
+    this.timer = setInterval(() => this.pump(), PUMP_MS);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  close(): void {
+    this.stop();
+    this.placer.terminate();
+  }
+
+  stats(): PlacerStats {
+    const q = (p: number) => (this.windowAcks ? this.ackLatency.percentile(p) / 1e6 : NaN);
+    return {
+      rate: this.rate,
+      sent: this.sent,
+      acks: this.acks,
+      windowAcks: this.windowAcks,
+      errors: this.errors,
+      ackMs: { p50: q(50), p99: q(99), max: this.windowAcks ? this.ackLatency.max / 1e6 : NaN },
+    };
+  }
+
+  private pump(): void {
+    const content = this.content;
+    if (!content || !this.placer.open) return;
+    const due = Math.floor((this.rate * (performance.now() - this.startedAt)) / 1000);
+    while (this.sent < due && this.placer.inFlight < MAX_IN_FLIGHT) {
+      const i = this.cursor++ % content.count;
+      this.sent++;
+      const id = this.placer.place(content.x[i] as number, content.y[i] as number, content.c[i] as number);
+      if (this.measuring) this.inWindow.add(id);
+    }
+  }
+
+  private answered(a: PlaceAnswer): void {
+    const inWindow = this.inWindow.delete(a.id);
+    if (!a.ok) {
+      this.errors[a.code] = (this.errors[a.code] ?? 0) + 1;
+      return;
+    }
+    this.acks++;
+    if (inWindow) {
+      this.windowAcks++;
+      this.ackLatency.record(Math.max(1, Math.round(a.ms * 1e6)));
+    }
+    const now = performance.now();
+    if (now - this.lastProbeAt >= PROBE_EVERY_MS) {
+      this.lastProbeAt = now;
+      this.probes.push({ seq: a.seq, sentAt: a.sentAt });
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * WebSocket placement load generator, run by perf/bench.ts as a child pinned to the load CPU.
+ * K clients (the `ws` package) each keep W placements in flight: a new `place` frame goes out for
+ * every `ack` or `error` that comes back. Two modes:
+ * - `fill`: draw `--count` synthetic placements (perf/lib/canvas-content.ts) and stop when all are answered;
+ * - `load`: random placements for `--seconds`; only acks received inside that window are counted.
+ * Prints JSON lines on stdout: `{"type":"window","phase":"start"}` once connected, `{"type":"progress",...}`
+ * about once a second, `{"type":"window","phase":"end"}`, then one `{"type":"result",...}`.
+ *
+ *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
+ */
+import { createHistogram, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { MsgType } from '../../../protocol/messages.ts';
+import { seededRandom, syntheticPlacements } from '../canvas-content.ts';
+import { Placer } from '../../../testkit/placer.ts';
+
+export interface SwarmResult {
+  type: 'result';
+  mode: 'fill' | 'load';
+  clients: number;
+  window: number;
+  /** Measured window (load) or time to answer everything (fill), in seconds. */
+  seconds: number;
+  acks: number;
+  acksPerSec: number;
+  acksTotal: number;
+  errors: Record<string, number>;
+  /** Sent placements never answered (socket closed, or the grace period ran out). */
+  unanswered: number;
+  closes: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** CPU used by this process during the window, as a share of one CPU (1 = saturated). */
+  cpuShare: number;
+  pngFrames: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    mode: { type: 'string', default: 'load' },
+    clients: { type: 'string', default: '16' },
+    window: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '10' },
+    count: { type: 'string', default: '0' },
+    width: { type: 'string', default: '1000' },
+    height: { type: 'string', default: '1000' },
+    colours: { type: 'string', default: '16' },
+    seed: { type: 'string', default: '1' },
+    'timeout-seconds': { type: 'string', default: '120' },
+  },
+});
+const url = args.url ?? '';
+const mode = args.mode === 'fill' ? 'fill' : 'load';
+const [clients, window, seconds, count, width, height, colours, seed, timeoutSeconds] = [
+  args.clients,
+  args.window,
+  args.seconds,
+  args.count,
+  args.width,
+  args.height,
+  args.colours,
+  args.seed,
+  args['timeout-seconds'],
+].map(Number) as [number, number, number, number, number, number, number, number, number];
+if (!url.startsWith('ws://127.0.0.1:')) {
+  process.stderr.write('place-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
+  process.exit(2);
+}
+
+// Placement source: fill walks a fixed list shared by all clients; load draws random pixels.
+const fill = mode === 'fill' ? syntheticPlacements({ width, height, colours, count, noise: 0.1, seed }) : undefined;
+let cursor = 0;
+const rand = seededRandom(seed);
+let measuring = false;
+let sending = false;
+const errors: Record<string, number> = {};
+const latency = createHistogram();
+let acks = 0;
+let acksTotal = 0;
+let pngFrames = 0;
+const placers: Placer[] = [];
+const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
+/** Sockets the server closed. */
+const closes = () => placers.filter((p) => p.closedWith !== undefined).length;
+
+function nextPlacement(): { x: number; y: number; c: number } | undefined {
+  if (fill) {
+    if (cursor >= fill.count) return undefined;
+    const i = cursor++;
+    return { x: fill.x[i] as number, y: fill.y[i] as number, c: fill.c[i] as number };
+  }
+  return { x: Math.floor(rand() * width), y: Math.floor(rand() * height), c: Math.floor(rand() * colours) };
+}
+
+/** Keeps `window` placements in flight on `p`. */
+function pump(p: Placer): void {
+  if (!sending || !p.open) return;
+  while (p.inFlight < window) {
+    const next = nextPlacement();
+    if (!next) return;
+    p.place(next.x, next.y, next.c);
+  }
+}
+
+function startPlacer(): Placer {
+  const p: Placer = new Placer(url, {
+    onAnswer: (a) => {
+      if (a.ok) {
+        acksTotal++;
+        if (measuring) {
+          acks++;
+          latency.record(Math.max(1, Math.round(a.ms * 1e6)));
+        }
+      } else errors[a.code] = (errors[a.code] ?? 0) + 1;
+      pump(p);
+    },
+    onMessage: (m) => {
+      if (m.t === MsgType.ERROR) errors[m.code] = (errors[m.code] ?? 0) + 1;
+      else if (m.t === MsgType.PNG) pngFrames++;
+    },
+  });
+  return p;
+}
+
+const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const hardStop = setTimeout(() => {
+    process.stderr.write(`place-swarm: gave up after ${timeoutSeconds} s\n`);
+    process.exit(3);
+  }, timeoutSeconds * 1000);
+  placers.push(...Array.from({ length: clients }, startPlacer));
+  await Promise.all(placers.map((p) => p.hello));
+
+  emit({ type: 'window', phase: 'start' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  measuring = true;
+  sending = true;
+  for (const p of placers) pump(p);
+  const progress = setInterval(() => {
+    const elapsed = (performance.now() - t0) / 1000;
+    emit({
+      type: 'progress',
+      elapsed,
+      acks,
+      acksPerSec: acks / elapsed,
+      inFlight: inFlightTotal(),
+      errors: Object.values(errors).reduce((a, b) => a + b, 0),
+    });
+  }, 1000);
+
+  let windowMs: number;
+  if (fill) {
+    while ((cursor < fill.count || inFlightTotal() > 0) && closes() === 0) await sleep(5);
+    windowMs = performance.now() - t0;
+  } else {
+    await sleep(seconds * 1000);
+    windowMs = performance.now() - t0;
+  }
+  measuring = false;
+  sending = false;
+  const cpu = process.cpuUsage(cpu0);
+  emit({ type: 'window', phase: 'end' });
+  clearInterval(progress);
+  // Let the placements still in flight be answered (they are not counted) before closing.
+  const grace = performance.now() + 5000;
+  while (inFlightTotal() > 0 && performance.now() < grace) await sleep(5);
+  const unanswered = inFlightTotal();
+  const closed = closes();
+  await Promise.all(placers.map((p) => p.close()));
+  clearTimeout(hardStop);
+  const q = (p: number) => (acks ? latency.percentile(p) / 1e6 : NaN);
+  const result: SwarmResult = {
+    type: 'result',
+    mode,
+    clients,
+    window,
+    seconds: windowMs / 1000,
+    acks,
+    acksPerSec: acks / (windowMs / 1000),
+    acksTotal,
+    errors,
+    unanswered,
+    closes: closed,
+    latencyMs: { p50: q(50), p90: q(90), p99: q(99), max: acks ? latency.max / 1e6 : NaN },
+    cpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
+    pngFrames,
+  };
+  emit(result);
+}
+
+await main();

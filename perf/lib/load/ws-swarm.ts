@@ -1,0 +1,285 @@
+/**
+ * WebSocket subscriber swarm, run by perf/bench.ts as a child pinned to the load CPU: N subscribers
+ * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus optionally a
+ * placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A subscriber is ready
+ * once its first frame (the snapshot both servers send on connect) has arrived.
+ *
+ * Ticks are identified by their seq. A tick belongs to the measured window when its first frame
+ * reached any subscriber inside the window; its frames are counted wherever they land (the grace
+ * period after the window lets a fan-out in progress finish). Per tick: how many subscribers got it,
+ * the bytes, the spread (each arrival minus the tick's first arrival: how long the fan-out took), and,
+ * with a placer, "visible" (placement sent -> frame holding it received, per subscriber).
+ *
+ * Prints JSON lines on stdout like perf/lib/load/place-swarm.ts: `progress`, `window` start/end, `result`.
+ *
+ *   node --import tsx perf/lib/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
+ */
+import { createHistogram, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { decodeServerMessage } from '../../../protocol/codec.ts';
+import { MsgType } from '../../../protocol/messages.ts';
+import { PacedPlacer, type PlacerStats } from './paced-placer.ts';
+
+export interface WsSwarmResult {
+  type: 'result';
+  stream: string;
+  subscribers: number;
+  /** Subscribers that connected and got their first frame. */
+  ready: number;
+  failed: number;
+  connectSeconds: number;
+  windowSeconds: number;
+  /** Ticks first seen inside the window. */
+  ticks: number;
+  /** Frames of those ticks received, by all subscribers. */
+  frames: number;
+  /** ticks x ready subscribers: frames == expected means nobody missed a tick. */
+  expectedFrames: number;
+  bytes: number;
+  framesByType: Record<string, number>;
+  /** Delta frames whose fromSeq was not the subscriber's seq (a missed tick). */
+  deltaGaps: number;
+  /** Sockets that closed before the swarm closed them. */
+  closes: number;
+  spreadMs: { p50: number; p99: number; max: number };
+  visibleMs: { p50: number; p99: number; max: number };
+  placer: PlacerStats | undefined;
+  /** This process's CPU time during the window / wall time (1 = one CPU). */
+  cpuShare: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    subscribers: { type: 'string', default: '1000' },
+    stream: { type: 'string', default: 'png' },
+    rate: { type: 'string', default: '0' },
+    seconds: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    grace: { type: 'string', default: '1' },
+    'connect-concurrency': { type: 'string', default: '200' },
+    seed: { type: 'string', default: '7' },
+    'tick-ms': { type: 'string', default: '1000' },
+    'timeout-seconds': { type: 'string', default: '120' },
+  },
+});
+const url = args.url ?? '';
+const stream = args.stream === 'delta' ? 'delta' : 'png';
+const [subscribers, rate, seconds, warmup, grace, concurrency, seed, tickMs, timeoutSeconds] = [
+  args.subscribers,
+  args.rate,
+  args.seconds,
+  args.warmup,
+  args.grace,
+  args['connect-concurrency'],
+  args.seed,
+  args['tick-ms'],
+  args['timeout-seconds'],
+].map(Number) as [number, number, number, number, number, number, number, number, number];
+if (!url.startsWith('ws://127.0.0.1:')) {
+  process.stderr.write('ws-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
+  process.exit(2);
+}
+
+const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface TickStat {
+  first: number;
+  frames: number;
+  bytes: number;
+}
+/** Ticks first seen inside the window, by seq; ticks first seen outside are in `ignored`. */
+const ticks = new Map<number, TickStat>();
+const ignored = new Set<number>();
+let inWindow = false;
+const spread = createHistogram();
+const visible = createHistogram();
+const framesByType: Record<string, number> = {};
+let deltaGaps = 0;
+let closes = 0;
+let closingAll = false;
+let placer: PacedPlacer | undefined;
+/** Highest seq any subscriber has seen, and who waits for the next tick (see alignToTicks). */
+let newestSeq = -1;
+let tickWaiters: (() => void)[] = [];
+
+const ms = (h: ReturnType<typeof createHistogram>) => ({
+  p50: h.count ? h.percentile(50) / 1e6 : NaN,
+  p99: h.count ? h.percentile(99) / 1e6 : NaN,
+  max: h.count ? h.max / 1e6 : NaN,
+});
+const record = (h: ReturnType<typeof createHistogram>, millis: number) =>
+  h.record(Math.max(1, Math.round(millis * 1e6)));
+
+/** Records `now - sentAt` for every probe with prevSeq < seq <= newSeq (probes are in seq order). */
+function recordVisible(prevSeq: number, newSeq: number, now: number): void {
+  const probes = placer?.probes;
+  if (!probes?.length) return;
+  let lo = 0;
+  let hi = probes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((probes[mid] as { seq: number }).seq <= prevSeq) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < probes.length && (probes[i] as { seq: number }).seq <= newSeq; i++)
+    record(visible, now - (probes[i] as { sentAt: number }).sentAt);
+}
+
+class Subscriber {
+  readonly ws: WebSocket;
+  readonly ready: Promise<boolean>;
+  /** The seq of the last frame this subscriber got; -1 before the first. */
+  seq = -1;
+
+  constructor() {
+    this.ws = new WebSocket(`${url}?stream=${stream}`, { perMessageDeflate: false, allowSynchronousEvents: true });
+    this.ready = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.ws.on('error', () => done(false)); // followed by 'close'
+      this.ws.on('message', (data: Buffer) => {
+        const msg = decodeServerMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
+        if (msg.t !== MsgType.PNG && msg.t !== MsgType.DELTA) return; // hello
+        const seq = msg.t === MsgType.PNG ? msg.seq : msg.toSeq;
+        if (this.seq < 0) {
+          this.seq = seq; // the snapshot on connect: not a tick
+          return done(true);
+        }
+        if (msg.t === MsgType.DELTA && this.seq >= 0 && msg.fromSeq !== this.seq) deltaGaps++;
+        this.onTick(seq, data.length, msg.t);
+      });
+    });
+    this.ws.on('close', () => {
+      if (!closingAll) closes++;
+    });
+  }
+
+  private onTick(seq: number, bytes: number, type: string): void {
+    const now = performance.now();
+    const prev = this.seq;
+    this.seq = seq;
+    if (seq > newestSeq) {
+      newestSeq = seq;
+      for (const wake of tickWaiters) wake();
+      tickWaiters = [];
+    }
+    let tick = ticks.get(seq);
+    if (!tick) {
+      if (!inWindow || ignored.has(seq)) return void ignored.add(seq);
+      tick = { first: now, frames: 0, bytes: 0 };
+      ticks.set(seq, tick);
+    }
+    tick.frames++;
+    tick.bytes += bytes;
+    framesByType[type] = (framesByType[type] ?? 0) + 1;
+    record(spread, now - tick.first);
+    if (prev >= 0) recordVisible(prev, seq, now);
+  }
+}
+
+/** Opens `subscribers` sockets, at most `concurrency` handshakes at a time; returns the ready ones. */
+async function connectAll(): Promise<Subscriber[]> {
+  const all: Subscriber[] = [];
+  let ready = 0;
+  let failed = 0;
+  const progress = setInterval(
+    () => emit({ type: 'progress', phase: 'connect', ready, failed, of: subscribers }),
+    1000,
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < subscribers) {
+      next++;
+      const s = new Subscriber();
+      all.push(s);
+      if (await s.ready) ready++;
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, subscribers) }, worker));
+  clearInterval(progress);
+  return all;
+}
+
+/**
+ * Waits for the next tick to arrive, then half a tick interval more, so a window of whole seconds
+ * holds exactly seconds x 1000 / tickMs tick fan-outs (a fan-out is a burst of server CPU: a window
+ * cutting one in two would make CPU per tick swing by 1/N). Gives up after three intervals (no ticks).
+ */
+async function alignToTicks(): Promise<void> {
+  await Promise.race([new Promise<void>((resolve) => tickWaiters.push(resolve)), sleep(3 * tickMs)]);
+  await sleep(tickMs / 2);
+}
+
+async function main(): Promise<void> {
+  const hardStop = setTimeout(() => {
+    process.stderr.write(`ws-swarm: gave up after ${timeoutSeconds} s\n`);
+    process.exit(3);
+  }, timeoutSeconds * 1000);
+  if (rate > 0) {
+    // Placing starts before the subscribers connect, so the warm-up already has changing ticks.
+    placer = new PacedPlacer(url, rate, seed, timeoutSeconds);
+    await placer.ready;
+    placer.start();
+  }
+  const c0 = performance.now();
+  const all = await connectAll();
+  const connectSeconds = (performance.now() - c0) / 1000;
+  const live = all.filter((s) => s.ws.readyState === WebSocket.OPEN && s.seq >= 0);
+  emit({ type: 'progress', phase: 'connected', ready: live.length, of: subscribers, seconds: connectSeconds });
+  await sleep(warmup * 1000);
+  await alignToTicks();
+
+  emit({ type: 'window', phase: 'start' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  inWindow = true;
+  if (placer) placer.measuring = true;
+  const progress = setInterval(() => {
+    const frames = [...ticks.values()].reduce((s, t) => s + t.frames, 0);
+    emit({ type: 'progress', phase: 'window', elapsed: (performance.now() - t0) / 1000, ticks: ticks.size, frames });
+  }, 1000);
+  await sleep(seconds * 1000);
+  inWindow = false;
+  if (placer) placer.measuring = false;
+  const windowSeconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  emit({ type: 'window', phase: 'end' });
+  clearInterval(progress);
+  await sleep(grace * 1000); // fan-outs of in-window ticks finish
+
+  placer?.close();
+  closingAll = true;
+  for (const s of all) s.ws.terminate();
+  clearTimeout(hardStop);
+  const list = [...ticks.values()];
+  const result: WsSwarmResult = {
+    type: 'result',
+    stream,
+    subscribers,
+    ready: live.length,
+    failed: subscribers - live.length,
+    connectSeconds,
+    windowSeconds,
+    ticks: list.length,
+    frames: list.reduce((s, t) => s + t.frames, 0),
+    expectedFrames: list.length * live.length,
+    bytes: list.reduce((s, t) => s + t.bytes, 0),
+    framesByType,
+    deltaGaps,
+    closes,
+    spreadMs: ms(spread),
+    visibleMs: ms(visible),
+    placer: placer?.stats(),
+    cpuShare: (cpu.user + cpu.system) / 1000 / (windowSeconds * 1000),
+  };
+  emit(result);
+}
+
+await main();

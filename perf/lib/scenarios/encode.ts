@@ -1,0 +1,293 @@
+/**
+ * Tick encode scenario (in-process, no server): our PngEncoder against UPNG.encode on the same
+ * 1000 x 1000, 16-colour canvas, median of N runs each.
+ * - ours, event loop: `packScanlines` (the synchronous part of `encode`); the CPU time of the main
+ *   (event-loop) thread over a whole `encode` (packing, handing deflate to the thread pool, CRC and
+ *   concatenation afterwards), from /proc/self/task/<pid>/schedstat (that thread only; mean of N);
+ *   and the loop's busy wall time (performance.eventLoopUtilization), which on one CPU also counts
+ *   the moments the deflate thread preempts the loop;
+ * - ours, total: wall time of `await encode()` and process CPU time (process.cpuUsage counts the
+ *   thread-pool deflate too);
+ * - ours, sync call: wall time of `encoder.encode(grid)` until it returns its promise (packing plus
+ *   handing deflate to the pool): the one block a tick's encode puts on the event loop; measured with
+ *   the pool on the same CPU (a one-CPU server: the woken deflate thread preempts the loop) and with
+ *   the other threads moved to another, idle CPU (the loop's own work);
+ * - levels: the same at level 1 (and 6 when the default is another), and node:zlib `deflateSync` at
+ *   level 9 of the same packed scanlines: the size reference for the PNG bytes budget;
+ * - UPNG.encode: synchronous, so wall time is event-loop time; given RGBA built from the palette
+ *   (built once, outside the timing).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { deflateSync } from 'node:zlib';
+import UPNG from 'upng-js';
+import { buildConfig } from '../../../server/config/config.ts';
+import { PALETTE_2017 } from '../../../server/config/palette.ts';
+import { PngEncoder } from '../../../server/canvas/png-encoder.ts';
+import { CONTENT_DESCRIPTION, realisticGrid } from '../canvas-content.ts';
+import { idatData } from '../png-idat.ts';
+import { median } from '../stats.ts';
+
+export interface EncodeResult {
+  width: number;
+  height: number;
+  colours: number;
+  content: string;
+  ours: {
+    runs: number;
+    packMs: number;
+    /**
+     * Wall time of the synchronous call `encoder.encode(grid)` up to its first await (packing the
+     * scanlines and handing deflate to the pool): the event-loop block of a tick's encode, with the
+     * thread pool on the same CPU (as on a one-CPU server: the deflate thread, woken by the call,
+     * preempts the loop during it).
+     */
+    syncMs: number;
+    /** The same with every other thread (the pool's) moved to another CPU: the loop's own block. */
+    syncOtherCpuMs: number;
+    otherCpu: number | undefined;
+    loopCpuMs: number;
+    loopBusyMs: number;
+    wallMs: number;
+    cpuMs: number;
+    bytes: number;
+    level: number;
+    roundTrip: boolean;
+  };
+  /** The same scanlines at other zlib levels: bytes and CPU per encode. */
+  levels: LevelResult[];
+  upng: {
+    runs: number;
+    cnum: number;
+    loopCpuMs: number;
+    wallMs: number;
+    cpuMs: number;
+    bytes: number;
+    ctype: number;
+    depth: number;
+    roundTrip: boolean;
+  };
+}
+
+export interface LevelResult {
+  /** zlib level; `how` says whether it ran like the server (PngEncoder, pool) or as deflateSync. */
+  level: number;
+  how: 'PngEncoder' | 'deflateSync';
+  runs: number;
+  /** PNG bytes (for deflateSync: the server's PNG with this IDAT instead). */
+  bytes: number;
+  /** CPU per encode, all threads (process.cpuUsage), median. */
+  cpuMs: number;
+  /** Event-loop thread CPU per encode (NaN for deflateSync: all of it is on the calling thread). */
+  loopCpuMs: number;
+  /** Wall time of the synchronous `encode()` call (NaN for deflateSync). */
+  syncMs: number;
+}
+
+/** The level-9 reference: node:zlib deflateSync of the packed scanlines, as a whole PNG's bytes. */
+export const REFERENCE_LEVEL = 9;
+
+/**
+ * CPU time of the main thread in ms, from schedstat (process.threadCpuUsage needs Node 23.9; the
+ * utime field of /proc/.../stat ticks in 10 ms steps). The kernel updates a running thread's figure
+ * only at scheduler ticks and switches, so one reading may lag by a tick: callers read it around N
+ * runs and divide, which shrinks that error N times (hence a mean, not a median). NaN if unavailable.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
+function toRgba(grid: Uint8Array, palette: readonly number[]): Uint8Array {
+  const rgba = new Uint8Array(grid.length * 4);
+  for (let i = 0; i < grid.length; i++) {
+    const rgb = palette[grid[i] as number] as number;
+    rgba[i * 4] = rgb >> 16;
+    rgba[i * 4 + 1] = (rgb >> 8) & 0xff;
+    rgba[i * 4 + 2] = rgb & 0xff;
+    rgba[i * 4 + 3] = 255;
+  }
+  return rgba;
+}
+
+/** True when `png` decodes (with upng-js) to exactly the colours of `rgba`. */
+function decodesTo(png: Uint8Array, rgba: Uint8Array): { ok: boolean; ctype: number; depth: number } {
+  const img = UPNG.decode(new Uint8Array(png).buffer);
+  const out = new Uint8Array(UPNG.toRGBA8(img)[0] as ArrayBuffer);
+  return { ok: Buffer.from(out).equals(Buffer.from(rgba)), ctype: img.ctype, depth: img.depth };
+}
+
+/** N timed `await encoder.encode(grid)`: CPU (all threads, event-loop thread), sync call, busy and wall. */
+async function timeEncodes(encoder: PngEncoder, grid: Uint8Array, runs: number) {
+  let png = await encoder.encode(grid); // warm-up
+  const sync: number[] = [];
+  const busy: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const main0 = mainThreadCpuMs();
+  for (let i = 0; i < runs; i++) {
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const pending = encoder.encode(grid);
+    sync.push(performance.now() - t0);
+    png = await pending;
+    wall.push(performance.now() - t0);
+    busy.push(performance.eventLoopUtilization(elu0).active);
+    cpu.push(cpuMsSince(cpu0));
+  }
+  return {
+    png,
+    figures: { cpuMs: median(cpu), loopCpuMs: (mainThreadCpuMs() - main0) / runs, syncMs: median(sync) },
+    loopBusyMs: median(busy),
+    wallMs: median(wall),
+  };
+}
+
+/**
+ * Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if
+ * taskset failed. `restoreThreads` puts them all back on `home`.
+ */
+function moveHelperThreads(cpu: number): boolean {
+  const others = readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid));
+  return others.every((tid) => spawnSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' }).status === 0);
+}
+
+function restoreThreads(home: string): void {
+  spawnSync('taskset', ['-a', '-p', '-c', home, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** This process's allowed CPUs now, as taskset writes them. */
+function allowedCpus(): string {
+  return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+}
+
+export async function runEncodeBench(
+  opts: {
+    runs: number;
+    upngRuns: number;
+    upngCnum: number;
+    width?: number;
+    height?: number;
+    level?: number;
+    /** A CPU with nothing else to do, for the pool during the "loop's own block" measurement. */
+    otherCpu?: number;
+  },
+  progress: (msg: string) => void,
+): Promise<EncodeResult> {
+  const width = opts.width ?? 1000;
+  const height = opts.height ?? 1000;
+  const level = opts.level ?? buildConfig({}).pngLevel; // the server's default --png-level
+  const palette = PALETTE_2017;
+  const grid = realisticGrid(width, height, palette.length);
+  const rgba = toRgba(grid, palette);
+  const encoder = new PngEncoder(width, height, palette, level);
+
+  progress(`encode: ours x ${opts.runs} (+3 warm-up)`);
+  let png = await encoder.encode(grid);
+  for (let i = 0; i < 2; i++) png = await encoder.encode(grid);
+  const pack: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const t = performance.now();
+    encoder.packScanlines(grid);
+    pack.push(performance.now() - t);
+  }
+  const timed = await timeEncodes(encoder, grid, opts.runs);
+  png = timed.png;
+  let syncOtherCpuMs = NaN;
+  const home = allowedCpus();
+  if (opts.otherCpu !== undefined && String(opts.otherCpu) !== home) {
+    progress(`encode: ours x ${opts.runs} with the thread pool moved to CPU ${opts.otherCpu}`);
+    try {
+      if (moveHelperThreads(opts.otherCpu))
+        syncOtherCpuMs = (await timeEncodes(encoder, grid, opts.runs)).figures.syncMs;
+    } finally {
+      restoreThreads(home);
+    }
+  }
+  const oursCheck = decodesTo(png, rgba);
+
+  // The same scanlines at level 1 (the previous default, PngEncoder like the server) and through
+  // node:zlib deflateSync at level 9, the size reference of the "GET /image bytes" budget.
+  const levels: LevelResult[] = [];
+  for (const other of [1, 6].filter((l) => l !== level)) {
+    progress(`encode: PngEncoder at level ${other} x ${opts.runs}`);
+    const t = await timeEncodes(new PngEncoder(width, height, palette, other), grid, opts.runs);
+    levels.push({ level: other, how: 'PngEncoder', runs: opts.runs, ...t.figures, bytes: t.png.length });
+  }
+  const refRuns = Math.max(3, Math.ceil(opts.runs / 4));
+  progress(`encode: deflateSync level ${REFERENCE_LEVEL} of the packed scanlines x ${refRuns}`);
+  const raw = encoder.packScanlines(grid);
+  let idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
+  const refCpu: number[] = [];
+  for (let i = 0; i < refRuns; i++) {
+    const cpu0 = process.cpuUsage();
+    idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
+    refCpu.push(cpuMsSince(cpu0));
+  }
+  const idatOurs = idatData(png).length;
+  levels.push({
+    level: REFERENCE_LEVEL,
+    how: 'deflateSync',
+    runs: refRuns,
+    bytes: png.length - idatOurs + idat9.length,
+    cpuMs: median(refCpu),
+    loopCpuMs: NaN,
+    syncMs: NaN,
+  });
+
+  progress(`encode: UPNG.encode(cnum=${opts.upngCnum}) x ${opts.upngRuns} (+1 warm-up)`);
+  let upngPng = new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
+  const uWall: number[] = [];
+  const uCpu: number[] = [];
+  const uMain0 = mainThreadCpuMs();
+  for (let i = 0; i < opts.upngRuns; i++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    upngPng = new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
+    uWall.push(performance.now() - t0);
+    uCpu.push(cpuMsSince(cpu0));
+  }
+  const uLoopCpuMs = (mainThreadCpuMs() - uMain0) / opts.upngRuns;
+  const upngCheck = decodesTo(upngPng, rgba);
+
+  return {
+    width,
+    height,
+    colours: palette.length,
+    content: `${CONTENT_DESCRIPTION}; whole canvas covered about 1.25 times, 5% noise`,
+    ours: {
+      runs: opts.runs,
+      packMs: median(pack),
+      ...timed.figures,
+      syncOtherCpuMs,
+      otherCpu: Number.isFinite(syncOtherCpuMs) ? opts.otherCpu : undefined,
+      loopBusyMs: timed.loopBusyMs,
+      wallMs: timed.wallMs,
+      bytes: png.length,
+      level,
+      roundTrip: oursCheck.ok,
+    },
+    levels,
+    upng: {
+      runs: opts.upngRuns,
+      cnum: opts.upngCnum,
+      loopCpuMs: uLoopCpuMs,
+      wallMs: median(uWall),
+      cpuMs: median(uCpu),
+      bytes: upngPng.length,
+      ctype: upngCheck.ctype,
+      depth: upngCheck.depth,
+      roundTrip: upngCheck.ok,
+    },
+  };
+}

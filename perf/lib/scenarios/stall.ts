@@ -1,0 +1,285 @@
+/**
+ * The `stall` scenario: subscribers that stop reading (perf/lib/load/stall-swarm.ts pauses each TCP socket
+ * once it is open) while a placer makes every tick change, against our server started with a short
+ * --stall-ms. What it shows is where the bytes for readers that stopped end up, and whether they come
+ * back: the server's RSS (user space: uWS buffers, outboxes) and the kernel's TCP memory from
+ * /proc/net/sockstat (`TCP: inuse N orphan N tw N alloc N mem PAGES`; `mem` is every TCP socket's
+ * buffers in pages, machine-wide, both ends of these loopback connections included), read:
+ * - before the clients connect;
+ * - during: the peak of each figure over samples every SAMPLE_MS;
+ * - right after the server closed them (canvas_ws_stalled_total + canvas_ws_evicted_total reached the
+ *   number connected): a forceful close (uWS `close`, no SO_LINGER) hands the unsent bytes to the
+ *   kernel, which keeps each such socket as an orphan until the peer reads them or it gives up;
+ * - `afterSeconds` later (with the clients still alive and still not reading);
+ * - after the clients exited (their kernel closes the sockets, with RSTs, since they hold unread data).
+ * Figures, not budgets: sockstat is machine-wide and depends on the kernel's tcp_* settings.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rssBytes } from '../../../testkit/processes.ts';
+import { scrapeMetrics } from '../server-metrics.ts';
+import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
+import type { PlacerStats } from '../load/paced-placer.ts';
+
+const SAMPLE_MS = 250;
+/** The timeline keeps a sample every TIMELINE_S, or fewer so that it has at most MAX_TIMELINE. */
+const TIMELINE_S = 5;
+const MAX_TIMELINE = 24;
+
+export interface StallOptions {
+  subscribers: number;
+  rate: number;
+  /** The --stall-ms the server was started with. */
+  stallMs: number;
+  afterSeconds: number;
+  loadCpu: number;
+}
+
+/** The `TCP:` line of /proc/net/sockstat; `memPages` counts pages of `pageBytes`. */
+export interface KernelTcp {
+  inuse: number;
+  orphan: number;
+  tw: number;
+  alloc: number;
+  memPages: number;
+}
+
+export interface StallSample {
+  /** Seconds since the scenario started. */
+  t: number;
+  rssMiB: number;
+  tcp: KernelTcp;
+  /** From /metrics (NaN when a scrape failed). */
+  connections: number;
+  closedByServer: number;
+  bufferedBytes: number;
+  /** Worst event-loop delay since the previous scrape, ms (the 10 ms sampling interval included). */
+  loopLagMaxMs: number;
+}
+
+export interface StallResult {
+  options: StallOptions;
+  pageBytes: number;
+  ready: number;
+  failed: number;
+  connectSeconds: number;
+  before: StallSample;
+  /** Each figure's own maximum over the samples from the first connect to the closes. */
+  peak: StallSample;
+  /** The first sample at which the server had closed every stopped reader; undefined if it never did. */
+  closed: StallSample | undefined;
+  /** Seconds from `connected` to `closed`. */
+  closeSeconds: number;
+  stalled: number;
+  evicted: number;
+  after: StallSample;
+  exited: StallSample;
+  /** Seconds after `closed` at which the orphans were back to the `before` count, if within the wait. */
+  orphansGoneSeconds: number | undefined;
+  /** Samples every TIMELINE_S or more (at most MAX_TIMELINE) from the start to the clients' exit. */
+  timeline: StallSample[];
+  placer: PlacerStats | undefined;
+}
+
+/** Bytes per page, for sockstat's `mem` (getconf; 4096 when it is missing). */
+export function pageBytes(): number {
+  try {
+    return Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
+  } catch {
+    return 4096;
+  }
+}
+
+export function readKernelTcp(): KernelTcp {
+  const line = /^TCP:(.*)$/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? '';
+  const get = (key: string) => Number(new RegExp(`\\b${key} (\\d+)`).exec(line)?.[1] ?? NaN);
+  return { inuse: get('inuse'), orphan: get('orphan'), tw: get('tw'), alloc: get('alloc'), memPages: get('mem') };
+}
+
+function peakOf(samples: readonly StallSample[]): StallSample {
+  const max = (f: (s: StallSample) => number) => Math.max(...samples.map(f).filter(Number.isFinite));
+  return {
+    t: NaN,
+    rssMiB: max((s) => s.rssMiB),
+    tcp: {
+      inuse: max((s) => s.tcp.inuse),
+      orphan: max((s) => s.tcp.orphan),
+      tw: max((s) => s.tcp.tw),
+      alloc: max((s) => s.tcp.alloc),
+      memPages: max((s) => s.tcp.memPages),
+    },
+    connections: max((s) => s.connections),
+    closedByServer: max((s) => s.closedByServer),
+    bufferedBytes: max((s) => s.bufferedBytes),
+    loopLagMaxMs: max((s) => s.loopLagMaxMs),
+  };
+}
+
+export async function runStallBench(
+  server: ServerUnderTest,
+  opts: StallOptions,
+  progress: (msg: string) => void,
+): Promise<StallResult> {
+  const started = performance.now();
+  const pid = server.child.pid;
+  const sample = async (): Promise<StallSample> => {
+    const m = await scrapeMetrics(server.http).catch(() => undefined);
+    const get = (key: string) => m?.get(key) ?? NaN;
+    return {
+      t: (performance.now() - started) / 1000,
+      rssMiB: rssBytes(pid) / 2 ** 20,
+      tcp: readKernelTcp(),
+      connections: get('canvas_ws_connections'),
+      closedByServer: get('canvas_ws_stalled_total') + get('canvas_ws_evicted_total'),
+      bufferedBytes: get('canvas_ws_buffered_bytes'),
+      loopLagMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
+    };
+  };
+  const before = await sample();
+  const base = { stalled: 0, evicted: 0 };
+  {
+    const m = await scrapeMetrics(server.http);
+    base.stalled = m.get('canvas_ws_stalled_total') ?? 0;
+    base.evicted = m.get('canvas_ws_evicted_total') ?? 0;
+  }
+  const samples: StallSample[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push(await sample());
+      await sleep(SAMPLE_MS);
+    }
+  })();
+
+  let connected: { ready: number; failed: number; seconds: number } | undefined;
+  let placer: PlacerStats | undefined;
+  const onLine = (line: string) => {
+    if (!line.startsWith('{')) return;
+    const msg = JSON.parse(line) as {
+      type: string;
+      ready?: number;
+      failed?: number;
+      of?: number;
+      seconds?: number;
+      placer?: PlacerStats;
+    };
+    if (msg.type === 'connected')
+      connected = { ready: msg.ready ?? 0, failed: msg.failed ?? 0, seconds: msg.seconds ?? 0 };
+    else if (msg.type === 'result') placer = msg.placer;
+    else if (msg.type === 'progress') {
+      const last = samples.at(-1);
+      progress(
+        `stall: connecting, ${msg.ready}/${msg.of} open and paused${msg.failed ? `, ${msg.failed} failed` : ''}; ` +
+          `server RSS ${Math.round(last?.rssMiB ?? NaN)} MiB, closed by the server so far ` +
+          `${Math.round((last?.closedByServer ?? NaN) - base.stalled - base.evicted)}`,
+      );
+    }
+  };
+  const args = [
+    '--url',
+    server.ws,
+    '--subscribers',
+    String(opts.subscribers),
+    '--rate',
+    String(opts.rate),
+    '--timeout-seconds',
+    String(Math.ceil(opts.subscribers / 100) + opts.afterSeconds + opts.stallMs / 1000 + 180),
+  ];
+  const child = startPinnedScript(
+    'stall swarm',
+    opts.loadCpu,
+    'perf/lib/load/stall-swarm.ts',
+    args,
+    onLine,
+    opts.subscribers + 1024,
+  );
+  try {
+    const connectDeadline = performance.now() + (opts.subscribers / 50 + 60) * 1000;
+    while (!connected) {
+      if (child.proc.exitCode !== null || performance.now() > connectDeadline)
+        throw new Error(`stall swarm did not connect: ${child.stderr().slice(-2000)}`);
+      await sleep(100);
+    }
+    const ready = connected.ready;
+    progress(`stall: ${ready} subscribers open and not reading; waiting for the server to close them`);
+    const connectedAt = performance.now();
+    const closedCount = (s: StallSample) => s.closedByServer - base.stalled - base.evicted;
+    const closeDeadline = connectedAt + (opts.stallMs * 1.25 + 60_000);
+    let closed: StallSample | undefined;
+    let seen = samples.length;
+    while (!closed && performance.now() < closeDeadline) {
+      await sleep(SAMPLE_MS / 2);
+      for (; seen < samples.length; seen++) {
+        const s = samples[seen] as StallSample;
+        if (closedCount(s) >= ready) {
+          closed = s;
+          break;
+        }
+      }
+    }
+    const closeSeconds = closed ? closed.t - (connectedAt - started) / 1000 : NaN;
+    const peak = peakOf(samples.slice(0, seen + 1));
+    const last = (closed ?? samples.at(-1)) as StallSample;
+    progress(
+      closed
+        ? `stall: the server closed all ${ready} ${n(closeSeconds)} s after they were all open; ` +
+            `orphans ${closed.tcp.orphan}, TCP mem ${closed.tcp.memPages} pages; waiting ${opts.afterSeconds} s`
+        : `stall: the server closed only ${closedCount(last)} of ${ready} within ${n(opts.stallMs * 1.25 + 60_000)} ms`,
+    );
+    const closedAt = performance.now();
+    let orphansGoneSeconds: number | undefined;
+    let shown = closedAt;
+    while (performance.now() - closedAt < opts.afterSeconds * 1000) {
+      await sleep(SAMPLE_MS);
+      const s = samples.at(-1);
+      if (orphansGoneSeconds === undefined && s && s.tcp.orphan <= before.tcp.orphan && closed)
+        orphansGoneSeconds = s.t - closed.t;
+      if (s && performance.now() - shown >= 10_000) {
+        shown = performance.now();
+        progress(`stall: +${n((shown - closedAt) / 1000)} s: orphans ${s.tcp.orphan}, TCP mem ${s.tcp.memPages} pages`);
+      }
+    }
+    const after = await sample();
+    progress(
+      `stall: ${opts.afterSeconds} s later: orphans ${after.tcp.orphan}, TCP mem ${after.tcp.memPages} pages, ` +
+        `server RSS ${Math.round(after.rssMiB)} MiB; stopping the clients`,
+    );
+    await child.stop(5000);
+    await sleep(2000);
+    const exited = await sample();
+    progress(
+      `stall: clients gone: orphans ${exited.tcp.orphan}, TCP mem ${exited.tcp.memPages} pages, ` +
+        `server RSS ${Math.round(exited.rssMiB)} MiB`,
+    );
+    const m = await scrapeMetrics(server.http);
+    const timeline: StallSample[] = [];
+    const step = Math.max(TIMELINE_S, (exited.t - before.t) / MAX_TIMELINE);
+    for (const s of [...samples, exited])
+      if (timeline.length === 0 || s.t - (timeline.at(-1) as StallSample).t >= step) timeline.push(s);
+    return {
+      options: opts,
+      pageBytes: pageBytes(),
+      ready,
+      failed: connected.failed,
+      connectSeconds: connected.seconds,
+      before,
+      peak,
+      closed,
+      closeSeconds,
+      stalled: (m.get('canvas_ws_stalled_total') ?? 0) - base.stalled,
+      evicted: (m.get('canvas_ws_evicted_total') ?? 0) - base.evicted,
+      after,
+      exited,
+      orphansGoneSeconds,
+      timeline,
+      placer,
+    };
+  } finally {
+    sampling = false;
+    await sampler;
+    await child.stop(5000);
+  }
+}
+
+const n = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');

@@ -1,0 +1,226 @@
+/**
+ * The WebSocket scenarios of `npm run bench`, on our server after the fill (a realistic PNG):
+ * - streams: PNG and delta streams with N subscribers at each placement rate (bytes per client per
+ *   tick, server CPU per tick, delivery, event-loop delay during ticks from /metrics);
+ * - fan-out: rounds of (baseline, PNG, bare) at a low placement rate: our server with one delta
+ *   subscriber (the tick without fan-out), with N PNG subscribers, and perf/baselines/bare-publish-server.ts
+ *   publishing the same PNG bytes to N subscribers. The low rate keeps the placements' own cost
+ *   (commits, WAL checkpoints: they swing by +-20 ms per tick between runs at 1,000 px/s) out of the
+ *   difference that is the fan-out;
+ * - many: 10,000 subscribers on one process, for the RSS budget.
+ */
+import type { BenchConfig } from '../config.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CpuLimit } from '../cpu-limit.ts';
+import { startBaseline, type ServerUnderTest } from '../server-process.ts';
+import { median } from '../stats.ts';
+import { runWsScenario, type WsRun, type WsRunSpec } from './ws.ts';
+
+/** The server's default --tick-ms (the harness does not change it). */
+export const TICK_MS = 1000;
+
+/**
+ * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
+ * than PNG at 1,000 changed pixels per second; its runs also give the loop-delay budget.
+ */
+export const DELTA_BUDGET_RATE = 1000;
+
+export interface FanoutRound {
+  baseline: WsRun;
+  png: WsRun;
+  bare: WsRun;
+  /** Server CPU per tick spent on the PNG fan-out: PNG run minus baseline; bare as measured. */
+  oursMsPerTick: number;
+  bareMsPerTick: number;
+  /** Per delivered frame (one subscriber, one tick), in microseconds. */
+  oursUsPerFrame: number;
+  bareUsPerFrame: number;
+  /** Per delivered byte, in nanoseconds (the two PNG messages differ by a few bytes). */
+  oursNsPerByte: number;
+  bareNsPerByte: number;
+  /** ours / bare per delivered byte. */
+  ratio: number;
+}
+
+export interface StreamsResult {
+  runs: WsRun[];
+  budgetRate: number;
+  fanout: FanoutRound[];
+  fanoutRate: number;
+  barePngBytes: number;
+  /** Median of the rounds' ratios: the budget figure (<= 1.1). */
+  fanoutRatio: number;
+  /** PNG bytes per client per tick / delta bytes, per placement rate. */
+  deltaRatios: { rate: number; png: number; delta: number; ratio: number }[];
+}
+
+export const bytesPerFrame = (r: WsRun) => (r.swarm.frames ? r.swarm.bytes / r.swarm.frames : NaN);
+const framesPerTick = (r: WsRun) => (r.swarm.ticks ? r.swarm.frames / r.swarm.ticks : NaN);
+const fmtRate = (rate: number) => `${rate.toLocaleString('en-US')} px/s`;
+
+function spec(c: BenchConfig, over: Partial<WsRunSpec> & Pick<WsRunSpec, 'label' | 'stream' | 'rate'>): WsRunSpec {
+  return {
+    target: 'ours',
+    subscribers: c.wsSubscribers,
+    seconds: c.wsSeconds,
+    warmupSeconds: c.wsWarmupSeconds,
+    tickMs: TICK_MS,
+    connectConcurrency: 200,
+    ...over,
+  };
+}
+
+function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
+  const oursMsPerTick = png.cpuMsPerTick - baseline.cpuMsPerTick;
+  const bareMsPerTick = bare.cpuMsPerTick;
+  const oursUsPerFrame = (oursMsPerTick * 1000) / framesPerTick(png);
+  const bareUsPerFrame = (bareMsPerTick * 1000) / framesPerTick(bare);
+  const oursNsPerByte = (oursUsPerFrame * 1000) / bytesPerFrame(png);
+  const bareNsPerByte = (bareUsPerFrame * 1000) / bytesPerFrame(bare);
+  return {
+    baseline,
+    png,
+    bare,
+    oursMsPerTick,
+    bareMsPerTick,
+    oursUsPerFrame,
+    bareUsPerFrame,
+    oursNsPerByte,
+    bareNsPerByte,
+    ratio: oursNsPerByte / bareNsPerByte,
+  };
+}
+
+export async function runStreamScenarios(
+  server: ServerUnderTest,
+  limit: CpuLimit,
+  tmpDir: string,
+  c: BenchConfig,
+  progress: (msg: string) => void,
+): Promise<StreamsResult> {
+  const run = (s: WsRunSpec, target: ServerUnderTest = server) => runWsScenario(target, limit, s, c.loadCpu, progress);
+  const runs: WsRun[] = [];
+  // PNG and delta back to back per rate, so each pair sees the same canvas (it grows with every run).
+  for (const rate of c.wsRates) {
+    for (const stream of ['png', 'delta'] as const)
+      runs.push(await run(spec(c, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
+  }
+
+  // The bytes our subscribers just received: the current /image is the latest tick's PNG.
+  const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
+  const pngPath = join(tmpDir, 'fanout.png');
+  writeFileSync(pngPath, png);
+  progress(
+    'ws fan-out: starting the bare uWS publish server ' +
+      `with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
+  );
+  const bareServer = await startBaseline(
+    limit,
+    'bare-publish-server.ts',
+    ['--png', pngPath, '--tick-ms', String(TICK_MS)],
+    '/healthz',
+    c.wsSubscribers + 1024,
+  );
+  const fanout: FanoutRound[] = [];
+  try {
+    for (let round = 0; round < c.wsFanoutRounds; round++) {
+      const tag = `fan-out ${round + 1}/${c.wsFanoutRounds}`;
+      const baseline = await run(
+        spec(c, {
+          label: `${tag}: baseline, ${fmtRate(c.wsFanoutRate)}`,
+          stream: 'delta',
+          rate: c.wsFanoutRate,
+          subscribers: 1,
+        }),
+      );
+      const ours = await run(
+        spec(c, { label: `${tag}: png, ${fmtRate(c.wsFanoutRate)}`, stream: 'png', rate: c.wsFanoutRate }),
+      );
+      const bare = await run(
+        spec(c, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }),
+        bareServer,
+      );
+      fanout.push(fanoutRound(baseline, ours, bare));
+      const last = fanout.at(-1) as FanoutRound;
+      progress(
+        `ws ${tag}: ours ${last.oursNsPerByte.toFixed(3)} ns/byte, bare ${last.bareNsPerByte.toFixed(3)} ns/byte`,
+      );
+    }
+  } finally {
+    await bareServer.child.stop();
+  }
+
+  const deltaRatios = c.wsRates.flatMap((rate) => {
+    const p = runs.find((r) => r.spec.stream === 'png' && r.spec.rate === rate);
+    const d = runs.find((r) => r.spec.stream === 'delta' && r.spec.rate === rate);
+    return p && d
+      ? [{ rate, png: bytesPerFrame(p), delta: bytesPerFrame(d), ratio: bytesPerFrame(p) / bytesPerFrame(d) }]
+      : [];
+  });
+  return {
+    runs,
+    budgetRate: DELTA_BUDGET_RATE,
+    fanout,
+    fanoutRate: c.wsFanoutRate,
+    barePngBytes: png.length,
+    fanoutRatio: median(fanout.map((f) => f.ratio)),
+    deltaRatios,
+  };
+}
+
+export interface ManyResult {
+  ours: WsRun;
+  /** The bare uWS app sending the same PNG message to as many sockets on connect, then nothing. */
+  bare: WsRun | undefined;
+  pngBytes: number;
+}
+
+/**
+ * Many subscribers on the delta stream (the browser client's default) with placements flowing, then
+ * the same number on the bare uWS app that only sends the same PNG message on connect: the share of
+ * the RSS that uWebSockets.js itself keeps per socket after sending it.
+ */
+export async function runManySubscribers(
+  server: ServerUnderTest,
+  limit: CpuLimit,
+  tmpDir: string,
+  c: BenchConfig,
+  progress: (msg: string) => void,
+): Promise<ManyResult> {
+  const s: WsRunSpec = {
+    label: `delta, ${fmtRate(c.wsManyRate)}`,
+    target: 'ours',
+    stream: 'delta',
+    subscribers: c.wsManySubscribers,
+    rate: c.wsManyRate,
+    seconds: c.wsManySeconds,
+    warmupSeconds: 2,
+    tickMs: TICK_MS,
+    connectConcurrency: 500,
+  };
+  const ours = await runWsScenario(server, limit, s, c.loadCpu, progress);
+  const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
+  const pngPath = join(tmpDir, 'many.png');
+  writeFileSync(pngPath, png);
+  // A tick interval longer than the run: the bare app sends the PNG on connect and nothing after.
+  const bareServer = await startBaseline(
+    limit,
+    'bare-publish-server.ts',
+    ['--png', pngPath, '--tick-ms', String(3_600_000)],
+    '/healthz',
+    c.wsManySubscribers + 1024,
+  );
+  try {
+    const bare = await runWsScenario(
+      bareServer,
+      limit,
+      { ...s, label: 'PNG on connect only', target: 'bare', stream: 'png', rate: 0, seconds: 2 },
+      c.loadCpu,
+      progress,
+    );
+    return { ours, bare, pngBytes: png.length };
+  } finally {
+    await bareServer.child.stop();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One WebSocket scenario against a server under test: perf/lib/load/ws-swarm.ts in a child pinned to the load
+ * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
+ * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
+ */
+import type { CpuLimit, ThrottleStats } from '../cpu-limit.ts';
+import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
+import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
+import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
+import type { WsSwarmResult } from '../load/ws-swarm.ts';
+
+/** VmRSS of `pid` in MiB (NaN once it has exited). */
+const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
+
+export interface WsRunSpec {
+  /** Shown in progress lines and tables, e.g. "png, 1,000 px/s". */
+  label: string;
+  target: 'ours' | 'bare';
+  stream: 'png' | 'delta';
+  subscribers: number;
+  /** Placements per second (0: no placer). */
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  tickMs: number;
+  connectConcurrency: number;
+}
+
+export interface WsRun {
+  spec: WsRunSpec;
+  swarm: WsSwarmResult;
+  /** Server CPU time during the window / wall time (1 = the one CPU it may use). */
+  serverCpuShare: number;
+  /** Server CPU ms per tick: CPU share x tick interval (the window holds whole tick intervals). */
+  cpuMsPerTick: number;
+  /** From our server's /metrics (undefined for the bare baseline). */
+  metrics: WindowMetrics | undefined;
+  rssMiB: { before: number; peak: number; end: number };
+  throttle: ThrottleStats | undefined;
+}
+
+function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
+  return a && b
+    ? {
+        periods: b.periods - a.periods,
+        throttled: b.throttled - a.throttled,
+        throttledMs: b.throttledMs - a.throttledMs,
+      }
+    : undefined;
+}
+
+interface Mark {
+  cpu: number;
+  t: number;
+  rss: number;
+  throttle: ThrottleStats | undefined;
+}
+
+export async function runWsScenario(
+  server: ServerUnderTest,
+  limit: CpuLimit,
+  spec: WsRunSpec,
+  loadCpu: number,
+  progress: (msg: string) => void,
+): Promise<WsRun> {
+  const pid = server.child.pid;
+  const connectBudget = Math.ceil(spec.subscribers / 100) + 30; // generous: ~1,000 handshakes/s seen
+  const args = [
+    '--url',
+    server.ws,
+    '--subscribers',
+    String(spec.subscribers),
+    '--stream',
+    spec.stream,
+    '--rate',
+    String(spec.rate),
+    '--seconds',
+    String(spec.seconds),
+    '--warmup',
+    String(spec.warmupSeconds),
+    '--tick-ms',
+    String(spec.tickMs),
+    '--connect-concurrency',
+    String(spec.connectConcurrency),
+    '--timeout-seconds',
+    String(connectBudget + spec.warmupSeconds + spec.seconds + 30),
+  ];
+  const mark = (): Mark => ({
+    cpu: cpuSeconds(pid),
+    t: performance.now(),
+    rss: rssMiB(pid),
+    throttle: limit.throttle(),
+  });
+  // Our server's /metrics at the window's start, once a second during it and at its end; a scrape
+  // resets the event-loop delay histogram, so each covers one second, i.e. one tick.
+  const scrapes: Promise<MetricsSample | undefined>[] = [];
+  let lastScrape = 0;
+  const scrape = () => {
+    lastScrape = performance.now();
+    if (spec.target === 'ours') scrapes.push(scrapeMetrics(server.http).catch(() => undefined));
+  };
+  let scraper: NodeJS.Timeout | undefined;
+  const rss = { before: rssMiB(pid), peak: rssMiB(pid) };
+  const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, rssMiB(pid))), 200);
+  let start: Mark | undefined;
+  let end: Mark | undefined;
+  let result: WsSwarmResult | undefined;
+  const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
+  const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
+  const onLine = (line: string) => {
+    if (!line.startsWith('{')) return;
+    const msg = JSON.parse(line) as {
+      type: string;
+      phase?: string;
+      ready?: number;
+      failed?: number;
+      of?: number;
+      elapsed?: number;
+      ticks?: number;
+      frames?: number;
+    };
+    if (msg.type === 'result') result = msg as unknown as WsSwarmResult;
+    else if (msg.type === 'window' && msg.phase === 'start') {
+      start = mark();
+      scrape();
+      scraper = setInterval(scrape, spec.tickMs);
+    } else if (msg.type === 'window') {
+      end = mark();
+      clearInterval(scraper);
+      // The once-a-second scrape may just have covered the last second (timers race at the end).
+      if (end.t - lastScrape > spec.tickMs / 2) scrape();
+    } else if (msg.phase === 'connect')
+      progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
+    else if (msg.phase === 'window' && start) {
+      const share = (cpuSeconds(pid) - start.cpu) / ((performance.now() - start.t) / 1000);
+      progress(
+        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ` +
+          `${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, ` +
+          `RSS ${Math.round(rssMiB(pid))} MiB`,
+      );
+    }
+  };
+  const child = startPinnedScript(
+    `ws swarm (${spec.label})`,
+    loadCpu,
+    'perf/lib/load/ws-swarm.ts',
+    args,
+    onLine,
+    spec.subscribers + 1024,
+  );
+  const code = await child.exited;
+  clearInterval(sampler);
+  clearInterval(scraper);
+  if (code !== 0 || !result || !start || !end) {
+    throw new Error(
+      `ws swarm (${spec.label}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`,
+    );
+  }
+  const samples = await Promise.all(scrapes);
+  const serverCpuShare = (end.cpu - start.cpu) / ((end.t - start.t) / 1000);
+  const run: WsRun = {
+    spec,
+    swarm: result,
+    serverCpuShare,
+    cpuMsPerTick: serverCpuShare * spec.tickMs,
+    metrics: samples.every((m) => m !== undefined) ? windowMetrics(samples as MetricsSample[]) : undefined,
+    rssMiB: { before: rss.before, peak: rss.peak, end: end.rss },
+    throttle: diffThrottle(start.throttle, end.throttle),
+  };
+  const s = run.swarm;
+  const perFrame = Math.round(s.frames ? s.bytes / s.frames : 0).toLocaleString('en-US');
+  const eld = run.metrics
+    ? `, worst event-loop delay per tick: median ${run.metrics.eldMedianMs.toFixed(1)}, ` +
+      `max ${run.metrics.eldP99Ms.toFixed(1)} ms`
+    : '';
+  progress(
+    `${tag}: ${s.ticks} ticks, ` +
+      `${s.frames.toLocaleString('en-US')}/${s.expectedFrames.toLocaleString('en-US')} frames, ` +
+      `${perFrame} B per client per tick, server CPU ${Math.round(serverCpuShare * 100)}% ` +
+      `(${run.cpuMsPerTick.toFixed(1)} ms/tick)${eld}`,
+  );
+  return run;
+}

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md): one writer, edges and a
+ * real redis-server, all on this machine, measuring
+ * 1. placements acknowledged per second through two edges and Redis, vs a standalone server
+ *    (scale-place.ts);
+ * 2. writer tick -> edge subscriber latency and 4. Redis CPU and traffic per tick with 1, 2 and 4
+ *    edges at 1,000 px/s (scale-bus.ts);
+ * 3. subscribers one edge core holds at 1,000 px/s with every tick on time (scale-edge.ts);
+ * then writes the "Scale-out" section of perf/RESULTS.md (results-md-scale.ts; SCALE_RECORD=0 only
+ * prints it). Settings: environment variables, see SETTINGS below. Every child process is stopped
+ * and the temp dir and cgroup removed however the run ends.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAllChildren } from '../testkit/processes.ts';
+import { startRedis } from '../testkit/redis.ts';
+import type { StartedServer } from '../testkit/server-process.ts';
+import { createCpuLimit, type CpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { machineInfo } from './lib/machine-info.ts';
+import { runSwarms } from './lib/scale/place-load.ts';
+import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/results-md-scale.ts';
+import { runBusBench } from './lib/scale/scale-bus.ts';
+import { runEdgeCapacity } from './lib/scale/scale-edge.ts';
+import { runPlaceBench } from './lib/scale/scale-place.ts';
+import { startEdge, startWriter } from '../testkit/cluster.ts';
+import { pinPid, pinTo, withFiles } from './lib/scale/scale-procs.ts';
+
+const env = process.env;
+const int = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+const list = (name: string, fallback: number[]) =>
+  env[name] ? (env[name] as string).split(',').map((v) => Number(v.trim())) : fallback;
+
+/** Every knob, by environment variable (reported with the results when changed). */
+const SETTINGS = {
+  place: {
+    seconds: int('SCALE_PLACE_SECONDS', 10),
+    clientsPerSwarm: int('SCALE_PLACE_CLIENTS', 8),
+    window: int('SCALE_PLACE_WINDOW', 64),
+    bigWindow: int('SCALE_PLACE_BIG_WINDOW', 256),
+  },
+  fill: int('SCALE_FILL', 400_000),
+  bus: {
+    edgeCounts: list('SCALE_EDGES', [1, 2, 4]),
+    rate: int('SCALE_RATE', 1000),
+    seconds: int('SCALE_BUS_SECONDS', 30),
+    warmupSeconds: 3,
+  },
+  edge: {
+    rate: int('SCALE_RATE', 1000),
+    tickMs: 1000,
+    seconds: int('SCALE_WS_SECONDS', 8),
+    warmupSeconds: 2,
+    delta: list('SCALE_DELTA_STEPS', [1000, 2000, 4000, 8000, 16_000]),
+    png: list('SCALE_PNG_STEPS', [250, 500, 1000, 2000, 4000]),
+    loadCpu: 1,
+  },
+};
+const TIMEOUT_S = int('SCALE_TIMEOUT_SECONDS', 900);
+/** Edges, writer and Redis: the edges under test on this CPU, everything else on LOAD_CPU. */
+const EDGE_CPU = 0;
+const LOAD_CPU = 1;
+
+const started = performance.now();
+const elapsed = () => (performance.now() - started) / 1000;
+const progress = (msg: string) => process.stdout.write(`[scale ${elapsed().toFixed(1).padStart(6)} s] ${msg}\n`);
+
+const owned: { tmp?: string; limit?: CpuLimit } = {};
+async function cleanup(): Promise<void> {
+  killAllChildren();
+  if (owned.tmp) rmSync(owned.tmp, { recursive: true, force: true });
+  owned.tmp = undefined;
+  await owned.limit?.cleanup();
+}
+function abort(reason: string, code: number): void {
+  progress(`aborting: ${reason}`);
+  void cleanup().finally(() => process.exit(code));
+}
+process.once('SIGINT', () => abort('SIGINT', 130));
+process.once('SIGTERM', () => abort('SIGTERM', 143));
+const hardStop = setTimeout(() => abort(`over ${TIMEOUT_S} s (SCALE_TIMEOUT_SECONDS)`, 3), TIMEOUT_S * 1000);
+
+async function main(): Promise<ScaleResults> {
+  const machine = machineInfo();
+  const load1AtStart = loadavg()[0] as number;
+  const tmp = mkdtempSync(join(tmpdir(), 'canvas-scale-'));
+  owned.tmp = tmp;
+  pinSelf(LOAD_CPU);
+
+  // 1. Placements: nothing pinned but the two swarms (one per CPU).
+  const place = await runPlaceBench(tmp, SETTINGS.place, progress);
+
+  // 2-4: a fresh Redis and writer on the load CPU, the canvas filled with synthetic artwork first
+  // (the PNG stream's frames are then a realistic size, as in `npm run bench`).
+  const redis = await startRedis();
+  pinPid(redis.child.pid, LOAD_CPU);
+  const writer = await startWriter(
+    redis.url,
+    join(tmp, 'writer.db'),
+    { 'cooldown-ms': 0 },
+    withFiles(4096, pinTo(LOAD_CPU)),
+  );
+  progress(`bus: redis ${redis.child.pid} and writer ${writer.pid} on CPU ${LOAD_CPU}`);
+  if (SETTINGS.fill > 0) {
+    progress(`fill: ${SETTINGS.fill.toLocaleString('en-US')} synthetic placements on the writer`);
+    await runSwarms(
+      [{ url: writer.ws, cpu: EDGE_CPU, clients: 16, window: 64 }],
+      { seconds: 60, fillCount: SETTINGS.fill },
+      { onStart: () => {}, onEnd: () => {}, progress },
+    );
+  }
+  const edges: StartedServer[] = [];
+  const bus = await runBusBench(
+    redis,
+    writer,
+    edges,
+    () => startEdge(redis.url, {}, withFiles(4096, pinTo(EDGE_CPU))),
+    SETTINGS.bus,
+    progress,
+  );
+  for (const e of edges) await e.stop();
+  const pngBytes = (await (await fetch(`${writer.http}/image`)).arrayBuffer()).byteLength;
+
+  // 3. One edge alone on CPU 0 under the bench's CPU limit; writer, Redis and the swarm on CPU 1.
+  const limit = createCpuLimit(EDGE_CPU);
+  owned.limit = limit;
+  const maxSubscribers = Math.max(...SETTINGS.edge.delta, ...SETTINGS.edge.png);
+  const edge = await startEdge(
+    redis.url,
+    {},
+    withFiles(maxSubscribers + 1024, (command) => {
+      const { file, args } = limit.wrap(command);
+      return [file, ...args];
+    }),
+  );
+  progress(`edge capacity: edge ${edge.pid} limited by ${limit.method}`);
+  const capacity = await runEdgeCapacity(edge, limit, SETTINGS.edge, progress);
+  await edge.stop();
+  await writer.stop();
+  await redis.stop();
+  return {
+    machine,
+    load1: [load1AtStart, loadavg()[0] as number],
+    seconds: elapsed(),
+    settings: SETTINGS,
+    cpuMethod: limit.method,
+    pngBytes,
+    place,
+    bus,
+    capacity,
+  };
+}
+
+try {
+  const results = await main();
+  const markdown = scaleMarkdown(results);
+  process.stdout.write(`\n${markdown.join('\n')}\n`);
+  if (env.SCALE_RECORD !== '0') progress(`figures written to ${recordScaleResults(markdown)}`);
+  clearTimeout(hardStop);
+  await cleanup();
+} catch (err) {
+  clearTimeout(hardStop);
+  progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  await cleanup();
+  process.exit(1);
+}
