@@ -37,7 +37,8 @@ async function waitForPong(port: number, child: Child, timeoutMs: number): Promi
       sock.once('error', () => resolve(false));
       sock.once('close', () => resolve(false));
       sock.once('data', (d) => {
-        resolve(d.toString().startsWith('+PONG'));
+        // A Redis with requirepass answers an unauthenticated PING with NOAUTH: up all the same.
+        resolve(/^(\+PONG|-NOAUTH)/.test(d.toString()));
         sock.destroy();
       });
       sock.connect(port, '127.0.0.1', () => sock.write('PING\r\n'));
@@ -48,8 +49,11 @@ async function waitForPong(port: number, child: Child, timeoutMs: number): Promi
   throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
 }
 
-/** `replicaOf`: the port of a primary on 127.0.0.1 this one replicates (edges may follow a replica). */
-export async function startRedis(port?: number, replicaOf?: number): Promise<TestRedis> {
+/**
+ * `replicaOf`: the port of a primary on 127.0.0.1 this one replicates (edges may follow a replica).
+ * `password`: started with `requirepass`; `url` then carries it (`redis://:PASSWORD@127.0.0.1:PORT`).
+ */
+export async function startRedis(port?: number, replicaOf?: number, password?: string): Promise<TestRedis> {
   // No silent skip: the writer/edge tests need the real thing (.ci/run installs it).
   if (!isExecutable(REDIS_SERVER))
     throw new Error(`${REDIS_SERVER} not found: apt-get install redis-server (as .ci/run does)`);
@@ -71,12 +75,13 @@ export async function startRedis(port?: number, replicaOf?: number): Promise<Tes
     '--loglevel',
     'warning',
     ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
+    ...(password === undefined ? [] : ['--requirepass', password]),
   ]);
   void child.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await waitForPong(p, child, 10_000);
   const redis: TestRedis = {
     port: p,
-    url: `redis://127.0.0.1:${p}`,
+    url: password === undefined ? `redis://127.0.0.1:${p}` : `redis://:${password}@127.0.0.1:${p}`,
     child,
     async kill() {
       child.proc.kill('SIGKILL');
@@ -84,7 +89,7 @@ export async function startRedis(port?: number, replicaOf?: number): Promise<Tes
     },
     async restart() {
       await redis.kill();
-      return startRedis(p, replicaOf);
+      return startRedis(p, replicaOf, password);
     },
     async stop() {
       await child.stop(5000);

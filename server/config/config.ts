@@ -150,7 +150,30 @@ export function buildConfig(
     throw new OperatorError('--redis-replica is for --role edge (the writer publishes to the primary, --redis)');
   if (config.role === 'edge' && values.db !== undefined)
     throw new OperatorError('--role edge keeps no database: drop --db (the writer owns it)');
+  for (const [flag, url] of [
+    ['--redis', config.redis],
+    ['--redis-replica', config.redisReplica],
+  ] as const) {
+    if (url !== '') checkRedisUrl(flag, url);
+  }
   return Object.freeze(config);
+}
+
+/**
+ * A Redis URL as ioredis reads it: `redis://` or `rediss://` (TLS), optionally with credentials
+ * (`redis://:PASSWORD@host:6379` for requirepass, `redis://USER:PASSWORD@host:6379` for an ACL user).
+ * The message never repeats the URL: it may hold a password.
+ */
+function checkRedisUrl(flag: string, url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OperatorError(`${flag} is not a URL; use redis://[USER:PASSWORD@]HOST:PORT or rediss://...`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new OperatorError(`${flag} must start with redis:// or rediss:// (TLS), not ${parsed.protocol}//`);
+  if (parsed.hostname === '') throw new OperatorError(`${flag} names no host`);
 }
 
 /** A typed value back as it would be typed on the command line. */

@@ -79,6 +79,23 @@ test('an admin token that could never match a Bearer header is refused without e
   assert.equal(configOf([]).adminToken, '', 'empty still means the moderation API is off');
 });
 
+test('Redis URLs: redis:// or rediss:// with optional credentials; anything else is refused without echoing it', () => {
+  const writer = (url: string) => configOf(['--role', 'writer', '--redis', url]);
+  assert.equal(writer('redis://:s3cret@10.0.0.5:6379').redis, 'redis://:s3cret@10.0.0.5:6379');
+  assert.equal(
+    writer('rediss://canvas:s3cret@redis.internal:6380/0').redis,
+    'rediss://canvas:s3cret@redis.internal:6380/0',
+  );
+  for (const bad of ['10.0.0.5:6379', 'http://:s3cret@10.0.0.5', 'redis:///s3cret', 'not a url s3cret']) {
+    assert.throws(
+      () => writer(bad),
+      (err: Error) =>
+        err instanceof OperatorError && err.message.startsWith('--redis') && !err.message.includes('s3cret'),
+      bad,
+    );
+  }
+});
+
 test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));

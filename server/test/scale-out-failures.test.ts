@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import type { ErrorMsg } from '../../protocol/messages.ts';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, TestClient, tempDir } from '../../testkit/fixture.ts';
@@ -119,6 +119,48 @@ describe('writer/edge failures', () => {
     const seq = await placeAcked(edge, 12, 12, 3);
     await imageAtLeast(edge.http, seq);
     assert.equal((await httpRequest(`${writer.http}/healthz`)).status, 200);
+  });
+
+  test('forged and type-confused forwarded requests fail alone: their honest batch-mates are committed', async (t) => {
+    const pub = new Redis(redis.url);
+    const sub = new Redis(redis.url);
+    t.after(() => {
+      pub.disconnect();
+      sub.disconnect();
+    });
+    // Refusals are answered at once, the committed ones after their commit: several answer batches.
+    const byId = new Map<number, Record<string, unknown>>();
+    const answered = new Promise<void>((resolve) => {
+      sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
+        for (const a of unpack(message).ans as Array<{ i: number; r: Record<string, unknown> }>) byId.set(a.i, a.r);
+        if (byId.size === 6) resolve();
+      });
+    });
+    await sub.subscribe('canvas:answers:forger');
+    const who = { identityId: 'f0f0f0f0f0f0f0f0', addressKey: '192.0.2.1/32' };
+    const honest = (i: number, x: number) => ({ i, k: 'place', ...who, addressKey: `192.0.2.${i}/32`, x, y: 9, c: 4 });
+    const reqs = [
+      honest(1, 20),
+      { i: 2, k: 'place', ...who, x: '7', y: 9, c: 4 }, // stored at one cell, applied at another, once
+      { i: 3, k: 'place', ...who, x: 21, y: 9, c: 2.5 }, // stored as REAL, once
+      { i: 4, k: 'place', identityId: {}, addressKey: 'x', x: 22, y: 9, c: 4 }, // failed the whole batch, once
+      { i: 5, k: 'admin', a: { op: 'wipe', actor: 'x', rect: { x: 0, y: 0, width: '32', height: 32 }, color: 1 } },
+      honest(6, 23),
+    ];
+    await pub.publish('canvas:requests', pack({ edge: 'forger', reqs }));
+    await answered;
+    for (const i of [2, 3, 4, 5]) assert.equal(byId.get(i)?.code, 'invalid_field', `request ${i}`);
+    for (const [i, x] of [
+      [1, 20],
+      [6, 23],
+    ] as const) {
+      const r = byId.get(i);
+      assert.equal(r?.ok, true, `honest request ${i}: ${JSON.stringify(r)}`);
+      acked.push({ seq: Number(r?.seq), x, y: 9, color: 4 });
+    }
+    await assertNoAckLost();
+    const grid = decodeToIndices((await image(writer.http)).png, palette).grid;
+    for (const x of [7, 21, 22]) assert.notEqual(grid[9 * SIZE + x], 4, `forged pixel at (${x}, 9) applied`);
   });
 
   test('an edge killed: the other edge carries on, and its delta clients resume there with since', async (t) => {
