@@ -65,6 +65,9 @@ function exchange(port: number, request: string, fill: 'no' | 'now' | 'after-ans
   });
 }
 
+/** `n` header lines a browser extension or a chain of proxies might add. */
+const manyHeaders = (n: number): string => Array.from({ length: n }, (_, i) => `X-Extra-${i}: ${i}\r\n`).join('');
+
 /** Status code and body of one raw HTTP/1.x response. */
 function parseResponse(raw: Buffer): { status: number; body: Buffer } {
   const end = raw.indexOf('\r\n\r\n');
@@ -97,6 +100,7 @@ describe('uWebSockets.js v20.30.0 alone: requests its parser does not accept get
     'LF-only line ends': 'GET /image HTTP/1.1\nHost: canvas\n\n',
     'a valid request pipelined after an HTTP/1.0 one':
       'GET /image HTTP/1.0\r\n\r\nGET /image HTTP/1.1\r\nHost: canvas\r\n\r\n',
+    '49 header lines': `GET /image HTTP/1.1\r\nHost: canvas\r\n${manyHeaders(48)}\r\n`,
   };
   for (const [name, request] of Object.entries(ignored)) {
     test(`${name}: not a byte in answer, the connection is closed`, async () => {
@@ -268,6 +272,11 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
   test('nginx answers the request shapes the server ignores', async () => {
     const statusOf = async (request: string) => parseResponse(await exchange(nginx.port, request)).status;
     assert.equal(
+      await statusOf(`GET /image HTTP/1.1\r\nHost: x\r\n${manyHeaders(60)}Connection: close\r\n\r\n`),
+      200,
+      '60 extra header lines: only the ones the server reads go upstream',
+    );
+    assert.equal(
       await statusOf('GET http://canvas.example/image HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
       200,
       'absolute-URI',
@@ -278,6 +287,21 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
       400,
       'HTTP/1.1 without Host: refused by nginx',
     );
+  });
+
+  test('a JSON POST through nginx keeps its body and cookie: a session, then a placement with it', async () => {
+    const session = await fetch(`http://127.0.0.1:${nginx.port}/api/session`, { method: 'POST' });
+    assert.equal(session.status, 200);
+    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const { id } = (await session.json()) as { id: string };
+    const placed = await fetch(`http://127.0.0.1:${nginx.port}/api/pixel`, {
+      method: 'POST',
+      headers: { Cookie: cookie, 'Content-Type': 'application/json', 'X-Forwarded-For': '192.0.2.9' },
+      body: JSON.stringify({ x: 5, y: 5, color: 2 }),
+    });
+    assert.equal(placed.status, 200, await placed.clone().text());
+    const pixel = (await (await fetch(`${ts.http}/api/pixel?x=5&y=5`)).json()) as { who: string; color: number };
+    assert.deepEqual([pixel.who, pixel.color], [id, 2], 'placed by the identity of the forwarded cookie');
   });
 
   test('each client keeps its own address behind nginx (X-Forwarded-For from a trusted proxy)', async () => {
