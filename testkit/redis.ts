@@ -52,8 +52,14 @@ async function waitForPong(port: number, child: Child, timeoutMs: number): Promi
 /**
  * `replicaOf`: the port of a primary on 127.0.0.1 this one replicates (edges may follow a replica).
  * `password`: started with `requirepass`; `url` then carries it (`redis://:PASSWORD@127.0.0.1:PORT`).
+ * `args`: more redis-server arguments (e.g. a scaled-down `--client-output-buffer-limit`).
  */
-export async function startRedis(port?: number, replicaOf?: number, password?: string): Promise<TestRedis> {
+export async function startRedis(
+  port?: number,
+  replicaOf?: number,
+  password?: string,
+  args: readonly string[] = [],
+): Promise<TestRedis> {
   // No silent skip: the writer/edge tests need the real thing (.ci/run installs it).
   if (!isExecutable(REDIS_SERVER))
     throw new Error(`${REDIS_SERVER} not found: apt-get install redis-server (as .ci/run does)`);
@@ -76,6 +82,7 @@ export async function startRedis(port?: number, replicaOf?: number, password?: s
     'warning',
     ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
     ...(password === undefined ? [] : ['--requirepass', password]),
+    ...args,
   ]);
   void child.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   await waitForPong(p, child, 10_000);
@@ -89,7 +96,7 @@ export async function startRedis(port?: number, replicaOf?: number, password?: s
     },
     async restart() {
       await redis.kill();
-      return startRedis(p, replicaOf, password);
+      return startRedis(p, replicaOf, password, args);
     },
     async stop() {
       await child.stop(5000);

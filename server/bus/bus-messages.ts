@@ -20,7 +20,10 @@
  * - `P:requests` (channel): batches of forwarded requests from every edge.
  * - `P:presence` (channel): each edge's number of WebSocket clients, once per tick interval; the
  *   writer adds them up (with its own) and sends the total in its beats.
- * - `P:answers:EDGE` (channel): batches of answers for one edge.
+ * - `P:answers:EDGE` (channel): batches of answers for one edge. An answer too large for a pub/sub
+ *   message (a timelapse: Redis disconnects a subscriber whose output buffer passes its pub/sub
+ *   limit, 32 MB by default, losing the answer and every other one in flight) is stored under
+ *   `P:answer:EDGE:I` for STORED_ANSWER_TTL_S instead, and the batch names the key.
  */
 import { Packr } from 'msgpackr';
 import { isClientInt } from '../../protocol/codec.ts';
@@ -41,7 +44,12 @@ export interface BusKeys {
   requests: string;
   presence: string;
   answers(edge: string): string;
+  /** Where one large answer waits for its edge. */
+  storedAnswer(edge: string, i: number): string;
 }
+
+/** How long a stored answer waits for its edge to take it (the edge deletes it on reading). */
+export const STORED_ANSWER_TTL_S = 120;
 
 export function busKeys(prefix: string): BusKeys {
   return {
@@ -51,6 +59,7 @@ export function busKeys(prefix: string): BusKeys {
     requests: `${prefix}:requests`,
     presence: `${prefix}:presence`,
     answers: (edge) => `${prefix}:answers:${edge}`,
+    storedAnswer: (edge, i) => `${prefix}:answer:${edge}:${i}`,
   };
 }
 
@@ -134,11 +143,14 @@ export interface DecodedRequests {
   unnumbered: number;
 }
 
+/** One answer in a batch: inline, or stored under a key (too large for pub/sub). */
+export type AnswerEntry = { i: number; r: Answer } | { i: number; stored: string };
+
 export interface AnswerBatch {
-  ans: Array<{ i: number; r: Answer }>;
+  ans: AnswerEntry[];
 }
 
-export type BusMessage = FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg;
+export type BusMessage = FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg | Answer;
 
 // Plain maps (no msgpackr records), so a Redis MONITOR shows readable structures.
 const packr = new Packr({ useRecords: false });
@@ -347,14 +359,22 @@ export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined
 }
 
 /** An answer batch, each answer still unchecked: only the edge knows which kind each `i` asked. */
-export function decodeAnswers(payload: Uint8Array): Array<{ i: number; r: unknown }> | undefined {
+export function decodeAnswers(
+  payload: Uint8Array,
+): Array<{ i: number; r: unknown } | { i: number; stored: string }> | undefined {
   return decodeWith(payload, (f) => {
     if (!Array.isArray(f.ans)) throw new Malformed('ans');
     return f.ans.map((raw) => {
       const a = record(raw, 'answer');
-      return { i: count(a, 'i'), r: a.r };
+      const i = count(a, 'i');
+      return a.stored === undefined ? { i, r: a.r } : { i, stored: str(a, 'stored', 512) };
     });
   });
+}
+
+/** A stored answer as read from its key, still unchecked (see decodeAnswer); undefined if not MessagePack. */
+export function decodeStoredAnswer(payload: Uint8Array): unknown {
+  return unpack(payload);
 }
 
 function failure(f: Fields): { ok: false; code: ErrorCode; message: string } {

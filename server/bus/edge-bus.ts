@@ -19,6 +19,7 @@ import {
   decodeAnswer,
   decodeAnswers,
   decodeMeta,
+  decodeStoredAnswer,
   decodeTicks,
   encodeBus,
   type Request,
@@ -241,7 +242,28 @@ export class EdgeBus {
       return;
     }
     this.writerSeenAt = performance.now();
-    for (const a of answers) this.settle(a.i, a.r, 'answered');
+    for (const a of answers) {
+      if ('r' in a) this.settle(a.i, a.r, 'answered');
+      else this.takeStored(a.i, a.stored);
+    }
+  }
+
+  /** A large answer the writer stored under a key (bus-messages.ts): read it, then delete it. */
+  private takeStored(i: number, key: string): void {
+    // From the primary, where the writer wrote it: a replica may not have it yet.
+    this.pub.redis
+      .multi()
+      .getBuffer(key)
+      .del(key)
+      .exec()
+      .then((results) => {
+        const bytes = results?.[0]?.[1];
+        this.settle(i, bytes instanceof Buffer ? decodeStoredAnswer(bytes) : undefined, 'answered');
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ err, key }, 'a stored answer could not be read');
+        this.settle(i, undefined, 'answered');
+      });
   }
 
   /** A tick, beat or stored frame from the writer. */

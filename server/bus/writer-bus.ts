@@ -12,7 +12,9 @@ import type { Authority } from '../placement/authority.ts';
 import type { Frame, TickOutput } from '../streams/frame.ts';
 import {
   type Answer,
+  type AnswerEntry,
   type BusKeys,
+  STORED_ANSWER_TTL_S,
   type CanvasMeta,
   decodePresence,
   decodeRequests,
@@ -50,7 +52,9 @@ export class WriterBus {
   private readonly log: Logger;
   private readonly pub: RedisLink;
   private readonly sub: RedisLink;
-  private readonly outgoing = new Map<string, Array<{ i: number; r: Answer }>>();
+  private readonly outgoing = new Map<string, AnswerEntry[]>();
+  /** Answers larger than this are stored under a key instead of published (see pubsubLimit). */
+  private largeAnswerBytes = DEFAULT_LARGE_ANSWER_BYTES;
   private flushScheduled = false;
   private beatTimer: NodeJS.Timeout | undefined;
   private latest: FrameMsg | undefined;
@@ -89,6 +93,7 @@ export class WriterBus {
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
     // ioredis subscribes again by itself after a reconnect (autoResubscribe).
     await this.sub.redis.subscribe(this.keys.requests, this.keys.presence);
+    this.largeAnswerBytes = largeAnswerBytes(await pubsubLimit(this.pub));
     this.listening = true;
     await this.writeKeys();
     this.beatTimer = setInterval(() => this.beat(), tickMs);
@@ -221,9 +226,18 @@ export class WriterBus {
 
   /** Answers go out once per loop turn per edge: a commit batch of placements is one message. */
   private answer(edge: string, i: number, r: Answer): void {
+    let entry: AnswerEntry = { i, r };
+    if (typeof r === 'object' && 'body' in r && r.body.length > this.largeAnswerBytes && this.pub.up) {
+      // Same connection as the publish below: Redis stores it before the edge hears of it.
+      const key = this.keys.storedAnswer(edge, i);
+      this.pub.redis
+        .set(key, encodeBus(r), 'EX', STORED_ANSWER_TTL_S)
+        .catch((err: unknown) => this.failed(err, 'stored answer'));
+      entry = { i, stored: key };
+    }
     const list = this.outgoing.get(edge);
-    if (list) list.push({ i, r });
-    else this.outgoing.set(edge, [{ i, r }]);
+    if (list) list.push(entry);
+    else this.outgoing.set(edge, [entry]);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -252,6 +266,30 @@ export class WriterBus {
     // quit() sends what is queued first (the last answers), then closes.
     await Promise.allSettled([this.pub.close(), this.sub.close()]);
   }
+}
+
+/** Without a readable limit (CONFIG disabled, as on managed Redis): far below the 32 MB default. */
+const DEFAULT_LARGE_ANSWER_BYTES = 1 << 20;
+
+/**
+ * The smaller of Redis's pub/sub output-buffer limits (hard, and soft: passing it for its seconds
+ * also disconnects), in bytes; 0 when there is none or CONFIG GET is not allowed.
+ */
+async function pubsubLimit(link: RedisLink): Promise<number> {
+  try {
+    const reply = (await link.redis.config('GET', 'client-output-buffer-limit')) as string[];
+    const words = (reply[1] ?? '').split(/\s+/);
+    const at = words.indexOf('pubsub');
+    const limits = [words[at + 1], words[at + 2]].map(Number).filter((n) => n > 0);
+    return at < 0 || limits.length === 0 ? 0 : Math.min(...limits);
+  } catch {
+    return 0;
+  }
+}
+
+/** A quarter of the limit, so a batch of answers beside a large one stays under it too; 1 KiB..1 MiB. */
+function largeAnswerBytes(limit: number): number {
+  return limit === 0 ? DEFAULT_LARGE_ANSWER_BYTES : Math.max(1024, Math.min(DEFAULT_LARGE_ANSWER_BYTES, limit / 4));
 }
 
 function frameMessage(canvasId: string, frame: Frame, at: number, delta: TickOutput['delta']): FrameMsg {
