@@ -19,6 +19,7 @@ import { makeRequestIdentity } from './identity/request-identity.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
 import type { Metrics } from './ops/metrics.ts';
+import { guardFileDescriptors } from './ops/fd-guard.ts';
 import { registerMetricsRoute } from './ops/metrics-route.ts';
 import { OperatorError } from './ops/operator-error.ts';
 import { listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
@@ -49,6 +50,8 @@ export interface FrontOptions {
 export class Front {
   private readonly app = uws.App();
   private listenSocket: us_listen_socket | undefined;
+  private port = 0;
+  private stopFdGuard: (() => void) | undefined;
 
   constructor(private readonly opts: FrontOptions) {
     const { config, log, streams, authority } = opts;
@@ -104,15 +107,37 @@ export class Front {
     );
     if (!socket) throw new OperatorError(`cannot listen on ${host}:${port} (address in use or not available)`);
     this.listenSocket = socket;
+    this.port = listenPort(socket);
     this.opts.streams.start();
-    return listenPort(socket);
+    this.stopFdGuard = guardFileDescriptors({
+      pause: () => this.closeListenSocket(),
+      resume: () => this.listenAgain(),
+      registry: this.opts.metrics.registry,
+      log: this.opts.log,
+    });
+    return this.port;
+  }
+
+  private closeListenSocket(): void {
+    // us_listen_socket_close only stops accepting; open sockets stay.
+    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  /** Listens again on the port it had (after the fd guard paused it); false when that failed. */
+  private listenAgain(): boolean {
+    const { host, reusePort } = this.opts.config;
+    // uWS calls back synchronously from listen.
+    listen(this.app, host, this.port, reusePort, (socket) => {
+      if (socket) this.listenSocket = socket;
+    });
+    return this.listenSocket !== undefined;
   }
 
   /** Stops accepting; open sockets stay until `closeSockets`. */
   stopListening(): void {
-    // us_listen_socket_close only stops accepting; open sockets are closed one by one below.
-    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = undefined;
+    this.stopFdGuard?.();
+    this.closeListenSocket();
     this.opts.streams.stop();
   }
 
