@@ -76,6 +76,8 @@ export class EdgeBus {
   /** Where ticks go once `follow` was called (the streams). */
   private publish: ((out: TickOutput) => void) | undefined;
   private resyncing = false;
+  /** Consecutive beats whose seq was below ours (see accept). */
+  private behindBeats = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
   /** ms from the writer publishing the last tick to this edge starting its fan-out. */
   lastLagMs: number | undefined;
@@ -266,8 +268,14 @@ export class EdgeBus {
       });
   }
 
-  /** A tick, beat or stored frame from the writer. */
-  private accept(bytes: Buffer, via: 'channel' | 'start' | 'resync'): void {
+  /**
+   * A tick, beat or stored frame from the writer. Beats say where the writer is: a beat ahead of us
+   * means a tick was missed (take the frame key); beats behind us, twice in a row, mean the frame we
+   * serve is not the writer's (a writer restarted on an older copy of its database, or a forged tick
+   * with a huge seq that would otherwise make this edge ignore every real one for good): take the
+   * frame key whatever its seq (`reset`).
+   */
+  private accept(bytes: Buffer, via: 'channel' | 'start' | 'resync' | 'reset'): void {
     const m = decodeTicks(bytes);
     if (!m) {
       this.log.warn({ via }, 'dropped a malformed message from the writer');
@@ -278,10 +286,14 @@ export class EdgeBus {
     const sameCanvas = m.canvasId === this.canvasId;
     if (m.k === 'beat') {
       this.online = m.online;
+      this.behindBeats = sameCanvas && m.seq < acceptedSeq ? this.behindBeats + 1 : 0;
       if (sameCanvas && m.seq > acceptedSeq) this.resync('missed tick');
+      else if (this.behindBeats >= 2) this.resync('writer behind', 'reset');
       return;
     }
-    if (sameCanvas && m.seq <= acceptedSeq) return; // already have it (start/resync race)
+    // Already have it (start/resync race), unless the writer's beats said ours is not its frame.
+    if (sameCanvas && m.seq <= acceptedSeq && via !== 'reset') return;
+    if (via === 'reset') this.behindBeats = 0;
     const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
     const frame: Frame = {
       seq: m.seq,
@@ -290,7 +302,7 @@ export class EdgeBus {
       message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }),
     };
     // A delta is usable only when it starts where this edge is; otherwise the PNG resyncs everyone.
-    const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq ? m.delta : undefined;
+    const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;
     this.current = frame;
     if (via === 'start' || !this.publish) return;
@@ -299,7 +311,7 @@ export class EdgeBus {
     this.publish({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
   }
 
-  private resync(reason: string): void {
+  private resync(reason: string, via: 'resync' | 'reset' = 'resync'): void {
     if (this.resyncing) return;
     this.resyncing = true;
     this.metrics.resyncs.inc({ reason });
@@ -307,7 +319,7 @@ export class EdgeBus {
     whenReady(this.read)
       .then(() => this.read.redis.getBuffer(this.keys.frame))
       .then((bytes) => {
-        if (bytes) this.accept(bytes, 'resync');
+        if (bytes) this.accept(bytes, via);
       })
       .catch((err: unknown) => this.log.debug({ err }, 'frame key read failed'))
       .finally(() => {

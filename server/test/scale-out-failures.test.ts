@@ -121,6 +121,25 @@ describe('writer/edge failures', () => {
     assert.equal((await httpRequest(`${writer.http}/healthz`)).status, 200);
   });
 
+  test("a forged tick with a huge seq does not wedge the edges: the writer's beats bring them back", async (t) => {
+    const [edge] = edges as [StartedServer];
+    const canvasId = (await image(edge.http)).etag.slice(1).split('-')[0];
+    const redisClient = new Redis(redis.url);
+    t.after(() => redisClient.disconnect());
+    const notAPng = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(9)]);
+    const forged = { k: 'tick', canvasId, seq: 2 ** 31, etag: '"forged"', png: notAPng, at: Date.now() };
+    await redisClient.publish('canvas:ticks', pack(forged));
+    // Within a few beats (200 ms each here) the edge serves the writer's frame again, and follows it.
+    const deadline = Date.now() + 10_000;
+    while ((await image(edge.http)).etag === '"forged"' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.notEqual((await image(edge.http)).etag, '"forged"', 'the edge still serves the forged frame');
+    const seq = await placeAcked(edge, 13, 13, 6);
+    const img = await imageAtLeast(edge.http, seq, 10_000);
+    assert.equal(decodeToIndices(img.png, palette).grid[13 * SIZE + 13], 6);
+  });
+
   test('forged and type-confused forwarded requests fail alone: their honest batch-mates are committed', async (t) => {
     const pub = new Redis(redis.url);
     const sub = new Redis(redis.url);
