@@ -62,11 +62,15 @@ export const ErrorCode = {
   SHUTTING_DOWN: 'shutting_down',
   /**
    * Edge deployments only: the writer (the one process that stores placements) or the bus to it
-   * cannot be reached, so nothing was acknowledged. When the edge had already forwarded the
-   * request before the failure, its outcome is unknown, exactly as when a socket drops before its
-   * ack: the next frames show whether the pixel changed.
+   * cannot be reached, and the request was not handed to it: nothing was placed, a retry is safe.
    */
   UNAVAILABLE: 'unavailable',
+  /**
+   * Edge deployments only: the request was handed to the writer, but no answer came back in time
+   * (the writer or Redis failed or froze meanwhile). It may have been placed, even seconds later,
+   * exactly as when a socket drops before its ack: the next frames show whether the pixel changed.
+   */
+  OUTCOME_UNKNOWN: 'outcome_unknown',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

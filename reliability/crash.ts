@@ -78,7 +78,8 @@ export function wsWriter(
       if (msg.id !== undefined) pending.delete(msg.id);
       if (msg.t === 'ack' && p) round.acks.push({ seq: msg.seq, ...p });
       if (msg.t === 'error') round.errors.set(msg.code, (round.errors.get(msg.code) ?? 0) + 1);
-      if (msg.t === 'error' && msg.code === 'unavailable') return;
+      // An edge whose writer is gone: refused, or forwarded and unanswered.
+      if (msg.t === 'error' && (msg.code === 'unavailable' || msg.code === 'outcome_unknown')) return;
       if (socket.readyState === WebSocket.OPEN) sendOne();
     });
     socket.on('error', () => {}); // the kill resets the connection: expected
@@ -101,7 +102,7 @@ export async function httpWriter(http: string, rng: Rng, round: Round, stop: Abo
       const body = (await res.json()) as { seq?: number; error?: string };
       if (res.status === 200 && typeof body.seq === 'number') round.acks.push({ seq: body.seq, ...p });
       else round.errors.set(String(body.error), (round.errors.get(String(body.error)) ?? 0) + 1);
-      if (body.error === 'unavailable') return; // an edge whose writer is gone
+      if (body.error === 'unavailable' || body.error === 'outcome_unknown') return; // an edge whose writer is gone
     } catch {
       return; // connection refused or reset: the server was killed
     }

@@ -31,12 +31,18 @@ import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-lin
 /** A request as the edge hands it over: the bus numbers it. */
 export type Forward<K extends RequestKind> = Omit<Extract<Request, { k: K }>, 'i'>;
 
+/**
+ * Why a forwarded request got no answer: it never reached the writer (`not_forwarded`: nothing was
+ * placed, a retry is safe), or it did and no answer came back (`unknown`: it may have been placed).
+ */
+export type NoAnswer = 'not_forwarded' | 'unknown';
+
 interface Pending {
   kind: RequestKind;
-  /** performance.now() after which it fails as `unavailable`. */
+  /** performance.now() after which it fails as `unknown`. */
   deadline: number;
-  /** Gets the checked answer, or undefined (unavailable). */
-  done: (r: unknown) => void;
+  /** Gets the checked answer, or why there is none. */
+  done: (r: unknown, noAnswer: NoAnswer) => void;
 }
 
 /** How often unanswered requests are checked for their timeout. */
@@ -166,23 +172,23 @@ export class EdgeBus {
    */
   forward<K extends RequestKind>(
     req: Forward<K>,
-    done: (r: AnswerOf[K] | undefined) => void,
+    done: (r: AnswerOf[K] | NoAnswer) => void,
     timeoutMs = this.timeoutMs,
   ): void {
     if (!this.writerUp) {
       this.metrics.forwardAnswers.inc({ result: 'refused' });
-      return done(undefined);
+      return done('not_forwarded');
     }
     const i = this.nextId++;
     const kind = req.k as K;
     this.pending.set(i, {
       kind,
       deadline: performance.now() + timeoutMs,
-      done: (r) => {
-        if (r === undefined) return done(undefined);
+      done: (r, noAnswer) => {
+        if (r === undefined) return done(noAnswer);
         const answer = decodeAnswer(kind, r);
         if (answer === undefined) this.log.warn({ kind }, 'the writer answered with a malformed answer');
-        done(answer);
+        done(answer ?? 'unknown');
       },
     });
     this.metrics.forwarded.inc({ kind });
@@ -194,11 +200,11 @@ export class EdgeBus {
     const reqs = this.queue;
     this.queue = [];
     if (reqs.length === 0) return;
-    const failAll = () => {
-      // Not delivered to any writer: these were never placed.
-      for (const r of reqs) this.settle(r.i, undefined, 'refused');
+    const failAll = (noAnswer: NoAnswer) => {
+      for (const r of reqs) this.settle(r.i, undefined, noAnswer === 'unknown' ? 'timeout' : 'refused', noAnswer);
     };
-    if (!this.pub.up) return failAll();
+    // Not sent: never placed.
+    if (!this.pub.up) return failAll('not_forwarded');
     this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, reqs })).then(
       (receivers) => {
         this.metrics.published.inc({ kind: 'requests' });
@@ -206,22 +212,28 @@ export class EdgeBus {
         // No writer is subscribed (it exited; Redis saw its connection close): down from now on,
         // until its next message, rather than until a beat is overdue.
         this.writerSeenAt = Number.NEGATIVE_INFINITY;
-        failAll();
+        failAll('not_forwarded');
       },
       () => {
+        // The connection failed with the publish in flight: Redis may have delivered it.
         this.metrics.publishFailures.inc();
-        failAll();
+        failAll('unknown');
       },
     );
   }
 
-  private settle(i: number, r: unknown, result: 'answered' | 'refused' | 'timeout'): void {
+  private settle(
+    i: number,
+    r: unknown,
+    result: 'answered' | 'refused' | 'timeout',
+    noAnswer: NoAnswer = 'unknown',
+  ): void {
     const p = this.pending.get(i);
     if (!p) return; // already timed out
     this.pending.delete(i);
     this.metrics.forwardAnswers.inc({ result });
     try {
-      p.done(r);
+      p.done(r, noAnswer);
     } catch (err) {
       // Answers arrive in Redis and timer callbacks: a throw here would end the process, and the
       // rest of the batch would go unanswered.
@@ -330,7 +342,7 @@ export class EdgeBus {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     if (this.presenceTimer) clearInterval(this.presenceTimer);
-    for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused');
+    for (const i of [...this.pending.keys()]) this.settle(i, undefined, 'refused', 'unknown');
     const links = new Set([this.pub, this.sub, this.read]);
     await Promise.allSettled([...links].map((l) => l.close()));
   }

@@ -8,17 +8,28 @@ import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
 import type { Authority, PixelResult } from '../placement/authority.ts';
 import type { PlaceResult, Placer } from '../placement/service.ts';
-import type { EdgeBus } from './edge-bus.ts';
+import type { EdgeBus, NoAnswer } from './edge-bus.ts';
 import type { HistoryRequest } from '../history/history-answers.ts';
 import { ByteLru } from '../history/lru.ts';
 import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 
-const UNAVAILABLE = {
-  ok: false,
-  code: ErrorCode.UNAVAILABLE,
-  message: 'the writer cannot be reached from this server; if this request had been forwarded, its outcome is unknown',
+const NO_ANSWER = {
+  not_forwarded: {
+    ok: false,
+    code: ErrorCode.UNAVAILABLE,
+    message: 'the writer cannot be reached from this server: nothing was done, retry later',
+  },
+  unknown: {
+    ok: false,
+    code: ErrorCode.OUTCOME_UNKNOWN,
+    message: 'the writer did not answer in time: the request may still take effect (the next frames show a placement)',
+  },
 } as const;
+
+/** The writer's answer, or the failure that says whether the request may have taken effect. */
+const orFailure = <T extends object>(r: T | NoAnswer): T | (typeof NO_ANSWER)[NoAnswer] =>
+  typeof r === 'string' ? NO_ANSWER[r] : r;
 
 /** A timelapse takes seconds to build (perf/RESULTS.md): the writer gets this long to answer. */
 const HISTORY_TIMEOUT_MS = 120_000;
@@ -32,21 +43,21 @@ export class RemoteAuthority implements Authority {
 
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, x, y, c: color }, (r) => done(r ?? UNAVAILABLE));
+    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, x, y, c: color }, (r) => done(orFailure(r)));
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */
   cooldownLeft(placer: Placer, done: (ms: number) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'cooldown'>({ k: 'cooldown', identityId, addressKey }, (r) => done(r ?? 0));
+    this.bus.forward<'cooldown'>({ k: 'cooldown', identityId, addressKey }, (r) => done(typeof r === 'number' ? r : 0));
   }
 
   pixel(x: number, y: number, done: (r: PixelResult) => void): void {
-    this.bus.forward<'pixel'>({ k: 'pixel', x, y }, (r) => done(r ?? UNAVAILABLE));
+    this.bus.forward<'pixel'>({ k: 'pixel', x, y }, (r) => done(orFailure(r)));
   }
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
-    this.bus.forward<'admin'>({ k: 'admin', a: action }, (r) => done(r ?? UNAVAILABLE));
+    this.bus.forward<'admin'>({ k: 'admin', a: action }, (r) => done(orFailure(r)));
   }
 
   /** Immutable answers (a past canvas, a finished range) are kept here and revalidated here. */
@@ -61,7 +72,7 @@ export class RemoteAuthority implements Authority {
     this.bus.forward<'history'>(
       { k: 'history', r: req },
       (r) => {
-        if (r === undefined) return done(errorAnswer(ErrorCode.UNAVAILABLE, UNAVAILABLE.message));
+        if (typeof r === 'string') return done(errorAnswer(NO_ANSWER[r].code, NO_ANSWER[r].message));
         // msgpack gives the body back as a Buffer view: keep it as is.
         if (r.status.startsWith('200') && r.headers['Cache-Control'] === IMMUTABLE) this.cache.set(key, r);
         done(r);

@@ -47,6 +47,7 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.STORE_FAILED]: '503 Service Unavailable',
   [ErrorCode.SHUTTING_DOWN]: '503 Service Unavailable',
   [ErrorCode.UNAVAILABLE]: '503 Service Unavailable',
+  [ErrorCode.OUTCOME_UNKNOWN]: '504 Gateway Timeout',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',

@@ -19,6 +19,10 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
       return 'The server could not save your pixel. Try again in a moment.';
     case ErrorCode.SHUTTING_DOWN:
       return 'The server is restarting: pixel reverted. Try again once reconnected.';
+    case ErrorCode.UNAVAILABLE:
+      return 'The canvas cannot take pixels right now: pixel reverted. Try again in a moment.';
+    case ErrorCode.OUTCOME_UNKNOWN:
+      return 'The server did not confirm your pixel in time: it may still appear. Check before placing again.';
     default:
       // Codes added later still reach the user, with the server's own wording.
       return `The server refused the pixel (${code}): ${serverMessage}`;
