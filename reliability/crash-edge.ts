@@ -116,7 +116,10 @@ export async function runCrashThroughEdges(
   }
   const unexpected = [...errors].filter(([code]) => code !== 'unavailable' && code !== 'outcome_unknown');
   report.check(unknownRows === 0, `${unknownRows} history rows match no placement that was sent`);
-  report.check(unexpected.length === 0, `placements refused other than unavailable or outcome_unknown: ${JSON.stringify(unexpected)}`);
+  report.check(
+    unexpected.length === 0,
+    `placements refused other than unavailable or outcome_unknown: ${JSON.stringify(unexpected)}`,
+  );
   report.check(lost === 0, `lost ${lost} acknowledged placements`);
   report.check(kills >= opts.kills, `only ${kills} of ${opts.kills} kills happened`);
   report.figure('writer SIGKILLs (restart + verify after each)', kills);
