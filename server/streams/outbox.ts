@@ -27,6 +27,46 @@ export const FRAGMENT_BYTES = 15 * 1024;
  */
 export const SMALL_FRAGMENT_BYTES = 4 * 1024;
 
+/**
+ * uWS's cork buffer (16 KiB, LoopData::CORK_BUFFER_SIZE). Inside a uWS callback (open, message,
+ * drain) the socket is corked: sends are copied into that buffer, and the first frame that does not
+ * fit makes uWS move the buffer's contents and the frame into the socket's own send buffer, which
+ * then keeps its size until the socket closes (#1792 again). `getBufferedAmount` does not count the
+ * cork buffer, so an outbox pumping a snapshot from `open` spilled on every socket: ~16.5 KiB kept per
+ * delta subscriber, 10,000 of them at 326 MB RSS. Outside callbacks every send corks into the empty
+ * buffer and is written at once, keeping nothing unless the kernel refuses part of it. So inside a
+ * callback the outboxes send only what fits the cork buffer, and continue on the next loop turn
+ * (10,000 delta subscribers: 310 -> 145 MiB peak RSS on the same probe; perf/RESULTS.md).
+ */
+const CORK_BUFFER_BYTES = 16 * 1024;
+/** Kept free for bytes the outbox does not see (the 101 response before `open`, pongs). */
+const CORK_MARGIN_BYTES = 1024;
+/** The largest header of a server frame (no mask, 64-bit length). */
+const FRAME_HEADER_BYTES = 10;
+/** Room left in the cork buffer of the running uWS callback; unbounded outside one. */
+let corkRoom = Number.POSITIVE_INFINITY;
+
+/** Runs the body of a uWS WebSocket callback: what the outboxes send meanwhile stays within the cork buffer. */
+export function inCorkedCallback<T>(body: () => T): T {
+  const outer = corkRoom;
+  corkRoom = CORK_BUFFER_BYTES - CORK_MARGIN_BYTES;
+  try {
+    return body();
+  } finally {
+    corkRoom = outer;
+  }
+}
+
+/** Outboxes that stopped for the cork buffer, pumped again on the next loop turn (outside any callback). */
+const resumeNextTurn = new Map<Outbox, FrameSink>();
+
+function resumeStopped(): void {
+  const now = performance.now();
+  const due = [...resumeNextTurn];
+  resumeNextTurn.clear();
+  for (const [box, sink] of due) box.pump(sink, now);
+}
+
 /** `other` (hello, answers, catch-up) is never dropped; stream messages may be superseded. */
 export type OutKind = 'png' | 'delta' | 'other';
 
@@ -54,6 +94,8 @@ export class Outbox {
   progressAt: number;
   /** Frame size for messages over it (FRAGMENT_BYTES, or SMALL_FRAGMENT_BYTES for delta subscribers). */
   fragmentBytes: number;
+  /** The socket closed: nothing is sent again (uWS throws on a closed socket). */
+  private closed = false;
 
   constructor(
     /** Most bytes of not-started stream messages a socket may queue (--max-backpressure). */
@@ -93,15 +135,33 @@ export class Outbox {
     this.pump(sink, now);
   }
 
+  /** The socket closed: drop what is queued and never send again. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    this.offset = 0;
+    this.streamBytes = 0;
+    resumeNextTurn.delete(this);
+  }
+
   /** Hands uWS the next frames while it holds nothing for this socket (call from `drain` too). */
   pump(sink: FrameSink, now: number): void {
     for (;;) {
       const head = this.queue[0];
-      if (!head || sink.getBufferedAmount() > 0) return;
+      if (this.closed || !head || sink.getBufferedAmount() > 0) return;
       const { bytes } = head;
+      const whole = this.offset === 0 && bytes.length <= FRAGMENT_BYTES;
+      const frame =
+        FRAME_HEADER_BYTES + (whole ? bytes.length : Math.min(this.fragmentBytes, bytes.length - this.offset));
+      if (frame > corkRoom) {
+        if (resumeNextTurn.size === 0) setImmediate(resumeStopped);
+        resumeNextTurn.set(this, sink);
+        return;
+      }
+      corkRoom -= frame;
       if (this.offset === 0 && head.kind !== 'other') this.streamBytes -= bytes.length;
       // A message that fits one frame goes whole: most deltas, answers, hello (one send each).
-      if (this.offset === 0 && bytes.length <= FRAGMENT_BYTES) {
+      if (whole) {
         sink.send(bytes, true);
         this.queue.shift();
       } else {

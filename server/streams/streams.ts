@@ -155,7 +155,9 @@ export class Streams {
 
   /** A socket closed (uWS `close`): nothing is sent to it again. */
   closed(ws: WebSocket<Conn>): void {
-    ws.getUserData().closed = true;
+    const conn = ws.getUserData();
+    conn.closed = true;
+    conn.outbox.close();
     this.sockets.delete(ws);
     this.unsubscribe(ws);
   }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { FRAGMENT_BYTES, type FrameSink, Outbox, SMALL_FRAGMENT_BYTES } from '../streams/outbox.ts';
+import { FRAGMENT_BYTES, type FrameSink, inCorkedCallback, Outbox, SMALL_FRAGMENT_BYTES } from '../streams/outbox.ts';
 
 type Call = { op: 'send' | 'first' | 'fragment' | 'last'; bytes: Uint8Array };
 
@@ -190,4 +190,39 @@ test('an outbox with small fragments splits large messages finer but still sends
     sink.messages().map((m) => m.length),
     [snapshot.length],
   );
+});
+
+test('inside a uWS callback only what fits the 16 KiB cork buffer is sent; the rest follows on the next turn', async () => {
+  const sink = new RecordingSink();
+  const box = new Outbox(1 << 20, 0, SMALL_FRAGMENT_BYTES);
+  const snapshot = bytes(10 * SMALL_FRAGMENT_BYTES, 3);
+  inCorkedCallback(() => {
+    box.push(sink, bytes(100, 1), 'other', 0); // hello
+    box.push(sink, snapshot, 'png', 0);
+  });
+  const corked = sink.calls.reduce((n, c) => n + c.bytes.length + 10, 0);
+  assert.ok(corked <= 15 * 1024, `${corked} bytes sent inside the callback`);
+  assert.deepEqual(
+    sink.calls.map((c) => c.op),
+    ['send', 'first', 'fragment', 'fragment'],
+    'hello and three 4 KiB fragments fit 15 KiB; a fourth would not',
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(sink.calls.length, 1 + 10, 'the next turn sends the rest, out of the callback');
+  assert.equal(sink.calls.at(-1)?.op, 'last');
+  // Outside a callback there is no such bound: a second snapshot goes whole at once.
+  box.push(sink, snapshot, 'png', 1);
+  assert.equal(sink.calls.length, 11 + 10);
+});
+
+test('a closed outbox sends nothing, not even what waited for the next turn', async () => {
+  const sink = new RecordingSink();
+  const box = new Outbox(1 << 20, 0, SMALL_FRAGMENT_BYTES);
+  inCorkedCallback(() => box.push(sink, bytes(10 * SMALL_FRAGMENT_BYTES, 4), 'png', 0));
+  const sent = sink.calls.length;
+  box.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(sink.calls.length, sent);
+  box.push(sink, bytes(10, 5), 'other', 1);
+  assert.equal(sink.calls.length, sent);
 });

@@ -8,6 +8,7 @@
  * - acks are sent later, from the commit timer, i.e. outside any uWS callback: the outbox sends only
  *   while the socket is open (sending on a closed socket throws in uWS.js v20.30.0).
  */
+import type { WebSocket } from 'uWebSockets.js';
 import { encodeMessage, parseClientMessage, parseStreamQuery } from '../../protocol/codec.ts';
 import {
   CloseCode,
@@ -24,6 +25,7 @@ import { HttpCode } from '../http/status.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority } from '../placement/authority.ts';
+import { inCorkedCallback } from '../streams/outbox.ts';
 import type { Conn, Greeting, Streams } from '../streams/streams.ts';
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
@@ -119,61 +121,66 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       );
     },
 
-    open: (ws) => {
-      streams.open(ws);
-      const conn = ws.getUserData();
-      // hello says how long this identity (and address) must still wait, so a reloaded page shows
-      // the running cooldown instead of "ready" and a refused first pixel. On an edge that is the
-      // writer's answer: hello and the snapshot follow it (at once when the writer is known down).
-      authority.cooldownLeft(conn, (wait) => {
-        if (!conn.closed) streams.greet(ws, greeting(conn, wait));
-      });
-    },
+    // open, message and drain run corked: what they send must fit uWS's cork buffer (outbox.ts).
+    open: (ws) =>
+      inCorkedCallback(() => {
+        streams.open(ws);
+        const conn = ws.getUserData();
+        // hello says how long this identity (and address) must still wait, so a reloaded page shows
+        // the running cooldown instead of "ready" and a refused first pixel. On an edge that is the
+        // writer's answer: hello and the snapshot follow it (at once when the writer is known down).
+        authority.cooldownLeft(conn, (wait) => {
+          if (!conn.closed) streams.greet(ws, greeting(conn, wait));
+        });
+      }),
 
-    message: (ws, message, isBinary) => {
-      const conn = ws.getUserData();
-      if (!isBinary) {
-        ws.end(CloseCode.UNSUPPORTED_DATA, 'binary MessagePack frames only');
-        return;
-      }
-      if (message.byteLength > MAX_CLIENT_FRAME_BYTES) {
-        ws.end(CloseCode.TOO_BIG, `frame over ${MAX_CLIENT_FRAME_BYTES} bytes`);
-        return;
-      }
-      const parsed = parseClientMessage(new Uint8Array(message));
-      if (!parsed.ok) return streams.send(ws, errorMsg(parsed.code, parsed.message, parsed.id));
-      const msg = parsed.msg;
-      switch (msg.t) {
-        case MsgType.PLACE:
-          // Refusals answer inside this callback, acks later from the commit timer; either way
-          // behind whatever the outbox is still sending.
-          return authority.place(conn, msg.x, msg.y, msg.c, (r) => {
-            if (conn.closed) return;
-            const answer = r.ok
-              ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
-              : errorMsg(r.code, r.message, msg.id, r.wait);
-            streams.send(ws, answer);
-          });
-        case MsgType.SUBSCRIBE:
-          return streams.resubscribe(ws, msg.stream, msg.since);
-        case MsgType.RESYNC:
-          return streams.resync(ws);
-      }
-    },
+    message: (ws, message, isBinary) => inCorkedCallback(() => onMessage(ws, message, isBinary)),
 
     // uWS took bytes off the socket's buffer: the next fragments or queued messages can go.
-    drain: (ws) => {
-      const conn = ws.getUserData();
-      const now = performance.now();
-      conn.outbox.progressAt = now;
-      if (!conn.closed) conn.outbox.pump(ws, now);
-    },
+    drain: (ws) =>
+      inCorkedCallback(() => {
+        const conn = ws.getUserData();
+        const now = performance.now();
+        conn.outbox.progressAt = now;
+        if (!conn.closed) conn.outbox.pump(ws, now);
+      }),
 
     close: (ws, code) => {
       streams.closed(ws);
       log.debug({ conn: ws.getUserData().id, code }, 'ws closed');
     },
   });
+
+  function onMessage(ws: WebSocket<Conn>, message: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData();
+    if (!isBinary) {
+      ws.end(CloseCode.UNSUPPORTED_DATA, 'binary MessagePack frames only');
+      return;
+    }
+    if (message.byteLength > MAX_CLIENT_FRAME_BYTES) {
+      ws.end(CloseCode.TOO_BIG, `frame over ${MAX_CLIENT_FRAME_BYTES} bytes`);
+      return;
+    }
+    const parsed = parseClientMessage(new Uint8Array(message));
+    if (!parsed.ok) return streams.send(ws, errorMsg(parsed.code, parsed.message, parsed.id));
+    const msg = parsed.msg;
+    switch (msg.t) {
+      case MsgType.PLACE:
+        // Refusals answer inside this callback, acks later from the commit timer; either way
+        // behind whatever the outbox is still sending.
+        return authority.place(conn, msg.x, msg.y, msg.c, (r) => {
+          if (conn.closed) return;
+          const answer = r.ok
+            ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
+            : errorMsg(r.code, r.message, msg.id, r.wait);
+          streams.send(ws, answer);
+        });
+      case MsgType.SUBSCRIBE:
+        return streams.resubscribe(ws, msg.stream, msg.since);
+      case MsgType.RESYNC:
+        return streams.resync(ws);
+    }
+  }
   // uWS (v20.30.0) passes a GET /ws that is not an upgrade on to the next matching route.
   router.route('/ws', {
     get: (res) =>
