@@ -15,6 +15,7 @@ import { HttpGuard, Router } from './http/guard.ts';
 import { registerHistoryRoutes } from './http/history-routes.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { ipRangeList } from './identity/client-address.ts';
+import { MintLimit } from './identity/mint-limit.ts';
 import { makeRequestIdentity } from './identity/request-identity.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
@@ -57,20 +58,25 @@ export class Front {
     const { config, log, streams, authority } = opts;
     const router = new Router(this.app, new HttpGuard(log));
     let hopLogged = false;
-    const identify = makeRequestIdentity(new IdentityIssuer(opts.identitySecret), {
-      trustedProxies: ipRangeList(config.trustedProxies),
-      ipv4Prefix: config.ipv4Prefix,
-      ipv6Prefix: config.ipv6Prefix,
-      unparsableHop: (hop) => {
-        opts.metrics.unparsableHops.inc();
-        if (hopLogged) return;
-        hopLogged = true; // once: every request through such a proxy would log it
-        log.warn(
-          { hop: hop.slice(0, 100) },
-          'X-Forwarded-For hop names no address: using the proxy address (counted in canvas_forwarded_for_unparsable_total)',
-        );
+    const mints = new MintLimit(config.mintPerMinute);
+    const identify = makeRequestIdentity(
+      new IdentityIssuer(opts.identitySecret),
+      {
+        trustedProxies: ipRangeList(config.trustedProxies),
+        ipv4Prefix: config.ipv4Prefix,
+        ipv6Prefix: config.ipv6Prefix,
+        unparsableHop: (hop) => {
+          opts.metrics.unparsableHops.inc();
+          if (hopLogged) return;
+          hopLogged = true; // once: every request through such a proxy would log it
+          log.warn(
+            { hop: hop.slice(0, 100) },
+            'X-Forwarded-For hop names no address: using the proxy address (counted in canvas_forwarded_for_unparsable_total)',
+          );
+        },
       },
-    });
+      mints,
+    );
     registerWebSocket(router, {
       shape: opts.shape,
       streams,

@@ -39,6 +39,8 @@ export interface Config {
   allowedOrigins: readonly string[];
   ipv4Prefix: number;
   ipv6Prefix: number;
+  /** New identities per address prefix and minute (0: no limit). */
+  mintPerMinute: number;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';

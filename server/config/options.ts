@@ -242,6 +242,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'IPv6 addresses sharing this prefix share a cooldown',
   },
   {
+    key: 'mintPerMinute',
+    flag: 'mint-per-minute',
+    env: 'MINT_PER_MINUTE',
+    kind: int(0, 1_000_000),
+    default: '0',
+    help: 'new identities one address prefix may mint per minute (bursts up to that many; 60 suits a public event); 0: no limit',
+  },
+  {
     key: 'pprof',
     flag: 'pprof',
     env: 'PPROF',

@@ -62,7 +62,7 @@ export function registerAdminRoutes(
       sendCode(res, state, HttpCode.UNAUTHORIZED, 'admin bearer token required', { 'WWW-Authenticate': 'Bearer' });
       return undefined;
     }
-    return `admin@${identify(res, req).ip}`;
+    return `admin@${identify.address(res, req).ip}`;
   }
 
   const action = (path: string, act: Action): void => {

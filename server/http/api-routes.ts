@@ -9,6 +9,7 @@ import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
 import { jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
 import { sendCode, sendJson } from './answer.ts';
+import { HttpCode } from './status.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
@@ -35,12 +36,25 @@ function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, he
   );
 }
 
+/** 429: this address prefix minted its share of identities (mint-limit.ts). */
+export function refuseMint(res: HttpResponse, state: BodyState, retryMs: number): void {
+  const retryS = Math.ceil(retryMs / 1000);
+  sendCode(
+    res,
+    state,
+    HttpCode.IDENTITY_LIMIT,
+    `too many new identities from this network: retry in ${retryS} s, or keep the token you have`,
+    { 'Retry-After': String(retryS) },
+  );
+}
+
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   const { guard } = router;
   router.route('/api/session', {
     post: (res, req) => {
       const state = trackAborted(res);
-      const { identity } = deps.identify(res, req);
+      const { identity, mintRetryMs } = deps.identify(res, req);
+      if (!identity) return refuseMint(res, state, mintRetryMs);
       sendJson(
         res,
         state,
@@ -56,10 +70,10 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       // Everything from req is read now: it is invalid once this callback returns.
       const client = deps.identify(res, req);
       const url = req.getUrl();
-      const headers: Record<string, string> = client.identity.fresh
-        ? { 'Set-Cookie': sessionCookie(client.identity.token) }
-        : {};
       const state = trackAborted(res);
+      const { identity } = client;
+      if (!identity) return refuseMint(res, state, client.mintRetryMs);
+      const headers: Record<string, string> = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : {};
       readJsonBody(
         res,
         MAX_BODY_BYTES,
@@ -79,7 +93,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
               headers,
             );
           }
-          const placer = { identityId: client.identity.id, addressKey: client.addressKey };
+          const placer = { identityId: identity.id, addressKey: client.addressKey };
           deps.authority.place(
             placer,
             x,

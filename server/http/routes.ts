@@ -93,8 +93,9 @@ export function registerHttpRoutes(router: Router, deps: HttpDeps): void {
   const site = loadClientSite(deps.indexHtml, deps.clientDir);
   const servePage = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
     // Read the identity while req is valid (this synchronous callback); nothing awaits below.
+    // Past the address's identity limit the page is served without one: it can still watch.
     const identity = deps.identify(res, req).identity;
-    const extra = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
+    const extra = identity?.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : undefined;
     serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
   };
   router.route('/', { get: servePage(false), head: servePage(true) });

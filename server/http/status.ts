@@ -29,6 +29,8 @@ export const HttpCode = {
   TOO_LARGE: 'too_large',
   /** Every builder is busy (history timelapse, heatmap); `Retry-After` says when to try again. */
   BUSY: 'busy',
+  /** The address prefix minted its share of new identities; `Retry-After` says when it may again. */
+  IDENTITY_LIMIT: 'identity_limit',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -59,6 +61,7 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.INTERNAL]: '500 Internal Server Error',
   [HttpCode.TOO_LARGE]: '413 Payload Too Large',
   [HttpCode.BUSY]: '429 Too Many Requests',
+  [HttpCode.IDENTITY_LIMIT]: '429 Too Many Requests',
 };
 
 export function statusOf(code: AnyCode): string {

@@ -1,32 +1,53 @@
 /**
  * Who is asking: the identity (cookie, or a token passed explicitly) and the rate-limit address of an
  * HTTP request or WebSocket upgrade. Reads `req`, so it must run inside the synchronous uWS callback.
+ * A request without a valid token gets a fresh identity, as many as its address prefix may mint
+ * (mint-limit.ts).
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { addressKey, clientAddress, type AddressPolicy } from './client-address.ts';
+import type { MintLimit } from './mint-limit.ts';
 import { COOKIE_NAME, readCookie, type Identity, type IdentityIssuer } from './tokens.ts';
 
-export interface RequestClient {
-  identity: Identity;
+export interface ClientAddress {
   /** Address key for cooldowns, e.g. "203.0.113.7/32". */
   addressKey: string;
   /** The client address itself (audit logs). */
   ip: string;
 }
 
+export type RequestClient = ClientAddress &
+  (
+    | { identity: Identity; mintRetryMs?: undefined }
+    /** No valid token, and the address prefix minted its share of identities: retry after `mintRetryMs`. */
+    | { identity: undefined; mintRetryMs: number }
+  );
+
 /** The token of an `Authorization: Bearer <token>` header (RFC 6750), or undefined. */
 export function bearerToken(header: string): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
-export type RequestIdentity = (res: HttpResponse, req: HttpRequest, token?: string) => RequestClient;
+export interface RequestIdentity {
+  /** The identity of the first valid token (explicit, bearer, cookie), else a fresh one if the address may mint. */
+  (res: HttpResponse, req: HttpRequest, token?: string): RequestClient;
+  /** Only where the request comes from: mints nothing. */
+  address(res: HttpResponse, req: HttpRequest): ClientAddress;
+}
 
-export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolicy): RequestIdentity {
-  return (res, req, token) => {
+export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolicy, mints: MintLimit): RequestIdentity {
+  const address = (res: HttpResponse, req: HttpRequest): ClientAddress => {
     const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
     const ip = clientAddress(peer, req.getHeader('x-forwarded-for'), policy);
-    const bearer = bearerToken(req.getHeader('authorization'));
-    const identity = issuer.resolve(token || undefined, bearer, readCookie(req.getHeader('cookie'), COOKIE_NAME));
-    return { identity, addressKey: addressKey(ip, policy), ip };
+    return { ip, addressKey: addressKey(ip, policy) };
   };
+  const identify = (res: HttpResponse, req: HttpRequest, token?: string): RequestClient => {
+    const where = address(res, req);
+    const bearer = bearerToken(req.getHeader('authorization'));
+    const known = issuer.known(token || undefined, bearer, readCookie(req.getHeader('cookie'), COOKIE_NAME));
+    if (known) return { ...where, identity: known };
+    const wait = mints.take(where.addressKey);
+    return wait === 0 ? { ...where, identity: issuer.mint() } : { ...where, identity: undefined, mintRetryMs: wait };
+  };
+  return Object.assign(identify, { address });
 }

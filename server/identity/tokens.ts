@@ -45,14 +45,19 @@ export class IdentityIssuer {
     return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
   }
 
-  /** Identity from the first valid token among the candidates, else a fresh one. */
-  resolve(...candidates: Array<string | undefined>): Identity {
+  /** Identity from the first valid token among the candidates, or undefined. */
+  known(...candidates: Array<string | undefined>): Identity | undefined {
     for (const token of candidates) {
       if (!token) continue;
       const id = this.verify(token);
       if (id) return { id, token, fresh: false };
     }
-    return this.mint();
+    return undefined;
+  }
+
+  /** Identity from the first valid token among the candidates, else a fresh one. */
+  resolve(...candidates: Array<string | undefined>): Identity {
+    return this.known(...candidates) ?? this.mint();
   }
 }
 

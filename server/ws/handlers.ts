@@ -104,10 +104,18 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         return;
       }
       const client = opts.identify(res, req, req.getQuery('token'));
+      if (!client.identity) {
+        const retryS = Math.ceil(client.mintRetryMs / 1000);
+        sendError(res, HttpCode.IDENTITY_LIMIT, `too many new identities from this network: retry in ${retryS} s`, {
+          'Retry-After': String(retryS),
+        });
+        return;
+      }
+      const { identity } = client;
       const conn = streams.conn({
-        identityId: client.identity.id,
+        identityId: identity.id,
         addressKey: client.addressKey,
-        freshToken: client.identity.fresh ? client.identity.token : undefined,
+        freshToken: identity.fresh ? identity.token : undefined,
         stream: request.stream,
         since: request.since,
         online: request.online,
