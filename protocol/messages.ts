@@ -71,6 +71,11 @@ export const ErrorCode = {
    * exactly as when a socket drops before its ack: the next frames show whether the pixel changed.
    */
   OUTCOME_UNKNOWN: 'outcome_unknown',
+  /**
+   * A moderator locked the canvas (a raid, an incident): nobody places until it unlocks by itself or
+   * by hand. `wait` says how many ms are left; the message carries the moderator's reason.
+   */
+  LOCKED: 'locked',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -105,6 +105,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
   );
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements);
+  metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
+    const lock = placements.locked();
+    return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
+  });
   // History workers open the database file read-only: none for an in-memory database.
   const pastCanvases =
     config.db === ':memory:'

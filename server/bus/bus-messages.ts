@@ -301,6 +301,10 @@ function decodeAdminAction(f: Fields): AdminAction {
       };
       return { op, actor: str(f, 'actor'), rect, color: clientInt(f, 'color') };
     }
+    case 'lock':
+      return { op, actor: str(f, 'actor'), seconds: count(f, 'seconds'), reason: str(f, 'reason', 500) };
+    case 'unlock':
+      return { op, actor: str(f, 'actor') };
     case 'audit':
       return { op, limit: count(f, 'limit') };
     default:

@@ -17,6 +17,8 @@ import { bearerToken, type RequestIdentity } from '../identity/request-identity.
 import { isIdentityId } from '../identity/tokens.ts';
 
 const MAX_BODY_BYTES = 4096;
+/** A lock longer than a day is a closed canvas: stop the server instead. */
+const MAX_LOCK_SECONDS = 86_400;
 
 /** Hashing first makes both sides the same length, so timingSafeEqual leaks nothing about length. */
 function sameToken(given: string, expected: string): boolean {
@@ -109,6 +111,14 @@ export function registerAdminRoutes(
     }
     return { op: 'wipe', actor, rect: { x, y, width, height }, color };
   });
+  action('/api/admin/lock', (body, actor) => {
+    const seconds = jsonInt(body, 'seconds');
+    const reason = bodyField(body.value, 'reason');
+    if (seconds === undefined || seconds < 1 || seconds > MAX_LOCK_SECONDS)
+      return bad(`body must be {"seconds": 1..${MAX_LOCK_SECONDS}, "reason"?: string}`);
+    return { op: 'lock', actor, seconds, reason: typeof reason === 'string' ? reason.slice(0, 500) : 'moderation' };
+  });
+  action('/api/admin/unlock', (_body, actor) => ({ op: 'unlock', actor }));
   router.route('/api/admin/audit', {
     get: (res, req) => {
       const state = trackAborted(res);

@@ -50,6 +50,7 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.SHUTTING_DOWN]: '503 Service Unavailable',
   [ErrorCode.UNAVAILABLE]: '503 Service Unavailable',
   [ErrorCode.OUTCOME_UNKNOWN]: '504 Gateway Timeout',
+  [ErrorCode.LOCKED]: '423 Locked',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',

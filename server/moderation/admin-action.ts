@@ -10,6 +10,8 @@ export type AdminAction =
   | { op: 'unban'; actor: string; id: string }
   | { op: 'rollback'; actor: string; id: string; since: number }
   | { op: 'wipe'; actor: string; rect: Rect; color: number }
+  | { op: 'lock'; actor: string; seconds: number; reason: string }
+  | { op: 'unlock'; actor: string }
   | { op: 'audit'; limit: number };
 
 export function runAdminAction(moderation: Moderation, a: AdminAction): ActionResult {
@@ -22,6 +24,10 @@ export function runAdminAction(moderation: Moderation, a: AdminAction): ActionRe
       return moderation.rollback(a.actor, a.id, a.since);
     case 'wipe':
       return moderation.wipe(a.actor, a.rect, a.color);
+    case 'lock':
+      return moderation.lock(a.actor, a.seconds, a.reason);
+    case 'unlock':
+      return moderation.unlock(a.actor);
     case 'audit':
       return { ok: true, result: { entries: moderation.auditLog(a.limit) } };
   }

@@ -43,6 +43,19 @@ export class Moderation {
     return this.record(actor, 'unban', { id }, { unbanned: id, wasBanned: was });
   }
 
+  /** Nobody places for `seconds` (a raid, an incident); it ends by itself or with `unlock`. */
+  lock(actor: string, seconds: number, reason: string): ActionResult {
+    const until = Date.now() + seconds * 1000;
+    this.placements.setLock({ until, reason });
+    return this.record(actor, 'lock', { seconds, reason }, { lockedUntil: until });
+  }
+
+  unlock(actor: string): ActionResult {
+    const was = this.placements.locked() !== undefined;
+    this.placements.setLock(undefined);
+    return this.record(actor, 'unlock', {}, { wasLocked: was });
+  }
+
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
     const targets = this.placementLog

@@ -76,12 +76,17 @@ export class Metrics {
 
   /** `canvas_seq`, read from `seq` at each scrape: the canvas's (writer), the latest frame's (edge). */
   watchSeq(seq: () => number): void {
+    this.watch('canvas_seq', 'Sequence number of the last accepted placement', seq);
+  }
+
+  /** A gauge read from `read` at each scrape, registered by the part that owns the fact. */
+  watch(name: string, help: string, read: () => number): void {
     new Gauge({
-      name: 'canvas_seq',
-      help: 'Sequence number of the last accepted placement',
+      name,
+      help,
       registers: [this.registry],
       collect() {
-        this.set(seq());
+        this.set(read());
       },
     });
   }

@@ -26,6 +26,8 @@ export class PlacementService {
   private readonly byWho: Map<string, number>;
   private readonly byAddr: Map<string, number>;
   private readonly pruner: NodeJS.Timeout;
+  /** Set by a moderator: until when (Unix ms) nobody places, and why. */
+  private lock: { until: number; reason: string } | undefined;
 
   constructor(
     private readonly canvas: Canvas,
@@ -81,12 +83,34 @@ export class PlacementService {
     if (!rule.ok) return rule;
     if (this.banned.has(placer.identityId))
       return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
+    const locked = this.locked(now);
+    if (locked) {
+      const wait = locked.until - now;
+      const seconds = Math.ceil(wait / 1000);
+      return {
+        ok: false,
+        code: ErrorCode.LOCKED,
+        message: `the canvas is locked (${locked.reason}); placing resumes in ${seconds} s`,
+        wait,
+      };
+    }
     const next = this.nextAllowed(placer);
     if (now < next) {
       const wait = next - now;
       return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
     }
     return undefined;
+  }
+
+  /** Locks placing until `until` (Unix ms), or unlocks (undefined). */
+  setLock(lock: { until: number; reason: string } | undefined): void {
+    this.lock = lock;
+  }
+
+  /** The lock in force at `now`, if any (an expired one is forgotten). */
+  locked(now = Date.now()): { until: number; reason: string } | undefined {
+    if (this.lock && this.lock.until <= now) this.lock = undefined;
+    return this.lock;
   }
 
   setBanned(id: string, banned: boolean): void {

@@ -54,6 +54,8 @@ const requests: Request[] = [
   { i: 6, k: 'admin', a: { op: 'rollback', actor: 'admin@127.0.0.1', id: ID, since: 0 } },
   { i: 7, k: 'admin', a: { op: 'wipe', actor: 'a', rect: { x: 1, y: 2, width: 3, height: 4 }, color: 5 } },
   { i: 8, k: 'admin', a: { op: 'audit', limit: 100 } },
+  { i: 10, k: 'admin', a: { op: 'lock', actor: 'a', seconds: 60, reason: 'raid' } },
+  { i: 11, k: 'admin', a: { op: 'unlock', actor: 'a' } },
   { i: 9, k: 'history', r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '' } },
 ];
 

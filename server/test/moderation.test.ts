@@ -148,3 +148,49 @@ test('admin routes without a token, with a wrong one, or when disabled change no
     assert.equal(res.status, 404, `disabled: ${path}`);
   }
 });
+
+test('a moderator lock refuses every placement with locked and the time left; unlock, or its end, lifts it', async (t) => {
+  const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
+  t.after(() => ts.dispose());
+  const u = await identity(ts);
+  const locked = await admin(ts, 'lock', { seconds: 600, reason: 'raid in progress' });
+  assert.equal(locked.status, 200, locked.body);
+  const refused = await httpRequest(`${ts.http}/api/pixel`, {
+    method: 'POST',
+    body: JSON.stringify({ x: 1, y: 1, color: 2 }),
+    headers: { Cookie: `canvas_token=${u.token}` },
+  });
+  assert.equal(refused.status, 423, refused.body);
+  assert.equal(refused.json().error, 'locked');
+  assert.match(String(refused.json().message), /raid in progress/);
+  assert.ok(Number(refused.headers['retry-after']) > 590);
+  const c = await TestClient.connect(ts.ws);
+  t.after(() => c.close());
+  c.send({ t: 'place', id: 3, x: 2, y: 2, c: 1 });
+  const error = await c.nextOf('error');
+  assert.equal(error.code, 'locked');
+  assert.ok((error.wait ?? 0) > 590_000);
+  assert.match((await httpRequest(`${ts.http}/metrics`)).body, /canvas_locked_seconds (59\d|600)/);
+
+  assert.equal((await admin(ts, 'unlock', {})).status, 200);
+  await place(ts, u.token, 1, 1, 2);
+  assert.match((await httpRequest(`${ts.http}/metrics`)).body, /canvas_locked_seconds 0/);
+
+  // A short lock ends by itself.
+  assert.equal((await admin(ts, 'lock', { seconds: 1 })).status, 200);
+  const started = Date.now();
+  c.send({ t: 'place', id: 4, x: 3, y: 3, c: 1 });
+  assert.equal((await c.nextOf('error')).code, 'locked');
+  let answer: { t: string } = { t: 'error' };
+  for (let id = 5; answer.t !== 'ack' && Date.now() - started < 5000; id++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    c.send({ t: 'place', id, x: 3, y: 3, c: 1 });
+    answer = await c.next((m) => m.t === 'ack' || m.t === 'error');
+  }
+  assert.equal(answer.t, 'ack', 'placing resumes once the lock ran out');
+  assert.equal((await admin(ts, 'lock', { seconds: 0 })).status, 400);
+  const actions = ((await admin(ts, 'audit')).json()['entries'] as Array<Record<string, unknown>>).map(
+    (e) => e['action'],
+  );
+  assert.deepEqual(actions.slice(0, 3), ['lock', 'unlock', 'lock']);
+});

@@ -19,6 +19,8 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
       return 'The server could not save your pixel. Try again in a moment.';
     case ErrorCode.SHUTTING_DOWN:
       return 'The server is restarting: pixel reverted. Try again once reconnected.';
+    case ErrorCode.LOCKED:
+      return `The moderators locked the canvas: ${serverMessage}`;
     case ErrorCode.UNAVAILABLE:
       return 'The canvas cannot take pixels right now: pixel reverted. Try again in a moment.';
     case ErrorCode.OUTCOME_UNKNOWN:
