@@ -20,6 +20,7 @@ import { OperatorError, shownUrl } from './ops/operator-error.ts';
 import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
 import { checkBackend, uwsBackend } from './ops/uws-backend.ts';
 import { LocalAuthority } from './placement/authority.ts';
+import { Bans } from './placement/bans.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
 import { ModerationStore } from './store/moderation-store.ts';
@@ -96,15 +97,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const modStore = new ModerationStore(store.db);
   const placementLog = new PlacementLog(store.db);
   const secret = store.identitySecret(config.secret);
+  const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const placements = new PlacementService(
     canvas,
     committer,
     metrics,
     config.cooldownMs,
-    modStore.bannedIds(),
+    bans,
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
   );
-  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements);
+  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
     const lock = placements.locked();
     return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;

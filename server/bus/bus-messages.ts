@@ -31,6 +31,7 @@ import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { HISTORY_PATHS, type HistoryRequest } from '../history/history-answers.ts';
 import type { HttpAnswer } from '../http/answer.ts';
+import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
@@ -282,13 +283,34 @@ export function decodePresence(payload: Uint8Array): PresenceMsg | undefined {
   return decodeWith(payload, (f) => ({ edge: str(f, 'edge'), n: count(f, 'n') }));
 }
 
+/** An optional positive `seconds` (a timed ban), as an object to spread. */
+function seconds(f: Fields): { seconds?: number } {
+  return f.seconds === undefined ? {} : { seconds: count(f, 'seconds') };
+}
+
+/** One canonical CIDR range, as the admin route writes it. */
+function cidr(f: Fields, key: string): string {
+  const text = str(f, key, 64);
+  try {
+    const ranges = parseIpRanges(text);
+    if (ranges.length === 1 && formatIpRanges(ranges) === text) return text;
+  } catch {
+    // refused below
+  }
+  throw new Malformed(`${key} is not a canonical CIDR range`);
+}
+
 function decodeAdminAction(f: Fields): AdminAction {
   const op = f.op;
   switch (op) {
     case 'ban':
-      return { op, actor: str(f, 'actor'), id: identity(f, 'id'), reason: str(f, 'reason', 500) };
+      return { op, actor: str(f, 'actor'), id: identity(f, 'id'), reason: str(f, 'reason', 500), ...seconds(f) };
     case 'unban':
       return { op, actor: str(f, 'actor'), id: identity(f, 'id') };
+    case 'ban-prefix':
+      return { op, actor: str(f, 'actor'), prefix: cidr(f, 'prefix'), reason: str(f, 'reason', 500), ...seconds(f) };
+    case 'unban-prefix':
+      return { op, actor: str(f, 'actor'), prefix: cidr(f, 'prefix') };
     case 'rollback':
       return { op, actor: str(f, 'actor'), id: identity(f, 'id'), since: int(f, 'since') };
     case 'wipe': {

@@ -14,11 +14,14 @@ import type { ActionResult } from '../moderation/moderation.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { Authority } from '../placement/authority.ts';
 import { bearerToken, type RequestIdentity } from '../identity/request-identity.ts';
+import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 
 const MAX_BODY_BYTES = 4096;
 /** A lock longer than a day is a closed canvas: stop the server instead. */
 const MAX_LOCK_SECONDS = 86_400;
+/** Timed bans last at most a year; longer is "until lifted" (no seconds). */
+const MAX_BAN_SECONDS = 31_536_000;
 
 /** Hashing first makes both sides the same length, so timingSafeEqual leaks nothing about length. */
 function sameToken(given: string, expected: string): boolean {
@@ -37,6 +40,18 @@ function answer(res: HttpResponse, state: BodyState, r: ActionResult): void {
 }
 
 const bad = (message: string): Refusal => ({ ok: false, code: ErrorCode.INVALID_FIELD, message });
+
+/** A network as one CIDR range (or one address), in the canonical form bans are stored under. */
+function prefixField(body: JsonBody): string | undefined {
+  const text = bodyField(body.value, 'prefix');
+  if (typeof text !== 'string' || text.includes(',')) return undefined;
+  try {
+    const ranges = parseIpRanges(text);
+    return ranges.length === 1 ? formatIpRanges(ranges) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function identityField(body: JsonBody): string | undefined {
   const id = bodyField(body.value, 'id');
@@ -87,15 +102,28 @@ export function registerAdminRoutes(
     router.route(path, { post });
   };
 
+  const BAN_BODY =
+    'body must be {"id": "<16 hex digits>"} or {"prefix": "CIDR"}, with "reason"?: string, "seconds"?: 1..31536000';
   action('/api/admin/ban', (body, actor) => {
+    const reasonField = bodyField(body.value, 'reason');
+    const reason = typeof reasonField === 'string' ? reasonField.slice(0, 500) : '';
+    const given = bodyField(body.value, 'seconds');
+    const seconds = given === undefined || given === null ? undefined : jsonInt(body, 'seconds');
+    if (given !== undefined && given !== null && (seconds === undefined || seconds < 1 || seconds > MAX_BAN_SECONDS))
+      return bad(BAN_BODY);
+    const timed = seconds === undefined ? {} : { seconds };
     const id = identityField(body);
-    const reason = bodyField(body.value, 'reason');
-    if (!id) return bad('body must be {"id": "<16 hex digits>", "reason"?: string}');
-    return { op: 'ban', actor, id, reason: typeof reason === 'string' ? reason.slice(0, 500) : '' };
+    if (id) return { op: 'ban', actor, id, reason, ...timed };
+    const prefix = prefixField(body);
+    return prefix ? { op: 'ban-prefix', actor, prefix, reason, ...timed } : bad(BAN_BODY);
   });
   action('/api/admin/unban', (body, actor) => {
     const id = identityField(body);
-    return id ? { op: 'unban', actor, id } : bad('body must be {"id": "<16 hex digits>"}');
+    if (id) return { op: 'unban', actor, id };
+    const prefix = prefixField(body);
+    return prefix
+      ? { op: 'unban-prefix', actor, prefix }
+      : bad('body must be {"id": "<16 hex digits>"} or {"prefix": "CIDR"}');
   });
   action('/api/admin/rollback', (body, actor) => {
     const id = identityField(body);

@@ -6,8 +6,10 @@
 import type { ActionResult, Moderation, Rect } from './moderation.ts';
 
 export type AdminAction =
-  | { op: 'ban'; actor: string; id: string; reason: string }
+  | { op: 'ban'; actor: string; id: string; reason: string; seconds?: number }
   | { op: 'unban'; actor: string; id: string }
+  | { op: 'ban-prefix'; actor: string; prefix: string; reason: string; seconds?: number }
+  | { op: 'unban-prefix'; actor: string; prefix: string }
   | { op: 'rollback'; actor: string; id: string; since: number }
   | { op: 'wipe'; actor: string; rect: Rect; color: number }
   | { op: 'lock'; actor: string; seconds: number; reason: string }
@@ -17,9 +19,13 @@ export type AdminAction =
 export function runAdminAction(moderation: Moderation, a: AdminAction): ActionResult {
   switch (a.op) {
     case 'ban':
-      return moderation.ban(a.actor, a.id, a.reason);
+      return moderation.ban(a.actor, a.id, a.reason, a.seconds);
     case 'unban':
       return moderation.unban(a.actor, a.id);
+    case 'ban-prefix':
+      return moderation.banPrefix(a.actor, a.prefix, a.reason, a.seconds);
+    case 'unban-prefix':
+      return moderation.unbanPrefix(a.actor, a.prefix);
     case 'rollback':
       return moderation.rollback(a.actor, a.id, a.since);
     case 'wipe':

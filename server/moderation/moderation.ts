@@ -8,6 +8,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import { checkPlacement } from '../canvas/rules.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
+import type { Bans } from '../placement/bans.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
 
@@ -29,18 +30,35 @@ export class Moderation {
     private readonly store: ModerationStore,
     private readonly placementLog: PlacementLog,
     private readonly placements: PlacementService,
+    private readonly bans: Bans,
   ) {}
 
-  ban(actor: string, id: string, reason: string): ActionResult {
-    this.store.ban(id, reason);
-    this.placements.setBanned(id, true);
-    return this.record(actor, 'ban', { id, reason }, { banned: id });
+  /** Bans an identity, for `seconds` or (undefined) until lifted. */
+  ban(actor: string, id: string, reason: string, seconds?: number): ActionResult {
+    const ban = { reason, until: seconds === undefined ? undefined : Date.now() + seconds * 1000 };
+    this.store.ban(id, ban);
+    this.bans.setIdentity(id, ban);
+    return this.record(actor, 'ban', { id, reason, seconds }, { banned: id, until: ban.until ?? null });
   }
 
   unban(actor: string, id: string): ActionResult {
     const was = this.store.unban(id);
-    this.placements.setBanned(id, false);
+    this.bans.setIdentity(id, undefined);
     return this.record(actor, 'unban', { id }, { unbanned: id, wasBanned: was });
+  }
+
+  /** Bans a network (CIDR, canonical): every identity placing from it, new ones included. */
+  banPrefix(actor: string, prefix: string, reason: string, seconds?: number): ActionResult {
+    const ban = { reason, until: seconds === undefined ? undefined : Date.now() + seconds * 1000 };
+    this.store.banPrefix(prefix, ban);
+    this.bans.setPrefix(prefix, ban);
+    return this.record(actor, 'ban', { prefix, reason, seconds }, { banned: prefix, until: ban.until ?? null });
+  }
+
+  unbanPrefix(actor: string, prefix: string): ActionResult {
+    const was = this.store.unbanPrefix(prefix);
+    this.bans.setPrefix(prefix, undefined);
+    return this.record(actor, 'unban', { prefix }, { unbanned: prefix, wasBanned: was });
   }
 
   /** Nobody places for `seconds` (a raid, an incident); it ends by itself or with `unlock`. */

@@ -7,6 +7,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementCommitter } from './committer.ts';
 import { checkPlacement } from '../canvas/rules.ts';
+import { banMessage, type Bans } from './bans.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -34,7 +35,7 @@ export class PlacementService {
     private readonly committer: PlacementCommitter,
     private readonly metrics: Metrics,
     private readonly cooldownMs: number,
-    private readonly banned: Set<string>,
+    private readonly bans: Bans,
     restored: { byWho: Map<string, number>; byAddr: Map<string, number> },
   ) {
     this.byWho = restored.byWho;
@@ -81,8 +82,16 @@ export class PlacementService {
   ): Extract<PlaceResult, { ok: false }> | undefined {
     const rule = checkPlacement(this.canvas, x, y, color);
     if (!rule.ok) return rule;
-    if (this.banned.has(placer.identityId))
-      return { ok: false, code: ErrorCode.BANNED, message: 'this identity is banned from placing' };
+    const ban = this.bans.of(placer, now);
+    if (ban) {
+      const refusal: Extract<PlaceResult, { ok: false }> = {
+        ok: false,
+        code: ErrorCode.BANNED,
+        message: banMessage(ban, now),
+      };
+      if (ban.until !== undefined) refusal.wait = ban.until - now;
+      return refusal;
+    }
     const locked = this.locked(now);
     if (locked) {
       const wait = locked.until - now;
@@ -111,11 +120,6 @@ export class PlacementService {
   locked(now = Date.now()): { until: number; reason: string } | undefined {
     if (this.lock && this.lock.until <= now) this.lock = undefined;
     return this.lock;
-  }
-
-  setBanned(id: string, banned: boolean): void {
-    if (banned) this.banned.add(id);
-    else this.banned.delete(id);
   }
 
   private prune(now: number): void {

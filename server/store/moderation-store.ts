@@ -1,5 +1,6 @@
 /** The moderation tables beside the placement history: bans and the audit log of every action. */
 import type Database from 'better-sqlite3';
+import type { Ban } from '../placement/bans.ts';
 
 export interface AuditEntry {
   id: number;
@@ -14,22 +15,51 @@ export class ModerationStore {
   constructor(private readonly db: Database.Database) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS bans (id TEXT PRIMARY KEY, at INTEGER NOT NULL, reason TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS prefix_bans (
+        cidr TEXT PRIMARY KEY, at INTEGER NOT NULL, reason TEXT NOT NULL, until INTEGER);
       CREATE TABLE IF NOT EXISTS audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
         action TEXT NOT NULL, params TEXT NOT NULL, result TEXT NOT NULL);
     `);
+    // Databases from before timed bans: identity bans gain their end (NULL: until lifted).
+    const columns = db.prepare('PRAGMA table_info(bans)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'until')) db.exec('ALTER TABLE bans ADD COLUMN until INTEGER');
   }
 
-  bannedIds(): Set<string> {
-    return new Set((this.db.prepare('SELECT id FROM bans').all() as Array<{ id: string }>).map((r) => r.id));
+  /** Identity bans still in force at `now`. */
+  identityBans(now = Date.now()): Map<string, Ban> {
+    const rows = this.db
+      .prepare('SELECT id, reason, until FROM bans WHERE until IS NULL OR until > ?')
+      .all(now) as Array<{ id: string; reason: string; until: number | null }>;
+    return new Map(rows.map((r) => [r.id, { reason: r.reason, until: r.until ?? undefined }]));
   }
 
-  ban(id: string, reason: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO bans (id, at, reason) VALUES (?, ?, ?)').run(id, Date.now(), reason);
+  /** Prefix bans still in force at `now`, by CIDR. */
+  prefixBans(now = Date.now()): Array<[string, Ban]> {
+    const rows = this.db
+      .prepare('SELECT cidr, reason, until FROM prefix_bans WHERE until IS NULL OR until > ?')
+      .all(now) as Array<{ cidr: string; reason: string; until: number | null }>;
+    return rows.map((r) => [r.cidr, { reason: r.reason, until: r.until ?? undefined }]);
+  }
+
+  ban(id: string, ban: Ban): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO bans (id, at, reason, until) VALUES (?, ?, ?, ?)')
+      .run(id, Date.now(), ban.reason, ban.until ?? null);
   }
 
   unban(id: string): boolean {
     return this.db.prepare('DELETE FROM bans WHERE id = ?').run(id).changes > 0;
+  }
+
+  banPrefix(cidr: string, ban: Ban): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO prefix_bans (cidr, at, reason, until) VALUES (?, ?, ?, ?)')
+      .run(cidr, Date.now(), ban.reason, ban.until ?? null);
+  }
+
+  unbanPrefix(cidr: string): boolean {
+    return this.db.prepare('DELETE FROM prefix_bans WHERE cidr = ?').run(cidr).changes > 0;
   }
 
   audit(actor: string, action: string, params: unknown, result: unknown): void {

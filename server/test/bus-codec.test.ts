@@ -55,6 +55,9 @@ const requests: Request[] = [
   { i: 7, k: 'admin', a: { op: 'wipe', actor: 'a', rect: { x: 1, y: 2, width: 3, height: 4 }, color: 5 } },
   { i: 8, k: 'admin', a: { op: 'audit', limit: 100 } },
   { i: 10, k: 'admin', a: { op: 'lock', actor: 'a', seconds: 60, reason: 'raid' } },
+  { i: 12, k: 'admin', a: { op: 'ban', actor: 'a', id: ID, reason: 'spam', seconds: 3600 } },
+  { i: 13, k: 'admin', a: { op: 'ban-prefix', actor: 'a', prefix: '2001:db8::/48', reason: 'raid' } },
+  { i: 14, k: 'admin', a: { op: 'unban-prefix', actor: 'a', prefix: '10.0.0.0/8' } },
   { i: 11, k: 'admin', a: { op: 'unlock', actor: 'a' } },
   { i: 9, k: 'history', r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '' } },
 ];

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpRequest, fetchImageGrid, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import {
+  httpRequest,
+  fetchImageGrid,
+  startTestServer,
+  tempDir,
+  TestClient,
+  type TestServer,
+} from '../../testkit/fixture.ts';
 
 const W = 12;
 
@@ -193,4 +200,40 @@ test('a moderator lock refuses every placement with locked and the time left; un
     (e) => e['action'],
   );
   assert.deepEqual(actions.slice(0, 3), ['lock', 'unlock', 'lock']);
+});
+
+test('a network ban catches every identity from it, new ones too; timed bans say when they end; bans survive a restart', async (t) => {
+  const dir = tempDir();
+  let ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' }, dir);
+  t.after(() => ts.dispose());
+  const placeFrom = (from: string, x: number) =>
+    httpRequest(`${ts.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y: 0, color: 1 }), from });
+  assert.equal((await placeFrom('127.0.0.9', 0)).status, 200);
+  const banned = await admin(ts, 'ban', { prefix: '127.0.0.8/30', reason: 'raid' });
+  assert.equal(banned.status, 200, banned.body);
+  assert.equal(banned.json().banned, '127.0.0.8/30');
+  // Every request without a cookie is a new identity: the network ban refuses it all the same.
+  const refused = await placeFrom('127.0.0.9', 1);
+  assert.equal(refused.status, 403);
+  assert.match(String(refused.json().message), /network is banned.*raid/);
+  assert.equal((await placeFrom('127.0.0.12', 2)).status, 200, 'outside the /30');
+  assert.equal((await admin(ts, 'ban', { prefix: 'not a network' })).status, 400);
+  assert.equal((await admin(ts, 'ban', { prefix: '127.0.0.8/30', seconds: 0 })).status, 400);
+
+  const u = await identity(ts);
+  assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'spam', seconds: 3600 })).status, 200);
+  const timed = await httpRequest(`${ts.http}/api/pixel`, {
+    method: 'POST',
+    body: JSON.stringify({ x: 3, y: 0, color: 1 }),
+    headers: { Cookie: `canvas_token=${u.token}` },
+  });
+  assert.equal(timed.status, 403);
+  assert.ok(Number(timed.json().wait) > 3_590_000, timed.body);
+
+  // Both bans are stored: a restart on the same database keeps them.
+  await ts.stop();
+  ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' }, dir);
+  assert.equal((await placeFrom('127.0.0.10', 4)).status, 403);
+  assert.equal((await admin(ts, 'unban', { prefix: '127.0.0.8/30' })).json().wasBanned, true);
+  assert.equal((await placeFrom('127.0.0.10', 4)).status, 200);
 });

@@ -10,6 +10,7 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import { Metrics } from '../ops/metrics.ts';
 import { PlacementCommitter, type CommitterOptions } from '../placement/committer.ts';
+import { Bans } from '../placement/bans.ts';
 import { PlacementService, type PlaceResult, type Placer } from '../placement/service.ts';
 import type { Store } from '../store/store.ts';
 import { openTestStore } from '../../testkit/fixture.ts';
@@ -25,6 +26,7 @@ interface Setup {
   canvas: Canvas;
   metrics: Metrics;
   service: PlacementService;
+  bans: Bans;
 }
 
 interface SetupOptions {
@@ -43,7 +45,8 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
     { commitFailed: () => {}, committed: () => {}, callbackFailed: (err) => assert.fail(String(err)) },
   );
   const metrics = new Metrics({ backend: 'native', role: 'standalone' });
-  const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, new Set(opts.banned), {
+  const bans = new Bans(new Map((opts.banned ?? []).map((id) => [id, { reason: 'test', until: undefined }])));
+  const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, bans, {
     byWho: new Map(opts.restored?.byWho),
     byAddr: new Map(opts.restored?.byAddr),
   });
@@ -52,7 +55,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
     committer.close();
     close();
   });
-  return { dbPath, store, canvas, metrics, service };
+  return { dbPath, store, canvas, metrics, service, bans };
 }
 
 function place(service: PlacementService, who: Placer, x: number, y: number, color: number): Promise<PlaceResult> {
@@ -194,13 +197,27 @@ test('cooldowns restored at startup refuse placements until they end', async (t)
   assert.equal(storedCount(s.store), 1);
 });
 
-test('setBanned bans and unbans an identity for the next placement', async (t) => {
+test('bans: an identity, a network (a new identity from it too), timed bans that end by themselves', async (t) => {
   const s = setup(t, { banned: [ALICE.identityId] });
-  assert.equal((await place(s.service, ALICE, 1, 1, 1)).ok, false);
-  s.service.setBanned(ALICE.identityId, false);
+  const first = await place(s.service, ALICE, 1, 1, 1);
+  assert.equal(!first.ok && first.code, ErrorCode.BANNED);
+  assert.equal(!first.ok && first.wait, undefined, 'a ban until lifted has no end to wait for');
+  s.bans.setIdentity(ALICE.identityId, undefined);
   assert.equal((await place(s.service, ALICE, 1, 1, 1)).ok, true);
-  s.service.setBanned(BOB.identityId, true);
-  const r = await place(s.service, BOB, 2, 2, 1);
-  assert.equal(!r.ok && r.code, ErrorCode.BANNED);
+
+  s.bans.setPrefix('10.0.0.0/24', { reason: 'raid', until: undefined });
+  const newcomer = { identityId: 'd'.repeat(16), addressKey: '10.0.0.77/32' };
+  const net = await place(s.service, newcomer, 2, 2, 1);
+  assert.equal(!net.ok && net.code, ErrorCode.BANNED);
+  assert.match(!net.ok ? net.message : '', /network is banned.*raid/);
+  assert.equal((await place(s.service, { identityId: 'e'.repeat(16), addressKey: '10.0.1.5/32' }, 3, 3, 1)).ok, true);
+  s.bans.setPrefix('10.0.0.0/24', undefined);
+
+  s.bans.setIdentity(BOB.identityId, { reason: 'spam', until: Date.now() + 60_000 });
+  const timed = await place(s.service, BOB, 4, 4, 1);
+  assert.equal(!timed.ok && timed.code, ErrorCode.BANNED);
+  assert.ok(!timed.ok && (timed.wait ?? 0) > 59_000, 'a timed ban says when it ends');
+  s.bans.setIdentity(BOB.identityId, { reason: 'spam', until: Date.now() - 1 });
+  assert.equal((await place(s.service, BOB, 4, 4, 1)).ok, true, 'an ended ban no longer refuses');
   assert.equal(s.canvas.get(2, 2), 0);
 });
