@@ -124,6 +124,16 @@ export interface HelloMsg {
   wait?: number;
   /** How many WebSocket clients are watching now (all edges together in a writer/edge deployment). */
   online?: number;
+  /** Present while this identity, or the network it connects from, is banned: placements are refused. */
+  banned?: Restriction & { scope: 'identity' | 'network' };
+  /** Present while a moderator has locked the canvas for everyone. */
+  locked?: Restriction;
+}
+
+/** Why placing is refused, and until when (Unix ms; absent: until a moderator lifts it). */
+export interface Restriction {
+  reason: string;
+  until?: number;
 }
 
 /**

@@ -35,7 +35,7 @@ import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
-import type { PixelResult } from '../placement/authority.ts';
+import type { PixelResult, Standing } from '../placement/authority.ts';
 import type { PlaceResult } from '../placement/service.ts';
 
 export interface BusKeys {
@@ -111,7 +111,7 @@ export interface PresenceMsg {
 
 export type Request =
   | { i: number; k: 'place'; identityId: string; addressKey: string; x: number; y: number; c: number }
-  | { i: number; k: 'cooldown'; identityId: string; addressKey: string }
+  | { i: number; k: 'standing'; identityId: string; addressKey: string }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
   | { i: number; k: 'history'; r: HistoryRequest };
@@ -121,7 +121,7 @@ export type RequestKind = Request['k'];
 /** The answer to each kind of request. */
 export interface AnswerOf {
   place: PlaceResult;
-  cooldown: number;
+  standing: Standing;
   pixel: PixelResult;
   admin: ActionResult;
   history: HttpAnswer;
@@ -346,8 +346,8 @@ function decodeRequest(f: Fields, i: number): Request {
         y: clientInt(f, 'y'),
         c: clientInt(f, 'c'),
       };
-    case 'cooldown':
-      return { i, k: 'cooldown', identityId: identity(f, 'identityId'), addressKey: str(f, 'addressKey') };
+    case 'standing':
+      return { i, k: 'standing', identityId: identity(f, 'identityId'), addressKey: str(f, 'addressKey') };
     case 'pixel':
       return { i, k: 'pixel', x: clientInt(f, 'x'), y: clientInt(f, 'y') };
     case 'admin':
@@ -403,6 +403,11 @@ export function decodeStoredAnswer(payload: Uint8Array): unknown {
   return unpack(payload);
 }
 
+/** An optional `until` (Unix ms), as an object to spread. */
+function until(f: Fields): { until?: number } {
+  return f.until === undefined ? {} : { until: count(f, 'until') };
+}
+
 function failure(f: Fields): { ok: false; code: ErrorCode; message: string } {
   const code = str(f, 'code');
   if (!ERROR_CODES.has(code)) throw new Malformed('code');
@@ -421,9 +426,19 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     if (f.wait !== undefined) fail.wait = count(f, 'wait');
     return fail;
   },
-  cooldown: (r) => {
-    if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) throw new Malformed('cooldown');
-    return r;
+  standing: (r) => {
+    const f = record(r, 'standing');
+    const standing: Standing = { wait: count(f, 'wait') };
+    if (f.banned !== undefined) {
+      const b = record(f.banned, 'banned');
+      if (b.scope !== 'identity' && b.scope !== 'network') throw new Malformed('ban scope');
+      standing.banned = { scope: b.scope, reason: str(b, 'reason', 500), ...until(b) };
+    }
+    if (f.locked !== undefined) {
+      const l = record(f.locked, 'locked');
+      standing.locked = { reason: str(l, 'reason', 500), ...until(l) };
+    }
+    return standing;
   },
   pixel: (r) => {
     const f = record(r, 'answer');

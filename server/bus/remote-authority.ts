@@ -6,7 +6,7 @@
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
-import type { Authority, PixelResult } from '../placement/authority.ts';
+import type { Authority, PixelResult, Standing } from '../placement/authority.ts';
 import type { PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus, NoAnswer } from './edge-bus.ts';
 import type { HistoryRequest } from '../history/history-answers.ts';
@@ -47,9 +47,11 @@ export class RemoteAuthority implements Authority {
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */
-  cooldownLeft(placer: Placer, done: (ms: number) => void): void {
+  standing(placer: Placer, done: (s: Standing) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'cooldown'>({ k: 'cooldown', identityId, addressKey }, (r) => done(typeof r === 'number' ? r : 0));
+    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey }, (r) =>
+      done(typeof r === 'string' ? { wait: 0 } : r),
+    );
   }
 
   pixel(x: number, y: number, done: (r: PixelResult) => void): void {

@@ -213,8 +213,8 @@ export class WriterBus {
     switch (req.k) {
       case 'place':
         return this.authority.place(req, req.x, req.y, req.c, answer);
-      case 'cooldown':
-        return this.authority.cooldownLeft(req, answer);
+      case 'standing':
+        return this.authority.standing(req, answer);
       case 'pixel':
         return this.authority.pixel(req.x, req.y, answer);
       case 'admin':

@@ -6,7 +6,7 @@
  * code path serves every role. Every `done` runs exactly once.
  */
 import type { PixelInfo } from '../../protocol/http-api.ts';
-import { ErrorCode } from '../../protocol/messages.ts';
+import { ErrorCode, type HelloMsg } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import { answerHistory, type HistoryAnswers, type HistoryRequest } from '../history/history-answers.ts';
@@ -15,12 +15,19 @@ import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts'
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PlaceResult, Placer, PlacementService } from './service.ts';
 
+/** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
+export interface Standing {
+  wait: number;
+  banned?: HelloMsg['banned'];
+  locked?: HelloMsg['locked'];
+}
+
 export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: ErrorCode; message: string };
 
 export interface Authority {
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void;
-  /** Milliseconds `placer` must still wait (0: may place now). */
-  cooldownLeft(placer: Placer, done: (ms: number) => void): void;
+  /** What hello tells `placer`: its remaining cooldown, and any ban or lock in force. */
+  standing(placer: Placer, done: (s: Standing) => void): void;
   pixel(x: number, y: number, done: (r: PixelResult) => void): void;
   admin(action: AdminAction, done: (r: ActionResult) => void): void;
   /** The history endpoints (past canvases, timelapses, heatmaps): a whole HTTP answer. */
@@ -41,8 +48,8 @@ export class LocalAuthority implements Authority {
     this.placements.place(placer, x, y, color, done);
   }
 
-  cooldownLeft(placer: Placer, done: (ms: number) => void): void {
-    done(Math.max(0, this.placements.nextAllowed(placer) - Date.now()));
+  standing(placer: Placer, done: (s: Standing) => void): void {
+    done(this.placements.standing(placer, Date.now()));
   }
 
   pixel(x: number, y: number, done: (r: PixelResult) => void): void {

@@ -7,6 +7,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementCommitter } from './committer.ts';
 import { checkPlacement } from '../canvas/rules.ts';
+import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
 
 export interface Placer {
@@ -109,6 +110,21 @@ export class PlacementService {
       return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
     }
     return undefined;
+  }
+
+  /** What hello tells `placer`: the remaining cooldown, a ban of it or its network, the lock. */
+  standing(placer: Placer, now: number): Standing {
+    const standing: Standing = { wait: Math.max(0, this.nextAllowed(placer) - now) };
+    const ban = this.bans.of(placer, now);
+    if (ban)
+      standing.banned = {
+        scope: ban.scope,
+        reason: ban.reason,
+        ...(ban.until === undefined ? {} : { until: ban.until }),
+      };
+    const lock = this.locked(now);
+    if (lock) standing.locked = { reason: lock.reason, until: lock.until };
+    return standing;
   }
 
   /** Locks placing until `until` (Unix ms), or unlocks (undefined). */

@@ -47,7 +47,7 @@ const tick: FrameMsg = {
 const beat: BeatMsg = { k: 'beat', canvasId: 'c4nv45', seq: 42, at: 1_760_000_000_000, online: 17 };
 const requests: Request[] = [
   { i: 1, k: 'place', identityId: ID, addressKey: '203.0.113.7/32', x: 7, y: 9, c: 3 },
-  { i: 2, k: 'cooldown', identityId: ID, addressKey: '2001:db8::/64' },
+  { i: 2, k: 'standing', identityId: ID, addressKey: '2001:db8::/64' },
   { i: 3, k: 'pixel', x: 0, y: 0 },
   { i: 4, k: 'admin', a: { op: 'ban', actor: 'admin@127.0.0.1', id: ID, reason: 'raid' } },
   { i: 5, k: 'admin', a: { op: 'unban', actor: 'admin@127.0.0.1', id: ID } },
@@ -187,9 +187,16 @@ test('answers are checked against the kind of request they answer', () => {
   assert.equal(decodeAnswer('place', { ok: false, code: 'made_up', message: 'x' }), undefined);
   assert.equal(decodeAnswer('place', { ok: true, seq: '3', next: 9 }), undefined);
   assert.equal(decodeAnswer('place', 5), undefined);
-  assert.equal(decodeAnswer('cooldown', 1500), 1500);
-  assert.equal(decodeAnswer('cooldown', -1), undefined);
-  assert.equal(decodeAnswer('cooldown', { ok: true }), undefined);
+  assert.deepEqual(decodeAnswer('standing', { wait: 1500 }), { wait: 1500 });
+  const restricted = {
+    wait: 0,
+    banned: { scope: 'network', reason: 'raid', until: 1_760_000_000_000 },
+    locked: { reason: 'incident' },
+  };
+  assert.deepEqual(decodeAnswer('standing', restricted), restricted);
+  assert.equal(decodeAnswer('standing', { wait: -1 }), undefined);
+  assert.equal(decodeAnswer('standing', 1500), undefined);
+  assert.equal(decodeAnswer('standing', { wait: 0, banned: { scope: 'planet', reason: 'x' } }), undefined);
   const pixel = { x: 1, y: 2, color: 3, who: ID, at: 5, seq: 6 };
   assert.deepEqual(decodeAnswer('pixel', { ok: true, pixel }), { ok: true, pixel });
   const never = { x: 1, y: 2, color: 0, who: null, at: null, seq: null };

@@ -237,3 +237,32 @@ test('a network ban catches every identity from it, new ones too; timed bans say
   assert.equal((await admin(ts, 'unban', { prefix: '127.0.0.8/30' })).json().wasBanned, true);
   assert.equal((await placeFrom('127.0.0.10', 4)).status, 200);
 });
+
+test('hello tells a banned client it is banned, and every client that the canvas is locked', async (t) => {
+  const ts = await startTestServer({ width: W, height: W, adminToken: 'sesame' });
+  t.after(() => ts.dispose());
+  const u = await identity(ts);
+  const hello = async (token: string) => {
+    const c = await TestClient.connect(`${ts.ws}?token=${encodeURIComponent(token)}`);
+    try {
+      return await c.nextOf('hello');
+    } finally {
+      await c.close();
+    }
+  };
+  const clean = await hello(u.token);
+  assert.equal(clean.banned, undefined);
+  assert.equal(clean.locked, undefined);
+  assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'bot', seconds: 600 })).status, 200);
+  assert.equal((await admin(ts, 'lock', { seconds: 60, reason: 'raid' })).status, 200);
+  const restricted = await hello(u.token);
+  assert.equal(restricted.banned?.scope, 'identity');
+  assert.equal(restricted.banned?.reason, 'bot');
+  assert.ok((restricted.banned?.until ?? 0) > Date.now() + 590_000);
+  assert.equal(restricted.locked?.reason, 'raid');
+  // A fresh identity from the same address is not banned (an identity ban), but sees the lock.
+  const other = await identity(ts);
+  const fresh = await hello(other.token);
+  assert.equal(fresh.banned, undefined);
+  assert.equal(fresh.locked?.reason, 'raid');
+});

@@ -24,7 +24,7 @@ import type { Router } from '../http/guard.ts';
 import { HttpCode } from '../http/status.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Authority } from '../placement/authority.ts';
+import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
 import type { Conn, Greeting, Streams } from '../streams/streams.ts';
 
@@ -63,7 +63,7 @@ function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number):
 export function registerWebSocket(router: Router, opts: WebSocketOptions): void {
   const { streams, authority, log, shape } = opts;
   const allowedOrigins = new Set(opts.allowedOrigins);
-  const greeting = (conn: Conn, wait: number): Greeting => ({
+  const greeting = (conn: Conn, standing: Standing): Greeting => ({
     v: PROTOCOL_VERSION,
     width: shape.width,
     height: shape.height,
@@ -72,7 +72,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
     cooldownMs: shape.cooldownMs,
     streams: [Stream.PNG, Stream.DELTA],
     you: conn.identityId,
-    wait,
+    ...standing,
   });
 
   router.ws<Conn>('/ws', {
@@ -137,8 +137,8 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         // hello says how long this identity (and address) must still wait, so a reloaded page shows
         // the running cooldown instead of "ready" and a refused first pixel. On an edge that is the
         // writer's answer: hello and the snapshot follow it (at once when the writer is known down).
-        authority.cooldownLeft(conn, (wait) => {
-          if (!conn.closed) streams.greet(ws, greeting(conn, wait));
+        authority.standing(conn, (standing) => {
+          if (!conn.closed) streams.greet(ws, greeting(conn, standing));
         });
       }),
 
