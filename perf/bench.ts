@@ -20,7 +20,7 @@ import { machineInfo } from './lib/machine-info.ts';
 import { runOriginBench } from './lib/scenarios/origin.ts';
 import { runSwarm } from './lib/scenarios/place.ts';
 import { killAllChildren } from '../testkit/processes.ts';
-import { writeResults } from './lib/results-md.ts';
+import { writeResults } from './lib/report.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from './lib/server-process.ts';
 import { placement, waitForFreshImage } from './lib/server-checks.ts';
 import { ensureWrk } from './lib/load/wrk.ts';
@@ -200,10 +200,7 @@ async function main(): Promise<void> {
 
   try {
     if (config.scenarios.has('encode')) {
-      results.encode = await runEncodeBench(
-        { runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum, otherCpu: config.serverCpu },
-        progress,
-      );
+      results.encode = await runEncodeBench(config, progress);
     }
     if ([...config.scenarios].some((s) => s !== 'encode')) await runServerScenarios(config, results);
   } finally {

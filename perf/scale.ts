@@ -6,7 +6,7 @@
  * 2. writer tick -> edge subscriber latency and 4. Redis CPU and traffic per tick with 1, 2 and 4
  *    edges at 1,000 px/s (scale-bus.ts);
  * 3. subscribers one edge core holds at 1,000 px/s with every tick on time (scale-edge.ts);
- * then writes the "Scale-out" section of perf/RESULTS.md (results-md-scale.ts; SCALE_RECORD=0 only
+ * then writes the "Scale-out" section of perf/RESULTS.md (lib/scale/report.ts; SCALE_RECORD=0 only
  * prints it). Settings: environment variables, see SETTINGS below. Every child process is stopped
  * and the temp dir and cgroup removed however the run ends.
  */
@@ -19,7 +19,7 @@ import type { StartedServer } from '../testkit/server-process.ts';
 import { createCpuLimit, type CpuLimit, pinSelf } from './lib/cpu-limit.ts';
 import { machineInfo } from './lib/machine-info.ts';
 import { runSwarms } from './lib/scale/place-load.ts';
-import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/results-md-scale.ts';
+import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/report.ts';
 import { runBusBench } from './lib/scale/scale-bus.ts';
 import { runEdgeCapacity } from './lib/scale/scale-edge.ts';
 import { runPlaceBench } from './lib/scale/scale-place.ts';

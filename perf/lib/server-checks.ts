@@ -23,3 +23,15 @@ export async function waitForFreshImage(server: ServerUnderTest): Promise<boolea
   }
   return false;
 }
+
+/** GET `url` (an /image): its bytes and the headers a baseline must reproduce; fails unless a 200 PNG. */
+export async function fetchImage(url: string): Promise<{ png: Buffer; etag: string; cacheControl: string }> {
+  const res = await fetch(url);
+  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png')
+    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
+  return {
+    png: Buffer.from(await res.arrayBuffer()),
+    etag: res.headers.get('etag') ?? '"none"',
+    cacheControl: res.headers.get('cache-control') ?? 'public, max-age=1',
+  };
+}

@@ -10,10 +10,16 @@
  *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
  */
 import { createHistogram, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { MsgType } from '../../../protocol/messages.ts';
 import { seededRandom, syntheticPlacements } from '../canvas-content.ts';
 import { Placer } from '../../../testkit/placer.ts';
+import { emit, readFlags } from './flags.ts';
+
+/** The JSON lines this prints. */
+export type SwarmLine =
+  | SwarmResult
+  | { type: 'window'; phase: 'start' | 'end' }
+  | { type: 'progress'; elapsed: number; acks: number; acksPerSec: number; inFlight: number; errors: number };
 
 export interface SwarmResult {
   type: 'result';
@@ -35,38 +41,22 @@ export interface SwarmResult {
   pngFrames: number;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    mode: { type: 'string', default: 'load' },
-    clients: { type: 'string', default: '16' },
-    window: { type: 'string', default: '64' },
-    seconds: { type: 'string', default: '10' },
-    count: { type: 'string', default: '0' },
-    width: { type: 'string', default: '1000' },
-    height: { type: 'string', default: '1000' },
-    colours: { type: 'string', default: '16' },
-    seed: { type: 'string', default: '1' },
-    'timeout-seconds': { type: 'string', default: '120' },
-  },
+const flags = readFlags('place-swarm', {
+  url: '',
+  mode: 'load',
+  clients: 16,
+  window: 64,
+  seconds: 10,
+  count: 0,
+  width: 1000,
+  height: 1000,
+  colours: 16,
+  seed: 1,
+  'timeout-seconds': 120,
 });
-const url = args.url ?? '';
-const mode = args.mode === 'fill' ? 'fill' : 'load';
-const [clients, window, seconds, count, width, height, colours, seed, timeoutSeconds] = [
-  args.clients,
-  args.window,
-  args.seconds,
-  args.count,
-  args.width,
-  args.height,
-  args.colours,
-  args.seed,
-  args['timeout-seconds'],
-].map(Number) as [number, number, number, number, number, number, number, number, number];
-if (!url.startsWith('ws://127.0.0.1:')) {
-  process.stderr.write('place-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
-  process.exit(2);
-}
+const { url, clients, window, seconds, count, width, height, colours, seed } = flags;
+const mode = flags.mode === 'fill' ? 'fill' : 'load';
+const timeoutSeconds = flags['timeout-seconds'];
 
 // Placement source: fill walks a fixed list shared by all clients; load draws random pixels.
 const fill = mode === 'fill' ? syntheticPlacements({ width, height, colours, count, noise: 0.1, seed }) : undefined;
@@ -123,7 +113,6 @@ function startPlacer(): Placer {
   return p;
 }
 
-const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {

@@ -124,3 +124,47 @@ export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${child.stderr().slice(-2000)}`);
   return { ...parseWrk(child.stdout()), cpuShare: cpu / ((performance.now() - t0) / 1000) };
 }
+
+export interface WrkTarget {
+  http: string;
+  pid: number;
+  connections: number;
+}
+
+/** Each target's wrk runs, and its server's CPU time / wall time during each (1 = its one CPU). */
+export type WrkSeries = { runs: WrkResult[]; cpu: number[] };
+
+/**
+ * `rounds` rounds of one wrk run per target, in an order that rotates by one each round (so a slow
+ * spell on a shared host skews no target more than another), after a warm-up run of each. Fails on
+ * any response that is not 2xx/3xx. `onRun` reports each run as it ends.
+ */
+export async function wrkRounds<K extends string>(
+  targets: Readonly<Record<K, WrkTarget>>,
+  o: { rounds: number; seconds: number; warmupSeconds: number; threads: number; cpu: number },
+  onRun: (round: number, name: K, r: WrkResult, cpuShare: number) => void,
+): Promise<Record<K, WrkSeries>> {
+  const names = Object.keys(targets) as K[];
+  const wrk = (name: K, seconds: number) => {
+    const t = targets[name];
+    return runWrk({ url: `${t.http}/image`, threads: o.threads, connections: t.connections, seconds, cpu: o.cpu });
+  };
+  if (o.warmupSeconds > 0) for (const name of names) await wrk(name, o.warmupSeconds);
+  const out = Object.fromEntries(names.map((n) => [n, { runs: [], cpu: [] }])) as unknown as Record<K, WrkSeries>;
+  for (let round = 0; round < o.rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length] as K;
+      const pid = targets[name].pid;
+      const c0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const r = await wrk(name, o.seconds);
+      const share = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
+      if (r.non2xx3xx > 0 || r.requests === 0)
+        throw new Error(`wrk ${name}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
+      out[name].runs.push(r);
+      out[name].cpu.push(share);
+      onRun(round, name, r, share);
+    }
+  }
+  return out;
+}

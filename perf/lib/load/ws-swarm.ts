@@ -1,8 +1,8 @@
 /**
- * WebSocket subscriber swarm, run by perf/bench.ts as a child pinned to the load CPU: N subscribers
- * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus optionally a
- * placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A subscriber is ready
- * once its first frame (the snapshot both servers send on connect) has arrived.
+ * WebSocket subscriber swarm, run by the harness as a child pinned to the load CPU: N subscribers
+ * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus
+ * optionally a placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A
+ * subscriber is ready once its first frame (the snapshot both servers send on connect) has arrived.
  *
  * Ticks are identified by their seq. A tick belongs to the measured window when its first frame
  * reached any subscriber inside the window; its frames are counted wherever they land (the grace
@@ -10,15 +10,21 @@
  * the bytes, the spread (each arrival minus the tick's first arrival: how long the fan-out took), and,
  * with a placer, "visible" (placement sent -> frame holding it received, per subscriber).
  *
- * Prints JSON lines on stdout like perf/lib/load/place-swarm.ts: `progress`, `window` start/end, `result`.
+ * With `--stop-reading 1` (the stall scenario) each subscriber pauses its TCP socket once open, so
+ * the kernel's receive buffer fills and the window closes, like a client whose process hangs; the
+ * swarm prints `connected` and waits for SIGTERM, then prints the placer's figures and exits, and
+ * its sockets close with the process.
+ *
+ * Prints JSON lines on stdout: `progress`, `window` start/end, `result`.
  *
  *   node --import tsx perf/lib/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
  */
 import { createHistogram, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeServerMessage } from '../../../protocol/codec.ts';
 import { MsgType } from '../../../protocol/messages.ts';
+import { emit, readFlags } from './flags.ts';
 import { PacedPlacer, type PlacerStats } from './paced-placer.ts';
 
 export interface WsSwarmResult {
@@ -49,40 +55,26 @@ export interface WsSwarmResult {
   cpuShare: number;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    subscribers: { type: 'string', default: '1000' },
-    stream: { type: 'string', default: 'png' },
-    rate: { type: 'string', default: '0' },
-    seconds: { type: 'string', default: '6' },
-    warmup: { type: 'string', default: '2' },
-    grace: { type: 'string', default: '1' },
-    'connect-concurrency': { type: 'string', default: '200' },
-    seed: { type: 'string', default: '7' },
-    'tick-ms': { type: 'string', default: '1000' },
-    'timeout-seconds': { type: 'string', default: '120' },
-  },
+const flags = readFlags('ws-swarm', {
+  url: '',
+  subscribers: 1000,
+  stream: 'png',
+  rate: 0,
+  seconds: 6,
+  warmup: 2,
+  grace: 1,
+  'connect-concurrency': 200,
+  seed: 7,
+  'tick-ms': 1000,
+  'timeout-seconds': 120,
+  'stop-reading': 0,
 });
-const url = args.url ?? '';
-const stream = args.stream === 'delta' ? 'delta' : 'png';
-const [subscribers, rate, seconds, warmup, grace, concurrency, seed, tickMs, timeoutSeconds] = [
-  args.subscribers,
-  args.rate,
-  args.seconds,
-  args.warmup,
-  args.grace,
-  args['connect-concurrency'],
-  args.seed,
-  args['tick-ms'],
-  args['timeout-seconds'],
-].map(Number) as [number, number, number, number, number, number, number, number, number];
-if (!url.startsWith('ws://127.0.0.1:')) {
-  process.stderr.write('ws-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
-  process.exit(2);
-}
+const { url, subscribers, rate, seconds, warmup, grace, seed } = flags;
+const stream = flags.stream === 'delta' ? 'delta' : 'png';
+const tickMs = flags['tick-ms'];
+const timeoutSeconds = flags['timeout-seconds'];
+const stopReading = flags['stop-reading'] > 0;
 
-const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface TickStat {
@@ -143,6 +135,12 @@ class Subscriber {
         resolve(ok);
       };
       this.ws.on('error', () => done(false)); // followed by 'close'
+      if (stopReading) {
+        let socket: Socket | undefined;
+        this.ws.on('upgrade', (res) => (socket = res.socket as Socket));
+        // readStop on the fd: the kernel buffers what arrives, then the TCP window closes.
+        return void this.ws.once('open', () => done(socket?.pause() !== undefined));
+      }
       this.ws.on('message', (data: Buffer) => {
         const msg = decodeServerMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
         if (msg.t !== MsgType.PNG && msg.t !== MsgType.DELTA) return; // hello
@@ -202,7 +200,7 @@ async function connectAll(): Promise<Subscriber[]> {
       else failed++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, subscribers) }, worker));
+  await Promise.all(Array.from({ length: Math.min(flags['connect-concurrency'], subscribers) }, worker));
   clearInterval(progress);
   return all;
 }
@@ -222,16 +220,26 @@ async function main(): Promise<void> {
     process.stderr.write(`ws-swarm: gave up after ${timeoutSeconds} s\n`);
     process.exit(3);
   }, timeoutSeconds * 1000);
+  hardStop.unref();
   if (rate > 0) {
     // Placing starts before the subscribers connect, so the warm-up already has changing ticks.
     placer = new PacedPlacer(url, rate, seed, timeoutSeconds);
     await placer.ready;
     placer.start();
+    placer.measuring = stopReading; // the stall scenario reports the placer's acks while readers stop
   }
   const c0 = performance.now();
   const all = await connectAll();
   const connectSeconds = (performance.now() - c0) / 1000;
-  const live = all.filter((s) => s.ws.readyState === WebSocket.OPEN && s.seq >= 0);
+  const live = all.filter((s) => s.ws.readyState === WebSocket.OPEN && (stopReading || s.seq >= 0));
+  if (stopReading) {
+    // The sockets stay paused until the harness sends SIGTERM.
+    emit({ type: 'connected', ready: live.length, failed: subscribers - live.length, seconds: connectSeconds });
+    return void process.once('SIGTERM', () => {
+      emit({ type: 'result', placer: placer?.stats() });
+      process.exit(0);
+    });
+  }
   emit({ type: 'progress', phase: 'connected', ready: live.length, of: subscribers, seconds: connectSeconds });
   await sleep(warmup * 1000);
   await alignToTicks();

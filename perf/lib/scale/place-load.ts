@@ -6,7 +6,7 @@
  */
 import type { Child } from '../../../testkit/processes.ts';
 import { startPinnedScript } from '../server-process.ts';
-import type { SwarmResult } from '../load/place-swarm.ts';
+import type { SwarmLine, SwarmResult } from '../load/place-swarm.ts';
 
 export interface SwarmTarget {
   /** ws://127.0.0.1:PORT/ws */
@@ -41,41 +41,30 @@ export async function runSwarms(
   const results: (SwarmResult | undefined)[] = targets.map(() => undefined);
   const lastRate: number[] = targets.map(() => 0);
   const children: Child[] = targets.map((target, index) => {
-    const args = [
-      '--url',
-      target.url,
-      '--mode',
-      fillCount ? 'fill' : 'load',
-      '--count',
-      String(fillCount ? Math.ceil(fillCount / targets.length) : 0),
-      '--clients',
-      String(target.clients),
-      '--window',
-      String(target.window),
-      '--seconds',
-      String(seconds),
-      '--seed',
-      String(index + 1),
-      '--timeout-seconds',
-      String(seconds + 180),
-    ];
-    const onLine = (line: string) => {
-      if (!line.startsWith('{')) return;
-      const msg = JSON.parse(line) as { type: string; phase?: string; elapsed?: number; acksPerSec?: number };
-      if (msg.type === 'result') results[index] = msg as unknown as SwarmResult;
+    const flags = {
+      url: target.url,
+      mode: fillCount ? 'fill' : 'load',
+      count: fillCount ? Math.ceil(fillCount / targets.length) : 0,
+      clients: target.clients,
+      window: target.window,
+      seconds,
+      seed: index + 1,
+      'timeout-seconds': seconds + 180,
+    };
+    const onJson = (msg: SwarmLine) => {
+      if (msg.type === 'result') results[index] = msg;
       else if (msg.type === 'window' && msg.phase === 'start' && ++started === targets.length) hooks.onStart();
       else if (msg.type === 'window' && msg.phase === 'end' && ++ended === 1) hooks.onEnd();
       else if (msg.type === 'progress') {
-        lastRate[index] = msg.acksPerSec ?? 0;
-        if (index === 0) {
-          const total = lastRate.reduce((a, b) => a + b, 0);
+        lastRate[index] = msg.acksPerSec;
+        const total = lastRate.reduce((a, b) => a + b, 0);
+        if (index === 0)
           hooks.progress(
-            `  placing: ${msg.elapsed?.toFixed(0)} s, ~${Math.round(total).toLocaleString('en-US')} acks/s`,
+            `  placing: ${msg.elapsed.toFixed(0)} s, ~${Math.round(total).toLocaleString('en-US')} acks/s`,
           );
-        }
       }
     };
-    return startPinnedScript(`place swarm ${index + 1}`, target.cpu, 'perf/lib/load/place-swarm.ts', args, onLine);
+    return startPinnedScript(`place swarm ${index + 1}`, target.cpu, 'perf/lib/load/place-swarm.ts', flags, onJson);
   });
   const codes = await Promise.all(children.map((c) => c.exited));
   const done = results.filter((r): r is SwarmResult => r !== undefined);

@@ -9,11 +9,11 @@ import type { BenchConfig } from '../config.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
-import { cpuSeconds } from '../../../testkit/processes.ts';
 import { startBaseline, type ServerUnderTest } from '../server-process.ts';
 import { bytesAtLevel } from '../png-idat.ts';
+import { fetchImage } from '../server-checks.ts';
 import { median } from '../stats.ts';
-import { runWrk, type WrkResult } from '../load/wrk.ts';
+import { type WrkResult, type WrkSeries, wrkRounds } from '../load/wrk.ts';
 
 export interface ImageSide {
   rounds: WrkResult[];
@@ -49,7 +49,7 @@ export interface ImageResult {
   unsaturatedRounds: number;
 }
 
-function summarize(rounds: WrkResult[], cpuShare: number[]): ImageSide {
+function summarize({ runs: rounds, cpu: cpuShare }: WrkSeries): ImageSide {
   const lat = (k: keyof WrkResult['latencyMs']) => median(rounds.map((r) => r.latencyMs[k]));
   return {
     rounds,
@@ -64,19 +64,6 @@ function summarize(rounds: WrkResult[], cpuShare: number[]): ImageSide {
       p99: lat('p99'),
       max: Math.max(...rounds.map((r) => r.latencyMs.max)),
     },
-  };
-}
-
-/** Fetches our /image; the bytes and headers the bare server will reproduce. */
-async function fetchImage(url: string): Promise<{ png: Buffer; etag: string; cacheControl: string }> {
-  const res = await fetch(url);
-  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png') {
-    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
-  }
-  return {
-    png: Buffer.from(await res.arrayBuffer()),
-    etag: res.headers.get('etag') ?? '"none"',
-    cacheControl: res.headers.get('cache-control') ?? 'public, max-age=1',
   };
 }
 
@@ -102,51 +89,36 @@ export async function runImageBench(
     if (!check.png.equals(image.png) || check.etag !== image.etag)
       throw new Error('bare server does not serve the same bytes and ETag');
 
-    const sides = { ours, bare };
-    const wrk = (side: keyof typeof sides, seconds: number) =>
-      runWrk({
-        url: `${sides[side].http}/image`,
-        threads: c.wrkThreads,
-        connections: c.wrkConnections,
-        seconds,
-        cpu: c.loadCpu,
-      });
-    if (c.imageWarmupSeconds > 0) {
-      for (const side of ['ours', 'bare'] as const) {
-        progress(`image: warm-up ${side} (${c.imageWarmupSeconds} s)`);
-        await wrk(side, c.imageWarmupSeconds);
-      }
-    }
-    const results = { ours: [] as WrkResult[], bare: [] as WrkResult[] };
-    const cpu = { ours: [] as number[], bare: [] as number[] };
-    for (let round = 0; round < c.imageRounds; round++) {
-      const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
-      for (const side of order) {
+    progress(`image: ${c.imageRounds} rounds of wrk -t${c.wrkThreads} -c${c.wrkConnections} -d${c.imageSeconds}s`);
+    const target = (server: ServerUnderTest) => ({ ...server, pid: server.child.pid, connections: c.wrkConnections });
+    const rounds = { rounds: c.imageRounds, seconds: c.imageSeconds, warmupSeconds: c.imageWarmupSeconds };
+    const results = await wrkRounds(
+      { ours: target(ours), bare: target(bare) },
+      { ...rounds, threads: c.wrkThreads, cpu: c.loadCpu },
+      (round, side, r, cpu) =>
         progress(
-          `image: round ${round + 1}/${c.imageRounds}, ${side}: ` +
-            `wrk -t${c.wrkThreads} -c${c.wrkConnections} -d${c.imageSeconds}s`,
-        );
-        const pid = sides[side].child.pid;
-        const c0 = cpuSeconds(pid);
-        const t0 = performance.now();
-        const r = await wrk(side, c.imageSeconds);
-        cpu[side].push((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000));
-        if (r.non2xx3xx > 0) throw new Error(`${side}: ${r.non2xx3xx} non-2xx/3xx responses`);
-        results[side].push(r);
-        const serverCpu = Math.round((cpu[side].at(-1) ?? NaN) * 100);
-        progress(
-          `image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, ` +
-            `p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${serverCpu}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
-        );
-      }
-    }
-    const oursSide = summarize(results.ours, cpu.ours);
-    const bareSide = summarize(results.bare, cpu.bare);
-    const roundRatios = results.ours.map((r, i) => r.requestsPerSec / (results.bare[i] as WrkResult).requestsPerSec);
-    const perCpu = (side: 'ours' | 'bare', i: number) =>
-      (results[side][i] as WrkResult).requestsPerSec / (cpu[side][i] as number);
-    const cpuRoundRatios = results.ours.map((_, i) => perCpu('ours', i) / perCpu('bare', i));
-    const unsaturatedRounds = cpu.ours.filter((c, i) => c < 0.9 || (cpu.bare[i] as number) < 0.9).length;
+          `image: round ${round + 1}/${c.imageRounds}, ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} ` +
+            `req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${Math.round(cpu * 100)}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
+        ),
+    );
+    const oursSide = summarize(results.ours);
+    const bareSide = summarize(results.bare);
+    const at = (xs: readonly number[], i: number) => xs[i] as number;
+    const roundRatios = oursSide.rounds.map(
+      (r, i) =>
+        r.requestsPerSec /
+        at(
+          bareSide.rounds.map((x) => x.requestsPerSec),
+          i,
+        ),
+    );
+    const perCpu = (side: ImageSide, i: number) =>
+      at(
+        side.rounds.map((x) => x.requestsPerSec),
+        i,
+      ) / at(side.cpuShare, i);
+    const cpuRoundRatios = oursSide.rounds.map((_, i) => perCpu(oursSide, i) / perCpu(bareSide, i));
+    const unsaturatedRounds = oursSide.cpuShare.filter((x, i) => x < 0.9 || at(bareSide.cpuShare, i) < 0.9).length;
     return {
       pngBytes: image.png.length,
       level9Bytes: bytesAtLevel(image.png, 9),

@@ -13,10 +13,10 @@ import type { BenchConfig } from '../config.ts';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
-import { cpuSeconds } from '../../../testkit/processes.ts';
 import { startBaseline, startOurServer, type ServerUnderTest } from '../server-process.ts';
+import { fetchImage } from '../server-checks.ts';
 import { median } from '../stats.ts';
-import { runWrk, type WrkResult } from '../load/wrk.ts';
+import { type WrkResult, wrkRounds } from '../load/wrk.ts';
 
 export const ORIGIN_MODES = ['db', 'grid', 'cached'] as const;
 export type OriginModeName = (typeof ORIGIN_MODES)[number];
@@ -35,7 +35,6 @@ export interface OriginMode {
 
 export interface OriginResult {
   pngBytes: number;
-  etag: string;
   seconds: number;
   threads: number;
   modes: Record<OriginModeName, OriginMode>;
@@ -48,13 +47,6 @@ export interface OriginResult {
 function copyDb(from: string, to: string): void {
   copyFileSync(from, to);
   for (const suffix of ['-wal', '-shm']) if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
-}
-
-async function fetchImage(url: string): Promise<{ png: Buffer; etag: string }> {
-  const res = await fetch(url);
-  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png')
-    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
-  return { png: Buffer.from(await res.arrayBuffer()), etag: res.headers.get('etag') ?? '' };
 }
 
 export async function runOriginBench(
@@ -79,54 +71,40 @@ export async function runOriginBench(
     }
     const get = (mode: OriginModeName) => servers.get(mode) as ServerUnderTest;
     const images = await Promise.all(ORIGIN_MODES.map((m) => fetchImage(`${get(m).http}/image`)));
-    const [first] = images as [{ png: Buffer; etag: string }];
+    const first = images[0] as { png: Buffer };
     // Same grid, same encoder settings: every mode must answer with the same bytes.
     if (!images.every((i) => i.png.equals(first.png)))
       throw new Error('origin: the three modes do not serve the same PNG bytes');
-    const conns = (mode: OriginModeName) => (mode === 'cached' ? c.wrkConnections : c.originSlowConnections);
-    const wrk = (mode: OriginModeName, seconds: number) =>
-      runWrk({
-        url: `${get(mode).http}/image`,
-        threads: c.wrkThreads,
-        connections: conns(mode),
-        seconds,
-        cpu: c.loadCpu,
-      });
-
-    for (const mode of ORIGIN_MODES) await wrk(mode, 1); // warm-up: JIT, page cache
-    const rounds = { db: [] as WrkResult[], grid: [] as WrkResult[], cached: [] as WrkResult[] };
-    const cpu = { db: [] as number[], grid: [] as number[], cached: [] as number[] };
-    for (let round = 0; round < c.originRounds; round++) {
-      const order = ORIGIN_MODES.map((_, i) => ORIGIN_MODES[(i + round) % ORIGIN_MODES.length] as OriginModeName);
-      for (const mode of order) {
-        const pid = get(mode).child.pid;
-        const c0 = cpuSeconds(pid);
-        const t0 = performance.now();
-        const r = await wrk(mode, c.originSeconds);
-        const share = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
-        if (r.non2xx3xx > 0 || r.requests === 0)
-          throw new Error(`origin ${mode}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
-        rounds[mode].push(r);
-        cpu[mode].push(share);
+    const target = (mode: OriginModeName) => {
+      const server = get(mode);
+      return {
+        http: server.http,
+        pid: server.child.pid,
+        connections: mode === 'cached' ? c.wrkConnections : c.originSlowConnections,
+      };
+    };
+    const series = await wrkRounds(
+      { db: target('db'), grid: target('grid'), cached: target('cached') },
+      { rounds: c.originRounds, seconds: c.originSeconds, warmupSeconds: 1, threads: c.wrkThreads, cpu: c.loadCpu },
+      (round, mode, r, share) =>
         progress(
-          `origin: round ${round + 1}/${c.originRounds}, ${mode} (-c${conns(mode)}): ` +
+          `origin: round ${round + 1}/${c.originRounds}, ${mode} (-c${target(mode).connections}): ` +
             `${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ` +
             `server CPU ${Math.round(share * 100)}%`,
-        );
-      }
-    }
-    const summary = (mode: OriginModeName): OriginMode => ({
-      mode,
-      connections: conns(mode),
-      rounds: rounds[mode],
-      cpuShare: cpu[mode],
-      requestsPerSec: median(rounds[mode].map((r) => r.requestsPerSec)),
-      perCpuSecond: median(rounds[mode].map((r, i) => r.requestsPerSec / (cpu[mode][i] as number))),
-      latencyMs: {
-        p50: median(rounds[mode].map((r) => r.latencyMs.p50)),
-        p99: median(rounds[mode].map((r) => r.latencyMs.p99)),
-      },
-    });
+        ),
+    );
+    const summary = (mode: OriginModeName): OriginMode => {
+      const { runs, cpu } = series[mode];
+      return {
+        mode,
+        connections: target(mode).connections,
+        rounds: runs,
+        cpuShare: cpu,
+        requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
+        perCpuSecond: median(runs.map((r, i) => r.requestsPerSec / (cpu[i] as number))),
+        latencyMs: { p50: median(runs.map((r) => r.latencyMs.p50)), p99: median(runs.map((r) => r.latencyMs.p99)) },
+      };
+    };
     const modes = { db: summary('db'), grid: summary('grid'), cached: summary('cached') };
     const ratio = (k: 'requestsPerSec' | 'perCpuSecond') => ({
       cachedVsGrid: modes.cached[k] / modes.grid[k],
@@ -135,7 +113,6 @@ export async function runOriginBench(
     });
     return {
       pngBytes: first.png.length,
-      etag: images[ORIGIN_MODES.indexOf('cached')]?.etag ?? '',
       seconds: c.originSeconds,
       threads: c.wrkThreads,
       modes,

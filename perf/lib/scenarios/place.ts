@@ -1,10 +1,10 @@
 /**
  * Placement scenarios against our server: the canvas fill before the image benchmark, and the
- * measured "placements acknowledged and persisted per second". Both run perf/lib/load/place-swarm.ts in a
- * child pinned to the load CPU and watch the server's CPU use (from /proc) meanwhile.
+ * measured "placements acknowledged and persisted per second". Both run perf/lib/load/place-swarm.ts
+ * in a child pinned to the load CPU and watch the server's CPU use (from /proc) meanwhile.
  */
-import type { CpuLimit, ThrottleStats } from '../cpu-limit.ts';
-import type { SwarmResult } from '../load/place-swarm.ts';
+import { diffThrottle, type CpuLimit, type ThrottleStats } from '../cpu-limit.ts';
+import type { SwarmLine, SwarmResult } from '../load/place-swarm.ts';
 import { cpuSeconds } from '../../../testkit/processes.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
 
@@ -25,77 +25,33 @@ export interface SwarmOptions {
   loadCpu: number;
 }
 
-function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
-  if (!a || !b) return undefined;
-  return {
-    periods: b.periods - a.periods,
-    throttled: b.throttled - a.throttled,
-    throttledMs: b.throttledMs - a.throttledMs,
-  };
-}
-
 export async function runSwarm(
   server: ServerUnderTest,
   limit: CpuLimit,
   opts: SwarmOptions,
   progress: (msg: string) => void,
 ): Promise<PlaceRun> {
-  const args = [
-    '--url',
-    server.ws,
-    '--mode',
-    opts.mode,
-    '--clients',
-    String(opts.clients),
-    '--window',
-    String(opts.window),
-    '--seconds',
-    String(opts.seconds),
-    '--count',
-    String(opts.count),
-    '--timeout-seconds',
-    String(opts.seconds + 120),
-  ];
+  const { loadCpu, ...rest } = opts;
+  const flags = { url: server.ws, ...rest, 'timeout-seconds': opts.seconds + 120 };
   let result: SwarmResult | undefined;
   const pid = server.child.pid;
-  let start: { cpu: number; t: number; th: ThrottleStats | undefined } | undefined;
-  let end: typeof start;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      phase?: string;
-      elapsed?: number;
-      acks?: number;
-      acksPerSec?: number;
-      errors?: number;
-    };
-    if (msg.type === 'result') result = msg as unknown as SwarmResult;
-    else if (msg.type === 'window') {
-      const mark = { cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() };
-      if (msg.phase === 'start') start = mark;
-      else end = mark;
-    } else if (msg.type === 'progress') {
-      const target = opts.mode === 'fill' ? `${opts.count.toLocaleString('en-US')} placements` : `${opts.seconds} s`;
+  const marks: { cpu: number; t: number; th: ThrottleStats | undefined }[] = [];
+  const target = opts.mode === 'fill' ? `${opts.count.toLocaleString('en-US')} placements` : `${opts.seconds} s`;
+  const onJson = (msg: SwarmLine) => {
+    if (msg.type === 'result') result = msg;
+    else if (msg.type === 'window') marks.push({ cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() });
+    else if (msg.type === 'progress')
       progress(
-        `place ${opts.mode}: ${msg.elapsed?.toFixed(0)} s, ${msg.acks?.toLocaleString('en-US')} acks ` +
-          `(${Math.round(msg.acksPerSec ?? 0).toLocaleString('en-US')}/s), ${msg.errors} errors, target ${target}`,
+        `place ${opts.mode}: ${msg.elapsed.toFixed(0)} s, ${msg.acks.toLocaleString('en-US')} acks ` +
+          `(${Math.round(msg.acksPerSec).toLocaleString('en-US')}/s), ${msg.errors} errors, target ${target}`,
       );
-    }
   };
-  const child = startPinnedScript(
-    `place swarm (${opts.mode})`,
-    opts.loadCpu,
-    'perf/lib/load/place-swarm.ts',
-    args,
-    onLine,
-  );
+  const name = `place swarm (${opts.mode})`;
+  const child = startPinnedScript(name, loadCpu, 'perf/lib/load/place-swarm.ts', flags, onJson);
   const code = await child.exited;
-  if (code !== 0 || !result || !start || !end) {
-    throw new Error(
-      `place swarm (${opts.mode}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`,
-    );
-  }
+  const [start, end] = marks;
+  if (code !== 0 || !result || !start || !end)
+    throw new Error(`${name} exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`);
   const serverCpuShare = (end.cpu - start.cpu) / ((end.t - start.t) / 1000);
   return { swarm: result, serverCpuShare, throttle: diffThrottle(start.th, end.th) };
 }

@@ -1,6 +1,6 @@
 /**
- * The `stall` scenario: subscribers that stop reading (perf/lib/load/stall-swarm.ts pauses each TCP socket
- * once it is open) while a placer makes every tick change, against our server started with a short
+ * The `stall` scenario: subscribers that stop reading (perf/lib/load/ws-swarm.ts with --stop-reading pauses each TCP
+ * socket once it is open) while a placer makes every tick change, against our server started with a short
  * --stall-ms. What it shows is where the bytes for readers that stopped end up, and whether they come
  * back: the server's RSS (user space: uWS buffers, outboxes) and the kernel's TCP memory from
  * /proc/net/sockstat (`TCP: inuse N orphan N tw N alloc N mem PAGES`; `mem` is every TCP socket's
@@ -26,6 +26,12 @@ const SAMPLE_MS = 250;
 /** The timeline keeps a sample every TIMELINE_S, or fewer so that it has at most MAX_TIMELINE. */
 const TIMELINE_S = 5;
 const MAX_TIMELINE = 24;
+
+/** The JSON lines of perf/lib/load/ws-swarm.ts --stop-reading 1. */
+type StallLine =
+  | { type: 'connected'; ready: number; failed: number; seconds: number }
+  | { type: 'result'; placer: PlacerStats | undefined }
+  | { type: 'progress'; ready: number; failed: number; of: number };
 
 export interface StallOptions {
   subscribers: number;
@@ -154,18 +160,8 @@ export async function runStallBench(
 
   let connected: { ready: number; failed: number; seconds: number } | undefined;
   let placer: PlacerStats | undefined;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      ready?: number;
-      failed?: number;
-      of?: number;
-      seconds?: number;
-      placer?: PlacerStats;
-    };
-    if (msg.type === 'connected')
-      connected = { ready: msg.ready ?? 0, failed: msg.failed ?? 0, seconds: msg.seconds ?? 0 };
+  const onJson = (msg: StallLine) => {
+    if (msg.type === 'connected') connected = msg;
     else if (msg.type === 'result') placer = msg.placer;
     else if (msg.type === 'progress') {
       const last = samples.at(-1);
@@ -176,24 +172,16 @@ export async function runStallBench(
       );
     }
   };
-  const args = [
-    '--url',
-    server.ws,
-    '--subscribers',
-    String(opts.subscribers),
-    '--rate',
-    String(opts.rate),
-    '--timeout-seconds',
-    String(Math.ceil(opts.subscribers / 100) + opts.afterSeconds + opts.stallMs / 1000 + 180),
-  ];
-  const child = startPinnedScript(
-    'stall swarm',
-    opts.loadCpu,
-    'perf/lib/load/stall-swarm.ts',
-    args,
-    onLine,
-    opts.subscribers + 1024,
-  );
+  const flags = {
+    url: server.ws,
+    subscribers: opts.subscribers,
+    rate: opts.rate,
+    seed: 11,
+    'stop-reading': 1,
+    'timeout-seconds': Math.ceil(opts.subscribers / 100) + opts.afterSeconds + opts.stallMs / 1000 + 180,
+  };
+  const script = 'perf/lib/load/ws-swarm.ts';
+  const child = startPinnedScript('stall swarm', opts.loadCpu, script, flags, onJson, opts.subscribers + 1024);
   try {
     const connectDeadline = performance.now() + (opts.subscribers / 50 + 60) * 1000;
     while (!connected) {

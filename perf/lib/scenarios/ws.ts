@@ -3,7 +3,7 @@
  * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
  * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
  */
-import type { CpuLimit, ThrottleStats } from '../cpu-limit.ts';
+import { diffThrottle, type CpuLimit, type ThrottleStats } from '../cpu-limit.ts';
 import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
@@ -39,14 +39,16 @@ export interface WsRun {
   throttle: ThrottleStats | undefined;
 }
 
-function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
-  return a && b
-    ? {
-        periods: b.periods - a.periods,
-        throttled: b.throttled - a.throttled,
-        throttledMs: b.throttledMs - a.throttledMs,
-      }
-    : undefined;
+/** A JSON line of perf/lib/load/ws-swarm.ts. */
+interface SwarmLine {
+  type: string;
+  phase?: string;
+  ready?: number;
+  failed?: number;
+  of?: number;
+  elapsed?: number;
+  ticks?: number;
+  frames?: number;
 }
 
 interface Mark {
@@ -65,26 +67,17 @@ export async function runWsScenario(
 ): Promise<WsRun> {
   const pid = server.child.pid;
   const connectBudget = Math.ceil(spec.subscribers / 100) + 30; // generous: ~1,000 handshakes/s seen
-  const args = [
-    '--url',
-    server.ws,
-    '--subscribers',
-    String(spec.subscribers),
-    '--stream',
-    spec.stream,
-    '--rate',
-    String(spec.rate),
-    '--seconds',
-    String(spec.seconds),
-    '--warmup',
-    String(spec.warmupSeconds),
-    '--tick-ms',
-    String(spec.tickMs),
-    '--connect-concurrency',
-    String(spec.connectConcurrency),
-    '--timeout-seconds',
-    String(connectBudget + spec.warmupSeconds + spec.seconds + 30),
-  ];
+  const flags = {
+    url: server.ws,
+    subscribers: spec.subscribers,
+    stream: spec.stream,
+    rate: spec.rate,
+    seconds: spec.seconds,
+    warmup: spec.warmupSeconds,
+    'tick-ms': spec.tickMs,
+    'connect-concurrency': spec.connectConcurrency,
+    'timeout-seconds': connectBudget + spec.warmupSeconds + spec.seconds + 30,
+  };
   const mark = (): Mark => ({
     cpu: cpuSeconds(pid),
     t: performance.now(),
@@ -107,18 +100,7 @@ export async function runWsScenario(
   let result: WsSwarmResult | undefined;
   const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      phase?: string;
-      ready?: number;
-      failed?: number;
-      of?: number;
-      elapsed?: number;
-      ticks?: number;
-      frames?: number;
-    };
+  const onJson = (msg: SwarmLine) => {
     if (msg.type === 'result') result = msg as unknown as WsSwarmResult;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
@@ -140,14 +122,8 @@ export async function runWsScenario(
       );
     }
   };
-  const child = startPinnedScript(
-    `ws swarm (${spec.label})`,
-    loadCpu,
-    'perf/lib/load/ws-swarm.ts',
-    args,
-    onLine,
-    spec.subscribers + 1024,
-  );
+  const script = 'perf/lib/load/ws-swarm.ts';
+  const child = startPinnedScript(`ws swarm (${spec.label})`, loadCpu, script, flags, onJson, spec.subscribers + 1024);
   const code = await child.exited;
   clearInterval(sampler);
   clearInterval(scraper);
