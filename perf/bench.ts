@@ -88,12 +88,7 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   // Every scenario but encode and place wants the realistic canvas the fill draws.
   if ((has('image') || has('origin') || has('ws') || has('ws10k') || has('stall')) && config.fillPlacements > 0) {
     progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
-    results.fill = await runSwarm(
-      server,
-      limit,
-      { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements },
-      progress,
-    );
+    results.fill = await runSwarm(server, limit, { ...swarm, seconds: 60, count: config.fillPlacements }, progress);
     if (!(await waitForFreshImage(server)))
       results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
   }
@@ -103,31 +98,15 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
     results.origin = await runOriginBench(limit, dbPath, owned.tmp, config, progress);
     server = await start();
   }
-  if (has('image')) {
-    results.image = await runImageBench(server, limit, owned.tmp, config, progress);
-  }
-  if (has('ws')) {
-    results.streams = await runStreamScenarios(server, limit, owned.tmp, config, progress);
-  }
-  if (has('ws10k')) {
-    results.many = await runManySubscribers(server, limit, owned.tmp, config, progress);
-  }
+  if (has('image')) results.image = await runImageBench(server, limit, owned.tmp, config, progress);
+  if (has('ws')) results.streams = await runStreamScenarios(server, limit, owned.tmp, config, progress);
+  if (has('ws10k')) results.many = await runManySubscribers(server, limit, owned.tmp, config, progress);
   if (has('stall')) {
     // Its own server start: the same database and defaults but a short --stall-ms.
     await stop(server, ` to restart it with --stall-ms ${config.stallMs} for the stall scenario`);
     await new Promise((r) => setTimeout(r, 2000)); // the previous scenarios' sockets leave the kernel's tables
     server = await start(['--stall-ms', String(config.stallMs)]);
-    results.stall = await runStallBench(
-      server,
-      {
-        subscribers: config.stallSubscribers,
-        rate: config.stallRate,
-        stallMs: config.stallMs,
-        afterSeconds: config.stallAfterSeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.stall = await runStallBench(server, config, progress);
     if (has('place')) {
       await stop(server, ' to restart it with the default --stall-ms');
       server = await start();
@@ -135,12 +114,7 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   }
   if (has('place')) {
     progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
-    results.place = await runSwarm(
-      server,
-      limit,
-      { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 },
-      progress,
-    );
+    results.place = await runSwarm(server, limit, { ...swarm, seconds: config.placeSeconds, count: 0 }, progress);
   }
 
   const serverExit = await stop(server, '');

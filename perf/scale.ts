@@ -18,7 +18,7 @@ import { startRedis } from '../testkit/redis.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
 import { createCpuLimit, type CpuLimit, pinSelf } from './lib/cpu-limit.ts';
 import { machineInfo } from './lib/machine-info.ts';
-import { runSwarms } from './lib/scale/place-load.ts';
+import { runSwarms } from './lib/scenarios/place.ts';
 import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/report.ts';
 import { runBusBench } from './lib/scale/scale-bus.ts';
 import { runEdgeCapacity } from './lib/scale/scale-edge.ts';

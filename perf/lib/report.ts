@@ -310,7 +310,7 @@ function stallParts(r: BenchResults): Part[] {
     [`${o.afterSeconds} s after that`, st.after],
     ['after the clients exited', st.exited],
   ];
-  const held = st.peak.tcp.memPages - st.before.tcp.memPages;
+  const held = st.peak.memPages - st.before.memPages;
   const pl = st.placer;
   return [
     {
@@ -329,8 +329,8 @@ function stallParts(r: BenchResults): Part[] {
                 name,
                 n1(x.t),
                 n0(x.rssMiB),
-                ...[x.tcp.inuse, x.tcp.orphan, x.tcp.tw, x.tcp.memPages].map(n0),
-                mb(x.tcp.memPages),
+                ...[x.inuse, x.orphan, x.tw, x.memPages].map(n0),
+                mb(x.memPages),
                 n0(x.connections),
                 n1(x.bufferedBytes / 2 ** 20),
               ],
@@ -344,7 +344,7 @@ function stallParts(r: BenchResults): Part[] {
             : '**the server did not close all of them** ') +
           `(${n0(st.stalled)} for stalling, ${n0(st.evicted)} by --max-buffered-total); ` +
           (st.orphansGoneSeconds === undefined
-            ? `${n0(st.after.tcp.orphan - st.before.tcp.orphan)} more orphans than before were left ${o.afterSeconds} s later. `
+            ? `${n0(st.after.orphan - st.before.orphan)} more orphans than before were left ${o.afterSeconds} s later. `
             : `the orphans were back to the count before ${n1(st.orphansGoneSeconds)} s later. `) +
           `Kernel TCP memory at the peak: ${mb(held)} MB over the reading before, ` +
           `${n0((held * st.pageBytes) / 1024 / Math.max(1, st.ready))} KiB per stopped reader. ` +
@@ -353,7 +353,7 @@ function stallParts(r: BenchResults): Part[] {
             : '') +
           `Worst event-loop delay in a 250 ms sample while connected: ${n1(st.peak.loopLagMaxMs - 10)} ms.`,
         `Timeline (s: orphans / TCP mem MB / server RSS MiB): ${st.timeline
-          .map((x) => `${n0(x.t)}: ${n0(x.tcp.orphan)} / ${mb(x.tcp.memPages)} / ${n0(x.rssMiB)}`)
+          .map((x) => `${n0(x.t)}: ${n0(x.orphan)} / ${mb(x.memPages)} / ${n0(x.rssMiB)}`)
           .join('; ')}.`,
       ],
     },

@@ -9,7 +9,7 @@ import { n0, n1, n2, pct } from '../../../testkit/format.ts';
 import { mdTable, type Part, renderParts, writeSection } from '../../../testkit/report.ts';
 import { type Budget, budget, budgetCells } from '../budgets.ts';
 import type { MachineInfo } from '../machine-info.ts';
-import { worstLatency } from './place-load.ts';
+import { worstLatency } from '../scenarios/place.ts';
 import type { BusRun, BusSettings } from './scale-bus.ts';
 import type { EdgeSettings, EdgeStep } from './scale-edge.ts';
 import type { PlaceResult, PlaceSettings, PlaceSide } from './scale-place.ts';

@@ -68,7 +68,6 @@ export async function runEdgeCapacity(
       try {
         run = await runWsScenario(
           target,
-          limit,
           {
             label: `edge, ${stream}, ${s.rate.toLocaleString('en-US')} px/s`,
             target: 'ours',

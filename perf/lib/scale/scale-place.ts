@@ -12,7 +12,7 @@ import { startEdge, startWriter } from '../../../testkit/cluster.ts';
 import { startRedis } from '../../../testkit/redis.ts';
 import { loopbackArgs, type StartedServer, startServer } from '../../../testkit/server-process.ts';
 import { parsePrometheus, scrapeMetrics, type MetricsSample } from '../server-metrics.ts';
-import { type MultiSwarm, runSwarms, type SwarmTarget } from './place-load.ts';
+import { type MultiSwarm, runSwarms, type SwarmTarget } from '../scenarios/place.ts';
 import {
   counter,
   cpuMark,

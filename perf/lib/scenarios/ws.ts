@@ -3,7 +3,6 @@
  * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
  * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
  */
-import { diffThrottle, type CpuLimit, type ThrottleStats } from '../cpu-limit.ts';
 import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
@@ -36,7 +35,6 @@ export interface WsRun {
   /** From our server's /metrics (undefined for the bare baseline). */
   metrics: WindowMetrics | undefined;
   rssMiB: { before: number; peak: number; end: number };
-  throttle: ThrottleStats | undefined;
 }
 
 /** A JSON line of perf/lib/load/ws-swarm.ts. */
@@ -55,12 +53,10 @@ interface Mark {
   cpu: number;
   t: number;
   rss: number;
-  throttle: ThrottleStats | undefined;
 }
 
 export async function runWsScenario(
   server: ServerUnderTest,
-  limit: CpuLimit,
   spec: WsRunSpec,
   loadCpu: number,
   progress: (msg: string) => void,
@@ -78,12 +74,7 @@ export async function runWsScenario(
     'connect-concurrency': spec.connectConcurrency,
     'timeout-seconds': connectBudget + spec.warmupSeconds + spec.seconds + 30,
   };
-  const mark = (): Mark => ({
-    cpu: cpuSeconds(pid),
-    t: performance.now(),
-    rss: rssMiB(pid),
-    throttle: limit.throttle(),
-  });
+  const mark = (): Mark => ({ cpu: cpuSeconds(pid), t: performance.now(), rss: rssMiB(pid) });
   // Our server's /metrics at the window's start, once a second during it and at its end; a scrape
   // resets the event-loop delay histogram, so each covers one second, i.e. one tick.
   const scrapes: Promise<MetricsSample | undefined>[] = [];
@@ -101,7 +92,7 @@ export async function runWsScenario(
   const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
   const onJson = (msg: SwarmLine) => {
-    if (msg.type === 'result') result = msg as unknown as WsSwarmResult;
+    if (msg.type === 'result') result = msg as WsSwarmResult;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
       scrape();
@@ -141,7 +132,6 @@ export async function runWsScenario(
     cpuMsPerTick: serverCpuShare * spec.tickMs,
     metrics: samples.every((m) => m !== undefined) ? windowMetrics(samples as MetricsSample[]) : undefined,
     rssMiB: { before: rss.before, peak: rss.peak, end: end.rss },
-    throttle: diffThrottle(start.throttle, end.throttle),
   };
   const s = run.swarm;
   const perFrame = Math.round(s.frames ? s.bytes / s.frames : 0).toLocaleString('en-US');
