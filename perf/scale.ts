@@ -134,7 +134,7 @@ async function main(): Promise<ScaleResults> {
     }),
   );
   progress(`edge capacity: edge ${edge.pid} limited by ${limit.method}`);
-  const capacity = await runEdgeCapacity(edge, limit, SETTINGS.edge, progress);
+  const capacity = await runEdgeCapacity(edge, SETTINGS.edge, progress);
   await edge.stop();
   await writer.stop();
   await redis.stop();
