@@ -13,7 +13,7 @@ import { worstLatency } from '../scenarios/place.ts';
 import type { BusRun, BusSettings } from './scale-bus.ts';
 import type { EdgeSettings, EdgeStep } from './scale-edge.ts';
 import type { PlaceResult, PlaceSettings, PlaceSide } from './scale-place.ts';
-import { type Buckets, bucketQuantile, shareAtOrBelow } from './scale-procs.ts';
+import { type Buckets, bucketQuantile, mergeBuckets, shareAtOrBelow } from './scale-procs.ts';
 
 export interface ScaleResults {
   machine: MachineInfo;
@@ -213,12 +213,7 @@ function budgets(r: ScaleResults): Budget[] {
     ),
   ];
   // The second view: the edges' own bus-lag histogram over all runs, bucket bounds.
-  const le = r.bus[0]?.lag.le ?? [];
-  const lag: Buckets = {
-    le,
-    counts: le.map((_, i) => r.bus.reduce((t, b) => t + (b.lag.counts[i] ?? 0), 0)),
-    total: r.bus.reduce((t, b) => t + b.lag.total, 0),
-  };
+  const lag = mergeBuckets(r.bus.map((b) => b.lag));
   const p99 = bucketQuantile(lag, 0.99);
   const tick = r.bus.map((b) => b.writerTickMs);
   rows.push({

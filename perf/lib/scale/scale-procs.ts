@@ -128,6 +128,16 @@ export function histogramDiff(a: MetricsSample, b: MetricsSample, name: string):
   };
 }
 
+/** Several histograms' buckets summed (same edges). */
+export function mergeBuckets(list: readonly Buckets[]): Buckets {
+  const le = list[0]?.le ?? [];
+  return {
+    le,
+    counts: le.map((_, i) => list.reduce((s, h) => s + (h.counts[i] ?? 0), 0)),
+    total: list.reduce((s, h) => s + h.total, 0),
+  };
+}
+
 /** Upper bound (bucket edge) below which a share `q` of the observations fall; Infinity past the last edge. */
 export function bucketQuantile(h: Buckets, q: number): number {
   if (h.total <= 0) return NaN;
