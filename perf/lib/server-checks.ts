@@ -1,4 +1,5 @@
-/** Checks on a started server under test: where it runs, and whether /image is current. */
+/** Checks on a server under test: where it runs, whether /image is current, what it stored. */
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import type { ServerUnderTest } from './server-process.ts';
 
@@ -34,4 +35,14 @@ export async function fetchImage(url: string): Promise<{ png: Buffer; etag: stri
     etag: res.headers.get('etag') ?? '"none"',
     cacheControl: res.headers.get('cache-control') ?? 'public, max-age=1',
   };
+}
+
+/** Rows in the placements table of a closed database: every acked placement must be one. */
+export function countPlacements(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }

@@ -9,10 +9,11 @@
  *
  *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
  */
-import { createHistogram, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { MsgType } from '../../../protocol/messages.ts';
 import { seededRandom, syntheticPlacements } from '../canvas-content.ts';
 import { Placer } from '../../../testkit/placer.ts';
+import { MsHistogram, type Percentiles } from '../stats.ts';
 import { emit, readFlags } from './flags.ts';
 
 /** The JSON lines this prints. */
@@ -35,10 +36,9 @@ export interface SwarmResult {
   /** Sent placements never answered (socket closed, or the grace period ran out). */
   unanswered: number;
   closes: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: Percentiles;
   /** CPU used by this process during the window, as a share of one CPU (1 = saturated). */
   cpuShare: number;
-  pngFrames: number;
 }
 
 const flags = readFlags('place-swarm', {
@@ -65,10 +65,9 @@ const rand = seededRandom(seed);
 let measuring = false;
 let sending = false;
 const errors: Record<string, number> = {};
-const latency = createHistogram();
+const latency = new MsHistogram();
 let acks = 0;
 let acksTotal = 0;
-let pngFrames = 0;
 const placers: Placer[] = [];
 const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
 /** Sockets the server closed. */
@@ -100,14 +99,13 @@ function startPlacer(): Placer {
         acksTotal++;
         if (measuring) {
           acks++;
-          latency.record(Math.max(1, Math.round(a.ms * 1e6)));
+          latency.record(a.ms);
         }
       } else errors[a.code] = (errors[a.code] ?? 0) + 1;
       pump(p);
     },
     onMessage: (m) => {
       if (m.t === MsgType.ERROR) errors[m.code] = (errors[m.code] ?? 0) + 1;
-      else if (m.t === MsgType.PNG) pngFrames++;
     },
   });
   return p;
@@ -161,7 +159,6 @@ async function main(): Promise<void> {
   const closed = closes();
   await Promise.all(placers.map((p) => p.close()));
   clearTimeout(hardStop);
-  const q = (p: number) => (acks ? latency.percentile(p) / 1e6 : NaN);
   const result: SwarmResult = {
     type: 'result',
     mode,
@@ -174,9 +171,8 @@ async function main(): Promise<void> {
     errors,
     unanswered,
     closes: closed,
-    latencyMs: { p50: q(50), p90: q(90), p99: q(99), max: acks ? latency.max / 1e6 : NaN },
+    latencyMs: latency.summary(),
     cpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
-    pngFrames,
   };
   emit(result);
 }

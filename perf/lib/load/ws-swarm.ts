@@ -19,11 +19,12 @@
  *
  *   node --import tsx perf/lib/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
  */
-import { createHistogram, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeServerMessage } from '../../../protocol/codec.ts';
 import { MsgType } from '../../../protocol/messages.ts';
+import { MsHistogram, type Percentiles } from '../stats.ts';
 import { emit, readFlags } from './flags.ts';
 import { PacedPlacer, type PlacerStats } from './paced-placer.ts';
 
@@ -43,13 +44,12 @@ export interface WsSwarmResult {
   /** ticks x ready subscribers: frames == expected means nobody missed a tick. */
   expectedFrames: number;
   bytes: number;
-  framesByType: Record<string, number>;
   /** Delta frames whose fromSeq was not the subscriber's seq (a missed tick). */
   deltaGaps: number;
   /** Sockets that closed before the swarm closed them. */
   closes: number;
-  spreadMs: { p50: number; p99: number; max: number };
-  visibleMs: { p50: number; p99: number; max: number };
+  spreadMs: Percentiles;
+  visibleMs: Percentiles;
   placer: PlacerStats | undefined;
   /** This process's CPU time during the window / wall time (1 = one CPU). */
   cpuShare: number;
@@ -62,14 +62,13 @@ const flags = readFlags('ws-swarm', {
   rate: 0,
   seconds: 6,
   warmup: 2,
-  grace: 1,
   'connect-concurrency': 200,
   seed: 7,
   'tick-ms': 1000,
   'timeout-seconds': 120,
   'stop-reading': 0,
 });
-const { url, subscribers, rate, seconds, warmup, grace, seed } = flags;
+const { url, subscribers, rate, seconds, warmup, seed } = flags;
 const stream = flags.stream === 'delta' ? 'delta' : 'png';
 const tickMs = flags['tick-ms'];
 const timeoutSeconds = flags['timeout-seconds'];
@@ -86,9 +85,8 @@ interface TickStat {
 const ticks = new Map<number, TickStat>();
 const ignored = new Set<number>();
 let inWindow = false;
-const spread = createHistogram();
-const visible = createHistogram();
-const framesByType: Record<string, number> = {};
+const spread = new MsHistogram();
+const visible = new MsHistogram();
 let deltaGaps = 0;
 let closes = 0;
 let closingAll = false;
@@ -96,14 +94,6 @@ let placer: PacedPlacer | undefined;
 /** Highest seq any subscriber has seen, and who waits for the next tick (see alignToTicks). */
 let newestSeq = -1;
 let tickWaiters: (() => void)[] = [];
-
-const ms = (h: ReturnType<typeof createHistogram>) => ({
-  p50: h.count ? h.percentile(50) / 1e6 : NaN,
-  p99: h.count ? h.percentile(99) / 1e6 : NaN,
-  max: h.count ? h.max / 1e6 : NaN,
-});
-const record = (h: ReturnType<typeof createHistogram>, millis: number) =>
-  h.record(Math.max(1, Math.round(millis * 1e6)));
 
 /** Records `now - sentAt` for every probe with prevSeq < seq <= newSeq (probes are in seq order). */
 function recordVisible(prevSeq: number, newSeq: number, now: number): void {
@@ -117,7 +107,7 @@ function recordVisible(prevSeq: number, newSeq: number, now: number): void {
     else hi = mid;
   }
   for (let i = lo; i < probes.length && (probes[i] as { seq: number }).seq <= newSeq; i++)
-    record(visible, now - (probes[i] as { sentAt: number }).sentAt);
+    visible.record(now - (probes[i] as { sentAt: number }).sentAt);
 }
 
 class Subscriber {
@@ -150,7 +140,7 @@ class Subscriber {
           return done(true);
         }
         if (msg.t === MsgType.DELTA && this.seq >= 0 && msg.fromSeq !== this.seq) deltaGaps++;
-        this.onTick(seq, data.length, msg.t);
+        this.onTick(seq, data.length);
       });
     });
     this.ws.on('close', () => {
@@ -158,7 +148,7 @@ class Subscriber {
     });
   }
 
-  private onTick(seq: number, bytes: number, type: string): void {
+  private onTick(seq: number, bytes: number): void {
     const now = performance.now();
     const prev = this.seq;
     this.seq = seq;
@@ -175,8 +165,7 @@ class Subscriber {
     }
     tick.frames++;
     tick.bytes += bytes;
-    framesByType[type] = (framesByType[type] ?? 0) + 1;
-    record(spread, now - tick.first);
+    spread.record(now - tick.first);
     if (prev >= 0) recordVisible(prev, seq, now);
   }
 }
@@ -260,7 +249,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   emit({ type: 'window', phase: 'end' });
   clearInterval(progress);
-  await sleep(grace * 1000); // fan-outs of in-window ticks finish
+  await sleep(1000); // fan-outs of in-window ticks finish
 
   placer?.close();
   closingAll = true;
@@ -279,11 +268,10 @@ async function main(): Promise<void> {
     frames: list.reduce((s, t) => s + t.frames, 0),
     expectedFrames: list.length * live.length,
     bytes: list.reduce((s, t) => s + t.bytes, 0),
-    framesByType,
     deltaGaps,
     closes,
-    spreadMs: ms(spread),
-    visibleMs: ms(visible),
+    spreadMs: spread.summary(),
+    visibleMs: visible.summary(),
     placer: placer?.stats(),
     cpuShare: (cpu.user + cpu.system) / 1000 / (windowSeconds * 1000),
   };
