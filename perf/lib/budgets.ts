@@ -5,9 +5,8 @@
  */
 import type { BenchConfig } from './config.ts';
 import type { EncodeResult } from './scenarios/encode.ts';
-import type { ImageResult } from './scenarios/image.ts';
+import type { ImageResult, OriginResult } from './scenarios/image.ts';
 import type { MachineInfo } from './machine-info.ts';
-import type { OriginResult } from './scenarios/origin.ts';
 import type { PlaceRun } from './scenarios/place.ts';
 import type { StallResult } from './scenarios/stall.ts';
 import type { ManyResult, StreamsResult } from './scenarios/ws-runs.ts';

@@ -6,8 +6,8 @@
  */
 import { KNOBS } from './config.ts';
 import { budgetCells, budgetRows, notMeasured, type BenchResults } from './budgets.ts';
-import { ORIGIN_MODES } from './scenarios/origin.ts';
-import type { ImageSide } from './scenarios/image.ts';
+import { ORIGIN_MODES } from './scenarios/image.ts';
+import type { WrkSide } from './load/wrk.ts';
 import type { PlaceRun } from './scenarios/place.ts';
 import type { StallResult, StallSample } from './scenarios/stall.ts';
 import type { WsRun } from './scenarios/ws.ts';
@@ -88,17 +88,23 @@ function encodeParts(r: BenchResults): Part[] {
   ];
 }
 
-function imageRow(name: string, side: ImageSide): string[] {
+const WRK_HEAD =
+  'server | wrk -c | req/s | req/s per round | MiB/s | p50 ms | p75 ms | p90 ms | p99 ms | max ms | ' +
+  'server CPU per round | req per server CPU-second | wrk CPU per round';
+
+function wrkRow(name: string, side: WrkSide): string[] {
   const l = side.latencyMs;
   const mbps = side.rounds.reduce((s, r) => s + r.bytesPerSec, 0) / side.rounds.length / 1024 ** 2;
   return [
     name,
+    String(side.connections),
     n0(side.requestsPerSec),
     side.rounds.map((r) => n0(r.requestsPerSec)).join(', '),
     n0(mbps),
     ...[l.p50, l.p75, l.p90, l.p99, l.max].map(n2),
     side.cpuShare.map(pct).join(', '),
-    side.wrkCpuShare.map(pct).join(', '),
+    n0(side.perCpuSecond),
+    side.rounds.map((r) => pct(r.cpuShare)).join(', '),
   ];
 }
 
@@ -115,11 +121,8 @@ function imageParts(r: BenchResults): Part[] {
           `wrk -t${i.threads} -c${i.connections} --latency, ${i.ours.rounds.length} rounds of ${i.seconds} s per server, ` +
           `order alternating; medians of rounds (max: the largest) ${see(2)}.`,
       ],
-      head: 'server | req/s | req/s per round | MiB/s | p50 ms | p75 ms | p90 ms | p99 ms | max ms | server CPU per round | wrk CPU per round',
-      rows: [
-        imageRow('ours (server/main.ts)', i.ours),
-        imageRow('bare uWS (perf/baselines/bare-image-server.ts)', i.bare),
-      ],
+      head: WRK_HEAD,
+      rows: [wrkRow('ours (server/main.ts)', i.ours), wrkRow('bare uWS (perf/baselines/bare-image-server.ts)', i.bare)],
       after: [
         `Ours / bare: **${i.ratio.toFixed(3)}x** in requests/s (rounds: ${ratios(i.roundRatios)}); ` +
           `**${i.cpuRatio.toFixed(3)}x** in requests per server CPU-second (rounds: ${ratios(i.cpuRoundRatios)}). ` +
@@ -142,20 +145,8 @@ function originParts(r: BenchResults): Part[] {
           `wrk -t${o.threads} --latency, ${o.modes.cached.rounds.length} rounds of ${o.seconds} s per mode, ` +
           `rotating order; medians over rounds ${see(3)}.`,
       ],
-      head: 'mode | wrk -c | req/s | req/s per round | server CPU per round | req per server CPU-second | p50 ms | p99 ms',
-      rows: ORIGIN_MODES.map((name) => {
-        const m = o.modes[name];
-        return [
-          `\`${name}\``,
-          String(m.connections),
-          n0(m.requestsPerSec),
-          m.rounds.map((x) => n0(x.requestsPerSec)).join(', '),
-          m.cpuShare.map(pct).join(', '),
-          n0(m.perCpuSecond),
-          n2(m.latencyMs.p50),
-          n2(m.latencyMs.p99),
-        ];
-      }),
+      head: WRK_HEAD,
+      rows: ORIGIN_MODES.map((name) => wrkRow(`\`${name}\``, o.modes[name])),
       after: [
         `Ratios of requests/s: cached / grid **${n0(o.ratios.cachedVsGrid)}x**, ` +
           `cached / db **${n0(o.ratios.cachedVsDb)}x**, grid / db ${n1(o.ratios.gridVsDb)}x. ` +

@@ -1,9 +1,11 @@
 /**
  * Runs Debian's `wrk` (HTTP load generator, C, epoll) pinned to the load CPU and parses its report:
- * requests/s, bytes/s, latency percentiles (--latency), socket errors and non-2xx/3xx responses.
+ * requests/s, bytes/s, latency percentiles (--latency), socket errors and non-2xx/3xx responses;
+ * and rounds of it against several servers, as the image and origin scenarios run it.
  */
 import { spawnSync } from 'node:child_process';
 import { cpuSeconds, startChild } from '../../../testkit/processes.ts';
+import { median } from '../stats.ts';
 
 export interface WrkResult {
   requests: number;
@@ -131,8 +133,36 @@ export interface WrkTarget {
   connections: number;
 }
 
-/** Each target's wrk runs, and its server's CPU time / wall time during each (1 = its one CPU). */
-export type WrkSeries = { runs: WrkResult[]; cpu: number[] };
+/** One target's wrk runs over the rounds, and their medians (latency max: the largest). */
+export interface WrkSide {
+  connections: number;
+  rounds: WrkResult[];
+  /** The server's CPU time / wall time during each run (1 = its one CPU). */
+  cpuShare: number[];
+  requestsPerSec: number;
+  /** Requests per server CPU-second: the cost per request, steadier than the rate on a busy host. */
+  perCpuSecond: number;
+  latencyMs: WrkResult['latencyMs'];
+}
+
+function summarize(connections: number, rounds: WrkResult[], cpuShare: number[]): WrkSide {
+  const lat = (k: keyof WrkResult['latencyMs']) => median(rounds.map((r) => r.latencyMs[k]));
+  return {
+    connections,
+    rounds,
+    cpuShare,
+    requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+    perCpuSecond: median(rounds.map((r, i) => r.requestsPerSec / (cpuShare[i] as number))),
+    latencyMs: {
+      avg: lat('avg'),
+      p50: lat('p50'),
+      p75: lat('p75'),
+      p90: lat('p90'),
+      p99: lat('p99'),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+    },
+  };
+}
 
 /**
  * `rounds` rounds of one wrk run per target, in an order that rotates by one each round (so a slow
@@ -143,14 +173,17 @@ export async function wrkRounds<K extends string>(
   targets: Readonly<Record<K, WrkTarget>>,
   o: { rounds: number; seconds: number; warmupSeconds: number; threads: number; cpu: number },
   onRun: (round: number, name: K, r: WrkResult, cpuShare: number) => void,
-): Promise<Record<K, WrkSeries>> {
+): Promise<Record<K, WrkSide>> {
   const names = Object.keys(targets) as K[];
   const wrk = (name: K, seconds: number) => {
     const t = targets[name];
     return runWrk({ url: `${t.http}/image`, threads: o.threads, connections: t.connections, seconds, cpu: o.cpu });
   };
   if (o.warmupSeconds > 0) for (const name of names) await wrk(name, o.warmupSeconds);
-  const out = Object.fromEntries(names.map((n) => [n, { runs: [], cpu: [] }])) as unknown as Record<K, WrkSeries>;
+  const out = Object.fromEntries(names.map((n) => [n, { runs: [], cpu: [] }])) as unknown as Record<
+    K,
+    { runs: WrkResult[]; cpu: number[] }
+  >;
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + round) % names.length] as K;
@@ -166,5 +199,7 @@ export async function wrkRounds<K extends string>(
       onRun(round, name, r, share);
     }
   }
-  return out;
+  return Object.fromEntries(
+    names.map((n) => [n, summarize(targets[n].connections, out[n].runs, out[n].cpu)]),
+  ) as Record<K, WrkSide>;
 }
