@@ -11,7 +11,8 @@ export const toArgv = (flags: Flags): string[] => Object.entries(flags).flatMap(
 
 /**
  * This process's flags, each typed like its default (numbers parsed); exits with 2 when `--url` is
- * not a loopback WebSocket URL: the generators are for 127.0.0.1 only.
+ * not a loopback WebSocket URL (the generators are for 127.0.0.1 only), and with 3 once it has run
+ * for `--timeout-seconds`, so a generator whose harness died never outlives it for long.
  */
 export function readFlags<T extends Record<string, string | number>>(name: string, defaults: T): T {
   const options = Object.fromEntries(Object.keys(defaults).map((k) => [k, { type: 'string' as const }]));
@@ -23,6 +24,12 @@ export function readFlags<T extends Record<string, string | number>>(name: strin
     process.stderr.write(`${name}: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n`);
     process.exit(2);
   }
+  const limit = Number(out['timeout-seconds']);
+  if (limit > 0)
+    setTimeout(() => {
+      process.stderr.write(`${name}: gave up after ${limit} s\n`);
+      process.exit(3);
+    }, limit * 1000).unref();
   return out as T;
 }
 

@@ -56,7 +56,6 @@ const flags = readFlags('place-swarm', {
 });
 const { url, clients, window, seconds, count, width, height, colours, seed } = flags;
 const mode = flags.mode === 'fill' ? 'fill' : 'load';
-const timeoutSeconds = flags['timeout-seconds'];
 
 // Placement source: fill walks a fixed list shared by all clients; load draws random pixels.
 const fill = mode === 'fill' ? syntheticPlacements({ width, height, colours, count, noise: 0.1, seed }) : undefined;
@@ -114,10 +113,6 @@ function startPlacer(): Placer {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`place-swarm: gave up after ${timeoutSeconds} s\n`);
-    process.exit(3);
-  }, timeoutSeconds * 1000);
   placers.push(...Array.from({ length: clients }, startPlacer));
   await Promise.all(placers.map((p) => p.hello));
 
@@ -158,7 +153,6 @@ async function main(): Promise<void> {
   const unanswered = inFlightTotal();
   const closed = closes();
   await Promise.all(placers.map((p) => p.close()));
-  clearTimeout(hardStop);
   const result: SwarmResult = {
     type: 'result',
     mode,

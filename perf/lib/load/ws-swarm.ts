@@ -205,11 +205,6 @@ async function alignToTicks(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`ws-swarm: gave up after ${timeoutSeconds} s\n`);
-    process.exit(3);
-  }, timeoutSeconds * 1000);
-  hardStop.unref();
   if (rate > 0) {
     // Placing starts before the subscribers connect, so the warm-up already has changing ticks.
     placer = new PacedPlacer(url, rate, seed, timeoutSeconds);
@@ -254,7 +249,6 @@ async function main(): Promise<void> {
   placer?.close();
   closingAll = true;
   for (const s of all) s.ws.terminate();
-  clearTimeout(hardStop);
   const list = [...ticks.values()];
   const result: WsSwarmResult = {
     type: 'result',
