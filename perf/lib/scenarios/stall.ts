@@ -49,7 +49,9 @@ export interface StallSample {
   tw: number;
   memPages: number;
   connections: number;
-  closedByServer: number;
+  /** canvas_ws_stalled_total and canvas_ws_evicted_total: the server's closes so far. */
+  stalled: number;
+  evicted: number;
   bufferedBytes: number;
   loopLagMaxMs: number;
 }
@@ -58,7 +60,6 @@ export interface StallResult {
   options: StallOptions;
   pageBytes: number;
   ready: number;
-  failed: number;
   connectSeconds: number;
   before: StallSample;
   /** Each figure's own maximum over the samples from the first connect to the closes. */
@@ -121,18 +122,16 @@ export async function runStallBench(
       rssMiB: rssBytes(pid) / 2 ** 20,
       ...readKernelTcp(),
       connections: get('canvas_ws_connections'),
-      closedByServer: get('canvas_ws_stalled_total') + get('canvas_ws_evicted_total'),
+      stalled: get('canvas_ws_stalled_total'),
+      evicted: get('canvas_ws_evicted_total'),
       bufferedBytes: get('canvas_ws_buffered_bytes'),
       loopLagMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     };
   };
   const before = await sample();
-  const base = { stalled: 0, evicted: 0 };
-  {
-    const m = await scrapeMetrics(server.http);
-    base.stalled = m.get('canvas_ws_stalled_total') ?? 0;
-    base.evicted = m.get('canvas_ws_evicted_total') ?? 0;
-  }
+  /** Stopped readers the server closed since `before`. */
+  const closedCount = (x: StallSample | undefined) =>
+    x ? x.stalled + x.evicted - before.stalled - before.evicted : NaN;
   const samples: StallSample[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -152,7 +151,7 @@ export async function runStallBench(
       progress(
         `stall: connecting, ${msg.ready}/${msg.of} open and paused${msg.failed ? `, ${msg.failed} failed` : ''}; ` +
           `server RSS ${Math.round(last?.rssMiB ?? NaN)} MiB, closed by the server so far ` +
-          `${Math.round((last?.closedByServer ?? NaN) - base.stalled - base.evicted)}`,
+          `${closedCount(last)}`,
       );
     }
   };
@@ -176,7 +175,6 @@ export async function runStallBench(
     const ready = connected.ready;
     progress(`stall: ${ready} subscribers open and not reading; waiting for the server to close them`);
     const connectedAt = performance.now();
-    const closedCount = (s: StallSample) => s.closedByServer - base.stalled - base.evicted;
     const closeDeadline = connectedAt + (opts.stallMs * 1.25 + 60_000);
     let closed: StallSample | undefined;
     let seen = samples.length;
@@ -224,7 +222,6 @@ export async function runStallBench(
       `stall: clients gone: orphans ${exited.orphan}, TCP mem ${exited.memPages} pages, ` +
         `server RSS ${Math.round(exited.rssMiB)} MiB`,
     );
-    const m = await scrapeMetrics(server.http);
     const timeline: StallSample[] = [];
     const step = Math.max(TIMELINE_S, (exited.t - before.t) / MAX_TIMELINE);
     for (const s of [...samples, exited])
@@ -233,14 +230,13 @@ export async function runStallBench(
       options: opts,
       pageBytes: pageBytes(),
       ready,
-      failed: connected.failed,
       connectSeconds: connected.seconds,
       before,
       peak,
       closed,
       closeSeconds,
-      stalled: (m.get('canvas_ws_stalled_total') ?? 0) - base.stalled,
-      evicted: (m.get('canvas_ws_evicted_total') ?? 0) - base.evicted,
+      stalled: exited.stalled - before.stalled,
+      evicted: exited.evicted - before.evicted,
       after,
       exited,
       orphansGoneSeconds,
