@@ -10,6 +10,7 @@
  * the same load). The harness therefore scrapes once a second and keeps each second's worst sample:
  * the delay that second's tick caused.
  */
+import { percentile } from './stats.ts';
 
 /** monitorEventLoopDelay resolution the server passes to prom-client (server/ops/metrics.ts). */
 const ELD_RESOLUTION_MS = 10;
@@ -44,12 +45,6 @@ export interface WindowMetrics {
   eldP99Ms: number;
   eldMedianMs: number;
 }
-
-const percentile = (values: readonly number[], p: number) => {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
 
 /** Figures over a window from a scrape at its start, one a second during it and one at its end. */
 export function windowMetrics(samples: readonly MetricsSample[]): WindowMetrics | undefined {
