@@ -6,45 +6,24 @@
  * Settings: environment variables, see perf/lib/config.ts or perf/README.md. Everything it starts is stopped, and its
  * temp dir and cgroup removed, on success, failure, timeout and Ctrl-C.
  */
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BenchConfigError, loadBenchConfig, onlyFlag, type BenchConfig } from './lib/config.ts';
-import { KNOBS } from './lib/config.ts';
+import { BenchConfigError, KNOBS, loadBenchConfig, onlyFlag, type BenchConfig } from './lib/config.ts';
 import { type BenchResults, consoleSummary } from './lib/budgets.ts';
-import { createCpuLimit, pinSelf, type CpuLimit } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { Harness } from './lib/harness.ts';
 import { runEncodeBench } from './lib/scenarios/encode.ts';
-import { runImageBench } from './lib/scenarios/image.ts';
+import { runImageBench, runOriginBench } from './lib/scenarios/image.ts';
 import { machineInfo } from './lib/machine-info.ts';
-import { runOriginBench } from './lib/scenarios/origin.ts';
 import { runSwarm } from './lib/scenarios/place.ts';
-import { killAllChildren } from '../testkit/processes.ts';
-import { writeResults } from './lib/results-md.ts';
+import { writeResults } from './lib/report.ts';
 import { REPO_ROOT, startOurServer, type ServerUnderTest } from './lib/server-process.ts';
-import { placement, waitForFreshImage } from './lib/server-checks.ts';
+import { countPlacements, placement, waitForFreshImage } from './lib/server-checks.ts';
 import { ensureWrk } from './lib/load/wrk.ts';
 import { runStallBench } from './lib/scenarios/stall.ts';
 import { runManySubscribers, runStreamScenarios } from './lib/scenarios/ws-runs.ts';
 
-const started = performance.now();
-const elapsed = () => (performance.now() - started) / 1000;
-const progress = (msg: string) => process.stdout.write(`[bench ${elapsed().toFixed(1).padStart(6)} s] ${msg}\n`);
-
-/** Resources to release however the run ends. */
-const owned: { limit?: CpuLimit; tmp?: string; server?: ServerUnderTest } = {};
-
-async function cleanup(): Promise<void> {
-  killAllChildren(); // normally none left: servers are stopped gracefully on the success path
-  if (owned.tmp) rmSync(owned.tmp, { recursive: true, force: true });
-  owned.tmp = undefined;
-  await owned.limit?.cleanup();
-}
-
-function abort(reason: string, exitCode: number): void {
-  progress(`aborting: ${reason}`);
-  void cleanup().finally(() => process.exit(exitCode));
-}
+const harness = new Harness('bench');
+const { progress } = harness;
 
 function overrides(env: NodeJS.ProcessEnv): string[] {
   const names = [...KNOBS.map((k) => k.env), 'BENCH_WS_RATES', 'BENCH_SCENARIOS', 'BENCH_RESULTS'];
@@ -55,16 +34,15 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   const has = (name: Parameters<typeof config.scenarios.has>[0]) => config.scenarios.has(name);
   if (has('image') || has('origin')) results.wrkVersion = ensureWrk(progress);
   const limit = createCpuLimit(config.serverCpu);
-  owned.limit = limit;
+  harness.limit = limit;
   results.cpuMethod = limit.method;
   progress(`server CPU limit: ${limit.method}`);
-  owned.tmp = mkdtempSync(join(tmpdir(), 'canvas-bench-'));
-  const dbPath = join(owned.tmp, 'canvas.db');
+  const tmp = harness.tempDir();
+  const dbPath = join(tmp, 'canvas.db');
   // Enough open files for the ws10k and stall subscribers (the default soft limit is often 1,024).
   const openFiles = Math.max(has('ws10k') ? config.wsManySubscribers : 0, has('stall') ? config.stallSubscribers : 0);
   const start = async (args: readonly string[] = []) => {
     const server = await startOurServer(limit, dbPath, { openFiles: openFiles && openFiles + 1024, args });
-    owned.server = server;
     const where = placement(server.child.pid);
     progress(`our server: pid ${server.child.pid}, ${server.http}, CPUs ${where.cpus}, in cgroup: ${where.inGroup}`);
     if (where.cpus !== String(config.serverCpu))
@@ -88,46 +66,25 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   // Every scenario but encode and place wants the realistic canvas the fill draws.
   if ((has('image') || has('origin') || has('ws') || has('ws10k') || has('stall')) && config.fillPlacements > 0) {
     progress(`fill: ${config.fillPlacements.toLocaleString('en-US')} synthetic placements over WebSocket`);
-    results.fill = await runSwarm(
-      server,
-      limit,
-      { ...swarm, mode: 'fill', seconds: 60, count: config.fillPlacements },
-      progress,
-    );
+    results.fill = await runSwarm(server, limit, { ...swarm, seconds: 60, count: config.fillPlacements }, progress);
     if (!(await waitForFreshImage(server)))
       results.notes.push('could not confirm /image reflects the fill (ETag format changed?); measured anyway');
   }
   if (has('origin')) {
     // The origin servers need the database closed (snapshot current), then ours comes back on it.
     await stop(server, ' to copy the database for the origin scenario');
-    results.origin = await runOriginBench(limit, dbPath, owned.tmp, config, progress);
+    results.origin = await runOriginBench(limit, dbPath, tmp, config, progress);
     server = await start();
   }
-  if (has('image')) {
-    results.image = await runImageBench(server, limit, owned.tmp, config, progress);
-  }
-  if (has('ws')) {
-    results.streams = await runStreamScenarios(server, limit, owned.tmp, config, progress);
-  }
-  if (has('ws10k')) {
-    results.many = await runManySubscribers(server, limit, owned.tmp, config, progress);
-  }
+  if (has('image')) results.image = await runImageBench(server, limit, tmp, config, progress);
+  if (has('ws')) results.streams = await runStreamScenarios(server, limit, tmp, config, progress);
+  if (has('ws10k')) results.many = await runManySubscribers(server, limit, tmp, config, progress);
   if (has('stall')) {
     // Its own server start: the same database and defaults but a short --stall-ms.
     await stop(server, ` to restart it with --stall-ms ${config.stallMs} for the stall scenario`);
     await new Promise((r) => setTimeout(r, 2000)); // the previous scenarios' sockets leave the kernel's tables
     server = await start(['--stall-ms', String(config.stallMs)]);
-    results.stall = await runStallBench(
-      server,
-      {
-        subscribers: config.stallSubscribers,
-        rate: config.stallRate,
-        stallMs: config.stallMs,
-        afterSeconds: config.stallAfterSeconds,
-        loadCpu: config.loadCpu,
-      },
-      progress,
-    );
+    results.stall = await runStallBench(server, config, progress);
     if (has('place')) {
       await stop(server, ' to restart it with the default --stall-ms');
       server = await start();
@@ -135,22 +92,11 @@ async function runServerScenarios(config: BenchConfig, results: BenchResults): P
   }
   if (has('place')) {
     progress(`place: ${config.placeClients} clients x ${config.placeWindow} in flight for ${config.placeSeconds} s`);
-    results.place = await runSwarm(
-      server,
-      limit,
-      { ...swarm, mode: 'load', seconds: config.placeSeconds, count: 0 },
-      progress,
-    );
+    results.place = await runSwarm(server, limit, { ...swarm, seconds: config.placeSeconds, count: 0 }, progress);
   }
 
   const serverExit = await stop(server, '');
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const rows = (db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
-    results.persisted = { rows, acked: acked(), serverExit };
-  } finally {
-    db.close();
-  }
+  results.persisted = { rows: countPlacements(dbPath), acked: acked(), serverExit };
 }
 
 /** Acks the WebSocket scenarios' placers received (their placements are in the table too). */
@@ -171,13 +117,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exit(2);
   }
-  const timer = setTimeout(
-    () => abort(`over BENCH_TIMEOUT_SECONDS=${config.timeoutSeconds}`, 1),
-    config.timeoutSeconds * 1000,
-  );
-  process.once('SIGINT', () => abort('SIGINT', 130));
-  process.once('SIGTERM', () => abort('SIGTERM', 143));
-
+  harness.limitTo(config.timeoutSeconds, `BENCH_TIMEOUT_SECONDS=${config.timeoutSeconds}`, 1);
   const results: BenchResults = {
     machine: machineInfo(),
     config,
@@ -194,32 +134,20 @@ async function main(): Promise<void> {
   if (!pinSelf(config.loadCpu))
     results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
   progress(
-    `scenarios: ${[...config.scenarios].join(', ')}; ` +
-      `harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,
+    `scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,
   );
-
   try {
-    if (config.scenarios.has('encode')) {
-      results.encode = await runEncodeBench(
-        { runs: config.encodeRuns, upngRuns: config.upngRuns, upngCnum: config.upngCnum, otherCpu: config.serverCpu },
-        progress,
-      );
-    }
+    if (config.scenarios.has('encode')) results.encode = await runEncodeBench(config, progress);
     if ([...config.scenarios].some((s) => s !== 'encode')) await runServerScenarios(config, results);
   } finally {
-    await cleanup();
-    clearTimeout(timer);
+    await harness.cleanup();
   }
-  results.elapsedSeconds = elapsed();
-  if (results.persisted && results.persisted.rows < results.persisted.acked) {
-    results.notes.push(`only ${results.persisted.rows} placements stored for ${results.persisted.acked} acks`);
-  }
+  results.elapsedSeconds = harness.elapsed();
+  const p = results.persisted;
+  if (p && p.rows < p.acked) results.notes.push(`only ${p.rows} placements stored for ${p.acked} acks`);
   process.stdout.write(`\n${consoleSummary(results)}\n\n`);
   writeResults(config.resultsPath, results);
   progress(`wrote ${relative(REPO_ROOT, config.resultsPath)}`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  void cleanup().finally(() => process.exit(1));
-});
+await harness.run(main);

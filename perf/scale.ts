@@ -6,20 +6,19 @@
  * 2. writer tick -> edge subscriber latency and 4. Redis CPU and traffic per tick with 1, 2 and 4
  *    edges at 1,000 px/s (scale-bus.ts);
  * 3. subscribers one edge core holds at 1,000 px/s with every tick on time (scale-edge.ts);
- * then writes the "Scale-out" section of perf/RESULTS.md (results-md-scale.ts; SCALE_RECORD=0 only
+ * then writes the "Scale-out" section of perf/RESULTS.md (lib/scale/report.ts; SCALE_RECORD=0 only
  * prints it). Settings: environment variables, see SETTINGS below. Every child process is stopped
  * and the temp dir and cgroup removed however the run ends.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { killAllChildren } from '../testkit/processes.ts';
 import { startRedis } from '../testkit/redis.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
-import { createCpuLimit, type CpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { Harness } from './lib/harness.ts';
 import { machineInfo } from './lib/machine-info.ts';
-import { runSwarms } from './lib/scale/place-load.ts';
-import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/results-md-scale.ts';
+import { runSwarms } from './lib/scenarios/place.ts';
+import { recordScaleResults, type ScaleResults, scaleMarkdown } from './lib/scale/report.ts';
 import { runBusBench } from './lib/scale/scale-bus.ts';
 import { runEdgeCapacity } from './lib/scale/scale-edge.ts';
 import { runPlaceBench } from './lib/scale/scale-place.ts';
@@ -61,30 +60,14 @@ const TIMEOUT_S = int('SCALE_TIMEOUT_SECONDS', 900);
 const EDGE_CPU = 0;
 const LOAD_CPU = 1;
 
-const started = performance.now();
-const elapsed = () => (performance.now() - started) / 1000;
-const progress = (msg: string) => process.stdout.write(`[scale ${elapsed().toFixed(1).padStart(6)} s] ${msg}\n`);
-
-const owned: { tmp?: string; limit?: CpuLimit } = {};
-async function cleanup(): Promise<void> {
-  killAllChildren();
-  if (owned.tmp) rmSync(owned.tmp, { recursive: true, force: true });
-  owned.tmp = undefined;
-  await owned.limit?.cleanup();
-}
-function abort(reason: string, code: number): void {
-  progress(`aborting: ${reason}`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => abort('SIGINT', 130));
-process.once('SIGTERM', () => abort('SIGTERM', 143));
-const hardStop = setTimeout(() => abort(`over ${TIMEOUT_S} s (SCALE_TIMEOUT_SECONDS)`, 3), TIMEOUT_S * 1000);
+const harness = new Harness('scale');
+const { progress } = harness;
+harness.limitTo(TIMEOUT_S, `${TIMEOUT_S} s (SCALE_TIMEOUT_SECONDS)`, 3);
 
 async function main(): Promise<ScaleResults> {
   const machine = machineInfo();
   const load1AtStart = loadavg()[0] as number;
-  const tmp = mkdtempSync(join(tmpdir(), 'canvas-scale-'));
-  owned.tmp = tmp;
+  const tmp = harness.tempDir();
   pinSelf(LOAD_CPU);
 
   // 1. Placements: nothing pinned but the two swarms (one per CPU).
@@ -123,7 +106,7 @@ async function main(): Promise<ScaleResults> {
 
   // 3. One edge alone on CPU 0 under the bench's CPU limit; writer, Redis and the swarm on CPU 1.
   const limit = createCpuLimit(EDGE_CPU);
-  owned.limit = limit;
+  harness.limit = limit;
   const maxSubscribers = Math.max(...SETTINGS.edge.delta, ...SETTINGS.edge.png);
   const edge = await startEdge(
     redis.url,
@@ -134,14 +117,14 @@ async function main(): Promise<ScaleResults> {
     }),
   );
   progress(`edge capacity: edge ${edge.pid} limited by ${limit.method}`);
-  const capacity = await runEdgeCapacity(edge, limit, SETTINGS.edge, progress);
+  const capacity = await runEdgeCapacity(edge, SETTINGS.edge, progress);
   await edge.stop();
   await writer.stop();
   await redis.stop();
   return {
     machine,
     load1: [load1AtStart, loadavg()[0] as number],
-    seconds: elapsed(),
+    seconds: harness.elapsed(),
     settings: SETTINGS,
     cpuMethod: limit.method,
     pngBytes,
@@ -151,16 +134,8 @@ async function main(): Promise<ScaleResults> {
   };
 }
 
-try {
-  const results = await main();
-  const markdown = scaleMarkdown(results);
+await harness.run(async () => {
+  const markdown = scaleMarkdown(await main());
   process.stdout.write(`\n${markdown.join('\n')}\n`);
   if (env.SCALE_RECORD !== '0') progress(`figures written to ${recordScaleResults(markdown)}`);
-  clearTimeout(hardStop);
-  await cleanup();
-} catch (err) {
-  clearTimeout(hardStop);
-  progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  await cleanup();
-  process.exit(1);
-}
+});

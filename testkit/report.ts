@@ -50,3 +50,27 @@ export function writeSection(path: string, name: string, lines: readonly string[
     a >= 0 && b > a ? old.slice(0, a) + text + old.slice(b + end.length) : `${old.trimEnd()}\n\n${text}\n`,
   );
 }
+
+/**
+ * One part of a report as data: a heading, the sentences that say how to read it, a table, and what
+ * follows from the table. Every scenario returns its figures as parts; `renderParts` writes them.
+ */
+export interface Part {
+  title?: string;
+  /** `####` instead of `###`: a table that belongs to the part before. */
+  sub?: boolean;
+  text?: readonly string[];
+  head?: Head;
+  rows?: Rows;
+  after?: readonly string[];
+}
+
+/** The parts as Markdown lines, each paragraph separated by a blank line. */
+export function renderParts(parts: readonly Part[]): string[] {
+  return parts.flatMap((p) => [
+    ...(p.title ? ['', `${p.sub ? '####' : '###'} ${p.title}`] : []),
+    ...(p.text?.length ? ['', p.text.join(' ')] : []),
+    ...(p.head && p.rows ? ['', ...mdTable(p.head, p.rows)] : []),
+    ...(p.after ?? []).flatMap((line) => ['', line]),
+  ]);
+}

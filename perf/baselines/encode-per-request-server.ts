@@ -10,7 +10,7 @@
  *
  *   node --import tsx perf/baselines/encode-per-request-server.ts --port 9003 --db /tmp/c.db --source db
  *
- * Started by perf/lib/scenarios/origin.ts, pinned to the server CPU like our server. Exits 0 on SIGTERM/SIGINT.
+ * Started by perf/lib/scenarios/image.ts (runOriginBench), pinned to the server CPU like our server. Exits 0 on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
 import { PngEncoder } from '../../server/canvas/png-encoder.ts';

@@ -1,19 +1,10 @@
 /**
  * k6: the origin scenario, clients polling GET /image at a rate ramping from START_RATE to
- * TARGET_RATE requests per second over DURATION (k6's ramping-arrival-rate: new requests start at
- * the planned rate whether or not earlier ones have finished, so a slow server shows up as latency
- * and dropped iterations instead of a politely lower rate).
+ * TARGET_RATE requests per second over DURATION (ramping-arrival-rate, so a slow server shows up as
+ * latency and dropped iterations instead of a politely lower rate). Settings and thresholds:
+ * perf/README.md, "k6 scenarios".
  *
- *   k6 run -e BASE_URL=http://127.0.0.1:8080 perf/k6/image-poll.js
  *   k6 run -e START_RATE=100 -e TARGET_RATE=5000 -e DURATION=1m perf/k6/image-poll.js
- *
- * Every response must be 200 with Content-Type image/png and an ETag. With CONDITIONAL=1 each VU
- * sends If-None-Match with the last ETag it got, like the browser client's polling fallback, and a
- * 304 passes too.
- *
- * Settings (environment): BASE_URL, START_RATE, TARGET_RATE (req/s), DURATION (k6 duration),
- * PRE_VUS / MAX_VUS (VUs k6 may use to hold the rate), CONDITIONAL (0 | 1), P95_MS / P99_MS
- * (latency thresholds), DROPPED_MAX_PERCENT (planned requests k6 may fail to start).
  */
 import { check } from 'k6';
 import http from 'k6/http';

@@ -1,18 +1,10 @@
 /**
- * k6: WebSocket clients placing pixels (plain MessagePack `place` frames, ./lib/protocol.js) and
- * checking every answer: each `ack` or `error` must carry the id of a placement in flight, and be an
- * ack. Send-to-ack time is the `canvas_place_ack_ms` trend (an ack leaves the server only after the
- * SQLite commit holding the placement).
+ * k6: WebSocket clients placing pixels (./lib/placer.js) and checking every answer; send-to-ack time
+ * is the `canvas_place_ack_ms` trend (an ack leaves the server only after the SQLite commit holding
+ * the placement). Run the server with `--cooldown-ms 0` to measure throughput. Settings and
+ * thresholds: perf/README.md, "k6 scenarios".
  *
- *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VUS=16 -e WINDOW=8 -e DURATION=30s perf/k6/place.js
- *
- * Run the server with `--cooldown-ms 0` to measure throughput. With cooldowns on, refusals are
- * retried after the server's `wait`, so the script places at the cooldown's pace; note that all VUs
- * share one address (127.0.0.1) and the cooldown also applies per address.
- *
- * Settings (environment): BASE_URL, VUS (sockets, one per VU), DURATION, WINDOW (placements in flight
- * per socket, closed loop), RATE (placements per second per socket instead of WINDOW; 0 = closed
- * loop), ACK_P99_MS (threshold).
+ *   k6 run -e VUS=16 -e WINDOW=8 -e DURATION=30s perf/k6/place.js
  */
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';

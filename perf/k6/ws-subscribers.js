@@ -1,19 +1,10 @@
 /**
  * k6: N WebSocket subscribers that hold their socket for HOLD and check they receive one frame per
- * changed tick: on the PNG stream a `png` whose seq advances, on the delta stream a `delta` whose
- * `fromSeq` is the seq they have (a gap is counted and answered with `resync`, as a real client does).
+ * changed tick (a `png` whose seq advances, or a `delta` whose `fromSeq` is the seq they have; a gap
+ * is counted and answered with `resync`), while the `placer` scenario places PLACE_RATE px/s so
+ * every tick changes. Settings and thresholds: perf/README.md, "k6 scenarios".
  *
- * Ticks only send frames when the canvas changed, so something must place pixels: the script's own
- * `placer` scenario does, PLACE_RATE placements per second over one extra socket (server with
- * `--cooldown-ms 0`), or set PLACE_RATE=0 and run perf/k6/place.js alongside.
- *
- *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e SUBSCRIBERS=1000 -e STREAM=delta -e HOLD=60s perf/k6/ws-subscribers.js
- *
- * Settings (environment): BASE_URL; SUBSCRIBERS (VUs, one socket each; VUS is an alias); STREAM
- * (png | delta); HOLD (how long each subscriber stays); CONNECT_SPREAD (seconds over which they
- * connect); PLACE_RATE (placements per second, 0 = no placer); TICK_MS (the server's --tick-ms, for
- * the thresholds; checked against hello); LATE_FACTOR (a frame later than TICK_MS x this after the
- * previous one counts as a missed tick).
+ *   k6 run -e SUBSCRIBERS=1000 -e STREAM=delta -e HOLD=60s perf/k6/ws-subscribers.js
  */
 import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';

@@ -22,6 +22,17 @@ export interface ThrottleStats {
   throttledMs: number;
 }
 
+/** Throttling between two readings (undefined without a cgroup). */
+export function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
+  return a && b
+    ? {
+        periods: b.periods - a.periods,
+        throttled: b.throttled - a.throttled,
+        throttledMs: b.throttledMs - a.throttledMs,
+      }
+    : undefined;
+}
+
 export interface CpuLimit {
   /** Shown in the results, e.g. "cgroup v1 cpu quota 100000/100000 us + taskset -c 0". */
   readonly method: string;

@@ -1,4 +1,5 @@
-/** Checks on a started server under test: where it runs, and whether /image is current. */
+/** Checks on a server under test: where it runs, whether /image is current, what it stored. */
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import type { ServerUnderTest } from './server-process.ts';
 
@@ -22,4 +23,26 @@ export async function waitForFreshImage(server: ServerUnderTest): Promise<boolea
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/** GET `url` (an /image): its bytes and the headers a baseline must reproduce; fails unless a 200 PNG. */
+export async function fetchImage(url: string): Promise<{ png: Buffer; etag: string; cacheControl: string }> {
+  const res = await fetch(url);
+  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png')
+    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
+  return {
+    png: Buffer.from(await res.arrayBuffer()),
+    etag: res.headers.get('etag') ?? '"none"',
+    cacheControl: res.headers.get('cache-control') ?? 'public, max-age=1',
+  };
+}
+
+/** Rows in the placements table of a closed database: every acked placement must be one. */
+export function countPlacements(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM placements').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }

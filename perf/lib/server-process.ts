@@ -6,7 +6,7 @@
 import type { CpuLimit } from './cpu-limit.ts';
 import { freePort, startChild, tsxCommand, waitForHttp, withOpenFiles, type Child } from '../../testkit/processes.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
-
+import { type Flags, toArgv } from './load/flags.ts';
 import { REPO_ROOT } from '../../testkit/paths.ts';
 
 export { REPO_ROOT };
@@ -65,18 +65,19 @@ export async function startBaseline(
 }
 
 /**
- * Starts `script` (relative to the repo root) with tsx, pinned to `cpu` with taskset, allowed at
- * least `openFiles` open files.
+ * Starts the load generator `script` (relative to the repo root) with tsx and `flags`, pinned to
+ * `cpu` with taskset, allowed at least `openFiles` open files; each JSON line it prints goes to `onJson`.
  */
-export function startPinnedScript(
+export function startPinnedScript<M extends { type: string }>(
   name: string,
   cpu: number,
   script: string,
-  args: readonly string[],
-  onLine?: (line: string) => void,
+  flags: Flags,
+  onJson: (msg: M) => void,
   openFiles = 0,
 ): Child {
-  const command = withOpenFiles(['taskset', '-c', String(cpu), ...tsxCommand(script, args)], openFiles);
+  const command = withOpenFiles(['taskset', '-c', String(cpu), ...tsxCommand(script, toArgv(flags))], openFiles);
   const [file, ...rest] = command as [string, ...string[]];
-  return startChild(name, file, rest, { cwd: REPO_ROOT, ...(onLine ? { onLine } : {}) });
+  const onLine = (line: string) => line.startsWith('{') && onJson(JSON.parse(line) as M);
+  return startChild(name, file, rest, { cwd: REPO_ROOT, onLine });
 }

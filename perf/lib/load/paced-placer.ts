@@ -4,9 +4,10 @@
  * "probes", the send time of one acked placement every PROBE_EVERY_MS, so subscribers can measure
  * how long a placement takes to reach them (place -> ack -> tick -> frame on their socket).
  */
-import { createHistogram, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { type PlaceAnswer, Placer } from '../../../testkit/placer.ts';
 import { syntheticPlacements, type Placements } from '../canvas-content.ts';
+import { MsHistogram, type Percentiles } from '../stats.ts';
 
 /** One probe per this many ms: ten per tick is plenty for percentiles and cheap to look up. */
 const PROBE_EVERY_MS = 100;
@@ -27,7 +28,7 @@ export interface PlacerStats {
   /** Acks whose placement was sent inside the measured window. */
   windowAcks: number;
   errors: Record<string, number>;
-  ackMs: { p50: number; p99: number; max: number };
+  ackMs: Percentiles;
 }
 
 export class PacedPlacer {
@@ -44,7 +45,7 @@ export class PacedPlacer {
   private readonly errors: Record<string, number> = {};
   /** Ids of the placements sent inside the measured window. */
   private readonly inWindow = new Set<number>();
-  private readonly ackLatency = createHistogram();
+  private readonly ackLatency = new MsHistogram();
   private lastProbeAt = -Infinity;
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -83,14 +84,13 @@ export class PacedPlacer {
   }
 
   stats(): PlacerStats {
-    const q = (p: number) => (this.windowAcks ? this.ackLatency.percentile(p) / 1e6 : NaN);
     return {
       rate: this.rate,
       sent: this.sent,
       acks: this.acks,
       windowAcks: this.windowAcks,
       errors: this.errors,
-      ackMs: { p50: q(50), p99: q(99), max: this.windowAcks ? this.ackLatency.max / 1e6 : NaN },
+      ackMs: this.ackLatency.summary(),
     };
   }
 
@@ -115,7 +115,7 @@ export class PacedPlacer {
     this.acks++;
     if (inWindow) {
       this.windowAcks++;
-      this.ackLatency.record(Math.max(1, Math.round(a.ms * 1e6)));
+      this.ackLatency.record(a.ms);
     }
     const now = performance.now();
     if (now - this.lastProbeAt >= PROBE_EVERY_MS) {

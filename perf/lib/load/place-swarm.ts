@@ -9,11 +9,18 @@
  *
  *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
  */
-import { createHistogram, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { MsgType } from '../../../protocol/messages.ts';
 import { seededRandom, syntheticPlacements } from '../canvas-content.ts';
 import { Placer } from '../../../testkit/placer.ts';
+import { MsHistogram, type Percentiles } from '../stats.ts';
+import { emit, readFlags } from './flags.ts';
+
+/** The JSON lines this prints. */
+export type SwarmLine =
+  | SwarmResult
+  | { type: 'window'; phase: 'start' | 'end' }
+  | { type: 'progress'; elapsed: number; acks: number; acksPerSec: number; inFlight: number; errors: number };
 
 export interface SwarmResult {
   type: 'result';
@@ -29,44 +36,26 @@ export interface SwarmResult {
   /** Sent placements never answered (socket closed, or the grace period ran out). */
   unanswered: number;
   closes: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: Percentiles;
   /** CPU used by this process during the window, as a share of one CPU (1 = saturated). */
   cpuShare: number;
-  pngFrames: number;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    mode: { type: 'string', default: 'load' },
-    clients: { type: 'string', default: '16' },
-    window: { type: 'string', default: '64' },
-    seconds: { type: 'string', default: '10' },
-    count: { type: 'string', default: '0' },
-    width: { type: 'string', default: '1000' },
-    height: { type: 'string', default: '1000' },
-    colours: { type: 'string', default: '16' },
-    seed: { type: 'string', default: '1' },
-    'timeout-seconds': { type: 'string', default: '120' },
-  },
+const flags = readFlags('place-swarm', {
+  url: '',
+  mode: 'load',
+  clients: 16,
+  window: 64,
+  seconds: 10,
+  count: 0,
+  width: 1000,
+  height: 1000,
+  colours: 16,
+  seed: 1,
+  'timeout-seconds': 120,
 });
-const url = args.url ?? '';
-const mode = args.mode === 'fill' ? 'fill' : 'load';
-const [clients, window, seconds, count, width, height, colours, seed, timeoutSeconds] = [
-  args.clients,
-  args.window,
-  args.seconds,
-  args.count,
-  args.width,
-  args.height,
-  args.colours,
-  args.seed,
-  args['timeout-seconds'],
-].map(Number) as [number, number, number, number, number, number, number, number, number];
-if (!url.startsWith('ws://127.0.0.1:')) {
-  process.stderr.write('place-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
-  process.exit(2);
-}
+const { url, clients, window, seconds, count, width, height, colours, seed } = flags;
+const mode = flags.mode === 'fill' ? 'fill' : 'load';
 
 // Placement source: fill walks a fixed list shared by all clients; load draws random pixels.
 const fill = mode === 'fill' ? syntheticPlacements({ width, height, colours, count, noise: 0.1, seed }) : undefined;
@@ -75,10 +64,9 @@ const rand = seededRandom(seed);
 let measuring = false;
 let sending = false;
 const errors: Record<string, number> = {};
-const latency = createHistogram();
+const latency = new MsHistogram();
 let acks = 0;
 let acksTotal = 0;
-let pngFrames = 0;
 const placers: Placer[] = [];
 const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
 /** Sockets the server closed. */
@@ -110,27 +98,21 @@ function startPlacer(): Placer {
         acksTotal++;
         if (measuring) {
           acks++;
-          latency.record(Math.max(1, Math.round(a.ms * 1e6)));
+          latency.record(a.ms);
         }
       } else errors[a.code] = (errors[a.code] ?? 0) + 1;
       pump(p);
     },
     onMessage: (m) => {
       if (m.t === MsgType.ERROR) errors[m.code] = (errors[m.code] ?? 0) + 1;
-      else if (m.t === MsgType.PNG) pngFrames++;
     },
   });
   return p;
 }
 
-const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`place-swarm: gave up after ${timeoutSeconds} s\n`);
-    process.exit(3);
-  }, timeoutSeconds * 1000);
   placers.push(...Array.from({ length: clients }, startPlacer));
   await Promise.all(placers.map((p) => p.hello));
 
@@ -171,8 +153,6 @@ async function main(): Promise<void> {
   const unanswered = inFlightTotal();
   const closed = closes();
   await Promise.all(placers.map((p) => p.close()));
-  clearTimeout(hardStop);
-  const q = (p: number) => (acks ? latency.percentile(p) / 1e6 : NaN);
   const result: SwarmResult = {
     type: 'result',
     mode,
@@ -185,9 +165,8 @@ async function main(): Promise<void> {
     errors,
     unanswered,
     closes: closed,
-    latencyMs: { p50: q(50), p90: q(90), p99: q(99), max: acks ? latency.max / 1e6 : NaN },
+    latencyMs: latency.summary(),
     cpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
-    pngFrames,
   };
   emit(result);
 }

@@ -1,9 +1,11 @@
 /**
  * Runs Debian's `wrk` (HTTP load generator, C, epoll) pinned to the load CPU and parses its report:
- * requests/s, bytes/s, latency percentiles (--latency), socket errors and non-2xx/3xx responses.
+ * requests/s, bytes/s, latency percentiles (--latency), socket errors and non-2xx/3xx responses;
+ * and rounds of it against several servers, as the image and origin scenarios run it.
  */
 import { spawnSync } from 'node:child_process';
 import { cpuSeconds, startChild } from '../../../testkit/processes.ts';
+import { median } from '../stats.ts';
 
 export interface WrkResult {
   requests: number;
@@ -123,4 +125,81 @@ export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
   clearTimeout(killer);
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${child.stderr().slice(-2000)}`);
   return { ...parseWrk(child.stdout()), cpuShare: cpu / ((performance.now() - t0) / 1000) };
+}
+
+export interface WrkTarget {
+  http: string;
+  pid: number;
+  connections: number;
+}
+
+/** One target's wrk runs over the rounds, and their medians (latency max: the largest). */
+export interface WrkSide {
+  connections: number;
+  rounds: WrkResult[];
+  /** The server's CPU time / wall time during each run (1 = its one CPU). */
+  cpuShare: number[];
+  requestsPerSec: number;
+  /** Requests per server CPU-second: the cost per request, steadier than the rate on a busy host. */
+  perCpuSecond: number;
+  latencyMs: WrkResult['latencyMs'];
+}
+
+function summarize(connections: number, rounds: WrkResult[], cpuShare: number[]): WrkSide {
+  const lat = (k: keyof WrkResult['latencyMs']) => median(rounds.map((r) => r.latencyMs[k]));
+  return {
+    connections,
+    rounds,
+    cpuShare,
+    requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+    perCpuSecond: median(rounds.map((r, i) => r.requestsPerSec / (cpuShare[i] as number))),
+    latencyMs: {
+      avg: lat('avg'),
+      p50: lat('p50'),
+      p75: lat('p75'),
+      p90: lat('p90'),
+      p99: lat('p99'),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+    },
+  };
+}
+
+/**
+ * `rounds` rounds of one wrk run per target, in an order that rotates by one each round (so a slow
+ * spell on a shared host skews no target more than another), after a warm-up run of each. Fails on
+ * any response that is not 2xx/3xx. `onRun` reports each run as it ends.
+ */
+export async function wrkRounds<K extends string>(
+  targets: Readonly<Record<K, WrkTarget>>,
+  o: { rounds: number; seconds: number; warmupSeconds: number; threads: number; cpu: number },
+  onRun: (round: number, name: K, r: WrkResult, cpuShare: number) => void,
+): Promise<Record<K, WrkSide>> {
+  const names = Object.keys(targets) as K[];
+  const wrk = (name: K, seconds: number) => {
+    const t = targets[name];
+    return runWrk({ url: `${t.http}/image`, threads: o.threads, connections: t.connections, seconds, cpu: o.cpu });
+  };
+  if (o.warmupSeconds > 0) for (const name of names) await wrk(name, o.warmupSeconds);
+  const out = Object.fromEntries(names.map((n) => [n, { runs: [], cpu: [] }])) as unknown as Record<
+    K,
+    { runs: WrkResult[]; cpu: number[] }
+  >;
+  for (let round = 0; round < o.rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length] as K;
+      const pid = targets[name].pid;
+      const c0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const r = await wrk(name, o.seconds);
+      const share = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
+      if (r.non2xx3xx > 0 || r.requests === 0)
+        throw new Error(`wrk ${name}: ${r.non2xx3xx} non-2xx/3xx of ${r.requests} responses`);
+      out[name].runs.push(r);
+      out[name].cpu.push(share);
+      onRun(round, name, r, share);
+    }
+  }
+  return Object.fromEntries(
+    names.map((n) => [n, summarize(targets[n].connections, out[n].runs, out[n].cpu)]),
+  ) as Record<K, WrkSide>;
 }

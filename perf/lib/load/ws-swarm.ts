@@ -1,8 +1,8 @@
 /**
- * WebSocket subscriber swarm, run by perf/bench.ts as a child pinned to the load CPU: N subscribers
- * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus optionally a
- * placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A subscriber is ready
- * once its first frame (the snapshot both servers send on connect) has arrived.
+ * WebSocket subscriber swarm, run by the harness as a child pinned to the load CPU: N subscribers
+ * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus
+ * optionally a placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A
+ * subscriber is ready once its first frame (the snapshot both servers send on connect) has arrived.
  *
  * Ticks are identified by their seq. A tick belongs to the measured window when its first frame
  * reached any subscriber inside the window; its frames are counted wherever they land (the grace
@@ -10,15 +10,22 @@
  * the bytes, the spread (each arrival minus the tick's first arrival: how long the fan-out took), and,
  * with a placer, "visible" (placement sent -> frame holding it received, per subscriber).
  *
- * Prints JSON lines on stdout like perf/lib/load/place-swarm.ts: `progress`, `window` start/end, `result`.
+ * With `--stop-reading 1` (the stall scenario) each subscriber pauses its TCP socket once open, so
+ * the kernel's receive buffer fills and the window closes, like a client whose process hangs; the
+ * swarm prints `connected` and waits for SIGTERM, then prints the placer's figures and exits, and
+ * its sockets close with the process.
+ *
+ * Prints JSON lines on stdout: `progress`, `window` start/end, `result`.
  *
  *   node --import tsx perf/lib/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
  */
-import { createHistogram, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeServerMessage } from '../../../protocol/codec.ts';
 import { MsgType } from '../../../protocol/messages.ts';
+import { MsHistogram, type Percentiles } from '../stats.ts';
+import { emit, readFlags } from './flags.ts';
 import { PacedPlacer, type PlacerStats } from './paced-placer.ts';
 
 export interface WsSwarmResult {
@@ -37,52 +44,36 @@ export interface WsSwarmResult {
   /** ticks x ready subscribers: frames == expected means nobody missed a tick. */
   expectedFrames: number;
   bytes: number;
-  framesByType: Record<string, number>;
   /** Delta frames whose fromSeq was not the subscriber's seq (a missed tick). */
   deltaGaps: number;
   /** Sockets that closed before the swarm closed them. */
   closes: number;
-  spreadMs: { p50: number; p99: number; max: number };
-  visibleMs: { p50: number; p99: number; max: number };
+  spreadMs: Percentiles;
+  visibleMs: Percentiles;
   placer: PlacerStats | undefined;
   /** This process's CPU time during the window / wall time (1 = one CPU). */
   cpuShare: number;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    subscribers: { type: 'string', default: '1000' },
-    stream: { type: 'string', default: 'png' },
-    rate: { type: 'string', default: '0' },
-    seconds: { type: 'string', default: '6' },
-    warmup: { type: 'string', default: '2' },
-    grace: { type: 'string', default: '1' },
-    'connect-concurrency': { type: 'string', default: '200' },
-    seed: { type: 'string', default: '7' },
-    'tick-ms': { type: 'string', default: '1000' },
-    'timeout-seconds': { type: 'string', default: '120' },
-  },
+const flags = readFlags('ws-swarm', {
+  url: '',
+  subscribers: 1000,
+  stream: 'png',
+  rate: 0,
+  seconds: 6,
+  warmup: 2,
+  'connect-concurrency': 200,
+  seed: 7,
+  'tick-ms': 1000,
+  'timeout-seconds': 120,
+  'stop-reading': 0,
 });
-const url = args.url ?? '';
-const stream = args.stream === 'delta' ? 'delta' : 'png';
-const [subscribers, rate, seconds, warmup, grace, concurrency, seed, tickMs, timeoutSeconds] = [
-  args.subscribers,
-  args.rate,
-  args.seconds,
-  args.warmup,
-  args.grace,
-  args['connect-concurrency'],
-  args.seed,
-  args['tick-ms'],
-  args['timeout-seconds'],
-].map(Number) as [number, number, number, number, number, number, number, number, number];
-if (!url.startsWith('ws://127.0.0.1:')) {
-  process.stderr.write('ws-swarm: --url must be ws://127.0.0.1:PORT/ws (loopback only)\n');
-  process.exit(2);
-}
+const { url, subscribers, rate, seconds, warmup, seed } = flags;
+const stream = flags.stream === 'delta' ? 'delta' : 'png';
+const tickMs = flags['tick-ms'];
+const timeoutSeconds = flags['timeout-seconds'];
+const stopReading = flags['stop-reading'] > 0;
 
-const emit = (obj: object) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface TickStat {
@@ -94,9 +85,8 @@ interface TickStat {
 const ticks = new Map<number, TickStat>();
 const ignored = new Set<number>();
 let inWindow = false;
-const spread = createHistogram();
-const visible = createHistogram();
-const framesByType: Record<string, number> = {};
+const spread = new MsHistogram();
+const visible = new MsHistogram();
 let deltaGaps = 0;
 let closes = 0;
 let closingAll = false;
@@ -104,14 +94,6 @@ let placer: PacedPlacer | undefined;
 /** Highest seq any subscriber has seen, and who waits for the next tick (see alignToTicks). */
 let newestSeq = -1;
 let tickWaiters: (() => void)[] = [];
-
-const ms = (h: ReturnType<typeof createHistogram>) => ({
-  p50: h.count ? h.percentile(50) / 1e6 : NaN,
-  p99: h.count ? h.percentile(99) / 1e6 : NaN,
-  max: h.count ? h.max / 1e6 : NaN,
-});
-const record = (h: ReturnType<typeof createHistogram>, millis: number) =>
-  h.record(Math.max(1, Math.round(millis * 1e6)));
 
 /** Records `now - sentAt` for every probe with prevSeq < seq <= newSeq (probes are in seq order). */
 function recordVisible(prevSeq: number, newSeq: number, now: number): void {
@@ -125,7 +107,7 @@ function recordVisible(prevSeq: number, newSeq: number, now: number): void {
     else hi = mid;
   }
   for (let i = lo; i < probes.length && (probes[i] as { seq: number }).seq <= newSeq; i++)
-    record(visible, now - (probes[i] as { sentAt: number }).sentAt);
+    visible.record(now - (probes[i] as { sentAt: number }).sentAt);
 }
 
 class Subscriber {
@@ -143,6 +125,12 @@ class Subscriber {
         resolve(ok);
       };
       this.ws.on('error', () => done(false)); // followed by 'close'
+      if (stopReading) {
+        let socket: Socket | undefined;
+        this.ws.on('upgrade', (res) => (socket = res.socket as Socket));
+        // readStop on the fd: the kernel buffers what arrives, then the TCP window closes.
+        return void this.ws.once('open', () => done(socket?.pause() !== undefined));
+      }
       this.ws.on('message', (data: Buffer) => {
         const msg = decodeServerMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
         if (msg.t !== MsgType.PNG && msg.t !== MsgType.DELTA) return; // hello
@@ -152,7 +140,7 @@ class Subscriber {
           return done(true);
         }
         if (msg.t === MsgType.DELTA && this.seq >= 0 && msg.fromSeq !== this.seq) deltaGaps++;
-        this.onTick(seq, data.length, msg.t);
+        this.onTick(seq, data.length);
       });
     });
     this.ws.on('close', () => {
@@ -160,7 +148,7 @@ class Subscriber {
     });
   }
 
-  private onTick(seq: number, bytes: number, type: string): void {
+  private onTick(seq: number, bytes: number): void {
     const now = performance.now();
     const prev = this.seq;
     this.seq = seq;
@@ -177,8 +165,7 @@ class Subscriber {
     }
     tick.frames++;
     tick.bytes += bytes;
-    framesByType[type] = (framesByType[type] ?? 0) + 1;
-    record(spread, now - tick.first);
+    spread.record(now - tick.first);
     if (prev >= 0) recordVisible(prev, seq, now);
   }
 }
@@ -202,7 +189,7 @@ async function connectAll(): Promise<Subscriber[]> {
       else failed++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, subscribers) }, worker));
+  await Promise.all(Array.from({ length: Math.min(flags['connect-concurrency'], subscribers) }, worker));
   clearInterval(progress);
   return all;
 }
@@ -218,20 +205,25 @@ async function alignToTicks(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`ws-swarm: gave up after ${timeoutSeconds} s\n`);
-    process.exit(3);
-  }, timeoutSeconds * 1000);
   if (rate > 0) {
     // Placing starts before the subscribers connect, so the warm-up already has changing ticks.
     placer = new PacedPlacer(url, rate, seed, timeoutSeconds);
     await placer.ready;
     placer.start();
+    placer.measuring = stopReading; // the stall scenario reports the placer's acks while readers stop
   }
   const c0 = performance.now();
   const all = await connectAll();
   const connectSeconds = (performance.now() - c0) / 1000;
-  const live = all.filter((s) => s.ws.readyState === WebSocket.OPEN && s.seq >= 0);
+  const live = all.filter((s) => s.ws.readyState === WebSocket.OPEN && (stopReading || s.seq >= 0));
+  if (stopReading) {
+    // The sockets stay paused until the harness sends SIGTERM.
+    emit({ type: 'connected', ready: live.length, failed: subscribers - live.length, seconds: connectSeconds });
+    return void process.once('SIGTERM', () => {
+      emit({ type: 'result', placer: placer?.stats() });
+      process.exit(0);
+    });
+  }
   emit({ type: 'progress', phase: 'connected', ready: live.length, of: subscribers, seconds: connectSeconds });
   await sleep(warmup * 1000);
   await alignToTicks();
@@ -252,12 +244,11 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   emit({ type: 'window', phase: 'end' });
   clearInterval(progress);
-  await sleep(grace * 1000); // fan-outs of in-window ticks finish
+  await sleep(1000); // fan-outs of in-window ticks finish
 
   placer?.close();
   closingAll = true;
   for (const s of all) s.ws.terminate();
-  clearTimeout(hardStop);
   const list = [...ticks.values()];
   const result: WsSwarmResult = {
     type: 'result',
@@ -271,11 +262,10 @@ async function main(): Promise<void> {
     frames: list.reduce((s, t) => s + t.frames, 0),
     expectedFrames: list.length * live.length,
     bytes: list.reduce((s, t) => s + t.bytes, 0),
-    framesByType,
     deltaGaps,
     closes,
-    spreadMs: ms(spread),
-    visibleMs: ms(visible),
+    spreadMs: spread.summary(),
+    visibleMs: visible.summary(),
     placer: placer?.stats(),
     cpuShare: (cpu.user + cpu.system) / 1000 / (windowSeconds * 1000),
   };

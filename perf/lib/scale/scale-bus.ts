@@ -18,6 +18,7 @@ import {
   cpuMark,
   cpuShares,
   histogramDiff,
+  mergeBuckets,
   RedisInfo,
   type RedisCounters,
   redisDiff,
@@ -56,16 +57,6 @@ export interface BusRun {
 }
 
 const PUBLISH_KINDS = ['tick', 'beat', 'answers', 'requests'] as const;
-
-function mergeBuckets(list: readonly Buckets[]): Buckets {
-  const first = list[0];
-  if (!first) return { le: [], counts: [], total: 0 };
-  return {
-    le: first.le,
-    counts: first.le.map((_, i) => list.reduce((s, h) => s + (h.counts[i] ?? 0), 0)),
-    total: list.reduce((s, h) => s + h.total, 0),
-  };
-}
 
 /** Runs the edge counts in order, starting edges as needed with `startEdge`; leaves them running. */
 export async function runBusBench(
@@ -129,8 +120,8 @@ async function busRun(
     await sleep(1500); // the last tick of the window reaches every probe
     const perEdgeDiffs = edgeProbes.map((p) => arrivalDiffs(writerProbe, p));
     const redisCounters = redisDiff(r0, r1);
-    // This process's own INFO calls (three per read) are not bus traffic.
-    redisCounters.commands -= 3;
+    // This process's own INFO calls (two per read) are not bus traffic.
+    redisCounters.commands -= 2;
     const diff = (i: number, key: string) =>
       counter(m1[i] as MetricsSample, key) - counter(m0[i] as MetricsSample, key);
     const published: Record<string, number> = {};

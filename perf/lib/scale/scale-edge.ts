@@ -12,7 +12,6 @@
  */
 import { loadavg } from 'node:os';
 import type { StartedServer } from '../../../testkit/server-process.ts';
-import type { CpuLimit } from '../cpu-limit.ts';
 import { parsePrometheus, scrapeMetrics } from '../server-metrics.ts';
 import { runWsScenario, type WsRun } from '../scenarios/ws.ts';
 import { type Buckets, histogramDiff } from './scale-procs.ts';
@@ -54,7 +53,6 @@ export function onTime(run: WsRun, tickMs: number): boolean {
 
 export async function runEdgeCapacity(
   edge: StartedServer,
-  limit: CpuLimit,
   s: EdgeSettings,
   progress: (msg: string) => void,
 ): Promise<EdgeStep[]> {
@@ -68,7 +66,6 @@ export async function runEdgeCapacity(
       try {
         run = await runWsScenario(
           target,
-          limit,
           {
             label: `edge, ${stream}, ${s.rate.toLocaleString('en-US')} px/s`,
             target: 'ours',

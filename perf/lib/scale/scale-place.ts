@@ -5,14 +5,14 @@
  * one per edge (or both on the standalone server). The servers are not pinned: writer, edges, Redis
  * and both swarms share the machine's two CPUs, and each one's CPU share over the window is reported.
  */
-import Database from 'better-sqlite3';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startEdge, startWriter } from '../../../testkit/cluster.ts';
 import { startRedis } from '../../../testkit/redis.ts';
 import { loopbackArgs, type StartedServer, startServer } from '../../../testkit/server-process.ts';
+import { countPlacements } from '../server-checks.ts';
 import { parsePrometheus, scrapeMetrics, type MetricsSample } from '../server-metrics.ts';
-import { type MultiSwarm, runSwarms, type SwarmTarget } from './place-load.ts';
+import { type MultiSwarm, runSwarms, type SwarmTarget } from '../scenarios/place.ts';
 import {
   counter,
   cpuMark,
@@ -59,15 +59,6 @@ export interface PlaceResult {
   clusterBig: ClusterPlace | undefined;
 }
 
-function countRows(db: string): number {
-  const conn = new Database(db, { readonly: true });
-  try {
-    return (conn.prepare('SELECT count(*) AS n FROM placements').get() as { n: number }).n;
-  } finally {
-    conn.close();
-  }
-}
-
 const targets = (urls: readonly string[], s: PlaceSettings, window = s.window): SwarmTarget[] =>
   [0, 1].map((cpu) => ({ url: urls[cpu % urls.length] as string, cpu, clients: s.clientsPerSwarm, window }));
 
@@ -102,7 +93,7 @@ export async function runPlaceBench(
     swarm: alone,
     load1: loadavg()[0] as number,
     cpu: aloneCpu,
-    rows: countRows(standaloneDb),
+    rows: countPlacements(standaloneDb),
     acksTotal: acksTotal(alone),
   };
   progress(`placements: standalone ${Math.round(alone.acksPerSec).toLocaleString('en-US')} acks/s`);
@@ -129,7 +120,7 @@ export async function runPlaceBench(
   await writer.stop();
   await redis.stop();
   // Rows and acks of both passes together: every ack of either must be stored.
-  cluster.rows = countRows(writerDb);
+  cluster.rows = countPlacements(writerDb);
   cluster.acksTotal += clusterBig?.acksTotal ?? 0;
   return { settings: s, standalone: standaloneSide, cluster, clusterBig };
 }
@@ -162,6 +153,7 @@ async function clusterPass(
   const [r1, m1] = await Promise.all([info.read(), scrapeAll()]);
   const sum = (m: MetricsSample[], key: string, from = 0) => m.slice(from).reduce((t, x) => t + counter(x, key), 0);
   const between = (key: string, from = 0) => sum(m1, key, from) - sum(m0, key, from);
+  const atWriter = (key: string) => between(key) - between(key, 1);
   const cluster: ClusterPlace = {
     swarm,
     load1: loadavg()[0] as number,
@@ -170,12 +162,8 @@ async function clusterPass(
     acksTotal: acksTotal(swarm),
     redis: redisDiff(r0, r1),
     forwarded: between('canvas_bus_forwarded_total{kind="place"}', 1),
-    requestBatches:
-      counter(m1[0] as MetricsSample, 'canvas_bus_request_batches_total') -
-      counter(m0[0] as MetricsSample, 'canvas_bus_request_batches_total'),
-    answerMessages:
-      counter(m1[0] as MetricsSample, 'canvas_bus_published_total{kind="answers"}') -
-      counter(m0[0] as MetricsSample, 'canvas_bus_published_total{kind="answers"}'),
+    requestBatches: atWriter('canvas_bus_request_batches_total'),
+    answerMessages: atWriter('canvas_bus_published_total{kind="answers"}'),
   };
   return cluster;
 }

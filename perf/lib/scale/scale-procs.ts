@@ -53,11 +53,8 @@ export interface RedisCounters {
   commands: number;
   netInputBytes: number;
   netOutputBytes: number;
-  publishCalls: number;
-  /** Commands other than PUBLISH (MULTI, SET, EXEC, GET, INFO ...), by name. */
+  /** Commands by name (PUBLISH, MULTI, SET, EXEC, GET, INFO ...). */
   byCommand: Record<string, number>;
-  pubsubChannels: number;
-  clients: number;
 }
 
 const field = (text: string, name: string): number => {
@@ -74,21 +71,14 @@ export class RedisInfo {
   }
 
   async read(): Promise<RedisCounters> {
-    const [stats, commandstats, clients] = await Promise.all([
-      this.redis.info('stats'),
-      this.redis.info('commandstats'),
-      this.redis.info('clients'),
-    ]);
+    const [stats, commandstats] = await Promise.all([this.redis.info('stats'), this.redis.info('commandstats')]);
     const byCommand: Record<string, number> = {};
     for (const m of commandstats.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)) byCommand[m[1] as string] = Number(m[2]);
     return {
       commands: field(stats, 'total_commands_processed'),
       netInputBytes: field(stats, 'total_net_input_bytes'),
       netOutputBytes: field(stats, 'total_net_output_bytes'),
-      publishCalls: byCommand.publish ?? 0,
       byCommand,
-      pubsubChannels: field(stats, 'pubsub_channels'),
-      clients: field(clients, 'connected_clients'),
     };
   }
 
@@ -108,10 +98,7 @@ export function redisDiff(a: RedisCounters, b: RedisCounters): RedisCounters {
     commands: b.commands - a.commands,
     netInputBytes: b.netInputBytes - a.netInputBytes,
     netOutputBytes: b.netOutputBytes - a.netOutputBytes,
-    publishCalls: b.publishCalls - a.publishCalls,
     byCommand,
-    pubsubChannels: b.pubsubChannels,
-    clients: b.clients,
   };
 }
 
@@ -141,6 +128,16 @@ export function histogramDiff(a: MetricsSample, b: MetricsSample, name: string):
   };
 }
 
+/** Several histograms' buckets summed (same edges). */
+export function mergeBuckets(list: readonly Buckets[]): Buckets {
+  const le = list[0]?.le ?? [];
+  return {
+    le,
+    counts: le.map((_, i) => list.reduce((s, h) => s + (h.counts[i] ?? 0), 0)),
+    total: list.reduce((s, h) => s + h.total, 0),
+  };
+}
+
 /** Upper bound (bucket edge) below which a share `q` of the observations fall; Infinity past the last edge. */
 export function bucketQuantile(h: Buckets, q: number): number {
   if (h.total <= 0) return NaN;
@@ -154,7 +151,5 @@ export function shareAtOrBelow(h: Buckets, le: number): number {
   return h.total > 0 && i >= 0 ? (h.counts[i] as number) / h.total : NaN;
 }
 
-/** Sum of a counter over label sets matching `prefix` (e.g. `canvas_bus_published_total{kind="tick"}`). */
-export function counter(m: MetricsSample, key: string): number {
-  return m.get(key) ?? 0;
-}
+/** A counter's value (`canvas_bus_published_total{kind="tick"}`), 0 when absent. */
+export const counter = (m: MetricsSample, key: string): number => m.get(key) ?? 0;

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { decodeServerMessage } from '../../../protocol/codec.ts';
 import { MsgType } from '../../../protocol/messages.ts';
+import { percentile } from '../stats.ts';
 
 export class TickProbe {
   /** toSeq -> arrival time (ms, performance.now()) of ticks first seen while measuring. */
@@ -59,12 +60,6 @@ export interface LatencySummary {
   min: number;
   /** Samples over the 50 ms budget. */
   over50: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
 export function summarise(values: readonly number[]): LatencySummary {

@@ -1,23 +1,12 @@
 /**
  * Tick encode scenario (in-process, no server): our PngEncoder against UPNG.encode on the same
- * 1000 x 1000, 16-colour canvas, median of N runs each.
- * - ours, event loop: `packScanlines` (the synchronous part of `encode`); the CPU time of the main
- *   (event-loop) thread over a whole `encode` (packing, handing deflate to the thread pool, CRC and
- *   concatenation afterwards), from /proc/self/task/<pid>/schedstat (that thread only; mean of N);
- *   and the loop's busy wall time (performance.eventLoopUtilization), which on one CPU also counts
- *   the moments the deflate thread preempts the loop;
- * - ours, total: wall time of `await encode()` and process CPU time (process.cpuUsage counts the
- *   thread-pool deflate too);
- * - ours, sync call: wall time of `encoder.encode(grid)` until it returns its promise (packing plus
- *   handing deflate to the pool): the one block a tick's encode puts on the event loop; measured with
- *   the pool on the same CPU (a one-CPU server: the woken deflate thread preempts the loop) and with
- *   the other threads moved to another, idle CPU (the loop's own work);
- * - levels: the same at level 1 (and 6 when the default is another), and node:zlib `deflateSync` at
- *   level 9 of the same packed scanlines: the size reference for the PNG bytes budget;
- * - UPNG.encode: synchronous, so wall time is event-loop time; given RGBA built from the palette
- *   (built once, outside the timing).
+ * 1000 x 1000, 16-colour canvas, median of N runs each; what each figure is: perf/README.md,
+ * scenario 1. The "sync call" is measured twice: with libuv's pool on the loop's CPU (a one-CPU
+ * server: the deflate thread the call wakes preempts the loop) and moved to another, idle CPU (the
+ * loop's own work).
  */
 import { spawnSync } from 'node:child_process';
+import type { BenchConfig } from '../config.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { deflateSync } from 'node:zlib';
@@ -37,14 +26,8 @@ export interface EncodeResult {
   ours: {
     runs: number;
     packMs: number;
-    /**
-     * Wall time of the synchronous call `encoder.encode(grid)` up to its first await (packing the
-     * scanlines and handing deflate to the pool): the event-loop block of a tick's encode, with the
-     * thread pool on the same CPU (as on a one-CPU server: the deflate thread, woken by the call,
-     * preempts the loop during it).
-     */
+    /** Wall time of `encoder.encode(grid)` until it returns, pool on the same CPU / on `otherCpu`. */
     syncMs: number;
-    /** The same with every other thread (the pool's) moved to another CPU: the loop's own block. */
     syncOtherCpuMs: number;
     otherCpu: number | undefined;
     loopCpuMs: number;
@@ -126,6 +109,21 @@ function decodesTo(png: Uint8Array, rgba: Uint8Array): { ok: boolean; ctype: num
   return { ok: Buffer.from(out).equals(Buffer.from(rgba)), ctype: img.ctype, depth: img.depth };
 }
 
+/** N timed runs of a synchronous `fn`: CPU (all threads, event-loop thread) and wall time, medians. */
+function timeSync(fn: () => unknown, runs: number): { cpuMs: number; loopCpuMs: number; wallMs: number } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const main0 = mainThreadCpuMs();
+  for (let i = 0; i < runs; i++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    wall.push(performance.now() - t0);
+    cpu.push(cpuMsSince(cpu0));
+  }
+  return { cpuMs: median(cpu), loopCpuMs: (mainThreadCpuMs() - main0) / runs, wallMs: median(wall) };
+}
+
 /** N timed `await encoder.encode(grid)`: CPU (all threads, event-loop thread), sync call, busy and wall. */
 async function timeEncodes(encoder: PngEncoder, grid: Uint8Array, runs: number) {
   let png = await encoder.encode(grid); // warm-up
@@ -171,22 +169,12 @@ function allowedCpus(): string {
   return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
 }
 
-export async function runEncodeBench(
-  opts: {
-    runs: number;
-    upngRuns: number;
-    upngCnum: number;
-    width?: number;
-    height?: number;
-    level?: number;
-    /** A CPU with nothing else to do, for the pool during the "loop's own block" measurement. */
-    otherCpu?: number;
-  },
-  progress: (msg: string) => void,
-): Promise<EncodeResult> {
-  const width = opts.width ?? 1000;
-  const height = opts.height ?? 1000;
-  const level = opts.level ?? buildConfig({}).pngLevel; // the server's default --png-level
+/** Our encoder's runs on the harness's CPU; the "other CPU" for the pool is the (idle) server CPU. */
+export async function runEncodeBench(c: BenchConfig, progress: (msg: string) => void): Promise<EncodeResult> {
+  const opts = { runs: c.encodeRuns, upngRuns: c.upngRuns, upngCnum: c.upngCnum, otherCpu: c.serverCpu };
+  const width = 1000;
+  const height = 1000;
+  const level = buildConfig({}).pngLevel; // the server's default --png-level
   const palette = PALETTE_2017;
   const grid = realisticGrid(width, height, palette.length);
   const rgba = toRgba(grid, palette);
@@ -195,17 +183,12 @@ export async function runEncodeBench(
   progress(`encode: ours x ${opts.runs} (+3 warm-up)`);
   let png = await encoder.encode(grid);
   for (let i = 0; i < 2; i++) png = await encoder.encode(grid);
-  const pack: number[] = [];
-  for (let i = 0; i < opts.runs; i++) {
-    const t = performance.now();
-    encoder.packScanlines(grid);
-    pack.push(performance.now() - t);
-  }
+  const packMs = timeSync(() => encoder.packScanlines(grid), opts.runs).wallMs;
   const timed = await timeEncodes(encoder, grid, opts.runs);
   png = timed.png;
   let syncOtherCpuMs = NaN;
   const home = allowedCpus();
-  if (opts.otherCpu !== undefined && String(opts.otherCpu) !== home) {
+  if (String(opts.otherCpu) !== home) {
     progress(`encode: ours x ${opts.runs} with the thread pool moved to CPU ${opts.otherCpu}`);
     try {
       if (moveHelperThreads(opts.otherCpu))
@@ -227,37 +210,23 @@ export async function runEncodeBench(
   const refRuns = Math.max(3, Math.ceil(opts.runs / 4));
   progress(`encode: deflateSync level ${REFERENCE_LEVEL} of the packed scanlines x ${refRuns}`);
   const raw = encoder.packScanlines(grid);
-  let idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
-  const refCpu: number[] = [];
-  for (let i = 0; i < refRuns; i++) {
-    const cpu0 = process.cpuUsage();
-    idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
-    refCpu.push(cpuMsSince(cpu0));
-  }
+  const idat9 = deflateSync(raw, { level: REFERENCE_LEVEL });
+  const ref = timeSync(() => deflateSync(raw, { level: REFERENCE_LEVEL }), refRuns);
   const idatOurs = idatData(png).length;
   levels.push({
     level: REFERENCE_LEVEL,
     how: 'deflateSync',
     runs: refRuns,
     bytes: png.length - idatOurs + idat9.length,
-    cpuMs: median(refCpu),
+    cpuMs: ref.cpuMs,
     loopCpuMs: NaN,
     syncMs: NaN,
   });
 
   progress(`encode: UPNG.encode(cnum=${opts.upngCnum}) x ${opts.upngRuns} (+1 warm-up)`);
-  let upngPng = new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
-  const uWall: number[] = [];
-  const uCpu: number[] = [];
-  const uMain0 = mainThreadCpuMs();
-  for (let i = 0; i < opts.upngRuns; i++) {
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    upngPng = new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
-    uWall.push(performance.now() - t0);
-    uCpu.push(cpuMsSince(cpu0));
-  }
-  const uLoopCpuMs = (mainThreadCpuMs() - uMain0) / opts.upngRuns;
+  const upngEncode = () => new Uint8Array(UPNG.encode([rgba.buffer as ArrayBuffer], width, height, opts.upngCnum));
+  const upngPng = upngEncode();
+  const u = timeSync(upngEncode, opts.upngRuns);
   const upngCheck = decodesTo(upngPng, rgba);
 
   return {
@@ -267,7 +236,7 @@ export async function runEncodeBench(
     content: `${CONTENT_DESCRIPTION}; whole canvas covered about 1.25 times, 5% noise`,
     ours: {
       runs: opts.runs,
-      packMs: median(pack),
+      packMs,
       ...timed.figures,
       syncOtherCpuMs,
       otherCpu: Number.isFinite(syncOtherCpuMs) ? opts.otherCpu : undefined,
@@ -281,9 +250,7 @@ export async function runEncodeBench(
     upng: {
       runs: opts.upngRuns,
       cnum: opts.upngCnum,
-      loopCpuMs: uLoopCpuMs,
-      wallMs: median(uWall),
-      cpuMs: median(uCpu),
+      ...u,
       bytes: upngPng.length,
       ctype: upngCheck.ctype,
       depth: upngCheck.depth,

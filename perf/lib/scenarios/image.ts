@@ -1,29 +1,24 @@
 /**
- * GET /image scenario: wrk against our server's cached PNG and against a bare uWebSockets.js handler
- * serving the same bytes with the same headers, both pinned to the server CPU. Each round measures
- * both, back to back, in alternating order (ours-bare, bare-ours, ...), and yields one ratio; the
- * result is the median of the rounds' ratios, so a slow spell on a shared host (seen: 3x swings
- * between runs) skews neither side.
+ * The GET /image scenarios (perf/README.md, scenarios 2 and 3), both wrk rounds against servers
+ * pinned to the server CPU, order rotating each round, figures the medians of the rounds, so a slow
+ * spell on a shared host (seen: 3x swings between runs) skews no side:
+ * - image: our server's cached PNG against a bare uWebSockets.js handler serving the same bytes with
+ *   the same headers; each round yields one ratio, the result is their median;
+ * - origin: our server (`cached`) against perf/baselines/encode-per-request-server.ts, the naive
+ *   handler it replaced, encoding per request the in-memory grid (`grid`) or the canvas read from
+ *   SQLite (`db`), each on its own copy of the filled database (taken after a clean shutdown, so the
+ *   snapshot is current and `db` replays nothing). The slow modes encode on the event loop, so a few
+ *   connections saturate them: they get fewer than `cached`.
  */
 import type { BenchConfig } from '../config.ts';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuLimit } from '../cpu-limit.ts';
-import { cpuSeconds } from '../../../testkit/processes.ts';
-import { startBaseline, type ServerUnderTest } from '../server-process.ts';
+import { startBaseline, startOurServer, type ServerUnderTest } from '../server-process.ts';
 import { bytesAtLevel } from '../png-idat.ts';
+import { fetchImage } from '../server-checks.ts';
 import { median } from '../stats.ts';
-import { runWrk, type WrkResult } from '../load/wrk.ts';
-
-export interface ImageSide {
-  rounds: WrkResult[];
-  /** Server CPU during each round as a share of one CPU (1 = the limit). */
-  cpuShare: number[];
-  /** wrk's CPU during each round as a share of one CPU. */
-  wrkCpuShare: number[];
-  requestsPerSec: number;
-  latencyMs: WrkResult['latencyMs'];
-}
+import { type WrkSide, wrkRounds } from '../load/wrk.ts';
 
 export interface ImageResult {
   pngBytes: number;
@@ -33,8 +28,8 @@ export interface ImageResult {
   threads: number;
   connections: number;
   seconds: number;
-  ours: ImageSide;
-  bare: ImageSide;
+  ours: WrkSide;
+  bare: WrkSide;
   /** Median of the rounds' ours / bare requests per second. */
   ratio: number;
   roundRatios: number[];
@@ -47,37 +42,6 @@ export interface ImageResult {
   cpuRoundRatios: number[];
   /** Rounds in which a server used under 90% of its CPU (the rate was set by wrk or by the host). */
   unsaturatedRounds: number;
-}
-
-function summarize(rounds: WrkResult[], cpuShare: number[]): ImageSide {
-  const lat = (k: keyof WrkResult['latencyMs']) => median(rounds.map((r) => r.latencyMs[k]));
-  return {
-    rounds,
-    cpuShare,
-    wrkCpuShare: rounds.map((r) => r.cpuShare),
-    requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
-    latencyMs: {
-      avg: lat('avg'),
-      p50: lat('p50'),
-      p75: lat('p75'),
-      p90: lat('p90'),
-      p99: lat('p99'),
-      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
-    },
-  };
-}
-
-/** Fetches our /image; the bytes and headers the bare server will reproduce. */
-async function fetchImage(url: string): Promise<{ png: Buffer; etag: string; cacheControl: string }> {
-  const res = await fetch(url);
-  if (res.status !== 200 || res.headers.get('content-type') !== 'image/png') {
-    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}`);
-  }
-  return {
-    png: Buffer.from(await res.arrayBuffer()),
-    etag: res.headers.get('etag') ?? '"none"',
-    cacheControl: res.headers.get('cache-control') ?? 'public, max-age=1',
-  };
 }
 
 export async function runImageBench(
@@ -102,51 +66,35 @@ export async function runImageBench(
     if (!check.png.equals(image.png) || check.etag !== image.etag)
       throw new Error('bare server does not serve the same bytes and ETag');
 
-    const sides = { ours, bare };
-    const wrk = (side: keyof typeof sides, seconds: number) =>
-      runWrk({
-        url: `${sides[side].http}/image`,
-        threads: c.wrkThreads,
-        connections: c.wrkConnections,
-        seconds,
-        cpu: c.loadCpu,
-      });
-    if (c.imageWarmupSeconds > 0) {
-      for (const side of ['ours', 'bare'] as const) {
-        progress(`image: warm-up ${side} (${c.imageWarmupSeconds} s)`);
-        await wrk(side, c.imageWarmupSeconds);
-      }
-    }
-    const results = { ours: [] as WrkResult[], bare: [] as WrkResult[] };
-    const cpu = { ours: [] as number[], bare: [] as number[] };
-    for (let round = 0; round < c.imageRounds; round++) {
-      const order = round % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
-      for (const side of order) {
+    progress(`image: ${c.imageRounds} rounds of wrk -t${c.wrkThreads} -c${c.wrkConnections} -d${c.imageSeconds}s`);
+    const target = (server: ServerUnderTest) => ({ ...server, pid: server.child.pid, connections: c.wrkConnections });
+    const rounds = { rounds: c.imageRounds, seconds: c.imageSeconds, warmupSeconds: c.imageWarmupSeconds };
+    const results = await wrkRounds(
+      { ours: target(ours), bare: target(bare) },
+      { ...rounds, threads: c.wrkThreads, cpu: c.loadCpu },
+      (round, side, r, cpu) =>
         progress(
-          `image: round ${round + 1}/${c.imageRounds}, ${side}: ` +
-            `wrk -t${c.wrkThreads} -c${c.wrkConnections} -d${c.imageSeconds}s`,
-        );
-        const pid = sides[side].child.pid;
-        const c0 = cpuSeconds(pid);
-        const t0 = performance.now();
-        const r = await wrk(side, c.imageSeconds);
-        cpu[side].push((cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000));
-        if (r.non2xx3xx > 0) throw new Error(`${side}: ${r.non2xx3xx} non-2xx/3xx responses`);
-        results[side].push(r);
-        const serverCpu = Math.round((cpu[side].at(-1) ?? NaN) * 100);
-        progress(
-          `image: ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, ` +
-            `p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${serverCpu}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
-        );
-      }
-    }
-    const oursSide = summarize(results.ours, cpu.ours);
-    const bareSide = summarize(results.bare, cpu.bare);
-    const roundRatios = results.ours.map((r, i) => r.requestsPerSec / (results.bare[i] as WrkResult).requestsPerSec);
-    const perCpu = (side: 'ours' | 'bare', i: number) =>
-      (results[side][i] as WrkResult).requestsPerSec / (cpu[side][i] as number);
-    const cpuRoundRatios = results.ours.map((_, i) => perCpu('ours', i) / perCpu('bare', i));
-    const unsaturatedRounds = cpu.ours.filter((c, i) => c < 0.9 || (cpu.bare[i] as number) < 0.9).length;
+          `image: round ${round + 1}/${c.imageRounds}, ${side} ${Math.round(r.requestsPerSec).toLocaleString('en-US')} ` +
+            `req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, server CPU ${Math.round(cpu * 100)}%, wrk CPU ${Math.round(r.cpuShare * 100)}%`,
+        ),
+    );
+    const { ours: oursSide, bare: bareSide } = results;
+    const at = (xs: readonly number[], i: number) => xs[i] as number;
+    const roundRatios = oursSide.rounds.map(
+      (r, i) =>
+        r.requestsPerSec /
+        at(
+          bareSide.rounds.map((x) => x.requestsPerSec),
+          i,
+        ),
+    );
+    const perCpu = (side: WrkSide, i: number) =>
+      at(
+        side.rounds.map((x) => x.requestsPerSec),
+        i,
+      ) / at(side.cpuShare, i);
+    const cpuRoundRatios = oursSide.rounds.map((_, i) => perCpu(oursSide, i) / perCpu(bareSide, i));
+    const unsaturatedRounds = oursSide.cpuShare.filter((x, i) => x < 0.9 || at(bareSide.cpuShare, i) < 0.9).length;
     return {
       pngBytes: image.png.length,
       level9Bytes: bytesAtLevel(image.png, 9),
@@ -164,5 +112,87 @@ export async function runImageBench(
     };
   } finally {
     await bare.child.stop();
+  }
+}
+
+export const ORIGIN_MODES = ['db', 'grid', 'cached'] as const;
+export type OriginModeName = (typeof ORIGIN_MODES)[number];
+
+export interface OriginResult {
+  pngBytes: number;
+  seconds: number;
+  threads: number;
+  modes: Record<OriginModeName, WrkSide>;
+  /** Ratios of median requests/s, and of median requests per CPU-second. */
+  ratios: { cachedVsGrid: number; cachedVsDb: number; gridVsDb: number };
+  cpuRatios: { cachedVsGrid: number; cachedVsDb: number; gridVsDb: number };
+}
+
+/** Copies a closed SQLite database (and its WAL, if one was left) to `to`. */
+function copyDb(from: string, to: string): void {
+  copyFileSync(from, to);
+  for (const suffix of ['-wal', '-shm']) if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
+}
+
+export async function runOriginBench(
+  limit: CpuLimit,
+  closedDbPath: string,
+  tmpDir: string,
+  c: BenchConfig,
+  progress: (msg: string) => void,
+): Promise<OriginResult> {
+  const servers = new Map<OriginModeName, ServerUnderTest>();
+  try {
+    for (const mode of ORIGIN_MODES) {
+      const db = join(tmpDir, `origin-${mode}.db`);
+      copyDb(closedDbPath, db);
+      progress(`origin: starting the ${mode} server`);
+      servers.set(
+        mode,
+        mode === 'cached'
+          ? await startOurServer(limit, db, { name: 'canvas server (cached)' })
+          : await startBaseline(limit, 'encode-per-request-server.ts', ['--db', db, '--source', mode], '/image'),
+      );
+    }
+    const get = (mode: OriginModeName) => servers.get(mode) as ServerUnderTest;
+    const images = await Promise.all(ORIGIN_MODES.map((m) => fetchImage(`${get(m).http}/image`)));
+    const first = images[0] as { png: Buffer };
+    // Same grid, same encoder settings: every mode must answer with the same bytes.
+    if (!images.every((i) => i.png.equals(first.png)))
+      throw new Error('origin: the three modes do not serve the same PNG bytes');
+    const target = (mode: OriginModeName) => {
+      const server = get(mode);
+      return {
+        http: server.http,
+        pid: server.child.pid,
+        connections: mode === 'cached' ? c.wrkConnections : c.originSlowConnections,
+      };
+    };
+    const series = await wrkRounds(
+      { db: target('db'), grid: target('grid'), cached: target('cached') },
+      { rounds: c.originRounds, seconds: c.originSeconds, warmupSeconds: 1, threads: c.wrkThreads, cpu: c.loadCpu },
+      (round, mode, r, share) =>
+        progress(
+          `origin: round ${round + 1}/${c.originRounds}, ${mode} (-c${target(mode).connections}): ` +
+            `${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p99 ${r.latencyMs.p99.toFixed(1)} ms, ` +
+            `server CPU ${Math.round(share * 100)}%`,
+        ),
+    );
+    const modes = series;
+    const ratio = (k: 'requestsPerSec' | 'perCpuSecond') => ({
+      cachedVsGrid: modes.cached[k] / modes.grid[k],
+      cachedVsDb: modes.cached[k] / modes.db[k],
+      gridVsDb: modes.grid[k] / modes.db[k],
+    });
+    return {
+      pngBytes: first.png.length,
+      seconds: c.originSeconds,
+      threads: c.wrkThreads,
+      modes,
+      ratios: ratio('requestsPerSec'),
+      cpuRatios: ratio('perCpuSecond'),
+    };
+  } finally {
+    for (const s of servers.values()) await s.child.stop();
   }
 }

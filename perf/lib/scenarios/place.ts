@@ -1,12 +1,91 @@
 /**
- * Placement scenarios against our server: the canvas fill before the image benchmark, and the
- * measured "placements acknowledged and persisted per second". Both run perf/lib/load/place-swarm.ts in a
- * child pinned to the load CPU and watch the server's CPU use (from /proc) meanwhile.
+ * Placement load: one perf/lib/load/place-swarm.ts child per target URL (one for `npm run bench`,
+ * one per edge for the scale-out benchmark), each pinned to a CPU, for the same number of seconds,
+ * and the server's CPU use meanwhile. The measured window for the other processes' CPU is the
+ * overlap of the swarms' windows: from the moment the last one started measuring to the moment the
+ * first one stopped.
  */
-import type { CpuLimit, ThrottleStats } from '../cpu-limit.ts';
-import type { SwarmResult } from '../load/place-swarm.ts';
-import { cpuSeconds } from '../../../testkit/processes.ts';
+import { diffThrottle, type CpuLimit, type ThrottleStats } from '../cpu-limit.ts';
+import { type Child, cpuSeconds } from '../../../testkit/processes.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
+import type { SwarmLine, SwarmResult } from '../load/place-swarm.ts';
+
+export interface SwarmTarget {
+  /** ws://127.0.0.1:PORT/ws */
+  url: string;
+  /** CPU the swarm process is pinned to. */
+  cpu: number;
+  clients: number;
+  window: number;
+}
+
+export interface MultiSwarm {
+  results: SwarmResult[];
+  /** Sum of the swarms' acks per second (each over its own window, which differ by milliseconds). */
+  acksPerSec: number;
+  /** Acks received inside the windows, all swarms. */
+  acks: number;
+}
+
+/**
+ * Starts one swarm per target; `onStart` runs when every swarm has started measuring, `onEnd` when
+ * the first one stops. Rejects if a swarm exits without a result.
+ */
+export async function runSwarms(
+  targets: readonly SwarmTarget[],
+  /** Load mode for `seconds`, or fill mode: `count` synthetic placements in total (split evenly). */
+  run: { seconds: number; fillCount?: number },
+  hooks: { onStart: () => void; onEnd: () => void; progress: (msg: string) => void },
+): Promise<MultiSwarm> {
+  const { seconds, fillCount } = run;
+  let started = 0;
+  let ended = 0;
+  const results: (SwarmResult | undefined)[] = targets.map(() => undefined);
+  const lastRate: number[] = targets.map(() => 0);
+  const children: Child[] = targets.map((target, index) => {
+    const flags = {
+      url: target.url,
+      mode: fillCount ? 'fill' : 'load',
+      count: fillCount ? Math.ceil(fillCount / targets.length) : 0,
+      clients: target.clients,
+      window: target.window,
+      seconds,
+      seed: index + 1,
+      'timeout-seconds': seconds + 180,
+    };
+    const onJson = (msg: SwarmLine) => {
+      if (msg.type === 'result') results[index] = msg;
+      else if (msg.type === 'window' && msg.phase === 'start' && ++started === targets.length) hooks.onStart();
+      else if (msg.type === 'window' && msg.phase === 'end' && ++ended === 1) hooks.onEnd();
+      else if (msg.type === 'progress') {
+        lastRate[index] = msg.acksPerSec;
+        const total = lastRate.reduce((a, b) => a + b, 0);
+        if (index === 0)
+          hooks.progress(
+            `  placing: ${msg.elapsed.toFixed(0)} s, ~${Math.round(total).toLocaleString('en-US')} acks/s`,
+          );
+      }
+    };
+    return startPinnedScript(`place swarm ${index + 1}`, target.cpu, 'perf/lib/load/place-swarm.ts', flags, onJson);
+  });
+  const codes = await Promise.all(children.map((c) => c.exited));
+  const done = results.filter((r): r is SwarmResult => r !== undefined);
+  if (done.length !== targets.length || codes.some((c) => c !== 0)) {
+    const failed = children.find((_, i) => codes[i] !== 0 || !results[i]);
+    throw new Error(`place swarm exited with ${codes.join(', ')}: ${failed?.stderr().slice(-2000)}`);
+  }
+  return {
+    results: done,
+    acksPerSec: done.reduce((s, r) => s + r.acksPerSec, 0),
+    acks: done.reduce((s, r) => s + r.acks, 0),
+  };
+}
+
+/** Latency percentiles across swarms: the slower swarm's figure (the histograms are not merged). */
+export function worstLatency(m: MultiSwarm): { p50: number; p90: number; p99: number; max: number } {
+  const pick = (k: 'p50' | 'p90' | 'p99' | 'max') => Math.max(...m.results.map((r) => r.latencyMs[k]));
+  return { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), max: pick('max') };
+}
 
 export interface PlaceRun {
   swarm: SwarmResult;
@@ -16,86 +95,20 @@ export interface PlaceRun {
   throttle: ThrottleStats | undefined;
 }
 
-export interface SwarmOptions {
-  mode: 'fill' | 'load';
-  clients: number;
-  window: number;
-  seconds: number;
-  count: number;
-  loadCpu: number;
-}
-
-function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
-  if (!a || !b) return undefined;
-  return {
-    periods: b.periods - a.periods,
-    throttled: b.throttled - a.throttled,
-    throttledMs: b.throttledMs - a.throttledMs,
-  };
-}
-
+/** The bench's fill (`count` placements) or measured load (`seconds`) against our server. */
 export async function runSwarm(
   server: ServerUnderTest,
   limit: CpuLimit,
-  opts: SwarmOptions,
+  o: { clients: number; window: number; loadCpu: number; seconds: number; count: number },
   progress: (msg: string) => void,
 ): Promise<PlaceRun> {
-  const args = [
-    '--url',
-    server.ws,
-    '--mode',
-    opts.mode,
-    '--clients',
-    String(opts.clients),
-    '--window',
-    String(opts.window),
-    '--seconds',
-    String(opts.seconds),
-    '--count',
-    String(opts.count),
-    '--timeout-seconds',
-    String(opts.seconds + 120),
-  ];
-  let result: SwarmResult | undefined;
   const pid = server.child.pid;
-  let start: { cpu: number; t: number; th: ThrottleStats | undefined } | undefined;
-  let end: typeof start;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      phase?: string;
-      elapsed?: number;
-      acks?: number;
-      acksPerSec?: number;
-      errors?: number;
-    };
-    if (msg.type === 'result') result = msg as unknown as SwarmResult;
-    else if (msg.type === 'window') {
-      const mark = { cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() };
-      if (msg.phase === 'start') start = mark;
-      else end = mark;
-    } else if (msg.type === 'progress') {
-      const target = opts.mode === 'fill' ? `${opts.count.toLocaleString('en-US')} placements` : `${opts.seconds} s`;
-      progress(
-        `place ${opts.mode}: ${msg.elapsed?.toFixed(0)} s, ${msg.acks?.toLocaleString('en-US')} acks ` +
-          `(${Math.round(msg.acksPerSec ?? 0).toLocaleString('en-US')}/s), ${msg.errors} errors, target ${target}`,
-      );
-    }
-  };
-  const child = startPinnedScript(
-    `place swarm (${opts.mode})`,
-    opts.loadCpu,
-    'perf/lib/load/place-swarm.ts',
-    args,
-    onLine,
-  );
-  const code = await child.exited;
-  if (code !== 0 || !result || !start || !end) {
-    throw new Error(
-      `place swarm (${opts.mode}) exited with ${code}: ${child.stderr().slice(-2000) || child.stdout().slice(-2000)}`,
-    );
-  }
+  const marks: { cpu: number; t: number; th: ThrottleStats | undefined }[] = [];
+  const mark = () => marks.push({ cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() });
+  const target = { url: server.ws, cpu: o.loadCpu, clients: o.clients, window: o.window };
+  const run = { seconds: o.seconds, ...(o.count ? { fillCount: o.count } : {}) };
+  const { results } = await runSwarms([target], run, { onStart: mark, onEnd: mark, progress });
+  const [start, end] = marks as [(typeof marks)[0], (typeof marks)[0]];
   const serverCpuShare = (end.cpu - start.cpu) / ((end.t - start.t) / 1000);
-  return { swarm: result, serverCpuShare, throttle: diffThrottle(start.th, end.th) };
+  return { swarm: results[0] as SwarmResult, serverCpuShare, throttle: diffThrottle(start.th, end.th) };
 }

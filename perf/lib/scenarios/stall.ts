@@ -1,20 +1,14 @@
 /**
- * The `stall` scenario: subscribers that stop reading (perf/lib/load/stall-swarm.ts pauses each TCP socket
- * once it is open) while a placer makes every tick change, against our server started with a short
- * --stall-ms. What it shows is where the bytes for readers that stopped end up, and whether they come
- * back: the server's RSS (user space: uWS buffers, outboxes) and the kernel's TCP memory from
- * /proc/net/sockstat (`TCP: inuse N orphan N tw N alloc N mem PAGES`; `mem` is every TCP socket's
- * buffers in pages, machine-wide, both ends of these loopback connections included), read:
- * - before the clients connect;
- * - during: the peak of each figure over samples every SAMPLE_MS;
- * - right after the server closed them (canvas_ws_stalled_total + canvas_ws_evicted_total reached the
- *   number connected): a forceful close (uWS `close`, no SO_LINGER) hands the unsent bytes to the
- *   kernel, which keeps each such socket as an orphan until the peer reads them or it gives up;
- * - `afterSeconds` later (with the clients still alive and still not reading);
- * - after the clients exited (their kernel closes the sockets, with RSTs, since they hold unread data).
- * Figures, not budgets: sockstat is machine-wide and depends on the kernel's tcp_* settings.
+ * The `stall` scenario (perf/README.md, scenario 7): subscribers that stop reading
+ * (perf/lib/load/ws-swarm.ts --stop-reading) while a placer makes every tick change, against our
+ * server started with a short --stall-ms: where the bytes for readers that stopped end up (server RSS;
+ * the kernel's TCP memory from /proc/net/sockstat, machine-wide, both ends of these loopback
+ * connections included), and whether they come back. A forceful close (uWS `close`, no SO_LINGER)
+ * hands the unsent bytes to the kernel, which keeps each such socket as an orphan until the peer
+ * reads them or it gives up; the clients' exit closes their ends with RSTs (they hold unread data).
  */
 import { execFileSync } from 'node:child_process';
+import type { BenchConfig } from '../config.ts';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rssBytes } from '../../../testkit/processes.ts';
@@ -27,34 +21,38 @@ const SAMPLE_MS = 250;
 const TIMELINE_S = 5;
 const MAX_TIMELINE = 24;
 
+/** The JSON lines of perf/lib/load/ws-swarm.ts --stop-reading 1. */
+type StallLine =
+  | { type: 'connected'; ready: number; failed: number; seconds: number }
+  | { type: 'result'; placer: PlacerStats | undefined }
+  | { type: 'progress'; ready: number; failed: number; of: number };
+
 export interface StallOptions {
   subscribers: number;
   rate: number;
   /** The --stall-ms the server was started with. */
   stallMs: number;
   afterSeconds: number;
-  loadCpu: number;
 }
 
-/** The `TCP:` line of /proc/net/sockstat; `memPages` counts pages of `pageBytes`. */
-export interface KernelTcp {
-  inuse: number;
-  orphan: number;
-  tw: number;
-  alloc: number;
-  memPages: number;
-}
-
+/**
+ * One reading: server RSS, the `TCP:` line of /proc/net/sockstat (`memPages` in pages of
+ * `pageBytes`) and, from /metrics (NaN when a scrape failed), connections, closes, bytes held and
+ * the worst event-loop delay since the previous scrape (the 10 ms sampling interval included).
+ */
 export interface StallSample {
   /** Seconds since the scenario started. */
   t: number;
   rssMiB: number;
-  tcp: KernelTcp;
-  /** From /metrics (NaN when a scrape failed). */
+  inuse: number;
+  orphan: number;
+  tw: number;
+  memPages: number;
   connections: number;
-  closedByServer: number;
+  /** canvas_ws_stalled_total and canvas_ws_evicted_total: the server's closes so far. */
+  stalled: number;
+  evicted: number;
   bufferedBytes: number;
-  /** Worst event-loop delay since the previous scrape, ms (the 10 ms sampling interval included). */
   loopLagMaxMs: number;
 }
 
@@ -62,7 +60,6 @@ export interface StallResult {
   options: StallOptions;
   pageBytes: number;
   ready: number;
-  failed: number;
   connectSeconds: number;
   before: StallSample;
   /** Each figure's own maximum over the samples from the first connect to the closes. */
@@ -91,36 +88,30 @@ export function pageBytes(): number {
   }
 }
 
-export function readKernelTcp(): KernelTcp {
+function readKernelTcp(): Pick<StallSample, 'inuse' | 'orphan' | 'tw' | 'memPages'> {
   const line = /^TCP:(.*)$/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? '';
   const get = (key: string) => Number(new RegExp(`\\b${key} (\\d+)`).exec(line)?.[1] ?? NaN);
-  return { inuse: get('inuse'), orphan: get('orphan'), tw: get('tw'), alloc: get('alloc'), memPages: get('mem') };
+  return { inuse: get('inuse'), orphan: get('orphan'), tw: get('tw'), memPages: get('mem') };
 }
 
+/** Each figure's own maximum over `samples`. */
 function peakOf(samples: readonly StallSample[]): StallSample {
-  const max = (f: (s: StallSample) => number) => Math.max(...samples.map(f).filter(Number.isFinite));
-  return {
-    t: NaN,
-    rssMiB: max((s) => s.rssMiB),
-    tcp: {
-      inuse: max((s) => s.tcp.inuse),
-      orphan: max((s) => s.tcp.orphan),
-      tw: max((s) => s.tcp.tw),
-      alloc: max((s) => s.tcp.alloc),
-      memPages: max((s) => s.tcp.memPages),
-    },
-    connections: max((s) => s.connections),
-    closedByServer: max((s) => s.closedByServer),
-    bufferedBytes: max((s) => s.bufferedBytes),
-    loopLagMaxMs: max((s) => s.loopLagMaxMs),
-  };
+  const keys = Object.keys(samples[0] ?? {}) as (keyof StallSample)[];
+  const max = (k: keyof StallSample) => Math.max(...samples.map((s) => s[k]).filter(Number.isFinite));
+  return Object.fromEntries(keys.map((k) => [k, k === 't' ? NaN : max(k)])) as unknown as StallSample;
 }
 
 export async function runStallBench(
   server: ServerUnderTest,
-  opts: StallOptions,
+  c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<StallResult> {
+  const opts: StallOptions = {
+    subscribers: c.stallSubscribers,
+    rate: c.stallRate,
+    stallMs: c.stallMs,
+    afterSeconds: c.stallAfterSeconds,
+  };
   const started = performance.now();
   const pid = server.child.pid;
   const sample = async (): Promise<StallSample> => {
@@ -129,20 +120,18 @@ export async function runStallBench(
     return {
       t: (performance.now() - started) / 1000,
       rssMiB: rssBytes(pid) / 2 ** 20,
-      tcp: readKernelTcp(),
+      ...readKernelTcp(),
       connections: get('canvas_ws_connections'),
-      closedByServer: get('canvas_ws_stalled_total') + get('canvas_ws_evicted_total'),
+      stalled: get('canvas_ws_stalled_total'),
+      evicted: get('canvas_ws_evicted_total'),
       bufferedBytes: get('canvas_ws_buffered_bytes'),
       loopLagMaxMs: get('nodejs_eventloop_lag_max_seconds') * 1000,
     };
   };
   const before = await sample();
-  const base = { stalled: 0, evicted: 0 };
-  {
-    const m = await scrapeMetrics(server.http);
-    base.stalled = m.get('canvas_ws_stalled_total') ?? 0;
-    base.evicted = m.get('canvas_ws_evicted_total') ?? 0;
-  }
+  /** Stopped readers the server closed since `before`. */
+  const closedCount = (x: StallSample | undefined) =>
+    x ? x.stalled + x.evicted - before.stalled - before.evicted : NaN;
   const samples: StallSample[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -154,46 +143,28 @@ export async function runStallBench(
 
   let connected: { ready: number; failed: number; seconds: number } | undefined;
   let placer: PlacerStats | undefined;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      ready?: number;
-      failed?: number;
-      of?: number;
-      seconds?: number;
-      placer?: PlacerStats;
-    };
-    if (msg.type === 'connected')
-      connected = { ready: msg.ready ?? 0, failed: msg.failed ?? 0, seconds: msg.seconds ?? 0 };
+  const onJson = (msg: StallLine) => {
+    if (msg.type === 'connected') connected = msg;
     else if (msg.type === 'result') placer = msg.placer;
     else if (msg.type === 'progress') {
       const last = samples.at(-1);
       progress(
         `stall: connecting, ${msg.ready}/${msg.of} open and paused${msg.failed ? `, ${msg.failed} failed` : ''}; ` +
           `server RSS ${Math.round(last?.rssMiB ?? NaN)} MiB, closed by the server so far ` +
-          `${Math.round((last?.closedByServer ?? NaN) - base.stalled - base.evicted)}`,
+          `${closedCount(last)}`,
       );
     }
   };
-  const args = [
-    '--url',
-    server.ws,
-    '--subscribers',
-    String(opts.subscribers),
-    '--rate',
-    String(opts.rate),
-    '--timeout-seconds',
-    String(Math.ceil(opts.subscribers / 100) + opts.afterSeconds + opts.stallMs / 1000 + 180),
-  ];
-  const child = startPinnedScript(
-    'stall swarm',
-    opts.loadCpu,
-    'perf/lib/load/stall-swarm.ts',
-    args,
-    onLine,
-    opts.subscribers + 1024,
-  );
+  const flags = {
+    url: server.ws,
+    subscribers: opts.subscribers,
+    rate: opts.rate,
+    seed: 11,
+    'stop-reading': 1,
+    'timeout-seconds': Math.ceil(opts.subscribers / 100) + opts.afterSeconds + opts.stallMs / 1000 + 180,
+  };
+  const script = 'perf/lib/load/ws-swarm.ts';
+  const child = startPinnedScript('stall swarm', c.loadCpu, script, flags, onJson, opts.subscribers + 1024);
   try {
     const connectDeadline = performance.now() + (opts.subscribers / 50 + 60) * 1000;
     while (!connected) {
@@ -204,7 +175,6 @@ export async function runStallBench(
     const ready = connected.ready;
     progress(`stall: ${ready} subscribers open and not reading; waiting for the server to close them`);
     const connectedAt = performance.now();
-    const closedCount = (s: StallSample) => s.closedByServer - base.stalled - base.evicted;
     const closeDeadline = connectedAt + (opts.stallMs * 1.25 + 60_000);
     let closed: StallSample | undefined;
     let seen = samples.length;
@@ -224,7 +194,7 @@ export async function runStallBench(
     progress(
       closed
         ? `stall: the server closed all ${ready} ${n(closeSeconds)} s after they were all open; ` +
-            `orphans ${closed.tcp.orphan}, TCP mem ${closed.tcp.memPages} pages; waiting ${opts.afterSeconds} s`
+            `orphans ${closed.orphan}, TCP mem ${closed.memPages} pages; waiting ${opts.afterSeconds} s`
         : `stall: the server closed only ${closedCount(last)} of ${ready} within ${n(opts.stallMs * 1.25 + 60_000)} ms`,
     );
     const closedAt = performance.now();
@@ -233,26 +203,25 @@ export async function runStallBench(
     while (performance.now() - closedAt < opts.afterSeconds * 1000) {
       await sleep(SAMPLE_MS);
       const s = samples.at(-1);
-      if (orphansGoneSeconds === undefined && s && s.tcp.orphan <= before.tcp.orphan && closed)
+      if (orphansGoneSeconds === undefined && s && s.orphan <= before.orphan && closed)
         orphansGoneSeconds = s.t - closed.t;
       if (s && performance.now() - shown >= 10_000) {
         shown = performance.now();
-        progress(`stall: +${n((shown - closedAt) / 1000)} s: orphans ${s.tcp.orphan}, TCP mem ${s.tcp.memPages} pages`);
+        progress(`stall: +${n((shown - closedAt) / 1000)} s: orphans ${s.orphan}, TCP mem ${s.memPages} pages`);
       }
     }
     const after = await sample();
     progress(
-      `stall: ${opts.afterSeconds} s later: orphans ${after.tcp.orphan}, TCP mem ${after.tcp.memPages} pages, ` +
+      `stall: ${opts.afterSeconds} s later: orphans ${after.orphan}, TCP mem ${after.memPages} pages, ` +
         `server RSS ${Math.round(after.rssMiB)} MiB; stopping the clients`,
     );
     await child.stop(5000);
     await sleep(2000);
     const exited = await sample();
     progress(
-      `stall: clients gone: orphans ${exited.tcp.orphan}, TCP mem ${exited.tcp.memPages} pages, ` +
+      `stall: clients gone: orphans ${exited.orphan}, TCP mem ${exited.memPages} pages, ` +
         `server RSS ${Math.round(exited.rssMiB)} MiB`,
     );
-    const m = await scrapeMetrics(server.http);
     const timeline: StallSample[] = [];
     const step = Math.max(TIMELINE_S, (exited.t - before.t) / MAX_TIMELINE);
     for (const s of [...samples, exited])
@@ -261,14 +230,13 @@ export async function runStallBench(
       options: opts,
       pageBytes: pageBytes(),
       ready,
-      failed: connected.failed,
       connectSeconds: connected.seconds,
       before,
       peak,
       closed,
       closeSeconds,
-      stalled: (m.get('canvas_ws_stalled_total') ?? 0) - base.stalled,
-      evicted: (m.get('canvas_ws_evicted_total') ?? 0) - base.evicted,
+      stalled: exited.stalled - before.stalled,
+      evicted: exited.evicted - before.evicted,
       after,
       exited,
       orphansGoneSeconds,

@@ -55,20 +55,54 @@ export interface StreamsResult {
   deltaRatios: { rate: number; png: number; delta: number; ratio: number }[];
 }
 
+export interface ManyResult {
+  ours: WsRun;
+  /** The bare uWS app sending the same PNG message to as many sockets on connect, then nothing. */
+  bare: WsRun;
+  pngBytes: number;
+}
+
 export const bytesPerFrame = (r: WsRun) => (r.swarm.frames ? r.swarm.bytes / r.swarm.frames : NaN);
 const framesPerTick = (r: WsRun) => (r.swarm.ticks ? r.swarm.frames / r.swarm.ticks : NaN);
 const fmtRate = (rate: number) => `${rate.toLocaleString('en-US')} px/s`;
 
-function spec(c: BenchConfig, over: Partial<WsRunSpec> & Pick<WsRunSpec, 'label' | 'stream' | 'rate'>): WsRunSpec {
-  return {
-    target: 'ours',
-    subscribers: c.wsSubscribers,
-    seconds: c.wsSeconds,
-    warmupSeconds: c.wsWarmupSeconds,
-    tickMs: TICK_MS,
-    connectConcurrency: 200,
-    ...over,
-  };
+type Spec = Partial<WsRunSpec> & Pick<WsRunSpec, 'label' | 'stream' | 'rate'>;
+
+/** Runs on our server or a bare one, with the stream runs' settings unless `over` says otherwise. */
+function runner(server: ServerUnderTest, c: BenchConfig, progress: (msg: string) => void) {
+  return (over: Spec, target: ServerUnderTest = server) =>
+    runWsScenario(
+      target,
+      {
+        target: target === server ? 'ours' : 'bare',
+        subscribers: c.wsSubscribers,
+        seconds: c.wsSeconds,
+        warmupSeconds: c.wsWarmupSeconds,
+        tickMs: TICK_MS,
+        connectConcurrency: 200,
+        ...over,
+      },
+      c.loadCpu,
+      progress,
+    );
+}
+
+/**
+ * perf/baselines/bare-publish-server.ts with the PNG our server serves now (the bytes its
+ * subscribers just received), publishing it every `tickMs`.
+ */
+async function startBarePublish(
+  server: ServerUnderTest,
+  limit: CpuLimit,
+  tmpDir: string,
+  tickMs: number,
+  sockets: number,
+) {
+  const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
+  const pngPath = join(tmpDir, 'bare-publish.png');
+  writeFileSync(pngPath, png);
+  const args = ['--png', pngPath, '--tick-ms', String(tickMs)];
+  return { png, bare: await startBaseline(limit, 'bare-publish-server.ts', args, '/healthz', sockets + 1024) };
 }
 
 function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
@@ -78,6 +112,7 @@ function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
   const bareUsPerFrame = (bareMsPerTick * 1000) / framesPerTick(bare);
   const oursNsPerByte = (oursUsPerFrame * 1000) / bytesPerFrame(png);
   const bareNsPerByte = (bareUsPerFrame * 1000) / bytesPerFrame(bare);
+  const ratio = oursNsPerByte / bareNsPerByte;
   return {
     baseline,
     png,
@@ -88,7 +123,7 @@ function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
     bareUsPerFrame,
     oursNsPerByte,
     bareNsPerByte,
-    ratio: oursNsPerByte / bareNsPerByte,
+    ratio,
   };
 }
 
@@ -99,81 +134,51 @@ export async function runStreamScenarios(
   c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<StreamsResult> {
-  const run = (s: WsRunSpec, target: ServerUnderTest = server) => runWsScenario(target, limit, s, c.loadCpu, progress);
+  const run = runner(server, c, progress);
   const runs: WsRun[] = [];
   // PNG and delta back to back per rate, so each pair sees the same canvas (it grows with every run).
-  for (const rate of c.wsRates) {
+  for (const rate of c.wsRates)
     for (const stream of ['png', 'delta'] as const)
-      runs.push(await run(spec(c, { label: `${stream}, ${fmtRate(rate)}`, stream, rate })));
-  }
+      runs.push(await run({ label: `${stream}, ${fmtRate(rate)}`, stream, rate }));
 
-  // The bytes our subscribers just received: the current /image is the latest tick's PNG.
-  const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
-  const pngPath = join(tmpDir, 'fanout.png');
-  writeFileSync(pngPath, png);
+  const { png, bare } = await startBarePublish(server, limit, tmpDir, TICK_MS, c.wsSubscribers);
   progress(
-    'ws fan-out: starting the bare uWS publish server ' +
-      `with the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
-  );
-  const bareServer = await startBaseline(
-    limit,
-    'bare-publish-server.ts',
-    ['--png', pngPath, '--tick-ms', String(TICK_MS)],
-    '/healthz',
-    c.wsSubscribers + 1024,
+    `ws fan-out: the bare uWS publish server sends the current PNG (${png.length.toLocaleString('en-US')} bytes)`,
   );
   const fanout: FanoutRound[] = [];
+  const rate = c.wsFanoutRate;
   try {
     for (let round = 0; round < c.wsFanoutRounds; round++) {
       const tag = `fan-out ${round + 1}/${c.wsFanoutRounds}`;
-      const baseline = await run(
-        spec(c, {
-          label: `${tag}: baseline, ${fmtRate(c.wsFanoutRate)}`,
-          stream: 'delta',
-          rate: c.wsFanoutRate,
-          subscribers: 1,
-        }),
+      const f = fanoutRound(
+        await run({ label: `${tag}: baseline, ${fmtRate(rate)}`, stream: 'delta', rate, subscribers: 1 }),
+        await run({ label: `${tag}: png, ${fmtRate(rate)}`, stream: 'png', rate }),
+        await run({ label: `${tag}: png, same bytes`, stream: 'png', rate: 0 }, bare),
       );
-      const ours = await run(
-        spec(c, { label: `${tag}: png, ${fmtRate(c.wsFanoutRate)}`, stream: 'png', rate: c.wsFanoutRate }),
-      );
-      const bare = await run(
-        spec(c, { label: `${tag}: png, same bytes`, stream: 'png', rate: 0, target: 'bare' }),
-        bareServer,
-      );
-      fanout.push(fanoutRound(baseline, ours, bare));
-      const last = fanout.at(-1) as FanoutRound;
-      progress(
-        `ws ${tag}: ours ${last.oursNsPerByte.toFixed(3)} ns/byte, bare ${last.bareNsPerByte.toFixed(3)} ns/byte`,
-      );
+      fanout.push(f);
+      progress(`ws ${tag}: ours ${f.oursNsPerByte.toFixed(3)} ns/byte, bare ${f.bareNsPerByte.toFixed(3)} ns/byte`);
     }
   } finally {
-    await bareServer.child.stop();
+    await bare.child.stop();
   }
 
   const deltaRatios = c.wsRates.flatMap((rate) => {
-    const p = runs.find((r) => r.spec.stream === 'png' && r.spec.rate === rate);
-    const d = runs.find((r) => r.spec.stream === 'delta' && r.spec.rate === rate);
-    return p && d
-      ? [{ rate, png: bytesPerFrame(p), delta: bytesPerFrame(d), ratio: bytesPerFrame(p) / bytesPerFrame(d) }]
-      : [];
+    const [p, d] = (['png', 'delta'] as const).map((s) =>
+      runs.find((r) => r.spec.stream === s && r.spec.rate === rate),
+    );
+    if (!p || !d) return [];
+    return [{ rate, png: bytesPerFrame(p), delta: bytesPerFrame(d), ratio: bytesPerFrame(p) / bytesPerFrame(d) }];
   });
+  const fanoutRatio = median(fanout.map((f) => f.ratio));
   return {
     runs,
     budgetRate: DELTA_BUDGET_RATE,
     fanout,
-    fanoutRate: c.wsFanoutRate,
+    fanoutRate: rate,
     barePngBytes: png.length,
-    fanoutRatio: median(fanout.map((f) => f.ratio)),
+    fanoutRatio,
     deltaRatios,
   };
-}
-
-export interface ManyResult {
-  ours: WsRun;
-  /** The bare uWS app sending the same PNG message to as many sockets on connect, then nothing. */
-  bare: WsRun | undefined;
-  pngBytes: number;
 }
 
 /**
@@ -188,39 +193,24 @@ export async function runManySubscribers(
   c: BenchConfig,
   progress: (msg: string) => void,
 ): Promise<ManyResult> {
-  const s: WsRunSpec = {
+  const run = runner(server, c, progress);
+  const many = { subscribers: c.wsManySubscribers, warmupSeconds: 2, connectConcurrency: 500 };
+  const ours = await run({
+    ...many,
     label: `delta, ${fmtRate(c.wsManyRate)}`,
-    target: 'ours',
     stream: 'delta',
-    subscribers: c.wsManySubscribers,
     rate: c.wsManyRate,
     seconds: c.wsManySeconds,
-    warmupSeconds: 2,
-    tickMs: TICK_MS,
-    connectConcurrency: 500,
-  };
-  const ours = await runWsScenario(server, limit, s, c.loadCpu, progress);
-  const png = Buffer.from(await (await fetch(`${server.http}/image`)).arrayBuffer());
-  const pngPath = join(tmpDir, 'many.png');
-  writeFileSync(pngPath, png);
+  });
   // A tick interval longer than the run: the bare app sends the PNG on connect and nothing after.
-  const bareServer = await startBaseline(
-    limit,
-    'bare-publish-server.ts',
-    ['--png', pngPath, '--tick-ms', String(3_600_000)],
-    '/healthz',
-    c.wsManySubscribers + 1024,
-  );
+  const { png, bare } = await startBarePublish(server, limit, tmpDir, 3_600_000, c.wsManySubscribers);
   try {
-    const bare = await runWsScenario(
-      bareServer,
-      limit,
-      { ...s, label: 'PNG on connect only', target: 'bare', stream: 'png', rate: 0, seconds: 2 },
-      c.loadCpu,
-      progress,
-    );
-    return { ours, bare, pngBytes: png.length };
+    return {
+      ours,
+      bare: await run({ ...many, label: 'PNG on connect only', stream: 'png', rate: 0, seconds: 2 }, bare),
+      pngBytes: png.length,
+    };
   } finally {
-    await bareServer.child.stop();
+    await bare.child.stop();
   }
 }

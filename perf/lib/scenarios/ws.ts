@@ -3,7 +3,6 @@
  * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
  * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
  */
-import type { CpuLimit, ThrottleStats } from '../cpu-limit.ts';
 import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
@@ -36,61 +35,46 @@ export interface WsRun {
   /** From our server's /metrics (undefined for the bare baseline). */
   metrics: WindowMetrics | undefined;
   rssMiB: { before: number; peak: number; end: number };
-  throttle: ThrottleStats | undefined;
 }
 
-function diffThrottle(a: ThrottleStats | undefined, b: ThrottleStats | undefined): ThrottleStats | undefined {
-  return a && b
-    ? {
-        periods: b.periods - a.periods,
-        throttled: b.throttled - a.throttled,
-        throttledMs: b.throttledMs - a.throttledMs,
-      }
-    : undefined;
+/** A JSON line of perf/lib/load/ws-swarm.ts. */
+interface SwarmLine {
+  type: string;
+  phase?: string;
+  ready?: number;
+  failed?: number;
+  of?: number;
+  elapsed?: number;
+  ticks?: number;
+  frames?: number;
 }
 
 interface Mark {
   cpu: number;
   t: number;
   rss: number;
-  throttle: ThrottleStats | undefined;
 }
 
 export async function runWsScenario(
   server: ServerUnderTest,
-  limit: CpuLimit,
   spec: WsRunSpec,
   loadCpu: number,
   progress: (msg: string) => void,
 ): Promise<WsRun> {
   const pid = server.child.pid;
   const connectBudget = Math.ceil(spec.subscribers / 100) + 30; // generous: ~1,000 handshakes/s seen
-  const args = [
-    '--url',
-    server.ws,
-    '--subscribers',
-    String(spec.subscribers),
-    '--stream',
-    spec.stream,
-    '--rate',
-    String(spec.rate),
-    '--seconds',
-    String(spec.seconds),
-    '--warmup',
-    String(spec.warmupSeconds),
-    '--tick-ms',
-    String(spec.tickMs),
-    '--connect-concurrency',
-    String(spec.connectConcurrency),
-    '--timeout-seconds',
-    String(connectBudget + spec.warmupSeconds + spec.seconds + 30),
-  ];
-  const mark = (): Mark => ({
-    cpu: cpuSeconds(pid),
-    t: performance.now(),
-    rss: rssMiB(pid),
-    throttle: limit.throttle(),
-  });
+  const flags = {
+    url: server.ws,
+    subscribers: spec.subscribers,
+    stream: spec.stream,
+    rate: spec.rate,
+    seconds: spec.seconds,
+    warmup: spec.warmupSeconds,
+    'tick-ms': spec.tickMs,
+    'connect-concurrency': spec.connectConcurrency,
+    'timeout-seconds': connectBudget + spec.warmupSeconds + spec.seconds + 30,
+  };
+  const mark = (): Mark => ({ cpu: cpuSeconds(pid), t: performance.now(), rss: rssMiB(pid) });
   // Our server's /metrics at the window's start, once a second during it and at its end; a scrape
   // resets the event-loop delay histogram, so each covers one second, i.e. one tick.
   const scrapes: Promise<MetricsSample | undefined>[] = [];
@@ -107,19 +91,8 @@ export async function runWsScenario(
   let result: WsSwarmResult | undefined;
   const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
-  const onLine = (line: string) => {
-    if (!line.startsWith('{')) return;
-    const msg = JSON.parse(line) as {
-      type: string;
-      phase?: string;
-      ready?: number;
-      failed?: number;
-      of?: number;
-      elapsed?: number;
-      ticks?: number;
-      frames?: number;
-    };
-    if (msg.type === 'result') result = msg as unknown as WsSwarmResult;
+  const onJson = (msg: SwarmLine) => {
+    if (msg.type === 'result') result = msg as WsSwarmResult;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
       scrape();
@@ -140,14 +113,8 @@ export async function runWsScenario(
       );
     }
   };
-  const child = startPinnedScript(
-    `ws swarm (${spec.label})`,
-    loadCpu,
-    'perf/lib/load/ws-swarm.ts',
-    args,
-    onLine,
-    spec.subscribers + 1024,
-  );
+  const script = 'perf/lib/load/ws-swarm.ts';
+  const child = startPinnedScript(`ws swarm (${spec.label})`, loadCpu, script, flags, onJson, spec.subscribers + 1024);
   const code = await child.exited;
   clearInterval(sampler);
   clearInterval(scraper);
@@ -165,7 +132,6 @@ export async function runWsScenario(
     cpuMsPerTick: serverCpuShare * spec.tickMs,
     metrics: samples.every((m) => m !== undefined) ? windowMetrics(samples as MetricsSample[]) : undefined,
     rssMiB: { before: rss.before, peak: rss.peak, end: end.rss },
-    throttle: diffThrottle(start.throttle, end.throttle),
   };
   const s = run.swarm;
   const perFrame = Math.round(s.frames ? s.bytes / s.frames : 0).toLocaleString('en-US');
