@@ -206,6 +206,8 @@ export interface ErrorMsg {
   message: string;
   /** For `cooldown`: ms until a placement is allowed. */
   wait?: number;
+  /** For `cooldown`: `network` when the limit reached is the client address's (shared by a NAT), not its own. */
+  limit?: 'network';
 }
 
 export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg;

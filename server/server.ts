@@ -105,6 +105,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     config.cooldownMs,
     bans,
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
+    config.addressPlacements,
   );
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {

@@ -424,6 +424,8 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     if (f.ok === true) return { ok: true, seq: count(f, 'seq'), next: count(f, 'next') };
     const fail: PlaceResult = failure(f);
     if (f.wait !== undefined) fail.wait = count(f, 'wait');
+    if (f.limit === 'network') fail.limit = 'network';
+    else if (f.limit !== undefined) throw new Malformed('limit');
     return fail;
   },
   standing: (r) => {

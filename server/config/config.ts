@@ -41,6 +41,8 @@ export interface Config {
   ipv6Prefix: number;
   /** New identities per address prefix and minute (0: no limit). */
   mintPerMinute: number;
+  /** Placements one address prefix may make per cooldown. */
+  addressPlacements: number;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';

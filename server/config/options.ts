@@ -242,6 +242,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'IPv6 addresses sharing this prefix share a cooldown',
   },
   {
+    key: 'addressPlacements',
+    flag: 'address-placements',
+    env: 'ADDRESS_PLACEMENTS',
+    kind: int(1, 100_000),
+    default: '1',
+    help: 'placements one address prefix may make per cooldown (a venue behind one NAT may need more)',
+  },
+  {
     key: 'mintPerMinute',
     flag: 'mint-per-minute',
     env: 'MINT_PER_MINUTE',

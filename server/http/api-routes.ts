@@ -32,7 +32,7 @@ function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, he
     r.code,
     r.message,
     { ...headers, 'Retry-After': String(Math.ceil(r.wait / 1000)) },
-    { wait: r.wait },
+    r.limit === undefined ? { wait: r.wait } : { wait: r.wait, limit: r.limit },
   );
 }
 

@@ -7,6 +7,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementCommitter } from './committer.ts';
 import { checkPlacement } from '../canvas/rules.ts';
+import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
 
@@ -19,14 +20,14 @@ export interface Placer {
 
 export type PlaceResult =
   | { ok: true; seq: number; next: number }
-  | { ok: false; code: ErrorCode; message: string; wait?: number };
+  | { ok: false; code: ErrorCode; message: string; wait?: number; limit?: 'network' };
 
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
 const PRUNE_INTERVAL_MS = 60_000;
 
 export class PlacementService {
   private readonly byWho: Map<string, number>;
-  private readonly byAddr: Map<string, number>;
+  private readonly byAddr: AddressBuckets;
   private readonly pruner: NodeJS.Timeout;
   /** Set by a moderator: until when (Unix ms) nobody places, and why. */
   private lock: { until: number; reason: string } | undefined;
@@ -37,16 +38,18 @@ export class PlacementService {
     private readonly metrics: Metrics,
     private readonly cooldownMs: number,
     private readonly bans: Bans,
-    restored: { byWho: Map<string, number>; byAddr: Map<string, number> },
+    restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> },
+    /** Placements one address key may make per cooldown (--address-placements). */
+    addressPlacements = 1,
   ) {
     this.byWho = restored.byWho;
-    this.byAddr = restored.byAddr;
+    this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
   }
 
   /** When `placer` may place next (Unix ms; <= now means now). */
   nextAllowed(placer: Placer): number {
-    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.byAddr.get(placer.addressKey) ?? 0);
+    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.byAddr.nextAllowed(placer.addressKey, Date.now()));
   }
 
   /** Validates, claims the cooldown, commits; `done` runs once, after the commit or the refusal. */
@@ -61,15 +64,14 @@ export class PlacementService {
     // Claim the cooldown before the commit so a second placement in the same batch is refused;
     // give it back if the commit fails, since nothing was placed.
     const prevWho = this.byWho.get(placer.identityId);
-    const prevAddr = this.byAddr.get(placer.addressKey);
     const next = now + this.cooldownMs;
     this.byWho.set(placer.identityId, next);
-    this.byAddr.set(placer.addressKey, next);
+    const undoAddr = this.byAddr.claim(placer.addressKey, next, now);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) return done({ ok: true, seq: outcome.seq, next });
       restore(this.byWho, placer.identityId, prevWho);
-      restore(this.byAddr, placer.addressKey, prevAddr);
+      undoAddr();
       done({ ok: false, code: outcome.code, message: outcome.message });
     });
   }
@@ -104,10 +106,17 @@ export class PlacementService {
         wait,
       };
     }
-    const next = this.nextAllowed(placer);
-    if (now < next) {
-      const wait = next - now;
+    const own = this.byWho.get(placer.identityId) ?? 0;
+    const network = this.byAddr.nextAllowed(placer.addressKey, now);
+    if (now < own && own >= network) {
+      const wait = own - now;
       return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
+    }
+    if (now < network) {
+      // The network's share, not this player's: say so, so a player behind a shared address knows why.
+      const wait = network - now;
+      const message = `cooldown: this network (address ${placer.addressKey}) used its placements; next one allowed in ${wait} ms`;
+      return { ok: false, code: ErrorCode.COOLDOWN, message, wait, limit: 'network' };
     }
     return undefined;
   }
@@ -139,7 +148,8 @@ export class PlacementService {
   }
 
   private prune(now: number): void {
-    for (const map of [this.byWho, this.byAddr]) for (const [k, t] of map) if (t <= now) map.delete(k);
+    for (const [k, t] of this.byWho) if (t <= now) this.byWho.delete(k);
+    this.byAddr.prune(now);
   }
 
   close(): void {

@@ -38,15 +38,16 @@ export class PlacementLog {
    * Cooldowns still running at `now`, by identity and by address key, from the persisted next_at.
    * Only placements newer than the longest cooldown can still hold one, so only those are read.
    */
-  runningCooldowns(now: number, cooldownMs: number): { byWho: Map<string, number>; byAddr: Map<string, number> } {
+  runningCooldowns(now: number, cooldownMs: number): { byWho: Map<string, number>; byAddr: Map<string, number[]> } {
     const byWho = new Map<string, number>();
-    const byAddr = new Map<string, number>();
+    const byAddr = new Map<string, number[]>();
     const rows = this.db.prepare('SELECT who, addr, next_at FROM placements WHERE seq >= ? AND next_at > ?').raw();
     for (const [who, addr, next] of rows.iterate(this.firstSeqAtOrAfter(now - cooldownMs), now) as Iterable<
       [string, string, number]
     >) {
       if (next > (byWho.get(who) ?? 0)) byWho.set(who, next);
-      if (addr !== '' && next > (byAddr.get(addr) ?? 0)) byAddr.set(addr, next);
+      // Every running claim of the address: its bucket may hold several (--address-placements).
+      if (addr !== '') byAddr.set(addr, [...(byAddr.get(addr) ?? []), next]);
     }
     return { byWho, byAddr };
   }

@@ -48,7 +48,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
   const bans = new Bans(new Map((opts.banned ?? []).map((id) => [id, { reason: 'test', until: undefined }])));
   const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, bans, {
     byWho: new Map(opts.restored?.byWho),
-    byAddr: new Map(opts.restored?.byAddr),
+    byAddr: new Map(opts.restored?.byAddr?.map(([k, t]) => [k, [t]])),
   });
   t.after(() => {
     service.close();

@@ -53,10 +53,11 @@ export interface WebSocketOptions {
   log: Logger;
 }
 
-function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number): Uint8Array {
+function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number, limit?: 'network'): Uint8Array {
   const msg: ErrorMsg = { t: MsgType.ERROR, code, message };
   if (id !== undefined) msg.id = id;
   if (wait !== undefined) msg.wait = wait;
+  if (limit !== undefined) msg.limit = limit;
   return encodeMessage(msg);
 }
 
@@ -180,7 +181,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
           if (conn.closed) return;
           const answer = r.ok
             ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
-            : errorMsg(r.code, r.message, msg.id, r.wait);
+            : errorMsg(r.code, r.message, msg.id, r.wait, r.limit);
           streams.send(ws, answer);
         });
       case MsgType.SUBSCRIBE:
