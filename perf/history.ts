@@ -183,8 +183,8 @@ console.log(`GET /image (${MiB(png.length)} PNG) idle:                ${summary(
 console.log(`GET /image during the timelapse build:    ${summary(during)}`);
 
 uws.us_listen_socket_close(socket);
-await new Promise((r) => setTimeout(r, 1500)); // let the retired build worker exit and its memory go
-console.log(`rss after the builds (build workers end after each job): ${MiB(process.memoryUsage().rss)}`);
+await new Promise((r) => setTimeout(r, 1500));
+console.log(`rss after the builds: ${MiB(process.memoryUsage().rss)}`);
 await history.close();
 store.close();
 if (tmp) rmSync(tmp, { recursive: true, force: true });

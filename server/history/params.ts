@@ -11,8 +11,8 @@ export const HISTORY_LIMITS = {
   /** Frames of one timelapse (at least 2: one frame is not an animation). */
   maxFrames: 300,
   /**
-   * Output pixels of one timelapse, all frames together: 100 frames of 1000 x 1000. A build holds
-   * about 6 bytes per output pixel (UPNG.encode's RGBA input and its output buffer), ~600 MB here.
+   * Output pixels of one timelapse, all frames together: 100 frames of 1000 x 1000. Bounds the time
+   * of a build (its frames are written one at a time, so memory is one frame's, timelapse.ts).
    */
   maxTotalPixels: 100_000_000,
   /** Width or height of a timelapse frame after scaling (the canvas maximum). */

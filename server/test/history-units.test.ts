@@ -19,7 +19,7 @@ import {
   parseTimelapse,
   type HistoryState,
 } from '../history/params.ts';
-import { setLoopCount } from '../history/timelapse.ts';
+import { ApngWriter, changedRect } from '../history/timelapse.ts';
 import { openTestStore } from '../../testkit/fixture.ts';
 
 const state: HistoryState = { currentSeq: 1000, width: 100, height: 50, now: 2e12, seqAt: (ms) => ms % 1000 };
@@ -125,13 +125,31 @@ test('the heatmap scale: black for none, viridis from dark purple to yellow on a
   assert.equal(heatIndex(5, 1), 255, 'max 1: every placed pixel is the top colour');
 });
 
-test('the APNG play count is written into acTL with a valid CRC', () => {
-  const frame = (c: number) => new Uint32Array(4).fill(c).buffer;
-  const png = new Uint8Array(UPNG.encode([frame(0xff0000ff), frame(0xff00ff00)], 2, 2, 0, [100, 100]));
-  setLoopCount(png, 3);
-  const decoded = UPNG.decode(png.buffer);
+test('the APNG writer: play count, changed rectangles blended over the previous frame, decoded by upng-js', () => {
+  const palette = PALETTE_2017.slice(0, 4);
+  const a = new Uint8Array([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]); // 4 x 3
+  const b = a.slice();
+  b[6] = 3; // (2, 1)
+  b[7] = 0; // (3, 1)
+  assert.deepEqual(changedRect(a, b, 4, 3), { x: 2, y: 1, w: 2, h: 1 });
+  assert.equal(changedRect(a, a, 4, 3), undefined);
+  const apng = new ApngWriter(4, 3, palette, 2, 3, 250);
+  apng.add(a, { x: 0, y: 0, w: 4, h: 3 }, false);
+  apng.add(new Uint8Array([apng.clearIndex, 0]), { x: 2, y: 1, w: 2, h: 1 }, true); // (2, 1) unchanged
+  const png = apng.end();
+  const decoded = UPNG.decode(new Uint8Array(png).buffer);
   assert.equal(decoded.tabs.acTL?.num_frames, 2);
   assert.equal(decoded.tabs.acTL?.num_plays, 3);
+  const frames = UPNG.toRGBA8(decoded).map((f) => new Uint32Array(f));
+  const rgba = (i: number) => {
+    const rgb = palette[i] as number;
+    return (0xff000000 | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff)) >>> 0;
+  };
+  const expected1 = [...a];
+  expected1[7] = 0;
+  assert.deepEqual([...(frames[0] ?? [])], [...a].map(rgba));
+  assert.deepEqual([...(frames[1] ?? [])], expected1.map(rgba));
+  assert.throws(() => new ApngWriter(4, 3, palette, 3, 0, 100).end(), /3 frames got 0/);
 });
 
 test('a worker that cannot open the database fails its job (500 upstream) instead of hanging', async (t) => {
