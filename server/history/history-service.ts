@@ -45,8 +45,9 @@ export interface HistoryServiceOptions {
 
 export const DEFAULT_MAX_BUILDS = 1;
 /**
- * A queued build waits for those ahead of it: 4 maximal timelapses are well under a minute of waiting
- * (HistoryServiceOptions.maxBuilds); more addresses than that get 429 and Retry-After.
+ * A queued build waits for those ahead of it: 4 default 1000 x 1000 timelapses are ~10 s (2-2.5 s
+ * each, perf/RESULTS.md "History memory"), 4 of the largest heatmaps (20 M placements) over a minute;
+ * more addresses than that get 429 and Retry-After.
  */
 export const DEFAULT_MAX_BUILD_QUEUE = 4;
 /**
