@@ -26,12 +26,16 @@ import { HistoryReader } from '../server/history/replay.ts';
 import { HttpGuard, Router } from '../server/http/guard.ts';
 import { answerHistory, HistoryAnswers } from '../server/history/history-answers.ts';
 import { registerHistoryRoutes } from '../server/http/history-routes.ts';
+import { ipRangeList } from '../server/identity/client-address.ts';
+import { makeRequestIdentity } from '../server/identity/request-identity.ts';
+import { IdentityIssuer } from '../server/identity/tokens.ts';
 import { endBounded } from '../server/http/send.ts';
 import { createLogger } from '../server/ops/log.ts';
 import { listenPort, uws } from '../server/ops/uws-backend.ts';
 import { KeyframeStore } from '../server/store/keyframe-store.ts';
 import { Rng } from '../testkit/rng.ts';
 import { openHistoryDb } from './lib/history-db.ts';
+import { MintLimit } from '../server/identity/mint-limit.ts';
 
 const W = 1000;
 const H = 1000;
@@ -94,7 +98,7 @@ console.log(
 
 // 3. History image end to end through the service (worker: keyframe + replay + PNG encode).
 const history = new HistoryService(store.db, { dbPath, width: W, height: H, palette: PALETTE_2017, pngLevel: 8 });
-await history.run({ kind: 'image', seq: 1 }); // start the worker (thread + tsx: ~200 ms, once)
+await history.run({ kind: 'image', seq: 1 }, 'bench'); // start the worker (thread + tsx: ~200 ms, once)
 // Process CPU (all threads) while this thread only awaits: the worker's CPU, whatever else the
 // machine runs (wall time on a shared machine includes waiting for a core).
 const cpuMs = (since: NodeJS.CpuUsage) => {
@@ -106,7 +110,7 @@ const imageCpu: number[] = [];
 for (const seq of [...randomSeqs.map((s) => s + 1), ...worstSeqs]) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  await history.run({ kind: 'image', seq });
+  await history.run({ kind: 'image', seq }, 'bench');
   imageTimes.push(performance.now() - t0);
   imageCpu.push(cpuMs(c0));
 }
@@ -116,18 +120,21 @@ console.log(`history image (worker, level 8 PNG) CPU:  ${summary(imageCpu)}`);
 // 4. The timelapse alone: 100 frames of 1000 x 1000 over the whole history, in the worker.
 t = performance.now();
 const tlCpu = process.cpuUsage();
-const alone = await history.run({
-  kind: 'timelapse',
-  seqs: frameSeqs(0, COUNT, 100),
-  region: { x: 0, y: 0, w: W, h: H },
-  scale: 1,
-  delayMs: 100,
-  loop: 0,
-});
+const alone = await history.run(
+  {
+    kind: 'timelapse',
+    seqs: frameSeqs(0, COUNT, 100),
+    region: { x: 0, y: 0, w: W, h: H },
+    scale: 1,
+    delayMs: 100,
+    loop: 0,
+  },
+  'bench',
+);
 console.log(
   `timelapse 100 frames of ${W} x ${H} over ${COUNT.toLocaleString('en')} placements: ` +
     `${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(tlCpu) / 1000).toFixed(2)} s CPU, ` +
-    `${MiB(alone?.bytes.length ?? 0)}; budget 10 s; ` +
+    `${MiB('bytes' in alone ? alone.bytes.length : 0)}; budget 10 s; ` +
     `rss now ${MiB(process.memoryUsage().rss)}`,
 );
 
@@ -142,7 +149,12 @@ const app = uws.App();
 const router = new Router(app, new HttpGuard(createLogger('silent')));
 router.route('/image', { get: (res) => endBounded(res, png) });
 const answers = new HistoryAnswers({ history, canvasId: store.canvasId, canvas });
-registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) });
+const identify = makeRequestIdentity(
+  new IdentityIssuer(Buffer.alloc(32, 7)),
+  { trustedProxies: ipRangeList([]), ipv4Prefix: 32, ipv6Prefix: 64 },
+  new MintLimit(0),
+);
+registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) }, identify);
 const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((r) =>
   app.listen('127.0.0.1', 0, r),
 );
@@ -172,8 +184,8 @@ console.log(`GET /image (${MiB(png.length)} PNG) idle:                ${summary(
 console.log(`GET /image during the timelapse build:    ${summary(during)}`);
 
 uws.us_listen_socket_close(socket);
-await new Promise((r) => setTimeout(r, 1500)); // let the retired build worker exit and its memory go
-console.log(`rss after the builds (build workers end after each job): ${MiB(process.memoryUsage().rss)}`);
+await new Promise((r) => setTimeout(r, 1500));
+console.log(`rss after the builds: ${MiB(process.memoryUsage().rss)}`);
 await history.close();
 store.close();
 if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -89,7 +89,7 @@ export class Front {
     registerMetricsRoute(router, opts.metrics, log);
     registerApiRoutes(router, { authority, identify });
     registerAdminRoutes(router, config.adminToken, authority, identify);
-    registerHistoryRoutes(router, authority);
+    registerHistoryRoutes(router, authority, identify);
     registerHttpRoutes(router, {
       frame: () => streams.frame,
       indexHtml,

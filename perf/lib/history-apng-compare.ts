@@ -1,6 +1,6 @@
 /**
  * What the timelapse encoder costs, and what an alternative would: the 100 frames of 1000 x 1000 of
- * perf/history.ts encoded (a) with UPNG.encode, as server/history/timelapse.ts does, and (b) with a
+ * perf/history.ts encoded (a) with UPNG.encode, as server/history/timelapse.ts did, and (b) with a
  * minimal indexed APNG writer (each frame the changed rectangle of the palette indices, 4-bit
  * scanlines from canvas/png-encoder.ts, deflated by node:zlib), checked frame by frame against (a)
  * with upng-js's decoder. A measurement to decide on, not server code.
@@ -15,7 +15,7 @@ import { PngEncoder, pngChunk } from '../../server/canvas/png-encoder.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
 import { frameSeqs } from '../../server/history/params.ts';
 import { HistoryReader } from '../../server/history/replay.ts';
-import { regionRgba, rgbaLookup } from '../../server/history/timelapse.ts';
+import type { Region } from '../../server/history/jobs.ts';
 
 const { values: args } = parseArgs({ options: { db: { type: 'string' }, frames: { type: 'string', default: '100' } } });
 if (!args.db) throw new Error('--db PATH (a database perf/history.ts built)');
@@ -31,6 +31,25 @@ for (const s of seqs) {
   g = reader.advance(g, at, s);
   at = s;
   grids.push(g.slice());
+}
+
+/** RGBA bytes as one little-endian uint32 per palette index (UPNG.encode's input). */
+function rgbaLookup(palette: readonly number[]): Uint32Array {
+  const lut = new Uint32Array(256);
+  palette.forEach((rgb, i) => {
+    lut[i] = (0xff000000 | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff)) >>> 0;
+  });
+  return lut;
+}
+
+/** The region of `grid` as RGBA (scale 1): what server/history/timelapse.ts gave UPNG.encode until it wrote APNG itself. */
+function regionRgba(grid: Uint8Array, canvasWidth: number, region: Region, _scale: 1, lut: Uint32Array): ArrayBuffer {
+  const out = new Uint32Array(region.w * region.h);
+  for (let ry = 0; ry < region.h; ry++) {
+    const src = (region.y + ry) * canvasWidth + region.x;
+    for (let rx = 0; rx < region.w; rx++) out[ry * region.w + rx] = lut[grid[src + rx] as number] as number;
+  }
+  return out.buffer;
 }
 
 /** The smallest rectangle holding every cell that differs (1 x 1 when none does). */

@@ -356,7 +356,12 @@ function decodeRequest(f: Fields, i: number): Request {
       const r = record(f.r, 'r');
       const path = str(r, 'path');
       if (!(HISTORY_PATHS as readonly string[]).includes(path)) throw new Malformed('history path');
-      return { i, k: 'history', r: { path, query: str(r, 'query', 4096), ifNoneMatch: str(r, 'ifNoneMatch', 4096) } };
+      const query = str(r, 'query', 4096);
+      return {
+        i,
+        k: 'history',
+        r: { path, query, ifNoneMatch: str(r, 'ifNoneMatch', 4096), addressKey: str(r, 'addressKey') },
+      };
     }
     default:
       throw new Malformed('unknown request kind');

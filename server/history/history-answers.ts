@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 import { HttpCode } from '../http/status.ts';
-import type { HistoryService } from './history-service.ts';
+import { type Built, type HistoryService, isRefusal, type Refusal } from './history-service.ts';
 import type { HistoryJob, HistoryJobResult } from './jobs.ts';
 import {
   type HistoryState,
@@ -18,11 +18,15 @@ import {
   type QueryReader,
 } from './params.ts';
 
-/** A history request as data: the path, its raw query string and its If-None-Match header. */
+/**
+ * A history request as data: the path, its raw query string, its If-None-Match header, and the
+ * address key of the client (request-identity.ts), which builds are shared fairly by.
+ */
 export interface HistoryRequest {
   path: string;
   query: string;
   ifNoneMatch: string;
+  addressKey: string;
 }
 
 export const HISTORY_PATHS = ['/api/history/image', '/api/history/timelapse', '/api/history/heatmap'] as const;
@@ -41,21 +45,29 @@ function etagOf(canvasId: string, job: HistoryJob): string {
   return `"${canvasId}-${job.kind}-${hash}"`;
 }
 
-interface Endpoint<T> {
+type JobOf<K extends HistoryJob['kind']> = Extract<HistoryJob, { kind: K }>;
+
+interface Endpoint<T, J extends HistoryJob> {
   parse: (q: QueryReader, s: HistoryState) => Parsed<T>;
-  job: (v: T) => HistoryJob;
-  headers: (v: T, r: HistoryJobResult) => Record<string, string>;
+  job: (v: T) => J;
+  /** Whether an answer that moves is served from the last build (HistoryService.latest). */
+  refreshed: boolean;
+  /** Headers of the answer: from the job built, which for a refreshed answer may be older than asked. */
+  headers: (j: J, r: HistoryJobResult) => Record<string, string>;
 }
 
-const image: Endpoint<{ seq: number }> = {
+const image: Endpoint<{ seq: number }, JobOf<'image'>> = {
   parse: parseImage,
   job: (v) => ({ kind: 'image', seq: v.seq }),
-  headers: (v) => ({ 'X-History-Seq': String(v.seq) }),
+  // An image at a time within the last second is one cheap build on its own worker.
+  refreshed: false,
+  headers: (j) => ({ 'X-History-Seq': String(j.seq) }),
 };
 
-const timelapse: Endpoint<ReturnType<typeof parseTimelapse> extends Parsed<infer T> ? T : never> = {
+const timelapse: Endpoint<ReturnType<typeof parseTimelapse> extends Parsed<infer T> ? T : never, JobOf<'timelapse'>> = {
   parse: parseTimelapse,
   job: (v) => ({ kind: 'timelapse', ...v }),
+  refreshed: true,
   headers: (v) => {
     const from = v.seqs[0] ?? 0;
     const to = v.seqs[v.seqs.length - 1] ?? 0;
@@ -68,9 +80,10 @@ const timelapse: Endpoint<ReturnType<typeof parseTimelapse> extends Parsed<infer
   },
 };
 
-const heatmap: Endpoint<ReturnType<typeof parseHeatmap> extends Parsed<infer T> ? T : never> = {
+const heatmap: Endpoint<ReturnType<typeof parseHeatmap> extends Parsed<infer T> ? T : never, JobOf<'heatmap'>> = {
   parse: parseHeatmap,
   job: (v) => ({ kind: 'heatmap', ...v }),
+  refreshed: true,
   headers: (v, r) => ({
     'X-History-From': String(v.from),
     'X-History-To': String(v.to),
@@ -107,7 +120,10 @@ export class HistoryAnswers {
     }
   }
 
-  private serve<T>(endpoint: Endpoint<T>, req: HistoryRequest): HttpAnswer | Promise<HttpAnswer> {
+  private serve<T, J extends HistoryJob>(
+    endpoint: Endpoint<T, J>,
+    req: HistoryRequest,
+  ): HttpAnswer | Promise<HttpAnswer> {
     const { history, canvas, canvasId } = this.deps;
     const params = new URLSearchParams(req.query);
     const state: HistoryState = {
@@ -120,31 +136,45 @@ export class HistoryAnswers {
     const parsed = endpoint.parse((name) => params.get(name) ?? undefined, state);
     if (!parsed.ok) return errorAnswer(parsed.code, parsed.reason);
     const job = endpoint.job(parsed.value);
-    const etag = etagOf(canvasId, job);
     const cacheControl = parsed.immutable ? IMMUTABLE : MOVING;
-    if (etagMatches(req.ifNoneMatch, etag)) return notModified(etag, cacheControl);
-    const building = history.run(job);
-    if (!building) {
-      return errorAnswer(
-        HttpCode.BUSY,
-        job.kind === 'image'
-          ? `too many history images waiting; retry in ${BUSY_RETRY_S} s`
-          : `${history.maxBuilds} timelapse or heatmap build(s) in progress, the most at once; retry in ${BUSY_RETRY_S} s`,
-        { 'Retry-After': String(BUSY_RETRY_S) },
-      );
+    let building: Promise<Built<J>> | Refusal;
+    if (endpoint.refreshed && parsed.moving !== undefined) {
+      building = history.latest(`${req.path}?${parsed.moving}`, job, req.addressKey);
+    } else {
+      // The ETag is known before building: a client holding this answer gets 304 without a build.
+      const etag = etagOf(canvasId, job);
+      if (etagMatches(req.ifNoneMatch, etag)) return notModified(etag, cacheControl);
+      const started = history.run(job, req.addressKey);
+      building = isRefusal(started) ? started : started.then((result) => ({ job, result }));
     }
-    return building.then((result) => ({
-      status: '200 OK',
-      headers: {
-        'Content-Type': 'image/png',
-        ETag: etag,
-        'Cache-Control': cacheControl,
-        'X-Content-Type-Options': 'nosniff',
-        ...endpoint.headers(parsed.value, result),
-      },
-      body: result.bytes,
-    }));
+    if (isRefusal(building)) return busy(history, job, building);
+    return building.then(({ job: built, result }) => {
+      const etag = etagOf(canvasId, built);
+      if (etagMatches(req.ifNoneMatch, etag)) return notModified(etag, cacheControl);
+      return {
+        status: '200 OK',
+        headers: {
+          'Content-Type': 'image/png',
+          ETag: etag,
+          'Cache-Control': cacheControl,
+          'X-Content-Type-Options': 'nosniff',
+          ...endpoint.headers(built, result),
+        },
+        body: result.bytes,
+      };
+    });
   }
+}
+
+function busy(history: HistoryService, job: HistoryJob, refusal: Refusal): HttpAnswer {
+  let reason: string;
+  if (job.kind === 'image') reason = 'too many history images waiting';
+  else if (refusal.refused === 'address') {
+    reason = 'a timelapse or heatmap for your address is already building or waiting (one at a time per address)';
+  } else {
+    reason = `${history.maxBuilds} timelapse or heatmap build(s) in progress and ${history.maxBuildQueue} waiting, the most at once`;
+  }
+  return errorAnswer(HttpCode.BUSY, `${reason}; retry in ${BUSY_RETRY_S} s`, { 'Retry-After': String(BUSY_RETRY_S) });
 }
 
 /** Runs `req` on `answers` and calls `done` once with the answer (a failed build: 500). */

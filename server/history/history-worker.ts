@@ -1,7 +1,7 @@
 /**
  * A history worker thread (started by worker-entry.mjs): opens the store's SQLite file read-only (WAL
  * lets it read while the writer commits) and builds one job at a time: history images, timelapses,
- * heatmaps. All the CPU of history (replay, UPNG, deflate) runs here, never on the event loop.
+ * heatmaps. All the CPU of history (replay, APNG and PNG writing, deflate) runs here, never on the event loop.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';

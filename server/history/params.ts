@@ -11,8 +11,8 @@ export const HISTORY_LIMITS = {
   /** Frames of one timelapse (at least 2: one frame is not an animation). */
   maxFrames: 300,
   /**
-   * Output pixels of one timelapse, all frames together: 100 frames of 1000 x 1000. A build holds
-   * about 6 bytes per output pixel (UPNG.encode's RGBA input and its output buffer), ~600 MB here.
+   * Output pixels of one timelapse, all frames together: 100 frames of 1000 x 1000. Bounds the time
+   * of a build (its frames are written one at a time, so memory is one frame's, timelapse.ts).
    */
   maxTotalPixels: 100_000_000,
   /** Width or height of a timelapse frame after scaling (the canvas maximum). */
@@ -25,6 +25,20 @@ export const HISTORY_LIMITS = {
   /** Placements one heatmap may count: a worker counts ~1.2 M a second (10 M: 7.9 s CPU), so ~17 s at most. */
   maxHeatmapPlacements: 20_000_000,
 } as const;
+
+/**
+ * An end that reaches "now" (no `to`, or a `toAt` within the last second) is rounded down to the last
+ * multiple of this many ms that is over a second old. Otherwise the end is the current seq, which
+ * moves with every placement, so viewers a second apart never asked for the same build (measured
+ * during placements: 5 concurrent default timelapses, 1 answered and 4 refused 429). A second of
+ * margin makes the seq at that time final (a batch committing now may carry a time just before now).
+ */
+export const OPEN_END_STEP_MS = 10_000;
+
+/** The time an open end is rounded down to at `now` (see OPEN_END_STEP_MS). */
+export function openEndAt(now: number): number {
+  return Math.floor((now - 1000) / OPEN_END_STEP_MS) * OPEN_END_STEP_MS;
+}
 
 export const DEFAULT_FRAMES = 100;
 export const DEFAULT_DELAY_MS = 100;
@@ -42,7 +56,18 @@ export interface HistoryState {
 }
 
 export type Parsed<T> =
-  | { ok: true; value: T; immutable: boolean }
+  | {
+      ok: true;
+      value: T;
+      /** The answer never changes (every point of it is in the past). */
+      immutable: boolean;
+      /**
+       * Set when the answer moves (`immutable` false): the parameters that identify the request apart
+       * from its moving end, canonical (sorted, only the parameters read), so every viewer of "the
+       * timelapse up to now" with the same options has the same key whatever the second it asked.
+       */
+      moving?: string;
+    }
   | { ok: false; code: typeof HttpCode.BAD_REQUEST | typeof HttpCode.TOO_LARGE; reason: string };
 
 class ParamError extends Error {
@@ -84,7 +109,7 @@ function point(
   s: HistoryState,
   seqName: string,
   atName: string,
-  fallback: number | undefined,
+  fallback: { seq: number; fixed: boolean } | undefined,
 ): { seq: number; fixed: boolean } {
   const seq = uint(q, seqName);
   const at = uint(q, atName);
@@ -99,7 +124,7 @@ function point(
     return { seq: Math.min(s.seqAt(at), s.currentSeq), fixed: at < s.now - 1000 };
   }
   if (fallback === undefined) throw bad(`${seqName} or ${atName} is required`);
-  return { seq: fallback, fixed: false };
+  return fallback;
 }
 
 function region(q: QueryReader, s: HistoryState): Region {
@@ -115,15 +140,41 @@ function region(q: QueryReader, s: HistoryState): Region {
 }
 
 function range(q: QueryReader, s: HistoryState): { from: number; to: number; fixed: boolean } {
-  const from = point(q, s, 'from', 'fromAt', 0);
-  const to = point(q, s, 'to', 'toAt', s.currentSeq);
+  // No from: the start of history, which never moves; no to: now, which does.
+  const from = point(q, s, 'from', 'fromAt', { seq: 0, fixed: true });
+  let to = point(q, s, 'to', 'toAt', { seq: s.currentSeq, fixed: false });
+  // An end that reaches now: the seq at the last closed step instead (OPEN_END_STEP_MS).
+  if (!to.fixed) to = { seq: Math.min(s.seqAt(openEndAt(s.now)), s.currentSeq), fixed: false };
   if (from.seq > to.seq) throw bad(`from (seq ${from.seq}) is after to (seq ${to.seq})`);
   return { from: from.seq, to: to.seq, fixed: from.fixed && to.fixed };
 }
 
-function parse<T>(fn: () => { value: T; immutable: boolean }): Parsed<T> {
+/**
+ * Runs a parser over a query reader that records what it read, for the moving key (Parsed.moving):
+ * parameters nobody reads (a cache-buster) do not make a new key, nor does a `toAt` that was rounded.
+ */
+function parse<T>(
+  q: QueryReader,
+  s: HistoryState,
+  fn: (q: QueryReader) => { value: T; immutable: boolean },
+): Parsed<T> {
+  const read = new Map<string, string>();
+  const recording: QueryReader = (name) => {
+    const v = q(name);
+    if (v !== undefined) read.set(name, v);
+    return v;
+  };
   try {
-    return { ok: true, ...fn() };
+    const r = fn(recording);
+    if (r.immutable) return { ok: true, ...r };
+    // A toAt that did not fix the end was rounded to the open end: it is not part of the request's identity.
+    const toAt = read.get('toAt');
+    if (toAt !== undefined && !(Number(toAt) < s.now - 1000)) read.delete('toAt');
+    const moving = [...read]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    return { ok: true, value: r.value, immutable: false, moving };
   } catch (err) {
     if (err instanceof ParamError) return { ok: false, code: err.code, reason: err.message };
     throw err;
@@ -131,8 +182,8 @@ function parse<T>(fn: () => { value: T; immutable: boolean }): Parsed<T> {
 }
 
 /** `seq=N` or `at=UNIX_MS` (one is required). */
-export function parseImage(q: QueryReader, s: HistoryState): Parsed<{ seq: number }> {
-  return parse(() => {
+export function parseImage(query: QueryReader, s: HistoryState): Parsed<{ seq: number }> {
+  return parse(query, s, (q) => {
     const p = point(q, s, 'seq', 'at', undefined);
     return { value: { seq: p.seq }, immutable: p.fixed };
   });
@@ -143,8 +194,8 @@ export function frameSeqs(from: number, to: number, frames: number): number[] {
   return Array.from({ length: frames }, (_, i) => Math.round(from + ((to - from) * i) / (frames - 1)));
 }
 
-export function parseTimelapse(q: QueryReader, s: HistoryState): Parsed<TimelapseJob> {
-  return parse(() => {
+export function parseTimelapse(query: QueryReader, s: HistoryState): Parsed<TimelapseJob> {
+  return parse(query, s, (q) => {
     const L = HISTORY_LIMITS;
     const { from, to, fixed } = range(q, s);
     const frames = within(q, 'frames', 2, L.maxFrames, DEFAULT_FRAMES);
@@ -167,8 +218,11 @@ export function parseTimelapse(q: QueryReader, s: HistoryState): Parsed<Timelaps
   });
 }
 
-export function parseHeatmap(q: QueryReader, s: HistoryState): Parsed<{ from: number; to: number; region: Region }> {
-  return parse(() => {
+export function parseHeatmap(
+  query: QueryReader,
+  s: HistoryState,
+): Parsed<{ from: number; to: number; region: Region }> {
+  return parse(query, s, (q) => {
     const { from, to, fixed } = range(q, s);
     const r = region(q, s);
     if (to - from > HISTORY_LIMITS.maxHeatmapPlacements) {

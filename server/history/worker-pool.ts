@@ -32,12 +32,6 @@ export class WorkerPool {
     readonly size: number,
     /** Jobs waiting beyond those; more are refused. */
     readonly maxQueue: number,
-    /**
-     * Ends each worker after one job. For timelapses: a build holds ~600 MB (UPNG's RGBA frames) that
-     * a kept worker would go on holding as RSS (800 MB after one build in history-bench.ts); a new
-     * worker costs ~200 ms, a few percent of a build.
-     */
-    private readonly retire = false,
   ) {}
 
   /** Jobs running or queued. */
@@ -78,10 +72,6 @@ export class WorkerPool {
       if (!job || job.id !== answer.id) return;
       slot.current = undefined;
       worker.unref();
-      if (this.retire) {
-        this.slots.splice(this.slots.indexOf(slot), 1);
-        void worker.terminate();
-      }
       if (answer.ok) job.resolve(answer.result);
       else job.reject(new Error(`history worker: ${answer.error}`));
       this.dispatch();

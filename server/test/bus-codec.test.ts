@@ -59,7 +59,11 @@ const requests: Request[] = [
   { i: 13, k: 'admin', a: { op: 'ban-prefix', actor: 'a', prefix: '2001:db8::/48', reason: 'raid' } },
   { i: 14, k: 'admin', a: { op: 'unban-prefix', actor: 'a', prefix: '10.0.0.0/8' } },
   { i: 11, k: 'admin', a: { op: 'unlock', actor: 'a' } },
-  { i: 9, k: 'history', r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '' } },
+  {
+    i: 9,
+    k: 'history',
+    r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '', addressKey: '203.0.113.7/32' },
+  },
 ];
 
 /** A copy of `value` with `patch` applied at the top level (undefined deletes the key). */
@@ -159,7 +163,14 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
     withFields(place, { i: 14, k: 'teleport' }),
     { i: 15, k: 'admin', a: { op: 'drop-table', actor: 'x' } },
     { i: 16, k: 'admin', a: { op: 'wipe', actor: 'x', rect: { x: 0, y: 0, width: '9', height: 9 }, color: 1 } },
-    { i: 17, k: 'history', r: { path: '/etc/passwd', query: '', ifNoneMatch: '' } },
+    { i: 17, k: 'history', r: { path: '/etc/passwd', query: '', ifNoneMatch: '', addressKey: '' } },
+    // The address key builds are shared by: a string of at most 128 characters, never absent.
+    {
+      i: 18,
+      k: 'history',
+      r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '', addressKey: 'a'.repeat(129) },
+    },
+    { i: 19, k: 'history', r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '' } },
     withFields(place, { i: undefined }),
     withFields(place, { i: -2 }),
     'a string',
@@ -169,7 +180,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
   assert.deepEqual(decoded.reqs, requests);
   assert.deepEqual(
     decoded.bad.map((b) => b.i),
-    [10, 11, 12, 13, 14, 15, 16, 17],
+    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
   );
   assert.equal(decoded.unnumbered, 3);
   assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);

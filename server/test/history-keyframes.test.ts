@@ -86,8 +86,8 @@ test('reopening the store keeps history working: keyframes resume and history im
   });
   t.after(() => history.close());
   for (const seq of [0, 99, 250, 301, 420, 500]) {
-    const r = await history.run({ kind: 'image', seq });
-    assert.ok(r);
+    const r = await history.run({ kind: 'image', seq }, 'test');
+    assert.ok('bytes' in r);
     assert.deepEqual(decodeFrames(r.bytes, PALETTE_2017).frames[0], gridAt(seq), `seq ${seq}`);
   }
   assert.equal(new HistoryReader(second.db, 9, 7).seqAt(1_700_000_000_250), 250);

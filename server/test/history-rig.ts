@@ -11,11 +11,15 @@ import { HistoryService, type HistoryServiceOptions } from '../history/history-s
 import { HttpGuard, Router } from '../http/guard.ts';
 import { answerHistory, HistoryAnswers } from '../history/history-answers.ts';
 import { registerHistoryRoutes } from '../http/history-routes.ts';
+import { ipRangeList, parseIpRanges } from '../identity/client-address.ts';
+import { makeRequestIdentity } from '../identity/request-identity.ts';
+import { IdentityIssuer } from '../identity/tokens.ts';
 import { createLogger } from '../ops/log.ts';
 import { listenPort, uws } from '../ops/uws-backend.ts';
 import type { PlacementRow } from '../store/store.ts';
 import { Rng } from '../../testkit/rng.ts';
 import { openTestStore } from '../../testkit/fixture.ts';
+import { MintLimit } from '../identity/mint-limit.ts';
 
 export interface Placed {
   seq: number;
@@ -59,7 +63,17 @@ export async function startHistoryRig(opts: RigOptions) {
     canvasId: ts.store.canvasId,
     canvas: ts.canvas,
   });
-  registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) });
+  // Loopback is a trusted proxy, so a test speaks for another client with X-Forwarded-For (as behind nginx).
+  const identify = makeRequestIdentity(
+    new IdentityIssuer(Buffer.alloc(32, 7)),
+    {
+      trustedProxies: ipRangeList(parseIpRanges('127.0.0.1/32')),
+      ipv4Prefix: 32,
+      ipv6Prefix: 64,
+    },
+    new MintLimit(0),
+  );
+  registerHistoryRoutes(router, { history: (req, done) => answerHistory(answers, req, done) }, identify);
   const socket = await new Promise<Parameters<typeof uws.us_listen_socket_close>[0] | false>((resolve) =>
     app.listen('127.0.0.1', 0, resolve),
   );
@@ -160,8 +174,9 @@ export async function getBytes(url: string, headers: Record<string, string> = {}
 /** GET a JSON error answer. */
 export async function getError(
   url: string,
+  init: { headers?: Record<string, string> } = {},
 ): Promise<{ status: number; error: string; message: string; retryAfter: string | null }> {
-  const res = await fetch(url);
+  const res = await fetch(url, init);
   const body = (await res.json()) as { error: string; message: string };
   return { status: res.status, error: body.error, message: body.message, retryAfter: res.headers.get('retry-after') };
 }

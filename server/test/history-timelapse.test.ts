@@ -103,7 +103,7 @@ test('limits and malformed parameters: 400 bad_request, 413 too_large', async (t
   assert.match(big.message, /fewer frames, a region or a smaller scale/);
 });
 
-test('builds beyond the cap answer 429 with Retry-After; the same build is shared, then cached', async (t) => {
+test('a second distinct build from one address answers 429 with Retry-After; the same build is shared, then cached', async (t) => {
   const rig = await startHistoryRig({ width: 64, height: 64, service: { maxBuilds: 1 } });
   t.after(() => rig.close());
   rig.placeRandom(3000, 14);
@@ -118,7 +118,7 @@ test('builds beyond the cap answer 429 with Retry-After; the same build is share
   assert.equal(refused.error, 'busy');
   assert.equal(refused.retryAfter, '5');
   const heatmapRefused = await getError(`${rig.url}/api/history/heatmap?to=100`);
-  assert.equal(heatmapRefused.status, 429, 'heatmaps share the cap');
+  assert.equal(heatmapRefused.status, 429, 'heatmaps count in the same share');
   const [a, b] = await Promise.all([first, shared]);
   assert.equal(a.status, 200);
   assert.equal(b.status, 200, 'a second request for a build in progress waits for it');

@@ -11,8 +11,15 @@ import { PALETTE_2017 } from '../config/palette.ts';
 import { heatIndex, HEATMAP_PALETTE, viridis } from '../history/heatmap.ts';
 import { HistoryService } from '../history/history-service.ts';
 import { ByteLru } from '../history/lru.ts';
-import { frameSeqs, parseTimelapse, type HistoryState } from '../history/params.ts';
-import { setLoopCount } from '../history/timelapse.ts';
+import {
+  frameSeqs,
+  OPEN_END_STEP_MS,
+  openEndAt,
+  parseHeatmap,
+  parseTimelapse,
+  type HistoryState,
+} from '../history/params.ts';
+import { ApngWriter, changedRect } from '../history/timelapse.ts';
 import { openTestStore } from '../../testkit/fixture.ts';
 
 const state: HistoryState = { currentSeq: 1000, width: 100, height: 50, now: 2e12, seqAt: (ms) => ms % 1000 };
@@ -30,9 +37,10 @@ test('frames are evenly spaced from the first seq to the last, both included', (
 test('timelapse parameters: defaults, moving answers, and the pixel limit counted after scaling', () => {
   const d = parseTimelapse(query(''), state);
   assert.ok(d.ok);
-  assert.equal(d.immutable, false, 'no to: up to the current seq, which moves');
+  assert.equal(d.immutable, false, 'no to: up to about now, which moves');
   assert.equal(d.value.seqs.length, 100);
-  assert.deepEqual([d.value.seqs[0], d.value.seqs.at(-1)], [0, 1000]);
+  // state.seqAt is ms % 1000: the seq at the last closed 10 s step, 1999999990000 ms.
+  assert.deepEqual([d.value.seqs[0], d.value.seqs.at(-1)], [0, 0]);
   assert.deepEqual(d.value.region, { x: 0, y: 0, w: 100, h: 50 });
   const fixed = parseTimelapse(query('from=1&to=999&frames=2'), state);
   assert.ok(fixed.ok && fixed.immutable);
@@ -43,6 +51,50 @@ test('timelapse parameters: defaults, moving answers, and the pixel limit counte
   assert.ok(!big.ok && big.code === 'too_large');
   const side = parseTimelapse(query('frames=2&x=0&y=0&w=100&h=50&scale=16'), state);
   assert.ok(side.ok, '1600 x 800 frames are under 4096 a side');
+});
+
+test('an open end is rounded down to the last closed step, so viewers seconds apart ask for the same build', () => {
+  assert.equal(OPEN_END_STEP_MS, 10_000);
+  assert.equal(
+    openEndAt(1_700_000_010_999),
+    1_700_000_000_000,
+    'the step that closed under a second ago is not yet final',
+  );
+  assert.equal(openEndAt(1_700_000_011_000), 1_700_000_010_000);
+  const seqAt = (ms: number) => (ms - 1_700_000_000_000) / 10; // one placement every 10 ms
+  const at = (now: number): HistoryState => ({ currentSeq: 5000, width: 10, height: 10, now, seqAt });
+  const ends = [1_700_000_021_000, 1_700_000_025_000, 1_700_000_030_999].map((now) => {
+    const p = parseTimelapse(query('frames=5'), at(now));
+    assert.ok(p.ok && !p.immutable);
+    return p.value.seqs.at(-1);
+  });
+  assert.deepEqual(ends, [2000, 2000, 2000], 'the same end for ten seconds');
+  const later = parseTimelapse(query('frames=5'), at(1_700_000_031_000));
+  assert.ok(later.ok);
+  assert.equal(later.value.seqs.at(-1), 3000);
+  const capped = parseTimelapse(query('frames=5'), at(1_700_001_000_000));
+  assert.ok(capped.ok);
+  assert.equal(capped.value.seqs.at(-1), 5000, 'never past the current seq');
+  // A toAt within the last second is an open end; one over a second old is exact and fixed.
+  const recent = parseHeatmap(query(`toAt=${1_700_000_024_500}`), at(1_700_000_025_000));
+  assert.ok(recent.ok && !recent.immutable);
+  assert.equal(recent.value.to, 2000);
+  const past = parseHeatmap(query(`toAt=${1_700_000_023_000}`), at(1_700_000_025_000));
+  assert.ok(past.ok && past.immutable);
+  assert.equal(past.value.to, 2300);
+});
+
+test('moving answers are keyed by their parameters without the moving end or parameters nobody reads', () => {
+  const key = (q: string) => {
+    const p = parseTimelapse(query(q), { ...state, now: 2_000_000_000_000, seqAt: () => 900 });
+    assert.ok(p.ok);
+    return p.moving;
+  };
+  assert.equal(key(''), '');
+  assert.equal(key('frames=50&from=3'), key('from=3&frames=50&_=12345'), 'sorted; a cache-buster is ignored');
+  assert.equal(key('frames=50'), key(`frames=50&toAt=${2_000_000_000_000 - 200}`), 'a rounded toAt is no part of it');
+  assert.notEqual(key('frames=50'), key('frames=60'));
+  assert.equal(key('from=1&to=999'), undefined, 'a fixed range does not move');
 });
 
 test('the cache keeps the most recently used entries within its byte bound', () => {
@@ -73,13 +125,31 @@ test('the heatmap scale: black for none, viridis from dark purple to yellow on a
   assert.equal(heatIndex(5, 1), 255, 'max 1: every placed pixel is the top colour');
 });
 
-test('the APNG play count is written into acTL with a valid CRC', () => {
-  const frame = (c: number) => new Uint32Array(4).fill(c).buffer;
-  const png = new Uint8Array(UPNG.encode([frame(0xff0000ff), frame(0xff00ff00)], 2, 2, 0, [100, 100]));
-  setLoopCount(png, 3);
-  const decoded = UPNG.decode(png.buffer);
+test('the APNG writer: play count, changed rectangles blended over the previous frame, decoded by upng-js', () => {
+  const palette = PALETTE_2017.slice(0, 4);
+  const a = new Uint8Array([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]); // 4 x 3
+  const b = a.slice();
+  b[6] = 3; // (2, 1)
+  b[7] = 0; // (3, 1)
+  assert.deepEqual(changedRect(a, b, 4, 3), { x: 2, y: 1, w: 2, h: 1 });
+  assert.equal(changedRect(a, a, 4, 3), undefined);
+  const apng = new ApngWriter(4, 3, palette, 2, 3, 250);
+  apng.add(a, { x: 0, y: 0, w: 4, h: 3 }, false);
+  apng.add(new Uint8Array([apng.clearIndex, 0]), { x: 2, y: 1, w: 2, h: 1 }, true); // (2, 1) unchanged
+  const png = apng.end();
+  const decoded = UPNG.decode(new Uint8Array(png).buffer);
   assert.equal(decoded.tabs.acTL?.num_frames, 2);
   assert.equal(decoded.tabs.acTL?.num_plays, 3);
+  const frames = UPNG.toRGBA8(decoded).map((f) => new Uint32Array(f));
+  const rgba = (i: number) => {
+    const rgb = palette[i] as number;
+    return (0xff000000 | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff)) >>> 0;
+  };
+  const expected1 = [...a];
+  expected1[7] = 0;
+  assert.deepEqual([...(frames[0] ?? [])], [...a].map(rgba));
+  assert.deepEqual([...(frames[1] ?? [])], expected1.map(rgba));
+  assert.throws(() => new ApngWriter(4, 3, palette, 3, 0, 100).end(), /3 frames got 0/);
 });
 
 test('a worker that cannot open the database fails its job (500 upstream) instead of hanging', async (t) => {
@@ -93,6 +163,6 @@ test('a worker that cannot open the database fails its job (500 upstream) instea
     pngLevel: 6,
   });
   t.after(() => history.close());
-  await assert.rejects(history.run({ kind: 'image', seq: 0 }) as Promise<unknown>);
-  await assert.rejects(history.run({ kind: 'image', seq: 1 }) as Promise<unknown>, 'the next job too, no hang');
+  await assert.rejects(history.run({ kind: 'image', seq: 0 }, 'test') as Promise<unknown>);
+  await assert.rejects(history.run({ kind: 'image', seq: 1 }, 'test') as Promise<unknown>, 'the next job too, no hang');
 });
