@@ -4,9 +4,10 @@
  * - history image latency (GET /api/history/image's work: keyframe + replay + PNG, in the worker),
  *   budget <= 200 ms; and canvasAt alone at the worst seq (a full interval of replay);
  * - timelapse build time, 100 frames of 1000 x 1000 over the whole history, budget <= 10 s;
- * - GET /image latency while that timelapse builds, against the same requests with nothing building.
+ * - GET /image latency while that timelapse builds, against the same requests with nothing building;
+ * - with --apng, the same frames through a minimal indexed APNG writer (lib/history-apng.ts).
  *
- *   npx tsx perf/history.ts [--placements 10000000] [--db /path/history.db]
+ *   npx tsx perf/history.ts [--placements 10000000] [--db /path/history.db] [--apng]
  *   taskset -c 1 npx tsx perf/history.ts     # everything on one core
  *
  * Without --db the database goes to a temp dir and is deleted at the end.
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import UPNG from 'upng-js';
 import { PngEncoder } from '../server/canvas/png-encoder.ts';
 import { PALETTE_2017 } from '../server/config/palette.ts';
 import { HistoryService } from '../server/history/history-service.ts';
@@ -31,12 +33,14 @@ import { createLogger } from '../server/ops/log.ts';
 import { listenPort, uws } from '../server/ops/uws-backend.ts';
 import { KeyframeStore } from '../server/store/keyframe-store.ts';
 import { Rng } from '../testkit/rng.ts';
+import { indexedApng } from './lib/history-apng.ts';
 import { openHistoryDb } from './lib/history-db.ts';
+import { cpuMsSince, percentile } from './lib/stats.ts';
 
 const W = 1000;
 const H = 1000;
 const { values: args } = parseArgs({
-  options: { placements: { type: 'string', default: '10000000' }, db: { type: 'string' } },
+  options: { placements: { type: 'string', default: '10000000' }, db: { type: 'string' }, apng: { type: 'boolean' } },
 });
 const COUNT = Number(args.placements);
 const tmp = args.db === undefined ? mkdtempSync(join(tmpdir(), 'history-bench-')) : undefined;
@@ -44,12 +48,8 @@ const dbPath = args.db ?? join(tmp as string, 'history.db');
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const MiB = (v: number) => `${(v / 1048576).toFixed(2)} MiB`;
-function pct(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 const summary = (v: readonly number[]) =>
-  `p50 ${ms(pct(v, 50))}, p95 ${ms(pct(v, 95))}, max ${ms(Math.max(...v))} (n=${v.length})`;
+  `p50 ${ms(percentile(v, 50))}, p95 ${ms(percentile(v, 95))}, max ${ms(Math.max(...v))} (n=${v.length})`;
 
 console.log(`history bench: ${W} x ${H}, ${COUNT.toLocaleString('en')} placements, db ${dbPath}`);
 const { store, buildSeconds, reused } = openHistoryDb(dbPath, W, H, COUNT);
@@ -97,10 +97,6 @@ const history = new HistoryService(store.db, { dbPath, width: W, height: H, pale
 await history.run({ kind: 'image', seq: 1 }); // start the worker (thread + tsx: ~200 ms, once)
 // Process CPU (all threads) while this thread only awaits: the worker's CPU, whatever else the
 // machine runs (wall time on a shared machine includes waiting for a core).
-const cpuMs = (since: NodeJS.CpuUsage) => {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-};
 const imageTimes: number[] = [];
 const imageCpu: number[] = [];
 for (const seq of [...randomSeqs.map((s) => s + 1), ...worstSeqs]) {
@@ -108,7 +104,7 @@ for (const seq of [...randomSeqs.map((s) => s + 1), ...worstSeqs]) {
   const c0 = process.cpuUsage();
   await history.run({ kind: 'image', seq });
   imageTimes.push(performance.now() - t0);
-  imageCpu.push(cpuMs(c0));
+  imageCpu.push(cpuMsSince(c0));
 }
 console.log(`history image (worker, level 8 PNG) wall: ${summary(imageTimes)}; budget 200 ms`);
 console.log(`history image (worker, level 8 PNG) CPU:  ${summary(imageCpu)}`);
@@ -126,10 +122,31 @@ const alone = await history.run({
 });
 console.log(
   `timelapse 100 frames of ${W} x ${H} over ${COUNT.toLocaleString('en')} placements: ` +
-    `${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(tlCpu) / 1000).toFixed(2)} s CPU, ` +
+    `${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMsSince(tlCpu) / 1000).toFixed(2)} s CPU, ` +
     `${MiB(alone?.bytes.length ?? 0)}; budget 10 s; ` +
     `rss now ${MiB(process.memoryUsage().rss)}`,
 );
+
+if (args.apng && alone) {
+  const grids: Uint8Array[] = [];
+  let g: Uint8Array = new Uint8Array(W * H);
+  let at = 0;
+  for (const s of frameSeqs(0, COUNT, 100)) {
+    g = reader.advance(g, at, s);
+    at = s;
+    grids.push(g.slice());
+  }
+  const c0 = process.cpuUsage();
+  const apng = indexedApng(grids, W, H, PALETTE_2017, 100);
+  const apngCpuS = cpuMsSince(c0) / 1000;
+  const frames = (png: Uint8Array) => UPNG.toRGBA8(UPNG.decode(new Uint8Array(png).buffer)).map((f) => Buffer.from(f));
+  const [ours, upng] = [frames(apng), frames(alone.bytes)];
+  console.log(
+    `indexed APNG writer, unchanged cells transparent (node:zlib 6), frames replayed beforehand: ` +
+      `${apngCpuS.toFixed(2)} s CPU, ${MiB(apng.length)}; decoded frames identical to the timelapse's: ` +
+      `${ours.length === upng.length && ours.every((f, i) => f.equals(upng[i] as Buffer))}`,
+  );
+}
 
 // 5. A uWS app with a cached /image (as routes.ts serves it) and the history routes; GET /image
 // latency with nothing building, then while another 100-frame timelapse builds. The client shares

@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../testkit/redis.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
-import { createCpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinPid } from './lib/cpu-limit.ts';
 import { Harness } from './lib/harness.ts';
 import { machineInfo } from './lib/machine-info.ts';
 import { runSwarms } from './lib/scenarios/place.ts';
@@ -23,7 +23,7 @@ import { runBusBench } from './lib/scale/scale-bus.ts';
 import { runEdgeCapacity } from './lib/scale/scale-edge.ts';
 import { runPlaceBench } from './lib/scale/scale-place.ts';
 import { startEdge, startWriter } from '../testkit/cluster.ts';
-import { pinPid, pinTo, withFiles } from './lib/scale/scale-procs.ts';
+import { pinTo, withFiles } from './lib/scale/scale-procs.ts';
 
 const env = process.env;
 const int = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -68,7 +68,7 @@ async function main(): Promise<ScaleResults> {
   const machine = machineInfo();
   const load1AtStart = loadavg()[0] as number;
   const tmp = harness.tempDir();
-  pinSelf(LOAD_CPU);
+  pinPid(LOAD_CPU);
 
   // 1. Placements: nothing pinned but the two swarms (one per CPU).
   const place = await runPlaceBench(tmp, SETTINGS.place, progress);
@@ -76,7 +76,7 @@ async function main(): Promise<ScaleResults> {
   // 2-4: a fresh Redis and writer on the load CPU, the canvas filled with synthetic artwork first
   // (the PNG stream's frames are then a realistic size, as in `npm run bench`).
   const redis = await startRedis();
-  pinPid(redis.child.pid, LOAD_CPU);
+  pinPid(LOAD_CPU, redis.child.pid);
   const writer = await startWriter(
     redis.url,
     join(tmp, 'writer.db'),

@@ -161,7 +161,7 @@ export function createCpuLimit(cpu: number): CpuLimit {
   };
 }
 
-/** Pins an already running process (all its threads) to `cpu`; false if taskset is unavailable. */
-export function pinSelf(cpu: number): boolean {
-  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' }).status === 0;
+/** Pins a running process (all its threads; this one by default) to `cpus`; false if taskset failed. */
+export function pinPid(cpus: number | string, pid = process.pid): boolean {
+  return spawnSync('taskset', ['-a', '-p', '-c', String(cpus), String(pid)], { stdio: 'ignore' }).status === 0;
 }

@@ -3,7 +3,6 @@
  * testkit/cluster.ts start: pinning and open-file limits, plus the readers the bench needs: Redis
  * INFO counters, per-process CPU over a window, and the edge's lag histogram from /metrics.
  */
-import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { cpuSeconds, withOpenFiles } from '../../../testkit/processes.ts';
 import type { MetricsSample } from '../server-metrics.ts';
@@ -21,11 +20,6 @@ export function withFiles(files: number, wrap?: Wrap): Wrap {
     const widened = withOpenFiles(command, files);
     return wrap ? wrap(widened) : widened;
   };
-}
-
-/** Pins a running process and all its threads to `cpu` (redis-server is started by testkit unwrapped). */
-export function pinPid(pid: number, cpu: number): boolean {
-  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
 /** CPU seconds of several processes at one moment, and when. */

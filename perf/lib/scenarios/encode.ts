@@ -16,7 +16,8 @@ import { PALETTE_2017 } from '../../../server/config/palette.ts';
 import { PngEncoder } from '../../../server/canvas/png-encoder.ts';
 import { CONTENT_DESCRIPTION, realisticGrid } from '../canvas-content.ts';
 import { idatData } from '../png-idat.ts';
-import { median } from '../stats.ts';
+import { cpuMsSince, median } from '../stats.ts';
+import { pinPid } from '../cpu-limit.ts';
 
 export interface EncodeResult {
   width: number;
@@ -75,20 +76,10 @@ export const REFERENCE_LEVEL = 9;
  * CPU time of the main thread in ms, from schedstat (process.threadCpuUsage needs Node 23.9; the
  * utime field of /proc/.../stat ticks in 10 ms steps). The kernel updates a running thread's figure
  * only at scheduler ticks and switches, so one reading may lag by a tick: callers read it around N
- * runs and divide, which shrinks that error N times (hence a mean, not a median). NaN if unavailable.
+ * runs and divide, which shrinks that error N times (hence a mean, not a median).
  */
-function mainThreadCpuMs(): number {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
-}
+const mainThreadCpuMs = () =>
+  Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 
 function toRgba(grid: Uint8Array, palette: readonly number[]): Uint8Array {
   const rgba = new Uint8Array(grid.length * 4);
@@ -151,22 +142,10 @@ async function timeEncodes(encoder: PngEncoder, grid: Uint8Array, runs: number) 
   };
 }
 
-/**
- * Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if
- * taskset failed. `restoreThreads` puts them all back on `home`.
- */
+/** Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if taskset failed. */
 function moveHelperThreads(cpu: number): boolean {
   const others = readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid));
   return others.every((tid) => spawnSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' }).status === 0);
-}
-
-function restoreThreads(home: string): void {
-  spawnSync('taskset', ['-a', '-p', '-c', home, String(process.pid)], { stdio: 'ignore' });
-}
-
-/** This process's allowed CPUs now, as taskset writes them. */
-function allowedCpus(): string {
-  return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
 }
 
 /** Our encoder's runs on the harness's CPU; the "other CPU" for the pool is the (idle) server CPU. */
@@ -187,14 +166,14 @@ export async function runEncodeBench(c: BenchConfig, progress: (msg: string) => 
   const timed = await timeEncodes(encoder, grid, opts.runs);
   png = timed.png;
   let syncOtherCpuMs = NaN;
-  const home = allowedCpus();
+  const home = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
   if (String(opts.otherCpu) !== home) {
     progress(`encode: ours x ${opts.runs} with the thread pool moved to CPU ${opts.otherCpu}`);
     try {
       if (moveHelperThreads(opts.otherCpu))
         syncOtherCpuMs = (await timeEncodes(encoder, grid, opts.runs)).figures.syncMs;
     } finally {
-      restoreThreads(home);
+      pinPid(home);
     }
   }
   const oursCheck = decodesTo(png, rgba);
