@@ -20,7 +20,7 @@ import { emit, readFlags } from './flags.ts';
 export type SwarmLine =
   | SwarmResult
   | { type: 'window'; phase: 'start' | 'end' }
-  | { type: 'progress'; elapsed: number; acks: number; acksPerSec: number; inFlight: number; errors: number };
+  | { type: 'progress'; elapsed: number; acksPerSec: number };
 
 export interface SwarmResult {
   type: 'result';
@@ -124,14 +124,7 @@ async function main(): Promise<void> {
   for (const p of placers) pump(p);
   const progress = setInterval(() => {
     const elapsed = (performance.now() - t0) / 1000;
-    emit({
-      type: 'progress',
-      elapsed,
-      acks,
-      acksPerSec: acks / elapsed,
-      inFlight: inFlightTotal(),
-      errors: Object.values(errors).reduce((a, b) => a + b, 0),
-    });
+    emit({ type: 'progress', elapsed, acksPerSec: acks / elapsed });
   }, 1000);
 
   let windowMs: number;

@@ -79,14 +79,8 @@ export interface StallResult {
   placer: PlacerStats | undefined;
 }
 
-/** Bytes per page, for sockstat's `mem` (getconf; 4096 when it is missing). */
-export function pageBytes(): number {
-  try {
-    return Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
-  } catch {
-    return 4096;
-  }
-}
+/** Bytes per page, for sockstat's `mem`. */
+const pageBytes = () => Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 
 function readKernelTcp(): Pick<StallSample, 'inuse' | 'orphan' | 'tw' | 'memPages'> {
   const line = /^TCP:(.*)$/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? '';
@@ -199,16 +193,11 @@ export async function runStallBench(
     );
     const closedAt = performance.now();
     let orphansGoneSeconds: number | undefined;
-    let shown = closedAt;
     while (performance.now() - closedAt < opts.afterSeconds * 1000) {
       await sleep(SAMPLE_MS);
       const s = samples.at(-1);
       if (orphansGoneSeconds === undefined && s && s.orphan <= before.orphan && closed)
         orphansGoneSeconds = s.t - closed.t;
-      if (s && performance.now() - shown >= 10_000) {
-        shown = performance.now();
-        progress(`stall: +${n((shown - closedAt) / 1000)} s: orphans ${s.orphan}, TCP mem ${s.memPages} pages`);
-      }
     }
     const after = await sample();
     progress(
