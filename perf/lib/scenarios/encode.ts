@@ -1,9 +1,7 @@
 /**
- * Tick encode scenario (in-process, no server): our PngEncoder against UPNG.encode on the same
- * 1000 x 1000, 16-colour canvas, median of N runs each; what each figure is: perf/README.md,
- * scenario 1. The "sync call" is measured twice: with libuv's pool on the loop's CPU (a one-CPU
- * server: the deflate thread the call wakes preempts the loop) and moved to another, idle CPU (the
- * loop's own work).
+ * Tick encode scenario (in-process, perf/README.md, scenario 1). The "sync call" is measured twice:
+ * with libuv's pool on the loop's CPU (a one-CPU server: the deflate thread the call wakes preempts
+ * the loop) and moved to another, idle CPU (the loop's own work).
  */
 import { spawnSync } from 'node:child_process';
 import type { BenchConfig } from '../config.ts';
@@ -39,7 +37,6 @@ export interface EncodeResult {
     level: number;
     roundTrip: boolean;
   };
-  /** The same scanlines at other zlib levels: bytes and CPU per encode. */
   levels: LevelResult[];
   upng: {
     runs: number;
@@ -54,23 +51,18 @@ export interface EncodeResult {
   };
 }
 
-export interface LevelResult {
-  /** zlib level; `how` says whether it ran like the server (PngEncoder, pool) or as deflateSync. */
+/** The same scanlines at another zlib level (deflateSync: loopCpuMs and syncMs NaN, bytes as a whole PNG). */
+interface LevelResult {
   level: number;
   how: 'PngEncoder' | 'deflateSync';
   runs: number;
-  /** PNG bytes (for deflateSync: the server's PNG with this IDAT instead). */
   bytes: number;
-  /** CPU per encode, all threads (process.cpuUsage), median. */
   cpuMs: number;
-  /** Event-loop thread CPU per encode (NaN for deflateSync: all of it is on the calling thread). */
   loopCpuMs: number;
-  /** Wall time of the synchronous `encode()` call (NaN for deflateSync). */
   syncMs: number;
 }
 
-/** The level-9 reference: node:zlib deflateSync of the packed scanlines, as a whole PNG's bytes. */
-export const REFERENCE_LEVEL = 9;
+const REFERENCE_LEVEL = 9;
 
 /**
  * CPU time of the main thread in ms, from schedstat (process.threadCpuUsage needs Node 23.9; the
@@ -80,18 +72,6 @@ export const REFERENCE_LEVEL = 9;
  */
 const mainThreadCpuMs = () =>
   Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-
-function toRgba(grid: Uint8Array, palette: readonly number[]): Uint8Array {
-  const rgba = new Uint8Array(grid.length * 4);
-  for (let i = 0; i < grid.length; i++) {
-    const rgb = palette[grid[i] as number] as number;
-    rgba[i * 4] = rgb >> 16;
-    rgba[i * 4 + 1] = (rgb >> 8) & 0xff;
-    rgba[i * 4 + 2] = rgb & 0xff;
-    rgba[i * 4 + 3] = 255;
-  }
-  return rgba;
-}
 
 /** True when `png` decodes (with upng-js) to exactly the colours of `rgba`. */
 function decodesTo(png: Uint8Array, rgba: Uint8Array): { ok: boolean; ctype: number; depth: number } {
@@ -156,7 +136,9 @@ export async function runEncodeBench(c: BenchConfig, progress: (msg: string) => 
   const level = buildConfig({}).pngLevel; // the server's default --png-level
   const palette = PALETTE_2017;
   const grid = realisticGrid(width, height, palette.length);
-  const rgba = toRgba(grid, palette);
+  const rgba = new Uint8Array(grid.length * 4);
+  const lut = palette.map((rgb) => [rgb >> 16, (rgb >> 8) & 255, rgb & 255, 255]);
+  for (const [p, i] of grid.entries()) rgba.set(lut[i] as number[], p * 4);
   const encoder = new PngEncoder(width, height, palette, level);
 
   progress(`encode: ours x ${opts.runs} (+3 warm-up)`);

@@ -1,11 +1,8 @@
 /**
- * The `stall` scenario (perf/README.md, scenario 7): subscribers that stop reading
- * (perf/lib/load/ws-swarm.ts --stop-reading) while a placer makes every tick change, against our
- * server started with a short --stall-ms: where the bytes for readers that stopped end up (server RSS;
- * the kernel's TCP memory from /proc/net/sockstat, machine-wide, both ends of these loopback
- * connections included), and whether they come back. A forceful close (uWS `close`, no SO_LINGER)
- * hands the unsent bytes to the kernel, which keeps each such socket as an orphan until the peer
- * reads them or it gives up; the clients' exit closes their ends with RSTs (they hold unread data).
+ * The `stall` scenario (perf/README.md, scenario 7): where the bytes for readers that stopped end up
+ * (server RSS, the kernel's TCP memory) and whether they come back. A forceful close (uWS `close`, no
+ * SO_LINGER) hands the unsent bytes to the kernel, which keeps each such socket as an orphan until the
+ * peer reads them or it gives up; the clients' exit closes their ends with RSTs.
  */
 import { execFileSync } from 'node:child_process';
 import type { BenchConfig } from '../config.ts';
@@ -27,19 +24,14 @@ type StallLine =
   | { type: 'result'; placer: PlacerStats | undefined }
   | { type: 'progress'; ready: number; failed: number; of: number };
 
-export interface StallOptions {
+interface StallOptions {
   subscribers: number;
   rate: number;
-  /** The --stall-ms the server was started with. */
   stallMs: number;
   afterSeconds: number;
 }
 
-/**
- * One reading: server RSS, the `TCP:` line of /proc/net/sockstat (`memPages` in pages of
- * `pageBytes`) and, from /metrics (NaN when a scrape failed), connections, closes, bytes held and
- * the worst event-loop delay since the previous scrape (the 10 ms sampling interval included).
- */
+/** One reading: server RSS, the `TCP:` line of /proc/net/sockstat, /metrics (NaN when a scrape failed). */
 export interface StallSample {
   /** Seconds since the scenario started. */
   t: number;
@@ -49,10 +41,10 @@ export interface StallSample {
   tw: number;
   memPages: number;
   connections: number;
-  /** canvas_ws_stalled_total and canvas_ws_evicted_total: the server's closes so far. */
   stalled: number;
   evicted: number;
   bufferedBytes: number;
+  /** Worst event-loop delay since the previous scrape, the 10 ms sampling interval included. */
   loopLagMaxMs: number;
 }
 
@@ -64,17 +56,15 @@ export interface StallResult {
   before: StallSample;
   /** Each figure's own maximum over the samples from the first connect to the closes. */
   peak: StallSample;
-  /** The first sample at which the server had closed every stopped reader; undefined if it never did. */
+  /** The first sample at which the server had closed every stopped reader. */
   closed: StallSample | undefined;
-  /** Seconds from `connected` to `closed`. */
   closeSeconds: number;
   stalled: number;
   evicted: number;
   after: StallSample;
   exited: StallSample;
-  /** Seconds after `closed` at which the orphans were back to the `before` count, if within the wait. */
+  /** Seconds after `closed` at which the orphans were back to the `before` count. */
   orphansGoneSeconds: number | undefined;
-  /** Samples every TIMELINE_S or more (at most MAX_TIMELINE) from the start to the clients' exit. */
   timeline: StallSample[];
   placer: PlacerStats | undefined;
 }
