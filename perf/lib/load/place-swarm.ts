@@ -1,13 +1,7 @@
 /**
- * WebSocket placement load generator, run by perf/bench.ts as a child pinned to the load CPU.
- * K clients (the `ws` package) each keep W placements in flight: a new `place` frame goes out for
- * every `ack` or `error` that comes back. Two modes:
- * - `fill`: draw `--count` synthetic placements (perf/lib/canvas-content.ts) and stop when all are answered;
- * - `load`: random placements for `--seconds`; only acks received inside that window are counted.
- * Prints JSON lines on stdout: `{"type":"window","phase":"start"}` once connected, `{"type":"progress",...}`
- * about once a second, `{"type":"window","phase":"end"}`, then one `{"type":"result",...}`.
- *
- *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
+ * Placement load generator (a child on a load CPU): K clients each keep W placements in flight, a new
+ * one per answer. `fill` draws `--count` synthetic placements and stops when all are answered; `load`
+ * places random pixels for `--seconds` and counts the acks inside that window. Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
 import { MsgType } from '../../../protocol/messages.ts';
@@ -27,17 +21,14 @@ export interface SwarmResult {
   mode: 'fill' | 'load';
   clients: number;
   window: number;
-  /** Measured window (load) or time to answer everything (fill), in seconds. */
   seconds: number;
   acks: number;
   acksPerSec: number;
   acksTotal: number;
   errors: Record<string, number>;
-  /** Sent placements never answered (socket closed, or the grace period ran out). */
   unanswered: number;
   closes: number;
   latencyMs: Percentiles;
-  /** CPU used by this process during the window, as a share of one CPU (1 = saturated). */
   cpuShare: number;
 }
 
@@ -69,7 +60,6 @@ let acks = 0;
 let acksTotal = 0;
 const placers: Placer[] = [];
 const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
-/** Sockets the server closed. */
 const closes = () => placers.filter((p) => p.closedWith !== undefined).length;
 
 function nextPlacement(): { x: number; y: number; c: number } | undefined {

@@ -1,8 +1,4 @@
-/**
- * For the scale-out benchmark (perf/scale.ts), around the processes testkit/redis.ts and
- * testkit/cluster.ts start: pinning and open-file limits, plus the readers the bench needs: Redis
- * INFO counters, per-process CPU over a window, and the edge's lag histogram from /metrics.
- */
+/** The scale-out benchmark's process wrappers and readers: Redis INFO, CPU per process, histogram buckets. */
 import { Redis } from 'ioredis';
 import { cpuSeconds, withOpenFiles } from '../../../testkit/processes.ts';
 import type { MetricsSample } from '../server-metrics.ts';
@@ -22,7 +18,6 @@ export function withFiles(files: number, wrap?: Wrap): Wrap {
   };
 }
 
-/** CPU seconds of several processes at one moment, and when. */
 export interface CpuMark {
   t: number;
   cpu: Record<string, number>;
@@ -42,12 +37,10 @@ export function cpuShares(a: CpuMark, b: CpuMark): Record<string, number> {
   return out;
 }
 
-/** Redis counters from INFO stats, commandstats and clients. */
 export interface RedisCounters {
   commands: number;
   netInputBytes: number;
   netOutputBytes: number;
-  /** Commands by name (PUBLISH, MULTI, SET, EXEC, GET, INFO ...). */
   byCommand: Record<string, number>;
 }
 
@@ -81,7 +74,6 @@ export class RedisInfo {
   }
 }
 
-/** b - a for every counter (byCommand per name). */
 export function redisDiff(a: RedisCounters, b: RedisCounters): RedisCounters {
   const byCommand: Record<string, number> = {};
   for (const [name, calls] of Object.entries(b.byCommand)) {

@@ -16,7 +16,6 @@ export class TickProbe {
   readonly arrivals = new Map<number, number>();
   readonly ready: Promise<void>;
   measuring = false;
-  /** Delta frames not starting at this socket's seq (it missed a tick). */
   gaps = 0;
   pngFrames = 0;
   private seq = -1;
@@ -57,7 +56,6 @@ export interface LatencySummary {
   p50: number;
   p99: number;
   max: number;
-  /** Samples over the 50 ms budget. */
   over50: number;
 }
 

@@ -1,18 +1,15 @@
 /**
- * One WebSocket scenario against a server under test: perf/lib/load/ws-swarm.ts in a child pinned to the load
- * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
- * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
+ * One WebSocket run: ws-swarm.ts on the load CPU while the harness reads the server's CPU time and RSS
+ * from /proc and, for our server, /metrics once a tick.
  */
 import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
 import type { WsSwarmResult } from '../load/ws-swarm.ts';
 
-/** VmRSS of `pid` in MiB (NaN once it has exited). */
 const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
 
 export interface WsRunSpec {
-  /** Shown in progress lines and tables, e.g. "png, 1,000 px/s". */
   label: string;
   target: 'ours' | 'bare';
   stream: 'png' | 'delta';
@@ -28,11 +25,9 @@ export interface WsRunSpec {
 export interface WsRun {
   spec: WsRunSpec;
   swarm: WsSwarmResult;
-  /** Server CPU time during the window / wall time (1 = the one CPU it may use). */
   serverCpuShare: number;
   /** Server CPU ms per tick: CPU share x tick interval (the window holds whole tick intervals). */
   cpuMsPerTick: number;
-  /** From our server's /metrics (undefined for the bare baseline). */
   metrics: WindowMetrics | undefined;
   rssMiB: { before: number; peak: number; end: number };
 }
