@@ -130,15 +130,12 @@ export async function runStallBench(
   const onJson = (msg: StallLine) => {
     if (msg.type === 'connected') connected = msg;
     else if (msg.type === 'result') placer = msg.placer;
-    else if (msg.type === 'progress') {
-      const last = samples.at(-1);
-      progress(
-        `stall: connecting, ${msg.ready}/${msg.of} open and paused${msg.failed ? `, ${msg.failed} failed` : ''}; ` +
-          `server RSS ${Math.round(last?.rssMiB ?? NaN)} MiB, closed by the server so far ` +
-          `${closedCount(last)}`,
-      );
-    }
+    else if (msg.type === 'progress') progress(`stall: connecting, ${msg.ready}/${msg.of} open and paused`);
   };
+  const show = (what: string, s: StallSample) =>
+    progress(
+      `stall: ${what}: orphans ${s.orphan}, TCP mem ${s.memPages} pages, server RSS ${Math.round(s.rssMiB)} MiB`,
+    );
   const flags = {
     url: server.ws,
     subscribers: opts.subscribers,
@@ -175,12 +172,7 @@ export async function runStallBench(
     const closeSeconds = closed ? closed.t - (connectedAt - started) / 1000 : NaN;
     const peak = peakOf(samples.slice(0, seen + 1));
     const last = (closed ?? samples.at(-1)) as StallSample;
-    progress(
-      closed
-        ? `stall: the server closed all ${ready} ${n(closeSeconds)} s after they were all open; ` +
-            `orphans ${closed.orphan}, TCP mem ${closed.memPages} pages; waiting ${opts.afterSeconds} s`
-        : `stall: the server closed only ${closedCount(last)} of ${ready} within ${n(opts.stallMs * 1.25 + 60_000)} ms`,
-    );
+    show(closed ? `the server closed all ${ready}` : `the server closed only ${closedCount(last)} of ${ready}`, last);
     const closedAt = performance.now();
     let orphansGoneSeconds: number | undefined;
     while (performance.now() - closedAt < opts.afterSeconds * 1000) {
@@ -190,17 +182,11 @@ export async function runStallBench(
         orphansGoneSeconds = s.t - closed.t;
     }
     const after = await sample();
-    progress(
-      `stall: ${opts.afterSeconds} s later: orphans ${after.orphan}, TCP mem ${after.memPages} pages, ` +
-        `server RSS ${Math.round(after.rssMiB)} MiB; stopping the clients`,
-    );
+    show(`${opts.afterSeconds} s later`, after);
     await child.stop(5000);
     await sleep(2000);
     const exited = await sample();
-    progress(
-      `stall: clients gone: orphans ${exited.orphan}, TCP mem ${exited.memPages} pages, ` +
-        `server RSS ${Math.round(exited.rssMiB)} MiB`,
-    );
+    show('clients gone', exited);
     const timeline: StallSample[] = [];
     const step = Math.max(TIMELINE_S, (exited.t - before.t) / MAX_TIMELINE);
     for (const s of [...samples, exited])
@@ -228,5 +214,3 @@ export async function runStallBench(
     await child.stop(5000);
   }
 }
-
-const n = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
