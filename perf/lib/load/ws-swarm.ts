@@ -156,10 +156,7 @@ async function connectAll(): Promise<Subscriber[]> {
   const all: Subscriber[] = [];
   let ready = 0;
   let failed = 0;
-  const progress = setInterval(
-    () => emit({ type: 'progress', phase: 'connect', ready, failed, of: subscribers }),
-    1000,
-  );
+  const progress = setInterval(() => emit({ type: 'progress', ready, failed, of: subscribers }), 1000);
   let next = 0;
   const worker = async () => {
     while (next < subscribers) {
@@ -205,7 +202,6 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   }
-  emit({ type: 'progress', phase: 'connected', ready: live.length, of: subscribers, seconds: connectSeconds });
   await sleep(warmup * 1000);
   await alignToTicks();
 
@@ -214,17 +210,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   inWindow = true;
   if (placer) placer.measuring = true;
-  const progress = setInterval(() => {
-    const frames = [...ticks.values()].reduce((s, t) => s + t.frames, 0);
-    emit({ type: 'progress', phase: 'window', elapsed: (performance.now() - t0) / 1000, ticks: ticks.size, frames });
-  }, 1000);
   await sleep(seconds * 1000);
   inWindow = false;
   if (placer) placer.measuring = false;
   const windowSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   emit({ type: 'window', phase: 'end' });
-  clearInterval(progress);
   await sleep(1000); // fan-outs of in-window ticks finish
 
   placer?.close();

@@ -32,17 +32,11 @@ export interface WsRun {
   rssMiB: { before: number; peak: number; end: number };
 }
 
-/** A JSON line of perf/lib/load/ws-swarm.ts. */
-interface SwarmLine {
-  type: string;
-  phase?: string;
-  ready?: number;
-  failed?: number;
-  of?: number;
-  elapsed?: number;
-  ticks?: number;
-  frames?: number;
-}
+/** The JSON lines of perf/lib/load/ws-swarm.ts. */
+type SwarmLine =
+  | WsSwarmResult
+  | { type: 'window'; phase: 'start' | 'end' }
+  | { type: 'progress'; ready: number; failed: number; of: number };
 
 interface Mark {
   cpu: number;
@@ -87,7 +81,7 @@ export async function runWsScenario(
   const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
   const onJson = (msg: SwarmLine) => {
-    if (msg.type === 'result') result = msg as WsSwarmResult;
+    if (msg.type === 'result') result = msg;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
       scrape();
@@ -97,16 +91,7 @@ export async function runWsScenario(
       clearInterval(scraper);
       // The once-a-second scrape may just have covered the last second (timers race at the end).
       if (end.t - lastScrape > spec.tickMs / 2) scrape();
-    } else if (msg.phase === 'connect')
-      progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
-    else if (msg.phase === 'window' && start) {
-      const share = (cpuSeconds(pid) - start.cpu) / ((performance.now() - start.t) / 1000);
-      progress(
-        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ` +
-          `${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, ` +
-          `RSS ${Math.round(rssMiB(pid))} MiB`,
-      );
-    }
+    } else progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
   };
   const script = 'perf/lib/load/ws-swarm.ts';
   const child = startPinnedScript(`ws swarm (${spec.label})`, loadCpu, script, flags, onJson, spec.subscribers + 1024);
