@@ -1,14 +1,7 @@
 /**
- * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md): one writer, edges and a
- * real redis-server, all on this machine, measuring
- * 1. placements acknowledged per second through two edges and Redis, vs a standalone server
- *    (scale-place.ts);
- * 2. writer tick -> edge subscriber latency and 4. Redis CPU and traffic per tick with 1, 2 and 4
- *    edges at 1,000 px/s (scale-bus.ts);
- * 3. subscribers one edge core holds at 1,000 px/s with every tick on time (scale-edge.ts);
- * then writes the "Scale-out" section of perf/RESULTS.md (lib/scale/report.ts; SCALE_RECORD=0 only
- * prints it). Settings: environment variables, see SETTINGS below. Every child process is stopped
- * and the temp dir and cgroup removed however the run ends.
+ * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md; what it measures: perf/README.md,
+ * "Scale-out"): one writer, edges and a real redis-server on this machine; writes the "Scale-out"
+ * section of perf/RESULTS.md (SCALE_RECORD=0 only prints it).
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +23,6 @@ const int = (name: string, fallback: number) => (env[name] ? Number(env[name]) :
 const list = (name: string, fallback: number[]) =>
   env[name] ? (env[name] as string).split(',').map((v) => Number(v.trim())) : fallback;
 
-/** Every knob, by environment variable (reported with the results when changed). */
 const SETTINGS = {
   place: {
     seconds: int('SCALE_PLACE_SECONDS', 10),

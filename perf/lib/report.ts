@@ -28,7 +28,10 @@ function encodeParts(r: BenchResults): Part[] {
   if (!e) return [];
   const { ours, upng } = e;
   const ref = e.levels.find((l) => l.how === 'deflateSync')?.bytes ?? NaN;
-  const sync = ours.otherCpu === undefined ? '' : `; with the pool on idle CPU ${ours.otherCpu}: `;
+  const sync =
+    ours.otherCpu === undefined
+      ? ''
+      : `; ${n2(ours.syncOtherCpuMs)} ms at level ${ours.level} with it on idle CPU ${ours.otherCpu}`;
   return [
     {
       title: `Tick encode (${e.width} x ${e.height}, ${e.colours} colours)`,
@@ -67,8 +70,7 @@ function encodeParts(r: BenchResults): Part[] {
       title: 'zlib levels on the same scanlines',
       sub: true,
       text: [
-        `*Sync call ms*: the block a tick's encode puts on the event loop (budget <= 2 ms) with the pool on the same CPU${sync}` +
-          `${ours.otherCpu === undefined ? '' : `${n2(ours.syncOtherCpuMs)} ms at level ${ours.level}`} ${see(1)}.`,
+        `*Sync call ms*: the event loop blocked per encode (budget <= 2 ms), pool on the same CPU${sync} ${see(1)}.`,
       ],
       head: 'encode | N | PNG bytes | bytes / level 9 | CPU ms per encode (all threads) | event-loop thread CPU ms | sync call ms (loop blocked)',
       rows: [{ ...ours, how: 'default' }, ...e.levels].map((l) => [

@@ -1,8 +1,4 @@
-/**
- * The "Scale-out" section of perf/RESULTS.md, written by perf/scale.ts between `<!-- scale:start -->`
- * and `<!-- scale:end -->` (everything outside the markers is kept): the budget rows (perf/lib/budgets.ts)
- * and each measurement's figures as parts (testkit/report.ts renders them).
- */
+/** The "Scale-out" section of perf/RESULTS.md: the budget rows and each measurement's figures as parts. */
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../testkit/paths.ts';
 import { n0, n1, n2, pct } from '../../../testkit/format.ts';
@@ -17,7 +13,6 @@ import { type Buckets, bucketQuantile, mergeBuckets, shareAtOrBelow } from './sc
 
 export interface ScaleResults {
   machine: MachineInfo;
-  /** 1-minute load average at the start and end of the run. */
   load1: [number, number];
   seconds: number;
   settings: { place: PlaceSettings; fill: number; bus: BusSettings; edge: EdgeSettings };
@@ -206,13 +201,9 @@ function budgets(r: ScaleResults): Budget[] {
   const lag = mergeBuckets(r.bus.map((b) => b.lag));
   const p99 = bucketQuantile(lag, 0.99);
   const tick = r.bus.map((b) => b.writerTickMs);
+  const name = "writer publish -> edge fan-out start (edges' canvas_bus_lag_seconds, all runs)";
   rows.push({
-    ...budget(
-      "writer publish -> edge fan-out start (edges' canvas_bus_lag_seconds, all runs)",
-      p99 * 1000,
-      '<= 50 ms',
-      0,
-    ),
+    ...budget(name, p99 * 1000, '<= 50 ms', 0),
     measured:
       `p50 ${ms(bucketQuantile(lag, 0.5))}, p99 ${ms(p99)}, ${pct(shareAtOrBelow(lag, 0.05))} <= 50 ms; ` +
       `writer's own tick mean ${n1(Math.min(...tick))}-${n1(Math.max(...tick))} ms`,
