@@ -233,9 +233,9 @@ function streamParts(r: BenchResults): Part[] {
               'per delivered byte ns, ours / bare | ours / bare per byte',
             rows: s.fanout.map((f, i) => [
               String(i + 1),
-              pair(n2(f.oursMsPerTick), n2(f.bareMsPerTick)),
-              pair(n2(f.oursUsPerFrame), n2(f.bareUsPerFrame)),
-              pair(f.oursNsPerByte.toFixed(3), f.bareNsPerByte.toFixed(3)),
+              pair(n2(f.cost.ours.msPerTick), n2(f.cost.bare.msPerTick)),
+              pair(n2(f.cost.ours.usPerFrame), n2(f.cost.bare.usPerFrame)),
+              pair(f.cost.ours.nsPerByte.toFixed(3), f.cost.bare.nsPerByte.toFixed(3)),
               `${n2(f.ratio)}x`,
             ]),
             after: [`Median ours / bare per delivered byte: **${n2(s.fanoutRatio)}x**.`],

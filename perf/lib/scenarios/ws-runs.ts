@@ -16,18 +16,20 @@ const TICK_MS = 1000;
 /** The rate of the delta-bytes and loop-delay budgets (docs/ARCHITECTURE.md). */
 const BUDGET_RATE = 1000;
 
+/** Server CPU spent on the PNG fan-out per tick, per delivered frame and per delivered byte. */
+interface FanoutCost {
+  msPerTick: number;
+  usPerFrame: number;
+  /** The two PNG messages differ by a few bytes. */
+  nsPerByte: number;
+}
+
 export interface FanoutRound {
   baseline: WsRun;
   png: WsRun;
   bare: WsRun;
-  /** Server CPU per tick spent on the PNG fan-out: PNG run minus baseline; bare as measured. */
-  oursMsPerTick: number;
-  bareMsPerTick: number;
-  oursUsPerFrame: number;
-  bareUsPerFrame: number;
-  /** Per delivered byte (the two PNG messages differ by a few bytes). */
-  oursNsPerByte: number;
-  bareNsPerByte: number;
+  /** Ours: the PNG run minus the baseline; bare as measured. */
+  cost: { ours: FanoutCost; bare: FanoutCost };
   ratio: number;
 }
 
@@ -91,25 +93,13 @@ async function startBarePublish(
 }
 
 function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
-  const oursMsPerTick = png.cpuMsPerTick - baseline.cpuMsPerTick;
-  const bareMsPerTick = bare.cpuMsPerTick;
-  const oursUsPerFrame = (oursMsPerTick * 1000) / framesPerTick(png);
-  const bareUsPerFrame = (bareMsPerTick * 1000) / framesPerTick(bare);
-  const oursNsPerByte = (oursUsPerFrame * 1000) / bytesPerFrame(png);
-  const bareNsPerByte = (bareUsPerFrame * 1000) / bytesPerFrame(bare);
-  const ratio = oursNsPerByte / bareNsPerByte;
-  return {
-    baseline,
-    png,
-    bare,
-    oursMsPerTick,
-    bareMsPerTick,
-    oursUsPerFrame,
-    bareUsPerFrame,
-    oursNsPerByte,
-    bareNsPerByte,
-    ratio,
+  const cost = (run: WsRun, msPerTick: number): FanoutCost => {
+    const usPerFrame = (msPerTick * 1000) / framesPerTick(run);
+    return { msPerTick, usPerFrame, nsPerByte: (usPerFrame * 1000) / bytesPerFrame(run) };
   };
+  const ours = cost(png, png.cpuMsPerTick - baseline.cpuMsPerTick);
+  const theirs = cost(bare, bare.cpuMsPerTick);
+  return { baseline, png, bare, cost: { ours, bare: theirs }, ratio: ours.nsPerByte / theirs.nsPerByte };
 }
 
 export async function runStreamScenarios(
@@ -141,7 +131,9 @@ export async function runStreamScenarios(
         await run({ label: `${tag}: png, same bytes`, stream: 'png', rate: 0 }, bare),
       );
       fanout.push(f);
-      progress(`ws ${tag}: ours ${f.oursNsPerByte.toFixed(3)} ns/byte, bare ${f.bareNsPerByte.toFixed(3)} ns/byte`);
+      progress(
+        `ws ${tag}: ours ${f.cost.ours.nsPerByte.toFixed(3)} ns/byte, bare ${f.cost.bare.nsPerByte.toFixed(3)} ns/byte`,
+      );
     }
   } finally {
     await bare.child.stop();
