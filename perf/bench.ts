@@ -9,7 +9,7 @@
 import { join, relative } from 'node:path';
 import { BenchConfigError, KNOBS, loadBenchConfig, onlyFlag, type BenchConfig } from './lib/config.ts';
 import { type BenchResults, consoleSummary } from './lib/budgets.ts';
-import { createCpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinPid } from './lib/cpu-limit.ts';
 import { Harness } from './lib/harness.ts';
 import { runEncodeBench } from './lib/scenarios/encode.ts';
 import { runImageBench, runOriginBench } from './lib/scenarios/image.ts';
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     notes: [],
     elapsedSeconds: 0,
   };
-  if (!pinSelf(config.loadCpu))
+  if (!pinPid(config.loadCpu))
     results.notes.push(`could not pin the harness to CPU ${config.loadCpu} (taskset failed)`);
   progress(
     `scenarios: ${[...config.scenarios].join(', ')}; harness on CPU ${config.loadCpu}, servers on CPU ${config.serverCpu}`,

@@ -36,6 +36,7 @@ import { KeyframeStore } from '../server/store/keyframe-store.ts';
 import { Rng } from '../testkit/rng.ts';
 import { openHistoryDb } from './lib/history-db.ts';
 import { MintLimit } from '../server/identity/mint-limit.ts';
+import { cpuMsSince, percentile } from './lib/stats.ts';
 
 const W = 1000;
 const H = 1000;
@@ -48,12 +49,8 @@ const dbPath = args.db ?? join(tmp as string, 'history.db');
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const MiB = (v: number) => `${(v / 1048576).toFixed(2)} MiB`;
-function pct(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 const summary = (v: readonly number[]) =>
-  `p50 ${ms(pct(v, 50))}, p95 ${ms(pct(v, 95))}, max ${ms(Math.max(...v))} (n=${v.length})`;
+  `p50 ${ms(percentile(v, 50))}, p95 ${ms(percentile(v, 95))}, max ${ms(Math.max(...v))} (n=${v.length})`;
 
 console.log(`history bench: ${W} x ${H}, ${COUNT.toLocaleString('en')} placements, db ${dbPath}`);
 const { store, buildSeconds, reused } = openHistoryDb(dbPath, W, H, COUNT);
@@ -101,10 +98,6 @@ const history = new HistoryService(store.db, { dbPath, width: W, height: H, pale
 await history.run({ kind: 'image', seq: 1 }, 'bench'); // start the worker (thread + tsx: ~200 ms, once)
 // Process CPU (all threads) while this thread only awaits: the worker's CPU, whatever else the
 // machine runs (wall time on a shared machine includes waiting for a core).
-const cpuMs = (since: NodeJS.CpuUsage) => {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1000;
-};
 const imageTimes: number[] = [];
 const imageCpu: number[] = [];
 for (const seq of [...randomSeqs.map((s) => s + 1), ...worstSeqs]) {
@@ -112,7 +105,7 @@ for (const seq of [...randomSeqs.map((s) => s + 1), ...worstSeqs]) {
   const c0 = process.cpuUsage();
   await history.run({ kind: 'image', seq }, 'bench');
   imageTimes.push(performance.now() - t0);
-  imageCpu.push(cpuMs(c0));
+  imageCpu.push(cpuMsSince(c0));
 }
 console.log(`history image (worker, level 8 PNG) wall: ${summary(imageTimes)}; budget 200 ms`);
 console.log(`history image (worker, level 8 PNG) CPU:  ${summary(imageCpu)}`);
@@ -133,7 +126,7 @@ const alone = await history.run(
 );
 console.log(
   `timelapse 100 frames of ${W} x ${H} over ${COUNT.toLocaleString('en')} placements: ` +
-    `${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(tlCpu) / 1000).toFixed(2)} s CPU, ` +
+    `${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMsSince(tlCpu) / 1000).toFixed(2)} s CPU, ` +
     `${MiB('bytes' in alone ? alone.bytes.length : 0)}; budget 10 s; ` +
     `rss now ${MiB(process.memoryUsage().rss)}`,
 );

@@ -1,20 +1,13 @@
 /**
- * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md): one writer, edges and a
- * real redis-server, all on this machine, measuring
- * 1. placements acknowledged per second through two edges and Redis, vs a standalone server
- *    (scale-place.ts);
- * 2. writer tick -> edge subscriber latency and 4. Redis CPU and traffic per tick with 1, 2 and 4
- *    edges at 1,000 px/s (scale-bus.ts);
- * 3. subscribers one edge core holds at 1,000 px/s with every tick on time (scale-edge.ts);
- * then writes the "Scale-out" section of perf/RESULTS.md (lib/scale/report.ts; SCALE_RECORD=0 only
- * prints it). Settings: environment variables, see SETTINGS below. Every child process is stopped
- * and the temp dir and cgroup removed however the run ends.
+ * `npm run bench:scale`: the scale-out benchmark (docs/SCALING.md; what it measures: perf/README.md,
+ * "Scale-out"): one writer, edges and a real redis-server on this machine; writes the "Scale-out"
+ * section of perf/RESULTS.md (SCALE_RECORD=0 only prints it).
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../testkit/redis.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
-import { createCpuLimit, pinSelf } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinPid } from './lib/cpu-limit.ts';
 import { Harness } from './lib/harness.ts';
 import { machineInfo } from './lib/machine-info.ts';
 import { runSwarms } from './lib/scenarios/place.ts';
@@ -23,14 +16,13 @@ import { runBusBench } from './lib/scale/scale-bus.ts';
 import { runEdgeCapacity } from './lib/scale/scale-edge.ts';
 import { runPlaceBench } from './lib/scale/scale-place.ts';
 import { startEdge, startWriter } from '../testkit/cluster.ts';
-import { pinPid, pinTo, withFiles } from './lib/scale/scale-procs.ts';
+import { pinTo, withFiles } from './lib/scale/scale-procs.ts';
 
 const env = process.env;
 const int = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const list = (name: string, fallback: number[]) =>
   env[name] ? (env[name] as string).split(',').map((v) => Number(v.trim())) : fallback;
 
-/** Every knob, by environment variable (reported with the results when changed). */
 const SETTINGS = {
   place: {
     seconds: int('SCALE_PLACE_SECONDS', 10),
@@ -68,7 +60,7 @@ async function main(): Promise<ScaleResults> {
   const machine = machineInfo();
   const load1AtStart = loadavg()[0] as number;
   const tmp = harness.tempDir();
-  pinSelf(LOAD_CPU);
+  pinPid(LOAD_CPU);
 
   // 1. Placements: nothing pinned but the two swarms (one per CPU).
   const place = await runPlaceBench(tmp, SETTINGS.place, progress);
@@ -76,7 +68,7 @@ async function main(): Promise<ScaleResults> {
   // 2-4: a fresh Redis and writer on the load CPU, the canvas filled with synthetic artwork first
   // (the PNG stream's frames are then a realistic size, as in `npm run bench`).
   const redis = await startRedis();
-  pinPid(redis.child.pid, LOAD_CPU);
+  pinPid(LOAD_CPU, redis.child.pid);
   const writer = await startWriter(
     redis.url,
     join(tmp, 'writer.db'),

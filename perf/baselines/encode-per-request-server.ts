@@ -9,32 +9,22 @@
  * canvas, palette and PNG level, so they serve the same bytes as our server on the same database.
  *
  *   node --import tsx perf/baselines/encode-per-request-server.ts --port 9003 --db /tmp/c.db --source db
- *
- * Started by perf/lib/scenarios/image.ts (runOriginBench), pinned to the server CPU like our server. Exits 0 on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
 import { PngEncoder } from '../../server/canvas/png-encoder.ts';
 import { configWith } from '../../server/config/config.ts';
-import { FALLBACK_MESSAGE, uws, uwsBackend } from '../../server/ops/uws-backend.ts';
+import { uws } from '../../server/ops/uws-backend.ts';
+import { serve } from './serve.ts';
 import { Store } from '../../server/store/store.ts';
 
 const { values } = parseArgs({
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string' },
-    db: { type: 'string' },
+    db: { type: 'string', default: '' },
     source: { type: 'string', default: 'grid' },
   },
 });
-if (!values.port || !values.db || (values.source !== 'grid' && values.source !== 'db')) {
-  process.stderr.write('usage: encode-per-request-server.ts --port N --db FILE [--source grid|db]\n');
-  process.exit(2);
-}
-if (uwsBackend !== 'native') {
-  process.stderr.write(`encode-per-request-server: ${FALLBACK_MESSAGE}\n`);
-  process.exit(1);
-}
-
 const { width, height, palette, pngLevel, synchronous, busyTimeoutMs } = configWith({});
 const store = Store.open({ path: values.db, width, height, paletteSize: palette.length, synchronous, busyTimeoutMs });
 const encoder = new PngEncoder(width, height, palette, pngLevel);
@@ -49,17 +39,4 @@ const app = uws.App().get('/image', (res) => {
   res.end(png);
 });
 
-app.listen(values.host, Number(values.port), (listenSocket) => {
-  if (!listenSocket) {
-    process.stderr.write(`encode-per-request-server: cannot listen on ${values.host}:${values.port}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`listening ${values.host}:${values.port}, encoding from ${values.source} per request\n`);
-  const stop = () => {
-    uws.us_listen_socket_close(listenSocket);
-    store.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-});
+serve('encode-per-request-server', app, values, () => store.close());

@@ -19,7 +19,7 @@ const DURATION = envString('DURATION', '30s');
 const WINDOW = envNumber('WINDOW', 8);
 const RATE = envNumber('RATE', 0);
 const ACK_P99_MS = envNumber('ACK_P99_MS', 100);
-/** How long a socket waits for the answers still in flight when DURATION is over. */
+/** How long a socket waits for the answers in flight when DURATION is over. */
 const DRAIN_MS = 5000;
 
 const unanswered = new Counter('canvas_place_unanswered');

@@ -11,13 +11,13 @@
  * k6: $K6 (a path), else `k6` on PATH, else ../shared/bin/k6 next to the repository.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CpuLimit } from '../lib/cpu-limit.ts';
 import { checkK6Protocol } from './protocol-check.ts';
-import { isExecutable, killAllChildren, startChild } from '../../testkit/processes.ts';
-import { REPO_ROOT, startOurServer, type ServerUnderTest } from '../lib/server-process.ts';
+import { Harness } from '../lib/harness.ts';
+import { REPO_ROOT } from '../../testkit/paths.ts';
+import { isExecutable, startChild } from '../../testkit/processes.ts';
+import { loopbackArgs, type StartedServer, startServer } from '../../testkit/server-process.ts';
 
 /** One metric of k6's --summary-export file: its stats, and per threshold whether it was crossed. */
 interface ExportedMetric {
@@ -69,18 +69,6 @@ const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** The whole run may not take longer than this (each script also bounds itself with maxDuration). */
-const RUN_LIMIT_MS = 180_000;
-
-/** No CPU pinning: the smoke checks behaviour against the thresholds, it does not record figures. */
-const unpinned: CpuLimit = {
-  method: 'none',
-  cgroupDir: undefined,
-  wrap: ([file, ...args]) => ({ file: file as string, args }),
-  throttle: () => undefined,
-  cleanup: async () => {},
-};
-
 /** The k6 to run and its `k6 version` line, or a message naming every place that was tried. */
 function findK6(env: NodeJS.ProcessEnv): { k6: string; version: string } | { error: string } {
   const sibling = join(REPO_ROOT, '..', 'shared', 'bin', 'k6');
@@ -93,7 +81,7 @@ function findK6(env: NodeJS.ProcessEnv): { k6: string; version: string } | { err
   return { error: `k6 not found: set K6 to its path, put k6 on PATH, or install it as ${sibling}` };
 }
 
-async function runScenario(k6: string, server: ServerUnderTest, scenario: Scenario, dir: string): Promise<boolean> {
+async function runScenario(k6: string, server: StartedServer, scenario: Scenario, dir: string): Promise<boolean> {
   const exportFile = join(dir, `${scenario.script}.json`);
   const vars = Object.entries({ BASE_URL: server.http, ...scenario.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const args = [
@@ -139,51 +127,25 @@ async function runScenario(k6: string, server: ServerUnderTest, scenario: Scenar
   return false;
 }
 
-async function main(): Promise<number> {
+const harness = new Harness('k6-smoke');
+// The whole run's limit (each script also bounds itself with maxDuration).
+harness.limitTo(180, '180 s', 1);
+
+await harness.run(async () => {
   const found = findK6(process.env);
-  if ('error' in found) {
-    console.error(`k6 smoke: ${found.error}`);
-    return 1;
-  }
+  if ('error' in found) throw new Error(found.error);
   console.log(`k6 smoke: ${found.version} (${found.k6})`);
   console.log(`k6 smoke: protocol code checked against protocol/ (${await checkK6Protocol()} frames)`);
-  const dir = mkdtempSync(join(tmpdir(), 'canvas-k6-smoke-'));
-  tempDir = dir;
-  let server: ServerUnderTest | undefined;
-  try {
-    server = await startOurServer(unpinned, join(dir, 'canvas.db'), { name: 'canvas server' });
-    let failed = 0;
-    // One after the other: each scenario's latency thresholds hold for its own load only.
-    for (const scenario of SCENARIOS) if (!(await runScenario(found.k6, server, scenario, dir))) failed++;
-    const code = await server.child.stop();
-    if (code !== 0) {
-      console.log(`k6 smoke: the server exited with ${code} on SIGTERM: ${server.child.stderr().slice(-2000)}`);
-      failed++;
-    }
-    console.log(failed === 0 ? 'k6 smoke: all scenarios passed' : `k6 smoke: ${failed} failure(s)`);
-    return failed === 0 ? 0 : 1;
-  } finally {
-    await server?.child.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const dir = harness.tempDir();
+  const server = await startServer({ args: loopbackArgs(join(dir, 'canvas.db'), { 'cooldown-ms': 0 }) });
+  let failed = 0;
+  // One after the other: each scenario's latency thresholds hold for its own load only.
+  for (const scenario of SCENARIOS) if (!(await runScenario(found.k6, server, scenario, dir))) failed++;
+  const code = await server.stop();
+  if (code !== 0) {
+    console.log(`k6 smoke: the server exited with ${code} on SIGTERM: ${server.stderr().slice(-2000)}`);
+    failed++;
   }
-}
-
-/** Removed however the run ends. */
-let tempDir: string | undefined;
-
-// Also on a crash (e.g. EPIPE when the output is piped into `head`): no server or k6 outlives us.
-process.once('exit', () => {
-  killAllChildren();
-  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  console.log(failed === 0 ? 'k6 smoke: all scenarios passed' : `k6 smoke: ${failed} failure(s)`);
+  process.exitCode = failed ? 1 : 0;
 });
-const fail = (reason: string) => {
-  console.error(`k6 smoke: ${reason}`);
-  process.exit(1);
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => fail(`stopped by ${signal}`));
-setTimeout(() => fail(`still running after ${RUN_LIMIT_MS / 1000} s`), RUN_LIMIT_MS).unref();
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)),
-);

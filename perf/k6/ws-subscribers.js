@@ -23,14 +23,12 @@ const TICK_MS = envNumber('TICK_MS', 1000);
 const LATE_FACTOR = envNumber('LATE_FACTOR', 1.5);
 if (STREAM !== 'png' && STREAM !== 'delta') throw new Error(`STREAM="${STREAM}" is not png or delta`);
 
-/** Stream frames after the initial snapshot, tagged with their type (a delta stream may carry png). */
+/** Stream frames after the snapshot, tagged with their type (a delta stream may carry png). */
 const frames = new Counter('canvas_stream_frames');
 const frameBytes = new Trend('canvas_stream_frame_bytes');
-/** Time between two consecutive stream frames of one subscriber: TICK_MS when every tick arrives. */
 const frameInterval = new Trend('canvas_frame_interval_ms', true);
-/** Share of frames that came within TICK_MS x LATE_FACTOR of the previous one (no tick missed). */
+/** Share of frames within TICK_MS x LATE_FACTOR of the previous one (no tick missed). */
 const onTime = new Rate('canvas_tick_on_time');
-/** Deltas whose fromSeq was not the subscriber's seq: a missed tick (backpressure or a bug). */
 const deltaGaps = new Counter('canvas_delta_gaps');
 
 const maxDuration = `${Math.ceil(HOLD_S + CONNECT_SPREAD_S) + 30}s`;
@@ -59,7 +57,6 @@ export function subscribe() {
   const ws = new WebSocket(wsUrl(`stream=${STREAM}`));
   ws.binaryType = 'arraybuffer';
   let tickMs = TICK_MS;
-  /** The seq of the board this subscriber holds; -1 before the first snapshot. */
   let seq = -1;
   let lastFrameAt = 0;
   let openedAt = 0;

@@ -81,19 +81,21 @@ export function syntheticPlacements(opts: ContentOptions): Placements {
   return { count: opts.count, x, y, c };
 }
 
-/** Applies placements to a grid of palette indices (colour 0, white, where nothing was placed). */
-export function applyPlacements(grid: Uint8Array, width: number, p: Placements): void {
-  for (let i = 0; i < p.count; i++) grid[(p.y[i] as number) * width + (p.x[i] as number)] = p.c[i] as number;
-}
-
 /**
  * The canvas of the encode benchmark: artworks covering the whole canvas about 1.2 times over (so
  * a few white gaps stay) with 5% of the placements random noise, like a late-event r/place canvas.
  */
 export function realisticGrid(width: number, height: number, colours: number, seed = 2017): Uint8Array {
   const grid = new Uint8Array(width * height);
-  const count = Math.round(width * height * 1.25);
-  applyPlacements(grid, width, syntheticPlacements({ width, height, colours, count, noise: 0.05, seed }));
+  const p = syntheticPlacements({
+    width,
+    height,
+    colours,
+    count: Math.round(width * height * 1.25),
+    noise: 0.05,
+    seed,
+  });
+  for (let i = 0; i < p.count; i++) grid[(p.y[i] as number) * width + (p.x[i] as number)] = p.c[i] as number;
   return grid;
 }
 

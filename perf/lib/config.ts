@@ -4,6 +4,7 @@
  * shorthand for BENCH_SCENARIOS). Defaults keep the whole run at about five minutes on a 2-core
  * machine.
  */
+import { parseArgs } from 'node:util';
 
 export const SCENARIOS = ['encode', 'image', 'origin', 'ws', 'ws10k', 'stall', 'place'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -80,14 +81,11 @@ function readRates(env: NodeJS.ProcessEnv): number[] {
 
 /** `--only=a,b` (or `--only a,b`) from `npm run bench -- --only=...`, else undefined. */
 export function onlyFlag(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a.startsWith('--only=')) return a.slice('--only='.length);
-    if (a === '--only') return argv[i + 1];
-    if (a.startsWith('-'))
-      throw new BenchConfigError(`unknown flag ${a}; the only flag is --only=${SCENARIOS.join(',')}`);
+  try {
+    return parseArgs({ args: [...argv], options: { only: { type: 'string' } } }).values.only;
+  } catch (err) {
+    throw new BenchConfigError(`${(err as Error).message}; the only flag is --only=${SCENARIOS.join(',')}`);
   }
-  return undefined;
 }
 
 export class BenchConfigError extends Error {}

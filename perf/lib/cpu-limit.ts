@@ -47,40 +47,27 @@ export interface CpuLimit {
 
 type Made = { dir: string; version: 1 | 2 };
 
-function tryWrite(path: string, value: string): boolean {
+/** `fn`'s result, or undefined when it throws (no cgroup rights, a group still busy). */
+function quietly<T>(fn: () => T): T | undefined {
   try {
-    writeFileSync(path, value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Removes empty groups left by runs that were killed (their harness pid is gone). */
-function removeStale(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root).filter((n) => n.startsWith(PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(PREFIX.length));
-    if (!Number.isInteger(pid) || existsSync(`/proc/${pid}`)) continue;
-    removeQuietly(`${root}/${name}`); // fails (and is left alone) while processes are inside
-  }
-}
-
-/** This run's group under `root` (stale groups of dead runs removed first), or undefined when not allowed. */
-function freshGroup(root: string): string | undefined {
-  removeStale(root);
-  const dir = `${root}/${GROUP}`;
-  try {
-    mkdirSync(dir, { recursive: true });
+    return fn();
   } catch {
     return undefined;
   }
-  return dir;
+}
+const tryWrite = (path: string, value: string) => quietly(() => writeFileSync(path, value) ?? true) ?? false;
+const removeQuietly = (dir: string): undefined => void quietly(() => rmdirSync(dir));
+
+/** This run's group under `root`, or undefined when not allowed; first removes the groups of killed runs. */
+function freshGroup(root: string): string | undefined {
+  for (const name of quietly(() => readdirSync(root)) ?? []) {
+    const pid = Number(name.slice(PREFIX.length));
+    // rmdir fails (and the group is left alone) while processes are inside.
+    if (name.startsWith(PREFIX) && Number.isInteger(pid) && !existsSync(`/proc/${pid}`))
+      removeQuietly(`${root}/${name}`);
+  }
+  const dir = `${root}/${GROUP}`;
+  return quietly(() => mkdirSync(dir, { recursive: true }) ?? dir) && dir;
 }
 
 function makeV1(): Made | undefined {
@@ -105,28 +92,15 @@ function makeV2(): Made | undefined {
   return { dir, version: 2 };
 }
 
-function removeQuietly(dir: string): undefined {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // nothing to undo
+function readStat(made: Made): ThrottleStats {
+  const fields = new Map<string, number>();
+  for (const line of readFileSync(`${made.dir}/cpu.stat`, 'utf8').split('\n')) {
+    const [k, v] = line.split(' ');
+    if (k && v) fields.set(k, Number(v));
   }
-  return undefined;
-}
-
-function readStat(made: Made): ThrottleStats | undefined {
-  try {
-    const fields = new Map<string, number>();
-    for (const line of readFileSync(`${made.dir}/cpu.stat`, 'utf8').split('\n')) {
-      const [k, v] = line.split(' ');
-      if (k && v) fields.set(k, Number(v));
-    }
-    const throttledMs =
-      made.version === 1 ? (fields.get('throttled_time') ?? 0) / 1e6 : (fields.get('throttled_usec') ?? 0) / 1e3;
-    return { periods: fields.get('nr_periods') ?? 0, throttled: fields.get('nr_throttled') ?? 0, throttledMs };
-  } catch {
-    return undefined;
-  }
+  const throttledMs =
+    made.version === 1 ? (fields.get('throttled_time') ?? 0) / 1e6 : (fields.get('throttled_usec') ?? 0) / 1e3;
+  return { periods: fields.get('nr_periods') ?? 0, throttled: fields.get('nr_throttled') ?? 0, throttledMs };
 }
 
 /** Sets up the limit for `cpu`. Never throws: falls back to taskset alone. */
@@ -150,18 +124,13 @@ export function createCpuLimit(cpu: number): CpuLimit {
     async cleanup() {
       if (!made) return;
       // rmdir fails with EBUSY while an exiting process is still being reaped: retry briefly.
-      for (let i = 0; i < 50 && existsSync(made.dir); i++) {
-        try {
-          rmdirSync(made.dir);
-        } catch {
-          await sleep(100);
-        }
-      }
+      for (let i = 0; i < 50 && existsSync(made.dir); i++)
+        if (!quietly(() => rmdirSync(made.dir) ?? true)) await sleep(100);
     },
   };
 }
 
-/** Pins an already running process (all its threads) to `cpu`; false if taskset is unavailable. */
-export function pinSelf(cpu: number): boolean {
-  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], { stdio: 'ignore' }).status === 0;
+/** Pins a running process (all its threads; this one by default) to `cpus`; false if taskset failed. */
+export function pinPid(cpus: number | string, pid = process.pid): boolean {
+  return spawnSync('taskset', ['-a', '-p', '-c', String(cpus), String(pid)], { stdio: 'ignore' }).status === 0;
 }

@@ -19,14 +19,7 @@ export interface MachineInfo {
   revision: string;
 }
 
-function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    return m?.[1]?.trim() ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+const cpuModel = () => /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
 
 /** Installed version of a dependency, read from its package.json (exports may hide it from require). */
 function installed(name: string): string {
@@ -41,14 +34,7 @@ function installed(name: string): string {
   }
 }
 
-function sqliteVersion(): string {
-  const db = new Database(':memory:');
-  try {
-    return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
-  } finally {
-    db.close();
-  }
-}
+const sqliteVersion = () => new Database(':memory:').prepare('SELECT sqlite_version()').pluck().get() as string;
 
 function revision(): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' });

@@ -28,7 +28,10 @@ function encodeParts(r: BenchResults): Part[] {
   if (!e) return [];
   const { ours, upng } = e;
   const ref = e.levels.find((l) => l.how === 'deflateSync')?.bytes ?? NaN;
-  const sync = ours.otherCpu === undefined ? '' : `; with the pool on idle CPU ${ours.otherCpu}: `;
+  const sync =
+    ours.otherCpu === undefined
+      ? ''
+      : `; ${n2(ours.syncOtherCpuMs)} ms at level ${ours.level} with it on idle CPU ${ours.otherCpu}`;
   return [
     {
       title: `Tick encode (${e.width} x ${e.height}, ${e.colours} colours)`,
@@ -67,8 +70,7 @@ function encodeParts(r: BenchResults): Part[] {
       title: 'zlib levels on the same scanlines',
       sub: true,
       text: [
-        `*Sync call ms*: the block a tick's encode puts on the event loop (budget <= 2 ms) with the pool on the same CPU${sync}` +
-          `${ours.otherCpu === undefined ? '' : `${n2(ours.syncOtherCpuMs)} ms at level ${ours.level}`} ${see(1)}.`,
+        `*Sync call ms*: the event loop blocked per encode (budget <= 2 ms), pool on the same CPU${sync} ${see(1)}.`,
       ],
       head: 'encode | N | PNG bytes | bytes / level 9 | CPU ms per encode (all threads) | event-loop thread CPU ms | sync call ms (loop blocked)',
       rows: [{ ...ours, how: 'default' }, ...e.levels].map((l) => [
@@ -140,10 +142,8 @@ function originParts(r: BenchResults): Part[] {
     {
       title: 'GET /image: cached vs encode per request (the origin experiment)',
       text: [
-        '`cached` is our server; `db` (SQLite + encode per request) and `grid` (encode the grid per request) are ' +
-          `perf/baselines/encode-per-request-server.ts; all three serve the same ${n0(o.pngBytes)}-byte PNG (checked). ` +
-          `wrk -t${o.threads} --latency, ${o.modes.cached.rounds.length} rounds of ${o.seconds} s per mode, ` +
-          `rotating order; medians over rounds ${see(3)}.`,
+        `All three serve the same ${n0(o.pngBytes)}-byte PNG; wrk -t${o.threads} --latency, ` +
+          `${o.modes.cached.rounds.length} rounds of ${o.seconds} s per mode; medians over rounds ${see(3)}.`,
       ],
       head: WRK_HEAD,
       rows: ORIGIN_MODES.map((name) => wrkRow(`\`${name}\``, o.modes[name])),
@@ -192,10 +192,7 @@ function streamParts(r: BenchResults): Part[] {
     {
       title: 'WebSocket streams: PNG vs delta, event-loop delay',
       text: [
-        `One run per stream per rate, \`ws\` subscribers and a placer in one child process on CPU ${r.config.loadCpu} ` +
-          `(perf/lib/load/ws-swarm.ts); a ${r.config.wsSeconds} s window of whole ticks. Worst loop delay per tick: ` +
-          '`nodejs_eventloop_lag_max_seconds` scraped once a tick, less the 10 ms sampling interval; the budget row ' +
-          `takes the p99 over ticks (the max for fewer than 100) ${see(4)}.`,
+        `One run per stream per rate, load on CPU ${r.config.loadCpu}, ${r.config.wsSeconds} s of whole ticks ${see(4)}.`,
       ],
       head: WS_HEAD,
       rows: s.runs.map(wsRow),
@@ -224,10 +221,8 @@ function streamParts(r: BenchResults): Part[] {
           {
             title: 'PNG fan-out cost per subscriber vs a bare `app.publish`',
             text: [
-              `${s.fanout.length} rounds at ${n0(s.fanoutRate)} px/s: *baseline* (one delta subscriber), *ours* ` +
-                `(${n0(r.config.wsSubscribers)} PNG subscribers) and *bare* (perf/baselines/bare-publish-server.ts ` +
-                `publishing the same ${n0(s.barePngBytes)}-byte PNG). Fan-out CPU per tick: ours minus baseline, ` +
-                `bare as measured ${see(5)}.`,
+              `${s.fanout.length} rounds at ${n0(s.fanoutRate)} px/s: baseline, ours with ${n0(r.config.wsSubscribers)} ` +
+                `PNG subscribers, bare publishing the same ${n0(s.barePngBytes)}-byte PNG ${see(5)}.`,
             ],
             head: WS_HEAD,
             rows: s.fanout.flatMap((f) => [f.baseline, f.png, f.bare]).map(wsRow),
@@ -238,9 +233,9 @@ function streamParts(r: BenchResults): Part[] {
               'per delivered byte ns, ours / bare | ours / bare per byte',
             rows: s.fanout.map((f, i) => [
               String(i + 1),
-              pair(n2(f.oursMsPerTick), n2(f.bareMsPerTick)),
-              pair(n2(f.oursUsPerFrame), n2(f.bareUsPerFrame)),
-              pair(f.oursNsPerByte.toFixed(3), f.bareNsPerByte.toFixed(3)),
+              pair(n2(f.cost.ours.msPerTick), n2(f.cost.bare.msPerTick)),
+              pair(n2(f.cost.ours.usPerFrame), n2(f.cost.bare.usPerFrame)),
+              pair(f.cost.ours.nsPerByte.toFixed(3), f.cost.bare.nsPerByte.toFixed(3)),
               `${n2(f.ratio)}x`,
             ]),
             after: [`Median ours / bare per delivered byte: **${n2(s.fanoutRatio)}x**.`],
@@ -276,9 +271,7 @@ function manyParts(r: BenchResults): Part[] {
     {
       title: `${n0(ours.swarm.subscribers)} WebSocket subscribers in one server process`,
       text: [
-        `Delta subscribers, each sent hello and the current ${n0(pngBytes)}-byte PNG on connect, while the placer ` +
-          `places ${n0(ours.spec.rate)} px/s; then as many on the bare app, which only sends the same PNG on connect. ` +
-          `Server RSS (VmRSS) sampled every 200 ms ${see(6)}.`,
+        `Delta subscribers, a ${n0(pngBytes)}-byte PNG on connect, ${n0(ours.spec.rate)} px/s; then the bare app ${see(6)}.`,
       ],
       head:
         'server | subscribers ready | placed (window), ticks | connect s | RSS before MiB | RSS peak MiB | ' +
@@ -307,8 +300,8 @@ function stallParts(r: BenchResults): Part[] {
     {
       title: 'Subscribers that stop reading (figures, not budgets)',
       text: [
-        `\`--stall-ms ${o.stallMs}\`, ${n0(o.subscribers)} PNG subscribers that pause their TCP socket once open, ` +
-          `a placer at ${n0(o.rate)} px/s; \`TCP mem\` in pages of ${n0(st.pageBytes)} bytes (machine-wide) ${see(7)}.`,
+        `\`--stall-ms ${o.stallMs}\`, ${n0(o.subscribers)} PNG subscribers that stop reading, ${n0(o.rate)} px/s; ` +
+          `pages of ${n0(st.pageBytes)} bytes ${see(7)}.`,
       ],
       head:
         'reading | at s | server RSS MiB | TCP inuse | TCP orphan | TCP tw | TCP mem pages | TCP mem MB | ' +
@@ -379,11 +372,7 @@ function placeParts(r: BenchResults): Part[] {
     {
       title: 'Placements acknowledged and persisted',
       text: [
-        'The fill draws synthetic artworks + 10% noise; the measured run places random pixels and counts acks ' +
-          `received inside the window ${see(8)}.` +
-          (r.fill && r.place
-            ? ` The placements table already held ${n0(r.fill.swarm.acksTotal)} rows (the fill).`
-            : ''),
+        `${see(8)}${r.fill && r.place ? ` The placements table already held ${n0(r.fill.swarm.acksTotal)} rows (the fill).` : ''}`,
       ],
       head:
         'run | clients x window | seconds | acks/s | acks | errors | unanswered | unexpected closes | ' +

@@ -5,12 +5,8 @@ import type { ServerUnderTest } from './server-process.ts';
 
 /** Where the kernel lets process `pid` run, and its cgroup, for the notes. */
 export function placement(pid: number): { cpus: string; inGroup: boolean } {
-  try {
-    const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
-    return { cpus, inGroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('canvasbench') };
-  } catch {
-    return { cpus: '?', inGroup: false };
-  }
+  const cpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+  return { cpus, inGroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('canvasbench') };
 }
 
 /** Waits until /image carries the latest seq (the next tick after the fill), at most 10 s. */

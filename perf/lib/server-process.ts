@@ -18,14 +18,6 @@ export interface ServerUnderTest {
   ws: string;
 }
 
-export interface OurServerOptions {
-  /** More server flags, e.g. `--stall-ms 2000`. */
-  args?: readonly string[];
-  /** Open files the server must be allowed (sockets); see withOpenFiles. */
-  openFiles?: number;
-  name?: string;
-}
-
 /**
  * Starts our server with --cooldown-ms 0 on a port the OS picks and waits for its startup log line.
  * Log level info: the server logs at info only when starting and stopping, never while measured.
@@ -33,7 +25,8 @@ export interface OurServerOptions {
 export async function startOurServer(
   limit: CpuLimit,
   dbPath: string,
-  opts: OurServerOptions = {},
+  /** More server flags (`--stall-ms 2000`) and the open files (sockets) it must be allowed. */
+  opts: { args?: readonly string[]; openFiles?: number; name?: string } = {},
 ): Promise<ServerUnderTest> {
   const args = [...loopbackArgs(dbPath, { 'log-level': 'info', 'cooldown-ms': 0 }), ...(opts.args ?? [])];
   const wrap = (command: readonly string[]) => {

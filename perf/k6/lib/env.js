@@ -18,11 +18,7 @@ export function envNumber(name, fallback) {
   return n;
 }
 
-/**
- * Seconds in a k6 duration string ("90s", "3m", "1m30s", "1h", "500ms"), so thresholds can be
- * derived from DURATION.
- * @param {string} text @returns {number}
- */
+/** Seconds in a k6 duration string ("90s", "1m30s", "500ms"). @param {string} text @returns {number} */
 export function durationSeconds(text) {
   const units = /** @type {Record<string, number>} */ ({ ms: 0.001, s: 1, m: 60, h: 3600 });
   let total = 0;

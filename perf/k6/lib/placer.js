@@ -1,10 +1,7 @@
 /**
- * Placing pixels over an open canvas WebSocket from k6, shared by place.js and ws-subscribers.js.
- * Two modes: closed loop (`window` placements in flight, a new one per answer) or paced
- * (`ratePerSec` placements per second, at most `maxInFlight` unanswered). Every answer is matched
- * to its placement by `id`. A `cooldown` refusal is retried after the server's `wait` (so the script
- * also works against a server with cooldowns on, at the cooldown's pace); other refusals fail the
- * `placement acked` check.
+ * Placing pixels over an open canvas WebSocket from k6: closed loop (`window` in flight) or paced
+ * (`ratePerSec`, at most `maxInFlight` unanswered); answers matched by `id`; a `cooldown` refusal is
+ * retried after the server's `wait`, other refusals fail the `placement acked` check.
  */
 import { check } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
@@ -12,16 +9,13 @@ import { clearInterval, setInterval, setTimeout } from 'k6/timers';
 import { placeFrame } from './protocol.js';
 
 // k6 creates custom metrics only in the init context; this module is imported there.
-/** Send-to-ack time: an ack leaves the server only after the SQLite commit holding the placement. */
 export const ackTime = new Trend('canvas_place_ack_ms', true);
 export const acks = new Counter('canvas_place_acks');
-/** Refusals other than cooldown, tagged with the error code. */
 export const refusals = new Counter('canvas_place_refused');
 export const cooldowns = new Counter('canvas_place_cooldowns');
 /** Share of answers that are acks, cooldowns excluded (they are retried). */
 export const acked = new Rate('canvas_place_acked');
 
-/** How often the paced mode wakes up to send what is due. */
 const PACE_TICK_MS = 10;
 
 /**
@@ -41,7 +35,7 @@ export class Placer {
     this.hello = hello;
     this.opts = opts;
     this.nextId = 1;
-    /** Send time by id of every placement not answered yet. @type {Map<number, number>} */
+    /** Send time by id. @type {Map<number, number>} */
     this.pending = new Map();
     /** Placements waiting out a cooldown before being sent again. */
     this.waiting = 0;
@@ -63,14 +57,11 @@ export class Placer {
     else for (let i = 0; i < this.opts.window; i++) this.sendOne();
   }
 
-  /** Stops sending; returns how many placements were still unanswered. */
   stop() {
     this.running = false;
     if (this.timer !== undefined) clearInterval(this.timer);
-    return this.pending.size;
   }
 
-  /** Paced mode: sends the placements due by now (rate x elapsed), within the in-flight cap. */
   sendDue() {
     const due = Math.floor((this.opts.ratePerSec * (Date.now() - this.startedAt)) / 1000);
     while (this.running && this.sent < due && this.inFlight() < this.opts.maxInFlight) this.sendOne();
@@ -86,10 +77,7 @@ export class Placer {
     this.ws.send(placeFrame(id, r(width), r(height), r(palette.length)));
   }
 
-  /**
-   * Handles `ack` and `error` answers; returns false for other messages (the stream's frames).
-   * @param {ServerMsg} msg
-   */
+  /** Handles `ack` and `error` answers; false for other messages. @param {ServerMsg} msg */
   onMessage(msg) {
     if (msg.t !== 'ack' && msg.t !== 'error') return false;
     if (msg.id === undefined) {

@@ -18,7 +18,6 @@ import { decode, encode } from './codec.bundle.js';
  * @typedef {{ [key: string]: unknown }} MsgMap
  */
 
-/** The 8 first bytes of every PNG file. */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** @param {MsgMap} m @param {string} key */

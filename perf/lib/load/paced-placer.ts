@@ -1,8 +1,6 @@
 /**
- * The placer of perf/lib/load/ws-swarm.ts: one WebSocket placing synthetic artwork pixels
- * (perf/lib/canvas-content.ts) at a fixed rate, so every tick has changes to publish. It also leaves
- * "probes", the send time of one acked placement every PROBE_EVERY_MS, so subscribers can measure
- * how long a placement takes to reach them (place -> ack -> tick -> frame on their socket).
+ * One WebSocket placing synthetic artwork at a fixed rate, so every tick has changes, leaving
+ * "probes" (seq and send time of an acked placement) for the subscribers' place -> frame latency.
  */
 import { performance } from 'node:perf_hooks';
 import { type PlaceAnswer, Placer } from '../../../testkit/placer.ts';
@@ -11,7 +9,6 @@ import { MsHistogram, type Percentiles } from '../stats.ts';
 
 /** One probe per this many ms: ten per tick is plenty for percentiles and cheap to look up. */
 const PROBE_EVERY_MS = 100;
-/** How often the pump wakes up to send what is due; smaller gives smoother pacing. */
 const PUMP_MS = 5;
 /** Unanswered placements beyond which the pump waits (the server is not keeping up). */
 const MAX_IN_FLIGHT = 20_000;
@@ -43,7 +40,6 @@ export class PacedPlacer {
   private acks = 0;
   private windowAcks = 0;
   private readonly errors: Record<string, number> = {};
-  /** Ids of the placements sent inside the measured window. */
   private readonly inWindow = new Set<number>();
   private readonly ackLatency = new MsHistogram();
   private lastProbeAt = -Infinity;

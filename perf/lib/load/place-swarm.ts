@@ -1,13 +1,7 @@
 /**
- * WebSocket placement load generator, run by perf/bench.ts as a child pinned to the load CPU.
- * K clients (the `ws` package) each keep W placements in flight: a new `place` frame goes out for
- * every `ack` or `error` that comes back. Two modes:
- * - `fill`: draw `--count` synthetic placements (perf/lib/canvas-content.ts) and stop when all are answered;
- * - `load`: random placements for `--seconds`; only acks received inside that window are counted.
- * Prints JSON lines on stdout: `{"type":"window","phase":"start"}` once connected, `{"type":"progress",...}`
- * about once a second, `{"type":"window","phase":"end"}`, then one `{"type":"result",...}`.
- *
- *   node --import tsx perf/lib/load/place-swarm.ts --url ws://127.0.0.1:8080/ws --mode load --seconds 10
+ * Placement load generator (a child on a load CPU): K clients each keep W placements in flight, a new
+ * one per answer. `fill` draws `--count` synthetic placements and stops when all are answered; `load`
+ * places random pixels for `--seconds` and counts the acks inside that window. Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
 import { MsgType } from '../../../protocol/messages.ts';
@@ -20,24 +14,21 @@ import { emit, readFlags } from './flags.ts';
 export type SwarmLine =
   | SwarmResult
   | { type: 'window'; phase: 'start' | 'end' }
-  | { type: 'progress'; elapsed: number; acks: number; acksPerSec: number; inFlight: number; errors: number };
+  | { type: 'progress'; elapsed: number; acksPerSec: number };
 
 export interface SwarmResult {
   type: 'result';
   mode: 'fill' | 'load';
   clients: number;
   window: number;
-  /** Measured window (load) or time to answer everything (fill), in seconds. */
   seconds: number;
   acks: number;
   acksPerSec: number;
   acksTotal: number;
   errors: Record<string, number>;
-  /** Sent placements never answered (socket closed, or the grace period ran out). */
   unanswered: number;
   closes: number;
   latencyMs: Percentiles;
-  /** CPU used by this process during the window, as a share of one CPU (1 = saturated). */
   cpuShare: number;
 }
 
@@ -69,7 +60,6 @@ let acks = 0;
 let acksTotal = 0;
 const placers: Placer[] = [];
 const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
-/** Sockets the server closed. */
 const closes = () => placers.filter((p) => p.closedWith !== undefined).length;
 
 function nextPlacement(): { x: number; y: number; c: number } | undefined {
@@ -124,14 +114,7 @@ async function main(): Promise<void> {
   for (const p of placers) pump(p);
   const progress = setInterval(() => {
     const elapsed = (performance.now() - t0) / 1000;
-    emit({
-      type: 'progress',
-      elapsed,
-      acks,
-      acksPerSec: acks / elapsed,
-      inFlight: inFlightTotal(),
-      errors: Object.values(errors).reduce((a, b) => a + b, 0),
-    });
+    emit({ type: 'progress', elapsed, acksPerSec: acks / elapsed });
   }, 1000);
 
   let windowMs: number;

@@ -1,23 +1,9 @@
 /**
- * WebSocket subscriber swarm, run by the harness as a child pinned to the load CPU: N subscribers
- * on one stream (png or delta) of our server, or of perf/baselines/bare-publish-server.ts, plus
- * optionally a placer at a fixed rate (perf/lib/load/paced-placer.ts) so every tick has changes. A
- * subscriber is ready once its first frame (the snapshot both servers send on connect) has arrived.
- *
- * Ticks are identified by their seq. A tick belongs to the measured window when its first frame
- * reached any subscriber inside the window; its frames are counted wherever they land (the grace
- * period after the window lets a fan-out in progress finish). Per tick: how many subscribers got it,
- * the bytes, the spread (each arrival minus the tick's first arrival: how long the fan-out took), and,
- * with a placer, "visible" (placement sent -> frame holding it received, per subscriber).
- *
- * With `--stop-reading 1` (the stall scenario) each subscriber pauses its TCP socket once open, so
- * the kernel's receive buffer fills and the window closes, like a client whose process hangs; the
- * swarm prints `connected` and waits for SIGTERM, then prints the placer's figures and exits, and
- * its sockets close with the process.
- *
- * Prints JSON lines on stdout: `progress`, `window` start/end, `result`.
- *
- *   node --import tsx perf/lib/load/ws-swarm.ts --url ws://127.0.0.1:8080/ws --subscribers 1000 --stream png --rate 1000
+ * WebSocket subscriber swarm (a child on the load CPU): N subscribers on one stream of our server or
+ * of a bare baseline, plus optionally a paced placer so every tick has changes; what it measures:
+ * perf/README.md, scenario 4. A tick (by seq) belongs to the window when its first frame arrived
+ * inside it; its frames count wherever they land. With `--stop-reading 1` (scenario 7) each
+ * subscriber pauses its TCP socket once open, and the swarm waits for SIGTERM. Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
@@ -32,26 +18,21 @@ export interface WsSwarmResult {
   type: 'result';
   stream: string;
   subscribers: number;
-  /** Subscribers that connected and got their first frame. */
   ready: number;
   failed: number;
   connectSeconds: number;
   windowSeconds: number;
-  /** Ticks first seen inside the window. */
   ticks: number;
-  /** Frames of those ticks received, by all subscribers. */
   frames: number;
   /** ticks x ready subscribers: frames == expected means nobody missed a tick. */
   expectedFrames: number;
   bytes: number;
-  /** Delta frames whose fromSeq was not the subscriber's seq (a missed tick). */
   deltaGaps: number;
   /** Sockets that closed before the swarm closed them. */
   closes: number;
   spreadMs: Percentiles;
   visibleMs: Percentiles;
   placer: PlacerStats | undefined;
-  /** This process's CPU time during the window / wall time (1 = one CPU). */
   cpuShare: number;
 }
 
@@ -81,7 +62,7 @@ interface TickStat {
   frames: number;
   bytes: number;
 }
-/** Ticks first seen inside the window, by seq; ticks first seen outside are in `ignored`. */
+/** Ticks first seen inside the window, by seq. */
 const ticks = new Map<number, TickStat>();
 const ignored = new Set<number>();
 let inWindow = false;
@@ -112,8 +93,8 @@ function recordVisible(prevSeq: number, newSeq: number, now: number): void {
 
 class Subscriber {
   readonly ws: WebSocket;
+  /** Once the snapshot both servers send on connect has arrived. */
   readonly ready: Promise<boolean>;
-  /** The seq of the last frame this subscriber got; -1 before the first. */
   seq = -1;
 
   constructor() {
@@ -175,10 +156,7 @@ async function connectAll(): Promise<Subscriber[]> {
   const all: Subscriber[] = [];
   let ready = 0;
   let failed = 0;
-  const progress = setInterval(
-    () => emit({ type: 'progress', phase: 'connect', ready, failed, of: subscribers }),
-    1000,
-  );
+  const progress = setInterval(() => emit({ type: 'progress', ready, failed, of: subscribers }), 1000);
   let next = 0;
   const worker = async () => {
     while (next < subscribers) {
@@ -224,7 +202,6 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   }
-  emit({ type: 'progress', phase: 'connected', ready: live.length, of: subscribers, seconds: connectSeconds });
   await sleep(warmup * 1000);
   await alignToTicks();
 
@@ -233,17 +210,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   inWindow = true;
   if (placer) placer.measuring = true;
-  const progress = setInterval(() => {
-    const frames = [...ticks.values()].reduce((s, t) => s + t.frames, 0);
-    emit({ type: 'progress', phase: 'window', elapsed: (performance.now() - t0) / 1000, ticks: ticks.size, frames });
-  }, 1000);
   await sleep(seconds * 1000);
   inWindow = false;
   if (placer) placer.measuring = false;
   const windowSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   emit({ type: 'window', phase: 'end' });
-  clearInterval(progress);
   await sleep(1000); // fan-outs of in-window ticks finish
 
   placer?.close();

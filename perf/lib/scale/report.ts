@@ -1,8 +1,4 @@
-/**
- * The "Scale-out" section of perf/RESULTS.md, written by perf/scale.ts between `<!-- scale:start -->`
- * and `<!-- scale:end -->` (everything outside the markers is kept): the budget rows (perf/lib/budgets.ts)
- * and each measurement's figures as parts (testkit/report.ts renders them).
- */
+/** The "Scale-out" section of perf/RESULTS.md: the budget rows and each measurement's figures as parts. */
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../testkit/paths.ts';
 import { n0, n1, n2, pct } from '../../../testkit/format.ts';
@@ -17,7 +13,6 @@ import { type Buckets, bucketQuantile, mergeBuckets, shareAtOrBelow } from './sc
 
 export interface ScaleResults {
   machine: MachineInfo;
-  /** 1-minute load average at the start and end of the run. */
   load1: [number, number];
   seconds: number;
   settings: { place: PlaceSettings; fill: number; bus: BusSettings; edge: EdgeSettings };
@@ -70,9 +65,8 @@ function placePart(r: ScaleResults): Part {
   return {
     title: '1. Placements acknowledged through two edges and Redis',
     text: [
-      `Two perf/lib/load/place-swarm.ts processes, one per CPU, each ${s.clientsPerSwarm} clients x ${s.window} in flight, ` +
-        `${s.seconds} s: against one standalone server, then each against its own edge. Nothing pinned. ` +
-        `Latency: the slower swarm's percentiles. ${LOAD_AVG}`,
+      `Two place swarms, one per CPU, each ${s.clientsPerSwarm} clients x ${s.window} in flight, ${s.seconds} s ` +
+        `(perf/README.md, "Scale-out"). Latency: the slower swarm's percentiles. ${LOAD_AVG}`,
     ],
     head: 'setup | acks/s | per swarm | ack latency p50 / p90 / p99 / max ms | errors | unanswered + closes | server CPU | swarm CPU | load avg',
     rows,
@@ -94,11 +88,8 @@ function busParts(r: ScaleResults): Part[] {
     {
       title: '2. Writer tick -> edge subscriber latency',
       text: [
-        `Writer and redis-server on CPU 1 with this harness, all edges on CPU 0; ${n0(s.rate)} px/s placed through edge 1 ` +
-          '(perf/lib/load/paced-placer.ts). Per tick: the arrival at a delta subscriber of an edge minus that at one of ' +
-          `the writer, ${s.seconds} s per run, pooled over the edges; p99 of fewer than 100 samples is the largest but ` +
-          "one or the largest. Second view: the edges' `canvas_bus_lag_seconds` (bucket bounds). Writer tick: its mean " +
-          `\`canvas_tick_seconds\`, which a subscriber of the writer waits for as much as one of an edge. ${LOAD_AVG}`,
+        `${n0(s.rate)} px/s placed through edge 1; per tick, an edge subscriber's arrival minus the writer's, ` +
+          `${s.seconds} s per run, pooled over the edges (perf/README.md, "Scale-out"). ${LOAD_AVG}`,
       ],
       head:
         'edges | ticks | samples | p50 ms | p99 ms | max ms | samples > 50 ms | p99 per edge ms | writer tick, capture -> published, mean ms | ' +
@@ -118,11 +109,7 @@ function busParts(r: ScaleResults): Part[] {
     },
     {
       title: '4. Redis CPU and traffic per tick with 1, 2 and 4 edges',
-      text: [
-        "The same runs. Redis CPU from /proc; commands and bytes from INFO differences (the harness's own INFO removed); " +
-          'publishes from `canvas_bus_published_total`. The placements are most of the commands: Redis load is ' +
-          'ticks x edges plus placement batches, never subscribers.',
-      ],
+      text: ['The same runs: Redis CPU from /proc, commands and bytes from INFO, publishes from /metrics.'],
       head:
         'edges | ticks | Redis CPU | Redis CPU ms/tick | commands/tick | by command, per tick | publishes/tick by kind | ' +
         'Redis in KiB/tick | Redis out KiB/tick | writer CPU | edge CPU | placer acks, ack p50 / p99 ms',
@@ -157,11 +144,9 @@ function capacityPart(r: ScaleResults): Part {
   return {
     title: '3. Subscribers one edge core holds at 1,000 px/s with every tick on time',
     text: [
-      `One edge on CPU 0 (${r.cpuMethod}); writer, redis-server and perf/lib/load/ws-swarm.ts (plus its placer at ` +
-        `${n0(s.rate)} px/s through the same edge) on CPU 1. Each step: ${s.warmupSeconds} s warm-up, ${s.seconds} s ` +
-        `of whole ticks. Canvas: ${n0(r.settings.fill)} synthetic placements plus the bus runs' (PNG ~${n0(r.pngBytes)} bytes). ` +
-        'On time: every subscriber got every tick (no gaps, no socket lost) and the spread stayed under 1,000 ms. ' +
-        'A stream stops after a step delivering under 90%.',
+      `One edge on CPU 0 (${r.cpuMethod}), ${n0(s.rate)} px/s through it; each step ${s.warmupSeconds} s warm-up, ` +
+        `${s.seconds} s of whole ticks; canvas of ${n0(r.settings.fill)} placements plus the bus runs' ` +
+        `(PNG ~${n0(r.pngBytes)} bytes) (perf/README.md, "Scale-out").`,
     ],
     head:
       'stream | subscribers | ready | ticks | frames / expected | delta gaps / closes | spread p50 / p99 / max ms | ' +
@@ -216,13 +201,9 @@ function budgets(r: ScaleResults): Budget[] {
   const lag = mergeBuckets(r.bus.map((b) => b.lag));
   const p99 = bucketQuantile(lag, 0.99);
   const tick = r.bus.map((b) => b.writerTickMs);
+  const name = "writer publish -> edge fan-out start (edges' canvas_bus_lag_seconds, all runs)";
   rows.push({
-    ...budget(
-      "writer publish -> edge fan-out start (edges' canvas_bus_lag_seconds, all runs)",
-      p99 * 1000,
-      '<= 50 ms',
-      0,
-    ),
+    ...budget(name, p99 * 1000, '<= 50 ms', 0),
     measured:
       `p50 ${ms(bucketQuantile(lag, 0.5))}, p99 ${ms(p99)}, ${pct(shareAtOrBelow(lag, 0.05))} <= 50 ms; ` +
       `writer's own tick mean ${n1(Math.min(...tick))}-${n1(Math.max(...tick))} ms`,

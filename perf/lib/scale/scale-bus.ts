@@ -1,11 +1,4 @@
-/**
- * Measurements 2 and 4 of the scale-out benchmark, in the same runs: with 1, 2 and 4 edges (pinned
- * to CPU 0; writer, Redis and this process on CPU 1) and 1,000 px/s placed through the first edge
- * (perf/lib/load/paced-placer.ts, so placements and their answers cross Redis as in a real deployment):
- * - Redis CPU (from /proc of redis-server) and Redis commands, publishes and bytes per tick (INFO);
- * - writer tick -> edge subscriber latency: tick-probe.ts sockets on the writer and on every edge;
- * - the edges' own view of it, canvas_bus_lag_seconds from /metrics.
- */
+/** Measurements 2 and 4 of the scale-out benchmark (perf/README.md, "Scale-out"), in the same runs. */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestRedis } from '../../../testkit/redis.ts';
@@ -35,30 +28,25 @@ export interface BusSettings {
 export interface BusRun {
   edges: number;
   seconds: number;
-  /** Ticks the writer published in the window (canvas_bus_published_total{kind="tick"}). */
   ticks: number;
   /** Publishes by the writer (tick, beat, answers) and the edges (requests) in the window. */
   published: Record<string, number>;
   redis: RedisCounters;
-  /** CPU share over the window (1 = one CPU): redis, writer, each edge. */
   cpu: Record<string, number>;
   /** Edge arrival minus writer arrival per tick, ms: all edges pooled, and per edge. */
   latency: LatencySummary;
   perEdge: LatencySummary[];
   /** Probe sockets that missed a tick (delta gaps) or got a PNG instead of a delta. */
   probeGaps: number;
-  /** canvas_bus_lag_seconds of all edges over the window, merged. */
   lag: Buckets;
   placer: PlacerStats;
-  /** 1-minute load average at the window's end. */
   load1: number;
-  /** The writer's mean tick, capture -> published to its own sockets (canvas_tick_seconds), ms. */
   writerTickMs: number;
 }
 
 const PUBLISH_KINDS = ['tick', 'beat', 'answers', 'requests'] as const;
 
-/** Runs the edge counts in order, starting edges as needed with `startEdge`; leaves them running. */
+/** Runs the edge counts in order, starting edges as needed; leaves them running. */
 export async function runBusBench(
   redis: TestRedis,
   writer: StartedServer,

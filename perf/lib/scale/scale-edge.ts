@@ -1,15 +1,4 @@
-/**
- * Measurement 3 of the scale-out benchmark: how many subscribers one edge core holds at 1,000 px/s
- * with every tick on time. One edge limited to CPU 0 (perf/lib/cpu-limit.ts: cgroup quota of one
- * CPU when writable, plus taskset); the writer, Redis and perf/lib/load/ws-swarm.ts (subscribers plus
- * its paced placer, which places through the same edge) on CPU 1. Each step is one ws-swarm run
- * (perf/lib/scenarios/ws.ts); the steps of a stream stop after one that delivered under 90%.
- *
- * On time: every subscriber got a frame for every tick of the window (frames = ticks x subscribers,
- * no delta gaps, no socket lost) and the fan-out spread (a frame's arrival minus that tick's first
- * arrival at any subscriber) stayed under the tick interval, so no tick was still being delivered
- * when the next one was due.
- */
+/** Measurement 3 of the scale-out benchmark (perf/README.md, "Scale-out"): one ws-swarm run per step. */
 import { loadavg } from 'node:os';
 import type { StartedServer } from '../../../testkit/server-process.ts';
 import { parsePrometheus, scrapeMetrics } from '../server-metrics.ts';
@@ -31,15 +20,15 @@ export interface EdgeStep {
   subscribers: number;
   run: WsRun | undefined;
   error: string | undefined;
-  /** Frames received / frames expected (ticks x ready subscribers). */
+  /** Frames received / frames expected. */
   delivered: number;
   onTime: boolean;
   lag: Buckets | undefined;
-  /** 1-minute load average after the step. */
   load1: number;
 }
 
-export function onTime(run: WsRun, tickMs: number): boolean {
+/** Every subscriber got every tick and no fan-out was still going when the next tick was due. */
+function onTime(run: WsRun, tickMs: number): boolean {
   const s = run.swarm;
   return (
     s.ticks > 0 &&

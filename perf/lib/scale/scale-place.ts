@@ -1,10 +1,4 @@
-/**
- * Measurement 1 of the scale-out benchmark: placements acknowledged per second through two edges and
- * Redis, and the same load against a standalone server in the same run for the ratio. Two
- * place-swarm processes (one pinned to each CPU) each keep `clients x window` placements in flight,
- * one per edge (or both on the standalone server). The servers are not pinned: writer, edges, Redis
- * and both swarms share the machine's two CPUs, and each one's CPU share over the window is reported.
- */
+/** Measurement 1 of the scale-out benchmark (perf/README.md, "Scale-out"), against a standalone server for the ratio. */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startEdge, startWriter } from '../../../testkit/cluster.ts';
@@ -34,11 +28,9 @@ export interface PlaceSettings {
 
 export interface PlaceSide {
   swarm: MultiSwarm;
-  /** 1-minute load average at the window's end (2 CPUs: above 2, others' processes were waiting too). */
   load1: number;
-  /** CPU share of each server process over the window (1 = one CPU). */
   cpu: Record<string, number>;
-  /** Rows in the placements table after a clean stop, and acks received in total (all of them). */
+  /** Rows in the placements table after a clean stop, and acks received in total. */
   rows: number;
   acksTotal: number;
 }
@@ -55,7 +47,6 @@ export interface PlaceResult {
   settings: PlaceSettings;
   standalone: PlaceSide;
   cluster: ClusterPlace;
-  /** The same cluster again with `bigWindow` in flight per client (undefined when 0). */
   clusterBig: ClusterPlace | undefined;
 }
 

@@ -1,9 +1,4 @@
-/**
- * For the scale-out benchmark (perf/scale.ts), around the processes testkit/redis.ts and
- * testkit/cluster.ts start: pinning and open-file limits, plus the readers the bench needs: Redis
- * INFO counters, per-process CPU over a window, and the edge's lag histogram from /metrics.
- */
-import { spawnSync } from 'node:child_process';
+/** The scale-out benchmark's process wrappers and readers: Redis INFO, CPU per process, histogram buckets. */
 import { Redis } from 'ioredis';
 import { cpuSeconds, withOpenFiles } from '../../../testkit/processes.ts';
 import type { MetricsSample } from '../server-metrics.ts';
@@ -23,12 +18,6 @@ export function withFiles(files: number, wrap?: Wrap): Wrap {
   };
 }
 
-/** Pins a running process and all its threads to `cpu` (redis-server is started by testkit unwrapped). */
-export function pinPid(pid: number, cpu: number): boolean {
-  return spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
-}
-
-/** CPU seconds of several processes at one moment, and when. */
 export interface CpuMark {
   t: number;
   cpu: Record<string, number>;
@@ -48,12 +37,10 @@ export function cpuShares(a: CpuMark, b: CpuMark): Record<string, number> {
   return out;
 }
 
-/** Redis counters from INFO stats, commandstats and clients. */
 export interface RedisCounters {
   commands: number;
   netInputBytes: number;
   netOutputBytes: number;
-  /** Commands by name (PUBLISH, MULTI, SET, EXEC, GET, INFO ...). */
   byCommand: Record<string, number>;
 }
 
@@ -87,7 +74,6 @@ export class RedisInfo {
   }
 }
 
-/** b - a for every counter (byCommand per name). */
 export function redisDiff(a: RedisCounters, b: RedisCounters): RedisCounters {
   const byCommand: Record<string, number> = {};
   for (const [name, calls] of Object.entries(b.byCommand)) {

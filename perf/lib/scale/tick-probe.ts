@@ -16,7 +16,6 @@ export class TickProbe {
   readonly arrivals = new Map<number, number>();
   readonly ready: Promise<void>;
   measuring = false;
-  /** Delta frames not starting at this socket's seq (it missed a tick). */
   gaps = 0;
   pngFrames = 0;
   private seq = -1;
@@ -57,8 +56,6 @@ export interface LatencySummary {
   p50: number;
   p99: number;
   max: number;
-  min: number;
-  /** Samples over the 50 ms budget. */
   over50: number;
 }
 
@@ -69,7 +66,6 @@ export function summarise(values: readonly number[]): LatencySummary {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1) ?? NaN,
-    min: sorted[0] ?? NaN,
     over50: sorted.filter((v) => v > 50).length,
   };
 }

@@ -1,9 +1,7 @@
 /**
- * Tick encode scenario (in-process, no server): our PngEncoder against UPNG.encode on the same
- * 1000 x 1000, 16-colour canvas, median of N runs each; what each figure is: perf/README.md,
- * scenario 1. The "sync call" is measured twice: with libuv's pool on the loop's CPU (a one-CPU
- * server: the deflate thread the call wakes preempts the loop) and moved to another, idle CPU (the
- * loop's own work).
+ * Tick encode scenario (in-process, perf/README.md, scenario 1). The "sync call" is measured twice:
+ * with libuv's pool on the loop's CPU (a one-CPU server: the deflate thread the call wakes preempts
+ * the loop) and moved to another, idle CPU (the loop's own work).
  */
 import { spawnSync } from 'node:child_process';
 import type { BenchConfig } from '../config.ts';
@@ -16,7 +14,8 @@ import { PALETTE_2017 } from '../../../server/config/palette.ts';
 import { PngEncoder } from '../../../server/canvas/png-encoder.ts';
 import { CONTENT_DESCRIPTION, realisticGrid } from '../canvas-content.ts';
 import { idatData } from '../png-idat.ts';
-import { median } from '../stats.ts';
+import { cpuMsSince, median } from '../stats.ts';
+import { pinPid } from '../cpu-limit.ts';
 
 export interface EncodeResult {
   width: number;
@@ -38,7 +37,6 @@ export interface EncodeResult {
     level: number;
     roundTrip: boolean;
   };
-  /** The same scanlines at other zlib levels: bytes and CPU per encode. */
   levels: LevelResult[];
   upng: {
     runs: number;
@@ -53,54 +51,27 @@ export interface EncodeResult {
   };
 }
 
-export interface LevelResult {
-  /** zlib level; `how` says whether it ran like the server (PngEncoder, pool) or as deflateSync. */
+/** The same scanlines at another zlib level (deflateSync: loopCpuMs and syncMs NaN, bytes as a whole PNG). */
+interface LevelResult {
   level: number;
   how: 'PngEncoder' | 'deflateSync';
   runs: number;
-  /** PNG bytes (for deflateSync: the server's PNG with this IDAT instead). */
   bytes: number;
-  /** CPU per encode, all threads (process.cpuUsage), median. */
   cpuMs: number;
-  /** Event-loop thread CPU per encode (NaN for deflateSync: all of it is on the calling thread). */
   loopCpuMs: number;
-  /** Wall time of the synchronous `encode()` call (NaN for deflateSync). */
   syncMs: number;
 }
 
-/** The level-9 reference: node:zlib deflateSync of the packed scanlines, as a whole PNG's bytes. */
-export const REFERENCE_LEVEL = 9;
+const REFERENCE_LEVEL = 9;
 
 /**
  * CPU time of the main thread in ms, from schedstat (process.threadCpuUsage needs Node 23.9; the
  * utime field of /proc/.../stat ticks in 10 ms steps). The kernel updates a running thread's figure
  * only at scheduler ticks and switches, so one reading may lag by a tick: callers read it around N
- * runs and divide, which shrinks that error N times (hence a mean, not a median). NaN if unavailable.
+ * runs and divide, which shrinks that error N times (hence a mean, not a median).
  */
-function mainThreadCpuMs(): number {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
-}
-
-function toRgba(grid: Uint8Array, palette: readonly number[]): Uint8Array {
-  const rgba = new Uint8Array(grid.length * 4);
-  for (let i = 0; i < grid.length; i++) {
-    const rgb = palette[grid[i] as number] as number;
-    rgba[i * 4] = rgb >> 16;
-    rgba[i * 4 + 1] = (rgb >> 8) & 0xff;
-    rgba[i * 4 + 2] = rgb & 0xff;
-    rgba[i * 4 + 3] = 255;
-  }
-  return rgba;
-}
+const mainThreadCpuMs = () =>
+  Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 
 /** True when `png` decodes (with upng-js) to exactly the colours of `rgba`. */
 function decodesTo(png: Uint8Array, rgba: Uint8Array): { ok: boolean; ctype: number; depth: number } {
@@ -151,22 +122,10 @@ async function timeEncodes(encoder: PngEncoder, grid: Uint8Array, runs: number) 
   };
 }
 
-/**
- * Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if
- * taskset failed. `restoreThreads` puts them all back on `home`.
- */
+/** Moves every thread of this process but the main one (libuv's pool among them) to `cpu`; false if taskset failed. */
 function moveHelperThreads(cpu: number): boolean {
   const others = readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid));
   return others.every((tid) => spawnSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' }).status === 0);
-}
-
-function restoreThreads(home: string): void {
-  spawnSync('taskset', ['-a', '-p', '-c', home, String(process.pid)], { stdio: 'ignore' });
-}
-
-/** This process's allowed CPUs now, as taskset writes them. */
-function allowedCpus(): string {
-  return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
 }
 
 /** Our encoder's runs on the harness's CPU; the "other CPU" for the pool is the (idle) server CPU. */
@@ -177,7 +136,9 @@ export async function runEncodeBench(c: BenchConfig, progress: (msg: string) => 
   const level = buildConfig({}).pngLevel; // the server's default --png-level
   const palette = PALETTE_2017;
   const grid = realisticGrid(width, height, palette.length);
-  const rgba = toRgba(grid, palette);
+  const rgba = new Uint8Array(grid.length * 4);
+  const lut = palette.map((rgb) => [rgb >> 16, (rgb >> 8) & 255, rgb & 255, 255]);
+  for (const [p, i] of grid.entries()) rgba.set(lut[i] as number[], p * 4);
   const encoder = new PngEncoder(width, height, palette, level);
 
   progress(`encode: ours x ${opts.runs} (+3 warm-up)`);
@@ -187,14 +148,14 @@ export async function runEncodeBench(c: BenchConfig, progress: (msg: string) => 
   const timed = await timeEncodes(encoder, grid, opts.runs);
   png = timed.png;
   let syncOtherCpuMs = NaN;
-  const home = allowedCpus();
+  const home = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
   if (String(opts.otherCpu) !== home) {
     progress(`encode: ours x ${opts.runs} with the thread pool moved to CPU ${opts.otherCpu}`);
     try {
       if (moveHelperThreads(opts.otherCpu))
         syncOtherCpuMs = (await timeEncodes(encoder, grid, opts.runs)).figures.syncMs;
     } finally {
-      restoreThreads(home);
+      pinPid(home);
     }
   }
   const oursCheck = decodesTo(png, rgba);

@@ -79,22 +79,11 @@ export async function runImageBench(
         ),
     );
     const { ours: oursSide, bare: bareSide } = results;
-    const at = (xs: readonly number[], i: number) => xs[i] as number;
-    const roundRatios = oursSide.rounds.map(
-      (r, i) =>
-        r.requestsPerSec /
-        at(
-          bareSide.rounds.map((x) => x.requestsPerSec),
-          i,
-        ),
-    );
-    const perCpu = (side: WrkSide, i: number) =>
-      at(
-        side.rounds.map((x) => x.requestsPerSec),
-        i,
-      ) / at(side.cpuShare, i);
+    const rps = (side: WrkSide, i: number) => side.rounds[i]?.requestsPerSec ?? NaN;
+    const perCpu = (side: WrkSide, i: number) => rps(side, i) / (side.cpuShare[i] ?? NaN);
+    const roundRatios = oursSide.rounds.map((_, i) => rps(oursSide, i) / rps(bareSide, i));
     const cpuRoundRatios = oursSide.rounds.map((_, i) => perCpu(oursSide, i) / perCpu(bareSide, i));
-    const unsaturatedRounds = oursSide.cpuShare.filter((x, i) => x < 0.9 || at(bareSide.cpuShare, i) < 0.9).length;
+    const unsaturatedRounds = oursSide.cpuShare.filter((x, i) => Math.min(x, bareSide.cpuShare[i] ?? 0) < 0.9).length;
     return {
       pngBytes: image.png.length,
       level9Bytes: bytesAtLevel(image.png, 9),
@@ -168,7 +157,7 @@ export async function runOriginBench(
         connections: mode === 'cached' ? c.wrkConnections : c.originSlowConnections,
       };
     };
-    const series = await wrkRounds(
+    const modes = await wrkRounds(
       { db: target('db'), grid: target('grid'), cached: target('cached') },
       { rounds: c.originRounds, seconds: c.originSeconds, warmupSeconds: 1, threads: c.wrkThreads, cpu: c.loadCpu },
       (round, mode, r, share) =>
@@ -178,7 +167,6 @@ export async function runOriginBench(
             `server CPU ${Math.round(share * 100)}%`,
         ),
     );
-    const modes = series;
     const ratio = (k: 'requestsPerSec' | 'perCpuSecond') => ({
       cachedVsGrid: modes.cached[k] / modes.grid[k],
       cachedVsDb: modes.cached[k] / modes.db[k],

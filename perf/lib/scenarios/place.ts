@@ -1,9 +1,7 @@
 /**
- * Placement load: one perf/lib/load/place-swarm.ts child per target URL (one for `npm run bench`,
- * one per edge for the scale-out benchmark), each pinned to a CPU, for the same number of seconds,
- * and the server's CPU use meanwhile. The measured window for the other processes' CPU is the
- * overlap of the swarms' windows: from the moment the last one started measuring to the moment the
- * first one stopped.
+ * Placement load: one place-swarm.ts child per target (one for `npm run bench`, one per edge for the
+ * scale-out benchmark), each pinned to a CPU. The window for other processes' CPU is the overlap of
+ * the swarms' windows.
  */
 import { diffThrottle, type CpuLimit, type ThrottleStats } from '../cpu-limit.ts';
 import { type Child, cpuSeconds } from '../../../testkit/processes.ts';
@@ -11,9 +9,7 @@ import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
 import type { SwarmLine, SwarmResult } from '../load/place-swarm.ts';
 
 export interface SwarmTarget {
-  /** ws://127.0.0.1:PORT/ws */
   url: string;
-  /** CPU the swarm process is pinned to. */
   cpu: number;
   clients: number;
   window: number;
@@ -23,14 +19,10 @@ export interface MultiSwarm {
   results: SwarmResult[];
   /** Sum of the swarms' acks per second (each over its own window, which differ by milliseconds). */
   acksPerSec: number;
-  /** Acks received inside the windows, all swarms. */
   acks: number;
 }
 
-/**
- * Starts one swarm per target; `onStart` runs when every swarm has started measuring, `onEnd` when
- * the first one stops. Rejects if a swarm exits without a result.
- */
+/** One swarm per target; `onStart` when every swarm measures, `onEnd` when the first one stops. */
 export async function runSwarms(
   targets: readonly SwarmTarget[],
   /** Load mode for `seconds`, or fill mode: `count` synthetic placements in total (split evenly). */
@@ -89,9 +81,7 @@ export function worstLatency(m: MultiSwarm): { p50: number; p90: number; p99: nu
 
 export interface PlaceRun {
   swarm: SwarmResult;
-  /** Server CPU time during the measured window as a share of one CPU (1 = saturated). */
   serverCpuShare: number;
-  /** cgroup throttling during the measured window (undefined without a cgroup). */
   throttle: ThrottleStats | undefined;
 }
 

@@ -1,11 +1,8 @@
 /**
- * The `stall` scenario (perf/README.md, scenario 7): subscribers that stop reading
- * (perf/lib/load/ws-swarm.ts --stop-reading) while a placer makes every tick change, against our
- * server started with a short --stall-ms: where the bytes for readers that stopped end up (server RSS;
- * the kernel's TCP memory from /proc/net/sockstat, machine-wide, both ends of these loopback
- * connections included), and whether they come back. A forceful close (uWS `close`, no SO_LINGER)
- * hands the unsent bytes to the kernel, which keeps each such socket as an orphan until the peer
- * reads them or it gives up; the clients' exit closes their ends with RSTs (they hold unread data).
+ * The `stall` scenario (perf/README.md, scenario 7): where the bytes for readers that stopped end up
+ * (server RSS, the kernel's TCP memory) and whether they come back. A forceful close (uWS `close`, no
+ * SO_LINGER) hands the unsent bytes to the kernel, which keeps each such socket as an orphan until the
+ * peer reads them or it gives up; the clients' exit closes their ends with RSTs.
  */
 import { execFileSync } from 'node:child_process';
 import type { BenchConfig } from '../config.ts';
@@ -27,19 +24,14 @@ type StallLine =
   | { type: 'result'; placer: PlacerStats | undefined }
   | { type: 'progress'; ready: number; failed: number; of: number };
 
-export interface StallOptions {
+interface StallOptions {
   subscribers: number;
   rate: number;
-  /** The --stall-ms the server was started with. */
   stallMs: number;
   afterSeconds: number;
 }
 
-/**
- * One reading: server RSS, the `TCP:` line of /proc/net/sockstat (`memPages` in pages of
- * `pageBytes`) and, from /metrics (NaN when a scrape failed), connections, closes, bytes held and
- * the worst event-loop delay since the previous scrape (the 10 ms sampling interval included).
- */
+/** One reading: server RSS, the `TCP:` line of /proc/net/sockstat, /metrics (NaN when a scrape failed). */
 export interface StallSample {
   /** Seconds since the scenario started. */
   t: number;
@@ -49,10 +41,10 @@ export interface StallSample {
   tw: number;
   memPages: number;
   connections: number;
-  /** canvas_ws_stalled_total and canvas_ws_evicted_total: the server's closes so far. */
   stalled: number;
   evicted: number;
   bufferedBytes: number;
+  /** Worst event-loop delay since the previous scrape, the 10 ms sampling interval included. */
   loopLagMaxMs: number;
 }
 
@@ -64,29 +56,21 @@ export interface StallResult {
   before: StallSample;
   /** Each figure's own maximum over the samples from the first connect to the closes. */
   peak: StallSample;
-  /** The first sample at which the server had closed every stopped reader; undefined if it never did. */
+  /** The first sample at which the server had closed every stopped reader. */
   closed: StallSample | undefined;
-  /** Seconds from `connected` to `closed`. */
   closeSeconds: number;
   stalled: number;
   evicted: number;
   after: StallSample;
   exited: StallSample;
-  /** Seconds after `closed` at which the orphans were back to the `before` count, if within the wait. */
+  /** Seconds after `closed` at which the orphans were back to the `before` count. */
   orphansGoneSeconds: number | undefined;
-  /** Samples every TIMELINE_S or more (at most MAX_TIMELINE) from the start to the clients' exit. */
   timeline: StallSample[];
   placer: PlacerStats | undefined;
 }
 
-/** Bytes per page, for sockstat's `mem` (getconf; 4096 when it is missing). */
-export function pageBytes(): number {
-  try {
-    return Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
-  } catch {
-    return 4096;
-  }
-}
+/** Bytes per page, for sockstat's `mem`. */
+const pageBytes = () => Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 
 function readKernelTcp(): Pick<StallSample, 'inuse' | 'orphan' | 'tw' | 'memPages'> {
   const line = /^TCP:(.*)$/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? '';
@@ -146,15 +130,12 @@ export async function runStallBench(
   const onJson = (msg: StallLine) => {
     if (msg.type === 'connected') connected = msg;
     else if (msg.type === 'result') placer = msg.placer;
-    else if (msg.type === 'progress') {
-      const last = samples.at(-1);
-      progress(
-        `stall: connecting, ${msg.ready}/${msg.of} open and paused${msg.failed ? `, ${msg.failed} failed` : ''}; ` +
-          `server RSS ${Math.round(last?.rssMiB ?? NaN)} MiB, closed by the server so far ` +
-          `${closedCount(last)}`,
-      );
-    }
+    else if (msg.type === 'progress') progress(`stall: connecting, ${msg.ready}/${msg.of} open and paused`);
   };
+  const show = (what: string, s: StallSample) =>
+    progress(
+      `stall: ${what}: orphans ${s.orphan}, TCP mem ${s.memPages} pages, server RSS ${Math.round(s.rssMiB)} MiB`,
+    );
   const flags = {
     url: server.ws,
     subscribers: opts.subscribers,
@@ -191,37 +172,21 @@ export async function runStallBench(
     const closeSeconds = closed ? closed.t - (connectedAt - started) / 1000 : NaN;
     const peak = peakOf(samples.slice(0, seen + 1));
     const last = (closed ?? samples.at(-1)) as StallSample;
-    progress(
-      closed
-        ? `stall: the server closed all ${ready} ${n(closeSeconds)} s after they were all open; ` +
-            `orphans ${closed.orphan}, TCP mem ${closed.memPages} pages; waiting ${opts.afterSeconds} s`
-        : `stall: the server closed only ${closedCount(last)} of ${ready} within ${n(opts.stallMs * 1.25 + 60_000)} ms`,
-    );
+    show(closed ? `the server closed all ${ready}` : `the server closed only ${closedCount(last)} of ${ready}`, last);
     const closedAt = performance.now();
     let orphansGoneSeconds: number | undefined;
-    let shown = closedAt;
     while (performance.now() - closedAt < opts.afterSeconds * 1000) {
       await sleep(SAMPLE_MS);
       const s = samples.at(-1);
       if (orphansGoneSeconds === undefined && s && s.orphan <= before.orphan && closed)
         orphansGoneSeconds = s.t - closed.t;
-      if (s && performance.now() - shown >= 10_000) {
-        shown = performance.now();
-        progress(`stall: +${n((shown - closedAt) / 1000)} s: orphans ${s.orphan}, TCP mem ${s.memPages} pages`);
-      }
     }
     const after = await sample();
-    progress(
-      `stall: ${opts.afterSeconds} s later: orphans ${after.orphan}, TCP mem ${after.memPages} pages, ` +
-        `server RSS ${Math.round(after.rssMiB)} MiB; stopping the clients`,
-    );
+    show(`${opts.afterSeconds} s later`, after);
     await child.stop(5000);
     await sleep(2000);
     const exited = await sample();
-    progress(
-      `stall: clients gone: orphans ${exited.orphan}, TCP mem ${exited.memPages} pages, ` +
-        `server RSS ${Math.round(exited.rssMiB)} MiB`,
-    );
+    show('clients gone', exited);
     const timeline: StallSample[] = [];
     const step = Math.max(TIMELINE_S, (exited.t - before.t) / MAX_TIMELINE);
     for (const s of [...samples, exited])
@@ -249,5 +214,3 @@ export async function runStallBench(
     await child.stop(5000);
   }
 }
-
-const n = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');

@@ -1,13 +1,7 @@
 /**
- * The WebSocket scenarios of `npm run bench`, on our server after the fill (a realistic PNG):
- * - streams: PNG and delta streams with N subscribers at each placement rate (bytes per client per
- *   tick, server CPU per tick, delivery, event-loop delay during ticks from /metrics);
- * - fan-out: rounds of (baseline, PNG, bare) at a low placement rate: our server with one delta
- *   subscriber (the tick without fan-out), with N PNG subscribers, and perf/baselines/bare-publish-server.ts
- *   publishing the same PNG bytes to N subscribers. The low rate keeps the placements' own cost
- *   (commits, WAL checkpoints: they swing by +-20 ms per tick between runs at 1,000 px/s) out of the
- *   difference that is the fan-out;
- * - many: 10,000 subscribers on one process, for the RSS budget.
+ * The WebSocket scenarios of `npm run bench` (perf/README.md, scenarios 4-6): PNG and delta streams
+ * per rate, the PNG fan-out against a bare `app.publish` at a low rate (the placements' commits swing
+ * by +-20 ms per tick between runs at 1,000 px/s, which would swamp the fan-out), 10,000 subscribers.
  */
 import type { BenchConfig } from '../config.ts';
 import { writeFileSync } from 'node:fs';
@@ -17,29 +11,25 @@ import { startBaseline, type ServerUnderTest } from '../server-process.ts';
 import { median } from '../stats.ts';
 import { runWsScenario, type WsRun, type WsRunSpec } from './ws.ts';
 
-/** The server's default --tick-ms (the harness does not change it). */
-export const TICK_MS = 1000;
+/** The server's default --tick-ms. */
+const TICK_MS = 1000;
+/** The rate of the delta-bytes and loop-delay budgets (docs/ARCHITECTURE.md). */
+const BUDGET_RATE = 1000;
 
-/**
- * docs/ARCHITECTURE.md, "Performance budgets": the delta stream at least 20x fewer bytes per client
- * than PNG at 1,000 changed pixels per second; its runs also give the loop-delay budget.
- */
-export const DELTA_BUDGET_RATE = 1000;
+/** Server CPU spent on the PNG fan-out per tick, per delivered frame and per delivered byte. */
+interface FanoutCost {
+  msPerTick: number;
+  usPerFrame: number;
+  /** The two PNG messages differ by a few bytes. */
+  nsPerByte: number;
+}
 
 export interface FanoutRound {
   baseline: WsRun;
   png: WsRun;
   bare: WsRun;
-  /** Server CPU per tick spent on the PNG fan-out: PNG run minus baseline; bare as measured. */
-  oursMsPerTick: number;
-  bareMsPerTick: number;
-  /** Per delivered frame (one subscriber, one tick), in microseconds. */
-  oursUsPerFrame: number;
-  bareUsPerFrame: number;
-  /** Per delivered byte, in nanoseconds (the two PNG messages differ by a few bytes). */
-  oursNsPerByte: number;
-  bareNsPerByte: number;
-  /** ours / bare per delivered byte. */
+  /** Ours: the PNG run minus the baseline; bare as measured. */
+  cost: { ours: FanoutCost; bare: FanoutCost };
   ratio: number;
 }
 
@@ -87,10 +77,7 @@ function runner(server: ServerUnderTest, c: BenchConfig, progress: (msg: string)
     );
 }
 
-/**
- * perf/baselines/bare-publish-server.ts with the PNG our server serves now (the bytes its
- * subscribers just received), publishing it every `tickMs`.
- */
+/** perf/baselines/bare-publish-server.ts publishing the PNG our server serves now every `tickMs`. */
 async function startBarePublish(
   server: ServerUnderTest,
   limit: CpuLimit,
@@ -106,25 +93,13 @@ async function startBarePublish(
 }
 
 function fanoutRound(baseline: WsRun, png: WsRun, bare: WsRun): FanoutRound {
-  const oursMsPerTick = png.cpuMsPerTick - baseline.cpuMsPerTick;
-  const bareMsPerTick = bare.cpuMsPerTick;
-  const oursUsPerFrame = (oursMsPerTick * 1000) / framesPerTick(png);
-  const bareUsPerFrame = (bareMsPerTick * 1000) / framesPerTick(bare);
-  const oursNsPerByte = (oursUsPerFrame * 1000) / bytesPerFrame(png);
-  const bareNsPerByte = (bareUsPerFrame * 1000) / bytesPerFrame(bare);
-  const ratio = oursNsPerByte / bareNsPerByte;
-  return {
-    baseline,
-    png,
-    bare,
-    oursMsPerTick,
-    bareMsPerTick,
-    oursUsPerFrame,
-    bareUsPerFrame,
-    oursNsPerByte,
-    bareNsPerByte,
-    ratio,
+  const cost = (run: WsRun, msPerTick: number): FanoutCost => {
+    const usPerFrame = (msPerTick * 1000) / framesPerTick(run);
+    return { msPerTick, usPerFrame, nsPerByte: (usPerFrame * 1000) / bytesPerFrame(run) };
   };
+  const ours = cost(png, png.cpuMsPerTick - baseline.cpuMsPerTick);
+  const theirs = cost(bare, bare.cpuMsPerTick);
+  return { baseline, png, bare, cost: { ours, bare: theirs }, ratio: ours.nsPerByte / theirs.nsPerByte };
 }
 
 export async function runStreamScenarios(
@@ -156,7 +131,9 @@ export async function runStreamScenarios(
         await run({ label: `${tag}: png, same bytes`, stream: 'png', rate: 0 }, bare),
       );
       fanout.push(f);
-      progress(`ws ${tag}: ours ${f.oursNsPerByte.toFixed(3)} ns/byte, bare ${f.bareNsPerByte.toFixed(3)} ns/byte`);
+      progress(
+        `ws ${tag}: ours ${f.cost.ours.nsPerByte.toFixed(3)} ns/byte, bare ${f.cost.bare.nsPerByte.toFixed(3)} ns/byte`,
+      );
     }
   } finally {
     await bare.child.stop();
@@ -172,7 +149,7 @@ export async function runStreamScenarios(
   const fanoutRatio = median(fanout.map((f) => f.ratio));
   return {
     runs,
-    budgetRate: DELTA_BUDGET_RATE,
+    budgetRate: BUDGET_RATE,
     fanout,
     fanoutRate: rate,
     barePngBytes: png.length,
@@ -181,11 +158,7 @@ export async function runStreamScenarios(
   };
 }
 
-/**
- * Many subscribers on the delta stream (the browser client's default) with placements flowing, then
- * the same number on the bare uWS app that only sends the same PNG message on connect: the share of
- * the RSS that uWebSockets.js itself keeps per socket after sending it.
- */
+/** Many delta subscribers with placements flowing, then as many on the bare app (PNG on connect only). */
 export async function runManySubscribers(
   server: ServerUnderTest,
   limit: CpuLimit,

@@ -1,18 +1,15 @@
 /**
- * One WebSocket scenario against a server under test: perf/lib/load/ws-swarm.ts in a child pinned to the load
- * CPU (subscribers on one stream, optionally a placer at a fixed rate), while the harness reads the
- * server's CPU time and RSS from /proc and, for our server, /metrics at the window's start and end.
+ * One WebSocket run: ws-swarm.ts on the load CPU while the harness reads the server's CPU time and RSS
+ * from /proc and, for our server, /metrics once a tick.
  */
 import { cpuSeconds, rssBytes } from '../../../testkit/processes.ts';
 import { scrapeMetrics, windowMetrics, type MetricsSample, type WindowMetrics } from '../server-metrics.ts';
 import { startPinnedScript, type ServerUnderTest } from '../server-process.ts';
 import type { WsSwarmResult } from '../load/ws-swarm.ts';
 
-/** VmRSS of `pid` in MiB (NaN once it has exited). */
 const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
 
 export interface WsRunSpec {
-  /** Shown in progress lines and tables, e.g. "png, 1,000 px/s". */
   label: string;
   target: 'ours' | 'bare';
   stream: 'png' | 'delta';
@@ -28,26 +25,18 @@ export interface WsRunSpec {
 export interface WsRun {
   spec: WsRunSpec;
   swarm: WsSwarmResult;
-  /** Server CPU time during the window / wall time (1 = the one CPU it may use). */
   serverCpuShare: number;
   /** Server CPU ms per tick: CPU share x tick interval (the window holds whole tick intervals). */
   cpuMsPerTick: number;
-  /** From our server's /metrics (undefined for the bare baseline). */
   metrics: WindowMetrics | undefined;
   rssMiB: { before: number; peak: number; end: number };
 }
 
-/** A JSON line of perf/lib/load/ws-swarm.ts. */
-interface SwarmLine {
-  type: string;
-  phase?: string;
-  ready?: number;
-  failed?: number;
-  of?: number;
-  elapsed?: number;
-  ticks?: number;
-  frames?: number;
-}
+/** The JSON lines of perf/lib/load/ws-swarm.ts. */
+type SwarmLine =
+  | WsSwarmResult
+  | { type: 'window'; phase: 'start' | 'end' }
+  | { type: 'progress'; ready: number; failed: number; of: number };
 
 interface Mark {
   cpu: number;
@@ -92,7 +81,7 @@ export async function runWsScenario(
   const bareTag = spec.target === 'bare' ? ' (bare uWS publish)' : '';
   const tag = `ws ${spec.label}, ${spec.subscribers.toLocaleString('en-US')} subscribers${bareTag}`;
   const onJson = (msg: SwarmLine) => {
-    if (msg.type === 'result') result = msg as WsSwarmResult;
+    if (msg.type === 'result') result = msg;
     else if (msg.type === 'window' && msg.phase === 'start') {
       start = mark();
       scrape();
@@ -102,16 +91,7 @@ export async function runWsScenario(
       clearInterval(scraper);
       // The once-a-second scrape may just have covered the last second (timers race at the end).
       if (end.t - lastScrape > spec.tickMs / 2) scrape();
-    } else if (msg.phase === 'connect')
-      progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
-    else if (msg.phase === 'window' && start) {
-      const share = (cpuSeconds(pid) - start.cpu) / ((performance.now() - start.t) / 1000);
-      progress(
-        `${tag}: ${msg.elapsed?.toFixed(0)}/${spec.seconds} s, ${msg.ticks} ticks, ` +
-          `${msg.frames?.toLocaleString('en-US')} frames, server CPU ${Math.round(share * 100)}%, ` +
-          `RSS ${Math.round(rssMiB(pid))} MiB`,
-      );
-    }
+    } else progress(`${tag}: connecting, ${msg.ready}/${msg.of} ready${msg.failed ? `, ${msg.failed} failed` : ''}`);
   };
   const script = 'perf/lib/load/ws-swarm.ts';
   const child = startPinnedScript(`ws swarm (${spec.label})`, loadCpu, script, flags, onJson, spec.subscribers + 1024);
