@@ -7,8 +7,8 @@
  *
  * Builds are shared fairly: each address key has at most one timelapse or heatmap queued or building
  * (a second, different one is refused while others still get theirs), and the queue serves in arrival
- * order. Measured before: one client asking for a distinct large timelapse every ~10 s kept the only
- * builder busy, and a 30 s flood of other requests got 11 builds and 31,610 refusals.
+ * order (perf/history-flood.ts: with one address flooding, three others got 0 builds before this and
+ * 8-11 after; perf/RESULTS.md).
  *
  * Requests that reach "now" (params.ts Parsed.moving) are answered by `latest`: the last build for
  * that request, rebuilt in the background at most every `movingRefreshMs`, so the default timelapse

@@ -14,7 +14,7 @@ export interface KeyframeOptions {
   /**
    * A keyframe every this many placements: any seq is then a keyframe plus at most `every` replayed
    * rows. 50,000: the worst seq replays in ~25 ms at 10 M placements (budget 200 ms for the whole
-   * image) and keyframes take 2.75 MiB per million placements, 7% of the database (history-bench.ts).
+   * image) and keyframes take 2.75 MiB per million placements, 7% of the database (perf/history.ts).
    */
   every?: number;
   /**
