@@ -149,6 +149,20 @@ export class CanvasApp {
     this.scheduleLinkWrite();
   }
 
+  /**
+   * The hash changed under the open page (a link pasted into the address bar or followed): the view
+   * goes where the position link says, and its colour is picked. Our own writes use replaceState,
+   * which fires no hashchange, so this runs only for links from outside.
+   */
+  followLink(): void {
+    const board = this.sync.board;
+    if (!board || !this.view) return;
+    const fitted = this.link.fittedTo(board);
+    this.link.apply(this.view, fitted, this.d.viewportSize());
+    if (fitted.colour !== null && fitted.colour !== this.placing.selected) this.placing.pick(fitted.colour);
+    this.redraw();
+  }
+
   /** Skip the reconnect backoff (the browser reports the network is back). */
   retryNow(): void {
     this.d.connection.retryNow();

@@ -101,8 +101,12 @@ templates.onChange = () => {
   templatePanel.render();
 };
 templates.fromHash();
-// A link pasted into the address bar of an open page changes only the hash: apply its template.
-window.addEventListener('hashchange', () => templates.fromHash());
+// A link pasted into the address bar of an open page changes only the hash: the view goes where it
+// says and its template is applied.
+window.addEventListener('hashchange', () => {
+  app.followLink();
+  templates.fromHash();
+});
 
 const historyPanel = new HistoryPanel(
   byId('history-panel', HTMLElement),

@@ -61,6 +61,39 @@ describeBrowser('browser client: position links and honest states', () => {
     await page.context().close();
   });
 
+  test("a link pasted into an open tab moves the view; so does the pixel info's copied link", {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(
+      ts.http,
+      { permissions: ['clipboard-read', 'clipboard-write'] },
+      { path: '/#x=10&y=20&scale=8' },
+    );
+    assert.deepEqual(await centrePixel(page), { x: 10, y: 20 });
+    // Pixel info's "Copy link" (no colour in hand: a click shows the pixel's info).
+    await clickPixel(page, 15, 23);
+    await page.locator('#pixel-info .info-copy').click();
+    await page.locator('#pixel-info .info-copied').waitFor({ state: 'visible' });
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /#x=15&y=23&scale=8$/);
+
+    const entries = await page.evaluate(() => history.length);
+    await page.goto(`${ts.http}/#x=40&y=30&scale=12&c=${BLUE}`); // same document: only the hash changes
+    await page.waitForFunction(() => window.canvasClient?.scale() === 12);
+    assert.deepEqual(await centrePixel(page), { x: 40, y: 30 });
+    assert.equal(await page.locator(`#swatches button[data-index="${BLUE}"]`).getAttribute('aria-pressed'), 'true');
+    assert.ok((await page.evaluate(() => history.length)) > entries, 'a fragment navigation, not a reload');
+    await page.waitForFunction(() => location.hash.startsWith('#x=40&y=30&scale=12'));
+
+    // The copied link pasted into the same tab goes back to its pixel.
+    await page.goto(copied);
+    await page.waitForFunction(() => window.canvasClient?.scale() === 8);
+    assert.deepEqual(await centrePixel(page), { x: 15, y: 23 });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('an out-of-range link is clamped to the canvas; a reload keeps the view and the colour', {
     timeout: 60_000,
   }, async () => {
