@@ -133,7 +133,8 @@ export class CanvasApp {
       this.bar.polled(ok);
       this.refreshStatus();
     };
-    d.ui.onPick = (i) => this.placing.pick(i);
+    d.ui.onPick = (i) => this.placing.toggle(i);
+    d.ui.onLook = () => this.placing.unpick();
     d.ui.onRetry = () => this.retryNow();
   }
 

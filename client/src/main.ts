@@ -132,6 +132,7 @@ attachInput(display, {
   view: () => app.view,
   changed: redraw,
   tap: (p, touch) => app.aiming.tap(p, touch),
+  inspect: (p) => app.aiming.inspect(p),
   hover: (p) => app.hover(p),
 });
 
@@ -143,6 +144,8 @@ attachKeyboard(display, {
   moveAim: (dx, dy) => app.aiming.move(dx, dy),
   placeAtAim: () => app.aiming.placeAtAim(),
   clearAim: () => app.aiming.clear(),
+  aiming: () => app.aiming.reticle !== null,
+  deselect: () => app.placing.unpick(),
   toggleTemplate: () => {
     historyPanel.setOpen(false);
     templatePanel.setOpen(templateRoot.hidden);

@@ -171,3 +171,20 @@ test('arrow keys start the reticle at the centre and keep it on the board', () =
   p.aiming.clear();
   assert.equal(p.reticle(), null);
 });
+
+test('the selected swatch again puts the colour down; inspect shows info with a colour in hand', () => {
+  const p = page();
+  p.placing.toggle(RED);
+  assert.equal(p.placing.selected, RED);
+  p.placing.toggle(RED);
+  assert.equal(p.placing.selected, null, 'the same swatch again: no colour');
+  p.aiming.tap(at(p.view, 4, 5));
+  assert.deepEqual(p.shownInfo, ['4,5'], 'with no colour a click shows pixel info');
+  p.placing.toggle(RED);
+  p.aiming.inspect(at(p.view, 6, 7));
+  assert.deepEqual(p.shownInfo, ['4,5', '6,7'], 'a right click shows info with a colour in hand');
+  assert.equal(p.sent.length, 0, 'and places nothing');
+  p.placing.unpick();
+  assert.equal(p.placing.selected, null);
+  assert.equal(p.confirmShown.at(-1)?.colour, null, 'the confirm button goes with the colour');
+});

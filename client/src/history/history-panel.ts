@@ -82,7 +82,9 @@ export class HistoryPanel {
       this.linkStatus.textContent = this.link.title;
     });
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !root.hidden) this.setOpen(false);
+      if (e.defaultPrevented || !(e.key === 'Escape' && !root.hidden)) return;
+      e.preventDefault(); // this Escape closed a panel: it does not also put the colour down
+      this.setOpen(false);
     });
   }
 

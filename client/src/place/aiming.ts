@@ -12,7 +12,7 @@ import type { Placing } from './placing.ts';
 export interface AimingDeps {
   board(): Board | null;
   view(): View | null;
-  placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt'>;
+  placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt' | 'inspect'>;
   /** Placing is possible now (the confirm button is disabled while it is not). */
   enabled(): boolean;
   /** The view moved: draw again. */
@@ -55,6 +55,12 @@ export class Aiming {
     }
     if (aimFirst && this.d.placing.selected !== null) return this.setAim(pixel);
     this.d.placing.placeAt(pixel);
+  }
+
+  /** A right click or modifier click at a screen point: that pixel's info, whatever colour is in hand. */
+  inspect(p: Point): void {
+    const pixel = this.d.view()?.pixelAt(p);
+    if (pixel) this.d.placing.inspect(pixel);
   }
 
   /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */

@@ -90,6 +90,29 @@ export class Placing {
     this.d.selectionChanged();
   }
 
+  /** A swatch clicked: picks its colour, or puts it down when it is the one in hand. */
+  toggle(index: number): void {
+    if (index === this.colour) this.unpick();
+    else this.pick(index);
+  }
+
+  /** No colour in hand (the look tool, Esc, the selected swatch again): clicks show pixel info. */
+  unpick(): void {
+    if (this.colour === null) return;
+    this.colour = null;
+    this.d.ui.setSelected(null);
+    this.d.selectionChanged();
+  }
+
+  /** Shows who placed a pixel whatever is in hand (right click or a modifier click). */
+  inspect(pixel: Point): void {
+    const board = this.d.board();
+    if (!board) return;
+    if (this.d.history()) return this.d.ui.showMessage(HISTORY_TEXT, 'info');
+    this.d.cursor.show(pixel);
+    this.d.info.show(pixel.x, pixel.y, this.d.scale(), board.palette);
+  }
+
   /** The next or previous colour of the palette (keyboard `]` and `[`). */
   cycle(step: 1 | -1): void {
     const next = cycleColour(this.colour, step, this.d.board()?.palette.length ?? 0);
