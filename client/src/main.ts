@@ -169,6 +169,9 @@ zoomButton('zoom-in', () => app.view?.zoomAt(centre(), 1.5));
 zoomButton('zoom-out', () => app.view?.zoomAt(centre(), 1 / 1.5));
 zoomButton('zoom-fit', () => app.view?.fit());
 
+// Safari's own pinch gesture ignores touch-action on the page (style.css): the page never zooms.
+document.addEventListener('gesturestart', (e) => e.preventDefault());
+
 // The browser knows when the network is back before our backoff does.
 window.addEventListener('online', () => app.retryNow());
 

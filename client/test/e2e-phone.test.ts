@@ -164,4 +164,47 @@ describeBrowser('browser client: on a phone', () => {
     assert.deepEqual(errors, []);
     await page.context().close();
   });
+
+  test('a pinch that starts on the palette, the top bar or a panel never zooms the page', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(ts.http, PHONE);
+    await page.locator('#template-toggle').tap();
+    await page.locator('#template-panel').waitFor({ state: 'visible' });
+    const scale = await page.evaluate(() => window.canvasClient?.scale());
+    const cdp = await page.context().newCDPSession(page);
+    for (const selector of ['#palette', 'header.top', '#template-panel']) {
+      const box = await page.locator(selector).boundingBox();
+      assert.ok(box, selector);
+      const mid = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', d: number) =>
+        cdp.send('Input.dispatchTouchEvent', {
+          type,
+          touchPoints:
+            type === 'touchEnd'
+              ? []
+              : [
+                  { x: mid.x - d, y: mid.y, id: 1 },
+                  { x: mid.x + d, y: mid.y, id: 2 },
+                ],
+        });
+      await touch('touchStart', 10);
+      for (let d = 15; d <= 120; d += 5) await touch('touchMove', d);
+      await touch('touchEnd', 0);
+      // The browser's pinch-zoom would have shown by the next frame.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      assert.equal(await page.evaluate(() => visualViewport?.scale), 1, `a pinch on ${selector} leaves the page at 1`);
+    }
+    assert.equal(await page.evaluate(() => window.canvasClient?.scale()), scale, 'nor zooms the board');
+    const swatches = await page.evaluate(() =>
+      [...document.querySelectorAll('#swatches button')].every((b) => {
+        const r = b.getBoundingClientRect();
+        return r.right <= innerWidth && r.bottom <= innerHeight;
+      }),
+    );
+    assert.ok(swatches, 'the palette stays on screen');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
 });
