@@ -207,4 +207,35 @@ describeBrowser('browser client: on a phone', () => {
     assert.deepEqual(errors, []);
     await page.context().close();
   });
+
+  test('on a 320 px phone every colour is on screen and the page no wider, large text too', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(ts.http, { ...PHONE, viewport: { width: 320, height: 640 } });
+    const fits = () =>
+      page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        outside: [...document.querySelectorAll<HTMLElement>('#swatches button')]
+          .map((b) => ({ i: b.dataset['index'], r: b.getBoundingClientRect() }))
+          .filter(
+            ({ r }) => r.left < 0 || r.right > innerWidth || r.bottom > innerHeight || r.height < 44 || r.width < 24,
+          )
+          .map(({ i, r }) => `${i}: ${r.left}..${r.right} x ${r.height}`),
+        count: document.querySelectorAll('#swatches button').length,
+      }));
+    const normal = await fits();
+    assert.equal(normal.count, 16);
+    assert.deepEqual(normal.outside, [], 'every swatch inside the viewport, 44 px tall, at least 24 px wide');
+    assert.ok(normal.page <= 320, `the page is ${normal.page} px wide`);
+    await page.screenshot({ path: screenshotPath('phone-320') });
+    // Large text (the browser's text size at 200%).
+    await page.addStyleTag({ content: 'body { font-size: 28px !important; }' });
+    const large = await fits();
+    assert.deepEqual(large.outside, [], 'with large text too');
+    assert.ok(large.page <= 320, `with large text the page is ${large.page} px wide`);
+    await page.screenshot({ path: screenshotPath('phone-320-large-text') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
 });
