@@ -19,6 +19,7 @@ import type { ConfirmButton } from './place/aim.ts';
 import { Aiming } from './place/aiming.ts';
 import { type PixelInfoView, Placing } from './place/placing.ts';
 import { versionMismatchText } from './ui/error-text.ts';
+import type { ReadySignal } from './ui/ready-signal.ts';
 import { StatusBar } from './ui/status-bar.ts';
 import type { Ui } from './ui/ui.ts';
 import type { Renderer } from './view/renderer.ts';
@@ -41,6 +42,8 @@ export interface AppDeps {
   info: PixelInfoView;
   /** The button that places at the reticle (touch and keyboard aiming). */
   confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
+  /** The tab title and the opt-in signal when the cooldown ends. */
+  ready?: Pick<ReadySignal, 'update'>;
 }
 
 export class CanvasApp {

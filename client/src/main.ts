@@ -17,6 +17,7 @@ import { attachKeyboard } from './input/keyboard.ts';
 import { Renderer } from './view/renderer.ts';
 import { TemplatePanel } from './templates/template-panel.ts';
 import { Templates } from './templates/templates.ts';
+import { ReadySignal } from './ui/ready-signal.ts';
 import { findUiElements, Ui } from './ui/ui.ts';
 import type { Point } from './view/view.ts';
 
@@ -90,6 +91,7 @@ const app: CanvasApp = new CanvasApp({
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
   link,
+  ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement) }),
 });
 
 const templates = new Templates(link, () => ({ href: location.href, origin: location.origin }));

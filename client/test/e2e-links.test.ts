@@ -1,7 +1,7 @@
 /**
  * End-to-end in real headless Chromium: position links (`#x=&y=&scale=` in Pxls's form) open the view
  * there and follow it; a reload keeps the view and the colour; the page says it is loading until the
- * first snapshot; the cooldown is one countdown; "Retry now" reconnects at once.
+ * first snapshot; the cooldown is one countdown, also in the tab title; "Retry now" reconnects at once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -173,6 +173,52 @@ describeBrowser('browser client: position links and honest states', () => {
       timeout: 5_000,
     });
     assert.equal(await page.locator('#message').isVisible(), false);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('the tab title counts down and says "Ready"; an opted-in player is notified when hidden', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ cooldownMs: 3_000 });
+    const { page, errors } = await openPage(
+      ts.http,
+      {},
+      {
+        // A stand-in Notification that records what it is asked to show (headless shows none). A script
+        // string: tsx would wrap a function's class in a naming helper the page does not have.
+        before: async (p) => {
+          await p.addInitScript(`
+            window.shownNotifications = [];
+            window.Notification = function (title) { window.shownNotifications.push(title); };
+            window.Notification.permission = 'granted';
+            window.Notification.requestPermission = async () => 'granted';
+          `);
+        },
+      },
+    );
+    const bell = page.locator('#notify');
+    assert.equal(await bell.getAttribute('aria-pressed'), 'false', 'opt-in: off at first');
+    await bell.click();
+    assert.equal(await bell.getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.evaluate(() => document.title), 'Ready · Canvas');
+    await pickColour(page, RED);
+    await clickPixel(page, 5, 5);
+    await page.waitForFunction(() => /^[1-3] s · Canvas$/.test(document.title));
+    // The player looks at another tab.
+    await page.evaluate("Object.defineProperty(document, 'visibilityState', { value: 'hidden' })");
+    await page.waitForFunction(() => document.title === 'Ready · Canvas', null, { timeout: 5_000 });
+    assert.deepEqual(
+      await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications),
+      ['Ready to place'],
+    );
+    assert.equal(
+      await page.evaluate(() => document.querySelector('link[rel="icon"]')?.getAttribute('type')),
+      'image/svg+xml',
+    );
+    await page.reload();
+    await waitLive(page);
+    assert.equal(await page.locator('#notify').getAttribute('aria-pressed'), 'true', 'the choice is kept');
     assert.deepEqual(errors, []);
     await page.context().close();
   });
