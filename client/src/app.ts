@@ -123,6 +123,7 @@ export class CanvasApp {
       view: () => this.view,
       placing: this.placing,
       enabled,
+      waitMs: () => this.placing.cooldownState.nextAllowedAt - d.now(),
       redraw: () => this.redraw(),
       showMessage: (text, kind) => d.ui.showMessage(text, kind),
       setReticle: (p) => d.renderer.setReticle(p),
@@ -284,6 +285,7 @@ export class CanvasApp {
   private refreshTimers(): void {
     const { nextAllowedAt, cooldownMs } = this.placing.cooldownState;
     this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded);
+    this.aiming.refresh(); // the confirm button counts down too
   }
 
   private send(msg: ClientMessage): boolean {

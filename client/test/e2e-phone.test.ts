@@ -108,6 +108,15 @@ describeBrowser('browser client: on a phone', () => {
     assert.match((await page.locator('#cursor').textContent()) ?? '', /^\(63, 47\) dark blue$/);
     assert.equal(await page.locator('#status').textContent(), 'Live');
     await topBarFits(page);
+    // The first tap zoomed in to aim (one reticle per pixel), about the finger.
+    assert.ok(((await page.evaluate(() => window.canvasClient?.scale())) ?? 0) >= 12, 'zoomed in to aim');
+    // Aiming again during the cooldown: the confirm button counts down and cannot be pressed.
+    const q = await clientPoint(page, 60, 45);
+    await page.touchscreen.tap(q.x, q.y);
+    await page.waitForFunction(() => window.canvasClient?.reticle()?.x === 60);
+    const confirm = page.locator('#confirm');
+    assert.match((await confirm.textContent()) ?? '', /^Place at \(60, 45\) in 1:\d\d$/);
+    assert.equal(await confirm.isDisabled(), true, 'disabled during the cooldown');
     await page.screenshot({ path: screenshotPath('phone-cooldown') });
 
     // Every control is a touch target of at least 44 x 44 CSS px.

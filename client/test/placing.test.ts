@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, MsgType, type PlaceMsg } from '../../protocol/messages.ts';
 import { Board } from '../src/board/board.ts';
-import { Aiming } from '../src/place/aiming.ts';
+import { confirmText } from '../src/place/aim.ts';
+import { Aiming, TOUCH_AIM_SCALE } from '../src/place/aiming.ts';
 import { Placing } from '../src/place/placing.ts';
 import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/ui/error-text.ts';
 import { PLACE_ZOOM_SCALE, type Point, View } from '../src/view/view.ts';
@@ -18,7 +19,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
   const sent: PlaceMsg[] = [];
   const messages: string[] = [];
   const shownInfo: string[] = [];
-  const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean }> = [];
+  const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean; waitMs: number }> = [];
   let reticle: Point | null = null;
   let nudges = 0;
   const state = { connected: opts.connected ?? true, history: false, polling: false, now: 1_000 };
@@ -53,6 +54,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     view: () => view,
     placing,
     enabled,
+    waitMs: () => placing.cooldownState.nextAllowedAt - state.now,
     redraw: () => {},
     showMessage: (text) => messages.push(text),
     setReticle: (p) => {
@@ -60,7 +62,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     },
     showCursor: () => {},
     confirm: {
-      show: (pixel, colour, on) => confirmShown.push({ pixel, colour, enabled: on }),
+      show: (pixel, colour, on, waitMs = 0) => confirmShown.push({ pixel, colour, enabled: on, waitMs }),
       onConfirm: () => {},
     },
   });
@@ -152,14 +154,28 @@ test('a touch tap moves the reticle and only the confirm button places; too far 
   assert.deepEqual(far.sent, []);
 
   const p = page();
+  p.placing.hello({ cooldownMs: 5_000, wait: 0 });
   p.placing.pick(RED);
-  p.aiming.tap(at(p.view, 8, 1), true);
+  const finger = at(p.view, 8, 1);
+  p.aiming.tap(finger, true);
   assert.deepEqual(p.aiming.reticle, { x: 8, y: 1 });
   assert.deepEqual(p.reticle(), { x: 8, y: 1 });
+  assert.ok(Math.abs(p.view.scale - TOUCH_AIM_SCALE) < 1e-9, 'a tap below the aiming zoom zooms in to aim');
+  assert.deepEqual(p.view.pixelAt(finger), { x: 8, y: 1 }, 'the aimed pixel stays under the finger');
   assert.deepEqual(p.sent, []);
-  assert.deepEqual(p.confirmShown.at(-1), { pixel: { x: 8, y: 1 }, colour: palette[RED], enabled: true });
+  assert.deepEqual(p.confirmShown.at(-1), { pixel: { x: 8, y: 1 }, colour: palette[RED], enabled: true, waitMs: 0 });
   p.aiming.placeAtAim();
   assert.deepEqual(p.sent, [{ t: MsgType.PLACE, id: 1, x: 8, y: 1, c: RED }]);
+  p.placing.ack({ t: MsgType.ACK, id: 1, seq: 4, next: p.state.now + 5_000 });
+  p.state.now += 1_000;
+  p.aiming.refresh();
+  assert.equal(p.confirmShown.at(-1)?.waitMs, 4_000, 'the confirm button counts down the cooldown');
+});
+
+test('the confirm text names the pixel, and the wait during a cooldown', () => {
+  assert.equal(confirmText({ x: 12, y: 3 }, 0), 'Place at (12, 3)');
+  assert.equal(confirmText({ x: 12, y: 3 }, 41_200), 'Place at (12, 3) in 42 s');
+  assert.equal(confirmText({ x: 12, y: 3 }, 65_000), 'Place at (12, 3) in 1:05');
 });
 
 test('arrow keys start the reticle at the centre and keep it on the board', () => {

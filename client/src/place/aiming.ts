@@ -6,6 +6,13 @@
  */
 import type { Board } from '../board/board.ts';
 import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point, type View } from '../view/view.ts';
+
+/**
+ * A finger covers about 40 CSS px: below this zoom a tap cannot tell neighbouring pixels apart (at the
+ * first usable zoom, 3 px per pixel, the reticle covered ~4 x 4 pixels). So a touch tap that aims
+ * below it also zooms in about the finger, the aimed pixel staying under it, to one reticle per pixel.
+ */
+export const TOUCH_AIM_SCALE = 12;
 import { type ConfirmButton, panToShow, stepAim } from './aim.ts';
 import type { Placing } from './placing.ts';
 
@@ -15,6 +22,8 @@ export interface AimingDeps {
   placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt' | 'inspect'>;
   /** Placing is possible now (the confirm button is disabled while it is not). */
   enabled(): boolean;
+  /** ms left of the cooldown (the confirm button counts down and stays disabled meanwhile). */
+  waitMs(): number;
   /** The view moved: draw again. */
   redraw(): void;
   showMessage(text: string, kind: 'error' | 'info'): void;
@@ -53,7 +62,13 @@ export class Aiming {
       this.d.redraw();
       return this.d.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
     }
-    if (aimFirst && this.d.placing.selected !== null) return this.setAim(pixel);
+    if (aimFirst && this.d.placing.selected !== null) {
+      if (view.scale < TOUCH_AIM_SCALE) {
+        view.zoomAt(p, TOUCH_AIM_SCALE / view.scale);
+        this.d.redraw();
+      }
+      return this.setAim(pixel);
+    }
     this.d.placing.placeAt(pixel);
   }
 
@@ -94,7 +109,7 @@ export class Aiming {
 
   /** The confirm button follows the reticle, the colour and whether placing is possible. */
   refresh(): void {
-    this.d.confirm.show(this.aim, this.d.placing.selectedRgb, this.d.enabled());
+    this.d.confirm.show(this.aim, this.d.placing.selectedRgb, this.d.enabled(), Math.max(0, this.d.waitMs()));
   }
 
   private current(): { board: Board | null; view: View | null } {
