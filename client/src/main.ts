@@ -98,17 +98,20 @@ const templates = new Templates(link, () => ({ href: location.href, origin: loca
 const templateRoot = byId('template-panel', HTMLElement);
 const templateToggle = byId('template-toggle', HTMLButtonElement);
 const templatePanel = new TemplatePanel(templateRoot, templateToggle, templates);
+let templateStatus = templates.state.status;
 templates.onChange = () => {
   renderer.setTemplate(templates.overlay());
   templatePanel.render();
+  // A template that fails says so at once, not only inside a closed panel: the message, and the panel
+  // open on its explanation and the device-file picker.
+  const { status, error } = templates.state;
+  if (status === 'error' && templateStatus !== 'error') {
+    ui.showMessage(error, 'error');
+    historyPanel.setOpen(false);
+    templatePanel.setOpen(true);
+  }
+  templateStatus = status;
 };
-templates.fromHash();
-// A link pasted into the address bar of an open page changes only the hash: the view goes where it
-// says and its template is applied.
-window.addEventListener('hashchange', () => {
-  app.followLink();
-  templates.fromHash();
-});
 
 const historyPanel = new HistoryPanel(
   byId('history-panel', HTMLElement),
@@ -127,6 +130,13 @@ historyPanel.onOpen = () => {
   app.aiming.clear();
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
+templates.fromHash();
+// A link pasted into the address bar of an open page changes only the hash: the view goes where it
+// says and its template is applied.
+window.addEventListener('hashchange', () => {
+  app.followLink();
+  templates.fromHash();
+});
 
 const redraw = (): void => app.redraw();
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import UPNG from 'upng-js';
-import { describeBrowser, openPage, screenshotPath, server } from './browser-kit.ts';
+import { describeBrowser, messageText, openPage, screenshotPath, server } from './browser-kit.ts';
 
 /** A 4 x 2 template: four colours on top, four below, none in the 2017 palette (so never the board's). */
 const TEMPLATE_RGB = [
@@ -159,6 +159,7 @@ describeBrowser('browser client: templates', () => {
       await panel.getByRole('button', { name: 'Load' }).click();
       await waitTemplate(page, 'error');
       assert.match((await panel.locator('.tpl-status').textContent()) ?? '', /CORS.*Access-Control-Allow-Origin/);
+      assert.match((await panel.locator('.tpl-status').textContent()) ?? '', /a file from this device/);
       await page.screenshot({ path: screenshotPath('desktop-template-cors-error') });
 
       await panel.locator('input[name="url"]').fill(`${host.origin}/open.png`);
@@ -198,5 +199,39 @@ describeBrowser('browser client: templates', () => {
     assert.equal((await hashParams(page)).has('template'), false);
     assert.deepEqual(errors, []);
     await page.context().close();
+  });
+
+  test('a template link that fails says why at once: 404, no answer, no CORS header', { timeout: 60_000 }, async () => {
+    const ts = await server();
+    const host = await imageHost();
+    try {
+      const cases = [
+        { url: `${ts.http}/no-such-template.png`, why: /answered 404 \(no such image\)/ },
+        { url: 'http://127.0.0.1:9/art.png', why: /127\.0\.0\.1:9 could not be reached/ },
+        { url: `${host.origin}/closed.png`, why: /no CORS header.*a file from this device/ },
+      ];
+      for (const { url, why } of cases) {
+        const path = `/#x=12&y=6&scale=16&template=${encodeURIComponent(url)}`;
+        const { page, errors } = await openPage(ts.http, {}, { path });
+        await waitTemplate(page, 'error');
+        // Said at once, outside the panel too, and the panel opens on the reason and the file picker.
+        assert.match(await messageText(page), why);
+        assert.equal(await page.locator('#template-panel').isVisible(), true);
+        assert.match((await page.locator('#template-panel .tpl-status').textContent()) ?? '', why);
+        await page.screenshot({ path: screenshotPath(`desktop-template-failed-${new URL(url).port}`) });
+        // The image saved and chosen from the device loads in its place.
+        if (url.endsWith('closed.png')) {
+          await page
+            .locator('#template-panel input[type="file"]')
+            .setInputFiles({ name: 'closed.png', mimeType: 'image/png', buffer: templatePng() });
+          await waitTemplate(page, 'loaded');
+          assert.match((await page.locator('#template-panel .tpl-status').textContent()) ?? '', /From this device/);
+        }
+        assert.deepEqual(errors, []);
+        await page.context().close();
+      }
+    } finally {
+      await host.close();
+    }
   });
 });

@@ -11,7 +11,8 @@ import {
   formatTemplate,
   parseTemplate,
   type TemplateLink,
-  templateLoadError,
+  type TemplateFailure,
+  templateFailureText,
   templateSize,
   templateSource,
 } from './template-link.ts';
@@ -39,16 +40,44 @@ export interface PageLocation {
 /** Hash writes from the panel (sliders fire dozens of events a second) are coalesced to one per this. */
 const WRITE_MS = 250;
 
-function loadImage(src: string): Promise<HTMLImageElement> {
+function loadImage(src: string, cors = true): Promise<HTMLImageElement> {
   return new Promise((resolve, reject) => {
     const img = new Image();
     // Anonymous CORS: another site's image draws only when that site allows it, and never taints the
     // canvas (a tainted canvas would break reading pixels back, and hides the reason from the user).
-    img.crossOrigin = 'anonymous';
+    if (cors) img.crossOrigin = 'anonymous';
     img.onload = () => resolve(img);
     img.onerror = () => reject(new Error('image did not load'));
     img.src = src;
   });
+}
+
+/**
+ * Why `src` did not load as a CORS image. An <img> error says nothing, so: a CORS fetch gives the
+ * status when the host allows it (or the page's own server); failing that, the image loading without
+ * CORS means only the header is missing; failing that, a no-cors fetch tells an answer (a hidden error
+ * status, or not an image) from no answer at all.
+ */
+async function diagnose(src: string): Promise<TemplateFailure> {
+  try {
+    const res = await fetch(src, { mode: 'cors', credentials: 'omit' });
+    return res.ok ? { kind: 'not-image' } : { kind: 'http', status: res.status };
+  } catch {
+    // no CORS header, or no answer: told apart below
+  }
+  if (
+    await loadImage(src, false).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { kind: 'cors' };
+  try {
+    await fetch(src, { mode: 'no-cors', credentials: 'omit' });
+    return { kind: 'not-image' };
+  } catch {
+    return { kind: 'unreachable' };
+  }
 }
 
 export class Templates {
@@ -141,10 +170,10 @@ export class Templates {
       this.set({ status: 'loaded', natural: { width: img.naturalWidth, height: img.naturalHeight } });
     } catch {
       if (id !== this.request) return;
-      this.set({
-        status: 'error',
-        error: local ? 'That file is not an image this browser can show.' : templateLoadError(src, page.origin),
-      });
+      if (local) return this.set({ status: 'error', error: 'That file is not an image this browser can show.' });
+      const failure = src.startsWith('data:') ? ({ kind: 'not-image' } as const) : await diagnose(src);
+      if (id !== this.request) return;
+      this.set({ status: 'error', error: templateFailureText(failure, src) });
     }
   }
 
