@@ -53,6 +53,8 @@ export class CanvasApp {
   view: View | null = null;
   /** The History view shows this past canvas in place of the board (null: live, or not arrived yet). */
   past: { seq: number; indices: Uint8Array } | null = null;
+  /** The colour the template wants at a pixel, for the cursor readout (null: no template there). */
+  templateWant: (x: number, y: number) => number | null = () => null;
   /** The live board reached a new seq (snapshot or delta): the History slider's end follows it. */
   onSeq: (seq: number) => void = () => {};
   /**
@@ -210,7 +212,11 @@ export class CanvasApp {
 
   private showCursor(pixel: Point | null): void {
     this.hoverPixel = pixel;
-    this.d.ui.setCursor(pixel, pixel ? this.shownColourAt(pixel.x, pixel.y) : null);
+    this.d.ui.setCursor(
+      pixel,
+      pixel ? this.shownColourAt(pixel.x, pixel.y) : null,
+      pixel && !this.past ? this.templateWant(pixel.x, pixel.y) : null,
+    );
   }
 
   /** The colour under the cursor may have changed: read it again. */

@@ -16,6 +16,7 @@ import { attachInput } from './input/pointer.ts';
 import { attachKeyboard } from './input/keyboard.ts';
 import { Renderer } from './view/renderer.ts';
 import { TemplatePanel } from './templates/template-panel.ts';
+import { countLeft, nextWrong, wantAt } from './templates/template-diff.ts';
 import { Templates } from './templates/templates.ts';
 import { ReadySignal } from './ui/ready-signal.ts';
 import { findUiElements, Ui } from './ui/ui.ts';
@@ -94,7 +95,11 @@ const app: CanvasApp = new CanvasApp({
   ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement) }),
 });
 
-const templates = new Templates(link, () => ({ href: location.href, origin: location.origin }));
+const templates = new Templates(
+  link,
+  () => ({ href: location.href, origin: location.origin }),
+  () => app.sync.board?.palette ?? null,
+);
 const templateRoot = byId('template-panel', HTMLElement);
 const templateToggle = byId('template-toggle', HTMLButtonElement);
 const templatePanel = new TemplatePanel(templateRoot, templateToggle, templates);
@@ -130,6 +135,38 @@ historyPanel.onOpen = () => {
   app.aiming.clear();
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
+
+// What the template still wants: the count in its panel (every TEMPLATE_MS, only when the board or
+// the template changed), the wanted colour in the cursor readout, and "Next wrong pixel".
+const TEMPLATE_MS = 500;
+let counted: { seq: number; grid: unknown; x: number; y: number } | null = null;
+setInterval(() => {
+  const board = app.sync.board;
+  const grid = templates.grid();
+  if (!board || !grid) {
+    counted = null;
+    return templatePanel.showProgress(null);
+  }
+  if (counted?.seq === board.seq && counted.grid === grid.want && counted.x === grid.x && counted.y === grid.y) return;
+  counted = { seq: board.seq, grid: grid.want, x: grid.x, y: grid.y };
+  templatePanel.showProgress(countLeft(grid, board));
+  // The palette may have come after the image: the dotted style can be drawn now.
+  if (templates.state.style === 'dots') renderer.setTemplate(templates.overlay());
+}, TEMPLATE_MS);
+app.templateWant = (x, y) => {
+  const grid = templates.grid();
+  return grid ? wantAt(grid, x, y) : null;
+};
+templatePanel.onNext = () => {
+  const board = app.sync.board;
+  const grid = templates.grid();
+  if (!board || !grid) return;
+  const next = nextWrong(grid, board, app.aiming.reticle);
+  if (!next) return ui.showMessage('The template is done: every pixel matches.', 'info');
+  const want = wantAt(grid, next.x, next.y);
+  if (want !== null) app.placing.pick(want); // the template's colour in hand, ready to place
+  app.aiming.aimAt(next);
+};
 templates.fromHash();
 // A link pasted into the address bar of an open page changes only the hash: the view goes where it
 // says and its template is applied.

@@ -10,7 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import UPNG from 'upng-js';
-import { describeBrowser, messageText, openPage, screenshotPath, server } from './browser-kit.ts';
+import {
+  clientPoint,
+  describeBrowser,
+  messageText,
+  openPage,
+  screenshotPath,
+  server,
+  waitImage,
+} from './browser-kit.ts';
 
 /** A 4 x 2 template: four colours on top, four below, none in the 2017 palette (so never the board's). */
 const TEMPLATE_RGB = [
@@ -233,5 +241,48 @@ describeBrowser('browser client: templates', () => {
     } finally {
       await host.close();
     }
+  });
+
+  test('dots show what is left, the panel counts it, the readout names the wanted colour, "Next" aims there', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    // A 3 x 1 template in palette colours: red, dark blue, and a transparent pixel that wants nothing.
+    const rgba = new Uint8Array([0xe5, 0, 0, 255, 0, 0, 0xea, 255, 0, 0, 0, 0]);
+    const png = Buffer.from(UPNG.encode([rgba.buffer], 3, 1, 0)).toString('base64');
+    const template = `template=${encodeURIComponent(`data:image/png;base64,${png}`)}&ox=10&oy=5`;
+    const { page, errors } = await openPage(ts.http, {}, { path: `/#x=12&y=6&scale=16&${template}` });
+    await waitTemplate(page, 'loaded');
+    await page.locator('#template-toggle').click();
+    const panel = page.locator('#template-panel');
+    const progress = panel.locator('.tpl-progress');
+    await page.waitForFunction(() => document.querySelector('.tpl-progress')?.textContent === '2 of 2 pixels left.');
+
+    await panel.getByLabel('Dots (shows what is left)').check();
+    await page.waitForFunction(() => window.screenRgb?.(10, 5) === 0xe50000);
+    assert.equal(await screen(page, 10, 5, 0.1, 0.1), WHITE, 'around the dot the board shows');
+    assert.equal(await screen(page, 11, 5), 0x0000ea);
+    assert.equal(await screen(page, 12, 5), WHITE, 'the transparent pixel has no dot');
+    await page.screenshot({ path: screenshotPath('desktop-template-dots') });
+
+    const p = await clientPoint(page, 11, 5);
+    await page.mouse.move(p.x, p.y);
+    await page.waitForFunction(() =>
+      /^\(11, 5\) white · wants /.test(document.getElementById('cursor')?.textContent ?? ''),
+    );
+
+    await panel.getByRole('button', { name: 'Next wrong pixel' }).click();
+    assert.deepEqual(await page.evaluate(() => window.canvasClient?.reticle()), { x: 10, y: 5 });
+    assert.equal(await page.locator('#swatches button[data-index="5"]').getAttribute('aria-pressed'), 'true');
+    await page.locator('#confirm').click();
+    await waitImage(ts, 10, 5, 5);
+    await page.waitForFunction(() => document.querySelector('.tpl-progress')?.textContent === '1 of 2 pixels left.');
+    assert.equal(await screen(page, 10, 5, 0.1, 0.1), 0xe50000, 'done: the dot melts into its pixel');
+    await panel.getByRole('button', { name: 'Next wrong pixel' }).click();
+    assert.deepEqual(await page.evaluate(() => window.canvasClient?.reticle()), { x: 11, y: 5 });
+    assert.equal(await page.locator('#swatches button[data-index="13"]').getAttribute('aria-pressed'), 'true');
+    assert.match((await progress.textContent()) ?? '', /1 of 2/);
+    assert.deepEqual(errors, []);
+    await page.context().close();
   });
 });

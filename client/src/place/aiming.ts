@@ -78,6 +78,15 @@ export class Aiming {
     if (pixel) this.d.placing.inspect(pixel);
   }
 
+  /** Puts the reticle on a pixel and brings it to the middle of the view, zoomed in to place. */
+  aimAt(pixel: Point): void {
+    const view = this.d.view();
+    if (!view) return;
+    view.centreOn(pixel.x, pixel.y, Math.max(view.scale, PLACE_ZOOM_SCALE));
+    this.setAim(pixel);
+    this.d.redraw();
+  }
+
   /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */
   move(dx: number, dy: number): void {
     const { board, view } = this.current();

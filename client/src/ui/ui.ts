@@ -101,14 +101,17 @@ export class Ui {
     this.el.look.setAttribute('aria-pressed', String(index === null));
   }
 
-  setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null): void {
+  /** The pixel under the cursor, its colour, and (`want`) the colour a template wants there. */
+  setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null, want: number | null = null): void {
     if (!pixel) {
       this.el.cursor.textContent = '';
       return;
     }
     const rgb = colourIndex === null ? undefined : this.palette[colourIndex];
     const colour = rgb === undefined ? '' : ` ${colourName(rgb)}`;
-    this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}`;
+    const wantRgb = want === null ? undefined : this.palette[want];
+    const template = wantRgb === undefined ? '' : want === colourIndex ? ' · done' : ` · wants ${colourName(wantRgb)}`;
+    this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}${template}`;
   }
 
   /** "N watching" (from hello and `online` messages); undefined hides it (not connected). */
