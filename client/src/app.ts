@@ -44,6 +44,8 @@ export interface AppDeps {
   confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
   /** The tab title and the opt-in signal when the cooldown ends. */
   ready?: Pick<ReadySignal, 'update'>;
+  /** The persistent ban notice. */
+  ban?: { set(reason: string | null): void };
 }
 
 export class CanvasApp {
@@ -119,6 +121,7 @@ export class CanvasApp {
         this.scheduleLinkWrite();
       },
       timersChanged: () => this.refreshTimers(),
+      ...(d.ban ? { ban: d.ban } : {}),
     });
     this.aiming = new Aiming({
       board,

@@ -18,6 +18,7 @@ import { Renderer } from './view/renderer.ts';
 import { TemplatePanel } from './templates/template-panel.ts';
 import { countLeft, nextWrong, wantAt } from './templates/template-diff.ts';
 import { Templates } from './templates/templates.ts';
+import { BanNotice } from './ui/ban-notice.ts';
 import { ReadySignal } from './ui/ready-signal.ts';
 import { findUiElements, Ui } from './ui/ui.ts';
 import type { Point } from './view/view.ts';
@@ -93,6 +94,7 @@ const app: CanvasApp = new CanvasApp({
   now: () => Date.now(),
   link,
   ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement) }),
+  ban: new BanNotice(byId('ban', HTMLElement)),
 });
 
 const templates = new Templates(

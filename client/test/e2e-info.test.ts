@@ -149,4 +149,44 @@ describeBrowser('browser client: pixel info', () => {
     assert.deepEqual(errors, []);
     await page.context().close();
   });
+
+  test('a banned player sees the ban, persistently and after a reload, until a placement is accepted', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ adminToken: 'sesame' });
+    const admin = (path: string, id: string) =>
+      fetch(`${ts.http}/api/admin/${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sesame', 'content-type': 'application/json' },
+        body: JSON.stringify({ id, reason: 'griefing' }),
+      });
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await pickColour(page, RED);
+    await clickPixel(page, 5, 5);
+    await waitImage(ts, 5, 5, RED);
+    const who = ((await (await fetch(`${ts.http}/api/pixel?x=5&y=5`)).json()) as { who: string }).who;
+    assert.equal((await admin('ban', who)).status, 200);
+
+    await clickPixel(page, 6, 5);
+    const ban = page.locator('#ban');
+    await ban.waitFor({ state: 'visible' });
+    assert.match((await ban.textContent()) ?? '', /^Banned: .*banned/);
+    assert.equal(await page.locator('#message').isVisible(), false, 'no toast per click');
+    assert.equal(await page.locator('#cooldown').isVisible(), false, 'no "Ready to place" while banned');
+    await page.waitForFunction(() => window.canvasClient?.colourAt(6, 5) === 0, null, { timeout: 5_000 });
+    await page.screenshot({ path: screenshotPath('desktop-banned') });
+
+    await page.reload();
+    await page.waitForFunction(() => window.canvasClient?.status() === 'connected');
+    assert.equal(await ban.isVisible(), true, 'still said after a reload');
+
+    assert.equal((await admin('unban', who)).status, 200);
+    await pickColour(page, RED);
+    await clickPixel(page, 7, 5);
+    await waitImage(ts, 7, 5, RED);
+    await ban.waitFor({ state: 'hidden' });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
 });

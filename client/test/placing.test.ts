@@ -22,6 +22,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
   const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean; waitMs: number }> = [];
   let reticle: Point | null = null;
   let nudges = 0;
+  const bans: Array<string | null> = [];
   const state = { connected: opts.connected ?? true, history: false, polling: false, now: 1_000 };
   const enabled = (): boolean => state.connected && !state.history;
   const placing: Placing = new Placing({
@@ -48,6 +49,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     cursor: { show: () => {}, refresh: () => {} },
     selectionChanged: () => aiming.refresh(),
     timersChanged: () => {},
+    ban: { set: (reason) => bans.push(reason) },
   });
   const aiming: Aiming = new Aiming({
     board: () => board,
@@ -78,6 +80,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     state,
     reticle: () => reticle,
     nudges: () => nudges,
+    bans,
   };
 }
 
@@ -105,7 +108,7 @@ test('a refusal reverts the pixel and says why; a cooldown refusal only points a
   const p = page();
   p.placing.pick(RED);
   p.aiming.tap(at(p.view, 2, 2));
-  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BANNED, message: 'banned' });
+  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BAD_COLOR, message: 'bad colour' });
   assert.equal(p.board.colourAt(2, 2), 0);
   assert.equal(p.messages.length, 1);
   p.aiming.tap(at(p.view, 3, 3));
@@ -203,4 +206,17 @@ test('the selected swatch again puts the colour down; inspect shows info with a 
   p.placing.unpick();
   assert.equal(p.placing.selected, null);
   assert.equal(p.confirmShown.at(-1)?.colour, null, 'the confirm button goes with the colour');
+});
+
+test('a banned refusal sets the lasting ban notice instead of a toast; an accepted placement clears it', () => {
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 2, 2));
+  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BANNED, message: 'this identity is banned' });
+  assert.deepEqual(p.bans, ['this identity is banned']);
+  assert.deepEqual(p.messages, [], 'no toast: the notice stays instead');
+  assert.equal(p.board.colourAt(2, 2), 0, 'reverted');
+  p.aiming.tap(at(p.view, 3, 3));
+  p.placing.ack({ t: MsgType.ACK, id: 2, seq: 4, next: p.state.now });
+  assert.deepEqual(p.bans, ['this identity is banned', null], 'placing works again: the ban was lifted');
 });

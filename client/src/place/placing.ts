@@ -46,6 +46,8 @@ export interface PlacingDeps {
   selectionChanged(): void;
   /** The cooldown deadline changed (the countdown follows it). */
   timersChanged(): void;
+  /** The persistent ban notice: set by a `banned` refusal, cleared by an accepted placement. */
+  ban?: { set(reason: string | null): void };
 }
 
 export class Placing {
@@ -153,6 +155,7 @@ export class Placing {
   ack(ack: AckMsg): void {
     const board = this.d.board();
     if (!board?.confirm(ack.id, ack.seq)) return;
+    this.d.ban?.set(null); // placing works: any ban was lifted
     this.allowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldown);
     this.d.timersChanged();
   }
@@ -163,6 +166,12 @@ export class Placing {
       // One cooldown message: the countdown in the top bar, not a second one that goes stale.
       if (err.id !== undefined) this.revert(err.id, null);
       return this.pointAtCooldown();
+    }
+    if (err.code === ErrorCode.BANNED && this.d.ban) {
+      // Said once and for good by the ban notice, not by a toast per click.
+      this.d.ban.set(err.message);
+      if (err.id !== undefined) this.revert(err.id, null);
+      return;
     }
     const text = refusalText(err.code, err.message, err.wait);
     if (err.id === undefined) {
