@@ -8,7 +8,14 @@
  * past canvas, and the status bar.
  */
 import { encodeMessage } from '../../protocol/codec.ts';
-import { MsgType, PROTOCOL_VERSION, type ClientMessage, type HelloMsg } from '../../protocol/messages.ts';
+import {
+  ErrorCode,
+  MsgType,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type HelloMsg,
+  type PlaceMsg,
+} from '../../protocol/messages.ts';
 import type { Board } from './board/board.ts';
 import { BoardSync } from './board/board-sync.ts';
 import { tryDecodeIndexedPng } from './board/png-indices.ts';
@@ -46,6 +53,17 @@ export interface AppDeps {
   ready?: Pick<ReadySignal, 'update'>;
   /** The persistent ban notice. */
   ban?: { set(reason: string | null): void };
+  /**
+   * POST /api/pixel, for placing while the WebSocket is blocked and the page polls: the answer's JSON
+   * and status (null when the server could not be reached).
+   */
+  postPixel?(body: { x: number; y: number; color: number }, token: string | null): Promise<HttpAnswer | null>;
+}
+
+/** An HTTP answer to POST /api/pixel: `{seq, next}` on 200, else `{error, message, wait?}`. */
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
 }
 
 export class CanvasApp {
@@ -68,6 +86,8 @@ export class CanvasApp {
   private readonly link: LinkSync;
   /** The History view is open: placing is off. */
   private history = false;
+  /** The last poll reached the server (placing over HTTP needs it). */
+  private pollOk = false;
   private hoverPixel: Point | null = null;
 
   constructor(private readonly d: AppDeps) {
@@ -139,6 +159,7 @@ export class CanvasApp {
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
     d.poller.onImage = (png, seq) => this.sync.png(png, seq);
     d.poller.onResult = (ok) => {
+      this.pollOk = ok;
       this.bar.polled(ok);
       this.refreshStatus();
     };
@@ -179,7 +200,11 @@ export class CanvasApp {
   }
 
   get placingEnabled(): boolean {
-    return this.d.connection.status.kind === 'open' && this.sync.board !== null && this.sync.loaded && !this.history;
+    // While the WebSocket is blocked, placements go over HTTP (POST /api/pixel) as long as polls get through.
+    const reachable =
+      this.d.connection.status.kind === 'open' ||
+      (this.d.poller.active && this.pollOk && this.d.postPixel !== undefined);
+    return reachable && this.sync.board !== null && this.sync.loaded && !this.history;
   }
 
   /** Opens (placing off, the live board still shown) or closes (back to live) the History view. */
@@ -298,6 +323,34 @@ export class CanvasApp {
   }
 
   private send(msg: ClientMessage): boolean {
+    if (msg.t === MsgType.PLACE && this.d.connection.status.kind !== 'open' && this.d.poller.active) {
+      void this.placeOverHttp(msg);
+      return true;
+    }
     return this.d.connection.send(encodeMessage(msg));
+  }
+
+  /** A placement over HTTP while polling: its answer is handled as the WebSocket's ack or error would be. */
+  private async placeOverHttp(msg: PlaceMsg): Promise<void> {
+    const answer = await this.d.postPixel?.({ x: msg.x, y: msg.y, color: msg.c }, this.token);
+    const body = (answer?.body ?? {}) as {
+      seq?: unknown;
+      next?: unknown;
+      error?: unknown;
+      message?: unknown;
+      wait?: unknown;
+    };
+    if (answer && answer.status === 200 && typeof body.seq === 'number' && typeof body.next === 'number') {
+      return this.placing.ack({ t: MsgType.ACK, id: msg.id, seq: body.seq, next: body.next });
+    }
+    // An unknown code is said with the server's wording (refusalText's default), as on the WebSocket.
+    const code = (typeof body.error === 'string' ? body.error : ErrorCode.UNAVAILABLE) as ErrorCode;
+    this.placing.error({
+      t: MsgType.ERROR,
+      id: msg.id,
+      code,
+      message: typeof body.message === 'string' ? body.message : 'the server could not be reached',
+      ...(typeof body.wait === 'number' ? { wait: body.wait } : {}),
+    });
   }
 }

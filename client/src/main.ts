@@ -95,6 +95,16 @@ const app: CanvasApp = new CanvasApp({
   link,
   ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement) }),
   ban: new BanNotice(byId('ban', HTMLElement)),
+  postPixel: async (body, token) => {
+    try {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (token !== null) headers['authorization'] = `Bearer ${token}`;
+      const res = await fetch('/api/pixel', { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    } catch {
+      return null;
+    }
+  },
 });
 
 const templates = new Templates(

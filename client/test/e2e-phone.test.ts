@@ -132,7 +132,7 @@ describeBrowser('browser client: on a phone', () => {
     await page.context().close();
   });
 
-  test('the longest status (view only, WebSocket blocked) wraps in the top bar instead of being cut', {
+  test('the longest status (polling, WebSocket blocked) wraps in the top bar instead of being cut', {
     timeout: 60_000,
   }, async () => {
     const ts = await server();
@@ -149,7 +149,7 @@ describeBrowser('browser client: on a phone', () => {
     const p = await clientPoint(page, 63, 47);
     await page.touchscreen.tap(p.x, p.y); // no colour: pixel info, and the coordinates in the bar
     await page.waitForFunction(() => (document.getElementById('cursor')?.textContent ?? '').startsWith('(63, 47)'));
-    assert.match((await page.locator('#status').textContent()) ?? '', /view only/);
+    assert.match((await page.locator('#status').textContent()) ?? '', /polling \(WebSocket blocked/);
     await topBarFits(page);
     await page.screenshot({ path: screenshotPath('phone-polling') });
     assert.deepEqual(errors, []);

@@ -32,7 +32,7 @@ test('status: live, connecting, and every disconnected state says placing is dis
 test('status: polling says so, and offline when polls fail too; an open socket wins', () => {
   const waiting = { kind: 'waiting', retryInMs: 8000, failures: 3, blocked: true } as const;
   assert.equal(statusFor({ ...base, conn: waiting, polling: true }).kind, 'polling');
-  assert.match(statusFor({ ...base, conn: waiting, polling: true }).text, /polling.*view only/);
+  assert.match(statusFor({ ...base, conn: waiting, polling: true }).text, /polling.*WebSocket blocked/);
   assert.equal(statusFor({ ...base, conn: waiting, polling: true, pollOk: false }).kind, 'offline');
   assert.equal(statusFor({ ...base, conn: { kind: 'open' }, polling: true }).kind, 'connected');
 });

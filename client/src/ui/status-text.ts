@@ -23,7 +23,7 @@ export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
   }
   if (i.polling) {
     return i.pollOk
-      ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network): view only' }
+      ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network)' }
       : { kind: 'offline', text: 'Offline: the server cannot be reached; retrying' };
   }
   switch (conn.kind) {
