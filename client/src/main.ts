@@ -19,6 +19,7 @@ import { TemplatePanel } from './templates/template-panel.ts';
 import { countLeft, nextWrong, wantAt } from './templates/template-diff.ts';
 import { Templates } from './templates/templates.ts';
 import { BanNotice } from './ui/ban-notice.ts';
+import { showFirstHint } from './ui/first-hint.ts';
 import { ReadySignal } from './ui/ready-signal.ts';
 import { findUiElements, Ui } from './ui/ui.ts';
 import type { Point } from './view/view.ts';
@@ -93,7 +94,7 @@ const app: CanvasApp = new CanvasApp({
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
   link,
-  ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement) }),
+  ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement), announce: byId('announce', HTMLElement) }),
   ban: new BanNotice(byId('ban', HTMLElement)),
   postPixel: async (body, token) => {
     try {
@@ -232,6 +233,16 @@ zoomButton('zoom-fit', () => app.view?.fit());
 
 // Safari's own pinch gesture ignores touch-action on the page (style.css): the page never zooms.
 document.addEventListener('gesturestart', (e) => e.preventDefault());
+
+const hintRoot = byId('hint', HTMLElement);
+showFirstHint(
+  {
+    root: hintRoot,
+    text: child(hintRoot, '.hint-text', HTMLElement),
+    dismiss: child(hintRoot, '.hint-dismiss', HTMLButtonElement),
+  },
+  matchMedia('(pointer: coarse)').matches || navigator.maxTouchPoints > 0,
+);
 
 // The browser knows when the network is back before our backoff does.
 window.addEventListener('online', () => app.retryNow());

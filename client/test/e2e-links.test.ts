@@ -202,12 +202,21 @@ describeBrowser('browser client: position links and honest states', () => {
     await bell.click();
     assert.equal(await bell.getAttribute('aria-pressed'), 'true');
     assert.equal(await page.evaluate(() => document.title), 'Ready · Canvas');
+    // Every text the screen readers' live region is given, in order.
+    await page.evaluate(
+      "window.announced = []; new MutationObserver(() => window.announced.push(document.getElementById('announce').textContent)).observe(document.getElementById('announce'), { childList: true, characterData: true, subtree: true })",
+    );
     await pickColour(page, RED);
     await clickPixel(page, 5, 5);
     await page.waitForFunction(() => /^[1-3] s · Canvas$/.test(document.title));
     // The player looks at another tab.
     await page.evaluate("Object.defineProperty(document, 'visibilityState', { value: 'hidden' })");
     await page.waitForFunction(() => document.title === 'Ready · Canvas', null, { timeout: 5_000 });
+    const announced = (await page.evaluate('window.announced')) as string[];
+    assert.equal(announced.length, 2, `said twice, not every second: ${JSON.stringify(announced)}`);
+    assert.match(announced[0] ?? '', /^Next pixel in [1-3] s$/);
+    assert.equal(announced[1], 'Ready to place');
+    assert.equal(await page.locator('#cooldown').getAttribute('aria-live'), null, 'the countdown itself is not live');
     assert.deepEqual(
       await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications),
       ['Ready to place'],

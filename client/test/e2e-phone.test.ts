@@ -233,6 +233,8 @@ describeBrowser('browser client: on a phone', () => {
           .map(({ i, r }) => `${i}: ${r.left}..${r.right} x ${r.height}`),
         count: document.querySelectorAll('#swatches button').length,
       }));
+    const hint = page.locator('#hint');
+    assert.match((await hint.textContent()) ?? '', /tap a pixel to aim, then press "Place"/, 'the phone hint');
     const normal = await fits();
     assert.equal(normal.count, 16);
     assert.deepEqual(normal.outside, [], 'every swatch inside the viewport, 44 px tall, at least 24 px wide');

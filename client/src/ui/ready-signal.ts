@@ -10,6 +10,8 @@ const STORAGE_KEY = 'canvas.notify';
 export interface ReadySignalElements {
   /** The bell: aria-pressed while the player wants to be told. */
   bell: HTMLButtonElement;
+  /** A polite live region: told when a cooldown starts and when it ends (the countdown is not live). */
+  announce: HTMLElement;
 }
 
 export class ReadySignal {
@@ -23,11 +25,16 @@ export class ReadySignal {
     this.render();
   }
 
-  /** Called with every countdown refresh: sets the title, and signals the end of a cooldown once. */
-  update(title: string, waiting: boolean): void {
+  /**
+   * Called with every countdown refresh (`text`: the countdown's): sets the title; a screen reader is
+   * told when a cooldown starts and when it ends, not every second; the end is signalled once.
+   */
+  update(title: string, waiting: boolean, text: string): void {
     if (document.title !== title) document.title = title;
+    const started = !this.waiting && waiting;
     const ended = this.waiting && !waiting;
     this.waiting = waiting;
+    if (started || (ended && text !== '')) this.el.announce.textContent = text;
     if (ended && this.on) this.signal();
   }
 

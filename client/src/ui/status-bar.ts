@@ -54,7 +54,7 @@ export class StatusBar {
     const waitMs = nextAllowedAt - this.d.now();
     const { text, waiting } = cooldownFor(waitMs, cooldownMs, placingEnabled);
     this.d.ui.setCooldown(text, waiting);
-    this.d.ready?.update(titleFor(waitMs, cooldownMs, placingEnabled), waiting);
+    this.d.ready?.update(titleFor(waitMs, cooldownMs, placingEnabled), waiting, text);
     if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled, loaded);
   }
 }
