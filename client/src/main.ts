@@ -60,7 +60,8 @@ const wsBase = webSocketUrl(location);
 const info = new InfoPanel(byId('pixel-info', HTMLElement));
 const renderer = new Renderer(display);
 const minimap = new Minimap(byId('minimap', HTMLCanvasElement));
-renderer.afterDraw = (board, view) => minimap.draw(board, view);
+renderer.afterDraw = (board, view, version) => minimap.draw(board, view, version);
+minimap.redraw = () => renderer.requestDraw();
 const confirmButton = byId('confirm', HTMLButtonElement);
 const confirm = new ConfirmButton({
   button: confirmButton,

@@ -17,6 +17,7 @@ import {
   waitImage,
   waitScreen,
 } from './browser-kit.ts';
+import { TestClient } from '../../testkit/fixture.ts';
 
 const PHONE: BrowserContextOptions = {
   viewport: { width: 390, height: 844 },
@@ -246,6 +247,29 @@ describeBrowser('browser client: on a phone', () => {
     assert.deepEqual(large.outside, [], 'with large text too');
     assert.ok(large.page <= 320, `with large text the page is ${large.page} px wide`);
     await page.screenshot({ path: screenshotPath('phone-320-large-text') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('a big canvas shown whole keeps a lone pixel visible; zoomed in, the minimap shows', {
+    timeout: 90_000,
+  }, async () => {
+    const ts = await server({ width: 2000, height: 2000 });
+    const c = await TestClient.connect(ts.ws);
+    c.send({ t: 'place', id: 1, x: 1001, y: 1001, c: 3 }); // one dark pixel on white
+    await c.nextOf('ack');
+    await c.close();
+    await waitImage(ts, 1001, 1001, 3, 10_000);
+    const { page, errors } = await openPage(ts.http, PHONE);
+    const scale = (await page.evaluate(() => window.canvasClient?.scale())) ?? 1;
+    assert.ok(scale * 3 < 1, `the whole canvas: under one device pixel per pixel (${scale})`);
+    // Nearest neighbour would keep only some pixels in each block; the overview keeps the dark one.
+    await waitScreen(page, 1001, 1001, rgbOf(3));
+    await page.screenshot({ path: screenshotPath('phone-big-canvas-fit') });
+    await page.goto(`${ts.http}/#x=1001&y=1001&scale=16`);
+    await page.waitForFunction(() => window.canvasClient?.scale() === 16);
+    await page.locator('#minimap').waitFor({ state: 'visible' });
+    await waitScreen(page, 1001, 1001, rgbOf(3));
     assert.deepEqual(errors, []);
     await page.context().close();
   });
