@@ -101,7 +101,8 @@ export class HistoryPanel {
     child(root, 'form.hist-time', HTMLFormElement).addEventListener('submit', (e) => {
       e.preventDefault();
       const at = parseLocalInput(this.time.value);
-      if (at !== null) this.chooseTime(Math.min(at, latest()));
+      // A time in the future means "now" (a time just past is taken as it is).
+      if (at !== null) this.chooseTime(at > Date.now() ? latest() : at);
     });
     for (const b of root.querySelectorAll<HTMLButtonElement>('.hist-steps button')) {
       b.addEventListener('click', () => {
