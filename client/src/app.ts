@@ -8,7 +8,14 @@
  * past canvas, and the status bar.
  */
 import { encodeMessage } from '../../protocol/codec.ts';
-import { MsgType, PROTOCOL_VERSION, type ClientMessage, type HelloMsg } from '../../protocol/messages.ts';
+import {
+  ErrorCode,
+  MsgType,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type HelloMsg,
+  type PlaceMsg,
+} from '../../protocol/messages.ts';
 import type { Board } from './board/board.ts';
 import { BoardSync } from './board/board-sync.ts';
 import { tryDecodeIndexedPng } from './board/png-indices.ts';
@@ -19,6 +26,7 @@ import type { ConfirmButton } from './place/aim.ts';
 import { Aiming } from './place/aiming.ts';
 import { type PixelInfoView, Placing } from './place/placing.ts';
 import { versionMismatchText } from './ui/error-text.ts';
+import type { ReadySignal } from './ui/ready-signal.ts';
 import { StatusBar } from './ui/status-bar.ts';
 import type { Ui } from './ui/ui.ts';
 import type { Renderer } from './view/renderer.ts';
@@ -41,6 +49,21 @@ export interface AppDeps {
   info: PixelInfoView;
   /** The button that places at the reticle (touch and keyboard aiming). */
   confirm: Pick<ConfirmButton, 'show' | 'onConfirm'>;
+  /** The tab title and the opt-in signal when the cooldown ends. */
+  ready?: Pick<ReadySignal, 'update'>;
+  /** The persistent ban notice. */
+  ban?: { set(reason: string | null): void };
+  /**
+   * POST /api/pixel, for placing while the WebSocket is blocked and the page polls: the answer's JSON
+   * and status (null when the server could not be reached).
+   */
+  postPixel?(body: { x: number; y: number; color: number }, token: string | null): Promise<HttpAnswer | null>;
+}
+
+/** An HTTP answer to POST /api/pixel: `{seq, next}` on 200, else `{error, message, wait?}`. */
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
 }
 
 export class CanvasApp {
@@ -50,6 +73,8 @@ export class CanvasApp {
   view: View | null = null;
   /** The History view shows this past canvas in place of the board (null: live, or not arrived yet). */
   past: { seq: number; indices: Uint8Array } | null = null;
+  /** The colour the template wants at a pixel, for the cursor readout (null: no template there). */
+  templateWant: (x: number, y: number) => number | null = () => null;
   /** The live board reached a new seq (snapshot or delta): the History slider's end follows it. */
   onSeq: (seq: number) => void = () => {};
   /**
@@ -61,6 +86,8 @@ export class CanvasApp {
   private readonly link: LinkSync;
   /** The History view is open: placing is off. */
   private history = false;
+  /** The last poll reached the server (placing over HTTP needs it). */
+  private pollOk = false;
   private hoverPixel: Point | null = null;
 
   constructor(private readonly d: AppDeps) {
@@ -114,12 +141,14 @@ export class CanvasApp {
         this.scheduleLinkWrite();
       },
       timersChanged: () => this.refreshTimers(),
+      ...(d.ban ? { ban: d.ban } : {}),
     });
     this.aiming = new Aiming({
       board,
       view: () => this.view,
       placing: this.placing,
       enabled,
+      waitMs: () => this.placing.cooldownState.nextAllowedAt - d.now(),
       redraw: () => this.redraw(),
       showMessage: (text, kind) => d.ui.showMessage(text, kind),
       setReticle: (p) => d.renderer.setReticle(p),
@@ -130,10 +159,12 @@ export class CanvasApp {
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
     d.poller.onImage = (png, seq) => this.sync.png(png, seq);
     d.poller.onResult = (ok) => {
+      this.pollOk = ok;
       this.bar.polled(ok);
       this.refreshStatus();
     };
-    d.ui.onPick = (i) => this.placing.pick(i);
+    d.ui.onPick = (i) => this.placing.toggle(i);
+    d.ui.onLook = () => this.placing.unpick();
     d.ui.onRetry = () => this.retryNow();
   }
 
@@ -149,13 +180,31 @@ export class CanvasApp {
     this.scheduleLinkWrite();
   }
 
+  /**
+   * The hash changed under the open page (a link pasted into the address bar or followed): the view
+   * goes where the position link says, and its colour is picked. Our own writes use replaceState,
+   * which fires no hashchange, so this runs only for links from outside.
+   */
+  followLink(): void {
+    const board = this.sync.board;
+    if (!board || !this.view) return;
+    const fitted = this.link.fittedTo(board);
+    this.link.apply(this.view, fitted, this.d.viewportSize());
+    if (fitted.colour !== null && fitted.colour !== this.placing.selected) this.placing.pick(fitted.colour);
+    this.redraw();
+  }
+
   /** Skip the reconnect backoff (the browser reports the network is back). */
   retryNow(): void {
     this.d.connection.retryNow();
   }
 
   get placingEnabled(): boolean {
-    return this.d.connection.status.kind === 'open' && this.sync.board !== null && this.sync.loaded && !this.history;
+    // While the WebSocket is blocked, placements go over HTTP (POST /api/pixel) as long as polls get through.
+    const reachable =
+      this.d.connection.status.kind === 'open' ||
+      (this.d.poller.active && this.pollOk && this.d.postPixel !== undefined);
+    return reachable && this.sync.board !== null && this.sync.loaded && !this.history;
   }
 
   /** Opens (placing off, the live board still shown) or closes (back to live) the History view. */
@@ -191,7 +240,11 @@ export class CanvasApp {
 
   private showCursor(pixel: Point | null): void {
     this.hoverPixel = pixel;
-    this.d.ui.setCursor(pixel, pixel ? this.shownColourAt(pixel.x, pixel.y) : null);
+    this.d.ui.setCursor(
+      pixel,
+      pixel ? this.shownColourAt(pixel.x, pixel.y) : null,
+      pixel && !this.past ? this.templateWant(pixel.x, pixel.y) : null,
+    );
   }
 
   /** The colour under the cursor may have changed: read it again. */
@@ -266,9 +319,38 @@ export class CanvasApp {
   private refreshTimers(): void {
     const { nextAllowedAt, cooldownMs } = this.placing.cooldownState;
     this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded);
+    this.aiming.refresh(); // the confirm button counts down too
   }
 
   private send(msg: ClientMessage): boolean {
+    if (msg.t === MsgType.PLACE && this.d.connection.status.kind !== 'open' && this.d.poller.active) {
+      void this.placeOverHttp(msg);
+      return true;
+    }
     return this.d.connection.send(encodeMessage(msg));
+  }
+
+  /** A placement over HTTP while polling: its answer is handled as the WebSocket's ack or error would be. */
+  private async placeOverHttp(msg: PlaceMsg): Promise<void> {
+    const answer = await this.d.postPixel?.({ x: msg.x, y: msg.y, color: msg.c }, this.token);
+    const body = (answer?.body ?? {}) as {
+      seq?: unknown;
+      next?: unknown;
+      error?: unknown;
+      message?: unknown;
+      wait?: unknown;
+    };
+    if (answer && answer.status === 200 && typeof body.seq === 'number' && typeof body.next === 'number') {
+      return this.placing.ack({ t: MsgType.ACK, id: msg.id, seq: body.seq, next: body.next });
+    }
+    // An unknown code is said with the server's wording (refusalText's default), as on the WebSocket.
+    const code = (typeof body.error === 'string' ? body.error : ErrorCode.UNAVAILABLE) as ErrorCode;
+    this.placing.error({
+      t: MsgType.ERROR,
+      id: msg.id,
+      code,
+      message: typeof body.message === 'string' ? body.message : 'the server could not be reached',
+      ...(typeof body.wait === 'number' ? { wait: body.wait } : {}),
+    });
   }
 }

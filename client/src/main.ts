@@ -16,7 +16,11 @@ import { attachInput } from './input/pointer.ts';
 import { attachKeyboard } from './input/keyboard.ts';
 import { Renderer } from './view/renderer.ts';
 import { TemplatePanel } from './templates/template-panel.ts';
+import { countLeft, nextWrong, wantAt } from './templates/template-diff.ts';
 import { Templates } from './templates/templates.ts';
+import { BanNotice } from './ui/ban-notice.ts';
+import { showFirstHint } from './ui/first-hint.ts';
+import { ReadySignal } from './ui/ready-signal.ts';
 import { findUiElements, Ui } from './ui/ui.ts';
 import type { Point } from './view/view.ts';
 
@@ -56,7 +60,8 @@ const wsBase = webSocketUrl(location);
 const info = new InfoPanel(byId('pixel-info', HTMLElement));
 const renderer = new Renderer(display);
 const minimap = new Minimap(byId('minimap', HTMLCanvasElement));
-renderer.afterDraw = (board, view) => minimap.draw(board, view);
+renderer.afterDraw = (board, view, version) => minimap.draw(board, view, version);
+minimap.redraw = () => renderer.requestDraw();
 const confirmButton = byId('confirm', HTMLButtonElement);
 const confirm = new ConfirmButton({
   button: confirmButton,
@@ -90,19 +95,42 @@ const app: CanvasApp = new CanvasApp({
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
   link,
+  ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement), announce: byId('announce', HTMLElement) }),
+  ban: new BanNotice(byId('ban', HTMLElement)),
+  postPixel: async (body, token) => {
+    try {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (token !== null) headers['authorization'] = `Bearer ${token}`;
+      const res = await fetch('/api/pixel', { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    } catch {
+      return null;
+    }
+  },
 });
 
-const templates = new Templates(link, () => ({ href: location.href, origin: location.origin }));
+const templates = new Templates(
+  link,
+  () => ({ href: location.href, origin: location.origin }),
+  () => app.sync.board?.palette ?? null,
+);
 const templateRoot = byId('template-panel', HTMLElement);
 const templateToggle = byId('template-toggle', HTMLButtonElement);
 const templatePanel = new TemplatePanel(templateRoot, templateToggle, templates);
+let templateStatus = templates.state.status;
 templates.onChange = () => {
   renderer.setTemplate(templates.overlay());
   templatePanel.render();
+  // A template that fails says so at once, not only inside a closed panel: the message, and the panel
+  // open on its explanation and the device-file picker.
+  const { status, error } = templates.state;
+  if (status === 'error' && templateStatus !== 'error') {
+    ui.showMessage(error, 'error');
+    historyPanel.setOpen(false);
+    templatePanel.setOpen(true);
+  }
+  templateStatus = status;
 };
-templates.fromHash();
-// A link pasted into the address bar of an open page changes only the hash: apply its template.
-window.addEventListener('hashchange', () => templates.fromHash());
 
 const historyPanel = new HistoryPanel(
   byId('history-panel', HTMLElement),
@@ -122,12 +150,52 @@ historyPanel.onOpen = () => {
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
 
+// What the template still wants: the count in its panel (every TEMPLATE_MS, only when the board or
+// the template changed), the wanted colour in the cursor readout, and "Next wrong pixel".
+const TEMPLATE_MS = 500;
+let counted: { seq: number; grid: unknown; x: number; y: number } | null = null;
+setInterval(() => {
+  const board = app.sync.board;
+  const grid = templates.grid();
+  if (!board || !grid) {
+    counted = null;
+    return templatePanel.showProgress(null);
+  }
+  if (counted?.seq === board.seq && counted.grid === grid.want && counted.x === grid.x && counted.y === grid.y) return;
+  counted = { seq: board.seq, grid: grid.want, x: grid.x, y: grid.y };
+  templatePanel.showProgress(countLeft(grid, board));
+  // The palette may have come after the image: the dotted style can be drawn now.
+  if (templates.state.style === 'dots') renderer.setTemplate(templates.overlay());
+}, TEMPLATE_MS);
+app.templateWant = (x, y) => {
+  const grid = templates.grid();
+  return grid ? wantAt(grid, x, y) : null;
+};
+templatePanel.onNext = () => {
+  const board = app.sync.board;
+  const grid = templates.grid();
+  if (!board || !grid) return;
+  const next = nextWrong(grid, board, app.aiming.reticle);
+  if (!next) return ui.showMessage('The template is done: every pixel matches.', 'info');
+  const want = wantAt(grid, next.x, next.y);
+  if (want !== null) app.placing.pick(want); // the template's colour in hand, ready to place
+  app.aiming.aimAt(next);
+};
+templates.fromHash();
+// A link pasted into the address bar of an open page changes only the hash: the view goes where it
+// says and its template is applied.
+window.addEventListener('hashchange', () => {
+  app.followLink();
+  templates.fromHash();
+});
+
 const redraw = (): void => app.redraw();
 
 attachInput(display, {
   view: () => app.view,
   changed: redraw,
   tap: (p, touch) => app.aiming.tap(p, touch),
+  inspect: (p) => app.aiming.inspect(p),
   hover: (p) => app.hover(p),
 });
 
@@ -139,6 +207,8 @@ attachKeyboard(display, {
   moveAim: (dx, dy) => app.aiming.move(dx, dy),
   placeAtAim: () => app.aiming.placeAtAim(),
   clearAim: () => app.aiming.clear(),
+  aiming: () => app.aiming.reticle !== null,
+  deselect: () => app.placing.unpick(),
   toggleTemplate: () => {
     historyPanel.setOpen(false);
     templatePanel.setOpen(templateRoot.hidden);
@@ -161,6 +231,19 @@ const centre = (): Point => ({ x: display.clientWidth / 2, y: display.clientHeig
 zoomButton('zoom-in', () => app.view?.zoomAt(centre(), 1.5));
 zoomButton('zoom-out', () => app.view?.zoomAt(centre(), 1 / 1.5));
 zoomButton('zoom-fit', () => app.view?.fit());
+
+// Safari's own pinch gesture ignores touch-action on the page (style.css): the page never zooms.
+document.addEventListener('gesturestart', (e) => e.preventDefault());
+
+const hintRoot = byId('hint', HTMLElement);
+showFirstHint(
+  {
+    root: hintRoot,
+    text: child(hintRoot, '.hint-text', HTMLElement),
+    dismiss: child(hintRoot, '.hint-dismiss', HTMLButtonElement),
+  },
+  matchMedia('(pointer: coarse)').matches || navigator.maxTouchPoints > 0,
+);
 
 // The browser knows when the network is back before our backoff does.
 window.addEventListener('online', () => app.retryNow());

@@ -148,9 +148,10 @@ export async function waitLive(page: Page, seq = 0, timeout = 15_000): Promise<v
   );
 }
 
+/** Puts colour `index` in hand (a click on its swatch, unless it is in hand already: that would put it down). */
 export async function pickColour(page: Page, index: number): Promise<void> {
   const button = page.locator(`#swatches button[data-index="${index}"]`);
-  await button.click();
+  if ((await button.getAttribute('aria-pressed')) !== 'true') await button.click();
   assert.equal(await button.getAttribute('aria-pressed'), 'true');
 }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BrowserContextOptions, Page } from 'playwright-core';
+import { localInputValue } from '../src/history/history-urls.ts';
 import {
   BLUE,
   clickPixel,
@@ -195,6 +196,48 @@ describeBrowser('browser client: history', () => {
     await page.screenshot({ path: screenshotPath('phone-history-dark') });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: screenshotPath('phone-history-light') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('the history view jumps to a time, says the time it shows, and steps through time', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const first = await placeOverHttp(ts.http, 30, 24, RED);
+    // The time field is to the second: the second placement comes after the next whole second.
+    const between = Math.ceil((Date.now() + 1) / 1000) * 1000;
+    while (Date.now() <= between + 20) await new Promise((r) => setImmediate(r)); // the clock, not a sleep
+    const last = await placeOverHttp(ts.http, 30, 24, BLUE);
+    const { page, errors } = await openPage(ts.http);
+    await waitLive(page, last);
+    await page.locator('#history-toggle').click();
+    await waitHistorySeq(page, last);
+    const label = page.locator('#history-label');
+    assert.match(
+      (await label.textContent()) ?? '',
+      new RegExp(`^History: .*\\d:\\d{2}:\\d{2}.* · seq ${last}$`),
+      'open: now',
+    );
+
+    const local = localInputValue(between); // node and the page share the machine's time zone
+    await page.locator('#history-panel input[name="at"]').fill(local);
+    await page.locator('#history-panel').getByRole('button', { name: 'Go' }).click();
+    await waitHistorySeq(page, first);
+    await waitScreen(page, 30, 24, rgbOf(RED));
+    const shown = (await label.textContent()) ?? '';
+    const expected = await page.evaluate(
+      (ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
+      between,
+    );
+    assert.equal(shown, `History: ${expected} · seq ${first}`, 'the date and time of the moment shown');
+    assert.equal(await page.locator('#hist-range').inputValue(), String(first), 'the slider follows the time');
+    await page.screenshot({ path: screenshotPath('desktop-history-time') });
+
+    await page.getByRole('button', { name: 'One hour later' }).click(); // held at now
+    await waitHistorySeq(page, last);
+    await waitScreen(page, 30, 24, rgbOf(BLUE));
+    assert.match((await label.textContent()) ?? '', new RegExp(`· seq ${last}$`));
     assert.deepEqual(errors, []);
     await page.context().close();
   });

@@ -1,11 +1,40 @@
 /**
  * End-to-end in real headless Chromium: with no colour selected a click shows who placed a pixel
  * (from GET /api/pixel), a never-placed pixel says so, "copy link" copies its position link, Escape and
- * picking a colour put the panel away.
+ * picking a colour put the panel away; the colour in hand can be put down again (the selected swatch,
+ * Escape, the look tool), and a right click or Shift-click shows a pixel's info with a colour in hand.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RED, clickPixel, describeBrowser, openPage, pickColour, server, waitImage } from './browser-kit.ts';
+import type { Page } from 'playwright-core';
+import {
+  BLUE,
+  RED,
+  clickPixel,
+  clientPoint,
+  describeBrowser,
+  openPage,
+  pickColour,
+  screenshotPath,
+  server,
+  waitImage,
+} from './browser-kit.ts';
+
+/** The selected swatch's index, or null with no colour in hand (the look tool pressed). */
+const selected = async (page: Page): Promise<number | null> => {
+  const look = await page.locator('#look').getAttribute('aria-pressed');
+  const pressed = await page
+    .locator('#swatches button[aria-pressed="true"]')
+    .getAttribute('data-index', {
+      timeout: 1_000,
+    })
+    .catch(() => null);
+  if (look === 'true') {
+    assert.equal(pressed, null, 'no swatch pressed with the look tool');
+    return null;
+  }
+  return pressed === null ? null : Number(pressed);
+};
 
 /** Places a pixel through the HTTP API under a fresh identity; resolves with that identity's id. */
 async function placeOverHttp(http: string, x: number, y: number, color: number): Promise<string> {
@@ -72,6 +101,91 @@ describeBrowser('browser client: pixel info', () => {
     await clickPixel(page, 7, 9);
     await waitImage(ts, 7, 9, RED);
     assert.equal(await panel.isVisible(), false);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('the colour in hand can be put down, and pixel info is reachable with one in hand', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const open = await openPage(ts.http, {}, { path: `/#c=${BLUE}` });
+    const { page, errors } = open;
+    const panel = page.locator('#pixel-info');
+    assert.equal(await selected(page), BLUE, "the link's colour is in hand");
+
+    // The selected swatch again puts it down; the link drops c= so a reload does not pick it again.
+    await page.locator(`#swatches button[data-index="${BLUE}"]`).click();
+    assert.equal(await selected(page), null);
+    await page.waitForFunction(() => !/(^#|&)c=/.test(location.hash));
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset['seq'] !== undefined);
+    assert.equal(await selected(page), null, 'a reload keeps no colour');
+    await clickPixel(page, 3, 4);
+    await panel.waitFor({ state: 'visible' });
+
+    // Escape, and the look tool, put the colour down too.
+    await pickColour(page, RED);
+    assert.equal(await panel.isVisible(), false, 'picking a colour puts the panel away');
+    await page.keyboard.press('Escape');
+    assert.equal(await selected(page), null, 'Escape puts the colour down');
+    await pickColour(page, RED);
+    await page.locator('#look').click();
+    assert.equal(await selected(page), null, 'the look tool puts the colour down');
+
+    // With a colour in hand, a right click and a Shift-click show the pixel's info and place nothing.
+    await pickColour(page, RED);
+    const p = await clientPoint(page, 7, 8);
+    await page.mouse.click(p.x, p.y, { button: 'right' });
+    await page.waitForFunction(() => document.querySelector('#pixel-info .info-xy')?.textContent === '(7, 8)');
+    const q = await clientPoint(page, 9, 8);
+    await page.keyboard.down('Shift');
+    await page.mouse.click(q.x, q.y);
+    await page.keyboard.up('Shift');
+    await page.waitForFunction(() => document.querySelector('#pixel-info .info-xy')?.textContent === '(9, 8)');
+    assert.equal(await selected(page), RED, 'the colour stays in hand');
+    assert.equal(open.sent.filter((m) => m.t === 'place').length, 0, 'nothing placed');
+    await page.screenshot({ path: screenshotPath('desktop-info-with-colour') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('a banned player sees the ban, persistently and after a reload, until a placement is accepted', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ adminToken: 'sesame' });
+    const admin = (path: string, id: string) =>
+      fetch(`${ts.http}/api/admin/${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sesame', 'content-type': 'application/json' },
+        body: JSON.stringify({ id, reason: 'griefing' }),
+      });
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await pickColour(page, RED);
+    await clickPixel(page, 5, 5);
+    await waitImage(ts, 5, 5, RED);
+    const who = ((await (await fetch(`${ts.http}/api/pixel?x=5&y=5`)).json()) as { who: string }).who;
+    assert.equal((await admin('ban', who)).status, 200);
+
+    await clickPixel(page, 6, 5);
+    const ban = page.locator('#ban');
+    await ban.waitFor({ state: 'visible' });
+    assert.match((await ban.textContent()) ?? '', /^Banned: .*banned/);
+    assert.equal(await page.locator('#message').isVisible(), false, 'no toast per click');
+    assert.equal(await page.locator('#cooldown').isVisible(), false, 'no "Ready to place" while banned');
+    await page.waitForFunction(() => window.canvasClient?.colourAt(6, 5) === 0, null, { timeout: 5_000 });
+    await page.screenshot({ path: screenshotPath('desktop-banned') });
+
+    await page.reload();
+    await page.waitForFunction(() => window.canvasClient?.status() === 'connected');
+    assert.equal(await ban.isVisible(), true, 'still said after a reload');
+
+    assert.equal((await admin('unban', who)).status, 200);
+    await pickColour(page, RED);
+    await clickPixel(page, 7, 5);
+    await waitImage(ts, 7, 5, RED);
+    await ban.waitFor({ state: 'hidden' });
     assert.deepEqual(errors, []);
     await page.context().close();
   });

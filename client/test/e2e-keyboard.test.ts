@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { RED, describeBrowser, openPage, screenshotPath, server, waitImage } from './browser-kit.ts';
+import { RED, describeBrowser, openPage, screenshotPath, server, waitImage, waitLive } from './browser-kit.ts';
 
 const WHITE = 0xffffff;
 const reticle = (page: Page) => page.evaluate(() => window.canvasClient?.reticle() ?? null);
@@ -115,6 +115,30 @@ describeBrowser('browser client: keyboard, grid, minimap and themes', () => {
       { timeout: 5_000 },
     );
     await page.screenshot({ path: screenshotPath('desktop-light') });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('a first visit shows how to place until dismissed; the canvas has a role and a short label', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(ts.http);
+    const hint = page.locator('#hint');
+    assert.equal(await hint.isVisible(), true, 'shown on a first visit');
+    assert.match((await hint.textContent()) ?? '', /Pick a colour below, then click a pixel/);
+    await page.screenshot({ path: screenshotPath('desktop-first-visit') });
+    await hint.getByRole('button', { name: 'Got it' }).click();
+    assert.equal(await hint.isVisible(), false);
+    await page.reload();
+    await waitLive(page);
+    assert.equal(await hint.isVisible(), false, 'not shown again');
+
+    const canvas = page.locator('#view');
+    assert.equal(await canvas.getAttribute('role'), 'application');
+    const label = (await canvas.getAttribute('aria-label')) ?? '';
+    assert.ok(label.length > 0 && label.length <= 20, `a short label: "${label}"`);
+    assert.match((await page.locator('#view-help').textContent()) ?? '', /Arrow keys/, 'the keys as its description');
     assert.deepEqual(errors, []);
     await page.context().close();
   });

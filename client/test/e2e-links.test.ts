@@ -1,7 +1,7 @@
 /**
  * End-to-end in real headless Chromium: position links (`#x=&y=&scale=` in Pxls's form) open the view
  * there and follow it; a reload keeps the view and the colour; the page says it is loading until the
- * first snapshot; the cooldown is one countdown; "Retry now" reconnects at once.
+ * first snapshot; the cooldown is one countdown, also in the tab title; "Retry now" reconnects at once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -57,6 +57,39 @@ describeBrowser('browser client: position links and honest states', () => {
     await page.waitForFunction(() => location.hash.startsWith('#x=20&y=26&scale=8'));
     assert.equal(await page.evaluate(() => history.length), entries, 'replaceState: no history entries');
     assert.ok((await page.evaluate(() => location.hash)).endsWith(TEMPLATE), "other tools' params survive");
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test("a link pasted into an open tab moves the view; so does the pixel info's copied link", {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(
+      ts.http,
+      { permissions: ['clipboard-read', 'clipboard-write'] },
+      { path: '/#x=10&y=20&scale=8' },
+    );
+    assert.deepEqual(await centrePixel(page), { x: 10, y: 20 });
+    // Pixel info's "Copy link" (no colour in hand: a click shows the pixel's info).
+    await clickPixel(page, 15, 23);
+    await page.locator('#pixel-info .info-copy').click();
+    await page.locator('#pixel-info .info-copied').waitFor({ state: 'visible' });
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /#x=15&y=23&scale=8$/);
+
+    const entries = await page.evaluate(() => history.length);
+    await page.goto(`${ts.http}/#x=40&y=30&scale=12&c=${BLUE}`); // same document: only the hash changes
+    await page.waitForFunction(() => window.canvasClient?.scale() === 12);
+    assert.deepEqual(await centrePixel(page), { x: 40, y: 30 });
+    assert.equal(await page.locator(`#swatches button[data-index="${BLUE}"]`).getAttribute('aria-pressed'), 'true');
+    assert.ok((await page.evaluate(() => history.length)) > entries, 'a fragment navigation, not a reload');
+    await page.waitForFunction(() => location.hash.startsWith('#x=40&y=30&scale=12'));
+
+    // The copied link pasted into the same tab goes back to its pixel.
+    await page.goto(copied);
+    await page.waitForFunction(() => window.canvasClient?.scale() === 8);
+    assert.deepEqual(await centrePixel(page), { x: 15, y: 23 });
     assert.deepEqual(errors, []);
     await page.context().close();
   });
@@ -140,6 +173,61 @@ describeBrowser('browser client: position links and honest states', () => {
       timeout: 5_000,
     });
     assert.equal(await page.locator('#message').isVisible(), false);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('the tab title counts down and says "Ready"; an opted-in player is notified when hidden', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ cooldownMs: 3_000 });
+    const { page, errors } = await openPage(
+      ts.http,
+      {},
+      {
+        // A stand-in Notification that records what it is asked to show (headless shows none). A script
+        // string: tsx would wrap a function's class in a naming helper the page does not have.
+        before: async (p) => {
+          await p.addInitScript(`
+            window.shownNotifications = [];
+            window.Notification = function (title) { window.shownNotifications.push(title); };
+            window.Notification.permission = 'granted';
+            window.Notification.requestPermission = async () => 'granted';
+          `);
+        },
+      },
+    );
+    const bell = page.locator('#notify');
+    assert.equal(await bell.getAttribute('aria-pressed'), 'false', 'opt-in: off at first');
+    await bell.click();
+    assert.equal(await bell.getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.evaluate(() => document.title), 'Ready · Canvas');
+    // Every text the screen readers' live region is given, in order.
+    await page.evaluate(
+      "window.announced = []; new MutationObserver(() => window.announced.push(document.getElementById('announce').textContent)).observe(document.getElementById('announce'), { childList: true, characterData: true, subtree: true })",
+    );
+    await pickColour(page, RED);
+    await clickPixel(page, 5, 5);
+    await page.waitForFunction(() => /^[1-3] s · Canvas$/.test(document.title));
+    // The player looks at another tab.
+    await page.evaluate("Object.defineProperty(document, 'visibilityState', { value: 'hidden' })");
+    await page.waitForFunction(() => document.title === 'Ready · Canvas', null, { timeout: 5_000 });
+    const announced = (await page.evaluate('window.announced')) as string[];
+    assert.equal(announced.length, 2, `said twice, not every second: ${JSON.stringify(announced)}`);
+    assert.match(announced[0] ?? '', /^Next pixel in [1-3] s$/);
+    assert.equal(announced[1], 'Ready to place');
+    assert.equal(await page.locator('#cooldown').getAttribute('aria-live'), null, 'the countdown itself is not live');
+    assert.deepEqual(
+      await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications),
+      ['Ready to place'],
+    );
+    assert.equal(
+      await page.evaluate(() => document.querySelector('link[rel="icon"]')?.getAttribute('type')),
+      'image/svg+xml',
+    );
+    await page.reload();
+    await waitLive(page);
+    assert.equal(await page.locator('#notify').getAttribute('aria-pressed'), 'true', 'the choice is kept');
     assert.deepEqual(errors, []);
     await page.context().close();
   });

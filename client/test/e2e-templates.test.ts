@@ -10,7 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import UPNG from 'upng-js';
-import { describeBrowser, openPage, screenshotPath, server } from './browser-kit.ts';
+import {
+  clientPoint,
+  describeBrowser,
+  messageText,
+  openPage,
+  screenshotPath,
+  server,
+  waitImage,
+} from './browser-kit.ts';
 
 /** A 4 x 2 template: four colours on top, four below, none in the 2017 palette (so never the board's). */
 const TEMPLATE_RGB = [
@@ -159,6 +167,7 @@ describeBrowser('browser client: templates', () => {
       await panel.getByRole('button', { name: 'Load' }).click();
       await waitTemplate(page, 'error');
       assert.match((await panel.locator('.tpl-status').textContent()) ?? '', /CORS.*Access-Control-Allow-Origin/);
+      assert.match((await panel.locator('.tpl-status').textContent()) ?? '', /a file from this device/);
       await page.screenshot({ path: screenshotPath('desktop-template-cors-error') });
 
       await panel.locator('input[name="url"]').fill(`${host.origin}/open.png`);
@@ -196,6 +205,83 @@ describeBrowser('browser client: templates', () => {
     await panel.getByRole('button', { name: 'Move down one pixel' }).click();
     await page.waitForFunction(() => window.screenRgb?.(1, 1) === 0x65aa21);
     assert.equal((await hashParams(page)).has('template'), false);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('a template link that fails says why at once: 404, no answer, no CORS header', { timeout: 60_000 }, async () => {
+    const ts = await server();
+    const host = await imageHost();
+    try {
+      const cases = [
+        { url: `${ts.http}/no-such-template.png`, why: /answered 404 \(no such image\)/ },
+        { url: 'http://127.0.0.1:9/art.png', why: /127\.0\.0\.1:9 could not be reached/ },
+        { url: `${host.origin}/closed.png`, why: /no CORS header.*a file from this device/ },
+      ];
+      for (const { url, why } of cases) {
+        const path = `/#x=12&y=6&scale=16&template=${encodeURIComponent(url)}`;
+        const { page, errors } = await openPage(ts.http, {}, { path });
+        await waitTemplate(page, 'error');
+        // Said at once, outside the panel too, and the panel opens on the reason and the file picker.
+        assert.match(await messageText(page), why);
+        assert.equal(await page.locator('#template-panel').isVisible(), true);
+        assert.match((await page.locator('#template-panel .tpl-status').textContent()) ?? '', why);
+        await page.screenshot({ path: screenshotPath(`desktop-template-failed-${new URL(url).port}`) });
+        // The image saved and chosen from the device loads in its place.
+        if (url.endsWith('closed.png')) {
+          await page
+            .locator('#template-panel input[type="file"]')
+            .setInputFiles({ name: 'closed.png', mimeType: 'image/png', buffer: templatePng() });
+          await waitTemplate(page, 'loaded');
+          assert.match((await page.locator('#template-panel .tpl-status').textContent()) ?? '', /From this device/);
+        }
+        assert.deepEqual(errors, []);
+        await page.context().close();
+      }
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('dots show what is left, the panel counts it, the readout names the wanted colour, "Next" aims there', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    // A 3 x 1 template in palette colours: red, dark blue, and a transparent pixel that wants nothing.
+    const rgba = new Uint8Array([0xe5, 0, 0, 255, 0, 0, 0xea, 255, 0, 0, 0, 0]);
+    const png = Buffer.from(UPNG.encode([rgba.buffer], 3, 1, 0)).toString('base64');
+    const template = `template=${encodeURIComponent(`data:image/png;base64,${png}`)}&ox=10&oy=5`;
+    const { page, errors } = await openPage(ts.http, {}, { path: `/#x=12&y=6&scale=16&${template}` });
+    await waitTemplate(page, 'loaded');
+    await page.locator('#template-toggle').click();
+    const panel = page.locator('#template-panel');
+    const progress = panel.locator('.tpl-progress');
+    await page.waitForFunction(() => document.querySelector('.tpl-progress')?.textContent === '2 of 2 pixels left.');
+
+    await panel.getByLabel('Dots (shows what is left)').check();
+    await page.waitForFunction(() => window.screenRgb?.(10, 5) === 0xe50000);
+    assert.equal(await screen(page, 10, 5, 0.1, 0.1), WHITE, 'around the dot the board shows');
+    assert.equal(await screen(page, 11, 5), 0x0000ea);
+    assert.equal(await screen(page, 12, 5), WHITE, 'the transparent pixel has no dot');
+    await page.screenshot({ path: screenshotPath('desktop-template-dots') });
+
+    const p = await clientPoint(page, 11, 5);
+    await page.mouse.move(p.x, p.y);
+    await page.waitForFunction(() =>
+      /^\(11, 5\) white · wants /.test(document.getElementById('cursor')?.textContent ?? ''),
+    );
+
+    await panel.getByRole('button', { name: 'Next wrong pixel' }).click();
+    assert.deepEqual(await page.evaluate(() => window.canvasClient?.reticle()), { x: 10, y: 5 });
+    assert.equal(await page.locator('#swatches button[data-index="5"]').getAttribute('aria-pressed'), 'true');
+    await page.locator('#confirm').click();
+    await waitImage(ts, 10, 5, 5);
+    await page.waitForFunction(() => document.querySelector('.tpl-progress')?.textContent === '1 of 2 pixels left.');
+    assert.equal(await screen(page, 10, 5, 0.1, 0.1), 0xe50000, 'done: the dot melts into its pixel');
+    await panel.getByRole('button', { name: 'Next wrong pixel' }).click();
+    assert.deepEqual(await page.evaluate(() => window.canvasClient?.reticle()), { x: 11, y: 5 });
+    assert.equal(await page.locator('#swatches button[data-index="13"]').getAttribute('aria-pressed'), 'true');
+    assert.match((await progress.textContent()) ?? '', /1 of 2/);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

@@ -3,6 +3,11 @@ import { test } from 'node:test';
 import {
   historyErrorText,
   historyImageUrl,
+  historyLabel,
+  localInputValue,
+  parseLocalInput,
+  sliderStep,
+  stepTime,
   TIMELAPSE_DELAY_MS,
   timelapseFileName,
   timelapsePlan,
@@ -71,4 +76,33 @@ test('refusals are explained by their code: busy says when to retry', () => {
     historyErrorText({ status: 502, body: null, retryAfter: null }, 'image'),
     'The server could not show history (HTTP 502).',
   );
+});
+
+test('the slider steps by a hundredth of the history per arrow (Shift: one), a tenth per page', () => {
+  assert.equal(sliderStep('ArrowRight', false, 13_000), 130);
+  assert.equal(sliderStep('ArrowLeft', false, 13_000), -130);
+  assert.equal(sliderStep('ArrowDown', true, 13_000), -1, 'Shift: one placement');
+  assert.equal(sliderStep('PageUp', false, 13_000), 1_300);
+  assert.equal(sliderStep('PageDown', false, 13_000), -1_300);
+  assert.equal(sliderStep('ArrowUp', false, 40), 1, 'never less than one');
+  assert.equal(sliderStep('Home', false, 13_000), null, 'the slider does Home and End itself');
+});
+
+test('time steps stop at now; datetime-local values round-trip in local time', () => {
+  const now = Date.UTC(2026, 11, 6, 18, 0, 0);
+  assert.equal(stepTime(now - 600_000, -3_600_000, now), now - 4_200_000);
+  assert.equal(stepTime(now - 600_000, 3_600_000, now), now, 'not into the future');
+  assert.equal(stepTime(1_000, -3_600_000, now), 0);
+  const at = new Date(2026, 11, 6, 17, 5, 9).getTime();
+  assert.equal(localInputValue(at), '2026-12-06T17:05:09');
+  assert.equal(parseLocalInput('2026-12-06T17:05:09'), at);
+  assert.equal(parseLocalInput('2026-12-06T17:05'), at - 9_000, 'seconds are optional');
+  assert.equal(parseLocalInput(''), null);
+  assert.equal(parseLocalInput('yesterday'), null);
+});
+
+test('the history label names the moment shown when it is known, and always the seq', () => {
+  const format = (ms: number) => `T${ms}`;
+  assert.equal(historyLabel(42, null, format), 'History: seq 42');
+  assert.equal(historyLabel(42, 1_000, format), 'History: T1000 · seq 42');
 });

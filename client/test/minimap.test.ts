@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { minimapLayout } from '../src/view/minimap.ts';
+import { minimapLayout, outlineRect } from '../src/view/minimap.ts';
 import { View } from '../src/view/view.ts';
 
 test('no minimap while the whole canvas is on screen', () => {
@@ -29,4 +29,13 @@ test('the outline is clamped to the canvas when the view runs past its edge', ()
     [r.x, r.y, r.w, r.h].map((v) => Math.round(v * 10) / 10),
     [0, 0, 20.5, 20.5],
   );
+});
+
+test('on a big canvas the outline grows about its centre to stay visible', () => {
+  const k = 110 / 4000; // a 110 px minimap of a 4000 px canvas
+  const tiny = outlineRect({ x: 2000, y: 1000, w: 30, h: 60 }, k, 8);
+  assert.deepEqual([tiny.w, tiny.h], [8, 8], 'under a pixel otherwise');
+  assert.ok(Math.abs(tiny.x + tiny.w / 2 - 2015 * k) < 1e-9, 'centred on the view');
+  const big = outlineRect({ x: 0, y: 0, w: 2000, h: 1000 }, k, 8);
+  assert.deepEqual([big.w, big.h], [55, 27.5], 'a large view keeps its size');
 });

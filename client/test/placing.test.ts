@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, MsgType, type PlaceMsg } from '../../protocol/messages.ts';
 import { Board } from '../src/board/board.ts';
-import { Aiming } from '../src/place/aiming.ts';
+import { confirmText } from '../src/place/aim.ts';
+import { Aiming, TOUCH_AIM_SCALE } from '../src/place/aiming.ts';
 import { Placing } from '../src/place/placing.ts';
 import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/ui/error-text.ts';
 import { PLACE_ZOOM_SCALE, type Point, View } from '../src/view/view.ts';
@@ -18,9 +19,10 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
   const sent: PlaceMsg[] = [];
   const messages: string[] = [];
   const shownInfo: string[] = [];
-  const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean }> = [];
+  const confirmShown: Array<{ pixel: Point | null; colour: number | null; enabled: boolean; waitMs: number }> = [];
   let reticle: Point | null = null;
   let nudges = 0;
+  const bans: Array<string | null> = [];
   const state = { connected: opts.connected ?? true, history: false, polling: false, now: 1_000 };
   const enabled = (): boolean => state.connected && !state.history;
   const placing: Placing = new Placing({
@@ -47,12 +49,14 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     cursor: { show: () => {}, refresh: () => {} },
     selectionChanged: () => aiming.refresh(),
     timersChanged: () => {},
+    ban: { set: (reason) => bans.push(reason) },
   });
   const aiming: Aiming = new Aiming({
     board: () => board,
     view: () => view,
     placing,
     enabled,
+    waitMs: () => placing.cooldownState.nextAllowedAt - state.now,
     redraw: () => {},
     showMessage: (text) => messages.push(text),
     setReticle: (p) => {
@@ -60,7 +64,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     },
     showCursor: () => {},
     confirm: {
-      show: (pixel, colour, on) => confirmShown.push({ pixel, colour, enabled: on }),
+      show: (pixel, colour, on, waitMs = 0) => confirmShown.push({ pixel, colour, enabled: on, waitMs }),
       onConfirm: () => {},
     },
   });
@@ -76,6 +80,7 @@ function page(opts: { scale?: number; connected?: boolean } = {}) {
     state,
     reticle: () => reticle,
     nudges: () => nudges,
+    bans,
   };
 }
 
@@ -103,7 +108,7 @@ test('a refusal reverts the pixel and says why; a cooldown refusal only points a
   const p = page();
   p.placing.pick(RED);
   p.aiming.tap(at(p.view, 2, 2));
-  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BANNED, message: 'banned' });
+  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BAD_COLOR, message: 'bad colour' });
   assert.equal(p.board.colourAt(2, 2), 0);
   assert.equal(p.messages.length, 1);
   p.aiming.tap(at(p.view, 3, 3));
@@ -152,14 +157,28 @@ test('a touch tap moves the reticle and only the confirm button places; too far 
   assert.deepEqual(far.sent, []);
 
   const p = page();
+  p.placing.hello({ cooldownMs: 5_000, wait: 0 });
   p.placing.pick(RED);
-  p.aiming.tap(at(p.view, 8, 1), true);
+  const finger = at(p.view, 8, 1);
+  p.aiming.tap(finger, true);
   assert.deepEqual(p.aiming.reticle, { x: 8, y: 1 });
   assert.deepEqual(p.reticle(), { x: 8, y: 1 });
+  assert.ok(Math.abs(p.view.scale - TOUCH_AIM_SCALE) < 1e-9, 'a tap below the aiming zoom zooms in to aim');
+  assert.deepEqual(p.view.pixelAt(finger), { x: 8, y: 1 }, 'the aimed pixel stays under the finger');
   assert.deepEqual(p.sent, []);
-  assert.deepEqual(p.confirmShown.at(-1), { pixel: { x: 8, y: 1 }, colour: palette[RED], enabled: true });
+  assert.deepEqual(p.confirmShown.at(-1), { pixel: { x: 8, y: 1 }, colour: palette[RED], enabled: true, waitMs: 0 });
   p.aiming.placeAtAim();
   assert.deepEqual(p.sent, [{ t: MsgType.PLACE, id: 1, x: 8, y: 1, c: RED }]);
+  p.placing.ack({ t: MsgType.ACK, id: 1, seq: 4, next: p.state.now + 5_000 });
+  p.state.now += 1_000;
+  p.aiming.refresh();
+  assert.equal(p.confirmShown.at(-1)?.waitMs, 4_000, 'the confirm button counts down the cooldown');
+});
+
+test('the confirm text names the pixel, and the wait during a cooldown', () => {
+  assert.equal(confirmText({ x: 12, y: 3 }, 0), 'Place at (12, 3)');
+  assert.equal(confirmText({ x: 12, y: 3 }, 41_200), 'Place at (12, 3) in 42 s');
+  assert.equal(confirmText({ x: 12, y: 3 }, 65_000), 'Place at (12, 3) in 1:05');
 });
 
 test('arrow keys start the reticle at the centre and keep it on the board', () => {
@@ -170,4 +189,34 @@ test('arrow keys start the reticle at the centre and keep it on the board', () =
   assert.deepEqual(p.aiming.reticle, { x: 9, y: 0 });
   p.aiming.clear();
   assert.equal(p.reticle(), null);
+});
+
+test('the selected swatch again puts the colour down; inspect shows info with a colour in hand', () => {
+  const p = page();
+  p.placing.toggle(RED);
+  assert.equal(p.placing.selected, RED);
+  p.placing.toggle(RED);
+  assert.equal(p.placing.selected, null, 'the same swatch again: no colour');
+  p.aiming.tap(at(p.view, 4, 5));
+  assert.deepEqual(p.shownInfo, ['4,5'], 'with no colour a click shows pixel info');
+  p.placing.toggle(RED);
+  p.aiming.inspect(at(p.view, 6, 7));
+  assert.deepEqual(p.shownInfo, ['4,5', '6,7'], 'a right click shows info with a colour in hand');
+  assert.equal(p.sent.length, 0, 'and places nothing');
+  p.placing.unpick();
+  assert.equal(p.placing.selected, null);
+  assert.equal(p.confirmShown.at(-1)?.colour, null, 'the confirm button goes with the colour');
+});
+
+test('a banned refusal sets the lasting ban notice instead of a toast; an accepted placement clears it', () => {
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 2, 2));
+  p.placing.error({ t: MsgType.ERROR, id: 1, code: ErrorCode.BANNED, message: 'this identity is banned' });
+  assert.deepEqual(p.bans, ['this identity is banned']);
+  assert.deepEqual(p.messages, [], 'no toast: the notice stays instead');
+  assert.equal(p.board.colourAt(2, 2), 0, 'reverted');
+  p.aiming.tap(at(p.view, 3, 3));
+  p.placing.ack({ t: MsgType.ACK, id: 2, seq: 4, next: p.state.now });
+  assert.deepEqual(p.bans, ['this identity is banned', null], 'placing works again: the ban was lifted');
 });

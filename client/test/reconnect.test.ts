@@ -40,3 +40,10 @@ test('blocked means never worked after blockedAfter failures', () => {
   s.failed(400, 0.5);
   assert.equal(s.blocked, false, 'once it worked, failures are outages, not a blocking proxy');
 });
+
+test('however long the outage, the next attempt is within 4 s, spread over the last 2 s', () => {
+  for (const failures of [5, 20, 1_000]) {
+    assert.ok(reconnectDelay(failures, 0.999999) <= 4_000, `at most 4 s after ${failures} failures`);
+    assert.ok(reconnectDelay(failures, 0) >= 2_000, 'at least 2 s: the jitter half');
+  }
+});

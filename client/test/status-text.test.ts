@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cooldownFor, statusFor } from '../src/ui/status-text.ts';
+import { cooldownFor, statusFor, titleFor } from '../src/ui/status-text.ts';
 
 const base = { polling: false, pollOk: true, retryInMs: 0, loaded: true };
 
@@ -32,7 +32,7 @@ test('status: live, connecting, and every disconnected state says placing is dis
 test('status: polling says so, and offline when polls fail too; an open socket wins', () => {
   const waiting = { kind: 'waiting', retryInMs: 8000, failures: 3, blocked: true } as const;
   assert.equal(statusFor({ ...base, conn: waiting, polling: true }).kind, 'polling');
-  assert.match(statusFor({ ...base, conn: waiting, polling: true }).text, /polling.*view only/);
+  assert.match(statusFor({ ...base, conn: waiting, polling: true }).text, /polling.*WebSocket blocked/);
   assert.equal(statusFor({ ...base, conn: waiting, polling: true, pollOk: false }).kind, 'offline');
   assert.equal(statusFor({ ...base, conn: { kind: 'open' }, polling: true }).kind, 'connected');
 });
@@ -42,4 +42,13 @@ test('cooldown timer', () => {
   assert.deepEqual(cooldownFor(0, 5000, true), { text: 'Ready to place', waiting: false });
   assert.deepEqual(cooldownFor(-10, 0, true), { text: 'Ready (no cooldown)', waiting: false });
   assert.deepEqual(cooldownFor(4200, 5000, false), { text: '', waiting: false });
+});
+
+test('tab title: the countdown while waiting, "Ready" when it ends, the plain name otherwise', () => {
+  assert.equal(titleFor(42_000, 60_000, true), '42 s · Canvas');
+  assert.equal(titleFor(65_000, 300_000, true), '1:05 · Canvas');
+  assert.equal(titleFor(0, 60_000, true), 'Ready · Canvas');
+  assert.equal(titleFor(-5, 60_000, true), 'Ready · Canvas', 'a deadline just passed');
+  assert.equal(titleFor(0, 0, true), 'Canvas', 'no cooldown: nothing to wait for');
+  assert.equal(titleFor(42_000, 60_000, false), 'Canvas', 'placing impossible: the status says why');
 });

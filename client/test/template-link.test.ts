@@ -5,7 +5,7 @@ import {
   DEFAULT_OPACITY,
   formatTemplate,
   parseTemplate,
-  templateLoadError,
+  templateFailureText,
   templateSize,
   templateSource,
 } from '../src/templates/template-link.ts';
@@ -70,10 +70,19 @@ test('templateSource resolves relative addresses and lets through only image-loa
   assert.equal(templateSource('http://[bad', base), null);
 });
 
-test('templateLoadError says another site must allow CORS, and only for another site', () => {
-  assert.match(templateLoadError('https://i.example/a.png', 'http://canvas.example'), /i\.example.*CORS/s);
-  assert.doesNotMatch(templateLoadError('http://canvas.example/a.png', 'http://canvas.example'), /CORS/);
-  assert.doesNotMatch(templateLoadError('data:image/png;base64,AAAA', 'http://canvas.example'), /CORS/);
+test('a failed template names its failure: missing CORS, an error status, not an image, no answer', () => {
+  const src = 'https://i.example/a.png';
+  const cors = templateFailureText({ kind: 'cors' }, src);
+  assert.match(cors, /i\.example.*CORS.*Access-Control-Allow-Origin/s);
+  assert.match(cors, /a file from this device/, 'offers the way round it');
+  assert.match(templateFailureText({ kind: 'http', status: 404 }, src), /i\.example answered 404 \(no such image\)/);
+  assert.match(templateFailureText({ kind: 'http', status: 403 }, src), /answered 403\./);
+  assert.match(templateFailureText({ kind: 'not-image' }, src), /not with an image/);
+  assert.match(templateFailureText({ kind: 'unreachable' }, src), /i\.example could not be reached/);
+  for (const kind of ['http', 'not-image', 'unreachable'] as const) {
+    assert.doesNotMatch(templateFailureText({ kind, status: 404 }, src), /CORS/, `${kind} is not a CORS problem`);
+  }
+  assert.match(templateFailureText({ kind: 'not-image' }, 'data:image/png;base64,AAAA'), /its server/);
 });
 
 test('templateSize scales to the requested width and keeps the aspect ratio', () => {

@@ -7,12 +7,42 @@
  */
 import { child } from '../dom.ts';
 import type { Board } from '../board/board.ts';
-import { historyErrorText, historyImageUrl, timelapseFileName, timelapsePlan, timelapseUrl } from './history-urls.ts';
+import {
+  historyErrorText,
+  historyImageAtUrl,
+  historyImageUrl,
+  historyLabel,
+  localInputValue,
+  parseLocalInput,
+  sliderStep,
+  stepTime,
+  timelapseFileName,
+  timelapsePlan,
+  timelapseUrl,
+} from './history-urls.ts';
 import { LatestOnly } from './latest-only.ts';
 import { remapToPalette, tryDecodeIndexedPng } from '../board/png-indices.ts';
 
-/** Slider rest before an image is asked for: a drag asks for one image, not one per step. */
-const SLIDER_DEBOUNCE_MS = 150;
+/**
+ * Slider rest before an image is asked for. 0: a drag previews as it goes, one image at a time (the
+ * latest position asked for next, those passed over meanwhile never), rather than only once it rests.
+ */
+const SLIDER_DEBOUNCE_MS = 0;
+
+/**
+ * A moment of the history: a seq (slider, seq field; `at` its time when known: the live seq is now), or
+ * a time alone (time field, time steps), whose seq the server finds.
+ */
+type Point = { seq: number; at: number | null } | { seq: null; at: number };
+
+/**
+ * The latest time asked for: a second before now, as the server refuses a time in its future and its
+ * clock may be a little behind ours.
+ */
+const latest = (): number => Date.now() - 1000;
+
+const localTime = (ms: number): string =>
+  new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 export interface HistoryHost {
   /** The live board: size, palette and seq (null before the first hello). */
@@ -38,7 +68,10 @@ export class HistoryPanel {
   private readonly link: HTMLAnchorElement;
   private readonly fromSlider: HTMLInputElement;
   private readonly linkStatus: HTMLElement;
-  private readonly images: LatestOnly<number>;
+  private readonly images: LatestOnly<Point>;
+  private readonly time: HTMLInputElement;
+  /** The time of the moment shown, when known (a time was asked for, or the live canvas: now). */
+  private shownAt: number | null = null;
   /** Bumped on close: answers to requests of an earlier opening are dropped. */
   private opening = 0;
   private downloading = false;
@@ -62,7 +95,25 @@ export class HistoryPanel {
         const t = setTimeout(fn, ms);
         return () => clearTimeout(t);
       },
-      run: (seq) => this.load(seq, this.opening),
+      run: (point) => this.load(point, this.opening),
+    });
+    this.time = child(root, 'input[name="at"]', HTMLInputElement);
+    child(root, 'form.hist-time', HTMLFormElement).addEventListener('submit', (e) => {
+      e.preventDefault();
+      const at = parseLocalInput(this.time.value);
+      // A time in the future means "now" (a time just past is taken as it is).
+      if (at !== null) this.chooseTime(at > Date.now() ? latest() : at);
+    });
+    for (const b of root.querySelectorAll<HTMLButtonElement>('.hist-steps button')) {
+      b.addEventListener('click', () => {
+        this.chooseTime(stepTime(this.shownAt ?? Date.now(), Number(b.dataset['step']), latest()));
+      });
+    }
+    this.range.addEventListener('keydown', (e) => {
+      const step = sliderStep(e.key, e.shiftKey, Number(this.range.max));
+      if (step === null) return;
+      e.preventDefault(); // the browser's step is one placement
+      this.choose(Number(this.range.value) + step);
     });
 
     toggle.addEventListener('click', () => this.setOpen(root.hidden));
@@ -82,7 +133,9 @@ export class HistoryPanel {
       this.linkStatus.textContent = this.link.title;
     });
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !root.hidden) this.setOpen(false);
+      if (e.defaultPrevented || !(e.key === 'Escape' && !root.hidden)) return;
+      e.preventDefault(); // this Escape closed a panel: it does not also put the colour down
+      this.setOpen(false);
     });
   }
 
@@ -110,7 +163,7 @@ export class HistoryPanel {
     const seq = this.host.board()?.seq ?? 0;
     this.range.max = String(seq);
     this.end.textContent = String(seq);
-    this.choose(seq);
+    this.choose(seq, Date.now()); // the live canvas: now
     this.range.focus({ preventScroll: true });
   }
 
@@ -123,16 +176,27 @@ export class HistoryPanel {
     this.renderLink();
   }
 
-  /** Moves the slider (and the number field) to `seq` and asks for that canvas. */
-  private choose(wanted: number): void {
+  /**
+   * Moves the slider (and the number field) to `seq` and asks for that canvas; `at` is its time when
+   * known (the live seq is now), else the time of a seq is not known to the page.
+   */
+  private choose(wanted: number, at: number | null = null): void {
     const seq = Math.max(0, Math.min(Number(this.range.max), wanted));
     this.range.value = String(seq);
     if (document.activeElement !== this.number) this.number.value = String(seq);
     this.number.max = this.range.max;
     this.setLabel(`History: loading seq ${seq}…`);
     this.root.dataset['state'] = 'loading';
-    this.images.request(seq);
+    this.images.request({ seq, at });
     this.renderLink();
+  }
+
+  /** Asks for the canvas as it was at Unix ms `at` (the server finds the seq). */
+  private chooseTime(at: number): void {
+    if (document.activeElement !== this.time) this.time.value = localInputValue(at);
+    this.setLabel(`History: loading ${localTime(at)}…`);
+    this.root.dataset['state'] = 'loading';
+    this.images.request({ seq: null, at });
   }
 
   private setLabel(text: string): void {
@@ -140,13 +204,14 @@ export class HistoryPanel {
     this.label.hidden = false;
   }
 
-  private async load(seq: number, opening: number): Promise<void> {
+  private async load(point: Point, opening: number): Promise<void> {
+    let seq = point.seq ?? Number(this.range.value);
     const board = this.host.board();
     if (!board) return this.fail(seq, 'The canvas has not loaded yet: try again in a moment.');
     const stale = (): boolean => opening !== this.opening;
     let res: Response;
     try {
-      res = await fetch(historyImageUrl(seq));
+      res = await fetch(point.seq !== null ? historyImageUrl(point.seq) : historyImageAtUrl(point.at));
     } catch {
       if (!stale()) this.fail(seq, 'The server cannot be reached: history is not available offline.');
       return;
@@ -161,11 +226,18 @@ export class HistoryPanel {
       if (res.status === 429)
         setTimeout(
           () => {
-            if (!stale() && !this.images.waiting && this.range.value === String(seq)) this.images.request(seq);
+            if (!stale() && !this.images.waiting && this.range.value === String(seq)) this.images.request(point);
           },
           wait * 1000 || 5000,
         );
       return;
+    }
+    if (point.seq === null) {
+      // The seq the server found for that time: the slider and seq field follow it.
+      seq = Number(res.headers.get('x-history-seq') ?? seq);
+      this.range.value = String(seq);
+      if (document.activeElement !== this.number) this.number.value = String(seq);
+      this.renderLink();
     }
     const decoded = tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
     if (stale()) return;
@@ -175,7 +247,9 @@ export class HistoryPanel {
         : null;
     if (!indices) return this.fail(seq, 'The server sent an image that does not fit this canvas.');
     this.host.showPast({ seq, indices });
-    this.setLabel(`History: seq ${seq}`);
+    this.shownAt = point.at;
+    if (point.at !== null && document.activeElement !== this.time) this.time.value = localInputValue(point.at);
+    this.setLabel(historyLabel(seq, point.at, localTime));
     this.status.textContent = `Showing the canvas right after placement ${seq}. Placing is off until you close History.`;
     this.root.dataset['state'] = this.images.waiting ? 'loading' : 'shown';
     this.root.dataset['seq'] = String(seq);

@@ -81,3 +81,59 @@ export function historyErrorText(r: HistoryRefusal, what: 'image' | 'timelapse')
       return `The server could not show history (${code ?? `HTTP ${r.status}`})${message ? `: ${message}` : '.'}`;
   }
 }
+
+/** The canvas as it was at a moment (Unix ms); the answer's `X-History-Seq` says which seq that is. */
+export function historyImageAtUrl(at: number): string {
+  return `/api/history/image?at=${Math.floor(at)}`;
+}
+
+/**
+ * How far a key moves the history slider over seq 0..max: the arrows a hundredth of the history (one
+ * placement with Shift), Page Up / Page Down a tenth; null for keys the slider handles itself (Home,
+ * End) or ignores. Over 13,000 placements an arrow moved by one, which made the slider useless by key.
+ */
+export function sliderStep(key: string, shift: boolean, max: number): number | null {
+  const small = shift ? 1 : Math.max(1, Math.round(max / 100));
+  const large = Math.max(1, Math.round(max / 10));
+  switch (key) {
+    case 'ArrowRight':
+    case 'ArrowUp':
+      return small;
+    case 'ArrowLeft':
+    case 'ArrowDown':
+      return -small;
+    case 'PageUp':
+      return large;
+    case 'PageDown':
+      return -large;
+    default:
+      return null;
+  }
+}
+
+/** A time step (the −1 h … +1 h buttons) from `from`, never past `now` (the server refuses the future). */
+export function stepTime(from: number, stepMs: number, now: number): number {
+  return Math.max(0, Math.min(now, from + stepMs));
+}
+
+/** A `datetime-local` input's value for Unix ms `at`, in the page's time zone, to the second. */
+export function localInputValue(at: number): string {
+  const d = new Date(at);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}` +
+    `T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+  );
+}
+
+/** Unix ms from a `datetime-local` value (local time), or null when empty or malformed. */
+export function parseLocalInput(value: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return null;
+  const ms = new Date(value).getTime(); // no zone: read as local time
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The label over the canvas: the moment shown when known, and always its seq. */
+export function historyLabel(seq: number, at: number | null, format: (ms: number) => string): string {
+  return at === null ? `History: seq ${seq}` : `History: ${format(at)} · seq ${seq}`;
+}

@@ -15,6 +15,10 @@ export interface KeyHandlers {
   moveAim(dx: number, dy: number): void;
   placeAtAim(): void;
   clearAim(): void;
+  /** A reticle is shown (Escape on the canvas drops it first). */
+  aiming(): boolean;
+  /** Puts the colour in hand down (clicks show pixel info again). */
+  deselect(): void;
   toggleTemplate(): void;
   toggleHistory(): void;
 }
@@ -60,7 +64,12 @@ export function attachKeyboard(canvas: HTMLCanvasElement, h: KeyHandlers): void 
     if (typingInto(e.target)) return; // a '-' typed into the template address is text, not zoom
     const view = h.view();
     if (!view) return;
-    if (e.key === 'Escape' && document.activeElement === canvas) return h.clearAim();
+    if (e.key === 'Escape') {
+      // A panel that closed on this Escape took it (defaultPrevented); the reticle goes before the colour.
+      if (e.defaultPrevented) return;
+      if (document.activeElement === canvas && h.aiming()) return h.clearAim();
+      return h.deselect();
+    }
     const action = keyAction(e, document.activeElement === canvas);
     if (!action) return;
     e.preventDefault(); // Space would scroll, arrows would move the focus ring's page

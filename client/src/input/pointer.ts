@@ -12,6 +12,8 @@ export interface InputHandlers {
   changed(): void;
   /** A click or tap at a point of the canvas element; `touch`: aim first, the confirm button places. */
   tap(p: Point, touch: boolean): void;
+  /** A right click or a click with Shift, Alt, Ctrl or Meta: show the pixel's info, never place. */
+  inspect(p: Point): void;
   /** The pointer is over this point, or left the canvas. */
   hover(p: Point | null): void;
 }
@@ -51,12 +53,18 @@ export function attachInput(canvas: HTMLCanvasElement, h: InputHandlers): void {
   const end = (e: PointerEvent): void => {
     const tap = gestures.up(e.pointerId, local(e));
     canvas.classList.toggle('dragging', gestures.dragging);
-    if (tap) h.tap(tap, e.pointerType === 'touch' || coarse.matches);
+    if (!tap) return;
+    if (e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) h.inspect(tap);
+    else h.tap(tap, e.pointerType === 'touch' || coarse.matches);
   };
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', (e) => {
     gestures.cancel(e.pointerId);
     canvas.classList.remove('dragging');
+  });
+  canvas.addEventListener('contextmenu', (e) => {
+    e.preventDefault(); // the right button shows pixel info, not the browser's menu
+    if (e.pointerType !== 'touch') h.inspect(local(e)); // a long press on a phone is not a right click
   });
   canvas.addEventListener('pointerleave', (e) => {
     if (e.pointerType === 'mouse') h.hover(null);

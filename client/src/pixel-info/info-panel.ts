@@ -36,7 +36,9 @@ export class InfoPanel {
     child(root, '.info-close', HTMLButtonElement).addEventListener('click', () => this.hide());
     this.copy.addEventListener('click', () => void this.copyLink());
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !this.root.hidden) this.hide();
+      if (e.defaultPrevented || !(e.key === 'Escape' && !this.root.hidden)) return;
+      e.preventDefault(); // this Escape closed a panel: it does not also put the colour down
+      this.hide();
     });
   }
 

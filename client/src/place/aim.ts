@@ -4,6 +4,7 @@
  * reticle, keeping it on screen) are exported for unit tests; the class drives the confirm button.
  */
 import { colourName, cssColour } from '../ui/colours.ts';
+import { formatWait } from './cooldown.ts';
 import type { Point, View } from '../view/view.ts';
 
 /** The reticle moved by (dx, dy), held on the board. */
@@ -31,6 +32,12 @@ export function panToShow(view: View, p: Point): { dx: number; dy: number } {
   return { dx: along(a.x, w), dy: along(a.y, h) };
 }
 
+/** The confirm button's text: "Place at (x, y)", or during a cooldown "Place at (x, y) in 0:42". */
+export function confirmText(pixel: Point, waitMs: number): string {
+  const at = `Place at (${pixel.x}, ${pixel.y})`;
+  return waitMs > 0 ? `${at} in ${formatWait(waitMs)}` : at;
+}
+
 export interface ConfirmElements {
   button: HTMLButtonElement;
   swatch: HTMLElement;
@@ -44,15 +51,18 @@ export class ConfirmButton {
     el.button.addEventListener('click', () => this.onConfirm());
   }
 
-  /** Shown while there is a reticle and a colour (RGB) to place there; disabled while placing is off. */
-  show(pixel: Point | null, colour: number | null, enabled: boolean): void {
+  /**
+   * Shown while there is a reticle and a colour (RGB) to place there; disabled while placing is off,
+   * and during a cooldown (`waitMs` > 0), when it counts down instead of inviting a refused tap.
+   */
+  show(pixel: Point | null, colour: number | null, enabled: boolean, waitMs = 0): void {
     const visible = pixel !== null && colour !== null;
     this.el.button.hidden = !visible;
     document.body.dataset['aiming'] = visible ? 'on' : 'off';
     if (!visible) return;
-    this.el.button.disabled = !enabled;
+    this.el.button.disabled = !enabled || waitMs > 0;
     this.el.swatch.style.background = cssColour(colour);
-    this.el.text.textContent = `Place at (${pixel.x}, ${pixel.y})`;
+    this.el.text.textContent = confirmText(pixel, enabled ? waitMs : 0);
     this.el.button.setAttribute('aria-label', `Place ${colourName(colour)} at (${pixel.x}, ${pixel.y})`);
   }
 }

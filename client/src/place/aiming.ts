@@ -6,15 +6,24 @@
  */
 import type { Board } from '../board/board.ts';
 import { PLACE_MIN_SCALE, PLACE_ZOOM_SCALE, type Point, type View } from '../view/view.ts';
+
+/**
+ * A finger covers about 40 CSS px: below this zoom a tap cannot tell neighbouring pixels apart (at the
+ * first usable zoom, 3 px per pixel, the reticle covered ~4 x 4 pixels). So a touch tap that aims
+ * below it also zooms in about the finger, the aimed pixel staying under it, to one reticle per pixel.
+ */
+export const TOUCH_AIM_SCALE = 12;
 import { type ConfirmButton, panToShow, stepAim } from './aim.ts';
 import type { Placing } from './placing.ts';
 
 export interface AimingDeps {
   board(): Board | null;
   view(): View | null;
-  placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt'>;
+  placing: Pick<Placing, 'selected' | 'selectedRgb' | 'placeAt' | 'inspect'>;
   /** Placing is possible now (the confirm button is disabled while it is not). */
   enabled(): boolean;
+  /** ms left of the cooldown (the confirm button counts down and stays disabled meanwhile). */
+  waitMs(): number;
   /** The view moved: draw again. */
   redraw(): void;
   showMessage(text: string, kind: 'error' | 'info'): void;
@@ -53,8 +62,29 @@ export class Aiming {
       this.d.redraw();
       return this.d.showMessage('Zoomed in so you can aim: now click or tap the exact pixel.', 'info');
     }
-    if (aimFirst && this.d.placing.selected !== null) return this.setAim(pixel);
+    if (aimFirst && this.d.placing.selected !== null) {
+      if (view.scale < TOUCH_AIM_SCALE) {
+        view.zoomAt(p, TOUCH_AIM_SCALE / view.scale);
+        this.d.redraw();
+      }
+      return this.setAim(pixel);
+    }
     this.d.placing.placeAt(pixel);
+  }
+
+  /** A right click or modifier click at a screen point: that pixel's info, whatever colour is in hand. */
+  inspect(p: Point): void {
+    const pixel = this.d.view()?.pixelAt(p);
+    if (pixel) this.d.placing.inspect(pixel);
+  }
+
+  /** Puts the reticle on a pixel and brings it to the middle of the view, zoomed in to place. */
+  aimAt(pixel: Point): void {
+    const view = this.d.view();
+    if (!view) return;
+    view.centreOn(pixel.x, pixel.y, Math.max(view.scale, PLACE_ZOOM_SCALE));
+    this.setAim(pixel);
+    this.d.redraw();
   }
 
   /** Moves the keyboard reticle (it starts at the centre of the view), scrolling to keep it on screen. */
@@ -88,7 +118,7 @@ export class Aiming {
 
   /** The confirm button follows the reticle, the colour and whether placing is possible. */
   refresh(): void {
-    this.d.confirm.show(this.aim, this.d.placing.selectedRgb, this.d.enabled());
+    this.d.confirm.show(this.aim, this.d.placing.selectedRgb, this.d.enabled(), Math.max(0, this.d.waitMs()));
   }
 
   private current(): { board: Board | null; view: View | null } {

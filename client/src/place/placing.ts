@@ -46,6 +46,8 @@ export interface PlacingDeps {
   selectionChanged(): void;
   /** The cooldown deadline changed (the countdown follows it). */
   timersChanged(): void;
+  /** The persistent ban notice: set by a `banned` refusal, cleared by an accepted placement. */
+  ban?: { set(reason: string | null): void };
 }
 
 export class Placing {
@@ -90,6 +92,29 @@ export class Placing {
     this.d.selectionChanged();
   }
 
+  /** A swatch clicked: picks its colour, or puts it down when it is the one in hand. */
+  toggle(index: number): void {
+    if (index === this.colour) this.unpick();
+    else this.pick(index);
+  }
+
+  /** No colour in hand (the look tool, Esc, the selected swatch again): clicks show pixel info. */
+  unpick(): void {
+    if (this.colour === null) return;
+    this.colour = null;
+    this.d.ui.setSelected(null);
+    this.d.selectionChanged();
+  }
+
+  /** Shows who placed a pixel whatever is in hand (right click or a modifier click). */
+  inspect(pixel: Point): void {
+    const board = this.d.board();
+    if (!board) return;
+    if (this.d.history()) return this.d.ui.showMessage(HISTORY_TEXT, 'info');
+    this.d.cursor.show(pixel);
+    this.d.info.show(pixel.x, pixel.y, this.d.scale(), board.palette);
+  }
+
   /** The next or previous colour of the palette (keyboard `]` and `[`). */
   cycle(step: 1 | -1): void {
     const next = cycleColour(this.colour, step, this.d.board()?.palette.length ?? 0);
@@ -130,6 +155,7 @@ export class Placing {
   ack(ack: AckMsg): void {
     const board = this.d.board();
     if (!board?.confirm(ack.id, ack.seq)) return;
+    this.d.ban?.set(null); // placing works: any ban was lifted
     this.allowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldown);
     this.d.timersChanged();
   }
@@ -140,6 +166,12 @@ export class Placing {
       // One cooldown message: the countdown in the top bar, not a second one that goes stale.
       if (err.id !== undefined) this.revert(err.id, null);
       return this.pointAtCooldown();
+    }
+    if (err.code === ErrorCode.BANNED && this.d.ban) {
+      // Said once and for good by the ban notice, not by a toast per click.
+      this.d.ban.set(err.message);
+      if (err.id !== undefined) this.revert(err.id, null);
+      return;
     }
     const text = refusalText(err.code, err.message, err.wait);
     if (err.id === undefined) {

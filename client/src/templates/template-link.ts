@@ -87,27 +87,43 @@ export function templateSource(url: string, base: string): string | null {
   return null;
 }
 
-/** Whether loading `src` from a page at `pageOrigin` is a cross-origin request (which needs CORS). */
-export function isCrossOrigin(src: string, pageOrigin: string): boolean {
+/**
+ * Why a template image did not load, as far as a page can tell (templates.ts finds out): the browser
+ * hides the reason from an <img>, so it is asked again with fetch and without CORS.
+ */
+export type TemplateFailure =
+  /** The image is there, but its host sends no Access-Control-Allow-Origin, so the page may not use it. */
+  | { kind: 'cors' }
+  /** The server answered with an error status (404, 403, 500...). */
+  | { kind: 'http'; status: number }
+  /** The server answered, but not with an image this browser can show (or, without CORS, a hidden error). */
+  | { kind: 'not-image' }
+  /** No answer at all: a wrong host name, a server that is down, or no network. */
+  | { kind: 'unreachable' };
+
+/** What the page says when a template image did not load, naming the failure and what to do. */
+export function templateFailureText(f: TemplateFailure, src: string): string {
+  let host = 'its server';
   try {
     const u = new URL(src);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin !== pageOrigin;
+    if (u.protocol === 'http:' || u.protocol === 'https:') host = u.host;
   } catch {
-    return false;
+    // not an address with a host: keep the generic name
   }
-}
-
-/** What the panel says when the image did not load: for another site's image, that it must allow CORS. */
-export function templateLoadError(src: string, pageOrigin: string): string {
-  if (isCrossOrigin(src, pageOrigin)) {
-    const host = new URL(src).host;
-    return (
-      `Could not load the image from ${host}. Images from another site load only if that site allows it: ` +
-      'its server must send CORS headers (Access-Control-Allow-Origin). Use an image host that does, or ' +
-      'choose the file from your device.'
-    );
+  switch (f.kind) {
+    case 'cors':
+      return (
+        `Template blocked: ${host} does not let other sites use its images (no CORS header, ` +
+        'Access-Control-Allow-Origin). Save the image and choose it under "a file from this device", or ' +
+        'use an image host that allows it.'
+      );
+    case 'http':
+      return `Template not found: ${host} answered ${f.status}${f.status === 404 ? ' (no such image)' : ''}. Check the address.`;
+    case 'not-image':
+      return `Template failed: ${host} answered, but not with an image this browser can show (PNG, GIF, JPEG or WebP). Check the address.`;
+    case 'unreachable':
+      return `Template failed: ${host} could not be reached (network error, or a wrong address).`;
   }
-  return 'Could not load the image: check the address, and that it is a PNG, GIF, JPEG or WebP image.';
 }
 
 /** The template's size on the canvas: `width` wide (the image's own width by default), aspect kept. */

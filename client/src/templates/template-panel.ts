@@ -3,7 +3,8 @@
  * nudges), size and fade it, hide or remove it. DOM only; the state and the link live in templates.ts.
  */
 import { child } from '../dom.ts';
-import type { TemplateState, Templates } from './templates.ts';
+import { progressText } from './template-diff.ts';
+import type { TemplateState, TemplateStyle, Templates } from './templates.ts';
 
 function statusText(s: Readonly<TemplateState>): string {
   switch (s.status) {
@@ -22,7 +23,11 @@ function statusText(s: Readonly<TemplateState>): string {
 }
 
 export class TemplatePanel {
+  /** "Next wrong pixel" was pressed (main.ts finds it and aims there). */
+  onNext: () => void = () => {};
   private readonly url: HTMLInputElement;
+  private readonly progress: HTMLElement;
+  private readonly styles: HTMLInputElement[];
   private readonly status: HTMLElement;
   private readonly controls: HTMLFieldSetElement;
   private readonly ox: HTMLInputElement;
@@ -45,6 +50,14 @@ export class TemplatePanel {
     this.oo = child(root, 'input[name="oo"]', HTMLInputElement);
     this.hide = child(root, 'input[name="hide"]', HTMLInputElement);
     const file = child(root, 'input[type="file"]', HTMLInputElement);
+    this.progress = child(root, '.tpl-progress', HTMLElement);
+    this.styles = [...root.querySelectorAll<HTMLInputElement>('input[name="style"]')];
+    for (const r of this.styles) {
+      r.addEventListener('change', () => {
+        if (r.checked) templates.setStyle(r.value as TemplateStyle);
+      });
+    }
+    child(root, '.tpl-next', HTMLButtonElement).addEventListener('click', () => this.onNext());
 
     toggle.addEventListener('click', () => this.setOpen(root.hidden));
     child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
@@ -77,7 +90,9 @@ export class TemplatePanel {
     }
     child(root, '.tpl-remove', HTMLButtonElement).addEventListener('click', () => templates.remove());
     window.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && !root.hidden) this.setOpen(false);
+      if (e.defaultPrevented || !(e.key === 'Escape' && !root.hidden)) return;
+      e.preventDefault(); // this Escape closed a panel: it does not also put the colour down
+      this.setOpen(false);
     });
   }
 
@@ -104,5 +119,14 @@ export class TemplatePanel {
     put(this.tw, link?.width != null ? String(link.width) : s.natural ? String(s.natural.width) : '');
     put(this.oo, String(link?.opacity ?? 0.5));
     this.hide.checked = s.hidden;
+    for (const r of this.styles) r.checked = r.value === s.style;
+    if (s.status !== 'loaded') this.showProgress(null);
+  }
+
+  /** How many pixels still differ from the template (null: nothing to count). */
+  showProgress(p: { left: number; total: number } | null): void {
+    const text = p ? progressText(p) : '';
+    if (this.progress.textContent !== text) this.progress.textContent = text;
+    this.root.dataset['left'] = p ? String(p.left) : '';
   }
 }

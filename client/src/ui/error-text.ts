@@ -38,6 +38,6 @@ export function versionMismatchText(serverVersion: number): string {
 }
 
 export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the connection is back.';
-export const POLLING_TEXT = 'View only: the WebSocket is blocked on this network, so placing is disabled.';
+export const POLLING_TEXT = 'The server cannot be reached (the WebSocket is blocked and polls fail): placing is off.';
 export const HISTORY_TEXT = 'Viewing history: placing is off. Close the History panel to place again.';
 export const CONNECTION_LOST_TEXT = 'Connection lost before the server confirmed your pixel: reverted.';

@@ -5,7 +5,8 @@
  */
 import type { Connection } from '../connection/connection.ts';
 import type { ImagePoller } from '../connection/image-poller.ts';
-import { cooldownFor, statusFor } from './status-text.ts';
+import type { ReadySignal } from './ready-signal.ts';
+import { cooldownFor, statusFor, titleFor } from './status-text.ts';
 import type { Ui } from './ui.ts';
 
 export interface StatusBarDeps {
@@ -13,6 +14,8 @@ export interface StatusBarDeps {
   connection: Connection;
   poller: ImagePoller;
   now(): number;
+  /** The tab title and the opt-in signal when the cooldown ends (absent in unit tests). */
+  ready?: Pick<ReadySignal, 'update'>;
 }
 
 export class StatusBar {
@@ -48,8 +51,10 @@ export class StatusBar {
 
   /** The cooldown countdown; while waiting to reconnect, the retry countdown too. */
   showTimers(nextAllowedAt: number, cooldownMs: number, placingEnabled: boolean, loaded: boolean): void {
-    const { text, waiting } = cooldownFor(nextAllowedAt - this.d.now(), cooldownMs, placingEnabled);
+    const waitMs = nextAllowedAt - this.d.now();
+    const { text, waiting } = cooldownFor(waitMs, cooldownMs, placingEnabled);
     this.d.ui.setCooldown(text, waiting);
+    this.d.ready?.update(titleFor(waitMs, cooldownMs, placingEnabled), waiting, text);
     if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled, loaded);
   }
 }

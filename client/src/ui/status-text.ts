@@ -23,7 +23,7 @@ export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
   }
   if (i.polling) {
     return i.pollOk
-      ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network): view only' }
+      ? { kind: 'polling', text: 'Live via polling (WebSocket blocked on this network)' }
       : { kind: 'offline', text: 'Offline: the server cannot be reached; retrying' };
   }
   switch (conn.kind) {
@@ -47,4 +47,17 @@ export function cooldownFor(
   if (!placingEnabled) return { text: '', waiting: false };
   if (waitMs > 0) return { text: `Next pixel in ${formatWait(waitMs)}`, waiting: true };
   return { text: cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', waiting: false };
+}
+
+/** The page's name in the tab title. */
+export const PAGE_TITLE = 'Canvas';
+
+/**
+ * The tab title, so a player in another tab sees the countdown and when it is ready: "0:42 · Canvas",
+ * "Ready · Canvas"; the plain name while placing is impossible or the server has no cooldown.
+ */
+export function titleFor(waitMs: number, cooldownMs: number, placingEnabled: boolean): string {
+  if (!placingEnabled) return PAGE_TITLE;
+  if (waitMs > 0) return `${formatWait(waitMs)} · ${PAGE_TITLE}`;
+  return cooldownMs > 0 ? `Ready · ${PAGE_TITLE}` : PAGE_TITLE;
 }

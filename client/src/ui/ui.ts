@@ -16,6 +16,8 @@ export interface UiElements {
   palette: HTMLFieldSetElement;
   swatches: HTMLElement;
   retry: HTMLButtonElement;
+  /** The look tool: pressed while no colour is in hand (a click then shows pixel info). */
+  look: HTMLButtonElement;
   /** The "Loading the canvas…" placeholder, until the first snapshot. */
   loading: HTMLElement | null;
 }
@@ -32,6 +34,7 @@ export function findUiElements(): UiElements {
     palette: byId('palette', HTMLFieldSetElement),
     swatches: byId('swatches', HTMLElement),
     retry: byId('retry', HTMLButtonElement),
+    look: byId('look', HTMLButtonElement),
     loading: document.getElementById('boot'),
   };
 }
@@ -39,12 +42,14 @@ export function findUiElements(): UiElements {
 export class Ui {
   onPick: (index: number) => void = () => {};
   onRetry: () => void = () => {};
+  onLook: () => void = () => {};
   private buttons: HTMLButtonElement[] = [];
   private palette: readonly number[] = [];
   private messageTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly el: UiElements) {
     el.retry.addEventListener('click', () => this.onRetry());
+    el.look.addEventListener('click', () => this.onLook());
   }
 
   setStatus(kind: StatusKind, text: string): void {
@@ -93,16 +98,20 @@ export class Ui {
 
   setSelected(index: number | null): void {
     for (const [i, b] of this.buttons.entries()) b.setAttribute('aria-pressed', String(i === index));
+    this.el.look.setAttribute('aria-pressed', String(index === null));
   }
 
-  setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null): void {
+  /** The pixel under the cursor, its colour, and (`want`) the colour a template wants there. */
+  setCursor(pixel: { x: number; y: number } | null, colourIndex: number | null, want: number | null = null): void {
     if (!pixel) {
       this.el.cursor.textContent = '';
       return;
     }
     const rgb = colourIndex === null ? undefined : this.palette[colourIndex];
     const colour = rgb === undefined ? '' : ` ${colourName(rgb)}`;
-    this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}`;
+    const wantRgb = want === null ? undefined : this.palette[want];
+    const template = wantRgb === undefined ? '' : want === colourIndex ? ' · done' : ` · wants ${colourName(wantRgb)}`;
+    this.el.cursor.textContent = `(${pixel.x}, ${pixel.y})${colour}${template}`;
   }
 
   /** "N watching" (from hello and `online` messages); undefined hides it (not connected). */

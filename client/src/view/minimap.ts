@@ -1,14 +1,31 @@
 /**
  * The minimap: while zoomed in (part of the canvas off screen), a small copy of the whole canvas in a
- * corner with the part on screen outlined, so it is clear where the view is. Drawn after each main
- * frame from the same offscreen board canvas (no second copy of the pixels). The layout maths is pure
- * and unit tested.
+ * corner with the part on screen outlined, so it is clear where the view is. The small copy is made
+ * from the offscreen board canvas at most once a second while the board changes, not every frame:
+ * scaling a 4000 x 4000 board down each frame was most of a phone's frame while panning. The outline
+ * never shrinks below a few pixels, so it shows on a big canvas too. The layout maths is pure and unit
+ * tested.
  */
 import type { View } from './view.ts';
 
 /** Largest minimap side in CSS pixels; a phone gets a smaller one. */
 const MAX_SIDE = 160;
 const MAX_SIDE_NARROW = 110;
+/** The small copy follows board changes at most this often. */
+const REFRESH_MS = 1000;
+/** Smallest side of the outline in CSS pixels: a 30-pixel view of a 4000-pixel canvas is under one. */
+const MIN_OUTLINE = 8;
+
+/** The outline rectangle (minimap pixels), grown about its centre to at least `min` a side. */
+export function outlineRect(
+  r: { x: number; y: number; w: number; h: number },
+  k: number,
+  min: number,
+): { x: number; y: number; w: number; h: number } {
+  const w = Math.max(min, r.w * k);
+  const h = Math.max(min, r.h * k);
+  return { x: (r.x + r.w / 2) * k - w / 2, y: (r.y + r.h / 2) * k - h / 2, w, h };
+}
 
 export interface MinimapLayout {
   /** Size of the minimap in CSS pixels. */
@@ -40,6 +57,11 @@ export function minimapLayout(view: View, maxSide: number): MinimapLayout | null
 
 export class Minimap {
   private readonly ctx: CanvasRenderingContext2D;
+  private readonly thumb = document.createElement('canvas');
+  private thumbOf: { board: HTMLCanvasElement; version: number; at: number } | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Asks for a frame (to show a refresh that was not due yet). */
+  redraw: () => void = () => {};
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     const ctx = canvas.getContext('2d');
@@ -47,7 +69,7 @@ export class Minimap {
     this.ctx = ctx;
   }
 
-  draw(board: HTMLCanvasElement | null, view: View | null): void {
+  draw(board: HTMLCanvasElement | null, view: View | null, version = 0): void {
     const narrow = view !== null && view.viewport.w < 600;
     const layout = board && view ? minimapLayout(view, narrow ? MAX_SIDE_NARROW : MAX_SIDE) : null;
     this.canvas.hidden = layout === null;
@@ -64,9 +86,9 @@ export class Minimap {
     const { ctx } = this;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(board, 0, 0, w, h);
+    ctx.drawImage(this.thumbnail(board, version, w, h), 0, 0, w, h);
     const k = w / view.boardW;
-    const r = layout.view;
+    const r = outlineRect(layout.view, k, MIN_OUTLINE * dpr);
     // Dark then light: the outline shows on any art.
     ctx.lineWidth = Math.max(1, dpr);
     ctx.strokeStyle = 'rgba(0,0,0,0.9)';
@@ -78,6 +100,31 @@ export class Minimap {
       r.w * k - 2 * ctx.lineWidth,
       r.h * k - 2 * ctx.lineWidth,
     );
-    this.canvas.dataset['view'] = [r.x, r.y, r.w, r.h].map((v) => Math.round(v)).join(',');
+    const v = layout.view;
+    this.canvas.dataset['view'] = [v.x, v.y, v.w, v.h].map((n) => Math.round(n)).join(',');
+  }
+
+  /** The board scaled to w x h, made again when the board changed and the last copy is old enough. */
+  private thumbnail(board: HTMLCanvasElement, version: number, w: number, h: number): HTMLCanvasElement {
+    const now = performance.now();
+    const t = this.thumbOf;
+    const fresh = t !== null && t.board === board && this.thumb.width === w && this.thumb.height === h;
+    if (fresh && t.version === version) return this.thumb;
+    if (fresh && now - t.at < REFRESH_MS) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.redraw();
+      }, REFRESH_MS);
+      return this.thumb;
+    }
+    this.thumb.width = w;
+    this.thumb.height = h;
+    const ctx = this.thumb.getContext('2d');
+    if (ctx) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(board, 0, 0, w, h);
+    }
+    this.thumbOf = { board, version, at: now };
+    return this.thumb;
   }
 }

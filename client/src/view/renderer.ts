@@ -9,7 +9,15 @@
 import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import { drawGrid, drawHover, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
+import { maxContrastDownscale, overviewLevel, visibleSource } from './overview.ts';
 import type { Point, View } from './view.ts';
+
+/**
+ * The zoomed-out overview of the board (overview.ts) is rebuilt at most this often while the board
+ * changes: a 4000 x 4000 rebuild reads 16 M pixels (~80 ms on a phone), fine once a second, not per
+ * frame or per tick.
+ */
+const OVERVIEW_MS = 1000;
 
 /** Colours that follow the page's theme (style.css, prefers-color-scheme): read from CSS variables. */
 interface Theme {
@@ -39,8 +47,16 @@ export class Renderer {
   private frameRequested = false;
   private view: View | null = null;
   private theme: Theme;
-  /** Called after each frame with the board canvas and view (the minimap follows the main view). */
-  afterDraw: (board: HTMLCanvasElement | null, view: View | null) => void = () => {};
+  /**
+   * Called after each frame with the board canvas, the view and the board's version (bumped by every
+   * change), so the minimap follows the main view and refreshes its own copy only when needed.
+   */
+  afterDraw: (board: HTMLCanvasElement | null, view: View | null, version: number) => void = () => {};
+  private board: Board | null = null;
+  /** Bumped whenever a board pixel is rewritten. */
+  private version = 0;
+  private overview: { level: number; version: number; builtAt: number; canvas: HTMLCanvasElement } | null = null;
+  private overviewTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly display: HTMLCanvasElement) {
     const ctx = display.getContext('2d', { alpha: false });
@@ -57,6 +73,8 @@ export class Renderer {
   /** (Re)creates the offscreen board for a new canvas size or palette. */
   setBoard(board: Board, view: View): void {
     this.view = view;
+    this.board = board;
+    this.overview = null;
     this.past = null; // a past canvas of the previous board would not fit this one
     const canvas = document.createElement('canvas');
     canvas.width = board.width;
@@ -87,6 +105,7 @@ export class Renderer {
     for (let i = 0; i < grid.length; i++) pixels[i] = lut[grid[i] as number] ?? 0;
     for (const p of board.pendingPixels()) pixels[p.y * board.width + p.x] = lut[p.c] ?? 0;
     boardCtx.putImageData(image, 0, 0);
+    this.version++;
     this.requestDraw();
   }
 
@@ -96,6 +115,7 @@ export class Renderer {
     if (!pixels || !image || !boardCtx || !board.inBounds(x, y)) return;
     pixels[y * board.width + x] = this.lut[board.colourAt(x, y)] ?? 0;
     boardCtx.putImageData(image, 0, 0, x, y, 1, 1);
+    this.version++;
     this.requestDraw();
   }
 
@@ -122,6 +142,7 @@ export class Renderer {
     }
     if (x1 < 0) return;
     boardCtx.putImageData(image, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+    this.version++;
     this.requestDraw();
   }
 
@@ -192,17 +213,71 @@ export class Renderer {
       ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
       const bw = view.boardW * view.scale;
       const bh = view.boardH * view.scale;
+      // The shadowed backing only where it can show: a zoomed-in 4000 px board is a rectangle of
+      // 32,000 px a side, and blurring its shadow cost a phone most of each frame.
+      const x0 = Math.max(view.ox, -24);
+      const y0 = Math.max(view.oy, -24);
+      const x1 = Math.min(view.ox + bw, cssW + 24);
+      const y1 = Math.min(view.oy + bh, cssH + 24);
       ctx.shadowColor = 'rgba(0,0,0,0.5)';
       ctx.shadowBlur = 12;
       ctx.fillStyle = '#fff';
-      ctx.fillRect(view.ox, view.oy, bw, bh);
+      if (x1 > x0 && y1 > y0) ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
       ctx.shadowBlur = 0;
-      ctx.drawImage(boardCanvas, view.ox, view.oy, bw, bh);
+      const overview = this.past ? null : this.overviewFor(overviewLevel(view.scale * dpr));
+      if (overview) {
+        ctx.drawImage(overview, view.ox, view.oy, bw, bh);
+      } else {
+        // Only the canvas pixels on screen: scaling the whole board each frame is what made a big
+        // canvas slow to pan (perf/RESULTS.md, "Browser client: panning a big canvas").
+        const s = visibleSource(view);
+        if (s.w > 0 && s.h > 0) {
+          const k = view.scale;
+          ctx.drawImage(boardCanvas, s.x, s.y, s.w, s.h, view.ox + s.x * k, view.oy + s.y * k, s.w * k, s.h * k);
+        }
+      }
       if (this.template) drawTemplate(ctx, view, this.template);
       drawGrid(ctx, view, this.theme.grid, dpr);
       if (this.hover) drawHover(ctx, view, this.hover);
       if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
-    this.afterDraw(boardCanvas, view);
+    this.afterDraw(boardCanvas, view, this.past ? -1 : this.version);
+  }
+
+  /**
+   * Below one device pixel per canvas pixel: the board downscaled `level` times, each pixel its
+   * block's most contrasting colour (overview.ts), so lone pixels stay visible. Rebuilt for a new
+   * level at once, for board changes at most every OVERVIEW_MS. Null at level 1 (draw the board).
+   */
+  private overviewFor(level: number): HTMLCanvasElement | null {
+    const board = this.board;
+    if (level <= 1 || !board) return null;
+    const now = performance.now();
+    const o = this.overview;
+    if (o && o.level === level && o.version === this.version) return o.canvas;
+    if (o && o.level === level && now - o.builtAt < OVERVIEW_MS) {
+      // Changed too soon after the last build: show that one, and build again when it is due.
+      if (this.overviewTimer === undefined) {
+        this.overviewTimer = setTimeout(
+          () => {
+            this.overviewTimer = undefined;
+            this.requestDraw();
+          },
+          OVERVIEW_MS - (now - o.builtAt),
+        );
+      }
+      return o.canvas;
+    }
+    const small = maxContrastDownscale(board.grid, board.width, board.height, level, board.palette, this.lut);
+    const canvas = o?.canvas ?? document.createElement('canvas');
+    canvas.width = small.width;
+    canvas.height = small.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return null;
+    const image = ctx.createImageData(small.width, small.height);
+    new Uint32Array(image.data.buffer).set(small.pixels);
+    ctx.putImageData(image, 0, 0);
+    this.overview = { level, version: this.version, builtAt: now, canvas };
+    return canvas;
   }
 }
