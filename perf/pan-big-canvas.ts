@@ -1,12 +1,13 @@
+/// <reference lib="dom" />
 /**
  * Frame time of panning a 4000 x 4000 canvas on a phone (390 x 844, touch, device scale 3) in Debian's
  * Chromium under a 4x CPU throttle (CDP Emulation.setCPUThrottlingRate). A touch drag moves the view
  * 4 px per event for 240 events, one per animation frame; the page records requestAnimationFrame
- * intervals meanwhile. Run: `npm run build && node --import tsx client/bench/pan-big-canvas.ts`.
+ * intervals meanwhile. Run: `npm run build && node --import tsx perf/pan-big-canvas.ts`.
  * Not a test (not in the test glob): the figures go to perf/RESULTS.md.
  */
 import { chromium } from 'playwright-core';
-import { startTestServer } from '../../testkit/fixture.ts';
+import { startTestServer } from '../testkit/fixture.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SIDE = 4000;
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
       const cdp = await context.newCDPSession(page);
       await page.goto(`${ts.http}/#x=2000&y=2000&scale=${scale}`);
       await page.waitForFunction(
-        () => window.canvasClient?.status() === 'connected' && document.body.dataset['seq'],
+        () =>
+          (window as unknown as { canvasClient?: { status(): string } }).canvasClient?.status() === 'connected' &&
+          document.body.dataset['seq'],
         null,
         {
           timeout: 60_000,
