@@ -220,3 +220,18 @@ test('a banned refusal sets the lasting ban notice instead of a toast; an accept
   p.placing.ack({ t: MsgType.ACK, id: 2, seq: 4, next: p.state.now });
   assert.deepEqual(p.bans, ['this identity is banned', null], 'placing works again: the ban was lifted');
 });
+
+test('hello sets the ban notice with whose ban, why and until when, and a hello without one clears it', () => {
+  const p = page();
+  p.placing.hello({
+    cooldownMs: 5000,
+    wait: 0,
+    banned: { scope: 'network', reason: 'raid', until: Date.UTC(2030, 0, 1) },
+  });
+  assert.equal(p.bans.length, 1);
+  assert.match(p.bans[0] ?? '', /^this network is banned \(raid\) until /);
+  p.placing.hello({ cooldownMs: 5000, wait: 0 });
+  assert.equal(p.bans[1], null, 'no ban in hello: lifted');
+  p.placing.hello({ cooldownMs: 5000 });
+  assert.equal(p.bans.length, 2, 'a server that says nothing of standing leaves the notice alone');
+});

@@ -46,7 +46,7 @@ export interface PlacingDeps {
   selectionChanged(): void;
   /** The cooldown deadline changed (the countdown follows it). */
   timersChanged(): void;
-  /** The persistent ban notice: set by a `banned` refusal, cleared by an accepted placement. */
+  /** The persistent ban notice: set by hello or a `banned` refusal, cleared by hello or an accepted placement. */
   ban?: { set(reason: string | null): void };
 }
 
@@ -145,11 +145,14 @@ export class Placing {
   }
 
   /** A connection's hello: its cooldown, and how long this identity must still wait. */
-  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait'>): void {
+  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned'>): void {
     this.cooldown = h.cooldownMs;
     // After a reload the page knows nothing of its last placement; a server without the field
     // leaves our own estimate in place.
     if (h.wait !== undefined) this.allowedAt = deadlineFromWait(h.wait, this.d.now());
+    // A server that says `wait` also says `banned` whenever a ban is in force, so its absence means
+    // none (a lifted or ended ban clears the notice before the player tries a pixel).
+    if (h.wait !== undefined) this.d.ban?.set(h.banned ? banText(h.banned) : null);
   }
 
   ack(ack: AckMsg): void {
@@ -206,4 +209,11 @@ export class Placing {
     this.d.timersChanged();
     this.d.ui.nudgeCooldown();
   }
+}
+
+/** What the ban notice says of a ban hello reported: whose, why, and until when. */
+export function banText(ban: NonNullable<HelloMsg['banned']>): string {
+  const whose = ban.scope === 'network' ? 'this network is banned' : 'this identity is banned';
+  const until = ban.until === undefined ? '' : ` until ${new Date(ban.until).toLocaleString()}`;
+  return `${whose}${ban.reason === '' ? '' : ` (${ban.reason})`}${until}`;
 }

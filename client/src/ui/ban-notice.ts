@@ -1,8 +1,8 @@
 /**
- * The ban, said persistently: once a placement is refused with `banned`, a notice stays over the
- * canvas (and after a reload: it is kept in localStorage) instead of a toast per click; the next
- * placement the server accepts clears it (a lifted ban). The server does not yet tell a banned page in
- * hello, so a page learns of a ban from its first refused placement.
+ * The ban, said persistently: when hello says the identity or its network is banned, or a placement
+ * is refused with `banned`, a notice stays over the canvas (and after a reload: it is kept in
+ * localStorage) instead of a toast per click; a hello without a ban, or the next placement the
+ * server accepts, clears it (a lifted ban).
  */
 
 const STORAGE_KEY = 'canvas.banned';
