@@ -21,6 +21,7 @@ import { startPprofServer, type PprofServer } from './ops/pprof-server.ts';
 import { checkBackend, uwsBackend } from './ops/uws-backend.ts';
 import { LocalAuthority } from './placement/authority.ts';
 import { Bans } from './placement/bans.ts';
+import { Signals } from './placement/signals.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
 import { ModerationStore } from './store/moderation-store.ts';
@@ -98,6 +99,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const placementLog = new PlacementLog(store.db);
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
+  const signals = new Signals(config.cooldownMs);
   const placements = new PlacementService(
     canvas,
     committer,
@@ -106,8 +108,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     bans,
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
     config.addressPlacements,
+    signals,
   );
-  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans);
+  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
     const lock = placements.locked();
     return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;

@@ -328,6 +328,7 @@ function decodeAdminAction(f: Fields): AdminAction {
     case 'unlock':
       return { op, actor: str(f, 'actor') };
     case 'audit':
+    case 'signals':
       return { op, limit: count(f, 'limit') };
     default:
       throw new Malformed('unknown admin op');

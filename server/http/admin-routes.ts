@@ -147,6 +147,17 @@ export function registerAdminRoutes(
     return { op: 'lock', actor, seconds, reason: typeof reason === 'string' ? reason.slice(0, 500) : 'moderation' };
   });
   action('/api/admin/unlock', (_body, actor) => ({ op: 'unlock', actor }));
+  router.route('/api/admin/signals', {
+    get: (res, req) => {
+      const state = trackAborted(res);
+      if (authorize(res, req, state) === undefined) return;
+      const limit = Math.min(Math.max(queryInt(req.getQuery('limit')) ?? 20, 1), 200);
+      authority.admin(
+        { op: 'signals', limit },
+        guard.later(res, '/api/admin/signals', (r) => answer(res, state, r)),
+      );
+    },
+  });
   router.route('/api/admin/audit', {
     get: (res, req) => {
       const state = trackAborted(res);

@@ -14,7 +14,8 @@ export type AdminAction =
   | { op: 'wipe'; actor: string; rect: Rect; color: number }
   | { op: 'lock'; actor: string; seconds: number; reason: string }
   | { op: 'unlock'; actor: string }
-  | { op: 'audit'; limit: number };
+  | { op: 'audit'; limit: number }
+  | { op: 'signals'; limit: number };
 
 export function runAdminAction(moderation: Moderation, a: AdminAction): ActionResult {
   switch (a.op) {
@@ -36,5 +37,7 @@ export function runAdminAction(moderation: Moderation, a: AdminAction): ActionRe
       return moderation.unlock(a.actor);
     case 'audit':
       return { ok: true, result: { entries: moderation.auditLog(a.limit) } };
+    case 'signals':
+      return { ok: true, result: { ...moderation.signals(a.limit) } };
   }
 }

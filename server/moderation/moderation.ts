@@ -9,6 +9,7 @@ import { checkPlacement } from '../canvas/rules.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
 import type { Bans } from '../placement/bans.ts';
+import type { Signals } from '../placement/signals.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
 
@@ -31,7 +32,13 @@ export class Moderation {
     private readonly placementLog: PlacementLog,
     private readonly placements: PlacementService,
     private readonly bans: Bans,
+    private readonly signalsSeen: Signals,
   ) {}
+
+  /** Bot-like signals per address prefix and identity (placement/signals.ts). */
+  signals(limit: number) {
+    return this.signalsSeen.top(limit);
+  }
 
   /** Bans an identity, for `seconds` or (undefined) until lifted. */
   ban(actor: string, id: string, reason: string, seconds?: number): ActionResult {

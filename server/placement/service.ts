@@ -10,6 +10,7 @@ import { checkPlacement } from '../canvas/rules.ts';
 import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
+import type { Signals } from './signals.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -41,6 +42,8 @@ export class PlacementService {
     restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> },
     /** Placements one address key may make per cooldown (--address-placements). */
     addressPlacements = 1,
+    /** Told of every accepted placement (moderators' bot-like signals). */
+    private readonly signals?: Signals,
   ) {
     this.byWho = restored.byWho;
     this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
@@ -69,7 +72,10 @@ export class PlacementService {
     const undoAddr = this.byAddr.claim(placer.addressKey, next, now);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
-      if (outcome.ok) return done({ ok: true, seq: outcome.seq, next });
+      if (outcome.ok) {
+        this.signals?.placed(placer.identityId, placer.addressKey, outcome.at);
+        return done({ ok: true, seq: outcome.seq, next });
+      }
       restore(this.byWho, placer.identityId, prevWho);
       undoAddr();
       done({ ok: false, code: outcome.code, message: outcome.message });

@@ -59,6 +59,7 @@ const requests: Request[] = [
   { i: 13, k: 'admin', a: { op: 'ban-prefix', actor: 'a', prefix: '2001:db8::/48', reason: 'raid' } },
   { i: 14, k: 'admin', a: { op: 'unban-prefix', actor: 'a', prefix: '10.0.0.0/8' } },
   { i: 11, k: 'admin', a: { op: 'unlock', actor: 'a' } },
+  { i: 15, k: 'admin', a: { op: 'signals', limit: 20 } },
   {
     i: 9,
     k: 'history',
