@@ -235,3 +235,27 @@ test('hello sets the ban notice with whose ban, why and until when, and a hello 
   p.placing.hello({ cooldownMs: 5000 });
   assert.equal(p.bans.length, 2, 'a server that says nothing of standing leaves the notice alone');
 });
+
+test('a cooldown refusal by the network limit says it is the network, not the player', () => {
+  const p = page();
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 2, 2));
+  p.placing.error({
+    t: MsgType.ERROR,
+    id: 1,
+    code: ErrorCode.COOLDOWN,
+    message: 'cooldown',
+    wait: 4000,
+    limit: 'network',
+  });
+  assert.match(p.messages.at(-1) ?? '', /network/);
+  const said = p.messages.length;
+  p.placing.error({ t: MsgType.ERROR, id: 2, code: ErrorCode.COOLDOWN, message: 'cooldown', wait: 4000 });
+  assert.equal(p.messages.length, said, 'its own cooldown: the countdown says it, no message');
+});
+
+test('hello says a moderator lock with its reason when the page connects', () => {
+  const p = page();
+  p.placing.hello({ cooldownMs: 5000, wait: 0, locked: { reason: 'raid', until: Date.UTC(2030, 0, 1, 12) } });
+  assert.match(p.messages.at(-1) ?? '', /^The moderators locked the canvas until .*\(raid\)/);
+});

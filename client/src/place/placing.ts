@@ -14,7 +14,14 @@ import {
 } from '../../../protocol/messages.ts';
 import type { Board } from '../board/board.ts';
 import { cycleColour } from '../input/key-map.ts';
-import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT, refusalText } from '../ui/error-text.ts';
+import {
+  CONNECTION_LOST_TEXT,
+  HISTORY_TEXT,
+  NETWORK_LIMIT_TEXT,
+  NOT_CONNECTED_TEXT,
+  POLLING_TEXT,
+  refusalText,
+} from '../ui/error-text.ts';
 import type { Ui } from '../ui/ui.ts';
 import type { Point } from '../view/view.ts';
 import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
@@ -145,7 +152,7 @@ export class Placing {
   }
 
   /** A connection's hello: its cooldown, and how long this identity must still wait. */
-  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned'>): void {
+  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked'>): void {
     this.cooldown = h.cooldownMs;
     // After a reload the page knows nothing of its last placement; a server without the field
     // leaves our own estimate in place.
@@ -153,6 +160,8 @@ export class Placing {
     // A server that says `wait` also says `banned` whenever a ban is in force, so its absence means
     // none (a lifted or ended ban clears the notice before the player tries a pixel).
     if (h.wait !== undefined) this.d.ban?.set(h.banned ? banText(h.banned) : null);
+    // A lock is said when the page connects, not only once a pixel is refused.
+    if (h.locked) this.d.ui.showMessage(lockText(h.locked), 'info');
   }
 
   ack(ack: AckMsg): void {
@@ -168,6 +177,9 @@ export class Placing {
       this.allowedAt = deadlineFromWait(err.wait, this.d.now());
       // One cooldown message: the countdown in the top bar, not a second one that goes stale.
       if (err.id !== undefined) this.revert(err.id, null);
+      // The network's limit, not the player's own: say why, or a player behind a shared address
+      // (a school, an office, a venue) waits without knowing it is not their doing.
+      if (err.limit === 'network') this.d.ui.showMessage(NETWORK_LIMIT_TEXT, 'info');
       return this.pointAtCooldown();
     }
     if (err.code === ErrorCode.BANNED && this.d.ban) {
@@ -216,4 +228,10 @@ export function banText(ban: NonNullable<HelloMsg['banned']>): string {
   const whose = ban.scope === 'network' ? 'this network is banned' : 'this identity is banned';
   const until = ban.until === undefined ? '' : ` until ${new Date(ban.until).toLocaleString()}`;
   return `${whose}${ban.reason === '' ? '' : ` (${ban.reason})`}${until}`;
+}
+
+/** What the page says of a moderator's lock hello reported. */
+export function lockText(lock: NonNullable<HelloMsg['locked']>): string {
+  const until = lock.until === undefined ? '' : ` until ${new Date(lock.until).toLocaleTimeString()}`;
+  return `The moderators locked the canvas${until}${lock.reason === '' ? '' : ` (${lock.reason})`}: nobody can place meanwhile.`;
 }

@@ -41,3 +41,5 @@ export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the 
 export const POLLING_TEXT = 'The server cannot be reached (the WebSocket is blocked and polls fail): placing is off.';
 export const HISTORY_TEXT = 'Viewing history: placing is off. Close the History panel to place again.';
 export const CONNECTION_LOST_TEXT = 'Connection lost before the server confirmed your pixel: reverted.';
+export const NETWORK_LIMIT_TEXT =
+  'Your network shares one limit with everyone on it (a school, an office, a venue): others placed just before you. Your pixel was not placed; the countdown shows when the network may place again.';
