@@ -102,11 +102,14 @@ export class HistoryPanel {
       e.preventDefault();
       const at = parseLocalInput(this.time.value);
       // A time in the future means "now" (a time just past is taken as it is).
-      if (at !== null) this.chooseTime(at > Date.now() ? latest() : at);
+      if (at !== null) this.chooseTimeOrNow(at, Date.now());
     });
     for (const b of root.querySelectorAll<HTMLButtonElement>('.hist-steps button')) {
       b.addEventListener('click', () => {
-        this.chooseTime(stepTime(this.shownAt ?? Date.now(), Number(b.dataset['step']), latest()));
+        // A step that reaches the last second is held at now: the live canvas, newest placement included.
+        const step = Number(b.dataset['step']);
+        const from = this.shownAt ?? Date.now();
+        this.chooseTimeOrNow(stepTime(from, step, Number.POSITIVE_INFINITY), latest());
       });
     }
     this.range.addEventListener('keydown', (e) => {
@@ -192,6 +195,15 @@ export class HistoryPanel {
   }
 
   /** Asks for the canvas as it was at Unix ms `at` (the server finds the seq). */
+  /**
+   * A time, or the live canvas (by seq, newest placement included) for a time past `now`: asking the
+   * server for "now" as a time would show the canvas of a moment ago.
+   */
+  private chooseTimeOrNow(at: number, now: number): void {
+    if (at > now) this.choose(Number(this.range.max), Date.now());
+    else this.chooseTime(at);
+  }
+
   private chooseTime(at: number): void {
     if (document.activeElement !== this.time) this.time.value = localInputValue(at);
     this.setLabel(`History: loading ${localTime(at)}…`);
