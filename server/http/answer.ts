@@ -6,7 +6,7 @@
  */
 import type { HttpResponse } from 'uWebSockets.js';
 import { type Aborted, endBounded, endWithoutBodyDeferred } from './send.ts';
-import { type AnyCode, statusOf } from './status.ts';
+import { type AnyCode, HttpCode, statusOf } from './status.ts';
 
 /** An HTTP answer as data: what a route writes, whichever process built it. */
 export interface HttpAnswer {
@@ -36,6 +36,16 @@ export function errorAnswer(
   extra: Record<string, unknown> = {},
 ): HttpAnswer {
   return jsonAnswer(statusOf(code), { error: code, message, ...extra }, headers);
+}
+
+/** 429: the client's address prefix minted its share of identities (identity/mint-limit.ts). */
+export function identityLimitAnswer(retryMs: number): HttpAnswer {
+  const retryS = Math.ceil(retryMs / 1000);
+  return errorAnswer(
+    HttpCode.IDENTITY_LIMIT,
+    `too many new identities from this network: retry in ${retryS} s, or keep the token you have`,
+    { 'Retry-After': String(retryS) },
+  );
 }
 
 /** An answer with no body (304). */

@@ -8,8 +8,7 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
 import { jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
-import { sendCode, sendJson } from './answer.ts';
-import { HttpCode } from './status.ts';
+import { identityLimitAnswer, sendCode, sendJson, writeAnswer } from './answer.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
@@ -36,25 +35,13 @@ function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, he
   );
 }
 
-/** 429: this address prefix minted its share of identities (mint-limit.ts). */
-export function refuseMint(res: HttpResponse, state: BodyState, retryMs: number): void {
-  const retryS = Math.ceil(retryMs / 1000);
-  sendCode(
-    res,
-    state,
-    HttpCode.IDENTITY_LIMIT,
-    `too many new identities from this network: retry in ${retryS} s, or keep the token you have`,
-    { 'Retry-After': String(retryS) },
-  );
-}
-
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   const { guard } = router;
   router.route('/api/session', {
     post: (res, req) => {
       const state = trackAborted(res);
       const { identity, mintRetryMs } = deps.identify(res, req);
-      if (!identity) return refuseMint(res, state, mintRetryMs);
+      if (!identity) return writeAnswer(res, identityLimitAnswer(mintRetryMs), state);
       sendJson(
         res,
         state,
@@ -72,7 +59,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const url = req.getUrl();
       const state = trackAborted(res);
       const { identity } = client;
-      if (!identity) return refuseMint(res, state, client.mintRetryMs);
+      if (!identity) return writeAnswer(res, identityLimitAnswer(client.mintRetryMs), state);
       const headers: Record<string, string> = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : {};
       readJsonBody(
         res,

@@ -8,7 +8,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import { checkPlacement } from '../canvas/rules.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
-import type { Bans } from '../placement/bans.ts';
+import type { Ban, Bans } from '../placement/bans.ts';
 import type { Signals } from '../placement/signals.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
@@ -42,7 +42,7 @@ export class Moderation {
 
   /** Bans an identity, for `seconds` or (undefined) until lifted. */
   ban(actor: string, id: string, reason: string, seconds?: number): ActionResult {
-    const ban = { reason, until: seconds === undefined ? undefined : Date.now() + seconds * 1000 };
+    const ban = banFor(reason, seconds);
     this.store.ban(id, ban);
     this.bans.setIdentity(id, ban);
     return this.record(actor, 'ban', { id, reason, seconds }, { banned: id, until: ban.until ?? null });
@@ -56,7 +56,7 @@ export class Moderation {
 
   /** Bans a network (CIDR, canonical): every identity placing from it, new ones included. */
   banPrefix(actor: string, prefix: string, reason: string, seconds?: number): ActionResult {
-    const ban = { reason, until: seconds === undefined ? undefined : Date.now() + seconds * 1000 };
+    const ban = banFor(reason, seconds);
     this.store.banPrefix(prefix, ban);
     this.bans.setPrefix(prefix, ban);
     return this.record(actor, 'ban', { prefix, reason, seconds }, { banned: prefix, until: ban.until ?? null });
@@ -137,4 +137,9 @@ export class Moderation {
   auditLog(limit: number) {
     return this.store.listAudit(limit);
   }
+}
+
+/** A ban for `seconds` from now, or (undefined) until lifted. */
+function banFor(reason: string, seconds: number | undefined): Ban {
+  return { reason, until: seconds === undefined ? undefined : Date.now() + seconds * 1000 };
 }

@@ -19,7 +19,7 @@ import {
   PROTOCOL_VERSION,
   Stream,
 } from '../../protocol/messages.ts';
-import { sendError } from '../http/answer.ts';
+import { identityLimitAnswer, sendError, writeAnswer } from '../http/answer.ts';
 import type { Router } from '../http/guard.ts';
 import { HttpCode } from '../http/status.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
@@ -106,10 +106,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       }
       const client = opts.identify(res, req, req.getQuery('token'));
       if (!client.identity) {
-        const retryS = Math.ceil(client.mintRetryMs / 1000);
-        sendError(res, HttpCode.IDENTITY_LIMIT, `too many new identities from this network: retry in ${retryS} s`, {
-          'Retry-After': String(retryS),
-        });
+        writeAnswer(res, identityLimitAnswer(client.mintRetryMs));
         return;
       }
       const { identity } = client;
