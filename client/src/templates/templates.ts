@@ -97,17 +97,14 @@ async function diagnose(src: string): Promise<TemplateFailure> {
   }
 }
 
+/** No template shown, drawn in `style` when one comes. */
+function noTemplate(style: TemplateState['style']): TemplateState {
+  return { status: 'none', link: null, local: false, hidden: false, error: '', natural: null, style };
+}
+
 export class Templates {
   onChange: () => void = () => {};
-  private s: TemplateState = {
-    status: 'none',
-    link: null,
-    local: false,
-    hidden: false,
-    error: '',
-    natural: null,
-    style: 'blend',
-  };
+  private s: TemplateState = noTemplate('blend');
   private cache: GridCache | null = null;
   private image: HTMLImageElement | null = null;
   private objectUrl: string | null = null;
@@ -257,15 +254,7 @@ export class Templates {
     this.request++;
     this.releaseObjectUrl();
     this.image = null;
-    this.set({
-      status: 'none',
-      link: null,
-      local: false,
-      hidden: false,
-      error: '',
-      natural: null,
-      style: this.s.style,
-    });
+    this.set(noTemplate(this.s.style)); // the style is the player's choice: it outlives the template
   }
 
   private releaseObjectUrl(): void {
