@@ -7,6 +7,7 @@ import {
   CLIENT_INT_MAX,
   CLIENT_INT_MIN,
   ErrorCode,
+  MAX_POW_CHARS,
   MsgType,
   Stream,
   type ClientMessage,
@@ -188,7 +189,23 @@ function parsePlace(f: Fields): PlaceMsg {
   assertInt(f, x, 'x');
   assertInt(f, y, 'y');
   assertInt(f, c, 'c');
-  return { t: MsgType.PLACE, id, x, y, c };
+  const msg: PlaceMsg = { t: MsgType.PLACE, id, x, y, c };
+  const pow = field(f.obj, 'pow');
+  if (pow !== undefined && pow !== null) {
+    if (!isPow(pow)) throw new FieldError(POW_RULE);
+    msg.pow = pow;
+  }
+  return msg;
+}
+
+export const POW_RULE = `pow must be a string of 1 to ${MAX_POW_CHARS} characters`;
+
+/**
+ * A solved challenge as a client sends it (WebSocket `pow`, HTTP body `pow`): a bounded string. What
+ * is inside is checked by the server's verifier, which treats every malformed one as invalid.
+ */
+export function isPow(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_POW_CHARS;
 }
 
 /**

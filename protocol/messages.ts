@@ -76,6 +76,17 @@ export const ErrorCode = {
    * by hand. `wait` says how many ms are left; the message carries the moderator's reason.
    */
   LOCKED: 'locked',
+  /**
+   * This placement needs a solved proof-of-work challenge first (the server runs `--challenge new` or
+   * `always`, or a surge turned challenges on for everyone). The error carries `challenge`: solve it
+   * and send the placement again with the solution in `pow`.
+   */
+  CHALLENGE_REQUIRED: 'challenge_required',
+  /**
+   * The `pow` sent with a placement is not a valid solution: forged, already used, expired, or issued
+   * to another identity. Nothing was placed; the error carries a fresh `challenge`.
+   */
+  CHALLENGE_INVALID: 'challenge_invalid',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -128,6 +139,34 @@ export interface HelloMsg {
   banned?: Restriction & { scope: 'identity' | 'network' };
   /** Present while a moderator has locked the canvas for everyone. */
   locked?: Restriction;
+  /**
+   * Present when this identity's next placement needs a solved proof-of-work challenge: a client may
+   * fetch one (`GET /api/challenge`) and solve it before the player clicks.
+   */
+  challenge?: true;
+}
+
+/** Longest `pow` (a solved challenge, as the ALTCHA widget encodes it) a placement may carry. */
+export const MAX_POW_CHARS = 2048;
+
+/**
+ * A proof-of-work challenge (ALTCHA's v2 format, signed by the server): find the counter whose key,
+ * derived from `nonce` + counter with `algorithm` and `cost`, starts with `keyPrefix`. Clients hand it
+ * to an ALTCHA solver; the solution goes back base64-encoded as `pow`.
+ */
+export interface PowChallenge {
+  parameters: {
+    algorithm: string;
+    nonce: string;
+    salt: string;
+    cost: number;
+    keyLength: number;
+    keyPrefix: string;
+    keySignature?: string;
+    expiresAt?: number;
+    data?: Record<string, string | number | boolean | null>;
+  };
+  signature: string;
 }
 
 /** Why placing is refused, and until when (Unix ms; absent: until a moderator lifts it). */
@@ -188,6 +227,8 @@ export interface PlaceMsg {
   x: number;
   y: number;
   c: number;
+  /** A solved challenge (see `challenge_required`): the ALTCHA payload, base64 JSON. */
+  pow?: string;
 }
 
 /** Server -> client: placement `id` is durably stored as `seq`; the next is allowed at `next` (Unix ms). */
@@ -208,6 +249,8 @@ export interface ErrorMsg {
   wait?: number;
   /** For `cooldown`: `network` when the limit reached is the client address's (shared by a NAT), not its own. */
   limit?: 'network';
+  /** For `challenge_required` and `challenge_invalid`: the challenge to solve. */
+  challenge?: PowChallenge;
 }
 
 export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg;

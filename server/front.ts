@@ -26,6 +26,7 @@ import { OperatorError } from './ops/operator-error.ts';
 import { listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import type { Authority } from './placement/authority.ts';
 import type { Streams } from './streams/streams.ts';
+import { challengeIssuer } from './defence/challenges.ts';
 import { type CanvasShape, registerWebSocket } from './ws/handlers.ts';
 
 export type { CanvasShape };
@@ -77,17 +78,19 @@ export class Front {
       },
       mints,
     );
+    const challenges = challengeIssuer(config, opts.identitySecret);
     registerWebSocket(router, {
       shape: opts.shape,
       streams,
       authority,
       identify,
+      challenges,
       allowedOrigins: config.allowedOrigins,
       maxBackpressure: config.maxBackpressure,
       log,
     });
     registerMetricsRoute(router, opts.metrics, log);
-    registerApiRoutes(router, { authority, identify });
+    registerApiRoutes(router, { authority, identify, challenges });
     registerAdminRoutes(router, config.adminToken, authority, identify);
     registerHistoryRoutes(router, authority, identify);
     registerHttpRoutes(router, {

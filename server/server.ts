@@ -28,6 +28,8 @@ import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { Store } from './store/store.ts';
 import { Streams } from './streams/streams.ts';
+import { ChallengeGate } from './defence/challenge-gate.ts';
+import { challengeIssuer } from './defence/challenges.ts';
 import { Ticker } from './tick/ticker.ts';
 
 export interface RunningServer {
@@ -109,6 +111,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
     config.addressPlacements,
     signals,
+    {
+      gate: new ChallengeGate({ mode: config.challenge, every: config.challengeEvery, ttlMs: config.challengeTtlMs }),
+      verifier: challengeIssuer(config, secret).verifier(),
+    },
   );
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {

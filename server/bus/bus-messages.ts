@@ -26,7 +26,7 @@
  *   `P:answer:EDGE:I` for STORED_ANSWER_TTL_S instead, and the batch names the key.
  */
 import { Packr } from 'msgpackr';
-import { isClientInt } from '../../protocol/codec.ts';
+import { isClientInt, isPow } from '../../protocol/codec.ts';
 import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { HISTORY_PATHS, type HistoryRequest } from '../history/history-answers.ts';
@@ -110,7 +110,7 @@ export interface PresenceMsg {
 }
 
 export type Request =
-  | { i: number; k: 'place'; identityId: string; addressKey: string; x: number; y: number; c: number }
+  | { i: number; k: 'place'; identityId: string; addressKey: string; x: number; y: number; c: number; pow?: string }
   | { i: number; k: 'standing'; identityId: string; addressKey: string }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
@@ -183,6 +183,12 @@ function record(v: unknown, what: string): Fields {
     throw new Malformed(`${what} is not a map`);
   }
   return v as Fields;
+}
+
+/** A solved challenge as the client sent it: the client wire's rule (its content is the verifier's). */
+function powOf(f: Fields): string {
+  if (!isPow(f.pow)) throw new Malformed('pow');
+  return f.pow;
 }
 
 function str(f: Fields, key: string, max = MAX_ID_CHARS): string {
@@ -346,6 +352,7 @@ function decodeRequest(f: Fields, i: number): Request {
         x: clientInt(f, 'x'),
         y: clientInt(f, 'y'),
         c: clientInt(f, 'c'),
+        ...(f.pow === undefined ? {} : { pow: powOf(f) }),
       };
     case 'standing':
       return { i, k: 'standing', identityId: identity(f, 'identityId'), addressKey: str(f, 'addressKey') };
@@ -446,6 +453,8 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
       const l = record(f.locked, 'locked');
       standing.locked = { reason: str(l, 'reason', 500), ...until(l) };
     }
+    if (f.challenge === true) standing.challenge = true;
+    else if (f.challenge !== undefined) throw new Malformed('challenge');
     return standing;
   },
   pixel: (r) => {

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
 import type { Authority, PixelResult, Standing } from '../placement/authority.ts';
-import type { PlaceResult, Placer } from '../placement/service.ts';
+import type { PixelRequest, PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus, NoAnswer } from './edge-bus.ts';
 import type { HistoryRequest } from '../history/history-answers.ts';
 import { ByteLru } from '../history/lru.ts';
@@ -41,9 +41,11 @@ export class RemoteAuthority implements Authority {
 
   constructor(private readonly bus: EdgeBus) {}
 
-  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
+  place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, x, y, c: color }, (r) => done(orFailure(r)));
+    const { x, y, color, pow } = pixel;
+    const req = { k: 'place' as const, identityId, addressKey, x, y, c: color, ...(pow === undefined ? {} : { pow }) };
+    this.bus.forward<'place'>(req, (r) => done(orFailure(r)));
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */

@@ -212,7 +212,7 @@ export class WriterBus {
     this.metrics.requestsIn.inc({ kind: req.k });
     switch (req.k) {
       case 'place':
-        return this.authority.place(req, req.x, req.y, req.c, answer);
+        return this.authority.place(req, { x: req.x, y: req.y, color: req.c, pow: req.pow }, answer);
       case 'standing':
         return this.authority.standing(req, answer);
       case 'pixel':

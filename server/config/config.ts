@@ -43,6 +43,12 @@ export interface Config {
   mintPerMinute: number;
   /** Placements one address prefix may make per cooldown. */
   addressPlacements: number;
+  /** When a placement needs a solved proof-of-work challenge. */
+  challenge: 'off' | 'new' | 'always';
+  challengeEvery: number;
+  challengeTtlMs: number;
+  challengeDifficulty: number;
+  challengeCost: number;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';

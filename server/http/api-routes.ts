@@ -3,27 +3,32 @@
  * durability as the WebSocket), and pixel lookup from history, both answered by the authority.
  */
 import type { HttpResponse } from 'uWebSockets.js';
-import { isClientInt } from '../../protocol/codec.ts';
+import { isClientInt, isPow, POW_RULE } from '../../protocol/codec.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
-import { jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
+import { bodyField, jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
 import { identityLimitAnswer, sendCode, sendJson, writeAnswer } from './answer.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
+import { needsChallenge, type ChallengeIssuer } from '../defence/challenges.ts';
 
-const MAX_BODY_BYTES = 1024;
+/** Room for `pow` (protocol MAX_POW_CHARS) beside the coordinates. */
+const MAX_BODY_BYTES = 4096;
 
 export interface ApiDeps {
   /** Answers placements and lookups: this process, or the writer over the bus (edge). */
   authority: Authority;
   identify: RequestIdentity;
+  /** Issues the challenge a `challenge_required` or `challenge_invalid` answer carries. */
+  challenges: ChallengeIssuer;
 }
 
 function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, headers: Record<string, string>): void {
   if (r.ok) return sendJson(res, state, '200 OK', { seq: r.seq, next: r.next }, headers);
+  if (r.challenge) return sendCode(res, state, r.code, r.message, headers, { challenge: r.challenge });
   if (r.wait === undefined) return sendCode(res, state, r.code, r.message, headers);
   sendCode(
     res,
@@ -37,6 +42,21 @@ function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, he
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   const { guard } = router;
+  router.route('/api/challenge', {
+    // A challenge bound to the asking identity (a fresh one gets its cookie here), to solve before
+    // placing; the same one comes back until half its life is gone.
+    get: (res, req) => {
+      const state = trackAborted(res);
+      const url = req.getUrl();
+      const { identity, mintRetryMs } = deps.identify(res, req);
+      if (!identity) return writeAnswer(res, identityLimitAnswer(mintRetryMs), state);
+      const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+      if (identity.fresh) headers['Set-Cookie'] = sessionCookie(identity.token);
+      void deps.challenges
+        .issue(identity.id)
+        .then(guard.later(res, url, (challenge) => sendJson(res, state, '200 OK', challenge, headers)));
+    },
+  });
   router.route('/api/session', {
     post: (res, req) => {
       const state = trackAborted(res);
@@ -69,6 +89,9 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
           const x = jsonInt(body, 'x');
           const y = jsonInt(body, 'y');
           const color = jsonInt(body, 'color');
+          const pow = bodyField(body.value, 'pow');
+          if (pow !== undefined && pow !== null && !isPow(pow))
+            return sendCode(res, state, ErrorCode.INVALID_FIELD, POW_RULE, headers);
           // Exactly the integers a WebSocket `place` accepts (32-bit, plain literals), so no input is
           // valid on one transport and invalid_field on the other; range and palette are checked after.
           if (!isClientInt(x) || !isClientInt(y) || !isClientInt(color)) {
@@ -81,13 +104,12 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
             );
           }
           const placer = { identityId: identity.id, addressKey: client.addressKey };
-          deps.authority.place(
-            placer,
-            x,
-            y,
-            color,
-            guard.later(res, url, (r) => answerPlacement(res, state, r, headers)),
-          );
+          const answer = guard.later(res, url, (r: PlaceResult) => answerPlacement(res, state, r, headers));
+          deps.authority.place(placer, { x, y, color, pow: isPow(pow) ? pow : undefined }, (r) => {
+            if (r.ok || !needsChallenge(r.code)) return answer(r);
+            // The refusal carries a challenge for this identity (issued here, on any role).
+            void deps.challenges.issue(identity.id).then((challenge) => answer({ ...r, challenge }));
+          });
         }),
       );
     },

@@ -51,6 +51,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.UNAVAILABLE]: '503 Service Unavailable',
   [ErrorCode.OUTCOME_UNKNOWN]: '504 Gateway Timeout',
   [ErrorCode.LOCKED]: '423 Locked',
+  [ErrorCode.CHALLENGE_REQUIRED]: '403 Forbidden',
+  [ErrorCode.CHALLENGE_INVALID]: '403 Forbidden',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',

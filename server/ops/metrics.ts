@@ -19,6 +19,7 @@ export class Metrics {
   readonly pngBytes: Gauge;
   readonly tickSeconds: Histogram;
   readonly unparsableHops: Counter;
+  readonly challenges: Counter<'result'>;
 
   constructor(facts: ProcessFacts) {
     const registers = [this.registry];
@@ -58,6 +59,12 @@ export class Metrics {
     this.unparsableHops = new Counter({
       name: 'canvas_forwarded_for_unparsable_total',
       help: 'X-Forwarded-For hops from trusted proxies that name no address (unknown, garbage): keyed by the proxy address',
+      registers,
+    });
+    this.challenges = new Counter({
+      name: 'canvas_challenge_solutions_total',
+      help: 'Proof-of-work solutions sent with placements, by result: "verified" or why refused',
+      labelNames: ['result'],
       registers,
     });
     new Gauge({

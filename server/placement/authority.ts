@@ -13,19 +13,21 @@ import { answerHistory, type HistoryAnswers, type HistoryRequest } from '../hist
 import type { HttpAnswer } from '../http/answer.ts';
 import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
-import type { PlaceResult, Placer, PlacementService } from './service.ts';
+import type { PixelRequest, PlaceResult, Placer, PlacementService } from './service.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
   wait: number;
   banned?: HelloMsg['banned'];
   locked?: HelloMsg['locked'];
+  /** The identity's next placement needs a solved challenge. */
+  challenge?: true;
 }
 
 export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: ErrorCode; message: string };
 
 export interface Authority {
-  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void;
+  place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void;
   /** What hello tells `placer`: its remaining cooldown, and any ban or lock in force. */
   standing(placer: Placer, done: (s: Standing) => void): void;
   pixel(x: number, y: number, done: (r: PixelResult) => void): void;
@@ -44,8 +46,8 @@ export class LocalAuthority implements Authority {
     private readonly historyAnswers: HistoryAnswers | undefined,
   ) {}
 
-  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
-    this.placements.place(placer, x, y, color, done);
+  place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
+    this.placements.place(placer, pixel, done);
   }
 
   standing(placer: Placer, done: (s: Standing) => void): void {

@@ -2,7 +2,7 @@
  * The one code path every placement takes, from WebSocket or HTTP: rules (bounds, palette, ban,
  * cooldown by identity and by address), the cooldown claim, group commit, and the outcome.
  */
-import { ErrorCode } from '../../protocol/messages.ts';
+import { ErrorCode, type PowChallenge } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementCommitter } from './committer.ts';
@@ -11,6 +11,8 @@ import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
 import type { Signals } from './signals.ts';
+import type { ChallengeGate } from '../defence/challenge-gate.ts';
+import type { ChallengeVerifier } from '../defence/challenges.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -19,9 +21,31 @@ export interface Placer {
   addressKey: string;
 }
 
+/** What is placed where, and the proof of work that may come with it (the client's `pow`). */
+export interface PixelRequest {
+  x: number;
+  y: number;
+  color: number;
+  pow?: string;
+}
+
+/** Proof-of-work challenges in the placement path: when one is needed, and the one verifier of solutions. */
+export interface Challenges {
+  gate: ChallengeGate;
+  verifier: ChallengeVerifier;
+}
+
 export type PlaceResult =
   | { ok: true; seq: number; next: number }
-  | { ok: false; code: ErrorCode; message: string; wait?: number; limit?: 'network' };
+  | {
+      ok: false;
+      code: ErrorCode;
+      message: string;
+      wait?: number;
+      limit?: 'network';
+      /** Added by the front to `challenge_required` / `challenge_invalid` (defence/challenges.ts). */
+      challenge?: PowChallenge;
+    };
 
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
 const PRUNE_INTERVAL_MS = 60_000;
@@ -44,6 +68,8 @@ export class PlacementService {
     addressPlacements = 1,
     /** Told of every accepted placement (moderators' bot-like signals). */
     private readonly signals?: Signals,
+    /** Absent: no challenges (`--challenge off` and no surge defence). */
+    private readonly challenges?: Challenges,
   ) {
     this.byWho = restored.byWho;
     this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
@@ -55,8 +81,32 @@ export class PlacementService {
     return Math.max(this.byWho.get(placer.identityId) ?? 0, this.byAddr.nextAllowed(placer.addressKey, Date.now()));
   }
 
-  /** Validates, claims the cooldown, commits; `done` runs once, after the commit or the refusal. */
-  place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
+  /**
+   * Verifies a solution that came with the placement (when challenges are on), then validates, claims
+   * the cooldown, commits; `done` runs once, after the commit or the refusal.
+   */
+  place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
+    const challenges = this.challenges;
+    if (pixel.pow === undefined || !challenges?.gate.active(this.surgeSince())) {
+      this.placeVerified(placer, pixel, done);
+      return;
+    }
+    // Verifying is two HMACs (defence/challenges.ts), but async: the cooldown is checked and claimed
+    // after it, in one synchronous step, so two placements cannot both pass meanwhile.
+    void challenges.verifier.verify(pixel.pow, placer.identityId).then((verdict) => {
+      this.metrics.challenges.inc({ result: verdict.ok ? 'verified' : verdict.why });
+      if (!verdict.ok) {
+        this.metrics.placements.inc({ result: ErrorCode.CHALLENGE_INVALID });
+        done({ ok: false, code: ErrorCode.CHALLENGE_INVALID, message: `challenge_invalid: ${verdict.why}` });
+        return;
+      }
+      challenges.gate.grant(placer.identityId, Date.now());
+      this.placeVerified(placer, pixel, done);
+    });
+  }
+
+  private placeVerified(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
+    const { x, y, color } = pixel;
     const now = Date.now();
     const refusal = this.check(placer, x, y, color, now);
     if (refusal) {
@@ -70,6 +120,7 @@ export class PlacementService {
     const next = now + this.cooldownMs;
     this.byWho.set(placer.identityId, next);
     const undoAddr = this.byAddr.claim(placer.addressKey, next, now);
+    this.challenges?.gate.spend(placer.identityId);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
@@ -78,6 +129,7 @@ export class PlacementService {
       }
       restore(this.byWho, placer.identityId, prevWho);
       undoAddr();
+      this.challenges?.gate.refund(placer.identityId, Date.now());
       done({ ok: false, code: outcome.code, message: outcome.message });
     });
   }
@@ -124,6 +176,14 @@ export class PlacementService {
       const message = `cooldown: this network (address ${placer.addressKey}) used its placements; next one allowed in ${wait} ms`;
       return { ok: false, code: ErrorCode.COOLDOWN, message, wait, limit: 'network' };
     }
+    // Last, so a player waiting out a cooldown is told the wait first, and a credit is spent only
+    // by a placement that goes through.
+    if (this.challenges?.gate.needs(placer.identityId, now, this.surgeSince(now)))
+      return {
+        ok: false,
+        code: ErrorCode.CHALLENGE_REQUIRED,
+        message: 'challenge_required: solve the challenge, then place again with pow',
+      };
     return undefined;
   }
 
@@ -139,6 +199,7 @@ export class PlacementService {
       };
     const lock = this.locked(now);
     if (lock) standing.locked = { reason: lock.reason, until: lock.until };
+    if (this.challenges?.gate.needs(placer.identityId, now, this.surgeSince(now))) standing.challenge = true;
     return standing;
   }
 
@@ -153,9 +214,15 @@ export class PlacementService {
     return this.lock;
   }
 
+  /** When the surge defence asked everyone for a challenge (Unix ms), if it does now. */
+  private surgeSince(_now = Date.now()): number | undefined {
+    return undefined;
+  }
+
   private prune(now: number): void {
     for (const [k, t] of this.byWho) if (t <= now) this.byWho.delete(k);
     this.byAddr.prune(now);
+    this.challenges?.gate.prune(now);
   }
 
   close(): void {

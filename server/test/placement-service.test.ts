@@ -59,7 +59,7 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
 }
 
 function place(service: PlacementService, who: Placer, x: number, y: number, color: number): Promise<PlaceResult> {
-  return new Promise((resolve) => service.place(who, x, y, color, resolve));
+  return new Promise((resolve) => service.place(who, { x, y, color }, resolve));
 }
 
 function storedCount(store: Store): number {
@@ -139,8 +139,8 @@ test('an address in cooldown refuses other identities from it, not identities el
 test('the cooldown is claimed before the commit: two placements in one batch, the second is refused', async (t) => {
   const s = setup(t, { committer: { commitDelayMs: 20, commitBatch: 100 } });
   const answers: PlaceResult[] = [];
-  const first = new Promise<PlaceResult>((resolve) => s.service.place(ALICE, 1, 1, 3, resolve));
-  s.service.place(ALICE, 2, 2, 4, (r) => answers.push(r));
+  const first = new Promise<PlaceResult>((resolve) => s.service.place(ALICE, { x: 1, y: 1, color: 3 }, resolve));
+  s.service.place(ALICE, { x: 2, y: 2, color: 4 }, (r) => answers.push(r));
   assert.equal(answers.length, 1, 'the second is refused at once, while the first waits for its batch');
   assertCooldown(answers[0] as PlaceResult, COOLDOWN_MS);
   const r = await first;

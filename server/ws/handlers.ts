@@ -26,6 +26,10 @@ import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
+import { needsChallenge, type ChallengeIssuer } from '../defence/challenges.ts';
+import type { PlaceResult } from '../placement/service.ts';
+
+type Refusal = Extract<PlaceResult, { ok: false }>;
 import type { Conn, Greeting, Streams } from '../streams/streams.ts';
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
@@ -46,6 +50,8 @@ export interface WebSocketOptions {
   /** Answers placements and the remaining cooldown: this process, or the writer over the bus. */
   authority: Authority;
   identify: RequestIdentity;
+  /** Issues the challenge a `challenge_required` or `challenge_invalid` error carries. */
+  challenges: ChallengeIssuer;
   /** Origins whose pages may open a socket, as `https://host[:port]` in lower case; empty: any. */
   allowedOrigins: readonly string[];
   /** Bytes uWS may buffer per socket (--max-backpressure; the outbox keeps it from being reached). */
@@ -53,11 +59,14 @@ export interface WebSocketOptions {
   log: Logger;
 }
 
-function errorMsg(code: ErrorCode, message: string, id?: number, wait?: number, limit?: 'network'): Uint8Array {
+function errorMsg(code: ErrorCode, message: string, id?: number, refusal?: Refusal): Uint8Array {
   const msg: ErrorMsg = { t: MsgType.ERROR, code, message };
   if (id !== undefined) msg.id = id;
-  if (wait !== undefined) msg.wait = wait;
-  if (limit !== undefined) msg.limit = limit;
+  if (refusal) {
+    if (refusal.wait !== undefined) msg.wait = refusal.wait;
+    if (refusal.limit !== undefined) msg.limit = refusal.limit;
+    if (refusal.challenge !== undefined) msg.challenge = refusal.challenge;
+  }
   return encodeMessage(msg);
 }
 
@@ -174,12 +183,14 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       case MsgType.PLACE:
         // Refusals answer inside this callback, acks later from the commit timer; either way
         // behind whatever the outbox is still sending.
-        return authority.place(conn, msg.x, msg.y, msg.c, (r) => {
+        return authority.place(conn, { x: msg.x, y: msg.y, color: msg.c, pow: msg.pow }, (r) => {
           if (conn.closed) return;
-          const answer = r.ok
-            ? encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next })
-            : errorMsg(r.code, r.message, msg.id, r.wait, r.limit);
-          streams.send(ws, answer);
+          if (r.ok) return streams.send(ws, encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next }));
+          if (!needsChallenge(r.code)) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
+          // The refusal carries a challenge for this identity, issued here (on any role).
+          void opts.challenges.issue(conn.identityId).then((challenge) => {
+            if (!conn.closed) streams.send(ws, errorMsg(r.code, r.message, msg.id, { ...r, challenge }));
+          });
         });
       case MsgType.SUBSCRIBE:
         return streams.resubscribe(ws, msg.stream, msg.since);

@@ -1,0 +1,207 @@
+/**
+ * Proof-of-work challenges (ALTCHA v2, `altcha-lib`): issued to one identity by any front (standalone,
+ * writer or edge: they share the server secret), verified once by the writer, in the placement path.
+ *
+ * Deterministic mode: the issuer picks the counter, derives its key once and signs it
+ * (`keySignature`), so verifying is two HMACs whatever the cost, and the work of deriving falls on
+ * the front that issues, never on the writer. The solver starts at counter 0, so the counter is the
+ * work: `difficulty` derivations at most, half of that at least.
+ */
+import { createHmac } from 'node:crypto';
+import { createChallenge, randomInt, verifySolution } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
+import { ErrorCode, type PowChallenge } from '../../protocol/messages.ts';
+import type { Config } from '../config/config.ts';
+
+/** PBKDF2 keeps a browser's native loop close to an attacker's native code, unlike one SHA-256 per try. */
+export const POW_ALGORITHM = 'PBKDF2/SHA-256';
+
+export interface ChallengeSettings {
+  /** Largest counter (derivations a solver may need); the counter is drawn from [difficulty/2, difficulty]. */
+  difficulty: number;
+  /** PBKDF2 iterations per derivation. */
+  cost: number;
+  /** How long an issued challenge may be solved and used (ms). */
+  lifetimeMs: number;
+}
+
+/** Refusals that carry a challenge to solve. */
+export function needsChallenge(code: ErrorCode): boolean {
+  return code === ErrorCode.CHALLENGE_REQUIRED || code === ErrorCode.CHALLENGE_INVALID;
+}
+
+/** Long enough to solve on a slow phone and place, short enough that remembered solutions stay few. */
+export const CHALLENGE_LIFETIME_MS = 10 * 60_000;
+
+/** The issuer the options describe (every front builds one from the writer's secret). */
+export function challengeIssuer(
+  config: Pick<Config, 'challengeDifficulty' | 'challengeCost'>,
+  secret: Buffer,
+): ChallengeIssuer {
+  return new ChallengeIssuer(secret, {
+    difficulty: config.challengeDifficulty,
+    cost: config.challengeCost,
+    lifetimeMs: CHALLENGE_LIFETIME_MS,
+  });
+}
+
+/** Each secret for its own purpose, derived from the server secret, never the secret itself. */
+function subkey(secret: Buffer, purpose: string): string {
+  return createHmac('sha256', secret).update(`altcha:${purpose}`).digest('hex');
+}
+
+export class ChallengeIssuer {
+  private readonly signKey: string;
+  private readonly keySignKey: string;
+  /** One open challenge per identity, reused until half its life is gone: asking again costs no derivation. */
+  private readonly open = new Map<string, { challenge: PowChallenge; freshUntil: number }>();
+
+  constructor(
+    secret: Buffer,
+    private readonly settings: ChallengeSettings,
+    /** Bound on `open`; the oldest entries go first. */
+    private readonly maxOpen = 100_000,
+  ) {
+    this.signKey = subkey(secret, 'challenge');
+    this.keySignKey = subkey(secret, 'key');
+  }
+
+  /** A challenge only `identityId` can use. */
+  async issue(identityId: string, now = Date.now()): Promise<PowChallenge> {
+    const open = this.open.get(identityId);
+    if (open && open.freshUntil > now) return open.challenge;
+    const { difficulty, cost, lifetimeMs } = this.settings;
+    const made = await createChallenge({
+      algorithm: POW_ALGORITHM,
+      cost,
+      counter: randomInt(Math.ceil(difficulty / 2), difficulty),
+      deriveKey,
+      keyLength: 32,
+      expiresAt: Math.floor((now + lifetimeMs) / 1000),
+      data: { id: identityId },
+      hmacSignatureSecret: this.signKey,
+      hmacKeySignatureSecret: this.keySignKey,
+    });
+    const challenge = made as PowChallenge;
+    this.open.delete(identityId);
+    this.open.set(identityId, { challenge, freshUntil: now + lifetimeMs / 2 });
+    if (this.open.size > this.maxOpen) {
+      const oldest = this.open.keys().next().value;
+      if (oldest !== undefined) this.open.delete(oldest);
+    }
+    return challenge;
+  }
+
+  /** The keys a verifier needs (the writer's; edges issue with the same). */
+  verifier(): ChallengeVerifier {
+    return new ChallengeVerifier(this.signKey, this.keySignKey);
+  }
+}
+
+export type Verdict = { ok: true } | { ok: false; why: string };
+
+interface Solved {
+  challenge: PowChallenge;
+  solution: { counter: number; derivedKey: string };
+}
+
+/**
+ * Checks solutions: signed by us, not expired, issued to this identity, solved, and not used before.
+ * Used signatures are remembered until their challenge expires, so each solution counts once.
+ */
+export class ChallengeVerifier {
+  private readonly used = new Map<string, number>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly signKey: string,
+    private readonly keySignKey: string,
+  ) {}
+
+  /** Never rejects: whatever a client sent, the answer is a verdict. */
+  async verify(pow: string, identityId: string, now = Date.now()): Promise<Verdict> {
+    try {
+      return await this.check(pow, identityId, now);
+    } catch {
+      return { ok: false, why: 'malformed' };
+    }
+  }
+
+  private async check(pow: string, identityId: string, now: number): Promise<Verdict> {
+    const solved = parsePow(pow);
+    if (!solved) return { ok: false, why: 'not a solved challenge' };
+    const { parameters, signature } = solved.challenge;
+    if (parameters.data?.id !== identityId) return { ok: false, why: 'issued to another identity' };
+    if (parameters.expiresAt === undefined) return { ok: false, why: 'no expiry' };
+    const result = await verifySolution({
+      challenge: solved.challenge,
+      solution: solved.solution,
+      deriveKey,
+      hmacSignatureSecret: this.signKey,
+      hmacKeySignatureSecret: this.keySignKey,
+    });
+    if (result.expired) return { ok: false, why: 'expired' };
+    if (result.invalidSignature) return { ok: false, why: 'not signed by this server' };
+    // Without a key signature verifySolution would re-derive the key here, on the writer: we only
+    // issue signed keys, so a challenge without one is not ours.
+    if (!parameters.keySignature || !result.verified) return { ok: false, why: 'not solved' };
+    // Checked after the await and set at once: two copies in flight cannot both pass.
+    this.sweep(now);
+    if (this.used.has(signature)) return { ok: false, why: 'already used' };
+    this.used.set(signature, parameters.expiresAt * 1000);
+    return { ok: true };
+  }
+
+  /** Forgets used signatures whose challenges expired (they would be refused as expired anyway). */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 10_000) return;
+    this.lastSweep = now;
+    for (const [sig, until] of this.used) if (until <= now) this.used.delete(sig);
+  }
+
+  /** Solutions remembered as used (metrics, tests). */
+  get remembered(): number {
+    return this.used.size;
+  }
+}
+
+const HEX = /^[0-9a-f]{1,256}$/;
+
+/** The one parser of a client's `pow`: base64 JSON `{challenge: {parameters, signature}, solution}`. */
+export function parsePow(pow: string): Solved | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(pow, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const root = record(value);
+  const challenge = record(root?.challenge);
+  const parameters = record(challenge?.parameters);
+  const solution = record(root?.solution);
+  if (!parameters || !solution || typeof challenge?.signature !== 'string' || !HEX.test(challenge.signature))
+    return undefined;
+  const { counter, derivedKey } = solution;
+  if (typeof counter !== 'number' || typeof derivedKey !== 'string') return undefined;
+  const p = parameters;
+  const strings = ['algorithm', 'nonce', 'salt', 'keyPrefix'] as const;
+  if (!strings.every((k) => typeof p[k] === 'string')) return undefined;
+  if (typeof p.cost !== 'number' || typeof p.keyLength !== 'number') return undefined;
+  if (p.keySignature !== undefined && typeof p.keySignature !== 'string') return undefined;
+  if (p.expiresAt !== undefined && typeof p.expiresAt !== 'number') return undefined;
+  const data = p.data === undefined ? undefined : record(p.data);
+  if (p.data !== undefined && !data) return undefined;
+  if (data && !Object.values(data).every(isScalar)) return undefined;
+  return {
+    challenge: { parameters: p as unknown as PowChallenge['parameters'], signature: challenge.signature },
+    solution: { counter, derivedKey },
+  };
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || ['string', 'number', 'boolean'].includes(typeof v);
+}

@@ -1,0 +1,203 @@
+/**
+ * Proof-of-work challenges (`--challenge new|always`): a placement without a solution is refused with
+ * a challenge to solve; a solution pays for `--challenge-every` placements; forged, replayed, expired
+ * and foreign solutions are refused and place nothing; the WebSocket and an edge carry the same flow.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { ErrorCode, type ErrorMsg, type PowChallenge } from '../../protocol/messages.ts';
+import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { httpRequest, startTestServer, TestClient, tempDir, type HttpAnswer } from '../../testkit/fixture.ts';
+import { encodePow, solvePow } from '../../testkit/pow.ts';
+import { startRedis } from '../../testkit/redis.ts';
+import { ChallengeIssuer, parsePow } from '../defence/challenges.ts';
+import { ChallengeGate } from '../defence/challenge-gate.ts';
+
+/** Small enough that a test solves in milliseconds; the flow is the same at any difficulty. */
+const EASY = { challengeDifficulty: 20, challengeCost: 10 };
+const EASY_FLAGS = { 'challenge-difficulty': 20, 'challenge-cost': 10 };
+
+function place(base: string, cookie: string, body: Record<string, unknown>): Promise<HttpAnswer> {
+  return httpRequest(`${base}/api/pixel`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', Cookie: cookie },
+  });
+}
+
+/** A new identity (its cookie) from POST /api/session. */
+async function session(base: string): Promise<{ cookie: string; id: string }> {
+  const res = await httpRequest(`${base}/api/session`, { method: 'POST' });
+  const setCookie = res.headers['set-cookie']?.[0] ?? '';
+  return { cookie: setCookie.split(';')[0] as string, id: String(res.json().id) };
+}
+
+function challengeOf(res: HttpAnswer): PowChallenge {
+  const challenge = res.json().challenge as PowChallenge | undefined;
+  assert.ok(challenge, `a challenge comes with the refusal: ${res.body}`);
+  return challenge;
+}
+
+test('--challenge new over HTTP: refused with a challenge, solved once for --challenge-every placements, replay and forgery refused', async (t) => {
+  const ts = await startTestServer({ width: 8, height: 8, cooldownMs: 0, challenge: 'new', challengeEvery: 2, ...EASY });
+  t.after(() => ts.dispose());
+  const alice = await session(ts.http);
+
+  const refused = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2 });
+  assert.equal(refused.status, 403, refused.body);
+  assert.equal(refused.json().error, ErrorCode.CHALLENGE_REQUIRED);
+  const challenge = challengeOf(refused);
+  assert.equal(challenge.parameters.data?.id, alice.id, 'bound to the identity that asked');
+  assert.equal(ts.server.canvas.seq, 0, 'nothing placed');
+
+  const fetched = await httpRequest(`${ts.http}/api/challenge`, { headers: { Cookie: alice.cookie } });
+  assert.equal(fetched.status, 200, fetched.body);
+  assert.equal(fetched.headers['cache-control'], 'no-store');
+  assert.deepEqual(fetched.json(), challenge, 'the open challenge is handed out again, not a new one');
+
+  const pow = await solvePow(challenge);
+  const first = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2, pow });
+  assert.equal(first.status, 200, first.body);
+  const second = await place(ts.http, alice.cookie, { x: 2, y: 1, color: 2 });
+  assert.equal(second.status, 200, `the solution pays for two placements: ${second.body}`);
+  const third = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2 });
+  assert.equal(third.json().error, ErrorCode.CHALLENGE_REQUIRED, third.body);
+
+  const replayed = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow });
+  assert.equal(replayed.status, 403, replayed.body);
+  assert.equal(replayed.json().error, ErrorCode.CHALLENGE_INVALID);
+  assert.match(String(replayed.json().reason ?? replayed.body), /already used/);
+  challengeOf(replayed);
+
+  // Forged: a made-up solution to a real challenge, and a real solution with the difficulty edited.
+  const next = challengeOf(third);
+  const guessed = encodePow(next, { counter: 1, derivedKey: '00'.repeat(32) });
+  const edited = JSON.parse(Buffer.from(await solvePow(next), 'base64').toString()) as {
+    challenge: PowChallenge;
+    solution: unknown;
+  };
+  edited.challenge.parameters.cost = 1;
+  for (const forged of [guessed, Buffer.from(JSON.stringify(edited)).toString('base64'), 'bm90IGpzb24=']) {
+    const res = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow: forged });
+    assert.equal(res.json().error, ErrorCode.CHALLENGE_INVALID, res.body);
+  }
+  const bad = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow: 7 });
+  assert.equal(bad.json().error, ErrorCode.INVALID_FIELD, 'pow must be a string');
+
+  // Foreign: Bob cannot use a solution of a challenge issued to Alice.
+  const bob = await session(ts.http);
+  const foreign = await place(ts.http, bob.cookie, { x: 4, y: 1, color: 2, pow: await solvePow(next) });
+  assert.equal(foreign.json().error, ErrorCode.CHALLENGE_INVALID, foreign.body);
+  assert.match(foreign.body, /another identity/);
+  assert.equal(ts.server.canvas.seq, 2, 'only the two paid placements landed');
+});
+
+test('--challenge new over the WebSocket: hello says a challenge is due, the error carries it, pow places', async (t) => {
+  const ts = await startTestServer({ width: 8, height: 8, cooldownMs: 0, challenge: 'new', ...EASY });
+  t.after(() => ts.dispose());
+  const ws = await TestClient.connect(ts.ws);
+  t.after(() => ws.close());
+  const hello = await ws.nextOf('hello');
+  assert.equal(hello.challenge, true);
+
+  ws.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
+  const err = (await ws.nextOf('error')) as ErrorMsg;
+  assert.equal(err.code, ErrorCode.CHALLENGE_REQUIRED);
+  assert.equal(err.id, 1);
+  assert.ok(err.challenge, 'the error carries the challenge');
+  assert.equal(err.challenge.parameters.data?.id, hello.you);
+
+  ws.send({ t: 'place', id: 2, x: 0, y: 0, c: 1, pow: await solvePow(err.challenge) });
+  const ack = await ws.nextOf('ack');
+  assert.equal(ack.id, 2);
+
+  ws.send({ t: 'place', id: 3, x: 1, y: 0, c: 1, pow: 42 });
+  const invalid = (await ws.nextOf('error')) as ErrorMsg;
+  assert.equal(invalid.code, ErrorCode.INVALID_FIELD, 'pow must be a string');
+
+  const again = await TestClient.connect(ts.ws, { cookie: `canvas_token=${hello.token}` });
+  t.after(() => again.close());
+  assert.equal((await again.nextOf('hello')).challenge, undefined, 'a solved identity is not asked again at hello');
+});
+
+test('--challenge always: every placement needs its own solution; off ignores pow entirely', async (t) => {
+  const ts = await startTestServer({ width: 8, height: 8, cooldownMs: 0, challenge: 'always', ...EASY });
+  t.after(() => ts.dispose());
+  const alice = await session(ts.http);
+  const refused = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2 });
+  const placed = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2, pow: await solvePow(challengeOf(refused)) });
+  assert.equal(placed.status, 200, placed.body);
+  const unpaid = await place(ts.http, alice.cookie, { x: 2, y: 1, color: 2 });
+  assert.equal(unpaid.json().error, ErrorCode.CHALLENGE_REQUIRED, 'the next one needs another');
+
+  const off = await startTestServer({ width: 8, height: 8, cooldownMs: 0 });
+  t.after(() => off.dispose());
+  const bob = await session(off.http);
+  const garbage = await place(off.http, bob.cookie, { x: 1, y: 1, color: 2, pow: 'not-a-solution' });
+  assert.equal(garbage.status, 200, `with challenges off a pow is not looked at: ${garbage.body}`);
+});
+
+test('a solution is refused once its challenge expired, and parsePow refuses what is not a solved challenge', async () => {
+  const secret = Buffer.alloc(32, 7);
+  const issuer = new ChallengeIssuer(secret, { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
+  const verifier = issuer.verifier();
+  const old = await issuer.issue('00000000000000aa', Date.now() - 120_000);
+  const verdict = await verifier.verify(await solvePow(old), '00000000000000aa');
+  assert.deepEqual(verdict, { ok: false, why: 'expired' });
+
+  const fresh = await issuer.issue('00000000000000bb');
+  const pow = await solvePow(fresh);
+  assert.deepEqual(await verifier.verify(pow, '00000000000000bb'), { ok: true });
+  assert.deepEqual(await verifier.verify(pow, '00000000000000bb'), { ok: false, why: 'already used' });
+  const otherServer = new ChallengeIssuer(Buffer.alloc(32, 8), { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
+  const theirs = await otherServer.issue('00000000000000bb');
+  assert.deepEqual(await verifier.verify(await solvePow(theirs), '00000000000000bb'), {
+    ok: false,
+    why: 'not signed by this server',
+  });
+
+  for (const text of ['', '[]', '{"challenge":{},"solution":{}}', '{"challenge":null}']) {
+    assert.equal(parsePow(Buffer.from(text).toString('base64')), undefined, text);
+  }
+});
+
+test('the gate: credits per identity, spent by placements, ended by time; a surge asks again', () => {
+  const gate = new ChallengeGate({ mode: 'new', every: 2, ttlMs: 1000 });
+  assert.equal(gate.needs('a', 0, undefined), true);
+  gate.grant('a', 0);
+  assert.equal(gate.needs('a', 10, undefined), false);
+  gate.spend('a');
+  assert.equal(gate.needs('a', 10, undefined), false);
+  gate.spend('a');
+  assert.equal(gate.needs('a', 10, undefined), true, 'spent');
+  gate.grant('a', 100);
+  assert.equal(gate.needs('a', 1100, undefined), true, 'ended by time');
+  gate.grant('a', 2000);
+  assert.equal(gate.needs('a', 2001, 2000), false, 'earned during the surge');
+  assert.equal(gate.needs('a', 2500, 2400), true, 'earned before a surge began: asked again');
+  const off = new ChallengeGate({ mode: 'off', every: 2, ttlMs: 1000 });
+  assert.equal(off.needs('b', 0, undefined), false);
+  assert.equal(off.needs('b', 0, 0), true, 'a surge asks even with challenges off');
+});
+
+test('through an edge: the edge issues the challenge, the writer verifies the solution', async (t) => {
+  const redis = await startRedis();
+  const dir = tempDir();
+  const flags = { width: 8, height: 8, 'tick-ms': 200, 'cooldown-ms': 0, challenge: 'new', ...EASY_FLAGS };
+  const writer = await startWriter(redis.url, `${dir}/canvas.db`, flags);
+  const edge = await startEdge(redis.url, { 'tick-ms': 200, ...EASY_FLAGS });
+  t.after(async () => {
+    await Promise.all([edge.stop(), writer.stop()]);
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const alice = await session(edge.http);
+  const refused = await place(edge.http, alice.cookie, { x: 1, y: 1, color: 2 });
+  assert.equal(refused.json().error, ErrorCode.CHALLENGE_REQUIRED, refused.body);
+  const pow = await solvePow(challengeOf(refused));
+  const placed = await place(edge.http, alice.cookie, { x: 1, y: 1, color: 2, pow });
+  assert.equal(placed.status, 200, placed.body);
+  const replayed = await place(writer.http, alice.cookie, { x: 2, y: 1, color: 2, pow });
+  assert.equal(replayed.json().error, ErrorCode.CHALLENGE_INVALID, 'used once, whichever process it reaches');
+});
