@@ -15,6 +15,7 @@ import {
   type ClientMessage,
   type HelloMsg,
   type PlaceMsg,
+  type PowChallenge,
 } from '../../protocol/messages.ts';
 import type { Board } from './board/board.ts';
 import { BoardSync } from './board/board-sync.ts';
@@ -25,6 +26,7 @@ import { type LinkStore, LinkSync } from './link/link-sync.ts';
 import type { ConfirmButton } from './place/aim.ts';
 import { Aiming } from './place/aiming.ts';
 import { type PixelInfoView, Placing } from './place/placing.ts';
+import type { ProofOfWork } from './place/proof-of-work.ts';
 import { versionMismatchText } from './ui/error-text.ts';
 import type { ReadySignal } from './ui/ready-signal.ts';
 import { StatusBar } from './ui/status-bar.ts';
@@ -57,7 +59,12 @@ export interface AppDeps {
    * POST /api/pixel, for placing while the WebSocket is blocked and the page polls: the answer's JSON
    * and status (null when the server could not be reached).
    */
-  postPixel?(body: { x: number; y: number; color: number }, token: string | null): Promise<HttpAnswer | null>;
+  postPixel?(
+    body: { x: number; y: number; color: number; pow?: string },
+    token: string | null,
+  ): Promise<HttpAnswer | null>;
+  /** Solves the server's proof-of-work challenges (place/proof-of-work.ts). */
+  pow?: ProofOfWork;
 }
 
 /** An HTTP answer to POST /api/pixel: `{seq, next}` on 200, else `{error, message, wait?}`. */
@@ -142,6 +149,7 @@ export class CanvasApp {
       },
       timersChanged: () => this.refreshTimers(),
       ...(d.ban ? { ban: d.ban } : {}),
+      ...(d.pow ? { pow: d.pow } : {}),
     });
     this.aiming = new Aiming({
       board,
@@ -332,25 +340,31 @@ export class CanvasApp {
 
   /** A placement over HTTP while polling: its answer is handled as the WebSocket's ack or error would be. */
   private async placeOverHttp(msg: PlaceMsg): Promise<void> {
-    const answer = await this.d.postPixel?.({ x: msg.x, y: msg.y, color: msg.c }, this.token);
-    const body = (answer?.body ?? {}) as {
+    const body = { x: msg.x, y: msg.y, color: msg.c, ...(msg.pow === undefined ? {} : { pow: msg.pow }) };
+    const answer = await this.d.postPixel?.(body, this.token);
+    const reply = (answer?.body ?? {}) as {
       seq?: unknown;
       next?: unknown;
       error?: unknown;
       message?: unknown;
       wait?: unknown;
+      challenge?: unknown;
     };
-    if (answer && answer.status === 200 && typeof body.seq === 'number' && typeof body.next === 'number') {
-      return this.placing.ack({ t: MsgType.ACK, id: msg.id, seq: body.seq, next: body.next });
+    if (answer && answer.status === 200 && typeof reply.seq === 'number' && typeof reply.next === 'number') {
+      return this.placing.ack({ t: MsgType.ACK, id: msg.id, seq: reply.seq, next: reply.next });
     }
     // An unknown code is said with the server's wording (refusalText's default), as on the WebSocket.
-    const code = (typeof body.error === 'string' ? body.error : ErrorCode.UNAVAILABLE) as ErrorCode;
+    const code = (typeof reply.error === 'string' ? reply.error : ErrorCode.UNAVAILABLE) as ErrorCode;
     this.placing.error({
       t: MsgType.ERROR,
       id: msg.id,
       code,
-      message: typeof body.message === 'string' ? body.message : 'the server could not be reached',
-      ...(typeof body.wait === 'number' ? { wait: body.wait } : {}),
+      message: typeof reply.message === 'string' ? reply.message : 'the server could not be reached',
+      ...(typeof reply.wait === 'number' ? { wait: reply.wait } : {}),
+      // Handed to the widget as it came: a malformed one fails the solve, which reverts the pixel.
+      ...(typeof reply.challenge === 'object' && reply.challenge !== null
+        ? { challenge: reply.challenge as PowChallenge }
+        : {}),
     });
   }
 }

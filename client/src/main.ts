@@ -5,7 +5,10 @@
  */
 import './style.css';
 import { byId, child } from './dom.ts';
+import type { PowChallenge } from '../../protocol/messages.ts';
 import { ConfirmButton } from './place/aim.ts';
+import { ProofOfWork } from './place/proof-of-work.ts';
+import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
@@ -97,6 +100,25 @@ const app: CanvasApp = new CanvasApp({
   link,
   ready: new ReadySignal({ bell: byId('notify', HTMLButtonElement), announce: byId('announce', HTMLElement) }),
   ban: new BanNotice(byId('ban', HTMLElement)),
+  pow: new ProofOfWork({
+    fetchChallenge: async () => {
+      try {
+        const headers: Record<string, string> = { accept: 'application/json' };
+        if (app.token !== null) headers['authorization'] = `Bearer ${app.token}`;
+        const res = await fetch('/api/challenge', { headers });
+        return res.ok ? ((await res.json()) as PowChallenge) : null;
+      } catch {
+        return null;
+      }
+    },
+    solve: async (challenge) => {
+      // A separate bundle, fetched the first time this page is asked for a proof of work.
+      const url = '/assets/pow.js';
+      const widget = (await import(url)) as { solve(c: PowChallenge): Promise<string | null> };
+      return widget.solve(challenge);
+    },
+    working: (on) => (on ? ui.showMessage(CHECKING_TEXT, 'info') : ui.hideMessage()),
+  }),
   postPixel: async (body, token) => {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

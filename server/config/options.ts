@@ -286,7 +286,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'challenge-difficulty',
     env: 'CHALLENGE_DIFFICULTY',
     kind: int(2, 10_000_000),
-    default: '2000',
+    // About a second for a phone-class device (Chromium under a 4x CPU throttle), perf/RESULTS.md.
+    default: '4000',
     help: 'largest number of key derivations a challenge needs (it needs between half and all of it)',
   },
   {
@@ -294,7 +295,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'challenge-cost',
     env: 'CHALLENGE_COST',
     kind: int(1, 1_000_000),
-    default: '500',
+    default: '1000',
     help: 'PBKDF2-SHA-256 iterations per key derivation of a challenge',
   },
   {

@@ -53,7 +53,11 @@ function subkey(secret: Buffer, purpose: string): string {
 export class ChallengeIssuer {
   private readonly signKey: string;
   private readonly keySignKey: string;
-  /** One open challenge per identity, reused until half its life is gone: asking again costs no derivation. */
+  /**
+   * One open challenge per identity, handed out again by `GET /api/challenge` until half its life is
+   * gone or a solution passes through this front (asking again then costs no derivation). A refusal
+   * always gets a fresh one: the open one may have been used through another front.
+   */
   private readonly open = new Map<string, { challenge: PowChallenge; freshUntil: number }>();
 
   constructor(
@@ -66,10 +70,11 @@ export class ChallengeIssuer {
     this.keySignKey = subkey(secret, 'key');
   }
 
-  /** A challenge only `identityId` can use. */
-  async issue(identityId: string, now = Date.now()): Promise<PowChallenge> {
+  /** A challenge only `identityId` can use: the open one, or with `fresh` (or none open) a new one. */
+  async issue(identityId: string, options: { fresh?: boolean; now?: number } = {}): Promise<PowChallenge> {
+    const now = options.now ?? Date.now();
     const open = this.open.get(identityId);
-    if (open && open.freshUntil > now) return open.challenge;
+    if (open && open.freshUntil > now && !options.fresh) return open.challenge;
     const { difficulty, cost, lifetimeMs } = this.settings;
     const made = await createChallenge({
       algorithm: POW_ALGORITHM,
@@ -90,6 +95,11 @@ export class ChallengeIssuer {
       if (oldest !== undefined) this.open.delete(oldest);
     }
     return challenge;
+  }
+
+  /** A placement with a solution passed through: that identity's open challenge is likely used. */
+  spent(identityId: string): void {
+    this.open.delete(identityId);
   }
 
   /** The keys a verifier needs (the writer's; edges issue with the same). */

@@ -104,11 +104,12 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
             );
           }
           const placer = { identityId: identity.id, addressKey: client.addressKey };
+          if (isPow(pow)) deps.challenges.spent(identity.id);
           const answer = guard.later(res, url, (r: PlaceResult) => answerPlacement(res, state, r, headers));
           deps.authority.place(placer, { x, y, color, pow: isPow(pow) ? pow : undefined }, (r) => {
             if (r.ok || !needsChallenge(r.code)) return answer(r);
             // The refusal carries a challenge for this identity (issued here, on any role).
-            void deps.challenges.issue(identity.id).then((challenge) => answer({ ...r, challenge }));
+            void deps.challenges.issue(identity.id, { fresh: true }).then((challenge) => answer({ ...r, challenge }));
           });
         }),
       );

@@ -40,7 +40,14 @@ function challengeOf(res: HttpAnswer): PowChallenge {
 }
 
 test('--challenge new over HTTP: refused with a challenge, solved once for --challenge-every placements, replay and forgery refused', async (t) => {
-  const ts = await startTestServer({ width: 8, height: 8, cooldownMs: 0, challenge: 'new', challengeEvery: 2, ...EASY });
+  const ts = await startTestServer({
+    width: 8,
+    height: 8,
+    cooldownMs: 0,
+    challenge: 'new',
+    challengeEvery: 2,
+    ...EASY,
+  });
   t.after(() => ts.dispose());
   const alice = await session(ts.http);
 
@@ -126,7 +133,12 @@ test('--challenge always: every placement needs its own solution; off ignores po
   t.after(() => ts.dispose());
   const alice = await session(ts.http);
   const refused = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2 });
-  const placed = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2, pow: await solvePow(challengeOf(refused)) });
+  const placed = await place(ts.http, alice.cookie, {
+    x: 1,
+    y: 1,
+    color: 2,
+    pow: await solvePow(challengeOf(refused)),
+  });
   assert.equal(placed.status, 200, placed.body);
   const unpaid = await place(ts.http, alice.cookie, { x: 2, y: 1, color: 2 });
   assert.equal(unpaid.json().error, ErrorCode.CHALLENGE_REQUIRED, 'the next one needs another');
@@ -142,7 +154,7 @@ test('a solution is refused once its challenge expired, and parsePow refuses wha
   const secret = Buffer.alloc(32, 7);
   const issuer = new ChallengeIssuer(secret, { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
   const verifier = issuer.verifier();
-  const old = await issuer.issue('00000000000000aa', Date.now() - 120_000);
+  const old = await issuer.issue('00000000000000aa', { now: Date.now() - 120_000 });
   const verdict = await verifier.verify(await solvePow(old), '00000000000000aa');
   assert.deepEqual(verdict, { ok: false, why: 'expired' });
 

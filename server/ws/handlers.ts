@@ -183,12 +183,13 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       case MsgType.PLACE:
         // Refusals answer inside this callback, acks later from the commit timer; either way
         // behind whatever the outbox is still sending.
+        if (msg.pow !== undefined) opts.challenges.spent(conn.identityId);
         return authority.place(conn, { x: msg.x, y: msg.y, color: msg.c, pow: msg.pow }, (r) => {
           if (conn.closed) return;
           if (r.ok) return streams.send(ws, encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next }));
           if (!needsChallenge(r.code)) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
           // The refusal carries a challenge for this identity, issued here (on any role).
-          void opts.challenges.issue(conn.identityId).then((challenge) => {
+          void opts.challenges.issue(conn.identityId, { fresh: true }).then((challenge) => {
             if (!conn.closed) streams.send(ws, errorMsg(r.code, r.message, msg.id, { ...r, challenge }));
           });
         });

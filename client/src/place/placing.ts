@@ -25,6 +25,10 @@ import {
 import type { Ui } from '../ui/ui.ts';
 import type { Point } from '../view/view.ts';
 import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
+import type { ProofOfWork } from './proof-of-work.ts';
+
+/** Solves per refused placement before it is given up (a second refusal means something is off). */
+const MAX_SOLVES_PER_PLACEMENT = 2;
 
 export interface PixelInfoView {
   show(x: number, y: number, scale: number, palette: readonly number[]): void;
@@ -55,6 +59,8 @@ export interface PlacingDeps {
   timersChanged(): void;
   /** The persistent ban notice: set by hello or a `banned` refusal, cleared by hello or an accepted placement. */
   ban?: { set(reason: string | null): void };
+  /** Solves the server's proof-of-work challenges; absent: a challenge refusal reverts the pixel. */
+  pow?: ProofOfWork;
 }
 
 export class Placing {
@@ -62,6 +68,8 @@ export class Placing {
   private cooldown = 0;
   private allowedAt = 0;
   private nextId = 1;
+  /** Placements sent and not answered yet, for sending again with a solved challenge. */
+  private readonly inFlight = new Map<number, { x: number; y: number; c: number; solves: number }>();
 
   constructor(private readonly d: PlacingDeps) {}
 
@@ -147,12 +155,34 @@ export class Placing {
     board.placeOptimistic(id, pixel.x, pixel.y, this.colour);
     this.d.paintPixel(board, pixel.x, pixel.y);
     this.d.cursor.show(pixel);
-    const sent = this.d.send({ t: MsgType.PLACE, id, x: pixel.x, y: pixel.y, c: this.colour });
-    if (!sent) this.revert(id, NOT_CONNECTED_TEXT);
+    const msg: PlaceMsg = { t: MsgType.PLACE, id, x: pixel.x, y: pixel.y, c: this.colour };
+    const pow = this.d.pow?.take();
+    if (pow !== undefined) msg.pow = pow;
+    this.inFlight.set(id, { x: msg.x, y: msg.y, c: msg.c, solves: 0 });
+    if (!this.d.send(msg)) this.revert(id, NOT_CONNECTED_TEXT);
+  }
+
+  /**
+   * A refusal that carries a challenge: solve it in the background and send the same placement again
+   * with the solution, the optimistic pixel staying on screen meanwhile. False when it cannot.
+   */
+  private retryWithChallenge(err: ErrorMsg): boolean {
+    const pending = err.id === undefined ? undefined : this.inFlight.get(err.id);
+    const pow = this.d.pow;
+    if (!pending || !pow || !err.challenge || pending.solves >= MAX_SOLVES_PER_PLACEMENT) return false;
+    pending.solves += 1;
+    const id = err.id as number;
+    void pow.solveFor(err.challenge).then((solution) => {
+      if (!this.inFlight.has(id)) return; // the connection dropped meanwhile: already reverted
+      if (solution === null) return this.revert(id, refusalText(err.code, err.message, undefined));
+      const sent = this.d.send({ t: MsgType.PLACE, id, x: pending.x, y: pending.y, c: pending.c, pow: solution });
+      if (!sent) this.revert(id, NOT_CONNECTED_TEXT);
+    });
+    return true;
   }
 
   /** A connection's hello: its cooldown, and how long this identity must still wait. */
-  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked'>): void {
+  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked' | 'challenge'>): void {
     this.cooldown = h.cooldownMs;
     // After a reload the page knows nothing of its last placement; a server without the field
     // leaves our own estimate in place.
@@ -162,9 +192,12 @@ export class Placing {
     if (h.wait !== undefined) this.d.ban?.set(h.banned ? banText(h.banned) : null);
     // A lock is said when the page connects, not only once a pixel is refused.
     if (h.locked) this.d.ui.showMessage(lockText(h.locked), 'info');
+    // The first placement will need a proof of work: solve it now, while the player looks around.
+    if (h.challenge) this.d.pow?.prepare();
   }
 
   ack(ack: AckMsg): void {
+    this.inFlight.delete(ack.id);
     const board = this.d.board();
     if (!board?.confirm(ack.id, ack.seq)) return;
     this.d.ban?.set(null); // placing works: any ban was lifted
@@ -173,6 +206,12 @@ export class Placing {
   }
 
   error(err: ErrorMsg): void {
+    if (
+      (err.code === ErrorCode.CHALLENGE_REQUIRED || err.code === ErrorCode.CHALLENGE_INVALID) &&
+      this.retryWithChallenge(err)
+    )
+      return;
+    if (err.id !== undefined) this.inFlight.delete(err.id);
     if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) {
       this.allowedAt = deadlineFromWait(err.wait, this.d.now());
       // One cooldown message: the countdown in the top bar, not a second one that goes stale.
@@ -202,12 +241,14 @@ export class Placing {
   connectionLost(): void {
     const board = this.d.board();
     if (!board) return;
+    this.inFlight.clear();
     const dropped = board.revertUnacked();
     for (const p of dropped) this.d.paintPixel(board, p.x, p.y);
     if (dropped.length > 0) this.d.ui.showMessage(CONNECTION_LOST_TEXT, 'error');
   }
 
   private revert(id: number, text: string | null): void {
+    this.inFlight.delete(id);
     const board = this.d.board();
     const p = board?.revert(id);
     if (board && p) this.d.paintPixel(board, p.x, p.y);

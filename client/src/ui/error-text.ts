@@ -23,6 +23,9 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
       return `The moderators locked the canvas: ${serverMessage}`;
     case ErrorCode.UNAVAILABLE:
       return 'The canvas cannot take pixels right now: pixel reverted. Try again in a moment.';
+    case ErrorCode.CHALLENGE_REQUIRED:
+    case ErrorCode.CHALLENGE_INVALID:
+      return 'This browser could not finish the anti-bot check (a short computation): pixel reverted. Try again.';
     case ErrorCode.OUTCOME_UNKNOWN:
       return 'The server did not confirm your pixel in time: it may still appear. Check before placing again.';
     default:
@@ -37,6 +40,8 @@ export function versionMismatchText(serverVersion: number): string {
   return 'This page is out of date: reload it.';
 }
 
+/** Shown while the anti-bot check runs (a few hundred ms to a couple of seconds, no click needed). */
+export const CHECKING_TEXT = 'Checking this browser is not a bot (a short computation, no click needed)…';
 export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the connection is back.';
 export const POLLING_TEXT = 'The server cannot be reached (the WebSocket is blocked and polls fail): placing is off.';
 export const HISTORY_TEXT = 'Viewing history: placing is off. Close the History panel to place again.';
