@@ -76,6 +76,11 @@ export const ErrorCode = {
    * by hand. `wait` says how many ms are left; the message carries the moderator's reason.
    */
   LOCKED: 'locked',
+  /**
+   * The server runs with `--login required` and this identity is anonymous: sign in (`GET
+   * /auth/login`) and place with the account's identity. hello's `login` says so in advance.
+   */
+  LOGIN_REQUIRED: 'login_required',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -128,6 +133,13 @@ export interface HelloMsg {
   banned?: Restriction & { scope: 'identity' | 'network' };
   /** Present while a moderator has locked the canvas for everyone. */
   locked?: Restriction;
+  /**
+   * Present when the server offers accounts (OpenID Connect, `GET /auth/login`): `optional`, anyone
+   * may place; `required`, only accounts may (anonymous placements get `login_required`).
+   */
+  login?: 'optional' | 'required';
+  /** Present when this connection's identity is an account (signed in), not an anonymous one. */
+  account?: true;
 }
 
 /** Why placing is refused, and until when (Unix ms; absent: until a moderator lifts it). */

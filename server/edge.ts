@@ -62,6 +62,8 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     authority: new RemoteAuthority(bus),
     identitySecret: Buffer.from(meta.secret, 'hex'),
     seq: () => streams.frame.seq,
+    // Accounts are the writer's to decide, like the canvas: this process's --login flags are ignored.
+    ...(meta.login && meta.oidc ? { login: { mode: meta.login, oidc: meta.oidc } } : {}),
     health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp, busLagMs: bus.lastLagMs ?? null }),
   });
   let port: number;

@@ -9,7 +9,7 @@ import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
 import { WriterBus } from './bus/writer-bus.ts';
-import { Front } from './front.ts';
+import { Front, type FrontOptions } from './front.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
@@ -39,6 +39,21 @@ export interface RunningServer {
   pprofPort: number | undefined;
   /** Stop listening, flush placements, close sockets with 1001, snapshot, close the database. */
   close(): Promise<void>;
+}
+
+/** --login and the provider, as the front (and, through the bus, every edge) needs them; undefined when off. */
+function loginSettings(config: Config): FrontOptions['login'] {
+  if (config.login === 'off') return undefined;
+  return {
+    mode: config.login,
+    oidc: {
+      issuer: config.oidcIssuer,
+      clientId: config.oidcClientId,
+      clientSecret: config.oidcClientSecret,
+      scopes: config.oidcScopes,
+      publicUrl: config.publicUrl,
+    },
+  };
 }
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
@@ -109,6 +124,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
     config.addressPlacements,
     signals,
+    config.login === 'required',
   );
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
@@ -143,6 +159,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
+  const login = loginSettings(config);
   const bus =
     config.role === 'writer'
       ? new WriterBus({
@@ -156,6 +173,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             tickMs: config.tickMs,
             cooldownMs: config.cooldownMs,
             secret: secret.toString('hex'),
+            ...(login ? { login: login.mode, oidc: login.oidc } : {}),
           },
           authority,
           registry: metrics.registry,
@@ -204,6 +222,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     identitySecret: secret,
     seq: () => canvas.seq,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
+    ...(login ? { login } : {}),
   });
   let port: number;
   let pprof: PprofServer | undefined;

@@ -43,13 +43,17 @@ export class RemoteAuthority implements Authority {
 
   place(placer: Placer, x: number, y: number, color: number, done: (r: PlaceResult) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, x, y, c: color }, (r) => done(orFailure(r)));
+    const account = placer.account ? { account: true as const } : {};
+    this.bus.forward<'place'>({ k: 'place', identityId, addressKey, ...account, x, y, c: color }, (r) =>
+      done(orFailure(r)),
+    );
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */
   standing(placer: Placer, done: (s: Standing) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey }, (r) =>
+    const account = placer.account ? { account: true as const } : {};
+    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey, ...account }, (r) =>
       done(typeof r === 'string' ? { wait: 0 } : r),
     );
   }

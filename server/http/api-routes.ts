@@ -80,7 +80,11 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
               headers,
             );
           }
-          const placer = { identityId: identity.id, addressKey: client.addressKey };
+          const placer = {
+            identityId: identity.id,
+            addressKey: client.addressKey,
+            ...(identity.account ? { account: true } : {}),
+          };
           deps.authority.place(
             placer,
             x,

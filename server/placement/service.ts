@@ -17,6 +17,8 @@ export interface Placer {
   identityId: string;
   /** The client address's rate-limit key (identity/client-address.ts). */
   addressKey: string;
+  /** Signed in (an account's token, identity/tokens.ts), not anonymous. */
+  account?: boolean;
 }
 
 export type PlaceResult =
@@ -44,6 +46,8 @@ export class PlacementService {
     addressPlacements = 1,
     /** Told of every accepted placement (moderators' bot-like signals). */
     private readonly signals?: Signals,
+    /** --login required: only accounts place. */
+    private readonly loginRequired = false,
   ) {
     this.byWho = restored.byWho;
     this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
@@ -112,6 +116,9 @@ export class PlacementService {
         wait,
       };
     }
+    // After ban and lock (signing in lifts neither), before the cooldown (an anonymous one never runs).
+    if (this.loginRequired && !placer.account)
+      return { ok: false, code: ErrorCode.LOGIN_REQUIRED, message: 'sign in to place (GET /auth/login)' };
     const own = this.byWho.get(placer.identityId) ?? 0;
     const network = this.byAddr.nextAllowed(placer.addressKey, now);
     if (now < own && own >= network) {
