@@ -31,6 +31,22 @@ export interface LoginDeps {
   log: Logger;
 }
 
+/**
+ * Why an exchange failed, for the player and the log: the provider's OAuth error code (the player
+ * refused, the code expired), or openid-client's check with the claim it names. Never the
+ * authorization code or a token: openid-client's messages carry neither.
+ */
+function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return 'the code exchange failed';
+  const e = err as Error & { error?: unknown; error_description?: unknown; cause?: unknown };
+  if (typeof e.error === 'string') {
+    const description = typeof e.error_description === 'string' ? ` (${e.error_description.slice(0, 200)})` : '';
+    return `the provider answered ${e.error.slice(0, 100)}${description}`;
+  }
+  const claim = (e.cause as { claim?: unknown } | undefined)?.claim;
+  return typeof claim === 'string' ? `${e.message} (${claim})` : e.message;
+}
+
 export function registerLoginRoutes(router: Router, deps: LoginDeps): void {
   const { oidc, issuer, log, guard } = { ...deps, guard: router.guard };
   const flows = new LoginFlowCookie(deps.secret, oidc.redirectUri.startsWith('https:'));
@@ -85,8 +101,7 @@ export function registerLoginRoutes(router: Router, deps: LoginDeps): void {
         try {
           who = await oidc.finish(query, opened.flow);
         } catch (err) {
-          // openid-client's message names the failed check or the provider's error code; never the code itself.
-          const message = (err as Error).message;
+          const message = failureText(err);
           log.info({ reason: message }, 'sign-in refused');
           return refuse(message);
         }
