@@ -37,6 +37,11 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
   });
   // The canvas is the writer's: size, palette and timings come from it, not from this process's flags.
   const meta = await bus.start();
+  if (config.login !== 'off' && config.login !== (meta.login ?? 'off'))
+    log.warn(
+      { own: config.login, writer: meta.login ?? 'off' },
+      "--login is the writer's to set: this edge follows the writer's",
+    );
 
   const streams: Streams = new Streams({
     maxBackpressure: config.maxBackpressure,
