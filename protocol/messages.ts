@@ -87,6 +87,11 @@ export const ErrorCode = {
    * to another identity. Nothing was placed; the error carries a fresh `challenge`.
    */
   CHALLENGE_INVALID: 'challenge_invalid',
+  /**
+   * The server runs with `--login required` and this identity is anonymous: sign in (`GET
+   * /auth/login`) and place with the account's identity. hello's `login` says so in advance.
+   */
+  LOGIN_REQUIRED: 'login_required',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -144,6 +149,13 @@ export interface HelloMsg {
    * fetch one (`GET /api/challenge`) and solve it before the player clicks.
    */
   challenge?: true;
+  /**
+   * Present when the server offers accounts (OpenID Connect, `GET /auth/login`): `optional`, anyone
+   * may place; `required`, only accounts may (anonymous placements get `login_required`).
+   */
+  login?: 'optional' | 'required';
+  /** Present when this connection's identity is an account (signed in), not an anonymous one. */
+  account?: true;
 }
 
 /** Longest `pow` (a solved challenge, as the ALTCHA widget encodes it) a placement may carry. */

@@ -37,6 +37,11 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
   });
   // The canvas is the writer's: size, palette and timings come from it, not from this process's flags.
   const meta = await bus.start();
+  if (config.login !== 'off' && config.login !== (meta.login ?? 'off'))
+    log.warn(
+      { own: config.login, writer: meta.login ?? 'off' },
+      "--login is the writer's to set: this edge follows the writer's",
+    );
 
   const streams: Streams = new Streams({
     maxBackpressure: config.maxBackpressure,
@@ -62,6 +67,8 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     authority: new RemoteAuthority(bus),
     identitySecret: Buffer.from(meta.secret, 'hex'),
     seq: () => streams.frame.seq,
+    // Accounts are the writer's to decide, like the canvas: this process's --login flags are ignored.
+    ...(meta.login && meta.oidc ? { login: { mode: meta.login, oidc: meta.oidc } } : {}),
     health: () => ({ edge: bus.id, redis: bus.redisUp, writer: bus.writerUp, busLagMs: bus.lastLagMs ?? null }),
   });
   let port: number;

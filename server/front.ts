@@ -14,8 +14,10 @@ import { registerApiRoutes } from './http/api-routes.ts';
 import { HttpGuard, Router } from './http/guard.ts';
 import { registerHistoryRoutes } from './http/history-routes.ts';
 import { registerHttpRoutes } from './http/routes.ts';
+import { registerLoginRoutes } from './http/login-routes.ts';
 import { ipRangeList } from './identity/client-address.ts';
 import { MintLimit } from './identity/mint-limit.ts';
+import { OidcClient, type OidcSettings } from './identity/oidc-client.ts';
 import { makeRequestIdentity } from './identity/request-identity.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
@@ -47,6 +49,8 @@ export interface FrontOptions {
   seq: () => number;
   /** Role-specific fields of `/healthz`. */
   health: () => Record<string, unknown>;
+  /** Accounts (--login): the writer's setting on every role; absent when off. */
+  login?: { mode: 'optional' | 'required'; oidc: OidcSettings };
 }
 
 export class Front {
@@ -54,14 +58,16 @@ export class Front {
   private listenSocket: us_listen_socket | undefined;
   private port = 0;
   private stopFdGuard: (() => void) | undefined;
+  private readonly oidc: OidcClient | undefined;
 
   constructor(private readonly opts: FrontOptions) {
     const { config, log, streams, authority } = opts;
     const router = new Router(this.app, new HttpGuard(log));
     let hopLogged = false;
     const mints = new MintLimit(config.mintPerMinute);
+    const issuer = new IdentityIssuer(opts.identitySecret);
     const identify = makeRequestIdentity(
-      new IdentityIssuer(opts.identitySecret),
+      issuer,
       {
         trustedProxies: ipRangeList(config.trustedProxies),
         ipv4Prefix: config.ipv4Prefix,
@@ -88,7 +94,12 @@ export class Front {
       allowedOrigins: config.allowedOrigins,
       maxBackpressure: config.maxBackpressure,
       log,
+      ...(opts.login ? { login: opts.login.mode } : {}),
     });
+    if (opts.login) {
+      this.oidc = new OidcClient(opts.login.oidc, log);
+      registerLoginRoutes(router, { oidc: this.oidc, issuer, secret: opts.identitySecret, log });
+    }
     registerMetricsRoute(router, opts.metrics, log);
     registerApiRoutes(router, { authority, identify, challenges });
     registerAdminRoutes(router, config.adminToken, authority, identify);
@@ -117,6 +128,8 @@ export class Front {
     if (!socket) throw new OperatorError(`cannot listen on ${host}:${port} (address in use or not available)`);
     this.listenSocket = socket;
     this.port = listenPort(socket);
+    // Not awaited: the canvas serves while the provider is unreachable; /auth/login says so meanwhile.
+    void this.oidc?.start();
     this.opts.streams.start();
     this.stopFdGuard = guardFileDescriptors({
       pause: () => this.closeListenSocket(),
@@ -146,6 +159,7 @@ export class Front {
   /** Stops accepting; open sockets stay until `closeSockets`. */
   stopListening(): void {
     this.stopFdGuard?.();
+    this.oidc?.close();
     this.closeListenSocket();
     this.opts.streams.stop();
   }

@@ -9,7 +9,7 @@ import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
 import { WriterBus } from './bus/writer-bus.ts';
-import { Front } from './front.ts';
+import { Front, type FrontOptions } from './front.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
@@ -41,6 +41,21 @@ export interface RunningServer {
   pprofPort: number | undefined;
   /** Stop listening, flush placements, close sockets with 1001, snapshot, close the database. */
   close(): Promise<void>;
+}
+
+/** --login and the provider, as the front (and, through the bus, every edge) needs them; undefined when off. */
+function loginSettings(config: Config): FrontOptions['login'] {
+  if (config.login === 'off') return undefined;
+  return {
+    mode: config.login,
+    oidc: {
+      issuer: config.oidcIssuer,
+      clientId: config.oidcClientId,
+      clientSecret: config.oidcClientSecret,
+      scopes: config.oidcScopes,
+      publicUrl: config.publicUrl,
+    },
+  };
 }
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
@@ -115,6 +130,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       gate: new ChallengeGate({ mode: config.challenge, every: config.challengeEvery, ttlMs: config.challengeTtlMs }),
       verifier: challengeIssuer(config, secret).verifier(),
     },
+    config.login === 'required',
   );
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
@@ -149,6 +165,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   };
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
+  const login = loginSettings(config);
   const bus =
     config.role === 'writer'
       ? new WriterBus({
@@ -162,6 +179,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             tickMs: config.tickMs,
             cooldownMs: config.cooldownMs,
             secret: secret.toString('hex'),
+            ...(login ? { login: login.mode, oidc: login.oidc } : {}),
           },
           authority,
           registry: metrics.registry,
@@ -210,6 +228,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     identitySecret: secret,
     seq: () => canvas.seq,
     health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
+    ...(login ? { login } : {}),
   });
   let port: number;
   let pprof: PprofServer | undefined;

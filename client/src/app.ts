@@ -305,6 +305,7 @@ export class CanvasApp {
     this.d.ui.setOnline(h.online);
     if (h.token !== undefined) this.token = h.token;
     this.placing.hello(h);
+    this.d.ui.setAccount(h.login, h.account === true);
     this.sync.hello(h);
     this.d.poller.stop();
     this.refreshStatus();

@@ -5,7 +5,13 @@ import { Board } from '../src/board/board.ts';
 import { confirmText } from '../src/place/aim.ts';
 import { Aiming, TOUCH_AIM_SCALE } from '../src/place/aiming.ts';
 import { Placing } from '../src/place/placing.ts';
-import { CONNECTION_LOST_TEXT, HISTORY_TEXT, NOT_CONNECTED_TEXT, POLLING_TEXT } from '../src/ui/error-text.ts';
+import {
+  CONNECTION_LOST_TEXT,
+  HISTORY_TEXT,
+  NOT_CONNECTED_TEXT,
+  POLLING_TEXT,
+  SIGN_IN_TEXT,
+} from '../src/ui/error-text.ts';
 import { PLACE_ZOOM_SCALE, type Point, View } from '../src/view/view.ts';
 
 const palette = [0xffffff, 0x000000, 0xff0000, 0x00ff00];
@@ -258,4 +264,20 @@ test('hello says a moderator lock with its reason when the page connects', () =>
   const p = page();
   p.placing.hello({ cooldownMs: 5000, wait: 0, locked: { reason: 'raid', until: Date.UTC(2030, 0, 1, 12) } });
   assert.match(p.messages.at(-1) ?? '', /^The moderators locked the canvas until .*\(raid\)/);
+});
+
+test('with --login required an anonymous page says "sign in" instead of placing; an account places', () => {
+  const p = page();
+  p.placing.hello({ cooldownMs: 0, wait: 0, login: 'required' });
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 4, 5));
+  assert.deepEqual(p.sent, [], 'nothing sent');
+  assert.equal(p.messages.at(-1), SIGN_IN_TEXT);
+  assert.notEqual(p.board.colourAt(4, 5), RED, 'no optimistic pixel');
+  p.placing.hello({ cooldownMs: 0, wait: 0, login: 'required', account: true });
+  p.aiming.tap(at(p.view, 4, 5));
+  assert.equal(p.sent.length, 1);
+  p.placing.hello({ cooldownMs: 0, wait: 0, login: 'optional' });
+  p.aiming.tap(at(p.view, 5, 5));
+  assert.equal(p.sent.length, 2, 'optional: anonymous pages place');
 });

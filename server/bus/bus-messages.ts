@@ -32,6 +32,7 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import { HISTORY_PATHS, type HistoryRequest } from '../history/history-answers.ts';
 import type { HttpAnswer } from '../http/answer.ts';
 import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
+import type { OidcSettings } from '../identity/oidc-client.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
@@ -73,6 +74,14 @@ export interface CanvasMeta {
   cooldownMs: number;
   /** HMAC key of identity tokens (hex). */
   secret: string;
+  /** Accounts (--login), decided by the writer; absent: off. */
+  login?: 'optional' | 'required';
+  /**
+   * The provider every process signs players in with (the writer's flags, so all edges behind one
+   * public URL agree); present when `login` is. The client secret travels like the identity secret
+   * above: whoever can write P:meta could already forge every identity.
+   */
+  oidc?: OidcSettings;
 }
 
 /** The change since `fromSeq`, as the encoded client `delta` message. */
@@ -110,8 +119,18 @@ export interface PresenceMsg {
 }
 
 export type Request =
-  | { i: number; k: 'place'; identityId: string; addressKey: string; x: number; y: number; c: number; pow?: string }
-  | { i: number; k: 'standing'; identityId: string; addressKey: string }
+  | {
+      i: number;
+      k: 'place';
+      identityId: string;
+      addressKey: string;
+      account?: true;
+      x: number;
+      y: number;
+      c: number;
+      pow?: string;
+    }
+  | { i: number; k: 'standing'; identityId: string; addressKey: string; account?: true }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
   | { i: number; k: 'history'; r: HistoryRequest };
@@ -229,6 +248,13 @@ function identity(f: Fields, key: string): string {
   return v;
 }
 
+/** The optional `account: true` of a place or standing request, as an object to spread. */
+function account(f: Fields): { account?: true } {
+  if (f.account === undefined) return {};
+  if (f.account !== true) throw new Malformed('account is not true');
+  return { account: true };
+}
+
 function decodeWith<T>(payload: Uint8Array, read: (f: Fields) => T): T | undefined {
   try {
     return read(record(unpack(payload), 'message'));
@@ -257,6 +283,18 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
       secret,
     };
     if (meta.width < 1 || meta.height < 1 || meta.tickMs < 1) throw new Malformed('size or tick');
+    if (f.login !== undefined) {
+      if (f.login !== 'optional' && f.login !== 'required') throw new Malformed('login');
+      const o = record(f.oidc, 'oidc');
+      meta.login = f.login;
+      meta.oidc = {
+        issuer: str(o, 'issuer', 2048),
+        clientId: str(o, 'clientId', 1024),
+        clientSecret: str(o, 'clientSecret', 1024),
+        scopes: str(o, 'scopes', 1024),
+        publicUrl: str(o, 'publicUrl', 2048),
+      };
+    } else if (f.oidc !== undefined) throw new Malformed('oidc without login');
     return meta;
   });
 }
@@ -349,13 +387,20 @@ function decodeRequest(f: Fields, i: number): Request {
         k: 'place',
         identityId: identity(f, 'identityId'),
         addressKey: str(f, 'addressKey'),
+        ...account(f),
         x: clientInt(f, 'x'),
         y: clientInt(f, 'y'),
         c: clientInt(f, 'c'),
         ...(f.pow === undefined ? {} : { pow: powOf(f) }),
       };
     case 'standing':
-      return { i, k: 'standing', identityId: identity(f, 'identityId'), addressKey: str(f, 'addressKey') };
+      return {
+        i,
+        k: 'standing',
+        identityId: identity(f, 'identityId'),
+        addressKey: str(f, 'addressKey'),
+        ...account(f),
+      };
     case 'pixel':
       return { i, k: 'pixel', x: clientInt(f, 'x'), y: clientInt(f, 'y') };
     case 'admin':

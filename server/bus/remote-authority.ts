@@ -44,14 +44,25 @@ export class RemoteAuthority implements Authority {
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     const { identityId, addressKey } = placer;
     const { x, y, color, pow } = pixel;
-    const req = { k: 'place' as const, identityId, addressKey, x, y, c: color, ...(pow === undefined ? {} : { pow }) };
+    const account = placer.account ? { account: true as const } : {};
+    const req = {
+      k: 'place' as const,
+      identityId,
+      addressKey,
+      ...account,
+      x,
+      y,
+      c: color,
+      ...(pow === undefined ? {} : { pow }),
+    };
     this.bus.forward<'place'>(req, (r) => done(orFailure(r)));
   }
 
   /** Without the writer nobody knows the cooldown: 0, and a placement would be refused anyway. */
   standing(placer: Placer, done: (s: Standing) => void): void {
     const { identityId, addressKey } = placer;
-    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey }, (r) =>
+    const account = placer.account ? { account: true as const } : {};
+    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey, ...account }, (r) =>
       done(typeof r === 'string' ? { wait: 0 } : r),
     );
   }

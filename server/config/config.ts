@@ -49,6 +49,15 @@ export interface Config {
   challengeTtlMs: number;
   challengeDifficulty: number;
   challengeCost: number;
+  /** Accounts: off, or sign-in offered (optional) or needed to place (required). */
+  login: 'off' | 'optional' | 'required';
+  oidcIssuer: string;
+  oidcClientId: string;
+  /** Secret: never logged nor shown in an error message. */
+  oidcClientSecret: string;
+  oidcScopes: string;
+  /** The URL players reach this server at, without a trailing slash (empty: not set). */
+  publicUrl: string;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';
@@ -160,6 +169,7 @@ export function buildConfig(
     throw new OperatorError('--redis-replica is for --role edge (the writer publishes to the primary, --redis)');
   if (config.role === 'edge' && values.db !== undefined)
     throw new OperatorError('--role edge keeps no database: drop --db (the writer owns it)');
+  checkLogin(config);
   for (const [flag, url] of [
     ['--redis', config.redis],
     ['--redis-replica', config.redisReplica],
@@ -167,6 +177,53 @@ export function buildConfig(
     if (url !== '') checkRedisUrl(flag, url);
   }
   return Object.freeze(config);
+}
+
+/** True for a host name that can only mean this machine (plain http is allowed there: tests). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * `--login optional|required` needs a provider and the URL the provider sends players back to. An
+ * http issuer would let anyone on the path forge logins, so only loopback issuers (tests, a provider
+ * on the same host) may be plain http. Writes the normalised public URL (no trailing slash) back.
+ */
+function checkLogin(config: Config): void {
+  const mutable = config as { -readonly [K in keyof Config]: Config[K] };
+  if (config.publicUrl !== '') {
+    let url: URL | undefined;
+    try {
+      url = new URL(config.publicUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '')
+      throw new OperatorError(`--public-url "${config.publicUrl}" is not a URL like https://canvas.example.com`);
+    mutable.publicUrl = url.href.replace(/\/+$/, '');
+  }
+  if (config.login === 'off') return;
+  const missing = [
+    ['--oidc-issuer', config.oidcIssuer],
+    ['--oidc-client-id', config.oidcClientId],
+    ['--public-url', config.publicUrl],
+  ]
+    .filter(([, v]) => v === '')
+    .map(([flag]) => flag);
+  if (missing.length > 0)
+    throw new OperatorError(`--login ${config.login} needs ${missing.join(', ')} (see README, Accounts)`);
+  let issuer: URL;
+  try {
+    issuer = new URL(config.oidcIssuer);
+  } catch {
+    throw new OperatorError(`--oidc-issuer "${config.oidcIssuer}" is not a URL`);
+  }
+  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname)))
+    throw new OperatorError(
+      `--oidc-issuer must be https:// (plain http only for a loopback host), not ${issuer.protocol}//`,
+    );
+  if (!config.oidcScopes.split(/\s+/).includes('openid'))
+    throw new OperatorError(`--oidc-scopes "${config.oidcScopes}" must include openid`);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface HttpAnswer {
   body: Uint8Array;
   /** HEAD: the headers and the body's length, no body. */
   head?: boolean;
+  /** Set-Cookie values, one header each (`headers` holds one value per name; sign-in sets two cookies). */
+  cookies?: readonly string[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -48,6 +50,11 @@ export function identityLimitAnswer(retryMs: number): HttpAnswer {
   );
 }
 
+/** 302 to `location` (a path on this server, or the provider's authorization URL). */
+export function redirectAnswer(location: string, cookies: readonly string[] = []): HttpAnswer {
+  return { status: '302 Found', headers: { Location: location, 'Cache-Control': 'no-store' }, body: EMPTY, cookies };
+}
+
 /** An answer with no body (304). */
 export function emptyAnswer(status: string, headers: Record<string, string>): HttpAnswer {
   return { status, headers, body: EMPTY };
@@ -65,6 +72,7 @@ export function writeAnswer(res: HttpResponse, a: HttpAnswer, state?: Aborted): 
   const write = () => {
     res.writeStatus(a.status);
     for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
+    for (const c of a.cookies ?? []) res.writeHeader('Set-Cookie', c);
     if (a.head) {
       // endWithoutBody(length) aborts the process in uWS.js v20.30.0; the explicit header is portable.
       res.writeHeader('Content-Length', String(a.body.length));

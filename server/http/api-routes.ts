@@ -103,7 +103,11 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
               headers,
             );
           }
-          const placer = { identityId: identity.id, addressKey: client.addressKey };
+          const placer = {
+            identityId: identity.id,
+            addressKey: client.addressKey,
+            ...(identity.account ? { account: true } : {}),
+          };
           if (isPow(pow)) deps.challenges.spent(identity.id);
           const answer = guard.later(res, url, (r: PlaceResult) => answerPlacement(res, state, r, headers));
           deps.authority.place(placer, { x, y, color, pow: isPow(pow) ? pow : undefined }, (r) => {

@@ -31,6 +31,10 @@ export const HttpCode = {
   BUSY: 'busy',
   /** The address prefix minted its share of new identities; `Retry-After` says when it may again. */
   IDENTITY_LIMIT: 'identity_limit',
+  /** Sign-in: the callback's state, nonce or flow cookie is missing or wrong, or the provider refused the code. */
+  LOGIN_FAILED: 'login_failed',
+  /** Sign-in is configured but not available now (the provider's discovery has not succeeded yet). */
+  LOGIN_UNAVAILABLE: 'login_unavailable',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -53,6 +57,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.LOCKED]: '423 Locked',
   [ErrorCode.CHALLENGE_REQUIRED]: '403 Forbidden',
   [ErrorCode.CHALLENGE_INVALID]: '403 Forbidden',
+  // 403, not 401: 401 obliges a WWW-Authenticate challenge, and the remedy is a browser sign-in.
+  [ErrorCode.LOGIN_REQUIRED]: '403 Forbidden',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',
@@ -65,6 +71,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.TOO_LARGE]: '413 Payload Too Large',
   [HttpCode.BUSY]: '429 Too Many Requests',
   [HttpCode.IDENTITY_LIMIT]: '429 Too Many Requests',
+  [HttpCode.LOGIN_FAILED]: '400 Bad Request',
+  [HttpCode.LOGIN_UNAVAILABLE]: '503 Service Unavailable',
 };
 
 export function statusOf(code: AnyCode): string {

@@ -1,7 +1,13 @@
 /**
- * Anonymous identities: a random id signed with the server secret (HMAC-SHA256), handed out as an
- * HttpOnly cookie or a token the client keeps. A missing, malformed or forged token never maps to
- * an existing identity: the holder simply gets a fresh one.
+ * Identities: a random id signed with the server secret (HMAC-SHA256), handed out as an HttpOnly
+ * cookie or a token the client keeps. A missing, malformed or forged token never maps to an existing
+ * identity: the holder simply gets a fresh one.
+ *
+ * An account (OpenID Connect login, http/login-routes.ts) is an identity too, so bans, cooldowns and
+ * pixel lookup key on it unchanged. Its id is derived from the provider's issuer and subject, not
+ * random, so the same person signing in on another device is the same identity. Its token is
+ * `acct.<id>.<signature of "acct.<id>">`: the mark is under the signature, so an anonymous token
+ * cannot be turned into an account token (nor the reverse) without the secret.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -20,13 +26,24 @@ export interface Identity {
   token: string;
   /** True when minted for this request (the client had no valid token). */
   fresh: boolean;
+  /** True when the token is an account's (signed in with the OpenID Connect provider). */
+  account?: boolean;
 }
+
+/** What a token proves. */
+export interface TokenClaim {
+  id: string;
+  account: boolean;
+}
+
+/** The mark of an account token; the signature covers it (see the module comment). */
+const ACCOUNT_MARK = 'acct.';
 
 export class IdentityIssuer {
   constructor(private readonly secret: Buffer) {}
 
-  private sign(id: string): Buffer {
-    return createHmac('sha256', this.secret).update(id).digest();
+  private sign(text: string): Buffer {
+    return createHmac('sha256', this.secret).update(text).digest();
   }
 
   mint(): Identity {
@@ -34,23 +51,39 @@ export class IdentityIssuer {
     return { id, token: `${id}.${this.sign(id).toString('base64url')}`, fresh: true };
   }
 
-  /** The identity a token proves, or undefined. Signature compared in constant time. */
-  verify(token: string): string | undefined {
-    const dot = token.indexOf('.');
+  /**
+   * The account identity of a provider's user: the id is the first 16 hex digits of
+   * HMAC(secret, issuer + "\n" + subject), the same on every device and every process that shares
+   * the secret. Subjects are unique per issuer only (OIDC Core 2), hence the issuer in the key.
+   */
+  account(issuer: string, subject: string): Identity {
+    const id = this.sign(`${issuer}\n${subject}`).subarray(0, 8).toString('hex');
+    const signed = `${ACCOUNT_MARK}${id}`;
+    return { id, token: `${signed}.${this.sign(signed).toString('base64url')}`, fresh: false, account: true };
+  }
+
+  /** What a token proves, or undefined. Signature compared in constant time. */
+  verify(token: string): TokenClaim | undefined {
+    const dot = token.lastIndexOf('.');
     if (dot < 0 || token.length > 128) return undefined;
-    const id = token.slice(0, dot);
+    const signed = token.slice(0, dot);
+    const account = signed.startsWith(ACCOUNT_MARK);
+    const id = account ? signed.slice(ACCOUNT_MARK.length) : signed;
     if (!ID_PATTERN.test(id)) return undefined;
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = this.sign(id);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
+    const expected = this.sign(signed);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? { id, account } : undefined;
   }
 
   /** Identity from the first valid token among the candidates, or undefined. */
   known(...candidates: Array<string | undefined>): Identity | undefined {
     for (const token of candidates) {
       if (!token) continue;
-      const id = this.verify(token);
-      if (id) return { id, token, fresh: false };
+      const claim = this.verify(token);
+      if (claim)
+        return claim.account
+          ? { id: claim.id, token, fresh: false, account: true }
+          : { id: claim.id, token, fresh: false };
     }
     return undefined;
   }
@@ -72,4 +105,9 @@ export function readCookie(header: string, name: string): string | undefined {
 
 export function sessionCookie(token: string): string {
   return `${COOKIE_NAME}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${COOKIE_MAX_AGE_S}`;
+}
+
+/** Removes the identity cookie (sign out): the next request gets a fresh anonymous identity. */
+export function clearSessionCookie(): string {
+  return `${COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
 }

@@ -19,6 +19,8 @@ export interface Placer {
   identityId: string;
   /** The client address's rate-limit key (identity/client-address.ts). */
   addressKey: string;
+  /** Signed in (an account's token, identity/tokens.ts), not anonymous. */
+  account?: boolean;
 }
 
 /** What is placed where, and the proof of work that may come with it (the client's `pow`). */
@@ -70,6 +72,8 @@ export class PlacementService {
     private readonly signals?: Signals,
     /** Absent: no challenges (`--challenge off` and no surge defence). */
     private readonly challenges?: Challenges,
+    /** --login required: only accounts place. */
+    private readonly loginRequired = false,
   ) {
     this.byWho = restored.byWho;
     this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
@@ -164,6 +168,9 @@ export class PlacementService {
         wait,
       };
     }
+    // After ban and lock (signing in lifts neither), before the cooldown (an anonymous one never runs).
+    if (this.loginRequired && !placer.account)
+      return { ok: false, code: ErrorCode.LOGIN_REQUIRED, message: 'sign in to place (GET /auth/login)' };
     const own = this.byWho.get(placer.identityId) ?? 0;
     const network = this.byAddr.nextAllowed(placer.addressKey, now);
     if (now < own && own >= network) {

@@ -8,6 +8,8 @@ export interface Conn {
   identityId: string;
   /** The client address's rate-limit key (its prefix: identity/client-address.ts). */
   addressKey: string;
+  /** Signed in with an account (identity/tokens.ts); absent for an anonymous identity. */
+  account?: boolean;
   /** Token to hand the client in hello when the identity was minted for this connection. */
   freshToken: string | undefined;
   closed: boolean;

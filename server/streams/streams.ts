@@ -61,6 +61,7 @@ export type Greeting = Omit<HelloMsg, 't' | 'seq' | 'stream' | 'online' | 'token
 export interface Arrival {
   identityId: string;
   addressKey: string;
+  account?: boolean;
   freshToken: string | undefined;
   stream: Stream;
   since: number | undefined;

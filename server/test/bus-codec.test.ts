@@ -221,3 +221,45 @@ test('answers are checked against the kind of request they answer', () => {
   assert.equal(decodeAnswer('history', { ...answer, headers: { ETag: 5 } }), undefined);
   assert.equal(decodeAnswer('history', { ...answer, body: 'png' }), undefined);
 });
+
+test('accounts: the login settings in meta and the account mark of place and standing round-trip, checked', () => {
+  const withLogin: CanvasMeta = {
+    ...meta,
+    login: 'required',
+    oidc: {
+      issuer: 'https://id.example.com/realms/canvas',
+      clientId: 'canvas',
+      clientSecret: 's3cret',
+      scopes: 'openid',
+      publicUrl: 'https://canvas.example.com',
+    },
+  };
+  assert.deepEqual(decodeMeta(encodeBus(withLogin)), withLogin);
+  for (const patch of [
+    { login: 'maybe' },
+    { oidc: undefined },
+    { oidc: { ...withLogin.oidc, clientId: 7 } },
+    { login: undefined }, // settings without a mode
+  ])
+    assert.equal(decodeMeta(raw(withFields(withLogin, patch))), undefined, JSON.stringify(patch));
+
+  const marked: Request[] = [
+    { i: 1, k: 'place', identityId: ID, addressKey: '203.0.113.7/32', account: true, x: 7, y: 9, c: 3 },
+    { i: 2, k: 'standing', identityId: ID, addressKey: '203.0.113.7/32', account: true },
+  ];
+  const decoded = decodeRequests(
+    raw({
+      edge: 'e1',
+      reqs: [
+        ...marked,
+        withFields(marked[0] as object, { i: 3, account: 'yes' }),
+        withFields(marked[1] as object, { i: 4, account: false }),
+      ],
+    }),
+  );
+  assert.deepEqual(decoded?.reqs, marked);
+  assert.deepEqual(
+    decoded?.bad.map((b) => b.i),
+    [3, 4],
+  );
+});

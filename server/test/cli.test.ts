@@ -96,6 +96,42 @@ test('Redis URLs: redis:// or rediss:// with optional credentials; anything else
   }
 });
 
+test('--login needs an issuer, a client id and a public URL; the issuer is https except on loopback', () => {
+  const login = (extra: string[]) => configOf(['--login', 'required', ...extra]);
+  const full = [
+    '--oidc-issuer',
+    'https://id.example.com',
+    '--oidc-client-id',
+    'canvas',
+    '--public-url',
+    'https://canvas.example.com/',
+  ];
+  const ok = login([...full, '--oidc-client-secret', 's3cret']);
+  assert.equal(ok.login, 'required');
+  assert.equal(
+    ok.publicUrl,
+    'https://canvas.example.com',
+    'no trailing slash: the redirect URI is <public-url>/auth/callback',
+  );
+  assert.equal(
+    login(['--oidc-issuer', 'http://127.0.0.1:9000', '--oidc-client-id', 'c', '--public-url', 'http://127.0.0.1:8080'])
+      .oidcIssuer,
+    'http://127.0.0.1:9000',
+  );
+  const refused = (extra: string[], pattern: RegExp) =>
+    assert.throws(
+      () => login([...extra, '--oidc-client-secret', 's3cret']),
+      (err: Error) => err instanceof OperatorError && pattern.test(err.message) && !err.message.includes('s3cret'),
+      extra.join(' '),
+    );
+  refused([], /needs --oidc-issuer, --oidc-client-id, --public-url/);
+  refused(['--oidc-issuer', 'https://id.example.com', '--oidc-client-id', 'canvas'], /needs --public-url/);
+  refused([...full.slice(0, 0), '--oidc-issuer', 'http://id.example.com', ...full.slice(2)], /must be https/);
+  refused([...full, '--oidc-scopes', 'profile email'], /must include openid/);
+  refused([...full.slice(0, 4), '--public-url', 'canvas.example.com'], /--public-url/);
+  assert.equal(configOf([]).login, 'off', 'off by default, and then nothing else is needed');
+});
+
 test('an admin token with a space stops startup with a one-line error naming ADMIN_TOKEN, not the token', async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));

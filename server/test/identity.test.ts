@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { HttpCode } from '../http/status.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import { parseIpRanges } from '../identity/client-address.ts';
+import { IdentityIssuer } from '../identity/tokens.ts';
 import { httpRequest, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 /** A fresh identity's token, as a client without cookies gets it. */
@@ -270,4 +271,25 @@ test('a trusted proxy given as a CIDR range or an IPv6 address is believed on a 
   const blocked = await viaProxy(ts.http, '127.0.0.5', '198.51.100.11', 5);
   assert.equal(blocked.status, 429, 'outside the range: keyed by the peer, whatever it forwards');
   assert.deepEqual(storedAddressKeys(ts), ['198.51.100.7/32', '198.51.100.8/32', '198.51.100.9/32', '127.0.0.5/32']);
+});
+
+test('an account token proves its account; the mark cannot be added, removed or moved to another id', () => {
+  const issuer = new IdentityIssuer(Buffer.from('unit-secret'));
+  const alice = issuer.account('https://id.example.com', 'alice');
+  assert.match(alice.id, /^[0-9a-f]{16}$/);
+  assert.deepEqual(issuer.verify(alice.token), { id: alice.id, account: true });
+  assert.equal(issuer.account('https://id.example.com', 'alice').id, alice.id, 'derived: the same on every device');
+  assert.notEqual(issuer.account('https://other.example.com', 'alice').id, alice.id, 'subjects are per issuer');
+  assert.notEqual(
+    new IdentityIssuer(Buffer.from('other-secret')).account('https://id.example.com', 'alice').id,
+    alice.id,
+  );
+  const [, id, mac] = alice.token.split('.');
+  assert.equal(issuer.verify(`${id}.${mac}`), undefined, 'mark removed');
+  const anonymous = issuer.mint();
+  assert.deepEqual(issuer.verify(anonymous.token), { id: anonymous.id, account: false });
+  assert.equal(issuer.verify(`acct.${anonymous.token}`), undefined, 'mark added');
+  assert.equal(issuer.verify(`acct.${anonymous.id}.${mac}`), undefined, 'signature of another id');
+  assert.equal(issuer.known(alice.token)?.account, true);
+  assert.equal(issuer.known(anonymous.token)?.account, undefined);
 });

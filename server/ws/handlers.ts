@@ -57,6 +57,8 @@ export interface WebSocketOptions {
   /** Bytes uWS may buffer per socket (--max-backpressure; the outbox keeps it from being reached). */
   maxBackpressure: number;
   log: Logger;
+  /** Whether accounts are offered (hello.login); absent when --login off. */
+  login?: 'optional' | 'required';
 }
 
 function errorMsg(code: ErrorCode, message: string, id?: number, refusal?: Refusal): Uint8Array {
@@ -83,6 +85,8 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
     streams: [Stream.PNG, Stream.DELTA],
     you: conn.identityId,
     ...standing,
+    ...(opts.login === undefined ? {} : { login: opts.login }),
+    ...(conn.account ? { account: true as const } : {}),
   });
 
   router.ws<Conn>('/ws', {
@@ -122,6 +126,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       const conn = streams.conn({
         identityId: identity.id,
         addressKey: client.addressKey,
+        ...(identity.account ? { account: true } : {}),
         freshToken: identity.fresh ? identity.token : undefined,
         stream: request.stream,
         since: request.since,

@@ -20,6 +20,7 @@ import {
   NETWORK_LIMIT_TEXT,
   NOT_CONNECTED_TEXT,
   POLLING_TEXT,
+  SIGN_IN_TEXT,
   refusalText,
 } from '../ui/error-text.ts';
 import type { Ui } from '../ui/ui.ts';
@@ -70,6 +71,8 @@ export class Placing {
   private nextId = 1;
   /** Placements sent and not answered yet, for sending again with a solved challenge. */
   private readonly inFlight = new Map<number, { x: number; y: number; c: number; solves: number }>();
+  /** hello said only accounts place (--login required) and this identity is anonymous. */
+  private signInNeeded = false;
 
   constructor(private readonly d: PlacingDeps) {}
 
@@ -151,6 +154,7 @@ export class Placing {
     }
     if (!this.d.enabled()) return ui.showMessage(offline, 'error');
     if (this.allowedAt - this.d.now() > 0) return this.pointAtCooldown();
+    if (this.signInNeeded) return ui.showMessage(SIGN_IN_TEXT, 'info');
     const id = this.nextId++;
     board.placeOptimistic(id, pixel.x, pixel.y, this.colour);
     this.d.paintPixel(board, pixel.x, pixel.y);
@@ -182,8 +186,9 @@ export class Placing {
   }
 
   /** A connection's hello: its cooldown, and how long this identity must still wait. */
-  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked' | 'challenge'>): void {
+  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked' | 'challenge' | 'login' | 'account'>): void {
     this.cooldown = h.cooldownMs;
+    this.signInNeeded = h.login === 'required' && h.account !== true;
     // After a reload the page knows nothing of its last placement; a server without the field
     // leaves our own estimate in place.
     if (h.wait !== undefined) this.allowedAt = deadlineFromWait(h.wait, this.d.now());

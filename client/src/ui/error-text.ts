@@ -26,6 +26,8 @@ export function refusalText(code: string, serverMessage: string, waitMs: number 
     case ErrorCode.CHALLENGE_REQUIRED:
     case ErrorCode.CHALLENGE_INVALID:
       return 'This browser could not finish the anti-bot check (a short computation): pixel reverted. Try again.';
+    case ErrorCode.LOGIN_REQUIRED:
+      return 'Sign in to place (Sign in, top right): pixel reverted.';
     case ErrorCode.OUTCOME_UNKNOWN:
       return 'The server did not confirm your pixel in time: it may still appear. Check before placing again.';
     default:
@@ -46,5 +48,8 @@ export const NOT_CONNECTED_TEXT = 'Not connected: placing is disabled until the 
 export const POLLING_TEXT = 'The server cannot be reached (the WebSocket is blocked and polls fail): placing is off.';
 export const HISTORY_TEXT = 'Viewing history: placing is off. Close the History panel to place again.';
 export const CONNECTION_LOST_TEXT = 'Connection lost before the server confirmed your pixel: reverted.';
+/** --login required and this page's identity is anonymous (hello): said instead of trying the pixel. */
+export const SIGN_IN_TEXT = 'Sign in to place: use Sign in, top right. Watching needs no account.';
+
 export const NETWORK_LIMIT_TEXT =
   'Your network shares one limit with everyone on it (a school, an office, a venue): others placed just before you. Your pixel was not placed; the countdown shows when the network may place again.';

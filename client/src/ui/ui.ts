@@ -20,6 +20,8 @@ export interface UiElements {
   look: HTMLButtonElement;
   /** The "Loading the canvas…" placeholder, until the first snapshot. */
   loading: HTMLElement | null;
+  /** Sign in / signed in (shown when the server offers accounts); absent from pages without it. */
+  account?: HTMLElement | null;
 }
 
 const MESSAGE_MS = 6000;
@@ -36,6 +38,7 @@ export function findUiElements(): UiElements {
     retry: byId('retry', HTMLButtonElement),
     look: byId('look', HTMLButtonElement),
     loading: document.getElementById('boot'),
+    account: document.getElementById('account'),
   };
 }
 
@@ -119,6 +122,20 @@ export class Ui {
     const el = this.el.online;
     el.hidden = n === undefined;
     el.textContent = n === undefined ? '' : `${n.toLocaleString('en-US')} watching`;
+  }
+
+  /**
+   * The account link, from hello: nothing when the server offers no accounts, "Sign in" (to the
+   * provider, through /auth/login) for an anonymous identity, "Signed in · Sign out" for an account.
+   */
+  setAccount(login: 'optional' | 'required' | undefined, account: boolean): void {
+    const el = this.el.account;
+    if (!el) return;
+    el.hidden = login === undefined;
+    const link = document.createElement('a');
+    link.href = account ? '/auth/logout' : '/auth/login';
+    link.textContent = account ? 'Sign out' : 'Sign in';
+    el.replaceChildren(...(account ? ['Signed in · ', link] : [link]));
   }
 
   setCooldown(text: string, waiting: boolean): void {
