@@ -117,21 +117,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const signals = new Signals(config.cooldownMs);
-  const placements = new PlacementService(
+  const placements = new PlacementService({
     canvas,
     committer,
     metrics,
-    config.cooldownMs,
+    cooldownMs: config.cooldownMs,
     bans,
-    placementLog.runningCooldowns(Date.now(), config.cooldownMs),
-    config.addressPlacements,
+    restored: placementLog.runningCooldowns(Date.now(), config.cooldownMs),
+    addressPlacements: config.addressPlacements,
+    addressLimitExempt: config.addressLimitExempt,
     signals,
-    {
+    challenges: {
       gate: new ChallengeGate({ mode: config.challenge, every: config.challengeEvery, ttlMs: config.challengeTtlMs }),
       verifier: challengeIssuer(config, secret).verifier(),
     },
-    config.login === 'required',
-  );
+    loginRequired: config.login === 'required',
+  });
   const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
     const lock = placements.locked();

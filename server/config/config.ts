@@ -43,6 +43,8 @@ export interface Config {
   mintPerMinute: number;
   /** Placements one address prefix may make per cooldown. */
   addressPlacements: number;
+  /** `verified`: identities with a challenge credit or an account skip the address limit. */
+  addressLimitExempt: 'off' | 'verified';
   /** When a placement needs a solved proof-of-work challenge. */
   challenge: 'off' | 'new' | 'always';
   challengeEvery: number;

@@ -250,6 +250,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'placements one address prefix may make per cooldown (a venue behind one NAT may need more)',
   },
   {
+    key: 'addressLimitExempt',
+    flag: 'address-limit-exempt',
+    env: 'ADDRESS_LIMIT_EXEMPT',
+    kind: { type: 'enum', values: ['off', 'verified'] },
+    default: 'off',
+    help: "verified: identities that solved a challenge (within --challenge-ttl-ms) or signed in are held only by their own cooldown, not by their network's --address-placements",
+  },
+  {
     key: 'mintPerMinute',
     flag: 'mint-per-minute',
     env: 'MINT_PER_MINUTE',

@@ -49,6 +49,29 @@ export type PlaceResult =
       challenge?: PowChallenge;
     };
 
+export interface PlacementOptions {
+  canvas: Canvas;
+  committer: PlacementCommitter;
+  metrics: Metrics;
+  cooldownMs: number;
+  bans: Bans;
+  /** Running cooldowns read back from the store at startup. */
+  restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> };
+  /** Placements one address key may make per cooldown (--address-placements; default 1). */
+  addressPlacements?: number;
+  /**
+   * `verified` (--address-limit-exempt): identities that proved something (a live challenge credit,
+   * or an account) are not held by their network's shared limit, only by their own cooldown.
+   */
+  addressLimitExempt?: 'off' | 'verified';
+  /** Told of every accepted placement (moderators' bot-like signals). */
+  signals?: Signals;
+  /** Absent: no challenges (`--challenge off` and no surge defence). */
+  challenges?: Challenges;
+  /** --login required: only accounts place. */
+  loginRequired?: boolean;
+}
+
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -59,30 +82,45 @@ export class PlacementService {
   /** Set by a moderator: until when (Unix ms) nobody places, and why. */
   private lock: { until: number; reason: string } | undefined;
 
-  constructor(
-    private readonly canvas: Canvas,
-    private readonly committer: PlacementCommitter,
-    private readonly metrics: Metrics,
-    private readonly cooldownMs: number,
-    private readonly bans: Bans,
-    restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> },
-    /** Placements one address key may make per cooldown (--address-placements). */
-    addressPlacements = 1,
-    /** Told of every accepted placement (moderators' bot-like signals). */
-    private readonly signals?: Signals,
-    /** Absent: no challenges (`--challenge off` and no surge defence). */
-    private readonly challenges?: Challenges,
-    /** --login required: only accounts place. */
-    private readonly loginRequired = false,
-  ) {
-    this.byWho = restored.byWho;
-    this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
+  private readonly canvas: Canvas;
+  private readonly committer: PlacementCommitter;
+  private readonly metrics: Metrics;
+  private readonly cooldownMs: number;
+  private readonly bans: Bans;
+  private readonly signals: Signals | undefined;
+  private readonly challenges: Challenges | undefined;
+  private readonly loginRequired: boolean;
+  private readonly exemptVerified: boolean;
+
+  constructor(options: PlacementOptions) {
+    this.canvas = options.canvas;
+    this.committer = options.committer;
+    this.metrics = options.metrics;
+    this.cooldownMs = options.cooldownMs;
+    this.bans = options.bans;
+    this.signals = options.signals;
+    this.challenges = options.challenges;
+    this.loginRequired = options.loginRequired ?? false;
+    this.exemptVerified = options.addressLimitExempt === 'verified';
+    this.byWho = options.restored.byWho;
+    this.byAddr = new AddressBuckets(options.addressPlacements ?? 1, options.restored.byAddr);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
   }
 
   /** When `placer` may place next (Unix ms; <= now means now). */
-  nextAllowed(placer: Placer): number {
-    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.byAddr.nextAllowed(placer.addressKey, Date.now()));
+  nextAllowed(placer: Placer, now = Date.now()): number {
+    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.networkNext(placer, now));
+  }
+
+  /** When the placer's network may place next (0: now, or the placer is exempt from the network's limit). */
+  private networkNext(placer: Placer, now: number): number {
+    return this.exempt(placer, now) ? 0 : this.byAddr.nextAllowed(placer.addressKey, now);
+  }
+
+  /** Verified identities (a live challenge credit, or an account) skip the network limit when so configured. */
+  private exempt(placer: Placer, now: number): boolean {
+    if (!this.exemptVerified) return false;
+    return placer.account === true || (this.challenges?.gate.verified(placer.identityId, now) ?? false);
   }
 
   /**
@@ -123,7 +161,9 @@ export class PlacementService {
     const prevWho = this.byWho.get(placer.identityId);
     const next = now + this.cooldownMs;
     this.byWho.set(placer.identityId, next);
-    const undoAddr = this.byAddr.claim(placer.addressKey, next, now);
+    // An exempt placement does not use up its network's share either: neighbours behind the same
+    // address keep theirs.
+    const undoAddr = this.exempt(placer, now) ? () => {} : this.byAddr.claim(placer.addressKey, next, now);
     this.challenges?.gate.spend(placer.identityId);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
@@ -172,7 +212,7 @@ export class PlacementService {
     if (this.loginRequired && !placer.account)
       return { ok: false, code: ErrorCode.LOGIN_REQUIRED, message: 'sign in to place (GET /auth/login)' };
     const own = this.byWho.get(placer.identityId) ?? 0;
-    const network = this.byAddr.nextAllowed(placer.addressKey, now);
+    const network = this.networkNext(placer, now);
     if (now < own && own >= network) {
       const wait = own - now;
       return { ok: false, code: ErrorCode.COOLDOWN, message: `cooldown: next placement allowed in ${wait} ms`, wait };
@@ -196,7 +236,7 @@ export class PlacementService {
 
   /** What hello tells `placer`: the remaining cooldown, a ban of it or its network, the lock. */
   standing(placer: Placer, now: number): Standing {
-    const standing: Standing = { wait: Math.max(0, this.nextAllowed(placer) - now) };
+    const standing: Standing = { wait: Math.max(0, this.nextAllowed(placer, now) - now) };
     const ban = this.bans.of(placer, now);
     if (ban)
       standing.banned = {

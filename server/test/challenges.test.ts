@@ -213,3 +213,28 @@ test('through an edge: the edge issues the challenge, the writer verifies the so
   const replayed = await place(writer.http, alice.cookie, { x: 2, y: 1, color: 2, pow });
   assert.equal(replayed.json().error, ErrorCode.CHALLENGE_INVALID, 'used once, whichever process it reaches');
 });
+
+test('--address-limit-exempt verified: identities that solved a challenge are not held by their network', async (t) => {
+  for (const exempt of ['off', 'verified'] as const) {
+    const ts = await startTestServer({
+      width: 8,
+      height: 8,
+      cooldownMs: 60_000,
+      addressPlacements: 1,
+      addressLimitExempt: exempt,
+      challenge: 'new',
+      ...EASY,
+    });
+    t.after(() => ts.dispose());
+    const answers: number[] = [];
+    // Two players behind one address (both from 127.0.0.1), each solving its own challenge.
+    for (const [i, player] of [await session(ts.http), await session(ts.http)].entries()) {
+      const challenge = await httpRequest(`${ts.http}/api/challenge`, { headers: { Cookie: player.cookie } });
+      const pow = await solvePow(challenge.json() as unknown as PowChallenge);
+      const placed = await place(ts.http, player.cookie, { x: i, y: 0, color: 2, pow });
+      answers.push(placed.status);
+      if (placed.status !== 200) assert.equal(placed.json().limit, 'network', placed.body);
+    }
+    assert.deepEqual(answers, exempt === 'verified' ? [200, 200] : [200, 429], `exempt ${exempt}`);
+  }
+});

@@ -46,9 +46,16 @@ function setup(t: TestContext, opts: SetupOptions = {}): Setup {
   );
   const metrics = new Metrics({ backend: 'native', role: 'standalone' });
   const bans = new Bans(new Map((opts.banned ?? []).map((id) => [id, { reason: 'test', until: undefined }])));
-  const service = new PlacementService(canvas, committer, metrics, COOLDOWN_MS, bans, {
-    byWho: new Map(opts.restored?.byWho),
-    byAddr: new Map(opts.restored?.byAddr?.map(([k, t]) => [k, [t]])),
+  const service = new PlacementService({
+    canvas,
+    committer,
+    metrics,
+    cooldownMs: COOLDOWN_MS,
+    bans,
+    restored: {
+      byWho: new Map(opts.restored?.byWho),
+      byAddr: new Map(opts.restored?.byAddr?.map(([k, t]) => [k, [t]])),
+    },
   });
   t.after(() => {
     service.close();
