@@ -11,6 +11,7 @@ import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
 import type { Signals } from './signals.ts';
+import type { Surge } from '../defence/surge.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -44,6 +45,8 @@ export class PlacementService {
     addressPlacements = 1,
     /** Told of every accepted placement (moderators' bot-like signals). */
     private readonly signals?: Signals,
+    /** Surge defence (defence/surge.ts): told of every accepted placement; its lock refuses like a moderator's. */
+    private readonly surge?: Surge,
   ) {
     this.byWho = restored.byWho;
     this.byAddr = new AddressBuckets(addressPlacements, restored.byAddr);
@@ -73,7 +76,8 @@ export class PlacementService {
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
-        this.signals?.placed(placer.identityId, placer.addressKey, outcome.at);
+        const first = this.signals?.placed(placer.identityId, placer.addressKey, outcome.at) ?? false;
+        this.surge?.placed(outcome.at, first);
         return done({ ok: true, seq: outcome.seq, next });
       }
       restore(this.byWho, placer.identityId, prevWho);
@@ -147,10 +151,15 @@ export class PlacementService {
     this.lock = lock;
   }
 
-  /** The lock in force at `now`, if any (an expired one is forgotten). */
+  /** The lock in force at `now`, if any: a moderator's (an expired one is forgotten), else a surge's. */
   locked(now = Date.now()): { until: number; reason: string } | undefined {
     if (this.lock && this.lock.until <= now) this.lock = undefined;
-    return this.lock;
+    return this.lock ?? this.surge?.lock(now);
+  }
+
+  /** When (Unix ms) the surge defence began asking everyone for a challenge; undefined: it does not. */
+  challengeAllSince(now: number): number | undefined {
+    return this.surge?.challengeAllSince(now);
   }
 
   private prune(now: number): void {
