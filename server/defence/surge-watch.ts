@@ -16,6 +16,7 @@ export interface SurgeHealth {
   mode: string;
   since: number;
   until?: number;
+  learning: boolean;
   rate: number;
   newRate: number;
   baseline: number;
@@ -101,6 +102,7 @@ export class SurgeWatch {
       state: s.state,
       mode: s.mode,
       since: s.since,
+      learning: s.learning,
       rate: s.rate,
       newRate: s.newRate,
       baseline: s.baseline,

@@ -64,6 +64,8 @@ export interface SurgeStatus extends SurgeRates {
   mode: SurgeMode;
   /** When the current state began (Unix ms). */
   since: number;
+  /** The baseline has not yet a window's worth of calm seconds: nothing triggers by itself. */
+  learning: boolean;
   until?: number;
   reason?: string;
 }
@@ -190,7 +192,13 @@ export class Surge {
 
   status(now: number): SurgeStatus {
     this.update(now);
-    const status: SurgeStatus = { state: this.state, mode: this.mode, since: this.since, ...this.rates() };
+    const status: SurgeStatus = {
+      state: this.state,
+      mode: this.mode,
+      since: this.since,
+      learning: this.learning(),
+      ...this.rates(),
+    };
     if (this.state === 'locked') status.until = this.lockedUntil;
     if (this.state !== 'normal') status.reason = this.reason;
     return status;
@@ -212,6 +220,10 @@ export class Surge {
     if (this.state !== 'locked') return false;
     this.enter('challenge', now, this.reason, actor);
     return true;
+  }
+
+  private learning(): boolean {
+    return this.baseline.filled < this.windowSlots;
   }
 
   private rates(): SurgeRates {
@@ -252,7 +264,7 @@ export class Surge {
     switch (this.state) {
       case 'normal': {
         // Until the baseline holds a window's worth of seconds it knows nothing (a restart, a new canvas).
-        if (this.baseline.filled < this.windowSlots) return;
+        if (this.learning()) return;
         const lock = over(this.options.lockFactor);
         const challenge = lock ?? over(this.options.factor);
         if (lock) this.enter('locked', now, lock);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Surge, type SurgeChange, type SurgeOptions } from '../defence/surge.ts';
+import { buildConfig } from '../config/config.ts';
 import { eventOf } from '../defence/surge-webhook.ts';
 
 const T0 = 1_700_000_000_000;
@@ -24,7 +25,6 @@ function rig(options: Partial<SurgeOptions> = {}) {
   const surge = new Surge({ ...OPTIONS, ...options }, now);
   const changes: SurgeChange[] = [];
   surge.onChange((c) => changes.push(c));
-  let ids = 0;
   return {
     surge,
     changes,
@@ -41,7 +41,6 @@ function rig(options: Partial<SurgeOptions> = {}) {
     /** `n` placements within the current second. */
     burst(n: number, fresh: boolean): void {
       for (let i = 0; i < n; i++) {
-        ids++;
         surge.placed(now, fresh);
       }
     },
@@ -194,4 +193,21 @@ test('moderators: off ends a surge and keeps it off, challenge holds challenges 
 
 test('factor 0 builds no surge defence', () => {
   assert.throws(() => new Surge({ ...OPTIONS, factor: 0 }, T0), /factor > 0/);
+});
+
+test('the surge options are checked at start: a lock below the challenge, a webhook that is no http URL', () => {
+  assert.throws(() => buildConfig({ surgeFactor: '5', surgeLockFactor: '4' }), /--surge-lock-factor 4 is below/);
+  assert.equal(buildConfig({ surgeFactor: '5', surgeLockFactor: '5' }).surgeLockFactor, 5);
+  for (const url of ['ftp://example.com/hook', 'hooks.example.com/secret-token', 'mailto:ops@example.com']) {
+    assert.throws(
+      () => buildConfig({ surgeWebhook: url }),
+      (err: Error) => /--surge-webhook must be an http/.test(err.message) && !err.message.includes(url),
+      url,
+    );
+  }
+  assert.equal(
+    buildConfig({ surgeWebhook: 'https://hooks.example.com/x' }).surgeWebhook,
+    'https://hooks.example.com/x',
+  );
+  assert.equal(buildConfig({}).surgeFactor, 0, 'off by default');
 });
