@@ -11,8 +11,9 @@
  * Counts are kept per second: a ring of `windowMs` worth of seconds for the short window, and, behind
  * it, a ring of `baselineMs` worth for the baseline. A second enters the baseline when it leaves the
  * short window, and only if no surge was in force while it was in the window: a surge does not raise
- * the bar it is measured against. Each placement costs two increments and a comparison; rolling the
- * rings costs one step per elapsed second (at most the rings' length after an idle gap).
+ * the bar it is measured against. A placement costs a few increments and comparisons, whatever the
+ * rates; rolling the rings costs one step per elapsed second (at most the rings' length after an idle
+ * gap), not per placement.
  *
  * No I/O and no timers: the caller passes `now`, so unit tests drive it with a fake clock.
  */
