@@ -72,8 +72,9 @@ export const ErrorCode = {
    */
   OUTCOME_UNKNOWN: 'outcome_unknown',
   /**
-   * A moderator locked the canvas (a raid, an incident): nobody places until it unlocks by itself or
-   * by hand. `wait` says how many ms are left; the message carries the moderator's reason.
+   * A moderator, or the server's surge defence, locked the canvas (a raid, an incident): nobody places
+   * until it unlocks by itself or by hand. `wait` says how many ms are left; the message carries the
+   * reason (a surge's starts with `surge: `).
    */
   LOCKED: 'locked',
   /**
@@ -142,7 +143,7 @@ export interface HelloMsg {
   online?: number;
   /** Present while this identity, or the network it connects from, is banned: placements are refused. */
   banned?: Restriction & { scope: 'identity' | 'network' };
-  /** Present while a moderator has locked the canvas for everyone. */
+  /** Present while the canvas is locked for everyone: by a moderator, or by the surge defence (reason `surge: ...`). */
   locked?: Restriction;
   /**
    * Present when this identity's next placement needs a solved proof-of-work challenge: a client may

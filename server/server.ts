@@ -10,6 +10,8 @@ import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
 import { WriterBus } from './bus/writer-bus.ts';
 import { Front, type FrontOptions } from './front.ts';
+import { Surge } from './defence/surge.ts';
+import { SurgeWatch } from './defence/surge-watch.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
@@ -117,6 +119,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const signals = new Signals(config.cooldownMs);
+  // Off (no Surge at all) unless --surge-factor is set: nothing changes for a canvas that did not ask.
+  const surge =
+    config.surgeFactor > 0
+      ? new Surge(
+          {
+            factor: config.surgeFactor,
+            lockFactor: config.surgeLockFactor === 0 ? 3 * config.surgeFactor : config.surgeLockFactor,
+            lockMs: config.surgeLockMs,
+            minRate: config.surgeMinRate,
+            windowMs: config.surgeWindowMs,
+            baselineMs: config.surgeBaselineMs,
+            calmMs: config.surgeCalmMs,
+          },
+          Date.now(),
+        )
+      : undefined;
+  const surgeWatch = surge && new SurgeWatch(surge, { metrics, log, webhook: config.surgeWebhook });
   const placements = new PlacementService({
     canvas,
     committer,
@@ -132,12 +151,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       verifier: challengeIssuer(config, secret).verifier(),
     },
     loginRequired: config.login === 'required',
+    surge,
   });
-  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
-  metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
-    const lock = placements.locked();
-    return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
-  });
+  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals, surge);
+  metrics.watch(
+    'canvas_locked_seconds',
+    "Seconds left of a lock on placing, a moderator's or a surge's (0: not locked)",
+    () => {
+      const lock = placements.locked();
+      return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
+    },
+  );
   // History workers open the database file read-only: none for an in-memory database.
   const pastCanvases =
     config.db === ':memory:'
@@ -228,7 +252,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     authority,
     identitySecret: secret,
     seq: () => canvas.seq,
-    health: () => (bus ? { redis: bus.redisUp, writer: true } : {}),
+    health: () => ({
+      ...(bus ? { redis: bus.redisUp, writer: true } : {}),
+      ...(surgeWatch ? { surge: surgeWatch.health(Date.now()) } : {}),
+    }),
     ...(login ? { login } : {}),
   });
   let port: number;
@@ -244,6 +271,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   } catch (err) {
     front.stopListening();
     clearInterval(keyframeTimer);
+    surgeWatch?.close();
     await bus?.close();
     store.close();
     throw err;
@@ -262,6 +290,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await ticker.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       placements.close();
+      surgeWatch?.close();
       front.closeSockets();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);

@@ -371,6 +371,11 @@ function decodeAdminAction(f: Fields): AdminAction {
       return { op, actor: str(f, 'actor'), seconds: count(f, 'seconds'), reason: str(f, 'reason', 500) };
     case 'unlock':
       return { op, actor: str(f, 'actor') };
+    case 'surge': {
+      const mode = f.mode;
+      if (mode !== 'auto' && mode !== 'off' && mode !== 'challenge') throw new Malformed('mode');
+      return { op, actor: str(f, 'actor'), mode };
+    }
     case 'audit':
     case 'signals':
       return { op, limit: count(f, 'limit') };

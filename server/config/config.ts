@@ -60,6 +60,17 @@ export interface Config {
   oidcScopes: string;
   /** The URL players reach this server at, without a trailing slash (empty: not set). */
   publicUrl: string;
+  /** Surge defence (defence/surge.ts); factor 0: off. */
+  surgeFactor: number;
+  /** 0: 3 x surgeFactor. */
+  surgeLockFactor: number;
+  surgeLockMs: number;
+  surgeMinRate: number;
+  surgeWindowMs: number;
+  surgeBaselineMs: number;
+  surgeCalmMs: number;
+  /** URL POSTed on each surge change; empty: none. */
+  surgeWebhook: string;
   pprofPort: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   role: 'standalone' | 'writer' | 'edge';
@@ -172,6 +183,11 @@ export function buildConfig(
   if (config.role === 'edge' && values.db !== undefined)
     throw new OperatorError('--role edge keeps no database: drop --db (the writer owns it)');
   checkLogin(config);
+  if (config.surgeLockFactor !== 0 && config.surgeLockFactor < config.surgeFactor)
+    throw new OperatorError(
+      `--surge-lock-factor ${config.surgeLockFactor} is below --surge-factor ${config.surgeFactor}: the lock would come before the challenges`,
+    );
+  if (config.surgeWebhook !== '') checkWebhookUrl(config.surgeWebhook);
   for (const [flag, url] of [
     ['--redis', config.redis],
     ['--redis-replica', config.redisReplica],
@@ -243,6 +259,18 @@ function checkRedisUrl(flag: string, url: string): void {
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
     throw new OperatorError(`${flag} must start with redis:// or rediss:// (TLS), not ${parsed.protocol}//`);
   if (parsed.hostname === '') throw new OperatorError(`${flag} names no host`);
+}
+
+/** The message never repeats the URL: a chat webhook's URL is its secret. */
+function checkWebhookUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '')
+    throw new OperatorError('--surge-webhook must be an http:// or https:// URL');
 }
 
 /** A typed value back as it would be typed on the command line. */

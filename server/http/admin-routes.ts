@@ -147,6 +147,12 @@ export function registerAdminRoutes(
     return { op: 'lock', actor, seconds, reason: typeof reason === 'string' ? reason.slice(0, 500) : 'moderation' };
   });
   action('/api/admin/unlock', (_body, actor) => ({ op: 'unlock', actor }));
+  action('/api/admin/surge', (body, actor) => {
+    const mode = bodyField(body.value, 'mode');
+    if (mode !== 'auto' && mode !== 'off' && mode !== 'challenge')
+      return bad('body must be {"mode": "auto" | "off" | "challenge"}');
+    return { op: 'surge', actor, mode };
+  });
   router.route('/api/admin/signals', {
     get: (res, req) => {
       const state = trackAborted(res);

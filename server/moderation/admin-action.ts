@@ -4,6 +4,7 @@
  * writer over the bus.
  */
 import type { ActionResult, Moderation, Rect } from './moderation.ts';
+import type { SurgeMode } from '../defence/surge.ts';
 
 export type AdminAction =
   | { op: 'ban'; actor: string; id: string; reason: string; seconds?: number }
@@ -14,6 +15,7 @@ export type AdminAction =
   | { op: 'wipe'; actor: string; rect: Rect; color: number }
   | { op: 'lock'; actor: string; seconds: number; reason: string }
   | { op: 'unlock'; actor: string }
+  | { op: 'surge'; actor: string; mode: SurgeMode }
   | { op: 'audit'; limit: number }
   | { op: 'signals'; limit: number };
 
@@ -35,6 +37,8 @@ export function runAdminAction(moderation: Moderation, a: AdminAction): ActionRe
       return moderation.lock(a.actor, a.seconds, a.reason);
     case 'unlock':
       return moderation.unlock(a.actor);
+    case 'surge':
+      return moderation.surgeMode(a.actor, a.mode);
     case 'audit':
       return { ok: true, result: { entries: moderation.auditLog(a.limit) } };
     case 'signals':

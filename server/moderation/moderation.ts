@@ -12,6 +12,7 @@ import type { Ban, Bans } from '../placement/bans.ts';
 import type { Signals } from '../placement/signals.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
+import type { Surge, SurgeMode } from '../defence/surge.ts';
 
 export type ActionResult =
   | { ok: true; result: Record<string, unknown> }
@@ -33,6 +34,8 @@ export class Moderation {
     private readonly placements: PlacementService,
     private readonly bans: Bans,
     private readonly signalsSeen: Signals,
+    /** The surge defence, when on (--surge-factor > 0). */
+    private readonly surge?: Surge,
   ) {}
 
   /** Bot-like signals per address prefix and identity (placement/signals.ts). */
@@ -75,10 +78,26 @@ export class Moderation {
     return this.record(actor, 'lock', { seconds, reason }, { lockedUntil: until });
   }
 
+  /** Lifts a moderator's lock, and a surge's (which then leaves challenges on, as when it runs out). */
   unlock(actor: string): ActionResult {
     const was = this.placements.locked() !== undefined;
     this.placements.setLock(undefined);
+    this.surge?.unlock(Date.now(), actor);
     return this.record(actor, 'unlock', {}, { wasLocked: was });
+  }
+
+  /** The surge defence follows the rates (`auto`), stays off, or holds challenges on for everyone. */
+  surgeMode(actor: string, mode: SurgeMode): ActionResult {
+    if (!this.surge)
+      return {
+        ok: false,
+        code: ErrorCode.INVALID_FIELD,
+        message: 'surge defence is off on this server (--surge-factor 0)',
+      };
+    const now = Date.now();
+    this.surge.setMode(mode, now, actor);
+    const { state, since } = this.surge.status(now);
+    return this.record(actor, 'surge', { mode }, { mode, state, since });
   }
 
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */

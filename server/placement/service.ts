@@ -13,6 +13,7 @@ import { banMessage, type Bans } from './bans.ts';
 import type { Signals } from './signals.ts';
 import type { ChallengeGate } from '../defence/challenge-gate.ts';
 import type { ChallengeVerifier } from '../defence/challenges.ts';
+import type { Surge } from '../defence/surge.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -70,6 +71,8 @@ export interface PlacementOptions {
   challenges?: Challenges;
   /** --login required: only accounts place. */
   loginRequired?: boolean;
+  /** Surge defence (defence/surge.ts): told of every accepted placement; its lock refuses like a moderator's. */
+  surge?: Surge;
 }
 
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
@@ -91,6 +94,7 @@ export class PlacementService {
   private readonly challenges: Challenges | undefined;
   private readonly loginRequired: boolean;
   private readonly exemptVerified: boolean;
+  private readonly surge: Surge | undefined;
 
   constructor(options: PlacementOptions) {
     this.canvas = options.canvas;
@@ -102,6 +106,7 @@ export class PlacementService {
     this.challenges = options.challenges;
     this.loginRequired = options.loginRequired ?? false;
     this.exemptVerified = options.addressLimitExempt === 'verified';
+    this.surge = options.surge;
     this.byWho = options.restored.byWho;
     this.byAddr = new AddressBuckets(options.addressPlacements ?? 1, options.restored.byAddr);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
@@ -168,7 +173,8 @@ export class PlacementService {
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
-        this.signals?.placed(placer.identityId, placer.addressKey, outcome.at);
+        const first = this.signals?.placed(placer.identityId, placer.addressKey, outcome.at) ?? false;
+        this.surge?.placed(outcome.at, first);
         return done({ ok: true, seq: outcome.seq, next });
       }
       restore(this.byWho, placer.identityId, prevWho);
@@ -255,15 +261,15 @@ export class PlacementService {
     this.lock = lock;
   }
 
-  /** The lock in force at `now`, if any (an expired one is forgotten). */
+  /** The lock in force at `now`, if any: a moderator's (an expired one is forgotten), else a surge's. */
   locked(now = Date.now()): { until: number; reason: string } | undefined {
     if (this.lock && this.lock.until <= now) this.lock = undefined;
-    return this.lock;
+    return this.lock ?? this.surge?.lock(now);
   }
 
-  /** When the surge defence asked everyone for a challenge (Unix ms), if it does now. */
-  private surgeSince(_now = Date.now()): number | undefined {
-    return undefined;
+  /** When (Unix ms) the surge defence began asking everyone for a challenge; undefined: it does not. */
+  private surgeSince(now = Date.now()): number | undefined {
+    return this.surge?.challengeAllSince(now);
   }
 
   private prune(now: number): void {

@@ -51,8 +51,11 @@ export class Signals {
 
   constructor(private readonly cooldownMs: number) {}
 
-  /** An accepted placement by `id` from `prefix` at `at` (Unix ms). */
-  placed(id: string, prefix: string, at: number): void {
+  /**
+   * An accepted placement by `id` from `prefix` at `at` (Unix ms). True when `id` was not known: its
+   * first placement as far as this process remembers (the surge defence counts new identities so).
+   */
+  placed(id: string, prefix: string, at: number): boolean {
     let seen = this.ids.get(id);
     if (seen) {
       this.ids.delete(id); // most recently active last: the map's order is the order to forget in
@@ -72,6 +75,7 @@ export class Signals {
     net.placements++;
     this.prefixes.set(prefix, net);
     forgetOldest(this.prefixes, MAX_PREFIXES);
+    return seen.placements === 1;
   }
 
   /** The `limit` prefixes with the most identities, and the `limit` identities most often at the cooldown. */

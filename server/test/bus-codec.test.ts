@@ -60,6 +60,7 @@ const requests: Request[] = [
   { i: 14, k: 'admin', a: { op: 'unban-prefix', actor: 'a', prefix: '10.0.0.0/8' } },
   { i: 11, k: 'admin', a: { op: 'unlock', actor: 'a' } },
   { i: 15, k: 'admin', a: { op: 'signals', limit: 20 } },
+  { i: 16, k: 'admin', a: { op: 'surge', actor: 'a', mode: 'challenge' } },
   {
     i: 9,
     k: 'history',
@@ -172,6 +173,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
       r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '', addressKey: 'a'.repeat(129) },
     },
     { i: 19, k: 'history', r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '' } },
+    { i: 20, k: 'admin', a: { op: 'surge', actor: 'x', mode: 'nuke' } },
     withFields(place, { i: undefined }),
     withFields(place, { i: -2 }),
     'a string',
@@ -181,7 +183,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
   assert.deepEqual(decoded.reqs, requests);
   assert.deepEqual(
     decoded.bad.map((b) => b.i),
-    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
   );
   assert.equal(decoded.unnumbered, 3);
   assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);
