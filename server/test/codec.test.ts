@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeServerMessage, encodeMessage, isClientInt, parseClientMessage } from '../../protocol/codec.ts';
-import { ErrorCode } from '../../protocol/messages.ts';
+import { ErrorCode, MAX_POW_CHARS } from '../../protocol/messages.ts';
 import { scanFrame } from '../../protocol/msgpack-scan.ts';
 
 test('the place example in PROTOCOL.md parses to the documented message', () => {
@@ -170,3 +170,22 @@ test(
     }
   },
 );
+
+test('place carries an optional pow: a string of 1..MAX_POW_CHARS, anything else is invalid_field', () => {
+  const ok = parseClientMessage(encodeMessage({ t: 'place', id: 3, x: 1, y: 2, c: 0, pow: 'abc' }));
+  assert.deepEqual(ok, { ok: true, msg: { t: 'place', id: 3, x: 1, y: 2, c: 0, pow: 'abc' } });
+  const none = parseClientMessage(encodeMessage({ t: 'place', id: 3, x: 1, y: 2, c: 0, pow: null } as never));
+  assert.deepEqual(none, { ok: true, msg: { t: 'place', id: 3, x: 1, y: 2, c: 0 } }, 'nil: no solution');
+  for (const pow of [7, '', 'x'.repeat(MAX_POW_CHARS + 1), ['a'], { a: 1 }]) {
+    const r = parseClientMessage(encodeMessage({ t: 'place', id: 4, x: 1, y: 2, c: 0, pow } as never));
+    assert.deepEqual(
+      r.ok ? r : { code: r.code, id: r.id },
+      { code: ErrorCode.INVALID_FIELD, id: 4 },
+      JSON.stringify(pow),
+    );
+  }
+  const longest = parseClientMessage(
+    encodeMessage({ t: 'place', id: 5, x: 1, y: 2, c: 0, pow: 'y'.repeat(MAX_POW_CHARS) }),
+  );
+  assert.equal(longest.ok, true, 'a pow of exactly MAX_POW_CHARS fits in one client frame');
+});
