@@ -35,6 +35,12 @@ export interface CommitterEvents {
   committed(count: number, seconds: number): void;
   /** A placement callback threw (a bug in the caller; the batch still completes). */
   callbackFailed(err: unknown): void;
+  /**
+   * The rows of a batch now durable and applied to the grid (stats/stats.ts counts them here, so
+   * every placement path, moderation included, is counted once and only after its commit). A throw
+   * is reported as callbackFailed: the batch stays committed.
+   */
+  stored?(rows: readonly PlacementRow[]): void;
 }
 
 interface Pending {
@@ -122,6 +128,7 @@ export class PlacementCommitter {
       return { seq, ...req, at, prevSeq };
     });
     let outcome: (i: number) => PlacementOutcome;
+    let durable = false;
     try {
       const started = performance.now();
       this.store.commit(rows);
@@ -129,10 +136,18 @@ export class PlacementCommitter {
       for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
       this.sinceSnapshot += rows.length;
       outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
+      durable = true;
     } catch (err) {
       this.events.commitFailed(err, rows.length);
       const message = `placement not stored: ${(err as Error).message}`;
       outcome = () => ({ ok: false, code: ErrorCode.STORE_FAILED, message });
+    }
+    if (durable && this.events.stored) {
+      try {
+        this.events.stored(rows);
+      } catch (err) {
+        this.events.callbackFailed(err);
+      }
     }
     if (this.sinceSnapshot >= this.opts.snapshotEvery && this.now() >= this.snapshotRetryAt) this.snapshot();
     return outcome;

@@ -1,0 +1,289 @@
+/**
+ * Placement statistics, kept in the writer's memory and fed from committed batches only (the
+ * committer's `stored` event, after the SQLite transaction): totals, per colour, the last hour, the
+ * identities active in the last five minutes, top placers all-time and over the last hour, and per
+ * identity {placed, first, last, rank}. Restored at startup by one scan of the placements table
+ * (placement-log.ts `eachPlacement`), through the same `add`, so a restart gives the same figures.
+ *
+ * What counts: placements by players. Rows written by moderation (`mod:rollback`, `mod:wipe`) are
+ * not players and are counted apart (`modChanges`). Counts count acts, not pixels on the canvas: a
+ * rollback or a wipe paints over a player's pixels with new `mod:*` rows and leaves the player's
+ * counts as they were, exactly as the placements table keeps the player's rows. So every figure here
+ * is a plain recount of that table (stats.test.ts checks it), and counts only ever grow, which is
+ * what makes the top list and ranks O(1) per placement below.
+ *
+ * Windows are whole minutes of the commit time: "the last hour" is the current minute and the 59
+ * before it, "the last five minutes" the current one and the 4 before it.
+ *
+ * Cost per placement: a few Map and array updates, no allocation once an identity is known. The
+ * summary is built at most once a second, only when asked; the top-hour list is its one O(n) part
+ * (n: identities that placed in the last hour).
+ */
+
+export interface TopEntry {
+  id: string;
+  placed: number;
+}
+
+/** `GET /api/stats`. */
+export interface StatsSummary {
+  /** Placements by players, all time. */
+  placements: number;
+  /** Placements by players in the last hour (whole minutes). */
+  lastHour: number;
+  /** Placements by players per palette index. */
+  perColor: number[];
+  /** Identities that placed in the last five minutes (whole minutes). */
+  active5m: number;
+  /** Top placers all time: placed desc, then id. */
+  top: TopEntry[];
+  /** Top placers over the last hour, same order. */
+  topHour: TopEntry[];
+  /** Pixels changed by moderation (rollback and wipe rows), not counted above. */
+  modChanges: number;
+  /** When these figures were computed (Unix ms). */
+  at: number;
+}
+
+/** `GET /api/stats/me`: one identity; `rank` is 1 + the identities with more placements (null: none yet). */
+export interface IdentityStats {
+  id: string;
+  placed: number;
+  first: number | null;
+  last: number | null;
+  rank: number | null;
+}
+
+/** What a committed row tells the stats (store.ts PlacementRow has these fields). */
+export interface CountedRow {
+  who: string;
+  color: number;
+  at: number;
+}
+
+export interface StatsOptions {
+  paletteSize: number;
+  /** Length of the top lists. */
+  topSize?: number;
+  /** Clock (tests pass their own). */
+  now?: () => number;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MINUTES = 60;
+const ACTIVE_MINUTES = 5;
+/** A summary is rebuilt at most this often, however many ask (the answer says max-age=1 too). */
+const SUMMARY_MS = 1_000;
+const DEFAULT_TOP = 10;
+
+interface PerIdentity {
+  placed: number;
+  first: number;
+  last: number;
+}
+
+/** One minute of the last hour. */
+interface MinuteBucket {
+  /** Minute number (Unix ms / 60,000); -1: empty. */
+  minute: number;
+  placements: number;
+  /** Placements per identity in this minute (subtracted from the hour's counts when the minute leaves). */
+  byWho: Map<string, number>;
+  /** Identities whose latest placement falls in this minute: active5m sums five of these. */
+  latestOf: number;
+}
+
+const isModeration = (who: string): boolean => who.startsWith('mod:');
+const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS);
+
+/** Order of every top list: more placements first, then the id, so ties have one order. */
+function before(a: TopEntry, b: TopEntry): boolean {
+  return a.placed > b.placed || (a.placed === b.placed && a.id < b.id);
+}
+
+export class Stats {
+  private total = 0;
+  private modChanges = 0;
+  private readonly perColor: number[];
+  private readonly byId = new Map<string, PerIdentity>();
+  /**
+   * atLeast[c]: identities with at least c placements. A placement moves one identity from c-1 to c,
+   * which changes only atLeast[c]; rank(p) = 1 + atLeast[p + 1]. O(1) both ways, no sorting.
+   */
+  private atLeast: number[] = [0];
+  /** Top all-time, kept exact per placement: counts only grow, so only the placer can enter or move. */
+  private top: TopEntry[] = [];
+  private readonly ring: MinuteBucket[];
+  private readonly hourByWho = new Map<string, number>();
+  /** Latest minute the ring was advanced to. */
+  private head = -1;
+  private readonly topSize: number;
+  private readonly now: () => number;
+  private summaryCache: StatsSummary | undefined;
+
+  constructor(opts: StatsOptions) {
+    this.perColor = new Array<number>(opts.paletteSize).fill(0);
+    this.topSize = opts.topSize ?? DEFAULT_TOP;
+    this.now = opts.now ?? Date.now;
+    this.ring = Array.from({ length: HOUR_MINUTES }, () => ({
+      minute: -1,
+      placements: 0,
+      byWho: new Map<string, number>(),
+      latestOf: 0,
+    }));
+  }
+
+  /** Counts committed rows, in seq order (the committer after each durable batch; the startup scan). */
+  add(rows: Iterable<CountedRow>): void {
+    for (const r of rows) this.addOne(r.who, r.color, r.at);
+  }
+
+  addOne(who: string, color: number, at: number): void {
+    if (isModeration(who)) {
+      this.modChanges++;
+      return;
+    }
+    this.total++;
+    while (color >= this.perColor.length) this.perColor.push(0);
+    this.perColor[color] = (this.perColor[color] ?? 0) + 1;
+
+    const minute = minuteOf(at);
+    const seen = this.byId.get(who);
+    const previousMinute = seen ? minuteOf(seen.last) : undefined;
+    let placed: number;
+    if (seen) {
+      placed = ++seen.placed;
+      // `at` grows with seq; max() keeps `last` right if the wall clock stepped back between batches.
+      seen.last = Math.max(seen.last, at);
+    } else {
+      placed = 1;
+      this.byId.set(who, { placed, first: at, last: at });
+    }
+    if (placed === this.atLeast.length) this.atLeast.push(0);
+    this.atLeast[placed] = (this.atLeast[placed] ?? 0) + 1;
+    this.promote(who, placed);
+
+    if (minute > this.head) this.advance(minute);
+    if (minute <= this.head - HOUR_MINUTES) return; // older than the ring (startup scan): totals only
+    const bucket = this.bucket(minute);
+    bucket.placements++;
+    bucket.byWho.set(who, (bucket.byWho.get(who) ?? 0) + 1);
+    this.hourByWho.set(who, (this.hourByWho.get(who) ?? 0) + 1);
+    if (previousMinute === undefined || minute > previousMinute) {
+      if (previousMinute !== undefined) {
+        const old = this.ring[previousMinute % HOUR_MINUTES] as MinuteBucket;
+        if (old.minute === previousMinute) old.latestOf--;
+      }
+      bucket.latestOf++;
+    }
+  }
+
+  /** The summary as of now, rebuilt at most once a second: callers may key caches on the object. */
+  summary(): StatsSummary {
+    const now = this.now();
+    const cached = this.summaryCache;
+    if (cached && now - cached.at < SUMMARY_MS && now >= cached.at) return cached;
+    const minute = minuteOf(now);
+    if (minute > this.head) this.advance(minute);
+    let lastHour = 0;
+    let active5m = 0;
+    for (const b of this.ring) {
+      if (b.minute < 0 || b.minute > minute) continue;
+      lastHour += b.placements;
+      if (b.minute > minute - ACTIVE_MINUTES) active5m += b.latestOf;
+    }
+    const summary: StatsSummary = {
+      placements: this.total,
+      lastHour,
+      perColor: [...this.perColor],
+      active5m,
+      top: this.top.map((e) => ({ ...e })),
+      topHour: this.topOfHour(),
+      modChanges: this.modChanges,
+      at: now,
+    };
+    this.summaryCache = summary;
+    return summary;
+  }
+
+  /** One identity's figures; an identity that never placed has 0 and nulls. */
+  of(id: string): IdentityStats {
+    const seen = this.byId.get(id);
+    if (!seen) return { id, placed: 0, first: null, last: null, rank: null };
+    return {
+      id,
+      placed: seen.placed,
+      first: seen.first,
+      last: seen.last,
+      rank: 1 + (this.atLeast[seen.placed + 1] ?? 0),
+    };
+  }
+
+  /** Identities that ever placed (memory: one small record each). */
+  get identities(): number {
+    return this.byId.size;
+  }
+
+  /** `who` now has `placed`: it stays, moves up, or enters the top list (displacing the last). */
+  private promote(who: string, placed: number): void {
+    const top = this.top;
+    let i = top.findIndex((e) => e.id === who);
+    if (i < 0) {
+      const entry = { id: who, placed };
+      const last = top[top.length - 1];
+      if (top.length >= this.topSize && last && !before(entry, last)) return;
+      if (top.length >= this.topSize) top.pop();
+      top.push(entry);
+      i = top.length - 1;
+    } else (top[i] as TopEntry).placed = placed;
+    // One insertion step: only this entry's key grew.
+    while (i > 0 && before(top[i] as TopEntry, top[i - 1] as TopEntry)) {
+      [top[i - 1], top[i]] = [top[i] as TopEntry, top[i - 1] as TopEntry];
+      i--;
+    }
+  }
+
+  /** The bucket for `minute` (within the ring), emptied first if it held an older minute. */
+  private bucket(minute: number): MinuteBucket {
+    const b = this.ring[minute % HOUR_MINUTES] as MinuteBucket;
+    if (b.minute !== minute) this.expire(b, minute);
+    return b;
+  }
+
+  /** Moves the ring's head to `minute`, expiring every bucket that fell out of the hour. */
+  private advance(minute: number): void {
+    this.head = minute;
+    for (const b of this.ring) if (b.minute >= 0 && b.minute <= minute - HOUR_MINUTES) this.expire(b, -1);
+  }
+
+  private expire(b: MinuteBucket, minute: number): void {
+    for (const [who, n] of b.byWho) {
+      const left = (this.hourByWho.get(who) ?? 0) - n;
+      if (left > 0) this.hourByWho.set(who, left);
+      else this.hourByWho.delete(who);
+    }
+    b.byWho.clear();
+    b.placements = 0;
+    b.latestOf = 0;
+    b.minute = minute;
+  }
+
+  /** O(identities active in the hour), once per summary: a bounded selection, no full sort. */
+  private topOfHour(): TopEntry[] {
+    const top: TopEntry[] = [];
+    for (const [id, placed] of this.hourByWho) {
+      const entry = { id, placed };
+      const last = top[top.length - 1];
+      if (top.length >= this.topSize && last && !before(entry, last)) continue;
+      if (top.length >= this.topSize) top.pop();
+      let i = top.length;
+      top.push(entry);
+      while (i > 0 && before(entry, top[i - 1] as TopEntry)) {
+        top[i] = top[i - 1] as TopEntry;
+        i--;
+      }
+      top[i] = entry;
+    }
+    return top;
+  }
+}
