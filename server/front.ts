@@ -15,6 +15,7 @@ import { HttpGuard, Router } from './http/guard.ts';
 import { registerHistoryRoutes } from './http/history-routes.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { registerLoginRoutes } from './http/login-routes.ts';
+import { registerStatsRoutes } from './http/stats-routes.ts';
 import { ipRangeList } from './identity/client-address.ts';
 import { MintLimit } from './identity/mint-limit.ts';
 import { OidcClient, type OidcSettings } from './identity/oidc-client.ts';
@@ -104,6 +105,7 @@ export class Front {
     registerApiRoutes(router, { authority, identify, challenges });
     registerAdminRoutes(router, config.adminToken, authority, identify);
     registerHistoryRoutes(router, authority, identify);
+    registerStatsRoutes(router, authority, identify);
     registerHttpRoutes(router, {
       frame: () => streams.frame,
       indexHtml,

@@ -29,6 +29,7 @@ import { PlacementService } from './placement/service.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { Store } from './store/store.ts';
+import { Stats } from './stats/stats.ts';
 import { Streams } from './streams/streams.ts';
 import { ChallengeGate } from './defence/challenge-gate.ts';
 import { challengeIssuer } from './defence/challenges.ts';
@@ -93,6 +94,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
   metrics.watchSeq(() => canvas.seq);
+  // Stats: one scan of the placements at startup, then every committed batch (committer `stored`).
+  const placementLog = new PlacementLog(store.db);
+  const stats = new Stats({ paletteSize: config.palette.length });
+  const scanStarted = performance.now();
+  placementLog.eachPlacement((who, color, at) => stats.addOne(who, color, at));
+  log.info(
+    { ms: Math.round(performance.now() - scanStarted), identities: stats.identities },
+    'stats restored from the placements',
+  );
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -112,10 +122,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         metrics.commitBatch.observe(count);
       },
       callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
+      stored: (rows) => stats.add(rows),
     },
   );
   const modStore = new ModerationStore(store.db);
-  const placementLog = new PlacementLog(store.db);
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const signals = new Signals(config.cooldownMs);
@@ -182,6 +192,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     placementLog,
     moderation,
     pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+    stats,
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.

@@ -36,8 +36,9 @@ import type { OidcSettings } from '../identity/oidc-client.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
-import type { PixelResult, Standing } from '../placement/authority.ts';
+import type { IdentityStatsResult, PixelResult, Standing, StatsResult } from '../placement/authority.ts';
 import type { PlaceResult } from '../placement/service.ts';
+import type { StatsSummary, TopEntry } from '../stats/stats.ts';
 
 export interface BusKeys {
   meta: string;
@@ -133,7 +134,9 @@ export type Request =
   | { i: number; k: 'standing'; identityId: string; addressKey: string; account?: true }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
-  | { i: number; k: 'history'; r: HistoryRequest };
+  | { i: number; k: 'history'; r: HistoryRequest }
+  | { i: number; k: 'stats' }
+  | { i: number; k: 'statsOf'; id: string };
 
 export type RequestKind = Request['k'];
 
@@ -144,6 +147,8 @@ export interface AnswerOf {
   pixel: PixelResult;
   admin: ActionResult;
   history: HttpAnswer;
+  stats: StatsResult;
+  statsOf: IdentityStatsResult;
 }
 
 export type Answer = AnswerOf[RequestKind];
@@ -421,6 +426,10 @@ function decodeRequest(f: Fields, i: number): Request {
         r: { path, query, ifNoneMatch: str(r, 'ifNoneMatch', 4096), addressKey: str(r, 'addressKey') },
       };
     }
+    case 'stats':
+      return { i, k: 'stats' };
+    case 'statsOf':
+      return { i, k: 'statsOf', id: identity(f, 'id') };
     default:
       throw new Malformed('unknown request kind');
   }
@@ -481,6 +490,38 @@ function nullable<T>(f: Fields, key: string, read: (f: Fields, key: string) => T
   return f[key] === null ? null : read(f, key);
 }
 
+/** Longest top list and palette a stats answer may carry (the server keeps 10 and at most 256). */
+const MAX_TOP = 100;
+const MAX_COLOURS = 256;
+
+function topList(f: Fields, key: string): TopEntry[] {
+  const list = f[key];
+  if (!Array.isArray(list) || list.length > MAX_TOP) throw new Malformed(key);
+  return list.map((raw) => {
+    const e = record(raw, key);
+    return { id: identity(e, 'id'), placed: count(e, 'placed') };
+  });
+}
+
+function statsSummary(f: Fields): StatsSummary {
+  const perColor = f.perColor;
+  if (!Array.isArray(perColor) || perColor.length > MAX_COLOURS) throw new Malformed('perColor');
+  // Field order is the JSON order (http/stats-routes.ts serialises this object as it is).
+  return {
+    placements: count(f, 'placements'),
+    lastHour: count(f, 'lastHour'),
+    perColor: perColor.map((n: unknown) => {
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Malformed('perColor');
+      return n;
+    }),
+    active5m: count(f, 'active5m'),
+    top: topList(f, 'top'),
+    topHour: topList(f, 'topHour'),
+    modChanges: count(f, 'modChanges'),
+    at: count(f, 'at'),
+  };
+}
+
 const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
   place: (r) => {
     const f = record(r, 'answer');
@@ -530,6 +571,23 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     const headers = record(f.headers, 'headers');
     for (const v of Object.values(headers)) if (typeof v !== 'string') throw new Malformed('header');
     return { status: str(f, 'status'), headers: headers as Record<string, string>, body: bytes(f, 'body') };
+  },
+  stats: (r) => {
+    const f = record(r, 'answer');
+    return f.ok === true ? { ok: true, stats: statsSummary(record(f.stats, 'stats')) } : failure(f);
+  },
+  statsOf: (r) => {
+    const f = record(r, 'answer');
+    if (f.ok !== true) return failure(f);
+    const s = record(f.stats, 'stats');
+    const stats = {
+      id: identity(s, 'id'),
+      placed: count(s, 'placed'),
+      first: nullable(s, 'first', count),
+      last: nullable(s, 'last', count),
+      rank: nullable(s, 'rank', count),
+    };
+    return { ok: true, stats };
   },
 };
 

@@ -6,7 +6,7 @@
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
-import type { Authority, PixelResult, Standing } from '../placement/authority.ts';
+import type { Authority, IdentityStatsResult, PixelResult, Standing, StatsResult } from '../placement/authority.ts';
 import type { PixelRequest, PlaceResult, Placer } from '../placement/service.ts';
 import type { EdgeBus, NoAnswer } from './edge-bus.ts';
 import type { HistoryRequest } from '../history/history-answers.ts';
@@ -31,6 +31,9 @@ const NO_ANSWER = {
 const orFailure = <T extends object>(r: T | NoAnswer): T | (typeof NO_ANSWER)[NoAnswer] =>
   typeof r === 'string' ? NO_ANSWER[r] : r;
 
+/** An edge reuses the writer's stats this long: the answer says max-age=1 anyway (stats/stats.ts). */
+const STATS_REUSE_MS = 1_000;
+
 /** A timelapse takes seconds to build (perf/RESULTS.md): the writer gets this long to answer. */
 const HISTORY_TIMEOUT_MS = 120_000;
 /** Bytes of immutable history answers an edge keeps, so repeated requests never reach the writer. */
@@ -38,6 +41,10 @@ const HISTORY_CACHE_BYTES = 64 << 20;
 
 export class RemoteAuthority implements Authority {
   private readonly cache = new ByteLru<HttpAnswer>(HISTORY_CACHE_BYTES, (a) => a.body.length + 512);
+  /** The writer's latest stats, and when they arrived. */
+  private statsKept: { r: StatsResult; until: number } | undefined;
+  /** Asked of the writer and not answered yet: everyone asking meanwhile waits for that one answer. */
+  private statsWaiting: Array<(r: StatsResult) => void> | undefined;
 
   constructor(private readonly bus: EdgeBus) {}
 
@@ -73,6 +80,28 @@ export class RemoteAuthority implements Authority {
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
     this.bus.forward<'admin'>({ k: 'admin', a: action }, (r) => done(orFailure(r)));
+  }
+
+  /** One request to the writer a second at most, however many clients ask this edge. */
+  stats(done: (r: StatsResult) => void): void {
+    const kept = this.statsKept;
+    if (kept && Date.now() < kept.until) return done(kept.r);
+    if (this.statsWaiting) {
+      this.statsWaiting.push(done);
+      return;
+    }
+    const waiting = [done];
+    this.statsWaiting = waiting;
+    this.bus.forward<'stats'>({ k: 'stats' }, (answer) => {
+      this.statsWaiting = undefined;
+      const r = orFailure(answer);
+      if (r.ok) this.statsKept = { r, until: Date.now() + STATS_REUSE_MS };
+      for (const d of waiting) d(r);
+    });
+  }
+
+  statsOf(id: string, done: (r: IdentityStatsResult) => void): void {
+    this.bus.forward<'statsOf'>({ k: 'statsOf', id }, (r) => done(orFailure(r)));
   }
 
   /** Immutable answers (a past canvas, a finished range) are kept here and revalidated here. */

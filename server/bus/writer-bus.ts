@@ -221,6 +221,10 @@ export class WriterBus {
         return this.authority.admin(req.a, answer);
       case 'history':
         return this.authority.history(req.r, answer);
+      case 'stats':
+        return this.authority.stats(answer);
+      case 'statsOf':
+        return this.authority.statsOf(req.id, answer);
     }
   }
 

@@ -33,6 +33,8 @@ export interface RequestIdentity {
   (res: HttpResponse, req: HttpRequest, token?: string): RequestClient;
   /** Only where the request comes from: mints nothing. */
   address(res: HttpResponse, req: HttpRequest): ClientAddress;
+  /** The identity of a valid bearer or cookie token, else undefined: mints nothing (a read needs no identity). */
+  known(req: HttpRequest): Identity | undefined;
 }
 
 export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolicy, mints: MintLimit): RequestIdentity {
@@ -49,5 +51,11 @@ export function makeRequestIdentity(issuer: IdentityIssuer, policy: AddressPolic
     const wait = mints.take(where.addressKey);
     return wait === 0 ? { ...where, identity: issuer.mint() } : { ...where, identity: undefined, mintRetryMs: wait };
   };
-  return Object.assign(identify, { address });
+  const known = (req: HttpRequest): Identity | undefined =>
+    issuer.known(
+      undefined,
+      bearerToken(req.getHeader('authorization')),
+      readCookie(req.getHeader('cookie'), COOKIE_NAME),
+    );
+  return Object.assign(identify, { address, known });
 }

@@ -14,6 +14,7 @@ import type { HttpAnswer } from '../http/answer.ts';
 import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PixelRequest, PlaceResult, Placer, PlacementService } from './service.ts';
+import type { IdentityStats, Stats, StatsSummary } from '../stats/stats.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -26,6 +27,10 @@ export interface Standing {
 
 export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: ErrorCode; message: string };
 
+type Failure = { ok: false; code: ErrorCode; message: string };
+export type StatsResult = { ok: true; stats: StatsSummary } | Failure;
+export type IdentityStatsResult = { ok: true; stats: IdentityStats } | Failure;
+
 export interface Authority {
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void;
   /** What hello tells `placer`: its remaining cooldown, and any ban or lock in force. */
@@ -34,6 +39,10 @@ export interface Authority {
   admin(action: AdminAction, done: (r: ActionResult) => void): void;
   /** The history endpoints (past canvases, timelapses, heatmaps): a whole HTTP answer. */
   history(req: HistoryRequest, done: (a: HttpAnswer) => void): void;
+  /** Placement statistics (stats/stats.ts); the same object for a second, so callers may cache on it. */
+  stats(done: (r: StatsResult) => void): void;
+  /** One identity's placement statistics. */
+  statsOf(id: string, done: (r: IdentityStatsResult) => void): void;
 }
 
 export class LocalAuthority implements Authority {
@@ -44,6 +53,7 @@ export class LocalAuthority implements Authority {
     private readonly moderation: Moderation,
     /** Absent when the database is in memory (the history workers open the file). */
     private readonly historyAnswers: HistoryAnswers | undefined,
+    private readonly counts: Stats,
   ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
@@ -72,5 +82,13 @@ export class LocalAuthority implements Authority {
 
   history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {
     answerHistory(this.historyAnswers, req, done);
+  }
+
+  stats(done: (r: StatsResult) => void): void {
+    done({ ok: true, stats: this.counts.summary() });
+  }
+
+  statsOf(id: string, done: (r: IdentityStatsResult) => void): void {
+    done({ ok: true, stats: this.counts.of(id) });
   }
 }

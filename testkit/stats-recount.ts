@@ -1,0 +1,88 @@
+/**
+ * The placement statistics recounted from the placements table by plain SQL, the definition that
+ * server/stats/stats.ts keeps incrementally: tests compare the two (standalone and through an edge).
+ */
+import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IdentityStats, StatsSummary, TopEntry } from '../server/stats/stats.ts';
+
+const PLAYERS = "substr(who, 1, 4) <> 'mod:'";
+
+/** Everything of `GET /api/stats` but `at`, as of `at` (the minute windows end at its minute). */
+export function recountStats(dbPath: string, at: number, paletteSize: number, topSize = 10): Omit<StatsSummary, 'at'> {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const one = (sql: string, ...args: number[]) =>
+      (db
+        .prepare(sql)
+        .pluck()
+        .get(...args) as number | null) ?? 0;
+    const minute = Math.floor(at / 60_000);
+    const hourFrom = (minute - 59) * 60_000;
+    const fiveFrom = (minute - 4) * 60_000;
+    const top = (from: number): TopEntry[] =>
+      db
+        .prepare(
+          `SELECT who AS id, COUNT(*) AS placed FROM placements WHERE ${PLAYERS} AND at >= ?
+           GROUP BY who ORDER BY placed DESC, who ASC LIMIT ?`,
+        )
+        .all(from, topSize) as TopEntry[];
+    const perColor = new Array<number>(paletteSize).fill(0);
+    const colours = db
+      .prepare(`SELECT color, COUNT(*) AS n FROM placements WHERE ${PLAYERS} GROUP BY color`)
+      .all() as Array<{
+      color: number;
+      n: number;
+    }>;
+    for (const { color, n } of colours) perColor[color] = n;
+    return {
+      placements: one(`SELECT COUNT(*) FROM placements WHERE ${PLAYERS}`),
+      lastHour: one(`SELECT COUNT(*) FROM placements WHERE ${PLAYERS} AND at >= ?`, hourFrom),
+      perColor,
+      active5m: one(`SELECT COUNT(DISTINCT who) FROM placements WHERE ${PLAYERS} AND at >= ?`, fiveFrom),
+      top: top(Number.MIN_SAFE_INTEGER),
+      topHour: top(hourFrom),
+      modChanges: one(`SELECT COUNT(*) FROM placements WHERE NOT (${PLAYERS})`),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** `GET /api/stats/me` for `id`, recounted. */
+export function recountIdentity(dbPath: string, id: string): IdentityStats {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const row = db
+      .prepare('SELECT COUNT(*) AS placed, MIN(at) AS first, MAX(at) AS last FROM placements WHERE who = ?')
+      .get(id) as {
+      placed: number;
+      first: number | null;
+      last: number | null;
+    };
+    if (row.placed === 0) return { id, placed: 0, first: null, last: null, rank: null };
+    const above = db
+      .prepare(`SELECT COUNT(*) FROM (SELECT who FROM placements WHERE ${PLAYERS} GROUP BY who HAVING COUNT(*) > ?)`)
+      .pluck()
+      .get(row.placed) as number;
+    return { id, placed: row.placed, first: row.first, last: row.last, rank: 1 + above };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `GET /api/stats` from `http` once it was computed at or after `since` (a summary is reused for up
+ * to a second, so one computed before the last acked placement may not hold it yet).
+ */
+export async function statsSince(http: string, since: number, timeoutMs = 5_000): Promise<StatsSummary> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${http}/api/stats`);
+    if (res.status !== 200) throw new Error(`GET /api/stats: ${res.status} ${await res.text()}`);
+    const stats = (await res.json()) as StatsSummary;
+    if (stats.at >= since) return stats;
+    if (Date.now() > deadline) throw new Error(`GET /api/stats still computed at ${stats.at}, before ${since}`);
+    await sleep(100);
+  }
+}
