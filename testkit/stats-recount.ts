@@ -73,16 +73,19 @@ export function recountIdentity(dbPath: string, id: string): IdentityStats {
 
 /**
  * `GET /api/stats` from `http` once it was computed at or after `since` (a summary is reused for up
- * to a second, so one computed before the last acked placement may not hold it yet).
+ * to a second, so one computed before the last acked placement may not hold it yet). A 503 (an edge
+ * whose writer is restarting) is retried like a stale answer.
  */
-export async function statsSince(http: string, since: number, timeoutMs = 5_000): Promise<StatsSummary> {
+export async function statsSince(http: string, since: number, timeoutMs = 15_000): Promise<StatsSummary> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${http}/api/stats`);
-    if (res.status !== 200) throw new Error(`GET /api/stats: ${res.status} ${await res.text()}`);
-    const stats = (await res.json()) as StatsSummary;
-    if (stats.at >= since) return stats;
-    if (Date.now() > deadline) throw new Error(`GET /api/stats still computed at ${stats.at}, before ${since}`);
+    const text = await res.text();
+    if (res.status !== 200 && res.status !== 503) throw new Error(`GET /api/stats: ${res.status} ${text}`);
+    const stats = res.status === 200 ? (JSON.parse(text) as StatsSummary) : undefined;
+    if (stats && stats.at >= since) return stats;
+    if (Date.now() > deadline)
+      throw new Error(`GET /api/stats: no answer computed after ${since}: ${res.status} ${text}`);
     await sleep(100);
   }
 }

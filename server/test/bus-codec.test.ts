@@ -5,6 +5,7 @@
  * writer's placement path or an edge's streams. A malformed request fails alone in its batch.
  */
 import assert from 'node:assert/strict';
+import type { StatsResult } from '../placement/authority.ts';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
 import {
@@ -66,6 +67,8 @@ const requests: Request[] = [
     k: 'history',
     r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '', addressKey: '203.0.113.7/32' },
   },
+  { i: 17, k: 'stats' },
+  { i: 18, k: 'statsOf', id: ID },
 ];
 
 /** A copy of `value` with `patch` applied at the top level (undefined deletes the key). */
@@ -174,6 +177,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
     },
     { i: 19, k: 'history', r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '' } },
     { i: 20, k: 'admin', a: { op: 'surge', actor: 'x', mode: 'nuke' } },
+    { i: 21, k: 'statsOf', id: 'mod:wipe' },
     withFields(place, { i: undefined }),
     withFields(place, { i: -2 }),
     'a string',
@@ -183,7 +187,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
   assert.deepEqual(decoded.reqs, requests);
   assert.deepEqual(
     decoded.bad.map((b) => b.i),
-    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21],
   );
   assert.equal(decoded.unnumbered, 3);
   assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);
@@ -264,4 +268,47 @@ test('accounts: the login settings in meta and the account mark of place and sta
     decoded?.bad.map((b) => b.i),
     [3, 4],
   );
+});
+
+test('stats answers: the summary and one identity round-trip; a wrong-typed field, a forged id or a huge list is refused', () => {
+  const summary = {
+    placements: 12,
+    lastHour: 3,
+    perColor: [4, 0, 8],
+    active5m: 2,
+    top: [{ id: ID, placed: 12 }],
+    topHour: [{ id: ID, placed: 3 }],
+    modChanges: 5,
+    at: 1_760_000_000_000,
+  };
+  const ok = { ok: true, stats: summary };
+  // Through msgpack, as an edge receives it.
+  const wire = decodeAnswers(encodeBus({ ans: [{ i: 1, r: ok as StatsResult }] }))?.[0];
+  assert.ok(wire && 'r' in wire);
+  assert.deepEqual(decodeAnswer('stats', wire.r), ok);
+  assert.deepEqual(decodeAnswer('stats', { ok: false, code: 'unavailable', message: 'm' }), {
+    ok: false,
+    code: 'unavailable',
+    message: 'm',
+  });
+  for (const patch of [
+    { placements: -1 },
+    { perColor: [1, 'x'] },
+    { perColor: new Array(257).fill(0) },
+    { top: [{ id: 'mod:wipe', placed: 1 }] },
+    { topHour: new Array(101).fill({ id: ID, placed: 1 }) },
+    { at: undefined },
+  ]) {
+    assert.equal(
+      decodeAnswer('stats', { ok: true, stats: withFields(summary, patch) }),
+      undefined,
+      JSON.stringify(patch),
+    );
+  }
+  const me = { ok: true, stats: { id: ID, placed: 2, first: 1, last: 9, rank: 1 } };
+  assert.deepEqual(decodeAnswer('statsOf', me), me);
+  const never = { ok: true, stats: { id: ID, placed: 0, first: null, last: null, rank: null } };
+  assert.deepEqual(decodeAnswer('statsOf', never), never);
+  assert.equal(decodeAnswer('statsOf', { ok: true, stats: { ...me.stats, rank: '1' } }), undefined);
+  assert.equal(decodeAnswer('statsOf', { ok: true, stats: { ...me.stats, id: 'x' } }), undefined);
 });
