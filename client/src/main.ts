@@ -13,6 +13,7 @@ import { CanvasApp } from './app.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
+import { StatsPanel } from './stats/stats-panel.ts';
 import { InfoPanel } from './pixel-info/info-panel.ts';
 import { Minimap } from './view/minimap.ts';
 import { attachInput } from './input/pointer.ts';
@@ -171,6 +172,16 @@ historyPanel.onOpen = () => {
   app.aiming.clear();
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
+// The stats panel shares the top-left corner: opening it closes the others, and theirs close it.
+const statsPanel = new StatsPanel(byId('stats-panel', HTMLElement), byId('stats-toggle', HTMLButtonElement), {
+  token: () => app.token,
+});
+statsPanel.onOpen = () => {
+  templatePanel.setOpen(false);
+  historyPanel.setOpen(false);
+};
+templateToggle.addEventListener('click', () => statsPanel.setOpen(false));
+byId('history-toggle', HTMLButtonElement).addEventListener('click', () => statsPanel.setOpen(false));
 
 // What the template still wants: the count in its panel (every TEMPLATE_MS, only when the board or
 // the template changed), the wanted colour in the cursor readout, and "Next wrong pixel".

@@ -1,0 +1,99 @@
+/**
+ * The stats panel: totals, the last hour, top placers all time and over the hour, and "your pixels"
+ * with the player's rank. Fetches `GET /api/stats` and `/api/stats/me` when opened and every
+ * REFRESH_MS while open (the server rebuilds its figures at most once a second; every few seconds is
+ * plenty for a person reading them). DOM and fetch only; parsing and texts are in stats-text.ts.
+ */
+import { child } from '../dom.ts';
+import { mineText, parseMine, parseStats, topLines, totalsText } from './stats-text.ts';
+
+const REFRESH_MS = 5_000;
+
+export interface StatsPanelDeps {
+  /** The page's identity token when the server minted one in hello (no cookie), else null. */
+  token(): string | null;
+}
+
+export class StatsPanel {
+  /** The panel opened (main.ts closes the other top-left panels). */
+  onOpen: () => void = () => {};
+  private readonly totals: HTMLElement;
+  private readonly mine: HTMLElement;
+  private readonly top: HTMLOListElement;
+  private readonly topHour: HTMLOListElement;
+  private readonly error: HTMLElement;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Answers to an older refresh are dropped. */
+  private request = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly toggle: HTMLButtonElement,
+    private readonly deps: StatsPanelDeps,
+  ) {
+    this.totals = child(root, '.stats-totals', HTMLElement);
+    this.mine = child(root, '.stats-mine', HTMLElement);
+    this.top = child(root, '.stats-top', HTMLOListElement);
+    this.topHour = child(root, '.stats-top-hour', HTMLOListElement);
+    this.error = child(root, '.stats-error', HTMLElement);
+    toggle.addEventListener('click', () => this.setOpen(root.hidden));
+    child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
+  }
+
+  setOpen(open: boolean): void {
+    if (open === !this.root.hidden) return;
+    this.root.hidden = !open;
+    this.toggle.setAttribute('aria-expanded', String(open));
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (!open) return;
+    this.onOpen();
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
+  }
+
+  async refresh(): Promise<void> {
+    const id = ++this.request;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = this.deps.token();
+    if (token !== null) headers['authorization'] = `Bearer ${token}`;
+    const get = async (url: string, h: Record<string, string>): Promise<unknown> => {
+      try {
+        const res = await fetch(url, { headers: h });
+        return res.ok ? await res.json() : null;
+      } catch {
+        return null;
+      }
+    };
+    const [all, mine] = await Promise.all([
+      get('/api/stats', { accept: 'application/json' }),
+      get('/api/stats/me', headers),
+    ]);
+    if (id !== this.request || this.root.hidden) return;
+    const stats = parseStats(all);
+    const own = parseMine(mine);
+    this.error.hidden = stats !== null;
+    this.mine.textContent = mineText(own);
+    if (!stats) {
+      this.error.textContent = 'Could not load the stats; retrying.';
+      this.root.dataset['state'] = 'error';
+      return;
+    }
+    const me = own?.id ?? null;
+    this.totals.textContent = totalsText(stats);
+    fill(this.top, topLines(stats.top, me));
+    fill(this.topHour, topLines(stats.topHour, me));
+    this.root.dataset['state'] = 'loaded';
+  }
+}
+
+/** One <li> per line; the numbering is in the text, so the list is unstyled. */
+function fill(list: HTMLOListElement, lines: readonly string[]): void {
+  list.replaceChildren(
+    ...(lines.length === 0 ? ['nobody yet'] : lines).map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }),
+  );
+}
