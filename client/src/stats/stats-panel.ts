@@ -38,6 +38,11 @@ export class StatsPanel {
     this.error = child(root, '.stats-error', HTMLElement);
     toggle.addEventListener('click', () => this.setOpen(root.hidden));
     child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
+    window.addEventListener('keydown', (e) => {
+      if (e.defaultPrevented || !(e.key === 'Escape' && !root.hidden)) return;
+      e.preventDefault(); // this Escape closed a panel: it does not also put the colour down
+      this.setOpen(false);
+    });
   }
 
   setOpen(open: boolean): void {
