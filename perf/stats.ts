@@ -1,6 +1,6 @@
 /**
  * What the placement statistics (server/stats/stats.ts) cost, in three figures:
- * 1. startup: rebuilding them by one scan of 1,000,000 placements (time, heap);
+ * 1. startup: rebuilding them by one scan of 1,000,000 placements (time, heap), and from a checkpoint;
  * 2. the alternative not taken: a per-identity table upserted in the commit's own transaction, against
  *    the plain commit (rows/s of Store.commit alone, alternating rounds on two files);
  * 3. `GET /api/stats` latency (wrk, p50/p99) with and without placement load, the server pinned to
@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PALETTE_2017 } from '../server/config/palette.ts';
-import { Stats } from '../server/stats/stats.ts';
+import { restoreStats } from '../server/stats/restore.ts';
+import { StatsStore } from '../server/store/stats-store.ts';
 import { PlacementLog } from '../server/store/placement-log.ts';
 import { Store, type PlacementRow } from '../server/store/store.ts';
 import { createCpuLimit, pinPid } from './lib/cpu-limit.ts';
@@ -21,6 +22,7 @@ import { PacedPlacer } from './lib/load/paced-placer.ts';
 import { runWrk, type WrkResult } from './lib/load/wrk.ts';
 import { startOurServer } from './lib/server-process.ts';
 import { median } from './lib/stats.ts';
+import { statsSince } from '../testkit/stats-recount.ts';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const ROWS = env('ROWS', 1_000_000);
@@ -125,25 +127,49 @@ function commitSpeed(dir: string): { plain: number[]; table: number[]; plainDb: 
   return { ...speeds, plainDb };
 }
 
-function startupScan(dbPath: string): void {
-  const db = new Database(dbPath, { readonly: true });
+/** Startup: the whole history scanned (no checkpoint), then a checkpoint written and read back. */
+function startup(dbPath: string): void {
+  const db = new Database(dbPath);
+  const log = new PlacementLog(db);
+  const store = new StatsStore(db);
+  // The synthetic placements are 10 ms apart: "now" right after the last, so the last hour holds 360,000.
+  const now = 1_700_000_000_000 + ROWS * 10;
+  const restore = () => restoreStats({ paletteSize: PALETTE_2017.length, log, store, seq: ROWS, now });
   const times: number[] = [];
   let heapMb = 0;
+  let restored = restore();
   for (let i = 0; i < 3; i++) {
     globalThis.gc?.();
     const heap0 = process.memoryUsage().heapUsed;
     const t = performance.now();
-    const stats = new Stats({ paletteSize: PALETTE_2017.length });
-    new PlacementLog(db).eachPlacement((who, color, at) => stats.addOne(who, color, at));
+    restored = restore();
     times.push(performance.now() - t);
     globalThis.gc?.();
     heapMb = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
-    if (stats.summary().placements !== ROWS) throw new Error('scan miscounted');
+    if (restored.stats.summary().placements !== ROWS || restored.checkpointSeq !== 0) throw new Error('miscounted');
   }
-  db.close();
+  const list = (v: number[]) => v.map((t) => t.toFixed(0)).join(', ');
   console.log(
-    `startup scan of ${ROWS} placements by ${IDENTITIES} identities: median ${median(times).toFixed(0)} ms of 3 (${times.map((t) => t.toFixed(0)).join(', ')}); heap held ~${heapMb.toFixed(1)} MB`,
+    `startup without a checkpoint (${ROWS} placements by ${restored.stats.identities} identities, the last hour 360,000): median ${median(times).toFixed(0)} ms of 3 (${list(times)}); heap held ~${heapMb.toFixed(1)} MB`,
   );
+  const saves: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    store.save(restored.stats.checkpoint());
+    saves.push(performance.now() - t);
+  }
+  const bytes = db.prepare('SELECT length(data) FROM stats_checkpoint').pluck().get() as number;
+  const reads: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const r = restore();
+    reads.push(performance.now() - t);
+    if (r.checkpointSeq !== ROWS || r.scanned !== 0) throw new Error('checkpoint not used');
+  }
+  console.log(
+    `checkpoint: written in ${median(saves).toFixed(0)} ms (${list(saves)}), ${(bytes / 1024).toFixed(0)} KiB; startup from it (plus the last hour's rows): median ${median(reads).toFixed(0)} ms (${list(reads)})`,
+  );
+  db.close();
 }
 
 const row = (name: string, r: WrkResult) =>
@@ -169,7 +195,7 @@ async function statsUnderLoad(dir: string): Promise<void> {
     console.log(row(`GET /api/stats, ${RATE} placements/s`, loaded));
     console.log(`placements acked during the loaded run: ${acks} (${PLACERS} identities); server: ${limit.method}`);
     for (const p of placers) p.close();
-    const stats = (await (await fetch(url)).json()) as { placements: number; top: unknown[] };
+    const stats = await statsSince(server.http, Date.now());
     console.log(`the server counted ${stats.placements} placements, top list of ${stats.top.length}`);
   } finally {
     await server.child.stop();
@@ -185,7 +211,7 @@ async function main(): Promise<void> {
     console.log(
       `Store.commit, batches of ${BATCH}, ${ROWS} rows each way in ${ROUNDS} alternating rounds: plain ${m(plain).toFixed(0)} rows/s, with the identity table ${m(table).toFixed(0)} rows/s: ratio ${(m(table) / m(plain)).toFixed(2)}`,
     );
-    startupScan(plainDb);
+    startup(plainDb);
     await statsUnderLoad(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,8 @@ import { PlacementService } from './placement/service.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { Store } from './store/store.ts';
-import { Stats } from './stats/stats.ts';
+import { restoreStats } from './stats/restore.ts';
+import { StatsStore } from './store/stats-store.ts';
 import { Streams } from './streams/streams.ts';
 import { ChallengeGate } from './defence/challenge-gate.ts';
 import { challengeIssuer } from './defence/challenges.ts';
@@ -60,6 +61,13 @@ function loginSettings(config: Config): FrontOptions['login'] {
     },
   };
 }
+
+/**
+ * How often the stats checkpoint is written (store/stats-store.ts), and after how long a startup scan
+ * one is written at once: a crash then replays at most this much more than a clean stop.
+ */
+const STATS_CHECKPOINT_MS = 5 * 60_000;
+const STATS_CHECKPOINT_ROWS = 100_000;
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
@@ -94,15 +102,31 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
   metrics.watchSeq(() => canvas.seq);
-  // Stats: one scan of the placements at startup, then every committed batch (committer `stored`).
+  // Stats: the stored checkpoint and the placements after it, then every committed batch (`stored`).
   const placementLog = new PlacementLog(store.db);
-  const stats = new Stats({ paletteSize: config.palette.length });
-  const scanStarted = performance.now();
-  placementLog.eachPlacement((who, color, at) => stats.addOne(who, color, at));
+  const statsStore = new StatsStore(store.db);
+  const statsStarted = performance.now();
+  const { stats, checkpointSeq, scanned } = restoreStats({
+    paletteSize: config.palette.length,
+    log: placementLog,
+    store: statsStore,
+    seq: loaded.seq,
+    now: Date.now(),
+  });
   log.info(
-    { ms: Math.round(performance.now() - scanStarted), identities: stats.identities },
-    'stats restored from the placements',
+    { ms: Math.round(performance.now() - statsStarted), checkpointSeq, scanned, identities: stats.identities },
+    'stats restored',
   );
+  const saveStats = () => {
+    try {
+      statsStore.save(stats.checkpoint());
+    } catch (err) {
+      log.error({ err }, 'stats checkpoint failed: the next start reads more placements');
+    }
+  };
+  // A long scan is not repeated by the next start, even if this process never stops cleanly.
+  if (scanned >= STATS_CHECKPOINT_ROWS) saveStats();
+  const statsTimer = setInterval(saveStats, STATS_CHECKPOINT_MS).unref();
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -282,6 +306,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   } catch (err) {
     front.stopListening();
     clearInterval(keyframeTimer);
+    clearInterval(statsTimer);
     surgeWatch?.close();
     await bus?.close();
     store.close();
@@ -300,6 +325,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       pprof?.close();
       await ticker.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
+      clearInterval(statsTimer);
+      saveStats(); // after the flush: the checkpoint holds every placement, so the next start reads none
       placements.close();
       surgeWatch?.close();
       front.closeSockets();

@@ -56,9 +56,27 @@ export interface IdentityStats {
 
 /** What a committed row tells the stats (store.ts PlacementRow has these fields). */
 export interface CountedRow {
+  seq: number;
   who: string;
   color: number;
   at: number;
+}
+
+/**
+ * The all-time part of the stats as of `seq`, for a checkpoint (store/stats-store.ts): what a restart
+ * would otherwise rebuild by scanning every placement. The windows are not in it: the last hour's
+ * rows are read again at startup (a seq range, placement-log.ts firstSeqAtOrAfter).
+ */
+export interface StatsCheckpoint {
+  seq: number;
+  placements: number;
+  modChanges: number;
+  perColor: number[];
+  /** Per identity, as parallel arrays (one array each, not one object each: 1 M identities encode fast). */
+  who: string[];
+  placed: number[];
+  first: number[];
+  last: number[];
 }
 
 export interface StatsOptions {
@@ -133,23 +151,111 @@ export class Stats {
     }));
   }
 
-  /** Counts committed rows, in seq order (the committer after each durable batch; the startup scan). */
+  /** Counts committed rows, in seq order (the committer after each durable batch). */
   add(rows: Iterable<CountedRow>): void {
-    for (const r of rows) this.addOne(r.who, r.color, r.at);
+    for (const r of rows) {
+      this.seq = r.seq;
+      this.addOne(r.who, r.color, r.at);
+    }
   }
 
+  /** Seq of the last row counted: a checkpoint holds exactly the rows up to it. */
+  seq = 0;
+
   addOne(who: string, color: number, at: number): void {
+    const previous = this.countAllTime(who, color, at);
+    if (previous !== false) this.countWindow(who, at, previous);
+  }
+
+  /**
+   * Startup, part 1: a row after the checkpoint, all-time figures only (the windows are rebuilt by
+   * `addWindowOnly` over the last hour's rows, then `settleWindows`).
+   */
+  addAllTimeOnly(seq: number, who: string, color: number, at: number): void {
+    this.seq = seq;
+    this.countAllTime(who, color, at);
+  }
+
+  /** Startup, part 2: a row of the last hour, window figures only. */
+  addWindowOnly(who: string, at: number): void {
+    if (!isModeration(who)) this.countWindow(who, at, null);
+  }
+
+  /** Startup, part 3: each identity counted as active in the minute of its latest placement. */
+  settleWindows(): void {
+    for (const b of this.ring) b.latestOf = 0;
+    for (const seen of this.byId.values()) {
+      const minute = minuteOf(seen.last);
+      const b = this.ring[minute % HOUR_MINUTES] as MinuteBucket;
+      if (b.minute === minute) b.latestOf++;
+    }
+  }
+
+  /** The all-time figures as of `seq`, to store. */
+  checkpoint(): StatsCheckpoint {
+    const n = this.byId.size;
+    const c: StatsCheckpoint = {
+      seq: this.seq,
+      placements: this.total,
+      modChanges: this.modChanges,
+      perColor: [...this.perColor],
+      who: new Array<string>(n),
+      placed: new Array<number>(n),
+      first: new Array<number>(n),
+      last: new Array<number>(n),
+    };
+    let i = 0;
+    for (const [who, e] of this.byId) {
+      c.who[i] = who;
+      c.placed[i] = e.placed;
+      c.first[i] = e.first;
+      c.last[i] = e.last;
+      i++;
+    }
+    return c;
+  }
+
+  /** Startup, part 0: the all-time figures of a checkpoint, on an empty Stats. */
+  restore(c: StatsCheckpoint): void {
+    this.seq = c.seq;
+    this.total = c.placements;
+    this.modChanges = c.modChanges;
+    c.perColor.forEach((n, i) => {
+      while (i >= this.perColor.length) this.perColor.push(0);
+      this.perColor[i] = n;
+    });
+    // Ranks and the top list from the records: a count per placed value, then suffix sums.
+    const exactly: number[] = [0];
+    c.who.forEach((who, i) => {
+      const placed = c.placed[i] as number;
+      this.byId.set(who, { placed, first: c.first[i] as number, last: c.last[i] as number });
+      while (placed >= exactly.length) exactly.push(0);
+      exactly[placed] = (exactly[placed] ?? 0) + 1;
+    });
+    this.atLeast = new Array<number>(exactly.length).fill(0);
+    for (let p = exactly.length - 1, sum = 0; p >= 1; p--) {
+      sum += exactly[p] as number;
+      this.atLeast[p] = sum;
+    }
+    this.top = selectTop(
+      (function* (byId) {
+        for (const [id, e] of byId) yield [id, e.placed] as const;
+      })(this.byId),
+      this.topSize,
+    );
+  }
+
+  /** Total, per colour, per identity, rank and top list; false for a moderation row (counted apart). */
+  private countAllTime(who: string, color: number, at: number): number | null | false {
     if (isModeration(who)) {
       this.modChanges++;
-      return;
+      return false;
     }
     this.total++;
     while (color >= this.perColor.length) this.perColor.push(0);
     this.perColor[color] = (this.perColor[color] ?? 0) + 1;
-
-    const minute = minuteOf(at);
     const seen = this.byId.get(who);
-    const previousMinute = seen ? minuteOf(seen.last) : undefined;
+    const previous = seen ? seen.last : null;
     let placed: number;
     if (seen) {
       placed = ++seen.placed;
@@ -162,13 +268,22 @@ export class Stats {
     if (placed === this.atLeast.length) this.atLeast.push(0);
     this.atLeast[placed] = (this.atLeast[placed] ?? 0) + 1;
     this.promote(who, placed);
+    return previous;
+  }
 
+  /**
+   * The minute ring: placements and per-identity counts of the last hour, and (unless `previous` is
+   * null at startup, settled later) the identity's move to the minute of its latest placement.
+   */
+  private countWindow(who: string, at: number, previous: number | null): void {
+    const minute = minuteOf(at);
     if (minute > this.head) this.advance(minute);
-    if (minute <= this.head - HOUR_MINUTES) return; // older than the ring (startup scan): totals only
+    if (minute <= this.head - HOUR_MINUTES) return; // older than the ring: all-time figures only
     const bucket = this.bucket(minute);
     bucket.placements++;
     bucket.byWho.set(who, (bucket.byWho.get(who) ?? 0) + 1);
     this.hourByWho.set(who, (this.hourByWho.get(who) ?? 0) + 1);
+    const previousMinute = previous === null ? undefined : minuteOf(previous);
     if (previousMinute === undefined || minute > previousMinute) {
       if (previousMinute !== undefined) {
         const old = this.ring[previousMinute % HOUR_MINUTES] as MinuteBucket;
@@ -268,22 +383,27 @@ export class Stats {
     b.minute = minute;
   }
 
-  /** O(identities active in the hour), once per summary: a bounded selection, no full sort. */
+  /** O(identities active in the hour), once per summary. */
   private topOfHour(): TopEntry[] {
-    const top: TopEntry[] = [];
-    for (const [id, placed] of this.hourByWho) {
-      const entry = { id, placed };
-      const last = top[top.length - 1];
-      if (top.length >= this.topSize && last && !before(entry, last)) continue;
-      if (top.length >= this.topSize) top.pop();
-      let i = top.length;
-      top.push(entry);
-      while (i > 0 && before(entry, top[i - 1] as TopEntry)) {
-        top[i] = top[i - 1] as TopEntry;
-        i--;
-      }
-      top[i] = entry;
-    }
-    return top;
+    return selectTop(this.hourByWho, this.topSize);
   }
+}
+
+/** The first `size` of `entries` in top-list order: a bounded insertion, no full sort. */
+function selectTop(entries: Iterable<readonly [string, number]>, size: number): TopEntry[] {
+  const top: TopEntry[] = [];
+  for (const [id, placed] of entries) {
+    const entry = { id, placed };
+    const last = top[top.length - 1];
+    if (top.length >= size && last && !before(entry, last)) continue;
+    if (top.length >= size) top.pop();
+    let i = top.length;
+    top.push(entry);
+    while (i > 0 && before(entry, top[i - 1] as TopEntry)) {
+      top[i] = top[i - 1] as TopEntry;
+      i--;
+    }
+    top[i] = entry;
+  }
+  return top;
 }

@@ -87,12 +87,10 @@ export class PlacementLog {
     });
   }
 
-  /**
-   * Every placement's who, colour and time, in seq order: the one scan that rebuilds the stats at
-   * startup (stats/stats.ts). Raw rows, no object per row.
-   */
-  eachPlacement(visit: (who: string, color: number, at: number) => void): void {
-    const rows = this.db.prepare('SELECT who, color, at FROM placements ORDER BY seq').raw();
-    for (const [who, color, at] of rows.iterate() as Iterable<[string, number, number]>) visit(who, color, at);
+  /** Every placement with a seq of at least `fromSeq`, in seq order. Raw rows, no object per row. */
+  eachPlacement(fromSeq: number, visit: (seq: number, who: string, color: number, at: number) => void): void {
+    const rows = this.db.prepare('SELECT seq, who, color, at FROM placements WHERE seq >= ? ORDER BY seq').raw();
+    for (const [seq, who, color, at] of rows.iterate(fromSeq) as Iterable<[number, string, number, number]>)
+      visit(seq, who, color, at);
   }
 }

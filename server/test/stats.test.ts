@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { Stats } from '../stats/stats.ts';
+import { Stats, type CountedRow } from '../stats/stats.ts';
+import { restoreStats } from '../stats/restore.ts';
+import { PlacementLog } from '../store/placement-log.ts';
+import { decodeCheckpoint, StatsStore } from '../store/stats-store.ts';
+import type { PlacementRow } from '../store/store.ts';
+import { openTestStore } from '../../testkit/fixture.ts';
 import { httpRequest, startTestServer, tempDir, type TestServer } from '../../testkit/fixture.ts';
 import { recountIdentity, recountStats, statsSince } from '../../testkit/stats-recount.ts';
 
@@ -30,11 +35,11 @@ test('counts, per colour, windows of whole minutes and active identities follow 
   const t0 = 1_000 * MIN;
   const c = clocked(t0);
   c.stats.add([
-    { who: 'a', color: 1, at: t0 - 70 * MIN }, // older than the hour: totals only
-    { who: 'a', color: 1, at: t0 - 10 * MIN },
-    { who: 'b', color: 2, at: t0 - 3 * MIN },
-    { who: 'a', color: 3, at: t0 },
-    { who: 'mod:wipe', color: 0, at: t0 },
+    { seq: 1, who: 'a', color: 1, at: t0 - 70 * MIN }, // older than the hour: totals only
+    { seq: 2, who: 'a', color: 1, at: t0 - 10 * MIN },
+    { seq: 3, who: 'b', color: 2, at: t0 - 3 * MIN },
+    { seq: 4, who: 'a', color: 3, at: t0 },
+    { seq: 5, who: 'mod:wipe', color: 0, at: t0 },
   ]);
   let s = c.stats.summary();
   assert.deepEqual(
@@ -85,6 +90,48 @@ test('the top list stays exact as counts grow, ties in id order; rank counts who
   assert.deepEqual(c.stats.of('d'), { id: 'd', placed: 3, first: 0, last: 0, rank: 1 });
   c.stats.addOne('mod:rollback', 0, 0);
   assert.equal(c.stats.of('mod:rollback').placed, 0, 'moderation rows are not a player');
+});
+
+test('startup from a checkpoint and the placements after it equals counting every placement; a bad or future checkpoint is ignored', (t) => {
+  const { store, close } = openTestStore(8, 8);
+  t.after(close);
+  const now = 5_000 * MIN + 30_000;
+  // Two hours of placements by 6 identities and moderation, ending now: all windows have something.
+  const rows: PlacementRow[] = [];
+  let seed = 3;
+  const rnd = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let seq = 1; seq <= 600; seq++) {
+    const who = rnd(10) === 0 ? 'mod:wipe' : `${'0'.repeat(15)}${rnd(6)}`;
+    const at = now - 2 * 3_600_000 + seq * 12_000;
+    rows.push({ seq, x: rnd(8), y: rnd(8), color: rnd(16), who, addr: '', nextAt: 0, at, prevSeq: 0 });
+  }
+  store.commit(rows);
+  const clock = () => now;
+  const all = new Stats({ paletteSize: 16, now: clock });
+  all.add(rows);
+  const ids = [...new Set(rows.map((r) => r.who))];
+  const figures = (s: Stats) => ({ ...s.summary(), per: ids.map((id) => s.of(id)) });
+  const log = new PlacementLog(store.db);
+  const stats = new StatsStore(store.db);
+  const restore = () => restoreStats({ paletteSize: 16, log, store: stats, seq: 600, now, clock });
+  assert.deepEqual(figures(restore().stats), figures(all), 'no checkpoint: the whole history scanned');
+  for (const at of [1, 250, 599, 600]) {
+    const part = new Stats({ paletteSize: 16, now: clock });
+    part.add(rows.slice(0, at) as CountedRow[]);
+    stats.save(part.checkpoint());
+    const restored = restore();
+    assert.equal(restored.checkpointSeq, at);
+    assert.equal(restored.scanned, 600 - at);
+    assert.deepEqual(figures(restored.stats), figures(all), `checkpoint at ${at}`);
+  }
+  // A checkpoint of placements the database no longer has (restored from an older copy): not used.
+  assert.equal(restoreStats({ paletteSize: 16, log, store: stats, seq: 599, now, clock }).checkpointSeq, 0);
+  assert.equal(decodeCheckpoint(Buffer.from('not msgpack at all')), undefined);
+  store.db.prepare('UPDATE stats_checkpoint SET data = ?').run(Buffer.from([0x93, 1, 2, 3]));
+  assert.deepEqual(figures(restore().stats), figures(all), 'an unreadable checkpoint: scanned instead');
 });
 
 async function session(ts: TestServer): Promise<{ id: string; token: string }> {
