@@ -173,9 +173,11 @@ historyPanel.onOpen = () => {
 };
 templateToggle.addEventListener('click', () => historyPanel.setOpen(false));
 // The stats panel shares the top-left corner: opening it closes the others, and theirs close it.
-const statsPanel = new StatsPanel(byId('stats-panel', HTMLElement), byId('stats-toggle', HTMLButtonElement), {
-  token: () => app.token,
-});
+const statsPanel = new StatsPanel(
+  byId('stats-panel', HTMLElement),
+  [byId('stats-toggle', HTMLButtonElement), byId('stats-open', HTMLButtonElement)],
+  { token: () => app.token },
+);
 statsPanel.onOpen = () => {
   templatePanel.setOpen(false);
   historyPanel.setOpen(false);

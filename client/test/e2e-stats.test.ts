@@ -1,7 +1,8 @@
 /**
  * End-to-end in real headless Chromium: the stats panel opens from the top bar, shows the player's
  * own count and rank after placing (its identity is the page's cookie), the totals and the player in
- * the top list, and closes the template panel it shares the corner with.
+ * the top list, and closes the template panel it shares the corner with; on a phone it opens from a
+ * button over the stage.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -45,6 +46,24 @@ describeBrowser('browser client: stats panel', () => {
     await page.locator('#stats-toggle').click();
     await page.locator('#stats-panel .panel-close').click();
     assert.equal(await page.locator('#stats-panel').isHidden(), true, 'so does its close button');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('on a phone the stats open from a button over the stage (the top bar has no room)', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server();
+    const { page, errors } = await openPage(ts.http, {
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 3,
+      isMobile: true,
+      hasTouch: true,
+    });
+    assert.equal(await page.locator('#stats-toggle').isVisible(), false);
+    await page.locator('#stats-open').tap();
+    await page.locator('#stats-panel .stats-mine').filter({ hasText: 'Your pixels: none yet.' }).waitFor();
+    assert.equal(await page.locator('#stats-open').getAttribute('aria-expanded'), 'true');
     assert.deepEqual(errors, []);
     await page.context().close();
   });

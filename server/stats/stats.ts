@@ -2,8 +2,8 @@
  * Placement statistics, kept in the writer's memory and fed from committed batches only (the
  * committer's `stored` event, after the SQLite transaction): totals, per colour, the last hour, the
  * identities active in the last five minutes, top placers all-time and over the last hour, and per
- * identity {placed, first, last, rank}. Restored at startup by one scan of the placements table
- * (placement-log.ts `eachPlacement`), through the same `add`, so a restart gives the same figures.
+ * identity {placed, first, last, rank}. Restored at startup (restore.ts) from a stored checkpoint of
+ * the all-time figures and the placements after it, or else by a scan of the whole history.
  *
  * What counts: placements by players. Rows written by moderation (`mod:rollback`, `mod:wipe`) are
  * not players and are counted apart (`modChanges`). Counts count acts, not pixels on the canvas: a

@@ -16,6 +16,8 @@ const KNOWN: Array<[string, string]> = [
   ['/metrics', 'GET'],
   ['/api/session', 'POST'],
   ['/api/pixel', 'POST, GET'],
+  ['/api/stats', 'GET'],
+  ['/api/stats/me', 'GET'],
   ['/ws', 'GET'],
   ['/api/admin/ban', 'POST'],
   ['/api/admin/unban', 'POST'],

@@ -26,9 +26,10 @@ export class StatsPanel {
   /** Answers to an older refresh are dropped. */
   private request = 0;
 
+  /** The top bar's toggle and, on a phone, the one among the zoom buttons: both open and close it. */
   constructor(
     private readonly root: HTMLElement,
-    private readonly toggle: HTMLButtonElement,
+    private readonly toggles: readonly HTMLButtonElement[],
     private readonly deps: StatsPanelDeps,
   ) {
     this.totals = child(root, '.stats-totals', HTMLElement);
@@ -36,7 +37,7 @@ export class StatsPanel {
     this.top = child(root, '.stats-top', HTMLOListElement);
     this.topHour = child(root, '.stats-top-hour', HTMLOListElement);
     this.error = child(root, '.stats-error', HTMLElement);
-    toggle.addEventListener('click', () => this.setOpen(root.hidden));
+    for (const t of toggles) t.addEventListener('click', () => this.setOpen(root.hidden));
     child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
     window.addEventListener('keydown', (e) => {
       if (e.defaultPrevented || !(e.key === 'Escape' && !root.hidden)) return;
@@ -48,7 +49,7 @@ export class StatsPanel {
   setOpen(open: boolean): void {
     if (open === !this.root.hidden) return;
     this.root.hidden = !open;
-    this.toggle.setAttribute('aria-expanded', String(open));
+    for (const t of this.toggles) t.setAttribute('aria-expanded', String(open));
     clearInterval(this.timer);
     this.timer = undefined;
     if (!open) return;
