@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
+import { MAX_POW_CHARS } from '../../protocol/messages.ts';
 import {
   type BeatMsg,
   type CanvasMeta,
@@ -264,4 +265,35 @@ test('accounts: the login settings in meta and the account mark of place and sta
     decoded?.bad.map((b) => b.i),
     [3, 4],
   );
+});
+
+test('challenges: a place request carries pow by the client wire rule, and standing its challenge flag', () => {
+  const withPow: Request = {
+    i: 1,
+    k: 'place',
+    identityId: ID,
+    addressKey: '203.0.113.7/32',
+    x: 1,
+    y: 2,
+    c: 3,
+    pow: 'cG93',
+  };
+  const decoded = decodeRequests(
+    raw({
+      edge: 'e1',
+      reqs: [
+        withPow,
+        withFields(withPow, { i: 2, pow: 42 }),
+        withFields(withPow, { i: 3, pow: '' }),
+        withFields(withPow, { i: 4, pow: 'x'.repeat(MAX_POW_CHARS + 1) }),
+      ],
+    }),
+  );
+  assert.deepEqual(decoded?.reqs, [withPow]);
+  assert.deepEqual(
+    decoded?.bad.map((b) => b.i),
+    [2, 3, 4],
+  );
+  assert.deepEqual(decodeAnswer('standing', { wait: 0, challenge: true }), { wait: 0, challenge: true });
+  assert.equal(decodeAnswer('standing', { wait: 0, challenge: 'yes' }), undefined);
 });
