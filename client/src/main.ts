@@ -7,6 +7,7 @@ import './style.css';
 import { byId, child } from './dom.ts';
 import { ConfirmButton } from './place/aim.ts';
 import { CanvasApp } from './app.ts';
+import { browserPngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
@@ -82,6 +83,7 @@ const app: CanvasApp = new CanvasApp({
     hide: () => info.hide(),
   },
   renderer,
+  decoder: browserPngDecoder(),
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
