@@ -156,7 +156,8 @@ export class BoardSync {
       this.d.warn?.('the canvas PNG uses colours outside the palette; ignored');
       return;
     }
-    board.applySnapshot(indices, seq ?? board.seq);
+    // The decoder's arrays are the board's to keep (a fresh decode each time).
+    board.applySnapshot(indices, seq ?? board.seq, true);
     const wasLoading = this.phase.kind === 'loading';
     this.phase = { kind: 'live', seqKnown: seq !== null };
     if (wasLoading) this.d.sink.loaded();
