@@ -308,23 +308,37 @@ test('deltas waiting behind a resync snapshot are judged against it: stale ones 
   assert.deepEqual(h.sync.state, { kind: 'resyncing' });
 });
 
-test('a newer snapshot supersedes an older one still decoding, whichever finishes first', async () => {
-  for (const order of [
-    [0, 1],
-    [1, 0],
-  ] as const) {
-    const h = harness(true);
-    await h.deliver(hello(5));
-    await h.deliver(await png(new Uint8Array(W * H).fill(RED), 5));
-    await h.deliver(await png(new Uint8Array(W * H).fill(BLUE), 8));
-    await h.deliver(delta(8, 9, [[0, 0, RED]]));
-    h.took();
-    for (const i of order) await h.decodes[i]?.finish();
-    assert.deepEqual(h.took(), ['loaded', 'drawAll', 'seq 8', 'drawDelta 1', 'seq 9'], `finished ${order.join(', ')}`);
-    assert.equal(h.board().colourAt(1, 0), BLUE);
-    assert.equal(h.board().colourAt(0, 0), RED);
-    assert.equal(h.board().seq, 9);
+test('a snapshot that finishes after a newer one is dropped; deltas wait for the newest', async () => {
+  const h = harness(true);
+  await h.deliver(hello(5));
+  await h.deliver(await png(new Uint8Array(W * H).fill(RED), 5));
+  await h.deliver(await png(new Uint8Array(W * H).fill(BLUE), 8));
+  await h.deliver(delta(8, 9, [[0, 0, RED]]));
+  h.took();
+  await h.decodes[1]?.finish();
+  assert.deepEqual(h.took(), ['loaded', 'drawAll', 'seq 8', 'drawDelta 1', 'seq 9']);
+  await h.decodes[0]?.finish();
+  assert.deepEqual(h.took(), [], 'the older snapshot never applies over the newer one');
+  assert.equal(h.board().colourAt(1, 0), BLUE);
+  assert.equal(h.board().colourAt(0, 0), RED);
+  assert.equal(h.board().seq, 9);
+});
+
+test('snapshots that each arrive before the last has decoded (a PNG stream on a slow phone) all show, in order', async () => {
+  const h = harness(true);
+  await h.deliver(hello(5));
+  await h.deliver(await png(new Uint8Array(W * H).fill(RED), 5));
+  await h.deliver(delta(5, 6, [[0, 0, BLUE]])); // from a delta stream: waits for the newest snapshot
+  for (let seq = 6; seq <= 8; seq++) {
+    await h.deliver(await png(new Uint8Array(W * H).fill(seq), seq));
+    await h.decodes[seq - 6]?.finish(); // the one before it finishes only now
   }
+  assert.deepEqual(h.took(), ['replaced 4x3', 'loaded', 'drawAll', 'seq 5', 'drawAll', 'seq 6', 'drawAll', 'seq 7']);
+  assert.equal(h.board().colourAt(0, 0), 7, 'the board follows the stream while it decodes');
+  await h.decodes[3]?.finish();
+  assert.deepEqual(h.took(), ['drawAll', 'seq 8'], 'the waiting delta is stale against the newest snapshot');
+  assert.equal(h.board().colourAt(0, 0), 8);
+  assert.equal(h.resyncs(), 0);
 });
 
 test('a snapshot still decoding when a hello replaces the canvas is dropped, with the deltas behind it', async () => {

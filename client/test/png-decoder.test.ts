@@ -96,3 +96,19 @@ test('when the worker fails, what it owed and what follows are decoded on the ma
   assert.equal(worker.received.length, 1, 'nothing more is posted to the failed worker');
   assert.deepEqual((await later)?.indices, grid);
 });
+
+test('one decode at a time: a PNG waiting behind it is replaced by a newer one, which decodes next', async () => {
+  const encode = (c: number) => new PngEncoder(W, H, PALETTE_2017).encode(new Uint8Array(W * H).fill(c));
+  const worker = new FakeWorker();
+  const decoder = new PngDecoder(worker);
+  const first = decoder.decode(await encode(1));
+  const second = decoder.decode(await encode(2));
+  const third = decoder.decode(await encode(3));
+  assert.equal(worker.received.length, 1, 'the worker has one PNG at a time');
+  assert.equal(await second, null, 'superseded before it started');
+  worker.answer();
+  assert.equal((await first)?.indices[0], 1);
+  assert.equal(worker.received.length, 1, 'the newest was sent when the worker was free');
+  worker.answer();
+  assert.equal((await third)?.indices[0], 3);
+});

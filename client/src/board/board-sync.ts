@@ -7,7 +7,7 @@
  *
  * PNG decoding is asynchronous (a worker, png-decoder.ts), and frames keep arriving meanwhile; the
  * order of the stream is kept all the same: deltas that arrive while a snapshot decodes wait and apply
- * after it (or are found stale or a gap there), a newer snapshot supersedes one still decoding, and a
+ * after it (or are found stale or a gap there), a snapshot never applies after a newer one, and a
  * snapshot of a board that a new `hello` replaced is dropped.
  *
  * No DOM and no socket: PNG decoding, sending `resync` and drawing are injected, so the state machine
@@ -70,8 +70,10 @@ export class BoardSync {
   private phase: SyncState = { kind: 'loading' };
   /** The `since` the current connection asked for (null: it asked for a fresh snapshot). */
   private resumedSince: number | null = null;
-  /** Bumped by each snapshot received and each board a hello replaces: a decode finishing with another number is stale. */
+  /** Numbers the snapshots received, in order. */
   private snapshotTurn = 0;
+  /** The turn of the newest snapshot applied (or, after a hello replaced the board, of the last one received before it). */
+  private appliedTurn = 0;
   /** A snapshot is being decoded: deltas wait in `waiting` until it applies. */
   private decoding = false;
   private waiting: DeltaFrame[] = [];
@@ -113,8 +115,8 @@ export class BoardSync {
     }
     this.current = new Board(h.width, h.height, h.palette, undefined, h.seq);
     this.phase = { kind: 'loading' };
-    // A snapshot still decoding, and the deltas behind it, belong to the previous canvas.
-    this.snapshotTurn++;
+    // Snapshots still decoding, and the deltas behind them, belong to the previous canvas.
+    this.appliedTurn = this.snapshotTurn;
     this.decoding = false;
     this.waiting = [];
     this.d.sink.replaced(this.current);
@@ -132,17 +134,20 @@ export class BoardSync {
     this.decoding = true;
     // A decoder that fails outright must not leave deltas waiting for good: treat it as a bad PNG.
     const decoded = await this.d.decodePng(png).catch(() => null);
-    // A newer snapshot arrived, or a hello replaced the board, while this one decoded: the newer one
-    // applies (and lets the waiting deltas through), this one is dropped.
+    // A newer snapshot has been applied, or a hello replaced the board, while this one decoded.
+    if (turn <= this.appliedTurn) return;
+    // An older snapshot that finishes first still shows (a PNG stream faster than its decoding must
+    // not starve), but the deltas keep waiting for the newest.
+    if (decoded && this.applySnapshot(decoded, seq)) this.appliedTurn = turn;
     if (turn !== this.snapshotTurn) return;
     this.decoding = false;
-    if (decoded) this.applySnapshot(decoded, seq);
     const waiting = this.waiting;
     this.waiting = [];
     for (const delta of waiting) this.delta(delta);
   }
 
-  private applySnapshot(decoded: DecodedIndices & { pixels?: Uint32Array<ArrayBuffer> }, seq: number | null): void {
+  /** Applies a decoded snapshot; false when it does not fit the palette (ignored). */
+  private applySnapshot(decoded: DecodedIndices & { pixels?: Uint32Array<ArrayBuffer> }, seq: number | null): boolean {
     let board = this.current;
     if (!board || board.width !== decoded.width || board.height !== decoded.height) {
       // Polling before any hello: the PNG itself says the size and (PLTE) the palette.
@@ -154,7 +159,7 @@ export class BoardSync {
     const indices = remapToPalette(decoded, board.palette);
     if (!indices) {
       this.d.warn?.('the canvas PNG uses colours outside the palette; ignored');
-      return;
+      return false;
     }
     // The decoder's arrays are the board's to keep (a fresh decode each time).
     board.applySnapshot(indices, seq ?? board.seq, true);
@@ -163,6 +168,7 @@ export class BoardSync {
     if (wasLoading) this.d.sink.loaded();
     this.d.sink.drawAll(board, decoded.pixels?.length === board.width * board.height ? decoded.pixels : undefined);
     this.d.sink.seq(board.seq);
+    return true;
   }
 
   /**

@@ -49,15 +49,24 @@ export interface DecodeWorker {
   terminate(): void;
 }
 
+interface Request {
+  id: number;
+  png: Uint8Array;
+  resolve: (s: DecodedSnapshot | null) => void;
+}
+
 /**
- * Decodes in one worker, answers in the order asked (one worker: decodes do not overlap, so a newer
- * snapshot waits for the one before it; board-sync drops the older one's result). A worker that fails
- * (cannot be loaded, or throws outside a decode) is dropped, and what it still owed is decoded here.
+ * Decodes one stream of snapshots in one worker, one at a time. A snapshot that arrives while another
+ * decodes waits; a newer one replaces it (the older resolves null), so a PNG stream that comes faster
+ * than it decodes (a big canvas on a slow phone) neither piles up in the worker nor falls behind.
+ * A worker that fails (cannot be loaded, or throws outside a decode) is dropped, and what it still
+ * owed is decoded here.
  */
 export class PngDecoder {
   private worker: DecodeWorker | null;
   private nextId = 1;
-  private readonly waiting = new Map<number, { png: Uint8Array; resolve: (s: DecodedSnapshot | null) => void }>();
+  private decoding: Request | null = null;
+  private waiting: Request | null = null;
 
   constructor(worker: DecodeWorker | null) {
     this.worker = worker;
@@ -67,32 +76,39 @@ export class PngDecoder {
       console.warn('the PNG decoder worker failed; decoding on the main thread');
       this.worker = null;
       worker.terminate();
-      for (const [id, w] of this.waiting) {
-        this.waiting.delete(id);
-        w.resolve(tryDecodeSnapshot(w.png));
-      }
+      for (const r of [this.decoding, this.waiting]) r?.resolve(tryDecodeSnapshot(r.png));
+      this.decoding = null;
+      this.waiting = null;
     });
   }
 
   decode(png: Uint8Array): Promise<DecodedSnapshot | null> {
-    const worker = this.worker;
-    if (!worker) return Promise.resolve(tryDecodeSnapshot(png));
-    const id = this.nextId++;
-    // A copy to transfer: `png` is usually a view into the WebSocket frame's buffer.
-    const bytes = png.slice();
+    if (!this.worker) return Promise.resolve(tryDecodeSnapshot(png));
     return new Promise((resolve) => {
-      this.waiting.set(id, { png, resolve });
-      worker.postMessage({ id, png: bytes }, [bytes.buffer]);
+      const request = { id: this.nextId++, png, resolve };
+      if (!this.decoding) return this.send(request);
+      this.waiting?.resolve(null); // superseded before it started
+      this.waiting = request;
     });
   }
 
+  private send(request: Request): void {
+    this.decoding = request;
+    // A copy to transfer: `png` is usually a view into the WebSocket frame's buffer.
+    const bytes = request.png.slice();
+    this.worker?.postMessage({ id: request.id, png: bytes }, [bytes.buffer]);
+  }
+
   private answered(reply: DecodeReply): void {
-    const w = this.waiting.get(reply.id);
-    if (!w) return;
-    this.waiting.delete(reply.id);
-    if (reply.ok) return w.resolve(reply.snapshot);
+    const r = this.decoding;
+    if (r?.id !== reply.id) return;
+    this.decoding = null;
+    const next = this.waiting;
+    this.waiting = null;
+    if (next) this.send(next);
+    if (reply.ok) return r.resolve(reply.snapshot);
     console.warn('could not decode the canvas PNG', reply.error);
-    w.resolve(null);
+    r.resolve(null);
   }
 }
 
