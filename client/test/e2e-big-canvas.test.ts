@@ -19,7 +19,7 @@ const EDGE: Array<[number, number, number]> = [
 async function edgeServer() {
   const ts = await server({ width: 1100, height: 1100 });
   const c = await TestClient.connect(ts.ws);
-  EDGE.forEach(([x, y, colour], i) => c.send({ t: 'place', id: i + 1, x, y, c: colour }));
+  for (const [i, [x, y, colour]] of EDGE.entries()) c.send({ t: 'place', id: i + 1, x, y, c: colour });
   const last = await c.next((m) => m.t === 'ack' && m.id === EDGE.length, 10_000);
   const seq = last.t === 'ack' ? last.seq : 0;
   await c.pngAtLeast(seq, 10_000);
@@ -33,7 +33,9 @@ describeBrowser('browser client: a canvas of several tiles', () => {
     await waitLive(page, seq);
     for (const [x, y, colour] of EDGE) await waitScreen(page, x, y, rgbOf(colour));
     // A tick touching all four tiles at once.
-    EDGE.forEach(([x, y, colour], i) => client.send({ t: 'place', id: 10 + i, x, y, c: colour === RED ? BLUE : RED }));
+    for (const [i, [x, y, colour]] of EDGE.entries()) {
+      client.send({ t: 'place', id: 10 + i, x, y, c: colour === RED ? BLUE : RED });
+    }
     for (const [x, y, colour] of EDGE) await waitScreen(page, x, y, rgbOf(colour === RED ? BLUE : RED));
     await client.close();
     assert.deepEqual(errors, []);
