@@ -1,8 +1,8 @@
 /**
- * Draws the board into the on-screen <canvas>. The board lives in an offscreen canvas of exactly
- * width x height pixels (one board pixel = one canvas pixel); each frame scales it onto the screen
+ * Draws the board into the on-screen <canvas>. The board lives in offscreen canvases (one board pixel
+ * = one canvas pixel, in 1024 x 1024 tiles: board-tiles.ts); each frame scales the part on screen
  * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
- * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot. Over the
+ * rewritten (putImageData with a dirty rectangle); a snapshot rewrites every tile, one per task. Over the
  * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
  * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
  */
