@@ -6,6 +6,7 @@ import {
   filterAudit,
   identityRows,
   placementRow,
+  progressText,
   signalsText,
   surgeText,
   watchView,
@@ -91,6 +92,11 @@ test('audit: one line per entry, filtered by every word in any order', () => {
   ];
   assert.equal(rows[0]?.detail, 'id=aa reason=raid → banned=aa');
   assert.equal(rows[1]?.detail, 'seconds=60');
+  const lock = auditRow(
+    { id: 3, at: now, actor: 'a', action: 'lock', params: { seconds: 60 }, result: { lockedUntil: now + 60_000 } },
+    now,
+  );
+  assert.equal(lock.detail, 'seconds=60 → lockedUntil=15:31:00', 'times as the clock, not Unix ms');
   assert.deepEqual(
     filterAudit(rows, 'RAID ban').map((r) => r.id),
     [2],
@@ -123,4 +129,16 @@ test('watch: rates, lock with time left and reason, surge state', () => {
   });
   assert.equal(surgeText(null), 'off');
   assert.equal(surgeText({ level: 2 }), 'level=2');
+});
+
+test('rollback progress: running, done, failed with the reason', () => {
+  assert.equal(
+    progressText({ job: '1', state: 'running', done: 3, total: 10, error: null }),
+    'Rolling back: 3 of 10 pixels…',
+  );
+  assert.equal(progressText({ job: '1', state: 'done', done: 1, total: 1, error: null }), 'Rolled back 1 pixel.');
+  assert.equal(
+    progressText({ job: '1', state: 'failed', done: 2, total: 9, error: 'store_failed' }),
+    'The rollback failed after 2 of 9 pixels: store_failed',
+  );
 });

@@ -3,7 +3,7 @@
  * the watch panel. Pure (the page's clock and the palette are passed in), so what a moderator reads
  * is unit tested; the DOM code only writes these strings with textContent.
  */
-import type { Activity, AuditEntry, IdentitySummary, Placement, Signals } from './answers.ts';
+import type { Activity, AuditEntry, IdentitySummary, Placement, RollbackStatus, Signals } from './answers.ts';
 import { cssColour, colourName } from '../ui/colours.ts';
 import { agoText, clockText, durationText } from './time-window.ts';
 
@@ -91,19 +91,28 @@ export interface AuditRow {
   detail: string;
 }
 
-/** A JSON value as short text: objects as `k=v` pairs, so "id=3f… reason=raid" reads in one line. */
-function compact(v: unknown): string {
+/** Fields that hold a Unix ms time (since, until, lockedUntil, at): shown as a clock, not 13 digits. */
+const TIME_FIELD = /^(since|until|at)$|Until$|At$/;
+
+/**
+ * A JSON value as short text: objects as `k=v` pairs, so "id=3f… reason=raid" reads in one line;
+ * times as the clock when `now` is given.
+ */
+function compact(v: unknown, now?: number): string {
   if (v === null || v === undefined) return '';
   if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) return v.map(compact).join(',');
+  if (Array.isArray(v)) return v.map((x) => compact(x, now)).join(',');
   return Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${k}=${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`)
+    .map(([k, x]) => {
+      if (now !== undefined && typeof x === 'number' && TIME_FIELD.test(k) && x > 0) return `${k}=${clockText(x, now)}`;
+      return `${k}=${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`;
+    })
     .join(' ');
 }
 
 export function auditRow(e: AuditEntry, now: number): AuditRow {
-  const params = compact(e.params);
-  const result = compact(e.result);
+  const params = compact(e.params, now);
+  const result = compact(e.result, now);
   return {
     id: e.id,
     when: clockText(e.at, now),
@@ -167,4 +176,19 @@ export function surgeText(s: Readonly<Record<string, unknown>> | null): string {
   const state = active === true ? 'ACTIVE' : active === false ? 'inactive' : null;
   const parts = [mode, state].filter((p): p is string => p !== null);
   return parts.length > 0 ? parts.join(', ') : compact(s);
+}
+
+/** "1 pixel", "2 pixels". */
+export const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** The rollback's progress readout, and its end. */
+export function progressText(s: RollbackStatus): string {
+  switch (s.state) {
+    case 'running':
+      return `Rolling back: ${s.done} of ${count(s.total, 'pixel')}…`;
+    case 'done':
+      return `Rolled back ${count(s.total, 'pixel')}.`;
+    case 'failed':
+      return `The rollback failed after ${s.done} of ${count(s.total, 'pixel')}${s.error ? `: ${s.error}` : '.'}`;
+  }
 }
