@@ -13,6 +13,10 @@ import { Front, type FrontOptions } from './front.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
+import { Activity } from './moderation/activity.ts';
+import { AreaRollbacks } from './moderation/area-rollback.ts';
+import { IdentityIndex } from './moderation/identity-index.ts';
+import { Look } from './moderation/look.ts';
 import { Moderation } from './moderation/moderation.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -117,6 +121,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const signals = new Signals(config.cooldownMs);
+  // The moderation console's memory: every accepted placement feeds the signals, the identity index
+  // and the live counters, each in O(1); the index is rebuilt from the table in the background.
+  const identities = new IdentityIndex();
+  const activity = new Activity(config.width, config.height);
+  identities
+    .rebuild(store.db, canvas.seq)
+    .catch((err: unknown) =>
+      log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
+    );
   const placements = new PlacementService(
     canvas,
     committer,
@@ -125,14 +138,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     bans,
     placementLog.runningCooldowns(Date.now(), config.cooldownMs),
     config.addressPlacements,
-    signals,
+    {
+      placed(id, prefix, at, where) {
+        signals.placed(id, prefix, at);
+        activity.placed(id, where.x, where.y, identities.placed(id, prefix, at, where.seq));
+      },
+    },
     {
       gate: new ChallengeGate({ mode: config.challenge, every: config.challengeEvery, ttlMs: config.challengeTtlMs }),
       verifier: challengeIssuer(config, secret).verifier(),
     },
     config.login === 'required',
   );
-  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals);
+  const rollbacks = new AreaRollbacks(canvas, committer, placementLog, modStore, config.palette);
+  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals, {
+    look: new Look(placementLog, identities, signals, secret),
+    rollbacks,
+    activity,
+  });
   metrics.watch('canvas_locked_seconds', 'Seconds left of a moderator lock on placing (0: not locked)', () => {
     const lock = placements.locked();
     return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
@@ -259,6 +282,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       front.stopListening();
       pprof?.close();
       await ticker.stop();
+      rollbacks.stop(); // an area rollback stops between chunks; the next start reports how far it got
+      identities.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       placements.close();
       front.closeSockets();

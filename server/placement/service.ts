@@ -10,7 +10,6 @@ import { checkPlacement } from '../canvas/rules.ts';
 import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
-import type { Signals } from './signals.ts';
 import type { ChallengeGate } from '../defence/challenge-gate.ts';
 import type { ChallengeVerifier } from '../defence/challenges.ts';
 
@@ -49,6 +48,15 @@ export type PlaceResult =
       challenge?: PowChallenge;
     };
 
+/**
+ * Told of every accepted placement, after its commit: moderators' bot-like signals (signals.ts), the
+ * identity index and the live activity counters (moderation/). Each call must be O(1): it runs once
+ * per placement on the commit path.
+ */
+export interface PlacementWatcher {
+  placed(id: string, prefix: string, at: number, where: { seq: number; x: number; y: number }): void;
+}
+
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -68,8 +76,8 @@ export class PlacementService {
     restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> },
     /** Placements one address key may make per cooldown (--address-placements). */
     addressPlacements = 1,
-    /** Told of every accepted placement (moderators' bot-like signals). */
-    private readonly signals?: Signals,
+    /** Told of every accepted placement (moderators' signals, identity index, activity). */
+    private readonly watcher?: PlacementWatcher,
     /** Absent: no challenges (`--challenge off` and no surge defence). */
     private readonly challenges?: Challenges,
     /** --login required: only accounts place. */
@@ -128,7 +136,7 @@ export class PlacementService {
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
-        this.signals?.placed(placer.identityId, placer.addressKey, outcome.at);
+        this.watcher?.placed(placer.identityId, placer.addressKey, outcome.at, { seq: outcome.seq, x, y });
         return done({ ok: true, seq: outcome.seq, next });
       }
       restore(this.byWho, placer.identityId, prevWho);
@@ -219,6 +227,12 @@ export class PlacementService {
   locked(now = Date.now()): { until: number; reason: string } | undefined {
     if (this.lock && this.lock.until <= now) this.lock = undefined;
     return this.lock;
+  }
+
+  /** The surge defence's state for moderators (the activity panel): since when it is on, or null. */
+  surge(now = Date.now()): { since: number } | null {
+    const since = this.surgeSince(now);
+    return since === undefined ? null : { since };
   }
 
   /** When the surge defence asked everyone for a challenge (Unix ms), if it does now. */
