@@ -21,9 +21,9 @@ test('placements: rectangle, window and limit in the query; an open window sends
   assert.equal(paged.searchParams.get('limit'), '10');
 });
 
-test('heatmap of the window: fromAt always, toAt only for a closed window (an open one shares the server build)', () => {
-  assert.equal(heatmapPath({ since: 1, until: null }), '/api/history/heatmap?fromAt=1');
-  assert.equal(heatmapPath({ since: 1, until: 2 }), '/api/history/heatmap?fromAt=1&toAt=2');
+test('heatmap of the window: an open window ends 2 s ago, not at the server\'s cached "now" (10-30 s old)', () => {
+  assert.equal(heatmapPath({ since: 1, until: null }, 10_000), '/api/history/heatmap?fromAt=1&toAt=8000');
+  assert.equal(heatmapPath({ since: 1, until: 2 }, 10_000), '/api/history/heatmap?fromAt=1&toAt=2');
 });
 
 test('rollback body: the rectangle and since; until and ids only when given (the contract makes them optional)', () => {

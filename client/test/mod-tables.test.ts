@@ -28,7 +28,7 @@ test('a placement row: where, colour by name and index, who, when and how long a
   assert.equal(placementRow({ seq: 1, x: 0, y: 0, color: 99, who: 'b', at: now }, PALETTE_2017, now).css, null);
 });
 
-test('identities: most pixels here first, suspicious when the prefix is shared or a signal is raised', () => {
+test('identities: most pixels here first, suspicious when the prefix is shared or a signal is bot-like (not a mere count)', () => {
   const rows = identityRows(
     [
       {
@@ -37,8 +37,8 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
         total: 2,
         firstSeen: now - 60_000,
         prefix: 'p',
-        sharedPrefix: 0,
-        signals: { fast: false },
+        sharedPrefix: 1,
+        signals: { placements: 2, atCooldownShare: 0.1, fast: false },
       },
       { id: 'busy', here: 9, total: 40, firstSeen: null, prefix: 'q', sharedPrefix: 4, signals: {} },
       {
@@ -48,7 +48,7 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
         firstSeen: now - 1000,
         prefix: 'r',
         sharedPrefix: false,
-        signals: { atCooldownShare: 0.923 },
+        signals: { placements: 5, atCooldownShare: 0.923, firstAt: now - 1000, lastAt: now },
       },
     ],
     now,
@@ -56,9 +56,9 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
   assert.deepEqual(
     rows.map((r) => [r.id, r.shared, r.signals, r.suspicious]),
     [
-      ['busy', '4 others', '—', true],
-      ['bot', '—', 'atCooldownShare 0.92', true],
-      ['quiet', '—', '—', false],
+      ['busy', '4 identities', '—', true],
+      ['bot', '—', 'placements 5 · atCooldownShare 0.92', true],
+      ['quiet', '—', 'placements 2 · atCooldownShare 0.10', false],
     ],
   );
   assert.equal(rows[2]?.firstSeen, '15:29:00 (1 min ago)');
@@ -124,11 +124,12 @@ test('watch: rates, lock with time left and reason, surge state', () => {
     rate: '12 placements/s',
     newIds: '0.3 new identities/s',
     locked: 'LOCKED for 4 min 05 s (raid)',
-    surge: 'auto, ACTIVE',
+    surge: 'auto, SURGE',
     isLocked: true,
   });
-  assert.equal(surgeText(null), 'off');
-  assert.equal(surgeText({ level: 2 }), 'level=2');
+  assert.equal(surgeText(null, now), 'no surge');
+  assert.equal(surgeText({ since: now - 60_000 }, now), 'SURGE since 15:29:00', 'the server reports {since} while on');
+  assert.equal(surgeText({ level: 2 }, now), 'level=2');
 });
 
 test('rollback progress: running, done, failed with the reason', () => {

@@ -34,7 +34,7 @@ export interface IdentitySummary {
   firstSeen: number | null;
   /** A hash of its address prefix (the address itself is not shown to the console). */
   prefix: string | null;
-  /** How many other identities share that prefix (a bare true/false from the server is kept). */
+  /** How many identities (this one included) last placed from that prefix; a bare true/false is kept. */
   sharedPrefix: number | boolean;
   signals: Signals;
 }

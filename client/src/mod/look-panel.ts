@@ -38,6 +38,11 @@ export class LookPanel {
   private readonly expiry = byId('quick-expiry', HTMLSelectElement);
   private query: { rect: Rect; window: TimeWindow } | null = null;
   private ticked = new Set<string>();
+  /**
+   * Identities banned (or unbanned) from this list in this tab, so the next look shows them as such:
+   * the look's answer does not say whether an identity is banned.
+   */
+  private readonly banned = new Set<string>();
   private asked = 0;
 
   constructor(
@@ -110,18 +115,21 @@ export class LookPanel {
           else this.ticked.delete(row.id);
           this.host.idsChanged([...this.ticked]);
         });
-        let banned = false;
+        const show = (): void => {
+          const banned = this.banned.has(row.id);
+          ban.textContent = banned ? 'Unban' : 'Ban';
+          tr.classList.toggle('banned', banned);
+        };
         const ban: HTMLButtonElement = button('Ban', () => {
           ban.disabled = true;
-          const act = banned
-            ? this.host.unban(row.id)
-            : this.host.ban(row.id, this.reason.value, expiryOf(this.expiry));
+          const was = this.banned.has(row.id);
+          const act = was ? this.host.unban(row.id) : this.host.ban(row.id, this.reason.value, expiryOf(this.expiry));
           void act.then((ok) => {
             ban.disabled = false;
             if (!ok) return;
-            banned = !banned;
-            ban.textContent = banned ? 'Unban' : 'Ban';
-            tr.classList.toggle('banned', banned);
+            if (was) this.banned.delete(row.id);
+            else this.banned.add(row.id);
+            show();
           });
         });
         ban.classList.add('danger');
@@ -142,6 +150,7 @@ export class LookPanel {
           el('td', { text: row.shared }),
           el('td', { className: 'signals', text: row.signals }),
         );
+        show();
         return tr;
       }),
     );

@@ -16,6 +16,7 @@ import { LookPanel } from './look-panel.ts';
 import { ModCanvas } from './mod-canvas.ts';
 import { heatmapPath, type TimeWindow } from './queries.ts';
 import { wholeCanvas } from './rect.ts';
+import { count } from './tables.ts';
 import { SLIDER_STEPS, SPANS, windowFromSlider, windowText } from './time-window.ts';
 import { TokenStore } from './token-store.ts';
 import { UndoPanel } from './undo-panel.ts';
@@ -88,7 +89,8 @@ const showLock = (text: string, locked: boolean): void => {
 };
 act.onLock = (until) => showLock(until === null ? 'open' : 'LOCKED', until !== null);
 const watch = new WatchPanel(ctx, {
-  look: (area) => {
+  look: ({ x, y, width, height }) => {
+    const area = { x, y, width, height }; // the rectangle, without the hot area's count
     canvas.select(area, true);
     canvas.show(area);
     lookAt(area);
@@ -147,7 +149,7 @@ async function loadHeatmap(): Promise<void> {
   heatStatus.textContent = 'heatmap: loading…';
   try {
     // Public history data: no token on this request.
-    const res = await fetch(heatmapPath(timeWindow()), { credentials: 'omit' });
+    const res = await fetch(heatmapPath(timeWindow(), Date.now()), { credentials: 'omit' });
     if (ask !== heatAsked) return;
     if (!res.ok) {
       const retry = res.headers.get('retry-after');
@@ -159,7 +161,7 @@ async function loadHeatmap(): Promise<void> {
     }
     const max = res.headers.get('x-heatmap-max');
     await canvas.setHeatmap(await res.blob());
-    heatStatus.textContent = `heatmap: up to ${max ?? '?'} placements on one pixel`;
+    heatStatus.textContent = `heatmap: up to ${max === null ? '?' : count(Number(max), 'placement')} on one pixel`;
   } catch {
     heatStatus.textContent = 'heatmap: the server could not be reached';
   }

@@ -30,13 +30,18 @@ export function placementsPath(rect: Rect, window: TimeWindow, before: number | 
 
 /**
  * The history heatmap of the window (public, no token): `fromAt`/`toAt` are the history API's names.
- * An open window leaves `toAt` out, so the server serves its shared "up to now" build.
+ * An open window still sends `toAt`, two seconds back: without it (or within the last second) the
+ * server serves its shared "up to now" build, rounded down to 10 s and up to 30 s old, which misses
+ * the raid the moderator is looking at. The console asks only when the window changes, not per poll.
  */
-export function heatmapPath(window: TimeWindow): string {
-  const q = new URLSearchParams({ fromAt: String(Math.floor(window.since)) });
-  if (window.until !== null) q.set('toAt', String(Math.floor(window.until)));
+export function heatmapPath(window: TimeWindow, now: number): string {
+  const until = window.until ?? now - HEATMAP_LAG_MS;
+  const q = new URLSearchParams({ fromAt: String(Math.floor(window.since)), toAt: String(Math.floor(until)) });
   return `/api/history/heatmap?${q}`;
 }
+
+/** How far behind now an open window's heatmap ends (the server refuses a `toAt` in its future). */
+export const HEATMAP_LAG_MS = 2000;
 
 export interface RollbackBody {
   x: number;

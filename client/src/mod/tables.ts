@@ -38,23 +38,36 @@ export interface IdentityRow {
   firstSeen: string;
   shared: string;
   signals: string;
-  /** Worth a look first: shares its prefix with others, or a signal is raised. */
+  /** Worth a look first: shares its prefix with others, or a signal is bot-like. */
   suspicious: boolean;
 }
 
-/** True-ish signals: a true flag, a non-zero number, a non-empty text. */
-function raised(s: Signals): Array<[string, number | string | boolean]> {
+/**
+ * A share signal at or above this is bot-like: the server's `atCooldownShare` is the share of an
+ * identity's placements made within 250 ms of its cooldown ending, which people rarely manage twice.
+ */
+export const BOT_SHARE = 0.5;
+
+/** Signals worth showing: not the time fields (firstAt, lastAt: the table has first seen), not zeros. */
+function shown(s: Signals): Array<[string, number | string | boolean]> {
   const out: Array<[string, number | string | boolean]> = [];
   for (const [k, v] of Object.entries(s)) {
-    if (v === null || v === false || v === 0 || v === '') continue;
+    if (v === null || v === false || v === 0 || v === '' || TIME_FIELD.test(k)) continue;
     out.push([k, v]);
   }
   return out;
 }
 
-/** Signals as one line: "atCooldownShare 0.92 · fastClicks" (a flag by its name alone). */
+/** Bot-like: a raised flag, or a share signal at or above BOT_SHARE (a count of placements is not). */
+export function botLike(s: Signals): boolean {
+  return Object.entries(s).some(
+    ([k, v]) => v === true || (/Share$/.test(k) && typeof v === 'number' && v >= BOT_SHARE),
+  );
+}
+
+/** Signals as one line: "placements 12 · atCooldownShare 0.92" (a flag by its name alone). */
 export function signalsText(s: Signals): string {
-  const parts = raised(s).map(([k, v]) => {
+  const parts = shown(s).map(([k, v]) => {
     if (v === true) return k;
     if (typeof v === 'number') return `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`;
     return `${k} ${v}`;
@@ -62,11 +75,18 @@ export function signalsText(s: Signals): string {
   return parts.length === 0 ? '—' : parts.join(' · ');
 }
 
+/**
+ * The server's sharedPrefix counts the identities whose latest placement came from the prefix, this one
+ * included (server/moderation/identity-index.ts `sharing`): 1 is alone, 3 is this one and 2 others.
+ */
 export function sharedText(shared: number | boolean): string {
   if (shared === true) return 'shared';
-  if (shared === false || shared <= 0) return '—';
-  return `${shared} other${shared === 1 ? '' : 's'}`;
+  if (shared === false || shared <= 1) return '—';
+  return `${shared} identities`;
 }
+
+const sharesPrefix = (shared: number | boolean): boolean =>
+  shared === true || (typeof shared === 'number' && shared > 1);
 
 /** Identities most active in the rectangle first (ties: the newest identity first, the usual raid account). */
 export function identityRows(ids: readonly IdentitySummary[], now: number): IdentityRow[] {
@@ -79,7 +99,7 @@ export function identityRows(ids: readonly IdentitySummary[], now: number): Iden
       firstSeen: i.firstSeen === null ? 'unknown' : `${clockText(i.firstSeen, now)} (${agoText(i.firstSeen, now)})`,
       shared: sharedText(i.sharedPrefix),
       signals: signalsText(i.signals),
-      suspicious: (i.sharedPrefix !== false && i.sharedPrefix !== 0) || raised(i.signals).length > 0,
+      suspicious: sharesPrefix(i.sharedPrefix) || botLike(i.signals),
     }));
 }
 
@@ -163,19 +183,30 @@ export function watchView(a: Activity, now: number): WatchView {
     rate: `${rateText(a.placementsPerSecond)} placements/s`,
     newIds: `${rateText(a.newIdentitiesPerSecond)} new identities/s`,
     locked,
-    surge: surgeText(a.surge),
+    surge: surgeText(a.surge, now),
     isLocked: a.locked !== null,
   };
 }
 
-/** Surge state as the server gives it: its mode and whether it is active, whatever else it says. */
-export function surgeText(s: Readonly<Record<string, unknown>> | null): string {
-  if (s === null) return 'off';
+/**
+ * Surge state as the server gives it: `{since}` while a surge is on (null: none), or a mode and
+ * whether it is active; anything else shown as it comes.
+ */
+export function surgeText(s: Readonly<Record<string, unknown>> | null, now: number): string {
+  if (s === null) return 'no surge';
   const mode = typeof s['mode'] === 'string' ? s['mode'] : null;
   const active = s['active'];
-  const state = active === true ? 'ACTIVE' : active === false ? 'inactive' : null;
+  const since = s['since'];
+  const state =
+    typeof since === 'number'
+      ? `SURGE since ${clockText(since, now)}`
+      : active === true
+        ? 'SURGE'
+        : active === false
+          ? 'no surge'
+          : null;
   const parts = [mode, state].filter((p): p is string => p !== null);
-  return parts.length > 0 ? parts.join(', ') : compact(s);
+  return parts.length > 0 ? parts.join(', ') : compact(s, now);
 }
 
 /** "1 pixel", "2 pixels". */
