@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
-import { BLUE, children, currentBrowser, describeBrowser, dirs, RED, screenshotPath } from './browser-kit.ts';
+import { BLUE, children, currentBrowser, describeBrowser, dirs, RED, screenshotPath, server } from './browser-kit.ts';
 
 const TOKEN = `mod-e2e-${randomBytes(12).toString('hex')}`;
 const GREEN = 8;
@@ -238,21 +238,30 @@ describeBrowser('moderation console', () => {
     );
     await page.screenshot({ path: screenshotPath('mod-watch-heatmap') });
 
-    // A token the server stops accepting (here: replaced under the page) asks again and is dropped.
-    await page.evaluate(() => sessionStorage.setItem('canvas.mod.adminToken', 'revoked'));
-    await page.locator('#unlock').click();
-    await gate.waitFor({ state: 'visible' });
-    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
-
-    // The canvas page of the same browser has no way to the token.
-    const canvasPage = await context.newPage();
-    await canvasPage.goto(`${srv.http}/`);
+    // The canvas page opened from the console's own link, while signed in, starts without the token
+    // (noopener: the tab does not inherit the console's sessionStorage).
+    const [canvasPage] = await Promise.all([
+      context.waitForEvent('page'),
+      page.locator('.mod-bar a[href="/"]').click(),
+    ]);
+    await canvasPage.waitForLoadState();
+    assert.ok(
+      await page.evaluate((t) => sessionStorage.getItem('canvas.mod.adminToken') === t, TOKEN),
+      'still signed in',
+    );
     const seen = await canvasPage.evaluate(() => ({
       cookie: document.cookie,
       local: JSON.stringify({ ...localStorage }),
       session: JSON.stringify({ ...sessionStorage }),
       html: document.documentElement.outerHTML,
     }));
+
+    // A token the server stops accepting (here: replaced under the page) asks again and is dropped.
+    await page.evaluate(() => sessionStorage.setItem('canvas.mod.adminToken', 'revoked'));
+    await page.locator('#unlock').click();
+    await gate.waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    assert.match((await page.locator('#gate-error').textContent()) ?? '', /refused/);
     for (const [where, text] of Object.entries(seen))
       assert.ok(!text.includes(TOKEN), `token in the canvas page's ${where}`);
 
@@ -273,6 +282,43 @@ describeBrowser('moderation console', () => {
       'token in a server log line',
     );
     assert.ok(!srv.stderr().includes(TOKEN), 'token on the server stderr');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('placements page by 50, newest first: Older shows the rest, Newer goes back', { timeout: 60_000 }, async () => {
+    const ts = await server({ adminToken: TOKEN });
+    const p = await player(ts.http);
+    const seqs: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = await place(ts.http, p, i % 20, Math.floor(i / 20), i % 2 === 0 ? RED : BLUE);
+      assert.equal(r.status, 200);
+      seqs.push(r.seq);
+    }
+    const newest = [...seqs].reverse();
+    const context = await currentBrowser().newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    const errors: Error[] = [];
+    page.on('pageerror', (e) => errors.push(e));
+    await page.goto(`${ts.http}/mod`);
+    await page.locator('#gate-token').fill(TOKEN);
+    await page.locator('#gate-token').press('Enter');
+    await page.waitForFunction((s) => (window.modConsole?.seq() ?? -1) >= s, seqs[59] as number);
+    await drag(page, [0, 0], [19, 2]);
+    const rows = (n: number) =>
+      page.waitForFunction((k) => document.querySelectorAll('#placements tbody tr[data-seq]').length === k, n);
+    await rows(50);
+    assert.deepEqual(await shownSeqs(page), newest.slice(0, 50));
+    assert.equal(await page.locator('#page-prev').isDisabled(), true);
+    await page.locator('#page-next').click();
+    await rows(10);
+    assert.deepEqual(await shownSeqs(page), newest.slice(50));
+    assert.equal(await page.locator('#page-no').textContent(), 'page 2');
+    assert.equal(await page.locator('#page-next').isDisabled(), true, 'the last page');
+    await page.locator('#page-prev').click();
+    await rows(50);
+    assert.deepEqual(await shownSeqs(page), newest.slice(0, 50));
+    assert.match((await page.locator(`#ids tr[data-id="${p.id}"]`).textContent()) ?? '', /60/);
     assert.deepEqual(errors, []);
     await context.close();
   });
