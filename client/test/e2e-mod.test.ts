@@ -319,6 +319,17 @@ describeBrowser('moderation console', () => {
     await rows(50);
     assert.deepEqual(await shownSeqs(page), newest.slice(0, 50));
     assert.match((await page.locator(`#ids tr[data-id="${p.id}"]`).textContent()) ?? '', /60/);
+    // The fields follow the drag; a rectangle typed into them is looked at (row 1 of the placements).
+    assert.deepEqual(
+      await page.$$eval('#rect-form input', (inputs) => inputs.map((i) => (i as HTMLInputElement).value)),
+      ['0', '0', '20', '3'],
+    );
+    await page.locator('#rect-form input[name="y"]').fill('1');
+    await page.locator('#rect-form input[name="height"]').fill('1');
+    await page.locator('#rect-form input[name="height"]').press('Enter');
+    await rows(20);
+    assert.deepEqual(await shownSeqs(page), seqs.slice(20, 40).reverse());
+    assert.deepEqual(await page.evaluate(() => window.modConsole?.selection()), { x: 0, y: 1, width: 20, height: 1 });
     assert.deepEqual(errors, []);
     await context.close();
   });

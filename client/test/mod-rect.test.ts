@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clampRect, rectBetween, rectOnScreen, sameRect, scaleToShow } from '../src/mod/rect.ts';
+import { clampRect, rectBetween, rectFromFields, rectOnScreen, sameRect, scaleToShow } from '../src/mod/rect.ts';
 
 test('a drag selects both corner pixels, whichever way it went', () => {
   const r = { x: 3, y: 4, width: 5, height: 2 };
@@ -29,4 +29,17 @@ test('a hot area is shown at most 60% of the viewport, never past the max zoom',
   assert.equal(scaleToShow({ x: 0, y: 0, width: 1, height: 1 }, { w: 1000, h: 600 }, 64), 64);
   assert.equal(sameRect({ x: 0, y: 0, width: 1, height: 1 }, { x: 0, y: 0, width: 1, height: 1 }), true);
   assert.equal(sameRect(null, { x: 0, y: 0, width: 1, height: 1 }), false);
+});
+
+test('a rectangle typed by numbers: whole numbers only, held to the canvas', () => {
+  assert.deepEqual(rectFromFields({ x: '60', y: ' 40 ', width: '10', height: '10' }, 64, 48), {
+    x: 60,
+    y: 40,
+    width: 4,
+    height: 8,
+  });
+  assert.equal(rectFromFields({ x: '1.5', y: '0', width: '1', height: '1' }, 64, 48), null);
+  assert.equal(rectFromFields({ x: '', y: '0', width: '1', height: '1' }, 64, 48), null);
+  assert.equal(rectFromFields({ x: '0', y: '0', width: '0', height: '1' }, 64, 48), null);
+  assert.equal(rectFromFields({ x: '64', y: '0', width: '1', height: '1' }, 64, 48), null);
 });

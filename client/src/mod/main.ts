@@ -15,7 +15,7 @@ import type { ConsoleContext } from './console-context.ts';
 import { LookPanel } from './look-panel.ts';
 import { ModCanvas } from './mod-canvas.ts';
 import { heatmapPath, type TimeWindow } from './queries.ts';
-import { wholeCanvas } from './rect.ts';
+import { rectFromFields, wholeCanvas } from './rect.ts';
 import { count } from './tables.ts';
 import { SLIDER_STEPS, SPANS, windowFromSlider, windowText } from './time-window.ts';
 import { TokenStore } from './token-store.ts';
@@ -168,7 +168,32 @@ async function loadHeatmap(): Promise<void> {
 }
 heatOn.addEventListener('change', () => void loadHeatmap());
 
+// The rectangle by numbers: follows every selection, and selects what is typed (a reported pixel).
+const rectForm = byId('rect-form', HTMLFormElement);
+const rectInput = (name: string): HTMLInputElement => {
+  const input = rectForm.elements.namedItem(name);
+  if (!(input instanceof HTMLInputElement)) throw new Error(`mod.html lacks <input name="${name}"> in #rect-form`);
+  return input;
+};
+const rectFields = { x: rectInput('x'), y: rectInput('y'), width: rectInput('width'), height: rectInput('height') };
+rectForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const b = canvas.board;
+  if (!b) return;
+  const f = rectFields;
+  const rect = rectFromFields(
+    { x: f.x.value, y: f.y.value, width: f.width.value, height: f.height.value },
+    b.width,
+    b.height,
+  );
+  if (!rect) return ctx.notify(`Rectangle: whole numbers inside the ${b.width} × ${b.height} canvas.`, 'error');
+  canvas.select(rect);
+  canvas.show(rect);
+  lookAt(rect);
+});
+
 function lookAt(rect: Rect): void {
+  for (const k of ['x', 'y', 'width', 'height'] as const) rectFields[k].value = String(rect[k]);
   const w = timeWindow();
   look.look(rect, w);
   undo.set(rect, w, []);

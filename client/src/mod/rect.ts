@@ -61,3 +61,18 @@ export function scaleToShow(r: Rect, viewport: { w: number; h: number }, maxScal
 export function rectCentre(r: Rect): Point {
   return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
 }
+
+/**
+ * The rectangle typed into the x, y, w, h fields, held to the canvas; null when a field is not a
+ * whole number or nothing of it is on the canvas.
+ */
+export function rectFromFields(
+  fields: Record<'x' | 'y' | 'width' | 'height', string>,
+  width: number,
+  height: number,
+): Rect | null {
+  const n = (v: string): number | null => (/^\s*\d+\s*$/.test(v) ? Number(v) : null);
+  const [x, y, w, h] = [n(fields.x), n(fields.y), n(fields.width), n(fields.height)];
+  if (x === null || y === null || w === null || h === null || w < 1 || h < 1) return null;
+  return clampRect({ x, y, width: w, height: h }, width, height);
+}
