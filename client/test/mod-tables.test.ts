@@ -57,18 +57,29 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
     rows.map((r) => [r.id, r.shared, r.signals, r.suspicious]),
     [
       ['busy', '4 identities', '—', true],
-      ['bot', '—', 'placements 5 · atCooldownShare 0.92', true],
-      ['quiet', '—', 'placements 2 · atCooldownShare 0.10', false],
+      ['bot', '—', 'atCooldownShare 92%', true],
+      ['quiet', '—', 'atCooldownShare 10%', false],
     ],
   );
   assert.equal(rows[2]?.firstSeen, '15:29:00 (1 min ago)');
   assert.equal(rows[0]?.firstSeen, 'unknown');
 });
 
-test('signals: flags by name, numbers rounded, quiet ones left out', () => {
+test('signals: flags by name, shares as percent, numbers rounded; zeros, counts and times left out', () => {
   assert.equal(
-    signalsText({ burst: true, rate: 3, share: 0.5, note: 'x', zero: 0, off: false, none: null }),
-    'burst · rate 3 · share 0.50 · note x',
+    signalsText({
+      burst: true,
+      rate: 3,
+      ratio: 0.5,
+      atCooldownShare: 0.456,
+      note: 'x',
+      zero: 0,
+      off: false,
+      none: null,
+      placements: 9,
+      lastAt: 5,
+    }),
+    'burst · rate 3 · ratio 0.50 · atCooldownShare 46% · note x',
   );
 });
 

@@ -48,11 +48,14 @@ export interface IdentityRow {
  */
 export const BOT_SHARE = 0.5;
 
-/** Signals worth showing: not the time fields (firstAt, lastAt: the table has first seen), not zeros. */
+/**
+ * Signals worth showing: not the time fields (firstAt, lastAt: the table has first seen), not the
+ * placement count (the table has totals), not zeros.
+ */
 function shown(s: Signals): Array<[string, number | string | boolean]> {
   const out: Array<[string, number | string | boolean]> = [];
   for (const [k, v] of Object.entries(s)) {
-    if (v === null || v === false || v === 0 || v === '' || TIME_FIELD.test(k)) continue;
+    if (v === null || v === false || v === 0 || v === '' || TIME_FIELD.test(k) || k === 'placements') continue;
     out.push([k, v]);
   }
   return out;
@@ -65,10 +68,11 @@ export function botLike(s: Signals): boolean {
   );
 }
 
-/** Signals as one line: "placements 12 · atCooldownShare 0.92" (a flag by its name alone). */
+/** Signals as one line: "atCooldownShare 92% · burst" (a flag by its name alone, shares as percent). */
 export function signalsText(s: Signals): string {
   const parts = shown(s).map(([k, v]) => {
     if (v === true) return k;
+    if (typeof v === 'number' && /Share$/.test(k)) return `${k} ${Math.round(v * 100)}%`;
     if (typeof v === 'number') return `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`;
     return `${k} ${v}`;
   });
