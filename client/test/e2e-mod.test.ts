@@ -271,6 +271,11 @@ describeBrowser('moderation console', () => {
       'token in a request URL',
     );
     assert.deepEqual(
+      logs.filter((l) => /Content Security Policy/i.test(l)),
+      [],
+      'the page runs within its own policy',
+    );
+    assert.deepEqual(
       logs.filter((l) => l.includes(TOKEN)),
       [],
       'token in a console line',
@@ -331,6 +336,21 @@ describeBrowser('moderation console', () => {
     assert.deepEqual(await shownSeqs(page), seqs.slice(20, 40).reverse());
     assert.deepEqual(await page.evaluate(() => window.modConsole?.selection()), { x: 0, y: 1, width: 20, height: 1 });
     assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a server without an admin token says the moderation API is off, and keeps no token', async () => {
+    const ts = await server();
+    const context = await currentBrowser().newContext();
+    const page = await context.newPage();
+    await page.goto(`${ts.http}/mod`);
+    await page.locator('#gate-token').fill(TOKEN);
+    await page.locator('#gate-token').press('Enter');
+    await page.waitForFunction(() =>
+      /moderation API is off/.test(document.getElementById('gate-error')?.textContent ?? ''),
+    );
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    assert.equal(await page.locator('#console').isVisible(), false);
     await context.close();
   });
 });

@@ -85,12 +85,15 @@ export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST, mod
 
 /**
  * Headers of the moderation console's page, which handles the admin token: no framing (a page that
- * bans and rolls back must not be clickjacked) and no Referer (its links must not tell other sites it
- * exists). The token itself never travels in a URL or cookie (client/src/mod/token-store.ts).
+ * bans and rolls back must not be clickjacked), no Referer (its links must not tell other sites it
+ * exists), and a policy that runs only this origin's scripts and talks only to this origin, so text
+ * that slipped into the page could neither run nor send the token anywhere (previews are data: PNGs).
+ * The token itself never travels in a URL or cookie (client/src/mod/token-store.ts).
  */
 export const MOD_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'Referrer-Policy': 'no-referrer',
 };
 

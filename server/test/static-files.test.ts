@@ -44,6 +44,7 @@ test('GET /mod serves the moderation console: its own versioned bundle, no-cache
   assert.equal(res.headers.get('cache-control'), 'no-cache');
   assert.equal(res.headers.get('x-frame-options'), 'DENY');
   assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+  assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self';.*frame-ancestors 'none'/);
   assert.equal(res.headers.get('set-cookie'), null, 'a moderator is not given a player identity');
   const html = await res.text();
   assert.match(html, /src="\/assets\/mod\.js\?v=[\w-]+"/);

@@ -225,8 +225,10 @@ function askToken(why: string): void {
 async function enter(): Promise<void> {
   const r = await api.check();
   if (!r.ok) {
-    // 401 already asked again (unauthorized); anything else is said here, the token kept.
+    // 401 already asked again (unauthorized). A server out of reach keeps the token for the next try;
+    // any other answer (the API off, a bad answer) drops it: it was not shown to work.
     if (r.status !== 401) gateError.textContent = failureText(r, 'Sign in');
+    if (r.status !== 0) tokens.clear();
     return;
   }
   gate.hidden = true;
