@@ -12,7 +12,7 @@
  * directly through Store.commit with their prev_seq links) are kept in --dir and reused.
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +44,23 @@ const sizes = args.sizes.split(',').map(Number);
 mkdirSync(args.dir, { recursive: true });
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+/**
+ * CPU time of every setImmediate callback (the steps of moderation/slices.ts and the rollback's
+ * chunks): how long each turn would block the loop on an idle core. On a shared machine the
+ * event-loop delay also counts the time the process waited for a CPU, so both are reported.
+ */
+const turnCpu: number[] = [];
+const realSetImmediate = globalThis.setImmediate;
+globalThis.setImmediate = ((fn: (...a: unknown[]) => void, ...rest: unknown[]) =>
+  realSetImmediate(() => {
+    const c = process.cpuUsage();
+    fn(...rest);
+    turnCpu.push(cpuMsSince(c));
+  })) as typeof setImmediate;
+const turns = () =>
+  `loop turns' CPU p50 ${ms(percentile(turnCpu, 50))}, p99 ${ms(percentile(turnCpu, 99))}, max ${ms(Math.max(...turnCpu))} (n=${turnCpu.length})`;
+const loadAverage = () => `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`;
 const summary = (v: readonly number[]) =>
   `p50 ${ms(percentile(v, 50))}, p95 ${ms(percentile(v, 95))}, max ${ms(Math.max(...v))} (n=${v.length})`;
 const open = (path: string) =>
@@ -118,6 +135,7 @@ async function lookBench(count: number, store: Store): Promise<void> {
     cpu[into].push(cpuMsSince(c));
     return out;
   };
+  turnCpu.length = 0;
   for (let i = 0; i < 20; i++) {
     const rect = { x: rng.u32() % 500, y: rng.u32() % 500, width: 500, height: 500 };
     const q = { rect, since: end - 3_600_000, until: end, limit: 100 };
@@ -135,6 +153,7 @@ async function lookBench(count: number, store: Store): Promise<void> {
   line('look 500 x 500, last hour, the next page of 100', 'next');
   line('look 500 x 500, last hour, page of 1000', 'big');
   line('look 500 x 500 over the whole history (figure, no budget)', 'whole');
+  console.log(`  looks: ${turns()}; ${loadAverage()}`);
 }
 
 async function rollbackBench(count: number, path: string): Promise<void> {
@@ -169,6 +188,7 @@ async function rollbackBench(count: number, path: string): Promise<void> {
   await sleep(200);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
+  turnCpu.length = 0;
   const t = performance.now();
   const c0 = process.cpuUsage();
   const started = await rollbacks.start('bench', { rect: { x: 0, y: 0, width: W, height: H }, since }, () => {});
@@ -189,6 +209,7 @@ async function rollbackBench(count: number, path: string): Promise<void> {
       console.log(
         `    event-loop delay while it ran: p50 ${ms(delay.percentile(50) / 1e6)}, p99 ${ms(delay.percentile(99) / 1e6)}, max ${ms(delay.max / 1e6)}; ${acked} player placements acked meanwhile`,
       );
+      console.log(`    ${turns()}; ${loadAverage()}`);
       break;
     }
     await sleep(5);
