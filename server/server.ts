@@ -279,10 +279,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      rollbacks.stop(); // first: an area rollback stops between chunks; the next start reports how far it got
       front.stopListening();
       pprof?.close();
       await ticker.stop();
-      rollbacks.stop(); // an area rollback stops between chunks; the next start reports how far it got
       identities.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       placements.close();

@@ -34,12 +34,12 @@ export interface AreaRollbackRequest {
 /** Largest preview side: two PNGs of it travel as base64 JSON (and over the bus from an edge). */
 export const PREVIEW_MAX_SIDE = 1024;
 /**
- * Pixels per commit. Measured (perf/moderation.ts): 1,000 rows take ~2 ms to insert and apply, so
- * event-loop delay p99 stays under 5 ms while a 100,000-placement rollback runs.
+ * Pixels per commit: one transaction per loop turn. 500 rows take ~1.5 ms CPU to insert and apply
+ * (perf/moderation.ts), so placements and ticks run between chunks without waiting long.
  */
-export const ROLLBACK_CHUNK = 1000;
-/** Seqs counted per step when counting the undone placements. */
-const COUNT_SLICE = 50_000;
+export const ROLLBACK_CHUNK = 500;
+/** Seqs counted per step when counting the undone placements (~3 ms a step, look.ts LOOK_SLICE). */
+const COUNT_SLICE = 16_384;
 
 interface Plan {
   /** The window as a seq range [lo, hi]. */
@@ -55,6 +55,17 @@ interface Plan {
 }
 
 type Refusal = Extract<ActionResult, { ok: false }>;
+
+/** A pixel being walked down its history list: `at` is the seq it looks at, `color` -1 until found. */
+interface Walker {
+  cell: number;
+  head: number;
+  at: number;
+  color: number;
+}
+
+/** Pixels walked together (one query per level of their history lists). */
+const WALK_BATCH = 256;
 
 export class AreaRollbacks {
   /** Set from the request until the job ends: one plan or job at a time. */
@@ -206,34 +217,54 @@ export class AreaRollbacks {
       from = to + 1;
       return from > hi;
     });
-    const { width: cw, lastSeq } = this.canvas;
+    const { width: cw, lastSeq, grid } = this.canvas;
     let k = 0;
     const cellsInRect = rect.width * rect.height;
     await inSlices(() => {
-      // 64 pixels per step: most need no lookup (their head is outside the window).
-      for (const end = Math.min(cellsInRect, k + 64); k < end; k++) {
+      // A step: the next pixels whose head is in the window (the others keep their colour), up to
+      // WALK_BATCH of them, walked down their history lists together, one query per level.
+      const walkers: Walker[] = [];
+      for (const end = Math.min(cellsInRect, k + 65_536); k < end && walkers.length < WALK_BATCH; k++) {
         const cell = (rect.y + Math.floor(k / rect.width)) * cw + rect.x + (k % rect.width);
         const head = lastSeq[cell] as number;
-        if (head < lo || head > hi) continue; // its latest placement is outside the window: it stays
-        const color = this.survivor(head, lo, hi, ids);
-        if (color === this.canvas.grid[cell]) continue;
-        plan.cells.push(cell);
-        plan.heads.push(head);
-        plan.colors.push(color);
+        if (head >= lo && head <= hi) walkers.push({ cell, head, at: head, color: -1 });
+      }
+      this.walk(walkers, lo, hi, ids);
+      for (const w of walkers) {
+        if (w.color === grid[w.cell]) continue;
+        plan.cells.push(w.cell);
+        plan.heads.push(w.head);
+        plan.colors.push(w.color);
       }
       return k >= cellsInRect;
     });
     return plan;
   }
 
-  /** The colour of the newest placement from `seq` back that is not undone (0: none). */
-  private survivor(seq: number, lo: number, hi: number, ids: Set<string> | undefined): number {
-    for (let s = seq; ; ) {
-      const link = this.log.link(s);
-      if (!link) return 0;
-      const [color, who, prev] = link;
-      if (s < lo || s > hi || (ids !== undefined && !ids.has(who))) return color;
-      s = prev;
+  /** Sets each walker's colour: that of the newest placement from its head down that is not undone (0: none). */
+  private walk(walkers: Walker[], lo: number, hi: number, ids: Set<string> | undefined): void {
+    let open = walkers;
+    while (open.length > 0) {
+      const bySeq = new Map<number, Walker[]>();
+      for (const w of open) {
+        if (w.at === 0)
+          w.color = 0; // past the start of the pixel's history: the blank colour
+        else bySeq.set(w.at, [...(bySeq.get(w.at) ?? []), w]);
+      }
+      const next: Walker[] = [];
+      for (const [seq, color, who, prev] of this.log.links([...bySeq.keys()])) {
+        const undone = seq >= lo && seq <= hi && (ids === undefined || ids.has(who));
+        for (const w of bySeq.get(seq) ?? []) {
+          if (undone) {
+            w.at = prev;
+            next.push(w);
+          } else w.color = color;
+        }
+        bySeq.delete(seq);
+      }
+      // A seq the table does not hold (cannot happen with linked rows) ends its walk at the blank colour.
+      for (const ws of bySeq.values()) for (const w of ws) w.color = 0;
+      open = next;
     }
   }
 

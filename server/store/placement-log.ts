@@ -62,7 +62,9 @@ export class PlacementLog {
          AND who IN (SELECT value FROM json_each(?))`,
       )
       .pluck();
-    this.linkStmt = db.prepare('SELECT color, who, prev_seq FROM placements WHERE seq = ?').raw();
+    this.linkStmt = db
+      .prepare('SELECT seq, color, who, prev_seq FROM placements WHERE seq IN (SELECT value FROM json_each(?))')
+      .raw();
     this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM placements').pluck();
   }
 
@@ -91,9 +93,12 @@ export class PlacementLog {
     ) as number;
   }
 
-  /** One link of a pixel's history list: [color, who, prev_seq], or undefined past its start. */
-  link(seq: number): [number, string, number] | undefined {
-    return this.linkStmt.get(seq) as [number, string, number] | undefined;
+  /**
+   * Links of pixel history lists, many at once: [seq, color, who, prev_seq] for each stored seq of
+   * `seqs`. One statement for a batch: per-call overhead, not SQLite, dominated one lookup at a time.
+   */
+  links(seqs: readonly number[]): Array<[number, number, string, number]> {
+    return this.linkStmt.all(JSON.stringify(seqs)) as Array<[number, number, string, number]>;
   }
 
   /**
