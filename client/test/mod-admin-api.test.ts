@@ -108,6 +108,8 @@ test('answers: placements with identities, rollback status, activity', () => {
   });
   assert.deepEqual(page?.identities[0]?.signals, { fast: true });
   assert.equal(page?.next, 8);
+  assert.equal(page?.indexing, false);
+  assert.equal(parsePlacementsPage({ placements: [], next: null, identities: [], indexing: true })?.indexing, true);
   assert.equal(parseRollbackStatus({ job: 3, state: 'running', done: 1, total: 4 })?.job, '3');
   assert.equal(parseRollbackStatus({ job: 3, state: 'sleeping', done: 1, total: 4 }), null);
   const a = parseActivity({

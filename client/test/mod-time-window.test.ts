@@ -23,6 +23,14 @@ test('the thumbs choose a window over the span ending now; the right thumb at th
   );
 });
 
+test('thumbs on one spot make a window one step long, not an empty one (the server refuses those)', () => {
+  assert.deepEqual(windowFromSlider(HOUR, now, 500, 500), {
+    since: now - HOUR / 2,
+    until: now - HOUR / 2 + HOUR / 1000,
+  });
+  assert.deepEqual(windowFromSlider(HOUR, now, SLIDER_STEPS, SLIDER_STEPS), { since: now - HOUR / 1000, until: null });
+});
+
 test('sliderAt is the inverse, held to the slider', () => {
   assert.equal(sliderAt(HOUR, now, now - HOUR / 2), 500);
   assert.equal(sliderAt(HOUR, now, now - 2 * HOUR), 0);

@@ -43,7 +43,10 @@ export interface PlacementsPage {
   placements: Placement[];
   /** The cursor of the next (older) page, or null at the end. */
   next: number | null;
+  /** The identities of this page's placements. */
   identities: IdentitySummary[];
+  /** The server is still building its identity totals after a start: totals may be short. */
+  indexing: boolean;
 }
 
 export interface RollbackStarted {
@@ -156,7 +159,7 @@ export function parsePlacementsPage(v: unknown): PlacementsPage | null {
   const identities = listOf(v['identities'] ?? [], parseIdentity);
   const next = v['next'];
   if (!placements || !identities || !(next === null || next === undefined || isNum(next))) return null;
-  return { placements, next: next ?? null, identities };
+  return { placements, next: next ?? null, identities, indexing: v['indexing'] === true };
 }
 
 export function parseRollbackStarted(v: unknown): RollbackStarted | null {

@@ -50,8 +50,8 @@ export class LookPanel {
     private readonly host: LookHost,
   ) {
     fillExpiries(this.expiry);
-    this.prev.addEventListener('click', () => this.pager.back() && void this.fetch(false));
-    this.next.addEventListener('click', () => this.pager.forward() && void this.fetch(false));
+    this.prev.addEventListener('click', () => this.pager.back() && void this.fetch());
+    this.next.addEventListener('click', () => this.pager.forward() && void this.fetch());
   }
 
   /** A new rectangle or window: page 1, ticks cleared (they named identities of another result). */
@@ -60,10 +60,10 @@ export class LookPanel {
     this.pager.reset();
     this.ticked.clear();
     this.host.idsChanged([]);
-    void this.fetch(true);
+    void this.fetch();
   }
 
-  private async fetch(withIdentities: boolean): Promise<void> {
+  private async fetch(): Promise<void> {
     const q = this.query;
     if (!q) return;
     const ask = ++this.asked;
@@ -97,10 +97,11 @@ export class LookPanel {
       }),
     );
     if (page.placements.length === 0) this.rows.append(emptyRow(5, 'No placements here in this window.'));
-    // Identities summarise the whole result, not the page: the server sends them with every page,
-    // but a page turn keeps the ticks and the ban buttons' state as they are.
-    if (withIdentities) this.showIdentities(page.identities, now);
-    this.what.textContent = `${rectText(q.rect)} · ${page.identities.length} identities`;
+    // The server summarises the identities of each page; ticks (the rollback's ids) are kept across
+    // pages, so one can tick an identity on page 1 and another on page 3.
+    this.showIdentities(page.identities, now);
+    const indexing = page.indexing ? ' · totals still being counted after a restart' : '';
+    this.what.textContent = `${rectText(q.rect)} · ${page.identities.length} identities on this page${indexing}`;
     this.prev.disabled = !this.pager.hasPrevious;
     this.next.disabled = !this.pager.hasNext;
     this.pageNo.textContent = `page ${this.pager.page}`;
@@ -110,6 +111,7 @@ export class LookPanel {
     this.ids.replaceChildren(
       ...identityRows(list, now).map((row) => {
         const tick = el('input', { attrs: { type: 'checkbox', 'aria-label': `Only ${row.id} in the rollback` } });
+        tick.checked = this.ticked.has(row.id);
         tick.addEventListener('change', () => {
           if (tick.checked) this.ticked.add(row.id);
           else this.ticked.delete(row.id);

@@ -17,10 +17,13 @@ export const SPANS: ReadonlyArray<{ label: string; ms: number }> = [
 /** Positions of each thumb: fine enough for a second over 15 minutes (900), one slider step ~10 min over 7 days. */
 export const SLIDER_STEPS = 1000;
 
-/** The window the thumbs at `from` and `to` (0..SLIDER_STEPS) choose over the span ending at `now`. */
+/**
+ * The window the thumbs at `from` and `to` (0..SLIDER_STEPS) choose over the span ending at `now`.
+ * Thumbs on one spot still make a window one step long: the server refuses an empty one.
+ */
 export function windowFromSlider(spanMs: number, now: number, from: number, to: number): TimeWindow {
-  const lo = Math.max(0, Math.min(from, to));
-  const hi = Math.min(SLIDER_STEPS, Math.max(from, to));
+  const lo = Math.max(0, Math.min(from, to, SLIDER_STEPS - 1));
+  const hi = Math.max(lo + 1, Math.min(SLIDER_STEPS, Math.max(from, to)));
   const start = now - spanMs;
   const at = (pos: number): number => Math.floor(start + (spanMs * pos) / SLIDER_STEPS);
   return { since: at(lo), until: hi >= SLIDER_STEPS ? null : at(hi) };
