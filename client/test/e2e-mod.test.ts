@@ -237,6 +237,10 @@ describeBrowser('moderation console', () => {
       /up to [1-9]\d* placements? on one pixel/.test(document.getElementById('heat-status')?.textContent ?? ''),
     );
     await page.screenshot({ path: screenshotPath('mod-watch-heatmap') });
+    // A laptop-sized window: one column, the canvas on top, the panels below it.
+    await page.setViewportSize({ width: 1000, height: 760 });
+    await page.screenshot({ path: screenshotPath('mod-narrow'), fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 900 });
 
     // The canvas page opened from the console's own link, while signed in, starts without the token
     // (noopener: the tab does not inherit the console's sessionStorage).
