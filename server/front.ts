@@ -35,6 +35,7 @@ import { type CanvasShape, registerWebSocket } from './ws/handlers.ts';
 export type { CanvasShape };
 
 const indexHtml = readFileSync(new URL('../client/index.html', import.meta.url));
+const modHtml = readFileSync(new URL('../client/mod.html', import.meta.url));
 
 export interface FrontOptions {
   config: Config;
@@ -109,6 +110,7 @@ export class Front {
     registerHttpRoutes(router, {
       frame: () => streams.frame,
       indexHtml,
+      modHtml,
       identify,
       health: () => ({
         ok: true,

@@ -15,6 +15,10 @@ import { SurgeWatch } from './defence/surge-watch.ts';
 import { HistoryAnswers } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
+import { Activity } from './moderation/activity.ts';
+import { AreaRollbacks } from './moderation/area-rollback.ts';
+import { IdentityIndex } from './moderation/identity-index.ts';
+import { Look } from './moderation/look.ts';
 import { Moderation } from './moderation/moderation.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -170,6 +174,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         )
       : undefined;
   const surgeWatch = surge && new SurgeWatch(surge, { metrics, log, webhook: config.surgeWebhook });
+  // The moderation console's memory: every accepted placement feeds the identity index and the live
+  // counters, each in O(1); the index is rebuilt from the table in the background.
+  const identities = new IdentityIndex();
+  const activity = new Activity(config.width, config.height);
+  identities
+    .rebuild(store.db, canvas.seq)
+    .catch((err: unknown) =>
+      log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
+    );
   const placements = new PlacementService({
     canvas,
     committer,
@@ -186,8 +199,24 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
     loginRequired: config.login === 'required',
     surge,
+    watcher: {
+      placed(id, prefix, at, where) {
+        activity.placed(id, where.x, where.y, identities.placed(id, prefix, at, where.seq));
+      },
+    },
   });
-  const moderation = new Moderation(canvas, committer, modStore, placementLog, placements, bans, signals, surge);
+  const rollbacks = new AreaRollbacks(canvas, committer, placementLog, modStore, config.palette);
+  const moderation = new Moderation(
+    canvas,
+    committer,
+    modStore,
+    placementLog,
+    placements,
+    bans,
+    signals,
+    { look: new Look(placementLog, identities, signals, secret), rollbacks, activity },
+    surge,
+  );
   metrics.watch(
     'canvas_locked_seconds',
     "Seconds left of a lock on placing, a moderator's or a surge's (0: not locked)",
@@ -321,9 +350,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      rollbacks.stop(); // first: an area rollback stops between chunks; the next start reports how far it got
       front.stopListening();
       pprof?.close();
       await ticker.stop();
+      identities.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
       clearInterval(statsTimer);
       saveStats(); // after the flush: the checkpoint holds every placement, so the next start reads none

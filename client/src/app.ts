@@ -19,7 +19,7 @@ import {
 } from '../../protocol/messages.ts';
 import type { Board } from './board/board.ts';
 import { BoardSync } from './board/board-sync.ts';
-import { tryDecodeIndexedPng } from './board/png-indices.ts';
+import type { PngDecoder } from './board/png-decoder.ts';
 import { type Connection, type ConnectionStatus, tryDecodeServerMessage } from './connection/connection.ts';
 import type { ImagePoller } from './connection/image-poller.ts';
 import { type LinkStore, LinkSync } from './link/link-sync.ts';
@@ -40,6 +40,8 @@ const TIMER_MS = 250;
 export interface AppDeps {
   ui: Ui;
   renderer: Renderer;
+  /** Decodes canvas PNGs (in a worker: png-decoder.ts). */
+  decoder: Pick<PngDecoder, 'decode'>;
   connection: Connection;
   poller: ImagePoller;
   /** Size of the drawing area in CSS pixels. */
@@ -104,7 +106,7 @@ export class CanvasApp {
     const enabled = (): boolean => this.placingEnabled;
     const cursor = { show: (p: Point) => this.showCursor(p), refresh: () => this.refreshCursor() };
     this.sync = new BoardSync({
-      decodePng: tryDecodeIndexedPng,
+      decodePng: (png) => d.decoder.decode(png),
       resync: () => this.send({ t: MsgType.RESYNC }),
       warn: (text) => console.warn(text),
       sink: {
@@ -114,8 +116,8 @@ export class CanvasApp {
           this.refreshStatus();
           this.refreshTimers();
         },
-        drawAll: (b) => {
-          d.renderer.paintAll(b);
+        drawAll: (b, pixels) => {
+          d.renderer.paintAll(b, pixels);
           this.refreshCursor();
         },
         drawDelta: (b, px) => {
@@ -165,7 +167,7 @@ export class CanvasApp {
     });
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
-    d.poller.onImage = (png, seq) => this.sync.png(png, seq);
+    d.poller.onImage = (png, seq) => void this.sync.png(png, seq);
     d.poller.onResult = (ok) => {
       this.pollOk = ok;
       this.bar.polled(ok);
@@ -285,7 +287,7 @@ export class CanvasApp {
       case MsgType.HELLO:
         return this.onHello(msg);
       case MsgType.PNG:
-        return this.sync.png(msg.png, msg.seq);
+        return void this.sync.png(msg.png, msg.seq);
       case MsgType.DELTA:
         return this.sync.delta(msg);
       case MsgType.ACK:

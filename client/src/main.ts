@@ -10,6 +10,7 @@ import { ConfirmButton } from './place/aim.ts';
 import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
+import { browserPngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
@@ -86,6 +87,7 @@ const app: CanvasApp = new CanvasApp({
     hide: () => info.hide(),
   },
   renderer,
+  decoder: browserPngDecoder(),
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.

@@ -119,3 +119,18 @@ test('a snapshot of the wrong size is refused', () => {
   assert.throws(() => b.applySnapshot(new Uint8Array(3), 1));
   assert.throws(() => new Board(2, 2, palette, new Uint8Array(5)));
 });
+
+test('a snapshot handed over (owned) becomes the grid; any other is copied, so its owner may reuse it', () => {
+  const b = new Board(2, 2, palette);
+  const lent = Uint8Array.from([1, 2, 3, 0]);
+  b.applySnapshot(lent, 4);
+  lent.fill(0);
+  assert.deepEqual(b.grid, Uint8Array.from([1, 2, 3, 0]), 'a copy: the lender’s later writes do not show');
+  const given = Uint8Array.from([3, 3, 1, 1]);
+  b.applySnapshot(given, 5, true);
+  assert.equal(b.grid, given);
+  assert.equal(b.colourAt(0, 1), 1);
+  const delta2 = delta(2, 2, [[0, 0, 2]]);
+  assert.equal(b.applyDelta(5, 6, delta2), 'applied');
+  assert.equal(b.colourAt(0, 0), 2, 'deltas apply to the grid it took');
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { maxContrastDownscale, overviewLevel, visibleSource } from '../src/view/overview.ts';
+import { maxContrastDownscale, maxContrastRows, overviewLevel, visibleSource } from '../src/view/overview.ts';
 import { View } from '../src/view/view.ts';
 
 const palette = [0xffffff, 0x222222, 0xe50000];
@@ -42,4 +42,17 @@ test('a frame draws only the canvas pixels on screen', () => {
   assert.ok(s.x >= 1980 && s.x <= 1981);
   view.fit();
   assert.deepEqual(visibleSource(view), { x: 0, y: 0, w: 4000, h: 4000 });
+});
+
+test('an overview built a few rows at a time is the one built in one go', () => {
+  const width = 37;
+  const height = 29;
+  const palette = [0xffffff, 0x000000, 0xff0000, 0x00ff00];
+  const lut = Uint32Array.from(palette, (_, i) => i + 1);
+  const grid = Uint8Array.from({ length: width * height }, (_, i) => (i * 7 + Math.floor(i / 5)) % 4);
+  const whole = maxContrastDownscale(grid, width, height, 4, palette, lut);
+  const out = new Uint32Array(whole.pixels.length);
+  for (let row = 0; row < whole.height; row += 3)
+    maxContrastRows(grid, width, height, 4, palette, lut, out, row, Math.min(whole.height, row + 3));
+  assert.deepEqual(out, whole.pixels);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cooldownFor, statusFor, titleFor } from '../src/ui/status-text.ts';
+import { groupDigits } from '../src/ui/numbers.ts';
 
 const base = { polling: false, pollOk: true, retryInMs: 0, loaded: true };
 
@@ -51,4 +52,9 @@ test('tab title: the countdown while waiting, "Ready" when it ends, the plain na
   assert.equal(titleFor(-5, 60_000, true), 'Ready · Canvas', 'a deadline just passed');
   assert.equal(titleFor(0, 0, true), 'Canvas', 'no cooldown: nothing to wait for');
   assert.equal(titleFor(42_000, 60_000, false), 'Canvas', 'placing impossible: the status says why');
+});
+
+test('groupDigits writes thousands separators as en-US does', () => {
+  for (const n of [0, 7, 999, 1000, 12345, 1234567, -4321, 1e9])
+    assert.equal(groupDigits(n), n.toLocaleString('en-US'));
 });

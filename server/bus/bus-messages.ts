@@ -35,7 +35,9 @@ import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import type { OidcSettings } from '../identity/oidc-client.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
-import type { ActionResult } from '../moderation/moderation.ts';
+import type { AreaRollbackRequest } from '../moderation/area-rollback.ts';
+import type { ActionResult, Rect } from '../moderation/moderation.ts';
+import { HttpCode } from '../http/status.ts';
 import type { IdentityStatsResult, PixelResult, Standing, StatsResult } from '../placement/authority.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { StatsSummary, TopEntry } from '../stats/stats.ts';
@@ -193,6 +195,8 @@ const MAX_ID_CHARS = 128;
 /** PNG files start with these 8 bytes (RFC 2083 3.1). */
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));
+/** Moderation refusals may carry HTTP-only codes too (too_large, rollback_running). */
+const ADMIN_CODES = new Set<string>([...ERROR_CODES, ...Object.values(HttpCode)]);
 
 function unpack(bytes: Uint8Array): unknown {
   try {
@@ -349,6 +353,31 @@ function cidr(f: Fields, key: string): string {
   throw new Malformed(`${key} is not a canonical CIDR range`);
 }
 
+function rectOf(f: Fields): Rect {
+  const r = record(f.rect, 'rect');
+  return { x: clientInt(r, 'x'), y: clientInt(r, 'y'), width: clientInt(r, 'width'), height: clientInt(r, 'height') };
+}
+
+/** An optional count (a time, a seq cursor) as an object to spread. */
+function optionalCount<K extends string>(f: Fields, key: K): { [k in K]?: number } {
+  return (f[key] === undefined ? {} : { [key]: count(f, key) }) as { [k in K]?: number };
+}
+
+/** Most identities one area rollback may name (the route allows 500). */
+const MAX_ROLLBACK_IDS = 1000;
+
+function areaRollbackOf(f: Fields): AreaRollbackRequest {
+  const req: AreaRollbackRequest = { rect: rectOf(f), since: count(f, 'since'), ...optionalCount(f, 'until') };
+  if (f.ids !== undefined) {
+    if (!Array.isArray(f.ids) || f.ids.length > MAX_ROLLBACK_IDS) throw new Malformed('ids');
+    req.ids = f.ids.map((id: unknown) => {
+      if (typeof id !== 'string' || !isIdentityId(id)) throw new Malformed('ids: not an identity id');
+      return id;
+    });
+  }
+  return req;
+}
+
 function decodeAdminAction(f: Fields): AdminAction {
   const op = f.op;
   switch (op) {
@@ -384,6 +413,22 @@ function decodeAdminAction(f: Fields): AdminAction {
     case 'audit':
     case 'signals':
       return { op, limit: count(f, 'limit') };
+    case 'look':
+      return {
+        op,
+        rect: rectOf(f),
+        since: count(f, 'since'),
+        limit: count(f, 'limit'),
+        ...optionalCount(f, 'until'),
+        ...optionalCount(f, 'before'),
+      };
+    case 'rollback-area':
+      return { op, actor: str(f, 'actor'), ...areaRollbackOf(f) };
+    case 'rollback-preview':
+      return { op, ...areaRollbackOf(f) };
+    case 'rollback-status':
+    case 'activity':
+      return { op };
     default:
       throw new Malformed('unknown admin op');
   }
@@ -564,7 +609,10 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
   },
   admin: (r) => {
     const f = record(r, 'answer');
-    return f.ok === true ? { ok: true, result: record(f.result, 'result') } : failure(f);
+    if (f.ok === true) return { ok: true, result: record(f.result, 'result') };
+    const code = str(f, 'code');
+    if (!ADMIN_CODES.has(code)) throw new Malformed('code');
+    return { ok: false, code: code as ErrorCode | HttpCode, message: str(f, 'message', 4096) };
   },
   history: (r) => {
     const f = record(r, 'answer');

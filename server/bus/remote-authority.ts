@@ -36,6 +36,8 @@ const STATS_REUSE_MS = 1_000;
 
 /** A timelapse takes seconds to build (perf/RESULTS.md): the writer gets this long to answer. */
 const HISTORY_TIMEOUT_MS = 120_000;
+/** How long the writer gets to answer the moderation console's scans (look, area rollback, preview). */
+const ADMIN_SCAN_TIMEOUT_MS = 60_000;
 /** Bytes of immutable history answers an edge keeps, so repeated requests never reach the writer. */
 const HISTORY_CACHE_BYTES = 64 << 20;
 
@@ -79,7 +81,14 @@ export class RemoteAuthority implements Authority {
   }
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
-    this.bus.forward<'admin'>({ k: 'admin', a: action }, (r) => done(orFailure(r)));
+    // The console's scans answer after work spread over many loop turns (an area rollback's plan:
+    // ~1 s CPU per 100,000 undone placements, perf/RESULTS.md): more than --writer-timeout-ms allows.
+    const slow = action.op === 'look' || action.op === 'rollback-area' || action.op === 'rollback-preview';
+    this.bus.forward<'admin'>(
+      { k: 'admin', a: action },
+      (r) => done(orFailure(r)),
+      slow ? ADMIN_SCAN_TIMEOUT_MS : undefined,
+    );
   }
 
   /** One request to the writer a second at most, however many clients ask this edge. */

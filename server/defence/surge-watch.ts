@@ -91,7 +91,7 @@ export class SurgeWatch {
           fields,
           `surge: ${change.state === 'locked' ? 'canvas locked' : 'challenges for everyone'} (${change.reason})`,
         );
-      webhook?.send(change);
+      webhook?.post(change);
     });
     this.timer = setInterval(() => surge.update(Date.now()), UPDATE_MS).unref();
   }

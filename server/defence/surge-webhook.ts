@@ -52,16 +52,16 @@ export class SurgeWebhook {
     private readonly timeoutMs = TIMEOUT_MS,
   ) {}
 
-  send(change: SurgeChange): void {
+  post(change: SurgeChange): void {
     const body = webhookBody(change);
     if (this.inFlight) {
       this.pending = body; // the newest replaces any older one waiting
       return;
     }
-    this.post(body);
+    this.deliver(body);
   }
 
-  private post(body: SurgeWebhookBody): void {
+  private deliver(body: SurgeWebhookBody): void {
     this.inFlight = true;
     fetch(this.url, {
       method: 'POST',
@@ -79,7 +79,7 @@ export class SurgeWebhook {
         this.inFlight = false;
         const next = this.pending;
         this.pending = undefined;
-        if (next) this.post(next);
+        if (next) this.deliver(next);
       });
   }
 }

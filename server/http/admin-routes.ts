@@ -12,12 +12,19 @@ import { HttpCode } from './status.ts';
 import { trackAborted } from './send.ts';
 import type { ActionResult } from '../moderation/moderation.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
+import type { AreaRollbackRequest } from '../moderation/area-rollback.ts';
 import type { Authority } from '../placement/authority.ts';
 import { bearerToken, type RequestIdentity } from '../identity/request-identity.ts';
 import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 
 const MAX_BODY_BYTES = 4096;
+/** A rollback body may list identities (`ids`): up to MAX_ROLLBACK_IDS of 16 hex digits each. */
+const ROLLBACK_BODY_BYTES = 16_384;
+const MAX_ROLLBACK_IDS = 500;
+/** Placements per page of the look (GET /api/admin/placements). */
+const LOOK_DEFAULT_LIMIT = 100;
+const LOOK_MAX_LIMIT = 1000;
 /** A lock longer than a day is a closed canvas: stop the server instead. */
 const MAX_LOCK_SECONDS = 86_400;
 /** Timed bans last at most a year; longer is "until lifted" (no seconds). */
@@ -34,8 +41,8 @@ function sameToken(given: string, expected: string): boolean {
 type Action = (body: JsonBody, actor: string) => AdminAction | Refusal;
 type Refusal = Extract<ActionResult, { ok: false }>;
 
-function answer(res: HttpResponse, state: BodyState, r: ActionResult): void {
-  if (r.ok) sendJson(res, state, '200 OK', r.result);
+function answer(res: HttpResponse, state: BodyState, r: ActionResult, status = '200 OK'): void {
+  if (r.ok) sendJson(res, state, status, r.result);
   else sendCode(res, state, r.code, r.message);
 }
 
@@ -51,6 +58,38 @@ function prefixField(body: JsonBody): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A non-negative integer query parameter (Unix ms have 13 digits: body.ts queryInt stops at 10). */
+function queryUint(text: string | undefined): number | undefined | 'bad' {
+  if (text === undefined || text === '') return undefined;
+  return /^\d{1,16}$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : 'bad';
+}
+
+const AREA_BODY =
+  'body must be {"x", "y", "width", "height", "since": unix ms} as integers, with "until"?: unix ms and "ids"?: ["<16 hex digits>", ...]';
+
+/** The area form of a rollback (and of its preview): a rectangle, a window, optionally identities. */
+function areaRollbackFields(body: JsonBody): AreaRollbackRequest | Refusal {
+  const [x, y, width, height, since] = ['x', 'y', 'width', 'height', 'since'].map((k) => jsonInt(body, k));
+  if (x === undefined || y === undefined || width === undefined || height === undefined || since === undefined)
+    return bad(AREA_BODY);
+  const req: AreaRollbackRequest = { rect: { x, y, width, height }, since };
+  const untilGiven = bodyField(body.value, 'until');
+  if (untilGiven !== undefined && untilGiven !== null) {
+    const until = jsonInt(body, 'until');
+    if (until === undefined) return bad(AREA_BODY);
+    req.until = until;
+  }
+  const ids = bodyField(body.value, 'ids');
+  if (ids !== undefined && ids !== null) {
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_ROLLBACK_IDS)
+      return bad(`"ids" must be a list of 1 to ${MAX_ROLLBACK_IDS} identity ids`);
+    if (!ids.every((id): id is string => typeof id === 'string' && isIdentityId(id)))
+      return bad('every entry of "ids" must be an identity id (16 hex digits)');
+    req.ids = [...new Set(ids)];
+  }
+  return req;
 }
 
 function identityField(body: JsonBody): string | undefined {
@@ -82,7 +121,8 @@ export function registerAdminRoutes(
     return `admin@${identify.address(res, req).ip}`;
   }
 
-  const action = (path: string, act: Action): void => {
+  /** A POST route whose body becomes an admin action; `get` (optional) answers GET on the same path. */
+  const action = (path: string, act: Action, opts: { limit?: number; get?: Handler } = {}): void => {
     const post: Handler = (res, req) => {
       const state = trackAborted(res);
       const actor = authorize(res, req, state);
@@ -91,15 +131,33 @@ export function registerAdminRoutes(
         if (!body.ok) return sendCode(res, state, body.code, body.reason);
         const parsed = act(body, actor);
         if ('ok' in parsed) return answer(res, state, parsed);
+        // An area rollback runs on in the background: 202, and GET /api/admin/rollback follows it.
+        const status = parsed.op === 'rollback-area' ? '202 Accepted' : '200 OK';
         // Answered now (this process owns the canvas) or later (forwarded to the writer).
+        authority.admin(
+          parsed,
+          guard.later(res, path, (r) => answer(res, state, r, status)),
+        );
+      };
+      readJsonBody(res, opts.limit ?? MAX_BODY_BYTES, guard.later(res, path, done));
+    };
+    router.route(path, opts.get ? { post, get: opts.get } : { post });
+  };
+
+  /** A GET route answered by one admin action (`query` parses the query string, or refuses it). */
+  const query = (path: string, parse: (req: HttpRequest) => AdminAction | Refusal): void => {
+    router.route(path, {
+      get: (res, req) => {
+        const state = trackAborted(res);
+        if (authorize(res, req, state) === undefined) return;
+        const parsed = parse(req); // req is valid only now (uWS)
+        if ('ok' in parsed) return answer(res, state, parsed);
         authority.admin(
           parsed,
           guard.later(res, path, (r) => answer(res, state, r)),
         );
-      };
-      readJsonBody(res, MAX_BODY_BYTES, guard.later(res, path, done));
-    };
-    router.route(path, { post });
+      },
+    });
   };
 
   const BAN_BODY =
@@ -125,13 +183,63 @@ export function registerAdminRoutes(
       ? { op: 'unban-prefix', actor, prefix }
       : bad('body must be {"id": "<16 hex digits>"} or {"prefix": "CIDR"}');
   });
-  action('/api/admin/rollback', (body, actor) => {
-    const id = identityField(body);
-    const givenSince = bodyField(body.value, 'since');
-    const since = givenSince === undefined || givenSince === null ? 0 : jsonInt(body, 'since');
-    if (!id || since === undefined) return bad('body must be {"id": "<16 hex digits>", "since": unix ms}');
-    return { op: 'rollback', actor, id, since };
+  const rollbackStatus: Handler = (res, req) => {
+    const state = trackAborted(res);
+    if (authorize(res, req, state) === undefined) return;
+    authority.admin(
+      { op: 'rollback-status' },
+      guard.later(res, '/api/admin/rollback', (r) => answer(res, state, r)),
+    );
+  };
+  action(
+    '/api/admin/rollback',
+    (body, actor) => {
+      // {"id", "since"}: one identity everywhere (synchronous, as before); else the area form.
+      if (bodyField(body.value, 'id') === undefined) {
+        const area = areaRollbackFields(body);
+        return 'ok' in area ? area : { op: 'rollback-area', actor, ...area };
+      }
+      const id = identityField(body);
+      const givenSince = bodyField(body.value, 'since');
+      const since = givenSince === undefined || givenSince === null ? 0 : jsonInt(body, 'since');
+      if (!id || since === undefined) return bad('body must be {"id": "<16 hex digits>", "since": unix ms}');
+      return { op: 'rollback', actor, id, since };
+    },
+    { limit: ROLLBACK_BODY_BYTES, get: rollbackStatus },
+  );
+  action(
+    '/api/admin/rollback/preview',
+    (body) => {
+      const area = areaRollbackFields(body);
+      return 'ok' in area ? area : { op: 'rollback-preview', ...area };
+    },
+    { limit: ROLLBACK_BODY_BYTES },
+  );
+  query('/api/admin/placements', (req) => {
+    const usage = `query must be x, y, width, height, since (unix ms) as non-negative integers, with until?, before? (a seq) and limit? (1..${LOOK_MAX_LIMIT})`;
+    const read = new Map<string, number>();
+    for (const name of ['x', 'y', 'width', 'height', 'since', 'until', 'before', 'limit']) {
+      const v = queryUint(req.getQuery(name));
+      if (v === 'bad') return bad(usage);
+      if (v !== undefined) read.set(name, v);
+    }
+    const [x, y, width, height, since] = ['x', 'y', 'width', 'height', 'since'].map((k) => read.get(k));
+    if (x === undefined || y === undefined || width === undefined || height === undefined || since === undefined)
+      return bad(usage);
+    const limit = read.get('limit') ?? LOOK_DEFAULT_LIMIT;
+    if (limit < 1 || limit > LOOK_MAX_LIMIT) return bad(`limit must be 1..${LOOK_MAX_LIMIT}, got ${limit}`);
+    const until = read.get('until');
+    const before = read.get('before');
+    return {
+      op: 'look',
+      rect: { x, y, width, height },
+      since,
+      limit,
+      ...(until === undefined ? {} : { until }),
+      ...(before === undefined ? {} : { before }),
+    };
   });
+  query('/api/admin/activity', () => ({ op: 'activity' }));
   action('/api/admin/wipe', (body, actor) => {
     const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
     if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {

@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import {
   ASSET_PREFIX,
   INDEX_CACHE_CONTROL,
+  MOD_PAGE_HEADERS,
   assetCacheControl,
   loadClientSite,
   type StaticFile,
@@ -26,6 +27,8 @@ export interface HttpDeps {
   health: () => Record<string, unknown>;
   /** The page at `/` (client/index.html); its /assets/ links are versioned by static-files.ts. */
   indexHtml: Buffer;
+  /** The moderation console at `/mod` (client/mod.html), a page of the same build; absent: no `/mod`. */
+  modHtml?: Buffer;
   /** Folder of the built client bundle (default client/dist/). */
   clientDir?: string;
   /**
@@ -90,7 +93,7 @@ export function registerHttpRoutes(router: Router, deps: HttpDeps): void {
   });
 
   // Read once here, at startup: serving is then a map lookup, like /image.
-  const site = loadClientSite(deps.indexHtml, deps.clientDir);
+  const site = loadClientSite(deps.indexHtml, deps.clientDir, deps.modHtml);
   const servePage = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
     // Read the identity while req is valid (this synchronous callback); nothing awaits below.
     // Past the address's identity limit the page is served without one: it can still watch.
@@ -99,6 +102,16 @@ export function registerHttpRoutes(router: Router, deps: HttpDeps): void {
     serveStatic(res, req, head, site.index, INDEX_CACHE_CONTROL, extra);
   };
   router.route('/', { get: servePage(false), head: servePage(true) });
+
+  // The console mints no identity: a moderator is not a player, and its requests carry the admin
+  // token instead. It is served whether or not an admin token is configured; without one, its first
+  // request says the moderation API is off.
+  const modPage = site.mod;
+  if (modPage) {
+    const serveMod = (head: boolean) => (res: HttpResponse, req: HttpRequest) =>
+      serveStatic(res, req, head, modPage, INDEX_CACHE_CONTROL, MOD_PAGE_HEADERS);
+    router.route('/mod', { get: serveMod(false), head: serveMod(true) });
+  }
 
   const serveAsset = (head: boolean) => (res: HttpResponse, req: HttpRequest) => {
     const file = site.assets.get(req.getUrl());

@@ -1,6 +1,7 @@
 /**
- * The built browser client, loaded into memory once at startup: `client/index.html` at `/` and the
- * esbuild output in `client/dist/` under `/assets/`. Caching without renaming files:
+ * The built browser client, loaded into memory once at startup: `client/index.html` at `/`,
+ * `client/mod.html` (the moderation console) at `/mod`, and the esbuild output in `client/dist/`
+ * under `/assets/`. Caching without renaming files:
  * - every file has a strong ETag (content hash), so a revalidation costs a 304 and no body;
  * - `/` is `no-cache` (always revalidated, so a deploy shows at the next load) and its asset links get
  *   `?v=<hash>`; an asset requested with the current hash is immutable for a year, anything else
@@ -22,6 +23,8 @@ export interface StaticFile {
 
 export interface ClientSite {
   index: StaticFile;
+  /** The moderation console's page; null when the server was given none. */
+  mod: StaticFile | null;
   /** By URL path, e.g. "/assets/app.js". */
   assets: ReadonlyMap<string, StaticFile>;
 }
@@ -73,11 +76,26 @@ export function versionAssetLinks(html: string, assets: ReadonlyMap<string, Stat
   });
 }
 
-export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST): ClientSite {
+export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST, modHtml?: Buffer): ClientSite {
   const assets = loadAssets(dir);
-  const html = Buffer.from(versionAssetLinks(indexHtml.toString('utf8'), assets));
-  return { index: staticFile(html, 'index.html'), assets };
+  const page = (html: Buffer, name: string): StaticFile =>
+    staticFile(Buffer.from(versionAssetLinks(html.toString('utf8'), assets)), name);
+  return { index: page(indexHtml, 'index.html'), mod: modHtml ? page(modHtml, 'mod.html') : null, assets };
 }
+
+/**
+ * Headers of the moderation console's page, which handles the admin token: no framing (a page that
+ * bans and rolls back must not be clickjacked), no Referer (its links must not tell other sites it
+ * exists), and a policy that runs only this origin's scripts and talks only to this origin, so text
+ * that slipped into the page could neither run nor send the token anywhere (previews are data: PNGs).
+ * The token itself never travels in a URL or cookie (client/src/mod/token-store.ts).
+ */
+export const MOD_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+};
 
 /** Cache-Control for an asset request: immutable only when it asked for exactly this version. */
 export function assetCacheControl(file: StaticFile, query: string): string {

@@ -29,6 +29,8 @@ export const HttpCode = {
   TOO_LARGE: 'too_large',
   /** Every builder is busy (history timelapse, heatmap); `Retry-After` says when to try again. */
   BUSY: 'busy',
+  /** An area rollback is already running (one at a time): `GET /api/admin/rollback` says how far it got. */
+  ROLLBACK_RUNNING: 'rollback_running',
   /** The address prefix minted its share of new identities; `Retry-After` says when it may again. */
   IDENTITY_LIMIT: 'identity_limit',
   /** Sign-in: the callback's state, nonce or flow cookie is missing or wrong, or the provider refused the code. */
@@ -70,6 +72,7 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.INTERNAL]: '500 Internal Server Error',
   [HttpCode.TOO_LARGE]: '413 Payload Too Large',
   [HttpCode.BUSY]: '429 Too Many Requests',
+  [HttpCode.ROLLBACK_RUNNING]: '409 Conflict',
   [HttpCode.IDENTITY_LIMIT]: '429 Too Many Requests',
   [HttpCode.LOGIN_FAILED]: '400 Bad Request',
   [HttpCode.LOGIN_UNAVAILABLE]: '503 Service Unavailable',

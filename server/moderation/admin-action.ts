@@ -3,6 +3,11 @@
  * process that owns the canvas runs it. Being plain data, it travels unchanged from an edge to the
  * writer over the bus.
  */
+import Database from 'better-sqlite3';
+import { ErrorCode } from '../../protocol/messages.ts';
+import { HttpCode } from '../http/status.ts';
+import type { AreaRollbackRequest } from './area-rollback.ts';
+import type { LookRequest } from './look.ts';
 import type { ActionResult, Moderation, Rect } from './moderation.ts';
 import type { SurgeMode } from '../defence/surge.ts';
 
@@ -17,9 +22,38 @@ export type AdminAction =
   | { op: 'unlock'; actor: string }
   | { op: 'surge'; actor: string; mode: SurgeMode }
   | { op: 'audit'; limit: number }
-  | { op: 'signals'; limit: number };
+  | { op: 'signals'; limit: number }
+  | ({ op: 'look' } & LookRequest)
+  | ({ op: 'rollback-area'; actor: string } & AreaRollbackRequest)
+  | ({ op: 'rollback-preview' } & AreaRollbackRequest)
+  | { op: 'rollback-status' }
+  | { op: 'activity' };
 
-export function runAdminAction(moderation: Moderation, a: AdminAction): ActionResult {
+/** Runs `a`; `done` is called once (some actions answer after work spread over several loop turns). */
+export function runAdminAction(moderation: Moderation, a: AdminAction, done: (r: ActionResult) => void): void {
+  // A synchronous failure throws to the caller (the route's guard answers it, or the bus's catch).
+  const r = run(moderation, a);
+  if (!(r instanceof Promise)) return done(r);
+  r.then(done, (err: unknown) => {
+    const store = err instanceof Database.SqliteError;
+    done({
+      ok: false,
+      code: store ? ErrorCode.STORE_FAILED : HttpCode.INTERNAL,
+      message: `${a.op} failed: ${(err as Error).message}`,
+    });
+  });
+}
+
+function areaRequest(a: AreaRollbackRequest): AreaRollbackRequest {
+  return {
+    rect: a.rect,
+    since: a.since,
+    ...(a.until === undefined ? {} : { until: a.until }),
+    ...(a.ids === undefined ? {} : { ids: a.ids }),
+  };
+}
+
+function run(moderation: Moderation, a: AdminAction): ActionResult | Promise<ActionResult> {
   switch (a.op) {
     case 'ban':
       return moderation.ban(a.actor, a.id, a.reason, a.seconds);
@@ -43,5 +77,21 @@ export function runAdminAction(moderation: Moderation, a: AdminAction): ActionRe
       return { ok: true, result: { entries: moderation.auditLog(a.limit) } };
     case 'signals':
       return { ok: true, result: { ...moderation.signals(a.limit) } };
+    case 'look':
+      return moderation.look({
+        rect: a.rect,
+        since: a.since,
+        limit: a.limit,
+        ...(a.until === undefined ? {} : { until: a.until }),
+        ...(a.before === undefined ? {} : { before: a.before }),
+      });
+    case 'rollback-area':
+      return moderation.areaRollback(a.actor, areaRequest(a));
+    case 'rollback-preview':
+      return moderation.rollbackPreview(areaRequest(a));
+    case 'rollback-status':
+      return moderation.rollbackStatus();
+    case 'activity':
+      return moderation.activity();
   }
 }

@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import { checkPlacement } from '../canvas/rules.ts';
+import type { AnyCode } from '../http/status.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
 import type { Ban, Bans } from '../placement/bans.ts';
@@ -13,10 +14,21 @@ import type { Signals } from '../placement/signals.ts';
 import type { PlacementService } from '../placement/service.ts';
 import type { PlacementCommitter, PlacementRequest } from '../placement/committer.ts';
 import type { Surge, SurgeMode } from '../defence/surge.ts';
+import type { Activity } from './activity.ts';
+import type { AreaRollbackRequest, AreaRollbacks } from './area-rollback.ts';
+import type { Look, LookRequest } from './look.ts';
 
+/** The moderation console's parts (look, area rollback, live activity), made in server.ts. */
+export interface ConsoleParts {
+  look: Look;
+  rollbacks: AreaRollbacks;
+  activity: Activity;
+}
+
+/** A refusal may carry an HTTP-only code (too_large, rollback_running), so AnyCode, not ErrorCode. */
 export type ActionResult =
   | { ok: true; result: Record<string, unknown> }
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: AnyCode; message: string };
 
 export interface Rect {
   x: number;
@@ -34,9 +46,62 @@ export class Moderation {
     private readonly placements: PlacementService,
     private readonly bans: Bans,
     private readonly signalsSeen: Signals,
+    private readonly parts: ConsoleParts,
     /** The surge defence, when on (--surge-factor > 0). */
     private readonly surge?: Surge,
   ) {}
+
+  /** Placements in a rectangle and window, newest first, with who placed them (look.ts). */
+  async look(q: LookRequest): Promise<ActionResult> {
+    const refusal = this.checkArea(q.rect) ?? this.checkWindow(q.since, q.until);
+    if (refusal) return refusal;
+    return { ok: true, result: { ...(await this.parts.look.look(q)) } };
+  }
+
+  /** Starts an area rollback in the background (area-rollback.ts); answered once it is planned. */
+  areaRollback(actor: string, req: AreaRollbackRequest): Promise<ActionResult> {
+    return this.parts.rollbacks.start(actor, req, (action, params, result) => {
+      this.record(actor, action, params, result);
+    });
+  }
+
+  rollbackPreview(req: AreaRollbackRequest): Promise<ActionResult> {
+    return this.parts.rollbacks.preview(req);
+  }
+
+  rollbackStatus(): ActionResult {
+    return this.parts.rollbacks.status();
+  }
+
+  /** The live panel: rates, top placers, hot areas (activity.ts), the lock and the surge state. */
+  activity(): ActionResult {
+    const lock = this.placements.locked();
+    return {
+      ok: true,
+      result: { ...this.parts.activity.report(), locked: lock ?? null, surge: this.surge?.status(Date.now()) ?? null },
+    };
+  }
+
+  private checkArea(r: Rect): ActionResult | undefined {
+    const c = this.canvas;
+    if (r.width < 1 || r.height < 1 || r.x < 0 || r.y < 0 || r.x + r.width > c.width || r.y + r.height > c.height)
+      return {
+        ok: false,
+        code: ErrorCode.OUT_OF_BOUNDS,
+        message: `rectangle ${r.x},${r.y} ${r.width} x ${r.height} is not inside the ${c.width} x ${c.height} canvas`,
+      };
+    return undefined;
+  }
+
+  private checkWindow(since: number, until: number | undefined): ActionResult | undefined {
+    if (since < 0 || (until !== undefined && since >= until))
+      return {
+        ok: false,
+        code: ErrorCode.INVALID_FIELD,
+        message: 'the window is empty: since must be >= 0 and < until',
+      };
+    return undefined;
+  }
 
   /** Bot-like signals per address prefix and identity (placement/signals.ts). */
   signals(limit: number) {

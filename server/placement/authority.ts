@@ -77,7 +77,7 @@ export class LocalAuthority implements Authority {
   }
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
-    done(runAdminAction(this.moderation, action));
+    runAdminAction(this.moderation, action, done);
   }
 
   history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {

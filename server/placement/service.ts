@@ -10,10 +10,10 @@ import { checkPlacement } from '../canvas/rules.ts';
 import { AddressBuckets } from './address-buckets.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
-import type { Signals } from './signals.ts';
 import type { ChallengeGate } from '../defence/challenge-gate.ts';
 import type { ChallengeVerifier } from '../defence/challenges.ts';
 import type { Surge } from '../defence/surge.ts';
+import type { Signals } from './signals.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -73,6 +73,17 @@ export interface PlacementOptions {
   loginRequired?: boolean;
   /** Surge defence (defence/surge.ts): told of every accepted placement; its lock refuses like a moderator's. */
   surge?: Surge;
+  /** Told of every accepted placement after its commit (the moderation console's index and counters). */
+  watcher?: PlacementWatcher;
+}
+
+/**
+ * Told of every accepted placement, after its commit: the moderation console's identity index and
+ * live activity counters (moderation/). Each call must be O(1): it runs once per placement on the
+ * commit path.
+ */
+export interface PlacementWatcher {
+  placed(id: string, prefix: string, at: number, where: { seq: number; x: number; y: number }): void;
 }
 
 /** Expired cooldown entries are dropped this often so the maps hold only running cooldowns. */
@@ -95,6 +106,7 @@ export class PlacementService {
   private readonly loginRequired: boolean;
   private readonly exemptVerified: boolean;
   private readonly surge: Surge | undefined;
+  private readonly watcher: PlacementWatcher | undefined;
 
   constructor(options: PlacementOptions) {
     this.canvas = options.canvas;
@@ -107,6 +119,7 @@ export class PlacementService {
     this.loginRequired = options.loginRequired ?? false;
     this.exemptVerified = options.addressLimitExempt === 'verified';
     this.surge = options.surge;
+    this.watcher = options.watcher;
     this.byWho = options.restored.byWho;
     this.byAddr = new AddressBuckets(options.addressPlacements ?? 1, options.restored.byAddr);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
@@ -175,6 +188,7 @@ export class PlacementService {
       if (outcome.ok) {
         const first = this.signals?.placed(placer.identityId, placer.addressKey, outcome.at) ?? false;
         this.surge?.placed(outcome.at, first);
+        this.watcher?.placed(placer.identityId, placer.addressKey, outcome.at, { seq: outcome.seq, x, y });
         return done({ ok: true, seq: outcome.seq, next });
       }
       restore(this.byWho, placer.identityId, prevWho);

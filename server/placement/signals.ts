@@ -78,6 +78,14 @@ export class Signals {
     return seen.placements === 1;
   }
 
+  /** What is known of one identity (undefined: not seen since the start, or forgotten). */
+  identity(id: string): Omit<IdentitySignal, 'id' | 'prefix'> | undefined {
+    const s = this.ids.get(id);
+    if (!s) return undefined;
+    const atCooldownShare = s.placements > 1 ? s.atCooldown / (s.placements - 1) : 0;
+    return { placements: s.placements, atCooldownShare, firstAt: s.firstAt, lastAt: s.lastAt };
+  }
+
   /** The `limit` prefixes with the most identities, and the `limit` identities most often at the cooldown. */
   top(limit: number): { prefixes: PrefixSignal[]; identities: IdentitySignal[] } {
     const prefixes = [...this.prefixes]

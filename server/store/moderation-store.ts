@@ -11,6 +11,20 @@ export interface AuditEntry {
   result: unknown;
 }
 
+/** An area rollback as stored: its request, and how far it got (moderation/area-rollback.ts). */
+export interface RollbackJobRow {
+  id: number;
+  started: number;
+  actor: string;
+  params: unknown;
+  state: 'running' | 'done' | 'failed';
+  done: number;
+  total: number;
+  changed: number;
+  error: string | null;
+  finished: number | null;
+}
+
 export class ModerationStore {
   constructor(private readonly db: Database.Database) {
     db.exec(`
@@ -20,6 +34,13 @@ export class ModerationStore {
       CREATE TABLE IF NOT EXISTS audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
         action TEXT NOT NULL, params TEXT NOT NULL, result TEXT NOT NULL);
+    `);
+    // Area rollbacks run in chunks: each chunk's progress is written, so the state survives a restart.
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS rollback_jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, actor TEXT NOT NULL,
+        params TEXT NOT NULL, state TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL, changed INTEGER NOT NULL DEFAULT 0, error TEXT, finished INTEGER);
     `);
     // Databases from before timed bans: identity bans gain their end (NULL: until lifted).
     const columns = db.prepare('PRAGMA table_info(bans)').all() as Array<{ name: string }>;
@@ -66,6 +87,49 @@ export class ModerationStore {
     this.db
       .prepare('INSERT INTO audit (at, actor, action, params, result) VALUES (?, ?, ?, ?, ?)')
       .run(Date.now(), actor, action, JSON.stringify(params), JSON.stringify(result));
+  }
+
+  startRollbackJob(actor: string, params: unknown, total: number): number {
+    const r = this.db
+      .prepare("INSERT INTO rollback_jobs (started, actor, params, state, total) VALUES (?, ?, ?, 'running', ?)")
+      .run(Date.now(), actor, JSON.stringify(params), total);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Progress of a running job, or its end (`state` done or failed). */
+  updateRollbackJob(
+    id: number,
+    state: RollbackJobRow['state'],
+    done: number,
+    changed: number,
+    error: string | null = null,
+  ): void {
+    this.db
+      .prepare('UPDATE rollback_jobs SET state = ?, done = ?, changed = ?, error = ?, finished = ? WHERE id = ?')
+      .run(state, done, changed, error, state === 'running' ? null : Date.now(), id);
+  }
+
+  /**
+   * Jobs a stop or crash left `running` are failed: the chunks they committed stay, the rest is not
+   * resumed by itself (the same request again finishes it: committed chunks are no longer undone).
+   */
+  failInterruptedRollbacks(): number {
+    return this.db
+      .prepare(
+        `UPDATE rollback_jobs SET state = 'failed', finished = ?,
+         error = 'interrupted by a restart after ' || done || ' of ' || total || ' pixels; the committed chunks stay, send the same rollback again to finish it'
+         WHERE state = 'running'`,
+      )
+      .run(Date.now()).changes;
+  }
+
+  lastRollbackJob(): RollbackJobRow | undefined {
+    const r = this.db
+      .prepare(
+        'SELECT id, started, actor, params, state, done, total, changed, error, finished FROM rollback_jobs ORDER BY id DESC LIMIT 1',
+      )
+      .get() as (Omit<RollbackJobRow, 'params'> & { params: string }) | undefined;
+    return r && { ...r, params: JSON.parse(r.params) as unknown };
   }
 
   listAudit(limit: number): AuditEntry[] {

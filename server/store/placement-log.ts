@@ -13,8 +13,93 @@ export interface PixelInfo {
   seq: number;
 }
 
+/** A rectangle of the canvas (cells x..x+width-1, y..y+height-1). */
+export interface Area {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One placement as the moderation look shows it. */
+export interface LookRow {
+  seq: number;
+  x: number;
+  y: number;
+  color: number;
+  who: string;
+  at: number;
+}
+
+/** The bounding filter every area query shares (x, y first so SQLite rejects most rows early). */
+const IN_AREA = 'x >= ? AND x < ? AND y >= ? AND y < ?';
+const areaArgs = (a: Area) => [a.x, a.x + a.width, a.y, a.y + a.height] as const;
+
 export class PlacementLog {
-  constructor(private readonly db: Database.Database) {}
+  private readonly pageStmt: Database.Statement;
+  private readonly countByWhoStmt: Database.Statement;
+  private readonly countStmt: Database.Statement;
+  private readonly countOfStmt: Database.Statement;
+  private readonly linkStmt: Database.Statement;
+  private readonly maxSeqStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    // Area queries scan a seq range of the primary key with the area as a filter: no secondary index
+    // (store.ts says what one costs the commit), and a time window is a seq range (firstSeqAtOrAfter).
+    this.pageStmt = db.prepare(
+      `SELECT seq, x, y, color, who, at FROM placements WHERE seq >= ? AND seq <= ? AND ${IN_AREA} ORDER BY seq DESC LIMIT ?`,
+    );
+    this.countByWhoStmt = db
+      .prepare(
+        `SELECT who, COUNT(*) FROM placements WHERE seq >= ? AND seq <= ? AND ${IN_AREA}
+         AND who IN (SELECT value FROM json_each(?)) GROUP BY who`,
+      )
+      .raw();
+    this.countStmt = db.prepare(`SELECT COUNT(*) FROM placements WHERE seq >= ? AND seq <= ? AND ${IN_AREA}`).pluck();
+    this.countOfStmt = db
+      .prepare(
+        `SELECT COUNT(*) FROM placements WHERE seq >= ? AND seq <= ? AND ${IN_AREA}
+         AND who IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck();
+    this.linkStmt = db
+      .prepare('SELECT seq, color, who, prev_seq FROM placements WHERE seq IN (SELECT value FROM json_each(?))')
+      .raw();
+    this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM placements').pluck();
+  }
+
+  /** The seq of the last stored placement (0: none). */
+  maxSeq(): number {
+    return this.maxSeqStmt.get() as number;
+  }
+
+  /** Placements in `area` with seq in [lo, hi], newest first, at most `limit`. */
+  pageInArea(area: Area, lo: number, hi: number, limit: number): LookRow[] {
+    return this.pageStmt.all(lo, hi, ...areaArgs(area), limit) as LookRow[];
+  }
+
+  /** How many placements each of `ids` made in `area` with seq in [lo, hi] (absent: none). */
+  countByIdentity(area: Area, lo: number, hi: number, ids: readonly string[]): Map<string, number> {
+    const rows = this.countByWhoStmt.all(lo, hi, ...areaArgs(area), JSON.stringify(ids)) as Array<[string, number]>;
+    return new Map(rows);
+  }
+
+  /** Placements in `area` with seq in [lo, hi], by anyone (`ids` undefined) or by `ids` only. */
+  countInArea(area: Area, lo: number, hi: number, ids?: readonly string[]): number {
+    return (
+      ids === undefined
+        ? this.countStmt.get(lo, hi, ...areaArgs(area))
+        : this.countOfStmt.get(lo, hi, ...areaArgs(area), JSON.stringify(ids))
+    ) as number;
+  }
+
+  /**
+   * Links of pixel history lists, many at once: [seq, color, who, prev_seq] for each stored seq of
+   * `seqs`. One statement for a batch: per-call overhead, not SQLite, dominated one lookup at a time.
+   */
+  links(seqs: readonly number[]): Array<[number, number, string, number]> {
+    return this.linkStmt.all(JSON.stringify(seqs)) as Array<[number, number, string, number]>;
+  }
 
   /**
    * First seq whose placement time is >= t (or max seq + 1). `at` is assigned at commit and grows with

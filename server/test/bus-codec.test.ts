@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { StatsResult } from '../placement/authority.ts';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
+import { MAX_POW_CHARS } from '../../protocol/messages.ts';
 import {
   type BeatMsg,
   type CanvasMeta,
@@ -63,12 +64,30 @@ const requests: Request[] = [
   { i: 15, k: 'admin', a: { op: 'signals', limit: 20 } },
   { i: 16, k: 'admin', a: { op: 'surge', actor: 'a', mode: 'challenge' } },
   {
+    i: 16,
+    k: 'admin',
+    a: { op: 'look', rect: { x: 0, y: 1, width: 500, height: 500 }, since: 1_760_000_000_000, limit: 100 },
+  },
+  {
+    i: 17,
+    k: 'admin',
+    a: { op: 'look', rect: { x: 0, y: 1, width: 5, height: 5 }, since: 0, until: 9, limit: 1, before: 42 },
+  },
+  {
+    i: 18,
+    k: 'admin',
+    a: { op: 'rollback-area', actor: 'a', rect: { x: 0, y: 0, width: 9, height: 9 }, since: 1, until: 2, ids: [ID] },
+  },
+  { i: 19, k: 'admin', a: { op: 'rollback-preview', rect: { x: 0, y: 0, width: 9, height: 9 }, since: 1 } },
+  { i: 20, k: 'admin', a: { op: 'rollback-status' } },
+  { i: 21, k: 'admin', a: { op: 'activity' } },
+  {
     i: 9,
     k: 'history',
     r: { path: '/api/history/image', query: 'seq=5', ifNoneMatch: '', addressKey: '203.0.113.7/32' },
   },
-  { i: 17, k: 'stats' },
-  { i: 18, k: 'statsOf', id: ID },
+  { i: 30, k: 'stats' },
+  { i: 31, k: 'statsOf', id: ID },
 ];
 
 /** A copy of `value` with `patch` applied at the top level (undefined deletes the key). */
@@ -168,6 +187,13 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
     withFields(place, { i: 14, k: 'teleport' }),
     { i: 15, k: 'admin', a: { op: 'drop-table', actor: 'x' } },
     { i: 16, k: 'admin', a: { op: 'wipe', actor: 'x', rect: { x: 0, y: 0, width: '9', height: 9 }, color: 1 } },
+    { i: 20, k: 'admin', a: { op: 'rollback-area', actor: 'x', rect: { x: 0, y: 0, width: 1, height: 1 }, since: -1 } },
+    {
+      i: 21,
+      k: 'admin',
+      a: { op: 'rollback-preview', rect: { x: 0, y: 0, width: 1, height: 1 }, since: 0, ids: ['not-an-id'] },
+    },
+    { i: 22, k: 'admin', a: { op: 'look', rect: { x: 0, y: 0, width: 1, height: 1 }, since: 0 } },
     { i: 17, k: 'history', r: { path: '/etc/passwd', query: '', ifNoneMatch: '', addressKey: '' } },
     // The address key builds are shared by: a string of at most 128 characters, never absent.
     {
@@ -176,8 +202,8 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
       r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '', addressKey: 'a'.repeat(129) },
     },
     { i: 19, k: 'history', r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '' } },
-    { i: 20, k: 'admin', a: { op: 'surge', actor: 'x', mode: 'nuke' } },
-    { i: 21, k: 'statsOf', id: 'mod:wipe' },
+    { i: 23, k: 'admin', a: { op: 'surge', actor: 'x', mode: 'nuke' } },
+    { i: 24, k: 'statsOf', id: 'mod:wipe' },
     withFields(place, { i: undefined }),
     withFields(place, { i: -2 }),
     'a string',
@@ -187,7 +213,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
   assert.deepEqual(decoded.reqs, requests);
   assert.deepEqual(
     decoded.bad.map((b) => b.i),
-    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21],
+    [10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 17, 18, 19, 23, 24],
   );
   assert.equal(decoded.unnumbered, 3);
   assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);
@@ -222,6 +248,11 @@ test('answers are checked against the kind of request they answer', () => {
   assert.equal(decodeAnswer('pixel', { ok: true, pixel: { ...pixel, who: 7 } }), undefined);
   assert.deepEqual(decodeAnswer('admin', { ok: true, result: { banned: ID } }), { ok: true, result: { banned: ID } });
   assert.equal(decodeAnswer('admin', { ok: true, result: 'done' }), undefined);
+  // Moderation refusals carry HTTP-only codes too (409 rollback_running, 413 too_large); unknown ones are refused.
+  const busy = { ok: false, code: 'rollback_running', message: 'one at a time' };
+  assert.deepEqual(decodeAnswer('admin', busy), busy);
+  assert.equal(decodeAnswer('admin', { ...busy, code: 'teapot' }), undefined);
+  assert.equal(decodeAnswer('place', busy), undefined, 'only admin answers carry them');
   const answer = { status: '200 OK', headers: { ETag: '"x"' }, body: Buffer.from('png') };
   assert.deepEqual(decodeAnswer('history', answer), answer);
   assert.equal(decodeAnswer('history', { ...answer, headers: { ETag: 5 } }), undefined);
@@ -311,4 +342,35 @@ test('stats answers: the summary and one identity round-trip; a wrong-typed fiel
   assert.deepEqual(decodeAnswer('statsOf', never), never);
   assert.equal(decodeAnswer('statsOf', { ok: true, stats: { ...me.stats, rank: '1' } }), undefined);
   assert.equal(decodeAnswer('statsOf', { ok: true, stats: { ...me.stats, id: 'x' } }), undefined);
+});
+
+test('challenges: a place request carries pow by the client wire rule, and standing its challenge flag', () => {
+  const withPow: Request = {
+    i: 1,
+    k: 'place',
+    identityId: ID,
+    addressKey: '203.0.113.7/32',
+    x: 1,
+    y: 2,
+    c: 3,
+    pow: 'cG93',
+  };
+  const decoded = decodeRequests(
+    raw({
+      edge: 'e1',
+      reqs: [
+        withPow,
+        withFields(withPow, { i: 2, pow: 42 }),
+        withFields(withPow, { i: 3, pow: '' }),
+        withFields(withPow, { i: 4, pow: 'x'.repeat(MAX_POW_CHARS + 1) }),
+      ],
+    }),
+  );
+  assert.deepEqual(decoded?.reqs, [withPow]);
+  assert.deepEqual(
+    decoded?.bad.map((b) => b.i),
+    [2, 3, 4],
+  );
+  assert.deepEqual(decodeAnswer('standing', { wait: 0, challenge: true }), { wait: 0, challenge: true });
+  assert.equal(decodeAnswer('standing', { wait: 0, challenge: 'yes' }), undefined);
 });

@@ -37,6 +37,23 @@ test('GET / serves the client page: HTML, revalidated every load, 304 when uncha
   assert.equal(post.headers.get('allow'), 'GET, HEAD');
 });
 
+test('GET /mod serves the moderation console: its own versioned bundle, no-cache, not frameable, no identity cookie', async () => {
+  const res = await fetch(`${ts.http}/mod`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+  assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self';.*frame-ancestors 'none'/);
+  assert.equal(res.headers.get('set-cookie'), null, 'a moderator is not given a player identity');
+  const html = await res.text();
+  assert.match(html, /src="\/assets\/mod\.js\?v=[\w-]+"/);
+  assert.match(html, /href="\/assets\/mod\.css\?v=[\w-]+"/);
+  const page = await fetch(`${ts.http}/`);
+  assert.equal(page.headers.get('x-frame-options'), null, 'the canvas page keeps its headers');
+  assert.ok(!(await page.text()).includes('mod.js'), 'and its bundle');
+});
+
 test('the page links the built bundle with a content version; that URL is immutable', async () => {
   const links = await assetLinks();
   const js = links.find((l) => l.startsWith('/assets/app.js?v='));

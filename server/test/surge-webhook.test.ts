@@ -80,10 +80,10 @@ test('one POST in flight: changes meanwhile collapse into the newest, sent when 
   t.after(() => hook.close());
   const r = reporter();
   const webhook = new SurgeWebhook(hook.url, r.report);
-  webhook.send(change('challenge', 'normal', 1));
+  webhook.post(change('challenge', 'normal', 1));
   await hook.arrivals(1);
-  webhook.send(change('locked', 'challenge', 2)); // replaced by the next before it is sent
-  webhook.send(change('challenge', 'locked', 3));
+  webhook.post(change('locked', 'challenge', 2)); // replaced by the next before it is sent
+  webhook.post(change('challenge', 'locked', 3));
   hook.release();
   await hook.arrivals(2);
   hook.release();
@@ -113,7 +113,7 @@ test('a receiver that answers an error, is down, or does not answer in time coun
   const hook = await heldReceiver(500);
   t.after(() => hook.close());
   const r = reporter();
-  new SurgeWebhook(hook.url, r.report).send(change('locked', 'challenge', 1));
+  new SurgeWebhook(hook.url, r.report).post(change('locked', 'challenge', 1));
   await hook.arrivals(1);
   hook.release();
   await r.ended(1);
@@ -124,13 +124,13 @@ test('a receiver that answers an error, is down, or does not answer in time coun
     silent.release();
     await silent.close();
   });
-  new SurgeWebhook(silent.url, r.report, 200).send(change('normal', 'challenge', 2));
+  new SurgeWebhook(silent.url, r.report, 200).post(change('normal', 'challenge', 2));
   await r.ended(2);
   assert.match(r.failed[1]?.err.name ?? '', /TimeoutError/);
 
   const down = await heldReceiver();
   await down.close(); // nothing listens on its port now
-  new SurgeWebhook(down.url, r.report).send(change('normal', 'challenge', 3));
+  new SurgeWebhook(down.url, r.report).post(change('normal', 'challenge', 3));
   await r.ended(3);
   assert.equal(r.failed.length, 3);
   assert.equal(r.delivered.length, 0);

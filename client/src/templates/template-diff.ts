@@ -6,6 +6,7 @@
  * beside the palette's #888888). Pure (no DOM), unit tested; templates.ts reads the image's pixels.
  */
 import type { Point } from '../view/view.ts';
+import { groupDigits } from '../ui/numbers.ts';
 
 /** The template on the canvas grid: `want` holds a palette index per pixel, -1 where transparent. */
 export interface TemplateGrid {
@@ -142,6 +143,6 @@ export function dottedRgba(g: TemplateGrid, palette: readonly number[]): Uint8Cl
 /** "37 of 96 pixels left", or that the template is done. */
 export function progressText(p: { left: number; total: number }): string {
   if (p.total === 0) return 'The template is off the canvas.';
-  if (p.left === 0) return `Done: all ${p.total.toLocaleString('en-US')} pixels match.`;
-  return `${p.left.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} pixels left.`;
+  if (p.left === 0) return `Done: all ${groupDigits(p.total)} pixels match.`;
+  return `${groupDigits(p.left)} of ${groupDigits(p.total)} pixels left.`;
 }

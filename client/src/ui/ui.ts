@@ -6,6 +6,7 @@ import { byId } from '../dom.ts';
 import { colourName, cssColour, isLight } from './colours.ts';
 import { colourKey } from '../input/key-map.ts';
 import type { StatusKind } from './status-text.ts';
+import { groupDigits } from './numbers.ts';
 
 export interface UiElements {
   status: HTMLElement;
@@ -121,7 +122,7 @@ export class Ui {
   setOnline(n: number | undefined): void {
     const el = this.el.online;
     el.hidden = n === undefined;
-    el.textContent = n === undefined ? '' : `${n.toLocaleString('en-US')} watching`;
+    el.textContent = n === undefined ? '' : `${groupDigits(n)} watching`;
   }
 
   /**

@@ -55,10 +55,16 @@ export function minimapLayout(view: View, maxSide: number): MinimapLayout | null
   };
 }
 
+/** The board's pixels, as the renderer keeps them (board-tiles.ts). */
+export interface BoardPicture {
+  /** Draws the whole board scaled to w x h at the origin. */
+  drawScaled(ctx: CanvasRenderingContext2D, w: number, h: number): void;
+}
+
 export class Minimap {
   private readonly ctx: CanvasRenderingContext2D;
   private readonly thumb = document.createElement('canvas');
-  private thumbOf: { board: HTMLCanvasElement; version: number; at: number } | null = null;
+  private thumbOf: { board: BoardPicture; version: number; at: number } | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Asks for a frame (to show a refresh that was not due yet). */
   redraw: () => void = () => {};
@@ -69,7 +75,7 @@ export class Minimap {
     this.ctx = ctx;
   }
 
-  draw(board: HTMLCanvasElement | null, view: View | null, version = 0): void {
+  draw(board: BoardPicture | null, view: View | null, version = 0): void {
     const narrow = view !== null && view.viewport.w < 600;
     const layout = board && view ? minimapLayout(view, narrow ? MAX_SIDE_NARROW : MAX_SIDE) : null;
     this.canvas.hidden = layout === null;
@@ -105,7 +111,7 @@ export class Minimap {
   }
 
   /** The board scaled to w x h, made again when the board changed and the last copy is old enough. */
-  private thumbnail(board: HTMLCanvasElement, version: number, w: number, h: number): HTMLCanvasElement {
+  private thumbnail(board: BoardPicture, version: number, w: number, h: number): HTMLCanvasElement {
     const now = performance.now();
     const t = this.thumbOf;
     const fresh = t !== null && t.board === board && this.thumb.width === w && this.thumb.height === h;
@@ -122,7 +128,7 @@ export class Minimap {
     const ctx = this.thumb.getContext('2d');
     if (ctx) {
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(board, 0, 0, w, h);
+      board.drawScaled(ctx, w, h);
     }
     this.thumbOf = { board, version, at: now };
     return this.thumb;

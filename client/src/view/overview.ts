@@ -28,9 +28,30 @@ export function maxContrastDownscale(
   const ow = Math.ceil(width / k);
   const oh = Math.ceil(height / k);
   const out = new Uint32Array(ow * oh);
+  maxContrastRows(grid, width, height, k, palette, lut, out, 0, oh);
+  return { width: ow, height: oh, pixels: out };
+}
+
+/**
+ * Rows `from` to `to` (exclusive) of maxContrastDownscale's output, written into `out` (the whole
+ * output, ceil(width / k) words a row): a big board's overview is built a few rows per task, so
+ * building it never freezes the page (renderer.ts).
+ */
+export function maxContrastRows(
+  grid: Uint8Array,
+  width: number,
+  height: number,
+  k: number,
+  palette: readonly number[],
+  lut: Uint32Array,
+  out: Uint32Array,
+  from: number,
+  to: number,
+): void {
+  const ow = Math.ceil(width / k);
   const counts = new Int32Array(256);
   const present: number[] = [];
-  for (let by = 0; by < oh; by++) {
+  for (let by = from; by < to; by++) {
     const y0 = by * k;
     const y1 = Math.min(height, y0 + k);
     for (let bx = 0; bx < ow; bx++) {
@@ -83,7 +104,6 @@ export function maxContrastDownscale(
       out[by * ow + bx] = lut[pick] ?? 0;
     }
   }
-  return { width: ow, height: oh, pixels: out };
 }
 
 /** The canvas pixels a frame shows (whole pixels, clamped to the board); empty when none. */

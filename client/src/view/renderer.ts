@@ -1,15 +1,17 @@
 /**
- * Draws the board into the on-screen <canvas>. The board lives in an offscreen canvas of exactly
- * width x height pixels (one board pixel = one canvas pixel); each frame scales it onto the screen
+ * Draws the board into the on-screen <canvas>. The board lives in offscreen canvases (one board pixel
+ * = one canvas pixel, in 1024 x 1024 tiles: board-tiles.ts); each frame scales the part on screen
  * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
- * rewritten (putImageData with a dirty rectangle); a full rewrite happens per snapshot. Over the
+ * rewritten (putImageData with a dirty rectangle); a snapshot rewrites every tile, one per task. Over the
  * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
  * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
  */
 import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import { drawGrid, drawHover, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
-import { maxContrastDownscale, overviewLevel, visibleSource } from './overview.ts';
+import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
+import { BoardTiles } from './board-tiles.ts';
+import { pixelWords } from './pixel-words.ts';
 import type { Point, View } from './view.ts';
 
 /**
@@ -18,6 +20,13 @@ import type { Point, View } from './view.ts';
  * frame or per tick.
  */
 const OVERVIEW_MS = 1000;
+/**
+ * Tiles (board-tiles.ts) copied from a snapshot per task (uploadTiles): with their first-write cost,
+ * a 1024 x 1024 tile is 20-30 ms under a 4x CPU throttle (64 ms for the 4000 x 4000 board in one go).
+ */
+const UPLOAD_TILES = 1;
+/** Longest task of an overview build: the build takes a few frames, and panning stays smooth meanwhile. */
+const OVERVIEW_SLICE_MS = 30;
 
 /** Colours that follow the page's theme (style.css, prefers-color-scheme): read from CSS variables. */
 interface Theme {
@@ -33,30 +42,40 @@ function readTheme(el: HTMLElement): Theme {
 
 export class Renderer {
   private readonly ctx: CanvasRenderingContext2D;
-  private boardCanvas: HTMLCanvasElement | null = null;
-  private boardCtx: CanvasRenderingContext2D | null = null;
+  /** The board's pixels on canvases (board-tiles.ts), copied from `image`. */
+  private tiles: BoardTiles | null = null;
   private image: ImageData | null = null;
   private pixels: Uint32Array | null = null;
+  /** The tiles hold a whole snapshot (uploadTiles has finished once for this board). */
+  private uploaded = false;
+  private uploadTimer: ReturnType<typeof setTimeout> | undefined;
   /** Palette index -> RGBA as one 32-bit word in the platform's byte order. */
   private lut = new Uint32Array(0);
   private hover: Point | null = null;
   private reticle: Point | null = null;
   private template: TemplateOverlay | null = null;
   /** A past canvas (the History view) drawn instead of the live board, which keeps updating behind it. */
-  private past: HTMLCanvasElement | null = null;
+  private past: BoardTiles | null = null;
   private frameRequested = false;
   private view: View | null = null;
   private theme: Theme;
   /**
-   * Called after each frame with the board canvas, the view and the board's version (bumped by every
+   * Called after each frame with the board's pixels, the view and the board's version (bumped by every
    * change), so the minimap follows the main view and refreshes its own copy only when needed.
    */
-  afterDraw: (board: HTMLCanvasElement | null, view: View | null, version: number) => void = () => {};
+  afterDraw: (board: BoardTiles | null, view: View | null, version: number) => void = () => {};
   private board: Board | null = null;
   /** Bumped whenever a board pixel is rewritten. */
   private version = 0;
   private overview: { level: number; version: number; builtAt: number; canvas: HTMLCanvasElement } | null = null;
   private overviewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The overview build in progress (buildOverview), if any. */
+  private overviewBuild: {
+    board: Board;
+    level: number;
+    version: number;
+    timer: ReturnType<typeof setTimeout> | undefined;
+  } | null = null;
 
   constructor(private readonly display: HTMLCanvasElement) {
     const ctx = display.getContext('2d', { alpha: false });
@@ -70,51 +89,83 @@ export class Renderer {
     });
   }
 
-  /** (Re)creates the offscreen board for a new canvas size or palette. */
+  /**
+   * (Re)creates the offscreen board for a new canvas size or palette. Nothing of it is drawn until its
+   * first snapshot (paintAll): painting the unknown board blank, and building its overview, were two
+   * more long tasks on a phone loading a 4000 x 4000 canvas (0.6 s and 0.24 s at a 4x CPU throttle).
+   */
   setBoard(board: Board, view: View): void {
     this.view = view;
     this.board = board;
     this.overview = null;
+    clearTimeout(this.overviewBuild?.timer);
+    this.overviewBuild = null;
     this.past = null; // a past canvas of the previous board would not fit this one
-    const canvas = document.createElement('canvas');
-    canvas.width = board.width;
-    canvas.height = board.height;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) throw new Error('2D canvas is not available');
-    this.boardCanvas = canvas;
-    this.boardCtx = ctx;
-    this.image = ctx.createImageData(board.width, board.height);
-    this.pixels = new Uint32Array(this.image.data.buffer);
-    const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-    this.lut = Uint32Array.from(board.palette, (rgb) => {
-      const r = (rgb >> 16) & 255;
-      const g = (rgb >> 8) & 255;
-      const b = rgb & 255;
-      return littleEndian
-        ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
-        : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
-    });
-    this.paintAll(board);
+    this.tiles = new BoardTiles(board.width, board.height);
+    this.image = null;
+    this.pixels = null;
+    this.uploaded = false;
+    clearTimeout(this.uploadTimer);
+    this.uploadTimer = undefined;
+    this.lut = pixelWords(board.palette);
+    this.requestDraw();
   }
 
-  /** Rewrites every board pixel (after a snapshot). */
-  paintAll(board: Board): void {
-    const { pixels, lut, image, boardCtx } = this;
-    if (!pixels || !image || !boardCtx) return;
-    const grid = board.grid;
-    for (let i = 0; i < grid.length; i++) pixels[i] = lut[grid[i] as number] ?? 0;
+  /**
+   * Rewrites every board pixel (after a snapshot). `snapshot`: the grid already as pixel words (the
+   * decoder worker made them), taken over as the board's pixels instead of converting 16 M indices
+   * here.
+   */
+  paintAll(board: Board, snapshot?: Uint32Array<ArrayBuffer>): void {
+    const { lut } = this;
+    if (board !== this.board) return;
+    let image: ImageData;
+    let pixels: Uint32Array;
+    if (snapshot?.length === board.width * board.height) {
+      image = new ImageData(
+        new Uint8ClampedArray(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength),
+        board.width,
+      );
+      pixels = snapshot;
+    } else {
+      image = this.image ?? new ImageData(board.width, board.height);
+      pixels = this.pixels ?? new Uint32Array(image.data.buffer);
+      const grid = board.grid;
+      for (let i = 0; i < grid.length; i++) pixels[i] = lut[grid[i] as number] ?? 0;
+    }
+    this.image = image;
+    this.pixels = pixels;
     for (const p of board.pendingPixels()) pixels[p.y * board.width + p.x] = lut[p.c] ?? 0;
-    boardCtx.putImageData(image, 0, 0);
+    this.version++;
+    this.uploadTiles(board, image, 0);
+  }
+
+  /**
+   * Copies the board's pixels into its tiles from tile `from` on, UPLOAD_TILES per task. Pixels
+   * painted meanwhile (paintDelta, paintPixel) go into `image` first, so the copy stays right.
+   */
+  private uploadTiles(board: Board, image: ImageData, from: number): void {
+    clearTimeout(this.uploadTimer);
+    this.uploadTimer = undefined;
+    const tiles = this.tiles;
+    if (!tiles || board !== this.board || image !== this.image) return; // a newer board or snapshot took over
+    const to = Math.min(tiles.count, from + UPLOAD_TILES);
+    for (let i = from; i < to; i++) tiles.putTile(image, i);
+    if (to < tiles.count) {
+      this.uploadTimer = setTimeout(() => this.uploadTiles(board, image, to), 0);
+      return;
+    }
+    this.uploaded = true;
     this.version++;
     this.requestDraw();
   }
 
   /** Rewrites one board pixel with what the board shows there now. */
   paintPixel(board: Board, x: number, y: number): void {
-    const { pixels, image, boardCtx } = this;
-    if (!pixels || !image || !boardCtx || !board.inBounds(x, y)) return;
+    const { pixels, image, tiles } = this;
+    if (!pixels || !image || !tiles || !board.inBounds(x, y)) return;
     pixels[y * board.width + x] = this.lut[board.colourAt(x, y)] ?? 0;
-    boardCtx.putImageData(image, 0, 0, x, y, 1, 1);
+    tiles.put(image, x, y, x + 1, y + 1);
     this.version++;
     this.requestDraw();
   }
@@ -124,8 +175,8 @@ export class Renderer {
    * their bounding box: a tick usually touches a few hundred pixels, not the whole canvas.
    */
   paintDelta(board: Board, px: Uint8Array): void {
-    const { pixels, image, boardCtx } = this;
-    if (!pixels || !image || !boardCtx || px.length < DELTA_RECORD_BYTES) return;
+    const { pixels, image, tiles } = this;
+    if (!pixels || !image || !tiles || px.length < DELTA_RECORD_BYTES) return;
     let x0 = board.width;
     let y0 = board.height;
     let x1 = -1;
@@ -141,7 +192,7 @@ export class Renderer {
       y1 = Math.max(y1, y);
     }
     if (x1 < 0) return;
-    boardCtx.putImageData(image, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+    tiles.put(image, x0, y0, x1 + 1, y1 + 1);
     this.version++;
     this.requestDraw();
   }
@@ -150,16 +201,12 @@ export class Renderer {
   showPast(indices: Uint8Array | null, width: number, height: number): void {
     this.past = null;
     if (indices && indices.length === width * height) {
-      const canvas = document.createElement('canvas');
-      canvas.width = width;
-      canvas.height = height;
-      const ctx = canvas.getContext('2d');
-      if (!ctx) throw new Error('2D canvas is not available');
-      const image = ctx.createImageData(width, height);
+      const image = new ImageData(width, height);
       const pixels = new Uint32Array(image.data.buffer);
       for (let i = 0; i < indices.length; i++) pixels[i] = this.lut[indices[i] as number] ?? 0;
-      ctx.putImageData(image, 0, 0);
-      this.past = canvas;
+      const past = new BoardTiles(width, height);
+      past.put(image, 0, 0, width, height);
+      this.past = past;
     }
     this.requestDraw();
   }
@@ -194,7 +241,8 @@ export class Renderer {
 
   private draw(): void {
     const { ctx, display, view } = this;
-    const boardCanvas = this.past ?? this.boardCanvas;
+    // A board whose first snapshot has not arrived has nothing to show yet (setBoard).
+    const boardTiles = this.past ?? (this.uploaded ? this.tiles : null);
     const dpr = window.devicePixelRatio || 1;
     const cssW = display.clientWidth;
     const cssH = display.clientHeight;
@@ -208,7 +256,7 @@ export class Renderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = this.theme.background;
     ctx.fillRect(0, 0, w, h);
-    if (view && boardCanvas) {
+    if (view && boardTiles) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
       const bw = view.boardW * view.scale;
@@ -230,32 +278,29 @@ export class Renderer {
       } else {
         // Only the canvas pixels on screen: scaling the whole board each frame is what made a big
         // canvas slow to pan (perf/RESULTS.md, "Browser client: panning a big canvas").
-        const s = visibleSource(view);
-        if (s.w > 0 && s.h > 0) {
-          const k = view.scale;
-          ctx.drawImage(boardCanvas, s.x, s.y, s.w, s.h, view.ox + s.x * k, view.oy + s.y * k, s.w * k, s.h * k);
-        }
+        boardTiles.draw(ctx, visibleSource(view), view.ox, view.oy, view.scale, dpr);
       }
       if (this.template) drawTemplate(ctx, view, this.template);
       drawGrid(ctx, view, this.theme.grid, dpr);
       if (this.hover) drawHover(ctx, view, this.hover);
       if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
-    this.afterDraw(boardCanvas, view, this.past ? -1 : this.version);
+    this.afterDraw(boardTiles, view, this.past ? -1 : this.version);
   }
 
   /**
    * Below one device pixel per canvas pixel: the board downscaled `level` times, each pixel its
-   * block's most contrasting colour (overview.ts), so lone pixels stay visible. Rebuilt for a new
-   * level at once, for board changes at most every OVERVIEW_MS. Null at level 1 (draw the board).
+   * block's most contrasting colour (overview.ts), so lone pixels stay visible. Built a few rows per
+   * task (buildOverview); null (draw the board) until the first build for a level is done, and at
+   * level 1. Rebuilt for board changes at most every OVERVIEW_MS.
    */
   private overviewFor(level: number): HTMLCanvasElement | null {
     const board = this.board;
     if (level <= 1 || !board) return null;
     const now = performance.now();
-    const o = this.overview;
-    if (o && o.level === level && o.version === this.version) return o.canvas;
-    if (o && o.level === level && now - o.builtAt < OVERVIEW_MS) {
+    const o = this.overview?.level === level ? this.overview : null;
+    if (o && o.version === this.version) return o.canvas;
+    if (o && now - o.builtAt < OVERVIEW_MS) {
       // Changed too soon after the last build: show that one, and build again when it is due.
       if (this.overviewTimer === undefined) {
         this.overviewTimer = setTimeout(
@@ -268,16 +313,60 @@ export class Renderer {
       }
       return o.canvas;
     }
-    const small = maxContrastDownscale(board.grid, board.width, board.height, level, board.palette, this.lut);
-    const canvas = o?.canvas ?? document.createElement('canvas');
-    canvas.width = small.width;
-    canvas.height = small.height;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return null;
-    const image = ctx.createImageData(small.width, small.height);
-    new Uint32Array(image.data.buffer).set(small.pixels);
-    ctx.putImageData(image, 0, 0);
-    this.overview = { level, version: this.version, builtAt: now, canvas };
-    return canvas;
+    if (this.overviewBuild?.level !== level || this.overviewBuild.board !== board) this.buildOverview(board, level);
+    // Nothing at this level yet: the board itself, scaled down (nearest neighbour), until the build is done.
+    return o?.canvas ?? null;
   }
+
+  /**
+   * Builds the overview at `level` in slices of at most OVERVIEW_SLICE_MS, one task each, replacing
+   * any build in progress. maxContrastDownscale over a 4000 x 4000 board in one go was a 0.4-1 s task
+   * under a 4x CPU throttle (perf/RESULTS.md, "loading a big canvas"). Pixels that change meanwhile
+   * leave the result a little stale; the version taken at the start makes the next frame ask again.
+   */
+  private buildOverview(board: Board, level: number): void {
+    clearTimeout(this.overviewBuild?.timer);
+    const width = Math.ceil(board.width / level);
+    const height = Math.ceil(board.height / level);
+    const out = new Uint32Array(width * height);
+    const build = {
+      board,
+      level,
+      version: this.version,
+      timer: undefined as ReturnType<typeof setTimeout> | undefined,
+    };
+    this.overviewBuild = build;
+    let row = 0;
+    const slice = (): void => {
+      if (this.overviewBuild !== build) return;
+      const until = performance.now() + OVERVIEW_SLICE_MS;
+      while (row < height && performance.now() < until) {
+        maxContrastRows(board.grid, board.width, board.height, level, board.palette, this.lut, out, row, row + 1);
+        row++;
+      }
+      if (row < height) {
+        build.timer = setTimeout(slice, 0);
+        return;
+      }
+      this.overviewBuild = null;
+      const canvas = pixelsCanvas(width, height, out);
+      this.overview = { level, version: build.version, builtAt: performance.now(), canvas };
+      this.requestDraw();
+    };
+    build.timer = setTimeout(slice, 0);
+  }
+}
+
+/** A canvas showing these pixel words. */
+function pixelsCanvas(width: number, height: number, pixels: Uint32Array): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  if (ctx) {
+    const image = ctx.createImageData(width, height);
+    new Uint32Array(image.data.buffer).set(pixels);
+    ctx.putImageData(image, 0, 0);
+  }
+  return canvas;
 }
