@@ -21,7 +21,7 @@ const KNOWN: Array<[string, string]> = [
   ['/ws', 'GET'],
   ['/api/admin/ban', 'POST'],
   ['/api/admin/unban', 'POST'],
-  ['/api/admin/rollback', 'POST'],
+  ['/api/admin/rollback', 'POST, GET'],
   ['/api/admin/wipe', 'POST'],
   ['/api/admin/audit', 'GET'],
 ];
