@@ -35,7 +35,7 @@ interface Cost {
 }
 
 /** Runs `op(i)` n times, `concurrency` at a time; CPU (all threads, loop thread) and wall per op. */
-async function measure(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Cost> {
+async function measure(n: number, concurrency: number, op: (i: number) => unknown): Promise<Cost> {
   const cpu0 = process.cpuUsage();
   const loop0 = loopCpuMs();
   const t0 = performance.now();
@@ -55,7 +55,7 @@ async function measure(n: number, concurrency: number, op: (i: number) => Promis
 }
 
 /** Medians over REPEATS runs (the first, warm-up, run dropped). */
-async function repeated(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Cost> {
+async function repeated(n: number, concurrency: number, op: (i: number) => unknown): Promise<Cost> {
   await measure(Math.ceil(n / 4), concurrency, op);
   const runs: Cost[] = [];
   for (let r = 0; r < REPEATS; r++) runs.push(await measure(n, concurrency, op));
