@@ -158,7 +158,7 @@ function report(runs: readonly Run[]): string[] {
       .map((x) => x.toFixed(1))
       .join(' / ')} at the end): compare the ratios, measured within each round, not absolute rates across runs`,
     `- Each row: our server (\`--cooldown-ms 0\`, a fresh database, the flags shown) on CPU ${SERVER_CPU} alone; ` +
-      `${CLIENTS} WebSocket identities x ${WINDOW} placements in flight on CPU ${LOAD_CPU}, for ${SECONDS} s; ` +
+      `${CLIENTS} WebSocket identities, ${WINDOW} placement(s) in flight each, on CPU ${LOAD_CPU}, for ${SECONDS} s; ` +
       `${ROUNDS} rounds, the rows' order rotating. Challenge rows use \`--challenge-difficulty 20 --challenge-cost 10\` ` +
       'so solving and issuing are cheap: they measure the gate, a challenge issued per refusal and a solution ' +
       'verified per re-sent placement (perf/challenge-cost.ts has both at the default difficulty and cost). ' +
