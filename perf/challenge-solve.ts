@@ -4,7 +4,9 @@
  * page, fetches `GET /api/challenge` and solves it with the ALTCHA widget (client/dist/pow.js, its Web
  * Workers), at 1x and under a 4x CPU throttle (CDP Emulation.setCPUThrottlingRate, a phone-class
  * device). Each setting is solved ROUNDS times; the server's cost of issuing and verifying is timed
- * beside it. Run: `npm run build && node --import tsx perf/challenge-solve.ts [difficulty:cost ...]`.
+ * beside it. The throttle reaches the page's thread only, not the widget's Web Workers, where the
+ * solving happens: Chromium 156 refuses it on a worker's session ("Operation is only supported for
+ * pages, not workers"), so the 4x figures come out close to the 1x ones (perf/RESULTS.md, "Defences"). Run: `npm run build && node --import tsx perf/challenge-solve.ts [difficulty:cost ...]`.
  */
 import { chromium } from 'playwright-core';
 import { ChallengeIssuer } from '../server/defence/challenges.ts';

@@ -8,12 +8,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
-import { type HelloMsg, MsgType, type ServerMessage } from '../protocol/messages.ts';
+import { type HelloMsg, MsgType, type PowChallenge, type ServerMessage } from '../protocol/messages.ts';
 
 /** The answer to one of this client's placements. */
 export type PlaceAnswer = { id: number; sentAt: number; ms: number } & (
   | { ok: true; seq: number }
-  | { ok: false; code: string }
+  /** `challenge`: what a `challenge_required` / `challenge_invalid` refusal carries to solve. */
+  | { ok: false; code: string; challenge?: PowChallenge }
 );
 
 export interface PlacerOptions {
@@ -58,11 +59,9 @@ export class Placer {
         if (id === undefined || sentAt === undefined) return opts.onMessage?.(msg);
         this.sentAt.delete(id);
         const base = { id, sentAt, ms: performance.now() - sentAt };
-        opts.onAnswer?.(
-          msg.t === MsgType.ACK
-            ? { ...base, ok: true, seq: msg.seq }
-            : { ...base, ok: false, code: msg.t === MsgType.ERROR ? msg.code : '' },
-        );
+        if (msg.t === MsgType.ACK) return opts.onAnswer?.({ ...base, ok: true, seq: msg.seq });
+        const refusal = { ...base, ok: false as const, code: msg.t === MsgType.ERROR ? msg.code : '' };
+        opts.onAnswer?.(msg.t === MsgType.ERROR && msg.challenge ? { ...refusal, challenge: msg.challenge } : refusal);
       });
     });
     this.ws.on('close', (code) => {
@@ -80,8 +79,11 @@ export class Placer {
     return this.sentAt.size;
   }
 
-  /** Sends one placement; returns its id. Frames sent in one turn of the event loop go out in one write. */
-  place(x: number, y: number, c: number): number {
+  /**
+   * Sends one placement (with `pow`, a solved challenge: testkit/pow.ts); returns its id. Frames sent
+   * in one turn of the event loop go out in one write.
+   */
+  place(x: number, y: number, c: number, pow?: string): number {
     if (this.socket && !this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -92,7 +94,9 @@ export class Placer {
     }
     const id = this.nextId++;
     this.sentAt.set(id, performance.now());
-    this.ws.send(encodeMessage({ t: MsgType.PLACE, id, x, y, c }));
+    this.ws.send(
+      encodeMessage(pow === undefined ? { t: MsgType.PLACE, id, x, y, c } : { t: MsgType.PLACE, id, x, y, c, pow }),
+    );
     return id;
   }
 

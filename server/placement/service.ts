@@ -151,18 +151,17 @@ export class PlacementService {
       this.placeVerified(placer, pixel, done);
       return;
     }
-    // Verifying is two HMACs (defence/challenges.ts), but async: the cooldown is checked and claimed
-    // after it, in one synchronous step, so two placements cannot both pass meanwhile.
-    void challenges.verifier.verify(pixel.pow, placer.identityId).then((verdict) => {
-      this.metrics.challenges.inc({ result: verdict.ok ? 'verified' : verdict.why });
-      if (!verdict.ok) {
-        this.metrics.placements.inc({ result: ErrorCode.CHALLENGE_INVALID });
-        done({ ok: false, code: ErrorCode.CHALLENGE_INVALID, message: `challenge_invalid: ${verdict.why}` });
-        return;
-      }
-      challenges.gate.grant(placer.identityId, Date.now());
-      this.placeVerified(placer, pixel, done);
-    });
+    // Verifying is two HMACs (defence/challenges.ts), synchronous: the cooldown is checked and
+    // claimed in the same step, so two placements with one solution cannot both pass.
+    const verdict = challenges.verifier.verify(pixel.pow, placer.identityId);
+    this.metrics.challenges.inc({ result: verdict.ok ? 'verified' : verdict.why });
+    if (!verdict.ok) {
+      this.metrics.placements.inc({ result: ErrorCode.CHALLENGE_INVALID });
+      done({ ok: false, code: ErrorCode.CHALLENGE_INVALID, message: `challenge_invalid: ${verdict.why}` });
+      return;
+    }
+    challenges.gate.grant(placer.identityId, Date.now());
+    this.placeVerified(placer, pixel, done);
   }
 
   private placeVerified(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {

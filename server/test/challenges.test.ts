@@ -4,7 +4,10 @@
  * and foreign solutions are refused and place nothing; the WebSocket and an edge carry the same flow.
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createChallenge, verifySolution } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { test } from 'node:test';
 import { ErrorCode, type ErrorMsg, type PowChallenge } from '../../protocol/messages.ts';
 import { startEdge, startWriter } from '../../testkit/cluster.ts';
@@ -155,16 +158,16 @@ test('a solution is refused once its challenge expired, and parsePow refuses wha
   const issuer = new ChallengeIssuer(secret, { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
   const verifier = issuer.verifier();
   const old = await issuer.issue('00000000000000aa', { now: Date.now() - 120_000 });
-  const verdict = await verifier.verify(await solvePow(old), '00000000000000aa');
+  const verdict = verifier.verify(await solvePow(old), '00000000000000aa');
   assert.deepEqual(verdict, { ok: false, why: 'expired' });
 
   const fresh = await issuer.issue('00000000000000bb');
   const pow = await solvePow(fresh);
-  assert.deepEqual(await verifier.verify(pow, '00000000000000bb'), { ok: true });
-  assert.deepEqual(await verifier.verify(pow, '00000000000000bb'), { ok: false, why: 'already used' });
+  assert.deepEqual(verifier.verify(pow, '00000000000000bb'), { ok: true });
+  assert.deepEqual(verifier.verify(pow, '00000000000000bb'), { ok: false, why: 'already used' });
   const otherServer = new ChallengeIssuer(Buffer.alloc(32, 8), { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
   const theirs = await otherServer.issue('00000000000000bb');
-  assert.deepEqual(await verifier.verify(await solvePow(theirs), '00000000000000bb'), {
+  assert.deepEqual(verifier.verify(await solvePow(theirs), '00000000000000bb'), {
     ok: false,
     why: 'not signed by this server',
   });
@@ -172,6 +175,67 @@ test('a solution is refused once its challenge expired, and parsePow refuses wha
   for (const text of ['', '[]', '{"challenge":{},"solution":{}}', '{"challenge":null}']) {
     assert.equal(parsePow(Buffer.from(text).toString('base64')), undefined, text);
   }
+});
+
+test("signed and verified in altcha-lib's format: its verifySolution accepts our challenges, ours accepts its; edits, wrong keys and malformed keys are refused", async () => {
+  const secret = Buffer.alloc(32, 9);
+  // The issuer's subkeys (defence/challenges.ts), so altcha-lib can sign and verify with the same.
+  const subkey = (purpose: string) => createHmac('sha256', secret).update(`altcha:${purpose}`).digest('hex');
+  const keys = { hmacSignatureSecret: subkey('challenge'), hmacKeySignatureSecret: subkey('key') };
+  const issuer = new ChallengeIssuer(secret, { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
+
+  const ours = await issuer.issue('00000000000000cc');
+  const solved = parsePow(await solvePow(ours));
+  assert.ok(solved);
+  const verdict = await verifySolution({ ...solved, deriveKey, ...keys });
+  assert.equal(verdict.verified, true, `altcha-lib verifies what we issue: ${JSON.stringify(verdict)}`);
+
+  const theirs = (await createChallenge({
+    algorithm: 'PBKDF2/SHA-256',
+    cost: 10,
+    counter: 15,
+    deriveKey,
+    keyLength: 32,
+    expiresAt: Math.floor(Date.now() / 1000) + 60,
+    data: { id: '00000000000000cc' },
+    ...keys,
+  })) as PowChallenge;
+  const pow = await solvePow(theirs);
+  assert.deepEqual(issuer.verifier().verify(pow, '00000000000000cc'), { ok: true }, 'we verify what altcha-lib signs');
+
+  const good = parsePow(pow);
+  assert.ok(good);
+  const edit = (f: (s: { challenge: PowChallenge; solution: { counter: number; derivedKey: string } }) => void) => {
+    const copy = structuredClone(good);
+    f(copy);
+    return issuer.verifier().verify(encodePow(copy.challenge, copy.solution), '00000000000000cc');
+  };
+  assert.deepEqual(
+    edit((s) => (s.challenge.parameters.cost = 1)),
+    { ok: false, why: 'not signed by this server' },
+  );
+  assert.deepEqual(
+    edit((s) => (s.solution.derivedKey = '00'.repeat(32))),
+    { ok: false, why: 'not solved' },
+  );
+  assert.deepEqual(
+    edit((s) => (s.solution.derivedKey = s.solution.derivedKey.toUpperCase())),
+    {
+      ok: false,
+      why: 'not solved',
+    },
+  );
+  assert.deepEqual(
+    edit((s) => (s.solution.counter = 1.5)),
+    { ok: false, why: 'not solved' },
+  );
+  assert.deepEqual(
+    edit((s) => delete s.challenge.parameters.keySignature),
+    { ok: false, why: 'not signed by this server' },
+    'the signature covers the key signature',
+  );
+  const other = new ChallengeIssuer(Buffer.alloc(32, 1), { difficulty: 20, cost: 10, lifetimeMs: 60_000 });
+  assert.deepEqual(other.verifier().verify(pow, '00000000000000cc'), { ok: false, why: 'not signed by this server' });
 });
 
 test('the gate: credits per identity, spent by placements, ended by time; a surge asks again', () => {

@@ -1,10 +1,13 @@
 /**
  * Placement load generator (a child on a load CPU): K clients each keep W placements in flight, a new
  * one per answer. `fill` draws `--count` synthetic placements and stops when all are answered; `load`
- * places random pixels for `--seconds` and counts the acks inside that window. Prints JSON lines.
+ * places random pixels for `--seconds` and counts the acks inside that window. With `--solve 1` a
+ * placement refused with a challenge is solved (testkit/pow.ts) and sent again with its `pow`, as the
+ * browser client does. Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
-import { MsgType } from '../../../protocol/messages.ts';
+import { MsgType, type PowChallenge } from '../../../protocol/messages.ts';
+import { solvePow } from '../../../testkit/pow.ts';
 import { seededRandom, syntheticPlacements } from '../canvas-content.ts';
 import { Placer } from '../../../testkit/placer.ts';
 import { MsHistogram, type Percentiles } from '../stats.ts';
@@ -30,6 +33,8 @@ export interface SwarmResult {
   closes: number;
   latencyMs: Percentiles;
   cpuShare: number;
+  /** Challenges solved and their placements sent again (`--solve 1`), inside the window. */
+  solved: number;
 }
 
 const flags = readFlags('place-swarm', {
@@ -44,8 +49,10 @@ const flags = readFlags('place-swarm', {
   colours: 16,
   seed: 1,
   'timeout-seconds': 120,
+  solve: 0,
 });
 const { url, clients, window, seconds, count, width, height, colours, seed } = flags;
+const solve = flags.solve === 1;
 const mode = flags.mode === 'fill' ? 'fill' : 'load';
 
 // Placement source: fill walks a fixed list shared by all clients; load draws random pixels.
@@ -58,8 +65,9 @@ const errors: Record<string, number> = {};
 const latency = new MsHistogram();
 let acks = 0;
 let acksTotal = 0;
+let solved = 0;
 const placers: Placer[] = [];
-const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight, 0);
+const inFlightTotal = () => placers.reduce((n, p) => n + p.inFlight + (solving.get(p) ?? 0), 0);
 const closes = () => placers.filter((p) => p.closedWith !== undefined).length;
 
 function nextPlacement(): { x: number; y: number; c: number } | undefined {
@@ -71,32 +79,55 @@ function nextPlacement(): { x: number; y: number; c: number } | undefined {
   return { x: Math.floor(rand() * width), y: Math.floor(rand() * height), c: Math.floor(rand() * colours) };
 }
 
-/** Keeps `window` placements in flight on `p`. */
+/** Per placer (`--solve 1`): what each placement in flight was, and how many are being solved. */
+const sentPixels = new Map<Placer, Map<number, { x: number; y: number; c: number }>>();
+const solving = new Map<Placer, number>();
+
+/** Keeps `window` placements in flight on `p` (one being solved counts as in flight). */
 function pump(p: Placer): void {
   if (!sending || !p.open) return;
-  while (p.inFlight < window) {
+  while (p.inFlight + (solving.get(p) ?? 0) < window) {
     const next = nextPlacement();
     if (!next) return;
-    p.place(next.x, next.y, next.c);
+    const id = p.place(next.x, next.y, next.c);
+    sentPixels.get(p)?.set(id, next);
   }
+}
+
+/** Solves the challenge a refusal carried and sends the same placement again with the solution. */
+function solveAndResend(p: Placer, pixel: { x: number; y: number; c: number }, challenge: PowChallenge): void {
+  solving.set(p, (solving.get(p) ?? 0) + 1);
+  void solvePow(challenge).then((pow) => {
+    solving.set(p, (solving.get(p) ?? 1) - 1);
+    if (!p.open) return;
+    if (measuring) solved++;
+    const id = p.place(pixel.x, pixel.y, pixel.c, pow);
+    sentPixels.get(p)?.set(id, pixel);
+  });
 }
 
 function startPlacer(): Placer {
   const p: Placer = new Placer(url, {
     onAnswer: (a) => {
+      const pixel = sentPixels.get(p)?.get(a.id);
+      sentPixels.get(p)?.delete(a.id);
       if (a.ok) {
         acksTotal++;
         if (measuring) {
           acks++;
           latency.record(a.ms);
         }
-      } else errors[a.code] = (errors[a.code] ?? 0) + 1;
+      } else {
+        errors[a.code] = (errors[a.code] ?? 0) + 1;
+        if (pixel && a.challenge && sending) return solveAndResend(p, pixel, a.challenge);
+      }
       pump(p);
     },
     onMessage: (m) => {
       if (m.t === MsgType.ERROR) errors[m.code] = (errors[m.code] ?? 0) + 1;
     },
   });
+  if (solve) sentPixels.set(p, new Map());
   return p;
 }
 
@@ -150,6 +181,7 @@ async function main(): Promise<void> {
     closes: closed,
     latencyMs: latency.summary(),
     cpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
+    solved,
   };
   emit(result);
 }

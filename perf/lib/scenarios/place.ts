@@ -13,6 +13,8 @@ export interface SwarmTarget {
   cpu: number;
   clients: number;
   window: number;
+  /** Solve the challenges refusals carry and send those placements again (perf/defences.ts). */
+  solve?: boolean;
 }
 
 export interface MultiSwarm {
@@ -44,6 +46,7 @@ export async function runSwarms(
       seconds,
       seed: index + 1,
       'timeout-seconds': seconds + 180,
+      ...(target.solve ? { solve: 1 } : {}),
     };
     const onJson = (msg: SwarmLine) => {
       if (msg.type === 'result') results[index] = msg;
@@ -89,13 +92,13 @@ export interface PlaceRun {
 export async function runSwarm(
   server: ServerUnderTest,
   limit: CpuLimit,
-  o: { clients: number; window: number; loadCpu: number; seconds: number; count: number },
+  o: { clients: number; window: number; loadCpu: number; seconds: number; count: number; solve?: boolean },
   progress: (msg: string) => void,
 ): Promise<PlaceRun> {
   const pid = server.child.pid;
   const marks: { cpu: number; t: number; th: ThrottleStats | undefined }[] = [];
   const mark = () => marks.push({ cpu: cpuSeconds(pid), t: performance.now(), th: limit.throttle() });
-  const target = { url: server.ws, cpu: o.loadCpu, clients: o.clients, window: o.window };
+  const target = { url: server.ws, cpu: o.loadCpu, clients: o.clients, window: o.window, solve: o.solve ?? false };
   const run = { seconds: o.seconds, ...(o.count ? { fillCount: o.count } : {}) };
   const { results } = await runSwarms([target], run, { onStart: mark, onEnd: mark, progress });
   const [start, end] = marks as [(typeof marks)[0], (typeof marks)[0]];
