@@ -193,6 +193,7 @@ async function rollbackBench(count: number, path: string): Promise<void> {
   const c0 = process.cpuUsage();
   const started = await rollbacks.start('bench', { rect: { x: 0, y: 0, width: W, height: H }, since }, () => {});
   const planned = performance.now() - t;
+  const planTurns = turnCpu.splice(0);
   if (!started.ok) throw new Error(started.message);
   for (;;) {
     const s = rollbacks.status();
@@ -209,7 +210,11 @@ async function rollbackBench(count: number, path: string): Promise<void> {
       console.log(
         `    event-loop delay while it ran: p50 ${ms(delay.percentile(50) / 1e6)}, p99 ${ms(delay.percentile(99) / 1e6)}, max ${ms(delay.max / 1e6)}; ${acked} player placements acked meanwhile`,
       );
-      console.log(`    ${turns()}; ${loadAverage()}`);
+      const p = (v: number[]) =>
+        `p50 ${ms(percentile(v, 50))}, p99 ${ms(percentile(v, 99))}, max ${ms(Math.max(...v))} (n=${v.length})`;
+      console.log(
+        `    loop turns' CPU while planning ${p(planTurns)}; while committing ${p(turnCpu)}; ${loadAverage()}`,
+      );
       break;
     }
     await sleep(5);
