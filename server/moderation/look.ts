@@ -28,7 +28,8 @@ export interface IdentitySummary {
   firstSeen: number | null;
   prefix: string | null;
   sharedPrefix: number;
-  signals: { placements: number; atCooldownShare: number; firstAt: number; lastAt: number } | null;
+  /** What the bot-like signals know of it since the start; {} when nothing (an object, never null, for the page). */
+  signals: { placements?: number; atCooldownShare?: number; firstAt?: number; lastAt?: number };
 }
 
 export interface LookAnswer {
@@ -101,7 +102,7 @@ export class Look {
       firstSeen: e?.firstAt ?? null,
       prefix: e ? this.prefixHash(e.prefix) : null,
       sharedPrefix: e ? this.index.sharing(e.prefix) : 0,
-      signals: this.signals.identity(id) ?? null,
+      signals: this.signals.identity(id) ?? {},
     };
   }
 
