@@ -67,8 +67,9 @@ export class Activity {
   }
 
   /**
-   * An accepted placement at (x, y); `fresh`: its identity's first. Measured per call with the
-   * identity index: 0.67 us when each second's counts were maps (perf/moderation.ts first line).
+   * An accepted placement at (x, y); `fresh`: its identity's first. 0.11-0.13 us a call (1 M calls,
+   * 5,000 identities), against ~0.6 us when each second's counts were maps updated four times.
+   * Memory: one 8-byte reference per placement of the last 5 minutes (2.4 MB at 1,000/s).
    */
   placed(id: string, x: number, y: number, fresh: boolean): void {
     const slot = this.advance(Math.floor(this.now() / 1000));
