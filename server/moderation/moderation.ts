@@ -55,6 +55,9 @@ export class Moderation {
   async look(q: LookRequest): Promise<ActionResult> {
     const refusal = this.checkArea(q.rect) ?? this.checkWindow(q.since, q.until);
     if (refusal) return refusal;
+    // The route allows 1..1000; a request off the bus is held to the same page size.
+    if (q.limit < 1 || q.limit > 1000)
+      return { ok: false, code: ErrorCode.INVALID_FIELD, message: 'limit must be 1..1000' };
     return { ok: true, result: { ...(await this.parts.look.look(q)) } };
   }
 

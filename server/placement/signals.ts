@@ -109,6 +109,10 @@ export class Signals {
 }
 
 function forgetOldest<V>(map: Map<string, V>, max: number): void {
+  // Checked before the iterator: a Map keeps deleted entries' slots until it rehashes, and the
+  // delete-then-set above leaves them at the front, so starting an iterator skipped thousands of
+  // them per placement (4.5-7 us a call with 5,000 identities, against 0.1 us with this check).
+  if (map.size <= max) return;
   for (const key of map.keys()) {
     if (map.size <= max) return;
     map.delete(key);
