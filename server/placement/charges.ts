@@ -97,8 +97,10 @@ export class ChargeCooldowns implements Cooldowns {
     // The address's own `fullAt` is not stored (the row has one `next_at`, the identity's): its
     // placements are spent again in time order. Exact unless the network was still short of a full
     // bucket when the replayed window began; then it restarts with up to a bucket more than it had.
+    // A placement the live bucket did not hold (an exempt identity's, --address-limit-exempt) may be
+    // among them: one that finds the replayed bucket empty is skipped, so it never runs past empty.
     for (const [key, times] of restored?.byAddrTimes ?? [])
-      for (const at of [...times].sort((a, b) => a - b)) this.byAddr.spend(key, at);
+      for (const at of [...times].sort((a, b) => a - b)) if (this.byAddr.left(key, at) > 0) this.byAddr.spend(key, at);
   }
 
   /** The longest a placement holds a charge back: how far back a restart must read. */

@@ -95,6 +95,13 @@ test('a claim says when the identity may place next and what the row stores: the
   assert.deepEqual(again.charges('a', T0 + 1), { left: 0, max: 3, next: T0 + T });
   assert.equal(again.networkNext('net', T0 + 1), T0 + T);
   assert.deepEqual(again.charges('a', T0 + T), { left: 1, max: 3, next: T0 + 2 * T });
+
+  // More placements than the bucket held (exempt ones among them): the replay stops at empty.
+  const overfull = new ChargeCooldowns(
+    { maxCharges: 3, chargeMs: T, addressPlacements: 1 },
+    { byWho: new Map(), byAddrTimes: new Map([['net', [T0, T0, T0, T0, T0]]]) },
+  );
+  assert.equal(overfull.networkNext('net', T0), T0 + T, 'one charge back after T, not after 3 T');
 });
 
 test('--cooldown-model charges takes --max-charges and --charge-ms; on the fixed model they are refused', () => {
