@@ -107,6 +107,18 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
+/**
+ * An identity's pixel charges (a server run with `--cooldown-model charges`): it may place while
+ * `left` > 0; one charge comes back at `next` (Unix ms), then one every `cooldownMs` of hello, up
+ * to `max`. Absent on a server with the fixed cooldown.
+ */
+export interface Charges {
+  left: number;
+  max: number;
+  /** When the next charge comes back (Unix ms); absent while all `max` are there. */
+  next?: number;
+}
+
 /** Server -> client, first frame on every connection. */
 export interface HelloMsg {
   t: typeof MsgType.HELLO;
@@ -120,7 +132,7 @@ export interface HelloMsg {
   seq: number;
   /** Interval between ticks in ms. */
   tickMs: number;
-  /** Minimum ms between two placements of one client (0: no cooldown). */
+  /** Minimum ms between two placements of one client (0: no cooldown); with charges, ms per charge. */
   cooldownMs: number;
   /** Stream this socket is subscribed to. */
   stream: Stream;
@@ -157,6 +169,8 @@ export interface HelloMsg {
   login?: 'optional' | 'required';
   /** Present when this connection's identity is an account (signed in), not an anonymous one. */
   account?: true;
+  /** This identity's charges, on a server with `--cooldown-model charges`. */
+  charges?: Charges;
 }
 
 /** Longest `pow` (a solved challenge, as the ALTCHA widget encodes it) a placement may carry. */
@@ -250,6 +264,8 @@ export interface AckMsg {
   id: number;
   seq: number;
   next: number;
+  /** The charges left after this placement, on a server with `--cooldown-model charges`. */
+  charges?: Charges;
 }
 
 /** Server -> client: a request failed. `id` is present when the failing frame carried one. */

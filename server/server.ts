@@ -30,6 +30,8 @@ import { Bans } from './placement/bans.ts';
 import { Signals } from './placement/signals.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
+import { ChargeCooldowns } from './placement/charges.ts';
+import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { Store } from './store/store.ts';
@@ -156,7 +158,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const modStore = new ModerationStore(store.db);
   const secret = store.identitySecret(config.secret);
   const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
-  const signals = new Signals(config.cooldownMs);
+  const cooldowns = cooldownModel(config, placementLog, Date.now());
+  // With charges, a bot keeping up the full rate places one every charge period: the same signal.
+  const signals = new Signals(cooldowns.periodMs);
   // Off (no Surge at all) unless --surge-factor is set: nothing changes for a canvas that did not ask.
   const surge =
     config.surgeFactor > 0
@@ -189,7 +193,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics,
     cooldownMs: config.cooldownMs,
     bans,
-    restored: placementLog.runningCooldowns(Date.now(), config.cooldownMs),
+    restored: { byWho: new Map(), byAddr: new Map() },
+    cooldowns,
     addressPlacements: config.addressPlacements,
     addressLimitExempt: config.addressLimitExempt,
     signals,
@@ -266,7 +271,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             height: config.height,
             palette: [...config.palette],
             tickMs: config.tickMs,
-            cooldownMs: config.cooldownMs,
+            cooldownMs: cooldowns.periodMs,
             secret: secret.toString('hex'),
             ...(login ? { login: login.mode, oidc: login.oidc } : {}),
           },
@@ -312,7 +317,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log,
     metrics,
     streams,
-    shape: config,
+    // hello's cooldownMs is the model's period: ms per charge with charges.
+    shape: { ...config, cooldownMs: cooldowns.periodMs },
     authority,
     identitySecret: secret,
     seq: () => canvas.seq,
@@ -370,4 +376,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })());
 
   return { port, url: shownUrl(config.host, port), canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
+}
+
+/**
+ * The cooldown model, with what is still running read back from the store: fixed restores each
+ * identity's and address's `next_at`; charges restores each identity's bucket from its last `next_at`
+ * (the time it is full again) and replays the addresses' recent placements (placement/charges.ts).
+ */
+function cooldownModel(config: Config, placementLog: PlacementLog, now: number): Cooldowns {
+  if (config.cooldownModel === 'fixed')
+    return new FixedCooldowns(
+      config.cooldownMs,
+      config.addressPlacements,
+      placementLog.runningCooldowns(now, config.cooldownMs),
+    );
+  const options = {
+    maxCharges: config.maxCharges,
+    chargeMs: config.chargeMs,
+    addressPlacements: config.addressPlacements,
+  };
+  const windowMs = ChargeCooldowns.windowMs(options);
+  return new ChargeCooldowns(options, {
+    byWho: placementLog.runningCooldowns(now, windowMs).byWho,
+    byAddrTimes: placementLog.placementTimesByAddress(now - windowMs),
+  });
 }

@@ -12,6 +12,8 @@ import {
   ErrorCode,
   MsgType,
   PROTOCOL_VERSION,
+  type AckMsg,
+  type Charges,
   type ClientMessage,
   type HelloMsg,
   type PlaceMsg,
@@ -328,8 +330,8 @@ export class CanvasApp {
   }
 
   private refreshTimers(): void {
-    const { nextAllowedAt, cooldownMs } = this.placing.cooldownState;
-    this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded);
+    const { nextAllowedAt, cooldownMs, charges } = this.placing.cooldownState;
+    this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded, charges);
     this.aiming.refresh(); // the confirm button counts down too
   }
 
@@ -348,13 +350,16 @@ export class CanvasApp {
     const reply = (answer?.body ?? {}) as {
       seq?: unknown;
       next?: unknown;
+      charges?: unknown;
       error?: unknown;
       message?: unknown;
       wait?: unknown;
       challenge?: unknown;
     };
     if (answer && answer.status === 200 && typeof reply.seq === 'number' && typeof reply.next === 'number') {
-      return this.placing.ack({ t: MsgType.ACK, id: msg.id, seq: reply.seq, next: reply.next });
+      const ack: AckMsg = { t: MsgType.ACK, id: msg.id, seq: reply.seq, next: reply.next };
+      if (isCharges(reply.charges)) ack.charges = reply.charges;
+      return this.placing.ack(ack);
     }
     // An unknown code is said with the server's wording (refusalText's default), as on the WebSocket.
     const code = (typeof reply.error === 'string' ? reply.error : ErrorCode.UNAVAILABLE) as ErrorCode;
@@ -370,4 +375,16 @@ export class CanvasApp {
         : {}),
     });
   }
+}
+
+/** The charges of an HTTP placement's answer, checked as far as the page relies on them. */
+function isCharges(v: unknown): v is Charges {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return (
+    typeof c.left === 'number' &&
+    typeof c.max === 'number' &&
+    c.left <= c.max &&
+    (c.next === undefined || typeof c.next === 'number')
+  );
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deadlineFromAck, deadlineFromWait, formatWait } from '../src/place/cooldown.ts';
+import { chargesAt, chargesFromServer, deadlineFromAck, deadlineFromWait, formatWait } from '../src/place/cooldown.ts';
 
 test('ack deadline: trusts the server time when plausible, clamps it otherwise', () => {
   assert.equal(deadlineFromAck(10_000 + 4_900, 10_000, 5_000), 14_900, 'clocks agree');
@@ -26,4 +26,15 @@ test('formatWait rounds up and switches to m:ss and h:mm:ss', () => {
   assert.equal(formatWait(65_000), '1:05');
   assert.equal(formatWait(3_600_000), '1:00:00');
   assert.equal(formatWait(3_725_000), '1:02:05');
+});
+
+test('charges: the server next as local time, clamped to one period; whole charges back every period, up to max', () => {
+  const c = chargesFromServer({ left: 1, max: 3, next: 5_000 }, 1_000, 10_000);
+  assert.deepEqual(c, { left: 1, max: 3, nextAt: 5_000 });
+  assert.deepEqual(chargesFromServer({ left: 1, max: 3, next: 99_000 }, 1_000, 10_000).nextAt, 11_000, 'clamped');
+  assert.deepEqual(chargesFromServer({ left: 3, max: 3 }, 1_000, 10_000), { left: 3, max: 3 });
+  assert.deepEqual(chargesAt(c, 4_999, 10_000), c, 'not yet');
+  assert.deepEqual(chargesAt(c, 5_000, 10_000), { left: 2, max: 3, nextAt: 15_000 });
+  assert.deepEqual(chargesAt(c, 15_000, 10_000), { left: 3, max: 3 }, 'full: no next');
+  assert.deepEqual(chargesAt(c, 1_000_000, 10_000), { left: 3, max: 3 }, 'never above max');
 });

@@ -281,3 +281,43 @@ test('with --login required an anonymous page says "sign in" instead of placing;
   p.aiming.tap(at(p.view, 5, 5));
   assert.equal(p.sent.length, 2, 'optional: anonymous pages place');
 });
+
+test('charges: places while any are left even as a refill runs, counts them down, then waits for the next', () => {
+  const p = page();
+  const T = 10_000;
+  p.placing.hello({ cooldownMs: T, wait: 0, charges: { left: 2, max: 3, next: p.state.now + 4_000 } });
+  assert.deepEqual(p.placing.cooldownState.charges, { left: 2, max: 3, nextAt: p.state.now + 4_000 });
+  p.placing.pick(RED);
+  p.aiming.tap(at(p.view, 1, 1));
+  assert.equal(p.sent.length, 1, 'a refill is running, but a charge is there: it places');
+  p.placing.ack({
+    t: MsgType.ACK,
+    id: 1,
+    seq: 1,
+    next: p.state.now,
+    charges: { left: 1, max: 3, next: p.state.now + 4_000 },
+  });
+  p.aiming.tap(at(p.view, 2, 1));
+  assert.equal(p.sent.length, 2, 'one left: it places again at once');
+  const refill = p.state.now + 4_000;
+  p.placing.ack({ t: MsgType.ACK, id: 2, seq: 2, next: refill, charges: { left: 0, max: 3, next: refill } });
+  p.aiming.tap(at(p.view, 3, 1));
+  assert.equal(p.sent.length, 2, 'none left: it waits');
+  assert.equal(p.nudges(), 1, 'and points at the countdown');
+  p.state.now = refill + T + 1;
+  assert.deepEqual(p.placing.cooldownState.charges, { left: 2, max: 3, nextAt: refill + 2 * T }, 'refilled locally');
+  p.aiming.tap(at(p.view, 3, 1));
+  assert.equal(p.sent.length, 3, 'a charge came back: it places');
+  p.placing.error({ t: MsgType.ERROR, id: 3, code: ErrorCode.COOLDOWN, message: 'wait', wait: 2_000 });
+  assert.deepEqual(
+    p.placing.cooldownState.charges,
+    { left: 0, max: 3, nextAt: p.state.now + 2_000 },
+    'a refusal of our own means none left until the wait ends',
+  );
+});
+
+test('no charges in hello (the fixed cooldown): cooldownState has none', () => {
+  const p = page();
+  p.placing.hello({ cooldownMs: 5_000, wait: 0 });
+  assert.equal(p.placing.cooldownState.charges, undefined);
+});

@@ -58,3 +58,18 @@ test('groupDigits writes thousands separators as en-US does', () => {
   for (const n of [0, 7, 999, 1000, 12345, 1234567, -4321, 1e9])
     assert.equal(groupDigits(n), n.toLocaleString('en-US'));
 });
+
+test('cooldown timer with charges: "N of M pixels", the refill countdown, waiting only when none are left', () => {
+  const now = 100_000;
+  assert.deepEqual(cooldownFor(0, 30_000, true, { left: 5, max: 5 }, now), { text: '5 of 5 pixels', waiting: false });
+  assert.deepEqual(cooldownFor(0, 30_000, true, { left: 2, max: 5, nextAt: now + 12_300 }, now), {
+    text: '2 of 5 pixels · +1 in 13 s',
+    waiting: false,
+  });
+  assert.deepEqual(cooldownFor(7_000, 30_000, true, { left: 0, max: 5, nextAt: now + 7_000 }, now), {
+    text: '0 of 5 pixels · next in 7 s',
+    waiting: true,
+  });
+  assert.deepEqual(cooldownFor(0, 30_000, true, { left: 1, max: 1 }, now), { text: '1 of 1 pixel', waiting: false });
+  assert.deepEqual(cooldownFor(0, 30_000, false, { left: 5, max: 5 }, now), { text: '', waiting: false });
+});

@@ -28,7 +28,7 @@
 import { Packr } from 'msgpackr';
 import { isClientInt, isPow } from '../../protocol/codec.ts';
 import type { PixelInfo } from '../../protocol/http-api.ts';
-import { ErrorCode } from '../../protocol/messages.ts';
+import { type Charges, ErrorCode } from '../../protocol/messages.ts';
 import { HISTORY_PATHS, type HistoryRequest } from '../history/history-answers.ts';
 import type { HttpAnswer } from '../http/answer.ts';
 import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
@@ -525,6 +525,17 @@ function until(f: Fields): { until?: number } {
   return f.until === undefined ? {} : { until: count(f, 'until') };
 }
 
+/** Pixel charges (--cooldown-model charges): `left` of `max`, the next one at `next` unless full. */
+function charges(v: unknown): Charges {
+  const f = record(v, 'charges');
+  const c: Charges = { left: count(f, 'left'), max: count(f, 'max') };
+  if (c.max === 0 || c.left > c.max) throw new Malformed('charges');
+  if (f.next !== undefined) c.next = count(f, 'next');
+  // A full bucket has no next charge to wait for, and one short of full has one.
+  if ((c.next === undefined) !== (c.left === c.max)) throw new Malformed('charges.next');
+  return c;
+}
+
 function failure(f: Fields): { ok: false; code: ErrorCode; message: string } {
   const code = str(f, 'code');
   if (!ERROR_CODES.has(code)) throw new Malformed('code');
@@ -570,7 +581,11 @@ function statsSummary(f: Fields): StatsSummary {
 const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
   place: (r) => {
     const f = record(r, 'answer');
-    if (f.ok === true) return { ok: true, seq: count(f, 'seq'), next: count(f, 'next') };
+    if (f.ok === true) {
+      const ok: PlaceResult = { ok: true, seq: count(f, 'seq'), next: count(f, 'next') };
+      if (f.charges !== undefined) ok.charges = charges(f.charges);
+      return ok;
+    }
     const fail: PlaceResult = failure(f);
     if (f.wait !== undefined) fail.wait = count(f, 'wait');
     if (f.limit === 'network') fail.limit = 'network';
@@ -591,6 +606,7 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     }
     if (f.challenge === true) standing.challenge = true;
     else if (f.challenge !== undefined) throw new Malformed('challenge');
+    if (f.charges !== undefined) standing.charges = charges(f.charges);
     return standing;
   },
   pixel: (r) => {

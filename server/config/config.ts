@@ -19,6 +19,10 @@ export interface Config {
   palette: readonly number[];
   tickMs: number;
   cooldownMs: number;
+  /** `charges`: a bucket of maxCharges, one back every chargeMs (placement/charges.ts); cooldownMs unused. */
+  cooldownModel: 'fixed' | 'charges';
+  maxCharges: number;
+  chargeMs: number;
   synchronous: 'NORMAL' | 'FULL';
   commitDelayMs: number;
   commitBatch: number;
@@ -183,6 +187,16 @@ export function buildConfig(
   if (config.role === 'edge' && values.db !== undefined)
     throw new OperatorError('--role edge keeps no database: drop --db (the writer owns it)');
   checkLogin(config);
+  // A charge flag on the fixed model would be silently ignored: the operator meant charges. (Its
+  // default passes: configWith hands every option over, defaults included.)
+  if (config.cooldownModel === 'fixed')
+    for (const spec of OPTIONS.filter((o) => o.key === 'maxCharges' || o.key === 'chargeMs')) {
+      const raw = values[spec.key];
+      if (raw !== undefined && raw !== spec.default)
+        throw new OperatorError(
+          `${sources[spec.key] ?? `--${spec.flag}`} needs --cooldown-model charges (the model is fixed)`,
+        );
+    }
   if (config.surgeLockFactor !== 0 && config.surgeLockFactor < config.surgeFactor)
     throw new OperatorError(
       `--surge-lock-factor ${config.surgeLockFactor} is below --surge-factor ${config.surgeFactor}: the lock would come before the challenges`,

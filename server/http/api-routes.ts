@@ -27,7 +27,10 @@ export interface ApiDeps {
 }
 
 function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, headers: Record<string, string>): void {
-  if (r.ok) return sendJson(res, state, '200 OK', { seq: r.seq, next: r.next }, headers);
+  if (r.ok) {
+    const body = r.charges ? { seq: r.seq, next: r.next, charges: r.charges } : { seq: r.seq, next: r.next };
+    return sendJson(res, state, '200 OK', body, headers);
+  }
   if (r.challenge) return sendCode(res, state, r.code, r.message, headers, { challenge: r.challenge });
   if (r.wait === undefined) return sendCode(res, state, r.code, r.message, headers);
   sendCode(

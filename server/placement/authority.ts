@@ -23,6 +23,8 @@ export interface Standing {
   locked?: HelloMsg['locked'];
   /** The identity's next placement needs a solved challenge. */
   challenge?: true;
+  /** Its charges (--cooldown-model charges only). */
+  charges?: HelloMsg['charges'];
 }
 
 export type PixelResult = { ok: true; pixel: PixelInfo } | { ok: false; code: ErrorCode; message: string };

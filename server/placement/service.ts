@@ -7,7 +7,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { PlacementCommitter } from './committer.ts';
 import { checkPlacement } from '../canvas/rules.ts';
-import { AddressBuckets } from './address-buckets.ts';
+import { type Charges, type Cooldowns, FixedCooldowns } from './cooldowns.ts';
 import type { Standing } from './authority.ts';
 import { banMessage, type Bans } from './bans.ts';
 import type { ChallengeGate } from '../defence/challenge-gate.ts';
@@ -39,7 +39,7 @@ export interface Challenges {
 }
 
 export type PlaceResult =
-  | { ok: true; seq: number; next: number }
+  | { ok: true; seq: number; next: number; charges?: Charges }
   | {
       ok: false;
       code: ErrorCode;
@@ -60,6 +60,11 @@ export interface PlacementOptions {
   restored: { byWho: Map<string, number>; byAddr: Map<string, number[]> };
   /** Placements one address key may make per cooldown (--address-placements; default 1). */
   addressPlacements?: number;
+  /**
+   * The cooldown model (cooldowns.ts); absent: fixed, built from cooldownMs, addressPlacements and
+   * restored. Charges (--cooldown-model charges) are built by the caller, restored its own way.
+   */
+  cooldowns?: Cooldowns;
   /**
    * `verified` (--address-limit-exempt): identities that proved something (a live challenge credit,
    * or an account) are not held by their network's shared limit, only by their own cooldown.
@@ -90,8 +95,7 @@ export interface PlacementWatcher {
 const PRUNE_INTERVAL_MS = 60_000;
 
 export class PlacementService {
-  private readonly byWho: Map<string, number>;
-  private readonly byAddr: AddressBuckets;
+  private readonly cooldowns: Cooldowns;
   private readonly pruner: NodeJS.Timeout;
   /** Set by a moderator: until when (Unix ms) nobody places, and why. */
   private lock: { until: number; reason: string } | undefined;
@@ -99,7 +103,6 @@ export class PlacementService {
   private readonly canvas: Canvas;
   private readonly committer: PlacementCommitter;
   private readonly metrics: Metrics;
-  private readonly cooldownMs: number;
   private readonly bans: Bans;
   private readonly signals: Signals | undefined;
   private readonly challenges: Challenges | undefined;
@@ -112,7 +115,6 @@ export class PlacementService {
     this.canvas = options.canvas;
     this.committer = options.committer;
     this.metrics = options.metrics;
-    this.cooldownMs = options.cooldownMs;
     this.bans = options.bans;
     this.signals = options.signals;
     this.challenges = options.challenges;
@@ -120,19 +122,19 @@ export class PlacementService {
     this.exemptVerified = options.addressLimitExempt === 'verified';
     this.surge = options.surge;
     this.watcher = options.watcher;
-    this.byWho = options.restored.byWho;
-    this.byAddr = new AddressBuckets(options.addressPlacements ?? 1, options.restored.byAddr);
+    this.cooldowns =
+      options.cooldowns ?? new FixedCooldowns(options.cooldownMs, options.addressPlacements ?? 1, options.restored);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
   }
 
   /** When `placer` may place next (Unix ms; <= now means now). */
   nextAllowed(placer: Placer, now = Date.now()): number {
-    return Math.max(this.byWho.get(placer.identityId) ?? 0, this.networkNext(placer, now));
+    return Math.max(this.cooldowns.identityNext(placer.identityId, now), this.networkNext(placer, now));
   }
 
   /** When the placer's network may place next (0: now, or the placer is exempt from the network's limit). */
   private networkNext(placer: Placer, now: number): number {
-    return this.exempt(placer, now) ? 0 : this.byAddr.nextAllowed(placer.addressKey, now);
+    return this.exempt(placer, now) ? 0 : this.cooldowns.networkNext(placer.addressKey, now);
   }
 
   /** Verified identities (a live challenge credit, or an account) skip the network limit when so configured. */
@@ -175,23 +177,23 @@ export class PlacementService {
     }
     // Claim the cooldown before the commit so a second placement in the same batch is refused;
     // give it back if the commit fails, since nothing was placed.
-    const prevWho = this.byWho.get(placer.identityId);
-    const next = now + this.cooldownMs;
-    this.byWho.set(placer.identityId, next);
     // An exempt placement does not use up its network's share either: neighbours behind the same
     // address keep theirs.
-    const undoAddr = this.exempt(placer, now) ? () => {} : this.byAddr.claim(placer.addressKey, next, now);
+    const addr = this.exempt(placer, now) ? undefined : placer.addressKey;
+    const claim = this.cooldowns.claim(placer.identityId, addr, now);
+    const { next, nextAt } = claim;
+    // As of the claim, so two placements in one batch are told one charge apart.
+    const charges = this.cooldowns.charges(placer.identityId, now);
     this.challenges?.gate.spend(placer.identityId);
-    this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt: next }, (outcome) => {
+    this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
         const first = this.signals?.placed(placer.identityId, placer.addressKey, outcome.at) ?? false;
         this.surge?.placed(outcome.at, first);
         this.watcher?.placed(placer.identityId, placer.addressKey, outcome.at, { seq: outcome.seq, x, y });
-        return done({ ok: true, seq: outcome.seq, next });
+        return done({ ok: true, seq: outcome.seq, next, ...(charges ? { charges } : {}) });
       }
-      restore(this.byWho, placer.identityId, prevWho);
-      undoAddr();
+      claim.undo();
       this.challenges?.gate.refund(placer.identityId, Date.now());
       done({ ok: false, code: outcome.code, message: outcome.message });
     });
@@ -230,7 +232,7 @@ export class PlacementService {
     // After ban and lock (signing in lifts neither), before the cooldown (an anonymous one never runs).
     if (this.loginRequired && !placer.account)
       return { ok: false, code: ErrorCode.LOGIN_REQUIRED, message: 'sign in to place (GET /auth/login)' };
-    const own = this.byWho.get(placer.identityId) ?? 0;
+    const own = this.cooldowns.identityNext(placer.identityId, now);
     const network = this.networkNext(placer, now);
     if (now < own && own >= network) {
       const wait = own - now;
@@ -266,6 +268,8 @@ export class PlacementService {
     const lock = this.locked(now);
     if (lock) standing.locked = { reason: lock.reason, until: lock.until };
     if (this.challenges?.gate.needs(placer.identityId, now, this.surgeSince(now))) standing.challenge = true;
+    const charges = this.cooldowns.charges(placer.identityId, now);
+    if (charges) standing.charges = charges;
     return standing;
   }
 
@@ -286,17 +290,11 @@ export class PlacementService {
   }
 
   private prune(now: number): void {
-    for (const [k, t] of this.byWho) if (t <= now) this.byWho.delete(k);
-    this.byAddr.prune(now);
+    this.cooldowns.prune(now);
     this.challenges?.gate.prune(now);
   }
 
   close(): void {
     clearInterval(this.pruner);
   }
-}
-
-function restore(map: Map<string, number>, key: string, previous: number | undefined): void {
-  if (previous === undefined) map.delete(key);
-  else map.set(key, previous);
 }

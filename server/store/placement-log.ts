@@ -137,6 +137,22 @@ export class PlacementLog {
     return { byWho, byAddr };
   }
 
+  /**
+   * Times of the placements since `since`, by address key, oldest first: the charges model replays
+   * them into the address buckets at startup (placement/charges.ts says why not from `next_at`).
+   */
+  placementTimesByAddress(since: number): Map<string, number[]> {
+    const byAddr = new Map<string, number[]>();
+    const rows = this.db.prepare('SELECT addr, at FROM placements WHERE seq >= ? AND at >= ? ORDER BY seq').raw();
+    for (const [addr, at] of rows.iterate(this.firstSeqAtOrAfter(since), since) as Iterable<[string, number]>) {
+      if (addr === '') continue;
+      const times = byAddr.get(addr);
+      if (times) times.push(at);
+      else byAddr.set(addr, [at]);
+    }
+    return byAddr;
+  }
+
   /** The placement with this seq (the head of a pixel's history is Canvas.lastSeq). */
   placement(seq: number): PixelInfo | undefined {
     if (seq <= 0) return undefined;

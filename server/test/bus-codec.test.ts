@@ -374,3 +374,24 @@ test('challenges: a place request carries pow by the client wire rule, and stand
   assert.deepEqual(decodeAnswer('standing', { wait: 0, challenge: true }), { wait: 0, challenge: true });
   assert.equal(decodeAnswer('standing', { wait: 0, challenge: 'yes' }), undefined);
 });
+
+test('charges: place and standing answers carry them, checked (left within max, next only when not full)', () => {
+  const charges = { left: 1, max: 3, next: 1_700_000_060_000 };
+  const ok = { ok: true, seq: 3, next: 9, charges };
+  assert.deepEqual(decodeAnswer('place', ok), ok);
+  assert.deepEqual(decodeAnswer('standing', { wait: 0, charges }), { wait: 0, charges });
+  const full = { left: 3, max: 3 };
+  assert.deepEqual(decodeAnswer('standing', { wait: 0, charges: full }), { wait: 0, charges: full });
+  for (const bad of [
+    { left: 4, max: 3, next: 1 },
+    { left: 0, max: 0 },
+    { left: -1, max: 3, next: 1 },
+    { left: 1, max: 3 },
+    { left: 3, max: 3, next: 1 },
+    { left: 1, max: 3, next: 'soon' },
+    'three',
+  ]) {
+    assert.equal(decodeAnswer('place', { ...ok, charges: bad }), undefined, JSON.stringify(bad));
+    assert.equal(decodeAnswer('standing', { wait: 0, charges: bad }), undefined, JSON.stringify(bad));
+  }
+});

@@ -13,6 +13,7 @@ import { encodeMessage, parseClientMessage, parseStreamQuery } from '../../proto
 import {
   CloseCode,
   type ErrorCode,
+  type AckMsg,
   type ErrorMsg,
   MAX_CLIENT_FRAME_BYTES,
   MsgType,
@@ -191,7 +192,11 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         if (msg.pow !== undefined) opts.challenges.spent(conn.identityId);
         return authority.place(conn, { x: msg.x, y: msg.y, color: msg.c, pow: msg.pow }, (r) => {
           if (conn.closed) return;
-          if (r.ok) return streams.send(ws, encodeMessage({ t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next }));
+          if (r.ok) {
+            const ack: AckMsg = { t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next };
+            if (r.charges) ack.charges = r.charges;
+            return streams.send(ws, encodeMessage(ack));
+          }
           if (!needsChallenge(r.code)) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
           // The refusal carries a challenge for this identity, issued here (on any role).
           void opts.challenges.issue(conn.identityId, { fresh: true }).then((challenge) => {

@@ -1,3 +1,5 @@
+import type { Charges } from '../../../protocol/messages.ts';
+
 /**
  * When this client may place again, in local clock time. The ack's `next` is in the server's clock,
  * which may differ from ours; so the server's figure is trusted only as far as it is plausible
@@ -10,6 +12,34 @@ export function deadlineFromAck(ackNext: number, receivedAt: number, cooldownMs:
 
 export function deadlineFromWait(waitMs: number, receivedAt: number): number {
   return receivedAt + Math.max(0, waitMs);
+}
+
+/** Pixel charges in local clock time: `left` of `max` as of `at`, the next one back at `nextAt`. */
+export interface ChargeClock {
+  left: number;
+  max: number;
+  /** Local time the next charge comes back; absent when full. */
+  nextAt?: number;
+}
+
+/**
+ * The server's charges in local time. Its `next` is in the server's clock, trusted as far as it is
+ * plausible, as with the ack's `next`: a next charge is never more than one charge period away.
+ */
+export function chargesFromServer(c: Charges, receivedAt: number, chargeMs: number): ChargeClock {
+  if (c.next === undefined) return { left: c.left, max: c.max };
+  return { left: c.left, max: c.max, nextAt: deadlineFromAck(c.next, receivedAt, chargeMs) };
+}
+
+/**
+ * The charges at `now`: those that came back since, one every `chargeMs`, up to `max`. The server
+ * refills the same way, so the count stays right between acks without asking it.
+ */
+export function chargesAt(c: ChargeClock, now: number, chargeMs: number): ChargeClock {
+  if (c.nextAt === undefined || now < c.nextAt) return c;
+  const back = chargeMs > 0 ? 1 + Math.floor((now - c.nextAt) / chargeMs) : c.max;
+  const left = Math.min(c.max, c.left + back);
+  return left >= c.max ? { left, max: c.max } : { left, max: c.max, nextAt: c.nextAt + back * chargeMs };
 }
 
 /** "4 s", "1:05", "1:00:00": rounded up, so "0 s" never shows while still waiting. */

@@ -25,7 +25,7 @@ import {
 } from '../ui/error-text.ts';
 import type { Ui } from '../ui/ui.ts';
 import type { Point } from '../view/view.ts';
-import { deadlineFromAck, deadlineFromWait } from './cooldown.ts';
+import { type ChargeClock, chargesAt, chargesFromServer, deadlineFromAck, deadlineFromWait } from './cooldown.ts';
 import type { ProofOfWork } from './proof-of-work.ts';
 
 /** Solves per refused placement before it is given up (a second refusal means something is off). */
@@ -68,6 +68,8 @@ export class Placing {
   private colour: number | null = null;
   private cooldown = 0;
   private allowedAt = 0;
+  /** Pixel charges, when the server runs them (hello.charges); null: the fixed cooldown. */
+  private charges: ChargeClock | null = null;
   private nextId = 1;
   /** Placements sent and not answered yet, for sending again with a solved challenge. */
   private readonly inFlight = new Map<number, { x: number; y: number; c: number; solves: number }>();
@@ -86,9 +88,14 @@ export class Placing {
     return this.colour === null ? null : (this.d.board()?.palette[this.colour] ?? null);
   }
 
-  /** Local time from which the next placement is allowed, and the server's cooldown. */
-  get cooldownState(): { nextAllowedAt: number; cooldownMs: number } {
-    return { nextAllowedAt: this.allowedAt, cooldownMs: this.cooldown };
+  /**
+   * Local time from which the next placement is allowed, the server's cooldown (with charges: ms per
+   * charge), and the charges as of now when the server runs them. With charges the deadline is the
+   * server's `next`: now while any are left, so placing goes on while a refill runs.
+   */
+  get cooldownState(): { nextAllowedAt: number; cooldownMs: number; charges?: ChargeClock } {
+    const state = { nextAllowedAt: this.allowedAt, cooldownMs: this.cooldown };
+    return this.charges ? { ...state, charges: chargesAt(this.charges, this.d.now(), this.cooldown) } : state;
   }
 
   /**
@@ -186,8 +193,11 @@ export class Placing {
   }
 
   /** A connection's hello: its cooldown, and how long this identity must still wait. */
-  hello(h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked' | 'challenge' | 'login' | 'account'>): void {
+  hello(
+    h: Pick<HelloMsg, 'cooldownMs' | 'wait' | 'banned' | 'locked' | 'challenge' | 'login' | 'account' | 'charges'>,
+  ): void {
     this.cooldown = h.cooldownMs;
+    this.charges = h.charges ? chargesFromServer(h.charges, this.d.now(), h.cooldownMs) : null;
     this.signInNeeded = h.login === 'required' && h.account !== true;
     // After a reload the page knows nothing of its last placement; a server without the field
     // leaves our own estimate in place.
@@ -207,6 +217,7 @@ export class Placing {
     if (!board?.confirm(ack.id, ack.seq)) return;
     this.d.ban?.set(null); // placing works: any ban was lifted
     this.allowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldown);
+    if (ack.charges) this.charges = chargesFromServer(ack.charges, this.d.now(), this.cooldown);
     this.d.timersChanged();
   }
 
@@ -219,6 +230,9 @@ export class Placing {
     if (err.id !== undefined) this.inFlight.delete(err.id);
     if (err.code === ErrorCode.COOLDOWN && err.wait !== undefined) {
       this.allowedAt = deadlineFromWait(err.wait, this.d.now());
+      // Our own charges ran out (not the network's): none left until the wait ends.
+      if (this.charges && err.limit !== 'network')
+        this.charges = { left: 0, max: this.charges.max, nextAt: this.allowedAt };
       // One cooldown message: the countdown in the top bar, not a second one that goes stale.
       if (err.id !== undefined) this.revert(err.id, null);
       // The network's limit, not the player's own: say why, or a player behind a shared address

@@ -6,6 +6,7 @@
 import type { Connection } from '../connection/connection.ts';
 import type { ImagePoller } from '../connection/image-poller.ts';
 import type { ReadySignal } from './ready-signal.ts';
+import type { ChargeClock } from '../place/cooldown.ts';
 import { cooldownFor, statusFor, titleFor } from './status-text.ts';
 import type { Ui } from './ui.ts';
 
@@ -50,9 +51,16 @@ export class StatusBar {
   }
 
   /** The cooldown countdown; while waiting to reconnect, the retry countdown too. */
-  showTimers(nextAllowedAt: number, cooldownMs: number, placingEnabled: boolean, loaded: boolean): void {
-    const waitMs = nextAllowedAt - this.d.now();
-    const { text, waiting } = cooldownFor(waitMs, cooldownMs, placingEnabled);
+  showTimers(
+    nextAllowedAt: number,
+    cooldownMs: number,
+    placingEnabled: boolean,
+    loaded: boolean,
+    charges?: ChargeClock,
+  ): void {
+    const now = this.d.now();
+    const waitMs = nextAllowedAt - now;
+    const { text, waiting } = cooldownFor(waitMs, cooldownMs, placingEnabled, charges, now);
     this.d.ui.setCooldown(text, waiting);
     this.d.ready?.update(titleFor(waitMs, cooldownMs, placingEnabled), waiting, text);
     if (this.d.connection.status.kind === 'waiting') this.showStatus(placingEnabled, loaded);

@@ -1,6 +1,6 @@
 /** What the status pill and the cooldown timer say, from the connection state. Pure, unit tested. */
 import type { ConnectionStatus } from '../connection/connection.ts';
-import { formatWait } from '../place/cooldown.ts';
+import { type ChargeClock, formatWait } from '../place/cooldown.ts';
 
 export type StatusKind = 'connecting' | 'loading' | 'connected' | 'reconnecting' | 'polling' | 'offline';
 
@@ -38,13 +38,26 @@ export function statusFor(i: StatusInput): { kind: StatusKind; text: string } {
   }
 }
 
-/** The cooldown timer: empty while placing is impossible anyway (the status explains why). */
+/**
+ * The cooldown timer: empty while placing is impossible anyway (the status explains why). With
+ * charges (`charges` as of `now`): "2 of 5 pixels", and while a refill runs, when the next comes
+ * back; waiting only while none can be placed.
+ */
 export function cooldownFor(
   waitMs: number,
   cooldownMs: number,
   placingEnabled: boolean,
+  charges?: ChargeClock,
+  now = 0,
 ): { text: string; waiting: boolean } {
   if (!placingEnabled) return { text: '', waiting: false };
+  if (charges) {
+    const count = `${charges.left} of ${charges.max} ${charges.max === 1 ? 'pixel' : 'pixels'}`;
+    // The wait may be the network's (a shared address) while this player still holds charges.
+    if (waitMs > 0) return { text: `${count} · next in ${formatWait(waitMs)}`, waiting: true };
+    if (charges.nextAt === undefined) return { text: count, waiting: false };
+    return { text: `${count} · +1 in ${formatWait(charges.nextAt - now)}`, waiting: false };
+  }
   if (waitMs > 0) return { text: `Next pixel in ${formatWait(waitMs)}`, waiting: true };
   return { text: cooldownMs > 0 ? 'Ready to place' : 'Ready (no cooldown)', waiting: false };
 }
