@@ -34,12 +34,13 @@ export interface AreaRollbackRequest {
 /** Largest preview side: two PNGs of it travel as base64 JSON (and over the bus from an edge). */
 export const PREVIEW_MAX_SIDE = 1024;
 /**
- * Pixels per commit: one transaction per loop turn. 500 rows take ~1.5 ms CPU to insert and apply
- * (perf/moderation.ts), so placements and ticks run between chunks without waiting long.
+ * Pixels per commit: one transaction per loop turn. 250 rows take ~0.4 ms CPU (p99 2.6 ms) to insert
+ * and apply (perf/moderation.ts; 500 gave p99 3.7-4.8 ms), so placements and ticks run between
+ * chunks without waiting long.
  */
-export const ROLLBACK_CHUNK = 500;
-/** Seqs counted per step when counting the undone placements (~1.5 ms a step, look.ts LOOK_SLICE). */
-const COUNT_SLICE = 8_192;
+export const ROLLBACK_CHUNK = 250;
+/** Seqs counted per step when counting the undone placements (~0.7 ms a step; half of look.ts LOOK_SLICE). */
+const COUNT_SLICE = 4_096;
 
 interface Plan {
   /** The window as a seq range [lo, hi]. */
@@ -64,8 +65,11 @@ interface Walker {
   color: number;
 }
 
-/** Pixels walked together (one query per level of their history lists). */
-const WALK_BATCH = 128;
+/**
+ * Pixels walked together (one query per level of their history lists). 64: planning turns p99
+ * 3.6-5.4 ms of CPU (128 gave 5.7 ms; perf/moderation.ts at 1 M placements).
+ */
+const WALK_BATCH = 64;
 
 export class AreaRollbacks {
   /** Set from the request until the job ends: one plan or job at a time. */
