@@ -318,7 +318,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'challenge-difficulty',
     env: 'CHALLENGE_DIFFICULTY',
     kind: int(2, 10_000_000),
-    // About a second for a phone-class device (Chromium under a 4x CPU throttle), perf/RESULTS.md.
+    // About a second for a phone-class device (Chromium in a CPU quota of a quarter: median 0.9-1.1 s,
+    // perf/challenge-solve.ts, perf/RESULTS.md "Defences").
     default: '4000',
     help: 'largest number of key derivations a challenge needs (it needs between half and all of it)',
   },
