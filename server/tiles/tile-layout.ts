@@ -18,7 +18,8 @@ import { HttpCode } from '../http/status.ts';
 
 /** Tile side at level 0, in canvas pixels. A power of two: tile coordinates are shifts. */
 export const TILE_SIZE = 256;
-const TILE_SHIFT = 8;
+/** log2(TILE_SIZE): a cell's level-0 tile is (x >> TILE_SHIFT, y >> TILE_SHIFT). */
+export const TILE_SHIFT = 8;
 
 /** The tile's place in the pyramid. */
 export interface TileRef {
@@ -56,11 +57,6 @@ export class TileLayout {
   /** Index of a tile in its level's row-major list (the per-level version arrays use it). */
   index(t: TileRef): number {
     return t.ty * this.across(t.level) + t.tx;
-  }
-
-  /** Level 0 tile index of a canvas cell. */
-  cellTile(x: number, y: number): { tx: number; ty: number } {
-    return { tx: x >> TILE_SHIFT, ty: y >> TILE_SHIFT };
   }
 
   contains(t: TileRef): boolean {
