@@ -64,6 +64,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     metrics,
     streams,
     shape: meta,
+    canvasId: meta.canvasId,
     authority: new RemoteAuthority(bus),
     identitySecret: Buffer.from(meta.secret, 'hex'),
     seq: () => streams.frame.seq,

@@ -16,6 +16,8 @@ import { registerHistoryRoutes } from './http/history-routes.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { registerLoginRoutes } from './http/login-routes.ts';
 import { registerStatsRoutes } from './http/stats-routes.ts';
+import { registerTileRoutes } from './http/tile-routes.ts';
+import { TileLayout } from './tiles/tile-layout.ts';
 import { ipRangeList } from './identity/client-address.ts';
 import { MintLimit } from './identity/mint-limit.ts';
 import { OidcClient, type OidcSettings } from './identity/oidc-client.ts';
@@ -44,6 +46,8 @@ export interface FrontOptions {
   streams: Streams;
   /** The canvas clients are told about in hello: the writer's, on every role. */
   shape: CanvasShape;
+  /** The writer's canvas id (in /api/canvas's ETag, like /image's). */
+  canvasId: string;
   authority: Authority;
   /** HMAC key of identity tokens: the writer's on every role, so a token is valid everywhere. */
   identitySecret: Buffer;
@@ -107,6 +111,16 @@ export class Front {
     registerAdminRoutes(router, config.adminToken, authority, identify);
     registerHistoryRoutes(router, authority, identify);
     registerStatsRoutes(router, authority, identify);
+    registerTileRoutes(router, {
+      authority,
+      layout: new TileLayout(opts.shape.width, opts.shape.height),
+      canvasId: opts.canvasId,
+      palette: opts.shape.palette,
+      tickMs: opts.shape.tickMs,
+      cooldownMs: opts.shape.cooldownMs,
+      // The served frame's seq, not the live canvas's: the same answer on the writer and every edge.
+      seq: () => streams.frame.seq,
+    });
     registerHttpRoutes(router, {
       frame: () => streams.frame,
       indexHtml,

@@ -41,6 +41,7 @@ import { Streams } from './streams/streams.ts';
 import { ChallengeGate } from './defence/challenge-gate.ts';
 import { challengeIssuer } from './defence/challenges.ts';
 import { Ticker } from './tick/ticker.ts';
+import { TileCache } from './tiles/tile-cache.ts';
 
 export interface RunningServer {
   port: number;
@@ -244,6 +245,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             pngLevel: config.pngLevel,
           }),
         };
+  const tiles = new TileCache({
+    canvas,
+    palette: config.palette,
+    pngLevel: config.pngLevel,
+    registry: metrics.registry,
+  });
   const authority = new LocalAuthority(
     canvas,
     placements,
@@ -251,6 +258,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     moderation,
     pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
     stats,
+    tiles,
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
@@ -305,6 +313,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
+    captured: (cells) => tiles.tickChanged(cells),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
   const first = await ticker.run();
@@ -319,6 +328,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     streams,
     // hello's cooldownMs is the model's period: ms per charge with charges.
     shape: { ...config, cooldownMs: cooldowns.periodMs },
+    canvasId: store.canvasId,
     authority,
     identitySecret: secret,
     seq: () => canvas.seq,

@@ -138,7 +138,8 @@ export type Request =
   | { i: number; k: 'admin'; a: AdminAction }
   | { i: number; k: 'history'; r: HistoryRequest }
   | { i: number; k: 'stats' }
-  | { i: number; k: 'statsOf'; id: string };
+  | { i: number; k: 'statsOf'; id: string }
+  | { i: number; k: 'tile'; level: number; tx: number; ty: number };
 
 export type RequestKind = Request['k'];
 
@@ -151,6 +152,7 @@ export interface AnswerOf {
   history: HttpAnswer;
   stats: StatsResult;
   statsOf: IdentityStatsResult;
+  tile: HttpAnswer;
 }
 
 export type Answer = AnswerOf[RequestKind];
@@ -434,6 +436,10 @@ function decodeAdminAction(f: Fields): AdminAction {
   }
 }
 
+/** Bounds of a forwarded tile request (tiles/tile-layout.ts refuses larger ones at the route). */
+const MAX_TILE_LEVEL = 24;
+const MAX_TILE_INDEX = 1 << 24;
+
 function decodeRequest(f: Fields, i: number): Request {
   switch (f.k) {
     case 'place':
@@ -475,6 +481,14 @@ function decodeRequest(f: Fields, i: number): Request {
       return { i, k: 'stats' };
     case 'statsOf':
       return { i, k: 'statsOf', id: identity(f, 'id') };
+    case 'tile': {
+      const tile = { i, k: 'tile' as const, level: count(f, 'level'), tx: count(f, 'tx'), ty: count(f, 'ty') };
+      // The writer checks the range against its canvas; this only keeps the numbers small.
+      if (tile.level > MAX_TILE_LEVEL || tile.tx > MAX_TILE_INDEX || tile.ty > MAX_TILE_INDEX) {
+        throw new Malformed('tile coordinates');
+      }
+      return tile;
+    }
     default:
       throw new Malformed('unknown request kind');
   }
@@ -578,6 +592,14 @@ function statsSummary(f: Fields): StatsSummary {
   };
 }
 
+/** A whole HTTP answer built by the writer (history, tiles), written out as it is by the edge. */
+function httpAnswer(r: unknown): HttpAnswer {
+  const f = record(r, 'answer');
+  const headers = record(f.headers, 'headers');
+  for (const v of Object.values(headers)) if (typeof v !== 'string') throw new Malformed('header');
+  return { status: str(f, 'status'), headers: headers as Record<string, string>, body: bytes(f, 'body') };
+}
+
 const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
   place: (r) => {
     const f = record(r, 'answer');
@@ -630,12 +652,8 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     if (!ADMIN_CODES.has(code)) throw new Malformed('code');
     return { ok: false, code: code as ErrorCode | HttpCode, message: str(f, 'message', 4096) };
   },
-  history: (r) => {
-    const f = record(r, 'answer');
-    const headers = record(f.headers, 'headers');
-    for (const v of Object.values(headers)) if (typeof v !== 'string') throw new Malformed('header');
-    return { status: str(f, 'status'), headers: headers as Record<string, string>, body: bytes(f, 'body') };
-  },
+  history: (r) => httpAnswer(r),
+  tile: (r) => httpAnswer(r),
   stats: (r) => {
     const f = record(r, 'answer');
     return f.ok === true ? { ok: true, stats: statsSummary(record(f.stats, 'stats')) } : failure(f);

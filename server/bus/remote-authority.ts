@@ -13,6 +13,7 @@ import type { HistoryRequest } from '../history/history-answers.ts';
 import { ByteLru } from '../history/lru.ts';
 import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
+import type { TileRef } from '../tiles/tile-layout.ts';
 
 const NO_ANSWER = {
   not_forwarded: {
@@ -41,12 +42,29 @@ const ADMIN_SCAN_TIMEOUT_MS = 60_000;
 /** Bytes of immutable history answers an edge keeps, so repeated requests never reach the writer. */
 const HISTORY_CACHE_BYTES = 64 << 20;
 
+/**
+ * An edge reuses the writer's tile answer this long: the answer says max-age=1, and the writer
+ * encodes a tile at most once per tick anyway; this keeps the bus to one request per tile a second.
+ */
+const TILE_REUSE_MS = 1_000;
+/** Bytes of tile answers an edge keeps (341 tiles of ~10-30 KB cover a 4096 x 4096 pyramid). */
+const TILE_CACHE_BYTES = 32 << 20;
+
+interface KeptTile {
+  answer: HttpAnswer;
+  until: number;
+}
+
 export class RemoteAuthority implements Authority {
   private readonly cache = new ByteLru<HttpAnswer>(HISTORY_CACHE_BYTES, (a) => a.body.length + 512);
   /** The writer's latest stats, and when they arrived. */
   private statsKept: { r: StatsResult; until: number } | undefined;
   /** Asked of the writer and not answered yet: everyone asking meanwhile waits for that one answer. */
   private statsWaiting: Array<(r: StatsResult) => void> | undefined;
+
+  private readonly tiles = new ByteLru<KeptTile>(TILE_CACHE_BYTES, (t) => t.answer.body.length + 512);
+  /** Tiles asked of the writer and not answered yet: everyone asking meanwhile waits for that answer. */
+  private readonly tilesWaiting = new Map<string, Array<(a: HttpAnswer) => void>>();
 
   constructor(private readonly bus: EdgeBus) {}
 
@@ -132,5 +150,25 @@ export class RemoteAuthority implements Authority {
       },
       HISTORY_TIMEOUT_MS,
     );
+  }
+
+  /** One request to the writer per tile a second at most, however many clients ask this edge. */
+  tile(t: TileRef, done: (a: HttpAnswer) => void): void {
+    const key = `${t.level}/${t.tx}/${t.ty}`;
+    const kept = this.tiles.get(key);
+    if (kept && Date.now() < kept.until) return done(kept.answer);
+    const waiting = this.tilesWaiting.get(key);
+    if (waiting) {
+      waiting.push(done);
+      return;
+    }
+    const list = [done];
+    this.tilesWaiting.set(key, list);
+    this.bus.forward<'tile'>({ k: 'tile', level: t.level, tx: t.tx, ty: t.ty }, (r) => {
+      this.tilesWaiting.delete(key);
+      const answer = typeof r === 'string' ? errorAnswer(NO_ANSWER[r].code, NO_ANSWER[r].message) : r;
+      if (answer.status.startsWith('200')) this.tiles.set(key, { answer, until: Date.now() + TILE_REUSE_MS });
+      for (const d of list) d(answer);
+    });
   }
 }

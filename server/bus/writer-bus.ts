@@ -225,6 +225,8 @@ export class WriterBus {
         return this.authority.stats(answer);
       case 'statsOf':
         return this.authority.statsOf(req.id, answer);
+      case 'tile':
+        return this.authority.tile({ level: req.level, tx: req.tx, ty: req.ty }, answer);
     }
   }
 

@@ -15,6 +15,10 @@ import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts'
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PixelRequest, PlaceResult, Placer, PlacementService } from './service.ts';
 import type { IdentityStats, Stats, StatsSummary } from '../stats/stats.ts';
+import { errorAnswer } from '../http/answer.ts';
+import { HttpCode } from '../http/status.ts';
+import type { TileCache } from '../tiles/tile-cache.ts';
+import type { TileRef } from '../tiles/tile-layout.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -45,6 +49,8 @@ export interface Authority {
   stats(done: (r: StatsResult) => void): void;
   /** One identity's placement statistics. */
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void;
+  /** A tile of the canvas (tiles/tile-cache.ts): a whole HTTP answer, 200 with the PNG or an error. */
+  tile(t: TileRef, done: (a: HttpAnswer) => void): void;
 }
 
 export class LocalAuthority implements Authority {
@@ -56,6 +62,7 @@ export class LocalAuthority implements Authority {
     /** Absent when the database is in memory (the history workers open the file). */
     private readonly historyAnswers: HistoryAnswers | undefined,
     private readonly counts: Stats,
+    private readonly tiles: TileCache,
   ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
@@ -92,5 +99,17 @@ export class LocalAuthority implements Authority {
 
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void {
     done({ ok: true, stats: this.counts.of(id) });
+  }
+
+  tile(t: TileRef, done: (a: HttpAnswer) => void): void {
+    // Checked again here: an edge's request crossed the bus (the route checked its own).
+    if (!this.tiles.layout.contains(t)) {
+      return done(errorAnswer(HttpCode.NOT_FOUND, `no tile ${t.level}/${t.tx}/${t.ty}`));
+    }
+    const answer = this.tiles.answer(t);
+    if (!(answer instanceof Promise)) return done(answer);
+    answer.then(done, (err: unknown) =>
+      done(errorAnswer(HttpCode.INTERNAL, `tile encode failed: ${err instanceof Error ? err.message : String(err)}`)),
+    );
   }
 }

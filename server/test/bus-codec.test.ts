@@ -88,6 +88,7 @@ const requests: Request[] = [
   },
   { i: 30, k: 'stats' },
   { i: 31, k: 'statsOf', id: ID },
+  { i: 32, k: 'tile', level: 2, tx: 0, ty: 3 },
 ];
 
 /** A copy of `value` with `patch` applied at the top level (undefined deletes the key). */
@@ -204,6 +205,10 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
     { i: 19, k: 'history', r: { path: '/api/history/timelapse', query: '', ifNoneMatch: '' } },
     { i: 23, k: 'admin', a: { op: 'surge', actor: 'x', mode: 'nuke' } },
     { i: 24, k: 'statsOf', id: 'mod:wipe' },
+    { i: 25, k: 'tile', level: -1, tx: 0, ty: 0 },
+    { i: 26, k: 'tile', level: 0, tx: 1.5, ty: 0 },
+    { i: 27, k: 'tile', level: 0, tx: 0 },
+    { i: 28, k: 'tile', level: 99, tx: 0, ty: 0 },
     withFields(place, { i: undefined }),
     withFields(place, { i: -2 }),
     'a string',
@@ -213,7 +218,7 @@ test('a malformed request fails alone: the well-formed ones of its batch are kep
   assert.deepEqual(decoded.reqs, requests);
   assert.deepEqual(
     decoded.bad.map((b) => b.i),
-    [10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 17, 18, 19, 23, 24],
+    [10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 17, 18, 19, 23, 24, 25, 26, 27, 28],
   );
   assert.equal(decoded.unnumbered, 3);
   assert.equal(decodeRequests(raw({ edge: 'e1', reqs: 'all' })), undefined);
@@ -257,6 +262,8 @@ test('answers are checked against the kind of request they answer', () => {
   assert.deepEqual(decodeAnswer('history', answer), answer);
   assert.equal(decodeAnswer('history', { ...answer, headers: { ETag: 5 } }), undefined);
   assert.equal(decodeAnswer('history', { ...answer, body: 'png' }), undefined);
+  assert.deepEqual(decodeAnswer('tile', answer), answer);
+  assert.equal(decodeAnswer('tile', { ...answer, status: 200 }), undefined);
 });
 
 test('accounts: the login settings in meta and the account mark of place and standing round-trip, checked', () => {

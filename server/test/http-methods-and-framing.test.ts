@@ -12,6 +12,8 @@ import { startTestServer, type TestServer } from '../../testkit/fixture.ts';
 const KNOWN: Array<[string, string]> = [
   ['/', 'GET, HEAD'],
   ['/image', 'GET, HEAD'],
+  ['/api/canvas', 'GET, HEAD'],
+  ['/tiles/0/0/0.png', 'GET, HEAD'],
   ['/healthz', 'GET'],
   ['/metrics', 'GET'],
   ['/api/session', 'POST'],

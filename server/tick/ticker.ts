@@ -23,6 +23,8 @@ export interface TickerOptions {
   maxDeltaCells: number;
   /** Hands a tick on; the next tick waits for the returned promise. */
   deliver: (out: TickOutput) => Promise<void>;
+  /** Told synchronously of the cells each tick captured (the tiles mark what changed: tiles/tile-cache.ts). */
+  captured?: (cells: readonly number[]) => void;
   onError: (err: unknown) => void;
 }
 
@@ -49,6 +51,7 @@ export class Ticker {
     const toSeq = canvas.seq;
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
+    this.opts.captured?.(cells);
     const pending = encoder.encode(canvas.grid);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !this.changesLost && cells.length <= this.opts.maxDeltaCells) {
