@@ -15,6 +15,7 @@ import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts'
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
 import type { PixelRequest, PlaceResult, Placer, PlacementService } from './service.ts';
 import type { IdentityStats, Stats, StatsSummary } from '../stats/stats.ts';
+import type { Bots } from './bots.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -56,6 +57,8 @@ export class LocalAuthority implements Authority {
     /** Absent when the database is in memory (the history workers open the file). */
     private readonly historyAnswers: HistoryAnswers | undefined,
     private readonly counts: Stats,
+    /** Names the sanctioned bot behind a pixel (pixel info). */
+    private readonly bots?: Bots,
   ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
@@ -72,9 +75,19 @@ export class LocalAuthority implements Authority {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
     const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const who = last?.who ?? null;
+    const bot = this.bots?.nameOf(who);
     done({
       ok: true,
-      pixel: { x, y, color: canvas.get(x, y), who: last?.who ?? null, at: last?.at ?? null, seq: last?.seq ?? null },
+      pixel: {
+        x,
+        y,
+        color: canvas.get(x, y),
+        who,
+        at: last?.at ?? null,
+        seq: last?.seq ?? null,
+        ...(bot === undefined ? {} : { bot }),
+      },
     });
   }
 
