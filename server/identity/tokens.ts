@@ -43,7 +43,8 @@ export interface Identity {
 export interface TokenClaim {
   id: string;
   account: boolean;
-  bot: boolean;
+  /** Present on a bot's token only. */
+  bot?: true;
 }
 
 /** The mark of an account token; the signature covers it (see the module comment). */
@@ -96,7 +97,9 @@ export class IdentityIssuer {
     if (!ID_PATTERN.test(id)) return undefined;
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
     const expected = this.sign(signed);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { id, account, bot } : undefined;
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? { id, account, ...(bot ? { bot: true as const } : {}) }
+      : undefined;
   }
 
   /** Identity from the first valid token among the candidates, or undefined. */
