@@ -10,4 +10,6 @@ export interface PixelInfo {
   /** Unix ms of that placement. */
   at: number | null;
   seq: number | null;
+  /** The name of the sanctioned bot that placed it (its `who` is the bot's id); absent for everyone else. */
+  bot?: string;
 }

@@ -93,6 +93,16 @@ export const ErrorCode = {
    * /auth/login`) and place with the account's identity. hello's `login` says so in advance.
    */
   LOGIN_REQUIRED: 'login_required',
+  /**
+   * A sanctioned bot placed outside the region its moderator allowed it (README "Sanctioned bots").
+   * Nothing was placed; its quota was not spent.
+   */
+  OUTSIDE_REGION: 'outside_region',
+  /**
+   * The bot token's bot was revoked by a moderator, expired, or is unknown to this canvas: it places
+   * nothing any more (a moderator mints a new one).
+   */
+  BOT_REVOKED: 'bot_revoked',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

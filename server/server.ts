@@ -20,6 +20,10 @@ import { AreaRollbacks } from './moderation/area-rollback.ts';
 import { IdentityIndex } from './moderation/identity-index.ts';
 import { Look } from './moderation/look.ts';
 import { Moderation } from './moderation/moderation.ts';
+import { BotAdmin } from './moderation/bot-admin.ts';
+import { Bots } from './placement/bots.ts';
+import { BotStore } from './store/bot-store.ts';
+import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
 import { OperatorError, shownUrl } from './ops/operator-error.ts';
@@ -188,7 +192,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     .catch((err: unknown) =>
       log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
     );
+  // Sanctioned bots: the table, the placement path's view of it, and the moderators' side.
+  const botStore = new BotStore(store.db);
+  const bots = new Bots(botStore.all());
   const placements = new PlacementService({
+    bots,
     canvas,
     committer,
     metrics,
@@ -220,7 +228,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     placements,
     bans,
     signals,
-    { look: new Look(placementLog, identities, signals, secret), rollbacks, activity },
+    {
+      look: new Look(placementLog, identities, signals, secret),
+      rollbacks,
+      activity,
+      bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas),
+    },
     surge,
   );
   metrics.watch(
@@ -259,6 +272,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
     stats,
     tiles,
+    bots,
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.

@@ -35,6 +35,7 @@ import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import type { OidcSettings } from '../identity/oidc-client.ts';
 import { isIdentityId } from '../identity/tokens.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
+import { BOT_LIMITS } from '../moderation/bot-admin.ts';
 import type { AreaRollbackRequest } from '../moderation/area-rollback.ts';
 import type { ActionResult, Rect } from '../moderation/moderation.ts';
 import { HttpCode } from '../http/status.ts';
@@ -128,12 +129,13 @@ export type Request =
       identityId: string;
       addressKey: string;
       account?: true;
+      bot?: string;
       x: number;
       y: number;
       c: number;
       pow?: string;
     }
-  | { i: number; k: 'standing'; identityId: string; addressKey: string; account?: true }
+  | { i: number; k: 'standing'; identityId: string; addressKey: string; account?: true; bot?: string }
   | { i: number; k: 'pixel'; x: number; y: number }
   | { i: number; k: 'admin'; a: AdminAction }
   | { i: number; k: 'history'; r: HistoryRequest }
@@ -264,6 +266,14 @@ function account(f: Fields): { account?: true } {
   if (f.account === undefined) return {};
   if (f.account !== true) throw new Malformed('account is not true');
   return { account: true };
+}
+
+/**
+ * The optional `bot` of a place or standing request (the bot id its front verified in the token),
+ * as an object to spread. Whether that bot may place is the writer's to decide (placement/bots.ts).
+ */
+function bot(f: Fields): { bot?: string } {
+  return f.bot === undefined ? {} : { bot: identity(f, 'bot') };
 }
 
 function decodeWith<T>(payload: Uint8Array, read: (f: Fields) => T): T | undefined {
@@ -430,7 +440,21 @@ function decodeAdminAction(f: Fields): AdminAction {
       return { op, ...areaRollbackOf(f) };
     case 'rollback-status':
     case 'activity':
+    case 'bot-list':
       return { op };
+    case 'bot-mint': {
+      const mint: AdminAction = {
+        op,
+        actor: str(f, 'actor'),
+        name: str(f, 'name', BOT_LIMITS.nameChars),
+        everyMs: count(f, 'everyMs'),
+        ...seconds(f),
+      };
+      if (f.region !== undefined) mint.region = rectOf({ rect: f.region });
+      return mint;
+    }
+    case 'bot-revoke':
+      return { op, actor: str(f, 'actor'), id: identity(f, 'id') };
     default:
       throw new Malformed('unknown admin op');
   }
@@ -449,6 +473,7 @@ function decodeRequest(f: Fields, i: number): Request {
         identityId: identity(f, 'identityId'),
         addressKey: str(f, 'addressKey'),
         ...account(f),
+        ...bot(f),
         x: clientInt(f, 'x'),
         y: clientInt(f, 'y'),
         c: clientInt(f, 'c'),
@@ -461,6 +486,7 @@ function decodeRequest(f: Fields, i: number): Request {
         identityId: identity(f, 'identityId'),
         addressKey: str(f, 'addressKey'),
         ...account(f),
+        ...bot(f),
       };
     case 'pixel':
       return { i, k: 'pixel', x: clientInt(f, 'x'), y: clientInt(f, 'y') };
@@ -643,6 +669,7 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
       at: nullable(p, 'at', count),
       seq: nullable(p, 'seq', count),
     };
+    if (p.bot !== undefined) pixel.bot = str(p, 'bot', BOT_LIMITS.nameChars);
     return { ok: true, pixel };
   },
   admin: (r) => {

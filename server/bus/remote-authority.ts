@@ -72,11 +72,13 @@ export class RemoteAuthority implements Authority {
     const { identityId, addressKey } = placer;
     const { x, y, color, pow } = pixel;
     const account = placer.account ? { account: true as const } : {};
+    const bot = placer.bot === undefined ? {} : { bot: placer.bot };
     const req = {
       k: 'place' as const,
       identityId,
       addressKey,
       ...account,
+      ...bot,
       x,
       y,
       c: color,
@@ -89,7 +91,8 @@ export class RemoteAuthority implements Authority {
   standing(placer: Placer, done: (s: Standing) => void): void {
     const { identityId, addressKey } = placer;
     const account = placer.account ? { account: true as const } : {};
-    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey, ...account }, (r) =>
+    const bot = placer.bot === undefined ? {} : { bot: placer.bot };
+    this.bus.forward<'standing'>({ k: 'standing', identityId, addressKey, ...account, ...bot }, (r) =>
       done(typeof r === 'string' ? { wait: 0 } : r),
     );
   }

@@ -17,6 +17,7 @@ import type { Authority } from '../placement/authority.ts';
 import { bearerToken, type RequestIdentity } from '../identity/request-identity.ts';
 import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import { isIdentityId } from '../identity/tokens.ts';
+import { BOT_LIMITS } from '../moderation/bot-admin.ts';
 
 const MAX_BODY_BYTES = 4096;
 /** A rollback body may list identities (`ids`): up to MAX_ROLLBACK_IDS of 16 hex digits each. */
@@ -240,6 +241,46 @@ export function registerAdminRoutes(
     };
   });
   query('/api/admin/activity', () => ({ op: 'activity' }));
+  const listBots: Handler = (res, req) => {
+    const state = trackAborted(res);
+    if (authorize(res, req, state) === undefined) return;
+    authority.admin(
+      { op: 'bot-list' },
+      guard.later(res, '/api/admin/bots', (r) => answer(res, state, r)),
+    );
+  };
+  const BOT_BODY = `body must be {"name": 1..${BOT_LIMITS.nameChars} characters, "everyMs": ${BOT_LIMITS.minEveryMs}..${BOT_LIMITS.maxEveryMs}}, with "region"?: {"x", "y", "width", "height"} and "seconds"?: 1..${BOT_LIMITS.maxSeconds}`;
+  action(
+    '/api/admin/bots',
+    (body, actor) => {
+      const name = bodyField(body.value, 'name');
+      const everyMs = jsonInt(body, 'everyMs');
+      if (typeof name !== 'string' || name.length < 1 || name.length > BOT_LIMITS.nameChars || everyMs === undefined)
+        return bad(BOT_BODY);
+      const mint: AdminAction = { op: 'bot-mint', actor, name, everyMs };
+      const given = bodyField(body.value, 'seconds');
+      if (given !== undefined && given !== null) {
+        const seconds = jsonInt(body, 'seconds');
+        if (seconds === undefined) return bad(BOT_BODY);
+        mint.seconds = seconds;
+      }
+      const region = bodyField(body.value, 'region');
+      if (region !== undefined && region !== null) {
+        // Nested, so body.nonIntegerKeys (top level only) says nothing: a 1.0 here reads as 1.
+        const fields = { value: region, nonIntegerKeys: new Set<string>() };
+        const [x, y, width, height] = ['x', 'y', 'width', 'height'].map((k) => jsonInt(fields, k));
+        if (x === undefined || y === undefined || width === undefined || height === undefined) return bad(BOT_BODY);
+        mint.region = { x, y, width, height };
+      }
+      // Ranges against the canvas are the writer's to check (moderation/bot-admin.ts).
+      return mint;
+    },
+    { get: listBots },
+  );
+  action('/api/admin/bots/revoke', (body, actor) => {
+    const id = identityField(body);
+    return id ? { op: 'bot-revoke', actor, id } : bad('body must be {"id": "<16 hex digits>"}');
+  });
   action('/api/admin/wipe', (body, actor) => {
     const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
     if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {

@@ -50,6 +50,16 @@ export function identityLimitAnswer(retryMs: number): HttpAnswer {
   );
 }
 
+/**
+ * The answer to a request that got no identity: its network minted its share, or it carried a bot
+ * token that does not verify (401: no fresh identity for it, identity/request-identity.ts).
+ */
+export function noIdentityAnswer(client: { mintRetryMs?: number; refused?: string }): HttpAnswer {
+  if (client.refused !== undefined)
+    return errorAnswer(HttpCode.UNAUTHORIZED, client.refused, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  return identityLimitAnswer(client.mintRetryMs ?? 0);
+}
+
 /** 302 to `location` (a path on this server, or the provider's authorization URL). */
 export function redirectAnswer(location: string, cookies: readonly string[] = []): HttpAnswer {
   return { status: '302 Found', headers: { Location: location, 'Cache-Control': 'no-store' }, body: EMPTY, cookies };

@@ -8,7 +8,7 @@ import { ErrorCode } from '../../protocol/messages.ts';
 import type { Router } from './guard.ts';
 import { trackAborted } from './send.ts';
 import { bodyField, jsonInt, queryInt, readJsonBody, type BodyState } from './body.ts';
-import { identityLimitAnswer, sendCode, sendJson, writeAnswer } from './answer.ts';
+import { noIdentityAnswer, sendCode, sendJson, writeAnswer } from './answer.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
@@ -51,8 +51,9 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     get: (res, req) => {
       const state = trackAborted(res);
       const url = req.getUrl();
-      const { identity, mintRetryMs } = deps.identify(res, req);
-      if (!identity) return writeAnswer(res, identityLimitAnswer(mintRetryMs), state);
+      const client = deps.identify(res, req);
+      const { identity } = client;
+      if (!identity) return writeAnswer(res, noIdentityAnswer(client), state);
       const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
       if (identity.fresh) headers['Set-Cookie'] = sessionCookie(identity.token);
       void deps.challenges
@@ -63,8 +64,9 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   router.route('/api/session', {
     post: (res, req) => {
       const state = trackAborted(res);
-      const { identity, mintRetryMs } = deps.identify(res, req);
-      if (!identity) return writeAnswer(res, identityLimitAnswer(mintRetryMs), state);
+      const client = deps.identify(res, req);
+      const { identity } = client;
+      if (!identity) return writeAnswer(res, noIdentityAnswer(client), state);
       sendJson(
         res,
         state,
@@ -82,7 +84,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const url = req.getUrl();
       const state = trackAborted(res);
       const { identity } = client;
-      if (!identity) return writeAnswer(res, identityLimitAnswer(client.mintRetryMs), state);
+      if (!identity) return writeAnswer(res, noIdentityAnswer(client), state);
       const headers: Record<string, string> = identity.fresh ? { 'Set-Cookie': sessionCookie(identity.token) } : {};
       readJsonBody(
         res,
@@ -110,6 +112,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
             identityId: identity.id,
             addressKey: client.addressKey,
             ...(identity.account ? { account: true } : {}),
+            ...(identity.bot === undefined ? {} : { bot: identity.bot }),
           };
           if (isPow(pow)) deps.challenges.spent(identity.id);
           const answer = guard.later(res, url, (r: PlaceResult) => answerPlacement(res, state, r, headers));

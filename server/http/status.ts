@@ -61,6 +61,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.CHALLENGE_INVALID]: '403 Forbidden',
   // 403, not 401: 401 obliges a WWW-Authenticate challenge, and the remedy is a browser sign-in.
   [ErrorCode.LOGIN_REQUIRED]: '403 Forbidden',
+  [ErrorCode.OUTSIDE_REGION]: '403 Forbidden',
+  [ErrorCode.BOT_REVOKED]: '403 Forbidden',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',

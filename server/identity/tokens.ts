@@ -8,6 +8,13 @@
  * random, so the same person signing in on another device is the same identity. Its token is
  * `acct.<id>.<signature of "acct.<id>">`: the mark is under the signature, so an anonymous token
  * cannot be turned into an account token (nor the reverse) without the secret.
+ *
+ * A sanctioned bot (a moderator mints it, moderation/bot-admin.ts) holds `bot.<id>.<signature of
+ * "bot.<id>">`, its identity id being its bot id. The token only says "this is bot <id>"; whether the
+ * bot is still allowed to place (revoked, expired, its quota and region) is the writer's to decide
+ * (placement/bots.ts). A token that carries the bot mark but does not verify never becomes a fresh
+ * identity (request-identity.ts refuses it): a bot whose token went wrong must fail loudly, not
+ * place as an anonymous player under the canvas's rules.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -28,16 +35,27 @@ export interface Identity {
   fresh: boolean;
   /** True when the token is an account's (signed in with the OpenID Connect provider). */
   account?: boolean;
+  /** The bot id when the token is a sanctioned bot's (equal to `id`). */
+  bot?: string;
 }
 
 /** What a token proves. */
 export interface TokenClaim {
   id: string;
   account: boolean;
+  /** Present on a bot's token only. */
+  bot?: true;
 }
 
 /** The mark of an account token; the signature covers it (see the module comment). */
 const ACCOUNT_MARK = 'acct.';
+/** The mark of a bot token; the signature covers it too. */
+export const BOT_MARK = 'bot.';
+
+/** True when `token` claims to be a bot's (before any check of its signature). */
+export function isBotTokenShaped(token: string): boolean {
+  return token.startsWith(BOT_MARK);
+}
 
 export class IdentityIssuer {
   constructor(private readonly secret: Buffer) {}
@@ -62,17 +80,26 @@ export class IdentityIssuer {
     return { id, token: `${signed}.${this.sign(signed).toString('base64url')}`, fresh: false, account: true };
   }
 
+  /** The token of bot `id` (a fresh random identity id the writer chose when a moderator minted it). */
+  bot(id: string): Identity {
+    const signed = `${BOT_MARK}${id}`;
+    return { id, token: `${signed}.${this.sign(signed).toString('base64url')}`, fresh: false, bot: id };
+  }
+
   /** What a token proves, or undefined. Signature compared in constant time. */
   verify(token: string): TokenClaim | undefined {
     const dot = token.lastIndexOf('.');
     if (dot < 0 || token.length > 128) return undefined;
     const signed = token.slice(0, dot);
     const account = signed.startsWith(ACCOUNT_MARK);
-    const id = account ? signed.slice(ACCOUNT_MARK.length) : signed;
+    const bot = signed.startsWith(BOT_MARK);
+    const id = account ? signed.slice(ACCOUNT_MARK.length) : bot ? signed.slice(BOT_MARK.length) : signed;
     if (!ID_PATTERN.test(id)) return undefined;
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
     const expected = this.sign(signed);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { id, account } : undefined;
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? { id, account, ...(bot ? { bot: true as const } : {}) }
+      : undefined;
   }
 
   /** Identity from the first valid token among the candidates, or undefined. */
@@ -80,10 +107,10 @@ export class IdentityIssuer {
     for (const token of candidates) {
       if (!token) continue;
       const claim = this.verify(token);
-      if (claim)
-        return claim.account
-          ? { id: claim.id, token, fresh: false, account: true }
-          : { id: claim.id, token, fresh: false };
+      if (!claim) continue;
+      if (claim.account) return { id: claim.id, token, fresh: false, account: true };
+      if (claim.bot) return { id: claim.id, token, fresh: false, bot: claim.id };
+      return { id: claim.id, token, fresh: false };
     }
     return undefined;
   }

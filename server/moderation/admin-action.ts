@@ -10,6 +10,7 @@ import type { AreaRollbackRequest } from './area-rollback.ts';
 import type { LookRequest } from './look.ts';
 import type { ActionResult, Moderation, Rect } from './moderation.ts';
 import type { SurgeMode } from '../defence/surge.ts';
+import type { BotMintRequest } from './bot-admin.ts';
 
 export type AdminAction =
   | { op: 'ban'; actor: string; id: string; reason: string; seconds?: number }
@@ -27,7 +28,10 @@ export type AdminAction =
   | ({ op: 'rollback-area'; actor: string } & AreaRollbackRequest)
   | ({ op: 'rollback-preview' } & AreaRollbackRequest)
   | { op: 'rollback-status' }
-  | { op: 'activity' };
+  | { op: 'activity' }
+  | ({ op: 'bot-mint'; actor: string } & BotMintRequest)
+  | { op: 'bot-list' }
+  | { op: 'bot-revoke'; actor: string; id: string };
 
 /** Runs `a`; `done` is called once (some actions answer after work spread over several loop turns). */
 export function runAdminAction(moderation: Moderation, a: AdminAction, done: (r: ActionResult) => void): void {
@@ -93,5 +97,16 @@ function run(moderation: Moderation, a: AdminAction): ActionResult | Promise<Act
       return moderation.rollbackStatus();
     case 'activity':
       return moderation.activity();
+    case 'bot-mint':
+      return moderation.bots.mint(a.actor, {
+        name: a.name,
+        everyMs: a.everyMs,
+        ...(a.region === undefined ? {} : { region: a.region }),
+        ...(a.seconds === undefined ? {} : { seconds: a.seconds }),
+      });
+    case 'bot-list':
+      return moderation.bots.list();
+    case 'bot-revoke':
+      return moderation.bots.revoke(a.actor, a.id);
   }
 }

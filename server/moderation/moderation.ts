@@ -17,12 +17,15 @@ import type { Surge, SurgeMode } from '../defence/surge.ts';
 import type { Activity } from './activity.ts';
 import type { AreaRollbackRequest, AreaRollbacks } from './area-rollback.ts';
 import type { Look, LookRequest } from './look.ts';
+import type { BotAdmin } from './bot-admin.ts';
 
 /** The moderation console's parts (look, area rollback, live activity), made in server.ts. */
 export interface ConsoleParts {
   look: Look;
   rollbacks: AreaRollbacks;
   activity: Activity;
+  /** Sanctioned bots: mint, list, revoke (bot-admin.ts). */
+  bots: BotAdmin;
 }
 
 /** A refusal may carry an HTTP-only code (too_large, rollback_running), so AnyCode, not ErrorCode. */
@@ -50,6 +53,11 @@ export class Moderation {
     /** The surge defence, when on (--surge-factor > 0). */
     private readonly surge?: Surge,
   ) {}
+
+  /** Sanctioned bots (bot-admin.ts). */
+  get bots(): BotAdmin {
+    return this.parts.bots;
+  }
 
   /** Placements in a rectangle and window, newest first, with who placed them (look.ts). */
   async look(q: LookRequest): Promise<ActionResult> {

@@ -19,6 +19,7 @@ import { errorAnswer } from '../http/answer.ts';
 import { HttpCode } from '../http/status.ts';
 import type { TileCache } from '../tiles/tile-cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
+import type { Bots } from './bots.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -63,6 +64,8 @@ export class LocalAuthority implements Authority {
     private readonly historyAnswers: HistoryAnswers | undefined,
     private readonly counts: Stats,
     private readonly tiles: TileCache,
+    /** Names the sanctioned bot behind a pixel (pixel info). */
+    private readonly bots?: Bots,
   ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
@@ -79,9 +82,19 @@ export class LocalAuthority implements Authority {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
     const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const who = last?.who ?? null;
+    const bot = this.bots?.nameOf(who);
     done({
       ok: true,
-      pixel: { x, y, color: canvas.get(x, y), who: last?.who ?? null, at: last?.at ?? null, seq: last?.seq ?? null },
+      pixel: {
+        x,
+        y,
+        color: canvas.get(x, y),
+        who,
+        at: last?.at ?? null,
+        seq: last?.seq ?? null,
+        ...(bot === undefined ? {} : { bot }),
+      },
     });
   }
 

@@ -14,6 +14,7 @@ import type { ChallengeGate } from '../defence/challenge-gate.ts';
 import type { ChallengeVerifier } from '../defence/challenges.ts';
 import type { Surge } from '../defence/surge.ts';
 import type { Signals } from './signals.ts';
+import type { Bots } from './bots.ts';
 
 export interface Placer {
   /** Identity id (identity/tokens.ts): cooldowns and bans key on it. */
@@ -22,6 +23,11 @@ export interface Placer {
   addressKey: string;
   /** Signed in (an account's token, identity/tokens.ts), not anonymous. */
   account?: boolean;
+  /**
+   * A sanctioned bot's id, from its verified token (equal to identityId). The writer checks it is
+   * known, not revoked or expired, and applies the bot's own quota and region (bots.ts).
+   */
+  bot?: string;
 }
 
 /** What is placed where, and the proof of work that may come with it (the client's `pow`). */
@@ -80,6 +86,8 @@ export interface PlacementOptions {
   surge?: Surge;
   /** Told of every accepted placement after its commit (the moderation console's index and counters). */
   watcher?: PlacementWatcher;
+  /** Sanctioned bots (bots.ts); absent: every bot placement is refused with `bot_revoked`. */
+  bots?: Bots;
 }
 
 /**
@@ -110,6 +118,7 @@ export class PlacementService {
   private readonly exemptVerified: boolean;
   private readonly surge: Surge | undefined;
   private readonly watcher: PlacementWatcher | undefined;
+  private readonly bots: Bots | undefined;
 
   constructor(options: PlacementOptions) {
     this.canvas = options.canvas;
@@ -122,6 +131,7 @@ export class PlacementService {
     this.exemptVerified = options.addressLimitExempt === 'verified';
     this.surge = options.surge;
     this.watcher = options.watcher;
+    this.bots = options.bots;
     this.cooldowns =
       options.cooldowns ?? new FixedCooldowns(options.cooldownMs, options.addressPlacements ?? 1, options.restored);
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
@@ -129,6 +139,7 @@ export class PlacementService {
 
   /** When `placer` may place next (Unix ms; <= now means now). */
   nextAllowed(placer: Placer, now = Date.now()): number {
+    if (placer.bot !== undefined) return this.bots?.nextOf(placer.bot) ?? 0;
     return Math.max(this.cooldowns.identityNext(placer.identityId, now), this.networkNext(placer, now));
   }
 
@@ -149,7 +160,8 @@ export class PlacementService {
    */
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     const challenges = this.challenges;
-    if (pixel.pow === undefined || !challenges?.gate.active(this.surgeSince())) {
+    // A sanctioned bot's quota is its proof: it is never asked for a challenge (bots.ts).
+    if (placer.bot !== undefined || pixel.pow === undefined || !challenges?.gate.active(this.surgeSince())) {
       this.placeVerified(placer, pixel, done);
       return;
     }
@@ -179,12 +191,14 @@ export class PlacementService {
     // give it back if the commit fails, since nothing was placed.
     // An exempt placement does not use up its network's share either: neighbours behind the same
     // address keep theirs.
+    // A bot spends its own quota only, never its network's (bots.ts says why).
+    const bots = placer.bot === undefined ? undefined : this.bots;
     const addr = this.exempt(placer, now) ? undefined : placer.addressKey;
-    const claim = this.cooldowns.claim(placer.identityId, addr, now);
+    const claim = bots ? bots.claim(placer.identityId, now) : this.cooldowns.claim(placer.identityId, addr, now);
     const { next, nextAt } = claim;
     // As of the claim, so two placements in one batch are told one charge apart.
-    const charges = this.cooldowns.charges(placer.identityId, now);
-    this.challenges?.gate.spend(placer.identityId);
+    const charges = bots ? undefined : this.cooldowns.charges(placer.identityId, now);
+    if (!bots) this.challenges?.gate.spend(placer.identityId);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
@@ -194,7 +208,7 @@ export class PlacementService {
         return done({ ok: true, seq: outcome.seq, next, ...(charges ? { charges } : {}) });
       }
       claim.undo();
-      this.challenges?.gate.refund(placer.identityId, Date.now());
+      if (!bots) this.challenges?.gate.refund(placer.identityId, Date.now());
       done({ ok: false, code: outcome.code, message: outcome.message });
     });
   }
@@ -229,6 +243,11 @@ export class PlacementService {
         wait,
       };
     }
+    // A bot: known, active, in its region, within its own quota; then nothing else (bots.ts).
+    if (placer.bot !== undefined)
+      return this.bots
+        ? this.bots.refusal(placer.bot, placer.identityId, x, y, now)
+        : { ok: false, code: ErrorCode.BOT_REVOKED, message: 'this server has no bots' };
     // After ban and lock (signing in lifts neither), before the cooldown (an anonymous one never runs).
     if (this.loginRequired && !placer.account)
       return { ok: false, code: ErrorCode.LOGIN_REQUIRED, message: 'sign in to place (GET /auth/login)' };
@@ -267,6 +286,7 @@ export class PlacementService {
       };
     const lock = this.locked(now);
     if (lock) standing.locked = { reason: lock.reason, until: lock.until };
+    if (placer.bot !== undefined) return standing;
     if (this.challenges?.gate.needs(placer.identityId, now, this.surgeSince(now))) standing.challenge = true;
     const charges = this.cooldowns.charges(placer.identityId, now);
     if (charges) standing.charges = charges;
@@ -291,6 +311,7 @@ export class PlacementService {
 
   private prune(now: number): void {
     this.cooldowns.prune(now);
+    this.bots?.prune(now);
     this.challenges?.gate.prune(now);
   }
 

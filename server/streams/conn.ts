@@ -10,6 +10,8 @@ export interface Conn {
   addressKey: string;
   /** Signed in with an account (identity/tokens.ts); absent for an anonymous identity. */
   account?: boolean;
+  /** A sanctioned bot's id (identity/tokens.ts); the writer decides whether it may still place. */
+  bot?: string;
   /** Token to hand the client in hello when the identity was minted for this connection. */
   freshToken: string | undefined;
   closed: boolean;

@@ -62,6 +62,7 @@ export interface Arrival {
   identityId: string;
   addressKey: string;
   account?: boolean;
+  bot?: string;
   freshToken: string | undefined;
   stream: Stream;
   since: number | undefined;

@@ -402,3 +402,39 @@ test('charges: place and standing answers carry them, checked (left within max, 
     assert.equal(decodeAnswer('standing', { wait: 0, charges: bad }), undefined, JSON.stringify(bad));
   }
 });
+
+test('bots: the bot mark of place and standing, the bot admin actions and pixel info round-trip, checked', () => {
+  const marked: Request[] = [
+    { i: 1, k: 'place', identityId: ID, addressKey: '203.0.113.7/32', bot: ID, x: 7, y: 9, c: 3 },
+    { i: 2, k: 'standing', identityId: ID, addressKey: '203.0.113.7/32', bot: ID },
+    {
+      i: 3,
+      k: 'admin',
+      a: { op: 'bot-mint', actor: 'admin@::1', name: 'p', everyMs: 100, region: { x: 1, y: 2, width: 3, height: 4 } },
+    },
+    { i: 4, k: 'admin', a: { op: 'bot-mint', actor: 'admin@::1', name: 'q', everyMs: 100, seconds: 60 } },
+    { i: 5, k: 'admin', a: { op: 'bot-list' } },
+    { i: 6, k: 'admin', a: { op: 'bot-revoke', actor: 'admin@::1', id: ID } },
+  ];
+  const decoded = decodeRequests(
+    raw({
+      edge: 'e1',
+      reqs: [
+        ...marked,
+        withFields(marked[0] as object, { i: 7, bot: 'not-an-id' }),
+        withFields(marked[1] as object, { i: 8, bot: true }),
+        { i: 9, k: 'admin', a: { op: 'bot-mint', actor: 'a', name: 'x'.repeat(65), everyMs: 100 } },
+        { i: 10, k: 'admin', a: { op: 'bot-mint', actor: 'a', name: 'x', everyMs: 100, region: { x: 1 } } },
+        { i: 11, k: 'admin', a: { op: 'bot-revoke', actor: 'a', id: 'zz' } },
+      ],
+    }),
+  );
+  assert.deepEqual(decoded?.reqs, marked);
+  assert.deepEqual(
+    decoded?.bad.map((b) => b.i),
+    [7, 8, 9, 10, 11],
+  );
+  const pixel = { ok: true, pixel: { x: 1, y: 2, color: 3, who: ID, at: 5, seq: 6, bot: 'p' } } as const;
+  assert.deepEqual(decodeAnswer('pixel', pixel), pixel);
+  assert.equal(decodeAnswer('pixel', { ...pixel, pixel: { ...pixel.pixel, bot: 7 } }), undefined);
+});

@@ -293,3 +293,17 @@ test('an account token proves its account; the mark cannot be added, removed or 
   assert.equal(issuer.known(alice.token)?.account, true);
   assert.equal(issuer.known(anonymous.token)?.account, undefined);
 });
+
+test('a bot token proves its bot; the mark cannot be added, removed or turned into an account', () => {
+  const issuer = new IdentityIssuer(Buffer.from('unit-secret'));
+  const id = '0123456789abcdef';
+  const bot = issuer.bot(id);
+  assert.deepEqual(issuer.verify(bot.token), { id, account: false, bot: true });
+  assert.deepEqual(issuer.known(bot.token), { id, token: bot.token, fresh: false, bot: id });
+  const mac = bot.token.split('.')[2];
+  assert.equal(issuer.verify(`${id}.${mac}`), undefined, 'mark removed');
+  assert.equal(issuer.verify(`acct.${id}.${mac}`), undefined, 'mark swapped for an account');
+  const anonymous = issuer.mint();
+  assert.equal(issuer.verify(`bot.${anonymous.token}`), undefined, 'mark added');
+  assert.equal(new IdentityIssuer(Buffer.from('other-secret')).verify(bot.token), undefined, 'another secret');
+});

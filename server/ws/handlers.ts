@@ -20,7 +20,7 @@ import {
   PROTOCOL_VERSION,
   Stream,
 } from '../../protocol/messages.ts';
-import { identityLimitAnswer, sendError, writeAnswer } from '../http/answer.ts';
+import { noIdentityAnswer, sendError, writeAnswer } from '../http/answer.ts';
 import type { Router } from '../http/guard.ts';
 import { HttpCode } from '../http/status.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
@@ -120,7 +120,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       }
       const client = opts.identify(res, req, req.getQuery('token'));
       if (!client.identity) {
-        writeAnswer(res, identityLimitAnswer(client.mintRetryMs));
+        writeAnswer(res, noIdentityAnswer(client));
         return;
       }
       const { identity } = client;
@@ -128,6 +128,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         identityId: identity.id,
         addressKey: client.addressKey,
         ...(identity.account ? { account: true } : {}),
+        ...(identity.bot === undefined ? {} : { bot: identity.bot }),
         freshToken: identity.fresh ? identity.token : undefined,
         stream: request.stream,
         since: request.since,
