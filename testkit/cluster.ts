@@ -3,6 +3,10 @@
  * suite: a real redis-server (testkit/redis.ts), one writer and any number of edges, each the real
  * CLI (server/main.ts) in its own process on loopback, so SIGKILL hits exactly one of them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis, type TestRedis } from './redis.ts';
 import { type ServerProcessOptions, startServer, type StartedServer } from './server-process.ts';
 
 /** Flags by name without dashes; `true` is a switch given alone (`--reuse-port`). */
@@ -46,4 +50,36 @@ export function startEdge(redisUrl: string, options: Flags = {}, wrap?: Wrap): P
     ...(wrap ? { wrap } : {}),
     args: ['--host', '127.0.0.1', '--port', '0', '--role', 'edge', '--redis', redisUrl, ...flags(options)],
   });
+}
+
+/** A Redis, one writer and one edge, on a temp database; `stop` ends them all and removes the files. */
+export interface SmallCluster {
+  redis: TestRedis;
+  writer: StartedServer;
+  edge: StartedServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The smallest writer/edge deployment: `common` flags go to both (tick, cooldown, admin token, ...),
+ * `writerOnly` to the writer (the canvas size: an edge takes it from the writer).
+ */
+export async function startCluster(common: Flags = {}, writerOnly: Flags = {}): Promise<SmallCluster> {
+  const redis = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'canvas-cluster-'));
+  const stopAll = async (servers: StartedServer[]) => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let writer: StartedServer | undefined;
+  try {
+    writer = await startWriter(redis.url, join(dir, 'canvas.db'), { ...common, ...writerOnly });
+    const edge = await startEdge(redis.url, common);
+    const started = writer;
+    return { redis, writer, edge, stop: () => stopAll([edge, started]) };
+  } catch (err) {
+    await stopAll(writer ? [writer] : []);
+    throw err;
+  }
 }

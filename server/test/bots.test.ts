@@ -6,14 +6,11 @@
  * own process), where the front only reads the token and the writer decides.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ErrorCode, MsgType, type ServerMessage } from '../../protocol/messages.ts';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
-import { httpRequest, startTestServer, tempDir, TestClient, type TestServer } from '../../testkit/fixture.ts';
-import { startRedis, type TestRedis } from '../../testkit/redis.ts';
-import type { StartedServer } from '../../testkit/server-process.ts';
+import { type SmallCluster, startCluster } from '../../testkit/cluster.ts';
+import { httpRequest, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 
 const ADMIN = 'bots-admin-token';
 const SIZE = 32;
@@ -186,21 +183,13 @@ describe('sanctioned bots on a standalone server', () => {
 });
 
 describe('sanctioned bots through an edge', () => {
-  let redis: TestRedis;
-  let dir = '';
-  let writer: StartedServer;
-  let edge: StartedServer;
+  let cluster: SmallCluster;
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    const common = { 'tick-ms': 100, 'admin-token': ADMIN, 'cooldown-ms': CANVAS_COOLDOWN_MS };
-    writer = await startWriter(redis.url, `${dir}/canvas.db`, { ...common, width: SIZE, height: SIZE });
-    edge = await startEdge(redis.url, common);
+    cluster = await startCluster(
+      { 'tick-ms': 100, 'admin-token': ADMIN, 'cooldown-ms': CANVAS_COOLDOWN_MS },
+      { width: SIZE, height: SIZE },
+    );
   });
-  after(async () => {
-    await Promise.all([edge?.stop(), writer?.stop()]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  scenario(() => edge);
+  after(() => cluster?.stop());
+  scenario(() => cluster.edge);
 });

@@ -5,15 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { createChallenge, verifySolution } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { test } from 'node:test';
 import { ErrorCode, type ErrorMsg, type PowChallenge } from '../../protocol/messages.ts';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
-import { httpRequest, startTestServer, TestClient, tempDir, type HttpAnswer } from '../../testkit/fixture.ts';
+import { startCluster } from '../../testkit/cluster.ts';
+import { httpRequest, startTestServer, TestClient, type HttpAnswer } from '../../testkit/fixture.ts';
 import { encodePow, solvePow } from '../../testkit/pow.ts';
-import { startRedis } from '../../testkit/redis.ts';
 import { ChallengeIssuer, parsePow } from '../defence/challenges.ts';
 import { ChallengeGate } from '../defence/challenge-gate.ts';
 
@@ -258,16 +256,11 @@ test('the gate: credits per identity, spent by placements, ended by time; a surg
 });
 
 test('through an edge: the edge issues the challenge, the writer verifies the solution', async (t) => {
-  const redis = await startRedis();
-  const dir = tempDir();
-  const flags = { width: 8, height: 8, 'tick-ms': 200, 'cooldown-ms': 0, challenge: 'new', ...EASY_FLAGS };
-  const writer = await startWriter(redis.url, `${dir}/canvas.db`, flags);
-  const edge = await startEdge(redis.url, { 'tick-ms': 200, ...EASY_FLAGS });
-  t.after(async () => {
-    await Promise.all([edge.stop(), writer.stop()]);
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { writer, edge, stop } = await startCluster(
+    { 'tick-ms': 200, ...EASY_FLAGS },
+    { width: 8, height: 8, 'cooldown-ms': 0, challenge: 'new' },
+  );
+  t.after(stop);
   const alice = await session(edge.http);
   const refused = await place(edge.http, alice.cookie, { x: 1, y: 1, color: 2 });
   assert.equal(refused.json().error, ErrorCode.CHALLENGE_REQUIRED, refused.body);

@@ -4,35 +4,27 @@
  * each field) and answered through the edge with the writer's status and codes (202, 409, 413).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
-import { httpRequest, tempDir } from '../../testkit/fixture.ts';
-import { startRedis, type TestRedis } from '../../testkit/redis.ts';
+import { type SmallCluster, startCluster } from '../../testkit/cluster.ts';
+import { httpRequest } from '../../testkit/fixture.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 
 const ADMIN = 'console-edge-token';
 const SIZE = 64;
 
 describe('the moderation console through an edge', () => {
-  let redis: TestRedis;
-  let dir = '';
-  let writer: StartedServer;
+  let cluster: SmallCluster;
   let edge: StartedServer;
 
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    const common = { 'tick-ms': 100, 'admin-token': ADMIN, 'cooldown-ms': 0 };
-    writer = await startWriter(redis.url, `${dir}/canvas.db`, { ...common, width: SIZE, height: SIZE });
-    edge = await startEdge(redis.url, common);
+    cluster = await startCluster(
+      { 'tick-ms': 100, 'admin-token': ADMIN, 'cooldown-ms': 0 },
+      { width: SIZE, height: SIZE },
+    );
+    ({ edge } = cluster);
   });
-  after(async () => {
-    await Promise.all([edge?.stop(), writer?.stop()]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   const admin = (path: string, body?: unknown) =>
     httpRequest(`${edge.http}/api/admin/${path}`, {

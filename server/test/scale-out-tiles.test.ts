@@ -4,32 +4,23 @@
  * says the same as the writer's. Real redis-server, writer and edge processes.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
-import { TestClient, tempDir } from '../../testkit/fixture.ts';
-import { startRedis, type TestRedis } from '../../testkit/redis.ts';
+import { type SmallCluster, startCluster } from '../../testkit/cluster.ts';
+import { TestClient } from '../../testkit/fixture.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 
 const common = { 'tick-ms': 50 };
 
 describe('tiles through an edge', () => {
-  let redis: TestRedis;
-  let dir = '';
+  let cluster: SmallCluster;
   let writer: StartedServer;
   let edge: StartedServer;
 
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    writer = await startWriter(redis.url, `${dir}/canvas.db`, { ...common, width: 700, height: 300, 'cooldown-ms': 0 });
-    edge = await startEdge(redis.url, common);
+    cluster = await startCluster(common, { width: 700, height: 300, 'cooldown-ms': 0 });
+    ({ writer, edge } = cluster);
   });
-  after(async () => {
-    await Promise.all([edge?.stop(), writer?.stop()]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.stop());
 
   test('the edge serves the same tile bytes and ETag as the writer, and answers If-None-Match itself', async () => {
     const watcher = await TestClient.connect(edge.ws);
