@@ -34,11 +34,11 @@ export interface AreaRollbackRequest {
 /** Largest preview side: two PNGs of it travel as base64 JSON (and over the bus from an edge). */
 export const PREVIEW_MAX_SIDE = 1024;
 /**
- * Pixels per commit: one transaction per loop turn. 250 rows take ~0.4 ms CPU (p99 2.6 ms) to insert
- * and apply (perf/moderation.ts; 500 gave p99 3.7-4.8 ms), so placements and ticks run between
- * chunks without waiting long.
+ * Pixels per commit: one transaction per loop turn. 125 rows take ~0.2 ms CPU (p99 2.3-2.6 ms) to
+ * insert and apply (perf/moderation.ts; 250 gave p99 2.6-3.6 ms, 500 gave 3.7-4.8 ms), so placements
+ * and ticks run between chunks without waiting long; the whole rollback takes ~5% longer than at 250.
  */
-export const ROLLBACK_CHUNK = 250;
+export const ROLLBACK_CHUNK = 125;
 /** Seqs counted per step when counting the undone placements (~0.7 ms a step; half of look.ts LOOK_SLICE). */
 const COUNT_SLICE = 4_096;
 

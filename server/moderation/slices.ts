@@ -6,9 +6,11 @@
 
 /**
  * Time one turn may take before yielding (a step that starts within it may overrun it): with 3 ms the
- * turns of a look or a rollback measured p99 6-7 ms of CPU (perf/moderation.ts), over the 5 ms goal.
+ * turns of a look or a rollback measured p99 6-7 ms of CPU, with 2 ms the event-loop delay during a
+ * rollback p99 6.7 ms, with 1 ms 5.2-5.6 ms (perf/moderation.ts; the goal is 5). A look costs the same
+ * CPU either way (p50 54 ms for 500 x 500 over an hour).
  */
-export const SLICE_BUDGET_MS = 2;
+export const SLICE_BUDGET_MS = 1;
 
 /**
  * Calls `step` until it returns true, yielding whenever SLICE_BUDGET_MS passed. Each step must be
