@@ -19,6 +19,7 @@ import { createChallenge, randomInt } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { ErrorCode, type PowChallenge } from '../../protocol/messages.ts';
 import type { Config } from '../config/config.ts';
+import type { PlaceResult } from '../placement/service.ts';
 
 /** PBKDF2 keeps a browser's native loop close to an attacker's native code, unlike one SHA-256 per try. */
 export const POW_ALGORITHM = 'PBKDF2/SHA-256';
@@ -33,7 +34,7 @@ export interface ChallengeSettings {
 }
 
 /** Refusals that carry a challenge to solve. */
-export function needsChallenge(code: ErrorCode): boolean {
+function needsChallenge(code: ErrorCode): boolean {
   return code === ErrorCode.CHALLENGE_REQUIRED || code === ErrorCode.CHALLENGE_INVALID;
 }
 
@@ -114,6 +115,23 @@ export class ChallengeIssuer {
   /** A placement with a solution passed through: that identity's open challenge is likely used. */
   spent(identityId: string): void {
     this.open.delete(identityId);
+  }
+
+  /**
+   * A front's side of one placement, whatever the transport: a solution passing through (`pow`)
+   * drops the identity's open challenge, and a refusal that asks for one gets a fresh challenge
+   * attached before `done` sees it (issued here, on any role).
+   */
+  answering(identityId: string, pow: string | undefined, done: (r: PlaceResult) => void): (r: PlaceResult) => void {
+    if (pow !== undefined) this.spent(identityId);
+    return (r) => {
+      if (r.ok || !needsChallenge(r.code)) return done(r);
+      this.issue(identityId, { fresh: true }).then(
+        (challenge) => done({ ...r, challenge }),
+        // Not expected (issuing derives one key); the refusal still says what is wrong.
+        () => done(r),
+      );
+    };
   }
 
   /** The keys a verifier needs (the writer's; edges issue with the same). */

@@ -13,7 +13,7 @@ import { sessionCookie } from '../identity/tokens.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { Authority } from '../placement/authority.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
-import { needsChallenge, type ChallengeIssuer } from '../defence/challenges.ts';
+import type { ChallengeIssuer } from '../defence/challenges.ts';
 
 /** Room for `pow` (protocol MAX_POW_CHARS) beside the coordinates. */
 const MAX_BODY_BYTES = 4096;
@@ -114,13 +114,13 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
             ...(identity.account ? { account: true } : {}),
             ...(identity.bot === undefined ? {} : { bot: identity.bot }),
           };
-          if (isPow(pow)) deps.challenges.spent(identity.id);
+          const solution = isPow(pow) ? pow : undefined;
           const answer = guard.later(res, url, (r: PlaceResult) => answerPlacement(res, state, r, headers));
-          deps.authority.place(placer, { x, y, color, pow: isPow(pow) ? pow : undefined }, (r) => {
-            if (r.ok || !needsChallenge(r.code)) return answer(r);
-            // The refusal carries a challenge for this identity (issued here, on any role).
-            void deps.challenges.issue(identity.id, { fresh: true }).then((challenge) => answer({ ...r, challenge }));
-          });
+          deps.authority.place(
+            placer,
+            { x, y, color, pow: solution },
+            deps.challenges.answering(identity.id, solution, answer),
+          );
         }),
       );
     },

@@ -67,6 +67,8 @@ test('--challenge new over HTTP: refused with a challenge, solved once for --cha
   const pow = await solvePow(challenge);
   const first = await place(ts.http, alice.cookie, { x: 1, y: 1, color: 2, pow });
   assert.equal(first.status, 200, first.body);
+  const after = await httpRequest(`${ts.http}/api/challenge`, { headers: { Cookie: alice.cookie } });
+  assert.notDeepEqual(after.json(), challenge, 'a solution went through: the used challenge is not handed out again');
   const second = await place(ts.http, alice.cookie, { x: 2, y: 1, color: 2 });
   assert.equal(second.status, 200, `the solution pays for two placements: ${second.body}`);
   const third = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2 });

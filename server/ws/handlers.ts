@@ -27,7 +27,7 @@ import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
-import { needsChallenge, type ChallengeIssuer } from '../defence/challenges.ts';
+import type { ChallengeIssuer } from '../defence/challenges.ts';
 import type { PlaceResult } from '../placement/service.ts';
 
 type Refusal = Extract<PlaceResult, { ok: false }>;
@@ -190,20 +190,17 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
       case MsgType.PLACE:
         // Refusals answer inside this callback, acks later from the commit timer; either way
         // behind whatever the outbox is still sending.
-        if (msg.pow !== undefined) opts.challenges.spent(conn.identityId);
-        return authority.place(conn, { x: msg.x, y: msg.y, color: msg.c, pow: msg.pow }, (r) => {
-          if (conn.closed) return;
-          if (r.ok) {
+        return authority.place(
+          conn,
+          { x: msg.x, y: msg.y, color: msg.c, pow: msg.pow },
+          opts.challenges.answering(conn.identityId, msg.pow, (r) => {
+            if (conn.closed) return;
+            if (!r.ok) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
             const ack: AckMsg = { t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next };
             if (r.charges) ack.charges = r.charges;
-            return streams.send(ws, encodeMessage(ack));
-          }
-          if (!needsChallenge(r.code)) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
-          // The refusal carries a challenge for this identity, issued here (on any role).
-          void opts.challenges.issue(conn.identityId, { fresh: true }).then((challenge) => {
-            if (!conn.closed) streams.send(ws, errorMsg(r.code, r.message, msg.id, { ...r, challenge }));
-          });
-        });
+            streams.send(ws, encodeMessage(ack));
+          }),
+        );
       case MsgType.SUBSCRIBE:
         return streams.resubscribe(ws, msg.stream, msg.since);
       case MsgType.RESYNC:
