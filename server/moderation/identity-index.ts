@@ -42,23 +42,9 @@ export class IdentityIndex {
 
   /** An accepted placement; returns whether the identity placed for the first time. */
   placed(id: string, prefix: string, at: number, seq: number): boolean {
-    const e = this.ids.get(id);
-    if (!e) {
-      this.ids.set(id, { total: 1, firstAt: at, prefix, lastSeq: seq });
-      this.bump(prefix, 1);
-      return true;
-    }
-    e.total++;
-    if (at < e.firstAt) e.firstAt = at;
-    if (seq > e.lastSeq) {
-      if (e.prefix !== prefix) {
-        this.bump(e.prefix, -1);
-        this.bump(prefix, 1);
-        e.prefix = prefix;
-      }
-      e.lastSeq = seq;
-    }
-    return false;
+    const fresh = !this.ids.has(id);
+    this.merge(id, prefix, 1, at, seq);
+    return fresh;
   }
 
   get(id: string): IdentityEntry | undefined {
