@@ -7,15 +7,14 @@
  * the front that issues, never on the writer. The solver starts at counter 0, so the counter is the
  * work: `difficulty` derivations at most, half of that at least.
  *
- * altcha-lib makes the challenge (parameters, the derivation in libuv's pool); the two HMACs that
- * sign it and the two that verify a solution are node:crypto's, written here to altcha-lib's format
- * (its `signChallenge` and `verifySolution` with a key signature): altcha-lib computes each HMAC
- * through WebCrypto (`importKey` then `sign`, two promises), which cost 85 µs of CPU per HMAC
- * against 5 µs for `createHmac` (Node 20.20, perf/RESULTS.md "Defences"), and made a verification
- * cost more than ten placements.
+ * The parameters are built here, in altcha-lib's format, and altcha-lib's PBKDF2 `deriveKey` derives
+ * the key (in libuv's pool); the two HMACs that sign a challenge and the two that verify a solution
+ * are node:crypto's, written here to altcha-lib's format (its `signChallenge` and `verifySolution`
+ * with a key signature): altcha-lib computes each HMAC through WebCrypto (`importKey` then `sign`,
+ * two promises), which cost 85 µs of CPU per HMAC against 5 µs for `createHmac` (Node 20.20,
+ * perf/RESULTS.md "Defences"), and made a verification cost more than ten placements.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createChallenge, randomInt } from 'altcha-lib';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { ErrorCode, type PowChallenge } from '../../protocol/messages.ts';
 import type { Config } from '../config/config.ts';
@@ -23,6 +22,9 @@ import type { PlaceResult } from '../placement/service.ts';
 
 /** PBKDF2 keeps a browser's native loop close to an attacker's native code, unlike one SHA-256 per try. */
 export const POW_ALGORITHM = 'PBKDF2/SHA-256';
+
+/** Bytes of a derived key; the solver matches its first half (`keyPrefix`), as altcha-lib's default. */
+const KEY_LENGTH = 32;
 
 export interface ChallengeSettings {
   /** Largest counter (derivations a solver may need); the counter is drawn from [difficulty/2, difficulty]. */
@@ -84,25 +86,33 @@ export class ChallengeIssuer {
     const open = this.open.get(identityId);
     if (open && open.freshUntil > now && !options.fresh) return open.challenge;
     const { difficulty, cost, lifetimeMs } = this.settings;
-    // Unsigned, so altcha-lib's WebCrypto HMACs do not run; the key it derives is kept on the way
-    // past to sign, as its signChallenge would.
-    let key: Uint8Array | undefined;
-    const made = await createChallenge({
+    // The parameters are built here in altcha-lib's format (its createChallenge spent ~45-80 µs of
+    // the event loop per challenge on hex by array map, canonical sorting and checks of its options:
+    // perf/challenge-cost.ts); its PBKDF2 `deriveKey` derives the key, in libuv's pool.
+    const random = randomBytes(36);
+    const nonce = random.subarray(0, 16);
+    const counter = Math.ceil(difficulty / 2) + (random.readUInt32BE(32) % (difficulty - Math.ceil(difficulty / 2) + 1));
+    const password = Buffer.alloc(20);
+    nonce.copy(password);
+    password.writeUInt32BE(counter, 16);
+    const salt = random.subarray(16, 32);
+    const hex = { nonce: nonce.toString('hex'), salt: salt.toString('hex') };
+    const asked = { algorithm: POW_ALGORITHM, cost, keyLength: KEY_LENGTH, keyPrefix: '', ...hex };
+    const { derivedKey } = await deriveKey(asked, salt, password);
+    const key = Buffer.from(derivedKey);
+    // Keys in sorted order: the canonical form the signature covers (sortKeys).
+    const parameters: PowChallenge['parameters'] = {
       algorithm: POW_ALGORITHM,
       cost,
-      counter: randomInt(Math.ceil(difficulty / 2), difficulty),
-      deriveKey: async (...args: Parameters<typeof deriveKey>) => {
-        const derived = await deriveKey(...args);
-        key = derived.derivedKey;
-        return derived;
-      },
-      keyLength: 32,
-      expiresAt: Math.floor((now + lifetimeMs) / 1000),
       data: { id: identityId },
-    });
-    if (!key) throw new Error('altcha-lib derived no key for a deterministic challenge');
-    const parameters = sortKeys({ ...made.parameters, keySignature: hmacHex(this.keySignKey, key) });
-    const challenge = { parameters, signature: hmacHex(this.signKey, JSON.stringify(parameters)) } as PowChallenge;
+      expiresAt: Math.floor((now + lifetimeMs) / 1000),
+      keyLength: KEY_LENGTH,
+      keyPrefix: key.toString('hex', 0, KEY_LENGTH / 2),
+      keySignature: hmacHex(this.keySignKey, key),
+      nonce: hex.nonce,
+      salt: hex.salt,
+    };
+    const challenge: PowChallenge = { parameters, signature: hmacHex(this.signKey, JSON.stringify(parameters)) };
     this.open.delete(identityId);
     this.open.set(identityId, { challenge, freshUntil: now + lifetimeMs / 2 });
     if (this.open.size > this.maxOpen) {
