@@ -276,6 +276,11 @@ export interface AckMsg {
   next: number;
   /** The charges left after this placement, on a server with `--cooldown-model charges`. */
   charges?: Charges;
+  /**
+   * Present when this placement used up the identity's proof of work: the challenge the next
+   * placement needs, to solve while the cooldown runs and send with it as `pow`.
+   */
+  challenge?: PowChallenge;
 }
 
 /** Server -> client: a request failed. `id` is present when the failing frame carried one. */

@@ -12,7 +12,7 @@ import { type HelloMsg, MsgType, type PowChallenge, type ServerMessage } from '.
 
 /** The answer to one of this client's placements. */
 export type PlaceAnswer = { id: number; sentAt: number; ms: number } & (
-  | { ok: true; seq: number }
+  | { ok: true; seq: number; challenge?: PowChallenge }
   /** `challenge`: what a `challenge_required` / `challenge_invalid` refusal carries to solve. */
   | { ok: false; code: string; challenge?: PowChallenge }
 );
@@ -59,7 +59,12 @@ export class Placer {
         if (id === undefined || sentAt === undefined) return opts.onMessage?.(msg);
         this.sentAt.delete(id);
         const base = { id, sentAt, ms: performance.now() - sentAt };
-        if (msg.t === MsgType.ACK) return opts.onAnswer?.({ ...base, ok: true, seq: msg.seq });
+        if (msg.t === MsgType.ACK)
+          return opts.onAnswer?.(
+            msg.challenge
+              ? { ...base, ok: true, seq: msg.seq, challenge: msg.challenge }
+              : { ...base, ok: true, seq: msg.seq },
+          );
         const refusal = { ...base, ok: false as const, code: msg.t === MsgType.ERROR ? msg.code : '' };
         opts.onAnswer?.(msg.t === MsgType.ERROR && msg.challenge ? { ...refusal, challenge: msg.challenge } : refusal);
       });

@@ -359,6 +359,8 @@ export class CanvasApp {
     if (answer && answer.status === 200 && typeof reply.seq === 'number' && typeof reply.next === 'number') {
       const ack: AckMsg = { t: MsgType.ACK, id: msg.id, seq: reply.seq, next: reply.next };
       if (isCharges(reply.charges)) ack.charges = reply.charges;
+      if (typeof reply.challenge === 'object' && reply.challenge !== null)
+        ack.challenge = reply.challenge as PowChallenge;
       return this.placing.ack(ack);
     }
     // An unknown code is said with the server's wording (refusalText's default), as on the WebSocket.

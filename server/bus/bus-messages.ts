@@ -632,6 +632,8 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     if (f.ok === true) {
       const ok: PlaceResult = { ok: true, seq: count(f, 'seq'), next: count(f, 'next') };
       if (f.charges !== undefined) ok.charges = charges(f.charges);
+      if (f.challengeDue === true) ok.challengeDue = true;
+      else if (f.challengeDue !== undefined) throw new Malformed('challengeDue');
       return ok;
     }
     const fail: PlaceResult = failure(f);

@@ -91,7 +91,8 @@ export class ChallengeIssuer {
     // perf/challenge-cost.ts); its PBKDF2 `deriveKey` derives the key, in libuv's pool.
     const random = randomBytes(36);
     const nonce = random.subarray(0, 16);
-    const counter = Math.ceil(difficulty / 2) + (random.readUInt32BE(32) % (difficulty - Math.ceil(difficulty / 2) + 1));
+    const counter =
+      Math.ceil(difficulty / 2) + (random.readUInt32BE(32) % (difficulty - Math.ceil(difficulty / 2) + 1));
     const password = Buffer.alloc(20);
     nonce.copy(password);
     password.writeUInt32BE(counter, 16);
@@ -129,19 +130,30 @@ export class ChallengeIssuer {
 
   /**
    * A front's side of one placement, whatever the transport: a solution passing through (`pow`)
-   * drops the identity's open challenge, and a refusal that asks for one gets a fresh challenge
-   * attached before `done` sees it (issued here, on any role).
+   * drops the identity's open challenge; a refusal that asks for one, and an ack whose placement
+   * spent the identity's credit (`challengeDue`), get a fresh challenge attached before `done` sees
+   * them (issued here, on any role). The ack's lets the client solve while its cooldown runs, so the
+   * next placement carries its solution instead of being refused first.
    */
   answering(identityId: string, pow: string | undefined, done: (r: PlaceResult) => void): (r: PlaceResult) => void {
     if (pow !== undefined) this.spent(identityId);
     return (r) => {
-      if (r.ok || !needsChallenge(r.code)) return done(r);
-      this.issue(identityId, { fresh: true }).then(
-        (challenge) => done({ ...r, challenge }),
-        // Not expected (issuing derives one key); the refusal still says what is wrong.
-        () => done(r),
-      );
+      if (r.ok) {
+        if (!r.challengeDue) return done(r);
+        const { challengeDue: _, ...ack } = r;
+        return this.attach(identityId, ack, done);
+      }
+      if (!needsChallenge(r.code)) return done(r);
+      this.attach(identityId, r, done);
     };
+  }
+
+  /** `r` with a fresh challenge, or as it is when issuing fails (not expected: it derives one key). */
+  private attach(identityId: string, r: PlaceResult, done: (r: PlaceResult) => void): void {
+    this.issue(identityId, { fresh: true }).then(
+      (challenge) => done({ ...r, challenge }),
+      () => done(r),
+    );
   }
 
   /** The keys a verifier needs (the writer's; edges issue with the same). */

@@ -28,7 +28,12 @@ export interface ApiDeps {
 
 function answerPlacement(res: HttpResponse, state: BodyState, r: PlaceResult, headers: Record<string, string>): void {
   if (r.ok) {
-    const body = r.charges ? { seq: r.seq, next: r.next, charges: r.charges } : { seq: r.seq, next: r.next };
+    const body = {
+      seq: r.seq,
+      next: r.next,
+      ...(r.charges ? { charges: r.charges } : {}),
+      ...(r.challenge ? { challenge: r.challenge } : {}),
+    };
     return sendJson(res, state, '200 OK', body, headers);
   }
   if (r.challenge) return sendCode(res, state, r.code, r.message, headers, { challenge: r.challenge });

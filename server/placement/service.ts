@@ -45,7 +45,19 @@ export interface Challenges {
 }
 
 export type PlaceResult =
-  | { ok: true; seq: number; next: number; charges?: Charges }
+  | {
+      ok: true;
+      seq: number;
+      next: number;
+      charges?: Charges;
+      /**
+       * The writer's: this placement spent the identity's challenge credit, so its next one needs a
+       * solved challenge; the front replaces it with `challenge` (defence/challenges.ts `answering`).
+       */
+      challengeDue?: true;
+      /** Added by the front: the challenge for the next placement, to solve while the player waits. */
+      challenge?: PowChallenge;
+    }
   | {
       ok: false;
       code: ErrorCode;
@@ -199,13 +211,21 @@ export class PlacementService {
     // As of the claim, so two placements in one batch are told one charge apart.
     const charges = bots ? undefined : this.cooldowns.charges(placer.identityId, now);
     if (!bots) this.challenges?.gate.spend(placer.identityId);
+    // Said with the ack, so the client solves during its cooldown instead of after a refusal.
+    const due = !bots && (this.challenges?.gate.needs(placer.identityId, now, this.surgeSince(now)) ?? false);
     this.committer.submit({ x, y, color, who: placer.identityId, addr: placer.addressKey, nextAt }, (outcome) => {
       this.metrics.placements.inc({ result: outcome.ok ? 'accepted' : outcome.code });
       if (outcome.ok) {
         const first = this.signals?.placed(placer.identityId, placer.addressKey, outcome.at) ?? false;
         this.surge?.placed(outcome.at, first);
         this.watcher?.placed(placer.identityId, placer.addressKey, outcome.at, { seq: outcome.seq, x, y });
-        return done({ ok: true, seq: outcome.seq, next, ...(charges ? { charges } : {}) });
+        return done({
+          ok: true,
+          seq: outcome.seq,
+          next,
+          ...(charges ? { charges } : {}),
+          ...(due ? { challengeDue: true } : {}),
+        });
       }
       claim.undo();
       if (!bots) this.challenges?.gate.refund(placer.identityId, Date.now());

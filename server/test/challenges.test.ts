@@ -69,8 +69,12 @@ test('--challenge new over HTTP: refused with a challenge, solved once for --cha
   assert.equal(first.status, 200, first.body);
   const after = await httpRequest(`${ts.http}/api/challenge`, { headers: { Cookie: alice.cookie } });
   assert.notDeepEqual(after.json(), challenge, 'a solution went through: the used challenge is not handed out again');
+  assert.equal(first.json().challenge, undefined, 'one placement of the two paid for is left: no challenge yet');
   const second = await place(ts.http, alice.cookie, { x: 2, y: 1, color: 2 });
   assert.equal(second.status, 200, `the solution pays for two placements: ${second.body}`);
+  const ahead = second.json().challenge as PowChallenge | undefined;
+  assert.ok(ahead, `the ack that spends the last paid placement carries the next challenge: ${second.body}`);
+  assert.equal(ahead.parameters.data?.id, alice.id);
   const third = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2 });
   assert.equal(third.json().error, ErrorCode.CHALLENGE_REQUIRED, third.body);
 
@@ -92,6 +96,8 @@ test('--challenge new over HTTP: refused with a challenge, solved once for --cha
     const res = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow: forged });
     assert.equal(res.json().error, ErrorCode.CHALLENGE_INVALID, res.body);
   }
+  const paid = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow: await solvePow(ahead) });
+  assert.equal(paid.status, 200, `the ack's challenge, solved, pays for the next placement: ${paid.body}`);
   const bad = await place(ts.http, alice.cookie, { x: 3, y: 1, color: 2, pow: 7 });
   assert.equal(bad.json().error, ErrorCode.INVALID_FIELD, 'pow must be a string');
 
@@ -100,7 +106,7 @@ test('--challenge new over HTTP: refused with a challenge, solved once for --cha
   const foreign = await place(ts.http, bob.cookie, { x: 4, y: 1, color: 2, pow: await solvePow(next) });
   assert.equal(foreign.json().error, ErrorCode.CHALLENGE_INVALID, foreign.body);
   assert.match(foreign.body, /another identity/);
-  assert.equal(ts.server.canvas.seq, 2, 'only the two paid placements landed');
+  assert.equal(ts.server.canvas.seq, 3, 'only the three paid placements landed');
 });
 
 test('--challenge new over the WebSocket: hello says a challenge is due, the error carries it, pow places', async (t) => {
@@ -151,6 +157,24 @@ test('--challenge always: every placement needs its own solution; off ignores po
   const bob = await session(off.http);
   const garbage = await place(off.http, bob.cookie, { x: 1, y: 1, color: 2, pow: 'not-a-solution' });
   assert.equal(garbage.status, 200, `with challenges off a pow is not looked at: ${garbage.body}`);
+});
+
+test('--challenge always over the WebSocket: each ack carries the next challenge, so only the first placement is refused', async (t) => {
+  const ts = await startTestServer({ width: 8, height: 8, cooldownMs: 0, challenge: 'always', ...EASY });
+  t.after(() => ts.dispose());
+  const ws = await TestClient.connect(ts.ws);
+  t.after(() => ws.close());
+  await ws.nextOf('hello');
+  ws.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
+  let challenge = ((await ws.nextOf('error')) as ErrorMsg).challenge;
+  for (let id = 2; id <= 5; id++) {
+    assert.ok(challenge, `a challenge for placement ${id}`);
+    ws.send({ t: 'place', id, x: id, y: 0, c: 1, pow: await solvePow(challenge) });
+    const ack = await ws.nextOf('ack');
+    assert.equal(ack.id, id, 'placed without a refusal first');
+    challenge = ack.challenge;
+  }
+  assert.equal(ts.server.canvas.seq, 4);
 });
 
 test('a solution is refused once its challenge expired, and parsePow refuses what is not a solved challenge', async () => {
@@ -260,7 +284,7 @@ test('the gate: credits per identity, spent by placements, ended by time; a surg
 test('through an edge: the edge issues the challenge, the writer verifies the solution', async (t) => {
   const { writer, edge, stop } = await startCluster(
     { 'tick-ms': 200, ...EASY_FLAGS },
-    { width: 8, height: 8, 'cooldown-ms': 0, challenge: 'new' },
+    { width: 8, height: 8, 'cooldown-ms': 0, challenge: 'new', 'challenge-every': 2 },
   );
   t.after(stop);
   const alice = await session(edge.http);
@@ -271,6 +295,15 @@ test('through an edge: the edge issues the challenge, the writer verifies the so
   assert.equal(placed.status, 200, placed.body);
   const replayed = await place(writer.http, alice.cookie, { x: 2, y: 1, color: 2, pow });
   assert.equal(replayed.json().error, ErrorCode.CHALLENGE_INVALID, 'used once, whichever process it reaches');
+
+  // --challenge-every 2 on the writer: the second paid placement's ack, through the edge, carries
+  // the next challenge, issued by the edge and verified by the writer.
+  const second = await place(edge.http, alice.cookie, { x: 3, y: 1, color: 2 });
+  assert.equal(second.status, 200, second.body);
+  const ahead = second.json().challenge as PowChallenge | undefined;
+  assert.ok(ahead, `the writer said the credit is spent and the edge attached a challenge: ${second.body}`);
+  const third = await place(edge.http, alice.cookie, { x: 4, y: 1, color: 2, pow: await solvePow(ahead) });
+  assert.equal(third.status, 200, third.body);
 });
 
 test('--address-limit-exempt verified: identities that solved a challenge are not held by their network', async (t) => {

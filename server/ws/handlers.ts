@@ -198,6 +198,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
             if (!r.ok) return streams.send(ws, errorMsg(r.code, r.message, msg.id, r));
             const ack: AckMsg = { t: MsgType.ACK, id: msg.id, seq: r.seq, next: r.next };
             if (r.charges) ack.charges = r.charges;
+            if (r.challenge) ack.challenge = r.challenge;
             streams.send(ws, encodeMessage(ack));
           }),
         );

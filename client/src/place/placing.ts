@@ -218,6 +218,8 @@ export class Placing {
     this.d.ban?.set(null); // placing works: any ban was lifted
     this.allowedAt = deadlineFromAck(ack.next, this.d.now(), this.cooldown);
     if (ack.charges) this.charges = chargesFromServer(ack.charges, this.d.now(), this.cooldown);
+    // The next placement needs a proof of work: solve it while the cooldown runs.
+    if (ack.challenge) this.d.pow?.prepare(ack.challenge);
     this.d.timersChanged();
   }
 

@@ -1,6 +1,6 @@
 /**
  * Proof of work for placing, the DOM-free part: when the server says the next placement needs a
- * solved challenge (hello's `challenge`, or a `challenge_required` / `challenge_invalid` refusal), the
+ * solved challenge (hello's `challenge`, an ack's, or a `challenge_required` / `challenge_invalid` refusal), the
  * page solves it in the background (the ALTCHA widget's workers, pow-widget.ts) and the solution rides
  * on the next placement, once. One solve at a time; a solution is single use on the server, so it is
  * handed out once and forgotten.
@@ -22,10 +22,13 @@ export class ProofOfWork {
 
   constructor(private readonly d: ProofOfWorkDeps) {}
 
-  /** Solves ahead of the player's click (hello said a challenge is due); does nothing if one is ready or running. */
-  prepare(): void {
+  /**
+   * Solves ahead of the player's click: `challenge` (an ack carried it), or one fetched (hello said a
+   * challenge is due). Does nothing if a solution is ready (unused, so still good) or one is running.
+   */
+  prepare(challenge?: PowChallenge): void {
     if (this.ready !== null || this.solving) return;
-    void this.run(() => this.d.fetchChallenge()).then((pow) => {
+    void this.run(challenge ? async () => challenge : () => this.d.fetchChallenge()).then((pow) => {
       if (pow !== null) this.ready = pow;
     });
   }

@@ -2,7 +2,8 @@
  * Placement load generator (a child on a load CPU): K clients each keep W placements in flight, a new
  * one per answer. `fill` draws `--count` synthetic placements and stops when all are answered; `load`
  * places random pixels for `--seconds` and counts the acks inside that window. With `--solve 1` a
- * placement refused with a challenge is solved (testkit/pow.ts) and sent again with its `pow`, as the
+ * placement refused with a challenge is solved (testkit/pow.ts) and sent again with its `pow`, and a
+ * challenge an ack carries is solved before that client's next placement, which carries it, as the
  * browser client does. Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
@@ -82,6 +83,8 @@ function nextPlacement(): { x: number; y: number; c: number } | undefined {
 /** Per placer (`--solve 1`): what each placement in flight was, and how many are being solved. */
 const sentPixels = new Map<Placer, Map<number, { x: number; y: number; c: number }>>();
 const solving = new Map<Placer, number>();
+/** Per placer: a solution waiting for its next placement (solveAhead). */
+const ready = new Map<Placer, string>();
 
 /** Keeps `window` placements in flight on `p` (one being solved counts as in flight). */
 function pump(p: Placer): void {
@@ -89,15 +92,31 @@ function pump(p: Placer): void {
   while (p.inFlight + (solving.get(p) ?? 0) < window) {
     const next = nextPlacement();
     if (!next) return;
-    const id = p.place(next.x, next.y, next.c);
+    const pow = ready.get(p);
+    ready.delete(p);
+    const id = p.place(next.x, next.y, next.c, pow);
     sentPixels.get(p)?.set(id, next);
   }
+}
+
+/**
+ * Solves the challenge an ack carried (the next placement needs it) before `p` places again, as
+ * the browser client solves during its cooldown; the solution rides on the next placement.
+ */
+function solveAhead(p: Placer, challenge: PowChallenge): void {
+  solving.set(p, (solving.get(p) ?? 0) + 1);
+  void solvePow(challenge, { onThisThread: true }).then((pow) => {
+    solving.set(p, (solving.get(p) ?? 1) - 1);
+    if (measuring) solved++;
+    ready.set(p, pow);
+    pump(p);
+  });
 }
 
 /** Solves the challenge a refusal carried and sends the same placement again with the solution. */
 function solveAndResend(p: Placer, pixel: { x: number; y: number; c: number }, challenge: PowChallenge): void {
   solving.set(p, (solving.get(p) ?? 0) + 1);
-  void solvePow(challenge).then((pow) => {
+  void solvePow(challenge, { onThisThread: true }).then((pow) => {
     solving.set(p, (solving.get(p) ?? 1) - 1);
     if (!p.open) return;
     if (measuring) solved++;
@@ -117,6 +136,7 @@ function startPlacer(): Placer {
           acks++;
           latency.record(a.ms);
         }
+        if (a.challenge && solve) solveAhead(p, a.challenge);
       } else {
         errors[a.code] = (errors[a.code] ?? 0) + 1;
         if (pixel && a.challenge && sending) return solveAndResend(p, pixel, a.challenge);
