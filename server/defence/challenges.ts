@@ -14,7 +14,7 @@
  * two promises), which cost 85 µs of CPU per HMAC against 5 µs for `createHmac` (Node 20.20,
  * perf/RESULTS.md "Defences"), and made a verification cost more than ten placements.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { ErrorCode, type PowChallenge } from '../../protocol/messages.ts';
 import type { Config } from '../config/config.ts';
@@ -25,6 +25,9 @@ export const POW_ALGORITHM = 'PBKDF2/SHA-256';
 
 /** Bytes of a derived key; the solver matches its first half (`keyPrefix`), as altcha-lib's default. */
 const KEY_LENGTH = 32;
+
+/** PBKDF2 iterations up to which the issuer derives on the event loop (64: about 30 µs). */
+const INLINE_COST = 64;
 
 export interface ChallengeSettings {
   /** Largest counter (derivations a solver may need); the counter is drawn from [difficulty/2, difficulty]. */
@@ -88,7 +91,8 @@ export class ChallengeIssuer {
     const { difficulty, cost, lifetimeMs } = this.settings;
     // The parameters are built here in altcha-lib's format (its createChallenge spent ~45-80 µs of
     // the event loop per challenge on hex by array map, canonical sorting and checks of its options:
-    // perf/challenge-cost.ts); its PBKDF2 `deriveKey` derives the key, in libuv's pool.
+    // perf/challenge-cost.ts); its PBKDF2 `deriveKey` derives the key, in libuv's pool, unless the
+    // cost is small.
     const random = randomBytes(36);
     const nonce = random.subarray(0, 16);
     const counter =
@@ -99,8 +103,12 @@ export class ChallengeIssuer {
     const salt = random.subarray(16, 32);
     const hex = { nonce: nonce.toString('hex'), salt: salt.toString('hex') };
     const asked = { algorithm: POW_ALGORITHM, cost, keyLength: KEY_LENGTH, keyPrefix: '', ...hex };
-    const { derivedKey } = await deriveKey(asked, salt, password);
-    const key = Buffer.from(derivedKey);
+    // A short derivation costs less than its trip through the pool (the job, a thread's wake-up
+    // and the callback: perf/challenge-cost.ts), so it runs here; a long one would hold the loop.
+    const key =
+      cost <= INLINE_COST
+        ? pbkdf2Sync(password, salt, cost, KEY_LENGTH, 'sha256')
+        : Buffer.from((await deriveKey(asked, salt, password)).derivedKey);
     // Keys in sorted order: the canonical form the signature covers (sortKeys).
     const parameters: PowChallenge['parameters'] = {
       algorithm: POW_ALGORITHM,
