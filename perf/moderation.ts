@@ -28,6 +28,7 @@ import { Signals } from '../server/placement/signals.ts';
 import { ModerationStore } from '../server/store/moderation-store.ts';
 import { PlacementLog } from '../server/store/placement-log.ts';
 import { type PlacementRow, Store } from '../server/store/store.ts';
+import { WalCheckpointer } from '../server/store/wal-checkpointer.ts';
 import { Rng } from '../testkit/rng.ts';
 import { cpuMsSince, percentile } from './lib/stats.ts';
 
@@ -162,6 +163,13 @@ async function rollbackBench(count: number, path: string): Promise<void> {
   rmSync(copy, { force: true });
   copyFileSync(path, copy);
   const store = open(copy);
+  // As the writer runs it (server.ts): WAL checkpoints in a thread, not inside commits.
+  const checkpointer = WalCheckpointer.start(store, {
+    path: copy,
+    busyTimeoutMs: 5000,
+    synchronous: 'NORMAL',
+    onError: (err) => console.error(err),
+  });
   const loaded = store.load(W, H, PALETTE_2017.length);
   const canvas = new Canvas(W, H, PALETTE_2017.length, loaded.grid, loaded.seq, loaded.lastSeq);
   const committer = new PlacementCommitter(
@@ -221,6 +229,7 @@ async function rollbackBench(count: number, path: string): Promise<void> {
     await sleep(5);
   }
   committer.close();
+  await checkpointer?.stop();
   store.close();
   rmSync(copy, { force: true });
   rmSync(`${copy}-wal`, { force: true });

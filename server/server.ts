@@ -39,6 +39,7 @@ import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { Store } from './store/store.ts';
+import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import { StatsStore } from './store/stats-store.ts';
 import { Streams } from './streams/streams.ts';
@@ -112,6 +113,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     loaded.lastSeq,
   );
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+  const checkpointer = WalCheckpointer.start(store, {
+    path: config.db,
+    busyTimeoutMs: config.busyTimeoutMs,
+    synchronous: config.synchronous,
+    onError: (err) => log.error({ err }, 'WAL checkpoint'),
+  });
   metrics.watchSeq(() => canvas.seq);
   // Stats: the stored checkpoint and the placements after it, then every committed batch (`stored`).
   const placementLog = new PlacementLog(store.db);
@@ -368,6 +375,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     clearInterval(statsTimer);
     surgeWatch?.close();
     await bus?.close();
+    await checkpointer?.stop();
     store.close();
     throw err;
   }
@@ -395,6 +403,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       clearInterval(keyframeTimer);
       await pastCanvases?.keyframes.stop();
       await pastCanvases?.service.close();
+      await checkpointer?.stop(); // its last checkpoint after the last commit
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');
     })());

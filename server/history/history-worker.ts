@@ -1,5 +1,5 @@
 /**
- * A history worker thread (started by worker-entry.mjs): opens the store's SQLite file read-only (WAL
+ * A history worker thread (started through ops/worker-thread.ts): opens the store's SQLite file read-only (WAL
  * lets it read while the writer commits) and builds one job at a time: history images, timelapses,
  * heatmaps. All the CPU of history (replay, APNG and PNG writing, deflate) runs here, never on the event loop.
  */

@@ -4,7 +4,8 @@
  * full, so the caller answers 429 instead of piling up work. A worker that dies fails its job and is
  * replaced by the next job.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../ops/worker-thread.ts';
 import type { HistoryJob, HistoryJobResult, HistoryWorkerData, WorkerAnswer } from './jobs.ts';
 
 interface Pending {
@@ -18,7 +19,7 @@ interface Slot {
   current: (Pending & { id: number }) | undefined;
 }
 
-export const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const HISTORY_WORKER = new URL('./history-worker.ts', import.meta.url);
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -62,7 +63,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_ENTRY, { workerData: this.data });
+    const worker = startWorker(HISTORY_WORKER, this.data);
     // An idle worker must not keep the process alive (a server that forgot close() still exits).
     worker.unref();
     const slot: Slot = { worker, current: undefined };

@@ -66,8 +66,9 @@ interface Walker {
 }
 
 /**
- * Pixels walked together (one query per level of their history lists). 64: planning turns p99
- * 3.6-5.4 ms of CPU (128 gave 5.7 ms; perf/moderation.ts at 1 M placements).
+ * Pixels walked together (one query per level of their history lists, one level per step). 64:
+ * planning turns p99 3.6-5.4 ms of CPU when a step walked a batch to its end (128 gave 5.7 ms;
+ * perf/moderation.ts at 1 M placements).
  */
 const WALK_BATCH = 64;
 
@@ -224,52 +225,65 @@ export class AreaRollbacks {
     const { width: cw, lastSeq, grid } = this.canvas;
     let k = 0;
     const cellsInRect = rect.width * rect.height;
+    let batch: Walker[] = [];
+    let open: Walker[] = [];
     await inSlices(() => {
-      // A step: the next pixels whose head is in the window (the others keep their colour), up to
-      // WALK_BATCH of them, walked down their history lists together, one query per level.
-      const walkers: Walker[] = [];
-      for (const end = Math.min(cellsInRect, k + 65_536); k < end && walkers.length < WALK_BATCH; k++) {
-        const cell = (rect.y + Math.floor(k / rect.width)) * cw + rect.x + (k % rect.width);
-        const head = lastSeq[cell] as number;
-        if (head >= lo && head <= hi) walkers.push({ cell, head, at: head, color: -1 });
+      // A step is one level of the batch's history lists (one query), so a pixel painted over many
+      // times in the window costs several steps, never one long one.
+      if (open.length > 0) {
+        open = this.walkLevel(open, lo, hi, ids);
+        return false;
       }
-      this.walk(walkers, lo, hi, ids);
-      for (const w of walkers) {
+      for (const w of batch) {
         if (w.color === grid[w.cell]) continue;
         plan.cells.push(w.cell);
         plan.heads.push(w.head);
         plan.colors.push(w.color);
       }
-      return k >= cellsInRect;
+      if (k >= cellsInRect) return true;
+      // The next pixels whose head is in the window (the others keep their colour), up to WALK_BATCH.
+      batch = [];
+      for (const end = Math.min(cellsInRect, k + 65_536); k < end && batch.length < WALK_BATCH; k++) {
+        const cell = (rect.y + Math.floor(k / rect.width)) * cw + rect.x + (k % rect.width);
+        const head = lastSeq[cell] as number;
+        if (head >= lo && head <= hi) batch.push({ cell, head, at: head, color: -1 });
+      }
+      open = batch;
+      return false;
     });
     return plan;
   }
 
-  /** Sets each walker's colour: that of the newest placement from its head down that is not undone (0: none). */
-  private walk(walkers: Walker[], lo: number, hi: number, ids: Set<string> | undefined): void {
-    let open = walkers;
-    while (open.length > 0) {
-      const bySeq = new Map<number, Walker[]>();
-      for (const w of open) {
-        if (w.at === 0)
-          w.color = 0; // past the start of the pixel's history: the blank colour
-        else bySeq.set(w.at, [...(bySeq.get(w.at) ?? []), w]);
+  /**
+   * One level of the walkers' history lists: each walker at an undone placement moves to the one
+   * before it (returned, still walking); the others take the colour of the placement they are at (the
+   * newest one that is not undone; 0 past the start of the pixel's history).
+   */
+  private walkLevel(open: readonly Walker[], lo: number, hi: number, ids: Set<string> | undefined): Walker[] {
+    const bySeq = new Map<number, Walker[]>();
+    for (const w of open) {
+      if (w.at === 0)
+        w.color = 0; // past the start of the pixel's history: the blank colour
+      else {
+        const same = bySeq.get(w.at);
+        if (same) same.push(w);
+        else bySeq.set(w.at, [w]);
       }
-      const next: Walker[] = [];
-      for (const [seq, color, who, prev] of this.log.links([...bySeq.keys()])) {
-        const undone = seq >= lo && seq <= hi && (ids === undefined || ids.has(who));
-        for (const w of bySeq.get(seq) ?? []) {
-          if (undone) {
-            w.at = prev;
-            next.push(w);
-          } else w.color = color;
-        }
-        bySeq.delete(seq);
-      }
-      // A seq the table does not hold (cannot happen with linked rows) ends its walk at the blank colour.
-      for (const ws of bySeq.values()) for (const w of ws) w.color = 0;
-      open = next;
     }
+    const next: Walker[] = [];
+    for (const [seq, color, who, prev] of this.log.links([...bySeq.keys()])) {
+      const undone = seq >= lo && seq <= hi && (ids === undefined || ids.has(who));
+      for (const w of bySeq.get(seq) ?? []) {
+        if (undone) {
+          w.at = prev;
+          next.push(w);
+        } else w.color = color;
+      }
+      bySeq.delete(seq);
+    }
+    // A seq the table does not hold (cannot happen with linked rows) ends its walk at the blank colour.
+    for (const ws of bySeq.values()) for (const w of ws) w.color = 0;
+    return next;
   }
 
   /** Commits the plan in chunks; resolves with how it ended (never rejects). */
