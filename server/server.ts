@@ -241,7 +241,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       look: new Look(placementLog, identities, signals, secret),
       rollbacks,
       activity,
-      bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas),
+      bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas, (id) => stats.of(id).placed),
       names,
     },
     surge,

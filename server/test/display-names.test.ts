@@ -94,13 +94,13 @@ describe('the writer keeps names in SQLite', () => {
   test('a banned identity or network cannot set a name (it may clear its own); a bot cannot choose one', () => {
     const names = open();
     assert.equal(names.choose(placer(A), 'Before').ok, true);
-    bans.setIdentity(A, { at: 1, reason: 'vandal' });
+    bans.setIdentity(A, { reason: 'vandal', until: undefined });
     const refused = names.choose(placer(A), 'After');
     assert.equal(!refused.ok && refused.code, 'banned');
     assert.equal(names.of(A), 'Before', 'unchanged');
     assert.deepEqual(names.choose(placer(A), ''), { ok: true, id: A, name: null });
     bans.setIdentity(A, undefined);
-    bans.setPrefix('198.51.100.0/24', { at: 1, reason: 'raid' });
+    bans.setPrefix('198.51.100.0/24', { reason: 'raid', until: undefined });
     const network = names.choose(placer(B, '198.51.100.7/32'), 'Raider');
     assert.equal(!network.ok && network.code, 'banned');
     bans.setPrefix('198.51.100.0/24', undefined);

@@ -26,9 +26,8 @@ describe('display names through an edge', () => {
   const admin = { Authorization: `Bearer ${ADMIN}` };
 
   test('a name set through the edge shows in the writer’s stats and the edge’s, beside a bot’s; 409 and a moderator’s clearing cross the bus', async () => {
-    const [ada, bob] = await Promise.all(
-      [1, 2].map(async () => (await post('/api/session', {})).json() as { id: string; token: string }),
-    );
+    const session = async () => (await post('/api/session', {})).json() as { id: string; token: string };
+    const [ada, bob] = [await session(), await session()];
     const cookie = (t: string) => ({ Cookie: `canvas_token=${t}` });
     const set = await post('/api/me/name', { name: 'Ada' }, cookie(ada.token));
     assert.equal(set.status, 200, set.body);
