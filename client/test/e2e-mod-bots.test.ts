@@ -3,6 +3,7 @@
  * Mint a bot from the form (its token shown once, and it places with it), the list with quota,
  * region, expiry, pixels placed and state, revoke after a confirming click (the bot's next placement is
  * refused). Every request of the page goes to the existing admin bot routes with the bearer token.
+ * And the Act panel's "Clear name" (a display name, through POST /api/admin/names/clear).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -118,6 +119,39 @@ describeBrowser('moderation console: bots', () => {
       audit.entries.map((e) => e.action).filter((a) => a.startsWith('bot-')),
       ['bot-revoke', 'bot-mint', 'bot-mint'],
     );
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('Act: "Clear name" removes an identity’s display name (audited)', { timeout: 60_000 }, async () => {
+    const ts = await server({ adminToken: TOKEN });
+    const p = (await (await fetch(`${ts.http}/api/session`, { method: 'POST' })).json()) as {
+      id: string;
+      token: string;
+    };
+    const named = await fetch(`${ts.http}/api/me/name`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.token}` },
+      body: JSON.stringify({ name: 'Vandal' }),
+    });
+    assert.equal(named.status, 200);
+    const context = await currentBrowser().newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const errors: Error[] = [];
+    page.on('pageerror', (e) => errors.push(e));
+    await page.goto(`${ts.http}/mod`);
+    await page.locator('#gate-token').fill(TOKEN);
+    await page.locator('#gate-token').press('Enter');
+    await page.locator('#console').waitFor({ state: 'visible' });
+    await page.locator('#ban-target').fill(p.id);
+    await page.locator('#clear-name').click();
+    await page
+      .locator('#notice')
+      .filter({ hasText: `Cleared the name "Vandal" of ${p.id}.` })
+      .waitFor();
+    await page.locator('#audit-list li[data-action="name-clear"]').waitFor();
+    const me = (await (await fetch(`${ts.http}/api/stats/me?id=${p.id}`)).json()) as { name?: string };
+    assert.equal(me.name, undefined);
     assert.deepEqual(errors, []);
     await context.close();
   });

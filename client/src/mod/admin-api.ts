@@ -102,6 +102,11 @@ export class AdminApi {
     return this.send('POST', '/api/admin/unlock', {}, parseObject);
   }
 
+  /** Removes the display name an identity chose (README "Display names"). */
+  clearName(id: string) {
+    return this.send('POST', '/api/admin/names/clear', { id }, parseObject);
+  }
+
   bots(): Promise<ApiResult<BotInfo[]>> {
     return this.get('/api/admin/bots', parseBots);
   }
