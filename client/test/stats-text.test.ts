@@ -109,4 +109,5 @@ test('the name form says what the server answered', () => {
     'Not allowed: a name has at most 24 characters.',
   );
   assert.equal(nameAnswerText(503, 'unavailable', 'x'), 'Could not save the name; try again.');
+  assert.match(nameAnswerText(429, 'cooldown', 'x'), /once every few seconds/);
 });

@@ -737,7 +737,12 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
     // A refusal may carry an HTTP-only code (name_taken).
     const code = str(f, 'code');
     if (!ADMIN_CODES.has(code)) throw new Malformed('code');
-    return { ok: false, code: code as ErrorCode | HttpCode, message: str(f, 'message', 4096) };
+    return {
+      ok: false,
+      code: code as ErrorCode | HttpCode,
+      message: str(f, 'message', 4096),
+      ...(f.wait === undefined ? {} : { wait: count(f, 'wait') }),
+    };
   },
 };
 

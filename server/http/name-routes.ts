@@ -60,11 +60,18 @@ export function registerNameRoutes(
           authority.setName(
             placer,
             name,
-            guard.later(res, '/api/me/name', (r: NameResult) =>
-              r.ok
-                ? sendJson(res, state, '200 OK', { id: r.id, name: r.name })
-                : sendCode(res, state, r.code, r.message),
-            ),
+            guard.later(res, '/api/me/name', (r: NameResult) => {
+              if (r.ok) return sendJson(res, state, '200 OK', { id: r.id, name: r.name });
+              if (r.wait === undefined) return sendCode(res, state, r.code, r.message);
+              sendCode(
+                res,
+                state,
+                r.code,
+                r.message,
+                { 'Retry-After': String(Math.ceil(r.wait / 1000)) },
+                { wait: r.wait },
+              );
+            }),
           );
         }),
       );

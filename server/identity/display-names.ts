@@ -17,7 +17,7 @@
  *   for players without a name), and not one of a few words the page or moderators use ("you", "mod").
  *
  * A banned identity (or one placing from a banned network) cannot set or change one; it may still
- * clear its own. A sanctioned bot is named by its moderator (the stats show that name, marked as a
+ * clear its own. A name is set at most once per NAME_LIMITS.changeMs per identity (`cooldown`). A sanctioned bot is named by its moderator (the stats show that name, marked as a
  * bot) and cannot choose another.
  */
 import Database from 'better-sqlite3';
@@ -33,6 +33,11 @@ export const NAME_LIMITS = {
   maxChars: 24,
   /** What a request may carry before it is checked (the route's body and the bus decoder). */
   wireChars: 256,
+  /**
+   * An identity changes its name at most once per this many ms (a refused attempt does not count):
+   * room to fix a typo, while one identity cannot turn the writer into a loop of SQLite writes.
+   */
+  changeMs: 5_000,
 } as const;
 
 /** A name's comparison form: names with the same key are the same name. */
@@ -68,8 +73,10 @@ export function checkName(raw: string): NameCheck {
   return { ok: true, name, key };
 }
 
-/** The answer to a name request: the identity's name now (null: none), or the refusal. */
-export type NameResult = { ok: true; id: string; name: string | null } | { ok: false; code: AnyCode; message: string };
+/** The answer to a name request: the identity's name now (null: none), or the refusal (`wait`: ms, with cooldown). */
+export type NameResult =
+  | { ok: true; id: string; name: string | null }
+  | { ok: false; code: AnyCode; message: string; wait?: number };
 
 const isUniqueViolation = (err: unknown): boolean =>
   err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -78,6 +85,8 @@ export class DisplayNames {
   private readonly byId = new Map<string, { name: string; key: string }>();
   /** key -> the identity holding it. */
   private readonly byKey = new Map<string, string>();
+  /** When each identity that changed its name lately may change it again (Unix ms); pruned as it goes. */
+  private readonly nextChange = new Map<string, number>();
 
   constructor(
     private readonly store: NameStore,
@@ -111,6 +120,7 @@ export class DisplayNames {
     const check = checkName(raw);
     if (!check.ok) return { ok: false, code: ErrorCode.INVALID_FIELD, message: check.message };
     try {
+      // Clearing is never held back: it only removes, and a set after it waits out the set before it.
       if (check.name === null) {
         this.clear(id);
         return { ok: true, id, name: null };
@@ -125,10 +135,17 @@ export class DisplayNames {
         };
       const holder = this.byKey.get(check.key);
       if (holder !== undefined && holder !== id) return taken(check.name);
+      const next = this.nextChange.get(id) ?? 0;
+      if (now < next) {
+        const wait = next - now;
+        const message = `a name changes once per ${NAME_LIMITS.changeMs / 1000} s: retry in ${Math.ceil(wait / 1000)} s`;
+        return { ok: false, code: ErrorCode.COOLDOWN, message, wait };
+      }
       this.store.set({ id, name: check.name, key: check.key, at: now });
       this.forget(id);
       this.byId.set(id, { name: check.name, key: check.key });
       this.byKey.set(check.key, id);
+      this.changed(id, now);
       return { ok: true, id, name: check.name };
     } catch (err) {
       if (isUniqueViolation(err)) return taken(check.name ?? '');
@@ -145,6 +162,12 @@ export class DisplayNames {
     this.store.clear(id);
     this.forget(id);
     return had.name;
+  }
+
+  private changed(id: string, now: number): void {
+    // Bounded by the identities that changed their name in the last changeMs: older entries go now.
+    for (const [other, t] of this.nextChange) if (t <= now) this.nextChange.delete(other);
+    this.nextChange.set(id, now + NAME_LIMITS.changeMs);
   }
 
   private forget(id: string): void {

@@ -467,6 +467,9 @@ test('display names: the name request, its answer, the moderator clearing and la
   const taken = { ok: false, code: 'name_taken', message: 'taken' };
   assert.deepEqual(decodeAnswer('name', taken), taken, 'an HTTP-only code crosses');
   assert.equal(decodeAnswer('name', { ...taken, code: 'teapot' }), undefined);
+  const soon = { ok: false, code: 'cooldown', message: 'retry in 3 s', wait: 3000 };
+  assert.deepEqual(decodeAnswer('name', soon), soon);
+  assert.equal(decodeAnswer('name', { ...soon, wait: -1 }), undefined);
   assert.equal(decodeAnswer('name', { ok: true, id: ID, name: 5 }), undefined);
   const stats = {
     ok: true,

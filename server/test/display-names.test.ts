@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { checkName, DisplayNames, nameKey } from '../identity/display-names.ts';
+import { checkName, DisplayNames, NAME_LIMITS, nameKey } from '../identity/display-names.ts';
 import { Bans } from '../placement/bans.ts';
 import { Bots } from '../placement/bots.ts';
 import { Stats } from '../stats/stats.ts';
@@ -60,6 +60,9 @@ describe('the writer keeps names in SQLite', () => {
   const bots = new Bots([{ id: 'b0b0b0b0b0b0b0b0', name: 'painter', everyMs: 1000, created: 1 }]);
   const open = () => new DisplayNames(new NameStore(db), { bans, bots });
   const placer = (identityId: string, addressKey = '192.0.2.1/32') => ({ identityId, addressKey });
+  /** Each change a changeMs after the last, so the once-per-changeMs limit never holds one back here. */
+  let t = 1_800_000_000_000;
+  const later = () => (t += NAME_LIMITS.changeMs);
   const A = 'aaaaaaaaaaaaaaaa';
   const B = 'bbbbbbbbbbbbbbbb';
 
@@ -74,39 +77,64 @@ describe('the writer keeps names in SQLite', () => {
 
   test('unique ignoring case and width; the holder may re-case its own; clearing frees it; a restart keeps them', () => {
     const names = open();
-    assert.deepEqual(names.choose(placer(A), 'Alice'), { ok: true, id: A, name: 'Alice' });
-    const taken = names.choose(placer(B), 'ＡＬＩＣＥ');
+    assert.deepEqual(names.choose(placer(A), 'Alice', later()), { ok: true, id: A, name: 'Alice' });
+    const taken = names.choose(placer(B), 'ＡＬＩＣＥ', later());
     assert.equal(taken.ok, false);
     assert.equal(!taken.ok && taken.code, 'name_taken');
-    assert.deepEqual(names.choose(placer(A), 'ALICE'), { ok: true, id: A, name: 'ALICE' }, 'its own name, re-cased');
-    assert.deepEqual(names.choose(placer(A), 'Ada'), { ok: true, id: A, name: 'Ada' });
-    assert.deepEqual(names.choose(placer(B), 'alice'), { ok: true, id: B, name: 'alice' }, 'renaming freed it');
+    assert.deepEqual(
+      names.choose(placer(A), 'ALICE', later()),
+      { ok: true, id: A, name: 'ALICE' },
+      'its own name, re-cased',
+    );
+    assert.deepEqual(names.choose(placer(A), 'Ada', later()), { ok: true, id: A, name: 'Ada' });
+    assert.deepEqual(
+      names.choose(placer(B), 'alice', later()),
+      { ok: true, id: B, name: 'alice' },
+      'renaming freed it',
+    );
     assert.equal(names.clear(B), 'alice');
     assert.equal(names.of(B), undefined);
     const again = open();
     assert.equal(again.of(A), 'Ada', 'read back from the table');
     assert.equal(again.of(B), undefined);
     assert.equal(again.size, 1);
-    assert.deepEqual(names.choose(placer(A), ''), { ok: true, id: A, name: null }, 'an empty name clears it');
+    assert.deepEqual(names.choose(placer(A), '', later()), { ok: true, id: A, name: null }, 'an empty name clears it');
     assert.equal(open().size, 0);
+  });
+
+  test('a name is set at most once per changeMs; a refused attempt and a clearing do not count', () => {
+    const names = open();
+    const C = 'cccccccccccccccc';
+    const t0 = later();
+    assert.equal(names.choose(placer(C), 'First', t0).ok, true);
+    const soon = names.choose(placer(C), 'Second', t0 + 1000);
+    assert.deepEqual(soon.ok ? undefined : [soon.code, soon.wait], ['cooldown', NAME_LIMITS.changeMs - 1000]);
+    assert.equal(names.of(C), 'First');
+    const taken = names.choose(placer(B), 'FIRST', t0 + 1000);
+    assert.equal(!taken.ok && taken.code, 'name_taken');
+    assert.equal(names.choose(placer(B), 'Other', t0 + 1000).ok, true, 'the refused attempt did not count');
+    assert.deepEqual(names.choose(placer(C), '', t0 + 2000), { ok: true, id: C, name: null }, 'clearing is not held');
+    assert.equal(names.choose(placer(C), 'Second', t0 + NAME_LIMITS.changeMs).ok, true);
+    names.clear(B);
+    names.clear(C);
   });
 
   test('a banned identity or network cannot set a name (it may clear its own); a bot cannot choose one', () => {
     const names = open();
-    assert.equal(names.choose(placer(A), 'Before').ok, true);
+    assert.equal(names.choose(placer(A), 'Before', later()).ok, true);
     bans.setIdentity(A, { reason: 'vandal', until: undefined });
-    const refused = names.choose(placer(A), 'After');
+    const refused = names.choose(placer(A), 'After', later());
     assert.equal(!refused.ok && refused.code, 'banned');
     assert.equal(names.of(A), 'Before', 'unchanged');
-    assert.deepEqual(names.choose(placer(A), ''), { ok: true, id: A, name: null });
+    assert.deepEqual(names.choose(placer(A), '', later()), { ok: true, id: A, name: null });
     bans.setIdentity(A, undefined);
     bans.setPrefix('198.51.100.0/24', { reason: 'raid', until: undefined });
-    const network = names.choose(placer(B, '198.51.100.7/32'), 'Raider');
+    const network = names.choose(placer(B, '198.51.100.7/32'), 'Raider', later());
     assert.equal(!network.ok && network.code, 'banned');
     bans.setPrefix('198.51.100.0/24', undefined);
-    const bot = names.choose({ ...placer('b0b0b0b0b0b0b0b0'), bot: 'b0b0b0b0b0b0b0b0' }, 'Human');
+    const bot = names.choose({ ...placer('b0b0b0b0b0b0b0b0'), bot: 'b0b0b0b0b0b0b0b0' }, 'Human', later());
     assert.equal(!bot.ok && bot.code, 'invalid_field');
-    const invalid = names.choose(placer(B), 'a\u200bb');
+    const invalid = names.choose(placer(B), 'a\u200bb', later());
     assert.equal(!invalid.ok && invalid.code, 'invalid_field');
   });
 });
@@ -236,6 +264,10 @@ describe('display names on a server', () => {
       assert.equal(res.json().error, code, `${JSON.stringify(body)}: ${res.body}`);
     }
     assert.equal((await setName(p.token, { name: 'Carol' })).status, 200);
+    const soon = await setName(p.token, { name: 'Caroline' });
+    assert.equal(soon.status, 429, soon.body);
+    assert.equal(soon.json().error, 'cooldown');
+    assert.ok(Number(soon.headers['retry-after']) >= 1);
     assert.deepEqual((await setName(p.token, { name: null })).json(), { id: p.id, name: null }, 'null clears');
     assert.equal((await admin('ban', { id: p.id, reason: 'spam' })).status, 200);
     const banned = await setName(p.token, { name: 'Carol' });

@@ -92,6 +92,7 @@ export function nameAnswerText(status: number, code: string | undefined, message
   if (status === 200) return 'Saved.';
   if (code === 'name_taken') return 'That name is taken.';
   if (code === 'banned') return 'Banned identities cannot set a name.';
+  if (code === 'cooldown') return 'A name changes once every few seconds: try again in a moment.';
   if (code === 'invalid_field' && message) return `Not allowed: ${message}.`;
   return 'Could not save the name; try again.';
 }
