@@ -23,6 +23,8 @@ import { Moderation } from './moderation/moderation.ts';
 import { BotAdmin } from './moderation/bot-admin.ts';
 import { Bots } from './placement/bots.ts';
 import { BotStore } from './store/bot-store.ts';
+import { NameStore } from './store/name-store.ts';
+import { DisplayNames } from './identity/display-names.ts';
 import { IdentityIssuer } from './identity/tokens.ts';
 import type { Logger } from './ops/log.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -123,6 +125,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Stats: the stored checkpoint and the placements after it, then every committed batch (`stored`).
   const placementLog = new PlacementLog(store.db);
   const statsStore = new StatsStore(store.db);
+  // Sanctioned bots and display names: the stats show their names beside the ids.
+  const modStore = new ModerationStore(store.db);
+  const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
+  const botStore = new BotStore(store.db);
+  const bots = new Bots(botStore.all());
+  const names = new DisplayNames(new NameStore(store.db), { bans, bots });
   const statsStarted = performance.now();
   const { stats, checkpointSeq, scanned } = restoreStats({
     paletteSize: config.palette.length,
@@ -130,6 +138,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     store: statsStore,
     seq: loaded.seq,
     now: Date.now(),
+    label: (id) => {
+      const bot = bots.nameOf(id);
+      if (bot !== undefined) return { bot };
+      const name = names.of(id);
+      return name === undefined ? undefined : { name };
+    },
   });
   log.info(
     { ms: Math.round(performance.now() - statsStarted), checkpointSeq, scanned, identities: stats.identities },
@@ -167,9 +181,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stored: (rows) => stats.add(rows),
     },
   );
-  const modStore = new ModerationStore(store.db);
   const secret = store.identitySecret(config.secret);
-  const bans = new Bans(modStore.identityBans(), modStore.prefixBans());
   const cooldowns = cooldownModel(config, placementLog, Date.now());
   // With charges, a bot keeping up the full rate places one every charge period: the same signal.
   const signals = new Signals(cooldowns.periodMs);
@@ -199,9 +211,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     .catch((err: unknown) =>
       log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
     );
-  // Sanctioned bots: the table, the placement path's view of it, and the moderators' side.
-  const botStore = new BotStore(store.db);
-  const bots = new Bots(botStore.all());
   const placements = new PlacementService({
     bots,
     canvas,
@@ -239,7 +248,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       look: new Look(placementLog, identities, signals, secret),
       rollbacks,
       activity,
-      bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas),
+      bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas, (id) => stats.of(id).placed),
+      names,
     },
     surge,
   );
@@ -280,6 +290,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     stats,
     tiles,
     bots,
+    names,
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.

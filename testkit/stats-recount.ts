@@ -8,6 +8,20 @@ import type { IdentityStats, StatsSummary, TopEntry } from '../server/stats/stat
 
 const PLAYERS = "substr(who, 1, 4) <> 'mod:'";
 
+/** The display name or bot name the stats show beside `id` (the names and bots tables), if any. */
+function labelOf(db: Database.Database, id: string): { name?: string; bot?: string } {
+  const table = (name: string) =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) !== undefined;
+  const bot = table('bots')
+    ? (db.prepare('SELECT name FROM bots WHERE id = ?').pluck().get(id) as string | undefined)
+    : undefined;
+  if (bot !== undefined) return { bot };
+  const name = table('names')
+    ? (db.prepare('SELECT name FROM names WHERE id = ?').pluck().get(id) as string | undefined)
+    : undefined;
+  return name === undefined ? {} : { name };
+}
+
 /** Everything of `GET /api/stats` but `at`, as of `at` (the minute windows end at its minute). */
 export function recountStats(dbPath: string, at: number, paletteSize: number, topSize = 10): Omit<StatsSummary, 'at'> {
   const db = new Database(dbPath, { readonly: true });
@@ -26,7 +40,11 @@ export function recountStats(dbPath: string, at: number, paletteSize: number, to
           `SELECT who AS id, COUNT(*) AS placed FROM placements WHERE ${PLAYERS} AND at >= ?
            GROUP BY who ORDER BY placed DESC, who ASC LIMIT ?`,
         )
-        .all(from, topSize) as TopEntry[];
+        .all(from, topSize)
+        .map((e) => {
+          const { id, placed } = e as TopEntry;
+          return { id, placed, ...labelOf(db, id) };
+        });
     const perColor = new Array<number>(paletteSize).fill(0);
     const colours = db
       .prepare(`SELECT color, COUNT(*) AS n FROM placements WHERE ${PLAYERS} GROUP BY color`)
@@ -60,12 +78,12 @@ export function recountIdentity(dbPath: string, id: string): IdentityStats {
       first: number | null;
       last: number | null;
     };
-    if (row.placed === 0) return { id, placed: 0, first: null, last: null, rank: null };
+    if (row.placed === 0) return { id, placed: 0, first: null, last: null, rank: null, ...labelOf(db, id) };
     const above = db
       .prepare(`SELECT COUNT(*) FROM (SELECT who FROM placements WHERE ${PLAYERS} GROUP BY who HAVING COUNT(*) > ?)`)
       .pluck()
       .get(row.placed) as number;
-    return { id, placed: row.placed, first: row.first, last: row.last, rank: 1 + above };
+    return { id, placed: row.placed, first: row.first, last: row.last, rank: 1 + above, ...labelOf(db, id) };
   } finally {
     db.close();
   }

@@ -50,6 +50,59 @@ describeBrowser('browser client: stats panel', () => {
     await page.context().close();
   });
 
+  test('the player names itself in the panel; the top list shows its name, another player’s and a bot’s; a taken name is refused', {
+    timeout: 60_000,
+  }, async () => {
+    const ADMIN = 'e2e-stats-admin';
+    const ts = await server({ adminToken: ADMIN });
+    const open = await openPage(ts.http);
+    const { page, errors } = open;
+    await pickColour(page, RED);
+    await clickPixel(page, 3, 4);
+    const place = await waitFor(() => open.sent.find((m): m is PlaceMsg => m.t === 'place'), 'the place frame');
+    await waitFrame(open, (m) => m.t === 'ack' && m.id === place.id);
+    // Another player, named "Bob", and a sanctioned bot place twice each, over HTTP.
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${ts.http}${path}`, { method: 'POST', body: JSON.stringify(body), headers });
+    const bob = (await (await post('/api/session', {})).json()) as { token: string };
+    const asBob = { Authorization: `Bearer ${bob.token}` };
+    assert.equal((await post('/api/me/name', { name: 'Bob' }, asBob)).status, 200);
+    const bot = (await (
+      await post('/api/admin/bots', { name: 'flag-painter', everyMs: 100 }, { Authorization: `Bearer ${ADMIN}` })
+    ).json()) as { token: string };
+    for (const [x, headers] of [
+      [10, asBob],
+      [11, asBob],
+      [12, { Authorization: `Bearer ${bot.token}` }],
+    ] as const)
+      assert.equal((await post('/api/pixel', { x, y: 1, color: 2 }, headers)).status, 200);
+
+    await page.locator('#stats-toggle').click();
+    const input = page.locator('#stats-panel .stats-name input');
+    await input.fill('  Ada  ');
+    await input.press('Enter');
+    await page.locator('#stats-panel .stats-name-status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal(await input.inputValue(), 'Ada', 'the name as the server keeps it');
+    const lines = page.locator('#stats-panel .stats-top li');
+    await lines.filter({ hasText: 'you (Ada) 1' }).waitFor({ timeout: 10_000 });
+    const texts = await lines.allTextContents();
+    assert.equal(texts[0], '1. Bob 2');
+    // Equal counts are ordered by id, which is random here.
+    assert.deepEqual(
+      texts
+        .slice(1)
+        .map((t) => t.slice(3))
+        .sort(),
+      ['flag-painter (bot) 1', 'you (Ada) 1'],
+    );
+
+    await input.fill('BOB');
+    await page.locator('#stats-panel .stats-name button').click();
+    await page.locator('#stats-panel .stats-name-status').filter({ hasText: 'That name is taken.' }).waitFor();
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('on a phone the stats open from a button over the stage (the top bar has no room)', {
     timeout: 60_000,
   }, async () => {

@@ -34,11 +34,17 @@ test('posts send JSON bodies to the existing admin routes', async () => {
   const { client, sent } = api(200, { banned: 'x', until: null });
   await client.ban({ id: '00000000000000aa' }, 'raid', 3600);
   await client.lock(300.9, ' raid ');
+  await client.clearName('00000000000000aa');
+  await client.mintBot({ name: 'painter', everyMs: 1000 });
+  await client.revokeBot('00000000000000bb');
   assert.deepEqual(
     sent.map((s) => [s.init.method, s.url, JSON.parse(String(s.init.body))]),
     [
       ['POST', '/api/admin/ban', { id: '00000000000000aa', reason: 'raid', seconds: 3600 }],
       ['POST', '/api/admin/lock', { seconds: 300, reason: 'raid' }],
+      ['POST', '/api/admin/names/clear', { id: '00000000000000aa' }],
+      ['POST', '/api/admin/bots', { name: 'painter', everyMs: 1000 }],
+      ['POST', '/api/admin/bots/revoke', { id: '00000000000000bb' }],
     ],
   );
   assert.equal(headers(sent[0])['content-type'], 'application/json');

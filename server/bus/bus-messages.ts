@@ -34,6 +34,7 @@ import type { HttpAnswer } from '../http/answer.ts';
 import { formatIpRanges, parseIpRanges } from '../identity/client-address.ts';
 import type { OidcSettings } from '../identity/oidc-client.ts';
 import { isIdentityId } from '../identity/tokens.ts';
+import { NAME_LIMITS, type NameResult } from '../identity/display-names.ts';
 import type { AdminAction } from '../moderation/admin-action.ts';
 import { BOT_LIMITS } from '../moderation/bot-admin.ts';
 import type { AreaRollbackRequest } from '../moderation/area-rollback.ts';
@@ -141,7 +142,17 @@ export type Request =
   | { i: number; k: 'history'; r: HistoryRequest }
   | { i: number; k: 'stats' }
   | { i: number; k: 'statsOf'; id: string }
-  | { i: number; k: 'tile'; level: number; tx: number; ty: number };
+  | { i: number; k: 'tile'; level: number; tx: number; ty: number }
+  | {
+      i: number;
+      k: 'name';
+      identityId: string;
+      addressKey: string;
+      account?: true;
+      bot?: string;
+      /** As the client sent it (at most NAME_LIMITS.wireChars): the writer checks it (display-names.ts). */
+      name: string;
+    };
 
 export type RequestKind = Request['k'];
 
@@ -155,6 +166,7 @@ export interface AnswerOf {
   stats: StatsResult;
   statsOf: IdentityStatsResult;
   tile: HttpAnswer;
+  name: NameResult;
 }
 
 export type Answer = AnswerOf[RequestKind];
@@ -454,6 +466,7 @@ function decodeAdminAction(f: Fields): AdminAction {
       return mint;
     }
     case 'bot-revoke':
+    case 'name-clear':
       return { op, actor: str(f, 'actor'), id: identity(f, 'id') };
     default:
       throw new Malformed('unknown admin op');
@@ -507,6 +520,16 @@ function decodeRequest(f: Fields, i: number): Request {
       return { i, k: 'stats' };
     case 'statsOf':
       return { i, k: 'statsOf', id: identity(f, 'id') };
+    case 'name':
+      return {
+        i,
+        k: 'name',
+        identityId: identity(f, 'identityId'),
+        addressKey: str(f, 'addressKey'),
+        ...account(f),
+        ...bot(f),
+        name: str(f, 'name', NAME_LIMITS.wireChars),
+      };
     case 'tile': {
       const tile = { i, k: 'tile' as const, level: count(f, 'level'), tx: count(f, 'tx'), ty: count(f, 'ty') };
       // The writer checks the range against its canvas; this only keeps the numbers small.
@@ -595,8 +618,17 @@ function topList(f: Fields, key: string): TopEntry[] {
   if (!Array.isArray(list) || list.length > MAX_TOP) throw new Malformed(key);
   return list.map((raw) => {
     const e = record(raw, key);
-    return { id: identity(e, 'id'), placed: count(e, 'placed') };
+    // Field order is the JSON order, as in stats.ts: the edge's ETag is computed from its bytes.
+    return { id: identity(e, 'id'), placed: count(e, 'placed'), ...labelOf(e) };
   });
+}
+
+/** The optional display name and bot name of a stats entry, as an object to spread. */
+function labelOf(f: Fields): { name?: string; bot?: string } {
+  return {
+    ...(f.name === undefined ? {} : { name: str(f, 'name', NAME_LIMITS.wireChars) }),
+    ...(f.bot === undefined ? {} : { bot: str(f, 'bot', BOT_LIMITS.nameChars) }),
+  };
 }
 
 function statsSummary(f: Fields): StatsSummary {
@@ -697,10 +729,26 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
       first: nullable(s, 'first', count),
       last: nullable(s, 'last', count),
       rank: nullable(s, 'rank', count),
+      ...labelOf(s),
     };
     return { ok: true, stats };
   },
+  name: (r) => {
+    const f = record(r, 'answer');
+    if (f.ok === true) return { ok: true, id: identity(f, 'id'), name: nullable(f, 'name', nameText) };
+    // A refusal may carry an HTTP-only code (name_taken).
+    const code = str(f, 'code');
+    if (!ADMIN_CODES.has(code)) throw new Malformed('code');
+    return {
+      ok: false,
+      code: code as ErrorCode | HttpCode,
+      message: str(f, 'message', 4096),
+      ...(f.wait === undefined ? {} : { wait: count(f, 'wait') }),
+    };
+  },
 };
+
+const nameText = (f: Fields, key: string): string => str(f, key, NAME_LIMITS.wireChars);
 
 /** Checks one answer against the kind of request it answers; undefined when it is not one. */
 export function decodeAnswer<K extends RequestKind>(kind: K, r: unknown): AnswerOf[K] | undefined {

@@ -14,6 +14,7 @@ import { ByteLru } from '../history/lru.ts';
 import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
+import type { NameResult } from '../identity/display-names.ts';
 
 const NO_ANSWER = {
   not_forwarded: {
@@ -128,6 +129,15 @@ export class RemoteAuthority implements Authority {
       if (r.ok) this.statsKept = { r, until: Date.now() + STATS_REUSE_MS };
       for (const d of waiting) d(r);
     });
+  }
+
+  setName(placer: Placer, name: string, done: (r: NameResult) => void): void {
+    const { identityId, addressKey } = placer;
+    const account = placer.account ? { account: true as const } : {};
+    const bot = placer.bot === undefined ? {} : { bot: placer.bot };
+    this.bus.forward<'name'>({ k: 'name', identityId, addressKey, ...account, ...bot, name }, (r) =>
+      done(orFailure(r)),
+    );
   }
 
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void {

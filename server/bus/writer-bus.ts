@@ -227,6 +227,8 @@ export class WriterBus {
         return this.authority.statsOf(req.id, answer);
       case 'tile':
         return this.authority.tile({ level: req.level, tx: req.tx, ty: req.ty }, answer);
+      case 'name':
+        return this.authority.setName(req, req.name, answer);
     }
   }
 

@@ -281,6 +281,10 @@ export function registerAdminRoutes(
     const id = identityField(body);
     return id ? { op: 'bot-revoke', actor, id } : bad('body must be {"id": "<16 hex digits>"}');
   });
+  action('/api/admin/names/clear', (body, actor) => {
+    const id = identityField(body);
+    return id ? { op: 'name-clear', actor, id } : bad('body must be {"id": "<16 hex digits>"}');
+  });
   action('/api/admin/wipe', (body, actor) => {
     const [x, y, width, height, color] = ['x', 'y', 'width', 'height', 'color'].map((k) => jsonInt(body, k));
     if (x === undefined || y === undefined || width === undefined || height === undefined || color === undefined) {

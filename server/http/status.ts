@@ -37,6 +37,8 @@ export const HttpCode = {
   LOGIN_FAILED: 'login_failed',
   /** Sign-in is configured but not available now (the provider's discovery has not succeeded yet). */
   LOGIN_UNAVAILABLE: 'login_unavailable',
+  /** Another identity holds that display name (compared ignoring case, identity/display-names.ts). */
+  NAME_TAKEN: 'name_taken',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -78,6 +80,7 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.IDENTITY_LIMIT]: '429 Too Many Requests',
   [HttpCode.LOGIN_FAILED]: '400 Bad Request',
   [HttpCode.LOGIN_UNAVAILABLE]: '503 Service Unavailable',
+  [HttpCode.NAME_TAKEN]: '409 Conflict',
 };
 
 export function statusOf(code: AnyCode): string {

@@ -31,7 +31,8 @@ export type AdminAction =
   | { op: 'activity' }
   | ({ op: 'bot-mint'; actor: string } & BotMintRequest)
   | { op: 'bot-list' }
-  | { op: 'bot-revoke'; actor: string; id: string };
+  | { op: 'bot-revoke'; actor: string; id: string }
+  | { op: 'name-clear'; actor: string; id: string };
 
 /** Runs `a`; `done` is called once (some actions answer after work spread over several loop turns). */
 export function runAdminAction(moderation: Moderation, a: AdminAction, done: (r: ActionResult) => void): void {
@@ -108,5 +109,7 @@ function run(moderation: Moderation, a: AdminAction): ActionResult | Promise<Act
       return moderation.bots.list();
     case 'bot-revoke':
       return moderation.bots.revoke(a.actor, a.id);
+    case 'name-clear':
+      return moderation.clearName(a.actor, a.id);
   }
 }

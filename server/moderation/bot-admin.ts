@@ -31,8 +31,8 @@ export interface BotMintRequest {
   seconds?: number;
 }
 
-/** A bot as the API shows it (GET /api/admin/bots, the mint's answer). */
-function view(bot: Bot, now: number): Record<string, unknown> {
+/** A bot as the API shows it (GET /api/admin/bots, the mint's answer), with its pixels placed. */
+function view(bot: Bot, now: number, placed: number): Record<string, unknown> {
   return {
     id: bot.id,
     name: bot.name,
@@ -42,6 +42,7 @@ function view(bot: Bot, now: number): Record<string, unknown> {
     expires: bot.expires ?? null,
     revoked: bot.revoked ?? null,
     state: botState(bot, now),
+    placed,
   };
 }
 
@@ -54,6 +55,8 @@ export class BotAdmin {
     private readonly issuer: IdentityIssuer,
     private readonly audit: ModerationStore,
     private readonly canvas: { width: number; height: number },
+    /** Pixels bot `id` placed (the stats, stats/stats.ts: all time, kept across restarts). */
+    private readonly placedOf: (id: string) => number = () => 0,
   ) {}
 
   mint(actor: string, req: BotMintRequest): ActionResult {
@@ -94,12 +97,12 @@ export class BotAdmin {
     this.bots.set(bot);
     const { token } = this.issuer.bot(bot.id);
     const audited = this.record(actor, 'bot-mint', { ...req }, { id: bot.id, expires: bot.expires ?? null });
-    return { ok: true, result: { ...audited, ...view(bot, now), token } };
+    return { ok: true, result: { ...audited, ...view(bot, now, 0), token } };
   }
 
   list(): ActionResult {
     const now = Date.now();
-    return { ok: true, result: { bots: this.bots.all().map((b) => view(b, now)) } };
+    return { ok: true, result: { bots: this.bots.all().map((b) => view(b, now, this.placedOf(b.id))) } };
   }
 
   revoke(actor: string, id: string): ActionResult {

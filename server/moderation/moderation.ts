@@ -18,6 +18,7 @@ import type { Activity } from './activity.ts';
 import type { AreaRollbackRequest, AreaRollbacks } from './area-rollback.ts';
 import type { Look, LookRequest } from './look.ts';
 import type { BotAdmin } from './bot-admin.ts';
+import type { DisplayNames } from '../identity/display-names.ts';
 
 /** The moderation console's parts (look, area rollback, live activity), made in server.ts. */
 export interface ConsoleParts {
@@ -26,6 +27,8 @@ export interface ConsoleParts {
   activity: Activity;
   /** Sanctioned bots: mint, list, revoke (bot-admin.ts). */
   bots: BotAdmin;
+  /** Display names, which a moderator may clear (identity/display-names.ts). */
+  names: DisplayNames;
 }
 
 /** A refusal may carry an HTTP-only code (too_large, rollback_running), so AnyCode, not ErrorCode. */
@@ -117,6 +120,12 @@ export class Moderation {
   /** Bot-like signals per address prefix and identity (placement/signals.ts). */
   signals(limit: number) {
     return this.signalsSeen.top(limit);
+  }
+
+  /** Removes the display name `id` chose (it may choose another unless banned); the name is freed. */
+  clearName(actor: string, id: string): ActionResult {
+    const name = this.parts.names.clear(id);
+    return this.record(actor, 'name-clear', { id }, { cleared: id, name: name ?? null });
   }
 
   /** Bans an identity, for `seconds` or (undefined) until lifted. */

@@ -20,6 +20,7 @@ import { HttpCode } from '../http/status.ts';
 import type { TileCache } from '../tiles/tile-cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
 import type { Bots } from './bots.ts';
+import type { DisplayNames, NameResult } from '../identity/display-names.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -52,6 +53,8 @@ export interface Authority {
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void;
   /** A tile of the canvas (tiles/tile-cache.ts): a whole HTTP answer, 200 with the PNG or an error. */
   tile(t: TileRef, done: (a: HttpAnswer) => void): void;
+  /** `placer` sets its display name, or clears it with '' (identity/display-names.ts). */
+  setName(placer: Placer, name: string, done: (r: NameResult) => void): void;
 }
 
 export class LocalAuthority implements Authority {
@@ -65,7 +68,8 @@ export class LocalAuthority implements Authority {
     private readonly counts: Stats,
     private readonly tiles: TileCache,
     /** Names the sanctioned bot behind a pixel (pixel info). */
-    private readonly bots?: Bots,
+    private readonly bots: Bots,
+    private readonly names: DisplayNames,
   ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
@@ -83,7 +87,7 @@ export class LocalAuthority implements Authority {
     }
     const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
     const who = last?.who ?? null;
-    const bot = this.bots?.nameOf(who);
+    const bot = this.bots.nameOf(who);
     done({
       ok: true,
       pixel: {
@@ -112,6 +116,10 @@ export class LocalAuthority implements Authority {
 
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void {
     done({ ok: true, stats: this.counts.of(id) });
+  }
+
+  setName(placer: Placer, name: string, done: (r: NameResult) => void): void {
+    done(this.names.choose(placer, name));
   }
 
   tile(t: TileRef, done: (a: HttpAnswer) => void): void {

@@ -5,7 +5,7 @@
  */
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { StatsStore } from '../store/stats-store.ts';
-import { Stats } from './stats.ts';
+import { Stats, type StatsOptions } from './stats.ts';
 
 const HOUR_MINUTES = 60;
 const MINUTE_MS = 60_000;
@@ -27,9 +27,15 @@ export function restoreStats(opts: {
   now: number;
   /** The stats' clock (tests pass their own). */
   clock?: () => number;
+  /** Names and bot marks (StatsOptions.label). */
+  label?: StatsOptions['label'];
 }): RestoredStats {
   const { log, store } = opts;
-  const stats = new Stats({ paletteSize: opts.paletteSize, ...(opts.clock ? { now: opts.clock } : {}) });
+  const stats = new Stats({
+    paletteSize: opts.paletteSize,
+    ...(opts.clock ? { now: opts.clock } : {}),
+    ...(opts.label ? { label: opts.label } : {}),
+  });
   const checkpoint = store.load(opts.seq);
   if (checkpoint) stats.restore(checkpoint);
   const from = (checkpoint?.seq ?? 0) + 1;

@@ -23,6 +23,19 @@
 export interface TopEntry {
   id: string;
   placed: number;
+  /** The display name the identity chose (identity/display-names.ts); absent: none. */
+  name?: string;
+  /** The sanctioned bot's name when the placer is a bot (placement/bots.ts); absent: a player. */
+  bot?: string;
+}
+
+/**
+ * How the stats show an identity besides its id: the name it chose, or the bot's. Looked up when a
+ * summary is built (once a second at most), so a name set or cleared shows within a second.
+ */
+export interface Label {
+  name?: string;
+  bot?: string;
 }
 
 /** `GET /api/stats`. */
@@ -52,6 +65,8 @@ export interface IdentityStats {
   first: number | null;
   last: number | null;
   rank: number | null;
+  name?: string;
+  bot?: string;
 }
 
 /** What a committed row tells the stats (store.ts PlacementRow has these fields). */
@@ -85,6 +100,8 @@ export interface StatsOptions {
   topSize?: number;
   /** Clock (tests pass their own). */
   now?: () => number;
+  /** Names and bot marks for the top lists and `of` (server.ts: display names and bots). */
+  label?: (id: string) => Label | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -137,12 +154,14 @@ export class Stats {
   private head = -1;
   private readonly topSize: number;
   private readonly now: () => number;
+  private readonly label: (id: string) => Label | undefined;
   private summaryCache: StatsSummary | undefined;
 
   constructor(opts: StatsOptions) {
     this.perColor = new Array<number>(opts.paletteSize).fill(0);
     this.topSize = opts.topSize ?? DEFAULT_TOP;
     this.now = opts.now ?? Date.now;
+    this.label = opts.label ?? (() => undefined);
     this.ring = Array.from({ length: HOUR_MINUTES }, () => ({
       minute: -1,
       placements: 0,
@@ -312,8 +331,8 @@ export class Stats {
       lastHour,
       perColor: [...this.perColor],
       active5m,
-      top: this.top.map((e) => ({ ...e })),
-      topHour: this.topOfHour(),
+      top: this.top.map((e) => this.labelled(e)),
+      topHour: this.topOfHour().map((e) => this.labelled(e)),
       modChanges: this.modChanges,
       at: now,
     };
@@ -324,14 +343,22 @@ export class Stats {
   /** One identity's figures; an identity that never placed has 0 and nulls. */
   of(id: string): IdentityStats {
     const seen = this.byId.get(id);
-    if (!seen) return { id, placed: 0, first: null, last: null, rank: null };
+    const label = this.label(id);
+    if (!seen) return { id, placed: 0, first: null, last: null, rank: null, ...label };
     return {
       id,
       placed: seen.placed,
       first: seen.first,
       last: seen.last,
       rank: 1 + (this.atLeast[seen.placed + 1] ?? 0),
+      ...label,
     };
+  }
+
+  /** A copy of a top entry with its label (the list's own entries stay id and count). */
+  private labelled(e: TopEntry): TopEntry {
+    const label = this.label(e.id);
+    return label ? { id: e.id, placed: e.placed, ...label } : { id: e.id, placed: e.placed };
   }
 
   /** Identities that ever placed (memory: one small record each). */

@@ -438,3 +438,58 @@ test('bots: the bot mark of place and standing, the bot admin actions and pixel 
   assert.deepEqual(decodeAnswer('pixel', pixel), pixel);
   assert.equal(decodeAnswer('pixel', { ...pixel, pixel: { ...pixel.pixel, bot: 7 } }), undefined);
 });
+
+test('display names: the name request, its answer, the moderator clearing and labelled stats round-trip, checked', () => {
+  const ok: Request[] = [
+    { i: 1, k: 'name', identityId: ID, addressKey: '203.0.113.7/32', name: 'Ada' },
+    { i: 2, k: 'name', identityId: ID, addressKey: '203.0.113.7/32', account: true, name: '' },
+    { i: 3, k: 'admin', a: { op: 'name-clear', actor: 'admin@127.0.0.1', id: ID } },
+  ];
+  const decoded = decodeRequests(
+    raw({
+      edge: 'e1',
+      reqs: [
+        ...ok,
+        withFields(ok[0] as object, { i: 4, name: 7 }),
+        withFields(ok[0] as object, { i: 5, name: 'x'.repeat(257) }), // longer than any request may carry
+        withFields(ok[0] as object, { i: 6, name: undefined }),
+        { i: 7, k: 'admin', a: { op: 'name-clear', actor: 'a', id: 'mod:wipe' } },
+      ],
+    }),
+  );
+  assert.deepEqual(decoded?.reqs, ok);
+  assert.deepEqual(
+    decoded?.bad.map((b) => b.i),
+    [4, 5, 6, 7],
+  );
+  assert.deepEqual(decodeAnswer('name', { ok: true, id: ID, name: 'Ada' }), { ok: true, id: ID, name: 'Ada' });
+  assert.deepEqual(decodeAnswer('name', { ok: true, id: ID, name: null }), { ok: true, id: ID, name: null });
+  const taken = { ok: false, code: 'name_taken', message: 'taken' };
+  assert.deepEqual(decodeAnswer('name', taken), taken, 'an HTTP-only code crosses');
+  assert.equal(decodeAnswer('name', { ...taken, code: 'teapot' }), undefined);
+  const soon = { ok: false, code: 'cooldown', message: 'retry in 3 s', wait: 3000 };
+  assert.deepEqual(decodeAnswer('name', soon), soon);
+  assert.equal(decodeAnswer('name', { ...soon, wait: -1 }), undefined);
+  assert.equal(decodeAnswer('name', { ok: true, id: ID, name: 5 }), undefined);
+  const stats = {
+    ok: true,
+    stats: {
+      placements: 3,
+      lastHour: 3,
+      perColor: [0, 3],
+      active5m: 2,
+      top: [
+        { id: ID, placed: 2, name: 'Ada' },
+        { id: 'b0b0b0b0b0b0b0b0', placed: 1, bot: 'painter' },
+      ],
+      topHour: [],
+      modChanges: 0,
+      at: 5,
+    },
+  };
+  assert.deepEqual(decodeAnswer('stats', stats), stats);
+  const botNamed = { ...stats.stats, top: [{ id: ID, placed: 1, bot: 9 }] };
+  assert.equal(decodeAnswer('stats', { ok: true, stats: botNamed }), undefined);
+  const me = { id: ID, placed: 2, first: 1, last: 2, rank: 1, name: 'Ada' };
+  assert.deepEqual(decodeAnswer('statsOf', { ok: true, stats: me }), { ok: true, stats: me });
+});

@@ -1,6 +1,6 @@
 /**
  * Act: lock and unlock the canvas, ban and unban an identity or a network with a reason and an expiry,
- * switch surge mode. Each is one request to the existing admin API; the result is said in the top bar
+ * clear an identity's display name, switch surge mode. Each is one request to the existing admin API; the result is said in the top bar
  * and lands in the audit log. The surge switch may not exist on this server yet (404): it says so.
  */
 import { byId } from '../dom.ts';
@@ -55,6 +55,11 @@ export class ActPanel {
       if (!t) return c.notify('Unban: enter an identity id or a network (CIDR).', 'error');
       void this.unban('id' in t ? t.id : t.prefix);
     });
+    byId('clear-name', HTMLButtonElement).addEventListener('click', () => {
+      const t = banTarget(this.target.value);
+      if (!t || !('id' in t)) return c.notify('Clear name: enter an identity id.', 'error');
+      void this.clearName(t.id);
+    });
     for (const b of this.surgeButtons) {
       b.addEventListener('click', () => void this.surge(b.id === 'surge-auto' ? 'auto' : 'off'));
     }
@@ -95,6 +100,15 @@ export class ActPanel {
     this.c.notify(r.value['wasBanned'] === false ? `${target} was not banned.` : `Unbanned ${target}.`, 'ok');
     this.c.acted();
     return true;
+  }
+
+  /** Removes an identity's display name (audited as name-clear). */
+  async clearName(id: string): Promise<void> {
+    const r = await this.c.api.clearName(id);
+    if (!r.ok) return this.c.notify(failureText(r, `Clear the name of ${id}`), 'error');
+    const name = r.value['name'];
+    this.c.notify(typeof name === 'string' ? `Cleared the name "${name}" of ${id}.` : `${id} had no name.`, 'ok');
+    this.c.acted();
   }
 
   private async lock(seconds: number, reason: string): Promise<void> {

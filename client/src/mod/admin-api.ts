@@ -8,7 +8,11 @@
 import {
   type Activity,
   type AuditEntry,
+  type BotInfo,
+  type MintedBot,
   parseActivity,
+  parseBots,
+  parseMintedBot,
   parseAudit,
   parseObject,
   parsePlacementsPage,
@@ -21,7 +25,14 @@ import {
   type RollbackStarted,
   type RollbackStatus,
 } from './answers.ts';
-import { banBody, type BanTarget, placementsPath, type RollbackBody, type TimeWindow } from './queries.ts';
+import {
+  banBody,
+  type BanTarget,
+  type BotMintBody,
+  placementsPath,
+  type RollbackBody,
+  type TimeWindow,
+} from './queries.ts';
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -89,6 +100,23 @@ export class AdminApi {
 
   unlock() {
     return this.send('POST', '/api/admin/unlock', {}, parseObject);
+  }
+
+  /** Removes the display name an identity chose (README "Display names"). */
+  clearName(id: string) {
+    return this.send('POST', '/api/admin/names/clear', { id }, parseObject);
+  }
+
+  bots(): Promise<ApiResult<BotInfo[]>> {
+    return this.get('/api/admin/bots', parseBots);
+  }
+
+  mintBot(body: BotMintBody): Promise<ApiResult<MintedBot>> {
+    return this.send('POST', '/api/admin/bots', body, parseMintedBot);
+  }
+
+  revokeBot(id: string) {
+    return this.send('POST', '/api/admin/bots/revoke', { id }, parseObject);
   }
 
   /** Surge mode; a 404 means this server has no switch (the page then says so and hides it). */

@@ -95,6 +95,29 @@ export interface AuditEntry {
   result: unknown;
 }
 
+/** A sanctioned bot of GET /api/admin/bots (README "Sanctioned bots"). */
+export interface BotInfo {
+  id: string;
+  name: string;
+  /** Its quota: one pixel per everyMs. */
+  everyMs: number;
+  /** Where it may place; null: anywhere. */
+  region: Rect | null;
+  created: number;
+  /** When it stops placing; null: until revoked. */
+  expires: number | null;
+  revoked: number | null;
+  /** `active`, `revoked` or `expired` (shown as it comes). */
+  state: string;
+  /** Its pixels, all time; null when the server does not say. */
+  placed: number | null;
+}
+
+/** The mint's answer: the bot and its token, shown this once. */
+export interface MintedBot extends BotInfo {
+  token: string;
+}
+
 type Obj = Readonly<Record<string, unknown>>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -226,4 +249,30 @@ export function parseAudit(v: unknown): AuditEntry[] | null {
 /** Any JSON object (the answers of ban, lock and the like, shown only as a confirmation). */
 export function parseObject(v: unknown): Obj | null {
   return isObj(v) ? v : null;
+}
+
+const numOrNull = (v: unknown): number | null | undefined =>
+  v === null || v === undefined ? null : isNum(v) ? v : undefined;
+
+export function parseBot(v: unknown): BotInfo | null {
+  if (!isObj(v)) return null;
+  const { id, name, everyMs, created, state } = v;
+  const region =
+    v['region'] === null || v['region'] === undefined ? null : isObj(v['region']) ? rectOf(v['region']) : null;
+  const expires = numOrNull(v['expires']);
+  const revoked = numOrNull(v['revoked']);
+  const placed = numOrNull(v['placed']);
+  if (!isStr(id) || !isStr(name) || !isNum(everyMs) || !isNum(created) || !isStr(state)) return null;
+  if (expires === undefined || revoked === undefined || placed === undefined) return null;
+  if (region === null && v['region'] !== null && v['region'] !== undefined) return null;
+  return { id, name, everyMs, region, created, expires, revoked, state, placed };
+}
+
+export function parseBots(v: unknown): BotInfo[] | null {
+  return isObj(v) ? listOf(v['bots'], parseBot) : null;
+}
+
+export function parseMintedBot(v: unknown): MintedBot | null {
+  const bot = parseBot(v);
+  return bot && isObj(v) && isStr(v['token']) ? { ...bot, token: v['token'] } : null;
 }

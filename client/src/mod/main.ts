@@ -1,7 +1,7 @@
 /**
  * Entry point of the moderation console (`GET /mod`, client/mod.html; README "Console"). Asks for the
  * admin token, keeps it in this tab's sessionStorage (token-store.ts) and wires the panels: the canvas
- * with its rectangle and time window (Look, Undo), Act, Watch and the audit log. Every privileged
+ * with its rectangle and time window (Look, Undo), Act, Watch, Bots and the audit log. Every privileged
  * request goes through AdminApi to the existing admin routes; this page adds no path of its own.
  * `window.modConsole` is a small read-only handle for tests (no token in it).
  */
@@ -11,6 +11,7 @@ import { ActPanel } from './act-panel.ts';
 import { AdminApi, failureText } from './admin-api.ts';
 import type { Rect } from './answers.ts';
 import { AuditPanel } from './audit-panel.ts';
+import { BotsPanel } from './bots-panel.ts';
 import type { ConsoleContext } from './console-context.ts';
 import { LookPanel } from './look-panel.ts';
 import { ModCanvas } from './mod-canvas.ts';
@@ -68,6 +69,7 @@ const ctx: ConsoleContext = {
 const canvas = new ModCanvas(byId('mod-view', HTMLCanvasElement));
 const act = new ActPanel(ctx);
 const audit = new AuditPanel(ctx);
+const bots = new BotsPanel(ctx);
 const undo = new UndoPanel(ctx);
 let tickedIds: string[] = [];
 const look = new LookPanel(ctx, {
@@ -216,6 +218,7 @@ function askToken(why: string): void {
   tokens.clear();
   watch.stop();
   audit.stop();
+  bots.stop();
   consoleRoot.hidden = true;
   gate.hidden = false;
   gateError.textContent = why;
@@ -237,6 +240,7 @@ async function enter(): Promise<void> {
   canvas.start();
   watch.start();
   void audit.refresh();
+  void bots.refresh();
 }
 
 byId('gate-form', HTMLFormElement).addEventListener('submit', (e) => {

@@ -94,3 +94,60 @@ export function banTarget(text: string): BanTarget | null {
   if (t === '') return null;
   return /^[0-9a-f]{16}$/i.test(t) ? { id: t.toLowerCase() } : { prefix: t };
 }
+
+/** The body of POST /api/admin/bots. */
+export interface BotMintBody {
+  name: string;
+  everyMs: number;
+  region?: Rect;
+  seconds?: number;
+}
+
+/** The bot form's fields as typed (strings; empty region fields or expiry: none). */
+export interface BotFields {
+  name: string;
+  everySeconds: string;
+  x: string;
+  y: string;
+  width: string;
+  height: string;
+  /** Seconds until it expires, '' for until revoked (the select's value). */
+  expiry: string;
+}
+
+/** The server's bounds (moderation/bot-admin.ts BOT_LIMITS), checked here to say what is wrong first. */
+const BOT_NAME_CHARS = 64;
+const MIN_EVERY_MS = 100;
+const MAX_EVERY_MS = 86_400_000;
+
+const wholeNumber = (t: string): number | null => (/^\d{1,9}$/.test(t.trim()) ? Number(t.trim()) : null);
+
+/** The mint body from the form, or what is wrong with it (the server checks again, against the canvas too). */
+export function botMintBody(f: BotFields): { ok: true; body: BotMintBody } | { ok: false; message: string } {
+  const name = f.name.trim();
+  if (name.length < 1 || name.length > BOT_NAME_CHARS)
+    return { ok: false, message: `the name must be 1 to ${BOT_NAME_CHARS} characters` };
+  const seconds = Number(f.everySeconds.trim());
+  const everyMs = Math.round(seconds * 1000);
+  if (f.everySeconds.trim() === '' || !Number.isFinite(seconds) || everyMs < MIN_EVERY_MS || everyMs > MAX_EVERY_MS)
+    return { ok: false, message: 'one pixel every 0.1 s to 86,400 s (a day)' };
+  const body: BotMintBody = { name, everyMs };
+  const parts = [f.x, f.y, f.width, f.height];
+  if (parts.some((p) => p.trim() !== '')) {
+    const [x, y, width, height] = parts.map(wholeNumber);
+    if (x == null || y == null || width == null || height == null || width < 1 || height < 1)
+      return { ok: false, message: 'the region is x, y, w, h as whole numbers (w, h at least 1), or all empty' };
+    body.region = { x, y, width, height };
+  }
+  if (f.expiry !== '') body.seconds = Number(f.expiry);
+  return { ok: true, body };
+}
+
+/** Bot expiries offered; null seconds: until revoked. */
+export const BOT_EXPIRIES: ReadonlyArray<{ label: string; seconds: number | null }> = [
+  { label: 'until revoked', seconds: null },
+  { label: '1 hour', seconds: 3_600 },
+  { label: '24 hours', seconds: 86_400 },
+  { label: '7 days', seconds: 604_800 },
+  { label: '30 days', seconds: 2_592_000 },
+];

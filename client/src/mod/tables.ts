@@ -3,7 +3,7 @@
  * the watch panel. Pure (the page's clock and the palette are passed in), so what a moderator reads
  * is unit tested; the DOM code only writes these strings with textContent.
  */
-import type { Activity, AuditEntry, IdentitySummary, Placement, RollbackStatus, Signals } from './answers.ts';
+import type { Activity, AuditEntry, BotInfo, IdentitySummary, Placement, RollbackStatus, Signals } from './answers.ts';
 import { cssColour, colourName } from '../ui/colours.ts';
 import { agoText, clockText, durationText } from './time-window.ts';
 
@@ -226,4 +226,41 @@ export function progressText(s: RollbackStatus): string {
     case 'failed':
       return `The rollback failed after ${s.done} of ${count(s.total, 'pixel')}${s.error ? `: ${s.error}` : '.'}`;
   }
+}
+
+export interface BotRow {
+  id: string;
+  name: string;
+  quota: string;
+  region: string;
+  expires: string;
+  placed: string;
+  /** "active", or when it was revoked or expired. */
+  state: string;
+  active: boolean;
+}
+
+/** "every 10 s", "every 0.5 s", "every 2 min". */
+export function quotaText(everyMs: number): string {
+  const s = everyMs / 1000;
+  if (s < 60 || s % 60 !== 0) return `1 px every ${Number(s.toFixed(1))} s`;
+  return s % 3600 === 0 ? `1 px every ${s / 3600} h` : `1 px every ${s / 60} min`;
+}
+
+/** A bot as the bots table shows it. */
+export function botRow(b: BotInfo, now: number): BotRow {
+  const r = b.region;
+  let state = b.state;
+  if (b.revoked !== null) state = `revoked ${agoText(b.revoked, now)}`;
+  else if (b.state === 'expired' && b.expires !== null) state = `expired ${agoText(b.expires, now)}`;
+  return {
+    id: b.id,
+    name: b.name,
+    quota: quotaText(b.everyMs),
+    region: r === null ? 'anywhere' : `${r.x},${r.y} ${r.width} × ${r.height}`,
+    expires: b.expires === null ? 'never' : clockText(b.expires, now),
+    placed: b.placed === null ? '—' : String(b.placed),
+    state,
+    active: b.state === 'active',
+  };
 }

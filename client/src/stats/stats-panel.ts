@@ -1,11 +1,12 @@
 /**
- * The stats panel: totals, the last hour, top placers all time and over the hour, and "your pixels"
- * with the player's rank. Fetches `GET /api/stats` and `/api/stats/me` when opened and every
+ * The stats panel: totals, the last hour, top placers all time and over the hour (by the names they
+ * chose, bots marked), "your pixels" with the player's rank, and the player's own name (a small form:
+ * `POST /api/me/name`). Fetches `GET /api/stats` and `/api/stats/me` when opened and every
  * REFRESH_MS while open (the server rebuilds its figures at most once a second; every few seconds is
  * plenty for a person reading them). DOM and fetch only; parsing and texts are in stats-text.ts.
  */
 import { child } from '../dom.ts';
-import { mineText, parseMine, parseStats, topLines, totalsText } from './stats-text.ts';
+import { mineText, nameAnswerText, parseMine, parseStats, topLines, totalsText } from './stats-text.ts';
 
 const REFRESH_MS = 5_000;
 
@@ -22,6 +23,10 @@ export class StatsPanel {
   private readonly top: HTMLOListElement;
   private readonly topHour: HTMLOListElement;
   private readonly error: HTMLElement;
+  private readonly nameInput: HTMLInputElement;
+  private readonly nameStatus: HTMLElement;
+  /** The player edited the name field since the last save or load: a refresh does not overwrite it. */
+  private nameEdited = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Answers to an older refresh are dropped. */
   private request = 0;
@@ -37,6 +42,17 @@ export class StatsPanel {
     this.top = child(root, '.stats-top', HTMLOListElement);
     this.topHour = child(root, '.stats-top-hour', HTMLOListElement);
     this.error = child(root, '.stats-error', HTMLElement);
+    const form = child(root, '.stats-name', HTMLFormElement);
+    this.nameInput = child(form, 'input[name="name"]', HTMLInputElement);
+    this.nameStatus = child(form, '.stats-name-status', HTMLElement);
+    this.nameInput.addEventListener('input', () => {
+      this.nameEdited = true;
+      this.nameStatus.textContent = '';
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.saveName(this.nameInput.value);
+    });
     for (const t of toggles) t.addEventListener('click', () => this.setOpen(root.hidden));
     child(root, '.panel-close', HTMLButtonElement).addEventListener('click', () => this.setOpen(false));
     window.addEventListener('keydown', (e) => {
@@ -58,11 +74,41 @@ export class StatsPanel {
     this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
   }
 
+  /** The page's token as a bearer header when it has no cookie (hello minted it), else none. */
+  private authorization(): Record<string, string> {
+    const token = this.deps.token();
+    return token === null ? {} : { authorization: `Bearer ${token}` };
+  }
+
+  async saveName(name: string): Promise<void> {
+    this.nameStatus.textContent = 'Saving…';
+    let text: string;
+    try {
+      const res = await fetch('/api/me/name', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...this.authorization() },
+        body: JSON.stringify({ name }),
+      });
+      const body: unknown = await res.json().catch(() => null);
+      const field = (k: string): string | undefined => {
+        const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[k] : undefined;
+        return typeof v === 'string' ? v : undefined;
+      };
+      text = nameAnswerText(res.status, field('error'), field('message'));
+      if (res.ok) {
+        this.nameEdited = false;
+        this.nameInput.value = field('name') ?? '';
+        if (!this.root.hidden) void this.refresh();
+      }
+    } catch {
+      text = nameAnswerText(0, undefined, undefined);
+    }
+    this.nameStatus.textContent = text;
+  }
+
   async refresh(): Promise<void> {
     const id = ++this.request;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const token = this.deps.token();
-    if (token !== null) headers['authorization'] = `Bearer ${token}`;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.authorization() };
     const get = async (url: string, h: Record<string, string>): Promise<unknown> => {
       try {
         const res = await fetch(url, { headers: h });
@@ -80,6 +126,7 @@ export class StatsPanel {
     const own = parseMine(mine);
     this.error.hidden = stats !== null;
     this.mine.textContent = mineText(own);
+    if (own && !this.nameEdited && document.activeElement !== this.nameInput) this.nameInput.value = own.name ?? '';
     if (!stats) {
       this.error.textContent = 'Could not load the stats; retrying.';
       this.root.dataset['state'] = 'error';

@@ -7,6 +7,10 @@
 export interface TopRow {
   id: string;
   placed: number;
+  /** The display name the identity chose. */
+  name?: string;
+  /** The sanctioned bot's name, when a bot placed these pixels. */
+  bot?: string;
 }
 
 export interface StatsView {
@@ -22,6 +26,8 @@ export interface MineView {
   id: string | null;
   placed: number;
   rank: number | null;
+  /** The display name the player chose (null: none). */
+  name: string | null;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -36,8 +42,16 @@ function topRows(v: unknown): TopRow[] | null {
   for (const e of v) {
     const id = field(e, 'id');
     const placed = field(e, 'placed');
+    const name = field(e, 'name');
+    const bot = field(e, 'bot');
     if (typeof id !== 'string' || !isCount(placed)) return null;
-    rows.push({ id, placed });
+    // A label of the wrong type is left out, not fatal: the row still reads by its id.
+    rows.push({
+      id,
+      placed,
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof bot === 'string' ? { bot } : {}),
+    });
   }
   return rows;
 }
@@ -59,7 +73,8 @@ export function parseMine(body: unknown): MineView | null {
   const placed = field(body, 'placed');
   const rank = field(body, 'rank');
   if (!(id === null || typeof id === 'string') || !isCount(placed) || !(rank === null || isCount(rank))) return null;
-  return { id, placed, rank };
+  const name = field(body, 'name');
+  return { id, placed, rank, name: typeof name === 'string' ? name : null };
 }
 
 /** 1234567 -> "1,234,567": the same grouping whatever the browser's language, like the rest of the page. */
@@ -72,18 +87,33 @@ export function totalsText(s: StatsView): string {
   return `${count(s.placements)} pixels placed, ${count(s.lastHour)} in the last hour; ${who} placing in the last 5 minutes.`;
 }
 
+/** What the name form says about an answer of `POST /api/me/name` (its status and error code). */
+export function nameAnswerText(status: number, code: string | undefined, message: string | undefined): string {
+  if (status === 200) return 'Saved.';
+  if (code === 'name_taken') return 'That name is taken.';
+  if (code === 'banned') return 'Banned identities cannot set a name.';
+  if (code === 'cooldown') return 'A name changes once every few seconds: try again in a moment.';
+  if (code === 'invalid_field' && message) return `Not allowed: ${message}.`;
+  return 'Could not save the name; try again.';
+}
+
 export function mineText(m: MineView | null): string {
   if (!m) return 'Your pixels: unknown for now.';
   if (m.placed === 0 || m.rank === null) return 'Your pixels: none yet.';
   return `Your pixels: ${count(m.placed)} (rank ${count(m.rank)})`;
 }
 
-/** An identity as the top list shows it: the start of its id, and "you" for the player's own. */
-export function placerLabel(id: string, me: string | null): string {
-  return id === me ? 'you' : `${id.slice(0, 8)}…`;
+/**
+ * A placer as the top list shows it: "you" for the player's own row (with its name), a bot's name
+ * marked as a bot, the name the identity chose, else the start of its id.
+ */
+export function placerLabel(row: Pick<TopRow, 'id' | 'name' | 'bot'>, me: string | null): string {
+  if (row.bot !== undefined) return `${row.bot} (bot)`;
+  if (row.id === me) return row.name === undefined ? 'you' : `you (${row.name})`;
+  return row.name ?? `${row.id.slice(0, 8)}…`;
 }
 
 /** One line per placer: "1. 3f2a09bc… 42". */
 export function topLines(rows: readonly TopRow[], me: string | null): string[] {
-  return rows.map((r, i) => `${i + 1}. ${placerLabel(r.id, me)} ${count(r.placed)}`);
+  return rows.map((r, i) => `${i + 1}. ${placerLabel(r, me)} ${count(r.placed)}`);
 }
