@@ -24,6 +24,7 @@ import { AreaRollbacks } from '../server/moderation/area-rollback.ts';
 import { IdentityIndex } from '../server/moderation/identity-index.ts';
 import { Look } from '../server/moderation/look.ts';
 import { PlacementCommitter } from '../server/placement/committer.ts';
+import { Bans } from '../server/placement/bans.ts';
 import { Signals } from '../server/placement/signals.ts';
 import { ModerationStore } from '../server/store/moderation-store.ts';
 import { PlacementLog } from '../server/store/placement-log.ts';
@@ -124,7 +125,7 @@ async function lookBench(count: number, store: Store): Promise<void> {
   console.log(
     `  identity index rebuilt from ${count.toLocaleString('en')} rows: wall ${ms(performance.now() - r0)}, CPU ${ms(cpuMsSince(c0))}`,
   );
-  const look = new Look(log, index, new Signals(5000), Buffer.from('bench-secret'));
+  const look = new Look(log, index, new Signals(5000), Buffer.from('bench-secret'), { bans: new Bans(new Map()) });
   const end = T0 + count * MS_PER_PLACEMENT;
   const rng = new Rng(9);
   const wall = { first: [] as number[], next: [] as number[], big: [] as number[], whole: [] as number[] };

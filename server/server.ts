@@ -245,7 +245,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     bans,
     signals,
     {
-      look: new Look(placementLog, identities, signals, secret),
+      look: new Look(placementLog, identities, signals, secret, { bans, names }),
       rollbacks,
       activity,
       bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas, (id) => stats.of(id).placed),

@@ -63,6 +63,32 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
   );
   assert.equal(rows[2]?.firstSeen, '15:29:00 (1 min ago)');
   assert.equal(rows[0]?.firstSeen, 'unknown');
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.bannedIdentity, r.ban]),
+    [
+      ['busy', false, ''],
+      ['bot', false, ''],
+      ['quiet', false, ''],
+    ],
+  );
+});
+
+test('identities: the display name beside the id, the ban in force (own or network) as text', () => {
+  const base = { here: 1, total: 1, firstSeen: null, prefix: 'p', sharedPrefix: 1, signals: {} };
+  const rows = identityRows(
+    [
+      { ...base, id: 'a', name: 'Ada', banned: { reason: 'raid', until: now + 60_000, scope: 'identity' } },
+      { ...base, id: 'b', here: 0, banned: { reason: 'spam network', until: null, scope: 'network' } },
+    ],
+    now,
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.bannedIdentity, r.ban]),
+    [
+      ['a (Ada)', true, 'banned: raid, until 15:31:00'],
+      ['b', false, 'network banned: spam network'],
+    ],
+  );
 });
 
 test('signals: flags by name, shares as percent, numbers rounded; zeros, counts and times left out', () => {

@@ -6,6 +6,8 @@
  * (slices.ts): no secondary index, so commits pay nothing, and a long window never blocks the loop.
  */
 import { createHmac } from 'node:crypto';
+import type { DisplayNames } from '../identity/display-names.ts';
+import type { Bans } from '../placement/bans.ts';
 import type { Signals } from '../placement/signals.ts';
 import type { Area, LookRow, PlacementLog } from '../store/placement-log.ts';
 import type { IdentityIndex } from './identity-index.ts';
@@ -30,6 +32,10 @@ export interface IdentitySummary {
   sharedPrefix: number;
   /** What the bot-like signals know of it since the start; {} when nothing (an object, never null, for the page). */
   signals: { placements?: number; atCooldownShare?: number; firstAt?: number; lastAt?: number };
+  /** Its display name, when it chose one. */
+  name?: string;
+  /** The ban in force on it (its own, or its latest network's): the console shows who is already dealt with. */
+  banned?: { reason: string; until: number | null; scope: 'identity' | 'network' };
 }
 
 export interface LookAnswer {
@@ -56,6 +62,7 @@ export class Look {
     private readonly signals: Signals,
     /** Keys the prefix hash (the identity secret): without it the short hash of an IPv4 /32 is reversible. */
     private readonly secret: Uint8Array,
+    private readonly known: { bans: Bans; names?: DisplayNames },
   ) {}
 
   async look(q: LookRequest): Promise<LookAnswer> {
@@ -95,7 +102,7 @@ export class Look {
 
   private summary(id: string, here: number): IdentitySummary {
     const e = this.index.get(id);
-    return {
+    const summary: IdentitySummary = {
       id,
       here,
       total: e?.total ?? 0,
@@ -104,6 +111,11 @@ export class Look {
       sharedPrefix: e ? this.index.sharing(e.prefix) : 0,
       signals: this.signals.identity(id) ?? {},
     };
+    const name = this.known.names?.of(id);
+    if (name !== undefined) summary.name = name;
+    const ban = this.known.bans.of({ identityId: id, addressKey: e?.prefix ?? '' });
+    if (ban) summary.banned = { reason: ban.reason, until: ban.until ?? null, scope: ban.scope };
+    return summary;
   }
 
   /** A short keyed hash of an address prefix: the same prefix, the same hash; never the address. */

@@ -402,4 +402,17 @@ test('after a restart: an interrupted rollback is reported failed with how far i
   const look = await admin(ts, 'placements?x=7&y=7&width=1&height=1&since=0');
   const mine = (look.json()['identities'] as Array<Record<string, unknown>>).find((i) => i['id'] === u.id);
   assert.equal(mine?.['total'], 1);
+  assert.equal(mine?.['banned'], undefined, 'not banned');
+  // A name it chose and a ban in force show in its summary: the console shows who is dealt with.
+  const named = await httpRequest(`${ts.http}/api/me/name`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'Ada' }),
+    headers: { Authorization: `Bearer ${u.token}`, 'Content-Type': 'application/json' },
+  });
+  assert.equal(named.status, 200, named.body);
+  assert.equal((await admin(ts, 'ban', { id: u.id, reason: 'raid' })).status, 200);
+  const again2 = await admin(ts, 'placements?x=7&y=7&width=1&height=1&since=0');
+  const dealt = (again2.json()['identities'] as Array<Record<string, unknown>>).find((i) => i['id'] === u.id);
+  assert.equal(dealt?.['name'], 'Ada');
+  assert.deepEqual(dealt?.['banned'], { reason: 'raid', until: null, scope: 'identity' });
 });

@@ -37,6 +37,10 @@ export interface IdentitySummary {
   /** How many identities (this one included) last placed from that prefix; a bare true/false is kept. */
   sharedPrefix: number | boolean;
   signals: Signals;
+  /** Its display name, when it chose one. */
+  name?: string;
+  /** The ban in force on it: its own (`identity`) or its network's. */
+  banned?: { reason: string; until: number | null; scope: 'identity' | 'network' };
 }
 
 export interface PlacementsPage {
@@ -173,7 +177,15 @@ export function parseIdentity(v: unknown): IdentitySummary | null {
     prefix: isStr(prefix) ? prefix : null,
     sharedPrefix: isNum(sharedPrefix) || typeof sharedPrefix === 'boolean' ? sharedPrefix : false,
     signals,
+    ...(isStr(v['name']) ? { name: v['name'] } : {}),
+    ...parseBanned(v['banned']),
   };
+}
+
+function parseBanned(v: unknown): Pick<IdentitySummary, 'banned'> {
+  if (!isObj(v) || !isStr(v['reason']) || (v['scope'] !== 'identity' && v['scope'] !== 'network')) return {};
+  const until = isNum(v['until']) ? v['until'] : null;
+  return { banned: { reason: v['reason'], until, scope: v['scope'] } };
 }
 
 export function parsePlacementsPage(v: unknown): PlacementsPage | null {

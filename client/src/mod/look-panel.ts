@@ -110,6 +110,8 @@ export class LookPanel {
   private showIdentities(list: Parameters<typeof identityRows>[0], now: number): void {
     this.ids.replaceChildren(
       ...identityRows(list, now).map((row) => {
+        // What the server says is in force when the page was asked; the buttons keep it up to date.
+        if (row.bannedIdentity) this.banned.add(row.id);
         const tick = el('input', { attrs: { type: 'checkbox', 'aria-label': `Only ${row.id} in the rollback` } });
         tick.checked = this.ticked.has(row.id);
         tick.addEventListener('change', () => {
@@ -142,7 +144,7 @@ export class LookPanel {
           el(
             'td',
             {},
-            button(row.id, () => this.host.pick(row.id), { className: 'link', title: 'Into the ban form' }),
+            button(row.label, () => this.host.pick(row.id), { className: 'link', title: 'Into the ban form' }),
           ),
           // Next to the id, not at the far right: on a narrow screen it must not scroll out of reach.
           el('td', {}, ban),
@@ -150,7 +152,7 @@ export class LookPanel {
           el('td', { text: row.total }),
           el('td', { text: row.firstSeen }),
           el('td', { text: row.shared }),
-          el('td', { className: 'signals', text: row.signals }),
+          el('td', { className: 'signals', text: row.ban === '' ? row.signals : `${row.ban} · ${row.signals}` }),
         );
         show();
         return tr;

@@ -33,6 +33,12 @@ export function placementRow(p: Placement, palette: readonly number[], now: numb
 
 export interface IdentityRow {
   id: string;
+  /** The id, with its display name when it chose one. */
+  label: string;
+  /** Banned by its own ban (the row's button then unbans). */
+  bannedIdentity: boolean;
+  /** The ban in force, as text ("banned: raid, until 15:30"; "network banned: ..."); empty when none. */
+  ban: string;
   here: string;
   total: string;
   firstSeen: string;
@@ -98,6 +104,9 @@ export function identityRows(ids: readonly IdentitySummary[], now: number): Iden
     .sort((a, b) => b.here - a.here || (b.firstSeen ?? 0) - (a.firstSeen ?? 0))
     .map((i) => ({
       id: i.id,
+      label: i.name === undefined ? i.id : `${i.id} (${i.name})`,
+      bannedIdentity: i.banned?.scope === 'identity',
+      ban: banText(i.banned, now),
       here: String(i.here),
       total: String(i.total),
       firstSeen: i.firstSeen === null ? 'unknown' : `${clockText(i.firstSeen, now)} (${agoText(i.firstSeen, now)})`,
@@ -105,6 +114,12 @@ export function identityRows(ids: readonly IdentitySummary[], now: number): Iden
       signals: signalsText(i.signals),
       suspicious: sharesPrefix(i.sharedPrefix) || botLike(i.signals),
     }));
+}
+
+function banText(ban: IdentitySummary['banned'], now: number): string {
+  if (!ban) return '';
+  const who = ban.scope === 'network' ? 'network banned' : 'banned';
+  return `${who}: ${ban.reason}${ban.until === null ? '' : `, until ${clockText(ban.until, now)}`}`;
 }
 
 export interface AuditRow {
