@@ -13,7 +13,8 @@
  * difficulty and cost.
  *
  * Settings (environment): DEFENCES_ROUNDS (3), DEFENCES_SECONDS (8), DEFENCES_CLIENTS (512),
- * DEFENCES_WINDOW (1), DEFENCES_RECORD=0 (print, do not rewrite RESULTS.md's `defences` section).
+ * DEFENCES_WINDOW (1), DEFENCES_ROWS (the rows to run, by number from 0 = off: `0,1` for off and
+ * `new` alone; default all), DEFENCES_RECORD=0 (print, do not rewrite RESULTS.md's `defences` section).
  */
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -48,7 +49,7 @@ interface Row {
   args: string[];
 }
 
-const ROWS: Row[] = [
+const ALL_ROWS: Row[] = [
   { name: 'off (defaults)', args: [] },
   { name: '--challenge new (every 20)', args: ['--challenge', 'new', ...EASY] },
   { name: '--challenge always', args: ['--challenge', 'always', ...EASY] },
@@ -59,6 +60,11 @@ const ROWS: Row[] = [
     args: ['--challenge', 'new', '--address-limit-exempt', 'verified', ...EASY],
   },
 ];
+
+/** Row 0 (off) always runs: the others are measured against it. */
+const ROWS: Row[] = process.env['DEFENCES_ROWS']
+  ? ALL_ROWS.filter((_, i) => i === 0 || (process.env['DEFENCES_ROWS'] ?? '').split(',').map(Number).includes(i))
+  : ALL_ROWS;
 
 interface Run {
   row: number;
