@@ -47,7 +47,7 @@ test('identities: most pixels here first, suspicious when the prefix is shared o
         total: 5,
         firstSeen: now - 1000,
         prefix: 'r',
-        sharedPrefix: false,
+        sharedPrefix: 1,
         signals: { placements: 5, atCooldownShare: 0.923, firstAt: now - 1000, lastAt: now },
       },
     ],

@@ -9,7 +9,8 @@ import { createHmac } from 'node:crypto';
 import type { DisplayNames } from '../identity/display-names.ts';
 import type { Bans } from '../placement/bans.ts';
 import type { Signals } from '../placement/signals.ts';
-import type { Area, LookRow, PlacementLog } from '../store/placement-log.ts';
+import type { Area, IdentitySummary, LookRow } from '../../protocol/http-api.ts';
+import type { PlacementLog } from '../store/placement-log.ts';
 import type { IdentityIndex } from './identity-index.ts';
 import { inSlices } from './slices.ts';
 
@@ -21,21 +22,6 @@ export interface LookRequest {
   limit: number;
   /** A seq cursor: only placements older than it (the previous page's `next`). */
   before?: number;
-}
-
-export interface IdentitySummary {
-  id: string;
-  here: number;
-  total: number;
-  firstSeen: number | null;
-  prefix: string | null;
-  sharedPrefix: number;
-  /** What the bot-like signals know of it since the start; {} when nothing (an object, never null, for the page). */
-  signals: { placements?: number; atCooldownShare?: number; firstAt?: number; lastAt?: number };
-  /** Its display name, when it chose one. */
-  name?: string;
-  /** The ban in force on it (its own, or its latest network's): the console shows who is already dealt with. */
-  banned?: { reason: string; until: number | null; scope: 'identity' | 'network' };
 }
 
 export interface LookAnswer {

@@ -1,15 +1,7 @@
 /** The moderation tables beside the placement history: bans and the audit log of every action. */
 import type Database from 'better-sqlite3';
+import type { AuditEntry } from '../../protocol/http-api.ts';
 import type { Ban } from '../placement/bans.ts';
-
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  params: unknown;
-  result: unknown;
-}
 
 /** An area rollback as stored: its request, and how far it got (moderation/area-rollback.ts). */
 export interface RollbackJobRow {

@@ -4,6 +4,7 @@
  * and the cooldowns still running (restored at startup). Every placement row is kept, with the seq of
  * the pixel's previous placement, so each pixel's history is a linked list from Canvas.lastSeq.
  */
+import type { Area, LookRow } from '../../protocol/http-api.ts';
 import type Database from 'better-sqlite3';
 
 export interface PixelInfo {
@@ -11,24 +12,6 @@ export interface PixelInfo {
   who: string;
   at: number;
   seq: number;
-}
-
-/** A rectangle of the canvas (cells x..x+width-1, y..y+height-1). */
-export interface Area {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** One placement as the moderation look shows it. */
-export interface LookRow {
-  seq: number;
-  x: number;
-  y: number;
-  color: number;
-  who: string;
-  at: number;
 }
 
 /** The bounding filter every area query shares (x, y first so SQLite rejects most rows early). */

@@ -1,47 +1,17 @@
 /**
  * The admin API's answers as types, and the checks that turn a parsed JSON body into them. The page
  * trusts nothing it did not check: a field of the wrong type makes the whole answer unreadable (null),
- * which the page says, rather than drawing `undefined` into a table. DOM-free, unit tested.
+ * which the page says, rather than drawing `undefined` into a table. DOM-free, unit tested. The
+ * shapes the server builds are protocol/http-api.ts's; those only the page uses are here.
  */
+import type { Area, AuditEntry, IdentitySignals, IdentitySummary, LookRow } from '../../../protocol/http-api.ts';
 
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** One placement of GET /api/admin/placements, newest first. */
-export interface Placement {
-  seq: number;
-  x: number;
-  y: number;
-  color: number;
-  who: string;
-  at: number;
-}
+export type { AuditEntry, IdentitySummary };
+export type Rect = Area;
+export type Placement = LookRow;
 
 /** Bot-like signals as the server names them; shown as they come (the set may grow). */
-export type Signals = Readonly<Record<string, number | string | boolean | null>>;
-
-/** An identity that placed in the looked-at rectangle and window. */
-export interface IdentitySummary {
-  id: string;
-  /** Pixels it placed in the rectangle and window. */
-  here: number;
-  /** Pixels it placed in all. */
-  total: number;
-  firstSeen: number | null;
-  /** A hash of its address prefix (the address itself is not shown to the console). */
-  prefix: string | null;
-  /** How many identities (this one included) last placed from that prefix; a bare true/false is kept. */
-  sharedPrefix: number | boolean;
-  signals: Signals;
-  /** Its display name, when it chose one. */
-  name?: string;
-  /** The ban in force on it: its own (`identity`) or its network's. */
-  banned?: { reason: string; until: number | null; scope: 'identity' | 'network' };
-}
+export type Signals = IdentitySignals;
 
 export interface PlacementsPage {
   placements: Placement[];
@@ -88,15 +58,6 @@ export interface Activity {
   /** The lock as the server describes it (e.g. until, reason), or null when unlocked. */
   locked: Readonly<Record<string, unknown>> | null;
   surge: Readonly<Record<string, unknown>> | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  params: unknown;
-  result: unknown;
 }
 
 /** A sanctioned bot of GET /api/admin/bots (README "Sanctioned bots"). */
@@ -175,7 +136,7 @@ export function parseIdentity(v: unknown): IdentitySummary | null {
     total,
     firstSeen: isNum(firstSeen) ? firstSeen : null,
     prefix: isStr(prefix) ? prefix : null,
-    sharedPrefix: isNum(sharedPrefix) || typeof sharedPrefix === 'boolean' ? sharedPrefix : false,
+    sharedPrefix: isNum(sharedPrefix) ? sharedPrefix : 0,
     signals,
     ...(isStr(v['name']) ? { name: v['name'] } : {}),
     ...parseBanned(v['banned']),
