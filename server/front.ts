@@ -16,6 +16,7 @@ import { registerHistoryRoutes } from './http/history-routes.ts';
 import { registerHttpRoutes } from './http/routes.ts';
 import { registerLoginRoutes } from './http/login-routes.ts';
 import { registerStatsRoutes } from './http/stats-routes.ts';
+import { registerProjectRoutes } from './http/project-routes.ts';
 import { registerTileRoutes } from './http/tile-routes.ts';
 import { TileLayout } from './tiles/tile-layout.ts';
 import { ipRangeList } from './identity/client-address.ts';
@@ -111,6 +112,7 @@ export class Front {
     registerAdminRoutes(router, config.adminToken, authority, identify);
     registerHistoryRoutes(router, authority, identify);
     registerStatsRoutes(router, authority, identify);
+    registerProjectRoutes(router, authority, identify);
     registerTileRoutes(router, {
       authority,
       layout: new TileLayout(opts.shape.width, opts.shape.height),

@@ -20,6 +20,7 @@ import { HttpCode } from '../http/status.ts';
 import type { TileCache } from '../tiles/tile-cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
 import type { Bots } from './bots.ts';
+import type { ProjectRequest, ProjectService } from '../projects/project-service.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -52,6 +53,8 @@ export interface Authority {
   statsOf(id: string, done: (r: IdentityStatsResult) => void): void;
   /** A tile of the canvas (tiles/tile-cache.ts): a whole HTTP answer, 200 with the PNG or an error. */
   tile(t: TileRef, done: (a: HttpAnswer) => void): void;
+  /** The projects API (projects/project-service.ts): a whole HTTP answer. */
+  projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void;
 }
 
 export class LocalAuthority implements Authority {
@@ -64,9 +67,14 @@ export class LocalAuthority implements Authority {
     private readonly historyAnswers: HistoryAnswers | undefined,
     private readonly counts: Stats,
     private readonly tiles: TileCache,
+    private readonly projectService: ProjectService,
     /** Names the sanctioned bot behind a pixel (pixel info). */
     private readonly bots?: Bots,
   ) {}
+
+  projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void {
+    done(this.projectService.answer(req));
+  }
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     this.placements.place(placer, pixel, done);
