@@ -26,6 +26,7 @@ import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import { MsgType } from '../protocol/messages.ts';
 import { PALETTE_2017 } from '../server/config/palette.ts';
+import { Projects } from '../server/projects/projects.ts';
 import { ProjectStore } from '../server/store/project-store.ts';
 import { Store } from '../server/store/store.ts';
 import { n0, n1, n2, pct } from '../testkit/format.ts';
@@ -254,6 +255,62 @@ async function watchers(limit: ReturnType<typeof createCpuLimit>, dbs: { covered
   return out;
 }
 
+/**
+ * The projects' share of a placement, in this process (steadier than the servers' rates on a shared
+ * machine): ns per row of `Projects.stored` with the 1,000 tiles loaded, batches of 100 random rows,
+ * and of `takeTick` per touched project.
+ */
+function inProcess(covered: string): { storedNs: number; tickNs: number } {
+  const store = Store.open({
+    path: covered,
+    width: SIZE,
+    height: SIZE,
+    paletteSize: PALETTE_2017.length,
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 0,
+  });
+  const records = new ProjectStore(store.db).all();
+  store.close();
+  const projects = new Projects(SIZE, SIZE);
+  const grid = new Uint8Array(SIZE * SIZE);
+  projects.restore(records, grid, new Map());
+  const rng = new Rng(1);
+  const ROWS_TOTAL = 1_000_000;
+  const BATCH = 100;
+  const ids = Array.from({ length: 5000 }, (_, i) => i.toString(16).padStart(16, '0'));
+  const batches = Array.from({ length: ROWS_TOTAL / BATCH }, (_, b) => {
+    const rows = Array.from({ length: BATCH }, (_, i) => ({
+      seq: b * BATCH + i + 1,
+      x: rng.int(SIZE),
+      y: rng.int(SIZE),
+      color: rng.int(16),
+      who: ids[rng.int(ids.length)] as string,
+      at: Date.now(),
+    }));
+    const previous = Uint8Array.from(rows, (r) => {
+      const c = grid[r.y * SIZE + r.x] as number;
+      grid[r.y * SIZE + r.x] = r.color;
+      return c;
+    });
+    return { rows, previous };
+  });
+  let storedMs = 0;
+  let tickMs = 0;
+  let touched = 0;
+  for (const [i, b] of batches.entries()) {
+    const t0 = performance.now();
+    projects.stored(b.rows, b.previous);
+    storedMs += performance.now() - t0;
+    if (i % 100 === 99) {
+      // One tick per 10,000 rows (10,000 px/s at 1 s ticks): most of the 1,000 projects touched.
+      const t1 = performance.now();
+      touched += projects.takeTick(b.rows[BATCH - 1]?.seq ?? 0).length;
+      tickMs += performance.now() - t1;
+    }
+  }
+  return { storedNs: (storedMs * 1e6) / ROWS_TOTAL, tickNs: (tickMs * 1e6) / touched };
+}
+
 async function main(): Promise<void> {
   harness.limitTo(120 + ROUNDS * ROWS.length * (SECONDS + 30) + PAIRS * 2 * (WATCH_SECONDS + 3), 'the run limit', 1);
   if (!pinPid(LOAD_CPU)) progress(`could not pin the harness to CPU ${LOAD_CPU}`);
@@ -261,9 +318,11 @@ async function main(): Promise<void> {
   harness.limit = limit;
   progress(`server CPU limit: ${limit.method}`);
   const dbs = makeDatabases(harness.tempDir());
+  const costs = inProcess(dbs.covered);
+  progress(`in process: Projects.stored ${n0(costs.storedNs)} ns per row, takeTick ${n0(costs.tickNs)} ns per project`);
   const placed = await placements(limit, dbs);
   const watched = await watchers(limit, dbs);
-  const lines = report(placed, watched);
+  const lines = report(placed, watched, costs);
   process.stdout.write(`\n${lines.join('\n')}\n`);
   await harness.cleanup();
   if (process.env['PROJECTS_RECORD'] !== '0') {
@@ -313,7 +372,13 @@ function watchRows(runs: readonly WatchResult[]): string[][] {
   });
 }
 
-function report(placed: readonly PlaceResult[], watched: readonly WatchResult[]): string[] {
+function report(
+  placed: readonly PlaceResult[],
+  watched: readonly WatchResult[],
+  costs: { storedNs: number; tickNs: number },
+): string[] {
+  const none = placed.filter((r) => r.row === 0).map((r) => r.place);
+  const usPerAck = median(none.map((p) => (p.serverCpuShare / p.swarm.acksPerSec) * 1e6));
   const m = machineInfo();
   return [
     '## Projects: placements/s with 1,000 projects vs none; cost per project watcher (`npm run bench:projects`)',
@@ -330,6 +395,11 @@ function report(placed: readonly PlaceResult[], watched: readonly WatchResult[])
       `${ROUNDS} rounds, the rows' order rotating. Budget: >= 0.8x.`,
     '',
     ...mdTable(PLACE_HEAD, placeRows(placed)),
+    '',
+    `- In process (the same 1,000 projects, 1,000,000 random rows in batches of 100): \`Projects.stored\` ` +
+      `${n0(costs.storedNs)} ns per row, \`takeTick\` ${n0(costs.tickNs)} ns per touched project (its \`progress\` ` +
+      `encoded). Against the ${n1(usPerAck)} us of server CPU per acknowledged placement of the no-projects row, ` +
+      `the projects' share is ${((costs.storedNs / 1000 / usPerAck) * 100).toFixed(1)}%: the rates above differ by the machine's noise.`,
     '',
     `- Watchers: the projects database, one socket placing ${n0(RATE)} uniformly random px/s, ticks every ${TICK_MS} ms, ` +
       `${n0(WATCHERS)} delta subscribers on CPU ${LOAD_CPU}, alternately each watching project (i mod 1000) + 1 and ` +
