@@ -32,12 +32,20 @@ const serverUnpackr = new Packr({ useRecords: false, mapsAsObjects: true, moreTy
 function wideIntsAsInt64<T extends object>(msg: T): T {
   let out: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(msg)) {
-    if (typeof value === 'number' && Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000)) {
+    if (isWide(value)) {
       out ??= { ...msg } as Record<string, unknown>;
       out[key] = BigInt(value);
+    } else if (Array.isArray(value) && value.some((v) => isRecord(v) && Object.values(v).some(isWide))) {
+      // A list of records (progress `griefs`, each with a Unix ms `at`): one level down, the same rule.
+      out ??= { ...msg } as Record<string, unknown>;
+      out[key] = value.map((v: unknown) => (isRecord(v) ? wideIntsAsInt64(v) : v));
     }
   }
   return (out as T | undefined) ?? msg;
+}
+
+function isWide(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000);
 }
 
 /** Encodes any protocol message as one MessagePack value. */
@@ -138,6 +146,10 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
       }
       case MsgType.RESYNC:
         return { ok: true, msg: { t: MsgType.RESYNC } };
+      case MsgType.WATCH: {
+        const project = field(obj, 'project');
+        return { ok: true, msg: { t: MsgType.WATCH, project: readSeq(f, project, 'project') } };
+      }
       default:
         return fail(ErrorCode.UNKNOWN_TYPE, `unknown message type ${JSON.stringify(t.slice(0, 32))}`, id);
     }

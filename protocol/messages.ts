@@ -26,6 +26,8 @@ export const MsgType = {
   ACK: 'ack',
   ERROR: 'error',
   ONLINE: 'online',
+  WATCH: 'watch',
+  PROGRESS: 'progress',
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -297,5 +299,44 @@ export interface ErrorMsg {
   challenge?: PowChallenge;
 }
 
-export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg;
-export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg;
+/**
+ * Client -> server: send me `progress` for project `project` (an id from `GET /api/projects`) from the
+ * next tick on; `project: 0` stops. One project per socket: a new `watch` replaces the previous one.
+ * Nothing is answered: the current state is `GET /api/projects/{id}`, and an unknown id never ticks.
+ */
+export interface WatchMsg {
+  t: typeof MsgType.WATCH;
+  project: number;
+}
+
+/** A project pixel that was right and was turned wrong (a grief). */
+export interface Grief {
+  x: number;
+  y: number;
+  /** The colour it was turned to (the project wants another). */
+  color: number;
+  /** Identity id of the placer, or `mod:<action>` for a moderation change. */
+  who: string;
+  /** Unix ms of the placement. */
+  at: number;
+  seq: number;
+}
+
+/**
+ * Server -> the sockets watching `project`: its progress after the tick that ended at `seq`, sent in
+ * that tick's fan-out, right after the tick's `delta` or `png`. Only in ticks that touched the project.
+ */
+export interface ProgressMsg {
+  t: typeof MsgType.PROGRESS;
+  project: number;
+  seq: number;
+  /** Pixels of the project (its opaque pixels). */
+  total: number;
+  /** Of those, pixels whose colour on the canvas is the project's. */
+  done: number;
+  /** Griefs of this tick, oldest first (at most 100: the rest are in `GET /api/projects/{id}`). */
+  griefs: Grief[];
+}
+
+export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg | ProgressMsg;
+export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg | WatchMsg;

@@ -17,6 +17,7 @@ import { registerHttpRoutes } from './http/routes.ts';
 import { registerLoginRoutes } from './http/login-routes.ts';
 import { registerStatsRoutes } from './http/stats-routes.ts';
 import { registerNameRoutes } from './http/name-routes.ts';
+import { registerProjectRoutes } from './http/project-routes.ts';
 import { registerTileRoutes } from './http/tile-routes.ts';
 import { TileLayout } from './tiles/tile-layout.ts';
 import { ipRangeList } from './identity/client-address.ts';
@@ -113,6 +114,7 @@ export class Front {
     registerHistoryRoutes(router, authority, identify);
     registerStatsRoutes(router, authority, identify);
     registerNameRoutes(router, authority, identify);
+    registerProjectRoutes(router, authority, identify);
     registerTileRoutes(router, {
       authority,
       layout: new TileLayout(opts.shape.width, opts.shape.height),

@@ -44,6 +44,9 @@ import { Store } from './store/store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import { StatsStore } from './store/stats-store.ts';
+import { ProjectStore } from './store/project-store.ts';
+import { ProjectService } from './projects/project-service.ts';
+import { restoreProjects } from './projects/restore.ts';
 import { Streams } from './streams/streams.ts';
 import { ChallengeGate } from './defence/challenge-gate.ts';
 import { challengeIssuer } from './defence/challenges.ts';
@@ -159,6 +162,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // A long scan is not repeated by the next start, even if this process never stops cleanly.
   if (scanned >= STATS_CHECKPOINT_ROWS) saveStats();
   const statsTimer = setInterval(saveStats, STATS_CHECKPOINT_MS).unref();
+  // Projects: the stored ones, `done` recounted from the grid, griefs and contributors from their
+  // stored state and the placements after it; then every committed batch (`stored`).
+  const projectStore = new ProjectStore(store.db);
+  const projectsStarted = performance.now();
+  const projects = restoreProjects(projectStore, canvas);
+  log.info({ ms: Math.round(performance.now() - projectsStarted), projects: projects.size }, 'projects restored');
+  const saveProjects = () => {
+    try {
+      projectStore.saveStates(projects.states(canvas.seq));
+    } catch (err) {
+      log.error({ err }, 'project state save failed: the next start replays more placements');
+    }
+  };
+  const projectsTimer = setInterval(saveProjects, STATS_CHECKPOINT_MS).unref();
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -178,7 +195,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         metrics.commitBatch.observe(count);
       },
       callbackFailed: (err) => log.error({ err }, 'placement callback failed'),
-      stored: (rows) => stats.add(rows),
+      stored: (rows, previous) => {
+        stats.add(rows);
+        projects.stored(rows, previous);
+      },
     },
   );
   const secret = store.identitySecret(config.secret);
@@ -235,6 +255,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
     },
   });
+  const projectService = new ProjectService(
+    projects,
+    projectStore,
+    canvas,
+    config.palette,
+    {
+      maxPixels: config.projectMaxPixels,
+      perIdentity: config.projectsPerIdentity,
+      everyMs: config.projectEveryMs,
+    },
+    modStore,
+  );
   const rollbacks = new AreaRollbacks(canvas, committer, placementLog, modStore, config.palette);
   const moderation = new Moderation(
     canvas,
@@ -250,6 +282,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       activity,
       bots: new BotAdmin(botStore, bots, new IdentityIssuer(secret), modStore, canvas, (id) => stats.of(id).placed),
       names,
+      projects: projectService,
     },
     surge,
   );
@@ -289,6 +322,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
     stats,
     tiles,
+    projectService,
     bots,
     names,
   );
@@ -346,6 +380,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     captured: (cells) => tiles.tickChanged(cells),
+    projects: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
   const first = await ticker.run();
@@ -384,6 +419,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     front.stopListening();
     clearInterval(keyframeTimer);
     clearInterval(statsTimer);
+    clearInterval(projectsTimer);
     surgeWatch?.close();
     await bus?.close();
     await checkpointer?.stop();
@@ -407,6 +443,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       committer.close(); // flushes pending placements: their acks go out before the close frames
       clearInterval(statsTimer);
       saveStats(); // after the flush: the checkpoint holds every placement, so the next start reads none
+      clearInterval(projectsTimer);
+      saveProjects();
       placements.close();
       surgeWatch?.close();
       front.closeSockets();

@@ -18,6 +18,7 @@ import {
   type HelloMsg,
   type PlaceMsg,
   type PowChallenge,
+  type ProgressMsg,
 } from '../../protocol/messages.ts';
 import type { Board } from './board/board.ts';
 import { BoardSync } from './board/board-sync.ts';
@@ -93,6 +94,10 @@ export class CanvasApp {
    * back on reconnects, since cooldowns belong to the identity. Kept in memory only: it is a secret.
    */
   token: string | null = null;
+  /** A `progress` message of the project this page watches (projects/projects-panel.ts). */
+  onProgress: (m: ProgressMsg) => void = () => {};
+  /** The project whose progress this page receives (0: none); asked again on every connection. */
+  private watching = 0;
   private readonly bar: StatusBar;
   private readonly link: LinkSync;
   /** The History view is open: placing is off. */
@@ -298,6 +303,8 @@ export class CanvasApp {
         return this.placing.error(msg);
       case MsgType.ONLINE:
         return this.d.ui.setOnline(msg.n);
+      case MsgType.PROGRESS:
+        return this.onProgress(msg);
       default:
         // PROTOCOL.md: clients ignore what they do not know, so the server can add messages.
         return;
@@ -311,6 +318,7 @@ export class CanvasApp {
     this.placing.hello(h);
     this.d.ui.setAccount(h.login, h.account === true);
     this.sync.hello(h);
+    if (this.watching !== 0) this.send({ t: MsgType.WATCH, project: this.watching });
     this.d.poller.stop();
     this.refreshStatus();
   }
@@ -333,6 +341,12 @@ export class CanvasApp {
     const { nextAllowedAt, cooldownMs, charges } = this.placing.cooldownState;
     this.bar.showTimers(nextAllowedAt, cooldownMs, this.placingEnabled, this.sync.loaded, charges);
     this.aiming.refresh(); // the confirm button counts down too
+  }
+
+  /** Receive `progress` for project `id` from the next tick on (0: stop), now and after reconnects. */
+  watchProject(id: number): void {
+    this.watching = id;
+    this.send({ t: MsgType.WATCH, project: id });
   }
 
   private send(msg: ClientMessage): boolean {

@@ -15,6 +15,8 @@ import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
 import { StatsPanel } from './stats/stats-panel.ts';
+import { ProjectsPanel } from './projects/projects-panel.ts';
+import { DEFAULT_OPACITY, formatTemplate } from './templates/template-link.ts';
 import { InfoPanel } from './pixel-info/info-panel.ts';
 import { Minimap } from './view/minimap.ts';
 import { attachInput } from './input/pointer.ts';
@@ -186,6 +188,46 @@ statsPanel.onOpen = () => {
 };
 templateToggle.addEventListener('click', () => statsPanel.setOpen(false));
 byId('history-toggle', HTMLButtonElement).addEventListener('click', () => statsPanel.setOpen(false));
+
+// Projects: the list, registering the template, one open project drawn as the template overlay with
+// its live "N left", its griefs marked, and the template's "Next wrong pixel".
+const projectsPanel = new ProjectsPanel(
+  byId('projects-panel', HTMLElement),
+  byId('projects-toggle', HTMLButtonElement),
+  {
+    token: () => app.token,
+    watch: (id) => app.watchProject(id),
+    showOverlay: (p) => {
+      const t = p && {
+        url: `/api/projects/${p.id}/image`,
+        ox: p.x,
+        oy: p.y,
+        width: null,
+        opacity: DEFAULT_OPACITY,
+        title: p.name,
+      };
+      link.write(formatTemplate(link.read().replace(/^#/, ''), t));
+      templates.fromHash();
+    },
+    template: () => {
+      const grid = templates.grid();
+      const palette = app.sync.board?.palette;
+      return grid && palette ? { grid, palette } : null;
+    },
+    mark: (points) => renderer.setMarks(points),
+    aimAt: (p) => app.aiming.aimAt(p),
+    message: (text, kind) => ui.showMessage(text, kind),
+  },
+);
+app.onProgress = (m) => projectsPanel.progress(m);
+projectsPanel.onOpen = () => {
+  templatePanel.setOpen(false);
+  historyPanel.setOpen(false);
+  statsPanel.setOpen(false);
+};
+for (const id of ['template-toggle', 'history-toggle', 'stats-toggle'])
+  byId(id, HTMLButtonElement).addEventListener('click', () => projectsPanel.setOpen(false));
+projectsPanel.onNext = () => templatePanel.onNext();
 
 // What the template still wants: the count in its panel (every TEMPLATE_MS, only when the board or
 // the template changed), the wanted colour in the cursor readout, and "Next wrong pixel".

@@ -43,6 +43,7 @@ import { HttpCode } from '../http/status.ts';
 import type { IdentityStatsResult, PixelResult, Standing, StatsResult } from '../placement/authority.ts';
 import type { PlaceResult } from '../placement/service.ts';
 import type { StatsSummary, TopEntry } from '../stats/stats.ts';
+import { MAX_NAME_CHARS, type ProjectRequest } from '../projects/project-service.ts';
 
 export interface BusKeys {
   meta: string;
@@ -107,6 +108,8 @@ export interface FrameMsg {
   at: number;
   /** Absent: the change was too large for a delta (use the PNG). */
   delta?: BusDelta;
+  /** The projects the tick touched, each one's encoded client `progress` message. */
+  projects?: Array<{ id: number; message: Uint8Array }>;
 }
 
 export interface BeatMsg {
@@ -152,7 +155,8 @@ export type Request =
       bot?: string;
       /** As the client sent it (at most NAME_LIMITS.wireChars): the writer checks it (display-names.ts). */
       name: string;
-    };
+    }
+  | { i: number; k: 'projects'; r: ProjectRequest };
 
 export type RequestKind = Request['k'];
 
@@ -167,6 +171,7 @@ export interface AnswerOf {
   statsOf: IdentityStatsResult;
   tile: HttpAnswer;
   name: NameResult;
+  projects: HttpAnswer;
 }
 
 export type Answer = AnswerOf[RequestKind];
@@ -352,6 +357,13 @@ export function decodeTicks(payload: Uint8Array): FrameMsg | BeatMsg | undefined
       if (delta.toSeq !== msg.seq || delta.fromSeq > delta.toSeq) throw new Malformed('delta range');
       msg.delta = delta;
     }
+    if (f.projects !== undefined) {
+      if (!Array.isArray(f.projects)) throw new Malformed('projects');
+      msg.projects = f.projects.map((raw: unknown) => {
+        const p = record(raw, 'project');
+        return { id: count(p, 'id'), message: bytes(p, 'message') };
+      });
+    }
     return msg;
   });
 }
@@ -468,6 +480,11 @@ function decodeAdminAction(f: Fields): AdminAction {
     case 'bot-revoke':
     case 'name-clear':
       return { op, actor: str(f, 'actor'), id: identity(f, 'id') };
+    case 'project-hide':
+      if (typeof f.hidden !== 'boolean') throw new Malformed('hidden');
+      return { op, actor: str(f, 'actor'), id: count(f, 'id'), hidden: f.hidden };
+    case 'project-delete':
+      return { op, actor: str(f, 'actor'), id: count(f, 'id') };
     default:
       throw new Malformed('unknown admin op');
   }
@@ -538,8 +555,39 @@ function decodeRequest(f: Fields, i: number): Request {
       }
       return tile;
     }
+    case 'projects':
+      return { i, k: 'projects', r: projectRequest(record(f.r, 'r')) };
     default:
       throw new Malformed('unknown request kind');
+  }
+}
+
+/** Largest project PNG a forwarded registration may carry (the route's body limit is below it). */
+const MAX_PROJECT_PNG_BYTES = 8 << 20;
+
+function projectRequest(f: Fields): ProjectRequest {
+  switch (f.op) {
+    case 'list': {
+      if (f.sort !== 'new' && f.sort !== 'active') throw new Malformed('sort');
+      return { op: 'list', sort: f.sort, page: count(f, 'page'), limit: count(f, 'limit') };
+    }
+    case 'get':
+    case 'image':
+      return { op: f.op, id: count(f, 'id') };
+    case 'register': {
+      const png = bytes(f, 'png');
+      if (png.length > MAX_PROJECT_PNG_BYTES) throw new Malformed('png too large');
+      return {
+        op: 'register',
+        owner: identity(f, 'owner'),
+        name: str(f, 'name', MAX_NAME_CHARS * 4),
+        x: clientInt(f, 'x'),
+        y: clientInt(f, 'y'),
+        png,
+      };
+    }
+    default:
+      throw new Malformed('project op');
   }
 }
 
@@ -715,6 +763,7 @@ const answerReaders: { [K in RequestKind]: (r: unknown) => AnswerOf[K] } = {
   },
   history: (r) => httpAnswer(r),
   tile: (r) => httpAnswer(r),
+  projects: (r) => httpAnswer(r),
   stats: (r) => {
     const f = record(r, 'answer');
     return f.ok === true ? { ok: true, stats: statsSummary(record(f.stats, 'stats')) } : failure(f);

@@ -320,7 +320,9 @@ export class EdgeBus {
     if (via === 'start' || !this.publish) return;
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
-    this.publish({ frame, delta, startedAt: performance.now(), encodeSeconds: 0 });
+    const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
+    if (m.projects && sameCanvas) out.projects = m.projects;
+    this.publish(out);
   }
 
   private resync(reason: string, via: 'resync' | 'reset' = 'resync'): void {

@@ -15,6 +15,7 @@ import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
 import type { NameResult } from '../identity/display-names.ts';
+import type { ProjectRequest } from '../projects/project-service.ts';
 
 const NO_ANSWER = {
   not_forwarded: {
@@ -162,6 +163,13 @@ export class RemoteAuthority implements Authority {
         done(r);
       },
       HISTORY_TIMEOUT_MS,
+    );
+  }
+
+  /** Every projects request goes to the writer (it owns the projects); its answer is written as it is. */
+  projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void {
+    this.bus.forward<'projects'>({ k: 'projects', r: req }, (r) =>
+      done(typeof r === 'string' ? errorAnswer(NO_ANSWER[r].code, NO_ANSWER[r].message) : r),
     );
   }
 

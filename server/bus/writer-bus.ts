@@ -87,7 +87,7 @@ export class WriterBus {
 
   /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
   async start({ frame, tickMs, ownClients }: WriterBusStart): Promise<void> {
-    this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined);
+    this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined, undefined);
     this.tickMs = tickMs;
     this.ownClients = ownClients;
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
@@ -107,7 +107,7 @@ export class WriterBus {
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
-    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta);
+    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta, out.projects);
     if (!this.pub.up) return this.metrics.publishFailures.inc();
     const bytes = encodeBus(this.latest);
     this.pub.redis
@@ -229,6 +229,8 @@ export class WriterBus {
         return this.authority.tile({ level: req.level, tx: req.tx, ty: req.ty }, answer);
       case 'name':
         return this.authority.setName(req, req.name, answer);
+      case 'projects':
+        return this.authority.projects(req.r, answer);
     }
   }
 
@@ -300,8 +302,15 @@ function largeAnswerBytes(limit: number): number {
   return limit === 0 ? DEFAULT_LARGE_ANSWER_BYTES : Math.max(1024, Math.min(DEFAULT_LARGE_ANSWER_BYTES, limit / 4));
 }
 
-function frameMessage(canvasId: string, frame: Frame, at: number, delta: TickOutput['delta']): FrameMsg {
+function frameMessage(
+  canvasId: string,
+  frame: Frame,
+  at: number,
+  delta: TickOutput['delta'],
+  projects: TickOutput['projects'],
+): FrameMsg {
   const msg: FrameMsg = { k: 'tick', canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
   if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
+  if (projects && projects.length > 0) msg.projects = projects.map((p) => ({ id: p.id, message: p.message }));
   return msg;
 }

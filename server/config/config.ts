@@ -22,6 +22,12 @@ export interface Config {
   /** `charges`: a bucket of maxCharges, one back every chargeMs (placement/charges.ts); cooldownMs unused. */
   cooldownModel: 'fixed' | 'charges';
   maxCharges: number;
+  /** Largest project image, width x height (projects/project-image.ts). */
+  projectMaxPixels: number;
+  /** Projects one identity may register. */
+  projectsPerIdentity: number;
+  /** ms between two registrations of one identity. */
+  projectEveryMs: number;
   chargeMs: number;
   synchronous: 'NORMAL' | 'FULL';
   commitDelayMs: number;

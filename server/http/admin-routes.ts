@@ -216,6 +216,20 @@ export function registerAdminRoutes(
     },
     { limit: ROLLBACK_BODY_BYTES },
   );
+  const projectIdOf = (body: JsonBody): number | undefined => {
+    const id = jsonInt(body, 'id');
+    return id !== undefined && id >= 1 ? id : undefined;
+  };
+  action('/api/admin/projects/hide', (body, actor) => {
+    const id = projectIdOf(body);
+    const hidden = bodyField(body.value, 'hidden') ?? true;
+    if (id === undefined || typeof hidden !== 'boolean') return bad('body must be {"id": project id, "hidden"?: bool}');
+    return { op: 'project-hide', actor, id, hidden };
+  });
+  action('/api/admin/projects/delete', (body, actor) => {
+    const id = projectIdOf(body);
+    return id === undefined ? bad('body must be {"id": project id}') : { op: 'project-delete', actor, id };
+  });
   query('/api/admin/placements', (req) => {
     const usage = `query must be x, y, width, height, since (unix ms) as non-negative integers, with until?, before? (a seq) and limit? (1..${LOOK_MAX_LIMIT})`;
     const read = new Map<string, number>();

@@ -39,6 +39,16 @@ export const HttpCode = {
   LOGIN_UNAVAILABLE: 'login_unavailable',
   /** Another identity holds that display name (compared ignoring case, identity/display-names.ts). */
   NAME_TAKEN: 'name_taken',
+  /** A project image that is not a PNG that decodes, or has no opaque pixel. */
+  BAD_IMAGE: 'bad_image',
+  /** A project image with an opaque pixel that is not exactly a palette colour (or partly transparent). */
+  IMAGE_PALETTE: 'image_palette',
+  /** A project image over --project-max-pixels (width x height). */
+  IMAGE_TOO_LARGE: 'image_too_large',
+  /** The identity has registered its --projects-per-identity already. */
+  PROJECT_LIMIT: 'project_limit',
+  /** The identity registered a project less than --project-every-ms ago; `Retry-After` says when it may. */
+  PROJECT_RATE: 'project_rate',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -81,6 +91,11 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.LOGIN_FAILED]: '400 Bad Request',
   [HttpCode.LOGIN_UNAVAILABLE]: '503 Service Unavailable',
   [HttpCode.NAME_TAKEN]: '409 Conflict',
+  [HttpCode.BAD_IMAGE]: '400 Bad Request',
+  [HttpCode.IMAGE_PALETTE]: '400 Bad Request',
+  [HttpCode.IMAGE_TOO_LARGE]: '400 Bad Request',
+  [HttpCode.PROJECT_LIMIT]: '403 Forbidden',
+  [HttpCode.PROJECT_RATE]: '429 Too Many Requests',
 };
 
 export function statusOf(code: AnyCode): string {

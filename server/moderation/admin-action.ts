@@ -32,7 +32,9 @@ export type AdminAction =
   | ({ op: 'bot-mint'; actor: string } & BotMintRequest)
   | { op: 'bot-list' }
   | { op: 'bot-revoke'; actor: string; id: string }
-  | { op: 'name-clear'; actor: string; id: string };
+  | { op: 'name-clear'; actor: string; id: string }
+  | { op: 'project-hide'; actor: string; id: number; hidden: boolean }
+  | { op: 'project-delete'; actor: string; id: number };
 
 /** Runs `a`; `done` is called once (some actions answer after work spread over several loop turns). */
 export function runAdminAction(moderation: Moderation, a: AdminAction, done: (r: ActionResult) => void): void {
@@ -111,5 +113,9 @@ function run(moderation: Moderation, a: AdminAction): ActionResult | Promise<Act
       return moderation.bots.revoke(a.actor, a.id);
     case 'name-clear':
       return moderation.clearName(a.actor, a.id);
+    case 'project-hide':
+      return moderation.projects.hide(a.actor, a.id, a.hidden);
+    case 'project-delete':
+      return moderation.projects.remove(a.actor, a.id);
   }
 }

@@ -19,6 +19,7 @@ import type { AreaRollbackRequest, AreaRollbacks } from './area-rollback.ts';
 import type { Look, LookRequest } from './look.ts';
 import type { BotAdmin } from './bot-admin.ts';
 import type { DisplayNames } from '../identity/display-names.ts';
+import type { ProjectService } from '../projects/project-service.ts';
 
 /** The moderation console's parts (look, area rollback, live activity), made in server.ts. */
 export interface ConsoleParts {
@@ -29,6 +30,8 @@ export interface ConsoleParts {
   bots: BotAdmin;
   /** Display names, which a moderator may clear (identity/display-names.ts). */
   names: DisplayNames;
+  /** Projects: hide, show, delete (projects/project-service.ts). */
+  projects: ProjectService;
 }
 
 /** A refusal may carry an HTTP-only code (too_large, rollback_running), so AnyCode, not ErrorCode. */
@@ -60,6 +63,11 @@ export class Moderation {
   /** Sanctioned bots (bot-admin.ts). */
   get bots(): BotAdmin {
     return this.parts.bots;
+  }
+
+  /** Projects (projects/project-service.ts). */
+  get projects(): ProjectService {
+    return this.parts.projects;
   }
 
   /** Placements in a rectangle and window, newest first, with who placed them (look.ts). */

@@ -21,6 +21,7 @@ import type { TileCache } from '../tiles/tile-cache.ts';
 import type { TileRef } from '../tiles/tile-layout.ts';
 import type { Bots } from './bots.ts';
 import type { DisplayNames, NameResult } from '../identity/display-names.ts';
+import type { ProjectRequest, ProjectService } from '../projects/project-service.ts';
 
 /** What a client is told when it connects: ms until it may place (0: now), and why it may not at all. */
 export interface Standing {
@@ -55,6 +56,8 @@ export interface Authority {
   tile(t: TileRef, done: (a: HttpAnswer) => void): void;
   /** `placer` sets its display name, or clears it with '' (identity/display-names.ts). */
   setName(placer: Placer, name: string, done: (r: NameResult) => void): void;
+  /** The projects API (projects/project-service.ts): a whole HTTP answer. */
+  projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void;
 }
 
 export class LocalAuthority implements Authority {
@@ -67,10 +70,15 @@ export class LocalAuthority implements Authority {
     private readonly historyAnswers: HistoryAnswers | undefined,
     private readonly counts: Stats,
     private readonly tiles: TileCache,
+    private readonly projectService: ProjectService,
     /** Names the sanctioned bot behind a pixel (pixel info). */
     private readonly bots: Bots,
     private readonly names: DisplayNames,
   ) {}
+
+  projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void {
+    done(this.projectService.answer(req));
+  }
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     this.placements.place(placer, pixel, done);

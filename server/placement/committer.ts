@@ -38,9 +38,10 @@ export interface CommitterEvents {
   /**
    * The rows of a batch now durable and applied to the grid (stats/stats.ts counts them here, so
    * every placement path, moderation included, is counted once and only after its commit). A throw
-   * is reported as callbackFailed: the batch stays committed.
+   * is reported as callbackFailed: the batch stays committed. `previous[i]` is the colour the pixel of
+   * `rows[i]` had just before that row (projects/projects.ts counts right and wrong pixels from it).
    */
-  stored?(rows: readonly PlacementRow[]): void;
+  stored?(rows: readonly PlacementRow[], previous: Uint8Array): void;
 }
 
 interface Pending {
@@ -129,11 +130,17 @@ export class PlacementCommitter {
     });
     let outcome: (i: number) => PlacementOutcome;
     let durable = false;
+    // Each row's pixel colour just before it (projects count a pixel turned right or wrong from it).
+    const previous = new Uint8Array(rows.length);
     try {
       const started = performance.now();
       this.store.commit(rows);
       this.events.committed(rows.length, (performance.now() - started) / 1000);
-      for (const r of rows) this.canvas.apply(r.x, r.y, r.color, r.seq);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as PlacementRow;
+        previous[i] = this.canvas.get(r.x, r.y);
+        this.canvas.apply(r.x, r.y, r.color, r.seq);
+      }
       this.sinceSnapshot += rows.length;
       outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
       durable = true;
@@ -144,7 +151,7 @@ export class PlacementCommitter {
     }
     if (durable && this.events.stored) {
       try {
-        this.events.stored(rows);
+        this.events.stored(rows, previous);
       } catch (err) {
         this.events.callbackFailed(err);
       }

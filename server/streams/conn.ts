@@ -26,4 +26,6 @@ export interface Conn {
   since: number | undefined;
   /** Asked for `online` messages (`?online=1`). */
   online: boolean;
+  /** The project whose `progress` this socket receives (the `watch` message); 0: none. */
+  project: number;
 }

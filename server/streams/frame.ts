@@ -15,6 +15,12 @@ export interface Frame {
   message: Uint8Array;
 }
 
+/** One project's `progress` message of a tick (projects/projects.ts), encoded once for every watcher. */
+export interface ProjectTick {
+  id: number;
+  message: Uint8Array;
+}
+
 export interface TickOutput {
   frame: Frame;
   /** The change since the previous frame; undefined when it was too large (send the frame instead). */
@@ -23,4 +29,6 @@ export interface TickOutput {
   startedAt: number;
   /** Wall time of the PNG encode (pack + deflate); 0 on an edge. */
   encodeSeconds: number;
+  /** The projects this tick touched, each one's `progress` (sent to its watchers after the delta). */
+  projects?: readonly ProjectTick[];
 }

@@ -74,6 +74,18 @@ function fragmentFor(stream: Stream): number {
   return stream === Stream.DELTA ? SMALL_FRAGMENT_BYTES : FRAGMENT_BYTES;
 }
 
+/** A tick's project messages by project id (a merged tick may hold two for one project, oldest first). */
+function progressById(ticks: TickOutput['projects']): Map<number, Uint8Array[]> | undefined {
+  if (!ticks || ticks.length === 0) return undefined;
+  const byId = new Map<number, Uint8Array[]>();
+  for (const t of ticks) {
+    const list = byId.get(t.id);
+    if (list) list.push(t.message);
+    else byId.set(t.id, [t.message]);
+  }
+  return byId;
+}
+
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A fan-out waiting for the one in flight: the newest tick, and whoever awaits it. */
@@ -146,6 +158,7 @@ export class Streams {
       id: this.nextId++,
       ...arrival,
       closed: false,
+      project: 0,
       outbox: new Outbox(this.opts.maxBackpressure, performance.now(), fragmentFor(arrival.stream)),
     };
   }
@@ -202,6 +215,11 @@ export class Streams {
     this.subscribe(ws);
   }
 
+  /** The project whose `progress` messages this socket receives from the next tick on (0: none). */
+  watch(ws: WebSocket<Conn>, project: number): void {
+    ws.getUserData().project = project;
+  }
+
   /** The current frame again (the `resync` message): it supersedes whatever stream bytes are queued. */
   resync(ws: WebSocket<Conn>): void {
     this.send(ws, this.frame.message, 'png');
@@ -218,7 +236,9 @@ export class Streams {
     return new Promise((resolve) => {
       if (this.waiting) {
         this.waiting.done.push(resolve);
-        this.waiting.out = { ...out, delta: undefined };
+        // The replaced tick's project progress still goes out (its griefs happened), before the newer.
+        const projects = [...(this.waiting.out.projects ?? []), ...(out.projects ?? [])];
+        this.waiting.out = { ...out, delta: undefined, ...(projects.length > 0 ? { projects } : {}) };
       } else {
         this.waiting = { out, done: [resolve] };
       }
@@ -318,9 +338,15 @@ export class Streams {
     publishedBytes.inc({ stream: Stream.PNG }, png.length * this.subscribers[Stream.PNG].size);
     publishedBytes.inc({ stream: Stream.DELTA }, (delta ?? png).length * this.subscribers[Stream.DELTA].size);
     const now = performance.now();
+    const progress = progressById(out.projects);
     return this.eachSubscriber((ws, conn) => {
       if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
       else conn.outbox.push(ws, png, 'png', now);
+      // Right behind the tick's pixels, in the same loop turn: a grief arrives with the delta holding it.
+      if (conn.project !== 0 && progress) {
+        const messages = progress.get(conn.project);
+        if (messages) for (const m of messages) conn.outbox.push(ws, m, 'other', now);
+      }
     });
   }
 

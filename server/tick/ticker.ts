@@ -10,7 +10,7 @@ import { packDeltaPixels } from '../../protocol/delta.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { PngEncoder } from '../canvas/png-encoder.ts';
-import type { Frame, TickOutput } from '../streams/frame.ts';
+import type { Frame, ProjectTick, TickOutput } from '../streams/frame.ts';
 
 export type { Frame, TickOutput };
 
@@ -25,6 +25,11 @@ export interface TickerOptions {
   deliver: (out: TickOutput) => Promise<void>;
   /** Told synchronously of the cells each tick captured (the tiles mark what changed: tiles/tile-cache.ts). */
   captured?: (cells: readonly number[]) => void;
+  /**
+   * The projects' `progress` messages of the tick ending at `seq` (projects/projects.ts `takeTick`),
+   * taken in the same synchronous step as the delta, so both describe the same placements.
+   */
+  projects?: (seq: number) => ProjectTick[];
   onError: (err: unknown) => void;
 }
 
@@ -52,6 +57,7 @@ export class Ticker {
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
     this.opts.captured?.(cells);
+    const projects = this.opts.projects?.(toSeq);
     const pending = encoder.encode(canvas.grid);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !this.changesLost && cells.length <= this.opts.maxDeltaCells) {
@@ -74,7 +80,9 @@ export class Ticker {
       message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
     };
     this.current = frame;
-    return { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
+    const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
+    if (projects && projects.length > 0) out.projects = projects;
+    return out;
   }
 
   start(intervalMs: number): void {

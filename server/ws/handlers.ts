@@ -206,6 +206,8 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         return streams.resubscribe(ws, msg.stream, msg.since);
       case MsgType.RESYNC:
         return streams.resync(ws);
+      case MsgType.WATCH:
+        return streams.watch(ws, msg.project);
     }
   }
   // uWS (v20.30.0) passes a GET /ws that is not an upgrade on to the next matching route.

@@ -89,3 +89,13 @@ export function drawReticle(ctx: CanvasRenderingContext2D, view: View, pixel: Po
   ctx.strokeRect(x - 1, y - 1, size + 2, size + 2);
   ctx.restore();
 }
+
+/** A marked pixel (a project's grief): a red square around it, never smaller than 8 CSS px. */
+export function drawMark(ctx: CanvasRenderingContext2D, view: View, pixel: Point): void {
+  const p = view.boardToScreen(pixel);
+  const size = Math.max(8, view.scale);
+  const pad = (size - view.scale) / 2;
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = 'rgba(230,20,20,0.95)';
+  ctx.strokeRect(p.x - pad - 1, p.y - pad - 1, size + 2, size + 2);
+}

@@ -8,7 +8,7 @@
  */
 import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
-import { drawGrid, drawHover, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
+import { drawGrid, drawHover, drawMark, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
 import { BoardTiles } from './board-tiles.ts';
 import { pixelWords } from './pixel-words.ts';
@@ -54,6 +54,7 @@ export class Renderer {
   private hover: Point | null = null;
   private reticle: Point | null = null;
   private template: TemplateOverlay | null = null;
+  private marks: readonly Point[] = [];
   /** A past canvas (the History view) drawn instead of the live board, which keeps updating behind it. */
   private past: BoardTiles | null = null;
   private frameRequested = false;
@@ -224,6 +225,13 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /** Pixels to mark (the open project's griefs); `data-marks` on the canvas says how many. */
+  setMarks(marks: readonly Point[]): void {
+    this.marks = marks;
+    this.display.dataset['marks'] = String(marks.length);
+    this.requestDraw();
+  }
+
   setTemplate(template: TemplateOverlay | null): void {
     this.template = template;
     this.requestDraw();
@@ -282,6 +290,7 @@ export class Renderer {
       }
       if (this.template) drawTemplate(ctx, view, this.template);
       drawGrid(ctx, view, this.theme.grid, dpr);
+      for (const m of this.marks) drawMark(ctx, view, m);
       if (this.hover) drawHover(ctx, view, this.hover);
       if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
