@@ -8,12 +8,14 @@ import {
   CLIENT_INT_MIN,
   ErrorCode,
   MAX_POW_CHARS,
+  MAX_REGION_TILES,
   MsgType,
   Stream,
   type ClientMessage,
   type PlaceMsg,
   type ServerMessage,
   type SubscribeMsg,
+  type TileRegion,
 } from './messages.ts';
 import { scanFrame } from './msgpack-scan.ts';
 
@@ -142,6 +144,12 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
         const msg: SubscribeMsg = { t: MsgType.SUBSCRIBE, stream };
         const since = field(obj, 'since');
         if (since !== undefined && since !== null) msg.since = readSeq(f, since, 'since');
+        const region = readRegion(f);
+        if (region) {
+          if (stream !== Stream.DELTA) throw new FieldError('a region (tx, ty, tw, th) is for the delta stream');
+          if (msg.since !== undefined) throw new FieldError('a region subscription takes no since (it loads tiles)');
+          Object.assign(msg, region);
+        }
         return { ok: true, msg };
       }
       case MsgType.RESYNC:
@@ -161,6 +169,26 @@ export function parseClientMessage(bytes: Uint8Array): ParseResult<ClientMessage
 
 export function isStream(s: string): s is Stream {
   return s === Stream.PNG || s === Stream.DELTA;
+}
+
+/**
+ * `tx`, `ty`, `tw`, `th` all present (a region) or none; tile numbers are 0..65535, the region at
+ * least one tile and at most MAX_REGION_TILES. Whether it lies on the canvas is the server's check.
+ */
+function readRegion(f: Fields): TileRegion | undefined {
+  const keys = ['tx', 'ty', 'tw', 'th'] as const;
+  const given = keys.filter((k) => field(f.obj, k) !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length !== keys.length) throw new FieldError('a region needs all of tx, ty, tw, th');
+  const [tx, ty, tw, th] = keys.map((k) => {
+    const v = field(f.obj, k);
+    assertInt(f, v, k);
+    if (v < 0 || v > 0xffff) throw new FieldError(`${k} must be 0..65535`);
+    return v;
+  }) as [number, number, number, number];
+  if (tw < 1 || th < 1) throw new FieldError('a region is at least one tile (tw, th >= 1)');
+  if (tw * th > MAX_REGION_TILES) throw new FieldError(`a region is at most ${MAX_REGION_TILES} tiles`);
+  return { tx, ty, tw, th };
 }
 
 function readSeq(f: Fields, value: unknown, name: string): number {

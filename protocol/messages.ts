@@ -28,6 +28,7 @@ export const MsgType = {
   ONLINE: 'online',
   WATCH: 'watch',
   PROGRESS: 'progress',
+  TILES: 'tiles',
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -242,16 +243,49 @@ export interface DeltaMsg {
   n: number;
   /** n records of 5 bytes: x uint16 LE, y uint16 LE, colour uint8 (protocol/delta.ts). */
   px: Uint8Array;
+  /**
+   * Region subscribers only: the level-0 tile these records are all in (one `delta` per changed
+   * tile of the region per tick, each with the tick's `fromSeq`/`toSeq`).
+   */
+  tx?: number;
+  ty?: number;
+}
+
+/** Most level-0 tiles one region subscription may cover (16 x 16: a 4K screen at full zoom and more). */
+export const MAX_REGION_TILES = 256;
+
+/**
+ * A region of level-0 tiles (GET /tiles/0/{tx}/{ty}.png): tiles tx..tx+tw-1 by ty..ty+th-1, at most
+ * MAX_REGION_TILES of them.
+ */
+export interface TileRegion {
+  tx: number;
+  ty: number;
+  tw: number;
+  th: number;
 }
 
 /**
  * Client -> server: switch streams. For `delta`, `since` (the client's seq) asks for the missing
- * deltas when the server still holds them; otherwise a PNG snapshot comes first.
+ * deltas when the server still holds them; otherwise a PNG snapshot comes first. With a region
+ * (`tx`, `ty`, `tw`, `th`, delta only): no snapshot and no `since`; a `tiles` message, then the
+ * region's changes only, tile by tile.
  */
-export interface SubscribeMsg {
+export interface SubscribeMsg extends Partial<TileRegion> {
   t: typeof MsgType.SUBSCRIBE;
   stream: Stream;
   since?: number;
+}
+
+/**
+ * Server -> a region subscriber: load (or load again) the region's tiles over HTTP; each answer's
+ * `X-Seq` header is the seq it shows. Sent when the subscription starts, on `resync`, and after a
+ * tick whose changes could not be sent as deltas (too large, or the socket fell behind).
+ */
+export interface TilesMsg {
+  t: typeof MsgType.TILES;
+  /** The canvas's seq now: the tiles loaded from here show this seq or later. */
+  seq: number;
 }
 
 /** Client -> server: send me a PNG snapshot with its seq (after a gap in the delta stream). */
@@ -338,5 +372,5 @@ export interface ProgressMsg {
   griefs: Grief[];
 }
 
-export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg | ProgressMsg;
+export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg | ProgressMsg | TilesMsg;
 export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg | WatchMsg;

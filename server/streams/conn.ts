@@ -1,5 +1,5 @@
 /** What the server keeps per WebSocket (uWS user data): identity, stream, and the resume point. */
-import type { Stream } from '../../protocol/messages.ts';
+import type { Stream, TileRegion } from '../../protocol/messages.ts';
 import type { Outbox } from './outbox.ts';
 
 export interface Conn {
@@ -17,11 +17,10 @@ export interface Conn {
   closed: boolean;
   /** Everything sent to this socket, in order, fragmented (outbox.ts). */
   outbox: Outbox;
-  /**
-   * What this socket receives of each tick. One stream of the whole canvas today; a subscription to
-   * a region of the canvas would sit here beside it, and the fan-out picks the message per socket.
-   */
+  /** What this socket receives of each tick: the whole canvas's PNG or deltas, or (below) a region's. */
   stream: Stream;
+  /** Delta subscribers of a region only: the level-0 tiles whose changes they receive (streams.ts). */
+  region: TileRegion | undefined;
   /** The seq a reconnecting delta client already has (from `?since=`), until the greeting uses it. */
   since: number | undefined;
   /** Asked for `online` messages (`?online=1`). */

@@ -13,12 +13,13 @@
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'uWebSockets.js';
 import { encodeMessage } from '../../protocol/codec.ts';
-import { type HelloMsg, MsgType, Stream } from '../../protocol/messages.ts';
+import { type HelloMsg, MsgType, Stream, type TileRegion } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
 import type { Frame, TickOutput } from './frame.ts';
 import { FRAGMENT_BYTES, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
+import { RegionTick, tilesMessage } from './region-tick.ts';
 import { SendBudget } from './send-budget.ts';
 import { watchStalls } from './stall-watch.ts';
 import { StreamMetrics } from './stream-metrics.ts';
@@ -111,6 +112,8 @@ export class Streams {
   private onlineDue = false;
   private onlineSent = -1;
   private onlineTimer: NodeJS.Timeout | undefined;
+  /** Delta subscribers of a region: while there are none, a tick is not split by tile. */
+  private regionSubscribers = 0;
   private stopStallWatch: (() => void) | undefined;
 
   constructor(private readonly opts: StreamsOptions) {
@@ -158,6 +161,7 @@ export class Streams {
       id: this.nextId++,
       ...arrival,
       closed: false,
+      region: undefined,
       project: 0,
       outbox: new Outbox(this.opts.maxBackpressure, performance.now(), fragmentFor(arrival.stream)),
     };
@@ -205,13 +209,18 @@ export class Streams {
     this.subscribe(ws);
   }
 
-  /** Switches a socket to `stream` (the `subscribe` message) and brings it up to date there. */
-  resubscribe(ws: WebSocket<Conn>, stream: Stream, since: number | undefined): void {
+  /**
+   * Switches a socket to `stream` (the `subscribe` message), or to a region's deltas, and brings it
+   * up to date there: a region subscriber is told to load its tiles (`tiles`), not sent a snapshot.
+   */
+  resubscribe(ws: WebSocket<Conn>, stream: Stream, since: number | undefined, region?: TileRegion): void {
     const conn = ws.getUserData();
     this.unsubscribe(ws);
     conn.stream = stream;
+    conn.region = region;
     conn.outbox.fragmentBytes = fragmentFor(stream);
-    this.sendCurrent(ws, stream, since);
+    if (region) this.send(ws, tilesMessage(this.frame.seq), 'png');
+    else this.sendCurrent(ws, stream, since);
     this.subscribe(ws);
   }
 
@@ -220,9 +229,13 @@ export class Streams {
     ws.getUserData().project = project;
   }
 
-  /** The current frame again (the `resync` message): it supersedes whatever stream bytes are queued. */
+  /**
+   * The current frame again (the `resync` message), or for a region subscriber the word to load its
+   * tiles again: either supersedes whatever stream bytes are queued.
+   */
   resync(ws: WebSocket<Conn>): void {
-    this.send(ws, this.frame.message, 'png');
+    const region = ws.getUserData().region;
+    this.send(ws, region ? tilesMessage(this.frame.seq) : this.frame.message, 'png');
   }
 
   /**
@@ -271,12 +284,14 @@ export class Streams {
   private subscribe(ws: WebSocket<Conn>): void {
     const conn = ws.getUserData();
     // Closed meanwhile: dropped by the send budget to make room for the greeting.
-    if (!conn.closed) this.subscribers[conn.stream].add(ws);
+    if (conn.closed) return;
+    this.subscribers[conn.stream].add(ws);
+    if (conn.region) this.regionSubscribers++;
   }
 
   private unsubscribe(ws: WebSocket<Conn>): void {
-    this.subscribers[Stream.PNG].delete(ws);
-    this.subscribers[Stream.DELTA].delete(ws);
+    const had = this.subscribers[Stream.PNG].delete(ws) || this.subscribers[Stream.DELTA].delete(ws);
+    if (had && ws.getUserData().region) this.regionSubscribers--;
   }
 
   /**
@@ -339,8 +354,10 @@ export class Streams {
     publishedBytes.inc({ stream: Stream.DELTA }, (delta ?? png).length * this.subscribers[Stream.DELTA].size);
     const now = performance.now();
     const progress = progressById(out.projects);
+    const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
-      if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
+      if (conn.region && regions) regions.deliver(ws, conn.outbox, conn.region, now);
+      else if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
       else conn.outbox.push(ws, png, 'png', now);
       // Right behind the tick's pixels, in the same loop turn: a grief arrives with the delta holding it.
       if (conn.project !== 0 && progress) {

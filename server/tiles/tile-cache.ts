@@ -103,15 +103,16 @@ export class TileCache {
     const key = `${t.level}/${t.tx}/${t.ty}`;
     const kept = this.entries.get(key);
     if (kept && kept.generation === generation) return kept.answer ?? (kept.pending as Promise<HttpAnswer>);
-    // Sampled now, synchronously: the bytes are the grid as it is at this moment.
+    // Sampled now, synchronously: the bytes are the grid as it is at this moment, at this seq.
     const { width, height, indices } = this.layout.sample(this.canvas.grid, t);
+    const seq = this.canvas.seq;
     const entry: Entry = { generation };
     this.encodes.inc();
     entry.pending = this.encoder(width, height)
       .encode(indices)
       .then(
         (png) => {
-          const answer = tileAnswer(png);
+          const answer = tileAnswer(png, seq);
           if (this.entries.get(key) === entry) {
             entry.answer = answer;
             entry.pending = undefined;
@@ -139,7 +140,11 @@ export class TileCache {
   }
 }
 
-function tileAnswer(png: Buffer): HttpAnswer {
+/**
+ * `X-Seq`: the seq of the grid the tile was sampled from. A region subscriber applies a tile's
+ * deltas with a later `toSeq` over it (PROTOCOL.md, region subscriptions).
+ */
+function tileAnswer(png: Buffer, seq: number): HttpAnswer {
   const etag = `"tile-${createHash('sha256').update(png).digest('base64url').slice(0, 22)}"`;
   return {
     status: '200 OK',
@@ -148,6 +153,7 @@ function tileAnswer(png: Buffer): HttpAnswer {
       ETag: etag,
       'Cache-Control': TILE_CACHE_CONTROL,
       'X-Content-Type-Options': 'nosniff',
+      'X-Seq': String(seq),
     },
     body: png,
   };

@@ -12,13 +12,15 @@ import type { WebSocket } from 'uWebSockets.js';
 import { encodeMessage, parseClientMessage, parseStreamQuery } from '../../protocol/codec.ts';
 import {
   CloseCode,
-  type ErrorCode,
+  ErrorCode,
   type AckMsg,
   type ErrorMsg,
   MAX_CLIENT_FRAME_BYTES,
   MsgType,
   PROTOCOL_VERSION,
   Stream,
+  type SubscribeMsg,
+  type TileRegion,
 } from '../../protocol/messages.ts';
 import { noIdentityAnswer, sendError, writeAnswer } from '../http/answer.ts';
 import type { Router } from '../http/guard.ts';
@@ -27,11 +29,25 @@ import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
+import { TILE_SIZE } from '../tiles/tile-layout.ts';
 import type { ChallengeIssuer } from '../defence/challenges.ts';
 import type { PlaceResult } from '../placement/service.ts';
 
 type Refusal = Extract<PlaceResult, { ok: false }>;
 import type { Conn, Greeting, Streams } from '../streams/streams.ts';
+
+/** The region a `subscribe` asked for (the codec gave all four fields or none). */
+function regionOf(msg: SubscribeMsg): TileRegion | undefined {
+  const { tx, ty, tw, th } = msg;
+  return tx === undefined || ty === undefined || tw === undefined || th === undefined ? undefined : { tx, ty, tw, th };
+}
+
+const tilesAcross = (shape: CanvasShape) => Math.ceil(shape.width / TILE_SIZE);
+const tilesDown = (shape: CanvasShape) => Math.ceil(shape.height / TILE_SIZE);
+
+function tilesOnCanvas(r: TileRegion, shape: CanvasShape): boolean {
+  return r.tx + r.tw <= tilesAcross(shape) && r.ty + r.th <= tilesDown(shape);
+}
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
 export const HARD_FRAME_LIMIT_BYTES = 64 * 1024;
@@ -202,8 +218,18 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
             streams.send(ws, encodeMessage(ack));
           }),
         );
-      case MsgType.SUBSCRIBE:
-        return streams.resubscribe(ws, msg.stream, msg.since);
+      case MsgType.SUBSCRIBE: {
+        const region = regionOf(msg);
+        if (region && !tilesOnCanvas(region, shape))
+          return streams.send(
+            ws,
+            errorMsg(
+              ErrorCode.OUT_OF_BOUNDS,
+              `the region's tiles lie outside the canvas's ${tilesAcross(shape)} x ${tilesDown(shape)} tiles of level 0`,
+            ),
+          );
+        return streams.resubscribe(ws, msg.stream, msg.since, region);
+      }
       case MsgType.RESYNC:
         return streams.resync(ws);
       case MsgType.WATCH:
