@@ -3,13 +3,18 @@
  * of a bare baseline, plus optionally a paced placer so every tick has changes; what it measures:
  * perf/README.md, scenario 4. A tick (by seq) belongs to the window when its first frame arrived
  * inside it; its frames count wherever they land. With `--stop-reading 1` (scenario 7) each
- * subscriber pauses its TCP socket once open, and the swarm waits for SIGTERM. Prints JSON lines.
+ * subscriber pauses its TCP socket once open, and the swarm waits for SIGTERM. With `--stream region`
+ * each subscriber is a delta subscriber of a random region of `--region-tiles` x `--region-tiles`
+ * level-0 tiles (PROTOCOL.md "Region subscriptions"): ready once told `tiles`, and a tick counts once
+ * per subscriber whatever number of tile deltas it came in (ticks that left its region alone do not
+ * reach it, so `expectedFrames` is an upper bound). Prints JSON lines.
  */
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { decodeServerMessage } from '../../../protocol/codec.ts';
-import { MsgType } from '../../../protocol/messages.ts';
+import { decodeServerMessage, encodeMessage } from '../../../protocol/codec.ts';
+import { MsgType, type ServerMessage } from '../../../protocol/messages.ts';
+import { Rng } from '../../../testkit/rng.ts';
 import { MsHistogram, type Percentiles } from '../stats.ts';
 import { emit, readFlags } from './flags.ts';
 import { PacedPlacer, type PlacerStats } from './paced-placer.ts';
@@ -48,9 +53,15 @@ const flags = readFlags('ws-swarm', {
   'tick-ms': 1000,
   'timeout-seconds': 120,
   'stop-reading': 0,
+  'region-tiles': 3,
 });
 const { url, subscribers, rate, seconds, warmup, seed } = flags;
-const stream = flags.stream === 'delta' ? 'delta' : 'png';
+const stream = flags.stream === 'delta' || flags.stream === 'region' ? flags.stream : 'png';
+const regionTiles = flags['region-tiles'];
+/** The canvas's level-0 tiles across and down (region runs only). */
+let tilesAcross = 0;
+let tilesDown = 0;
+const rng = new Rng(flags.seed);
 const tickMs = flags['tick-ms'];
 const timeoutSeconds = flags['timeout-seconds'];
 const stopReading = flags['stop-reading'] > 0;
@@ -96,9 +107,11 @@ class Subscriber {
   /** Once the snapshot both servers send on connect has arrived. */
   readonly ready: Promise<boolean>;
   seq = -1;
+  private subscribed = false;
 
   constructor() {
-    this.ws = new WebSocket(`${url}?stream=${stream}`, { perMessageDeflate: false, allowSynchronousEvents: true });
+    const wire = stream === 'region' ? 'delta' : stream;
+    this.ws = new WebSocket(`${url}?stream=${wire}`, { perMessageDeflate: false, allowSynchronousEvents: true });
     this.ready = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), 30_000);
       const done = (ok: boolean) => {
@@ -114,6 +127,7 @@ class Subscriber {
       }
       this.ws.on('message', (data: Buffer) => {
         const msg = decodeServerMessage(new Uint8Array(data.buffer, data.byteOffset, data.length));
+        if (stream === 'region') return this.onRegion(msg, data.length, done);
         if (msg.t !== MsgType.PNG && msg.t !== MsgType.DELTA) return; // hello
         const seq = msg.t === MsgType.PNG ? msg.seq : msg.toSeq;
         if (this.seq < 0) {
@@ -127,6 +141,28 @@ class Subscriber {
     this.ws.on('close', () => {
       if (!closingAll) closes++;
     });
+  }
+
+  /** Region runs: the snapshot on connect, then `subscribe` with a region; `tiles`, then its deltas. */
+  private onRegion(msg: ServerMessage, bytes: number, done: (ok: boolean) => void): void {
+    if (msg.t === MsgType.PNG && !this.subscribed) {
+      this.subscribed = true;
+      const tx = rng.int(tilesAcross - regionTiles + 1);
+      const ty = rng.int(tilesDown - regionTiles + 1);
+      const region = { tx, ty, tw: regionTiles, th: regionTiles };
+      return void this.ws.send(encodeMessage({ t: MsgType.SUBSCRIBE, stream: 'delta', ...region }));
+    }
+    if (msg.t === MsgType.TILES && this.seq < 0) {
+      this.seq = msg.seq;
+      return done(true);
+    }
+    if (msg.t !== MsgType.DELTA || this.seq < 0) return;
+    // One tick arrives as one delta per changed tile: the first counts the tick, all count bytes.
+    if (msg.toSeq > this.seq) this.onTick(msg.toSeq, bytes);
+    else {
+      const tick = ticks.get(msg.toSeq);
+      if (tick) tick.bytes += bytes;
+    }
   }
 
   private onTick(seq: number, bytes: number): void {
@@ -182,7 +218,22 @@ async function alignToTicks(): Promise<void> {
   await sleep(tickMs / 2);
 }
 
+/** Region runs: the canvas's size in level-0 tiles, from GET /api/canvas beside the WebSocket. */
+async function readCanvas(): Promise<void> {
+  const http = url.replace(/^ws/, 'http').replace(/\/ws$/, '');
+  const canvas = (await (await fetch(`${http}/api/canvas`)).json()) as {
+    width: number;
+    height: number;
+    tileSize: number;
+  };
+  tilesAcross = Math.ceil(canvas.width / canvas.tileSize);
+  tilesDown = Math.ceil(canvas.height / canvas.tileSize);
+  if (tilesAcross < regionTiles || tilesDown < regionTiles)
+    throw new Error(`a ${regionTiles} x ${regionTiles} region does not fit ${tilesAcross} x ${tilesDown} tiles`);
+}
+
 async function main(): Promise<void> {
+  if (stream === 'region') await readCanvas();
   if (rate > 0) {
     // Placing starts before the subscribers connect, so the warm-up already has changing ticks.
     placer = new PacedPlacer(url, rate, seed, timeoutSeconds);

@@ -12,7 +12,9 @@ const rssMiB = (pid: number): number => rssBytes(pid) / 2 ** 20;
 export interface WsRunSpec {
   label: string;
   target: 'ours' | 'bare';
-  stream: 'png' | 'delta';
+  /** `region`: delta subscribers of a random region of `regionTiles` x `regionTiles` level-0 tiles each. */
+  stream: 'png' | 'delta' | 'region';
+  regionTiles?: number;
   subscribers: number;
   /** Placements per second (0: no placer). */
   rate: number;
@@ -61,6 +63,7 @@ export async function runWsScenario(
     warmup: spec.warmupSeconds,
     'tick-ms': spec.tickMs,
     'connect-concurrency': spec.connectConcurrency,
+    ...(spec.regionTiles === undefined ? {} : { 'region-tiles': spec.regionTiles }),
     'timeout-seconds': connectBudget + spec.warmupSeconds + spec.seconds + 30,
   };
   const mark = (): Mark => ({ cpu: cpuSeconds(pid), t: performance.now(), rss: rssMiB(pid) });
