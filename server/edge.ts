@@ -65,7 +65,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     streams,
     shape: meta,
     canvasId: meta.canvasId,
-    authority: new RemoteAuthority(bus),
+    authority: new RemoteAuthority(bus, () => streams.frame.seq),
     identitySecret: Buffer.from(meta.secret, 'hex'),
     seq: () => streams.frame.seq,
     // Accounts are the writer's to decide, like the canvas: this process's --login flags are ignored.

@@ -55,6 +55,8 @@ const TILE_CACHE_BYTES = 32 << 20;
 interface KeptTile {
   answer: HttpAnswer;
   until: number;
+  /** Its X-Seq: the seq of the grid the writer sampled it from. */
+  seq: number;
 }
 
 export class RemoteAuthority implements Authority {
@@ -68,7 +70,11 @@ export class RemoteAuthority implements Authority {
   /** Tiles asked of the writer and not answered yet: everyone asking meanwhile waits for that answer. */
   private readonly tilesWaiting = new Map<string, Array<(a: HttpAnswer) => void>>();
 
-  constructor(private readonly bus: EdgeBus) {}
+  constructor(
+    private readonly bus: EdgeBus,
+    /** The seq of the edge's latest tick (its streams' frame): tile answers older than it are not reused. */
+    private readonly frameSeq: () => number,
+  ) {}
 
   place(placer: Placer, pixel: PixelRequest, done: (r: PlaceResult) => void): void {
     const { identityId, addressKey } = placer;
@@ -173,11 +179,15 @@ export class RemoteAuthority implements Authority {
     );
   }
 
-  /** One request to the writer per tile a second at most, however many clients ask this edge. */
+  /**
+   * One request to the writer per tile and tick at most (and a second at most), however many
+   * clients ask this edge. An answer sampled before the edge's latest tick is not reused: a region
+   * subscriber told `tiles` at that tick's seq must get a tile showing it or later (PROTOCOL.md).
+   */
   tile(t: TileRef, done: (a: HttpAnswer) => void): void {
     const key = `${t.level}/${t.tx}/${t.ty}`;
     const kept = this.tiles.get(key);
-    if (kept && Date.now() < kept.until) return done(kept.answer);
+    if (kept && Date.now() < kept.until && kept.seq >= this.frameSeq()) return done(kept.answer);
     const waiting = this.tilesWaiting.get(key);
     if (waiting) {
       waiting.push(done);
@@ -188,7 +198,10 @@ export class RemoteAuthority implements Authority {
     this.bus.forward<'tile'>({ k: 'tile', level: t.level, tx: t.tx, ty: t.ty }, (r) => {
       this.tilesWaiting.delete(key);
       const answer = typeof r === 'string' ? errorAnswer(NO_ANSWER[r].code, NO_ANSWER[r].message) : r;
-      if (answer.status.startsWith('200')) this.tiles.set(key, { answer, until: Date.now() + TILE_REUSE_MS });
+      if (answer.status.startsWith('200')) {
+        const seq = Number(answer.headers['X-Seq'] ?? -1);
+        this.tiles.set(key, { answer, until: Date.now() + TILE_REUSE_MS, seq: Number.isInteger(seq) ? seq : -1 });
+      }
       for (const d of list) d(answer);
     });
   }

@@ -18,7 +18,7 @@ import type { Logger } from '../ops/log.ts';
 import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
 import type { Frame, TickOutput } from './frame.ts';
-import { FRAGMENT_BYTES, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
+import { FRAGMENT_BYTES, inCorkedCallback, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
 import { RegionTick, tilesMessage } from './region-tick.ts';
 import { SendBudget } from './send-budget.ts';
 import { watchStalls } from './stall-watch.ts';
@@ -356,8 +356,12 @@ export class Streams {
     const progress = progressById(out.projects);
     const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
-      if (conn.region && regions) regions.deliver(ws, conn.outbox, conn.region, now);
-      else if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
+      if (conn.region && regions) {
+        // A region's tick is one small delta per changed tile: corked, they leave in one write
+        // instead of one each (5,000 subscribers of 3 x 3 tiles: 45,000 writes a tick otherwise).
+        const region = conn.region;
+        ws.cork(() => inCorkedCallback(() => regions.deliver(ws, conn.outbox, region, now)));
+      } else if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
       else conn.outbox.push(ws, png, 'png', now);
       // Right behind the tick's pixels, in the same loop turn: a grief arrives with the delta holding it.
       if (conn.project !== 0 && progress) {
