@@ -1,6 +1,7 @@
 /**
  * Indexed-colour PNG encoder (colour type 3; bit depth 4 for <= 16 colours, else 8).
- * Scanline packing runs on the event loop (about a millisecond for 1000 x 1000); deflate, the
+ * Scanline packing runs on the event loop (about a millisecond for 1000 x 1000; for the ticker only
+ * the cells a tick changed, `encodeChanged`); deflate, the
  * expensive part, runs in libuv's thread pool through node:zlib so ticks never block the loop for it.
  * Written by hand rather than with UPNG.encode because UPNG deflates synchronously on the event loop
  * and converts from RGBA; upng-js stays the reference decoder in tests.
@@ -34,6 +35,8 @@ export class PngEncoder {
   private readonly width: number;
   private readonly height: number;
   private readonly level: number;
+  /** encodeChanged's scanlines, as of its last call. */
+  private kept: Buffer | undefined;
   /** Signature + IHDR + PLTE: identical for every frame, built once. */
   private readonly head: Buffer;
   private static readonly tail = pngChunk('IEND', new Uint8Array(0));
@@ -83,6 +86,38 @@ export class PngEncoder {
       const end = i + width;
       for (; i + 1 < end; i += 2) raw[o++] = ((grid[i] as number) << 4) | (grid[i + 1] as number);
       if (i < end) raw[o] = (grid[i] as number) << 4; // odd width: low nibble is padding
+    }
+    return raw;
+  }
+
+  /**
+   * The ticker's encode: the scanlines are kept between calls and only the cells changed since the
+   * last call (`changed`, grid indices; undefined: all) are packed again, so the work on the event
+   * loop follows the pixels a tick changed, not the canvas's area (a whole 4096 x 4096 grid at 4
+   * bits is tens of ms). Deflate runs in the thread pool on the kept scanlines: the caller must not
+   * call again before the returned promise settles (the ticker runs one tick at a time).
+   */
+  async encodeChanged(grid: Uint8Array, changed: readonly number[] | undefined): Promise<Buffer> {
+    const raw = this.kept && changed ? this.repack(this.kept, grid, changed) : this.packScanlines(grid);
+    this.kept = raw;
+    return this.assemble(await deflateAsync(raw, this.level));
+  }
+
+  /** Writes `cells` of `grid` into packed scanlines `raw`. */
+  private repack(raw: Buffer, grid: Uint8Array, cells: readonly number[]): Buffer {
+    const { width } = this;
+    const stride = this.rowBytes() + 1;
+    for (const cell of cells) {
+      const x = cell % width;
+      const row = (cell - x) / width;
+      const colour = grid[cell] as number;
+      if (this.bitDepth === 8) {
+        raw[row * stride + 1 + x] = colour;
+        continue;
+      }
+      const o = row * stride + 1 + (x >> 1);
+      const byte = raw[o] as number;
+      raw[o] = x & 1 ? (byte & 0xf0) | colour : (byte & 0x0f) | (colour << 4);
     }
     return raw;
   }

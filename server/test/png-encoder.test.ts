@@ -54,3 +54,25 @@ test('encode snapshots the grid when called: later writes do not leak into the p
   const decoded = decodeToIndices(await pending, PALETTE_2017);
   assert.deepEqual(decoded.grid, new Uint8Array(256));
 });
+
+test('encodeChanged packs only the changed cells and gives the same PNG as a whole encode, at 4 and 8 bits', async () => {
+  for (const c of cases) {
+    const encoder = new PngEncoder(c.width, c.height, c.palette);
+    const grid = randomGrid(c.width, c.height, c.palette.length, 5);
+    const first = await encoder.encodeChanged(grid, undefined);
+    assert.deepEqual(first, await new PngEncoder(c.width, c.height, c.palette).encode(grid), c.name);
+    let s = 99;
+    for (let tick = 0; tick < 5; tick++) {
+      const changed = new Set<number>();
+      for (let k = 0; k < 1 + tick * 3; k++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const cell = s % grid.length;
+        grid[cell] = (s >>> 8) % c.palette.length;
+        changed.add(cell);
+      }
+      const png = await encoder.encodeChanged(grid, [...changed]);
+      assert.deepEqual(decodeToIndices(png, c.palette).grid, grid, `${c.name}, tick ${tick}`);
+      assert.deepEqual(png, await encoder.encode(grid), `${c.name}, tick ${tick}: the same bytes as a whole encode`);
+    }
+  }
+});

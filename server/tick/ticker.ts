@@ -56,22 +56,20 @@ export class Ticker {
     const toSeq = canvas.seq;
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
+    // Until this tick is done, a failure anywhere below loses these changes: the next tick then
+    // sends a snapshot and packs every scanline again.
+    const lost = this.changesLost;
+    this.changesLost = true;
     this.opts.captured?.(cells);
     const projects = this.opts.projects?.(toSeq);
-    const pending = encoder.encode(canvas.grid);
+    const pending = encoder.encodeChanged(canvas.grid, lost ? undefined : cells);
     let delta: TickOutput['delta'];
-    if (fromSeq !== undefined && !this.changesLost && cells.length <= this.opts.maxDeltaCells) {
+    if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
       const px = packDeltaPixels(cells, canvas.grid, canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
     }
-    let png: Buffer;
-    try {
-      png = await pending;
-    } catch (err) {
-      this.changesLost = true;
-      throw err;
-    }
+    const png = await pending;
     this.changesLost = false;
     const frame: Frame = {
       seq: toSeq,
