@@ -71,3 +71,22 @@ export interface AuditEntry {
   params: unknown;
   result: unknown;
 }
+
+/** A project in `GET /api/projects` and in its own answer (README "Projects"). */
+export interface ProjectSummary {
+  id: number;
+  name: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Its pixels (the opaque ones of its image). */
+  total: number;
+  /** Of those, pixels whose colour on the canvas is the project's. */
+  done: number;
+  /** done / total x 100, two decimals. */
+  percent: number;
+  owner: string;
+  createdAt: number;
+  lastActivity: number;
+}

@@ -35,6 +35,25 @@ export interface ConsoleParts {
 }
 
 /** A refusal may carry an HTTP-only code (too_large, rollback_running), so AnyCode, not ErrorCode. */
+/**
+ * A done action's answer, its audit entry written; when writing it fails, the action still happened:
+ * the answer says so, and that its audit entry is missing.
+ */
+export function audited(
+  store: Pick<ModerationStore, 'audit'>,
+  actor: string,
+  action: string,
+  params: Record<string, unknown>,
+  result: Record<string, unknown>,
+): ActionResult {
+  try {
+    store.audit(actor, action, params, result);
+  } catch (err) {
+    return { ok: true, result: { ...result, auditError: (err as Error).message } };
+  }
+  return { ok: true, result };
+}
+
 export type ActionResult =
   | { ok: true; result: Record<string, unknown> }
   | { ok: false; code: AnyCode; message: string };
@@ -237,13 +256,7 @@ export class Moderation {
     params: Record<string, unknown>,
     result: Record<string, unknown>,
   ): ActionResult {
-    try {
-      this.store.audit(actor, action, params, result);
-    } catch (err) {
-      // The action happened; say so, and that its audit entry is missing.
-      return { ok: true, result: { ...result, auditError: (err as Error).message } };
-    }
-    return { ok: true, result };
+    return audited(this.store, actor, action, params, result);
   }
 
   auditLog(limit: number) {

@@ -5,12 +5,13 @@
  * request over the bus and writes the writer's answer as it is (http/project-routes.ts parses the
  * HTTP side on every role).
  */
+import type { ProjectSummary } from '../../protocol/http-api.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import { errorAnswer, type HttpAnswer, jsonAnswer } from '../http/answer.ts';
 import { IMMUTABLE } from '../http/cache.ts';
 import { HttpCode } from '../http/status.ts';
-import type { ActionResult } from '../moderation/moderation.ts';
+import { type ActionResult, audited } from '../moderation/moderation.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
 import type { ProjectStore } from '../store/project-store.ts';
 import { decodeTarget } from './project-image.ts';
@@ -37,23 +38,6 @@ export interface ProjectLimits {
   maxPixels: number;
   perIdentity: number;
   everyMs: number;
-}
-
-/** A project in the list and in its own answer. */
-export interface ProjectSummary {
-  id: number;
-  name: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  total: number;
-  done: number;
-  /** done / total x 100, two decimals. */
-  percent: number;
-  owner: string;
-  createdAt: number;
-  lastActivity: number;
 }
 
 function summary(p: Project): ProjectSummary {
@@ -202,11 +186,6 @@ export class ProjectService {
     params: Record<string, unknown>,
     result: Record<string, unknown>,
   ): ActionResult {
-    try {
-      this.audit.audit(actor, action, params, result);
-    } catch (err) {
-      return { ok: true, result: { ...result, auditError: (err as Error).message } };
-    }
-    return { ok: true, result };
+    return audited(this.audit, actor, action, params, result);
   }
 }

@@ -4,18 +4,11 @@
  * panel), folding `progress` messages into the open project, and the texts shown. projects-panel.ts
  * puts them on the page.
  */
+import type { ProjectSummary } from '../../../protocol/http-api.ts';
 import type { Grief, ProgressMsg } from '../../../protocol/messages.ts';
 
-export interface ProjectView {
-  id: number;
-  name: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  total: number;
-  done: number;
-}
+/** What the panel reads of a project (the answer's shape: protocol/http-api.ts). */
+export type ProjectView = Pick<ProjectSummary, 'id' | 'name' | 'x' | 'y' | 'width' | 'height' | 'total' | 'done'>;
 
 /** The open project: its figures and its recent griefs, newest first. */
 export interface OpenProject extends ProjectView {
