@@ -4,14 +4,16 @@
  * 1,000 projects of 25 x 40 tile a 1000 x 1000 canvas; each tick counts ROWS random rows through
  * `Projects.stored` (every project touched; `previous` is the project's colour, so a row of another
  * colour is a grief: ~15 in 16), then times what the writer does with the projects on its event
- * loop: `takeTick`, its part of the bus message (`encodeBus` of the tick with the projects only) and
- * its own fan-out's look-ups for WATCHED distinct projects watched on this process.
+ * loop: `takeTick` (since 619440d's successor: pack the records; before: encode every touched
+ * project's `progress`), its part of the bus message (`encodeBus` of the tick with the projects only)
+ * and its own fan-out's look-ups (and now encodes) for WATCHED distinct projects watched on this
+ * process. The figures before are from the same script at 619440d (`git checkout 619440d`).
  *
  * Settings (environment): PROGRESS_TICKS (300), PROGRESS_ROWS (2000).
  */
 import { encodeBus, type FrameMsg } from '../server/bus/bus-messages.ts';
 import { Projects } from '../server/projects/projects.ts';
-import type { ProjectTick } from '../server/streams/frame.ts';
+import { WatchedProgress } from '../server/streams/watched-progress.ts';
 import { n0, n2 } from '../testkit/format.ts';
 import { Rng } from '../testkit/rng.ts';
 import { median } from './lib/stats.ts';
@@ -66,16 +68,16 @@ interface Sample {
 /** The projects' part of one tick on the writer's loop, in ms. */
 function tick(projects: Projects, seq: number, watched: readonly number[]): Sample {
   const t0 = performance.now();
-  const out: ProjectTick[] = projects.takeTick(seq);
+  const block = projects.takeTick(seq);
   const t1 = performance.now();
   const msg: FrameMsg = { k: 'tick', canvasId: 'c', seq, etag: '', png: new Uint8Array(0), at: Date.now() };
-  msg.projects = out.map((p) => ({ id: p.id, message: p.message }));
+  if (block) msg.progress = block.bytes;
   encodeBus(msg);
   const t2 = performance.now();
-  const byId = new Map<number, Uint8Array[]>();
-  for (const t of out) byId.set(t.id, [t.message]);
+  const progress = block ? new WatchedProgress([block]) : undefined;
   let n = 0;
-  for (const id of watched) n += byId.get(id)?.length ?? 0;
+  // Two sockets per project: the second shares the first one's bytes.
+  if (progress) for (const id of watched) n += progress.messages(id).length + progress.messages(id).length;
   if (n < 0) throw new Error('unreachable');
   const t3 = performance.now();
   return { take: t1 - t0, bus: t2 - t1, fanOut: t3 - t2 };
