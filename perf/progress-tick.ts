@@ -7,11 +7,13 @@
  * loop: `takeTick` (since 619440d's successor: pack the records; before: encode every touched
  * project's `progress`), its part of the bus message (`encodeBus` of the tick with the projects only)
  * and its own fan-out's look-ups (and now encodes) for WATCHED distinct projects watched on this
- * process. The figures before are from the same script at 619440d (`git checkout 619440d`).
+ * process; and what an edge adds: the block checked as it arrives (`ProgressBlock.read`). The
+ * figures before are from the same script at 619440d (`git checkout 619440d`).
  *
  * Settings (environment): PROGRESS_TICKS (300), PROGRESS_ROWS (2000).
  */
 import { encodeBus, type FrameMsg } from '../server/bus/bus-messages.ts';
+import { ProgressBlock } from '../server/projects/progress-block.ts';
 import { Projects } from '../server/projects/projects.ts';
 import { WatchedProgress } from '../server/streams/watched-progress.ts';
 import { n0, n2 } from '../testkit/format.ts';
@@ -63,6 +65,8 @@ interface Sample {
   take: number;
   bus: number;
   fanOut: number;
+  /** On an edge: the block checked (`ProgressBlock.read`) from the bus bytes. */
+  edgeRead: number;
 }
 
 /** The projects' part of one tick on the writer's loop, in ms. */
@@ -80,7 +84,9 @@ function tick(projects: Projects, seq: number, watched: readonly number[]): Samp
   if (progress) for (const id of watched) n += progress.messages(id).length + progress.messages(id).length;
   if (n < 0) throw new Error('unreachable');
   const t3 = performance.now();
-  return { take: t1 - t0, bus: t2 - t1, fanOut: t3 - t2 };
+  if (block) ProgressBlock.read(block.bytes);
+  const t4 = performance.now();
+  return { take: t1 - t0, bus: t2 - t1, fanOut: t3 - t2, edgeRead: t4 - t3 };
 }
 
 function main(): void {
@@ -109,12 +115,12 @@ function main(): void {
     }
     const m = (f: (s: Sample) => number) => median(samples.map(f));
     lines.push(
-      `| ${n0(w)} | ${n2(m((s) => s.take))} | ${n2(m((s) => s.bus))} | ${n2(m((s) => s.fanOut))} | ${n2(m((s) => s.take + s.bus + s.fanOut))} |`,
+      `| ${n0(w)} | ${n2(m((s) => s.take))} | ${n2(m((s) => s.bus))} | ${n2(m((s) => s.fanOut))} | ${n2(m((s) => s.take + s.bus + s.fanOut))} | ${n2(m((s) => s.edgeRead))} |`,
     );
   }
   process.stdout.write(
     `1,000 projects touched a tick, ${n0(ROWS)} rows a tick (~${n0((ROWS * 15) / 16)} griefs), ${TICKS} ticks per row, median ms per tick\n\n` +
-      '| projects watched on the writer | takeTick | bus message (projects part) | fan-out look-ups + encodes | total |\n|---|---|---|---|---|\n' +
+      '| projects watched on the writer | takeTick | bus message (projects part) | fan-out look-ups + encodes | writer total | edge: block checked |\n|---|---|---|---|---|---|\n' +
       `${lines.join('\n')}\n`,
   );
 }
