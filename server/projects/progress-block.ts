@@ -1,10 +1,11 @@
 /**
  * The projects' progress of one tick, as the writer hands it to its own streams and, over the bus, to
  * every edge: one Buffer of little-endian records, packed in the tick's synchronous step. Each process
- * turns a project's record into its client `progress` message (MessagePack) only when one of its own
- * sockets watches that project (streams/watched-progress.ts), written straight from the record. Encoding every touched project's
- * message on the writer, watched or not, cost 2.2-3.0 ms of its event loop a tick with 1,000 touched
- * projects (perf/RESULTS.md "projects"; griefs with a Unix ms `at` ~1.5 us each), over the 2 ms budget.
+ * writes a project's client `progress` message (MessagePack) from its record only when one of its own
+ * sockets watches that project (`message`, called by streams/watched-progress.ts). Encoding every
+ * touched project's message on the writer, watched or not, cost 2.2-4.3 ms of its event loop a tick
+ * with 1,000 touched projects, over the 2 ms budget; packing them costs ~0.4 ms (perf/RESULTS.md
+ * "projects", `npm run bench:progress`).
  *
  * Layout (a hand-packed block rather than MessagePack: packing is a straight loop of fixed writes):
  *   header, 12 bytes:      seq float64 (the tick's last seq), count uint32 (projects)
@@ -195,8 +196,9 @@ export class ProgressBlock {
    * The project's `progress` message of this tick as the client wire has it (MessagePack, the very
    * bytes protocol/codec.ts `encodeMessage` makes of `progress(id)`), written straight from the
    * record; undefined when the tick did not touch the project. By hand because this is the per
-   * watched project cost of every process: `encodeMessage` took ~3 us a message plus ~1.8 us a
-   * grief (its int64 `at` goes through BigInt), this a small fraction (perf/RESULTS.md "projects").
+   * watched project cost of every process: ~1 us for a project with 2 griefs against ~4 us through
+   * `encodeMessage` (whose int64 `at` goes through BigInt). server/test/progress-block.test.ts holds
+   * the two to the same bytes.
    */
   message(id: number): Uint8Array | undefined {
     this.index ??= walk(this.bytes, this.count);
