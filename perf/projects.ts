@@ -258,7 +258,7 @@ async function watchers(limit: ReturnType<typeof createCpuLimit>, dbs: { covered
 /**
  * The projects' share of a placement, in this process (steadier than the servers' rates on a shared
  * machine): ns per row of `Projects.stored` with the 1,000 tiles loaded, batches of 100 random rows,
- * and of `takeTick` per touched project.
+ * and of `takeTick` per touched project (its record packed).
  */
 function inProcess(covered: string): { storedNs: number; tickNs: number } {
   const store = Store.open({
@@ -304,7 +304,7 @@ function inProcess(covered: string): { storedNs: number; tickNs: number } {
     if (i % 100 === 99) {
       // One tick per 10,000 rows (10,000 px/s at 1 s ticks): most of the 1,000 projects touched.
       const t1 = performance.now();
-      touched += projects.takeTick(b.rows[BATCH - 1]?.seq ?? 0).length;
+      touched += projects.takeTick(b.rows[BATCH - 1]?.seq ?? 0)?.count ?? 0;
       tickMs += performance.now() - t1;
     }
   }
@@ -397,8 +397,8 @@ function report(
     ...mdTable(PLACE_HEAD, placeRows(placed)),
     '',
     `- In process (the same 1,000 projects, 1,000,000 random rows in batches of 100): \`Projects.stored\` ` +
-      `${n0(costs.storedNs)} ns per row, \`takeTick\` ${n0(costs.tickNs)} ns per touched project (its \`progress\` ` +
-      `encoded). Against the ${n1(usPerAck)} us of server CPU per acknowledged placement of the no-projects row, ` +
+      `${n0(costs.storedNs)} ns per row, \`takeTick\` ${n0(costs.tickNs)} ns per touched project (its record packed; ` +
+      `\`progress\` is encoded only for watched projects: \`npm run bench:progress\`). Against the ${n1(usPerAck)} us of server CPU per acknowledged placement of the no-projects row, ` +
       `the projects' share is ${((costs.storedNs / 1000 / usPerAck) * 100).toFixed(1)}%: the rates above differ by the machine's noise.`,
     '',
     `- Watchers: the projects database, one socket placing ${n0(RATE)} uniformly random px/s, ticks every ${TICK_MS} ms, ` +

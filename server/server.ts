@@ -380,7 +380,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
     },
     captured: (cells) => tiles.tickChanged(cells),
-    projects: (seq) => projects.takeTick(seq),
+    progress: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
   const first = await ticker.run();

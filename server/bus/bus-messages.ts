@@ -44,6 +44,7 @@ import type { IdentityStatsResult, PixelResult, Standing, StatsResult } from '..
 import type { PlaceResult } from '../placement/service.ts';
 import type { StatsSummary, TopEntry } from '../stats/stats.ts';
 import { MAX_NAME_CHARS, type ProjectRequest } from '../projects/project-service.ts';
+import { ProgressBlock } from '../projects/progress-block.ts';
 
 export interface BusKeys {
   meta: string;
@@ -108,9 +109,12 @@ export interface FrameMsg {
   at: number;
   /** Absent: the change was too large for a delta (use the PNG). */
   delta?: BusDelta;
-  /** The projects the tick touched, each one's encoded client `progress` message. */
-  projects?: Array<{ id: number; message: Uint8Array }>;
+  /** The projects the tick touched: their packed progress records (projects/progress-block.ts). */
+  progress?: Uint8Array;
 }
+
+/** A tick as an edge receives it: the progress block checked (`ProgressBlock.read`). */
+export type TickMsg = Omit<FrameMsg, 'progress'> & { progress?: ProgressBlock };
 
 export interface BeatMsg {
   k: 'beat';
@@ -338,14 +342,14 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
 }
 
 /** A message of the ticks channel (or the frame key): a tick, or a beat. */
-export function decodeTicks(payload: Uint8Array): FrameMsg | BeatMsg | undefined {
-  return decodeWith(payload, (f): FrameMsg | BeatMsg => {
+export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined {
+  return decodeWith(payload, (f): TickMsg | BeatMsg => {
     const common = { canvasId: str(f, 'canvasId'), seq: count(f, 'seq'), at: count(f, 'at') };
     if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
     if (f.k !== 'tick') throw new Malformed('k');
     const png = bytes(f, 'png');
     if (!PNG_SIGNATURE.equals(png.subarray(0, PNG_SIGNATURE.length))) throw new Malformed('png is not a PNG');
-    const msg: FrameMsg = { k: 'tick', ...common, etag: str(f, 'etag'), png };
+    const msg: TickMsg = { k: 'tick', ...common, etag: str(f, 'etag'), png };
     if (f.delta !== undefined) {
       const d = record(f.delta, 'delta');
       const delta = {
@@ -357,12 +361,10 @@ export function decodeTicks(payload: Uint8Array): FrameMsg | BeatMsg | undefined
       if (delta.toSeq !== msg.seq || delta.fromSeq > delta.toSeq) throw new Malformed('delta range');
       msg.delta = delta;
     }
-    if (f.projects !== undefined) {
-      if (!Array.isArray(f.projects)) throw new Malformed('projects');
-      msg.projects = f.projects.map((raw: unknown) => {
-        const p = record(raw, 'project');
-        return { id: count(p, 'id'), message: bytes(p, 'message') };
-      });
+    if (f.progress !== undefined) {
+      const progress = ProgressBlock.read(bytes(f, 'progress'));
+      if (!progress || progress.seq !== msg.seq) throw new Malformed('progress');
+      msg.progress = progress;
     }
     return msg;
   });

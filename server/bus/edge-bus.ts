@@ -321,7 +321,7 @@ export class EdgeBus {
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
-    if (m.projects && sameCanvas) out.projects = m.projects;
+    if (m.progress && sameCanvas) out.progress = m.progress;
     this.publish(out);
   }
 

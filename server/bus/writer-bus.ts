@@ -107,7 +107,7 @@ export class WriterBus {
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
-    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta, out.projects);
+    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
     if (!this.pub.up) return this.metrics.publishFailures.inc();
     const bytes = encodeBus(this.latest);
     this.pub.redis
@@ -307,10 +307,11 @@ function frameMessage(
   frame: Frame,
   at: number,
   delta: TickOutput['delta'],
-  projects: TickOutput['projects'],
+  progress: TickOutput['progress'],
 ): FrameMsg {
   const msg: FrameMsg = { k: 'tick', canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
   if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
-  if (projects && projects.length > 0) msg.projects = projects.map((p) => ({ id: p.id, message: p.message }));
+  // The packed records as they are: each edge encodes the `progress` its own watchers need.
+  if (progress) msg.progress = progress.bytes;
   return msg;
 }

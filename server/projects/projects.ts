@@ -8,20 +8,18 @@
  * Per placement: one chunk lookup in the index (project-index.ts) and a test per project there; no
  * scan of any project's area except at startup (`restore`, a recount from the loaded grid) and at
  * registration (the new project's own area). What changed since the last tick is kept per project
- * and taken by the ticker in the same synchronous step as the tick's delta (`takeTick`), so a grief
- * reaches the project's watchers in the fan-out of the delta that holds it.
+ * and taken by the ticker in the same synchronous step as the tick's delta (`takeTick`, packed into
+ * one binary block: progress-block.ts), so a grief reaches the project's watchers in the fan-out of
+ * the delta that holds it.
  */
-import { encodeMessage } from '../../protocol/codec.ts';
-import { type Grief, MsgType, type ProgressMsg } from '../../protocol/messages.ts';
+import type { Grief } from '../../protocol/messages.ts';
 import type { ProjectRecord, ProjectState } from '../store/project-store.ts';
-import type { ProjectTick } from '../streams/frame.ts';
 import { NONE } from './project-image.ts';
 import { ProjectIndex } from './project-index.ts';
+import { GRIEFS_PER_TICK, ProgressBlock } from './progress-block.ts';
 
 /** Recent griefs kept per project (GET /api/projects/{id}); older ones are dropped. */
 export const GRIEFS_KEPT = 50;
-/** Griefs per `progress` message: a tick with more says so through `done` and the detail route. */
-export const GRIEFS_PER_TICK = 100;
 
 /** What a committed row tells the projects (store.ts PlacementRow has these fields). */
 export interface ProjectRow {
@@ -215,27 +213,21 @@ export class Projects {
   }
 
   /**
-   * The `progress` messages of the tick ending at `seq`, one per project touched since the last
-   * call (hidden ones included: their watchers are few, and moderators watch them too). Called by
-   * the ticker in the synchronous step that takes the tick's delta.
+   * The progress of the tick ending at `seq`: one record per project touched since the last call
+   * (hidden ones included: their watchers are few, and moderators watch them too), packed into one
+   * block; undefined when none was touched. No `progress` message is encoded here: each process
+   * encodes those its own sockets watch (streams/watched-progress.ts). Called by the ticker in the
+   * synchronous step that takes the tick's delta.
    */
-  takeTick(seq: number): ProjectTick[] {
-    const out: ProjectTick[] = [];
+  takeTick(seq: number): ProgressBlock | undefined {
+    if (this.touched.length === 0) return undefined;
+    const block = ProgressBlock.pack(seq, this.touched);
     for (const p of this.touched) {
-      const msg: ProgressMsg = {
-        t: MsgType.PROGRESS,
-        project: p.id,
-        seq,
-        total: p.total,
-        done: p.done,
-        griefs: p.tickGriefs,
-      };
-      out.push({ id: p.id, message: encodeMessage(msg) });
       p.touched = false;
       p.tickGriefs = [];
     }
     this.touched.length = 0;
-    return out;
+    return block;
   }
 
   /** Every project's griefs and contributors as of `seq`, to store. */

@@ -3,6 +3,7 @@
  * and the change since the previous one. The writer's ticker (tick/ticker.ts) makes these; an edge
  * receives them from the writer over the bus (bus/edge-bus.ts); the streams (streams.ts) send them.
  */
+import type { ProgressBlock } from '../projects/progress-block.ts';
 import type { DeltaEntry } from './delta-log.ts';
 
 /** One encoded frame, shared by every reader until the next changed tick. */
@@ -15,12 +16,6 @@ export interface Frame {
   message: Uint8Array;
 }
 
-/** One project's `progress` message of a tick (projects/projects.ts), encoded once for every watcher. */
-export interface ProjectTick {
-  id: number;
-  message: Uint8Array;
-}
-
 export interface TickOutput {
   frame: Frame;
   /** The change since the previous frame; undefined when it was too large (send the frame instead). */
@@ -29,6 +24,9 @@ export interface TickOutput {
   startedAt: number;
   /** Wall time of the PNG encode (pack + deflate); 0 on an edge. */
   encodeSeconds: number;
-  /** The projects this tick touched, each one's `progress` (sent to its watchers after the delta). */
-  projects?: readonly ProjectTick[];
+  /**
+   * The projects this tick touched, as packed records (projects/progress-block.ts); each process
+   * encodes the `progress` of those its sockets watch, sent to them after the delta.
+   */
+  progress?: ProgressBlock;
 }

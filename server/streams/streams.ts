@@ -19,10 +19,12 @@ import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
 import type { Frame, TickOutput } from './frame.ts';
 import { FRAGMENT_BYTES, inCorkedCallback, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
+import type { ProgressBlock } from '../projects/progress-block.ts';
 import { RegionTick, tilesMessage } from './region-tick.ts';
 import { SendBudget } from './send-budget.ts';
 import { watchStalls } from './stall-watch.ts';
 import { StreamMetrics } from './stream-metrics.ts';
+import { WatchedProgress } from './watched-progress.ts';
 
 export type { Conn };
 
@@ -75,23 +77,13 @@ function fragmentFor(stream: Stream): number {
   return stream === Stream.DELTA ? SMALL_FRAGMENT_BYTES : FRAGMENT_BYTES;
 }
 
-/** A tick's project messages by project id (a merged tick may hold two for one project, oldest first). */
-function progressById(ticks: TickOutput['projects']): Map<number, Uint8Array[]> | undefined {
-  if (!ticks || ticks.length === 0) return undefined;
-  const byId = new Map<number, Uint8Array[]>();
-  for (const t of ticks) {
-    const list = byId.get(t.id);
-    if (list) list.push(t.message);
-    else byId.set(t.id, [t.message]);
-  }
-  return byId;
-}
-
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** A fan-out waiting for the one in flight: the newest tick, and whoever awaits it. */
+/** A fan-out waiting for the one in flight: the newest tick, its projects' progress, and whoever awaits it. */
 interface Waiting {
   out: TickOutput;
+  /** The progress of every tick it replaced and its own, oldest first. */
+  progress: ProgressBlock[];
   done: Array<() => void>;
 }
 
@@ -250,10 +242,10 @@ export class Streams {
       if (this.waiting) {
         this.waiting.done.push(resolve);
         // The replaced tick's project progress still goes out (its griefs happened), before the newer.
-        const projects = [...(this.waiting.out.projects ?? []), ...(out.projects ?? [])];
-        this.waiting.out = { ...out, delta: undefined, ...(projects.length > 0 ? { projects } : {}) };
+        if (out.progress) this.waiting.progress.push(out.progress);
+        this.waiting.out = { ...out, delta: undefined };
       } else {
-        this.waiting = { out, done: [resolve] };
+        this.waiting = { out, progress: out.progress ? [out.progress] : [], done: [resolve] };
       }
       void this.drive();
     });
@@ -321,7 +313,7 @@ export class Streams {
         if (next) {
           this.waiting = undefined;
           try {
-            await this.fanOutTick(next.out);
+            await this.fanOutTick(next.out, next.progress);
           } finally {
             for (const done of next.done) done();
           }
@@ -339,7 +331,7 @@ export class Streams {
     }
   }
 
-  private fanOutTick(out: TickOutput): Promise<void> {
+  private fanOutTick(out: TickOutput, blocks: readonly ProgressBlock[]): Promise<void> {
     // Served from now on: a socket that opens during this fan-out gets this frame, then the next tick.
     this.current = out.frame;
     const png = out.frame.message;
@@ -353,7 +345,8 @@ export class Streams {
     publishedBytes.inc({ stream: Stream.PNG }, png.length * this.subscribers[Stream.PNG].size);
     publishedBytes.inc({ stream: Stream.DELTA }, (delta ?? png).length * this.subscribers[Stream.DELTA].size);
     const now = performance.now();
-    const progress = progressById(out.projects);
+    // Encoded per project on its first watcher here: the cost follows what this process's sockets watch.
+    const progress = blocks.length > 0 ? new WatchedProgress(blocks) : undefined;
     const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
       if (conn.region && regions) {
@@ -365,8 +358,7 @@ export class Streams {
       else conn.outbox.push(ws, png, 'png', now);
       // Right behind the tick's pixels, in the same loop turn: a grief arrives with the delta holding it.
       if (conn.project !== 0 && progress) {
-        const messages = progress.get(conn.project);
-        if (messages) for (const m of messages) conn.outbox.push(ws, m, 'other', now);
+        for (const m of progress.messages(conn.project)) conn.outbox.push(ws, m, 'other', now);
       }
     });
   }

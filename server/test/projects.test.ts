@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { decodeServerMessage } from '../../protocol/codec.ts';
+import { decodeServerMessage, encodeMessage } from '../../protocol/codec.ts';
 import { MsgType, type ProgressMsg } from '../../protocol/messages.ts';
 import { Canvas } from '../canvas/canvas.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
@@ -244,15 +244,16 @@ describe('project progress through the committer', () => {
     projects.stored([row(1, 0, 5, 'a'), row(2, 1, 6, 'b'), row(3, 0, 2, 'griefer')], Uint8Array.from([0, 0, 5]));
     projects.stored([row(4, 9, 1, 'c')], Uint8Array.from([0])); // outside the project
     const tick = projects.takeTick(4);
-    assert.equal(tick.length, 1);
-    const msg = decodeServerMessage((tick[0] as { message: Uint8Array }).message) as ProgressMsg;
+    assert.equal(tick?.count, 1);
+    assert.equal(tick?.progress(2), undefined);
+    const msg = decodeServerMessage(encodeMessage(tick?.progress(1) as ProgressMsg)) as ProgressMsg;
     assert.equal(msg.t, MsgType.PROGRESS);
     assert.deepEqual(
       { project: msg.project, seq: msg.seq, total: msg.total, done: msg.done },
       { project: 1, seq: 4, total: 2, done: 1 },
     );
     assert.deepEqual(msg.griefs, [{ x: 0, y: 0, color: 2, who: 'griefer', at: 1003, seq: 3 }]);
-    assert.deepEqual(projects.takeTick(4), []);
+    assert.equal(projects.takeTick(4), undefined);
     assert.deepEqual(projects.get(1)?.topContributors(10), [
       { id: 'a', placed: 1 },
       { id: 'b', placed: 1 },

@@ -10,7 +10,8 @@ import { packDeltaPixels } from '../../protocol/delta.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { PngEncoder } from '../canvas/png-encoder.ts';
-import type { Frame, ProjectTick, TickOutput } from '../streams/frame.ts';
+import type { ProgressBlock } from '../projects/progress-block.ts';
+import type { Frame, TickOutput } from '../streams/frame.ts';
 
 export type { Frame, TickOutput };
 
@@ -26,10 +27,11 @@ export interface TickerOptions {
   /** Told synchronously of the cells each tick captured (the tiles mark what changed: tiles/tile-cache.ts). */
   captured?: (cells: readonly number[]) => void;
   /**
-   * The projects' `progress` messages of the tick ending at `seq` (projects/projects.ts `takeTick`),
-   * taken in the same synchronous step as the delta, so both describe the same placements.
+   * The projects' progress of the tick ending at `seq` (projects/projects.ts `takeTick`; undefined
+   * when no project changed), taken in the same synchronous step as the delta, so both describe the
+   * same placements.
    */
-  projects?: (seq: number) => ProjectTick[];
+  progress?: (seq: number) => ProgressBlock | undefined;
   onError: (err: unknown) => void;
 }
 
@@ -61,7 +63,7 @@ export class Ticker {
     const lost = this.changesLost;
     this.changesLost = true;
     this.opts.captured?.(cells);
-    const projects = this.opts.projects?.(toSeq);
+    const progress = this.opts.progress?.(toSeq);
     const pending = encoder.encodeChanged(canvas.grid, lost ? undefined : cells);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
@@ -79,7 +81,7 @@ export class Ticker {
     };
     this.current = frame;
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
-    if (projects && projects.length > 0) out.projects = projects;
+    if (progress) out.progress = progress;
     return out;
   }
 
