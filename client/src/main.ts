@@ -10,6 +10,7 @@ import { ConfirmButton } from './place/aim.ts';
 import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
+import { browserCanvasInfo, browserFetchTile, wantsTiles } from './tiles/tile-fetch.ts';
 import { browserPngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
@@ -346,4 +347,15 @@ window.canvasClient = {
   historySeq: () => app.past?.seq ?? null,
 };
 
-app.start();
+// A large canvas (or ?tiles=1) loads from tiles and region deltas (tiles/tile-sync.ts); asking
+// GET /api/canvas first costs one round trip, and saves a whole-canvas PNG the view would not show.
+void browserCanvasInfo().then((info) => {
+  if (!info || !wantsTiles(info, location.search)) return app.start();
+  app.start({
+    layout: info,
+    seq: info.seq,
+    fetchTile: browserFetchTile,
+    setTimer: timer,
+    devicePixelRatio: () => window.devicePixelRatio || 1,
+  });
+});

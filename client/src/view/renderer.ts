@@ -161,6 +161,33 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /**
+   * Rewrites the board pixels of `rect` (a tile arrived, tiles/tile-sync.ts). The board's pixels are
+   * made on the first call; what no tile has written yet stays transparent (the backing shows).
+   */
+  paintRect(board: Board, rect: { x: number; y: number; w: number; h: number }): void {
+    const { tiles, lut } = this;
+    if (board !== this.board || !tiles) return;
+    const image = this.image ?? new ImageData(board.width, board.height);
+    const pixels = this.pixels ?? new Uint32Array(image.data.buffer);
+    this.image = image;
+    this.pixels = pixels;
+    const x1 = Math.min(board.width, rect.x + rect.w);
+    const y1 = Math.min(board.height, rect.y + rect.h);
+    const grid = board.grid;
+    for (let y = Math.max(0, rect.y); y < y1; y++) {
+      for (let i = y * board.width + Math.max(0, rect.x), end = y * board.width + x1; i < end; i++)
+        pixels[i] = lut[grid[i] as number] ?? 0;
+    }
+    for (const p of board.pendingPixels()) {
+      if (p.x >= rect.x && p.x < x1 && p.y >= rect.y && p.y < y1) pixels[p.y * board.width + p.x] = lut[p.c] ?? 0;
+    }
+    tiles.put(image, rect.x, rect.y, x1, y1);
+    this.uploaded = true;
+    this.version++;
+    this.requestDraw();
+  }
+
   /** Rewrites one board pixel with what the board shows there now. */
   paintPixel(board: Board, x: number, y: number): void {
     const { pixels, image, tiles } = this;

@@ -1,0 +1,148 @@
+/**
+ * End-to-end in real headless Chromium: a large canvas loads from tiles (README "Tiles") and follows
+ * region deltas (PROTOCOL.md "Region subscriptions"), never downloading GET /image; panning to other
+ * tiles subscribes to their region; and what the first paint of a phone costs in bytes.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { TestClient } from '../../testkit/fixture.ts';
+import {
+  BLUE,
+  RED,
+  currentBrowser,
+  describeBrowser,
+  installScreenReader,
+  openPage,
+  rgbOf,
+  server,
+  waitFor,
+  waitLive,
+  waitScreen,
+} from './browser-kit.ts';
+
+/** Placed before the page loads: in the first view's tiles, and far from it (tile 5, 4). */
+const BEFORE: Array<[number, number, number]> = [
+  [150, 150, RED],
+  [250, 200, BLUE],
+  [1400, 1100, RED],
+];
+
+/** A 1500 x 1200 server (6 x 5 level-0 tiles) with BEFORE placed and ticked; resolves with that seq. */
+async function tiledServer(width = 1500, height = 1200) {
+  const ts = await server({ width, height });
+  const c = await TestClient.connect(ts.ws);
+  for (const [i, [x, y, colour]] of BEFORE.entries()) c.send({ t: 'place', id: i + 1, x, y, c: colour });
+  const last = await c.next((m) => m.t === 'ack' && m.id === BEFORE.length, 10_000);
+  const seq = last.t === 'ack' ? last.seq : 0;
+  await c.pngAtLeast(seq, 10_000);
+  return { ts, client: c, seq };
+}
+
+/** The paths the page asked for, as they were asked. */
+function recordPaths(page: Page): string[] {
+  const paths: string[] = [];
+  page.on('request', (r) => paths.push(new URL(r.url()).pathname));
+  return paths;
+}
+
+describeBrowser('browser client: a large canvas from tiles', () => {
+  test('a large canvas loads from tiles: pixels placed before, a placement in view, one after panning', {
+    timeout: 60_000,
+  }, async () => {
+    const { ts, client, seq } = await tiledServer();
+    let paths: string[] = [];
+    const { page, errors, sent } = await openPage(
+      ts.http,
+      {},
+      {
+        path: '/?tiles=1#x=200&y=180&scale=4',
+        live: false,
+        before: async (p) => {
+          paths = recordPaths(p);
+        },
+      },
+    );
+    await waitLive(page, seq);
+    await waitScreen(page, 150, 150, rgbOf(RED));
+    await waitScreen(page, 250, 200, rgbOf(BLUE));
+    assert.ok(!paths.includes('/image'), 'no GET /image');
+    assert.ok(
+      paths.some((p) => p.startsWith('/tiles/0/')),
+      'level-0 tiles were fetched',
+    );
+    assert.ok(!paths.includes('/tiles/0/5/4.png'), 'a tile far from the view was not fetched');
+    const region = sent.find((m) => m.t === 'subscribe' && m.tx !== undefined);
+    assert.deepEqual(region && { ...region }, { t: 'subscribe', stream: 'delta', tx: 0, ty: 0, tw: 3, th: 2 });
+
+    // Another player's placement in view arrives as a region delta.
+    client.send({ t: 'place', id: 10, x: 210, y: 150, c: BLUE });
+    await waitScreen(page, 210, 150, rgbOf(BLUE));
+
+    // Pan far away (a link followed): the page subscribes to the tiles there and loads them.
+    await page.evaluate(() => {
+      location.hash = '#x=1350&y=1050&scale=4';
+    });
+    await waitScreen(page, 1400, 1100, rgbOf(RED), 10_000);
+    await waitFor(
+      () => sent.find((m) => m.t === 'subscribe' && m.tx === 3 && m.ty === 2 && m.tw === 3 && m.th === 3),
+      'a subscription to the region around (1350, 1050)',
+    );
+    client.send({ t: 'place', id: 11, x: 1300, y: 1000, c: BLUE });
+    await waitScreen(page, 1300, 1000, rgbOf(BLUE));
+    // Pixel info and the colour readout read the grid the tiles filled.
+    assert.equal(await page.evaluate(() => window.canvasClient?.colourAt(1400, 1100)), RED);
+    assert.ok(!paths.includes('/image'), 'still no GET /image');
+    await client.close();
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('first paint of a phone at full zoom on a 4096 x 4096 canvas: bytes on the wire', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ width: 4096, height: 4096 });
+    const c = await TestClient.connect(ts.ws);
+    c.send({ t: 'place', id: 1, x: 2048, y: 2048, c: RED });
+    const ack = await c.nextOf('ack');
+    await c.pngAtLeast(ack.seq, 10_000);
+    await c.close();
+    const context = await currentBrowser().newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    await context.addInitScript(installScreenReader);
+    const page = await context.newPage();
+    const bytes = { assets: 0, data: 0, ws: 0 };
+    const paths: string[] = [];
+    const sized: Array<Promise<void>> = [];
+    page.on('requestfinished', (r) => {
+      const path = new URL(r.url()).pathname;
+      paths.push(path);
+      sized.push(
+        r.sizes().then((size) => {
+          const n = size.responseBodySize + size.responseHeadersSize;
+          if (path.startsWith('/tiles/') || path.startsWith('/api/')) bytes.data += n;
+          else bytes.assets += n;
+        }),
+      );
+    });
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        bytes.ws += payload.length;
+      }),
+    );
+    await page.goto(`${ts.http}/#x=2048&y=2048&scale=1`);
+    await waitLive(page, ack.seq);
+    await waitScreen(page, 2048, 2048, rgbOf(RED));
+    await Promise.all(sized);
+    const firstPaint = bytes.assets + bytes.data + bytes.ws;
+    console.log(
+      `first paint, 390 x 844 at scale 1 on 4096 x 4096: ${firstPaint} bytes (page and bundles ${bytes.assets}, ` +
+        `api and tiles ${bytes.data}, WebSocket ${bytes.ws}); tiles fetched: ${paths.filter((p) => p.startsWith('/tiles/')).length}`,
+    );
+    assert.ok(!paths.includes('/image'), 'a canvas over 2048 a side loads from tiles by itself');
+    await context.close();
+  });
+});
