@@ -11,7 +11,7 @@ import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
 import { browserCanvasInfo, browserFetchTile, wantsTiles } from './tiles/tile-fetch.ts';
-import { browserPngDecoder } from './board/png-decoder.ts';
+import { browserPngDecoder, type PngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
@@ -61,6 +61,12 @@ const timer = (fn: () => void, ms: number): (() => void) => {
   return () => clearTimeout(t);
 };
 
+let decoder: PngDecoder | null = null;
+const pngDecoder = (): PngDecoder => {
+  decoder ??= browserPngDecoder();
+  return decoder;
+};
+
 const display = byId('view', HTMLCanvasElement);
 const elements = findUiElements();
 const ui = new Ui(elements);
@@ -90,7 +96,9 @@ const app: CanvasApp = new CanvasApp({
     hide: () => info.hide(),
   },
   renderer,
-  decoder: browserPngDecoder(),
+  // Whole-canvas PNGs only: started below unless the page is in tile mode, which never needs its
+  // worker (66 KB that a phone's first paint on a large canvas would download for nothing).
+  decoder: { decode: (png) => pngDecoder().decode(png) },
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
@@ -350,7 +358,10 @@ window.canvasClient = {
 // A large canvas (or ?tiles=1) loads from tiles and region deltas (tiles/tile-sync.ts); asking
 // GET /api/canvas first costs one round trip, and saves a whole-canvas PNG the view would not show.
 void browserCanvasInfo().then((info) => {
-  if (!info || !wantsTiles(info, location.search)) return app.start();
+  if (!info || !wantsTiles(info, location.search)) {
+    pngDecoder(); // its worker loads while the WebSocket connects
+    return app.start();
+  }
   app.start({
     layout: info,
     seq: info.seq,

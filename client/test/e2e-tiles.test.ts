@@ -143,6 +143,10 @@ describeBrowser('browser client: a large canvas from tiles', () => {
         `api and tiles ${bytes.data}, WebSocket ${bytes.ws}); tiles fetched: ${paths.filter((p) => p.startsWith('/tiles/')).length}`,
     );
     assert.ok(!paths.includes('/image'), 'a canvas over 2048 a side loads from tiles by itself');
+    // The canvas's part of it (the budget of the issue's benchmark). The page and its bundle (about
+    // 220 KB here, served uncompressed by this server; immutable, so cached after the first visit)
+    // come on top on a first visit.
+    assert.ok(bytes.data + bytes.ws < 200_000, `canvas bytes at first paint: ${bytes.data + bytes.ws}`);
     await context.close();
   });
 });
