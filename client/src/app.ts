@@ -81,6 +81,7 @@ export interface AppDeps {
 export interface TileSource {
   /** GET /api/canvas: the canvas's size and tiles, and the tick seq to connect from. */
   layout: TileLayout;
+  palette: readonly number[];
   seq: number;
   fetchTile: TileSyncDeps['fetchTile'];
   setTimer: TileSyncDeps['setTimer'];
@@ -196,7 +197,8 @@ export class CanvasApp {
     });
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
-    d.poller.onImage = (png, seq) => void this.sync.png(png, seq);
+    // In tile mode the poll is of GET /api/canvas: a new seq, so the tiles in view load again.
+    d.poller.onImage = (png, seq) => (this.tiles ? this.tiles.reload() : void this.sync.png(png, seq));
     d.poller.onResult = (ok) => {
       this.pollOk = ok;
       this.bar.polled(ok);
@@ -219,8 +221,14 @@ export class CanvasApp {
 
   /** Connects. `tiles`: in tile mode (a large canvas, main.ts decides), with what it needs. */
   start(tiles?: TileSource): void {
-    if (tiles) this.tiles = this.tileSyncFor(tiles);
     this.d.ui.setPlacingEnabled(false);
+    if (tiles) {
+      this.tiles = this.tileSyncFor(tiles);
+      // The board and its tiles at once, from GET /api/canvas: they load while the WebSocket connects
+      // (its hello subscribes to their region, and unchanged tiles then answer 304), or is blocked.
+      const { width, height } = tiles.layout;
+      this.tiles.hello({ width, height, palette: tiles.palette });
+    }
     this.d.connection.start();
     setInterval(() => this.refreshTimers(), TIMER_MS);
   }

@@ -10,7 +10,7 @@ import { ConfirmButton } from './place/aim.ts';
 import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
-import { browserCanvasInfo, browserFetchTile, wantsTiles } from './tiles/tile-fetch.ts';
+import { browserCanvasInfo, browserFetchTile, browserPollCanvasInfo, wantsTiles } from './tiles/tile-fetch.ts';
 import { browserPngDecoder, type PngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
@@ -62,6 +62,8 @@ const timer = (fn: () => void, ms: number): (() => void) => {
 };
 
 let decoder: PngDecoder | null = null;
+/** The page loads from tiles (decided once GET /api/canvas answers, below). */
+let tileMode = false;
 const pngDecoder = (): PngDecoder => {
   decoder ??= browserPngDecoder();
   return decoder;
@@ -108,7 +110,11 @@ const app: CanvasApp = new CanvasApp({
     now: () => Date.now(),
     random: () => Math.random(),
   }),
-  poller: new ImagePoller({ fetchImage: browserFetchImage, setTimer: timer }),
+  // Tile mode polls GET /api/canvas and reloads its tiles, never the whole /image.
+  poller: new ImagePoller({
+    fetchImage: (etag) => (tileMode ? browserPollCanvasInfo(etag) : browserFetchImage(etag)),
+    setTimer: timer,
+  }),
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
   link,
@@ -362,8 +368,10 @@ void browserCanvasInfo().then((info) => {
     pngDecoder(); // its worker loads while the WebSocket connects
     return app.start();
   }
+  tileMode = true;
   app.start({
     layout: info,
+    palette: info.palette,
     seq: info.seq,
     fetchTile: browserFetchTile,
     setTimer: timer,

@@ -98,6 +98,27 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     await page.context().close();
   });
 
+  test('with the WebSocket blocked, tile mode polls GET /api/canvas and reloads its tiles, never /image', {
+    timeout: 60_000,
+  }, async () => {
+    const { ts, client, seq } = await tiledServer();
+    const context = await currentBrowser().newContext({ viewport: { width: 1000, height: 700 } });
+    await context.addInitScript(installScreenReader);
+    await context.routeWebSocket(/\/ws/, (ws) => ws.close());
+    const page = await context.newPage();
+    const paths = recordPaths(page);
+    await page.goto(`${ts.http}/?tiles=1#x=200&y=180&scale=4`);
+    await waitScreen(page, 150, 150, rgbOf(RED), 10_000);
+    assert.ok(((await page.evaluate(() => window.canvasClient?.seq())) ?? 0) >= seq);
+    await page.waitForFunction(() => window.canvasClient?.status() === 'polling', null, { timeout: 15_000 });
+    client.send({ t: 'place', id: 10, x: 210, y: 150, c: BLUE });
+    await waitScreen(page, 210, 150, rgbOf(BLUE), 10_000);
+    assert.ok(!paths.includes('/image'), 'no GET /image');
+    assert.ok(paths.filter((p) => p === '/api/canvas').length > 1, 'GET /api/canvas polled');
+    await client.close();
+    await context.close();
+  });
+
   test('first paint of a phone at full zoom on a 4096 x 4096 canvas: bytes on the wire', {
     timeout: 60_000,
   }, async () => {

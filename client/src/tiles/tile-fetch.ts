@@ -3,6 +3,7 @@
  * GET /tiles/{level}/{tx}/{ty}.png with the page's own If-None-Match. The parsing is pure and unit
  * tested; the fetches are the browser's.
  */
+import type { ImageResponse } from '../connection/image-poller.ts';
 import type { TileLayout } from './tile-region.ts';
 import type { TileAnswer } from './tile-sync.ts';
 
@@ -51,6 +52,19 @@ export async function browserCanvasInfo(): Promise<CanvasInfo | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The poll of tile mode while the WebSocket is blocked (connection/image-poller.ts): GET /api/canvas
+ * with If-None-Match, a few hundred bytes, instead of the whole canvas; a new body means a new seq,
+ * and the page reloads its tiles (unchanged ones answer 304).
+ */
+export async function browserPollCanvasInfo(ifNoneMatch: string | null): Promise<ImageResponse> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (ifNoneMatch !== null) headers['If-None-Match'] = ifNoneMatch;
+  const res = await fetch('/api/canvas', { headers, cache: 'no-store' });
+  const body = res.status === 200 ? new Uint8Array(await res.arrayBuffer()) : null;
+  return { status: res.status, etag: res.headers.get('ETag'), body };
 }
 
 /** `X-Seq` (the seq a tile shows) as a number, or null. */

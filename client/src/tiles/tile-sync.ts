@@ -16,7 +16,6 @@
 import { applyDeltaPixels } from '../../../protocol/delta.ts';
 import {
   type DeltaMsg,
-  type HelloMsg,
   MsgType,
   Stream,
   type SubscribeMsg,
@@ -160,8 +159,11 @@ export class TileSync {
     return this.tickSeq;
   }
 
-  /** The first frame of a connection: the canvas's shape and palette; subscribes to the view's region. */
-  hello(h: Pick<HelloMsg, 'width' | 'height' | 'palette' | 'seq'>): void {
+  /**
+   * The first frame of a connection (or GET /api/canvas, before connecting): the canvas's shape and
+   * palette; subscribes to the view's region, or loads it over HTTP while not connected.
+   */
+  hello(h: { width: number; height: number; palette: readonly number[] }): void {
     const b = this.current;
     if (b?.matches(h.width, h.height, h.palette)) {
       const dropped = b.clearPending();
@@ -197,6 +199,14 @@ export class TileSync {
 
   /** `tiles`: (re)load the region's level-0 tiles; those unchanged since their ETag answer 304. */
   tiles(_m: TilesMsg): void {
+    this.reload();
+  }
+
+  /**
+   * Loads the region's level-0 tiles again (conditionally): on `tiles`, and while the WebSocket is
+   * blocked each time the page's poll of GET /api/canvas sees a new seq.
+   */
+  reload(): void {
     const r = this.region;
     if (!r || !this.current || this.level !== 0) return;
     for (const { tx, ty } of regionTiles(r, this.centre())) this.load(tx, ty);
@@ -235,8 +245,9 @@ export class TileSync {
         const [tx, ty] = key.split(',').map(Number) as [number, number];
         if (!inRegion(region, tx, ty)) t.live = false;
       }
-      // The answer is `tiles`, which loads the region (tiles()).
-      if (this.d.send({ t: MsgType.SUBSCRIBE, stream: Stream.DELTA, ...region })) this.region = region;
+      this.region = region;
+      // The answer is `tiles`, which loads the region. Not connected (the page polls): load it now.
+      if (!this.d.send({ t: MsgType.SUBSCRIBE, stream: Stream.DELTA, ...region })) this.reload();
     } else if (this.level === 0) {
       // Zoomed back in within the same region: load what the pyramid only approximated.
       for (const { tx, ty } of regionTiles(region, this.centre())) {
