@@ -86,6 +86,8 @@ export interface TileSource {
   fetchTile: TileSyncDeps['fetchTile'];
   setTimer: TileSyncDeps['setTimer'];
   devicePixelRatio(): number;
+  /** GET /api/canvas's seq now (null: no answer), asked before reconnecting. */
+  canvasSeq(): Promise<number | null>;
 }
 
 /** An HTTP answer to POST /api/pixel: `{seq, next}` on 200, else `{error, message, wait?}`. */
@@ -97,6 +99,7 @@ export interface HttpAnswer {
 export class CanvasApp {
   /** Tile mode's sync (start with tiles), else null. */
   private tiles: TileSync | null = null;
+  private tileSource: TileSource | null = null;
   private whole: BoardSync;
   readonly placing: Placing;
   readonly aiming: Aiming;
@@ -224,6 +227,7 @@ export class CanvasApp {
     this.d.ui.setPlacingEnabled(false);
     if (tiles) {
       this.tiles = this.tileSyncFor(tiles);
+      this.tileSource = tiles;
       // The board and its tiles at once, from GET /api/canvas: they load while the WebSocket connects
       // (its hello subscribes to their region, and unchanged tiles then answer 304), or is blocked.
       const { width, height } = tiles.layout;
@@ -393,6 +397,7 @@ export class CanvasApp {
 
   private onConnectionStatus(s: ConnectionStatus): void {
     if (s.kind === 'waiting') {
+      void this.tileSource?.canvasSeq().then((seq) => seq !== null && this.tiles?.resumeFrom(seq));
       this.bar.retryIn(s.retryInMs);
       this.placing.connectionLost();
       if (s.blocked) this.d.poller.start();

@@ -376,5 +376,6 @@ void browserCanvasInfo().then((info) => {
     fetchTile: browserFetchTile,
     setTimer: timer,
     devicePixelRatio: () => window.devicePixelRatio || 1,
+    canvasSeq: async () => (await browserCanvasInfo())?.seq ?? null,
   });
 });

@@ -121,6 +121,9 @@ test('deltas that come before their tile wait for it, and apply only above the s
   r.sync.delta(delta(0, 0, 9, 12, 12, 10, 2));
   assert.equal(r.board().colourAt(12, 10), 3);
   assert.equal(r.sync.nextSince(), 15);
+  r.sync.tiles({ t: 'tiles', seq: 18 });
+  r.sync.resumeFrom(17);
+  assert.equal(r.sync.nextSince(), 18, 'the newest tick seq known, from deltas, tiles or GET /api/canvas');
   // Whole-canvas deltas (before the subscription took effect) are ignored.
   r.sync.delta({ fromSeq: 15, toSeq: 16, px: encodeDeltaPixels([{ x: 1, y: 1, c: 3 }]) });
   assert.equal(r.board().colourAt(1, 1), 1);

@@ -198,8 +198,17 @@ export class TileSync {
   }
 
   /** `tiles`: (re)load the region's level-0 tiles; those unchanged since their ETag answer 304. */
-  tiles(_m: TilesMsg): void {
+  tiles(m: TilesMsg): void {
+    this.tickSeq = Math.max(this.tickSeq, m.seq); // the seq of the server's last tick
     this.reload();
+  }
+
+  /**
+   * The server's tick seq now (GET /api/canvas, asked while reconnecting): a region without changes
+   * sends no deltas, and a `since` older than the server's delta log would get a whole-canvas PNG.
+   */
+  resumeFrom(seq: number): void {
+    this.tickSeq = Math.max(this.tickSeq, seq);
   }
 
   /**
