@@ -138,7 +138,9 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     const bytes = { assets: 0, data: 0, ws: 0 };
     const paths: string[] = [];
     const sized: Array<Promise<void>> = [];
+    let painted = false;
     page.on('requestfinished', (r) => {
+      if (painted) return; // after the first paint (and r.sizes() would fail once the context closes)
       const path = new URL(r.url()).pathname;
       paths.push(path);
       sized.push(
@@ -157,6 +159,7 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     await page.goto(`${ts.http}/#x=2048&y=2048&scale=1`);
     await waitLive(page, ack.seq);
     await waitScreen(page, 2048, 2048, rgbOf(RED));
+    painted = true;
     await Promise.all(sized);
     const firstPaint = bytes.assets + bytes.data + bytes.ws;
     console.log(
