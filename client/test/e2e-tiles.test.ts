@@ -119,6 +119,49 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     await context.close();
   });
 
+  test('zoomed out, a large canvas is drawn from the pyramid; zoomed in, from level-0 tiles', {
+    timeout: 60_000,
+  }, async () => {
+    const ts = await server({ width: 4096, height: 4096 });
+    const c = await TestClient.connect(ts.ws);
+    // (2048, 2048) is the top-left pixel of its block at every level, so the pyramid shows it;
+    // (2049, 2048) only shows at level 0.
+    c.send({ t: 'place', id: 1, x: 2048, y: 2048, c: RED });
+    c.send({ t: 'place', id: 2, x: 2049, y: 2048, c: BLUE });
+    const ack = await c.next((m) => m.t === 'ack' && m.id === 2, 10_000);
+    await c.pngAtLeast(ack.t === 'ack' ? ack.seq : 0, 10_000);
+    await c.close();
+    let paths: string[] = [];
+    const { page, errors } = await openPage(
+      ts.http,
+      {},
+      {
+        path: '/',
+        before: async (p) => {
+          paths = recordPaths(p);
+        },
+      },
+    );
+    // The whole canvas on 1000 x 541 CSS px: level 3, each of its pixels an 8 x 8 block (2048..2055)
+    // about one screen pixel; read it in the block's middle.
+    await waitScreen(page, 2052, 2052, rgbOf(RED), 10_000);
+    assert.equal(
+      await page.evaluate(() => window.canvasClient?.colourAt(2049, 2048)),
+      RED,
+      'the block, not yet (2049, 2048)',
+    );
+    const levels = new Set(paths.filter((p) => p.startsWith('/tiles/')).map((p) => p.split('/')[2]));
+    assert.ok(!levels.has('0') && levels.size === 1, `one pyramid level, no level-0 tile: ${[...levels]}`);
+    assert.ok(!paths.includes('/image'));
+    await page.evaluate(() => {
+      location.hash = '#x=2048&y=2048&scale=8';
+    });
+    await waitScreen(page, 2049, 2048, rgbOf(BLUE), 10_000);
+    assert.ok(paths.includes('/tiles/0/8/8.png'), 'zoomed in: the level-0 tile');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   test('first paint of a phone at full zoom on a 4096 x 4096 canvas: bytes on the wire', {
     timeout: 60_000,
   }, async () => {

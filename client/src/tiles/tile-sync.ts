@@ -127,6 +127,8 @@ export class TileSync {
   private epoch = 0;
   private cancelFollow: (() => void) | null = null;
   private cancelRefresh: (() => void) | null = null;
+  /** The pyramid level and tiles the view showed at the last follow ('' at level 0). */
+  private pyramidShown = '';
 
   constructor(private readonly d: TileSyncDeps) {
     this.tickSeq = d.seq;
@@ -175,6 +177,7 @@ export class TileSync {
       this.current = new Board(h.width, h.height, h.palette);
       this.level0.clear();
       this.pyramid.clear();
+      this.pyramidShown = '';
       this.isLoaded = false;
       this.d.sink.replaced(this.current);
     }
@@ -264,6 +267,11 @@ export class TileSync {
         if (!t.live && !t.loading) this.load(tx, ty);
       }
     }
+    // The pyramid tiles on screen now, asked at once when they changed (else at the next refresh).
+    const pyramid =
+      this.level > 0 ? `${this.level}:${JSON.stringify(tilesCovering(layout, v.rect, this.level, 0))}` : '';
+    if (pyramid === this.pyramidShown && this.cancelRefresh) return;
+    this.pyramidShown = pyramid;
     this.cancelRefresh?.();
     this.cancelRefresh = null;
     if (this.level > 0) this.refreshPyramid();
