@@ -10,13 +10,16 @@ import { TestClient } from '../../testkit/fixture.ts';
 import {
   BLUE,
   RED,
+  clickPixel,
   currentBrowser,
   describeBrowser,
   installScreenReader,
   openPage,
+  pickColour,
   rgbOf,
   server,
   waitFor,
+  waitImage,
   waitLive,
   waitScreen,
 } from './browser-kit.ts';
@@ -52,7 +55,7 @@ describeBrowser('browser client: a large canvas from tiles', () => {
   }, async () => {
     const { ts, client, seq } = await tiledServer();
     let paths: string[] = [];
-    const { page, errors, sent } = await openPage(
+    const { page, errors, sent, received } = await openPage(
       ts.http,
       {},
       {
@@ -78,6 +81,16 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     // Another player's placement in view arrives as a region delta.
     client.send({ t: 'place', id: 10, x: 210, y: 150, c: BLUE });
     await waitScreen(page, 210, 150, rgbOf(BLUE));
+    // Placing from the page: shown at once, stored, and still shown after its tick's region delta.
+    await pickColour(page, RED);
+    await clickPixel(page, 220, 160);
+    await waitScreen(page, 220, 160, rgbOf(RED));
+    await waitImage(ts, 220, 160, RED);
+    await waitFor(
+      () => received.find((m) => m.t === 'delta' && m.tx === 0 && m.ty === 0 && m.n > 0 && m.toSeq > seq + 1),
+      'the region delta of the placement from the page',
+    );
+    await waitScreen(page, 220, 160, rgbOf(RED));
 
     // Pan far away (a link followed): the page subscribes to the tiles there and loads them.
     await page.evaluate(() => {
