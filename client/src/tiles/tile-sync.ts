@@ -107,6 +107,8 @@ interface Level0 {
   /** In the subscribed region with `seq` known: its deltas arrive, so the copy stays current. */
   live: boolean;
   loading: boolean;
+  /** The level its grid cells were last written from: 0 (a level-0 tile), k (the pyramid), Infinity (nothing). */
+  filled: number;
   /** A `tiles` came while it loaded: load it again once done. */
   again: boolean;
   /** Deltas that came while it loaded, applied once the tile is there. */
@@ -274,7 +276,7 @@ export class TileSync {
     this.pyramidShown = pyramid;
     this.cancelRefresh?.();
     this.cancelRefresh = null;
-    if (this.level > 0) this.refreshPyramid();
+    this.refreshPyramid();
   }
 
   /** The view's centre in level-0 tiles. */
@@ -288,7 +290,15 @@ export class TileSync {
     const key = `${tx},${ty}`;
     let t = this.level0.get(key);
     if (!t) {
-      t = { seq: null, etag: null, live: false, loading: false, again: false, waiting: [] };
+      t = {
+        seq: null,
+        etag: null,
+        live: false,
+        loading: false,
+        filled: Number.POSITIVE_INFINITY,
+        again: false,
+        waiting: [],
+      };
       this.level0.set(key, t);
     }
     return t;
@@ -332,6 +342,7 @@ export class TileSync {
         const rect = blitTile(board.grid, this.d.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
         t.seq = answer.seq ?? this.tickSeq;
         t.etag = answer.etag;
+        t.filled = 0;
         this.d.sink.drawRect(board, rect);
       }
     }
@@ -362,15 +373,22 @@ export class TileSync {
     this.d.sink.loaded();
   }
 
-  /** Fetches the pyramid tiles on screen (conditionally), and again every PYRAMID_REFRESH_MS. */
+  /**
+   * Fetches the pyramid's top tile (the whole canvas, for the minimap and the parts not loaded yet)
+   * and, zoomed out, the tiles of the view's level on screen; all conditionally, and again every
+   * PYRAMID_REFRESH_MS.
+   */
   private refreshPyramid(): void {
     const board = this.current;
     const v = this.d.view();
-    if (!board || !v || this.level === 0) return;
-    const level = this.level;
-    const r = tilesCovering(this.d.layout, v.rect, level, 0);
-    for (let ty = r.ty; ty < r.ty + r.th; ty++)
-      for (let tx = r.tx; tx < r.tx + r.tw; tx++) void this.loadPyramid(board, level, tx, ty);
+    if (!board || !v) return;
+    const { maxLevel } = this.d.layout;
+    if (maxLevel > 0 && this.level < maxLevel) void this.loadPyramid(board, maxLevel, 0, 0);
+    if (this.level > 0) {
+      const r = tilesCovering(this.d.layout, v.rect, this.level, 0);
+      for (let ty = r.ty; ty < r.ty + r.th; ty++)
+        for (let tx = r.tx; tx < r.tx + r.tw; tx++) void this.loadPyramid(board, this.level, tx, ty);
+    }
     this.cancelRefresh = this.d.setTimer(() => {
       this.cancelRefresh = null;
       this.refreshPyramid();
@@ -379,33 +397,30 @@ export class TileSync {
 
   private async loadPyramid(board: Board, level: number, tx: number, ty: number): Promise<void> {
     const key = `${level}/${tx}/${ty}`;
-    const answer = await this.d
-      .fetchTile(level, tx, ty, this.pyramid.get(key) ?? null)
-      .catch((): TileAnswer => ({ kind: 'failed' }));
+    const known = this.pyramid.get(key) ?? null;
+    const answer = await this.d.fetchTile(level, tx, ty, known).catch((): TileAnswer => ({ kind: 'failed' }));
     if (answer.kind !== 'png' || board !== this.current) return;
     const decoded = await this.d.decodePng(answer.png).catch(() => null);
     const indices = decoded && remapToPalette(decoded, board.palette);
     if (!decoded || !indices || board !== this.current) return;
     if (answer.etag !== null) this.pyramid.set(key, answer.etag);
-    // Never over a live level-0 tile: it is exact and current. The others become approximations.
+    // Never over a live level-0 tile (exact and current) or one loading; over finer data only when
+    // this pyramid tile changed since it was last fetched (that data is older). What it writes is an
+    // approximation.
+    const changed = known !== null;
     const only = (x: number, y: number): boolean => {
       const t = this.tile(x, y);
-      if (t.live || t.loading) return false;
+      if (t.live || t.loading || (t.filled < level && !changed)) return false;
       t.seq = null;
       t.etag = null;
+      t.filled = level;
       return true;
     };
-    const rect = blitTile(
-      board.grid,
-      this.d.layout,
-      level,
-      tx,
-      ty,
-      { w: decoded.width, h: decoded.height, indices },
-      only,
-    );
+    const tile = { w: decoded.width, h: decoded.height, indices };
+    const rect = blitTile(board.grid, this.d.layout, level, tx, ty, tile, only);
     this.d.sink.drawRect(board, rect);
-    if (answer.seq !== null) {
+    // Zoomed out only: at level 0 a pending placement must stay until its own tile's delta has come.
+    if (answer.seq !== null && this.level > 0) {
       board.advanceTo(answer.seq);
       this.d.sink.seq(board.seq);
     }
