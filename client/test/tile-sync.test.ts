@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import type { SubscribeMsg } from '../../protocol/messages.ts';
 import type { Board } from '../src/board/board.ts';
 import type { DecodedIndices } from '../src/board/png-indices.ts';
-import { FOLLOW_DEBOUNCE_MS, type TileAnswer, TileSync, type ViewNow } from '../src/tiles/tile-sync.ts';
+import {
+  FOLLOW_DEBOUNCE_MS,
+  PYRAMID_REFRESH_MS,
+  TOP_EVERY,
+  type TileAnswer,
+  TileSync,
+  type ViewNow,
+} from '../src/tiles/tile-sync.ts';
 
 const PALETTE = [0xffffff, 0xff0000, 0x0000ff, 0x00ff00];
 const LAYOUT = { width: 600, height: 300, tileSize: 256, maxLevel: 2 };
@@ -197,9 +204,13 @@ test('the top of the pyramid fills what no tile loaded, never a live tile, and s
   assert.equal(r.board().colourAt(300, 10), 0, 'tile (1, 0) is loading: left to its own answer');
   // A reconnect: nothing is live until the next `tiles`; the top changed meanwhile and paints over.
   r.sync.hello(hello);
-  const refresh = r.timers.find((t) => t.ms === 5_000);
-  assert.ok(refresh);
-  refresh.fn();
+  // Zoomed in, the top is asked again once a minute: every TOP_EVERY refreshes.
+  for (let i = 0; i < TOP_EVERY && !r.asked.some((a) => a.path === '2/0/0'); i++) {
+    const refresh = r.timers.find((t) => t.ms === PYRAMID_REFRESH_MS);
+    assert.ok(refresh);
+    r.timers.splice(r.timers.indexOf(refresh), 1);
+    refresh.fn();
+  }
   assert.equal(r.asked.find((a) => a.path === '2/0/0')?.etag, '"top"');
   await r.serve('2/0/0', { colour: 2, seq: 12, etag: '"top2"' });
   assert.equal(r.board().colourAt(0, 0), 2);

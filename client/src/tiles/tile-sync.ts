@@ -42,6 +42,8 @@ export const REGION_MARGIN = 1;
 export const FOLLOW_DEBOUNCE_MS = 150;
 /** Pyramid tiles on screen are asked again this often (a 304 when unchanged: a few hundred bytes). */
 export const PYRAMID_REFRESH_MS = 5_000;
+/** Zoomed in, the pyramid's top (the minimap's) is asked every this many refreshes (a minute). */
+export const TOP_EVERY = 12;
 /** A tile whose fetch failed is tried again after this long (while still wanted). */
 export const RETRY_MS = 2_000;
 /** Deltas kept for one tile while it loads; past that the oldest go and the tile loads again. */
@@ -129,6 +131,8 @@ export class TileSync {
   private epoch = 0;
   private cancelFollow: (() => void) | null = null;
   private cancelRefresh: (() => void) | null = null;
+  /** Pyramid refreshes since the board was made (the top is asked every TOP_EVERY of them at level 0). */
+  private refreshes = 0;
   /** The pyramid level and tiles the view showed at the last follow ('' at level 0). */
   private pyramidShown = '';
 
@@ -180,6 +184,7 @@ export class TileSync {
       this.level0.clear();
       this.pyramid.clear();
       this.pyramidShown = '';
+      this.refreshes = 0;
       this.isLoaded = false;
       this.d.sink.replaced(this.current);
     }
@@ -383,7 +388,11 @@ export class TileSync {
     const v = this.d.view();
     if (!board || !v) return;
     const { maxLevel } = this.d.layout;
-    if (maxLevel > 0 && this.level < maxLevel) void this.loadPyramid(board, maxLevel, 0, 0);
+    // Zoomed in, the top only feeds the minimap: asked again every TOP_EVERY refreshes, not each
+    // time (a changed top rewrites most of the grid: 16 M cells at 4096 x 4096).
+    const topDue = this.level > 0 || this.refreshes % TOP_EVERY === 0;
+    this.refreshes++;
+    if (maxLevel > 0 && this.level < maxLevel && topDue) void this.loadPyramid(board, maxLevel, 0, 0);
     if (this.level > 0) {
       const r = tilesCovering(this.d.layout, v.rect, this.level, 0);
       for (let ty = r.ty; ty < r.ty + r.th; ty++)

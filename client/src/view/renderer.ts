@@ -10,7 +10,7 @@ import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import { drawGrid, drawHover, drawMark, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
-import { BoardTiles } from './board-tiles.ts';
+import { BoardTiles, type Region, TILE } from './board-tiles.ts';
 import { pixelWords } from './pixel-words.ts';
 import type { Point, View } from './view.ts';
 
@@ -165,7 +165,24 @@ export class Renderer {
    * Rewrites the board pixels of `rect` (a tile arrived, tiles/tile-sync.ts). The board's pixels are
    * made on the first call; what no tile has written yet stays transparent (the backing shows).
    */
-  paintRect(board: Board, rect: { x: number; y: number; w: number; h: number }): void {
+  paintRect(board: Board, rect: Region): void {
+    if (rect.w * rect.h <= TILE * TILE) return this.paintPart(board, rect);
+    // A pyramid tile can cover the whole canvas (16 M cells at 4096 x 4096): one TILE x TILE part per
+    // task, as uploadTiles does for a snapshot. Each part reads the grid when it runs.
+    const parts: Region[] = [];
+    for (let y = rect.y; y < rect.y + rect.h; y += TILE)
+      for (let x = rect.x; x < rect.x + rect.w; x += TILE)
+        parts.push({ x, y, w: Math.min(TILE, rect.x + rect.w - x), h: Math.min(TILE, rect.y + rect.h - y) });
+    const next = (): void => {
+      const part = parts.shift();
+      if (!part || board !== this.board) return;
+      this.paintPart(board, part);
+      if (parts.length > 0) setTimeout(next, 0);
+    };
+    next();
+  }
+
+  private paintPart(board: Board, rect: Region): void {
     const { tiles, lut } = this;
     if (board !== this.board || !tiles) return;
     const image = this.image ?? new ImageData(board.width, board.height);
