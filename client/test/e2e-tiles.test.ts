@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { decodeServerMessage } from '../../protocol/codec.ts';
+import type { ServerMessage } from '../../protocol/messages.ts';
 import { TestClient } from '../../testkit/fixture.ts';
 import {
   BLUE,
@@ -174,6 +176,39 @@ describeBrowser('browser client: a large canvas from tiles', () => {
     assert.ok(paths.includes('/tiles/0/8/8.png'), 'zoomed in: the level-0 tile');
     assert.deepEqual(errors, []);
     await page.context().close();
+  });
+
+  test('a reconnect resumes with since (no whole-canvas snapshot), subscribes again and catches up from tiles', {
+    timeout: 60_000,
+  }, async () => {
+    const { ts, client, seq } = await tiledServer();
+    const context = await currentBrowser().newContext({ viewport: { width: 1000, height: 700 } });
+    await context.addInitScript(installScreenReader);
+    const frames: ServerMessage[] = [];
+    const sockets: WebSocketRoute[] = [];
+    await context.routeWebSocket(/\/ws/, (ws) => {
+      sockets.push(ws);
+      const toServer = ws.connectToServer();
+      toServer.onMessage((m) => {
+        if (typeof m !== 'string') frames.push(decodeServerMessage(new Uint8Array(m)));
+        ws.send(m);
+      });
+    });
+    const page = await context.newPage();
+    await page.goto(`${ts.http}/?tiles=1#x=200&y=180&scale=4`);
+    await waitLive(page, seq);
+    await waitScreen(page, 150, 150, rgbOf(RED));
+    await waitFor(() => frames.find((m) => m.t === 'tiles'), 'the first tiles');
+    await sockets[0]?.close();
+    // Placed while the page is away: no region delta will carry it, the reloaded tile does.
+    client.send({ t: 'place', id: 10, x: 210, y: 150, c: BLUE });
+    await client.nextOf('ack');
+    await waitFor(() => (sockets.length > 1 ? true : undefined), 'a reconnect', 15_000);
+    await waitScreen(page, 210, 150, rgbOf(BLUE), 10_000);
+    assert.equal(frames.filter((m) => m.t === 'png').length, 0, 'never a whole-canvas snapshot');
+    assert.ok(frames.filter((m) => m.t === 'tiles').length >= 2, 'subscribed again');
+    await client.close();
+    await context.close();
   });
 
   test('first paint of a phone at full zoom on a 4096 x 4096 canvas: bytes on the wire', {
