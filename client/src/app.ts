@@ -1,6 +1,7 @@
 /**
  * The page's controller, composed of three parts that each own one concern:
- * - board sync (board/board-sync.ts): the board kept in step with the server's frames;
+ * - board sync (board/board-sync.ts): the board kept in step with the server's frames; for a large
+ *   canvas, tile sync (tiles/tile-sync.ts) instead: the tiles in view and their region deltas;
  * - placing (place/placing.ts): the colour in hand, the cooldown, place / ack / error;
  * - aiming (place/aiming.ts): which pixel a click, tap, arrow key or Enter places on.
  * This file routes the connection's frames and status to them and keeps what the screen shows around
@@ -20,9 +21,10 @@ import {
   type PowChallenge,
   type ProgressMsg,
 } from '../../protocol/messages.ts';
-import type { Board } from './board/board.ts';
-import { BoardSync } from './board/board-sync.ts';
+import type { Board, Pending } from './board/board.ts';
+import { type BoardSink, BoardSync } from './board/board-sync.ts';
 import type { PngDecoder } from './board/png-decoder.ts';
+import { tryDecodeIndexedPng } from './board/png-indices.ts';
 import { type Connection, type ConnectionStatus, tryDecodeServerMessage } from './connection/connection.ts';
 import type { ImagePoller } from './connection/image-poller.ts';
 import { type LinkStore, LinkSync } from './link/link-sync.ts';
@@ -34,6 +36,9 @@ import { versionMismatchText } from './ui/error-text.ts';
 import type { ReadySignal } from './ui/ready-signal.ts';
 import { StatusBar } from './ui/status-bar.ts';
 import type { Ui } from './ui/ui.ts';
+import { type TileSyncDeps, TileSync } from './tiles/tile-sync.ts';
+import type { TileLayout } from './tiles/tile-region.ts';
+import { visibleSource } from './view/overview.ts';
 import type { Renderer } from './view/renderer.ts';
 import { type Point, View } from './view/view.ts';
 
@@ -72,6 +77,19 @@ export interface AppDeps {
   pow?: ProofOfWork;
 }
 
+/** What tile mode needs from the page (main.ts). */
+export interface TileSource {
+  /** GET /api/canvas: the canvas's size and tiles, and the tick seq to connect from. */
+  layout: TileLayout;
+  palette: readonly number[];
+  seq: number;
+  fetchTile: TileSyncDeps['fetchTile'];
+  setTimer: TileSyncDeps['setTimer'];
+  devicePixelRatio(): number;
+  /** GET /api/canvas's seq now (null: no answer), asked before reconnecting. */
+  canvasSeq(): Promise<number | null>;
+}
+
 /** An HTTP answer to POST /api/pixel: `{seq, next}` on 200, else `{error, message, wait?}`. */
 export interface HttpAnswer {
   status: number;
@@ -79,7 +97,10 @@ export interface HttpAnswer {
 }
 
 export class CanvasApp {
-  readonly sync: BoardSync;
+  /** Tile mode's sync (start with tiles), else null. */
+  private tiles: TileSync | null = null;
+  private tileSource: TileSource | null = null;
+  private whole: BoardSync;
   readonly placing: Placing;
   readonly aiming: Aiming;
   view: View | null = null;
@@ -105,6 +126,8 @@ export class CanvasApp {
   /** The last poll reached the server (placing over HTTP needs it). */
   private pollOk = false;
   private hoverPixel: Point | null = null;
+  /** Where both syncs send the board's changes. */
+  private readonly sink: Omit<BoardSink, 'drawAll'>;
 
   constructor(private readonly d: AppDeps) {
     this.bar = new StatusBar(d);
@@ -112,31 +135,34 @@ export class CanvasApp {
     const board = (): Board | null => this.sync.board;
     const enabled = (): boolean => this.placingEnabled;
     const cursor = { show: (p: Point) => this.showCursor(p), refresh: () => this.refreshCursor() };
-    this.sync = new BoardSync({
+    this.sink = {
+      replaced: (b: Board) => this.boardReplaced(b),
+      loaded: () => {
+        d.ui.hideLoading();
+        this.refreshStatus();
+        this.refreshTimers();
+      },
+      drawDelta: (b: Board, px: Uint8Array) => {
+        d.renderer.paintDelta(b, px);
+        this.refreshCursor();
+      },
+      drawPixels: (b: Board, pixels: readonly Pending[]) => {
+        for (const p of pixels) d.renderer.paintPixel(b, p.x, p.y);
+      },
+      seq: (seq: number) => {
+        document.body.dataset['seq'] = String(seq);
+        this.onSeq(seq);
+      },
+    };
+    this.whole = new BoardSync({
       decodePng: (png) => d.decoder.decode(png),
       resync: () => this.send({ t: MsgType.RESYNC }),
       warn: (text) => console.warn(text),
       sink: {
-        replaced: (b) => this.boardReplaced(b),
-        loaded: () => {
-          d.ui.hideLoading();
-          this.refreshStatus();
-          this.refreshTimers();
-        },
+        ...this.sink,
         drawAll: (b, pixels) => {
           d.renderer.paintAll(b, pixels);
           this.refreshCursor();
-        },
-        drawDelta: (b, px) => {
-          d.renderer.paintDelta(b, px);
-          this.refreshCursor();
-        },
-        drawPixels: (b, pixels) => {
-          for (const p of pixels) d.renderer.paintPixel(b, p.x, p.y);
-        },
-        seq: (seq) => {
-          document.body.dataset['seq'] = String(seq);
-          this.onSeq(seq);
         },
       },
     });
@@ -174,7 +200,8 @@ export class CanvasApp {
     });
     d.connection.onMessage = (bytes) => this.onFrame(bytes);
     d.connection.onStatus = (s) => this.onConnectionStatus(s);
-    d.poller.onImage = (png, seq) => void this.sync.png(png, seq);
+    // In tile mode the poll is of GET /api/canvas: a new seq, so the tiles in view load again.
+    d.poller.onImage = (png, seq) => (this.tiles ? this.tiles.reload() : void this.sync.png(png, seq));
     d.poller.onResult = (ok) => {
       this.pollOk = ok;
       this.bar.polled(ok);
@@ -185,15 +212,58 @@ export class CanvasApp {
     d.ui.onRetry = () => this.retryNow();
   }
 
-  start(): void {
+  /** The board's sync: tiles and region deltas in tile mode, else whole-canvas snapshots and deltas. */
+  get sync(): BoardSync | TileSync {
+    return this.tiles ?? this.whole;
+  }
+
+  /** Tile mode's sync, or null. */
+  get tileSync(): TileSync | null {
+    return this.tiles;
+  }
+
+  /** Connects. `tiles`: in tile mode (a large canvas, main.ts decides), with what it needs. */
+  start(tiles?: TileSource): void {
     this.d.ui.setPlacingEnabled(false);
+    if (tiles) {
+      this.tiles = this.tileSyncFor(tiles);
+      this.tileSource = tiles;
+      // The board and its tiles at once, from GET /api/canvas: they load while the WebSocket connects
+      // (its hello subscribes to their region, and unchanged tiles then answer 304), or is blocked.
+      const { width, height } = tiles.layout;
+      this.tiles.hello({ width, height, palette: tiles.palette });
+    }
     this.d.connection.start();
     setInterval(() => this.refreshTimers(), TIMER_MS);
+  }
+
+  private tileSyncFor(tiles: TileSource): TileSync {
+    return new TileSync({
+      layout: tiles.layout,
+      seq: tiles.seq,
+      fetchTile: tiles.fetchTile,
+      // On the main thread: a 256 x 256 tile is about a millisecond, and the worker's decoder keeps
+      // only the newest of the snapshots queued (png-decoder.ts), where every tile counts.
+      decodePng: (png) => Promise.resolve(tryDecodeIndexedPng(png)),
+      send: (msg) => this.send(msg),
+      view: () =>
+        this.view && { rect: visibleSource(this.view), devicePerPixel: this.view.scale * tiles.devicePixelRatio() },
+      setTimer: tiles.setTimer,
+      warn: (text) => console.warn(text),
+      sink: {
+        ...this.sink,
+        drawRect: (b, rect) => {
+          this.d.renderer.paintRect(b, rect);
+          this.refreshCursor();
+        },
+      },
+    });
   }
 
   /** The view moved or the viewport resized: draw again (once per animation frame). */
   redraw(): void {
     this.d.renderer.requestDraw();
+    this.tiles?.viewMoved(); // tile mode: the tiles in view, once the view rests
     this.scheduleLinkWrite();
   }
 
@@ -297,6 +367,8 @@ export class CanvasApp {
         return void this.sync.png(msg.png, msg.seq);
       case MsgType.DELTA:
         return this.sync.delta(msg);
+      case MsgType.TILES:
+        return this.tiles?.tiles(msg);
       case MsgType.ACK:
         return this.placing.ack(msg);
       case MsgType.ERROR:
@@ -325,6 +397,7 @@ export class CanvasApp {
 
   private onConnectionStatus(s: ConnectionStatus): void {
     if (s.kind === 'waiting') {
+      void this.tileSource?.canvasSeq().then((seq) => seq !== null && this.tiles?.resumeFrom(seq));
       this.bar.retryIn(s.retryInMs);
       this.placing.connectionLost();
       if (s.blocked) this.d.poller.start();

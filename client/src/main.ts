@@ -10,7 +10,8 @@ import { ConfirmButton } from './place/aim.ts';
 import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
 import { CanvasApp } from './app.ts';
-import { browserPngDecoder } from './board/png-decoder.ts';
+import { browserCanvasInfo, browserFetchTile, browserPollCanvasInfo, wantsTiles } from './tiles/tile-fetch.ts';
+import { browserPngDecoder, type PngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
 import { HistoryPanel } from './history/history-panel.ts';
@@ -60,6 +61,14 @@ const timer = (fn: () => void, ms: number): (() => void) => {
   return () => clearTimeout(t);
 };
 
+let decoder: PngDecoder | null = null;
+/** The page loads from tiles (decided once GET /api/canvas answers, below). */
+let tileMode = false;
+const pngDecoder = (): PngDecoder => {
+  decoder ??= browserPngDecoder();
+  return decoder;
+};
+
 const display = byId('view', HTMLCanvasElement);
 const elements = findUiElements();
 const ui = new Ui(elements);
@@ -89,7 +98,9 @@ const app: CanvasApp = new CanvasApp({
     hide: () => info.hide(),
   },
   renderer,
-  decoder: browserPngDecoder(),
+  // Whole-canvas PNGs only: started below unless the page is in tile mode, which never needs its
+  // worker (66 KB that a phone's first paint on a large canvas would download for nothing).
+  decoder: { decode: (png) => pngDecoder().decode(png) },
   confirm,
   connection: new Connection({
     // Called at each attempt, after `app` exists: resume from the seq the board has.
@@ -99,7 +110,11 @@ const app: CanvasApp = new CanvasApp({
     now: () => Date.now(),
     random: () => Math.random(),
   }),
-  poller: new ImagePoller({ fetchImage: browserFetchImage, setTimer: timer }),
+  // Tile mode polls GET /api/canvas and reloads its tiles, never the whole /image.
+  poller: new ImagePoller({
+    fetchImage: (etag) => (tileMode ? browserPollCanvasInfo(etag) : browserFetchImage(etag)),
+    setTimer: timer,
+  }),
   viewportSize: () => ({ w: display.clientWidth, h: display.clientHeight }),
   now: () => Date.now(),
   link,
@@ -346,4 +361,21 @@ window.canvasClient = {
   historySeq: () => app.past?.seq ?? null,
 };
 
-app.start();
+// A large canvas (or ?tiles=1) loads from tiles and region deltas (tiles/tile-sync.ts); asking
+// GET /api/canvas first costs one round trip, and saves a whole-canvas PNG the view would not show.
+void browserCanvasInfo().then((info) => {
+  if (!info || !wantsTiles(info, location.search)) {
+    pngDecoder(); // its worker loads while the WebSocket connects
+    return app.start();
+  }
+  tileMode = true;
+  app.start({
+    layout: info,
+    palette: info.palette,
+    seq: info.seq,
+    fetchTile: browserFetchTile,
+    setTimer: timer,
+    devicePixelRatio: () => window.devicePixelRatio || 1,
+    canvasSeq: async () => (await browserCanvasInfo())?.seq ?? null,
+  });
+});

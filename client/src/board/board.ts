@@ -98,6 +98,15 @@ export class Board {
     return 'applied';
   }
 
+  /**
+   * Tile mode (tiles/tile-sync.ts): the grid was written tile by tile, and now holds the server's
+   * pixels up to `seq` where it is loaded. Pending placements acked at or below it are in the grid.
+   */
+  advanceTo(seq: number): void {
+    if (seq > this.seq) this.seq = seq;
+    this.dropIncluded();
+  }
+
   /** Shows a placement at once, before the server answers. */
   placeOptimistic(id: number, x: number, y: number, c: number): void {
     this.pending.push({ id, x, y, c });

@@ -10,7 +10,7 @@ import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import { drawGrid, drawHover, drawMark, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
-import { BoardTiles } from './board-tiles.ts';
+import { BoardTiles, type Region, TILE } from './board-tiles.ts';
 import { pixelWords } from './pixel-words.ts';
 import type { Point, View } from './view.ts';
 
@@ -156,6 +156,50 @@ export class Renderer {
       this.uploadTimer = setTimeout(() => this.uploadTiles(board, image, to), 0);
       return;
     }
+    this.uploaded = true;
+    this.version++;
+    this.requestDraw();
+  }
+
+  /**
+   * Rewrites the board pixels of `rect` (a tile arrived, tiles/tile-sync.ts). The board's pixels are
+   * made on the first call; what no tile has written yet stays transparent (the backing shows).
+   */
+  paintRect(board: Board, rect: Region): void {
+    if (rect.w * rect.h <= TILE * TILE) return this.paintPart(board, rect);
+    // A pyramid tile can cover the whole canvas (16 M cells at 4096 x 4096): one TILE x TILE part per
+    // task, as uploadTiles does for a snapshot. Each part reads the grid when it runs.
+    const parts: Region[] = [];
+    for (let y = rect.y; y < rect.y + rect.h; y += TILE)
+      for (let x = rect.x; x < rect.x + rect.w; x += TILE)
+        parts.push({ x, y, w: Math.min(TILE, rect.x + rect.w - x), h: Math.min(TILE, rect.y + rect.h - y) });
+    const next = (): void => {
+      const part = parts.shift();
+      if (!part || board !== this.board) return;
+      this.paintPart(board, part);
+      if (parts.length > 0) setTimeout(next, 0);
+    };
+    next();
+  }
+
+  private paintPart(board: Board, rect: Region): void {
+    const { tiles, lut } = this;
+    if (board !== this.board || !tiles) return;
+    const image = this.image ?? new ImageData(board.width, board.height);
+    const pixels = this.pixels ?? new Uint32Array(image.data.buffer);
+    this.image = image;
+    this.pixels = pixels;
+    const x1 = Math.min(board.width, rect.x + rect.w);
+    const y1 = Math.min(board.height, rect.y + rect.h);
+    const grid = board.grid;
+    for (let y = Math.max(0, rect.y); y < y1; y++) {
+      for (let i = y * board.width + Math.max(0, rect.x), end = y * board.width + x1; i < end; i++)
+        pixels[i] = lut[grid[i] as number] ?? 0;
+    }
+    for (const p of board.pendingPixels()) {
+      if (p.x >= rect.x && p.x < x1 && p.y >= rect.y && p.y < y1) pixels[p.y * board.width + p.x] = lut[p.c] ?? 0;
+    }
+    tiles.put(image, rect.x, rect.y, x1, y1);
     this.uploaded = true;
     this.version++;
     this.requestDraw();
