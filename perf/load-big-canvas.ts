@@ -131,6 +131,7 @@ async function loadOnce(
 async function seededServer(side: number): Promise<{ ts: TestServer; pngBytes: number }> {
   const ts = await startTestServer({ width: side, height: side, tickMs: 100 });
   ts.server.canvas.grid.set(realisticGrid(side, side, 16));
+  ts.server.canvas.touchAll(); // written in bulk: the next tick packs it all
   const c = await TestClient.connect(ts.ws);
   c.send({ t: 'place', id: 1, x: 0, y: 0, c: 5 });
   const ack = await c.nextOf('ack');

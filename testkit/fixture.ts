@@ -206,12 +206,15 @@ export function httpRequest(
 }
 
 /**
- * Test-only shortcut: fills a grid with seeded noise in 16 colours, so a 1000 x 1000 PNG is ~500 KB
- * and a paused reader fills its kernel buffers within a few ticks.
+ * Test-only shortcut: fills a canvas with seeded noise in 16 colours, so a 1000 x 1000 PNG is ~500 KB
+ * and a paused reader fills its kernel buffers within a few ticks. Written in bulk, so every cell is
+ * marked changed: the next tick packs it all.
  */
-export function fillNoise(grid: Uint8Array, seed: number): void {
+export function fillNoise(canvas: Pick<Canvas, 'grid' | 'touchAll'>, seed: number): void {
   const rng = new Rng(seed);
+  const { grid } = canvas;
   for (let i = 0; i < grid.length; i++) grid[i] = rng.u32() & 15;
+  canvas.touchAll();
 }
 
 /**

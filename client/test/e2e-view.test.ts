@@ -135,7 +135,7 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server({ width: 600, height: 400 });
-    fillNoise(ts.server.canvas.grid, 0xf7a9); // noise: every PNG is ~120 KB, sent in 15 KiB fragments
+    fillNoise(ts.server.canvas, 0xf7a9); // noise: every PNG is ~120 KB, sent in 15 KiB fragments
     const placer = await TestClient.connect(ts.ws);
     placer.send({ t: 'place', id: 1, x: 0, y: 0, c: RED });
     const seq = (await placer.nextOf('ack')).seq;

@@ -48,6 +48,20 @@ export class Canvas {
     }
   }
 
+  /**
+   * The grid was written in bulk, not through `apply` (tests and benchmarks that paint a whole
+   * canvas at once): every cell counts as changed, so the next tick packs and sends all of it (the
+   * ticker keeps its PNG scanlines between ticks and repacks only changed cells).
+   */
+  touchAll(): void {
+    for (let cell = 0; cell < this.grid.length; cell++) {
+      if (this.dirty[cell] === 0) {
+        this.dirty[cell] = 1;
+        this.changed.push(cell);
+      }
+    }
+  }
+
   /** Cells changed since the previous call, each once (its colour is the grid's current one). */
   takeChanges(): number[] {
     const cells = this.changed;

@@ -98,7 +98,9 @@ export class PngEncoder {
    * call again before the returned promise settles (the ticker runs one tick at a time).
    */
   async encodeChanged(grid: Uint8Array, changed: readonly number[] | undefined): Promise<Buffer> {
-    const raw = this.kept && changed ? this.repack(this.kept, grid, changed) : this.packScanlines(grid);
+    // Past an eighth of the cells, packing every row is cheaper than cell by cell.
+    const few = changed !== undefined && changed.length * 8 <= grid.length;
+    const raw = this.kept && few ? this.repack(this.kept, grid, changed) : this.packScanlines(grid);
     this.kept = raw;
     return this.assemble(await deflateAsync(raw, this.level));
   }

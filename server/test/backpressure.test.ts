@@ -7,7 +7,7 @@ test('a subscriber that stops reading skips PNG ticks, then gets the latest one 
   t.after(() => ts.dispose());
   // Test-only shortcut: noisy content makes every PNG ~500 KB, so a paused reader fills the kernel's
   // socket buffers within a few ticks. Placements below still go through the real path.
-  fillNoise(ts.server.canvas.grid, 0x9e3779b9);
+  fillNoise(ts.server.canvas, 0x9e3779b9);
   const fast = await TestClient.connect(ts.ws);
   const slow = await TestClient.connect(ts.ws);
   await slow.nextOf('png');

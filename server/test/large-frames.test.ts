@@ -29,7 +29,7 @@ async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 10
 test('a reader pausing between small reads gets every PNG it is sent whole, over dozens of ticks', async (t) => {
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 50 });
   t.after(() => ts.dispose());
-  fillNoise(ts.server.canvas.grid, 0x51ed); // noise: every PNG is about 500 KB, 30+ fragments
+  fillNoise(ts.server.canvas, 0x51ed); // noise: every PNG is about 500 KB, 30+ fragments
   const raw = await RawWebSocket.open(ts.ws);
   t.after(() => raw.close());
   const readFreely = raw.paced(4096, 2); // ~2 MB/s: slower than the stream, so the kernel fills
@@ -71,7 +71,7 @@ test('a message queued while a fragmented one is in flight arrives after it, in 
   // the server still holds part of it when the ack below is queued.
   const ts = await startTestServer({ width: 4096, height: 4096 });
   t.after(() => ts.dispose());
-  fillNoise(ts.server.canvas.grid, 0x7e57);
+  fillNoise(ts.server.canvas, 0x7e57);
   const placer = await TestClient.connect(ts.ws);
   t.after(() => placer.close());
   placer.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
@@ -96,7 +96,7 @@ test('a message queued while a fragmented one is in flight arrives after it, in 
 test('a reader that keeps up leaves nothing held for it; one that stops is closed after --stall-ms', async (t) => {
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 50, stallMs: 400 });
   t.after(() => ts.dispose());
-  fillNoise(ts.server.canvas.grid, 0xbeef);
+  fillNoise(ts.server.canvas, 0xbeef);
   const reader = await TestClient.connect(ts.ws);
   t.after(() => reader.close());
   await reader.nextOf('png');

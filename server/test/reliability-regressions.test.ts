@@ -89,7 +89,7 @@ test('clients that never read are closed after --stall-ms; a reader keeps every 
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20, stallMs: 300 });
   t.after(() => ts.dispose());
   // Test-only shortcut, as in backpressure.test.ts: noisy content makes every PNG ~500 KB.
-  fillNoise(ts.server.canvas.grid, 0x2545f491);
+  fillNoise(ts.server.canvas, 0x2545f491);
   const reader = await TestClient.connect(ts.ws);
   const idle = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(ts.ws)));
   t.after(() => {
@@ -121,7 +121,7 @@ test('a client pipelining GET /image without reading holds one response, not one
   // The suite's pipelining client (20,000 requests, never read) drove the server to 3.7 GB.
   const ts = await startTestServer({ width: 1000, height: 1000, tickMs: 20 });
   t.after(() => ts.dispose());
-  fillNoise(ts.server.canvas.grid, 0x1234567);
+  fillNoise(ts.server.canvas, 0x1234567);
   const c = await TestClient.connect(ts.ws);
   c.send({ t: 'place', id: 1, x: 0, y: 0, c: 1 });
   await c.pngAtLeast((await c.nextOf('ack')).seq); // the next tick encodes the noisy grid: ~500 KB
