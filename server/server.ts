@@ -61,6 +61,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * What a writer holds while it leads (writer.ts): its lease epoch, and whether it may still
+ * acknowledge (bus/lease.ts). A writer's placements and bus messages stop when `valid` turns false.
+ */
+export interface Leadership {
+  epoch: number;
+  valid: () => boolean;
+  /** More /healthz fields (a rollback this leader made, its replication). */
+  health?: () => Record<string, unknown>;
+}
+
 /** --login and the provider, as the front (and, through the bus, every edge) needs them; undefined when off. */
 function loginSettings(config: Config): FrontOptions['login'] {
   if (config.login === 'off') return undefined;
@@ -86,9 +97,11 @@ const STATS_CHECKPOINT_ROWS = 100_000;
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger, leadership?: Leadership): Promise<RunningServer> {
+  if (config.role === 'writer' && !leadership) throw new Error('a writer leads through writer.ts, with a lease');
   checkBackend(config.allowUwsFallback, log);
   const metrics = new Metrics({ backend: uwsBackend, role: config.role });
+  if (leadership) watchLeadership(metrics, () => (leadership.valid() ? 'leader' : 'standby'), leadership.epoch, 0);
 
   // The core: the stored canvas, the one placement path, moderation, history.
   const store = Store.open({
@@ -167,6 +180,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       commitBatch: config.commitBatch,
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
+      ...(leadership ? { fenced: () => !leadership.valid() } : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -300,26 +314,27 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
-  const bus =
-    config.role === 'writer'
-      ? new WriterBus({
-          url: config.redis,
-          keys: busKeys(config.redisPrefix),
-          meta: {
-            canvasId: store.canvasId,
-            width: config.width,
-            height: config.height,
-            palette: [...config.palette],
-            tickMs: config.tickMs,
-            cooldownMs: cooldowns.periodMs,
-            secret: secret.toString('hex'),
-            ...(login ? { login: login.mode, oidc: login.oidc } : {}),
-          },
-          authority,
-          registry: metrics.registry,
-          log,
-        })
-      : undefined;
+  const bus = leadership
+    ? new WriterBus({
+        url: config.redis,
+        keys: busKeys(config.redisPrefix),
+        meta: {
+          canvasId: store.canvasId,
+          width: config.width,
+          height: config.height,
+          palette: [...config.palette],
+          tickMs: config.tickMs,
+          cooldownMs: cooldowns.periodMs,
+          secret: secret.toString('hex'),
+          ...(login ? { login: login.mode, oidc: login.oidc } : {}),
+        },
+        authority,
+        epoch: leadership.epoch,
+        leading: leadership.valid,
+        registry: metrics.registry,
+        log,
+      })
+    : undefined;
 
   // The streams, and the tick that feeds them (and the bus).
   const streams = new Streams({
@@ -365,7 +380,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     identitySecret: secret,
     seq: () => canvas.seq,
     health: () => ({
-      ...(bus ? { redis: bus.redisUp, writer: true } : {}),
+      ...(bus && leadership
+        ? {
+            redis: bus.redisUp,
+            writer: true,
+            lease: leadership.valid() ? 'leader' : 'fenced',
+            epoch: leadership.epoch,
+            ...leadership.health?.(),
+          }
+        : {}),
       ...(surgeWatch ? { surge: surgeWatch.health(Date.now()) } : {}),
     }),
     ...(login ? { login } : {}),
@@ -420,6 +443,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })());
 
   return { port, url: shownUrl(config.host, port), canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
+}
+
+/**
+ * /metrics of a writer: leader or standby (canvas_writer_leader), its epoch (the one it leads with,
+ * or the leader's a standby saw), and how many seqs a standby is behind the replicated log.
+ */
+export function watchLeadership(
+  metrics: Metrics,
+  state: () => 'leader' | 'standby',
+  epoch: number | (() => number),
+  behind: number | (() => number),
+): void {
+  const read = (v: number | (() => number)) => (typeof v === 'number' ? () => v : v);
+  metrics.watch('canvas_writer_leader', '1 while this writer holds the lease and acknowledges, 0 as a standby', () =>
+    state() === 'leader' ? 1 : 0,
+  );
+  metrics.watch(
+    'canvas_writer_epoch',
+    'Lease epoch this writer leads with (a standby: the leader it saw)',
+    read(epoch),
+  );
+  metrics.watch('canvas_writer_behind_seqs', 'Standby: seqs between its database and the replicated log', read(behind));
 }
 
 /**

@@ -100,6 +100,8 @@ export interface BusDelta {
 /** A frame as the writer encoded it; `at` is the writer's wall clock when it published the tick. */
 export interface FrameMsg {
   k: 'tick';
+  /** The writer's lease epoch (bus/lease.ts): edges drop messages of an older one. */
+  epoch: number;
   canvasId: string;
   seq: number;
   etag: string;
@@ -111,6 +113,7 @@ export interface FrameMsg {
 
 export interface BeatMsg {
   k: 'beat';
+  epoch: number;
   canvasId: string;
   seq: number;
   at: number;
@@ -190,6 +193,7 @@ export interface DecodedRequests {
 export type AnswerEntry = { i: number; r: Answer } | { i: number; stored: string };
 
 export interface AnswerBatch {
+  epoch: number;
   ans: AnswerEntry[];
 }
 
@@ -335,7 +339,12 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
 /** A message of the ticks channel (or the frame key): a tick, or a beat. */
 export function decodeTicks(payload: Uint8Array): FrameMsg | BeatMsg | undefined {
   return decodeWith(payload, (f): FrameMsg | BeatMsg => {
-    const common = { canvasId: str(f, 'canvasId'), seq: count(f, 'seq'), at: count(f, 'at') };
+    const common = {
+      epoch: count(f, 'epoch'),
+      canvasId: str(f, 'canvasId'),
+      seq: count(f, 'seq'),
+      at: count(f, 'at'),
+    };
     if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
     if (f.k !== 'tick') throw new Malformed('k');
     const png = bytes(f, 'png');
@@ -567,14 +576,15 @@ export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined
 /** An answer batch, each answer still unchecked: only the edge knows which kind each `i` asked. */
 export function decodeAnswers(
   payload: Uint8Array,
-): Array<{ i: number; r: unknown } | { i: number; stored: string }> | undefined {
+): { epoch: number; ans: Array<{ i: number; r: unknown } | { i: number; stored: string }> } | undefined {
   return decodeWith(payload, (f) => {
     if (!Array.isArray(f.ans)) throw new Malformed('ans');
-    return f.ans.map((raw) => {
+    const ans = f.ans.map((raw) => {
       const a = record(raw, 'answer');
       const i = count(a, 'i');
       return a.stored === undefined ? { i, r: a.r } : { i, stored: str(a, 'stored', 512) };
     });
+    return { epoch: count(f, 'epoch'), ans };
   });
 }
 

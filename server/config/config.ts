@@ -84,6 +84,8 @@ export interface Config {
   redisReplica: string;
   redisPrefix: string;
   writerTimeoutMs: number;
+  /** Writer: the leader lease, ms. */
+  leaseMs: number;
   reusePort: boolean;
 }
 

@@ -22,6 +22,11 @@ export interface CommitterOptions {
   replayed?: number;
   /** Clock for the snapshot retry backoff (tests pass their own). */
   now?: () => number;
+  /**
+   * True when this process may no longer commit (a writer that lost its lease, bus/lease.ts): the
+   * batch is refused with `unavailable`, nothing stored, so nothing diverges from the new leader.
+   */
+  fenced?: () => boolean;
 }
 
 /** After a failed snapshot, the next attempt waits this long, doubling up to the maximum. */
@@ -115,6 +120,10 @@ export class PlacementCommitter {
   }
 
   private commit(reqs: readonly PlacementRequest[]): (i: number) => PlacementOutcome {
+    if (this.opts.fenced?.()) {
+      const message = 'this writer is not the leader (it lost its lease); retry: placements go to the new leader';
+      return () => ({ ok: false, code: ErrorCode.UNAVAILABLE, message });
+    }
     const at = Date.now();
     // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
     const base = this.canvas.seq;

@@ -1,0 +1,285 @@
+/**
+ * The composition root of the writer role: the lease (bus/lease.ts) decides whether this process
+ * leads or stands by. Several `--role writer` processes may share one Redis prefix, each with its
+ * own `--db`; exactly one holds the lease and runs the whole server (server.ts) with the writer's
+ * bus; the others are standbys that answer only /healthz and /metrics (and 503 to the rest) and
+ * take the lease when it falls free. A leader that finds another holder closes its server (the
+ * committer is fenced first: nothing more is acknowledged) and becomes a standby on the same port.
+ * A single writer simply takes the lease at start: nothing changes for it.
+ */
+import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
+import type { Config } from './config/config.ts';
+import { busKeys, decodeTicks } from './bus/bus-messages.ts';
+import { leaseKeys, WriterLease } from './bus/lease.ts';
+import { connectRedis, type RedisLink, whenReady } from './bus/redis-link.ts';
+import { errorAnswer, type HttpAnswer, jsonAnswer } from './http/answer.ts';
+import { HttpGuard, Router } from './http/guard.ts';
+import { trackAborted } from './http/send.ts';
+import { HttpCode } from './http/status.ts';
+import type { Logger } from './ops/log.ts';
+import { Metrics } from './ops/metrics.ts';
+import { OperatorError, shownUrl } from './ops/operator-error.ts';
+import { checkBackend, listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
+import { ErrorCode } from '../protocol/messages.ts';
+import { type RunningServer, startServer, watchLeadership } from './server.ts';
+
+export interface RunningWriter {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A standby's listener: health and metrics; everything else is refused with `unavailable`. */
+interface StandbyFront {
+  port: number;
+  close(): void;
+}
+
+async function listenStandby(
+  config: Config,
+  port: number,
+  shared: boolean,
+  log: Logger,
+  health: () => Record<string, unknown>,
+  metrics: Metrics,
+): Promise<StandbyFront> {
+  const app = uws.App();
+  const router = new Router(app, new HttpGuard(log));
+  // Every answer closes its connection: a keep-alive connection would outlive this listener and keep
+  // reaching this standby after the process took the lease and listens with the leader's routes.
+  const answer = (res: HttpResponse, a: HttpAnswer) =>
+    res.cork(() => {
+      res.writeStatus(a.status);
+      for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
+      res.end(a.body, true);
+    });
+  router.route('/healthz', { get: (res) => answer(res, jsonAnswer('200 OK', health())) });
+  router.route('/metrics', {
+    get: (res) => {
+      const state = trackAborted(res);
+      metrics.registry.metrics().then(
+        (body) => {
+          if (state.aborted) return;
+          const headers = { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' };
+          answer(res, { status: '200 OK', headers, body: Buffer.from(body) });
+        },
+        (err: unknown) => {
+          log.error({ err }, 'metrics collection failed');
+          if (!state.aborted) answer(res, errorAnswer(HttpCode.INTERNAL, 'metrics collection failed'));
+        },
+      );
+    },
+  });
+  app.any(
+    '/*',
+    router.guard.wrap((res) =>
+      answer(res, errorAnswer(ErrorCode.UNAVAILABLE, 'this writer is a standby: use the edges or the leader')),
+    ),
+  );
+  const socket = await new Promise<us_listen_socket | false>((resolve) =>
+    listen(app, config.host, port, shared, resolve),
+  );
+  if (!socket) throw new OperatorError(`cannot listen on ${config.host}:${port} (address in use or not available)`);
+  return {
+    port: listenPort(socket),
+    close() {
+      // Stops accepting; a standby's few keep-alive connections end with their clients.
+      uws.us_listen_socket_close(socket);
+    },
+  };
+}
+
+/**
+ * The port this writer will use, checked free. Every listener of the writer role uses SO_REUSEPORT:
+ * each role change listens again on the same port, and connections the last listener closed sit in
+ * TIME_WAIT there, on which uSockets' exclusive listen (ops/uws-backend.ts) fails ("address in use")
+ * for a minute; a shared listen succeeds when every socket on the port was shared too. So that a
+ * second server on the same port is still refused at start, the port is first taken exclusively,
+ * with no connection accepted, and let go.
+ */
+async function claimPort(config: Config): Promise<number> {
+  const app = uws.App();
+  const socket = await new Promise<us_listen_socket | false>((resolve) =>
+    listen(app, config.host, config.port, config.reusePort, resolve),
+  );
+  if (!socket)
+    throw new OperatorError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
+  const port = listenPort(socket);
+  uws.us_listen_socket_close(socket);
+  return port;
+}
+
+/** The seq of the frame the last leader published (P:frame), if Redis has one. */
+async function publishedSeq(link: RedisLink, prefix: string): Promise<number | undefined> {
+  const bytes = await link.redis.getBuffer(busKeys(prefix).frame).catch(() => null);
+  return bytes ? decodeTicks(bytes)?.seq : undefined;
+}
+
+type Phase = { kind: 'standby'; front: StandbyFront } | { kind: 'leader'; server: RunningServer } | { kind: 'none' };
+
+export async function startWriter(config: Config, log: Logger): Promise<RunningWriter> {
+  checkBackend(config.allowUwsFallback, log);
+  const link: RedisLink = connectRedis(config.redis, 'canvas-writer-lease', log);
+  let phase: Phase = { kind: 'none' };
+  /** Transitions run one at a time, in order. */
+  let transition: Promise<void> = Promise.resolve();
+  let closing = false;
+  let port = config.port;
+  /** Set once this process listened: a failure to lead after that is not the operator's. */
+  let relisten = false;
+  /** performance.now() before which a standby does not try to lead again (after a failed start). */
+  let notBefore = 0;
+  /** The highest epoch seen: a new lease never goes below it. */
+  let seenEpoch = 0;
+  const lease = new WriterLease(link, leaseKeys(config.redisPrefix), config.leaseMs, (holder) => {
+    log.warn({ epoch: lease.epoch, holder }, 'lost the writer lease: acknowledging nothing more; becoming a standby');
+    queue(demote);
+  });
+  const queue = (step: () => Promise<void>) => {
+    transition = transition.then(step).catch((err: unknown) => log.error({ err }, 'writer role change failed'));
+    return transition;
+  };
+
+  const standbyMetrics = new Metrics({ backend: uwsBackend, role: config.role });
+  watchLeadership(
+    standbyMetrics,
+    () => 'standby',
+    () => seenEpoch,
+    0,
+  );
+  const standbyHealth = () => ({
+    ok: true,
+    role: config.role,
+    backend: uwsBackend,
+    redis: link.up,
+    writer: false,
+    lease: 'standby',
+    epoch: seenEpoch,
+  });
+
+  async function becomeStandby(): Promise<void> {
+    const front = await listenStandby(config, port, true, log, standbyHealth, standbyMetrics);
+    port = front.port;
+    relisten = true;
+    phase = { kind: 'standby', front };
+    log.info({ port, epoch: seenEpoch }, 'standing by');
+  }
+
+  async function lead(): Promise<void> {
+    if (closing || phase.kind === 'leader') return;
+    if (phase.kind === 'standby') phase.front.close();
+    phase = { kind: 'none' };
+    log.info({ epoch: lease.epoch }, 'took the writer lease: leading');
+    // The seq the last leader published: a database behind it means acknowledged placements are gone.
+    const published = await publishedSeq(link, config.redisPrefix);
+    let rollback: { from: number; to: number; seqs: number } | undefined;
+    try {
+      const server = await startServer({ ...config, port, reusePort: true }, log, {
+        epoch: lease.epoch,
+        valid: () => lease.valid,
+        health: () => (rollback ? { rollback } : {}),
+      });
+      const seq = server.canvas.seq;
+      if (published !== undefined && seq < published) {
+        rollback = { from: published, to: seq, seqs: published - seq };
+        log.error(
+          rollback,
+          'this database is behind what the last leader published: placements after its seq are lost (rollback)',
+        );
+      }
+      port = server.port;
+      relisten = true;
+      phase = { kind: 'leader', server };
+    } catch (err) {
+      await lease.release();
+      if (!relisten) throw err; // at start: the operator's to fix (port taken, database unreadable)
+      notBefore = performance.now() + 5 * config.leaseMs;
+      log.error({ err }, 'could not start leading: standing by');
+      await becomeStandby();
+    }
+  }
+
+  async function demote(): Promise<void> {
+    if (closing || phase.kind !== 'leader') return;
+    const { server } = phase;
+    phase = { kind: 'none' };
+    // The committer is fenced already (lease.valid is false): the flush in close refuses.
+    await server.close();
+    seenEpoch = Math.max(seenEpoch, (await lease.holderEpoch().catch(() => undefined)) ?? 0);
+    await becomeStandby();
+  }
+
+  /** performance.now() since which the lease key was seen free, continuously. */
+  let freeSince: number | undefined;
+  /**
+   * A standby's look at the lease: free for half a lease (longer than the leader's renew interval)
+   * means take it. A key that is missing only for a moment (FLUSHALL, eviction) is put back by its
+   * holder's next renew, so a standby does not take over from a live leader.
+   */
+  async function poll(): Promise<void> {
+    if (closing || phase.kind === 'leader' || !link.up || performance.now() < notBefore) return;
+    await lease.announceStandby();
+    const holder = await lease.holderEpoch();
+    if (holder !== undefined) {
+      seenEpoch = Math.max(seenEpoch, holder);
+      freeSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    freeSince ??= now;
+    if (now - freeSince < config.leaseMs / 2) return;
+    freeSince = undefined;
+    if (await lease.tryAcquire(seenEpoch)) {
+      seenEpoch = lease.epoch;
+      await queue(lead);
+    }
+  }
+
+  port = await claimPort(config);
+  // At start: lead at once when the lease is free (a single writer), so this resolves serving as
+  // before; otherwise (or without Redis for two lease periods) stand by and keep looking.
+  const ready = await Promise.race([
+    whenReady(link).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2 * config.leaseMs)),
+  ]);
+  try {
+    if (ready) {
+      seenEpoch = (await lease.holderEpoch()) ?? 0;
+      if (await lease.tryAcquire(seenEpoch)) {
+        seenEpoch = lease.epoch;
+        await lead();
+      }
+    }
+    if (phase.kind === 'none') {
+      await becomeStandby();
+    }
+  } catch (err) {
+    await lease.release();
+    await link.close();
+    throw err;
+  }
+  let polling = false;
+  const poller = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    poll()
+      .catch((err: unknown) => log.debug({ err }, 'lease poll failed'))
+      .finally(() => {
+        polling = false;
+      });
+  }, config.leaseMs / 4);
+
+  return {
+    url: shownUrl(config.host, port),
+    close: async () => {
+      closing = true;
+      clearInterval(poller);
+      await transition;
+      const current = phase;
+      phase = { kind: 'none' };
+      if (current.kind === 'leader') await current.server.close(); // acks what is queued, then hands over
+      if (current.kind === 'standby') current.front.close();
+      await lease.release();
+      await link.close();
+    },
+  };
+}
