@@ -40,7 +40,7 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { Store } from './store/store.ts';
+import { type PlacementRow, Store } from './store/store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import { StatsStore } from './store/stats-store.ts';
@@ -70,6 +70,18 @@ export interface Leadership {
   valid: () => boolean;
   /** More /healthz fields (a rollback this leader made, its replication). */
   health?: () => Record<string, unknown>;
+  /**
+   * Starts appending committed batches to the replicated log (bus/replication-log.ts), once the
+   * store and its small tables exist; acks wait for `append` and nothing is acked while `refusing`.
+   */
+  replicate?: (store: Store, seq: () => number) => Replicator;
+}
+
+export interface Replicator {
+  append(rows: readonly PlacementRow[]): Promise<boolean>;
+  /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
+  readonly refusing: boolean;
+  close(): void;
 }
 
 /** --login and the provider, as the front (and, through the bus, every edge) needs them; undefined when off. */
@@ -172,6 +184,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // A long scan is not repeated by the next start, even if this process never stops cleanly.
   if (scanned >= STATS_CHECKPOINT_ROWS) saveStats();
   const statsTimer = setInterval(saveStats, STATS_CHECKPOINT_MS).unref();
+  const replicator = leadership?.replicate?.(store, () => canvas.seq);
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -180,7 +193,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       commitBatch: config.commitBatch,
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
-      ...(leadership ? { fenced: () => !leadership.valid() } : {}),
+      ...(leadership ? { fenced: () => !leadership.valid() || replicator?.refusing === true } : {}),
+      ...(replicator ? { replicate: (rows: readonly PlacementRow[]) => replicator.append(rows) } : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -428,11 +442,13 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       await ticker.stop();
       identities.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
+      await committer.answered(); // a writer with standbys acks after the log append
       clearInterval(statsTimer);
       saveStats(); // after the flush: the checkpoint holds every placement, so the next start reads none
       placements.close();
       surgeWatch?.close();
       front.closeSockets();
+      replicator?.close();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);
       await pastCanvases?.keyframes.stop();

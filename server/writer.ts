@@ -2,14 +2,22 @@
  * The composition root of the writer role: the lease (bus/lease.ts) decides whether this process
  * leads or stands by. Several `--role writer` processes may share one Redis prefix, each with its
  * own `--db`; exactly one holds the lease and runs the whole server (server.ts) with the writer's
- * bus; the others are standbys that answer only /healthz and /metrics (and 503 to the rest) and
- * take the lease when it falls free. A leader that finds another holder closes its server (the
+ * bus, appending each committed batch to the replicated log (bus/replication-log.ts); the others are
+ * standbys that apply that log to their own database, answer only /healthz and /metrics (and 503 to
+ * the rest) and take the lease when it falls free and they are caught up. Every writer starts as a
+ * standby's database (catching up from the log) and leads at once when the lease is free. A leader that finds another holder closes its server (the
  * committer is fenced first: nothing more is acknowledged) and becomes a standby on the same port.
  * A single writer simply takes the lease at start: nothing changes for it.
  */
 import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from './config/config.ts';
-import { busKeys, decodeTicks } from './bus/bus-messages.ts';
+import { busKeys, type CanvasMeta, decodeMeta, decodeTicks } from './bus/bus-messages.ts';
+import { LogAppender, LogFollower, logKeys } from './bus/replication-log.ts';
+import { ChangeLog } from './store/change-log.ts';
+import { BotStore } from './store/bot-store.ts';
+import { ModerationStore } from './store/moderation-store.ts';
+import { NameStore } from './store/name-store.ts';
+import { Store } from './store/store.ts';
 import { leaseKeys, WriterLease } from './bus/lease.ts';
 import { connectRedis, type RedisLink, whenReady } from './bus/redis-link.ts';
 import { errorAnswer, type HttpAnswer, jsonAnswer } from './http/answer.ts';
@@ -114,11 +122,29 @@ async function publishedSeq(link: RedisLink, prefix: string): Promise<number | u
   return bytes ? decodeTicks(bytes)?.seq : undefined;
 }
 
-type Phase = { kind: 'standby'; front: StandbyFront } | { kind: 'leader'; server: RunningServer } | { kind: 'none' };
+/** A standby's copy of the canvas: its database, kept up to date from the leader's log. */
+interface Replica {
+  store: Store;
+  follower: LogFollower;
+  /** This database holds the canvas the writers on this prefix serve (P:meta checked): only then is the log applied. */
+  confirmed: boolean;
+}
+
+type Phase =
+  | { kind: 'standby'; front: StandbyFront; replica: Replica }
+  | { kind: 'leader'; server: RunningServer }
+  | { kind: 'none' };
+
+/** The canvas the writers on this prefix serve (P:meta), if one published it. */
+async function publishedMeta(link: RedisLink, prefix: string): Promise<CanvasMeta | undefined> {
+  const bytes = await link.redis.getBuffer(busKeys(prefix).meta).catch(() => null);
+  return bytes ? decodeMeta(bytes) : undefined;
+}
 
 export async function startWriter(config: Config, log: Logger): Promise<RunningWriter> {
   checkBackend(config.allowUwsFallback, log);
   const link: RedisLink = connectRedis(config.redis, 'canvas-writer-lease', log);
+  const keys = logKeys(config.redisPrefix);
   let phase: Phase = { kind: 'none' };
   /** Transitions run one at a time, in order. */
   let transition: Promise<void> = Promise.resolve();
@@ -130,6 +156,8 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
   let notBefore = 0;
   /** The highest epoch seen: a new lease never goes below it. */
   let seenEpoch = 0;
+  /** Standby: seqs between its database and the log's last. */
+  let behind = 0;
   const lease = new WriterLease(link, leaseKeys(config.redisPrefix), config.leaseMs, (holder) => {
     log.warn({ epoch: lease.epoch, holder }, 'lost the writer lease: acknowledging nothing more; becoming a standby');
     queue(demote);
@@ -144,7 +172,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     standbyMetrics,
     () => 'standby',
     () => seenEpoch,
-    0,
+    () => behind,
   );
   const standbyHealth = () => ({
     ok: true,
@@ -154,29 +182,122 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     writer: false,
     lease: 'standby',
     epoch: seenEpoch,
+    seq: phase.kind === 'standby' ? phase.replica.follower.seq : undefined,
+    behind,
+    ...(phase.kind === 'standby' && phase.replica.follower.gap ? { gap: true } : {}),
   });
 
-  async function becomeStandby(): Promise<void> {
+  /**
+   * Opens this writer's database as a standby's: the canvas id of the writers on this prefix (an
+   * empty database takes it; another canvas's history is refused), the leader's identity secret,
+   * and, after losing the lease (`demoted`), without what it stored past the log (never acked).
+   */
+  async function openReplica(demoted: boolean): Promise<Replica> {
+    const store = Store.open({
+      path: config.db,
+      width: config.width,
+      height: config.height,
+      paletteSize: config.palette.length,
+      synchronous: config.synchronous,
+      busyTimeoutMs: config.busyTimeoutMs,
+    });
+    try {
+      // The small tables exist before their capture triggers (store/change-log.ts).
+      new ModerationStore(store.db);
+      new BotStore(store.db);
+      new NameStore(store.db);
+      const changes = new ChangeLog(store.db);
+      const confirmed = await confirmCanvas(store);
+      if (demoted) {
+        const logSeq = Number((await link.redis.get(keys.logSeq)) ?? Number.NaN);
+        const dropped = Number.isSafeInteger(logSeq) ? store.truncateAfter(logSeq) : 0;
+        if (dropped > 0)
+          log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
+      }
+      const loaded = store.load(config.width, config.height, config.palette.length);
+      const follower = new LogFollower(
+        link,
+        keys,
+        store,
+        changes,
+        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: config.width, height: config.height },
+        config.snapshotEvery,
+        log,
+      );
+      const replica = { store, follower, confirmed };
+      if (confirmed) await catchUp(follower);
+      return replica;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Checks this database against the canvas the writers on this prefix serve (P:meta): an empty
+   * database takes its id and identity secret; one holding another canvas is refused (OperatorError).
+   * False while no writer has published one (this one may be the first to lead).
+   */
+  async function confirmCanvas(store: Store): Promise<boolean> {
+    const meta = await publishedMeta(link, config.redisPrefix);
+    if (!meta) return false;
+    store.adoptCanvas(meta.canvasId, `the leader on Redis prefix "${config.redisPrefix}"`);
+    if (config.secret === '') store.adoptSecret(meta.secret);
+    return true;
+  }
+
+  /** Applies the log; updates how far behind this standby is. */
+  async function catchUp(follower: LogFollower): Promise<boolean> {
+    const done = await follower.catchUp();
+    const last = await follower.logSeq();
+    behind = last === undefined ? 0 : Math.max(0, last - follower.seq);
+    return done && behind === 0;
+  }
+
+  async function becomeStandby(replica: Replica): Promise<void> {
     const front = await listenStandby(config, port, true, log, standbyHealth, standbyMetrics);
     port = front.port;
     relisten = true;
-    phase = { kind: 'standby', front };
-    log.info({ port, epoch: seenEpoch }, 'standing by');
+    phase = { kind: 'standby', front, replica };
+    log.info({ port, epoch: seenEpoch, seq: replica.follower.seq, behind }, 'standing by');
   }
 
-  async function lead(): Promise<void> {
+  async function lead(replica: Replica): Promise<void> {
     if (closing || phase.kind === 'leader') return;
     if (phase.kind === 'standby') phase.front.close();
     phase = { kind: 'none' };
-    log.info({ epoch: lease.epoch }, 'took the writer lease: leading');
+    // Holding the lease, no one else appends: what the log has now is everything acknowledged.
+    if (replica.confirmed)
+      await catchUp(replica.follower).catch((err: unknown) => log.warn({ err }, 'final catch-up failed'));
+    replica.store.close();
+    log.info({ epoch: lease.epoch, seq: replica.follower.seq }, 'took the writer lease: leading');
     // The seq the last leader published: a database behind it means acknowledged placements are gone.
     const published = await publishedSeq(link, config.redisPrefix);
     let rollback: { from: number; to: number; seqs: number } | undefined;
+    let appender: LogAppender | undefined;
     try {
       const server = await startServer({ ...config, port, reusePort: true }, log, {
         epoch: lease.epoch,
         valid: () => lease.valid,
-        health: () => (rollback ? { rollback } : {}),
+        health: () => ({
+          ...(rollback ? { rollback } : {}),
+          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0 },
+        }),
+        replicate: (store, seq) => {
+          appender = new LogAppender({
+            link,
+            keys,
+            leaseValue: lease.value,
+            epoch: lease.epoch,
+            maxLen: config.logMaxLen,
+            store,
+            changes: new ChangeLog(store.db),
+            seq,
+            alone: () => lease.alone,
+            log,
+          });
+          return appender;
+        },
       });
       const seq = server.canvas.seq;
       if (published !== undefined && seq < published) {
@@ -188,13 +309,14 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       }
       port = server.port;
       relisten = true;
+      behind = 0;
       phase = { kind: 'leader', server };
     } catch (err) {
       await lease.release();
       if (!relisten) throw err; // at start: the operator's to fix (port taken, database unreadable)
       notBefore = performance.now() + 5 * config.leaseMs;
       log.error({ err }, 'could not start leading: standing by');
-      await becomeStandby();
+      await becomeStandby(await openReplica(false));
     }
   }
 
@@ -205,19 +327,33 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     // The committer is fenced already (lease.valid is false): the flush in close refuses.
     await server.close();
     seenEpoch = Math.max(seenEpoch, (await lease.holderEpoch().catch(() => undefined)) ?? 0);
-    await becomeStandby();
+    await becomeStandby(await openReplica(true));
   }
 
   /** performance.now() since which the lease key was seen free, continuously. */
   let freeSince: number | undefined;
   /**
-   * A standby's look at the lease: free for half a lease (longer than the leader's renew interval)
-   * means take it. A key that is missing only for a moment (FLUSHALL, eviction) is put back by its
-   * holder's next renew, so a standby does not take over from a live leader.
+   * A standby's look at the log and the lease: it applies what the log has; a lease free for half a
+   * lease (longer than the leader's renew interval) means take it. A key that is missing only for a
+   * moment (FLUSHALL, eviction) is put back by its holder's next renew, so a standby does not take
+   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
+   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback).
    */
   async function poll(): Promise<void> {
-    if (closing || phase.kind === 'leader' || !link.up || performance.now() < notBefore) return;
+    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return;
+    const { replica } = phase;
     await lease.announceStandby();
+    if (!replica.confirmed) {
+      try {
+        replica.confirmed = await confirmCanvas(replica.store);
+      } catch (err) {
+        if (!(err instanceof OperatorError)) throw err;
+        // Another canvas's history: this writer must never lead nor apply this log.
+        process.stderr.write(`canvas-server: ${err.message}\n`);
+        process.exit(1);
+      }
+    }
+    const caughtUp = replica.confirmed && (await catchUp(replica.follower));
     const holder = await lease.holderEpoch();
     if (holder !== undefined) {
       seenEpoch = Math.max(seenEpoch, holder);
@@ -227,31 +363,34 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const now = performance.now();
     freeSince ??= now;
     if (now - freeSince < config.leaseMs / 2) return;
+    if (replica.confirmed && !caughtUp && !replica.follower.gap) return;
     freeSince = undefined;
     if (await lease.tryAcquire(seenEpoch)) {
       seenEpoch = lease.epoch;
-      await queue(lead);
+      await queue(() => lead(replica));
     }
   }
 
   port = await claimPort(config);
-  // At start: lead at once when the lease is free (a single writer), so this resolves serving as
-  // before; otherwise (or without Redis for two lease periods) stand by and keep looking.
+  // At start: catch up from the log, then lead at once when the lease is free (a single writer, so
+  // this resolves serving as before); otherwise (or without Redis for two lease periods) stand by.
   const ready = await Promise.race([
     whenReady(link).then(() => true),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2 * config.leaseMs)),
   ]);
   try {
     if (ready) {
-      seenEpoch = (await lease.holderEpoch()) ?? 0;
-      if (await lease.tryAcquire(seenEpoch)) {
-        seenEpoch = lease.epoch;
-        await lead();
-      }
+      const holder = await lease.holderEpoch();
+      seenEpoch = holder ?? 0;
+      // A leader holds the lease: its canvas description names the canvas this database must hold.
+      for (let i = 0; holder !== undefined && i < 20 && !(await publishedMeta(link, config.redisPrefix)); i++)
+        await new Promise((resolve) => setTimeout(resolve, config.leaseMs / 4));
     }
-    if (phase.kind === 'none') {
-      await becomeStandby();
-    }
+    const replica = await openReplica(false);
+    if (ready && (await lease.tryAcquire(seenEpoch))) {
+      seenEpoch = lease.epoch;
+      await lead(replica);
+    } else await becomeStandby(replica);
   } catch (err) {
     await lease.release();
     await link.close();
@@ -262,7 +401,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     if (polling) return;
     polling = true;
     poll()
-      .catch((err: unknown) => log.debug({ err }, 'lease poll failed'))
+      .catch((err: unknown) => log.debug({ err }, 'standby poll failed'))
       .finally(() => {
         polling = false;
       });
@@ -277,7 +416,10 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       const current = phase;
       phase = { kind: 'none' };
       if (current.kind === 'leader') await current.server.close(); // acks what is queued, then hands over
-      if (current.kind === 'standby') current.front.close();
+      if (current.kind === 'standby') {
+        current.front.close();
+        current.replica.store.close();
+      }
       await lease.release();
       await link.close();
     },

@@ -40,13 +40,16 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. e, 'PX', ARGV[2])
 return e`;
 
 /**
- * KEYS lease, epoch, standby; ARGV value, leaseMs, epoch. Returns {held, standbyPresent}: held 1 when
+ * KEYS lease, epoch, standby; ARGV value, leaseMs, epoch, id (a standby key of our own, left from
+ * before this process led, does not count). Returns {held, standbyPresent}: held 1 when
  * renewed (or taken back after the key vanished, unless a newer epoch was handed out meanwhile), 0
  * when another process holds it or held it after us.
  */
 const RENEW = `
 local v = redis.call('GET', KEYS[1])
-local standby = redis.call('EXISTS', KEYS[3])
+local s = redis.call('GET', KEYS[3])
+local standby = 0
+if s and s ~= ARGV[4] then standby = 1 end
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {1, standby}
@@ -82,8 +85,8 @@ export class WriterLease {
     private readonly lost: (holder: string) => void,
   ) {}
 
-  /** Lease value: who holds it and with which epoch. */
-  private get value(): string {
+  /** Lease value: who holds it and with which epoch (the log's appends check it, bus/replication-log.ts). */
+  get value(): string {
     return `${this.id}:${this.epoch}`;
   }
 
@@ -94,7 +97,12 @@ export class WriterLease {
   get valid(): boolean {
     if (this.state !== 'leader') return false;
     const now = performance.now();
-    return now < this.validUntil || now - this.standbySeenAt > 3 * this.leaseMs;
+    return now < this.validUntil || this.alone;
+  }
+
+  /** No standby seen for three leases: acks need not wait for the log, nor stop without Redis. */
+  get alone(): boolean {
+    return performance.now() - this.standbySeenAt > 3 * this.leaseMs;
   }
 
   /** Takes the lease if free; `minEpoch` is the highest epoch this process has seen. */
@@ -129,7 +137,17 @@ export class WriterLease {
     this.renewing = true;
     const sent = performance.now();
     this.link.redis
-      .eval(RENEW, 3, this.keys.lease, this.keys.epoch, this.keys.standby, this.value, this.leaseMs, this.epoch)
+      .eval(
+        RENEW,
+        3,
+        this.keys.lease,
+        this.keys.epoch,
+        this.keys.standby,
+        this.value,
+        this.leaseMs,
+        this.epoch,
+        this.id,
+      )
       .then(
         (reply) => {
           const [held, standby] = reply as [number, number];

@@ -86,6 +86,8 @@ export interface Config {
   writerTimeoutMs: number;
   /** Writer: the leader lease, ms. */
   leaseMs: number;
+  /** Writer: commit batches kept in the replicated log stream. */
+  logMaxLen: number;
   reusePort: boolean;
 }
 

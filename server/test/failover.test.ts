@@ -13,7 +13,7 @@ import { startEdge, startWriter } from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { image } from '../../testkit/image-probe.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
-import type { StartedServer } from '../../testkit/server-process.ts';
+import { loopbackArgs, spawnServer, type StartedServer } from '../../testkit/server-process.ts';
 
 const SIZE = 32;
 const LEASE_MS = 1000;
@@ -23,8 +23,11 @@ const edgeFlags = { ...flags, 'writer-timeout-ms': 1500 };
 
 // A new connection per request: a writer that changes role listens anew on its port, and a
 // keep-alive connection would stay with the listener it had (uWS.js v20.30.0 cannot close them).
+/** POST /api/pixel; status 0 when the connection failed (a writer between its two listeners). */
 const place = (server: StartedServer, x: number, y: number, color: number) =>
-  httpRequest(`${server.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y, color }), fresh: true });
+  httpRequest(`${server.http}/api/pixel`, { method: 'POST', body: JSON.stringify({ x, y, color }), fresh: true }).catch(
+    () => ({ status: 0, body: '', json: (): Record<string, unknown> => ({}) }),
+  );
 
 /** /healthz, or {} while the writer changes role (between its two listeners for a few ms). */
 const health = async (server: StartedServer) =>
@@ -170,35 +173,92 @@ describe('writer failover: the lease', () => {
   });
 });
 
+test('a writer whose database holds another canvas refuses to start beside the leader, with one line', async () => {
+  const redis = await startRedis();
+  const dir = tempDir();
+  const servers: StartedServer[] = [];
+  try {
+    // A canvas of its own, with a placement, made under another prefix.
+    const other = await startWriter(redis.url, `${dir}/other.db`, { ...writerFlags, 'redis-prefix': 'other' });
+    servers.push(other);
+    assert.equal((await place(other, 1, 1, 1)).status, 200);
+    await other.stop();
+    servers.push(await startWriter(redis.url, `${dir}/leader.db`, writerFlags));
+    const refused = spawnServer({
+      name: 'writer',
+      args: loopbackArgs(`${dir}/other.db`, { ...writerFlags, role: 'writer', redis: redis.url }),
+    });
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.stderr(), /holds canvas \w+, but the leader on Redis prefix "canvas" serves canvas \w+/);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('writer failover: a writer restarted on an older copy of its database', () => {
   let redis: TestRedis;
   let dir = '';
+  let edge: StartedServer | undefined;
   const servers: StartedServer[] = [];
+  before(async () => {
+    redis = await startRedis();
+    dir = tempDir();
+  });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('starts a new epoch: the edge follows it at once, and /healthz says a rollback happened and by how many seqs', async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    const db = `${dir}/canvas.db`;
+  /** A writer on `db` placing 1 pixel, stopped, copied to `copy`, restarted, placing 3 more, killed. */
+  async function olderCopy(
+    db: string,
+    copy: string,
+  ): Promise<{ edge: StartedServer; last: number; newest: number; epoch: number }> {
     const first = await startWriter(redis.url, db, writerFlags);
-    const edge = await startEdge(redis.url, edgeFlags);
-    servers.push(edge);
-    await placeAcked(edge, 1, 1, 2);
+    if (!edge) {
+      edge = await startEdge(redis.url, edgeFlags);
+      servers.push(edge);
+    }
+    const e = edge;
+    await placeAcked(e, 1, 1, 2);
     await first.stop();
-    copyFileSync(db, `${dir}/old.db`);
+    copyFileSync(db, copy);
     const second = await startWriter(redis.url, db, writerFlags);
-    const last = await placeAcked(edge, 2, 2, 3);
-    await placeAcked(edge, 3, 3, 3);
-    const newest = await placeAcked(edge, 4, 4, 3);
-    await until('the edge shows the newest', async () => (await image(edge.http)).seq >= newest);
+    const last = await placeAcked(e, 2, 2, 3);
+    await placeAcked(e, 3, 3, 3);
+    const newest = await placeAcked(e, 4, 4, 3);
+    await until('the edge shows the newest', async () => (await image(e.http)).seq >= newest);
     const epoch = Number((await health(second)).epoch);
     await second.kill();
+    return { edge: e, last, newest, epoch };
+  }
 
-    const old = await startWriter(redis.url, `${dir}/old.db`, writerFlags);
+  test('catches up from the replicated log before leading: nothing acked is lost, seqs continue', async () => {
+    const { edge, newest, epoch } = await olderCopy(`${dir}/a.db`, `${dir}/a-old.db`);
+    const old = await startWriter(redis.url, `${dir}/a-old.db`, writerFlags);
+    servers.push(old);
+    await until('the old copy leads', async () => (await health(old)).lease === 'leader');
+    const h = await health(old);
+    assert.ok(Number(h.epoch) > epoch, `epoch ${h.epoch} after ${epoch}`);
+    assert.equal(h.rollback, undefined);
+    assert.equal(h.seq, newest, 'caught up to the last acked seq');
+    assert.equal(await placeAcked(edge, 5, 5, 1), newest + 1);
+    await old.stop();
+    servers.splice(servers.indexOf(old), 1);
+  });
+
+  test('without the log (lost): leads with a new epoch, the edge follows at once, /healthz says a rollback and by how many seqs', async () => {
+    const { edge, last, newest, epoch } = await olderCopy(`${dir}/b.db`, `${dir}/b-old.db`);
+    const client = new Redis(redis.url);
+    try {
+      await client.del('canvas:log', 'canvas:log:seq');
+    } finally {
+      client.disconnect();
+    }
+    const old = await startWriter(redis.url, `${dir}/b-old.db`, writerFlags);
     servers.push(old);
     await until('the old copy leads', async () => (await health(old)).lease === 'leader');
     const h = await health(old);
