@@ -225,7 +225,10 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         log,
       );
       const replica = { store, follower, confirmed };
-      if (confirmed) await catchUp(follower);
+      if (confirmed) {
+        await catchUp(follower);
+        if (demoted || (await lease.holderEpoch()) !== undefined) await dropAhead(follower);
+      }
       return replica;
     } catch (err) {
       store.close();
@@ -244,6 +247,16 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     store.adoptCanvas(meta.canvasId, `the leader on Redis prefix "${config.redisPrefix}"`);
     if (config.secret === '') store.adoptSecret(meta.secret);
     return true;
+  }
+
+  /**
+   * Another writer leads: what this database holds past the log's last seq was never appended, so
+   * never acknowledged while a standby relied on the log (alone, a writer's acks do not wait: those
+   * are the price of two writers that could not see each other), and the leader reuses those seqs.
+   */
+  async function dropAhead(follower: LogFollower): Promise<void> {
+    const logSeq = await follower.logSeq();
+    if (logSeq !== undefined && follower.seq > logSeq) follower.truncate(logSeq, 'another writer leads from there');
   }
 
   /** Applies the log; updates how far behind this standby is. */
@@ -358,6 +371,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     if (holder !== undefined) {
       seenEpoch = Math.max(seenEpoch, holder);
       freeSince = undefined;
+      if (replica.confirmed) await dropAhead(replica.follower);
       return;
     }
     const now = performance.now();

@@ -30,14 +30,20 @@ export function leaseKeys(prefix: string): LeaseKeys {
   return { lease: `${prefix}:lease`, epoch: `${prefix}:epoch`, standby: `${prefix}:standby` };
 }
 
-/** KEYS lease, epoch; ARGV id, leaseMs, minEpoch. Returns the new epoch, or 0 when the lease is held. */
+/**
+ * KEYS lease, epoch, standby; ARGV id, leaseMs, minEpoch. Returns {epoch, standbyPresent}, epoch 0
+ * when the lease is held.
+ */
 const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local s = redis.call('GET', KEYS[3])
+local standby = 0
+if s and s ~= ARGV[1] then standby = 1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, standby} end
 local e = redis.call('INCR', KEYS[2])
 local min = tonumber(ARGV[3])
 if e <= min then e = min + 1; redis.call('SET', KEYS[2], e) end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. e, 'PX', ARGV[2])
-return e`;
+return {e, standby}`;
 
 /**
  * KEYS lease, epoch, standby; ARGV value, leaseMs, epoch, id (a standby key of our own, left from
@@ -108,12 +114,21 @@ export class WriterLease {
   /** Takes the lease if free; `minEpoch` is the highest epoch this process has seen. */
   async tryAcquire(minEpoch: number): Promise<boolean> {
     const sent = performance.now();
-    const e = Number(
-      await this.link.redis.eval(ACQUIRE, 2, this.keys.lease, this.keys.epoch, this.id, this.leaseMs, minEpoch),
-    );
+    const [e, standby] = (await this.link.redis.eval(
+      ACQUIRE,
+      3,
+      this.keys.lease,
+      this.keys.epoch,
+      this.keys.standby,
+      this.id,
+      this.leaseMs,
+      minEpoch,
+    )) as [number, number];
     if (e === 0) return false;
     this.epoch = e;
     this.state = 'leader';
+    // A standby is waiting: acks wait for the append from the first one.
+    if (standby === 1) this.standbySeenAt = performance.now();
     this.validUntil = sent + this.leaseMs - this.leaseMs / 4;
     this.timer = setInterval(() => this.renew(), this.leaseMs / 3);
     return true;

@@ -249,6 +249,35 @@ export class LogFollower {
     return v === null ? undefined : Number(v);
   }
 
+  private holds(r: PlacementRow): boolean {
+    const mine = this.store.db.prepare('SELECT x, y, color, who, at FROM placements WHERE seq = ?').get(r.seq) as
+      | { x: number; y: number; color: number; who: string; at: number }
+      | undefined;
+    return (
+      mine !== undefined &&
+      mine.x === r.x &&
+      mine.y === r.y &&
+      mine.color === r.color &&
+      mine.who === r.who &&
+      mine.at === r.at
+    );
+  }
+
+  /**
+   * Drops this database's placements after `seq` (stored but never in the log, so never acknowledged
+   * while a standby relied on the log) and rebuilds the grid from what is left.
+   */
+  truncate(seq: number, why: string): void {
+    const dropped = this.store.truncateAfter(seq);
+    if (dropped === 0) return;
+    this.log.warn({ dropped, after: seq, why }, 'dropped placements this writer stored but the log does not hold');
+    const loaded = this.store.load(this.grid.width, this.grid.height, Number.MAX_SAFE_INTEGER);
+    this.grid.grid.set(loaded.grid);
+    this.grid.lastSeq.set(loaded.lastSeq);
+    this.grid.seq = loaded.seq;
+    this.seq = loaded.seq;
+  }
+
   /** Applies every entry the log has now; true when this standby has read it to its end. */
   async catchUp(): Promise<boolean> {
     for (;;) {
@@ -281,6 +310,10 @@ export class LogFollower {
       return;
     }
     this.gap = false;
+    // Rows this database already holds must be the log's: a writer killed with a batch stored but
+    // never appended (never acknowledged) holds other rows at seqs the next leader reused.
+    const differs = entry.rows.find((r) => r.seq <= this.seq && !this.holds(r));
+    if (differs) this.truncate(differs.seq - 1, 'it differs from the log there');
     const rows = entry.rows.filter((r) => r.seq > this.seq);
     this.store.db.transaction(() => {
       if (rows.length > 0) this.store.commit(rows);
