@@ -133,6 +133,14 @@ try {
       await until('an ack after the kill', async () => lastAckedSentAt > killedAt);
       failoverMs.push(Math.round(performance.now() - killedAt));
       log(`kill ${kill + 1}: placing through the edge again ${failoverMs.at(-1)} ms after SIGKILL`);
+      // Where the new leader's time went (its log lines since it took the lease).
+      const next = writers[1 - i];
+      const lines = (next?.lines() ?? []).map((l) => JSON.parse(l) as { time: number; msg: string; ms?: number });
+      let took = lines.length - 1;
+      while (took > 0 && !lines[took]?.msg.startsWith('took the writer lease')) took--;
+      const t0 = lines[took]?.time ?? 0;
+      const steps = lines.slice(took).map((l) => `${l.msg.slice(0, 40)} +${l.time - t0}${l.ms ? ` (${l.ms} ms)` : ''}`);
+      log(`  new leader: ${steps.slice(0, 8).join('; ')}`);
       writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
       const w = writers[i] as StartedServer;
       await until('the restarted writer caught up', async () => {

@@ -148,7 +148,9 @@ export class WriterLease {
   }
 
   private renew(): void {
-    if (this.renewing || this.state !== 'leader' || !this.link.up) return;
+    // Connected is enough: a PING unanswered for a while (this process's loop was blocked, not
+    // Redis) must not stop the renew that would end the doubt.
+    if (this.renewing || this.state !== 'leader' || this.link.redis.status !== 'ready') return;
     this.renewing = true;
     const sent = performance.now();
     this.link.redis

@@ -239,6 +239,8 @@ export class LogFollower {
     private readonly grid: { grid: Uint8Array; lastSeq: Uint32Array; seq: number; width: number; height: number },
     private readonly snapshotEvery: number,
     private readonly log: Logger,
+    /** Told of every applied batch's rows (the standby's stats, so the leader it becomes need not scan). */
+    private readonly applied: (rows: readonly PlacementRow[]) => void = () => {},
   ) {
     this.seq = grid.seq;
   }
@@ -328,6 +330,7 @@ export class LogFollower {
       this.seq = r.seq;
     }
     this.grid.seq = this.seq;
+    if (rows.length > 0) this.applied(rows);
     this.sinceSnapshot += rows.length;
     if (this.sinceSnapshot >= this.snapshotEvery) {
       this.sinceSnapshot = 0;
