@@ -282,10 +282,12 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     if (logSeq !== undefined && follower.seq > logSeq) follower.truncate(logSeq, 'another writer leads from there');
   }
 
-  /** Applies the log; updates how far behind this standby is. */
+  /** Applies the log; updates how far behind this standby is (what the log held when it looked). */
   async function catchUp(follower: LogFollower): Promise<boolean> {
-    const done = await follower.catchUp();
+    // The log's end before reading: a leader under load appends meanwhile, and what it appended
+    // after this look is for the next poll, not "behind".
     const last = await follower.logSeq();
+    const done = await follower.catchUp();
     behind = last === undefined ? 0 : Math.max(0, last - follower.seq);
     return done && behind === 0;
   }

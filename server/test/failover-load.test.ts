@@ -167,9 +167,13 @@ describe('writer failover under load', () => {
         await until('an ack after the kill', async () => acked.length > before + 5);
         failoverMs.push(Date.now() - killedAt);
         writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
+        const restarted = writers[i] as StartedServer;
         await until('the restarted writer stands by, caught up', async () => {
-          const h = await health(writers[i] as StartedServer);
+          const h = await health(restarted);
           return h.lease === 'standby' && h.behind === 0;
+        }).catch(async (err: unknown) => {
+          const lines = restarted.lines().slice(-6).join('\n');
+          throw new Error(`${(err as Error).message}: ${JSON.stringify(await health(restarted))}\n${lines}`);
         });
       }
       await sleep(1000);
