@@ -142,10 +142,12 @@ try {
       const steps = lines.slice(took).map((l) => `${l.msg.slice(0, 40)} +${l.time - t0}${l.ms ? ` (${l.ms} ms)` : ''}`);
       log(`  new leader: ${steps.slice(0, 8).join('; ')}`);
       writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
-      const w = writers[i] as StartedServer;
-      await until('the restarted writer caught up', async () => {
-        const h = await health(w);
-        return h.lease === 'standby' && h.behind === 0;
+      // Either may lead now (the restarted one too, when the lease expired before the standby took it).
+      await until('one leader, the other standing by caught up', async () => {
+        const hs = await Promise.all(writers.map((w) => health(w as StartedServer)));
+        return (
+          hs.filter((h) => h.lease === 'leader').length === 1 && hs.some((h) => h.lease === 'standby' && h.behind === 0)
+        );
       });
     }
     await sleep(1000);

@@ -369,6 +369,17 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     await becomeStandby(await openReplica(true));
   }
 
+  /**
+   * Only a writer that has applied the whole log may lead: else it would reuse seqs already
+   * acknowledged. The one exception is a log that is gone (P:log:seq missing: FLUSHALL, a Redis
+   * without it): then it leads with what it has and reports any rollback. A log that is trimmed past
+   * this database (a gap) keeps it standing by: start it on a copy of the leader's database.
+   */
+  async function mayLead(replica: Replica, caughtUp: boolean): Promise<boolean> {
+    if (caughtUp) return true;
+    return (await replica.follower.logSeq()) === undefined;
+  }
+
   /** performance.now() since which the lease key was seen free, continuously. */
   let freeSince: number | undefined;
   /**
@@ -403,7 +414,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const now = performance.now();
     freeSince ??= now;
     if (now - freeSince < config.leaseMs / 2) return;
-    if (replica.confirmed && !caughtUp && !replica.follower.gap) return;
+    if (!(await mayLead(replica, caughtUp))) return;
     freeSince = undefined;
     if (await lease.tryAcquire(seenEpoch)) {
       seenEpoch = lease.epoch;
@@ -427,7 +438,8 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         await new Promise((resolve) => setTimeout(resolve, config.leaseMs / 4));
     }
     const replica = await openReplica(false);
-    if (ready && (await lease.tryAcquire(seenEpoch))) {
+    const caughtUp = replica.confirmed && behind === 0 && !replica.follower.gap;
+    if (ready && (await mayLead(replica, caughtUp)) && (await lease.tryAcquire(seenEpoch))) {
       seenEpoch = lease.epoch;
       await lead(replica);
     } else await becomeStandby(replica);
@@ -437,11 +449,20 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     throw err;
   }
   let polling = false;
+  let lastPollError = '';
   const poller = setInterval(() => {
     if (polling) return;
     polling = true;
     poll()
-      .catch((err: unknown) => log.debug({ err }, 'standby poll failed'))
+      .then(() => {
+        lastPollError = '';
+      })
+      .catch((err: unknown) => {
+        // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
+        const message = (err as Error).message;
+        if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
+        lastPollError = message;
+      })
       .finally(() => {
         polling = false;
       });

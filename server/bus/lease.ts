@@ -12,8 +12,8 @@
  * Redis restarted empty) is taken back by its holder with the same epoch, and the epoch counter is
  * raised to it, so the token never goes back.
  *
- * Standbys refresh `P:standby` (one key, any standby) each time they look at the lease. A leader that
- * has not seen it within 3 leases is alone: then, while Redis is unreachable, it keeps acknowledging
+ * Standbys refresh `P:standby` (one key, any standby, kept three leases) each time they look at the
+ * lease. A leader whose last renew found no such key is alone: then, while Redis is unreachable, it keeps acknowledging
  * its own clients as a single writer always did (no one can take over without Redis either); with a
  * standby around it stops at the end of its validity instead.
  */
@@ -79,7 +79,12 @@ export class WriterLease {
   state: LeaseState = 'standby';
   /** performance.now() until which a leader may acknowledge (see the module comment). */
   private validUntil = 0;
-  private standbySeenAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether the last renew (or the acquire) that reached Redis saw a standby's key. Not a time since
+   * the last sighting: a leader frozen (SIGSTOP) for longer than that would wake up counting itself
+   * alone and acknowledge without its lease.
+   */
+  private standbyPresent = false;
   private timer: NodeJS.Timeout | undefined;
   private renewing = false;
 
@@ -106,9 +111,12 @@ export class WriterLease {
     return now < this.validUntil || this.alone;
   }
 
-  /** No standby seen for three leases: acks need not wait for the log, nor stop without Redis. */
+  /**
+   * No standby's key at the last look (a standby's key lives three leases after its last poll): acks
+   * need not wait for the log, nor stop without Redis.
+   */
   get alone(): boolean {
-    return performance.now() - this.standbySeenAt > 3 * this.leaseMs;
+    return !this.standbyPresent;
   }
 
   /** Takes the lease if free; `minEpoch` is the highest epoch this process has seen. */
@@ -128,7 +136,7 @@ export class WriterLease {
     this.epoch = e;
     this.state = 'leader';
     // A standby is waiting: acks wait for the append from the first one.
-    if (standby === 1) this.standbySeenAt = performance.now();
+    this.standbyPresent = standby === 1;
     this.validUntil = sent + this.leaseMs - this.leaseMs / 4;
     this.timer = setInterval(() => this.renew(), this.leaseMs / 3);
     return true;
@@ -168,7 +176,7 @@ export class WriterLease {
       .then(
         (reply) => {
           const [held, standby] = reply as [number, number];
-          if (standby === 1) this.standbySeenAt = performance.now();
+          this.standbyPresent = standby === 1;
           if (this.state !== 'leader') return;
           if (held === 1) {
             this.validUntil = sent + this.leaseMs - this.leaseMs / 4;
