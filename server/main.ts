@@ -8,6 +8,7 @@ import { createLogger } from './ops/log.ts';
 import { OperatorError } from './ops/operator-error.ts';
 import { uwsBackend } from './ops/uws-backend.ts';
 import { startServer } from './server.ts';
+import { startWriter } from './writer.ts';
 
 async function main(): Promise<void> {
   let loaded: ReturnType<typeof loadConfig>;
@@ -25,7 +26,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let server: { url: string; close(): Promise<void> };
   try {
-    server = config.role === 'edge' ? await startEdge(config, log) : await startServer(config, log);
+    server =
+      config.role === 'edge'
+        ? await startEdge(config, log)
+        : config.role === 'writer'
+          ? await startWriter(config, log)
+          : await startServer(config, log);
   } catch (err) {
     if (err instanceof OperatorError) return fatal(err.message);
     throw err;

@@ -40,7 +40,7 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { Store } from './store/store.ts';
+import { type PlacementRow, Store } from './store/store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import { StatsStore } from './store/stats-store.ts';
@@ -62,6 +62,29 @@ export interface RunningServer {
   pprofPort: number | undefined;
   /** Stop listening, flush placements, close sockets with 1001, snapshot, close the database. */
   close(): Promise<void>;
+}
+
+/**
+ * What a writer holds while it leads (writer.ts): its lease epoch, and whether it may still
+ * acknowledge (bus/lease.ts). A writer's placements and bus messages stop when `valid` turns false.
+ */
+export interface Leadership {
+  epoch: number;
+  valid: () => boolean;
+  /** More /healthz fields (a rollback this leader made, its replication). */
+  health?: () => Record<string, unknown>;
+  /**
+   * Starts appending committed batches to the replicated log (bus/replication-log.ts), once the
+   * store and its small tables exist; acks wait for `append` and nothing is acked while `refusing`.
+   */
+  replicate?: (store: Store, seq: () => number) => Replicator;
+}
+
+export interface Replicator {
+  append(rows: readonly PlacementRow[]): Promise<boolean>;
+  /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
+  readonly refusing: boolean;
+  close(): void;
 }
 
 /** --login and the provider, as the front (and, through the bus, every edge) needs them; undefined when off. */
@@ -89,9 +112,11 @@ const STATS_CHECKPOINT_ROWS = 100_000;
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger, leadership?: Leadership): Promise<RunningServer> {
+  if (config.role === 'writer' && !leadership) throw new Error('a writer leads through writer.ts, with a lease');
   checkBackend(config.allowUwsFallback, log);
   const metrics = new Metrics({ backend: uwsBackend, role: config.role });
+  if (leadership) watchLeadership(metrics, () => (leadership.valid() ? 'leader' : 'standby'), leadership.epoch, 0);
 
   // The core: the stored canvas, the one placement path, moderation, history.
   const store = Store.open({
@@ -176,6 +201,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
   };
   const projectsTimer = setInterval(saveProjects, STATS_CHECKPOINT_MS).unref();
+  const replicator = leadership?.replicate?.(store, () => canvas.seq);
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -184,6 +210,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       commitBatch: config.commitBatch,
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
+      ...(leadership ? { fenced: () => !leadership.valid() || replicator?.refusing === true } : {}),
+      ...(replicator ? { replicate: (rows: readonly PlacementRow[]) => replicator.append(rows) } : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -334,26 +362,27 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
-  const bus =
-    config.role === 'writer'
-      ? new WriterBus({
-          url: config.redis,
-          keys: busKeys(config.redisPrefix),
-          meta: {
-            canvasId: store.canvasId,
-            width: config.width,
-            height: config.height,
-            palette: [...config.palette],
-            tickMs: config.tickMs,
-            cooldownMs: cooldowns.periodMs,
-            secret: secret.toString('hex'),
-            ...(login ? { login: login.mode, oidc: login.oidc } : {}),
-          },
-          authority,
-          registry: metrics.registry,
-          log,
-        })
-      : undefined;
+  const bus = leadership
+    ? new WriterBus({
+        url: config.redis,
+        keys: busKeys(config.redisPrefix),
+        meta: {
+          canvasId: store.canvasId,
+          width: config.width,
+          height: config.height,
+          palette: [...config.palette],
+          tickMs: config.tickMs,
+          cooldownMs: cooldowns.periodMs,
+          secret: secret.toString('hex'),
+          ...(login ? { login: login.mode, oidc: login.oidc } : {}),
+        },
+        authority,
+        epoch: leadership.epoch,
+        leading: leadership.valid,
+        registry: metrics.registry,
+        log,
+      })
+    : undefined;
 
   // The streams, and the tick that feeds them (and the bus).
   const streams = new Streams({
@@ -400,7 +429,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     identitySecret: secret,
     seq: () => canvas.seq,
     health: () => ({
-      ...(bus ? { redis: bus.redisUp, writer: true } : {}),
+      ...(bus && leadership
+        ? {
+            redis: bus.redisUp,
+            writer: true,
+            lease: leadership.valid() ? 'leader' : 'fenced',
+            epoch: leadership.epoch,
+            ...leadership.health?.(),
+          }
+        : {}),
       ...(surgeWatch ? { surge: surgeWatch.health(Date.now()) } : {}),
     }),
     ...(login ? { login } : {}),
@@ -441,6 +478,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await ticker.stop();
       identities.stop();
       committer.close(); // flushes pending placements: their acks go out before the close frames
+      await committer.answered(); // a writer with standbys acks after the log append
       clearInterval(statsTimer);
       saveStats(); // after the flush: the checkpoint holds every placement, so the next start reads none
       clearInterval(projectsTimer);
@@ -448,6 +486,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       placements.close();
       surgeWatch?.close();
       front.closeSockets();
+      replicator?.close();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);
       await pastCanvases?.keyframes.stop();
@@ -458,6 +497,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })());
 
   return { port, url: shownUrl(config.host, port), canvas, backend: uwsBackend, pprofPort: pprof?.port, close };
+}
+
+/**
+ * /metrics of a writer: leader or standby (canvas_writer_leader), its epoch (the one it leads with,
+ * or the leader's a standby saw), and how many seqs a standby is behind the replicated log.
+ */
+export function watchLeadership(
+  metrics: Metrics,
+  state: () => 'leader' | 'standby',
+  epoch: number | (() => number),
+  behind: number | (() => number),
+): void {
+  const read = (v: number | (() => number)) => (typeof v === 'number' ? () => v : v);
+  metrics.watch('canvas_writer_leader', '1 while this writer holds the lease and acknowledges, 0 as a standby', () =>
+    state() === 'leader' ? 1 : 0,
+  );
+  metrics.watch(
+    'canvas_writer_epoch',
+    'Lease epoch this writer leads with (a standby: the leader it saw)',
+    read(epoch),
+  );
+  metrics.watch('canvas_writer_behind_seqs', 'Standby: seqs between its database and the replicated log', read(behind));
 }
 
 /**

@@ -178,15 +178,24 @@ export interface HttpAnswer {
   json: () => Record<string, unknown>;
 }
 
-/** A plain HTTP request (node:http, so the source address can be chosen like a second machine). */
+/**
+ * A plain HTTP request (node:http, so the source address can be chosen like a second machine).
+ * `fresh`: on a connection of its own, closed after the answer (a writer that changes role listens
+ * anew on its port, and a kept-alive connection would stay with the listener it had).
+ */
 export function httpRequest(
   url: string,
-  opts: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {},
+  opts: { method?: string; body?: string; headers?: Record<string, string>; from?: string; fresh?: boolean } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.from },
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        localAddress: opts.from,
+        ...(opts.fresh ? { agent: false } : {}),
+      },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));

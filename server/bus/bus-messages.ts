@@ -24,6 +24,9 @@
  *   message (a timelapse: Redis disconnects a subscriber whose output buffer passes its pub/sub
  *   limit, 32 MB by default, losing the answer and every other one in flight) is stored under
  *   `P:answer:EDGE:I` for STORED_ANSWER_TTL_S instead, and the batch names the key.
+ * - `P:lease`, `P:epoch`, `P:standby` (keys): the writer lease (bus/lease.ts).
+ * - `P:log` (stream) and `P:log:seq` (key): the replicated log, one `LogEntry` per committed batch,
+ *   and the last seq in it (bus/replication-log.ts).
  */
 import { Packr } from 'msgpackr';
 import { isClientInt, isPow } from '../../protocol/codec.ts';
@@ -45,6 +48,8 @@ import type { PlaceResult } from '../placement/service.ts';
 import type { StatsSummary, TopEntry } from '../stats/stats.ts';
 import { MAX_NAME_CHARS, type ProjectRequest } from '../projects/project-service.ts';
 import { ProgressBlock } from '../projects/progress-block.ts';
+import { isReplicatedTable, type TableChange } from '../store/change-log.ts';
+import type { PlacementRow } from '../store/store.ts';
 
 export interface BusKeys {
   meta: string;
@@ -102,6 +107,8 @@ export interface BusDelta {
 /** A frame as the writer encoded it; `at` is the writer's wall clock when it published the tick. */
 export interface FrameMsg {
   k: 'tick';
+  /** The writer's lease epoch (bus/lease.ts): edges drop messages of an older one. */
+  epoch: number;
   canvasId: string;
   seq: number;
   etag: string;
@@ -118,6 +125,7 @@ export type TickMsg = Omit<FrameMsg, 'progress'> & { progress?: ProgressBlock };
 
 export interface BeatMsg {
   k: 'beat';
+  epoch: number;
   canvasId: string;
   seq: number;
   at: number;
@@ -199,7 +207,79 @@ export interface DecodedRequests {
 export type AnswerEntry = { i: number; r: Answer } | { i: number; stored: string };
 
 export interface AnswerBatch {
+  epoch: number;
   ans: AnswerEntry[];
+}
+
+/**
+ * One entry of the replicated log: a committed batch (placements with their seqs, `from`..`to`; none
+ * when `to` is `from - 1`) and the small-table changes stored with or since it (store/change-log.ts).
+ */
+export interface LogEntry {
+  epoch: number;
+  from: number;
+  to: number;
+  rows: PlacementRow[];
+  changes: TableChange[];
+}
+
+/** A log entry as packed: rows as arrays (a batch of 1,000 is ~40 KB instead of ~90 KB as maps). */
+interface PackedLogEntry {
+  e: number;
+  f: number;
+  t: number;
+  r: Array<[number, number, number, number, string, string, number, number, number]>;
+  c: Array<[string, string, TableChange['row']]>;
+}
+
+export function encodeLogEntry(entry: LogEntry): Buffer {
+  const packed: PackedLogEntry = {
+    e: entry.epoch,
+    f: entry.from,
+    t: entry.to,
+    r: entry.rows.map((r) => [r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt, r.prevSeq]),
+    c: entry.changes.map((c) => [c.table, c.op, c.row]),
+  };
+  return packr.pack(packed);
+}
+
+export function decodeLogEntry(payload: Uint8Array): LogEntry | undefined {
+  return decodeWith(payload, (f) => {
+    const entry: LogEntry = { epoch: count(f, 'e'), from: count(f, 'f'), to: count(f, 't'), rows: [], changes: [] };
+    if (!Array.isArray(f.r) || !Array.isArray(f.c)) throw new Malformed('rows or changes');
+    if (entry.to + 1 < entry.from || entry.to + 1 - entry.from !== f.r.length) throw new Malformed('seq range');
+    f.r.forEach((raw: unknown, i) => {
+      if (!Array.isArray(raw) || raw.length !== 9) throw new Malformed('row');
+      const [seq, x, y, color, who, addr, at, nextAt, prevSeq] = raw as unknown[];
+      const row = { seq, x, y, color, who, addr, at, nextAt, prevSeq } as Fields;
+      const r: PlacementRow = {
+        seq: count(row, 'seq'),
+        x: count(row, 'x'),
+        y: count(row, 'y'),
+        color: count(row, 'color'),
+        who: str(row, 'who', 256),
+        addr: str(row, 'addr', 256),
+        at: int(row, 'at'),
+        nextAt: int(row, 'nextAt'),
+        prevSeq: count(row, 'prevSeq'),
+      };
+      if (r.seq !== entry.from + i) throw new Malformed('row seq');
+      entry.rows.push(r);
+    });
+    for (const raw of f.c as unknown[]) {
+      if (!Array.isArray(raw) || raw.length !== 3) throw new Malformed('change');
+      const [table, op, row] = raw as [unknown, unknown, unknown];
+      if (typeof table !== 'string' || !isReplicatedTable(table)) throw new Malformed('change table');
+      if (op !== 'upsert' && op !== 'delete') throw new Malformed('change op');
+      const fields = record(row, 'change row');
+      for (const v of Object.values(fields)) {
+        if (v !== null && typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v)))
+          throw new Malformed('change value');
+      }
+      entry.changes.push({ table, op, row: fields as TableChange['row'] });
+    }
+    return entry;
+  });
 }
 
 export type BusMessage = FrameMsg | BeatMsg | CanvasMeta | RequestBatch | AnswerBatch | PresenceMsg | Answer;
@@ -344,7 +424,12 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
 /** A message of the ticks channel (or the frame key): a tick, or a beat. */
 export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined {
   return decodeWith(payload, (f): TickMsg | BeatMsg => {
-    const common = { canvasId: str(f, 'canvasId'), seq: count(f, 'seq'), at: count(f, 'at') };
+    const common = {
+      epoch: count(f, 'epoch'),
+      canvasId: str(f, 'canvasId'),
+      seq: count(f, 'seq'),
+      at: count(f, 'at'),
+    };
     if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
     if (f.k !== 'tick') throw new Malformed('k');
     const png = bytes(f, 'png');
@@ -617,14 +702,15 @@ export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined
 /** An answer batch, each answer still unchecked: only the edge knows which kind each `i` asked. */
 export function decodeAnswers(
   payload: Uint8Array,
-): Array<{ i: number; r: unknown } | { i: number; stored: string }> | undefined {
+): { epoch: number; ans: Array<{ i: number; r: unknown } | { i: number; stored: string }> } | undefined {
   return decodeWith(payload, (f) => {
     if (!Array.isArray(f.ans)) throw new Malformed('ans');
-    return f.ans.map((raw) => {
+    const ans = f.ans.map((raw) => {
       const a = record(raw, 'answer');
       const i = count(a, 'i');
       return a.stored === undefined ? { i, r: a.r } : { i, stored: str(a, 'stored', 512) };
     });
+    return { epoch: count(f, 'epoch'), ans };
   });
 }
 

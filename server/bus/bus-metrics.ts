@@ -5,6 +5,8 @@ export interface BusState {
   redisUp: () => boolean;
   /** Writer: itself (1). Edge: a message from the writer within --writer-timeout-ms. */
   writerUp: () => boolean;
+  /** Writer: its lease epoch. Edge: the newest epoch it follows. */
+  epoch: () => number;
 }
 
 export class BusMetrics {
@@ -16,6 +18,7 @@ export class BusMetrics {
   readonly forwardAnswers: Counter<'result'>;
   readonly lagSeconds: Histogram;
   readonly resyncs: Counter<'reason'>;
+  readonly staleEpoch: Counter;
 
   constructor(registry: Registry, state: BusState) {
     const registers = [registry];
@@ -64,6 +67,19 @@ export class BusMetrics {
       help: 'Edge: frames fetched from the frame key instead of the channel, by reason',
       labelNames: ['reason'],
       registers,
+    });
+    this.staleEpoch = new Counter({
+      name: 'canvas_bus_stale_epoch_total',
+      help: 'Edge: messages dropped because they came from a writer of an older lease epoch',
+      registers,
+    });
+    new Gauge({
+      name: 'canvas_bus_epoch',
+      help: 'Writer: its lease epoch. Edge: the newest writer epoch it follows',
+      registers,
+      collect() {
+        this.set(state.epoch());
+      },
     });
     new Gauge({
       name: 'canvas_bus_redis_up',

@@ -84,6 +84,9 @@ export class EdgeBus {
   private resyncing = false;
   /** Consecutive beats whose seq was below ours (see accept). */
   private behindBeats = 0;
+  /** The highest writer lease epoch seen (bus/lease.ts), and when its writer was last heard. */
+  private epoch = 0;
+  private epochSeenAt = Number.NEGATIVE_INFINITY;
   private presenceTimer: NodeJS.Timeout | undefined;
   /** ms from the writer publishing the last tick to this edge starting its fan-out. */
   lastLagMs: number | undefined;
@@ -95,7 +98,11 @@ export class EdgeBus {
     this.keys = opts.keys;
     this.timeoutMs = opts.timeoutMs;
     this.log = log;
-    this.metrics = new BusMetrics(opts.registry, { redisUp: () => this.redisUp, writerUp: () => this.writerUp });
+    this.metrics = new BusMetrics(opts.registry, {
+      redisUp: () => this.redisUp,
+      writerUp: () => this.writerUp,
+      epoch: () => this.epoch,
+    });
     this.pub = connectRedis(opts.primary, 'canvas-edge', log);
     // Redis replicates PUBLISH to its replicas, whose subscribers get every message: edges can
     // follow the writer from replicas, so the primary sends each tick once per replica, not per edge.
@@ -255,8 +262,11 @@ export class EdgeBus {
       this.log.warn({ channel }, 'dropped a malformed answer batch from the bus');
       return;
     }
+    const epoch = this.checkEpoch(answers.epoch);
+    if (epoch === 'stale') return;
+    if (epoch === 'newer') this.resync('new writer epoch', 'reset');
     this.writerSeenAt = performance.now();
-    for (const a of answers) {
+    for (const a of answers.ans) {
       if ('r' in a) this.settle(a.i, a.r, 'answered');
       else this.takeStored(a.i, a.stored);
     }
@@ -287,13 +297,22 @@ export class EdgeBus {
    * with a huge seq that would otherwise make this edge ignore every real one for good): take the
    * frame key whatever its seq (`reset`).
    */
-  private accept(bytes: Buffer, via: 'channel' | 'start' | 'resync' | 'reset'): void {
+  private accept(bytes: Buffer, arrived: 'channel' | 'start' | 'resync' | 'reset'): void {
+    let via = arrived;
     const m = decodeTicks(bytes);
     if (!m) {
       this.log.warn({ via }, 'dropped a malformed message from the writer');
       return;
     }
+    const epoch = this.checkEpoch(m.epoch);
+    if (epoch === 'stale') return;
     if (via === 'channel') this.writerSeenAt = performance.now();
+    // A new leader (failover, or a writer restarted on an older copy of its database): its frame
+    // replaces ours whatever the seqs, and every client gets its snapshot.
+    if (epoch === 'newer' && via !== 'start') {
+      if (m.k === 'beat') return this.resync('new writer epoch', 'reset');
+      via = 'reset';
+    }
     const acceptedSeq = this.current?.seq ?? -1;
     const sameCanvas = m.canvasId === this.canvasId;
     if (m.k === 'beat') {
@@ -323,6 +342,25 @@ export class EdgeBus {
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
     if (m.progress && sameCanvas) out.progress = m.progress;
     this.publish(out);
+  }
+
+  /**
+   * Sorts a writer message by its lease epoch: `stale` (older than the newest writer, which was
+   * heard within --writer-timeout-ms: a leader that lost its lease and does not know yet), `newer`
+   * (a new leader: follow it), else `current`. An older epoch is accepted again once the newest
+   * writer has been silent that long (Redis lost its epoch counter and every writer restarted).
+   */
+  private checkEpoch(epoch: number): 'stale' | 'current' | 'newer' {
+    const now = performance.now();
+    if (epoch < this.epoch && now - this.epochSeenAt < this.timeoutMs) {
+      this.metrics.staleEpoch.inc();
+      return 'stale';
+    }
+    const newer = epoch !== this.epoch;
+    if (newer) this.log.info({ from: this.epoch, to: epoch }, 'following a new writer epoch');
+    this.epoch = epoch;
+    this.epochSeenAt = now;
+    return newer ? 'newer' : 'current';
   }
 
   private resync(reason: string, via: 'resync' | 'reset' = 'resync'): void {

@@ -32,6 +32,10 @@ export interface WriterBusOptions {
   meta: CanvasMeta;
   /** Answers the edges' forwarded requests: the same authority that serves this process's clients. */
   authority: Authority;
+  /** This leader's lease epoch (bus/lease.ts), carried by every message it publishes. */
+  epoch: number;
+  /** False once the lease may have passed to another writer: nothing more is published. */
+  leading: () => boolean;
   registry: Registry;
   log: Logger;
 }
@@ -65,14 +69,23 @@ export class WriterBus {
   private readonly edgeCounts = new Map<string, { n: number; at: number }>();
   private tickMs = 1000;
   private ownClients: () => number = () => 0;
+  private readonly epoch: number;
+  private readonly leading: () => boolean;
+  private checkingKeys = false;
 
   constructor(opts: WriterBusOptions) {
     const { url, keys, log } = opts;
     this.keys = keys;
+    this.epoch = opts.epoch;
+    this.leading = opts.leading;
     this.meta = opts.meta;
     this.authority = opts.authority;
     this.log = log;
-    this.metrics = new BusMetrics(opts.registry, { redisUp: () => this.redisUp, writerUp: () => true });
+    this.metrics = new BusMetrics(opts.registry, {
+      redisUp: () => this.redisUp,
+      writerUp: () => true,
+      epoch: () => this.epoch,
+    });
     // Redis may have restarted empty: put the keys back whenever the connection is (re)established.
     this.pub = connectRedis(url, 'canvas-writer', log, () => this.writeKeys());
     this.sub = connectRedis(url, 'canvas-writer-sub', log);
@@ -87,7 +100,7 @@ export class WriterBus {
 
   /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
   async start({ frame, tickMs, ownClients }: WriterBusStart): Promise<void> {
-    this.latest = frameMessage(this.meta.canvasId, frame, Date.now(), undefined, undefined);
+    this.latest = frameMessage(this.epoch, this.meta.canvasId, frame, Date.now(), undefined, undefined);
     this.tickMs = tickMs;
     this.ownClients = ownClients;
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
@@ -107,8 +120,8 @@ export class WriterBus {
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
-    this.latest = frameMessage(this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
-    if (!this.pub.up) return this.metrics.publishFailures.inc();
+    this.latest = frameMessage(this.epoch, this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
+    if (!this.pub.up || !this.leading()) return this.metrics.publishFailures.inc();
     const bytes = encodeBus(this.latest);
     this.pub.redis
       .multi()
@@ -123,9 +136,11 @@ export class WriterBus {
 
   private beat(): void {
     const latest = this.latest;
-    if (!latest || !this.pub.up) return;
+    if (!latest || !this.pub.up || !this.leading()) return;
+    this.healKeys();
     const beat = encodeBus({
       k: 'beat',
+      epoch: this.epoch,
       canvasId: latest.canvasId,
       seq: latest.seq,
       at: Date.now(),
@@ -154,9 +169,29 @@ export class WriterBus {
     if (m) this.edgeCounts.set(m.edge, { n: m.n, at: performance.now() });
   }
 
+  /**
+   * Puts the keys back when Redis lost them (FLUSHALL, eviction, a restart the connection did not
+   * notice): one EXISTS per beat, so a new edge waits at most a tick interval or so.
+   */
+  private healKeys(): void {
+    if (this.checkingKeys) return;
+    this.checkingKeys = true;
+    this.pub.redis
+      .exists(this.keys.meta, this.keys.frame)
+      .then((n) => {
+        if (n === 2) return;
+        this.log.warn({ key: this.keys.meta }, 'canvas keys missing from Redis: written again');
+        return this.writeKeys();
+      })
+      .catch((err: unknown) => this.failed(err, 'keys check'))
+      .finally(() => {
+        this.checkingKeys = false;
+      });
+  }
+
   private async writeKeys(): Promise<void> {
     const latest = this.latest;
-    if (!latest || this.closed || !this.listening) return;
+    if (!latest || this.closed || !this.listening || !this.leading()) return;
     try {
       const bytes = encodeBus(latest);
       await this.pub.redis
@@ -261,7 +296,7 @@ export class WriterBus {
         this.metrics.publishFailures.inc();
         continue;
       }
-      this.pub.redis.publish(this.keys.answers(edge), encodeBus({ ans })).then(
+      this.pub.redis.publish(this.keys.answers(edge), encodeBus({ epoch: this.epoch, ans })).then(
         () => this.metrics.published.inc({ kind: 'answers' }),
         (err: unknown) => this.failed(err, 'answers'),
       );
@@ -303,13 +338,14 @@ function largeAnswerBytes(limit: number): number {
 }
 
 function frameMessage(
+  epoch: number,
   canvasId: string,
   frame: Frame,
   at: number,
   delta: TickOutput['delta'],
   progress: TickOutput['progress'],
 ): FrameMsg {
-  const msg: FrameMsg = { k: 'tick', canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
+  const msg: FrameMsg = { k: 'tick', epoch, canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
   if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
   // The packed records as they are: each edge encodes the `progress` its own watchers need.
   if (progress) msg.progress = progress.bytes;

@@ -46,6 +46,22 @@ export const BUS_OPTIONS: readonly OptionSpec[] = [
     help: 'edge: the writer counts as down after this long without a message from it; forwarded requests unanswered this long get `unavailable`',
   },
   {
+    key: 'leaseMs',
+    flag: 'lease-ms',
+    env: 'LEASE_MS',
+    kind: { type: 'int', min: 300, max: 60_000 },
+    default: '2000',
+    help: 'writer: the leader lease (renewed every third of it); a standby takes over this long after the leader stopped renewing, and a leader that cannot renew stops acknowledging a quarter of it before it expires',
+  },
+  {
+    key: 'logMaxLen',
+    flag: 'log-max-len',
+    env: 'LOG_MAX_LEN',
+    kind: { type: 'int', min: 100, max: 100_000_000 },
+    default: '100000',
+    help: 'writer: commit batches kept in the replicated log (a Redis Stream, trimmed with MAXLEN ~); a standby further behind copies the leader database instead',
+  },
+  {
     key: 'reusePort',
     flag: 'reuse-port',
     env: 'REUSE_PORT',

@@ -90,6 +90,10 @@ export interface Config {
   redisReplica: string;
   redisPrefix: string;
   writerTimeoutMs: number;
+  /** Writer: the leader lease, ms. */
+  leaseMs: number;
+  /** Writer: commit batches kept in the replicated log stream. */
+  logMaxLen: number;
   reusePort: boolean;
 }
 

@@ -22,6 +22,17 @@ export interface CommitterOptions {
   replayed?: number;
   /** Clock for the snapshot retry backoff (tests pass their own). */
   now?: () => number;
+  /**
+   * True when this process may no longer commit (a writer that lost its lease, bus/lease.ts): the
+   * batch is refused with `unavailable`, nothing stored, so nothing diverges from the new leader.
+   */
+  fenced?: () => boolean;
+  /**
+   * Appends a durable batch to the replicated log (bus/replication-log.ts); the batch's placers are
+   * answered only when it resolves: true acks them, false answers `outcome_unknown` (stored here,
+   * not known to the log: the next leader may not have it).
+   */
+  replicate?: (rows: readonly PlacementRow[]) => Promise<boolean>;
 }
 
 /** After a failed snapshot, the next attempt waits this long, doubling up to the maximum. */
@@ -51,6 +62,8 @@ interface Pending {
 
 export class PlacementCommitter {
   private pending: Pending[] = [];
+  /** Batches stored and waiting for their log append before their placers are answered. */
+  private readonly appending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /**
@@ -94,14 +107,32 @@ export class PlacementCommitter {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const outcome = this.commit(batch.map((p) => p.req));
-    batch.forEach((p, i) => {
-      try {
-        p.done(outcome(i));
-      } catch (err) {
-        this.events.callbackFailed(err);
-      }
-    });
+    const { outcome, rows } = this.commit(batch.map((p) => p.req));
+    const answer = (result: (i: number) => PlacementOutcome) =>
+      batch.forEach((p, i) => {
+        try {
+          p.done(result(i));
+        } catch (err) {
+          this.events.callbackFailed(err);
+        }
+      });
+    if (!rows || !this.opts.replicate) return answer(outcome);
+    const unknown: PlacementOutcome = {
+      ok: false,
+      code: ErrorCode.OUTCOME_UNKNOWN,
+      message: 'stored by this writer but not appended to the replicated log: it may be lost in a failover',
+    };
+    const appending = this.opts.replicate(rows).then(
+      (appended) => answer(appended ? outcome : () => unknown),
+      () => answer(() => unknown),
+    );
+    this.appending.add(appending);
+    void appending.finally(() => this.appending.delete(appending));
+  }
+
+  /** Resolves once every batch waiting for its log append was answered (shutdown waits for it). */
+  async answered(): Promise<void> {
+    await Promise.allSettled([...this.appending]);
   }
 
   /**
@@ -112,10 +143,20 @@ export class PlacementCommitter {
   commitNow(reqs: readonly PlacementRequest[]): PlacementOutcome {
     this.flush();
     if (reqs.length === 0) return { ok: true, seq: this.canvas.seq, at: Date.now() };
-    return this.commit(reqs)(reqs.length - 1);
+    const { outcome, rows } = this.commit(reqs);
+    // In log order after the batches before it; the moderator's answer does not wait for it.
+    if (rows) void this.opts.replicate?.(rows).catch(() => false);
+    return outcome(reqs.length - 1);
   }
 
-  private commit(reqs: readonly PlacementRequest[]): (i: number) => PlacementOutcome {
+  private commit(reqs: readonly PlacementRequest[]): {
+    outcome: (i: number) => PlacementOutcome;
+    rows: PlacementRow[] | undefined;
+  } {
+    if (this.opts.fenced?.()) {
+      const message = 'this writer may not acknowledge now (not the leader, or its log is not writable); retry';
+      return { outcome: () => ({ ok: false, code: ErrorCode.UNAVAILABLE, message }), rows: undefined };
+    }
     const at = Date.now();
     // Seqs are assigned here, at commit time, so a failed batch leaves no gap in the sequence.
     const base = this.canvas.seq;
@@ -157,7 +198,7 @@ export class PlacementCommitter {
       }
     }
     if (this.sinceSnapshot >= this.opts.snapshotEvery && this.now() >= this.snapshotRetryAt) this.snapshot();
-    return outcome;
+    return { outcome, rows: durable ? rows : undefined };
   }
 
   /**

@@ -51,7 +51,7 @@ export interface LoadedState {
 const SNAPSHOTS_KEPT = 3;
 
 export class Store {
-  readonly canvasId: string;
+  private id: string;
   /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
   readonly db: Database.Database;
   private readonly insertPlacement: Database.Statement<
@@ -61,7 +61,7 @@ export class Store {
 
   private constructor(db: Database.Database, canvasId: string) {
     this.db = db;
-    this.canvasId = canvasId;
+    this.id = canvasId;
     this.insertPlacement = db.prepare(
       'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at, prev_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -196,6 +196,47 @@ export class Store {
       this.db
         .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
         .run(SNAPSHOTS_KEPT);
+    })();
+  }
+
+  get canvasId(): string {
+    return this.id;
+  }
+
+  /**
+   * Makes this database hold the canvas `canvasId` (a writer's standby, bus/replication-log.ts): a
+   * database with nothing placed takes the id; one holding another canvas's history is refused.
+   */
+  adoptCanvas(canvasId: string, describe: string): void {
+    if (canvasId === this.canvasId) return;
+    const placed = this.db.prepare('SELECT EXISTS (SELECT 1 FROM placements) AS any').get() as { any: number };
+    if (placed.any === 1)
+      throw new OperatorError(
+        `database "${this.db.name}" holds canvas ${this.canvasId}, but ${describe} serves canvas ${canvasId}: start this writer on an empty database or a copy of the leader's`,
+      );
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'canvas_id'").run(canvasId);
+    this.id = canvasId;
+  }
+
+  /** Keeps the identity secret `hex` unless one is stored (a standby takes the leader's). */
+  adoptSecret(hex: string): void {
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)").run(hex);
+  }
+
+  /**
+   * Deletes every placement after `seq`, and the snapshots, keyframes and stats checkpoint taken
+   * after it: a writer that lost its lease drops what it stored but never got into the replicated
+   * log (never acknowledged), before it follows the new leader's log from `seq`.
+   */
+  truncateAfter(seq: number): number {
+    return this.db.transaction(() => {
+      const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
+      this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
+      for (const table of ['keyframes', 'stats_checkpoint']) {
+        const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+        if (exists) this.db.prepare(`DELETE FROM ${table} WHERE seq > ?`).run(seq);
+      }
+      return changes;
     })();
   }
 

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { Packr } from 'msgpackr';
 import { MAX_POW_CHARS } from '../../protocol/messages.ts';
 import {
+  type AnswerBatch,
   type BeatMsg,
   type CanvasMeta,
   decodeAnswer,
@@ -39,6 +40,7 @@ const meta: CanvasMeta = {
 };
 const tick: FrameMsg = {
   k: 'tick',
+  epoch: 3,
   canvasId: 'c4nv45',
   seq: 42,
   etag: '"c4nv45-42"',
@@ -46,7 +48,7 @@ const tick: FrameMsg = {
   at: 1_760_000_000_000,
   delta: { fromSeq: 40, toSeq: 42, count: 2, message: Buffer.from([1, 2, 3]) },
 };
-const beat: BeatMsg = { k: 'beat', canvasId: 'c4nv45', seq: 42, at: 1_760_000_000_000, online: 17 };
+const beat: BeatMsg = { k: 'beat', epoch: 3, canvasId: 'c4nv45', seq: 42, at: 1_760_000_000_000, online: 17 };
 const requests: Request[] = [
   { i: 1, k: 'place', identityId: ID, addressKey: '203.0.113.7/32', x: 7, y: 9, c: 3 },
   { i: 2, k: 'standing', identityId: ID, addressKey: '2001:db8::/64' },
@@ -117,8 +119,13 @@ test('every bus message round-trips through its decoder', () => {
     bad: [],
     unnumbered: 0,
   });
-  const answers = decodeAnswers(encodeBus({ ans: [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }] }));
-  assert.deepEqual(answers, [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }]);
+  const answers = decodeAnswers(
+    encodeBus({ epoch: 3, ans: [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }] }),
+  );
+  assert.deepEqual(answers, { epoch: 3, ans: [{ i: 1, r: { ok: true, seq: 5, next: 1_760_000_005_000 } }] });
+  // Without the writer's epoch an answer batch is not one: edges could not tell a stale writer's.
+  assert.equal(decodeAnswers(encodeBus({ ans: [] } as unknown as AnswerBatch)), undefined);
+  assert.equal(decodeTicks(encodeBus({ ...beat, epoch: undefined } as unknown as BeatMsg)), undefined);
 });
 
 test('a truncated payload, or one that is not a map, decodes to undefined', () => {
@@ -321,7 +328,7 @@ test('stats answers: the summary and one identity round-trip; a wrong-typed fiel
   };
   const ok = { ok: true, stats: summary };
   // Through msgpack, as an edge receives it.
-  const wire = decodeAnswers(encodeBus({ ans: [{ i: 1, r: ok as StatsResult }] }))?.[0];
+  const wire = decodeAnswers(encodeBus({ epoch: 1, ans: [{ i: 1, r: ok as StatsResult }] }))?.ans[0];
   assert.ok(wire && 'r' in wire);
   assert.deepEqual(decodeAnswer('stats', wire.r), ok);
   assert.deepEqual(decodeAnswer('stats', { ok: false, code: 'unavailable', message: 'm' }), {

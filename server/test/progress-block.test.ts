@@ -151,7 +151,16 @@ test('the decoder refuses a block that is not exactly the layout', () => {
 test('a bus tick carries the block as bytes, checked against the tick seq', () => {
   const block = ProgressBlock.pack(42, [{ id: 3, total: 2, done: 1, tickGriefs: [] }]);
   const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
-  const tick: FrameMsg = { k: 'tick', canvasId: 'c', seq: 42, etag: '"c-42"', png, at: 1, progress: block.bytes };
+  const tick: FrameMsg = {
+    k: 'tick',
+    epoch: 1,
+    canvasId: 'c',
+    seq: 42,
+    etag: '"c-42"',
+    png,
+    at: 1,
+    progress: block.bytes,
+  };
   const got = decodeTicks(encodeBus(tick));
   assert.ok(got?.k === 'tick' && got.progress);
   assert.deepEqual(got.progress.progress(3), block.progress(3));

@@ -1,0 +1,213 @@
+/**
+ * Writer failover, measured with default settings (--lease-ms 2000, --writer-timeout-ms 3000): a
+ * real redis-server, two writers (each its own database) and one edge.
+ *
+ * 1. What the replicated log costs: placements/s and ack latency through the edge (one WebSocket
+ *    swarm, perf/lib/load/place-swarm.ts) with the writer alone (acks after its commit, the append
+ *    behind them) and with a standby attached (acks after the append, bus/replication-log.ts),
+ *    alternating rounds.
+ * 2. Failover time: HTTP placements through the edge in a few loops while the leader is SIGKILLed
+ *    FAILOVER_KILLS times (the killed one restarted as the standby each time); the time from the
+ *    kill to the first ack after it. Afterwards the final leader's database must hold every acked
+ *    seq with its pixel, seqs contiguous (0 acked lost).
+ *
+ * `npm run bench:failover`; FAILOVER_KILLS (default 5), FAILOVER_SECONDS (swarm seconds, default 8),
+ * FAILOVER_ROUNDS (default 2). Prints a table; perf/RESULTS.md and docs/SCALING.md quote it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { startEdge, startWriter } from '../testkit/cluster.ts';
+import { httpRequest } from '../testkit/fixture.ts';
+import { startRedis } from '../testkit/redis.ts';
+import type { StartedServer } from '../testkit/server-process.ts';
+import { runSwarms } from './lib/scenarios/place.ts';
+import { median } from './lib/stats.ts';
+
+const KILLS = Number(process.env.FAILOVER_KILLS ?? 5);
+const SECONDS = Number(process.env.FAILOVER_SECONDS ?? 8);
+const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 2);
+const SIZE = 256;
+// The default 1000 x 1000 canvas (the swarm places anywhere on it); the HTTP loops use a corner.
+const writerFlags = { 'cooldown-ms': 0, 'log-level': 'info' };
+const edgeFlags = { 'cooldown-ms': 0, 'log-level': 'info' };
+const log = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+
+const health = async (s: StartedServer) =>
+  (await httpRequest(`${s.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
+const redis = await startRedis();
+const dir = mkdtempSync(join(tmpdir(), 'canvas-failover-'));
+const dbs = [join(dir, 'a.db'), join(dir, 'b.db')] as const;
+const writers: Array<StartedServer | undefined> = [undefined, undefined];
+let edge: StartedServer | undefined;
+try {
+  writers[0] = await startWriter(redis.url, dbs[0], writerFlags);
+  edge = await startEdge(redis.url, edgeFlags);
+  const e = edge;
+
+  // 1. The cost of acking after the append.
+  const swarm = async (label: string) => {
+    const m = await runSwarms(
+      [{ url: e.ws, cpu: 1, clients: 32, window: 16 }],
+      { seconds: SECONDS },
+      { onStart: () => {}, onEnd: () => {}, progress: () => {} },
+    );
+    const r = m.results[0];
+    log(
+      `${label}: ${Math.round(m.acksPerSec)} acks/s, p50 ${r?.latencyMs.p50} ms, p99 ${r?.latencyMs.p99} ms, errors ${JSON.stringify(r?.errors)}`,
+    );
+    return { acksPerSec: m.acksPerSec, p50: r?.latencyMs.p50 ?? 0, p99: r?.latencyMs.p99 ?? 0 };
+  };
+  const cost: Array<{ alone: Awaited<ReturnType<typeof swarm>>; standby: Awaited<ReturnType<typeof swarm>> }> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const alone = await swarm(`round ${round + 1}, writer alone`);
+    writers[1] = await startWriter(redis.url, dbs[1], writerFlags);
+    const b = writers[1];
+    await until('the standby caught up', async () => {
+      const h = await health(b);
+      return h.lease === 'standby' && h.behind === 0;
+    });
+    // The leader sees the standby within a renew (a third of the lease): acks wait for the append.
+    await sleep(1500);
+    const standby = await swarm(`round ${round + 1}, with a standby`);
+    cost.push({ alone, standby });
+    if (round < ROUNDS - 1) {
+      await b.stop();
+      writers[1] = undefined;
+      // Three leases without a standby: the leader counts itself alone again.
+      await sleep(6500);
+    }
+  }
+
+  // 2. Failover time under load.
+  const acked: Array<{ seq: number; x: number; y: number; color: number }> = [];
+  /** performance.now() at which the latest acked placement was sent. */
+  let lastAckedSentAt = 0;
+  let running = true;
+  const loops = Array.from({ length: 8 }, async (_, n) => {
+    let k = n * 100_000;
+    while (running) {
+      k++;
+      const x = (k * 7) % SIZE;
+      const y = (k * 13) % SIZE;
+      const color = k % 16;
+      const sentAt = performance.now();
+      const r = await httpRequest(`${e.http}/api/pixel`, {
+        method: 'POST',
+        body: JSON.stringify({ x, y, color }),
+      }).catch(() => undefined);
+      if (r?.status === 200) {
+        acked.push({ seq: Number(r.json().seq), x, y, color });
+        lastAckedSentAt = Math.max(lastAckedSentAt, sentAt);
+      } else await sleep(10);
+    }
+  });
+  const leaderIndex = async () => {
+    let found = -1;
+    await until('a leader', async () => {
+      for (const [i, w] of writers.entries()) if (w && (await health(w)).lease === 'leader') found = i;
+      return found >= 0;
+    });
+    return found;
+  };
+  const failoverMs: number[] = [];
+  try {
+    for (let kill = 0; kill < KILLS; kill++) {
+      await sleep(2000);
+      const i = await leaderIndex();
+      const killedAt = performance.now();
+      await (writers[i] as StartedServer).kill();
+      writers[i] = undefined;
+      // An ack of a placement sent after the kill: one in flight before it may still be answered.
+      await until('an ack after the kill', async () => lastAckedSentAt > killedAt);
+      failoverMs.push(Math.round(performance.now() - killedAt));
+      log(`kill ${kill + 1}: placing through the edge again ${failoverMs.at(-1)} ms after SIGKILL`);
+      // Where the new leader's time went (its log lines since it took the lease).
+      const next = writers[1 - i];
+      const lines = (next?.lines() ?? []).map((l) => JSON.parse(l) as { time: number; msg: string; ms?: number });
+      let took = lines.length - 1;
+      while (took > 0 && !lines[took]?.msg.startsWith('took the writer lease')) took--;
+      const t0 = lines[took]?.time ?? 0;
+      const steps = lines.slice(took).map((l) => `${l.msg.slice(0, 40)} +${l.time - t0}${l.ms ? ` (${l.ms} ms)` : ''}`);
+      log(`  new leader: ${steps.slice(0, 8).join('; ')}`);
+      writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
+      // Either may lead now (the restarted one too, when the lease expired before the standby took it).
+      await until('one leader, the other standing by caught up', async () => {
+        const hs = await Promise.all(writers.map((w) => health(w as StartedServer)));
+        return (
+          hs.filter((h) => h.lease === 'leader').length === 1 && hs.some((h) => h.lease === 'standby' && h.behind === 0)
+        );
+      });
+    }
+    await sleep(1000);
+  } finally {
+    running = false;
+    await Promise.all(loops);
+  }
+  const final = await leaderIndex();
+  await (writers[final] as StartedServer).stop();
+  writers[final] = undefined;
+  const db = new Database(dbs[final] as string, { readonly: true });
+  let lost = 0;
+  let contiguous = false;
+  try {
+    const span = db.prepare('SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM placements').get() as {
+      n: number;
+      lo: number;
+      hi: number;
+    };
+    contiguous = span.lo === 1 && span.n === span.hi;
+    const row = db.prepare('SELECT x, y, color FROM placements WHERE seq = ?');
+    for (const a of acked) {
+      const r = row.get(a.seq) as { x: number; y: number; color: number } | undefined;
+      if (!r || r.x !== a.x || r.y !== a.y || r.color !== a.color) lost++;
+    }
+  } finally {
+    db.close();
+  }
+
+  const sum = (f: (c: (typeof cost)[number]) => number) => cost.reduce((s, c) => s + f(c), 0) / cost.length;
+  const table = [
+    ['measurement', 'figure'],
+    [
+      'load average at the end',
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
+    ],
+    ['acks/s through the edge, writer alone (mean of rounds)', Math.round(sum((c) => c.alone.acksPerSec)).toString()],
+    ['acks/s through the edge, with a standby', Math.round(sum((c) => c.standby.acksPerSec)).toString()],
+    ['ratio with / without standby', (sum((c) => c.standby.acksPerSec) / sum((c) => c.alone.acksPerSec)).toFixed(2)],
+    [
+      'ack latency p50 / p99, alone',
+      `${sum((c) => c.alone.p50).toFixed(1)} / ${sum((c) => c.alone.p99).toFixed(1)} ms`,
+    ],
+    [
+      'ack latency p50 / p99, with a standby',
+      `${sum((c) => c.standby.p50).toFixed(1)} / ${sum((c) => c.standby.p99).toFixed(1)} ms`,
+    ],
+    ['SIGKILLs of the leader', String(failoverMs.length)],
+    ['kill -> placing through the edge again, median / max', `${median(failoverMs)} / ${Math.max(...failoverMs)} ms`],
+    ['every kill', failoverMs.join(', ')],
+    ['placements acked during the kills', String(acked.length)],
+    ['acked placements lost', String(lost)],
+    ['seqs contiguous on the final leader', String(contiguous)],
+  ];
+  for (const [k, v] of table) process.stdout.write(`| ${k} | ${v} |\n`);
+  if (lost > 0 || !contiguous) process.exitCode = 1;
+} finally {
+  await Promise.all([edge?.stop(), ...writers.map((w) => w?.stop())]);
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,488 @@
+/**
+ * The composition root of the writer role: the lease (bus/lease.ts) decides whether this process
+ * leads or stands by. Several `--role writer` processes may share one Redis prefix, each with its
+ * own `--db`; exactly one holds the lease and runs the whole server (server.ts) with the writer's
+ * bus, appending each committed batch to the replicated log (bus/replication-log.ts); the others are
+ * standbys that apply that log to their own database, answer only /healthz and /metrics (and 503 to
+ * the rest) and take the lease when it falls free and they are caught up. Every writer starts as a
+ * standby's database (catching up from the log) and leads at once when the lease is free. A leader that finds another holder closes its server (the
+ * committer is fenced first: nothing more is acknowledged) and becomes a standby on the same port.
+ * A single writer simply takes the lease at start: nothing changes for it.
+ */
+import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
+import type { Config } from './config/config.ts';
+import { busKeys, type CanvasMeta, decodeMeta, decodeTicks } from './bus/bus-messages.ts';
+import { LogAppender, LogFollower, logKeys } from './bus/replication-log.ts';
+import { ChangeLog } from './store/change-log.ts';
+import { BotStore } from './store/bot-store.ts';
+import { ModerationStore } from './store/moderation-store.ts';
+import { NameStore } from './store/name-store.ts';
+import { Store } from './store/store.ts';
+import { PlacementLog } from './store/placement-log.ts';
+import { StatsStore } from './store/stats-store.ts';
+import { restoreStats } from './stats/restore.ts';
+import { leaseKeys, WriterLease } from './bus/lease.ts';
+import { connectRedis, type RedisLink, whenReady } from './bus/redis-link.ts';
+import { errorAnswer, type HttpAnswer, jsonAnswer } from './http/answer.ts';
+import { HttpGuard, Router } from './http/guard.ts';
+import { trackAborted } from './http/send.ts';
+import { HttpCode } from './http/status.ts';
+import type { Logger } from './ops/log.ts';
+import { Metrics } from './ops/metrics.ts';
+import { OperatorError, shownUrl } from './ops/operator-error.ts';
+import { checkBackend, listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
+import { ErrorCode } from '../protocol/messages.ts';
+import { type RunningServer, startServer, watchLeadership } from './server.ts';
+
+export interface RunningWriter {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A standby's listener: health and metrics; everything else is refused with `unavailable`. */
+interface StandbyFront {
+  port: number;
+  close(): void;
+}
+
+async function listenStandby(
+  config: Config,
+  port: number,
+  shared: boolean,
+  log: Logger,
+  health: () => Record<string, unknown>,
+  metrics: Metrics,
+): Promise<StandbyFront> {
+  const app = uws.App();
+  const router = new Router(app, new HttpGuard(log));
+  // Every answer closes its connection: a keep-alive connection would outlive this listener and keep
+  // reaching this standby after the process took the lease and listens with the leader's routes.
+  const answer = (res: HttpResponse, a: HttpAnswer) =>
+    res.cork(() => {
+      res.writeStatus(a.status);
+      for (const [k, v] of Object.entries(a.headers)) res.writeHeader(k, v);
+      res.end(a.body, true);
+    });
+  router.route('/healthz', { get: (res) => answer(res, jsonAnswer('200 OK', health())) });
+  router.route('/metrics', {
+    get: (res) => {
+      const state = trackAborted(res);
+      metrics.registry.metrics().then(
+        (body) => {
+          if (state.aborted) return;
+          const headers = { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' };
+          answer(res, { status: '200 OK', headers, body: Buffer.from(body) });
+        },
+        (err: unknown) => {
+          log.error({ err }, 'metrics collection failed');
+          if (!state.aborted) answer(res, errorAnswer(HttpCode.INTERNAL, 'metrics collection failed'));
+        },
+      );
+    },
+  });
+  app.any(
+    '/*',
+    router.guard.wrap((res) =>
+      answer(res, errorAnswer(ErrorCode.UNAVAILABLE, 'this writer is a standby: use the edges or the leader')),
+    ),
+  );
+  const socket = await new Promise<us_listen_socket | false>((resolve) =>
+    listen(app, config.host, port, shared, resolve),
+  );
+  if (!socket) throw new OperatorError(`cannot listen on ${config.host}:${port} (address in use or not available)`);
+  return {
+    port: listenPort(socket),
+    close() {
+      // Stops accepting; a standby's few keep-alive connections end with their clients.
+      uws.us_listen_socket_close(socket);
+    },
+  };
+}
+
+/**
+ * The port this writer will use, checked free. Every listener of the writer role uses SO_REUSEPORT:
+ * each role change listens again on the same port, and connections the last listener closed sit in
+ * TIME_WAIT there, on which uSockets' exclusive listen (ops/uws-backend.ts) fails ("address in use")
+ * for a minute; a shared listen succeeds when every socket on the port was shared too. So that a
+ * second server on the same port is still refused at start, the port is first taken exclusively,
+ * with no connection accepted, and let go.
+ */
+async function claimPort(config: Config): Promise<number> {
+  const app = uws.App();
+  const socket = await new Promise<us_listen_socket | false>((resolve) =>
+    listen(app, config.host, config.port, config.reusePort, resolve),
+  );
+  if (!socket)
+    throw new OperatorError(`cannot listen on ${config.host}:${config.port} (address in use or not available)`);
+  const port = listenPort(socket);
+  uws.us_listen_socket_close(socket);
+  return port;
+}
+
+/** The seq of the frame the last leader published (P:frame), if Redis has one. */
+async function publishedSeq(link: RedisLink, prefix: string): Promise<number | undefined> {
+  const bytes = await link.redis.getBuffer(busKeys(prefix).frame).catch(() => null);
+  return bytes ? decodeTicks(bytes)?.seq : undefined;
+}
+
+/** A standby's copy of the canvas: its database, kept up to date from the leader's log. */
+interface Replica {
+  store: Store;
+  follower: LogFollower;
+  /** Written to the stats checkpoint before leading: the leader's start then scans no history. */
+  saveStats: () => void;
+  /** This database holds the canvas the writers on this prefix serve (P:meta checked): only then is the log applied. */
+  confirmed: boolean;
+}
+
+type Phase =
+  | { kind: 'standby'; front: StandbyFront; replica: Replica }
+  | { kind: 'leader'; server: RunningServer }
+  | { kind: 'none' };
+
+/** The canvas the writers on this prefix serve (P:meta), if one published it. */
+async function publishedMeta(link: RedisLink, prefix: string): Promise<CanvasMeta | undefined> {
+  const bytes = await link.redis.getBuffer(busKeys(prefix).meta).catch(() => null);
+  return bytes ? decodeMeta(bytes) : undefined;
+}
+
+export async function startWriter(config: Config, log: Logger): Promise<RunningWriter> {
+  checkBackend(config.allowUwsFallback, log);
+  const link: RedisLink = connectRedis(config.redis, 'canvas-writer-lease', log);
+  const keys = logKeys(config.redisPrefix);
+  let phase: Phase = { kind: 'none' };
+  /** Transitions run one at a time, in order. */
+  let transition: Promise<void> = Promise.resolve();
+  let closing = false;
+  let port = config.port;
+  /** Set once this process listened: a failure to lead after that is not the operator's. */
+  let relisten = false;
+  /** performance.now() before which a standby does not try to lead again (after a failed start). */
+  let notBefore = 0;
+  /** The highest epoch seen: a new lease never goes below it. */
+  let seenEpoch = 0;
+  /** Standby: seqs between its database and the log's last. */
+  let behind = 0;
+  const lease = new WriterLease(link, leaseKeys(config.redisPrefix), config.leaseMs, (holder) => {
+    log.warn({ epoch: lease.epoch, holder }, 'lost the writer lease: acknowledging nothing more; becoming a standby');
+    queue(demote);
+  });
+  const queue = (step: () => Promise<void>) => {
+    transition = transition.then(step).catch((err: unknown) => log.error({ err }, 'writer role change failed'));
+    return transition;
+  };
+
+  const standbyMetrics = new Metrics({ backend: uwsBackend, role: config.role });
+  watchLeadership(
+    standbyMetrics,
+    () => 'standby',
+    () => seenEpoch,
+    () => behind,
+  );
+  const standbyHealth = () => ({
+    ok: true,
+    role: config.role,
+    backend: uwsBackend,
+    redis: link.up,
+    writer: false,
+    lease: 'standby',
+    epoch: seenEpoch,
+    seq: phase.kind === 'standby' ? phase.replica.follower.seq : undefined,
+    behind,
+    ...(phase.kind === 'standby' && phase.replica.follower.gap ? { gap: true } : {}),
+  });
+
+  /**
+   * Opens this writer's database as a standby's: the canvas id of the writers on this prefix (an
+   * empty database takes it; another canvas's history is refused), the leader's identity secret,
+   * and, after losing the lease (`demoted`), without what it stored past the log (never acked).
+   */
+  async function openReplica(demoted: boolean): Promise<Replica> {
+    const store = Store.open({
+      path: config.db,
+      width: config.width,
+      height: config.height,
+      paletteSize: config.palette.length,
+      synchronous: config.synchronous,
+      busyTimeoutMs: config.busyTimeoutMs,
+    });
+    try {
+      // The small tables exist before their capture triggers (store/change-log.ts).
+      new ModerationStore(store.db);
+      new BotStore(store.db);
+      new NameStore(store.db);
+      const changes = new ChangeLog(store.db);
+      const confirmed = await confirmCanvas(store);
+      if (demoted) {
+        const logSeq = Number((await link.redis.get(keys.logSeq)) ?? Number.NaN);
+        const dropped = Number.isSafeInteger(logSeq) ? store.truncateAfter(logSeq) : 0;
+        if (dropped > 0)
+          log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
+      }
+      const loaded = store.load(config.width, config.height, config.palette.length);
+      // The stats, kept as the leader keeps them (server.ts), so the start of the leader this
+      // standby becomes reads a checkpoint instead of the whole history (~1 s per 100,000 rows).
+      const statsStore = new StatsStore(store.db);
+      const { stats } = restoreStats({
+        paletteSize: config.palette.length,
+        log: new PlacementLog(store.db),
+        store: statsStore,
+        seq: loaded.seq,
+        now: Date.now(),
+      });
+      const follower = new LogFollower(
+        link,
+        keys,
+        store,
+        changes,
+        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: config.width, height: config.height },
+        config.snapshotEvery,
+        log,
+        (rows) => stats.add(rows),
+      );
+      const saveStats = () => {
+        try {
+          statsStore.save(stats.checkpoint());
+        } catch (err) {
+          log.warn({ err }, 'standby stats checkpoint failed: the leader start scans the history');
+        }
+      };
+      const replica = { store, follower, confirmed, saveStats };
+      if (confirmed) {
+        await catchUp(follower);
+        if (demoted || (await lease.holderEpoch()) !== undefined) await dropAhead(follower);
+      }
+      return replica;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Checks this database against the canvas the writers on this prefix serve (P:meta): an empty
+   * database takes its id and identity secret; one holding another canvas is refused (OperatorError).
+   * False while no writer has published one (this one may be the first to lead).
+   */
+  async function confirmCanvas(store: Store): Promise<boolean> {
+    const meta = await publishedMeta(link, config.redisPrefix);
+    if (!meta) return false;
+    store.adoptCanvas(meta.canvasId, `the leader on Redis prefix "${config.redisPrefix}"`);
+    if (config.secret === '') store.adoptSecret(meta.secret);
+    return true;
+  }
+
+  /**
+   * Another writer leads: what this database holds past the log's last seq was never appended, so
+   * never acknowledged while a standby relied on the log (alone, a writer's acks do not wait: those
+   * are the price of two writers that could not see each other), and the leader reuses those seqs.
+   */
+  async function dropAhead(follower: LogFollower): Promise<void> {
+    const logSeq = await follower.logSeq();
+    if (logSeq !== undefined && follower.seq > logSeq) follower.truncate(logSeq, 'another writer leads from there');
+  }
+
+  /** Applies the log; updates how far behind this standby is (what the log held when it looked). */
+  async function catchUp(follower: LogFollower): Promise<boolean> {
+    // The log's end before reading: a leader under load appends meanwhile, and what it appended
+    // after this look is for the next poll, not "behind".
+    const last = await follower.logSeq();
+    const done = await follower.catchUp();
+    behind = last === undefined ? 0 : Math.max(0, last - follower.seq);
+    return done && behind === 0;
+  }
+
+  async function becomeStandby(replica: Replica): Promise<void> {
+    const front = await listenStandby(config, port, true, log, standbyHealth, standbyMetrics);
+    port = front.port;
+    relisten = true;
+    phase = { kind: 'standby', front, replica };
+    log.info({ port, epoch: seenEpoch, seq: replica.follower.seq, behind }, 'standing by');
+  }
+
+  async function lead(replica: Replica): Promise<void> {
+    if (closing || phase.kind === 'leader') return;
+    if (phase.kind === 'standby') phase.front.close();
+    phase = { kind: 'none' };
+    // Holding the lease, no one else appends: what the log has now is everything acknowledged.
+    if (replica.confirmed)
+      await catchUp(replica.follower).catch((err: unknown) => log.warn({ err }, 'final catch-up failed'));
+    replica.saveStats();
+    replica.store.close();
+    log.info({ epoch: lease.epoch, seq: replica.follower.seq }, 'took the writer lease: leading');
+    // The seq the last leader published: a database behind it means acknowledged placements are gone.
+    const published = await publishedSeq(link, config.redisPrefix);
+    let rollback: { from: number; to: number; seqs: number } | undefined;
+    let appender: LogAppender | undefined;
+    try {
+      const server = await startServer({ ...config, port, reusePort: true }, log, {
+        epoch: lease.epoch,
+        valid: () => lease.valid,
+        health: () => ({
+          ...(rollback ? { rollback } : {}),
+          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0 },
+        }),
+        replicate: (store, seq) => {
+          appender = new LogAppender({
+            link,
+            keys,
+            leaseValue: lease.value,
+            epoch: lease.epoch,
+            maxLen: config.logMaxLen,
+            store,
+            changes: new ChangeLog(store.db),
+            seq,
+            alone: () => lease.alone,
+            log,
+          });
+          return appender;
+        },
+      });
+      const seq = server.canvas.seq;
+      if (published !== undefined && seq < published) {
+        rollback = { from: published, to: seq, seqs: published - seq };
+        log.error(
+          rollback,
+          'this database is behind what the last leader published: placements after its seq are lost (rollback)',
+        );
+      }
+      port = server.port;
+      relisten = true;
+      behind = 0;
+      phase = { kind: 'leader', server };
+    } catch (err) {
+      await lease.release();
+      if (!relisten) throw err; // at start: the operator's to fix (port taken, database unreadable)
+      notBefore = performance.now() + 5 * config.leaseMs;
+      log.error({ err }, 'could not start leading: standing by');
+      await becomeStandby(await openReplica(false));
+    }
+  }
+
+  async function demote(): Promise<void> {
+    if (closing || phase.kind !== 'leader') return;
+    const { server } = phase;
+    phase = { kind: 'none' };
+    // The committer is fenced already (lease.valid is false): the flush in close refuses.
+    await server.close();
+    seenEpoch = Math.max(seenEpoch, (await lease.holderEpoch().catch(() => undefined)) ?? 0);
+    await becomeStandby(await openReplica(true));
+  }
+
+  /**
+   * Only a writer that has applied the whole log may lead: else it would reuse seqs already
+   * acknowledged. The one exception is a log that is gone (P:log:seq missing: FLUSHALL, a Redis
+   * without it): then it leads with what it has and reports any rollback. A log that is trimmed past
+   * this database (a gap) keeps it standing by: start it on a copy of the leader's database.
+   */
+  async function mayLead(replica: Replica, caughtUp: boolean): Promise<boolean> {
+    if (caughtUp) return true;
+    return (await replica.follower.logSeq()) === undefined;
+  }
+
+  /** performance.now() since which the lease key was seen free, continuously. */
+  let freeSince: number | undefined;
+  /**
+   * A standby's look at the log and the lease: it applies what the log has; a lease free for half a
+   * lease (longer than the leader's renew interval) means take it. A key that is missing only for a
+   * moment (FLUSHALL, eviction) is put back by its holder's next renew, so a standby does not take
+   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
+   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback).
+   */
+  async function poll(): Promise<void> {
+    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return;
+    const { replica } = phase;
+    await lease.announceStandby();
+    if (!replica.confirmed) {
+      try {
+        replica.confirmed = await confirmCanvas(replica.store);
+      } catch (err) {
+        if (!(err instanceof OperatorError)) throw err;
+        // Another canvas's history: this writer must never lead nor apply this log.
+        process.stderr.write(`canvas-server: ${err.message}\n`);
+        process.exit(1);
+      }
+    }
+    const caughtUp = replica.confirmed && (await catchUp(replica.follower));
+    const holder = await lease.holderEpoch();
+    if (holder !== undefined) {
+      seenEpoch = Math.max(seenEpoch, holder);
+      freeSince = undefined;
+      if (replica.confirmed) await dropAhead(replica.follower);
+      return;
+    }
+    const now = performance.now();
+    freeSince ??= now;
+    if (now - freeSince < config.leaseMs / 2) return;
+    if (!(await mayLead(replica, caughtUp))) return;
+    freeSince = undefined;
+    if (await lease.tryAcquire(seenEpoch)) {
+      seenEpoch = lease.epoch;
+      await queue(() => lead(replica));
+    }
+  }
+
+  port = await claimPort(config);
+  // At start: catch up from the log, then lead at once when the lease is free (a single writer, so
+  // this resolves serving as before); otherwise (or without Redis for two lease periods) stand by.
+  const ready = await Promise.race([
+    whenReady(link).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2 * config.leaseMs)),
+  ]);
+  try {
+    if (ready) {
+      const holder = await lease.holderEpoch();
+      seenEpoch = holder ?? 0;
+      // A leader holds the lease: its canvas description names the canvas this database must hold.
+      for (let i = 0; holder !== undefined && i < 20 && !(await publishedMeta(link, config.redisPrefix)); i++)
+        await new Promise((resolve) => setTimeout(resolve, config.leaseMs / 4));
+    }
+    const replica = await openReplica(false);
+    const caughtUp = replica.confirmed && behind === 0 && !replica.follower.gap;
+    if (ready && (await mayLead(replica, caughtUp)) && (await lease.tryAcquire(seenEpoch))) {
+      seenEpoch = lease.epoch;
+      await lead(replica);
+    } else await becomeStandby(replica);
+  } catch (err) {
+    await lease.release();
+    await link.close();
+    throw err;
+  }
+  let polling = false;
+  let lastPollError = '';
+  const poller = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    poll()
+      .then(() => {
+        lastPollError = '';
+      })
+      .catch((err: unknown) => {
+        // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
+        const message = (err as Error).message;
+        if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
+        lastPollError = message;
+      })
+      .finally(() => {
+        polling = false;
+      });
+  }, config.leaseMs / 4);
+
+  return {
+    url: shownUrl(config.host, port),
+    close: async () => {
+      closing = true;
+      clearInterval(poller);
+      await transition;
+      const current = phase;
+      phase = { kind: 'none' };
+      if (current.kind === 'leader') await current.server.close(); // acks what is queued, then hands over
+      if (current.kind === 'standby') {
+        current.front.close();
+        current.replica.store.close();
+      }
+      await lease.release();
+      await link.close();
+    },
+  };
+}
