@@ -93,8 +93,11 @@ export class Front {
       mints,
     );
     const challenges = challengeIssuer(config, opts.identitySecret);
+    // One tile geometry for GET /tiles and the WebSocket's region subscriptions.
+    const layout = new TileLayout(opts.shape.width, opts.shape.height);
     registerWebSocket(router, {
       shape: opts.shape,
+      layout,
       streams,
       authority,
       identify,
@@ -117,7 +120,7 @@ export class Front {
     registerProjectRoutes(router, authority, identify);
     registerTileRoutes(router, {
       authority,
-      layout: new TileLayout(opts.shape.width, opts.shape.height),
+      layout,
       canvasId: opts.canvasId,
       palette: opts.shape.palette,
       tickMs: opts.shape.tickMs,

@@ -29,7 +29,7 @@ import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
-import { TILE_SIZE } from '../tiles/tile-layout.ts';
+import type { TileLayout } from '../tiles/tile-layout.ts';
 import type { ChallengeIssuer } from '../defence/challenges.ts';
 import type { PlaceResult } from '../placement/service.ts';
 
@@ -42,11 +42,8 @@ function regionOf(msg: SubscribeMsg): TileRegion | undefined {
   return tx === undefined || ty === undefined || tw === undefined || th === undefined ? undefined : { tx, ty, tw, th };
 }
 
-const tilesAcross = (shape: CanvasShape) => Math.ceil(shape.width / TILE_SIZE);
-const tilesDown = (shape: CanvasShape) => Math.ceil(shape.height / TILE_SIZE);
-
-function tilesOnCanvas(r: TileRegion, shape: CanvasShape): boolean {
-  return r.tx + r.tw <= tilesAcross(shape) && r.ty + r.th <= tilesDown(shape);
+function tilesOnCanvas(r: TileRegion, layout: TileLayout): boolean {
+  return r.tx + r.tw <= layout.across(0) && r.ty + r.th <= layout.down(0);
 }
 
 /** Frames above this are cut by uWS itself (connection dropped, 1006); see PROTOCOL.md. */
@@ -63,6 +60,8 @@ export interface CanvasShape {
 
 export interface WebSocketOptions {
   shape: CanvasShape;
+  /** The canvas's tiles (GET /tiles): a region subscription must lie within level 0's. */
+  layout: TileLayout;
   streams: Streams;
   /** Answers placements and the remaining cooldown: this process, or the writer over the bus. */
   authority: Authority;
@@ -220,12 +219,12 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         );
       case MsgType.SUBSCRIBE: {
         const region = regionOf(msg);
-        if (region && !tilesOnCanvas(region, shape))
+        if (region && !tilesOnCanvas(region, opts.layout))
           return streams.send(
             ws,
             errorMsg(
               ErrorCode.OUT_OF_BOUNDS,
-              `the region's tiles lie outside the canvas's ${tilesAcross(shape)} x ${tilesDown(shape)} tiles of level 0`,
+              `the region's tiles lie outside the canvas's ${opts.layout.across(0)} x ${opts.layout.down(0)} tiles of level 0`,
             ),
           );
         return streams.resubscribe(ws, msg.stream, msg.since, region);
