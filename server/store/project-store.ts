@@ -7,10 +7,8 @@
  * stats-store.ts, so store.ts needs no migration.
  */
 import type Database from 'better-sqlite3';
-import { Packr } from 'msgpackr';
 import type { Grief } from '../../protocol/messages.ts';
-
-const packr = new Packr({ useRecords: false });
+import { isCount, packState, unpackState } from './packed-state.ts';
 
 export interface ProjectRecord {
   id: number;
@@ -52,18 +50,10 @@ interface Row {
   target: Buffer;
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
 /** A stored state if `bytes` hold exactly one; undefined otherwise (its griefs and contributors start empty). */
 export function decodeProjectState(bytes: Uint8Array): ProjectState | undefined {
-  let v: unknown;
-  try {
-    v = packr.unpack(bytes);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const s = v as Record<string, unknown>;
+  const s = unpackState(bytes);
+  if (!s) return undefined;
   if (!isCount(s.seq) || !Array.isArray(s.griefs) || !Array.isArray(s.contributors)) return undefined;
   const griefs: Grief[] = [];
   for (const g of s.griefs as unknown[]) {
@@ -146,7 +136,7 @@ export class ProjectStore {
   saveStates(states: Iterable<[number, ProjectState]>): void {
     const put = this.db.prepare('INSERT OR REPLACE INTO project_state (id, seq, data) VALUES (?, ?, ?)');
     this.db.transaction(() => {
-      for (const [id, s] of states) put.run(id, s.seq, packr.pack(s));
+      for (const [id, s] of states) put.run(id, s.seq, packState(s));
     })();
   }
 

@@ -6,12 +6,9 @@
  * table, created here with IF NOT EXISTS, so store.ts needs no migration.
  */
 import type Database from 'better-sqlite3';
-import { Packr } from 'msgpackr';
 import type { StatsCheckpoint } from '../stats/stats.ts';
+import { isCount, packState, unpackState } from './packed-state.ts';
 
-const packr = new Packr({ useRecords: false });
-
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /**
@@ -19,14 +16,8 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
  * version, or damaged): the caller then scans the history, which is always right.
  */
 export function decodeCheckpoint(bytes: Uint8Array): StatsCheckpoint | undefined {
-  let v: unknown;
-  try {
-    v = packr.unpack(bytes);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const c = v as Record<string, unknown>;
+  const c = unpackState(bytes);
+  if (!c) return undefined;
   const { who, placed, first, last, perColor } = c;
   if (!isCount(c.seq) || !isCount(c.placements) || !isCount(c.modChanges)) return undefined;
   if (!Array.isArray(perColor) || !perColor.every(isCount) || perColor.length > 256) return undefined;
@@ -56,7 +47,7 @@ export class StatsStore {
   save(c: StatsCheckpoint): void {
     this.db
       .prepare('INSERT OR REPLACE INTO stats_checkpoint (id, seq, at, data) VALUES (1, ?, ?, ?)')
-      .run(c.seq, Date.now(), packr.pack(c));
+      .run(c.seq, Date.now(), packState(c));
   }
 
   /**
