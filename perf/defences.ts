@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { createCpuLimit, pinPid } from './lib/cpu-limit.ts';
+import { createCpuLimit, pinPid, LOAD_CPU, SERVER_CPU } from './lib/cpu-limit.ts';
 import { Harness } from './lib/harness.ts';
 import { machineInfo } from './lib/machine-info.ts';
 import { runSwarm, type PlaceRun } from './lib/scenarios/place.ts';
@@ -27,12 +27,10 @@ import { startOurServer } from './lib/server-process.ts';
 import { median } from './lib/stats.ts';
 import { n0, n1, n2, pct } from '../testkit/format.ts';
 import { mdTable, textTable, writeSection } from '../testkit/report.ts';
+import { envNumber } from './lib/config.ts';
 
-const SERVER_CPU = 0;
-const LOAD_CPU = 1;
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ROUNDS = env('DEFENCES_ROUNDS', 3);
-const SECONDS = env('DEFENCES_SECONDS', 8);
+const ROUNDS = envNumber('DEFENCES_ROUNDS', 3);
+const SECONDS = envNumber('DEFENCES_SECONDS', 8);
 /**
  * Many identities with one placement in flight each, as a browser places: a refusal then costs one
  * challenge, one solution and one re-sent placement, so `new` costs one of each per 20 placements and
@@ -40,8 +38,8 @@ const SECONDS = env('DEFENCES_SECONDS', 8);
  * credit runs out is refused with a fresh challenge (a key derivation each), which measures a client
  * that pipelines past its credit rather than the server's cost of the defence.
  */
-const CLIENTS = env('DEFENCES_CLIENTS', 512);
-const WINDOW = env('DEFENCES_WINDOW', 1);
+const CLIENTS = envNumber('DEFENCES_CLIENTS', 512);
+const WINDOW = envNumber('DEFENCES_WINDOW', 1);
 const EASY = ['--challenge-difficulty', '20', '--challenge-cost', '10'];
 
 interface Row {

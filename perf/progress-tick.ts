@@ -19,10 +19,10 @@ import { WatchedProgress } from '../server/streams/watched-progress.ts';
 import { n0, n2 } from '../testkit/format.ts';
 import { Rng } from '../testkit/rng.ts';
 import { median } from './lib/stats.ts';
+import { envNumber } from './lib/config.ts';
 
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const TICKS = env('PROGRESS_TICKS', 300);
-const ROWS = env('PROGRESS_ROWS', 2000);
+const TICKS = envNumber('PROGRESS_TICKS', 300);
+const ROWS = envNumber('PROGRESS_ROWS', 2000);
 const SIZE = 1000;
 const TILE_W = 25;
 const TILE_H = 40;

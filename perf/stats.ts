@@ -23,15 +23,15 @@ import { runWrk, type WrkResult } from './lib/load/wrk.ts';
 import { startOurServer } from './lib/server-process.ts';
 import { median } from './lib/stats.ts';
 import { statsSince } from '../testkit/stats-recount.ts';
+import { envNumber } from './lib/config.ts';
 
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const ROWS = env('ROWS', 1_000_000);
-const IDENTITIES = env('IDENTITIES', 50_000);
-const BATCH = env('BATCH', 100);
+const ROWS = envNumber('ROWS', 1_000_000);
+const IDENTITIES = envNumber('IDENTITIES', 50_000);
+const BATCH = envNumber('BATCH', 100);
 const ROUNDS = 5;
-const RATE = env('RATE', 2_000);
-const PLACERS = env('PLACERS', 20);
-const SECONDS = env('SECONDS', 10);
+const RATE = envNumber('RATE', 2_000);
+const PLACERS = envNumber('PLACERS', 20);
+const SECONDS = envNumber('SECONDS', 10);
 const SIZE = 1000;
 
 const ids = Array.from({ length: IDENTITIES }, (_, i) => i.toString(16).padStart(16, '0'));

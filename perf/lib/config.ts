@@ -90,6 +90,11 @@ export function onlyFlag(argv: readonly string[]): string | undefined {
 
 export class BenchConfigError extends Error {}
 
+/** A side benchmark's numeric setting from the environment (`DEFENCES_ROUNDS=5`), or its default. */
+export function envNumber(name: string, fallback: number): number {
+  return Number(process.env[name] ?? fallback);
+}
+
 function readInt(knob: Knob, env: NodeJS.ProcessEnv): number {
   const raw = env[knob.env];
   if (raw === undefined || raw === '') return knob.default;

@@ -16,6 +16,10 @@ const PREFIX = 'canvasbench-';
 const GROUP = `${PREFIX}${process.pid}`;
 const PERIOD_US = 100_000;
 
+/** The one-server benchmarks' split of a 2-CPU machine: the server under test here, its load there. */
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
+
 export interface ThrottleStats {
   periods: number;
   throttled: number;
