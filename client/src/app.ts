@@ -85,6 +85,8 @@ export interface TileSource {
   seq: number;
   fetchTile: TileSyncDeps['fetchTile'];
   setTimer: TileSyncDeps['setTimer'];
+  /** Runs fn once the frame drawn now is on screen (TileSyncDeps.afterPaint). */
+  afterPaint?: TileSyncDeps['afterPaint'];
   devicePixelRatio(): number;
   /** GET /api/canvas's seq now (null: no answer), asked before reconnecting. */
   canvasSeq(): Promise<number | null>;
@@ -249,6 +251,7 @@ export class CanvasApp {
       view: () =>
         this.view && { rect: visibleSource(this.view), devicePerPixel: this.view.scale * tiles.devicePixelRatio() },
       setTimer: tiles.setTimer,
+      ...(tiles.afterPaint ? { afterPaint: tiles.afterPaint } : {}),
       warn: (text) => console.warn(text),
       sink: {
         ...this.sink,

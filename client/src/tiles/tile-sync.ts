@@ -96,6 +96,12 @@ export interface TileSyncDeps {
   view(): ViewNow | null;
   /** Runs fn after ms; returns a cancel function. */
   setTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Runs fn once what was just drawn is on screen (the page: the next animation frame, then a task);
+   * absent: at once. The margin tiles and the pyramid's top wait for it, so a first paint shares
+   * neither the link nor the main thread with them.
+   */
+  afterPaint?(fn: () => void): void;
   sink: TileSink;
   warn?(text: string): void;
 }
@@ -135,6 +141,8 @@ export class TileSync {
   private refreshes = 0;
   /** The pyramid level and tiles the view showed at the last follow ('' at level 0). */
   private pyramidShown = '';
+  /** The pyramid's top waits for the first level-0 tiles in view to be drawn (see refreshPyramid). */
+  private topDeferred = false;
 
   constructor(private readonly d: TileSyncDeps) {
     this.tickSeq = d.seq;
@@ -236,10 +244,23 @@ export class TileSync {
     const onScreen = tiles.filter((t) => inRegion(visible, t.tx, t.ty));
     const margin = tiles.filter((t) => !inRegion(visible, t.tx, t.ty));
     const epoch = this.epoch;
-    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() => {
-      if (epoch !== this.epoch || this.region !== r) return;
-      for (const t of margin) void this.load(t.tx, t.ty);
-    });
+    const afterPaint = this.d.afterPaint ?? ((fn: () => void) => fn());
+    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() =>
+      afterPaint(() => {
+        if (epoch !== this.epoch) return;
+        this.loadDeferredTop();
+        if (this.region !== r) return;
+        for (const t of margin) void this.load(t.tx, t.ty);
+      }),
+    );
+  }
+
+  /** The pyramid's top, once the view's first level-0 tiles are on screen, when it was held back for them. */
+  private loadDeferredTop(): void {
+    const board = this.current;
+    if (!this.topDeferred || !board) return;
+    this.topDeferred = false;
+    void this.loadPyramid(board, this.d.layout.maxLevel, 0, 0);
   }
 
   /** A delta: region deltas apply to their tile; whole-canvas ones (before the subscription) are ignored. */
@@ -403,7 +424,13 @@ export class TileSync {
     // time (a changed top rewrites most of the grid: 16 M cells at 4096 x 4096).
     const topDue = this.level > 0 || this.refreshes % TOP_EVERY === 0;
     this.refreshes++;
-    if (maxLevel > 0 && this.level < maxLevel && topDue) void this.loadPyramid(board, maxLevel, 0, 0);
+    if (maxLevel > 0 && this.level < maxLevel && topDue) {
+      // Zoomed in on a board not shown yet, the top (25 KB at 4096 x 4096, and a write of every cell
+      // of the grid) waits until the tiles in view are drawn: on a phone's first paint it was an
+      // eighth of the bytes and delayed the paint by the main thread it took (perf/first-paint.ts).
+      this.topDeferred = this.level === 0 && !this.isLoaded;
+      if (!this.topDeferred) void this.loadPyramid(board, maxLevel, 0, 0);
+    }
     if (this.level > 0) {
       const r = tilesCovering(this.d.layout, v.rect, this.level, 0);
       for (let ty = r.ty; ty < r.ty + r.th; ty++)
