@@ -246,7 +246,7 @@ export class CanvasApp {
       fetchTile: tiles.fetchTile,
       // On the main thread: a 256 x 256 tile is about a millisecond, and the worker's decoder keeps
       // only the newest of the snapshots queued (png-decoder.ts), where every tile counts.
-      decodePng: (png) => Promise.resolve(tryDecodeIndexedPng(png)),
+      decodePng: (png) => tryDecodeIndexedPng(png),
       send: (msg) => this.send(msg),
       view: () =>
         this.view && { rect: visibleSource(this.view), devicePerPixel: this.view.scale * tiles.devicePixelRatio() },
