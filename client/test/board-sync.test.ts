@@ -48,8 +48,7 @@ function delta(fromSeq: number, toSeq: number, changes: Array<[number, number, n
   return { t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px: packDeltaPixels(cells, grid, W) };
 }
 
-const decodeOrNull = (bytes: Uint8Array): Promise<DecodedIndices | null> =>
-  decodeIndexedPng(bytes).catch(() => null);
+const decodeOrNull = (bytes: Uint8Array): Promise<DecodedIndices | null> => decodeIndexedPng(bytes).catch(() => null);
 
 /**
  * A board-sync fed frames through the real codec, recording what it asks the page to do. PNGs decode
