@@ -237,11 +237,22 @@ test('zoomed in on a first load, the margin and the pyramid top wait until the t
     r.asked.map((a) => a.path),
     ['0/0/0'],
   );
+  r.sync.tiles({ t: 'tiles', seq: 9 }); // as when the page loaded the region before its WebSocket opened
+  await new Promise((done) => setImmediate(done));
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+    'a second `tiles` while the tile in view loads waits for that load',
+  );
   await r.serve('0/0/0', { colour: 1, seq: 9, etag: '"a"' });
-  assert.equal(r.asked.length, 0, 'nothing more until the frame showing it');
-  assert.equal(painted.length, 1);
-  painted[0]?.();
-  assert.deepEqual(r.asked.map((a) => a.path).sort(), ['0/0/1', '0/1/0', '0/1/1', '2/0/0']);
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+    'asked again (a `tiles` came while it loaded), and nothing more until the frame showing it',
+  );
+  assert.equal(painted.length, 2, 'each reload waits for the frame');
+  for (const fn of painted.splice(0)) fn();
+  assert.deepEqual(r.asked.map((a) => a.path).sort(), ['0/0/0', '0/0/1', '0/1/0', '0/1/1', '2/0/0']);
   const zoomedOut = rig(
     { rect: { x: 0, y: 0, w: 600, h: 300 }, devicePerPixel: 0.3 },
     { afterPaint: (fn) => painted.push(fn) },

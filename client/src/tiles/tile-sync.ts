@@ -115,6 +115,8 @@ interface Level0 {
   /** In the subscribed region with `seq` known: its deltas arrive, so the copy stays current. */
   live: boolean;
   loading: boolean;
+  /** The load in flight (or the last one): a reload waits on it rather than starting another. */
+  inflight: Promise<void>;
   /** The level its grid cells were last written from: 0 (a level-0 tile), k (the pyramid), Infinity (nothing). */
   filled: number;
   /** A `tiles` came while it loaded: load it again once done. */
@@ -332,6 +334,7 @@ export class TileSync {
         etag: null,
         live: false,
         loading: false,
+        inflight: Promise.resolve(),
         filled: Number.POSITIVE_INFINITY,
         again: false,
         waiting: [],
@@ -352,12 +355,23 @@ export class TileSync {
   }
 
   /** Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag). */
-  private async load(tx: number, ty: number): Promise<void> {
+  /**
+   * Loads level-0 tile (tx, ty); resolves once it is in the grid (or failed). A tile already loading
+   * is loaded again after, and this resolves with the load in flight: a `tiles` that comes while the
+   * first tiles load (the page loads them before its WebSocket opens) must not let the margin and
+   * the pyramid's top start before the tiles in view are drawn.
+   */
+  private load(tx: number, ty: number): Promise<void> {
     const t = this.tile(tx, ty);
     if (t.loading) {
       t.again = true;
-      return;
+      return t.inflight;
     }
+    t.inflight = this.fetchLevel0(tx, ty, t);
+    return t.inflight;
+  }
+
+  private async fetchLevel0(tx: number, ty: number, t: Level0): Promise<void> {
     const board = this.current;
     if (!board) return;
     const epoch = this.epoch;
