@@ -1,9 +1,9 @@
 /**
  * The static files' compressed variants, made once at startup (never per request): brotli at quality
- * 11 and gzip at level 9, node:zlib. Measured on the built client: app.js 199,213 bytes is 59,027
- * with brotli and 66,854 with gzip (brotli 630 ms of CPU, gzip 12 ms), the page 13,238 -> 3,080, the
- * stylesheet 11,502 -> 2,774. That is what puts a phone's first paint on a big canvas under 200 KB
- * (perf/first-paint.ts).
+ * 11 and gzip at level 9, node:zlib. Measured on the built client: app.js 135,991 bytes is 40,589
+ * with brotli and 46,356 with gzip (brotli about 250 ms of CPU, gzip about 10 ms), the page 13,238 ->
+ * 3,080, the stylesheet 11,502 -> 2,774. Most of what a phone downloaded before its first paint on a
+ * big canvas was these files uncompressed (perf/first-paint.ts, perf/RESULTS.md).
  *
  * - Off the event loop and one file at a time: zlib's async calls run in libuv's thread pool, which
  *   the tick's deflate shares; a file at a time leaves it the other threads. The server answers from
@@ -15,7 +15,7 @@
  *   client's decompression would cost more than the bytes saved), and a variant that is not smaller
  *   is dropped (images are compressed already).
  * - Source maps (`.map`, fetched only when someone opens the devtools) get gzip only: brotli 11 of
- *   the build's 2 MB of maps costs about 6 s of CPU at every start, for a few KB saved.
+ *   2 MB of maps cost about 6 s of CPU at every start, for a fifth fewer bytes than gzip.
  */
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';

@@ -6,9 +6,9 @@
  * - `/` is `no-cache` (always revalidated, so a deploy shows at the next load) and its asset links get
  *   `?v=<hash>`; an asset requested with the current hash is immutable for a year, anything else
  *   (no or an old `v`) is `no-cache`. A new build changes the hash, hence the URL, hence the fetch.
- * Each file also goes out compressed (brotli or gzip, whichever is smaller among those the request
- * accepts: accept-encoding.ts), variants made once at startup (static-compression.ts), each with its
- * own ETag, so a cache never confuses them.
+ * Each file also goes out compressed (brotli or gzip: the smallest variant the request's
+ * Accept-Encoding allows, accept-encoding.ts), variants made once at startup (static-compression.ts),
+ * each with its own ETag, so a cache never confuses them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -69,16 +69,16 @@ export function contentTypeFor(name: string): string {
 export function staticFile(body: Buffer, name: string): StaticFile {
   const version = createHash('sha256').update(body).digest('base64url').slice(0, 16);
   const identity: Variant = { coding: 'identity', body, etag: variantEtag(version, 'identity') };
-  const file: StaticFile = {
+  const contentType = contentTypeFor(name);
+  return {
     body,
-    contentType: contentTypeFor(name),
+    contentType,
     etag: identity.etag,
     version,
     identity,
     variants: [identity],
     compressed: Promise.resolve(),
   };
-  return file;
 }
 
 /** Makes `file`'s compressed variants in the background (static-compression.ts); serving goes on meanwhile. */

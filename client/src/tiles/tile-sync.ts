@@ -354,9 +354,9 @@ export class TileSync {
     this.d.sink.drawDelta(board, m.px);
   }
 
-  /** Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag). */
   /**
-   * Loads level-0 tile (tx, ty); resolves once it is in the grid (or failed). A tile already loading
+   * Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag); resolves
+   * once it is in the grid (or failed). A tile already loading
    * is loaded again after, and this resolves with the load in flight: a `tiles` that comes while the
    * first tiles load (the page loads them before its WebSocket opens) must not let the margin and
    * the pyramid's top start before the tiles in view are drawn.
