@@ -251,7 +251,7 @@ export class HistoryPanel {
       if (document.activeElement !== this.number) this.number.value = String(seq);
       this.renderLink();
     }
-    const decoded = tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
+    const decoded = await tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
     if (stale()) return;
     const indices =
       decoded && decoded.width === board.width && decoded.height === board.height
