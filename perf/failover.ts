@@ -122,11 +122,14 @@ try {
     return found;
   };
   const failoverMs: number[] = [];
+  /** Kill -> the standby's "took the writer lease" log line. */
+  const tookMs: number[] = [];
   try {
     for (let kill = 0; kill < KILLS; kill++) {
       await sleep(2000);
       const i = await leaderIndex();
       const killedAt = performance.now();
+      const killedWall = Date.now();
       await (writers[i] as StartedServer).kill();
       writers[i] = undefined;
       // An ack of a placement sent after the kill: one in flight before it may still be answered.
@@ -139,8 +142,9 @@ try {
       let took = lines.length - 1;
       while (took > 0 && !lines[took]?.msg.startsWith('took the writer lease')) took--;
       const t0 = lines[took]?.time ?? 0;
+      tookMs.push(t0 - killedWall);
       const steps = lines.slice(took).map((l) => `${l.msg.slice(0, 40)} +${l.time - t0}${l.ms ? ` (${l.ms} ms)` : ''}`);
-      log(`  new leader: ${steps.slice(0, 8).join('; ')}`);
+      log(`  new leader: took the lease ${t0 - killedWall} ms after the kill; ${steps.slice(0, 8).join('; ')}`);
       writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
       // Either may lead now (the restarted one too, when the lease expired before the standby took it).
       await until('one leader, the other standing by caught up', async () => {
@@ -200,6 +204,7 @@ try {
     ['SIGKILLs of the leader', String(failoverMs.length)],
     ['kill -> placing through the edge again, median / max', `${median(failoverMs)} / ${Math.max(...failoverMs)} ms`],
     ['every kill', failoverMs.join(', ')],
+    ['kill -> the standby took the lease, median / max', `${median(tookMs)} / ${Math.max(...tookMs)} ms`],
     ['placements acked during the kills', String(acked.length)],
     ['acked placements lost', String(lost)],
     ['seqs contiguous on the final leader', String(contiguous)],

@@ -40,9 +40,10 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { type PlacementRow, Store } from './store/store.ts';
+import { type LoadedState, type PlacementRow, Store } from './store/store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
+import type { Label, Stats } from './stats/stats.ts';
 import { StatsStore } from './store/stats-store.ts';
 import { ProjectStore } from './store/project-store.ts';
 import { ProjectService } from './projects/project-service.ts';
@@ -78,10 +79,25 @@ export interface Leadership {
    * store and its small tables exist; acks wait for `append` and nothing is acked while `refusing`.
    */
   replicate?: (store: Store, seq: () => number) => Replicator;
+  /** What the standby this writer was kept up to date (writer.ts): the start need not read it again. */
+  handover?: Handover;
+}
+
+/**
+ * A standby's state as it takes over: the grid it applied the log to, exactly what its database
+ * holds (Store.load would rebuild the same: 70-170 ms for 1000 x 1000 in perf/failover.ts), and the
+ * stats it counted from the same rows, when it has them (restoreStats would scan the last hour's
+ * placements: 0.4-2 s for ~100,000 there, tens of seconds at 1,600 placements/s).
+ */
+export interface Handover {
+  loaded: LoadedState;
+  stats?: Stats;
 }
 
 export interface Replicator {
   append(rows: readonly PlacementRow[]): Promise<boolean>;
+  /** True once the log holds everything stored so far (moderation answers wait for it). */
+  synced(): Promise<boolean>;
   /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
   readonly refusing: boolean;
   close(): void;
@@ -106,7 +122,7 @@ function loginSettings(config: Config): FrontOptions['login'] {
  * How often the stats checkpoint is written (store/stats-store.ts), and after how long a startup scan
  * one is written at once: a crash then replays at most this much more than a clean stop.
  */
-const STATS_CHECKPOINT_MS = 5 * 60_000;
+export const STATS_CHECKPOINT_MS = 5 * 60_000;
 const STATS_CHECKPOINT_ROWS = 100_000;
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
@@ -127,9 +143,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
   });
-  let loaded: ReturnType<Store['load']>;
+  const handover = leadership?.handover;
+  let loaded: LoadedState;
   try {
-    loaded = store.load(config.width, config.height, config.palette.length);
+    loaded = handover?.loaded ?? store.load(config.width, config.height, config.palette.length);
   } catch (err) {
     store.close();
     throw err;
@@ -142,7 +159,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     loaded.seq,
     loaded.lastSeq,
   );
-  log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+  log.info(
+    { seq: loaded.seq, replayed: loaded.replayed, db: config.db, ...(handover ? { handedOver: true } : {}) },
+    'canvas restored',
+  );
   const checkpointer = WalCheckpointer.start(store, {
     path: config.db,
     busyTimeoutMs: config.busyTimeoutMs,
@@ -159,24 +179,40 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const botStore = new BotStore(store.db);
   const bots = new Bots(botStore.all());
   const names = new DisplayNames(new NameStore(store.db), { bans, bots });
+  const label = (id: string): Label | undefined => {
+    const bot = bots.nameOf(id);
+    if (bot !== undefined) return { bot };
+    const name = names.of(id);
+    return name === undefined ? undefined : { name };
+  };
   const statsStarted = performance.now();
-  const { stats, checkpointSeq, scanned } = restoreStats({
-    paletteSize: config.palette.length,
-    log: placementLog,
-    store: statsStore,
-    seq: loaded.seq,
-    now: Date.now(),
-    label: (id) => {
-      const bot = bots.nameOf(id);
-      if (bot !== undefined) return { bot };
-      const name = names.of(id);
-      return name === undefined ? undefined : { name };
-    },
-  });
-  log.info(
-    { ms: Math.round(performance.now() - statsStarted), checkpointSeq, scanned, identities: stats.identities },
-    'stats restored',
-  );
+  let stats: Stats;
+  let scanned = 0;
+  if (handover?.stats && handover.stats.seq === loaded.seq) {
+    stats = handover.stats;
+    stats.labelWith(label);
+    log.info({ seq: stats.seq, identities: stats.identities }, 'stats handed over by the standby');
+  } else {
+    const restored = restoreStats({
+      paletteSize: config.palette.length,
+      log: placementLog,
+      store: statsStore,
+      seq: loaded.seq,
+      now: Date.now(),
+      label,
+    });
+    stats = restored.stats;
+    scanned = restored.scanned;
+    log.info(
+      {
+        ms: Math.round(performance.now() - statsStarted),
+        checkpointSeq: restored.checkpointSeq,
+        scanned,
+        identities: stats.identities,
+      },
+      'stats restored',
+    );
+  }
   const saveStats = () => {
     try {
       statsStore.save(stats.checkpoint());
@@ -353,6 +389,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     projectService,
     bots,
     names,
+    replicator && (() => replicator.synced()),
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.

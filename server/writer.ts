@@ -32,7 +32,8 @@ import { Metrics } from './ops/metrics.ts';
 import { OperatorError, shownUrl } from './ops/operator-error.ts';
 import { checkBackend, listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import { ErrorCode } from '../protocol/messages.ts';
-import { type RunningServer, startServer, watchLeadership } from './server.ts';
+import { type Handover, type RunningServer, STATS_CHECKPOINT_MS, startServer, watchLeadership } from './server.ts';
+import type { Stats } from './stats/stats.ts';
 
 export interface RunningWriter {
   url: string;
@@ -129,8 +130,17 @@ async function publishedSeq(link: RedisLink, prefix: string): Promise<number | u
 interface Replica {
   store: Store;
   follower: LogFollower;
-  /** Written to the stats checkpoint before leading: the leader's start then scans no history. */
-  saveStats: () => void;
+  /**
+   * The grid and the stats as the leader keeps them, handed to the server this standby starts when
+   * it takes over (server.ts Handover), so that start reads neither from the database.
+   */
+  handover(): Handover;
+  /**
+   * Keeps the stats usable: rebuilt after rows were dropped (their counts were wrong), and their
+   * checkpoint written every STATS_CHECKPOINT_MS (a leader that crashes soon after taking over
+   * starts from it, not from an older one).
+   */
+  tendStats(): void;
   /** This database holds the canvas the writers on this prefix serve (P:meta checked): only then is the log applied. */
   confirmed: boolean;
 }
@@ -220,34 +230,64 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
           log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
       }
       const loaded = store.load(config.width, config.height, config.palette.length);
-      // The stats, kept as the leader keeps them (server.ts), so the start of the leader this
-      // standby becomes reads a checkpoint instead of the whole history (~1 s per 100,000 rows).
+      // The stats, kept as the leader keeps them (server.ts) and handed to it: the start of the
+      // leader this standby becomes scans no history (the last hour's rows alone took 0.4-2 s for
+      // ~100,000 in perf/failover.ts, on the takeover's critical path).
       const statsStore = new StatsStore(store.db);
-      const { stats } = restoreStats({
-        paletteSize: config.palette.length,
-        log: new PlacementLog(store.db),
-        store: statsStore,
-        seq: loaded.seq,
-        now: Date.now(),
-      });
+      const restore = (seq: number) =>
+        restoreStats({
+          paletteSize: config.palette.length,
+          log: new PlacementLog(store.db),
+          store: statsStore,
+          seq,
+          now: Date.now(),
+        }).stats;
+      let stats: Stats | undefined = restore(loaded.seq);
+      let statsSavedAt = performance.now();
       const follower = new LogFollower(
         link,
         keys,
         store,
         changes,
-        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: config.width, height: config.height },
+        {
+          grid: loaded.grid,
+          lastSeq: loaded.lastSeq,
+          seq: loaded.seq,
+          width: config.width,
+          height: config.height,
+          replayed: loaded.replayed,
+        },
         config.snapshotEvery,
         log,
-        (rows) => stats.add(rows),
+        {
+          applied: (rows) => stats?.add(rows),
+          truncated: () => {
+            stats = undefined;
+          },
+        },
       );
-      const saveStats = () => {
-        try {
-          statsStore.save(stats.checkpoint());
-        } catch (err) {
-          log.warn({ err }, 'standby stats checkpoint failed: the leader start scans the history');
-        }
+      const replica: Replica = {
+        store,
+        follower,
+        confirmed,
+        handover: () => {
+          const { grid, lastSeq, seq, replayed } = follower.grid;
+          return { loaded: { grid, lastSeq, seq, replayed }, ...(stats?.seq === seq ? { stats } : {}) };
+        },
+        tendStats: () => {
+          if (!stats) {
+            stats = restore(follower.seq);
+            statsSavedAt = 0;
+          }
+          if (performance.now() - statsSavedAt < STATS_CHECKPOINT_MS) return;
+          statsSavedAt = performance.now();
+          try {
+            statsStore.save(stats.checkpoint());
+          } catch (err) {
+            log.warn({ err }, 'standby stats checkpoint failed: a start after a crash reads more placements');
+          }
+        },
       };
-      const replica = { store, follower, confirmed, saveStats };
       if (confirmed) {
         await catchUp(follower);
         if (demoted || (await lease.holderEpoch()) !== undefined) await dropAhead(follower);
@@ -296,6 +336,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const front = await listenStandby(config, port, true, log, standbyHealth, standbyMetrics);
     port = front.port;
     relisten = true;
+    sawHeld = false;
     phase = { kind: 'standby', front, replica };
     log.info({ port, epoch: seenEpoch, seq: replica.follower.seq, behind }, 'standing by');
   }
@@ -307,15 +348,17 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     // Holding the lease, no one else appends: what the log has now is everything acknowledged.
     if (replica.confirmed)
       await catchUp(replica.follower).catch((err: unknown) => log.warn({ err }, 'final catch-up failed'));
-    replica.saveStats();
+    const handover = replica.handover();
     replica.store.close();
     log.info({ epoch: lease.epoch, seq: replica.follower.seq }, 'took the writer lease: leading');
+    const started = performance.now();
     // The seq the last leader published: a database behind it means acknowledged placements are gone.
     const published = await publishedSeq(link, config.redisPrefix);
     let rollback: { from: number; to: number; seqs: number } | undefined;
     let appender: LogAppender | undefined;
     try {
       const server = await startServer({ ...config, port, reusePort: true }, log, {
+        handover,
         epoch: lease.epoch,
         valid: () => lease.valid,
         health: () => ({
@@ -350,6 +393,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       relisten = true;
       behind = 0;
       phase = { kind: 'leader', server };
+      log.info({ epoch: lease.epoch, ms: Math.round(performance.now() - started) }, 'leading: serving');
     } catch (err) {
       await lease.release();
       if (!relisten) throw err; // at start: the operator's to fix (port taken, database unreadable)
@@ -383,14 +427,26 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
   /** performance.now() since which the lease key was seen free, continuously. */
   let freeSince: number | undefined;
   /**
-   * A standby's look at the log and the lease: it applies what the log has; a lease free for half a
-   * lease (longer than the leader's renew interval) means take it. A key that is missing only for a
-   * moment (FLUSHALL, eviction) is put back by its holder's next renew, so a standby does not take
-   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
-   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback).
+   * This standby saw the lease held since its link to Redis last failed: only then does a lease
+   * found expired mean a leader stopped renewing. One that was unreachable with Redis (a Redis
+   * outage) may be about to renew: that case waits half a lease, as a vanished key does.
    */
-  async function poll(): Promise<void> {
-    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return;
+  let sawHeld = false;
+  /**
+   * A standby's look at the log and the lease; resolves to the ms until the next look. It applies
+   * what the log has. A lease that expired by itself (its last renew a whole lease old, bus/lease.ts)
+   * is taken at once: its holder stopped acknowledging a quarter lease before. A key that vanished
+   * sooner (FLUSHALL, eviction) may be put back by its holder's next renew, so it must stay free for
+   * half a lease (longer than the renew interval) before a standby takes it: a standby never takes
+   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
+   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback). While the
+   * lease is held, the next look is due just after it would expire, so a dead leader's lease is
+   * taken within milliseconds of its expiry rather than up to a poll interval later.
+   */
+  async function poll(): Promise<number> {
+    const every = config.leaseMs / 4;
+    if (!link.up) sawHeld = false;
+    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return every;
     const { replica } = phase;
     await lease.announceStandby();
     if (!replica.confirmed) {
@@ -404,22 +460,25 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       }
     }
     const caughtUp = replica.confirmed && (await catchUp(replica.follower));
-    const holder = await lease.holderEpoch();
-    if (holder !== undefined) {
-      seenEpoch = Math.max(seenEpoch, holder);
+    const look = await lease.look();
+    if (look.held) {
+      seenEpoch = Math.max(seenEpoch, look.epoch);
       freeSince = undefined;
+      sawHeld = true;
       if (replica.confirmed) await dropAhead(replica.follower);
-      return;
+      replica.tendStats();
+      return look.ttlMs >= 0 && look.ttlMs < every ? look.ttlMs + 1 : every;
     }
     const now = performance.now();
     freeSince ??= now;
-    if (now - freeSince < config.leaseMs / 2) return;
-    if (!(await mayLead(replica, caughtUp))) return;
+    if (!(look.expired && sawHeld) && now - freeSince < config.leaseMs / 2) return every;
+    if (!(await mayLead(replica, caughtUp))) return every;
     freeSince = undefined;
     if (await lease.tryAcquire(seenEpoch)) {
       seenEpoch = lease.epoch;
       await queue(() => lead(replica));
     }
+    return every;
   }
 
   port = await claimPort(config);
@@ -448,31 +507,35 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     await link.close();
     throw err;
   }
-  let polling = false;
   let lastPollError = '';
-  const poller = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    poll()
-      .then(() => {
-        lastPollError = '';
-      })
-      .catch((err: unknown) => {
-        // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
-        const message = (err as Error).message;
-        if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
-        lastPollError = message;
-      })
-      .finally(() => {
-        polling = false;
-      });
-  }, config.leaseMs / 4);
+  let poller: NodeJS.Timeout | undefined;
+  /** One look at a time, each scheduled when the last one ended (its result says when). */
+  const nextPoll = (ms: number) => {
+    if (closing) return;
+    poller = setTimeout(() => {
+      poll().then(
+        (next) => {
+          lastPollError = '';
+          nextPoll(next);
+        },
+        (err: unknown) => {
+          sawHeld = false;
+          // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
+          const message = (err as Error).message;
+          if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
+          lastPollError = message;
+          nextPoll(config.leaseMs / 4);
+        },
+      );
+    }, ms);
+  };
+  nextPoll(config.leaseMs / 4);
 
   return {
     url: shownUrl(config.host, port),
     close: async () => {
       closing = true;
-      clearInterval(poller);
+      clearTimeout(poller);
       await transition;
       const current = phase;
       phase = { kind: 'none' };
