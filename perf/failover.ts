@@ -144,7 +144,12 @@ try {
       const t0 = lines[took]?.time ?? 0;
       tookMs.push(t0 - killedWall);
       const steps = lines.slice(took).map((l) => `${l.msg.slice(0, 40)} +${l.time - t0}${l.ms ? ` (${l.ms} ms)` : ''}`);
-      log(`  new leader: took the lease ${t0 - killedWall} ms after the kill; ${steps.slice(0, 8).join('; ')}`);
+      log(`  new leader: took the lease ${t0 - killedWall} ms after the kill; ${steps.slice(0, 30).join('; ')}`);
+      const edgeLines = e
+        .lines()
+        .map((l) => JSON.parse(l) as { time: number; msg: string })
+        .filter((l) => l.time > killedWall);
+      log(`  edge: ${edgeLines.map((l) => `${l.msg.slice(0, 50)} +${l.time - t0}`).join('; ')}`);
       writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
       // Either may lead now (the restarted one too, when the lease expired before the standby took it).
       await until('one leader, the other standing by caught up', async () => {

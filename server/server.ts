@@ -4,6 +4,7 @@
  * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Canvas } from './canvas/canvas.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
@@ -92,6 +93,8 @@ export interface Leadership {
 export interface Handover {
   loaded: LoadedState;
   stats?: Stats;
+  /** Taking over from another leader (not this process's own start): edges wait for the first frame. */
+  takeover: boolean;
 }
 
 export interface Replicator {
@@ -124,6 +127,12 @@ function loginSettings(config: Config): FrontOptions['login'] {
  */
 export const STATS_CHECKPOINT_MS = 5 * 60_000;
 const STATS_CHECKPOINT_ROWS = 100_000;
+
+/** The deflate level of the first frame of a standby that takes over (see its use). */
+const TAKEOVER_PNG_LEVEL = 1;
+
+/** The history catch-ups of a start wait this long at most for the bus (the identity index, keyframes). */
+const BACKGROUND_AFTER_MS = 2_000;
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
@@ -290,11 +299,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // counters, each in O(1); the index is rebuilt from the table in the background.
   const identities = new IdentityIndex();
   const activity = new Activity(config.width, config.height);
-  identities
-    .rebuild(store.db, canvas.seq)
-    .catch((err: unknown) =>
-      log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
-    );
+  // Rebuilt up to the seq at start, in the background (after the bus started, below); later placements are
+  // counted as they are accepted.
+  const startSeq = canvas.seq;
   const placements = new PlacementService({
     bots,
     canvas,
@@ -396,7 +403,6 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const catchUp = () => {
     pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
-  catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
   const bus = leadership
@@ -449,7 +455,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     progress: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
-  const first = await ticker.run();
+  // A standby taking over: edges forward nothing until its first frame is out, so that frame is
+  // deflated at level 1 (1000 x 1000 with ~150,000 scattered pixels: 16-40 ms against 240-630 ms at
+  // level 8 on the shared test machine, and 1.17x the bytes). The next tick with a change encodes at
+  // --png-level again; on a canvas nobody places on, /image keeps the larger bytes until then.
+  const first = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
   metrics.pngBytes.set(first.frame.png.length);
   await streams.publish(first); // before anyone connects: the frame new sockets and /image get
 
@@ -502,9 +512,22 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   }
   ticker.start(config.tickMs);
   // Not awaited: a writer serves its own clients while Redis is still unreachable.
-  bus
+  const busStarted = bus
     ?.start({ frame: ticker.frame, tickMs: config.tickMs, ownClients: () => streams.size })
     .catch((err: unknown) => log.error({ err }, 'bus start failed'));
+  // The catch-ups over the whole history (the identity index, keyframes) run on this loop and in the
+  // thread pool in slices: started before, they delayed a new leader's first frame and its bus start
+  // (edges forward nothing until they hear it) by 200-600 ms in perf/failover.ts. They start once
+  // the bus has started, or after BACKGROUND_AFTER_MS without Redis.
+  void Promise.race([busStarted, sleep(BACKGROUND_AFTER_MS)]).then(() => {
+    if (closing) return;
+    identities
+      .rebuild(store.db, startSeq)
+      .catch((err: unknown) =>
+        log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
+      );
+    catchUp();
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

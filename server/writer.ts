@@ -134,7 +134,7 @@ interface Replica {
    * The grid and the stats as the leader keeps them, handed to the server this standby starts when
    * it takes over (server.ts Handover), so that start reads neither from the database.
    */
-  handover(): Handover;
+  handover(takeover: boolean): Handover;
   /**
    * Keeps the stats usable: rebuilt after rows were dropped (their counts were wrong), and their
    * checkpoint written every STATS_CHECKPOINT_MS (a leader that crashes soon after taking over
@@ -270,9 +270,9 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         store,
         follower,
         confirmed,
-        handover: () => {
+        handover: (takeover) => {
           const { grid, lastSeq, seq, replayed } = follower.grid;
-          return { loaded: { grid, lastSeq, seq, replayed }, ...(stats?.seq === seq ? { stats } : {}) };
+          return { takeover, loaded: { grid, lastSeq, seq, replayed }, ...(stats?.seq === seq ? { stats } : {}) };
         },
         tendStats: () => {
           if (!stats) {
@@ -341,14 +341,15 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     log.info({ port, epoch: seenEpoch, seq: replica.follower.seq, behind }, 'standing by');
   }
 
-  async function lead(replica: Replica): Promise<void> {
+  /** `takeover`: from another leader (a poll found the lease free), not at this process's start. */
+  async function lead(replica: Replica, takeover: boolean): Promise<void> {
     if (closing || phase.kind === 'leader') return;
     if (phase.kind === 'standby') phase.front.close();
     phase = { kind: 'none' };
     // Holding the lease, no one else appends: what the log has now is everything acknowledged.
     if (replica.confirmed)
       await catchUp(replica.follower).catch((err: unknown) => log.warn({ err }, 'final catch-up failed'));
-    const handover = replica.handover();
+    const handover = replica.handover(takeover);
     replica.store.close();
     log.info({ epoch: lease.epoch, seq: replica.follower.seq }, 'took the writer lease: leading');
     const started = performance.now();
@@ -476,7 +477,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     freeSince = undefined;
     if (await lease.tryAcquire(seenEpoch)) {
       seenEpoch = lease.epoch;
-      await queue(() => lead(replica));
+      await queue(() => lead(replica, true));
     }
     return every;
   }
@@ -500,7 +501,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const caughtUp = replica.confirmed && behind === 0 && !replica.follower.gap;
     if (ready && (await mayLead(replica, caughtUp)) && (await lease.tryAcquire(seenEpoch))) {
       seenEpoch = lease.epoch;
-      await lead(replica);
+      await lead(replica, false);
     } else await becomeStandby(replica);
   } catch (err) {
     await lease.release();

@@ -114,7 +114,7 @@ return {'free', now - tonumber(r)}`;
 
 /** What a standby sees of the lease. */
 export type LeaseLook =
-  | { held: true; epoch: number; /** ms until the key expires unless renewed */ ttlMs: number }
+  | { held: true; epoch: number /** ms until the key expires unless renewed */; ttlMs: number }
   | {
       held: false;
       /**
