@@ -364,7 +364,8 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         valid: () => lease.valid,
         health: () => ({
           ...(rollback ? { rollback } : {}),
-          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0 },
+          // standby: the last renew saw one, so acks and moderation answers wait for the append.
+          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0, standby: !lease.alone },
         }),
         replicate: (store, seq) => {
           appender = new LogAppender({

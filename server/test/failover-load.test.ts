@@ -114,6 +114,13 @@ describe('writer failover under load', () => {
       token: string;
     };
     const other = (await httpRequest(`${edge.http}/api/session`, { method: 'POST' })).json() as { token: string };
+    // Answers wait for the log once the leader knows of a standby (its next renew after the
+    // standby's first look): alone, a writer answers at once, as it always did.
+    const leader = writers[await leaderIndex()] as StartedServer;
+    await until(
+      'the leader counts a standby',
+      async () => ((await health(leader)) as { log?: { standby?: boolean } }).log?.standby === true,
+    );
     const setName = await httpRequest(`${edge.http}/api/me/name`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${named.token}` },
