@@ -12,6 +12,8 @@
 import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from './config/config.ts';
 import { busKeys, type CanvasMeta, decodeMeta, decodeTicks } from './bus/bus-messages.ts';
+import { renameSync, rmSync } from 'node:fs';
+import { CopyServer, copyKeys, fetchCopy } from './bus/database-copy.ts';
 import { LogAppender, LogFollower, logKeys } from './bus/replication-log.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { BotStore } from './store/bot-store.ts';
@@ -147,7 +149,7 @@ interface Replica {
 
 type Phase =
   | { kind: 'standby'; front: StandbyFront; replica: Replica }
-  | { kind: 'leader'; server: RunningServer }
+  | { kind: 'leader'; server: RunningServer; copies: CopyServer | undefined }
   | { kind: 'none' };
 
 /** The canvas the writers on this prefix serve (P:meta), if one published it. */
@@ -394,7 +396,13 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       port = server.port;
       relisten = true;
       behind = 0;
-      phase = { kind: 'leader', server };
+      // Standbys the log cannot bring up to date ask for a copy of this database.
+      const copies =
+        config.db === ':memory:'
+          ? undefined
+          : new CopyServer(link, copyKeys(config.redisPrefix), config.db, config.busyTimeoutMs, log);
+      copies?.start();
+      phase = { kind: 'leader', server, copies };
       log.info({ epoch: lease.epoch, ms: Math.round(performance.now() - started) }, 'leading: serving');
     } catch (err) {
       await lease.release();
@@ -407,8 +415,9 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
 
   async function demote(): Promise<void> {
     if (closing || phase.kind !== 'leader') return;
-    const { server } = phase;
+    const { server, copies } = phase;
     phase = { kind: 'none' };
+    copies?.stop();
     // The committer is fenced already (lease.valid is false): the flush in close refuses.
     await server.close();
     seenEpoch = Math.max(seenEpoch, (await lease.holderEpoch().catch(() => undefined)) ?? 0);
@@ -419,11 +428,46 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
    * Only a writer that has applied the whole log may lead: else it would reuse seqs already
    * acknowledged. The one exception is a log that is gone (P:log:seq missing: FLUSHALL, a Redis
    * without it): then it leads with what it has and reports any rollback. A log that is trimmed past
-   * this database (a gap) keeps it standing by: start it on a copy of the leader's database.
+   * this database (a gap) keeps it standing by until it took a copy of the leader's database (reseed).
    */
   async function mayLead(replica: Replica, caughtUp: boolean): Promise<boolean> {
     if (caughtUp) return true;
     return (await replica.follower.logSeq()) === undefined;
+  }
+
+  /** A copy of the leader's database is being fetched (reseed): polls wait for it. */
+  let copying = false;
+  /** performance.now() before which a failed copy is not asked for again. */
+  let copyNotBefore = 0;
+
+  /**
+   * The log cannot bring this standby up to date (it starts after this database's seq: trimmed, or
+   * this database is empty): it takes a copy of the leader's database through Redis
+   * (bus/database-copy.ts), puts it in place of its own and follows the log from the copy's seq.
+   */
+  async function reseed(): Promise<void> {
+    if (closing || phase.kind !== 'standby') return;
+    const into = `${config.db}.copy`;
+    let seq: number;
+    try {
+      seq = await fetchCopy(link, copyKeys(config.redisPrefix), into, log);
+    } catch (err) {
+      copyNotBefore = performance.now() + 10 * config.leaseMs;
+      log.warn({ err }, 'database copy from the leader failed: asking again later');
+      return;
+    }
+    if (closing || phase.kind !== 'standby') {
+      rmSync(into, { force: true });
+      return;
+    }
+    const { front, replica } = phase;
+    phase = { kind: 'none' };
+    replica.store.close();
+    for (const suffix of ['-wal', '-shm', '']) rmSync(`${config.db}${suffix}`, { force: true });
+    renameSync(into, config.db);
+    const fresh = await openReplica(false);
+    phase = { kind: 'standby', front, replica: fresh };
+    log.info({ copySeq: seq, seq: fresh.follower.seq, behind }, 'standby database replaced by the leader copy');
   }
 
   /** performance.now() since which the lease key was seen free, continuously. */
@@ -448,7 +492,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
   async function poll(): Promise<number> {
     const every = config.leaseMs / 4;
     if (!link.up) sawHeld = false;
-    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return every;
+    if (closing || copying || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return every;
     const { replica } = phase;
     await lease.announceStandby();
     if (!replica.confirmed) {
@@ -468,6 +512,19 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       freeSince = undefined;
       sawHeld = true;
       if (replica.confirmed) await dropAhead(replica.follower);
+      if (
+        replica.confirmed &&
+        replica.follower.gap &&
+        !copying &&
+        config.db !== ':memory:' &&
+        performance.now() >= copyNotBefore
+      ) {
+        copying = true;
+        void queue(reseed).finally(() => {
+          copying = false;
+        });
+        return every;
+      }
       replica.tendStats();
       return look.ttlMs >= 0 && look.ttlMs < every ? look.ttlMs + 1 : every;
     }
@@ -541,7 +598,10 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       await transition;
       const current = phase;
       phase = { kind: 'none' };
-      if (current.kind === 'leader') await current.server.close(); // acks what is queued, then hands over
+      if (current.kind === 'leader') {
+        current.copies?.stop();
+        await current.server.close(); // acks what is queued, then hands over
+      }
       if (current.kind === 'standby') {
         current.front.close();
         current.replica.store.close();
