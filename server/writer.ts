@@ -463,9 +463,20 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const { front, replica } = phase;
     phase = { kind: 'none' };
     replica.store.close();
-    for (const suffix of ['-wal', '-shm', '']) rmSync(`${config.db}${suffix}`, { force: true });
+    const removeDatabase = () => {
+      for (const suffix of ['-wal', '-shm', '']) rmSync(`${config.db}${suffix}`, { force: true });
+    };
+    removeDatabase();
     renameSync(into, config.db);
-    const fresh = await openReplica(false);
+    let fresh: Replica;
+    try {
+      fresh = await openReplica(false);
+    } catch (err) {
+      // An empty database asks for a copy again at the next look.
+      log.error({ err }, 'the leader copy cannot be opened: standing by with an empty database');
+      removeDatabase();
+      fresh = await openReplica(false);
+    }
     phase = { kind: 'standby', front, replica: fresh };
     log.info({ copySeq: seq, seq: fresh.follower.seq, behind }, 'standby database replaced by the leader copy');
   }
