@@ -51,7 +51,8 @@ export class Ticker {
   }
 
   /** Captures and encodes the current grid; the first call (startup) has no delta. */
-  async run(): Promise<TickOutput> {
+  /** One tick now; `level` overrides the PNG's deflate level for this one (see PngEncoder.encodeChanged). */
+  async run(level?: number): Promise<TickOutput> {
     const { canvas, encoder } = this.opts;
     const startedAt = performance.now();
     const fromSeq = this.current?.seq;
@@ -64,7 +65,7 @@ export class Ticker {
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
-    const pending = encoder.encodeChanged(canvas.grid, lost ? undefined : cells);
+    const pending = encoder.encodeChanged(canvas.grid, lost ? undefined : cells, level);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
       const px = packDeltaPixels(cells, canvas.grid, canvas.width);
