@@ -67,6 +67,7 @@ export class Front {
   private port = 0;
   private stopFdGuard: (() => void) | undefined;
   private readonly oidc: OidcClient | undefined;
+  private readonly layout: TileLayout;
 
   constructor(private readonly opts: FrontOptions) {
     const { config, log, streams, authority } = opts;
@@ -95,6 +96,7 @@ export class Front {
     const challenges = challengeIssuer(config, opts.identitySecret);
     // One tile geometry for GET /tiles and the WebSocket's region subscriptions.
     const layout = new TileLayout(opts.shape.width, opts.shape.height);
+    this.layout = layout;
     registerWebSocket(router, {
       shape: opts.shape,
       layout,
@@ -142,6 +144,16 @@ export class Front {
         ...opts.health(),
       }),
     });
+  }
+
+  /**
+   * The canvas grew (a tick or bus frame carrying a resize): hello, /api/canvas, the tile paths and
+   * region subscriptions use the new size from now on.
+   */
+  resized(width: number, height: number): void {
+    this.opts.shape.width = width;
+    this.opts.shape.height = height;
+    this.layout.resize(width, height);
   }
 
   /** Starts listening and the streams' timers; resolves to the port. A taken port is the operator's to fix. */

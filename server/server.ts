@@ -41,6 +41,7 @@ import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { type PlacementRow, Store } from './store/store.ts';
+import type { SizeRow } from './store/size-store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import { StatsStore } from './store/stats-store.ts';
@@ -81,7 +82,7 @@ export interface Leadership {
 }
 
 export interface Replicator {
-  append(rows: readonly PlacementRow[]): Promise<boolean>;
+  append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean>;
   /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
   readonly refusing: boolean;
   close(): void;
@@ -129,14 +130,15 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   });
   let loaded: ReturnType<Store['load']>;
   try {
-    loaded = store.load(config.width, config.height, config.palette.length);
+    loaded = store.load(config.palette.length);
   } catch (err) {
     store.close();
     throw err;
   }
+  // The stored size: the flags' first size grown by every resize since (store/size-store.ts).
   const canvas = new Canvas(
-    config.width,
-    config.height,
+    loaded.width,
+    loaded.height,
     config.palette.length,
     loaded.grid,
     loaded.seq,
@@ -202,6 +204,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   };
   const projectsTimer = setInterval(saveProjects, STATS_CHECKPOINT_MS).unref();
   const replicator = leadership?.replicate?.(store, () => canvas.seq);
+  // A resize (moderation.ts, through the committer) reaches the tiles and the ticker, made below.
+  let resized: (row: SizeRow) => void = () => {};
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -211,7 +215,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
       ...(leadership ? { fenced: () => !leadership.valid() || replicator?.refusing === true } : {}),
-      ...(replicator ? { replicate: (rows: readonly PlacementRow[]) => replicator.append(rows) } : {}),
+      ...(replicator
+        ? { replicate: (rows: readonly PlacementRow[], resize?: SizeRow) => replicator.append(rows, resize) }
+        : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -227,6 +233,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         stats.add(rows);
         projects.stored(rows, previous);
       },
+      resized: (row) => resized(row),
     },
   );
   const secret = store.identitySecret(config.secret);
@@ -395,15 +402,17 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     registry: metrics.registry,
     log,
   });
-  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  const encoder = new PngEncoder(canvas.width, canvas.height, config.palette, config.pngLevel);
   const ticker = new Ticker({
     canvas,
     encoder,
+    newEncoder: (width, height) => new PngEncoder(width, height, config.palette, config.pngLevel),
     canvasId: store.canvasId,
     maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
+      if (out.resize) front?.resized(out.resize.width, out.resize.height);
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -412,18 +421,24 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     progress: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
+  resized = (row) => {
+    tiles.resized();
+    ticker.resized(row);
+  };
+  // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
+  let front: Front | undefined;
   const first = await ticker.run();
   metrics.pngBytes.set(first.frame.png.length);
   await streams.publish(first); // before anyone connects: the frame new sockets and /image get
 
   // The front.
-  const front = new Front({
+  front = new Front({
     config,
     log,
     metrics,
     streams,
     // hello's cooldownMs is the model's period: ms per charge with charges.
-    shape: { ...config, cooldownMs: cooldowns.periodMs },
+    shape: { ...config, width: canvas.width, height: canvas.height, cooldownMs: cooldowns.periodMs },
     canvasId: store.canvasId,
     authority,
     identitySecret: secret,

@@ -219,7 +219,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         if (dropped > 0)
           log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
       }
-      const loaded = store.load(config.width, config.height, config.palette.length);
+      const loaded = store.load(config.palette.length);
       // The stats, kept as the leader keeps them (server.ts), so the start of the leader this
       // standby becomes reads a checkpoint instead of the whole history (~1 s per 100,000 rows).
       const statsStore = new StatsStore(store.db);
@@ -235,7 +235,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         keys,
         store,
         changes,
-        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: config.width, height: config.height },
+        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: loaded.width, height: loaded.height },
         config.snapshotEvery,
         log,
         (rows) => stats.add(rows),
