@@ -311,7 +311,9 @@ export function registerAdminRoutes(
     const given = (k: string) => bodyField(body.value, k) !== undefined;
     const [left, top] = ['left', 'top'].map((k) => (given(k) ? jsonInt(body, k) : 0));
     if (width === undefined || height === undefined || left === undefined || top === undefined)
-      return bad('body must be {"width", "height"} as integers, with "left"? and "top"? (columns and rows added there)');
+      return bad(
+        'body must be {"width", "height"} as integers, with "left"? and "top"? (columns and rows added there)',
+      );
     // Against the canvas now (shrink, too large, left/top past what is added): the writer's check.
     return { op: 'resize', actor, width, height, left, top };
   });

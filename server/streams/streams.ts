@@ -85,7 +85,14 @@ function combineResizes(older: FrameResize | undefined, newer: FrameResize | und
   const { seq, width, height } = newer;
   const left = older.left + newer.left;
   const top = older.top + newer.top;
-  return { seq, width, height, left, top, message: encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top }) };
+  return {
+    seq,
+    width,
+    height,
+    left,
+    top,
+    message: encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top }),
+  };
 }
 
 /** A fan-out waiting for the one in flight: the newest tick, its projects' progress, and whoever awaits it. */
