@@ -260,7 +260,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // The moderation console's memory: every accepted placement feeds the identity index and the live
   // counters, each in O(1); the index is rebuilt from the table in the background.
   const identities = new IdentityIndex();
-  const activity = new Activity(config.width, config.height);
+  const activity = new Activity(canvas.width, canvas.height);
   identities
     .rebuild(store.db, canvas.seq)
     .catch((err: unknown) =>
@@ -329,16 +329,18 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
     },
   );
-  // History workers open the database file read-only: none for an in-memory database.
+  // History workers open the database file read-only: none for an in-memory database. Replay starts
+  // from the canvas's first size and grows it at each stored resize.
+  const first = store.sizeHistory().initial;
   const pastCanvases =
     config.db === ':memory:'
       ? undefined
       : {
-          keyframes: new Keyframes(store.db, config.width, config.height),
+          keyframes: new Keyframes(store.db, first.width, first.height),
           service: new HistoryService(store.db, {
             dbPath: config.db,
-            width: config.width,
-            height: config.height,
+            width: first.width,
+            height: first.height,
             palette: config.palette,
             pngLevel: config.pngLevel,
           }),
@@ -375,8 +377,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         keys: busKeys(config.redisPrefix),
         meta: {
           canvasId: store.canvasId,
-          width: config.width,
-          height: config.height,
+          width: canvas.width,
+          height: canvas.height,
           palette: [...config.palette],
           tickMs: config.tickMs,
           cooldownMs: cooldowns.periodMs,
@@ -427,9 +429,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   };
   // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
   let front: Front | undefined;
-  const first = await ticker.run();
-  metrics.pngBytes.set(first.frame.png.length);
-  await streams.publish(first); // before anyone connects: the frame new sockets and /image get
+  const firstTick = await ticker.run();
+  metrics.pngBytes.set(firstTick.frame.png.length);
+  await streams.publish(firstTick); // before anyone connects: the frame new sockets and /image get
 
   // The front.
   front = new Front({
