@@ -230,7 +230,7 @@ test('a shrink, a side over 4096 or a bad left/top is refused with 400 and a cod
     assert.equal(res.json()['error'], code, JSON.stringify(body));
   }
   assert.deepEqual([ts.server.canvas.width, ts.server.canvas.height, ts.server.canvas.seq], [20, 20, seq]);
-  assert.deepEqual(await fetchImageGrid(ts), m.grid);
+  assert.deepEqual((await servedGrid(ts, seq)).grid, m.grid);
   const unauthorized = await httpRequest(`${ts.http}/api/admin/resize`, {
     method: 'POST',
     body: JSON.stringify({ width: 30, height: 30 }),
