@@ -56,7 +56,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
   });
   await streams.publish({ frame: bus.frame, delta: undefined, startedAt: performance.now(), encodeSeconds: 0 });
   bus.follow((out) => {
-    if (out.resize) front.resized(out.resize.width, out.resize.height);
+    if (out.resize) front.resized(out.resize);
     void streams.publish(out);
   });
   metrics.watchSeq(() => streams.frame.seq);
@@ -67,7 +67,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     metrics,
     streams,
     // The frame's size: the meta key may predate a resize the frame already shows.
-    shape: { ...meta, ...pngSize(bus.frame.png) },
+    shape: { ...meta, ...pngSize(bus.frame.png), resizes: meta.resizes ?? [] },
     canvasId: meta.canvasId,
     authority: new RemoteAuthority(bus, () => streams.frame.seq),
     identitySecret: Buffer.from(meta.secret, 'hex'),

@@ -34,6 +34,7 @@ import { listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import type { Authority } from './placement/authority.ts';
 import type { Streams } from './streams/streams.ts';
 import { challengeIssuer } from './defence/challenges.ts';
+import type { SizeEvent } from './canvas/canvas-size.ts';
 import { type CanvasShape, registerWebSocket } from './ws/handlers.ts';
 
 export type { CanvasShape };
@@ -127,6 +128,7 @@ export class Front {
       palette: opts.shape.palette,
       tickMs: opts.shape.tickMs,
       cooldownMs: opts.shape.cooldownMs,
+      resizes: opts.shape.resizes,
       // The served frame's seq, not the live canvas's: the same answer on the writer and every edge.
       seq: () => streams.frame.seq,
     });
@@ -150,9 +152,11 @@ export class Front {
    * The canvas grew (a tick or bus frame carrying a resize): hello, /api/canvas, the tile paths and
    * region subscriptions use the new size from now on.
    */
-  resized(width: number, height: number): void {
+  resized(e: SizeEvent): void {
+    const { seq, width, height, left, top } = e;
     this.opts.shape.width = width;
     this.opts.shape.height = height;
+    this.opts.shape.resizes.push({ seq, width, height, left, top });
     this.layout.resize(width, height);
   }
 

@@ -329,6 +329,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
     },
   );
+  // GET /api/canvas lists the resizes (a client maps a past seq's coordinates to today's with them).
+  const resizeList = () =>
+    store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
   // History workers open the database file read-only: none for an in-memory database. Replay starts
   // from the canvas's first size and grows it at each stored resize.
   const first = store.sizeHistory().initial;
@@ -379,6 +382,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
           canvasId: store.canvasId,
           width: canvas.width,
           height: canvas.height,
+          resizes: resizeList(),
           palette: [...config.palette],
           tickMs: config.tickMs,
           cooldownMs: cooldowns.periodMs,
@@ -414,7 +418,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
-      if (out.resize) front?.resized(out.resize.width, out.resize.height);
+      if (out.resize) front?.resized(out.resize);
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -440,7 +444,13 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     metrics,
     streams,
     // hello's cooldownMs is the model's period: ms per charge with charges.
-    shape: { ...config, width: canvas.width, height: canvas.height, cooldownMs: cooldowns.periodMs },
+    shape: {
+      ...config,
+      width: canvas.width,
+      height: canvas.height,
+      cooldownMs: cooldowns.periodMs,
+      resizes: resizeList(),
+    },
     canvasId: store.canvasId,
     authority,
     identitySecret: secret,

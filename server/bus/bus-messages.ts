@@ -51,6 +51,7 @@ import { ProgressBlock } from '../projects/progress-block.ts';
 import { isReplicatedTable, type TableChange } from '../store/change-log.ts';
 import type { PlacementRow } from '../store/store.ts';
 import type { SizeRow } from '../store/size-store.ts';
+import type { SizeEvent } from '../canvas/canvas-size.ts';
 
 export interface BusKeys {
   meta: string;
@@ -87,6 +88,8 @@ export interface CanvasMeta {
   cooldownMs: number;
   /** HMAC key of identity tokens (hex). */
   secret: string;
+  /** The canvas's resizes, oldest first (GET /api/canvas lists them; absent: none). */
+  resizes?: SizeEvent[];
   /** Accounts (--login), decided by the writer; absent: off. */
   login?: 'optional' | 'required';
   /**
@@ -433,6 +436,19 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
       secret,
     };
     if (meta.width < 1 || meta.height < 1 || meta.tickMs < 1) throw new Malformed('size or tick');
+    if (f.resizes !== undefined) {
+      if (!Array.isArray(f.resizes) || f.resizes.length > 10_000) throw new Malformed('resizes');
+      meta.resizes = f.resizes.map((raw: unknown) => {
+        const r = record(raw, 'resize');
+        return {
+          seq: count(r, 'seq'),
+          width: count(r, 'width'),
+          height: count(r, 'height'),
+          left: count(r, 'left'),
+          top: count(r, 'top'),
+        };
+      });
+    }
     if (f.login !== undefined) {
       if (f.login !== 'optional' && f.login !== 'required') throw new Malformed('login');
       const o = record(f.oidc, 'oidc');

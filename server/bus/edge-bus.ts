@@ -372,9 +372,10 @@ export class EdgeBus {
     const same = r !== undefined && r.width === size.width && r.height === size.height;
     const left = same ? r.left : 0;
     const top = same ? r.top : 0;
+    const seq = same ? r.seq : m.seq;
     const { width, height } = size;
-    const message = encodeMessage({ t: MsgType.RESIZE, seq: m.seq, width, height, left, top });
-    return { seq: m.seq, width, height, left, top, message };
+    const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
+    return { seq, width, height, left, top, message };
   }
 
   /**

@@ -128,6 +128,7 @@ export class WriterBus {
       // Edges starting from now read the grown size from the meta key (set with this tick, below).
       this.meta.width = width;
       this.meta.height = height;
+      this.meta.resizes = [...(this.meta.resizes ?? []), { seq, width, height, left, top }];
     }
     this.latest = frameMessage(this.epoch, this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
     if (this.lastResize) this.latest.resize = this.lastResize;

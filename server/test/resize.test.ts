@@ -138,6 +138,10 @@ test('a resize right/down then left/top keeps every pixel, the past keeps its si
   // /api/canvas and a new socket's hello say the new size.
   const info = (await httpRequest(`${ts.http}/api/canvas`)).json();
   assert.deepEqual([info['width'], info['height']], [40, 21]);
+  assert.deepEqual(info['resizes'], [
+    { seq: seq1, width: 30, height: 16, left: 0, top: 0 },
+    { seq: seq2, width: 40, height: 21, left: 7, top: 3 },
+  ]);
   const late = await TestClient.connect(ts.ws);
   const hello = await late.nextOf('hello');
   assert.deepEqual([hello.width, hello.height], [40, 21]);

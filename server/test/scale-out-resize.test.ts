@@ -136,6 +136,7 @@ describe('a resize through an edge, with a standby', () => {
     }
     const info = (await httpRequest(`${edge.http}/api/canvas`, { fresh: true })).json();
     assert.deepEqual([info['width'], info['height']], [40, 20]);
+    assert.deepEqual(info['resizes'], [{ seq: seq + 1, width: 40, height: 20, left: 6, top: 1 }]);
     const late = await TestClient.connect(edge.ws);
     const hello = await late.nextOf('hello');
     assert.deepEqual([hello.width, hello.height], [40, 20]);

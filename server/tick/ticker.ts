@@ -118,9 +118,9 @@ export class Ticker {
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
     if (progress) out.progress = progress;
     if (grown) {
-      const { width, height, left, top } = grown;
-      const message = encodeMessage({ t: MsgType.RESIZE, seq: toSeq, width, height, left, top });
-      out.resize = { seq: toSeq, width, height, left, top, message };
+      const { seq, width, height, left, top } = grown;
+      const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
+      out.resize = { seq, width, height, left, top, message };
     }
     return out;
   }
