@@ -20,6 +20,7 @@ import {
   Stream,
   type SubscribeMsg,
   type TileRegion,
+  type ResizeMsg,
   type TilesMsg,
 } from '../../../protocol/messages.ts';
 import { Board, type Pending } from '../board/board.ts';
@@ -190,6 +191,23 @@ export class TileSync {
     }
     this.region = null;
     this.follow();
+  }
+
+  /**
+   * `resize`: the canvas grew. The layout takes the new size (the same geometry as GET /api/canvas
+   * gives, README "Tiles"), and a board of that size replaces this one: its tiles load for the view
+   * (the pixels moved by the columns and rows added on the left and top, so every tile changed).
+   */
+  resize(m: Pick<ResizeMsg, 'seq' | 'width' | 'height'>): void {
+    const layout = this.d.layout;
+    let maxLevel = 0;
+    while (layout.tileSize * 2 ** maxLevel < Math.max(m.width, m.height)) maxLevel++;
+    layout.width = m.width;
+    layout.height = m.height;
+    layout.maxLevel = maxLevel;
+    this.tickSeq = Math.max(this.tickSeq, m.seq);
+    const palette = this.current?.palette;
+    if (palette) this.hello({ width: m.width, height: m.height, palette });
   }
 
   /** A whole-canvas snapshot: not used in tile mode (a reconnect too old to resume may send one). */
