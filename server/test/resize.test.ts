@@ -293,3 +293,40 @@ test('a resize during heavy placement loses no acknowledged placement: each land
     assert.equal(served.grid[cell], c, `cell ${cell % 80},${Math.floor(cell / 80)} (seq ${seq})`);
   }
 });
+
+test('moderation across a left/top growth: look, identity rollback and area rollback use today’s coordinates', async (t) => {
+  const ts = await startTestServer({ width: 16, height: 16, adminToken: 'sesame' });
+  t.after(() => ts.dispose());
+  const alice = await identity(ts);
+  const vandalSession = (await httpRequest(`${ts.http}/api/session`, { method: 'POST' })).json();
+  const vandal = String(vandalSession['token']);
+  const vandalId = String(vandalSession['id']);
+  assert.equal((await place(ts, alice, 3, 3, 4)).status, 200);
+  const since = Date.now();
+  assert.equal((await place(ts, vandal, 3, 3, 9)).status, 200); // over alice's
+  assert.equal((await place(ts, vandal, 5, 6, 9)).status, 200); // on blank
+  const grown = await admin(ts, 'resize', { width: 24, height: 20, left: 4, top: 2 });
+  assert.equal(grown.status, 200, grown.body);
+  // After the growth, in the new coordinates: the vandal places once more.
+  const last = await place(ts, vandal, 20, 18, 9);
+  assert.equal(last.status, 200);
+
+  // Look: the rectangle is today's, and so are the rows' x and y, before the resize and after.
+  const look = await admin(ts, `placements?x=6&y=4&width=18&height=16&since=${since}`);
+  assert.equal(look.status, 200, look.body);
+  const rows = (look.json()['placements'] as Array<{ x: number; y: number; who: string }>).map((r) => [r.x, r.y]);
+  assert.deepEqual(rows, [
+    [20, 18],
+    [9, 8],
+    [7, 5],
+  ]);
+
+  const res = await admin(ts, 'rollback', { id: vandalId, since });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.json()['changed'], 3);
+  const served = await servedGrid(ts, Number(res.json()['seq']));
+  assert.equal(served.width, 24);
+  assert.equal(served.grid[5 * 24 + 7], 4, "alice's pixel is back where it moved to");
+  assert.equal(served.grid[8 * 24 + 9], 0);
+  assert.equal(served.grid[18 * 24 + 20], 0);
+});
