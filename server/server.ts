@@ -233,6 +233,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         stats.add(rows);
         projects.stored(rows, previous);
       },
+      resizing: (row) => {
+        projectStore.shift(row.left, row.top);
+        botStore.shift(row.left, row.top);
+      },
       resized: (row) => resized(row),
     },
   );
@@ -430,6 +434,12 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   resized = (row) => {
     tiles.resized();
     ticker.resized(row);
+    bots.shift(row.left, row.top);
+    projects.resized(row.width, row.height, row.left, row.top, canvas.grid);
+    activity.resized(row.width, row.height);
+    // A start replays the placements after the projects' states in their stored coordinates: none
+    // from before this resize once the states are of its seq.
+    saveProjects();
   };
   // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
   let front: Front | undefined;

@@ -55,6 +55,11 @@ export interface CommitterEvents {
    * `rows[i]` had just before that row (projects/projects.ts counts right and wrong pixels from it).
    */
   stored?(rows: readonly PlacementRow[], previous: Uint8Array): void;
+  /**
+   * Inside the resize's transaction: what moves with the art is stored moved (projects, bot regions),
+   * so a crash never keeps one without the other. A throw refuses the resize.
+   */
+  resizing?(row: SizeRow): void;
   /** The canvas grew (stored and applied): the ticker sends the new size with the next frame. */
   resized?(row: SizeRow): void;
 }
@@ -169,7 +174,10 @@ export class PlacementCommitter {
       };
     const row: SizeRow = { seq: this.canvas.seq + 1, ...to, at: Date.now(), who };
     try {
-      this.store.sizes.insert(row);
+      this.store.db.transaction(() => {
+        this.store.sizes.insert(row);
+        this.events.resizing?.(row);
+      })();
     } catch (err) {
       this.events.commitFailed(err, 1);
       return { ok: false, code: ErrorCode.STORE_FAILED, message: `resize not stored: ${(err as Error).message}` };
