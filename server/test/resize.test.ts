@@ -20,6 +20,7 @@ import {
 } from '../../testkit/fixture.ts';
 import { HistoryReader } from '../history/replay.ts';
 import Database from 'better-sqlite3';
+import UPNG from 'upng-js';
 import { projectPng } from '../../testkit/projects.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
 
@@ -376,4 +377,56 @@ test('projects and bot regions move with the art on a left/top growth, kept acro
   assert.deepEqual([kept['x'], kept['y'], kept['done']], [6, 7, 2]);
   const bots = (await admin(again, 'bots')).json()['bots'] as Array<{ region?: { x: number; y: number } }>;
   assert.deepEqual(bots[0]?.region, { x: 2, y: 3, width: 3, height: 3 });
+});
+
+/** APNG frames as palette indices, -1 where transparent (not canvas yet at that frame's seq). */
+function framesWithOutside(png: Uint8Array, palette: readonly number[]): { width: number; frames: Int16Array[] } {
+  const img = UPNG.decode(new Uint8Array(png).buffer);
+  const lookup = new Map(palette.map((rgb, i) => [rgb, i]));
+  const frames = UPNG.toRGBA8(img).map((buf) => {
+    const rgba = new Uint8Array(buf);
+    const out = new Int16Array(img.width * img.height);
+    for (let p = 0; p < out.length; p++) {
+      if (rgba[p * 4 + 3] === 0) {
+        out[p] = -1;
+        continue;
+      }
+      const rgb = ((rgba[p * 4] as number) << 16) | ((rgba[p * 4 + 1] as number) << 8) | (rgba[p * 4 + 2] as number);
+      out[p] = lookup.get(rgb) ?? -2;
+    }
+    return out;
+  });
+  return { width: img.width, frames };
+}
+
+test('a timelapse across a left/top growth shows it: earlier frames where their pixels are now, the rest transparent; the heatmap counts today’s places', async (t) => {
+  const ts = await startTestServer({ width: 6, height: 4, adminToken: 'sesame' });
+  t.after(() => ts.dispose());
+  const token = await identity(ts);
+  const first = Number((await place(ts, token, 1, 1, 5)).json()['seq']);
+  const grow = await admin(ts, 'resize', { width: 9, height: 6, left: 2, top: 1 });
+  const resizeSeq = Number(grow.json()['seq']);
+  const last = Number((await place(ts, token, 8, 5, 7)).json()['seq']);
+  assert.deepEqual([first, resizeSeq, last], [1, 2, 3]);
+
+  const res = await fetch(`${ts.http}/api/history/timelapse?from=${first}&to=${last}&frames=3`);
+  assert.equal(res.status, 200, await res.clone().text());
+  const apng = framesWithOutside(new Uint8Array(await res.arrayBuffer()), ts.config.palette);
+  assert.equal(apng.width, 9);
+  const [f0, f1, f2] = apng.frames as [Int16Array, Int16Array, Int16Array];
+  const at = (f: Int16Array, x: number, y: number) => f[y * 9 + x];
+  // Frame 0 (seq 1, a 6 x 4 canvas): its pixel (1, 1) is at (3, 2) now; what was not canvas is transparent.
+  assert.equal(at(f0, 3, 2), 5);
+  assert.equal(at(f0, 2, 1), 0);
+  assert.equal(at(f0, 0, 0), -1);
+  assert.equal(at(f0, 8, 5), -1);
+  assert.equal(at(f0, 7, 4), 0);
+  // Frame 1 (the resize): the whole canvas, blank where it grew.
+  assert.equal(at(f1, 0, 0), 0);
+  assert.equal(at(f1, 3, 2), 5);
+  assert.equal(at(f2, 8, 5), 7);
+
+  const heat = await fetch(`${ts.http}/api/history/heatmap?from=0&to=${last}&x=3&y=2&w=1&h=1`);
+  assert.equal(heat.status, 200, await heat.clone().text());
+  assert.equal(heat.headers.get('x-heatmap-total'), '1', 'the placement at (1, 1) counts at (3, 2)');
 });
