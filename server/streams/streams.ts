@@ -70,6 +70,7 @@ export interface Arrival {
   stream: Stream;
   since: number | undefined;
   online: boolean;
+  resize: boolean;
 }
 
 /** PNG subscribers get a large message every tick; delta subscribers rarely (outbox.ts). */
@@ -358,7 +359,7 @@ export class Streams {
     this.budget.beforePublish();
     if (out.delta) this.deltaLog.push(out.delta);
     else this.deltaLog.clear();
-    // After a resize, every socket is told the new size before the frame of that size.
+    // After a resize, the sockets that asked (`?resize=1`) are told the new size before its frame.
     const resize = out.resize?.message;
     const { publishedBytes } = this.metrics;
     publishedBytes.inc({ stream: Stream.PNG }, png.length * this.subscribers[Stream.PNG].size);
@@ -368,7 +369,7 @@ export class Streams {
     const progress = blocks.length > 0 ? new WatchedProgress(blocks) : undefined;
     const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
-      if (resize) conn.outbox.push(ws, resize, 'other', now);
+      if (resize && conn.resize) conn.outbox.push(ws, resize, 'other', now);
       if (conn.region && regions) {
         // A region's tick is one small delta per changed tile: corked, they leave in one write
         // instead of one each (5,000 subscribers of 3 x 3 tiles: 45,000 writes a tick otherwise).

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { decodeServerMessage } from '../../protocol/codec.ts';
+import { decodeServerMessage, parseStreamQuery } from '../../protocol/codec.ts';
 import { ErrorCode, type ResizeMsg } from '../../protocol/messages.ts';
 import { decodeLogEntry, decodeMeta, decodeRequests, encodeBus, encodeLogEntry } from '../bus/bus-messages.ts';
 import { checkResize, growCells, MAX_CANVAS_SIDE, SizeHistory } from '../canvas/canvas-size.ts';
@@ -211,4 +211,12 @@ test('bus: a resize log entry, an admin resize request and the meta list round-t
   };
   assert.deepEqual(decodeMeta(encodeBus(meta)), meta);
   assert.equal(decodeMeta(encodeBus({ ...meta, resizes: [{ ...meta.resizes[0], seq: -1 }] } as never)), undefined);
+});
+
+test('the upgrade query: resize=1 asks for resize messages, resize=0 or none does not, anything else is refused', () => {
+  const q = (s: string) => parseStreamQuery(s);
+  assert.deepEqual(q('stream=delta&resize=1'), { ok: true, stream: 'delta', online: false, resize: true });
+  assert.deepEqual(q(''), { ok: true, stream: 'png', online: false, resize: false });
+  assert.deepEqual(q('resize=0'), { ok: true, stream: 'png', online: false, resize: false });
+  assert.equal(q('resize=yes').ok, false);
 });

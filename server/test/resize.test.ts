@@ -178,11 +178,15 @@ test('clients on the png and delta streams follow a resize within a tick; deltas
   const m = new Model(16, 16);
   const seq0 = await paint(ts, token, m, 2);
   await servedGrid(ts, seq0);
-  const pngClient = await TestClient.connect(`${ts.ws}?stream=png`);
-  const deltaClient = await TestClient.connect(`${ts.ws}?stream=delta`);
+  const pngClient = await TestClient.connect(`${ts.ws}?stream=png&resize=1`);
+  const deltaClient = await TestClient.connect(`${ts.ws}?stream=delta&resize=1`);
+  // A client that did not ask for `resize` (one written before it) gets only the frame of the new size.
+  const older = await TestClient.connect(`${ts.ws}?stream=delta`);
+  t.after(() => older.close());
   t.after(() => pngClient.close());
   t.after(() => deltaClient.close());
   await pngClient.pngAtLeast(seq0);
+  await older.pngAtLeast(seq0);
   const start = await deltaClient.pngAtLeast(seq0);
   assert.equal(start.seq, seq0);
 
@@ -204,6 +208,9 @@ test('clients on the png and delta streams follow a resize within a tick; deltas
     const order = c.received.map((x) => x.t);
     assert.equal(order[order.indexOf('resize') + 1], 'png', 'the frame of the new size follows the resize');
   }
+  const fresh = await older.next<PngMsg>((x) => x.t === 'png' && x.seq >= seq);
+  assert.deepEqual(decodeToIndices(fresh.png, ts.config.palette).grid, m.grid);
+  assert.ok(!older.received.some((x) => x.t === 'resize'));
   // The delta client keeps applying deltas in the new coordinates.
   const grid = new Uint8Array(m.grid);
   const after = await place(ts, token, 23, 19, 7);

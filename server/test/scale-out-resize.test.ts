@@ -101,9 +101,9 @@ describe('a resize through an edge, with a standby', () => {
     let seq = await put(23, 15, 6);
     await imageAtLeast(edge.http, seq);
 
-    const pngs = await TestClient.connect(`${edge.ws}?stream=png`);
-    const deltas = await TestClient.connect(`${edge.ws}?stream=delta`);
-    const region = await TestClient.connect(`${edge.ws}?stream=delta`);
+    const pngs = await TestClient.connect(`${edge.ws}?stream=png&resize=1`);
+    const deltas = await TestClient.connect(`${edge.ws}?stream=delta&resize=1`);
+    const region = await TestClient.connect(`${edge.ws}?stream=delta&resize=1`);
     try {
       await pngs.pngAtLeast(seq);
       await deltas.pngAtLeast(seq);

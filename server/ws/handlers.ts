@@ -151,6 +151,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         stream: request.stream,
         since: request.since,
         online: request.online,
+        resize: request.resize,
       });
       res.upgrade(
         conn,
