@@ -331,6 +331,9 @@ export class LogFollower {
     // never appended (never acknowledged) holds other rows at seqs the next leader reused.
     const differs = entry.rows.find((r) => r.seq <= this.seq && !this.holds(r));
     if (differs) this.truncate(differs.seq - 1, 'it differs from the log there');
+    // Likewise a resize the log has at a seq where this database holds a placement.
+    const z = entry.resize;
+    if (z && z.seq <= this.seq && !this.store.sizes.has(z.seq)) this.truncate(z.seq - 1, 'it has no resize there');
     const rows = entry.rows.filter((r) => r.seq > this.seq);
     const resize = entry.resize && entry.resize.seq > this.seq ? entry.resize : undefined;
     this.store.db.transaction(() => {
