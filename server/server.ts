@@ -42,6 +42,7 @@ import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
 import { type LoadedState, type PlacementRow, Store } from './store/store.ts';
+import type { SizeRow } from './store/size-store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
 import type { Label, Stats } from './stats/stats.ts';
@@ -98,7 +99,7 @@ export interface Handover {
 }
 
 export interface Replicator {
-  append(rows: readonly PlacementRow[]): Promise<boolean>;
+  append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean>;
   /** True once the log holds everything stored so far (moderation answers wait for it). */
   synced(): Promise<boolean>;
   /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
@@ -155,14 +156,15 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const handover = leadership?.handover;
   let loaded: LoadedState;
   try {
-    loaded = handover?.loaded ?? store.load(config.width, config.height, config.palette.length);
+    loaded = handover?.loaded ?? store.load(config.palette.length);
   } catch (err) {
     store.close();
     throw err;
   }
+  // The stored size: the flags' first size grown by every resize since (store/size-store.ts).
   const canvas = new Canvas(
-    config.width,
-    config.height,
+    loaded.width,
+    loaded.height,
     config.palette.length,
     loaded.grid,
     loaded.seq,
@@ -247,6 +249,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   };
   const projectsTimer = setInterval(saveProjects, STATS_CHECKPOINT_MS).unref();
   const replicator = leadership?.replicate?.(store, () => canvas.seq);
+  // A resize (moderation.ts, through the committer) reaches the tiles and the ticker, made below.
+  let resized: (row: SizeRow) => void = () => {};
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -256,7 +260,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
       ...(leadership ? { fenced: () => !leadership.valid() || replicator?.refusing === true } : {}),
-      ...(replicator ? { replicate: (rows: readonly PlacementRow[]) => replicator.append(rows) } : {}),
+      ...(replicator
+        ? { replicate: (rows: readonly PlacementRow[], resize?: SizeRow) => replicator.append(rows, resize) }
+        : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -272,6 +278,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         stats.add(rows);
         projects.stored(rows, previous);
       },
+      resizing: (row) => {
+        projectStore.shift(row.left, row.top);
+        botStore.shift(row.left, row.top);
+      },
+      resized: (row) => resized(row),
     },
   );
   const secret = store.identitySecret(config.secret);
@@ -298,7 +309,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // The moderation console's memory: every accepted placement feeds the identity index and the live
   // counters, each in O(1); the index is rebuilt from the table in the background.
   const identities = new IdentityIndex();
-  const activity = new Activity(config.width, config.height);
+  const activity = new Activity(canvas.width, canvas.height);
   // Rebuilt up to the seq at start, in the background (after the bus started, below); later placements are
   // counted as they are accepted.
   const startSeq = canvas.seq;
@@ -365,16 +376,21 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
     },
   );
-  // History workers open the database file read-only: none for an in-memory database.
+  // GET /api/canvas lists the resizes (a client maps a past seq's coordinates to today's with them).
+  const resizeList = () =>
+    store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
+  // History workers open the database file read-only: none for an in-memory database. Replay starts
+  // from the canvas's first size and grows it at each stored resize.
+  const first = store.sizeHistory().initial;
   const pastCanvases =
     config.db === ':memory:'
       ? undefined
       : {
-          keyframes: new Keyframes(store.db, config.width, config.height),
+          keyframes: new Keyframes(store.db, first.width, first.height),
           service: new HistoryService(store.db, {
             dbPath: config.db,
-            width: config.width,
-            height: config.height,
+            width: first.width,
+            height: first.height,
             palette: config.palette,
             pngLevel: config.pngLevel,
           }),
@@ -411,8 +427,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         keys: busKeys(config.redisPrefix),
         meta: {
           canvasId: store.canvasId,
-          width: config.width,
-          height: config.height,
+          width: canvas.width,
+          height: canvas.height,
+          resizes: resizeList(),
           palette: [...config.palette],
           tickMs: config.tickMs,
           cooldownMs: cooldowns.periodMs,
@@ -438,15 +455,17 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     registry: metrics.registry,
     log,
   });
-  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  const encoder = new PngEncoder(canvas.width, canvas.height, config.palette, config.pngLevel);
   const ticker = new Ticker({
     canvas,
     encoder,
+    newEncoder: (width, height) => new PngEncoder(width, height, config.palette, config.pngLevel),
     canvasId: store.canvasId,
     maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
+      if (out.resize) front?.resized(out.resize);
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -455,22 +474,40 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     progress: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
+  resized = (row) => {
+    tiles.resized();
+    ticker.resized(row);
+    bots.shift(row.left, row.top);
+    projects.resized(row.width, row.height, row.left, row.top, canvas.grid);
+    activity.resized(row.width, row.height);
+    // A start replays the placements after the projects' states in their stored coordinates: none
+    // from before this resize once the states are of its seq.
+    saveProjects();
+  };
+  // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
+  let front: Front | undefined;
   // A standby taking over: edges forward nothing until its first frame is out, so that frame is
   // deflated at level 1 (1000 x 1000 with ~150,000 scattered pixels: 16-40 ms against 240-630 ms at
   // level 8 on the shared test machine, and 1.17x the bytes). The next tick with a change encodes at
   // --png-level again; on a canvas nobody places on, /image keeps the larger bytes until then.
-  const first = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
-  metrics.pngBytes.set(first.frame.png.length);
-  await streams.publish(first); // before anyone connects: the frame new sockets and /image get
+  const firstTick = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
+  metrics.pngBytes.set(firstTick.frame.png.length);
+  await streams.publish(firstTick); // before anyone connects: the frame new sockets and /image get
 
   // The front.
-  const front = new Front({
+  front = new Front({
     config,
     log,
     metrics,
     streams,
     // hello's cooldownMs is the model's period: ms per charge with charges.
-    shape: { ...config, cooldownMs: cooldowns.periodMs },
+    shape: {
+      ...config,
+      width: canvas.width,
+      height: canvas.height,
+      cooldownMs: cooldowns.periodMs,
+      resizes: resizeList(),
+    },
     canvasId: store.canvasId,
     authority,
     identitySecret: secret,

@@ -231,7 +231,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         if (dropped > 0)
           log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
       }
-      const loaded = store.load(config.width, config.height, config.palette.length);
+      const loaded = store.load(config.palette.length);
       // The stats, kept as the leader keeps them (server.ts) and handed to it: the start of the
       // leader this standby becomes scans no history (the last hour's rows alone took 0.4-2 s for
       // ~100,000 in perf/failover.ts, on the takeover's critical path).
@@ -255,8 +255,8 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
           grid: loaded.grid,
           lastSeq: loaded.lastSeq,
           seq: loaded.seq,
-          width: config.width,
-          height: config.height,
+          width: loaded.width,
+          height: loaded.height,
           replayed: loaded.replayed,
         },
         config.snapshotEvery,
@@ -273,8 +273,12 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         follower,
         confirmed,
         handover: (takeover) => {
-          const { grid, lastSeq, seq, replayed } = follower.grid;
-          return { takeover, loaded: { grid, lastSeq, seq, replayed }, ...(stats?.seq === seq ? { stats } : {}) };
+          const { grid, lastSeq, seq, replayed, width, height } = follower.grid;
+          return {
+            takeover,
+            loaded: { grid, lastSeq, seq, replayed, width, height },
+            ...(stats?.seq === seq ? { stats } : {}),
+          };
         },
         tendStats: () => {
           if (!stats) {

@@ -263,3 +263,19 @@ test('zoomed in on a first load, the margin and the pyramid top wait until the t
     'zoomed out, the pyramid is what shows: asked at once',
   );
 });
+
+test('resize: the board of the new size replaces the old one, with the new layout, and the region is subscribed again', () => {
+  const view: ViewNow = { rect: { x: 0, y: 0, w: 300, h: 200 }, devicePerPixel: 1 };
+  const r = rig(view);
+  r.sync.hello(hello);
+  r.timers.length = 0;
+  const before = r.board();
+  r.sync.resize({ seq: 9, width: 1100, height: 300 });
+  assert.notEqual(r.board(), before);
+  assert.deepEqual([r.board().width, r.board().height], [1100, 300]);
+  assert.equal(r.sync.nextSince(), 9);
+  const last = r.sent[r.sent.length - 1];
+  assert.equal(last?.t, 'subscribe');
+  // The caller's layout is its own: the sync keeps a copy that grows.
+  assert.equal(LAYOUT.width, 600);
+});

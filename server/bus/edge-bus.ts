@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Frame, TickOutput } from '../streams/frame.ts';
+import type { Frame, FrameResize, TickOutput } from '../streams/frame.ts';
 import {
   type AnswerOf,
   type BusKeys,
@@ -24,6 +24,7 @@ import {
   encodeBus,
   type Request,
   type RequestKind,
+  type TickMsg,
 } from './bus-messages.ts';
 import { BusMetrics } from './bus-metrics.ts';
 import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
@@ -61,6 +62,12 @@ export interface EdgeBusOptions {
   log: Logger;
 }
 
+/** Width and height from a PNG's IHDR (bytes 16..23; decodeTicks checked the signature). */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
 export class EdgeBus {
   readonly id = randomBytes(6).toString('hex');
   readonly metrics: BusMetrics;
@@ -74,6 +81,8 @@ export class EdgeBus {
   private readonly log: Logger;
   /** The newest frame taken from the writer. */
   private current: Frame | undefined;
+  /** The size of the last frame handed on (or taken at start). */
+  private size: { width: number; height: number } | undefined;
   private canvasId = '';
   /** performance.now() of the last message from the writer. */
   private writerSeenAt = Number.NEGATIVE_INFINITY;
@@ -352,12 +361,37 @@ export class EdgeBus {
     const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;
     this.current = frame;
-    if (via === 'start' || !this.publish) return;
+    if (via === 'start' || !this.publish) {
+      this.size = pngSize(png);
+      return;
+    }
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
     if (m.progress && sameCanvas) out.progress = m.progress;
+    const resize = this.grown(png, m);
+    if (resize) out.resize = resize;
     this.publish(out);
+  }
+
+  /**
+   * The frame's size (its PNG header) against the last one handed on: when it grew, the `resize`
+   * clients get before it, with the writer's latest resize's left/top when that resize is this size
+   * (an edge that missed several resizes in a row tells only the last one's shift).
+   */
+  private grown(png: Buffer, m: TickMsg): FrameResize | undefined {
+    const size = pngSize(png);
+    const before = this.size;
+    this.size = size;
+    if (!before || (before.width === size.width && before.height === size.height)) return undefined;
+    const r = m.resize;
+    const same = r !== undefined && r.width === size.width && r.height === size.height;
+    const left = same ? r.left : 0;
+    const top = same ? r.top : 0;
+    const seq = same ? r.seq : m.seq;
+    const { width, height } = size;
+    const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
+    return { seq, width, height, left, top, message };
   }
 
   /**

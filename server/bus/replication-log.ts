@@ -14,8 +14,10 @@
  * appends what its database holds past `P:log:seq`; then it acknowledges again. The stream is trimmed
  * with MAXLEN ~ --log-max-len entries; a standby further behind than that cannot catch up from it.
  */
+import { growCells } from '../canvas/canvas-size.ts';
 import type { Logger } from '../ops/log.ts';
 import type { ChangeLog } from '../store/change-log.ts';
+import type { SizeRow } from '../store/size-store.ts';
 import type { PlacementRow, Store } from '../store/store.ts';
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from './bus-messages.ts';
 import type { RedisLink } from './redis-link.ts';
@@ -92,15 +94,18 @@ export class LogAppender {
     return this.broken && !this.opts.alone();
   }
 
-  /** Appends a committed batch; resolves true once the log has it (or at once when alone). */
-  append(rows: readonly PlacementRow[]): Promise<boolean> {
+  /**
+   * Appends a committed batch, or a resize (an entry of its own at its seq); resolves true once the
+   * log has it (or at once when alone).
+   */
+  append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean> {
     if (this.broken) {
       // Alone, the ack does not wait: the repair appends these rows from the database later.
       return Promise.resolve(this.opts.alone());
     }
-    const from = rows[0]?.seq ?? this.sentTo + 1;
-    const to = rows.length > 0 ? (rows[rows.length - 1] as PlacementRow).seq : from - 1;
-    const sent = this.send(from, to, rows);
+    const from = resize?.seq ?? rows[0]?.seq ?? this.sentTo + 1;
+    const to = resize ? resize.seq : rows.length > 0 ? (rows[rows.length - 1] as PlacementRow).seq : from - 1;
+    const sent = this.send(from, to, rows, resize);
     if (this.opts.alone()) return Promise.resolve(true);
     return sent;
   }
@@ -138,10 +143,11 @@ export class LogAppender {
     }
   }
 
-  private send(from: number, to: number, rows: readonly PlacementRow[]): Promise<boolean> {
+  private send(from: number, to: number, rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean> {
     const { changes, last } = this.readChanges();
     this.sentTo = to;
     const entry: LogEntry = { epoch: this.opts.epoch, from, to, rows: [...rows], changes };
+    if (resize) entry.resize = resize;
     const { link, keys } = this.opts;
     const started = performance.now();
     return link.redis
@@ -239,12 +245,19 @@ export class LogAppender {
     this.sentTo = at;
     this.confirmedSeq = at;
     while (at < this.opts.seq()) {
+      // Rows up to the next resize, then the resize as an entry of its own: the log keeps seq order.
+      const resize = store.sizes.after(at)[0];
       const rows = store.db
         .prepare(
-          'SELECT seq, x, y, color, who, addr, at, next_at AS nextAt, prev_seq AS prevSeq FROM placements WHERE seq > ? ORDER BY seq LIMIT ?',
+          'SELECT seq, x, y, color, who, addr, at, next_at AS nextAt, prev_seq AS prevSeq FROM placements WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
         )
-        .all(at, REPAIR_ROWS) as PlacementRow[];
-      if (rows.length === 0) break;
+        .all(at, resize?.seq ?? Number.MAX_SAFE_INTEGER, REPAIR_ROWS) as PlacementRow[];
+      if (rows.length === 0) {
+        if (!resize) break;
+        if (!(await this.send(resize.seq, resize.seq, [], resize))) return false;
+        at = resize.seq;
+        continue;
+      }
       const last = (rows[rows.length - 1] as PlacementRow).seq;
       if (!(await this.send(at + 1, last, rows))) return false;
       at = last;
@@ -261,11 +274,6 @@ export class LogAppender {
   }
 }
 
-/**
- * A standby's side: reads the log from its start and applies every entry after its own seq to its
- * database, in one transaction per entry (placements through Store.commit, table changes through
- * ChangeLog.apply); keeps the grid to write snapshots as the leader would.
- */
 /** A standby's copy of the grid, kept as the leader's canvas would be, and handed to it on taking over. */
 export interface FollowedGrid {
   grid: Uint8Array;
@@ -285,6 +293,11 @@ export interface FollowerEvents {
   truncated?(): void;
 }
 
+/**
+ * A standby's side: reads the log from its start and applies every entry after its own seq to its
+ * database, in one transaction per entry (placements through Store.commit, table changes through
+ * ChangeLog.apply); keeps the grid to write snapshots as the leader would.
+ */
 export class LogFollower {
   seq: number;
   /** The log starts after this standby's seq (trimmed, or lost): it cannot catch up from it. */
@@ -335,9 +348,11 @@ export class LogFollower {
     const dropped = this.store.truncateAfter(seq);
     if (dropped === 0) return;
     this.log.warn({ dropped, after: seq, why }, 'dropped placements this writer stored but the log does not hold');
-    const loaded = this.store.load(this.grid.width, this.grid.height, Number.MAX_SAFE_INTEGER);
-    this.grid.grid.set(loaded.grid);
-    this.grid.lastSeq.set(loaded.lastSeq);
+    const loaded = this.store.load(Number.MAX_SAFE_INTEGER);
+    this.grid.grid = loaded.grid;
+    this.grid.lastSeq = loaded.lastSeq;
+    this.grid.width = loaded.width;
+    this.grid.height = loaded.height;
     this.grid.seq = loaded.seq;
     this.grid.replayed = loaded.replayed;
     this.seq = loaded.seq;
@@ -380,13 +395,26 @@ export class LogFollower {
     // never appended (never acknowledged) holds other rows at seqs the next leader reused.
     const differs = entry.rows.find((r) => r.seq <= this.seq && !this.holds(r));
     if (differs) this.truncate(differs.seq - 1, 'it differs from the log there');
+    // Likewise a resize the log has at a seq where this database holds a placement.
+    const z = entry.resize;
+    if (z && z.seq <= this.seq && !this.store.sizes.has(z.seq)) this.truncate(z.seq - 1, 'it has no resize there');
     const rows = entry.rows.filter((r) => r.seq > this.seq);
+    const resize = entry.resize && entry.resize.seq > this.seq ? entry.resize : undefined;
     this.store.db.transaction(() => {
       if (rows.length > 0) this.store.commit(rows);
+      if (resize) this.store.sizes.insert(resize);
       this.changes.apply(entry.changes);
       // Applying fired the capture triggers: what came from the log is not this writer's to ship.
       this.changes.forget(this.changes.newest());
     })();
+    if (resize) {
+      const g = this.grid;
+      g.grid = growCells(g.grid, g.width, g.height, resize);
+      g.lastSeq = growCells(g.lastSeq, g.width, g.height, resize);
+      g.width = resize.width;
+      g.height = resize.height;
+      this.seq = resize.seq;
+    }
     const { grid, lastSeq, width } = this.grid;
     for (const r of rows) {
       grid[r.y * width + r.x] = r.color;

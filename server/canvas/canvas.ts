@@ -1,18 +1,21 @@
+import { growCells, type ResizeRequest } from './canvas-size.ts';
+
 /**
  * The authoritative grid: one palette index per pixel in a Uint8Array, plus the global sequence
  * number of the last applied placement. Only the placement committer mutates it, after a commit.
  */
 export class Canvas {
-  readonly width: number;
-  readonly height: number;
+  /** The size and the arrays change only in `resize`. */
+  width: number;
+  height: number;
   readonly paletteSize: number;
-  readonly grid: Uint8Array;
+  grid: Uint8Array;
   /** Per cell, the seq of its last placement (0: never): the head of the pixel's history list. */
-  readonly lastSeq: Uint32Array;
+  lastSeq: Uint32Array;
   /** Sequence number of the last applied placement. */
   seq: number;
   /** Cells changed since the last `takeChanges`: a bitmap to dedupe, a list to iterate. */
-  private readonly dirty: Uint8Array;
+  private dirty: Uint8Array;
   private changed: number[] = [];
 
   constructor(width: number, height: number, paletteSize: number, grid?: Uint8Array, seq = 0, lastSeq?: Uint32Array) {
@@ -60,6 +63,21 @@ export class Canvas {
         this.changed.push(cell);
       }
     }
+  }
+
+  /**
+   * Grows the canvas to `to` (checked by canvas-size.ts `checkResize`) at seq `seq`: every cell moves
+   * by (left, top), the new cells are colour 0 and never placed. The changed-cell list is dropped:
+   * its indices are of the old size, and the tick after a resize sends the whole canvas anyway.
+   */
+  resize(to: ResizeRequest, seq: number): void {
+    this.grid = growCells(this.grid, this.width, this.height, to);
+    this.lastSeq = growCells(this.lastSeq, this.width, this.height, to);
+    this.dirty = new Uint8Array(to.width * to.height);
+    this.changed = [];
+    this.width = to.width;
+    this.height = to.height;
+    this.seq = seq;
   }
 
   /** Cells changed since the previous call, each once (its colour is the grid's current one). */

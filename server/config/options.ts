@@ -59,7 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CANVAS_WIDTH',
     kind: int(1, 4096),
     default: '1000',
-    help: 'canvas width in pixels',
+    help: 'canvas width in pixels at first start (POST /api/admin/resize grows it; the grown size is kept)',
   },
   {
     key: 'height',
@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CANVAS_HEIGHT',
     kind: int(1, 4096),
     default: '1000',
-    help: 'canvas height in pixels',
+    help: 'canvas height in pixels at first start (grown by a resize, like the width)',
   },
   {
     key: 'palette',

@@ -6,7 +6,9 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { growCells, SizeHistory } from '../canvas/canvas-size.ts';
 import { OperatorError } from '../ops/operator-error.ts';
+import { SizeStore } from './size-store.ts';
 
 /** A validated placement on its way to the store: what the placer asked for and who asked. */
 export interface PlacementRequest {
@@ -40,6 +42,9 @@ export interface StoreOptions {
 }
 
 export interface LoadedState {
+  /** The canvas's size now: its first size grown by every stored resize (size-store.ts). */
+  width: number;
+  height: number;
   grid: Uint8Array;
   /** Per cell, the seq of its last placement (0: never placed). */
   lastSeq: Uint32Array;
@@ -54,6 +59,8 @@ export class Store {
   private id: string;
   /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
   readonly db: Database.Database;
+  /** The resizes, each at its own seq (canvas/canvas-size.ts). */
+  readonly sizes: SizeStore;
   private readonly insertPlacement: Database.Statement<
     [number, number, number, number, string, string, number, number, number]
   >;
@@ -62,6 +69,7 @@ export class Store {
   private constructor(db: Database.Database, canvasId: string) {
     this.db = db;
     this.id = canvasId;
+    this.sizes = new SizeStore(db);
     this.insertPlacement = db.prepare(
       'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at, prev_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -120,7 +128,11 @@ export class Store {
     db.exec('DROP INDEX IF EXISTS placements_xy; DROP INDEX IF EXISTS placements_who;');
   }
 
-  /** Records the canvas shape on first start; refuses to reinterpret an existing grid differently. */
+  /**
+   * Records the canvas shape on first start; refuses to reinterpret an existing grid differently.
+   * `meta` keeps the first size: a canvas grown since starts with the flags it was first started with
+   * (or with its grown size), and load() applies the stored resizes.
+   */
   private static checkMeta(db: Database.Database, opts: StoreOptions): string {
     const get = (k: string) =>
       (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
@@ -138,48 +150,81 @@ export class Store {
     }
     const w = Number(get('width'));
     const h = Number(get('height'));
-    if (w !== opts.width || h !== opts.height) {
+    const grown = new SizeStore(db).all().at(-1);
+    const first = w === opts.width && h === opts.height;
+    const now = grown !== undefined && grown.width === opts.width && grown.height === opts.height;
+    if (!first && !now) {
       db.close();
+      const since = grown ? ` (grown to ${grown.width} x ${grown.height} since)` : '';
       throw new OperatorError(
-        `database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`,
+        `database "${opts.path}" holds a ${w} x ${h} canvas${since}, but ${opts.width} x ${opts.height} was configured`,
       );
     }
     return existing;
   }
 
+  /** The first size (meta) and every resize since: the size at any seq. */
+  sizeHistory(): SizeHistory {
+    const get = (k: string) =>
+      Number((this.db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string }).value);
+    return new SizeHistory({ width: get('width'), height: get('height') }, this.sizes.all());
+  }
+
   /**
-   * Latest snapshot plus replay of every later placement: the exact grid, per-cell last seq and seq
-   * at the last commit. Refuses a grid holding colours the configured palette lacks.
+   * Latest snapshot plus replay of every later placement and resize, in seq order: the exact grid,
+   * its size, per-cell last seq and seq at the last commit. Refuses a grid holding colours the
+   * configured palette lacks.
    */
-  load(width: number, height: number, paletteSize: number): LoadedState {
-    const snap = this.db.prepare('SELECT seq, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; grid: Buffer; last_seq: Buffer | null }
-      | undefined;
-    const grid = new Uint8Array(width * height);
-    const lastSeq = new Uint32Array(width * height);
+  load(paletteSize: number): LoadedState {
+    const snap = this.db
+      .prepare('SELECT seq, width, height, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1')
+      .get() as { seq: number; width: number; height: number; grid: Buffer; last_seq: Buffer | null } | undefined;
+    const sizes = this.sizeHistory();
+    let w = sizes.initial.width;
+    let h = sizes.initial.height;
     let seq = 0;
     // A snapshot from before per-cell seqs were kept cannot seed lastSeq: replay everything instead.
     if (snap?.last_seq) {
-      grid.set(snap.grid);
-      new Uint8Array(lastSeq.buffer).set(snap.last_seq);
+      w = snap.width;
+      h = snap.height;
       seq = snap.seq;
     }
+    let grid = new Uint8Array(w * h);
+    let lastSeq = new Uint32Array(w * h);
+    if (snap?.last_seq) {
+      grid.set(snap.grid);
+      new Uint8Array(lastSeq.buffer).set(snap.last_seq);
+    }
+    const resizes = sizes.between(seq, Number.MAX_SAFE_INTEGER);
+    // Applies the resizes before `upTo` (exclusive): rows after a resize are in its coordinates.
+    const grow = (upTo: number) => {
+      while (resizes.length > 0 && (resizes[0] as { seq: number }).seq < upTo) {
+        const e = resizes.shift() as (typeof resizes)[number];
+        grid = growCells(grid, w, h, e);
+        lastSeq = growCells(lastSeq, w, h, e);
+        w = e.width;
+        h = e.height;
+        seq = e.seq;
+      }
+    };
     let replayed = 0;
     const rows = this.db.prepare('SELECT seq, x, y, color FROM placements WHERE seq > ? ORDER BY seq').raw();
     for (const row of rows.iterate(seq) as Iterable<[number, number, number, number]>) {
       const [s, x, y, color] = row;
-      grid[y * width + x] = color;
-      lastSeq[y * width + x] = s;
+      if (resizes.length > 0) grow(s);
+      grid[y * w + x] = color;
+      lastSeq[y * w + x] = s;
       seq = s;
       replayed++;
     }
+    grow(Number.MAX_SAFE_INTEGER);
     const bad = grid.findIndex((c) => c >= paletteSize);
     if (bad >= 0) {
       throw new OperatorError(
         `the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`,
       );
     }
-    return { grid, lastSeq, seq, replayed };
+    return { width: w, height: h, grid, lastSeq, seq, replayed };
   }
 
   /** Writes all rows in one transaction; throws (and writes nothing) if SQLite cannot commit. */
@@ -232,7 +277,7 @@ export class Store {
     return this.db.transaction(() => {
       const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
-      for (const table of ['keyframes', 'stats_checkpoint']) {
+      for (const table of ['keyframes', 'stats_checkpoint', 'canvas_sizes']) {
         const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
         if (exists) this.db.prepare(`DELETE FROM ${table} WHERE seq > ?`).run(seq);
       }

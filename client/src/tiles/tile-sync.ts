@@ -20,6 +20,7 @@ import {
   Stream,
   type SubscribeMsg,
   type TileRegion,
+  type ResizeMsg,
   type TilesMsg,
 } from '../../../protocol/messages.ts';
 import { Board, type Pending } from '../board/board.ts';
@@ -146,8 +147,12 @@ export class TileSync {
   /** The pyramid's top waits for the first level-0 tiles in view to be drawn (see refreshPyramid). */
   private topDeferred = false;
 
+  /** The canvas's tiles: GET /api/canvas's, then each `resize`'s. */
+  private readonly layout: TileLayout;
+
   constructor(private readonly d: TileSyncDeps) {
     this.tickSeq = d.seq;
+    this.layout = { ...d.layout };
   }
 
   get board(): Board | null {
@@ -202,6 +207,23 @@ export class TileSync {
     this.follow();
   }
 
+  /**
+   * `resize`: the canvas grew. The layout takes the new size (the same geometry as GET /api/canvas
+   * gives, README "Tiles"), and a board of that size replaces this one: its tiles load for the view
+   * (the pixels moved by the columns and rows added on the left and top, so every tile changed).
+   */
+  resize(m: Pick<ResizeMsg, 'seq' | 'width' | 'height'>): void {
+    const layout = this.layout;
+    let maxLevel = 0;
+    while (layout.tileSize * 2 ** maxLevel < Math.max(m.width, m.height)) maxLevel++;
+    layout.width = m.width;
+    layout.height = m.height;
+    layout.maxLevel = maxLevel;
+    this.tickSeq = Math.max(this.tickSeq, m.seq);
+    const palette = this.current?.palette;
+    if (palette) this.hello({ width: m.width, height: m.height, palette });
+  }
+
   /** A whole-canvas snapshot: not used in tile mode (a reconnect too old to resume may send one). */
   png(_png: Uint8Array, _seq: number | null): Promise<void> {
     return Promise.resolve();
@@ -241,7 +263,7 @@ export class TileSync {
     if (!r || !v || !this.current || this.level !== 0) return;
     // The visible tiles first, the margin once they are in: on a phone's first paint the margin
     // would otherwise share the link with what is on screen (up to 20 tiles of 33 KB each of noise).
-    const visible = tilesCovering(this.d.layout, v.rect, 0, 0);
+    const visible = tilesCovering(this.layout, v.rect, 0, 0);
     const tiles = regionTiles(r, this.centre());
     const onScreen = tiles.filter((t) => inRegion(visible, t.tx, t.ty));
     const margin = tiles.filter((t) => !inRegion(visible, t.tx, t.ty));
@@ -290,7 +312,7 @@ export class TileSync {
     const board = this.current;
     const v = this.d.view();
     if (!board || !v) return;
-    const { layout } = this.d;
+    const { layout } = this;
     this.level = pyramidLevel(layout, v.rect, v.devicePerPixel);
     const region = regionFor(layout, v.rect, REGION_MARGIN);
     if (!sameRegion(region, this.region)) {
@@ -321,7 +343,7 @@ export class TileSync {
   /** The view's centre in level-0 tiles. */
   private centre(): { x: number; y: number } {
     const v = this.d.view();
-    const s = this.d.layout.tileSize;
+    const s = this.layout.tileSize;
     return v ? { x: (v.rect.x + v.rect.w / 2) / s, y: (v.rect.y + v.rect.h / 2) / s } : { x: 0, y: 0 };
   }
 
@@ -390,7 +412,7 @@ export class TileSync {
         this.d.warn?.(`tile 0/${tx}/${ty} is not an indexed PNG of the palette; ignored`);
         failed = true;
       } else {
-        const rect = blitTile(board.grid, this.d.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
+        const rect = blitTile(board.grid, this.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
         t.seq = answer.seq ?? this.tickSeq;
         t.etag = answer.etag;
         t.filled = 0;
@@ -433,7 +455,7 @@ export class TileSync {
     const board = this.current;
     const v = this.d.view();
     if (!board || !v) return;
-    const { maxLevel } = this.d.layout;
+    const { maxLevel } = this.layout;
     // Zoomed in, the top only feeds the minimap: asked again every TOP_EVERY refreshes, not each
     // time (a changed top rewrites most of the grid: 16 M cells at 4096 x 4096).
     const topDue = this.level > 0 || this.refreshes % TOP_EVERY === 0;
@@ -446,7 +468,7 @@ export class TileSync {
       if (!this.topDeferred) void this.loadPyramid(board, maxLevel, 0, 0);
     }
     if (this.level > 0) {
-      const r = tilesCovering(this.d.layout, v.rect, this.level, 0);
+      const r = tilesCovering(this.layout, v.rect, this.level, 0);
       for (let ty = r.ty; ty < r.ty + r.th; ty++)
         for (let tx = r.tx; tx < r.tx + r.tw; tx++) void this.loadPyramid(board, this.level, tx, ty);
     }
@@ -478,7 +500,7 @@ export class TileSync {
       return true;
     };
     const tile = { w: decoded.width, h: decoded.height, indices };
-    const rect = blitTile(board.grid, this.d.layout, level, tx, ty, tile, only);
+    const rect = blitTile(board.grid, this.layout, level, tx, ty, tile, only);
     this.d.sink.drawRect(board, rect);
     // Zoomed out only: at level 0 a pending placement must stay until its own tile's delta has come.
     if (answer.seq !== null && this.level > 0) {
