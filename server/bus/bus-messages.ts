@@ -205,6 +205,12 @@ export interface RequestBatch {
 /** A decoded request batch: the requests to run, and the numbered ones that were malformed. */
 export interface DecodedRequests {
   edge: string;
+  /**
+   * The writer epoch the edge followed when it sent the batch (absent from an older edge): a writer
+   * with a newer epoch runs none of it, because the edge gives such requests up as soon as it hears
+   * the newer writer (edge-bus.ts), and a request it gave up must not take effect later.
+   */
+  epoch?: number;
   reqs: Request[];
   /** Malformed requests that carried a usable number: each is answered with `invalid_field`. */
   bad: Array<{ i: number; reason: string }>;
@@ -746,6 +752,7 @@ export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined
     const edge = str(f, 'edge');
     if (!Array.isArray(f.reqs)) throw new Malformed('reqs');
     const out: DecodedRequests = { edge, reqs: [], bad: [], unnumbered: 0 };
+    if (f.epoch !== undefined) out.epoch = count(f, 'epoch');
     for (const raw of f.reqs) {
       let i: number | undefined;
       try {

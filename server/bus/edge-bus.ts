@@ -224,7 +224,7 @@ export class EdgeBus {
     };
     // Not sent: never placed.
     if (!this.pub.up) return failAll('not_forwarded');
-    this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, reqs })).then(
+    this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, epoch: this.epoch, reqs })).then(
       (receivers) => {
         this.metrics.published.inc({ kind: 'requests' });
         if (receivers > 0) return;
@@ -288,7 +288,9 @@ export class EdgeBus {
   /**
    * A new leader is heard: requests forwarded while an older one led can no longer be answered (its
    * answers now count as stale, and it is dead or fenced), so they fail as `unknown` now instead of
-   * at their deadline. Their clients, placing again, reach the new leader: without this every
+   * at their deadline (the new leader runs no request sent under an older epoch: writer-bus.ts, so
+   * none of them takes effect after this answer unless the old leader ran it before it died, which
+   * `outcome_unknown` allows). Their clients, placing again, reach the new leader: without this every
    * client with a placement in flight at a leader's SIGKILL waited the whole --writer-timeout-ms
    * (3 s by default, most of the 3.1-3.3 s from kill to placing again in perf/failover.ts).
    */

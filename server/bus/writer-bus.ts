@@ -230,6 +230,13 @@ export class WriterBus {
     }
     const { edge, reqs, bad, unnumbered } = batch;
     this.metrics.batchesIn.inc();
+    // Sent to an older leader: the edge gives these up as it hears this one (edge-bus.ts
+    // abandonOlder), so running them would place what its client was told may not have been placed
+    // and then placed again on its retry.
+    if (batch.epoch !== undefined && batch.epoch < this.epoch) {
+      this.log.info({ edge, epoch: batch.epoch, requests: reqs.length }, 'ignored requests sent to an older writer');
+      return;
+    }
     if (bad.length > 0 || unnumbered > 0) {
       this.log.warn(
         { edge, bad: bad.length, unnumbered, reason: bad[0]?.reason },

@@ -60,6 +60,7 @@ test('a lease whose holder stopped renewing is seen expired once its key ran out
   assert.equal(await standby.lease.tryAcquire(1), true);
   assert.equal(standby.lease.epoch, 2);
   await standby.lease.release();
+  await holder.lease.release(); // stops its renew timer (its link is closed: nothing is sent)
 });
 
 test('a key that vanished while its holder lives (FLUSHALL) is free but not expired; its holder puts it back', async () => {
