@@ -4,6 +4,7 @@
  * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Canvas } from './canvas/canvas.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
@@ -40,10 +41,11 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { type PlacementRow, Store } from './store/store.ts';
+import { type LoadedState, type PlacementRow, Store } from './store/store.ts';
 import type { SizeRow } from './store/size-store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
+import type { Label, Stats } from './stats/stats.ts';
 import { StatsStore } from './store/stats-store.ts';
 import { ProjectStore } from './store/project-store.ts';
 import { ProjectService } from './projects/project-service.ts';
@@ -79,10 +81,27 @@ export interface Leadership {
    * store and its small tables exist; acks wait for `append` and nothing is acked while `refusing`.
    */
   replicate?: (store: Store, seq: () => number) => Replicator;
+  /** What the standby this writer was kept up to date (writer.ts): the start need not read it again. */
+  handover?: Handover;
+}
+
+/**
+ * A standby's state as it takes over: the grid it applied the log to, exactly what its database
+ * holds (Store.load would rebuild the same: 70-170 ms for 1000 x 1000 in perf/failover.ts), and the
+ * stats it counted from the same rows, when it has them (restoreStats would scan the last hour's
+ * placements: 0.4-2 s for ~100,000 there, tens of seconds at 1,600 placements/s).
+ */
+export interface Handover {
+  loaded: LoadedState;
+  stats?: Stats;
+  /** Taking over from another leader (not this process's own start): edges wait for the first frame. */
+  takeover: boolean;
 }
 
 export interface Replicator {
   append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean>;
+  /** True once the log holds everything stored so far (moderation answers wait for it). */
+  synced(): Promise<boolean>;
   /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
   readonly refusing: boolean;
   close(): void;
@@ -107,8 +126,14 @@ function loginSettings(config: Config): FrontOptions['login'] {
  * How often the stats checkpoint is written (store/stats-store.ts), and after how long a startup scan
  * one is written at once: a crash then replays at most this much more than a clean stop.
  */
-const STATS_CHECKPOINT_MS = 5 * 60_000;
+export const STATS_CHECKPOINT_MS = 5 * 60_000;
 const STATS_CHECKPOINT_ROWS = 100_000;
+
+/** The deflate level of the first frame of a standby that takes over (see its use). */
+const TAKEOVER_PNG_LEVEL = 1;
+
+/** The history catch-ups of a start wait this long at most for the bus (the identity index, keyframes). */
+const BACKGROUND_AFTER_MS = 2_000;
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
@@ -128,9 +153,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
   });
-  let loaded: ReturnType<Store['load']>;
+  const handover = leadership?.handover;
+  let loaded: LoadedState;
   try {
-    loaded = store.load(config.palette.length);
+    loaded = handover?.loaded ?? store.load(config.palette.length);
   } catch (err) {
     store.close();
     throw err;
@@ -144,7 +170,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     loaded.seq,
     loaded.lastSeq,
   );
-  log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+  log.info(
+    { seq: loaded.seq, replayed: loaded.replayed, db: config.db, ...(handover ? { handedOver: true } : {}) },
+    'canvas restored',
+  );
   const checkpointer = WalCheckpointer.start(store, {
     path: config.db,
     busyTimeoutMs: config.busyTimeoutMs,
@@ -161,24 +190,40 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const botStore = new BotStore(store.db);
   const bots = new Bots(botStore.all());
   const names = new DisplayNames(new NameStore(store.db), { bans, bots });
+  const label = (id: string): Label | undefined => {
+    const bot = bots.nameOf(id);
+    if (bot !== undefined) return { bot };
+    const name = names.of(id);
+    return name === undefined ? undefined : { name };
+  };
   const statsStarted = performance.now();
-  const { stats, checkpointSeq, scanned } = restoreStats({
-    paletteSize: config.palette.length,
-    log: placementLog,
-    store: statsStore,
-    seq: loaded.seq,
-    now: Date.now(),
-    label: (id) => {
-      const bot = bots.nameOf(id);
-      if (bot !== undefined) return { bot };
-      const name = names.of(id);
-      return name === undefined ? undefined : { name };
-    },
-  });
-  log.info(
-    { ms: Math.round(performance.now() - statsStarted), checkpointSeq, scanned, identities: stats.identities },
-    'stats restored',
-  );
+  let stats: Stats;
+  let scanned = 0;
+  if (handover?.stats && handover.stats.seq === loaded.seq) {
+    stats = handover.stats;
+    stats.labelWith(label);
+    log.info({ seq: stats.seq, identities: stats.identities }, 'stats handed over by the standby');
+  } else {
+    const restored = restoreStats({
+      paletteSize: config.palette.length,
+      log: placementLog,
+      store: statsStore,
+      seq: loaded.seq,
+      now: Date.now(),
+      label,
+    });
+    stats = restored.stats;
+    scanned = restored.scanned;
+    log.info(
+      {
+        ms: Math.round(performance.now() - statsStarted),
+        checkpointSeq: restored.checkpointSeq,
+        scanned,
+        identities: stats.identities,
+      },
+      'stats restored',
+    );
+  }
   const saveStats = () => {
     try {
       statsStore.save(stats.checkpoint());
@@ -265,11 +310,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // counters, each in O(1); the index is rebuilt from the table in the background.
   const identities = new IdentityIndex();
   const activity = new Activity(canvas.width, canvas.height);
-  identities
-    .rebuild(store.db, canvas.seq)
-    .catch((err: unknown) =>
-      log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
-    );
+  // Rebuilt up to the seq at start, in the background (after the bus started, below); later placements are
+  // counted as they are accepted.
+  const startSeq = canvas.seq;
   const placements = new PlacementService({
     bots,
     canvas,
@@ -369,13 +412,13 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     projectService,
     bots,
     names,
+    replicator && (() => replicator.synced()),
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
   const catchUp = () => {
     pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
-  catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
   const bus = leadership
@@ -443,7 +486,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   };
   // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
   let front: Front | undefined;
-  const firstTick = await ticker.run();
+  // A standby taking over: edges forward nothing until its first frame is out, so that frame is
+  // deflated at level 1 (1000 x 1000 with ~150,000 scattered pixels: 16-40 ms against 240-630 ms at
+  // level 8 on the shared test machine, and 1.17x the bytes). The next tick with a change encodes at
+  // --png-level again; on a canvas nobody places on, /image keeps the larger bytes until then.
+  const firstTick = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
   metrics.pngBytes.set(firstTick.frame.png.length);
   await streams.publish(firstTick); // before anyone connects: the frame new sockets and /image get
 
@@ -502,9 +549,22 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   }
   ticker.start(config.tickMs);
   // Not awaited: a writer serves its own clients while Redis is still unreachable.
-  bus
+  const busStarted = bus
     ?.start({ frame: ticker.frame, tickMs: config.tickMs, ownClients: () => streams.size })
     .catch((err: unknown) => log.error({ err }, 'bus start failed'));
+  // The catch-ups over the whole history (the identity index, keyframes) run on this loop and in the
+  // thread pool in slices: started before, they delayed a new leader's first frame and its bus start
+  // (edges forward nothing until they hear it) by 200-600 ms in perf/failover.ts. They start once
+  // the bus has started, or after BACKGROUND_AFTER_MS without Redis.
+  void Promise.race([busStarted, sleep(BACKGROUND_AFTER_MS)]).then(() => {
+    if (closing) return;
+    identities
+      .rebuild(store.db, startSeq)
+      .catch((err: unknown) =>
+        log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
+      );
+    catchUp();
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -86,6 +86,8 @@ export interface TileSource {
   seq: number;
   fetchTile: TileSyncDeps['fetchTile'];
   setTimer: TileSyncDeps['setTimer'];
+  /** Runs fn once the frame drawn now is on screen (TileSyncDeps.afterPaint). */
+  afterPaint?: TileSyncDeps['afterPaint'];
   devicePixelRatio(): number;
   /** GET /api/canvas's seq now (null: no answer), asked before reconnecting. */
   canvasSeq(): Promise<number | null>;
@@ -255,11 +257,12 @@ export class CanvasApp {
       fetchTile: tiles.fetchTile,
       // On the main thread: a 256 x 256 tile is about a millisecond, and the worker's decoder keeps
       // only the newest of the snapshots queued (png-decoder.ts), where every tile counts.
-      decodePng: (png) => Promise.resolve(tryDecodeIndexedPng(png)),
+      decodePng: (png) => tryDecodeIndexedPng(png),
       send: (msg) => this.send(msg),
       view: () =>
         this.view && { rect: visibleSource(this.view), devicePerPixel: this.view.scale * tiles.devicePixelRatio() },
       setTimer: tiles.setTimer,
+      ...(tiles.afterPaint ? { afterPaint: tiles.afterPaint } : {}),
       warn: (text) => console.warn(text),
       sink: {
         ...this.sink,

@@ -381,6 +381,8 @@ void browserCanvasInfo().then((info) => {
     seq: info.seq,
     fetchTile: browserFetchTile,
     setTimer: timer,
+    // The renderer draws in an animation frame; the task after it runs once that frame is painted.
+    afterPaint: (fn) => requestAnimationFrame(() => setTimeout(fn, 0)),
     devicePixelRatio: () => window.devicePixelRatio || 1,
     canvasSeq: async () => (await browserCanvasInfo())?.seq ?? null,
   });

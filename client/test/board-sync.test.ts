@@ -48,13 +48,7 @@ function delta(fromSeq: number, toSeq: number, changes: Array<[number, number, n
   return { t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px: packDeltaPixels(cells, grid, W) };
 }
 
-const decodeOrNull = (bytes: Uint8Array): DecodedIndices | null => {
-  try {
-    return decodeIndexedPng(bytes);
-  } catch {
-    return null;
-  }
-};
+const decodeOrNull = (bytes: Uint8Array): Promise<DecodedIndices | null> => decodeIndexedPng(bytes).catch(() => null);
 
 /**
  * A board-sync fed frames through the real codec, recording what it asks the page to do. PNGs decode
@@ -68,11 +62,11 @@ function harness(held = false) {
   let resyncs = 0;
   const sync = new BoardSync({
     decodePng: (bytes) => {
-      if (!held) return Promise.resolve(decodeOrNull(bytes));
+      if (!held) return decodeOrNull(bytes);
       return new Promise((resolve) => {
         decodes.push({
           finish: async () => {
-            resolve(decodeOrNull(bytes));
+            resolve(await decodeOrNull(bytes));
             await settled();
           },
         });

@@ -42,6 +42,8 @@ interface Pending {
   kind: RequestKind;
   /** performance.now() after which it fails as `unknown`. */
   deadline: number;
+  /** The writer epoch this edge followed when it forwarded the request. */
+  epoch: number;
   /** Gets the checked answer, or why there is none. */
   done: (r: unknown, noAnswer: NoAnswer) => void;
 }
@@ -200,6 +202,7 @@ export class EdgeBus {
     this.pending.set(i, {
       kind,
       deadline: performance.now() + timeoutMs,
+      epoch: this.epoch,
       done: (r, noAnswer) => {
         if (r === undefined) return done(noAnswer);
         const answer = decodeAnswer(kind, r);
@@ -279,6 +282,18 @@ export class EdgeBus {
       if ('r' in a) this.settle(a.i, a.r, 'answered');
       else this.takeStored(a.i, a.stored);
     }
+    if (epoch === 'newer') this.abandonOlder();
+  }
+
+  /**
+   * A new leader is heard: requests forwarded while an older one led can no longer be answered (its
+   * answers now count as stale, and it is dead or fenced), so they fail as `unknown` now instead of
+   * at their deadline. Their clients, placing again, reach the new leader: without this every
+   * client with a placement in flight at a leader's SIGKILL waited the whole --writer-timeout-ms
+   * (3 s by default, most of the 3.1-3.3 s from kill to placing again in perf/failover.ts).
+   */
+  private abandonOlder(): void {
+    for (const [i, p] of this.pending) if (p.epoch < this.epoch) this.settle(i, undefined, 'timeout');
   }
 
   /** A large answer the writer stored under a key (bus-messages.ts): read it, then delete it. */
@@ -316,6 +331,7 @@ export class EdgeBus {
     const epoch = this.checkEpoch(m.epoch);
     if (epoch === 'stale') return;
     if (via === 'channel') this.writerSeenAt = performance.now();
+    if (epoch === 'newer') this.abandonOlder();
     // A new leader (failover, or a writer restarted on an older copy of its database): its frame
     // replaces ours whatever the seqs, and every client gets its snapshot.
     if (epoch === 'newer' && via !== 'start') {

@@ -70,6 +70,10 @@ export class LogAppender {
   /** The last change id read into an append, and the last confirmed. */
   private readChange = 0;
   private confirmedChange = 0;
+  /** The last seq the log is known to hold (an append replied, or P:log:seq read by the repair). */
+  private confirmedSeq = 0;
+  /** `synced` calls waiting for the log to reach a seq and a change id. */
+  private waiters: Array<{ seq: number; change: number; done: (ok: boolean) => void }> = [];
   private readonly timer: NodeJS.Timeout;
   private repairing = false;
   private closed = false;
@@ -106,6 +110,39 @@ export class LogAppender {
     return sent;
   }
 
+  /**
+   * Resolves true once the log holds every placement committed and every small-table change made
+   * so far (a ban, an audit entry, a bot, a name), at once when alone: a moderation answer waits for
+   * it as a placement's ack waits for its append, so what a moderator was told is done survives a
+   * failover. False when the log is broken or an append fails first: the change is stored here, but
+   * the next leader may not have it. Changes not yet read go out in an entry of their own now,
+   * not at the next CHANGES_EVERY_MS tick.
+   */
+  synced(): Promise<boolean> {
+    if (this.opts.alone()) return Promise.resolve(true);
+    if (this.broken || this.closed) return Promise.resolve(false);
+    const seq = this.opts.seq();
+    const change = this.opts.changes.newest();
+    if (this.confirmedSeq >= seq && this.confirmedChange >= change) return Promise.resolve(true);
+    return new Promise((done) => {
+      this.waiters.push({ seq, change, done });
+      // Rows are in an append already (the committer's); changes may wait for the tick.
+      if (change > this.readChange) void this.send(this.sentTo + 1, this.sentTo, []);
+    });
+  }
+
+  /** Answers the waiters the log now covers (all of them, with `ok` false, on a failure). */
+  private settle(failed: boolean): void {
+    if (this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (failed) w.done(false);
+      else if (this.confirmedSeq >= w.seq && this.confirmedChange >= w.change) w.done(true);
+      else this.waiters.push(w);
+    }
+  }
+
   private send(from: number, to: number, rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean> {
     const { changes, last } = this.readChanges();
     this.sentTo = to;
@@ -131,6 +168,8 @@ export class LogAppender {
           this.lastAppendMs = performance.now() - started;
           if (Number(reply) === 1) {
             this.confirmedChange = Math.max(this.confirmedChange, last);
+            this.confirmedSeq = Math.max(this.confirmedSeq, to);
+            this.settle(false);
             return true;
           }
           this.fail(
@@ -154,6 +193,7 @@ export class LogAppender {
   private fail(why: string): void {
     if (this.broken || this.closed) return;
     this.broken = true;
+    this.settle(true);
     this.opts.log.error(
       { why },
       'replicated log append failed: acknowledging nothing until the log has every stored row',
@@ -203,6 +243,7 @@ export class LogAppender {
       at = this.opts.seq();
     }
     this.sentTo = at;
+    this.confirmedSeq = at;
     while (at < this.opts.seq()) {
       // Rows up to the next resize, then the resize as an entry of its own: the log keeps seq order.
       const resize = store.sizes.after(at)[0];
@@ -229,7 +270,27 @@ export class LogAppender {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    this.settle(true);
   }
+}
+
+/** A standby's copy of the grid, kept as the leader's canvas would be, and handed to it on taking over. */
+export interface FollowedGrid {
+  grid: Uint8Array;
+  lastSeq: Uint32Array;
+  seq: number;
+  width: number;
+  height: number;
+  /** Placements after the latest snapshot (the committer of the leader this becomes counts on from it). */
+  replayed: number;
+}
+
+/** What a follower tells its writer (writer.ts keeps the stats from it). */
+export interface FollowerEvents {
+  /** The rows of an applied entry, in seq order. */
+  applied?(rows: readonly PlacementRow[]): void;
+  /** Rows were dropped from the database (and the grid): whatever was counted from them is wrong. */
+  truncated?(): void;
 }
 
 /**
@@ -242,20 +303,21 @@ export class LogFollower {
   /** The log starts after this standby's seq (trimmed, or lost): it cannot catch up from it. */
   gap = false;
   private lastId = '0-0';
-  private sinceSnapshot = 0;
+  /** `grid.replayed` at which the next snapshot is written. */
+  private snapshotAt: number;
 
   constructor(
     private readonly link: RedisLink,
     private readonly keys: LogKeys,
     private readonly store: Store,
     private readonly changes: ChangeLog,
-    private readonly grid: { grid: Uint8Array; lastSeq: Uint32Array; seq: number; width: number; height: number },
+    readonly grid: FollowedGrid,
     private readonly snapshotEvery: number,
     private readonly log: Logger,
-    /** Told of every applied batch's rows (the standby's stats, so the leader it becomes need not scan). */
-    private readonly applied: (rows: readonly PlacementRow[]) => void = () => {},
+    private readonly events: FollowerEvents = {},
   ) {
     this.seq = grid.seq;
+    this.snapshotAt = snapshotEvery;
   }
 
   /** The last seq in the log (P:log:seq); undefined when there is no log. */
@@ -292,7 +354,9 @@ export class LogFollower {
     this.grid.width = loaded.width;
     this.grid.height = loaded.height;
     this.grid.seq = loaded.seq;
+    this.grid.replayed = loaded.replayed;
     this.seq = loaded.seq;
+    this.events.truncated?.();
   }
 
   /** Applies every entry the log has now; true when this standby has read it to its end. */
@@ -358,12 +422,15 @@ export class LogFollower {
       this.seq = r.seq;
     }
     this.grid.seq = this.seq;
-    if (rows.length > 0) this.applied(rows);
-    this.sinceSnapshot += rows.length;
-    if (this.sinceSnapshot >= this.snapshotEvery) {
-      this.sinceSnapshot = 0;
+    if (rows.length > 0) this.events.applied?.(rows);
+    this.grid.replayed += rows.length;
+    if (this.grid.replayed >= this.snapshotAt) {
+      // A failed snapshot is tried again after another snapshotEvery rows, not after every entry.
+      this.snapshotAt = this.grid.replayed + this.snapshotEvery;
       try {
         this.store.writeSnapshot(grid, lastSeq, this.seq, width, this.grid.height);
+        this.grid.replayed = 0;
+        this.snapshotAt = this.snapshotEvery;
       } catch (err) {
         this.log.error({ err }, 'standby snapshot failed: the start after taking over replays more');
       }

@@ -70,8 +70,11 @@ export class Ticker {
     return this.current;
   }
 
-  /** Captures and encodes the current grid; the first call (startup) has no delta. */
-  async run(): Promise<TickOutput> {
+  /**
+   * Captures and encodes the current grid; the first call (startup) has no delta. `level` overrides
+   * the PNG's deflate level for this tick (see PngEncoder.encodeChanged).
+   */
+  async run(level?: number): Promise<TickOutput> {
     const { canvas } = this.opts;
     const startedAt = performance.now();
     const fromSeq = this.current?.seq;
@@ -89,7 +92,7 @@ export class Ticker {
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
-    const pending = this.encoder.encodeChanged(canvas.grid, lost ? undefined : cells);
+    const pending = this.encoder.encodeChanged(canvas.grid, lost ? undefined : cells, level);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
       const px = packDeltaPixels(cells, canvas.grid, canvas.width);

@@ -254,7 +254,7 @@ export class HistoryPanel {
       if (document.activeElement !== this.number) this.number.value = String(seq);
       this.renderLink();
     }
-    const decoded = tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
+    const decoded = await tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
     if (stale()) return;
     let indices = decoded ? remapToPalette(decoded, board.palette) : null;
     if (decoded && indices && (decoded.width !== board.width || decoded.height !== board.height)) {

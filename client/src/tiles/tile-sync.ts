@@ -97,6 +97,12 @@ export interface TileSyncDeps {
   view(): ViewNow | null;
   /** Runs fn after ms; returns a cancel function. */
   setTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Runs fn once what was just drawn is on screen (the page: the next animation frame, then a task);
+   * absent: at once. The margin tiles and the pyramid's top wait for it, so a first paint shares
+   * neither the link nor the main thread with them.
+   */
+  afterPaint?(fn: () => void): void;
   sink: TileSink;
   warn?(text: string): void;
 }
@@ -110,6 +116,8 @@ interface Level0 {
   /** In the subscribed region with `seq` known: its deltas arrive, so the copy stays current. */
   live: boolean;
   loading: boolean;
+  /** The load in flight (or the last one): a reload waits on it rather than starting another. */
+  inflight: Promise<void>;
   /** The level its grid cells were last written from: 0 (a level-0 tile), k (the pyramid), Infinity (nothing). */
   filled: number;
   /** A `tiles` came while it loaded: load it again once done. */
@@ -136,6 +144,8 @@ export class TileSync {
   private refreshes = 0;
   /** The pyramid level and tiles the view showed at the last follow ('' at level 0). */
   private pyramidShown = '';
+  /** The pyramid's top waits for the first level-0 tiles in view to be drawn (see refreshPyramid). */
+  private topDeferred = false;
 
   /** The canvas's tiles: GET /api/canvas's, then each `resize`'s. */
   private readonly layout: TileLayout;
@@ -258,10 +268,23 @@ export class TileSync {
     const onScreen = tiles.filter((t) => inRegion(visible, t.tx, t.ty));
     const margin = tiles.filter((t) => !inRegion(visible, t.tx, t.ty));
     const epoch = this.epoch;
-    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() => {
-      if (epoch !== this.epoch || this.region !== r) return;
-      for (const t of margin) void this.load(t.tx, t.ty);
-    });
+    const afterPaint = this.d.afterPaint ?? ((fn: () => void) => fn());
+    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() =>
+      afterPaint(() => {
+        if (epoch !== this.epoch) return;
+        this.loadDeferredTop();
+        if (this.region !== r) return;
+        for (const t of margin) void this.load(t.tx, t.ty);
+      }),
+    );
+  }
+
+  /** The pyramid's top, once the view's first level-0 tiles are on screen, when it was held back for them. */
+  private loadDeferredTop(): void {
+    const board = this.current;
+    if (!this.topDeferred || !board) return;
+    this.topDeferred = false;
+    void this.loadPyramid(board, this.d.layout.maxLevel, 0, 0);
   }
 
   /** A delta: region deltas apply to their tile; whole-canvas ones (before the subscription) are ignored. */
@@ -333,6 +356,7 @@ export class TileSync {
         etag: null,
         live: false,
         loading: false,
+        inflight: Promise.resolve(),
         filled: Number.POSITIVE_INFINITY,
         again: false,
         waiting: [],
@@ -352,13 +376,24 @@ export class TileSync {
     this.d.sink.drawDelta(board, m.px);
   }
 
-  /** Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag). */
-  private async load(tx: number, ty: number): Promise<void> {
+  /**
+   * Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag); resolves
+   * once it is in the grid (or failed). A tile already loading
+   * is loaded again after, and this resolves with the load in flight: a `tiles` that comes while the
+   * first tiles load (the page loads them before its WebSocket opens) must not let the margin and
+   * the pyramid's top start before the tiles in view are drawn.
+   */
+  private load(tx: number, ty: number): Promise<void> {
     const t = this.tile(tx, ty);
     if (t.loading) {
       t.again = true;
-      return;
+      return t.inflight;
     }
+    t.inflight = this.fetchLevel0(tx, ty, t);
+    return t.inflight;
+  }
+
+  private async fetchLevel0(tx: number, ty: number, t: Level0): Promise<void> {
     const board = this.current;
     if (!board) return;
     const epoch = this.epoch;
@@ -425,7 +460,13 @@ export class TileSync {
     // time (a changed top rewrites most of the grid: 16 M cells at 4096 x 4096).
     const topDue = this.level > 0 || this.refreshes % TOP_EVERY === 0;
     this.refreshes++;
-    if (maxLevel > 0 && this.level < maxLevel && topDue) void this.loadPyramid(board, maxLevel, 0, 0);
+    if (maxLevel > 0 && this.level < maxLevel && topDue) {
+      // Zoomed in on a board not shown yet, the top (25 KB at 4096 x 4096, and a write of every cell
+      // of the grid) waits until the tiles in view are drawn: on a phone's first paint it was an
+      // eighth of the bytes and delayed the paint by the main thread it took (perf/first-paint.ts).
+      this.topDeferred = this.level === 0 && !this.isLoaded;
+      if (!this.topDeferred) void this.loadPyramid(board, maxLevel, 0, 0);
+    }
     if (this.level > 0) {
       const r = tilesCovering(this.layout, v.rect, this.level, 0);
       for (let ty = r.ty; ty < r.ty + r.th; ty++)
