@@ -16,6 +16,7 @@ const LEASE_MS = 400;
 const log = createLogger('silent');
 let redis: TestRedis;
 const links: RedisLink[] = [];
+const leases: WriterLease[] = [];
 
 async function link(): Promise<RedisLink> {
   const l = connectRedis(redis.url, 'lease-test', log);
@@ -26,13 +27,18 @@ async function link(): Promise<RedisLink> {
 
 async function lease(prefix: string): Promise<{ lease: WriterLease; link: RedisLink }> {
   const l = await link();
-  return { lease: new WriterLease(l, leaseKeys(prefix), LEASE_MS, () => {}), link: l };
+  const made = new WriterLease(l, leaseKeys(prefix), LEASE_MS, () => {});
+  leases.push(made);
+  return { lease: made, link: l };
 }
 
 before(async () => {
   redis = await startRedis();
 });
 after(async () => {
+  // A holder whose connection closed still has its renew timer (a dead process has none): stopped
+  // here, or it would keep this test's process alive.
+  await Promise.all(leases.map((l) => l.release()));
   await Promise.all(links.map((l) => l.close().catch(() => undefined)));
   await redis?.stop();
 });
