@@ -142,6 +142,19 @@ describe('a resize through an edge, with a standby', () => {
     assert.deepEqual([hello.width, hello.height], [40, 20]);
     await late.close();
 
+    // An edge started after the resize takes the grown size from the writer's keys.
+    const lateEdge = await startEdge(redis.url, edgeFlags);
+    try {
+      const lateInfo = (await httpRequest(`${lateEdge.http}/api/canvas`, { fresh: true })).json();
+      assert.deepEqual([lateInfo['width'], lateInfo['height']], [40, 20]);
+      assert.deepEqual(lateInfo['resizes'], info['resizes']);
+      const c = await TestClient.connect(lateEdge.ws);
+      assert.deepEqual([(await c.nextOf('hello')).width, (await c.nextOf('png')).seq >= seq + 1], [40, true]);
+      await c.close();
+    } finally {
+      await lateEdge.stop();
+    }
+
     // New coordinates from now on: the far corner exists.
     seq = await put(39, 19, 7);
     await until(
