@@ -152,11 +152,20 @@ export class Front {
    * The canvas grew (a tick or bus frame carrying a resize): hello, /api/canvas, the tile paths and
    * region subscriptions use the new size from now on.
    */
-  resized(e: SizeEvent): void {
+  resized(e: SizeEvent, all?: readonly SizeEvent[]): void {
     const { seq, width, height, left, top } = e;
     this.opts.shape.width = width;
     this.opts.shape.height = height;
-    this.opts.shape.resizes.push({ seq, width, height, left, top });
+    // A tick sums the resizes since the last one into one event; whoever holds the stored list (the
+    // writer) passes it, so /api/canvas lists each resize at its own seq even when two fell in a tick.
+    const list = this.opts.shape.resizes;
+    if (all)
+      list.splice(
+        0,
+        list.length,
+        ...all.map((r) => ({ seq: r.seq, width: r.width, height: r.height, left: r.left, top: r.top })),
+      );
+    else list.push({ seq, width, height, left, top });
     this.layout.resize(width, height);
   }
 

@@ -465,7 +465,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.png.length);
-      if (out.resize) front?.resized(out.resize);
+      if (out.resize) front?.resized(out.resize, resizeList());
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
