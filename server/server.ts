@@ -4,7 +4,7 @@
  * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
-import { Canvas } from './canvas/canvas.ts';
+import type { Canvas } from './canvas/canvas.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
@@ -134,14 +134,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     store.close();
     throw err;
   }
-  const canvas = new Canvas(
-    config.width,
-    config.height,
-    config.palette.length,
-    loaded.grid,
-    loaded.seq,
-    loaded.lastSeq,
-  );
+  const { canvas } = loaded;
+  canvas.track();
   log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
   const checkpointer = WalCheckpointer.start(store, {
     path: config.db,
@@ -395,7 +389,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     registry: metrics.registry,
     log,
   });
-  const encoder = new PngEncoder(config.width, config.height, config.palette, config.pngLevel);
+  // No whole-canvas PNG over 4096 a side: such a canvas is served as tiles and region deltas.
+  const encoder = canvas.wholeImages
+    ? new PngEncoder(config.width, config.height, config.palette, config.pngLevel)
+    : undefined;
   const ticker = new Ticker({
     canvas,
     encoder,
@@ -403,7 +400,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
-      metrics.pngBytes.set(out.frame.png.length);
+      metrics.pngBytes.set(out.frame.image?.png.length ?? 0);
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -413,7 +410,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
   const first = await ticker.run();
-  metrics.pngBytes.set(first.frame.png.length);
+  metrics.pngBytes.set(first.frame.image?.png.length ?? 0);
   await streams.publish(first); // before anyone connects: the frame new sockets and /image get
 
   // The front.

@@ -230,15 +230,8 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         seq: loaded.seq,
         now: Date.now(),
       });
-      const follower = new LogFollower(
-        link,
-        keys,
-        store,
-        changes,
-        { grid: loaded.grid, lastSeq: loaded.lastSeq, seq: loaded.seq, width: config.width, height: config.height },
-        config.snapshotEvery,
-        log,
-        (rows) => stats.add(rows),
+      const follower = new LogFollower(link, keys, store, changes, loaded.canvas, config.snapshotEvery, log, (rows) =>
+        stats.add(rows),
       );
       const saveStats = () => {
         try {

@@ -325,13 +325,11 @@ export class EdgeBus {
     // Already have it (start/resync race), unless the writer's beats said ours is not its frame.
     if (sameCanvas && m.seq <= acceptedSeq && via !== 'reset') return;
     if (via === 'reset') this.behindBeats = 0;
-    const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
-    const frame: Frame = {
-      seq: m.seq,
-      png,
-      etag: m.etag,
-      message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }),
-    };
+    const frame: Frame = { seq: m.seq, etag: m.etag };
+    if (m.png) {
+      const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
+      frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }) };
+    }
     // A delta is usable only when it starts where this edge is; otherwise the PNG resyncs everyone.
     const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;

@@ -14,6 +14,7 @@
  * appends what its database holds past `P:log:seq`; then it acknowledges again. The stream is trimmed
  * with MAXLEN ~ --log-max-len entries; a standby further behind than that cannot catch up from it.
  */
+import type { Canvas } from '../canvas/canvas.ts';
 import type { Logger } from '../ops/log.ts';
 import type { ChangeLog } from '../store/change-log.ts';
 import type { PlacementRow, Store } from '../store/store.ts';
@@ -236,13 +237,14 @@ export class LogFollower {
     private readonly keys: LogKeys,
     private readonly store: Store,
     private readonly changes: ChangeLog,
-    private readonly grid: { grid: Uint8Array; lastSeq: Uint32Array; seq: number; width: number; height: number },
+    /** The grid as the leader's would be (Store.load, not listing tick changes): snapshots are its chunks. */
+    private canvas: Canvas,
     private readonly snapshotEvery: number,
     private readonly log: Logger,
     /** Told of every applied batch's rows (the standby's stats, so the leader it becomes need not scan). */
     private readonly applied: (rows: readonly PlacementRow[]) => void = () => {},
   ) {
-    this.seq = grid.seq;
+    this.seq = canvas.seq;
   }
 
   /** The last seq in the log (P:log:seq); undefined when there is no log. */
@@ -273,10 +275,8 @@ export class LogFollower {
     const dropped = this.store.truncateAfter(seq);
     if (dropped === 0) return;
     this.log.warn({ dropped, after: seq, why }, 'dropped placements this writer stored but the log does not hold');
-    const loaded = this.store.load(this.grid.width, this.grid.height, Number.MAX_SAFE_INTEGER);
-    this.grid.grid.set(loaded.grid);
-    this.grid.lastSeq.set(loaded.lastSeq);
-    this.grid.seq = loaded.seq;
+    const loaded = this.store.load(this.canvas.width, this.canvas.height, Number.MAX_SAFE_INTEGER);
+    this.canvas = loaded.canvas;
     this.seq = loaded.seq;
   }
 
@@ -323,20 +323,19 @@ export class LogFollower {
       // Applying fired the capture triggers: what came from the log is not this writer's to ship.
       this.changes.forget(this.changes.newest());
     })();
-    const { grid, lastSeq, width } = this.grid;
     for (const r of rows) {
-      grid[r.y * width + r.x] = r.color;
-      lastSeq[r.y * width + r.x] = r.seq;
+      this.canvas.apply(r.x, r.y, r.color, r.seq);
       this.seq = r.seq;
     }
-    this.grid.seq = this.seq;
     if (rows.length > 0) this.applied(rows);
     this.sinceSnapshot += rows.length;
     if (this.sinceSnapshot >= this.snapshotEvery) {
       this.sinceSnapshot = 0;
+      const chunks = this.canvas.takeUnsaved();
       try {
-        this.store.writeSnapshot(grid, lastSeq, this.seq, width, this.grid.height);
+        this.store.writeSnapshot(chunks, this.seq);
       } catch (err) {
+        this.canvas.unsavedAgain(chunks);
         this.log.error({ err }, 'standby snapshot failed: the start after taking over replays more');
       }
     }

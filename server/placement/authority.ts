@@ -93,7 +93,7 @@ export class LocalAuthority implements Authority {
     if (!canvas.inBounds(x, y)) {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
-    const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const last = this.placementLog.placement(canvas.lastSeqAt(x, y));
     const who = last?.who ?? null;
     const bot = this.bots.nameOf(who);
     done({

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Canvas, type ChunkImage } from '../canvas/canvas.ts';
 import { OperatorError } from '../ops/operator-error.ts';
 
 /** A validated placement on its way to the store: what the placer asked for and who asked. */
@@ -40,15 +41,15 @@ export interface StoreOptions {
 }
 
 export interface LoadedState {
-  grid: Uint8Array;
-  /** Per cell, the seq of its last placement (0: never placed). */
-  lastSeq: Uint32Array;
+  /** The grid and per-pixel last seq, in chunks (not yet listing changes for ticks: `track()`). */
+  canvas: Canvas;
   seq: number;
   /** Placements replayed on top of the snapshot. */
   replayed: number;
 }
 
-const SNAPSHOTS_KEPT = 3;
+/** `meta` key: the seq at which the `chunks` table holds the canvas (absent: no chunk snapshot yet). */
+const CHUNKS_SEQ = 'chunks_seq';
 
 export class Store {
   private id: string;
@@ -88,6 +89,9 @@ export class Store {
         CREATE TABLE IF NOT EXISTS snapshots (
           seq INTEGER PRIMARY KEY, width INTEGER NOT NULL, height INTEGER NOT NULL, grid BLOB NOT NULL,
           at INTEGER NOT NULL, last_seq BLOB);
+        CREATE TABLE IF NOT EXISTS chunks (
+          cx INTEGER NOT NULL, cy INTEGER NOT NULL, cells BLOB NOT NULL, seq INTEGER NOT NULL,
+          PRIMARY KEY (cx, cy)) WITHOUT ROWID;
       `);
       Store.migrate(db);
     } catch (err) {
@@ -148,38 +152,71 @@ export class Store {
   }
 
   /**
-   * Latest snapshot plus replay of every later placement: the exact grid, per-cell last seq and seq
-   * at the last commit. Refuses a grid holding colours the configured palette lacks.
+   * The stored chunks (the chunk snapshot) plus replay of every later placement: the exact grid,
+   * per-pixel last seq and seq at the last commit. A database from before chunk snapshots starts from
+   * its latest whole-grid snapshot instead (and marks every chunk unsaved, so the next snapshot
+   * writes them all). Refuses a grid holding colours the configured palette lacks.
    */
   load(width: number, height: number, paletteSize: number): LoadedState {
-    const snap = this.db.prepare('SELECT seq, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; grid: Buffer; last_seq: Buffer | null }
-      | undefined;
-    const grid = new Uint8Array(width * height);
-    const lastSeq = new Uint32Array(width * height);
+    const canvas = new Canvas(width, height, paletteSize, 0, false);
+    const badColour = (c: number) =>
+      new OperatorError(`the stored canvas uses colour ${c}, but the palette has only ${paletteSize} colours`);
     let seq = 0;
-    // A snapshot from before per-cell seqs were kept cannot seed lastSeq: replay everything instead.
-    if (snap?.last_seq) {
-      grid.set(snap.grid);
-      new Uint8Array(lastSeq.buffer).set(snap.last_seq);
-      seq = snap.seq;
+    const chunksSeq = this.meta(CHUNKS_SEQ);
+    if (chunksSeq !== undefined) {
+      seq = Number(chunksSeq);
+      const rows = this.db.prepare('SELECT cx, cy, cells FROM chunks').raw();
+      for (const [cx, cy, cells] of rows.iterate() as Iterable<[number, number, Buffer]>) {
+        let chunk: ReturnType<Canvas['restoreChunk']>;
+        try {
+          chunk = canvas.restoreChunk(cx, cy, cells);
+        } catch (err) {
+          throw new OperatorError(`the stored canvas is damaged: ${(err as Error).message}`);
+        }
+        chunk.forEachPlaced((_off, colour) => {
+          if (colour >= paletteSize) throw badColour(colour);
+        });
+      }
+    } else {
+      seq = this.loadWholeSnapshot(canvas);
+      canvas.unsaveAll();
     }
     let replayed = 0;
     const rows = this.db.prepare('SELECT seq, x, y, color FROM placements WHERE seq > ? ORDER BY seq').raw();
     for (const row of rows.iterate(seq) as Iterable<[number, number, number, number]>) {
       const [s, x, y, color] = row;
-      grid[y * width + x] = color;
-      lastSeq[y * width + x] = s;
+      if (color >= paletteSize) throw badColour(color);
+      canvas.apply(x, y, color, s);
       seq = s;
       replayed++;
     }
-    const bad = grid.findIndex((c) => c >= paletteSize);
-    if (bad >= 0) {
-      throw new OperatorError(
-        `the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`,
-      );
+    canvas.seq = seq;
+    return { canvas, seq, replayed };
+  }
+
+  /**
+   * A whole-grid snapshot as older versions wrote them (`snapshots`), into `canvas`; its seq, or 0
+   * when there is none or it predates per-pixel seqs (then everything is replayed).
+   */
+  private loadWholeSnapshot(canvas: Canvas): number {
+    const snap = this.db.prepare('SELECT seq, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; grid: Buffer; last_seq: Buffer | null }
+      | undefined;
+    if (!snap?.last_seq) return 0;
+    const { width, height, paletteSize } = canvas;
+    const seqs = new Uint32Array(width * height);
+    new Uint8Array(seqs.buffer).set(snap.last_seq);
+    for (let cell = 0; cell < width * height; cell++) {
+      const colour = snap.grid[cell] as number;
+      const s = seqs[cell] as number;
+      if (s === 0 && colour === 0) continue;
+      if (colour >= paletteSize)
+        throw new OperatorError(
+          `the stored canvas uses colour ${colour}, but the palette has only ${paletteSize} colours`,
+        );
+      canvas.setQuiet(cell % width, Math.floor(cell / width), colour, s);
     }
-    return { grid, lastSeq, seq, replayed };
+    return snap.seq;
   }
 
   /** Writes all rows in one transaction; throws (and writes nothing) if SQLite cannot commit. */
@@ -187,16 +224,28 @@ export class Store {
     this.commitRows(rows);
   }
 
-  writeSnapshot(grid: Uint8Array, lastSeq: Uint32Array, seq: number, width: number, height: number): void {
-    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  /**
+   * A snapshot: the chunks changed since the last one (`Canvas.takeUnsaved`), as of `seq`. The
+   * chunks not written did not change since, so the table then holds the whole canvas at `seq`: the
+   * work follows the chunks placements touched, not the canvas's area. The first one also drops the
+   * whole-grid snapshots of older versions (the chunks now hold everything).
+   */
+  writeSnapshot(chunks: readonly ChunkImage[], seq: number): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO chunks (cx, cy, cells, seq) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT OR REPLACE INTO snapshots (seq, width, height, grid, last_seq, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(seq, width, height, bytes(grid), bytes(lastSeq), Date.now());
-      this.db
-        .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
-        .run(SNAPSHOTS_KEPT);
+      for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
+      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(CHUNKS_SEQ, String(seq));
+      this.db.prepare('DELETE FROM snapshots').run();
     })();
+  }
+
+  /** The seq the stored chunks hold the canvas at (0: no chunk snapshot yet). */
+  snapshotSeq(): number {
+    return Number(this.meta(CHUNKS_SEQ) ?? 0);
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   get canvasId(): string {
@@ -232,6 +281,11 @@ export class Store {
     return this.db.transaction(() => {
       const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
+      // The chunks hold the canvas at one seq only: past `seq`, they go, and the next start replays.
+      if (this.snapshotSeq() > seq) {
+        this.db.prepare('DELETE FROM chunks').run();
+        this.db.prepare('DELETE FROM meta WHERE key = ?').run(CHUNKS_SEQ);
+      }
       for (const table of ['keyframes', 'stats_checkpoint']) {
         const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
         if (exists) this.db.prepare(`DELETE FROM ${table} WHERE seq > ?`).run(seq);

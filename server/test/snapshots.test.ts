@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Canvas } from '../canvas/canvas.ts';
 import { PlacementCommitter, type CommitterOptions, type PlacementRequest } from '../placement/committer.ts';
 import { Store } from '../store/store.ts';
 import { tempDir } from '../../testkit/fixture.ts';
@@ -29,7 +28,8 @@ function openStore(dir: string): Store {
 function start(dir: string, opts: Partial<CommitterOptions> = {}) {
   const store = openStore(dir);
   const loaded = store.load(SIZE, SIZE, 16);
-  const canvas = new Canvas(SIZE, SIZE, 16, loaded.grid, loaded.seq, loaded.lastSeq);
+  const { canvas } = loaded;
+  canvas.track();
   const failures: unknown[] = [];
   const committer = new PlacementCommitter(
     store,
@@ -45,7 +45,7 @@ function start(dir: string, opts: Partial<CommitterOptions> = {}) {
 }
 
 function latestSnapshotSeq(store: Store): number {
-  return (store.db.prepare('SELECT MAX(seq) AS s FROM snapshots').get() as { s: number | null }).s ?? 0;
+  return store.snapshotSeq();
 }
 
 function place(committer: PlacementCommitter, n: number, offset = 0): void {
@@ -97,7 +97,8 @@ test('a snapshot the disk refuses is retried with backoff, not after every batch
   let clock = 1_000_000;
   const s = start(d, { snapshotEvery: 10, now: () => clock });
   // A real SQLITE_FULL: the database may grow by 64 pages (256 KiB): room for placements, not for a
-  // snapshot of a 500 x 500 grid (1.25 MB with its per-cell seqs).
+  // snapshot of a painted 500 x 500 grid (64 dense chunks, 1.3 MB with their per-pixel seqs).
+  s.canvas.paint(Uint8Array.from({ length: SIZE * SIZE }, (_, i) => 1 + (i % 15)));
   const pages = s.store.db.pragma('page_count', { simple: true }) as number;
   s.store.db.pragma(`max_page_count = ${pages + 64}`);
   place(s.committer, 200);

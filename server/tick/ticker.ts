@@ -1,7 +1,8 @@
 /**
  * The tick: once per interval, if the canvas changed since the last frame, capture the change (the
  * delta) and the grid (packed PNG scanlines) in one synchronous step, deflate off the loop, then hand
- * both on (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
+ * both on. A canvas over 4096 a side has no whole PNG: its tick is the delta alone (work that follows
+ * the changed pixels, never the area), served as region deltas and tiles (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
  * tick at a time, publish included: a tick waits for the previous fan-out rather than racing it, so
  * its delta starts where the last one ended and delta subscribers never need the PNG for a slow tick.
  */
@@ -17,7 +18,8 @@ export type { Frame, TickOutput };
 
 export interface TickerOptions {
   canvas: Canvas;
-  encoder: PngEncoder;
+  /** The whole-canvas PNG's encoder; absent on a canvas without whole images (over 4096 a side). */
+  encoder: PngEncoder | undefined;
   /** Part of every ETag: canvas id + seq identify the grid exactly. */
   canvasId: string;
   /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
@@ -64,21 +66,17 @@ export class Ticker {
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
-    const pending = encoder.encodeChanged(canvas.grid, lost ? undefined : cells);
+    const pending = encoder?.encodeChanged(canvas, lost ? undefined : cells);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
-      const px = packDeltaPixels(cells, canvas.grid, canvas.width);
+      const px = packDeltaPixels(cells, canvas.coloursOf(cells), canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
     }
     const png = await pending;
     this.changesLost = false;
-    const frame: Frame = {
-      seq: toSeq,
-      png,
-      etag: `"${this.opts.canvasId}-${toSeq}"`,
-      message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
-    };
+    const frame: Frame = { seq: toSeq, etag: `"${this.opts.canvasId}-${toSeq}"` };
+    if (png) frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }) };
     this.current = frame;
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
     if (progress) out.progress = progress;
