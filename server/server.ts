@@ -4,7 +4,8 @@
  * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
-import type { Canvas } from './canvas/canvas.ts';
+import { type Canvas, WHOLE_CANVAS_MAX_SIDE } from './canvas/canvas.ts';
+import { HttpCode } from './http/status.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
@@ -12,7 +13,7 @@ import { WriterBus } from './bus/writer-bus.ts';
 import { Front, type FrontOptions } from './front.ts';
 import { Surge } from './defence/surge.ts';
 import { SurgeWatch } from './defence/surge-watch.ts';
-import { HistoryAnswers } from './history/history-answers.ts';
+import { HistoryAnswers, type HistoryOff } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
 import { Activity } from './moderation/activity.ts';
@@ -316,20 +317,30 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
     },
   );
-  // History workers open the database file read-only: none for an in-memory database.
-  const pastCanvases =
+  // History workers open the database file read-only: none for an in-memory database. Keyframes and
+  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side).
+  const historyOff: HistoryOff | undefined =
     config.db === ':memory:'
-      ? undefined
-      : {
-          keyframes: new Keyframes(store.db, config.width, config.height),
-          service: new HistoryService(store.db, {
-            dbPath: config.db,
-            width: config.width,
-            height: config.height,
-            palette: config.palette,
-            pngLevel: config.pngLevel,
-          }),
-        };
+      ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
+      : !canvas.wholeImages
+        ? {
+            code: HttpCode.TOO_LARGE,
+            message: `past canvases, timelapses and heatmaps need a canvas of at most ${WHOLE_CANVAS_MAX_SIDE} pixels a side; this one is ${canvas.width} x ${canvas.height}`,
+          }
+        : undefined;
+  const pastCanvases = historyOff
+    ? { off: historyOff }
+    : {
+        off: undefined,
+        keyframes: new Keyframes(store.db, config.width, config.height),
+        service: new HistoryService(store.db, {
+          dbPath: config.db,
+          width: config.width,
+          height: config.height,
+          palette: config.palette,
+          pngLevel: config.pngLevel,
+        }),
+      };
   const tiles = new TileCache({
     canvas,
     palette: config.palette,
@@ -341,7 +352,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placements,
     placementLog,
     moderation,
-    pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+    pastCanvases.off
+      ? pastCanvases.off
+      : new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
     stats,
     tiles,
     projectService,
@@ -351,7 +364,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
   const catchUp = () => {
-    pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
+    pastCanvases.keyframes?.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
   catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
@@ -486,8 +499,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       replicator?.close();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);
-      await pastCanvases?.keyframes.stop();
-      await pastCanvases?.service.close();
+      await pastCanvases.keyframes?.stop();
+      await pastCanvases.service?.close();
       await checkpointer?.stop(); // its last checkpoint after the last commit
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');
