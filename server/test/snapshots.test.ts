@@ -1,7 +1,8 @@
 /**
- * Grid snapshots, tested on the committer and a real SQLite file without a server: placements
- * replayed at startup count toward the next snapshot, a stop after such a start writes one, and a
- * snapshot the disk refuses is retried with backoff, not after every batch.
+ * Grid snapshots (by chunk), tested on the committer and a real SQLite file without a server:
+ * placements replayed at startup count toward the next snapshot, a stop after such a start writes
+ * one, a snapshot the disk refuses is retried with backoff, not after every batch, a snapshot writes
+ * only the chunks changed since the last, and an older version's whole-grid snapshot still loads.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -116,4 +117,68 @@ test('a snapshot the disk refuses is retried with backoff, not after every batch
   assert.equal(s.failures.length, 2);
   assert.equal(latestSnapshotSeq(s.store), 203, 'written once the disk has room');
   s.store.close();
+});
+
+test('a snapshot writes only the chunks changed since the last one, and a start reads them back exact', (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 300); // row 0, x 0..299: chunks 0..4 of chunk row 0
+  first.committer.snapshot();
+  const count = () => (first.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n;
+  const versions = () => first.store.db.prepare('SELECT cx, cy, seq FROM chunks ORDER BY cx').all();
+  assert.equal(count(), 5);
+  assert.ok(first.committer.commitNow([{ x: 499, y: 499, color: 3, who: 'b'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  first.committer.snapshot();
+  assert.deepEqual(
+    versions(),
+    [
+      { cx: 0, cy: 0, seq: 300 },
+      { cx: 1, cy: 0, seq: 300 },
+      { cx: 2, cy: 0, seq: 300 },
+      { cx: 3, cy: 0, seq: 300 },
+      { cx: 4, cy: 0, seq: 300 },
+      { cx: 7, cy: 7, seq: 301 },
+    ],
+    'the second snapshot wrote the one chunk that changed',
+  );
+  const grid = first.canvas.toGrid();
+  first.store.close();
+  const second = start(d);
+  assert.equal(second.loaded.replayed, 0);
+  assert.equal(second.canvas.seq, 301);
+  assert.deepEqual(second.canvas.toGrid(), grid);
+  assert.equal(second.canvas.lastSeqAt(499, 499), 301);
+  second.store.close();
+});
+
+test('a whole-grid snapshot of an older version seeds the load; the first chunk snapshot replaces it', (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 20);
+  // What an older version wrote at seq 20: the grid and per-cell seqs as two blobs, then no chunks.
+  const grid = first.canvas.toGrid();
+  const seqs = new Uint32Array(SIZE * SIZE);
+  for (let x = 0; x < 20; x++) seqs[x] = x + 1;
+  grid[SIZE * SIZE - 1] = 9; // a pixel only the old snapshot has: proof the load started from it
+  seqs[SIZE * SIZE - 1] = 20;
+  first.store.db
+    .prepare('INSERT INTO snapshots (seq, width, height, grid, last_seq, at) VALUES (20, ?, ?, ?, ?, 0)')
+    .run(SIZE, SIZE, Buffer.from(grid), Buffer.from(seqs.buffer));
+  place(first.committer, 5, 20);
+  first.store.close();
+  const second = start(d, { snapshotEvery: 1_000_000 });
+  assert.equal(second.loaded.replayed, 5, 'placements after the old snapshot only');
+  assert.equal(second.canvas.get(SIZE - 1, SIZE - 1), 9);
+  assert.equal(second.canvas.get(22, 0), first.canvas.get(22, 0));
+  second.committer.snapshot();
+  assert.equal(
+    (second.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
+    0,
+    'the chunks hold everything now',
+  );
+  second.store.close();
+  const third = start(d);
+  assert.equal(third.loaded.replayed, 0);
+  assert.equal(third.canvas.get(SIZE - 1, SIZE - 1), 9, 'every chunk the old snapshot filled was written');
+  third.store.close();
 });
