@@ -1,11 +1,13 @@
 /**
  * The authoritative grid: one palette index and the seq of its last placement per pixel, held in
- * CHUNK x CHUNK chunks (canvas/chunk.ts) allocated on first write, so memory follows the area that
- * was placed on, not the declared size (16,384 x 16,384 would be 1.3 GB at 5 bytes a pixel). A pixel
- * never placed reads colour 0 and seq 0 without allocating. Plus the global sequence number of the
- * last applied placement. Only the placement committer mutates it, after a commit.
+ * CHUNK x CHUNK chunks (canvas/chunk.ts), so memory follows the pixels placed, not the declared size
+ * (16,384 x 16,384 would be 1.3 GB at 5 bytes a pixel). A chunk's first SPARSE_MAX pixels live in one
+ * hash table shared by all chunks (sparse-pixels.ts, 9 bytes a slot); past that the chunk is dense
+ * (20 KB). A pixel never placed reads colour 0 and seq 0 without allocating. Plus the global sequence
+ * number of the last applied placement. Only the placement committer mutates it, after a commit.
  */
-import { CHUNK, CHUNK_SHIFT, Chunk } from './chunk.ts';
+import { CHUNK, CHUNK_CELLS, CHUNK_SHIFT, DenseChunk, readChunk, SPARSE_MAX, SparseImage } from './chunk.ts';
+import { SHARDS, SparsePixels } from './sparse-pixels.ts';
 
 export { CHUNK };
 
@@ -25,11 +27,16 @@ export class Canvas {
   readonly paletteSize: number;
   /** Sequence number of the last applied placement. */
   seq: number;
-  /** Chunks across and down; `chunks[cy * across + cx]`, undefined until a pixel there is placed. */
+  /** Chunks across and down; chunk index `cy * across + cx`. */
   private readonly across: number;
   private readonly down: number;
-  private readonly chunks: (Chunk | undefined)[];
-  /** Chunks changed since the last `takeUnsaved` (the snapshot's work list). */
+  /** Per chunk: its dense form, once it has one. */
+  private readonly dense: (DenseChunk | undefined)[];
+  /** Per chunk without a dense form: its pixels in `sparse`. */
+  private readonly sparseCount: Uint16Array;
+  private readonly sparse = new SparsePixels();
+  /** Per chunk: changed since the last `takeUnsaved` (1), listed in `unsaved` (the snapshot's work). */
+  private readonly unsavedFlags: Uint8Array;
   private unsaved: number[] = [];
   /**
    * Cells changed since the last `takeChanges`. A cell is listed when a placement finds its seq at or
@@ -50,7 +57,10 @@ export class Canvas {
     this.tracking = track;
     this.across = Math.ceil(width / CHUNK);
     this.down = Math.ceil(height / CHUNK);
-    this.chunks = new Array<Chunk | undefined>(this.across * this.down).fill(undefined);
+    const chunks = this.across * this.down;
+    this.dense = new Array<DenseChunk | undefined>(chunks).fill(undefined);
+    this.sparseCount = new Uint16Array(chunks);
+    this.unsavedFlags = new Uint8Array(chunks);
   }
 
   /** Whether `/image`, the `png` stream and whole-canvas deltas exist at this size (else tiles only). */
@@ -63,14 +73,18 @@ export class Canvas {
   }
 
   get(x: number, y: number): number {
-    const c = this.chunks[(y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT)];
-    return c ? c.colour(((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))) : 0;
+    const ci = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
+    const d = this.dense[ci];
+    if (d) return d.colours[((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))] as number;
+    return this.sparseCount[ci] === 0 ? 0 : this.sparse.colour(ci % SHARDS, y * this.width + x);
   }
 
   /** The seq of the pixel's last placement (0: never): the head of its history list. */
   lastSeqAt(x: number, y: number): number {
-    const c = this.chunks[(y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT)];
-    return c ? c.seq(((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))) : 0;
+    const ci = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
+    const d = this.dense[ci];
+    if (d) return d.seqs[((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))] as number;
+    return this.sparseCount[ci] === 0 ? 0 : this.sparse.seq(ci % SHARDS, y * this.width + x);
   }
 
   /** The colour of a cell (y * width + x). */
@@ -87,19 +101,14 @@ export class Canvas {
 
   /** Applies an already-validated, already-committed placement. */
   apply(x: number, y: number, colour: number, seq: number): void {
-    const index = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
-    let c = this.chunks[index];
-    if (!c) {
-      c = new Chunk();
-      this.chunks[index] = c;
-    }
-    if (!c.unsaved) {
-      c.unsaved = true;
-      this.unsaved.push(index);
-    }
-    const before = c.set(((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1)), colour, seq);
+    const before = this.write(x, y, colour, seq);
     this.seq = seq;
     if (this.tracking && before <= this.takenAt && !this.allChanged) this.changed.push(y * this.width + x);
+  }
+
+  /** Sets a pixel without counting it as a tick change or moving `seq` (bulk writes, startup). */
+  setQuiet(x: number, y: number, colour: number, seq: number): void {
+    this.write(x, y, colour, seq);
   }
 
   /**
@@ -108,16 +117,21 @@ export class Canvas {
    */
   copyRow(x0: number, y: number, count: number, step: number, out: Uint8Array, at = 0): void {
     const rowBase = (y >> CHUNK_SHIFT) * this.across;
-    const inY = y & (CHUNK - 1);
     let i = 0;
     while (i < count) {
       const x = x0 + i * step;
       const cx = x >> CHUNK_SHIFT;
       // Pixels of this run that lie in chunk cx.
       const n = Math.min(count - i, Math.floor(((cx + 1) * CHUNK - 1 - x) / step) + 1);
-      const c = this.chunks[rowBase + cx];
-      if (c) c.copyRow(x & (CHUNK - 1), inY, n, step, out, at + i);
-      else out.fill(0, at + i, at + i + n);
+      const ci = rowBase + cx;
+      const d = this.dense[ci];
+      if (d) d.copyRow(x & (CHUNK - 1), y & (CHUNK - 1), n, step, out, at + i);
+      else if (this.sparseCount[ci] === 0) out.fill(0, at + i, at + i + n);
+      else {
+        const shard = ci % SHARDS;
+        const cell = y * this.width + x;
+        for (let k = 0; k < n; k++) out[at + i + k] = this.sparse.colour(shard, cell + k * step);
+      }
       i += n;
     }
   }
@@ -131,15 +145,15 @@ export class Canvas {
   }
 
   /**
-   * Paints the grid in bulk (tests and benchmarks that fill a whole canvas at once), at seq 0 per
-   * pixel as if never placed, and counts every cell as changed: the next tick packs and sends it all.
+   * Paints the grid in bulk (tests and benchmarks that fill a whole canvas at once), keeping each
+   * pixel's seq, and counts every cell as changed: the next tick packs and sends it all.
    */
   paint(grid: Uint8Array): void {
     if (grid.length !== this.width * this.height) throw new Error('paint needs one colour per cell');
     for (let y = 0; y < this.height; y++)
       for (let x = 0; x < this.width; x++) {
         const colour = grid[y * this.width + x] as number;
-        if (colour !== 0 || this.get(x, y) !== 0) this.setQuiet(x, y, colour, this.lastSeqAt(x, y));
+        if (colour !== 0 || this.get(x, y) !== 0) this.write(x, y, colour, this.lastSeqAt(x, y));
       }
     this.touchAll();
   }
@@ -171,77 +185,89 @@ export class Canvas {
 
   /**
    * The chunks changed since the last call, in their stored form, as of now (the snapshot's rows);
-   * if storing them fails, `unsavedAgain` lists them for the next snapshot.
+   * if storing them fails, `unsavedAgain` lists them for the next snapshot. A sparse chunk's pixels
+   * are gathered by one pass over the hash shards holding such chunks (no index per chunk).
    */
   takeUnsaved(): ChunkImage[] {
     const out: ChunkImage[] = [];
-    for (const index of this.unsaved) {
-      const c = this.chunks[index] as Chunk;
-      c.unsaved = false;
-      out.push({ cx: index % this.across, cy: Math.floor(index / this.across), bytes: c.bytes() });
+    const sparseImages = new Map<number, SparseImage>();
+    const shards = new Uint8Array(SHARDS);
+    for (const ci of this.unsaved) {
+      this.unsavedFlags[ci] = 0;
+      const d = this.dense[ci];
+      const image = d ? undefined : new SparseImage(this.sparseCount[ci] as number);
+      if (image) {
+        sparseImages.set(ci, image);
+        shards[ci % SHARDS] = 1;
+      }
+      out.push({
+        cx: ci % this.across,
+        cy: Math.floor(ci / this.across),
+        bytes: d ? d.bytes() : (image as SparseImage).bytes,
+      });
     }
     this.unsaved = [];
+    const { width, across } = this;
+    shards.forEach((wanted, shard) => {
+      if (wanted === 0) return;
+      this.sparse.forEach(shard, (cell, colour, seq) => {
+        const x = cell % width;
+        const y = (cell - x) / width;
+        const image = sparseImages.get((y >> CHUNK_SHIFT) * across + (x >> CHUNK_SHIFT));
+        image?.add(((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1)), colour, seq);
+      });
+    });
     return out;
   }
 
   /** Marks chunks as changed again: their snapshot failed. */
   unsavedAgain(images: readonly ChunkImage[]): void {
-    for (const { cx, cy } of images) {
-      const index = cy * this.across + cx;
-      const c = this.chunks[index];
-      if (c && !c.unsaved) {
-        c.unsaved = true;
-        this.unsaved.push(index);
-      }
-    }
+    for (const { cx, cy } of images) this.markUnsaved(cy * this.across + cx);
   }
 
-  /** Every allocated chunk counts as changed: the next snapshot writes them all. */
+  /** Every chunk holding pixels counts as changed: the next snapshot writes them all. */
   unsaveAll(): void {
-    this.chunks.forEach((c, index) => {
-      if (c && !c.unsaved) {
-        c.unsaved = true;
-        this.unsaved.push(index);
-      }
-    });
+    for (let ci = 0; ci < this.dense.length; ci++)
+      if (this.dense[ci] || this.sparseCount[ci] !== 0) this.markUnsaved(ci);
   }
 
-  /** Puts a stored chunk in place (startup), as saved. Throws on a chunk outside the canvas. */
-  restoreChunk(cx: number, cy: number, bytes: Uint8Array): Chunk {
+  /**
+   * Puts a stored chunk in place (startup), as saved; returns the largest colour in it. Throws on a
+   * chunk outside the canvas or bytes that are no chunk.
+   */
+  restoreChunk(cx: number, cy: number, bytes: Uint8Array): number {
     if (cx < 0 || cy < 0 || cx >= this.across || cy >= this.down)
       throw new Error(`stored chunk (${cx}, ${cy}) lies outside a ${this.width} x ${this.height} canvas`);
-    const c = Chunk.fromBytes(bytes);
-    this.chunks[cy * this.across + cx] = c;
-    return c;
+    const ci = cy * this.across + cx;
+    const stored = readChunk(bytes);
+    if (stored.dense) {
+      this.dense[ci] = stored.dense;
+      return Math.max(0, ...stored.dense.colours);
+    }
+    let max = 0;
+    const shard = ci % SHARDS;
+    stored.each((off, colour, seq) => {
+      const cell =
+        ((cy << CHUNK_SHIFT) + (off >> CHUNK_SHIFT)) * this.width + (cx << CHUNK_SHIFT) + (off & (CHUNK - 1));
+      if (this.sparse.set(shard, cell, colour, seq) < 0) this.sparseCount[ci] = (this.sparseCount[ci] as number) + 1;
+      if (colour > max) max = colour;
+    });
+    return max;
   }
 
-  /** Allocated chunks and the bytes they hold (for the metrics and the memory benchmark). */
-  footprint(): { chunks: number; dense: number; placed: number } {
+  /** Chunks holding pixels, how many are dense, pixels placed, and the sparse table's bytes. */
+  footprint(): { chunks: number; dense: number; placed: number; sparseBytes: number } {
     let chunks = 0;
     let dense = 0;
     let placed = 0;
-    for (const c of this.chunks) {
-      if (!c) continue;
-      chunks++;
-      if (c.dense) dense++;
-      placed += c.placed;
-    }
-    return { chunks, dense, placed };
-  }
-
-  /** Sets a pixel without counting it as a tick change or moving `seq` (bulk writes, startup). */
-  setQuiet(x: number, y: number, colour: number, seq: number): void {
-    const index = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
-    let c = this.chunks[index];
-    if (!c) {
-      c = new Chunk();
-      this.chunks[index] = c;
-    }
-    if (!c.unsaved) {
-      c.unsaved = true;
-      this.unsaved.push(index);
-    }
-    c.set(((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1)), colour, seq);
+    this.dense.forEach((d, ci) => {
+      if (d) {
+        dense++;
+        placed += d.placed;
+      }
+      if (d || this.sparseCount[ci] !== 0) chunks++;
+    });
+    return { chunks, dense, placed: placed + this.sparse.size, sparseBytes: this.sparse.bytes };
   }
 
   /** Starts listing changed cells for `takeChanges`, from the current seq (after a load). */
@@ -249,5 +275,50 @@ export class Canvas {
     this.tracking = true;
     this.takenAt = this.seq;
     this.changed = [];
+  }
+
+  /** Sets a pixel in its chunk (sparse, turning dense past SPARSE_MAX); returns the seq it had (0: none). */
+  private write(x: number, y: number, colour: number, seq: number): number {
+    const ci = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
+    this.markUnsaved(ci);
+    const d = this.dense[ci];
+    if (d) {
+      const off = ((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1));
+      const before = d.seqs[off] as number;
+      d.colours[off] = colour;
+      d.seqs[off] = seq;
+      return before;
+    }
+    const before = this.sparse.set(ci % SHARDS, y * this.width + x, colour, seq);
+    if (before >= 0) return before;
+    const count = (this.sparseCount[ci] as number) + 1;
+    this.sparseCount[ci] = count;
+    if (count > SPARSE_MAX) this.densify(ci);
+    return 0;
+  }
+
+  /** Moves a chunk's pixels out of the sparse table into a dense chunk. */
+  private densify(ci: number): void {
+    const d = new DenseChunk();
+    const shard = ci % SHARDS;
+    const x0 = (ci % this.across) << CHUNK_SHIFT;
+    const y0 = Math.floor(ci / this.across) << CHUNK_SHIFT;
+    for (let off = 0; off < CHUNK_CELLS; off++) {
+      const x = x0 + (off & (CHUNK - 1));
+      const y = y0 + (off >> CHUNK_SHIFT);
+      if (x >= this.width || y >= this.height) continue;
+      this.sparse.take(shard, y * this.width + x, (colour, seq) => {
+        d.colours[off] = colour;
+        d.seqs[off] = seq;
+      });
+    }
+    this.sparseCount[ci] = 0;
+    this.dense[ci] = d;
+  }
+
+  private markUnsaved(ci: number): void {
+    if (this.unsavedFlags[ci] === 1) return;
+    this.unsavedFlags[ci] = 1;
+    this.unsaved.push(ci);
   }
 }

@@ -167,15 +167,13 @@ export class Store {
       seq = Number(chunksSeq);
       const rows = this.db.prepare('SELECT cx, cy, cells FROM chunks').raw();
       for (const [cx, cy, cells] of rows.iterate() as Iterable<[number, number, Buffer]>) {
-        let chunk: ReturnType<Canvas['restoreChunk']>;
+        let maxColour: number;
         try {
-          chunk = canvas.restoreChunk(cx, cy, cells);
+          maxColour = canvas.restoreChunk(cx, cy, cells);
         } catch (err) {
           throw new OperatorError(`the stored canvas is damaged: ${(err as Error).message}`);
         }
-        chunk.forEachPlaced((_off, colour) => {
-          if (colour >= paletteSize) throw badColour(colour);
-        });
+        if (maxColour >= paletteSize) throw badColour(maxColour);
       }
     } else {
       seq = this.loadWholeSnapshot(canvas);

@@ -73,10 +73,16 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
   const config = { width: SIDE, height: SIDE, tickMs: 20 };
   let ts = await startTestServer(config, dir);
   try {
-    assert.deepEqual(ts.server.canvas.footprint(), { chunks: 0, dense: 0, placed: 0 }, 'nothing allocated yet');
+    const empty = ts.server.canvas.footprint();
+    assert.deepEqual([empty.chunks, empty.placed], [0, 0], 'nothing placed yet');
+    assert.ok(
+      empty.sparseBytes < 20_000,
+      `${empty.sparseBytes} bytes of sparse tables: the declared area costs nothing`,
+    );
     const seq = await placeAll(ts, PIXELS);
     assert.equal(seq, PIXELS.length);
-    assert.deepEqual(ts.server.canvas.footprint(), { chunks: CHUNKS, dense: 0, placed: PIXELS.length });
+    const { chunks, dense, placed } = ts.server.canvas.footprint();
+    assert.deepEqual({ chunks, dense, placed }, { chunks: CHUNKS, dense: 0, placed: PIXELS.length });
     await assertTilesShow(ts, PIXELS, 'live');
 
     // No whole-canvas image, stream or history: each says where to look instead.

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Canvas } from '../canvas/canvas.ts';
-import { CHUNK, Chunk, SPARSE_MAX } from '../canvas/chunk.ts';
+import { CHUNK, SPARSE_MAX } from '../canvas/chunk.ts';
 import { Rng } from '../../testkit/rng.ts';
 
 /** A canvas and the plain grid and seqs it must equal, after `n` random placements. */
@@ -64,44 +64,47 @@ test('a pixel never placed reads 0 without allocating a chunk', () => {
   const row = new Uint8Array(16_384).fill(7);
   canvas.copyRow(0, 9000, 16_384, 1, row, 0);
   assert.ok(row.every((c) => c === 0));
-  assert.deepEqual(canvas.footprint(), { chunks: 0, dense: 0, placed: 0 });
+  assert.deepEqual({ ...canvas.footprint(), sparseBytes: 0 }, { chunks: 0, dense: 0, placed: 0, sparseBytes: 0 });
 });
 
 test('a chunk turns dense past SPARSE_MAX pixels and keeps every pixel', () => {
-  const c = new Chunk();
-  const want = new Map<number, [number, number]>();
+  const canvas = new Canvas(200, 200, 256);
+  const want = new Map<string, [number, number]>();
   const rng = new Rng(3);
   for (let seq = 1; want.size <= SPARSE_MAX; seq++) {
-    const off = rng.u32() % (CHUNK * CHUNK);
-    const before = c.set(off, seq % 16, seq);
-    assert.equal(before, want.get(off)?.[1] ?? 0, 'set answers the seq the pixel had');
-    want.set(off, [seq % 16, seq]);
-    assert.equal(c.dense, want.size > SPARSE_MAX, `dense once over ${SPARSE_MAX} pixels`);
+    const x = 64 + (rng.u32() % CHUNK);
+    const y = 128 + (rng.u32() % CHUNK);
+    assert.equal(canvas.lastSeqAt(x, y), want.get(`${x},${y}`)?.[1] ?? 0);
+    canvas.apply(x, y, seq % 256, seq);
+    want.set(`${x},${y}`, [seq % 256, seq]);
+    assert.equal(canvas.footprint().dense, want.size > SPARSE_MAX ? 1 : 0, `dense once over ${SPARSE_MAX} pixels`);
   }
-  for (const [off, [colour, seq]] of want) {
-    assert.equal(c.colour(off), colour);
-    assert.equal(c.seq(off), seq);
+  for (const [key, [colour, seq]] of want) {
+    const [x, y] = key.split(',').map(Number) as [number, number];
+    assert.equal(canvas.get(x, y), colour);
+    assert.equal(canvas.lastSeqAt(x, y), seq);
   }
-  assert.equal(c.placed, want.size);
+  assert.deepEqual(canvas.footprint().placed, want.size);
+  assert.equal(canvas.footprint().chunks, 1);
 });
 
 test('the stored form of sparse and dense chunks reads back to the same pixels; damaged bytes are refused', () => {
   for (const n of [1, 40, SPARSE_MAX, 3000]) {
-    const c = new Chunk();
-    const rng = new Rng(n);
-    for (let seq = 1; seq <= n; seq++) c.set(rng.u32() % (CHUNK * CHUNK), rng.u32() % 256, 2 ** 31 + seq);
-    const back = Chunk.fromBytes(c.bytes());
-    assert.equal(back.dense, c.dense);
-    for (let off = 0; off < CHUNK * CHUNK; off++) {
-      assert.equal(back.colour(off), c.colour(off));
-      assert.equal(back.seq(off), c.seq(off));
-    }
+    const { canvas } = randomCanvas(130, 70, n, n);
+    const back = new Canvas(130, 70, 32);
+    for (const c of canvas.takeUnsaved()) back.restoreChunk(c.cx, c.cy, c.bytes);
+    assert.deepEqual(back.toGrid(), canvas.toGrid(), `${n} placements`);
+    for (let y = 0; y < 70; y++)
+      for (let x = 0; x < 130; x++) assert.equal(back.lastSeqAt(x, y), canvas.lastSeqAt(x, y));
+    const { sparseBytes: _a, ...restored } = back.footprint();
+    const { sparseBytes: _b, ...original } = canvas.footprint();
+    assert.deepEqual(restored, original, 'the same chunks, dense ones dense');
   }
-  assert.throws(() => Chunk.fromBytes(new Uint8Array(8)), /8 bytes/);
-  const unordered = Buffer.alloc(14);
-  unordered.writeUInt16LE(5, 0);
-  unordered.writeUInt16LE(4, 2);
-  assert.throws(() => Chunk.fromBytes(unordered), /out of order/);
+  const canvas = new Canvas(100, 100, 16);
+  assert.throws(() => canvas.restoreChunk(0, 0, new Uint8Array(8)), /8 bytes/);
+  const past = Buffer.alloc(7);
+  past.writeUInt16LE(CHUNK * CHUNK, 0);
+  assert.throws(() => canvas.restoreChunk(0, 0, past), /past its end/);
 });
 
 test('takeChanges lists each changed cell once per tick; touchAll lists every cell', () => {
