@@ -38,6 +38,8 @@ const RATE = envNumber('BIG_RATE', 1000);
 const PRELOAD = envNumber('BIG_PRELOAD', 1_000_000);
 const STARTUP = envNumber('BIG_STARTUP', 10_000_000);
 const TICK_MS = 1000;
+/** Load before the window: the first commit after a start that replayed the preload writes a snapshot. */
+const WARMUP_SECONDS = 5;
 /** Placements a database is filled with per transaction. */
 const FILL_BATCH = 50_000;
 
@@ -142,7 +144,7 @@ async function measure(row: number, db: string, seed: number): Promise<Run> {
   const { server, ms: startupMs } = await start(db, spec.side);
   const pid = server.child.pid;
   // Warm-up: a few ticks of the same load, so the window sees the steady state.
-  await placeFor(server.ws, spec.side, 3, seed, async () => {});
+  await placeFor(server.ws, spec.side, WARMUP_SECONDS, seed, async () => {});
   const samples: MetricsSample[] = [await scrapeMetrics(server.http)];
   const cpu0 = cpuSeconds(pid);
   const { acks, errors } = await placeFor(server.ws, spec.side, SECONDS, seed + 1, async () => {
@@ -279,7 +281,7 @@ function report(runs: readonly Run[], startup: Startup | undefined): string[] {
     `- Each row: our server (\`--tick-ms ${TICK_MS}\`, otherwise defaults) on CPU ${SERVER_CPU} alone, started on ` +
       `a database of ${n0(PRELOAD)} placements spread uniformly over its canvas (no snapshot: the start replays ` +
       `them all); ${n0(RATE)} placements/s at uniformly random pixels from one socket on CPU ${LOAD_CPU}; ` +
-      `${SECONDS} s windows after 3 s of warm-up, ${ROUNDS} rounds, rows alternating. Server CPU includes the ` +
+      `${SECONDS} s windows after ${WARMUP_SECONDS} s of warm-up, ${ROUNDS} rounds, rows alternating. Server CPU includes the ` +
       'commits (the same rate in both rows). RSS is read after the window: on the big canvas ' +
       `${n0(PRELOAD)} pixels touched plus the window's.`,
     '',

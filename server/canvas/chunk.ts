@@ -45,22 +45,50 @@ export class DenseChunk {
   }
 }
 
-/** A sparse chunk's stored form being written: n entries of offset, colour, seq. */
-export class SparseImage {
-  readonly bytes: Buffer;
-  private i = 0;
+/**
+ * The stored forms of many sparse chunks being written at once (a snapshot): one buffer, each
+ * chunk's part n entries of offsets (uint16 LE), then colours, then seqs (uint32 LE).
+ */
+export class SparseImages {
+  private readonly buffer: Buffer;
+  private readonly start: Uint32Array;
+  private readonly count: Uint16Array;
+  private readonly filled: Uint16Array;
 
-  constructor(private readonly n: number) {
-    this.bytes = Buffer.allocUnsafe(n * SPARSE_ENTRY_BYTES);
+  /** `counts[k]`: the pixels of the k-th chunk. */
+  constructor(counts: readonly number[]) {
+    this.start = new Uint32Array(counts.length);
+    this.count = Uint16Array.from(counts);
+    this.filled = new Uint16Array(counts.length);
+    let total = 0;
+    counts.forEach((n, k) => {
+      this.start[k] = total;
+      total += n * SPARSE_ENTRY_BYTES;
+    });
+    this.buffer = Buffer.allocUnsafe(total);
   }
 
-  /** Offsets (uint16 LE), then colours, then seqs (uint32 LE), in the order added. */
-  add(off: number, colour: number, seq: number): void {
-    const { bytes, n, i } = this;
-    bytes.writeUInt16LE(off, i * 2);
-    bytes[n * 2 + i] = colour;
-    bytes.writeUInt32LE(seq, n * 3 + i * 4);
-    this.i++;
+  add(k: number, off: number, colour: number, seq: number): void {
+    const b = this.buffer;
+    const base = this.start[k] as number;
+    const n = this.count[k] as number;
+    const i = this.filled[k] as number;
+    this.filled[k] = i + 1;
+    const o = base + i * 2;
+    b[o] = off & 0xff;
+    b[o + 1] = off >>> 8;
+    b[base + n * 2 + i] = colour;
+    const q = base + n * 3 + i * 4;
+    b[q] = seq & 0xff;
+    b[q + 1] = (seq >>> 8) & 0xff;
+    b[q + 2] = (seq >>> 16) & 0xff;
+    b[q + 3] = seq >>> 24;
+  }
+
+  /** The k-th chunk's stored form (a view of the shared buffer). */
+  bytes(k: number): Buffer {
+    const base = this.start[k] as number;
+    return this.buffer.subarray(base, base + (this.count[k] as number) * SPARSE_ENTRY_BYTES);
   }
 }
 

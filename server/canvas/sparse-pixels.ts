@@ -3,8 +3,8 @@
  * colour and seq per pixel, in three typed arrays per shard and no object per pixel or per chunk. Why
  * not an object per chunk: 1 M placements spread over 16,384 x 16,384 touch all 65,536 chunks of
  * 64 x 64, and 65,536 chunk objects with their typed arrays (~460,000 heap objects) made each full
- * garbage collection 100-190 ms (16 ms with none, perf/RESULTS.md "big-canvas"); this holds the same
- * pixels in 3 x 64 objects.
+ * garbage collection 100-190 ms (a forced `gc()` with --expose-gc; 4-5 ms with no canvas at all);
+ * this holds the same pixels in 3 x 64 objects, and the same collection takes 5-15 ms.
  *
  * Open addressing with linear probing, at most 70% full; deletion shifts the following entries back
  * (no tombstones). Split in SHARDS tables (the caller picks the shard, from the chunk) so that growing
