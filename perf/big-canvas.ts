@@ -105,8 +105,15 @@ async function start(db: string, side: number): Promise<{ server: ServerUnderTes
   const started = performance.now();
   const server = await startOurServer(limit, db, {
     args: ['--width', String(side), '--height', String(side), '--tick-ms', String(TICK_MS)],
+    timeoutMs: 900_000,
   });
-  return { server, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  // Where the start went: the server logs the duration of each restore step.
+  for (const line of server.lines?.() ?? []) {
+    const m = /"ms":(\d+).*"msg":"(canvas restored|stats restored|projects restored)"/.exec(line);
+    if (m) progress(`  ${m[2]}: ${m[1]} ms`);
+  }
+  return { server, ms };
 }
 
 /** RATE placements a second at uniformly random pixels for `seconds`, from one socket. */

@@ -129,15 +129,18 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     busyTimeoutMs: config.busyTimeoutMs,
   });
   let loaded: ReturnType<Store['load']>;
+  let loadMs = 0;
   try {
+    const loadStarted = performance.now();
     loaded = store.load(config.width, config.height, config.palette.length);
+    loadMs = Math.round(performance.now() - loadStarted);
   } catch (err) {
     store.close();
     throw err;
   }
   const { canvas } = loaded;
   canvas.track();
-  log.info({ seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+  log.info({ ms: loadMs, seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
   const checkpointer = WalCheckpointer.start(store, {
     path: config.db,
     busyTimeoutMs: config.busyTimeoutMs,

@@ -3,7 +3,7 @@
  * placements in its far corners, serves them as tiles (level 0 and the pyramid's top) and region
  * deltas, refuses the whole-canvas image, streams and history with `use_tiles` / `too_large`, writes
  * only the chunks it touched to its snapshot, and restarts to exactly the placed pixels, from the
- * snapshot after a clean stop and by replay after a crash.
+ * snapshot after a clean stop and by replay after a crash; an edge (real Redis) serves it the same.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { ErrorCode, type ErrorMsg } from '../../protocol/messages.ts';
 import { decodeToIndices, startTestServer, type TestServer, TestClient, tempDir } from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
+import { startCluster } from '../../testkit/cluster.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
 import { TILE_SIZE } from '../tiles/tile-layout.ts';
 
@@ -154,4 +155,28 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
   } finally {
     await ts.stop();
   }
+});
+
+test('through an edge, a 16,384 x 16,384 canvas is tiles and region deltas, and no whole-canvas image', async (t) => {
+  const cluster = await startCluster({ 'tick-ms': 50 }, { width: SIDE, height: SIDE, 'cooldown-ms': 0 });
+  t.after(() => cluster.stop());
+  const { edge } = cluster;
+  const c = await TestClient.connect(`${edge.ws}?stream=delta`);
+  assert.equal((await c.nextOf('hello')).width, SIDE);
+  assert.equal((await c.nextOf('error')).code, ErrorCode.USE_TILES);
+  c.send({ t: 'subscribe', stream: 'delta', tx: 63, ty: 0, tw: 1, th: 1 });
+  await c.nextOf('tiles');
+  c.send({ t: 'place', id: 1, x: LAST, y: 3, c: 7 });
+  const ack = await c.nextOf('ack');
+  const delta = await c.nextOf('delta');
+  assert.deepEqual([delta.tx, delta.ty, delta.toSeq], [63, 0, ack.seq]);
+  assert.deepEqual([...delta.px], [LAST & 0xff, LAST >> 8, 3, 0, 7]);
+  await c.close();
+  const image = await fetch(`${edge.http}/image`);
+  assert.equal(image.status, 404);
+  assert.equal(((await image.json()) as { error: string }).error, ErrorCode.USE_TILES);
+  const t0 = await fetch(`${edge.http}/tiles/0/63/0.png`);
+  assert.equal(t0.status, 200);
+  const decoded = decodeToIndices(new Uint8Array(await t0.arrayBuffer()), PALETTE_2017);
+  assert.equal(decoded.grid[3 * decoded.width + (LAST % TILE_SIZE)], 7);
 });
