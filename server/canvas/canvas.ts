@@ -5,6 +5,10 @@
  * hash table shared by all chunks (sparse-pixels.ts, 9 bytes a slot); past that the chunk is dense
  * (20 KB). A pixel never placed reads colour 0 and seq 0 without allocating. Plus the global sequence
  * number of the last applied placement. Only the placement committer mutates it, after a commit.
+ *
+ * Sparse pixels are keyed by (y << 16) | x, not by y * width + x, and the stored form of a chunk is
+ * relative to the chunk: growing the canvas right or down re-lays only the per-chunk arrays (chunk
+ * index cy * across + cx), never the pixels. Sides stay below 65,536 (the delta records' uint16 too).
  */
 import * as chunk from './chunk.ts';
 import { DenseChunk, readChunk, SparseImages } from './chunk.ts';
@@ -85,7 +89,7 @@ export class Canvas {
     const ci = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
     const d = this.dense[ci];
     if (d) return d.colours[((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))] as number;
-    return this.sparseCount[ci] === 0 ? 0 : this.sparse.colour(ci % SHARDS, y * this.width + x);
+    return this.sparseCount[ci] === 0 ? 0 : this.sparse.colour(ci % SHARDS, (y << 16) | x);
   }
 
   /** The seq of the pixel's last placement (0: never): the head of its history list. */
@@ -93,7 +97,7 @@ export class Canvas {
     const ci = (y >> CHUNK_SHIFT) * this.across + (x >> CHUNK_SHIFT);
     const d = this.dense[ci];
     if (d) return d.seqs[((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1))] as number;
-    return this.sparseCount[ci] === 0 ? 0 : this.sparse.seq(ci % SHARDS, y * this.width + x);
+    return this.sparseCount[ci] === 0 ? 0 : this.sparse.seq(ci % SHARDS, (y << 16) | x);
   }
 
   /** The colour of a cell (y * width + x). */
@@ -138,8 +142,8 @@ export class Canvas {
       else if (this.sparseCount[ci] === 0) out.fill(0, at + i, at + i + n);
       else {
         const shard = ci % SHARDS;
-        const cell = y * this.width + x;
-        for (let k = 0; k < n; k++) out[at + i + k] = this.sparse.colour(shard, cell + k * step);
+        const key = (y << 16) | x;
+        for (let k = 0; k < n; k++) out[at + i + k] = this.sparse.colour(shard, key + k * step);
       }
       i += n;
     }
@@ -198,7 +202,7 @@ export class Canvas {
    * are gathered by one pass over the hash shards holding such chunks (no index per chunk).
    */
   takeUnsaved(): ChunkImage[] {
-    const { width, across } = this;
+    const { across } = this;
     const out: ChunkImage[] = [];
     // Sparse chunks: their part of the shared buffer, by chunk index (-1: not wanted).
     const slot = new Int32Array(this.dense.length).fill(-1);
@@ -219,9 +223,9 @@ export class Canvas {
     const images = new SparseImages(counts);
     shards.forEach((wanted, shard) => {
       if (wanted === 0) return;
-      this.sparse.forEach(shard, (cell, colour, seq) => {
-        const x = cell % width;
-        const y = (cell - x) / width;
+      this.sparse.forEach(shard, (key, colour, seq) => {
+        const x = key & 0xffff;
+        const y = key >>> 16;
         const k = slot[(y >> CHUNK_SHIFT) * across + (x >> CHUNK_SHIFT)] as number;
         if (k >= 0) images.add(k, ((y & (CHUNK - 1)) << CHUNK_SHIFT) | (x & (CHUNK - 1)), colour, seq);
       });
@@ -259,8 +263,7 @@ export class Canvas {
     let max = 0;
     const shard = ci % SHARDS;
     stored.each((off, colour, seq) => {
-      const cell =
-        ((cy << CHUNK_SHIFT) + (off >> CHUNK_SHIFT)) * this.width + (cx << CHUNK_SHIFT) + (off & (CHUNK - 1));
+      const cell = (((cy << CHUNK_SHIFT) + (off >> CHUNK_SHIFT)) << 16) | ((cx << CHUNK_SHIFT) + (off & (CHUNK - 1)));
       if (this.sparse.set(shard, cell, colour, seq) < 0) this.sparseCount[ci] = (this.sparseCount[ci] as number) + 1;
       if (colour > max) max = colour;
     });
@@ -301,7 +304,7 @@ export class Canvas {
       d.seqs[off] = seq;
       return before;
     }
-    const before = this.sparse.set(ci % SHARDS, y * this.width + x, colour, seq);
+    const before = this.sparse.set(ci % SHARDS, (y << 16) | x, colour, seq);
     if (before >= 0) return before;
     const count = (this.sparseCount[ci] as number) + 1;
     this.sparseCount[ci] = count;
@@ -319,7 +322,7 @@ export class Canvas {
       const x = x0 + (off & (CHUNK - 1));
       const y = y0 + (off >> CHUNK_SHIFT);
       if (x >= this.width || y >= this.height) continue;
-      this.sparse.take(shard, y * this.width + x, (colour, seq) => {
+      this.sparse.take(shard, (y << 16) | x, (colour, seq) => {
         d.colours[off] = colour;
         d.seqs[off] = seq;
       });

@@ -1,5 +1,5 @@
 /**
- * The placed pixels of every sparse chunk (canvas.ts), in one hash table keyed by cell (y * width + x):
+ * The placed pixels of every sparse chunk (canvas.ts), in one hash table keyed by (y << 16) | x:
  * colour and seq per pixel, in three typed arrays per shard and no object per pixel or per chunk. Why
  * not an object per chunk: 1 M placements spread over 16,384 x 16,384 touch all 65,536 chunks of
  * 64 x 64, and 65,536 chunk objects with their typed arrays (~460,000 heap objects) made each full
@@ -15,7 +15,7 @@ export const SHARDS = 64;
 const MIN_CAPACITY = 16;
 
 class Shard {
-  /** cell + 1 per slot; 0: empty. */
+  /** key + 1 per slot; 0: empty. */
   keys = new Uint32Array(MIN_CAPACITY);
   colours = new Uint8Array(MIN_CAPACITY);
   seqs = new Uint32Array(MIN_CAPACITY);
@@ -110,34 +110,34 @@ export class SparsePixels {
     return n;
   }
 
-  colour(shard: number, cell: number): number {
+  colour(shard: number, key: number): number {
     const s = this.shards[shard] as Shard;
-    const i = s.find(cell + 1);
+    const i = s.find(key + 1);
     return i < 0 ? 0 : (s.colours[i] as number);
   }
 
-  seq(shard: number, cell: number): number {
+  seq(shard: number, key: number): number {
     const s = this.shards[shard] as Shard;
-    const i = s.find(cell + 1);
+    const i = s.find(key + 1);
     return i < 0 ? 0 : (s.seqs[i] as number);
   }
 
   /** Sets a pixel; returns its previous seq, or -1 when it was not held. */
-  set(shard: number, cell: number, colour: number, seq: number): number {
-    return (this.shards[shard] as Shard).set(cell + 1, colour, seq);
+  set(shard: number, key: number, colour: number, seq: number): number {
+    return (this.shards[shard] as Shard).set(key + 1, colour, seq);
   }
 
   /** Takes a pixel out (its chunk turned dense); calls `fn` with what it held, if anything. */
-  take(shard: number, cell: number, fn: (colour: number, seq: number) => void): void {
+  take(shard: number, key: number, fn: (colour: number, seq: number) => void): void {
     const s = this.shards[shard] as Shard;
-    const i = s.find(cell + 1);
+    const i = s.find(key + 1);
     if (i < 0) return;
     fn(s.colours[i] as number, s.seqs[i] as number);
     s.removeAt(i);
   }
 
   /** Calls `fn` for every pixel of the shard, in no particular order. */
-  forEach(shard: number, fn: (cell: number, colour: number, seq: number) => void): void {
+  forEach(shard: number, fn: (key: number, colour: number, seq: number) => void): void {
     const s = this.shards[shard] as Shard;
     for (let i = 0; i < s.keys.length; i++) {
       const k = s.keys[i] as number;
