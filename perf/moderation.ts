@@ -170,7 +170,7 @@ async function rollbackBench(count: number, path: string): Promise<void> {
     synchronous: 'NORMAL',
     onError: (err) => console.error(err),
   });
-  const loaded = store.load(W, H, PALETTE_2017.length);
+  const loaded = store.load(PALETTE_2017.length);
   const { canvas } = loaded;
   canvas.track();
   const committer = new PlacementCommitter(

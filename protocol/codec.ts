@@ -198,12 +198,13 @@ function readSeq(f: Fields, value: unknown, name: string): number {
 }
 
 export type StreamRequest =
-  | { ok: true; stream: Stream; since?: number; online: boolean }
+  | { ok: true; stream: Stream; since?: number; online: boolean; resize: boolean }
   | { ok: false; message: string };
 
 /**
- * Parses the upgrade query of /ws: `stream=png|delta`, for delta `since=<seq>`, and `online=1` for
- * `online` messages (opt-in, so clients written before that message never receive it).
+ * Parses the upgrade query of /ws: `stream=png|delta`, for delta `since=<seq>`, `online=1` for
+ * `online` messages and `resize=1` for `resize` messages (opt-in, so clients written before those
+ * messages never receive them).
  */
 export function parseStreamQuery(query: string): StreamRequest {
   const params = new URLSearchParams(query);
@@ -213,10 +214,13 @@ export function parseStreamQuery(query: string): StreamRequest {
   const onlineText = params.get('online') ?? '0';
   if (onlineText !== '0' && onlineText !== '1') return { ok: false, message: 'online must be 0 or 1' };
   const online = onlineText === '1';
+  const resizeText = params.get('resize') ?? '0';
+  if (resizeText !== '0' && resizeText !== '1') return { ok: false, message: 'resize must be 0 or 1' };
+  const resize = resizeText === '1';
   const sinceText = params.get('since');
-  if (sinceText === null) return { ok: true, stream, online };
+  if (sinceText === null) return { ok: true, stream, online, resize };
   if (!/^\d{1,15}$/.test(sinceText)) return { ok: false, message: 'since must be a non-negative integer seq' };
-  return { ok: true, stream, since: Number(sinceText), online };
+  return { ok: true, stream, since: Number(sinceText), online, resize };
 }
 
 function parsePlace(f: Fields): PlaceMsg {

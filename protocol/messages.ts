@@ -29,6 +29,7 @@ export const MsgType = {
   WATCH: 'watch',
   PROGRESS: 'progress',
   TILES: 'tiles',
+  RESIZE: 'resize',
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -294,6 +295,21 @@ export interface TilesMsg {
   seq: number;
 }
 
+/**
+ * Server -> every socket, before the first frame of the new size: the canvas grew at `seq` (an
+ * operator's resize) to `width` x `height`, with `left` columns added on the left and `top` rows on
+ * top, so a pixel that was at (x, y) is now at (x + left, y + top). A `png` (whole-canvas streams)
+ * or a `tiles` (region subscribers) of the new size follows; until then apply nothing else.
+ */
+export interface ResizeMsg {
+  t: typeof MsgType.RESIZE;
+  seq: number;
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+}
+
 /** Client -> server: send me a PNG snapshot with its seq (after a gap in the delta stream). */
 export interface ResyncMsg {
   t: typeof MsgType.RESYNC;
@@ -378,5 +394,14 @@ export interface ProgressMsg {
   griefs: Grief[];
 }
 
-export type ServerMessage = HelloMsg | PngMsg | DeltaMsg | AckMsg | ErrorMsg | OnlineMsg | ProgressMsg | TilesMsg;
+export type ServerMessage =
+  | HelloMsg
+  | PngMsg
+  | DeltaMsg
+  | AckMsg
+  | ErrorMsg
+  | OnlineMsg
+  | ProgressMsg
+  | TilesMsg
+  | ResizeMsg;
 export type ClientMessage = PlaceMsg | SubscribeMsg | ResyncMsg | WatchMsg;

@@ -14,7 +14,7 @@
  * on, and the identity defences would have nothing to show. The mint limit lets an address mint a
  * burst of 60 identities before its one a second, so the attack lasts long enough to spend it.
  * A bot that kept its identities instead of minting fresh ones would meet only the address limit
- * with the mint limit on, and one solution per 20 placements with `--challenge new`: this one is the
+ * with the mint limit on, and one solution per `--challenge-every` placements with `--challenge new`: this one is the
  * identity farm those two defences are for.
  *
  * What must hold: each defence lowers the bot's accepted placements per minute below the run with

@@ -12,6 +12,7 @@ import { REPO_ROOT, runAbortCleanups, type Mode, type PartResult } from './commo
 import { ATTACKER_PART, runAttacker } from './attacker.ts';
 import { runCrash } from './crash.ts';
 import { runCrashThroughEdges } from './crash-edge.ts';
+import { runFailover } from './failover.ts';
 import { runHostile } from './hostile.ts';
 import { runHttpAbuse } from './http-abuse.ts';
 import { runSlowClients } from './slow-clients.ts';
@@ -20,6 +21,7 @@ import { runStorageFaults } from './storage-faults.ts';
 export const PARTS: Record<string, (mode: Mode, seed: number) => Promise<PartResult>> = {
   crash: runCrash,
   'crash-edge': runCrashThroughEdges,
+  failover: runFailover,
   hostile: runHostile,
   slow: runSlowClients,
   storage: runStorageFaults,

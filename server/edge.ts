@@ -5,7 +5,7 @@
  * (bus/remote-authority.ts). No database and no canvas of its own.
  */
 import { busKeys } from './bus/bus-messages.ts';
-import { EdgeBus } from './bus/edge-bus.ts';
+import { EdgeBus, pngSize } from './bus/edge-bus.ts';
 import { RemoteAuthority } from './bus/remote-authority.ts';
 import type { Config } from './config/config.ts';
 import { Front } from './front.ts';
@@ -55,7 +55,10 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     log,
   });
   await streams.publish({ frame: bus.frame, delta: undefined, startedAt: performance.now(), encodeSeconds: 0 });
-  bus.follow((out) => void streams.publish(out));
+  bus.follow((out) => {
+    if (out.resize) front.resized(out.resize);
+    void streams.publish(out);
+  });
   metrics.watchSeq(() => streams.frame.seq);
 
   const front = new Front({
@@ -63,7 +66,8 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     log,
     metrics,
     streams,
-    shape: meta,
+    // The frame's size: the meta key may predate a resize the frame already shows.
+    shape: { ...meta, ...(bus.frame.image ? pngSize(bus.frame.image.png) : {}), resizes: meta.resizes ?? [] },
     canvasId: meta.canvasId,
     authority: new RemoteAuthority(bus, () => streams.frame.seq),
     identitySecret: Buffer.from(meta.secret, 'hex'),

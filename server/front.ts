@@ -34,6 +34,7 @@ import { listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import type { Authority } from './placement/authority.ts';
 import type { Streams } from './streams/streams.ts';
 import { challengeIssuer } from './defence/challenges.ts';
+import type { SizeEvent } from './canvas/canvas-size.ts';
 import { type CanvasShape, registerWebSocket } from './ws/handlers.ts';
 
 export type { CanvasShape };
@@ -67,6 +68,7 @@ export class Front {
   private port = 0;
   private stopFdGuard: (() => void) | undefined;
   private readonly oidc: OidcClient | undefined;
+  private readonly layout: TileLayout;
 
   constructor(private readonly opts: FrontOptions) {
     const { config, log, streams, authority } = opts;
@@ -95,6 +97,7 @@ export class Front {
     const challenges = challengeIssuer(config, opts.identitySecret);
     // One tile geometry for GET /tiles and the WebSocket's region subscriptions.
     const layout = new TileLayout(opts.shape.width, opts.shape.height);
+    this.layout = layout;
     registerWebSocket(router, {
       shape: opts.shape,
       layout,
@@ -125,6 +128,7 @@ export class Front {
       palette: opts.shape.palette,
       tickMs: opts.shape.tickMs,
       cooldownMs: opts.shape.cooldownMs,
+      resizes: opts.shape.resizes,
       // The served frame's seq, not the live canvas's: the same answer on the writer and every edge.
       seq: () => streams.frame.seq,
     });
@@ -142,6 +146,18 @@ export class Front {
         ...opts.health(),
       }),
     });
+  }
+
+  /**
+   * The canvas grew (a tick or bus frame carrying a resize): hello, /api/canvas, the tile paths and
+   * region subscriptions use the new size from now on.
+   */
+  resized(e: SizeEvent): void {
+    const { seq, width, height, left, top } = e;
+    this.opts.shape.width = width;
+    this.opts.shape.height = height;
+    this.opts.shape.resizes.push({ seq, width, height, left, top });
+    this.layout.resize(width, height);
   }
 
   /** Starts listening and the streams' timers; resolves to the port. A taken port is the operator's to fix. */

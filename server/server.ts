@@ -4,6 +4,7 @@
  * the tick that feeds them, then the client-facing front (front.ts). The edge role is edge.ts.
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Canvas, WHOLE_CANVAS_MAX_SIDE } from './canvas/canvas.ts';
 import { HttpCode } from './http/status.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
@@ -41,9 +42,11 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { type PlacementRow, Store } from './store/store.ts';
+import { type LoadedState, type PlacementRow, Store } from './store/store.ts';
+import type { SizeRow } from './store/size-store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
+import type { Label, Stats } from './stats/stats.ts';
 import { StatsStore } from './store/stats-store.ts';
 import { ProjectStore } from './store/project-store.ts';
 import { ProjectService } from './projects/project-service.ts';
@@ -79,10 +82,27 @@ export interface Leadership {
    * store and its small tables exist; acks wait for `append` and nothing is acked while `refusing`.
    */
   replicate?: (store: Store, seq: () => number) => Replicator;
+  /** What the standby this writer was kept up to date (writer.ts): the start need not read it again. */
+  handover?: Handover;
+}
+
+/**
+ * A standby's state as it takes over: the grid it applied the log to, exactly what its database
+ * holds (Store.load would rebuild the same: 70-170 ms for 1000 x 1000 in perf/failover.ts), and the
+ * stats it counted from the same rows, when it has them (restoreStats would scan the last hour's
+ * placements: 0.4-2 s for ~100,000 there, tens of seconds at 1,600 placements/s).
+ */
+export interface Handover {
+  loaded: LoadedState;
+  stats?: Stats;
+  /** Taking over from another leader (not this process's own start): edges wait for the first frame. */
+  takeover: boolean;
 }
 
 export interface Replicator {
-  append(rows: readonly PlacementRow[]): Promise<boolean>;
+  append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean>;
+  /** True once the log holds everything stored so far (moderation answers wait for it). */
+  synced(): Promise<boolean>;
   /** True while nothing may be acknowledged (the log is broken and a standby relies on it). */
   readonly refusing: boolean;
   close(): void;
@@ -107,8 +127,14 @@ function loginSettings(config: Config): FrontOptions['login'] {
  * How often the stats checkpoint is written (store/stats-store.ts), and after how long a startup scan
  * one is written at once: a crash then replays at most this much more than a clean stop.
  */
-const STATS_CHECKPOINT_MS = 5 * 60_000;
+export const STATS_CHECKPOINT_MS = 5 * 60_000;
 const STATS_CHECKPOINT_ROWS = 100_000;
+
+/** The deflate level of the first frame of a standby that takes over (see its use). */
+const TAKEOVER_PNG_LEVEL = 1;
+
+/** The history catch-ups of a start wait this long at most for the bus (the identity index, keyframes). */
+const BACKGROUND_AFTER_MS = 2_000;
 
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
@@ -128,19 +154,30 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
   });
-  let loaded: ReturnType<Store['load']>;
+  const handover = leadership?.handover;
+  let loaded: LoadedState;
   let loadMs = 0;
   try {
     const loadStarted = performance.now();
-    loaded = store.load(config.width, config.height, config.palette.length);
+    loaded = handover?.loaded ?? store.load(config.palette.length);
     loadMs = Math.round(performance.now() - loadStarted);
   } catch (err) {
     store.close();
     throw err;
   }
+  // The stored size: the flags' first size grown by every resize since (store/size-store.ts).
   const { canvas } = loaded;
   canvas.track();
-  log.info({ ms: loadMs, seq: loaded.seq, replayed: loaded.replayed, db: config.db }, 'canvas restored');
+  log.info(
+    {
+      ms: loadMs,
+      seq: loaded.seq,
+      replayed: loaded.replayed,
+      db: config.db,
+      ...(handover ? { handedOver: true } : {}),
+    },
+    'canvas restored',
+  );
   const checkpointer = WalCheckpointer.start(store, {
     path: config.db,
     busyTimeoutMs: config.busyTimeoutMs,
@@ -157,24 +194,40 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const botStore = new BotStore(store.db);
   const bots = new Bots(botStore.all());
   const names = new DisplayNames(new NameStore(store.db), { bans, bots });
+  const label = (id: string): Label | undefined => {
+    const bot = bots.nameOf(id);
+    if (bot !== undefined) return { bot };
+    const name = names.of(id);
+    return name === undefined ? undefined : { name };
+  };
   const statsStarted = performance.now();
-  const { stats, checkpointSeq, scanned } = restoreStats({
-    paletteSize: config.palette.length,
-    log: placementLog,
-    store: statsStore,
-    seq: loaded.seq,
-    now: Date.now(),
-    label: (id) => {
-      const bot = bots.nameOf(id);
-      if (bot !== undefined) return { bot };
-      const name = names.of(id);
-      return name === undefined ? undefined : { name };
-    },
-  });
-  log.info(
-    { ms: Math.round(performance.now() - statsStarted), checkpointSeq, scanned, identities: stats.identities },
-    'stats restored',
-  );
+  let stats: Stats;
+  let scanned = 0;
+  if (handover?.stats && handover.stats.seq === loaded.seq) {
+    stats = handover.stats;
+    stats.labelWith(label);
+    log.info({ seq: stats.seq, identities: stats.identities }, 'stats handed over by the standby');
+  } else {
+    const restored = restoreStats({
+      paletteSize: config.palette.length,
+      log: placementLog,
+      store: statsStore,
+      seq: loaded.seq,
+      now: Date.now(),
+      label,
+    });
+    stats = restored.stats;
+    scanned = restored.scanned;
+    log.info(
+      {
+        ms: Math.round(performance.now() - statsStarted),
+        checkpointSeq: restored.checkpointSeq,
+        scanned,
+        identities: stats.identities,
+      },
+      'stats restored',
+    );
+  }
   const saveStats = () => {
     try {
       statsStore.save(stats.checkpoint());
@@ -200,6 +253,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   };
   const projectsTimer = setInterval(saveProjects, STATS_CHECKPOINT_MS).unref();
   const replicator = leadership?.replicate?.(store, () => canvas.seq);
+  // A resize (moderation.ts, through the committer) reaches the tiles and the ticker, made below.
+  let resized: (row: SizeRow) => void = () => {};
   const committer = new PlacementCommitter(
     store,
     canvas,
@@ -209,7 +264,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       snapshotEvery: config.snapshotEvery,
       replayed: loaded.replayed,
       ...(leadership ? { fenced: () => !leadership.valid() || replicator?.refusing === true } : {}),
-      ...(replicator ? { replicate: (rows: readonly PlacementRow[]) => replicator.append(rows) } : {}),
+      ...(replicator
+        ? { replicate: (rows: readonly PlacementRow[], resize?: SizeRow) => replicator.append(rows, resize) }
+        : {}),
     },
     {
       commitFailed: (err, count) =>
@@ -225,6 +282,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         stats.add(rows);
         projects.stored(rows, previous);
       },
+      resizing: (row) => {
+        projectStore.shift(row.left, row.top);
+        botStore.shift(row.left, row.top);
+      },
+      resized: (row) => resized(row),
     },
   );
   const secret = store.identitySecret(config.secret);
@@ -251,12 +313,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // The moderation console's memory: every accepted placement feeds the identity index and the live
   // counters, each in O(1); the index is rebuilt from the table in the background.
   const identities = new IdentityIndex();
-  const activity = new Activity(config.width, config.height);
-  identities
-    .rebuild(store.db, canvas.seq)
-    .catch((err: unknown) =>
-      log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
-    );
+  const activity = new Activity(canvas.width, canvas.height);
+  // Rebuilt up to the seq at start, in the background (after the bus started, below); later placements are
+  // counted as they are accepted.
+  const startSeq = canvas.seq;
   const placements = new PlacementService({
     bots,
     canvas,
@@ -320,8 +380,14 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       return lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
     },
   );
+  // GET /api/canvas lists the resizes (a client maps a past seq's coordinates to today's with them).
+  const resizeList = () =>
+    store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
   // History workers open the database file read-only: none for an in-memory database. Keyframes and
-  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side).
+  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side); a
+  // resize stops at 4096, so a canvas either has them for good or never. Replay starts from the
+  // canvas's first size and grows it at each stored resize.
+  const first = store.sizeHistory().initial;
   const historyOff: HistoryOff | undefined =
     config.db === ':memory:'
       ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
@@ -335,11 +401,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     ? { off: historyOff }
     : {
         off: undefined,
-        keyframes: new Keyframes(store.db, config.width, config.height),
+        keyframes: new Keyframes(store.db, first.width, first.height),
         service: new HistoryService(store.db, {
           dbPath: config.db,
-          width: config.width,
-          height: config.height,
+          width: first.width,
+          height: first.height,
           palette: config.palette,
           pngLevel: config.pngLevel,
         }),
@@ -363,13 +429,13 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     projectService,
     bots,
     names,
+    replicator && (() => replicator.synced()),
   );
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
   const catchUp = () => {
     pastCanvases.keyframes?.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
-  catchUp();
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
   const bus = leadership
@@ -378,8 +444,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
         keys: busKeys(config.redisPrefix),
         meta: {
           canvasId: store.canvasId,
-          width: config.width,
-          height: config.height,
+          width: canvas.width,
+          height: canvas.height,
+          resizes: resizeList(),
           palette: [...config.palette],
           tickMs: config.tickMs,
           cooldownMs: cooldowns.periodMs,
@@ -407,16 +474,18 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   });
   // No whole-canvas PNG over 4096 a side: such a canvas is served as tiles and region deltas.
   const encoder = canvas.wholeImages
-    ? new PngEncoder(config.width, config.height, config.palette, config.pngLevel)
+    ? new PngEncoder(canvas.width, canvas.height, config.palette, config.pngLevel)
     : undefined;
   const ticker = new Ticker({
     canvas,
     encoder,
+    newEncoder: (width, height) => new PngEncoder(width, height, config.palette, config.pngLevel),
     canvasId: store.canvasId,
     maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.image?.png.length ?? 0);
+      if (out.resize) front?.resized(out.resize);
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -425,18 +494,40 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     progress: (seq) => projects.takeTick(seq),
     onError: (err) => log.error({ err }, 'tick encode failed'),
   });
-  const first = await ticker.run();
-  metrics.pngBytes.set(first.frame.image?.png.length ?? 0);
-  await streams.publish(first); // before anyone connects: the frame new sockets and /image get
+  resized = (row) => {
+    tiles.resized();
+    ticker.resized(row);
+    bots.shift(row.left, row.top);
+    projects.resized(row.width, row.height, row.left, row.top, canvas);
+    activity.resized(row.width, row.height);
+    // A start replays the placements after the projects' states in their stored coordinates: none
+    // from before this resize once the states are of its seq.
+    saveProjects();
+  };
+  // Set once made below: a tick of a grown canvas tells it the new size (hello, /api/canvas, tiles).
+  let front: Front | undefined;
+  // A standby taking over: edges forward nothing until its first frame is out, so that frame is
+  // deflated at level 1 (1000 x 1000 with ~150,000 scattered pixels: 16-40 ms against 240-630 ms at
+  // level 8 on the shared test machine, and 1.17x the bytes). The next tick with a change encodes at
+  // --png-level again; on a canvas nobody places on, /image keeps the larger bytes until then.
+  const firstTick = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
+  metrics.pngBytes.set(firstTick.frame.image?.png.length ?? 0);
+  await streams.publish(firstTick); // before anyone connects: the frame new sockets and /image get
 
   // The front.
-  const front = new Front({
+  front = new Front({
     config,
     log,
     metrics,
     streams,
     // hello's cooldownMs is the model's period: ms per charge with charges.
-    shape: { ...config, cooldownMs: cooldowns.periodMs },
+    shape: {
+      ...config,
+      width: canvas.width,
+      height: canvas.height,
+      cooldownMs: cooldowns.periodMs,
+      resizes: resizeList(),
+    },
     canvasId: store.canvasId,
     authority,
     identitySecret: secret,
@@ -478,9 +569,22 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   }
   ticker.start(config.tickMs);
   // Not awaited: a writer serves its own clients while Redis is still unreachable.
-  bus
+  const busStarted = bus
     ?.start({ frame: ticker.frame, tickMs: config.tickMs, ownClients: () => streams.size })
     .catch((err: unknown) => log.error({ err }, 'bus start failed'));
+  // The catch-ups over the whole history (the identity index, keyframes) run on this loop and in the
+  // thread pool in slices: started before, they delayed a new leader's first frame and its bus start
+  // (edges forward nothing until they hear it) by 200-600 ms in perf/failover.ts. They start once
+  // the bus has started, or after BACKGROUND_AFTER_MS without Redis.
+  void Promise.race([busStarted, sleep(BACKGROUND_AFTER_MS)]).then(() => {
+    if (closing) return;
+    identities
+      .rebuild(store.db, startSeq)
+      .catch((err: unknown) =>
+        log.error({ err }, 'identity index rebuild failed: totals in the moderation look are short'),
+      );
+    catchUp();
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

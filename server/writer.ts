@@ -12,6 +12,8 @@
 import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from './config/config.ts';
 import { busKeys, type CanvasMeta, decodeMeta, decodeTicks } from './bus/bus-messages.ts';
+import { renameSync, rmSync } from 'node:fs';
+import { CopyServer, copyKeys, fetchCopy } from './bus/database-copy.ts';
 import { LogAppender, LogFollower, logKeys } from './bus/replication-log.ts';
 import { ChangeLog } from './store/change-log.ts';
 import { BotStore } from './store/bot-store.ts';
@@ -32,7 +34,8 @@ import { Metrics } from './ops/metrics.ts';
 import { OperatorError, shownUrl } from './ops/operator-error.ts';
 import { checkBackend, listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import { ErrorCode } from '../protocol/messages.ts';
-import { type RunningServer, startServer, watchLeadership } from './server.ts';
+import { type Handover, type RunningServer, STATS_CHECKPOINT_MS, startServer, watchLeadership } from './server.ts';
+import type { Stats } from './stats/stats.ts';
 
 export interface RunningWriter {
   url: string;
@@ -129,15 +132,24 @@ async function publishedSeq(link: RedisLink, prefix: string): Promise<number | u
 interface Replica {
   store: Store;
   follower: LogFollower;
-  /** Written to the stats checkpoint before leading: the leader's start then scans no history. */
-  saveStats: () => void;
+  /**
+   * The grid and the stats as the leader keeps them, handed to the server this standby starts when
+   * it takes over (server.ts Handover), so that start reads neither from the database.
+   */
+  handover(takeover: boolean): Handover;
+  /**
+   * Keeps the stats usable: rebuilt after rows were dropped (their counts were wrong), and their
+   * checkpoint written every STATS_CHECKPOINT_MS (a leader that crashes soon after taking over
+   * starts from it, not from an older one).
+   */
+  tendStats(): void;
   /** This database holds the canvas the writers on this prefix serve (P:meta checked): only then is the log applied. */
   confirmed: boolean;
 }
 
 type Phase =
   | { kind: 'standby'; front: StandbyFront; replica: Replica }
-  | { kind: 'leader'; server: RunningServer }
+  | { kind: 'leader'; server: RunningServer; copies: CopyServer | undefined }
   | { kind: 'none' };
 
 /** The canvas the writers on this prefix serve (P:meta), if one published it. */
@@ -219,28 +231,63 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         if (dropped > 0)
           log.warn({ dropped, logSeq }, 'dropped placements stored but never in the log (never acknowledged)');
       }
-      const loaded = store.load(config.width, config.height, config.palette.length);
-      // The stats, kept as the leader keeps them (server.ts), so the start of the leader this
-      // standby becomes reads a checkpoint instead of the whole history (~1 s per 100,000 rows).
+      const loaded = store.load(config.palette.length);
+      // The stats, kept as the leader keeps them (server.ts) and handed to it: the start of the
+      // leader this standby becomes scans no history (the last hour's rows alone took 0.4-2 s for
+      // ~100,000 in perf/failover.ts, on the takeover's critical path).
       const statsStore = new StatsStore(store.db);
-      const { stats } = restoreStats({
-        paletteSize: config.palette.length,
-        log: new PlacementLog(store.db),
-        store: statsStore,
-        seq: loaded.seq,
-        now: Date.now(),
-      });
-      const follower = new LogFollower(link, keys, store, changes, loaded.canvas, config.snapshotEvery, log, (rows) =>
-        stats.add(rows),
+      const restore = (seq: number) =>
+        restoreStats({
+          paletteSize: config.palette.length,
+          log: new PlacementLog(store.db),
+          store: statsStore,
+          seq,
+          now: Date.now(),
+        }).stats;
+      let stats: Stats | undefined = restore(loaded.seq);
+      let statsSavedAt = performance.now();
+      const follower = new LogFollower(
+        link,
+        keys,
+        store,
+        changes,
+        { canvas: loaded.canvas, replayed: loaded.replayed },
+        config.snapshotEvery,
+        log,
+        {
+          applied: (rows) => stats?.add(rows),
+          truncated: () => {
+            stats = undefined;
+          },
+        },
       );
-      const saveStats = () => {
-        try {
-          statsStore.save(stats.checkpoint());
-        } catch (err) {
-          log.warn({ err }, 'standby stats checkpoint failed: the leader start scans the history');
-        }
+      const replica: Replica = {
+        store,
+        follower,
+        confirmed,
+        handover: (takeover) => {
+          const { canvas, replayed } = follower.grid;
+          const { seq } = canvas;
+          return {
+            takeover,
+            loaded: { canvas, seq, replayed },
+            ...(stats?.seq === seq ? { stats } : {}),
+          };
+        },
+        tendStats: () => {
+          if (!stats) {
+            stats = restore(follower.seq);
+            statsSavedAt = 0;
+          }
+          if (performance.now() - statsSavedAt < STATS_CHECKPOINT_MS) return;
+          statsSavedAt = performance.now();
+          try {
+            statsStore.save(stats.checkpoint());
+          } catch (err) {
+            log.warn({ err }, 'standby stats checkpoint failed: a start after a crash reads more placements');
+          }
+        },
       };
-      const replica = { store, follower, confirmed, saveStats };
       if (confirmed) {
         await catchUp(follower);
         if (demoted || (await lease.holderEpoch()) !== undefined) await dropAhead(follower);
@@ -289,31 +336,36 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const front = await listenStandby(config, port, true, log, standbyHealth, standbyMetrics);
     port = front.port;
     relisten = true;
+    sawHeld = false;
     phase = { kind: 'standby', front, replica };
     log.info({ port, epoch: seenEpoch, seq: replica.follower.seq, behind }, 'standing by');
   }
 
-  async function lead(replica: Replica): Promise<void> {
+  /** `takeover`: from another leader (a poll found the lease free), not at this process's start. */
+  async function lead(replica: Replica, takeover: boolean): Promise<void> {
     if (closing || phase.kind === 'leader') return;
     if (phase.kind === 'standby') phase.front.close();
     phase = { kind: 'none' };
     // Holding the lease, no one else appends: what the log has now is everything acknowledged.
     if (replica.confirmed)
       await catchUp(replica.follower).catch((err: unknown) => log.warn({ err }, 'final catch-up failed'));
-    replica.saveStats();
+    const handover = replica.handover(takeover);
     replica.store.close();
     log.info({ epoch: lease.epoch, seq: replica.follower.seq }, 'took the writer lease: leading');
+    const started = performance.now();
     // The seq the last leader published: a database behind it means acknowledged placements are gone.
     const published = await publishedSeq(link, config.redisPrefix);
     let rollback: { from: number; to: number; seqs: number } | undefined;
     let appender: LogAppender | undefined;
     try {
       const server = await startServer({ ...config, port, reusePort: true }, log, {
+        handover,
         epoch: lease.epoch,
         valid: () => lease.valid,
         health: () => ({
           ...(rollback ? { rollback } : {}),
-          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0 },
+          // standby: the last renew saw one, so acks and moderation answers wait for the append.
+          log: { broken: appender?.broken ?? false, appendMs: appender?.lastAppendMs ?? 0, standby: !lease.alone },
         }),
         replicate: (store, seq) => {
           appender = new LogAppender({
@@ -342,7 +394,14 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       port = server.port;
       relisten = true;
       behind = 0;
-      phase = { kind: 'leader', server };
+      // Standbys the log cannot bring up to date ask for a copy of this database.
+      const copies =
+        config.db === ':memory:'
+          ? undefined
+          : new CopyServer(link, copyKeys(config.redisPrefix), config.db, config.busyTimeoutMs, log);
+      copies?.start();
+      phase = { kind: 'leader', server, copies };
+      log.info({ epoch: lease.epoch, ms: Math.round(performance.now() - started) }, 'leading: serving');
     } catch (err) {
       await lease.release();
       if (!relisten) throw err; // at start: the operator's to fix (port taken, database unreadable)
@@ -354,8 +413,9 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
 
   async function demote(): Promise<void> {
     if (closing || phase.kind !== 'leader') return;
-    const { server } = phase;
+    const { server, copies } = phase;
     phase = { kind: 'none' };
+    copies?.stop();
     // The committer is fenced already (lease.valid is false): the flush in close refuses.
     await server.close();
     seenEpoch = Math.max(seenEpoch, (await lease.holderEpoch().catch(() => undefined)) ?? 0);
@@ -366,24 +426,82 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
    * Only a writer that has applied the whole log may lead: else it would reuse seqs already
    * acknowledged. The one exception is a log that is gone (P:log:seq missing: FLUSHALL, a Redis
    * without it): then it leads with what it has and reports any rollback. A log that is trimmed past
-   * this database (a gap) keeps it standing by: start it on a copy of the leader's database.
+   * this database (a gap) keeps it standing by until it took a copy of the leader's database (reseed).
    */
   async function mayLead(replica: Replica, caughtUp: boolean): Promise<boolean> {
     if (caughtUp) return true;
     return (await replica.follower.logSeq()) === undefined;
   }
 
+  /** A copy of the leader's database is being fetched (reseed): polls wait for it. */
+  let copying = false;
+  /** performance.now() before which a failed copy is not asked for again. */
+  let copyNotBefore = 0;
+
+  /**
+   * The log cannot bring this standby up to date (it starts after this database's seq: trimmed, or
+   * this database is empty): it takes a copy of the leader's database through Redis
+   * (bus/database-copy.ts), puts it in place of its own and follows the log from the copy's seq.
+   */
+  async function reseed(): Promise<void> {
+    if (closing || phase.kind !== 'standby') return;
+    const into = `${config.db}.copy`;
+    let seq: number;
+    try {
+      seq = await fetchCopy(link, copyKeys(config.redisPrefix), into, log);
+    } catch (err) {
+      copyNotBefore = performance.now() + 10 * config.leaseMs;
+      log.warn({ err }, 'database copy from the leader failed: asking again later');
+      return;
+    }
+    if (closing || phase.kind !== 'standby') {
+      rmSync(into, { force: true });
+      return;
+    }
+    const { front, replica } = phase;
+    phase = { kind: 'none' };
+    replica.store.close();
+    const removeDatabase = () => {
+      for (const suffix of ['-wal', '-shm', '']) rmSync(`${config.db}${suffix}`, { force: true });
+    };
+    removeDatabase();
+    renameSync(into, config.db);
+    let fresh: Replica;
+    try {
+      fresh = await openReplica(false);
+    } catch (err) {
+      // An empty database asks for a copy again at the next look.
+      log.error({ err }, 'the leader copy cannot be opened: standing by with an empty database');
+      removeDatabase();
+      fresh = await openReplica(false);
+    }
+    phase = { kind: 'standby', front, replica: fresh };
+    log.info({ copySeq: seq, seq: fresh.follower.seq, behind }, 'standby database replaced by the leader copy');
+  }
+
   /** performance.now() since which the lease key was seen free, continuously. */
   let freeSince: number | undefined;
   /**
-   * A standby's look at the log and the lease: it applies what the log has; a lease free for half a
-   * lease (longer than the leader's renew interval) means take it. A key that is missing only for a
-   * moment (FLUSHALL, eviction) is put back by its holder's next renew, so a standby does not take
-   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
-   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback).
+   * This standby saw the lease held since its link to Redis last failed: only then does a lease
+   * found expired mean a leader stopped renewing. One that was unreachable with Redis (a Redis
+   * outage) may be about to renew: that case waits half a lease, as a vanished key does.
    */
-  async function poll(): Promise<void> {
-    if (closing || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return;
+  let sawHeld = false;
+  /**
+   * A standby's look at the log and the lease; resolves to the ms until the next look. It applies
+   * what the log has. A lease that expired by itself (its last renew a whole lease old, bus/lease.ts)
+   * is taken at once: its holder stopped acknowledging a quarter lease before. A key that vanished
+   * sooner (FLUSHALL, eviction) may be put back by its holder's next renew, so it must stay free for
+   * half a lease (longer than the renew interval) before a standby takes it: a standby never takes
+   * over from a live leader. A standby takes the lease only when caught up with the log, or when the
+   * log cannot bring it further (trimmed or lost: it leads with what it has, a rollback). While the
+   * lease is held, the next look is due just after it would expire, so a dead leader's lease is
+   * taken within milliseconds of its expiry rather than up to a poll interval later.
+   */
+  async function poll(): Promise<number> {
+    const every = config.leaseMs / 4;
+    if (!link.up) sawHeld = false;
+    if (closing || copying || phase.kind !== 'standby' || !link.up || performance.now() < notBefore) return every;
     const { replica } = phase;
     await lease.announceStandby();
     if (!replica.confirmed) {
@@ -397,22 +515,38 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
       }
     }
     const caughtUp = replica.confirmed && (await catchUp(replica.follower));
-    const holder = await lease.holderEpoch();
-    if (holder !== undefined) {
-      seenEpoch = Math.max(seenEpoch, holder);
+    const look = await lease.look();
+    if (look.held) {
+      seenEpoch = Math.max(seenEpoch, look.epoch);
       freeSince = undefined;
+      sawHeld = true;
       if (replica.confirmed) await dropAhead(replica.follower);
-      return;
+      if (
+        replica.confirmed &&
+        replica.follower.gap &&
+        !copying &&
+        config.db !== ':memory:' &&
+        performance.now() >= copyNotBefore
+      ) {
+        copying = true;
+        void queue(reseed).finally(() => {
+          copying = false;
+        });
+        return every;
+      }
+      replica.tendStats();
+      return look.ttlMs >= 0 && look.ttlMs < every ? look.ttlMs + 1 : every;
     }
     const now = performance.now();
     freeSince ??= now;
-    if (now - freeSince < config.leaseMs / 2) return;
-    if (!(await mayLead(replica, caughtUp))) return;
+    if (!(look.expired && sawHeld) && now - freeSince < config.leaseMs / 2) return every;
+    if (!(await mayLead(replica, caughtUp))) return every;
     freeSince = undefined;
     if (await lease.tryAcquire(seenEpoch)) {
       seenEpoch = lease.epoch;
-      await queue(() => lead(replica));
+      await queue(() => lead(replica, true));
     }
+    return every;
   }
 
   port = await claimPort(config);
@@ -434,42 +568,49 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
     const caughtUp = replica.confirmed && behind === 0 && !replica.follower.gap;
     if (ready && (await mayLead(replica, caughtUp)) && (await lease.tryAcquire(seenEpoch))) {
       seenEpoch = lease.epoch;
-      await lead(replica);
+      await lead(replica, false);
     } else await becomeStandby(replica);
   } catch (err) {
     await lease.release();
     await link.close();
     throw err;
   }
-  let polling = false;
   let lastPollError = '';
-  const poller = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    poll()
-      .then(() => {
-        lastPollError = '';
-      })
-      .catch((err: unknown) => {
-        // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
-        const message = (err as Error).message;
-        if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
-        lastPollError = message;
-      })
-      .finally(() => {
-        polling = false;
-      });
-  }, config.leaseMs / 4);
+  let poller: NodeJS.Timeout | undefined;
+  /** One look at a time, each scheduled when the last one ended (its result says when). */
+  const nextPoll = (ms: number) => {
+    if (closing) return;
+    poller = setTimeout(() => {
+      poll().then(
+        (next) => {
+          lastPollError = '';
+          nextPoll(next);
+        },
+        (err: unknown) => {
+          sawHeld = false;
+          // Once per distinct failure: a standby that cannot apply the log must say so, not retry silently.
+          const message = (err as Error).message;
+          if (message !== lastPollError) log.warn({ err }, 'standby poll failed');
+          lastPollError = message;
+          nextPoll(config.leaseMs / 4);
+        },
+      );
+    }, ms);
+  };
+  nextPoll(config.leaseMs / 4);
 
   return {
     url: shownUrl(config.host, port),
     close: async () => {
       closing = true;
-      clearInterval(poller);
+      clearTimeout(poller);
       await transition;
       const current = phase;
       phase = { kind: 'none' };
-      if (current.kind === 'leader') await current.server.close(); // acks what is queued, then hands over
+      if (current.kind === 'leader') {
+        current.copies?.stop();
+        await current.server.close(); // acks what is queued, then hands over
+      }
       if (current.kind === 'standby') {
         current.front.close();
         current.replica.store.close();

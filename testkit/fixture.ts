@@ -235,7 +235,7 @@ export function openTestStore(width: number, height: number, paletteSize = 16) {
   const dir = tempDir();
   const dbPath = join(dir, 'canvas.db');
   const store = Store.open({ path: dbPath, width, height, paletteSize, synchronous: 'NORMAL', busyTimeoutMs: 0 });
-  const loaded = store.load(width, height, paletteSize);
+  const loaded = store.load(paletteSize);
   const { canvas } = loaded;
   canvas.track();
   const close = () => {

@@ -20,6 +20,7 @@ import {
   type PlaceMsg,
   type PowChallenge,
   type ProgressMsg,
+  type ResizeMsg,
 } from '../../protocol/messages.ts';
 import type { Board, Pending } from './board/board.ts';
 import { type BoardSink, BoardSync } from './board/board-sync.ts';
@@ -85,6 +86,8 @@ export interface TileSource {
   seq: number;
   fetchTile: TileSyncDeps['fetchTile'];
   setTimer: TileSyncDeps['setTimer'];
+  /** Runs fn once the frame drawn now is on screen (TileSyncDeps.afterPaint). */
+  afterPaint?: TileSyncDeps['afterPaint'];
   devicePixelRatio(): number;
   /** GET /api/canvas's seq now (null: no answer), asked before reconnecting. */
   canvasSeq(): Promise<number | null>;
@@ -115,6 +118,11 @@ export class CanvasApp {
    * back on reconnects, since cooldowns belong to the identity. Kept in memory only: it is a secret.
    */
   token: string | null = null;
+  /**
+   * The canvas grew, with `left` columns and `top` rows added there: what the page placed in canvas
+   * coordinates (the template) moves with the art.
+   */
+  onResized: (left: number, top: number) => void = () => {};
   /** A `progress` message of the project this page watches (projects/projects-panel.ts). */
   onProgress: (m: ProgressMsg) => void = () => {};
   /** The project whose progress this page receives (0: none); asked again on every connection. */
@@ -126,6 +134,11 @@ export class CanvasApp {
   /** The last poll reached the server (placing over HTTP needs it). */
   private pollOk = false;
   private hoverPixel: Point | null = null;
+  /**
+   * A `resize` came and its board is not there yet: the view of the next board keeps the art it
+   * showed, moved by the columns and rows added on the left and top (not the position link's place).
+   */
+  private grown: { left: number; top: number } | null = null;
   /** Where both syncs send the board's changes. */
   private readonly sink: Omit<BoardSink, 'drawAll'>;
 
@@ -244,11 +257,12 @@ export class CanvasApp {
       fetchTile: tiles.fetchTile,
       // On the main thread: a 256 x 256 tile is about a millisecond, and the worker's decoder keeps
       // only the newest of the snapshots queued (png-decoder.ts), where every tile counts.
-      decodePng: (png) => Promise.resolve(tryDecodeIndexedPng(png)),
+      decodePng: (png) => tryDecodeIndexedPng(png),
       send: (msg) => this.send(msg),
       view: () =>
         this.view && { rect: visibleSource(this.view), devicePerPixel: this.view.scale * tiles.devicePixelRatio() },
       setTimer: tiles.setTimer,
+      ...(tiles.afterPaint ? { afterPaint: tiles.afterPaint } : {}),
       warn: (text) => console.warn(text),
       sink: {
         ...this.sink,
@@ -352,9 +366,28 @@ export class CanvasApp {
     // and the first fit does not shift when the layout settles.
     this.placing.boardReplaced(board, this.view === null ? fitted.colour : null);
     const { w, h } = this.d.viewportSize();
+    const before = this.view;
+    const grown = this.grown;
+    this.grown = null;
     this.view = new View(board.width, board.height, w, h);
-    this.link.apply(this.view, fitted, { w, h });
+    if (before && grown) {
+      // The canvas grew under the page: the same art at the same zoom, and the link follows it.
+      const centre = before.screenToBoard({ x: w / 2, y: h / 2 });
+      this.view.centreOn(Math.floor(centre.x) + grown.left, Math.floor(centre.y) + grown.top, before.scale);
+      this.scheduleLinkWrite();
+    } else this.link.apply(this.view, fitted, { w, h });
     this.d.renderer.setBoard(board, this.view);
+  }
+
+  /**
+   * `resize`: the frame that follows is of the new size (a `png`, or in tile mode the tiles of the new
+   * layout). The next board keeps the view on the art; the template moves with it.
+   */
+  private onResize(m: ResizeMsg): void {
+    const g = this.grown;
+    this.grown = { left: m.left + (g?.left ?? 0), top: m.top + (g?.top ?? 0) };
+    this.onResized(m.left, m.top);
+    this.tiles?.resize(m);
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -369,6 +402,8 @@ export class CanvasApp {
         return this.sync.delta(msg);
       case MsgType.TILES:
         return this.tiles?.tiles(msg);
+      case MsgType.RESIZE:
+        return this.onResize(msg);
       case MsgType.ACK:
         return this.placing.ack(msg);
       case MsgType.ERROR:

@@ -182,8 +182,14 @@ const historyPanel = new HistoryPanel(
     board: () => app.sync.board,
     viewHistory: (on) => app.viewHistory(on),
     showPast: (past) => app.showPast(past),
+    resizes: async () => (await browserCanvasInfo())?.resizes ?? [],
   },
 );
+// The canvas grew on the left or top: the template stays on the art it was placed over.
+app.onResized = (left, top) => {
+  const t = templates.state.link;
+  if (t && (left > 0 || top > 0)) templates.update({ ox: t.ox + left, oy: t.oy + top });
+};
 app.onSeq = (seq) => historyPanel.liveSeq(seq);
 // One panel at a time in the top-left corner; the reticle would place nothing while History is open.
 historyPanel.onOpen = () => {
@@ -375,6 +381,8 @@ void browserCanvasInfo().then((info) => {
     seq: info.seq,
     fetchTile: browserFetchTile,
     setTimer: timer,
+    // The renderer draws in an animation frame; the task after it runs once that frame is painted.
+    afterPaint: (fn) => requestAnimationFrame(() => setTimeout(fn, 0)),
     devicePixelRatio: () => window.devicePixelRatio || 1,
     canvasSeq: async () => (await browserCanvasInfo())?.seq ?? null,
   });

@@ -58,13 +58,7 @@ function delta(fromSeq: number, toSeq: number, changes: Array<[number, number, n
   };
 }
 
-const decodeOrNull = (bytes: Uint8Array): DecodedIndices | null => {
-  try {
-    return decodeIndexedPng(bytes);
-  } catch {
-    return null;
-  }
-};
+const decodeOrNull = (bytes: Uint8Array): Promise<DecodedIndices | null> => decodeIndexedPng(bytes).catch(() => null);
 
 /**
  * A board-sync fed frames through the real codec, recording what it asks the page to do. PNGs decode
@@ -78,11 +72,11 @@ function harness(held = false) {
   let resyncs = 0;
   const sync = new BoardSync({
     decodePng: (bytes) => {
-      if (!held) return Promise.resolve(decodeOrNull(bytes));
+      if (!held) return decodeOrNull(bytes);
       return new Promise((resolve) => {
         decodes.push({
           finish: async () => {
-            resolve(decodeOrNull(bytes));
+            resolve(await decodeOrNull(bytes));
             await settled();
           },
         });

@@ -157,7 +157,7 @@ test('retryNow skips the backoff; stop closes and stays stopped', () => {
 test('URLs: ws or wss by page protocol; delta stream with optional since', () => {
   assert.equal(webSocketUrl({ protocol: 'http:', host: 'localhost:8080' }), 'ws://localhost:8080/ws');
   assert.equal(webSocketUrl({ protocol: 'https:', host: 'canvas.example' }), 'wss://canvas.example/ws');
-  assert.equal(streamUrl('ws://h/ws', null), 'ws://h/ws?stream=delta&online=1');
-  assert.equal(streamUrl('ws://h/ws', 42), 'ws://h/ws?stream=delta&online=1&since=42');
-  assert.equal(streamUrl('ws://h/ws', null, 'ab12.x-_Y'), 'ws://h/ws?stream=delta&online=1&token=ab12.x-_Y');
+  assert.equal(streamUrl('ws://h/ws', null), 'ws://h/ws?stream=delta&online=1&resize=1');
+  assert.equal(streamUrl('ws://h/ws', 42), 'ws://h/ws?stream=delta&online=1&resize=1&since=42');
+  assert.equal(streamUrl('ws://h/ws', null, 'ab12.x-_Y'), 'ws://h/ws?stream=delta&online=1&resize=1&token=ab12.x-_Y');
 });

@@ -35,12 +35,12 @@ class FakeWorker implements DecodeWorker {
   }
 
   /** Answers the oldest request as the worker would. */
-  answer(): void {
+  async answer(): Promise<void> {
     const req = this.received.shift();
     assert.ok(req);
     let reply: DecodeReply;
     try {
-      reply = { id: req.id, ok: true, snapshot: decodeSnapshot(req.png) };
+      reply = { id: req.id, ok: true, snapshot: await decodeSnapshot(req.png) };
     } catch (err) {
       reply = { id: req.id, ok: false, error: String(err) };
     }
@@ -58,7 +58,7 @@ class FakeWorker implements DecodeWorker {
 
 test('a snapshot decodes to its indices and the pixel words the renderer would write', async () => {
   const png = await new PngEncoder(W, H, PALETTE_2017).encode(grid);
-  const s = decodeSnapshot(png);
+  const s = await decodeSnapshot(png);
   assert.deepEqual(s.indices, grid);
   const words = pixelWords(PALETTE_2017);
   assert.deepEqual(
@@ -77,10 +77,10 @@ test('the worker gets a copy of the PNG it can take, and its answer resolves the
   const req = worker.received[0];
   assert.ok(req);
   assert.equal(req.png.byteLength, req.png.buffer.byteLength, 'exactly the PNG, in a buffer of its own');
-  worker.answer();
+  await worker.answer();
   assert.deepEqual((await pending)?.indices, grid);
   const bad = decoder.decode(Uint8Array.from([1, 2, 3]));
-  worker.answer();
+  await worker.answer();
   assert.equal(await bad, null, 'bytes that are not a PNG decode to null');
 });
 
@@ -106,9 +106,9 @@ test('one decode at a time: a PNG waiting behind it is replaced by a newer one, 
   const third = decoder.decode(await encode(3));
   assert.equal(worker.received.length, 1, 'the worker has one PNG at a time');
   assert.equal(await second, null, 'superseded before it started');
-  worker.answer();
+  await worker.answer();
   assert.equal((await first)?.indices[0], 1);
   assert.equal(worker.received.length, 1, 'the newest was sent when the worker was free');
-  worker.answer();
+  await worker.answer();
   assert.equal((await third)?.indices[0], 3);
 });

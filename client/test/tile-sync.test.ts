@@ -9,6 +9,7 @@ import {
   TOP_EVERY,
   type TileAnswer,
   TileSync,
+  type TileSyncDeps,
   type ViewNow,
 } from '../src/tiles/tile-sync.ts';
 
@@ -22,7 +23,7 @@ interface Served {
   etag: string;
 }
 
-function rig(view: ViewNow) {
+function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}) {
   const sent: SubscribeMsg[] = [];
   const asked: Array<{ path: string; etag: string | null; answer: (a: TileAnswer) => void }> = [];
   const pictures = new Map<number, DecodedIndices>();
@@ -54,6 +55,7 @@ function rig(view: ViewNow) {
       drawPixels: () => {},
       seq: () => {},
     },
+    ...extra,
   });
   /** Answers the oldest request for `path` with a tile of one colour (its size as the server crops it). */
   const serve = async (path: string, s: Served | 'same'): Promise<void> => {
@@ -104,13 +106,17 @@ test('hello subscribes to the view region; tiles loads it and resumes from the /
   assert.deepEqual(r.sent, [{ t: 'subscribe', stream: 'delta', tx: 0, ty: 0, tw: 2, th: 2 }]);
   r.sync.tiles({ t: 'tiles', seq: 9 });
   const level0 = () => r.asked.map((a) => a.path).filter((p) => p.startsWith('0/'));
-  assert.deepEqual(level0(), ['0/0/0'], 'the tile on screen first');
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+    'the tile on screen first, alone',
+  );
+  await r.serve('0/0/0', { colour: 1, seq: 9, etag: '"a"' });
+  assert.deepEqual(level0().sort(), ['0/0/1', '0/1/0', '0/1/1'], 'then the margin');
   assert.ok(
     r.asked.some((a) => a.path === '2/0/0'),
     'and the top of the pyramid, for the rest',
   );
-  await r.serve('0/0/0', { colour: 1, seq: 9, etag: '"a"' });
-  assert.deepEqual(level0().sort(), ['0/0/1', '0/1/0', '0/1/1'], 'then the margin');
   assert.equal(r.loaded(), 1);
   assert.equal(r.board().colourAt(255, 255), 1);
   assert.equal(r.board().colourAt(256, 0), 0);
@@ -220,4 +226,56 @@ test('the top of the pyramid fills what no tile loaded, never a live tile, and s
   assert.equal(r.asked.find((a) => a.path === '2/0/0')?.etag, '"top"');
   await r.serve('2/0/0', { colour: 2, seq: 12, etag: '"top2"' });
   assert.equal(r.board().colourAt(0, 0), 2);
+});
+
+test('zoomed in on a first load, the margin and the pyramid top wait until the tiles in view are on screen', async () => {
+  const painted: Array<() => void> = [];
+  const r = rig({ rect: { x: 0, y: 0, w: 200, h: 100 }, devicePerPixel: 4 }, { afterPaint: (fn) => painted.push(fn) });
+  r.sync.hello(hello);
+  r.sync.tiles({ t: 'tiles', seq: 9 });
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+  );
+  r.sync.tiles({ t: 'tiles', seq: 9 }); // as when the page loaded the region before its WebSocket opened
+  await new Promise((done) => setImmediate(done));
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+    'a second `tiles` while the tile in view loads waits for that load',
+  );
+  await r.serve('0/0/0', { colour: 1, seq: 9, etag: '"a"' });
+  assert.deepEqual(
+    r.asked.map((a) => a.path),
+    ['0/0/0'],
+    'asked again (a `tiles` came while it loaded), and nothing more until the frame showing it',
+  );
+  assert.equal(painted.length, 2, 'each reload waits for the frame');
+  for (const fn of painted.splice(0)) fn();
+  assert.deepEqual(r.asked.map((a) => a.path).sort(), ['0/0/0', '0/0/1', '0/1/0', '0/1/1', '2/0/0']);
+  const zoomedOut = rig(
+    { rect: { x: 0, y: 0, w: 600, h: 300 }, devicePerPixel: 0.3 },
+    { afterPaint: (fn) => painted.push(fn) },
+  );
+  zoomedOut.sync.hello(hello);
+  assert.ok(
+    zoomedOut.asked.some((a) => a.path === '2/0/0'),
+    'zoomed out, the pyramid is what shows: asked at once',
+  );
+});
+
+test('resize: the board of the new size replaces the old one, with the new layout, and the region is subscribed again', () => {
+  const view: ViewNow = { rect: { x: 0, y: 0, w: 300, h: 200 }, devicePerPixel: 1 };
+  const r = rig(view);
+  r.sync.hello(hello);
+  r.timers.length = 0;
+  const before = r.board();
+  r.sync.resize({ seq: 9, width: 1100, height: 300 });
+  assert.notEqual(r.board(), before);
+  assert.deepEqual([r.board().width, r.board().height], [1100, 300]);
+  assert.equal(r.sync.nextSince(), 9);
+  const last = r.sent[r.sent.length - 1];
+  assert.equal(last?.t, 'subscribe');
+  // The caller's layout is its own: the sync keeps a copy that grows.
+  assert.equal(LAYOUT.width, 600);
 });

@@ -50,6 +50,8 @@ import { MAX_NAME_CHARS, type ProjectRequest } from '../projects/project-service
 import { ProgressBlock } from '../projects/progress-block.ts';
 import { isReplicatedTable, type TableChange } from '../store/change-log.ts';
 import type { PlacementRow } from '../store/store.ts';
+import type { SizeRow } from '../store/size-store.ts';
+import type { SizeEvent } from '../canvas/canvas-size.ts';
 
 export interface BusKeys {
   meta: string;
@@ -86,6 +88,8 @@ export interface CanvasMeta {
   cooldownMs: number;
   /** HMAC key of identity tokens (hex). */
   secret: string;
+  /** The canvas's resizes, oldest first (GET /api/canvas lists them; absent: none). */
+  resizes?: SizeEvent[];
   /** Accounts (--login), decided by the writer; absent: off. */
   login?: 'optional' | 'required';
   /**
@@ -119,6 +123,11 @@ export interface FrameMsg {
   delta?: BusDelta;
   /** The projects the tick touched: their packed progress records (projects/progress-block.ts). */
   progress?: Uint8Array;
+  /**
+   * The writer's latest resize (since it started): an edge whose size differs from the PNG's tells its
+   * clients the new size with this left/top growth (`resize` message) before the frame.
+   */
+  resize?: { seq: number; width: number; height: number; left: number; top: number };
 }
 
 /** A tick as an edge receives it: the progress block checked (`ProgressBlock.read`). */
@@ -197,6 +206,12 @@ export interface RequestBatch {
 /** A decoded request batch: the requests to run, and the numbered ones that were malformed. */
 export interface DecodedRequests {
   edge: string;
+  /**
+   * The writer epoch the edge followed when it sent the batch (absent from an older edge): a writer
+   * with a newer epoch runs none of it, because the edge gives such requests up as soon as it hears
+   * the newer writer (edge-bus.ts), and a request it gave up must not take effect later.
+   */
+  epoch?: number;
   reqs: Request[];
   /** Malformed requests that carried a usable number: each is answered with `invalid_field`. */
   bad: Array<{ i: number; reason: string }>;
@@ -222,6 +237,8 @@ export interface LogEntry {
   to: number;
   rows: PlacementRow[];
   changes: TableChange[];
+  /** A resize (the entry's one seq, no rows): standbys grow their grid there, in log order. */
+  resize?: SizeRow;
 }
 
 /** A log entry as packed: rows as arrays (a batch of 1,000 is ~40 KB instead of ~90 KB as maps). */
@@ -231,6 +248,8 @@ interface PackedLogEntry {
   t: number;
   r: Array<[number, number, number, number, string, string, number, number, number]>;
   c: Array<[string, string, TableChange['row']]>;
+  /** seq, width, height, left, top, at, who */
+  z?: [number, number, number, number, number, number, string];
 }
 
 export function encodeLogEntry(entry: LogEntry): Buffer {
@@ -241,6 +260,8 @@ export function encodeLogEntry(entry: LogEntry): Buffer {
     r: entry.rows.map((r) => [r.seq, r.x, r.y, r.color, r.who, r.addr, r.at, r.nextAt, r.prevSeq]),
     c: entry.changes.map((c) => [c.table, c.op, c.row]),
   };
+  const z = entry.resize;
+  if (z) packed.z = [z.seq, z.width, z.height, z.left, z.top, z.at, z.who];
   return packr.pack(packed);
 }
 
@@ -248,7 +269,23 @@ export function decodeLogEntry(payload: Uint8Array): LogEntry | undefined {
   return decodeWith(payload, (f) => {
     const entry: LogEntry = { epoch: count(f, 'e'), from: count(f, 'f'), to: count(f, 't'), rows: [], changes: [] };
     if (!Array.isArray(f.r) || !Array.isArray(f.c)) throw new Malformed('rows or changes');
-    if (entry.to + 1 < entry.from || entry.to + 1 - entry.from !== f.r.length) throw new Malformed('seq range');
+    if (f.z !== undefined) {
+      if (!Array.isArray(f.z) || f.z.length !== 7) throw new Malformed('resize');
+      const [seq, width, height, left, top, at, who] = f.z as unknown[];
+      const z = { seq, width, height, left, top, at, who } as Fields;
+      entry.resize = {
+        seq: count(z, 'seq'),
+        width: count(z, 'width'),
+        height: count(z, 'height'),
+        left: count(z, 'left'),
+        top: count(z, 'top'),
+        at: int(z, 'at'),
+        who: str(z, 'who', 256),
+      };
+      // A resize is an entry of its own: its seq and nothing else.
+      if (entry.from !== entry.resize.seq || entry.to !== entry.from || f.r.length !== 0)
+        throw new Malformed('resize seq');
+    } else if (entry.to + 1 < entry.from || entry.to + 1 - entry.from !== f.r.length) throw new Malformed('seq range');
     f.r.forEach((raw: unknown, i) => {
       if (!Array.isArray(raw) || raw.length !== 9) throw new Malformed('row');
       const [seq, x, y, color, who, addr, at, nextAt, prevSeq] = raw as unknown[];
@@ -406,6 +443,19 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
       secret,
     };
     if (meta.width < 1 || meta.height < 1 || meta.tickMs < 1) throw new Malformed('size or tick');
+    if (f.resizes !== undefined) {
+      if (!Array.isArray(f.resizes) || f.resizes.length > 10_000) throw new Malformed('resizes');
+      meta.resizes = f.resizes.map((raw: unknown) => {
+        const r = record(raw, 'resize');
+        return {
+          seq: count(r, 'seq'),
+          width: count(r, 'width'),
+          height: count(r, 'height'),
+          left: count(r, 'left'),
+          top: count(r, 'top'),
+        };
+      });
+    }
     if (f.login !== undefined) {
       if (f.login !== 'optional' && f.login !== 'required') throw new Malformed('login');
       const o = record(f.oidc, 'oidc');
@@ -449,6 +499,16 @@ export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined 
       };
       if (delta.toSeq !== msg.seq || delta.fromSeq > delta.toSeq) throw new Malformed('delta range');
       msg.delta = delta;
+    }
+    if (f.resize !== undefined) {
+      const r = record(f.resize, 'resize');
+      msg.resize = {
+        seq: count(r, 'seq'),
+        width: count(r, 'width'),
+        height: count(r, 'height'),
+        left: count(r, 'left'),
+        top: count(r, 'top'),
+      };
     }
     if (f.progress !== undefined) {
       const progress = ProgressBlock.read(bytes(f, 'progress'));
@@ -530,6 +590,15 @@ function decodeAdminAction(f: Fields): AdminAction {
     }
     case 'lock':
       return { op, actor: str(f, 'actor'), seconds: count(f, 'seconds'), reason: str(f, 'reason', 500) };
+    case 'resize':
+      return {
+        op,
+        actor: str(f, 'actor'),
+        width: clientInt(f, 'width'),
+        height: clientInt(f, 'height'),
+        left: clientInt(f, 'left'),
+        top: clientInt(f, 'top'),
+      };
     case 'unlock':
       return { op, actor: str(f, 'actor') };
     case 'surge': {
@@ -687,6 +756,7 @@ export function decodeRequests(payload: Uint8Array): DecodedRequests | undefined
     const edge = str(f, 'edge');
     if (!Array.isArray(f.reqs)) throw new Malformed('reqs');
     const out: DecodedRequests = { edge, reqs: [], bad: [], unnumbered: 0 };
+    if (f.epoch !== undefined) out.epoch = count(f, 'epoch');
     for (const raw of f.reqs) {
       let i: number | undefined;
       try {

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Frame, TickOutput } from '../streams/frame.ts';
+import type { Frame, FrameResize, TickOutput } from '../streams/frame.ts';
 import {
   type AnswerOf,
   type BusKeys,
@@ -24,6 +24,7 @@ import {
   encodeBus,
   type Request,
   type RequestKind,
+  type TickMsg,
 } from './bus-messages.ts';
 import { BusMetrics } from './bus-metrics.ts';
 import { connectRedis, onMessages, type RedisLink, whenReady } from './redis-link.ts';
@@ -41,6 +42,8 @@ interface Pending {
   kind: RequestKind;
   /** performance.now() after which it fails as `unknown`. */
   deadline: number;
+  /** The writer epoch this edge followed when it forwarded the request. */
+  epoch: number;
   /** Gets the checked answer, or why there is none. */
   done: (r: unknown, noAnswer: NoAnswer) => void;
 }
@@ -59,6 +62,12 @@ export interface EdgeBusOptions {
   log: Logger;
 }
 
+/** Width and height from a PNG's IHDR (bytes 16..23; decodeTicks checked the signature). */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
 export class EdgeBus {
   readonly id = randomBytes(6).toString('hex');
   readonly metrics: BusMetrics;
@@ -72,6 +81,8 @@ export class EdgeBus {
   private readonly log: Logger;
   /** The newest frame taken from the writer. */
   private current: Frame | undefined;
+  /** The size of the last frame handed on (or taken at start). */
+  private size: { width: number; height: number } | undefined;
   private canvasId = '';
   /** performance.now() of the last message from the writer. */
   private writerSeenAt = Number.NEGATIVE_INFINITY;
@@ -191,6 +202,7 @@ export class EdgeBus {
     this.pending.set(i, {
       kind,
       deadline: performance.now() + timeoutMs,
+      epoch: this.epoch,
       done: (r, noAnswer) => {
         if (r === undefined) return done(noAnswer);
         const answer = decodeAnswer(kind, r);
@@ -212,7 +224,7 @@ export class EdgeBus {
     };
     // Not sent: never placed.
     if (!this.pub.up) return failAll('not_forwarded');
-    this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, reqs })).then(
+    this.pub.redis.publish(this.keys.requests, encodeBus({ edge: this.id, epoch: this.epoch, reqs })).then(
       (receivers) => {
         this.metrics.published.inc({ kind: 'requests' });
         if (receivers > 0) return;
@@ -270,6 +282,20 @@ export class EdgeBus {
       if ('r' in a) this.settle(a.i, a.r, 'answered');
       else this.takeStored(a.i, a.stored);
     }
+    if (epoch === 'newer') this.abandonOlder();
+  }
+
+  /**
+   * A new leader is heard: requests forwarded while an older one led can no longer be answered (its
+   * answers now count as stale, and it is dead or fenced), so they fail as `unknown` now instead of
+   * at their deadline (the new leader runs no request sent under an older epoch: writer-bus.ts, so
+   * none of them takes effect after this answer unless the old leader ran it before it died, which
+   * `outcome_unknown` allows). Their clients, placing again, reach the new leader: without this every
+   * client with a placement in flight at a leader's SIGKILL waited the whole --writer-timeout-ms
+   * (3 s by default, most of the 3.1-3.3 s from kill to placing again in perf/failover.ts).
+   */
+  private abandonOlder(): void {
+    for (const [i, p] of this.pending) if (p.epoch < this.epoch) this.settle(i, undefined, 'timeout');
   }
 
   /** A large answer the writer stored under a key (bus-messages.ts): read it, then delete it. */
@@ -307,6 +333,7 @@ export class EdgeBus {
     const epoch = this.checkEpoch(m.epoch);
     if (epoch === 'stale') return;
     if (via === 'channel') this.writerSeenAt = performance.now();
+    if (epoch === 'newer') this.abandonOlder();
     // A new leader (failover, or a writer restarted on an older copy of its database): its frame
     // replaces ours whatever the seqs, and every client gets its snapshot.
     if (epoch === 'newer' && via !== 'start') {
@@ -334,12 +361,38 @@ export class EdgeBus {
     const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;
     this.current = frame;
-    if (via === 'start' || !this.publish) return;
+    if (via === 'start' || !this.publish) {
+      if (frame.image) this.size = pngSize(frame.image.png);
+      return;
+    }
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
     if (m.progress && sameCanvas) out.progress = m.progress;
+    // A canvas without whole images (over 4096 a side) has no PNG, and never grows: resizes stop at 4096.
+    const resize = frame.image ? this.grown(frame.image.png, m) : undefined;
+    if (resize) out.resize = resize;
     this.publish(out);
+  }
+
+  /**
+   * The frame's size (its PNG header) against the last one handed on: when it grew, the `resize`
+   * clients get before it, with the writer's latest resize's left/top when that resize is this size
+   * (an edge that missed several resizes in a row tells only the last one's shift).
+   */
+  private grown(png: Buffer, m: TickMsg): FrameResize | undefined {
+    const size = pngSize(png);
+    const before = this.size;
+    this.size = size;
+    if (!before || (before.width === size.width && before.height === size.height)) return undefined;
+    const r = m.resize;
+    const same = r !== undefined && r.width === size.width && r.height === size.height;
+    const left = same ? r.left : 0;
+    const top = same ? r.top : 0;
+    const seq = same ? r.seq : m.seq;
+    const { width, height } = size;
+    const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
+    return { seq, width, height, left, top, message };
   }
 
   /**

@@ -17,6 +17,7 @@
 import type { Canvas } from '../canvas/canvas.ts';
 import type { Logger } from '../ops/log.ts';
 import type { ChangeLog } from '../store/change-log.ts';
+import type { SizeRow } from '../store/size-store.ts';
 import type { PlacementRow, Store } from '../store/store.ts';
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from './bus-messages.ts';
 import type { RedisLink } from './redis-link.ts';
@@ -69,6 +70,10 @@ export class LogAppender {
   /** The last change id read into an append, and the last confirmed. */
   private readChange = 0;
   private confirmedChange = 0;
+  /** The last seq the log is known to hold (an append replied, or P:log:seq read by the repair). */
+  private confirmedSeq = 0;
+  /** `synced` calls waiting for the log to reach a seq and a change id. */
+  private waiters: Array<{ seq: number; change: number; done: (ok: boolean) => void }> = [];
   private readonly timer: NodeJS.Timeout;
   private repairing = false;
   private closed = false;
@@ -89,23 +94,60 @@ export class LogAppender {
     return this.broken && !this.opts.alone();
   }
 
-  /** Appends a committed batch; resolves true once the log has it (or at once when alone). */
-  append(rows: readonly PlacementRow[]): Promise<boolean> {
+  /**
+   * Appends a committed batch, or a resize (an entry of its own at its seq); resolves true once the
+   * log has it (or at once when alone).
+   */
+  append(rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean> {
     if (this.broken) {
       // Alone, the ack does not wait: the repair appends these rows from the database later.
       return Promise.resolve(this.opts.alone());
     }
-    const from = rows[0]?.seq ?? this.sentTo + 1;
-    const to = rows.length > 0 ? (rows[rows.length - 1] as PlacementRow).seq : from - 1;
-    const sent = this.send(from, to, rows);
+    const from = resize?.seq ?? rows[0]?.seq ?? this.sentTo + 1;
+    const to = resize ? resize.seq : rows.length > 0 ? (rows[rows.length - 1] as PlacementRow).seq : from - 1;
+    const sent = this.send(from, to, rows, resize);
     if (this.opts.alone()) return Promise.resolve(true);
     return sent;
   }
 
-  private send(from: number, to: number, rows: readonly PlacementRow[]): Promise<boolean> {
+  /**
+   * Resolves true once the log holds every placement committed and every small-table change made
+   * so far (a ban, an audit entry, a bot, a name), at once when alone: a moderation answer waits for
+   * it as a placement's ack waits for its append, so what a moderator was told is done survives a
+   * failover. False when the log is broken or an append fails first: the change is stored here, but
+   * the next leader may not have it. Changes not yet read go out in an entry of their own now,
+   * not at the next CHANGES_EVERY_MS tick.
+   */
+  synced(): Promise<boolean> {
+    if (this.opts.alone()) return Promise.resolve(true);
+    if (this.broken || this.closed) return Promise.resolve(false);
+    const seq = this.opts.seq();
+    const change = this.opts.changes.newest();
+    if (this.confirmedSeq >= seq && this.confirmedChange >= change) return Promise.resolve(true);
+    return new Promise((done) => {
+      this.waiters.push({ seq, change, done });
+      // Rows are in an append already (the committer's); changes may wait for the tick.
+      if (change > this.readChange) void this.send(this.sentTo + 1, this.sentTo, []);
+    });
+  }
+
+  /** Answers the waiters the log now covers (all of them, with `ok` false, on a failure). */
+  private settle(failed: boolean): void {
+    if (this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (failed) w.done(false);
+      else if (this.confirmedSeq >= w.seq && this.confirmedChange >= w.change) w.done(true);
+      else this.waiters.push(w);
+    }
+  }
+
+  private send(from: number, to: number, rows: readonly PlacementRow[], resize?: SizeRow): Promise<boolean> {
     const { changes, last } = this.readChanges();
     this.sentTo = to;
     const entry: LogEntry = { epoch: this.opts.epoch, from, to, rows: [...rows], changes };
+    if (resize) entry.resize = resize;
     const { link, keys } = this.opts;
     const started = performance.now();
     return link.redis
@@ -126,6 +168,8 @@ export class LogAppender {
           this.lastAppendMs = performance.now() - started;
           if (Number(reply) === 1) {
             this.confirmedChange = Math.max(this.confirmedChange, last);
+            this.confirmedSeq = Math.max(this.confirmedSeq, to);
+            this.settle(false);
             return true;
           }
           this.fail(
@@ -149,6 +193,7 @@ export class LogAppender {
   private fail(why: string): void {
     if (this.broken || this.closed) return;
     this.broken = true;
+    this.settle(true);
     this.opts.log.error(
       { why },
       'replicated log append failed: acknowledging nothing until the log has every stored row',
@@ -198,13 +243,21 @@ export class LogAppender {
       at = this.opts.seq();
     }
     this.sentTo = at;
+    this.confirmedSeq = at;
     while (at < this.opts.seq()) {
+      // Rows up to the next resize, then the resize as an entry of its own: the log keeps seq order.
+      const resize = store.sizes.after(at)[0];
       const rows = store.db
         .prepare(
-          'SELECT seq, x, y, color, who, addr, at, next_at AS nextAt, prev_seq AS prevSeq FROM placements WHERE seq > ? ORDER BY seq LIMIT ?',
+          'SELECT seq, x, y, color, who, addr, at, next_at AS nextAt, prev_seq AS prevSeq FROM placements WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?',
         )
-        .all(at, REPAIR_ROWS) as PlacementRow[];
-      if (rows.length === 0) break;
+        .all(at, resize?.seq ?? Number.MAX_SAFE_INTEGER, REPAIR_ROWS) as PlacementRow[];
+      if (rows.length === 0) {
+        if (!resize) break;
+        if (!(await this.send(resize.seq, resize.seq, [], resize))) return false;
+        at = resize.seq;
+        continue;
+      }
       const last = (rows[rows.length - 1] as PlacementRow).seq;
       if (!(await this.send(at + 1, last, rows))) return false;
       at = last;
@@ -217,7 +270,24 @@ export class LogAppender {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    this.settle(true);
   }
+}
+
+/** A standby's copy of the grid, kept as the leader's canvas would be, and handed to it on taking over. */
+export interface FollowedGrid {
+  /** Its size, pixels and seq (Store.load, not listing tick changes); snapshots are its chunks. */
+  canvas: Canvas;
+  /** Placements after the latest snapshot (the committer of the leader this becomes counts on from it). */
+  replayed: number;
+}
+
+/** What a follower tells its writer (writer.ts keeps the stats from it). */
+export interface FollowerEvents {
+  /** The rows of an applied entry, in seq order. */
+  applied?(rows: readonly PlacementRow[]): void;
+  /** Rows were dropped from the database (and the grid): whatever was counted from them is wrong. */
+  truncated?(): void;
 }
 
 /**
@@ -230,21 +300,21 @@ export class LogFollower {
   /** The log starts after this standby's seq (trimmed, or lost): it cannot catch up from it. */
   gap = false;
   private lastId = '0-0';
-  private sinceSnapshot = 0;
+  /** `grid.replayed` at which the next snapshot is written. */
+  private snapshotAt: number;
 
   constructor(
     private readonly link: RedisLink,
     private readonly keys: LogKeys,
     private readonly store: Store,
     private readonly changes: ChangeLog,
-    /** The grid as the leader's would be (Store.load, not listing tick changes): snapshots are its chunks. */
-    private canvas: Canvas,
+    readonly grid: FollowedGrid,
     private readonly snapshotEvery: number,
     private readonly log: Logger,
-    /** Told of every applied batch's rows (the standby's stats, so the leader it becomes need not scan). */
-    private readonly applied: (rows: readonly PlacementRow[]) => void = () => {},
+    private readonly events: FollowerEvents = {},
   ) {
-    this.seq = canvas.seq;
+    this.seq = grid.canvas.seq;
+    this.snapshotAt = snapshotEvery;
   }
 
   /** The last seq in the log (P:log:seq); undefined when there is no log. */
@@ -275,9 +345,11 @@ export class LogFollower {
     const dropped = this.store.truncateAfter(seq);
     if (dropped === 0) return;
     this.log.warn({ dropped, after: seq, why }, 'dropped placements this writer stored but the log does not hold');
-    const loaded = this.store.load(this.canvas.width, this.canvas.height, Number.MAX_SAFE_INTEGER);
-    this.canvas = loaded.canvas;
+    const loaded = this.store.load(Number.MAX_SAFE_INTEGER);
+    this.grid.canvas = loaded.canvas;
+    this.grid.replayed = loaded.replayed;
     this.seq = loaded.seq;
+    this.events.truncated?.();
   }
 
   /** Applies every entry the log has now; true when this standby has read it to its end. */
@@ -316,26 +388,40 @@ export class LogFollower {
     // never appended (never acknowledged) holds other rows at seqs the next leader reused.
     const differs = entry.rows.find((r) => r.seq <= this.seq && !this.holds(r));
     if (differs) this.truncate(differs.seq - 1, 'it differs from the log there');
+    // Likewise a resize the log has at a seq where this database holds a placement.
+    const z = entry.resize;
+    if (z && z.seq <= this.seq && !this.store.sizes.has(z.seq)) this.truncate(z.seq - 1, 'it has no resize there');
     const rows = entry.rows.filter((r) => r.seq > this.seq);
+    const resize = entry.resize && entry.resize.seq > this.seq ? entry.resize : undefined;
     this.store.db.transaction(() => {
       if (rows.length > 0) this.store.commit(rows);
+      if (resize) this.store.sizes.insert(resize);
       this.changes.apply(entry.changes);
       // Applying fired the capture triggers: what came from the log is not this writer's to ship.
       this.changes.forget(this.changes.newest());
     })();
+    const { canvas } = this.grid;
+    if (resize) {
+      canvas.resize(resize, resize.seq);
+      this.seq = resize.seq;
+    }
     for (const r of rows) {
-      this.canvas.apply(r.x, r.y, r.color, r.seq);
+      canvas.apply(r.x, r.y, r.color, r.seq);
       this.seq = r.seq;
     }
-    if (rows.length > 0) this.applied(rows);
-    this.sinceSnapshot += rows.length;
-    if (this.sinceSnapshot >= this.snapshotEvery) {
-      this.sinceSnapshot = 0;
-      const chunks = this.canvas.takeUnsaved();
+    canvas.seq = this.seq;
+    if (rows.length > 0) this.events.applied?.(rows);
+    this.grid.replayed += rows.length;
+    if (this.grid.replayed >= this.snapshotAt) {
+      // A failed snapshot is tried again after another snapshotEvery rows, not after every entry.
+      this.snapshotAt = this.grid.replayed + this.snapshotEvery;
+      const chunks = canvas.takeUnsaved();
       try {
-        this.store.writeSnapshot(chunks, this.seq);
+        this.store.writeSnapshot(chunks, this.seq, canvas.width, canvas.height);
+        this.grid.replayed = 0;
+        this.snapshotAt = this.snapshotEvery;
       } catch (err) {
-        this.canvas.unsavedAgain(chunks);
+        canvas.unsavedAgain(chunks);
         this.log.error({ err }, 'standby snapshot failed: the start after taking over replays more');
       }
     }

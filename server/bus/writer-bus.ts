@@ -68,6 +68,8 @@ export class WriterBus {
   /** Each edge's last reported client count, and when (performance.now()). */
   private readonly edgeCounts = new Map<string, { n: number; at: number }>();
   private tickMs = 1000;
+  /** The latest resize this writer made: every tick after it carries it, for edges that missed its tick. */
+  private lastResize: FrameMsg['resize'];
   private ownClients: () => number = () => 0;
   private readonly epoch: number;
   private readonly leading: () => boolean;
@@ -120,11 +122,21 @@ export class WriterBus {
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
+    if (out.resize) {
+      const { seq, width, height, left, top } = out.resize;
+      this.lastResize = { seq, width, height, left, top };
+      // Edges starting from now read the grown size from the meta key (set with this tick, below).
+      this.meta.width = width;
+      this.meta.height = height;
+      this.meta.resizes = [...(this.meta.resizes ?? []), { seq, width, height, left, top }];
+    }
     this.latest = frameMessage(this.epoch, this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
+    if (this.lastResize) this.latest.resize = this.lastResize;
     if (!this.pub.up || !this.leading()) return this.metrics.publishFailures.inc();
     const bytes = encodeBus(this.latest);
-    this.pub.redis
-      .multi()
+    const multi = this.pub.redis.multi();
+    if (out.resize) multi.set(this.keys.meta, encodeBus(this.meta));
+    multi
       .set(this.keys.frame, bytes)
       .publish(this.keys.ticks, bytes)
       .exec()
@@ -218,6 +230,13 @@ export class WriterBus {
     }
     const { edge, reqs, bad, unnumbered } = batch;
     this.metrics.batchesIn.inc();
+    // Sent to an older leader: the edge gives these up as it hears this one (edge-bus.ts
+    // abandonOlder), so running them would place what its client was told may not have been placed
+    // and then placed again on its retry.
+    if (batch.epoch !== undefined && batch.epoch < this.epoch) {
+      this.log.info({ edge, epoch: batch.epoch, requests: reqs.length }, 'ignored requests sent to an older writer');
+      return;
+    }
     if (bad.length > 0 || unnumbered > 0) {
       this.log.warn(
         { edge, bad: bad.length, unnumbered, reason: bad[0]?.reason },

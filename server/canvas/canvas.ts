@@ -10,6 +10,7 @@
  * relative to the chunk: growing the canvas right or down re-lays only the per-chunk arrays (chunk
  * index cy * across + cx), never the pixels. Sides stay below 65,536 (the delta records' uint16 too).
  */
+import type { ResizeRequest } from './canvas-size.ts';
 import * as chunk from './chunk.ts';
 import { DenseChunk, readChunk, SparseImages } from './chunk.ts';
 import * as sparsePixels from './sparse-pixels.ts';
@@ -35,21 +36,22 @@ const SPARSE_MAX = chunk.SPARSE_MAX;
 const SHARDS = sparsePixels.SHARDS;
 
 export class Canvas {
-  readonly width: number;
-  readonly height: number;
+  /** The size and the arrays change only in `resize`. */
+  width: number;
+  height: number;
   readonly paletteSize: number;
   /** Sequence number of the last applied placement. */
   seq: number;
   /** Chunks across and down; chunk index `cy * across + cx`. */
-  private readonly across: number;
-  private readonly down: number;
+  private across: number;
+  private down: number;
   /** Per chunk: its dense form, once it has one. */
-  private readonly dense: (DenseChunk | undefined)[];
+  private dense: (DenseChunk | undefined)[];
   /** Per chunk without a dense form: its pixels in `sparse`. */
-  private readonly sparseCount: Uint16Array;
-  private readonly sparse = new SparsePixels();
+  private sparseCount: Uint16Array;
+  private sparse = new SparsePixels();
   /** Per chunk: changed since the last `takeUnsaved` (1), listed in `unsaved` (the snapshot's work). */
-  private readonly unsavedFlags: Uint8Array;
+  private unsavedFlags: Uint8Array;
   private unsaved: number[] = [];
   /**
    * Cells changed since the last `takeChanges`. A cell is listed when a placement finds its seq at or
@@ -174,6 +176,49 @@ export class Canvas {
   /** Every cell counts as changed: the next tick packs and sends all of it. */
   touchAll(): void {
     if (this.tracking) this.allChanged = true;
+  }
+
+  /**
+   * Grows the canvas to `to` (checked by canvas-size.ts `checkResize`) at seq `seq`: every pixel moves
+   * by (left, top), the new cells are colour 0 and never placed. The chunk layout is rebuilt and every
+   * pixel written again at its new place (a chunk's index and shard follow `across`, and a left/top
+   * growth moves pixels across chunk borders), so every chunk holding pixels counts as unsaved: the
+   * snapshot after a resize rewrites them all. Costs one pass over the pixels placed (resizes are
+   * capped at MAX_CANVAS_SIDE a side). The changed-cell list is dropped: its indices are of the old
+   * size, and the tick after a resize sends the whole canvas anyway.
+   */
+  resize(to: ResizeRequest, seq: number): void {
+    const { across: oldAcross, dense: oldDense, sparse: oldSparse } = this;
+    const { left, top } = to;
+    this.width = to.width;
+    this.height = to.height;
+    this.across = Math.ceil(to.width / CHUNK);
+    this.down = Math.ceil(to.height / CHUNK);
+    const chunks = this.across * this.down;
+    this.dense = new Array<DenseChunk | undefined>(chunks).fill(undefined);
+    this.sparseCount = new Uint16Array(chunks);
+    this.sparse = new SparsePixels();
+    this.unsavedFlags = new Uint8Array(chunks);
+    this.unsaved = [];
+    oldDense.forEach((d, ci) => {
+      if (!d) return;
+      const x0 = (ci % oldAcross) << CHUNK_SHIFT;
+      const y0 = Math.floor(ci / oldAcross) << CHUNK_SHIFT;
+      for (let off = 0; off < CHUNK_CELLS; off++) {
+        const colour = d.colours[off] as number;
+        const pixelSeq = d.seqs[off] as number;
+        if (colour === 0 && pixelSeq === 0) continue;
+        this.write(x0 + (off & (CHUNK - 1)) + left, y0 + (off >> CHUNK_SHIFT) + top, colour, pixelSeq);
+      }
+    });
+    for (let shard = 0; shard < SHARDS; shard++)
+      oldSparse.forEach(shard, (key, colour, pixelSeq) => {
+        this.write((key & 0xffff) + left, (key >>> 16) + top, colour, pixelSeq);
+      });
+    this.changed = [];
+    this.allChanged = false;
+    this.seq = seq;
+    this.takenAt = seq;
   }
 
   /** Cells changed since the previous call, each once (its colour is the grid's current one). */

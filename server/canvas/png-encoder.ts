@@ -126,15 +126,20 @@ export class PngEncoder {
    * last call (`changed`, grid indices; undefined: all) are packed again, so the work on the event
    * loop follows the pixels a tick changed, not the canvas's area (a whole 4096 x 4096 grid at 4
    * bits is tens of ms). Deflate runs in the thread pool on the kept scanlines: the caller must not
-   * call again before the returned promise settles (the ticker runs one tick at a time).
+   * call again before the returned promise settles (the ticker runs one tick at a time). `level`
+   * overrides the configured one for this call (a new leader's first frame, tick/ticker.ts).
    */
-  async encodeChanged(grid: Uint8Array | GridReader, changed: readonly number[] | undefined): Promise<Buffer> {
+  async encodeChanged(
+    grid: Uint8Array | GridReader,
+    changed: readonly number[] | undefined,
+    level = this.level,
+  ): Promise<Buffer> {
     // Past an eighth of the cells, packing every row is cheaper than cell by cell.
     const few = changed !== undefined && changed.length * 8 <= this.width * this.height;
     const reader = grid instanceof Uint8Array ? arrayReader(grid, this.width) : grid;
     const raw = this.kept && few ? this.repack(this.kept, reader, changed) : this.packScanlines(grid);
     this.kept = raw;
-    return this.assemble(await deflateAsync(raw, this.level));
+    return this.assemble(await deflateAsync(raw, level));
   }
 
   /** Writes `cells` of `grid` into packed scanlines `raw`. */

@@ -59,7 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CANVAS_WIDTH',
     kind: int(1, 16384),
     default: '1000',
-    help: 'canvas width in pixels (over 4096: tiles and region deltas only, no /image or history images)',
+    help: 'canvas width in pixels at first start (POST /api/admin/resize grows it up to 4096; the grown size is kept; over 4096: tiles and region deltas only, no /image or history images)',
   },
   {
     key: 'height',
@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CANVAS_HEIGHT',
     kind: int(1, 16384),
     default: '1000',
-    help: 'canvas height in pixels (over 4096: tiles and region deltas only, no /image or history images)',
+    help: 'canvas height in pixels at first start (grown by a resize, like the width; over 4096: tiles and region deltas only)',
   },
   {
     key: 'palette',
@@ -326,7 +326,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'challenge-every',
     env: 'CHALLENGE_EVERY',
     kind: int(1, 1_000_000),
-    default: '20',
+    // Issuing costs the server one key derivation (300-450 µs of CPU at the default cost) and a
+    // placement ~36 µs at saturation, so a credit of 200 keeps the defence near 0.9x of off (20 cost
+    // 0.6x: perf/RESULTS.md "Defences"). The first solve is what makes minting identities dear; at the
+    // 5 s cooldown 200 placements take 17 minutes (the browser solves the next one during a cooldown),
+    // and at r/place's minutes-long cooldowns the hour of --challenge-ttl-ms ends a credit first.
+    default: '200',
     help: 'with --challenge new: placements one solved challenge pays for',
   },
   {

@@ -5,6 +5,7 @@
  * few hot spots and nothing else). Moderation rows (`mod:*`) are not counted: a wipe is not activity.
  */
 import type Database from 'better-sqlite3';
+import type { SizeHistory } from '../canvas/canvas-size.ts';
 import { PngEncoder } from '../canvas/png-encoder.ts';
 import type { Region } from './jobs.ts';
 
@@ -50,21 +51,35 @@ export interface Heatmap {
   total: number;
 }
 
-export function buildHeatmap(db: Database.Database, from: number, to: number, region: Region, level: number): Heatmap {
+/**
+ * `region` is in the coordinates of the canvas at `to`: a row placed before a left/top growth counts
+ * where its pixel is at `to` (moved by the columns and rows added since).
+ */
+export function buildHeatmap(
+  db: Database.Database,
+  from: number,
+  to: number,
+  region: Region,
+  level: number,
+  sizes: SizeHistory,
+): Heatmap {
   const { x: rx, y: ry, w, h } = region;
   const counts = new Uint32Array(w * h);
-  const rows = db
-    .prepare("SELECT x, y FROM placements WHERE seq > ? AND seq <= ? AND who NOT LIKE 'mod:%'")
-    .raw()
-    .iterate(from, to) as Iterable<[number, number]>;
+  const select = db.prepare("SELECT x, y FROM placements WHERE seq > ? AND seq <= ? AND who NOT LIKE 'mod:%'").raw();
   let total = 0;
-  for (const [x, y] of rows) {
-    const cx = x - rx;
-    const cy = y - ry;
-    if (cx < 0 || cy < 0 || cx >= w || cy >= h) continue;
-    const i = cy * w + cx;
-    counts[i] = (counts[i] as number) + 1;
-    total++;
+  // One run of rows per stretch between resizes, each with its shift to `to`'s coordinates.
+  const bounds = [from, ...sizes.between(from, to).map((e) => e.seq), to];
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const lo = bounds[b] as number;
+    const { left, top } = sizes.shift(lo, to);
+    for (const [x, y] of select.iterate(lo, bounds[b + 1] as number) as Iterable<[number, number]>) {
+      const cx = x + left - rx;
+      const cy = y + top - ry;
+      if (cx < 0 || cy < 0 || cx >= w || cy >= h) continue;
+      const i = cy * w + cx;
+      counts[i] = (counts[i] as number) + 1;
+      total++;
+    }
   }
   let max = 0;
   for (const c of counts) if (c > max) max = c;

@@ -132,6 +132,7 @@ export class HistoryAnswers {
       height: canvas.height,
       now: (this.deps.now ?? Date.now)(),
       seqAt: (ms) => history.seqAt(ms),
+      sizeAt: (seq) => history.sizeAt(seq),
     };
     const parsed = endpoint.parse((name) => params.get(name) ?? undefined, state);
     if (!parsed.ok) return errorAnswer(parsed.code, parsed.reason);

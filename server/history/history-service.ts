@@ -124,6 +124,11 @@ export class HistoryService {
     return this.reader.seqAt(unixMs);
   }
 
+  /** The canvas's size right after `seq` (it grows: canvas/canvas-size.ts). */
+  sizeAt(seq: number): { width: number; height: number } {
+    return this.reader.sizes().at(seq);
+  }
+
   /** Timelapses and heatmaps handed to a worker since start (not those served from a cache or shared). */
   get buildsStarted(): number {
     return this.started;

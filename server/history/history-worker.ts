@@ -14,7 +14,17 @@ import { buildTimelapse } from './timelapse.ts';
 const data = workerData as HistoryWorkerData;
 const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
 const reader = new HistoryReader(db, data.width, data.height);
-const encoder = new PngEncoder(data.width, data.height, data.palette, data.pngLevel);
+/** One encoder per canvas size (the canvas grows: canvas/canvas-size.ts); a handful per history. */
+const encoders = new Map<string, PngEncoder>();
+function encoderFor(width: number, height: number): PngEncoder {
+  const key = `${width}x${height}`;
+  let encoder = encoders.get(key);
+  if (!encoder) {
+    encoder = new PngEncoder(width, height, data.palette, data.pngLevel);
+    encoders.set(key, encoder);
+  }
+  return encoder;
+}
 
 /**
  * The bytes in an ArrayBuffer of their own, so it can be transferred: small Buffers share Node's
@@ -26,12 +36,16 @@ function own(bytes: Uint8Array): Uint8Array {
 
 function build(job: HistoryJob): HistoryJobResult {
   switch (job.kind) {
-    case 'image':
-      return { bytes: encoder.encodeSync(reader.canvasAt(job.seq)) };
+    case 'image': {
+      // Of the size the canvas had at that seq.
+      const sizes = reader.sizes();
+      const { width, height } = sizes.at(job.seq);
+      return { bytes: encoderFor(width, height).encodeSync(reader.canvasAt(job.seq, sizes)) };
+    }
     case 'timelapse':
       return { bytes: buildTimelapse(reader, data.palette, job) };
     case 'heatmap': {
-      const h = buildHeatmap(db, job.from, job.to, job.region, data.pngLevel);
+      const h = buildHeatmap(db, job.from, job.to, job.region, data.pngLevel, reader.sizes());
       return { bytes: h.png, max: h.max, total: h.total };
     }
   }

@@ -32,7 +32,6 @@ export class Keyframes {
   private readonly chunkRows: number;
   private readonly store: KeyframeStore;
   private readonly reader: HistoryReader;
-  private readonly cells: number;
   /** The canvas right after placement `seq`, kept between runs so no row is read twice. */
   private grid: Uint8Array | undefined;
   private seq = 0;
@@ -49,7 +48,6 @@ export class Keyframes {
     this.chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (!Number.isSafeInteger(this.every) || this.every < 1) throw new Error(`keyframe interval ${this.every}`);
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new Error(`chunk ${this.chunkRows}`);
-    this.cells = width * height;
     this.reader = new HistoryReader(db, width, height);
     this.store = this.reader.keyframes;
   }
@@ -79,7 +77,8 @@ export class Keyframes {
   private load(): Uint8Array {
     if (this.grid) return this.grid;
     const kf = this.store.latestAtOrBefore(Number.MAX_SAFE_INTEGER);
-    this.grid = kf ? unpackKeyframe(kf.grid, this.cells) : new Uint8Array(this.cells);
+    const { width, height } = this.reader.sizes().at(kf?.seq ?? 0);
+    this.grid = kf ? unpackKeyframe(kf.grid, width * height) : new Uint8Array(width * height);
     this.seq = kf?.seq ?? 0;
     return this.grid;
   }
@@ -108,10 +107,12 @@ export class Keyframes {
       const grid = this.load();
       const boundary = (Math.floor(this.seq / this.every) + 1) * this.every;
       const end = Math.min(this.seq + this.chunkRows, boundary, max);
-      this.reader.replay(grid, this.seq, end);
+      // A resize on the way grows the grid: the keyframe is of the size at its seq.
+      const next = this.reader.replay(grid, this.seq, end);
+      this.grid = next;
       this.seq = end;
       if (end === boundary) {
-        const copy = grid.slice(); // the grid moves on while the copy deflates in the thread pool
+        const copy = next.slice(); // the grid moves on while the copy deflates in the thread pool
         const blob = await packKeyframe(copy);
         if (!this.db.open) break;
         this.store.put({ seq: boundary, at: this.reader.timeOf(boundary), grid: blob });

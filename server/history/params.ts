@@ -49,8 +49,11 @@ export type QueryReader = (name: string) => string | undefined;
 export interface HistoryState {
   /** The last applied placement: history ends here. */
   currentSeq: number;
+  /** The canvas's size now. */
   width: number;
   height: number;
+  /** The size right after `seq` (the canvas grows: a timelapse or heatmap region is in `to`'s coordinates). */
+  sizeAt?: (seq: number) => { width: number; height: number };
   now: number;
   seqAt: (unixMs: number) => number;
 }
@@ -127,14 +130,16 @@ function point(
   return fallback;
 }
 
-function region(q: QueryReader, s: HistoryState): Region {
+/** A region of the canvas as it was at `seq` (whole when none is given). */
+function region(q: QueryReader, s: HistoryState, seq: number): Region {
   const names = ['x', 'y', 'w', 'h'] as const;
   const given = names.filter((n) => q(n) !== undefined);
-  if (given.length === 0) return { x: 0, y: 0, w: s.width, h: s.height };
+  const size = s.sizeAt?.(seq) ?? s;
+  if (given.length === 0) return { x: 0, y: 0, w: size.width, h: size.height };
   if (given.length !== 4) throw bad('a region needs all of x, y, w, h');
   const [x, y, w, h] = names.map((n) => uint(q, n) as number) as [number, number, number, number];
-  if (w < 1 || h < 1 || x + w > s.width || y + h > s.height) {
-    throw bad(`region ${x},${y} ${w}x${h} is not inside the ${s.width} x ${s.height} canvas`);
+  if (w < 1 || h < 1 || x + w > size.width || y + h > size.height) {
+    throw bad(`region ${x},${y} ${w}x${h} is not inside the ${size.width} x ${size.height} canvas (at seq ${seq})`);
   }
   return { x, y, w, h };
 }
@@ -199,7 +204,7 @@ export function parseTimelapse(query: QueryReader, s: HistoryState): Parsed<Time
     const L = HISTORY_LIMITS;
     const { from, to, fixed } = range(q, s);
     const frames = within(q, 'frames', 2, L.maxFrames, DEFAULT_FRAMES);
-    const r = region(q, s);
+    const r = region(q, s, to);
     const scale = within(q, 'scale', 1, L.maxScale, 1);
     const delayMs = within(q, 'delay', L.minDelayMs, L.maxDelayMs, DEFAULT_DELAY_MS);
     const loop = within(q, 'loop', 0, L.maxLoop, 0);
@@ -224,7 +229,7 @@ export function parseHeatmap(
 ): Parsed<{ from: number; to: number; region: Region }> {
   return parse(query, s, (q) => {
     const { from, to, fixed } = range(q, s);
-    const r = region(q, s);
+    const r = region(q, s, to);
     if (to - from > HISTORY_LIMITS.maxHeatmapPlacements) {
       throw new ParamError(
         HttpCode.TOO_LARGE,

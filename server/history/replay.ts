@@ -1,12 +1,15 @@
 /**
  * The canvas at any past seq: the latest keyframe at or before it plus a replay of the placements
- * after the keyframe. Works on any better-sqlite3 connection to the store's file (the writer's, or a
+ * after the keyframe, growing the grid at each resize on the way (canvas/canvas-size.ts: rows are in
+ * the coordinates of their own time). Works on any better-sqlite3 connection to the store's file (the writer's, or a
  * history worker's read-only one). Moderation changes (`mod:rollback`, `mod:wipe`) are ordinary
  * placement rows, so replay covers them.
  */
 import type Database from 'better-sqlite3';
 import { deflate, inflateSync } from 'node:zlib';
+import { growCells, SizeHistory } from '../canvas/canvas-size.ts';
 import { KeyframeStore } from '../store/keyframe-store.ts';
+import { SizeStore } from '../store/size-store.ts';
 
 /**
  * Keyframe deflate level. Level 6 vs 1 on a 1000 x 1000 synthetic canvas: smaller keyframes for
@@ -36,23 +39,34 @@ const REPLAY_SLICE = 65_536;
 
 export class HistoryReader {
   readonly keyframes: KeyframeStore;
-  private readonly rows: Database.Statement<[number, number]>;
+  private readonly sizeStore: SizeStore;
+  private readonly rows: Database.Statement<[number, number, number]>;
   private readonly maxSeqStmt: Database.Statement<[]>;
   private readonly atOf: Database.Statement<[number]>;
   private readonly atOrBefore: Database.Statement<[number]>;
 
+  /** `width` x `height`: the canvas's first size; resizes since are read from `canvas_sizes`. */
   constructor(
     readonly db: Database.Database,
     readonly width: number,
     readonly height: number,
   ) {
     this.keyframes = new KeyframeStore(db);
+    this.sizeStore = new SizeStore(db);
     this.rows = db
-      .prepare(`SELECT (y * ${width} + x) * 256 + color FROM placements WHERE seq > ? AND seq <= ? ORDER BY seq`)
+      .prepare('SELECT (y * ? + x) * 256 + color FROM placements WHERE seq > ? AND seq <= ? ORDER BY seq')
       .pluck();
     this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM placements').pluck();
     this.atOf = db.prepare('SELECT at FROM placements WHERE seq >= ? ORDER BY seq LIMIT 1').pluck();
     this.atOrBefore = db.prepare('SELECT at FROM placements WHERE seq <= ? ORDER BY seq DESC LIMIT 1').pluck();
+  }
+
+  /**
+   * The first size and every resize stored now (a handful of rows, read per call: a resize may
+   * come at any time, and a worker's read-only connection sees it once committed).
+   */
+  sizes(): SizeHistory {
+    return new SizeHistory({ width: this.width, height: this.height }, this.sizeStore.all());
   }
 
   /** The seq of the last stored placement (0: none). */
@@ -65,10 +79,27 @@ export class HistoryReader {
     return (this.atOrBefore.get(seq) as number | undefined) ?? 0;
   }
 
-  /** Applies the placements with seq in (from, to] to `grid`, in order. */
-  replay(grid: Uint8Array, from: number, to: number): void {
+  /**
+   * Applies the placements and resizes with seq in (from, to] to `grid` (the canvas right after
+   * `from`), in order; returns the grid holding the result (a new, larger one after a resize).
+   */
+  replay(grid: Uint8Array, from: number, to: number, sizes = this.sizes()): Uint8Array {
+    let out = grid;
+    let at = from;
+    let { width, height } = sizes.at(from);
+    for (const e of sizes.between(from, to)) {
+      this.replayRows(out, width, at, e.seq - 1);
+      out = growCells(out, width, height, e);
+      ({ width, height } = e);
+      at = e.seq;
+    }
+    this.replayRows(out, width, at, to);
+    return out;
+  }
+
+  private replayRows(grid: Uint8Array, width: number, from: number, to: number): void {
     for (let lo = from; lo < to; lo += REPLAY_SLICE) {
-      for (const v of this.rows.all(lo, Math.min(to, lo + REPLAY_SLICE)) as number[]) {
+      for (const v of this.rows.all(width, lo, Math.min(to, lo + REPLAY_SLICE)) as number[]) {
         const color = v & 255; // exact: 2^32 is a multiple of 256, so ToInt32 keeps the low byte
         grid[(v - color) / 256] = color;
       }
@@ -76,27 +107,28 @@ export class HistoryReader {
   }
 
   /**
-   * Moves `grid`, the canvas right after placement `at`, forward to `target`: through the latest
-   * keyframe at or before `target` when that is past `at` (fewer rows to replay), else by replay alone.
-   * Returns the grid holding the result (the keyframe's buffer when one was loaded).
+   * Moves `grid`, the canvas right after `at`, forward to `target`: through the latest keyframe at
+   * or before `target` when that is past `at` (fewer rows to replay), else by replay alone. Returns
+   * the grid holding the result (the keyframe's buffer when one was loaded, a larger one after a
+   * resize); its size is `sizes().at(target)`.
    */
-  advance(grid: Uint8Array, at: number, target: number): Uint8Array {
+  advance(grid: Uint8Array, at: number, target: number, sizes = this.sizes()): Uint8Array {
     let out = grid;
     let from = at;
     if (this.keyframes.latestSeqAtOrBefore(target) > at) {
       const kf = this.keyframes.latestAtOrBefore(target);
       if (kf) {
-        out = unpackKeyframe(kf.grid, this.width * this.height);
+        const { width, height } = sizes.at(kf.seq);
+        out = unpackKeyframe(kf.grid, width * height);
         from = kf.seq;
       }
     }
-    this.replay(out, from, target);
-    return out;
+    return this.replay(out, from, target, sizes);
   }
 
-  /** The grid right after placement `seq` (seq 0: the blank canvas). */
-  canvasAt(seq: number): Uint8Array {
-    return this.advance(new Uint8Array(this.width * this.height), 0, seq);
+  /** The grid right after `seq` (seq 0: the blank canvas), of the size the canvas had then. */
+  canvasAt(seq: number, sizes = this.sizes()): Uint8Array {
+    return this.advance(new Uint8Array(this.width * this.height), 0, seq, sizes);
   }
 
   /**

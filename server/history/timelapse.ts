@@ -160,9 +160,18 @@ function frameCells(
   return out;
 }
 
+/**
+ * The region is in the coordinates of the canvas at the last frame. A frame from before a resize
+ * shows the canvas as it was then, where its pixels lie at the last frame (moved by the columns and
+ * rows added on the left and top since); what was not canvas yet is transparent (the clear index;
+ * colour 0 when the palette has no room for one), so the growth shows as the canvas widening.
+ */
 export function buildTimelapse(reader: HistoryReader, palette: readonly number[], job: TimelapseJob): Uint8Array {
   const { region, scale } = job;
   const apng = new ApngWriter(region.w * scale, region.h * scale, palette, job.seqs.length, job.loop, job.delayMs);
+  const sizes = reader.sizes();
+  const last = job.seqs[job.seqs.length - 1] ?? 0;
+  const outside = Math.max(apng.clearIndex, 0);
   let grid: Uint8Array = new Uint8Array(reader.width * reader.height);
   let at = 0;
   // The region of the previous frame and of this one, swapped each frame: the whole working set.
@@ -170,11 +179,24 @@ export function buildTimelapse(reader: HistoryReader, palette: readonly number[]
   let cur: Uint8Array = new Uint8Array(region.w * region.h);
   for (const seq of job.seqs) {
     // Frames are in seq order, so each is the previous one plus the rows between (or a later keyframe).
-    grid = reader.advance(grid, at, seq);
+    grid = reader.advance(grid, at, seq, sizes);
     at = seq;
+    const { width, height } = sizes.at(seq);
+    const { left, top } = sizes.shift(seq, last);
+    // The region's columns that were canvas at this seq: x - left in 0..width-1.
+    const x0 = Math.min(Math.max(region.x, left), region.x + region.w);
+    const x1 = Math.max(Math.min(region.x + region.w, left + width), x0);
     for (let y = 0; y < region.h; y++) {
-      const src = (region.y + y) * reader.width + region.x;
-      cur.set(grid.subarray(src, src + region.w), y * region.w);
+      const row = y * region.w;
+      const gy = region.y + y - top;
+      if (gy < 0 || gy >= height || x0 === x1) {
+        cur.fill(outside, row, row + region.w);
+        continue;
+      }
+      cur.fill(outside, row, row + x0 - region.x);
+      const src = gy * width + (x0 - left);
+      cur.set(grid.subarray(src, src + (x1 - x0)), row + x0 - region.x);
+      cur.fill(outside, row + x1 - region.x, row + region.w);
     }
     // A frame with no change is one unchanged cell: APNG frames have at least one pixel.
     const rect = prev ? (changedRect(prev, cur, region.w, region.h) ?? { x: 0, y: 0, w: 1, h: 1 }) : undefined;

@@ -306,6 +306,17 @@ export function registerAdminRoutes(
     }
     return { op: 'wipe', actor, rect: { x, y, width, height }, color };
   });
+  action('/api/admin/resize', (body, actor) => {
+    const [width, height] = ['width', 'height'].map((k) => jsonInt(body, k));
+    const given = (k: string) => bodyField(body.value, k) !== undefined;
+    const [left, top] = ['left', 'top'].map((k) => (given(k) ? jsonInt(body, k) : 0));
+    if (width === undefined || height === undefined || left === undefined || top === undefined)
+      return bad(
+        'body must be {"width", "height"} as integers, with "left"? and "top"? (columns and rows added there)',
+      );
+    // Against the canvas now (shrink, too large, left/top past what is added): the writer's check.
+    return { op: 'resize', actor, width, height, left, top };
+  });
   action('/api/admin/lock', (body, actor) => {
     const seconds = jsonInt(body, 'seconds');
     const reason = bodyField(body.value, 'reason');

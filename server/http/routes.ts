@@ -16,6 +16,7 @@ import {
 import { endBounded, endWithoutBodyDeferred } from './send.ts';
 import { jsonAnswer, sendError, writeAnswer } from './answer.ts';
 import { etagMatches } from './cache.ts';
+import { chooseVariant, parseAcceptEncoding } from './accept-encoding.ts';
 import type { Router } from './guard.ts';
 import { HttpCode } from './status.ts';
 import { sessionCookie } from '../identity/tokens.ts';
@@ -69,7 +70,12 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   }
 }
 
-/** A file of the built client, with its ETag; 304 when the browser already has these bytes. */
+/**
+ * A file of the built client in the smallest variant the request's Accept-Encoding allows, with that
+ * variant's ETag. 304 when If-None-Match names any variant the request accepts (the browser holds
+ * those bytes, and they are current: RFC 9111 4.3.4 has a cache refresh the response it stored under
+ * that ETag), so a page fetched before the compressed variants were ready revalidates with a 304.
+ */
 function serveStatic(
   res: HttpResponse,
   req: HttpRequest,
@@ -78,15 +84,24 @@ function serveStatic(
   cacheControl: string,
   extra?: Record<string, string>,
 ): void {
-  const fresh = etagMatches(req.getHeader('if-none-match'), file.etag);
-  const headers = {
+  const accepted = parseAcceptEncoding(req.getHeader('accept-encoding'));
+  const ifNoneMatch = req.getHeader('if-none-match');
+  const held =
+    ifNoneMatch === ''
+      ? undefined
+      : file.variants.find((v) => (v === file.identity || accepted(v.coding) > 0) && etagMatches(ifNoneMatch, v.etag));
+  const variant = held ?? chooseVariant(file.variants, accepted, file.identity);
+  const headers: Record<string, string> = {
     ...extra,
     'Content-Type': file.contentType,
-    ETag: file.etag,
+    ETag: variant.etag,
     'Cache-Control': cacheControl,
+    // Every answer depends on Accept-Encoding once the variants exist, the identity's included.
+    Vary: 'Accept-Encoding',
     'X-Content-Type-Options': 'nosniff',
   };
-  writeAnswer(res, { status: fresh ? '304 Not Modified' : '200 OK', headers, body: file.body, head });
+  if (variant.coding !== 'identity') headers['Content-Encoding'] = variant.coding;
+  writeAnswer(res, { status: held ? '304 Not Modified' : '200 OK', headers, body: variant.body, head });
 }
 
 export function registerHttpRoutes(router: Router, deps: HttpDeps): void {

@@ -6,22 +6,35 @@
  * - `/` is `no-cache` (always revalidated, so a deploy shows at the next load) and its asset links get
  *   `?v=<hash>`; an asset requested with the current hash is immutable for a year, anything else
  *   (no or an old `v`) is `no-cache`. A new build changes the hash, hence the URL, hence the fetch.
+ * Each file also goes out compressed (brotli or gzip: the smallest variant the request's
+ * Accept-Encoding allows, accept-encoding.ts), variants made once at startup (static-compression.ts),
+ * each with its own ETag, so a cache never confuses them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IMMUTABLE } from './cache.ts';
+import { compressedVariants, type Variant, variantEtag } from './static-compression.ts';
 
 export interface StaticFile {
   body: Buffer;
   contentType: string;
+  /** The ETag of the bytes as they are (the identity variant's). */
   etag: string;
   /** Short content hash; the `v` query value that makes this asset immutable. */
   version: string;
+  /** The bytes as they are: sent when the request accepts no compressed variant. */
+  identity: Variant;
+  /** The variants to choose from, smallest first: the identity alone until compressed ones are ready. */
+  variants: readonly Variant[];
+  /** Resolves once `variants` holds the compressed ones too (never rejects). */
+  compressed: Promise<void>;
 }
 
 export interface ClientSite {
+  /** Resolves once every file's compressed variants are ready (tests wait for it; serving does not). */
+  compressed: Promise<void>;
   index: StaticFile;
   /** The moderation console's page; null when the server was given none. */
   mod: StaticFile | null;
@@ -52,9 +65,27 @@ export function contentTypeFor(name: string): string {
   return CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
+/** A file to serve, uncompressed until `startCompressing` made its variants. */
 export function staticFile(body: Buffer, name: string): StaticFile {
   const version = createHash('sha256').update(body).digest('base64url').slice(0, 16);
-  return { body, contentType: contentTypeFor(name), etag: `"${version}"`, version };
+  const identity: Variant = { coding: 'identity', body, etag: variantEtag(version, 'identity') };
+  const contentType = contentTypeFor(name);
+  return {
+    body,
+    contentType,
+    etag: identity.etag,
+    version,
+    identity,
+    variants: [identity],
+    compressed: Promise.resolve(),
+  };
+}
+
+/** Makes `file`'s compressed variants in the background (static-compression.ts); serving goes on meanwhile. */
+export function startCompressing(file: StaticFile, name: string): void {
+  file.compressed = compressedVariants(file.body, file.version, name).then((smaller) => {
+    file.variants = [...smaller, file.identity];
+  });
 }
 
 /** Reads every file of `dir` (flat: esbuild writes one folder); an unbuilt client is an empty map. */
@@ -80,7 +111,16 @@ export function loadClientSite(indexHtml: Buffer, dir: string = CLIENT_DIST, mod
   const assets = loadAssets(dir);
   const page = (html: Buffer, name: string): StaticFile =>
     staticFile(Buffer.from(versionAssetLinks(html.toString('utf8'), assets)), name);
-  return { index: page(indexHtml, 'index.html'), mod: modHtml ? page(modHtml, 'mod.html') : null, assets };
+  const index = page(indexHtml, 'index.html');
+  const mod = modHtml ? page(modHtml, 'mod.html') : null;
+  // What a first visit needs first: the page, then the assets, the source maps (devtools only) last.
+  startCompressing(index, 'index.html');
+  if (mod) startCompressing(mod, 'mod.html');
+  const byNeed = [...assets].sort(([a], [b]) => Number(a.endsWith('.map')) - Number(b.endsWith('.map')));
+  for (const [path, file] of byNeed) startCompressing(file, path);
+  const files = [index, ...(mod ? [mod] : []), ...assets.values()];
+  const compressed = Promise.all(files.map((f) => f.compressed)).then(() => undefined);
+  return { compressed, index, mod, assets };
 }
 
 /**

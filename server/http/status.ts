@@ -49,6 +49,10 @@ export const HttpCode = {
   PROJECT_LIMIT: 'project_limit',
   /** The identity registered a project less than --project-every-ms ago; `Retry-After` says when it may. */
   PROJECT_RATE: 'project_rate',
+  /** A resize (`POST /api/admin/resize`) to a smaller width or height: the canvas only grows. */
+  CANVAS_SHRINK: 'canvas_shrink',
+  /** A resize past the largest canvas (4096 a side). */
+  CANVAS_TOO_LARGE: 'canvas_too_large',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
@@ -98,6 +102,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [HttpCode.IMAGE_TOO_LARGE]: '400 Bad Request',
   [HttpCode.PROJECT_LIMIT]: '403 Forbidden',
   [HttpCode.PROJECT_RATE]: '429 Too Many Requests',
+  [HttpCode.CANVAS_SHRINK]: '400 Bad Request',
+  [HttpCode.CANVAS_TOO_LARGE]: '400 Bad Request',
 };
 
 export function statusOf(code: AnyCode): string {

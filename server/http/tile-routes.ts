@@ -21,6 +21,8 @@ export interface TileRouteDeps {
   palette: readonly number[];
   tickMs: number;
   cooldownMs: number;
+  /** The resizes so far (the front appends each one as its tick arrives). */
+  resizes: readonly CanvasInfo['resizes'][number][];
   /** The seq of the frame this process serves (/image's), the same on every edge after a tick. */
   seq: () => number;
 }
@@ -37,6 +39,11 @@ export interface CanvasInfo {
   seq: number;
   tickMs: number;
   cooldownMs: number;
+  /**
+   * The canvas's resizes, oldest first: at `seq` it grew to `width` x `height` with `left` columns
+   * and `top` rows added there, so a pixel at (x, y) before it is at (x + left, y + top) after.
+   */
+  resizes: Array<{ seq: number; width: number; height: number; left: number; top: number }>;
 }
 
 export function registerTileRoutes(router: Router, deps: TileRouteDeps): void {
@@ -55,6 +62,7 @@ export function registerTileRoutes(router: Router, deps: TileRouteDeps): void {
       seq,
       tickMs: deps.tickMs,
       cooldownMs: deps.cooldownMs,
+      resizes: [...deps.resizes],
     };
     const answer: HttpAnswer = {
       status: '200 OK',

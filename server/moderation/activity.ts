@@ -39,22 +39,39 @@ export interface ActivityReport {
 
 export class Activity {
   /** One slot per second of the longest window, indexed by second modulo its length. */
-  private readonly slots: Slot[];
+  private slots: Slot[];
   private readonly counters = new Map<string, Counter>();
   /** Placements per cell over the slots still in the 1-minute window. */
-  private readonly hot: Uint32Array;
-  private readonly cellsAcross: number;
+  private hot: Uint32Array;
+  private cellsAcross: number;
   /** The newest second the slots were advanced to. */
   private current = 0;
 
   constructor(
-    private readonly width: number,
-    private readonly height: number,
+    private width: number,
+    private height: number,
     private readonly now: () => number = Date.now,
   ) {
+    this.slots = [];
+    this.hot = new Uint32Array(0);
+    this.cellsAcross = 0;
+    this.resized(width, height);
+  }
+
+  /**
+   * The canvas grew: the hot-area cells of the new size, counted from now on (a minute's counts are
+   * dropped; the rates and top placers are kept).
+   */
+  resized(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
     this.cellsAcross = Math.ceil(width / HOT_CELL);
     const cells = this.cellsAcross * Math.ceil(height / HOT_CELL);
     this.hot = new Uint32Array(cells);
+    if (this.slots.length > 0) {
+      for (const slot of this.slots) slot.cells = new Uint32Array(cells);
+      return;
+    }
     // Cell counts are kept per slot for the 1-minute window only, but every slot has its array:
     // 300 x 256 cells at 1000 x 1000 is 300 KB, and no allocation happens while placing.
     this.slots = Array.from({ length: TOP_WINDOW_S }, () => ({

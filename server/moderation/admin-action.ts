@@ -34,7 +34,8 @@ export type AdminAction =
   | { op: 'bot-revoke'; actor: string; id: string }
   | { op: 'name-clear'; actor: string; id: string }
   | { op: 'project-hide'; actor: string; id: number; hidden: boolean }
-  | { op: 'project-delete'; actor: string; id: number };
+  | { op: 'project-delete'; actor: string; id: number }
+  | { op: 'resize'; actor: string; width: number; height: number; left: number; top: number };
 
 /** Runs `a`; `done` is called once (some actions answer after work spread over several loop turns). */
 export function runAdminAction(moderation: Moderation, a: AdminAction, done: (r: ActionResult) => void): void {
@@ -117,5 +118,7 @@ function run(moderation: Moderation, a: AdminAction): ActionResult | Promise<Act
       return moderation.projects.hide(a.actor, a.id, a.hidden);
     case 'project-delete':
       return moderation.projects.remove(a.actor, a.id);
+    case 'resize':
+      return moderation.resize(a.actor, { width: a.width, height: a.height, left: a.left, top: a.top });
   }
 }

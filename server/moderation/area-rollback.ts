@@ -76,6 +76,11 @@ const WALK_BATCH = 64;
 export class AreaRollbacks {
   /** Set from the request until the job ends: one plan or job at a time. */
   private active = false;
+
+  /** A job is planned or running (a resize waits: the plan's coordinates would move under it). */
+  get running(): boolean {
+    return this.active;
+  }
   private stopped = false;
 
   constructor(

@@ -6,6 +6,8 @@
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import { checkPlacement } from '../canvas/rules.ts';
+import { checkResize, MAX_CANVAS_SIDE, type ResizeRequest } from '../canvas/canvas-size.ts';
+import { HttpCode } from '../http/status.ts';
 import type { AnyCode } from '../http/status.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
 import type { ModerationStore } from '../store/moderation-store.ts';
@@ -236,6 +238,33 @@ export class Moderation {
     for (let j = y; j < y + height; j++)
       for (let i = x; i < x + width; i++) if (this.canvas.get(i, j) !== color) targets.push({ x: i, y: j, color });
     return this.change(actor, 'wipe', { ...rect, color }, targets);
+  }
+
+  /**
+   * Grows the canvas (canvas/canvas-size.ts): checked against the size now, then through the
+   * committer's one ordered path, after every placement queued before it; audited.
+   */
+  async resize(actor: string, to: ResizeRequest): Promise<ActionResult> {
+    const check = checkResize(this.canvas, to, MAX_CANVAS_SIDE);
+    if (!check.ok) {
+      const code =
+        check.why === 'shrink'
+          ? HttpCode.CANVAS_SHRINK
+          : check.why === 'too_large'
+            ? HttpCode.CANVAS_TOO_LARGE
+            : ErrorCode.INVALID_FIELD;
+      return { ok: false, code, message: check.message };
+    }
+    if (this.parts.rollbacks.running)
+      return {
+        ok: false,
+        code: HttpCode.ROLLBACK_RUNNING,
+        message: 'an area rollback is running (its plan is in the current coordinates): resize once it is done',
+      };
+    const from = { width: this.canvas.width, height: this.canvas.height };
+    const outcome = await this.committer.resize(to, `mod:resize`);
+    if (!outcome.ok) return { ok: false, code: outcome.code, message: outcome.message };
+    return this.record(actor, 'resize', { ...to }, { from, seq: outcome.seq });
   }
 
   private change(

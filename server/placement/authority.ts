@@ -65,6 +65,25 @@ export interface Authority {
   projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void;
 }
 
+/** Admin actions that change nothing: answered at once, whatever the replicated log. */
+const READ_ONLY_ACTIONS: ReadonlySet<AdminAction['op']> = new Set([
+  'audit',
+  'signals',
+  'look',
+  'rollback-preview',
+  'rollback-status',
+  'activity',
+  'bot-list',
+]);
+
+function notReplicated(what: string): Failure {
+  return {
+    ok: false,
+    code: ErrorCode.OUTCOME_UNKNOWN,
+    message: `${what}: done by this writer but not confirmed in the replicated log, so a failover may undo it; check before retrying`,
+  };
+}
+
 export class LocalAuthority implements Authority {
   constructor(
     private readonly canvas: Canvas,
@@ -79,7 +98,25 @@ export class LocalAuthority implements Authority {
     /** Names the sanctioned bot behind a pixel (pixel info). */
     private readonly bots: Bots,
     private readonly names: DisplayNames,
+    /**
+     * A writer with a replicated log (server.ts Replicator.synced): resolves true once the log holds
+     * everything stored so far. A moderation action or a name is answered done only then, as a
+     * placement is acked only after its append: what a moderator was told is done survives a failover.
+     */
+    private readonly synced?: () => Promise<boolean>,
   ) {}
+
+  /**
+   * Answers a change once the replicated log has it; `outcome_unknown` when it cannot say (the log
+   * broke, the lease was lost): the change is stored here but the next leader may not have it.
+   */
+  private whenReplicated<R extends { ok: boolean }>(r: R, what: string, done: (r: R | Failure) => void): void {
+    if (!r.ok || !this.synced) return done(r);
+    this.synced().then(
+      (ok) => done(ok ? r : notReplicated(what)),
+      () => done(notReplicated(what)),
+    );
+  }
 
   projects(req: ProjectRequest, done: (a: HttpAnswer) => void): void {
     done(this.projectService.answer(req));
@@ -116,7 +153,9 @@ export class LocalAuthority implements Authority {
   }
 
   admin(action: AdminAction, done: (r: ActionResult) => void): void {
-    runAdminAction(this.moderation, action, done);
+    runAdminAction(this.moderation, action, (r) =>
+      READ_ONLY_ACTIONS.has(action.op) ? done(r) : this.whenReplicated(r, action.op, done),
+    );
   }
 
   history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {
@@ -132,7 +171,7 @@ export class LocalAuthority implements Authority {
   }
 
   setName(placer: Placer, name: string, done: (r: NameResult) => void): void {
-    done(this.names.choose(placer, name));
+    this.whenReplicated(this.names.choose(placer, name), 'the name', done);
   }
 
   tile(t: TileRef, done: (a: HttpAnswer) => void): void {

@@ -56,6 +56,14 @@ export class Bots {
     for (const bot of bots) this.byId.set(bot.id, bot);
   }
 
+  /** A resize added columns and rows on the left and top: each bot's region moves with the art. */
+  shift(left: number, top: number): void {
+    for (const [id, bot] of this.byId) {
+      const r = bot.region;
+      if (r) this.byId.set(id, { ...bot, region: { ...r, x: r.x + left, y: r.y + top } });
+    }
+  }
+
   /** Adds a minted bot, or replaces one with its new state (revoked). */
   set(bot: Bot): void {
     this.byId.set(bot.id, bot);

@@ -6,6 +6,8 @@
  */
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
+import type { ResizeRequest } from '../canvas/canvas-size.ts';
+import type { SizeRow } from '../store/size-store.ts';
 import type { PlacementRequest, PlacementRow, Store } from '../store/store.ts';
 
 export type { PlacementRequest };
@@ -32,7 +34,7 @@ export interface CommitterOptions {
    * answered only when it resolves: true acks them, false answers `outcome_unknown` (stored here,
    * not known to the log: the next leader may not have it).
    */
-  replicate?: (rows: readonly PlacementRow[]) => Promise<boolean>;
+  replicate?: (rows: readonly PlacementRow[], resize?: SizeRow) => Promise<boolean>;
 }
 
 /** After a failed snapshot, the next attempt waits this long, doubling up to the maximum. */
@@ -53,6 +55,13 @@ export interface CommitterEvents {
    * `rows[i]` had just before that row (projects/projects.ts counts right and wrong pixels from it).
    */
   stored?(rows: readonly PlacementRow[], previous: Uint8Array): void;
+  /**
+   * Inside the resize's transaction: what moves with the art is stored moved (projects, bot regions),
+   * so a crash never keeps one without the other. A throw refuses the resize.
+   */
+  resizing?(row: SizeRow): void;
+  /** The canvas grew (stored and applied): the ticker sends the new size with the next frame. */
+  resized?(row: SizeRow): void;
 }
 
 interface Pending {
@@ -149,6 +158,46 @@ export class PlacementCommitter {
     return outcome(reqs.length - 1);
   }
 
+  /**
+   * Grows the canvas at the next seq, after everything queued (flushed first, in their old
+   * coordinates): stored in `canvas_sizes`, then applied to the grid, then appended to the replicated
+   * log as an entry of its own; answered once the log has it, as a placement is.
+   */
+  async resize(to: ResizeRequest, who: string): Promise<PlacementOutcome> {
+    this.flush();
+    if (this.closed) return { ok: false, code: ErrorCode.SHUTTING_DOWN, message: 'server is shutting down' };
+    if (this.opts.fenced?.())
+      return {
+        ok: false,
+        code: ErrorCode.UNAVAILABLE,
+        message: 'this writer may not change the canvas now (not the leader, or its log is not writable); retry',
+      };
+    const row: SizeRow = { seq: this.canvas.seq + 1, ...to, at: Date.now(), who };
+    try {
+      this.store.db.transaction(() => {
+        this.store.sizes.insert(row);
+        this.events.resizing?.(row);
+      })();
+    } catch (err) {
+      this.events.commitFailed(err, 1);
+      return { ok: false, code: ErrorCode.STORE_FAILED, message: `resize not stored: ${(err as Error).message}` };
+    }
+    this.canvas.resize(to, row.seq);
+    try {
+      this.events.resized?.(row);
+    } catch (err) {
+      this.events.callbackFailed(err);
+    }
+    const appended = this.opts.replicate ? await this.opts.replicate([], row).catch(() => false) : true;
+    if (!appended)
+      return {
+        ok: false,
+        code: ErrorCode.OUTCOME_UNKNOWN,
+        message: 'resized by this writer but not appended to the replicated log: it may be lost in a failover',
+      };
+    return { ok: true, seq: row.seq, at: row.at };
+  }
+
   private commit(reqs: readonly PlacementRequest[]): {
     outcome: (i: number) => PlacementOutcome;
     rows: PlacementRow[] | undefined;
@@ -210,7 +259,7 @@ export class PlacementCommitter {
   snapshot(): void {
     const chunks = this.canvas.takeUnsaved();
     try {
-      this.store.writeSnapshot(chunks, this.canvas.seq);
+      this.store.writeSnapshot(chunks, this.canvas.seq, this.canvas.width, this.canvas.height);
       this.sinceSnapshot = 0;
       this.snapshotRetryMs = 0;
       this.snapshotRetryAt = 0;

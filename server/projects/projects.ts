@@ -38,8 +38,9 @@ export interface ProjectRow {
 
 export class Project {
   readonly id: number;
-  readonly x: number;
-  readonly y: number;
+  /** Moved only by a resize that adds columns or rows on the left or top (Projects.resized). */
+  x: number;
+  y: number;
   readonly width: number;
   readonly height: number;
   readonly target: Uint8Array;
@@ -121,7 +122,7 @@ export class Project {
 
 export class Projects {
   private readonly byId = new Map<number, Project>();
-  private readonly index: ProjectIndex<Project>;
+  private index: ProjectIndex<Project>;
   private readonly touched: Project[] = [];
   /** The row being counted: the index's callback reads these (no closure per row on the hot path). */
   private row: ProjectRow | undefined;
@@ -132,10 +133,26 @@ export class Projects {
   };
 
   constructor(
-    readonly canvasWidth: number,
-    readonly canvasHeight: number,
+    public canvasWidth: number,
+    public canvasHeight: number,
   ) {
     this.index = new ProjectIndex<Project>(canvasWidth, canvasHeight);
+  }
+
+  /**
+   * The canvas grew (`grid` reads the grown one): every project moves with the art by the columns and
+   * rows added on the left and top (ProjectStore.shift stores the same), indexed for the new size.
+   */
+  resized(width: number, height: number, left: number, top: number, grid: ColourReader): void {
+    this.canvasWidth = width;
+    this.canvasHeight = height;
+    this.index = new ProjectIndex<Project>(width, height);
+    for (const p of this.byId.values()) {
+      p.x += left;
+      p.y += top;
+      p.recount(grid);
+      this.index.add(p);
+    }
   }
 
   /**

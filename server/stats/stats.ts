@@ -154,7 +154,7 @@ export class Stats {
   private head = -1;
   private readonly topSize: number;
   private readonly now: () => number;
-  private readonly label: (id: string) => Label | undefined;
+  private label: (id: string) => Label | undefined;
   private summaryCache: StatsSummary | undefined;
 
   constructor(opts: StatsOptions) {
@@ -168,6 +168,15 @@ export class Stats {
       byWho: new Map<string, number>(),
       latestOf: 0,
     }));
+  }
+
+  /**
+   * Names and bot marks from now on: a standby's stats (writer.ts) are counted before the names and
+   * bots of the leader it becomes exist.
+   */
+  labelWith(label: (id: string) => Label | undefined): void {
+    this.label = label;
+    this.summaryCache = undefined;
   }
 
   /** Counts committed rows, in seq order (the committer after each durable batch). */

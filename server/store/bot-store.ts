@@ -61,6 +61,17 @@ export class BotStore {
       );
   }
 
+  /** Moves every bot's region by the columns and rows a resize added on the left and top. */
+  shift(left: number, top: number): void {
+    if (left === 0 && top === 0) return;
+    this.db
+      .prepare(
+        `UPDATE bots SET region = json_set(region, '$.x', json_extract(region, '$.x') + ?, '$.y', json_extract(region, '$.y') + ?)
+         WHERE region IS NOT NULL`,
+      )
+      .run(left, top);
+  }
+
   /** Marks bot `id` revoked at `at`; false when there is no such bot or it was revoked already. */
   revoke(id: string, at: number): boolean {
     return this.db.prepare('UPDATE bots SET revoked = ? WHERE id = ? AND revoked IS NULL').run(at, id).changes > 0;

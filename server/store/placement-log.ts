@@ -3,9 +3,23 @@
  * pixel, the pixels an identity placed since a time with the colour each had before them (rollback),
  * and the cooldowns still running (restored at startup). Every placement row is kept, with the seq of
  * the pixel's previous placement, so each pixel's history is a linked list from Canvas.lastSeq.
+ *
+ * Rows are stored in the coordinates of their own time (canvas/canvas-size.ts): the area queries and
+ * the rollback take and give today's coordinates, cutting a seq range at each resize and moving the
+ * area into each stretch's coordinates (a handful of stretches: a canvas grows a few times).
  */
 import type { Area, LookRow } from '../../protocol/http-api.ts';
 import type Database from 'better-sqlite3';
+import { SizeHistory } from '../canvas/canvas-size.ts';
+import { SizeStore } from './size-store.ts';
+
+/** Seqs lo..hi whose rows share one coordinate system, and how far those moved since (to today's). */
+interface Stretch {
+  lo: number;
+  hi: number;
+  left: number;
+  top: number;
+}
 
 export interface PixelInfo {
   color: number;
@@ -25,8 +39,10 @@ export class PlacementLog {
   private readonly countOfStmt: Database.Statement;
   private readonly linkStmt: Database.Statement;
   private readonly maxSeqStmt: Database.Statement;
+  private readonly sizes: SizeStore;
 
   constructor(private readonly db: Database.Database) {
+    this.sizes = new SizeStore(db);
     // Area queries scan a seq range of the primary key with the area as a filter: no secondary index
     // (store.ts says what one costs the commit), and a time window is a seq range (firstSeqAtOrAfter).
     this.pageStmt = db.prepare(
@@ -56,24 +72,68 @@ export class PlacementLog {
     return this.maxSeqStmt.get() as number;
   }
 
-  /** Placements in `area` with seq in [lo, hi], newest first, at most `limit`. */
+  /**
+   * [lo, hi] cut at each resize in it, newest stretch first: rows of a stretch share its coordinates,
+   * `left`/`top` from there to today's. Reads the resizes per call (a few rows; one may come at any time).
+   */
+  private stretches(lo: number, hi: number): Stretch[] {
+    const events = this.sizes.all();
+    if (events.length === 0) return [{ lo, hi, left: 0, top: 0 }];
+    const history = new SizeHistory({ width: 0, height: 0 }, events);
+    const out: Stretch[] = [];
+    let start = lo;
+    for (const e of history.between(lo, hi)) {
+      if (e.seq - 1 >= start) out.push({ lo: start, hi: e.seq - 1, ...history.shift(start, Number.MAX_SAFE_INTEGER) });
+      start = e.seq;
+    }
+    out.push({ lo: start, hi, ...history.shift(start, Number.MAX_SAFE_INTEGER) });
+    return out.reverse();
+  }
+
+  /** `area` (today's coordinates) as it was in a stretch's. */
+  private static areaIn(area: Area, s: Stretch): Area {
+    return { x: area.x - s.left, y: area.y - s.top, width: area.width, height: area.height };
+  }
+
+  /** Placements in `area` with seq in [lo, hi], newest first, at most `limit`; x and y are today's. */
   pageInArea(area: Area, lo: number, hi: number, limit: number): LookRow[] {
-    return this.pageStmt.all(lo, hi, ...areaArgs(area), limit) as LookRow[];
+    const out: LookRow[] = [];
+    for (const s of this.stretches(lo, hi)) {
+      if (out.length >= limit) break;
+      const rows = this.pageStmt.all(
+        s.lo,
+        s.hi,
+        ...areaArgs(PlacementLog.areaIn(area, s)),
+        limit - out.length,
+      ) as LookRow[];
+      for (const r of rows) out.push(s.left === 0 && s.top === 0 ? r : { ...r, x: r.x + s.left, y: r.y + s.top });
+    }
+    return out;
   }
 
   /** How many placements each of `ids` made in `area` with seq in [lo, hi] (absent: none). */
   countByIdentity(area: Area, lo: number, hi: number, ids: readonly string[]): Map<string, number> {
-    const rows = this.countByWhoStmt.all(lo, hi, ...areaArgs(area), JSON.stringify(ids)) as Array<[string, number]>;
-    return new Map(rows);
+    const out = new Map<string, number>();
+    for (const s of this.stretches(lo, hi)) {
+      const args = areaArgs(PlacementLog.areaIn(area, s));
+      const rows = this.countByWhoStmt.all(s.lo, s.hi, ...args, JSON.stringify(ids)) as Array<[string, number]>;
+      for (const [who, n] of rows) out.set(who, (out.get(who) ?? 0) + n);
+    }
+    return out;
   }
 
   /** Placements in `area` with seq in [lo, hi], by anyone (`ids` undefined) or by `ids` only. */
   countInArea(area: Area, lo: number, hi: number, ids?: readonly string[]): number {
-    return (
-      ids === undefined
-        ? this.countStmt.get(lo, hi, ...areaArgs(area))
-        : this.countOfStmt.get(lo, hi, ...areaArgs(area), JSON.stringify(ids))
-    ) as number;
+    let n = 0;
+    for (const s of this.stretches(lo, hi)) {
+      const args = areaArgs(PlacementLog.areaIn(area, s));
+      n += (
+        ids === undefined
+          ? this.countStmt.get(s.lo, s.hi, ...args)
+          : this.countOfStmt.get(s.lo, s.hi, ...args, JSON.stringify(ids))
+      ) as number;
+    }
+    return n;
   }
 
   /**
@@ -155,9 +215,15 @@ export class PlacementLog {
     headSeq: (x: number, y: number) => number,
   ): Array<{ x: number; y: number; color: number }> {
     const pixels = new Map<string, { x: number; y: number }>();
-    const touched = this.db.prepare('SELECT x, y FROM placements WHERE seq >= ? AND who = ? AND at >= ?').raw();
-    for (const [x, y] of touched.iterate(this.firstSeqAtOrAfter(since), who, since) as Iterable<[number, number]>) {
-      pixels.set(`${x},${y}`, { x, y });
+    const touched = this.db
+      .prepare('SELECT x, y FROM placements WHERE seq >= ? AND seq <= ? AND who = ? AND at >= ?')
+      .raw();
+    // Today's coordinates: a row from before a left/top growth moved since.
+    for (const st of this.stretches(this.firstSeqAtOrAfter(since), Number.MAX_SAFE_INTEGER)) {
+      for (const [x, y] of touched.iterate(st.lo, st.hi, who, since) as Iterable<[number, number]>) {
+        const here = { x: x + st.left, y: y + st.top };
+        pixels.set(`${here.x},${here.y}`, here);
+      }
     }
     const row = this.db.prepare('SELECT color, who, at, prev_seq FROM placements WHERE seq = ?');
     return [...pixels.values()].map(({ x, y }) => {

@@ -93,6 +93,11 @@ export class ProjectStore {
     return Number(r.lastInsertRowid);
   }
 
+  /** Moves every project by the columns and rows a resize added on the left and top. */
+  shift(left: number, top: number): void {
+    if (left !== 0 || top !== 0) this.db.prepare('UPDATE projects SET x = x + ?, y = y + ?').run(left, top);
+  }
+
   /** Every project, oldest first (startup). */
   all(): ProjectRecord[] {
     const rows = this.db

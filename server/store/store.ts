@@ -7,7 +7,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Canvas, type ChunkImage } from '../canvas/canvas.ts';
+import { SizeHistory } from '../canvas/canvas-size.ts';
 import { OperatorError } from '../ops/operator-error.ts';
+import { SizeStore } from './size-store.ts';
 
 /** A validated placement on its way to the store: what the placer asked for and who asked. */
 export interface PlacementRequest {
@@ -41,7 +43,8 @@ export interface StoreOptions {
 }
 
 export interface LoadedState {
-  /** The grid and per-pixel last seq, in chunks (not yet listing changes for ticks: `track()`). */
+  /** The grid and per-pixel last seq, in chunks, at the size of the last resize (size-store.ts); not
+   * yet listing changes for ticks (`track()`). */
   canvas: Canvas;
   seq: number;
   /** Placements replayed on top of the snapshot. */
@@ -50,11 +53,15 @@ export interface LoadedState {
 
 /** `meta` key: the seq at which the `chunks` table holds the canvas (absent: no chunk snapshot yet). */
 const CHUNKS_SEQ = 'chunks_seq';
+/** `meta` key: the size (`WxH`) the `chunks` rows are laid out for (absent: older rows, of the first size). */
+const CHUNKS_SIZE = 'chunks_size';
 
 export class Store {
   private id: string;
   /** Shared with the sibling stores (moderation-store.ts) that keep their own tables in this file. */
   readonly db: Database.Database;
+  /** The resizes, each at its own seq (canvas/canvas-size.ts). */
+  readonly sizes: SizeStore;
   private readonly insertPlacement: Database.Statement<
     [number, number, number, number, string, string, number, number, number]
   >;
@@ -63,6 +70,7 @@ export class Store {
   private constructor(db: Database.Database, canvasId: string) {
     this.db = db;
     this.id = canvasId;
+    this.sizes = new SizeStore(db);
     this.insertPlacement = db.prepare(
       'INSERT INTO placements (seq, x, y, color, who, addr, at, next_at, prev_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -124,7 +132,11 @@ export class Store {
     db.exec('DROP INDEX IF EXISTS placements_xy; DROP INDEX IF EXISTS placements_who;');
   }
 
-  /** Records the canvas shape on first start; refuses to reinterpret an existing grid differently. */
+  /**
+   * Records the canvas shape on first start; refuses to reinterpret an existing grid differently.
+   * `meta` keeps the first size: a canvas grown since starts with the flags it was first started with
+   * (or with its grown size), and load() applies the stored resizes.
+   */
   private static checkMeta(db: Database.Database, opts: StoreOptions): string {
     const get = (k: string) =>
       (db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string } | undefined)?.value;
@@ -142,29 +154,44 @@ export class Store {
     }
     const w = Number(get('width'));
     const h = Number(get('height'));
-    if (w !== opts.width || h !== opts.height) {
+    const grown = new SizeStore(db).all().at(-1);
+    const first = w === opts.width && h === opts.height;
+    const now = grown !== undefined && grown.width === opts.width && grown.height === opts.height;
+    if (!first && !now) {
       db.close();
+      const since = grown ? ` (grown to ${grown.width} x ${grown.height} since)` : '';
       throw new OperatorError(
-        `database "${opts.path}" holds a ${w} x ${h} canvas, but ${opts.width} x ${opts.height} was configured`,
+        `database "${opts.path}" holds a ${w} x ${h} canvas${since}, but ${opts.width} x ${opts.height} was configured`,
       );
     }
     return existing;
   }
 
+  /** The first size (meta) and every resize since: the size at any seq. */
+  sizeHistory(): SizeHistory {
+    const get = (k: string) =>
+      Number((this.db.prepare('SELECT value FROM meta WHERE key = ?').get(k) as { value: string }).value);
+    return new SizeHistory({ width: get('width'), height: get('height') }, this.sizes.all());
+  }
+
   /**
-   * The stored chunks (the chunk snapshot) plus replay of every later placement: the exact grid,
-   * per-pixel last seq and seq at the last commit. A database from before chunk snapshots starts from
-   * its latest whole-grid snapshot instead (and marks every chunk unsaved, so the next snapshot
-   * writes them all). Refuses a grid holding colours the configured palette lacks.
+   * The stored chunks (the chunk snapshot, at the size stored with them) plus replay of every later
+   * placement and resize, in seq order: the exact grid, its size, per-pixel last seq and seq at the
+   * last commit. A database from before chunk snapshots starts from its latest whole-grid snapshot
+   * instead (and marks every chunk unsaved, so the next snapshot writes them all). Refuses a grid
+   * holding colours the configured palette lacks.
    */
-  load(width: number, height: number, paletteSize: number): LoadedState {
-    const canvas = new Canvas(width, height, paletteSize, 0, false);
+  load(paletteSize: number): LoadedState {
+    const sizes = this.sizeHistory();
     const badColour = (c: number) =>
       new OperatorError(`the stored canvas uses colour ${c}, but the palette has only ${paletteSize} colours`);
+    let canvas: Canvas;
     let seq = 0;
     const chunksSeq = this.meta(CHUNKS_SEQ);
     if (chunksSeq !== undefined) {
       seq = Number(chunksSeq);
+      const { width, height } = this.chunksSize() ?? sizes.at(seq);
+      canvas = new Canvas(width, height, paletteSize, 0, false);
       const rows = this.db.prepare('SELECT cx, cy, cells FROM chunks').raw();
       for (const [cx, cy, cells] of rows.iterate() as Iterable<[number, number, Buffer]>) {
         let maxColour: number;
@@ -176,32 +203,47 @@ export class Store {
         if (maxColour >= paletteSize) throw badColour(maxColour);
       }
     } else {
-      seq = this.loadWholeSnapshot(canvas);
+      ({ canvas, seq } = this.loadWholeSnapshot(sizes.initial, paletteSize));
       canvas.unsaveAll();
     }
+    // Placements are stored in the coordinates of their time: each resize applies before the rows after it.
+    const resizes = sizes.between(seq, Number.MAX_SAFE_INTEGER);
     let replayed = 0;
     const rows = this.db.prepare('SELECT seq, x, y, color FROM placements WHERE seq > ? ORDER BY seq').raw();
     for (const row of rows.iterate(seq) as Iterable<[number, number, number, number]>) {
       const [s, x, y, color] = row;
+      while (resizes.length > 0 && (resizes[0] as { seq: number }).seq < s) {
+        const e = resizes.shift() as (typeof resizes)[number];
+        canvas.resize(e, e.seq);
+      }
       if (color >= paletteSize) throw badColour(color);
       canvas.apply(x, y, color, s);
       seq = s;
       replayed++;
+    }
+    for (const e of resizes) {
+      canvas.resize(e, e.seq);
+      seq = e.seq;
     }
     canvas.seq = seq;
     return { canvas, seq, replayed };
   }
 
   /**
-   * A whole-grid snapshot as older versions wrote them (`snapshots`), into `canvas`; its seq, or 0
-   * when there is none or it predates per-pixel seqs (then everything is replayed).
+   * A canvas from the whole-grid snapshot older versions wrote (`snapshots`), at its size and seq; an
+   * empty one of the first size at seq 0 when there is none or it predates per-pixel seqs (then
+   * everything is replayed).
    */
-  private loadWholeSnapshot(canvas: Canvas): number {
-    const snap = this.db.prepare('SELECT seq, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; grid: Buffer; last_seq: Buffer | null }
-      | undefined;
-    if (!snap?.last_seq) return 0;
-    const { width, height, paletteSize } = canvas;
+  private loadWholeSnapshot(
+    initial: { width: number; height: number },
+    paletteSize: number,
+  ): { canvas: Canvas; seq: number } {
+    const snap = this.db
+      .prepare('SELECT seq, width, height, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1')
+      .get() as { seq: number; width: number; height: number; grid: Buffer; last_seq: Buffer | null } | undefined;
+    if (!snap?.last_seq) return { canvas: new Canvas(initial.width, initial.height, paletteSize, 0, false), seq: 0 };
+    const { width, height } = snap;
+    const canvas = new Canvas(width, height, paletteSize, snap.seq, false);
     const seqs = new Uint32Array(width * height);
     new Uint8Array(seqs.buffer).set(snap.last_seq);
     for (let cell = 0; cell < width * height; cell++) {
@@ -214,7 +256,7 @@ export class Store {
         );
       canvas.setQuiet(cell % width, Math.floor(cell / width), colour, s);
     }
-    return snap.seq;
+    return { canvas, seq: snap.seq };
   }
 
   /** Writes all rows in one transaction; throws (and writes nothing) if SQLite cannot commit. */
@@ -223,18 +265,35 @@ export class Store {
   }
 
   /**
-   * A snapshot: the chunks changed since the last one (`Canvas.takeUnsaved`), as of `seq`. The
-   * chunks not written did not change since, so the table then holds the whole canvas at `seq`: the
-   * work follows the chunks placements touched, not the canvas's area. The first one also drops the
-   * whole-grid snapshots of older versions (the chunks now hold everything).
+   * A snapshot: the chunks changed since the last one (`Canvas.takeUnsaved`), as of `seq`, of a
+   * `width` x `height` canvas. The chunks not written did not change since, so the table then holds
+   * the whole canvas at `seq`: the work follows the chunks placements touched, not the canvas's area.
+   * When the size changed since the last one (a resize re-lays every chunk and lists all that hold
+   * pixels as unsaved) the old rows all go first: they are of the old layout. The first one also drops
+   * the whole-grid snapshots of older versions (the chunks now hold everything).
    */
-  writeSnapshot(chunks: readonly ChunkImage[], seq: number): void {
+  writeSnapshot(chunks: readonly ChunkImage[], seq: number, width: number, height: number): void {
     const put = this.db.prepare('INSERT OR REPLACE INTO chunks (cx, cy, cells, seq) VALUES (?, ?, ?, ?)');
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.db.transaction(() => {
+      const stored = this.chunksSize();
+      if (stored && (stored.width !== width || stored.height !== height)) this.db.prepare('DELETE FROM chunks').run();
       for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
-      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(CHUNKS_SEQ, String(seq));
+      setMeta.run(CHUNKS_SEQ, String(seq));
+      setMeta.run(CHUNKS_SIZE, `${width}x${height}`);
       this.db.prepare('DELETE FROM snapshots').run();
     })();
+  }
+
+  /**
+   * The size the stored chunks are laid out for; undefined when there are none, or when they were
+   * written before the size was stored (then they are of the size at their seq: no resize existed).
+   */
+  private chunksSize(): { width: number; height: number } | undefined {
+    const v = this.meta(CHUNKS_SIZE);
+    if (v === undefined) return undefined;
+    const [width, height] = v.split('x').map(Number) as [number, number];
+    return { width, height };
   }
 
   /** The seq the stored chunks hold the canvas at (0: no chunk snapshot yet). */
@@ -282,9 +341,9 @@ export class Store {
       // The chunks hold the canvas at one seq only: past `seq`, they go, and the next start replays.
       if (this.snapshotSeq() > seq) {
         this.db.prepare('DELETE FROM chunks').run();
-        this.db.prepare('DELETE FROM meta WHERE key = ?').run(CHUNKS_SEQ);
+        this.db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(CHUNKS_SEQ, CHUNKS_SIZE);
       }
-      for (const table of ['keyframes', 'stats_checkpoint']) {
+      for (const table of ['keyframes', 'stats_checkpoint', 'canvas_sizes']) {
         const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
         if (exists) this.db.prepare(`DELETE FROM ${table} WHERE seq > ?`).run(seq);
       }

@@ -25,6 +25,8 @@ export interface Conn {
   since: number | undefined;
   /** Asked for `online` messages (`?online=1`). */
   online: boolean;
+  /** Asked for `resize` messages (`?resize=1`); the others get only the frame of the new size. */
+  resize: boolean;
   /** The project whose `progress` this socket receives (the `watch` message); 0: none. */
   project: number;
 }

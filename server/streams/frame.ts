@@ -37,4 +37,20 @@ export interface TickOutput {
    * encodes the `progress` of those its sockets watch, sent to them after the delta.
    */
   progress?: ProgressBlock;
+  /**
+   * The canvas grew since the previous frame (one or more resizes, summed): every socket gets the
+   * `resize` message before this frame, and no delta goes with it.
+   */
+  resize?: FrameResize;
+}
+
+/** A tick's resize: the new size, the columns and rows added on the left and top, and its message. */
+export interface FrameResize {
+  seq: number;
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  /** The `resize` WebSocket message, encoded once. */
+  message: Uint8Array;
 }

@@ -17,7 +17,7 @@ import { ErrorCode, type HelloMsg, MsgType, Stream, type TileRegion } from '../.
 import type { Logger } from '../ops/log.ts';
 import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
-import type { Frame, TickOutput } from './frame.ts';
+import type { Frame, FrameResize, TickOutput } from './frame.ts';
 import { FRAGMENT_BYTES, inCorkedCallback, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
 import type { ProgressBlock } from '../projects/progress-block.ts';
 import { RegionTick, tilesMessage } from './region-tick.ts';
@@ -81,6 +81,7 @@ export interface Arrival {
   stream: Stream;
   since: number | undefined;
   online: boolean;
+  resize: boolean;
 }
 
 /** PNG subscribers get a large message every tick; delta subscribers rarely (outbox.ts). */
@@ -89,6 +90,22 @@ function fragmentFor(stream: Stream): number {
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A replaced tick's resize still counts: the newer frame is of the grown size, and moved by both. */
+function combineResizes(older: FrameResize | undefined, newer: FrameResize | undefined): FrameResize | undefined {
+  if (!older || !newer) return newer ?? older;
+  const { seq, width, height } = newer;
+  const left = older.left + newer.left;
+  const top = older.top + newer.top;
+  return {
+    seq,
+    width,
+    height,
+    left,
+    top,
+    message: encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top }),
+  };
+}
 
 /** A fan-out waiting for the one in flight: the newest tick, its projects' progress, and whoever awaits it. */
 interface Waiting {
@@ -259,7 +276,8 @@ export class Streams {
         this.waiting.done.push(resolve);
         // The replaced tick's project progress still goes out (its griefs happened), before the newer.
         if (out.progress) this.waiting.progress.push(out.progress);
-        this.waiting.out = { ...out, delta: undefined };
+        const resize = combineResizes(this.waiting.out.resize, out.resize);
+        this.waiting.out = { ...out, delta: undefined, ...(resize ? { resize } : {}) };
       } else {
         this.waiting = { out, progress: out.progress ? [out.progress] : [], done: [resolve] };
       }
@@ -359,6 +377,8 @@ export class Streams {
     this.budget.beforePublish();
     if (out.delta) this.deltaLog.push(out.delta);
     else this.deltaLog.clear();
+    // After a resize, the sockets that asked (`?resize=1`) are told the new size before its frame.
+    const resize = out.resize?.message;
     const { publishedBytes } = this.metrics;
     publishedBytes.inc({ stream: Stream.PNG }, (png?.length ?? 0) * this.subscribers[Stream.PNG].size);
     publishedBytes.inc({ stream: Stream.DELTA }, ((delta ?? png)?.length ?? 0) * this.subscribers[Stream.DELTA].size);
@@ -367,6 +387,7 @@ export class Streams {
     const progress = blocks.length > 0 ? new WatchedProgress(blocks) : undefined;
     const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
+      if (resize && conn.resize) conn.outbox.push(ws, resize, 'other', now);
       if (conn.region && regions) {
         // A region's tick is one small delta per changed tile: corked, they leave in one write
         // instead of one each (5,000 subscribers of 3 x 3 tiles: 45,000 writes a tick otherwise).

@@ -1,7 +1,8 @@
 /**
  * Writer failover under load, with real processes: two writers (each its own database) on one
  * redis-server and an edge. A standby started empty catches up from the replicated log
- * (bus/replication-log.ts); bans, the audit and the identity secret survive a failover; the leader
+ * (bus/replication-log.ts); moderation answered just before the leader's SIGKILL (a ban, a wipe, a
+ * name cleared, their audit) and the identity secret survive it; the leader
  * SIGKILLed again and again while clients place through the edge loses no acknowledged placement,
  * and the final leader's database holds every acked seq with its pixel, seqs contiguous.
  */
@@ -105,18 +106,37 @@ describe('writer failover under load', () => {
     assert.match(metrics, /^canvas_writer_behind_seqs 0$/m);
   });
 
-  test('bans, the audit and identity tokens survive a failover', async () => {
+  test('moderation answered by the leader survives its SIGKILL right after the answer: a ban, a wipe, a name clear, the audit, tokens', async () => {
     const session = await httpRequest(`${edge.http}/api/session`, { method: 'POST' });
     const banned = session.json() as { id: string; token: string };
+    const named = (await httpRequest(`${edge.http}/api/session`, { method: 'POST' })).json() as {
+      id: string;
+      token: string;
+    };
     const other = (await httpRequest(`${edge.http}/api/session`, { method: 'POST' })).json() as { token: string };
-    const ban = await httpRequest(`${edge.http}/api/admin/ban`, {
+    // Answers wait for the log once the leader knows of a standby (its next renew after the
+    // standby's first look): alone, a writer answers at once, as it always did.
+    const leader = writers[await leaderIndex()] as StartedServer;
+    await until(
+      'the leader counts a standby',
+      async () => ((await health(leader)) as { log?: { standby?: boolean } }).log?.standby === true,
+    );
+    const setName = await httpRequest(`${edge.http}/api/me/name`, {
       method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ id: banned.id, reason: 'failover test' }),
+      headers: { Authorization: `Bearer ${named.token}` },
+      body: JSON.stringify({ name: 'Survivor' }),
     });
+    assert.equal(setName.status, 200, setName.body);
+    const post = (path: string, body: unknown) =>
+      httpRequest(`${edge.http}/api/admin/${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    const wipe = await post('wipe', { x: 40, y: 40, width: 4, height: 4, color: 5 });
+    assert.equal(wipe.status, 200, wipe.body);
+    const cleared = await post('names/clear', { id: named.id });
+    assert.equal(cleared.status, 200, cleared.body);
+    const ban = await post('ban', { id: banned.id, reason: 'failover test' });
     assert.equal(ban.status, 200, ban.body);
-    // The ban reaches the standby's database through the log within 100 ms or so.
-    await sleep(500);
+    // No pause: the answer came only once the replicated log held the ban (and its audit entry),
+    // as an ack comes only after its placement's append. Killed now, nothing answered is lost.
     const i = await leaderIndex();
     await (writers[i] as StartedServer).kill();
     writers[i] = undefined;
@@ -126,9 +146,19 @@ describe('writer failover under load', () => {
     const refused = await place(3, 3, 3, banned.token);
     assert.equal(refused.status, 403, refused.body);
     assert.equal(refused.json().error, 'banned');
+    const wiped = await httpRequest(`${edge.http}/api/pixel?x=43&y=43`);
+    assert.equal(wiped.json().color, 5, wiped.body);
+    assert.equal(wiped.json().who, 'mod:wipe', wiped.body);
+    // The name was cleared: it is free for another identity.
+    const retaken = await httpRequest(`${edge.http}/api/me/name`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${other.token}` },
+      body: JSON.stringify({ name: 'Survivor' }),
+    });
+    assert.equal(retaken.status, 200, retaken.body);
     const audit = await httpRequest(`${edge.http}/api/admin/audit?limit=20`, { headers: admin });
     const actions = (audit.json().entries as Array<{ action: string }>).map((e) => e.action);
-    assert.ok(actions.includes('ban'), JSON.stringify(actions));
+    for (const a of ['ban', 'wipe', 'name-clear']) assert.ok(actions.includes(a), `${a} in ${JSON.stringify(actions)}`);
     // Bring the killed writer back: it stands by and catches up.
     writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
     await until('it stands by, caught up', async () => {

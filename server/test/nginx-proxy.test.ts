@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, type AckMsg, type ErrorMsg } from '../../protocol/messages.ts';
 import { loadConfig } from '../config/config.ts';
-import { startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { startTestServer, TestClient, type TestServer, httpRequest } from '../../testkit/fixture.ts';
+import { CLIENT_DIST, loadClientSite } from '../http/static-files.ts';
 import { freePort, isExecutable } from '../../testkit/processes.ts';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
@@ -238,6 +239,16 @@ describe('behind nginx with deploy/nginx-canvas.conf', { skip: skipNginx }, () =
     const res = await fetch(`${proxied}/image`, { headers: { 'If-None-Match': etag } });
     assert.equal(res.status, 304);
     assert.equal(res.headers.get('etag'), etag);
+  });
+
+  test('the client page through nginx comes brotli-compressed when the browser accepts it', async () => {
+    // Same bytes, same process: resolves once the server's compressed variants are ready.
+    const read = (name: string) => readFileSync(new URL(`../../client/${name}`, import.meta.url));
+    await loadClientSite(read('index.html'), CLIENT_DIST, read('mod.html')).compressed;
+    const res = await httpRequest(`${proxied}/`, { headers: { 'Accept-Encoding': 'gzip, deflate, br' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-encoding'], 'br', 'nginx forwards Accept-Encoding');
+    assert.equal(res.headers.vary, 'Accept-Encoding');
   });
 
   test('a WebSocket through nginx gets hello and the PNG, and its placement is acked', async () => {

@@ -203,7 +203,7 @@ describe('project progress through the committer', () => {
         busyTimeoutMs: 1000,
       });
       try {
-        const loaded = reopened.load(W, H, 16);
+        const loaded = reopened.load(16);
         const canvas2 = loaded.canvas;
         projects = restoreProjects(new ProjectStore(reopened.db), canvas2);
         const after = [...projects.all()].map((p) => ({

@@ -28,7 +28,7 @@ function openStore(dir: string): Store {
 /** A store and committer as the server builds them at startup; `failures` counts failed snapshots. */
 function start(dir: string, opts: Partial<CommitterOptions> = {}) {
   const store = openStore(dir);
-  const loaded = store.load(SIZE, SIZE, 16);
+  const loaded = store.load(16);
   const { canvas } = loaded;
   canvas.track();
   const failures: unknown[] = [];

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { IMMUTABLE } from '../http/cache.ts';
-import { assetCacheControl, contentTypeFor, loadClientSite, versionAssetLinks } from '../http/static-files.ts';
+import {
+  assetCacheControl,
+  CLIENT_DIST,
+  contentTypeFor,
+  loadClientSite,
+  versionAssetLinks,
+} from '../http/static-files.ts';
+import { MIN_COMPRESS_BYTES } from '../http/static-compression.ts';
 import { startTestServer, tempDir, type TestServer } from '../../testkit/fixture.ts';
 
 let ts: TestServer;
@@ -118,4 +127,132 @@ test('content types by extension', () => {
   assert.equal(contentTypeFor('a.map'), 'application/json; charset=utf-8');
   assert.equal(contentTypeFor('A.PNG'), 'image/png');
   assert.equal(contentTypeFor('x.unknown'), 'application/octet-stream');
+});
+
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request with exactly these headers (fetch would add its own Accept-Encoding and decompress). */
+function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${ts.http}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The server's files are compressed in the background after start; the same bytes are compressed
+ * once per process (static-compression.ts), so loading the same site here resolves when the
+ * server's variants are ready.
+ */
+async function compressedSite() {
+  const read = (name: string) => readFileSync(new URL(`../../client/${name}`, import.meta.url));
+  const site = loadClientSite(read('index.html'), CLIENT_DIST, read('mod.html'));
+  await site.compressed;
+  return site;
+}
+
+const BROWSER = 'gzip, deflate, br, zstd';
+
+test('static files go out brotli-compressed to a browser, gzip to a gzip-only client, as they are otherwise', async () => {
+  await compressedSite();
+  const plain = await raw('/assets/app.js');
+  assert.equal(plain.status, 200);
+  assert.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: the bytes as they are');
+  assert.equal(plain.headers.vary, 'Accept-Encoding');
+  const br = await raw('/assets/app.js', { 'Accept-Encoding': BROWSER });
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.equal(br.headers.vary, 'Accept-Encoding');
+  assert.equal(br.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.ok(br.body.length < plain.body.length / 2, `${br.body.length} bytes of ${plain.body.length}`);
+  assert.deepEqual(brotliDecompressSync(br.body), plain.body);
+  const gz = await raw('/assets/app.js', { 'Accept-Encoding': 'gzip' });
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.ok(gz.body.length > br.body.length, 'brotli 11 beats gzip 9 on the bundle');
+  assert.deepEqual(gunzipSync(gz.body), plain.body);
+  // Each variant has its own ETag, so no cache takes one for another.
+  const tags = new Set([plain.headers.etag, br.headers.etag, gz.headers.etag]);
+  assert.equal(tags.size, 3, JSON.stringify([...tags]));
+  // The page and its stylesheet too.
+  const page = await raw('/', { 'Accept-Encoding': BROWSER });
+  assert.equal(page.headers['content-encoding'], 'br');
+  assert.match(brotliDecompressSync(page.body).toString(), /<canvas id="view"/);
+  assert.equal((await raw('/mod', { 'Accept-Encoding': 'gzip' })).headers['content-encoding'], 'gzip');
+});
+
+test('Accept-Encoding q-values: q=0 refuses a coding, identity;q=0 or *;q=0 refuses the plain bytes, higher q wins', async () => {
+  await compressedSite();
+  const coding = async (accept: string) =>
+    (await raw('/assets/app.js', { 'Accept-Encoding': accept })).headers['content-encoding'] ?? 'identity';
+  assert.equal(await coding('br;q=0, gzip'), 'gzip');
+  assert.equal(await coding('br;q=0, gzip;q=0'), 'identity');
+  assert.equal(await coding('gzip;q=1.0, br;q=0.5'), 'gzip', 'the client prefers gzip');
+  assert.equal(await coding('*'), 'br', 'anything: the smallest');
+  assert.equal(await coding('*;q=0, identity'), 'identity');
+  assert.equal(await coding('identity'), 'identity');
+  assert.equal(await coding('identity;q=0'), 'identity', 'nothing acceptable: the plain bytes, not a 406');
+  assert.equal(await coding('BR'), 'br', 'codings are case-insensitive');
+  assert.equal(await coding('x-gzip'), 'gzip');
+  assert.equal(await coding('br;q=2, gzip'), 'gzip', 'an invalid q drops its element');
+  assert.equal(await coding('compress, deflate'), 'identity', 'codings the server does not have');
+});
+
+test("304 and HEAD per variant: an ETag revalidates a variant the request accepts; HEAD gives the chosen one's length", async () => {
+  await compressedSite();
+  const br = await raw('/assets/app.js', { 'Accept-Encoding': BROWSER });
+  const etag = br.headers.etag ?? '';
+  const again = await raw('/assets/app.js', { 'Accept-Encoding': BROWSER, 'If-None-Match': etag });
+  assert.equal(again.status, 304);
+  assert.equal(again.body.length, 0);
+  assert.equal(again.headers.etag, etag);
+  assert.equal(again.headers.vary, 'Accept-Encoding');
+  // The same tag from a client that now takes only gzip is another variant: a 200 with its bytes.
+  const other = await raw('/assets/app.js', { 'Accept-Encoding': 'gzip', 'If-None-Match': etag });
+  assert.equal(other.status, 200);
+  assert.equal(other.headers['content-encoding'], 'gzip');
+  // Plain bytes fetched before the variants were ready are still current: 304 with their own tag.
+  const plain = await raw('/assets/app.js');
+  const held = await raw('/assets/app.js', { 'Accept-Encoding': BROWSER, 'If-None-Match': plain.headers.etag ?? '' });
+  assert.equal(held.status, 304);
+  assert.equal(held.headers.etag, plain.headers.etag);
+  assert.equal(held.headers['content-encoding'], undefined);
+  const head = await raw('/assets/app.js', { 'Accept-Encoding': BROWSER }, 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(head.headers['content-encoding'], 'br');
+  assert.equal(Number(head.headers['content-length']), br.body.length);
+  assert.equal(head.headers.etag, etag);
+});
+
+test('files under 1 KB and files compression does not shrink stay as they are', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'tiny.js'), 'console.log(1)');
+  // Random bytes do not compress: no variant is kept.
+  writeFileSync(
+    join(dir, 'noise.png'),
+    Buffer.from(Array.from({ length: 4 * MIN_COMPRESS_BYTES }, (_, i) => (i * 7919) % 251)).map(
+      (b, i) => (b * 31 + i * i) & 255,
+    ),
+  );
+  writeFileSync(join(dir, 'big.css'), 'body { color: red }\n'.repeat(200));
+  const site = loadClientSite(Buffer.from('<p>tiny page</p>'), dir);
+  await site.compressed;
+  const coding = (path: string) => site.assets.get(path)?.variants.map((v) => v.coding);
+  assert.deepEqual(coding('/assets/tiny.js'), ['identity']);
+  assert.deepEqual(
+    site.index.variants.map((v) => v.coding),
+    ['identity'],
+  );
+  assert.deepEqual(coding('/assets/big.css'), ['br', 'gzip', 'identity'], 'smallest first');
+  const noise = site.assets.get('/assets/noise.png');
+  assert.ok(noise?.variants.every((v) => v.body.length <= noise.body.length));
+  assert.equal(noise?.variants.at(-1)?.coding, 'identity');
 });

@@ -146,7 +146,7 @@ test(
 test('an old database loads to exactly the grid, per-cell seqs and seq its placements describe', (t) => {
   const path = dbPath(t);
   writeOldDatabase(path);
-  const loaded = open(t, path).load(W, H, PALETTE);
+  const loaded = open(t, path).load(PALETTE);
   const expected = expectedState();
   assert.equal(loaded.seq, 5);
   assert.equal(loaded.replayed, OLD_PLACEMENTS.length);
@@ -162,7 +162,7 @@ test('a snapshot without last_seq does not seed the load: every placement is rep
   const stale = new Uint8Array(W * H);
   stale[3 * W + 0] = 9;
   writeOldDatabase(path, { snapshot: { seq: 3, grid: stale } });
-  const loaded = open(t, path).load(W, H, PALETTE);
+  const loaded = open(t, path).load(PALETTE);
   const expected = expectedState();
   assert.equal(loaded.replayed, 5);
   assert.equal(loaded.seq, 5);
@@ -191,7 +191,7 @@ test('a migrated database takes new placements and loads them after the old ones
       prevSeq: 4,
     },
   ]);
-  const loaded = store.load(W, H, PALETTE);
+  const loaded = store.load(PALETTE);
   assert.equal(loaded.seq, 6);
   assert.equal(loaded.canvas.get(2, 1), 11);
   assert.equal(loaded.canvas.lastSeqAt(2, 1), 6);
@@ -206,13 +206,13 @@ test('opening a migrated database again changes nothing', (t) => {
   const path = dbPath(t);
   writeOldDatabase(path, { snapshot: { seq: 3, grid: new Uint8Array(W * H) } });
   const first = Store.open(storeOptions(path));
-  const loadedFirst = first.load(W, H, PALETTE);
+  const loadedFirst = first.load(PALETTE);
   const before = dump(first.db);
   first.close();
 
   const second = open(t, path);
   assert.deepEqual(dump(second.db), before);
-  assert.deepEqual(second.load(W, H, PALETTE), loadedFirst);
+  assert.deepEqual(second.load(PALETTE), loadedFirst);
   assert.equal(second.canvasId, OLD_ID);
 });
 
@@ -237,7 +237,7 @@ test(
         [5, 0],
       ],
     );
-    const { canvas } = store.load(W, H, PALETTE);
+    const { canvas } = store.load(PALETTE);
     const targets = new PlacementLog(store.db).rollbackTargets('carol', 0, (x, y) => canvas.lastSeqAt(x, y));
     assert.deepEqual(targets, [{ x: 2, y: 1, color: 5 }], "rolling carol back shows bob's colour again");
   },

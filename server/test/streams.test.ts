@@ -65,6 +65,7 @@ async function rig(t: TestContext, opts: { online?: () => number; onlineInterval
         stream: q.stream,
         since: q.since,
         online: q.online,
+        resize: q.resize,
       });
       const key = req.getHeader('sec-websocket-key');
       res.upgrade(

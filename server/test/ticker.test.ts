@@ -33,6 +33,7 @@ function rig(t: TestContext, opts: { maxDeltaCells?: number; onTick?: (out: Tick
   const ticker = new Ticker({
     canvas,
     encoder: new PngEncoder(W, H, PALETTE_2017),
+    newEncoder: (width, height) => new PngEncoder(width, height, PALETTE_2017),
     canvasId: 'c4nv45',
     maxDeltaCells: opts.maxDeltaCells ?? W * H,
     deliver: async (out) => {

@@ -220,6 +220,7 @@ describe('tiles on a standalone server', () => {
       seq: lastSeq,
       tickMs: ts.config.tickMs,
       cooldownMs: 0,
+      resizes: [],
     });
     const etag = res.headers.get('etag') ?? '';
     assert.ok(etag.includes(`-${lastSeq}-`), etag);

@@ -1,6 +1,7 @@
 /**
  * The fast run of the reliability suite's first three parts (reliability/README.md; the full run
- * is `npm run torture`): a few SIGKILLs with every ack checked after restart, 10,000 hostile frames,
+ * is `npm run torture`): a few SIGKILLs with every ack checked after restart (a writer alone, through
+ * edges, and a leader with a standby taking over), 10,000 hostile frames,
  * and slow and abusive clients. Each part runs the real CLI as a child process on 127.0.0.1. A failure
  * names its seed: `npm run torture -- --fast --part <part> --seed <seed>` repeats it.
  */
@@ -9,6 +10,7 @@ import { test } from 'node:test';
 import type { PartResult } from '../../reliability/common.ts';
 import { runCrash } from '../../reliability/crash.ts';
 import { runCrashThroughEdges } from '../../reliability/crash-edge.ts';
+import { runFailover } from '../../reliability/failover.ts';
 import { runHostile } from '../../reliability/hostile.ts';
 import { runSlowClients } from '../../reliability/slow-clients.ts';
 
@@ -33,6 +35,12 @@ test('torture 1b: through two edges and Redis, every placement an edge acked sur
   timeout: 120_000,
 }, async () => {
   assertHeld(await runCrashThroughEdges('fast', seed), 'crash-edge');
+});
+
+test('torture 1c: two writers and two edges, the leader SIGKILLed again and again: the standby leads, no acked placement lost', {
+  timeout: 120_000,
+}, async () => {
+  assertHeld(await runFailover('fast', seed), 'failover');
 });
 
 test('torture 2: 10,000 hostile frames each get the promised error or close; only valid placements change the grid', {

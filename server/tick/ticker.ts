@@ -13,6 +13,7 @@ import type { Canvas } from '../canvas/canvas.ts';
 import type { PngEncoder } from '../canvas/png-encoder.ts';
 import type { ProgressBlock } from '../projects/progress-block.ts';
 import type { Frame, TickOutput } from '../streams/frame.ts';
+import type { SizeEvent } from '../canvas/canvas-size.ts';
 
 export type { Frame, TickOutput };
 
@@ -20,6 +21,11 @@ export interface TickerOptions {
   canvas: Canvas;
   /** The whole-canvas PNG's encoder; absent on a canvas without whole images (over 4096 a side). */
   encoder: PngEncoder | undefined;
+  /**
+   * An encoder for the grown canvas (a resize): the old one's scanlines are of the old size. Resizes
+   * stop at 4096 a side, so a canvas with whole images keeps them.
+   */
+  newEncoder: (width: number, height: number) => PngEncoder;
   /** Part of every ETag: canvas id + seq identify the grid exactly. */
   canvasId: string;
   /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
@@ -43,8 +49,25 @@ export class Ticker {
   private inFlight: Promise<void> | undefined;
   /** Set when a tick failed after taking the changes: the next tick must be a snapshot. */
   private changesLost = false;
+  private encoder: PngEncoder | undefined;
+  /** Resizes since the last tick, summed: the next frame is of the new size and carries them. */
+  private grown: SizeEvent | undefined;
 
-  constructor(private readonly opts: TickerOptions) {}
+  constructor(private readonly opts: TickerOptions) {
+    this.encoder = opts.encoder;
+  }
+
+  /** The canvas grew at `e.seq` (committer's `resized`): the next tick is a whole frame of the new size. */
+  resized(e: SizeEvent): void {
+    const before = this.grown;
+    this.grown = {
+      seq: e.seq,
+      width: e.width,
+      height: e.height,
+      left: e.left + (before?.left ?? 0),
+      top: e.top + (before?.top ?? 0),
+    };
+  }
 
   /** The latest frame. Valid after `run` resolved once. */
   get frame(): Frame {
@@ -52,34 +75,57 @@ export class Ticker {
     return this.current;
   }
 
-  /** Captures and encodes the current grid; the first call (startup) has no delta. */
-  async run(): Promise<TickOutput> {
-    const { canvas, encoder } = this.opts;
+  /**
+   * Captures and encodes the current grid; the first call (startup) has no delta. `level` overrides
+   * the PNG's deflate level for this tick (see PngEncoder.encodeChanged).
+   */
+  async run(level?: number): Promise<TickOutput> {
+    const { canvas } = this.opts;
     const startedAt = performance.now();
     const fromSeq = this.current?.seq;
     const toSeq = canvas.seq;
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
+    const grown = this.grown;
+    this.grown = undefined;
+    // A failed tick after a resize is retried from scratch (changesLost): the resize message is sent
+    // only with a frame, so it is kept until one went out.
+    if (grown) this.encoder = this.opts.newEncoder(canvas.width, canvas.height);
     // Until this tick is done, a failure anywhere below loses these changes: the next tick then
     // sends a snapshot and packs every scanline again.
-    const lost = this.changesLost;
+    const lost = this.changesLost || grown !== undefined;
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
-    const pending = encoder?.encodeChanged(canvas, lost ? undefined : cells);
+    const pending = this.encoder?.encodeChanged(canvas, lost ? undefined : cells, level);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
       const px = packDeltaPixels(cells, canvas.coloursOf(cells), canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
     }
-    const png = await pending;
+    let png: Buffer | undefined;
+    try {
+      png = await pending;
+    } catch (err) {
+      // Sent with the next frame instead, before any resize since.
+      if (grown) {
+        const since = this.grown as SizeEvent | undefined;
+        this.grown = since ? { ...since, left: since.left + grown.left, top: since.top + grown.top } : grown;
+      }
+      throw err;
+    }
     this.changesLost = false;
     const frame: Frame = { seq: toSeq, etag: `"${this.opts.canvasId}-${toSeq}"` };
     if (png) frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }) };
     this.current = frame;
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
     if (progress) out.progress = progress;
+    if (grown) {
+      const { seq, width, height, left, top } = grown;
+      const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
+      out.resize = { seq, width, height, left, top, message };
+    }
     return out;
   }
 

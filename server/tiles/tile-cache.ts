@@ -44,7 +44,7 @@ export class TileCache {
   private readonly palette: readonly number[];
   private readonly pngLevel: number;
   /** Per level, per tile: the generation of the last tick that changed a cell in it (0: none yet). */
-  private readonly versions: Uint32Array[];
+  private versions: Uint32Array[];
   private generation = 0;
   private readonly entries = new Map<string, Entry>();
   /** One encoder per tile size (edge tiles are cropped): a handful per canvas. */
@@ -57,14 +57,26 @@ export class TileCache {
     this.pngLevel = opts.pngLevel;
     this.layout = new TileLayout(opts.canvas.width, opts.canvas.height);
     this.versions = [];
-    for (let level = 0; level <= this.layout.maxLevel; level++) {
-      this.versions.push(new Uint32Array(this.layout.across(level) * this.layout.down(level)));
-    }
+    this.resized();
     this.encodes = new Counter({
       name: 'canvas_tile_encodes_total',
       help: 'Tile PNG encodes (GET /tiles): at most one per tile per changed tick, however many ask',
       registers: [opts.registry],
     });
+  }
+
+  /**
+   * The canvas grew: the layout of its new size, and every tile changed (pixels moved by the left and
+   * top growth, edge tiles widened): each is encoded again when next asked.
+   */
+  resized(): void {
+    this.layout.resize(this.canvas.width, this.canvas.height);
+    const generation = ++this.generation;
+    this.versions = [];
+    for (let level = 0; level <= this.layout.maxLevel; level++) {
+      this.versions.push(new Uint32Array(this.layout.across(level) * this.layout.down(level)).fill(generation));
+    }
+    this.entries.clear();
   }
 
   /**

@@ -33,15 +33,21 @@ const MAX_LEVEL_ACCEPTED = 24;
 
 export class TileLayout {
   readonly tileSize = TILE_SIZE;
+  width = 0;
+  height = 0;
   /** The highest level: its single tile covers the whole canvas. */
-  readonly maxLevel: number;
+  maxLevel = 0;
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
+  constructor(width: number, height: number) {
+    this.resize(width, height);
+  }
+
+  /** The canvas grew (POST /api/admin/resize): the geometry of the new size from now on. */
+  resize(width: number, height: number): void {
     let level = 0;
     while (TILE_SIZE * 2 ** level < Math.max(width, height)) level++;
+    this.width = width;
+    this.height = height;
     this.maxLevel = level;
   }
 

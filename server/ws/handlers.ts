@@ -30,6 +30,7 @@ import type { Logger } from '../ops/log.ts';
 import type { Authority, Standing } from '../placement/authority.ts';
 import { inCorkedCallback } from '../streams/outbox.ts';
 import type { TileLayout } from '../tiles/tile-layout.ts';
+import type { SizeEvent } from '../canvas/canvas-size.ts';
 import type { ChallengeIssuer } from '../defence/challenges.ts';
 import type { PlaceResult } from '../placement/service.ts';
 
@@ -56,6 +57,8 @@ export interface CanvasShape {
   palette: readonly number[];
   tickMs: number;
   cooldownMs: number;
+  /** The canvas's resizes, oldest first (GET /api/canvas). */
+  resizes: SizeEvent[];
 }
 
 export interface WebSocketOptions {
@@ -148,6 +151,7 @@ export function registerWebSocket(router: Router, opts: WebSocketOptions): void 
         stream: request.stream,
         since: request.since,
         online: request.online,
+        resize: request.resize,
       });
       res.upgrade(
         conn,

@@ -25,16 +25,16 @@ export type DecodeReply =
   | { id: number; ok: true; snapshot: DecodedSnapshot }
   | { id: number; ok: false; error: string };
 
-/** Decodes a canvas PNG into indices and pixels; throws for bytes that are not an indexed PNG. */
-export function decodeSnapshot(png: Uint8Array): DecodedSnapshot {
-  const decoded = decodeIndexedPng(png);
+/** Decodes a canvas PNG into indices and pixels; rejects for bytes that are not an indexed PNG. */
+export async function decodeSnapshot(png: Uint8Array): Promise<DecodedSnapshot> {
+  const decoded = await decodeIndexedPng(png);
   return { ...decoded, pixels: indicesToPixels(decoded.indices, pixelWords(decoded.palette)) };
 }
 
 /** decodeSnapshot, or null (with a console warning) for bytes that are not a PNG we can read. */
-export function tryDecodeSnapshot(png: Uint8Array): DecodedSnapshot | null {
+export async function tryDecodeSnapshot(png: Uint8Array): Promise<DecodedSnapshot | null> {
   try {
-    return decodeSnapshot(png);
+    return await decodeSnapshot(png);
   } catch (err) {
     console.warn('could not decode the canvas PNG', err);
     return null;
@@ -76,14 +76,14 @@ export class PngDecoder {
       console.warn('the PNG decoder worker failed; decoding on the main thread');
       this.worker = null;
       worker.terminate();
-      for (const r of [this.decoding, this.waiting]) r?.resolve(tryDecodeSnapshot(r.png));
+      for (const r of [this.decoding, this.waiting]) if (r) void tryDecodeSnapshot(r.png).then(r.resolve);
       this.decoding = null;
       this.waiting = null;
     });
   }
 
   decode(png: Uint8Array): Promise<DecodedSnapshot | null> {
-    if (!this.worker) return Promise.resolve(tryDecodeSnapshot(png));
+    if (!this.worker) return tryDecodeSnapshot(png);
     return new Promise((resolve) => {
       const request = { id: this.nextId++, png, resolve };
       if (!this.decoding) return this.send(request);

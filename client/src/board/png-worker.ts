@@ -14,10 +14,8 @@ const scope = globalThis as unknown as WorkerScope;
 
 scope.addEventListener('message', (ev) => {
   const { id, png } = ev.data;
-  try {
-    const snapshot = decodeSnapshot(png);
-    scope.postMessage({ id, ok: true, snapshot }, [snapshot.indices.buffer, snapshot.pixels.buffer]);
-  } catch (err) {
-    scope.postMessage({ id, ok: false, error: String(err) }, []);
-  }
+  decodeSnapshot(png).then(
+    (snapshot) => scope.postMessage({ id, ok: true, snapshot }, [snapshot.indices.buffer, snapshot.pixels.buffer]),
+    (err: unknown) => scope.postMessage({ id, ok: false, error: String(err) }, []),
+  );
 });

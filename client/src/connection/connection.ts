@@ -176,8 +176,9 @@ export function webSocketUrl(location: { protocol: string; host: string }, path 
  * A server without the delta stream ignores the query and sends PNGs, which the client also handles.
  */
 export function streamUrl(base: string, since: number | null, token: string | null = null): string {
-  // online=1: the server sends `online` messages ("N watching") to sockets that ask for them.
-  const q = new URLSearchParams({ stream: 'delta', online: '1' });
+  // online=1, resize=1: the server sends `online` messages ("N watching") and `resize` messages (the
+  // canvas grew) to sockets that ask for them.
+  const q = new URLSearchParams({ stream: 'delta', online: '1', resize: '1' });
   if (since !== null) q.set('since', String(since));
   // Only when the server minted this page an identity (no cookie): reconnects stay that identity.
   if (token !== null) q.set('token', token);

@@ -22,6 +22,7 @@ import {
 } from './history-urls.ts';
 import { LatestOnly } from './latest-only.ts';
 import { remapToPalette, tryDecodeIndexedPng } from '../board/png-indices.ts';
+import { type CanvasResize, onLiveGrid, shiftSince } from '../board/resizes.ts';
 
 /**
  * Slider rest before an image is asked for. 0: a drag previews as it goes, one image at a time (the
@@ -51,6 +52,8 @@ export interface HistoryHost {
   viewHistory(on: boolean): void;
   /** Shows the canvas at a past seq in place of the live board. */
   showPast(past: { seq: number; indices: Uint8Array }): void;
+  /** The canvas's resizes (GET /api/canvas): a canvas from before one is smaller, and moved since. */
+  resizes(): Promise<CanvasResize[]>;
 }
 
 async function refusal(res: Response): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
@@ -251,12 +254,15 @@ export class HistoryPanel {
       if (document.activeElement !== this.number) this.number.value = String(seq);
       this.renderLink();
     }
-    const decoded = tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
+    const decoded = await tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
     if (stale()) return;
-    const indices =
-      decoded && decoded.width === board.width && decoded.height === board.height
-        ? remapToPalette(decoded, board.palette)
-        : null;
+    let indices = decoded ? remapToPalette(decoded, board.palette) : null;
+    if (decoded && indices && (decoded.width !== board.width || decoded.height !== board.height)) {
+      // From before a resize: drawn where its pixels are today (what was not canvas yet is blank).
+      const shift = shiftSince(await this.host.resizes(), seq);
+      if (stale()) return;
+      indices = onLiveGrid(indices, decoded.width, decoded.height, board, shift);
+    }
     if (!indices) return this.fail(seq, 'The server sent an image that does not fit this canvas.');
     this.host.showPast({ seq, indices });
     this.shownAt = point.at;

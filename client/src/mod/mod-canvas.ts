@@ -33,6 +33,8 @@ export class ModCanvas {
   private drag: { kind: 'select'; from: Point; to: Point } | { kind: 'pan'; last: Point } | null = null;
   private readonly renderer: Renderer;
   private readonly poller: ImagePoller;
+  /** Polled images handed to the decoder so far. */
+  private images = 0;
 
   constructor(private readonly display: HTMLCanvasElement) {
     this.renderer = new Renderer(display);
@@ -45,7 +47,7 @@ export class ModCanvas {
       },
       intervalMs: IMAGE_POLL_MS,
     });
-    this.poller.onImage = (png, seq) => this.image(png, seq);
+    this.poller.onImage = (png, seq) => void this.image(png, seq);
     this.attachInput();
     new ResizeObserver(() => {
       this.view?.resize(display.clientWidth, display.clientHeight);
@@ -109,9 +111,11 @@ export class ModCanvas {
     return { x: p.x + r.left, y: p.y + r.top };
   }
 
-  private image(png: Uint8Array, seq: number | null): void {
-    const decoded = tryDecodeIndexedPng(png);
-    if (!decoded) return;
+  private async image(png: Uint8Array, seq: number | null): Promise<void> {
+    // Decoding is asynchronous: a polled image whose decode ends after a newer one's is dropped.
+    const mine = ++this.images;
+    const decoded = await tryDecodeIndexedPng(png);
+    if (!decoded || mine !== this.images) return;
     const { width, height, palette, indices } = decoded;
     const board = this.board;
     if (board?.matches(width, height, palette)) {

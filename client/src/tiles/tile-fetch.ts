@@ -4,6 +4,7 @@
  * tested; the fetches are the browser's.
  */
 import type { ImageResponse } from '../connection/image-poller.ts';
+import { type CanvasResize, parseResizes } from '../board/resizes.ts';
 import type { TileLayout } from './tile-region.ts';
 import type { TileAnswer } from './tile-sync.ts';
 
@@ -18,6 +19,8 @@ export const TILE_MODE_SIDE = 2048;
 export interface CanvasInfo extends TileLayout {
   palette: number[];
   seq: number;
+  /** The resizes so far, oldest first (board/resizes.ts). */
+  resizes: CanvasResize[];
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -30,7 +33,7 @@ export function parseCanvasInfo(body: unknown): CanvasInfo | null {
   if (!isCount(width) || !isCount(height) || !isCount(tileSize) || !isCount(maxLevel) || !isCount(seq)) return null;
   if (width === 0 || height === 0 || tileSize === 0) return null;
   if (!Array.isArray(palette) || !palette.every(isCount)) return null;
-  return { width, height, tileSize, maxLevel, palette: palette as number[], seq };
+  return { width, height, tileSize, maxLevel, palette: palette as number[], seq, resizes: parseResizes(b['resizes']) };
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   Stream,
   type SubscribeMsg,
   type TileRegion,
+  type ResizeMsg,
   type TilesMsg,
 } from '../../../protocol/messages.ts';
 import { Board, type Pending } from '../board/board.ts';
@@ -96,6 +97,12 @@ export interface TileSyncDeps {
   view(): ViewNow | null;
   /** Runs fn after ms; returns a cancel function. */
   setTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Runs fn once what was just drawn is on screen (the page: the next animation frame, then a task);
+   * absent: at once. The margin tiles and the pyramid's top wait for it, so a first paint shares
+   * neither the link nor the main thread with them.
+   */
+  afterPaint?(fn: () => void): void;
   sink: TileSink;
   warn?(text: string): void;
 }
@@ -109,6 +116,8 @@ interface Level0 {
   /** In the subscribed region with `seq` known: its deltas arrive, so the copy stays current. */
   live: boolean;
   loading: boolean;
+  /** The load in flight (or the last one): a reload waits on it rather than starting another. */
+  inflight: Promise<void>;
   /** The level its grid cells were last written from: 0 (a level-0 tile), k (the pyramid), Infinity (nothing). */
   filled: number;
   /** A `tiles` came while it loaded: load it again once done. */
@@ -135,9 +144,15 @@ export class TileSync {
   private refreshes = 0;
   /** The pyramid level and tiles the view showed at the last follow ('' at level 0). */
   private pyramidShown = '';
+  /** The pyramid's top waits for the first level-0 tiles in view to be drawn (see refreshPyramid). */
+  private topDeferred = false;
+
+  /** The canvas's tiles: GET /api/canvas's, then each `resize`'s. */
+  private readonly layout: TileLayout;
 
   constructor(private readonly d: TileSyncDeps) {
     this.tickSeq = d.seq;
+    this.layout = { ...d.layout };
   }
 
   get board(): Board | null {
@@ -192,6 +207,23 @@ export class TileSync {
     this.follow();
   }
 
+  /**
+   * `resize`: the canvas grew. The layout takes the new size (the same geometry as GET /api/canvas
+   * gives, README "Tiles"), and a board of that size replaces this one: its tiles load for the view
+   * (the pixels moved by the columns and rows added on the left and top, so every tile changed).
+   */
+  resize(m: Pick<ResizeMsg, 'seq' | 'width' | 'height'>): void {
+    const layout = this.layout;
+    let maxLevel = 0;
+    while (layout.tileSize * 2 ** maxLevel < Math.max(m.width, m.height)) maxLevel++;
+    layout.width = m.width;
+    layout.height = m.height;
+    layout.maxLevel = maxLevel;
+    this.tickSeq = Math.max(this.tickSeq, m.seq);
+    const palette = this.current?.palette;
+    if (palette) this.hello({ width: m.width, height: m.height, palette });
+  }
+
   /** A whole-canvas snapshot: not used in tile mode (a reconnect too old to resume may send one). */
   png(_png: Uint8Array, _seq: number | null): Promise<void> {
     return Promise.resolve();
@@ -231,15 +263,28 @@ export class TileSync {
     if (!r || !v || !this.current || this.level !== 0) return;
     // The visible tiles first, the margin once they are in: on a phone's first paint the margin
     // would otherwise share the link with what is on screen (up to 20 tiles of 33 KB each of noise).
-    const visible = tilesCovering(this.d.layout, v.rect, 0, 0);
+    const visible = tilesCovering(this.layout, v.rect, 0, 0);
     const tiles = regionTiles(r, this.centre());
     const onScreen = tiles.filter((t) => inRegion(visible, t.tx, t.ty));
     const margin = tiles.filter((t) => !inRegion(visible, t.tx, t.ty));
     const epoch = this.epoch;
-    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() => {
-      if (epoch !== this.epoch || this.region !== r) return;
-      for (const t of margin) void this.load(t.tx, t.ty);
-    });
+    const afterPaint = this.d.afterPaint ?? ((fn: () => void) => fn());
+    void Promise.all(onScreen.map((t) => this.load(t.tx, t.ty))).then(() =>
+      afterPaint(() => {
+        if (epoch !== this.epoch) return;
+        this.loadDeferredTop();
+        if (this.region !== r) return;
+        for (const t of margin) void this.load(t.tx, t.ty);
+      }),
+    );
+  }
+
+  /** The pyramid's top, once the view's first level-0 tiles are on screen, when it was held back for them. */
+  private loadDeferredTop(): void {
+    const board = this.current;
+    if (!this.topDeferred || !board) return;
+    this.topDeferred = false;
+    void this.loadPyramid(board, this.d.layout.maxLevel, 0, 0);
   }
 
   /** A delta: region deltas apply to their tile; whole-canvas ones (before the subscription) are ignored. */
@@ -267,7 +312,7 @@ export class TileSync {
     const board = this.current;
     const v = this.d.view();
     if (!board || !v) return;
-    const { layout } = this.d;
+    const { layout } = this;
     this.level = pyramidLevel(layout, v.rect, v.devicePerPixel);
     const region = regionFor(layout, v.rect, REGION_MARGIN);
     if (!sameRegion(region, this.region)) {
@@ -298,7 +343,7 @@ export class TileSync {
   /** The view's centre in level-0 tiles. */
   private centre(): { x: number; y: number } {
     const v = this.d.view();
-    const s = this.d.layout.tileSize;
+    const s = this.layout.tileSize;
     return v ? { x: (v.rect.x + v.rect.w / 2) / s, y: (v.rect.y + v.rect.h / 2) / s } : { x: 0, y: 0 };
   }
 
@@ -311,6 +356,7 @@ export class TileSync {
         etag: null,
         live: false,
         loading: false,
+        inflight: Promise.resolve(),
         filled: Number.POSITIVE_INFINITY,
         again: false,
         waiting: [],
@@ -330,13 +376,24 @@ export class TileSync {
     this.d.sink.drawDelta(board, m.px);
   }
 
-  /** Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag). */
-  private async load(tx: number, ty: number): Promise<void> {
+  /**
+   * Loads level-0 tile (tx, ty) (conditionally when the copy is still the bytes of its ETag); resolves
+   * once it is in the grid (or failed). A tile already loading
+   * is loaded again after, and this resolves with the load in flight: a `tiles` that comes while the
+   * first tiles load (the page loads them before its WebSocket opens) must not let the margin and
+   * the pyramid's top start before the tiles in view are drawn.
+   */
+  private load(tx: number, ty: number): Promise<void> {
     const t = this.tile(tx, ty);
     if (t.loading) {
       t.again = true;
-      return;
+      return t.inflight;
     }
+    t.inflight = this.fetchLevel0(tx, ty, t);
+    return t.inflight;
+  }
+
+  private async fetchLevel0(tx: number, ty: number, t: Level0): Promise<void> {
     const board = this.current;
     if (!board) return;
     const epoch = this.epoch;
@@ -355,7 +412,7 @@ export class TileSync {
         this.d.warn?.(`tile 0/${tx}/${ty} is not an indexed PNG of the palette; ignored`);
         failed = true;
       } else {
-        const rect = blitTile(board.grid, this.d.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
+        const rect = blitTile(board.grid, this.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
         t.seq = answer.seq ?? this.tickSeq;
         t.etag = answer.etag;
         t.filled = 0;
@@ -398,14 +455,20 @@ export class TileSync {
     const board = this.current;
     const v = this.d.view();
     if (!board || !v) return;
-    const { maxLevel } = this.d.layout;
+    const { maxLevel } = this.layout;
     // Zoomed in, the top only feeds the minimap: asked again every TOP_EVERY refreshes, not each
     // time (a changed top rewrites most of the grid: 16 M cells at 4096 x 4096).
     const topDue = this.level > 0 || this.refreshes % TOP_EVERY === 0;
     this.refreshes++;
-    if (maxLevel > 0 && this.level < maxLevel && topDue) void this.loadPyramid(board, maxLevel, 0, 0);
+    if (maxLevel > 0 && this.level < maxLevel && topDue) {
+      // Zoomed in on a board not shown yet, the top (25 KB at 4096 x 4096, and a write of every cell
+      // of the grid) waits until the tiles in view are drawn: on a phone's first paint it was an
+      // eighth of the bytes and delayed the paint by the main thread it took (perf/first-paint.ts).
+      this.topDeferred = this.level === 0 && !this.isLoaded;
+      if (!this.topDeferred) void this.loadPyramid(board, maxLevel, 0, 0);
+    }
     if (this.level > 0) {
-      const r = tilesCovering(this.d.layout, v.rect, this.level, 0);
+      const r = tilesCovering(this.layout, v.rect, this.level, 0);
       for (let ty = r.ty; ty < r.ty + r.th; ty++)
         for (let tx = r.tx; tx < r.tx + r.tw; tx++) void this.loadPyramid(board, this.level, tx, ty);
     }
@@ -437,7 +500,7 @@ export class TileSync {
       return true;
     };
     const tile = { w: decoded.width, h: decoded.height, indices };
-    const rect = blitTile(board.grid, this.d.layout, level, tx, ty, tile, only);
+    const rect = blitTile(board.grid, this.layout, level, tx, ty, tile, only);
     this.d.sink.drawRect(board, rect);
     // Zoomed out only: at level 0 a pending placement must stay until its own tile's delta has come.
     if (answer.seq !== null && this.level > 0) {
