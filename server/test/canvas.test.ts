@@ -1,7 +1,7 @@
 /**
  * The chunked canvas (canvas/canvas.ts, canvas/chunk.ts) against a plain array: reads, rows at any
  * step across chunk edges, sparse chunks turning dense, the stored form of both, the changes a tick
- * takes and the chunks a snapshot takes.
+ * takes and the chunks a snapshot takes, and a resize re-laying them all.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -146,4 +146,44 @@ test('takeUnsaved lists each chunk changed since the last call once; unsavedAgai
   assert.equal(restored.get(999, 999), 1, 'the chunk as it was when taken');
   assert.equal(restored.lastSeqAt(1, 1), 2);
   assert.throws(() => restored.restoreChunk(16, 0, first[0]?.bytes ?? new Uint8Array()), /outside/);
+});
+
+test('resize re-lays the chunks: sparse and dense pixels move by (left, top), across chunk edges, as a plain grid grows', () => {
+  const W = 150;
+  const H = 100;
+  const cases = [
+    { width: 150, height: 100 + CHUNK, left: 0, top: 0 }, // down only: same chunks across
+    { width: 150 + 3 * CHUNK, height: 100, left: 0, top: 0 }, // right only: more chunks across
+    { width: 301, height: 250, left: 37, top: 70 }, // left and top, off the chunk grid
+  ];
+  for (const [i, to] of cases.entries()) {
+    const { canvas, grid, seqs } = randomCanvas(W, H, 4000, 10 + i);
+    assert.ok(canvas.footprint().dense >= 1, 'a dense chunk to move');
+    canvas.takeChanges();
+    canvas.takeUnsaved();
+    canvas.apply(W - 1, H - 1, 3, 4001); // listed for the tick before the resize, then dropped
+    grid[(H - 1) * W + W - 1] = 3;
+    seqs[(H - 1) * W + W - 1] = 4001;
+    const placed = canvas.footprint().placed;
+    canvas.resize(to, 4002);
+    const wantGrid = new Uint8Array(to.width * to.height);
+    const wantSeqs = new Uint32Array(to.width * to.height);
+    for (let y = 0; y < H; y++) {
+      wantGrid.set(grid.subarray(y * W, (y + 1) * W), (y + to.top) * to.width + to.left);
+      wantSeqs.set(seqs.subarray(y * W, (y + 1) * W), (y + to.top) * to.width + to.left);
+    }
+    assert.deepEqual([canvas.width, canvas.height, canvas.seq], [to.width, to.height, 4002]);
+    assert.deepEqual(canvas.toGrid(), wantGrid);
+    for (let cell = 0; cell < wantSeqs.length; cell++) assert.equal(canvas.lastSeqOf(cell), wantSeqs[cell]);
+    assert.equal(canvas.footprint().placed, placed, 'every pixel moved, none lost or doubled');
+    assert.deepEqual(canvas.takeChanges(), [], 'the old cells are dropped: the tick after sends a whole frame');
+    // Every chunk holding pixels is unsaved, and its stored form reads back at the new size.
+    const restored = new Canvas(to.width, to.height, 32);
+    for (const c of canvas.takeUnsaved()) restored.restoreChunk(c.cx, c.cy, c.bytes);
+    assert.deepEqual(restored.toGrid(), wantGrid);
+    // A placement after the resize is listed once, in the new coordinates.
+    canvas.apply(to.width - 1, to.height - 1, 5, 4003);
+    canvas.apply(to.width - 1, to.height - 1, 6, 4004);
+    assert.deepEqual(canvas.takeChanges(), [to.width * to.height - 1]);
+  }
 });

@@ -2,7 +2,8 @@
  * Grid snapshots (by chunk), tested on the committer and a real SQLite file without a server:
  * placements replayed at startup count toward the next snapshot, a stop after such a start writes
  * one, a snapshot the disk refuses is retried with backoff, not after every batch, a snapshot writes
- * only the chunks changed since the last, and an older version's whole-grid snapshot still loads.
+ * only the chunks changed since the last (all of them, the old rows deleted, after a resize), and
+ * an older version's whole-grid snapshot still loads.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -181,4 +182,47 @@ test('a whole-grid snapshot of an older version seeds the load; the first chunk 
   assert.equal(third.loaded.replayed, 0);
   assert.equal(third.canvas.get(SIZE - 1, SIZE - 1), 9, 'every chunk the old snapshot filled was written');
   third.store.close();
+});
+
+test('after a resize the next snapshot replaces every chunk row; a start before or after it reads the grown canvas exact', async (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 300); // row 0: sparse chunks
+  for (let i = 0; i < 600; i++) {
+    const x = 128 + (i % 64);
+    const y = 128 + Math.floor(i / 64);
+    assert.ok(first.committer.commitNow([{ x, y, color: 1 + (i % 15), who: 'c'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  }
+  assert.equal(first.canvas.footprint().dense, 1);
+  first.committer.snapshot();
+  const grown = await first.committer.resize({ width: 700, height: 600, left: 70, top: 100 }, 'mod:resize');
+  assert.ok(grown.ok);
+  const grid = first.canvas.toGrid();
+  // The chunks on disk are still of 500 x 500 at seq 900: a start replays the resize over them.
+  const mid = openStore(d);
+  const fromOld = mid.load(16);
+  assert.deepEqual([fromOld.canvas.width, fromOld.canvas.height, fromOld.seq], [700, 600, grown.seq]);
+  assert.deepEqual(fromOld.canvas.toGrid(), grid);
+  mid.close();
+  first.committer.snapshot();
+  const rows = first.store.db.prepare('SELECT cx, cy, seq FROM chunks').all() as {
+    cx: number;
+    cy: number;
+    seq: number;
+  }[];
+  assert.ok(
+    rows.every((r) => r.seq === grown.seq),
+    'no row of the old layout is left',
+  );
+  assert.equal(rows.length, first.canvas.footprint().chunks);
+  assert.ok(first.committer.commitNow([{ x: 699, y: 599, color: 4, who: 'b'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  const after = first.canvas.toGrid();
+  first.store.close();
+  const second = start(d);
+  assert.equal(second.loaded.replayed, 1);
+  assert.deepEqual([second.canvas.width, second.canvas.height], [700, 600]);
+  assert.deepEqual(second.canvas.toGrid(), after);
+  assert.equal(second.canvas.get(70, 100), 1, 'the pixel placed first at (0, 0)');
+  assert.equal(second.canvas.lastSeqAt(70 + 128, 100 + 128), 301);
+  second.store.close();
 });
