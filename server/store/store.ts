@@ -190,7 +190,7 @@ export class Store {
     const chunksSeq = this.meta(CHUNKS_SEQ);
     if (chunksSeq !== undefined) {
       seq = Number(chunksSeq);
-      const { width, height } = this.chunksSize() ?? sizes.at(seq);
+      const { width, height } = this.chunksSize() as { width: number; height: number };
       canvas = new Canvas(width, height, paletteSize, 0, false);
       const rows = this.db.prepare('SELECT cx, cy, cells FROM chunks').raw();
       for (const [cx, cy, cells] of rows.iterate() as Iterable<[number, number, Buffer]>) {
@@ -286,12 +286,15 @@ export class Store {
   }
 
   /**
-   * The size the stored chunks are laid out for; undefined when there are none, or when they were
-   * written before the size was stored (then they are of the size at their seq: no resize existed).
+   * The size the stored chunks are laid out for; undefined when there are none. Rows written before
+   * the size was stored (no `chunks_size`) are of the size at their seq.
    */
   private chunksSize(): { width: number; height: number } | undefined {
     const v = this.meta(CHUNKS_SIZE);
-    if (v === undefined) return undefined;
+    if (v === undefined) {
+      const seq = this.meta(CHUNKS_SEQ);
+      return seq === undefined ? undefined : this.sizeHistory().at(Number(seq));
+    }
     const [width, height] = v.split('x').map(Number) as [number, number];
     return { width, height };
   }
