@@ -184,8 +184,7 @@ async function loadOnce(
 async function seededServer(side: number): Promise<{ ts: TestServer; grid: Uint8Array }> {
   const ts = await startTestServer({ width: side, height: side, tickMs: 100 });
   const grid = realisticGrid(side, side, 16);
-  ts.server.canvas.grid.set(grid);
-  ts.server.canvas.touchAll(); // written in bulk: the next tick packs it all
+  ts.server.canvas.paint(grid); // written in bulk: the next tick packs it all
   const c = await TestClient.connect(ts.ws);
   c.send({ t: 'place', id: 1, x: 0, y: 0, c: grid[0] as number });
   const ack = await c.nextOf('ack');

@@ -130,8 +130,7 @@ async function loadOnce(
 /** A server whose canvas holds artworks; one placement makes the tick encode it into the snapshot. */
 async function seededServer(side: number): Promise<{ ts: TestServer; pngBytes: number }> {
   const ts = await startTestServer({ width: side, height: side, tickMs: 100 });
-  ts.server.canvas.grid.set(realisticGrid(side, side, 16));
-  ts.server.canvas.touchAll(); // written in bulk: the next tick packs it all
+  ts.server.canvas.paint(realisticGrid(side, side, 16)); // in bulk: the next tick packs it all
   const c = await TestClient.connect(ts.ws);
   c.send({ t: 'place', id: 1, x: 0, y: 0, c: 5 });
   const ack = await c.nextOf('ack');

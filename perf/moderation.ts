@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Canvas } from '../server/canvas/canvas.ts';
 import { PALETTE_2017 } from '../server/config/palette.ts';
 import { Activity } from '../server/moderation/activity.ts';
 import { AreaRollbacks } from '../server/moderation/area-rollback.ts';
@@ -172,7 +171,8 @@ async function rollbackBench(count: number, path: string): Promise<void> {
     onError: (err) => console.error(err),
   });
   const loaded = store.load(PALETTE_2017.length);
-  const canvas = new Canvas(W, H, PALETTE_2017.length, loaded.grid, loaded.seq, loaded.lastSeq);
+  const { canvas } = loaded;
+  canvas.track();
   const committer = new PlacementCommitter(
     store,
     canvas,

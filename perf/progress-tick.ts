@@ -54,7 +54,7 @@ function tiled(rng: Rng): { projects: Projects; target: Uint8Array } {
           hidden: false,
           target: t,
         },
-        grid,
+        { get: (gx, gy) => grid[gy * SIZE + gx] as number },
       );
     }
   }

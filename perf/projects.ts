@@ -271,7 +271,7 @@ function inProcess(covered: string): { storedNs: number; tickNs: number } {
   store.close();
   const projects = new Projects(SIZE, SIZE);
   const grid = new Uint8Array(SIZE * SIZE);
-  projects.restore(records, grid, new Map());
+  projects.restore(records, { get: (x, y) => grid[y * SIZE + x] as number }, new Map());
   const rng = new Rng(1);
   const ROWS_TOTAL = 1_000_000;
   const BATCH = 100;

@@ -2,12 +2,12 @@
  * Byte layout of the `px` field of a `delta` message: `n` fixed-width records of 5 bytes,
  *   x: uint16 little-endian, y: uint16 little-endian, colour: uint8.
  * Fixed width keeps encode and apply a straight loop in every language; 16-bit coordinates cover the
- * 4096 x 4096 maximum canvas.
+ * 16,384 x 16,384 maximum canvas.
  */
 export const DELTA_RECORD_BYTES = 5;
 
-/** Packs changed cells (grid indices) with their current colour read from `grid`. */
-export function packDeltaPixels(cells: ArrayLike<number>, grid: Uint8Array, width: number): Uint8Array {
+/** Packs changed cells (grid indices, y * width + x) with their colours (`colours[i]` is cell i's). */
+export function packDeltaPixels(cells: ArrayLike<number>, colours: ArrayLike<number>, width: number): Uint8Array {
   const out = new Uint8Array(cells.length * DELTA_RECORD_BYTES);
   for (let i = 0, o = 0; i < cells.length; i++, o += DELTA_RECORD_BYTES) {
     const cell = cells[i] as number;
@@ -17,7 +17,7 @@ export function packDeltaPixels(cells: ArrayLike<number>, grid: Uint8Array, widt
     out[o + 1] = x >> 8;
     out[o + 2] = y & 0xff;
     out[o + 3] = y >> 8;
-    out[o + 4] = grid[cell] as number;
+    out[o + 4] = colours[i] as number;
   }
   return out;
 }

@@ -107,6 +107,12 @@ export const ErrorCode = {
    * nothing any more (a moderator mints a new one).
    */
   BOT_REVOKED: 'bot_revoked',
+  /**
+   * The canvas is over 4096 a side: it has no whole-canvas PNG (`GET /image`, the `png` stream) and
+   * no whole-canvas deltas. Read it as tiles (`GET /api/canvas`, `GET /tiles/...`) and subscribe to
+   * the deltas of a region of tiles (`subscribe` with `tx`, `ty`, `tw`, `th`).
+   */
+  USE_TILES: 'use_tiles',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -67,7 +67,7 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     metrics,
     streams,
     // The frame's size: the meta key may predate a resize the frame already shows.
-    shape: { ...meta, ...pngSize(bus.frame.png), resizes: meta.resizes ?? [] },
+    shape: { ...meta, ...(bus.frame.image ? pngSize(bus.frame.image.png) : {}), resizes: meta.resizes ?? [] },
     canvasId: meta.canvasId,
     authority: new RemoteAuthority(bus, () => streams.frame.seq),
     identitySecret: Buffer.from(meta.secret, 'hex'),

@@ -5,7 +5,8 @@
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Canvas } from './canvas/canvas.ts';
+import { type Canvas, WHOLE_CANVAS_MAX_SIDE } from './canvas/canvas.ts';
+import { HttpCode } from './http/status.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
 import { busKeys } from './bus/bus-messages.ts';
@@ -13,7 +14,7 @@ import { WriterBus } from './bus/writer-bus.ts';
 import { Front, type FrontOptions } from './front.ts';
 import { Surge } from './defence/surge.ts';
 import { SurgeWatch } from './defence/surge-watch.ts';
-import { HistoryAnswers } from './history/history-answers.ts';
+import { HistoryAnswers, type HistoryOff } from './history/history-answers.ts';
 import { HistoryService } from './history/history-service.ts';
 import { Keyframes } from './history/keyframes.ts';
 import { Activity } from './moderation/activity.ts';
@@ -155,23 +156,26 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   });
   const handover = leadership?.handover;
   let loaded: LoadedState;
+  let loadMs = 0;
   try {
+    const loadStarted = performance.now();
     loaded = handover?.loaded ?? store.load(config.palette.length);
+    loadMs = Math.round(performance.now() - loadStarted);
   } catch (err) {
     store.close();
     throw err;
   }
   // The stored size: the flags' first size grown by every resize since (store/size-store.ts).
-  const canvas = new Canvas(
-    loaded.width,
-    loaded.height,
-    config.palette.length,
-    loaded.grid,
-    loaded.seq,
-    loaded.lastSeq,
-  );
+  const { canvas } = loaded;
+  canvas.track();
   log.info(
-    { seq: loaded.seq, replayed: loaded.replayed, db: config.db, ...(handover ? { handedOver: true } : {}) },
+    {
+      ms: loadMs,
+      seq: loaded.seq,
+      replayed: loaded.replayed,
+      db: config.db,
+      ...(handover ? { handedOver: true } : {}),
+    },
     'canvas restored',
   );
   const checkpointer = WalCheckpointer.start(store, {
@@ -379,22 +383,33 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // GET /api/canvas lists the resizes (a client maps a past seq's coordinates to today's with them).
   const resizeList = () =>
     store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
-  // History workers open the database file read-only: none for an in-memory database. Replay starts
-  // from the canvas's first size and grows it at each stored resize.
+  // History workers open the database file read-only: none for an in-memory database. Keyframes and
+  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side); a
+  // resize stops at 4096, so a canvas either has them for good or never. Replay starts from the
+  // canvas's first size and grows it at each stored resize.
   const first = store.sizeHistory().initial;
-  const pastCanvases =
+  const historyOff: HistoryOff | undefined =
     config.db === ':memory:'
-      ? undefined
-      : {
-          keyframes: new Keyframes(store.db, first.width, first.height),
-          service: new HistoryService(store.db, {
-            dbPath: config.db,
-            width: first.width,
-            height: first.height,
-            palette: config.palette,
-            pngLevel: config.pngLevel,
-          }),
-        };
+      ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
+      : !canvas.wholeImages
+        ? {
+            code: HttpCode.TOO_LARGE,
+            message: `past canvases, timelapses and heatmaps need a canvas of at most ${WHOLE_CANVAS_MAX_SIDE} pixels a side; this one is ${canvas.width} x ${canvas.height}`,
+          }
+        : undefined;
+  const pastCanvases = historyOff
+    ? { off: historyOff }
+    : {
+        off: undefined,
+        keyframes: new Keyframes(store.db, first.width, first.height),
+        service: new HistoryService(store.db, {
+          dbPath: config.db,
+          width: first.width,
+          height: first.height,
+          palette: config.palette,
+          pngLevel: config.pngLevel,
+        }),
+      };
   const tiles = new TileCache({
     canvas,
     palette: config.palette,
@@ -406,7 +421,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placements,
     placementLog,
     moderation,
-    pastCanvases && new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+    pastCanvases.off
+      ? pastCanvases.off
+      : new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
     stats,
     tiles,
     projectService,
@@ -417,7 +434,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
   const catchUp = () => {
-    pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
+    pastCanvases.keyframes?.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
@@ -455,7 +472,10 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     registry: metrics.registry,
     log,
   });
-  const encoder = new PngEncoder(canvas.width, canvas.height, config.palette, config.pngLevel);
+  // No whole-canvas PNG over 4096 a side: such a canvas is served as tiles and region deltas.
+  const encoder = canvas.wholeImages
+    ? new PngEncoder(canvas.width, canvas.height, config.palette, config.pngLevel)
+    : undefined;
   const ticker = new Ticker({
     canvas,
     encoder,
@@ -464,7 +484,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
-      metrics.pngBytes.set(out.frame.png.length);
+      metrics.pngBytes.set(out.frame.image?.png.length ?? 0);
       if (out.resize) front?.resized(out.resize, resizeList());
       bus?.publishTick(out);
       await streams.publish(out);
@@ -478,7 +498,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     tiles.resized();
     ticker.resized(row);
     bots.shift(row.left, row.top);
-    projects.resized(row.width, row.height, row.left, row.top, canvas.grid);
+    projects.resized(row.width, row.height, row.left, row.top, canvas);
     activity.resized(row.width, row.height);
     // A start replays the placements after the projects' states in their stored coordinates: none
     // from before this resize once the states are of its seq.
@@ -491,7 +511,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // level 8 on the shared test machine, and 1.17x the bytes). The next tick with a change encodes at
   // --png-level again; on a canvas nobody places on, /image keeps the larger bytes until then.
   const firstTick = await ticker.run(handover?.takeover ? TAKEOVER_PNG_LEVEL : undefined);
-  metrics.pngBytes.set(firstTick.frame.png.length);
+  metrics.pngBytes.set(firstTick.frame.image?.png.length ?? 0);
   await streams.publish(firstTick); // before anyone connects: the frame new sockets and /image get
 
   // The front.
@@ -586,8 +606,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       replicator?.close();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);
-      await pastCanvases?.keyframes.stop();
-      await pastCanvases?.service.close();
+      await pastCanvases.keyframes?.stop();
+      await pastCanvases.service?.close();
       await checkpointer?.stop(); // its last checkpoint after the last commit
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');

@@ -251,14 +251,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         keys,
         store,
         changes,
-        {
-          grid: loaded.grid,
-          lastSeq: loaded.lastSeq,
-          seq: loaded.seq,
-          width: loaded.width,
-          height: loaded.height,
-          replayed: loaded.replayed,
-        },
+        { canvas: loaded.canvas, replayed: loaded.replayed },
         config.snapshotEvery,
         log,
         {
@@ -273,10 +266,11 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         follower,
         confirmed,
         handover: (takeover) => {
-          const { grid, lastSeq, seq, replayed, width, height } = follower.grid;
+          const { canvas, replayed } = follower.grid;
+          const { seq } = canvas;
           return {
             takeover,
-            loaded: { grid, lastSeq, seq, replayed, width, height },
+            loaded: { canvas, seq, replayed },
             ...(stats?.seq === seq ? { stats } : {}),
           };
         },

@@ -10,7 +10,7 @@ import UPNG from 'upng-js';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import type { ClientMessage, PngMsg, ServerMessage } from '../protocol/messages.ts';
-import { Canvas } from '../server/canvas/canvas.ts';
+import type { Canvas } from '../server/canvas/canvas.ts';
 import { configWith, type Config } from '../server/config/config.ts';
 import { createLogger } from '../server/ops/log.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
@@ -219,11 +219,11 @@ export function httpRequest(
  * and a paused reader fills its kernel buffers within a few ticks. Written in bulk, so every cell is
  * marked changed: the next tick packs it all.
  */
-export function fillNoise(canvas: Pick<Canvas, 'grid' | 'touchAll'>, seed: number): void {
+export function fillNoise(canvas: Pick<Canvas, 'width' | 'height' | 'paint'>, seed: number): void {
   const rng = new Rng(seed);
-  const { grid } = canvas;
+  const grid = new Uint8Array(canvas.width * canvas.height);
   for (let i = 0; i < grid.length; i++) grid[i] = rng.u32() & 15;
-  canvas.touchAll();
+  canvas.paint(grid);
 }
 
 /**
@@ -236,10 +236,19 @@ export function openTestStore(width: number, height: number, paletteSize = 16) {
   const dbPath = join(dir, 'canvas.db');
   const store = Store.open({ path: dbPath, width, height, paletteSize, synchronous: 'NORMAL', busyTimeoutMs: 0 });
   const loaded = store.load(paletteSize);
-  const canvas = new Canvas(width, height, paletteSize, loaded.grid, loaded.seq, loaded.lastSeq);
+  const { canvas } = loaded;
+  canvas.track();
   const close = () => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, dbPath, store, loaded, canvas, close };
+}
+
+/** Every cell's last seq, row by row (tests compare it whole; the canvas keeps it in chunks). */
+export function seqsOf(canvas: Pick<Canvas, 'width' | 'height' | 'lastSeqAt'>): Uint32Array {
+  const out = new Uint32Array(canvas.width * canvas.height);
+  for (let y = 0; y < canvas.height; y++)
+    for (let x = 0; x < canvas.width; x++) out[y * canvas.width + x] = canvas.lastSeqAt(x, y);
+  return out;
 }

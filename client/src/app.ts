@@ -407,6 +407,8 @@ export class CanvasApp {
       case MsgType.ACK:
         return this.placing.ack(msg);
       case MsgType.ERROR:
+        // A canvas over 4096 a side says so after hello; tile mode subscribes to its region anyway.
+        if (msg.code === ErrorCode.USE_TILES) return;
         return this.placing.error(msg);
       case MsgType.ONLINE:
         return this.d.ui.setOnline(msg.n);

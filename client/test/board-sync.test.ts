@@ -45,7 +45,17 @@ function delta(fromSeq: number, toSeq: number, changes: Array<[number, number, n
     grid[y * W + x] = c;
     return y * W + x;
   });
-  return { t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px: packDeltaPixels(cells, grid, W) };
+  return {
+    t: MsgType.DELTA,
+    fromSeq,
+    toSeq,
+    n: cells.length,
+    px: packDeltaPixels(
+      cells,
+      Array.from(cells, (c) => grid[c] as number),
+      W,
+    ),
+  };
 }
 
 const decodeOrNull = (bytes: Uint8Array): Promise<DecodedIndices | null> => decodeIndexedPng(bytes).catch(() => null);

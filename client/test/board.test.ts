@@ -12,7 +12,11 @@ function delta(width: number, height: number, changes: Array<[number, number, nu
     grid[y * width + x] = c;
     return y * width + x;
   });
-  return packDeltaPixels(cells, grid, width);
+  return packDeltaPixels(
+    cells,
+    Array.from(cells, (c) => grid[c] as number),
+    width,
+  );
 }
 
 test('an optimistic pixel shows at once and survives snapshots until one includes it', () => {

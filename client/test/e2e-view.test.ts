@@ -145,7 +145,7 @@ describeBrowser('browser client: viewing, input and fallback', () => {
     await waitLive(page, seq);
     const snapshot = open.received.find((m) => m.t === 'png' && m.seq >= seq);
     assert.ok(snapshot && snapshot.t === 'png' && snapshot.png.length > 15 * 1024, 'the snapshot was fragmented');
-    const grid = ts.server.canvas.grid;
+    const grid = ts.server.canvas.toGrid();
     for (const [x, y] of [
       [0, 0],
       [1, 0],

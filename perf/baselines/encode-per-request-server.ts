@@ -28,7 +28,7 @@ const { values } = parseArgs({
 const { width, height, palette, pngLevel, synchronous, busyTimeoutMs } = configWith({});
 const store = Store.open({ path: values.db, width, height, paletteSize: palette.length, synchronous, busyTimeoutMs });
 const encoder = new PngEncoder(width, height, palette, pngLevel);
-const readGrid = () => store.load(palette.length).grid;
+const readGrid = () => store.load(palette.length).canvas.toGrid();
 const grid = values.source === 'grid' ? readGrid() : undefined;
 
 const app = uws.App().get('/image', (res) => {

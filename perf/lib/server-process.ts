@@ -16,6 +16,8 @@ export interface ServerUnderTest {
   port: number;
   http: string;
   ws: string;
+  /** Our server's stdout lines so far (pino JSON); absent for the baselines. */
+  lines?: () => string[];
 }
 
 /**
@@ -26,15 +28,20 @@ export async function startOurServer(
   limit: CpuLimit,
   dbPath: string,
   /** More server flags (`--stall-ms 2000`) and the open files (sockets) it must be allowed. */
-  opts: { args?: readonly string[]; openFiles?: number; name?: string } = {},
+  opts: { args?: readonly string[]; openFiles?: number; name?: string; timeoutMs?: number } = {},
 ): Promise<ServerUnderTest> {
   const args = [...loopbackArgs(dbPath, { 'log-level': 'info', 'cooldown-ms': 0 }), ...(opts.args ?? [])];
   const wrap = (command: readonly string[]) => {
     const { file, args: wrapped } = limit.wrap(withOpenFiles(command, opts.openFiles ?? 0));
     return [file, ...wrapped];
   };
-  const server = await startServer({ args, wrap, name: opts.name ?? 'canvas server' });
-  return { child: server, port: server.port, http: server.http, ws: server.ws };
+  const server = await startServer({
+    args,
+    wrap,
+    name: opts.name ?? 'canvas server',
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  return { child: server, port: server.port, http: server.http, ws: server.ws, lines: () => server.lines() };
 }
 
 /**

@@ -116,7 +116,8 @@ export interface FrameMsg {
   canvasId: string;
   seq: number;
   etag: string;
-  png: Uint8Array;
+  /** The whole-canvas PNG; absent on a canvas over 4096 a side (tiles and region deltas only). */
+  png?: Uint8Array;
   at: number;
   /** Absent: the change was too large for a delta (use the PNG). */
   delta?: BusDelta;
@@ -482,9 +483,12 @@ export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined 
     };
     if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
     if (f.k !== 'tick') throw new Malformed('k');
-    const png = bytes(f, 'png');
-    if (!PNG_SIGNATURE.equals(png.subarray(0, PNG_SIGNATURE.length))) throw new Malformed('png is not a PNG');
-    const msg: TickMsg = { k: 'tick', ...common, etag: str(f, 'etag'), png };
+    const msg: TickMsg = { k: 'tick', ...common, etag: str(f, 'etag') };
+    if (f.png !== undefined) {
+      const png = bytes(f, 'png');
+      if (!PNG_SIGNATURE.equals(png.subarray(0, PNG_SIGNATURE.length))) throw new Malformed('png is not a PNG');
+      msg.png = png;
+    }
     if (f.delta !== undefined) {
       const d = record(f.delta, 'delta');
       const delta = {

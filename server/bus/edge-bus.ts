@@ -352,26 +352,25 @@ export class EdgeBus {
     // Already have it (start/resync race), unless the writer's beats said ours is not its frame.
     if (sameCanvas && m.seq <= acceptedSeq && via !== 'reset') return;
     if (via === 'reset') this.behindBeats = 0;
-    const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
-    const frame: Frame = {
-      seq: m.seq,
-      png,
-      etag: m.etag,
-      message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }),
-    };
+    const frame: Frame = { seq: m.seq, etag: m.etag };
+    if (m.png) {
+      const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
+      frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }) };
+    }
     // A delta is usable only when it starts where this edge is; otherwise the PNG resyncs everyone.
     const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;
     this.current = frame;
     if (via === 'start' || !this.publish) {
-      this.size = pngSize(png);
+      if (frame.image) this.size = pngSize(frame.image.png);
       return;
     }
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
     if (m.progress && sameCanvas) out.progress = m.progress;
-    const resize = this.grown(png, m);
+    // A canvas without whole images (over 4096 a side) has no PNG, and never grows: resizes stop at 4096.
+    const resize = frame.image ? this.grown(frame.image.png, m) : undefined;
     if (resize) out.resize = resize;
     this.publish(out);
   }

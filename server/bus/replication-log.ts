@@ -14,7 +14,7 @@
  * appends what its database holds past `P:log:seq`; then it acknowledges again. The stream is trimmed
  * with MAXLEN ~ --log-max-len entries; a standby further behind than that cannot catch up from it.
  */
-import { growCells } from '../canvas/canvas-size.ts';
+import type { Canvas } from '../canvas/canvas.ts';
 import type { Logger } from '../ops/log.ts';
 import type { ChangeLog } from '../store/change-log.ts';
 import type { SizeRow } from '../store/size-store.ts';
@@ -276,11 +276,8 @@ export class LogAppender {
 
 /** A standby's copy of the grid, kept as the leader's canvas would be, and handed to it on taking over. */
 export interface FollowedGrid {
-  grid: Uint8Array;
-  lastSeq: Uint32Array;
-  seq: number;
-  width: number;
-  height: number;
+  /** Its size, pixels and seq (Store.load, not listing tick changes); snapshots are its chunks. */
+  canvas: Canvas;
   /** Placements after the latest snapshot (the committer of the leader this becomes counts on from it). */
   replayed: number;
 }
@@ -316,7 +313,7 @@ export class LogFollower {
     private readonly log: Logger,
     private readonly events: FollowerEvents = {},
   ) {
-    this.seq = grid.seq;
+    this.seq = grid.canvas.seq;
     this.snapshotAt = snapshotEvery;
   }
 
@@ -349,11 +346,7 @@ export class LogFollower {
     if (dropped === 0) return;
     this.log.warn({ dropped, after: seq, why }, 'dropped placements this writer stored but the log does not hold');
     const loaded = this.store.load(Number.MAX_SAFE_INTEGER);
-    this.grid.grid = loaded.grid;
-    this.grid.lastSeq = loaded.lastSeq;
-    this.grid.width = loaded.width;
-    this.grid.height = loaded.height;
-    this.grid.seq = loaded.seq;
+    this.grid.canvas = loaded.canvas;
     this.grid.replayed = loaded.replayed;
     this.seq = loaded.seq;
     this.events.truncated?.();
@@ -407,31 +400,28 @@ export class LogFollower {
       // Applying fired the capture triggers: what came from the log is not this writer's to ship.
       this.changes.forget(this.changes.newest());
     })();
+    const { canvas } = this.grid;
     if (resize) {
-      const g = this.grid;
-      g.grid = growCells(g.grid, g.width, g.height, resize);
-      g.lastSeq = growCells(g.lastSeq, g.width, g.height, resize);
-      g.width = resize.width;
-      g.height = resize.height;
+      canvas.resize(resize, resize.seq);
       this.seq = resize.seq;
     }
-    const { grid, lastSeq, width } = this.grid;
     for (const r of rows) {
-      grid[r.y * width + r.x] = r.color;
-      lastSeq[r.y * width + r.x] = r.seq;
+      canvas.apply(r.x, r.y, r.color, r.seq);
       this.seq = r.seq;
     }
-    this.grid.seq = this.seq;
+    canvas.seq = this.seq;
     if (rows.length > 0) this.events.applied?.(rows);
     this.grid.replayed += rows.length;
     if (this.grid.replayed >= this.snapshotAt) {
       // A failed snapshot is tried again after another snapshotEvery rows, not after every entry.
       this.snapshotAt = this.grid.replayed + this.snapshotEvery;
+      const chunks = canvas.takeUnsaved();
       try {
-        this.store.writeSnapshot(grid, lastSeq, this.seq, width, this.grid.height);
+        this.store.writeSnapshot(chunks, this.seq, canvas.width, canvas.height);
         this.grid.replayed = 0;
         this.snapshotAt = this.snapshotEvery;
       } catch (err) {
+        canvas.unsavedAgain(chunks);
         this.log.error({ err }, 'standby snapshot failed: the start after taking over replays more');
       }
     }

@@ -364,7 +364,8 @@ function frameMessage(
   delta: TickOutput['delta'],
   progress: TickOutput['progress'],
 ): FrameMsg {
-  const msg: FrameMsg = { k: 'tick', epoch, canvasId, seq: frame.seq, etag: frame.etag, png: frame.png, at };
+  const msg: FrameMsg = { k: 'tick', epoch, canvasId, seq: frame.seq, etag: frame.etag, at };
+  if (frame.image) msg.png = frame.image.png;
   if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
   // The packed records as they are: each edge encodes the `progress` its own watchers need.
   if (progress) msg.progress = progress.bytes;

@@ -9,7 +9,11 @@
  * events between them in seq order (store.ts load, history/replay.ts, the standby's log follower).
  */
 
-/** Most pixels a side, as the --width/--height flags allow: the grid is one byte per pixel. */
+/**
+ * Most pixels a side a resize grows to. The flags allow 16,384 (canvas.ts: chunks), but over 4096 a
+ * canvas has no whole-canvas PNG, past canvases or history images: a resize keeps a canvas on its side
+ * of that line, so none of those appears or goes away at runtime.
+ */
 export const MAX_CANVAS_SIDE = 4096;
 
 /** One size change in the history. */

@@ -24,6 +24,26 @@ export function pngChunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * Where the encoder reads pixels: a plain grid (Uint8Array, row by row) or the chunked canvas
+ * (canvas.ts), which has no whole array to hand over.
+ */
+export interface GridReader {
+  copyRow(x0: number, y: number, count: number, step: number, out: Uint8Array, at: number): void;
+  colourOf(cell: number): number;
+}
+
+/** A plain grid as a GridReader. */
+function arrayReader(grid: Uint8Array, width: number): GridReader {
+  return {
+    copyRow: (x0, y, count, step, out, at) => {
+      const row = y * width + x0;
+      for (let i = 0; i < count; i++) out[at + i] = grid[row + i * step] as number;
+    },
+    colourOf: (cell) => grid[cell] as number,
+  };
+}
+
 function deflateAsync(raw: Uint8Array, level: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     deflate(raw, { level }, (err, out) => (err ? reject(err) : resolve(out)));
@@ -71,21 +91,32 @@ export class PngEncoder {
    * from filters, and None keeps packing a straight copy). Synchronous: the result is a consistent
    * copy of the grid at the moment of the call.
    */
-  packScanlines(grid: Uint8Array): Buffer {
+  packScanlines(grid: Uint8Array | GridReader): Buffer {
     const { width, height } = this;
     const stride = this.rowBytes() + 1;
     const raw = Buffer.allocUnsafe(stride * height);
+    const reader = grid instanceof Uint8Array ? undefined : grid;
+    const row = reader ? new Uint8Array(width) : undefined;
     for (let y = 0; y < height; y++) {
       let o = y * stride;
       raw[o++] = 0;
-      let i = y * width;
+      let src: Uint8Array;
+      let i: number;
+      if (reader && row) {
+        reader.copyRow(0, y, width, 1, row, 0);
+        src = row;
+        i = 0;
+      } else {
+        src = grid as Uint8Array;
+        i = y * width;
+      }
       if (this.bitDepth === 8) {
-        raw.set(grid.subarray(i, i + width), o);
+        raw.set(src.subarray(i, i + width), o);
         continue;
       }
       const end = i + width;
-      for (; i + 1 < end; i += 2) raw[o++] = ((grid[i] as number) << 4) | (grid[i + 1] as number);
-      if (i < end) raw[o] = (grid[i] as number) << 4; // odd width: low nibble is padding
+      for (; i + 1 < end; i += 2) raw[o++] = ((src[i] as number) << 4) | (src[i + 1] as number);
+      if (i < end) raw[o] = (src[i] as number) << 4; // odd width: low nibble is padding
     }
     return raw;
   }
@@ -98,22 +129,27 @@ export class PngEncoder {
    * call again before the returned promise settles (the ticker runs one tick at a time). `level`
    * overrides the configured one for this call (a new leader's first frame, tick/ticker.ts).
    */
-  async encodeChanged(grid: Uint8Array, changed: readonly number[] | undefined, level = this.level): Promise<Buffer> {
+  async encodeChanged(
+    grid: Uint8Array | GridReader,
+    changed: readonly number[] | undefined,
+    level = this.level,
+  ): Promise<Buffer> {
     // Past an eighth of the cells, packing every row is cheaper than cell by cell.
-    const few = changed !== undefined && changed.length * 8 <= grid.length;
-    const raw = this.kept && few ? this.repack(this.kept, grid, changed) : this.packScanlines(grid);
+    const few = changed !== undefined && changed.length * 8 <= this.width * this.height;
+    const reader = grid instanceof Uint8Array ? arrayReader(grid, this.width) : grid;
+    const raw = this.kept && few ? this.repack(this.kept, reader, changed) : this.packScanlines(grid);
     this.kept = raw;
     return this.assemble(await deflateAsync(raw, level));
   }
 
   /** Writes `cells` of `grid` into packed scanlines `raw`. */
-  private repack(raw: Buffer, grid: Uint8Array, cells: readonly number[]): Buffer {
+  private repack(raw: Buffer, grid: GridReader, cells: readonly number[]): Buffer {
     const { width } = this;
     const stride = this.rowBytes() + 1;
     for (const cell of cells) {
       const x = cell % width;
       const row = (cell - x) / width;
-      const colour = grid[cell] as number;
+      const colour = grid.colourOf(cell);
       if (this.bitDepth === 8) {
         raw[row * stride + 1 + x] = colour;
         continue;

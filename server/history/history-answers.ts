@@ -178,13 +178,23 @@ function busy(history: HistoryService, job: HistoryJob, refusal: Refusal): HttpA
   return errorAnswer(HttpCode.BUSY, `${reason}; retry in ${BUSY_RETRY_S} s`, { 'Retry-After': String(BUSY_RETRY_S) });
 }
 
+/**
+ * Why a server answers no past canvases: an in-memory database (the history workers open the file),
+ * or a canvas over 4096 a side (its whole-canvas images and keyframes would be 268 MB grids at
+ * 16,384 a side; the pixel history, `GET /api/pixel`, still answers).
+ */
+export interface HistoryOff {
+  code: typeof HttpCode.NOT_FOUND | typeof HttpCode.TOO_LARGE;
+  message: string;
+}
+
 /** Runs `req` on `answers` and calls `done` once with the answer (a failed build: 500). */
 export function answerHistory(
-  answers: HistoryAnswers | undefined,
+  answers: HistoryAnswers | HistoryOff,
   req: HistoryRequest,
   done: (a: HttpAnswer) => void,
 ): void {
-  if (!answers) return done(errorAnswer(HttpCode.NOT_FOUND, 'history needs a database file (not :memory:)'));
+  if (!(answers instanceof HistoryAnswers)) return done(errorAnswer(answers.code, answers.message));
   const answer = answers.answer(req);
   if (!(answer instanceof Promise)) return done(answer);
   answer.then(done, (err: unknown) =>

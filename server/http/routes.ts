@@ -22,6 +22,7 @@ import { HttpCode } from './status.ts';
 import { sessionCookie } from '../identity/tokens.ts';
 import type { RequestIdentity } from '../identity/request-identity.ts';
 import type { Frame } from '../streams/frame.ts';
+import { ErrorCode } from '../../protocol/messages.ts';
 
 export interface HttpDeps {
   frame: () => Frame;
@@ -39,6 +40,10 @@ export interface HttpDeps {
   identify: RequestIdentity;
 }
 
+/** Why a canvas over 4096 a side has no `/image`, and where to look instead. */
+export const TILES_ONLY =
+  'this canvas is over 4096 pixels a side: it has no whole-canvas image; read GET /api/canvas, then GET /tiles/{level}/{tx}/{ty}.png';
+
 function imageHeaders(res: HttpResponse, frame: Frame, status: string): void {
   res.writeStatus(status);
   res.writeHeader('Content-Type', 'image/png');
@@ -47,6 +52,8 @@ function imageHeaders(res: HttpResponse, frame: Frame, status: string): void {
 }
 
 function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: Frame): void {
+  const image = frame.image;
+  if (!image) return sendError(res, ErrorCode.USE_TILES, TILES_ONLY);
   // The query string is ignored on purpose: /image?cachebust=123 gets the same cached bytes.
   if (etagMatches(req.getHeader('if-none-match'), frame.etag)) {
     imageHeaders(res, frame, '304 Not Modified');
@@ -56,10 +63,10 @@ function serveImage(res: HttpResponse, req: HttpRequest, head: boolean, frame: F
   imageHeaders(res, frame, '200 OK');
   if (head) {
     // endWithoutBody(length) aborts the process in uWS.js v20.30.0; the explicit header is portable.
-    res.writeHeader('Content-Length', String(frame.png.length));
+    res.writeHeader('Content-Length', String(image.png.length));
     endWithoutBodyDeferred(res);
   } else {
-    endBounded(res, frame.png); // not res.end: a client that does not read holds one PNG at most
+    endBounded(res, image.png); // not res.end: a client that does not read holds one PNG at most
   }
 }
 

@@ -79,6 +79,8 @@ export const HTTP_STATUS: Readonly<Record<AnyCode, string>> = {
   [ErrorCode.LOGIN_REQUIRED]: '403 Forbidden',
   [ErrorCode.OUTSIDE_REGION]: '403 Forbidden',
   [ErrorCode.BOT_REVOKED]: '403 Forbidden',
+  // 404: the resource (a whole-canvas PNG) does not exist at this size; the body says where to look.
+  [ErrorCode.USE_TILES]: '404 Not Found',
   [HttpCode.UNAUTHORIZED]: '401 Unauthorized',
   [HttpCode.NOT_FOUND]: '404 Not Found',
   [HttpCode.METHOD_NOT_ALLOWED]: '405 Method Not Allowed',

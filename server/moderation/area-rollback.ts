@@ -111,15 +111,11 @@ export class AreaRollbacks {
     if (refusal) return refusal;
     const plan = await this.plan(req);
     const before = new Uint8Array(width * height);
-    const { grid, lastSeq } = this.canvas;
-    for (let j = 0; j < height; j++) {
-      const row = (y + j) * this.canvas.width + x;
-      before.set(grid.subarray(row, row + width), j * width);
-    }
+    for (let j = 0; j < height; j++) this.canvas.copyRow(x, y + j, width, 1, before, j * width);
     const after = before.slice();
     let pixels = 0;
     plan.cells.forEach((cell, i) => {
-      if (lastSeq[cell] !== plan.heads[i]) return; // placed over since the plan: stays
+      if (this.canvas.lastSeqOf(cell) !== plan.heads[i]) return; // placed over since the plan: stays
       const cx = (cell % this.canvas.width) - x;
       const cy = Math.floor(cell / this.canvas.width) - y;
       after[cy * width + cx] = plan.colors[i] as number;
@@ -228,7 +224,8 @@ export class AreaRollbacks {
       from = to + 1;
       return from > hi;
     });
-    const { width: cw, lastSeq, grid } = this.canvas;
+    const { canvas } = this;
+    const cw = canvas.width;
     let k = 0;
     const cellsInRect = rect.width * rect.height;
     let batch: Walker[] = [];
@@ -241,7 +238,7 @@ export class AreaRollbacks {
         return false;
       }
       for (const w of batch) {
-        if (w.color === grid[w.cell]) continue;
+        if (w.color === canvas.colourOf(w.cell)) continue;
         plan.cells.push(w.cell);
         plan.heads.push(w.head);
         plan.colors.push(w.color);
@@ -251,7 +248,7 @@ export class AreaRollbacks {
       batch = [];
       for (const end = Math.min(cellsInRect, k + 65_536); k < end && batch.length < WALK_BATCH; k++) {
         const cell = (rect.y + Math.floor(k / rect.width)) * cw + rect.x + (k % rect.width);
-        const head = lastSeq[cell] as number;
+        const head = canvas.lastSeqOf(cell);
         if (head >= lo && head <= hi) batch.push({ cell, head, at: head, color: -1 });
       }
       open = batch;
@@ -324,12 +321,13 @@ export class AreaRollbacks {
   private commitChunk(plan: Plan, from: number, to: number, changed: (n: number) => void): void {
     // Queued placements first, so the check below sees every head this commit follows.
     this.committer.flush();
-    const { grid, lastSeq, width } = this.canvas;
+    const { canvas } = this;
+    const { width } = canvas;
     const reqs: PlacementRequest[] = [];
     for (let i = from; i < to; i++) {
       const cell = plan.cells[i] as number;
       const color = plan.colors[i] as number;
-      if (lastSeq[cell] !== plan.heads[i] || grid[cell] === color) continue;
+      if (canvas.lastSeqOf(cell) !== plan.heads[i] || canvas.colourOf(cell) === color) continue;
       reqs.push({ x: cell % width, y: Math.floor(cell / width), color, who: 'mod:rollback', addr: '', nextAt: 0 });
     }
     const outcome = this.committer.commitNow(reqs);

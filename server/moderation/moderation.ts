@@ -217,7 +217,7 @@ export class Moderation {
   /** Every pixel `id` placed since `since` returns to the colour its history has without them. */
   rollback(actor: string, id: string, since: number): ActionResult {
     const targets = this.placementLog
-      .rollbackTargets(id, since, (x, y) => this.canvas.lastSeq[y * this.canvas.width + x] as number)
+      .rollbackTargets(id, since, (x, y) => this.canvas.lastSeqAt(x, y))
       .filter((t) => this.canvas.get(t.x, t.y) !== t.color);
     return this.change(actor, 'rollback', { id, since }, targets);
   }

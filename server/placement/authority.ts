@@ -9,7 +9,12 @@ import type { PixelInfo } from '../../protocol/http-api.ts';
 import { ErrorCode, type HelloMsg } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { PlacementLog } from '../store/placement-log.ts';
-import { answerHistory, type HistoryAnswers, type HistoryRequest } from '../history/history-answers.ts';
+import {
+  answerHistory,
+  type HistoryAnswers,
+  type HistoryOff,
+  type HistoryRequest,
+} from '../history/history-answers.ts';
 import type { HttpAnswer } from '../http/answer.ts';
 import { type AdminAction, runAdminAction } from '../moderation/admin-action.ts';
 import type { ActionResult, Moderation } from '../moderation/moderation.ts';
@@ -85,8 +90,8 @@ export class LocalAuthority implements Authority {
     private readonly placements: PlacementService,
     private readonly placementLog: PlacementLog,
     private readonly moderation: Moderation,
-    /** Absent when the database is in memory (the history workers open the file). */
-    private readonly historyAnswers: HistoryAnswers | undefined,
+    /** Or why there are none (an in-memory database, a canvas over 4096 a side). */
+    private readonly historyAnswers: HistoryAnswers | HistoryOff,
     private readonly counts: Stats,
     private readonly tiles: TileCache,
     private readonly projectService: ProjectService,
@@ -130,7 +135,7 @@ export class LocalAuthority implements Authority {
     if (!canvas.inBounds(x, y)) {
       return done({ ok: false, code: ErrorCode.OUT_OF_BOUNDS, message: `(${x}, ${y}) is outside the canvas` });
     }
-    const last = this.placementLog.placement(canvas.lastSeq[y * canvas.width + x] as number);
+    const last = this.placementLog.placement(canvas.lastSeqAt(x, y));
     const who = last?.who ?? null;
     const bot = this.bots.nameOf(who);
     done({

@@ -157,7 +157,7 @@ export class ProjectService {
       target: target.pixels,
     };
     const id = this.store.insert(record, req.png);
-    const p = this.projects.add({ ...record, id, hidden: false }, canvas.grid);
+    const p = this.projects.add({ ...record, id, hidden: false }, canvas);
     this.lastRegistered.set(req.owner, now);
     return jsonAnswer('201 Created', summary(p));
   }

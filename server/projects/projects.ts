@@ -21,6 +21,11 @@ import { GRIEFS_PER_TICK, ProgressBlock } from './progress-block.ts';
 /** Recent griefs kept per project (GET /api/projects/{id}); older ones are dropped. */
 export const GRIEFS_KEPT = 50;
 
+/** Where a recount reads pixel colours: the canvas (canvas/canvas.ts). */
+export interface ColourReader {
+  get(x: number, y: number): number;
+}
+
 /** What a committed row tells the projects (store.ts PlacementRow has these fields). */
 export interface ProjectRow {
   seq: number;
@@ -74,13 +79,12 @@ export class Project {
   }
 
   /** Sets `done` from the grid (startup, registration): the one scan of the project's area. */
-  recount(grid: Uint8Array, canvasWidth: number): void {
+  recount(grid: ColourReader): void {
     let done = 0;
     for (let ly = 0; ly < this.height; ly++) {
-      const row = (this.y + ly) * canvasWidth + this.x;
       for (let lx = 0; lx < this.width; lx++) {
         const want = this.target[ly * this.width + lx];
-        if (want !== NONE && grid[row + lx] === want) done++;
+        if (want !== NONE && grid.get(this.x + lx, this.y + ly) === want) done++;
       }
     }
     this.done = done;
@@ -136,17 +140,17 @@ export class Projects {
   }
 
   /**
-   * The canvas grew (`grid` is the grown one): every project moves with the art by the columns and
+   * The canvas grew (`grid` reads the grown one): every project moves with the art by the columns and
    * rows added on the left and top (ProjectStore.shift stores the same), indexed for the new size.
    */
-  resized(width: number, height: number, left: number, top: number, grid: Uint8Array): void {
+  resized(width: number, height: number, left: number, top: number, grid: ColourReader): void {
     this.canvasWidth = width;
     this.canvasHeight = height;
     this.index = new ProjectIndex<Project>(width, height);
     for (const p of this.byId.values()) {
       p.x += left;
       p.y += top;
-      p.recount(grid, width);
+      p.recount(grid);
       this.index.add(p);
     }
   }
@@ -155,7 +159,7 @@ export class Projects {
    * Startup: every stored project, `done` recounted from `grid`, griefs and contributors from each
    * stored state; then `replay` (the placements after those states) brings them up to the grid.
    */
-  restore(records: readonly ProjectRecord[], grid: Uint8Array, states: ReadonlyMap<number, ProjectState>): void {
+  restore(records: readonly ProjectRecord[], grid: ColourReader, states: ReadonlyMap<number, ProjectState>): void {
     for (const r of records) {
       const p = this.add(r, grid);
       const s = states.get(r.id);
@@ -184,9 +188,9 @@ export class Projects {
   }
 
   /** A project registered now (or loaded): indexed, counted from the grid. */
-  add(r: ProjectRecord, grid: Uint8Array): Project {
+  add(r: ProjectRecord, grid: ColourReader): Project {
     const p = new Project(r);
-    p.recount(grid, this.canvasWidth);
+    p.recount(grid);
     this.byId.set(p.id, p);
     this.index.add(p);
     return p;

@@ -11,7 +11,7 @@ import { Projects } from './projects.ts';
 export function restoreProjects(store: ProjectStore, canvas: Canvas): Projects {
   const projects = new Projects(canvas.width, canvas.height);
   const records = store.all();
-  projects.restore(records, canvas.grid, store.states(canvas.seq));
+  projects.restore(records, canvas, store.states(canvas.seq));
   if (projects.size === 0) return projects;
   let from = canvas.seq;
   for (const p of projects.all()) from = Math.min(from, p.createdSeq);

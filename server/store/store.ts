@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { growCells, SizeHistory } from '../canvas/canvas-size.ts';
+import { Canvas, type ChunkImage } from '../canvas/canvas.ts';
+import { SizeHistory } from '../canvas/canvas-size.ts';
 import { OperatorError } from '../ops/operator-error.ts';
 import { SizeStore } from './size-store.ts';
 
@@ -42,18 +43,18 @@ export interface StoreOptions {
 }
 
 export interface LoadedState {
-  /** The canvas's size now: its first size grown by every stored resize (size-store.ts). */
-  width: number;
-  height: number;
-  grid: Uint8Array;
-  /** Per cell, the seq of its last placement (0: never placed). */
-  lastSeq: Uint32Array;
+  /** The grid and per-pixel last seq, in chunks, at the size of the last resize (size-store.ts); not
+   * yet listing changes for ticks (`track()`). */
+  canvas: Canvas;
   seq: number;
   /** Placements replayed on top of the snapshot. */
   replayed: number;
 }
 
-const SNAPSHOTS_KEPT = 3;
+/** `meta` key: the seq at which the `chunks` table holds the canvas (absent: no chunk snapshot yet). */
+const CHUNKS_SEQ = 'chunks_seq';
+/** `meta` key: the size (`WxH`) the `chunks` rows are laid out for (absent: older rows, of the first size). */
+const CHUNKS_SIZE = 'chunks_size';
 
 export class Store {
   private id: string;
@@ -96,6 +97,9 @@ export class Store {
         CREATE TABLE IF NOT EXISTS snapshots (
           seq INTEGER PRIMARY KEY, width INTEGER NOT NULL, height INTEGER NOT NULL, grid BLOB NOT NULL,
           at INTEGER NOT NULL, last_seq BLOB);
+        CREATE TABLE IF NOT EXISTS chunks (
+          cx INTEGER NOT NULL, cy INTEGER NOT NULL, cells BLOB NOT NULL, seq INTEGER NOT NULL,
+          PRIMARY KEY (cx, cy)) WITHOUT ROWID;
       `);
       Store.migrate(db);
     } catch (err) {
@@ -171,60 +175,88 @@ export class Store {
   }
 
   /**
-   * Latest snapshot plus replay of every later placement and resize, in seq order: the exact grid,
-   * its size, per-cell last seq and seq at the last commit. Refuses a grid holding colours the
-   * configured palette lacks.
+   * The stored chunks (the chunk snapshot, at the size stored with them) plus replay of every later
+   * placement and resize, in seq order: the exact grid, its size, per-pixel last seq and seq at the
+   * last commit. A database from before chunk snapshots starts from its latest whole-grid snapshot
+   * instead (and marks every chunk unsaved, so the next snapshot writes them all). Refuses a grid
+   * holding colours the configured palette lacks.
    */
   load(paletteSize: number): LoadedState {
-    const snap = this.db
-      .prepare('SELECT seq, width, height, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1')
-      .get() as { seq: number; width: number; height: number; grid: Buffer; last_seq: Buffer | null } | undefined;
     const sizes = this.sizeHistory();
-    let w = sizes.initial.width;
-    let h = sizes.initial.height;
+    const badColour = (c: number) =>
+      new OperatorError(`the stored canvas uses colour ${c}, but the palette has only ${paletteSize} colours`);
+    let canvas: Canvas;
     let seq = 0;
-    // A snapshot from before per-cell seqs were kept cannot seed lastSeq: replay everything instead.
-    if (snap?.last_seq) {
-      w = snap.width;
-      h = snap.height;
-      seq = snap.seq;
-    }
-    let grid = new Uint8Array(w * h);
-    let lastSeq = new Uint32Array(w * h);
-    if (snap?.last_seq) {
-      grid.set(snap.grid);
-      new Uint8Array(lastSeq.buffer).set(snap.last_seq);
-    }
-    const resizes = sizes.between(seq, Number.MAX_SAFE_INTEGER);
-    // Applies the resizes before `upTo` (exclusive): rows after a resize are in its coordinates.
-    const grow = (upTo: number) => {
-      while (resizes.length > 0 && (resizes[0] as { seq: number }).seq < upTo) {
-        const e = resizes.shift() as (typeof resizes)[number];
-        grid = growCells(grid, w, h, e);
-        lastSeq = growCells(lastSeq, w, h, e);
-        w = e.width;
-        h = e.height;
-        seq = e.seq;
+    const chunksSeq = this.meta(CHUNKS_SEQ);
+    if (chunksSeq !== undefined) {
+      seq = Number(chunksSeq);
+      const { width, height } = this.chunksSize() as { width: number; height: number };
+      canvas = new Canvas(width, height, paletteSize, 0, false);
+      const rows = this.db.prepare('SELECT cx, cy, cells FROM chunks').raw();
+      for (const [cx, cy, cells] of rows.iterate() as Iterable<[number, number, Buffer]>) {
+        let maxColour: number;
+        try {
+          maxColour = canvas.restoreChunk(cx, cy, cells);
+        } catch (err) {
+          throw new OperatorError(`the stored canvas is damaged: ${(err as Error).message}`);
+        }
+        if (maxColour >= paletteSize) throw badColour(maxColour);
       }
-    };
+    } else {
+      ({ canvas, seq } = this.loadWholeSnapshot(sizes.initial, paletteSize));
+      canvas.unsaveAll();
+    }
+    // Placements are stored in the coordinates of their time: each resize applies before the rows after it.
+    const resizes = sizes.between(seq, Number.MAX_SAFE_INTEGER);
     let replayed = 0;
     const rows = this.db.prepare('SELECT seq, x, y, color FROM placements WHERE seq > ? ORDER BY seq').raw();
     for (const row of rows.iterate(seq) as Iterable<[number, number, number, number]>) {
       const [s, x, y, color] = row;
-      if (resizes.length > 0) grow(s);
-      grid[y * w + x] = color;
-      lastSeq[y * w + x] = s;
+      while (resizes.length > 0 && (resizes[0] as { seq: number }).seq < s) {
+        const e = resizes.shift() as (typeof resizes)[number];
+        canvas.resize(e, e.seq);
+      }
+      if (color >= paletteSize) throw badColour(color);
+      canvas.apply(x, y, color, s);
       seq = s;
       replayed++;
     }
-    grow(Number.MAX_SAFE_INTEGER);
-    const bad = grid.findIndex((c) => c >= paletteSize);
-    if (bad >= 0) {
-      throw new OperatorError(
-        `the stored canvas uses colour ${grid[bad]}, but the palette has only ${paletteSize} colours`,
-      );
+    for (const e of resizes) {
+      canvas.resize(e, e.seq);
+      seq = e.seq;
     }
-    return { width: w, height: h, grid, lastSeq, seq, replayed };
+    canvas.seq = seq;
+    return { canvas, seq, replayed };
+  }
+
+  /**
+   * A canvas from the whole-grid snapshot older versions wrote (`snapshots`), at its size and seq; an
+   * empty one of the first size at seq 0 when there is none or it predates per-pixel seqs (then
+   * everything is replayed).
+   */
+  private loadWholeSnapshot(
+    initial: { width: number; height: number },
+    paletteSize: number,
+  ): { canvas: Canvas; seq: number } {
+    const snap = this.db
+      .prepare('SELECT seq, width, height, grid, last_seq FROM snapshots ORDER BY seq DESC LIMIT 1')
+      .get() as { seq: number; width: number; height: number; grid: Buffer; last_seq: Buffer | null } | undefined;
+    if (!snap?.last_seq) return { canvas: new Canvas(initial.width, initial.height, paletteSize, 0, false), seq: 0 };
+    const { width, height } = snap;
+    const canvas = new Canvas(width, height, paletteSize, snap.seq, false);
+    const seqs = new Uint32Array(width * height);
+    new Uint8Array(seqs.buffer).set(snap.last_seq);
+    for (let cell = 0; cell < width * height; cell++) {
+      const colour = snap.grid[cell] as number;
+      const s = seqs[cell] as number;
+      if (s === 0 && colour === 0) continue;
+      if (colour >= paletteSize)
+        throw new OperatorError(
+          `the stored canvas uses colour ${colour}, but the palette has only ${paletteSize} colours`,
+        );
+      canvas.setQuiet(cell % width, Math.floor(cell / width), colour, s);
+    }
+    return { canvas, seq: snap.seq };
   }
 
   /** Writes all rows in one transaction; throws (and writes nothing) if SQLite cannot commit. */
@@ -232,16 +264,48 @@ export class Store {
     this.commitRows(rows);
   }
 
-  writeSnapshot(grid: Uint8Array, lastSeq: Uint32Array, seq: number, width: number, height: number): void {
-    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  /**
+   * A snapshot: the chunks changed since the last one (`Canvas.takeUnsaved`), as of `seq`, of a
+   * `width` x `height` canvas. The chunks not written did not change since, so the table then holds
+   * the whole canvas at `seq`: the work follows the chunks placements touched, not the canvas's area.
+   * When the size changed since the last one (a resize re-lays every chunk and lists all that hold
+   * pixels as unsaved) the old rows all go first: they are of the old layout. The first one also drops
+   * the whole-grid snapshots of older versions (the chunks now hold everything).
+   */
+  writeSnapshot(chunks: readonly ChunkImage[], seq: number, width: number, height: number): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO chunks (cx, cy, cells, seq) VALUES (?, ?, ?, ?)');
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT OR REPLACE INTO snapshots (seq, width, height, grid, last_seq, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(seq, width, height, bytes(grid), bytes(lastSeq), Date.now());
-      this.db
-        .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
-        .run(SNAPSHOTS_KEPT);
+      const stored = this.chunksSize();
+      if (stored && (stored.width !== width || stored.height !== height)) this.db.prepare('DELETE FROM chunks').run();
+      for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
+      setMeta.run(CHUNKS_SEQ, String(seq));
+      setMeta.run(CHUNKS_SIZE, `${width}x${height}`);
+      this.db.prepare('DELETE FROM snapshots').run();
     })();
+  }
+
+  /**
+   * The size the stored chunks are laid out for; undefined when there are none. Rows written before
+   * the size was stored (no `chunks_size`) are of the size at their seq.
+   */
+  private chunksSize(): { width: number; height: number } | undefined {
+    const v = this.meta(CHUNKS_SIZE);
+    if (v === undefined) {
+      const seq = this.meta(CHUNKS_SEQ);
+      return seq === undefined ? undefined : this.sizeHistory().at(Number(seq));
+    }
+    const [width, height] = v.split('x').map(Number) as [number, number];
+    return { width, height };
+  }
+
+  /** The seq the stored chunks hold the canvas at (0: no chunk snapshot yet). */
+  snapshotSeq(): number {
+    return Number(this.meta(CHUNKS_SEQ) ?? 0);
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   get canvasId(): string {
@@ -277,6 +341,11 @@ export class Store {
     return this.db.transaction(() => {
       const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
+      // The chunks hold the canvas at one seq only: past `seq`, they go, and the next start replays.
+      if (this.snapshotSeq() > seq) {
+        this.db.prepare('DELETE FROM chunks').run();
+        this.db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(CHUNKS_SEQ, CHUNKS_SIZE);
+      }
       for (const table of ['keyframes', 'stats_checkpoint', 'canvas_sizes']) {
         const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
         if (exists) this.db.prepare(`DELETE FROM ${table} WHERE seq > ?`).run(seq);

@@ -9,10 +9,18 @@ import type { DeltaEntry } from './delta-log.ts';
 /** One encoded frame, shared by every reader until the next changed tick. */
 export interface Frame {
   seq: number;
-  png: Buffer;
   /** Strong ETag: canvas id + seq identify the grid exactly. */
   etag: string;
-  /** The `png` WebSocket message carrying these bytes, encoded once for all subscribers. */
+  /**
+   * The whole canvas as one PNG; absent on a canvas over 4096 a side (canvas.ts
+   * `WHOLE_CANVAS_MAX_SIDE`), which is served as tiles and region deltas only.
+   */
+  image?: WholeImage;
+}
+
+/** The whole-canvas PNG and the `png` WebSocket message carrying it, encoded once for all. */
+export interface WholeImage {
+  png: Buffer;
   message: Uint8Array;
 }
 
@@ -22,7 +30,7 @@ export interface TickOutput {
   delta: (DeltaEntry & { count: number }) | undefined;
   /** performance.now() when the tick captured the grid (or the edge received it). */
   startedAt: number;
-  /** Wall time of the PNG encode (pack + deflate); 0 on an edge. */
+  /** Wall time of the PNG encode (pack + deflate); 0 on an edge or without a whole image. */
   encodeSeconds: number;
   /**
    * The projects this tick touched, as packed records (projects/progress-block.ts); each process

@@ -13,7 +13,7 @@
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'uWebSockets.js';
 import { encodeMessage } from '../../protocol/codec.ts';
-import { type HelloMsg, MsgType, Stream, type TileRegion } from '../../protocol/messages.ts';
+import { ErrorCode, type HelloMsg, MsgType, Stream, type TileRegion } from '../../protocol/messages.ts';
 import type { Logger } from '../ops/log.ts';
 import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
@@ -56,6 +56,17 @@ export interface StreamsOptions {
   registry: Registry;
   log: Logger;
 }
+
+/**
+ * What a socket without a region gets on a canvas over 4096 a side (no whole-canvas PNG or deltas):
+ * one error naming the tiles, then nothing but answers until it subscribes to a region.
+ */
+const USE_TILES = encodeMessage({
+  t: MsgType.ERROR,
+  code: ErrorCode.USE_TILES,
+  message:
+    'this canvas is over 4096 pixels a side: no whole-canvas png or delta stream; load GET /tiles/{level}/{tx}/{ty}.png and subscribe to a region (tx, ty, tw, th)',
+});
 
 /** What `hello` says that the streams do not know: the canvas and the client's identity. */
 export type Greeting = Omit<HelloMsg, 't' | 'seq' | 'stream' | 'online' | 'token'>;
@@ -213,6 +224,7 @@ export class Streams {
     };
     if (conn.freshToken !== undefined) hello.token = conn.freshToken;
     this.send(ws, encodeMessage(hello));
+    if (!this.frame.image) return this.send(ws, USE_TILES);
     this.sendCurrent(ws, conn.stream, conn.since);
     conn.since = undefined;
     this.subscribe(ws);
@@ -228,6 +240,7 @@ export class Streams {
     conn.stream = stream;
     conn.region = region;
     conn.outbox.fragmentBytes = fragmentFor(stream);
+    if (!region && !this.frame.image) return this.send(ws, USE_TILES);
     if (region) this.send(ws, tilesMessage(this.frame.seq), 'png');
     else this.sendCurrent(ws, stream, since);
     this.subscribe(ws);
@@ -244,7 +257,10 @@ export class Streams {
    */
   resync(ws: WebSocket<Conn>): void {
     const region = ws.getUserData().region;
-    this.send(ws, region ? tilesMessage(this.frame.seq) : this.frame.message, 'png');
+    const image = this.frame.image;
+    if (region) this.send(ws, tilesMessage(this.frame.seq), 'png');
+    else if (image) this.send(ws, image.message, 'png');
+    else this.send(ws, USE_TILES);
   }
 
   /**
@@ -310,15 +326,16 @@ export class Streams {
    */
   private sendCurrent(ws: WebSocket<Conn>, stream: Stream, since: number | undefined): void {
     const frame = this.frame;
+    if (!frame.image) return;
     if (stream === Stream.DELTA && since !== undefined) {
       const missing = this.deltaLog.catchUp(since, frame.seq);
       if (missing) {
         // The catch-up run must arrive whole (a newer png may still supersede it).
-        for (const m of missing) this.send(ws, m, 'delta', frame.message);
+        for (const m of missing) this.send(ws, m, 'delta', frame.image.message);
         return;
       }
     }
-    this.send(ws, frame.message, 'png');
+    this.send(ws, frame.image.message, 'png');
   }
 
   /** Runs the waiting fan-outs one after another: the newest tick first, then an online count. */
@@ -352,7 +369,8 @@ export class Streams {
   private fanOutTick(out: TickOutput, blocks: readonly ProgressBlock[]): Promise<void> {
     // Served from now on: a socket that opens during this fan-out gets this frame, then the next tick.
     this.current = out.frame;
-    const png = out.frame.message;
+    // Absent over 4096 a side: then every subscriber has a region (greet and resubscribe see to it).
+    const png = out.frame.image?.message;
     const delta = out.delta?.message;
     // Outboxes queue references to these shared bytes, so a socket's own buffer in uWS holds at most
     // a fragment: the budget counts what uWS holds now.
@@ -362,8 +380,8 @@ export class Streams {
     // After a resize, the sockets that asked (`?resize=1`) are told the new size before its frame.
     const resize = out.resize?.message;
     const { publishedBytes } = this.metrics;
-    publishedBytes.inc({ stream: Stream.PNG }, png.length * this.subscribers[Stream.PNG].size);
-    publishedBytes.inc({ stream: Stream.DELTA }, (delta ?? png).length * this.subscribers[Stream.DELTA].size);
+    publishedBytes.inc({ stream: Stream.PNG }, (png?.length ?? 0) * this.subscribers[Stream.PNG].size);
+    publishedBytes.inc({ stream: Stream.DELTA }, ((delta ?? png)?.length ?? 0) * this.subscribers[Stream.DELTA].size);
     const now = performance.now();
     // Encoded per project on its first watcher here: the cost follows what this process's sockets watch.
     const progress = blocks.length > 0 ? new WatchedProgress(blocks) : undefined;
@@ -376,7 +394,7 @@ export class Streams {
         const region = conn.region;
         ws.cork(() => inCorkedCallback(() => regions.deliver(ws, conn.outbox, region, now)));
       } else if (conn.stream === Stream.DELTA && delta) conn.outbox.push(ws, delta, 'delta', now, png);
-      else conn.outbox.push(ws, png, 'png', now);
+      else if (png) conn.outbox.push(ws, png, 'png', now);
       // Right behind the tick's pixels, in the same loop turn: a grief arrives with the delta holding it.
       if (conn.project !== 0 && progress) {
         for (const m of progress.messages(conn.project)) conn.outbox.push(ws, m, 'other', now);

@@ -112,6 +112,9 @@ test('every bus message round-trips through its decoder', () => {
   const { delta: _, ...noDelta } = tick;
   assert.deepEqual(plain(decodeTicks(encodeBus(noDelta))), plain(noDelta));
   assert.deepEqual(decodeTicks(encodeBus(beat)), beat);
+  // A canvas over 4096 a side has no whole-canvas PNG: its ticks carry none.
+  const { png: __, ...noPng } = tick;
+  assert.deepEqual(plain(decodeTicks(encodeBus(noPng))), plain(noPng));
   assert.deepEqual(decodePresence(encodeBus({ edge: 'e1', n: 3 })), { edge: 'e1', n: 3 });
   assert.deepEqual(decodeRequests(encodeBus({ edge: 'e1', reqs: requests })), {
     edge: 'e1',

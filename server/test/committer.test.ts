@@ -15,7 +15,7 @@ import {
   type PlacementRequest,
 } from '../placement/committer.ts';
 import type { Store } from '../store/store.ts';
-import { openTestStore } from '../../testkit/fixture.ts';
+import { openTestStore, seqsOf } from '../../testkit/fixture.ts';
 
 const W = 8;
 const H = 8;
@@ -144,7 +144,7 @@ test('seqs are consecutive across batches, in submission order, and the grid fol
   );
   assert.equal(r.canvas.seq, 5);
   assert.equal(r.canvas.get(0, 0), 5, 'the later placement of (0, 0) wins');
-  assert.equal(r.canvas.lastSeq[0], 5);
+  assert.equal(r.canvas.lastSeqOf(0), 5);
 });
 
 test('prevSeq links each placement to the previous one at its pixel, including earlier rows of the same batch', (t) => {
@@ -162,7 +162,7 @@ test('prevSeq links each placement to the previous one at its pixel, including e
       [5, 4],
     ],
   );
-  assert.equal(r.canvas.lastSeq[cell], 5);
+  assert.equal(r.canvas.lastSeqOf(cell), 5);
   assert.equal(r.canvas.get(3, 3), 4);
 });
 
@@ -173,8 +173,8 @@ test(
     const r = rig(t, { commitBatch: 3 });
     assert.ok(r.committer.commitNow([req(0, 0, 1)]).ok);
     r.canvas.takeChanges();
-    const gridBefore = Uint8Array.from(r.canvas.grid);
-    const lastSeqBefore = Uint32Array.from(r.canvas.lastSeq);
+    const gridBefore = r.canvas.toGrid();
+    const lastSeqBefore = seqsOf(r.canvas);
 
     const lock = holdWriteLock(t, r.dbPath);
     const outcomes: PlacementOutcome[] = [];
@@ -187,8 +187,8 @@ test(
     }
     assert.deepEqual(r.failed, [3], 'one failed batch of three');
     assert.equal(r.canvas.seq, 1, 'no seq consumed');
-    assert.deepEqual(r.canvas.grid, gridBefore, 'grid untouched');
-    assert.deepEqual(r.canvas.lastSeq, lastSeqBefore);
+    assert.deepEqual(r.canvas.toGrid(), gridBefore, 'grid untouched');
+    assert.deepEqual(seqsOf(r.canvas), lastSeqBefore);
     assert.deepEqual(r.canvas.takeChanges(), [], 'no cell marked changed for the next tick');
 
     lock.release();
@@ -213,7 +213,7 @@ test('commitNow commits after everything queued, in one transaction of its own',
   const ok = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2), req(2, 0, 2)]);
   assert.equal(queued?.ok && queued.seq, 1, 'queued before commitNow: committed before it');
   assert.equal(ok.ok && ok.seq, 4, 'the outcome of the last request');
-  assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 3)), [2, 2, 2]);
+  assert.deepEqual(Array.from(r.canvas.toGrid().subarray(0, 3)), [2, 2, 2]);
   assert.deepEqual(r.committed, [1, 3], 'the queued batch, then commitNow as one batch');
   const empty = r.committer.commitNow([]);
   assert.equal(empty.ok && empty.seq, 4, 'nothing to commit: the current seq');
@@ -227,7 +227,7 @@ test('commitNow is all or nothing: a database that fills up in the middle stores
   const pages = r.store.db.pragma('page_count', { simple: true }) as number;
   r.store.db.pragma(`max_page_count = ${pages + 4}`);
   const big = Array.from({ length: 100 }, (_, i) => req(i % W, 1 + (i % (H - 1)), 3, 'w'.repeat(2000)));
-  const gridBefore = Uint8Array.from(r.canvas.grid);
+  const gridBefore = r.canvas.toGrid();
 
   const refused = r.committer.commitNow(big);
   assert.equal(!refused.ok && refused.code, ErrorCode.STORE_FAILED);
@@ -238,7 +238,7 @@ test('commitNow is all or nothing: a database that fills up in the middle stores
     'not one row of the batch stored',
   );
   assert.equal(r.canvas.seq, 1);
-  assert.deepEqual(r.canvas.grid, gridBefore, 'not one pixel applied');
+  assert.deepEqual(r.canvas.toGrid(), gridBefore, 'not one pixel applied');
 
   r.store.db.pragma('max_page_count = 1073741823');
   const ok = r.committer.commitNow(big);
@@ -260,7 +260,7 @@ test('commitNow while another connection holds the write lock fails with store_f
   );
   assert.deepEqual(r.failed, [1, 2]);
   assert.equal(r.canvas.seq, 0);
-  assert.deepEqual(Array.from(r.canvas.grid.subarray(0, 2)), [0, 0]);
+  assert.deepEqual(Array.from(r.canvas.toGrid().subarray(0, 2)), [0, 0]);
   lock.release();
   const ok = r.committer.commitNow([req(0, 0, 2), req(1, 0, 2)]);
   assert.equal(ok.ok && ok.seq, 2, 'the seqs the failure did not use');

@@ -22,13 +22,13 @@ for (const snapshotEvery of [100_000, 97]) {
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const first = await startTestServer({ width: 37, height: 23, snapshotEvery }, dir);
     const lastSeq = await placeMany(first.ws, 500, 37, 23);
-    const grid = Uint8Array.from(first.server.canvas.grid);
+    const grid = first.server.canvas.toGrid();
     assert.equal(first.server.canvas.seq, lastSeq);
     await first.stop();
 
     const second = await startTestServer({ width: 37, height: 23, snapshotEvery }, dir);
     assert.equal(second.server.canvas.seq, lastSeq);
-    assert.deepEqual(second.server.canvas.grid, grid);
+    assert.deepEqual(second.server.canvas.toGrid(), grid);
     assert.deepEqual(await fetchImageGrid(second), grid, 'the served PNG matches too');
     // History continues without a gap.
     const c = await TestClient.connect(second.ws);

@@ -19,7 +19,7 @@ test('the canvas at random past seqs equals a replay of the placements made, wit
   const written = await rig.keyframes.catchUp();
   assert.equal(written, 14, 'one keyframe per 64 placements');
   for (const seq of seqs) assert.deepEqual(reader.canvasAt(seq), rig.expectedAt(seq), `keyframes, seq ${seq}`);
-  assert.deepEqual(reader.canvasAt(900), rig.canvas.grid, 'the latest seq is the live canvas');
+  assert.deepEqual(reader.canvasAt(900), rig.canvas.toGrid(), 'the latest seq is the live canvas');
 });
 
 test('GET /api/history/image?seq=N answers the indexed PNG of the canvas after N, cached forever', async (t) => {

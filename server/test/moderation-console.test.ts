@@ -151,7 +151,7 @@ test('an area rollback equals a replay of the history without the undone placeme
     assert.equal(end['job'], job);
     assert.equal(end['state'], 'done', JSON.stringify(end));
     assert.equal(end['done'], pixels);
-    assertSameGrid(ts.server.canvas.grid, expected, S, JSON.stringify(c.body));
+    assertSameGrid(ts.server.canvas.toGrid(), expected, S, JSON.stringify(c.body));
     // Clients see it like any placement: the served image catches up with the seq.
     const watcher = await TestClient.connect(ts.ws);
     await watcher.pngAtLeast(ts.server.canvas.seq);
@@ -173,7 +173,7 @@ test('an area rollback of thousands of pixels commits in chunks and undoes a wip
   t.after(() => ts.dispose());
   const u = await identity(ts);
   for (let i = 0; i < 20; i++) await place(ts, u.token, i, i, 3);
-  const before = ts.server.canvas.grid.slice();
+  const before = ts.server.canvas.toGrid();
   await delay(3);
   const since = Date.now();
   assert.equal((await admin(ts, 'wipe', { x: 0, y: 0, width: S, height: S, color: 5 })).status, 200);
@@ -183,7 +183,7 @@ test('an area rollback of thousands of pixels commits in chunks and undoes a wip
   const end = await jobEnd(ts);
   assert.equal(end['state'], 'done');
   assert.equal(end['changed'], S * S);
-  assertSameGrid(ts.server.canvas.grid, before, S, 'after undoing the wipe');
+  assertSameGrid(ts.server.canvas.toGrid(), before, S, 'after undoing the wipe');
 });
 
 test('the look equals a scan of the placements: random rectangles and windows, every page, identity summaries', async (t) => {
@@ -274,7 +274,7 @@ test('the preview shows the rectangle now and after the rollback, and changes no
   const beforeImg = png(preview.before);
   assert.equal(beforeImg.width, area.width);
   assert.equal(beforeImg.height, area.height);
-  assertSameGrid(beforeImg.grid, crop(ts.server.canvas.grid), area.width, 'before');
+  assertSameGrid(beforeImg.grid, crop(ts.server.canvas.toGrid()), area.width, 'before');
   const rows = storedRows(ts);
   assert.equal(
     preview.placements,
@@ -284,7 +284,7 @@ test('the preview shows the rectangle now and after the rollback, and changes no
   assert.equal(started.status, 202);
   assert.equal(started.json()['pixels'], preview.pixels);
   await jobEnd(ts);
-  assertSameGrid(png(preview.after).grid, crop(ts.server.canvas.grid), area.width, 'after');
+  assertSameGrid(png(preview.after).grid, crop(ts.server.canvas.toGrid()), area.width, 'after');
 });
 
 test('one area rollback at a time: a second one while the first runs is 409 rollback_running', async (t) => {
@@ -302,7 +302,7 @@ test('one area rollback at a time: a second one while the first runs is 409 roll
   assert.equal(end['state'], 'done');
   assert.equal(end['total'], S * S);
   assert.equal(
-    ts.server.canvas.grid.every((c) => c === 0),
+    ts.server.canvas.toGrid().every((c) => c === 0),
     true,
     'the wipe is undone',
   );
@@ -389,7 +389,7 @@ test('after a restart: an interrupted rollback is reported failed with how far i
   assert.ok(Number(status['done']) < S * S, 'stopped part way');
   assert.match(String(status['error']), /stopped by a shutdown|interrupted by a restart/);
   const changed = Number(status['changed']);
-  const restored = ts.server.canvas.grid.filter((c) => c !== 2).length;
+  const restored = ts.server.canvas.toGrid().filter((c) => c !== 2).length;
   assert.ok(restored >= changed, `${changed} pixels committed before the stop stay restored`);
   const again = await admin(ts, 'rollback', body);
   assert.equal(again.status, 202, again.body);
@@ -397,7 +397,7 @@ test('after a restart: an interrupted rollback is reported failed with how far i
   assert.equal((await jobEnd(ts))['state'], 'done');
   const expected = new Uint8Array(S * S);
   expected[7 * S + 7] = 9;
-  assertSameGrid(ts.server.canvas.grid, expected, S, 'finished');
+  assertSameGrid(ts.server.canvas.toGrid(), expected, S, 'finished');
   // The identity index is rebuilt from the table: totals survive the restart.
   const look = await admin(ts, 'placements?x=7&y=7&width=1&height=1&since=0');
   const mine = (look.json()['identities'] as Array<Record<string, unknown>>).find((i) => i['id'] === u.id);

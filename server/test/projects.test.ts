@@ -150,7 +150,7 @@ describe('project progress through the committer', () => {
           target,
         };
         const id = projectStore.insert(record, Buffer.alloc(0));
-        projects.add({ ...record, id, hidden: false }, canvas.grid);
+        projects.add({ ...record, id, hidden: false }, canvas);
       }
       const players = ['0000000000000001', '0000000000000002', '0000000000000003'];
       for (let round = 0; round < 20; round++) {
@@ -173,7 +173,7 @@ describe('project progress through the committer', () => {
             for (let x = x0; x < x0 + 8; x++) rows.push({ x, y, color: 0, who: 'mod:wipe', addr: '', nextAt: 0 });
           committer.commitNow(rows);
         }
-        assert.deepEqual(doneOf(projects), recount(projects, canvas.grid, W));
+        assert.deepEqual(doneOf(projects), recount(projects, canvas.toGrid(), W));
         if (round === 10) projectStore.saveStates(projects.states(canvas.seq));
       }
       const before = [...projects.all()].map((p) => ({
@@ -204,7 +204,7 @@ describe('project progress through the committer', () => {
       });
       try {
         const loaded = reopened.load(16);
-        const canvas2 = new Canvas(W, H, 16, loaded.grid, loaded.seq, loaded.lastSeq);
+        const canvas2 = loaded.canvas;
         projects = restoreProjects(new ProjectStore(reopened.db), canvas2);
         const after = [...projects.all()].map((p) => ({
           id: p.id,
@@ -238,7 +238,7 @@ describe('project progress through the committer', () => {
         hidden: false,
         target: Uint8Array.from([5, 6]),
       },
-      new Uint8Array(100),
+      new Canvas(10, 10, 16),
     );
     const row = (seq: number, x: number, color: number, who: string) => ({ seq, x, y: 0, color, who, at: 1000 + seq });
     projects.stored([row(1, 0, 5, 'a'), row(2, 1, 6, 'b'), row(3, 0, 2, 'griefer')], Uint8Array.from([0, 0, 5]));

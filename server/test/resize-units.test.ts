@@ -16,7 +16,7 @@ import { PALETTE_2017 } from '../config/palette.ts';
 import { type CommitterOptions, PlacementCommitter, type PlacementOutcome } from '../placement/committer.ts';
 import type { SizeRow } from '../store/size-store.ts';
 import { Ticker } from '../tick/ticker.ts';
-import { decodeToIndices, openTestStore } from '../../testkit/fixture.ts';
+import { decodeToIndices, openTestStore, seqsOf } from '../../testkit/fixture.ts';
 
 test('checkResize: grows on any side up to the maximum; a shrink, no change or a bad left/top is refused', () => {
   const from = { width: 10, height: 8 };
@@ -94,7 +94,7 @@ test('committer.resize: after every queued placement (in the old coordinates), a
   assert.equal(done.seq, 2);
   assert.deepEqual([r.canvas.width, r.canvas.height, r.canvas.seq], [6, 4, 2]);
   assert.equal(r.canvas.get(5, 3), 5, 'the pixel moved by (2, 1)');
-  assert.equal(r.canvas.lastSeq[3 * 6 + 5], 1);
+  assert.equal(r.canvas.lastSeqAt(5, 3), 1);
   assert.equal(r.resized.length, 1);
   // The next placement is in the new coordinates and links to the moved pixel's history.
   r.committer.submit({ x: 5, y: 3, color: 6, who: 'a', addr: '', nextAt: 0 }, (o) => outcomes.push(o));
@@ -103,9 +103,9 @@ test('committer.resize: after every queued placement (in the old coordinates), a
   assert.deepEqual(row, { seq: 3, prev_seq: 1 });
   // Stored: a fresh load has the grown grid.
   const loaded = r.store.load(16);
-  assert.deepEqual([loaded.width, loaded.height, loaded.seq], [6, 4, 3]);
-  assert.deepEqual(loaded.grid, r.canvas.grid);
-  assert.deepEqual(loaded.lastSeq, r.canvas.lastSeq);
+  assert.deepEqual([loaded.canvas.width, loaded.canvas.height, loaded.seq], [6, 4, 3]);
+  assert.deepEqual(loaded.canvas.toGrid(), r.canvas.toGrid());
+  assert.deepEqual(seqsOf(loaded.canvas), seqsOf(r.canvas));
 });
 
 test('committer.resize: a fenced writer refuses it, a store failure changes nothing', async (t) => {
@@ -146,12 +146,14 @@ test('Store.load from a snapshot before a resize and one after it gives the same
   await r.committer.resize({ width: 7, height: 5, left: 3, top: 2 }, 'mod:resize');
   placeNow(6, 4, 3);
   const fromOld = r.store.load(16);
-  assert.deepEqual([fromOld.width, fromOld.height], [7, 5]);
-  assert.deepEqual(fromOld.grid, r.canvas.grid);
-  assert.equal(fromOld.grid[2 * 7 + 3], 1);
+  assert.deepEqual([fromOld.canvas.width, fromOld.canvas.height], [7, 5]);
+  assert.deepEqual(fromOld.canvas.toGrid(), r.canvas.toGrid());
+  assert.equal(fromOld.canvas.get(3, 2), 1);
   r.committer.snapshot(); // at seq 4, 7 x 5
   const fromNew = r.store.load(16);
-  assert.deepEqual(fromNew.grid, r.canvas.grid);
+  assert.deepEqual([fromNew.canvas.width, fromNew.canvas.height], [7, 5]);
+  assert.deepEqual(fromNew.canvas.toGrid(), r.canvas.toGrid());
+  assert.deepEqual(seqsOf(fromNew.canvas), seqsOf(r.canvas));
   assert.equal(fromNew.replayed, 0);
 });
 
@@ -175,9 +177,9 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
   const out = await ticker.run();
   assert.equal(out.delta, undefined);
   assert.equal(out.frame.seq, 3);
-  const img = decodeToIndices(out.frame.png, PALETTE_2017);
+  const img = decodeToIndices(out.frame.image?.png ?? Buffer.alloc(0), PALETTE_2017);
   assert.deepEqual([img.width, img.height], [6, 5]);
-  assert.deepEqual(img.grid, canvas.grid);
+  assert.deepEqual(img.grid, canvas.toGrid());
   assert.equal(img.grid[2 * 6 + 3], 5);
   const msg = decodeServerMessage(out.resize?.message ?? new Uint8Array()) as ResizeMsg;
   assert.deepEqual(msg, { t: 'resize', seq: 2, width: 6, height: 5, left: 2, top: 1 });

@@ -1,13 +1,14 @@
 /**
- * Grid snapshots, tested on the committer and a real SQLite file without a server: placements
- * replayed at startup count toward the next snapshot, a stop after such a start writes one, and a
- * snapshot the disk refuses is retried with backoff, not after every batch.
+ * Grid snapshots (by chunk), tested on the committer and a real SQLite file without a server:
+ * placements replayed at startup count toward the next snapshot, a stop after such a start writes
+ * one, a snapshot the disk refuses is retried with backoff, not after every batch, a snapshot writes
+ * only the chunks changed since the last (all of them, the old rows deleted, after a resize), and
+ * an older version's whole-grid snapshot still loads.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Canvas } from '../canvas/canvas.ts';
 import { PlacementCommitter, type CommitterOptions, type PlacementRequest } from '../placement/committer.ts';
 import { Store } from '../store/store.ts';
 import { tempDir } from '../../testkit/fixture.ts';
@@ -29,7 +30,8 @@ function openStore(dir: string): Store {
 function start(dir: string, opts: Partial<CommitterOptions> = {}) {
   const store = openStore(dir);
   const loaded = store.load(16);
-  const canvas = new Canvas(SIZE, SIZE, 16, loaded.grid, loaded.seq, loaded.lastSeq);
+  const { canvas } = loaded;
+  canvas.track();
   const failures: unknown[] = [];
   const committer = new PlacementCommitter(
     store,
@@ -45,7 +47,7 @@ function start(dir: string, opts: Partial<CommitterOptions> = {}) {
 }
 
 function latestSnapshotSeq(store: Store): number {
-  return (store.db.prepare('SELECT MAX(seq) AS s FROM snapshots').get() as { s: number | null }).s ?? 0;
+  return store.snapshotSeq();
 }
 
 function place(committer: PlacementCommitter, n: number, offset = 0): void {
@@ -97,7 +99,8 @@ test('a snapshot the disk refuses is retried with backoff, not after every batch
   let clock = 1_000_000;
   const s = start(d, { snapshotEvery: 10, now: () => clock });
   // A real SQLITE_FULL: the database may grow by 64 pages (256 KiB): room for placements, not for a
-  // snapshot of a 500 x 500 grid (1.25 MB with its per-cell seqs).
+  // snapshot of a painted 500 x 500 grid (64 dense chunks, 1.3 MB with their per-pixel seqs).
+  s.canvas.paint(Uint8Array.from({ length: SIZE * SIZE }, (_, i) => 1 + (i % 15)));
   const pages = s.store.db.pragma('page_count', { simple: true }) as number;
   s.store.db.pragma(`max_page_count = ${pages + 64}`);
   place(s.committer, 200);
@@ -115,4 +118,113 @@ test('a snapshot the disk refuses is retried with backoff, not after every batch
   assert.equal(s.failures.length, 2);
   assert.equal(latestSnapshotSeq(s.store), 203, 'written once the disk has room');
   s.store.close();
+});
+
+test('a snapshot writes only the chunks changed since the last one, and a start reads them back exact', (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 300); // row 0, x 0..299: chunks 0..4 of chunk row 0
+  first.committer.snapshot();
+  const count = () => (first.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n;
+  const versions = () => first.store.db.prepare('SELECT cx, cy, seq FROM chunks ORDER BY cx').all();
+  assert.equal(count(), 5);
+  assert.ok(first.committer.commitNow([{ x: 499, y: 499, color: 3, who: 'b'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  first.committer.snapshot();
+  assert.deepEqual(
+    versions(),
+    [
+      { cx: 0, cy: 0, seq: 300 },
+      { cx: 1, cy: 0, seq: 300 },
+      { cx: 2, cy: 0, seq: 300 },
+      { cx: 3, cy: 0, seq: 300 },
+      { cx: 4, cy: 0, seq: 300 },
+      { cx: 7, cy: 7, seq: 301 },
+    ],
+    'the second snapshot wrote the one chunk that changed',
+  );
+  const grid = first.canvas.toGrid();
+  first.store.close();
+  const second = start(d);
+  assert.equal(second.loaded.replayed, 0);
+  assert.equal(second.canvas.seq, 301);
+  assert.deepEqual(second.canvas.toGrid(), grid);
+  assert.equal(second.canvas.lastSeqAt(499, 499), 301);
+  second.store.close();
+});
+
+test('a whole-grid snapshot of an older version seeds the load; the first chunk snapshot replaces it', (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 20);
+  // What an older version wrote at seq 20: the grid and per-cell seqs as two blobs, then no chunks.
+  const grid = first.canvas.toGrid();
+  const seqs = new Uint32Array(SIZE * SIZE);
+  for (let x = 0; x < 20; x++) seqs[x] = x + 1;
+  grid[SIZE * SIZE - 1] = 9; // a pixel only the old snapshot has: proof the load started from it
+  seqs[SIZE * SIZE - 1] = 20;
+  first.store.db
+    .prepare('INSERT INTO snapshots (seq, width, height, grid, last_seq, at) VALUES (20, ?, ?, ?, ?, 0)')
+    .run(SIZE, SIZE, Buffer.from(grid), Buffer.from(seqs.buffer));
+  place(first.committer, 5, 20);
+  first.store.close();
+  const second = start(d, { snapshotEvery: 1_000_000 });
+  assert.equal(second.loaded.replayed, 5, 'placements after the old snapshot only');
+  assert.equal(second.canvas.get(SIZE - 1, SIZE - 1), 9);
+  assert.equal(second.canvas.get(22, 0), first.canvas.get(22, 0));
+  second.committer.snapshot();
+  assert.equal(
+    (second.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
+    0,
+    'the chunks hold everything now',
+  );
+  second.store.close();
+  const third = start(d);
+  assert.equal(third.loaded.replayed, 0);
+  assert.equal(third.canvas.get(SIZE - 1, SIZE - 1), 9, 'every chunk the old snapshot filled was written');
+  third.store.close();
+});
+
+test('after a resize the next snapshot replaces every chunk row; a start before or after it reads the grown canvas exact', async (t) => {
+  const d = dir(t);
+  const first = start(d, { snapshotEvery: 1_000_000 });
+  place(first.committer, 300); // row 0: sparse chunks
+  for (let i = 0; i < 600; i++) {
+    const x = 128 + (i % 64);
+    const y = 128 + Math.floor(i / 64);
+    assert.ok(first.committer.commitNow([{ x, y, color: 1 + (i % 15), who: 'c'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  }
+  assert.equal(first.canvas.footprint().dense, 1);
+  first.committer.snapshot();
+  // As a version before resizes wrote chunks: no size stored with them (they are of the size at their seq).
+  first.store.db.prepare("DELETE FROM meta WHERE key = 'chunks_size'").run();
+  const grown = await first.committer.resize({ width: 700, height: 600, left: 70, top: 100 }, 'mod:resize');
+  assert.ok(grown.ok);
+  const grid = first.canvas.toGrid();
+  // The chunks on disk are still of 500 x 500 at seq 900: a start replays the resize over them.
+  const mid = openStore(d);
+  const fromOld = mid.load(16);
+  assert.deepEqual([fromOld.canvas.width, fromOld.canvas.height, fromOld.seq], [700, 600, grown.seq]);
+  assert.deepEqual(fromOld.canvas.toGrid(), grid);
+  mid.close();
+  first.committer.snapshot();
+  const rows = first.store.db.prepare('SELECT cx, cy, seq FROM chunks').all() as {
+    cx: number;
+    cy: number;
+    seq: number;
+  }[];
+  assert.ok(
+    rows.every((r) => r.seq === grown.seq),
+    'no row of the old layout is left',
+  );
+  assert.equal(rows.length, first.canvas.footprint().chunks);
+  assert.ok(first.committer.commitNow([{ x: 699, y: 599, color: 4, who: 'b'.repeat(16), addr: '', nextAt: 0 }]).ok);
+  const after = first.canvas.toGrid();
+  first.store.close();
+  const second = start(d);
+  assert.equal(second.loaded.replayed, 1);
+  assert.deepEqual([second.canvas.width, second.canvas.height], [700, 600]);
+  assert.deepEqual(second.canvas.toGrid(), after);
+  assert.equal(second.canvas.get(70, 100), 1, 'the pixel placed first at (0, 0)');
+  assert.equal(second.canvas.lastSeqAt(70 + 128, 100 + 128), 301);
+  second.store.close();
 });

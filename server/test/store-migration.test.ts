@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { PlacementLog } from '../store/placement-log.ts';
 import { Store } from '../store/store.ts';
-import { tempDir } from '../../testkit/fixture.ts';
+import { seqsOf, tempDir } from '../../testkit/fixture.ts';
 
 const W = 6;
 const H = 4;
@@ -150,9 +150,9 @@ test('an old database loads to exactly the grid, per-cell seqs and seq its place
   const expected = expectedState();
   assert.equal(loaded.seq, 5);
   assert.equal(loaded.replayed, OLD_PLACEMENTS.length);
-  assert.deepEqual(loaded.grid, expected.grid);
-  assert.deepEqual(loaded.lastSeq, expected.lastSeq);
-  assert.equal(loaded.grid[1 * W + 2], 7, 'the later of two placements at (2, 1)');
+  assert.deepEqual(loaded.canvas.toGrid(), expected.grid);
+  assert.deepEqual(seqsOf(loaded.canvas), expected.lastSeq);
+  assert.equal(loaded.canvas.get(2, 1), 7, 'the later of two placements at (2, 1)');
 });
 
 test('a snapshot without last_seq does not seed the load: every placement is replayed', (t) => {
@@ -166,8 +166,12 @@ test('a snapshot without last_seq does not seed the load: every placement is rep
   const expected = expectedState();
   assert.equal(loaded.replayed, 5);
   assert.equal(loaded.seq, 5);
-  assert.deepEqual(loaded.grid, expected.grid);
-  assert.deepEqual(loaded.lastSeq, expected.lastSeq, 'every cell has its seq, which an old snapshot cannot give');
+  assert.deepEqual(loaded.canvas.toGrid(), expected.grid);
+  assert.deepEqual(
+    seqsOf(loaded.canvas),
+    expected.lastSeq,
+    'every cell has its seq, which an old snapshot cannot give',
+  );
 });
 
 test('a migrated database takes new placements and loads them after the old ones', (t) => {
@@ -189,8 +193,8 @@ test('a migrated database takes new placements and loads them after the old ones
   ]);
   const loaded = store.load(PALETTE);
   assert.equal(loaded.seq, 6);
-  assert.equal(loaded.grid[1 * W + 2], 11);
-  assert.equal(loaded.lastSeq[1 * W + 2], 6);
+  assert.equal(loaded.canvas.get(2, 1), 11);
+  assert.equal(loaded.canvas.lastSeqAt(2, 1), 6);
   assert.deepEqual(store.db.prepare('SELECT addr, next_at, prev_seq FROM placements WHERE seq = 6').get(), {
     addr: '10.0.0.0/24',
     next_at: 1_700_000_066_000,
@@ -233,8 +237,8 @@ test(
         [5, 0],
       ],
     );
-    const { lastSeq } = store.load(PALETTE);
-    const targets = new PlacementLog(store.db).rollbackTargets('carol', 0, (x, y) => lastSeq[y * W + x] as number);
+    const { canvas } = store.load(PALETTE);
+    const targets = new PlacementLog(store.db).rollbackTargets('carol', 0, (x, y) => canvas.lastSeqAt(x, y));
     assert.deepEqual(targets, [{ x: 2, y: 1, color: 5 }], "rolling carol back shows bob's colour again");
   },
 );

@@ -11,7 +11,7 @@ import type { DeltaMsg, PngMsg } from '../../protocol/messages.ts';
 import { Canvas } from '../canvas/canvas.ts';
 import { PngEncoder } from '../canvas/png-encoder.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
-import { Ticker, type TickOutput } from '../tick/ticker.ts';
+import { type Frame, Ticker, type TickOutput } from '../tick/ticker.ts';
 import { decodeToIndices } from '../../testkit/fixture.ts';
 
 const W = 33; // odd: the last 4-bit scanline byte carries padding
@@ -53,6 +53,12 @@ function place(canvas: Canvas, ...pixels: Array<[number, number, number]>): void
   for (const [x, y, c] of pixels) canvas.apply(x, y, c, canvas.seq + 1);
 }
 
+/** The frame's whole-canvas PNG (every canvas here has one: 4096 a side or less). */
+function pngOf(frame: Frame): Buffer {
+  assert.ok(frame.image, 'a whole-canvas image');
+  return frame.image.png;
+}
+
 function decodeGrid(png: Uint8Array): Uint8Array {
   const img = decodeToIndices(png, PALETTE_2017);
   assert.equal(img.width, W);
@@ -70,11 +76,11 @@ test(
     assert.equal(out.delta, undefined, 'the first frame has no previous one to be a delta from');
     assert.equal(out.frame.seq, 4);
     assert.equal(out.frame.etag, '"c4nv45-4"');
-    assert.deepEqual(decodeGrid(out.frame.png), r.canvas.grid);
-    const msg = decodeServerMessage(out.frame.message) as PngMsg;
+    assert.deepEqual(decodeGrid(pngOf(out.frame)), r.canvas.toGrid());
+    const msg = decodeServerMessage(out.frame.image?.message as Uint8Array) as PngMsg;
     assert.equal(msg.t, 'png');
     assert.equal(msg.seq, 4);
-    assert.deepEqual(Buffer.from(msg.png), out.frame.png);
+    assert.deepEqual(Buffer.from(msg.png), pngOf(out.frame));
     assert.equal(r.ticker.frame, out.frame);
   },
 );
@@ -86,7 +92,7 @@ test(
     const r = rig(t);
     place(r.canvas, [1, 1, 1]);
     const first = await r.ticker.run();
-    const before = decodeGrid(first.frame.png);
+    const before = decodeGrid(pngOf(first.frame));
     place(r.canvas, [2, 2, 4], [3, 3, 6], [2, 2, 9], [0, 16, 2]); // (2, 2) twice: last colour 9
     const out = await r.ticker.run();
     assert.ok(out.delta);
@@ -96,7 +102,7 @@ test(
     const msg = decodeServerMessage(out.delta.message) as DeltaMsg;
     assert.deepEqual([msg.t, msg.fromSeq, msg.toSeq, msg.n], ['delta', 1, 5, 3]);
     assert.ok(applyDeltaPixels(msg.px, before, W, H));
-    assert.deepEqual(before, decodeGrid(out.frame.png), 'previous frame + delta = this frame');
+    assert.deepEqual(before, decodeGrid(pngOf(out.frame)), 'previous frame + delta = this frame');
     assert.equal(before[2 * W + 2], 9);
   },
 );
@@ -122,7 +128,7 @@ test('tick does nothing while the seq is unchanged: no encode, no publish, the s
   assert.equal(r.published.length, 2);
   assert.notEqual(second.frame, first.frame);
   assert.equal(second.frame.seq, 2);
-  assert.deepEqual(decodeGrid(second.frame.png), r.canvas.grid);
+  assert.deepEqual(decodeGrid(pngOf(second.frame)), r.canvas.toGrid());
 });
 
 test(
@@ -134,7 +140,7 @@ test(
     const big = await r.ticker.run();
     assert.equal(big.delta, undefined, 'four cells over a limit of three');
     assert.equal(big.frame.seq, 4);
-    assert.deepEqual(decodeGrid(big.frame.png), r.canvas.grid);
+    assert.deepEqual(decodeGrid(pngOf(big.frame)), r.canvas.toGrid());
     place(r.canvas, [0, 1, 2], [1, 1, 2], [2, 1, 2]);
     const small = await r.ticker.run();
     assert.equal(small.delta?.count, 3, 'three cells: exactly at the limit, still a delta');

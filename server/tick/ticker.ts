@@ -1,7 +1,8 @@
 /**
  * The tick: once per interval, if the canvas changed since the last frame, capture the change (the
  * delta) and the grid (packed PNG scanlines) in one synchronous step, deflate off the loop, then hand
- * both on (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
+ * both on. A canvas over 4096 a side has no whole PNG: its tick is the delta alone (work that follows
+ * the changed pixels, never the area), served as region deltas and tiles (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
  * tick at a time, publish included: a tick waits for the previous fan-out rather than racing it, so
  * its delta starts where the last one ended and delta subscribers never need the PNG for a slow tick.
  */
@@ -18,8 +19,12 @@ export type { Frame, TickOutput };
 
 export interface TickerOptions {
   canvas: Canvas;
-  encoder: PngEncoder;
-  /** An encoder for the grown canvas (a resize): the old one's scanlines are of the old size. */
+  /** The whole-canvas PNG's encoder; absent on a canvas without whole images (over 4096 a side). */
+  encoder: PngEncoder | undefined;
+  /**
+   * An encoder for the grown canvas (a resize): the old one's scanlines are of the old size. Resizes
+   * stop at 4096 a side, so a canvas with whole images keeps them.
+   */
   newEncoder: (width: number, height: number) => PngEncoder;
   /** Part of every ETag: canvas id + seq identify the grid exactly. */
   canvasId: string;
@@ -44,7 +49,7 @@ export class Ticker {
   private inFlight: Promise<void> | undefined;
   /** Set when a tick failed after taking the changes: the next tick must be a snapshot. */
   private changesLost = false;
-  private encoder: PngEncoder;
+  private encoder: PngEncoder | undefined;
   /** Resizes since the last tick, summed: the next frame is of the new size and carries them. */
   private grown: SizeEvent | undefined;
 
@@ -92,14 +97,14 @@ export class Ticker {
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
-    const pending = this.encoder.encodeChanged(canvas.grid, lost ? undefined : cells, level);
+    const pending = this.encoder?.encodeChanged(canvas, lost ? undefined : cells, level);
     let delta: TickOutput['delta'];
     if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
-      const px = packDeltaPixels(cells, canvas.grid, canvas.width);
+      const px = packDeltaPixels(cells, canvas.coloursOf(cells), canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
     }
-    let png: Buffer;
+    let png: Buffer | undefined;
     try {
       png = await pending;
     } catch (err) {
@@ -111,12 +116,8 @@ export class Ticker {
       throw err;
     }
     this.changesLost = false;
-    const frame: Frame = {
-      seq: toSeq,
-      png,
-      etag: `"${this.opts.canvasId}-${toSeq}"`,
-      message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }),
-    };
+    const frame: Frame = { seq: toSeq, etag: `"${this.opts.canvasId}-${toSeq}"` };
+    if (png) frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }) };
     this.current = frame;
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
     if (progress) out.progress = progress;

@@ -116,7 +116,7 @@ export class TileCache {
     const kept = this.entries.get(key);
     if (kept && kept.generation === generation) return kept.answer ?? (kept.pending as Promise<HttpAnswer>);
     // Sampled now, synchronously: the bytes are the grid as it is at this moment, at this seq.
-    const { width, height, indices } = this.layout.sample(this.canvas.grid, t);
+    const { width, height, indices } = this.layout.sample(this.canvas, t);
     const seq = this.canvas.seq;
     const entry: Entry = { generation };
     this.encodes.inc();

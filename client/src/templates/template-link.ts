@@ -21,8 +21,8 @@ export interface TemplateLink {
 
 /** Pxls's default: the canvas under the template stays visible. */
 export const DEFAULT_OPACITY = 0.5;
-/** A width beyond any canvas (4096) plus room for offsets: larger values are typos, not templates. */
-const MAX_WIDTH = 8192;
+/** A width beyond any canvas (16,384) plus room for offsets: larger values are typos, not templates. */
+const MAX_WIDTH = 32_768;
 const OWN_KEYS = new Set(['template', 'ox', 'oy', 'tw', 'oo', 'title']);
 
 function decode(raw: string): string {
