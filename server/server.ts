@@ -42,7 +42,7 @@ import { ChargeCooldowns } from './placement/charges.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
-import { type LoadedState, type PlacementRow, Store } from './store/store.ts';
+import { type LoadedState, type PlacementRow, Store, type StoreOptions } from './store/store.ts';
 import type { SizeRow } from './store/size-store.ts';
 import { WalCheckpointer } from './store/wal-checkpointer.ts';
 import { restoreStats } from './stats/restore.ts';
@@ -139,6 +139,18 @@ const BACKGROUND_AFTER_MS = 2_000;
 /** How often new placements are folded into keyframes (history/keyframes.ts). */
 const KEYFRAME_CATCH_UP_MS = 10_000;
 
+/** How this process opens its database (the leader here, a standby in writer.ts). */
+export function storeOptions(config: Config): StoreOptions {
+  return {
+    path: config.db,
+    width: config.width,
+    height: config.height,
+    paletteSize: config.palette.length,
+    synchronous: config.synchronous,
+    busyTimeoutMs: config.busyTimeoutMs,
+  };
+}
+
 export async function startServer(config: Config, log: Logger, leadership?: Leadership): Promise<RunningServer> {
   if (config.role === 'writer' && !leadership) throw new Error('a writer leads through writer.ts, with a lease');
   checkBackend(config.allowUwsFallback, log);
@@ -146,14 +158,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   if (leadership) watchLeadership(metrics, () => (leadership.valid() ? 'leader' : 'standby'), leadership.epoch, 0);
 
   // The core: the stored canvas, the one placement path, moderation, history.
-  const store = Store.open({
-    path: config.db,
-    width: config.width,
-    height: config.height,
-    paletteSize: config.palette.length,
-    synchronous: config.synchronous,
-    busyTimeoutMs: config.busyTimeoutMs,
-  });
+  const store = Store.open(storeOptions(config));
   const handover = leadership?.handover;
   let loaded: LoadedState;
   let loadMs = 0;

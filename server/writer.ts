@@ -34,7 +34,14 @@ import { Metrics } from './ops/metrics.ts';
 import { OperatorError, shownUrl } from './ops/operator-error.ts';
 import { checkBackend, listen, listenPort, uws, uwsBackend } from './ops/uws-backend.ts';
 import { ErrorCode } from '../protocol/messages.ts';
-import { type Handover, type RunningServer, STATS_CHECKPOINT_MS, startServer, watchLeadership } from './server.ts';
+import {
+  type Handover,
+  type RunningServer,
+  STATS_CHECKPOINT_MS,
+  startServer,
+  storeOptions,
+  watchLeadership,
+} from './server.ts';
 import type { Stats } from './stats/stats.ts';
 
 export interface RunningWriter {
@@ -210,14 +217,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
    * and, after losing the lease (`demoted`), without what it stored past the log (never acked).
    */
   async function openReplica(demoted: boolean): Promise<Replica> {
-    const store = Store.open({
-      path: config.db,
-      width: config.width,
-      height: config.height,
-      paletteSize: config.palette.length,
-      synchronous: config.synchronous,
-      busyTimeoutMs: config.busyTimeoutMs,
-    });
+    const store = Store.open(storeOptions(config));
     try {
       // The small tables exist before their capture triggers (store/change-log.ts).
       new ModerationStore(store.db);
