@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpRequest } from './fixture.ts';
 import { startRedis, type TestRedis } from './redis.ts';
 import { type ServerProcessOptions, startServer, type StartedServer } from './server-process.ts';
 
@@ -82,4 +84,24 @@ export async function startCluster(common: Flags = {}, writerOnly: Flags = {}): 
     await stopAll(writer ? [writer] : []);
     throw err;
   }
+}
+
+/** /healthz of one process, or {} while it cannot answer (a writer between its two listeners). */
+export async function healthOf(server: StartedServer): Promise<Record<string, unknown>> {
+  return (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
+}
+
+/**
+ * A waiter for state another process reaches in its own time (a lease taken, a standby caught up):
+ * polls `check` every 50 ms, failing with `what` after `timeoutMs`. Polled because these have no
+ * event a test could await across processes.
+ */
+export function pollUntil(timeoutMs: number): (what: string, check: () => Promise<boolean>) => Promise<void> {
+  return async (what, check) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+      await sleep(50);
+    }
+  };
 }

@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { startWriter } from '../../testkit/cluster.ts';
+import { healthOf, pollUntil, startWriter } from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
@@ -26,16 +25,7 @@ const writerFlags = {
   'log-max-len': 100,
 };
 
-const health = async (server: StartedServer) =>
-  (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
+const until = pollUntil(30_000);
 
 let redis: TestRedis;
 let dir = '';
@@ -74,8 +64,8 @@ test('a standby started empty beside a trimmed log takes a copy of the leader da
   const b = await startWriter(redis.url, `${dir}/b.db`, writerFlags);
   writers.push(b);
   await until('the empty standby took a copy and caught up', async () => {
-    const h = (await health(b)) as { lease?: string; behind?: number; seq?: number };
-    return h.lease === 'standby' && h.behind === 0 && h.seq === (await health(a)).seq;
+    const h = (await healthOf(b)) as { lease?: string; behind?: number; seq?: number };
+    return h.lease === 'standby' && h.behind === 0 && h.seq === (await healthOf(a)).seq;
   });
   assert.ok(
     b.lines().some((l) => l.includes('received a copy of the leader database')),
@@ -83,10 +73,10 @@ test('a standby started empty beside a trimmed log takes a copy of the leader da
   );
   // Placements after the copy come through the log.
   for (let i = 400; i < 420; i++) await place(i);
-  await until('the standby follows the log after the copy', async () => (await health(b)).seq === 420);
+  await until('the standby follows the log after the copy', async () => (await healthOf(b)).seq === 420);
   await a.kill();
   writers.splice(writers.indexOf(a), 1);
-  await until('the copied standby leads', async () => (await health(b)).lease === 'leader');
+  await until('the copied standby leads', async () => (await healthOf(b)).lease === 'leader');
   await b.stop();
   writers.splice(writers.indexOf(b), 1);
   const db = new Database(`${dir}/b.db`, { readonly: true });

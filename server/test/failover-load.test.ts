@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
@@ -23,16 +23,7 @@ const writerFlags = { ...flags, width: SIZE, height: SIZE, 'lease-ms': 1000 };
 const edgeFlags = { ...flags, 'writer-timeout-ms': 1500 };
 const admin = { Authorization: `Bearer ${ADMIN}` };
 
-const health = async (server: StartedServer) =>
-  (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
+const until = pollUntil(20_000);
 
 interface Acked {
   seq: number;
@@ -88,7 +79,7 @@ describe('writer failover under load', () => {
   async function leaderIndex(): Promise<number> {
     let found = -1;
     await until('a leader', async () => {
-      for (const [i, w] of writers.entries()) if (w && (await health(w)).lease === 'leader') found = i;
+      for (const [i, w] of writers.entries()) if (w && (await healthOf(w)).lease === 'leader') found = i;
       return found >= 0;
     });
     return found;
@@ -99,8 +90,8 @@ describe('writer failover under load', () => {
     writers[1] = await startWriter(redis.url, dbs[1] as string, writerFlags);
     const [a, b] = writers as [StartedServer, StartedServer];
     await until('the standby is caught up', async () => {
-      const h = await health(b);
-      return h.lease === 'standby' && h.behind === 0 && h.seq === (await health(a)).seq;
+      const h = await healthOf(b);
+      return h.lease === 'standby' && h.behind === 0 && h.seq === (await healthOf(a)).seq;
     });
     const metrics = (await httpRequest(`${b.http}/metrics`, { fresh: true })).body;
     assert.match(metrics, /^canvas_writer_behind_seqs 0$/m);
@@ -119,7 +110,7 @@ describe('writer failover under load', () => {
     const leader = writers[await leaderIndex()] as StartedServer;
     await until(
       'the leader counts a standby',
-      async () => ((await health(leader)) as { log?: { standby?: boolean } }).log?.standby === true,
+      async () => ((await healthOf(leader)) as { log?: { standby?: boolean } }).log?.standby === true,
     );
     const setName = await httpRequest(`${edge.http}/api/me/name`, {
       method: 'POST',
@@ -162,7 +153,7 @@ describe('writer failover under load', () => {
     // Bring the killed writer back: it stands by and catches up.
     writers[i] = await startWriter(redis.url, dbs[i] as string, writerFlags);
     await until('it stands by, caught up', async () => {
-      const h = await health(writers[i] as StartedServer);
+      const h = await healthOf(writers[i] as StartedServer);
       return h.lease === 'standby' && h.behind === 0;
     });
   });
@@ -204,11 +195,11 @@ describe('writer failover under load', () => {
         // Either may lead now: the restarted one too, if the lease expired before the standby took it
         // (both caught up, nothing in the log since the kill).
         await until('one leader, the other standing by caught up', async () => {
-          const hs = await Promise.all(writers.map((w) => health(w as StartedServer)));
+          const hs = await Promise.all(writers.map((w) => healthOf(w as StartedServer)));
           const leaders = hs.filter((h) => h.lease === 'leader').length;
           return leaders === 1 && hs.some((h) => h.lease === 'standby' && h.behind === 0);
         }).catch(async (err: unknown) => {
-          const states = await Promise.all(writers.map((w) => health(w as StartedServer)));
+          const states = await Promise.all(writers.map((w) => healthOf(w as StartedServer)));
           throw new Error(`${(err as Error).message}: ${JSON.stringify(states)}`);
         });
       }

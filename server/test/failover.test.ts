@@ -9,7 +9,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { image } from '../../testkit/image-probe.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
@@ -29,18 +29,7 @@ const place = (server: StartedServer, x: number, y: number, color: number) =>
     () => ({ status: 0, body: '', json: (): Record<string, unknown> => ({}) }),
   );
 
-/** /healthz, or {} while the writer changes role (between its two listeners for a few ms). */
-const health = async (server: StartedServer) =>
-  (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
-
-/** Waits (up to 15 s) until `check` holds. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
+const until = pollUntil(15_000);
 
 /** Places through `edge` until one is acked; returns its seq. */
 async function placeAcked(edge: StartedServer, x: number, y: number, color: number): Promise<number> {
@@ -78,7 +67,7 @@ describe('writer failover: the lease', () => {
 
   async function roles(): Promise<string[]> {
     const out: string[] = [];
-    for (const w of writers) out.push(String((await health(w)).lease));
+    for (const w of writers) out.push(String((await healthOf(w)).lease));
     return out;
   }
 
@@ -96,8 +85,8 @@ describe('writer failover: the lease', () => {
 
   test('two writers started at once: one leads, the other stands by and answers nothing but health', async () => {
     const { leader: l, standby } = await leader();
-    const lh = await health(l);
-    const sh = await health(standby);
+    const lh = await healthOf(l);
+    const sh = await healthOf(standby);
     assert.equal(lh.writer, true);
     assert.ok(Number(lh.epoch) >= 1);
     assert.equal(sh.epoch, lh.epoch, 'the standby reports the epoch it sees');
@@ -120,12 +109,12 @@ describe('writer failover: the lease', () => {
 
   test('a leader frozen past its lease (SIGSTOP): the standby leads, the edge follows; thawed, it acknowledges nothing', async () => {
     const { leader: old, standby } = await leader();
-    const oldEpoch = Number((await health(old)).epoch);
+    const oldEpoch = Number((await healthOf(old)).epoch);
     old.proc.kill('SIGSTOP');
     let thawed = false;
     try {
-      await until('the standby leads', async () => (await health(standby)).lease === 'leader');
-      const h = await health(standby);
+      await until('the standby leads', async () => (await healthOf(standby)).lease === 'leader');
+      const h = await healthOf(standby);
       assert.ok(Number(h.epoch) > oldEpoch, `epoch ${h.epoch} after ${oldEpoch}`);
       await placeAcked(edge, 5, 5, 4);
       await until(
@@ -137,8 +126,8 @@ describe('writer failover: the lease', () => {
       // The first thing it is asked after waking: refused, never acked.
       const r = await place(old, 6, 6, 4);
       assert.notEqual(r.status, 200, `the old leader acked after losing its lease: ${r.body}`);
-      await until('the old leader stands by', async () => (await health(old)).lease === 'standby');
-      assert.equal((await health(old)).epoch, h.epoch);
+      await until('the old leader stands by', async () => (await healthOf(old)).lease === 'standby');
+      assert.equal((await healthOf(old)).epoch, h.epoch);
       assert.equal((await place(old, 6, 6, 4)).status, 503);
       // The edge still follows the new leader.
       const seq = await placeAcked(edge, 7, 7, 5);
@@ -165,7 +154,7 @@ describe('writer failover: the lease', () => {
       assert.ok(Date.now() - started < 10_000);
       const seq = await placeAcked(fresh, 9, 9, 6);
       await until('the new edge shows it', async () => (await image(fresh.http)).seq >= seq);
-      assert.equal((await health(l)).lease, 'leader', 'the leader kept its lease through the FLUSHALL');
+      assert.equal((await healthOf(l)).lease, 'leader', 'the leader kept its lease through the FLUSHALL');
       assert.deepEqual((await roles()).sort(), ['leader', 'standby']);
     } finally {
       await fresh.stop();
@@ -231,7 +220,7 @@ describe('writer failover: a writer restarted on an older copy of its database',
     await placeAcked(e, 3, 3, 3);
     const newest = await placeAcked(e, 4, 4, 3);
     await until('the edge shows the newest', async () => (await image(e.http)).seq >= newest);
-    const epoch = Number((await health(second)).epoch);
+    const epoch = Number((await healthOf(second)).epoch);
     await second.kill();
     return { edge: e, last, newest, epoch };
   }
@@ -240,8 +229,8 @@ describe('writer failover: a writer restarted on an older copy of its database',
     const { edge, newest, epoch } = await olderCopy(`${dir}/a.db`, `${dir}/a-old.db`);
     const old = await startWriter(redis.url, `${dir}/a-old.db`, writerFlags);
     servers.push(old);
-    await until('the old copy leads', async () => (await health(old)).lease === 'leader');
-    const h = await health(old);
+    await until('the old copy leads', async () => (await healthOf(old)).lease === 'leader');
+    const h = await healthOf(old);
     assert.ok(Number(h.epoch) > epoch, `epoch ${h.epoch} after ${epoch}`);
     assert.equal(h.rollback, undefined);
     assert.equal(h.seq, newest, 'caught up to the last acked seq');
@@ -260,8 +249,8 @@ describe('writer failover: a writer restarted on an older copy of its database',
     }
     const old = await startWriter(redis.url, `${dir}/b-old.db`, writerFlags);
     servers.push(old);
-    await until('the old copy leads', async () => (await health(old)).lease === 'leader');
-    const h = await health(old);
+    await until('the old copy leads', async () => (await healthOf(old)).lease === 'leader');
+    const h = await healthOf(old);
     assert.ok(Number(h.epoch) > epoch, `epoch ${h.epoch} after ${epoch}`);
     assert.deepEqual(h.rollback, { from: newest, to: last - 1, seqs: newest - last + 1 });
     // The edge serves the old copy's canvas although its seq is lower than what the edge had.

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PngMsg } from '../../protocol/messages.ts';
 import { growCells } from '../canvas/canvas-size.ts';
-import { startEdge, startWriter } from '../../testkit/cluster.ts';
+import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
 import { decodeToIndices, httpRequest, tempDir, TestClient } from '../../testkit/fixture.ts';
 import { imageAtLeast } from '../../testkit/image-probe.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
@@ -31,16 +31,7 @@ const post = (server: StartedServer, path: string, body: unknown, auth = false) 
     headers: auth ? { Authorization: `Bearer ${ADMIN}` } : {},
   }).catch(() => ({ status: 0, body: '', json: (): Record<string, unknown> => ({}) }));
 
-const health = async (server: StartedServer) =>
-  (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
+const until = pollUntil(20_000);
 
 /** Places through `edge` until acked (a failover answers 503 meanwhile); returns its seq. */
 async function placeAcked(edge: StartedServer, x: number, y: number, color: number): Promise<number> {
@@ -78,7 +69,7 @@ describe('a resize through an edge, with a standby', () => {
     let leader: StartedServer | undefined;
     let standby: StartedServer | undefined;
     await until('one leader and one standby', async () => {
-      const roles = await Promise.all(writers.map(async (w) => String((await health(w)).lease)));
+      const roles = await Promise.all(writers.map(async (w) => String((await healthOf(w)).lease)));
       const i = roles.indexOf('leader');
       if (i < 0 || !roles.includes('standby')) return false;
       leader = writers[i];
@@ -159,13 +150,13 @@ describe('a resize through an edge, with a standby', () => {
     seq = await put(39, 19, 7);
     await until(
       'the standby applied the log',
-      async () => Number((await health(standby as StartedServer)).behind ?? 0) === 0,
+      async () => Number((await healthOf(standby as StartedServer)).behind ?? 0) === 0,
     );
     const before = await imageAtLeast(edge.http, seq);
     assert.deepEqual(decodeToIndices(before.png, PALETTE_2017).grid, grid);
 
     leader.proc.kill('SIGKILL');
-    await until('the standby leads', async () => (await health(standby as StartedServer)).lease === 'leader');
+    await until('the standby leads', async () => (await healthOf(standby as StartedServer)).lease === 'leader');
     seq = await put(38, 18, 8);
     const afterFailover = await imageAtLeast(standby.http, seq);
     const decoded = decodeToIndices(afterFailover.png, PALETTE_2017);
