@@ -270,6 +270,11 @@ export class CanvasApp {
           this.d.renderer.paintRect(b, rect);
           this.refreshCursor();
         },
+        dropRect: (b, rect) => this.d.renderer.dropRect(b, rect),
+        drawPyramid: (b, tile) => {
+          this.d.renderer.paintPyramid(b, tile);
+          this.refreshCursor();
+        },
       },
     });
   }
