@@ -71,6 +71,34 @@ export class Board {
     return Math.max(0, this.pyramid?.at(x, y) ?? 0);
   }
 
+  /**
+   * The colour indices shown over [x, x + w) x [y, y + h) (rows of w; outside the canvas 0): the
+   * cells, the pyramid's approximation where no level-0 tile is loaded, pending placements on top.
+   * For loops over an area (a template's progress): one copy per block, not a colourAt per pixel.
+   */
+  readShown(x: number, y: number, w: number, h: number): Uint8Array {
+    const { cells, pyramid } = this;
+    const out = cells.read(x, y, w, h);
+    if (pyramid && pyramid.size > 0) {
+      const ax = Math.max(0, x);
+      const ay = Math.max(0, y);
+      const ex = Math.min(this.width, x + w);
+      const ey = Math.min(this.height, y + h);
+      const { bw, bh } = cells;
+      for (let by = Math.floor(ay / bh); by * bh < ey; by++) {
+        for (let bx = Math.floor(ax / bw); bx * bw < ex; bx++) {
+          if (cells.blockAt(by * cells.cols + bx, false)) continue;
+          const x0 = Math.max(ax, bx * bw);
+          const y0 = Math.max(ay, by * bh);
+          pyramid.fill(out, x, y, w, x0, y0, Math.min(ex, (bx + 1) * bw), Math.min(ey, (by + 1) * bh));
+        }
+      }
+    }
+    for (const p of this.pending)
+      if (p.x >= x && p.y >= y && p.x < x + w && p.y < y + h) out[(p.y - y) * w + (p.x - x)] = p.c;
+    return out;
+  }
+
   /** Pixels currently overlaid by pending placements (for a full repaint). */
   pendingPixels(): readonly Pending[] {
     return this.pending;

@@ -51,16 +51,52 @@ export class PyramidCells {
     return this.tiles.get(`${level}/${tx}/${ty}`);
   }
 
-  /** The colour of the finest kept tile over (x, y), or -1 when none covers it. */
-  at(x: number, y: number): number {
+  /**
+   * The finest kept tile over canvas pixel (x, y), or undefined. Tiles of every level are aligned to
+   * level-0 tiles, so the answer is the same for every pixel of one level-0 tile.
+   */
+  finestOver(x: number, y: number): PyramidTile | undefined {
     for (let level = 1; level <= this.maxLevel; level++) {
       const span = this.tileSize * 2 ** level;
       const t = this.tiles.get(`${level}/${Math.floor(x / span)}/${Math.floor(y / span)}`);
-      if (!t) continue;
-      const px = (x % span) >> level;
-      const py = (y % span) >> level;
-      if (px < t.w && py < t.h) return t.indices[py * t.w + px] as number;
+      if (t) return t;
     }
-    return -1;
+    return undefined;
   }
+
+  /** The colour of the finest kept tile over (x, y), or -1 when none covers it. */
+  at(x: number, y: number): number {
+    const t = this.finestOver(x, y);
+    return t ? colourIn(t, this.tileSize, x, y) : -1;
+  }
+
+  /**
+   * Fills out (rows of w, its first cell canvas pixel (x, y)) over [x0, x1) x [y0, y1), a part of one
+   * level-0 tile, from the finest tile kept there; leaves it as it is where none is.
+   */
+  fill(out: Uint8Array, x: number, y: number, w: number, x0: number, y0: number, x1: number, y1: number): void {
+    const t = this.finestOver(x0, y0);
+    if (!t) return;
+    const span = this.tileSize * 2 ** t.level;
+    const bx = t.tx * span;
+    const by = t.ty * span;
+    for (let yy = y0; yy < y1; yy++) {
+      const py = (yy - by) >> t.level;
+      if (py >= t.h) break;
+      const row = py * t.w;
+      const o = (yy - y) * w - x;
+      for (let xx = x0; xx < x1; xx++) {
+        const px = (xx - bx) >> t.level;
+        if (px >= t.w) break;
+        out[o + xx] = t.indices[row + px] as number;
+      }
+    }
+  }
+}
+
+function colourIn(t: PyramidTile, tileSize: number, x: number, y: number): number {
+  const span = tileSize * 2 ** t.level;
+  const px = (x - t.tx * span) >> t.level;
+  const py = (y - t.ty * span) >> t.level;
+  return px < t.w && py < t.h ? (t.indices[py * t.w + px] as number) : -1;
 }
