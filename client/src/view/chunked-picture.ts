@@ -14,6 +14,37 @@ import type { Board } from '../board/board.ts';
 import type { PyramidTile } from '../board/pyramid-cells.ts';
 import type { Region } from './board-tiles.ts';
 
+/** Where a frame draws: board pixel (x, y) at (ox + x k, oy + y k), `dpr` device pixels a unit. */
+interface DrawAt {
+  ctx: CanvasRenderingContext2D;
+  ox: number;
+  oy: number;
+  k: number;
+  dpr: number;
+}
+
+/**
+ * Draws source pixels (sx, sy, sw, sh) of `image` over board pixels [x0, x1) x [y0, y1), the edges
+ * snapped to device pixels (an edge between device pixels is antialiased into a seam).
+ */
+function blit(
+  at: DrawAt,
+  image: CanvasImageSource,
+  sx: number,
+  sy: number,
+  sw: number,
+  sh: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): void {
+  const snap = (v: number): number => Math.round(v * at.dpr) / at.dpr;
+  const dx = snap(at.ox + x0 * at.k);
+  const dy = snap(at.oy + y0 * at.k);
+  at.ctx.drawImage(image, sx, sy, sw, sh, dx, dy, snap(at.ox + x1 * at.k) - dx, snap(at.oy + y1 * at.k) - dy);
+}
+
 export class ChunkedPicture {
   /** Canvases of loaded level-0 tiles, by block index. */
   private readonly tiles = new Map<number, CanvasRenderingContext2D>();
@@ -138,7 +169,9 @@ export class ChunkedPicture {
 
   /**
    * Draws the part of the board in `region` with board pixel (x, y) at (ox + x k, oy + y k) in the
-   * context's units; `level` > 0: from that pyramid level, else from the level-0 tiles. Edges are
+   * context's units; `level` > 0: from that pyramid level, else from the level-0 tiles. What they do
+   * not cover is drawn from the pyramid's top, and only that: drawing the top under the whole screen
+   * as well cost a phone at 4x CPU throttle a fifth of its frame rate (perf/RESULTS.md). Edges are
    * snapped to device pixels so neighbouring tiles meet without a seam.
    */
   draw(
@@ -151,72 +184,73 @@ export class ChunkedPicture {
     level: number,
   ): void {
     const pyramid = this.board.pyramid;
-    if (pyramid && pyramid.maxLevel > 0) this.drawLevel(ctx, region, ox, oy, k, dpr, pyramid.maxLevel);
-    if (level > 0) {
-      if (pyramid && level < pyramid.maxLevel) this.drawLevel(ctx, region, ox, oy, k, dpr, level);
-      return;
-    }
+    const top = pyramid && pyramid.maxLevel > 0 ? pyramid.maxLevel : null;
+    const at = { ctx, ox, oy, k, dpr };
+    if (level > 0 && top !== null && level >= top) return this.drawLevel(at, region, top, null);
+    const missing: Region[] = [];
+    if (level > 0) this.drawLevel(at, region, level, missing);
+    else this.drawLevel0(at, region, missing);
+    if (top !== null) for (const r of missing) this.drawLevel(at, r, top, null);
+  }
+
+  /** The loaded level-0 tiles over `region`; the board rectangles of those not loaded go to `missing`. */
+  private drawLevel0(at: DrawAt, region: Region, missing: Region[]): void {
     const side = this.side;
-    const snap = (v: number): number => Math.round(v * dpr) / dpr;
+    const { width, height } = this.board;
     const cols = this.board.cells.cols;
     const rx1 = region.x + region.w;
     const ry1 = region.y + region.h;
     for (let by = Math.floor(region.y / side); by * side < ry1; by++) {
       for (let bx = Math.floor(region.x / side); bx * side < rx1; bx++) {
+        const x0 = bx * side;
+        const y0 = by * side;
+        const w = Math.min(side, width - x0);
+        const h = Math.min(side, height - y0);
         const t = this.tiles.get(by * cols + bx);
-        if (!t) continue;
-        const x0 = Math.max(region.x, bx * side);
-        const y0 = Math.max(region.y, by * side);
-        const x1 = Math.min(rx1, bx * side + t.canvas.width);
-        const y1 = Math.min(ry1, by * side + t.canvas.height);
-        if (x1 <= x0 || y1 <= y0) continue;
-        const dx = snap(ox + x0 * k);
-        const dy = snap(oy + y0 * k);
-        ctx.drawImage(
-          t.canvas,
-          x0 - bx * side,
-          y0 - by * side,
-          x1 - x0,
-          y1 - y0,
-          dx,
-          dy,
-          snap(ox + x1 * k) - dx,
-          snap(oy + y1 * k) - dy,
-        );
+        if (!t) missing.push({ x: x0, y: y0, w, h });
+        else blit(at, t.canvas, 0, 0, w, h, x0, y0, x0 + w, y0 + h);
       }
     }
   }
 
-  /** The pyramid tiles of `level` over `region`, each tile pixel a 2^level block. */
-  private drawLevel(
-    ctx: CanvasRenderingContext2D,
-    region: Region,
-    ox: number,
-    oy: number,
-    k: number,
-    dpr: number,
-    level: number,
-  ): void {
+  /**
+   * The pyramid tiles of `level` over `region`, each tile pixel a 2^level block; with `missing`, the
+   * board rectangles of tiles not kept go there, else only the part of each tile over `region` is
+   * drawn (whole source pixels: a pyramid pixel spans 2^level board pixels).
+   */
+  private drawLevel(at: DrawAt, region: Region, level: number, missing: Region[] | null): void {
     const pyramid = this.board.pyramid;
     if (!pyramid) return;
-    const snap = (v: number): number => Math.round(v * dpr) / dpr;
+    const { width, height } = this.board;
     const span = pyramid.tileSize * 2 ** level;
     const step = 2 ** level;
     for (let ty = Math.floor(region.y / span); ty * span < region.y + region.h; ty++) {
       for (let tx = Math.floor(region.x / span); tx * span < region.x + region.w; tx++) {
-        const tile = pyramid.get(level, tx, ty);
-        const canvas = tile && this.pyramid.get(tile);
-        if (!tile || !canvas) continue;
         const x0 = tx * span;
         const y0 = ty * span;
-        const dx = snap(ox + x0 * k);
-        const dy = snap(oy + y0 * k);
-        ctx.drawImage(
+        const tile = pyramid.get(level, tx, ty);
+        const canvas = tile && this.pyramid.get(tile);
+        if (!tile || !canvas) {
+          missing?.push({ x: x0, y: y0, w: Math.min(span, width - x0), h: Math.min(span, height - y0) });
+          continue;
+        }
+        // The tile's pixels over the region (all of them when `missing` is collected: the region is the view).
+        const sx0 = missing ? 0 : Math.max(0, Math.floor((region.x - x0) / step));
+        const sy0 = missing ? 0 : Math.max(0, Math.floor((region.y - y0) / step));
+        const sx1 = missing ? tile.w : Math.min(tile.w, Math.ceil((region.x + region.w - x0) / step));
+        const sy1 = missing ? tile.h : Math.min(tile.h, Math.ceil((region.y + region.h - y0) / step));
+        if (sx1 <= sx0 || sy1 <= sy0) continue;
+        blit(
+          at,
           canvas,
-          dx,
-          dy,
-          snap(ox + (x0 + tile.w * step) * k) - dx,
-          snap(oy + (y0 + tile.h * step) * k) - dy,
+          sx0,
+          sy0,
+          sx1 - sx0,
+          sy1 - sy0,
+          x0 + sx0 * step,
+          y0 + sy0 * step,
+          x0 + sx1 * step,
+          y0 + sy1 * step,
         );
       }
     }
@@ -225,20 +259,11 @@ export class ChunkedPicture {
   /** Draws the whole board scaled to w x h at the origin (the minimap's copy): from the pyramid's top. */
   drawScaled(ctx: CanvasRenderingContext2D, w: number, h: number): void {
     const { board } = this;
-    const top = board.pyramid?.maxLevel ?? 0;
-    const kx = w / board.width;
-    const ky = h / board.height;
     const all = { x: 0, y: 0, w: board.width, h: board.height };
-    if (top > 0 && board.pyramid?.get(top, 0, 0)) {
-      const tile = board.pyramid.get(top, 0, 0);
-      const canvas = tile && this.pyramid.get(tile);
-      if (tile && canvas) ctx.drawImage(canvas, 0, 0, tile.w * 2 ** top * kx, tile.h * 2 ** top * ky);
-      return;
-    }
-    // A canvas of one tile (no pyramid): its level-0 tile.
     ctx.save();
-    ctx.scale(1, ky / kx);
-    this.draw(ctx, all, 0, 0, kx, 1, 0);
+    ctx.scale(1, h / board.height / (w / board.width));
+    // A canvas of one tile has no pyramid: its level-0 tile.
+    this.draw(ctx, all, 0, 0, w / board.width, 1, board.pyramid?.maxLevel ?? 0);
     ctx.restore();
   }
 }
