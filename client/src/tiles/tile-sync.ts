@@ -53,7 +53,8 @@ export const RETRY_MS = 2_000;
 /**
  * Level-0 tiles kept loaded: the largest region (16 x 16) and 64 more around it, so panning back is
  * instant. Past it the farthest outside the region are dropped (each 64 KB of cells at 256 x 256, and
- * 256 KB of the renderer's canvas): a page panning across a 16,384 x 16,384 canvas stays at ~100 MB.
+ * its part of the renderer's canvases, freed with the last tile of a canvas): a page panning across a
+ * 16,384 x 16,384 canvas keeps at most 20 MB of cells.
  */
 export const KEEP_LEVEL0_TILES = MAX_REGION_SIDE * MAX_REGION_SIDE + 64;
 /** Deltas kept for one tile while it loads; past that the oldest go and the tile loads again. */

@@ -1,7 +1,9 @@
 /**
- * The picture of a tile-mode board (board/cells.ts chunked): one 2D canvas per loaded level-0 tile,
- * made on its first write and dropped with the tile, and the pyramid tiles (board/pyramid-cells.ts)
- * as small canvases drawn scaled. No full-size ImageData: at 16,384 x 16,384 that was 1 GiB (4 bytes a
+ * The picture of a tile-mode board (board/cells.ts chunked): 2D canvases of TILE x TILE board pixels
+ * (4 x 4 level-0 tiles), each made when a tile in it is first written and dropped when its last tile
+ * is, and the pyramid tiles (board/pyramid-cells.ts) as small canvases drawn scaled. A canvas per
+ * 256 x 256 tile was 112 draws a frame with a 4000 x 4000 canvas at 0.6 device px per pixel on a
+ * phone, 37 fps panning against 49 with 1024 x 1024 canvases (4x CPU throttle, perf/RESULTS.md). No full-size ImageData: at 16,384 x 16,384 that was 1 GiB (4 bytes a
  * pixel) and a canvas per 1024 x 1024 tile of the whole board up front (256 of them). Pixels are
  * converted through one reused tile-sized ImageData (256 KB at 256 x 256), read from the board's cells
  * each time, so nothing here holds a second copy of the cells.
@@ -12,7 +14,7 @@
 import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import type { PyramidTile } from '../board/pyramid-cells.ts';
-import type { Region } from './board-tiles.ts';
+import { type Region, TILE } from './board-tiles.ts';
 
 /**
  * Most pixels of a pyramid level kept as one canvas (a composite of its tiles, drawn in one call):
@@ -54,8 +56,11 @@ function blit(
 }
 
 export class ChunkedPicture {
-  /** Canvases of loaded level-0 tiles, by block index. */
+  /** Canvases of `span` x `span` board pixels holding loaded level-0 tiles, by sy * spanCols + sx. */
   private readonly tiles = new Map<number, CanvasRenderingContext2D>();
+  /** Side of a canvas in board pixels: TILE, rounded to whole level-0 tiles. */
+  private readonly span: number;
+  private readonly spanCols: number;
   /** Canvases of the pyramid tiles the board keeps (dropped with them: weakly held). */
   private readonly pyramid = new WeakMap<PyramidTile, HTMLCanvasElement>();
   private scratch: ImageData | null = null;
@@ -68,9 +73,13 @@ export class ChunkedPicture {
   constructor(
     private readonly board: Board,
     private readonly lut: Uint32Array,
-  ) {}
+  ) {
+    const side = board.cells.bw;
+    this.span = side * Math.max(1, Math.round(TILE / side));
+    this.spanCols = Math.ceil(board.width / this.span);
+  }
 
-  /** Canvases of level-0 tiles alive (for tests and the memory benchmark). */
+  /** Canvases alive (for tests and the memory benchmark). */
   get tileCount(): number {
     return this.tiles.size;
   }
@@ -106,8 +115,13 @@ export class ChunkedPicture {
         const ey = Math.min(y1, oy + side);
         const block = cells.blockAt(index, false);
         const pending = board.pendingPixels().filter((p) => p.x >= ax && p.x < ex && p.y >= ay && p.y < ey);
+        const sx = Math.floor(ox / this.span);
+        const sy = Math.floor(oy / this.span);
+        // Where this tile sits in its canvas.
+        const lx = ox - sx * this.span;
+        const ly = oy - sy * this.span;
         if (!block && pending.length === 0) {
-          this.tiles.get(index)?.clearRect(ax - ox, ay - oy, ex - ax, ey - ay);
+          this.tiles.get(sy * this.spanCols + sx)?.clearRect(lx + ax - ox, ly + ay - oy, ex - ax, ey - ay);
           continue;
         }
         for (let y = ay; y < ey; y++) {
@@ -116,7 +130,7 @@ export class ChunkedPicture {
           else words.fill(0, o + ax - ox, o + ex - ox);
         }
         for (const p of pending) words[(p.y - oy) * side + (p.x - ox)] = lut[p.c] ?? 0;
-        this.tile(index, ox, oy).putImageData(image, 0, 0, ax - ox, ay - oy, ex - ax, ey - ay);
+        this.canvasAt(sx, sy).putImageData(image, lx, ly, ax - ox, ay - oy, ex - ax, ey - ay);
       }
     }
   }
@@ -142,10 +156,20 @@ export class ChunkedPicture {
     for (const b of boxes.values()) this.paint({ x: b.x0, y: b.y0, w: b.x1 - b.x0 + 1, h: b.y1 - b.y0 + 1 });
   }
 
-  /** A level-0 tile left memory: its canvas goes too. */
+  /** A level-0 tile left memory: its pixels go, and its canvas once no tile of it is loaded. */
   drop(rect: Region): void {
-    const side = this.side;
-    this.tiles.delete(Math.floor(rect.y / side) * this.board.cells.cols + Math.floor(rect.x / side));
+    const sx = Math.floor(rect.x / this.span);
+    const sy = Math.floor(rect.y / this.span);
+    const key = sy * this.spanCols + sx;
+    const ctx = this.tiles.get(key);
+    if (!ctx) return;
+    ctx.clearRect(rect.x - sx * this.span, rect.y - sy * this.span, rect.w, rect.h);
+    const { cells } = this.board;
+    const per = this.span / cells.bw;
+    for (let by = sy * per; by < Math.min(cells.rows, (sy + 1) * per); by++)
+      for (let bx = sx * per; bx < Math.min(cells.cols, (sx + 1) * per); bx++)
+        if (cells.blockAt(by * cells.cols + bx, false)) return;
+    this.tiles.delete(key);
   }
 
   /** A pyramid tile arrived: its picture is made now (and dropped when the board drops the tile). */
@@ -165,16 +189,17 @@ export class ChunkedPicture {
     if (tile.level === this.board.pyramid?.maxLevel) this.topVersion++;
   }
 
-  private tile(index: number, ox: number, oy: number): CanvasRenderingContext2D {
-    let ctx = this.tiles.get(index);
+  private canvasAt(sx: number, sy: number): CanvasRenderingContext2D {
+    const key = sy * this.spanCols + sx;
+    let ctx = this.tiles.get(key);
     if (!ctx) {
       const canvas = document.createElement('canvas');
-      canvas.width = Math.min(this.side, this.board.width - ox);
-      canvas.height = Math.min(this.side, this.board.height - oy);
+      canvas.width = Math.min(this.span, this.board.width - sx * this.span);
+      canvas.height = Math.min(this.span, this.board.height - sy * this.span);
       const made = canvas.getContext('2d');
       if (!made) throw new Error('2D canvas is not available');
       ctx = made;
-      this.tiles.set(index, ctx);
+      this.tiles.set(key, ctx);
     }
     return ctx;
   }
@@ -215,9 +240,29 @@ export class ChunkedPicture {
         blit(at, composite.canvas, sx0, sy0, sx1 - sx0, sy1 - sy0, sx0 * step, sy0 * step, sx1 * step, sy1 * step);
       return;
     }
-    if (level > 0) this.drawLevel(at, region, level, missing);
-    else this.drawLevel0(at, region, missing);
+    if (level > 0) {
+      this.drawLevel(at, region, level, missing);
+      if (top !== null) for (const r of missing) this.drawLevel(at, r, top, null);
+      return;
+    }
+    // The top under the level-0 tiles not loaded (transparent in their canvases), then the canvases.
+    this.notLoaded(region, missing);
     if (top !== null) for (const r of missing) this.drawLevel(at, r, top, null);
+    this.drawLevel0(at, region);
+  }
+
+  /** The level-0 tiles over `region` whose cells are not loaded, as board rectangles. */
+  private notLoaded(region: Region, missing: Region[]): void {
+    const { cells, width, height } = this.board;
+    const side = cells.bw;
+    for (let by = Math.floor(region.y / side); by * side < region.y + region.h; by++) {
+      for (let bx = Math.floor(region.x / side); bx * side < region.x + region.w; bx++) {
+        if (cells.blockAt(by * cells.cols + bx, false)) continue;
+        const x0 = bx * side;
+        const y0 = by * side;
+        missing.push({ x: x0, y: y0, w: Math.min(side, width - x0), h: Math.min(side, height - y0) });
+      }
+    }
   }
 
   /** Pyramid level `level` as one canvas of its tiles kept, when it is at most COMPOSITE_PIXELS. */
@@ -241,22 +286,20 @@ export class ChunkedPicture {
     return ctx;
   }
 
-  /** The loaded level-0 tiles over `region`; the board rectangles of those not loaded go to `missing`. */
-  private drawLevel0(at: DrawAt, region: Region, missing: Region[]): void {
-    const side = this.side;
-    const { width, height } = this.board;
-    const cols = this.board.cells.cols;
+  /** The canvases of level-0 tiles over `region`, only their part over it. */
+  private drawLevel0(at: DrawAt, region: Region): void {
+    const { span } = this;
     const rx1 = region.x + region.w;
     const ry1 = region.y + region.h;
-    for (let by = Math.floor(region.y / side); by * side < ry1; by++) {
-      for (let bx = Math.floor(region.x / side); bx * side < rx1; bx++) {
-        const x0 = bx * side;
-        const y0 = by * side;
-        const w = Math.min(side, width - x0);
-        const h = Math.min(side, height - y0);
-        const t = this.tiles.get(by * cols + bx);
-        if (!t) missing.push({ x: x0, y: y0, w, h });
-        else blit(at, t.canvas, 0, 0, w, h, x0, y0, x0 + w, y0 + h);
+    for (let sy = Math.floor(region.y / span); sy * span < ry1; sy++) {
+      for (let sx = Math.floor(region.x / span); sx * span < rx1; sx++) {
+        const t = this.tiles.get(sy * this.spanCols + sx);
+        if (!t) continue;
+        const x0 = Math.max(region.x, sx * span);
+        const y0 = Math.max(region.y, sy * span);
+        const x1 = Math.min(rx1, sx * span + t.canvas.width);
+        const y1 = Math.min(ry1, sy * span + t.canvas.height);
+        if (x1 > x0 && y1 > y0) blit(at, t.canvas, x0 - sx * span, y0 - sy * span, x1 - x0, y1 - y0, x0, y0, x1, y1);
       }
     }
   }
