@@ -385,7 +385,13 @@ export class Renderer {
       if (this.hover) drawHover(ctx, view, this.hover);
       if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
-    if (chunked) this.afterDraw(this.uploaded ? chunked : null, view, chunked.topVersion);
+    // The minimap's copy is the pyramid's top: remade when it changed (a canvas of one tile has none).
+    if (chunked)
+      this.afterDraw(
+        this.uploaded ? chunked : null,
+        view,
+        this.board?.pyramid?.maxLevel ? chunked.topVersion : this.version,
+      );
     else this.afterDraw(boardTiles, view, this.past ? -1 : this.version);
   }
 
