@@ -47,11 +47,6 @@ export class PyramidCells {
     }
   }
 
-  /** The tiles kept of one level. */
-  ofLevel(level: number): PyramidTile[] {
-    return [...this.tiles.values()].filter((t) => t.level === level);
-  }
-
   get(level: number, tx: number, ty: number): PyramidTile | undefined {
     return this.tiles.get(`${level}/${tx}/${ty}`);
   }

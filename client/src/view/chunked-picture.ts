@@ -16,14 +16,6 @@ import type { Board } from '../board/board.ts';
 import type { PyramidTile } from '../board/pyramid-cells.ts';
 import { type Region, TILE } from './board-tiles.ts';
 
-/**
- * Most pixels of a pyramid level kept as one canvas (a composite of its tiles, drawn in one call):
- * 2048 x 2048, 16 MB, the whole of level 1 of a 4096 x 4096 canvas. Drawing its 36 tiles on screen
- * one by one instead made panning a 4000 x 4000 canvas at 0.6 device px per canvas pixel 37 fps
- * against 49 with one call (a phone at 4x CPU throttle, perf/RESULTS.md); a larger level stays tiles.
- */
-const COMPOSITE_PIXELS = 2048 * 2048;
-
 /** Where a frame draws: board pixel (x, y) at (ox + x k, oy + y k), `dpr` device pixels a unit. */
 interface DrawAt {
   ctx: CanvasRenderingContext2D;
@@ -64,8 +56,6 @@ export class ChunkedPicture {
   /** Canvases of the pyramid tiles the board keeps (dropped with them: weakly held). */
   private readonly pyramid = new WeakMap<PyramidTile, HTMLCanvasElement>();
   private scratch: ImageData | null = null;
-  /** One pyramid level as one canvas (compositeFor), made for the level on screen. */
-  private composite: { level: number; ctx: CanvasRenderingContext2D } | null = null;
   private scratchWords: Uint32Array | null = null;
   /** Bumped when the pyramid's top changes (the minimap's copy is made from it). */
   topVersion = 0;
@@ -184,8 +174,6 @@ export class ChunkedPicture {
     for (let i = 0; i < tile.indices.length; i++) words[i] = this.lut[tile.indices[i] as number] ?? 0;
     ctx.putImageData(image, 0, 0);
     this.pyramid.set(tile, canvas);
-    const size = this.board.pyramid?.tileSize ?? 0;
-    if (this.composite?.level === tile.level) this.composite.ctx.drawImage(canvas, tile.tx * size, tile.ty * size);
     if (tile.level === this.board.pyramid?.maxLevel) this.topVersion++;
   }
 
@@ -225,21 +213,6 @@ export class ChunkedPicture {
     const at = { ctx, ox, oy, k, dpr };
     if (level > 0 && top !== null && level >= top) return this.drawLevel(at, region, top, null);
     const missing: Region[] = [];
-    const composite = level > 0 ? this.compositeFor(level) : null;
-    if (composite) {
-      // The top under what the level has not loaded, then the level over the region in one call.
-      this.drawLevel(at, region, level, missing, false);
-      if (top !== null) for (const r of missing) this.drawLevel(at, r, top, null);
-      const step = 2 ** level;
-      const { width, height } = composite.canvas;
-      const sx0 = Math.max(0, Math.floor(region.x / step));
-      const sy0 = Math.max(0, Math.floor(region.y / step));
-      const sx1 = Math.min(width, Math.ceil((region.x + region.w) / step));
-      const sy1 = Math.min(height, Math.ceil((region.y + region.h) / step));
-      if (sx1 > sx0 && sy1 > sy0)
-        blit(at, composite.canvas, sx0, sy0, sx1 - sx0, sy1 - sy0, sx0 * step, sy0 * step, sx1 * step, sy1 * step);
-      return;
-    }
     if (level > 0) {
       this.drawLevel(at, region, level, missing);
       if (top !== null) for (const r of missing) this.drawLevel(at, r, top, null);
@@ -265,27 +238,6 @@ export class ChunkedPicture {
     }
   }
 
-  /** Pyramid level `level` as one canvas of its tiles kept, when it is at most COMPOSITE_PIXELS. */
-  private compositeFor(level: number): CanvasRenderingContext2D | null {
-    const pyramid = this.board.pyramid;
-    if (!pyramid) return null;
-    if (this.composite?.level === level) return this.composite.ctx;
-    const w = Math.ceil(this.board.width / 2 ** level);
-    const h = Math.ceil(this.board.height / 2 ** level);
-    if (w * h > COMPOSITE_PIXELS) return null;
-    const canvas = document.createElement('canvas');
-    canvas.width = w;
-    canvas.height = h;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return null;
-    for (const tile of pyramid.ofLevel(level)) {
-      const picture = this.pyramid.get(tile);
-      if (picture) ctx.drawImage(picture, tile.tx * pyramid.tileSize, tile.ty * pyramid.tileSize);
-    }
-    this.composite = { level, ctx };
-    return ctx;
-  }
-
   /** The canvases of level-0 tiles over `region`, only their part over it. */
   private drawLevel0(at: DrawAt, region: Region): void {
     const { span } = this;
@@ -307,10 +259,11 @@ export class ChunkedPicture {
   /**
    * The pyramid tiles of `level` over `region`, each tile pixel a 2^level block; with `missing`, the
    * board rectangles of tiles not kept go there, else only the part of each tile over `region` is
-   * drawn (whole source pixels: a pyramid pixel spans 2^level board pixels); `draw` false: only
-   * collect `missing`.
+   * drawn (whole source pixels: a pyramid pixel spans 2^level board pixels). Each tile is drawn on
+   * its own, its first pixel at its own origin: its pixels are at most one device pixel (tile-region.ts
+   * pyramidLevel), so nearest neighbour drops some, and a tile's first row and column always show.
    */
-  private drawLevel(at: DrawAt, region: Region, level: number, missing: Region[] | null, draw = true): void {
+  private drawLevel(at: DrawAt, region: Region, level: number, missing: Region[] | null): void {
     const pyramid = this.board.pyramid;
     if (!pyramid) return;
     const { width, height } = this.board;
@@ -331,7 +284,7 @@ export class ChunkedPicture {
         const sy0 = missing ? 0 : Math.max(0, Math.floor((region.y - y0) / step));
         const sx1 = missing ? tile.w : Math.min(tile.w, Math.ceil((region.x + region.w - x0) / step));
         const sy1 = missing ? tile.h : Math.min(tile.h, Math.ceil((region.y + region.h - y0) / step));
-        if (sx1 <= sx0 || sy1 <= sy0 || !draw) continue;
+        if (sx1 <= sx0 || sy1 <= sy0) continue;
         blit(
           at,
           canvas,
