@@ -420,6 +420,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     palette: config.palette,
     pngLevel: config.pngLevel,
     registry: metrics.registry,
+    maxBytes: config.tileCacheMb << 20,
   });
   const authority = new LocalAuthority(
     canvas,

@@ -216,6 +216,16 @@ export const OPTIONS: readonly OptionSpec[] = [
       'of its CPU, ~75 ms per 1000 x 1000 tick; 6: 1.10x for ~14 ms; 1: 1.3x for ~5 ms, for CPU-bound servers)',
   },
   {
+    key: 'tileCacheMb',
+    flag: 'tile-cache-mb',
+    env: 'TILE_CACHE_MB',
+    kind: int(1, 65536),
+    default: '64',
+    help:
+      'MiB of encoded tiles the writer or standalone server keeps, least recently asked out first (a 16,384 x 16,384 ' +
+      'pyramid is 5,461 tiles of ~10-30 KB when busy); an evicted tile is encoded again when next asked',
+  },
+  {
     key: 'deltaMaxPercent',
     flag: 'delta-max-percent',
     env: 'DELTA_MAX_PERCENT',
