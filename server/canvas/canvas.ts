@@ -257,10 +257,33 @@ export class Canvas {
 
   /**
    * The chunks changed since the last call, in their stored form, as of now (the snapshot's rows);
-   * if storing them fails, `unsavedAgain` lists them for the next snapshot. A sparse chunk's pixels
-   * are gathered by one pass over the hash shards holding such chunks (no index per chunk).
+   * if storing them fails, `unsavedAgain` lists them for the next snapshot.
    */
   takeUnsaved(): ChunkImage[] {
+    return this.chunkImages(this.takeUnsavedList());
+  }
+
+  /**
+   * The indices of the chunks changed since the last call (no longer marked: a change from now on
+   * marks them again). A sliced snapshot takes their images a slice at a time (`chunkImages`).
+   */
+  takeUnsavedList(): number[] {
+    const list = this.unsaved;
+    for (const ci of list) this.unsavedFlags[ci] = 0;
+    this.unsaved = [];
+    return list;
+  }
+
+  /** The shard holding chunk `ci`'s sparse pixels: slices grouped by it read each shard once. */
+  shardOf(ci: number): number {
+    return ci % SHARDS;
+  }
+
+  /**
+   * Chunks `indices` in their stored form, as of now. A sparse chunk's pixels are gathered by one
+   * pass over the hash shards holding such chunks (no index per chunk).
+   */
+  chunkImages(indices: readonly number[]): ChunkImage[] {
     const { across } = this;
     const out: ChunkImage[] = [];
     // Sparse chunks: their part of the shared buffer, by chunk index (-1: not wanted).
@@ -268,8 +291,7 @@ export class Canvas {
     const counts: number[] = [];
     const sparseAt: number[] = [];
     const shards = new Uint8Array(SHARDS);
-    for (const ci of this.unsaved) {
-      this.unsavedFlags[ci] = 0;
+    for (const ci of indices) {
       const d = this.dense[ci];
       out.push({ cx: ci % across, cy: Math.floor(ci / across), bytes: d ? d.bytes() : EMPTY });
       if (d) continue;
@@ -278,7 +300,6 @@ export class Canvas {
       sparseAt.push(out.length - 1);
       shards[ci % SHARDS] = 1;
     }
-    this.unsaved = [];
     const images = new SparseImages(counts);
     shards.forEach((wanted, shard) => {
       if (wanted === 0) return;
@@ -298,6 +319,11 @@ export class Canvas {
   /** Marks chunks as changed again: their snapshot failed. */
   unsavedAgain(images: readonly ChunkImage[]): void {
     for (const { cx, cy } of images) this.markUnsaved(cy * this.across + cx);
+  }
+
+  /** Marks chunks (by index, of this size) as changed again: a sliced snapshot stopped before them. */
+  unsavedListAgain(indices: readonly number[]): void {
+    for (const ci of indices) this.markUnsaved(ci);
   }
 
   /** Every chunk holding pixels counts as changed: the next snapshot writes them all. */

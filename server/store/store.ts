@@ -286,6 +286,39 @@ export class Store {
   }
 
   /**
+   * Whether a snapshot of a `width` x `height` canvas may be written a slice at a time: the stored
+   * chunks are of that size (so every row, old or new, is of one layout) and hold the canvas at a
+   * seq. Until the slices end, `chunks_seq` stays at the previous snapshot's seq; a start meanwhile
+   * (or after a crash) restores the mix of older and newer chunk rows and replays from that seq:
+   * every row stored after it is applied again in order, which leaves each pixel as its last
+   * placement left it, whatever version of its chunk was stored.
+   */
+  canSlice(width: number, height: number): boolean {
+    if (this.meta(CHUNKS_SEQ) === undefined) return false;
+    const stored = this.chunksSize();
+    return stored !== undefined && stored.width === width && stored.height === height;
+  }
+
+  /** A slice of a snapshot: chunk rows as of `seq`, in one transaction (`chunks_seq` unchanged). */
+  writeChunks(chunks: readonly ChunkImage[], seq: number): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO chunks (cx, cy, cells, seq) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
+    })();
+  }
+
+  /**
+   * The slices of a snapshot begun at `seq` are all written: the chunks hold the canvas at `seq`
+   * (some rows newer, which replay makes no difference to, as `canSlice` says).
+   */
+  finishSlicedSnapshot(seq: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(CHUNKS_SEQ, String(seq));
+      this.db.prepare('DELETE FROM snapshots').run();
+    })();
+  }
+
+  /**
    * The size the stored chunks are laid out for; undefined when there are none. Rows written before
    * the size was stored (no `chunks_size`) are of the size at their seq.
    */
@@ -341,8 +374,10 @@ export class Store {
     return this.db.transaction(() => {
       const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
-      // The chunks hold the canvas at one seq only: past `seq`, they go, and the next start replays.
-      if (this.snapshotSeq() > seq) {
+      // The chunks hold the canvas at one seq only (rows of a sliced snapshot may be newer, up to the
+      // seq they were written at): past `seq`, they go, and the next start replays.
+      const newest = (this.db.prepare('SELECT MAX(seq) AS s FROM chunks').get() as { s: number | null }).s ?? 0;
+      if (this.snapshotSeq() > seq || newest > seq) {
         this.db.prepare('DELETE FROM chunks').run();
         this.db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(CHUNKS_SEQ, CHUNKS_SIZE);
       }

@@ -1,0 +1,96 @@
+/**
+ * What a snapshot of every chunk costs the event loop, written whole against in slices, in process
+ * on a SQLite file in a temp dir: `npx tsx perf/snapshot-slices.ts [SIDE] [N] [ROUNDS]` (defaults
+ * 16,384, 1,000,000, 2). N placements at uniformly random pixels change every chunk of the canvas;
+ * rounds alternate: N more placements, then a whole snapshot (`committer.snapshot()`, timed), or
+ * N more and the sliced one the committer begins (placement/snapshot-scheduler.ts): the longest turn
+ * it held the loop (an event-loop delay histogram at 1 ms resolution), its turns and wall time.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PlacementCommitter, type PlacementRequest } from '../server/placement/committer.ts';
+import { SLICE_CHUNKS } from '../server/placement/snapshot-scheduler.ts';
+import { Store } from '../server/store/store.ts';
+import { tempDir } from '../testkit/fixture.ts';
+import { Rng } from '../testkit/rng.ts';
+
+const side = Number(process.argv[2] ?? 16_384);
+const count = Number(process.argv[3] ?? 1_000_000);
+const rounds = Number(process.argv[4] ?? 2);
+const dir = tempDir();
+const store = Store.open({
+  path: join(dir, 'canvas.db'),
+  width: side,
+  height: side,
+  paletteSize: 16,
+  synchronous: 'NORMAL',
+  busyTimeoutMs: 0,
+});
+const { canvas } = store.load(16);
+canvas.track();
+const committer = new PlacementCommitter(
+  store,
+  canvas,
+  { commitDelayMs: 0, commitBatch: 1000, snapshotEvery: count },
+  {
+    commitFailed: (err) => {
+      throw err;
+    },
+    committed: () => {},
+    callbackFailed: (err) => {
+      throw err;
+    },
+  },
+);
+const rng = new Rng(7);
+/** `n` placements at random pixels, 1,000 a batch; the last batch may begin a snapshot. */
+function place(n: number): void {
+  for (let done = 0; done < n; done += 1000) {
+    const batch: PlacementRequest[] = [];
+    for (let i = 0; i < Math.min(1000, n - done); i++)
+      batch.push({
+        x: rng.u32() % side,
+        y: rng.u32() % side,
+        color: 1 + (i % 15),
+        who: 'p'.repeat(16),
+        addr: '',
+        nextAt: 0,
+      });
+    committer.commitNow(batch);
+  }
+}
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+place(count - 1);
+committer.snapshot(); // the first lays the chunks out, whole
+const changed = () => canvas.footprint().chunks;
+console.log(`${side} x ${side}: ${changed().toLocaleString('en-US')} chunks hold pixels; slices of ${SLICE_CHUNKS}`);
+for (let round = 0; round < rounds; round++) {
+  place(count - 1);
+  let started = performance.now();
+  committer.snapshot();
+  console.log(`whole:  one turn of ${(performance.now() - started).toFixed(0)} ms`);
+
+  place(count - 1); // the count-th placement begins the sliced one
+  const before = store.snapshotSeq();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  await turn();
+  delay.enable();
+  started = performance.now();
+  place(1);
+  const begin = performance.now() - started;
+  let turns = 0;
+  while (store.snapshotSeq() === before) {
+    await turn();
+    turns++;
+  }
+  delay.disable();
+  const wall = performance.now() - started;
+  console.log(
+    `sliced: begin ${begin.toFixed(0)} ms, longest turn ${(delay.max / 1e6).toFixed(1)} ms (median ${(delay.percentile(50) / 1e6).toFixed(1)} ms), ${turns} turns, ${wall.toFixed(0)} ms from first to last`,
+  );
+}
+committer.close();
+store.close();
+rmSync(dir, { recursive: true, force: true });
