@@ -38,7 +38,8 @@ import { Bans } from './placement/bans.ts';
 import { Signals } from './placement/signals.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
-import { ChargeCooldowns } from './placement/charges.ts';
+import { ChargeCooldowns, type ChargeOptions } from './placement/charges.ts';
+import type { CooldownSource } from './placement/recent-placements.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
@@ -95,6 +96,8 @@ export interface Leadership {
 export interface Handover {
   loaded: LoadedState;
   stats?: Stats;
+  /** The cooldown window's placements, kept by the standby (absent: read from the log). */
+  recent?: CooldownSource;
   /** Taking over from another leader (not this process's own start): edges wait for the first frame. */
   takeover: boolean;
 }
@@ -295,7 +298,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     },
   );
   const secret = store.identitySecret(config.secret);
-  const cooldowns = cooldownModel(config, placementLog, Date.now());
+  // A standby's takeover hands over what it kept of the cooldown window (placement/recent-placements.ts).
+  const cooldowns = cooldownModel(config, handover?.recent ?? placementLog, Date.now());
   // With charges, a bot keeping up the full rate places one every charge period: the same signal.
   const signals = new Signals(cooldowns.periodMs);
   // Off (no Surge at all) unless --surge-factor is set: nothing changes for a canvas that did not ask.
@@ -649,21 +653,21 @@ export function watchLeadership(
  * identity's and address's `next_at`; charges restores each identity's bucket from its last `next_at`
  * (the time it is full again) and replays the addresses' recent placements (placement/charges.ts).
  */
-function cooldownModel(config: Config, placementLog: PlacementLog, now: number): Cooldowns {
+function cooldownModel(config: Config, source: CooldownSource, now: number): Cooldowns {
+  const windowMs = cooldownWindowMs(config);
   if (config.cooldownModel === 'fixed')
-    return new FixedCooldowns(
-      config.cooldownMs,
-      config.addressPlacements,
-      placementLog.runningCooldowns(now, config.cooldownMs),
-    );
-  const options = {
-    maxCharges: config.maxCharges,
-    chargeMs: config.chargeMs,
-    addressPlacements: config.addressPlacements,
-  };
-  const windowMs = ChargeCooldowns.windowMs(options);
-  return new ChargeCooldowns(options, {
-    byWho: placementLog.runningCooldowns(now, windowMs).byWho,
-    byAddrTimes: placementLog.placementTimesByAddress(now - windowMs),
+    return new FixedCooldowns(config.cooldownMs, config.addressPlacements, source.runningCooldowns(now, windowMs));
+  return new ChargeCooldowns(chargeOptions(config), {
+    byWho: source.runningCooldowns(now, windowMs).byWho,
+    byAddrTimes: source.placementTimesByAddress(now - windowMs),
   });
+}
+
+function chargeOptions(config: Config): ChargeOptions {
+  return { maxCharges: config.maxCharges, chargeMs: config.chargeMs, addressPlacements: config.addressPlacements };
+}
+
+/** How far back the cooldown model reads placements to restore (a standby keeps that much). */
+export function cooldownWindowMs(config: Config): number {
+  return config.cooldownModel === 'fixed' ? config.cooldownMs : ChargeCooldowns.windowMs(chargeOptions(config));
 }
