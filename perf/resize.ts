@@ -57,7 +57,7 @@ async function round(seed: number): Promise<Round> {
       encoder: new PngEncoder(FROM, FROM, PALETTE_2017),
       newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
       canvasId: 'bench',
-      maxDeltaCells: 100_000,
+      maxDeltaCells: () => 100_000,
       deliver: async () => {},
       onError: (err) => {
         throw err;

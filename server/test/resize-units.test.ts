@@ -32,7 +32,7 @@ test('checkResize: grows on any side up to the maximum; a shrink, no change or a
   assert.equal(why({ width: 10, height: 8, left: 0, top: 0 }), 'invalid');
   assert.equal(why({ width: 12, height: 8, left: 3, top: 0 }), 'invalid');
   assert.equal(why({ width: 12, height: 9, left: 0, top: -1 }), 'invalid');
-  assert.equal(MAX_CANVAS_SIDE, 4096);
+  assert.equal(MAX_CANVAS_SIDE, 16_384, "the flags' limit: a resize may take a canvas past 4096 a side");
 });
 
 test('growCells copies every cell to (x + left, y + top) and leaves the added cells 0', () => {
@@ -164,7 +164,7 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
     encoder: new PngEncoder(4, 4, PALETTE_2017),
     newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
     canvasId: 'c',
-    maxDeltaCells: 1000,
+    maxDeltaCells: () => 1000,
     deliver: async () => {},
     onError: (err) => assert.fail(String(err)),
   });
@@ -181,12 +181,12 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
   assert.deepEqual([img.width, img.height], [6, 5]);
   assert.deepEqual(img.grid, canvas.toGrid());
   assert.equal(img.grid[2 * 6 + 3], 5);
-  const msg = decodeServerMessage(out.resize?.message ?? new Uint8Array()) as ResizeMsg;
+  const msg = decodeServerMessage(out.resizes?.[0]?.message ?? new Uint8Array()) as ResizeMsg;
   assert.deepEqual(msg, { t: 'resize', seq: 2, width: 6, height: 5, left: 2, top: 1 });
   // The tick after is a delta again.
   canvas.apply(0, 0, 1, 4);
   const next = await ticker.run();
-  assert.equal(next.resize, undefined);
+  assert.equal(next.resizes, undefined);
   assert.equal(next.delta?.fromSeq, 3);
 });
 
