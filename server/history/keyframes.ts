@@ -127,6 +127,8 @@ export class Keyframes {
         await nextTurn();
       }
     }
+    // Walked up to that resize for good: its grid (16 MB at 4096 x 4096) is not kept for nothing.
+    if (tooLarge && this.seq >= max) this.grid = undefined;
     return written;
   }
 }
