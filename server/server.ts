@@ -393,11 +393,12 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const resizeList = () =>
     store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
   // History workers open the database file read-only: none for an in-memory database. Keyframes and
-  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side); a
-  // resize stops at 4096, so a canvas either has them for good or never. Replay starts from the
-  // canvas's first size and grows it at each stored resize.
+  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side),
+  // whether the canvas started there or a resize took it there (then the history stops answering at
+  // that resize's tick, and keyframes stop before its seq: history/keyframes.ts). Replay starts from
+  // the canvas's first size and grows it at each stored resize.
   const first = store.sizeHistory().initial;
-  const historyOff: HistoryOff | undefined =
+  const historyOff = (): HistoryOff | undefined =>
     config.db === ':memory:'
       ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
       : !canvas.wholeImages
@@ -406,8 +407,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
             message: `past canvases, timelapses and heatmaps need a canvas of at most ${WHOLE_CANVAS_MAX_SIDE} pixels a side; this one is ${canvas.width} x ${canvas.height}`,
           }
         : undefined;
-  const pastCanvases = historyOff
-    ? { off: historyOff }
+  const offAtStart = historyOff();
+  const pastCanvases = offAtStart
+    ? { off: offAtStart }
     : {
         off: undefined,
         keyframes: new Keyframes(store.db, first.width, first.height),
@@ -432,8 +434,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placementLog,
     moderation,
     pastCanvases.off
-      ? pastCanvases.off
-      : new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+      ? () => pastCanvases.off
+      : (() => {
+          const answers = new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas });
+          return () => historyOff() ?? answers;
+        })(),
     stats,
     tiles,
     projectService,
@@ -491,11 +496,12 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     encoder,
     newEncoder: (width, height) => new PngEncoder(width, height, config.palette, config.pngLevel),
     canvasId: store.canvasId,
-    maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
+    // Of the canvas now, not of the flags' first size: a grown canvas takes larger deltas.
+    maxDeltaCells: () => Math.floor((canvas.width * canvas.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.image?.png.length ?? 0);
-      if (out.resize) front?.resized(out.resize, resizeList());
+      if (out.resizes) front?.resized(out.frame, resizeList());
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
