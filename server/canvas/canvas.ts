@@ -286,6 +286,11 @@ export class Canvas {
     return list;
   }
 
+  /** Pixels chunk `ci` stores: all of it when dense, else its placed ones (a snapshot slice's weight). */
+  chunkPixels(ci: number): number {
+    return this.dense[ci] ? CHUNK_CELLS : (this.sparseCount[ci] as number);
+  }
+
   /** The shard holding chunk `ci`'s sparse pixels: slices grouped by it read each shard once. */
   shardOf(ci: number): number {
     return ci % SHARDS;

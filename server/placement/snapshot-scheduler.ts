@@ -7,8 +7,10 @@
  * them in one go held the loop 0.45-0.65 s (perf/RESULTS.md, "A 16,384 x 16,384 canvas"), while
  * placements, ticks and tiles waited. A slice is `sliceChunks` chunks of few hash shards (grouped by
  * shard, so the sparse pixels are read once in all); the previous snapshot stays the one a start
- * uses until the last slice is written (store.ts, `canSlice`). Slicing needs the stored chunks to
- * be of the canvas's size: the first snapshot, and the first after a resize, are written whole.
+ * uses until the last slice is written (store.ts, `canSlice`). A new layout (the first snapshot, or
+ * the first after a resize: every chunk holding pixels, 1.4 s in one go for a full 4096 x 4096
+ * canvas grown to 16,384) is written in slices into a table of its own that replaces the old one at
+ * the end (store.ts, `beginRelayout`).
  *
  * Failure is logged, not fatal, and backs off: on a nearly full disk a retry after every batch meant
  * 60-180 snapshot writes (5 MB each at 1000 x 1000) a second and GET /image p50 going from 0.5 to
@@ -21,10 +23,16 @@ import type { Store } from '../store/store.ts';
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 5 * 60_000;
 /**
- * Chunks per slice: 512 took ~4 ms to take and write on the 16,384 x 16,384 benchmark canvas
- * (perf/RESULTS.md); fewer chunks are written whole.
+ * Most chunks per slice: 512 sparse ones (~15 pixels each) took 3-5 ms to take and write on the
+ * 16,384 x 16,384 benchmark canvas (perf/RESULTS.md); fewer chunks are written whole.
  */
 export const SLICE_CHUNKS = 512;
+/**
+ * A slice also ends at this weight, a chunk weighing 1 + its stored pixels / 100: a dense chunk
+ * (4,096 pixels, 20 KB) took 0.19 ms to take and write, 512 of them 95 ms in one turn, so a slice
+ * holds ~14 dense chunks (~3 ms) or 512 sparse ones.
+ */
+const SLICE_WEIGHT = 600;
 
 export interface SnapshotSchedulerOptions {
   /** Placements between snapshots (--snapshot-every). */
@@ -46,6 +54,8 @@ interface SlicedRun {
   covers: number;
   /** Chunk indices not written yet, grouped by shard. */
   left: number[];
+  /** A new layout, written into a table of its own (store.ts `beginRelayout`): its size. */
+  relayout?: { width: number; height: number };
   timer: NodeJS.Immediate | undefined;
 }
 
@@ -108,17 +118,27 @@ export class SnapshotScheduler {
   }
 
   private begin(): void {
-    if (!this.store.canSlice(this.canvas.width, this.canvas.height)) {
-      this.whole();
-      return;
-    }
     const list = this.canvas.takeUnsavedList();
     if (list.length <= this.sliceChunks) {
       this.canvas.unsavedListAgain(list);
       this.whole();
       return;
     }
-    this.run = { seq: this.canvas.seq, covers: this.since, left: this.byShard(list), timer: undefined };
+    const { width, height } = this.canvas;
+    const run: SlicedRun = { seq: this.canvas.seq, covers: this.since, left: this.byShard(list), timer: undefined };
+    if (!this.store.canSlice(width, height)) {
+      // Every chunk holding pixels is in the list: the canvas lists them all at its start and at a
+      // resize, and a failed run of a new layout lists them all again (`writeSlice`).
+      run.relayout = { width, height };
+      try {
+        this.store.beginRelayout();
+      } catch (err) {
+        this.canvas.unsavedListAgain(list);
+        this.backOff(err);
+        return;
+      }
+    }
+    this.run = run;
     this.schedule();
   }
 
@@ -157,20 +177,35 @@ export class SnapshotScheduler {
     const run = this.run;
     if (!run) return;
     run.timer = undefined;
-    if (!this.writeSlice(run, this.sliceChunks)) return;
+    if (!this.writeSlice(run, false)) return;
     if (run.left.length > 0) this.schedule();
     else this.complete(run);
   }
 
-  /** Writes up to `count` of the run's chunks; false (and the run dropped) if the store failed. */
-  private writeSlice(run: SlicedRun, count: number): boolean {
-    const slice = run.left.splice(0, count);
+  /** How many of `left`'s first chunks make one slice: SLICE_CHUNKS, or fewer heavy ones. */
+  private sliceLength(left: readonly number[]): number {
+    let n = 0;
+    let weight = 0;
+    while (n < left.length && n < this.sliceChunks && weight < SLICE_WEIGHT) {
+      weight += 1 + this.canvas.chunkPixels(left[n] as number) / 100;
+      n++;
+    }
+    return n;
+  }
+
+  /** Writes the run's next slice (or all it has left); false (and the run dropped) if the store failed. */
+  private writeSlice(run: SlicedRun, all: boolean): boolean {
+    const slice = run.left.splice(0, all ? run.left.length : this.sliceLength(run.left));
     try {
-      this.store.writeChunks(this.canvas.chunkImages(slice), this.canvas.seq);
+      this.store.writeChunks(this.canvas.chunkImages(slice), this.canvas.seq, run.relayout !== undefined);
       return true;
     } catch (err) {
-      this.canvas.unsavedListAgain(slice);
-      this.canvas.unsavedListAgain(run.left);
+      // A new layout starts again from an empty table: every chunk holding pixels goes into it.
+      if (run.relayout) this.canvas.unsaveAll();
+      else {
+        this.canvas.unsavedListAgain(slice);
+        this.canvas.unsavedListAgain(run.left);
+      }
       this.run = undefined;
       this.backOff(err);
       return false;
@@ -179,11 +214,13 @@ export class SnapshotScheduler {
 
   private complete(run: SlicedRun): void {
     try {
-      this.store.finishSlicedSnapshot(run.seq);
+      this.store.finishSlicedSnapshot(run.seq, run.relayout);
       this.since -= run.covers;
       this.succeeded();
     } catch (err) {
       // The rows are written but the snapshot's seq is not: a start uses the previous one (as good).
+      // A new layout's table was not swapped in: its chunks go into the next one.
+      if (run.relayout) this.canvas.unsaveAll();
       this.backOff(err);
     }
     this.run = undefined;
@@ -195,7 +232,7 @@ export class SnapshotScheduler {
     if (!run) return;
     if (run.timer) clearImmediate(run.timer);
     run.timer = undefined;
-    if (this.writeSlice(run, run.left.length)) this.complete(run);
+    if (this.writeSlice(run, true)) this.complete(run);
   }
 
   /** Every changed chunk in one transaction, as of now. */

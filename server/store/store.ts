@@ -299,9 +299,28 @@ export class Store {
     return stored !== undefined && stored.width === width && stored.height === height;
   }
 
-  /** A slice of a snapshot: chunk rows as of `seq`, in one transaction (`chunks_seq` unchanged). */
-  writeChunks(chunks: readonly ChunkImage[], seq: number): void {
-    const put = this.db.prepare('INSERT OR REPLACE INTO chunks (cx, cy, cells, seq) VALUES (?, ?, ?, ?)');
+  /**
+   * A snapshot of a new layout (the first, or the first after a resize) written in slices: into a
+   * table of its own, `chunks_next`, which replaces `chunks` only when the last slice is written
+   * (`finishSlicedSnapshot`), so until then a start still reads the previous snapshot whole. A
+   * `chunks_next` left by a crash or a failed run is dropped here.
+   */
+  beginRelayout(): void {
+    this.db.exec(`
+      DROP TABLE IF EXISTS chunks_next;
+      CREATE TABLE chunks_next (
+        cx INTEGER NOT NULL, cy INTEGER NOT NULL, cells BLOB NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (cx, cy)) WITHOUT ROWID;
+    `);
+  }
+
+  /**
+   * A slice of a snapshot: chunk rows as of `seq`, in one transaction (`chunks_seq` unchanged), into
+   * `chunks` or, for a new layout, `chunks_next`.
+   */
+  writeChunks(chunks: readonly ChunkImage[], seq: number, relayout = false): void {
+    const table = relayout ? 'chunks_next' : 'chunks';
+    const put = this.db.prepare(`INSERT OR REPLACE INTO ${table} (cx, cy, cells, seq) VALUES (?, ?, ?, ?)`);
     this.db.transaction(() => {
       for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
     })();
@@ -309,11 +328,17 @@ export class Store {
 
   /**
    * The slices of a snapshot begun at `seq` are all written: the chunks hold the canvas at `seq`
-   * (some rows newer, which replay makes no difference to, as `canSlice` says).
+   * (some rows newer, which replay makes no difference to, as `canSlice` says). A new layout's
+   * table takes the place of the old one (a rename: the rows are not copied) with its size.
    */
-  finishSlicedSnapshot(seq: number): void {
+  finishSlicedSnapshot(seq: number, relayout?: { width: number; height: number }): void {
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.db.transaction(() => {
-      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(CHUNKS_SEQ, String(seq));
+      if (relayout) {
+        this.db.exec('DROP TABLE chunks; ALTER TABLE chunks_next RENAME TO chunks;');
+        setMeta.run(CHUNKS_SIZE, `${relayout.width}x${relayout.height}`);
+      }
+      setMeta.run(CHUNKS_SEQ, String(seq));
       this.db.prepare('DELETE FROM snapshots').run();
     })();
   }
@@ -377,6 +402,7 @@ export class Store {
       // The chunks hold the canvas at one seq only (rows of a sliced snapshot may be newer, up to the
       // seq they were written at): past `seq`, they go, and the next start replays.
       const newest = (this.db.prepare('SELECT MAX(seq) AS s FROM chunks').get() as { s: number | null }).s ?? 0;
+      this.db.exec('DROP TABLE IF EXISTS chunks_next'); // a new layout's slices (beginRelayout) go too
       if (this.snapshotSeq() > seq || newest > seq) {
         this.db.prepare('DELETE FROM chunks').run();
         this.db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(CHUNKS_SEQ, CHUNKS_SIZE);

@@ -303,10 +303,47 @@ test('a snapshot of many chunks is written in slices across turns; the previous 
   want.store.close();
 });
 
-test('a resize stops a sliced snapshot (the next is whole, of the new size); a stop finishes one', async (t) => {
+/** A copy of the database file as a crash now would leave it, opened as a start would. */
+async function startFromCopy(t: TestContext, store: Store) {
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  const copy = dir(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(copy, 'canvas.db'), store.db.serialize());
+  return start(copy);
+}
+
+const tableExists = (store: Store, name: string) =>
+  store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+
+test('the first snapshot of a canvas is a new layout written in slices; a crash before its end starts from the log', async (t) => {
   const d = dir(t);
   const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
-  placeEveryChunk(s.committer, 0); // the first snapshot: whole
+  placeEveryChunk(s.committer, 0); // 64 chunks, none stored: a new layout, sliced
+  await turn();
+  await turn();
+  assert.ok(tableExists(s.store, 'chunks_next'));
+  assert.equal(latestSnapshotSeq(s.store), 0, 'no snapshot a start would use yet');
+  const live = state(s.canvas);
+  const crashed = await startFromCopy(t, s.store);
+  assert.equal(crashed.loaded.replayed, 64);
+  assert.deepEqual(state(crashed.canvas), live);
+  crashed.store.close();
+  while (latestSnapshotSeq(s.store) === 0) await turn();
+  assert.equal(latestSnapshotSeq(s.store), 64);
+  assert.ok(!tableExists(s.store, 'chunks_next'), 'swapped in');
+  assert.equal((s.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n, 64);
+  s.store.close();
+  const again = start(d);
+  assert.equal(again.loaded.replayed, 0);
+  assert.deepEqual(state(again.canvas), live);
+  again.store.close();
+});
+
+test('a resize stops a sliced snapshot; the next lays the new size out in slices; a stop finishes one', async (t) => {
+  const d = dir(t);
+  const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
+  placeEveryChunk(s.committer, 0);
+  s.committer.snapshot(); // finishes the first (a new layout) at once
   assert.equal(latestSnapshotSeq(s.store), 64);
   placeEveryChunk(s.committer, 1); // sliced
   await turn();
@@ -315,16 +352,31 @@ test('a resize stops a sliced snapshot (the next is whole, of the new size); a s
   assert.ok(grown.ok);
   for (let i = 0; i < 20; i++) await turn();
   assert.equal(latestSnapshotSeq(s.store), 64, 'the slices stopped at the resize');
-  placeEveryChunk(s.committer, 2); // the next placement begins one: whole, at the new size
-  assert.equal(latestSnapshotSeq(s.store), grown.seq + 1);
-  s.committer.snapshot(); // all covered: the next begins after 64 more
+  placeEveryChunk(s.committer, 2); // the first placement begins one: a new layout (600 x 520), sliced
+  const begunAt = grown.seq + 1;
+  await turn();
+  await turn();
+  assert.equal(latestSnapshotSeq(s.store), 64, 'the 500 x 500 snapshot serves a start until the last slice');
+  const live = state(s.canvas);
+  const crashed = await startFromCopy(t, s.store);
+  assert.deepEqual([crashed.canvas.width, crashed.canvas.height], [600, 520]);
+  assert.deepEqual(crashed.canvas.toGrid(), live[0]);
+  crashed.store.close();
+  while (latestSnapshotSeq(s.store) === 64) await turn();
+  assert.equal(latestSnapshotSeq(s.store), begunAt);
   const sizes = s.store.db.prepare("SELECT value FROM meta WHERE key = 'chunks_size'").get() as { value: string };
   assert.equal(sizes.value, '600x520');
+  assert.equal(
+    (s.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n,
+    s.canvas.footprint().chunks,
+    'every chunk holding pixels, of the new layout',
+  );
+  s.committer.snapshot(); // all covered: the next begins after 64 more
   placeEveryChunk(s.committer, 3); // sliced again, now that the stored rows are of this size
-  const begunAt = s.canvas.seq;
+  const lastBegun = s.canvas.seq;
   await turn();
   s.committer.close(); // finishes the slices on this turn, then covers nothing more (none placed since)
-  assert.equal(latestSnapshotSeq(s.store), begunAt);
+  assert.equal(latestSnapshotSeq(s.store), lastBegun);
   const grid = s.canvas.toGrid();
   s.store.close();
   const again = start(d);
@@ -337,6 +389,7 @@ test('a writer dropping placements past the log also drops chunk rows a sliced s
   const d = dir(t);
   const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
   placeEveryChunk(s.committer, 0);
+  s.committer.snapshot();
   const logSeq = s.canvas.seq; // what the replicated log holds
   const want = s.canvas.toGrid();
   placeEveryChunk(s.committer, 1); // never in the log; a sliced snapshot writes rows of it
