@@ -83,28 +83,12 @@ const changed = () => canvas.footprint().chunks;
 console.log(`${side} x ${side}: ${changed().toLocaleString('en-US')} chunks hold pixels; slices of ${SLICE_CHUNKS}`);
 for (let round = 0; round < rounds; round++) {
   place(count - 1);
-  let started = performance.now();
+  const started = performance.now();
   committer.snapshot();
   console.log(`whole:  one turn of ${(performance.now() - started).toFixed(0)} ms`);
 
   place(count - 1); // the count-th placement begins the sliced one
-  const before = store.snapshotSeq();
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  await turn();
-  delay.enable();
-  started = performance.now();
-  place(1);
-  const begin = performance.now() - started;
-  let turns = 0;
-  while (store.snapshotSeq() === before) {
-    await turn();
-    turns++;
-  }
-  delay.disable();
-  const wall = performance.now() - started;
-  console.log(
-    `sliced: begin ${begin.toFixed(0)} ms, longest turn ${(delay.max / 1e6).toFixed(1)} ms (median ${(delay.percentile(50) / 1e6).toFixed(1)} ms), ${turns} turns, ${wall.toFixed(0)} ms from first to last`,
-  );
+  console.log(`sliced: ${await slicedRun(store, () => place(1))}`);
 }
 committer.close();
 await checkpointer?.stop();
@@ -112,7 +96,7 @@ store.close();
 rmSync(dir, { recursive: true, force: true });
 
 /** The loop while the committer's own snapshot runs, from the placement that begins it to its end. */
-async function slicedRun(c: PlacementCommitter, st: Store, placeOne: () => void): Promise<string> {
+async function slicedRun(st: Store, placeOne: () => void): Promise<string> {
   const before = st.snapshotSeq();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   await turn();
@@ -150,7 +134,7 @@ for (let round = 0; round < rounds; round++) {
     c.snapshot();
     await c.resize({ width: 16_384, height: 16_384, left: 6144, top: 6144 }, 'mod:bench');
     const one = () => c.commitNow([{ x: 0, y: 0, color: 1, who: 'p'.repeat(16), addr: '', nextAt: 0 }]);
-    if (sliced) console.log(`new layout, sliced: ${await slicedRun(c, t.store, one)}`);
+    if (sliced) console.log(`new layout, sliced: ${await slicedRun(t.store, one)}`);
     else {
       const started = performance.now();
       c.snapshot();
