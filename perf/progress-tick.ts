@@ -74,7 +74,18 @@ function tick(projects: Projects, seq: number, watched: readonly number[]): Samp
   const t0 = performance.now();
   const block = projects.takeTick(seq);
   const t1 = performance.now();
-  const msg: FrameMsg = { k: 'tick', epoch: 1, canvasId: 'c', seq, etag: '', png: new Uint8Array(0), at: Date.now() };
+  const msg: FrameMsg = {
+    k: 'tick',
+    epoch: 1,
+    canvasId: 'c',
+    seq,
+    etag: '',
+    width: 1,
+    height: 1,
+    resizeCount: 0,
+    png: new Uint8Array(0),
+    at: Date.now(),
+  };
   if (block) msg.progress = block.bytes;
   encodeBus(msg);
   const t2 = performance.now();

@@ -11,17 +11,8 @@ import { startEdge, startWriter } from '../testkit/cluster.ts';
 import { startRedis, type TestRedis } from '../testkit/redis.ts';
 import { Rng } from '../testkit/rng.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
-import { loopback, Report, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
-import {
-  CRASH_DEFAULTS,
-  type CrashOptions,
-  countUnknownRows,
-  HEIGHT,
-  httpWriter,
-  type Round,
-  WIDTH,
-  wsWriter,
-} from './crash.ts';
+import { Report, tempDir, type Mode, type PartResult } from './common.ts';
+import { CRASH_DEFAULTS, type CrashOptions, countUnknownRows, HEIGHT, loadThroughEdges, WIDTH } from './crash.ts';
 import { checkHistory, type Ack } from './history.ts';
 import { image, imageAtLeast } from '../testkit/image-probe.ts';
 
@@ -64,29 +55,14 @@ export async function runCrashThroughEdges(
     edges.push(...(await Promise.all([startEdge(url, edgeFlags), startEdge(url, edgeFlags)])));
     let prevMax = 0;
     for (let k = 0; k < opts.kills; k++) {
-      const round: Round = { acks: [], sent: new Set(), sentCount: 0, errors: new Map() };
-      const stop = new AbortController();
-      const writers = Array.from({ length: opts.clients }, (_, i) =>
-        wsWriter(
-          (edges[i % edges.length] as StartedServer).ws,
-          loopback(i),
-          opts.window,
-          new Rng(rng.u32()),
-          round,
-          stop.signal,
-        ),
-      );
-      const http = httpWriter((edges[0] as StartedServer).http, new Rng(rng.u32()), round, stop.signal);
+      const { round, end } = loadThroughEdges(edges, edges[0] as StartedServer, opts, rng);
       await sleep(rng.range(opts.minRunMs, opts.maxRunMs));
       await writer.kill();
       kills++;
       // Every forward in flight is answered (ack sent before the kill, or unavailable) within the
       // edges' timeout; then the clients stop.
       await sleep(WRITER_TIMEOUT_MS + 500);
-      stop.abort();
-      await withTimeout('clients to stop', Promise.all([...writers, http]), 10_000).catch(() => undefined);
-      for (const [code, n] of round.errors) errors.set(code, (errors.get(code) ?? 0) + n);
-      for (const a of round.acks) allAcks.push(a);
+      await end(errors, allAcks);
 
       writer = await startWriter(url, db, flags);
       const check = await checkHistory(report, `kill ${k + 1}`, db, writer.http, WIDTH, HEIGHT, allAcks);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../protocol/codec.ts';
 import { Rng } from '../testkit/rng.ts';
+import type { StartedServer } from '../testkit/server-process.ts';
 import { loopback, Report, tempDir, withTimeout, type Mode, type PartResult } from './common.ts';
 import { checkHistory, type Ack } from './history.ts';
 import { startServer, type ServerChild } from './server-child.ts';
@@ -85,6 +86,39 @@ export function wsWriter(
     socket.on('error', () => {}); // the kill resets the connection: expected
     socket.on('close', () => resolve());
   });
+}
+
+/**
+ * A round of load through edges: `clients` WebSocket writers spread over `edges` and one HTTP writer
+ * on `httpEdge`, all placing until `end`, which stops them (or gives up waiting after 10 s) and adds
+ * the round's errors and acks to the run's.
+ */
+export function loadThroughEdges(
+  edges: readonly StartedServer[],
+  httpEdge: StartedServer,
+  opts: { clients: number; window: number },
+  rng: Rng,
+): { round: Round; end: (errors: Map<string, number>, acks: Ack[]) => Promise<void> } {
+  const round: Round = { acks: [], sent: new Set(), sentCount: 0, errors: new Map() };
+  const stop = new AbortController();
+  const clients = Array.from({ length: opts.clients }, (_, c) =>
+    wsWriter(
+      (edges[c % edges.length] as StartedServer).ws,
+      loopback(c),
+      opts.window,
+      new Rng(rng.u32()),
+      round,
+      stop.signal,
+    ),
+  );
+  const http = httpWriter(httpEdge.http, new Rng(rng.u32()), round, stop.signal);
+  const end = async (errors: Map<string, number>, acks: Ack[]): Promise<void> => {
+    stop.abort();
+    await withTimeout('clients to stop', Promise.all([...clients, http]), 10_000).catch(() => undefined);
+    for (const [code, n] of round.errors) errors.set(code, (errors.get(code) ?? 0) + n);
+    for (const a of round.acks) acks.push(a);
+  };
+  return { round, end };
 }
 
 /** One HTTP writer: POST /api/pixel in a loop (the other placement path) until the server is gone. */

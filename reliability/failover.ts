@@ -13,8 +13,8 @@ import { startRedis, type TestRedis } from '../testkit/redis.ts';
 import { Rng } from '../testkit/rng.ts';
 import type { StartedServer } from '../testkit/server-process.ts';
 import { image, imageAtLeast } from '../testkit/image-probe.ts';
-import { loopback, Report, tempDir, waitFor, withTimeout, type Mode, type PartResult } from './common.ts';
-import { countUnknownRows, HEIGHT, httpWriter, type Round, WIDTH, wsWriter } from './crash.ts';
+import { Report, tempDir, waitFor, type Mode, type PartResult } from './common.ts';
+import { countUnknownRows, HEIGHT, loadThroughEdges, type Round, WIDTH } from './crash.ts';
 import { checkHistory, type Ack } from './history.ts';
 
 export interface FailoverOptions {
@@ -122,19 +122,7 @@ export async function runFailover(
     let prevMax = 0;
     for (let k = 0; k < opts.kills; k++) {
       const i = await leaderIndex();
-      const round: Round = { acks: [], sent: new Set(), sentCount: 0, errors: new Map() };
-      const stop = new AbortController();
-      const clients = Array.from({ length: opts.clients }, (_, c) =>
-        wsWriter(
-          (edges[c % edges.length] as StartedServer).ws,
-          loopback(c),
-          opts.window,
-          new Rng(rng.u32()),
-          round,
-          stop.signal,
-        ),
-      );
-      const http = httpWriter((edges[1] as StartedServer).http, new Rng(rng.u32()), round, stop.signal);
+      const { round, end } = loadThroughEdges(edges, edges[1] as StartedServer, opts, rng);
       await sleep(rng.range(opts.minRunMs, opts.maxRunMs));
       const killedAt = performance.now();
       await (writers[i] as StartedServer).kill();
@@ -146,10 +134,7 @@ export async function runFailover(
       );
       // Every forward in flight at the kill is answered (ack, unavailable or outcome_unknown) by now.
       await sleep(WRITER_TIMEOUT_MS + 500);
-      stop.abort();
-      await withTimeout('clients to stop', Promise.all([...clients, http]), 10_000).catch(() => undefined);
-      for (const [code, n] of round.errors) errors.set(code, (errors.get(code) ?? 0) + n);
-      for (const a of round.acks) allAcks.push(a);
+      await end(errors, allAcks);
 
       const j = await leaderIndex();
       report.check(j !== i, `kill ${k + 1}: the killed writer leads again`);

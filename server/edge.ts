@@ -5,7 +5,7 @@
  * (bus/remote-authority.ts). No database and no canvas of its own.
  */
 import { busKeys } from './bus/bus-messages.ts';
-import { EdgeBus, pngSize } from './bus/edge-bus.ts';
+import { EdgeBus } from './bus/edge-bus.ts';
 import { RemoteAuthority } from './bus/remote-authority.ts';
 import type { Config } from './config/config.ts';
 import { Front } from './front.ts';
@@ -56,7 +56,9 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
   });
   await streams.publish({ frame: bus.frame, delta: undefined, startedAt: performance.now(), encodeSeconds: 0 });
   bus.follow((out) => {
-    if (out.resize) front.resized(out.resize);
+    // Every tick says the size; the list changes with a resize, or when a resync brought it up to date.
+    const { width, height } = out.frame;
+    if (out.resizes || width !== front.width || height !== front.height) front.resized(out.frame, bus.resizes);
     void streams.publish(out);
   });
   metrics.watchSeq(() => streams.frame.seq);
@@ -66,8 +68,8 @@ export async function startEdge(config: Config, log: Logger): Promise<RunningEdg
     log,
     metrics,
     streams,
-    // The frame's size: the meta key may predate a resize the frame already shows.
-    shape: { ...meta, ...(bus.frame.image ? pngSize(bus.frame.image.png) : {}), resizes: meta.resizes ?? [] },
+    // The frame's size and the resizes up to it (the bus took them from the meta key with the frame).
+    shape: { ...meta, width: bus.frame.width, height: bus.frame.height, resizes: [...bus.resizes] },
     canvasId: meta.canvasId,
     authority: new RemoteAuthority(bus, () => streams.frame.seq),
     identitySecret: Buffer.from(meta.secret, 'hex'),

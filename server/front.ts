@@ -148,24 +148,30 @@ export class Front {
     });
   }
 
+  /** The size clients are told now (hello, /api/canvas). */
+  get width(): number {
+    return this.opts.shape.width;
+  }
+
+  get height(): number {
+    return this.opts.shape.height;
+  }
+
   /**
-   * The canvas grew (a tick or bus frame carrying a resize): hello, /api/canvas, the tile paths and
-   * region subscriptions use the new size from now on.
+   * The canvas grew (a tick carrying resizes, on the writer or from the bus): hello, /api/canvas
+   * (`all`: every resize, each at its own seq), the tile paths and region subscriptions use the new
+   * size from now on.
    */
-  resized(e: SizeEvent, all?: readonly SizeEvent[]): void {
-    const { seq, width, height, left, top } = e;
+  resized(size: { width: number; height: number }, all: readonly SizeEvent[]): void {
+    const { width, height } = size;
     this.opts.shape.width = width;
     this.opts.shape.height = height;
-    // A tick sums the resizes since the last one into one event; whoever holds the stored list (the
-    // writer) passes it, so /api/canvas lists each resize at its own seq even when two fell in a tick.
     const list = this.opts.shape.resizes;
-    if (all)
-      list.splice(
-        0,
-        list.length,
-        ...all.map((r) => ({ seq: r.seq, width: r.width, height: r.height, left: r.left, top: r.top })),
-      );
-    else list.push({ seq, width, height, left, top });
+    list.splice(
+      0,
+      list.length,
+      ...all.map((r) => ({ seq: r.seq, width: r.width, height: r.height, left: r.left, top: r.top })),
+    );
     this.layout.resize(width, height);
   }
 

@@ -38,7 +38,8 @@ import { Bans } from './placement/bans.ts';
 import { Signals } from './placement/signals.ts';
 import { PlacementCommitter } from './placement/committer.ts';
 import { PlacementService } from './placement/service.ts';
-import { ChargeCooldowns } from './placement/charges.ts';
+import { ChargeCooldowns, type ChargeOptions } from './placement/charges.ts';
+import type { CooldownSource } from './placement/recent-placements.ts';
 import { type Cooldowns, FixedCooldowns } from './placement/cooldowns.ts';
 import { ModerationStore } from './store/moderation-store.ts';
 import { PlacementLog } from './store/placement-log.ts';
@@ -95,6 +96,8 @@ export interface Leadership {
 export interface Handover {
   loaded: LoadedState;
   stats?: Stats;
+  /** The cooldown window's placements, kept by the standby (absent: read from the log). */
+  recent?: CooldownSource;
   /** Taking over from another leader (not this process's own start): edges wait for the first frame. */
   takeover: boolean;
 }
@@ -295,7 +298,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     },
   );
   const secret = store.identitySecret(config.secret);
-  const cooldowns = cooldownModel(config, placementLog, Date.now());
+  // A standby's takeover hands over what it kept of the cooldown window (placement/recent-placements.ts).
+  const cooldowns = cooldownModel(config, handover?.recent ?? placementLog, Date.now());
   // With charges, a bot keeping up the full rate places one every charge period: the same signal.
   const signals = new Signals(cooldowns.periodMs);
   // Off (no Surge at all) unless --surge-factor is set: nothing changes for a canvas that did not ask.
@@ -389,11 +393,12 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const resizeList = () =>
     store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
   // History workers open the database file read-only: none for an in-memory database. Keyframes and
-  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side); a
-  // resize stops at 4096, so a canvas either has them for good or never. Replay starts from the
-  // canvas's first size and grows it at each stored resize.
+  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side),
+  // whether the canvas started there or a resize took it there (then the history stops answering at
+  // that resize's tick, and keyframes stop before its seq: history/keyframes.ts). Replay starts from
+  // the canvas's first size and grows it at each stored resize.
   const first = store.sizeHistory().initial;
-  const historyOff: HistoryOff | undefined =
+  const historyOff = (): HistoryOff | undefined =>
     config.db === ':memory:'
       ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
       : !canvas.wholeImages
@@ -402,8 +407,9 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
             message: `past canvases, timelapses and heatmaps need a canvas of at most ${WHOLE_CANVAS_MAX_SIDE} pixels a side; this one is ${canvas.width} x ${canvas.height}`,
           }
         : undefined;
-  const pastCanvases = historyOff
-    ? { off: historyOff }
+  const offAtStart = historyOff();
+  const pastCanvases = offAtStart
+    ? { off: offAtStart }
     : {
         off: undefined,
         keyframes: new Keyframes(store.db, first.width, first.height),
@@ -420,6 +426,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     palette: config.palette,
     pngLevel: config.pngLevel,
     registry: metrics.registry,
+    maxBytes: config.tileCacheMb << 20,
   });
   const authority = new LocalAuthority(
     canvas,
@@ -427,8 +434,11 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placementLog,
     moderation,
     pastCanvases.off
-      ? pastCanvases.off
-      : new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas }),
+      ? () => pastCanvases.off
+      : (() => {
+          const answers = new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas });
+          return () => historyOff() ?? answers;
+        })(),
     stats,
     tiles,
     projectService,
@@ -486,11 +496,12 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     encoder,
     newEncoder: (width, height) => new PngEncoder(width, height, config.palette, config.pngLevel),
     canvasId: store.canvasId,
-    maxDeltaCells: Math.floor((config.width * config.height * config.deltaMaxPercent) / 100),
+    // Of the canvas now, not of the flags' first size: a grown canvas takes larger deltas.
+    maxDeltaCells: () => Math.floor((canvas.width * canvas.height * config.deltaMaxPercent) / 100),
     deliver: async (out) => {
       metrics.encodeSeconds.observe(out.encodeSeconds);
       metrics.pngBytes.set(out.frame.image?.png.length ?? 0);
-      if (out.resize) front?.resized(out.resize, resizeList());
+      if (out.resizes) front?.resized(out.frame, resizeList());
       bus?.publishTick(out);
       await streams.publish(out);
       metrics.tickSeconds.observe((performance.now() - out.startedAt) / 1000);
@@ -648,21 +659,21 @@ export function watchLeadership(
  * identity's and address's `next_at`; charges restores each identity's bucket from its last `next_at`
  * (the time it is full again) and replays the addresses' recent placements (placement/charges.ts).
  */
-function cooldownModel(config: Config, placementLog: PlacementLog, now: number): Cooldowns {
+function cooldownModel(config: Config, source: CooldownSource, now: number): Cooldowns {
+  const windowMs = cooldownWindowMs(config);
   if (config.cooldownModel === 'fixed')
-    return new FixedCooldowns(
-      config.cooldownMs,
-      config.addressPlacements,
-      placementLog.runningCooldowns(now, config.cooldownMs),
-    );
-  const options = {
-    maxCharges: config.maxCharges,
-    chargeMs: config.chargeMs,
-    addressPlacements: config.addressPlacements,
-  };
-  const windowMs = ChargeCooldowns.windowMs(options);
-  return new ChargeCooldowns(options, {
-    byWho: placementLog.runningCooldowns(now, windowMs).byWho,
-    byAddrTimes: placementLog.placementTimesByAddress(now - windowMs),
+    return new FixedCooldowns(config.cooldownMs, config.addressPlacements, source.runningCooldowns(now, windowMs));
+  return new ChargeCooldowns(chargeOptions(config), {
+    byWho: source.runningCooldowns(now, windowMs).byWho,
+    byAddrTimes: source.placementTimesByAddress(now - windowMs),
   });
+}
+
+function chargeOptions(config: Config): ChargeOptions {
+  return { maxCharges: config.maxCharges, chargeMs: config.chargeMs, addressPlacements: config.addressPlacements };
+}
+
+/** How far back the cooldown model reads placements to restore (a standby keeps that much). */
+export function cooldownWindowMs(config: Config): number {
+  return config.cooldownModel === 'fixed' ? config.cooldownMs : ChargeCooldowns.windowMs(chargeOptions(config));
 }

@@ -21,6 +21,7 @@ import { ModerationStore } from './store/moderation-store.ts';
 import { NameStore } from './store/name-store.ts';
 import { Store } from './store/store.ts';
 import { PlacementLog } from './store/placement-log.ts';
+import { RecentPlacements } from './placement/recent-placements.ts';
 import { StatsStore } from './store/stats-store.ts';
 import { restoreStats } from './stats/restore.ts';
 import { leaseKeys, WriterLease } from './bus/lease.ts';
@@ -39,6 +40,7 @@ import {
   type RunningServer,
   STATS_CHECKPOINT_MS,
   startServer,
+  cooldownWindowMs,
   storeOptions,
   watchLeadership,
 } from './server.ts';
@@ -246,6 +248,10 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         }).stats;
       let stats: Stats | undefined = restore(loaded.seq);
       let statsSavedAt = performance.now();
+      // The cooldown window's placements, kept likewise: the leader's start then reads none of them.
+      const windowMs = cooldownWindowMs(config);
+      const readRecent = () => RecentPlacements.fromLog(new PlacementLog(store.db), windowMs, Date.now());
+      let recent = readRecent();
       const follower = new LogFollower(
         link,
         keys,
@@ -255,9 +261,13 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
         config.snapshotEvery,
         log,
         {
-          applied: (rows) => stats?.add(rows),
+          applied: (rows) => {
+            stats?.add(rows);
+            recent.add(rows);
+          },
           truncated: () => {
             stats = undefined;
+            recent = readRecent();
           },
         },
       );
@@ -272,6 +282,7 @@ export async function startWriter(config: Config, log: Logger): Promise<RunningW
             takeover,
             loaded: { canvas, seq, replayed },
             ...(stats?.seq === seq ? { stats } : {}),
+            recent,
           };
         },
         tendStats: () => {

@@ -15,8 +15,9 @@
  *   so a token minted by any process is valid on all.
  * - `P:frame` (key): the latest tick message (the same bytes as published), so a starting or
  *   resyncing edge needs no writer round trip.
- * - `P:ticks` (channel): one `tick` per changed tick (PNG and delta) and one `beat` per tick
- *   interval (liveness, and the seq, so an edge that missed a tick notices).
+ * - `P:ticks` (channel): one `tick` per changed tick (size, PNG, delta, each resize since the last
+ *   tick) and one `beat` per tick interval (liveness, and the seq, so an edge that missed a tick
+ *   notices).
  * - `P:requests` (channel): batches of forwarded requests from every edge.
  * - `P:presence` (channel): each edge's number of WebSocket clients, once per tick interval; the
  *   writer adds them up (with its own) and sends the total in its beats.
@@ -116,6 +117,9 @@ export interface FrameMsg {
   canvasId: string;
   seq: number;
   etag: string;
+  /** The canvas's size at `seq`. */
+  width: number;
+  height: number;
   /** The whole-canvas PNG; absent on a canvas over 4096 a side (tiles and region deltas only). */
   png?: Uint8Array;
   at: number;
@@ -124,10 +128,15 @@ export interface FrameMsg {
   /** The projects the tick touched: their packed progress records (projects/progress-block.ts). */
   progress?: Uint8Array;
   /**
-   * The writer's latest resize (since it started): an edge whose size differs from the PNG's tells its
-   * clients the new size with this left/top growth (`resize` message) before the frame.
+   * The resizes since the writer's previous tick, oldest first, each at its own seq: an edge tells its
+   * clients each (`resize` message) before the frame. Absent: none.
    */
-  resize?: { seq: number; width: number; height: number; left: number; top: number };
+  resizes?: SizeEvent[];
+  /**
+   * How many resizes the canvas has had, these included: an edge that knows fewer than
+   * `resizeCount - resizes.length` missed a tick that carried one, and takes the list from `P:meta`.
+   */
+  resizeCount: number;
 }
 
 /** A tick as an edge receives it: the progress block checked (`ProgressBlock.read`). */
@@ -424,6 +433,33 @@ function decodeWith<T>(payload: Uint8Array, read: (f: Fields) => T): T | undefin
   }
 }
 
+/** Most resizes a meta or tick lists (an event has a handful; each is ~40 bytes). */
+const MAX_RESIZES = 10_000;
+
+/**
+ * A list of resizes, oldest first: seqs rising, each size at least the one before and within
+ * what it grew by (an edge lays out tiles and shifts its clients' coordinates with these).
+ */
+function sizeEvents(v: unknown): SizeEvent[] {
+  if (!Array.isArray(v) || v.length > MAX_RESIZES) throw new Malformed('resizes');
+  let before: SizeEvent | undefined;
+  return v.map((raw: unknown) => {
+    const r = record(raw, 'resize');
+    const e: SizeEvent = {
+      seq: count(r, 'seq'),
+      width: count(r, 'width'),
+      height: count(r, 'height'),
+      left: count(r, 'left'),
+      top: count(r, 'top'),
+    };
+    if (e.width < 1 || e.height < 1 || e.left > e.width || e.top > e.height) throw new Malformed('resize size');
+    if (before && (e.seq <= before.seq || e.width < before.width || e.height < before.height))
+      throw new Malformed('resizes out of order');
+    before = e;
+    return e;
+  });
+}
+
 export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
   return decodeWith(payload, (f) => {
     const palette = f.palette;
@@ -443,19 +479,7 @@ export function decodeMeta(payload: Uint8Array): CanvasMeta | undefined {
       secret,
     };
     if (meta.width < 1 || meta.height < 1 || meta.tickMs < 1) throw new Malformed('size or tick');
-    if (f.resizes !== undefined) {
-      if (!Array.isArray(f.resizes) || f.resizes.length > 10_000) throw new Malformed('resizes');
-      meta.resizes = f.resizes.map((raw: unknown) => {
-        const r = record(raw, 'resize');
-        return {
-          seq: count(r, 'seq'),
-          width: count(r, 'width'),
-          height: count(r, 'height'),
-          left: count(r, 'left'),
-          top: count(r, 'top'),
-        };
-      });
-    }
+    if (f.resizes !== undefined) meta.resizes = sizeEvents(f.resizes);
     if (f.login !== undefined) {
       if (f.login !== 'optional' && f.login !== 'required') throw new Malformed('login');
       const o = record(f.oidc, 'oidc');
@@ -483,7 +507,15 @@ export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined 
     };
     if (f.k === 'beat') return { k: 'beat', ...common, online: count(f, 'online') };
     if (f.k !== 'tick') throw new Malformed('k');
-    const msg: TickMsg = { k: 'tick', ...common, etag: str(f, 'etag') };
+    const msg: TickMsg = {
+      k: 'tick',
+      ...common,
+      etag: str(f, 'etag'),
+      width: count(f, 'width'),
+      height: count(f, 'height'),
+      resizeCount: count(f, 'resizeCount'),
+    };
+    if (msg.width < 1 || msg.height < 1) throw new Malformed('size');
     if (f.png !== undefined) {
       const png = bytes(f, 'png');
       if (!PNG_SIGNATURE.equals(png.subarray(0, PNG_SIGNATURE.length))) throw new Malformed('png is not a PNG');
@@ -500,15 +532,14 @@ export function decodeTicks(payload: Uint8Array): TickMsg | BeatMsg | undefined 
       if (delta.toSeq !== msg.seq || delta.fromSeq > delta.toSeq) throw new Malformed('delta range');
       msg.delta = delta;
     }
-    if (f.resize !== undefined) {
-      const r = record(f.resize, 'resize');
-      msg.resize = {
-        seq: count(r, 'seq'),
-        width: count(r, 'width'),
-        height: count(r, 'height'),
-        left: count(r, 'left'),
-        top: count(r, 'top'),
-      };
+    if (f.resizes !== undefined) {
+      const resizes = sizeEvents(f.resizes);
+      // Oldest first, each growing the last, ending at the tick's size, and no more than it counts.
+      if (resizes.length === 0 || resizes.length > msg.resizeCount) throw new Malformed('resizes');
+      const last = resizes[resizes.length - 1] as SizeEvent;
+      if (last.width !== msg.width || last.height !== msg.height || last.seq > msg.seq)
+        throw new Malformed('resizes end');
+      msg.resizes = resizes;
     }
     if (f.progress !== undefined) {
       const progress = ProgressBlock.read(bytes(f, 'progress'));

@@ -1,7 +1,8 @@
 /**
  * The edge's side of the bus: follows the writer's ticks into the local streams, notices a missed
- * tick (a delta that does not start at our seq, a beat ahead of us, Redis reconnecting) and then
- * takes the frame from its key, and carries forwarded requests to the writer in batches (one
+ * tick (a delta that does not start at our seq, a beat ahead of us, Redis reconnecting, a tick
+ * counting more resizes than this edge knows) and then takes the frame and the canvas description
+ * (with every resize) from their keys, and carries forwarded requests to the writer in batches (one
  * publish per loop turn) with their answers back. A request the writer does not answer within
  * --writer-timeout-ms fails with `unavailable`; while the writer is known to be down nothing is
  * forwarded at all. Everything read from Redis goes through the bus decoders (bus-messages.ts).
@@ -10,8 +11,9 @@ import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { encodeMessage } from '../../protocol/codec.ts';
 import { MsgType } from '../../protocol/messages.ts';
+import type { SizeEvent } from '../canvas/canvas-size.ts';
 import type { Logger } from '../ops/log.ts';
-import type { Frame, FrameResize, TickOutput } from '../streams/frame.ts';
+import { type Frame, resizeMessage, type TickOutput } from '../streams/frame.ts';
 import {
   type AnswerOf,
   type BusKeys,
@@ -62,12 +64,6 @@ export interface EdgeBusOptions {
   log: Logger;
 }
 
-/** Width and height from a PNG's IHDR (bytes 16..23; decodeTicks checked the signature). */
-export function pngSize(png: Uint8Array): { width: number; height: number } {
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
-
 export class EdgeBus {
   readonly id = randomBytes(6).toString('hex');
   readonly metrics: BusMetrics;
@@ -81,8 +77,8 @@ export class EdgeBus {
   private readonly log: Logger;
   /** The newest frame taken from the writer. */
   private current: Frame | undefined;
-  /** The size of the last frame handed on (or taken at start). */
-  private size: { width: number; height: number } | undefined;
+  /** The canvas's resizes as far as this edge followed them, oldest first (GET /api/canvas lists them). */
+  private known: SizeEvent[] = [];
   private canvasId = '';
   /** performance.now() of the last message from the writer. */
   private writerSeenAt = Number.NEGATIVE_INFINITY;
@@ -141,6 +137,11 @@ export class EdgeBus {
     return this.current;
   }
 
+  /** The canvas's resizes up to the newest frame, oldest first. */
+  get resizes(): readonly SizeEvent[] {
+    return this.known;
+  }
+
   /** Reports this edge's client count to the writer once per `intervalMs`. */
   reportPresence(intervalMs: number, count: () => number): void {
     this.presenceTimer = setInterval(() => {
@@ -165,7 +166,7 @@ export class EdgeBus {
       if (metaBytes && !meta) this.log.warn({ key: this.keys.meta }, 'ignored a malformed canvas description');
       if (meta && frame) {
         this.canvasId = meta.canvasId;
-        this.accept(frame, 'start');
+        this.accept(frame, 'start', meta);
         // Counted as up until a beat is overdue: if no writer listens, the first forward learns it
         // at once (Redis reports no subscriber).
         this.writerSeenAt = performance.now();
@@ -323,7 +324,7 @@ export class EdgeBus {
    * with a huge seq that would otherwise make this edge ignore every real one for good): take the
    * frame key whatever its seq (`reset`).
    */
-  private accept(bytes: Buffer, arrived: 'channel' | 'start' | 'resync' | 'reset'): void {
+  private accept(bytes: Buffer, arrived: 'channel' | 'start' | 'resync' | 'reset', meta?: CanvasMeta): void {
     let via = arrived;
     const m = decodeTicks(bytes);
     if (!m) {
@@ -352,7 +353,13 @@ export class EdgeBus {
     // Already have it (start/resync race), unless the writer's beats said ours is not its frame.
     if (sameCanvas && m.seq <= acceptedSeq && via !== 'reset') return;
     if (via === 'reset') this.behindBeats = 0;
-    const frame: Frame = { seq: m.seq, etag: m.etag };
+    const resizes = this.resizesOf(m, via, meta);
+    if (resizes === 'missed') {
+      // A tick carrying a resize never reached this edge: the frame and every resize from the keys.
+      this.resync('missed resize', via === 'reset' ? 'reset' : 'resync');
+      return;
+    }
+    const frame: Frame = { seq: m.seq, etag: m.etag, width: m.width, height: m.height };
     if (m.png) {
       const png = Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength);
       frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: m.seq, png: m.png }) };
@@ -361,38 +368,46 @@ export class EdgeBus {
     const delta = m.delta && sameCanvas && m.delta.fromSeq === acceptedSeq && via !== 'reset' ? m.delta : undefined;
     this.canvasId = m.canvasId;
     this.current = frame;
-    if (via === 'start' || !this.publish) {
-      if (frame.image) this.size = pngSize(frame.image.png);
-      return;
-    }
+    if (via === 'start' || !this.publish) return;
     this.lastLagMs = Math.max(0, Date.now() - m.at);
     this.metrics.lagSeconds.observe(this.lastLagMs / 1000);
     const out: TickOutput = { frame, delta, startedAt: performance.now(), encodeSeconds: 0 };
     if (m.progress && sameCanvas) out.progress = m.progress;
-    // A canvas without whole images (over 4096 a side) has no PNG, and never grows: resizes stop at 4096.
-    const resize = frame.image ? this.grown(frame.image.png, m) : undefined;
-    if (resize) out.resize = resize;
+    if (resizes.length > 0) out.resizes = resizes.map(resizeMessage);
     this.publish(out);
   }
 
   /**
-   * The frame's size (its PNG header) against the last one handed on: when it grew, the `resize`
-   * clients get before it, with the writer's latest resize's left/top when that resize is this size
-   * (an edge that missed several resizes in a row tells only the last one's shift).
+   * The resizes of `m` this edge has not told its clients yet, oldest first, and its list brought up
+   * to `m` (`known`). A tick lists the resizes since the writer's previous tick and counts them all
+   * (`resizeCount`): when this edge knows fewer than the tick's first one, it missed a tick, and
+   * takes the ones it lacks from the writer's description (`meta`, read with the frame on a resync;
+   * `missed` when there is none: resync first). A list that does not continue this edge's (a writer
+   * on another copy of its database) replaces it, and no `resize` is told: the frame resyncs clients.
    */
-  private grown(png: Buffer, m: TickMsg): FrameResize | undefined {
-    const size = pngSize(png);
-    const before = this.size;
-    this.size = size;
-    if (!before || (before.width === size.width && before.height === size.height)) return undefined;
-    const r = m.resize;
-    const same = r !== undefined && r.width === size.width && r.height === size.height;
-    const left = same ? r.left : 0;
-    const top = same ? r.top : 0;
-    const seq = same ? r.seq : m.seq;
-    const { width, height } = size;
-    const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
-    return { seq, width, height, left, top, message };
+  private resizesOf(m: TickMsg, via: string, meta: CanvasMeta | undefined): SizeEvent[] | 'missed' {
+    const listed = m.resizes ?? [];
+    const first = m.resizeCount - listed.length;
+    const known = this.known.length;
+    const lastKnown = this.known[known - 1]?.seq ?? 0;
+    if (via !== 'start' && known >= first && known <= m.resizeCount) {
+      const fresh = listed.slice(known - first);
+      if (fresh.length === 0 || (fresh[0] as SizeEvent).seq > lastKnown) {
+        this.known.push(...fresh);
+        return fresh;
+      }
+    }
+    if (!meta) return 'missed';
+    const all = (meta.resizes ?? []).slice(0, m.resizeCount);
+    const continues = via !== 'start' && all.length >= known && this.known.every((e, i) => all[i]?.seq === e.seq);
+    if (all.length < m.resizeCount)
+      this.log.warn(
+        { has: all.length, count: m.resizeCount },
+        'the canvas description lists fewer resizes than the frame counts',
+      );
+    const fresh = continues ? all.slice(known) : [];
+    this.known = all;
+    return fresh;
   }
 
   /**
@@ -419,10 +434,14 @@ export class EdgeBus {
     this.resyncing = true;
     this.metrics.resyncs.inc({ reason });
     // The key is read on its own connection, which may come back after the subscriber that asked.
+    // Both in one MULTI: the writer sets them together when a tick carries a resize, so the list
+    // read is at least as new as the frame.
     whenReady(this.read)
-      .then(() => this.read.redis.getBuffer(this.keys.frame))
-      .then((bytes) => {
-        if (bytes) this.accept(bytes, via);
+      .then(() => this.read.redis.multi().getBuffer(this.keys.frame).getBuffer(this.keys.meta).exec())
+      .then((results) => {
+        const [frame, metaBytes] = (results ?? []).map(([, v]) => (v instanceof Buffer ? v : undefined));
+        const meta = metaBytes ? decodeMeta(metaBytes) : undefined;
+        if (frame) this.accept(frame, via, meta);
       })
       .catch((err: unknown) => this.log.debug({ err }, 'frame key read failed'))
       .finally(() => {

@@ -68,8 +68,6 @@ export class WriterBus {
   /** Each edge's last reported client count, and when (performance.now()). */
   private readonly edgeCounts = new Map<string, { n: number; at: number }>();
   private tickMs = 1000;
-  /** The latest resize this writer made: every tick after it carries it, for edges that missed its tick. */
-  private lastResize: FrameMsg['resize'];
   private ownClients: () => number = () => 0;
   private readonly epoch: number;
   private readonly leading: () => boolean;
@@ -102,7 +100,7 @@ export class WriterBus {
 
   /** Connects, writes the keys with `frame`, subscribes to requests, starts the beat. */
   async start({ frame, tickMs, ownClients }: WriterBusStart): Promise<void> {
-    this.latest = frameMessage(this.epoch, this.meta.canvasId, frame, Date.now(), undefined, undefined);
+    this.latest = frameMessage(this.epoch, this.meta, frame, Date.now(), undefined, undefined);
     this.tickMs = tickMs;
     this.ownClients = ownClients;
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
@@ -122,20 +120,20 @@ export class WriterBus {
   publishTick(out: TickOutput): void {
     // The bus hop starts now: the tick's capture and encode before it are the tick's own cost
     // (canvas_tick_seconds, canvas_png_encode_seconds), the same on every role.
-    if (out.resize) {
-      const { seq, width, height, left, top } = out.resize;
-      this.lastResize = { seq, width, height, left, top };
-      // Edges starting from now read the grown size from the meta key (set with this tick, below).
-      this.meta.width = width;
-      this.meta.height = height;
-      this.meta.resizes = [...(this.meta.resizes ?? []), { seq, width, height, left, top }];
+    const resizes = (out.resizes ?? []).map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
+    if (resizes.length > 0) {
+      // Edges starting from now, and an edge that missed this tick, read the list from the meta key
+      // (set with this tick, below).
+      this.meta.width = out.frame.width;
+      this.meta.height = out.frame.height;
+      this.meta.resizes = [...(this.meta.resizes ?? []), ...resizes];
     }
-    this.latest = frameMessage(this.epoch, this.meta.canvasId, out.frame, Date.now(), out.delta, out.progress);
-    if (this.lastResize) this.latest.resize = this.lastResize;
+    this.latest = frameMessage(this.epoch, this.meta, out.frame, Date.now(), out.delta, out.progress);
+    if (resizes.length > 0) this.latest.resizes = resizes;
     if (!this.pub.up || !this.leading()) return this.metrics.publishFailures.inc();
     const bytes = encodeBus(this.latest);
     const multi = this.pub.redis.multi();
-    if (out.resize) multi.set(this.keys.meta, encodeBus(this.meta));
+    if (resizes.length > 0) multi.set(this.keys.meta, encodeBus(this.meta));
     multi
       .set(this.keys.frame, bytes)
       .publish(this.keys.ticks, bytes)
@@ -358,13 +356,15 @@ function largeAnswerBytes(limit: number): number {
 
 function frameMessage(
   epoch: number,
-  canvasId: string,
+  meta: CanvasMeta,
   frame: Frame,
   at: number,
   delta: TickOutput['delta'],
   progress: TickOutput['progress'],
 ): FrameMsg {
-  const msg: FrameMsg = { k: 'tick', epoch, canvasId, seq: frame.seq, etag: frame.etag, at };
+  const { seq, etag, width, height } = frame;
+  const resizeCount = meta.resizes?.length ?? 0;
+  const msg: FrameMsg = { k: 'tick', epoch, canvasId: meta.canvasId, seq, etag, width, height, at, resizeCount };
   if (frame.image) msg.png = frame.image.png;
   if (delta) msg.delta = { fromSeq: delta.fromSeq, toSeq: delta.toSeq, count: delta.count, message: delta.message };
   // The packed records as they are: each edge encodes the `progress` its own watchers need.

@@ -10,11 +10,13 @@
  */
 
 /**
- * Most pixels a side a resize grows to. The flags allow 16,384 (canvas.ts: chunks), but over 4096 a
- * canvas has no whole-canvas PNG, past canvases or history images: a resize keeps a canvas on its side
- * of that line, so none of those appears or goes away at runtime.
+ * Most pixels a side: the flags' limit (--width, --height) and a resize's. Held in 64 x 64 chunks
+ * (canvas.ts), memory follows the pixels placed; sides stay far below the delta records' 65,535. A
+ * resize past 4096 a side (canvas.ts WHOLE_CANVAS_MAX_SIDE) ends the whole-canvas PNG, `/image`, the
+ * whole-canvas streams and the history images at runtime: the canvas is tiles and region deltas from
+ * that resize's tick on.
  */
-export const MAX_CANVAS_SIDE = 4096;
+export const MAX_CANVAS_SIDE = 16_384;
 
 /** One size change in the history. */
 export interface SizeEvent {

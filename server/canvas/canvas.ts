@@ -184,8 +184,8 @@ export class Canvas {
    * pixel written again at its new place (a chunk's index and shard follow `across`, and a left/top
    * growth moves pixels across chunk borders; a dense chunk's pixels stay dense, in the one to four
    * chunks its rows land in), so every chunk holding pixels counts as unsaved: the
-   * snapshot after a resize rewrites them all. Costs one pass over the pixels placed (resizes are
-   * capped at MAX_CANVAS_SIDE a side). The changed-cell list is dropped: its indices are of the old
+   * snapshot after a resize rewrites them all. Costs one pass over the pixels placed, or over the
+   * chunks placed when `left` and `top` are multiples of 64 (dense chunks then move whole). The changed-cell list is dropped: its indices are of the old
    * size, and the tick after a resize sends the whole canvas anyway.
    */
   resize(to: ResizeRequest, seq: number): void {
@@ -204,8 +204,20 @@ export class Canvas {
     // Dense chunks row by row into dense chunks (a row of 64 spans at most two), by typed-array
     // copies: 2000 x 2000 of noise to 4096 x 4096 took 150-175 ms pixel by pixel, 36-47 ms so (main's
     // whole-grid copy: 41-54 ms in the same runs, perf/resize.ts). Sparse pixels one by one after.
+    // A growth by whole chunks on the left and top (none, as r/place grew right and down, or a
+    // multiple of 64) moves each dense chunk whole, no copy: a full 4096 x 4096 to 16,384 x 16,384
+    // blocked the loop 527 ms copying rows, and ms so (perf/RESULTS.md "Resize"). Its cells past the
+    // old right or bottom edge were never written: 0 and never placed, as the added cells must be.
+    const chunkAligned = (left & (CHUNK - 1)) === 0 && (top & (CHUNK - 1)) === 0;
     oldDense.forEach((d, ci) => {
       if (!d) return;
+      if (chunkAligned) {
+        const to =
+          (Math.floor(ci / oldAcross) + (top >> CHUNK_SHIFT)) * this.across + (ci % oldAcross) + (left >> CHUNK_SHIFT);
+        this.dense[to] = d;
+        this.markUnsaved(to);
+        return;
+      }
       const x0 = (ci % oldAcross) << CHUNK_SHIFT;
       const y0 = Math.floor(ci / oldAcross) << CHUNK_SHIFT;
       const xEnd = Math.min(x0 + CHUNK, oldWidth);
@@ -257,10 +269,38 @@ export class Canvas {
 
   /**
    * The chunks changed since the last call, in their stored form, as of now (the snapshot's rows);
-   * if storing them fails, `unsavedAgain` lists them for the next snapshot. A sparse chunk's pixels
-   * are gathered by one pass over the hash shards holding such chunks (no index per chunk).
+   * if storing them fails, `unsavedAgain` lists them for the next snapshot.
    */
   takeUnsaved(): ChunkImage[] {
+    return this.chunkImages(this.takeUnsavedList());
+  }
+
+  /**
+   * The indices of the chunks changed since the last call (no longer marked: a change from now on
+   * marks them again). A sliced snapshot takes their images a slice at a time (`chunkImages`).
+   */
+  takeUnsavedList(): number[] {
+    const list = this.unsaved;
+    for (const ci of list) this.unsavedFlags[ci] = 0;
+    this.unsaved = [];
+    return list;
+  }
+
+  /** Pixels chunk `ci` stores: all of it when dense, else its placed ones (a snapshot slice's weight). */
+  chunkPixels(ci: number): number {
+    return this.dense[ci] ? CHUNK_CELLS : (this.sparseCount[ci] as number);
+  }
+
+  /** The shard holding chunk `ci`'s sparse pixels: slices grouped by it read each shard once. */
+  shardOf(ci: number): number {
+    return ci % SHARDS;
+  }
+
+  /**
+   * Chunks `indices` in their stored form, as of now. A sparse chunk's pixels are gathered by one
+   * pass over the hash shards holding such chunks (no index per chunk).
+   */
+  chunkImages(indices: readonly number[]): ChunkImage[] {
     const { across } = this;
     const out: ChunkImage[] = [];
     // Sparse chunks: their part of the shared buffer, by chunk index (-1: not wanted).
@@ -268,8 +308,7 @@ export class Canvas {
     const counts: number[] = [];
     const sparseAt: number[] = [];
     const shards = new Uint8Array(SHARDS);
-    for (const ci of this.unsaved) {
-      this.unsavedFlags[ci] = 0;
+    for (const ci of indices) {
       const d = this.dense[ci];
       out.push({ cx: ci % across, cy: Math.floor(ci / across), bytes: d ? d.bytes() : EMPTY });
       if (d) continue;
@@ -278,7 +317,6 @@ export class Canvas {
       sparseAt.push(out.length - 1);
       shards[ci % SHARDS] = 1;
     }
-    this.unsaved = [];
     const images = new SparseImages(counts);
     shards.forEach((wanted, shard) => {
       if (wanted === 0) return;
@@ -298,6 +336,11 @@ export class Canvas {
   /** Marks chunks as changed again: their snapshot failed. */
   unsavedAgain(images: readonly ChunkImage[]): void {
     for (const { cx, cy } of images) this.markUnsaved(cy * this.across + cx);
+  }
+
+  /** Marks chunks (by index, of this size) as changed again: a sliced snapshot stopped before them. */
+  unsavedListAgain(indices: readonly number[]): void {
+    for (const ci of indices) this.markUnsaved(ci);
   }
 
   /** Every chunk holding pixels counts as changed: the next snapshot writes them all. */

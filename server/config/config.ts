@@ -38,6 +38,8 @@ export interface Config {
   maxBufferedTotal: number;
   stallMs: number;
   pngLevel: number;
+  /** MiB of encoded tiles kept (tiles/tile-cache.ts). */
+  tileCacheMb: number;
   deltaMaxPercent: number;
   deltaRing: number;
   allowUwsFallback: boolean;

@@ -2,6 +2,7 @@
  * Every option of the server in one table: flag, environment variable, kind (how config.ts checks
  * it), default as typed on the command line, and the help line `--help` shows.
  */
+import { MAX_CANVAS_SIDE } from '../canvas/canvas-size.ts';
 import type { Config } from './config.ts';
 import { BUS_OPTIONS } from './bus-options.ts';
 
@@ -57,15 +58,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'width',
     flag: 'width',
     env: 'CANVAS_WIDTH',
-    kind: int(1, 16384),
+    kind: int(1, MAX_CANVAS_SIDE),
     default: '1000',
-    help: 'canvas width in pixels at first start (POST /api/admin/resize grows it up to 4096; the grown size is kept; over 4096: tiles and region deltas only, no /image or history images)',
+    help: 'canvas width in pixels at first start (POST /api/admin/resize grows it up to 16384; the grown size is kept; over 4096: tiles and region deltas only, no /image or history images)',
   },
   {
     key: 'height',
     flag: 'height',
     env: 'CANVAS_HEIGHT',
-    kind: int(1, 16384),
+    kind: int(1, MAX_CANVAS_SIDE),
     default: '1000',
     help: 'canvas height in pixels at first start (grown by a resize, like the width; over 4096: tiles and region deltas only)',
   },
@@ -214,6 +215,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help:
       'zlib level of the PNG encoder, run off the event loop (8: 1.03x the bytes of level 9 for a third ' +
       'of its CPU, ~75 ms per 1000 x 1000 tick; 6: 1.10x for ~14 ms; 1: 1.3x for ~5 ms, for CPU-bound servers)',
+  },
+  {
+    key: 'tileCacheMb',
+    flag: 'tile-cache-mb',
+    env: 'TILE_CACHE_MB',
+    kind: int(1, 65536),
+    default: '64',
+    help:
+      'MiB of encoded tiles the writer or standalone server keeps, least recently asked out first (a 16,384 x 16,384 ' +
+      'pyramid is 5,461 tiles of ~10-30 KB when busy); an evicted tile is encoded again when next asked',
   },
   {
     key: 'deltaMaxPercent',

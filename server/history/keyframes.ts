@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { WHOLE_CANVAS_MAX_SIDE } from '../canvas/canvas.ts';
 import type { KeyframeStore } from '../store/keyframe-store.ts';
 import { HistoryReader, packKeyframe, unpackKeyframe } from './replay.ts';
 
@@ -102,7 +103,12 @@ export class Keyframes {
    */
   private async walk(): Promise<number> {
     let written = 0;
-    const max = this.reader.maxSeq();
+    // Up to the resize that took the canvas past 4096 a side, not through it: a grid of the size after
+    // it would be 268 MB at 16,384 a side, and such a canvas has no past canvases (server.ts).
+    const tooLarge = this.reader
+      .sizes()
+      .events.find((e) => e.width > WHOLE_CANVAS_MAX_SIDE || e.height > WHOLE_CANVAS_MAX_SIDE);
+    const max = Math.min(this.reader.maxSeq(), tooLarge ? tooLarge.seq - 1 : Number.MAX_SAFE_INTEGER);
     while (!this.stopped && this.db.open && this.seq < max) {
       const grid = this.load();
       const boundary = (Math.floor(this.seq / this.every) + 1) * this.every;
@@ -121,6 +127,8 @@ export class Keyframes {
         await nextTurn();
       }
     }
+    // Walked up to that resize for good: its grid (16 MB at 4096 x 4096) is not kept for nothing.
+    if (tooLarge && this.seq >= max) this.grid = undefined;
     return written;
   }
 }

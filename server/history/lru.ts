@@ -16,6 +16,15 @@ export class ByteLru<V> {
     return this.used;
   }
 
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.used = 0;
+  }
+
   get(key: string): V | undefined {
     const v = this.entries.get(key);
     if (v === undefined) return undefined;

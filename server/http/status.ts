@@ -51,7 +51,7 @@ export const HttpCode = {
   PROJECT_RATE: 'project_rate',
   /** A resize (`POST /api/admin/resize`) to a smaller width or height: the canvas only grows. */
   CANVAS_SHRINK: 'canvas_shrink',
-  /** A resize past the largest canvas (4096 a side). */
+  /** A resize past the largest canvas (16,384 a side, the --width/--height limit). */
   CANVAS_TOO_LARGE: 'canvas_too_large',
 } as const;
 export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];

@@ -4,6 +4,7 @@
  * then applied to the grid and acknowledged. A failed commit rejects the whole batch: nothing is
  * acked and the grid does not change.
  */
+import { SnapshotScheduler } from './snapshot-scheduler.ts';
 import { ErrorCode } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { ResizeRequest } from '../canvas/canvas-size.ts';
@@ -24,6 +25,8 @@ export interface CommitterOptions {
   replayed?: number;
   /** Clock for the snapshot retry backoff (tests pass their own). */
   now?: () => number;
+  /** Chunks a snapshot writes per turn of the event loop (snapshot-scheduler.ts; tests pass small ones). */
+  snapshotSliceChunks?: number;
   /**
    * True when this process may no longer commit (a writer that lost its lease, bus/lease.ts): the
    * batch is refused with `unavailable`, nothing stored, so nothing diverges from the new leader.
@@ -36,10 +39,6 @@ export interface CommitterOptions {
    */
   replicate?: (rows: readonly PlacementRow[], resize?: SizeRow) => Promise<boolean>;
 }
-
-/** After a failed snapshot, the next attempt waits this long, doubling up to the maximum. */
-const SNAPSHOT_RETRY_MIN_MS = 1_000;
-const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
 
 export interface CommitterEvents {
   /** A batch could not be stored (count 0: a snapshot failed). */
@@ -75,15 +74,7 @@ export class PlacementCommitter {
   private readonly appending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /**
-   * Placements not covered by the latest snapshot, counting those replayed at startup: otherwise a
-   * crash loop would replay more at every start, never reaching snapshotEvery new placements.
-   */
-  private sinceSnapshot: number;
-  /** No snapshot attempt before this time: a failed one is not retried after every batch. */
-  private snapshotRetryAt = 0;
-  private snapshotRetryMs = 0;
-  private readonly now: () => number;
+  private readonly snapshots: SnapshotScheduler;
 
   constructor(
     private readonly store: Store,
@@ -91,8 +82,13 @@ export class PlacementCommitter {
     private readonly opts: CommitterOptions,
     private readonly events: CommitterEvents,
   ) {
-    this.sinceSnapshot = opts.replayed ?? 0;
-    this.now = opts.now ?? Date.now;
+    this.snapshots = new SnapshotScheduler(store, canvas, {
+      every: opts.snapshotEvery,
+      replayed: opts.replayed ?? 0,
+      now: opts.now ?? Date.now,
+      failed: (err) => this.events.commitFailed(err, 0),
+      sliceChunks: opts.snapshotSliceChunks,
+    });
   }
 
   /** Queues a validated placement; `done` is called exactly once, after the commit or its failure. */
@@ -182,6 +178,7 @@ export class PlacementCommitter {
       this.events.commitFailed(err, 1);
       return { ok: false, code: ErrorCode.STORE_FAILED, message: `resize not stored: ${(err as Error).message}` };
     }
+    this.snapshots.resized();
     this.canvas.resize(to, row.seq);
     try {
       this.events.resized?.(row);
@@ -231,7 +228,6 @@ export class PlacementCommitter {
         previous[i] = this.canvas.get(r.x, r.y);
         this.canvas.apply(r.x, r.y, r.color, r.seq);
       }
-      this.sinceSnapshot += rows.length;
       outcome = (i) => ({ ok: true, seq: base + 1 + i, at });
       durable = true;
     } catch (err) {
@@ -246,29 +242,14 @@ export class PlacementCommitter {
         this.events.callbackFailed(err);
       }
     }
-    if (this.sinceSnapshot >= this.opts.snapshotEvery && this.now() >= this.snapshotRetryAt) this.snapshot();
+    if (durable) this.snapshots.stored(rows.length);
+    else this.snapshots.stored(0);
     return { outcome, rows: durable ? rows : undefined };
   }
 
-  /**
-   * Writes a snapshot of the chunks changed since the last one, so startup replays less history.
-   * Failure is logged, not fatal, and backs off: on a nearly full disk a retry after every batch
-   * meant 60-180 snapshot writes (5 MB each at 1000 x 1000) a second and GET /image p50 going from
-   * 0.5 to 5 ms. The chunks it could not write are written by the next one.
-   */
+  /** Writes a snapshot of the canvas as it is now, whole (snapshot-scheduler.ts): tests and tools. */
   snapshot(): void {
-    const chunks = this.canvas.takeUnsaved();
-    try {
-      this.store.writeSnapshot(chunks, this.canvas.seq, this.canvas.width, this.canvas.height);
-      this.sinceSnapshot = 0;
-      this.snapshotRetryMs = 0;
-      this.snapshotRetryAt = 0;
-    } catch (err) {
-      this.canvas.unsavedAgain(chunks);
-      this.snapshotRetryMs = Math.min(Math.max(this.snapshotRetryMs * 2, SNAPSHOT_RETRY_MIN_MS), SNAPSHOT_RETRY_MAX_MS);
-      this.snapshotRetryAt = this.now() + this.snapshotRetryMs;
-      this.events.commitFailed(err, 0);
-    }
+    this.snapshots.snapshotNow();
   }
 
   /**
@@ -278,6 +259,6 @@ export class PlacementCommitter {
   close(): void {
     this.closed = true;
     this.flush();
-    if (this.sinceSnapshot > 0) this.snapshot();
+    this.snapshots.close();
   }
 }

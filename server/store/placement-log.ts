@@ -8,6 +8,7 @@
  * the rollback take and give today's coordinates, cutting a seq range at each resize and moving the
  * area into each stretch's coordinates (a handful of stretches: a canvas grows a few times).
  */
+import type { CooldownSource } from '../placement/recent-placements.ts';
 import type { Area, LookRow } from '../../protocol/http-api.ts';
 import type Database from 'better-sqlite3';
 import { SizeHistory } from '../canvas/canvas-size.ts';
@@ -32,7 +33,7 @@ export interface PixelInfo {
 const IN_AREA = 'x >= ? AND x < ? AND y >= ? AND y < ?';
 const areaArgs = (a: Area) => [a.x, a.x + a.width, a.y, a.y + a.height] as const;
 
-export class PlacementLog {
+export class PlacementLog implements CooldownSource {
   private readonly pageStmt: Database.Statement;
   private readonly countByWhoStmt: Database.Statement;
   private readonly countStmt: Database.Statement;
@@ -175,9 +176,23 @@ export class PlacementLog {
     >) {
       if (next > (byWho.get(who) ?? 0)) byWho.set(who, next);
       // Every running claim of the address: its bucket may hold several (--address-placements).
-      if (addr !== '') byAddr.set(addr, [...(byAddr.get(addr) ?? []), next]);
+      // Pushed, not copied: a copy per row was quadratic in an address's rows (a shared address
+      // with thousands in the window).
+      if (addr === '') continue;
+      const claims = byAddr.get(addr);
+      if (claims) claims.push(next);
+      else byAddr.set(addr, [next]);
     }
     return { byWho, byAddr };
+  }
+
+  /**
+   * Who placed, from which address key, when, and the `next_at` stored, of every placement since
+   * `since`, in seq order: a standby seeds its RecentPlacements from it (placement/recent-placements.ts).
+   */
+  recentClaims(since: number): Iterable<[string, string, number, number]> {
+    const rows = this.db.prepare('SELECT who, addr, at, next_at FROM placements WHERE seq >= ? ORDER BY seq').raw();
+    return rows.iterate(this.firstSeqAtOrAfter(since)) as Iterable<[string, string, number, number]>;
   }
 
   /**

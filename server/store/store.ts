@@ -286,6 +286,64 @@ export class Store {
   }
 
   /**
+   * Whether a snapshot of a `width` x `height` canvas may be written a slice at a time: the stored
+   * chunks are of that size (so every row, old or new, is of one layout) and hold the canvas at a
+   * seq. Until the slices end, `chunks_seq` stays at the previous snapshot's seq; a start meanwhile
+   * (or after a crash) restores the mix of older and newer chunk rows and replays from that seq:
+   * every row stored after it is applied again in order, which leaves each pixel as its last
+   * placement left it, whatever version of its chunk was stored.
+   */
+  canSlice(width: number, height: number): boolean {
+    if (this.meta(CHUNKS_SEQ) === undefined) return false;
+    const stored = this.chunksSize();
+    return stored !== undefined && stored.width === width && stored.height === height;
+  }
+
+  /**
+   * A snapshot of a new layout (the first, or the first after a resize) written in slices: into a
+   * table of its own, `chunks_next`, which replaces `chunks` only when the last slice is written
+   * (`finishSlicedSnapshot`), so until then a start still reads the previous snapshot whole. A
+   * `chunks_next` left by a crash or a failed run is dropped here.
+   */
+  beginRelayout(): void {
+    this.db.exec(`
+      DROP TABLE IF EXISTS chunks_next;
+      CREATE TABLE chunks_next (
+        cx INTEGER NOT NULL, cy INTEGER NOT NULL, cells BLOB NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (cx, cy)) WITHOUT ROWID;
+    `);
+  }
+
+  /**
+   * A slice of a snapshot: chunk rows as of `seq`, in one transaction (`chunks_seq` unchanged), into
+   * `chunks` or, for a new layout, `chunks_next`.
+   */
+  writeChunks(chunks: readonly ChunkImage[], seq: number, relayout = false): void {
+    const table = relayout ? 'chunks_next' : 'chunks';
+    const put = this.db.prepare(`INSERT OR REPLACE INTO ${table} (cx, cy, cells, seq) VALUES (?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const c of chunks) put.run(c.cx, c.cy, c.bytes, seq);
+    })();
+  }
+
+  /**
+   * The slices of a snapshot begun at `seq` are all written: the chunks hold the canvas at `seq`
+   * (some rows newer, which replay makes no difference to, as `canSlice` says). A new layout's
+   * table takes the place of the old one (a rename: the rows are not copied) with its size.
+   */
+  finishSlicedSnapshot(seq: number, relayout?: { width: number; height: number }): void {
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      if (relayout) {
+        this.db.exec('DROP TABLE chunks; ALTER TABLE chunks_next RENAME TO chunks;');
+        setMeta.run(CHUNKS_SIZE, `${relayout.width}x${relayout.height}`);
+      }
+      setMeta.run(CHUNKS_SEQ, String(seq));
+      this.db.prepare('DELETE FROM snapshots').run();
+    })();
+  }
+
+  /**
    * The size the stored chunks are laid out for; undefined when there are none. Rows written before
    * the size was stored (no `chunks_size`) are of the size at their seq.
    */
@@ -341,8 +399,11 @@ export class Store {
     return this.db.transaction(() => {
       const { changes } = this.db.prepare('DELETE FROM placements WHERE seq > ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
-      // The chunks hold the canvas at one seq only: past `seq`, they go, and the next start replays.
-      if (this.snapshotSeq() > seq) {
+      // The chunks hold the canvas at one seq only (rows of a sliced snapshot may be newer, up to the
+      // seq they were written at): past `seq`, they go, and the next start replays.
+      const newest = (this.db.prepare('SELECT MAX(seq) AS s FROM chunks').get() as { s: number | null }).s ?? 0;
+      this.db.exec('DROP TABLE IF EXISTS chunks_next'); // a new layout's slices (beginRelayout) go too
+      if (this.snapshotSeq() > seq || newest > seq) {
         this.db.prepare('DELETE FROM chunks').run();
         this.db.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(CHUNKS_SEQ, CHUNKS_SIZE);
       }

@@ -3,12 +3,17 @@
  * and the change since the previous one. The writer's ticker (tick/ticker.ts) makes these; an edge
  * receives them from the writer over the bus (bus/edge-bus.ts); the streams (streams.ts) send them.
  */
+import { encodeMessage } from '../../protocol/codec.ts';
+import { MsgType } from '../../protocol/messages.ts';
 import type { ProgressBlock } from '../projects/progress-block.ts';
 import type { DeltaEntry } from './delta-log.ts';
 
 /** One encoded frame, shared by every reader until the next changed tick. */
 export interface Frame {
   seq: number;
+  /** The canvas's size at `seq`: an edge learns every size from it, with or without a PNG. */
+  width: number;
+  height: number;
   /** Strong ETag: canvas id + seq identify the grid exactly. */
   etag: string;
   /**
@@ -38,10 +43,10 @@ export interface TickOutput {
    */
   progress?: ProgressBlock;
   /**
-   * The canvas grew since the previous frame (one or more resizes, summed): every socket gets the
-   * `resize` message before this frame, and no delta goes with it.
+   * The resizes since the previous frame, oldest first, each at its own seq: the sockets that asked
+   * (`?resize=1`) get one `resize` message per resize before this frame, and no delta goes with it.
    */
-  resize?: FrameResize;
+  resizes?: FrameResize[];
 }
 
 /** A tick's resize: the new size, the columns and rows added on the left and top, and its message. */
@@ -53,4 +58,17 @@ export interface FrameResize {
   top: number;
   /** The `resize` WebSocket message, encoded once. */
   message: Uint8Array;
+}
+
+/** A resize with its `resize` WebSocket message, encoded once for every socket (the ticker's, an edge's). */
+export function resizeMessage(e: Omit<FrameResize, 'message'>): FrameResize {
+  const { seq, width, height, left, top } = e;
+  return {
+    seq,
+    width,
+    height,
+    left,
+    top,
+    message: encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top }),
+  };
 }

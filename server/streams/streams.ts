@@ -17,7 +17,7 @@ import { ErrorCode, type HelloMsg, MsgType, Stream, type TileRegion } from '../.
 import type { Logger } from '../ops/log.ts';
 import type { Conn } from './conn.ts';
 import { DeltaLog } from './delta-log.ts';
-import type { Frame, FrameResize, TickOutput } from './frame.ts';
+import type { Frame, TickOutput } from './frame.ts';
 import { FRAGMENT_BYTES, inCorkedCallback, Outbox, type OutKind, SMALL_FRAGMENT_BYTES } from './outbox.ts';
 import type { ProgressBlock } from '../projects/progress-block.ts';
 import { RegionTick, tilesMessage } from './region-tick.ts';
@@ -90,22 +90,6 @@ function fragmentFor(stream: Stream): number {
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A replaced tick's resize still counts: the newer frame is of the grown size, and moved by both. */
-function combineResizes(older: FrameResize | undefined, newer: FrameResize | undefined): FrameResize | undefined {
-  if (!older || !newer) return newer ?? older;
-  const { seq, width, height } = newer;
-  const left = older.left + newer.left;
-  const top = older.top + newer.top;
-  return {
-    seq,
-    width,
-    height,
-    left,
-    top,
-    message: encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top }),
-  };
-}
 
 /** A fan-out waiting for the one in flight: the newest tick, its projects' progress, and whoever awaits it. */
 interface Waiting {
@@ -276,8 +260,9 @@ export class Streams {
         this.waiting.done.push(resolve);
         // The replaced tick's project progress still goes out (its griefs happened), before the newer.
         if (out.progress) this.waiting.progress.push(out.progress);
-        const resize = combineResizes(this.waiting.out.resize, out.resize);
-        this.waiting.out = { ...out, delta: undefined, ...(resize ? { resize } : {}) };
+        // A replaced tick's resizes still go out, each in its order: the newer frame is of the last size.
+        const resizes = [...(this.waiting.out.resizes ?? []), ...(out.resizes ?? [])];
+        this.waiting.out = { ...out, delta: undefined, ...(resizes.length > 0 ? { resizes } : {}) };
       } else {
         this.waiting = { out, progress: out.progress ? [out.progress] : [], done: [resolve] };
       }
@@ -377,8 +362,8 @@ export class Streams {
     this.budget.beforePublish();
     if (out.delta) this.deltaLog.push(out.delta);
     else this.deltaLog.clear();
-    // After a resize, the sockets that asked (`?resize=1`) are told the new size before its frame.
-    const resize = out.resize?.message;
+    // After a resize, the sockets that asked (`?resize=1`) are told each new size before its frame.
+    const resizes = out.resizes ?? [];
     const { publishedBytes } = this.metrics;
     publishedBytes.inc({ stream: Stream.PNG }, (png?.length ?? 0) * this.subscribers[Stream.PNG].size);
     publishedBytes.inc({ stream: Stream.DELTA }, ((delta ?? png)?.length ?? 0) * this.subscribers[Stream.DELTA].size);
@@ -387,8 +372,13 @@ export class Streams {
     const progress = blocks.length > 0 ? new WatchedProgress(blocks) : undefined;
     const regions = this.regionSubscribers > 0 ? new RegionTick(out) : undefined;
     return this.eachSubscriber((ws, conn) => {
-      if (resize && conn.resize) conn.outbox.push(ws, resize, 'other', now);
-      if (conn.region && regions) {
+      if (conn.resize) for (const r of resizes) conn.outbox.push(ws, r.message, 'other', now);
+      if (!conn.region && !png) {
+        // The canvas grew past 4096 a side: no whole-canvas png or delta any more. Told once, then
+        // off the stream (as greet does over 4096); a `subscribe` with a region brings it back.
+        this.unsubscribe(ws);
+        conn.outbox.push(ws, USE_TILES, 'other', now);
+      } else if (conn.region && regions) {
         // A region's tick is one small delta per changed tile: corked, they leave in one write
         // instead of one each (5,000 subscribers of 3 x 3 tiles: 45,000 writes a tick otherwise).
         const region = conn.region;

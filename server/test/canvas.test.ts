@@ -155,6 +155,7 @@ test('resize re-lays the chunks: sparse and dense pixels move by (left, top), ac
     { width: 150, height: 100 + CHUNK, left: 0, top: 0 }, // down only: same chunks across
     { width: 150 + 3 * CHUNK, height: 100, left: 0, top: 0 }, // right only: more chunks across
     { width: 301, height: 250, left: 37, top: 70 }, // left and top, off the chunk grid
+    { width: 150 + 2 * CHUNK, height: 100 + CHUNK, left: CHUNK, top: CHUNK }, // on the chunk grid: chunks move whole
   ];
   for (const [i, to] of cases.entries()) {
     const { canvas, grid, seqs } = randomCanvas(W, H, 4000, 10 + i);

@@ -43,6 +43,23 @@ test('catch-up writes one keyframe per interval in chunks, each equal to a repla
   assert.equal(store.stats().count, 12);
 });
 
+test('keyframes stop before a resize past 4096 a side: no grid of 16,384 a side is ever made', async (t) => {
+  const rig = await startHistoryRig({ width: 12, height: 10 });
+  t.after(() => rig.close());
+  rig.placeRandom(150, 31);
+  const seq = rig.canvas.seq + 1;
+  const grow = { width: 16_384, height: 10, left: 0, top: 0 };
+  rig.store.sizes.insert({ seq, ...grow, at: Date.now(), who: 'mod:resize' });
+  rig.canvas.resize(grow, seq);
+  rig.placeRandom(150, 32);
+  const keyframes = new Keyframes(rig.store.db, 12, 10, { every: 100, chunkRows: 7 });
+  t.after(() => keyframes.stop());
+  assert.equal(await keyframes.catchUp(), 1, 'the keyframe at 100; none at 200 or 300, past the resize');
+  assert.equal(keyframes.walkedSeq, seq - 1);
+  assert.equal(await keyframes.catchUp(), 0);
+  assert.equal(new KeyframeStore(rig.store.db).stats().count, 1);
+});
+
 test('reopening the store keeps history working: keyframes resume and history images match', async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,14 +2,23 @@
  * The parts of a resize below the server: the checks and the grid copy (canvas/canvas-size.ts), the
  * committer's ordered resize on a real SQLite file (after what was queued, refused when fenced, the
  * grid untouched when the store refuses), the store's load across resizes (snapshot before and after),
- * the ticker's frame of the new size, and the bus's log entry, admin request and meta.
+ * the ticker's frame of the new size (each resize of a tick on its own; none past 4096 a side), and
+ * the bus's log entry, admin request, meta and tick with its resizes.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { decodeServerMessage, parseStreamQuery } from '../../protocol/codec.ts';
 import { ErrorCode, type ResizeMsg } from '../../protocol/messages.ts';
-import { decodeLogEntry, decodeMeta, decodeRequests, encodeBus, encodeLogEntry } from '../bus/bus-messages.ts';
-import { checkResize, growCells, MAX_CANVAS_SIDE, SizeHistory } from '../canvas/canvas-size.ts';
+import {
+  decodeLogEntry,
+  decodeMeta,
+  decodeRequests,
+  decodeTicks,
+  encodeBus,
+  encodeLogEntry,
+  type FrameMsg,
+} from '../bus/bus-messages.ts';
+import { checkResize, growCells, MAX_CANVAS_SIDE, type SizeEvent, SizeHistory } from '../canvas/canvas-size.ts';
 import { Canvas } from '../canvas/canvas.ts';
 import { PngEncoder } from '../canvas/png-encoder.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
@@ -32,7 +41,7 @@ test('checkResize: grows on any side up to the maximum; a shrink, no change or a
   assert.equal(why({ width: 10, height: 8, left: 0, top: 0 }), 'invalid');
   assert.equal(why({ width: 12, height: 8, left: 3, top: 0 }), 'invalid');
   assert.equal(why({ width: 12, height: 9, left: 0, top: -1 }), 'invalid');
-  assert.equal(MAX_CANVAS_SIDE, 4096);
+  assert.equal(MAX_CANVAS_SIDE, 16_384, "the flags' limit: a resize may take a canvas past 4096 a side");
 });
 
 test('growCells copies every cell to (x + left, y + top) and leaves the added cells 0', () => {
@@ -164,7 +173,7 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
     encoder: new PngEncoder(4, 4, PALETTE_2017),
     newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
     canvasId: 'c',
-    maxDeltaCells: 1000,
+    maxDeltaCells: () => 1000,
     deliver: async () => {},
     onError: (err) => assert.fail(String(err)),
   });
@@ -181,13 +190,109 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
   assert.deepEqual([img.width, img.height], [6, 5]);
   assert.deepEqual(img.grid, canvas.toGrid());
   assert.equal(img.grid[2 * 6 + 3], 5);
-  const msg = decodeServerMessage(out.resize?.message ?? new Uint8Array()) as ResizeMsg;
+  const msg = decodeServerMessage(out.resizes?.[0]?.message ?? new Uint8Array()) as ResizeMsg;
   assert.deepEqual(msg, { t: 'resize', seq: 2, width: 6, height: 5, left: 2, top: 1 });
   // The tick after is a delta again.
   canvas.apply(0, 0, 1, 4);
   const next = await ticker.run();
-  assert.equal(next.resize, undefined);
+  assert.equal(next.resizes, undefined);
   assert.equal(next.delta?.fromSeq, 3);
+});
+
+test('the ticker: two resizes in one tick are two resize messages, each at its own seq with its own left/top', async (t) => {
+  const canvas = new Canvas(4, 4, 16);
+  const ticker = new Ticker({
+    canvas,
+    encoder: new PngEncoder(4, 4, PALETTE_2017),
+    newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
+    canvasId: 'c',
+    maxDeltaCells: () => 1000,
+    deliver: async () => {},
+    onError: (err) => assert.fail(String(err)),
+  });
+  t.after(() => ticker.stop());
+  canvas.apply(0, 0, 5, 1);
+  await ticker.run();
+  const first = { seq: 2, width: 6, height: 5, left: 2, top: 1 };
+  const second = { seq: 3, width: 9, height: 5, left: 3, top: 0 };
+  for (const e of [first, second]) {
+    canvas.resize(e, e.seq);
+    ticker.resized(e);
+  }
+  const out = await ticker.run();
+  assert.deepEqual([out.frame.width, out.frame.height], [9, 5]);
+  assert.deepEqual(
+    (out.resizes ?? []).map((r) => decodeServerMessage(r.message)),
+    [first, second].map((e) => ({ t: 'resize', ...e })),
+  );
+  const img = decodeToIndices(out.frame.image?.png ?? Buffer.alloc(0), PALETTE_2017);
+  assert.equal(img.grid[1 * 9 + 5], 5, 'the pixel moved by both: (0 + 2 + 3, 0 + 1)');
+});
+
+test('the ticker: a resize past 4096 a side drops the whole-canvas PNG for good; ticks go on as deltas sized to the new canvas', async (t) => {
+  const canvas = new Canvas(4000, 8, 16);
+  const made: Array<[number, number]> = [];
+  let deltaCells = 0;
+  const ticker = new Ticker({
+    canvas,
+    encoder: new PngEncoder(4000, 8, PALETTE_2017),
+    newEncoder: (w, h) => {
+      made.push([w, h]);
+      return new PngEncoder(w, h, PALETTE_2017);
+    },
+    canvasId: 'c',
+    // Asked each tick: of the canvas's size then (1% here).
+    maxDeltaCells: () => (deltaCells = Math.floor((canvas.width * canvas.height) / 100)),
+    deliver: async () => {},
+    onError: (err) => assert.fail(String(err)),
+  });
+  t.after(() => ticker.stop());
+  canvas.apply(3999, 7, 5, 1);
+  assert.ok((await ticker.run()).frame.image);
+  const grow = { seq: 2, width: 5000, height: 8, left: 1000, top: 0 };
+  canvas.resize(grow, grow.seq);
+  ticker.resized(grow);
+  const out = await ticker.run();
+  assert.equal(out.frame.image, undefined, 'no PNG of 5000 x 8');
+  assert.deepEqual([out.frame.width, out.frame.height, out.resizes?.length], [5000, 8, 1]);
+  assert.deepEqual(made, [], 'no encoder made for the grown size');
+  canvas.apply(4999, 7, 3, 3);
+  const next = await ticker.run();
+  assert.equal(next.frame.image, undefined);
+  assert.equal(next.delta?.fromSeq, 2);
+  assert.equal(deltaCells, 400, 'the threshold is 1% of 5000 x 8, not of the first 4000 x 8');
+});
+
+test('bus: a tick lists its resizes oldest first, ending at its size; one that does not is refused', () => {
+  const tick: FrameMsg = {
+    k: 'tick',
+    epoch: 1,
+    canvasId: 'c',
+    seq: 9,
+    etag: '"c-9"',
+    width: 30,
+    height: 12,
+    at: 1,
+    resizeCount: 3,
+    resizes: [
+      { seq: 7, width: 20, height: 10, left: 3, top: 0 },
+      { seq: 8, width: 30, height: 12, left: 0, top: 2 },
+    ],
+  };
+  assert.deepEqual(decodeTicks(encodeBus(tick)), tick);
+  const [a, b] = tick.resizes as [SizeEvent, SizeEvent];
+  const bad: Array<Partial<FrameMsg>> = [
+    { resizes: [b, a] },
+    { resizes: [a] },
+    { resizes: [] },
+    { resizeCount: 1 },
+    { width: 31 },
+    { resizes: [a, { ...b, left: 31 }] },
+    { resizes: [a, { ...b, seq: 10 }] },
+    { resizeCount: undefined } as unknown as Partial<FrameMsg>,
+  ];
+  for (const patch of bad)
+    assert.equal(decodeTicks(encodeBus({ ...tick, ...patch })), undefined, JSON.stringify(patch));
 });
 
 test('bus: a resize log entry, an admin resize request and the meta list round-trip; malformed ones are refused', () => {

@@ -222,7 +222,7 @@ test('clients on the png and delta streams follow a resize within a tick; deltas
   assert.deepEqual(grid, m.grid);
 });
 
-test('a shrink, a side over 4096 or a bad left/top is refused with 400 and a code, and nothing changes', async (t) => {
+test('a shrink, a side over 16,384 or a bad left/top is refused with 400 and a code, and nothing changes', async (t) => {
   const ts = await startTestServer({ width: 20, height: 20, adminToken: 'sesame' });
   t.after(() => ts.dispose());
   const token = await identity(ts);
@@ -231,7 +231,7 @@ test('a shrink, a side over 4096 or a bad left/top is refused with 400 and a cod
   const cases: Array<[unknown, string]> = [
     [{ width: 19, height: 30 }, 'canvas_shrink'],
     [{ width: 30, height: 10 }, 'canvas_shrink'],
-    [{ width: 4097, height: 20 }, 'canvas_too_large'],
+    [{ width: 16_385, height: 20 }, 'canvas_too_large'],
     [{ width: 20, height: 20 }, 'invalid_field'],
     [{ width: 30, height: 30, left: 11 }, 'invalid_field'],
     [{ width: 30, height: 30, top: -1 }, 'invalid_field'],

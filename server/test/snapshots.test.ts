@@ -228,3 +228,177 @@ test('after a resize the next snapshot replaces every chunk row; a start before 
   assert.equal(second.canvas.lastSeqAt(70 + 128, 100 + 128), 301);
   second.store.close();
 });
+
+/** One placement in every chunk of the 500 x 500 canvas (8 x 8 chunks of 64), colour by round. */
+function placeEveryChunk(committer: PlacementCommitter, round: number): void {
+  for (let cy = 0; cy < 8; cy++)
+    for (let cx = 0; cx < 8; cx++) {
+      const x = cx * 64 + ((round * 7) % 52);
+      const y = cy * 64 + ((round * 11) % 52);
+      const req = { x, y, color: 1 + ((round + cx + cy) % 15), who: 'd'.repeat(16), addr: '', nextAt: 0 };
+      assert.ok(committer.commitNow([req]).ok);
+    }
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Every pixel's colour and last seq, for comparing a loaded canvas with the live one. */
+function state(canvas: { toGrid(): Uint8Array; lastSeqAt(x: number, y: number): number }): [Uint8Array, number[]] {
+  const seqs: number[] = [];
+  for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) seqs.push(canvas.lastSeqAt(x, y));
+  return [canvas.toGrid(), seqs];
+}
+
+test('a snapshot of many chunks is written in slices across turns; the previous one serves a start until the last slice', async (t) => {
+  const d = dir(t);
+  // 64 chunks change per round, 4 per slice: 16 turns.
+  const s = start(d, { snapshotEvery: 1_000_000, snapshotSliceChunks: 4 });
+  placeEveryChunk(s.committer, 0);
+  s.committer.snapshot(); // the first is whole: it lays out the chunks of this size
+  const firstSeq = latestSnapshotSeq(s.store);
+  assert.equal(firstSeq, 64);
+  const sliced = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
+  s.store.close();
+  placeEveryChunk(sliced.committer, 1); // 64 placements: a snapshot begins, sliced
+  const begunAt = sliced.canvas.seq;
+  let turns = 0;
+  let crashCopy: Buffer | undefined;
+  const rowsNewerThan = (seq: number) =>
+    (sliced.store.db.prepare('SELECT COUNT(*) AS n FROM chunks WHERE seq > ?').get(seq) as { n: number }).n;
+  while (latestSnapshotSeq(sliced.store) === firstSeq) {
+    await turn();
+    turns++;
+    assert.ok(turns < 100, 'the sliced snapshot ends');
+    if (turns === 5) {
+      // Placements between slices land in chunks written already and in chunks not yet written.
+      placeEveryChunk(sliced.committer, 2);
+      assert.ok(rowsNewerThan(firstSeq) > 0, 'some slices are written');
+      assert.equal(latestSnapshotSeq(sliced.store), firstSeq, 'the previous snapshot still serves a start');
+      // What a crash now leaves on disk: a mix of chunk rows older and newer than the live grid.
+      sliced.store.db.pragma('wal_checkpoint(TRUNCATE)');
+      crashCopy = sliced.store.db.serialize();
+    }
+  }
+  assert.ok(turns >= 15, `written over ${turns} turns`);
+  assert.equal(latestSnapshotSeq(sliced.store), begunAt, 'the snapshot holds the canvas at the seq it began at');
+  const live = state(sliced.canvas);
+  sliced.committer.close();
+  sliced.store.close();
+
+  const after = start(d);
+  assert.equal(after.loaded.replayed, 0, 'the stop wrote the chunks changed during the slices');
+  assert.deepEqual(state(after.canvas), live);
+  after.store.close();
+
+  // The crash copy: the mix of rows plus replay from the previous snapshot's seq is exact too.
+  assert.ok(crashCopy);
+  const crashed = dir(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(crashed, 'canvas.db'), crashCopy);
+  const fromCrash = start(crashed);
+  assert.equal(fromCrash.loaded.replayed, 128, 'rounds 1 and 2 replayed over the mixed rows');
+  const want = start(d); // the same history, loaded cleanly
+  assert.deepEqual(state(fromCrash.canvas), state(want.canvas));
+  fromCrash.store.close();
+  want.store.close();
+});
+
+/** A copy of the database file as a crash now would leave it, opened as a start would. */
+async function startFromCopy(t: TestContext, store: Store) {
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  const copy = dir(t);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(copy, 'canvas.db'), store.db.serialize());
+  return start(copy);
+}
+
+const tableExists = (store: Store, name: string) =>
+  store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+
+test('the first snapshot of a canvas is a new layout written in slices; a crash before its end starts from the log', async (t) => {
+  const d = dir(t);
+  const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
+  placeEveryChunk(s.committer, 0); // 64 chunks, none stored: a new layout, sliced
+  await turn();
+  await turn();
+  assert.ok(tableExists(s.store, 'chunks_next'));
+  assert.equal(latestSnapshotSeq(s.store), 0, 'no snapshot a start would use yet');
+  const live = state(s.canvas);
+  const crashed = await startFromCopy(t, s.store);
+  assert.equal(crashed.loaded.replayed, 64);
+  assert.deepEqual(state(crashed.canvas), live);
+  crashed.store.close();
+  while (latestSnapshotSeq(s.store) === 0) await turn();
+  assert.equal(latestSnapshotSeq(s.store), 64);
+  assert.ok(!tableExists(s.store, 'chunks_next'), 'swapped in');
+  assert.equal((s.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n, 64);
+  s.store.close();
+  const again = start(d);
+  assert.equal(again.loaded.replayed, 0);
+  assert.deepEqual(state(again.canvas), live);
+  again.store.close();
+});
+
+test('a resize stops a sliced snapshot; the next lays the new size out in slices; a stop finishes one', async (t) => {
+  const d = dir(t);
+  const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
+  placeEveryChunk(s.committer, 0);
+  s.committer.snapshot(); // finishes the first (a new layout) at once
+  assert.equal(latestSnapshotSeq(s.store), 64);
+  placeEveryChunk(s.committer, 1); // sliced
+  await turn();
+  await turn();
+  const grown = await s.committer.resize({ width: 600, height: 520, left: 30, top: 0 }, 'mod:resize');
+  assert.ok(grown.ok);
+  for (let i = 0; i < 20; i++) await turn();
+  assert.equal(latestSnapshotSeq(s.store), 64, 'the slices stopped at the resize');
+  placeEveryChunk(s.committer, 2); // the first placement begins one: a new layout (600 x 520), sliced
+  const begunAt = grown.seq + 1;
+  await turn();
+  await turn();
+  assert.equal(latestSnapshotSeq(s.store), 64, 'the 500 x 500 snapshot serves a start until the last slice');
+  const live = state(s.canvas);
+  const crashed = await startFromCopy(t, s.store);
+  assert.deepEqual([crashed.canvas.width, crashed.canvas.height], [600, 520]);
+  assert.deepEqual(crashed.canvas.toGrid(), live[0]);
+  crashed.store.close();
+  while (latestSnapshotSeq(s.store) === 64) await turn();
+  assert.equal(latestSnapshotSeq(s.store), begunAt);
+  const sizes = s.store.db.prepare("SELECT value FROM meta WHERE key = 'chunks_size'").get() as { value: string };
+  assert.equal(sizes.value, '600x520');
+  assert.equal(
+    (s.store.db.prepare('SELECT COUNT(*) AS n FROM chunks').get() as { n: number }).n,
+    s.canvas.footprint().chunks,
+    'every chunk holding pixels, of the new layout',
+  );
+  s.committer.snapshot(); // all covered: the next begins after 64 more
+  placeEveryChunk(s.committer, 3); // sliced again, now that the stored rows are of this size
+  const lastBegun = s.canvas.seq;
+  await turn();
+  s.committer.close(); // finishes the slices on this turn, then covers nothing more (none placed since)
+  assert.equal(latestSnapshotSeq(s.store), lastBegun);
+  const grid = s.canvas.toGrid();
+  s.store.close();
+  const again = start(d);
+  assert.equal(again.loaded.replayed, 0);
+  assert.deepEqual(again.canvas.toGrid(), grid);
+  again.store.close();
+});
+
+test('a writer dropping placements past the log also drops chunk rows a sliced snapshot wrote past it', async (t) => {
+  const d = dir(t);
+  const s = start(d, { snapshotEvery: 64, snapshotSliceChunks: 4 });
+  placeEveryChunk(s.committer, 0);
+  s.committer.snapshot();
+  const logSeq = s.canvas.seq; // what the replicated log holds
+  const want = s.canvas.toGrid();
+  placeEveryChunk(s.committer, 1); // never in the log; a sliced snapshot writes rows of it
+  for (let i = 0; i < 3; i++) await turn();
+  assert.equal(latestSnapshotSeq(s.store), logSeq);
+  s.store.close(); // the writer stops (its lease lost)
+  const store = openStore(d);
+  assert.equal(store.truncateAfter(logSeq), 64);
+  const loaded = store.load(16);
+  assert.deepEqual(loaded.canvas.toGrid(), want, 'no pixel of the dropped placements is left');
+  store.close();
+});

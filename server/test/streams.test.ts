@@ -27,7 +27,13 @@ interface Rig {
 
 function frame(seq: number): Frame {
   const png = Buffer.alloc(64, seq & 0xff);
-  return { seq, etag: `"t-${seq}"`, image: { png, message: encodeMessage({ t: MsgType.PNG, seq, png }) } };
+  return {
+    seq,
+    etag: `"t-${seq}"`,
+    width: 8,
+    height: 8,
+    image: { png, message: encodeMessage({ t: MsgType.PNG, seq, png }) },
+  };
 }
 
 function tick(fromSeq: number | undefined, seq: number): TickOutput {

@@ -35,7 +35,7 @@ function rig(t: TestContext, opts: { maxDeltaCells?: number; onTick?: (out: Tick
     encoder: new PngEncoder(W, H, PALETTE_2017),
     newEncoder: (width, height) => new PngEncoder(width, height, PALETTE_2017),
     canvasId: 'c4nv45',
-    maxDeltaCells: opts.maxDeltaCells ?? W * H,
+    maxDeltaCells: () => opts.maxDeltaCells ?? W * H,
     deliver: async (out) => {
       published.push(out);
       for (const w of waiters) w(out);

@@ -5,6 +5,8 @@
  * the changed pixels, never the area), served as region deltas and tiles (`deliver`: the streams, and on a writer the bus). One encode per tick for everyone. One
  * tick at a time, publish included: a tick waits for the previous fan-out rather than racing it, so
  * its delta starts where the last one ended and delta subscribers never need the PNG for a slow tick.
+ * A resize that takes the canvas past 4096 a side drops the encoder (and its full-size scanlines)
+ * for good: from that tick on the canvas is served as tiles only.
  */
 import { encodeMessage } from '../../protocol/codec.ts';
 import { packDeltaPixels } from '../../protocol/delta.ts';
@@ -12,7 +14,7 @@ import { MsgType } from '../../protocol/messages.ts';
 import type { Canvas } from '../canvas/canvas.ts';
 import type { PngEncoder } from '../canvas/png-encoder.ts';
 import type { ProgressBlock } from '../projects/progress-block.ts';
-import type { Frame, TickOutput } from '../streams/frame.ts';
+import { type Frame, resizeMessage, type TickOutput } from '../streams/frame.ts';
 import type { SizeEvent } from '../canvas/canvas-size.ts';
 
 export type { Frame, TickOutput };
@@ -22,14 +24,17 @@ export interface TickerOptions {
   /** The whole-canvas PNG's encoder; absent on a canvas without whole images (over 4096 a side). */
   encoder: PngEncoder | undefined;
   /**
-   * An encoder for the grown canvas (a resize): the old one's scanlines are of the old size. Resizes
-   * stop at 4096 a side, so a canvas with whole images keeps them.
+   * An encoder for the grown canvas (a resize): the old one's scanlines are of the old size. Not
+   * called when the canvas grew past 4096 a side (no whole image there).
    */
   newEncoder: (width: number, height: number) => PngEncoder;
   /** Part of every ETag: canvas id + seq identify the grid exactly. */
   canvasId: string;
-  /** Deltas with more changed cells than this are replaced by a PNG snapshot. */
-  maxDeltaCells: number;
+  /**
+   * Deltas with more changed cells than this are replaced by a PNG snapshot (or, without one, by
+   * `tiles`); asked each tick, so it follows the canvas's current size.
+   */
+  maxDeltaCells: () => number;
   /** Hands a tick on; the next tick waits for the returned promise. */
   deliver: (out: TickOutput) => Promise<void>;
   /** Told synchronously of the cells each tick captured (the tiles mark what changed: tiles/tile-cache.ts). */
@@ -50,8 +55,8 @@ export class Ticker {
   /** Set when a tick failed after taking the changes: the next tick must be a snapshot. */
   private changesLost = false;
   private encoder: PngEncoder | undefined;
-  /** Resizes since the last tick, summed: the next frame is of the new size and carries them. */
-  private grown: SizeEvent | undefined;
+  /** Resizes since the last tick, oldest first: the next frame is of the new size and carries each. */
+  private grown: SizeEvent[] = [];
 
   constructor(private readonly opts: TickerOptions) {
     this.encoder = opts.encoder;
@@ -59,14 +64,8 @@ export class Ticker {
 
   /** The canvas grew at `e.seq` (committer's `resized`): the next tick is a whole frame of the new size. */
   resized(e: SizeEvent): void {
-    const before = this.grown;
-    this.grown = {
-      seq: e.seq,
-      width: e.width,
-      height: e.height,
-      left: e.left + (before?.left ?? 0),
-      top: e.top + (before?.top ?? 0),
-    };
+    const { seq, width, height, left, top } = e;
+    this.grown.push({ seq, width, height, left, top });
   }
 
   /** The latest frame. Valid after `run` resolved once. */
@@ -87,19 +86,21 @@ export class Ticker {
     // Everything up to the first await is synchronous: delta and scanlines describe the same grid.
     const cells = canvas.takeChanges();
     const grown = this.grown;
-    this.grown = undefined;
-    // A failed tick after a resize is retried from scratch (changesLost): the resize message is sent
-    // only with a frame, so it is kept until one went out.
-    if (grown) this.encoder = this.opts.newEncoder(canvas.width, canvas.height);
+    this.grown = [];
+    // A failed tick after a resize is retried from scratch (changesLost): the resize messages are
+    // sent only with a frame, so they are kept until one went out. Past 4096 a side the encoder goes:
+    // its scanlines (16 MB at 4096 x 4096) are of a size nothing serves any more.
+    if (grown.length > 0)
+      this.encoder = canvas.wholeImages ? this.opts.newEncoder(canvas.width, canvas.height) : undefined;
     // Until this tick is done, a failure anywhere below loses these changes: the next tick then
     // sends a snapshot and packs every scanline again.
-    const lost = this.changesLost || grown !== undefined;
+    const lost = this.changesLost || grown.length > 0;
     this.changesLost = true;
     this.opts.captured?.(cells);
     const progress = this.opts.progress?.(toSeq);
     const pending = this.encoder?.encodeChanged(canvas, lost ? undefined : cells, level);
     let delta: TickOutput['delta'];
-    if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells) {
+    if (fromSeq !== undefined && !lost && cells.length <= this.opts.maxDeltaCells()) {
       const px = packDeltaPixels(cells, canvas.coloursOf(cells), canvas.width);
       const message = encodeMessage({ t: MsgType.DELTA, fromSeq, toSeq, n: cells.length, px });
       delta = { fromSeq, toSeq, message, count: cells.length };
@@ -109,23 +110,21 @@ export class Ticker {
       png = await pending;
     } catch (err) {
       // Sent with the next frame instead, before any resize since.
-      if (grown) {
-        const since = this.grown as SizeEvent | undefined;
-        this.grown = since ? { ...since, left: since.left + grown.left, top: since.top + grown.top } : grown;
-      }
+      this.grown = [...grown, ...this.grown];
       throw err;
     }
     this.changesLost = false;
-    const frame: Frame = { seq: toSeq, etag: `"${this.opts.canvasId}-${toSeq}"` };
+    const frame: Frame = {
+      seq: toSeq,
+      etag: `"${this.opts.canvasId}-${toSeq}"`,
+      width: canvas.width,
+      height: canvas.height,
+    };
     if (png) frame.image = { png, message: encodeMessage({ t: MsgType.PNG, seq: toSeq, png }) };
     this.current = frame;
     const out: TickOutput = { frame, delta, startedAt, encodeSeconds: (performance.now() - startedAt) / 1000 };
     if (progress) out.progress = progress;
-    if (grown) {
-      const { seq, width, height, left, top } = grown;
-      const message = encodeMessage({ t: MsgType.RESIZE, seq, width, height, left, top });
-      out.resize = { seq, width, height, left, top, message };
-    }
+    if (grown.length > 0) out.resizes = grown.map(resizeMessage);
     return out;
   }
 

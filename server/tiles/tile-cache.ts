@@ -11,24 +11,35 @@
  *   in libuv's thread pool (canvas/png-encoder.ts).
  * - ETag: a hash of the PNG bytes, so it changes only when the tile's content does and is the same
  *   on every edge (they serve the writer's bytes).
- * Entries are one per tile ever asked for (341 tiles a 4096 x 4096 canvas, ~10-30 KB each).
+ * - Bounded: encoded answers are kept least recently used first out within `maxBytes` (a 16,384 x
+ *   16,384 pyramid is 5,461 tiles, ~10-30 KB each when busy: 50-160 MB kept for ever if unbounded).
+ *   Encodes in flight are outside the bound (one per tile asked this tick, at most).
  */
 import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { Canvas } from '../canvas/canvas.ts';
 import { PngEncoder } from '../canvas/png-encoder.ts';
+import { ByteLru } from '../history/lru.ts';
 import type { HttpAnswer } from '../http/answer.ts';
 import { TILE_SHIFT, TileLayout, type TileRef } from './tile-layout.ts';
 
 /** Tiles may be cached as long as /image: one second (a CDN in front absorbs pollers). */
 export const TILE_CACHE_CONTROL = 'public, max-age=1';
 
-interface Entry {
+/** An encoded tile and the generation it shows. */
+interface Encoded {
   generation: number;
-  /** The answer once encoded; until then `pending` resolves to it. */
-  answer?: HttpAnswer;
-  pending?: Promise<HttpAnswer>;
+  answer: HttpAnswer;
 }
+
+/** An encode in flight: everyone asking for this tile at this generation waits for it. */
+interface Encoding {
+  generation: number;
+  pending: Promise<HttpAnswer>;
+}
+
+/** Bytes an entry costs beyond its PNG: the headers, the key and the objects (a rough count). */
+const ENTRY_OVERHEAD = 512;
 
 export interface TileCacheOptions {
   canvas: Canvas;
@@ -36,6 +47,8 @@ export interface TileCacheOptions {
   /** zlib level, as for /image (--png-level). */
   pngLevel: number;
   registry: Registry;
+  /** Bytes of encoded tiles kept (--tile-cache-mb). */
+  maxBytes: number;
 }
 
 export class TileCache {
@@ -46,7 +59,8 @@ export class TileCache {
   /** Per level, per tile: the generation of the last tick that changed a cell in it (0: none yet). */
   private versions: Uint32Array[];
   private generation = 0;
-  private readonly entries = new Map<string, Entry>();
+  private readonly encoded: ByteLru<Encoded>;
+  private readonly encoding = new Map<string, Encoding>();
   /** One encoder per tile size (edge tiles are cropped): a handful per canvas. */
   private readonly encoders = new Map<string, PngEncoder>();
   private readonly encodes: Counter;
@@ -55,6 +69,7 @@ export class TileCache {
     this.canvas = opts.canvas;
     this.palette = opts.palette;
     this.pngLevel = opts.pngLevel;
+    this.encoded = new ByteLru(opts.maxBytes, (e) => e.answer.body.length + ENTRY_OVERHEAD);
     this.layout = new TileLayout(opts.canvas.width, opts.canvas.height);
     this.versions = [];
     this.resized();
@@ -76,7 +91,8 @@ export class TileCache {
     for (let level = 0; level <= this.layout.maxLevel; level++) {
       this.versions.push(new Uint32Array(this.layout.across(level) * this.layout.down(level)).fill(generation));
     }
-    this.entries.clear();
+    this.encoded.clear();
+    // Encodes in flight finish for their askers but are not kept: their generation is below every new one.
   }
 
   /**
@@ -113,32 +129,41 @@ export class TileCache {
   answer(t: TileRef): HttpAnswer | Promise<HttpAnswer> {
     const generation = (this.versions[t.level] as Uint32Array)[this.layout.index(t)] as number;
     const key = `${t.level}/${t.tx}/${t.ty}`;
-    const kept = this.entries.get(key);
-    if (kept && kept.generation === generation) return kept.answer ?? (kept.pending as Promise<HttpAnswer>);
+    const kept = this.encoded.get(key);
+    if (kept && kept.generation === generation) return kept.answer;
+    const running = this.encoding.get(key);
+    if (running && running.generation === generation) return running.pending;
     // Sampled now, synchronously: the bytes are the grid as it is at this moment, at this seq.
     const { width, height, indices } = this.layout.sample(this.canvas, t);
     const seq = this.canvas.seq;
-    const entry: Entry = { generation };
     this.encodes.inc();
-    entry.pending = this.encoder(width, height)
-      .encode(indices)
-      .then(
-        (png) => {
-          const answer = tileAnswer(png, seq);
-          if (this.entries.get(key) === entry) {
-            entry.answer = answer;
-            entry.pending = undefined;
-          }
-          return answer;
-        },
-        (err: unknown) => {
-          // Not kept: the next request encodes again.
-          if (this.entries.get(key) === entry) this.entries.delete(key);
-          throw err;
-        },
-      );
-    this.entries.set(key, entry);
-    return entry.pending;
+    const encoding: Encoding = {
+      generation,
+      pending: this.encoder(width, height)
+        .encode(indices)
+        .then(
+          (png) => {
+            const answer = tileAnswer(png, seq);
+            if (this.encoding.get(key) === encoding) {
+              this.encoding.delete(key);
+              this.encoded.set(key, { generation, answer });
+            }
+            return answer;
+          },
+          (err: unknown) => {
+            // Not kept: the next request encodes again.
+            if (this.encoding.get(key) === encoding) this.encoding.delete(key);
+            throw err;
+          },
+        ),
+    };
+    this.encoding.set(key, encoding);
+    return encoding.pending;
+  }
+
+  /** Bytes of encoded tiles kept now (for tests and /metrics readers). */
+  get keptBytes(): number {
+    return this.encoded.bytes;
   }
 
   private encoder(width: number, height: number): PngEncoder {
