@@ -22,6 +22,13 @@
  * deflate, br) and with `Accept-Encoding: identity` (what the static files cost uncompressed).
  * Not a test (not in the test glob); the figures go to perf/RESULTS.md.
  *
+ * On a canvas over 4096 a side (`--side 16384`) the artworks fill a 4096 x 4096 window around the
+ * view (the rest is blank: filling 268 M cells would only slow the server's start), and the page's
+ * JS memory once settled is reported too (V8's heap plus ArrayBuffer backing stores, from CDP
+ * Runtime.getHeapUsage after a garbage collection): it follows the screen, not the canvas. A scale
+ * below one device pixel per canvas pixel (e.g. 0.02) is the zoomed-out view, drawn from the pyramid;
+ * its sample points expect the pyramid's colour (the top-left pixel of each block).
+ *
  *   npm run build && node --import tsx perf/first-paint.ts [--rounds 3] [--side 4096] [--scales 1,8]
  */
 import { readFileSync } from 'node:fs';
@@ -33,8 +40,13 @@ import { realisticGrid } from './lib/canvas-content.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 390, height: 844 };
+const VIEWPORT_DPR = 3;
 /** Issue budget for a phone's first paint on the big canvas. */
 const BUDGET_BYTES = 200_000;
+/** Side of the artworks' window on a canvas larger than this. */
+const ART_SIDE = 4096;
+/** The canvas's tile size (GET /api/canvas; the server's default). */
+const TILE_SIZE = 256;
 
 const { values: args } = parseArgs({
   options: {
@@ -59,7 +71,12 @@ interface LoadResult {
   /** Bytes after the paint until the page settled (margin tiles, the pyramid's top). */
   after: Transfer[];
   paintMs: number;
+  /** The page's JS memory once settled: V8's heap in use plus ArrayBuffer backing stores. */
+  heapBytes: number;
 }
+
+/** The canvas's colour at (x, y). */
+type ColourAt = (x: number, y: number) => number;
 
 /** WebSocket frame header bytes for a payload of n bytes (RFC 6455 5.2), plus the mask of client frames. */
 function wsHeaderBytes(n: number, fromClient: boolean): number {
@@ -127,16 +144,25 @@ function paintWatcher(samples: Array<[number, number, number]>): string {
   });`;
 }
 
-/** Points spread over the part of the view that is canvas whatever the bars take (a 300 x 600 CSS px box). */
-function samplePoints(grid: Uint8Array, side: number, cx: number, cy: number, scale: number) {
+/**
+ * Points spread over the part of the view that is canvas whatever the bars take (a 300 x 600 CSS px
+ * box), each with the colour the page shows there once painted: the canvas's, or zoomed out below
+ * one device pixel per canvas pixel the pyramid level's (its block's top-left pixel).
+ */
+function samplePoints(colourAt: ColourAt, side: number, cx: number, cy: number, scale: number) {
+  const dpp = scale * VIEWPORT_DPR;
+  let maxLevel = 0;
+  while (TILE_SIZE * 2 ** maxLevel < side) maxLevel++;
+  const level = dpp >= 0.5 ? 0 : Math.max(1, Math.min(maxLevel, Math.floor(Math.log2(1 / dpp))));
+  const block = 2 ** level;
   const points: Array<[number, number, number]> = [];
   const halfW = Math.floor(150 / scale);
   const halfH = Math.floor(300 / scale);
   for (let i = 0; i <= 16; i++) {
     for (let j = 0; j <= 32; j++) {
-      const x = cx - halfW + Math.round((i * 2 * halfW) / 16);
-      const y = cy - halfH + Math.round((j * 2 * halfH) / 32);
-      points.push([x, y, grid[y * side + x] as number]);
+      const x = Math.max(0, Math.min(side - 1, cx - halfW + Math.round((i * 2 * halfW) / 16)));
+      const y = Math.max(0, Math.min(side - 1, cy - halfH + Math.round((j * 2 * halfH) / 32)));
+      points.push([x, y, colourAt(x - (x % block), y - (y % block))]);
     }
   }
   return points;
@@ -145,7 +171,7 @@ function samplePoints(grid: Uint8Array, side: number, cx: number, cy: number, sc
 async function loadOnce(
   browser: Browser,
   ts: TestServer,
-  grid: Uint8Array,
+  colourAt: ColourAt,
   side: number,
   scale: number,
   identity: boolean,
@@ -154,13 +180,13 @@ async function loadOnce(
     viewport: VIEWPORT,
     isMobile: true,
     hasTouch: true,
-    deviceScaleFactor: 3,
+    deviceScaleFactor: VIEWPORT_DPR,
   });
   try {
     // Off-centre, so the view straddles tile borders as most views do.
     const cx = Math.floor(side / 2) + 77;
     const cy = Math.floor(side / 2) + 131;
-    await context.addInitScript({ content: paintWatcher(samplePoints(grid, side, cx, cy, scale)) });
+    await context.addInitScript({ content: paintWatcher(samplePoints(colourAt, side, cx, cy, scale)) });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const net = recordNetwork(cdp);
@@ -174,27 +200,57 @@ async function loadOnce(
     const start = net.transfers.find((t) => t.what === '/')?.at ?? paintAt;
     const before = net.transfers.filter((t) => t.at <= paintAt);
     const after = net.transfers.filter((t) => t.at > paintAt);
-    return { before, after, paintMs: Math.round(paintAt - start) };
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+    const heapBytes = heap.usedSize + (heap.backingStorageSize ?? 0);
+    return { before, after, paintMs: Math.round(paintAt - start), heapBytes };
   } finally {
     await context.close();
   }
 }
 
-/** A server whose canvas holds artworks; one placement makes the tick take it all in. */
-async function seededServer(side: number): Promise<{ ts: TestServer; grid: Uint8Array }> {
+/**
+ * A server whose canvas holds artworks (over ART_SIDE a side, in an ART_SIDE window at the centre);
+ * one placement makes the tick take them in.
+ */
+async function seededServer(side: number): Promise<{ ts: TestServer; colourAt: ColourAt }> {
   const ts = await startTestServer({ width: side, height: side, tickMs: 100 });
-  const grid = realisticGrid(side, side, 16);
-  ts.server.canvas.paint(grid); // written in bulk: the next tick packs it all
+  const art = Math.min(side, ART_SIDE);
+  const grid = realisticGrid(art, art, 16);
+  const at = Math.floor((side - art) / 2);
+  const colourAt: ColourAt = (x, y) =>
+    x < at || y < at || x >= at + art || y >= at + art ? 0 : (grid[(y - at) * art + (x - at)] as number);
+  if (art === side)
+    ts.server.canvas.paint(grid); // written in bulk: the next tick packs it all
+  else {
+    // Tiles are encoded from the grid when first asked for, so no tick needs to carry the window.
+    for (let y = 0; y < art; y++)
+      for (let x = 0; x < art; x++) {
+        const c = grid[y * art + x] as number;
+        if (c !== 0) ts.server.canvas.setQuiet(at + x, at + y, c, 0);
+      }
+  }
   const c = await TestClient.connect(ts.ws);
-  c.send({ t: 'place', id: 1, x: 0, y: 0, c: grid[0] as number });
+  c.send({ t: 'place', id: 1, x: 0, y: 0, c: colourAt(0, 0) });
   const ack = await c.nextOf('ack');
-  await c.pngAtLeast(ack.seq, 60_000);
+  if (side <= ART_SIDE) await c.pngAtLeast(ack.seq, 60_000);
+  else await canvasSeqAtLeast(ts, ack.seq);
   await c.close();
   // The static files' compressed variants are made after start; the same bytes, in this process, are
   // compressed once, so this resolves when the server's are ready.
   const read = (name: string) => readFileSync(new URL(`../client/${name}`, import.meta.url));
   await loadClientSite(read('index.html'), CLIENT_DIST, read('mod.html')).compressed;
-  return { ts, grid };
+  return { ts, colourAt };
+}
+
+/** Polls GET /api/canvas until its seq (the last tick's) reaches `seq` (no whole-canvas stream over 4096). */
+async function canvasSeqAtLeast(ts: TestServer, seq: number): Promise<void> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const info = (await (await fetch(`${ts.http}/api/canvas`)).json()) as { seq: number };
+    if (info.seq >= seq) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`GET /api/canvas did not reach seq ${seq}`);
 }
 
 const sum = (ts: readonly Transfer[]): number => ts.reduce((a, t) => a + t.bytes, 0);
@@ -228,7 +284,7 @@ async function main(): Promise<void> {
       '--disable-sync',
     ],
   });
-  const { ts, grid } = await seededServer(side);
+  const { ts, colourAt } = await seededServer(side);
   try {
     for (const scale of scales) {
       const variants = [
@@ -239,9 +295,17 @@ async function main(): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? variants : [...variants].reverse();
         for (const v of order) {
-          const r = await loadOnce(browser, ts, grid, side, scale, v.identity);
+          const r = await loadOnce(browser, ts, colourAt, side, scale, v.identity);
           runs.get(v.name)?.push(r);
-          const line = { side, scale, round, variant: v.name, firstPaintBytes: sum(r.before), paintMs: r.paintMs };
+          const line = {
+            side,
+            scale,
+            round,
+            variant: v.name,
+            firstPaintBytes: sum(r.before),
+            paintMs: r.paintMs,
+            heapMB: +(r.heapBytes / 1048576).toFixed(1),
+          };
           console.log(JSON.stringify(args.verbose ? { ...line, before: r.before, after: r.after } : line));
         }
       }
@@ -258,6 +322,7 @@ async function main(): Promise<void> {
             underBudget: firstPaintBytes < BUDGET_BYTES,
             afterPaintBytes: median(rs.map((r) => sum(r.after))),
             paintMs: median(rs.map((r) => r.paintMs)),
+            heapMB: +(median(rs.map((r) => r.heapBytes)) / 1048576).toFixed(1),
             breakdown: breakdown(last.before),
             afterBreakdown: breakdown(last.after),
           }),

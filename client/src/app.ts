@@ -76,6 +76,13 @@ export interface AppDeps {
   ): Promise<HttpAnswer | null>;
   /** Solves the server's proof-of-work challenges (place/proof-of-work.ts). */
   pow?: ProofOfWork;
+  /**
+   * GET /api/canvas again, as tile mode needs it (null: no answer): a whole-canvas page switches to
+   * tile mode when the server says `use_tiles` (the canvas grew past 4096 a side under it).
+   */
+  tileSource?(): Promise<TileSource | null>;
+  /** The page is in tile mode now (its poll reads GET /api/canvas, not /image). */
+  tileModeStarted?(): void;
 }
 
 /** What tile mode needs from the page (main.ts). */
@@ -139,6 +146,8 @@ export class CanvasApp {
    * showed, moved by the columns and rows added on the left and top (not the position link's place).
    */
   private grown: { left: number; top: number } | null = null;
+  /** A switch to tile mode is under way (GET /api/canvas asked). */
+  private switching = false;
   /** Where both syncs send the board's changes. */
   private readonly sink: Omit<BoardSink, 'drawAll'>;
 
@@ -171,9 +180,16 @@ export class CanvasApp {
       decodePng: (png) => d.decoder.decode(png),
       resync: () => this.send({ t: MsgType.RESYNC }),
       warn: (text) => console.warn(text),
+      // Once the page switched to tile mode, a snapshot still being decoded must not bring the
+      // whole-canvas board back.
       sink: {
-        ...this.sink,
+        replaced: (b) => this.tiles === null && this.sink.replaced(b),
+        loaded: () => this.tiles === null && this.sink.loaded(),
+        drawDelta: (b, px) => this.tiles === null && this.sink.drawDelta(b, px),
+        drawPixels: (b, pixels) => this.tiles === null && this.sink.drawPixels(b, pixels),
+        seq: (seq) => this.tiles === null && this.sink.seq(seq),
         drawAll: (b, pixels) => {
+          if (this.tiles !== null) return;
           d.renderer.paintAll(b, pixels);
           this.refreshCursor();
         },
@@ -238,16 +254,39 @@ export class CanvasApp {
   /** Connects. `tiles`: in tile mode (a large canvas, main.ts decides), with what it needs. */
   start(tiles?: TileSource): void {
     this.d.ui.setPlacingEnabled(false);
-    if (tiles) {
-      this.tiles = this.tileSyncFor(tiles);
-      this.tileSource = tiles;
-      // The board and its tiles at once, from GET /api/canvas: they load while the WebSocket connects
-      // (its hello subscribes to their region, and unchanged tiles then answer 304), or is blocked.
-      const { width, height } = tiles.layout;
-      this.tiles.hello({ width, height, palette: tiles.palette });
-    }
+    // The board and its tiles at once, from GET /api/canvas: they load while the WebSocket connects
+    // (its hello subscribes to their region, and unchanged tiles then answer 304), or is blocked.
+    if (tiles) this.startTiles(tiles);
     this.d.connection.start();
     setInterval(() => this.refreshTimers(), TIMER_MS);
+  }
+
+  private startTiles(tiles: TileSource): void {
+    this.tiles = this.tileSyncFor(tiles);
+    this.tileSource = tiles;
+    const { width, height } = tiles.layout;
+    this.tiles.hello({ width, height, palette: tiles.palette });
+    this.d.tileModeStarted?.();
+  }
+
+  /**
+   * `use_tiles` on a whole-canvas page: the canvas is over 4096 a side now (it grew under the page;
+   * a `resize` may have come first), so no whole-canvas frame will come again. Reads GET /api/canvas
+   * and goes on in tile mode at its size, on the same connection: the new board's region is
+   * subscribed at once. Tile mode ignores `use_tiles` (its hello says it on a large canvas).
+   */
+  private async switchToTiles(): Promise<void> {
+    if (this.tiles || this.switching || !this.d.tileSource) return;
+    this.switching = true;
+    const source = await this.d.tileSource().catch(() => null);
+    this.switching = false;
+    if (this.tiles) return;
+    if (!source) {
+      this.d.ui.showMessage('The canvas grew too large for this view: reload the page to see it.', 'error');
+      return;
+    }
+    this.startTiles(source);
+    this.refreshStatus();
   }
 
   private tileSyncFor(tiles: TileSource): TileSync {
@@ -268,6 +307,11 @@ export class CanvasApp {
         ...this.sink,
         drawRect: (b, rect) => {
           this.d.renderer.paintRect(b, rect);
+          this.refreshCursor();
+        },
+        dropRect: (b, rect) => this.d.renderer.dropRect(b, rect),
+        drawPyramid: (b, tile) => {
+          this.d.renderer.paintPyramid(b, tile);
           this.refreshCursor();
         },
       },
@@ -407,8 +451,9 @@ export class CanvasApp {
       case MsgType.ACK:
         return this.placing.ack(msg);
       case MsgType.ERROR:
-        // A canvas over 4096 a side says so after hello; tile mode subscribes to its region anyway.
-        if (msg.code === ErrorCode.USE_TILES) return;
+        // A canvas over 4096 a side says so after hello (tile mode subscribes to its region anyway),
+        // and a whole-canvas page hears it when the canvas grew past that: it switches to tiles.
+        if (msg.code === ErrorCode.USE_TILES) return void this.switchToTiles();
         return this.placing.error(msg);
       case MsgType.ONLINE:
         return this.d.ui.setOnline(msg.n);

@@ -9,8 +9,14 @@ import type { PowChallenge } from '../../protocol/messages.ts';
 import { ConfirmButton } from './place/aim.ts';
 import { ProofOfWork } from './place/proof-of-work.ts';
 import { CHECKING_TEXT } from './ui/error-text.ts';
-import { CanvasApp } from './app.ts';
-import { browserCanvasInfo, browserFetchTile, browserPollCanvasInfo, wantsTiles } from './tiles/tile-fetch.ts';
+import { CanvasApp, type TileSource } from './app.ts';
+import {
+  browserCanvasInfo,
+  browserFetchTile,
+  browserPollCanvasInfo,
+  type CanvasInfo,
+  wantsTiles,
+} from './tiles/tile-fetch.ts';
 import { browserPngDecoder, type PngDecoder } from './board/png-decoder.ts';
 import { browserSocket, Connection, streamUrl, webSocketUrl } from './connection/connection.ts';
 import { browserFetchImage, ImagePoller } from './connection/image-poller.ts';
@@ -139,6 +145,13 @@ const app: CanvasApp = new CanvasApp({
     },
     working: (on) => (on ? ui.showMessage(CHECKING_TEXT, 'info') : ui.hideMessage()),
   }),
+  tileSource: async () => {
+    const info = await browserCanvasInfo();
+    return info && tileSourceOf(info);
+  },
+  tileModeStarted: () => {
+    tileMode = true;
+  },
   postPixel: async (body, token) => {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
@@ -374,8 +387,12 @@ void browserCanvasInfo().then((info) => {
     pngDecoder(); // its worker loads while the WebSocket connects
     return app.start();
   }
-  tileMode = true;
-  app.start({
+  app.start(tileSourceOf(info));
+});
+
+/** What tile mode needs, from GET /api/canvas's answer. */
+function tileSourceOf(info: CanvasInfo): TileSource {
+  return {
     layout: info,
     palette: info.palette,
     seq: info.seq,
@@ -385,5 +402,5 @@ void browserCanvasInfo().then((info) => {
     afterPaint: (fn) => requestAnimationFrame(() => setTimeout(fn, 0)),
     devicePixelRatio: () => window.devicePixelRatio || 1,
     canvasSeq: async () => (await browserCanvasInfo())?.seq ?? null,
-  });
-});
+  };
+}

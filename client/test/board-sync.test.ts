@@ -139,7 +139,7 @@ test('a snapshot after hello fills the board, ends loading and reports its seq; 
   const grid = Uint8Array.from({ length: W * H }, (_, i) => i % 16);
   await h.deliver(await png(grid, 5));
   assert.deepEqual(h.took(), ['loaded', 'drawAll', 'seq 5']);
-  assert.deepEqual(h.board().grid, grid);
+  assert.deepEqual(h.board().cells.single, grid);
   assert.deepEqual(h.sync.state, { kind: 'live', seqKnown: true });
   assert.equal(h.resyncs(), 0);
 });
@@ -231,7 +231,7 @@ test('a reconnect whose since the server no longer holds is answered by a snapsh
   const grid = new Uint8Array(W * H).fill(BLUE);
   await h.deliver(await png(grid, 500));
   assert.deepEqual(h.took(), ['drawAll', 'seq 500']);
-  assert.deepEqual(h.board().grid, grid);
+  assert.deepEqual(h.board().cells.single, grid);
   await h.deliver(delta(500, 501, [[0, 0, RED]]));
   assert.equal(h.board().seq, 501);
 });

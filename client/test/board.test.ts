@@ -129,10 +129,10 @@ test('a snapshot handed over (owned) becomes the grid; any other is copied, so i
   const lent = Uint8Array.from([1, 2, 3, 0]);
   b.applySnapshot(lent, 4);
   lent.fill(0);
-  assert.deepEqual(b.grid, Uint8Array.from([1, 2, 3, 0]), 'a copy: the lender’s later writes do not show');
+  assert.deepEqual(b.cells.single, Uint8Array.from([1, 2, 3, 0]), 'a copy: the lender’s later writes do not show');
   const given = Uint8Array.from([3, 3, 1, 1]);
   b.applySnapshot(given, 5, true);
-  assert.equal(b.grid, given);
+  assert.equal(b.cells.single, given);
   assert.equal(b.colourAt(0, 1), 1);
   const delta2 = delta(2, 2, [[0, 0, 2]]);
   assert.equal(b.applyDelta(5, 6, delta2), 'applied');

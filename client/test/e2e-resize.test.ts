@@ -3,6 +3,7 @@
  * whole-canvas mode and in tile mode the board takes the new size, the art shows where it moved (left
  * and top growth), the view stays on it and the position link follows, placing works at the new
  * coordinates, and the History view shows a canvas from before the resize where its pixels are now.
+ * A whole-canvas page whose canvas grows past 4096 a side goes on in tile mode (`use_tiles`).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -16,6 +17,7 @@ import {
   pickColour,
   rgbOf,
   server,
+  waitFor,
   waitImage,
   waitLive,
   waitScreen,
@@ -131,6 +133,49 @@ describeBrowser('browser client: a live resize', () => {
     const after = await placeOverHttp(ts.http, 410, 250, BLUE);
     assert.ok(after > seq);
     await waitScreen(page, 410, 250, rgbOf(BLUE), 10_000);
+    assert.deepEqual(errors, []);
+  });
+
+  test('whole-canvas mode, grown past 4096 a side: the page goes on in tile mode, on the art, placing', {
+    timeout: 90_000,
+  }, async () => {
+    const ts = await server({ adminToken: ADMIN, width: 1000, height: 1000 });
+    await placeOverHttp(ts.http, 30, 24, RED);
+    const last = await placeOverHttp(ts.http, 0, 0, BLUE);
+    await waitImage(ts, 0, 0, BLUE);
+    const paths: string[] = [];
+    const { page, errors, received } = await openPage(
+      ts.http,
+      {},
+      {
+        path: '/#x=30&y=24&scale=8',
+        before: async (p) => void p.on('request', (r) => paths.push(new URL(r.url()).pathname)),
+      },
+    );
+    await waitLive(page, last);
+    await waitScreen(page, 30, 24, rgbOf(RED));
+    assert.ok(!paths.some((p) => p.startsWith('/tiles/')), 'whole-canvas mode first');
+
+    const seq = await resize(ts.http, { width: 8192, height: 6000, left: 100, top: 50 });
+    await waitSize(page, 8192, 6000);
+    // The resize, then use_tiles with no id: the page read GET /api/canvas again and loads tiles.
+    const kinds = received.map((m) => (m.t === 'error' ? `error ${m.code}` : m.t));
+    assert.ok(kinds.indexOf('resize') < kinds.indexOf('error use_tiles'), kinds.join(', '));
+    await waitScreen(page, 130, 74, rgbOf(RED), 15_000);
+    await waitScreen(page, 100, 50, rgbOf(BLUE), 15_000);
+    await waitLinkCentre(page, 130, 74);
+    assert.ok(
+      paths.some((p) => p.startsWith('/tiles/0/')),
+      'level-0 tiles',
+    );
+    assert.ok(paths.filter((p) => p === '/api/canvas').length >= 2, 'GET /api/canvas asked again');
+    // Placing from the page at the new coordinates, and another player's placement as a region delta.
+    await pickColour(page, BLUE);
+    await clickPixel(page, 135, 78);
+    await waitFor(() => received.find((m) => m.t === 'ack' && m.seq > seq), 'the ack of the placement from the page');
+    await waitScreen(page, 135, 78, rgbOf(BLUE));
+    await placeOverHttp(ts.http, 128, 70, RED);
+    await waitScreen(page, 128, 70, rgbOf(RED), 10_000);
     assert.deepEqual(errors, []);
   });
 });

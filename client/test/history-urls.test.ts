@@ -72,6 +72,14 @@ test('refusals are explained by their code: busy says when to retry', () => {
     ),
     'The server could not show history (bad_request): seq 9 is after 3',
   );
+  assert.match(
+    historyErrorText(
+      { status: 413, body: { error: 'too_large', message: 'no past canvases over 4096 a side' }, retryAfter: null },
+      'image',
+    ),
+    /too large for past canvases \(the server keeps them up to 4096 pixels a side\)/,
+    'a canvas over 4096 a side: said plainly, not as a timelapse',
+  );
   assert.equal(
     historyErrorText({ status: 502, body: null, retryAfter: null }, 'image'),
     'The server could not show history (HTTP 502).',

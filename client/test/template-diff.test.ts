@@ -11,15 +11,15 @@ import {
   type TemplateGrid,
   wantAt,
 } from '../src/templates/template-diff.ts';
+import { Board } from '../src/board/board.ts';
 
 const palette = [0xffffff, 0x888888, 0x222222, 0xe50000];
 
-/** A 4 x 3 board from rows of palette indices. */
-const board = (rows: number[][]) => ({
-  width: rows[0]?.length ?? 0,
-  height: rows.length,
-  colourAt: (x: number, y: number) => rows[y]?.[x] ?? 0,
-});
+/** A 4 x 3 board from rows of palette indices (a real Board: its readShown is what the diff reads). */
+const board = (rows: number[][]) => {
+  const width = rows[0]?.length ?? 0;
+  return new Board(width, rows.length, palette, Uint8Array.from(rows.flat()));
+};
 
 /** A 2 x 2 template at (1, 1): red, hole / dark grey, red. */
 const grid: TemplateGrid = { x: 1, y: 1, w: 2, h: 2, want: Int16Array.from([3, -1, 2, 3]) };
@@ -89,4 +89,19 @@ test('the progress line counts what is left, or says the template is done', () =
   assert.equal(progressText({ left: 1200, total: 4000 }), '1,200 of 4,000 pixels left.');
   assert.equal(progressText({ left: 0, total: 96 }), 'Done: all 96 pixels match.');
   assert.equal(progressText({ left: 0, total: 0 }), 'The template is off the canvas.');
+});
+
+test('the diff reads a tile-mode board: loaded tiles exactly, the pyramid where none is, pending on top', () => {
+  const b = new Board(1024, 512, palette, undefined, 0, { tileSize: 256, maxLevel: 2 });
+  // Level-0 tile (1, 0) loaded all red; the top (level 2) says dark grey everywhere.
+  b.cells.write(256, 0, 256, 256, new Uint8Array(256 * 256).fill(3));
+  b.pyramid?.put({ level: 2, tx: 0, ty: 0, w: 256, h: 128, indices: new Uint8Array(256 * 128).fill(2) });
+  // A 4 x 1 template across the edge of tiles 0 and 1 wanting red, and one over tile (3, 1).
+  const across: TemplateGrid = { x: 254, y: 5, w: 4, h: 1, want: Int16Array.from([3, 3, 3, 3]) };
+  assert.deepEqual(countLeft(across, b), { left: 2, total: 4 }, 'tile 0 is grey (the pyramid), tile 1 red');
+  b.placeOptimistic(1, 254, 5, 3);
+  assert.deepEqual(countLeft(across, b), { left: 1, total: 4 }, 'a pending placement counts');
+  assert.deepEqual(nextWrong(across, b, null), { x: 255, y: 5 });
+  const far: TemplateGrid = { x: 1000, y: 500, w: 2, h: 2, want: Int16Array.from([2, 2, 2, -1]) };
+  assert.deepEqual(countLeft(far, b), { left: 0, total: 3 }, 'hanging over the corner, from the pyramid');
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Cells } from '../src/board/cells.ts';
 import { blitTile, pyramidLevel, regionFor, regionTiles, tilesCovering } from '../src/tiles/tile-region.ts';
 import { parseCanvasInfo, parseSeqHeader, wantsTiles } from '../src/tiles/tile-fetch.ts';
 
@@ -37,27 +38,18 @@ test('region tiles come nearest to the view centre first', () => {
   assert.equal(order.length, 9);
 });
 
-test('blitTile writes a level-0 tile exactly and a pyramid tile as blocks, cropped, skipping live tiles', () => {
+test('blitTile writes a level-0 tile exactly into the blocks of the board, cropped at the canvas edge', () => {
   const l = { width: 600, height: 300, tileSize: 256, maxLevel: 2 };
-  const grid = new Uint8Array(l.width * l.height);
-  // Level 0, the cropped bottom-right tile (88 x 44).
-  const edge = new Uint8Array(88 * 44).map((_, i) => i % 7);
-  const rect = blitTile(grid, l, 0, 2, 1, { w: 88, h: 44, indices: edge });
+  const cells = Cells.chunked(l.width, l.height, l.tileSize);
+  // The cropped bottom-right tile (88 x 44).
+  const edge = new Uint8Array(88 * 44).map((_, i) => 1 + (i % 7));
+  const rect = blitTile(cells, l, 2, 1, { w: 88, h: 44, indices: edge });
   assert.deepEqual(rect, { x: 512, y: 256, w: 88, h: 44 });
-  assert.equal(grid[256 * 600 + 512], 0);
-  assert.equal(grid[(256 + 1) * 600 + 512 + 3], edge[88 + 3]);
-  assert.equal(grid[299 * 600 + 599], edge[43 * 88 + 87]);
-  // Level 1: tile 0/0 covers 512 x 512 canvas pixels, 300 x 150 of them here; skip level-0 tile (1, 0).
-  const g2 = new Uint8Array(l.width * l.height);
-  const tile = new Uint8Array(256 * 150).map((_, i) => 1 + ((i % 256) % 3));
-  blitTile(g2, l, 1, 0, 0, { w: 256, h: 150, indices: tile }, (tx, ty) => !(tx === 1 && ty === 0));
-  assert.equal(g2[0], tile[0]);
-  assert.equal(g2[1], tile[0]); // the 2 x 2 block of pixel (0, 0)
-  assert.equal(g2[600 + 1], tile[0]);
-  assert.equal(g2[2], tile[1]);
-  assert.equal(g2[300], 0, 'tile (1, 0) is live: untouched');
-  assert.equal(g2[260 * 600 + 300], tile[130 * 256 + 150]);
-  assert.equal(g2[260 * 600 + 599], 0, 'past the tile (x 512.. is level-1 tile 1)');
+  assert.equal(cells.get(512, 256), edge[0]);
+  assert.equal(cells.get(512 + 3, 256 + 1), edge[88 + 3]);
+  assert.equal(cells.get(599, 299), edge[43 * 88 + 87]);
+  assert.equal(cells.get(511, 256), -1, 'tile (1, 1) was not loaded');
+  assert.equal(cells.allocatedBlocks, 1);
 });
 
 test('GET /api/canvas is checked, and tile mode is chosen by size or forced by ?tiles=', () => {

@@ -5,6 +5,7 @@ import type { Board } from '../src/board/board.ts';
 import type { DecodedIndices } from '../src/board/png-indices.ts';
 import {
   FOLLOW_DEBOUNCE_MS,
+  KEEP_LEVEL0_TILES,
   PYRAMID_REFRESH_MS,
   TOP_EVERY,
   type TileAnswer,
@@ -23,7 +24,7 @@ interface Served {
   etag: string;
 }
 
-function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}) {
+function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}, layout = LAYOUT) {
   const sent: SubscribeMsg[] = [];
   const asked: Array<{ path: string; etag: string | null; answer: (a: TileAnswer) => void }> = [];
   const pictures = new Map<number, DecodedIndices>();
@@ -32,7 +33,7 @@ function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}) {
   let loaded = 0;
   let nextPicture = 1;
   const sync = new TileSync({
-    layout: LAYOUT,
+    layout,
     seq: 5,
     fetchTile: (level, tx, ty, etag) =>
       new Promise((resolve) => asked.push({ path: `${level}/${tx}/${ty}`, etag, answer: resolve })),
@@ -51,6 +52,8 @@ function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}) {
       replaced: () => {},
       loaded: () => loaded++,
       drawRect: (_b, r) => drawn.push(`rect ${r.x},${r.y} ${r.w}x${r.h}`),
+      dropRect: (_b, r) => drawn.push(`drop ${r.x},${r.y}`),
+      drawPyramid: (_b, t) => drawn.push(`pyramid ${t.level}/${t.tx}/${t.ty}`),
       drawDelta: () => drawn.push('delta'),
       drawPixels: () => {},
       seq: () => {},
@@ -69,8 +72,8 @@ function rig(view: ViewNow, extra: Pick<TileSyncDeps, 'afterPaint'> = {}) {
     }
     const [level, tx, ty] = path.split('/').map(Number) as [number, number, number];
     const span = 256 * 2 ** level;
-    const w = Math.ceil(Math.min(span, LAYOUT.width - tx * span) / 2 ** level);
-    const h = Math.ceil(Math.min(span, LAYOUT.height - ty * span) / 2 ** level);
+    const w = Math.ceil(Math.min(span, layout.width - tx * span) / 2 ** level);
+    const h = Math.ceil(Math.min(span, layout.height - ty * span) / 2 ** level);
     const id = nextPicture++;
     pictures.set(id, { width: w, height: h, palette: PALETTE, indices: new Uint8Array(w * h).fill(s.colour) });
     a.answer({ kind: 'png', png: new Uint8Array([id]), seq: s.seq, etag: s.etag });
@@ -194,7 +197,9 @@ test('zoomed out past one region, the view is drawn from the pyramid, refreshed 
   assert.equal(r.sync.drawLevel, 1);
   assert.deepEqual(r.asked.map((a) => a.path).sort(), ['1/0/0', '1/1/0', '2/0/0']);
   await r.serve('1/0/0', { colour: 2, seq: 9, etag: '"p"' });
-  assert.equal(r.board().colourAt(511, 299), 2, 'each pyramid pixel fills its 2 x 2 block');
+  assert.equal(r.board().colourAt(511, 299), 2, 'each pyramid pixel stands for its 2 x 2 block');
+  assert.equal(r.board().cells.allocatedBlocks, 0, 'kept as its own tile, not spread over the cells');
+  assert.ok(r.drawn.includes('pyramid 1/0/0'));
   assert.equal(r.loaded(), 1);
   // The region's `tiles` loads no level-0 tile while the pyramid draws.
   r.sync.tiles({ t: 'tiles', seq: 9 });
@@ -205,7 +210,7 @@ test('zoomed out past one region, the view is drawn from the pyramid, refreshed 
   assert.equal(r.asked.find((a) => a.path === '1/0/0')?.etag, '"p"');
 });
 
-test('the top of the pyramid fills what no tile loaded, never a live tile, and stale ones once it changed', async () => {
+test('the top of the pyramid answers where no tile is loaded, never over a loaded one', async () => {
   const r = rig({ rect: { x: 0, y: 0, w: 200, h: 100 }, devicePerPixel: 4 });
   r.sync.hello(hello);
   r.sync.tiles({ t: 'tiles', seq: 9 });
@@ -213,7 +218,7 @@ test('the top of the pyramid fills what no tile loaded, never a live tile, and s
   await r.serve('2/0/0', { colour: 3, seq: 9, etag: '"top"' });
   assert.equal(r.board().colourAt(0, 0), 1, 'the live tile is kept');
   assert.equal(r.board().colourAt(590, 10), 3, 'tile (2, 0), outside the region, from the pyramid');
-  assert.equal(r.board().colourAt(300, 10), 0, 'tile (1, 0) is loading: left to its own answer');
+  assert.equal(r.board().colourAt(300, 10), 3, 'tile (1, 0) is loading: the pyramid answers meanwhile');
   // A reconnect: nothing is live until the next `tiles`; the top changed meanwhile and paints over.
   r.sync.hello(hello);
   // Zoomed in, the top is asked again once a minute: every TOP_EVERY refreshes.
@@ -225,7 +230,10 @@ test('the top of the pyramid fills what no tile loaded, never a live tile, and s
   }
   assert.equal(r.asked.find((a) => a.path === '2/0/0')?.etag, '"top"');
   await r.serve('2/0/0', { colour: 2, seq: 12, etag: '"top2"' });
-  assert.equal(r.board().colourAt(0, 0), 2);
+  assert.equal(r.board().colourAt(590, 10), 2, 'the new top answers where no tile is loaded');
+  assert.equal(r.board().colourAt(0, 0), 1, 'a loaded tile is never overwritten by the pyramid: its reload updates it');
+  r.sync.tiles({ t: 'tiles', seq: 12 });
+  assert.equal(r.asked.find((a) => a.path === '0/0/0')?.etag, '"a"', 'reloaded conditionally');
 });
 
 test('zoomed in on a first load, the margin and the pyramid top wait until the tiles in view are on screen', async () => {
@@ -278,4 +286,42 @@ test('resize: the board of the new size replaces the old one, with the new layou
   assert.equal(last?.t, 'subscribe');
   // The caller's layout is its own: the sync keeps a copy that grows.
   assert.equal(LAYOUT.width, 600);
+});
+
+test('a view panning across a 16,384 x 16,384 canvas keeps at most KEEP_LEVEL0_TILES tiles in memory', async () => {
+  const layout = { width: 16_384, height: 16_384, tileSize: 256, maxLevel: 6 };
+  // A desktop view at 1 device pixel per canvas pixel: 8 x 4 tiles, 10 x 6 with the margin.
+  const view: ViewNow = { rect: { x: 0, y: 0, w: 2048, h: 1024 }, devicePerPixel: 1 };
+  const r = rig(view, {}, layout);
+  r.sync.hello({ width: 16_384, height: 16_384, palette: PALETTE });
+  let seq = 10;
+  // Pan right along a row of tiles, then down: 16 views of 60 tiles each.
+  for (let step = 0; step < 16; step++) {
+    view.rect = { x: (step % 8) * 2048, y: Math.floor(step / 8) * 4096, w: 2048, h: 1024 };
+    r.sync.viewMoved();
+    const follow = r.timers.filter((t) => t.ms === FOLLOW_DEBOUNCE_MS).at(-1);
+    assert.ok(follow);
+    r.timers.splice(r.timers.indexOf(follow), 1);
+    follow.fn();
+    r.sync.tiles({ t: 'tiles', seq: ++seq });
+    for (let guard = 0; guard < 200; guard++) {
+      const next = r.asked.find((a) => a.path.startsWith('0/'));
+      if (!next) break;
+      await r.serve(next.path, { colour: 1, seq, etag: `"${next.path}"` });
+    }
+    assert.ok(
+      r.board().cells.allocatedBlocks <= KEEP_LEVEL0_TILES,
+      `step ${step}: ${r.board().cells.allocatedBlocks} blocks`,
+    );
+  }
+  // Full, less the entries of tiles in flight when the last eviction ran (those are never dropped).
+  assert.ok(r.board().cells.allocatedBlocks > KEEP_LEVEL0_TILES - 60);
+  assert.ok(
+    r.drawn.some((d) => d.startsWith('drop ')),
+    'dropped tiles were dropped from the picture too',
+  );
+  // The tiles in view now are kept; the first ones, farthest away, went.
+  const v = view.rect;
+  assert.equal(r.board().colourAt(v.x + 10, v.y + 10), 1);
+  assert.equal(r.board().cells.get(10, 10), -1);
 });

@@ -8,7 +8,8 @@
  * - acked with seq S: kept until a snapshot or delta at seq >= S includes it, then dropped;
  * - refused or connection lost: dropped, and the grid's colour shows again.
  */
-import { applyDeltaPixels } from '../../../protocol/delta.ts';
+import { Cells } from './cells.ts';
+import { PyramidCells } from './pyramid-cells.ts';
 
 export interface Pending {
   id: number;
@@ -20,8 +21,13 @@ export interface Pending {
 }
 
 export class Board {
-  /** Palette indices, row by row. Replaced (not rewritten) by a snapshot handed over with `owned`. */
-  grid: Uint8Array;
+  /**
+   * Palette indices (cells.ts): one whole grid (whole-canvas mode; a snapshot handed over with
+   * `owned` replaces it), or blocks of the tile size allocated as tiles load (tile mode).
+   */
+  readonly cells: Cells;
+  /** Tile mode: the pyramid tiles loaded, for the colour where no level-0 tile is (null otherwise). */
+  readonly pyramid: PyramidCells | null;
   seq: number;
   private pending: Pending[] = [];
 
@@ -31,10 +37,11 @@ export class Board {
     readonly palette: readonly number[],
     grid?: Uint8Array,
     seq = 0,
+    /** Tile mode: the canvas's tiles (blocks of tileSize a side, and its pyramid); else one whole grid. */
+    tiles?: { tileSize: number; maxLevel: number },
   ) {
-    this.grid = grid ?? new Uint8Array(width * height);
-    if (this.grid.length !== width * height)
-      throw new Error(`grid has ${this.grid.length} cells, expected ${width * height}`);
+    this.cells = tiles ? Cells.chunked(width, height, tiles.tileSize) : Cells.whole(width, height, grid);
+    this.pyramid = tiles ? new PyramidCells(tiles.tileSize, tiles.maxLevel) : null;
     this.seq = seq;
   }
 
@@ -58,7 +65,38 @@ export class Board {
       const p = this.pending[i] as Pending;
       if (p.x === x && p.y === y) return p.c;
     }
-    return this.grid[y * this.width + x] ?? 0;
+    const c = this.cells.get(x, y);
+    if (c >= 0) return c;
+    // Tile mode, no level-0 tile here: the pyramid's approximation, else the blank canvas's colour.
+    return Math.max(0, this.pyramid?.at(x, y) ?? 0);
+  }
+
+  /**
+   * The colour indices shown over [x, x + w) x [y, y + h) (rows of w; outside the canvas 0): the
+   * cells, the pyramid's approximation where no level-0 tile is loaded, pending placements on top.
+   * For loops over an area (a template's progress): one copy per block, not a colourAt per pixel.
+   */
+  readShown(x: number, y: number, w: number, h: number): Uint8Array {
+    const { cells, pyramid } = this;
+    const out = cells.read(x, y, w, h);
+    if (pyramid && pyramid.size > 0) {
+      const ax = Math.max(0, x);
+      const ay = Math.max(0, y);
+      const ex = Math.min(this.width, x + w);
+      const ey = Math.min(this.height, y + h);
+      const { bw, bh } = cells;
+      for (let by = Math.floor(ay / bh); by * bh < ey; by++) {
+        for (let bx = Math.floor(ax / bw); bx * bw < ex; bx++) {
+          if (cells.blockAt(by * cells.cols + bx, false)) continue;
+          const x0 = Math.max(ax, bx * bw);
+          const y0 = Math.max(ay, by * bh);
+          pyramid.fill(out, x, y, w, x0, y0, Math.min(ex, (bx + 1) * bw), Math.min(ey, (by + 1) * bh));
+        }
+      }
+    }
+    for (const p of this.pending)
+      if (p.x >= x && p.y >= y && p.x < x + w && p.y < y + h) out[(p.y - y) * w + (p.x - x)] = p.c;
+    return out;
   }
 
   /** Pixels currently overlaid by pending placements (for a full repaint). */
@@ -76,9 +114,7 @@ export class Board {
    * 16 MB into a never-touched grid was a 60 ms task on a phone).
    */
   applySnapshot(indices: Uint8Array, seq: number, owned = false): void {
-    if (indices.length !== this.grid.length) throw new Error('snapshot size does not match the board');
-    if (owned) this.grid = indices;
-    else this.grid.set(indices);
+    this.cells.replace(indices, owned);
     this.seq = seq;
     this.dropIncluded();
   }
@@ -92,15 +128,15 @@ export class Board {
   applyDelta(fromSeq: number, toSeq: number, px: Uint8Array): 'applied' | 'stale' | 'gap' {
     if (fromSeq < this.seq) return 'stale';
     if (fromSeq > this.seq || toSeq < fromSeq) return 'gap';
-    if (!applyDeltaPixels(px, this.grid, this.width, this.height)) return 'gap';
+    if (!this.cells.applyDelta(px, true)) return 'gap';
     this.seq = toSeq;
     this.dropIncluded();
     return 'applied';
   }
 
   /**
-   * Tile mode (tiles/tile-sync.ts): the grid was written tile by tile, and now holds the server's
-   * pixels up to `seq` where it is loaded. Pending placements acked at or below it are in the grid.
+   * Tile mode (tiles/tile-sync.ts): the cells were written tile by tile, and now hold the server's
+   * pixels up to `seq` where they are loaded. Pending placements acked at or below it are in the grid.
    */
   advanceTo(seq: number): void {
     if (seq > this.seq) this.seq = seq;

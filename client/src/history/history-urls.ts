@@ -76,7 +76,10 @@ export function historyErrorText(r: HistoryRefusal, what: 'image' | 'timelapse')
     case 'unavailable':
       return 'History is unavailable right now (this server cannot reach the canvas writer): try again later.';
     case 'too_large':
-      return `That timelapse is too large for the server: ${message ?? 'fewer frames needed'}.`;
+      // A past canvas is refused only for its size: the server keeps none over 4096 a side.
+      return what === 'image'
+        ? 'This canvas is too large for past canvases (the server keeps them up to 4096 pixels a side). Click a pixel to see its own history.'
+        : `That timelapse is too large for the server: ${message ?? 'fewer frames needed'}.`;
     default:
       return `The server could not show history (${code ?? `HTTP ${r.status}`})${message ? `: ${message}` : '.'}`;
   }

@@ -119,7 +119,7 @@ export class ModCanvas {
     const { width, height, palette, indices } = decoded;
     const board = this.board;
     if (board?.matches(width, height, palette)) {
-      board.grid.set(indices);
+      board.cells.replace(indices, false);
       board.seq = seq ?? board.seq;
       this.renderer.paintAll(board);
     } else {

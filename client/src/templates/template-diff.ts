@@ -73,7 +73,8 @@ export function wantAt(g: TemplateGrid, x: number, y: number): number | null {
 export interface BoardColours {
   width: number;
   height: number;
-  colourAt(x: number, y: number): number;
+  /** The colours shown over a rectangle, rows of w (board/board.ts readShown). */
+  readShown(x: number, y: number, w: number, h: number): Uint8Array;
 }
 
 /** How many of the template's pixels on the canvas differ from it (`left`), of how many (`total`). */
@@ -84,13 +85,18 @@ export function countLeft(g: TemplateGrid, board: BoardColours): { left: number;
   const y0 = Math.max(0, g.y);
   const x1 = Math.min(board.width, g.x + g.w);
   const y1 = Math.min(board.height, g.y + g.h);
+  if (x1 <= x0 || y1 <= y0) return { left, total };
+  // One read of the area, then a loop over two typed arrays (a 1000 x 1000 template every 500 ms).
+  const w = x1 - x0;
+  const shown = board.readShown(x0, y0, w, y1 - y0);
   for (let y = y0; y < y1; y++) {
     const row = (y - g.y) * g.w - g.x;
+    const srow = (y - y0) * w - x0;
     for (let x = x0; x < x1; x++) {
       const want = g.want[row + x] as number;
       if (want < 0) continue;
       total++;
-      if (board.colourAt(x, y) !== want) left++;
+      if (shown[srow + x] !== want) left++;
     }
   }
   return { left, total };
@@ -102,6 +108,13 @@ export function countLeft(g: TemplateGrid, board: BoardColours): { left: number;
  */
 export function nextWrong(g: TemplateGrid, board: BoardColours, after: Point | null): Point | null {
   const n = g.w * g.h;
+  const x0 = Math.max(0, g.x);
+  const y0 = Math.max(0, g.y);
+  const x1 = Math.min(board.width, g.x + g.w);
+  const y1 = Math.min(board.height, g.y + g.h);
+  if (x1 <= x0 || y1 <= y0) return null;
+  const w = x1 - x0;
+  const shown = board.readShown(x0, y0, w, y1 - y0);
   const start = after && wantAt(g, after.x, after.y) !== null ? (after.y - g.y) * g.w + (after.x - g.x) + 1 : 0;
   for (let k = 0; k < n; k++) {
     const i = (start + k) % n;
@@ -109,8 +122,8 @@ export function nextWrong(g: TemplateGrid, board: BoardColours, after: Point | n
     if (want < 0) continue;
     const x = g.x + (i % g.w);
     const y = g.y + Math.floor(i / g.w);
-    if (x < 0 || y < 0 || x >= board.width || y >= board.height) continue;
-    if (board.colourAt(x, y) !== want) return { x, y };
+    if (x < x0 || y < y0 || x >= x1 || y >= y1) continue;
+    if (shown[(y - y0) * w + (x - x0)] !== want) return { x, y };
   }
   return null;
 }

@@ -4,6 +4,7 @@
  * Pure (no DOM): unit tested in Node.
  */
 import { MAX_REGION_TILES, type TileRegion } from '../../../protocol/messages.ts';
+import type { Cells } from '../board/cells.ts';
 
 /** A rectangle of board pixels. */
 export interface Rect {
@@ -94,36 +95,21 @@ export function regionTiles(r: TileRegion, centre: { x: number; y: number }): Ar
 }
 
 /**
- * Writes a decoded tile (palette indices, `w` x `h`, row by row) into the board's grid: at level 0
- * pixel for pixel, at level k each tile pixel fills its 2^k x 2^k block (README "Downscale"), cropped
- * to the canvas. `only(tx0, ty0)`: whether to write the part over level-0 tile (tx0, ty0) (the pyramid
- * must not overwrite live level-0 tiles). Returns the board rectangle the tile covers.
+ * Writes a decoded level-0 tile (palette indices, `w` x `h`, row by row) into the board's cells, pixel
+ * for pixel, cropped to the canvas. Returns the board rectangle it covers. Pyramid tiles are not
+ * written into the cells: they are kept as their own small images (board/pyramid-cells.ts).
  */
 export function blitTile(
-  grid: Uint8Array,
+  cells: Cells,
   layout: TileLayout,
-  level: number,
   tx: number,
   ty: number,
   tile: { w: number; h: number; indices: Uint8Array },
-  only: (tx0: number, ty0: number) => boolean = () => true,
 ): Rect {
-  const k = 2 ** level;
-  const x0 = tx * layout.tileSize * k;
-  const y0 = ty * layout.tileSize * k;
-  const x1 = Math.min(layout.width, x0 + tile.w * k);
-  const y1 = Math.min(layout.height, y0 + tile.h * k);
-  const s = layout.tileSize;
-  for (let y = y0; y < y1; y++) {
-    const row = ((y - y0) >> level) * tile.w;
-    const ty0 = Math.floor(y / s);
-    for (let x = x0; x < x1; x += s - (x % s)) {
-      const end = Math.min(x1, x + s - (x % s)); // to the end of this level-0 tile
-      if (!only(Math.floor(x / s), ty0)) continue;
-      const base = y * layout.width;
-      if (level === 0) grid.set(tile.indices.subarray(row + (x - x0), row + (end - x0)), base + x);
-      else for (let bx = x; bx < end; bx++) grid[base + bx] = tile.indices[row + ((bx - x0) >> level)] as number;
-    }
-  }
-  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+  const x0 = tx * layout.tileSize;
+  const y0 = ty * layout.tileSize;
+  const w = Math.min(layout.width - x0, tile.w);
+  const h = Math.min(layout.height - y0, tile.h);
+  cells.write(x0, y0, w, h, tile.indices, tile.w);
+  return { x: x0, y: y0, w, h };
 }

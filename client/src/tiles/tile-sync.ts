@@ -7,13 +7,14 @@
  * moves to other tiles subscribes again (debounced). Zoomed out past one region, the view is drawn
  * from the pyramid level that matches the zoom, refreshed every few seconds with If-None-Match.
  *
- * The board keeps a full-size grid (16 MB for 4096 x 4096): the part loaded at level 0 is exact, the
- * part filled from the pyramid is an approximation (each level-k pixel fills its 2^k block), the rest
- * is palette index 0 until loaded. The page's renderer, minimap, templates and links read that grid.
+ * Memory follows the screen, not the canvas (a 16,384 x 16,384 canvas is 268 M cells): the board's
+ * cells are blocks of one level-0 tile each (board/cells.ts), allocated as tiles load and dropped
+ * (farthest from the view first) past KEEP_LEVEL0_TILES; pyramid tiles stay their own small images
+ * (board/pyramid-cells.ts, and the renderer's), never spread over a full-size grid. Where no level-0
+ * tile is loaded the board answers from the pyramid.
  *
  * No DOM: fetching, decoding, sending and timers are injected, so it is unit tested in Node.
  */
-import { applyDeltaPixels } from '../../../protocol/delta.ts';
 import {
   type DeltaMsg,
   MsgType,
@@ -24,11 +25,13 @@ import {
   type TilesMsg,
 } from '../../../protocol/messages.ts';
 import { Board, type Pending } from '../board/board.ts';
+import type { PyramidTile } from '../board/pyramid-cells.ts';
 import { type DecodedIndices, remapToPalette } from '../board/png-indices.ts';
 import {
   blitTile,
   inRegion,
   pyramidLevel,
+  MAX_REGION_SIDE,
   type Rect,
   regionFor,
   regionTiles,
@@ -47,6 +50,13 @@ export const PYRAMID_REFRESH_MS = 5_000;
 export const TOP_EVERY = 12;
 /** A tile whose fetch failed is tried again after this long (while still wanted). */
 export const RETRY_MS = 2_000;
+/**
+ * Level-0 tiles kept loaded: the largest region (16 x 16) and 64 more around it, so panning back is
+ * instant. Past it the farthest outside the region are dropped (each 64 KB of cells at 256 x 256, and
+ * its part of the renderer's canvases, freed with the last tile of a canvas): a page panning across a
+ * 16,384 x 16,384 canvas keeps at most 20 MB of cells.
+ */
+export const KEEP_LEVEL0_TILES = MAX_REGION_SIDE * MAX_REGION_SIDE + 64;
 /** Deltas kept for one tile while it loads; past that the oldest go and the tile loads again. */
 const MAX_WAITING_DELTAS = 200;
 
@@ -68,6 +78,10 @@ export interface TileSink {
   loaded(): void;
   /** The pixels of this rectangle may have changed (a tile arrived). */
   drawRect(board: Board, rect: Rect): void;
+  /** A level-0 tile was dropped from memory (its cells read as unknown now): forget its pixels. */
+  dropRect(board: Board, rect: Rect): void;
+  /** A pyramid tile arrived (kept in board.pyramid too): draw it when zoomed out, and the top in the minimap. */
+  drawPyramid(board: Board, tile: PyramidTile): void;
   /** The pixels listed in this delta payload (protocol/delta.ts) changed. */
   drawDelta(board: Board, px: Uint8Array): void;
   /** Pending placements were dropped from these pixels. */
@@ -118,8 +132,6 @@ interface Level0 {
   loading: boolean;
   /** The load in flight (or the last one): a reload waits on it rather than starting another. */
   inflight: Promise<void>;
-  /** The level its grid cells were last written from: 0 (a level-0 tile), k (the pyramid), Infinity (nothing). */
-  filled: number;
   /** A `tiles` came while it loaded: load it again once done. */
   again: boolean;
   /** Deltas that came while it loaded, applied once the tile is there. */
@@ -195,7 +207,8 @@ export class TileSync {
       for (const t of this.level0.values()) t.live = false;
     } else {
       this.epoch++;
-      this.current = new Board(h.width, h.height, h.palette);
+      const { tileSize, maxLevel } = this.layout;
+      this.current = new Board(h.width, h.height, h.palette, undefined, 0, { tileSize, maxLevel });
       this.level0.clear();
       this.pyramid.clear();
       this.pyramidShown = '';
@@ -284,7 +297,7 @@ export class TileSync {
     const board = this.current;
     if (!this.topDeferred || !board) return;
     this.topDeferred = false;
-    void this.loadPyramid(board, this.d.layout.maxLevel, 0, 0);
+    void this.loadPyramid(board, this.layout.maxLevel, 0, 0);
   }
 
   /** A delta: region deltas apply to their tile; whole-canvas ones (before the subscription) are ignored. */
@@ -357,7 +370,6 @@ export class TileSync {
         live: false,
         loading: false,
         inflight: Promise.resolve(),
-        filled: Number.POSITIVE_INFINITY,
         again: false,
         waiting: [],
       };
@@ -367,7 +379,8 @@ export class TileSync {
   }
 
   private apply(board: Board, t: Level0, m: DeltaFrame): void {
-    if (!applyDeltaPixels(m.px, board.grid, board.width, board.height)) {
+    // Onto loaded tiles only: one not loaded (or whose load failed) shows the pyramid, and loads whole.
+    if (!board.cells.applyDelta(m.px, false)) {
       this.d.warn?.('a region delta does not fit the canvas; ignored');
       return;
     }
@@ -412,11 +425,11 @@ export class TileSync {
         this.d.warn?.(`tile 0/${tx}/${ty} is not an indexed PNG of the palette; ignored`);
         failed = true;
       } else {
-        const rect = blitTile(board.grid, this.layout, 0, tx, ty, { w: decoded.width, h: decoded.height, indices });
+        const rect = blitTile(board.cells, this.layout, tx, ty, { w: decoded.width, h: decoded.height, indices });
         t.seq = answer.seq ?? this.tickSeq;
         t.etag = answer.etag;
-        t.filled = 0;
         this.d.sink.drawRect(board, rect);
+        this.evict(board);
       }
     }
     // What came while it loaded: on top of the tile's seq, or onto the approximation when it failed.
@@ -438,6 +451,32 @@ export class TileSync {
     const t = this.tile(tx, ty);
     if (epoch === this.epoch && !t.live && !t.loading && inRegion(this.region, tx, ty) && this.level === 0)
       void this.load(tx, ty);
+  }
+
+  /** Past KEEP_LEVEL0_TILES loaded, drops those outside the region farthest from the view first. */
+  private evict(board: Board): void {
+    if (this.level0.size <= KEEP_LEVEL0_TILES) return;
+    const c = this.centre();
+    const s = this.layout.tileSize;
+    const spare: Array<{ key: string; tx: number; ty: number; d: number }> = [];
+    for (const [key, t] of this.level0) {
+      const [tx, ty] = key.split(',').map(Number) as [number, number];
+      if (t.loading || inRegion(this.region, tx, ty)) continue;
+      spare.push({ key, tx, ty, d: (tx + 0.5 - c.x) ** 2 + (ty + 0.5 - c.y) ** 2 });
+    }
+    spare.sort((a, b) => b.d - a.d);
+    for (const { key, tx, ty } of spare) {
+      if (this.level0.size <= KEEP_LEVEL0_TILES) break;
+      this.level0.delete(key);
+      board.cells.free(tx * s, ty * s);
+      const rect = {
+        x: tx * s,
+        y: ty * s,
+        w: Math.min(s, board.width - tx * s),
+        h: Math.min(s, board.height - ty * s),
+      };
+      this.d.sink.dropRect(board, rect);
+    }
   }
 
   private markLoaded(): void {
@@ -480,28 +519,18 @@ export class TileSync {
 
   private async loadPyramid(board: Board, level: number, tx: number, ty: number): Promise<void> {
     const key = `${level}/${tx}/${ty}`;
-    const known = this.pyramid.get(key) ?? null;
+    // Conditional only while the board still holds the tile (its pyramid keeps the newest few).
+    const known = board.pyramid?.get(level, tx, ty) ? (this.pyramid.get(key) ?? null) : null;
     const answer = await this.d.fetchTile(level, tx, ty, known).catch((): TileAnswer => ({ kind: 'failed' }));
     if (answer.kind !== 'png' || board !== this.current) return;
     const decoded = await this.d.decodePng(answer.png).catch(() => null);
     const indices = decoded && remapToPalette(decoded, board.palette);
     if (!decoded || !indices || board !== this.current) return;
     if (answer.etag !== null) this.pyramid.set(key, answer.etag);
-    // Never over a live level-0 tile (exact and current) or one loading; over finer data only when
-    // this pyramid tile changed since it was last fetched (that data is older). What it writes is an
-    // approximation.
-    const changed = known !== null;
-    const only = (x: number, y: number): boolean => {
-      const t = this.tile(x, y);
-      if (t.live || t.loading || (t.filled < level && !changed)) return false;
-      t.seq = null;
-      t.etag = null;
-      t.filled = level;
-      return true;
-    };
-    const tile = { w: decoded.width, h: decoded.height, indices };
-    const rect = blitTile(board.grid, this.layout, level, tx, ty, tile, only);
-    this.d.sink.drawRect(board, rect);
+    // Its own small image, never spread over the cells: level-0 tiles stay exact where loaded.
+    const tile: PyramidTile = { level, tx, ty, w: decoded.width, h: decoded.height, indices };
+    board.pyramid?.put(tile);
+    this.d.sink.drawPyramid(board, tile);
     // Zoomed out only: at level 0 a pending placement must stay until its own tile's delta has come.
     if (answer.seq !== null && this.level > 0) {
       board.advanceTo(answer.seq);

@@ -5,12 +5,18 @@
  * rewritten (putImageData with a dirty rectangle); a snapshot rewrites every tile, one per task. Over the
  * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
  * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
+ * A tile-mode board (its cells in blocks, board/cells.ts) is drawn by chunked-picture.ts instead:
+ * canvases only for the tiles loaded, and the pyramid's tiles when zoomed out, never a full-size image.
  */
 import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
+import type { PyramidTile } from '../board/pyramid-cells.ts';
+import { pyramidLevel } from '../tiles/tile-region.ts';
+import { ChunkedPicture } from './chunked-picture.ts';
 import { drawGrid, drawHover, drawMark, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
 import { BoardTiles, type Region, TILE } from './board-tiles.ts';
+import type { BoardPicture } from './minimap.ts';
 import { pixelWords } from './pixel-words.ts';
 import type { Point, View } from './view.ts';
 
@@ -44,6 +50,8 @@ export class Renderer {
   private readonly ctx: CanvasRenderingContext2D;
   /** The board's pixels on canvases (board-tiles.ts), copied from `image`. */
   private tiles: BoardTiles | null = null;
+  /** A tile-mode board's picture (instead of `tiles` and `image`). */
+  private chunked: ChunkedPicture | null = null;
   private image: ImageData | null = null;
   private pixels: Uint32Array | null = null;
   /** The tiles hold a whole snapshot (uploadTiles has finished once for this board). */
@@ -64,7 +72,7 @@ export class Renderer {
    * Called after each frame with the board's pixels, the view and the board's version (bumped by every
    * change), so the minimap follows the main view and refreshes its own copy only when needed.
    */
-  afterDraw: (board: BoardTiles | null, view: View | null, version: number) => void = () => {};
+  afterDraw: (board: BoardPicture | null, view: View | null, version: number) => void = () => {};
   private board: Board | null = null;
   /** Bumped whenever a board pixel is rewritten. */
   private version = 0;
@@ -102,13 +110,14 @@ export class Renderer {
     clearTimeout(this.overviewBuild?.timer);
     this.overviewBuild = null;
     this.past = null; // a past canvas of the previous board would not fit this one
-    this.tiles = new BoardTiles(board.width, board.height);
+    this.lut = pixelWords(board.palette);
+    this.chunked = board.cells.chunked ? new ChunkedPicture(board, this.lut) : null;
+    this.tiles = this.chunked ? null : new BoardTiles(board.width, board.height);
     this.image = null;
     this.pixels = null;
     this.uploaded = false;
     clearTimeout(this.uploadTimer);
     this.uploadTimer = undefined;
-    this.lut = pixelWords(board.palette);
     this.requestDraw();
   }
 
@@ -119,7 +128,8 @@ export class Renderer {
    */
   paintAll(board: Board, snapshot?: Uint32Array<ArrayBuffer>): void {
     const { lut } = this;
-    if (board !== this.board) return;
+    const grid = board.cells.single;
+    if (board !== this.board || !grid) return;
     let image: ImageData;
     let pixels: Uint32Array;
     if (snapshot?.length === board.width * board.height) {
@@ -131,7 +141,6 @@ export class Renderer {
     } else {
       image = this.image ?? new ImageData(board.width, board.height);
       pixels = this.pixels ?? new Uint32Array(image.data.buffer);
-      const grid = board.grid;
       for (let i = 0; i < grid.length; i++) pixels[i] = lut[grid[i] as number] ?? 0;
     }
     this.image = image;
@@ -166,6 +175,10 @@ export class Renderer {
    * made on the first call; what no tile has written yet stays transparent (the backing shows).
    */
   paintRect(board: Board, rect: Region): void {
+    if (this.chunked && board === this.board) {
+      this.chunked.paint(rect);
+      return this.changed();
+    }
     if (rect.w * rect.h <= TILE * TILE) return this.paintPart(board, rect);
     // A pyramid tile can cover the whole canvas (16 M cells at 4096 x 4096): one TILE x TILE part per
     // task, as uploadTiles does for a snapshot. Each part reads the grid when it runs.
@@ -184,14 +197,14 @@ export class Renderer {
 
   private paintPart(board: Board, rect: Region): void {
     const { tiles, lut } = this;
-    if (board !== this.board || !tiles) return;
+    const grid = board.cells.single;
+    if (board !== this.board || !tiles || !grid) return;
     const image = this.image ?? new ImageData(board.width, board.height);
     const pixels = this.pixels ?? new Uint32Array(image.data.buffer);
     this.image = image;
     this.pixels = pixels;
     const x1 = Math.min(board.width, rect.x + rect.w);
     const y1 = Math.min(board.height, rect.y + rect.h);
-    const grid = board.grid;
     for (let y = Math.max(0, rect.y); y < y1; y++) {
       for (let i = y * board.width + Math.max(0, rect.x), end = y * board.width + x1; i < end; i++)
         pixels[i] = lut[grid[i] as number] ?? 0;
@@ -205,8 +218,31 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /** A level-0 tile left memory (tiles/tile-sync.ts): its picture goes too. */
+  dropRect(board: Board, rect: Region): void {
+    if (board === this.board) this.chunked?.drop(rect);
+    this.requestDraw();
+  }
+
+  /** A pyramid tile arrived (tile mode): drawn when zoomed out, its top under everything and in the minimap. */
+  paintPyramid(board: Board, tile: PyramidTile): void {
+    if (board !== this.board || !this.chunked) return;
+    this.chunked.addPyramid(tile);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.uploaded = true;
+    this.version++;
+    this.requestDraw();
+  }
+
   /** Rewrites one board pixel with what the board shows there now. */
   paintPixel(board: Board, x: number, y: number): void {
+    if (this.chunked && board === this.board) {
+      if (board.inBounds(x, y)) this.chunked.paint({ x, y, w: 1, h: 1 });
+      return this.changed();
+    }
     const { pixels, image, tiles } = this;
     if (!pixels || !image || !tiles || !board.inBounds(x, y)) return;
     pixels[y * board.width + x] = this.lut[board.colourAt(x, y)] ?? 0;
@@ -220,6 +256,10 @@ export class Renderer {
    * their bounding box: a tick usually touches a few hundred pixels, not the whole canvas.
    */
   paintDelta(board: Board, px: Uint8Array): void {
+    if (this.chunked && board === this.board) {
+      this.chunked.paintDelta(px);
+      return this.changed();
+    }
     const { pixels, image, tiles } = this;
     if (!pixels || !image || !tiles || px.length < DELTA_RECORD_BYTES) return;
     let x0 = board.width;
@@ -294,6 +334,7 @@ export class Renderer {
   private draw(): void {
     const { ctx, display, view } = this;
     // A board whose first snapshot has not arrived has nothing to show yet (setBoard).
+    const chunked = this.past ? null : this.chunked;
     const boardTiles = this.past ?? (this.uploaded ? this.tiles : null);
     const dpr = window.devicePixelRatio || 1;
     const cssW = display.clientWidth;
@@ -308,7 +349,7 @@ export class Renderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = this.theme.background;
     ctx.fillRect(0, 0, w, h);
-    if (view && boardTiles) {
+    if (view && (boardTiles || (chunked && this.uploaded))) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
       const bw = view.boardW * view.scale;
@@ -324,13 +365,19 @@ export class Renderer {
       ctx.fillStyle = '#fff';
       if (x1 > x0 && y1 > y0) ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
       ctx.shadowBlur = 0;
-      const overview = this.past ? null : this.overviewFor(overviewLevel(view.scale * dpr));
-      if (overview) {
+      const overview = this.past || chunked ? null : this.overviewFor(overviewLevel(view.scale * dpr));
+      if (chunked && this.board?.pyramid) {
+        // Tile mode: the level tile sync loads for this view (the pyramid's, zoomed out).
+        const { width, height } = this.board;
+        const { tileSize, maxLevel } = this.board.pyramid;
+        const level = pyramidLevel({ width, height, tileSize, maxLevel }, visibleSource(view), view.scale * dpr);
+        chunked.draw(ctx, visibleSource(view), view.ox, view.oy, view.scale, dpr, level);
+      } else if (overview) {
         ctx.drawImage(overview, view.ox, view.oy, bw, bh);
       } else {
         // Only the canvas pixels on screen: scaling the whole board each frame is what made a big
         // canvas slow to pan (perf/RESULTS.md, "Browser client: panning a big canvas").
-        boardTiles.draw(ctx, visibleSource(view), view.ox, view.oy, view.scale, dpr);
+        boardTiles?.draw(ctx, visibleSource(view), view.ox, view.oy, view.scale, dpr);
       }
       if (this.template) drawTemplate(ctx, view, this.template);
       drawGrid(ctx, view, this.theme.grid, dpr);
@@ -338,7 +385,14 @@ export class Renderer {
       if (this.hover) drawHover(ctx, view, this.hover);
       if (this.reticle) drawReticle(ctx, view, this.reticle);
     }
-    this.afterDraw(boardTiles, view, this.past ? -1 : this.version);
+    // The minimap's copy is the pyramid's top: remade when it changed (a canvas of one tile has none).
+    if (chunked)
+      this.afterDraw(
+        this.uploaded ? chunked : null,
+        view,
+        this.board?.pyramid?.maxLevel ? chunked.topVersion : this.version,
+      );
+    else this.afterDraw(boardTiles, view, this.past ? -1 : this.version);
   }
 
   /**
@@ -349,7 +403,7 @@ export class Renderer {
    */
   private overviewFor(level: number): HTMLCanvasElement | null {
     const board = this.board;
-    if (level <= 1 || !board) return null;
+    if (level <= 1 || !board?.cells.single) return null;
     const now = performance.now();
     const o = this.overview?.level === level ? this.overview : null;
     if (o && o.version === this.version) return o.canvas;
@@ -382,6 +436,8 @@ export class Renderer {
     const width = Math.ceil(board.width / level);
     const height = Math.ceil(board.height / level);
     const out = new Uint32Array(width * height);
+    const grid = board.cells.single;
+    if (!grid) return;
     const build = {
       board,
       level,
@@ -394,7 +450,7 @@ export class Renderer {
       if (this.overviewBuild !== build) return;
       const until = performance.now() + OVERVIEW_SLICE_MS;
       while (row < height && performance.now() < until) {
-        maxContrastRows(board.grid, board.width, board.height, level, board.palette, this.lut, out, row, row + 1);
+        maxContrastRows(grid, board.width, board.height, level, board.palette, this.lut, out, row, row + 1);
         row++;
       }
       if (row < height) {
