@@ -1,6 +1,8 @@
 /**
  * The console's canvas, read-only: the live board (GET /image polled every 2 s, decoded like the
- * player page's snapshots) drawn by the player page's Renderer and View, with the console's overlays
+ * player page's snapshots; on a large canvas, as the player page's tile mode does, the tiles in view
+ * over HTTP, reloaded when a poll of GET /api/canvas sees a new seq, and the pyramid zoomed out)
+ * drawn by the player page's Renderer and View, with the console's overlays
  * on top: the selected rectangle, the rectangle being dragged, the heatmap of the time window, and a
  * hot area being looked at. A left drag selects a rectangle; a right, middle or Shift drag pans; the
  * wheel zooms. Nothing here places a pixel or opens a WebSocket: the console is not a player.
@@ -8,6 +10,16 @@
 import { Board } from '../board/board.ts';
 import { tryDecodeIndexedPng } from '../board/png-indices.ts';
 import { browserFetchImage, ImagePoller } from '../connection/image-poller.ts';
+import {
+  browserCanvasInfo,
+  browserFetchTile,
+  browserPollCanvasInfo,
+  type CanvasInfo,
+  parseCanvasInfo,
+  wantsTiles,
+} from '../tiles/tile-fetch.ts';
+import { TileSync } from '../tiles/tile-sync.ts';
+import { visibleSource } from '../view/overview.ts';
 import { Renderer } from '../view/renderer.ts';
 import { MAX_SCALE, View } from '../view/view.ts';
 import type { Rect } from './answers.ts';
@@ -18,6 +30,11 @@ const IMAGE_POLL_MS = 2000;
 /** Heatmap opacity: the canvas under it must stay readable. */
 const HEATMAP_ALPHA = 0.75;
 const ZOOM_STEP = 1.2;
+
+function timer(fn: () => void, ms: number): () => void {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+}
 
 export class ModCanvas {
   /** A rectangle was selected by a drag (or cleared: null). */
@@ -33,6 +50,9 @@ export class ModCanvas {
   private drag: { kind: 'select'; from: Point; to: Point } | { kind: 'pan'; last: Point } | null = null;
   private readonly renderer: Renderer;
   private readonly poller: ImagePoller;
+  /** Tile mode (a large canvas): the tiles in view, and the poll of GET /api/canvas that reloads them. */
+  private tiles: TileSync | null = null;
+  private readonly canvasPoller: ImagePoller;
   /** Polled images handed to the decoder so far. */
   private images = 0;
 
@@ -41,22 +61,110 @@ export class ModCanvas {
     this.renderer.afterDraw = () => this.drawOverlays();
     this.poller = new ImagePoller({
       fetchImage: browserFetchImage,
-      setTimer: (fn, ms) => {
-        const t = setTimeout(fn, ms);
-        return () => clearTimeout(t);
-      },
+      setTimer: timer,
       intervalMs: IMAGE_POLL_MS,
     });
     this.poller.onImage = (png, seq) => void this.image(png, seq);
+    // GET /image refused: the canvas may have grown past 4096 a side (`use_tiles`), so look.
+    this.poller.onResult = (ok) => {
+      if (!ok) void this.tilesIfLarge();
+    };
+    this.canvasPoller = new ImagePoller({
+      fetchImage: browserPollCanvasInfo,
+      setTimer: timer,
+      intervalMs: IMAGE_POLL_MS,
+    });
+    this.canvasPoller.onImage = (body) => this.canvasPolled(body);
     this.attachInput();
     new ResizeObserver(() => {
       this.view?.resize(display.clientWidth, display.clientHeight);
-      this.renderer.requestDraw();
+      this.moved();
     }).observe(display);
   }
 
+  /** Whole-canvas or tile mode by the canvas's size, as the player page decides (tiles/tile-fetch.ts). */
   start(): void {
-    this.poller.start();
+    void browserCanvasInfo().then((info) => {
+      if (info && wantsTiles(info, location.search)) this.startTiles(info);
+      else this.poller.start();
+    });
+  }
+
+  private async tilesIfLarge(): Promise<void> {
+    const info = this.tiles ? null : await browserCanvasInfo();
+    if (info && wantsTiles(info, '') && !this.tiles) this.startTiles(info);
+  }
+
+  /**
+   * Tile mode: the player page's TileSync without a WebSocket (the console is not a player): it
+   * loads the tiles in view over HTTP, and the pyramid's zoomed out; each new seq a poll of
+   * GET /api/canvas sees reloads them (unchanged ones answer 304), a new size lays them out again.
+   */
+  private startTiles(info: CanvasInfo): void {
+    this.poller.stop();
+    const renderer = this.renderer;
+    const tiles = new TileSync({
+      layout: info,
+      seq: info.seq,
+      fetchTile: browserFetchTile,
+      decodePng: (png) => tryDecodeIndexedPng(png),
+      send: () => false,
+      view: () =>
+        this.view && {
+          rect: visibleSource(this.view),
+          devicePerPixel: this.view.scale * (window.devicePixelRatio || 1),
+        },
+      setTimer: timer,
+      sink: {
+        replaced: (b) => this.replaced(b),
+        loaded: () => {},
+        drawRect: (b, rect) => renderer.paintRect(b, rect),
+        dropRect: (b, rect) => renderer.dropRect(b, rect),
+        drawPyramid: (b, tile) => renderer.paintPyramid(b, tile),
+        drawDelta: (b, px) => renderer.paintDelta(b, px),
+        drawPixels: (b, pixels) => {
+          for (const p of pixels) renderer.paintPixel(b, p.x, p.y);
+        },
+        seq: () => {
+          if (this.board) this.onBoard(this.board);
+        },
+      },
+    });
+    this.tiles = tiles;
+    tiles.hello({ width: info.width, height: info.height, palette: info.palette });
+    this.canvasPoller.start();
+  }
+
+  /** A poll of GET /api/canvas with a new body: a new seq (reload the tiles in view) or a new size. */
+  private canvasPolled(body: Uint8Array): void {
+    const tiles = this.tiles;
+    let info: CanvasInfo | null = null;
+    try {
+      info = parseCanvasInfo(JSON.parse(new TextDecoder().decode(body)));
+    } catch {
+      return;
+    }
+    const board = tiles?.board;
+    if (!tiles || !info || !board) return;
+    if (info.width !== board.width || info.height !== board.height) tiles.resize(info);
+    else {
+      tiles.resumeFrom(info.seq);
+      tiles.reload();
+    }
+  }
+
+  /** The view moved or zoomed: draw again, and in tile mode load what it shows now. */
+  private moved(): void {
+    this.renderer.requestDraw();
+    this.tiles?.viewMoved();
+  }
+
+  /** A board of a new size (or the first): a new view onto it. */
+  private replaced(board: Board): void {
+    this.board = board;
+    this.view = new View(board.width, board.height, this.display.clientWidth, this.display.clientHeight);
+    this.renderer.setBoard(board, this.view);
+    this.onBoard(board);
   }
 
   /** Selects a rectangle (from a drag, a hot area, or the page), or clears the selection. */
@@ -72,12 +180,12 @@ export class ModCanvas {
     if (!view) return;
     const c = rectCentre(rect);
     view.centreOn(c.x - 0.5, c.y - 0.5, scaleToShow(rect, view.viewport, MAX_SCALE));
-    this.renderer.requestDraw();
+    this.moved();
   }
 
   fit(): void {
     this.view?.fit();
-    this.renderer.requestDraw();
+    this.moved();
   }
 
   /** The heatmap as the server's PNG (black: never placed, left transparent), or null to hide it. */
@@ -122,13 +230,8 @@ export class ModCanvas {
       board.cells.replace(indices, false);
       board.seq = seq ?? board.seq;
       this.renderer.paintAll(board);
-    } else {
-      const fresh = new Board(width, height, palette, indices, seq ?? 0);
-      this.board = fresh;
-      this.view = new View(width, height, this.display.clientWidth, this.display.clientHeight);
-      this.renderer.setBoard(fresh, this.view);
-    }
-    if (this.board) this.onBoard(this.board);
+      this.onBoard(board);
+    } else this.replaced(new Board(width, height, palette, indices, seq ?? 0));
   }
 
   private local(e: MouseEvent): Point {
@@ -157,10 +260,11 @@ export class ModCanvas {
       if (drag.kind === 'pan') {
         view.pan(p.x - drag.last.x, p.y - drag.last.y);
         drag.last = p;
+        this.moved();
       } else {
         drag.to = view.screenToBoard(p);
+        this.renderer.requestDraw();
       }
-      this.renderer.requestDraw();
     });
     const end = (e: PointerEvent): void => {
       const drag = this.drag;
@@ -181,7 +285,7 @@ export class ModCanvas {
       (e) => {
         e.preventDefault();
         this.view?.zoomAt(this.local(e), e.deltaY < 0 ? ZOOM_STEP : 1 / ZOOM_STEP);
-        this.renderer.requestDraw();
+        this.moved();
       },
       { passive: false },
     );

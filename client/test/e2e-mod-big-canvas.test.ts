@@ -1,0 +1,73 @@
+/**
+ * End-to-end in real headless Chromium: the moderation console on a 16,384 x 16,384 canvas (no
+ * whole-canvas image: GET /image answers use_tiles) shows the canvas from tiles, goes to a far
+ * corner through its rectangle form, and follows a placement made there.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '../../testkit/fixture.ts';
+import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
+import { BLUE, children, currentBrowser, describeBrowser, dirs, RED } from './browser-kit.ts';
+
+const TOKEN = `mod-big-${randomBytes(12).toString('hex')}`;
+const GREEN = 8;
+
+async function place(http: string, x: number, y: number, color: number): Promise<void> {
+  const { token } = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as { token: string };
+  const res = await fetch(`${http}/api/pixel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ x, y, color }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+describeBrowser('moderation console on a canvas over 4096 a side', () => {
+  test('loads from tiles, shows far corners through the rectangle form, follows new placements', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const options = { width: 16_384, height: 16_384, 'tick-ms': 100, 'cooldown-ms': 0 };
+    const srv = await startServer({ args: loopbackArgs(join(dir, 'canvas.db'), options), env: { ADMIN_TOKEN: TOKEN } });
+    children.push(srv);
+    await place(srv.http, 16_000, 100, RED);
+    await place(srv.http, 100, 16_000, BLUE);
+
+    const context = await currentBrowser().newContext({ viewport: { width: 1200, height: 800 } });
+    const page = await context.newPage();
+    const errors: Error[] = [];
+    page.on('pageerror', (e) => errors.push(e));
+    await page.goto(`${srv.http}/mod`);
+    await page.locator('#gate-token').fill(TOKEN);
+    await page.locator('#gate-form button[type="submit"]').click();
+    await page.waitForFunction(() => window.modConsole?.seq() !== null, undefined, { timeout: 15_000 });
+
+    const goTo = async (x: number, y: number) => {
+      for (const [name, value] of [
+        ['x', x - 10],
+        ['y', y - 10],
+        ['width', 20],
+        ['height', 20],
+      ] as const)
+        await page.locator(`#rect-form input[name="${name}"]`).fill(String(value));
+      await page.locator('#rect-form input[name="height"]').press('Enter');
+    };
+    const waitColour = (x: number, y: number, c: number) =>
+      page.waitForFunction(([px, py, want]) => window.modConsole?.colourAt(px, py) === want, [x, y, c] as const, {
+        timeout: 15_000,
+      });
+
+    await goTo(16_000, 100);
+    await waitColour(16_000, 100, RED);
+    await goTo(100, 16_000);
+    await waitColour(100, 16_000, BLUE);
+    // A placement where the console looks arrives with its next poll (the tile reloads).
+    await place(srv.http, 101, 16_000, GREEN);
+    await waitColour(101, 16_000, GREEN);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
