@@ -86,6 +86,61 @@ export async function startCluster(common: Flags = {}, writerOnly: Flags = {}): 
   }
 }
 
+/** Two writers on one prefix (a leader and its standby) and an edge; `stop` ends them all and removes the files. */
+export interface WriterPair {
+  redis: TestRedis;
+  /** Both writers: a test that restarts one puts the new process in its place, and `stop` ends it. */
+  writers: StartedServer[];
+  edge: StartedServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two `--role writer` processes, each on its own database, started at once (they race for the
+ * lease), and an edge, on a fresh redis-server.
+ */
+export async function startWriterPair(writerFlags: Flags, edgeFlags: Flags): Promise<WriterPair> {
+  const redis = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'canvas-pair-'));
+  const writers: StartedServer[] = [];
+  const servers: StartedServer[] = [];
+  const stop = async () => {
+    await Promise.all([...servers, ...writers].map((s) => s.stop()));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    writers.push(
+      ...(await Promise.all([
+        startWriter(redis.url, join(dir, 'a.db'), writerFlags),
+        startWriter(redis.url, join(dir, 'b.db'), writerFlags),
+      ])),
+    );
+    const edge = await startEdge(redis.url, edgeFlags);
+    servers.push(edge);
+    return { redis, writers, edge, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The pair's leader and standby, once exactly one leads and the other stands by (polled with `until`). */
+export async function leaderAndStandby(
+  writers: readonly StartedServer[],
+  until: (what: string, check: () => Promise<boolean>) => Promise<void>,
+): Promise<{ leader: StartedServer; standby: StartedServer }> {
+  let found: { leader: StartedServer; standby: StartedServer } | undefined;
+  await until('one leader and one standby', async () => {
+    const roles = await Promise.all(writers.map(async (w) => String((await healthOf(w)).lease)));
+    const i = roles.indexOf('leader');
+    if (i < 0 || roles.filter((r) => r === 'leader').length !== 1 || !roles.includes('standby')) return false;
+    found = { leader: writers[i] as StartedServer, standby: writers[1 - i] as StartedServer };
+    return true;
+  });
+  return found as { leader: StartedServer; standby: StartedServer };
+}
+
 /** /healthz of one process, or {} while it cannot answer (a writer between its two listeners). */
 export async function healthOf(server: StartedServer): Promise<Record<string, unknown>> {
   return (await httpRequest(`${server.http}/healthz`, { fresh: true }).catch(() => undefined))?.json() ?? {};

@@ -4,42 +4,28 @@
  * two `--role writer` processes on a real redis-server, an edge; the leader is SIGKILLed.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
-import { httpRequest, tempDir } from '../../testkit/fixture.ts';
-import { startRedis, type TestRedis } from '../../testkit/redis.ts';
-import type { StartedServer } from '../../testkit/server-process.ts';
+import { healthOf, leaderAndStandby, pollUntil, startWriterPair, type WriterPair } from '../../testkit/cluster.ts';
+import { httpRequest } from '../../testkit/fixture.ts';
 
 const COOLDOWN_MS = 120_000;
 const flags = { 'tick-ms': 200, 'cooldown-ms': COOLDOWN_MS, 'address-placements': 1, 'log-level': 'info' };
 const until = pollUntil(20_000);
 
-let redis: TestRedis;
-let dir = '';
-let writers: StartedServer[] = [];
-let edge: StartedServer;
+let pair: WriterPair;
 
 before(async () => {
-  redis = await startRedis();
-  dir = tempDir();
-  const writerFlags = { ...flags, width: 32, height: 32, 'lease-ms': 1000 };
-  writers = await Promise.all([
-    startWriter(redis.url, `${dir}/a.db`, writerFlags),
-    startWriter(redis.url, `${dir}/b.db`, writerFlags),
-  ]);
-  edge = await startEdge(redis.url, { ...flags, 'writer-timeout-ms': 1500 });
+  pair = await startWriterPair(
+    { ...flags, width: 32, height: 32, 'lease-ms': 1000 },
+    { ...flags, 'writer-timeout-ms': 1500 },
+  );
 });
-after(async () => {
-  await Promise.all([edge?.stop(), ...writers.map((w) => w.stop())]);
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => pair?.stop());
 
 /** POST /api/pixel through the edge from `from` (each address its own network key). */
 const place = (from: string, x: number) =>
-  httpRequest(`${edge.http}/api/pixel`, {
+  httpRequest(`${pair.edge.http}/api/pixel`, {
     method: 'POST',
     body: JSON.stringify({ x, y: 1, color: 3 }),
     from,
@@ -47,29 +33,16 @@ const place = (from: string, x: number) =>
   }).catch(() => ({ status: 0, body: '', json: (): Record<string, unknown> => ({}) }));
 
 test('a new leader holds back the addresses and identities whose cooldown ran on the old leader', async () => {
-  let leader: StartedServer | undefined;
-  let standby: StartedServer | undefined;
-  await until('one leader and one standby', async () => {
-    const roles = await Promise.all(writers.map(async (w) => String((await healthOf(w)).lease)));
-    const i = roles.indexOf('leader');
-    if (i < 0 || roles[1 - i] !== 'standby') return false;
-    leader = writers[i];
-    standby = writers[1 - i];
-    return true;
-  });
-  assert.ok(leader && standby);
+  const { leader, standby } = await leaderAndStandby(pair.writers, until);
   const first = await place('127.0.0.1', 1);
   assert.equal(first.status, 200, first.body);
   const { seq, next } = first.json() as { seq: number; next: number };
   const held = await place('127.0.0.1', 2);
   assert.equal(held.status, 429, 'the address is in its cooldown');
-  await until(
-    'the standby followed the placement',
-    async () => Number((await healthOf(standby as StartedServer)).seq) >= seq,
-  );
+  await until('the standby followed the placement', async () => Number((await healthOf(standby)).seq) >= seq);
 
   await leader.kill();
-  await until('the standby leads', async () => (await healthOf(standby as StartedServer)).lease === 'leader');
+  await until('the standby leads', async () => (await healthOf(standby)).lease === 'leader');
   // Another address places at once: the new leader takes placements (retried while the edge learns of it).
   const deadline = Date.now() + 20_000;
   let other = await place('127.0.0.2', 3);

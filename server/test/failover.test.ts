@@ -9,7 +9,15 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
+import {
+  healthOf,
+  leaderAndStandby,
+  pollUntil,
+  startEdge,
+  startWriter,
+  startWriterPair,
+  type WriterPair,
+} from '../../testkit/cluster.ts';
 import { httpRequest, tempDir } from '../../testkit/fixture.ts';
 import { image } from '../../testkit/image-probe.ts';
 import { startRedis, type TestRedis } from '../../testkit/redis.ts';
@@ -43,26 +51,18 @@ async function placeAcked(edge: StartedServer, x: number, y: number, color: numb
 }
 
 describe('writer failover: the lease', () => {
+  let pair: WriterPair;
   let redis: TestRedis;
-  let dir = '';
   let writers: StartedServer[] = [];
   let edge: StartedServer;
 
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    // Both at once: they race for the lease.
-    writers = await Promise.all([
-      startWriter(redis.url, `${dir}/a.db`, writerFlags),
-      startWriter(redis.url, `${dir}/b.db`, writerFlags),
-    ]);
-    edge = await startEdge(redis.url, edgeFlags);
+    pair = await startWriterPair(writerFlags, edgeFlags);
+    ({ redis, writers, edge } = pair);
   });
   after(async () => {
     for (const w of writers) w.proc.kill('SIGCONT');
-    await Promise.all([edge?.stop(), ...writers.map((w) => w.stop())]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await pair?.stop();
   });
 
   async function roles(): Promise<string[]> {
@@ -71,17 +71,7 @@ describe('writer failover: the lease', () => {
     return out;
   }
 
-  async function leader(): Promise<{ leader: StartedServer; standby: StartedServer }> {
-    let found: { leader: StartedServer; standby: StartedServer } | undefined;
-    await until('one leader and one standby', async () => {
-      const r = await roles();
-      const i = r.indexOf('leader');
-      if (i < 0 || r.filter((x) => x === 'leader').length !== 1 || !r.includes('standby')) return false;
-      found = { leader: writers[i] as StartedServer, standby: writers[1 - i] as StartedServer };
-      return true;
-    });
-    return found as { leader: StartedServer; standby: StartedServer };
-  }
+  const leader = () => leaderAndStandby(writers, until);
 
   test('two writers started at once: one leads, the other stands by and answers nothing but health', async () => {
     const { leader: l, standby } = await leader();

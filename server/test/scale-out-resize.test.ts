@@ -9,16 +9,22 @@
  * the standby once it leads.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DeltaMsg, ErrorCode, type ErrorMsg, type PngMsg, type TilesMsg } from '../../protocol/messages.ts';
 import { growCells } from '../canvas/canvas-size.ts';
-import { healthOf, pollUntil, startEdge, startWriter } from '../../testkit/cluster.ts';
-import { decodeToIndices, httpRequest, tempDir, TestClient } from '../../testkit/fixture.ts';
+import {
+  healthOf,
+  leaderAndStandby,
+  pollUntil,
+  startEdge,
+  startWriterPair,
+  type WriterPair,
+} from '../../testkit/cluster.ts';
+import { decodeToIndices, httpRequest, TestClient } from '../../testkit/fixture.ts';
 import { imageAtLeast } from '../../testkit/image-probe.ts';
 import { level0Grid } from '../../testkit/tiles.ts';
-import { startRedis, type TestRedis } from '../../testkit/redis.ts';
+import type { TestRedis } from '../../testkit/redis.ts';
 import type { StartedServer } from '../../testkit/server-process.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
 
@@ -49,38 +55,19 @@ async function placeAcked(edge: StartedServer, x: number, y: number, color: numb
 }
 
 describe('a resize through an edge, with a standby', () => {
+  let pair: WriterPair;
   let redis: TestRedis;
-  let dir = '';
   let writers: StartedServer[] = [];
   let edge: StartedServer;
 
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    writers = await Promise.all([
-      startWriter(redis.url, `${dir}/a.db`, writerFlags),
-      startWriter(redis.url, `${dir}/b.db`, writerFlags),
-    ]);
-    edge = await startEdge(redis.url, edgeFlags);
+    pair = await startWriterPair(writerFlags, edgeFlags);
+    ({ redis, writers, edge } = pair);
   });
-  after(async () => {
-    await Promise.all([edge?.stop(), ...writers.map((w) => w.stop())]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => pair?.stop());
 
   test('edge sockets of both streams follow the resize, and the standby leads after a SIGKILL with the grown canvas', async () => {
-    let leader: StartedServer | undefined;
-    let standby: StartedServer | undefined;
-    await until('one leader and one standby', async () => {
-      const roles = await Promise.all(writers.map(async (w) => String((await healthOf(w)).lease)));
-      const i = roles.indexOf('leader');
-      if (i < 0 || !roles.includes('standby')) return false;
-      leader = writers[i];
-      standby = writers[1 - i];
-      return true;
-    });
-    assert.ok(leader && standby);
+    const { leader, standby } = await leaderAndStandby(writers, until);
 
     let width = 24;
     let height = 16;
@@ -152,15 +139,12 @@ describe('a resize through an edge, with a standby', () => {
 
     // New coordinates from now on: the far corner exists.
     seq = await put(39, 19, 7);
-    await until(
-      'the standby applied the log',
-      async () => Number((await healthOf(standby as StartedServer)).behind ?? 0) === 0,
-    );
+    await until('the standby applied the log', async () => Number((await healthOf(standby)).behind ?? 0) === 0);
     const before = await imageAtLeast(edge.http, seq);
     assert.deepEqual(decodeToIndices(before.png, PALETTE_2017).grid, grid);
 
     leader.proc.kill('SIGKILL');
-    await until('the standby leads', async () => (await healthOf(standby as StartedServer)).lease === 'leader');
+    await until('the standby leads', async () => (await healthOf(standby)).lease === 'leader');
     seq = await put(38, 18, 8);
     const afterFailover = await imageAtLeast(standby.http, seq);
     const decoded = decodeToIndices(afterFailover.png, PALETTE_2017);
@@ -175,40 +159,22 @@ describe('a resize through an edge, with a standby', () => {
 const bigFlags = { ...flags, 'tick-ms': 1000 };
 
 describe('two resizes in one tick, then past 4096 a side, through an edge, with a standby', () => {
-  let redis: TestRedis;
-  let dir = '';
+  let pair: WriterPair;
   let writers: StartedServer[] = [];
   let edge: StartedServer;
 
   before(async () => {
-    redis = await startRedis();
-    dir = tempDir();
-    const writer = { ...bigFlags, width: 3000, height: 64, 'lease-ms': 1000 };
-    writers = await Promise.all([
-      startWriter(redis.url, `${dir}/a.db`, writer),
-      startWriter(redis.url, `${dir}/b.db`, writer),
-    ]);
     // Beats come once a tick interval: the writer counts as down only after a few are missed.
-    edge = await startEdge(redis.url, { ...bigFlags, 'writer-timeout-ms': 3500 });
+    pair = await startWriterPair(
+      { ...bigFlags, width: 3000, height: 64, 'lease-ms': 1000 },
+      { ...bigFlags, 'writer-timeout-ms': 3500 },
+    );
+    ({ writers, edge } = pair);
   });
-  after(async () => {
-    await Promise.all([edge?.stop(), ...writers.map((w) => w.stop())]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => pair?.stop());
 
   test('each resize of a tick is listed and told at its own seq; past 4096 the whole-canvas streams end in use_tiles, regions and tiles go on, and the standby leads with the grown canvas', async (t) => {
-    let leader: StartedServer | undefined;
-    let standby: StartedServer | undefined;
-    await until('one leader and one standby', async () => {
-      const roles = await Promise.all(writers.map(async (w) => String((await healthOf(w)).lease)));
-      const i = roles.indexOf('leader');
-      if (i < 0 || !roles.includes('standby')) return false;
-      leader = writers[i];
-      standby = writers[1 - i];
-      return true;
-    });
-    assert.ok(leader && standby);
+    const { leader, standby } = await leaderAndStandby(writers, until);
 
     let size = { width: 3000, height: 64 };
     let grid = new Uint8Array(size.width * size.height);
@@ -299,12 +265,9 @@ describe('two resizes in one tick, then past 4096 a side, through an edge, with 
     assert.deepEqual(await level0Grid(edge.http, 5000, 96, PALETTE_2017), grid, 'the edge: every pixel in its tile');
 
     // The standby follows the resizes from the log and leads with the grown canvas after a SIGKILL.
-    await until(
-      'the standby applied the log',
-      async () => Number((await healthOf(standby as StartedServer)).behind ?? 0) === 0,
-    );
+    await until('the standby applied the log', async () => Number((await healthOf(standby)).behind ?? 0) === 0);
     leader.proc.kill('SIGKILL');
-    await until('the standby leads', async () => (await healthOf(standby as StartedServer)).lease === 'leader');
+    await until('the standby leads', async () => (await healthOf(standby)).lease === 'leader');
     const afterFailover = await put(1, 1, 10);
     await until('the edge follows the new leader', async () => Number((await healthOf(edge)).seq) >= afterFailover);
     const info = (await httpRequest(`${standby.http}/api/canvas`, { fresh: true })).json();
