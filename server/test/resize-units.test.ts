@@ -166,9 +166,9 @@ test('Store.load from a snapshot before a resize and one after it gives the same
   assert.equal(fromNew.replayed, 0);
 });
 
-test('the ticker: the tick after a resize is a whole frame of the new size with the resize message, no delta', async (t) => {
-  const canvas = new Canvas(4, 4, 16);
-  const ticker = new Ticker({
+/** A ticker of a 4 x 4 canvas that grows (each resize gets an encoder of its size), delivering nowhere. */
+function tickerOn(canvas: Canvas): Ticker {
+  return new Ticker({
     canvas,
     encoder: new PngEncoder(4, 4, PALETTE_2017),
     newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
@@ -177,6 +177,11 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
     deliver: async () => {},
     onError: (err) => assert.fail(String(err)),
   });
+}
+
+test('the ticker: the tick after a resize is a whole frame of the new size with the resize message, no delta', async (t) => {
+  const canvas = new Canvas(4, 4, 16);
+  const ticker = tickerOn(canvas);
   t.after(() => ticker.stop());
   canvas.apply(1, 1, 5, 1);
   await ticker.run();
@@ -201,15 +206,7 @@ test('the ticker: the tick after a resize is a whole frame of the new size with 
 
 test('the ticker: two resizes in one tick are two resize messages, each at its own seq with its own left/top', async (t) => {
   const canvas = new Canvas(4, 4, 16);
-  const ticker = new Ticker({
-    canvas,
-    encoder: new PngEncoder(4, 4, PALETTE_2017),
-    newEncoder: (w, h) => new PngEncoder(w, h, PALETTE_2017),
-    canvasId: 'c',
-    maxDeltaCells: () => 1000,
-    deliver: async () => {},
-    onError: (err) => assert.fail(String(err)),
-  });
+  const ticker = tickerOn(canvas);
   t.after(() => ticker.stop());
   canvas.apply(0, 0, 5, 1);
   await ticker.run();
