@@ -17,10 +17,10 @@
 import { chmodSync, existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM } from '../testkit/chromium.ts';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestServer, tempDir } from '../testkit/fixture.ts';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ROUNDS = Number(process.env['ROUNDS'] ?? 5);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const CGROUP_CPU = '/sys/fs/cgroup/cpu';

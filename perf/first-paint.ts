@@ -33,12 +33,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type CDPSession } from 'playwright-core';
+import type { Browser, CDPSession } from 'playwright-core';
+import { launchChromium } from '../testkit/chromium.ts';
 import { CLIENT_DIST, loadClientSite } from '../server/http/static-files.ts';
 import { startTestServer, TestClient, type TestServer } from '../testkit/fixture.ts';
 import { realisticGrid } from './lib/canvas-content.ts';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 390, height: 844 };
 const VIEWPORT_DPR = 3;
 /** Issue budget for a phone's first paint on the big canvas. */
@@ -271,19 +271,7 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const side = Number(args.side);
   const scales = args.scales.split(',').map(Number);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const { ts, colourAt } = await seededServer(side);
   try {
     for (const scale of scales) {

@@ -20,11 +20,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CHROMIUM } from '../testkit/chromium.ts';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestServer, TestClient, type TestServer } from '../testkit/fixture.ts';
 import { realisticGrid } from './lib/canvas-content.ts';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 const { values: args } = parseArgs({
   options: {

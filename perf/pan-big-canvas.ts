@@ -6,10 +6,10 @@
  * intervals meanwhile. Run: `npm run build && node --import tsx perf/pan-big-canvas.ts`.
  * Not a test (not in the test glob): the figures go to perf/RESULTS.md.
  */
+import { CHROMIUM } from '../testkit/chromium.ts';
 import { chromium } from 'playwright-core';
 import { startTestServer } from '../testkit/fixture.ts';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SIDE = 4000;
 const MOVES = 240;
 

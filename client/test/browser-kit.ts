@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../testkit/chromium.ts';
 import { decodeServerMessage, parseClientMessage } from '../../protocol/codec.ts';
 import type { ClientMessage, ServerMessage } from '../../protocol/messages.ts';
 import { PALETTE_2017 } from '../../server/config/palette.ts';
@@ -16,7 +17,7 @@ import { decodeToIndices, startTestServer, tempDir, TestClient, type TestServer 
 import { loopbackArgs, startServer, type StartedServer } from '../../testkit/server-process.ts';
 import { TcpRelay } from './tcp-relay.ts';
 
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export { CHROMIUM };
 export const SCREENSHOT = fileURLToPath(new URL('../screenshot.png', import.meta.url));
 /** Where the e2e runs save what users see, one PNG per state (git-ignored). */
 export function screenshotPath(name: string): string {
@@ -260,19 +261,7 @@ export function describeBrowser(name: string, body: () => void): void {
             "install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH",
         );
       }
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();
