@@ -176,6 +176,27 @@ export async function waitScreen(page: Page, x: number, y: number, rgb: number, 
   });
 }
 
+/** Places a pixel through the HTTP API under a fresh identity; its seq and the identity's id. */
+export async function placeAsNewPlayer(
+  http: string,
+  x: number,
+  y: number,
+  color: number,
+): Promise<{ seq: number; id: string }> {
+  const session = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as {
+    id: string;
+    token: string;
+  };
+  const res = await fetch(`${http}/api/pixel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ x, y, color }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return { seq: (JSON.parse(text) as { seq: number }).seq, id: session.id };
+}
+
 /** Polls GET /image until pixel (x, y) has colour c. */
 export async function waitImage(
   ts: { http: string },

@@ -23,23 +23,11 @@ import {
   waitImage,
   waitLive,
   waitScreen,
+  placeAsNewPlayer,
 } from './browser-kit.ts';
 
 const GREEN = 8;
 const WHITE = 0;
-
-/** Places a pixel through the HTTP API under a fresh identity; resolves with its seq. */
-async function placeOverHttp(http: string, x: number, y: number, color: number): Promise<number> {
-  const session = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as { token: string };
-  const res = await fetch(`${http}/api/pixel`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ x, y, color }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return (JSON.parse(text) as { seq: number }).seq;
-}
 
 const historySeq = (page: Page) => page.evaluate(() => window.canvasClient?.historySeq() ?? null);
 
@@ -52,9 +40,9 @@ describeBrowser('browser client: history', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server();
-    const first = await placeOverHttp(ts.http, 30, 24, RED);
-    await placeOverHttp(ts.http, 31, 24, BLUE);
-    const last = await placeOverHttp(ts.http, 30, 24, BLUE);
+    const first = (await placeAsNewPlayer(ts.http, 30, 24, RED)).seq;
+    await placeAsNewPlayer(ts.http, 31, 24, BLUE);
+    const last = (await placeAsNewPlayer(ts.http, 30, 24, BLUE)).seq;
     await waitImage(ts, 30, 24, BLUE);
     const open = await openPage(ts.http);
     const { page, errors } = open;
@@ -89,7 +77,7 @@ describeBrowser('browser client: history', () => {
     assert.equal(open.sent.filter((m) => m.t === 'place').length, 0, 'no placement sent');
 
     // The slider's end follows the live board; what is shown stays the past.
-    const later = await placeOverHttp(ts.http, 32, 24, GREEN);
+    const later = (await placeAsNewPlayer(ts.http, 32, 24, GREEN)).seq;
     await page.waitForFunction((s) => document.getElementById('hist-range')?.getAttribute('max') === String(s), later);
     assert.equal(await historySeq(page), first);
     await waitScreen(page, 32, 24, rgbOf(WHITE));
@@ -113,8 +101,8 @@ describeBrowser('browser client: history', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server();
-    for (let i = 0; i < 4; i++) await placeOverHttp(ts.http, 10 + i, 10, BLUE);
-    const last = await placeOverHttp(ts.http, 14, 10, RED);
+    for (let i = 0; i < 4; i++) await placeAsNewPlayer(ts.http, 10 + i, 10, BLUE);
+    const last = (await placeAsNewPlayer(ts.http, 14, 10, RED)).seq;
     await waitImage(ts, 14, 10, RED);
     const { page, errors } = await openPage(ts.http);
     await waitLive(page, last);
@@ -165,7 +153,7 @@ describeBrowser('browser client: history', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server();
-    const last = await placeOverHttp(ts.http, 3, 3, RED);
+    const last = (await placeAsNewPlayer(ts.http, 3, 3, RED)).seq;
     const phone: BrowserContextOptions = {
       viewport: { width: 390, height: 844 },
       isMobile: true,
@@ -204,11 +192,11 @@ describeBrowser('browser client: history', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server();
-    const first = await placeOverHttp(ts.http, 30, 24, RED);
+    const first = (await placeAsNewPlayer(ts.http, 30, 24, RED)).seq;
     // The time field is to the second: the second placement comes after the next whole second.
     const between = Math.ceil((Date.now() + 1) / 1000) * 1000;
     while (Date.now() <= between + 20) await new Promise((r) => setImmediate(r)); // the clock, not a sleep
-    const last = await placeOverHttp(ts.http, 30, 24, BLUE);
+    const last = (await placeAsNewPlayer(ts.http, 30, 24, BLUE)).seq;
     const { page, errors } = await openPage(ts.http);
     await waitLive(page, last);
     await page.locator('#history-toggle').click();

@@ -18,6 +18,7 @@ import {
   screenshotPath,
   server,
   waitImage,
+  placeAsNewPlayer,
 } from './browser-kit.ts';
 
 /** The selected swatch's index, or null with no colour in hand (the look tool pressed). */
@@ -36,25 +37,10 @@ const selected = async (page: Page): Promise<number | null> => {
   return pressed === null ? null : Number(pressed);
 };
 
-/** Places a pixel through the HTTP API under a fresh identity; resolves with that identity's id. */
-async function placeOverHttp(http: string, x: number, y: number, color: number): Promise<string> {
-  const session = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as {
-    id: string;
-    token: string;
-  };
-  const res = await fetch(`${http}/api/pixel`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ x, y, color }),
-  });
-  assert.equal(res.status, 200, await res.text());
-  return session.id;
-}
-
 describeBrowser('browser client: pixel info', () => {
   test('a click with no colour shows who placed the pixel, its colour and when', { timeout: 60_000 }, async () => {
     const ts = await server();
-    const who = await placeOverHttp(ts.http, 10, 20, RED);
+    const who = (await placeAsNewPlayer(ts.http, 10, 20, RED)).id;
     await waitImage(ts, 10, 20, RED);
     const { page, errors } = await openPage(ts.http);
     await clickPixel(page, 10, 20);

@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
-import { BLUE, children, currentBrowser, describeBrowser, dirs, RED } from './browser-kit.ts';
+import { BLUE, children, currentBrowser, describeBrowser, dirs, placeAsNewPlayer, RED } from './browser-kit.ts';
 
 const TOKEN = `mod-big-${randomBytes(12).toString('hex')}`;
 const GREEN = 8;
-
-async function place(http: string, x: number, y: number, color: number): Promise<void> {
-  const { token } = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as { token: string };
-  const res = await fetch(`${http}/api/pixel`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ x, y, color }),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
 
 describeBrowser('moderation console on a canvas over 4096 a side', () => {
   test('loads from tiles, shows far corners through the rectangle form, follows new placements', {
@@ -33,8 +23,8 @@ describeBrowser('moderation console on a canvas over 4096 a side', () => {
     const options = { width: 16_384, height: 16_384, 'tick-ms': 100, 'cooldown-ms': 0 };
     const srv = await startServer({ args: loopbackArgs(join(dir, 'canvas.db'), options), env: { ADMIN_TOKEN: TOKEN } });
     children.push(srv);
-    await place(srv.http, 16_000, 100, RED);
-    await place(srv.http, 100, 16_000, BLUE);
+    await placeAsNewPlayer(srv.http, 16_000, 100, RED);
+    await placeAsNewPlayer(srv.http, 100, 16_000, BLUE);
 
     const context = await currentBrowser().newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
@@ -65,7 +55,7 @@ describeBrowser('moderation console on a canvas over 4096 a side', () => {
     await goTo(100, 16_000);
     await waitColour(100, 16_000, BLUE);
     // A placement where the console looks arrives with its next poll (the tile reloads).
-    await place(srv.http, 101, 16_000, GREEN);
+    await placeAsNewPlayer(srv.http, 101, 16_000, GREEN);
     await waitColour(101, 16_000, GREEN);
     assert.deepEqual(errors, []);
     await context.close();

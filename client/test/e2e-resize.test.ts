@@ -21,22 +21,11 @@ import {
   waitImage,
   waitLive,
   waitScreen,
+  placeAsNewPlayer,
 } from './browser-kit.ts';
 
 const GREEN = 8;
 const ADMIN = 'sesame';
-
-async function placeOverHttp(http: string, x: number, y: number, color: number): Promise<number> {
-  const session = (await (await fetch(`${http}/api/session`, { method: 'POST' })).json()) as { token: string };
-  const res = await fetch(`${http}/api/pixel`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ x, y, color }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return (JSON.parse(text) as { seq: number }).seq;
-}
 
 async function resize(http: string, body: Record<string, number>): Promise<number> {
   const res = await fetch(`${http}/api/admin/resize`, {
@@ -77,8 +66,8 @@ describeBrowser('browser client: a live resize', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server({ adminToken: ADMIN });
-    const first = await placeOverHttp(ts.http, 30, 24, RED);
-    const last = await placeOverHttp(ts.http, 0, 0, BLUE);
+    const first = (await placeAsNewPlayer(ts.http, 30, 24, RED)).seq;
+    const last = (await placeAsNewPlayer(ts.http, 0, 0, BLUE)).seq;
     await waitImage(ts, 0, 0, BLUE);
     const { page, errors, received } = await openPage(ts.http, {}, { path: '/#x=30&y=24&scale=8' });
     await waitLive(page, last);
@@ -116,7 +105,7 @@ describeBrowser('browser client: a live resize', () => {
     timeout: 60_000,
   }, async () => {
     const ts = await server({ adminToken: ADMIN, width: 600, height: 400 });
-    const last = await placeOverHttp(ts.http, 300, 200, RED);
+    const last = (await placeAsNewPlayer(ts.http, 300, 200, RED)).seq;
     await waitImage(ts, 300, 200, RED);
     const { page, errors, sent } = await openPage(ts.http, {}, { path: '/?tiles=1#x=300&y=200&scale=4' });
     await waitLive(page, last);
@@ -130,7 +119,7 @@ describeBrowser('browser client: a live resize', () => {
     const regions = sent.filter((m) => m.t === 'subscribe' && m.tx !== undefined);
     assert.ok(regions.length >= 2, 'a second region subscription after the resize');
     // A placement next to it arrives as a region delta in the new coordinates.
-    const after = await placeOverHttp(ts.http, 410, 250, BLUE);
+    const after = (await placeAsNewPlayer(ts.http, 410, 250, BLUE)).seq;
     assert.ok(after > seq);
     await waitScreen(page, 410, 250, rgbOf(BLUE), 10_000);
     assert.deepEqual(errors, []);
@@ -140,8 +129,8 @@ describeBrowser('browser client: a live resize', () => {
     timeout: 90_000,
   }, async () => {
     const ts = await server({ adminToken: ADMIN, width: 1000, height: 1000 });
-    await placeOverHttp(ts.http, 30, 24, RED);
-    const last = await placeOverHttp(ts.http, 0, 0, BLUE);
+    await placeAsNewPlayer(ts.http, 30, 24, RED);
+    const last = (await placeAsNewPlayer(ts.http, 0, 0, BLUE)).seq;
     await waitImage(ts, 0, 0, BLUE);
     const paths: string[] = [];
     const { page, errors, received } = await openPage(
@@ -174,7 +163,7 @@ describeBrowser('browser client: a live resize', () => {
     await clickPixel(page, 135, 78);
     await waitFor(() => received.find((m) => m.t === 'ack' && m.seq > seq), 'the ack of the placement from the page');
     await waitScreen(page, 135, 78, rgbOf(BLUE));
-    await placeOverHttp(ts.http, 128, 70, RED);
+    await placeAsNewPlayer(ts.http, 128, 70, RED);
     await waitScreen(page, 128, 70, rgbOf(RED), 10_000);
     assert.deepEqual(errors, []);
   });
