@@ -120,8 +120,7 @@ export class SnapshotScheduler {
   private begin(): void {
     const list = this.canvas.takeUnsavedList();
     if (list.length <= this.sliceChunks) {
-      this.canvas.unsavedListAgain(list);
-      this.whole();
+      this.whole(list);
       return;
     }
     const { width, height } = this.canvas;
@@ -235,9 +234,9 @@ export class SnapshotScheduler {
     if (this.writeSlice(run, true)) this.complete(run);
   }
 
-  /** Every changed chunk in one transaction, as of now. */
-  private whole(): void {
-    const chunks = this.canvas.takeUnsaved();
+  /** Every changed chunk (`list`, taken by the caller, or taken now) in one transaction, as of now. */
+  private whole(list = this.canvas.takeUnsavedList()): void {
+    const chunks = this.canvas.chunkImages(list);
     try {
       this.store.writeSnapshot(chunks, this.canvas.seq, this.canvas.width, this.canvas.height);
       this.since = 0;
