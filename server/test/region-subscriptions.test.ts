@@ -88,10 +88,13 @@ async function checkRegion(http: string, wsUrl: string, placeUrl: string): Promi
     }
   };
   await loadTiles();
+  // The last two placements are one in each tile, (1, 0) then (2, 0): each tile's last delta has a
+  // toSeq at or past its seq. (Both once lay in tile (1, 0): tile (2, 0) then waited for a random
+  // placement in the last tick, and timed out when none fell there.)
   const list = [
     ...placements(7, 300),
     [400, 100, 2] as [number, number, number],
-    [500, 100, 2] as [number, number, number],
+    [550, 100, 2] as [number, number, number],
   ];
   const seqs = await placeAll(placeUrl, list);
   const last = { '1,0': seqs[list.length - 2] as number, '2,0': seqs[list.length - 1] as number };
