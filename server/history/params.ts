@@ -146,29 +146,39 @@ function regionParams(q: QueryReader): Region | undefined {
   return { x, y, w, h };
 }
 
-/** Over this a side, a canvas's past is asked for by region (whole grids stop at 4096: region-replay.ts). */
-function tooLargeWhole(size: { width: number; height: number }, seq: number, what: string): ParamError {
-  return new ParamError(
-    HttpCode.TOO_LARGE,
-    `the canvas at seq ${seq} is ${size.width} x ${size.height}, over ${HISTORY_LIMITS.maxSide} a side: ${what} needs a region x, y, w, h of at most ${HISTORY_LIMITS.maxSide} a side`,
-  );
+/**
+ * The whole canvas at `seq`, refused over 4096 a side (whole grids stop there: region-replay.ts):
+ * `what` names the request in the refusal.
+ */
+function whole(s: HistoryState, seq: number, what: string): Region {
+  const size = s.sizeAt?.(seq) ?? s;
+  const max = HISTORY_LIMITS.maxSide;
+  if (size.width > max || size.height > max) {
+    throw new ParamError(
+      HttpCode.TOO_LARGE,
+      `the canvas at seq ${seq} is ${size.width} x ${size.height}, over ${max} a side: ${what} needs a region x, y, w, h of at most ${max} a side`,
+    );
+  }
+  return { x: 0, y: 0, w: size.width, h: size.height };
 }
 
-/**
- * A region of the canvas as it was at `seq`, inside it (whole when none is given, which a canvas over
- * 4096 a side refuses: `what` names the request in that refusal).
- */
+/** `r`, refused over 4096 a side (the most one build reads or writes as a grid). */
+function withinMaxSide(r: Region, what: string): Region {
+  const max = HISTORY_LIMITS.maxSide;
+  if (r.w > max || r.h > max)
+    throw new ParamError(HttpCode.TOO_LARGE, `${what} of ${r.w} x ${r.h} is over ${max} a side`);
+  return r;
+}
+
+/** A region of the canvas as it was at `seq`, inside it; the whole canvas when none is given. */
 function region(q: QueryReader, s: HistoryState, seq: number, what: string): Region {
-  const size = s.sizeAt?.(seq) ?? s;
   const r = regionParams(q);
-  if (!r) {
-    if (size.width > HISTORY_LIMITS.maxSide || size.height > HISTORY_LIMITS.maxSide)
-      throw tooLargeWhole(size, seq, what);
-    return { x: 0, y: 0, w: size.width, h: size.height };
-  }
-  const { x, y, w, h } = r;
-  if (x + w > size.width || y + h > size.height) {
-    throw bad(`region ${x},${y} ${w}x${h} is not inside the ${size.width} x ${size.height} canvas (at seq ${seq})`);
+  if (!r) return whole(s, seq, what);
+  const size = s.sizeAt?.(seq) ?? s;
+  if (r.x + r.w > size.width || r.y + r.h > size.height) {
+    throw bad(
+      `region ${r.x},${r.y} ${r.w}x${r.h} is not inside the ${size.width} x ${size.height} canvas (at seq ${seq})`,
+    );
   }
   return r;
 }
@@ -227,19 +237,13 @@ export function parseImage(query: QueryReader, s: HistoryState): Parsed<{ seq: n
     const p = point(q, s, 'seq', 'at', undefined);
     const r = regionParams(q);
     if (!r) {
-      const size = s.sizeAt?.(p.seq) ?? s;
-      if (size.width > HISTORY_LIMITS.maxSide || size.height > HISTORY_LIMITS.maxSide) {
-        throw tooLargeWhole(size, p.seq, 'a past canvas');
-      }
+      whole(s, p.seq, 'a past canvas');
       return { value: { seq: p.seq }, immutable: p.fixed };
     }
     if (r.x >= MAX_CANVAS_SIDE || r.y >= MAX_CANVAS_SIDE) {
       throw bad(`region ${r.x},${r.y} starts past the largest canvas (${MAX_CANVAS_SIDE} a side)`);
     }
-    if (r.w > HISTORY_LIMITS.maxSide || r.h > HISTORY_LIMITS.maxSide) {
-      throw new ParamError(HttpCode.TOO_LARGE, `a region of ${r.w} x ${r.h} is over ${HISTORY_LIMITS.maxSide} a side`);
-    }
-    return { value: { seq: p.seq, region: r }, immutable: p.fixed };
+    return { value: { seq: p.seq, region: withinMaxSide(r, 'a region') }, immutable: p.fixed };
   });
 }
 
@@ -278,10 +282,7 @@ export function parseHeatmap(
 ): Parsed<{ from: number; to: number; region: Region }> {
   return parse(query, s, (q) => {
     const { from, to, fixed } = range(q, s);
-    const r = region(q, s, to, 'a heatmap');
-    if (r.w > HISTORY_LIMITS.maxSide || r.h > HISTORY_LIMITS.maxSide) {
-      throw new ParamError(HttpCode.TOO_LARGE, `a heatmap of ${r.w} x ${r.h} is over ${HISTORY_LIMITS.maxSide} a side`);
-    }
+    const r = withinMaxSide(region(q, s, to, 'a heatmap'), 'a heatmap');
     if (to - from > HISTORY_LIMITS.maxHeatmapPlacements) {
       throw new ParamError(
         HttpCode.TOO_LARGE,
