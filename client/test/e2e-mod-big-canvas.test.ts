@@ -1,13 +1,16 @@
 /**
  * End-to-end in real headless Chromium: the moderation console on a 16,384 x 16,384 canvas (no
  * whole-canvas image: GET /image answers use_tiles) shows the canvas from tiles, goes to a far
- * corner through its rectangle form, and follows a placement made there.
+ * corner through its rectangle form, shows the heatmap of the selection (there is no whole one), and
+ * follows a placement made there.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../../testkit/fixture.ts';
+import { HEATMAP_LAG_MS } from '../src/mod/queries.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
 import { BLUE, children, currentBrowser, describeBrowser, dirs, placeAsNewPlayer, RED } from './browser-kit.ts';
 
@@ -15,7 +18,7 @@ const TOKEN = `mod-big-${randomBytes(12).toString('hex')}`;
 const GREEN = 8;
 
 describeBrowser('moderation console on a canvas over 4096 a side', () => {
-  test('loads from tiles, shows far corners through the rectangle form, follows new placements', {
+  test('loads from tiles, shows far corners through the rectangle form and their heatmap, follows new placements', {
     timeout: 90_000,
   }, async () => {
     const dir = tempDir();
@@ -25,6 +28,7 @@ describeBrowser('moderation console on a canvas over 4096 a side', () => {
     children.push(srv);
     await placeAsNewPlayer(srv.http, 16_000, 100, RED);
     await placeAsNewPlayer(srv.http, 100, 16_000, BLUE);
+    const placedAt = Date.now();
 
     const context = await currentBrowser().newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
@@ -50,8 +54,20 @@ describeBrowser('moderation console on a canvas over 4096 a side', () => {
         timeout: 15_000,
       });
 
+    const heatStatus = (pattern: RegExp) =>
+      page.waitForFunction(
+        (source) => new RegExp(source).test(document.getElementById('heat-status')?.textContent ?? ''),
+        pattern.source,
+        { timeout: 15_000 },
+      );
+    // No whole heatmap over 4096 a side: the heatmap is of the selection, once there is one.
+    await page.locator('#heat-on').check();
+    await heatStatus(/select a rectangle/);
+    // An open window's heatmap ends HEATMAP_LAG_MS back: select once the placements are that old.
+    await sleep(Math.max(0, placedAt + HEATMAP_LAG_MS + 500 - Date.now()));
     await goTo(16_000, 100);
     await waitColour(16_000, 100, RED);
+    await heatStatus(/up to 1 placement on one pixel/);
     await goTo(100, 16_000);
     await waitColour(100, 16_000, BLUE);
     // A placement where the console looks arrives with its next poll (the tile reloads).

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { banBody, banTarget, heatmapPath, placementsPath, previewFits, rollbackBody } from '../src/mod/queries.ts';
+import {
+  banBody,
+  banTarget,
+  heatmapBySelection,
+  heatmapPath,
+  heatmapRegion,
+  placementsPath,
+  previewFits,
+  rollbackBody,
+} from '../src/mod/queries.ts';
 
 const rect = { x: 10, y: 20, width: 30, height: 40 };
 
@@ -24,6 +33,24 @@ test('placements: rectangle, window and limit in the query; an open window sends
 test('heatmap of the window: an open window ends 2 s ago, not at the server\'s cached "now" (10-30 s old)', () => {
   assert.equal(heatmapPath({ since: 1, until: null }, 10_000), '/api/history/heatmap?fromAt=1&toAt=8000');
   assert.equal(heatmapPath({ since: 1, until: 2 }, 10_000), '/api/history/heatmap?fromAt=1&toAt=2');
+  assert.equal(
+    heatmapPath({ since: 1, until: 2 }, 10_000, rect),
+    '/api/history/heatmap?fromAt=1&toAt=2&x=10&y=20&w=30&h=40',
+    "a region in the history API's names",
+  );
+});
+
+test('heatmap region: the whole canvas up to 4096 a side; over it the selection within 4096, else why not', () => {
+  const small = { width: 4096, height: 4096 };
+  const big = { width: 16_384, height: 100 };
+  assert.equal(heatmapBySelection(small), false);
+  assert.equal(heatmapBySelection(big), true);
+  assert.deepEqual(heatmapRegion(small, rect), { region: null }, 'whole, whatever is selected');
+  assert.deepEqual(heatmapRegion(big, rect), { region: rect });
+  assert.match((heatmapRegion(big, null) as { why: string }).why, /select a rectangle/);
+  const wide = { x: 0, y: 0, width: 4097, height: 10 };
+  assert.match((heatmapRegion(big, wide) as { why: string }).why, /over 4096/);
+  assert.deepEqual(heatmapRegion(big, { ...wide, width: 4096 }), { region: { ...wide, width: 4096 } });
 });
 
 test('rollback body: the rectangle and since; until and ids only when given (the contract makes them optional)', () => {

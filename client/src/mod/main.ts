@@ -15,7 +15,7 @@ import { BotsPanel } from './bots-panel.ts';
 import type { ConsoleContext } from './console-context.ts';
 import { LookPanel } from './look-panel.ts';
 import { ModCanvas } from './mod-canvas.ts';
-import { heatmapPath, type TimeWindow } from './queries.ts';
+import { heatmapBySelection, heatmapPath, heatmapRegion, type TimeWindow } from './queries.ts';
 import { rectFromFields, wholeCanvas } from './rect.ts';
 import { count } from './tables.ts';
 import { SLIDER_STEPS, SPANS, windowFromSlider, windowText } from './time-window.ts';
@@ -95,7 +95,7 @@ const watch = new WatchPanel(ctx, {
     const area = { x, y, width, height }; // the rectangle, without the hot area's count
     canvas.select(area, true);
     canvas.show(area);
-    lookAt(area);
+    selected(area);
   },
   pick: (id) => act.pick(id),
   state: (a, lockText, surgeText) => {
@@ -148,10 +148,17 @@ async function loadHeatmap(): Promise<void> {
     heatStatus.textContent = '';
     return canvas.setHeatmap(null);
   }
+  const board = canvas.board;
+  if (!board) return;
+  const which = heatmapRegion(board, canvas.selection);
+  if ('why' in which) {
+    heatStatus.textContent = `heatmap: ${which.why}`;
+    return canvas.setHeatmap(null);
+  }
   heatStatus.textContent = 'heatmap: loading…';
   try {
     // Public history data: no token on this request.
-    const res = await fetch(heatmapPath(timeWindow(), Date.now()), { credentials: 'omit' });
+    const res = await fetch(heatmapPath(timeWindow(), Date.now(), which.region), { credentials: 'omit' });
     if (ask !== heatAsked) return;
     if (!res.ok) {
       const retry = res.headers.get('retry-after');
@@ -162,7 +169,7 @@ async function loadHeatmap(): Promise<void> {
       return;
     }
     const max = res.headers.get('x-heatmap-max');
-    await canvas.setHeatmap(await res.blob());
+    await canvas.setHeatmap(await res.blob(), which.region);
     heatStatus.textContent = `heatmap: up to ${max === null ? '?' : count(Number(max), 'placement')} on one pixel`;
   } catch {
     heatStatus.textContent = 'heatmap: the server could not be reached';
@@ -191,7 +198,7 @@ rectForm.addEventListener('submit', (e) => {
   if (!rect) return ctx.notify(`Rectangle: whole numbers inside the ${b.width} × ${b.height} canvas.`, 'error');
   canvas.select(rect);
   canvas.show(rect);
-  lookAt(rect);
+  selected(rect);
 });
 
 function lookAt(rect: Rect): void {
@@ -200,16 +207,20 @@ function lookAt(rect: Rect): void {
   look.look(rect, w);
   undo.set(rect, w, []);
 }
-canvas.onSelect = (rect) => {
+/** A new selection (or none): looked at, and on a canvas over 4096 a side its heatmap (no whole one). */
+function selected(rect: Rect | null): void {
   if (rect) lookAt(rect);
   else undo.set(null, timeWindow(), []);
-};
+  const board = canvas.board;
+  if (heatOn.checked && board && heatmapBySelection(board)) void loadHeatmap();
+}
+canvas.onSelect = selected;
 byId('whole', HTMLButtonElement).addEventListener('click', () => {
   const b = canvas.board;
   if (!b) return;
   const rect = wholeCanvas(b.width, b.height);
   canvas.select(rect);
-  lookAt(rect);
+  selected(rect);
 });
 byId('fit', HTMLButtonElement).addEventListener('click', () => canvas.fit());
 

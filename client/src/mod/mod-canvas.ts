@@ -47,6 +47,8 @@ export class ModCanvas {
   /** A hot area being looked at (watch panel), outlined until another selection. */
   private spot: Rect | null = null;
   private heatmap: HTMLCanvasElement | null = null;
+  /** The rectangle the heatmap covers; null: the whole canvas. */
+  private heatRegion: Rect | null = null;
   private drag: { kind: 'select'; from: Point; to: Point } | { kind: 'pan'; last: Point } | null = null;
   private readonly renderer: Renderer;
   private readonly poller: ImagePoller;
@@ -188,8 +190,11 @@ export class ModCanvas {
     this.moved();
   }
 
-  /** The heatmap as the server's PNG (black: never placed, left transparent), or null to hide it. */
-  async setHeatmap(png: Blob | null): Promise<void> {
+  /**
+   * The heatmap as the server's PNG (black: never placed, left transparent), or null to hide it; of
+   * `region` when given (a canvas over 4096 a side), else of the whole canvas.
+   */
+  async setHeatmap(png: Blob | null, region: Rect | null = null): Promise<void> {
     if (!png) {
       this.heatmap = null;
       this.renderer.requestDraw();
@@ -208,6 +213,7 @@ export class ModCanvas {
     for (let i = 0; i < d.length; i += 4) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 0) d[i + 3] = 0;
     ctx.putImageData(image, 0, 0);
     this.heatmap = canvas;
+    this.heatRegion = region;
     this.renderer.requestDraw();
   }
 
@@ -300,7 +306,14 @@ export class ModCanvas {
     if (this.heatmap) {
       ctx.globalAlpha = HEATMAP_ALPHA;
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.heatmap, view.ox, view.oy, view.boardW * view.scale, view.boardH * view.scale);
+      const r = this.heatRegion ?? { x: 0, y: 0, width: view.boardW, height: view.boardH };
+      ctx.drawImage(
+        this.heatmap,
+        view.ox + r.x * view.scale,
+        view.oy + r.y * view.scale,
+        r.width * view.scale,
+        r.height * view.scale,
+      );
       ctx.globalAlpha = 1;
     }
     const drag = this.drag;

@@ -33,11 +33,43 @@ export function placementsPath(rect: Rect, window: TimeWindow, before: number | 
  * An open window still sends `toAt`, two seconds back: without it (or within the last second) the
  * server serves its shared "up to now" build, rounded down to 10 s and up to 30 s old, which misses
  * the raid the moderator is looking at. The console asks only when the window changes, not per poll.
+ * `region`: of that rectangle only (a canvas over 4096 a side has no whole heatmap: heatmapRegion).
  */
-export function heatmapPath(window: TimeWindow, now: number): string {
+export function heatmapPath(window: TimeWindow, now: number, region: Rect | null = null): string {
   const until = window.until ?? now - HEATMAP_LAG_MS;
   const q = new URLSearchParams({ fromAt: String(Math.floor(window.since)), toAt: String(Math.floor(until)) });
+  if (region) {
+    q.set('x', String(region.x));
+    q.set('y', String(region.y));
+    q.set('w', String(region.width));
+    q.set('h', String(region.height));
+  }
   return `/api/history/heatmap?${q}`;
+}
+
+/** The server's largest heatmap a side (README "History"): a larger canvas's is asked for by region. */
+export const HEATMAP_MAX_SIDE = 4096;
+
+/** Whether a heatmap of this canvas is of the selection only (over 4096 a side), not of the whole. */
+export function heatmapBySelection(board: { width: number; height: number }): boolean {
+  return board.width > HEATMAP_MAX_SIDE || board.height > HEATMAP_MAX_SIDE;
+}
+
+/**
+ * What heatmap to ask for: the whole canvas (`region` null) up to 4096 a side; over that, the selected
+ * rectangle when there is one within 4096 a side, else why there is none (`why`).
+ */
+export function heatmapRegion(
+  board: { width: number; height: number },
+  selection: Rect | null,
+): { region: Rect | null } | { why: string } {
+  if (!heatmapBySelection(board)) return { region: null };
+  if (!selection)
+    return { why: `select a rectangle of at most ${HEATMAP_MAX_SIDE} × ${HEATMAP_MAX_SIDE} for its heatmap` };
+  if (selection.width > HEATMAP_MAX_SIDE || selection.height > HEATMAP_MAX_SIDE) {
+    return { why: `the selection is over ${HEATMAP_MAX_SIDE} px a side: select less for its heatmap` };
+  }
+  return { region: selection };
 }
 
 /** How far behind now an open window's heatmap ends (the server refuses a `toAt` in its future). */
