@@ -166,7 +166,7 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
   }
 });
 
-test('through an edge, a 16,384 x 16,384 canvas is tiles and region deltas, and no whole-canvas image', async (t) => {
+test('through an edge, a 16,384 x 16,384 canvas is tiles, region deltas and past regions, and no whole-canvas image', async (t) => {
   const cluster = await startCluster({ 'tick-ms': 50 }, { width: SIDE, height: SIDE, 'cooldown-ms': 0 });
   t.after(() => cluster.stop());
   const { edge } = cluster;
@@ -188,4 +188,9 @@ test('through an edge, a 16,384 x 16,384 canvas is tiles and region deltas, and 
   assert.equal(t0.status, 200);
   const decoded = decodeToIndices(new Uint8Array(await t0.arrayBuffer()), PALETTE_2017);
   assert.equal(decoded.grid[3 * decoded.width + (LAST % TILE_SIZE)], 7);
+  // The past by region, forwarded to the writer like every history request.
+  const past = await fetch(`${edge.http}/api/history/image?seq=${ack.seq}&x=${LAST - 3}&y=0&w=4&h=4`);
+  assert.equal(past.status, 200);
+  const region = decodeToIndices(new Uint8Array(await past.arrayBuffer()), PALETTE_2017).grid;
+  assert.deepEqual([...region], [...Array(15).fill(0), 7], 'the placement at the region corner, through the edge');
 });
