@@ -332,9 +332,15 @@ export class CanvasApp {
     this.onViewMoved();
   }
 
-  /** The board pixels in view (clamped to the board), or null before the first board. */
-  visibleRect(): { x: number; y: number; w: number; h: number } | null {
-    return this.view && visibleSource(this.view);
+  /**
+   * The board pixels in view (clamped to the board) and the board point at the screen's centre, or
+   * null before the first board.
+   */
+  viewArea(): { visible: { x: number; y: number; w: number; h: number }; centre: Point } | null {
+    const view = this.view;
+    if (!view) return null;
+    const { w, h } = view.viewport;
+    return { visible: visibleSource(view), centre: view.screenToBoard({ x: w / 2, y: h / 2 }) };
   }
 
   /**

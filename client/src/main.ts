@@ -196,7 +196,7 @@ const historyPanel = new HistoryPanel(
     viewHistory: (on) => app.viewHistory(on),
     showPast: (past) => app.showPast(past),
     resizes: async () => (await browserCanvasInfo())?.resizes ?? null,
-    visibleRect: () => app.visibleRect(),
+    viewArea: () => app.viewArea(),
   },
 );
 // A canvas over 4096 a side shows the past of the region in view: a new view asks again.

@@ -48,6 +48,14 @@ test('zoomed far out, the region is 4096 x 4096 around the view centre, never pa
     w: 4096,
     h: 4096,
   });
+  // Around the view's centre, where the user looks, when it is not the visible part's (a view
+  // reaching past the board's right edge, centred on (12000, 12000)).
+  assert.deepEqual(viewRegion({ x: 3667, y: 7000, w: 12_717, h: 9384 }, HUGE, { x: 12_000, y: 12_000 }), {
+    x: 9952,
+    y: 9952,
+    w: 4096,
+    h: 4096,
+  });
   assert.deepEqual(viewRegion({ x: 14_000, y: 1000, w: 2384, h: 9000 }, HUGE), {
     x: 13_952,
     y: 3452,

@@ -69,8 +69,11 @@ export interface HistoryHost {
    * moved since.
    */
   resizes(): Promise<CanvasResize[] | null>;
-  /** The board pixels in view, clamped to the board (null: no view yet). */
-  visibleRect(): Rect | null;
+  /**
+   * The board pixels in view, clamped to the board, and the board point at the screen's centre
+   * (null: no view yet).
+   */
+  viewArea(): { visible: Rect; centre: { x: number; y: number } } | null;
 }
 
 async function refusal(res: Response): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
@@ -248,8 +251,8 @@ export class HistoryPanel {
 
   /** The region of today's board to show the past of (a canvas over 4096 a side), or null. */
   private regionInView(board: Board): Rect | null {
-    const visible = asksByRegion(board) ? this.host.visibleRect() : null;
-    return visible && viewRegion(visible, board);
+    const area = asksByRegion(board) ? this.host.viewArea() : null;
+    return area && viewRegion(area.visible, board, area.centre);
   }
 
   /**

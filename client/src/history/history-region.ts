@@ -48,20 +48,24 @@ export function asksByRegion(board: { width: number; height: number }): boolean 
 /**
  * The region of today's board whose history the page shows for a view: the visible rectangle
  * (`visible`, already clamped to the board) widened to the region grid, at most 4096 a side around
- * its centre (zoomed far out, the middle of the view). Null when nothing of the board is in view.
+ * the view's centre (`centre`, the board point in the middle of the screen; zoomed far out, what the
+ * user looks at), held inside the board. Null when nothing of the board is in view.
  */
-export function viewRegion(visible: Rect, board: { width: number; height: number }): Rect | null {
+export function viewRegion(
+  visible: Rect,
+  board: { width: number; height: number },
+  centre: { x: number; y: number } = { x: visible.x + visible.w / 2, y: visible.y + visible.h / 2 },
+): Rect | null {
   if (visible.w <= 0 || visible.h <= 0) return null;
-  const side = (from: number, length: number, limit: number): [number, number] => {
+  const side = (from: number, length: number, middle: number, limit: number): [number, number] => {
     const a = Math.floor(from / REGION_GRID) * REGION_GRID;
     const b = Math.min(limit, Math.ceil((from + length) / REGION_GRID) * REGION_GRID);
     if (b - a <= PAST_MAX_SIDE) return [a, b - a];
-    const centre = from + length / 2;
-    const start = Math.max(0, Math.min(limit - PAST_MAX_SIDE, Math.round(centre - PAST_MAX_SIDE / 2)));
+    const start = Math.max(0, Math.min(limit - PAST_MAX_SIDE, Math.round(middle - PAST_MAX_SIDE / 2)));
     return [start, PAST_MAX_SIDE];
   };
-  const [x, w] = side(visible.x, visible.w, board.width);
-  const [y, h] = side(visible.y, visible.h, board.height);
+  const [x, w] = side(visible.x, visible.w, centre.x, board.width);
+  const [y, h] = side(visible.y, visible.h, centre.y, board.height);
   return { x, y, w, h };
 }
 
