@@ -5,7 +5,7 @@
  * drawn: the page never shows live pixels as history.
  */
 import type { PastCanvas } from '../history/history-region.ts';
-import { BoardTiles, type Region } from './board-tiles.ts';
+import { BoardTiles, type Region, TILE } from './board-tiles.ts';
 import type { BoardPicture } from './minimap.ts';
 
 export class PastPicture implements BoardPicture {
@@ -20,11 +20,17 @@ export class PastPicture implements BoardPicture {
   ) {
     const { x, y, width, height, indices } = past;
     this.rect = { x, y, w: width, h: height };
-    const image = new ImageData(width, height);
-    const pixels = new Uint32Array(image.data.buffer);
-    for (let i = 0; i < indices.length; i++) pixels[i] = lut[indices[i] as number] ?? 0;
     this.tiles = new BoardTiles(width, height);
-    this.tiles.put(image, 0, 0, width, height);
+    // In bands of one tile's rows: the RGBA copy of a 4096 x 4096 region at once would be 64 MB
+    // more, on a page whose whole JS memory stays under 150 MB on a 16,384 x 16,384 canvas.
+    for (let y0 = 0; y0 < height; y0 += TILE) {
+      const rows = Math.min(TILE, height - y0);
+      const image = new ImageData(width, rows);
+      const pixels = new Uint32Array(image.data.buffer);
+      const band = indices.subarray(y0 * width, (y0 + rows) * width);
+      for (let i = 0; i < band.length; i++) pixels[i] = lut[band[i] as number] ?? 0;
+      this.tiles.putAt(image, 0, y0);
+    }
   }
 
   /**
