@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import {
   BLUE,
   describeBrowser,
+  jsMemory,
   openPage,
   RED,
   rgbOf,
@@ -26,6 +27,8 @@ const GREEN = 8;
 const WHITE = 0;
 const SIDE = 16_384;
 const ADMIN = 'sesame';
+/** The page's JS memory bound on a 16,384 x 16,384 canvas, as in e2e-huge-canvas.test.ts (a full-size grid alone: 268 MB). */
+const HEAP_BUDGET = 150 * 1024 * 1024;
 
 async function waitHistorySeq(page: Page, seq: number): Promise<void> {
   await page.waitForFunction((s) => window.canvasClient?.historySeq() === s, seq, { timeout: 15_000 });
@@ -58,6 +61,8 @@ describeBrowser('browser client: history on a canvas over 4096 a side', () => {
     const ts = await server({ width: SIDE, height: SIDE });
     const corner = { x: SIDE - 4, y: SIDE - 5 };
     const left = { x: SIDE - 134, y: SIDE - 14 }; // off screen at first, ~130 px left of the corner
+    const mid = { x: SIDE / 2, y: SIDE / 2 };
+    const m = (await placeAsNewPlayer(ts.http, mid.x, mid.y, GREEN)).seq;
     await placeAsNewPlayer(ts.http, left.x, left.y, GREEN);
     const red = (await placeAsNewPlayer(ts.http, corner.x, corner.y, RED)).seq;
     const blue = (await placeAsNewPlayer(ts.http, corner.x, corner.y, BLUE)).seq;
@@ -117,8 +122,34 @@ describeBrowser('browser client: history on a canvas over 4096 a side', () => {
     assert.equal(await page.locator('#history-label').textContent(), `History: seq ${red}`, 'still that seq');
     assert.ok(regionsAsked(urls).length > before, 'the new view was asked for');
 
+    // Zoomed out to the whole canvas: the 4096 x 4096 around the view's centre, and no more memory.
+    await page.evaluate(
+      ([x, y]) => {
+        location.hash = `#x=${x}&y=${y}&scale=0.04`;
+      },
+      [mid.x, mid.y] as const,
+    );
+    await page.waitForFunction(
+      ([x, y, c]) => window.canvasClient?.colourAt(x, y) === c,
+      [mid.x, mid.y, GREEN] as const,
+      {
+        timeout: 20_000,
+      },
+    );
+    assert.deepEqual(regionsAsked(urls).at(-1), { x: mid.x - 2048, y: mid.y - 2048, w: 4096, h: 4096 });
+    const memory = await jsMemory(page);
+    console.log(`# page JS heap + ArrayBuffers showing a 4096 x 4096 past region: ${(memory / 1048576).toFixed(1)} MB`);
+    assert.ok(memory < HEAP_BUDGET, `${memory} bytes`);
+
     // Closing History: the live board again.
     await page.keyboard.press('Escape');
+    await page.waitForFunction(() => window.canvasClient?.historySeq() === null);
+    await page.evaluate(
+      ([x, y]) => {
+        location.hash = `#x=${x}&y=${y}&scale=8`;
+      },
+      [left.x, left.y] as const,
+    );
     await waitScreen(page, left.x, left.y, rgbOf(RED), 15_000);
     assert.deepEqual(errors, []);
     await page.context().close();

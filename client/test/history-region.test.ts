@@ -41,24 +41,24 @@ test('the region of a view: the visible rectangle widened to 64 px steps, within
 
 test('zoomed far out, the region is 4096 x 4096 around the view centre, never past the canvas', () => {
   assert.deepEqual(viewRegion({ x: 0, y: 0, w: 16_384, h: 16_384 }, HUGE), { x: 6144, y: 6144, w: 4096, h: 4096 });
-  // Centred on the view's middle, then held inside the canvas.
+  // Centred on the view's middle (to the nearest 64 px), then held inside the canvas.
   assert.deepEqual(viewRegion({ x: 10_000, y: 0, w: 6384, h: 5000 }, HUGE), {
-    x: 11_144,
-    y: 452,
+    x: 11_136,
+    y: 448,
     w: 4096,
     h: 4096,
   });
   // Around the view's centre, where the user looks, when it is not the visible part's (a view
   // reaching past the board's right edge, centred on (12000, 12000)).
   assert.deepEqual(viewRegion({ x: 3667, y: 7000, w: 12_717, h: 9384 }, HUGE, { x: 12_000, y: 12_000 }), {
-    x: 9952,
-    y: 9952,
+    x: 9984,
+    y: 9984,
     w: 4096,
     h: 4096,
   });
   assert.deepEqual(viewRegion({ x: 14_000, y: 1000, w: 2384, h: 9000 }, HUGE), {
     x: 13_952,
-    y: 3452,
+    y: 3456,
     w: 2432,
     h: 4096,
   });

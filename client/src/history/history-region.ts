@@ -48,7 +48,7 @@ export function asksByRegion(board: { width: number; height: number }): boolean 
 /**
  * The region of today's board whose history the page shows for a view: the visible rectangle
  * (`visible`, already clamped to the board) widened to the region grid, at most 4096 a side around
- * the view's centre (`centre`, the board point in the middle of the screen; zoomed far out, what the
+ * (to the nearest grid step) the view's centre (`centre`, the board point in the middle of the screen; zoomed far out, what the
  * user looks at), held inside the board. Null when nothing of the board is in view.
  */
 export function viewRegion(
@@ -61,7 +61,8 @@ export function viewRegion(
     const a = Math.floor(from / REGION_GRID) * REGION_GRID;
     const b = Math.min(limit, Math.ceil((from + length) / REGION_GRID) * REGION_GRID);
     if (b - a <= PAST_MAX_SIDE) return [a, b - a];
-    const start = Math.max(0, Math.min(limit - PAST_MAX_SIDE, Math.round(middle - PAST_MAX_SIDE / 2)));
+    const grid = Math.round((middle - PAST_MAX_SIDE / 2) / REGION_GRID) * REGION_GRID;
+    const start = Math.max(0, Math.min(limit - PAST_MAX_SIDE, grid));
     return [start, PAST_MAX_SIDE];
   };
   const [x, w] = side(visible.x, visible.w, centre.x, board.width);
