@@ -62,10 +62,11 @@ describeBrowser('browser client: history on a canvas over 4096 a side', () => {
     const corner = { x: SIDE - 4, y: SIDE - 5 };
     const left = { x: SIDE - 134, y: SIDE - 14 }; // off screen at first, ~130 px left of the corner
     const mid = { x: SIDE / 2, y: SIDE / 2 };
-    const m = (await placeAsNewPlayer(ts.http, mid.x, mid.y, GREEN)).seq;
+    await placeAsNewPlayer(ts.http, mid.x, mid.y, GREEN);
     await placeAsNewPlayer(ts.http, left.x, left.y, GREEN);
     const red = (await placeAsNewPlayer(ts.http, corner.x, corner.y, RED)).seq;
     const blue = (await placeAsNewPlayer(ts.http, corner.x, corner.y, BLUE)).seq;
+    await placeAsNewPlayer(ts.http, mid.x, mid.y, RED); // live differs from the past there
     const last = (await placeAsNewPlayer(ts.http, left.x, left.y, RED)).seq; // live differs from the past there
     const urls: string[] = [];
     const { page, errors } = await openPage(
