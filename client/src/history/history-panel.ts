@@ -362,7 +362,7 @@ export class HistoryPanel {
     this.host.showPast({ seq, x: today.x, y: today.y, width: today.w, height: today.h, indices: rect });
     this.shownRegion = { board, rect: today };
     this.lastPoint = { seq, at: point.at };
-    this.shown(seq, point.at);
+    this.shown(seq, point.at, true);
   }
 
   /**
@@ -403,12 +403,16 @@ export class HistoryPanel {
     return found;
   }
 
-  /** A past canvas is on screen: the label, the status line and the time field say which. */
-  private shown(seq: number, at: number | null): void {
+  /**
+   * A past canvas is on screen (`part`: the region in view only): the label, the status line and
+   * the time field say which.
+   */
+  private shown(seq: number, at: number | null, part = false): void {
     this.shownAt = at;
     if (at !== null && document.activeElement !== this.time) this.time.value = localInputValue(at);
     this.setLabel(historyLabel(seq, at, localTime));
-    this.status.textContent = `Showing the canvas right after placement ${seq}. Placing is off until you close History.`;
+    const what = part ? 'the part of the canvas in view (move the view to see more)' : 'the canvas';
+    this.status.textContent = `Showing ${what} right after placement ${seq}. Placing is off until you close History.`;
     this.root.dataset['state'] = this.images.waiting ? 'loading' : 'shown';
     this.root.dataset['seq'] = String(seq);
   }
