@@ -5,7 +5,7 @@
  * `startServer` resolves once listening; `close` is the graceful shutdown.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Canvas, WHOLE_CANVAS_MAX_SIDE } from './canvas/canvas.ts';
+import type { Canvas } from './canvas/canvas.ts';
 import { HttpCode } from './http/status.ts';
 import { PngEncoder } from './canvas/png-encoder.ts';
 import type { Config } from './config/config.ts';
@@ -393,34 +393,27 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   const resizeList = () =>
     store.sizes.all().map(({ seq, width, height, left, top }) => ({ seq, width, height, left, top }));
   // History workers open the database file read-only: none for an in-memory database. Keyframes and
-  // past canvases are whole grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side),
-  // whether the canvas started there or a resize took it there (then the history stops answering at
-  // that resize's tick, and keyframes stop before its seq: history/keyframes.ts). Replay starts from
-  // the canvas's first size and grows it at each stored resize.
+  // whole past canvases are grids: none over 4096 a side (16 MB there, 268 MB at 16,384 a side), so
+  // keyframes stop before the resize that took the canvas past 4096 (history/keyframes.ts) and such a
+  // canvas's past is asked for by region (history/region-replay.ts). Replay starts from the canvas's
+  // first size and grows it at each stored resize.
   const first = store.sizeHistory().initial;
-  const historyOff = (): HistoryOff | undefined =>
+  const pastCanvases =
     config.db === ':memory:'
-      ? { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' }
-      : !canvas.wholeImages
-        ? {
-            code: HttpCode.TOO_LARGE,
-            message: `past canvases, timelapses and heatmaps need a canvas of at most ${WHOLE_CANVAS_MAX_SIDE} pixels a side; this one is ${canvas.width} x ${canvas.height}`,
-          }
-        : undefined;
-  const offAtStart = historyOff();
-  const pastCanvases = offAtStart
-    ? { off: offAtStart }
-    : {
-        off: undefined,
-        keyframes: new Keyframes(store.db, first.width, first.height),
-        service: new HistoryService(store.db, {
-          dbPath: config.db,
-          width: first.width,
-          height: first.height,
-          palette: config.palette,
-          pngLevel: config.pngLevel,
-        }),
-      };
+      ? undefined
+      : {
+          keyframes: new Keyframes(store.db, first.width, first.height),
+          service: new HistoryService(store.db, {
+            dbPath: config.db,
+            width: first.width,
+            height: first.height,
+            palette: config.palette,
+            pngLevel: config.pngLevel,
+          }),
+        };
+  const historyAnswers: HistoryAnswers | HistoryOff = pastCanvases
+    ? new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas })
+    : { code: HttpCode.NOT_FOUND, message: 'history needs a database file (not :memory:)' };
   const tiles = new TileCache({
     canvas,
     palette: config.palette,
@@ -433,12 +426,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placements,
     placementLog,
     moderation,
-    pastCanvases.off
-      ? () => pastCanvases.off
-      : (() => {
-          const answers = new HistoryAnswers({ history: pastCanvases.service, canvasId: store.canvasId, canvas });
-          return () => historyOff() ?? answers;
-        })(),
+    () => historyAnswers,
     stats,
     tiles,
     projectService,
@@ -449,7 +437,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
   // Keyframes (so any past canvas is a keyframe plus a bounded replay) are written off the commit
   // path, in chunks: at startup for the whole history, then every KEYFRAME_CATCH_UP_MS.
   const catchUp = () => {
-    pastCanvases.keyframes?.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
+    pastCanvases?.keyframes.catchUp().catch((err: unknown) => log.error({ err }, 'keyframe catch-up failed'));
   };
   const keyframeTimer = setInterval(catchUp, KEYFRAME_CATCH_UP_MS).unref();
   const login = loginSettings(config);
@@ -622,8 +610,8 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
       replicator?.close();
       await bus?.close(); // after the flush: the edges' last answers go out first
       clearInterval(keyframeTimer);
-      await pastCanvases.keyframes?.stop();
-      await pastCanvases.service?.close();
+      await pastCanvases?.keyframes.stop();
+      await pastCanvases?.service.close();
       await checkpointer?.stop(); // its last checkpoint after the last commit
       store.close();
       log.info({ seq: canvas.seq }, 'shut down');

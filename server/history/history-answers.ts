@@ -8,7 +8,7 @@ import { errorAnswer, type HttpAnswer } from '../http/answer.ts';
 import { etagMatches, IMMUTABLE, notModified } from '../http/cache.ts';
 import { HttpCode } from '../http/status.ts';
 import { type Built, type HistoryService, isRefusal, type Refusal } from './history-service.ts';
-import type { HistoryJob, HistoryJobResult } from './jobs.ts';
+import type { HistoryJob, HistoryJobResult, Region } from './jobs.ts';
 import {
   type HistoryState,
   type Parsed,
@@ -40,7 +40,11 @@ const MOVING = 'public, max-age=5';
 const BUSY_RETRY_S = 5;
 
 function etagOf(canvasId: string, job: HistoryJob): string {
-  if (job.kind === 'image') return `"${canvasId}-h${job.seq}"`;
+  if (job.kind === 'image') {
+    // No commas: If-None-Match lists ETags separated by them.
+    const r = job.region;
+    return r ? `"${canvasId}-h${job.seq}-r${r.x}_${r.y}_${r.w}_${r.h}"` : `"${canvasId}-h${job.seq}"`;
+  }
   const hash = createHash('sha256').update(JSON.stringify(job)).digest('base64url').slice(0, 22);
   return `"${canvasId}-${job.kind}-${hash}"`;
 }
@@ -56,9 +60,9 @@ interface Endpoint<T, J extends HistoryJob> {
   headers: (j: J, r: HistoryJobResult) => Record<string, string>;
 }
 
-const image: Endpoint<{ seq: number }, JobOf<'image'>> = {
+const image: Endpoint<{ seq: number; region?: Region }, JobOf<'image'>> = {
   parse: parseImage,
-  job: (v) => ({ kind: 'image', seq: v.seq }),
+  job: (v) => (v.region ? { kind: 'image', seq: v.seq, region: v.region } : { kind: 'image', seq: v.seq }),
   // An image at a time within the last second is one cheap build on its own worker.
   refreshed: false,
   headers: (j) => ({ 'X-History-Seq': String(j.seq) }),
@@ -178,13 +182,9 @@ function busy(history: HistoryService, job: HistoryJob, refusal: Refusal): HttpA
   return errorAnswer(HttpCode.BUSY, `${reason}; retry in ${BUSY_RETRY_S} s`, { 'Retry-After': String(BUSY_RETRY_S) });
 }
 
-/**
- * Why a server answers no past canvases: an in-memory database (the history workers open the file),
- * or a canvas over 4096 a side (its whole-canvas images and keyframes would be 268 MB grids at
- * 16,384 a side; the pixel history, `GET /api/pixel`, still answers).
- */
+/** Why a server answers no past canvases: an in-memory database (the history workers open the file). */
 export interface HistoryOff {
-  code: typeof HttpCode.NOT_FOUND | typeof HttpCode.TOO_LARGE;
+  code: typeof HttpCode.NOT_FOUND;
   message: string;
 }
 

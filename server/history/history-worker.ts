@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PngEncoder } from '../canvas/png-encoder.ts';
 import { buildHeatmap } from './heatmap.ts';
 import type { HistoryJob, HistoryJobResult, HistoryWorkerData, WorkerAnswer, WorkerRequest } from './jobs.ts';
+import { regionAt } from './region-replay.ts';
 import { HistoryReader } from './replay.ts';
 import { buildTimelapse } from './timelapse.ts';
 
@@ -37,8 +38,14 @@ function own(bytes: Uint8Array): Uint8Array {
 function build(job: HistoryJob): HistoryJobResult {
   switch (job.kind) {
     case 'image': {
-      // Of the size the canvas had at that seq.
       const sizes = reader.sizes();
+      if (job.region) {
+        // A region's size varies with every request: its encoder is not kept.
+        const { w, h } = job.region;
+        const cells = regionAt(reader, job.seq, job.region, sizes);
+        return { bytes: new PngEncoder(w, h, data.palette, data.pngLevel).encodeSync(cells) };
+      }
+      // Of the size the canvas had at that seq.
       const { width, height } = sizes.at(job.seq);
       return { bytes: encoderFor(width, height).encodeSync(reader.canvasAt(job.seq, sizes)) };
     }

@@ -23,7 +23,12 @@ export interface HistoryWorkerData {
 }
 
 export type HistoryJob =
-  | { kind: 'image'; seq: number }
+  | {
+      kind: 'image';
+      seq: number;
+      /** A rectangle of the canvas at `seq` (region-replay.ts); absent: the whole canvas. */
+      region?: Region;
+    }
   | {
       kind: 'timelapse';
       /** The seq of each frame, in order. */

@@ -103,11 +103,13 @@ export class Keyframes {
    */
   private async walk(): Promise<number> {
     let written = 0;
-    // Up to the resize that took the canvas past 4096 a side, not through it: a grid of the size after
-    // it would be 268 MB at 16,384 a side, and such a canvas has no past canvases (server.ts).
-    const tooLarge = this.reader
-      .sizes()
-      .events.find((e) => e.width > WHOLE_CANVAS_MAX_SIDE || e.height > WHOLE_CANVAS_MAX_SIDE);
+    // Up to the resize that took the canvas past 4096 a side, not through it (none at all for a canvas
+    // that started there): a grid of the size after it would be 268 MB at 16,384 a side; past canvases
+    // from then on are asked for by region (region-replay.ts), which starts from the last keyframe.
+    const sizes = this.reader.sizes();
+    const over = (s: { width: number; height: number }) =>
+      s.width > WHOLE_CANVAS_MAX_SIDE || s.height > WHOLE_CANVAS_MAX_SIDE;
+    const tooLarge = over(sizes.initial) ? { seq: 1 } : sizes.events.find(over);
     const max = Math.min(this.reader.maxSeq(), tooLarge ? tooLarge.seq - 1 : Number.MAX_SAFE_INTEGER);
     while (!this.stopped && this.db.open && this.seq < max) {
       const grid = this.load();

@@ -2,6 +2,8 @@
  * Query parameters of the history endpoints, checked into jobs, and their documented limits. Pure:
  * the route passes a query reader and the current state, so this file tests without a server.
  */
+import { MAX_CANVAS_SIDE } from '../canvas/canvas-size.ts';
+import { WHOLE_CANVAS_MAX_SIDE } from '../canvas/canvas.ts';
 import { HttpCode } from '../http/status.ts';
 import type { Region } from './jobs.ts';
 import type { TimelapseJob } from './timelapse.ts';
@@ -15,8 +17,11 @@ export const HISTORY_LIMITS = {
    * of a build (its frames are written one at a time, so memory is one frame's, timelapse.ts).
    */
   maxTotalPixels: 100_000_000,
-  /** Width or height of a timelapse frame after scaling (the canvas maximum). */
-  maxSide: 4096,
+  /**
+   * Width or height of a timelapse frame after scaling, of a heatmap, and of a past canvas or a region
+   * of one: whole grids up to 4096 a side (16 MB); a larger canvas is asked for by region.
+   */
+  maxSide: WHOLE_CANVAS_MAX_SIDE,
   maxScale: 16,
   minDelayMs: 10,
   /** APNG stores delays as a 16-bit numerator over 1000. */
@@ -130,18 +135,52 @@ function point(
   return fallback;
 }
 
-/** A region of the canvas as it was at `seq` (whole when none is given). */
-function region(q: QueryReader, s: HistoryState, seq: number): Region {
+/** The region parameters x, y, w, h: all four, or none (undefined). */
+function regionParams(q: QueryReader): Region | undefined {
   const names = ['x', 'y', 'w', 'h'] as const;
   const given = names.filter((n) => q(n) !== undefined);
-  const size = s.sizeAt?.(seq) ?? s;
-  if (given.length === 0) return { x: 0, y: 0, w: size.width, h: size.height };
+  if (given.length === 0) return undefined;
   if (given.length !== 4) throw bad('a region needs all of x, y, w, h');
   const [x, y, w, h] = names.map((n) => uint(q, n) as number) as [number, number, number, number];
-  if (w < 1 || h < 1 || x + w > size.width || y + h > size.height) {
-    throw bad(`region ${x},${y} ${w}x${h} is not inside the ${size.width} x ${size.height} canvas (at seq ${seq})`);
-  }
+  if (w < 1 || h < 1) throw bad(`region ${x},${y} ${w}x${h} is empty`);
   return { x, y, w, h };
+}
+
+/**
+ * The whole canvas at `seq`, refused over 4096 a side (whole grids stop there: region-replay.ts):
+ * `what` names the request in the refusal.
+ */
+function whole(s: HistoryState, seq: number, what: string): Region {
+  const size = s.sizeAt?.(seq) ?? s;
+  const max = HISTORY_LIMITS.maxSide;
+  if (size.width > max || size.height > max) {
+    throw new ParamError(
+      HttpCode.TOO_LARGE,
+      `the canvas at seq ${seq} is ${size.width} x ${size.height}, over ${max} a side: ${what} needs a region x, y, w, h of at most ${max} a side`,
+    );
+  }
+  return { x: 0, y: 0, w: size.width, h: size.height };
+}
+
+/** `r`, refused over 4096 a side (the most one build reads or writes as a grid). */
+function withinMaxSide(r: Region, what: string): Region {
+  const max = HISTORY_LIMITS.maxSide;
+  if (r.w > max || r.h > max)
+    throw new ParamError(HttpCode.TOO_LARGE, `${what} of ${r.w} x ${r.h} is over ${max} a side`);
+  return r;
+}
+
+/** A region of the canvas as it was at `seq`, inside it; the whole canvas when none is given. */
+function region(q: QueryReader, s: HistoryState, seq: number, what: string): Region {
+  const r = regionParams(q);
+  if (!r) return whole(s, seq, what);
+  const size = s.sizeAt?.(seq) ?? s;
+  if (r.x + r.w > size.width || r.y + r.h > size.height) {
+    throw bad(
+      `region ${r.x},${r.y} ${r.w}x${r.h} is not inside the ${size.width} x ${size.height} canvas (at seq ${seq})`,
+    );
+  }
+  return r;
 }
 
 function range(q: QueryReader, s: HistoryState): { from: number; to: number; fixed: boolean } {
@@ -186,11 +225,25 @@ function parse<T>(
   }
 }
 
-/** `seq=N` or `at=UNIX_MS` (one is required). */
-export function parseImage(query: QueryReader, s: HistoryState): Parsed<{ seq: number }> {
-  return parse(query, s, (q) => {
+/**
+ * `seq=N` or `at=UNIX_MS` (one is required), and optionally a region `x, y, w, h` of the canvas right
+ * after that seq, at most 4096 a side. Unlike a timelapse's, it may reach past the canvas of that time
+ * (those cells are colour 0, as a resize adds them): a client shows the past of what it looks at
+ * today, and need not know how large the canvas was then. Without one, the whole canvas, which over
+ * 4096 a side is refused.
+ */
+export function parseImage(query: QueryReader, s: HistoryState): Parsed<{ seq: number; region?: Region }> {
+  return parse<{ seq: number; region?: Region }>(query, s, (q) => {
     const p = point(q, s, 'seq', 'at', undefined);
-    return { value: { seq: p.seq }, immutable: p.fixed };
+    const r = regionParams(q);
+    if (!r) {
+      whole(s, p.seq, 'a past canvas');
+      return { value: { seq: p.seq }, immutable: p.fixed };
+    }
+    if (r.x >= MAX_CANVAS_SIDE || r.y >= MAX_CANVAS_SIDE) {
+      throw bad(`region ${r.x},${r.y} starts past the largest canvas (${MAX_CANVAS_SIDE} a side)`);
+    }
+    return { value: { seq: p.seq, region: withinMaxSide(r, 'a region') }, immutable: p.fixed };
   });
 }
 
@@ -204,7 +257,7 @@ export function parseTimelapse(query: QueryReader, s: HistoryState): Parsed<Time
     const L = HISTORY_LIMITS;
     const { from, to, fixed } = range(q, s);
     const frames = within(q, 'frames', 2, L.maxFrames, DEFAULT_FRAMES);
-    const r = region(q, s, to);
+    const r = region(q, s, to, 'a timelapse');
     const scale = within(q, 'scale', 1, L.maxScale, 1);
     const delayMs = within(q, 'delay', L.minDelayMs, L.maxDelayMs, DEFAULT_DELAY_MS);
     const loop = within(q, 'loop', 0, L.maxLoop, 0);
@@ -229,7 +282,7 @@ export function parseHeatmap(
 ): Parsed<{ from: number; to: number; region: Region }> {
   return parse(query, s, (q) => {
     const { from, to, fixed } = range(q, s);
-    const r = region(q, s, to);
+    const r = withinMaxSide(region(q, s, to, 'a heatmap'), 'a heatmap');
     if (to - from > HISTORY_LIMITS.maxHeatmapPlacements) {
       throw new ParamError(
         HttpCode.TOO_LARGE,

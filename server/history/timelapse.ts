@@ -14,7 +14,10 @@
  */
 import { deflateSync } from 'node:zlib';
 import { PngEncoder, pngBitDepth, pngChunk } from '../canvas/png-encoder.ts';
+import type { SizeHistory } from '../canvas/canvas-size.ts';
+import { WHOLE_CANVAS_MAX_SIDE } from '../canvas/canvas.ts';
 import type { Region } from './jobs.ts';
+import { RegionCursor } from './region-replay.ts';
 import type { HistoryReader } from './replay.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -165,6 +168,8 @@ function frameCells(
  * shows the canvas as it was then, where its pixels lie at the last frame (moved by the columns and
  * rows added on the left and top since); what was not canvas yet is transparent (the clear index;
  * colour 0 when the palette has no room for one), so the growth shows as the canvas widening.
+ * Frames come from whole grids (replay.ts, through keyframes) while the canvas at the last frame is
+ * at most 4096 a side, else from the region alone (region-replay.ts).
  */
 export function buildTimelapse(reader: HistoryReader, palette: readonly number[], job: TimelapseJob): Uint8Array {
   const { region, scale } = job;
@@ -172,15 +177,13 @@ export function buildTimelapse(reader: HistoryReader, palette: readonly number[]
   const sizes = reader.sizes();
   const last = job.seqs[job.seqs.length - 1] ?? 0;
   const outside = Math.max(apng.clearIndex, 0);
-  let grid: Uint8Array = new Uint8Array(reader.width * reader.height);
-  let at = 0;
+  const frames = frameSource(reader, sizes, region, last);
   // The region of the previous frame and of this one, swapped each frame: the whole working set.
   let prev: Uint8Array | undefined;
   let cur: Uint8Array = new Uint8Array(region.w * region.h);
   for (const seq of job.seqs) {
     // Frames are in seq order, so each is the previous one plus the rows between (or a later keyframe).
-    grid = reader.advance(grid, at, seq, sizes);
-    at = seq;
+    const rows = frames(seq);
     const { width, height } = sizes.at(seq);
     const { left, top } = sizes.shift(seq, last);
     // The region's columns that were canvas at this seq: x - left in 0..width-1.
@@ -194,8 +197,7 @@ export function buildTimelapse(reader: HistoryReader, palette: readonly number[]
         continue;
       }
       cur.fill(outside, row, row + x0 - region.x);
-      const src = gy * width + (x0 - left);
-      cur.set(grid.subarray(src, src + (x1 - x0)), row + x0 - region.x);
+      rows.copyRow(cur, row + x0 - region.x, y, gy, x0, x1);
       cur.fill(outside, row + x1 - region.x, row + region.w);
     }
     // A frame with no change is one unchanged cell: APNG frames have at least one pixel.
@@ -217,4 +219,51 @@ export function buildTimelapse(reader: HistoryReader, palette: readonly number[]
     cur = spare;
   }
   return apng.end();
+}
+
+/** A frame's cells, one row of the region at a time. */
+interface FrameRows {
+  /**
+   * Copies the region's row `y` (canvas row `gy` at the frame's seq), columns x0..x1-1 in the last
+   * frame's coordinates (all canvas at that seq), into `out` at `at`.
+   */
+  copyRow(out: Uint8Array, at: number, y: number, gy: number, x0: number, x1: number): void;
+}
+
+/** The rows of each frame, asked for in seq order: from whole grids, or from the region alone. */
+function frameSource(
+  reader: HistoryReader,
+  sizes: SizeHistory,
+  region: Region,
+  last: number,
+): (seq: number) => FrameRows {
+  const end = sizes.at(last);
+  if (end.width > WHOLE_CANVAS_MAX_SIDE || end.height > WHOLE_CANVAS_MAX_SIDE) {
+    const cursor = new RegionCursor(reader, region, last, sizes);
+    const rows: FrameRows = {
+      copyRow: (out, at, y, _gy, x0, x1) => {
+        const src = y * region.w + (x0 - region.x);
+        out.set(cursor.cells.subarray(src, src + (x1 - x0)), at);
+      },
+    };
+    return (seq) => {
+      cursor.advance(seq);
+      return rows;
+    };
+  }
+  let grid: Uint8Array = new Uint8Array(reader.width * reader.height);
+  let at = 0;
+  return (seq) => {
+    grid = reader.advance(grid, at, seq, sizes);
+    at = seq;
+    const { width } = sizes.at(seq);
+    const { left } = sizes.shift(seq, last);
+    const g = grid;
+    return {
+      copyRow: (out, to, _y, gy, x0, x1) => {
+        const src = gy * width + (x0 - left);
+        out.set(g.subarray(src, src + (x1 - x0)), to);
+      },
+    };
+  };
 }

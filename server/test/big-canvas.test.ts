@@ -1,9 +1,10 @@
 /**
  * A 16,384 x 16,384 canvas (README "Large canvases"): it starts without allocating its area, takes
  * placements in its far corners, serves them as tiles (level 0 and the pyramid's top) and region
- * deltas, refuses the whole-canvas image, streams and history with `use_tiles` / `too_large`, writes
- * only the chunks it touched to its snapshot, and restarts to exactly the placed pixels, from the
- * snapshot after a clean stop and by replay after a crash; an edge (real Redis) serves it the same.
+ * deltas, refuses the whole-canvas image, streams and whole past canvases with `use_tiles` /
+ * `too_large` (a past canvas by region answers), writes only the chunks it touched to its snapshot,
+ * and restarts to exactly the placed pixels, from the snapshot after a clean stop and by replay after
+ * a crash; an edge (real Redis) serves it the same.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -92,7 +93,15 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
     assert.equal(((await image.json()) as { error: string }).error, ErrorCode.USE_TILES);
     const past = await fetch(`${ts.http}/api/history/image?seq=1`);
     assert.equal(past.status, 413);
-    assert.match(((await past.json()) as { message: string }).message, /at most 4096/);
+    assert.match(((await past.json()) as { message: string }).message, /needs a region x, y, w, h of at most 4096/);
+    // A past canvas by region: the far corner's 2 x 2 at the last seq, and at seq 3 (before it was placed).
+    const corner = async (at: number) => {
+      const res = await fetch(`${ts.http}/api/history/image?seq=${at}&x=${LAST - 1}&y=${LAST - 1}&w=2&h=2`);
+      assert.equal(res.status, 200);
+      return [...decodeToIndices(new Uint8Array(await res.arrayBuffer()), PALETTE_2017).grid];
+    };
+    assert.deepEqual(await corner(seq), [0, 0, 0, 8], 'the far corner, by region');
+    assert.deepEqual(await corner(3), [0, 0, 0, 0], 'before its placement');
     const info = (await (await fetch(`${ts.http}/api/canvas`)).json()) as { width: number; seq: number };
     assert.equal(info.width, SIDE);
 

@@ -3,14 +3,14 @@
  * server: sockets on the whole-canvas `png` and `delta` streams get `resize` (when they asked) and then
  * one `use_tiles` error, and nothing more from their stream; a region subscriber goes on with its
  * region's deltas in the new coordinates; the level-0 tiles show every pixel placed before (moved by
- * left/top) and after; `/image` answers `use_tiles` and the history `too_large`; a restart with the
- * first flags starts at the grown size, tiles only.
+ * left/top) and after; `/image` answers `use_tiles`; the history answers whole past canvases before
+ * the resize and regions after it; a restart with the first flags starts at the grown size, tiles only.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, type ErrorMsg, type ServerMessage } from '../../protocol/messages.ts';
 import { growCells } from '../canvas/canvas-size.ts';
-import { httpRequest, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import { decodeToIndices, httpRequest, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
 import { level0Grid } from '../../testkit/tiles.ts';
 
 const ADMIN = { Authorization: 'Bearer sesame' };
@@ -125,8 +125,21 @@ test('a resize from 4000 to 5000 wide: whole-canvas subscribers get resize then 
   const image = await fetch(`${ts.http}/image`);
   assert.equal(image.status, 404);
   assert.equal(((await image.json()) as { error: string }).error, ErrorCode.USE_TILES);
+  // The past: whole before the resize (4000 x 64 then), by region after it (coordinates of that seq).
+  const before0 = new Uint8Array(4000 * 64);
+  for (const [x, y, c] of before) before0[y * 4000 + x] = c;
   const past = await fetch(`${ts.http}/api/history/image?seq=${seq0}`);
-  assert.equal(past.status, 413, 'history images: as a canvas over 4096 a side answers');
+  assert.equal(past.status, 200, 'a past canvas of 4000 x 64 is whole');
+  const pastImage = decodeToIndices(new Uint8Array(await past.arrayBuffer()), ts.config.palette);
+  assert.deepEqual([pastImage.width, pastImage.height, pastImage.grid], [4000, 64, before0]);
+  const whole = await fetch(`${ts.http}/api/history/image?seq=${last}`);
+  assert.equal(whole.status, 413, 'a past canvas of 5000 x 80 is asked for by region');
+  const corner = await fetch(`${ts.http}/api/history/image?seq=${last}&x=4596&y=0&w=404&h=80`);
+  assert.equal(corner.status, 200);
+  const cornerGrid = decodeToIndices(new Uint8Array(await corner.arrayBuffer()), ts.config.palette).grid;
+  const cornerExpected = new Uint8Array(404 * 80);
+  for (let y = 0; y < 80; y++) cornerExpected.set(grid.subarray(y * 5000 + 4596, y * 5000 + 5000), y * 404);
+  assert.deepEqual(cornerGrid, cornerExpected, 'the right edge after the resize: moved by left/top, and the new pixel');
   const info = (await httpRequest(`${ts.http}/api/canvas`)).json();
   assert.deepEqual([info['width'], info['height'], info['maxLevel']], [5000, 80, 5]);
   assert.deepEqual(info['resizes'], [{ seq: resizeSeq, ...grow }]);
