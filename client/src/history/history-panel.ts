@@ -29,6 +29,7 @@ import {
   sliderStep,
   stepTime,
   timelapseFileName,
+  type TimelapsePlan,
   timelapsePlan,
   timelapseUrl,
 } from './history-urls.ts';
@@ -431,18 +432,15 @@ export class HistoryPanel {
     const board = this.host.board();
     const to = Number(this.range.max);
     const from = this.fromSlider.checked ? Number(this.range.value) : 0;
-    const region = board && asksByRegion(board) ? this.regionInView(board) : null;
-    const plan = !board
-      ? null
-      : region
-        ? regionTimelapsePlan(region, from, to)
-        : asksByRegion(board)
-          ? null
-          : timelapsePlan(board.width, board.height, from, to);
+    const byRegion = board !== null && asksByRegion(board);
+    const region = board && byRegion ? this.regionInView(board) : null;
+    let plan: TimelapsePlan | null = null;
+    if (region) plan = regionTimelapsePlan(region, from, to);
+    else if (board && !byRegion) plan = timelapsePlan(board.width, board.height, from, to);
     if (!plan) {
       this.link.setAttribute('aria-disabled', 'true');
       this.link.title =
-        board && asksByRegion(board) && !region
+        byRegion && !region
           ? 'Move the view onto the canvas: the timelapse is of the part in view.'
           : 'Nothing to animate yet: a timelapse needs at least two placements.';
       return;
