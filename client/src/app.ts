@@ -27,6 +27,7 @@ import { type BoardSink, BoardSync } from './board/board-sync.ts';
 import type { PngDecoder } from './board/png-decoder.ts';
 import { tryDecodeIndexedPng } from './board/png-indices.ts';
 import { type Connection, type ConnectionStatus, tryDecodeServerMessage } from './connection/connection.ts';
+import type { PastCanvas } from './history/history-region.ts';
 import type { ImagePoller } from './connection/image-poller.ts';
 import { type LinkStore, LinkSync } from './link/link-sync.ts';
 import type { ConfirmButton } from './place/aim.ts';
@@ -114,8 +115,13 @@ export class CanvasApp {
   readonly placing: Placing;
   readonly aiming: Aiming;
   view: View | null = null;
-  /** The History view shows this past canvas in place of the board (null: live, or not arrived yet). */
-  past: { seq: number; indices: Uint8Array } | null = null;
+  /**
+   * The History view shows this past canvas in place of the board (null: live, or not arrived yet):
+   * the whole board, or on a canvas over 4096 a side the region that was in view.
+   */
+  past: PastCanvas | null = null;
+  /** The view moved (pan, zoom, resize, a new board): History asks for the past of the new view. */
+  onViewMoved: () => void = () => {};
   /** The colour the template wants at a pixel, for the cursor readout (null: no template there). */
   templateWant: (x: number, y: number) => number | null = () => null;
   /** The live board reached a new seq (snapshot or delta): the History slider's end follows it. */
@@ -323,6 +329,18 @@ export class CanvasApp {
     this.d.renderer.requestDraw();
     this.tiles?.viewMoved(); // tile mode: the tiles in view, once the view rests
     this.scheduleLinkWrite();
+    this.onViewMoved();
+  }
+
+  /**
+   * The board pixels in view (clamped to the board) and the board point at the screen's centre, or
+   * null before the first board.
+   */
+  viewArea(): { visible: { x: number; y: number; w: number; h: number }; centre: Point } | null {
+    const view = this.view;
+    if (!view) return null;
+    const { w, h } = view.viewport;
+    return { visible: visibleSource(view), centre: view.screenToBoard({ x: w / 2, y: h / 2 }) };
   }
 
   /**
@@ -362,19 +380,38 @@ export class CanvasApp {
     this.refreshTimers();
   }
 
-  /** Shows the canvas at a past seq (indices of the live board's size) in place of the board. */
-  showPast(past: { seq: number; indices: Uint8Array } | null): void {
+  /**
+   * Shows the canvas at a past seq in place of the board: palette indices of a rectangle of the live
+   * board (all of it, or the region in view), dropped when it does not lie on the board.
+   */
+  showPast(past: PastCanvas | null): void {
     const board = this.sync.board;
-    this.past = board && past?.indices.length === board.width * board.height ? past : null;
-    this.d.renderer.showPast(this.past?.indices ?? null, board?.width ?? 0, board?.height ?? 0);
+    const fits =
+      board !== null &&
+      past !== null &&
+      past.x >= 0 &&
+      past.y >= 0 &&
+      past.x + past.width <= board.width &&
+      past.y + past.height <= board.height &&
+      past.indices.length === past.width * past.height;
+    this.past = fits ? past : null;
+    this.d.renderer.showPast(this.past);
     this.refreshCursor();
   }
 
-  /** The palette index on screen at (x, y): the past canvas while History shows one, else the board. */
+  /**
+   * The palette index on screen at (x, y): the past canvas while History shows one (null outside the
+   * region it covers: that part of the past is not known here), else the board.
+   */
   shownColourAt(x: number, y: number): number | null {
     const board = this.sync.board;
     if (!board?.inBounds(x, y)) return null;
-    return this.past ? (this.past.indices[y * board.width + x] ?? null) : board.colourAt(x, y);
+    const past = this.past;
+    if (!past) return board.colourAt(x, y);
+    const px = x - past.x;
+    const py = y - past.y;
+    if (px < 0 || py < 0 || px >= past.width || py >= past.height) return null;
+    return past.indices[py * past.width + px] ?? null;
   }
 
   hover(p: Point | null): void {
@@ -421,6 +458,7 @@ export class CanvasApp {
       this.scheduleLinkWrite();
     } else this.link.apply(this.view, fitted, { w, h });
     this.d.renderer.setBoard(board, this.view);
+    this.onViewMoved(); // History (if open) asks for the past of the new board's view
   }
 
   /**

@@ -195,9 +195,12 @@ const historyPanel = new HistoryPanel(
     board: () => app.sync.board,
     viewHistory: (on) => app.viewHistory(on),
     showPast: (past) => app.showPast(past),
-    resizes: async () => (await browserCanvasInfo())?.resizes ?? [],
+    resizes: async () => (await browserCanvasInfo())?.resizes ?? null,
+    viewArea: () => app.viewArea(),
   },
 );
+// A canvas over 4096 a side shows the past of the region in view: a new view asks again.
+app.onViewMoved = () => historyPanel.viewMoved();
 // The canvas grew on the left or top: the template stays on the art it was placed over.
 app.onResized = (left, top) => {
   const t = templates.state.link;

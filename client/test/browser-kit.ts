@@ -223,6 +223,15 @@ export function spawnServer(dir: string): Promise<StartedServer> {
   return startServer({ args });
 }
 
+/** The page's JS memory: V8 heap in use plus the ArrayBuffers' backing stores, from the DevTools protocol. */
+export async function jsMemory(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const usage = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+  await cdp.detach();
+  return usage.usedSize + (usage.backingStorageSize ?? 0);
+}
+
 /** Placing is disabled: the palette buttons are (their fieldset is disabled). */
 export const paletteDisabled = (page: Page) => page.locator('#swatches button').first().isDisabled();
 

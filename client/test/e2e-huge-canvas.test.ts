@@ -14,6 +14,7 @@ import {
   RED,
   clickPixel,
   describeBrowser,
+  jsMemory,
   openPage,
   pickColour,
   rgbOf,
@@ -37,15 +38,6 @@ const CORNERS: Array<[number, number, number]> = [
  * Seen: ~10-20 MB (see the test's log line); a full-size grid alone would be 268 MB.
  */
 const HEAP_BUDGET = 150 * 1024 * 1024;
-
-/** V8 heap in use plus the ArrayBuffers' backing stores, from the DevTools protocol. */
-async function jsMemory(page: Page): Promise<number> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('HeapProfiler.collectGarbage');
-  const usage = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
-  await cdp.detach();
-  return usage.usedSize + (usage.backingStorageSize ?? 0);
-}
 
 /**
  * Follows a position link, and resolves once a frame of the new view is on screen: the screen

@@ -10,6 +10,7 @@ import {
   stepTime,
   TIMELAPSE_DELAY_MS,
   timelapseFileName,
+  regionTimelapsePlan,
   timelapsePlan,
   timelapseUrl,
 } from '../src/history/history-urls.ts';
@@ -77,8 +78,8 @@ test('refusals are explained by their code: busy says when to retry', () => {
       { status: 413, body: { error: 'too_large', message: 'no past canvases over 4096 a side' }, retryAfter: null },
       'image',
     ),
-    /too large for past canvases \(the server keeps them up to 4096 pixels a side\)/,
-    'a canvas over 4096 a side: said plainly, not as a timelapse',
+    /^The server refused a past canvas this large \(no past canvases over 4096 a side\): zoom in to see the history of a smaller area, or click a pixel to see its own history\.$/,
+    'a past canvas refused for its size: said plainly, not as a timelapse, with what may still work',
   );
   assert.equal(
     historyErrorText({ status: 502, body: null, retryAfter: null }, 'image'),
@@ -113,4 +114,27 @@ test('the history label names the moment shown when it is known, and always the 
   const format = (ms: number) => `T${ms}`;
   assert.equal(historyLabel(42, null, format), 'History: seq 42');
   assert.equal(historyLabel(42, 1_000, format), 'History: T1000 · seq 42');
+});
+
+test("a huge canvas's timelapse is of the view's region, planned for the region's size", () => {
+  const small = regionTimelapsePlan({ x: 16_256, y: 16_320, w: 128, h: 64 }, 0, 5000);
+  assert.deepEqual(small, {
+    from: 0,
+    to: 5000,
+    frames: 100,
+    scale: 4,
+    delay: TIMELAPSE_DELAY_MS,
+    region: { x: 16_256, y: 16_320, w: 128, h: 64 },
+  });
+  assert.equal(
+    small && timelapseUrl(small),
+    '/api/history/timelapse?from=0&to=5000&frames=100&scale=4&delay=100&x=16256&y=16320&w=128&h=64',
+  );
+  assert.equal(small && timelapseFileName(small), 'timelapse-0-5000-at-16256-16320-128x64.png');
+  // Zoomed far out: a 4096 x 4096 region, 5 frames of 16.8 M pixels within the 100 M limit.
+  const big = regionTimelapsePlan({ x: 6144, y: 6144, w: 4096, h: 4096 }, 10, 1_000_000);
+  assert.ok(big);
+  assert.deepEqual({ frames: big.frames, scale: big.scale }, { frames: 5, scale: 1 });
+  assert.ok(big.frames * 4096 * 4096 <= 100_000_000);
+  assert.equal(regionTimelapsePlan({ x: 0, y: 0, w: 64, h: 64 }, 3, 3), null, 'nothing to animate');
 });

@@ -2,11 +2,22 @@
  * The History panel: a timeline slider over seq 0..the live seq (its end follows the live board while
  * open) that shows the canvas right after that placement (GET /api/history/image, decoded to palette
  * indices like every snapshot) in place of the live board, labelled "History: seq N", with placing off;
- * and a "Download timelapse" link (an APNG of the whole history, or from the slider to now). DOM and
- * fetch only: the addresses, limits and texts are pure, in history-urls.ts; the debounce in latest-only.ts.
+ * and a "Download timelapse" link (an APNG of the whole history, or from the slider to now). On a
+ * canvas over 4096 a side, whose past the server draws by region only, both are of the region in view,
+ * asked again as the view moves. DOM and fetch only: the addresses, limits and texts are pure, in
+ * history-urls.ts and history-region.ts; the debounce in latest-only.ts.
  */
 import { child } from '../dom.ts';
 import type { Board } from '../board/board.ts';
+import {
+  asksByRegion,
+  covers,
+  onTodayRect,
+  type PastCanvas,
+  pastRegion,
+  type Rect,
+  viewRegion,
+} from './history-region.ts';
 import {
   historyErrorText,
   historyImageAtUrl,
@@ -14,9 +25,11 @@ import {
   historyLabel,
   localInputValue,
   parseLocalInput,
+  regionTimelapsePlan,
   sliderStep,
   stepTime,
   timelapseFileName,
+  type TimelapsePlan,
   timelapsePlan,
   timelapseUrl,
 } from './history-urls.ts';
@@ -50,10 +63,18 @@ export interface HistoryHost {
   board(): Board | null;
   /** History view on (placing off) or off (back to live). */
   viewHistory(on: boolean): void;
-  /** Shows the canvas at a past seq in place of the live board. */
-  showPast(past: { seq: number; indices: Uint8Array }): void;
-  /** The canvas's resizes (GET /api/canvas): a canvas from before one is smaller, and moved since. */
-  resizes(): Promise<CanvasResize[]>;
+  /** Shows the canvas at a past seq (the whole board, or a rectangle of it) in place of the live board. */
+  showPast(past: PastCanvas): void;
+  /**
+   * The canvas's resizes (GET /api/canvas; null: no answer): a canvas from before one is smaller, and
+   * moved since.
+   */
+  resizes(): Promise<CanvasResize[] | null>;
+  /**
+   * The board pixels in view, clamped to the board, and the board point at the screen's centre
+   * (null: no view yet).
+   */
+  viewArea(): { visible: Rect; centre: { x: number; y: number } } | null;
 }
 
 async function refusal(res: Response): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
@@ -78,6 +99,13 @@ export class HistoryPanel {
   /** Bumped on close: answers to requests of an earlier opening are dropped. */
   private opening = 0;
   private downloading = false;
+  /** The moment asked for last (a time, once the server found its seq: that seq too). */
+  private lastPoint: Point | null = null;
+  /** By region (a canvas over 4096 a side): the rectangle of today's board shown, and being asked for. */
+  private shownRegion: { board: Board; rect: Rect } | null = null;
+  private askedRegion: { board: Board; rect: Rect } | null = null;
+  /** The resizes of a board, asked once per board (every region of a seq needs them). */
+  private resizeList: { board: Board; list: CanvasResize[] } | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -158,6 +186,9 @@ export class HistoryPanel {
     document.body.dataset['history'] = open ? 'on' : 'off';
     this.images.cancel();
     this.opening++;
+    this.lastPoint = null;
+    this.shownRegion = null;
+    this.askedRegion = null;
     this.host.viewHistory(open);
     if (!open) {
       this.label.hidden = true;
@@ -193,8 +224,50 @@ export class HistoryPanel {
     this.number.max = this.range.max;
     this.setLabel(`History: loading seq ${seq}…`);
     this.root.dataset['state'] = 'loading';
-    this.images.request({ seq, at });
+    this.ask({ seq, at });
     this.renderLink();
+  }
+
+  private ask(point: Point): void {
+    this.lastPoint = point;
+    this.images.request(point);
+  }
+
+  /**
+   * The view moved (pan, zoom, a new board). On a canvas over 4096 a side, the past of the new view is
+   * asked for unless the region shown (or being asked for) holds it: the old picture stays until the
+   * new one comes, one request at a time, the latest view next. The timelapse link follows the view.
+   */
+  viewMoved(): void {
+    if (!this.open) return;
+    this.renderLink();
+    const board = this.host.board();
+    const wanted = board && this.regionInView(board);
+    if (!board || !wanted || !this.lastPoint || this.images.waiting) return; // one waiting reads the view when it runs
+    const holds = (r: { board: Board; rect: Rect } | null): boolean => r?.board === board && covers(r.rect, wanted);
+    if (holds(this.shownRegion) || holds(this.askedRegion)) return;
+    this.root.dataset['state'] = 'loading';
+    this.images.request(this.lastPoint);
+  }
+
+  /** The region of today's board to show the past of (a canvas over 4096 a side), or null. */
+  private regionInView(board: Board): Rect | null {
+    const area = asksByRegion(board) ? this.host.viewArea() : null;
+    return area && viewRegion(area.visible, board, area.centre);
+  }
+
+  /**
+   * The resizes of `board` that it already has (a resize the page has not followed yet would move the
+   * past by more than the board did); asked once per board.
+   */
+  private async resizesOf(board: Board): Promise<CanvasResize[]> {
+    let list = this.resizeList?.board === board ? this.resizeList.list : null;
+    if (!list) {
+      const got = await this.host.resizes();
+      if (got) this.resizeList = { board, list: got };
+      list = got ?? [];
+    }
+    return list.filter((r) => r.seq <= board.seq);
   }
 
   /** Asks for the canvas as it was at Unix ms `at` (the server finds the seq). */
@@ -211,7 +284,7 @@ export class HistoryPanel {
     if (document.activeElement !== this.time) this.time.value = localInputValue(at);
     this.setLabel(`History: loading ${localTime(at)}…`);
     this.root.dataset['state'] = 'loading';
-    this.images.request({ seq: null, at });
+    this.ask({ seq: null, at });
   }
 
   private setLabel(text: string): void {
@@ -223,52 +296,124 @@ export class HistoryPanel {
     let seq = point.seq ?? Number(this.range.value);
     const board = this.host.board();
     if (!board) return this.fail(seq, 'The canvas has not loaded yet: try again in a moment.');
+    if (asksByRegion(board)) return this.loadRegion(point, board, opening);
     const stale = (): boolean => opening !== this.opening;
-    let res: Response;
-    try {
-      res = await fetch(point.seq !== null ? historyImageUrl(point.seq) : historyImageAtUrl(point.at));
-    } catch {
-      if (!stale()) this.fail(seq, 'The server cannot be reached: history is not available offline.');
-      return;
-    }
-    if (stale()) return;
-    if (!res.ok) {
-      const r = await refusal(res);
-      if (stale()) return;
-      this.fail(seq, historyErrorText(r, 'image'));
-      const wait = Number(r.retryAfter);
-      // An image build queue that is full (429 busy) clears in seconds: ask again unless moved on.
-      if (res.status === 429)
-        setTimeout(
-          () => {
-            if (!stale() && !this.images.waiting && this.range.value === String(seq)) this.images.request(point);
-          },
-          wait * 1000 || 5000,
-        );
-      return;
-    }
-    if (point.seq === null) {
-      // The seq the server found for that time: the slider and seq field follow it.
-      seq = Number(res.headers.get('x-history-seq') ?? seq);
-      this.range.value = String(seq);
-      if (document.activeElement !== this.number) this.number.value = String(seq);
-      this.renderLink();
-    }
+    const res = await this.fetchImage(
+      point,
+      seq,
+      opening,
+      point.seq !== null ? historyImageUrl(point.seq) : historyImageAtUrl(point.at),
+    );
+    if (!res || stale()) return;
+    if (point.seq === null) seq = this.followFoundSeq(res, seq);
     const decoded = await tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
     if (stale()) return;
     let indices = decoded ? remapToPalette(decoded, board.palette) : null;
     if (decoded && indices && (decoded.width !== board.width || decoded.height !== board.height)) {
       // From before a resize: drawn where its pixels are today (what was not canvas yet is blank).
-      const shift = shiftSince(await this.host.resizes(), seq);
+      const shift = shiftSince((await this.host.resizes()) ?? [], seq);
       if (stale()) return;
       indices = onLiveGrid(indices, decoded.width, decoded.height, board, shift);
     }
     if (!indices) return this.fail(seq, 'The server sent an image that does not fit this canvas.');
-    this.host.showPast({ seq, indices });
-    this.shownAt = point.at;
-    if (point.at !== null && document.activeElement !== this.time) this.time.value = localInputValue(point.at);
-    this.setLabel(historyLabel(seq, point.at, localTime));
-    this.status.textContent = `Showing the canvas right after placement ${seq}. Placing is off until you close History.`;
+    this.host.showPast({ seq, x: 0, y: 0, width: board.width, height: board.height, indices });
+    this.shown(seq, point.at);
+  }
+
+  /**
+   * A canvas over 4096 a side: the past of the region in view (history-region.ts), drawn at its place
+   * on today's board. A time's seq is not known before the answer, so its region is asked as if the
+   * canvas had not moved since (true unless it grew on the left or top after that moment), and asked
+   * again by the seq found when it had.
+   */
+  private async loadRegion(point: Point, board: Board, opening: number): Promise<void> {
+    let seq = point.seq ?? Number(this.range.value);
+    const stale = (): boolean => opening !== this.opening || this.host.board() !== board;
+    const today = this.regionInView(board);
+    if (!today) return; // nothing of the board in view: asked again when the view moves onto it
+    let shift = { left: 0, top: 0 };
+    if (point.seq !== null) {
+      shift = shiftSince(await this.resizesOf(board), point.seq);
+      if (stale()) return;
+    }
+    const asked = pastRegion(today, shift);
+    let indices: Uint8Array | null = null;
+    if (asked) {
+      this.askedRegion = { board, rect: today };
+      try {
+        const url = point.seq !== null ? historyImageUrl(point.seq, asked) : historyImageAtUrl(point.at, asked);
+        const res = await this.fetchImage(point, seq, opening, url);
+        if (!res || stale()) return;
+        if (point.seq === null) {
+          seq = this.followFoundSeq(res, seq);
+          const moved = shiftSince(await this.resizesOf(board), seq);
+          if (stale()) return;
+          if (moved.left !== 0 || moved.top !== 0) return this.ask({ seq, at: point.at });
+        }
+        const decoded = await tryDecodeIndexedPng(new Uint8Array(await res.arrayBuffer()));
+        if (stale()) return;
+        if (decoded?.width === asked.w && decoded.height === asked.h) indices = remapToPalette(decoded, board.palette);
+        if (!indices) return this.fail(seq, 'The server sent an image that does not fit this canvas.');
+      } finally {
+        this.askedRegion = null;
+      }
+    }
+    // No region asked: none of the view was canvas yet at that seq (it grew there since): all blank.
+    const rect = onTodayRect(indices, asked, today, shift);
+    this.host.showPast({ seq, x: today.x, y: today.y, width: today.w, height: today.h, indices: rect });
+    this.shownRegion = { board, rect: today };
+    this.lastPoint = { seq, at: point.at };
+    this.shown(seq, point.at, true);
+  }
+
+  /**
+   * GET of a past canvas; null when it failed (said on the page; a busy server is asked again once
+   * its Retry-After passed, unless the slider moved on).
+   */
+  private async fetchImage(point: Point, seq: number, opening: number, url: string): Promise<Response | null> {
+    const stale = (): boolean => opening !== this.opening;
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch {
+      if (!stale()) this.fail(seq, 'The server cannot be reached: history is not available offline.');
+      return null;
+    }
+    if (stale() || res.ok) return res;
+    const r = await refusal(res);
+    if (stale()) return null;
+    this.fail(seq, historyErrorText(r, 'image'));
+    const wait = Number(r.retryAfter);
+    // An image build queue that is full (429 busy) clears in seconds: ask again unless moved on.
+    if (res.status === 429)
+      setTimeout(
+        () => {
+          if (!stale() && !this.images.waiting && this.range.value === String(seq)) this.images.request(point);
+        },
+        wait * 1000 || 5000,
+      );
+    return null;
+  }
+
+  /** The seq the server found for a time (`X-History-Seq`): the slider and seq field follow it. */
+  private followFoundSeq(res: Response, seq: number): number {
+    const found = Number(res.headers.get('x-history-seq') ?? seq);
+    this.range.value = String(found);
+    if (document.activeElement !== this.number) this.number.value = String(found);
+    this.renderLink();
+    return found;
+  }
+
+  /**
+   * A past canvas is on screen (`part`: the region in view only): the label, the status line and
+   * the time field say which.
+   */
+  private shown(seq: number, at: number | null, part = false): void {
+    this.shownAt = at;
+    if (at !== null && document.activeElement !== this.time) this.time.value = localInputValue(at);
+    this.setLabel(historyLabel(seq, at, localTime));
+    const what = part ? 'the part of the canvas in view (move the view to see more)' : 'the canvas';
+    this.status.textContent = `Showing ${what} right after placement ${seq}. Placing is off until you close History.`;
     this.root.dataset['state'] = this.images.waiting ? 'loading' : 'shown';
     this.root.dataset['seq'] = String(seq);
   }
@@ -279,21 +424,32 @@ export class HistoryPanel {
     this.root.dataset['state'] = 'error';
   }
 
-  /** The timelapse link: the whole history, or from the slider's position, to the live seq now. */
+  /**
+   * The timelapse link: the whole history, or from the slider's position, to the live seq now; on a
+   * canvas over 4096 a side, of the region in view (today's coordinates: those of the canvas at `to`).
+   */
   private renderLink(): void {
     const board = this.host.board();
     const to = Number(this.range.max);
     const from = this.fromSlider.checked ? Number(this.range.value) : 0;
-    const plan = board ? timelapsePlan(board.width, board.height, from, to) : null;
+    const byRegion = board !== null && asksByRegion(board);
+    const region = board && byRegion ? this.regionInView(board) : null;
+    let plan: TimelapsePlan | null = null;
+    if (region) plan = regionTimelapsePlan(region, from, to);
+    else if (board && !byRegion) plan = timelapsePlan(board.width, board.height, from, to);
     if (!plan) {
       this.link.setAttribute('aria-disabled', 'true');
-      this.link.title = 'Nothing to animate yet: a timelapse needs at least two placements.';
+      this.link.title =
+        byRegion && !region
+          ? 'Move the view onto the canvas: the timelapse is of the part in view.'
+          : 'Nothing to animate yet: a timelapse needs at least two placements.';
       return;
     }
     this.link.href = timelapseUrl(plan);
     this.link.download = timelapseFileName(plan);
     this.link.setAttribute('aria-disabled', String(this.downloading));
-    this.link.title = `${plan.frames} frames from seq ${plan.from} to ${plan.to}, ${plan.scale} px per pixel (APNG)`;
+    const area = plan.region ? `, the ${plan.region.w} x ${plan.region.h} px in view` : '';
+    this.link.title = `${plan.frames} frames from seq ${plan.from} to ${plan.to}${area}, ${plan.scale} px per pixel (APNG)`;
   }
 
   private async download(): Promise<void> {

@@ -1,12 +1,17 @@
 /**
- * The History view's requests, pure so they are unit tested: the address of the canvas at a seq, the
- * timelapse to download (frames and scale chosen within the server's limits) and what to say when the
- * server refuses (keyed on the stable `error` code, never on `message`).
+ * The History view's requests, pure so they are unit tested: the address of the canvas at a seq (or of
+ * a region of it, history-region.ts), the timelapse to download (frames and scale chosen within the
+ * server's limits) and what to say when the server refuses (keyed on the stable `error` code, never on
+ * `message`).
  */
+import { type Rect, regionQuery } from './history-region.ts';
 
-/** The canvas right after placement `seq`, as the server's indexed PNG (immutable: cached). */
-export function historyImageUrl(seq: number): string {
-  return `/api/history/image?seq=${seq}`;
+/**
+ * The canvas right after placement `seq`, as the server's indexed PNG (immutable: cached); with
+ * `region` (in the coordinates of the canvas at `seq`), only that rectangle of it.
+ */
+export function historyImageUrl(seq: number, region?: Rect): string {
+  return `/api/history/image?seq=${seq}${region ? regionQuery(region) : ''}`;
 }
 
 /** Frames of the downloaded timelapse (the server's default) and ms per frame: 100 frames, 10 s. */
@@ -28,6 +33,8 @@ export interface TimelapsePlan {
   frames: number;
   scale: number;
   delay: number;
+  /** Only this rectangle of the canvas (in the coordinates of the canvas at `to`), else the whole. */
+  region?: Rect;
 }
 
 /**
@@ -46,12 +53,23 @@ export function timelapsePlan(width: number, height: number, from: number, to: n
   return { from, to, frames, scale, delay: TIMELAPSE_DELAY_MS };
 }
 
+/**
+ * The timelapse of one rectangle of the canvas at `to` (a canvas over 4096 a side, whose whole
+ * timelapse the server refuses: the view's region), planned for the rectangle's size.
+ */
+export function regionTimelapsePlan(region: Rect, from: number, to: number): TimelapsePlan | null {
+  const plan = timelapsePlan(region.w, region.h, from, to);
+  return plan && { ...plan, region };
+}
+
 export function timelapseUrl(p: TimelapsePlan): string {
-  return `/api/history/timelapse?from=${p.from}&to=${p.to}&frames=${p.frames}&scale=${p.scale}&delay=${p.delay}`;
+  const base = `/api/history/timelapse?from=${p.from}&to=${p.to}&frames=${p.frames}&scale=${p.scale}&delay=${p.delay}`;
+  return p.region ? base + regionQuery(p.region) : base;
 }
 
 export function timelapseFileName(p: TimelapsePlan): string {
-  return `timelapse-${p.from}-${p.to}.png`;
+  const r = p.region;
+  return r ? `timelapse-${p.from}-${p.to}-at-${r.x}-${r.y}-${r.w}x${r.h}.png` : `timelapse-${p.from}-${p.to}.png`;
 }
 
 /** An error answer of the history endpoints: its status, JSON body (if any) and Retry-After (s). */
@@ -76,18 +94,22 @@ export function historyErrorText(r: HistoryRefusal, what: 'image' | 'timelapse')
     case 'unavailable':
       return 'History is unavailable right now (this server cannot reach the canvas writer): try again later.';
     case 'too_large':
-      // A past canvas is refused only for its size: the server keeps none over 4096 a side.
+      // The page asks for at most 4096 px a side (a larger canvas by the region in view), so this is
+      // a server that draws less than that: a smaller area may still be drawn.
       return what === 'image'
-        ? 'This canvas is too large for past canvases (the server keeps them up to 4096 pixels a side). Click a pixel to see its own history.'
+        ? `The server refused a past canvas this large${message ? ` (${message})` : ''}: zoom in to see the history of a smaller area, or click a pixel to see its own history.`
         : `That timelapse is too large for the server: ${message ?? 'fewer frames needed'}.`;
     default:
       return `The server could not show history (${code ?? `HTTP ${r.status}`})${message ? `: ${message}` : '.'}`;
   }
 }
 
-/** The canvas as it was at a moment (Unix ms); the answer's `X-History-Seq` says which seq that is. */
-export function historyImageAtUrl(at: number): string {
-  return `/api/history/image?at=${Math.floor(at)}`;
+/**
+ * The canvas as it was at a moment (Unix ms); the answer's `X-History-Seq` says which seq that is.
+ * With `region`, only that rectangle (in the coordinates of the canvas at that seq).
+ */
+export function historyImageAtUrl(at: number, region?: Rect): string {
+  return `/api/history/image?at=${Math.floor(at)}${region ? regionQuery(region) : ''}`;
 }
 
 /**

@@ -65,6 +65,17 @@ export class BoardTiles {
     }
   }
 
+  /** Copies `image`, whose top-left pixel is board pixel (ix, iy), into the tiles it overlaps. */
+  putAt(image: ImageData, ix: number, iy: number): void {
+    for (const t of this.tiles) {
+      const ax = Math.max(ix, t.x);
+      const ay = Math.max(iy, t.y);
+      const bx = Math.min(ix + image.width, t.x + t.w);
+      const by = Math.min(iy + image.height, t.y + t.h);
+      if (bx > ax && by > ay) t.ctx.putImageData(image, ix - t.x, iy - t.y, ax - ix, ay - iy, bx - ax, by - ay);
+    }
+  }
+
   /**
    * Draws the board pixels of `region` with board pixel (x, y) at (ox + x k, oy + y k) in the
    * context's units, `dpr` device pixels each. Tile edges are snapped to device pixels, so

@@ -4,7 +4,8 @@
  * with image smoothing off, so pixels stay crisp squares at every zoom. Only changed board pixels are
  * rewritten (putImageData with a dirty rectangle); a snapshot rewrites every tile, one per task. Over the
  * board: the template, grid lines at high zoom, the hover square and the reticle (overlays.ts). The
- * History view swaps in a past canvas (showPast) while the live board keeps updating behind it.
+ * History view swaps in a past canvas (showPast, past-picture.ts: the whole board, or on a canvas over
+ * 4096 a side the region in view) while the live board keeps updating behind it.
  * A tile-mode board (its cells in blocks, board/cells.ts) is drawn by chunked-picture.ts instead:
  * canvases only for the tiles loaded, and the pyramid's tiles when zoomed out, never a full-size image.
  */
@@ -12,7 +13,9 @@ import { DELTA_RECORD_BYTES } from '../../../protocol/delta.ts';
 import type { Board } from '../board/board.ts';
 import type { PyramidTile } from '../board/pyramid-cells.ts';
 import { pyramidLevel } from '../tiles/tile-region.ts';
+import type { PastCanvas } from '../history/history-region.ts';
 import { ChunkedPicture } from './chunked-picture.ts';
+import { PastPicture } from './past-picture.ts';
 import { drawGrid, drawHover, drawMark, drawReticle, drawTemplate, type TemplateOverlay } from './overlays.ts';
 import { maxContrastRows, overviewLevel, visibleSource } from './overview.ts';
 import { BoardTiles, type Region, TILE } from './board-tiles.ts';
@@ -63,8 +66,11 @@ export class Renderer {
   private reticle: Point | null = null;
   private template: TemplateOverlay | null = null;
   private marks: readonly Point[] = [];
-  /** A past canvas (the History view) drawn instead of the live board, which keeps updating behind it. */
-  private past: BoardTiles | null = null;
+  /**
+   * A past canvas (the History view) drawn instead of the live board, which keeps updating behind it;
+   * where it covers only part of the board, the rest is the stage's background, never the live board.
+   */
+  private past: PastPicture | null = null;
   private frameRequested = false;
   private view: View | null = null;
   private theme: Theme;
@@ -282,17 +288,14 @@ export class Renderer {
     this.requestDraw();
   }
 
-  /** Shows palette indices of a past canvas (the live board's size) instead of the board; null: live again. */
-  showPast(indices: Uint8Array | null, width: number, height: number): void {
-    this.past = null;
-    if (indices && indices.length === width * height) {
-      const image = new ImageData(width, height);
-      const pixels = new Uint32Array(image.data.buffer);
-      for (let i = 0; i < indices.length; i++) pixels[i] = this.lut[indices[i] as number] ?? 0;
-      const past = new BoardTiles(width, height);
-      past.put(image, 0, 0, width, height);
-      this.past = past;
-    }
+  /**
+   * Shows a past canvas (palette indices of a rectangle of the board: all of it, or the region in view
+   * on a canvas over 4096 a side) instead of the board; null: live again.
+   */
+  showPast(past: PastCanvas | null): void {
+    const board = this.board;
+    this.past =
+      past && board && past.indices.length === past.width * past.height ? new PastPicture(past, this.lut, board) : null;
     this.requestDraw();
   }
 
@@ -334,8 +337,9 @@ export class Renderer {
   private draw(): void {
     const { ctx, display, view } = this;
     // A board whose first snapshot has not arrived has nothing to show yet (setBoard).
-    const chunked = this.past ? null : this.chunked;
-    const boardTiles = this.past ?? (this.uploaded ? this.tiles : null);
+    const { past } = this;
+    const chunked = past ? null : this.chunked;
+    const boardTiles = past ? null : this.uploaded ? this.tiles : null;
     const dpr = window.devicePixelRatio || 1;
     const cssW = display.clientWidth;
     const cssH = display.clientHeight;
@@ -349,24 +353,28 @@ export class Renderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = this.theme.background;
     ctx.fillRect(0, 0, w, h);
-    if (view && (boardTiles || (chunked && this.uploaded))) {
+    if (view && (past || boardTiles || (chunked && this.uploaded))) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.imageSmoothingEnabled = false; // crisp pixels: nearest neighbour, never bilinear blur
       const bw = view.boardW * view.scale;
       const bh = view.boardH * view.scale;
       // The shadowed backing only where it can show: a zoomed-in 4000 px board is a rectangle of
-      // 32,000 px a side, and blurring its shadow cost a phone most of each frame.
-      const x0 = Math.max(view.ox, -24);
-      const y0 = Math.max(view.oy, -24);
-      const x1 = Math.min(view.ox + bw, cssW + 24);
-      const y1 = Math.min(view.oy + bh, cssH + 24);
+      // 32,000 px a side, and blurring its shadow cost a phone most of each frame. A past region
+      // has it under the region only: the rest of the board is not known at that seq.
+      const sheet = past?.rect ?? { x: 0, y: 0, w: view.boardW, h: view.boardH };
+      const x0 = Math.max(view.ox + sheet.x * view.scale, -24);
+      const y0 = Math.max(view.oy + sheet.y * view.scale, -24);
+      const x1 = Math.min(view.ox + (sheet.x + sheet.w) * view.scale, cssW + 24);
+      const y1 = Math.min(view.oy + (sheet.y + sheet.h) * view.scale, cssH + 24);
       ctx.shadowColor = 'rgba(0,0,0,0.5)';
       ctx.shadowBlur = 12;
       ctx.fillStyle = '#fff';
       if (x1 > x0 && y1 > y0) ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
       ctx.shadowBlur = 0;
-      const overview = this.past || chunked ? null : this.overviewFor(overviewLevel(view.scale * dpr));
-      if (chunked && this.board?.pyramid) {
+      const overview = past || chunked ? null : this.overviewFor(overviewLevel(view.scale * dpr));
+      if (past) {
+        past.draw(ctx, visibleSource(view), view.ox, view.oy, view.scale, dpr);
+      } else if (chunked && this.board?.pyramid) {
         // Tile mode: the level tile sync loads for this view (the pyramid's, zoomed out).
         const { width, height } = this.board;
         const { tileSize, maxLevel } = this.board.pyramid;
@@ -392,7 +400,7 @@ export class Renderer {
         view,
         this.board?.pyramid?.maxLevel ? chunked.topVersion : this.version,
       );
-    else this.afterDraw(boardTiles, view, this.past ? -1 : this.version);
+    else this.afterDraw(past ?? boardTiles, view, past ? -1 : this.version);
   }
 
   /**
