@@ -4,10 +4,12 @@
  * its place (read back from the screen and from the page's colour readout), a later seq the later
  * colours, and a pan asks for the new view's past; the timelapse link is of the view's region. On a
  * canvas that grew past 4096 a side by a resize with columns and rows added on the left and top, a
- * seq before the resize shows the art where it is today, and what was not canvas then blank.
+ * seq before the resize shows the art where it is today, and what was not canvas then blank, also
+ * when asked by time (the region asked again by the seq found).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import {
   BLUE,
@@ -161,6 +163,9 @@ describeBrowser('browser client: history on a canvas over 4096 a side', () => {
   }, async () => {
     const ts = await server({ adminToken: ADMIN, width: 600, height: 400 });
     const first = (await placeAsNewPlayer(ts.http, 30, 24, RED)).seq;
+    // The time field takes whole seconds: the next one starts after `first` and before `second`.
+    const between = Math.ceil((Date.now() + 1) / 1000) * 1000;
+    await sleep(between + 200 - Date.now());
     const second = (await placeAsNewPlayer(ts.http, 30, 24, BLUE)).seq;
     const res = await fetch(`${ts.http}/api/admin/resize`, {
       method: 'POST',
@@ -197,6 +202,33 @@ describeBrowser('browser client: history on a canvas over 4096 a side', () => {
     assert.ok(region && region.x === 0 && region.y === 0, JSON.stringify(region));
     await slideTo(page, second);
     await waitScreen(page, art.x, art.y, rgbOf(BLUE));
+
+    // By time: the seq is known from the answer only, so the region goes out as if the canvas had not
+    // moved, then again by the seq found, in the coordinates of that seq (it grew on the left and top since).
+    const byTime = urls.length;
+    await page.evaluate((ms) => {
+      // The page's own time zone, as the field reads it; no named helpers (the test's bundler would
+      // wrap them in a function the page does not have).
+      const d = new Date(ms);
+      const [mo, da, h, mi, se] = [d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()].map(
+        (n) => String(n).padStart(2, '0'),
+      );
+      const field = document.querySelector<HTMLInputElement>('form.hist-time input[name="at"]');
+      if (!field) throw new Error('no time field');
+      field.value = `${d.getFullYear()}-${mo}-${da}T${h}:${mi}:${se}`;
+      field.form?.requestSubmit();
+    }, between);
+    await waitHistorySeq(page, first);
+    await waitScreen(page, art.x, art.y, rgbOf(RED));
+    assert.equal(await shownColour(page, art.x, art.y), RED, 'the past by time, where its art is today');
+    const asked = urls
+      .slice(byTime)
+      .map((u) => new URL(u))
+      .filter((u) => u.pathname === '/api/history/image');
+    assert.ok(asked[0]?.searchParams.has('at'), 'asked by time first');
+    const again = asked.at(-1);
+    assert.equal(again?.searchParams.get('seq'), String(first), 'then by the seq found');
+    assert.deepEqual([again?.searchParams.get('x'), again?.searchParams.get('y')], ['0', '0']);
     assert.deepEqual(errors, []);
     await page.context().close();
   });
