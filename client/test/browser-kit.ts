@@ -25,9 +25,17 @@ export function screenshotPath(name: string): string {
   mkdirSync(dir, { recursive: true });
   return join(dir, `${name}.png`);
 }
-export const RED = 5; // index of 0xe50000 in the 2017 palette
+/** Palette indices of the 2017 palette the test servers use. */
+export const WHITE = 0;
+export const RED = 5; // 0xe50000
+export const GREEN = 8;
 export const BLUE = 13;
 export const rgbOf = (index: number): number => PALETTE_2017[index] as number;
+
+/** Waits until the History view shows the canvas of `seq` (the page's test hook). */
+export async function waitHistorySeq(page: Page, seq: number): Promise<void> {
+  await page.waitForFunction((s) => window.canvasClient?.historySeq() === s, seq, { timeout: 30_000 });
+}
 
 declare global {
   interface Window {

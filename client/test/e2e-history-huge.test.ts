@@ -23,18 +23,15 @@ import {
   waitLive,
   waitScreen,
   placeAsNewPlayer,
+  GREEN,
+  WHITE,
+  waitHistorySeq,
 } from './browser-kit.ts';
 
-const GREEN = 8;
-const WHITE = 0;
 const SIDE = 16_384;
 const ADMIN = 'sesame';
 /** The page's JS memory bound on a 16,384 x 16,384 canvas, as in e2e-huge-canvas.test.ts (a full-size grid alone: 268 MB). */
 const HEAP_BUDGET = 150 * 1024 * 1024;
-
-async function waitHistorySeq(page: Page, seq: number): Promise<void> {
-  await page.waitForFunction((s) => window.canvasClient?.historySeq() === s, seq, { timeout: 15_000 });
-}
 
 /** The region query of every GET /api/history/image the page made (null: asked without a region). */
 function regionsAsked(urls: readonly string[]): Array<{ x: number; y: number; w: number; h: number } | null> {

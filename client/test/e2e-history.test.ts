@@ -24,16 +24,12 @@ import {
   waitLive,
   waitScreen,
   placeAsNewPlayer,
+  GREEN,
+  WHITE,
+  waitHistorySeq,
 } from './browser-kit.ts';
 
-const GREEN = 8;
-const WHITE = 0;
-
 const historySeq = (page: Page) => page.evaluate(() => window.canvasClient?.historySeq() ?? null);
-
-async function waitHistorySeq(page: Page, seq: number): Promise<void> {
-  await page.waitForFunction((s) => window.canvasClient?.historySeq() === s, seq);
-}
 
 describeBrowser('browser client: history', () => {
   test('the slider shows an earlier canvas with placing off; closing returns to live', {

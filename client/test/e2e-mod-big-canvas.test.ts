@@ -12,10 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from '../../testkit/fixture.ts';
 import { HEATMAP_LAG_MS } from '../src/mod/queries.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
-import { BLUE, children, currentBrowser, describeBrowser, dirs, placeAsNewPlayer, RED } from './browser-kit.ts';
+import { BLUE, children, currentBrowser, describeBrowser, dirs, placeAsNewPlayer, RED, GREEN } from './browser-kit.ts';
 
 const TOKEN = `mod-big-${randomBytes(12).toString('hex')}`;
-const GREEN = 8;
 
 describeBrowser('moderation console on a canvas over 4096 a side', () => {
   test('loads from tiles, shows far corners through the rectangle form and their heatmap, follows new placements', {

@@ -16,10 +16,19 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
-import { BLUE, children, currentBrowser, describeBrowser, dirs, RED, screenshotPath, server } from './browser-kit.ts';
+import {
+  BLUE,
+  children,
+  currentBrowser,
+  describeBrowser,
+  dirs,
+  RED,
+  screenshotPath,
+  server,
+  GREEN,
+} from './browser-kit.ts';
 
 const TOKEN = `mod-e2e-${randomBytes(12).toString('hex')}`;
-const GREEN = 8;
 
 interface Made {
   seq: number;

@@ -22,9 +22,9 @@ import {
   waitLive,
   waitScreen,
   placeAsNewPlayer,
+  GREEN,
 } from './browser-kit.ts';
 
-const GREEN = 8;
 const ADMIN = 'sesame';
 
 async function resize(http: string, body: Record<string, number>): Promise<number> {
