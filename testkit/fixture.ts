@@ -147,6 +147,26 @@ export class TestClient {
   }
 }
 
+/**
+ * Places each `[x, y, colour]` in order over one new socket to `url`, waits for every ack and closes
+ * it; returns each placement's seq, in the list's order.
+ */
+export async function placeEach(
+  url: string,
+  list: ReadonlyArray<readonly [number, number, number]>,
+): Promise<number[]> {
+  const placer = await TestClient.connect(url);
+  await placer.nextOf('hello');
+  for (const [i, [x, y, c]] of list.entries()) placer.send({ t: 'place', id: i + 1, x, y, c });
+  const seqs: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const ack = await placer.nextOf('ack');
+    seqs[ack.id - 1] = ack.seq;
+  }
+  await placer.close();
+  return seqs;
+}
+
 /** Decodes a PNG with upng-js and maps every pixel back to its palette index (throws if absent). */
 export function decodeToIndices(
   png: Uint8Array,

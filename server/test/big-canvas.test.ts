@@ -11,7 +11,14 @@ import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCode, type ErrorMsg } from '../../protocol/messages.ts';
-import { decodeToIndices, startTestServer, type TestServer, TestClient, tempDir } from '../../testkit/fixture.ts';
+import {
+  decodeToIndices,
+  placeEach,
+  startTestServer,
+  type TestServer,
+  TestClient,
+  tempDir,
+} from '../../testkit/fixture.ts';
 import { loopbackArgs, startServer } from '../../testkit/server-process.ts';
 import { startCluster } from '../../testkit/cluster.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
@@ -30,16 +37,6 @@ const PIXELS: ReadonlyArray<readonly [number, number, number]> = [
 ];
 /** Chunks of 64 x 64 those pixels lie in. */
 const CHUNKS = 5;
-
-async function placeAll(ts: TestServer, list: ReadonlyArray<readonly [number, number, number]>): Promise<number> {
-  const c = await TestClient.connect(`${ts.ws}?stream=delta`);
-  await c.nextOf('hello');
-  for (const [i, [x, y, colour]] of list.entries()) c.send({ t: 'place', id: i + 1, x, y, c: colour });
-  let seq = 0;
-  for (let i = 0; i < list.length; i++) seq = Math.max(seq, (await c.nextOf('ack')).seq);
-  await c.close();
-  return seq;
-}
 
 /** Level `level` tile (tx, ty) as palette indices. */
 async function tile(ts: TestServer, level: number, tx: number, ty: number) {
@@ -81,7 +78,7 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
       empty.sparseBytes < 20_000,
       `${empty.sparseBytes} bytes of sparse tables: the declared area costs nothing`,
     );
-    const seq = await placeAll(ts, PIXELS);
+    const seq = Math.max(...(await placeEach(`${ts.ws}?stream=delta`, PIXELS)));
     assert.equal(seq, PIXELS.length);
     const { chunks, dense, placed } = ts.server.canvas.footprint();
     assert.deepEqual({ chunks, dense, placed }, { chunks: CHUNKS, dense: 0, placed: PIXELS.length });
@@ -114,7 +111,7 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
     // The bottom-right tile's region: its deltas, and only its own.
     c.send({ t: 'subscribe', stream: 'delta', tx: 63, ty: 63, tw: 1, th: 1 });
     await c.nextOf('tiles');
-    await placeAll(ts, [
+    await placeEach(`${ts.ws}?stream=delta`, [
       [100, 100, 11],
       [LAST - 1, LAST, 12],
     ]);
@@ -124,7 +121,7 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
     assert.equal(c.received.filter((m) => m.t === 'png').length, 0, 'never a whole-canvas PNG');
     await c.close();
     // Back as they were, so the checks after the restarts stay the same.
-    await placeAll(ts, [
+    await placeEach(`${ts.ws}?stream=delta`, [
       [100, 100, 0],
       [LAST - 1, LAST, 0],
     ]);
@@ -150,7 +147,7 @@ test('a 16,384 x 16,384 canvas takes placements in its far corners, serves them 
       args: loopbackArgs(`${dir}/canvas.db`, { width: SIDE, height: SIDE, 'cooldown-ms': 0 }),
     });
     try {
-      await placeAll({ ...ts, ws: child.ws }, [
+      await placeEach(`${child.ws}?stream=delta`, [
         [LAST, LAST, 13],
         [1, 1, 14],
       ]);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { DELTA_RECORD_BYTES } from '../../protocol/delta.ts';
 import type { DeltaMsg, ErrorMsg } from '../../protocol/messages.ts';
 import { startCluster } from '../../testkit/cluster.ts';
-import { decodeToIndices, startTestServer, TestClient } from '../../testkit/fixture.ts';
+import { decodeToIndices, placeEach, startTestServer, TestClient } from '../../testkit/fixture.ts';
 import { Rng } from '../../testkit/rng.ts';
 import { PALETTE_2017 } from '../config/palette.ts';
 import { TILE_SIZE } from '../tiles/tile-layout.ts';
@@ -37,20 +37,6 @@ function placements(seed: number, n: number): Array<[number, number, number]> {
     () => [rng.u32() % WIDTH, rng.u32() % HEIGHT, 1 + (rng.u32() % 15)] as [number, number, number],
   );
   return [...edges, ...random];
-}
-
-/** Places everything over one socket and waits for every ack; returns each placement's seq. */
-async function placeAll(url: string, list: ReadonlyArray<[number, number, number]>): Promise<number[]> {
-  const placer = await TestClient.connect(url);
-  await placer.nextOf('hello');
-  for (const [i, [x, y, c]] of list.entries()) placer.send({ t: 'place', id: i + 1, x, y, c });
-  const seqs: number[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const ack = await placer.nextOf('ack');
-    seqs[ack.id - 1] = ack.seq;
-  }
-  await placer.close();
-  return seqs;
 }
 
 /** Level-0 tile (tx, ty) as palette indices, with the seq its X-Seq header says. */
@@ -96,7 +82,7 @@ async function checkRegion(http: string, wsUrl: string, placeUrl: string): Promi
     [400, 100, 2] as [number, number, number],
     [550, 100, 2] as [number, number, number],
   ];
-  const seqs = await placeAll(placeUrl, list);
+  const seqs = await placeEach(placeUrl, list);
   const last = { '1,0': seqs[list.length - 2] as number, '2,0': seqs[list.length - 1] as number };
 
   const records: Array<[number, number, number, DeltaMsg]> = [];
@@ -178,7 +164,7 @@ test('bad regions are refused; resync and a tick too large for a delta say tiles
   ws.send({ t: 'resync' });
   await ws.nextOf('tiles');
   // --delta-max-percent 0: every changed tick is too large for a delta: the region reloads its tiles.
-  const [seq] = await placeAll(ts.ws, [[300, 10, 5]]);
+  const [seq] = await placeEach(ts.ws, [[300, 10, 5]]);
   const again = await ws.next((m) => m.t === 'tiles' && m.seq >= (seq as number));
   assert.ok(again);
   assert.equal(

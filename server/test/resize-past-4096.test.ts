@@ -10,20 +10,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, type ErrorMsg, type ServerMessage } from '../../protocol/messages.ts';
 import { growCells } from '../canvas/canvas-size.ts';
-import { decodeToIndices, httpRequest, startTestServer, TestClient, type TestServer } from '../../testkit/fixture.ts';
+import {
+  decodeToIndices,
+  httpRequest,
+  placeEach,
+  startTestServer,
+  TestClient,
+} from '../../testkit/fixture.ts';
 import { level0Grid } from '../../testkit/tiles.ts';
 
 const ADMIN = { Authorization: 'Bearer sesame' };
-
-async function placeAll(ts: TestServer, pixels: ReadonlyArray<readonly [number, number, number]>): Promise<number> {
-  const c = await TestClient.connect(`${ts.ws}?stream=delta`);
-  await c.nextOf('hello');
-  for (const [i, [x, y, colour]] of pixels.entries()) c.send({ t: 'place', id: i + 1, x, y, c: colour });
-  let seq = 0;
-  for (let i = 0; i < pixels.length; i++) seq = Math.max(seq, (await c.nextOf('ack')).seq);
-  await c.close();
-  return seq;
-}
 
 /** What a socket received after its `resize` (or from the start): the message types, in order. */
 const typesAfter = (received: readonly ServerMessage[], from: number) => received.slice(from).map((m) => m.t);
@@ -42,7 +38,7 @@ test('a resize from 4000 to 5000 wide: whole-canvas subscribers get resize then 
   ];
   let grid = new Uint8Array(4000 * 64);
   for (const [x, y, c] of before) grid[y * 4000 + x] = c;
-  const seq0 = await placeAll(ts, before);
+  const seq0 = Math.max(...(await placeEach(`${ts.ws}?stream=delta`, before)));
 
   const png = await TestClient.connect(`${ts.ws}?stream=png&resize=1`);
   t.after(() => png.close());
@@ -88,7 +84,7 @@ test('a resize from 4000 to 5000 wide: whole-canvas subscribers get resize then 
     [4999, 79, 9],
     [0, 0, 10],
   ];
-  const last = await placeAll(ts, after);
+  const last = Math.max(...(await placeEach(`${ts.ws}?stream=delta`, after)));
   for (const [x, y, c] of after) grid[y * 5000 + x] = c;
   const got: Array<[number, number, number]> = [];
   while (got.length < 2) {
