@@ -68,9 +68,7 @@ export class RegionCursor {
     const { left, top } = this.sizes.shift(kf.seq, this.frame);
     const { x, y, w, h } = this.region;
     this.cells.fill(0);
-    // The region's columns that were canvas then: x + i - left in 0..width-1.
-    const i0 = Math.min(Math.max(0, left - x), w);
-    const i1 = Math.max(Math.min(w, left + width - x), i0);
+    const [i0, i1] = columnsOnCanvas(this.region, left, width);
     for (let j = 0; j < h; j++) {
       const gy = y + j - top;
       if (gy < 0 || gy >= height || i0 === i1) continue;
@@ -94,6 +92,16 @@ export class RegionCursor {
       }
     }
   }
+}
+
+/**
+ * The columns i0..i1-1 of `region` (counted from its left edge) that lie on a canvas `width` wide
+ * whose column 0 is at `left` in the region's coordinates: the part of a region that was canvas at
+ * an earlier seq, `left` being the columns added on the left since.
+ */
+export function columnsOnCanvas(region: Region, left: number, width: number): [number, number] {
+  const i0 = Math.min(Math.max(0, left - region.x), region.w);
+  return [i0, Math.max(Math.min(region.w, left + width - region.x), i0)];
 }
 
 /** The cells of `region` (in the coordinates of the canvas right after `seq`) at `seq`. */

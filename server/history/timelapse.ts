@@ -17,7 +17,7 @@ import { PngEncoder, pngBitDepth, pngChunk } from '../canvas/png-encoder.ts';
 import type { SizeHistory } from '../canvas/canvas-size.ts';
 import { WHOLE_CANVAS_MAX_SIDE } from '../canvas/canvas.ts';
 import type { Region } from './jobs.ts';
-import { RegionCursor } from './region-replay.ts';
+import { columnsOnCanvas, RegionCursor } from './region-replay.ts';
 import type { HistoryReader } from './replay.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -186,9 +186,10 @@ export function buildTimelapse(reader: HistoryReader, palette: readonly number[]
     const rows = frames(seq);
     const { width, height } = sizes.at(seq);
     const { left, top } = sizes.shift(seq, last);
-    // The region's columns that were canvas at this seq: x - left in 0..width-1.
-    const x0 = Math.min(Math.max(region.x, left), region.x + region.w);
-    const x1 = Math.max(Math.min(region.x + region.w, left + width), x0);
+    // The region's columns that were canvas at this seq.
+    const [i0, i1] = columnsOnCanvas(region, left, width);
+    const x0 = region.x + i0;
+    const x1 = region.x + i1;
     for (let y = 0; y < region.h; y++) {
       const row = y * region.w;
       const gy = region.y + y - top;
