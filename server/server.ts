@@ -426,7 +426,7 @@ export async function startServer(config: Config, log: Logger, leadership?: Lead
     placements,
     placementLog,
     moderation,
-    () => historyAnswers,
+    historyAnswers,
     stats,
     tiles,
     projectService,

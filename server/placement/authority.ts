@@ -90,11 +90,8 @@ export class LocalAuthority implements Authority {
     private readonly placements: PlacementService,
     private readonly placementLog: PlacementLog,
     private readonly moderation: Moderation,
-    /**
-     * The history's answers now, or why there are none (an in-memory database, a canvas over 4096 a
-     * side: asked per request, since a resize may take the canvas there).
-     */
-    private readonly historyAnswers: () => HistoryAnswers | HistoryOff,
+    /** The history's answers, or why there are none (an in-memory database). */
+    private readonly historyAnswers: HistoryAnswers | HistoryOff,
     private readonly counts: Stats,
     private readonly tiles: TileCache,
     private readonly projectService: ProjectService,
@@ -162,7 +159,7 @@ export class LocalAuthority implements Authority {
   }
 
   history(req: HistoryRequest, done: (a: HttpAnswer) => void): void {
-    answerHistory(this.historyAnswers(), req, done);
+    answerHistory(this.historyAnswers, req, done);
   }
 
   stats(done: (r: StatsResult) => void): void {
