@@ -10,13 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, type ErrorMsg, type ServerMessage } from '../../protocol/messages.ts';
 import { growCells } from '../canvas/canvas-size.ts';
-import {
-  decodeToIndices,
-  httpRequest,
-  placeEach,
-  startTestServer,
-  TestClient,
-} from '../../testkit/fixture.ts';
+import { decodeToIndices, httpRequest, placeEach, startTestServer, TestClient } from '../../testkit/fixture.ts';
 import { level0Grid } from '../../testkit/tiles.ts';
 
 const ADMIN = { Authorization: 'Bearer sesame' };
